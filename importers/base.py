@@ -1,0 +1,230 @@
+"""What every importer is and the checks they share.
+
+An importer is a `Format`: a name, a pure `detect(raw)` that looks only at the first KBs, and
+`parse(raw, options)` returning canonical rows. The helpers here turn string columns into
+dates and Decimals with a `path:line:` error on the first value that does not fit, check a
+running balance, and finish rows into the canonical schema with stable ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from importers.readers import LINE, RawFile
+from ledger.errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user told `ledger import` to settle what a file cannot say for itself."""
+
+    account: str | None = None
+    date_order: str | None = None
+    """'dmy' or 'mdy' where a file's numeric dates could be either."""
+    decimal_mark: str | None = None
+    """'.' or ',' where a file's numbers could be either."""
+    today: dt.date | None = None
+    """Rows dated after this are not booked yet (pending); default: the real today."""
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in (("account", self.account), ("date_order", self.date_order),
+                                  ("decimal_mark", self.decimal_mark)) if v}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, str]) -> ImportOptions:
+        return cls(account=values.get("account"), date_order=values.get("date_order"),
+                   decimal_mark=values.get("decimal_mark"))
+
+    def check(self) -> ImportOptions:
+        if self.date_order not in (None, "dmy", "mdy"):
+            raise UsageError(f"--date-order must be dmy or mdy, not {self.date_order!r}")
+        if self.decimal_mark not in (None, ".", ","):
+            raise UsageError(f"--decimal-mark must be '.' or ',', not {self.decimal_mark!r}")
+        return self
+
+
+@dataclass
+class Parsed:
+    """Rows read from one file, ready for the store, and what was left out and why."""
+
+    rows: pl.DataFrame
+    format: str
+    rows_read: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Format:
+    """One export layout the registry knows."""
+
+    name: str
+    title: str
+    fingerprint: str
+    detect: Callable[[RawFile], bool]
+    parse: Callable[[RawFile, ImportOptions], Parsed]
+
+
+# --- shared column parsing ------------------------------------------------------------------
+
+
+def nonblank(expr: pl.Expr) -> pl.Expr:
+    """The trimmed text, or null where the cell is empty or only spaces."""
+    import polars as pl
+
+    text = expr.str.strip_chars()
+    return pl.when(text.str.len_chars() > 0).then(text).otherwise(None)
+
+
+def first_bad(df: pl.DataFrame, bad: pl.Expr, value: pl.Expr) -> tuple[int, str] | None:
+    """(line, raw value) of the first row where `bad` holds, or None."""
+    import polars as pl
+
+    hit = df.filter(bad).select(pl.col(LINE), value.cast(pl.String).alias("v")).head(1)
+    return (int(hit[LINE][0]), str(hit["v"][0])) if hit.height else None
+
+
+def parse_dates(df: pl.DataFrame, raw: pl.Expr, formats: list[str], *, path: object,
+                what: str = "date", hint: str | None = None) -> pl.Expr:
+    """Parse `raw` with the first of `formats` that fits each value; error on any that fits none.
+
+    Returns the parsed expression (the check runs eagerly on `df`).
+    """
+    import polars as pl
+
+    parsed = pl.coalesce([raw.str.strip_chars().str.strptime(pl.Date, f, strict=False)
+                          for f in formats])
+    bad = first_bad(df, parsed.is_null() & raw.is_not_null(), raw)
+    if bad is None:
+        bad = first_bad(df, raw.is_null(), pl.lit("(empty)"))
+    if bad:
+        line, value = bad
+        shown = ", ".join(_example(f) for f in formats)
+        raise DataError(f"{what} {value!r} is not a date in the expected form ({shown})",
+                        path=path, line=line,
+                        hint=hint or "check the file is the original export, not re-saved")
+    return parsed
+
+
+def _example(fmt: str) -> str:
+    return dt.date(2024, 6, 28).strftime(fmt)
+
+
+def parse_money(df: pl.DataFrame, raw: pl.Expr, *, path: object, what: str,
+                decimal_mark: str = ".", required: bool = True) -> pl.Expr:
+    """Parse `raw` as exact amounts; any non-blank value that is not a number is an error."""
+    import polars as pl
+
+    from ledger.money import amount_expr, is_blank_expr
+
+    parsed = amount_expr(raw, decimal_mark)
+    blank = is_blank_expr(raw)
+    bad = first_bad(df, parsed.is_null() & ~blank, raw)
+    if bad:
+        line, value = bad
+        raise DataError(f"{what} {value!r} is not a number", path=path, line=line,
+                        hint="amounts must be numbers such as 1,234.56; fix or re-download")
+    if required:
+        missing = first_bad(df, blank, pl.lit("(empty)"))
+        if missing:
+            raise DataError(f"{what} is empty", path=path, line=missing[0],
+                            hint="every transaction needs an amount; the file may be truncated")
+    return parsed
+
+
+def check_running_balance(df: pl.DataFrame, *, path: object, group: list[str] | None = None,
+                          newest_first: bool | None = None) -> None:
+    """Each row's `balance` must equal the previous row's balance plus its `amount`.
+
+    `df` has `amount`, `balance` (Decimal, null where the source has none), `date` and `_line`.
+    Order is chronological: file order, or reversed for newest-first exports (decided from the
+    dates when not given; where dates cannot tell, whichever order the balances follow wins).
+    The first break is reported: the file is truncated, edited or misread.
+    """
+    import polars as pl
+
+    rows = df.filter(pl.col("balance").is_not_null())
+    if rows.height < 2:
+        return
+    keys = group or []
+    orders = [True, False] if newest_first is None else [newest_first]
+    if newest_first is None:
+        first, last = rows["date"][0], rows["date"][-1]
+        if first is not None and last is not None and first != last:
+            orders = [first > last]
+    breaks = []
+    for reverse in orders:
+        ordered = rows.sort(LINE, descending=reverse)
+        expected = pl.col("balance").shift(1) + pl.col("amount")
+        if keys:
+            expected = expected.over(keys)
+        check = ordered.with_columns(expected.alias("_expected"))
+        broken = check.filter(pl.col("_expected").is_not_null()
+                              & (pl.col("_expected") != pl.col("balance"))).head(1)
+        if broken.height == 0:
+            return
+        breaks.append(broken)
+    broken = breaks[0]
+    raise DataError(
+        f"balance {broken['balance'][0]} does not follow from the row before "
+        f"(expected {broken['_expected'][0]}: previous balance + amount)",
+        path=path, line=int(broken[LINE][0]),
+        hint="the file is truncated, edited or misread; download the export again",
+    )
+
+
+def finalize(df: pl.DataFrame, raw: RawFile, *, source: str, account: str,
+             key: pl.Expr | None = None) -> pl.DataFrame:
+    """Canonical, validated rows with ids, provenance (import id, line) and origin `source`."""
+    import polars as pl
+
+    from ledger import schema
+
+    df = df.with_columns(
+        pl.lit(source).alias("source"),
+        pl.lit(account).alias("account"),
+        pl.lit("source").alias("origin"),
+        pl.lit(raw.sha256).alias("import_id"),
+        pl.col(LINE).alias("line"),
+    )
+    df = schema.with_ids(df, key)
+    return schema.validate(schema.conform(df), str(raw.path))
+
+
+def date_formats_for(order: str | None, sep: str, *, path: object, sample: list[str],
+                     flag: str = "--date-order") -> list[str]:
+    """Day-first or month-first numeric dates, decided from the file's own values or the flag.
+
+    A first part above 12 proves day-first, a second part above 12 month-first; if nothing
+    proves either and no flag was given, stop and ask: never guess.
+    """
+    import re
+
+    if order is None:
+        firsts, seconds = set(), set()
+        for value in sample:
+            match = re.match(rf"\s*(\d{{1,2}}){re.escape(sep)}(\d{{1,2}}){re.escape(sep)}", value)
+            if match:
+                firsts.add(int(match.group(1)))
+                seconds.add(int(match.group(2)))
+        day_first = any(v > 12 for v in firsts)
+        month_first = any(v > 12 for v in seconds)
+        if day_first and month_first:
+            raise DataError("dates mix day-first and month-first forms", path=path,
+                            hint="the file may have been edited; download the export again")
+        if not (day_first or month_first):
+            example = next((s for s in sample if s), "")
+            raise DataError(
+                f"dates such as {example!r} could be day-first or month-first",
+                path=path,
+                hint=f"say which with {flag} dmy (28/06/2024) or {flag} mdy (06/28/2024)",
+            )
+        order = "dmy" if day_first else "mdy"
+    first, second = ("%d", "%m") if order == "dmy" else ("%m", "%d")
+    return [f"{first}{sep}{second}{sep}%Y"]

@@ -1,0 +1,315 @@
+"""PayPal CSV downloads: the Activity download (any column selection, English, German or
+French headers) and the Statement CSV (English or Spanish).
+
+Each transaction becomes up to two rows: the Gross (earning, expense, refund, transfer or fx
+leg by its type) and the Fee (payment_fee, linked to it). Currency conversions are `fx` legs
+linked by `Reference Txn ID`, which is where the FX rules read PayPal's implied rate from.
+Rows that did not move money (Memo, holds and releases) or did not complete (Pending,
+Denied...) are not booked and are counted with their reason; an unknown status is an error.
+Day/month order and the decimal mark are taken from the file's own values, or asked for.
+"""
+
+from __future__ import annotations
+
+import re
+
+from importers.base import (
+    Format,
+    ImportOptions,
+    Parsed,
+    check_running_balance,
+    date_formats_for,
+    finalize,
+    nonblank,
+    parse_dates,
+    parse_money,
+)
+from importers.readers import LINE, RawFile, read_table
+from ledger.errors import DataError
+
+SOURCE = "paypal"
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "date": ("date", "datum", "fecha"),
+    "type": ("type", "typ"),
+    "status": ("status", "état", "estado"),
+    "currency": ("currency", "währung", "devise", "divisa"),
+    "gross": ("gross", "brutto", "avant commission", "bruto"),
+    "fee": ("fee", "gebühr", "frais", "commission", "comisión"),
+    "net": ("net", "netto", "neto"),
+    "name": ("name", "nom", "nombre"),
+    "from": ("from email address", "absender e-mail-adresse", "von e-mail-adresse",
+             "de l'adresse email", "correo electrónico del remitente"),
+    "to": ("to email address", "empfänger e-mail-adresse", "an e-mail-adresse",
+           "à l'adresse email"),
+    "id": ("transaction id", "transaktionscode", "numéro de transaction",
+           "id. de transacción"),
+    "ref": ("reference txn id", "zugehöriger transaktionscode", "txn-referenzkennung",
+            "numéro de la transaction de référence", "nº de transaction de référence",
+            "id. de referencia de trans."),
+    "balance": ("balance", "guthaben", "solde", "saldo"),
+    "impact": ("balance impact", "auswirkung auf guthaben", "impact sur le solde"),
+    "description": ("description", "descripción"),
+    "subject": ("item title", "artikelbezeichnung", "subject", "betreff", "note", "hinweis"),
+    "timezone": ("timezone", "zeitzone", "fuseau horaire"),
+    "statement_tz": ("time zone", "zona horaria"),
+    "bank_account": ("bank account", "cuenta bancaria"),
+}
+
+COMMA_LANGUAGES = {"datum", "fecha"}
+"""Header words of the German and Spanish files, whose numbers use a decimal comma."""
+
+BOOKED = {"completed", "abgeschlossen", "terminé", "completado", "refunded",
+          "partially refunded", "erstattet", "teilweise erstattet", "remboursé",
+          "reembolsado", "reversed", "cleared"}
+"""Statuses of transactions that moved money (a refunded payment was received first)."""
+
+NOT_BOOKED = {"pending", "denied", "canceled", "cancelled", "held", "unclaimed", "placed",
+              "removed", "returned", "uncleared", "expired", "failed", "processing",
+              "on hold", "ausstehend", "storniert", "abgelehnt", "offen", "en attente",
+              "annulé", "refusé", "pendiente", "cancelado", "rechazado", "denegado"}
+"""Known statuses of transactions that did not complete: counted, not booked."""
+
+IMPACT_MEMO = {"memo"}
+
+# (pattern on the lower-cased type, kind, category); first match wins.
+TYPE_RULES: list[tuple[str, str, str]] = [
+    (r"currency conversion|währungsumrechnung|conversion de devise|conversión de divisa",
+     "fx", "conversion"),
+    (r"fee reversal|fee refund|gebührenerstattung", "payment_fee", "paypal_fee_refund"),
+    (r"\bhold\b|release|authori[sz]ation|einbehalt|freigabe|retenue", "hold", "hold"),
+    (r"withdrawal|abbuchung|auszahlung|retrait|retiro", "transfer", "withdrawal"),
+    (r"deposit|einzahlung|add funds|dépôt|depósito|transfer from bank", "transfer", "deposit"),
+    (r"refund|reversal|rückzahlung|erstattung|rückbuchung|remboursement|reembolso",
+     "refund", "refund"),
+    (r"fee|gebühr|frais|comisión", "payment_fee", "paypal_fee"),
+    (r"payment|zahlung|paiement|pago|mass pay|received|checkout|transfer|überweisung",
+     "payment", "payment"),
+]
+"""How a PayPal type becomes a kind. `payment` splits by sign into earning or expense."""
+
+
+def _cells_have(cells: set[str], *fields: str) -> bool:
+    return all(any(a in cells for a in ALIASES[f]) for f in fields)
+
+
+def _is_activity(cells: set[str]) -> bool:
+    return _cells_have(cells, "id", "gross", "net") and (
+        _cells_have(cells, "timezone") or _cells_have(cells, "type"))
+
+
+def _is_statement(cells: set[str]) -> bool:
+    return (_cells_have(cells, "statement_tz", "description", "gross", "net", "bank_account")
+            and not _cells_have(cells, "type"))
+
+
+def detect_activity(raw: RawFile) -> bool:
+    return raw.header_index(_is_activity) == 0
+
+
+def detect_statement(raw: RawFile) -> bool:
+    return raw.header_index(_is_statement) == 0
+
+
+def _pick(columns: list[str], field: str) -> str | None:
+    return next((a for a in ALIASES[field] if a in columns), None)
+
+
+def parse(raw: RawFile, options: ImportOptions) -> Parsed:
+    import polars as pl
+
+    table = read_table(raw, 0)
+    path = raw.path
+    cols = table.df.columns
+    col = {f: _pick(cols, f) for f in ALIASES}
+    for needed in ("date", "currency", "gross", "id"):
+        if col[needed] is None:
+            table.require(ALIASES[needed])
+    df = table.df.rename({v: f"_{k}" for k, v in col.items() if v is not None})
+    for field in ALIASES:
+        if f"_{field}" not in df.columns:
+            df = df.with_columns(pl.lit(None, dtype=pl.String).alias(f"_{field}"))
+    rows_read = df.height
+
+    mark = options.decimal_mark or _decimal_mark(df, cols, path)
+    dates = df["_date"].drop_nulls().head(500).to_list()
+    df = df.with_columns(
+        date=parse_dates(df, pl.col("_date"), _date_formats(dates, options, path), path=path),
+        gross=parse_money(df, pl.col("_gross"), path=path, what="Gross", decimal_mark=mark),
+        fee=parse_money(df, pl.col("_fee"), path=path, what="Fee", decimal_mark=mark,
+                        required=False),
+        net=parse_money(df, pl.col("_net"), path=path, what="Net", decimal_mark=mark,
+                        required=False),
+        balance=parse_money(df, pl.col("_balance"), path=path, what="Balance",
+                            decimal_mark=mark, required=False),
+        type=pl.coalesce(pl.col("_type"), pl.col("_description"), pl.lit(""))
+        .str.strip_chars(),
+        status=pl.col("_status").str.strip_chars().str.to_lowercase(),
+        impact=pl.col("_impact").str.strip_chars().str.to_lowercase(),
+        currency=pl.col("_currency").str.strip_chars().str.to_uppercase(),
+    )
+    _check_net(df, path)
+    _check_statuses(df, path)
+
+    kind, category = _classify(pl.col("type").str.to_lowercase())
+    df = df.with_columns(kind=kind, category=category)
+    memo = pl.col("impact").is_in(sorted(IMPACT_MEMO))
+    not_booked = pl.col("status").is_in(sorted(NOT_BOOKED))
+    hold = pl.col("kind") == "hold"
+    df = df.with_columns(
+        skip=pl.when(memo).then(pl.lit("memo (did not move money)"))
+        .when(not_booked).then(pl.lit("status ") + pl.col("_status").str.strip_chars())
+        .when(hold).then(pl.lit("hold or release (nets to zero)"))
+        .otherwise(None)
+    )
+    moved = df.filter(~memo.fill_null(False) & ~not_booked.fill_null(False))
+    check_running_balance(moved.with_columns(amount=pl.col("gross") + pl.col("fee").fill_null(0)),
+                          path=path, group=["currency"])
+    skipped = {str(k): int(v) for k, v in
+               df.filter(pl.col("skip").is_not_null())["skip"].value_counts().iter_rows()}
+    df = df.filter(pl.col("skip").is_null())
+
+    warnings = []
+    unknown = df.filter(pl.col("kind") == "other")
+    if unknown.height:
+        types = sorted(set(unknown["type"].to_list()))
+        warnings.append(f"{unknown.height} row(s) of unknown type {types} imported as kind "
+                        "'other'; check them with `ledger transactions --kind other`")
+
+    counterparty = pl.coalesce(
+        nonblank(pl.col("_name")),
+        nonblank(pl.when(pl.col("gross") >= 0).then(pl.col("_from")).otherwise(pl.col("_to"))),
+    )
+    with_party = pl.col("kind").is_in(["payment", "refund"])
+    subject = nonblank(pl.col("_subject"))
+    base = df.with_columns(
+        counterparty=pl.when(with_party).then(counterparty).otherwise(None),
+        description=pl.concat_str([pl.col("type"), subject], separator=" - ",
+                                  ignore_nulls=True),
+        ref=nonblank(pl.col("_id")),
+        contract=pl.lit(None, dtype=pl.String),
+        hours=pl.lit(None, dtype=pl.Float64),
+    )
+    gross_rows = base.with_columns(
+        amount=pl.col("gross"),
+        kind=pl.when(pl.col("kind") == "payment")
+        .then(pl.when(pl.col("gross") >= 0).then(pl.lit("earning")).otherwise(pl.lit("expense")))
+        .otherwise(pl.col("kind")),
+        related_ref=nonblank(pl.col("_ref")),
+        _leg=pl.lit("gross"),
+    )
+    fee_rows = base.filter(pl.col("fee").is_not_null() & (pl.col("fee") != 0)).with_columns(
+        amount=pl.col("fee"),
+        kind=pl.lit("payment_fee"),
+        category=pl.lit("paypal_fee"),
+        description=pl.lit("PayPal fee - ") + pl.col("description"),
+        related_ref=pl.col("ref"),
+        _leg=pl.lit("fee"),
+    )
+    rows = pl.concat([gross_rows, fee_rows], how="vertical_relaxed").sort(LINE, maintain_order=True)
+    key = pl.concat_str([pl.col("ref"), pl.col("_leg")], separator="|")
+    account = options.account or SOURCE
+    rows = finalize(rows, raw, source=SOURCE, account=account, key=_key(key))
+    return Parsed(rows=rows, format="paypal", rows_read=rows_read, skipped=skipped,
+                  warnings=warnings)
+
+
+def _key(ref_key):
+    """Row key: transaction id and leg; without an id, the content fallback and leg."""
+    import polars as pl
+
+    content = ["date", "amount", "currency", "description", "_leg"]
+    occurrence = pl.int_range(pl.len()).over(content).cast(pl.String)
+    fallback = pl.concat_str([pl.col(c).cast(pl.String) for c in content] + [occurrence],
+                             separator="|")
+    return pl.coalesce(ref_key, fallback)
+
+
+def _classify(kind_text):
+    import polars as pl
+
+    kind = pl.lit("other")
+    category = pl.lit(None, dtype=pl.String)
+    for pattern, k, c in reversed(TYPE_RULES):
+        hit = kind_text.str.contains(pattern)
+        kind = pl.when(hit).then(pl.lit(k)).otherwise(kind)
+        category = pl.when(hit).then(pl.lit(c)).otherwise(category)
+    return kind, pl.coalesce(category, kind_text.str.replace_all(r"\s+", "_"))
+
+
+def _check_statuses(df, path) -> None:
+    import polars as pl
+
+    known = sorted(BOOKED | NOT_BOOKED)
+    bad = df.filter(pl.col("status").is_not_null() & ~pl.col("status").is_in(known)).head(1)
+    if bad.height:
+        raise DataError(
+            f"unknown PayPal status {bad['_status'][0]!r}", path=path, line=int(bad[LINE][0]),
+            hint="known statuses: Completed, Pending, Denied, Refunded, Reversed, Canceled... "
+            "Please report this status so it can be mapped; meanwhile remove the row",
+        )
+
+
+def _check_net(df, path) -> None:
+    import polars as pl
+
+    wrong = df.filter(pl.col("net").is_not_null() & pl.col("fee").is_not_null()
+                      & (pl.col("gross") + pl.col("fee") != pl.col("net"))).head(1)
+    if wrong.height:
+        raise DataError(
+            f"Net {wrong['_net'][0]!r} is not Gross {wrong['_gross'][0]!r} + Fee "
+            f"{wrong['_fee'][0]!r}", path=path, line=int(wrong[LINE][0]),
+            hint="the numbers were misread or edited; if the file uses a decimal comma, "
+            "pass --decimal-mark ,",
+        )
+
+
+def _decimal_mark(df, columns: list[str], path) -> str:
+    from ledger.money import detect_decimal_mark
+
+    values: list[str] = []
+    for field in ("_gross", "_fee", "_net", "_balance"):
+        values.extend(v for v in df[field].drop_nulls().head(2000).to_list() if v)
+    try:
+        mark = detect_decimal_mark(values)
+    except ValueError:
+        raise DataError("numbers use both '.' and ',' as decimal mark", path=path,
+                        hint="say which with --decimal-mark . or --decimal-mark ,") from None
+    if mark:
+        return mark
+    if COMMA_LANGUAGES & set(columns):
+        return ","
+    if any(re.search(r"\d[.,]\d{3}(?!\d)", v) for v in values):
+        raise DataError(
+            "numbers such as " + repr(next(v for v in values if re.search(r"[.,]\d{3}", v)))
+            + " could use either mark for decimals", path=path,
+            hint="say which with --decimal-mark . or --decimal-mark ,")
+    return "."
+
+
+def _date_formats(sample: list[str], options: ImportOptions, path) -> list[str]:
+    first = next((s.strip() for s in sample if s and s.strip()), "")
+    if re.match(r"\d{4}-\d{2}-\d{2}", first):
+        return ["%Y-%m-%d"]
+    if "." in first:
+        return ["%d.%m.%Y"]
+    return date_formats_for(options.date_order, "/", path=path, sample=sample)
+
+
+FORMATS = [
+    Format(
+        name="paypal",
+        title="PayPal Activity download (English, German or French headers)",
+        fingerprint="header has Transaction ID, Gross, Net and TimeZone or Type "
+        "(Transaktionscode/Brutto/Netto, Numéro de transaction/Avant commission)",
+        detect=detect_activity,
+        parse=parse,
+    ),
+    Format(
+        name="paypal-statement",
+        title="PayPal Statement CSV (English or Spanish)",
+        fingerprint="header has Time Zone, Description, Gross, Net, Bank Account and no Type",
+        detect=detect_statement,
+        parse=parse,
+    ),
+]

@@ -1,0 +1,276 @@
+"""Readers shared by every CSV importer: decoding, header finding, a typed table with line numbers.
+
+Exports arrive as UTF-8 with or without a BOM, Windows-1252 (older PayPal and banks) or
+UTF-16 (Excel "Unicode text"). Headers drift in case, spacing and BOMs, so columns are matched
+by a normalised name. Every row keeps the physical line it came from, for `path:line:` errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ledger.errors import DataError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    import polars as pl
+
+HEAD_BYTES = 64 * 1024
+"""How much of a file detection may look at."""
+
+SCAN_LINES = 50
+"""How many lines a header may be preceded by (bank preambles)."""
+
+EXACT_SCAN_MAX_BYTES = 8 * 1024 * 1024
+"""Files up to this size get a field count check on every row; larger ones on the last row."""
+
+LINE = "_line"
+"""Column holding each row's physical line number in the file (1-based)."""
+
+
+def normalize(name: str) -> str:
+    """Header name as matched: no BOM, trimmed, single spaces, case-folded."""
+    return re.sub(r"\s+", " ", name.replace("\ufeff", "")).strip().casefold()
+
+
+def _is_utf16(data: bytes) -> bool:
+    return data[:2] in (b"\xff\xfe", b"\xfe\xff")
+
+
+def decode(data: bytes, path: str | Path) -> tuple[str, str]:
+    """Bytes to text, trying UTF-16 (by BOM), UTF-8 (BOM or not) and Windows-1252 in turn.
+
+    Returns (text, encoding). A binary file or bytes no encoding explains is a DataError.
+    """
+    if _is_utf16(data):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise _undecodable(data, exc, path) from None
+    if b"\x00" in data[:HEAD_BYTES]:
+        raise DataError(
+            "this is a binary file, not a text export", path=path,
+            hint="export the statement as CSV (or XLSX/OFX where supported) and import that",
+        )
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise _undecodable(data, exc, path) from None
+
+
+def _undecodable(data: bytes, exc: UnicodeDecodeError, path: str | Path) -> DataError:
+    line = data[: exc.start].count(b"\n") + 1
+    byte = data[exc.start : exc.start + 1].hex()
+    return DataError(
+        f"byte 0x{byte} cannot be read as UTF-8, UTF-16 or Windows-1252 text",
+        path=path, line=line,
+        hint="the file may be damaged or not a CSV export; download it again or save it as UTF-8",
+    )
+
+
+def sniff_delimiter(line: str) -> str:
+    """The separator a header line uses: comma, semicolon (German Excel) or tab."""
+    outside = re.sub(r'"[^"]*"', "", line)
+    counts = {sep: outside.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def split_line(line: str, delimiter: str) -> list[str]:
+    """One CSV line's cells (quote-aware)."""
+    return next(csv.reader([line], delimiter=delimiter), [])
+
+
+@dataclass
+class RawFile:
+    """A file as read from disk: bytes, their sha256 (the import id) and lazily its text."""
+
+    path: Path
+    data: bytes
+    sha256: str
+
+    @cached_property
+    def decoded(self) -> tuple[str, str]:
+        return decode(self.data, self.path)
+
+    @property
+    def text(self) -> str:
+        return self.decoded[0]
+
+    @property
+    def encoding(self) -> str:
+        return self.decoded[1]
+
+    @cached_property
+    def head_text(self) -> str:
+        """The first KBs as text, for detection: never raises."""
+        head = self.data[:HEAD_BYTES]
+        if _is_utf16(head):
+            return head.decode("utf-16", errors="replace")
+        for encoding in ("utf-8-sig", "cp1252"):
+            try:
+                return head.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        return head.decode("utf-8", errors="replace")
+
+    @cached_property
+    def head_lines(self) -> list[str]:
+        return self.head_text.splitlines()[:SCAN_LINES]
+
+    @cached_property
+    def is_binary(self) -> bool:
+        return not _is_utf16(self.data) and b"\x00" in self.data[:HEAD_BYTES]
+
+    def header_index(self, matches: Callable[[set[str]], bool]) -> int | None:
+        """Index of the first of the first lines whose normalised cells satisfy `matches`."""
+        if self.is_binary:
+            return None
+        for index, line in enumerate(self.head_lines):
+            if not line.strip():
+                continue
+            cells = {normalize(c) for c in split_line(line, sniff_delimiter(line))}
+            if matches(cells):
+                return index
+        return None
+
+
+@dataclass
+class Table:
+    """A CSV body as strings, columns named by normalised header, plus each row's `_line`."""
+
+    df: pl.DataFrame
+    header: list[str]
+    path: Path
+    delimiter: str
+    names: dict[str, str] = field(default_factory=dict)
+
+    def has(self, *aliases: str) -> bool:
+        return any(a in self.df.columns for a in aliases)
+
+    def col(self, *aliases: str) -> pl.Expr:
+        """The first of `aliases` present, as an expression (null literal if none is)."""
+        import polars as pl
+
+        for alias in aliases:
+            if alias in self.df.columns:
+                return pl.col(alias)
+        return pl.lit(None, dtype=pl.String)
+
+    def require(self, *groups: Iterable[str] | str) -> None:
+        """Each group (a name or aliases) must be present; else say which exist."""
+        for group in groups:
+            aliases = (group,) if isinstance(group, str) else tuple(group)
+            if not self.has(*aliases):
+                raise DataError(
+                    f"column {aliases[0]!r} is missing",
+                    path=self.path, line=1,
+                    hint="columns found: " + ", ".join(repr(h) for h in self.header),
+                )
+
+
+def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = None) -> Table:
+    """Read the CSV body that starts at line `header_index` (0-based) as all-string columns.
+
+    Rows that are entirely empty are dropped; rows with fewer or more cells than the header are
+    a DataError at their line (a truncated or hand-edited file).
+    """
+    import polars as pl
+
+    text = raw.text
+    lines_before = _offset_of_line(text, header_index)
+    body = text[lines_before:]
+    header_line = body.split("\n", 1)[0].rstrip("\r")
+    sep = delimiter or sniff_delimiter(header_line)
+    header = [h.replace("\ufeff", "").strip() for h in split_line(header_line, sep)]
+    names = _unique([normalize(h) for h in header])
+    encoded = body.encode("utf-8")
+    first_line = header_index + 2
+    exact = len(encoded) <= EXACT_SCAN_MAX_BYTES
+    record_lines = _record_lines(body, sep, len(header), raw.path, first_line, exact)
+    try:
+        df = pl.read_csv(
+            io.BytesIO(encoded), infer_schema=False, separator=sep, has_header=True,
+            new_columns=names, truncate_ragged_lines=False, raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        _record_lines(body, sep, len(header), raw.path, first_line, exact=True)
+        raise DataError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=raw.path,
+                        hint="the file may be damaged; download the export again") from None
+    if record_lines is not None and len(record_lines) == df.height:
+        line = pl.Series(LINE, record_lines, dtype=pl.Int64)
+    else:
+        line = pl.int_range(first_line, first_line + df.height, eager=True, dtype=pl.Int64)
+    df = df.with_columns(line.alias(LINE))
+    cells = [c for c in df.columns if c != LINE]
+    if cells:
+        df = df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in cells))
+    return Table(df=df, header=header, path=raw.path, delimiter=sep,
+                 names=dict(zip(names, header, strict=True)))
+
+
+def _offset_of_line(text: str, index: int) -> int:
+    offset = 0
+    for _ in range(index):
+        nxt = text.find("\n", offset)
+        if nxt < 0:
+            return len(text)
+        offset = nxt + 1
+    return offset
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return out
+
+
+def _record_lines(body: str, sep: str, width: int, path: Path, first_line: int,
+                  exact: bool) -> list[int] | None:
+    """Check cell counts and return each record's start line (None when not computed).
+
+    Small files are checked row by row (quote-aware); large ones only at their last row, the
+    place a download cut short breaks, and where a quoted field spans lines.
+    """
+    if not exact:
+        tail = body.rstrip("\r\n").rsplit("\n", 1)[-1]
+        if body.count('"') % 2 == 0 and tail.strip():
+            cells = split_line(tail.rstrip("\r"), sep)
+            if len(cells) < width:
+                line = first_line - 1 + body.rstrip("\r\n").count("\n")
+                raise _ragged(path, line, len(cells), width)
+        return None
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=sep)
+    next(reader, None)
+    starts: list[int] = []
+    previous_end = 1
+    for cells in reader:
+        start = previous_end + 1
+        previous_end = reader.line_num
+        if cells and any(c.strip() for c in cells) and len(cells) != width:
+            raise _ragged(path, start + first_line - 2, len(cells), width)
+        starts.append(start + first_line - 2)
+    return starts
+
+
+def _ragged(path: Path, line: int, found: int, width: int) -> DataError:
+    what = "fewer" if found < width else "more"
+    return DataError(
+        f"row has {found} cells, {what} than the header's {width}",
+        path=path, line=line,
+        hint="the file looks truncated or edited; download the export again",
+    )

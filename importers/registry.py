@@ -1,0 +1,89 @@
+"""The explicit list of formats, and detection that never guesses between two.
+
+Detection looks only at a file's first KBs and must match exactly one format: none is an
+error listing what was tried, two is an error naming both. `--source NAME` skips detection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ledger.errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    from importers.base import Format, ImportOptions, Parsed
+    from importers.readers import RawFile
+
+FORMAT_MODULES: tuple[str, ...] = (
+    "importers.upwork",
+    "importers.paypal",
+)
+"""Modules that define `FORMATS`, a list of Format. Order is the order `ledger formats` shows."""
+
+
+def formats() -> list[Format]:
+    """Every known format, in registry order."""
+    found: list[Format] = []
+    for module in FORMAT_MODULES:
+        found.extend(import_module(module).FORMATS)
+    return found
+
+
+def by_name(name: str) -> Format:
+    for fmt in formats():
+        if fmt.name == name:
+            return fmt
+    known = ", ".join(f.name for f in formats())
+    raise UsageError(f"unknown source {name!r}", hint=f"known sources: {known}")
+
+
+def read(path: Path) -> RawFile:
+    """A file's bytes and sha256, with clear errors for what is not a readable file."""
+    from importers.readers import RawFile
+
+    if not path.exists():
+        raise DataError("no such file", path=path, hint="check the path and try again")
+    if path.is_dir():
+        raise DataError("is a directory, not an export file", path=path,
+                        hint=f"import the files inside it, e.g. ledger import {path}/*")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror}", path=path,
+                        hint="check the file's permissions") from None
+    return RawFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest())
+
+
+def detect(raw: RawFile) -> Format:
+    """The one format that recognises this file."""
+    if not raw.data.strip():
+        raise DataError("the file is empty", path=raw.path,
+                        hint="download the export again; it holds no bytes")
+    matches = [fmt for fmt in formats() if fmt.detect(raw)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        names = " and ".join(f.name for f in matches)
+        raise DataError(f"the file matches more than one format: {names}", path=raw.path,
+                        hint=f"choose one with --source ({names.replace(' and ', ' or ')})")
+    if raw.is_binary:
+        raise DataError("this is a binary file, not a text export", path=raw.path,
+                        hint="export the statement as CSV and import that")
+    tried = ", ".join(f.name for f in formats())
+    first = raw.head_lines[0][:120] if raw.head_lines else ""
+    raise DataError(
+        f"unknown layout (first line: {first!r})", path=raw.path, line=1,
+        hint=f"formats tried: {tried}. Force one with --source NAME, "
+        "or run `ledger formats` to see what each expects",
+    )
+
+
+def parse(raw: RawFile, options: ImportOptions, source: str | None = None) -> Parsed:
+    """Detect (or take `source`) and parse one file into canonical rows."""
+    fmt = by_name(source) if source else detect(raw)
+    parsed = fmt.parse(raw, options)
+    parsed.format = fmt.name
+    return parsed

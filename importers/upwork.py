@@ -1,0 +1,163 @@
+"""Upwork transaction history: the classic 13-column CSV and the 19-column one (2024 onward).
+
+All amounts are USD, signed from the freelancer's balance, newest first, with a running
+balance that every row is checked against. Fee rows cite the earning they were charged on
+(`Service Fee - Ref ID 612345678`), which becomes `related_ref`. Hourly invoices carry the
+hours billed (`14:20 hrs` is 14 h 20 min). Pending rows of the newer layout (empty balance,
+or dated in the future) are not booked: they have not cleared.
+"""
+
+from __future__ import annotations
+
+from importers.base import (
+    Format,
+    ImportOptions,
+    Parsed,
+    check_running_balance,
+    finalize,
+    nonblank,
+    parse_dates,
+    parse_money,
+)
+from importers.readers import RawFile, read_table
+
+SOURCE = "upwork"
+
+CLASSIC = {"date", "ref id", "type", "description", "amount", "balance"}
+NEW = {"date", "transaction id", "transaction type", "amount $", "ref id"}
+
+TYPES: dict[str, tuple[str, str]] = {
+    "hourly": ("earning", "hourly"),
+    "fixed price": ("earning", "fixed_price"),
+    "fixed-price": ("earning", "fixed_price"),
+    "bonus": ("earning", "bonus"),
+    "milestone": ("earning", "milestone"),
+    "service fee": ("platform_fee", "service_fee"),
+    "connects": ("platform_fee", "connects"),
+    "membership": ("platform_fee", "membership"),
+    "membership fee": ("platform_fee", "membership"),
+    "subscription": ("platform_fee", "membership"),
+    "vat": ("platform_fee", "vat"),
+    "gst": ("platform_fee", "vat"),
+    "processing fee": ("platform_fee", "processing_fee"),
+    "wht": ("tax", "wht"),
+    "withdrawal": ("transfer", "withdrawal"),
+    "withdrawal fee": ("payment_fee", "withdrawal_fee"),
+    "refund": ("refund", "refund"),
+    "adjustment": ("adjustment", "adjustment"),
+    "miscellaneous": ("other", "miscellaneous"),
+    "expense": ("expense", "expense"),
+}
+"""Upwork's `Type` (normalised) -> (kind, category). Unknown types import as `other`, warned."""
+
+DATE_FORMATS = ["%b %d, %Y", "%Y-%m-%d", "%B %d, %Y"]
+
+
+def _is_classic(cells: set[str]) -> bool:
+    return CLASSIC <= cells and "transaction id" not in cells
+
+
+def _is_new(cells: set[str]) -> bool:
+    return NEW <= cells
+
+
+def detect_classic(raw: RawFile) -> bool:
+    return raw.header_index(_is_classic) == 0
+
+
+def detect_new(raw: RawFile) -> bool:
+    return raw.header_index(_is_new) == 0
+
+
+def parse(raw: RawFile, options: ImportOptions) -> Parsed:
+    import polars as pl
+
+    table = read_table(raw, 0)
+    table.require("date", ("ref id", "transaction id"), ("type", "transaction type"),
+                  ("amount", "amount $"))
+    df = table.df
+    path = raw.path
+    rows_read = df.height
+    new_layout = table.has("transaction type")
+    if new_layout:
+        parts = ["transaction summary", "transaction summary details", "description 1",
+                 "description 2", "description 3", "entered description"]
+        present = [pl.col(p) for p in parts if p in df.columns]
+        description = pl.concat_str(present, separator=" - ", ignore_nulls=True)
+    else:
+        description = table.col("description")
+    df = df.with_columns(
+        date=parse_dates(df, pl.col("date"), DATE_FORMATS, path=path),
+        amount=parse_money(df, table.col("amount", "amount $"), path=path, what="amount"),
+        balance=parse_money(df, table.col("balance", "current balance $"), path=path,
+                            what="balance", required=not new_layout),
+        type=table.col("type", "transaction type").str.strip_chars().str.to_lowercase(),
+        description=pl.coalesce(description, pl.lit("")).str.strip_chars(),
+        ref=pl.coalesce(nonblank(table.col("ref id")), nonblank(table.col("transaction id"))),
+        counterparty=nonblank(table.col("team", "client team")),
+    )
+    today = options.today or _today()
+    skipped: dict[str, int] = {}
+    pending = df["balance"].is_null() | (df["date"] > today)
+    if pending.any():
+        skipped["pending (no balance yet, or dated in the future)"] = int(pending.sum())
+        df = df.filter(~pending)
+    check_running_balance(df, path=path)
+
+    mapping = pl.DataFrame({
+        "type": list(TYPES),
+        "kind": [k for k, _ in TYPES.values()],
+        "category": [c for _, c in TYPES.values()],
+    })
+    df = df.join(mapping, on="type", how="left", maintain_order="left")
+    unknown = df.filter(pl.col("kind").is_null())
+    warnings = []
+    if unknown.height:
+        kinds = sorted(set(unknown["type"].to_list()))
+        warnings.append(f"{unknown.height} row(s) of unknown type {kinds} imported as kind "
+                        "'other'; check them with `ledger transactions --kind other`")
+    hours = pl.coalesce(
+        pl.col("description").str.extract(r"(\d+):\d{2}\s*hrs", 1).cast(pl.Float64)
+        + pl.col("description").str.extract(r"\d+:(\d{2})\s*hrs", 1).cast(pl.Float64) / 60,
+        pl.col("description").str.extract(r"(\d+(?:\.\d+)?)\s*hrs", 1).cast(pl.Float64),
+    )
+    connects = pl.col("description").str.to_lowercase().str.contains("connects")
+    df = df.with_columns(
+        kind=pl.col("kind").fill_null("other"),
+        category=pl.when((pl.col("kind") == "platform_fee") & connects)
+        .then(pl.lit("connects"))
+        .otherwise(pl.col("category").fill_null(pl.col("type"))),
+        currency=pl.lit("USD"),
+        hours=pl.when(pl.col("category") == "hourly").then(hours).otherwise(None),
+        related_ref=pl.col("description").str.extract(r"Ref ID\s*(\d+)", 1),
+        contract=pl.lit(None, dtype=pl.String),
+    )
+    account = options.account or SOURCE
+    rows = finalize(df, raw, source=SOURCE, account=account)
+    return Parsed(rows=rows, format="upwork", rows_read=rows_read, skipped=skipped,
+                  warnings=warnings)
+
+
+def _today():
+    import datetime as dt
+
+    return dt.date.today()
+
+
+FORMATS = [
+    Format(
+        name="upwork",
+        title="Upwork transaction history (classic 13 columns)",
+        fingerprint="header has Date, Ref ID, Type, Description, Amount, Balance; "
+        "no Transaction ID",
+        detect=detect_classic,
+        parse=parse,
+    ),
+    Format(
+        name="upwork-2024",
+        title="Upwork transactions report (19 columns, 2024 onward)",
+        fingerprint="header has Date, Transaction ID, Transaction Type, Amount $, Ref ID",
+        detect=detect_new,
+        parse=parse,
+    ),
+]

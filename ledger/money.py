@@ -1,0 +1,143 @@
+"""Exact money: Decimal parsing for every number shape the exports use, and one rounding rule.
+
+Parsing is per source: the caller says which decimal mark a file uses (or asks
+`detect_decimal_mark`, which refuses to guess). Amounts stay Decimal(38, 4) from parse to
+report; rounding to the currency's minor unit happens only when presenting, half-even.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
+
+SCALE = 4
+"""Decimal places the ledger keeps: more than any currency's minor unit, so nothing is rounded."""
+
+_SPACES = r"[\s\u00a0\u202f\u2009']"
+_CUR = r"(?i:rs\.?)|[A-Z]{3}|[$€£¥₹₨₱₦৳]"
+_PREFIX = rf"^([+-]?)(?:{_CUR})"
+_SUFFIX = rf"(?:{_CUR})$"
+_DRCR = r"(?i)(dr|cr)$"
+_NEGATIVE = r"^\(.*\)$|-$|^-"
+_EDGES_LEFT = r"^[(+-]+"
+_EDGES_RIGHT = r"[)-]+$"
+_PLAIN = r"^(\d+(\.\d*)?|\.\d+)$"
+_TOO_PRECISE = r"\.\d{4}\d*[1-9]"
+
+
+def parse_amount(text: str, decimal_mark: str = ".") -> Decimal:
+    """Parse one amount such as `1,234.56`, `1.234,56`, `(12.34)`, `12.34-`, `PKR 1,000 Dr`.
+
+    Letters are allowed only as a currency token at either end. Raises ValueError on anything
+    that is not a number: a bad value is never zero.
+    """
+    if decimal_mark not in (".", ","):
+        raise ValueError(f"decimal mark must be '.' or ',', not {decimal_mark!r}")
+    compact = re.sub(_SPACES, "", text)
+    debit = bool(re.search(r"(?i)dr$", compact))
+    core = re.sub(_DRCR, "", compact)
+    core = re.sub(_SUFFIX, "", re.sub(_PREFIX, r"\1", core))
+    negative = debit or bool(re.search(_NEGATIVE, core))
+    body = re.sub(_EDGES_RIGHT, "", re.sub(_EDGES_LEFT, "", core))
+    group = "," if decimal_mark == "." else "."
+    body = body.replace(group, "").replace(decimal_mark, ".")
+    if not re.fullmatch(_PLAIN, body):
+        raise ValueError(f"not an amount: {text!r}")
+    value = Decimal(body)
+    if re.search(_TOO_PRECISE, body):
+        raise ValueError(f"more than {SCALE} decimal places: {text!r}")
+    return -value if negative else value
+
+
+def amount_expr(column: str | pl.Expr, decimal_mark: str = ".") -> pl.Expr:
+    """Vectorised `parse_amount`: a string column to Decimal(38, 4); null where it does not parse.
+
+    Pair it with `invalid_amount_expr` to find the rows that had text but no number.
+    """
+    import polars as pl
+
+    raw = pl.col(column) if isinstance(column, str) else column
+    compact = raw.str.replace_all(_SPACES, "")
+    debit = compact.str.contains(r"(?i)dr$")
+    core = compact.str.replace(_DRCR, "").str.replace(_PREFIX, "$1").str.replace(_SUFFIX, "")
+    negative = debit | core.str.contains(_NEGATIVE)
+    body = core.str.replace(_EDGES_LEFT, "").str.replace(_EDGES_RIGHT, "")
+    group = "," if decimal_mark == "." else "."
+    body = body.str.replace_all(group, "", literal=True)
+    if decimal_mark == ",":
+        body = body.str.replace_all(",", ".", literal=True)
+    valid = body.str.contains(_PLAIN) & ~body.str.contains(_TOO_PRECISE)
+    value = body.cast(pl.Decimal(38, SCALE), strict=False)
+    return pl.when(valid).then(pl.when(negative).then(-value).otherwise(value)).otherwise(None)
+
+
+def is_blank_expr(column: str | pl.Expr) -> pl.Expr:
+    """True where a cell holds no value: null, spaces, or a lone dash as banks write it."""
+    import polars as pl
+
+    raw = pl.col(column) if isinstance(column, str) else column
+    stripped = raw.str.replace_all(_SPACES, "")
+    return raw.is_null() | stripped.is_in(["", "-", "...", "—"])
+
+
+def detect_decimal_mark(values: list[str]) -> str | None:
+    """The decimal mark a file's numbers use, or None when the values cannot tell.
+
+    A value ends in a decimal part of one or two digits (`1.234,56`, `12.5`), or holds both
+    marks (the later one is decimal). Conflicting evidence raises ValueError.
+    """
+    seen: set[str] = set()
+    for value in values:
+        body = re.sub(r"[^0-9,.]", "", value or "")
+        match = re.search(r"[.,](\d{1,2})$", body)
+        if match:
+            seen.add(body[match.start()])
+        elif "." in body and "," in body:
+            seen.add("." if body.rfind(".") > body.rfind(",") else ",")
+    if len(seen) > 1:
+        raise ValueError("values use both '.' and ',' as decimal mark")
+    return seen.pop() if seen else None
+
+
+@cache
+def minor_units(currency: str) -> int:
+    """Digits after the decimal point for a currency (USD 2, JPY 0, KWD 3), from CLDR via babel."""
+    from babel.numbers import get_currency_precision
+
+    return int(get_currency_precision(currency))
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """The one rounding rule: half-even to the currency's minor unit, used only to present."""
+    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_EVEN)
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    """A decimal string for JSON and CSV: rounded, fixed-point, no grouping (`-1234.50`)."""
+    rounded = round_money(amount, currency)
+    if rounded == 0:
+        rounded = abs(rounded)
+    return f"{rounded:f}"
+
+
+def to_decimal(value: object) -> Decimal:
+    """Decimal from a str/int/Decimal (never a float: floats do not hold money exactly)."""
+    if isinstance(value, float):
+        raise TypeError("money must not pass through float")
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"not a number: {value!r}") from exc
+
+
+@cache
+def known_currencies() -> frozenset[str]:
+    """ISO 4217 codes CLDR knows, for schema validation."""
+    from babel.numbers import list_currencies
+
+    return frozenset(list_currencies())

@@ -1,0 +1,167 @@
+"""The canonical ledger: one row per money movement, signed from the freelancer's view.
+
+`validate` runs after every parse and before every write, so a wrong column, type, kind or
+currency is caught at the boundary with a message naming it, never deep inside a report.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ledger.errors import DataError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+KINDS: tuple[str, ...] = (
+    "earning",
+    "refund",
+    "platform_fee",
+    "payment_fee",
+    "fx",
+    "bank_fee",
+    "tax",
+    "transfer",
+    "subcontractor_payout",
+    "expense",
+    "adjustment",
+    "other",
+)
+"""What a row is. `transfer` and `fx` move the user's own money: neither income nor cost."""
+
+REQUIRED = ("id", "date", "source", "account", "kind", "amount", "currency", "description",
+            "origin", "import_id", "line")
+"""Columns that may never be null."""
+
+ID_HEX = 32
+"""Hex digits of sha256 kept for a row id (128 bits)."""
+
+
+def columns() -> dict[str, pl.DataType]:
+    """Column name -> polars dtype, in the order rows are stored."""
+    import polars as pl
+
+    return {
+        "id": pl.String(),
+        "date": pl.Date(),
+        "source": pl.String(),
+        "account": pl.String(),
+        "kind": pl.Enum(KINDS),
+        "category": pl.String(),
+        "amount": pl.Decimal(38, 4),
+        "currency": pl.String(),
+        "counterparty": pl.String(),
+        "contract": pl.String(),
+        "hours": pl.Float64(),
+        "description": pl.String(),
+        "ref": pl.String(),
+        "related_ref": pl.String(),
+        "origin": pl.String(),
+        "import_id": pl.String(),
+        "line": pl.Int64(),
+    }
+
+
+def empty() -> pl.DataFrame:
+    """A ledger with no rows, every column typed."""
+    import polars as pl
+
+    return pl.DataFrame(schema=columns())
+
+
+def conform(df: pl.DataFrame) -> pl.DataFrame:
+    """Select the canonical columns in order, adding missing optional ones as nulls and casting.
+
+    Casting is strict: a value that does not fit its type is an error, not a null.
+    """
+    import polars as pl
+
+    out = []
+    for name, dtype in columns().items():
+        if name in df.columns:
+            out.append(pl.col(name).cast(dtype, strict=True))
+        else:
+            out.append(pl.lit(None, dtype=dtype).alias(name))
+    return df.select(out)
+
+
+def validate(df: pl.DataFrame, where: str) -> pl.DataFrame:
+    """Check `df` is a canonical ledger; raise DataError naming the column and row if not.
+
+    `where` says which boundary is checking (a file path, or 'ledger'), for the message.
+    """
+    import polars as pl
+
+    from ledger.money import known_currencies
+
+    expected = columns()
+    missing = [c for c in expected if c not in df.columns]
+    extra = [c for c in df.columns if c not in expected]
+    if missing or extra:
+        raise DataError(
+            f"ledger rows have the wrong columns (missing {missing}, unexpected {extra})",
+            path=where,
+            hint="this is a bug in an importer: please report it with the file that caused it",
+        )
+    for name, dtype in expected.items():
+        if df.schema[name] != dtype:
+            raise DataError(
+                f"column {name!r} is {df.schema[name]}, expected {dtype}", path=where,
+                hint="this is a bug in an importer: please report it",
+            )
+    if df.is_empty():
+        return df
+    for name in REQUIRED:
+        nulls = df.filter(pl.col(name).is_null())
+        if nulls.height:
+            raise DataError(f"column {name!r} is empty", path=where, line=_line(nulls),
+                            hint="every row needs a value here; check the export is complete")
+    bad_currency = df.filter(~pl.col("currency").is_in(sorted(known_currencies())))
+    if bad_currency.height:
+        code = bad_currency["currency"][0]
+        raise DataError(f"unknown currency {code!r}", path=where, line=_line(bad_currency),
+                        hint="currencies are ISO 4217 codes such as USD, PKR, PHP, INR")
+    dupes = df.filter(pl.col("id").is_duplicated())
+    if dupes.height:
+        raise DataError(f"two rows share the id {dupes['id'][0]}", path=where,
+                        line=_line(dupes), hint="this is a bug in an importer: please report it")
+    return df
+
+
+def _line(rows: pl.DataFrame) -> int | None:
+    value = rows["line"][0] if "line" in rows.columns else None
+    return int(value) if value is not None else None
+
+
+def with_ids(df: pl.DataFrame, key: pl.Expr | None = None) -> pl.DataFrame:
+    """Add the stable row `id`: sha256 of (source, account, key), where key is `ref` when the
+    source gives one, else (date, amount, currency, description, n-th occurrence in the file).
+
+    The same row in two overlapping exports gets the same id, so re-importing adds nothing.
+    """
+    import polars as pl
+
+    content = ["date", "amount", "currency", "description"]
+    occurrence = pl.int_range(pl.len()).over(content).cast(pl.String)
+    fallback = pl.concat_str([pl.col(c).cast(pl.String) for c in content] + [occurrence],
+                             separator="|", ignore_nulls=True)
+    key_expr = key if key is not None else pl.coalesce(pl.col("ref"), fallback)
+    text = pl.concat_str([pl.col("source"), pl.col("account"), key_expr], separator="\x1f")
+    return df.with_columns(sha256_hex(text).str.slice(0, ID_HEX).alias("id"))
+
+
+def sha256_hex(expr: pl.Expr) -> pl.Expr:
+    """sha256 of a string column as hex: vectorised by polars-hash, hashlib if it is missing.
+
+    Both give the same digest, so ids never change with the plugin's presence.
+    """
+    try:
+        import polars_hash  # noqa: F401  (registers the `chash` expression namespace)
+    except ImportError:  # pragma: no cover - only without the plugin
+        import hashlib
+
+        import polars as pl
+
+        return expr.map_elements(lambda s: hashlib.sha256(s.encode()).hexdigest(),
+                                 return_dtype=pl.String)
+    return expr.chash.sha2_256()  # type: ignore[attr-defined]
