@@ -72,6 +72,11 @@ NOT_BOOKED = {"pending", "denied", "canceled", "cancelled", "held", "unclaimed",
 
 IMPACT_MEMO = {"memo"}
 
+OWN_MONEY_PAYERS = (r"(?i)upwork|fiverr|freelancer\.com|freelancer limited|payoneer|"
+                    r"transferwise|\bwise\b|elance|odesk|toptal|people ?per ?hour")
+"""Payers whose payments are the user's own earnings arriving from a platform or wallet:
+transfers, not income (the platform's export already booked the earning)."""
+
 # (pattern on the lower-cased type, kind, category); first match wins.
 TYPE_RULES: list[tuple[str, str, str]] = [
     (r"currency conversion|währungsumrechnung|conversion de devise|conversión de divisa",
@@ -190,11 +195,16 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         contract=pl.lit(None, dtype=pl.String),
         hours=pl.lit(None, dtype=pl.Float64),
     )
+    own_money = pl.concat_str([pl.col("_name"), pl.col("_from"), pl.col("_to")],
+                              separator=" ", ignore_nulls=True).str.contains(OWN_MONEY_PAYERS)
     gross_rows = base.with_columns(
         amount=pl.col("gross"),
-        kind=pl.when(pl.col("kind") == "payment")
+        kind=pl.when((pl.col("kind") == "payment") & own_money).then(pl.lit("transfer"))
+        .when(pl.col("kind") == "payment")
         .then(pl.when(pl.col("gross") >= 0).then(pl.lit("earning")).otherwise(pl.lit("expense")))
         .otherwise(pl.col("kind")),
+        category=pl.when((pl.col("kind") == "payment") & own_money)
+        .then(pl.lit("receipt")).otherwise(pl.col("category")),
         related_ref=nonblank(pl.col("_ref")),
         _leg=pl.lit("gross"),
     )

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 FORMAT_MODULES: tuple[str, ...] = (
     "importers.upwork",
     "importers.paypal",
+    "importers.payoneer",
 )
 """Modules that define `FORMATS`, a list of Format. Order is the order `ledger formats` shows."""
 

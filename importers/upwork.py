@@ -54,11 +54,11 @@ DATE_FORMATS = ["%b %d, %Y", "%Y-%m-%d", "%B %d, %Y"]
 
 
 def _is_classic(cells: set[str]) -> bool:
-    return CLASSIC <= cells and "transaction id" not in cells
+    return cells >= CLASSIC and "transaction id" not in cells
 
 
 def _is_new(cells: set[str]) -> bool:
-    return NEW <= cells
+    return cells >= NEW
 
 
 def detect_classic(raw: RawFile) -> bool:

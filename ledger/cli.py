@@ -1,0 +1,368 @@
+"""The `ledger` command: a thin layer that parses options, calls library functions, renders.
+
+Heavy modules (polars, rich tables, importers) are imported inside commands so that
+`ledger --help` starts fast. Errors the user can fix print as `path:line: message` plus a
+hint, with exit 1 (data) or 2 (usage); `--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.errors import LedgerError
+
+app = typer.Typer(
+    name="ledger",
+    help="What you really earn as an online freelancer: every fee, spread and deduction from "
+    "platform to local bank, from the exports you already have.\n\n"
+    "Start with `ledger demo`, then `ledger import ~/Downloads/*.csv` and `ledger report`.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+_state: dict[str, object] = {"ledger": None, "debug": False}
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class RowsFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _ledger():
+    from ledger.store import Ledger, resolve_dir
+
+    return Ledger(resolve_dir(_state["ledger"]))  # type: ignore[arg-type]
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from ledger.store import atomic_write_bytes
+
+    atomic_write_bytes(output, text.encode("utf-8"))
+    _console(stderr=True).print(f"wrote {output}")
+
+
+@app.callback()
+def main_options(
+    ledger_dir: Annotated[Path | None, typer.Option(
+        "--ledger", help="Ledger directory (default: $LEDGER_DIR, else your user data folder).",
+        show_default=False)] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """Global options."""
+    _state["ledger"] = ledger_dir
+    _state["debug"] = debug
+
+
+@app.command("import")
+def import_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Export files to import.",
+                                                show_default=False)],
+    source: Annotated[str | None, typer.Option(
+        help="Skip detection and read every file as this format (see `ledger formats`).")] = None,
+    account: Annotated[str | None, typer.Option(
+        help="Account name for the rows (default: the format's, e.g. upwork, paypal).")] = None,
+    date_order: Annotated[str | None, typer.Option(
+        help="dmy or mdy, for files whose dates like 05/06/2024 could be either.")] = None,
+    decimal_mark: Annotated[str | None, typer.Option(
+        help="'.' or ',', for files whose numbers could use either.")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Parse and count, but write nothing.")] = False,
+    output_format: Annotated[ReportFormat, typer.Option(
+        "--format", help="table for people, json for scripts.")] = ReportFormat.table,
+) -> None:
+    """Import exports into the ledger: all files or none, and never the same row twice.
+
+    Each file's format is detected (Upwork, PayPal, ...); the original is archived by its
+    sha256; rows already in the ledger (same export again, or an overlapping one) are skipped.
+
+    Examples:
+
+      ledger import ~/Downloads/statements_2024-06-01_2024-06-30.csv
+
+      ledger import ~/Downloads/*.csv --dry-run
+
+      ledger import Download.CSV --date-order dmy
+    """
+    from importers.base import ImportOptions
+
+    ledger = _ledger()
+    options = ImportOptions(account=account, date_order=date_order, decimal_mark=decimal_mark)
+    summaries = _with_progress(paths, lambda tick: ledger.import_files(
+        paths, options, source=source, dry_run=dry_run, progress=tick))
+    if output_format is ReportFormat.json:
+        from ledger.render import to_json
+
+        sys.stdout.write(to_json({"dry_run": dry_run, "ledger": str(ledger.root),
+                                  "files": [s.as_dict() for s in summaries]}))
+        return
+    console = _console()
+    for s in summaries:
+        skipped = ", ".join(f"{n} {why}" for why, n in s.skipped.items())
+        console.print(f"{s.path}: {s.format}, {s.rows_read} read, [bold]{s.added} added[/], "
+                      f"{s.duplicates} already in the ledger"
+                      + (f", skipped {skipped}" if skipped else ""))
+        for warning in s.warnings:
+            console.print(f"  [yellow]warning:[/] {warning}")
+    if dry_run:
+        console.print("[dim]dry run: nothing was written[/]")
+    else:
+        console.print(f"[dim]ledger: {ledger.root}[/]")
+
+
+def _with_progress(paths: list[Path], run):
+    """Run with a progress bar over files when there are several and stderr is a terminal."""
+    if len(paths) < 2 or not sys.stderr.isatty():
+        return run(None)
+    from rich.progress import Progress
+
+    with Progress(console=_console(stderr=True), transient=True) as progress:
+        task = progress.add_task("reading exports", total=len(paths))
+        return run(lambda _path: progress.advance(task))
+
+
+@app.command()
+def report(
+    month: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: latest).")] = None,
+    year: Annotated[int | None, typer.Option(help="Whole year YYYY.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD.")] = None,
+    currency: Annotated[str | None, typer.Option(
+        help="Report currency (default: home_currency in ledger.toml, else USD).")] = None,
+    output_format: Annotated[ReportFormat, typer.Option(
+        "--format", help="table for people; json (schema ledger.report/1) or csv for scripts.")
+    ] = ReportFormat.table,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
+                      ] = None,
+) -> None:
+    """What you earned and what every hop took, for a month, a year or any range.
+
+    Gross, platform fees, payment and withdrawal fees, FX cost, bank deductions, taxes, net,
+    hours and net per hour, by platform and by client, with the FX rates used and their source.
+
+    Examples:
+
+      ledger report
+
+      ledger report --month 2024-06 --currency PKR
+
+      ledger report --year 2024 --format json -o 2024.json
+    """
+    from ledger import render
+    from ledger.report import build
+
+    data = build(_ledger(), currency=currency, month=month, year=year, start=start, end=end)
+    if output_format is ReportFormat.json:
+        _emit(render.to_json(data), output)
+    elif output_format is ReportFormat.csv:
+        _emit(render.report_csv(data), output)
+    elif output is not None:
+        console = _console()
+        with console.capture() as capture:
+            render.print_report(data, console)
+        _emit(capture.get(), output)
+    else:
+        render.print_report(data, _console())
+
+
+@app.command()
+def transactions(
+    month: Annotated[str | None, typer.Option(help="Only this month, YYYY-MM.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="From YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="To YYYY-MM-DD.")] = None,
+    kind: Annotated[list[str] | None, typer.Option(
+        help="Only these kinds (repeatable): earning, platform_fee, payment_fee, fx, transfer...")
+    ] = None,
+    source: Annotated[list[str] | None, typer.Option(
+        help="Only these sources (repeatable): upwork, paypal...")] = None,
+    output_format: Annotated[RowsFormat, typer.Option("--format")] = RowsFormat.table,
+    limit: Annotated[int, typer.Option(help="Rows shown in the table (0 = all).")] = 200,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
+                      ] = None,
+) -> None:
+    """List ledger rows with where each came from (file line, import id).
+
+    Examples:
+
+      ledger transactions --month 2024-06
+
+      ledger transactions --kind platform_fee --kind payment_fee
+
+      ledger transactions --source paypal --format csv -o paypal.csv
+    """
+    from ledger import render
+    from ledger.report import transactions as select
+
+    rows = select(_ledger(), month=month, start=start, end=end, kinds=kind, sources=source)
+    if output_format is RowsFormat.json:
+        _emit(render.to_json(render.rows_json(rows)), output)
+    elif output_format is RowsFormat.csv:
+        _emit(render.rows_csv(rows), output)
+    else:
+        render.print_rows(rows, _console(), None if limit == 0 else limit)
+
+
+@app.command()
+def formats() -> None:
+    """List every export format the importer knows, with how it is recognised.
+
+    Examples:
+
+      ledger formats
+    """
+    from rich.table import Table
+
+    from importers.registry import formats as known
+
+    table = Table(header_style="bold")
+    table.add_column("Name")
+    table.add_column("What")
+    table.add_column("Recognised by")
+    for fmt in known():
+        table.add_row(fmt.name, fmt.title, fmt.fingerprint)
+    _console().print(table)
+
+
+@app.command()
+def imports(
+    output_format: Annotated[RowsFormat, typer.Option("--format")] = RowsFormat.table,
+) -> None:
+    """List the imports in effect (the ids `ledger undo` takes).
+
+    Examples:
+
+      ledger imports
+    """
+    entries = _ledger().active_imports()
+    if output_format is RowsFormat.json:
+        from ledger.render import to_json
+
+        sys.stdout.write(to_json(entries))
+        return
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    for col in ("Import id", "File", "Format", "Time", "Added", "Duplicates"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(e["import_id"][:12], e["file"], e["format"], e["time"], str(e["added"]),
+                      str(e["duplicates"]))
+    _console().print(table)
+
+
+@app.command()
+def undo(
+    import_id: Annotated[str, typer.Argument(help="Import id, or its first characters.")],
+) -> None:
+    """Remove one import; rows it shared with other imports stay.
+
+    Examples:
+
+      ledger imports
+
+      ledger undo 3f2a9c
+    """
+    entry = _ledger().undo(import_id)
+    _console().print(f"undid {entry['file']} ({entry['import_id'][:12]}): "
+                     f"{entry['removed']} rows removed")
+
+
+@app.command()
+def rebuild() -> None:
+    """Re-read every archived export with today's importers and rewrite the ledger.
+
+    Examples:
+
+      ledger rebuild
+    """
+    result = _ledger().rebuild()
+    _console().print(f"rebuilt from {result['imports']} imports: {result['rows']} rows "
+                     f"(was {result['rows_before']})")
+
+
+@app.command()
+def init(
+    currency: Annotated[str, typer.Option(help="Your home currency, e.g. PKR, PHP, INR.")],
+    country: Annotated[str | None, typer.Option(
+        help="ISO country code for income benchmarks, e.g. PK.")] = None,
+) -> None:
+    """Create ledger.toml with your home currency (the report's default) and country.
+
+    Examples:
+
+      ledger init --currency PKR --country PK
+    """
+    from ledger.config import write_initial
+
+    path = write_initial(_ledger(), currency, country)
+    _console().print(f"wrote {path}")
+
+
+@app.command()
+def demo(
+    keep: Annotated[Path | None, typer.Option(
+        help="Keep the demo ledger in this directory instead of a temporary one.")] = None,
+) -> None:
+    """Import a fictional Lahore freelancer's exports into a temporary ledger and report.
+
+    Three months of Upwork hourly and fixed-price work and PayPal payments from a EUR client,
+    with a conversion and withdrawals, then the latest month's report in PKR.
+
+    Examples:
+
+      ledger demo
+
+      ledger demo --keep ./demo-ledger && ledger --ledger ./demo-ledger report --year 2024
+    """
+    from ledger.demo import run
+
+    run(keep, _console())
+
+
+def main() -> None:
+    """Entry point: runs the app and turns LedgerErrors into clean messages and exit codes."""
+    debug = "--debug" in sys.argv[1:]
+    try:
+        app()
+    except LedgerError as exc:
+        if debug:
+            raise
+        sys.stderr.write(f"{exc.where() or 'error: '}{exc.message}\n")
+        if exc.hint:
+            sys.stderr.write(f"  hint: {exc.hint}\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so plainly, never dump a traceback on the user
+        if debug or os.environ.get("LEDGER_DEBUG"):
+            raise
+        sys.stderr.write(f"error: internal error: {type(exc).__name__}: {exc}\n"
+                         "  hint: rerun with --debug for the traceback and please report it\n")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

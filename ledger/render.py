@@ -1,0 +1,194 @@
+"""Turn report data into what people read (rich tables) and what scripts read (JSON, CSV).
+
+Nothing here computes a figure: it only lays out what report.py returned.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+    from rich.console import Console
+
+WATERFALL = (
+    ("gross", "Gross earned", "+"),
+    ("platform_fees", "Platform fees", "-"),
+    ("payment_fees", "Payment & withdrawal fees", "-"),
+    ("fx_cost", "FX cost (spread)", "-"),
+    ("bank_deductions", "Bank deductions", "-"),
+    ("taxes", "Taxes withheld", "-"),
+    ("subcontractor_payouts", "Paid to sub-workers", "-"),
+    ("expenses", "Expenses", "-"),
+    ("other", "Other adjustments", "±"),
+)
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def report_csv(report: dict) -> str:
+    """The report's figures as long rows: section,key,field,value."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "key", "field", "value"])
+    writer.writerow(["period", "", "from", report["period"]["from"]])
+    writer.writerow(["period", "", "to", report["period"]["to"]])
+    writer.writerow(["currency", "", "code", report["currency"]])
+    for field, value in report["totals"].items():
+        writer.writerow(["totals", "", field, "" if value is None else value])
+    for section, key in (("by_platform", "platform"), ("by_client", "client")):
+        for item in report[section]:
+            for field, value in item.items():
+                if field != key:
+                    writer.writerow([section, safe_cell(item[key]), field,
+                                     "" if value is None else value])
+    for rate in report["rates"]:
+        writer.writerow(["rates", f"{rate['date']} {rate['from']}/{rate['to']}", "rate",
+                         rate["rate"]])
+        writer.writerow(["rates", f"{rate['date']} {rate['from']}/{rate['to']}", "provider",
+                         rate["provider"]])
+    return out.getvalue()
+
+
+def safe_cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _money(value: str | None, currency: str | None = None) -> str:
+    """Grouped for reading (`497,286.08`); the currency goes in the column header."""
+    if value is None:
+        return "—"
+    text = f"{Decimal(value):,}"
+    return f"{text} {currency}" if currency else text
+
+
+def _bar(part: Decimal, whole: Decimal, width: int = 20) -> str:
+    if whole <= 0 or part <= 0:
+        return ""
+    filled = max(1, round(float(min(part / whole, Decimal(1))) * width))
+    return "█" * filled
+
+
+def print_report(report: dict, console: Console) -> None:
+    """The monthly page: waterfall from gross to net, hours, platforms, clients, rates used."""
+    from rich.table import Table
+
+    cur = report["currency"]
+    totals = report["totals"]
+    gross = Decimal(totals["gross"])
+    table = Table(title=f"{report['period']['label']} · {cur}", title_justify="left",
+                  show_header=True, header_style="bold")
+    table.add_column("", style="bold")
+    table.add_column(cur, justify="right")
+    table.add_column("of gross", justify="right")
+    table.add_column("", style="red")
+    for key, label, sign in WATERFALL:
+        value = Decimal(totals[key])
+        if key not in ("gross",) and value == 0:
+            continue
+        share = f"{value / gross:.1%}" if gross else ""
+        text = _money(totals[key])
+        table.add_row(f"{sign} {label}" if key != "gross" else label,
+                      text, share if key != "gross" else "100%",
+                      "" if key == "gross" else _bar(value, gross))
+    net = Decimal(totals["net"])
+    table.add_section()
+    table.add_row("= Net", f"[bold green]{_money(totals['net'])}[/]",
+                  f"{net / gross:.1%}" if gross else "", "")
+    console.print(table)
+    hours = Decimal(totals["hours"])
+    unpaid = Decimal(totals["unpaid_hours"])
+    if hours or unpaid:
+        line = f"Hours billed {hours:.2f}"
+        if totals["net_hourly"]:
+            line += f" · net per paid hour [bold]{_money(totals['net_hourly'], cur)}[/]"
+        if unpaid:
+            line += f" · unpaid {unpaid:.2f} h · net per hour worked " \
+                    f"{_money(totals['net_hourly_all'], cur)}"
+        console.print(line)
+    else:
+        console.print("[dim]No hours recorded this period (hourly invoices carry them).[/]")
+    unhoured = report.get("gross_without_hours")
+    if hours and unhoured and Decimal(unhoured) > 0:
+        console.print(f"[dim]  {_money(unhoured)} {cur} of gross came from work with no hours "
+                      "recorded (fixed-price, direct clients), so net per hour is overstated.[/]")
+    if report["by_platform"]:
+        plat = Table(title="By platform", title_justify="left", header_style="bold")
+        for col in ("Platform", f"Gross {cur}", "Fees", "Fee rate", "Net", "Hours"):
+            plat.add_column(col, justify="left" if col == "Platform" else "right")
+        for item in report["by_platform"]:
+            rate = f"{Decimal(item['fee_rate']):.1%}" if item.get("fee_rate") else "—"
+            plat.add_row(item["platform"], _money(item["gross"]), _money(item["fees"]),
+                         rate, _money(item["net"]), item["hours"])
+        console.print(plat)
+    if report["by_client"]:
+        clients = Table(title="By client", title_justify="left", header_style="bold")
+        for col in ("Client", f"Gross {cur}", "Fees", "Net", "Hours"):
+            clients.add_column(col, justify="left" if col == "Client" else "right")
+        for item in report["by_client"][:10]:
+            clients.add_row(item["client"], _money(item["gross"]), _money(item["fees"]),
+                            _money(item["net"]), item["hours"])
+        console.print(clients)
+    if report["rates"]:
+        console.print("[dim]Rates used (every date and source in --format json):[/]")
+        for text, dates in _distinct_rates(report["rates"]).items():
+            span = dates[0] if len(dates) == 1 else f"{dates[0]}..{dates[-1]}"
+            console.print(f"[dim]  {span}: {text}[/]", markup=True)
+    for warning in report["warnings"]:
+        console.print(f"[yellow]warning:[/] {warning}")
+
+
+def _distinct_rates(rates: list[dict]) -> dict[str, list[str]]:
+    """Rates grouped by value and source, with the row dates each served."""
+    out: dict[str, list[str]] = {}
+    for r in rates:
+        text = f"1 {r['from']} = {r['rate']} {r['to']} ({r['provider']}: {r['detail']})"
+        out.setdefault(text, []).append(r["date"])
+    return out
+
+
+def rows_json(rows: pl.DataFrame) -> list[dict]:
+    """Canonical rows as JSON objects: money as decimal strings, dates ISO."""
+    out = []
+    for row in rows.iter_rows(named=True):
+        item = dict(row)
+        item["date"] = row["date"].isoformat()
+        item["amount"] = f"{row['amount']:f}"
+        out.append(item)
+    return out
+
+
+def rows_csv(rows: pl.DataFrame) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(rows.columns)
+    for item in rows_json(rows):
+        writer.writerow([safe_cell(v) if isinstance(v, str) and k != "amount" else
+                         ("" if v is None else v) for k, v in item.items()])
+    return out.getvalue()
+
+
+def print_rows(rows: pl.DataFrame, console: Console, limit: int | None = None) -> None:
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    for col in ("Date", "Source", "Kind", "Category", "Amount", "Counterparty", "Description",
+                "Line"):
+        table.add_column(col, justify="right" if col in ("Amount", "Line") else "left",
+                         overflow="fold" if col == "Description" else "ellipsis")
+    shown = rows if limit is None else rows.head(limit)
+    for row in shown.iter_rows(named=True):
+        table.add_row(str(row["date"]), row["source"], str(row["kind"]), row["category"] or "",
+                      f"{row['amount']:,.2f} {row['currency']}", row["counterparty"] or "",
+                      (row["description"] or "")[:60], str(row["line"]))
+    console.print(table)
+    if limit is not None and rows.height > limit:
+        console.print(f"[dim]… {rows.height - limit} more rows (use --limit 0 for all)[/]")

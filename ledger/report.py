@@ -1,0 +1,299 @@
+"""The period report as plain data (`ledger.report/1`); render.py turns it into table/json/csv.
+
+Every row in the period is valued in the report currency at its date's rate and summed by
+kind. Costs are positive numbers. `net` is gross minus every cost plus other adjustments,
+which is exactly the signed sum of every row that is not a transfer of the user's own money
+(conservation; `fx` legs sum to minus the FX cost). Figures are rounded once, here, to the
+currency's minor unit, and the rounded net is computed from the rounded lines so the
+statement foots to the cent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ledger.errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ledger.store import Ledger
+
+SCHEMA = "ledger.report/1"
+
+COSTS: tuple[tuple[str, str], ...] = (
+    ("platform_fees", "platform_fee"),
+    ("payment_fees", "payment_fee"),
+    ("fx_cost", "fx"),
+    ("bank_deductions", "bank_fee"),
+    ("taxes", "tax"),
+    ("subcontractor_payouts", "subcontractor_payout"),
+    ("expenses", "expense"),
+)
+"""Report line -> row kind whose (negated) sum it is."""
+
+NOT_INCOME = ("transfer",)
+"""Kinds that move the user's own money: excluded from every total."""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date
+    label: str
+
+
+def resolve_period(rows: pl.DataFrame, *, month: str | None = None, year: int | None = None,
+                   start: str | None = None, end: str | None = None) -> Period:
+    """`--month`, `--year` or `--from/--to`; by default the latest month with data."""
+    chosen = sum(x is not None for x in (month, year)) + (start is not None or end is not None)
+    if chosen > 1:
+        raise UsageError("choose one of --month, --year or --from/--to")
+    if month:
+        try:
+            first = dt.datetime.strptime(month, "%Y-%m").date()
+        except ValueError:
+            raise UsageError(f"--month {month!r} is not YYYY-MM", hint="e.g. --month 2024-06"
+                             ) from None
+        return Period(first, _month_end(first), first.strftime("%B %Y"))
+    if year:
+        return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), str(year))
+    if start or end:
+        lo = _iso(start, "--from") if start else rows["date"].min()
+        hi = _iso(end, "--to") if end else rows["date"].max()
+        if lo is None or hi is None:
+            raise DataError("the ledger is empty", hint="import exports first: ledger import FILE")
+        if lo > hi:
+            raise UsageError(f"--from {lo} is after --to {hi}")
+        return Period(lo, hi, f"{lo} to {hi}")
+    latest = rows["date"].max()
+    if latest is None:
+        raise DataError("the ledger is empty", hint="import exports first: ledger import FILE")
+    first = latest.replace(day=1)
+    return Period(first, _month_end(first), first.strftime("%B %Y"))
+
+
+def _iso(text: str, flag: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{flag} {text!r} is not a date YYYY-MM-DD") from None
+
+
+def _month_end(first: dt.date) -> dt.date:
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def report_currency(ledger: Ledger, option: str | None) -> str:
+    from ledger.money import known_currencies
+
+    currency = (option or ledger.config().get("home_currency") or "USD").upper()
+    if currency not in known_currencies():
+        raise UsageError(f"unknown currency {currency!r}", hint="use an ISO 4217 code, e.g. PKR")
+    return currency
+
+
+def build(ledger: Ledger, period: Period | None = None, currency: str | None = None,
+          **period_options: object) -> dict:
+    """The report for a period as a JSON-ready dict (schema `ledger.report/1`)."""
+    import polars as pl
+
+    from rules.fx import FxChain
+
+    rows = ledger.rows()
+    if rows.is_empty():
+        raise DataError("the ledger is empty", path=ledger.root,
+                        hint="import exports first: ledger import FILE")
+    period = period or resolve_period(rows, **period_options)  # type: ignore[arg-type]
+    currency = report_currency(ledger, currency)
+    in_period = rows.filter(pl.col("date").is_between(period.start, period.end))
+    chain = FxChain.for_ledger(rows, ledger.rates_path)
+    conversion = chain.convert(in_period, currency, where=str(ledger.rates_path))
+    valued = conversion.rows.filter(~pl.col("kind").is_in(NOT_INCOME))
+    totals = compute_totals(valued)
+    return {
+        "schema": SCHEMA,
+        "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
+                   "label": period.label},
+        "currency": currency,
+        "totals": present_totals(totals, currency),
+        "gross_without_hours": _gross_without_hours(valued, currency),
+        "by_platform": by_platform(valued, currency),
+        "by_client": by_client(valued, currency),
+        "benchmarks": [],
+        "rates": [_rate_json(r) for r in conversion.rates.iter_rows(named=True)],
+        "sources": _sources(ledger, in_period),
+        "rows": in_period.height,
+        "warnings": conversion.warnings,
+    }
+
+
+def sum_by_kind(valued: pl.DataFrame) -> dict[str, Decimal]:
+    """Exact signed sum of `value` per kind."""
+    import polars as pl
+
+    sums = valued.group_by("kind").agg(pl.col("value").sum())
+    found = {str(k): Decimal(v) for k, v in sums.iter_rows()}
+    from ledger.schema import KINDS
+
+    return {k: found.get(k, Decimal(0)) for k in KINDS}
+
+
+def compute_totals(valued: pl.DataFrame) -> dict[str, Decimal | float]:
+    """Exact totals (Decimal) and hours (float) from valued rows that are not transfers."""
+    by_kind = sum_by_kind(valued)
+    totals: dict[str, Decimal | float] = {"gross": by_kind["earning"] + by_kind["refund"]}
+    for line, kind in COSTS:
+        totals[line] = -by_kind[kind]
+    totals["other"] = by_kind["adjustment"] + by_kind["other"]
+    totals["net"] = sum(by_kind.values(), Decimal(0))
+    totals["hours"] = float(valued["hours"].fill_null(0).sum() or 0.0)
+    totals["unpaid_hours"] = 0.0
+    return totals
+
+
+def present_totals(totals: dict[str, Decimal | float], currency: str) -> dict[str, str | None]:
+    """Round each money line once; net is re-derived from the rounded lines so it foots."""
+    from ledger.money import format_money, round_money
+
+    shown: dict[str, str | None] = {}
+    rounded = {k: round_money(v, currency) for k, v in totals.items()
+               if isinstance(v, Decimal) and k != "net"}
+    net = rounded["gross"] - sum((rounded[line] for line, _ in COSTS), Decimal(0)) \
+        + rounded["other"]
+    for key in ("gross", *(line for line, _ in COSTS)):
+        shown[key] = format_money(rounded[key], currency)
+    shown["other"] = format_money(rounded["other"], currency)
+    shown["net"] = format_money(net, currency)
+    hours = _hours(totals["hours"])
+    unpaid = _hours(totals["unpaid_hours"])
+    shown["hours"] = f"{hours:.2f}"
+    shown["unpaid_hours"] = f"{unpaid:.2f}"
+    shown["net_hourly"] = format_money(net / hours, currency) if hours else None
+    shown["net_hourly_all"] = (format_money(net / (hours + unpaid), currency)
+                               if hours + unpaid else None)
+    return shown
+
+
+def _hours(value: object) -> Decimal:
+    """Hours are measured, not money: kept as float, presented to the hundredth."""
+    return Decimal(str(round(float(value), 4)))  # type: ignore[arg-type]
+
+
+def _platform(source: pl.Expr) -> pl.Expr:
+    return source.str.split(":").list.first()
+
+
+def by_platform(valued: pl.DataFrame, currency: str) -> list[dict]:
+    """Gross, platform and payment fees, net and hours per source platform."""
+    import polars as pl
+
+    from ledger.money import format_money
+
+    relevant = valued.filter(pl.col("kind").is_in(
+        ["earning", "refund", "platform_fee", "payment_fee", "tax", "bank_fee"]))
+    grouped = relevant.with_columns(_platform(pl.col("source")).alias("platform")).group_by(
+        "platform").agg(
+        pl.col("value").filter(pl.col("kind").is_in(["earning", "refund"])).sum().alias("gross"),
+        (-pl.col("value").filter(~pl.col("kind").is_in(["earning", "refund"])).sum())
+        .alias("fees"),
+        pl.col("hours").sum().alias("hours"),
+    ).sort("gross", descending=True)
+    out = []
+    for row in grouped.iter_rows(named=True):
+        gross, fees = Decimal(row["gross"] or 0), Decimal(row["fees"] or 0)
+        out.append({"platform": row["platform"], "gross": format_money(gross, currency),
+                    "fees": format_money(fees, currency),
+                    "net": format_money(gross - fees, currency),
+                    "hours": f"{_hours(row['hours'] or 0):.2f}",
+                    "fee_rate": _ratio(fees, gross)})
+    return out
+
+
+def by_client(valued: pl.DataFrame, currency: str) -> list[dict]:
+    """Per client: gross, the fees charged on their work (by counterparty or related_ref), net."""
+    import polars as pl
+
+    from ledger.money import format_money
+
+    earnings = valued.filter(pl.col("kind").is_in(["earning", "refund"]))
+    owners = earnings.filter(pl.col("ref").is_not_null() & pl.col("counterparty").is_not_null()
+                             ).select("account", pl.col("ref").alias("related_ref"),
+                                      pl.col("counterparty").alias("owner")).unique(
+        ["account", "related_ref"])
+    fees = valued.filter(pl.col("kind").is_in(["platform_fee", "payment_fee", "tax"])).join(
+        owners, on=["account", "related_ref"], how="left", maintain_order="left")
+    fees = fees.with_columns(pl.coalesce("owner", "counterparty").alias("client")).filter(
+        pl.col("client").is_not_null())
+    gross = earnings.filter(pl.col("counterparty").is_not_null()).group_by(
+        pl.col("counterparty").alias("client")).agg(pl.col("value").sum().alias("gross"),
+                                                    pl.col("hours").sum().alias("hours"))
+    charged = fees.group_by("client").agg((-pl.col("value").sum()).alias("fees"))
+    joined = gross.join(charged, on="client", how="full", coalesce=True).sort(
+        "gross", descending=True, nulls_last=True)
+    out = []
+    for row in joined.iter_rows(named=True):
+        g, f = Decimal(row["gross"] or 0), Decimal(row["fees"] or 0)
+        out.append({"client": row["client"], "gross": format_money(g, currency),
+                    "fees": format_money(f, currency), "net": format_money(g - f, currency),
+                    "hours": f"{_hours(row['hours'] or 0):.2f}"})
+    return out
+
+
+def _gross_without_hours(valued: pl.DataFrame, currency: str) -> str:
+    """Earnings with no hours against them: net per hour cannot account for their time."""
+    import polars as pl
+
+    from ledger.money import format_money
+
+    total = valued.filter((pl.col("kind") == "earning") & pl.col("hours").is_null())["value"].sum()
+    return format_money(Decimal(total or 0), currency)
+
+
+def _ratio(part: Decimal, whole: Decimal) -> str | None:
+    return f"{(part / whole):.4f}" if whole else None
+
+
+def _rate_json(row: dict) -> dict:
+    return {"date": row["date"].isoformat(), "from": row["from"], "to": row["to"],
+            "rate": f"{Decimal(row['rate']).normalize():f}", "provider": row["provider"],
+            "detail": row["detail"],
+            "rate_date": row["rate_date"].isoformat() if row["rate_date"] else None}
+
+
+def _sources(ledger: Ledger, rows: pl.DataFrame) -> list[dict]:
+    """Which imported files the period's figures come from (provenance)."""
+    import polars as pl
+
+    names = {e["import_id"]: e for e in ledger.active_imports()}
+    counts = rows.group_by("import_id").agg(pl.len().alias("rows")).sort("import_id")
+    return [{"import_id": i, "file": names.get(i, {}).get("file"),
+             "format": names.get(i, {}).get("format"), "rows": n}
+            for i, n in counts.iter_rows()]
+
+
+def transactions(ledger: Ledger, *, month: str | None = None, start: str | None = None,
+                 end: str | None = None, kinds: list[str] | None = None,
+                 sources: list[str] | None = None) -> pl.DataFrame:
+    """Ledger rows, filtered; every row keeps its file line and import id."""
+    import polars as pl
+
+    from ledger.schema import KINDS
+
+    rows = ledger.rows()
+    if month or start or end:
+        period = resolve_period(rows, month=month, start=start, end=end)
+        rows = rows.filter(pl.col("date").is_between(period.start, period.end))
+    if kinds:
+        unknown = sorted(set(kinds) - set(KINDS))
+        if unknown:
+            raise UsageError(f"unknown kind(s) {unknown}", hint="kinds: " + ", ".join(KINDS))
+        rows = rows.filter(pl.col("kind").is_in(kinds))
+    if sources:
+        rows = rows.filter(pl.col("source").is_in(sources)
+                           | _platform(pl.col("source")).is_in(sources))
+    return rows

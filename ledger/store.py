@@ -1,0 +1,379 @@
+"""The ledger directory: archived originals, the import log, and the canonical rows.
+
+```
+<dir>/ledger.toml               user config (home_currency, country, ...)
+<dir>/rates.csv                 the user's own FX rates (date,from,to,rate), optional
+<dir>/sources/<sha256>.<ext>    every imported file, byte for byte, read-only
+<dir>/imports.jsonl             append-only log of imports and undos
+<dir>/ledger.parquet            canonical rows, sorted by date
+<dir>/.lock                     one writer at a time
+```
+
+Nothing is lost: every file is parsed and validated before anything is written; writes go to
+a temp file, are fsynced and renamed into place under the lock; and if any step fails, every
+file already touched is put back as it was, so a failed import leaves the directory
+byte-identical. Each log entry records the sha256 of the ledger it produced, so a crash
+between the two renames is detectable (the entry whose hash does not match was not committed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ledger.errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from importers.base import ImportOptions, Parsed
+
+APP = "freelance-ledger"
+LOCK_TIMEOUT_S = 60
+
+
+def resolve_dir(option: str | Path | None = None) -> Path:
+    """`--ledger DIR`, else `$LEDGER_DIR`, else the platform's user data directory."""
+    if option:
+        return Path(option).expanduser()
+    env = os.environ.get("LEDGER_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP))
+
+
+def _checkpoint(step: str) -> None:
+    """A named point between write steps; tests replace it to inject a failure at each one."""
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write via `write(tmp)`, fsync, then rename over `path`: readers see old or new, never half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        _checkpoint(f"before rename {path.name}")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    _fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+@dataclass
+class ImportSummary:
+    """What one file did to the ledger."""
+
+    path: str
+    import_id: str
+    format: str
+    rows_read: int
+    rows: int
+    added: int
+    duplicates: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class _Rollback:
+    """Remembers every file an operation creates or replaces, to put all back on failure."""
+
+    def __init__(self) -> None:
+        self.created: list[Path] = []
+        self.replaced: dict[Path, bytes | None] = {}
+
+    def write(self, path: Path, data: bytes) -> None:
+        if path not in self.replaced:
+            self.replaced[path] = path.read_bytes() if path.exists() else None
+        atomic_write_bytes(path, data)
+
+    def undo(self) -> None:
+        for path in reversed(self.created):
+            if path.exists():
+                path.chmod(0o600)
+                path.unlink()
+        for path, old in self.replaced.items():
+            if old is None:
+                if path.exists():
+                    path.unlink()
+            else:
+                atomic_write_bytes(path, old)
+
+
+class Ledger:
+    """One freelancer's ledger directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.rows_path = root / "ledger.parquet"
+        self.log_path = root / "imports.jsonl"
+        self.sources = root / "sources"
+        self.config_path = root / "ledger.toml"
+        self.rates_path = root / "rates.csv"
+        self.lock_path = root / ".lock"
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        return self.rows_path.exists()
+
+    def rows(self) -> pl.DataFrame:
+        """All canonical rows (empty, typed, if nothing was imported yet)."""
+        import polars as pl
+
+        from ledger import schema
+
+        if not self.rows_path.exists():
+            return schema.empty()
+        try:
+            df = pl.read_parquet(self.rows_path)
+        except Exception as exc:  # polars raises several error types for a damaged file
+            raise DataError(f"cannot read the ledger: {exc}", path=self.rows_path,
+                            hint="run `ledger rebuild` to re-create it from the archived sources"
+                            ) from None
+        return schema.validate(schema.conform(df), str(self.rows_path))
+
+    def log(self) -> list[dict]:
+        """Import log entries, oldest first."""
+        if not self.log_path.exists():
+            return []
+        entries = []
+        for number, text in enumerate(self.log_path.read_text("utf-8").splitlines(), 1):
+            if not text.strip():
+                continue
+            try:
+                entries.append(json.loads(text))
+            except json.JSONDecodeError:
+                raise DataError("damaged import log entry", path=self.log_path, line=number,
+                                hint="remove the damaged line, then run `ledger rebuild`") from None
+        return entries
+
+    def config(self) -> dict:
+        """ledger.toml as a dict ({} if absent)."""
+        import tomllib
+
+        if not self.config_path.exists():
+            return {}
+        try:
+            return tomllib.loads(self.config_path.read_text("utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"invalid TOML: {exc}", path=self.config_path,
+                             hint="fix the syntax; see README for the settings") from None
+
+    def active_imports(self) -> list[dict]:
+        """The latest entry of each import still in effect (not undone), in first-import order."""
+        order: list[str] = []
+        latest: dict[str, dict] = {}
+        for entry in self.log():
+            import_id = entry["import_id"]
+            if entry.get("event") == "undo":
+                latest.pop(import_id, None)
+                if import_id in order:
+                    order.remove(import_id)
+                continue
+            if import_id not in latest:
+                order.append(import_id)
+            latest[import_id] = entry
+        return [latest[i] for i in order]
+
+    # --- writing ------------------------------------------------------------------------------
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        from filelock import FileLock, Timeout
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.lock_path), timeout=LOCK_TIMEOUT_S)
+        try:
+            with lock:
+                yield
+        except Timeout:
+            raise DataError("another ledger command is writing to this ledger", path=self.root,
+                            hint="wait for it to finish, then try again") from None
+
+    def parse(self, paths: Sequence[Path], options: ImportOptions,
+              source: str | None = None,
+              progress: Callable[[Path], None] | None = None) -> list[tuple[Path, bytes, Parsed]]:
+        """Read and parse every file, writing nothing: any error stops before the first write."""
+        from importers import registry
+
+        parsed = []
+        for path in paths:
+            raw = registry.read(Path(path))
+            parsed.append((Path(path), raw.data, registry.parse(raw, options, source)))
+            if progress:
+                progress(Path(path))
+        return parsed
+
+    def import_files(self, paths: Sequence[Path], options: ImportOptions, *,
+                     source: str | None = None, dry_run: bool = False,
+                     progress: Callable[[Path], None] | None = None) -> list[ImportSummary]:
+        """Import files: all or nothing, idempotent (rows already present are not added again)."""
+        options.check()
+        parsed = self.parse(paths, options, source, progress)
+        if dry_run:
+            return self._merge(self.rows(), parsed, options)[1]
+        with self.locked():
+            existing = self.rows()
+            combined, summaries = self._merge(existing, parsed, options)
+            entries = [self._entry("import", s, options, source) for s in summaries]
+            self._commit(combined, entries, [(p, data) for p, data, _ in parsed])
+        return summaries
+
+    def _merge(self, existing: pl.DataFrame, parsed: list[tuple[Path, bytes, Parsed]],
+               options: ImportOptions) -> tuple[pl.DataFrame, list[ImportSummary]]:
+        import polars as pl
+
+        frames = [existing]
+        seen = existing.select("id")
+        summaries = []
+        for path, data, result in parsed:
+            new = result.rows.join(seen, on="id", how="anti")
+            frames.append(new)
+            seen = pl.concat([seen, new.select("id")])
+            summaries.append(ImportSummary(
+                path=str(path), import_id=hashlib.sha256(data).hexdigest(),
+                format=result.format, rows_read=result.rows_read, rows=result.rows.height,
+                added=new.height, duplicates=result.rows.height - new.height,
+                skipped=result.skipped, warnings=result.warnings))
+        combined = pl.concat(frames).sort("date", maintain_order=True)
+        return combined, summaries
+
+    def _entry(self, event: str, summary: ImportSummary, options: ImportOptions,
+               source: str | None) -> dict:
+        path = Path(summary.path)
+        return {
+            "event": event,
+            "import_id": summary.import_id,
+            "file": path.name,
+            "archived": f"sources/{summary.import_id}{_suffix(path)}",
+            "format": summary.format,
+            "source_option": source,
+            "options": options.as_dict(),
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "rows_read": summary.rows_read,
+            "added": summary.added,
+            "duplicates": summary.duplicates,
+            "skipped": summary.skipped,
+        }
+
+    def _commit(self, rows: pl.DataFrame, entries: list[dict],
+                files: list[tuple[Path, bytes]]) -> None:
+        """Archive sources, then the log, then the rows; on any failure, put everything back."""
+        from ledger import schema
+
+        schema.validate(rows, str(self.rows_path))
+        rollback = _Rollback()
+        try:
+            _checkpoint("start")
+            self.sources.mkdir(parents=True, exist_ok=True)
+            for path, data in files:
+                target = self.sources / f"{hashlib.sha256(data).hexdigest()}{_suffix(path)}"
+                if not target.exists():
+                    rollback.created.append(target)
+                    atomic_write_bytes(target, data)
+                    target.chmod(0o444)
+                _checkpoint("archived")
+            payload = _parquet_bytes(rows)
+            digest = hashlib.sha256(payload).hexdigest()
+            log = self.log_path.read_bytes() if self.log_path.exists() else b""
+            lines = "".join(json.dumps({**e, "ledger_sha256": digest}) + "\n" for e in entries)
+            rollback.write(self.log_path, log + lines.encode("utf-8"))
+            _checkpoint("logged")
+            rollback.write(self.rows_path, payload)
+            _checkpoint("committed")
+        except BaseException:
+            rollback.undo()
+            raise
+
+    def undo(self, import_id: str) -> dict:
+        """Remove one import: the ledger is rebuilt from every other import still in effect."""
+        with self.locked():
+            active = self.active_imports()
+            matches = [e for e in active if e["import_id"].startswith(import_id)]
+            if not import_id or len(matches) != 1:
+                known = ", ".join(e["import_id"][:12] for e in active) or "none"
+                what = "matches several imports" if matches else "is not an import in effect"
+                raise UsageError(f"{import_id!r} {what}", path=self.log_path,
+                                 hint=f"imports in effect: {known} (see `ledger imports`)")
+            target = matches[0]
+            keep = [e for e in active if e is not target]
+            rows, _ = self._reparse(keep)
+            entry = {"event": "undo", "import_id": target["import_id"], "file": target["file"],
+                     "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                     "removed": self.rows().height - rows.height}
+            self._commit(rows, [entry], [])
+            return entry
+
+    def rebuild(self) -> dict:
+        """Re-parse every archived source in effect with today's importers and rewrite the rows."""
+        with self.locked():
+            active = self.active_imports()
+            rows, counts = self._reparse(active)
+            before = self.rows().height if self.rows_path.exists() else 0
+            entry = {"event": "rebuild", "import_id": "", "file": "",
+                     "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                     "imports": len(active), "rows_before": before, "rows": rows.height}
+            self._commit(rows, [entry], [])
+            return {**entry, "per_import": counts}
+
+    def _reparse(self, entries: list[dict]) -> tuple[pl.DataFrame, dict[str, int]]:
+        from importers import registry
+        from importers.base import ImportOptions
+        from ledger import schema
+
+        rows = schema.empty()
+        counts: dict[str, int] = {}
+        for entry in entries:
+            archived = self.root / entry["archived"]
+            if not archived.exists():
+                raise DataError("archived source is missing", path=archived,
+                                hint="restore it from a backup or `ledger undo` that import")
+            raw = registry.read(archived)
+            raw.path = Path(entry["file"])
+            options = ImportOptions.from_dict(entry.get("options", {}))
+            parsed = registry.parse(raw, options, entry.get("source_option"))
+            rows, summaries = self._merge(rows, [(archived, raw.data, parsed)], options)
+            counts[entry["import_id"]] = summaries[0].added
+        return rows, counts
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    return suffix if suffix and len(suffix) <= 6 and suffix[1:].isalnum() else ".dat"
+
+
+def _parquet_bytes(rows: pl.DataFrame) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    rows.write_parquet(buffer, compression="zstd", statistics=True)
+    return buffer.getvalue()
