@@ -299,8 +299,8 @@ def rebuild() -> None:
       ledger rebuild
     """
     result = _ledger().rebuild()
-    _console().print(f"rebuilt from {result['imports']} imports: {result['rows']} rows "
-                     f"(was {result['rows_before']})")
+    was = "unreadable" if result["rows_before"] is None else result["rows_before"]
+    _console().print(f"rebuilt from {result['imports']} imports: {result['rows']} rows (was {was})")
 
 
 @app.command()

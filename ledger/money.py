@@ -20,7 +20,7 @@ SCALE = 4
 
 _SPACES = r"[\s\u00a0\u202f\u2009']"
 _CUR = r"(?i:rs\.?)|[A-Z]{3}|[$€£¥₹₨₱₦৳]"
-_PREFIX = rf"^([+-]?)(?:{_CUR})"
+_PREFIX = rf"^(?:{_CUR})"
 _SUFFIX = rf"(?:{_CUR})$"
 _DRCR = r"(?i)(dr|cr)$"
 _NEGATIVE = r"^\(.*\)$|-$|^-"
@@ -39,10 +39,11 @@ def parse_amount(text: str, decimal_mark: str = ".") -> Decimal:
     if decimal_mark not in (".", ","):
         raise ValueError(f"decimal mark must be '.' or ',', not {decimal_mark!r}")
     compact = re.sub(_SPACES, "", text)
-    debit = bool(re.search(r"(?i)dr$", compact))
     core = re.sub(_DRCR, "", compact)
-    core = re.sub(_SUFFIX, "", re.sub(_PREFIX, r"\1", core))
-    negative = debit or bool(re.search(_NEGATIVE, core))
+    negative = bool(re.search(r"(?i)dr$", compact) or re.search(_NEGATIVE, core))
+    core = re.sub(_EDGES_RIGHT, "", re.sub(_EDGES_LEFT, "", core))
+    core = re.sub(_SUFFIX, "", re.sub(_PREFIX, "", core))
+    negative = negative or bool(re.search(r"^-|-$", core))
     body = re.sub(_EDGES_RIGHT, "", re.sub(_EDGES_LEFT, "", core))
     group = "," if decimal_mark == "." else "."
     body = body.replace(group, "").replace(decimal_mark, ".")
@@ -63,9 +64,11 @@ def amount_expr(column: str | pl.Expr, decimal_mark: str = ".") -> pl.Expr:
 
     raw = pl.col(column) if isinstance(column, str) else column
     compact = raw.str.replace_all(_SPACES, "")
-    debit = compact.str.contains(r"(?i)dr$")
-    core = compact.str.replace(_DRCR, "").str.replace(_PREFIX, "$1").str.replace(_SUFFIX, "")
-    negative = debit | core.str.contains(_NEGATIVE)
+    core = compact.str.replace(_DRCR, "")
+    negative = compact.str.contains(r"(?i)dr$") | core.str.contains(_NEGATIVE)
+    core = core.str.replace(_EDGES_LEFT, "").str.replace(_EDGES_RIGHT, "")
+    core = core.str.replace(_PREFIX, "").str.replace(_SUFFIX, "")
+    negative = negative | core.str.contains(r"^-|-$")
     body = core.str.replace(_EDGES_LEFT, "").str.replace(_EDGES_RIGHT, "")
     group = "," if decimal_mark == "." else "."
     body = body.str.replace_all(group, "", literal=True)

@@ -338,7 +338,10 @@ class Ledger:
         with self.locked():
             active = self.active_imports()
             rows, counts = self._reparse(active)
-            before = self.rows().height if self.rows_path.exists() else 0
+            try:
+                before: int | None = self.rows().height
+            except DataError:  # a damaged ledger is what rebuild is for
+                before = None
             entry = {"event": "rebuild", "import_id": "", "file": "",
                      "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                      "imports": len(active), "rows_before": before, "rows": rows.height}

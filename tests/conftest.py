@@ -1,0 +1,31 @@
+"""Shared fixtures: a fresh ledger directory per test and paths to the golden exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    from ledger.store import Ledger
+
+    return Ledger(tmp_path / "ledger")
+
+
+@pytest.fixture
+def options():
+    from importers.base import ImportOptions
+
+    return ImportOptions(today=TODAY)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under root, by relative path, with its bytes."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}

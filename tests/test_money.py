@@ -1,0 +1,101 @@
+"""Exact money: every number shape the exports use, the scalar and vector parsers agree, and
+rounding is half-even to the currency's minor unit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ledger.money import (
+    amount_expr,
+    detect_decimal_mark,
+    format_money,
+    minor_units,
+    parse_amount,
+    round_money,
+)
+
+CASES = [
+    ("1,234.56", ".", "1234.56"),
+    ("1.234,56", ",", "1234.56"),
+    ("1,00,000.00", ".", "100000.00"),
+    ("(12.34)", ".", "-12.34"),
+    ("12.34-", ".", "-12.34"),
+    ("+1,200.00", ".", "1200.00"),
+    ("PKR 1,000 Dr", ".", "-1000"),
+    ("1,000.50 Cr", ".", "1000.50"),
+    ("Rs.1,500", ".", "1500"),
+    ("₹ 2,000.50", ".", "2000.50"),
+    ("$-5.00", ".", "-5.00"),
+    ("-$5.00", ".", "-5.00"),
+    ("1\u00a0234,56", ",", "1234.56"),
+    ("  4439.59", ".", "4439.59"),
+    ("6460.0", ".", "6460.0"),
+    ("-1,201.00", ".", "-1201.00"),
+    ("0.00", ".", "0.00"),
+]
+BAD = ["", "abc", "1O0", "12abc", "1-2", "1.23456", "--", "(", "1,2,3.4.5"]
+
+
+@pytest.mark.parametrize(("text", "mark", "expected"), CASES)
+def test_parse_shapes(text, mark, expected):
+    assert parse_amount(text, mark) == Decimal(expected)
+    vector = pl.DataFrame({"a": [text]}).select(amount_expr("a", mark))[0, 0]
+    assert vector == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", BAD)
+def test_bad_values_are_errors_not_zero(text):
+    with pytest.raises(ValueError):
+        parse_amount(text)
+    assert pl.DataFrame({"a": [text]}).select(amount_expr("a"))[0, 0] is None
+
+
+def test_detect_decimal_mark():
+    assert detect_decimal_mark(["1,250.00", "48.13"]) == "."
+    assert detect_decimal_mark(["1.234,56", "0,00"]) == ","
+    assert detect_decimal_mark(["1,250", "300"]) is None
+    with pytest.raises(ValueError):
+        detect_decimal_mark(["1.50", "2,50"])
+
+
+def test_rounding_is_half_even_to_minor_unit():
+    assert round_money(Decimal("2.675"), "USD") == Decimal("2.68")
+    assert round_money(Decimal("2.665"), "USD") == Decimal("2.66")
+    assert format_money(Decimal("1234.5"), "JPY") == "1234"
+    assert format_money(Decimal("-0.001"), "USD") == "0.00"
+    assert minor_units("PKR") == 2
+    assert minor_units("KWD") == 3
+
+
+def test_float_is_refused():
+    from ledger.money import to_decimal
+
+    with pytest.raises(TypeError):
+        to_decimal(0.1)
+
+
+money = st.decimals(min_value=Decimal("-99999999.99"), max_value=Decimal("99999999.99"),
+                    places=2, allow_nan=False, allow_infinity=False)
+
+
+@given(money, st.sampled_from([".", ","]), st.booleans(), st.sampled_from(["", "PKR ", "$"]))
+def test_round_trip_through_every_presentation(value, mark, parens, prefix):
+    """Format a value the way some export would, parse it back: the same Decimal."""
+    text = f"{abs(value):,.2f}"
+    if mark == ",":
+        text = text.replace(",", "X").replace(".", ",").replace("X", ".")
+    text = prefix + text
+    if value < 0:
+        text = f"({text})" if parens else f"{text}-"
+    assert parse_amount(text, mark) == value
+    assert pl.DataFrame({"a": [text]}).select(amount_expr("a", mark))[0, 0] == value
+
+
+@given(money)
+def test_format_then_parse(value):
+    assert parse_amount(format_money(value, "USD")) == value

@@ -1,0 +1,195 @@
+"""Report figures: a hand-computed month, the JSON contract, and the invariants
+(conservation, import-order independence, idempotent import)."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledger import report, schema
+from ledger.errors import DataError, UsageError
+from tests.conftest import DATA
+
+UPWORK = DATA / "upwork" / "classic.csv"
+PAYPAL = DATA / "paypal" / "activity-en.csv"
+
+
+@pytest.fixture
+def june(ledger, options):
+    ledger.root.mkdir(parents=True)
+    ledger.rates_path.write_text("date,from,to,rate\n2024-06-03,EUR,USD,1.0850\n")
+    ledger.import_files([UPWORK, PAYPAL], options)
+    return ledger
+
+
+def test_hand_computed_june(june):
+    data = report.build(june, month="2024-06")
+    t = data["totals"]
+    # Upwork June: hourly 258 + bonus 40 - refund 20; PayPal: 1250 + 200 - refund 50
+    assert t["gross"] == "1678.00"
+    # Connects 12.00 + Plus 14.99 + service fees 25.80 + 4.00 + VAT 5.42
+    assert t["platform_fees"] == "62.21"
+    # Upwork withdrawal fee 0.99 + PayPal 48.13 + 8.10 - 2.03 refunded
+    assert t["payment_fees"] == "55.19"
+    # 1000 USD sold for 918.40 EUR worth 918.40 * 1.0850 = 996.464 USD
+    assert t["fx_cost"] == "3.54"
+    assert t["expenses"] == "12.99"
+    assert t["other"] == "5.00"
+    assert (t["bank_deductions"], t["taxes"], t["subcontractor_payouts"]) == ("0.00",) * 3
+    assert t["net"] == "1549.07"
+    assert t["hours"] == "14.33"
+    assert t["net_hourly"] == "108.07"  # 1549.07 / 14.3333 = 108.0749
+    assert data["period"] == {"from": "2024-06-01", "to": "2024-06-30", "label": "June 2024"}
+    platforms = {p["platform"]: p for p in data["by_platform"]}
+    assert platforms["upwork"]["gross"] == "278.00" and platforms["upwork"]["fees"] == "63.20"
+    assert platforms["paypal"]["gross"] == "1400.00" and platforms["paypal"]["fees"] == "54.20"
+    clients = {c["client"]: c for c in data["by_client"]}
+    assert clients["Acme Corp"] == {"client": "Acme Corp", "gross": "1528.00", "fees": "83.35",
+                                    "net": "1444.65", "hours": "14.33"}
+    assert clients["Beta LLC"]["net"] == "143.93"
+    [rate] = {(r["from"], r["to"], r["rate"], r["provider"]) for r in data["rates"]}
+    assert rate == ("EUR", "USD", "1.085", "user")
+
+
+def test_statement_foots_to_the_cent(june):
+    t = report.build(june, month="2024-06")["totals"]
+    costs = sum(Decimal(t[k]) for k, _ in report.COSTS)
+    assert Decimal(t["net"]) == Decimal(t["gross"]) - costs + Decimal(t["other"])
+
+
+def test_json_contract_keys(june):
+    data = report.build(june, month="2024-06")
+    assert data["schema"] == "ledger.report/1"
+    assert {"schema", "period", "currency", "totals", "by_platform", "by_client", "benchmarks",
+            "rates"} <= set(data)
+    assert set(data["totals"]) >= {"gross", "platform_fees", "payment_fees", "fx_cost",
+                                   "bank_deductions", "taxes", "subcontractor_payouts",
+                                   "expenses", "net", "hours", "unpaid_hours", "net_hourly",
+                                   "net_hourly_all"}
+    assert [s["file"] for s in data["sources"]] and all(s["rows"] for s in data["sources"])
+
+
+def test_report_currency_conversion_and_missing_rate(june):
+    with pytest.raises(DataError) as info:
+        report.build(june, month="2024-06", currency="PKR")
+    assert "no USD->PKR rate for 2024-06-01" in info.value.message
+    assert "2024-06-01,USD,PKR,RATE" in info.value.hint
+    june.rates_path.write_text("date,from,to,rate\n2024-06-03,EUR,USD,1.0850\n"
+                               "2024-06-03,USD,PKR,278.00\n")
+    data = report.build(june, month="2024-06", currency="PKR")
+    # EUR crosses through USD: 1.0850 * 278.00
+    eur = [r for r in data["rates"] if r["from"] == "EUR"]
+    assert eur[0]["rate"] == "301.63" and eur[0]["provider"] == "user×user"
+    assert data["totals"]["gross"] == f"{Decimal('1678.00') * 278:.2f}"
+
+
+def test_implied_rate_from_paypal_conversion(ledger, options):
+    ledger.import_files([PAYPAL], options)
+    data = report.build(ledger, month="2024-06")
+    [eur] = [r for r in data["rates"] if r["from"] == "EUR"]
+    assert eur["provider"] == "implied" and "(inverse)" in eur["detail"]
+    assert data["totals"]["fx_cost"] == "0.00"  # valued at its own rate: no spread visible
+
+
+def test_default_period_is_latest_month(june):
+    assert report.build(june)["period"]["from"] == "2024-06-01"
+
+
+def test_period_options_are_exclusive(june):
+    with pytest.raises(UsageError):
+        report.build(june, month="2024-06", year=2024)
+    with pytest.raises(UsageError):
+        report.build(june, month="2024-13")
+
+
+def test_empty_ledger_is_a_clear_error(ledger):
+    with pytest.raises(DataError, match="empty"):
+        report.build(ledger)
+
+
+# --- invariants ---------------------------------------------------------------------------
+
+KINDS = [k for k in schema.KINDS]
+row = st.fixed_dictionaries({
+    "kind": st.sampled_from(KINDS),
+    "amount": st.decimals(min_value=Decimal("-5000"), max_value=Decimal("5000"), places=2,
+                          allow_nan=False, allow_infinity=False),
+    "currency": st.sampled_from(["USD", "EUR"]),
+    "day": st.integers(min_value=1, max_value=28),
+    "hours": st.one_of(st.none(), st.floats(min_value=0, max_value=60)),
+})
+
+
+def _frame(rows: list[dict]) -> pl.DataFrame:
+    import datetime as dt
+
+    df = pl.DataFrame({
+        "date": [dt.date(2024, 6, r["day"]) for r in rows],
+        "source": ["upwork"] * len(rows), "account": ["upwork"] * len(rows),
+        "kind": [r["kind"] for r in rows],
+        "amount": pl.Series([r["amount"] for r in rows], dtype=pl.Decimal(38, 4)),
+        "currency": [r["currency"] for r in rows],
+        "hours": pl.Series([r["hours"] for r in rows], dtype=pl.Float64),
+        "description": [f"row {i}" for i in range(len(rows))],
+        "ref": [str(i) for i in range(len(rows))],
+        "origin": ["source"] * len(rows), "import_id": ["x"] * len(rows),
+        "line": list(range(2, len(rows) + 2)),
+    })
+    return schema.conform(schema.with_ids(df))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(row, min_size=1, max_size=40),
+       st.decimals(min_value=Decimal("0.5"), max_value=Decimal("2"), places=4))
+def test_conservation_net_is_signed_sum(rows, eur_usd):
+    """net == gross - every cost + other == the signed sum of all non-transfer rows, exactly."""
+    from rules.fx import FxChain
+
+    df = _frame(rows)
+    rates = pl.DataFrame({"date": [df["date"].min()], "from": ["EUR"], "to": ["USD"],
+                          "rate": pl.Series([eur_usd], dtype=pl.Decimal(38, 12)),
+                          "provider": ["user"], "detail": ["test"]})
+    valued = FxChain([rates], stale_days=100).convert(df, "USD").rows
+    valued = valued.filter(~pl.col("kind").is_in(report.NOT_INCOME))
+    totals = report.compute_totals(valued)
+    signed = sum((Decimal(v) for v in valued["value"].to_list()), Decimal(0))
+    assert totals["net"] == signed
+    costs = sum((totals[line] for line, _ in report.COSTS), Decimal(0))
+    assert totals["net"] == totals["gross"] - costs + totals["other"]
+    shown = report.present_totals(totals, "USD")
+    assert Decimal(shown["net"]) == Decimal(shown["gross"]) - sum(
+        Decimal(shown[line]) for line, _ in report.COSTS) + Decimal(shown["other"])
+
+
+FILES = [UPWORK, PAYPAL, DATA / "upwork" / "report-2024.csv", DATA / "paypal" / "activity-de.csv"]
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.permutations(FILES))
+def test_import_order_does_not_matter(tmp_path_factory, options, order):
+    from ledger.store import Ledger
+
+    reference = Ledger(tmp_path_factory.mktemp("ref"))
+    reference.import_files(FILES, options)
+    shuffled = Ledger(tmp_path_factory.mktemp("shuffled"))
+    for path in order:
+        shuffled.import_files([path], options)
+    key = ["id"]
+    a = reference.rows().drop("import_id").sort(key)
+    b = shuffled.rows().drop("import_id").sort(key)
+    assert a.equals(b)
+
+
+@pytest.mark.parametrize("files", list(itertools.combinations(FILES, 2)))
+def test_import_is_idempotent(ledger, options, files):
+    ledger.import_files(list(files), options)
+    once = ledger.rows()
+    for path in files:
+        [summary] = ledger.import_files([path], options)
+        assert summary.added == 0
+    assert ledger.rows().equals(once)
