@@ -58,6 +58,8 @@ class Parsed:
     rows_read: int
     skipped: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    import_id: str = ""
+    """sha256 of the file (set by the registry)."""
 
 
 @dataclass(frozen=True)
@@ -90,19 +92,32 @@ def first_bad(df: pl.DataFrame, bad: pl.Expr, value: pl.Expr) -> tuple[int, str]
     return (int(hit[LINE][0]), str(hit["v"][0])) if hit.height else None
 
 
+def _first(df: pl.DataFrame, mask: pl.Series, values: pl.Series) -> tuple[int, str] | None:
+    """(line, value) of the first row where `mask` holds."""
+    mask = mask.fill_null(False)
+    if not mask.any():
+        return None
+    index = mask.arg_true()[0]
+    return int(df[LINE][index]), str(values[index])
+
+
 def parse_dates(df: pl.DataFrame, raw: pl.Expr, formats: list[str], *, path: object,
-                what: str = "date", hint: str | None = None) -> pl.Expr:
+                what: str = "date", hint: str | None = None) -> pl.Series:
     """Parse `raw` with the first of `formats` that fits each value; error on any that fits none.
 
-    Returns the parsed expression (the check runs eagerly on `df`).
+    Evaluated once, eagerly: the returned Series goes straight into `with_columns`.
     """
     import polars as pl
 
-    parsed = pl.coalesce([raw.str.strip_chars().str.strptime(pl.Date, f, strict=False)
-                          for f in formats])
-    bad = first_bad(df, parsed.is_null() & raw.is_not_null(), raw)
+    values = df.with_columns(raw.str.strip_chars().alias("_v"))["_v"]
+    parsed = values.str.strptime(pl.Date, formats[0], strict=False)
+    for fmt in formats[1:]:
+        if parsed.null_count() == values.null_count():
+            break
+        parsed = parsed.fill_null(values.str.strptime(pl.Date, fmt, strict=False))
+    bad = _first(df, parsed.is_null() & values.is_not_null(), values)
     if bad is None:
-        bad = first_bad(df, raw.is_null(), pl.lit("(empty)"))
+        bad = _first(df, values.is_null(), pl.Series(["(empty)"] * df.height))
     if bad:
         line, value = bad
         shown = ", ".join(_example(f) for f in formats)
@@ -117,21 +132,27 @@ def _example(fmt: str) -> str:
 
 
 def parse_money(df: pl.DataFrame, raw: pl.Expr, *, path: object, what: str,
-                decimal_mark: str = ".", required: bool = True) -> pl.Expr:
-    """Parse `raw` as exact amounts; any non-blank value that is not a number is an error."""
+                decimal_mark: str = ".", required: bool = True) -> pl.Series:
+    """Parse `raw` as exact amounts; any non-blank value that is not a number is an error.
+
+    Evaluated once, eagerly (fast path for plain numbers): returns a Decimal Series.
+    """
     import polars as pl
 
-    from ledger.money import amount_expr, is_blank_expr
+    from ledger.money import is_blank_expr, parse_amounts
 
-    parsed = amount_expr(raw, decimal_mark)
-    blank = is_blank_expr(raw)
-    bad = first_bad(df, parsed.is_null() & ~blank, raw)
+    frame = df.with_columns(raw.alias("_v")).select("_v")
+    values = frame["_v"]
+    blank = frame.select(is_blank_expr("_v"))["_v"]
+    parsed = parse_amounts(values.zip_with(~blank, pl.Series([None], dtype=pl.String)),
+                           decimal_mark)
+    bad = _first(df, parsed.is_null() & ~blank, values)
     if bad:
         line, value = bad
         raise DataError(f"{what} {value!r} is not a number", path=path, line=line,
                         hint="amounts must be numbers such as 1,234.56; fix or re-download")
     if required:
-        missing = first_bad(df, blank, pl.lit("(empty)"))
+        missing = _first(df, blank, values)
         if missing:
             raise DataError(f"{what} is empty", path=path, line=missing[0],
                             hint="every transaction needs an amount; the file may be truncated")
@@ -149,10 +170,11 @@ def check_running_balance(df: pl.DataFrame, *, path: object, group: list[str] | 
     """
     import polars as pl
 
-    rows = df.filter(pl.col("balance").is_not_null())
+    keys = group or []
+    rows = df.select(LINE, "date", "amount", "balance", *keys).filter(
+        pl.col("balance").is_not_null())
     if rows.height < 2:
         return
-    keys = group or []
     orders = [True, False] if newest_first is None else [newest_first]
     if newest_first is None:
         first, last = rows["date"][0], rows["date"][-1]
@@ -197,34 +219,34 @@ def finalize(df: pl.DataFrame, raw: RawFile, *, source: str, account: str,
     return schema.validate(schema.conform(df), str(raw.path))
 
 
-def date_formats_for(order: str | None, sep: str, *, path: object, sample: list[str],
-                     flag: str = "--date-order") -> list[str]:
+def date_formats_for(order: str | None, sep: str, *, path: object,
+                     sample: list[str] | pl.Series, flag: str = "--date-order") -> list[str]:
     """Day-first or month-first numeric dates, decided from the file's own values or the flag.
 
-    A first part above 12 proves day-first, a second part above 12 month-first; if nothing
-    proves either and no flag was given, stop and ask: never guess.
+    Every value is looked at (vectorised): a first part above 12 proves day-first, a second
+    part above 12 month-first; if nothing proves either and no flag was given, stop and ask.
     """
     import re
 
+    import polars as pl
+
     if order is None:
-        firsts, seconds = set(), set()
-        for value in sample:
-            match = re.match(rf"\s*(\d{{1,2}}){re.escape(sep)}(\d{{1,2}}){re.escape(sep)}", value)
-            if match:
-                firsts.add(int(match.group(1)))
-                seconds.add(int(match.group(2)))
-        day_first = any(v > 12 for v in firsts)
-        month_first = any(v > 12 for v in seconds)
+        values = sample if isinstance(sample, pl.Series) else pl.Series(sample, dtype=pl.String)
+        pattern = rf"^\s*(\d{{1,2}}){re.escape(sep)}(\d{{1,2}}){re.escape(sep)}"
+        parts = values.str.extract_groups(pattern).struct.unnest().cast(pl.Int32, strict=False)
+        first, second = parts.to_series(0).max(), parts.to_series(1).max()
+        day_first = first is not None and first > 12
+        month_first = second is not None and second > 12
         if day_first and month_first:
             raise DataError("dates mix day-first and month-first forms", path=path,
                             hint="the file may have been edited; download the export again")
         if not (day_first or month_first):
-            example = next((s for s in sample if s), "")
+            example = next((s for s in values.drop_nulls().head(1).to_list()), "")
             raise DataError(
                 f"dates such as {example!r} could be day-first or month-first",
                 path=path,
                 hint=f"say which with {flag} dmy (28/06/2024) or {flag} mdy (06/28/2024)",
             )
         order = "dmy" if day_first else "mdy"
-    first, second = ("%d", "%m") if order == "dmy" else ("%m", "%d")
-    return [f"{first}{sep}{second}{sep}%Y"]
+    first_part, second_part = ("%d", "%m") if order == "dmy" else ("%m", "%d")
+    return [f"{first_part}{sep}{second_part}{sep}%Y"]

@@ -130,16 +130,16 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     for needed in ("date", "currency", "gross", "id"):
         if col[needed] is None:
             table.require(ALIASES[needed])
-    df = table.df.rename({v: f"_{k}" for k, v in col.items() if v is not None})
-    for field in ALIASES:
-        if f"_{field}" not in df.columns:
-            df = df.with_columns(pl.lit(None, dtype=pl.String).alias(f"_{field}"))
+    df = table.df.select(LINE, *(pl.col(v).alias(f"_{k}") for k, v in col.items()
+                                  if v is not None))
+    df = df.with_columns(pl.lit(None, dtype=pl.String).alias(f"_{k}")
+                         for k in ALIASES if f"_{k}" not in df.columns)
     rows_read = df.height
 
     mark = options.decimal_mark or _decimal_mark(df, cols, path)
-    dates = df["_date"].drop_nulls().head(500).to_list()
     df = df.with_columns(
-        date=parse_dates(df, pl.col("_date"), _date_formats(dates, options, path), path=path),
+        date=parse_dates(df, pl.col("_date"), _date_formats(df["_date"], options, path),
+                         path=path),
         gross=parse_money(df, pl.col("_gross"), path=path, what="Gross", decimal_mark=mark),
         fee=parse_money(df, pl.col("_fee"), path=path, what="Fee", decimal_mark=mark,
                         required=False),
@@ -147,27 +147,13 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                         required=False),
         balance=parse_money(df, pl.col("_balance"), path=path, what="Balance",
                             decimal_mark=mark, required=False),
-        type=pl.coalesce(pl.col("_type"), pl.col("_description"), pl.lit(""))
-        .str.strip_chars(),
-        status=pl.col("_status").str.strip_chars().str.to_lowercase(),
-        impact=pl.col("_impact").str.strip_chars().str.to_lowercase(),
+        type=pl.coalesce(pl.col("_type"), pl.col("_description"), pl.lit("")),
         currency=pl.col("_currency").str.strip_chars().str.to_uppercase(),
     )
     _check_net(df, path)
-    _check_statuses(df, path)
-
-    kind, category = _classify(pl.col("type").str.to_lowercase())
-    df = df.with_columns(kind=kind, category=category)
-    memo = pl.col("impact").is_in(sorted(IMPACT_MEMO))
-    not_booked = pl.col("status").is_in(sorted(NOT_BOOKED))
-    hold = pl.col("kind") == "hold"
-    df = df.with_columns(
-        skip=pl.when(memo).then(pl.lit("memo (did not move money)"))
-        .when(not_booked).then(pl.lit("status ") + pl.col("_status").str.strip_chars())
-        .when(hold).then(pl.lit("hold or release (nets to zero)"))
-        .otherwise(None)
-    )
-    moved = df.filter(~memo.fill_null(False) & ~not_booked.fill_null(False))
+    df = df.join(_row_classes(df, path), on=["type", "_status", "_impact"], how="left",
+                 maintain_order="left", nulls_equal=True)
+    moved = df.filter(pl.col("moved"))
     check_running_balance(moved.with_columns(amount=pl.col("gross") + pl.col("fee").fill_null(0)),
                           path=path, group=["currency"])
     skipped = {str(k): int(v) for k, v in
@@ -181,33 +167,31 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         warnings.append(f"{unknown.height} row(s) of unknown type {types} imported as kind "
                         "'other'; check them with `ledger transactions --kind other`")
 
+    df = df.join(_own_money(df), on=["_name", "_from", "_to"], how="left",
+                 maintain_order="left", nulls_equal=True)
     counterparty = pl.coalesce(
         nonblank(pl.col("_name")),
         nonblank(pl.when(pl.col("gross") >= 0).then(pl.col("_from")).otherwise(pl.col("_to"))),
     )
-    with_party = pl.col("kind").is_in(["payment", "refund"])
+    payment = pl.col("kind") == "payment"
     subject = nonblank(pl.col("_subject"))
-    base = df.with_columns(
-        counterparty=pl.when(with_party).then(counterparty).otherwise(None),
-        description=pl.concat_str([pl.col("type"), subject], separator=" - ",
+    base = df.select(
+        LINE, "date", "currency", "gross", "fee",
+        counterparty=pl.when(payment | (pl.col("kind") == "refund")).then(counterparty),
+        description=pl.concat_str([pl.col("type").str.strip_chars(), subject], separator=" - ",
                                   ignore_nulls=True),
         ref=nonblank(pl.col("_id")),
         contract=pl.lit(None, dtype=pl.String),
         hours=pl.lit(None, dtype=pl.Float64),
-    )
-    own_money = pl.concat_str([pl.col("_name"), pl.col("_from"), pl.col("_to")],
-                              separator=" ", ignore_nulls=True).str.contains(OWN_MONEY_PAYERS)
-    gross_rows = base.with_columns(
-        amount=pl.col("gross"),
-        kind=pl.when((pl.col("kind") == "payment") & own_money).then(pl.lit("transfer"))
-        .when(pl.col("kind") == "payment")
+        kind=pl.when(payment & pl.col("own_money")).then(pl.lit("transfer"))
+        .when(payment)
         .then(pl.when(pl.col("gross") >= 0).then(pl.lit("earning")).otherwise(pl.lit("expense")))
         .otherwise(pl.col("kind")),
-        category=pl.when((pl.col("kind") == "payment") & own_money)
-        .then(pl.lit("receipt")).otherwise(pl.col("category")),
+        category=pl.when(payment & pl.col("own_money")).then(pl.lit("receipt"))
+        .otherwise(pl.col("category")),
         related_ref=nonblank(pl.col("_ref")),
-        _leg=pl.lit("gross"),
     )
+    gross_rows = base.with_columns(amount=pl.col("gross"), _leg=pl.lit("gross"))
     fee_rows = base.filter(pl.col("fee").is_not_null() & (pl.col("fee") != 0)).with_columns(
         amount=pl.col("fee"),
         kind=pl.lit("payment_fee"),
@@ -216,23 +200,45 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         related_ref=pl.col("ref"),
         _leg=pl.lit("fee"),
     )
-    rows = pl.concat([gross_rows, fee_rows], how="vertical_relaxed").sort(LINE, maintain_order=True)
-    key = pl.concat_str([pl.col("ref"), pl.col("_leg")], separator="|")
+    rows = pl.concat([gross_rows, fee_rows])
+    key = pl.concat_str([pl.coalesce(pl.col("ref"), pl.col("description") + "@"
+                                     + pl.col(LINE).cast(pl.String)), pl.col("_leg")],
+                        separator="|")
     account = options.account or SOURCE
-    rows = finalize(rows, raw, source=SOURCE, account=account, key=_key(key))
+    rows = finalize(rows, raw, source=SOURCE, account=account, key=key)
     return Parsed(rows=rows, format="paypal", rows_read=rows_read, skipped=skipped,
                   warnings=warnings)
 
 
-def _key(ref_key):
-    """Row key: transaction id and leg; without an id, the content fallback and leg."""
+def _row_classes(df, path):
+    """Kind, category and skip reason per distinct (type, status, impact): a handful of
+    combinations however long the file, so the regexes run on those only."""
     import polars as pl
 
-    content = ["date", "amount", "currency", "description", "_leg"]
-    occurrence = pl.int_range(pl.len()).over(content).cast(pl.String)
-    fallback = pl.concat_str([pl.col(c).cast(pl.String) for c in content] + [occurrence],
-                             separator="|")
-    return pl.coalesce(ref_key, fallback)
+    combos = df.select("type", "_status", "_impact").unique()
+    status = pl.col("_status").str.strip_chars().str.to_lowercase()
+    _check_statuses(combos.with_columns(status.alias("status")), df, path)
+    kind, category = _classify(pl.col("type").str.strip_chars().str.to_lowercase())
+    memo = pl.col("_impact").str.strip_chars().str.to_lowercase().is_in(sorted(IMPACT_MEMO))
+    not_booked = status.is_in(sorted(NOT_BOOKED))
+    combos = combos.with_columns(kind=kind, category=category)
+    return combos.with_columns(
+        moved=~memo.fill_null(False) & ~not_booked.fill_null(False),
+        skip=pl.when(memo).then(pl.lit("memo (did not move money)"))
+        .when(not_booked).then(pl.lit("status ") + pl.col("_status").str.strip_chars())
+        .when(pl.col("kind") == "hold").then(pl.lit("hold or release (nets to zero)"))
+        .otherwise(None),
+    )
+
+
+def _own_money(df):
+    """Whether each distinct payer is a platform or wallet (the user's own money arriving)."""
+    import polars as pl
+
+    payers = df.select("_name", "_from", "_to").unique()
+    text = pl.concat_str([pl.col("_name"), pl.col("_from"), pl.col("_to")], separator=" ",
+                         ignore_nulls=True)
+    return payers.with_columns(own_money=text.str.contains(OWN_MONEY_PAYERS).fill_null(False))
 
 
 def _classify(kind_text):
@@ -247,14 +253,17 @@ def _classify(kind_text):
     return kind, pl.coalesce(category, kind_text.str.replace_all(r"\s+", "_"))
 
 
-def _check_statuses(df, path) -> None:
+def _check_statuses(combos, df, path) -> None:
+    """An unknown status is an error at the first row that has it."""
     import polars as pl
 
     known = sorted(BOOKED | NOT_BOOKED)
-    bad = df.filter(pl.col("status").is_not_null() & ~pl.col("status").is_in(known)).head(1)
+    bad = combos.filter(pl.col("status").is_not_null() & ~pl.col("status").is_in(known))
     if bad.height:
+        value = bad["_status"][0]
+        line = int(df.filter(pl.col("_status") == value)[LINE].min())
         raise DataError(
-            f"unknown PayPal status {bad['_status'][0]!r}", path=path, line=int(bad[LINE][0]),
+            f"unknown PayPal status {value!r}", path=path, line=line,
             hint="known statuses: Completed, Pending, Denied, Refunded, Reversed, Canceled... "
             "Please report this status so it can be mapped; meanwhile remove the row",
         )
@@ -297,8 +306,8 @@ def _decimal_mark(df, columns: list[str], path) -> str:
     return "."
 
 
-def _date_formats(sample: list[str], options: ImportOptions, path) -> list[str]:
-    first = next((s.strip() for s in sample if s and s.strip()), "")
+def _date_formats(sample, options: ImportOptions, path) -> list[str]:
+    first = next((s.strip() for s in sample.drop_nulls().head(5).to_list() if s.strip()), "")
     if re.match(r"\d{4}-\d{2}-\d{2}", first):
         return ["%Y-%m-%d"]
     if "." in first:

@@ -184,30 +184,42 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     """Read the CSV body that starts at line `header_index` (0-based) as all-string columns.
 
     Rows that are entirely empty are dropped; rows with fewer or more cells than the header are
-    a DataError at their line (a truncated or hand-edited file).
+    a DataError at their line (a truncated or hand-edited file). UTF-8 files go to polars as
+    they are (it validates them); others are decoded (Windows-1252, UTF-16) and re-encoded.
     """
     import polars as pl
 
-    text = raw.text
-    lines_before = _offset_of_line(text, header_index)
-    body = text[lines_before:]
-    header_line = body.split("\n", 1)[0].rstrip("\r")
+    body = _utf8_body(raw, header_index)
+    if body is None:
+        text = raw.text
+        body = text[_offset_of_line(text, header_index):].encode("utf-8")
+    newline = body.find(b"\n")
+    try:
+        header_line = (body if newline < 0 else body[:newline]).decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        if raw.encoding == "utf-8":  # pragma: no cover - decode() would have raised
+            raise
+        return read_table(_decoded_copy(raw), header_index, delimiter=delimiter)
     sep = delimiter or sniff_delimiter(header_line)
     header = [h.replace("\ufeff", "").strip() for h in split_line(header_line, sep)]
     names = _unique([normalize(h) for h in header])
-    encoded = body.encode("utf-8")
     first_line = header_index + 2
-    exact = len(encoded) <= EXACT_SCAN_MAX_BYTES
-    record_lines = _record_lines(body, sep, len(header), raw.path, first_line, exact)
+    exact = len(body) <= EXACT_SCAN_MAX_BYTES
     try:
         df = pl.read_csv(
-            io.BytesIO(encoded), infer_schema=False, separator=sep, has_header=True,
+            body, infer_schema=False, separator=sep, has_header=True,
             new_columns=names, truncate_ragged_lines=False, raise_if_empty=False,
         )
     except pl.exceptions.PolarsError as exc:
-        _record_lines(body, sep, len(header), raw.path, first_line, exact=True)
+        if "utf-8" in str(exc).lower() and raw.encoding != "utf-8":
+            return read_table(_decoded_copy(raw), header_index, delimiter=delimiter)
+        text = body.decode("utf-8", errors="replace")
+        _record_lines(text, sep, len(header), raw.path, first_line, exact=True)
         raise DataError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=raw.path,
                         hint="the file may be damaged; download the export again") from None
+    text = body.decode("utf-8") if exact else None
+    record_lines = _record_lines(text, sep, len(header), raw.path, first_line, exact,
+                                 raw_body=body)
     if record_lines is not None and len(record_lines) == df.height:
         line = pl.Series(LINE, record_lines, dtype=pl.Int64)
     else:
@@ -218,6 +230,25 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
         df = df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in cells))
     return Table(df=df, header=header, path=raw.path, delimiter=sep,
                  names=dict(zip(names, header, strict=True)))
+
+
+def _utf8_body(raw: RawFile, header_index: int) -> bytes | None:
+    """The bytes from the header line on, if the file may be UTF-8 (no UTF-16 BOM)."""
+    data = raw.data
+    if _is_utf16(data):
+        return None
+    offset = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    for _ in range(header_index):
+        nxt = data.find(b"\n", offset)
+        if nxt < 0:
+            return b""
+        offset = nxt + 1
+    return data[offset:]
+
+
+def _decoded_copy(raw: RawFile) -> RawFile:
+    """The same file re-encoded as UTF-8 from whatever `decode` found (Windows-1252...)."""
+    return RawFile(path=raw.path, data=raw.text.encode("utf-8"), sha256=raw.sha256)
 
 
 def _offset_of_line(text: str, index: int) -> int:
@@ -239,22 +270,26 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _record_lines(body: str, sep: str, width: int, path: Path, first_line: int,
-                  exact: bool) -> list[int] | None:
+def _record_lines(body: str | None, sep: str, width: int, path: Path, first_line: int,
+                  exact: bool, raw_body: bytes | None = None) -> list[int] | None:
     """Check cell counts and return each record's start line (None when not computed).
 
     Small files are checked row by row (quote-aware); large ones only at their last row, the
-    place a download cut short breaks, and where a quoted field spans lines.
+    place a download cut short breaks, and only where no quoted field spans lines.
     """
     if not exact:
-        tail = body.rstrip("\r\n").rsplit("\n", 1)[-1]
-        if body.count('"') % 2 == 0 and tail.strip():
-            cells = split_line(tail.rstrip("\r"), sep)
+        data = raw_body or b""
+        end = len(data)
+        while end and data[end - 1] in b"\r\n":
+            end -= 1
+        tail = data[data.rfind(b"\n", 0, end) + 1 : end]
+        if tail.strip() and data.count(b'"') % 2 == 0:
+            cells = split_line(tail.decode("utf-8", errors="replace").rstrip("\r"), sep)
             if len(cells) < width:
-                line = first_line - 1 + body.rstrip("\r\n").count("\n")
+                line = first_line - 1 + data.count(b"\n", 0, end)
                 raise _ragged(path, line, len(cells), width)
         return None
-    reader = csv.reader(io.StringIO(body, newline=""), delimiter=sep)
+    reader = csv.reader(io.StringIO(body or "", newline=""), delimiter=sep)
     next(reader, None)
     starts: list[int] = []
     previous_end = 1

@@ -79,6 +79,33 @@ def amount_expr(column: str | pl.Expr, decimal_mark: str = ".") -> pl.Expr:
     return pl.when(valid).then(pl.when(negative).then(-value).otherwise(value)).otherwise(None)
 
 
+_FAST = r"^-?\d+(\.\d{0,4})?$"
+
+
+def parse_amounts(values: pl.Series, decimal_mark: str = ".") -> pl.Series:
+    """Eager `amount_expr` for a whole column, fast on the common shape.
+
+    Values that are plain once grouping is removed (`-1201.00`) are cast directly; only the
+    rest (parentheses, Dr/Cr, currency tokens, trailing minus...) go through the full parser.
+    Same results as `amount_expr`, several times faster on large files.
+    """
+    import polars as pl
+
+    group = "," if decimal_mark == "." else "."
+    plain = values.str.replace_all(group, "", literal=True)
+    if decimal_mark == ",":
+        plain = plain.str.replace_all(",", ".", literal=True)
+    fast = plain.str.contains(_FAST).fill_null(False)
+    parsed = plain.zip_with(fast, pl.Series([None], dtype=pl.String)).cast(
+        pl.Decimal(38, SCALE), strict=False)
+    slow_rows = ~fast & values.is_not_null()
+    if slow_rows.any():
+        frame = pl.DataFrame({"v": values.filter(slow_rows)})
+        slow = frame.select(amount_expr("v", decimal_mark))["v"]
+        parsed = parsed.scatter(slow_rows.arg_true(), slow)
+    return parsed.alias(values.name)
+
+
 def is_blank_expr(column: str | pl.Expr) -> pl.Expr:
     """True where a cell holds no value: null, spaces, or a lone dash as banks write it."""
     import polars as pl

@@ -111,18 +111,19 @@ def validate(df: pl.DataFrame, where: str) -> pl.DataFrame:
             )
     if df.is_empty():
         return df
-    for name in REQUIRED:
-        nulls = df.filter(pl.col(name).is_null())
-        if nulls.height:
+    counts = df.select(pl.col(c).null_count() for c in REQUIRED).row(0)
+    for name, count in zip(REQUIRED, counts, strict=True):
+        if count:
+            nulls = df.filter(pl.col(name).is_null())
             raise DataError(f"column {name!r} is empty", path=where, line=_line(nulls),
                             hint="every row needs a value here; check the export is complete")
-    bad_currency = df.filter(~pl.col("currency").is_in(sorted(known_currencies())))
-    if bad_currency.height:
-        code = bad_currency["currency"][0]
-        raise DataError(f"unknown currency {code!r}", path=where, line=_line(bad_currency),
+    unknown = sorted(set(df["currency"].unique().to_list()) - known_currencies())
+    if unknown:
+        bad_currency = df.filter(pl.col("currency") == unknown[0])
+        raise DataError(f"unknown currency {unknown[0]!r}", path=where, line=_line(bad_currency),
                         hint="currencies are ISO 4217 codes such as USD, PKR, PHP, INR")
-    dupes = df.filter(pl.col("id").is_duplicated())
-    if dupes.height:
+    if df["id"].n_unique() != df.height:
+        dupes = df.filter(pl.col("id").is_duplicated())
         raise DataError(f"two rows share the id {dupes['id'][0]}", path=where,
                         line=_line(dupes), hint="this is a bug in an importer: please report it")
     return df
@@ -138,15 +139,20 @@ def with_ids(df: pl.DataFrame, key: pl.Expr | None = None) -> pl.DataFrame:
     source gives one, else (date, amount, currency, description, n-th occurrence in the file).
 
     The same row in two overlapping exports gets the same id, so re-importing adds nothing.
+    A `key` expression may replace `ref` (e.g. `ref|leg` where one line gives two rows); where
+    it is null the content fallback applies. The fallback is only computed when needed.
     """
     import polars as pl
 
-    content = ["date", "amount", "currency", "description"]
-    occurrence = pl.int_range(pl.len()).over(content).cast(pl.String)
-    fallback = pl.concat_str([pl.col(c).cast(pl.String) for c in content] + [occurrence],
-                             separator="|", ignore_nulls=True)
-    key_expr = key if key is not None else pl.coalesce(pl.col("ref"), fallback)
-    text = pl.concat_str([pl.col("source"), pl.col("account"), key_expr], separator="\x1f")
+    keys = df.select((key if key is not None else pl.col("ref")).cast(pl.String).alias("k"))["k"]
+    if keys.null_count():
+        content = ["date", "amount", "currency", "description"]
+        occurrence = pl.int_range(pl.len()).over(content).cast(pl.String)
+        fallback = df.select(pl.concat_str(
+            [pl.col(c).cast(pl.String) for c in content] + [occurrence],
+            separator="|", ignore_nulls=True).alias("k"))["k"]
+        keys = keys.fill_null(fallback)
+    text = pl.concat_str([pl.col("source"), pl.col("account"), pl.lit(keys)], separator="\x1f")
     return df.with_columns(sha256_hex(text).str.slice(0, ID_HEX).alias("id"))
 
 

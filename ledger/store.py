@@ -115,6 +115,16 @@ class _Rollback:
             self.replaced[path] = path.read_bytes() if path.exists() else None
         atomic_write_bytes(path, data)
 
+    def replace(self, path: Path, staged: Path) -> None:
+        """Move an already written file into place (fsync, rename), remembering the old one."""
+        if path not in self.replaced:
+            self.replaced[path] = path.read_bytes() if path.exists() else None
+        with open(staged, "rb+") as handle:
+            os.fsync(handle.fileno())
+        _checkpoint(f"before rename {path.name}")
+        os.replace(staged, path)
+        _fsync_dir(path.parent)
+
     def undo(self) -> None:
         for path in reversed(self.created):
             if path.exists():
@@ -245,7 +255,9 @@ class Ledger:
             existing = self.rows()
             combined, summaries = self._merge(existing, parsed, options)
             entries = [self._entry("import", s, options, source) for s in summaries]
-            self._commit(combined, entries, [(p, data) for p, data, _ in parsed])
+            self._commit(combined, entries, [(p, data, s.import_id)
+                                             for (p, data, _), s in zip(parsed, summaries,
+                                                                         strict=True)])
         return summaries
 
     def _merge(self, existing: pl.DataFrame, parsed: list[tuple[Path, bytes, Parsed]],
@@ -260,7 +272,7 @@ class Ledger:
             frames.append(new)
             seen = pl.concat([seen, new.select("id")])
             summaries.append(ImportSummary(
-                path=str(path), import_id=hashlib.sha256(data).hexdigest(),
+                path=str(path), import_id=result.import_id or hashlib.sha256(data).hexdigest(),
                 format=result.format, rows_read=result.rows_read, rows=result.rows.height,
                 added=new.height, duplicates=result.rows.height - new.height,
                 skipped=result.skipped, warnings=result.warnings))
@@ -286,7 +298,7 @@ class Ledger:
         }
 
     def _commit(self, rows: pl.DataFrame, entries: list[dict],
-                files: list[tuple[Path, bytes]]) -> None:
+                files: list[tuple[Path, bytes, str]]) -> None:
         """Archive sources, then the log, then the rows; on any failure, put everything back."""
         from ledger import schema
 
@@ -295,20 +307,22 @@ class Ledger:
         try:
             _checkpoint("start")
             self.sources.mkdir(parents=True, exist_ok=True)
-            for path, data in files:
-                target = self.sources / f"{hashlib.sha256(data).hexdigest()}{_suffix(path)}"
+            for path, data, import_id in files:
+                target = self.sources / f"{import_id}{_suffix(path)}"
                 if not target.exists():
                     rollback.created.append(target)
                     atomic_write_bytes(target, data)
                     target.chmod(0o444)
                 _checkpoint("archived")
-            payload = _parquet_bytes(rows)
-            digest = hashlib.sha256(payload).hexdigest()
+            staged = self.rows_path.with_name(f".{self.rows_path.name}.{os.getpid()}.staged")
+            rollback.created.append(staged)
+            rows.write_parquet(staged, compression="lz4", statistics=True)
+            digest = _sha256_file(staged)
             log = self.log_path.read_bytes() if self.log_path.exists() else b""
             lines = "".join(json.dumps({**e, "ledger_sha256": digest}) + "\n" for e in entries)
             rollback.write(self.log_path, log + lines.encode("utf-8"))
             _checkpoint("logged")
-            rollback.write(self.rows_path, payload)
+            rollback.replace(self.rows_path, staged)
             _checkpoint("committed")
         except BaseException:
             rollback.undo()
@@ -374,9 +388,9 @@ def _suffix(path: Path) -> str:
     return suffix if suffix and len(suffix) <= 6 and suffix[1:].isalnum() else ".dat"
 
 
-def _parquet_bytes(rows: pl.DataFrame) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    rows.write_parquet(buffer, compression="zstd", statistics=True)
-    return buffer.getvalue()
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,133 @@
+"""`make bench`: our commands against bare-polars baselines, each in its own process.
+
+Every case runs as a fresh process (interpreter start and imports included on both sides),
+timed by wall clock, with peak memory from the kernel's rusage of that process. Prints a
+table with ratios and the targets from the design (import <= 2x a bare read, report <= 1.5x a
+hand-written group_by, `ledger --help` < 0.3 s).
+
+Usage: python bench/run.py [--rows N] [--repeat K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+OUT = HERE / "out"
+BIN = Path(sys.executable).parent
+LEDGER = [str(BIN / "ledger")]
+PY = [sys.executable, "-c"]
+
+
+def measure(cmd: list[str], repeat: int = 1, env: dict | None = None) -> tuple[float, float]:
+    """(median wall seconds, max peak RSS MiB) of running `cmd` `repeat` times."""
+    times, peaks = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(proc.pid, 0)
+        times.append(time.perf_counter() - start)
+        peaks.append(usage.ru_maxrss / 1024)
+        if os.waitstatus_to_exitcode(status) != 0:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
+    return statistics.median(times), max(peaks)
+
+
+def bare_read(path: Path) -> list[str]:
+    return PY + [f"import polars as pl; pl.read_csv({str(path)!r})"]
+
+
+def bare_report(parquet: Path, month: str) -> list[str]:
+    """The hand-written equivalent of a monthly report: filter, sum by kind, by source, by
+    counterparty."""
+    year, mon = month.split("-")
+    code = f"""
+import datetime as dt, polars as pl
+df = pl.read_parquet({str(parquet)!r})
+m = df.filter(pl.col("date").is_between(dt.date({year}, {int(mon)}, 1), dt.date({year}, {int(mon)}, 28)))
+m.group_by("kind").agg(pl.col("amount").sum())
+m.group_by("source").agg(pl.col("amount").sum())
+m.group_by("counterparty").agg(pl.col("amount").sum())
+"""
+    return PY + [code]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    results = []
+    cases = [("PayPal activity", "paypal", "bench.generate:write_paypal"),
+             ("Upwork history", "upwork", "bench.generate:write_upwork"),
+             *_extra_cases()]
+    for title, name, writer in cases:
+        path = OUT / f"{name}-{args.rows}.csv"
+        if not path.exists():
+            print(f"generating {path.name} ...", file=sys.stderr)
+            _generate(writer, path, args.rows)
+        size = path.stat().st_size / 2**20
+        ledger_dir = OUT / f"ledger-{name}"
+        shutil.rmtree(ledger_dir, ignore_errors=True)
+        ours = measure(LEDGER + ["--ledger", str(ledger_dir), "import", str(path)])
+        base = measure(bare_read(path), args.repeat)
+        results.append((f"import {title} ({args.rows:,} rows, {size:.0f} MiB)", ours, base,
+                        "<= 2.0x", size))
+        if name in ("paypal", "upwork"):
+            month = "2024-06"
+            ours_r = measure(LEDGER + ["--ledger", str(ledger_dir), "report", "--month", month,
+                                       "--format", "json"], args.repeat)
+            base_r = measure(bare_report(ledger_dir / "ledger.parquet", month), args.repeat)
+            results.append((f"report --month on that ledger ({title})", ours_r, base_r,
+                            "<= 1.5x", None))
+    helps = measure(LEDGER + ["--help"], 5)
+    python = measure([sys.executable, "-c", "pass"], 5)
+    results.append(("ledger --help (vs bare python start)", helps, python, "< 0.3 s", None))
+    _print(results)
+
+
+def _generate(writer: str, path: Path, rows: int) -> None:
+    """Run a generator in its own process: the bench process stays small, so the peak memory
+    its children report (which starts from the parent's at fork) is theirs."""
+    module, function = writer.split(":")
+    code = (f"import sys; sys.path.insert(0, {str(HERE.parent)!r}); from pathlib import Path; "
+            f"from {module} import {function}; {function}(Path({str(path)!r}), {rows})")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _extra_cases() -> list[tuple[str, str, str]]:
+    """Generators other importers contribute (bench/gen_*.py exposing write_*), if present."""
+    known = [("Payoneer transactions", "payoneer", "gen_payoneer", "write_payoneer"),
+             ("HDFC bank CSV (profile)", "hdfc", "gen_bank", "write_hdfc")]
+    return [(title, name, f"bench.{module}:{function}") for title, name, module, function in known
+            if (HERE / f"{module}.py").exists()]
+
+
+def _print(results) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="freelance-ledger bench (2-core machine; each case a fresh process)",
+                  header_style="bold")
+    for col in ("case", "ours s", "baseline s", "ratio", "target", "ours MiB", "base MiB",
+                "mem / file"):
+        table.add_column(col, justify="left" if col == "case" else "right")
+    for name, (t, m), (bt, bm), target, size in results:
+        ratio = t / bt if bt else float("nan")
+        table.add_row(name, f"{t:.2f}", f"{bt:.2f}", f"{ratio:.2f}x", target, f"{m:.0f}",
+                      f"{bm:.0f}", f"{m / size:.1f}x" if size else "")
+    Console(width=140).print(table)
+
+
+if __name__ == "__main__":
+    main()
