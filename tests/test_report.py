@@ -76,24 +76,59 @@ def test_json_contract_keys(june):
 
 def test_report_currency_conversion_and_missing_rate(june):
     with pytest.raises(DataError) as info:
-        report.build(june, month="2024-06", currency="PKR")
-    assert "no USD->PKR rate for 2024-06-01" in info.value.message
-    assert "2024-06-01,USD,PKR,RATE" in info.value.hint
+        report.build(june, month="2024-06", currency="KPW")  # no provider has won rates
+    assert "no USD->KPW rate for 2024-06-01" in info.value.message
+    assert "2024-06-01,USD,KPW,RATE" in info.value.hint
     june.rates_path.write_text("date,from,to,rate\n2024-06-03,EUR,USD,1.0850\n"
                                "2024-06-03,USD,PKR,278.00\n")
     data = report.build(june, month="2024-06", currency="PKR")
-    # EUR crosses through USD: 1.0850 * 278.00
+    # the user's rates outrank every bundled one; EUR crosses through USD: 1.0850 * 278.00
     eur = [r for r in data["rates"] if r["from"] == "EUR"]
     assert eur[0]["rate"] == "301.63" and eur[0]["provider"] == "user×user"
     assert data["totals"]["gross"] == f"{Decimal('1678.00') * 278:.2f}"
 
 
-def test_implied_rate_from_paypal_conversion(ledger, options):
+def test_paypal_spread_against_ecb_reference(ledger, options):
+    """Without user rates, the ECB mid rate values the conversion: PayPal's spread shows."""
+    import datetime as dt
+
+    from rules.fx import ecb_rates
+
     ledger.import_files([PAYPAL], options)
     data = report.build(ledger, month="2024-06")
-    [eur] = [r for r in data["rates"] if r["from"] == "EUR"]
-    assert eur["provider"] == "implied" and "(inverse)" in eur["detail"]
-    assert data["totals"]["fx_cost"] == "0.00"  # valued at its own rate: no spread visible
+    ecb = ecb_rates({"USD"}, dt.date(2024, 6, 3), dt.date(2024, 6, 3))["rate"][0]
+    expected = Decimal("1000.00") - Decimal("918.40") * Decimal(ecb)
+    assert data["totals"]["fx_cost"] == f"{expected.quantize(Decimal('0.01'))}"
+    [eur] = {(r["from"], r["provider"]) for r in data["rates"] if r["from"] == "EUR"}
+    assert eur == ("EUR", "ecb")
+
+
+def test_implied_rate_when_no_reference_exists(ledger, options):
+    from rules.fx import FxChain
+
+    ledger.import_files([PAYPAL], options)
+    chain = FxChain.for_ledger(ledger.rows(), ledger.rates_path)
+    chain.reference = None  # as for a currency no bundled source covers
+    rows = ledger.rows().filter(pl.col("currency") == "EUR")
+    conversion = chain.convert(rows, "USD")
+    [provider] = conversion.rates["provider"].unique().to_list()
+    assert provider == "implied"
+    # valued at its own rate, the conversion shows no spread
+    fx = conversion.rows.filter(pl.col("kind") == "fx")["value"].sum()
+    assert abs(Decimal(fx) - Decimal("1000")) < Decimal("0.0001")
+
+
+def test_nbp_covers_pkr_with_stated_precision():
+    import datetime as dt
+
+    from rules.fx import nbp_rates
+
+    table = nbp_rates({"PKR"}, dt.date(2024, 6, 1), dt.date(2024, 6, 10))
+    assert table.height >= 1
+    row = table.row(0, named=True)
+    assert (row["from"], row["to"], row["provider"]) == ("PKR", "USD", "nbp")
+    assert "±0.3" in row["detail"]  # 0.00005 / 0.0142 PLN
+    assert Decimal("0.0033") < row["rate"] < Decimal("0.0039")  # about 1/280
 
 
 def test_default_period_is_latest_month(june):
