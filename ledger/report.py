@@ -98,7 +98,7 @@ def report_currency(ledger: Ledger, option: str | None) -> str:
 
 
 def build(ledger: Ledger, period: Period | None = None, currency: str | None = None,
-          **period_options: object) -> dict:
+          online: bool = False, **period_options: object) -> dict:
     """The report for a period as a JSON-ready dict (schema `ledger.report/1`)."""
     import polars as pl
 
@@ -111,7 +111,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     period = period or resolve_period(rows, **period_options)  # type: ignore[arg-type]
     currency = report_currency(ledger, currency)
     in_period = rows.filter(pl.col("date").is_between(period.start, period.end))
-    chain = FxChain.for_ledger(rows, ledger.rates_path)
+    chain = FxChain.for_ledger(rows, ledger.rates_path, online=online)
     conversion = chain.convert(in_period, currency, where=str(ledger.rates_path))
     valued = conversion.rows.filter(~pl.col("kind").is_in(NOT_INCOME))
     totals = compute_totals(valued)

@@ -291,6 +291,12 @@ class FxChain:
         warnings = [f"{r['currency']}->{to} on {r['date']}: nearest rate is from {r['rate_date']}"
                     f" ({r['provider']}); add a closer one to rates.csv"
                     for r in stale.head(5).iter_rows(named=True)]
+        coarse = rates.filter(pl.col("provider").str.contains("nbp"))
+        if coarse.height:
+            pairs = sorted(set(coarse["currency"].to_list()))
+            warnings.append(f"{', '.join(pairs)} valued with NBP reference rates published to "
+                            "about 3 significant digits (see each rate's ±); for exact FX costs "
+                            "add your central bank's rates to rates.csv")
         used = (rates.select("date", pl.col("currency").alias("from"), pl.lit(to).alias("to"),
                              "rate", "provider", "detail", "rate_date").sort("date", "from"))
         return Conversion(valued.drop("rate"), used, warnings)
@@ -316,6 +322,35 @@ class FxChain:
         _append_cache(self.online_cache, fetched)
         self.tables.append(fetched)
         self._index()
+
+
+def show_pair(chain: FxChain, base: str, quote: str, start: dt.date,
+              end: dt.date) -> pl.DataFrame:
+    """The rate the chain would use for each day of a range, with provider and source."""
+    import polars as pl
+
+    days = pl.date_range(start, end, "1d", eager=True).alias("date")
+    needs = pl.DataFrame({"date": days, "currency": [base] * days.len()})
+    found = chain.lookup(needs, quote).sort("date")
+    return found.select("date", pl.lit(base).alias("from"), pl.lit(quote).alias("to"), "rate",
+                        "provider", "detail", "rate_date")
+
+
+def check_rows(chain: FxChain, rows: pl.DataFrame, to: str) -> pl.DataFrame:
+    """Per (date, currency) of these rows: the rate to `to`, or none; with how many rows need it
+    and how far the rate's own date is. What `ledger rates check` lists."""
+    import polars as pl
+
+    foreign = rows.filter(pl.col("currency") != to)
+    if foreign.is_empty():
+        return _used()
+    needs = foreign.group_by("date", "currency").agg(pl.len().alias("rows"),
+                                                     pl.col("line").first().alias("line"),
+                                                     pl.col("source").first().alias("source"))
+    found = chain.lookup(needs.select("date", "currency"), to)
+    return needs.join(found, on=["date", "currency"], how="left").with_columns(
+        (pl.col("date") - pl.col("rate_date")).dt.total_days().abs().alias("days_away"),
+    ).sort("date", "currency")
 
 
 def fetch_online(pairs: list[tuple[dt.date, str, str]]) -> pl.DataFrame:
@@ -374,7 +409,7 @@ def ecb_rates(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFram
                               & pl.col("date").is_between(start, end))
     return long.select("date", pl.lit("EUR").alias("from"), pl.col("currency").alias("to"),
                        "rate", pl.lit("ecb").alias("provider"),
-                       pl.lit("ECB euro reference rate (bundled history)").alias("detail"))
+                       pl.lit("ECB reference rate").alias("detail"))
 
 
 NBP_PRECISION_WARN = Decimal("0.001")
