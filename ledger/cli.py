@@ -334,6 +334,67 @@ def transactions(
 
 
 @app.command()
+def benchmarks(
+    country: Annotated[str | None, typer.Option(
+        help="ISO country code (default: country in ledger.toml).")] = None,
+    year: Annotated[int | None, typer.Option(
+        help="Only the figures that apply to this year (nearest earlier).")] = None,
+    output_format: Annotated[RowsFormat, typer.Option("--format")] = RowsFormat.table,
+) -> None:
+    """Local income benchmarks (minimum wage, poverty line, income per head...) with sources.
+
+    Your own figures (a living wage you trust) go in ledger.toml:
+
+      [[benchmarks]]
+      name = "living_wage_lahore"
+      amount = "60000"
+      currency = "PKR"
+      period = "month"
+      source = "my household budget"
+
+    Examples:
+
+      ledger benchmarks --country PK
+
+      ledger benchmarks --country PH --year 2024 --format json
+    """
+    import polars as pl
+
+    from ledger import benchmarks as bench
+    from ledger.errors import UsageError
+
+    config = _ledger().config()
+    code = (country or config.get("country") or "").upper()
+    if not code:
+        raise UsageError("no country given", hint="use --country PK, or set country in "
+                         "ledger.toml (ledger init --currency PKR --country PK)")
+    table = bench.table(config.get("benchmarks"), code)
+    if year is not None:
+        rows = bench.pick(table, code, year)
+    else:
+        rows = list(table.filter(pl.col("country_iso2") == code).sort("benchmark", "year")
+                    .iter_rows(named=True))
+    if not rows:
+        known = ", ".join(sorted(set(table["country_iso2"].to_list()) - {"XX"}))
+        raise UsageError(f"no benchmarks for {code!r}", hint=f"countries with figures: {known}"
+                         "; add your own as [[benchmarks]] in ledger.toml")
+    if output_format is RowsFormat.json:
+        from ledger.render import to_json
+
+        sys.stdout.write(to_json(rows))
+        return
+    from rich.table import Table
+
+    out = Table(header_style="bold")
+    for col in ("Benchmark", "Year", "Amount", "Per", "Source", "Note"):
+        out.add_column(col, overflow="fold")
+    for r in rows:
+        out.add_row(r["benchmark"], str(r["year"]), f"{r['amount']} {r['currency']}",
+                    r["period"], f"{r['source_title']} {r['source_url']}", r["note"] or "")
+    _console().print(out)
+
+
+@app.command()
 def formats() -> None:
     """List every export format the importer knows, with how it is recognised.
 

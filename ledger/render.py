@@ -137,6 +137,8 @@ def print_report(report: dict, console: Console) -> None:
             clients.add_row(item["client"], _money(item["gross"]), _money(item["fees"]),
                             _money(item["net"]), item["hours"])
         console.print(clients)
+    if report.get("benchmarks"):
+        print_benchmarks(report, console)
     if report["rates"]:
         console.print("[dim]Rates used (every date and source in --format json):[/]")
         for text, dates in _distinct_rates(report["rates"]).items():
@@ -144,6 +146,35 @@ def print_report(report: dict, console: Console) -> None:
             console.print(f"[dim]  {span}: {text}[/]", markup=True)
     for warning in report["warnings"]:
         console.print(f"[yellow]warning:[/] {warning}")
+
+
+def print_benchmarks(report: dict, console: Console) -> None:
+    """Net per month against each local benchmark, as a ratio with a bar (1.0 = equal)."""
+    from rich.table import Table
+
+    cur = report["currency"]
+    table = Table(title="Net per month against local benchmarks", title_justify="left",
+                  header_style="bold")
+    for col in ("Benchmark", "Year", f"Per month {cur}", "Ratio", "", "Source"):
+        table.add_column(col, justify="right" if col in ("Ratio", f"Per month {cur}") else
+                         "left", overflow="ellipsis", no_wrap=col == "Source", max_width=
+                         36 if col == "Source" else None)
+    for item in report["benchmarks"]:
+        if item["ratio"] is None:
+            continue
+        ratio = Decimal(item["ratio"])
+        bar = "█" * min(int(ratio * 4), 16) + ("…" if ratio * 4 > 16 else "")
+        year = str(item["year"] or "yours") + ("*" if item.get("picked") else "")
+        table.add_row(item["name"].replace("_", " "), year, _money(item["monthly"]),
+                      f"{ratio:.2f}x", f"[green]{bar}[/]" if ratio >= 1 else f"[red]{bar}[/]",
+                      item["source"][:60])
+        if item.get("hourly"):
+            table.add_row("  per hour", "", _money(item["hourly"]),
+                          f"{Decimal(item['hourly_ratio']):.2f}x", "", "net per paid hour")
+    console.print(table)
+    if any(i.get("picked") for i in report["benchmarks"]):
+        console.print("[dim]* the nearest year with a figure; sources and notes in "
+                      "--format json or `ledger benchmarks`[/]")
 
 
 def _distinct_rates(rates: list[dict]) -> dict[str, list[str]]:

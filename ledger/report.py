@@ -115,21 +115,53 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     conversion = chain.convert(in_period, currency, where=str(ledger.rates_path))
     valued = conversion.rows.filter(~pl.col("kind").is_in(NOT_INCOME))
     totals = compute_totals(valued)
+    shown = present_totals(totals, currency)
     return {
         "schema": SCHEMA,
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
                    "label": period.label},
         "currency": currency,
-        "totals": present_totals(totals, currency),
+        "totals": shown,
         "gross_without_hours": _gross_without_hours(valued, currency),
         "by_platform": by_platform(valued, currency),
         "by_client": by_client(valued, currency),
-        "benchmarks": [],
+        "benchmarks": benchmarks_for(ledger, period, currency, shown, chain),
         "rates": [_rate_json(r) for r in conversion.rates.iter_rows(named=True)],
         "sources": _sources(ledger, in_period),
         "rows": in_period.height,
         "warnings": conversion.warnings,
     }
+
+
+def benchmarks_for(ledger: Ledger, period: Period, currency: str, shown: dict,
+                   chain: object) -> list[dict]:
+    """Monthly net against the country's benchmarks (empty until `country` is set)."""
+    import polars as pl
+
+    from ledger import benchmarks
+
+    config = ledger.config()
+    country = config.get("country")
+    if not country:
+        return []
+    rows = benchmarks.pick(benchmarks.table(config.get("benchmarks"), country), country,
+                           period.end.year)
+
+    def convert(amount: Decimal, from_currency: str) -> tuple[Decimal, str | None]:
+        if from_currency == currency:
+            return amount, None
+        needs = pl.DataFrame({"date": [period.end], "currency": [from_currency]})
+        found = chain.lookup(needs, currency).row(0, named=True)  # type: ignore[attr-defined]
+        if found["rate"] is None:
+            raise DataError(f"no {from_currency}->{currency} rate near {period.end} for the "
+                            "income benchmarks", path=ledger.rates_path,
+                            hint=f"add {period.end},{from_currency},{currency},RATE to rates.csv")
+        return amount * Decimal(found["rate"]), f"{found['provider']} {found['rate_date']}"
+
+    net = Decimal(shown["net"])
+    hourly = Decimal(shown["net_hourly"]) if shown["net_hourly"] else None
+    return benchmarks.compare(rows, net, hourly, benchmarks.months_in(period.start, period.end),
+                              currency, convert, period.end.year)
 
 
 def sum_by_kind(valued: pl.DataFrame) -> dict[str, Decimal]:
