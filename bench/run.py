@@ -43,7 +43,7 @@ def measure(cmd: list[str], repeat: int = 1, env: dict | None = None) -> tuple[f
 
 
 def bare_read(path: Path) -> list[str]:
-    return PY + [f"import polars as pl; pl.read_csv({str(path)!r})"]
+    return [*PY, f"import polars as pl; pl.read_csv({str(path)!r})"]
 
 
 def bare_report(parquet: Path, month: str) -> list[str]:
@@ -53,12 +53,13 @@ def bare_report(parquet: Path, month: str) -> list[str]:
     code = f"""
 import datetime as dt, polars as pl
 df = pl.read_parquet({str(parquet)!r})
-m = df.filter(pl.col("date").is_between(dt.date({year}, {int(mon)}, 1), dt.date({year}, {int(mon)}, 28)))
+first = dt.date({year}, {int(mon)}, 1)
+m = df.filter(pl.col("date").is_between(first, dt.date({year}, {int(mon)}, 28)))
 m.group_by("kind").agg(pl.col("amount").sum())
 m.group_by("source").agg(pl.col("amount").sum())
 m.group_by("counterparty").agg(pl.col("amount").sum())
 """
-    return PY + [code]
+    return [*PY, code]
 
 
 def main() -> None:
@@ -79,18 +80,18 @@ def main() -> None:
         size = path.stat().st_size / 2**20
         ledger_dir = OUT / f"ledger-{name}"
         shutil.rmtree(ledger_dir, ignore_errors=True)
-        ours = measure(LEDGER + ["--ledger", str(ledger_dir), "import", str(path)])
+        ours = measure([*LEDGER, "--ledger", str(ledger_dir), "import", str(path)])
         base = measure(bare_read(path), args.repeat)
         results.append((f"import {title} ({args.rows:,} rows, {size:.0f} MiB)", ours, base,
                         "<= 2.0x", size))
         if name in ("paypal", "upwork"):
             month = "2024-06"
-            ours_r = measure(LEDGER + ["--ledger", str(ledger_dir), "report", "--month", month,
-                                       "--format", "json"], args.repeat)
+            ours_r = measure([*LEDGER, "--ledger", str(ledger_dir), "report", "--month", month,
+                              "--format", "json"], args.repeat)
             base_r = measure(bare_report(ledger_dir / "ledger.parquet", month), args.repeat)
             results.append((f"report --month on that ledger ({title})", ours_r, base_r,
                             "<= 1.5x", None))
-    helps = measure(LEDGER + ["--help"], 5)
+    helps = measure([*LEDGER, "--help"], 5)
     python = measure([sys.executable, "-c", "pass"], 5)
     results.append(("ledger --help (vs bare python start)", helps, python, "< 0.3 s", None))
     _print(results)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -31,13 +31,13 @@ app = typer.Typer(
 _state: dict[str, object] = {"ledger": None, "debug": False}
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
 
 
-class RowsFormat(str, Enum):
+class RowsFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"

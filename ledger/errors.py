@@ -1,4 +1,4 @@
-"""One error type the CLI knows how to print: `path:line: message` plus a hint, never a traceback."""
+"""One error type the CLI prints as `path:line: message` plus a hint, never a traceback."""
 
 from __future__ import annotations
 

@@ -67,7 +67,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write via `write(tmp)`, fsync, then rename over `path`: readers see old or new, never half."""
+    """Write via `write(tmp)`, fsync, rename over `path`: readers see old or new, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)

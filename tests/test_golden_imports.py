@@ -7,6 +7,7 @@ import pytest
 from tests import golden
 
 
-@pytest.mark.parametrize("expected", golden.goldens(), ids=lambda p: str(p.relative_to(golden.DATA)))
+@pytest.mark.parametrize("expected", golden.goldens(),
+                         ids=lambda p: str(p.relative_to(golden.DATA)))
 def test_golden_rows(expected):
     golden.check(expected)

@@ -204,7 +204,8 @@ def test_conservation_net_is_signed_sum(rows, eur_usd):
 FILES = [UPWORK, PAYPAL, DATA / "upwork" / "report-2024.csv", DATA / "paypal" / "activity-de.csv"]
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.permutations(FILES))
 def test_import_order_does_not_matter(tmp_path_factory, options, order):
     from ledger.store import Ledger

@@ -123,7 +123,8 @@ def test_rebuild_keeps_import_options(ledger, tmp_path):
 
     ambiguous = tmp_path / "pp.csv"
     text = PAYPAL.read_text(encoding="utf-8-sig")
-    ambiguous.write_text(text.replace("15/06/2024", "11/06/2024").replace("14/06/2024", "10/06/2024")
+    ambiguous.write_text(text.replace("15/06/2024", "11/06/2024")
+                         .replace("14/06/2024", "10/06/2024")
                          .replace("13/06/2024", "10/06/2024"))
     with pytest.raises(DataError, match="day-first or month-first"):
         ledger.import_files([ambiguous], ImportOptions())
