@@ -73,6 +73,48 @@ class Format:
     parse: Callable[[RawFile, ImportOptions], Parsed]
 
 
+PLATFORMS = (r"(?i)\b(upwork|elance|odesk|fiverr|freelancer|payoneer|paypal|transferwise"
+             r"|wise (payments|us|europe))\b")
+"""Payers whose payments are the user's own money arriving from a platform or wallet whose
+export the ledger imports itself: transfers, not income (that export booked the earning).
+Platforms the ledger cannot import (Toptal, PeoplePerHour...) stay income where they pay."""
+
+
+def is_platform(expr: pl.Expr) -> pl.Expr:
+    """True where a payer name or text names a platform or wallet the ledger imports itself."""
+    return expr.str.contains(PLATFORMS).fill_null(False)
+
+
+def with_key(df: pl.DataFrame, parts: list[pl.Expr]) -> pl.DataFrame:
+    """Add `_key`, the row key for ids: the source id (`ref`) and `parts`, with `#n` added to
+    the n-th repeat of a key within the file (n >= 1, so a row keeps its key whether or not its
+    twin is in the same export); rows without an id fall back to their content (date, amount,
+    currency, description, n-th: `schema.with_ids` fills those). `df` must be in line order.
+    """
+    import polars as pl
+
+    df = df.with_columns(_key=pl.concat_str([pl.col("ref"), *parts], separator="|"))
+    keys = df["_key"]
+    if not _unique_numbers(df["ref"]) and \
+            keys.drop_nulls().n_unique() < keys.len() - keys.null_count():
+        nth = pl.int_range(pl.len()).over("_key")
+        df = df.with_columns(_key=pl.when(nth > 0)
+                             .then(pl.concat_str([pl.col("_key"), nth.cast(pl.String)],
+                                                 separator="#"))
+                             .otherwise(pl.col("_key")))
+    return df
+
+
+def _unique_numbers(ids: pl.Series) -> bool:
+    """True when every id is a distinct integer (Payoneer's are): a quick way to know no key
+    repeats, much cheaper than hashing a million strings. False only means "look closer"."""
+    import polars as pl
+
+    numbers = ids.cast(pl.Int64, strict=False)
+    return numbers.null_count() == 0 and numbers.n_unique() == numbers.len()
+
+
+
 # --- shared column parsing ------------------------------------------------------------------
 
 

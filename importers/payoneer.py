@@ -42,9 +42,11 @@ from importers.base import (
     Parsed,
     check_running_balance,
     finalize,
+    is_platform,
     nonblank,
     parse_dates,
     parse_money,
+    with_key,
 )
 from importers.readers import LINE, RawFile, read_table
 from ledger.errors import DataError
@@ -61,10 +63,6 @@ BOOKED = {"completed"}
 NOT_BOOKED = {"pending", "in process", "in progress", "processing", "scheduled", "on hold",
               "cancelled", "canceled", "failed", "declined", "rejected", "returned"}
 """Statuses of rows that did not (yet) move money: counted as skipped, not booked."""
-
-PLATFORMS = (r"(?i)\b(upwork|elance|odesk|fiverr|freelancer|payoneer|paypal|transferwise"
-             r"|wise (payments|us|europe))\b")
-"""Payers whose receipts are the user's own money arriving (see the module docstring)."""
 
 FEE_CATEGORIES: list[tuple[str, str]] = [
     (r"withdraw", "withdrawal_fee"),
@@ -105,7 +103,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     path = raw.path
     df = table.df
     rows_read = df.height
-    df = df.with_columns(
+    df = df.select(
+        LINE,
         date=parse_dates(df, pl.col("transaction date"), _date_formats(df, options), path=path,
                          what="Transaction Date",
                          hint="Payoneer writes dates month-first (06/28/2024); if this file is "
@@ -116,11 +115,17 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                           required=False),
         balance=parse_money(df, pl.col("running balance"), path=path, what="Running Balance",
                             required=False),
-        transfer=parse_money(df, table.col("transfer amount"), path=path,
-                             what="Transfer Amount", required=False),
+        _transfer=parse_money(df, table.col("transfer amount"), path=path,
+                              what="Transfer Amount", required=False),
+        _transfer_text=nonblank(table.col("transfer amount")),
+        _transfer_currency=nonblank(table.col("transfer amount currency")).str.to_uppercase(),
         currency=pl.col("currency").str.strip_chars().str.to_uppercase(),
         status=pl.col("status").str.strip_chars(),
         text=pl.coalesce(nonblank(pl.col("description")), pl.lit("")),
+        _extra=nonblank(table.col("additional description")),
+        _store=nonblank(table.col("store name")),
+        _source=nonblank(table.col("source")),
+        _target=nonblank(table.col("target")),
         ref=nonblank(table.col("transaction id")),
         reference_id=nonblank(table.col("reference id")),
         _ts=pl.concat_str([pl.col("transaction date").str.strip_chars(),
@@ -130,14 +135,13 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     booked = pl.col("status").str.to_lowercase().is_in(sorted(BOOKED))
     skipped = {f"status {k}": int(v) for k, v in
                df.filter(~booked)["status"].value_counts(sort=True).iter_rows()}
-    df = df.filter(booked)
+    if skipped:
+        df = df.filter(booked)
     _check_amounts(df, path)
     df = df.with_columns(amount=pl.col("credit").fill_null(0) - pl.col("debit").fill_null(0))
     check_running_balance(df, path=path, group=["currency"])
-    df = _transfer_tag(df, table, path)
-
-    kind, category = _classify(table)
-    df = df.with_columns(kind=kind, category=category)
+    _check_transfer_currency(df, path)
+    df = _classify(df)
     df = _link(df)
     warnings = []
     unknown = df.filter(pl.col("kind") == "other")
@@ -146,43 +150,22 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         warnings.append(f"{unknown.height} row(s) with unrecognised descriptions {texts} imported "
                         "as kind 'other'; check them with `ledger transactions --kind other`")
 
-    tags = [pl.col("_transfer_tag"),
+    word = pl.when(pl.col("amount") < 0).then(pl.lit("[delivered ")).otherwise(pl.lit("[sent "))
+    tags = [pl.concat_str([word, pl.col("_transfer_text").str.replace_all(",", ""), pl.lit(" "),
+                           pl.col("_transfer_currency"), pl.lit("]")]),
             pl.when(pl.col("_reference_used")).then(None)
             .otherwise(pl.lit("[reference ") + pl.col("reference_id") + pl.lit("]"))]
-    text = pl.concat_str([pl.col("text"), nonblank(table.col("additional description"))],
-                         separator=" - ", ignore_nulls=True)
+    text = pl.concat_str([pl.col("text"), pl.col("_extra")], separator=" - ", ignore_nulls=True)
     df = df.with_columns(
         description=pl.concat_str([text, *tags], separator=" ", ignore_nulls=True),
-        counterparty=_counterparty(table),
+        counterparty=_counterparty(),
         contract=pl.lit(None, dtype=pl.String),
         hours=pl.lit(None, dtype=pl.Float64),
-    ).sort(LINE)
-    key = stable_key(pl.col("ref"), [pl.col("currency"), pl.col("amount").cast(pl.String)])
-    rows = finalize(df, raw, source=SOURCE, account=options.account or SOURCE, key=key)
+    )
+    df = with_key(df, [pl.col("currency"), pl.col("amount").cast(pl.String)])
+    rows = finalize(df, raw, source=SOURCE, account=options.account or SOURCE, key=pl.col("_key"))
     return Parsed(rows=rows, format="payoneer", rows_read=rows_read, skipped=skipped,
                   warnings=warnings)
-
-
-def stable_key(ref: pl.Expr, parts: list[pl.Expr]) -> pl.Expr:
-    """Row key from the source id and `parts`, numbered where that repeats in one file; rows
-    without an id fall back to their content (date, amount, currency, description, n-th).
-
-    Numbering follows file order, so rows must be in line order when this is evaluated.
-    """
-    import polars as pl
-
-    keyed = pl.concat_str([ref, *parts], separator="|")
-    nth = pl.int_range(pl.len()).over(keyed).cast(pl.String)
-    content = ["date", "amount", "currency", "description"]
-    fallback = pl.concat_str([pl.col(c).cast(pl.String) for c in content]
-                             + [pl.int_range(pl.len()).over(content).cast(pl.String)],
-                             separator="|")
-    return pl.coalesce(pl.concat_str([keyed, nth], separator="#"), fallback)
-
-
-def is_platform(expr: pl.Expr) -> pl.Expr:
-    """True where a payer name or text names a platform or wallet the ledger imports itself."""
-    return expr.str.contains(PLATFORMS).fill_null(False)
 
 
 def _date_formats(df: pl.DataFrame, options: ImportOptions) -> list[str]:
@@ -190,8 +173,9 @@ def _date_formats(df: pl.DataFrame, options: ImportOptions) -> list[str]:
 
     order = options.date_order
     if order is None:
-        first = pl.col("transaction date").str.extract(r"^\s*(\d{1,2})/", 1).cast(pl.Int32)
-        order = "dmy" if df.select((first > 12).any()).item() else "mdy"
+        dates = df["transaction date"].unique()
+        first = dates.str.extract(r"^\s*(\d{1,2})/", 1).cast(pl.Int32)
+        order = "dmy" if (first > 12).any() else "mdy"
     day_month = "%d/%m/%Y" if order == "dmy" else "%m/%d/%Y"
     return [day_month, "%Y-%m-%d"]
 
@@ -230,123 +214,133 @@ def _check_amounts(df: pl.DataFrame, path: object) -> None:
                             "(money in) or Debit (money out); the file may be edited")
 
 
-def _transfer_tag(df: pl.DataFrame, table, path: object) -> pl.DataFrame:
-    """Add `_transfer_tag`: `[delivered A CUR]` / `[sent A CUR]` from Transfer Amount*."""
+def _check_transfer_currency(df: pl.DataFrame, path: object) -> None:
+    """A Transfer Amount must come with an ISO currency, or its tag would be unreadable."""
     import polars as pl
 
     from ledger.money import known_currencies
 
-    amount = nonblank(table.col("transfer amount")).str.replace_all(",", "")
-    currency = table.col("transfer amount currency").str.strip_chars().str.to_uppercase()
-    df = df.with_columns(_t_amount=amount, _t_currency=nonblank(currency))
-    bad = df.filter(pl.col("_t_amount").is_not_null()
-                    & ~pl.col("_t_currency").is_in(sorted(known_currencies())).fill_null(False))
+    bad = df.filter(pl.col("_transfer_text").is_not_null()
+                    & ~pl.col("_transfer_currency").is_in(sorted(known_currencies()))
+                    .fill_null(False))
     if bad.height:
         raise DataError(
-            f"Transfer Amount Currency {bad['_t_currency'][0] or '(empty)'!r} is not a currency "
-            "code", path=path, line=int(bad[LINE][0]),
+            f"Transfer Amount Currency {bad['_transfer_currency'][0] or '(empty)'!r} is not a "
+            "currency code", path=path, line=int(bad[LINE][0]),
             hint="a Transfer Amount needs its ISO currency (PKR, EUR...); the file may be edited")
-    word = pl.when(pl.col("amount") < 0).then(pl.lit("[delivered ")).otherwise(pl.lit("[sent "))
-    tag = pl.concat_str([word, pl.col("_t_amount"), pl.lit(" "), pl.col("_t_currency"),
-                         pl.lit("]")])
-    return df.with_columns(_transfer_tag=tag).drop("_t_amount", "_t_currency")
 
 
-def _classify(table) -> tuple[pl.Expr, pl.Expr]:
-    """(kind, category) expressions from the description, store name and payer."""
+def _classify(df: pl.DataFrame) -> pl.DataFrame:
+    """Add `kind`, `category` and the names a description holds (`_from_name`, `_to_name`).
+
+    The text rules run once per distinct description (a few hundred in a million rows), then
+    combine per row with the store name, payer and sign.
+    """
     import polars as pl
 
     from ledger.money import known_currencies
 
-    text = pl.col("text")
-    low = text.str.to_lowercase()
     codes = sorted(known_currencies())
-    pair = (text.str.extract(PAIR, 1).is_in(codes) & text.str.extract(PAIR, 2).is_in(codes))
-    card = low.str.contains(CARD) | nonblank(table.col("store name")).is_not_null()
-    payer = pl.coalesce(nonblank(table.col("source")), text.str.extract(r"(?i)\bfrom (.+)", 1))
-    platform = is_platform(payer)
+    text, low = pl.col("text"), pl.col("text").str.to_lowercase()
     fee_category = pl.lit("payoneer_fee")
     for pattern, name in reversed(FEE_CATEGORIES):
         fee_category = pl.when(low.str.contains(pattern)).then(pl.lit(name)) \
             .otherwise(fee_category)
+    pair = text.str.extract(PAIR, 1).is_in(codes) & text.str.extract(PAIR, 2).is_in(codes)
+    flags = df.select("text").unique().with_columns(
+        _fee=low.str.contains(FEE), _atm=low.str.contains(ATM), _card=low.str.contains(CARD),
+        _charge=low.str.contains(CHARGE),
+        _fx=pair.fill_null(False) | low.str.contains(CONVERSION),
+        _withdrawal=low.str.contains(WITHDRAWAL), _receipt=low.str.contains(RECEIPT),
+        _sent=low.str.contains(SENT), _fee_category=fee_category,
+        _from_name=text.str.extract(r"(?i)\bfrom (.+)", 1),
+        _to_name=text.str.extract(r"(?i)\bto (.+)", 1),
+    )
+    df = df.join(flags, on="text", how="left", maintain_order="left")
+    platform = is_platform(pl.coalesce("_source", "_from_name"))
+    fee = pl.col("_fee_category")
     rules: list[tuple[pl.Expr, str, pl.Expr]] = [
-        (low.str.contains(FEE), "payment_fee", fee_category),
-        (low.str.contains(ATM), "transfer", pl.lit("atm_withdrawal")),
-        (card, "expense", pl.lit("card")),
-        (low.str.contains(CHARGE), "payment_fee", fee_category),
-        (pair.fill_null(False) | low.str.contains(CONVERSION), "fx", pl.lit("conversion")),
-        (low.str.contains(WITHDRAWAL), "transfer", pl.lit("withdrawal")),
-        (low.str.contains(RECEIPT) & platform, "transfer", pl.lit("receipt")),
-        (low.str.contains(RECEIPT) & (pl.col("amount") > 0), "earning", pl.lit("payment")),
-        (low.str.contains(SENT) & (pl.col("amount") < 0), "other", pl.lit("payment_sent")),
+        (pl.col("_fee"), "payment_fee", fee),
+        (pl.col("_atm"), "transfer", pl.lit("atm_withdrawal")),
+        (pl.col("_card") | pl.col("_store").is_not_null(), "expense", pl.lit("card")),
+        (pl.col("_charge"), "payment_fee", fee),
+        (pl.col("_fx"), "fx", pl.lit("conversion")),
+        (pl.col("_withdrawal"), "transfer", pl.lit("withdrawal")),
+        (pl.col("_receipt") & platform, "transfer", pl.lit("receipt")),
+        (pl.col("_receipt") & (pl.col("amount") > 0), "earning", pl.lit("payment")),
+        (pl.col("_sent") & (pl.col("amount") < 0), "other", pl.lit("payment_sent")),
     ]
     kind = pl.lit("other")
     category = pl.lit(None, dtype=pl.String)
     for hit, k, c in reversed(rules):
         kind = pl.when(hit).then(pl.lit(k)).otherwise(kind)
         category = pl.when(hit).then(c).otherwise(category)
-    return kind, category
+    return df.with_columns(kind=kind, category=category)
 
 
 def _link(df: pl.DataFrame) -> pl.DataFrame:
     """Fill `related_ref`: fees -> what they charged, fx legs -> each other.
 
-    Also sets `_reference_used`: the row's Reference ID is explained by a link.
+    Also sets `_reference_used`: the row's Reference ID is explained by a link. Works on the
+    fee and fx rows only and joins the result back by line, so it stays cheap on big files.
     """
     import polars as pl
 
     fee = pl.col("kind") == "payment_fee"
     fx = pl.col("kind") == "fx"
-    main = df.filter(~fee & pl.col("ref").is_not_null())
+    fees = df.filter(fee).select(LINE, "reference_id", "_ts")
+    main = df.filter(~fee & pl.col("ref").is_not_null()).select("ref", "reference_id", "_ts",
+                                                                 "amount", fx.alias("_fx"))
+    wanted = fees["reference_id"].drop_nulls().unique()
     # A fee naming another row's Transaction ID, or sharing its Reference ID.
-    by_id = main.select(pl.col("ref").alias("reference_id"),
-                        pl.col("ref").alias("_by_id")).unique("reference_id", keep="none")
-    by_shared = (main.filter(pl.col("reference_id").is_not_null())
+    by_id = (main.filter(pl.col("ref").is_in(wanted.implode()))
+             .select(pl.col("ref").alias("reference_id"), pl.col("ref").alias("_by_id"))
+             .unique("reference_id", keep="none"))
+    by_shared = (main.filter(pl.col("reference_id").is_in(wanted.implode()))
                  .select("reference_id", pl.col("ref").alias("_by_shared"))
                  .unique("reference_id", keep="none"))
     # Else the one row at the fee's timestamp, preferring a non-fx row, then a debit fx leg.
-    ranked = main.with_columns(_rank=fx.cast(pl.Int8) * 2 + (pl.col("amount") >= 0).cast(pl.Int8))
-    best = ranked.filter(pl.col("_rank") == pl.col("_rank").min().over("_ts"))
-    by_time = (best.select("_ts", pl.col("ref").alias("_by_time"))
-               .unique("_ts", keep="none"))
-    df = (df.join(by_id, on="reference_id", how="left", maintain_order="left")
-          .join(by_shared, on="reference_id", how="left", maintain_order="left")
-          .join(by_time, on="_ts", how="left", maintain_order="left"))
-    fee_ref = pl.coalesce("_by_id", "_by_shared", "_by_time")
+    near = main.filter(pl.col("_ts").is_in(fees["_ts"].unique().implode())).with_columns(
+        _rank=pl.col("_fx").cast(pl.Int8) * 2 + (pl.col("amount") >= 0).cast(pl.Int8))
+    by_time = (near.filter(pl.col("_rank") == pl.col("_rank").min().over("_ts"))
+               .select("_ts", pl.col("ref").alias("_by_time")).unique("_ts", keep="none"))
+    fee_links = (fees.join(by_id, on="reference_id", how="left")
+                 .join(by_shared, on="reference_id", how="left")
+                 .join(by_time, on="_ts", how="left")
+                 .select(LINE, pl.coalesce("_by_id", "_by_shared", "_by_time").alias("_link"),
+                         (pl.col("_by_id").is_not_null() | pl.col("_by_shared").is_not_null())
+                         .alias("_reference_used")))
     # fx legs: exactly two at one timestamp, opposite signs, different currencies.
-    legs = df.filter(fx & pl.col("ref").is_not_null()).group_by("_ts").agg(
-        pl.col("ref"), pl.col("amount").sign().sum().alias("_signs"),
+    fx_rows = df.filter(fx & pl.col("ref").is_not_null()).select(LINE, "_ts", "ref", "amount",
+                                                                  "currency")
+    pairs = fx_rows.group_by("_ts").agg(
+        pl.col("ref").alias("_legs"), pl.col("amount").sign().sum().alias("_signs"),
         pl.col("currency").n_unique().alias("_currencies"))
-    legs = legs.filter((pl.col("ref").list.len() == 2) & (pl.col("_signs") == 0)
-                       & (pl.col("_currencies") == 2)).select("_ts", pl.col("ref").alias("_legs"))
-    df = df.join(legs, on="_ts", how="left", maintain_order="left")
-    other_leg = pl.when(pl.col("_legs").list.get(0, null_on_oob=True) == pl.col("ref")) \
-        .then(pl.col("_legs").list.get(1, null_on_oob=True)) \
-        .otherwise(pl.col("_legs").list.get(0, null_on_oob=True))
-    related = (pl.when(fee).then(fee_ref)
-               .when(fx & pl.col("_legs").is_not_null()).then(other_leg)
-               .otherwise(None))
-    used = fee & pl.col("reference_id").is_not_null() & (
-        pl.col("_by_id").is_not_null() | pl.col("_by_shared").is_not_null())
-    return df.with_columns(related_ref=related, _reference_used=used.fill_null(False)) \
-        .drop("_by_id", "_by_shared", "_by_time", "_legs")
+    pairs = pairs.filter((pl.col("_legs").list.len() == 2) & (pl.col("_signs") == 0)
+                         & (pl.col("_currencies") == 2)).select("_ts", "_legs")
+    first, second = pl.col("_legs").list.get(0), pl.col("_legs").list.get(1)
+    fx_links = (fx_rows.join(pairs, on="_ts", how="inner")
+                .select(LINE, pl.when(first == pl.col("ref")).then(second).otherwise(first)
+                        .alias("_link"), pl.lit(False).alias("_reference_used")))
+    links = pl.concat([fee_links, fx_links])
+    return (df.join(links, on=LINE, how="left", maintain_order="left")
+            .rename({"_link": "related_ref"})
+            .with_columns(pl.col("_reference_used").fill_null(False)))
 
 
-def _counterparty(table) -> pl.Expr:
+def _counterparty() -> pl.Expr:
     """Store for card rows, Source (payer) for money in, Target (payee) for money out; the
     name in `Payment from X` / `Payment to X` where those columns are missing (12 columns).
     """
     import polars as pl
 
     kind = pl.col("kind")
-    text = pl.col("text")
-    payer = pl.coalesce(nonblank(table.col("source")),
+    payer = pl.coalesce(pl.col("_source"),
                         pl.when(kind.is_in(["earning", "transfer", "other"]))
-                        .then(text.str.extract(r"(?i)\bfrom (.+)", 1)))
-    payee = pl.coalesce(nonblank(table.col("target")),
-                        pl.when(kind == "other").then(text.str.extract(r"(?i)\bto (.+)", 1)))
+                        .then(pl.col("_from_name")))
+    payee = pl.coalesce(pl.col("_target"), pl.when(kind == "other").then(pl.col("_to_name")))
     return (pl.when(kind.is_in(["payment_fee", "fx"])).then(None)
-            .when(kind == "expense").then(pl.coalesce(nonblank(table.col("store name")), payee))
+            .when(kind == "expense").then(pl.coalesce(pl.col("_store"), payee))
             .when(pl.col("amount") >= 0).then(payer)
             .otherwise(payee))
 

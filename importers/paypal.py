@@ -20,6 +20,7 @@ from importers.base import (
     check_running_balance,
     date_formats_for,
     finalize,
+    is_platform,
     nonblank,
     parse_dates,
     parse_money,
@@ -71,11 +72,6 @@ NOT_BOOKED = {"pending", "denied", "canceled", "cancelled", "held", "unclaimed",
 """Known statuses of transactions that did not complete: counted, not booked."""
 
 IMPACT_MEMO = {"memo"}
-
-OWN_MONEY_PAYERS = (r"(?i)upwork|fiverr|freelancer\.com|freelancer limited|payoneer|"
-                    r"transferwise|\bwise\b|elance|odesk|toptal|people ?per ?hour")
-"""Payers whose payments are the user's own earnings arriving from a platform or wallet:
-transfers, not income (the platform's export already booked the earning)."""
 
 # (pattern on the lower-cased type, kind, category); first match wins.
 TYPE_RULES: list[tuple[str, str, str]] = [
@@ -232,13 +228,17 @@ def _row_classes(df, path):
 
 
 def _own_money(df):
-    """Whether each distinct payer is a platform or wallet (the user's own money arriving)."""
+    """Whether each distinct payer is a platform or wallet (the user's own money arriving):
+    judged by the payer's name, or the email's domain where there is no name (a client's
+    address such as paypal@client.example says nothing)."""
     import polars as pl
 
     payers = df.select("_name", "_from", "_to").unique()
-    text = pl.concat_str([pl.col("_name"), pl.col("_from"), pl.col("_to")], separator=" ",
-                         ignore_nulls=True)
-    return payers.with_columns(own_money=text.str.contains(OWN_MONEY_PAYERS).fill_null(False))
+    domains = pl.concat_str([pl.col("_from").str.extract(r"@(.+)$"),
+                             pl.col("_to").str.extract(r"@(.+)$")], separator=" ",
+                            ignore_nulls=True)
+    text = pl.coalesce(nonblank(pl.col("_name")), domains)
+    return payers.with_columns(own_money=is_platform(text))
 
 
 def _classify(kind_text):

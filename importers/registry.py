@@ -21,6 +21,7 @@ FORMAT_MODULES: tuple[str, ...] = (
     "importers.upwork",
     "importers.paypal",
     "importers.payoneer",
+    "importers.wise",
 )
 """Modules that define `FORMATS`, a list of Format. Order is the order `ledger formats` shows."""
 

@@ -27,6 +27,16 @@ _NEGATIVE = r"^\(.*\)$|-$|^-"
 _EDGES_LEFT = r"^[(+-]+"
 _EDGES_RIGHT = r"[)-]+$"
 _PLAIN = r"^(\d+(\.\d*)?|\.\d+)$"
+
+
+def _grouped(group: str, mark: str) -> str:
+    """Digits with valid grouping: Western 1,234,567 or Indian 1,23,45,678 (2s, then a 3).
+
+    A separator anywhere else (`1.500,00` read with '.' as decimal mark, `12,50`) is not a
+    grouping: the value is refused rather than silently read as another number.
+    """
+    g, m = re.escape(group), re.escape(mark)
+    return rf"^\d*(?:(?:{g}\d{{2}})*{g}\d{{3}}|(?:{g}\d{{3}})*)(?:{m}\d*)?$"
 _TOO_PRECISE = r"\.\d{4}\d*[1-9]"
 
 
@@ -46,6 +56,8 @@ def parse_amount(text: str, decimal_mark: str = ".") -> Decimal:
     negative = negative or bool(re.search(r"^-|-$", core))
     body = re.sub(_EDGES_RIGHT, "", re.sub(_EDGES_LEFT, "", core))
     group = "," if decimal_mark == "." else "."
+    if not re.search(_grouped(group, decimal_mark), body):
+        raise ValueError(f"not an amount (misplaced {group!r} or {decimal_mark!r}): {text!r}")
     body = body.replace(group, "").replace(decimal_mark, ".")
     if not re.fullmatch(_PLAIN, body):
         raise ValueError(f"not an amount: {text!r}")
@@ -71,10 +83,11 @@ def amount_expr(column: str | pl.Expr, decimal_mark: str = ".") -> pl.Expr:
     negative = negative | core.str.contains(r"^-|-$")
     body = core.str.replace(_EDGES_LEFT, "").str.replace(_EDGES_RIGHT, "")
     group = "," if decimal_mark == "." else "."
+    grouped = body.str.contains(_grouped(group, decimal_mark))
     body = body.str.replace_all(group, "", literal=True)
     if decimal_mark == ",":
         body = body.str.replace_all(",", ".", literal=True)
-    valid = body.str.contains(_PLAIN) & ~body.str.contains(_TOO_PRECISE)
+    valid = grouped & body.str.contains(_PLAIN) & ~body.str.contains(_TOO_PRECISE)
     value = body.cast(pl.Decimal(38, SCALE), strict=False)
     return pl.when(valid).then(pl.when(negative).then(-value).otherwise(value)).otherwise(None)
 
@@ -95,7 +108,8 @@ def parse_amounts(values: pl.Series, decimal_mark: str = ".") -> pl.Series:
     plain = values.str.replace_all(group, "", literal=True)
     if decimal_mark == ",":
         plain = plain.str.replace_all(",", ".", literal=True)
-    fast = plain.str.contains(_FAST).fill_null(False)
+    grouped = values.str.strip_prefix("-").str.contains(_grouped(group, decimal_mark))
+    fast = (grouped & plain.str.contains(_FAST)).fill_null(False)
     parsed = plain.zip_with(fast, pl.Series([None], dtype=pl.String)).cast(
         pl.Decimal(38, SCALE), strict=False)
     slow_rows = ~fast & values.is_not_null()

@@ -1,0 +1,180 @@
+"""Payoneer importer: broken files with their exact messages, statuses, linking, dates and
+stable ids across overlapping exports. The golden rows are in tests/data/payoneer/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from importers import registry
+from importers.base import ImportOptions
+from ledger.errors import DataError
+from tests.conftest import DATA, TODAY
+
+BROKEN = DATA / "broken"
+GOLDEN = DATA / "payoneer"
+HEADER = ("Transaction Date,Transaction Time,Time Zone,Transaction ID,Description,Credit Amount,"
+          "Debit Amount,Currency,Transfer Amount,Transfer Amount Currency,Status,Running Balance,"
+          "Additional Description,Store Name,Source,Target,Reference ID")
+AMOUNT_HINT = "amounts must be numbers such as 1,234.56; fix or re-download"
+BALANCE_HINT = "the file is truncated, edited or misread; download the export again"
+ONE_AMOUNT_HINT = ("a Payoneer row has exactly one unsigned amount, in Credit (money in) or "
+                   "Debit (money out); the file may be edited")
+
+
+def parse(path, **options):
+    return registry.parse(registry.read(path), ImportOptions(today=TODAY, **options))
+
+
+def write(tmp_path, *rows, name="payoneer.csv"):
+    path = tmp_path / name
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    return path
+
+
+BROKEN_CASES = {
+    "payoneer-wrong-columns.csv": (
+        "1: column 'status' is missing\n  hint: columns found: 'Transaction Date', "
+        "'Transaction Time', 'Time Zone', 'Transaction ID', 'Description', 'Credit Amount', "
+        "'Debit Amount', 'Currency', 'Running Balance'"),
+    "payoneer-bad-amount.csv": f"3: Debit Amount '12.4O' is not a number\n  hint: {AMOUNT_HINT}",
+    "payoneer-balance-break.csv": (
+        "4: balance 279.6000 does not follow from the row before (expected 297.6000: previous "
+        f"balance + amount)\n  hint: {BALANCE_HINT}"),
+    "payoneer-unknown-status.csv": (
+        "3: unknown Payoneer status 'Reversed'\n  hint: known statuses: Completed (booked); "
+        "Pending, In Process, Cancelled, Failed, Declined, Rejected, Returned (not booked). "
+        "Please report this status so it can be mapped; meanwhile remove the row"),
+    "payoneer-both-amounts.csv": (
+        f"2: both Credit Amount and Debit Amount are filled\n  hint: {ONE_AMOUNT_HINT}"),
+    "payoneer-mixed-dates.csv": (
+        "3: Transaction Date '05/14/2024' is not a date in the expected form (28/06/2024, "
+        "2024-06-28)\n  hint: Payoneer writes dates month-first (06/28/2024); if this file is "
+        "day-first, pass --date-order dmy"),
+    "payoneer-transfer-currency.csv": (
+        "2: Transfer Amount Currency '(empty)' is not a currency code\n  hint: a Transfer Amount "
+        "needs its ISO currency (PKR, EUR...); the file may be edited"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_CASES))
+def test_broken_file_message(name):
+    path = BROKEN / name
+    with pytest.raises(DataError) as err:
+        parse(path)
+    assert str(err.value) == f"{path}:{BROKEN_CASES[name]}"
+    assert err.value.exit_code == 1
+
+
+def test_both_layouts_detected_as_payoneer():
+    for name in ("transactions-17col.csv", "transactions-12col.csv"):
+        assert registry.detect(registry.read(GOLDEN / name)).name == "payoneer"
+
+
+def test_not_completed_rows_are_counted_not_booked():
+    parsed = parse(GOLDEN / "transactions-17col.csv")
+    assert parsed.rows_read == 11
+    assert parsed.rows.height == 10
+    assert parsed.skipped == {"status Pending": 1}
+    assert "1234567898" not in parsed.rows["ref"].to_list()
+    older = parse(GOLDEN / "transactions-12col.csv")
+    assert older.skipped == {"status Cancelled": 1}
+    assert older.warnings and "Payment to John Smith" in older.warnings[0]
+
+
+def test_transfer_amount_is_kept_readable_not_booked():
+    rows = parse(GOLDEN / "transactions-17col.csv").rows
+    withdrawal = rows.filter(rows["ref"] == "1234567891").row(0, named=True)
+    assert str(withdrawal["amount"]) == "-1000.0000"
+    assert withdrawal["currency"] == "USD"
+    tag = re.search(r"\[(delivered|sent) (\S+) ([A-Z]{3})\]", withdrawal["description"])
+    assert tag and tag.groups() == ("delivered", "278500.00", "PKR")
+    assert "PKR" not in rows["currency"].to_list()
+
+
+def test_balances_are_checked_per_currency(tmp_path):
+    # USD and EUR rows interleave; each currency's balance runs on its own.
+    path = write(
+        tmp_path,
+        "05/03/2024,10:00:00,UTC,1,Payment from Acme,100.00,,USD,,,Completed,100.00,,,Acme,Me,",
+        "05/03/2024,11:00:00,UTC,2,Payment from Beta,50.00,,EUR,,,Completed,50.00,,,Beta,Me,",
+        "05/04/2024,10:00:00,UTC,3,Card charge - X,,10.00,USD,,,Completed,90.00,,X,Me,X,",
+        "05/04/2024,11:00:00,UTC,4,Card charge - Y,,5.00,EUR,,,Completed,46.00,,Y,Me,Y,",
+    )
+    with pytest.raises(DataError, match=r"balance 46\.0000 does not follow") as err:
+        parse(path)
+    assert err.value.line == 5
+
+
+def test_fee_links_by_reference_id_naming_a_transaction(tmp_path):
+    path = write(
+        tmp_path,
+        "05/03/2024,10:00:00,UTC,11,Transfer to bank account,,100.00,USD,,,Completed,900.00,,,"
+        "Me,Bank,",
+        "05/05/2024,08:00:00,UTC,12,Transfer fee,,1.50,USD,,,Completed,898.50,,,Me,Payoneer,11",
+    )
+    rows = parse(path).rows
+    fee = rows.filter(rows["ref"] == "12").row(0, named=True)
+    assert (fee["kind"], fee["category"], fee["related_ref"]) == (
+        "payment_fee", "transfer_fee", "11")
+    assert "[reference" not in fee["description"]
+
+
+def test_fee_without_evidence_is_not_linked(tmp_path):
+    path = write(
+        tmp_path,
+        "05/03/2024,10:00:00,UTC,11,Card charge - A,,1.00,USD,,,Completed,99.00,,A,Me,A,",
+        "05/03/2024,10:00:00,UTC,12,Card charge - B,,2.00,USD,,,Completed,97.00,,B,Me,B,",
+        "05/03/2024,10:00:00,UTC,13,Card fee,,0.50,USD,,,Completed,96.50,,,Me,Payoneer,",
+    )
+    rows = parse(path).rows
+    assert rows.filter(rows["ref"] == "13")["related_ref"].to_list() == [None]
+
+
+def test_day_first_dates_detected_or_forced(tmp_path):
+    row = "{d},10:00:00,UTC,{i},Payment from Acme,10.00,,USD,,,Completed,{b},,,Acme,Me,"
+    proven = write(tmp_path, row.format(d="13/05/2024", i=1, b="10.00"),
+                   row.format(d="02/06/2024", i=2, b="20.00"), name="proven.csv")
+    assert [str(d) for d in parse(proven).rows["date"]] == ["2024-05-13", "2024-06-02"]
+    unproven = write(tmp_path, row.format(d="02/06/2024", i=2, b="20.00"), name="unproven.csv")
+    assert str(parse(unproven).rows["date"][0]) == "2024-02-06"
+    assert str(parse(unproven, date_order="dmy").rows["date"][0]) == "2024-06-02"
+
+
+def test_client_payment_is_earning_platform_payout_is_transfer():
+    rows = parse(GOLDEN / "transactions-17col.csv").rows
+    kinds = {r["ref"]: (r["kind"], r["category"], r["counterparty"])
+             for r in rows.iter_rows(named=True)}
+    assert kinds["1234567890"] == ("transfer", "receipt", "Upwork Global Inc")
+    assert kinds["1234567894"] == ("earning", "payment", "Acme Corp")
+    assert kinds["1234567896"][0] == kinds["1234567897"][0] == "fx"
+
+
+def test_overlapping_exports_give_the_same_ids(tmp_path):
+    lines = (GOLDEN / "transactions-17col.csv").read_text().splitlines()
+    header, body = lines[0], lines[1:]
+    first = tmp_path / "april-may.csv"
+    second = tmp_path / "may.csv"
+    first.write_text("\n".join([header, *body[:7]]) + "\n")
+    second.write_text("\n".join([header, *body[3:]]) + "\n")
+    a = {r["ref"]: r["id"] for r in parse(first).rows.iter_rows(named=True)}
+    b = {r["ref"]: r["id"] for r in parse(second).rows.iter_rows(named=True)}
+    shared = set(a) & set(b)
+    assert shared == {"1234567893", "1234567894", "1234567895", "1234567896"}
+    assert all(a[ref] == b[ref] for ref in shared)
+    full = {r["ref"]: r["id"] for r in parse(GOLDEN / "transactions-17col.csv").rows
+            .iter_rows(named=True)}
+    assert {**a, **b} == full
+
+
+def test_shared_transaction_id_still_gives_unique_ids(tmp_path):
+    path = write(
+        tmp_path,
+        "05/03/2024,10:00:00,UTC,77,Transfer to bank account,,100.00,USD,,,Completed,900.00,,,"
+        "Me,Bank,",
+        "05/03/2024,10:00:00,UTC,77,Withdrawal fee,,3.00,USD,,,Completed,897.00,,,Me,Payoneer,",
+    )
+    rows = parse(path).rows
+    assert rows["id"].n_unique() == 2
+    assert rows["related_ref"].to_list() == [None, "77"]
