@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from ledger.errors import DataError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from importers.base import Format, ImportOptions, Parsed
     from importers.readers import RawFile
 
@@ -22,23 +24,35 @@ FORMAT_MODULES: tuple[str, ...] = (
     "importers.paypal",
     "importers.payoneer",
     "importers.wise",
+    "importers.fiverr",
+    "importers.freelancer",
+    "importers.ofx",
+    "importers.camt",
+    "importers.swift_mt940",
+    "importers.bank",
 )
 """Modules that define `FORMATS`, a list of Format. Order is the order `ledger formats` shows."""
 
 
-def formats() -> list[Format]:
-    """Every known format, in registry order."""
+def formats(profile_dirs: Sequence[Path] = ()) -> list[Format]:
+    """Every known format, in registry order, then the bank profiles in `profile_dirs`
+    (a user's `<ledger dir>/profiles/`; one named like a bundled profile replaces it)."""
     found: list[Format] = []
     for module in FORMAT_MODULES:
         found.extend(import_module(module).FORMATS)
+    if profile_dirs:
+        from importers.bank import with_user_profiles
+
+        found = with_user_profiles(found, profile_dirs)
     return found
 
 
-def by_name(name: str) -> Format:
-    for fmt in formats():
+def by_name(name: str, profile_dirs: Sequence[Path] = ()) -> Format:
+    known_formats = formats(profile_dirs)
+    for fmt in known_formats:
         if fmt.name == name:
             return fmt
-    known = ", ".join(f.name for f in formats())
+    known = ", ".join(f.name for f in known_formats)
     raise UsageError(f"unknown source {name!r}", hint=f"known sources: {known}")
 
 
@@ -59,12 +73,13 @@ def read(path: Path) -> RawFile:
     return RawFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest())
 
 
-def detect(raw: RawFile) -> Format:
+def detect(raw: RawFile, profile_dirs: Sequence[Path] = ()) -> Format:
     """The one format that recognises this file."""
     if not raw.data.strip():
         raise DataError("the file is empty", path=raw.path,
                         hint="download the export again; it holds no bytes")
-    matches = [fmt for fmt in formats() if fmt.detect(raw)]
+    known_formats = formats(profile_dirs)
+    matches = [fmt for fmt in known_formats if fmt.detect(raw)]
     if len(matches) == 1:
         return matches[0]
     if matches:
@@ -74,7 +89,7 @@ def detect(raw: RawFile) -> Format:
     if raw.is_binary:
         raise DataError("this is a binary file, not a text export", path=raw.path,
                         hint="export the statement as CSV and import that")
-    tried = ", ".join(f.name for f in formats())
+    tried = ", ".join(f.name for f in known_formats)
     first = raw.head_lines[0][:120] if raw.head_lines else ""
     raise DataError(
         f"unknown layout (first line: {first!r})", path=raw.path, line=1,
@@ -83,9 +98,11 @@ def detect(raw: RawFile) -> Format:
     )
 
 
-def parse(raw: RawFile, options: ImportOptions, source: str | None = None) -> Parsed:
+def parse(raw: RawFile, options: ImportOptions, source: str | None = None,
+          profile_dirs: Sequence[Path] = ()) -> Parsed:
     """Detect (or take `source`) and parse one file into canonical rows."""
-    fmt = by_name(source) if source else detect(raw)
+    fmt = by_name(source, profile_dirs) if source else detect(raw, profile_dirs)
     parsed = fmt.parse(raw, options)
     parsed.format = fmt.name
+    parsed.import_id = raw.sha256
     return parsed

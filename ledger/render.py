@@ -223,3 +223,129 @@ def print_rows(rows: pl.DataFrame, console: Console, limit: int | None = None) -
     console.print(table)
     if limit is not None and rows.height > limit:
         console.print(f"[dim]… {rows.height - limit} more rows (use --limit 0 for all)[/]")
+
+
+# --- Charts (terminal): drawn from the same strings as the tables. ---
+
+def waterfall_steps(report: dict) -> list[dict]:
+    """Gross, each non-zero cost, then net, with where each bar starts and ends.
+
+    A cost moves the running total down (a negative cost, e.g. a refunded fee, moves it up);
+    `value` is the report's exact string, `share` its part of gross ("" when gross <= 0) and
+    `kind` one of gross/cost/gain/net for colouring. Shared by the terminal and HTML charts.
+    """
+    totals = report["totals"]
+    gross = Decimal(totals["gross"])
+    steps: list[dict] = []
+    running = Decimal(0)
+    for key, label, sign in WATERFALL:
+        if totals.get(key) is None:
+            continue
+        value = Decimal(totals[key])
+        if key != "gross" and value == 0:
+            continue
+        delta = value if key in ("gross", "other") else -value
+        kind = "gross" if key == "gross" else ("cost" if delta < 0 else "gain")
+        steps.append({"key": key, "label": label, "sign": "" if key == "gross" else sign,
+                      "value": totals[key], "start": running, "end": running + delta,
+                      "share": _share(value, gross), "kind": kind})
+        running += delta
+    net = Decimal(totals["net"])
+    steps.append({"key": "net", "label": "Net", "sign": "=", "value": totals["net"],
+                  "start": Decimal(0), "end": net, "share": _share(net, gross), "kind": "net"})
+    return steps
+
+
+def _share(part: Decimal, whole: Decimal) -> str:
+    return f"{part / whole:.1%}" if whole > 0 else ""
+
+
+def _cells(start: Decimal, end: Decimal, lo: Decimal, hi: Decimal, width: int) -> tuple[int, int]:
+    """The character cells [a, b) a bar from start to end covers on a lo..hi axis (>= 1 cell)."""
+    span = hi - lo or Decimal(1)
+    a = int(((min(start, end) - lo) / span * width).to_integral_value())
+    b = int(((max(start, end) - lo) / span * width).to_integral_value())
+    if b == a and start != end:
+        a, b = (a, a + 1) if a < width else (a - 1, a)
+    return a, b
+
+
+def _bar_width(console: Console, most: int, *columns: list[str]) -> int:
+    """Cells left for the bar beside the other columns (one space of padding each side)."""
+    used = sum(max((len(text) for text in col), default=0) + 2 for col in columns) + 2
+    return max(4, min(most, console.width - used))
+
+
+WATERFALL_STYLES = {"gross": "blue", "cost": "red", "gain": "green", "net": "bold green"}
+
+
+def print_waterfall_chart(report: dict, console: Console) -> None:
+    """Gross to net as horizontal bars: each cost drawn where it falls, to scale of gross."""
+    from rich.table import Table
+    from rich.text import Text
+
+    steps = waterfall_steps(report)
+    points = [p for s in steps for p in (s["start"], s["end"])]
+    lo, hi = min(Decimal(0), *points), max(Decimal(0), *points)
+    labels = [f"{s['sign']} {s['label']}".strip() for s in steps]
+    width = _bar_width(console, 40, labels, [_money(s["value"]) for s in steps],
+                       [s["share"] for s in steps])
+    table = Table(title=f"From gross to net · {report['currency']}", title_justify="left",
+                  box=None, show_header=False, padding=(0, 1))
+    table.add_column("", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("", justify="right", no_wrap=True)
+    table.add_column("", justify="right", no_wrap=True)
+    for step, label in zip(steps, labels, strict=True):
+        a, b = _cells(step["start"], step["end"], lo, hi, width)
+        bar = Text(" " * a) + Text("█" * (b - a), style=WATERFALL_STYLES[step["kind"]])
+        bar.append(" " * (width - b))
+        table.add_row(Text(label, style="bold" if step["kind"] == "net" else ""), bar,
+                      _money(step["value"]), step["share"])
+    console.print(table)
+
+
+def print_monthly_chart(months: list[dict], console: Console, *,
+                        benchmark: str = "benchmark") -> None:
+    """Net per month as bars with the benchmark marked ┃ (green at or above it, else yellow).
+
+    `months`: [{"month": "2024-06", "net": "123.45", "benchmark": "37000.00" or None}].
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    if not months:
+        console.print("[dim]No months to chart.[/]")
+        return
+    nets = [Decimal(m["net"]) for m in months]
+    marks = [None if m.get("benchmark") is None else Decimal(m["benchmark"]) for m in months]
+    top = max([Decimal(0), *nets, *(m for m in marks if m is not None)]) or Decimal(1)
+    width = _bar_width(console, 50, [m["month"] for m in months],
+                       [_money(m["net"]) for m in months], ["0000.00x"])
+    table = Table(title="Net per month", title_justify="left", box=None, show_header=False,
+                  padding=(0, 1))
+    table.add_column("", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("", justify="right", no_wrap=True)
+    table.add_column("", justify="right", no_wrap=True)
+    for item, net, mark in zip(months, nets, marks, strict=True):
+        filled = _cells(Decimal(0), max(net, Decimal(0)), Decimal(0), top, width)[1]
+        style = "green" if mark is None or net >= mark else "yellow"
+        at = None if mark is None else min(width - 1, _cells(Decimal(0), mark, Decimal(0), top,
+                                                             width)[1] - 1)
+        bar = Text()
+        for cell in range(width):
+            if cell == at:
+                bar.append("┃", style="bold magenta")
+            elif cell < filled:
+                bar.append("█", style=style)
+            elif cell == 0 and net < 0:
+                bar.append("◂", style="red")
+            else:
+                bar.append(" ")
+        ratio = f"{net / mark:.2f}x" if mark else ""
+        table.add_row(item["month"], bar, _money(item["net"]), ratio)
+    console.print(table)
+    if any(m is not None for m in marks):
+        console.print(f"[dim]█ net   [bold magenta]┃[/] {benchmark} per month   "
+                      "ratio = net / benchmark[/]")

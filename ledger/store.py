@@ -6,6 +6,7 @@
 <dir>/sources/<sha256>.<ext>    every imported file, byte for byte, read-only
 <dir>/imports.jsonl             append-only log of imports and undos
 <dir>/ledger.parquet            canonical rows, sorted by date
+<dir>/hours.parquet             timesheet rows (paid and unpaid hours), from `ledger hours import`
 <dir>/.lock                     one writer at a time
 ```
 
@@ -144,6 +145,7 @@ class Ledger:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.rows_path = root / "ledger.parquet"
+        self.hours_path = root / "hours.parquet"
         self.log_path = root / "imports.jsonl"
         self.sources = root / "sources"
         self.config_path = root / "ledger.toml"
@@ -198,12 +200,25 @@ class Ledger:
             raise UsageError(f"invalid TOML: {exc}", path=self.config_path,
                              hint="fix the syntax; see README for the settings") from None
 
-    def active_imports(self) -> list[dict]:
-        """The latest entry of each import still in effect (not undone), in first-import order."""
+    def hours(self) -> pl.DataFrame:
+        """Timesheet rows from `ledger hours import` plus `[[hours]]` in ledger.toml."""
+        import polars as pl
+
+        from ledger import hours
+
+        sheet = pl.read_parquet(self.hours_path) if self.hours_path.exists() else hours.empty()
+        return pl.concat([sheet, hours.from_config(self.config().get("hours", []))])
+
+    def active_imports(self, event: str = "import") -> list[dict]:
+        """The latest entry of each import still in effect (not undone), in first-import order.
+
+        `event` is "import" for exports (ledger rows) or "hours" for timesheets."""
         order: list[str] = []
         latest: dict[str, dict] = {}
         for entry in self.log():
             import_id = entry["import_id"]
+            if entry.get("event") not in ("undo", event):
+                continue
             if entry.get("event") == "undo":
                 latest.pop(import_id, None)
                 if import_id in order:
@@ -298,23 +313,25 @@ class Ledger:
         }
 
     def _commit(self, rows: pl.DataFrame, entries: list[dict],
-                files: list[tuple[Path, bytes, str]]) -> None:
+                files: list[tuple[Path, bytes, str]], target: Path | None = None) -> None:
         """Archive sources, then the log, then the rows; on any failure, put everything back."""
         from ledger import schema
 
-        schema.validate(rows, str(self.rows_path))
+        target = target or self.rows_path
+        if target == self.rows_path:
+            schema.validate(rows, str(self.rows_path))
         rollback = _Rollback()
         try:
             _checkpoint("start")
             self.sources.mkdir(parents=True, exist_ok=True)
             for path, data, import_id in files:
-                target = self.sources / f"{import_id}{_suffix(path)}"
-                if not target.exists():
-                    rollback.created.append(target)
-                    atomic_write_bytes(target, data)
-                    target.chmod(0o444)
+                archived = self.sources / f"{import_id}{_suffix(path)}"
+                if not archived.exists():
+                    rollback.created.append(archived)
+                    atomic_write_bytes(archived, data)
+                    archived.chmod(0o444)
                 _checkpoint("archived")
-            staged = self.rows_path.with_name(f".{self.rows_path.name}.{os.getpid()}.staged")
+            staged = target.with_name(f".{target.name}.{os.getpid()}.staged")
             rollback.created.append(staged)
             rows.write_parquet(staged, compression="lz4", statistics=True)
             digest = _sha256_file(staged)
@@ -322,16 +339,51 @@ class Ledger:
             lines = "".join(json.dumps({**e, "ledger_sha256": digest}) + "\n" for e in entries)
             rollback.write(self.log_path, log + lines.encode("utf-8"))
             _checkpoint("logged")
-            rollback.replace(self.rows_path, staged)
+            rollback.replace(target, staged)
             _checkpoint("committed")
         except BaseException:
             rollback.undo()
             raise
 
+    def import_hours(self, paths: Sequence[Path], options: ImportOptions, *,
+                     dry_run: bool = False) -> list[ImportSummary]:
+        """Import timesheets: all or nothing, each entry once (same rules as exports)."""
+        import polars as pl
+
+        from importers import registry
+        from ledger import hours
+
+        options.check()
+        parsed = []
+        for path in paths:
+            raw = registry.read(Path(path))
+            rows, layout = hours.parse(raw, options)
+            parsed.append((Path(path), raw, rows, layout))
+        with self.locked() if not dry_run else _nothing():
+            existing = pl.read_parquet(self.hours_path) if self.hours_path.exists() \
+                else hours.empty()
+            seen = existing.select("id")
+            frames, summaries = [existing], []
+            for path, raw, rows, layout in parsed:
+                new = rows.join(seen, on="id", how="anti")
+                seen = pl.concat([seen, new.select("id")])
+                frames.append(new)
+                summaries.append(ImportSummary(
+                    path=str(path), import_id=raw.sha256, format=f"hours:{layout}",
+                    rows_read=rows.height, rows=rows.height, added=new.height,
+                    duplicates=rows.height - new.height))
+            if dry_run:
+                return summaries
+            combined = pl.concat(frames).sort("date", maintain_order=True)
+            entries = [{**self._entry("hours", s, options, None)} for s in summaries]
+            self._commit(combined, entries, [(p, raw.data, raw.sha256)
+                                             for p, raw, _, _ in parsed], self.hours_path)
+        return summaries
+
     def undo(self, import_id: str) -> dict:
         """Remove one import: the ledger is rebuilt from every other import still in effect."""
         with self.locked():
-            active = self.active_imports()
+            active = self.active_imports() + self.active_imports("hours")
             matches = [e for e in active if e["import_id"].startswith(import_id)]
             if not import_id or len(matches) != 1:
                 known = ", ".join(e["import_id"][:12] for e in active) or "none"
@@ -339,11 +391,20 @@ class Ledger:
                 raise UsageError(f"{import_id!r} {what}", path=self.log_path,
                                  hint=f"imports in effect: {known} (see `ledger imports`)")
             target = matches[0]
-            keep = [e for e in active if e is not target]
-            rows, _ = self._reparse(keep)
             entry = {"event": "undo", "import_id": target["import_id"], "file": target["file"],
-                     "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                     "removed": self.rows().height - rows.height}
+                     "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+            if target["event"] == "hours":
+                keep = [e for e in self.active_imports("hours")
+                        if e["import_id"] != target["import_id"]]
+                sheet = self._reparse_hours(keep)
+                before = self.hours()
+                entry["removed"] = before.filter(before["origin"] == "source").height \
+                    - sheet.height
+                self._commit(sheet, [entry], [], self.hours_path)
+                return entry
+            keep = [e for e in self.active_imports() if e["import_id"] != target["import_id"]]
+            rows, _ = self._reparse(keep)
+            entry["removed"] = self.rows().height - rows.height
             self._commit(rows, [entry], [])
             return entry
 
@@ -360,7 +421,25 @@ class Ledger:
                      "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                      "imports": len(active), "rows_before": before, "rows": rows.height}
             self._commit(rows, [entry], [])
+            hour_imports = self.active_imports("hours")
+            if hour_imports or self.hours_path.exists():
+                self._commit(self._reparse_hours(hour_imports), [], [], self.hours_path)
             return {**entry, "per_import": counts}
+
+    def _reparse_hours(self, entries: list[dict]) -> pl.DataFrame:
+        import polars as pl
+
+        from importers import registry
+        from importers.base import ImportOptions
+        from ledger import hours
+
+        sheet = hours.empty()
+        for entry in entries:
+            raw = registry.read(self.root / entry["archived"])
+            raw.path = Path(entry["file"])
+            rows, _ = hours.parse(raw, ImportOptions.from_dict(entry.get("options", {})))
+            sheet = pl.concat([sheet, rows.join(sheet.select("id"), on="id", how="anti")])
+        return sheet.sort("date", maintain_order=True)
 
     def _reparse(self, entries: list[dict]) -> tuple[pl.DataFrame, dict[str, int]]:
         from importers import registry
@@ -381,6 +460,11 @@ class Ledger:
             rows, summaries = self._merge(rows, [(archived, raw.data, parsed)], options)
             counts[entry["import_id"]] = summaries[0].added
         return rows, counts
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def _suffix(path: Path) -> str:

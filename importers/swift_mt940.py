@@ -1,0 +1,210 @@
+"""SWIFT MT940 customer statements (`.sta`, `.mt940`, `.940`), read with the `mt-940` package.
+
+Named swift_mt940 so it does not shadow the `mt940` library. Files may hold many statements,
+SWIFT envelopes (`{1:...}{4:` ... `-}`), CRLF line ends and Windows-1252 text. Every `:61:`
+and balance line is checked against the MT940 layout first, so a damaged line is an error at
+its line rather than a number the library half-read.
+
+- amount: signed by the library (C and RD +, D and RC -; `Options.all()` makes a reversal of
+  a credit negative, like the debit it is). RC is booked as `refund`, RD as `adjustment`.
+- date: the entry (booking) date where given (the library guesses its year around New
+  Year), else the value date.
+- description: the `:86:` text (German `?NN` sub-fields: posting text and purpose, with the
+  applicant as counterparty); without `:86:` (Wise card rows) the type code and the
+  supplementary details of `:61:`.
+- ref: the bank reference (`//...`), else the customer reference unless NONREF, else the
+  supplementary details when they are one token (Wise puts `TRANSFER-123` / `CARD-456`
+  there).
+- kinds: type codes CHG/COM/BRF -> bank_fee; `:86:` with Wise's `/EXCH/rate/` -> fx
+  (a conversion leg); INT -> other; the rest by `ofx.bank_kind`.
+- each statement: opening balance (`:60F:`/`:60M:`) + its entries = closing (`:62F:`/`:62M:`).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from importers.base import Format, ImportOptions, Parsed, finalize
+from importers.ofx import bank_kind, ref_key
+from importers.readers import LINE, RawFile
+from ledger.errors import DataError
+
+SOURCE = "mt940"
+
+FEE_TYPES = {"CHG", "COM", "BRF"}
+"""SWIFT transaction type codes of charges, commission and brokerage fees."""
+
+_TAG = re.compile(r"^:(\d{2}[A-Z]?):", re.M)
+_STATEMENT_LINE = re.compile(
+    r"^:61:\d{6}(\d{4})?R?[CD][A-Z]?\d{1,12},\d{0,3}[NFS][A-Z0-9]{3}", re.I)
+_BALANCE_LINE = re.compile(r"^:6[02][FM]:[CD]\d{6}[A-Z]{3}\d{1,12},\d{0,3}\s*$")
+_ENVELOPE_OPEN = re.compile(r"^(\{[1-3]:(\{[^}]*\}|[^}])*\})*\{4:[ \t]*", re.M)
+_ENVELOPE_CLOSE = re.compile(r"^-\}.*$|^\{5:.*$", re.M)
+
+
+def detect(raw: RawFile) -> bool:
+    head = _ENVELOPE_OPEN.sub("", raw.head_text)
+    return bool(re.search(r"^:20:", head, re.M) and re.search(r"^:25:", head, re.M)
+                and re.search(r"^:60[FM]:", head, re.M))
+
+
+def parse(raw: RawFile, options: ImportOptions) -> Parsed:
+    import mt940
+
+    path = raw.path
+    text = raw.text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ENVELOPE_CLOSE.sub("", _ENVELOPE_OPEN.sub("", text))
+    layout = _layout(text, path)
+    processors = {"post_transaction_details": [mt940.processors.transaction_details_post_processor]}
+    try:
+        statements = mt940.parse_statements(text, processors=processors,
+                                            options=mt940.Options.all())
+    except (RuntimeError, ValueError, KeyError, IndexError) as exc:
+        raise DataError(f"not a readable MT940 statement: {str(exc)[:200]}", path=path,
+                        hint="the file is damaged or not MT940; download it again") from None
+    if len(statements) != len(layout):
+        raise DataError("statements could not be told apart (:20: lines)", path=path,
+                        hint="the file is damaged or not MT940; download it again")
+    records: list[dict[str, Any]] = []
+    for index, (statement, (lines, closing_line)) in enumerate(zip(statements, layout,
+                                                                   strict=True)):
+        transactions = list(statement)
+        if len(transactions) != len(lines):
+            raise DataError(f"statement {index + 1}: {len(lines)} :61: lines but "
+                            f"{len(transactions)} transactions read", path=path, line=lines[0]
+                            if lines else None, hint="the file is damaged; download it again")
+        _check_balance(statement, transactions, path, closing_line)
+        account = str(statement.data.get("account_identification") or "")
+        for transaction, line in zip(transactions, lines, strict=True):
+            records.append(_record(transaction.data, account, index, line))
+    return _rows(records, raw, options)
+
+
+def _layout(text: str, path) -> list[tuple[list[int], int | None]]:
+    """Per statement: the line of each :61: and of the closing balance; checks each line."""
+    layout: list[tuple[list[int], int | None]] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        tag = _TAG.match(line)
+        if not tag:
+            continue
+        name = tag.group(1)
+        if name == "20":
+            layout.append(([], None))
+        elif not layout:
+            continue
+        elif name == "61":
+            if not _STATEMENT_LINE.match(line):
+                raise DataError(f"statement line {line[:60]!r} does not follow the MT940 "
+                                "layout", path=path, line=number,
+                                hint="expected :61:YYMMDD[MMDD]C|D amount,decimals type code "
+                                "(e.g. :61:2406030603C250,00NTRFNONREF); the file is damaged")
+            layout[-1][0].append(number)
+        elif name in ("60F", "60M", "62F", "62M"):
+            if not _BALANCE_LINE.match(line):
+                raise DataError(f"balance line {line[:60]!r} does not follow the MT940 layout",
+                                path=path, line=number,
+                                hint="expected C|D YYMMDD currency amount with a decimal "
+                                "comma (e.g. :62F:C240605EUR1472,16); the file is damaged")
+            if name.startswith("62"):
+                layout[-1] = (layout[-1][0], number)
+    if not layout:
+        raise DataError("no statement (:20:) found", path=path,
+                        hint="this does not look like an MT940 file")
+    return layout
+
+
+def _check_balance(statement: Any, transactions: list[Any], path, line: int | None) -> None:
+    data = statement.data
+    opening = data.get("final_opening_balance") or data.get("intermediate_opening_balance")
+    closing = data.get("final_closing_balance") or data.get("intermediate_closing_balance")
+    if opening is None or closing is None:
+        return
+    total = sum((t.data["amount"].amount for t in transactions), Decimal(0))
+    if opening.amount.amount + total != closing.amount.amount:
+        raise DataError(
+            f"closing balance {closing.amount.amount} is not the opening balance "
+            f"{opening.amount.amount} plus the entries ({total:+})", path=path, line=line,
+            hint="the statement is truncated, edited or misread; download it again")
+
+
+def _record(data: dict[str, Any], account: str, statement: int, line: int) -> dict[str, Any]:
+    details = data.get("transaction_details")
+    if details:
+        details = re.sub(r"\s+", " ", details).strip()
+    structured = " - ".join(p for p in (data.get("posting_text"), data.get("purpose")) if p)
+    extra = (data.get("extra_details") or "").strip()
+    type_code = data.get("id") or ""
+    customer = data.get("customer_reference")
+    ref = (data.get("bank_reference") or (customer if customer and customer.upper() != "NONREF"
+                                          else None) or (extra if extra and " " not in extra
+                                                         else None))
+    fallback = " ".join(p for p in (type_code, extra) if p) or "(no details)"
+    if details and re.fullmatch(r"/EXCH/[\d,.]+/", details):
+        details = f"{fallback} {details}"  # Wise: the rate is all :86: says
+    date = data.get("guessed_entry_date") or data.get("entry_date") or data["date"]
+    amount = data["amount"]
+    return {
+        "_stmt": statement, "_account": account, LINE: line,
+        "date": date, "amount": amount.amount,
+        "currency": amount.currency or data.get("currency"),
+        "description": structured or details or fallback,
+        "counterparty": data.get("applicant_name") or None,
+        "ref": ref, "_status": (data.get("status") or "").upper(),
+        "_type": type_code[1:].upper(), "_exch": bool(details and "/EXCH/" in details),
+    }
+
+
+def _rows(records: list[dict[str, Any]], raw: RawFile, options: ImportOptions) -> Parsed:
+    import polars as pl
+
+    schema = {"_stmt": pl.Int64, "_account": pl.String, LINE: pl.Int64, "date": pl.Date,
+              "amount": pl.Decimal(38, 4), "currency": pl.String, "description": pl.String,
+              "counterparty": pl.String, "ref": pl.String, "_status": pl.String,
+              "_type": pl.String, "_exch": pl.Boolean}
+    df = pl.DataFrame(records, schema=schema, orient="row") if records else pl.DataFrame(
+        schema=schema)
+    kind, category = bank_kind(pl.col("amount"),
+                               pl.concat_str(["counterparty", "description"], separator=" ",
+                                             ignore_nulls=True),
+                               fee=pl.col("_type").is_in(sorted(FEE_TYPES)),
+                               other=pl.col("_type") == "INT")
+    status = pl.col("_status")
+    df = df.with_columns(
+        kind=pl.when(status == "RC").then(pl.lit("refund"))
+        .when(status == "RD").then(pl.lit("adjustment"))
+        .when(pl.col("_exch")).then(pl.lit("fx")).otherwise(kind),
+        category=pl.when(status.is_in(["RC", "RD"])).then(pl.lit("reversal"))
+        .when(pl.col("_exch")).then(pl.lit("conversion"))
+        .otherwise(pl.coalesce(category, pl.col("_type").str.to_lowercase())),
+        contract=pl.lit(None, dtype=pl.String),
+        related_ref=pl.lit(None, dtype=pl.String),
+        hours=pl.lit(None, dtype=pl.Float64),
+    )
+    key = ref_key("ref", ["date", "amount", "currency", "description"])
+    frames = []
+    for (account,), part in df.group_by("_account", maintain_order=True):
+        frames.append(finalize(part, raw, source=SOURCE, account=_account(account, options),
+                               key=key))
+    if not frames:
+        frames.append(finalize(df, raw, source=SOURCE, account=options.account or SOURCE))
+    return Parsed(rows=pl.concat(frames), format=SOURCE, rows_read=df.height)
+
+
+def _account(identification: str | None, options: ImportOptions) -> str:
+    if options.account:
+        return options.account
+    digits = re.sub(r"[^0-9A-Za-z]", "", identification or "")
+    return f"{SOURCE}:{digits[-4:]}" if digits else SOURCE
+
+
+FORMATS = [
+    Format(
+        name="mt940",
+        title="SWIFT MT940 bank statement",
+        fingerprint="lines :20:, :25: and :60F:/:60M: (SWIFT envelope allowed)",
+        detect=detect,
+        parse=parse,
+    ),
+]
