@@ -228,7 +228,9 @@ def check_running_balance(df: pl.DataFrame, *, path: object, group: list[str] | 
         expected = pl.col("balance").shift(1) + pl.col("amount")
         if keys:
             expected = expected.over(keys)
-        check = ordered.with_columns(expected.alias("_expected"))
+        before = pl.col(LINE).shift(1)
+        check = ordered.with_columns(expected.alias("_expected"),
+                                     (before.over(keys) if keys else before).alias("_before"))
         broken = check.filter(pl.col("_expected").is_not_null()
                               & (pl.col("_expected") != pl.col("balance"))).head(1)
         if broken.height == 0:
@@ -236,7 +238,7 @@ def check_running_balance(df: pl.DataFrame, *, path: object, group: list[str] | 
         breaks.append(broken)
     broken = breaks[0]
     raise DataError(
-        f"balance {broken['balance'][0]} does not follow from the row before "
+        f"balance {broken['balance'][0]} does not follow from line {broken['_before'][0]} "
         f"(expected {broken['_expected'][0]}: previous balance + amount)",
         path=path, line=int(broken[LINE][0]),
         hint="the file is truncated, edited or misread; download the export again",

@@ -210,7 +210,7 @@ class Ledger:
         return pl.concat([sheet, hours.from_config(self.config().get("hours", []))])
 
     def active_imports(self, event: str = "import") -> list[dict]:
-        """The latest entry of each import still in effect (not undone), in first-import order.
+        """The first entry of each import still in effect (not undone), in first-import order.
 
         `event` is "import" for exports (ledger rows) or "hours" for timesheets."""
         order: list[str] = []
@@ -224,9 +224,9 @@ class Ledger:
                 if import_id in order:
                     order.remove(import_id)
                 continue
-            if import_id not in latest:
-                order.append(import_id)
-            latest[import_id] = entry
+            if import_id not in latest:  # a re-import of the same bytes adds nothing: the
+                order.append(import_id)  # first entry (its rows, its options) stays in effect
+                latest[import_id] = entry
         return [latest[i] for i in order]
 
     # --- writing ------------------------------------------------------------------------------
@@ -253,7 +253,8 @@ class Ledger:
         parsed = []
         for path in paths:
             raw = registry.read(Path(path))
-            parsed.append((Path(path), raw.data, registry.parse(raw, options, source)))
+            parsed.append((Path(path), raw.data, registry.parse(
+                raw, options, source, profile_dirs=[self.root / "profiles"])))
             if progress:
                 progress(Path(path))
         return parsed
@@ -456,7 +457,8 @@ class Ledger:
             raw = registry.read(archived)
             raw.path = Path(entry["file"])
             options = ImportOptions.from_dict(entry.get("options", {}))
-            parsed = registry.parse(raw, options, entry.get("source_option"))
+            parsed = registry.parse(raw, options, entry.get("source_option"),
+                                    profile_dirs=[self.root / "profiles"])
             rows, summaries = self._merge(rows, [(archived, raw.data, parsed)], options)
             counts[entry["import_id"]] = summaries[0].added
         return rows, counts

@@ -76,7 +76,9 @@ def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
         raise DataError(f"rates file lacks column(s) {sorted(missing)}", path=path, line=1,
                         hint="the header must be date,from,to,rate "
                         "(e.g. 2024-06-03,USD,PKR,278.45)")
-    out = df.select(
+    blank = pl.all_horizontal(pl.col(c).fill_null("").str.strip_chars() == ""
+                              for c in ("date", "from", "to", "rate"))
+    out = df.filter(~blank).select(  # blank lines (editors, `echo >>`) are not rows
         pl.col("_line"),
         pl.col("date").str.strip_chars().str.strptime(pl.Date, "%Y-%m-%d", strict=False),
         pl.col("from").str.strip_chars().str.to_uppercase(),

@@ -172,7 +172,7 @@ BROKEN_CASES = {
         "Chq./Ref.No., ...) export, or the bank changed its layout; run `ledger formats` to "
         "see what each format expects, or edit hdfc.toml"),
     "bank-balance-break.csv": (None,
-        "6: balance 54870.0000 does not follow from the row before (expected -5130.0000: "
+        "6: balance 54870.0000 does not follow from line 5 (expected -5130.0000: "
         f"previous balance + amount)\n  hint: {BALANCE_HINT}"),
     "bank-both-amounts.csv": (None,
         "3: both 'Debit' and 'Credit' have an amount\n  hint: a row is either money out or "

@@ -127,13 +127,8 @@ def _command_tree() -> dict[tuple[str, ...], bool]:
     return dict(sorted(found.items()))
 
 
-GROUP_HELP = pytest.mark.xfail(strict=True, reason="BUG ledger/cli.py: the help of a command "
-                               "group (the app itself, `ledger rates`) has no Examples "
-                               "section, unlike every leaf command's help")
-
-
 @pytest.mark.parametrize("command", [
-    pytest.param(c, marks=GROUP_HELP) if group else c for c, group in _command_tree().items()],
+    c for c in _command_tree()],
     ids=" ".join)
 def test_command_help_has_examples(command, tmp_path):
     result = ok(run(*command, "--help", cwd=tmp_path))
@@ -147,7 +142,6 @@ def test_top_level_help_runs(tmp_path):
             assert command[0] in result.stdout
 
 
-@GROUP_HELP
 def test_top_level_help_has_examples(tmp_path):
     assert "Examples" in ok(run("--help", cwd=tmp_path)).stdout
 
@@ -349,10 +343,6 @@ def test_undo_then_reimport_and_rebuild_restore_the_report(own_ledger, tmp_path,
     assert restored == report_json
 
 
-@pytest.mark.xfail(strict=True, reason="BUG ledger/store.py active_imports(): importing a file "
-                   "again logs a second entry for the same import id (added 0) and `ledger "
-                   "imports` shows that one, so an import that added rows is listed as "
-                   "'Added 0' although `undo` of it removes them")
 def test_imports_keeps_the_rows_an_import_added_after_a_reimport(own_ledger, tmp_path, added):
     april = DEMO / EXPORTS[0]
     ok(run("--ledger", "led", "import", april, cwd=tmp_path))
@@ -360,10 +350,6 @@ def test_imports_keeps_the_rows_an_import_added_after_a_reimport(own_ledger, tmp
     assert [e["added"] for e in entries if e["import_id"] == sha(april)] == [added[april.name]]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG ledger/store.py: re-importing the same bytes with "
-                   "other options (here --decimal-mark ,) adds 0 rows but its log entry "
-                   "replaces the options `rebuild` re-parses with, so rebuild silently turns "
-                   "1500.0000 into 1.5000")
 def test_rebuild_after_reimport_with_other_options_keeps_the_rows(tmp_path):
     shutil.copyfile(BROKEN / "ambiguous-decimal-paypal.csv", tmp_path / "dec.csv")
     ok(run("--ledger", "led", "import", "dec.csv", "--decimal-mark", ".", cwd=tmp_path))

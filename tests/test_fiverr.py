@@ -100,5 +100,5 @@ def test_balance_column_is_checked(tmp_path):
     with pytest.raises(DataError) as err:
         parse(path)
     assert (err.value.line, err.value.message) == (
-        2, "balance 40.0000 does not follow from the row before (expected 50.0000: previous "
+        2, "balance 40.0000 does not follow from line 3 (expected 50.0000: previous "
         "balance + amount)")

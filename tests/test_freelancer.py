@@ -16,7 +16,7 @@ GOLDEN = DATA / "freelancer"
 BROKEN_CASES = {
     "freelancer-bad-date.csv": "3: date '31 Feb 2026 10:00' is not in the form '06 Jan 2026 "
     "23:52'\n  hint: check the file is the original export, not re-saved",
-    "freelancer-balance-break.csv": "4: balance 480.0000 does not follow from the row before "
+    "freelancer-balance-break.csv": "4: balance 480.0000 does not follow from line 5 "
     "(expected 500.0000: previous balance + amount)\n  hint: the file is truncated, edited or "
     "misread; download the export again",
 }

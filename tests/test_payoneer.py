@@ -40,7 +40,7 @@ BROKEN_CASES = {
         "'Debit Amount', 'Currency', 'Running Balance'"),
     "payoneer-bad-amount.csv": f"3: Debit Amount '12.4O' is not a number\n  hint: {AMOUNT_HINT}",
     "payoneer-balance-break.csv": (
-        "4: balance 279.6000 does not follow from the row before (expected 297.6000: previous "
+        "4: balance 279.6000 does not follow from line 3 (expected 297.6000: previous "
         f"balance + amount)\n  hint: {BALANCE_HINT}"),
     "payoneer-unknown-status.csv": (
         "3: unknown Payoneer status 'Reversed'\n  hint: known statuses: Completed (booked); "

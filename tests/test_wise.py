@@ -33,7 +33,7 @@ BROKEN_CASES = {
         "'Currency', 'Description', 'Running Balance'"),
     "wise-bad-amount.csv": f"2: Amount '-23.6O' is not a number\n  hint: {AMOUNT_HINT}",
     "wise-balance-break.csv": (
-        "2: balance 1476.4000 does not follow from the row before (expected 1467.4000: previous "
+        "2: balance 1476.4000 does not follow from line 3 (expected 1467.4000: previous "
         "balance + amount)\n  hint: the file is truncated, edited or misread; download the "
         "export again"),
     "wise-bad-date.csv": (
