@@ -7,6 +7,7 @@ error listing what was tried, two is an error naming both. `--source NAME` skips
 from __future__ import annotations
 
 import hashlib
+import shlex
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,9 +76,7 @@ def read(path: Path) -> RawFile:
 
 def detect(raw: RawFile, profile_dirs: Sequence[Path] = ()) -> Format:
     """The one format that recognises this file."""
-    if not raw.data.strip():
-        raise DataError("the file is empty", path=raw.path,
-                        hint="download the export again; it holds no bytes")
+    _refuse_empty(raw)
     known_formats = formats(profile_dirs)
     matches = [fmt for fmt in known_formats if fmt.detect(raw)]
     if len(matches) == 1:
@@ -86,21 +85,37 @@ def detect(raw: RawFile, profile_dirs: Sequence[Path] = ()) -> Format:
         names = " and ".join(f.name for f in matches)
         raise DataError(f"the file matches more than one format: {names}", path=raw.path,
                         hint=f"choose one with --source ({names.replace(' and ', ' or ')})")
-    if raw.is_binary:
+    from importers.bank import is_sheet, sheet_head
+
+    sheet = is_sheet(raw)
+    if raw.is_binary and not sheet:
         raise DataError("this is a binary file, not a text export", path=raw.path,
                         hint="export the statement as CSV and import that")
     tried = ", ".join(f.name for f in known_formats)
-    first = raw.head_lines[0][:120] if raw.head_lines else ""
-    raise DataError(
-        f"unknown layout (first line: {first!r})", path=raw.path, line=1,
-        hint=f"formats tried: {tried}. Force one with --source NAME, "
-        "or run `ledger formats` to see what each expects",
-    )
+    if sheet:
+        rows = [r for r in sheet_head(raw) if any(c.strip() for c in r)]
+        first = ",".join(rows[0]).rstrip(",")[:120] if rows else ""
+    else:
+        first = raw.head_lines[0][:120] if raw.head_lines else ""
+    hint = f"formats tried: {tried}. Force one with --source NAME, or run `ledger formats` " \
+        "to see what each expects"
+    if sheet or not first.lstrip("\ufeff \t").startswith(("<", "{", ":")):  # a table
+        hint += (". A bank statement? Add a profile: `ledger formats new "
+                 f"{shlex.quote(str(raw.path))}` drafts one, edit its TODOs, then import again")
+    raise DataError(f"unknown layout (first line: {first!r})", path=raw.path, line=1,
+                    hint=hint)
+
+
+def _refuse_empty(raw: RawFile) -> None:
+    if not raw.data or raw.data.isspace():  # isspace stops at the first byte: no copy
+        raise DataError("the file is empty", path=raw.path,
+                        hint="download the export again; it holds no bytes")
 
 
 def parse(raw: RawFile, options: ImportOptions, source: str | None = None,
           profile_dirs: Sequence[Path] = ()) -> Parsed:
     """Detect (or take `source`) and parse one file into canonical rows."""
+    _refuse_empty(raw)
     fmt = by_name(source, profile_dirs) if source else detect(raw, profile_dirs)
     parsed = fmt.parse(raw, options)
     parsed.format = fmt.name

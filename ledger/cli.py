@@ -21,7 +21,14 @@ app = typer.Typer(
     name="ledger",
     help="What you really earn as an online freelancer: every fee, spread and deduction from "
     "platform to local bank, from the exports you already have.\n\n"
-    "Start with `ledger demo`, then `ledger import ~/Downloads/*.csv` and `ledger report`.",
+    "Start with `ledger demo`, then `ledger import ~/Downloads/*.csv` and `ledger report`.\n\n"
+    "Examples:\n\n"
+    "\b\n"
+    "  ledger demo\n"
+    "  ledger import ~/Downloads/statements_*.csv ~/Downloads/Download.CSV\n"
+    "  ledger report --month 2024-06\n"
+    "  ledger report --year 2024 --format json > 2024.json\n\n"
+    "Every command has its own --help with examples.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -191,9 +198,22 @@ def report(
         render.print_report(data, _console())
 
 
-rates_app = typer.Typer(help="Exchange rates: which are known, and which rows lack one.",
+rates_app = typer.Typer(help="Exchange rates: which are known, and which rows lack one.\n\n"
+                        "Examples:\n\n\b\n  ledger rates show USD/PKR --from 2024-06-01\n"
+                        "  ledger rates check --month 2024-06",
                         no_args_is_help=True)
 app.add_typer(rates_app, name="rates")
+
+from ledger.cli_hours import hours_app  # noqa: E402  (a sub-app: registered where rates is)
+
+app.add_typer(hours_app, name="hours")
+
+from ledger.cli_batch import batch_cmd  # noqa: E402  (research panels: ledger/cli_batch.py)
+
+app.command("batch")(batch_cmd)
+from ledger.cli_payouts import payouts_app  # noqa: E402  (sub-app, like hours)
+
+app.add_typer(payouts_app, name="payouts")
 
 
 @rates_app.command("show")
@@ -394,25 +414,150 @@ def benchmarks(
     _console().print(out)
 
 
-@app.command()
-def formats() -> None:
-    """List every export format the importer knows, with how it is recognised.
+formats_app = typer.Typer(invoke_without_command=True)
+app.add_typer(formats_app, name="formats")
+
+
+@formats_app.callback(invoke_without_command=True)
+def formats(
+    ctx: typer.Context,
+    output_format: Annotated[RowsFormat, typer.Option("--format")] = RowsFormat.table,
+) -> None:
+    """List every export format the importer knows, and your own bank profiles, with how
+    each is recognised.
+
+    Your profiles live in <ledger dir>/profiles/*.toml; one named like a bundled profile
+    replaces it. `ledger formats new FILE` drafts one from a statement the importer does not
+    know yet.
 
     Examples:
 
       ledger formats
-    """
-    from rich.table import Table
 
+      ledger formats --format json
+
+      ledger formats new ~/Downloads/statement.csv
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from importers.bank import formats_from_dir
     from importers.registry import formats as known
+
+    profiles = _ledger().root / "profiles"
+    yours = {fmt.name for fmt in formats_from_dir(profiles)}
+    bundled = {fmt.name for fmt in known()}
+    rows = [{"name": fmt.name, "title": fmt.title, "fingerprint": fmt.fingerprint,
+             "origin": ("yours, replaces bundled" if fmt.name in bundled else "yours")
+             if fmt.name in yours else "bundled",
+             "user": fmt.name in yours}
+            for fmt in known([profiles])]
+    if output_format is RowsFormat.json:
+        from ledger.render import to_json
+
+        sys.stdout.write(to_json({"profiles_dir": str(profiles), "formats": rows}))
+        return
+    if output_format is RowsFormat.csv:
+        import csv
+
+        from ledger.render import safe_cell
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["name", "title", "fingerprint", "origin"])
+        for row in rows:
+            writer.writerow([safe_cell(row[k]) for k in ("name", "title", "fingerprint",
+                                                          "origin")])
+        return
+    from rich.table import Table
 
     table = Table(header_style="bold")
     table.add_column("Name")
     table.add_column("What")
     table.add_column("Recognised by")
-    for fmt in known():
-        table.add_row(fmt.name, fmt.title, fmt.fingerprint)
-    _console().print(table)
+    table.add_column("From")
+    for row in rows:
+        table.add_row(row["name"], row["title"], row["fingerprint"], row["origin"])
+    console = _console()
+    console.print(table, markup=False)
+    mine = sum(row["user"] for row in rows)
+    console.print(f"your profiles ({mine}): {profiles}"
+                  + ("" if mine else " (none yet; `ledger formats new FILE` drafts one)"),
+                  markup=False)
+
+
+@formats_app.command("new")
+def formats_new(
+    file: Annotated[Path, typer.Argument(
+        help="A statement from the bank (CSV or XLSX) whose layout `ledger formats` lacks.",
+        show_default=False)],
+    name: Annotated[str | None, typer.Option(
+        help="Profile name: lower-case letters, digits, '-' or '_'; rows get source "
+        "bank:NAME (default: from the file name).", show_default=False)] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace your profile of that name if there is one.")] = False,
+) -> None:
+    """Draft a bank profile from a statement into <ledger dir>/profiles/NAME.toml.
+
+    The draft maps the columns it recognises and marks with TODO what it could not settle
+    (name, currency, day-first or month-first dates, decimal mark...). Edit those lines, then
+    import the statement. An existing profile is never replaced without --force.
+
+    Examples:
+
+      ledger formats new ~/Downloads/statement.csv
+
+      ledger formats new AccountStatement.xlsx --name hbl
+
+      ledger formats new statement.csv --name hbl --force
+    """
+    import re
+    import shlex
+    import tomllib
+
+    from importers import registry
+    from importers.bank import load_profile
+    from importers.profile_starter import starter_profile
+    from ledger.errors import UsageError
+    from ledger.store import atomic_write_bytes
+
+    if name is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
+        raise UsageError(f"--name {name!r} must be lower-case letters, digits, '-' or '_'",
+                         hint="e.g. --name hbl")
+    ledger = _ledger()
+    profiles = ledger.root / "profiles"
+    raw = registry.read(file)
+    draft = starter_profile(raw)
+    if name is not None:
+        draft = re.sub(r"^name = .*$", f'name = "{name}"', draft, count=1, flags=re.MULTILINE)
+    chosen = tomllib.loads(draft)["name"]
+    target = profiles / f"{chosen}.toml"
+    if target.exists() and not force:
+        raise UsageError(f"profile {chosen!r} already exists", path=target,
+                         hint="edit it, choose another name with --name, or replace it "
+                         "with --force")
+    try:
+        recognised: str | None = registry.detect(raw, [profiles]).name
+    except LedgerError:
+        recognised = None
+    profiles.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(target, draft.encode("utf-8"))
+
+    out = [f"wrote {target} (a draft profile for {file.name})"]
+    if recognised:
+        out.append(f"note: {file.name} is already recognised as {recognised}; a profile is "
+                   "only needed for a layout `ledger formats` does not know")
+    if f"bank:{chosen}" in {fmt.name for fmt in registry.formats()}:
+        out.append(f"note: it replaces the bundled profile bank:{chosen} for this ledger")
+    todos = [(n, line) for n, line in enumerate(draft.splitlines(), 1) if "# TODO" in line]
+    if todos:
+        out.append(f"settle the TODO on each of these lines of {target.name}:")
+        out += [f"  {n}: {line.strip()}" for n, line in todos]
+    try:
+        load_profile(target)
+    except LedgerError as exc:
+        out.append(f"the draft does not load yet: {exc.message}")
+    again = ["ledger"] + (["--ledger", str(ledger.root)] if _state["ledger"] else [])
+    out.append(f"then: {shlex.join([*again, 'import', str(file)])}")
+    sys.stdout.write("\n".join(out) + "\n")
 
 
 @app.command()
@@ -473,6 +618,40 @@ def rebuild() -> None:
 
 
 @app.command()
+def doctor(
+    check: Annotated[bool, typer.Option(
+        "--check", help="Only report; change nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Check the ledger directory is one consistent state, and repair what an interrupted
+    import left (log entries no ledger file vouches for, stray temporary files, archived
+    sources no import refers to, an unreadable ledger file). Exit 1 if something is left
+    that only you can fix, such as an archived source that was deleted.
+
+    Examples:
+
+      ledger doctor
+
+      ledger doctor --check --json
+    """
+    findings = _ledger().doctor(repair=not check)
+    if as_json:
+        from ledger.render import to_json
+
+        sys.stdout.write(to_json(findings))
+    else:
+        console = _console()
+        for f in findings:
+            state = "repaired" if f["repaired"] else "NOT repaired"
+            console.print(f"{f['path']}: {f['problem']} ({state})"
+                          + (f"\n  hint: {f['hint']}" if f["hint"] else ""))
+        if not findings:
+            console.print("the ledger is consistent")
+    if any(not f["repaired"] for f in findings):
+        raise typer.Exit(1)
+
+
+@app.command()
 def init(
     currency: Annotated[str, typer.Option(help="Your home currency, e.g. PKR, PHP, INR.")],
     country: Annotated[str | None, typer.Option(
@@ -509,6 +688,17 @@ def demo(
     from ledger.demo import run
 
     run(keep, _console())
+
+
+# `ledger fees` and `ledger quote` live in cli_rules.py (typer is imported there anyway; the
+# rules and polars load only inside the commands).
+from ledger.cli_rules import fees_cmd, quote_cmd  # noqa: E402
+
+app.command("fees")(fees_cmd)
+app.command("quote")(quote_cmd)
+from ledger.cli_export import export_cmd  # noqa: E402  (`ledger export`, like fees and quote)
+
+app.command("export")(export_cmd)
 
 
 def main() -> None:

@@ -116,8 +116,11 @@ def check_for_ledger(ledger: Ledger, schedule: Any, *, month: str | None = None,
 
 
 def quote_cmd(
-    amount: Annotated[str, typer.Argument(help="Gross amount the client pays, e.g. 1000.")],
-    currency: Annotated[str, typer.Argument(help="Its currency, e.g. USD.")],
+    amount: Annotated[str | None, typer.Argument(
+        help="Gross amount the client pays, e.g. 1000 (optional with --target).",
+        show_default=False)] = None,
+    currency: Annotated[str | None, typer.Argument(
+        help="Its currency (default USD).", show_default=False)] = None,
     route: Annotated[str | None, typer.Option(
         help="Where the money goes, comma-separated: upwork,payoneer,bank (places: upwork, "
         "fiverr, freelancer, paypal, payoneer, wise, bank).")] = None,
@@ -154,20 +157,23 @@ def quote_cmd(
 
     Each hop shows its fee lines (platform fee, withdrawal fee, FX spread against the mid
     rate, tax withheld) with the rule and its source; the lines add up exactly to the
-    difference between what the client paid and what arrives. The mid rate comes from your
-    rates.csv or your own conversions. Add --compare to rank routes, or --target and --hours
-    for the hourly rate that nets a monthly amount.
+    difference between what the client paid and what arrives, to the paisa. The mid rate
+    comes from your rates.csv, the bundled reference rates (ECB, NBP) or your own
+    conversions. Add --compare to rank routes, or --target and --hours for the hourly rate
+    that nets a monthly amount. A route whose converter's spread is unpublished (Upwork's
+    Direct to Local Bank) is priced at the mid rate and marked as such.
 
     Examples:
 
-      ledger quote 1000 USD --route upwork,payoneer,bank --to PKR
+      ledger quote 500 USD --route upwork,payoneer,bank --to PKR
 
       ledger quote 600 USD --route upwork,bank --to PHP --date 2022-03-01
 
-      ledger quote 500 USD --route upwork,bank --compare upwork,payoneer,bank --compare
-      fiverr,payoneer,bank --to PKR
+      ledger quote 500 USD --route upwork,bank --compare upwork,payoneer,bank --to PKR
 
-      ledger quote 1000 USD --route upwork,payoneer,bank --to PKR --target 200000 --hours 160
+      ledger quote --route upwork,payoneer,bank --to PKR --target 100000 --hours 120
+
+      ledger quote 500 USD --route fiverr,payoneer,bank --to PKR --format json
     """
     from ledger.cli import _console, _ledger
     from rules import quote as quotes
@@ -179,6 +185,11 @@ def quote_cmd(
     if not routes:
         raise UsageError("say which way the money goes with --route",
                          hint="e.g. --route " + ", --route ".join(quotes.EXAMPLES[:3]))
+    if amount is None and target is None:
+        raise UsageError("say how much the client pays (AMOUNT CURRENCY), or ask for an hourly "
+                         "rate with --target and --hours",
+                         hint="e.g. ledger quote 500 USD --route upwork,payoneer,bank --to PKR")
+    currency = (currency or "USD").upper()
     to_currency = (to or ledger.config().get("home_currency") or currency).upper()
     day = _date(date) if date else dt.date.today()
     fx = _fx_for(ledger) if to_currency != currency.upper() else None
@@ -187,18 +198,24 @@ def quote_cmd(
         "client_billings": _decimal(client_billings, "--client-billings"),
         "contract_rate": _decimal(contract_rate, "--contract-rate") if contract_rate else None,
         "project_type": project_type}
-    gross = _decimal(amount, "AMOUNT")
-    if len(routes) > 1:
-        data = quotes.compare(gross, currency, routes, to_currency, day, fx, **options)
-    else:
-        data = quotes.quote(gross, currency, routes[0], to_currency, day, fx, **options)
-    if target is not None or hours is not None:
-        if target is None or hours is None:
-            raise UsageError("--target and --hours go together",
-                             hint="e.g. --target 200000 --hours 160")
-        data["target"] = quotes.hourly_target(
+    if (target is None) != (hours is None):
+        raise UsageError("--target and --hours go together",
+                         hint="e.g. --target 100000 --hours 120")
+    data: dict[str, Any] = {}
+    if amount is not None:
+        gross = _decimal(amount, "AMOUNT")
+        if len(routes) > 1:
+            data = quotes.compare(gross, currency, routes, to_currency, day, fx, **options)
+        else:
+            data = quotes.quote(gross, currency, routes[0], to_currency, day, fx, **options)
+    if target is not None and hours is not None:
+        answer = quotes.hourly_target(
             _decimal(target, "--target"), _decimal(hours, "--hours"), currency, routes[0],
             to_currency, day, fx, **options)
+        if amount is None:
+            data = answer
+        else:
+            data["target"] = answer
     if output_format is OutputFormat.json:
         from ledger.render import to_json
 
@@ -214,7 +231,8 @@ class _LedgerRates:
         self.chain = chain
         self.where = where
 
-    def mid(self, date: dt.date, source: str, target: str) -> tuple[Decimal, str]:
+    def mid(self, date: dt.date, source: str, target: str
+            ) -> tuple[Decimal, str, dt.date | None]:
         import polars as pl
 
         needs = pl.DataFrame({"date": [date], "currency": [source]},
@@ -228,7 +246,7 @@ class _LedgerRates:
         provenance = f"{row['provider']}: {row['detail']}"
         if row["rate_date"] is not None and row["rate_date"] != date:
             provenance += f" (rate of {row['rate_date']}, the nearest to {date})"
-        return Decimal(row["rate"]), provenance
+        return Decimal(row["rate"]), provenance, row["rate_date"]
 
 
 def _fx_for(ledger: Ledger) -> _LedgerRates:
@@ -292,7 +310,18 @@ def _print_check(data: dict, console: Console) -> None:
     console.print(table)
     if not data["checks"]:
         console.print("no earnings to check in this period")
-    flagged = data["flagged"]
+    if data.get("withdrawals"):
+        out = Table(header_style="bold", title="Withdrawal fees charged vs expected")
+        for name in ("Date", "Platform", "Method", "Amount", "Charged", "Expected", "Rule",
+                     "Status"):
+            out.add_column(name, justify="right" if name in ("Amount", "Charged", "Expected")
+                           else "left", overflow="fold")
+        for w in data["withdrawals"]:
+            status = f"[red]{w['status']}[/]" if w["flag"] else w["status"]
+            out.add_row(w["date"], w["platform"], w["method"] or "?", w["amount"],
+                        w["charged"], w["expected"] or "-", w["rule"] or "-", status)
+        console.print(out)
+    flagged = data["flagged"] + data.get("withdrawals_flagged", 0)
     console.print(f"{flagged} fee(s) differ from the schedule by more than "
                   f"{data['tolerance']}" if flagged else "every fee matches its schedule")
     summary = data["summary"]
@@ -328,6 +357,10 @@ def _print_check(data: dict, console: Console) -> None:
 
 
 def _print_quote(data: dict, console: Console) -> None:
+    if data.get("schema") == "ledger.quote-target/1":
+        _print_one(data["quote"], console)
+        _print_target(data, console)
+        return
     if data.get("schema") == "ledger.quote-compare/1":
         from rich.table import Table
 
@@ -335,46 +368,73 @@ def _print_quote(data: dict, console: Console) -> None:
         for name in ("Route", "Arrives", "Costs", "Rate", "Behind best"):
             table.add_column(name, justify="left" if name == "Route" else "right")
         for r in data["ranking"]:
-            table.add_row(r["route"], f"{r['arrived']} {r['currency']}", r["total_cost"],
+            table.add_row(r["route"] + (" *" if r.get("unpriced") else ""),
+                          f"{r['arrived']} {r['currency']}", r["total_cost"],
                           _percent(r["effective_rate"]), r["behind_best"])
         console.print(table)
+        if any(r.get("unpriced") for r in data["ranking"]):
+            console.print("[dim]* a hop's FX spread is unpublished and priced at the mid rate: "
+                          "the route costs more than shown (set the rule's rate in "
+                          "ledger.toml once you have measured it)[/]")
         _print_one(data["quotes"][0], console)
     else:
         _print_one(data, console)
     if "target" in data:
-        t = data["target"]
-        console.print(
-            f"\n[bold]To net {t['target']} {t['to_currency']} a month over {t['hours']} hours "
-            f"via {','.join(t['quote']['route'])}: charge {t['hourly_rate']} {t['currency']} "
-            f"an hour[/] ({t['monthly_gross']} {t['currency']} a month arrives as "
-            f"{t['quote']['arrived']} {t['quote']['arrived_currency']})")
+        _print_target(data["target"], console)
+
+
+def _print_target(t: dict, console: Console) -> None:
+    console.print(
+        f"\n[bold]To net {t['target']} {t['to_currency']} a month over {t['hours']} hours "
+        f"via {','.join(t['quote']['route'])}: charge {t['hourly_rate']} {t['currency']} "
+        f"an hour[/] ({t['monthly_gross']} {t['currency']} a month arrives as "
+        f"{t['quote']['arrived']} {t['quote']['arrived_currency']})")
 
 
 def _print_one(q: dict, console: Console) -> None:
+    """The waterfall: each hop's lines with their rule, the running amount, what arrives,
+    then each rule's source (`?` marks an unconfirmed one)."""
     from rich.table import Table
 
+    converts = q["rate"] is not None
     table = Table(header_style="bold",
                   title=f"{q['gross']} {q['currency']} via {' -> '.join(q['route'])} "
                   f"on {q['date']}")
-    for name in ("Hop", "What", "Amount", "Rule", "Confidence"):
-        table.add_column(name, justify="right" if name == "Amount" else "left",
-                         overflow="fold")
+    table.add_column("Hop", ratio=1, overflow="fold")
+    table.add_column("What", min_width=16, ratio=3, overflow="fold")
+    table.add_column("Amount", justify="right", no_wrap=True)
+    if converts:
+        table.add_column(q["to_currency"], justify="right", no_wrap=True)
+    table.add_column("Rule", ratio=2, overflow="fold")
+    gross_row = [f"{q['gross']} {q['currency']}"] + ([q["gross_value"]] if converts else [])
+    table.add_row("client pays", "gross", *gross_row, "")
     for hop in q["hops"]:
         if not hop["lines"]:
             continue
         where = hop["at"] + (f" -> {hop['to']}" if hop["to"] else f" ({hop['step']})")
         for line in hop["lines"]:
-            table.add_row(where, line["what"], f"-{line['amount']} {line['currency']}",
-                          line["rule"] or "-", line["confidence"] or "")
+            rule = (line["rule"] or "-") + (" ?" if line["confidence"] == "unconfirmed"
+                                             else "")
+            value = [f"-{line['value']}"] if converts else []
+            table.add_row(where, line["what"], f"-{line['amount']} {line['currency']}", *value,
+                          rule)
             where = ""
         table.add_row("", "[dim]after this hop[/]",
-                      f"[dim]{hop['amount_out']} {hop['currency_out']}[/]", "", "")
+                      f"[dim]{hop['amount_out']} {hop['currency_out']}[/]",
+                      *([""] if converts else []), "")
+    table.add_section()
+    table.add_row("", "[bold]arrives[/]", f"[bold]{q['arrived']} {q['arrived_currency']}[/]",
+                  *([f"[bold]{q['arrived']}[/]"] if converts else []), "")
     console.print(table)
     if q["rate"]:
         console.print(f"mid rate {q['rate']['from']}->{q['rate']['to']} {q['rate']['rate']} "
                       f"({q['rate']['provenance']}); gross at mid: {q['gross_value']} "
                       f"{q['to_currency']}")
     console.print(f"[bold]Arrives: {q['arrived']} {q['arrived_currency']}[/] (costs "
-                  f"{q['total_cost']} {q['to_currency']}, {_percent(q['effective_rate'])})")
+                  f"{q['total_cost']} {q['to_currency']}, {_percent(q['effective_rate'])} of "
+                  f"gross)")
+    console.print("[dim]Sources (? = unconfirmed: a default to override in ledger.toml):[/]")
+    for rule in q["rules"]:
+        console.print(f"[dim]  {rule['id']}: {rule['rule']} — {rule['source']}[/]")
     for note in q["notes"]:
         console.print(f"[dim]note: {note}[/]")

@@ -17,6 +17,7 @@ EXPORTS = (
     "2024-06-30_transaction_report.csv",
     "paypal_Download.CSV",
 )
+TIMESHEET = "TogglTrack_Report_Detailed_2024-04-01_2024-06-30.csv"
 SETTINGS = ("ledger.toml", "rates.csv")
 
 
@@ -54,5 +55,8 @@ def _run(root: Path, console: Console) -> None:
         skipped = ", ".join(f"{n} {why}" for why, n in s.skipped.items())
         console.print(f"imported {Path(s.path).name}: {s.format}, {s.added} rows"
                       + (f" (skipped {skipped})" if skipped else ""))
+    for s in ledger.import_hours([source / TIMESHEET], ImportOptions()):
+        console.print(f"imported {Path(s.path).name}: {s.format}, {s.added} entries "
+                      "(unpaid bidding/admin time, fixed-price hours)")
     console.print()
     render.print_report(build(ledger), console)

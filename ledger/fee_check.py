@@ -75,7 +75,10 @@ def check_fees(rows: pl.DataFrame, schedule: Schedule, period: Any = None,
     checks = _checks(rows, schedule, country, tolerance)
     checks = checks.filter(pl.col("date").is_between(start, end))
     in_period = rows.filter(pl.col("date").is_between(start, end))
-    used = _rules_used(checks, schedule)
+    withdrawals = _withdrawals(rows, schedule, tolerance).filter(
+        pl.col("date").is_between(start, end))
+    used = _rules_used(pl.concat([checks.select("_rule_id"), withdrawals.select("_rule_id")]),
+                       schedule)
     summary, warnings = _summary(in_period, fx, currency)
     if country is None and checks.filter(pl.col("_platform") == "paypal").height:
         warnings.append("PayPal fees depend on your country: set `country` in ledger.toml "
@@ -88,6 +91,9 @@ def check_fees(rows: pl.DataFrame, schedule: Schedule, period: Any = None,
         "checks": [_check_json(r) for r in checks.sort("date", "_platform", "ref")
                    .iter_rows(named=True)],
         "flagged": int(checks["flag"].sum()),
+        "withdrawals": [_withdrawal_json(r) for r in withdrawals.sort("date", "_platform")
+                        .iter_rows(named=True)],
+        "withdrawals_flagged": int(withdrawals["flag"].sum()) if withdrawals.height else 0,
         "rules": used,
         "summary": summary,
         "warnings": warnings,
@@ -127,7 +133,7 @@ def _checks(rows: pl.DataFrame, schedule: Schedule, country: str | None,
         frames.append(_expected(part, platform, schedule.rules_for(platform, kind), schedule,
                                 country))
     schema = {"expected": pl.Decimal(38, 4), "_rule_id": pl.String, "_lo": pl.Decimal(38, 4),
-              "_hi": pl.Decimal(38, 4)}
+              "_hi": pl.Decimal(38, 4), "_unavailable": pl.Boolean}
     if not frames:
         return earnings.with_columns([pl.lit(None, dtype=t).alias(n) for n, t in schema.items()]
                                      ).pipe(_flag, tolerance)
@@ -196,11 +202,14 @@ def _expected(part: pl.DataFrame, platform: str, rules: list[Rule], schedule: Sc
     expected = pl.lit(None, dtype=pl.Decimal(38, 4))
     low = high = expected
     rule_id = pl.lit(None, dtype=pl.String)
+    unavailable = pl.lit(False)
     currencies = part["currency"].unique().to_list()
     for index in part["_rule"].drop_nulls().unique().to_list():
         rule = rules[index]
         this = pl.col("_rule") == index
         rule_id = pl.when(this).then(pl.lit(rule.id)).otherwise(rule_id)
+        if rule.type == "unavailable":
+            unavailable = unavailable | this
         legacy = (pl.col("_first") < rule.start) if rule.start else None
         for cur in currencies:
             here = this & (pl.col("currency") == cur)
@@ -213,7 +222,8 @@ def _expected(part: pl.DataFrame, platform: str, rules: list[Rule], schedule: Sc
                 low = pl.when(here).then(_rate_of(lo, cur)).otherwise(low)
                 high = pl.when(here).then(_rate_of(hi, cur)).otherwise(high)
     return part.with_columns(expected.alias("expected"), rule_id.alias("_rule_id"),
-                             low.alias("_lo"), high.alias("_hi"))
+                             low.alias("_lo"), high.alias("_hi"),
+                             unavailable.fill_null(False).alias("_unavailable"))
 
 
 def _rate_of(rate: Decimal, currency: str) -> pl.Expr:
@@ -237,6 +247,7 @@ def _flag(df: pl.DataFrame, tolerance: Decimal) -> pl.DataFrame:
     outside = (charged < pl.col("_lo") - tol) | (charged > pl.col("_hi") + tol)
     off = diff.abs() > tol
     status = (pl.when(pl.col("_rule_id").is_null()).then(pl.lit("no_rule"))
+              .when(pl.col("_unavailable").fill_null(False)).then(pl.lit("not_served"))
               .when(pl.col("expected").is_null()).then(pl.lit("no_published_fee"))
               .when(pl.col("_is_derived")).then(pl.lit("derived"))
               .when(bounded & outside).then(pl.lit("outside_contract_bounds"))
@@ -251,6 +262,100 @@ def _flag(df: pl.DataFrame, tolerance: Decimal) -> pl.DataFrame:
                            pl.when(pl.col("expected").is_not_null()).then(diff)
                            .alias("difference"),
                            status.alias("status"), flag.fill_null(False).alias("flag"))
+
+
+WITHDRAWAL_METHODS: dict[str, list[tuple[str, str]]] = {
+    "upwork": [(r"direct to local bank|local funds", "direct_to_local_bank"),
+               (r"instant pay", "instant_pay_us"), (r"payoneer", "payoneer"),
+               (r"paypal", "paypal"), (r"wire", "wire_usd"),
+               (r"direct to u\.?s\.? bank|\bach\b", "ach_us")],
+    "fiverr": [(r"paypal", "paypal"), (r"bank|payoneer", "bank_transfer_payoneer")],
+    "freelancer": [(r"wire", "wire"), (r"express", "express"), (r"payoneer", "payoneer"),
+                   (r"paypal", "paypal"), (r"skrill", "skrill")],
+}
+"""A platform's withdrawal description (lower case regex) -> the withdrawal_fee method."""
+
+
+def _withdrawals(rows: pl.DataFrame, schedule: Schedule, tolerance: Decimal) -> pl.DataFrame:
+    """Each platform withdrawal with the withdrawal fee charged (fee rows citing it, else the
+    account's unlinked withdrawal fees of that day) against the schedule's fee for the method
+    its description names (Upwork's Direct to Local Bank, Fiverr's PayPal...)."""
+    import polars as pl
+
+    from rules.fees import assign, fee_expr
+
+    out = rows.filter((pl.col("kind") == "transfer") & (pl.col("amount") < 0)
+                      & (pl.col("origin") == "source")
+                      & pl.col("_platform").is_in(list(WITHDRAWAL_METHODS)))
+    columns = {"date": pl.Date, "_platform": pl.String, "account": pl.String,
+               "ref": pl.String, "description": pl.String, "currency": pl.String,
+               "amount": pl.Decimal(38, 4), "line": pl.Int64, "_method": pl.String,
+               "charged": pl.Decimal(38, 4), "expected": pl.Decimal(38, 4),
+               "_rule_id": pl.String, "status": pl.String, "flag": pl.Boolean}
+    if out.is_empty():
+        return pl.DataFrame(schema=columns)
+    fees = rows.filter((pl.col("kind") == "payment_fee")
+                       & (pl.col("category") == "withdrawal_fee"))
+    linked = fees.filter(pl.col("related_ref").is_not_null()).group_by(
+        "account", pl.col("related_ref").alias("ref")).agg(
+        (-pl.col("amount").sum()).alias("_linked"))
+    same_day = fees.filter(pl.col("related_ref").is_null()).group_by("account", "date").agg(
+        (-pl.col("amount").sum()).alias("_same_day"))
+    out = (out.join(linked, on=["account", "ref"], how="left", maintain_order="left",
+                    nulls_equal=False)
+           .join(same_day, on=["account", "date"], how="left", maintain_order="left")
+           .with_columns(pl.coalesce("_linked", "_same_day").alias("charged")))
+    text = pl.col("description").str.to_lowercase()
+    frames = []
+    for platform, methods in WITHDRAWAL_METHODS.items():
+        part = out.filter(pl.col("_platform") == platform)
+        if part.is_empty():
+            continue
+        method = pl.lit(None, dtype=pl.String)
+        for pattern, name in reversed(methods):
+            method = pl.when(text.str.contains(pattern)).then(pl.lit(name)).otherwise(method)
+        part = part.with_columns(method.alias("_method"))
+        rules = schedule.rules_for(platform, "withdrawal_fee")
+        part = part.with_columns(assign(rules, {"method": pl.col("_method")}).alias("_rule"))
+        expected = pl.lit(None, dtype=pl.Decimal(38, 4))
+        rule_id = pl.lit(None, dtype=pl.String)
+        for index in part["_rule"].drop_nulls().unique().to_list():
+            rule = rules[index]
+            here = pl.col("_rule") == index
+            rule_id = pl.when(here).then(pl.lit(rule.id)).otherwise(rule_id)
+            for cur in part["currency"].unique().to_list():
+                expr = fee_expr(rule, -pl.col("amount"), cur)
+                expected = pl.when(here & (pl.col("currency") == cur)).then(expr).otherwise(
+                    expected)
+        frames.append(part.with_columns(expected.alias("expected"), rule_id.alias("_rule_id")))
+    checked = pl.concat(frames, how="diagonal_relaxed")
+    tol = pl.lit(tolerance, dtype=pl.Decimal(38, 4))
+    charged = pl.col("charged").fill_null(Decimal(0))
+    diff = charged - pl.col("expected")
+    status = (pl.when(pl.col("_method").is_null()).then(pl.lit("unknown_method"))
+              .when(pl.col("_rule_id").is_null()).then(pl.lit("no_rule"))
+              .when(pl.col("expected").is_null()).then(pl.lit("no_published_fee"))
+              .when(diff.abs() <= tol).then(pl.lit("ok"))
+              .when(diff > 0).then(pl.lit("overcharged")).otherwise(pl.lit("undercharged")))
+    flag = pl.col("expected").is_not_null() & (diff.abs() > tol)
+    return checked.with_columns(charged.alias("charged"), status.alias("status"),
+                                flag.fill_null(False).alias("flag")).select(list(columns))
+
+
+def _withdrawal_json(row: dict) -> dict:
+    from ledger.money import format_money
+
+    cur = row["currency"]
+
+    def money(value: Any) -> str | None:
+        return None if value is None else format_money(Decimal(value), cur)
+
+    return {"date": row["date"].isoformat(), "platform": row["_platform"],
+            "account": row["account"], "ref": row["ref"], "description": row["description"],
+            "method": row["_method"], "currency": cur, "amount": money(-row["amount"]),
+            "charged": money(row["charged"]), "expected": money(row["expected"]),
+            "rule": row["_rule_id"], "status": row["status"], "flag": bool(row["flag"]),
+            "line": row["line"]}
 
 
 def _check_json(row: dict) -> dict:

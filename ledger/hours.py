@@ -198,24 +198,55 @@ def for_period(timesheet: pl.DataFrame, start, end) -> pl.DataFrame:
     return timesheet.filter(pl.col("date").is_between(start, end))
 
 
-def combine(valued: pl.DataFrame, timesheet: pl.DataFrame) -> tuple[float, float, dict]:
-    """(paid hours, unpaid hours, paid hours per client) for a period.
+def per_client(valued: pl.DataFrame, timesheet: pl.DataFrame) -> list[dict]:
+    """`client_table` for people and JSON: hours as strings with two decimals."""
+    table = client_table(valued, timesheet)
+    return [{"client": r["client"], "paid": f"{r['hours']:.2f}", "paid_from": r["paid_from"],
+             **{k: f"{r[k]:.2f}" for k in UNPAID}} for r in table.iter_rows(named=True)]
 
-    Platform hours (rows with `hours`) come first; a client's timesheet paid hours are added
-    only when the platform billed none for that client in the period.
+
+def client_table(valued: pl.DataFrame, timesheet: pl.DataFrame) -> pl.DataFrame:
+    """Hours per client for a period: paid (and where they were counted from), and each
+    unpaid kind. `valued` are the period's ledger rows (platform hours in `hours`, client in
+    `counterparty`); `timesheet` the period's timesheet rows.
+
+    A client's platform-billed hours win over timesheet paid hours for that client; timesheet
+    paid hours count only for clients the platform billed no hours in the period.
     """
     import polars as pl
 
-    platform = valued.filter(pl.col("hours").is_not_null())
-    per_client = {c: float(h) for c, h in platform.group_by("counterparty").agg(
-        pl.col("hours").sum()).iter_rows() if c is not None}
-    paid = float(platform["hours"].sum() or 0.0)
-    sheet_paid = timesheet.filter(pl.col("kind") == "paid")
-    for client, hours in sheet_paid.group_by("client").agg(pl.col("hours").sum()).iter_rows():
-        if client is not None and client in per_client:
-            continue
-        paid += float(hours)
-        if client is not None:
-            per_client[client] = float(hours)
+    platform = (valued.filter(pl.col("hours").is_not_null() & (pl.col("kind") == "earning"))
+                .group_by("counterparty").agg(pl.col("hours").sum())
+                .rename({"counterparty": "client"})
+                .with_columns(pl.lit("platform").alias("paid_from")))
+    sheet_paid = (timesheet.filter(pl.col("kind") == "paid")
+                  .join(platform.select("client"), on="client", how="anti", nulls_equal=True)
+                  .group_by("client").agg(pl.col("hours").sum(),
+                                          pl.col("origin").unique().sort().alias("origins"))
+                  .with_columns(pl.col("origins").list.eval(
+                      pl.element().replace({"source": "timesheet", "config": "ledger.toml"}))
+                      .list.join(", ").alias("paid_from")).drop("origins"))
+    unpaid = (timesheet.filter(pl.col("kind").is_in(UNPAID))
+              .pivot(on="kind", index="client", values="hours", aggregate_function="sum")
+              if timesheet.filter(pl.col("kind").is_in(UNPAID)).height
+              else pl.DataFrame(schema={"client": pl.String}))
+    paid = pl.concat([platform.select("client", "hours", "paid_from"),
+                      sheet_paid.select("client", "hours", "paid_from")])
+    table = paid.join(unpaid, on="client", how="full", coalesce=True, nulls_equal=True)
+    for kind in UNPAID:
+        if kind not in table.columns:
+            table = table.with_columns(pl.lit(0.0).alias(kind))
+    table = table.with_columns(pl.col("hours", *UNPAID).fill_null(0.0),
+                               pl.col("paid_from").fill_null("-"))
+    return table.sort(["hours", "client"], descending=[True, False], nulls_last=True)
+
+
+def combine(valued: pl.DataFrame, timesheet: pl.DataFrame) -> tuple[float, float, dict]:
+    """(paid hours, unpaid hours, paid hours per client) for a period, by `per_client`'s rule.
+    Paid hours with no client (an Upwork hourly row without a counterparty) still count."""
+    import polars as pl
+
+    table = client_table(valued, timesheet)
+    paid = float(table["hours"].sum() or 0.0)
     unpaid = float(timesheet.filter(pl.col("kind").is_in(UNPAID))["hours"].sum() or 0.0)
-    return paid, unpaid, per_client
+    return paid, unpaid, {c: h for c, h in table.select("client", "hours").iter_rows() if c}

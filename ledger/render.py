@@ -103,11 +103,14 @@ def print_report(report: dict, console: Console) -> None:
     table.add_section()
     table.add_row("= Net", f"[bold green]{_money(totals['net'])}[/]",
                   f"{net / gross:.1%}" if gross else "", "")
+    if report.get("payouts_owed_unpaid") is not None:  # a liability, not part of net
+        table.add_row("(owed to sub-workers, unpaid)", _money(report["payouts_owed_unpaid"]),
+                      "", "")
     console.print(table)
     hours = Decimal(totals["hours"])
     unpaid = Decimal(totals["unpaid_hours"])
     if hours or unpaid:
-        line = f"Hours billed {hours:.2f}"
+        line = f"Paid hours {hours:.2f}"
         if totals["net_hourly"]:
             line += f" · net per paid hour [bold]{_money(totals['net_hourly'], cur)}[/]"
         if unpaid:
@@ -115,30 +118,36 @@ def print_report(report: dict, console: Console) -> None:
                     f"{_money(totals['net_hourly_all'], cur)}"
         console.print(line)
     else:
-        console.print("[dim]No hours recorded this period (hourly invoices carry them).[/]")
+        console.print("[dim]No hours recorded this period: hourly invoices carry them; add "
+                      "others with `ledger hours import` or [[hours]] in ledger.toml.[/]")
     unhoured = report.get("gross_without_hours")
     if hours and unhoured and Decimal(unhoured) > 0:
         console.print(f"[dim]  {_money(unhoured)} {cur} of gross came from work with no hours "
-                      "recorded (fixed-price, direct clients), so net per hour is overstated.[/]")
+                      "recorded (fixed-price, direct clients), so net per hour is overstated; "
+                      "`ledger hours import` a timesheet to fix that.[/]")
     if report["by_platform"]:
         plat = Table(title="By platform", title_justify="left", header_style="bold")
-        for col in ("Platform", f"Gross {cur}", "Fees", "Fee rate", "Net", "Hours"):
+        for col in ("Platform", f"Gross {cur}", "Fees", "Fee rate", "Net", "Hours", "Net/h"):
             plat.add_column(col, justify="left" if col == "Platform" else "right")
         for item in report["by_platform"]:
             rate = f"{Decimal(item['fee_rate']):.1%}" if item.get("fee_rate") else "—"
             plat.add_row(item["platform"], _money(item["gross"]), _money(item["fees"]),
-                         rate, _money(item["net"]), item["hours"])
+                         rate, _money(item["net"]), item["hours"],
+                         _money(item["net_hourly"]) if item.get("net_hourly") else "—")
         console.print(plat)
     if report["by_client"]:
         clients = Table(title="By client", title_justify="left", header_style="bold")
-        for col in ("Client", f"Gross {cur}", "Fees", "Net", "Hours"):
+        for col in ("Client", f"Gross {cur}", "Fees", "Net", "Hours", "Net/h"):
             clients.add_column(col, justify="left" if col == "Client" else "right")
         for item in report["by_client"][:10]:
             clients.add_row(item["client"], _money(item["gross"]), _money(item["fees"]),
-                            _money(item["net"]), item["hours"])
+                            _money(item["net"]), item["hours"],
+                            _money(item["net_hourly"]) if item.get("net_hourly") else "—")
         console.print(clients)
     if report.get("benchmarks"):
         print_benchmarks(report, console)
+    if report.get("rules"):
+        print_rules_used(report, console)
     if report["rates"]:
         console.print("[dim]Rates used (every date and source in --format json):[/]")
         for text, dates in _distinct_rates(report["rates"]).items():
@@ -175,6 +184,18 @@ def print_benchmarks(report: dict, console: Console) -> None:
     if any(i.get("picked") for i in report["benchmarks"]):
         console.print("[dim]* the nearest year with a figure; sources and notes in "
                       "--format json or `ledger benchmarks`[/]")
+
+
+def print_rules_used(report: dict, console: Console) -> None:
+    """Figures the fee rules produced (derived rows), each with its rule id and source."""
+    names = {key: label for key, label, _ in WATERFALL}
+    console.print("[dim]Figures derived by rules (`ledger fees --rules` lists them all):[/]")
+    for item in report["rules"]:
+        figures = ", ".join(f"{names.get(k, k).lower()} {_money(v)}"
+                            for k, v in item["figures"].items())
+        console.print(f"[dim]  {item['id']} ({item['rule']}, {item['confidence']}): "
+                      f"{figures} {report['currency']} in {item['rows']} rows; "
+                      f"source {item['source']}[/]", markup=True)
 
 
 def _distinct_rates(rates: list[dict]) -> dict[str, list[str]]:

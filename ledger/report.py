@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from ledger.store import Ledger
+    from rules.fees import Schedule
 
 SCHEMA = "ledger.report/1"
 
@@ -102,6 +103,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     """The report for a period as a JSON-ready dict (schema `ledger.report/1`)."""
     import polars as pl
 
+    from ledger import hours, payouts
     from rules.fx import FxChain
 
     rows = ledger.rows()
@@ -112,9 +114,13 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     currency = report_currency(ledger, currency)
     in_period = rows.filter(pl.col("date").is_between(period.start, period.end))
     chain = FxChain.for_ledger(rows, ledger.rates_path, online=online)
-    conversion = chain.convert(in_period, currency, where=str(ledger.rates_path))
+    counted, schedule = counted_rows(ledger, rows, period)
+    counted, owed_unpaid = payouts.for_report(ledger, rows, counted, period, currency, chain)
+    conversion = chain.convert(counted, currency, where=str(ledger.rates_path))
     valued = conversion.rows.filter(~pl.col("kind").is_in(NOT_INCOME))
     totals = compute_totals(valued)
+    sheet = hours.for_period(ledger.hours(), period.start, period.end)
+    totals["hours"], totals["unpaid_hours"], client_hours = hours.combine(valued, sheet)
     shown = present_totals(totals, currency)
     return {
         "schema": SCHEMA,
@@ -122,15 +128,76 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
                    "label": period.label},
         "currency": currency,
         "totals": shown,
-        "gross_without_hours": _gross_without_hours(valued, currency),
-        "by_platform": by_platform(valued, currency),
-        "by_client": by_client(valued, currency),
+        "gross_without_hours": _gross_without_hours(valued, currency, client_hours),
+        "by_platform": by_platform(valued, currency, client_hours),
+        "by_client": by_client(valued, currency, client_hours),
         "benchmarks": benchmarks_for(ledger, period, currency, shown, chain),
         "rates": [_rate_json(r) for r in conversion.rates.iter_rows(named=True)],
+        "rules": rules_used(valued, schedule, currency),
         "sources": _sources(ledger, in_period),
+        "payouts_owed_unpaid": owed_unpaid,
         "rows": in_period.height,
         "warnings": conversion.warnings,
     }
+
+
+def counted_rows(ledger: Ledger, rows: pl.DataFrame, period: Period
+                 ) -> tuple[pl.DataFrame, Schedule]:
+    """The period's rows as the report counts them: the stored rows with the fee rules
+    applied (rules.fees.apply_rules: gross and fee of net amounts, fees inside amounts,
+    withdrawals that delivered another currency as conversions, intermediary deductions),
+    each derived row with origin `rule:<id>`; and the schedule that did it."""
+    import polars as pl
+
+    from rules.fees import Schedule, apply_rules
+
+    schedule = Schedule.for_ledger(ledger)
+    counted = apply_rules(rows, schedule, window=(period.start, period.end))
+    return counted.filter(pl.col("date").is_between(period.start, period.end)), schedule
+
+
+def rules_used(valued: pl.DataFrame, schedule: Schedule, currency: str) -> list[dict]:
+    """Which rule produced which figures: per rule behind derived rows in the period, its id,
+    what it says, its source and confidence, how many rows it made and their sum per report
+    line (gross, platform_fees, fx_cost...), in the report currency."""
+    import polars as pl
+
+    from ledger.money import format_money
+
+    is_rule = pl.col("origin").str.starts_with("rule:")
+    derived = valued.filter(is_rule & (pl.col("kind") != "fx"))
+    # a conversion's FX cost is the sum of both its legs: credit it to the rule that made a leg
+    # (the conversion rule before one that only took a fee out of a leg)
+    legs = valued.filter((pl.col("kind") == "fx") & pl.col("related_ref").is_not_null())
+    touched = legs.group_by("account", "related_ref").agg(
+        pl.col("origin").filter(is_rule).sort_by(
+            ~pl.col("origin").filter(is_rule).str.contains("conversion")).first(),
+        pl.col("value").sum(), pl.len().alias("n")).filter(pl.col("origin").is_not_null())
+    if derived.is_empty() and touched.is_empty():
+        return []
+    lines = {"earning": "gross", "refund": "gross", **{kind: line for line, kind in COSTS}}
+    sums = pl.concat([
+        derived.group_by("origin", "kind").agg(pl.col("value").sum(), pl.len().alias("n")),
+        touched.select("origin", pl.lit("fx").cast(derived["kind"].dtype).alias("kind"),
+                       "value", pl.col("n").cast(pl.UInt32))], how="vertical_relaxed")
+    sums = sums.group_by("origin", "kind").agg(pl.col("value").sum(), pl.col("n").sum())
+    out: dict[str, dict] = {}
+    for origin, kind, value, n in sums.sort("origin", "kind").iter_rows():
+        rule_id = origin.removeprefix("rule:")
+        if rule_id not in out:
+            known = {r.id: r for r in schedule.rules}.get(rule_id)
+            info = known.as_dict() if known else {"id": rule_id, "rule": None, "source": None,
+                                                  "confidence": None}
+            out[rule_id] = {k: info.get(k) for k in ("id", "rule", "source", "confidence",
+                                                     "note")} | {"rows": 0, "figures": {}}
+        line = lines.get(kind, "other")
+        amount = Decimal(value) if line == "gross" or line == "other" else -Decimal(value)
+        figures = out[rule_id]["figures"]
+        figures[line] = Decimal(figures.get(line, 0)) + amount
+        out[rule_id]["rows"] += n
+    for item in out.values():
+        item["figures"] = {k: format_money(v, currency) for k, v in item["figures"].items()}
+    return list(out.values())
 
 
 def benchmarks_for(ledger: Ledger, period: Period, currency: str, shown: dict,
@@ -220,11 +287,15 @@ def _platform(source: pl.Expr) -> pl.Expr:
     return source.str.split(":").list.first()
 
 
-def by_platform(valued: pl.DataFrame, currency: str) -> list[dict]:
-    """Gross, platform and payment fees, net and hours per source platform."""
+def by_platform(valued: pl.DataFrame, currency: str,
+                client_hours: dict[str, float] | None = None) -> list[dict]:
+    """Gross, platform and payment fees, net and hours per source platform. A client's hours
+    (`hours.combine`) count for the platform that carried most of their gross."""
     import polars as pl
 
     from ledger.money import format_money
+
+    worked = _platform_hours(valued, client_hours or {})
 
     relevant = valued.filter(pl.col("kind").is_in(
         ["earning", "refund", "platform_fee", "payment_fee", "tax", "bank_fee"]))
@@ -241,13 +312,17 @@ def by_platform(valued: pl.DataFrame, currency: str) -> list[dict]:
         out.append({"platform": row["platform"], "gross": format_money(gross, currency),
                     "fees": format_money(fees, currency),
                     "net": format_money(gross - fees, currency),
-                    "hours": f"{_hours(row['hours'] or 0):.2f}",
+                    "hours": f"{_hours(worked.get(row['platform'], 0)):.2f}",
+                    "net_hourly": _per_hour(gross - fees, worked.get(row["platform"]),
+                                            currency),
                     "fee_rate": _ratio(fees, gross)})
     return out
 
 
-def by_client(valued: pl.DataFrame, currency: str) -> list[dict]:
-    """Per client: gross, the fees charged on their work (by counterparty or related_ref), net."""
+def by_client(valued: pl.DataFrame, currency: str,
+              client_hours: dict[str, float] | None = None) -> list[dict]:
+    """Per client: gross, the fees charged on their work (by counterparty or related_ref), net,
+    and paid hours (platform-billed, else from timesheets or ledger.toml: `hours.combine`)."""
     import polars as pl
 
     from ledger.money import format_money
@@ -270,19 +345,47 @@ def by_client(valued: pl.DataFrame, currency: str) -> list[dict]:
     out = []
     for row in joined.iter_rows(named=True):
         g, f = Decimal(row["gross"] or 0), Decimal(row["fees"] or 0)
+        worked = (client_hours or {}).get(row["client"], row["hours"] or 0)
         out.append({"client": row["client"], "gross": format_money(g, currency),
                     "fees": format_money(f, currency), "net": format_money(g - f, currency),
-                    "hours": f"{_hours(row['hours'] or 0):.2f}"})
+                    "hours": f"{_hours(worked):.2f}",
+                    "net_hourly": _per_hour(g - f, worked, currency)})
     return out
 
 
-def _gross_without_hours(valued: pl.DataFrame, currency: str) -> str:
-    """Earnings with no hours against them: net per hour cannot account for their time."""
+def _platform_hours(valued: pl.DataFrame, client_hours: dict[str, float]) -> dict[str, float]:
+    import polars as pl
+
+    earnings = valued.filter(pl.col("kind") == "earning").with_columns(
+        _platform(pl.col("source")).alias("platform"))
+    hours = {p: float(h or 0) for p, h in earnings.filter(pl.col("counterparty").is_null())
+             .group_by("platform").agg(pl.col("hours").sum()).iter_rows()}
+    home = (earnings.filter(pl.col("counterparty").is_not_null())
+            .group_by("counterparty", "platform").agg(pl.col("value").sum())
+            .sort("value", descending=True).unique("counterparty", keep="first"))
+    for client, platform, _ in home.iter_rows():
+        hours[platform] = hours.get(platform, 0.0) + client_hours.get(client, 0.0)
+    return hours
+
+
+def _per_hour(net: Decimal, worked: object, currency: str) -> str | None:
+    from ledger.money import format_money
+
+    worked_hours = _hours(worked or 0)
+    return format_money(net / worked_hours, currency) if worked_hours else None
+
+
+def _gross_without_hours(valued: pl.DataFrame, currency: str,
+                         client_hours: dict[str, float] | None = None) -> str:
+    """Earnings with no hours against them (none on the row, none in a timesheet for the
+    client): net per hour cannot account for their time."""
     import polars as pl
 
     from ledger.money import format_money
 
-    total = valued.filter((pl.col("kind") == "earning") & pl.col("hours").is_null())["value"].sum()
+    timed = [c for c, h in (client_hours or {}).items() if h]
+    total = valued.filter((pl.col("kind") == "earning") & pl.col("hours").is_null()
+                          & ~pl.col("counterparty").fill_null("").is_in(timed))["value"].sum()
     return format_money(Decimal(total or 0), currency)
 
 

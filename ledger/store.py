@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 APP = "freelance-ledger"
 LOCK_TIMEOUT_S = 60
+LOG_MARK = "freelance_ledger.log_bytes"
+"""Parquet metadata key: the length of imports.jsonl the file was committed with."""
 
 
 def resolve_dir(option: str | Path | None = None) -> Path:
@@ -53,7 +55,13 @@ def resolve_dir(option: str | Path | None = None) -> Path:
 
 
 def _checkpoint(step: str) -> None:
-    """A named point between write steps; tests replace it to inject a failure at each one."""
+    """A named point between write steps; tests replace it to inject a failure at each one,
+    and the kill test sets LEDGER_STEP_DELAY (seconds) so its kills land between steps."""
+    delay = os.environ.get("LEDGER_STEP_DELAY")
+    if delay:
+        import time
+
+        time.sleep(float(delay))
 
 
 def _fsync_dir(path: Path) -> None:
@@ -173,12 +181,29 @@ class Ledger:
                             ) from None
         return schema.validate(schema.conform(df), str(self.rows_path))
 
-    def log(self) -> list[dict]:
-        """Import log entries, oldest first."""
+    def committed_log(self) -> bytes:
+        """The import log as far as a committed parquet vouches for it.
+
+        A commit writes the log first and the parquet last, and the parquet records how long the
+        log was (LOG_MARK). A process killed between the two leaves log entries no parquet
+        vouches for: readers ignore them, the next write drops them, `ledger doctor` reports
+        them. Parquet files without a mark (written before marks existed) vouch for the whole
+        log; with no parquet at all, nothing was committed."""
         if not self.log_path.exists():
-            return []
+            return b""
+        data = self.log_path.read_bytes()
+        written = [p for p in (self.rows_path, self.hours_path) if p.exists()]
+        if not written:
+            return b""
+        marks = [_log_mark(p) for p in written]
+        if any(mark is None for mark in marks):
+            return data
+        return data[:max(m for m in marks if m is not None)]
+
+    def log(self) -> list[dict]:
+        """Committed import log entries, oldest first."""
         entries = []
-        for number, text in enumerate(self.log_path.read_text("utf-8").splitlines(), 1):
+        for number, text in enumerate(self.committed_log().decode("utf-8").splitlines(), 1):
             if not text.strip():
                 continue
             try:
@@ -334,11 +359,18 @@ class Ledger:
                 _checkpoint("archived")
             staged = target.with_name(f".{target.name}.{os.getpid()}.staged")
             rollback.created.append(staged)
-            rows.write_parquet(staged, compression="lz4", statistics=True)
-            digest = _sha256_file(staged)
-            log = self.log_path.read_bytes() if self.log_path.exists() else b""
-            lines = "".join(json.dumps({**e, "ledger_sha256": digest}) + "\n" for e in entries)
-            rollback.write(self.log_path, log + lines.encode("utf-8"))
+            log = self.committed_log()  # drops entries of a commit that was killed midway
+
+            def logged(digest: str) -> bytes:
+                return log + "".join(json.dumps({**e, "ledger_sha256": digest}) + "\n"
+                                     for e in entries).encode("utf-8")
+
+            length = len(logged("0" * 64))  # a sha256 is 64 hex digits whatever its value
+            rows.write_parquet(staged, compression="lz4", statistics=True,
+                               metadata={LOG_MARK: str(length)})
+            new_log = logged(_sha256_file(staged))
+            assert len(new_log) == length
+            rollback.write(self.log_path, new_log)
             _checkpoint("logged")
             rollback.replace(target, staged)
             _checkpoint("committed")
@@ -412,20 +444,89 @@ class Ledger:
     def rebuild(self) -> dict:
         """Re-parse every archived source in effect with today's importers and rewrite the rows."""
         with self.locked():
-            active = self.active_imports()
-            rows, counts = self._reparse(active)
-            try:
-                before: int | None = self.rows().height
-            except DataError:  # a damaged ledger is what rebuild is for
-                before = None
-            entry = {"event": "rebuild", "import_id": "", "file": "",
-                     "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                     "imports": len(active), "rows_before": before, "rows": rows.height}
-            self._commit(rows, [entry], [])
-            hour_imports = self.active_imports("hours")
-            if hour_imports or self.hours_path.exists():
-                self._commit(self._reparse_hours(hour_imports), [], [], self.hours_path)
-            return {**entry, "per_import": counts}
+            return self._rebuild_locked()
+
+    def _rebuild_locked(self) -> dict:
+        active = self.active_imports()
+        rows, counts = self._reparse(active)
+        try:
+            before: int | None = self.rows().height
+        except DataError:  # a damaged ledger is what rebuild is for
+            before = None
+        entry = {"event": "rebuild", "import_id": "", "file": "",
+                 "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                 "imports": len(active), "rows_before": before, "rows": rows.height}
+        self._commit(rows, [entry], [])
+        hour_imports = self.active_imports("hours")
+        if hour_imports or self.hours_path.exists():
+            self._commit(self._reparse_hours(hour_imports), [], [], self.hours_path)
+        return {**entry, "per_import": counts}
+
+    def doctor(self, repair: bool = True) -> list[dict]:
+        """Check that the directory is one consistent state, and put it right where it can.
+
+        Finds what an interrupted (killed) write leaves: log entries no parquet vouches for,
+        staged and temporary files, archived sources no import refers to; and what nothing
+        but the user can fix: a source an import needs that is missing or altered. A ledger
+        that cannot be read is rebuilt from the archived sources. Each finding is a dict
+        (problem, path, repaired, hint)."""
+        findings: list[dict] = []
+
+        def found(problem: str, path: Path, repaired: bool, hint: str = "") -> None:
+            findings.append({"problem": problem, "path": str(path), "repaired": repaired,
+                             "hint": hint})
+
+        if not self.root.exists():
+            return findings
+        with self.locked() if repair else _nothing():
+            committed = self.committed_log()
+            whole = self.log_path.read_bytes() if self.log_path.exists() else b""
+            if len(whole) > len(committed):
+                tail = whole[len(committed):].decode("utf-8", "replace").count("\n")
+                if repair:
+                    atomic_write_bytes(self.log_path, committed)
+                found(f"{tail} log entr{'y' if tail == 1 else 'ies'} of an interrupted write",
+                      self.log_path, repair)
+            for leftover in sorted([*self.root.glob(".*.staged"), *self.root.glob(".*.tmp"),
+                                    *self.sources.glob(".*.tmp")]):
+                if repair:
+                    leftover.unlink()
+                found("file left by an interrupted write", leftover, repair)
+            entries = self.log()
+            needed = {e["archived"]: e for e in entries if e.get("archived")}
+            active = {e["import_id"] for e in [*self.active_imports(),
+                                               *self.active_imports("hours")]}
+            for archived, entry in needed.items():
+                path = self.root / archived
+                if entry["import_id"] not in active:
+                    continue
+                if not path.exists():
+                    found(f"archived source of {entry['file']} is missing", path, False,
+                          f"import {entry['file']} again after `ledger undo "
+                          f"{entry['import_id'][:12]}`")
+                elif _sha256_file(path) != entry["import_id"]:
+                    found(f"archived source of {entry['file']} was altered", path, False,
+                          f"restore it, or `ledger undo {entry['import_id'][:12]}` and import "
+                          f"{entry['file']} again")
+            if self.sources.exists():
+                for path in sorted(self.sources.iterdir()):
+                    if path.is_file() and not path.name.startswith(".") \
+                            and f"sources/{path.name}" not in needed:
+                        if repair:
+                            path.chmod(0o600)
+                            path.unlink()
+                        found("archived source no import refers to", path, repair)
+            for reader, target in ((self.rows, self.rows_path), (self.hours, self.hours_path)):
+                try:
+                    reader()
+                except DataError as exc:
+                    broken = not any(f["repaired"] is False for f in findings)
+                    if repair and broken:
+                        self._rebuild_locked()
+                    found(f"cannot be read ({exc.message})", target, repair and broken,
+                          "" if broken else "fix the sources first, then `ledger rebuild`")
+                    break
+        return findings
 
     def _reparse_hours(self, entries: list[dict]) -> pl.DataFrame:
         import polars as pl
@@ -472,6 +573,17 @@ def _nothing() -> Iterator[None]:
 def _suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     return suffix if suffix and len(suffix) <= 6 and suffix[1:].isalnum() else ".dat"
+
+
+def _log_mark(path: Path) -> int | None:
+    """The log length a parquet vouches for; None if it has no mark or cannot be read."""
+    import polars as pl
+
+    try:
+        mark = pl.read_parquet_metadata(path).get(LOG_MARK)
+    except Exception:  # a damaged file: rows() reports it, with the way out
+        return None
+    return int(mark) if mark and mark.isdigit() else None
 
 
 def _sha256_file(path: Path) -> str:

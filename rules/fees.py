@@ -63,7 +63,8 @@ if TYPE_CHECKING:
 
 BUNDLED = Path(__file__).parent / "data" / "fees.toml"
 
-TYPES = ("percent", "tiered", "per_contract", "by_status", "unavailable", "unknown")
+TYPES = ("percent", "tiered", "per_contract", "by_status", "unavailable", "unknown",
+         "measured")
 SELECTORS = ("method", "country", "scope", "into", "project_type", "payer", "booked_as",
              "contract_type")
 CONFIDENCE = ("confirmed", "unconfirmed", "user")
@@ -166,6 +167,8 @@ class Rule:
                     f"{pct(self.max_rate or Decimal(1))}, default {pct(self.default_rate or 0)}")
         if self.type == "by_status":
             return ", ".join(f"{k} {pct(v)}" for k, v in self.rates.items())
+        if self.type == "measured":
+            return "measured from your own rows"
         if self.type in ("unavailable", "unknown"):
             return "not available" if self.type == "unavailable" else "unpublished"
         parts = [pct(self.rate)] if self.rate is not None else []
@@ -527,6 +530,9 @@ def expected_fee(rule: Rule, amount: Decimal, context: Mapping[str, Any] | None 
     if rule.type == "unavailable":
         raise DataError(f"{rule.provider} {rule.kind}: {rule.note or 'not available'}",
                         hint=f"rule {rule.id}, source {rule.source}")
+    if rule.type == "measured":
+        raise DataError(f"rule {rule.id} is measured from your rows, not computed",
+                        hint=rule.note or "see `ledger report`")
     if rule.type == "unknown":
         raise DataError(f"rule {rule.id} has no published rate",
                         hint=f"{rule.note or ''} Set one in ledger.toml: "
@@ -573,7 +579,7 @@ def fee_expr(rule: Rule, amount: pl.Expr, currency: str, *, prior: pl.Expr | Non
 
     x = amount.cast(pl.Decimal(38, WORK))
     null = pl.lit(None, dtype=pl.Decimal(38, WORK))
-    if rule.type in ("unavailable", "unknown"):
+    if rule.type in ("unavailable", "unknown", "measured"):
         return null.cast(pl.Decimal(38, 4))
     if rule.type == "tiered":
         before = (prior if prior is not None else pl.lit(0)).cast(pl.Decimal(38, WORK))
@@ -660,15 +666,32 @@ def assign(rules: list[Rule], context: Mapping[str, pl.Expr] | None = None,
 
 # --- derived fees -------------------------------------------------------------------------
 
-def needs_derivation() -> pl.Expr:
-    """Rows whose amount is net of a platform fee the source did not show."""
+def needs_derivation(net_accounts: list[str] | None = None) -> pl.Expr:
+    """Rows whose amount is net of a platform fee the source did not show: `net_of_fee`
+    earnings, and refunds of earlier earnings on accounts whose earnings are net (a Fiverr
+    cancellation takes back the 80% the order credited, not the order value)."""
     import polars as pl
 
-    return (pl.col("kind") == "earning") & (pl.col("category") == NET_OF_FEE)
+    earning = (pl.col("kind") == "earning") & (pl.col("category") == NET_OF_FEE)
+    if not net_accounts:
+        return earning
+    refund = ((pl.col("kind") == "refund") & (pl.col("origin") == "source")
+              & pl.col("related_ref").is_not_null()
+              & pl.col("account").is_in(net_accounts))
+    return earning | refund.fill_null(False)
 
 
-def derive_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
-    """For each `net_of_fee` earning in `rows`, two canonical rows that replace it:
+def net_accounts(rows: pl.DataFrame) -> list[str]:
+    """Accounts with `net_of_fee` earnings in `rows` (whose refunds are net as well)."""
+
+    return sorted(rows.filter(needs_derivation())["account"].unique().to_list())
+
+
+def derive_fees(rows: pl.DataFrame, schedule: Schedule,
+                accounts: list[str] | None = None) -> pl.DataFrame:
+    """For each `net_of_fee` earning in `rows` (and each refund on `accounts`, whose
+    earnings are net: the refund becomes the order value returned and the fee given back),
+    two canonical rows that replace it:
 
     - the gross earning, `net / (1 - rate)` rounded to the currency's minor unit, category
       `gross`, same ref, counterparty, contract, hours, date, line and import id;
@@ -683,7 +706,7 @@ def derive_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     from ledger import schema
     from ledger.money import minor_units
 
-    net = rows.filter(needs_derivation())
+    net = rows.filter(needs_derivation(accounts))
     if net.is_empty():
         return schema.empty()
     net = net.with_columns(pl.col("source").str.split(":").list.first().alias("_platform"))
@@ -740,19 +763,295 @@ def derive_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
         ref=pl.lit(None, dtype=pl.String),
         related_ref=pl.coalesce(pl.col("ref"), gross_id),
         description=platform_name + pl.lit(" service fee ") + pl.col("_label")
-        + pl.lit(" (derived by rule ") + pl.col("_rule_id") + pl.lit(")"))
+        + pl.when(pl.col("kind") == "refund").then(pl.lit(" given back with a refund"))
+        .otherwise(pl.lit("")) + pl.lit(" (derived by rule ") + pl.col("_rule_id")
+        + pl.lit(")"))
     return schema.conform(pl.concat([gross_rows, fee_rows], how="diagonal_relaxed"))
 
 
-def apply_rules(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
-    """`rows` with every `net_of_fee` earning replaced by its derived gross and fee rows
-    (`derive_fees`), sorted by date (stable). Idempotent: derived rows are not net_of_fee."""
+# --- what the rows themselves show: fees inside amounts, conversions, deductions -----------
+
+INCLUDED_FEE = r"\[fee ([0-9][0-9.]*) ([A-Z]{3}) included\]"
+"""`[fee 6.00 USD included]`: a fee the export folded into the row's amount (Wise)."""
+DELIVERED = r"\[delivered ([0-9][0-9.]*) ([A-Z]{3})\]"
+"""`[delivered 278500.00 PKR]`: what a debit delivered in another currency (Payoneer, Wise)."""
+SENT = r"\[sent ([0-9][0-9.]*) ([A-Z]{3})\]"
+"""`[sent 100.00 USD]`: what a credit cost in another currency."""
+MATCH_DAYS = 7
+"""A transfer credited more than this many days after it was sent is not matched."""
+PLATFORM_NAMES = {"upwork": "upwork", "payoneer": "payoneer", "paypal": "paypal",
+                  "wise": "wise|transferwise", "fiverr": "fiverr", "freelancer": "freelancer"}
+"""Sender -> how a receiving statement names it (lower case regex), for intermediary matching."""
+INCLUDED_FEE_RULE = ("transfers", "included_fee")
+CONVERSION_RULE = ("transfers", "conversion")
+INTERMEDIARY_RULE = ("deductions", "intermediary")
+
+
+def _tag(pattern: str, group: int) -> pl.Expr:
     import polars as pl
 
-    mask = needs_derivation()
-    if rows.is_empty() or not rows.select(mask.any()).item():
-        return rows
-    derived = derive_fees(rows, schedule)
-    kept = rows.filter(~mask.fill_null(False))
-    return pl.concat([kept, derived]).sort("date", maintain_order=True)
+    return pl.col("description").str.extract(pattern, group)
 
+
+def _tag_amount(pattern: str) -> pl.Expr:
+    import polars as pl
+
+    return _tag(pattern, 1).cast(pl.Decimal(38, 4), strict=False)
+
+
+def _rule_of(rows: pl.DataFrame, schedule: Schedule, provider: str, kind: str
+             ) -> pl.DataFrame:
+    """`rows` with `_rule_id` (the rule in effect on each row's date; null where none)."""
+    import polars as pl
+
+    rules = schedule.rules_for(provider, kind)
+    if not rules:
+        return rows.with_columns(pl.lit(None, dtype=pl.String).alias("_rule_id"))
+    ids = {i: r.id for i, r in enumerate(rules)}
+    return rows.with_columns(assign(rules).alias("_rule_id")).with_columns(
+        pl.col("_rule_id").replace_strict(ids, default=None, return_dtype=pl.String))
+
+
+def _derived_id(suffix: str, column: str = "id") -> pl.Expr:
+    import polars as pl
+
+    from ledger import schema
+    from ledger.schema import sha256_hex
+
+    return sha256_hex(pl.col(column) + pl.lit(f":{suffix}")).str.slice(0, schema.ID_HEX)
+
+
+def _replace(rows: pl.DataFrame, replaced: pl.DataFrame, derived: list[pl.DataFrame]
+             ) -> pl.DataFrame:
+    """`rows` without the `replaced` ids, plus the `derived` rows, stably sorted by date."""
+    import polars as pl
+
+    from ledger import schema
+
+    if not derived:
+        return rows
+    kept = rows if replaced.is_empty() else rows.join(replaced.select("id"), on="id",
+                                                         how="anti", maintain_order="left")
+    new = schema.conform(pl.concat(derived, how="diagonal_relaxed"))
+    return pl.concat([kept, new]).sort("date", maintain_order=True)
+
+
+def split_included_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """A row whose amount includes a fee the export names (`[fee 6.00 USD included]`, Wise
+    statements made without "fees shown separately") becomes two rows: the movement without
+    the fee (amount + fee: -1000 sent incl. 6 -> -994; 800 credited after 2 -> 802) and the
+    fee (-6, kind payment_fee, category included_fee). Same currency only; origin
+    `rule:transfers.included_fee...`; ids sha256(id + `:net`/`:fee`)."""
+    import polars as pl
+
+    candidates = rows.filter(
+        (pl.col("origin") == "source")
+        & ~pl.col("kind").is_in(["platform_fee", "payment_fee", "bank_fee", "tax"])
+        & pl.col("description").str.contains(INCLUDED_FEE))
+    if candidates.is_empty():
+        return rows
+    candidates = candidates.with_columns(_tag_amount(INCLUDED_FEE).alias("_fee"),
+                                         _tag(INCLUDED_FEE, 2).alias("_fee_currency"))
+    candidates = _rule_of(candidates, schedule, *INCLUDED_FEE_RULE).filter(
+        pl.col("_rule_id").is_not_null() & (pl.col("_fee_currency") == pl.col("currency"))
+        & (pl.col("_fee") > 0))
+    if candidates.is_empty():
+        return rows
+    origin = pl.lit("rule:") + pl.col("_rule_id")
+    platform = pl.col("source").str.split(":").list.first().str.to_titlecase()
+    main = candidates.with_columns(id=_derived_id("net"), amount=pl.col("amount")
+                                   + pl.col("_fee"), origin=origin)
+    fee = candidates.with_columns(
+        id=_derived_id("fee"), kind=pl.lit("payment_fee"), category=pl.lit("included_fee"),
+        amount=-pl.col("_fee"), hours=pl.lit(None, dtype=pl.Float64),
+        ref=pl.lit(None, dtype=pl.String), related_ref=pl.coalesce("ref", _derived_id("net")),
+        description=platform + pl.lit(" fee inside the amount of: ") + pl.col("description")
+        + pl.lit(" (split by rule ") + pl.col("_rule_id") + pl.lit(")"), origin=origin)
+    return _replace(rows, candidates, [main, fee])
+
+
+def _lone_legs(legs: pl.DataFrame) -> pl.DataFrame:
+    """Conversion legs no other leg of the same account pairs with. Exports link the two
+    legs either by a shared id in related_ref (PayPal, Wise) or by pointing at each other's
+    ref (Payoneer): two legs are a pair when they share any of their ref/related_ref values."""
+    import polars as pl
+
+    if legs.is_empty():
+        return legs
+    links = legs.select("id", "account", pl.concat_list(
+        pl.col("ref"), pl.col("related_ref")).alias("_link")).explode("_link").drop_nulls(
+        "_link").unique()
+    shared = links.group_by("account", "_link").agg(pl.col("id").n_unique().alias("_legs"))
+    paired = links.join(shared.filter(pl.col("_legs") > 1), on=["account", "_link"]).select(
+        "id").unique()
+    return legs.join(paired, on="id", how="anti", maintain_order="left").filter(
+        pl.col("related_ref").is_not_null() | pl.col("ref").is_not_null())
+
+
+def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """Money that left in one currency and arrived in another is a conversion, whose FX cost
+    (the value at the reference mid rate minus what arrived) the report counts:
+
+    - a transfer out that delivered another currency (`[delivered 278500.00 PKR]` on a
+      Payoneer or Wise withdrawal of USD) becomes an `fx` leg out (-1000 USD), an `fx` leg
+      in (+278500 PKR) and the transfer of what was delivered (-278500 PKR), so a bank
+      statement's credit of 278500 PKR is the same money arriving;
+    - a conversion leg whose other leg is in no imported file (the Wise statement of the
+      other currency) gets that leg from its `[delivered ...]` / `[sent ...]` tag.
+    Derived rows have origin `rule:transfers.conversion...`, ids sha256(id + suffix).
+    """
+    import polars as pl
+
+    has_tag = pl.col("description").str.contains(DELIVERED)
+    transfers = rows.filter((pl.col("kind") == "transfer") & (pl.col("amount") < 0) & has_tag)
+    lone = _lone_legs(rows.filter(pl.col("kind") == "fx")).filter(
+        ((pl.col("amount") < 0) & has_tag)
+        | ((pl.col("amount") > 0) & pl.col("description").str.contains(SENT)))
+    if transfers.is_empty() and lone.is_empty():
+        return rows
+    derived: list[pl.DataFrame] = []
+    replaced: list[pl.DataFrame] = []
+    origin = pl.lit("rule:") + pl.col("_rule_id")
+    if transfers.height:
+        transfers = _rule_of(transfers.with_columns(
+            _tag_amount(DELIVERED).alias("_other"), _tag(DELIVERED, 2).alias("_other_cur")),
+            schedule, *CONVERSION_RULE).filter(
+            pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))
+            & (pl.col("_other") > 0))
+    if transfers.height:
+        key = pl.coalesce("ref", "id")
+        common = {"origin": origin, "hours": pl.lit(None, dtype=pl.Float64)}
+        derived += [
+            transfers.with_columns(id=_derived_id("fx-out"), kind=pl.lit("fx"),
+                                   category=pl.lit("conversion"), related_ref=key,
+                                   ref=pl.lit(None, dtype=pl.String), **common),
+            transfers.with_columns(id=_derived_id("fx-in"), kind=pl.lit("fx"),
+                                   category=pl.lit("conversion"), related_ref=key,
+                                   ref=pl.lit(None, dtype=pl.String), amount=pl.col("_other"),
+                                   currency=pl.col("_other_cur"), **common),
+            transfers.with_columns(id=_derived_id("moved"), amount=-pl.col("_other"),
+                                   currency=pl.col("_other_cur"), **common)]
+        replaced.append(transfers.select("id"))
+    if lone.height:
+        other = pl.when(pl.col("amount") < 0).then(_tag_amount(DELIVERED)).otherwise(
+            -_tag_amount(SENT))
+        other_cur = pl.when(pl.col("amount") < 0).then(_tag(DELIVERED, 2)).otherwise(
+            _tag(SENT, 2))
+        lone = _rule_of(lone.with_columns(other.alias("_other"), other_cur.alias("_other_cur")),
+                        schedule, *CONVERSION_RULE).filter(
+            pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))
+            & pl.col("_other").is_not_null() & (pl.col("_other") != 0))
+        if lone.height:
+            derived.append(lone.with_columns(
+                id=_derived_id("other-leg"), amount=pl.col("_other"),
+                currency=pl.col("_other_cur"), ref=pl.lit(None, dtype=pl.String),
+                related_ref=pl.coalesce("related_ref", "ref"),
+                origin=origin, hours=pl.lit(None, dtype=pl.Float64),
+                description=pl.col("description") + pl.lit(" (other leg, from the tag)")))
+    gone = pl.concat(replaced) if replaced else rows.head(0).select("id")
+    return _replace(rows, gone, derived)
+
+
+def match_intermediary(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """Intermediary (correspondent) deductions, measured: a transfer out of one account and
+    the transfer into another in the same currency within `MATCH_DAYS` days, where less
+    arrived than was sent (at most the rule's `max` in its currency or `max_rate` of the
+    amount) and the receiving row names the sender (`Inward Remittance PAYONEER INC`).
+    Each transfer out is matched to at most one credit and back (mutual best: smallest
+    difference, then soonest). The credit becomes the amount sent (a transfer) plus the
+    deduction (kind bank_fee, category intermediary_deduction), origin
+    `rule:deductions.intermediary...`. Equal amounts need no row."""
+    import polars as pl
+
+    rules = schedule.rules_for(*INTERMEDIARY_RULE)
+    transfers = rows.filter(pl.col("kind") == "transfer")
+    if not rules or transfers.is_empty():
+        return rows
+    outs = _rule_of(transfers.filter(pl.col("amount") < 0), schedule, *INTERMEDIARY_RULE
+                    ).filter(pl.col("_rule_id").is_not_null())
+    ins = transfers.filter(pl.col("amount") > 0)
+    if outs.is_empty() or ins.is_empty():
+        return rows
+    platform = pl.col("source").str.split(":").list.first()
+    outs = outs.select(
+        pl.col("id").alias("_out_id"), pl.col("account").alias("_out_account"),
+        pl.col("date").alias("_out_date"), "currency", (-pl.col("amount")).alias("_sent"),
+        pl.col("ref").alias("_out_ref"), platform.replace_strict(
+            PLATFORM_NAMES, default=None, return_dtype=pl.String).alias("_name"),
+        "_rule_id",
+        pl.int_ranges(0, MATCH_DAYS + 1).alias("_lag"))
+    outs = outs.explode("_lag").with_columns(
+        (pl.col("_out_date") + pl.duration(days=pl.col("_lag"))).alias("date"))
+    pairs = outs.join(ins, on=["currency", "date"], how="inner").filter(
+        pl.col("account") != pl.col("_out_account"))
+    if pairs.is_empty():
+        return rows
+    bound = pl.lit(None, dtype=pl.Decimal(38, 4))
+    for rule in rules:
+        cap = pl.lit(Decimal(0), dtype=pl.Decimal(38, 4))
+        if rule.max_rate is not None:
+            cap = (pl.col("_sent").cast(pl.Decimal(38, WORK)) * _w(rule.max_rate)).cast(
+                pl.Decimal(38, 4))
+        if rule.maximum is not None:
+            fixed = pl.when(pl.col("currency") == rule.currency).then(
+                pl.lit(rule.maximum, dtype=pl.Decimal(38, 4))).otherwise(
+                pl.lit(Decimal(0), dtype=pl.Decimal(38, 4)))
+            cap = pl.max_horizontal(cap, fixed)
+        bound = pl.when(pl.col("_rule_id") == rule.id).then(cap).otherwise(bound)
+    text = (pl.col("counterparty").fill_null("") + " " + pl.col("description")).str.to_lowercase()
+    named = pl.when(pl.col("_name").is_null()).then(False).otherwise(
+        text.str.contains(pl.col("_name")))
+    pairs = pairs.with_columns((pl.col("_sent") - pl.col("amount")).alias("_diff")).filter(
+        (pl.col("_diff") == 0) | ((pl.col("_diff") > 0) & (pl.col("_diff") <= bound) & named))
+    if pairs.is_empty():
+        return rows
+    best_out = pairs.sort("_diff", "_lag", "id").group_by("_out_id", maintain_order=True).first()
+    best = best_out.sort("_diff", "_lag", "_out_id").group_by("id", maintain_order=True).first()
+    deducted = best.filter(pl.col("_diff") > 0)
+    if deducted.is_empty():
+        return rows
+    origin = pl.lit("rule:") + pl.col("_rule_id")
+    moved = deducted.with_columns(id=_derived_id("sent"), amount=pl.col("_sent"), origin=origin)
+    fee = deducted.with_columns(
+        id=_derived_id("deducted"), kind=pl.lit("bank_fee"),
+        category=pl.lit("intermediary_deduction"), amount=-pl.col("_diff"),
+        ref=pl.lit(None, dtype=pl.String),
+        related_ref=pl.coalesce("_out_ref", "ref", _derived_id("sent")),
+        hours=pl.lit(None, dtype=pl.Float64), origin=origin,
+        description=pl.lit("Deducted on the way from ") + pl.col("_out_account")
+        + pl.lit(": sent ") + pl.col("_sent").cast(pl.String) + pl.lit(", credited ")
+        + pl.col("amount").cast(pl.String) + pl.lit(" ") + pl.col("currency")
+        + pl.lit(" (measured by rule ") + pl.col("_rule_id") + pl.lit(")"))
+    return _replace(rows, deducted.select("id"), [moved, fee])
+
+
+def apply_rules(rows: pl.DataFrame, schedule: Schedule,
+                window: tuple[dt.date, dt.date] | None = None) -> pl.DataFrame:
+    """`rows` as the report counts them, each step a rule the schedule can turn off:
+    net_of_fee earnings become gross + fee (`derive_fees`), fees inside amounts are split
+    out (`split_included_fees`), cross-currency transfers become conversions
+    (`split_conversions`), and short credits show their intermediary deduction
+    (`match_intermediary`). Sorted by date (stable). Idempotent, and a no-op (the same
+    frame) when no row calls for a rule.
+
+    `window` (first, last day): only rows within `MATCH_DAYS` of it are kept and derived
+    (a period's report), while which accounts are net of fees is read from all `rows`."""
+    import polars as pl
+
+    if window is not None:
+        accounts = net_accounts(rows)
+        start, end = window
+        margin = dt.timedelta(days=MATCH_DAYS)
+        rows = rows.filter(pl.col("date").is_between(start - margin, end + margin))
+    else:
+        accounts = net_accounts(rows) if not rows.is_empty() else []
+    mask = needs_derivation(accounts)
+    if not rows.is_empty() and rows.select(mask.any()).item():
+        derived = derive_fees(rows, schedule, accounts)
+        kept = rows.filter(~mask.fill_null(False))
+        rows = pl.concat([kept, derived]).sort("date", maintain_order=True)
+    if rows.is_empty():
+        return rows
+    rows = split_included_fees(rows, schedule)
+    rows = split_conversions(rows, schedule)
+    return match_intermediary(rows, schedule)

@@ -103,12 +103,16 @@ def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
 
 def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
     """Rates from the user's own conversions: `fx` legs of one account sharing a related_ref
-    and date, one out and one in, in different currencies."""
+    (PayPal, Wise) or pointing at each other's ref (Payoneer) on one date, one out and one
+    in, in different currencies; and transfers out that delivered another currency (a
+    Payoneer or Wise withdrawal in USD credited to the bank in PKR: `[delivered 278500.00
+    PKR]`, see rules.fees.split_conversions)."""
     import polars as pl
 
     legs = rows.filter((pl.col("kind") == "fx") & pl.col("related_ref").is_not_null())
+    delivered = _delivered_rates(rows)
     if legs.is_empty():
-        return _table()
+        return delivered
     keys = ["account", "related_ref", "date"]
     out = legs.filter(pl.col("amount") < 0).select(
         *keys, pl.col("currency").alias("from"), (-pl.col("amount")).alias("sent"),
@@ -119,7 +123,20 @@ def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
     counts = legs.group_by(keys).len()
     pairs = (out.join(into, on=keys).join(counts.filter(pl.col("len") == 2), on=keys)
              .filter(pl.col("from") != pl.col("to")))
-    return pairs.select(
+    # legs that point at each other: out.related_ref == in.ref and in.related_ref == out.ref
+    crossed = legs.filter(pl.col("amount") < 0).select(
+        "account", "date", pl.col("ref").alias("_out_ref"), pl.col("related_ref"),
+        pl.col("currency").alias("from"), (-pl.col("amount")).alias("sent"),
+        pl.col("line").alias("line_from")).join(
+        legs.filter(pl.col("amount") > 0).select(
+            "account", "date", pl.col("ref").alias("related_ref"),
+            pl.col("related_ref").alias("_out_ref"), pl.col("currency").alias("to"),
+            pl.col("amount").alias("got"), pl.col("line").alias("line_to")),
+        on=["account", "date", "related_ref", "_out_ref"]).filter(
+        pl.col("from") != pl.col("to")).drop("_out_ref")
+    pairs = pl.concat([pairs.select(crossed.columns), crossed]).unique(
+        ["account", "date", "related_ref", "from", "to"], maintain_order=True)
+    implied = pairs.select(
         "date", "from", "to",
         (pl.col("got").cast(rate_dtype()) / pl.col("sent").cast(rate_dtype())).alias("rate"),
         pl.lit("implied").alias("provider"),
@@ -127,6 +144,41 @@ def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
                        pl.lit(" (lines "), pl.col("line_from").cast(pl.String), pl.lit(","),
                        pl.col("line_to").cast(pl.String), pl.lit(")")]).alias("detail"),
     )
+    return pl.concat([implied, delivered], how="vertical_relaxed").unique(
+        ["date", "from", "to", "rate"], maintain_order=True)
+
+
+DELIVERED_TAG = r"\[delivered ([0-9][0-9.]*) ([A-Z]{3})\]"
+"""What a withdrawal delivered in another currency, as the importers tag it."""
+INCLUDED_FEE_TAG = r"\[fee ([0-9][0-9.]*) ([A-Z]{3}) included\]"
+
+
+def _delivered_rates(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rates implied by transfers out (and conversion legs) that delivered another
+    currency: delivered / sent, where sent leaves out a fee the row says it includes."""
+    import polars as pl
+
+    moved = rows.filter(pl.col("kind").is_in(["transfer", "fx"]) & (pl.col("amount") < 0)
+                        & pl.col("description").str.contains(DELIVERED_TAG))
+    if moved.is_empty():
+        return _table()
+    text = pl.col("description")
+    fee = pl.when(text.str.extract(INCLUDED_FEE_TAG, 2) == pl.col("currency")).then(
+        text.str.extract(INCLUDED_FEE_TAG, 1).cast(pl.Decimal(38, 4), strict=False)
+    ).otherwise(None).fill_null(0)
+    moved = moved.select(
+        "date", pl.col("currency").alias("from"),
+        text.str.extract(DELIVERED_TAG, 2).alias("to"),
+        text.str.extract(DELIVERED_TAG, 1).cast(pl.Decimal(38, 4), strict=False).alias("got"),
+        (-pl.col("amount") - fee).alias("sent"), "account", "line").filter(
+        (pl.col("to") != pl.col("from")) & (pl.col("got") > 0) & (pl.col("sent") > 0))
+    return moved.select(
+        "date", "from", "to",
+        (pl.col("got").cast(rate_dtype()) / pl.col("sent").cast(rate_dtype())).alias("rate"),
+        pl.lit("implied").alias("provider"),
+        pl.concat_str([pl.col("account"), pl.lit(" debit delivering "), pl.col("to"),
+                       pl.lit(" (line "), pl.col("line").cast(pl.String), pl.lit(")")]
+                      ).alias("detail"))
 
 
 @dataclass

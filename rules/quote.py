@@ -13,8 +13,9 @@ in the destination currency by the drop they cause in the running amount valued 
 rate (telescoping), so `gross_value - sum(line values) == arrived` holds exactly, and for a
 route without conversion `gross - sum(lines) == arrived`.
 
-`fx` is any object with `mid(date, from, to) -> (Decimal rate, provenance str)` that raises
-DataError when it has no rate (ledger/cli_rules.py adapts the ledger's FX chain).
+`fx` is any object with `mid(date, from, to) -> (Decimal rate, provenance str)` (or a third
+item, the date the rate is for, so a distant one is noted) that raises DataError when it has
+no rate (ledger/cli_rules.py adapts the ledger's FX chain).
 
 Assumptions, where the schedules say nothing: Upwork -> bank is Direct to Local Bank (ACH in
 the US, a USD wire when the bank account is in USD); Upwork -> Wise is ACH to Wise's USD
@@ -75,12 +76,15 @@ EXAMPLES = ("upwork,bank", "upwork,payoneer,bank", "upwork,paypal,bank", "upwork
 NAMES = {"upwork": "Upwork", "fiverr": "Fiverr", "freelancer": "Freelancer.com",
          "paypal": "PayPal", "payoneer": "Payoneer", "wise": "Wise", "bank": "Bank"}
 
+STALE_DAYS = 7
+"""A mid rate dated further than this from the quote's date is used, with a note."""
+
 SWIFT_NOTE = ("a Swift transfer: correspondent banks usually deduct $10-50 more (no schedule; "
               "measure yours as sent minus received)")
 
 
 class MidRates(Protocol):
-    def mid(self, date: dt.date, source: str, target: str) -> tuple[Decimal, str]: ...
+    def mid(self, date: dt.date, source: str, target: str) -> tuple: ...
 
 
 @dataclass
@@ -131,7 +135,9 @@ class _Walk:
         spread = at_mid - received
         shown = self.mid.quantize(Decimal("0.0001")).normalize()
         text = f"{who} FX spread {pct(margin)} vs mid {shown:f}"
-        hop["lines"].append(_line(text, "fx", spread, self.target, spread, rule, note))
+        line = _line(text, "fx", spread, self.target, spread, rule, note)
+        line["unpriced"] = rule is None or rule.type != "percent"
+        hop["lines"].append(line)
         hop["amount_out"] = self.amount
         hop["at_mid"] = at_mid
         if rule is not None:
@@ -144,7 +150,8 @@ def _line(what: str, kind: str, amount: Decimal, currency: str, value: Decimal,
             "rule": rule.id if rule else None, "rule_text": rule.describe() if rule else None,
             "source": rule.source if rule else None,
             "confidence": rule.confidence if rule else None,
-            "note": note if note is not None else (rule.note if rule else None)}
+            "note": note if note is not None else (rule.note if rule else None),
+            "unpriced": False}
 
 
 def parse_route(route: str | list[str]) -> list[str]:
@@ -181,9 +188,15 @@ def quote(amount: Decimal, currency: str, route: str | list[str], to_currency: s
     pseb, filer, non_filer or home_remittance (Pakistan's s.154A; default from ledger.toml,
     else filer); `tax_on_fees=False` when your VAT/GST number exempts Upwork's fee from tax.
     """
+    from ledger.money import known_currencies
+
     schedule = schedule or load_schedule()
     places = parse_route(route)
     currency, target = currency.upper(), to_currency.upper()
+    for code in (currency, target):
+        if code not in known_currencies():
+            raise UsageError(f"unknown currency {code!r}",
+                             hint="use an ISO 4217 code, e.g. USD, PKR, PHP, INR")
     amount = Decimal(amount)
     if amount <= 0:
         raise UsageError(f"the amount must be positive, not {amount}")
@@ -196,14 +209,21 @@ def quote(amount: Decimal, currency: str, route: str | list[str], to_currency: s
                          hint=f"add ,bank to convert to {target}, or use --to {currency}")
     country = _country(country, schedule, target)
     status = tax_status or schedule.options.tax_status
-    mid, provenance = (None, None)
+    mid, provenance, rate_date = None, None, None
+    notes: list[str] = []
     if target != currency:
         if fx is None:
             raise DataError(f"no {currency}->{target} rate for {date}",
                             hint="give the quote an FX source")
-        mid, provenance = fx.mid(date, currency, target)
-        mid = Decimal(mid)
+        found = fx.mid(date, currency, target)
+        mid, provenance = Decimal(found[0]), found[1]
+        rate_date = found[2] if len(found) > 2 else None
+        if rate_date is not None and abs((rate_date - date).days) > STALE_DAYS:
+            notes.append(f"the {currency}->{target} mid rate is from {rate_date}, "
+                         f"{abs((rate_date - date).days)} days from {date}: add a closer one "
+                         "to rates.csv (date,from,to,rate)")
     walk = _Walk(amount, currency, target, mid)
+    walk.notes.extend(notes)
     gross_value = walk.value()
     ctx = {"country": country, "status": status, "client_billings": Decimal(client_billings),
            "contract_rate": contract_rate, "project_type": project_type,
@@ -222,13 +242,17 @@ def quote(amount: Decimal, currency: str, route: str | list[str], to_currency: s
         "to_currency": target,
         "rate": None if mid is None else {"from": currency, "to": target,
                                           "rate": f"{mid.normalize():f}",
-                                          "provenance": provenance},
+                                          "provenance": provenance,
+                                          "rate_date": rate_date.isoformat() if rate_date
+                                          else None},
         "gross_value": _s(gross_value),
         "hops": [_hop_json(h) for h in walk.hops],
         "total_cost": _s(costs),
         "effective_rate": f"{costs / gross_value:.4f}" if gross_value else None,
         "arrived": _s(walk.amount), "arrived_currency": walk.currency,
         "rules": [r.as_dict() for r in walk.rules.values()],
+        "unpriced": [line["rule"] or line["what"] for hop in walk.hops
+                     for line in hop["lines"] if line.get("unpriced")],
         "notes": walk.notes,
     }
 
@@ -402,7 +426,8 @@ def compare(amount: Decimal, currency: str, routes: list[str | list[str]], to_cu
             "ranking": [{"route": ",".join(q["route"]), "arrived": q["arrived"],
                          "currency": q["arrived_currency"], "total_cost": q["total_cost"],
                          "effective_rate": q["effective_rate"],
-                         "behind_best": _s(best - Decimal(q["arrived"]))} for q in quotes],
+                         "behind_best": _s(best - Decimal(q["arrived"])),
+                         "unpriced": q["unpriced"]} for q in quotes],
             "quotes": quotes}
 
 

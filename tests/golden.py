@@ -9,10 +9,14 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from importers import registry
 from importers.base import ImportOptions
+from ledger.errors import DataError
 
 DATA = Path(__file__).parent / "data"
+BROKEN = DATA / "broken"
 TODAY = "2026-11-23"
 """Fixed 'today' so pending/future rules do not move with the calendar."""
 
@@ -60,3 +64,21 @@ def check(expected: Path) -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         expected.write_text(json.dumps(actual, indent=1, ensure_ascii=False) + "\n")
     assert actual == json.loads(expected.read_text())
+
+
+def parse(path: Path, source: str | None = None, profile_dirs=(), **options):
+    """Detect (or take `source`) and parse one file as `ledger import` would, on a fixed day."""
+    import datetime as dt
+
+    return registry.parse(registry.read(path),
+                          ImportOptions(today=dt.date.fromisoformat(TODAY), **options),
+                          source=source, profile_dirs=profile_dirs)
+
+
+def assert_refused(name: str, message: str, source: str | None = None) -> None:
+    """tests/data/broken/NAME is refused with exactly `path:message` (line, text, hint), exit 1."""
+    path = BROKEN / name
+    with pytest.raises(DataError) as err:
+        parse(path, source=source)
+    assert str(err.value) == f"{path}:{message}"
+    assert err.value.exit_code == 1

@@ -14,21 +14,15 @@ from xml.sax.saxutils import escape
 import pytest
 
 from importers import bank, registry
-from importers.base import ImportOptions
 from importers.profile_starter import starter_profile
 from ledger.errors import DataError, UsageError
-from tests.conftest import DATA, TODAY
-from tests.golden import rows_as_json
+from tests.conftest import DATA
+from tests.golden import assert_refused, parse, rows_as_json
 
 BROKEN = DATA / "broken"
 GOLDEN = DATA / "bank"
 AMOUNT_HINT = "amounts must be numbers such as 1,234.56; fix or re-download"
 BALANCE_HINT = "the file is truncated, edited or misread; download the export again"
-
-
-def parse(path, source=None, profile_dirs=(), **options):
-    return registry.parse(registry.read(path), ImportOptions(today=TODAY, **options),
-                          source=source, profile_dirs=profile_dirs)
 
 
 # --- a minimal XLSX writer (no xlsx writer library is installed) ---------------------------
@@ -188,12 +182,8 @@ BROKEN_CASES = {
 
 @pytest.mark.parametrize("name", sorted(BROKEN_CASES))
 def test_broken_file_message(name):
-    path = BROKEN / name
     source, message = BROKEN_CASES[name]
-    with pytest.raises(DataError) as err:
-        parse(path, source=source)
-    assert str(err.value) == f"{path}:{message}"
-    assert err.value.exit_code == 1
+    assert_refused(name, message, source=source)
 
 
 def test_every_bank_broken_file_is_tested():

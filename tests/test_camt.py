@@ -12,6 +12,7 @@ from importers import registry
 from importers.base import ImportOptions
 from ledger.errors import DataError
 from tests.conftest import DATA, TODAY
+from tests.golden import assert_refused, parse
 
 BROKEN = DATA / "broken"
 GOLDEN = DATA / "camt053"
@@ -30,17 +31,9 @@ BROKEN_CASES = {
 }
 
 
-def parse(path, **options):
-    return registry.parse(registry.read(path), ImportOptions(today=TODAY, **options))
-
-
 @pytest.mark.parametrize("name", sorted(BROKEN_CASES))
 def test_broken_file_message(name):
-    path = BROKEN / name
-    with pytest.raises(DataError) as err:
-        parse(path)
-    assert str(err.value) == f"{path}:{BROKEN_CASES[name]}"
-    assert err.value.exit_code == 1
+    assert_refused(name, BROKEN_CASES[name])
 
 
 def test_xml_bombs_are_refused_quickly_and_read_nothing():

@@ -271,16 +271,19 @@ def test_net_of_fee_earnings_become_gross_plus_fee():
     rows = fiverr_rows()
     net = rows.filter(pl.col("category") == "net_of_fee")
     assert net.height
+    refunds = rows.filter(pl.col("kind") == "refund")
+    assert refunds.height == 1  # a cancellation takes back the net credited: net as well
     out = apply_rules(rows, BUNDLED)
     schema.validate(out, "derived")
     assert out.filter(pl.col("category") == "net_of_fee").is_empty()
-    assert out.height == rows.height + net.height
+    assert out.height == rows.height + net.height + refunds.height
     derived = out.filter(pl.col("origin") == "rule:fiverr.service_fee.2010-02-01")
-    assert derived.height == 2 * net.height
+    assert derived.height == 2 * (net.height + refunds.height)
     # every original net amount is exactly the sum of its two rows, same date/line/import
     sums = derived.group_by("import_id", "line", "date").agg(pl.col("amount").sum())
-    joined = net.join(sums, on=["import_id", "line", "date"], suffix="_derived")
-    assert joined.height == net.height
+    joined = pl.concat([net, refunds]).join(sums, on=["import_id", "line", "date"],
+                                            suffix="_derived")
+    assert joined.height == net.height + refunds.height
     assert (joined["amount"] == joined["amount_derived"]).all()
     first = net.row(0, named=True)
     pair = derived.filter(pl.col("line") == first["line"]).sort("kind")
@@ -346,3 +349,131 @@ def test_deriving_without_a_rule_or_from_a_non_invertible_rule_fails():
 def test_zero_decimal_currency_rounds_the_gross_to_whole_units():
     out = derive_fees(make_net([D("1001")], currency="JPY"), BUNDLED)
     assert sorted(out["amount"].to_list()) == [D("-250"), D("1251")]
+
+
+def test_a_refund_of_a_net_order_gives_back_the_gross_and_the_fee():
+    out = apply_rules(fiverr_rows(), BUNDLED)
+    refund = out.filter(pl.col("date") == day("2024-06-15")).sort("amount")
+    assert [(r["kind"], r["amount"]) for r in refund.iter_rows(named=True)] == [
+        ("refund", D("-30.0000")), ("platform_fee", D("6.0000"))]
+    assert "given back with a refund" in refund.filter(
+        pl.col("kind") == "platform_fee")["description"][0]
+
+
+# --- rows measured from the exports: fees inside amounts, conversions, deductions ---------
+
+def parse(path) -> pl.DataFrame:
+    from importers.base import ImportOptions
+
+    return registry.parse(registry.read(path), ImportOptions(today=day("2026-11-23"))).rows
+
+
+def sums(df: pl.DataFrame) -> dict:
+    return dict(df.group_by("currency").agg(pl.col("amount").sum()).iter_rows())
+
+
+def test_measured_rules_are_in_the_schedule():
+    ids = {r.id: r for r in BUNDLED.rules if r.type == "measured"}
+    assert set(ids) == {"transfers.included_fee", "transfers.conversion.delivered",
+                        "deductions.intermediary.measured"}
+    with pytest.raises(DataError, match="is measured from your rows"):
+        expected_fee(ids["transfers.included_fee"], D("1"))
+    assert ids["deductions.intermediary.measured"].describe() == "measured from your own rows"
+
+
+def test_wise_fee_inside_a_transfer_and_its_conversion_are_split_out():
+    rows = parse(DATA / "wise" / "statement_12345678_USD_2024-06-01_2024-06-30.csv")
+    out = apply_rules(rows, BUNDLED)
+    schema.validate(out, "measured")
+    fees = out.filter(pl.col("category") == "included_fee")
+    assert sorted(fees["amount"].to_list()) == [D("-6"), D("-2")]
+    june7 = out.filter(pl.col("date") == day("2024-06-07")).sort("kind", "currency")
+    assert [(r["kind"], r["amount"], r["currency"]) for r in june7.iter_rows(named=True)] == [
+        ("payment_fee", D("-6"), "USD"), ("fx", D("276431.40"), "PKR"),
+        ("fx", D("-994"), "USD"), ("transfer", D("-276431.40"), "PKR")]
+    # the lone conversion leg (the PKR statement is not imported) gets its other leg
+    legs = out.filter(pl.col("related_ref") == "BALANCE-4000000003").filter(
+        pl.col("kind") == "fx")
+    assert sorted((r["currency"], r["amount"]) for r in legs.iter_rows(named=True)) == [
+        ("PKR", D("138195")), ("USD", D("-498"))]
+    assert sums(out)["USD"] == sums(rows)["USD"]
+    assert apply_rules(out, BUNDLED).equals(out)
+
+
+def test_payoneer_withdrawal_in_pkr_is_a_conversion_and_paired_legs_stay():
+    rows = parse(DATA / "payoneer" / "transactions-17col.csv")
+    out = apply_rules(rows, BUNDLED)
+    made = out.filter(pl.col("origin") == "rule:transfers.conversion.delivered").sort("amount")
+    assert [(r["kind"], r["amount"], r["currency"]) for r in made.iter_rows(named=True)] == [
+        ("transfer", D("-278500"), "PKR"), ("fx", D("-1000"), "USD"),
+        ("fx", D("278500"), "PKR")]
+    # the USD->EUR conversion's legs point at each other: they are a pair, nothing added
+    assert out.filter(pl.col("currency") == "EUR").height == 2
+    assert sums(out)["USD"] == sums(rows)["USD"] and sums(out)["PKR"] == 0
+
+
+def transfer_rows(sent: str, got: str, named: str = "Upwork Global Inc",
+                  days: int = 1, currency: str = "USD") -> pl.DataFrame:
+    df = pl.DataFrame({
+        "date": [day("2024-05-01"), day("2024-05-01") + dt.timedelta(days=days)],
+        "source": ["upwork", "payoneer"], "account": ["upwork", "payoneer"],
+        "kind": ["transfer", "transfer"], "category": ["withdrawal", "receipt"],
+        "amount": [D(f"-{sent}"), D(got)], "currency": [currency, currency],
+        "counterparty": [None, named], "description": ["Withdrawal", f"Payment from {named}"],
+        "ref": ["W1", "R1"], "origin": ["source", "source"], "import_id": ["a" * 64, "b" * 64],
+        "line": [2, 3]}, schema_overrides={"amount": pl.Decimal(38, 4)})
+    return schema.with_ids(schema.conform(df))
+
+
+@pytest.mark.parametrize(("sent", "got", "named", "days", "deducted"), [
+    ("500", "490", "Upwork Global Inc", 1, D("-10")),
+    ("500", "500", "Upwork Global Inc", 1, None),      # nothing lost
+    ("500", "490", "ACME LLC", 1, None),               # the credit is not from the sender
+    ("500", "490", "Upwork Global Inc", 9, None),      # too late to be the same money
+    ("500", "440", "Upwork Global Inc", 1, None),      # more than $50 and 5%: another payment
+    ("2000", "1920", "Upwork Global Inc", 0, D("-80")),  # 4% of a larger amount
+])
+def test_intermediary_deductions_are_measured(sent, got, named, days, deducted):
+    from rules.fees import match_intermediary
+
+    rows = transfer_rows(sent, got, named, days)
+    out = match_intermediary(rows, BUNDLED)
+    fees = out.filter(pl.col("kind") == "bank_fee")
+    if deducted is None:
+        assert out.equals(rows)
+        return
+    [fee] = fees.iter_rows(named=True)
+    assert (fee["amount"], fee["category"], fee["related_ref"], fee["origin"]) == (
+        deducted, "intermediary_deduction", "W1", "rule:deductions.intermediary.measured")
+    assert out.filter(pl.col("kind") == "transfer")["amount"].sum() == 0
+    assert sums(out) == sums(rows)
+
+
+def test_measured_rules_can_be_turned_off():
+    off = load_schedule({"fees": {
+        "deductions": {"intermediary": [{"id": "deductions.intermediary.measured",
+                                         "enabled": False}]},
+        "transfers": {"conversion": [{"id": "transfers.conversion.delivered",
+                                      "enabled": False}]}}})
+    rows = transfer_rows("500", "490")
+    assert apply_rules(rows, off).equals(rows)
+    payoneer = parse(DATA / "payoneer" / "transactions-17col.csv")
+    assert apply_rules(payoneer, off).equals(payoneer)
+
+
+def test_implied_rates_from_delivered_amounts_and_pointing_legs():
+    from rules.fx import implied_rates
+
+    rates = implied_rates(parse(DATA / "payoneer" / "transactions-17col.csv"))
+    got = {(r["from"], r["to"], r["rate"]) for r in rates.iter_rows(named=True)}
+    assert got == {("USD", "PKR", D("278.5")), ("USD", "EUR", D("0.925"))}
+    wise = implied_rates(parse(DATA / "wise" / "statement_12345678_USD_2024-06-01_2024-06-30.csv"))
+    # the fee inside the amount is left out: 276,431.40 PKR for 994 USD
+    assert {(r["date"], r["rate"]) for r in wise.iter_rows(named=True)} == {
+        (day("2024-06-07"), D("278.1")), (day("2024-06-05"), D("277.5"))}
+
+
+def test_bangladesh_exempts_it_freelancers_from_tax_at_source():
+    rule = BUNDLED.rule_for("deductions", "export_wht", day("2024-01-01"), country="BD",
+                            booked_as="it_export")
+    assert (rule.id, rule.rate) == ("deductions.export_wht.BD.2011-07-01", D("0"))

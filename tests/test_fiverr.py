@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from importers import registry
-from importers.base import ImportOptions
 from ledger.errors import DataError
-from tests.conftest import DATA, TODAY
+from tests.conftest import DATA
+from tests.golden import assert_refused, parse
 
 BROKEN = DATA / "broken"
 GOLDEN = DATA / "fiverr"
@@ -22,10 +22,6 @@ BROKEN_CASES = {
 }
 
 
-def parse(path, **options):
-    return registry.parse(registry.read(path), ImportOptions(today=TODAY, **options))
-
-
 def write(tmp_path, text: str, name: str = "fiverr.csv"):
     path = tmp_path / name
     path.write_text(text)
@@ -34,11 +30,7 @@ def write(tmp_path, text: str, name: str = "fiverr.csv"):
 
 @pytest.mark.parametrize("name", sorted(BROKEN_CASES))
 def test_broken_file_message(name):
-    path = BROKEN / name
-    with pytest.raises(DataError) as err:
-        parse(path)
-    assert str(err.value) == f"{path}:{BROKEN_CASES[name]}"
-    assert err.value.exit_code == 1
+    assert_refused(name, BROKEN_CASES[name])
 
 
 def test_earnings_are_net_of_fee_and_no_fee_is_invented():

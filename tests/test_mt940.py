@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from importers import registry
-from importers.base import ImportOptions
 from ledger.errors import DataError
-from tests.conftest import DATA, TODAY
+from tests.conftest import DATA
+from tests.golden import assert_refused, parse
 
 BROKEN = DATA / "broken"
 GOLDEN = DATA / "mt940"
@@ -31,10 +30,6 @@ STATEMENT = """:20:S1
 """
 
 
-def parse(path, **options):
-    return registry.parse(registry.read(path), ImportOptions(today=TODAY, **options))
-
-
 def write(tmp_path, lines: str, closing: str, name: str = "s.sta"):
     path = tmp_path / name
     path.write_text(STATEMENT.format(lines=lines, closing=closing))
@@ -43,11 +38,7 @@ def write(tmp_path, lines: str, closing: str, name: str = "s.sta"):
 
 @pytest.mark.parametrize("name", sorted(BROKEN_CASES))
 def test_broken_file_message(name):
-    path = BROKEN / name
-    with pytest.raises(DataError) as err:
-        parse(path)
-    assert str(err.value) == f"{path}:{BROKEN_CASES[name]}"
-    assert err.value.exit_code == 1
+    assert_refused(name, BROKEN_CASES[name])
 
 
 def test_crlf_cp1252_envelopes_and_two_statements():

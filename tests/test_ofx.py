@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from importers import registry
-from importers.base import ImportOptions
 from ledger.errors import DataError
-from tests.conftest import DATA, TODAY
+from tests.conftest import DATA
+from tests.golden import assert_refused, parse
 
 BROKEN = DATA / "broken"
 GOLDEN = DATA / "ofx"
@@ -67,17 +67,9 @@ def ofx_file(tmp_path, *parts: str, name: str = "stmt.ofx", bank: str = "", card
     return path
 
 
-def parse(path, **options):
-    return registry.parse(registry.read(path), ImportOptions(today=TODAY, **options))
-
-
 @pytest.mark.parametrize("name", sorted(BROKEN_CASES))
 def test_broken_file_message(name):
-    path = BROKEN / name
-    with pytest.raises(DataError) as err:
-        parse(path)
-    assert str(err.value) == f"{path}:{BROKEN_CASES[name]}"
-    assert err.value.exit_code == 1
+    assert_refused(name, BROKEN_CASES[name])
 
 
 def test_sgml_and_xml_are_detected_as_ofx():

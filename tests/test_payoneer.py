@@ -8,9 +8,9 @@ import re
 import pytest
 
 from importers import registry
-from importers.base import ImportOptions
 from ledger.errors import DataError
-from tests.conftest import DATA, TODAY
+from tests.conftest import DATA
+from tests.golden import assert_refused, parse
 
 BROKEN = DATA / "broken"
 GOLDEN = DATA / "payoneer"
@@ -21,10 +21,6 @@ AMOUNT_HINT = "amounts must be numbers such as 1,234.56; fix or re-download"
 BALANCE_HINT = "the file is truncated, edited or misread; download the export again"
 ONE_AMOUNT_HINT = ("a Payoneer row has exactly one unsigned amount, in Credit (money in) or "
                    "Debit (money out); the file may be edited")
-
-
-def parse(path, **options):
-    return registry.parse(registry.read(path), ImportOptions(today=TODAY, **options))
 
 
 def write(tmp_path, *rows, name="payoneer.csv"):
@@ -60,11 +56,7 @@ BROKEN_CASES = {
 
 @pytest.mark.parametrize("name", sorted(BROKEN_CASES))
 def test_broken_file_message(name):
-    path = BROKEN / name
-    with pytest.raises(DataError) as err:
-        parse(path)
-    assert str(err.value) == f"{path}:{BROKEN_CASES[name]}"
-    assert err.value.exit_code == 1
+    assert_refused(name, BROKEN_CASES[name])
 
 
 def test_both_layouts_detected_as_payoneer():

@@ -50,7 +50,8 @@ def test_hand_computed_june(june):
     assert platforms["paypal"]["gross"] == "1400.00" and platforms["paypal"]["fees"] == "54.20"
     clients = {c["client"]: c for c in data["by_client"]}
     assert clients["Acme Corp"] == {"client": "Acme Corp", "gross": "1528.00", "fees": "83.35",
-                                    "net": "1444.65", "hours": "14.33"}
+                                    "net": "1444.65", "hours": "14.33",
+                                    "net_hourly": "100.79"}  # 1444.65 / 14.3333
     assert clients["Beta LLC"]["net"] == "143.93"
     [rate] = {(r["from"], r["to"], r["rate"], r["provider"]) for r in data["rates"]}
     assert rate == ("EUR", "USD", "1.085", "user")

@@ -9,9 +9,8 @@ from decimal import Decimal
 import pytest
 
 from importers import registry
-from importers.base import ImportOptions
-from ledger.errors import DataError
-from tests.conftest import DATA, TODAY
+from tests.conftest import DATA
+from tests.golden import assert_refused, parse
 
 BROKEN = DATA / "broken"
 GOLDEN = DATA / "wise"
@@ -21,10 +20,6 @@ HISTORY = GOLDEN / "transaction-history.csv"
 AMOUNT_HINT = "amounts must be numbers such as 1,234.56; fix or re-download"
 HISTORY_HINT = ("the row does not add up as a Wise transfer; the file may be edited: download "
                 "transaction-history.csv again")
-
-
-def parse(path, **options):
-    return registry.parse(registry.read(path), ImportOptions(today=TODAY, **options))
 
 
 BROKEN_CASES = {
@@ -58,11 +53,7 @@ BROKEN_CASES = {
 
 @pytest.mark.parametrize("name", sorted(BROKEN_CASES))
 def test_broken_file_message(name):
-    path = BROKEN / name
-    with pytest.raises(DataError) as err:
-        parse(path)
-    assert str(err.value) == f"{path}:{BROKEN_CASES[name]}"
-    assert err.value.exit_code == 1
+    assert_refused(name, BROKEN_CASES[name])
 
 
 def test_detection():

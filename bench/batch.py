@@ -1,0 +1,182 @@
+"""`make bench-batch`: `ledger batch` over many synthetic workers, against the design's targets.
+
+Generates N worker folders (default 10,000 workers, 10M rows in total) with the seeded
+generators of `make bench` (PayPal, Upwork, Payoneer, HDFC bank CSV; 1-3 formats per worker,
+row counts skewed like real earnings, a country.txt each, and an unreadable file for one worker
+in 200), in a pool of processes; then runs `ledger batch` as a subprocess and prints its wall
+time and peak memory (the whole process tree: the main process and its pool, sampled every
+0.1 s from /proc) against the targets on a 2-core machine: under 10 minutes, under 4 GB.
+
+Inputs are kept under bench/out/batch-<workers>-<rows>/input and reused when complete.
+
+Usage: python bench/batch.py [--workers N] [--rows N] [--jobs N] [--regenerate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+LEDGER = Path(sys.executable).parent / "ledger"
+COUNTRIES = ("PK", "PK", "PK", "PH", "PH", "IN", "IN", "BD", "NG", "KE")
+FORMATS = ("paypal", "upwork", "payoneer", "hdfc")
+TARGET_SECONDS = 600
+TARGET_MB = 4096
+MIN_ROWS = 4
+
+
+def plan(workers: int, rows: int, seed: int = 2024) -> list[tuple[int, str, list[tuple[str, int]]]]:
+    """Per worker: (index, country, [(format, rows)]), rows summing to `rows` overall."""
+    rng = random.Random(seed)
+    weights = [rng.lognormvariate(0, 0.8) for _ in range(workers)]
+    scale = rows / sum(weights)
+    out = []
+    for index, weight in enumerate(weights):
+        total = max(MIN_ROWS, round(weight * scale))
+        chosen = rng.sample(FORMATS, rng.choice((1, 1, 2, 2, 3)))
+        cuts = sorted(rng.sample(range(1, total), len(chosen) - 1)) if len(chosen) > 1 \
+            and total > len(chosen) * MIN_ROWS else []
+        sizes = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+        if len(sizes) != len(chosen):
+            chosen, sizes = chosen[:1], [total]
+        sizes = [max(MIN_ROWS, s) for s in sizes]
+        out.append((index, rng.choice(COUNTRIES), list(zip(chosen, sizes, strict=True))))
+    return out
+
+
+def make_worker(folder: str, index: int, country: str, files: list[tuple[str, int]]) -> int:
+    """Write one worker folder; returns the rows written."""
+    sys.path.insert(0, str(ROOT))
+    from bench.gen_bank import write_hdfc
+    from bench.gen_payoneer import write_payoneer
+    from bench.generate import write_paypal, write_upwork
+
+    target = Path(folder) / f"worker-{index:06d}"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "country.txt").write_text(country + "\n")
+    seed = 1000 + index
+    for name, size in files:
+        if name == "paypal":
+            write_paypal(target / "Download.CSV", size, seed)
+        elif name == "upwork":
+            write_upwork(target / "statements.csv", size, seed)
+        elif name == "payoneer":  # the generator starts in 2016: move it next to the others
+            path = write_payoneer(target / "payoneer.csv", size, seed)
+            path.write_text(re.sub(r"^(\d\d/\d\d)/2016,", r"\1/2024,", path.read_text(),
+                                   flags=re.MULTILINE))
+        else:  # HDFC starts in 2020 (DD/MM/YY): likewise
+            path = write_hdfc(target / "hdfc.csv", size, seed)
+            path.write_text(re.sub(r"(\d\d/\d\d)/20,", r"\1/24,", path.read_text()))
+    if index % 200 == 7:
+        (target / "notes.csv").write_text("not,an,export\n1,2,3\n")
+    return sum(size for _, size in files)
+
+
+def generate(folder: Path, workers: int, rows: int, jobs: int) -> int:
+    stamp = folder / ".complete"
+    if stamp.exists():
+        return int(stamp.read_text())
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    jobs_plan = plan(workers, rows)
+    start = time.perf_counter()
+    import multiprocessing
+
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        written = sum(pool.map(make_worker, [str(folder)] * len(jobs_plan),
+                               *zip(*jobs_plan, strict=True), chunksize=16))
+    stamp.write_text(str(written))
+    print(f"generated {workers:,} workers, {written:,} rows in "
+          f"{time.perf_counter() - start:.0f} s", file=sys.stderr)
+    return written
+
+
+def _tree_rss_kb(pid: int) -> tuple[int, int]:
+    """(sum, max) of VmRSS over `pid` and its descendants, in kB."""
+    total = largest = 0
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            match = re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE)
+            rss = int(match[1]) if match else 0
+            total += rss
+            largest = max(largest, rss)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total, largest
+
+
+def run_batch(cmd: list[str]) -> tuple[float, float, float, str]:
+    """(wall seconds, peak tree RSS MB, peak single-process RSS MB, stderr)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = single = 0
+    while proc.poll() is None:
+        total, largest = _tree_rss_kb(proc.pid)
+        peak, single = max(peak, total), max(single, largest)
+        time.sleep(0.1)
+    wall = time.perf_counter() - start
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"ledger batch failed ({proc.returncode}):\n{err}")
+    return wall, peak / 1024, single / 1024, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=10_000)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--regenerate", action="store_true")
+    args = parser.parse_args()
+    base = OUT / f"batch-{args.workers}-{args.rows}"
+    if args.regenerate:
+        shutil.rmtree(base, ignore_errors=True)
+    rows = generate(base / "input", args.workers, args.rows, args.jobs)
+    files = sum(1 for p in (base / "input").rglob("*") if p.is_file()
+                and p.name != "country.txt" and not p.name.startswith("."))
+    panel = base / "panel"
+    shutil.rmtree(panel, ignore_errors=True)
+    cmd = [str(LEDGER), "batch", str(base / "input"), "--out", str(panel), "--key-file",
+           str(base / "batch.key"), "--jobs", str(args.jobs)]
+    wall, peak, single, out = run_batch(cmd)
+    panel_rows = "?"
+    try:
+        import polars as pl
+
+        panel_rows = f"{pl.scan_parquet(panel / 'panel' / '**' / '*.parquet').select(pl.len()).collect().item():,}"
+    except Exception:  # noqa: BLE001 - a figure for the table only
+        pass
+    errors = max(0, len((panel / "errors.csv").read_text().splitlines()) - 1)
+    scale = 10_000_000 / max(rows, 1)
+    print(f"\n`ledger batch` on {os.cpu_count()} cores, --jobs {args.jobs}\n")
+    print("| workers | rows | files | panel rows | errors | wall | peak RSS (tree) | "
+          "peak RSS (one process) |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(f"| {args.workers:,} | {rows:,} | {files:,} | {panel_rows} | {errors} | "
+          f"{wall:.1f} s | {peak:,.0f} MB | {single:,.0f} MB |")
+    print(f"\nthroughput: {rows / wall:,.0f} rows/s, {args.workers / wall:,.1f} workers/s"
+          + (f"; at 10M rows about {wall * scale / 60:.1f} min" if scale != 1 else ""))
+    verdict = "PASS" if wall < TARGET_SECONDS and peak < TARGET_MB else "FAIL"
+    print(f"targets (2 cores, 10,000 workers / 10M rows): under {TARGET_SECONDS // 60} min, "
+          f"under {TARGET_MB // 1024} GB -> {verdict} at this size")
+    print(out.strip())
+
+
+if __name__ == "__main__":
+    main()

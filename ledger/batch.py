@@ -1,0 +1,608 @@
+"""Research batch: many workers' donated exports -> an anonymised worker-month panel.
+
+`run(input, out, ...)` finds the workers (one folder each under INPUT, or a manifest CSV of
+worker,country,path), keeps those of `--shard i/n`, and reads each worker in a pool process
+(ledger/batch_worker.py: same importers, fee rules and offline FX as one freelancer's report).
+Results stream back as small per-worker frames and are written to DIR/panel/ in parts of at
+most `CHUNK_ROWS` rows, hive-partitioned by country and year, so memory stays bounded however
+many workers there are. Files that cannot be read go to DIR/errors.csv and the rest goes on.
+At the end DIR/summary.csv (k-suppressed) is computed from the panel on disk and DIR/README.md
+is rendered from the data dictionary (ledger/batch_columns.py). Anonymity rules: batch_anon.py.
+
+Output layout:
+
+    DIR/panel/country=PK/year=2024/part-<i>of<n>-<seq>.parquet
+    DIR/summary.csv   DIR/errors.csv   DIR/README.md   DIR/run.json
+
+Part names carry the shard, so the panels of several machines (or of later runs over new
+workers with the same key) union by copying the trees together; a rerun of the same shard
+replaces only that shard's parts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ledger.errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ledger.batch_worker import WorkerResult, WorkerTask
+
+CHUNK_ROWS = 200_000
+"""Panel rows buffered before a part is written."""
+CONFIG_FILES = frozenset({"country.txt", "ledger.toml", "rates.csv", "rates-online.csv",
+                          "imports.jsonl", ".lock", "hours.parquet", "ledger.parquet"})
+"""Files in a worker folder that are settings or ledger state, not exports."""
+SKIP_SUFFIXES = (".parquet", ".key", ".lock")
+UNKNOWN = "unknown"
+MANIFEST_COLUMNS = ("worker", "country", "path")
+
+
+@dataclass
+class Worker:
+    id: str
+    country: str
+    base: Path
+    """Folder that file names are taken relative to."""
+    files: list[Path] = field(default_factory=list)
+    config: Path | None = None
+    profiles: Path | None = None
+    problems: list[tuple[Path | None, str]] = field(default_factory=list)
+    """(file, message) found while discovering: a bad country, a missing path."""
+
+
+@dataclass
+class BatchResult:
+    workers: int
+    workers_in_panel: int
+    files: int
+    files_failed: int
+    rows: int
+    panel_rows: int
+    errors: list[str]
+    """Errors with their real paths, for the terminal (never written to DIR)."""
+    out: Path
+    key_created: bool
+    shard: tuple[int, int]
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+def load_settings(path: Path | None) -> dict[str, Any]:
+    """Trajectory settings: the defaults, with a TOML file's values (top level or in a
+    [trajectories] table) over them; unknown keys and bad values are usage errors."""
+    import tomllib
+
+    from ledger.batch_columns import TRAJECTORY_SETTINGS
+
+    settings: dict[str, Any] = {s.name: s.default for s in TRAJECTORY_SETTINGS}
+    if path is None:
+        return settings
+    try:
+        given = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise UsageError("no such file", path=path, hint="give a TOML file of trajectory "
+                         "settings (see DIR/README.md of any run)") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"invalid TOML: {exc}", path=path, hint="fix the syntax") from None
+    given = given.get("trajectories", given)
+    unknown = sorted(set(given) - set(settings))
+    if unknown:
+        raise UsageError(f"unknown trajectory setting(s) {unknown}", path=path,
+                         hint="known: " + ", ".join(settings))
+    for name, value in given.items():
+        settings[name] = _setting(name, value, path)
+    return settings
+
+
+def _setting(name: str, value: Any, path: Path) -> Any:
+    if name == "benchmark":
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not names or not all(isinstance(n, str)
+                                                               for n in names):
+            raise UsageError("benchmark must be a name or a list of names", path=path,
+                             hint='e.g. benchmark = ["gni_per_capita", "gdp_per_capita"]')
+        return tuple(names)
+    if name == "sinking_months":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise UsageError("sinking_months must be a whole number of months, at least 1",
+                             path=path)
+        return value
+    if name == "as_of":
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+            raise UsageError("as_of must be a month YYYY-MM", path=path, hint='as_of = "2024-12"')
+        return value
+    if isinstance(value, bool):
+        raise UsageError(f"{name} must be a number", path=path)
+    try:
+        number = Decimal(repr(value) if isinstance(value, float) else str(value))
+    except InvalidOperation:
+        raise UsageError(f"{name} must be a number", path=path,
+                         hint=f'e.g. {name} = "0.5"') from None
+    if number < 0 or (name.endswith("_share") and number > 1):
+        raise UsageError(f"{name} is out of range", path=path,
+                         hint="shares are between 0 and 1; ratios and amounts not negative")
+    return number
+
+
+# --- finding the workers ---------------------------------------------------------------------
+
+
+def _is_export(path: Path) -> bool:
+    name = path.name
+    return not (name.startswith(".") or name.lower() in CONFIG_FILES
+                or name.lower().endswith(SKIP_SUFFIXES))
+
+
+def _files_under(folder: Path, skip: Path | None) -> list[Path]:
+    found = []
+    for root, dirs, names in os.walk(folder):
+        here = Path(root)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "profiles"
+                         and (skip is None or (here / d).resolve() != skip))
+        found.extend(here / n for n in sorted(names) if _is_export(here / n))
+    return found
+
+
+def _country_of(folder: Path, worker: Worker) -> str | None:
+    """country.txt's first line, else ledger.toml's `country`."""
+    import tomllib
+
+    text = None
+    marker = folder / "country.txt"
+    if marker.is_file():
+        try:
+            text = next(iter(marker.read_text("utf-8-sig").split()), "")
+        except (OSError, UnicodeDecodeError):
+            worker.problems.append((marker, "country.txt is not readable text"))
+    elif (folder / "ledger.toml").is_file():
+        try:
+            value = tomllib.loads((folder / "ledger.toml").read_text("utf-8")).get("country")
+            text = value if isinstance(value, str) else None
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            worker.problems.append((folder / "ledger.toml", "ledger.toml is not valid TOML"))
+    return text
+
+
+def _norm_country(text: str | None, worker: Worker, where: Path | None) -> str:
+    if text is None or not text.strip():
+        return UNKNOWN
+    code = text.strip().upper()
+    if code == UNKNOWN.upper():
+        return UNKNOWN
+    if not re.fullmatch(r"[A-Z]{2}", code):
+        worker.problems.append((where, f"country {text!r} is not a two-letter ISO code; "
+                                "counted as unknown"))
+        return UNKNOWN
+    return code
+
+
+def discover(input_path: Path, manifest: Path | None = None,
+             skip: Path | None = None) -> list[Worker]:
+    """The workers: a manifest's (worker, country, path rows; paths relative to INPUT when it
+    is a folder, else to the manifest), or one per folder of INPUT. `skip` (the output folder)
+    is never read."""
+    if manifest is None and input_path.is_file():
+        manifest, input_path = input_path, input_path.parent
+    if manifest is not None:
+        return _from_manifest(manifest, input_path if input_path.is_dir() else
+                              manifest.parent, skip)
+    if not input_path.is_dir():
+        raise UsageError("no such folder", path=input_path,
+                         hint="INPUT is a folder with one folder per worker, or a manifest CSV")
+    workers = []
+    for entry in sorted(input_path.iterdir()):
+        if not entry.is_dir() or entry.name.startswith(".") or (
+                skip is not None and entry.resolve() == skip):
+            continue
+        worker = Worker(id=entry.name, country=UNKNOWN, base=entry)
+        worker.country = _norm_country(_country_of(entry, worker), worker,
+                                       entry / "country.txt")
+        worker.files = _files_under(entry, skip)
+        worker.config = entry / "ledger.toml" if (entry / "ledger.toml").is_file() else None
+        worker.profiles = entry / "profiles" if (entry / "profiles").is_dir() else None
+        workers.append(worker)
+    return workers
+
+
+def _from_manifest(manifest: Path, base: Path, skip: Path | None) -> list[Worker]:
+    if not manifest.is_file():
+        raise UsageError("no such manifest", path=manifest,
+                         hint="a CSV with the columns worker,country,path")
+    try:
+        text = manifest.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        raise UsageError("the manifest is not UTF-8 text", path=manifest,
+                         hint="save it as CSV UTF-8") from None
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader, [])]
+    missing = [c for c in ("worker", "path") if c not in header]
+    if missing:
+        raise UsageError(f"the manifest lacks the column(s) {missing}", path=manifest, line=1,
+                         hint="the header must be worker,country,path")
+    index = {name: header.index(name) for name in MANIFEST_COLUMNS if name in header}
+    workers: dict[str, Worker] = {}
+    for number, cells in enumerate(reader, 2):
+        if not any(c.strip() for c in cells):
+            continue
+
+        def cell(name: str, cells: list[str] = cells) -> str:
+            at = index.get(name)
+            return cells[at].strip() if at is not None and at < len(cells) else ""
+
+        worker_id = cell("worker")
+        if not worker_id:
+            raise UsageError("empty worker id", path=manifest, line=number,
+                             hint="every row names its worker")
+        raw_path = cell("path")
+        target = (base / raw_path) if raw_path else base / worker_id
+        worker = workers.get(worker_id)
+        if worker is None:
+            worker = workers[worker_id] = Worker(id=worker_id, country=UNKNOWN, base=base)
+        if worker.country == UNKNOWN and cell("country"):
+            worker.country = _norm_country(cell("country"), worker, None)
+        if target.is_dir():
+            if worker.config is None and (target / "ledger.toml").is_file():
+                worker.config = target / "ledger.toml"
+            if worker.profiles is None and (target / "profiles").is_dir():
+                worker.profiles = target / "profiles"
+            if worker.country == UNKNOWN and not cell("country"):
+                worker.country = _norm_country(_country_of(target, worker), worker,
+                                               target / "country.txt")
+            worker.files.extend(_files_under(target, skip))
+        elif target.exists():
+            worker.files.append(target)
+        else:
+            worker.problems.append((target, "no such file or folder (manifest line "
+                                    f"{number})"))
+    for worker in workers.values():
+        worker.files = list(dict.fromkeys(worker.files))
+    return list(workers.values())
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _names(worker: Worker) -> tuple[str, ...]:
+    """Strings an error message must not repeat: the worker's id and folder, its files'
+    names, stems and paths."""
+    names = {worker.id, worker.base.name, str(worker.base)}
+    for path in [*worker.files, *(p for p, _ in worker.problems if p is not None)]:
+        names |= {path.name, path.stem, str(path), _relative(path, worker.base)}
+    return tuple(sorted(n for n in names if n))
+
+
+def make_task(worker: Worker, key: bytes, settings: dict[str, Any]) -> WorkerTask:
+    from ledger.batch_anon import file_pseudonym
+    from ledger.batch_worker import WorkerTask
+
+    def token(path: Path) -> str:
+        return file_pseudonym(key, worker.id, _relative(path, worker.base))
+
+    from ledger.batch_anon import pseudonym
+
+    return WorkerTask(
+        pseudonym=pseudonym(key, worker.id), country=worker.country,
+        files=tuple((str(p), token(p)) for p in worker.files), settings=settings,
+        config=(str(worker.config), token(worker.config)) if worker.config else None,
+        profiles=str(worker.profiles) if worker.profiles else None, names=_names(worker))
+
+
+def _child_init(threads: int) -> None:
+    """Pool processes share the cores: each polars gets its share of threads (set before
+    polars is first imported in the process)."""
+    os.environ["POLARS_MAX_THREADS"] = str(threads)
+
+
+def _results(tasks: Iterator[WorkerTask], jobs: int, total: int
+             ) -> Iterator[tuple[WorkerTask, WorkerResult | BaseException]]:
+    """(task, result) as workers finish: in this process with one job, else in a pool of
+    spawned processes with a bounded number of tasks in flight (memory stays flat)."""
+    from ledger.batch_worker import process
+
+    if jobs <= 1 or total <= 1:
+        for task in tasks:
+            yield task, process(task)
+        return
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_child_init,
+                             initargs=(threads,)) as pool:
+        flying: dict[Any, WorkerTask] = {}
+        window = jobs * 4
+        for task in tasks:
+            flying[pool.submit(process, task)] = task
+            if len(flying) < window:
+                continue
+            done, _ = wait(flying, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield _outcome(flying.pop(future), future, BrokenProcessPool)
+        while flying:
+            done, _ = wait(flying, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield _outcome(flying.pop(future), future, BrokenProcessPool)
+
+
+def _outcome(task: WorkerTask, future: Any, broken: type[BaseException]
+             ) -> tuple[WorkerTask, WorkerResult | BaseException]:
+    error = future.exception()
+    if isinstance(error, broken):
+        raise DataError("a batch process died (out of memory?)",
+                        hint="run again with fewer --jobs; finished parts are kept") from None
+    return task, (error if error is not None else future.result())
+
+
+class PanelWriter:
+    """Buffers worker frames and writes hive-partitioned parquet parts of bounded size."""
+
+    def __init__(self, root: Path, tag: str, bands: bool, chunk_rows: int = CHUNK_ROWS):
+        self.root, self.tag, self.bands, self.chunk_rows = root, tag, bands, chunk_rows
+        self.buffer: list[pl.DataFrame] = []
+        self.buffered = 0
+        self.sequence = 0
+        self.rows = 0
+
+    def clear_own_parts(self) -> None:
+        """Remove this shard's parts of an earlier run (other shards' parts stay)."""
+        if self.root.exists():
+            for old in self.root.rglob(f"part-{self.tag}-*.parquet"):
+                old.unlink()
+
+    def add(self, frame: pl.DataFrame) -> None:
+        self.buffer.append(frame)
+        self.buffered += frame.height
+        if self.buffered >= self.chunk_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        import polars as pl
+
+        from ledger.batch_anon import apply_bands
+
+        if not self.buffer:
+            return
+        frame = pl.concat(self.buffer, how="vertical")
+        self.buffer, self.buffered = [], 0
+        if self.bands:
+            frame = apply_bands(frame)
+        frame = frame.sort("country", "year", "pseudonym", "month")
+        for (country, year), part in frame.partition_by(
+                ["country", "year"], as_dict=True, maintain_order=True).items():
+            folder = self.root / f"country={country}" / f"year={year}"
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"part-{self.tag}-{self.sequence:05d}.parquet"
+            staged = folder / f".{target.name}.{os.getpid()}.tmp"
+            part.drop("country", "year").write_parquet(staged, compression="zstd",
+                                                        statistics=True)
+            os.replace(staged, target)
+        self.rows += frame.height
+        self.sequence += 1
+
+
+def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
+        key_file: Path = Path("batch.key"), k: int = 5, jobs: int | None = None,
+        shard: str | None = None, bands: bool = False, trajectories: Path | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        chunk_rows: int = CHUNK_ROWS) -> BatchResult:
+    """Build DIR/panel, DIR/errors.csv, DIR/summary.csv and DIR/README.md (see the module
+    docstring). `progress(done, total)` is called as workers finish."""
+    from ledger.batch_anon import check_key_path, load_key, parse_shard, shard_of
+
+    if k < 1:
+        raise UsageError(f"--k {k} must be at least 1", hint="cells with fewer than k workers "
+                         "are suppressed; 5 or more is usual")
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs {jobs} must be at least 1")
+    if input_path is None:
+        raise UsageError("give INPUT, the folder of worker folders (or a manifest CSV)")
+    index, count = parse_shard(shard)
+    if out.exists() and not out.is_dir():
+        raise UsageError("--out is a file, not a folder", path=out)
+    check_key_path(key_file, out)
+    if input_path.resolve() == out.resolve() or input_path.resolve().is_relative_to(
+            out.resolve()):
+        raise UsageError("INPUT is inside the output folder", path=input_path,
+                         hint="write the panel to a new folder outside the donated exports")
+    settings = load_settings(trajectories)
+    workers = discover(input_path, manifest, skip=out.resolve())
+    if not workers:
+        raise DataError("no worker folders found", path=input_path,
+                        hint="INPUT holds one folder per worker with their exports, or give "
+                        "--manifest CSV with worker,country,path")
+    key, created = load_key(key_file)
+    if count > 1:
+        workers = [w for w in workers if shard_of(w.id, count) == index]
+    out.mkdir(parents=True, exist_ok=True)
+    writer = PanelWriter(out / "panel", f"{index}of{count}", bands, chunk_rows)
+    writer.clear_own_parts()
+    jobs = jobs or os.cpu_count() or 1
+    folders = {}
+    error_rows: list[tuple[str, str, int | None, str]] = []
+    private: list[str] = []
+    totals = {"rows": 0, "failed": 0, "in_panel": 0}
+
+    def tasks() -> Iterator[WorkerTask]:
+        from ledger.batch_anon import clean_message, file_pseudonym
+
+        for worker in workers:
+            task = make_task(worker, key, settings)
+            folders[task.pseudonym] = worker.base
+            for path, message in worker.problems:
+                token = file_pseudonym(key, worker.id, _relative(path, worker.base)) \
+                    if path is not None else ""
+                error_rows.append((task.pseudonym, token, None,
+                                   clean_message(message, task.names)))
+                private.append(f"{path or worker.base}: {message}")
+            yield task
+
+    done = 0
+    for task, result in _results(tasks(), jobs, len(workers)):
+        done += 1
+        if isinstance(result, BaseException):  # a bug that escaped the worker's own handling
+            error_rows.append((task.pseudonym, "", None,
+                               f"internal error: {type(result).__name__}"))
+            private.append(f"{folders.get(task.pseudonym)}: internal error: {result}")
+        else:
+            _collect(task, result, writer, error_rows, private, folders, totals)
+        if progress:
+            progress(done, len(workers))
+    writer.flush()
+    write_errors(out / "errors.csv", error_rows)
+    write_run_info(out, k=k, bands=bands, settings=settings)
+    summarize(out, k)
+    return BatchResult(
+        workers=len(workers), workers_in_panel=totals["in_panel"],
+        files=sum(len(w.files) for w in workers), files_failed=totals["failed"],
+        rows=totals["rows"], panel_rows=writer.rows, errors=private, out=out,
+        key_created=created, shard=(index, count))
+
+
+def _collect(task: WorkerTask, result: WorkerResult, writer: PanelWriter,
+             error_rows: list, private: list[str], folders: dict, totals: dict) -> None:
+    import polars as pl
+
+    for token, line, message in result.errors:
+        error_rows.append((task.pseudonym, token, line, message))
+    for token, message in result.private:
+        private.append(message if token else f"{folders.get(task.pseudonym)}: {message}")
+    totals["failed"] += sum(1 for token, _, _ in result.errors if token)
+    totals["rows"] += result.rows
+    if result.panel is not None and result.panel.height:
+        totals["in_panel"] += 1
+        writer.add(result.panel.with_columns(pl.lit(task.pseudonym).alias("pseudonym")))
+
+
+def write_errors(path: Path, rows: list[tuple[str, str, int | None, str]]) -> None:
+    from ledger.batch_columns import ERRORS
+    from ledger.store import atomic_write_bytes
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([c.name for c in ERRORS])
+    for pseudonym_, token, line, message in sorted(
+            rows, key=lambda r: (r[0], r[1], r[2] or 0, r[3])):
+        writer.writerow([pseudonym_, token, "" if line is None else line, message])
+    atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
+
+
+def write_run_info(out: Path, *, k: int, bands: bool, settings: dict[str, Any]) -> None:
+    """DIR/run.json: the options that shape the outputs (for --summary-only and the README)."""
+    from ledger.store import atomic_write_bytes
+
+    info = {"schema": "ledger.batch/1", "k": k, "bands": bands,
+            "trajectories": {n: (list(v) if isinstance(v, tuple) else
+                                 str(v) if isinstance(v, Decimal) else v)
+                             for n, v in settings.items()}}
+    atomic_write_bytes(out / "run.json", (json.dumps(info, indent=2) + "\n").encode("utf-8"))
+
+
+def read_run_info(out: Path) -> dict[str, Any]:
+    path = out / "run.json"
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DataError("damaged run.json", path=path,
+                        hint="run the batch again to rewrite it") from None
+
+
+# --- summary -------------------------------------------------------------------------------
+
+
+def _quartile(values: pl.Expr, numerator: int, denominator: int = 4) -> pl.Expr:
+    """The q-th quantile (q = numerator/denominator) of a Decimal column with linear
+    interpolation between order statistics, in exact decimals, rounded to cents."""
+    import polars as pl
+
+    ordered = values.sort()
+    n = pl.len().cast(pl.Int64)
+    scaled = (n - 1) * numerator
+    low = scaled // denominator
+    high = pl.min_horizontal(low + 1, n - 1)
+    fraction = (scaled % denominator).cast(pl.Decimal(38, 4)) / pl.lit(
+        Decimal(denominator)).cast(pl.Decimal(38, 4))
+    start = ordered.get(low)
+    value = start + (ordered.get(high) - start) * fraction
+    return value.round(2, mode="half_to_even").cast(pl.Decimal(38, 2))
+
+
+def summarize(out: Path, k: int) -> pl.DataFrame:
+    """DIR/summary.csv from the panel on disk (so it covers every part there, e.g. several
+    shards copied together) and DIR/README.md; returns the summary table."""
+    import polars as pl
+
+    from ledger.batch_anon import BANDS_TEXT, suppress
+    from ledger.batch_columns import SUMMARY, TRAJECTORIES, render_readme
+    from ledger.store import atomic_write_bytes
+
+    info = read_run_info(out)
+    parts = sorted((out / "panel").rglob("*.parquet")) if (out / "panel").exists() else []
+    figures = ["net_usd_p25", "net_usd_median", "net_usd_p75"]
+    if parts:
+        panel = pl.scan_parquet(
+            out / "panel" / "**" / "*.parquet", hive_partitioning=True,
+            hive_schema={"country": pl.String, "year": pl.Int32},
+        ).select("pseudonym", "country", "month", "net_usd", "trajectory").collect()
+        panel = panel.unique(["pseudonym", "month"], keep="first", maintain_order=True)
+    else:
+        panel = pl.DataFrame(schema={"pseudonym": pl.String, "country": pl.String,
+                                     "month": pl.String, "net_usd": pl.Decimal(38, 2),
+                                     "trajectory": pl.String})
+
+    def stats(values: str) -> list[pl.Expr]:
+        return [_quartile(pl.col(values), q).alias(name) for q, name in zip(
+            (1, 2, 3), figures, strict=True)]
+
+    monthly = panel.group_by("country", "month").agg(
+        pl.col("pseudonym").n_unique().cast(pl.Int64).alias("workers"), *stats("net_usd"))
+    monthly = suppress(monthly, k, figures).with_columns(
+        pl.lit("monthly").alias("table"), pl.lit("").alias("trajectory"))
+    per_worker = panel.group_by("country", "pseudonym").agg(
+        pl.col("trajectory").first(),
+        (pl.col("net_usd").cast(pl.Decimal(38, 12)).sum() / pl.len()).alias("mean_net"))
+    by_trajectory = per_worker.group_by("country", "trajectory").agg(
+        pl.len().cast(pl.Int64).alias("workers"), *stats("mean_net"))
+    by_trajectory = suppress(by_trajectory, k, figures, group=["country"])
+    overall = suppress(per_worker.group_by("country").agg(
+        pl.len().cast(pl.Int64).alias("workers"), *stats("mean_net")).with_columns(
+        pl.lit("all").alias("trajectory")), k, figures)
+    order = {name: i for i, name in enumerate((*TRAJECTORIES, "all"))}
+    trajectory = pl.concat([by_trajectory, overall.select(by_trajectory.columns)]).with_columns(
+        pl.lit("trajectory").alias("table"), pl.lit("").alias("month"),
+        pl.col("trajectory").replace_strict(order, default=len(order)).alias("_order"))
+    trajectory = trajectory.sort("country", "_order").drop("_order")
+    columns = [c.name for c in SUMMARY]
+    table = pl.concat([monthly.sort("country", "month").select(columns),
+                       trajectory.select(columns)])
+    atomic_write_bytes(out / "summary.csv", table.write_csv().encode("utf-8"))
+    settings = load_settings(None)
+    settings.update({n: tuple(v) if isinstance(v, list) else v
+                     for n, v in (info.get("trajectories") or {}).items()})
+    readme = render_readme(k=k, bands=bool(info.get("bands")), settings=settings,
+                           bands_text=BANDS_TEXT)
+    atomic_write_bytes(out / "README.md", readme.encode("utf-8"))
+    return table

@@ -1,0 +1,286 @@
+"""The research batch's data dictionary: every output column's name, type and meaning, once.
+
+`PANEL`, `SUMMARY` and `ERRORS` define the columns of DIR/panel/, DIR/summary.csv and
+DIR/errors.csv; `TRAJECTORY_SETTINGS` the livelihood-trajectory thresholds and their defaults.
+The panel's polars schema, the order of the columns written and DIR/README.md are all derived
+from these tuples (`panel_schema`, `render_readme`), so the README cannot drift from the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
+
+MONEY = "Decimal(38,2)"
+RATIO = "Decimal(38,4)"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    """`String`, `Int32`, `Float64`, `Boolean`, `Decimal(38,2)` (money) or `Decimal(38,4)`."""
+    meaning: str
+    band: str | None = None
+    """How `--bands` coarsens it: `money`, `ratio`, `rate` or `hours` (None: left as is)."""
+    partition: bool = False
+    """A hive partition key: in the directory names (`country=PK/year=2024/`), not the files."""
+
+
+PANEL: tuple[Column, ...] = (
+    Column("pseudonym", "String",
+           "HMAC-SHA256 of the worker id under the batch key (first 16 hex digits). The same "
+           "key gives the same pseudonym in every run, so panels can be extended and joined"),
+    Column("country", "String",
+           "ISO 3166-1 alpha-2 code from the manifest, else the worker folder's country.txt or "
+           "ledger.toml, else `unknown`", partition=True),
+    Column("year", "Int32", "calendar year of `month`", partition=True),
+    Column("month", "String",
+           "`YYYY-MM`. Every month from the worker's first to last dated row (or the "
+           "trajectory setting `as_of`) has a row; months without activity are zero. No exact "
+           "dates appear anywhere in the outputs"),
+    Column("active", "Boolean", "gross_usd is above the trajectory setting `active_gross_usd`"),
+    Column("platforms", "String",
+           "channels with any row this month, sorted, comma-separated: upwork, fiverr, "
+           "freelancer, paypal, payoneer, wise, bank (any bank statement format)"),
+    Column("gross_usd", MONEY,
+           "earnings, bonuses and milestones minus refunds to clients, before any fee; every "
+           "row valued in USD at its date's rate", band="money"),
+    Column("platform_fees_usd", MONEY,
+           "platform service fees, connects, memberships and taxes on them (positive)",
+           band="money"),
+    Column("payment_fees_usd", MONEY, "withdrawal and payment processor fees (positive)",
+           band="money"),
+    Column("fx_cost_usd", MONEY,
+           "spread paid on currency conversions against the reference mid rate (positive)",
+           band="money"),
+    Column("bank_deductions_usd", MONEY, "bank and intermediary charges (positive)",
+           band="money"),
+    Column("taxes_usd", MONEY, "withholding taxes (positive)", band="money"),
+    Column("subcontractor_payouts_usd", MONEY, "paid to sub-workers (positive)", band="money"),
+    Column("expenses_usd", MONEY, "business expenses booked in the exports (positive)",
+           band="money"),
+    Column("other_usd", MONEY, "adjustments and unclassified rows (signed)", band="money"),
+    Column("net_usd", MONEY,
+           "gross_usd minus every cost above plus other_usd, from the rounded lines so it "
+           "foots", band="money"),
+    Column("local_currency", "String",
+           "the country's currency (PK PKR, PH PHP, IN INR, BD BDT, NG NGN, KE KES...); null "
+           "for an unknown country"),
+    Column("gross_local", MONEY, "gross in local_currency, every row at its date's rate",
+           band="money"),
+    Column("net_local", MONEY, "net in local_currency, every row at its date's rate",
+           band="money"),
+    Column("hours", "Float64",
+           "paid hours: billed by the platform (Upwork hourly), else from timesheets in the "
+           "worker's folder for clients the platform billed no hours that month",
+           band="hours"),
+    Column("unpaid_hours", "Float64",
+           "bidding, admin and learning hours from timesheets in the worker's folder",
+           band="hours"),
+    Column("net_hourly_usd", MONEY, "net_usd / hours; null without hours", band="money"),
+    Column("net_hourly_all_usd", MONEY, "net_usd / (hours + unpaid_hours); null without hours",
+           band="money"),
+    Column("effective_cost_rate", RATIO,
+           "(platform + payment fees + FX cost + bank deductions + taxes) / gross; null when "
+           "gross is not positive", band="rate"),
+    Column("per_capita_usd", MONEY,
+           "the country's monthly per-capita income benchmark in USD (the trajectory setting "
+           "`benchmark`: World Bank GNI per capita, else GDP per capita, / 12; latest year at "
+           "or before `year`, from ledger/data/benchmarks.csv)"),
+    Column("net_vs_per_capita", RATIO, "net_usd / per_capita_usd", band="ratio"),
+    Column("min_wage_local", MONEY,
+           "the country's statutory minimum wage per month in local_currency (daily x 26, "
+           "hourly x 208; latest year at or before `year`; see the note in benchmarks.csv)"),
+    Column("net_vs_min_wage", RATIO, "net_local / min_wage_local", band="ratio"),
+    Column("trajectory", "String",
+           "the worker's livelihood trajectory over all their months (same on each row): "
+           "sinking, struggling, surviving, swimming or unclassified (see Trajectories)"),
+)
+
+SUMMARY: tuple[Column, ...] = (
+    Column("table", "String",
+           "`monthly` (one row per country and month) or `trajectory` (one row per country "
+           "and trajectory, plus `all`)"),
+    Column("country", "String", "ISO 3166-1 alpha-2 code or `unknown`"),
+    Column("month", "String", "`YYYY-MM` for monthly rows; empty for trajectory rows"),
+    Column("trajectory", "String", "the trajectory (or `all`) for trajectory rows; else empty"),
+    Column("workers", "Int64",
+           "workers in the cell (monthly: with a panel row that month); empty when suppressed"),
+    Column("net_usd_p25", MONEY,
+           "first quartile of net_usd (trajectory rows: of each worker's mean monthly net_usd)"),
+    Column("net_usd_median", MONEY, "median, likewise"),
+    Column("net_usd_p75", MONEY, "third quartile, likewise"),
+    Column("suppressed", "String",
+           "`yes` where the cell had fewer than k workers (or was suppressed so that a "
+           "suppressed cell cannot be derived from the country's total): its figures are "
+           "empty"),
+)
+
+ERRORS: tuple[Column, ...] = (
+    Column("pseudonym", "String", "the worker's pseudonym, as in the panel"),
+    Column("file", "String",
+           "the file, as a keyed pseudonym of its path relative to the worker folder (file "
+           "names can name people); `ledger batch` prints the real paths on stderr. Empty for "
+           "an error about the worker as a whole"),
+    Column("line", "Int64", "line in the file, where the error has one"),
+    Column("error", "String",
+           "the error message, with quoted values, dates, ids, emails and URLs removed"),
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    meaning: str
+
+
+TRAJECTORY_SETTINGS: tuple[Setting, ...] = (
+    Setting("benchmark", ("gni_per_capita", "gdp_per_capita"),
+            "per-capita income benchmark(s) in ledger/data/benchmarks.csv, first found wins; "
+            "a yearly figure is divided by 12; where a year has several (PK's national and "
+            "Atlas GNI), the World Bank Atlas figure is used for comparability"),
+    Setting("active_gross_usd", Decimal("0"),
+            "a month is active when gross_usd is above this"),
+    Setting("sinking_months", 3,
+            "sinking: no active month among the last this many months of the worker's window "
+            "(checked first; a worker who never earned is sinking too)"),
+    Setting("swimming_ratio", Decimal("2"),
+            "swimming: net_usd at or above this multiple of the benchmark ..."),
+    Setting("swimming_share", Decimal("0.5"),
+            "... in at least this share of the worker's active months"),
+    Setting("earning_ratio", Decimal("0.5"),
+            "a month is earning when net_usd is at or above this multiple of the benchmark"),
+    Setting("surviving_share", Decimal("0.5"),
+            "surviving: earning in at least this share of all months in the window; "
+            "struggling: active in the last months but earning less often"),
+    Setting("as_of", None,
+            "`YYYY-MM`: extend every worker's window to this month (zero months after their "
+            "last row count towards sinking); default: each worker's last month with a row"),
+)
+
+TRAJECTORIES = ("sinking", "struggling", "surviving", "swimming", "unclassified")
+
+
+def polars_type(column: Column) -> pl.DataType:
+    import polars as pl
+
+    if column.type.startswith("Decimal"):
+        precision, scale = column.type[len("Decimal("):-1].split(",")
+        return pl.Decimal(int(precision), int(scale))
+    return {"String": pl.String(), "Int32": pl.Int32(), "Int64": pl.Int64(),
+            "Float64": pl.Float64(), "Boolean": pl.Boolean()}[column.type]
+
+
+def panel_schema(*, partitions: bool = True) -> dict[str, pl.DataType]:
+    """Panel column -> polars dtype, in file order (without the partition keys if not
+    `partitions`: those live in the directory names)."""
+    return {c.name: polars_type(c) for c in PANEL if partitions or not c.partition}
+
+
+def _table(columns: tuple[Column, ...]) -> str:
+    lines = ["| column | type | meaning |", "|---|---|---|"]
+    for c in columns:
+        kind = c.type + (" (partition)" if c.partition else "")
+        lines.append(f"| `{c.name}` | {kind} | {c.meaning.replace('|', '/')} |")
+    return "\n".join(lines)
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, tuple | list):
+        return ", ".join(f'"{v}"' for v in value)
+    if isinstance(value, str | Decimal):
+        return f'"{value}"'
+    return str(value)
+
+
+def render_readme(*, k: int, bands: bool, settings: dict[str, object],
+                  bands_text: str) -> str:
+    """DIR/README.md: what the files are, every column, the trajectory rules as run, and how
+    to read the panel with DuckDB, Spark and polars. Holds no input-derived text or date."""
+    rows = "\n".join(f"| `{s.name}` | `{_value(settings.get(s.name, s.default))}` | "
+                     f"`{_value(s.default)}` | {s.meaning} |" for s in TRAJECTORY_SETTINGS)
+    banded = ("**Amounts are banded** (`--bands`): " + bands_text) if bands else \
+        "Amounts are exact (run with `--bands` to coarsen them)."
+    return f"""# Research panel (freelance-ledger `ledger batch`)
+
+Anonymised worker-month panel built from workers' donated exports (Upwork, Fiverr, Freelancer,
+PayPal, Payoneer, Wise, bank statements), each read with the same importers, fee rules and
+offline FX rates as `ledger report` uses for one freelancer. Generated from the code's data
+dictionary (ledger/batch_columns.py): do not edit by hand.
+
+Files:
+
+- `panel/country=CC/year=YYYY/part-*.parquet`: one row per worker and month (hive partitioned).
+- `summary.csv`: counts and net USD quartiles by country and month, and trajectory counts by
+  country; cells with fewer than **k = {k}** workers are suppressed.
+- `errors.csv`: the files that could not be read (by pseudonym and file pseudonym).
+
+Anonymity: workers appear only as keyed pseudonyms (the key stays outside this folder with the
+researcher); no names, emails, clients, contract titles, descriptions, transaction ids, file
+names or exact dates are written, only months. {banded}
+
+Money is exact decimal (`Decimal(38,2)`, rounded half-even to the currency's minor unit);
+ratios are `Decimal(38,4)`; hours are floating point (measured, not money).
+
+## Panel columns
+
+{_table(PANEL)}
+
+## summary.csv
+
+{_table(SUMMARY)}
+
+## errors.csv
+
+{_table(ERRORS)}
+
+## Trajectories
+
+Livelihood trajectories after Malik, Nicholson & Heeks (2018), *Understanding the Development
+Implications of Online Outsourcing* (Pakistan): sinking, struggling, surviving and swimming.
+Each worker's months are compared with the country's monthly per-capita income benchmark, in
+this order: **sinking** (stopped earning in the last months), **swimming** (well above the
+benchmark in most active months), **surviving** (earning at a modest level most of the time),
+**struggling** (still active but rarely earning); **unclassified** where the country has no
+benchmark. Settings (`--trajectories FILE`, a TOML file with these keys) as used in this run:
+
+| setting | value | default | meaning |
+|---|---|---|---|
+{rows}
+
+## Reading the panel
+
+DuckDB:
+
+```sql
+SELECT country, month, median(net_usd) AS median_net
+FROM read_parquet('panel/**/*.parquet', hive_partitioning = true)
+GROUP BY ALL ORDER BY ALL;
+```
+
+Spark (PySpark):
+
+```python
+panel = spark.read.parquet("panel")        # country and year come from the directory names
+panel.groupBy("country", "trajectory").count().show()
+```
+
+polars:
+
+```python
+import polars as pl
+panel = pl.scan_parquet("panel/**/*.parquet", hive_partitioning=True).collect()
+```
+
+Panels from several runs (more workers later, or `--shard i/n` on several machines) with the
+same key union as they are: copy the `panel/` trees together (file names never collide) and run
+`ledger batch --summary-only --out DIR` to recompute summary.csv over the union.
+"""

@@ -1,0 +1,123 @@
+"""`ledger batch`: many workers' donated exports -> an anonymised worker-month panel.
+
+Registered by ledger/cli.py (`app.command("batch")(batch_cmd)`). Thin: options in,
+ledger.batch.run out; polars, rich and the importers load only inside the command.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def batch_cmd(
+    input_path: Annotated[Path | None, typer.Argument(
+        metavar="INPUT", help="Folder with one folder per worker (or a manifest CSV).",
+        show_default=False)] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", help="Output folder: panel/, summary.csv, errors.csv, README.md.",
+        show_default=False)] = ...,  # type: ignore[assignment]
+    manifest: Annotated[Path | None, typer.Option(
+        help="CSV worker,country,path (paths relative to INPUT): who is who and where.")
+    ] = None,
+    key_file: Annotated[Path, typer.Option(
+        help="Pseudonym key: 32 random bytes, created if missing; must be outside --out.")
+    ] = Path("batch.key"),
+    k: Annotated[int, typer.Option(
+        "--k", help="Suppress summary cells with fewer than k workers.")] = 5,
+    jobs: Annotated[int | None, typer.Option(
+        help="Worker processes (default: the number of CPUs).", show_default=False)] = None,
+    shard: Annotated[str | None, typer.Option(
+        help="i/n: process only this machine's share of the workers (stable by worker id).",
+        show_default=False)] = None,
+    bands: Annotated[bool, typer.Option(
+        "--bands", help="Coarsen amounts, ratios and hours into bands.")] = False,
+    trajectories: Annotated[Path | None, typer.Option(
+        help="TOML with livelihood trajectory thresholds (defaults in DIR/README.md).",
+        show_default=False)] = None,
+    summary_only: Annotated[bool, typer.Option(
+        "--summary-only", help="Only recompute summary.csv and README.md from DIR/panel "
+        "(e.g. after copying several shards' panels together).")] = False,
+) -> None:
+    """Research panels: read many workers' exports, anonymised, into a worker-month panel.
+
+    Each worker's files (any format `ledger import` reads, plus timesheets) go through the
+    same importers, fee rules and offline FX rates as one freelancer's report, in memory: no
+    ledger is written. Output: DIR/panel/ (Parquet, partitioned country=CC/year=YYYY, one row
+    per worker and month: gross, every fee, FX cost, net in USD and local currency, hours,
+    net hourly, benchmark ratios, livelihood trajectory), DIR/summary.csv (by country and
+    month, cells under k workers suppressed), DIR/errors.csv (files that could not be read;
+    the batch goes on) and DIR/README.md (the data dictionary).
+
+    Workers appear only as keyed pseudonyms (HMAC-SHA256 with the key file; the same key
+    gives the same pseudonyms in every run). No names, emails, clients, descriptions,
+    transaction ids, file names or exact dates are written: months only. A worker's country
+    comes from the manifest, else country.txt or ledger.toml in their folder.
+
+    Examples:
+
+      ledger batch donations/ --out panel-2024/
+
+      ledger batch donations/ --out panel/ --manifest workers.csv --k 10 --bands
+
+      ledger batch donations/ --out panel-1/ --shard 1/4 --key-file ~/keys/study.key
+
+      ledger batch --summary-only --out merged-panel/
+    """
+    from ledger import batch
+
+    if summary_only:
+        if not out.is_dir():
+            from ledger.errors import UsageError
+
+            raise UsageError("no such output folder", path=out,
+                             hint="--summary-only reads DIR/panel of an earlier run")
+        batch.summarize(out, k)
+        _console().print(f"wrote {out / 'summary.csv'} and {out / 'README.md'}")
+        return
+    result = _run(lambda tick: batch.run(
+        input_path, out, manifest=manifest, key_file=key_file, k=k, jobs=jobs, shard=shard,
+        bands=bands, trajectories=trajectories, progress=tick))
+    console = _console()
+    shown = f" (shard {result.shard[0]}/{result.shard[1]})" if result.shard[1] > 1 else ""
+    console.print(f"{result.workers:,} workers{shown}, {result.files:,} files, "
+                  f"{result.rows:,} rows -> {result.panel_rows:,} worker-months of "
+                  f"{result.workers_in_panel:,} workers in {out / 'panel'}")
+    if result.key_created:
+        console.print(f"created the key {key_file}: keep it, outside {out}, to extend the "
+                      "panel with the same pseudonyms")
+    if result.errors:
+        err = _console(stderr=True)
+        for message in result.errors[:20]:
+            err.print(message, markup=False)
+        more = len(result.errors) - 20
+        err.print(f"{len(result.errors)} problem(s)" + (f" ({more} more not shown)"
+                                                        if more > 0 else "")
+                  + f", listed without names in {out / 'errors.csv'}", markup=False)
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _run(work):
+    """With a progress bar and ETA over workers on a terminal; quiet otherwise."""
+    if not sys.stderr.isatty():
+        return work(None)
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    with Progress(TextColumn("workers"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                  console=_console(stderr=True), transient=True) as progress:
+        task = progress.add_task("workers", total=None)
+
+        def tick(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return work(tick)

@@ -1,0 +1,87 @@
+"""`ledger export`: the ledger as an hledger or beancount journal, or its rows as CSV/Parquet.
+
+Registered by ledger/cli.py (`app.command("export")(export_cmd)`, like fees and quote). Thin:
+options in, ledger.export calls, text or a file out; heavy imports stay inside the function.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class ExportFormat(StrEnum):
+    hledger = "hledger"
+    beancount = "beancount"
+    csv = "csv"
+    parquet = "parquet"
+
+
+def export_cmd(
+    output_format: Annotated[ExportFormat, typer.Option(
+        "--format", help="hledger or beancount journal; csv or parquet for data tools.",
+        show_default=False)],
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Write to this file (needed for parquet; default: stdout).",
+        show_default=False)] = None,
+    month: Annotated[str | None, typer.Option(help="Only this month, YYYY-MM.")] = None,
+    year: Annotated[int | None, typer.Option(help="Only this year, YYYY.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="From YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="To YYYY-MM-DD.")] = None,
+) -> None:
+    """Export the ledger for plain-text accounting (hledger, beancount) or data tools.
+
+    Every row, or one period's: hledger and beancount get one balanced transaction per row
+    (Assets:Upwork against Income:Freelance:Upwork, Expenses:Fees:Platform:Upwork...; a
+    conversion as EUR @@ USD), each with its source file, line and row id as metadata. CSV
+    and Parquet hold the canonical rows themselves, amounts exact.
+
+    Examples:
+
+      ledger export --format hledger -o freelance.journal
+
+      ledger export --format beancount --year 2024 -o 2024.beancount
+
+      ledger export --format csv --month 2024-06 > 2024-06.csv
+
+      ledger export --format parquet -o ledger.parquet
+    """
+    from ledger import export
+    from ledger.cli import _console, _ledger
+    from ledger.errors import UsageError
+    from ledger.store import atomic_write_bytes
+
+    if output is None and output_format is ExportFormat.parquet:
+        raise UsageError("Parquet is binary: say which file to write",
+                         hint="e.g. ledger export --format parquet -o ledger.parquet")
+    if output is not None and output.is_dir():
+        raise UsageError("is a folder, not a file", path=output,
+                         hint=f"e.g. -o {output / ('ledger.' + _suffix(output_format))}")
+    if output is not None and not output.parent.is_dir():
+        raise UsageError(f"no folder {output.parent} to write into", path=output,
+                         hint="create it first, or write somewhere else")
+    ledger = _ledger()
+    rows, label = export.select(ledger, month=month, year=year, start=start, end=end)
+    result = export.export(rows, output_format.value, export.file_names(ledger))
+    console = _console(stderr=True)
+    if isinstance(result, str):
+        if output is None:
+            sys.stdout.write(result)
+        else:
+            atomic_write_bytes(output, result.encode("utf-8"))
+    else:
+        export.write_parquet(result, output)  # type: ignore[arg-type]
+    if output is not None:
+        console.print(f"wrote {output}: {rows.height} rows ({label})", markup=False)
+    if rows.is_empty():
+        console.print(f"note: no rows in {label}; `ledger transactions` lists what there is",
+                      markup=False)
+
+
+def _suffix(output_format: ExportFormat) -> str:
+    return {"hledger": "journal", "beancount": "beancount"}.get(output_format.value,
+                                                                output_format.value)

@@ -1,0 +1,236 @@
+"""`ledger payouts`, `ledger payouts record`, `ledger payouts statement`: sub-workers' shares.
+
+Registered by ledger/cli.py (`app.add_typer(payouts_app, name="payouts")`). Thin: options in,
+ledger.payouts calls, rendering out; polars, rich and the rules load only inside the commands.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+payouts_app = typer.Typer(invoke_without_command=True)
+
+
+class PayoutsFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class StatementFormat(StrEnum):
+    html = "html"
+    csv = "csv"
+    text = "text"
+
+
+@payouts_app.callback(invoke_without_command=True)
+def payouts(
+    ctx: typer.Context,
+    month: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: latest).")] = None,
+    year: Annotated[int | None, typer.Option(help="Whole year YYYY.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD.")] = None,
+    currency: Annotated[str | None, typer.Option(
+        help="Currency of the contract and value-chain tables (default: home_currency).")
+    ] = None,
+    output_format: Annotated[PayoutsFormat, typer.Option(
+        "--format", help="table for people; json (schema ledger.payouts/1) or csv for scripts.")
+    ] = PayoutsFormat.table,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
+                      ] = None,
+    online: Annotated[bool, typer.Option(
+        "--online", help="Fetch rates no offline source has (network; cached).")] = False,
+) -> None:
+    """What your sub-workers are owed under the split rules, what you paid, and the balances.
+
+    Per worker (in their currency): brought forward from earlier periods, owed this period,
+    paid, balance. Per contract (report currency): gross, platform and payment costs, owed to
+    sub-workers, your margin; and the value chain: what share of the clients' money went to
+    the platform, the payment providers, each sub-worker and you. Payments are ledger rows to
+    a worker's aliases (bank and wallet exports) and `ledger payouts record` entries.
+
+    Rules go in ledger.toml:
+
+    \b
+      [[workers]]
+      name = "Ali"
+      currency = "PKR"
+      aliases = ["Ali Khan"]
+    \b
+      [[splits]]
+      worker = "Ali"
+      client = "Acme*"
+      percent_of_gross = "10"
+
+    Other shares: percent_of_net, per_job, per_unit with unit (hour from the rows; audio_hour,
+    item, word from units.csv: date,contract,worker,unit,quantity), equal_share = true with
+    workers = [...]. See README "Paying sub-workers".
+
+    Examples:
+
+      ledger payouts
+
+      ledger payouts --month 2024-06 --format json
+
+      ledger payouts --year 2024 --currency USD --format csv -o payouts-2024.csv
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from ledger import payouts as lib
+    from ledger.cli import _console, _emit, _ledger
+
+    summary = lib.summarize(_ledger(), currency=currency, online=online, month=month,
+                            year=year, start=start, end=end)
+    data = lib.as_json(summary)
+    if output_format is PayoutsFormat.json:
+        from ledger.render import to_json
+
+        _emit(to_json(data), output)
+    elif output_format is PayoutsFormat.csv:
+        _emit(lib.as_csv(data), output)
+    elif output is not None:
+        console = _console()
+        with console.capture() as capture:
+            _print(data, console)
+        _emit(capture.get(), output)
+    else:
+        _print(data, _console())
+
+
+def _print(data: dict, console) -> None:
+    from decimal import Decimal
+
+    from rich.table import Table
+
+    from ledger.render import _money
+
+    cur = data["currency"]
+    if not data["workers"]:
+        console.print("No [[workers]] in ledger.toml yet: see `ledger payouts --help`.")
+        return
+    workers = Table(title=f"Sub-workers · {data['period']['label']}", title_justify="left",
+                    header_style="bold")
+    for col in ("Worker", "Currency", "Brought forward", "Owed", "Paid", "Balance"):
+        workers.add_column(col, justify="left" if col in ("Worker", "Currency") else "right")
+    for w in data["workers"]:
+        workers.add_row(w["worker"], w["currency"], _money(w["opening"]), _money(w["owed"]),
+                        _money(w["paid"]), _money(w["closing"]))
+    console.print(workers, markup=False)
+    if data["contracts"]:
+        contracts = Table(title=f"By contract · {cur}", title_justify="left",
+                          header_style="bold")
+        for col in ("Contract", "Gross", "Platform", "Payment", "Taxes", "Sub-workers",
+                    "Margin"):
+            contracts.add_column(col, justify="left" if col == "Contract" else "right")
+        for c in data["contracts"]:
+            contracts.add_row(c["contract"], *(_money(c[k]) for k in (
+                "gross", "platform", "payment", "taxes", "owed", "margin")))
+        console.print(contracts, markup=False)
+    if data["value_chain"]:
+        chain = Table(title=f"Where the clients' money went · {cur}", title_justify="left",
+                      header_style="bold")
+        for col in ("To", "Amount", "Share"):
+            chain.add_column(col, justify="left" if col == "To" else "right")
+        for part in data["value_chain"]:
+            if part["role"] != "contractor" and Decimal(part["amount"]) == 0:
+                continue
+            share = f"{Decimal(part['share']):.1%}" if part["share"] else ""
+            chain.add_row(part["party"], _money(part["amount"]), share)
+        console.print(chain, markup=False)
+    if data["payments"]:
+        pays = Table(title="Payments this period", title_justify="left", header_style="bold")
+        for col in ("Date", "Worker", "Amount", "Matched by", "From"):
+            pays.add_column(col, justify="right" if col == "Amount" else "left")
+        for p in data["payments"]:
+            pays.add_row(p["date"], p["worker"] or "?", f"{_money(p['amount'])} {p['currency']}",
+                         p["matched_by"], f"{p['source']} line {p['line']}")
+        console.print(pays, markup=False)
+    for warning in data["warnings"]:
+        console.print(f"warning: {warning}", markup=False)
+
+
+@payouts_app.command("record")
+def payouts_record(
+    worker: Annotated[str, typer.Argument(help="Worker name as in ledger.toml [[workers]].",
+                                          metavar="WORKER", show_default=False)],
+    amount: Annotated[str, typer.Argument(help="What you paid, e.g. 5000.",
+                                          metavar="AMOUNT", show_default=False)],
+    currency: Annotated[str, typer.Argument(help="Its currency, e.g. PKR.",
+                                            metavar="CUR", show_default=False)],
+    date: Annotated[str, typer.Option(help="Day you paid, YYYY-MM-DD.", show_default=False)],
+    note: Annotated[str | None, typer.Option(help="A note for yourself (not shown on "
+                                                  "statements).")] = None,
+) -> None:
+    """Record a payment with no export (cash, a mobile wallet you do not import).
+
+    It is kept in payouts.csv in the ledger directory (written atomically under the ledger
+    lock), counts as paid in `ledger payouts` and statements, and as subcontractor_payouts in
+    `ledger report`.
+
+    Examples:
+
+      ledger payouts record Ali 5000 PKR --date 2024-06-20
+
+      ledger payouts record Sara 25 USD --date 2024-06-28 --note "JazzCash"
+    """
+    from ledger.cli import _console, _ledger
+    from ledger.payouts import record
+
+    done = record(_ledger(), worker, amount, currency, date, note)
+    _console().print(f"recorded {done['amount']} {done['currency']} paid to {done['worker']} "
+                     f"on {done['date']} ({Path(done['file']).name} line {done['line']})",
+                     markup=False)
+
+
+@payouts_app.command("statement")
+def payouts_statement(
+    worker: Annotated[str, typer.Argument(help="Worker name as in ledger.toml [[workers]].",
+                                          metavar="WORKER", show_default=False)],
+    month: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: latest).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Write to a file; .html, .csv or .txt picks the format.")
+    ] = None,
+    output_format: Annotated[StatementFormat | None, typer.Option(
+        "--format", help="html, csv or text (default: from -o's extension, else text).")
+    ] = None,
+    online: Annotated[bool, typer.Option(
+        "--online", help="Fetch rates no offline source has (network; cached).")] = False,
+) -> None:
+    """A statement one worker can check: their jobs (numbered; contract titles only with
+    show_contract = true), units, rate or share, what is owed, payments, the balance, in
+    their currency. Nothing about other workers or your clients.
+
+    Examples:
+
+      ledger payouts statement Ali --month 2024-06 -o ali-2024-06.html
+
+      ledger payouts statement Bilal --month 2024-06 -o bilal.csv
+
+      ledger payouts statement Sara --month 2024-06
+    """
+    from ledger import payouts as lib
+    from ledger.cli import _emit, _ledger
+    from ledger.errors import UsageError
+
+    if output_format is not None:
+        fmt = output_format.value
+    elif output is not None:
+        fmt = lib.STATEMENT_FORMATS.get(output.suffix.lower(), "")
+        if not fmt:
+            raise UsageError(f"cannot tell the format of {output.name}",
+                             hint="name it .html, .csv or .txt, or add --format html|csv|text")
+    else:
+        fmt = "text"
+    ledger = _ledger()
+    rules = lib.load_rules(ledger)
+    rules.worker(worker)  # an unknown name fails before any work
+    summary = lib.summarize(ledger, online=online, detail=False, month=month, start=start,
+                            end=end)
+    data = lib.statement(summary, worker)
+    _emit(lib.render_statement(data, fmt), output)

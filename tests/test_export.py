@@ -1,0 +1,396 @@
+"""Exports: golden hledger and beancount journals for a small ledger, every transaction
+balanced (also for generated rows), the real hledger and bean-check accepting what we write,
+CSV and Parquet giving back the canonical rows exactly, and the CLI end to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledger import export, schema
+from ledger.errors import DataError
+from tests.conftest import DATA
+from tests.test_cli import ok, run
+
+UPWORK = DATA / "upwork" / "classic.csv"
+PAYPAL = DATA / "paypal" / "activity-en.csv"
+GOLDEN = Path(__file__).parent / "golden_exports"
+"""Expected journals; `UPDATE_GOLDEN=1 make test` rewrites them (read the diff first)."""
+
+HLEDGER = shutil.which("hledger")
+BEAN_CHECK = shutil.which("bean-check")
+needs_hledger = pytest.mark.skipif(
+    HLEDGER is None, reason="hledger is not on PATH (apt-get install hledger; .ci/run does)")
+needs_bean_check = pytest.mark.skipif(
+    BEAN_CHECK is None,
+    reason="bean-check is not on PATH (apt-get install beancount; .ci/run does)")
+
+ACCOUNT = re.compile(r"(Assets|Liabilities|Equity|Income|Expenses)(:[A-Z0-9][A-Za-z0-9-]*)+")
+"""A beancount account name (hledger accepts every one of them too)."""
+
+
+@pytest.fixture
+def june(ledger, options):
+    ledger.root.mkdir(parents=True)
+    ledger.rates_path.write_text("date,from,to,rate\n2024-06-03,EUR,USD,1.0850\n")
+    ledger.import_files([UPWORK, PAYPAL], options)
+    return ledger
+
+
+def golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+# --- a tiny reader of what we write, to check balance from the text itself ------------------
+
+POSTING = re.compile(r"^ {2,4}(?P<account>[A-Z]\S*) +(?P<amount>-?\d+(?:\.\d+)?) "
+                     r"(?P<currency>[A-Z]{3})(?: @@ (?P<cost>\d+(?:\.\d+)?) (?P<cost_cur>[A-Z]{3}))?"
+                     r"(?:  ; .*)?$")
+
+
+def journal_weights(text: str) -> list[dict[str, Decimal]]:
+    """Per transaction of an hledger or beancount text: the sum of its postings per currency
+    (a `@@` posting at its cost)."""
+    out: list[dict[str, Decimal]] = []
+    for line in text.splitlines():
+        if re.match(r"\d{4}-\d{2}-\d{2} [*!] ", line):
+            out.append({})
+            continue
+        match = POSTING.match(line)
+        if not match:
+            continue
+        amount, currency = Decimal(match["amount"]), match["currency"]
+        if match["cost"]:
+            amount = Decimal(match["cost"]).copy_sign(amount)
+            currency = match["cost_cur"]
+        out[-1][currency] = out[-1].get(currency, Decimal(0)) + amount
+    return out
+
+
+def postings_count(text: str) -> int:
+    return sum(1 for line in text.splitlines() if POSTING.match(line))
+
+
+def balanced(weights: dict[str, Decimal]) -> bool:
+    return all(v == 0 for v in weights.values())
+
+
+# --- golden journals ----------------------------------------------------------------------------
+
+def test_golden_hledger(june):
+    text = export.to_hledger(june.rows(), export.file_names(june))
+    golden("june.journal", text)
+
+
+def test_golden_beancount(june):
+    text = export.to_beancount(june.rows(), export.file_names(june))
+    golden("june.beancount", text)
+
+
+def test_accounts_and_provenance(june):
+    rows = june.rows()
+    txns = export.transactions(rows, export.file_names(june))
+    assert len(txns) == rows.height - 1  # the two conversion legs are one transaction
+    accounts = {p.account for t in txns for p in t.postings}
+    assert {"Assets:Upwork", "Assets:PayPal", "Income:Freelance:Upwork",
+            "Income:Freelance:PayPal", "Expenses:Fees:Platform:Upwork",
+            "Expenses:Fees:Payment:PayPal", "Expenses:Fees:Payment:Upwork",
+            "Assets:Transfers"} <= accounts
+    assert all(ACCOUNT.fullmatch(a) for a in accounts)
+    [conversion] = [t for t in txns if any(p.price for p in t.postings)]
+    assert [(p.amount, p.currency, p.price) for p in conversion.postings] == [
+        (Decimal("918.40"), "EUR", (Decimal("1000"), "USD")),
+        (Decimal("-1000"), "USD", None)]
+    assert {dict(p.meta)["line"] for p in conversion.postings} == {12, 13}
+    fee = next(t for t in txns if dict(t.meta).get("ref") == "612340002")
+    assert dict(fee.meta) == {"source": "upwork", "file": "classic.csv", "line": 13,
+                              "id": "505c0ab3f5f75fa38bf115a6a14afd05", "ref": "612340002"}
+
+
+def test_june_transactions_balance_in_the_text(june):
+    rows, files = june.rows(), export.file_names(june)
+    for text in (export.to_hledger(rows, files), export.to_beancount(rows, files)):
+        weights = journal_weights(text)
+        assert len(weights) == rows.height - 1
+        assert all(balanced(w) for w in weights), weights
+
+
+def test_amounts_keep_minor_units_and_never_round():
+    assert export.amount_text(Decimal("-25.0000"), "USD") == "-25.00"
+    assert export.amount_text(Decimal("1500.0000"), "JPY") == "1500"
+    assert export.amount_text(Decimal("1.2340"), "KWD") == "1.234"
+    assert export.amount_text(Decimal("0.1234"), "USD") == "0.1234"
+    assert export.amount_text(Decimal("-0.0000"), "USD") == "0.00"
+
+
+def test_account_names_are_sanitised():
+    assert export.component("Upwork Escrow Inc.") == "UpworkEscrowInc"
+    assert export.component("José Ñúñez & Co") == "JoseNunezCo"
+    assert export.component("株式会社") == "Unknown"
+    assert export.component(None) == "Unknown"
+    assert export.account_path("bank:meezan") == "Bank:Meezan"
+    assert export.account_path("paypal") == "PayPal"
+
+
+# --- generated rows: every transaction balances, every name is valid --------------------------
+
+def frame(records: list[dict]) -> pl.DataFrame:
+    """Canonical rows from partial records (sensible defaults for the rest)."""
+    full = []
+    for n, r in enumerate(records):
+        full.append({"id": f"{n:032x}", "date": dt.date(2024, 6, 1 + n % 28), "source": "upwork",
+                     "account": "upwork", "kind": "earning", "category": None,
+                     "amount": Decimal("1"), "currency": "USD", "counterparty": None,
+                     "contract": None, "hours": None, "description": f"row {n}", "ref": None,
+                     "related_ref": None, "origin": "source", "import_id": "f" * 64,
+                     "line": n + 2, **r})
+    return schema.conform(pl.DataFrame(full, schema_overrides={
+        "amount": pl.Decimal(38, 4), "kind": pl.String(), "hours": pl.Float64()}))
+
+
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+amounts = st.decimals(min_value=Decimal("-100000"), max_value=Decimal("100000"), places=4,
+                      allow_nan=False, allow_infinity=False)
+records = st.fixed_dictionaries({
+    "kind": st.sampled_from(schema.KINDS),
+    "amount": amounts,
+    "currency": st.sampled_from(["USD", "EUR", "PKR", "JPY", "KWD"]),
+    "account": st.sampled_from(["upwork", "paypal", "bank:meezan", "wise", "my account!"]),
+    "counterparty": st.none() | TEXT,
+    "description": TEXT,
+    "category": st.none() | st.sampled_from(["wht", "vat", "service_fee"]),
+    "related_ref": st.none() | st.sampled_from(["A", "B"]),
+    "ref": st.none() | st.sampled_from(["A", "B", "C"]),
+    "origin": st.sampled_from(["source", "rule:upwork.service_fee"]),
+})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(records, max_size=12))
+def test_generated_transactions_balance(items):
+    rows = frame([{**r, "date": dt.date(2024, 6, 3)} for r in items])  # one day: pairs happen
+    txns = export.transactions(rows)
+    assert sum(len(t.postings) for t in txns) == 2 * rows.height - sum(
+        1 for t in txns if any(p.price for p in t.postings)) * 2
+    for t in txns:
+        assert balanced(t.weights()), t
+        assert all(ACCOUNT.fullmatch(p.account) for p in t.postings), t
+    for text in (export.to_hledger(rows), export.to_beancount(rows)):
+        weights = journal_weights(text)
+        assert len(weights) == len(txns)
+        assert postings_count(text) == sum(len(t.postings) for t in txns)
+        assert all(balanced(w) for w in weights)
+
+
+def awkward() -> pl.DataFrame:
+    """Rows that test every escape: quotes, backslashes, ; | # in text, non-ASCII names,
+    JPY/KWD and sub-cent amounts, both kinds of conversion pair and a lone leg."""
+    return frame([
+        {"description": 'He said "ok"; a\\b | c # d\nnext line', "counterparty": "José | Ñúñez",
+         "amount": Decimal("1234.5600")},
+        {"kind": "platform_fee", "amount": Decimal("-0.1234"), "description": "=SUM(A1)"},
+        {"kind": "subcontractor_payout", "amount": Decimal("-7.5000"), "counterparty": "株式会社"},
+        {"kind": "tax", "category": "wht", "amount": Decimal("-12.0000"), "account": "bank:hbl",
+         "currency": "PKR", "source": "bank:hbl"},
+        {"kind": "tax", "category": "vat", "amount": Decimal("-1.0000")},
+        {"kind": "bank_fee", "amount": Decimal("-1.2340"), "currency": "KWD",
+         "account": "bank:nbk"},
+        {"kind": "earning", "amount": Decimal("150000.0000"), "currency": "JPY",
+         "account": "wise"},
+        {"kind": "adjustment", "amount": Decimal("3.0000")},
+        {"kind": "other", "amount": Decimal("-2.0000"), "origin": "rule:demo"},
+        {"kind": "transfer", "amount": Decimal("-400.0000"), "account": "payoneer"},
+        # Payoneer: legs pointing at each other's ref
+        {"kind": "fx", "amount": Decimal("-100.0000"), "account": "payoneer", "ref": "P1",
+         "related_ref": "P2", "date": dt.date(2024, 6, 20)},
+        {"kind": "fx", "amount": Decimal("27800.0000"), "currency": "PKR",
+         "account": "payoneer", "ref": "P2", "related_ref": "P1", "date": dt.date(2024, 6, 20)},
+        # Wise: legs sharing a related_ref
+        {"kind": "fx", "amount": Decimal("-50.0000"), "currency": "EUR", "account": "wise",
+         "related_ref": "W", "date": dt.date(2024, 6, 21)},
+        {"kind": "fx", "amount": Decimal("54.2500"), "account": "wise", "related_ref": "W",
+         "date": dt.date(2024, 6, 21)},
+        # a leg whose partner is in no imported file
+        {"kind": "fx", "amount": Decimal("10.0000"), "account": "wise", "related_ref": "L"},
+    ])
+
+
+def test_awkward_rows_pair_conversions_and_escape_text():
+    rows = awkward()
+    txns = export.transactions(rows)
+    priced = [t for t in txns if any(p.price for p in t.postings)]
+    assert len(priced) == 2 and len(txns) == rows.height - 2
+    assert all(balanced(t.weights()) for t in txns)
+    accounts = {p.account for t in txns for p in t.postings}
+    assert {"Expenses:Subcontractors:Unknown", "Expenses:Tax:Withholding", "Expenses:Tax:VAT",
+            "Expenses:Fees:Bank:Bank:Nbk", "Equity:Conversions", "Equity:Adjustments",
+            "Expenses:Other", "Assets:Transfers"} <= accounts
+    journal = export.to_hledger(rows)
+    assert "2024-06-01 * José / Ñúñez | He said \"ok\", a\\b | c # d next line" in journal
+    bean = export.to_beancount(rows)
+    assert '2024-06-01 * "José | Ñúñez" "He said \\"ok\\"; a\\\\b | c # d next line"' in bean
+    assert "origin: rule:demo" in journal and '2024-06-09 ! "Upwork"' in bean
+
+
+# --- the real tools -----------------------------------------------------------------------------
+
+def check_tool(*command: str | Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(c) for c in command], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@needs_hledger
+@pytest.mark.parametrize("which", ["june", "awkward"])
+def test_hledger_accepts_the_journal(which, june, tmp_path):
+    rows = june.rows() if which == "june" else awkward()
+    path = tmp_path / "ledger.journal"
+    path.write_text(export.to_hledger(rows, export.file_names(june)), encoding="utf-8")
+    result = check_tool(HLEDGER, "-f", path, "balance")
+    if which == "june":
+        assert re.search(r"-1400\.00 USD\s+Income:Freelance:PayPal", result.stdout)
+        assert re.search(r"918\.40 EUR\s+Assets:PayPal", result.stdout)
+    # hledger checks every transaction balances (with the @@ cost) while reading
+    check_tool(HLEDGER, "-f", path, "check")
+
+
+@needs_bean_check
+@pytest.mark.parametrize("which", ["june", "awkward"])
+def test_bean_check_accepts_the_file(which, june, tmp_path):
+    rows = june.rows() if which == "june" else awkward()
+    path = tmp_path / "ledger.beancount"
+    path.write_text(export.to_beancount(rows, export.file_names(june)), encoding="utf-8")
+    result = check_tool(BEAN_CHECK, path)
+    assert result.stdout.strip() == "" and result.stderr.strip() == ""
+
+
+# --- CSV and Parquet: exact round trips -----------------------------------------------------------
+
+def test_csv_round_trip_is_exact(june):
+    rows = june.rows()
+    text = export.to_csv(rows)
+    assert text.splitlines()[0] == ",".join(schema.columns())
+    assert ",-25.0000,USD," in text
+    back = export.read_csv(text)
+    assert back.schema == rows.schema and back.equals(rows)
+    assert back["amount"].to_list() == rows["amount"].to_list()  # Decimal, not float
+
+
+def test_csv_round_trip_of_awkward_text():
+    rows = awkward().with_columns(
+        pl.Series("contract", ["", "'quoted", "+1", "-x", "@me", None, *[None] * 9]),
+        pl.Series("hours", [14.333333333333334, 0.1, None, 1e-7, *[None] * 11]))
+    text = export.to_csv(rows)
+    assert "'=SUM(A1)" in text and "''quoted" in text  # a spreadsheet runs no formula
+    back = export.read_csv(text)
+    assert back.equals(rows)
+    assert back["contract"].to_list()[:6] == ["", "'quoted", "+1", "-x", "@me", None]
+
+
+def test_read_csv_names_what_is_wrong(tmp_path):
+    with pytest.raises(DataError) as info:
+        export.read_csv("date,amount\n2024-06-01,1\n", where="x.csv")
+    assert info.value.path == "x.csv" and "expected" in info.value.message
+    bad = export.to_csv(awkward()).replace("1234.5600", "12,34", 1)
+    with pytest.raises(DataError):
+        export.read_csv(bad)
+
+
+def test_parquet_round_trip_is_exact(june, tmp_path):
+    rows = june.rows()
+    path = tmp_path / "rows.parquet"
+    export.write_parquet(rows, path)
+    back = export.read_parquet(path)
+    assert back.schema == rows.schema and back.equals(rows)
+    odd = awkward()
+    export.write_parquet(odd, path)
+    assert export.read_parquet(path).equals(odd)
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def cli_ledger(tmp_path):
+    ok(run("--ledger", "l", "import", UPWORK, PAYPAL, cwd=tmp_path))
+    return tmp_path
+
+
+def test_cli_hledger_matches_the_golden_journal(cli_ledger):
+    result = ok(run("--ledger", "l", "export", "--format", "hledger", "-o", "out.journal",
+                    cwd=cli_ledger))
+    assert "wrote out.journal: 24 rows (all rows)" in result.stderr
+    assert (cli_ledger / "out.journal").read_text("utf-8") == \
+        (GOLDEN / "june.journal").read_text("utf-8")
+
+
+def test_cli_beancount_to_stdout_for_a_month(cli_ledger):
+    result = ok(run("--ledger", "l", "export", "--format", "beancount", "--month", "2024-05",
+                    cwd=cli_ledger))
+    assert "2 rows in 2 transactions, 2024-05-30 to 2024-05-30" in result.stdout
+    assert "2024-05-30 open Assets:Upwork" in result.stdout
+    assert result.stderr == ""
+
+
+def test_cli_csv_and_parquet_round_trip(cli_ledger):
+    from ledger.store import Ledger
+
+    rows = Ledger(cli_ledger / "l").rows()
+    june = rows.filter(pl.col("date") >= dt.date(2024, 6, 1))
+    result = ok(run("--ledger", "l", "export", "--format", "csv", "--from", "2024-06-01",
+                    "--to", "2024-06-30", cwd=cli_ledger))
+    assert export.read_csv(result.stdout).equals(june)
+    ok(run("--ledger", "l", "export", "--format", "parquet", "--year", "2024", "-o",
+           "rows.parquet", cwd=cli_ledger))
+    assert export.read_parquet(cli_ledger / "rows.parquet").equals(rows)
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["--format", "parquet"], 2, "error: Parquet is binary: say which file to write\n"
+                                 "  hint: e.g. ledger export --format parquet -o ledger.parquet"),
+    (["--format", "csv", "-o", "missing/x.csv"], 2,
+     "missing/x.csv: no folder missing to write into\n"
+     "  hint: create it first, or write somewhere else"),
+    (["--format", "csv", "--month", "2024-13"], 2,
+     "error: --month '2024-13' is not YYYY-MM\n  hint: e.g. --month 2024-06"),
+    (["--format", "hledger", "--month", "2024-06", "--year", "2024"], 2,
+     "error: choose one of --month, --year or --from/--to"),
+])
+def test_cli_usage_errors(cli_ledger, args, code, message):
+    result = run("--ledger", "l", "export", *args, cwd=cli_ledger)
+    assert result.returncode == code
+    assert result.stderr.strip() == message and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_cli_empty_ledger_is_a_data_error(tmp_path):
+    result = run("--ledger", "none", "export", "--format", "hledger", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr == "none: the ledger is empty\n" \
+        "  hint: import exports first: ledger import FILE\n"
+
+
+def test_cli_empty_period_writes_an_empty_export_and_says_so(cli_ledger):
+    result = ok(run("--ledger", "l", "export", "--format", "beancount", "--month", "2023-01",
+                    cwd=cli_ledger))
+    assert "0 rows in 0 transactions" in result.stdout
+    assert "note: no rows in January 2023" in result.stderr
+
+
+def test_cli_help_has_examples(tmp_path):
+    result = ok(run("export", "--help", cwd=tmp_path))
+    assert "Examples:" in result.stdout and "ledger export --format beancount" in result.stdout
