@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean fuzz bench-batch
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,28 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Mutated golden exports through the importers and the CLI, in rounds of fresh random
+# examples until FUZZ_SECONDS (default 600) have passed; the first failure stops it.
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	@end=$$(( $$(date +%s) + $(FUZZ_SECONDS) )); round=0; \
+	while [ $$(date +%s) -lt $$end ]; do \
+		round=$$((round + 1)); echo "fuzz round $$round"; \
+		FUZZ_SEED=$$round FUZZ_EXAMPLES=400 $(BIN)/python -m pytest -q -p no:cacheprovider \
+			-W ignore::hypothesis.errors.HypothesisWarning tests/test_fuzz.py || exit 1; \
+	done
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# `ledger batch` on synthetic workers (default 10,000 workers / 10M rows); smaller:
+# make bench-batch BATCH_ARGS="--workers 1000 --rows 1000000"
+bench-batch: $(STAMP)
+	$(BIN)/python bench/batch.py $(BATCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -34,6 +34,8 @@ EXACT_SCAN_MAX_BYTES = 8 * 1024 * 1024
 LINE = "_line"
 """Column holding each row's physical line number in the file (1-based)."""
 
+csv.field_size_limit(2**31 - 1)  # a long description is data, not an error; limits are ours
+
 
 def normalize(name: str) -> str:
     """Header name as matched: no BOM, trimmed, single spaces, case-folded."""
@@ -88,8 +90,10 @@ def sniff_delimiter(line: str) -> str:
 
 
 def split_line(line: str, delimiter: str) -> list[str]:
-    """One CSV line's cells (quote-aware)."""
-    return next(csv.reader([line], delimiter=delimiter), [])
+    """One CSV line's cells (quote-aware). A stray CR or LF inside the line (a damaged file)
+    is read as a space: csv would refuse the line with an error that names no line."""
+    clean = line.replace("\r", " ").replace("\n", " ").replace("\0", " ")
+    return next(csv.reader([clean], delimiter=delimiter), [])
 
 
 @dataclass
@@ -197,8 +201,10 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     try:
         header_line = (body if newline < 0 else body[:newline]).decode("utf-8").rstrip("\r")
     except UnicodeDecodeError:
-        if raw.encoding == "utf-8":  # pragma: no cover - decode() would have raised
-            raise
+        if raw.encoding == "utf-8":
+            raise DataError("the header line has bytes that are not UTF-8 text", path=raw.path,
+                            line=header_index + 1,
+                            hint="the file may be damaged; download the export again") from None
         return read_table(_decoded_copy(raw), header_index, delimiter=delimiter)
     sep = delimiter or sniff_delimiter(header_line)
     header = [h.replace("\ufeff", "").strip() for h in split_line(header_line, sep)]
@@ -290,15 +296,20 @@ def _record_lines(body: str | None, sep: str, width: int, path: Path, first_line
                 raise _ragged(path, line, len(cells), width)
         return None
     reader = csv.reader(io.StringIO(body or "", newline=""), delimiter=sep)
-    next(reader, None)
     starts: list[int] = []
     previous_end = 1
-    for cells in reader:
-        start = previous_end + 1
-        previous_end = reader.line_num
-        if cells and any(c.strip() for c in cells) and len(cells) != width:
-            raise _ragged(path, start + first_line - 2, len(cells), width)
-        starts.append(start + first_line - 2)
+    try:
+        next(reader, None)
+        for cells in reader:
+            start = previous_end + 1
+            previous_end = reader.line_num
+            if cells and any(c.strip() for c in cells) and len(cells) != width:
+                raise _ragged(path, start + first_line - 2, len(cells), width)
+            starts.append(start + first_line - 2)
+    except csv.Error as exc:
+        raise DataError(f"cannot read as CSV: {exc}", path=path,
+                        line=reader.line_num + first_line - 1,
+                        hint="the file may be damaged; download the export again") from None
     return starts
 
 

@@ -427,12 +427,12 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
         raise UsageError("INPUT is inside the output folder", path=input_path,
                          hint="write the panel to a new folder outside the donated exports")
     settings = load_settings(trajectories)
+    key, created = load_key(key_file)
     workers = discover(input_path, manifest, skip=out.resolve())
     if not workers:
         raise DataError("no worker folders found", path=input_path,
                         hint="INPUT holds one folder per worker with their exports, or give "
                         "--manifest CSV with worker,country,path")
-    key, created = load_key(key_file)
     if count > 1:
         workers = [w for w in workers if shard_of(w.id, count) == index]
     out.mkdir(parents=True, exist_ok=True)
@@ -458,9 +458,7 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
                 private.append(f"{path or worker.base}: {message}")
             yield task
 
-    done = 0
-    for task, result in _results(tasks(), jobs, len(workers)):
-        done += 1
+    for done, (task, result) in enumerate(_results(tasks(), jobs, len(workers)), 1):
         if isinstance(result, BaseException):  # a bug that escaped the worker's own handling
             error_rows.append((task.pseudonym, "", None,
                                f"internal error: {type(result).__name__}"))

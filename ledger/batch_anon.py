@@ -106,10 +106,11 @@ def parse_shard(text: str | None) -> tuple[int, int]:
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`|«[^»\n]*»")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-\d{2}(?:[T ][\d:.+Z-]*)?\b")
 _OTHER_DATE = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b")
-_EMAIL_URL = re.compile(r"\S+@\S+|\b(?:https?|ftp|file)://\S+|\bwww\.\S+", re.IGNORECASE)
+_EMAIL_URL = re.compile(r"[^\s,;()<>]+@[^\s,;()<>]+|\b(?:https?|ftp|file)://[^\s,;()<>]+"
+                        r"|\bwww\.[^\s,;()<>]+", re.IGNORECASE)
 _ID_LIKE = re.compile(r"\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{6,}\b"
                       r"|\b\d{8,}\b")
-_PATHS = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s\\/:]+){2,}")
+_PATHS = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s\\/:,;()]+){2,}")
 MAX_MESSAGE = 300
 
 
@@ -158,8 +159,9 @@ def band_step(expr: pl.Expr, step: Decimal) -> pl.Expr:
     """x rounded towards zero to a multiple of `step`."""
     import polars as pl
 
-    scaled = (expr / step).cast(pl.Decimal(38, 12)).round(0, mode="to_zero")
-    return scaled * step
+    scaled = (expr / step).cast(pl.Decimal(38, 12))
+    whole = pl.when(scaled >= 0).then(scaled.floor()).otherwise(-(-scaled).floor())
+    return whole * step
 
 
 def apply_bands(panel: pl.DataFrame) -> pl.DataFrame:

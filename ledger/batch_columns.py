@@ -222,6 +222,7 @@ Files:
 - `summary.csv`: counts and net USD quartiles by country and month, and trajectory counts by
   country; cells with fewer than **k = {k}** workers are suppressed.
 - `errors.csv`: the files that could not be read (by pseudonym and file pseudonym).
+- `run.json`: the options that shaped these files (k, bands, trajectory settings).
 
 Anonymity: workers appear only as keyed pseudonyms (the key stays outside this folder with the
 researcher); no names, emails, clients, contract titles, descriptions, transaction ids, file

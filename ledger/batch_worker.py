@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     import polars as pl
 
     from rules.fees import Schedule
-    from rules.fx import FxChain
 
 LOCAL_EXTRA = {"TH": "THB", "UA": "UAH", "RS": "RSD", "BR": "BRL", "GB": "GBP", "NP": "NPR",
                "GH": "GHS", "UG": "UGX", "ET": "ETB", "ZA": "ZAR", "MX": "MXN", "AR": "ARS",
@@ -138,7 +137,7 @@ def read_file(path: Path, profiles: list[Path]) -> tuple[str, pl.DataFrame]:
     from importers.base import ImportOptions
     from ledger import hours
 
-    raw = registry.read(path)
+    raw = _HeadCached.of(registry.read(path))
     options = ImportOptions()
     try:
         return "rows", registry.parse(raw, options, profile_dirs=profiles).rows
@@ -150,6 +149,45 @@ def read_file(path: Path, profiles: list[Path]) -> tuple[str, pl.DataFrame]:
         except DataError:
             raise exc from None
         return "hours", hours.parse(raw, options)[0]
+
+
+def _head_cached() -> type:
+    from functools import cached_property
+
+    from importers.readers import RawFile, normalize, sniff_delimiter, split_line
+
+    class HeadCached(RawFile):
+        """A RawFile whose `header_index` splits and normalises each head line once: detection
+        asks every format and bank profile about the same lines (same answers, ~10x faster)."""
+
+        @classmethod
+        def of(cls, raw: RawFile) -> HeadCached:
+            return cls(path=raw.path, data=raw.data, sha256=raw.sha256)
+
+        @cached_property
+        def head_cells(self) -> list[set[str] | None]:
+            return [{normalize(c) for c in split_line(line, sniff_delimiter(line))}
+                    if line.strip() else None for line in self.head_lines]
+
+        def header_index(self, matches):  # type: ignore[no-untyped-def]
+            if self.is_binary:
+                return None
+            return next((index for index, cells in enumerate(self.head_cells)
+                         if cells is not None and matches(cells)), None)
+
+    return HeadCached
+
+
+class _Lazy:
+    """`_HeadCached.of(raw)`, with the class built on first use (importers load lazily)."""
+
+    def __getattr__(self, name: str) -> Any:
+        cls = _head_cached()
+        globals()["_HeadCached"] = cls
+        return getattr(cls, name)
+
+
+_HeadCached: Any = _Lazy()
 
 
 # --- reference rates and rules, loaded once per process ----------------------------------------
@@ -265,6 +303,9 @@ def worker_months(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], countr
     from rules.fx import FxChain, implied_rates
 
     if not frames:
+        if sheets:
+            raise DataError("only timesheets were read for this worker: no transactions",
+                            hint="hours count only beside a platform or bank export")
         raise DataError("no export could be read for this worker",
                         hint="see the other errors of this worker")
     rows = pl.concat(frames, how="vertical_relaxed").unique("id", keep="first",
@@ -279,13 +320,15 @@ def worker_months(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], countr
     local = local_currency(country)
     months = _window(rows, settings)
     table = months.join(_lines(usd, "usd", 2), on="month", how="left")
-    if local:
+    valued = None
+    if local and (local == "USD" or _usd_rates(local).height
+                  or usd.filter(pl.col("currency") != local).is_empty()):
         from ledger.money import minor_units
 
-        valued = usd if local == "USD" else in_local(usd, chain, local)
+        valued = usd if local == "USD" else in_local(usd, local)
         table = table.join(_lines(valued, "local", minor_units(local), only=("gross", "net")),
                            on="month", how="left")
-    else:
+    else:  # an unknown country, or a currency without bundled rates: no local figures
         table = table.with_columns(pl.lit(None, dtype=pl.Decimal(38, 2)).alias("gross_local"),
                                    pl.lit(None, dtype=pl.Decimal(38, 2)).alias("net_local"))
     sheet = pl.concat(sheets) if sheets else hours_mod.empty()
@@ -293,14 +336,15 @@ def worker_months(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], countr
         sheet = pl.concat([sheet, hours_mod.from_config(config["hours"])])
     table = (table.join(_platforms(counted), on="month", how="left")
              .join(_hours(usd, sheet), on="month", how="left"))
-    table = _finish(table, country, local, settings)
+    table = _finish(table, country, local, settings, has_local=valued is not None)
     return table, rows.height
 
 
-def in_local(usd: pl.DataFrame, chain: FxChain, local: str) -> pl.DataFrame:
+def in_local(usd: pl.DataFrame, local: str) -> pl.DataFrame:
     """`value` in the local currency: a row in it as it is, any other through its USD value at
-    the date's USD->local rate (the chain crosses one pivot only, so PKR->PHP would have no
-    rate where PKR->USD->PHP has)."""
+    the nearest-dated bundled USD->local reference rate (the rate the chain would pick: a
+    worker's own conversions rank below the references; and the chain crosses one pivot
+    only, so PKR->PHP would find none where PKR->USD->PHP has one)."""
     import polars as pl
 
     from rules.fx import rate_dtype
@@ -308,16 +352,31 @@ def in_local(usd: pl.DataFrame, chain: FxChain, local: str) -> pl.DataFrame:
     foreign = usd.filter(pl.col("currency") != local)
     if foreign.is_empty():
         return usd.with_columns(pl.col("amount").cast(rate_dtype()).alias("value"))
-    needs = foreign.select("date", pl.lit("USD").alias("currency")).unique()
-    rates = chain.lookup(needs, local).select("date", pl.col("rate").alias("_rate"))
-    lacking = rates.filter(pl.col("_rate").is_null()).sort("date")
-    if lacking.height:
-        raise DataError(f"no USD->{local} rate for {lacking['date'][0]}",
-                        hint="the bundled reference rates do not cover this date")
-    return usd.join(rates, on="date", how="left", maintain_order="left").with_columns(
+    rates = _usd_rates(local)
+    if rates.is_empty():
+        raise DataError(f"no USD->{local} reference rate",
+                        hint="the bundled ECB and NBP rates do not cover this currency")
+    dates = foreign.select("date").unique().sort("date")
+    found = dates.join_asof(rates, on="date", strategy="nearest", check_sortedness=False)
+    return usd.join(found, on="date", how="left", maintain_order="left").with_columns(
         pl.when(pl.col("currency") == local).then(pl.col("amount").cast(rate_dtype()))
         .otherwise((pl.col("value") * pl.col("_rate")).cast(rate_dtype())).alias("value")
     ).drop("_rate")
+
+
+@cache
+def _usd_rates(local: str) -> pl.DataFrame:
+    """(date, _rate): USD->local per day from the bundled references, sorted by date."""
+    import polars as pl
+
+    from rules.fx import rate_dtype
+
+    history = _history(local)
+    direct = history.filter((pl.col("from") == local) & (pl.col("to") == "USD")
+                            & (pl.col("rate") != 0))
+    return (direct.group_by("date").agg(pl.col("rate").first())
+            .select("date", (pl.lit(1).cast(rate_dtype()) / pl.col("rate")).cast(rate_dtype())
+                    .alias("_rate")).sort("date"))
 
 
 def _month(expr: pl.Expr) -> pl.Expr:
@@ -396,7 +455,7 @@ def _hours(usd: pl.DataFrame, sheet: pl.DataFrame) -> pl.DataFrame:
 
 
 def _finish(table: pl.DataFrame, country: str, local: str | None,
-            settings: dict[str, Any]) -> pl.DataFrame:
+            settings: dict[str, Any], has_local: bool = True) -> pl.DataFrame:
     """Zero-fill empty months, add rates, benchmarks and the trajectory; panel column order."""
     import polars as pl
 
@@ -408,7 +467,7 @@ def _finish(table: pl.DataFrame, country: str, local: str | None,
     usd_lines = ["gross_usd", *(f"{line}_usd" for line, _ in COSTS), "other_usd", "net_usd"]
     zero = pl.lit(Decimal(0)).cast(money)
     fills = [pl.col(c).fill_null(zero) for c in usd_lines]
-    if local:
+    if local and has_local:
         fills += [pl.col(c).fill_null(zero) for c in ("gross_local", "net_local")]
     table = table.with_columns(*fills, pl.col("hours", "unpaid_hours").fill_null(0.0),
                                pl.col("platforms").fill_null(""))

@@ -42,6 +42,7 @@ class ReportFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    html = "html"
 
 
 class RowsFormat(StrEnum):
@@ -160,7 +161,8 @@ def report(
     currency: Annotated[str | None, typer.Option(
         help="Report currency (default: home_currency in ledger.toml, else USD).")] = None,
     output_format: Annotated[ReportFormat, typer.Option(
-        "--format", help="table for people; json (schema ledger.report/1) or csv for scripts.")
+        "--format", help="table for people; json (schema ledger.report/1) or csv for scripts; "
+        "html for one self-contained page with charts (use -o).")
     ] = ReportFormat.table,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
                       ] = None,
@@ -179,6 +181,8 @@ def report(
       ledger report --month 2024-06 --currency PKR
 
       ledger report --year 2024 --format json -o 2024.json
+
+      ledger report --month 2024-06 --format html -o report.html
     """
     from ledger import render
     from ledger.report import build
@@ -189,6 +193,10 @@ def report(
         _emit(render.to_json(data), output)
     elif output_format is ReportFormat.csv:
         _emit(render.report_csv(data), output)
+    elif output_format is ReportFormat.html:
+        from ledger.html import render as page
+
+        _emit(page(data), output)
     elif output is not None:
         console = _console()
         with console.capture() as capture:

@@ -32,13 +32,18 @@ def export_cmd(
     year: Annotated[int | None, typer.Option(help="Only this year, YYYY.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="From YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="To YYYY-MM-DD.")] = None,
+    derived: Annotated[bool, typer.Option(
+        "--derived", help="Add the rows the fee rules derive, as `ledger report` counts them "
+        "(a fee folded into a net amount becomes its own row, flagged ! in journals).")
+    ] = False,
 ) -> None:
     """Export the ledger for plain-text accounting (hledger, beancount) or data tools.
 
     Every row, or one period's: hledger and beancount get one balanced transaction per row
     (Assets:Upwork against Income:Freelance:Upwork, Expenses:Fees:Platform:Upwork...; a
     conversion as EUR @@ USD), each with its source file, line and row id as metadata. CSV
-    and Parquet hold the canonical rows themselves, amounts exact.
+    and Parquet hold the canonical rows themselves, amounts exact. The rows are what your
+    exports say; --derived adds what the fee rules work out, as the report does.
 
     Examples:
 
@@ -47,6 +52,8 @@ def export_cmd(
       ledger export --format beancount --year 2024 -o 2024.beancount
 
       ledger export --format csv --month 2024-06 > 2024-06.csv
+
+      ledger export --format hledger --derived --month 2024-06
 
       ledger export --format parquet -o ledger.parquet
     """
@@ -65,7 +72,8 @@ def export_cmd(
         raise UsageError(f"no folder {output.parent} to write into", path=output,
                          hint="create it first, or write somewhere else")
     ledger = _ledger()
-    rows, label = export.select(ledger, month=month, year=year, start=start, end=end)
+    rows, label = export.select(ledger, month=month, year=year, start=start, end=end,
+                                derived=derived)
     result = export.export(rows, output_format.value, export.file_names(ledger))
     console = _console(stderr=True)
     if isinstance(result, str):

@@ -110,7 +110,8 @@ def _print(data: dict, console) -> None:
 
     cur = data["currency"]
     if not data["workers"]:
-        console.print("No [[workers]] in ledger.toml yet: see `ledger payouts --help`.")
+        console.print("No [[workers]] in ledger.toml yet: see `ledger payouts --help`.",
+                      markup=False)
         return
     workers = Table(title=f"Sub-workers · {data['period']['label']}", title_justify="left",
                     header_style="bold")

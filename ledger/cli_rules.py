@@ -299,27 +299,29 @@ def _print_check(data: dict, console: Console) -> None:
 
     label = data["period"].get("label") or f"{data['period']['from']} to {data['period']['to']}"
     table = Table(header_style="bold", title=f"Fees charged vs expected, {label}")
-    for name in ("Date", "Platform", "Client", "Gross", "Charged", "Expected", "Rule",
-                 "Status"):
+    for name in ("Date", "Client", "Gross", "Charged", "Expected", "Rule", "Status"):
         table.add_column(name, justify="right" if name in ("Gross", "Charged", "Expected")
-                         else "left", overflow="fold")
+                         else "left", overflow="fold",
+                         no_wrap=name in ("Date", "Gross", "Charged", "Expected"),
+                         ratio={"Client": 1, "Rule": 3, "Status": 1}.get(name))
     for c in data["checks"]:
         status = f"[red]{c['status']}[/]" if c["flag"] else c["status"]
-        table.add_row(c["date"], c["platform"], c["client"] or "", c["gross"], c["charged"],
+        table.add_row(c["date"], c["client"] or "", c["gross"], c["charged"],
                       c["expected"] or "-", c["rule"] or "-", status)
     console.print(table)
     if not data["checks"]:
         console.print("no earnings to check in this period")
     if data.get("withdrawals"):
         out = Table(header_style="bold", title="Withdrawal fees charged vs expected")
-        for name in ("Date", "Platform", "Method", "Amount", "Charged", "Expected", "Rule",
-                     "Status"):
+        for name in ("Date", "Amount", "Charged", "Expected", "Rule", "Status"):
             out.add_column(name, justify="right" if name in ("Amount", "Charged", "Expected")
-                           else "left", overflow="fold")
+                           else "left", overflow="fold",
+                           no_wrap=name in ("Date", "Amount", "Charged", "Expected"),
+                           ratio={"Rule": 3, "Status": 1}.get(name))
         for w in data["withdrawals"]:
             status = f"[red]{w['status']}[/]" if w["flag"] else w["status"]
-            out.add_row(w["date"], w["platform"], w["method"] or "?", w["amount"],
-                        w["charged"], w["expected"] or "-", w["rule"] or "-", status)
+            out.add_row(w["date"], w["amount"], w["charged"], w["expected"] or "-",
+                        w["rule"] or f"? ({w['method'] or 'method unknown'})", status)
         console.print(out)
     flagged = data["flagged"] + data.get("withdrawals_flagged", 0)
     console.print(f"{flagged} fee(s) differ from the schedule by more than "

@@ -85,8 +85,12 @@ class Transaction:
 # --- choosing rows --------------------------------------------------------------------------
 
 def select(ledger: Ledger, *, month: str | None = None, year: int | None = None,
-           start: str | None = None, end: str | None = None) -> tuple[pl.DataFrame, str]:
-    """The ledger's rows, all of them or one period's, and a label for what was chosen."""
+           start: str | None = None, end: str | None = None,
+           derived: bool = False) -> tuple[pl.DataFrame, str]:
+    """The ledger's rows, all of them or one period's, and a label for what was chosen.
+
+    `derived`: the rows as the report counts them, with the fee rules applied (fees a source
+    folded into net amounts, conversions inside withdrawals...; origin `rule:<id>`)."""
     import polars as pl
 
     from ledger.report import resolve_period
@@ -96,8 +100,16 @@ def select(ledger: Ledger, *, month: str | None = None, year: int | None = None,
         raise DataError("the ledger is empty", path=ledger.root,
                         hint="import exports first: ledger import FILE")
     if month is None and year is None and start is None and end is None:
+        if derived:
+            from rules.fees import Schedule, apply_rules
+
+            rows = apply_rules(rows, Schedule.for_ledger(ledger))
         return rows, "all rows"
     period = resolve_period(rows, month=month, year=year, start=start, end=end)
+    if derived:
+        from ledger.report import counted_rows
+
+        return counted_rows(ledger, rows, period)[0], period.label
     return rows.filter(pl.col("date").is_between(period.start, period.end)), period.label
 
 
@@ -138,8 +150,8 @@ def counter_account(row: dict) -> str:
         return f"Expenses:Fees:Platform:{own}"
     if kind == "payment_fee":
         return f"Expenses:Fees:Payment:{own}"
-    if kind == "bank_fee":
-        return f"Expenses:Fees:Bank:{own}"
+    if kind == "bank_fee":  # bank:meezan -> Expenses:Fees:Bank:Meezan
+        return "Expenses:Fees:Bank:" + own.removeprefix("Bank:")
     if kind == "tax":
         category = (row.get("category") or "").lower()
         if category in ("", "wht", "withholding", "tax"):
@@ -180,8 +192,7 @@ def _flag(*rows: dict) -> str:
 
 
 def _payee(row: dict) -> str:
-    return row.get("counterparty") or NAMES.get(row["account"].split(":")[0],
-                                                account_path(row["account"]))
+    return row.get("counterparty") or account_path(row["account"]).replace(":", " ")
 
 
 def conversion_pairs(rows: list[dict]) -> list[tuple[int, int]]:
@@ -224,8 +235,8 @@ def conversion_pairs(rows: list[dict]) -> list[tuple[int, int]]:
 
 
 def transactions(rows: pl.DataFrame, files: dict[str, str] | None = None) -> list[Transaction]:
-    """Balanced transactions for the rows, in the rows' order (a conversion where its first
-    leg is)."""
+    """Balanced transactions for the rows, by date and else in the rows' order (a conversion
+    where its first leg is)."""
     files = files or {}
     records = list(rows.iter_rows(named=True))
     pairs = conversion_pairs(records)
@@ -259,7 +270,7 @@ def transactions(rows: pl.DataFrame, files: dict[str, str] | None = None) -> lis
                               row["currency"]),
                       Posting(counter_account(row), -amount, row["currency"])),
             meta=_provenance(row, files)))
-    return out
+    return sorted(out, key=lambda t: t.date)
 
 
 # --- text ---------------------------------------------------------------------------------

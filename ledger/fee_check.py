@@ -13,6 +13,10 @@ Per earning (Upwork, Fiverr, Freelancer.com, PayPal and Payoneer receipts from c
   flagged only when the charged rate is outside its bounds. Without a rule (PayPal with no
   country in ledger.toml) the earning is listed with status `no_rule`, not flagged.
 
+Withdrawals from Upwork, Fiverr and Freelancer.com are checked too: the fee rows citing the
+withdrawal (else the account's unlinked withdrawal fees that day) against the schedule's fee for
+the method the description names (`Direct to Local Bank`, `PayPal`, `Payoneer`, `Wire`...).
+
 Freelancer.com's project type comes from the fee row's category (`hourly_project_fee` ->
 hourly, `preferred_freelancer_fee` -> recruiter, else fixed price). PayPal receipts are
 `domestic` when in the country's own currency, else `international` (the payer's country is

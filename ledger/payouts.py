@@ -276,8 +276,8 @@ def _split(number: int, table: Any, workers: dict[str, Worker], where: Path) -> 
         match = [w for w in workers if w.casefold() == name.strip().casefold()]
         if not match:
             known = ", ".join(workers) or "none yet"
-            raise fail(f"unknown worker {name!r}",
-                       f'workers in ledger.toml: {known}; add [[workers]] name = "{name}"')
+            raise fail(f"unknown worker {name!r}", f"workers in ledger.toml: {known}; add "
+                       f'one with [[workers]] name = "{name}"')
         resolved.append(match[0])
     if len(set(resolved)) != len(resolved):
         raise fail("names a worker twice", "list each worker once")
@@ -1399,6 +1399,8 @@ def statement_csv(data: dict) -> str:
     writer = csv.writer(out, lineterminator="\n")
     cur = data["currency"]
     writer.writerow(["section", "date", "item", "detail", "amount", "currency"])
+    writer.writerow(["statement", data["period"]["to"], safe_cell(data["worker"]),
+                     safe_cell(data["period"]["label"]), "", cur])
     writer.writerow(["opening", data["period"]["from"], "brought forward", "", data["opening"],
                      cur])
     for job in data["jobs"]:

@@ -53,6 +53,10 @@ def report_csv(report: dict) -> str:
                          rate["rate"]])
         writer.writerow(["rates", f"{rate['date']} {rate['from']}/{rate['to']}", "provider",
                          rate["provider"]])
+    for rule in report.get("rules", []):
+        for field, value in rule["figures"].items():
+            writer.writerow(["rules", rule["id"], field, value])
+        writer.writerow(["rules", rule["id"], "source", safe_cell(rule["source"])])
     return out.getvalue()
 
 
@@ -144,6 +148,8 @@ def print_report(report: dict, console: Console) -> None:
                             _money(item["net"]), item["hours"],
                             _money(item["net_hourly"]) if item.get("net_hourly") else "—")
         console.print(clients)
+    if len(report.get("months") or []) > 1:
+        print_months(report, console)
     if report.get("benchmarks"):
         print_benchmarks(report, console)
     if report.get("rules"):
@@ -155,6 +161,42 @@ def print_report(report: dict, console: Console) -> None:
             console.print(f"[dim]  {span}: {text}[/]", markup=True)
     for warning in report["warnings"]:
         console.print(f"[yellow]warning:[/] {warning}")
+
+
+def print_months(report: dict, console: Console) -> None:
+    """Month by month: gross, costs, net with a bar against the benchmark, hours, net hourly,
+    and the change from the month before."""
+    from rich.table import Table
+
+    cur = report["currency"]
+    months = report["months"]
+    benchmark = months[0].get("benchmark")
+    title = "Month by month" + (f" (bar: net against {benchmark.replace('_', ' ')}, "
+                                "| marks 1x)" if benchmark else "")
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col in ("Month", f"Gross {cur}", "Costs", "Net", "vs last", "Hours", "Net/h",
+                "Bench.", ""):
+        table.add_column(col, justify="left" if col in ("Month", "") else "right")
+    most = max((Decimal(m["benchmark_ratio"]) for m in months if m.get("benchmark_ratio")),
+               default=Decimal(1))
+    for m in months:
+        costs = Decimal(m["gross"]) - Decimal(m["net"])
+        change = f"{Decimal(m['net_change']):+.1%}" if m.get("net_change") else ""
+        ratio = Decimal(m["benchmark_ratio"]) if m.get("benchmark_ratio") else None
+        bar = _ratio_bar(ratio, max(most, Decimal(1))) if ratio is not None else ""
+        table.add_row(m["month"], _money(m["gross"]), _money(f"{costs}"), _money(m["net"]),
+                      change, m["hours"], _money(m["net_hourly"]),
+                      f"{ratio:.2f}x" if ratio is not None else "—", bar)
+    console.print(table)
+
+
+def _ratio_bar(ratio: Decimal, most: Decimal, width: int = 16) -> str:
+    """A bar scaled so the largest ratio fills `width`, with `|` where 1x (the benchmark) is."""
+    cells = max(0, round(float(ratio / most) * width))
+    one = min(width - 1, round(float(1 / most) * width))
+    text = "".join("|" if i == one and i >= cells else ("█" if i < cells else " ")
+                   for i in range(width)).rstrip()
+    return f"[green]{text}[/]" if ratio >= 1 else f"[red]{text}[/]"
 
 
 def print_benchmarks(report: dict, console: Console) -> None:

@@ -103,7 +103,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     """The report for a period as a JSON-ready dict (schema `ledger.report/1`)."""
     import polars as pl
 
-    from ledger import hours, payouts
+    from ledger import hours, payouts, views
     from rules.fx import FxChain
 
     rows = ledger.rows()
@@ -122,6 +122,12 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     sheet = hours.for_period(ledger.hours(), period.start, period.end)
     totals["hours"], totals["unpaid_hours"], client_hours = hours.combine(valued, sheet)
     shown = present_totals(totals, currency)
+    span = (max(period.start, rows["date"].min()), min(period.end, rows["date"].max()))
+    benchmarks = benchmarks_for(ledger, period, currency, shown, chain,
+                                span if span[0] <= span[1] else None)
+    months = views.monthly(valued, sheet, currency, benchmarks) \
+        if (period.start.year, period.start.month) != (period.end.year, period.end.month) \
+        else []
     return {
         "schema": SCHEMA,
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
@@ -131,7 +137,8 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "gross_without_hours": _gross_without_hours(valued, currency, client_hours),
         "by_platform": by_platform(valued, currency, client_hours),
         "by_client": by_client(valued, currency, client_hours),
-        "benchmarks": benchmarks_for(ledger, period, currency, shown, chain),
+        "benchmarks": benchmarks,
+        "months": months,
         "rates": [_rate_json(r) for r in conversion.rates.iter_rows(named=True)],
         "rules": rules_used(valued, schedule, currency),
         "sources": _sources(ledger, in_period),
@@ -201,8 +208,10 @@ def rules_used(valued: pl.DataFrame, schedule: Schedule, currency: str) -> list[
 
 
 def benchmarks_for(ledger: Ledger, period: Period, currency: str, shown: dict,
-                   chain: object) -> list[dict]:
-    """Monthly net against the country's benchmarks (empty until `country` is set)."""
+                   chain: object, span: tuple[dt.date, dt.date] | None = None) -> list[dict]:
+    """Monthly net against the country's benchmarks (empty until `country` is set). The net
+    is divided by the months of `span` (the part of the period the ledger has data for), so a
+    year with three months of exports is not read as nine months of nothing."""
     import polars as pl
 
     from ledger import benchmarks
@@ -227,7 +236,8 @@ def benchmarks_for(ledger: Ledger, period: Period, currency: str, shown: dict,
 
     net = Decimal(shown["net"])
     hourly = Decimal(shown["net_hourly"]) if shown["net_hourly"] else None
-    return benchmarks.compare(rows, net, hourly, benchmarks.months_in(period.start, period.end),
+    first, last = span or (period.start, period.end)
+    return benchmarks.compare(rows, net, hourly, benchmarks.months_in(first, last),
                               currency, convert, period.end.year)
 
 

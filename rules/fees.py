@@ -34,7 +34,10 @@ Rule fields: `id`; `from` (inclusive) / `until` (exclusive) dates; `type`:
   (`basis = "client_lifetime"`); `legacy_tiers` for clients billed before `from`;
 - `per_contract`: the contract's own rate, `default_rate` when unknown, `min_rate`..`max_rate`;
 - `by_status`: `rates` per taxpayer status, `default_status`;
-- `unavailable` (the provider does not serve that case) and `unknown` (no published rate).
+- `unavailable` (the provider does not serve that case) and `unknown` (no published rate);
+- `measured`: not a schedule but what the rows themselves show (a fee inside an amount, a
+  withdrawal that delivered another currency, a credit short of what was sent): see
+  `apply_rules`; `enabled = false` in ledger.toml turns one off.
 Selectors (`method`, `country`, `scope`, `into`, `project_type`, `payer`, `booked_as`,
 `contract_type`; a string or a list) restrict a rule to a case; the most specific matching
 rule wins. `only_if_prior_billings_over` limits a rule to clients billed more than that before

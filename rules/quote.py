@@ -5,7 +5,8 @@ The first place takes its fee on the gross (platform service fee, or a wallet's 
 fee); each move to the next place costs that move's withdrawal fee; the move into the bank
 converts to the destination currency when it differs (the spread of whoever converts,
 against the reference mid rate); the bank may withhold tax (Pakistan's s.154A on export
-proceeds, by taxpayer status). Every line names its rule and source.
+proceeds, by taxpayer status) and charge an inward fee (`[[fees.bank.inward_fee]]`, by
+country). Every line names its rule and source.
 
 Exact by construction: each fee is rounded to its currency's minor unit and subtracted, so
 `amount_in - lines == amount_out` at every hop. Lines before the conversion are also valued
@@ -384,6 +385,11 @@ def _bank(walk: _Walk, schedule: Schedule, date: dt.date, ctx: dict) -> None:
     """Tax withheld where the money lands (Pakistan's s.154A on export proceeds)."""
     country = ctx["country"]
     hop = walk.hop("bank", "deposit", None)
+    inward = schedule.find("bank", "inward_fee", date, country=country)
+    if inward is not None and inward.type == "percent" and (
+            not inward.fixed or walk.currency in inward.fixed):
+        walk.charge(hop, f"Bank inward charge {inward.describe()}", "bank_fee",
+                    _fee(inward, walk), inward)
     booked = "home_remittance" if ctx["status"] == "home_remittance" else "it_export"
     rule = schedule.find("deductions", "export_wht", date, country=country, booked_as=booked)
     if rule is not None:
@@ -392,8 +398,11 @@ def _bank(walk: _Walk, schedule: Schedule, date: dt.date, ctx: dict) -> None:
         rate = status_rate(rule, status) if rule.type == "by_status" else rule.rate
         walk.charge(hop, f"Tax withheld on export proceeds {pct(rate)} ({ctx['status']})",
                     "tax", tax, rule)
-    walk.notes.append("bank inward charges are not in any schedule: compare what your bank "
-                      "credited with what was sent (`ledger report` shows bank deductions)")
+    if inward is None:
+        walk.notes.append("no bank inward charge is known for "
+                          f"{country or 'your country'}: set [[fees.bank.inward_fee]] in "
+                          "ledger.toml, or compare what your bank credited with what was sent "
+                          "(`ledger report` shows bank deductions)")
 
 
 class _CachedRates:

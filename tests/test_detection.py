@@ -10,10 +10,16 @@ import pytest
 from importers import registry
 from tests import golden
 
+NOT_EXPORTS = ("broken", "hours")
+"""Folders of tests/data that hold no exports: broken files (test_errors_catalogue.py) and
+timesheets (ledger hours import, not the registry)."""
+SETTINGS = ("ledger.toml", "rates.csv", "units.csv")
+"""Files of a ledger directory that fixtures keep beside their exports (tests/data/payouts)."""
+
 SOURCES = sorted(path for path in golden.DATA.rglob("*")
                  if path.is_file() and len(path.relative_to(golden.DATA).parts) > 1
-                 and path.relative_to(golden.DATA).parts[0] not in ("broken", "hours")
-                 and not path.name.endswith(".json"))
+                 and path.relative_to(golden.DATA).parts[0] not in NOT_EXPORTS
+                 and not path.name.endswith(".json") and path.name not in SETTINGS)
 
 EXPECTED: dict[str, str] = {
     "bank/AccountFullStatement.CSV": "bank:meezan",
@@ -42,6 +48,8 @@ EXPECTED: dict[str, str] = {
     "ofx/creditcard-v2.qfx": "ofx",
     "payoneer/transactions-12col.csv": "payoneer",
     "payoneer/transactions-17col.csv": "payoneer",
+    "payouts/nayapay.csv": "bank:nayapay",
+    "payouts/upwork.csv": "upwork",
     "paypal/activity-de.csv": "paypal",
     "paypal/activity-en.csv": "paypal",
     "paypal/statement-en.csv": "paypal-statement",

@@ -199,7 +199,7 @@ CASES = [
     Case("bad-report-format", ("report", "--format", "xml"), 2,
          "Usage: ledger report [OPTIONS]\nTry 'ledger report --help' for help.\n\n"
          "Error: Invalid value for '--format': Value error, 'xml' is not one of 'table', "
-         "'json', 'csv'.\n"),
+         "'json', 'csv', 'html'.\n"),
     _import("balance-break-upwork.csv", "--date-order", "xyz", code=2, id="date-order-xyz",
             stderr="error: --date-order must be dmy or mdy, not 'xyz'\n"),
     _import("balance-break-upwork.csv", "--decimal-mark", ";", code=2, id="decimal-mark-semicolon",

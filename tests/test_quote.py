@@ -71,6 +71,8 @@ def test_upwork_payoneer_bank_to_pkr():
         ("payoneer.withdrawal_fee.local_currency", "0.00", "USD"),
         # 448 USD at 278.45 = 124,745.60; Payoneer's 2% under the mid rate keeps 2,494.91
         ("payoneer.fx_margin.withdraw_local", "2494.91", "PKR"),
+        # a home remittance reaches a Pakistani account free (SBP pays the TT charges)
+        ("bank.inward_fee.PK", "0.00", "PKR"),
         # s.154A: 1% of the 122,250.69 PKR credited (filer, FY2022-25)
         ("deductions.export_wht.PK.2022-07-01", "1222.51", "PKR"),
     ]
@@ -111,6 +113,17 @@ def test_tax_status_and_country_change_the_bank_hop():
     assert [line["rule"] for line in lines(philippines)][-2:] == [
         "paypal.fx_margin.APAC.2012-06-12", "paypal.withdrawal_fee.PH.2009-03-01"]
     foots(philippines)
+
+
+def test_a_bank_inward_fee_from_ledger_toml_is_a_hop():
+    schedule = load_schedule({"fees": {"bank": {"inward_fee": [
+        {"id": "bank.inward_fee.PH.mine", "country": "PH", "fixed": {"PHP": "150.00"},
+         "source": "my BDO statement"}]}}})
+    data = quotes.quote(D("500"), "USD", "upwork,bank", "PHP", JUNE, Mid(), schedule=schedule)
+    fee = next(line for line in lines(data) if line["kind"] == "bank_fee")
+    assert (fee["rule"], fee["amount"], fee["source"]) == ("bank.inward_fee.PH.mine", "150.00",
+                                                           "my BDO statement")
+    foots(data)
 
 
 def test_a_route_without_conversion_foots_in_its_own_currency():

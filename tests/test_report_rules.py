@@ -202,3 +202,10 @@ def test_cli_missing_rate_is_a_clean_data_error(cli_may):
     assert result.returncode == 1
     assert "rates.csv: no " in result.stderr and "->KPW rate for 2024-05-" in result.stderr
     assert "hint:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_report_csv_lists_the_rules(cli_may):
+    text = ok(run("--ledger", "led", "report", "--month", "2024-05", "--currency", "PKR",
+                  "--format", "csv", cwd=cli_may)).stdout
+    assert "rules,transfers.conversion.delivered,fx_cost,2400.00" in text
+    assert "rules,deductions.intermediary.measured,bank_deductions,2780.00" in text

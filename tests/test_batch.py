@@ -1,0 +1,439 @@
+"""`ledger batch`: research panels from many workers' exports (issue 9).
+
+Worker folders are built in tmp from the golden exports under tests/data/<format>/. The
+end-to-end tests run the real CLI in a subprocess (test_cli's `run`/`ok`); the rest call the
+library. The canary test plants unique strings in every free-text field of the inputs and in
+file and folder names, and looks for them in every byte of every output.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ledger import batch
+from ledger.batch_anon import (
+    apply_bands,
+    clean_message,
+    file_pseudonym,
+    parse_shard,
+    pseudonym,
+    shard_of,
+    suppress,
+)
+from ledger.batch_columns import PANEL, SUMMARY, TRAJECTORY_SETTINGS, panel_schema
+from ledger.batch_worker import classify, read_file
+from ledger.errors import UsageError
+from tests.test_cli import ok, run
+
+DATA = Path(__file__).parent / "data"
+GOOD = [DATA / p for p in (
+    "paypal/activity-en.csv", "paypal/statement-en.csv", "upwork/classic.csv",
+    "upwork/report-2024.csv", "payoneer/transactions-17col.csv",
+    "payoneer/transactions-12col.csv", "fiverr/earnings.csv", "freelancer/history-multi.csv",
+    "wise/statement_12345678_USD_2024-06-01_2024-06-30.csv", "wise/transaction-history.csv",
+    "bank/hdfc.csv", "bank/AccountFullStatement.CSV", "camt053/statement-v08.xml",
+    "mt940/wise-usd.mt940", "ofx/checking-sgml.ofx", "bank/icici.xlsx")]
+TIMESHEET = DATA / "hours" / "hours.csv"
+COUNTRIES = ("PK", "PH", "IN", "BD", "NG", "KE", None)
+CORRUPT = {7: DATA / "broken" / "bad-amount-paypal.csv",
+           23: DATA / "broken" / "unknown-layout.csv"}
+"""Worker 7 has a bad file beside good ones; worker 23 only a file of unknown layout."""
+
+
+def make_workers(root: Path, count: int = 50) -> Path:
+    """`count` worker folders of 1-3 golden exports each (some with a timesheet), with the
+    country in country.txt, in ledger.toml or nowhere; the CORRUPT workers' bad files."""
+    for i in range(count):
+        folder = root / f"worker-{i:02d}"
+        folder.mkdir(parents=True)
+        if i in CORRUPT and i == 23:
+            shutil.copy(CORRUPT[i], folder)
+            continue
+        for j in range(1 + i % 3):
+            source = GOOD[(i * 7 + j * 5) % len(GOOD)]
+            shutil.copy(source, folder / source.name)
+        if i % 5 == 0:
+            shutil.copy(TIMESHEET, folder / TIMESHEET.name)
+        if i in CORRUPT:
+            shutil.copy(CORRUPT[i], folder)
+        country = COUNTRIES[i % len(COUNTRIES)]
+        if country and i % 2:
+            (folder / "country.txt").write_text(country.lower() + "\n")
+        elif country:
+            (folder / "ledger.toml").write_text(f'country = "{country}"\n')
+    return root
+
+
+def read_panel(out: Path) -> pl.DataFrame:
+    return pl.read_parquet(out / "panel" / "**" / "*.parquet", hive_partitioning=True)
+
+
+@pytest.fixture(scope="module")
+def fifty(tmp_path_factory):
+    """50 workers' mixed exports, two corrupt, through the CLI with two processes."""
+    cwd = tmp_path_factory.mktemp("batch")
+    make_workers(cwd / "donations")
+    result = ok(run("batch", "donations", "--out", "panel", "--jobs", "2", cwd=cwd))
+    return cwd, result
+
+
+# --- end to end --------------------------------------------------------------------------------
+
+
+def test_fifty_workers_give_panel_summary_and_errors(fifty):
+    cwd, result = fifty
+    out = cwd / "panel"
+    assert {p.name for p in out.iterdir()} == {"panel", "summary.csv", "errors.csv",
+                                              "README.md", "run.json"}
+    assert (cwd / "batch.key").stat().st_size == 32
+    assert "50 workers" in result.stdout and "49 workers in" in result.stdout
+    parts = sorted((out / "panel").rglob("*.parquet"))
+    assert parts and all(p.parent.name.startswith("year=")
+                         and p.parent.parent.name.startswith("country=") for p in parts)
+    panel = read_panel(out)
+    assert panel["pseudonym"].n_unique() == 49
+    assert set(panel["country"]) <= {"PK", "PH", "IN", "BD", "NG", "KE", "unknown"}
+    assert panel.select(pl.struct("pseudonym", "month").is_unique().all()).item()
+    assert set(panel["trajectory"]) <= {"sinking", "struggling", "surviving", "swimming",
+                                        "unclassified"}
+    # every file column is in the dictionary, in its type; money is Decimal
+    schema = panel_schema(partitions=False)
+    first = pl.read_parquet(parts[0])
+    assert dict(first.schema) == schema
+    assert schema["net_usd"] == pl.Decimal(38, 2)
+
+    key = (cwd / "batch.key").read_bytes()
+    errors = list(csv.DictReader((out / "errors.csv").open()))
+    assert [e["pseudonym"] for e in errors if e["file"]] == sorted(
+        pseudonym(key, f"worker-{i:02d}") for i in CORRUPT)
+    by_worker = {e["pseudonym"]: e for e in errors if e["file"]}
+    bad = by_worker[pseudonym(key, "worker-07")]
+    assert bad["file"] == file_pseudonym(key, "worker-07", "bad-amount-paypal.csv")
+    assert (bad["line"], bad["error"]) == ("3", "Gross '…' is not a number")
+    unknown = by_worker[pseudonym(key, "worker-23")]
+    assert unknown["error"] == "unknown layout (first line: '…')"
+    # the terminal gets the real paths, `path:line: message` + hint, never a traceback
+    assert "donations/worker-07/bad-amount-paypal.csv:3: Gross" in result.stderr
+    assert "  hint:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_net_foots_and_matches_the_report_lines(fifty):
+    cwd, _ = fifty
+    panel = read_panel(cwd / "panel")
+    costs = ["platform_fees_usd", "payment_fees_usd", "fx_cost_usd", "bank_deductions_usd",
+             "taxes_usd", "subcontractor_payouts_usd", "expenses_usd"]
+    check = panel.select((pl.col("gross_usd") - pl.sum_horizontal(costs) + pl.col("other_usd")
+                          == pl.col("net_usd")).all()).item()
+    assert check
+    pk = panel.filter((pl.col("country") == "PK") & pl.col("active"))
+    assert pk.height and (pk["local_currency"] == "PKR").all()
+    assert pk["per_capita_usd"].null_count() == 0 and pk["min_wage_local"].null_count() == 0
+    unknown = panel.filter(pl.col("country") == "unknown")
+    assert unknown["local_currency"].null_count() == unknown.height
+    hourly = panel.filter(pl.col("hours") > 0)
+    assert hourly.height and hourly["net_hourly_usd"].null_count() == 0
+    assert panel.filter(pl.col("unpaid_hours") > 0).height  # timesheets were read
+
+
+def test_summary_is_k_suppressed_and_readme_is_the_dictionary(fifty):
+    cwd, _ = fifty
+    out = cwd / "panel"
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert list(rows[0]) == [c.name for c in SUMMARY]
+    assert {r["table"] for r in rows} == {"monthly", "trajectory"}
+    for r in rows:
+        if r["suppressed"] == "yes":
+            assert r["workers"] == r["net_usd_median"] == ""
+        else:
+            assert int(r["workers"]) >= 5
+    totals = [r for r in rows if r["table"] == "trajectory" and r["trajectory"] == "all"]
+    assert sum(int(r["workers"]) for r in totals if r["workers"]) == 49
+    # where one trajectory cell of a country is hidden, another is too (no subtraction)
+    for country in {r["country"] for r in totals}:
+        cells = [r for r in rows if r["table"] == "trajectory" and r["country"] == country
+                 and r["trajectory"] != "all"]
+        assert sum(r["suppressed"] == "yes" for r in cells) != 1
+    readme = (out / "README.md").read_text()
+    for column in (*PANEL, *SUMMARY):
+        assert f"`{column.name}`" in readme
+    for setting in TRAJECTORY_SETTINGS:
+        assert f"`{setting.name}`" in readme
+    assert "read_parquet('panel/**/*.parquet', hive_partitioning = true)" in readme
+    assert "spark.read.parquet" in readme and "k = 5" in readme
+
+
+def test_same_key_same_pseudonyms_other_key_other_pseudonyms(fifty, tmp_path):
+    cwd, _ = fifty
+    key = (cwd / "batch.key").read_bytes()
+    expected = {pseudonym(key, f"worker-{i:02d}") for i in range(50)} - {
+        pseudonym(key, "worker-23")}
+    assert set(read_panel(cwd / "panel")["pseudonym"]) == expected
+    # a second run with the same key file: the same panel; another key: other pseudonyms
+    make_workers(tmp_path / "in", 4)
+    runs = [batch.run(tmp_path / "in", tmp_path / name, key_file=cwd / keyfile, jobs=1)
+            for name, keyfile in (("a", "batch.key"), ("b", "batch.key"), ("c", "new.key"))]
+    assert [r.key_created for r in runs] == [False, False, True]
+    first, again, other = (read_panel(tmp_path / name) for name in "abc")
+    order = ["pseudonym", "month"]
+    assert again.sort(order).equals(first.sort(order))
+    assert set(first["pseudonym"]) < expected
+    assert not set(other["pseudonym"]) & set(first["pseudonym"])
+
+
+def test_key_inside_the_output_folder_is_refused(tmp_path):
+    make_workers(tmp_path / "in", 2)
+    result = run("batch", "in", "--out", "out", "--key-file", "out/batch.key", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("out/batch.key: the key file is inside the output folder")
+    assert "  hint:" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "batch.key").exists()
+
+
+def test_usage_and_data_errors_exit_cleanly(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = run("batch", "empty", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("empty: no worker folders found\n  hint: ")
+    result = run("batch", "empty", "--out", "out", "--shard", "3/2", cwd=tmp_path)
+    assert result.returncode == 2 and "--shard '3/2' is not i/n" in result.stderr
+    (tmp_path / "t.toml").write_text("swimming_ratio = 2\nnope = 1\n")
+    with pytest.raises(UsageError, match=r"unknown trajectory setting\(s\) \['nope'\]"):
+        batch.run(tmp_path / "empty", tmp_path / "out", trajectories=tmp_path / "t.toml")
+    (tmp_path / "short.key").write_bytes(b"x" * 5)
+    with pytest.raises(UsageError, match="expected 32"):
+        batch.run(tmp_path / "empty", tmp_path / "out", key_file=tmp_path / "short.key")
+    with pytest.raises(UsageError, match="--k 0 must be at least 1"):
+        batch.run(tmp_path / "empty", tmp_path / "out", k=0)
+
+
+# --- anonymity: the canary --------------------------------------------------------------------
+
+CANARY = "zqxcanary"
+
+
+def plant(folder: Path) -> list[Path]:
+    """Golden exports with a canary in every free-text field, under canary file names."""
+    folder.mkdir(parents=True)
+    swaps = {
+        "fiverr/earnings.csv": [("acme_studio", "zqxcanaryclientone"),
+                                ("bluefox", "zqxcanaryclienttwo"),
+                                ("FO81A2B3C4D5", "FOZQXCANARY1"), ("FO7E9F0A1B2C", "FOZQXCANARY2"),
+                                ("Funds cleared", "Funds zqxcanarydescone"),
+                                ("Tip for order", "zqxcanarydesctwo tip")],
+        "paypal/activity-en.csv": [("Acme Corp", "Zqxcanaryclientthree Corp"),
+                                   ("Invoice 42", "zqxcanarydescthree"),
+                                   ("7AB12345CD678901E", "7ZQXCANARY000001"),
+                                   ("billing@acme.example", "zqxcanary@mail.example"),
+                                   ("me@example.com", "zqxcanaryme@mail.example")],
+        "upwork/classic.csv": [("Beta LLC", "Zqxcanaryclientfour LLC"),
+                               ("Bonus for fast delivery", "zqxcanarydescfour bonus"),
+                               ("Jane Doe", "Zqxcanary Name")],
+        "payoneer/transactions-17col.csv": [("Acme Corp", "Zqxcanaryclientfive Corp"),
+                                            ("Invoice 17", "zqxcanarydescfive"),
+                                            ("INV-17", "ZQXCANARYREF5"),
+                                            ("Jane Doe", "Zqxcanary Payee")],
+    }
+    written = []
+    for index, (name, pairs) in enumerate(swaps.items()):
+        text = (DATA / name).read_text("utf-8-sig")
+        for old, new in pairs:
+            assert old in text, (name, old)
+            text = text.replace(old, new)
+        target = folder / f"zqxcanaryfile{index}{Path(name).suffix}"
+        target.write_text(text, "utf-8")
+        written.append(target)
+    hours = TIMESHEET.read_text().replace("Beta LLC", "Zqxcanaryclientsix").replace(
+        "Figma course", "zqxcanarydescsix")
+    (folder / "zqxcanary-hours.csv").write_text(hours)
+    (folder / "zqxcanary-broken.csv").write_text("name,email\nzqxcanarycell,zqx@canary.example\n")
+    bad = (DATA / "broken" / "bad-amount-paypal.csv").read_text("utf-8-sig")
+    (folder / "zqxcanary-bad-amount.csv").write_text(bad.replace("4O0.00", "zqxcanary0.00"))
+    (folder / "ledger.toml").write_text('country = "PK"\n[fees.options]\n'
+                                        'prior_billings = { "Zqxcanaryclientseven" = "10.00" }\n')
+    return written
+
+
+def test_canary_strings_appear_in_no_byte_of_any_output(tmp_path):
+    planted = plant(tmp_path / "in" / "worker-zqxcanaryfolder")
+    shutil.copytree(tmp_path / "in" / "worker-zqxcanaryfolder",
+                    tmp_path / "in" / "Zqxcanary Second Worker")
+    # the canaries really are in the rows' free-text fields
+    rows = pl.concat([read_file(p, [])[1] for p in planted], how="vertical_relaxed")
+    for column in ("counterparty", "description", "contract", "ref"):
+        assert rows[column].str.to_lowercase().str.contains(CANARY).any(), column
+    result = ok(run("batch", "in", "--out", "out", "--k", "1", "--jobs", "1", cwd=tmp_path))
+    assert CANARY in result.stderr  # the researcher's terminal may show real paths
+    out = tmp_path / "out"
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert {"errors.csv", "summary.csv", "README.md", "run.json"} <= {p.name for p in files}
+    errors = list(csv.DictReader((out / "errors.csv").open()))
+    assert len(errors) == 4  # per worker: the unknown layout and the bad amount
+    for path in files:
+        assert CANARY not in str(path.relative_to(out)).lower()
+        assert CANARY.encode() not in path.read_bytes().lower(), path
+        if path.suffix == ".parquet":  # decompressed pages and the footer's metadata
+            frame = pl.read_parquet(path)
+            text = frame.select(pl.all().cast(pl.String)).write_csv().lower()
+            assert CANARY not in text
+            meta = pl.read_parquet_metadata(path)
+            assert CANARY not in repr(meta).lower()
+    assert read_panel(out)["pseudonym"].n_unique() == 2
+
+
+def test_clean_message_keeps_the_message_not_the_data():
+    names = ("worker-Ayesha", "statement_Ayesha.csv")
+    text = clean_message(
+        "statement_Ayesha.csv: dates such as '05/06/2024' could be day-first; "
+        "no PKR->USD rate for 2024-06-03 (ref T12345678X, ayesha@mail.pk, "
+        "https://x.example/y, /home/me/data/worker-Ayesha/file.csv, id 98765432109)", names)
+    assert text == ("…: dates such as '…' could be day-first; no PKR->USD rate for 2024-06 "
+                    "(ref …, …, …, …, id …)")
+    assert clean_message('unknown layout (first line: "Name,It\'s me")') == \
+        "unknown layout (first line: '…')"
+
+
+# --- library ---------------------------------------------------------------------------------
+
+
+def months(nets: list[str], bench: str | None = "100", gross: list[str] | None = None
+           ) -> pl.DataFrame:
+    gross = gross or nets
+    return pl.DataFrame({
+        "active": [Decimal(g) > 0 for g in gross],
+        "net_usd": [Decimal(n) for n in nets],
+        "per_capita_usd": [Decimal(bench) if bench else None] * len(nets),
+    }, schema={"active": pl.Boolean, "net_usd": pl.Decimal(38, 2),
+               "per_capita_usd": pl.Decimal(38, 2)})
+
+
+@pytest.mark.parametrize(("nets", "expected"), [
+    (["250", "300", "0", "220"], "swimming"),        # >= 2x in 3 of 3 active months
+    (["80", "60", "120", "90"], "surviving"),        # >= 0.5x in every month
+    (["30", "0", "0", "10", "60"], "struggling"),    # active lately, earning >= 50 once
+    (["500", "400", "0", "0", "0"], "sinking"),      # nothing in the last 3 months
+    (["0", "0"], "sinking"),                         # never earned
+])
+def test_trajectories(nets, expected):
+    settings = batch.load_settings(None)
+    assert classify(months(nets), settings) == expected
+
+
+def test_trajectory_thresholds_come_from_toml(tmp_path):
+    config = tmp_path / "t.toml"
+    config.write_text('[trajectories]\nswimming_ratio = "5"\nsinking_months = 1\n'
+                      'benchmark = "gdp_per_capita"\nas_of = "2025-01"\n')
+    settings = batch.load_settings(config)
+    assert settings["swimming_ratio"] == Decimal(5) and settings["sinking_months"] == 1
+    assert settings["benchmark"] == ("gdp_per_capita",) and settings["as_of"] == "2025-01"
+    assert classify(months(["250", "300", "0", "220"]), settings) == "surviving"
+    assert classify(months(["250", "300"], bench=None), settings) == "unclassified"
+    config.write_text('swimming_share = "1.5"\n')
+    with pytest.raises(UsageError, match="out of range"):
+        batch.load_settings(config)
+
+
+def test_suppression_hides_small_cells_and_their_complement():
+    cells = pl.DataFrame({"country": ["PK"] * 3 + ["PH"] * 2, "workers": [2, 9, 7, 6, 8],
+                          "median": [Decimal("1.00")] * 5})
+    out = suppress(cells, 5, ["median"], group=["country"])
+    assert out["suppressed"].to_list() == ["yes", "", "yes", "", ""]
+    assert out["workers"].to_list() == [None, 9, None, 6, 8]
+    assert out["median"].null_count() == 2
+
+
+def test_bands_coarsen_amounts_ratios_and_hours():
+    frame = pl.DataFrame({
+        "net_usd": [Decimal("0.99"), Decimal("1.00"), Decimal("187.30"), Decimal("-2600.00")],
+        "net_vs_per_capita": [Decimal("1.2345"), Decimal("0.2"), Decimal("-0.3"), None],
+        "effective_cost_rate": [Decimal("0.1234")] * 4,
+        "hours": [0.0, 9.9, 10.0, 123.4]},
+        schema={"net_usd": pl.Decimal(38, 2), "net_vs_per_capita": pl.Decimal(38, 4),
+                "effective_cost_rate": pl.Decimal(38, 4), "hours": pl.Float64})
+    banded = apply_bands(frame)
+    assert banded["net_usd"].to_list() == [Decimal(x) for x in ("0", "1", "100", "-2000")]
+    assert banded["net_vs_per_capita"].to_list()[:3] == [Decimal("1"), Decimal("0"),
+                                                         Decimal("-0.25")]
+    assert banded["effective_cost_rate"][0] == Decimal("0.10")
+    assert banded["hours"].to_list() == [0.0, 0.0, 10.0, 120.0]
+    assert banded.schema == frame.schema
+
+
+def test_shards_split_the_workers_and_union_to_the_whole(tmp_path):
+    ids = [f"worker-{i}" for i in range(200)]
+    assert parse_shard("2/3") == (2, 3) and parse_shard(None) == (1, 1)
+    shards = [{w for w in ids if shard_of(w, 3) == i} for i in (1, 2, 3)]
+    assert set().union(*shards) == set(ids) and sum(map(len, shards)) == len(ids)
+    assert all(shards)
+    make_workers(tmp_path / "in", 6)
+    key = tmp_path / "k.key"
+    whole = batch.run(tmp_path / "in", tmp_path / "whole", key_file=key, jobs=1)
+    for i in (1, 2):
+        batch.run(tmp_path / "in", tmp_path / "merged", key_file=key, jobs=1, shard=f"{i}/2")
+    assert whole.workers == 6
+    merged = read_panel(tmp_path / "merged")
+    names = {p.name for p in (tmp_path / "merged" / "panel").rglob("*.parquet")}
+    assert {n.split("-")[1] for n in names} == {"1of2", "2of2"}
+    order = ["pseudonym", "month"]
+    assert merged.sort(order).equals(read_panel(tmp_path / "whole").sort(order))
+    # a rerun of one shard replaces its own parts only, and the summary covers the union
+    batch.run(tmp_path / "in", tmp_path / "merged", key_file=key, jobs=1, shard="1/2")
+    assert read_panel(tmp_path / "merged").height == merged.height
+    summary = batch.summarize(tmp_path / "merged", 1)
+    assert summary.filter(pl.col("trajectory") == "all")["workers"].sum() == 6
+
+
+def test_manifest_names_workers_countries_and_paths(tmp_path):
+    donations = tmp_path / "donations"
+    donations.mkdir()
+    shutil.copy(GOOD[0], donations / "a.csv")
+    shutil.copy(GOOD[2], donations / "b.csv")
+    folder = donations / "folder-of-c"
+    folder.mkdir()
+    shutil.copy(GOOD[4], folder)
+    (folder / "country.txt").write_text("KE")
+    manifest = tmp_path / "workers.csv"
+    manifest.write_text("worker,country,path\nw1,ph,a.csv\nw1,,b.csv\nw2,,folder-of-c\n"
+                        "w3,XYZ,missing.csv\n")
+    result = batch.run(donations, tmp_path / "out", manifest=manifest,
+                       key_file=tmp_path / "k.key", jobs=1, k=1)
+    panel = read_panel(tmp_path / "out")
+    key = (tmp_path / "k.key").read_bytes()
+    countries = dict(panel.select("pseudonym", "country").unique().iter_rows())
+    assert countries == {pseudonym(key, "w1"): "PH", pseudonym(key, "w2"): "KE"}
+    assert panel.filter(pl.col("pseudonym") == pseudonym(key, "w1"))["platforms"].str.contains(
+        "upwork").any()
+    errors = list(csv.DictReader((tmp_path / "out" / "errors.csv").open()))
+    w3 = [e["error"] for e in errors if e["pseudonym"] == pseudonym(key, "w3")]
+    assert any(e.startswith("country '…' is not a two-letter ISO code") for e in w3)
+    assert any(e.startswith("no such file or folder") for e in w3)
+    assert result.workers == 3 and result.workers_in_panel == 2
+
+
+def test_panel_months_are_whole_and_dates_never_exact(tmp_path):
+    make_workers(tmp_path / "in", 3)
+    batch.run(tmp_path / "in", tmp_path / "out", key_file=tmp_path / "k.key", jobs=1,
+              bands=True)
+    panel = read_panel(tmp_path / "out")
+    assert panel["month"].str.contains(r"^\d{4}-\d{2}$").all()
+    for _, rows in panel.group_by("pseudonym"):
+        first = dt.date.fromisoformat(rows["month"].min() + "-01")
+        last = dt.date.fromisoformat(rows["month"].max() + "-01")
+        span = (last.year - first.year) * 12 + last.month - first.month + 1
+        assert rows.height == span  # zero-filled, no gaps
+    assert (tmp_path / "out" / "README.md").read_text().count("**Amounts are banded**") == 1
+
+
+def test_summary_quartiles_interpolate_in_exact_decimals():
+    from ledger.batch import _quartile
+
+    values = pl.DataFrame({"v": [Decimal(x) for x in ("10.00", "20.00", "40.00", "80.01")]},
+                          schema={"v": pl.Decimal(38, 2)})
+    got = values.select(*[_quartile(pl.col("v"), q).alias(str(q)) for q in (1, 2, 3)]).row(0)
+    assert got == (Decimal("17.50"), Decimal("30.00"), Decimal("50.00"))  # numpy's "linear"

@@ -1,0 +1,50 @@
+"""Longer periods: the month-by-month view agrees with each month's own report."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.test_cli import as_json, ok, run
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("views")
+    ok(run("demo", "--keep", "led", cwd=cwd))
+    return cwd
+
+
+def report(cwd, *period):
+    return as_json(run("--ledger", "led", "report", *period, "--format", "json", cwd=cwd))
+
+
+def test_each_month_of_the_year_equals_that_months_report(demo):
+    year = report(demo, "--year", "2024")
+    assert [m["month"] for m in year["months"]] == ["2024-04", "2024-05", "2024-06"]
+    for month in year["months"]:
+        alone = report(demo, "--month", month["month"])["totals"]
+        assert {k: month[k] for k in alone} == alone
+    # each line rounded once per month: the months add up to the year within a cent per month
+    total = sum(Decimal(m["net"]) for m in year["months"])
+    assert abs(total - Decimal(year["totals"]["net"])) <= Decimal("0.01") * len(year["months"])
+
+
+def test_change_and_benchmark_ratio_per_month(demo):
+    year = report(demo, "--year", "2024")
+    minimum = next(b for b in year["benchmarks"] if b["name"] == "minimum_wage")
+    previous = None
+    for month in year["months"]:
+        net = Decimal(month["net"])
+        assert month["benchmark"] == "minimum_wage"
+        assert month["benchmark_ratio"] == f"{net / Decimal(minimum['monthly']):.2f}"
+        expected = None if previous is None else f"{(net - previous) / abs(previous):.4f}"
+        assert month["net_change"] == expected
+        previous = net
+
+
+def test_a_single_month_has_no_month_table(demo):
+    assert report(demo, "--month", "2024-06")["months"] == []
+    table = ok(run("--ledger", "led", "report", "--year", "2024", cwd=demo)).stdout
+    assert "Month by month" in table and "2024-05" in table
