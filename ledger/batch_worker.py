@@ -137,7 +137,7 @@ def read_file(path: Path, profiles: list[Path]) -> tuple[str, pl.DataFrame]:
     from importers.base import ImportOptions
     from ledger import hours
 
-    raw = _HeadCached.of(registry.read(path))
+    raw = _head_cached().of(registry.read(path))
     options = ImportOptions()
     try:
         return "rows", registry.parse(raw, options, profile_dirs=profiles).rows
@@ -151,7 +151,9 @@ def read_file(path: Path, profiles: list[Path]) -> tuple[str, pl.DataFrame]:
         return "hours", hours.parse(raw, options)[0]
 
 
-def _head_cached() -> type:
+@cache
+def _head_cached() -> Any:
+    """The HeadCached class (built on first use: importers load lazily)."""
     from functools import cached_property
 
     from importers.readers import RawFile, normalize, sniff_delimiter, split_line
@@ -176,18 +178,6 @@ def _head_cached() -> type:
                          if cells is not None and matches(cells)), None)
 
     return HeadCached
-
-
-class _Lazy:
-    """`_HeadCached.of(raw)`, with the class built on first use (importers load lazily)."""
-
-    def __getattr__(self, name: str) -> Any:
-        cls = _head_cached()
-        globals()["_HeadCached"] = cls
-        return getattr(cls, name)
-
-
-_HeadCached: Any = _Lazy()
 
 
 # --- reference rates and rules, loaded once per process ----------------------------------------
@@ -300,7 +290,7 @@ def worker_months(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], countr
     from ledger import hours as hours_mod
     from ledger.report import NOT_INCOME
     from rules.fees import apply_rules
-    from rules.fx import FxChain, implied_rates
+    from rules.fx import FxChain, implied_rates, rate_dtype
 
     if not frames:
         if sheets:
@@ -313,10 +303,13 @@ def worker_months(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], countr
     if rows.is_empty():
         raise DataError("the worker's exports hold no transactions")
     counted = apply_rules(rows, schedule_for(country, config or {}))
-    chain = FxChain([implied_rates(rows)])
-    chain.reference = cached_reference
-    usd = chain.convert(counted, "USD", where="worker").rows.filter(
-        ~pl.col("kind").is_in(NOT_INCOME))
+    if counted["currency"].eq("USD").all():  # nothing to convert (FxChain.convert's shortcut)
+        valued = counted.with_columns(pl.col("amount").cast(rate_dtype()).alias("value"))
+    else:
+        chain = FxChain([implied_rates(rows)])
+        chain.reference = cached_reference
+        valued = chain.convert(counted, "USD", where="worker").rows
+    usd = valued.filter(~pl.col("kind").is_in(NOT_INCOME))
     local = local_currency(country)
     months = _window(rows, settings)
     table = months.join(_lines(usd, "usd", 2), on="month", how="left")

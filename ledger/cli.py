@@ -215,6 +215,9 @@ app.add_typer(rates_app, name="rates")
 from ledger.cli_hours import hours_app  # noqa: E402  (a sub-app: registered where rates is)
 
 app.add_typer(hours_app, name="hours")
+from ledger.cli_reconcile import reconcile_app  # noqa: E402  (sub-app: ledger/cli_reconcile.py)
+
+app.add_typer(reconcile_app, name="reconcile")
 
 from ledger.cli_batch import batch_cmd  # noqa: E402  (research panels: ledger/cli_batch.py)
 

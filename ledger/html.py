@@ -9,7 +9,6 @@ text shows the same value grouped for reading (`1,678.00`). All text is escaped.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from html import escape
 
@@ -38,6 +37,7 @@ th,td{padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:to
 th{text-align:left;font-weight:600;white-space:nowrap}
 td.n,th.n{text-align:right;white-space:nowrap}
 tr.zero td{color:var(--muted)}
+table.months td:first-child{white-space:nowrap}
 table.benchmarks tr.head td{border-bottom:0;padding-bottom:0}
 table.benchmarks tr.about td{padding-top:0}
 small{font-size:.8rem;line-height:1.3}
@@ -49,6 +49,7 @@ svg text.value{font-variant-numeric:tabular-nums}
 svg .gross{fill:var(--gross)} svg .cost{fill:var(--cost)} svg .gain{fill:var(--gain)}
 svg .net{fill:var(--net)} svg .bench{fill:var(--bench)} svg .you{fill:var(--you)}
 svg .link{stroke:var(--muted);stroke-dasharray:2 2}
+svg .mark{stroke:var(--fg);stroke-width:1.5;stroke-dasharray:4 3}
 svg .axis{stroke:var(--muted)}
 details{margin:.5rem 0}
 summary{cursor:pointer;color:var(--muted)}
@@ -89,12 +90,6 @@ def _pct(fraction: str | None) -> str:
     return "—" if not fraction else f"{Decimal(fraction):.1%}"
 
 
-def _months(period: dict) -> int:
-    start = dt.date.fromisoformat(period["from"])
-    end = dt.date.fromisoformat(period["to"])
-    return (end.year - start.year) * 12 + end.month - start.month + 1
-
-
 def _link(url: str | None, text: str) -> str:
     if url and url.startswith(("https://", "http://")):
         return f'<a href="{_e(url)}" rel="noreferrer">{_e(text)}</a>'
@@ -131,9 +126,13 @@ def render(report: dict) -> str:
         _totals_table(report, WATERFALL),
         _hours(report),
     ]
+    if report.get("months"):
+        parts += ['<h2 id="months">Month by month</h2>', _months_svg(report),
+                  _months_table(report)]
     if report.get("benchmarks"):
         parts += ['<h2 id="benchmarks">Net per month against local benchmarks</h2>',
-                  _benchmark_svg(report), _benchmark_table(report)]
+                  "" if report.get("months") else _benchmark_svg(report),
+                  _benchmark_table(report)]
     parts += [_platforms(report), _clients(report), _rules(report), _rates(report),
               _sources(report), _warnings(report), _footer(report), "</main>", "</body>",
               "</html>"]
@@ -249,44 +248,101 @@ def _hours(report: dict) -> str:
             f"</tbody></table></div>{note}")
 
 
-def _benchmark_svg(report: dict) -> str:
-    """Your net per month (the period's net / its months) beside each benchmark's monthly
-    figure, on one scale, with the ratio."""
-    cur = report["currency"]
-    months = _months(report["period"])
-    from ledger.money import format_money
+def _bar_chart(bars: list[tuple[str, str, str, str]], cur: str, label: str, caption: str,
+               mark: tuple[str, str] | None = None) -> str:
+    """Horizontal bars from zero on one scale: (label, value, css class, data attributes) per
+    bar; `mark` (value, label) draws a dashed line across them, e.g. at a benchmark."""
+    width, pad, row, head = 360, 4, 40, 18 if mark else 0
+    values = [Decimal(v) for _, v, _, _ in bars] + ([Decimal(mark[0])] if mark else [])
+    top = max([Decimal(0), *values]) or Decimal(1)
 
-    per_month = format_money(Decimal(report["totals"]["net"]) / months, cur)
-    you = ("You: net per month" if months == 1
-           else f"You: net per month (average of {months})")
-    bars = [(you, per_month, "you", None, None)]
+    def x(value: Decimal) -> float:
+        return round(pad + float(max(value, Decimal(0)) / top) * (width - 2 * pad), 1)
+
+    height = head + row * len(bars) + 4
+    out = [f'<figure><svg class="chart bars" viewBox="0 0 {width} {height}" role="img" '
+           f'aria-label="{_e(label)}">']
+    for i, (text, value, kind, attrs) in enumerate(bars):
+        y = head + i * row
+        out.append(f'<text x="{pad}" y="{y + 14}">{_e(text)}</text>')
+        out.append(f'<text class="value" x="{width - pad}" y="{y + 14}" text-anchor="end">'
+                   f"{_e(_grouped(value))}</text>")
+        out.append(f'<rect class="{kind}" x="{pad}" y="{y + 20}" '
+                   f'width="{max(x(Decimal(value)) - pad, 1.5)}" height="14" rx="2" {attrs} '
+                   f'data-value="{_e(value)}"><title>{_e(text)}: {_e(_grouped(value))} '
+                   f"{_e(cur)}</title></rect>")
+    if mark:
+        at = x(Decimal(mark[0]))
+        anchor = "end" if at > width / 2 else "start"
+        out.append(f'<line class="mark" x1="{at}" y1="{head - 2}" x2="{at}" y2="{head + 4}"/>')
+        out += [f'<line class="mark" x1="{at}" y1="{head + i * row + 18}" x2="{at}" '
+                f'y2="{head + i * row + 36}"/>' for i in range(len(bars))]
+        out.append(f'<text class="value" x="{at}" y="12" text-anchor="{anchor}">'
+                   f"{_e(mark[1])} {_e(_grouped(mark[0]))}</text>")
+    out.append(f"</svg><figcaption>{_e(caption)}</figcaption></figure>")
+    return "\n".join(out)
+
+
+def _benchmark_svg(report: dict) -> str:
+    """A one-month report: the month's net beside each benchmark's monthly figure."""
+    cur = report["currency"]
+    net = report["totals"]["net"]
+    bars = [("You: net this month", net, "you" if Decimal(net) >= 0 else "cost",
+             'data-field="totals.net"')]
     for i, item in enumerate(report["benchmarks"]):
         if item.get("monthly") is None:
             continue
-        name = _benchmark_name(item["name"])
         ratio = f" · you: {Decimal(item['ratio']):.2f}×" if item.get("ratio") else ""
-        bars.append((f"{name}{ratio}", item["monthly"], "bench", item.get("ratio"),
-                     f"benchmarks.{i}.monthly"))
-    width, pad, row = 360, 4, 40
-    top = max([Decimal(0), *(Decimal(v) for _, v, _, _, _ in bars)]) or Decimal(1)
-    height = row * len(bars) + 4
-    out = [f'<figure><svg class="chart benchmarks" viewBox="0 0 {width} {height}" role="img" '
-           f'aria-label="Net per month against local benchmarks, {_e(cur)}">']
-    for i, (label, value, kind, ratio, field) in enumerate(bars):
-        y = i * row
-        w = max(float(max(Decimal(value), Decimal(0)) / top) * (width - 2 * pad), 1.5)
-        out.append(f'<text x="{pad}" y="{y + 14}">{_e(label)}</text>')
-        out.append(f'<text class="value" x="{width - pad}" y="{y + 14}" text-anchor="end">'
-                   f"{_e(_grouped(value))}</text>")
-        where = f'data-field="{_e(field)}"' if field else 'data-derived="net_per_month"'
-        ratio_attr = f' data-ratio="{_e(ratio)}"' if ratio else ""
-        out.append(f'<rect class="{kind}" x="{pad}" y="{y + 20}" width="{round(w, 1)}" '
-                   f'height="14" rx="2" {where} data-value="{_e(value)}"'
-                   f"{ratio_attr}><title>{_e(label)}: {_e(_grouped(value))} {_e(cur)}"
-                   "</title></rect>")
-    out.append(f"</svg><figcaption>Per month, in {_e(cur)}; a ratio above 1 means you earned "
-               "more than the benchmark.</figcaption></figure>")
-    return "\n".join(out)
+        ratio_attr = f' data-ratio="{_e(item["ratio"])}"' if item.get("ratio") else ""
+        bars.append((f"{_benchmark_name(item['name'])}{ratio}", item["monthly"], "bench",
+                     f'data-field="benchmarks.{i}.monthly"{ratio_attr}'))
+    return _bar_chart(bars, cur, f"Net against local benchmarks, {cur}",
+                      f"Per month, in {cur}; a ratio above 1 means you earned more than the "
+                      "benchmark.")
+
+
+def _months_svg(report: dict) -> str:
+    """A longer period: net per month, the chosen benchmark marked across the bars."""
+    cur = report["currency"]
+    months = report.get("months") or []
+    chosen = next((b for b in report.get("benchmarks") or []
+                   if months and b["name"] == months[0].get("benchmark") and b.get("monthly")),
+                  None)
+    bars = []
+    for i, item in enumerate(months):
+        ratio = ""
+        if chosen and item.get("benchmark_ratio"):
+            ratio = f" · {Decimal(item['benchmark_ratio']):.2f}×"
+        attrs = f'data-field="months.{i}.net"' + (
+            f' data-ratio="{_e(item["benchmark_ratio"])}"' if item.get("benchmark_ratio")
+            else "")
+        bars.append((f"{item['month']}{ratio}", item["net"],
+                     "you" if Decimal(item["net"]) >= 0 else "cost", attrs))
+    name = _benchmark_name(chosen["name"]).lower() if chosen else ""
+    mark = (chosen["monthly"], name) if chosen else None
+    caption = f"Net per month, in {cur}" + (
+        f"; the dashed line is the {name} per month, and the ratio your net to it." if chosen
+        else ".")
+    return _bar_chart(bars, cur, f"Net per month, {cur}", caption, mark)
+
+
+def _months_table(report: dict) -> str:
+    cur = report["currency"]
+    rows = []
+    for i, item in enumerate(report.get("months") or []):
+        ratio = item.get("benchmark_ratio")
+        change = item.get("net_change")
+        rows.append(
+            f"<tr><td>{_e(item['month'])}</td>{_num(f'months.{i}.gross', item.get('gross'))}"
+            f"{_num(f'months.{i}.net', item.get('net'))}"
+            f'<td class="n" data-field="months.{i}.benchmark_ratio" data-value="{_e(ratio)}">'
+            f"{_e('—' if ratio is None else f'{Decimal(ratio):.2f}×')}</td>"
+            f'<td class="n" data-field="months.{i}.net_change" data-value="{_e(change)}">'
+            f"{_e('—' if change is None else f'{Decimal(change):+.1%}')}</td></tr>")
+    return ('<div class="scroll"><table class="months"><thead><tr><th>Month</th>'
+            f'<th class="n">Gross {_e(cur)}</th><th class="n">Net</th>'
+            '<th class="n">× benchmark</th><th class="n">Change</th></tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table></div>")
 
 
 def _benchmark_name(name: str) -> str:
@@ -324,8 +380,9 @@ def _benchmark_table(report: dict) -> str:
     return ('<div class="scroll"><table class="benchmarks"><thead><tr><th>Benchmark</th>'
             f'<th class="n">Per month {_e(cur)}</th><th class="n">You</th>'
             "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
-            + ("<p>* the nearest year with a figure.</p>"
-               if any(i.get("picked") for i in report["benchmarks"]) else ""))
+            + "<p>You: your net per month (over the months with data) to the benchmark's."
+            + (" * the nearest year with a figure." if any(
+                i.get("picked") for i in report["benchmarks"]) else "") + "</p>")
 
 
 def _table(title: str, section: str, key: str, items: list[dict],

@@ -111,6 +111,12 @@ def print_report(report: dict, console: Console) -> None:
         table.add_row("(owed to sub-workers, unpaid)", _money(report["payouts_owed_unpaid"]),
                       "", "")
     console.print(table)
+    moving = report.get("chains") or {}
+    if moving.get("in_transit_count") or moving.get("matched"):  # ledger reconcile, summed
+        console.print(f"In transit: {_money(moving['in_transit'])} {cur} in "
+                      f"{moving['in_transit_count']} transfer(s) not yet received; "
+                      f"{moving['matched']} payout chain(s) arrived ({_money(moving['arrived'])}"
+                      f" {cur}, hops took {_money(moving['hop_costs'])}): `ledger reconcile`")
     hours = Decimal(totals["hours"])
     unpaid = Decimal(totals["unpaid_hours"])
     if hours or unpaid:
@@ -123,7 +129,7 @@ def print_report(report: dict, console: Console) -> None:
         console.print(line)
     else:
         console.print("[dim]No hours recorded this period: hourly invoices carry them; add "
-                      "others with `ledger hours import` or [[hours]] in ledger.toml.[/]")
+                      "others with `ledger hours import` or \\[\\[hours]] in ledger.toml.[/]")
     unhoured = report.get("gross_without_hours")
     if hours and unhoured and Decimal(unhoured) > 0:
         console.print(f"[dim]  {_money(unhoured)} {cur} of gross came from work with no hours "

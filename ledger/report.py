@@ -103,7 +103,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     """The report for a period as a JSON-ready dict (schema `ledger.report/1`)."""
     import polars as pl
 
-    from ledger import hours, payouts, views
+    from ledger import hours, payouts, reconcile, views
     from rules.fx import FxChain
 
     rows = ledger.rows()
@@ -143,6 +143,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "rules": rules_used(valued, schedule, currency),
         "sources": _sources(ledger, in_period),
         "payouts_owed_unpaid": owed_unpaid,
+        "chains": reconcile.report_summary(ledger, rows, period, currency, chain),
         "rows": in_period.height,
         "warnings": conversion.warnings,
     }

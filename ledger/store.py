@@ -59,8 +59,11 @@ def _checkpoint(step: str) -> None:
     and the kill test sets LEDGER_STEP_DELAY (seconds) so its kills land between steps."""
     delay = os.environ.get("LEDGER_STEP_DELAY")
     if delay:
+        import sys
         import time
 
+        sys.stderr.write(f"step {step}\n")
+        sys.stderr.flush()
         time.sleep(float(delay))
 
 

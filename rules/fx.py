@@ -257,8 +257,10 @@ class FxChain:
         missing = direct.filter(pl.col("rate").is_null()).select("date", "currency")
         found = direct.filter(pl.col("rate").is_not_null())
         for pivot in PIVOTS:
-            if missing.is_empty() or pivot == to:
+            if missing.is_empty():
                 break
+            if pivot == to:  # INR->USD needs the EUR pivot even though USD is a pivot too
+                continue
             first = self._nearest(missing.filter(pl.col("currency") != pivot)
                                   .with_columns(pl.lit(pivot).alias("to")), "currency")
             second = self._nearest(first.select("date", pl.lit(pivot).alias("currency"))

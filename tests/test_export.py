@@ -358,10 +358,12 @@ def test_parquet_round_trip_is_exact(june, tmp_path):
 
 # --- the command ---------------------------------------------------------------------------------
 
-@pytest.fixture
-def cli_ledger(tmp_path):
-    ok(run("--ledger", "l", "import", UPWORK, PAYPAL, cwd=tmp_path))
-    return tmp_path
+@pytest.fixture(scope="module")
+def cli_ledger(tmp_path_factory):
+    """One imported ledger for the module's CLI tests (exports only read it)."""
+    base = tmp_path_factory.mktemp("cli")
+    ok(run("--ledger", "l", "import", UPWORK, PAYPAL, cwd=base))
+    return base
 
 
 def test_cli_hledger_matches_the_golden_journal(cli_ledger):

@@ -133,7 +133,27 @@ def test_charts_are_drawn_from_the_same_figures(data):
         i = int(bar["attrs"]["data-field"].split(".")[1])
         assert bar["attrs"]["data-ratio"] == data["benchmarks"][i]["ratio"]
     # one month: your bar is the month's net
-    assert 'data-derived="net_per_month" data-value="1549.07"' in page
+    assert 'data-field="totals.net" data-value="1549.07"><title>You: net this month' in page
+    assert "Month by month" not in page
+
+
+def test_longer_periods_chart_each_month_against_the_benchmark(june):
+    data = report.build(june, start="2024-05-01", end="2024-06-30")
+    assert [m["month"] for m in data["months"]] == ["2024-05", "2024-06"]
+    page = render(data)
+    found = figures(page).found
+    assert all(i["attrs"]["data-value"] == at(data, i["attrs"]["data-field"]) for i in found)
+    fields = {i["attrs"]["data-field"] for i in found}
+    assert {f"months.{i}.{k}" for i in range(2) for k in ("gross", "net", "benchmark_ratio",
+                                                          "net_change")} <= fields
+    bars = [i for i in found if i["tag"] == "rect" and i["attrs"]["data-field"].startswith(
+        "months.")]
+    assert [b["attrs"]["data-ratio"] for b in bars] == [m["benchmark_ratio"]
+                                                        for m in data["months"]]
+    chosen = next(b for b in data["benchmarks"] if b["name"] == data["months"][0]["benchmark"])
+    assert re.search(r'<line class="mark" [^>]+/>\s*<text class="value" [^>]+>'
+                     + chosen["name"].replace("_", " ") + " "
+                     + re.escape(f"{Decimal(chosen['monthly']):,}"), page)
 
 
 def test_bar_lengths_follow_the_figures(data):

@@ -1,0 +1,215 @@
+"""`ledger reconcile`: the payout chain platform -> wallet -> bank, hop by hop; `link`/`unlink`.
+
+Registered by ledger/cli.py (`app.add_typer(reconcile_app, name="reconcile")`). Thin: options
+in, ledger.reconcile calls, rendering out; heavy imports stay inside the functions.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+reconcile_app = typer.Typer(invoke_without_command=True)
+
+
+@reconcile_app.callback()
+def reconcile_cmd(
+    ctx: typer.Context,
+    month: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: latest).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD.")] = None,
+    output_format: Annotated[Format, typer.Option(
+        "--format", help="table for people; json (schema ledger.reconcile/1) or csv for "
+        "scripts.")] = Format.table,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Day YYYY-MM-DD to age money in transit from (default: today).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
+                      ] = None,
+    online: Annotated[bool, typer.Option(
+        "--online", help="Fetch rates no offline source has (network; cached).")] = False,
+) -> None:
+    """Every chain of transfers between your accounts in a period, with a waterfall per hop.
+
+    A platform withdrawal is matched with the wallet's receipt, a wallet withdrawal with the
+    bank credit, by amount (allowing for the fees the rows show, and for conversions at the
+    reference rate within a tolerance), date window per provider and references. Each hop
+    shows withdrawal fee, wallet fees, FX spread against the reference rate, bank and
+    intermediary deductions, tax, and what arrived. Then: money sent but not received yet
+    (with its age and the provider's usual delay), money received with no known origin, and
+    pairs that could be matched more than one way: settle those with `ledger reconcile link`.
+
+    Windows and tolerances are in ledger.toml:
+
+    \b
+      [reconcile]
+      window_days = {upwork = 5, payoneer = 3}
+      tolerance = "0.03"
+
+    Examples:
+
+      ledger reconcile
+
+      ledger reconcile --month 2024-06 --format json
+
+      ledger reconcile --from 2024-01-01 --to 2024-06-30 --format csv -o chains.csv
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    import datetime as dt
+
+    import polars as pl
+
+    from ledger import reconcile, report
+    from ledger.cli import _console, _emit, _ledger
+    from ledger.errors import DataError, UsageError
+
+    ledger = _ledger()
+    rows = ledger.rows()
+    if rows.is_empty():
+        raise DataError("the ledger is empty", path=ledger.root,
+                        hint="import exports first: ledger import FILE")
+    period = report.resolve_period(rows.select(pl.col("date")), month=month, start=start,
+                                   end=end)
+    day = None
+    if as_of:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise UsageError(f"--as-of {as_of!r} is not a date YYYY-MM-DD") from None
+    result = reconcile.for_ledger(ledger, (period.start, period.end), online=online,
+                                  as_of=day, rows=rows)
+    data = reconcile.to_json(result)
+    if output_format is Format.json:
+        from ledger.render import to_json
+
+        _emit(to_json(data), output)
+    elif output_format is Format.csv:
+        _emit(reconcile.to_csv(data), output)
+    else:
+        console = _console()
+        if output is not None:
+            with console.capture() as capture:
+                print_chains(data, period.label, console)
+            _emit(capture.get(), output)
+        else:
+            print_chains(data, period.label, console)
+
+
+@reconcile_app.command("link")
+def link_cmd(
+    first: Annotated[str, typer.Argument(help="Row id (or unique prefix) of one side.")],
+    second: Annotated[str, typer.Argument(help="Row id (or prefix) of the other side.")],
+) -> None:
+    """Say that a withdrawal and a credit are the same money (either order).
+
+    Use it for the pairs `ledger reconcile` lists as ambiguous, or to link a pair it did not
+    match. Links are kept in links.json in the ledger directory by row id, so they survive
+    `ledger rebuild`. A withdrawal that arrived in several credits takes one link per credit.
+
+    Examples:
+
+      ledger reconcile link 3f2a91c0 77be0d12
+    """
+    from ledger import reconcile
+    from ledger.cli import _console, _ledger
+
+    done = reconcile.link(_ledger(), first, second)
+    out, into = done["linked"]
+    _console().print(f"linked {out} -> {into}")
+
+
+@reconcile_app.command("unlink")
+def unlink_cmd(
+    first: Annotated[str, typer.Argument(help="Row id (or unique prefix) of one side.")],
+    second: Annotated[str, typer.Argument(help="Row id (or prefix) of the other side.")],
+) -> None:
+    """Undo a link, or stop `ledger reconcile` from matching two rows it matched by itself.
+
+    Examples:
+
+      ledger reconcile unlink 3f2a91c0 77be0d12
+    """
+    from ledger import reconcile
+    from ledger.cli import _console, _ledger
+
+    done = reconcile.unlink(_ledger(), first, second)
+    out, into = done["unlinked"]
+    _console().print(f"unlinked {out} -> {into}: they will not be matched")
+
+
+LABELS = {"platform_fee": "Platform fee", "withdrawal_fee": "Withdrawal fee",
+          "wallet_fees": "Wallet fees", "fx_spread": "FX spread", "bank_deductions":
+          "Bank & intermediary", "tax": "Tax", "arrived": "Arrived"}
+
+
+def print_chains(data: dict, label: str, console) -> None:
+    """Chains with a waterfall per hop, totals, and the unmatched."""
+    from rich.table import Table
+
+    from ledger.render import _money
+
+    if not data["chains"]:
+        console.print(f"No matched payout chains in {label}.")
+    for c in data["chains"]:
+        cur = c["currency"]
+        title = (f"Chain {c['id'][:8]} · {c['hops'][0]['sent_on']} · sent {_money(c['sent'])} "
+                 f"{cur} · arrived {_money(c['arrived_as']['amount'])} "
+                 f"{c['arrived_as']['currency']} in {c['arrived_as']['account']}")
+        table = Table(title=title, title_justify="left", header_style="bold")
+        table.add_column("Hop")
+        table.add_column("Days", justify="right")
+        table.add_column(f"Sent {cur}", justify="right")
+        for key in LABELS:
+            table.add_column(LABELS[key], justify="right")
+        table.add_column("Match")
+        for n, h in enumerate(c["hops"], 1):
+            w = h["waterfall"]
+            table.add_row(f"{n}. {h['from']} -> {h['to']}", str(h["evidence"]["days"]),
+                          _money(h["sent"]), *(_money(w[k]) for k in LABELS),
+                          f"{h['confidence']} ({h['evidence']['rule']})")
+        table.add_section()
+        table.add_row("Chain", "", _money(c["sent"]),
+                      *(_money(c["costs"][k]) for k in LABELS if k != "arrived"),
+                      _money(c["arrived"]), "")
+        console.print(table)
+        if c["possible_loss"]:
+            console.print(f"[red]  possible loss: {_money(c['possible_loss'])} {cur} arrived "
+                          "short beyond the known costs: ask the bank for the remittance "
+                          "advice[/]")
+    for t in data["totals"]:
+        cur = t["currency"]
+        console.print(f"Total {cur}: {t['chains']} chain(s), sent {_money(t['sent'])}, costs "
+                      f"{_money(t['total_costs'])}, arrived {_money(t['arrived'])}; in transit "
+                      f"{_money(t['in_transit'])} ({t['in_transit_count']})")
+    if data["in_transit"]:
+        console.print("[bold]Sent, not received yet[/]")
+        for t in data["in_transit"]:
+            flag = "[red]overdue: chase it[/]" if t["status"] == "overdue" else "in transit"
+            console.print(f"  {t['date']} {t['account']} {_money(t['amount'])} {t['currency']}"
+                          f" · {t['age_days']} days (usually {t['usual_days']}) · {flag} · "
+                          f"{t['id'][:8]}")
+    if data["unknown_origin"]:
+        console.print("[bold]Received, origin unknown[/]")
+        for u in data["unknown_origin"]:
+            console.print(f"  {u['date']} {u['account']} {_money(u['amount'])} "
+                          f"{u['currency']} · {u['id'][:8]} · {u['description']}")
+    if data["ambiguous"]:
+        console.print("[bold]Ambiguous: more than one credit could be this withdrawal[/]")
+        for a in data["ambiguous"]:
+            options = ", ".join(i[:8] for i in a["candidates"])
+            console.print(f"  {a['date']} {a['account']} {_money(a['amount'])} "
+                          f"{a['currency']} · {a['out'][:8]} -> one of {options}")
+            console.print(f"    settle with: {a['hint']}")
+    for warning in data["warnings"]:
+        console.print(f"[yellow]warning:[/] {warning}")
