@@ -33,7 +33,7 @@ fuzz: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -81,6 +81,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--peer-rows", type=int, nargs="*", default=[100_000, 1_000_000],
+                        help="sizes of the PayPal export timed through hledger too")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     results = []
@@ -103,10 +105,38 @@ def main() -> None:
             base_r = measure(bare_report(ledger_dir / "ledger.parquet", month), args.repeat)
             results.append((f"report --month on that ledger ({title})", ours_r, base_r,
                             "<= 1.5x", None))
+    if shutil.which("hledger"):
+        results.extend(peer(args.peer_rows))
+    else:
+        print("hledger not installed: peer comparison skipped (apt-get install hledger)",
+              file=sys.stderr)
     helps = measure([*LEDGER, "--help"], 5)
     python = measure([sys.executable, "-c", "pass"], 5)
     results.append(("ledger --help (vs bare python start)", helps, python, "< 0.3 s", None))
     _print(results)
+
+
+def peer(sizes: list[int]) -> list[tuple]:
+    """The same PayPal export through hledger (CSV rules: net to the balance, fee to expenses,
+    gross to income; `balance`) and through `ledger import` + `ledger report`, side by side."""
+    out = []
+    rules = HERE / "hledger-paypal.rules"
+    for rows in sizes:
+        path = OUT / f"paypal-{rows}.csv"
+        if not path.exists():
+            print(f"generating {path.name} ...", file=sys.stderr)
+            _generate("bench.generate:write_paypal", path, rows)
+        ledger_dir = OUT / f"ledger-peer-{rows}"
+        shutil.rmtree(ledger_dir, ignore_errors=True)
+        script = (f"{LEDGER[0]} --ledger {ledger_dir} import {path} > /dev/null && "
+                  f"{LEDGER[0]} --ledger {ledger_dir} report --year 2024 --format json")
+        ours = measure(["sh", "-c", script])
+        theirs = measure(["hledger", "-f", str(path), "--rules-file", str(rules), "balance",
+                          "-N"])
+        size = path.stat().st_size / 2**20
+        out.append((f"PayPal {rows:,} rows: ledger import+report vs hledger (target >= 10x "
+                    "faster)", ours, theirs, "<= 0.1x", size))
+    return out
 
 
 def _generate(writer: str, path: Path, rows: int) -> None:

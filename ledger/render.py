@@ -112,11 +112,15 @@ def print_report(report: dict, console: Console) -> None:
                       "", "")
     console.print(table)
     moving = report.get("chains") or {}
-    if moving.get("in_transit_count") or moving.get("matched"):  # ledger reconcile, summed
+    if moving.get("matched"):  # ledger reconcile, summed
         console.print(f"In transit: {_money(moving['in_transit'])} {cur} in "
                       f"{moving['in_transit_count']} transfer(s) not yet received; "
                       f"{moving['matched']} payout chain(s) arrived ({_money(moving['arrived'])}"
                       f" {cur}, hops took {_money(moving['hop_costs'])}): `ledger reconcile`")
+    elif moving.get("in_transit_count"):  # nothing matched: likely no receiving statement yet
+        console.print(f"Withdrawn, no receipt seen yet: {_money(moving['in_transit'])} {cur} in "
+                      f"{moving['in_transit_count']} transfer(s). Import the receiving wallet or "
+                      "bank statement to follow them (`ledger reconcile`).")
     hours = Decimal(totals["hours"])
     unpaid = Decimal(totals["unpaid_hours"])
     if hours or unpaid:
