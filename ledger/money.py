@@ -169,6 +169,29 @@ def format_money(amount: Decimal, currency: str) -> str:
     return f"{rounded:f}"
 
 
+def group_for_reading(amount: Decimal, locale: str | None = None) -> str:
+    """Digits grouped the way `locale` writes them (babel: `en_IN` gives 1,25,000.50, `de_DE`
+    125.000,50), every decimal digit kept; without a locale, `125,000.50`."""
+    if not locale:
+        return f"{amount:,}"
+    from babel.numbers import format_decimal, get_decimal_symbol
+
+    sign, text = ("-", f"{-amount:f}") if amount < 0 else ("", f"{amount:f}")
+    whole, _, fraction = text.partition(".")
+    grouped = format_decimal(int(whole), locale=locale)
+    return sign + grouped + (get_decimal_symbol(locale) + fraction if fraction else "")
+
+
+def currency_symbol(currency: str, locale: str | None) -> str | None:
+    """The symbol `locale` writes for `currency` (Rs, ₹, ₱), or None if it has only the code."""
+    if not locale:
+        return None
+    from babel.numbers import get_currency_symbol
+
+    symbol = get_currency_symbol(currency, locale=locale)
+    return symbol if symbol != currency else None
+
+
 def to_decimal(value: object) -> Decimal:
     """Decimal from a str/int/Decimal (never a float: floats do not hold money exactly)."""
     if isinstance(value, float):

@@ -66,11 +66,18 @@ def safe_cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+_LOCALE: dict[str, str | None] = {"locale": None}
+"""The reading locale of the report being printed (`locale` in ledger.toml), for grouping."""
+
+
 def _money(value: str | None, currency: str | None = None) -> str:
-    """Grouped for reading (`497,286.08`); the currency goes in the column header."""
+    """Grouped for reading (`497,286.08`, or `4,97,286.08` with locale en_IN); the currency
+    goes in the column header."""
+    from ledger.money import group_for_reading
+
     if value is None:
         return "—"
-    text = f"{Decimal(value):,}"
+    text = group_for_reading(Decimal(value), _LOCALE["locale"])
     return f"{text} {currency}" if currency else text
 
 
@@ -85,10 +92,15 @@ def print_report(report: dict, console: Console) -> None:
     """The monthly page: waterfall from gross to net, hours, platforms, clients, rates used."""
     from rich.table import Table
 
+    from ledger.money import currency_symbol
+
+    _LOCALE["locale"] = report.get("locale")
     cur = report["currency"]
     totals = report["totals"]
     gross = Decimal(totals["gross"])
-    table = Table(title=f"{report['period']['label']} · {cur}", title_justify="left",
+    symbol = currency_symbol(cur, report.get("locale"))
+    title = f"{report['period']['label']} · {cur}" + (f" ({symbol})" if symbol else "")
+    table = Table(title=title, title_justify="left",
                   show_header=True, header_style="bold")
     table.add_column("", style="bold")
     table.add_column(cur, justify="right")

@@ -133,6 +133,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
                    "label": period.label},
         "currency": currency,
+        "locale": ledger.config().get("locale"),
         "totals": shown,
         "gross_without_hours": _gross_without_hours(valued, currency, client_hours),
         "by_platform": by_platform(valued, currency, client_hours),

@@ -103,3 +103,23 @@ def test_round_trip_through_every_presentation(value, mark, parens, prefix):
 @given(money)
 def test_format_then_parse(value):
     assert parse_amount(format_money(value, "USD")) == value
+
+
+@pytest.mark.parametrize(("amount", "locale", "shown"), [
+    ("12500000.50", "en_IN", "1,25,00,000.50"),
+    ("-1234567.00", "en_PK", "-1,234,567.00"),
+    ("125000.5", "de_DE", "125.000,5"),
+    ("-0.50", "en_IN", "-0.50"),
+    ("497286.08", None, "497,286.08"),
+])
+def test_grouping_for_reading_keeps_every_digit(amount, locale, shown):
+    from ledger.money import group_for_reading
+
+    assert group_for_reading(Decimal(amount), locale) == shown
+
+
+def test_currency_symbol_from_the_locale():
+    from ledger.money import currency_symbol
+
+    assert (currency_symbol("INR", "en_IN"), currency_symbol("PKR", "en_PK"),
+            currency_symbol("PKR", None)) == ("₹", "Rs", None)

@@ -48,3 +48,21 @@ def test_a_single_month_has_no_month_table(demo):
     assert report(demo, "--month", "2024-06")["months"] == []
     table = ok(run("--ledger", "led", "report", "--year", "2024", cwd=demo)).stdout
     assert "Month by month" in table and "2024-05" in table
+
+
+def test_locale_in_ledger_toml_sets_grouping_and_symbol(demo):
+    config = demo / "led" / "ledger.toml"
+    original = config.read_text()
+    try:
+        config.write_text(original.replace('locale = "en_PK"', 'locale = "en_IN"'))
+        net = report(demo, "--month", "2024-06")["totals"]["net"]
+        whole, fraction = net.split(".")
+        assert len(whole) == 6  # lakhs: 1,71,795.31 where the West writes 171,795.31
+        expected = f"{whole[0]},{whole[1:3]},{whole[3:]}.{fraction}"
+        table = ok(run("--ledger", "led", "report", "--month", "2024-06", cwd=demo)).stdout
+        assert expected in table
+        config.write_text(original)
+        table = ok(run("--ledger", "led", "report", "--month", "2024-06", cwd=demo)).stdout
+        assert "PKR (Rs)" in table and f"{int(whole):,}.{fraction}" in table
+    finally:
+        config.write_text(original)
