@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ledger.errors import UsageError
 
@@ -30,3 +31,14 @@ def write_initial(ledger: Ledger, currency: str, country: str | None) -> Path:
     ledger.root.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(ledger.config_path, ("\n".join(lines) + "\n").encode("utf-8"))
     return ledger.config_path
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A TOML date (native, or a YYYY-MM-DD string) as a date; ValueError if it is not one."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))

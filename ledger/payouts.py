@@ -364,14 +364,10 @@ def _decimal(value: Any, fail) -> Decimal:
 
 
 def _date(value: Any, fail) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
+    from ledger.config import as_date
+
     try:
-        return dt.date.fromisoformat(str(value))
+        return as_date(value)
     except ValueError:
         raise fail(f"{value!r} is not a date YYYY-MM-DD") from None
 

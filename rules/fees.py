@@ -384,14 +384,10 @@ def _rate(value: Any, where: str, name: str) -> Decimal:
 
 
 def _date(value: Any, where: str, name: str) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
+    from ledger.config import as_date
+
     try:
-        return dt.date.fromisoformat(str(value))
+        return as_date(value)
     except ValueError:
         raise UsageError(f"{name} = {value!r} is not a date", path=where,
                          hint="write dates as YYYY-MM-DD") from None

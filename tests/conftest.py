@@ -9,6 +9,8 @@ import pytest
 
 DATA = Path(__file__).parent / "data"
 TODAY = dt.date(2026, 11, 23)
+UPWORK = DATA / "upwork" / "classic.csv"
+PAYPAL = DATA / "paypal" / "activity-en.csv"
 
 
 @pytest.fixture
@@ -29,3 +31,12 @@ def snapshot(root: Path) -> dict[str, bytes]:
     """Every file under root, by relative path, with its bytes."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
             if p.is_file()}
+
+
+@pytest.fixture
+def june(ledger, options):
+    """A ledger with the Upwork and PayPal goldens of June 2024 and one EUR->USD rate."""
+    ledger.root.mkdir(parents=True)
+    ledger.rates_path.write_text("date,from,to,rate\n2024-06-03,EUR,USD,1.0850\n")
+    ledger.import_files([UPWORK, PAYPAL], options)
+    return ledger

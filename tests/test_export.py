@@ -21,11 +21,9 @@ from hypothesis import strategies as st
 
 from ledger import export, schema
 from ledger.errors import DataError
-from tests.conftest import DATA
+from tests.conftest import DATA, PAYPAL, UPWORK
 from tests.test_cli import ok, run
 
-UPWORK = DATA / "upwork" / "classic.csv"
-PAYPAL = DATA / "paypal" / "activity-en.csv"
 GOLDEN = Path(__file__).parent / "golden_exports"
 """Expected journals; `UPDATE_GOLDEN=1 make test` rewrites them (read the diff first)."""
 
@@ -40,13 +38,6 @@ needs_bean_check = pytest.mark.skipif(
 ACCOUNT = re.compile(r"(Assets|Liabilities|Equity|Income|Expenses)(:[A-Z0-9][A-Za-z0-9-]*)+")
 """A beancount account name (hledger accepts every one of them too)."""
 
-
-@pytest.fixture
-def june(ledger, options):
-    ledger.root.mkdir(parents=True)
-    ledger.rates_path.write_text("date,from,to,rate\n2024-06-03,EUR,USD,1.0850\n")
-    ledger.import_files([UPWORK, PAYPAL], options)
-    return ledger
 
 
 def golden(name: str, text: str) -> None:

@@ -13,18 +13,7 @@ from hypothesis import strategies as st
 
 from ledger import report, schema
 from ledger.errors import DataError, UsageError
-from tests.conftest import DATA
-
-UPWORK = DATA / "upwork" / "classic.csv"
-PAYPAL = DATA / "paypal" / "activity-en.csv"
-
-
-@pytest.fixture
-def june(ledger, options):
-    ledger.root.mkdir(parents=True)
-    ledger.rates_path.write_text("date,from,to,rate\n2024-06-03,EUR,USD,1.0850\n")
-    ledger.import_files([UPWORK, PAYPAL], options)
-    return ledger
+from tests.conftest import DATA, PAYPAL, UPWORK
 
 
 def test_hand_computed_june(june):
