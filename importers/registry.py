@@ -119,9 +119,7 @@ def parse(raw: RawFile, options: ImportOptions, source: str | None = None,
     fmt = by_name(source, profile_dirs) if source else detect(raw, profile_dirs)
     try:
         parsed = fmt.parse(raw, options)
-    except LookupError as exc:  # a column or value the layout promises is not there
-        raise _damaged(raw, fmt, exc) from None
-    except ValueError as exc:
+    except (LookupError, ValueError) as exc:  # a column or value the layout promises is missing
         raise _damaged(raw, fmt, exc) from None
     except Exception as exc:
         import polars as pl

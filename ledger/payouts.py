@@ -419,16 +419,23 @@ def read_units(rules: Rules) -> pl.DataFrame:
                         f"{row['_raw_quantity']!r})", path=path, line=row["line"],
                         hint="each row is YYYY-MM-DD,CONTRACT,WORKER,UNIT,QUANTITY with a "
                         "quantity such as 2.5 (write 1:30 as 1.5)")
+    return out.select("date", "contract", _known_worker(out, rules, path), "unit", "quantity",
+                      "line")
+
+
+def _known_worker(frame: pl.DataFrame, rules: Rules, path: Path) -> pl.Expr:
+    """`worker` as the name configured in [[workers]] (matched ignoring case); a row naming
+    a worker ledger.toml does not know is a DataError at its `line`."""
+    import polars as pl
+
     known = {w.lower(): w for w in rules.workers}
-    unknown = out.filter(~pl.col("worker").str.to_lowercase().is_in(list(known))).head(1)
+    unknown = frame.filter(~pl.col("worker").str.to_lowercase().is_in(list(known))).head(1)
     if unknown.height:
         row = unknown.row(0, named=True)
         raise DataError(f"unknown worker {row['worker']!r}", path=path, line=row["line"],
                         hint=_workers_hint(rules, row["worker"]))
-    return out.select(
-        "date", "contract",
-        pl.col("worker").str.to_lowercase().replace_strict(known, return_dtype=pl.String),
-        "unit", "quantity", "line")
+    return pl.col("worker").str.to_lowercase().replace_strict(
+        known, return_dtype=pl.String).alias("worker")
 
 
 def manual_rows(rules: Rules) -> pl.DataFrame:
@@ -468,17 +475,11 @@ def manual_rows(rules: Rules) -> pl.DataFrame:
                         f"{row['_raw_amount']!r})", path=path, line=row["line"],
                         hint="each row is an id, a date YYYY-MM-DD, a worker, a positive "
                         "amount and a currency; `ledger payouts record` writes them")
-    known = {w.lower(): w for w in rules.workers}
-    unknown = rows.filter(~pl.col("worker").str.to_lowercase().is_in(list(known))).head(1)
-    if unknown.height:
-        row = unknown.row(0, named=True)
-        raise DataError(f"unknown worker {row['worker']!r}", path=path, line=row["line"],
-                        hint=_workers_hint(rules, row["worker"]))
     given = pl.col("id").str.strip_chars()
     content = pl.concat_str([pl.col("date").cast(pl.String), pl.col("worker"),
                              pl.col("amount").cast(pl.String), pl.col("currency"),
                              pl.col("line").cast(pl.String)], separator="|")
-    worker = pl.col("worker").str.to_lowercase().replace_strict(known, return_dtype=pl.String)
+    worker = _known_worker(rows, rules, path)
     row_id = pl.when(given.fill_null("") != "").then(given).otherwise(
         schema.sha256_hex(pl.lit("manual|") + content).str.slice(0, schema.ID_HEX))
     out = rows.with_columns(worker.alias("worker"), row_id.alias("id")).select(

@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -395,7 +395,7 @@ class Ledger:
             raw = registry.read(Path(path))
             rows, layout = hours.parse(raw, options)
             parsed.append((Path(path), raw, rows, layout))
-        with self.locked() if not dry_run else _nothing():
+        with self.locked() if not dry_run else nullcontext():
             existing = pl.read_parquet(self.hours_path) if self.hours_path.exists() \
                 else hours.empty()
             seen = existing.select("id")
@@ -481,7 +481,7 @@ class Ledger:
 
         if not self.root.exists():
             return findings
-        with self.locked() if repair else _nothing():
+        with self.locked() if repair else nullcontext():
             committed = self.committed_log()
             whole = self.log_path.read_bytes() if self.log_path.exists() else b""
             if len(whole) > len(committed):
@@ -566,11 +566,6 @@ class Ledger:
             rows, summaries = self._merge(rows, [(archived, raw.data, parsed)], options)
             counts[entry["import_id"]] = summaries[0].added
         return rows, counts
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def _suffix(path: Path) -> str:

@@ -28,7 +28,9 @@ def options():
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under root, by relative path, with its bytes."""
+    """Every file under `root` (relative path -> bytes); {} when `root` does not exist."""
+    if not root.exists():
+        return {}
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
             if p.is_file()}
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from ledger.demo import EXPORTS, demo_dir
+from tests.conftest import snapshot
 
 SCRIPT = Path(sys.executable).with_name("ledger")
 COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "ledger.cli"]
@@ -43,14 +44,6 @@ def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     return result
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under `root` (relative path -> bytes); {} when `root` does not exist."""
-    if not root.exists():
-        return {}
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
 
 
 def sha(path: Path) -> str:

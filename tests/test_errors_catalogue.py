@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import BROKEN, demo_files, import_demo, ok, run, sha, snapshot
+from tests.conftest import snapshot
+from tests.test_cli import BROKEN, demo_files, import_demo, ok, run, sha
 
 ROWS_FOUND = "'Date', 'Ref ID', 'Type', 'Description', 'Agency', 'Freelancer', 'Team', " \
     "'Account Name', 'PO', 'Amount', 'Amount in local currency', 'Currency', 'Balance'"

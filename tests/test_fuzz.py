@@ -21,8 +21,8 @@ from importers.base import ImportOptions
 from importers.readers import RawFile
 from ledger import schema
 from ledger.errors import LedgerError
-from tests.conftest import TODAY
-from tests.test_cli import run, snapshot
+from tests.conftest import TODAY, snapshot
+from tests.test_cli import run
 from tests.test_detection import SOURCES
 
 TEXT_SOURCES = [p for p in SOURCES if p.suffix.lower() not in (".xlsx", ".xls")]
