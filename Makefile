@@ -37,6 +37,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/reconcile.py
 
 # `ledger batch` on synthetic workers (default 10,000 workers / 10M rows); smaller:
 # make bench-batch BATCH_ARGS="--workers 1000 --rows 1000000"

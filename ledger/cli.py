@@ -51,6 +51,13 @@ class RowsFormat(StrEnum):
     csv = "csv"
 
 
+class SummaryFormat(StrEnum):
+    """What `ledger import` can print: a summary per file, not rows."""
+
+    table = "table"
+    json = "json"
+
+
 def _console(stderr: bool = False):
     from rich.console import Console
 
@@ -99,8 +106,8 @@ def import_cmd(
         help="'.' or ',', for files whose numbers could use either.")] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Parse and count, but write nothing.")] = False,
-    output_format: Annotated[ReportFormat, typer.Option(
-        "--format", help="table for people, json for scripts.")] = ReportFormat.table,
+    output_format: Annotated[SummaryFormat, typer.Option(
+        "--format", help="table for people, json for scripts.")] = SummaryFormat.table,
 ) -> None:
     """Import exports into the ledger: all files or none, and never the same row twice.
 
@@ -121,7 +128,7 @@ def import_cmd(
     options = ImportOptions(account=account, date_order=date_order, decimal_mark=decimal_mark)
     summaries = _with_progress(paths, lambda tick: ledger.import_files(
         paths, options, source=source, dry_run=dry_run, progress=tick))
-    if output_format is ReportFormat.json:
+    if output_format is SummaryFormat.json:
         from ledger.render import to_json
 
         sys.stdout.write(to_json({"dry_run": dry_run, "ledger": str(ledger.root),
@@ -687,8 +694,10 @@ def demo(
 ) -> None:
     """Import a fictional Lahore freelancer's exports into a temporary ledger and report.
 
-    Three months of Upwork hourly and fixed-price work and PayPal payments from a EUR client,
-    with a conversion and withdrawals, then the latest month's report in PKR.
+    Three months of Upwork hourly and fixed-price work, PayPal payments from a EUR client with
+    conversions, a Payoneer wallet and her Meezan Bank statement. Prints the latest month's
+    report in PKR, then that month's payout journeys (`ledger reconcile`): each withdrawal hop
+    by hop to the bank, what each hop took, and the one that never arrived.
 
     Examples:
 

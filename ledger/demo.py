@@ -1,7 +1,9 @@
-"""`ledger demo`: the bundled made-up exports imported into a fresh ledger, then the report."""
+"""`ledger demo`: the bundled made-up exports imported into a fresh ledger, then the report and
+the payout journeys (`ledger reconcile`) of the latest month."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 from importlib import resources
@@ -16,9 +18,14 @@ EXPORTS = (
     "statements_2024-05-01_2024-05-31.csv",
     "2024-06-30_transaction_report.csv",
     "paypal_Download.CSV",
+    "payoneer_transactions_2024-06.csv",
+    "AccountFullStatement.CSV",
 )
 TIMESHEET = "TogglTrack_Report_Detailed_2024-04-01_2024-06-30.csv"
 SETTINGS = ("ledger.toml", "rates.csv")
+AS_OF = dt.date(2024, 7, 1)
+"""The day the demo is seen from: Ayesha downloads her June exports on 1 July 2024. Money in
+transit is aged from here, not from today, which would make every June withdrawal years late."""
 
 
 def demo_dir() -> Path:
@@ -26,7 +33,8 @@ def demo_dir() -> Path:
 
 
 def run(keep: Path | None, console: Console) -> None:
-    """Import the demo exports into `keep` (or a temporary directory) and print the report."""
+    """Import the demo exports into `keep` (or a temporary directory), print the report and
+    the payout journeys."""
     if keep is None:
         with tempfile.TemporaryDirectory(prefix="ledger-demo-") as tmp:
             _run(Path(tmp), console)
@@ -35,13 +43,16 @@ def run(keep: Path | None, console: Console) -> None:
     else:
         _run(keep, console)
         console.print(f"\n[dim]Explore it: ledger --ledger {keep} report --year 2024 "
-                      f"--currency USD · ledger --ledger {keep} transactions --kind fx[/]")
+                      f"--currency USD · ledger --ledger {keep} reconcile --from 2024-04-01 "
+                      f"--to 2024-06-30 --as-of {AS_OF} · ledger --ledger {keep} "
+                      "transactions --kind fx[/]")
 
 
 def _run(root: Path, console: Console) -> None:
     from importers.base import ImportOptions
-    from ledger import render
-    from ledger.report import build
+    from ledger import reconcile, render
+    from ledger.cli_reconcile import print_chains
+    from ledger.report import build, resolve_period
     from ledger.store import Ledger
 
     source = demo_dir()
@@ -59,4 +70,11 @@ def _run(root: Path, console: Console) -> None:
         console.print(f"imported {Path(s.path).name}: {s.format}, {s.added} entries "
                       "(unpaid bidding/admin time, fixed-price hours)")
     console.print()
-    render.print_report(build(ledger), console)
+    rows = ledger.rows()
+    period = resolve_period(rows)  # the latest month, as `ledger report` chooses it
+    render.print_report(build(ledger, period), console)
+    console.print(f"\n[bold]Payout journeys, {period.label}[/] (`ledger reconcile --month "
+                  f"{period.start:%Y-%m} --as-of {AS_OF}`): each withdrawal from the platform "
+                  "or wallet to her bank, what each hop took, and what never arrived\n")
+    result = reconcile.for_ledger(ledger, (period.start, period.end), as_of=AS_OF, rows=rows)
+    print_chains(reconcile.to_json(result), period.label, console)

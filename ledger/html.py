@@ -406,12 +406,22 @@ def _table(title: str, section: str, key: str, items: list[dict],
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
+PAYOUT_COLUMNS = [("payout_costs", "Payout costs"), ("net_home", "Net home")]
+"""Shown when some payout cost was charged back (ledger.attribution)."""
+
+
+def _shown(items: list[dict], columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    from ledger.render import has_payout_costs
+
+    extra = PAYOUT_COLUMNS if has_payout_costs(items) else []
+    return [c for c in [*columns, *extra] if any(c[0] in item for item in items)]
+
+
 def _platforms(report: dict) -> str:
     items = report.get("by_platform") or []
     columns = [("gross", "Gross {cur}"), ("fees", "Fees"), ("fee_rate", "Fee rate"),
                ("net", "Net"), ("hours", "Hours"), ("net_hourly", "Net/h")]
-    return _table("By platform", "by_platform", "platform", items,
-                  [c for c in columns if any(c[0] in item for item in items)],
+    return _table("By platform", "by_platform", "platform", items, _shown(items, columns),
                   report["currency"])
 
 
@@ -419,8 +429,7 @@ def _clients(report: dict) -> str:
     items = report.get("by_client") or []
     columns = [("gross", "Gross {cur}"), ("fees", "Fees"), ("net", "Net"), ("hours", "Hours"),
                ("net_hourly", "Net/h")]
-    return _table("By client", "by_client", "client", items,
-                  [c for c in columns if any(c[0] in item for item in items)],
+    return _table("By client", "by_client", "client", items, _shown(items, columns),
                   report["currency"])
 
 

@@ -1223,7 +1223,7 @@ def as_csv(data: dict) -> str:
     import csv
     import io
 
-    from ledger.render import safe_cell
+    from ledger.render import long_items
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -1233,14 +1233,8 @@ def as_csv(data: dict) -> str:
     writer.writerow(["currency", "", "code", data["currency"]])
     for section, key in (("workers", "worker"), ("contracts", "contract"),
                          ("value_chain", "party")):
-        for item in data[section]:
-            for name, value in item.items():
-                if name != key:
-                    writer.writerow([section, safe_cell(item[key]), name,
-                                     safe_cell("" if value is None else value)])
-    for number, pay in enumerate(data["payments"], 1):
-        for name, value in pay.items():
-            writer.writerow(["payments", number, name, safe_cell("" if value is None else value)])
+        writer.writerows(long_items(section, data[section], key))
+    writer.writerows(long_items("payments", data["payments"]))
     return out.getvalue()
 
 

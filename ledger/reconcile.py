@@ -48,6 +48,11 @@ DEFAULT_WINDOW_DAYS = {
 DEFAULT_DAYS = 7
 TOLERANCE = Decimal("0.03")
 MAX_SHORTFALL = Decimal("0.10")
+MAX_SPLIT_PARTS = 4
+"""A withdrawal may arrive in up to this many credits on one account (`max_split_parts`)."""
+SPLIT_CANDIDATES = 12
+"""Credits a withdrawal may split into, per account: beyond this, sets of parts are not tried
+(C(12, 4) = 495 sets of four; a withdrawal with more look-alike credits is settled by links)."""
 HOP_COSTS = ("platform_fee", "withdrawal_fee", "wallet_fees", "fx_spread", "bank_deductions",
              "tax")
 """Waterfall lines of a hop, in order; `arrived` is what is left."""
@@ -61,21 +66,30 @@ class Settings:
     window_days: dict[str, int]
     tolerance: Decimal = TOLERANCE
     max_shortfall: Decimal = MAX_SHORTFALL
+    max_split_parts: int = MAX_SPLIT_PARTS
 
     def days(self, provider: str) -> int:
         return self.window_days.get(provider, DEFAULT_DAYS)
 
 
 def settings(config: dict, where: str = "ledger.toml") -> Settings:
-    """`[reconcile]` in ledger.toml: window_days = {upwork = 5, ...}, tolerance, max_shortfall."""
+    """`[reconcile]` in ledger.toml: window_days = {upwork = 5, ...}, tolerance, max_shortfall,
+    max_split_parts."""
     table = config.get("reconcile") or {}
     if not isinstance(table, dict):
         raise UsageError("[reconcile] must be a table", path=where,
                          hint='e.g. [reconcile]\nwindow_days = {upwork = 5, payoneer = 3}')
-    unknown = sorted(set(table) - {"window_days", "tolerance", "max_shortfall"})
+    unknown = sorted(set(table) - {"window_days", "tolerance", "max_shortfall",
+                                   "max_split_parts"})
     if unknown:
         raise UsageError(f"unknown [reconcile] setting(s) {unknown}", path=where,
-                         hint="settings: window_days, tolerance, max_shortfall")
+                         hint="settings: window_days, tolerance, max_shortfall, "
+                         "max_split_parts")
+    parts = table.get("max_split_parts", MAX_SPLIT_PARTS)
+    if not isinstance(parts, int) or isinstance(parts, bool) or not 1 <= parts <= 6:
+        raise UsageError(f"[reconcile] max_split_parts = {parts!r} is not a whole number "
+                         "from 1 to 6", path=where,
+                         hint="e.g. max_split_parts = 3 (1: a withdrawal never splits)")
     days = dict(DEFAULT_WINDOW_DAYS)
     given = table.get("window_days", {})
     if not isinstance(given, dict):
@@ -102,7 +116,7 @@ def settings(config: dict, where: str = "ledger.toml") -> Settings:
         return number
 
     return Settings(days, fraction("tolerance", TOLERANCE),
-                    fraction("max_shortfall", MAX_SHORTFALL))
+                    fraction("max_shortfall", MAX_SHORTFALL), parts)
 
 
 # --- user links ----------------------------------------------------------------------------
@@ -337,24 +351,91 @@ def _rates(cand: pl.DataFrame, chain: object) -> pl.DataFrame:
     return cand.join(rates, on=["out_date", "out_ccy", "in_ccy"], how="left")
 
 
-def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: object,
-                ) -> pl.DataFrame:
-    """Every (withdrawal, credit) pair within the window whose amounts agree."""
+def _bounds(targets: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """Add low and top: the range (in_ccy) an arrival of each withdrawal may have, the loosest
+    case of _amount_test (null where nothing could be tested: another currency, no rate)."""
     import polars as pl
 
-    lagged = outs.with_columns(pl.int_ranges(0, pl.col("window") + 1).alias("days")).explode(
+    dec = pl.Decimal(38, 12)
+    same = pl.col("out_ccy") == pl.col("in_ccy")
+    tagged = pl.col("delivered_ccy").fill_null("") == pl.col("in_ccy")
+    sent = pl.col("sent").cast(dec)
+    stated = pl.when(same).then(sent).when(tagged).then(pl.col("delivered").cast(dec))
+    converted = sent * pl.col("rate").cast(dec)
+    short = pl.lit(settings.max_shortfall, dtype=dec)
+    tol = pl.lit(settings.tolerance, dtype=dec)
+    return targets.with_columns(
+        pl.when(same | tagged).then(stated * (1 - short))
+        .otherwise(converted * (1 - tol)).cast(dec).alias("low"),
+        pl.when(same | tagged).then(stated).otherwise(converted * (1 + tol)).cast(dec)
+        .alias("top"))
+
+
+def _within_window(outs: pl.DataFrame) -> pl.DataFrame:
+    """Each withdrawal once per day of its window, as in_date (with days from out_date)."""
+    import polars as pl
+
+    return outs.with_columns(pl.int_ranges(0, pl.col("window") + 1).alias("days")).explode(
         "days").with_columns((pl.col("out_date") + pl.duration(days=pl.col("days")))
                              .alias("in_date"))
-    cand = lagged.join(ins, on="in_date", how="inner").filter(
-        pl.col("in_account") != pl.col("out_account"))
-    cand = _amount_test(_rates(cand, chain), settings)
+
+
+def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: object,
+                ) -> pl.DataFrame:
+    """Every (withdrawal, credit) pair within the window whose amounts agree.
+
+    Credits are joined by day, currency and a coarse logarithmic amount bucket (one bucket
+    spans the loosest tolerance, so a withdrawal's range covers one or two), then the exact
+    Decimal tests decide: without the bucket a busy ledger pairs every
+    withdrawal with every credit of its week. Float logarithms only pick buckets, never
+    decide a match."""
+    import math
+
+    import polars as pl
+
+    # the currencies a withdrawal's window has credits in: all that need a rate (and --online
+    # fetches only what a pair could use); the wide rows are joined back once paired
+    days = ins.select("in_date", "in_ccy").unique()
+    ccys = _within_window(outs.select("out_id", "out_date", "window")).join(
+        days, on="in_date").select("out_id", "in_ccy").unique()
+    targets = _bounds(_rates(outs.join(ccys, on="out_id"), chain), settings).filter(
+        pl.col("top") > 0)
+    spread = max(1 / (1 - float(settings.max_shortfall)),
+                 (1 + float(settings.tolerance)) / (1 - float(settings.tolerance)))
+    width = max(math.log(spread), 0.01)
+
+    def bucket(amount: pl.Expr) -> pl.Expr:
+        return (amount.cast(pl.Float64).clip(lower_bound=1e-9).log() / width).floor().cast(
+            pl.Int64)
+
+    dec = pl.Decimal(38, 12)
+    edge = 1e-9  # far above the float error of a log, far below a bucket
+    wide = targets.select(
+        "out_id", "out_account", "out_date", "window", "in_ccy", "low", "top",
+        pl.int_ranges(bucket(pl.col("low") * (1 - edge)), bucket(pl.col("top") * (1 + edge))
+                      + 1).alias("bucket")).explode("bucket")
+    # each credit looks back over the longest window (fewer rows than each withdrawal
+    # looking forward in every currency and bucket)
+    back = int(outs["window"].max() or 0) if not outs.is_empty() else 0
+    keyed = ins.select("in_id", "in_date", "in_ccy", "in_account",
+                       pl.col("received").cast(dec).alias("got"),
+                       bucket(pl.col("received")).alias("bucket"),
+                       pl.int_ranges(0, back + 1).alias("days")).explode("days").with_columns(
+        (pl.col("in_date") - pl.duration(days=pl.col("days"))).alias("out_date"))
+    pairs = wide.join(keyed, on=["out_date", "in_ccy", "bucket"], how="inner").filter(
+        (pl.col("days") <= pl.col("window")) & (pl.col("in_account") != pl.col("out_account"))
+        & (pl.col("got") >= pl.col("low")) & (pl.col("got") <= pl.col("top")))
+    cand = pairs.select("out_id", "in_id", "in_ccy", "days").join(
+        targets.drop("low", "top"), on=["out_id", "in_ccy"]).join(
+        ins.drop("in_ccy"), on="in_id")
+    cand = _amount_test(cand, settings)
     ref_hit = pl.col("out_ref").is_not_null() & (
         (pl.col("in_related").fill_null("") == pl.col("out_ref"))
         | pl.col("in_text").str.contains(pl.col("out_ref"), literal=True))
     named = pl.col("in_text").str.to_lowercase().str.contains(pl.col("out_provider"),
                                                               literal=True)
-    return cand.with_columns(ref_hit.fill_null(False).alias("ref_match"),
-                             named.fill_null(False).alias("named")).filter("ok")
+    return cand.filter("ok").with_columns(ref_hit.fill_null(False).alias("ref_match"),
+                                          named.fill_null(False).alias("named"))
 
 
 def _mutual(cand: pl.DataFrame) -> pl.DataFrame:
@@ -388,7 +469,7 @@ class Matching:
 def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
           links: dict | None = None) -> Matching:
     """Link withdrawals to credits: user links, then references, then mutually unique
-    amounts; a withdrawal no single credit explains may arrive in two credits."""
+    amounts; a withdrawal no single credit explains may arrive in several credits."""
     import polars as pl
 
     links = links or {"links": [], "unlinks": []}
@@ -428,9 +509,9 @@ def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
         pl.DataFrame(schema={"in_id": pl.String})
     free_out = outs.join(used_out, on="out_id", how="anti")
     free_in = ins.join(used_in, on="in_id", how="anti")
-    split = _split(free_out.join(cand.select("out_id").unique(), on="out_id", how="anti"),
-                   free_in.join(cand.select("in_id").unique(), on="in_id", how="anti"),
-                   settings, chain)
+    split, split_unsure, warnings = _split(
+        free_out.join(cand.select("out_id").unique(), on="out_id", how="anti"),
+        free_in.join(cand.select("in_id").unique(), on="in_id", how="anti"), settings, chain)
     if split.height:
         chosen.append(split)
         free_out = free_out.join(split.select("out_id"), on="out_id", how="anti")
@@ -439,50 +520,120 @@ def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
                "rate_provider"]
     hops = (pl.concat([c.select(columns) for c in chosen], how="vertical_relaxed") if chosen
             else pl.DataFrame(schema={c: pl.String for c in columns}))
-    ambiguous = cand.join(free_out.select("out_id"), on="out_id", how="semi").join(
+    ambiguous = pl.concat([cand.join(free_out.select("out_id"), on="out_id", how="semi").join(
         free_in.select("in_id"), on="in_id", how="semi").group_by("out_id").agg(
-        pl.col("in_id").sort()).sort("out_id")
-    warnings: list[str] = []
+        pl.col("in_id").sort()), split_unsure]).sort("out_id")
     return Matching(hops, ambiguous, free_out, free_in, fees, warnings)
 
 
 def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: object
-           ) -> pl.DataFrame:
-    """A withdrawal that arrived as two credits on one account, both within the window,
-    summing to what was sent (same tests as one credit). Only unique explanations count."""
+           ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """A withdrawal that arrived as 2..max_split_parts credits on one account, all within its
+    window, together passing the tests one credit would (_amount_test on their sum).
+
+    Sets of parts are built a part at a time by joins per (withdrawal, account, currency), in
+    id order, dropping any set already above what could have arrived (parts are positive), so
+    the work stays bounded by the look-alike credits of each window. Only unique explanations
+    are linked: a withdrawal with two possible sets, or a credit in the sets of two
+    explanations, is ambiguous (returned as out_id, in_id list), never guessed. Returns (hop
+    rows, ambiguous, warnings)."""
     import polars as pl
 
-    if outs.is_empty() or ins.height < 2:
-        return pl.DataFrame()
-    first = ins.select(pl.all().name.suffix("_1"))
-    second = ins.select(pl.all().name.suffix("_2"))
-    pairs = first.join(second, left_on="in_account_1", right_on="in_account_2").filter(
-        (pl.col("in_id_1") < pl.col("in_id_2")) & (pl.col("in_ccy_1") == pl.col("in_ccy_2")))
-    if pairs.is_empty():
-        return pl.DataFrame()
-    pairs = pairs.select(
-        pl.col("in_id_1"), pl.col("in_id_2"), pl.col("in_account_1").alias("in_account"),
-        pl.col("in_role_1").alias("in_role"), pl.col("in_ccy_1").alias("in_ccy"),
-        pl.min_horizontal("in_date_1", "in_date_2").alias("in_date"),
-        pl.max_horizontal("in_date_1", "in_date_2").alias("last_date"),
-        (pl.col("received_1") + pl.col("received_2")).alias("received"))
-    lagged = outs.with_columns(pl.int_ranges(0, pl.col("window") + 1).alias("days")).explode(
-        "days").with_columns((pl.col("out_date") + pl.duration(days=pl.col("days")))
-                             .alias("in_date"))
-    cand = lagged.join(pairs, on="in_date").filter(
-        (pl.col("in_account") != pl.col("out_account"))
-        & ((pl.col("last_date") - pl.col("out_date")).dt.total_days() <= pl.col("window")))
-    if cand.is_empty():
-        return pl.DataFrame()
-    cand = _amount_test(_rates(cand, chain), settings).filter("ok").with_columns(
+    hop_schema = {"out_id": pl.String, "in_id": pl.String, "days": pl.Int64,
+                  "diff": pl.Decimal(38, 12), "rule": pl.String, "confidence": pl.String,
+                  "rate": pl.Decimal(38, 12), "rate_provider": pl.String}
+    none = (pl.DataFrame(schema=hop_schema),
+            pl.DataFrame(schema={"out_id": pl.String, "in_id": pl.List(pl.String)}), [])
+    if outs.is_empty() or ins.height < 2 or settings.max_split_parts < 2:
+        return none
+    key = ["out_id", "in_account", "in_ccy"]
+    parts = _within_window(outs).join(ins, on="in_date").filter(
+        pl.col("in_account") != pl.col("out_account"))
+    if parts.is_empty():
+        return none
+    parts = _bounds(_rates(parts, chain), settings).filter(
+        pl.col("top").is_not_null() & (pl.col("received") < pl.col("top")))
+    parts = parts.filter(pl.len().over(key) >= 2)
+    crowded = parts.filter(pl.len().over(key) > SPLIT_CANDIDATES)
+    warnings = []
+    if not crowded.is_empty():
+        many = crowded.select("out_id").unique().sort("out_id")["out_id"].to_list()
+        warnings.append(f"{len(many)} withdrawal(s) have more than {SPLIT_CANDIDATES} credits "
+                        f"their window could split into (first {many[0]}): not tried as "
+                        "split arrivals; link the parts with `ledger reconcile link`")
+        parts = parts.join(crowded.select("out_id").unique(), on="out_id", how="anti")
+    groups = parts.select(key).unique().with_row_index("g")
+    parts = parts.join(groups, on=key).sort("in_id").with_columns(
+        pl.int_range(pl.len()).over("g").alias("k"),
+        pl.col("in_text").str.to_lowercase().str.contains(pl.col("out_provider"), literal=True)
+        .fill_null(False).alias("named"))
+    # sets of parts as part numbers p1 < p2 < ... within a group (ints are cheap to join)
+    step = parts.select("g", pl.col("k").alias("next"), pl.col("received").alias("more"),
+                        pl.col("in_date").alias("on"), pl.col("named").alias("also_named"))
+    level = parts.select("g", "k", pl.col("k").alias("p1"),
+                         pl.col("received").cast(pl.Decimal(38, 4)).alias("received"),
+                         pl.col("in_date").alias("last_date"), "top", "named")
+    sets = []
+    for n in range(2, settings.max_split_parts + 1):
+        level = level.join(step, on="g").filter(
+            (pl.col("next") > pl.col("k")) & (pl.col("received") + pl.col("more")
+                                              <= pl.col("top"))).select(
+            "g", pl.col("next").alias("k"), *[f"p{i}" for i in range(1, n)],
+            pl.col("next").alias(f"p{n}"),
+            (pl.col("received") + pl.col("more")).cast(pl.Decimal(38, 4)).alias("received"),
+            pl.max_horizontal("last_date", "on").alias("last_date"), "top",
+            (pl.col("named") & pl.col("also_named")).alias("named"))
+        if level.is_empty():
+            break
+        sets.append(level)
+    if not sets:
+        return none
+    out_side = parts.select("g", *[c for c in outs.columns if c != "in_date"], "in_ccy",
+                            "rate", "rate_provider").unique("g")
+    cand = pl.concat(sets, how="diagonal").join(out_side, on="g").with_columns(
         (pl.col("last_date") - pl.col("out_date")).dt.total_days().alias("days"))
-    cand = cand.filter(pl.col("out_id").count().over("out_id") == 1)
-    long = cand.select("out_id", pl.concat_list("in_id_1", "in_id_2").alias("in_id"),
-                       "days", "diff", "rule", "rate", "rate_provider").explode("in_id")
-    long = long.filter(pl.col("in_id").count().over("in_id") == 1)
-    long = long.filter(pl.col("out_id").count().over("out_id") == 2)
-    return long.with_columns(pl.lit("split_credit").alias("rule"),
-                             pl.lit("medium").alias("confidence"))
+    cand = _amount_test(cand, settings).filter("ok").with_row_index("set")
+    if cand.is_empty():
+        return none
+    # evidence as for one credit: an exact sum, then a shortfall or stated delivery, then the
+    # reference rate; every part naming the sender is stronger within a level
+    tier = (pl.when(pl.col("exact")).then(0).when(pl.col("rule") != "reference_rate").then(2)
+            .otherwise(4) + pl.when(pl.col("named")).then(0).otherwise(1))
+    numbers = [c for c in cand.columns if c[0] == "p" and c[1:].isdigit()]
+    long = cand.select("set", "g", "out_id", tier.alias("tier"), *numbers).unpivot(
+        numbers, index=["set", "g", "out_id", "tier"], value_name="k").drop_nulls("k").join(
+        parts.select("g", "k", "in_id"), on=["g", "k"]).select("set", "out_id", "tier",
+                                                                "in_id")
+    chosen = []
+    for _ in range(8):
+        # a set is linked when, at the strongest level its withdrawal has and the strongest
+        # level each of its credits has, it is the one set of the withdrawal and of each
+        # credit; linked withdrawals and credits leave every other set, and again
+        best = long.with_columns(
+            (pl.col("tier") == pl.col("tier").min().over("out_id")).alias("top_out"),
+            (pl.col("tier") == pl.col("tier").min().over("in_id")).alias("top_in"))
+        best = best.with_columns(
+            pl.col("set").filter("top_out").n_unique().over("out_id").alias("rivals_out"),
+            pl.col("set").filter("top_in").n_unique().over("in_id").alias("rivals_in"))
+        won = best.filter(
+            (pl.col("top_out") & pl.col("top_in") & (pl.col("rivals_out") == 1)
+             & (pl.col("rivals_in") == 1)).all().over("set"))
+        if won.is_empty():
+            break
+        chosen.append(won.select("set", "out_id", "in_id"))
+        long = long.join(won.select("out_id").unique(), on="out_id", how="anti")
+        long = long.join(long.join(won.select("in_id"), on="in_id").select("set").unique(),
+                         on="set", how="anti")
+    linked = pl.concat(chosen) if chosen else pl.DataFrame(
+        schema={"set": pl.UInt32, "out_id": pl.String, "in_id": pl.String})
+    linked = linked.join(cand.select("set", "days", "diff", "rate", "rate_provider"),
+                         on="set").select(
+        "out_id", "in_id", "days", pl.col("diff").cast(pl.Decimal(38, 12)),
+        pl.lit("split_credit").alias("rule"), pl.lit("medium").alias("confidence"),
+        pl.col("rate").cast(pl.Decimal(38, 12)), "rate_provider")
+    # what is left could be explained more than one way: listed, never guessed
+    ambiguous = long.group_by("out_id").agg(pl.col("in_id").unique().sort())
+    return linked, ambiguous, warnings
 
 
 # --- chains and waterfalls -----------------------------------------------------------------
@@ -591,29 +742,30 @@ def _link_hops(hops: list[Hop], settings: Settings) -> list[list[Hop]]:
 
     if len(hops) < 2:
         return [[h] for h in hops]
-    table = pl.DataFrame({
-        "i": list(range(len(hops))),
-        "out_account": [h.out["out_account"] for h in hops],
-        "out_date": [h.out["out_date"] for h in hops],
-        "out_ccy": [h.out["out_ccy"] for h in hops],
-        "sent": [str(Decimal(h.out["sent"])) for h in hops],
-        "sent_total": [str(h.sent_total) for h in hops],
-        "in_account": [h.ins[0]["in_account"] for h in hops],
-        "in_date": [max(i["in_date"] for i in h.ins) for h in hops],
-        "in_ccy": [h.in_ccy for h in hops],
-        "landed": [str(h.landed) for h in hops],
-        "single": [len({i["in_account"] for i in h.ins}) == 1 for h in hops],
-    })
-    a = table.filter("single").select(pl.col("i").alias("a"), pl.col("in_account").alias(
-        "account"), "in_date", pl.col("in_ccy").alias("ccy"), "landed")
-    b = table.select(pl.col("i").alias("b"), pl.col("out_account").alias("account"),
-                     "out_date", pl.col("out_ccy").alias("ccy"), "sent", "sent_total")
-    pairs = a.join(b, on=["account", "ccy"]).filter(
+    def exact(value: Decimal) -> str:  # one spelling per amount: 1000.00 and 1E+3 agree
+        return f"{Decimal(value).normalize():f}"
+
+    # joined on the exact amount: B sends what A landed, with or without B's fees
+    a = pl.DataFrame({
+        "a": [i for i, h in enumerate(hops) if len({x["in_account"] for x in h.ins}) == 1],
+    }, schema={"a": pl.Int64})
+    a = a.with_columns(
+        pl.Series("account", [hops[i].ins[0]["in_account"] for i in a["a"]], pl.String),
+        pl.Series("in_date", [max(x["in_date"] for x in hops[i].ins) for i in a["a"]], pl.Date),
+        pl.Series("ccy", [hops[i].in_ccy for i in a["a"]], pl.String),
+        pl.Series("amount", [exact(hops[i].landed) for i in a["a"]], pl.String))
+    b = pl.DataFrame({
+        "b": [i for i in range(len(hops)) for _ in (0, 1)],
+        "account": [h.out["out_account"] for h in hops for _ in (0, 1)],
+        "out_date": [h.out["out_date"] for h in hops for _ in (0, 1)],
+        "ccy": [h.out["out_ccy"] for h in hops for _ in (0, 1)],
+        "amount": [exact(x) for h in hops for x in (h.out["sent"], h.sent_total)],
+    }, schema={"b": pl.Int64, "account": pl.String, "out_date": pl.Date, "ccy": pl.String,
+               "amount": pl.String})
+    pairs = a.join(b, on=["account", "ccy", "amount"]).filter(
         (pl.col("out_date") >= pl.col("in_date"))
         & ((pl.col("out_date") - pl.col("in_date")).dt.total_days() <= NEXT_HOP_DAYS)
-        & ((pl.col("landed").cast(pl.Decimal(38, 8)) == pl.col("sent").cast(pl.Decimal(38, 8)))
-           | (pl.col("landed").cast(pl.Decimal(38, 8))
-              == pl.col("sent_total").cast(pl.Decimal(38, 8)))))
+    ).unique(["a", "b"])
     pairs = pairs.filter((pl.col("a").count().over("a") == 1)
                          & (pl.col("b").count().over("b") == 1))
     nxt = dict(zip(pairs["a"].to_list(), pairs["b"].to_list(), strict=True))
@@ -640,12 +792,18 @@ class Result:
     ambiguous: list[dict]
     settings: Settings
     warnings: list[str] = field(default_factory=list)
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    """Every matched (withdrawal id, credit id) in the matching scope (the period plus its
+    margins), chains of other periods included: what ledger.attribution follows upstream."""
 
 
 def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Settings,
               chain: object = None, links: dict | None = None,
               as_of: dt.date | None = None) -> Result:
     """Chains whose first withdrawal is in the period, and the period's unmatched money."""
+    from itertools import groupby
+    from operator import itemgetter
+
     import polars as pl
 
     as_of = as_of or dt.date.today()
@@ -661,9 +819,9 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
     for anchor, line, fee in fees.iter_rows():
         fee_map.setdefault(anchor, {})[line] = Decimal(fee)
     hops: list[Hop] = []
-    for out_id, group in hop_rows.sort("out_date", "out_id", "in_date").group_by(
-            "out_id", maintain_order=True):
-        items = group.to_dicts()
+    linked = hop_rows.sort("out_date", "out_id", "in_date", "in_id").to_dicts()
+    for _, group in groupby(linked, key=itemgetter("out_id")):
+        items = list(group)
         first = items[0]
         fees_in: dict[str, Decimal] = {}
         for item in items:
@@ -673,7 +831,7 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
         hop = Hop(out=first, ins=items, rule=first["rule"], confidence=first["confidence"],
                   rate=Decimal(rate) if rate is not None else None,
                   rate_provider=first["rate_provider"],
-                  fees_out=fee_map.get(str(out_id[0]), {}), fees_in=fees_in)
+                  fees_out=fee_map.get(first["out_id"], {}), fees_in=fees_in)
         hop.compute()
         hops.append(hop)
     chains = [_chain(seq) for seq in _link_hops(hops, settings)]
@@ -714,8 +872,9 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
                   "candidates": r["in_id"],
                   "hint": f"ledger reconcile link {r['out_id'][:8]} {r['in_id'][0][:8]}"}
                  for r in amb_rows.sort("out_date", "out_id").iter_rows(named=True)]
+    pairs = list(found.hops.select("out_id", "in_id").iter_rows())
     return Result((start, end), as_of, chains, in_transit, unknown, ambiguous, settings,
-                  found.warnings)
+                  found.warnings, pairs)
 
 
 def for_ledger(ledger: Ledger, period: tuple[dt.date, dt.date], *, online: bool = False,
@@ -738,6 +897,17 @@ def _money(value: Decimal, currency: str) -> str:
     return format_money(Decimal(value), currency)
 
 
+def _footed(costs: dict[str, Decimal], sent: Decimal, currency: str) -> dict[str, Decimal]:
+    """A waterfall rounded for display so that it still foots as printed: each cost line
+    rounded to the currency's minor unit, `arrived` what is left of the rounded `sent` (it
+    absorbs the rounding, as it absorbs the 1e-8 rounding of the exact figures)."""
+    from ledger.money import round_money
+
+    lines = {k: round_money(Decimal(costs[k]), currency) for k in HOP_COSTS}
+    lines["arrived"] = round_money(Decimal(sent), currency) - sum(lines.values(), Decimal(0))
+    return lines
+
+
 def hop_json(hop: Hop) -> dict:
     cur = hop.out["out_ccy"]
     received = sum((Decimal(i["received"]) for i in hop.ins), Decimal(0))
@@ -751,7 +921,8 @@ def hop_json(hop: Hop) -> dict:
         "received": {"amount": _money(received, hop.in_ccy), "currency": hop.in_ccy},
         "rate": f"{hop.rate.normalize():f}" if hop.rate is not None else None,
         "rate_source": hop.rate_provider,
-        "waterfall": {k: _money(hop.costs[k], cur) for k in (*HOP_COSTS, "arrived")},
+        "waterfall": {k: _money(v, cur)
+                      for k, v in _footed(hop.costs, hop.sent_total, cur).items()},
         "evidence": {"rule": hop.rule, "days": (last - hop.out["out_date"]).days,
                      "amount_diff": (_money(Decimal(diff), hop.in_ccy)
                                      if diff is not None else None),
@@ -763,9 +934,10 @@ def hop_json(hop: Hop) -> dict:
 def chain_json(c: Chain) -> dict:
     cur = c.currency
     last = c.hops[-1]
+    shown = _footed(c.costs, c.sent, cur)
     return {"id": c.id, "currency": cur, "sent": _money(c.sent, cur),
-            "costs": {k: _money(v, cur) for k, v in c.costs.items()},
-            "arrived": _money(c.arrived, cur),
+            "costs": {k: _money(shown[k], cur) for k in HOP_COSTS},
+            "arrived": _money(shown["arrived"], cur),
             "arrived_as": {"amount": _money(last.landed, last.in_ccy),
                            "currency": last.in_ccy, "account": last.ins[0]["in_account"]},
             "possible_loss": _money(c.possible_loss, cur) if c.possible_loss else None,
@@ -781,13 +953,14 @@ def totals(result: Result) -> list[dict]:
                                     "costs": dict.fromkeys(HOP_COSTS, Decimal(0)),
                                     "in_transit": Decimal(0), "in_transit_count": 0})
 
-    for c in result.chains:
+    for c in result.chains:  # the chains as shown, so that totals are their sums and foot
         s = slot(c.currency)
+        shown = _footed(c.costs, c.sent, c.currency)
         s["chains"] += 1
         s["sent"] += c.sent
-        s["arrived"] += c.arrived
-        for k, v in c.costs.items():
-            s["costs"][k] += v
+        s["arrived"] += shown["arrived"]
+        for k in HOP_COSTS:
+            s["costs"][k] += shown[k]
     for t in result.in_transit:
         s = slot(t["currency"])
         s["in_transit"] += Decimal(t["amount"])
@@ -868,15 +1041,15 @@ def to_csv(data: dict) -> str:
 
 
 def report_summary(ledger: Ledger, rows: pl.DataFrame, period: object, currency: str,
-                   chain: object) -> dict:
+                   chain: object, result: Result | None = None) -> dict:
     """The `chains` section of `ledger report --format json`: matched chains, arrived, hop
     costs and money in transit for the period, valued in the report currency at the rate of
     each withdrawal's date (rows without a rate are left out and named in `warnings`)."""
     import polars as pl
 
-    start, end = period.start, period.end  # type: ignore[attr-defined]
-    result = reconcile(rows, (start, end), settings(ledger.config(), str(ledger.config_path)),
-                       chain, load_links(ledger))
+    if result is None:
+        result = for_ledger(ledger, (period.start, period.end), rows=rows,  # type: ignore[attr-defined]
+                            chain=chain)
     items = [(c.hops[0].out["out_date"], c.currency, c.arrived,
               sum(c.costs.values(), Decimal(0))) for c in result.chains]
     transit = [(dt.date.fromisoformat(t["date"]), t["currency"], Decimal(t["amount"]))

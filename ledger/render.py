@@ -8,12 +8,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import polars as pl
     from rich.console import Console
+    from rich.table import Table
+
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 WATERFALL = (
     ("gross", "Gross earned", "+"),
@@ -26,6 +30,48 @@ WATERFALL = (
     ("expenses", "Expenses", "-"),
     ("other", "Other adjustments", "±"),
 )
+
+
+def has_payout_costs(items: list[dict]) -> bool:
+    """Whether any row had later payout costs charged back (ledger.attribution)."""
+    return any(Decimal(item.get("payout_costs") or 0) for item in items)
+
+
+def _breakdown(title: str, key: str, items: list[dict], cur: str, width: int,
+               fee_rate: bool = False) -> Table:
+    """By platform / by client: gross, fees, net, hours, net per hour and, when any were
+    charged back, payout costs and net home. Under 100 columns the fee rate and hours give
+    way (they stay in --format json/csv/html) so the money columns are never cut."""
+    from rich import box
+    from rich.table import Table
+
+    later = has_payout_costs(items)
+    narrow = width < 100
+    columns: list[tuple[str, Any]] = [
+        (f"Gross {cur}", lambda i: _money(i["gross"])), ("Fees", lambda i: _money(i["fees"]))]
+    if fee_rate and not narrow:
+        columns.append(("Fee rate", lambda i: f"{Decimal(i['fee_rate']):.1%}"
+                        if i.get("fee_rate") else "—"))
+    columns.append(("Net", lambda i: _money(i["net"])))
+    if not narrow:
+        columns.append(("Hours", lambda i: i["hours"]))
+    columns.append(("Net/h", lambda i: _money(i["net_hourly"]) if i.get("net_hourly") else "—"))
+    if later:
+        columns += [("Payout costs", lambda i: _money(i["payout_costs"])),
+                    ("Net home", lambda i: _money(i["net_home"])
+                     if i.get("net_home") is not None else "—")]
+    table = Table(title=title, title_justify="left", header_style="bold",
+                  box=box.SIMPLE_HEAD if narrow else box.HEAVY_HEAD, show_edge=not narrow,
+                  pad_edge=not narrow, collapse_padding=narrow)
+    cells = [[cell(item) for _, cell in columns] for item in items]
+    table.add_column(key.capitalize(), min_width=8, ratio=1)  # names wrap; figures never
+    for n, (name, _) in enumerate(columns):
+        table.add_column(name.replace(" ", "\n") if narrow else name, justify="right",
+                         no_wrap=True,
+                         min_width=max(len(row[n]) for row in cells))
+    for item, row in zip(items, cells, strict=True):
+        table.add_row(item[key] or "(none)", *row)
+    return table
 
 
 def to_json(data: Any) -> str:
@@ -43,11 +89,7 @@ def report_csv(report: dict) -> str:
     for field, value in report["totals"].items():
         writer.writerow(["totals", "", field, "" if value is None else value])
     for section, key in (("by_platform", "platform"), ("by_client", "client")):
-        for item in report[section]:
-            for field, value in item.items():
-                if field != key:
-                    writer.writerow([section, safe_cell(item[key]), field,
-                                     "" if value is None else value])
+        writer.writerows(long_items(section, report[section], key))
     for rate in report["rates"]:
         writer.writerow(["rates", f"{rate['date']} {rate['from']}/{rate['to']}", "rate",
                          rate["rate"]])
@@ -61,9 +103,23 @@ def report_csv(report: dict) -> str:
 
 
 def safe_cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
+    """A CSV cell that a spreadsheet will not run as a formula (=, +, -, @ at the start).
+    Plain numbers (`-5.00`) are data, not formulas: they stay as they are."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    if text[:1] not in ("=", "+", "-", "@", "\t", "\r") or _NUMBER.fullmatch(text):
+        return text
+    return "'" + text
+
+
+def long_items(section: str, items: list[dict], key: str | None = None) -> list[list]:
+    """`section,key,field,value` rows for a list of items: one per field but the key (or, with
+    no key, numbered from 1). The one layout of the report's and the payouts' CSV."""
+    rows = []
+    for number, item in enumerate(items, 1):
+        name = safe_cell(item[key]) if key else number
+        rows += [[section, name, field, safe_cell(value)] for field, value in item.items()
+                 if field != key]
+    return rows
 
 
 _LOCALE: dict[str, str | None] = {"locale": None}
@@ -152,24 +208,19 @@ def print_report(report: dict, console: Console) -> None:
                       "recorded (fixed-price, direct clients), so net per hour is overstated; "
                       "`ledger hours import` a timesheet to fix that.[/]")
     if report["by_platform"]:
-        plat = Table(title="By platform", title_justify="left", header_style="bold")
-        for col in ("Platform", f"Gross {cur}", "Fees", "Fee rate", "Net", "Hours", "Net/h"):
-            plat.add_column(col, justify="left" if col == "Platform" else "right")
-        for item in report["by_platform"]:
-            rate = f"{Decimal(item['fee_rate']):.1%}" if item.get("fee_rate") else "—"
-            plat.add_row(item["platform"], _money(item["gross"]), _money(item["fees"]),
-                         rate, _money(item["net"]), item["hours"],
-                         _money(item["net_hourly"]) if item.get("net_hourly") else "—")
-        console.print(plat)
+        console.print(_breakdown("By platform", "platform", report["by_platform"], cur,
+                                 console.width, fee_rate=True))
     if report["by_client"]:
-        clients = Table(title="By client", title_justify="left", header_style="bold")
-        for col in ("Client", f"Gross {cur}", "Fees", "Net", "Hours", "Net/h"):
-            clients.add_column(col, justify="left" if col == "Client" else "right")
-        for item in report["by_client"][:10]:
-            clients.add_row(item["client"], _money(item["gross"]), _money(item["fees"]),
-                            _money(item["net"]), item["hours"],
-                            _money(item["net_hourly"]) if item.get("net_hourly") else "—")
-        console.print(clients)
+        console.print(_breakdown("By client", "client", report["by_client"][:10], cur,
+                                 console.width))
+    if has_payout_costs(report["by_platform"]):
+        att = report["payout_costs"]
+        console.print(f"[dim]Payout costs: what getting each one's money home cost after it "
+                      "left (withdrawal and wallet fees, FX spread, bank deductions, tax on "
+                      "arrival), charged back first in, first out. A second view of costs "
+                      f"counted above, not extra ones: {_money(att['attributed'])} {cur} "
+                      f"charged back, {_money(att['unattributed'])} {cur} untraced. "
+                      "`ledger reconcile` shows each journey.[/]")
     if len(report.get("months") or []) > 1:
         print_months(report, console)
     if report.get("benchmarks"):

@@ -103,7 +103,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     """The report for a period as a JSON-ready dict (schema `ledger.report/1`)."""
     import polars as pl
 
-    from ledger import hours, payouts, reconcile, views
+    from ledger import attribution, hours, payouts, reconcile, views
     from rules.fx import FxChain
 
     rows = ledger.rows()
@@ -128,6 +128,8 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     months = views.monthly(valued, sheet, currency, benchmarks) \
         if (period.start.year, period.start.month) != (period.end.year, period.end.month) \
         else []
+    journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows, chain=chain)
+    charged = attribution.for_report(rows, journeys, currency, chain)
     return {
         "schema": SCHEMA,
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
@@ -136,15 +138,16 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "locale": ledger.config().get("locale"),
         "totals": shown,
         "gross_without_hours": _gross_without_hours(valued, currency, client_hours),
-        "by_platform": by_platform(valued, currency, client_hours),
-        "by_client": by_client(valued, currency, client_hours),
+        "by_platform": by_platform(valued, currency, client_hours, charged.by_platform),
+        "by_client": by_client(valued, currency, client_hours, charged.by_client),
+        "payout_costs": attribution.present(charged, currency),
         "benchmarks": benchmarks,
         "months": months,
         "rates": [_rate_json(r) for r in conversion.rates.iter_rows(named=True)],
         "rules": rules_used(valued, schedule, currency),
         "sources": _sources(ledger, in_period),
         "payouts_owed_unpaid": owed_unpaid,
-        "chains": reconcile.report_summary(ledger, rows, period, currency, chain),
+        "chains": reconcile.report_summary(ledger, rows, period, currency, chain, journeys),
         "rows": in_period.height,
         "warnings": conversion.warnings,
     }
@@ -300,9 +303,12 @@ def _platform(source: pl.Expr) -> pl.Expr:
 
 
 def by_platform(valued: pl.DataFrame, currency: str,
-                client_hours: dict[str, float] | None = None) -> list[dict]:
+                client_hours: dict[str, float] | None = None,
+                payout_costs: dict[str, Decimal] | None = None) -> list[dict]:
     """Gross, platform and payment fees, net and hours per source platform. A client's hours
-    (`hours.combine`) count for the platform that carried most of their gross."""
+    (`hours.combine`) count for the platform that carried most of their gross. `payout_costs`
+    (ledger.attribution) are the later costs of getting that platform's money home, charged
+    back FIFO; `net_home` is net minus them."""
     import polars as pl
 
     from ledger.money import format_money
@@ -318,23 +324,43 @@ def by_platform(valued: pl.DataFrame, currency: str,
         .alias("fees"),
         pl.col("hours").sum().alias("hours"),
     ).sort("gross", descending=True)
+    later = payout_costs or {}
+    found = [(row["platform"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0))
+             for row in grouped.iter_rows(named=True)]
+    seen = {platform for platform, _, _ in found}
+    found += [(p, Decimal(0), Decimal(0)) for p in sorted(later) if p not in seen]
     out = []
-    for row in grouped.iter_rows(named=True):
-        gross, fees = Decimal(row["gross"] or 0), Decimal(row["fees"] or 0)
-        out.append({"platform": row["platform"], "gross": format_money(gross, currency),
-                    "fees": format_money(fees, currency),
-                    "net": format_money(gross - fees, currency),
-                    "hours": f"{_hours(worked.get(row['platform'], 0)):.2f}",
-                    "net_hourly": _per_hour(gross - fees, worked.get(row["platform"]),
-                                            currency),
-                    "fee_rate": _ratio(fees, gross)})
+    for platform, gross, fees in found:
+        item = {"platform": platform, "gross": format_money(gross, currency),
+                "fees": format_money(fees, currency),
+                "net": format_money(gross - fees, currency),
+                "hours": f"{_hours(worked.get(platform, 0)):.2f}",
+                "net_hourly": _per_hour(gross - fees, worked.get(platform), currency),
+                "fee_rate": _ratio(fees, gross)}
+        home = _home(gross - fees, later.get(platform, Decimal(0)), currency)
+        if not gross and platform not in later:
+            # a wallet's or bank's own row: its fees are already in the payout costs of the
+            # platforms whose money it carried, so it has no money of its own to bring home
+            home["net_home"] = None
+        out.append(item | home)
     return out
 
 
+def _home(net: Decimal, later: Decimal, currency: str) -> dict[str, str | None]:
+    """payout_costs and net_home, each rounded once from exact figures."""
+    from ledger.money import format_money, round_money
+
+    cost = round_money(later, currency)
+    return {"payout_costs": format_money(cost, currency),
+            "net_home": format_money(round_money(net, currency) - cost, currency)}
+
+
 def by_client(valued: pl.DataFrame, currency: str,
-              client_hours: dict[str, float] | None = None) -> list[dict]:
+              client_hours: dict[str, float] | None = None,
+              payout_costs: dict[str, Decimal] | None = None) -> list[dict]:
     """Per client: gross, the fees charged on their work (by counterparty or related_ref), net,
-    and paid hours (platform-billed, else from timesheets or ledger.toml: `hours.combine`)."""
+    paid hours (platform-billed, else from timesheets or ledger.toml: `hours.combine`), and
+    the payout costs charged back to their money (ledger.attribution)."""
     import polars as pl
 
     from ledger.money import format_money
@@ -354,14 +380,19 @@ def by_client(valued: pl.DataFrame, currency: str,
     charged = fees.group_by("client").agg((-pl.col("value").sum()).alias("fees"))
     joined = gross.join(charged, on="client", how="full", coalesce=True).sort(
         "gross", descending=True, nulls_last=True)
+    later = payout_costs or {}
+    found = [(row["client"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0),
+              row["hours"]) for row in joined.iter_rows(named=True)]
+    seen = {client for client, *_ in found}
+    found += [(c, Decimal(0), Decimal(0), None) for c in sorted(later) if c not in seen]
     out = []
-    for row in joined.iter_rows(named=True):
-        g, f = Decimal(row["gross"] or 0), Decimal(row["fees"] or 0)
-        worked = (client_hours or {}).get(row["client"], row["hours"] or 0)
-        out.append({"client": row["client"], "gross": format_money(g, currency),
-                    "fees": format_money(f, currency), "net": format_money(g - f, currency),
-                    "hours": f"{_hours(worked):.2f}",
-                    "net_hourly": _per_hour(g - f, worked, currency)})
+    for client, g, f, billed in found:
+        worked = (client_hours or {}).get(client, billed or 0)
+        item = {"client": client, "gross": format_money(g, currency),
+                "fees": format_money(f, currency), "net": format_money(g - f, currency),
+                "hours": f"{_hours(worked):.2f}",
+                "net_hourly": _per_hour(g - f, worked, currency)}
+        out.append(item | _home(g - f, later.get(client, Decimal(0)), currency))
     return out
 
 

@@ -63,7 +63,8 @@ def test_killed_imports_leave_the_old_or_the_new_state(states, tmp_path):
         proc = subprocess.Popen([*COMMAND, "--ledger", str(root), "import",
                                  *[str(DEMO / n) for n in IMPORTED]],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        steps = rng.randrange(0, 12)  # an import of three files passes about nine steps
+        # an import of n files passes 2n + 5 steps (start, 2 per file, log, ledger, commit)
+        steps = rng.randrange(0, 2 * len(IMPORTED) + 8)
         for _ in range(steps):
             if not proc.stderr.readline():  # finished before that many steps
                 break

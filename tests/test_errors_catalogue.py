@@ -185,7 +185,8 @@ CASES = [
          into_ledger=(("bad-config.toml", "ledger.toml", "copy"),)),
     # the last entry's bytes damaged in place (text appended after a commit is not read at all:
     # no ledger file vouches for it, see Ledger.committed_log)
-    Case("damaged-log", ("imports",), 1, "led/imports.jsonl:4: damaged import log entry\n"
+    Case("damaged-log", ("imports",), 1, f"led/imports.jsonl:{len(demo_files())}: damaged "
+         "import log entry\n"
          "  hint: remove the damaged line, then run `ledger rebuild`\n",
          into_ledger=(("damaged-log-line.jsonl", "imports.jsonl", "damage-last-line"),)),
     # usage

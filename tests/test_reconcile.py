@@ -220,6 +220,136 @@ def test_one_withdrawal_arriving_in_two_credits():
     assert data["unknown_origin"] == [] and data["in_transit"] == []
 
 
+def test_three_parts_same_currency():
+    rows = frame([
+        row("2024-06-10", "payoneer", "transfer", "-300", "USD", ref="P1",
+            description="Transfer to bank account"),
+        row("2024-06-11", "bank:hbl-usd", "transfer", "120", "USD", description="Part A"),
+        row("2024-06-12", "bank:hbl-usd", "transfer", "100", "USD", description="Part B"),
+        row("2024-06-14", "bank:hbl-usd", "transfer", "75", "USD", description="Part C"),
+        row("2024-06-14", "bank:hbl-usd", "bank_fee", "-2", "USD", related_ref="C",
+            description="Charges"),
+    ])
+    data = run_json(rows)
+    (chain,) = data["chains"]
+    (hop,) = chain["hops"]
+    assert hop["evidence"]["rule"] == "split_credit" and hop["confidence"] == "medium"
+    assert sorted(hop["in"]) == sorted(ids(rows, f"Part {x}") for x in "ABC")
+    assert hop["received"] == {"amount": "295.00", "currency": "USD"}
+    assert hop["evidence"]["days"] == 4 and hop["evidence"]["amount_diff"] == "5.00"
+    assert chain["costs"]["bank_deductions"] == "5.00"  # 300 sent, 295 credited
+    assert chain["arrived"] == "295.00"
+    assert data["unknown_origin"] == [] and data["in_transit"] == [] == data["ambiguous"]
+
+
+FOUR_PARTS = [
+    row("2024-06-03", "upwork", "transfer", "-1000", "USD", ref="U1",
+        description="Withdrawal Request: Payoneer"),
+    row("2024-06-04", "payoneer", "transfer", "1000", "USD", ref="R1",
+        description="Payment from Upwork"),
+    row("2024-06-05", "payoneer", "transfer", "-1000", "USD", ref="P1",
+        description="Transfer to bank [delivered 276500.00 PKR]"),
+    row("2024-06-06", "bank:meezan", "transfer", "100000", "PKR", ref="B1",
+        description="Inward Remittance PAYONEER INC 1"),
+    row("2024-06-06", "bank:meezan", "transfer", "76500", "PKR", ref="B2",
+        description="Inward Remittance PAYONEER INC 2"),
+    row("2024-06-08", "bank:meezan", "transfer", "60000", "PKR", ref="B3",
+        description="Inward Remittance PAYONEER INC 3"),
+    row("2024-06-10", "bank:meezan", "transfer", "40000", "PKR", ref="B4",
+        description="Inward Remittance PAYONEER INC 4"),
+    row("2024-06-10", "bank:meezan", "tax", "-276.50", "PKR", category="wht",
+        related_ref="B4", description="WHT 0.1%"),
+]
+
+
+def test_four_parts_converted_to_pkr_continue_the_chain():
+    rows = frame(FOUR_PARTS)
+    data = run_json(rows, rates(("2024-06-05", "USD", "PKR", "280")))
+    (chain,) = data["chains"]
+    first, second = chain["hops"]
+    assert first["evidence"]["rule"] == "same_currency"
+    assert second["evidence"]["rule"] == "split_credit" and len(second["in"]) == 4
+    assert second["received"] == {"amount": "276500.00", "currency": "PKR"}
+    assert second["evidence"]["days"] == 5
+    # 276500 / 280 = 987.50 arrived at the reference rate; the tax 276.50 / 280 = 0.99
+    assert chain["costs"]["fx_spread"] == "12.50" and chain["costs"]["tax"] == "0.99"
+    assert chain["arrived"] == "986.51"
+    assert chain["arrived_as"] == {"amount": "276223.50", "currency": "PKR",
+                                   "account": "bank:meezan"}
+    assert data["unknown_origin"] == [] and data["ambiguous"] == []
+    # fewer parts allowed: the withdrawal waits, the credits have no known origin
+    three = run_json(rows, rates(("2024-06-05", "USD", "PKR", "280")),
+                     config={"reconcile": {"max_split_parts": 3}})
+    assert [len(c["hops"]) for c in three["chains"]] == [1]
+    assert [t["id"] for t in three["in_transit"]] == [ids(rows, FOUR_PARTS[2]["description"])]
+    assert len(three["unknown_origin"]) == 4
+
+
+def test_three_parts_at_the_reference_rate():
+    rows = frame([
+        row("2024-06-11", "paypal", "transfer", "-500", "USD",
+            description="General Withdrawal - BDO"),
+        row("2024-06-13", "bank:bdo", "transfer", "10000", "PHP", description="Part A"),
+        row("2024-06-14", "bank:bdo", "transfer", "10000", "PHP", description="Part B"),
+        row("2024-06-15", "bank:bdo", "transfer", "8600", "PHP", description="Part C"),
+    ])
+    data = run_json(rows, rates(("2024-06-11", "USD", "PHP", "58")))
+    (chain,) = data["chains"]
+    (hop,) = chain["hops"]
+    assert hop["evidence"]["rule"] == "split_credit" and len(hop["in"]) == 3
+    assert hop["evidence"]["amount_diff"] == "400.00"  # 500 x 58 = 29000 expected, 28600 in
+    assert chain["costs"]["fx_spread"] == "6.90"  # 500 - 28600 / 58
+    assert chain["arrived"] == "493.10"
+
+
+def test_a_split_explained_two_ways_is_not_guessed():
+    rows = frame([
+        row("2024-06-10", "payoneer", "transfer", "-300", "USD", description="Withdrawal A"),
+        row("2024-06-11", "bank:hbl-usd", "transfer", "200", "USD", description="Big"),
+        row("2024-06-12", "bank:hbl-usd", "transfer", "100", "USD", description="Small 1"),
+        row("2024-06-13", "bank:hbl-usd", "transfer", "100", "USD", description="Small 2"),
+    ])
+    data = run_json(rows)
+    assert data["chains"] == [] and data["in_transit"] == [] and data["unknown_origin"] == []
+    (item,) = data["ambiguous"]
+    assert item["out"] == ids(rows, "Withdrawal A")
+    assert item["candidates"] == sorted(ids(rows, d) for d in ("Big", "Small 1", "Small 2"))
+    # the user names the parts: one link per credit
+    links = {"links": [[ids(rows, "Withdrawal A"), ids(rows, d)] for d in ("Big", "Small 2")],
+             "unlinks": []}
+    settled = run_json(rows, links=links)
+    (chain,) = settled["chains"]
+    assert chain["hops"][0]["confidence"] == "user" and len(chain["hops"][0]["in"]) == 2
+    assert settled["ambiguous"] == [] and len(settled["unknown_origin"]) == 1
+
+
+def test_a_credit_two_splits_could_use_is_not_guessed():
+    rows = frame([
+        row("2024-06-10", "payoneer", "transfer", "-300", "USD", description="Withdrawal A"),
+        row("2024-06-10", "wise", "transfer", "-250", "USD", description="Withdrawal B"),
+        row("2024-06-11", "bank:hbl-usd", "transfer", "200", "USD", description="Shared"),
+        row("2024-06-12", "bank:hbl-usd", "transfer", "100", "USD", description="For A"),
+        row("2024-06-12", "bank:hbl-usd", "transfer", "50", "USD", description="For B"),
+    ])
+    data = run_json(rows)
+    assert data["chains"] == []
+    assert {a["out"]: len(a["candidates"]) for a in data["ambiguous"]} == {
+        ids(rows, "Withdrawal A"): 2, ids(rows, "Withdrawal B"): 2}
+
+
+def test_an_exact_split_beats_a_short_one():
+    rows = frame([
+        row("2024-06-10", "payoneer", "transfer", "-1000", "USD", description="Withdrawal"),
+        row("2024-06-11", "bank:hbl-usd", "transfer", "600", "USD", description="Part 1"),
+        row("2024-06-12", "bank:hbl-usd", "transfer", "400", "USD", description="Part 2"),
+        row("2024-06-12", "bank:hbl-usd", "transfer", "330", "USD", description="Other"),
+    ])
+    data = run_json(rows)  # 600 + 330 = 930 also passes (7% short): the exact sum is stronger
+    (chain,) = data["chains"]
+    assert sorted(chain["hops"][0]["in"]) == sorted([ids(rows, "Part 1"), ids(rows, "Part 2")])
+    assert [u["id"] for u in data["unknown_origin"]] == [ids(rows, "Other")]
+
+
 def test_two_same_amount_withdrawals_in_one_week_are_not_guessed():
     rows = frame([
         row("2024-06-03", "upwork", "transfer", "-200", "USD", description="Withdrawal A"),
@@ -263,6 +393,9 @@ def test_bad_settings_are_usage_errors():
     with pytest.raises(UsageError, match="unknown"):
         rc.settings({"reconcile": {"windows": 3}})
     assert rc.settings({"reconcile": {"tolerance": "0.05"}}).tolerance == D("0.05")
+    with pytest.raises(UsageError, match="max_split_parts"):
+        rc.settings({"reconcile": {"max_split_parts": 9}})
+    assert rc.settings({"reconcile": {"max_split_parts": 2}}).max_split_parts == 2
 
 
 def test_csv_has_a_row_per_hop_and_unmatched():
@@ -288,9 +421,10 @@ small = st.decimals(min_value=D("0"), max_value=D("5"), places=2)
 @given(sent=money, fee=small, rate=st.decimals(min_value=D("50"), max_value=D("300"),
                                                places=4),
        spread=st.decimals(min_value=D("-0.02"), max_value=D("0.029"), places=3),
-       tax=small, deduction=small, cross=st.booleans(), two_hops=st.booleans())
+       tax=small, deduction=small, cross=st.booleans(), two_hops=st.booleans(),
+       parts=st.integers(min_value=1, max_value=4))
 def test_arrived_plus_costs_equals_sent(sent, fee, rate, spread, tax, deduction, cross,
-                                        two_hops):
+                                        two_hops, parts):
     items = []
     start = "payoneer"
     if two_hops:
@@ -302,20 +436,25 @@ def test_arrived_plus_costs_equals_sent(sent, fee, rate, spread, tax, deduction,
     if fee:
         items.append(row("2024-06-12", start, "payment_fee", str(-fee), "USD",
                          category="withdrawal_fee", related_ref="P"))
-    if cross:
-        got = (sent * rate * (1 - spread)).quantize(D("0.01"))
-        items.append(row("2024-06-14", "bank:x", "transfer", str(got), "PKR", ref="B"))
-        if tax:
-            items.append(row("2024-06-14", "bank:x", "tax", str(-tax), "PKR", related_ref="B"))
-    else:
-        items.append(row("2024-06-14", "bank:x", "transfer", str(sent - deduction), "USD",
-                         ref="B"))
+    # the credit arrives whole or in 2-4 parts on consecutive days (within payoneer's window)
+    got = (sent * rate * (1 - spread)).quantize(D("0.01")) if cross else sent - deduction
+    ccy = "PKR" if cross else "USD"
+    each = (got / parts).quantize(D("0.01"))
+    for n in range(parts):
+        amount = each if n < parts - 1 else got - each * (parts - 1)
+        items.append(row(f"2024-06-{14 + n}", "bank:x", "transfer", str(amount), ccy,
+                         ref=f"B{n}"))
+    if cross and tax:
+        items.append(row("2024-06-14", "bank:x", "tax", str(-tax), "PKR", related_ref="B0"))
     data = rc.reconcile(frame(items), JUNE, rc.settings({}),
                         rates(("2024-06-12", "USD", "PKR", str(rate))), None,
                         dt.date(2024, 7, 1))
     assert len(data.chains) == 1
     (chain,) = data.chains
     assert len(chain.hops) == (2 if two_hops else 1)
+    assert len(chain.hops[-1].ins) == parts
+    assert chain.hops[-1].rule == ("split_credit" if parts > 1 else
+                                   "reference_rate" if cross else "same_currency")
     assert chain.arrived + sum(chain.costs.values(), D(0)) == chain.sent
     for hop in chain.hops:
         assert hop.costs["arrived"] + sum(hop.costs[k] for k in rc.HOP_COSTS) == \

@@ -40,7 +40,9 @@ def test_hand_computed_june(june):
     clients = {c["client"]: c for c in data["by_client"]}
     assert clients["Acme Corp"] == {"client": "Acme Corp", "gross": "1528.00", "fees": "83.35",
                                     "net": "1444.65", "hours": "14.33",
-                                    "net_hourly": "100.79"}  # 1444.65 / 14.3333
+                                    "net_hourly": "100.79",  # 1444.65 / 14.3333
+                                    # no wallet or bank statement: nothing travelled home
+                                    "payout_costs": "0.00", "net_home": "1444.65"}
     assert clients["Beta LLC"]["net"] == "143.93"
     [rate] = {(r["from"], r["to"], r["rate"], r["provider"]) for r in data["rates"]}
     assert rate == ("EUR", "USD", "1.085", "user")
@@ -219,3 +221,33 @@ def test_import_is_idempotent(ledger, options, files):
         [summary] = ledger.import_files([path], options)
         assert summary.added == 0
     assert ledger.rows().equals(once)
+
+
+@pytest.mark.parametrize(("value", "cell"), [
+    ("-5.00", "-5.00"), ("1549.07", "1549.07"), ("-12", "-12"),  # numbers are data
+    ("=SUM(A1)", "'=SUM(A1)"), ("-cmd|' /C calc'!A0", "'-cmd|' /C calc'!A0"),
+    ("+1 555", "'+1 555"), ("@x", "'@x"), ("Acme", "Acme"), (None, "")])
+def test_csv_cells_escape_formulas_not_numbers(value, cell):
+    from ledger.render import safe_cell
+
+    assert safe_cell(value) == cell
+
+
+def test_report_and_payouts_csv_share_one_long_layout(june):
+    import csv
+    import io
+
+    from ledger.payouts import as_csv
+    from ledger.render import report_csv
+
+    data = report.build(june, month="2024-06")
+    rows = list(csv.reader(io.StringIO(report_csv(data))))
+    platform = {(r[1], r[2]): r[3] for r in rows if r[0] == "by_platform"}
+    assert platform[("upwork", "gross")] == "278.00"
+    payouts = {"period": data["period"], "currency": "USD", "workers": [], "contracts": [],
+               "value_chain": [{"party": "=evil()", "amount": "-5.00"}],
+               "payments": [{"worker": "ali", "amount": "-7.50"}]}
+    long = list(csv.reader(io.StringIO(as_csv(payouts))))
+    assert long[0] == rows[0] == ["section", "key", "field", "value"]
+    assert ["value_chain", "'=evil()", "amount", "-5.00"] in long
+    assert ["payments", "1", "amount", "-7.50"] in long
