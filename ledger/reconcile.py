@@ -795,6 +795,8 @@ class Result:
     pairs: list[tuple[str, str]] = field(default_factory=list)
     """Every matched (withdrawal id, credit id) in the matching scope (the period plus its
     margins), chains of other periods included: what ledger.attribution follows upstream."""
+    hops: list[Hop] = field(default_factory=list)
+    """Every matched hop in the matching scope (`arrivals` picks the period's)."""
 
 
 def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Settings,
@@ -874,7 +876,23 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
                  for r in amb_rows.sort("out_date", "out_id").iter_rows(named=True)]
     pairs = list(found.hops.select("out_id", "in_id").iter_rows())
     return Result((start, end), as_of, chains, in_transit, unknown, ambiguous, settings,
-                  found.warnings, pairs)
+                  found.warnings, pairs, hops)
+
+
+def arrivals(result: Result) -> pl.DataFrame:
+    """Withdrawals in the period that arrived in another currency without saying so (no
+    `[delivered ...]` tag in the arrival's currency): id, _other (what was credited, all parts,
+    before the receiving side's charge rows) and _other_cur. For
+    rules.fees.arrived_conversions, which makes them conversions in the report."""
+    import polars as pl
+
+    start, end = result.period
+    found = [(h.out["out_id"], sum((Decimal(i["received"]) for i in h.ins), Decimal(0)),
+              h.in_ccy) for h in result.hops
+             if start <= h.out["out_date"] <= end and h.out["out_ccy"] != h.in_ccy
+             and h.out.get("delivered_ccy") != h.in_ccy]
+    return pl.DataFrame(found, schema={"id": pl.String, "_other": pl.Decimal(38, 4),
+                                       "_other_cur": pl.String}, orient="row")
 
 
 def for_ledger(ledger: Ledger, period: tuple[dt.date, dt.date], *, online: bool = False,

@@ -114,7 +114,8 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     currency = report_currency(ledger, currency)
     in_period = rows.filter(pl.col("date").is_between(period.start, period.end))
     chain = FxChain.for_ledger(rows, ledger.rates_path, online=online)
-    counted, schedule = counted_rows(ledger, rows, period)
+    journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows, chain=chain)
+    counted, schedule = counted_rows(ledger, rows, period, reconcile.arrivals(journeys))
     counted, owed_unpaid = payouts.for_report(ledger, rows, counted, period, currency, chain)
     conversion = chain.convert(counted, currency, where=str(ledger.rates_path))
     valued = conversion.rows.filter(~pl.col("kind").is_in(NOT_INCOME))
@@ -128,7 +129,6 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     months = views.monthly(valued, sheet, currency, benchmarks) \
         if (period.start.year, period.start.month) != (period.end.year, period.end.month) \
         else []
-    journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows, chain=chain)
     charged = attribution.for_report(rows, journeys, currency, chain)
     return {
         "schema": SCHEMA,
@@ -153,18 +153,21 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     }
 
 
-def counted_rows(ledger: Ledger, rows: pl.DataFrame, period: Period
-                 ) -> tuple[pl.DataFrame, Schedule]:
+def counted_rows(ledger: Ledger, rows: pl.DataFrame, period: Period,
+                 arrivals: pl.DataFrame | None = None) -> tuple[pl.DataFrame, Schedule]:
     """The period's rows as the report counts them: the stored rows with the fee rules
     applied (rules.fees.apply_rules: gross and fee of net amounts, fees inside amounts,
-    withdrawals that delivered another currency as conversions, intermediary deductions),
-    each derived row with origin `rule:<id>`; and the schedule that did it."""
+    withdrawals that delivered another currency as conversions, intermediary deductions;
+    and withdrawals `ledger reconcile` saw arrive in another currency, `arrivals`, as
+    conversions too), each derived row with origin `rule:<id>`; and the schedule."""
     import polars as pl
 
-    from rules.fees import Schedule, apply_rules
+    from rules.fees import Schedule, apply_rules, arrived_conversions
 
     schedule = Schedule.for_ledger(ledger)
     counted = apply_rules(rows, schedule, window=(period.start, period.end))
+    if arrivals is not None:
+        counted = arrived_conversions(counted, arrivals, schedule)
     return counted.filter(pl.col("date").is_between(period.start, period.end)), schedule
 
 

@@ -784,6 +784,7 @@ PLATFORM_NAMES = {"upwork": "upwork", "payoneer": "payoneer", "paypal": "paypal"
 INCLUDED_FEE_RULE = ("transfers", "included_fee")
 CONVERSION_RULE = ("transfers", "conversion")
 INTERMEDIARY_RULE = ("deductions", "intermediary")
+ARRIVAL_RULE = ("transfers", "arrival")
 
 
 def _tag(pattern: str, group: int) -> pl.Expr:
@@ -809,6 +810,46 @@ def _rule_of(rows: pl.DataFrame, schedule: Schedule, provider: str, kind: str
     ids = {i: r.id for i, r in enumerate(rules)}
     return rows.with_columns(assign(rules).alias("_rule_id")).with_columns(
         pl.col("_rule_id").replace_strict(ids, default=None, return_dtype=pl.String))
+
+
+def _as_conversion(transfers: pl.DataFrame, origin: pl.Expr) -> list[pl.DataFrame]:
+    """A transfer out that arrived as `_other` in `_other_cur`, as the three rows that replace
+    it: an `fx` leg out (what left), an `fx` leg in (what arrived) and the transfer of what
+    arrived, so the receiving account's credit is the same money."""
+    import polars as pl
+
+    key = pl.coalesce("ref", "id")
+    common = {"origin": origin, "hours": pl.lit(None, dtype=pl.Float64)}
+    return [
+        transfers.with_columns(id=_derived_id("fx-out"), kind=pl.lit("fx"),
+                               category=pl.lit("conversion"), related_ref=key,
+                               ref=pl.lit(None, dtype=pl.String), **common),
+        transfers.with_columns(id=_derived_id("fx-in"), kind=pl.lit("fx"),
+                               category=pl.lit("conversion"), related_ref=key,
+                               ref=pl.lit(None, dtype=pl.String), amount=pl.col("_other"),
+                               currency=pl.col("_other_cur"), **common),
+        transfers.with_columns(id=_derived_id("moved"), amount=-pl.col("_other"),
+                               currency=pl.col("_other_cur"), **common)]
+
+
+def arrived_conversions(rows: pl.DataFrame, arrivals: pl.DataFrame, schedule: Schedule
+                        ) -> pl.DataFrame:
+    """Withdrawals that only the receiving statement shows arrived in another currency
+    (`ledger reconcile` matched them: Upwork's Direct to Local Bank in USD credited in PKR)
+    become conversions like a `[delivered ...]` tag makes them, so their FX spread is in the
+    report's FX cost. `arrivals`: id (the withdrawal), _other (what was credited, before the
+    bank's own charge rows), _other_cur. Rule `transfers.arrival`; a no-op without it."""
+    import polars as pl
+
+    if arrivals.is_empty() or not schedule.rules_for(*ARRIVAL_RULE):
+        return rows
+    transfers = _rule_of(rows.filter(pl.col("kind") == "transfer").join(
+        arrivals, on="id", how="inner"), schedule, *ARRIVAL_RULE).filter(
+        pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency")))
+    if transfers.is_empty():
+        return rows
+    derived = _as_conversion(transfers, pl.lit("rule:") + pl.col("_rule_id"))
+    return _replace(rows, transfers.select("id"), derived)
 
 
 def _derived_id(suffix: str, column: str = "id") -> pl.Expr:
@@ -918,18 +959,7 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
             pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))
             & (pl.col("_other") > 0))
     if transfers.height:
-        key = pl.coalesce("ref", "id")
-        common = {"origin": origin, "hours": pl.lit(None, dtype=pl.Float64)}
-        derived += [
-            transfers.with_columns(id=_derived_id("fx-out"), kind=pl.lit("fx"),
-                                   category=pl.lit("conversion"), related_ref=key,
-                                   ref=pl.lit(None, dtype=pl.String), **common),
-            transfers.with_columns(id=_derived_id("fx-in"), kind=pl.lit("fx"),
-                                   category=pl.lit("conversion"), related_ref=key,
-                                   ref=pl.lit(None, dtype=pl.String), amount=pl.col("_other"),
-                                   currency=pl.col("_other_cur"), **common),
-            transfers.with_columns(id=_derived_id("moved"), amount=-pl.col("_other"),
-                                   currency=pl.col("_other_cur"), **common)]
+        derived += _as_conversion(transfers, origin)
         replaced.append(transfers.select("id"))
     if lone.height:
         other = pl.when(pl.col("amount") < 0).then(_tag_amount(DELIVERED)).otherwise(
