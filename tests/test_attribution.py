@@ -247,11 +247,11 @@ def test_report_charges_payout_costs_back_to_platform_and_clients(tmp_path: Path
     assert clients["Beta LLC"] == (cost * D("0.4")).quantize(D("0.01"))
     # the Payoneer transfer says nothing of the rupees it became: only the bank's credit
     # does, so the report counts the spread reconcile measured (126,000 PKR at the mid rate,
-    # 124,000 credited) as a conversion by rule transfers.conversion.arrival
+    # 124,000 credited) as a conversion by rule transfers.arrival.conversion
     spread = (D(450) - D(124000) / D(280)).quantize(D("0.01"))
     assert report["totals"]["fx_cost"] == str(spread) == chain["hops"][1]["waterfall"][
         "fx_spread"]
-    (rule,) = [r for r in report["rules"] if r["id"] == "transfers.conversion.arrival"]
+    (rule,) = [r for r in report["rules"] if r["id"] == "transfers.arrival.conversion"]
     assert rule["figures"] == {"fx_cost": str(spread)} and "ledger reconcile" in rule["source"]
     t = report["totals"]
     assert D(t["net"]) == D(t["gross"]) - sum(D(t[k]) for k in (

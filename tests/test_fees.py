@@ -375,7 +375,7 @@ def sums(df: pl.DataFrame) -> dict:
 def test_measured_rules_are_in_the_schedule():
     ids = {r.id: r for r in BUNDLED.rules if r.type == "measured"}
     assert set(ids) == {"transfers.included_fee", "transfers.conversion.delivered",
-                        "deductions.intermediary.measured"}
+                        "transfers.arrival.conversion", "deductions.intermediary.measured"}
     with pytest.raises(DataError, match="is measured from your rows"):
         expected_fee(ids["transfers.included_fee"], D("1"))
     assert ids["deductions.intermediary.measured"].describe() == "measured from your own rows"
