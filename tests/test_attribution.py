@@ -214,16 +214,21 @@ MEEZAN = """Transaction Date ,Description ,Debit ,Credit ,Available Balance ,
 """
 
 
-def test_report_charges_payout_costs_back_to_platform_and_clients(tmp_path: Path):
-    for name, text in (("upwork.csv", UPWORK), ("payoneer.csv", PAYONEER),
-                       ("AccountFullStatement.CSV", MEEZAN)):
+def imported(tmp_path: Path, files: dict[str, str], rates: dict[str, str]) -> None:
+    """Write the exports and a rates.csv (USD->PKR by date), import them all into ./led."""
+    for name, text in files.items():
         (tmp_path / name).write_text(text, "utf-8")
-    root = tmp_path / "led"
-    root.mkdir()
-    (root / "rates.csv").write_text("date,from,to,rate\n2025-03-03,USD,PKR,280\n"
-                                    "2025-03-05,USD,PKR,280\n", "utf-8")
-    ok(run("--ledger", "led", "import", "upwork.csv", "payoneer.csv",
-           "AccountFullStatement.CSV", cwd=tmp_path))
+    (tmp_path / "led").mkdir()
+    (tmp_path / "led" / "rates.csv").write_text(
+        "date,from,to,rate\n" + "".join(f"{d},USD,PKR,{r}\n" for d, r in rates.items()),
+        "utf-8")
+    ok(run("--ledger", "led", "import", *files, cwd=tmp_path))
+
+
+def test_report_charges_payout_costs_back_to_platform_and_clients(tmp_path: Path):
+    imported(tmp_path, {"upwork.csv": UPWORK, "payoneer.csv": PAYONEER,
+                        "AccountFullStatement.CSV": MEEZAN},
+             {"2025-03-03": "280", "2025-03-05": "280"})
     report = as_json(run("--ledger", "led", "report", "--month", "2025-03", "--currency",
                          "USD", "--format", "json", cwd=tmp_path))
     journeys = as_json(run("--ledger", "led", "reconcile", "--month", "2025-03", "--format",
@@ -291,15 +296,9 @@ MEEZAN_JULY = """Transaction Date ,Description ,Debit ,Credit ,Available Balance
 
 
 def test_fiverr_payoneer_bank_chain_charged_back_to_the_buyers(tmp_path: Path):
-    for name, text in (("earnings.csv", FIVERR), ("payoneer.csv", PAYONEER_FROM_FIVERR),
-                       ("AccountFullStatement.CSV", MEEZAN_JULY)):
-        (tmp_path / name).write_text(text, "utf-8")
-    root = tmp_path / "led"
-    root.mkdir()
-    (root / "rates.csv").write_text("date,from,to,rate\n2024-06-28,USD,PKR,278\n"
-                                    "2024-07-01,USD,PKR,278\n", "utf-8")
-    ok(run("--ledger", "led", "import", "earnings.csv", "payoneer.csv",
-           "AccountFullStatement.CSV", cwd=tmp_path))
+    imported(tmp_path, {"earnings.csv": FIVERR, "payoneer.csv": PAYONEER_FROM_FIVERR,
+                        "AccountFullStatement.CSV": MEEZAN_JULY},
+             {"2024-06-28": "278", "2024-07-01": "278"})
     journeys = as_json(run("--ledger", "led", "reconcile", "--month", "2024-06", "--as-of",
                            "2024-07-20", "--format", "json", cwd=tmp_path))
     (chain,) = journeys["chains"]
