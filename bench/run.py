@@ -39,9 +39,12 @@ CASES: list[tuple[str, str, str, str]] = [
 Generators run in their own process (see _generate)."""
 
 
-def measure(cmd: list[str], repeat: int = 1, env: dict | None = None) -> tuple[float, float]:
-    """(median wall seconds, max peak RSS MiB) of running `cmd` `repeat` times."""
-    times, peaks = [], []
+def measure(cmd: list[str], repeat: int = 1,
+            env: dict | None = None) -> tuple[float, float, float]:
+    """(median wall seconds, max peak RSS MiB, median user+sys CPU seconds) of running `cmd`
+    `repeat` times. CPU time is reported because wall time on a shared machine depends on
+    what else runs."""
+    times, peaks, cpus = [], [], []
     for _ in range(repeat):
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -49,10 +52,11 @@ def measure(cmd: list[str], repeat: int = 1, env: dict | None = None) -> tuple[f
         _, status, usage = os.wait4(proc.pid, 0)
         times.append(time.perf_counter() - start)
         peaks.append(usage.ru_maxrss / 1024)
+        cpus.append(usage.ru_utime + usage.ru_stime)
         if os.waitstatus_to_exitcode(status) != 0:
             err = proc.stderr.read().decode() if proc.stderr else ""
             raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
-    return statistics.median(times), max(peaks)
+    return statistics.median(times), max(peaks), statistics.median(cpus)
 
 
 def bare_read(path: Path, options: str = "") -> list[str]:
@@ -154,14 +158,16 @@ def _print(results) -> None:
 
     table = Table(title="freelance-ledger bench (2-core machine; each case a fresh process)",
                   header_style="bold")
-    for col in ("case", "ours s", "baseline s", "ratio", "target", "ours MiB", "base MiB",
-                "mem / file"):
+    for col in ("case", "ours s", "baseline s", "ratio", "target", "ours CPU s", "base CPU s",
+                "CPU ratio", "ours MiB", "base MiB", "mem / file"):
         table.add_column(col, justify="left" if col == "case" else "right")
-    for name, (t, m), (bt, bm), target, size in results:
+    for name, (t, m, c), (bt, bm, bc), target, size in results:
         ratio = t / bt if bt else float("nan")
-        table.add_row(name, f"{t:.2f}", f"{bt:.2f}", f"{ratio:.2f}x", target, f"{m:.0f}",
-                      f"{bm:.0f}", f"{m / size:.1f}x" if size else "")
-    Console(width=140).print(table)
+        cpu_ratio = c / bc if bc else float("nan")
+        table.add_row(name, f"{t:.2f}", f"{bt:.2f}", f"{ratio:.2f}x", target, f"{c:.2f}",
+                      f"{bc:.2f}", f"{cpu_ratio:.2f}x", f"{m:.0f}", f"{bm:.0f}",
+                      f"{m / size:.1f}x" if size else "")
+    Console(width=170).print(table)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@ same `name` replaces the bundled one. A profile:
                                   # `** End of Report **`, legal text) and are ignored
     line_by_line = false          # read with Python's csv module: quoting polars refuses
                                   # (Meezan's `"06/02/2025" ,`); for small files only
-    rejoin_split_numbers = false  # SBI's unquoted `1,770.00` arrives as `1` and `770.00`
+    rejoin_split_numbers = false  # SBI's unquoted `1,770.00` arrives as `1` and `770.00`;
+                                  # in a file without quotes only the rows with too many
+                                  # cells go through Python, else every row does
 
     [columns]                     # field = header text as in the file; a repeated header's
     date = "Date"                 # second copy is "NAME#2". date and description required
@@ -99,10 +101,10 @@ import fnmatch
 import io
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, AnyStr
 
 from importers.base import (
     Format,
@@ -217,6 +219,11 @@ class Profile:
     counterparty_pattern: str | None = None
     kinds: tuple[Rule, ...] = ()
     splits: tuple[Part, ...] = ()
+    text: str = field(default="", compare=False, repr=False)
+    """The TOML it was read from: archived with each import through a user profile, so that
+    `ledger rebuild` reads the file with the profile it was imported with."""
+    bundled: bool = False
+    """Shipped in importers/profiles/ (versioned with the code, so not archived)."""
 
     @property
     def source(self) -> str:
@@ -257,18 +264,32 @@ SECTION_KEYS = {
 }
 
 
-def load_profile(path: Path) -> Profile:
-    """Read and check one profile; any mistake is a UsageError naming the file and key."""
+def load_profile(path: Path, *, bundled: bool = False) -> Profile:
+    """Read and check one profile; any mistake is a UsageError naming the file and key.
+
+    A bundled profile's regexes are checked by Python only: their polars check (most of the
+    cost of loading, paid by every `ledger import`) is done once by the test suite instead.
+    """
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read profile: {exc.strerror}", path=path) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"profile is not valid TOML: {exc}", path=path,
+                         hint="see the profile format at the top of importers/bank.py") from None
+    return profile_from_text(text, path, bundled=bundled)
+
+
+def profile_from_text(text: str, path: Path, *, bundled: bool = False) -> Profile:
+    """A profile from its TOML text (`path` names it in errors): a file, or an archived copy."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         found = re.search(r"line (\d+)", str(exc))
         raise UsageError(f"profile is not valid TOML: {exc}", path=path,
                          line=int(found.group(1)) if found else None,
                          hint="see the profile format at the top of importers/bank.py") from None
-    return _profile(data, path)
+    return replace(_profile(data, path, check_polars=not bundled), text=text, bundled=bundled)
 
 
 def _bad(path: Path, message: str) -> UsageError:
@@ -277,7 +298,7 @@ def _bad(path: Path, message: str) -> UsageError:
                       "or a bundled profile in importers/profiles/")
 
 
-def _profile(data: dict[str, Any], path: Path) -> Profile:
+def _profile(data: dict[str, Any], path: Path, *, check_polars: bool = True) -> Profile:
     from ledger.schema import KINDS
 
     def check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -375,7 +396,7 @@ def _profile(data: dict[str, Any], path: Path) -> Profile:
     patterns += [(f"[[kinds]] #{i} match", r.match) for i, r in enumerate(rules, 1)]
     patterns += [(f"[[split]] #{i} amount", p.amount) for i, p in enumerate(parts, 1)]
     for where, pattern in patterns:
-        _check_regex(pattern, where, path)
+        _check_regex(pattern, where, path, polars=check_polars)
     for key in ("ref_pattern", "counterparty_pattern"):
         pattern = values.get(key)
         if pattern and re.compile(pattern).groups < 1:
@@ -435,7 +456,7 @@ def _part(table: dict[str, Any], path: Path, kinds: Iterable[str], where: str) -
     return Part(amount=table["amount"], kind=table["kind"], category=table.get("category"))
 
 
-def _check_regex(pattern: str | None, where: str, path: Path) -> None:
+def _check_regex(pattern: str | None, where: str, path: Path, *, polars: bool = True) -> None:
     """The pattern must work both in Python (detection) and in polars (parsing)."""
     if pattern is None:
         return
@@ -443,7 +464,8 @@ def _check_regex(pattern: str | None, where: str, path: Path) -> None:
 
     try:
         re.compile(pattern)
-        pl.Series([""]).str.contains(pattern)
+        if polars:
+            pl.Series([""]).str.contains(pattern)
     except (re.error, pl.exceptions.PolarsError) as exc:
         raise _bad(path, f"{where} {pattern!r} is not a usable regex: "
                    f"{str(exc).splitlines()[0]}") from None
@@ -460,7 +482,7 @@ def _check_date_formats(formats: Sequence[str], path: Path) -> None:
 
 
 def bundled_profiles() -> list[Profile]:
-    return [load_profile(p) for p in sorted(PROFILES_DIR.glob("*.toml"))]
+    return [load_profile(p, bundled=True) for p in sorted(PROFILES_DIR.glob("*.toml"))]
 
 
 def as_format(profile: Profile) -> Format:
@@ -632,11 +654,12 @@ def _read_csv(raw: RawFile, profile: Profile) -> Body:
     return Body(df=table.df, footer=footer)
 
 
-def _lines_from(text: str, index: int) -> int:
-    """Offset in `text` where line `index` (0-based) starts."""
+def _lines_from(text: AnyStr, index: int) -> int:
+    """Offset in `text` (or bytes) where line `index` (0-based) starts."""
+    newline = "\n" if isinstance(text, str) else b"\n"
     offset = 0
     for _ in range(index):
-        offset = text.find("\n", offset) + 1
+        offset = text.find(newline, offset) + 1  # type: ignore[arg-type]
         if offset == 0:
             return len(text)
     return offset
@@ -664,6 +687,13 @@ def _clean_csv(raw: RawFile, index: int, profile: Profile) -> RawFile:
     money = [names.index(c) for f in ("amount", "debit", "credit", "balance")
              if (c := profile.col(f)) in names]
     first_money = min(money) if money else len(names)
+    body = text[start:]
+    if profile.rejoin_split_numbers and not profile.line_by_line and body \
+            and not any(c in body for c in ('"', "\0")) \
+            and body.count("\r") == body.count("\r\n"):
+        data = text[:start] + _rejoin_unquoted(body.replace("\r\n", "\n"), sep, len(names),
+                                               first_money)
+        return RawFile(path=raw.path, data=data.encode("utf-8"), sha256=raw.sha256)
     out = io.StringIO()
     out.write(text[:start])
     writer = csv.writer(out, delimiter=sep, lineterminator="\n")
@@ -676,6 +706,23 @@ def _clean_csv(raw: RawFile, index: int, profile: Profile) -> RawFile:
         else:
             out.write("\n")
     return RawFile(path=raw.path, data=out.getvalue().encode("utf-8"), sha256=raw.sha256)
+
+
+def _rejoin_unquoted(body: str, sep: str, width: int, first_money: int) -> str:
+    """`_clean_csv` of a body with no quotes (SBI's): only rows with too many cells need
+    Python (`_rejoin`); the others, found vectorised, are kept as they are, which is what the
+    csv module would write back for a line without quotes. Ends with a newline, like it."""
+    import polars as pl
+
+    lines = pl.Series([body.removesuffix("\n")]).str.split("\n").explode()
+    wide = (lines.str.count_matches(sep, literal=True) + 1 > width).arg_true()
+    if wide.len():
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=sep, lineterminator="\n")
+        for line in lines.gather(wide).to_list():
+            writer.writerow(_rejoin(line.split(sep), width, first_money))
+        lines = lines.scatter(wide, out.getvalue().removesuffix("\n").split("\n"))
+    return lines.str.join("\n")[0] + "\n"
 
 
 _HEAD = re.compile(r"-?\d{1,3}")
@@ -706,32 +753,28 @@ def _cut_footer(raw: RawFile, index: int, profile: Profile) -> tuple[RawFile, in
     """The file without the lines after its last dated row, and how many non-blank ones.
 
     Only the last FOOTER_MAX_LINES lines are looked at; a row whose date cell looks like a
-    date but does not parse ends the body too, so that it is reported, not dropped.
+    date but does not parse ends the body too, so that it is reported, not dropped. Where the
+    header and those last lines are ASCII (the usual case), only they are decoded: the same
+    answer as decoding the whole file, without doing so.
     """
-    import polars as pl
-
     if not profile.footer:
         return raw, 0
+    data = raw.data
+    if data[:2] not in (b"\xff\xfe", b"\xfe\xff") and not data.startswith(b"\xef\xbb\xbf"):
+        header_start, body_start = _lines_from(data, index), _lines_from(data, index + 1)
+        tail_start = _tail_start(data, body_start)
+        if data[:body_start].isascii() and data[tail_start:].isascii():
+            footer = _footer(data[header_start:body_start].decode("ascii"),
+                             data[tail_start:].decode("ascii"), profile)
+            count = sum(1 for line in footer if line.strip())
+            if not count:
+                return raw, 0
+            cut = len("\n".join(footer))  # ASCII: as many bytes as characters
+            return RawFile(path=raw.path, data=data[:len(data) - cut], sha256=raw.sha256), count
     text = raw.text
-    body_start = _lines_from(text, index + 1)
-    names, sep = _header_cells(text, _lines_from(text, index))
-    date_at = names.index(profile.col("date"))  # type: ignore[arg-type]
-    tail_start = len(text)
-    for _ in range(FOOTER_MAX_LINES):
-        tail_start = max(text.rfind("\n", body_start, tail_start - 1) + 1, body_start)
-        if tail_start == body_start:
-            break
-    tail = text[tail_start:].split("\n")
-    cells = [split_line(line.rstrip("\r"), sep) if line.strip() else [] for line in tail]
-    values = pl.Series([c[date_at] if len(c) > date_at else None for c in cells],
-                       dtype=pl.String)
-    dated = pl.select(_footer_start(pl.lit(values), profile.date_formats)).to_series()
-    hits = [i for i, ok in enumerate(dated.to_list()) if ok]
-    if not hits or hits[-1] == len(tail) - 1:
-        return raw, 0
-    footer = tail[hits[-1] + 1:]
-    if sum(line.count('"') for line in footer) % 2:
-        return raw, 0
+    header_start, body_start = _lines_from(text, index), _lines_from(text, index + 1)
+    footer = _footer(text[header_start:body_start], text[_tail_start(text, body_start):],
+                     profile)
     count = sum(1 for line in footer if line.strip())
     if not count:
         return raw, 0
@@ -741,6 +784,38 @@ def _cut_footer(raw: RawFile, index: int, profile: Profile) -> tuple[RawFile, in
     else:
         data = text[:len(text) - len(dropped)].encode("utf-8")
     return RawFile(path=raw.path, data=data, sha256=raw.sha256), count
+
+
+def _tail_start(text: AnyStr, body_start: int) -> int:
+    """Offset of the first of the body's last FOOTER_MAX_LINES lines (text or bytes)."""
+    newline = "\n" if isinstance(text, str) else b"\n"
+    tail_start = len(text)
+    for _ in range(FOOTER_MAX_LINES):
+        tail_start = max(text.rfind(newline, body_start, tail_start - 1) + 1,  # type: ignore[arg-type]
+                         body_start)
+        if tail_start == body_start:
+            break
+    return tail_start
+
+
+def _footer(header: str, tail: str, profile: Profile) -> list[str]:
+    """The lines of `tail` (the body's last lines) after its last dated row; [] if none."""
+    import polars as pl
+
+    names, sep = _header_cells(header, 0)
+    date_at = names.index(profile.col("date"))  # type: ignore[arg-type]
+    lines = tail.split("\n")
+    cells = [split_line(line.rstrip("\r"), sep) if line.strip() else [] for line in lines]
+    values = pl.Series([c[date_at] if len(c) > date_at else None for c in cells],
+                       dtype=pl.String)
+    dated = pl.select(_footer_start(pl.lit(values), profile.date_formats)).to_series()
+    hits = [i for i, ok in enumerate(dated.to_list()) if ok]
+    if not hits or hits[-1] == len(lines) - 1:
+        return []
+    footer = lines[hits[-1] + 1:]
+    if sum(line.count('"') for line in footer) % 2:
+        return []
+    return footer
 
 
 def _read_spreadsheet(raw: RawFile, profile: Profile) -> Body:
@@ -793,7 +868,8 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
         df = df.filter(~pl.col("_pseudo"))
     df = df.with_columns(date=_parse_dates(df, formats, profile, path))
     if "value_date" in profile.columns:
-        given = df.filter(nonblank(pl.col("_value_date")).is_not_null())
+        given = df.lazy().filter(nonblank(pl.col("_value_date")).is_not_null()) \
+            .select(LINE, "_value_date").collect()  # lazy: only these columns are filtered
         _parse_dates(given, formats, profile, path, column="_value_date", what="value date")
     df = df.with_columns(amount=_amount(df, profile, path, mark),
                          balance=_balance(df, profile, path, mark))
@@ -835,6 +911,7 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
                         f"{profile.path.name} says what they are); check them with "
                         "`ledger transactions --kind other`")
     return Parsed(rows=rows, format=profile.source, rows_read=rows_read, skipped=skipped,
+                  profile=None if profile.bundled else profile.text,
                   warnings=warnings)
 
 
@@ -984,24 +1061,30 @@ def _check_balance(df: pl.DataFrame, pseudo: pl.DataFrame, profile: Profile, pat
 def _classify(df: pl.DataFrame, rules: Sequence[Rule]) -> pl.DataFrame:
     """`kind` and `category` by the first rule that matches (`other` where none does).
 
-    Each rule is one vectorised test; the number of the first that holds picks the labels,
-    which is much cheaper than a chain of string-valued when/then over a million rows.
+    Rules are tried in order, each only on the rows no earlier rule took (and of its sign):
+    one vectorised test per rule on what is left, so the common rules' regexes never see the
+    rows a profile's own rules or the sign already settled.
     """
     import polars as pl
 
-    signs = {"credit": pl.col("amount") > 0, "debit": pl.col("amount") < 0}
-    hits = []
+    height = df.height
+    description = df["description"]
+    signs = {"credit": (df["amount"] > 0).fill_null(False),
+             "debit": (df["amount"] < 0).fill_null(False)}
+    first = pl.repeat(None, height, dtype=pl.UInt16, eager=True).alias("_rule")
+    done = pl.repeat(False, height, dtype=pl.Boolean, eager=True)
     for number, rule in enumerate(rules):
-        hit = pl.lit(True)
-        if rule.match:
-            hit = pl.col("description").str.contains(f"(?i){rule.match}")
-        if rule.sign:
-            hit = hit & signs[rule.sign]
-        hits.append(pl.when(hit).then(pl.lit(number, dtype=pl.UInt16)))
-    first = pl.coalesce(hits) if hits else pl.lit(None, dtype=pl.UInt16)
+        todo = ~done & signs[rule.sign] if rule.sign else ~done
+        rows = todo.arg_true()
+        if rule.match and rows.len():
+            hit = description.gather(rows).str.contains(f"(?i){rule.match}").fill_null(False)
+            rows = rows.filter(hit)
+        if rows.len():
+            first.scatter(rows, number)
+            done.scatter(rows, True)
     kinds = {n: r.kind for n, r in enumerate(rules)}
     categories = {n: r.category for n, r in enumerate(rules)}
-    return df.with_columns(_rule=first).with_columns(
+    return df.with_columns(first).with_columns(
         kind=pl.col("_rule").replace_strict(kinds, default="other", return_dtype=pl.String),
         category=pl.col("_rule").replace_strict(categories, default=None,
                                                 return_dtype=pl.String),

@@ -60,6 +60,9 @@ class Parsed:
     warnings: list[str] = field(default_factory=list)
     import_id: str = ""
     """sha256 of the file (set by the registry)."""
+    profile: str | None = None
+    """TOML text of the user's bank profile that read the file (None for built-in formats and
+    bundled profiles): archived with the file so that a rebuild reads it the same way."""
 
 
 @dataclass(frozen=True)
@@ -181,13 +184,20 @@ def parse_money(df: pl.DataFrame, raw: pl.Expr, *, path: object, what: str,
     """
     import polars as pl
 
-    from ledger.money import is_blank_expr, parse_amounts
+    from ledger.money import fast_amounts, is_blank_expr, parse_amounts
 
-    frame = df.with_columns(raw.alias("_v")).select("_v")
-    values = frame["_v"]
-    blank = frame.select(is_blank_expr("_v"))["_v"]
-    parsed = parse_amounts(values.zip_with(~blank, pl.Series([None], dtype=pl.String)),
-                           decimal_mark)
+    values = df.with_columns(raw.alias("_v"))["_v"]
+    fast = fast_amounts(values, decimal_mark)
+    blank = values.is_null()
+    rest = ~fast & ~blank  # blankness is decided on these few cells only (fast is not blank)
+    if rest.any():
+        at = rest.arg_true()
+        blank = blank.scatter(at, pl.select(is_blank_expr(pl.lit(values.gather(at))))
+                              .to_series())
+        values_or_null = values.zip_with(~blank, pl.Series([None], dtype=pl.String))
+    else:
+        values_or_null = values
+    parsed = parse_amounts(values_or_null, decimal_mark, fast=fast)
     bad = _first(df, parsed.is_null() & ~blank, values)
     if bad:
         line, value = bad
@@ -252,6 +262,9 @@ def finalize(df: pl.DataFrame, raw: RawFile, *, source: str, account: str,
 
     from ledger import schema
 
+    if any(n > 1 for n in df.n_chunks("all")):
+        df = df.rechunk()  # else the literal columns below misalign chunks: every later select
+        # would re-align the whole frame (measured: 0.2 s of 1.3 s on 1.9M rows)
     df = df.with_columns(
         pl.lit(source).alias("source"),
         pl.lit(account).alias("account"),
@@ -277,7 +290,8 @@ def date_formats_for(order: str | None, sep: str, *, path: object,
     if order is None:
         values = sample if isinstance(sample, pl.Series) else pl.Series(sample, dtype=pl.String)
         pattern = rf"^\s*(\d{{1,2}}){re.escape(sep)}(\d{{1,2}}){re.escape(sep)}"
-        parts = values.str.extract_groups(pattern).struct.unnest().cast(pl.Int32, strict=False)
+        parts = values.unique().str.extract_groups(pattern).struct.unnest() \
+            .cast(pl.Int32, strict=False)  # a few hundred distinct dates in a million rows
         first, second = parts.to_series(0).max(), parts.to_series(1).max()
         day_first = first is not None and first > 12
         month_first = second is not None and second > 12

@@ -133,8 +133,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     )
     _check_statuses(df, path)
     booked = pl.col("status").str.to_lowercase().is_in(sorted(BOOKED))
-    skipped = {f"status {k}": int(v) for k, v in
-               df.filter(~booked)["status"].value_counts(sort=True).iter_rows()}
+    skipped = {f"status {k}": int(v) for k, v in df.lazy().filter(~booked).select("status")
+               .collect()["status"].value_counts(sort=True).iter_rows()}
     if skipped:
         df = df.filter(booked)
     _check_amounts(df, path)
@@ -288,9 +288,10 @@ def _link(df: pl.DataFrame) -> pl.DataFrame:
 
     fee = pl.col("kind") == "payment_fee"
     fx = pl.col("kind") == "fx"
-    fees = df.filter(fee).select(LINE, "reference_id", "_ts")
-    main = df.filter(~fee & pl.col("ref").is_not_null()).select("ref", "reference_id", "_ts",
-                                                                 "amount", fx.alias("_fx"))
+    rows = df.lazy()  # filters then read only the columns selected after them
+    fees = rows.filter(fee).select(LINE, "reference_id", "_ts").collect()
+    main = rows.filter(~fee & pl.col("ref").is_not_null()).select(
+        "ref", "reference_id", "_ts", "amount", fx.alias("_fx")).collect()
     wanted = fees["reference_id"].drop_nulls().unique()
     # A fee naming another row's Transaction ID, or sharing its Reference ID.
     by_id = (main.filter(pl.col("ref").is_in(wanted.implode()))
@@ -311,8 +312,8 @@ def _link(df: pl.DataFrame) -> pl.DataFrame:
                          (pl.col("_by_id").is_not_null() | pl.col("_by_shared").is_not_null())
                          .alias("_reference_used")))
     # fx legs: exactly two at one timestamp, opposite signs, different currencies.
-    fx_rows = df.filter(fx & pl.col("ref").is_not_null()).select(LINE, "_ts", "ref", "amount",
-                                                                  "currency")
+    fx_rows = rows.filter(fx & pl.col("ref").is_not_null()).select(
+        LINE, "_ts", "ref", "amount", "currency").collect()
     pairs = fx_rows.group_by("_ts").agg(
         pl.col("ref").alias("_legs"), pl.col("amount").sign().sum().alias("_signs"),
         pl.col("currency").n_unique().alias("_currencies"))

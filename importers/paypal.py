@@ -149,11 +149,10 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     _check_net(df, path)
     df = df.join(_row_classes(df, path), on=["type", "_status", "_impact"], how="left",
                  maintain_order="left", nulls_equal=True)
-    moved = df.filter(pl.col("moved"))
-    check_running_balance(moved.with_columns(amount=pl.col("gross") + pl.col("fee").fill_null(0)),
-                          path=path, group=["currency"])
-    skipped = {str(k): int(v) for k, v in
-               df.filter(pl.col("skip").is_not_null())["skip"].value_counts().iter_rows()}
+    moved = df.lazy().filter(pl.col("moved")).select(  # lazy: only these columns are filtered
+        LINE, "date", "currency", "balance", amount=pl.col("gross") + pl.col("fee").fill_null(0))
+    check_running_balance(moved.collect(), path=path, group=["currency"])
+    skipped = {str(k): int(v) for k, v in df["skip"].drop_nulls().value_counts().iter_rows()}
     df = df.filter(pl.col("skip").is_null())
 
     warnings = []

@@ -113,10 +113,11 @@ def _refuse_empty(raw: RawFile) -> None:
 
 
 def parse(raw: RawFile, options: ImportOptions, source: str | None = None,
-          profile_dirs: Sequence[Path] = ()) -> Parsed:
-    """Detect (or take `source`) and parse one file into canonical rows."""
+          profile_dirs: Sequence[Path] = (), *, fmt: Format | None = None) -> Parsed:
+    """Detect (or take `source`, or `fmt` itself) and parse one file into canonical rows."""
     _refuse_empty(raw)
-    fmt = by_name(source, profile_dirs) if source else detect(raw, profile_dirs)
+    if fmt is None:
+        fmt = by_name(source, profile_dirs) if source else detect(raw, profile_dirs)
     try:
         parsed = fmt.parse(raw, options)
     except (LookupError, ValueError) as exc:  # a column or value the layout promises is missing

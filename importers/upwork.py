@@ -116,12 +116,15 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         kinds = sorted(set(unknown["type"].to_list()))
         warnings.append(f"{unknown.height} row(s) of unknown type {kinds} imported as kind "
                         "'other'; check them with `ledger transactions --kind other`")
+    # the regexes read only the rows they can matter for (hourly; platform fees)
+    hourly = pl.when(pl.col("category") == "hourly").then(pl.col("description"))
     hours = pl.coalesce(
-        pl.col("description").str.extract(r"(\d+):\d{2}\s*hrs", 1).cast(pl.Float64)
-        + pl.col("description").str.extract(r"\d+:(\d{2})\s*hrs", 1).cast(pl.Float64) / 60,
-        pl.col("description").str.extract(r"(\d+(?:\.\d+)?)\s*hrs", 1).cast(pl.Float64),
+        hourly.str.extract(r"(\d+):\d{2}\s*hrs", 1).cast(pl.Float64)
+        + hourly.str.extract(r"\d+:(\d{2})\s*hrs", 1).cast(pl.Float64) / 60,
+        hourly.str.extract(r"(\d+(?:\.\d+)?)\s*hrs", 1).cast(pl.Float64),
     )
-    connects = pl.col("description").str.to_lowercase().str.contains("connects")
+    connects = pl.when(pl.col("kind") == "platform_fee").then(pl.col("description")) \
+        .str.to_lowercase().str.contains("connects")
     df = df.with_columns(
         kind=pl.col("kind").fill_null("other"),
         category=pl.when((pl.col("kind") == "platform_fee") & connects)

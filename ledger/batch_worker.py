@@ -137,7 +137,7 @@ def read_file(path: Path, profiles: list[Path]) -> tuple[str, pl.DataFrame]:
     from importers.base import ImportOptions
     from ledger import hours
 
-    raw = _head_cached().of(registry.read(path))
+    raw = registry.read(path)  # its head is split once for all the formats asking
     options = ImportOptions()
     try:
         return "rows", registry.parse(raw, options, profile_dirs=profiles).rows
@@ -149,35 +149,6 @@ def read_file(path: Path, profiles: list[Path]) -> tuple[str, pl.DataFrame]:
         except DataError:
             raise exc from None
         return "hours", hours.parse(raw, options)[0]
-
-
-@cache
-def _head_cached() -> Any:
-    """The HeadCached class (built on first use: importers load lazily)."""
-    from functools import cached_property
-
-    from importers.readers import RawFile, normalize, sniff_delimiter, split_line
-
-    class HeadCached(RawFile):
-        """A RawFile whose `header_index` splits and normalises each head line once: detection
-        asks every format and bank profile about the same lines (same answers, ~10x faster)."""
-
-        @classmethod
-        def of(cls, raw: RawFile) -> HeadCached:
-            return cls(path=raw.path, data=raw.data, sha256=raw.sha256)
-
-        @cached_property
-        def head_cells(self) -> list[set[str] | None]:
-            return [{normalize(c) for c in split_line(line, sniff_delimiter(line))}
-                    if line.strip() else None for line in self.head_lines]
-
-        def header_index(self, matches):  # type: ignore[no-untyped-def]
-            if self.is_binary:
-                return None
-            return next((index for index, cells in enumerate(self.head_cells)
-                         if cells is not None and matches(cells)), None)
-
-    return HeadCached
 
 
 # --- reference rates and rules, loaded once per process ----------------------------------------

@@ -95,21 +95,32 @@ def amount_expr(column: str | pl.Expr, decimal_mark: str = ".") -> pl.Expr:
 _FAST = r"^-?\d+(\.\d{0,4})?$"
 
 
-def parse_amounts(values: pl.Series, decimal_mark: str = ".") -> pl.Series:
+def _fast(group: str, mark: str) -> str:
+    """Values the fast path casts directly: validly grouped (`_grouped` after one leading
+    minus) and, without the grouping, matching `_FAST`. One regex instead of three passes:
+    an integer part of digits, or of groups; at most four decimal digits."""
+    g, m = re.escape(group), re.escape(mark)
+    integer = rf"\d*(?:(?:{g}\d{{2}})*{g}\d{{3}}|(?:{g}\d{{3}})+)|\d+"
+    return rf"^-?(?:{integer})(?:{m}\d{{0,4}})?$"
+
+
+def parse_amounts(values: pl.Series, decimal_mark: str = ".", *,
+                  fast: pl.Series | None = None) -> pl.Series:
     """Eager `amount_expr` for a whole column, fast on the common shape.
 
-    Values that are plain once grouping is removed (`-1201.00`) are cast directly; only the
-    rest (parentheses, Dr/Cr, currency tokens, trailing minus...) go through the full parser.
-    Same results as `amount_expr`, several times faster on large files.
+    Values that are plain once grouping is removed (`-1201.00`, `1,234.56`) are cast directly;
+    only the rest (parentheses, Dr/Cr, currency tokens, trailing minus...) go through the full
+    parser. Same results as `amount_expr`, several times faster on large files. `fast` may
+    pass `fast_amounts(values)` when the caller has it already.
     """
     import polars as pl
 
     group = "," if decimal_mark == "." else "."
+    if fast is None:
+        fast = fast_amounts(values, decimal_mark)
     plain = values.str.replace_all(group, "", literal=True)
     if decimal_mark == ",":
         plain = plain.str.replace_all(",", ".", literal=True)
-    grouped = values.str.strip_prefix("-").str.contains(_grouped(group, decimal_mark))
-    fast = (grouped & plain.str.contains(_FAST)).fill_null(False)
     parsed = plain.zip_with(fast, pl.Series([None], dtype=pl.String)).cast(
         pl.Decimal(38, SCALE), strict=False)
     slow_rows = ~fast & values.is_not_null()
@@ -118,6 +129,13 @@ def parse_amounts(values: pl.Series, decimal_mark: str = ".") -> pl.Series:
         slow = frame.select(amount_expr("v", decimal_mark))["v"]
         parsed = parsed.scatter(slow_rows.arg_true(), slow)
     return parsed.alias(values.name)
+
+
+def fast_amounts(values: pl.Series, decimal_mark: str = ".") -> pl.Series:
+    """True where `parse_amounts` casts a value directly (never null): such values are never
+    blank either, so callers test blankness on the rest only."""
+    group = "," if decimal_mark == "." else "."
+    return values.str.contains(_fast(group, decimal_mark)).fill_null(False)
 
 
 def is_blank_expr(column: str | pl.Expr) -> pl.Expr:

@@ -152,8 +152,16 @@ def with_ids(df: pl.DataFrame, key: pl.Expr | None = None) -> pl.DataFrame:
             [pl.col(c).cast(pl.String) for c in content] + [occurrence],
             separator="|", ignore_nulls=True).alias("k"))["k"]
         keys = keys.fill_null(fallback)
-    text = pl.concat_str([pl.col("source"), pl.col("account"), pl.lit(keys)], separator="\x1f")
-    return df.with_columns(sha256_hex(text).str.slice(0, ID_HEX).alias("id"))
+    text = pl.concat_str([pl.col("source"), pl.col("account"), pl.col("_k")], separator="\x1f")
+    ids = df.select("source", "account", keys.alias("_k")).lazy() \
+        .select(sha256_hex(text).str.slice(0, ID_HEX).alias("id"))
+    # the streaming engine hashes morsels on every core (same ids, same order)
+    engine = "streaming" if df.height >= STREAM_IDS_FROM else "in-memory"
+    return df.with_columns(ids.collect(engine=engine).to_series())
+
+
+STREAM_IDS_FROM = 100_000
+"""Rows from which ids are hashed by the streaming engine (below, its start-up costs more)."""
 
 
 def sha256_hex(expr: pl.Expr) -> pl.Expr:

@@ -4,6 +4,7 @@
 <dir>/ledger.toml               user config (home_currency, country, ...)
 <dir>/rates.csv                 the user's own FX rates (date,from,to,rate), optional
 <dir>/sources/<sha256>.<ext>    every imported file, byte for byte, read-only
+<dir>/sources/<sha256>.profile.toml  the user bank profile an import was read with, read-only
 <dir>/imports.jsonl             append-only log of imports and undos
 <dir>/ledger.parquet            canonical rows, sorted by date
 <dir>/hours.parquet             timesheet rows (paid and unpaid hours), from `ledger hours import`
@@ -34,7 +35,7 @@ from ledger.errors import DataError, UsageError
 if TYPE_CHECKING:
     import polars as pl
 
-    from importers.base import ImportOptions, Parsed
+    from importers.base import Format, ImportOptions, Parsed
 
 APP = "freelance-ledger"
 LOCK_TIMEOUT_S = 60
@@ -298,10 +299,13 @@ class Ledger:
         with self.locked():
             existing = self.rows()
             combined, summaries = self._merge(existing, parsed, options)
-            entries = [self._entry("import", s, options, source) for s in summaries]
+            profiles = [_profile_archive(result.profile) for _, _, result in parsed]
+            entries = [self._entry("import", s, options, source, profile=name)
+                       for s, (name, _) in zip(summaries, profiles, strict=True)]
             self._commit(combined, entries, [(p, data, s.import_id)
                                              for (p, data, _), s in zip(parsed, summaries,
-                                                                         strict=True)])
+                                                                         strict=True)],
+                         archives=[(name, text) for name, text in profiles if name])
         return summaries
 
     def _merge(self, existing: pl.DataFrame, parsed: list[tuple[Path, bytes, Parsed]],
@@ -312,7 +316,7 @@ class Ledger:
         seen = existing.select("id")
         summaries = []
         for path, data, result in parsed:
-            new = result.rows.join(seen, on="id", how="anti")
+            new = result.rows.join(seen, on="id", how="anti") if seen.height else result.rows
             frames.append(new)
             seen = pl.concat([seen, new.select("id")])
             summaries.append(ImportSummary(
@@ -320,17 +324,20 @@ class Ledger:
                 format=result.format, rows_read=result.rows_read, rows=result.rows.height,
                 added=new.height, duplicates=result.rows.height - new.height,
                 skipped=result.skipped, warnings=result.warnings))
-        combined = pl.concat(frames).sort("date", maintain_order=True)
+        combined = pl.concat(frames)
+        if not combined["date"].is_sorted():  # a stable sort of sorted rows changes nothing
+            combined = combined.sort("date", maintain_order=True)
         return combined, summaries
 
     def _entry(self, event: str, summary: ImportSummary, options: ImportOptions,
-               source: str | None) -> dict:
+               source: str | None, profile: str | None = None) -> dict:
         path = Path(summary.path)
         return {
             "event": event,
             "import_id": summary.import_id,
             "file": path.name,
             "archived": f"sources/{summary.import_id}{_suffix(path)}",
+            **({"profile": profile} if profile else {}),
             "format": summary.format,
             "source_option": source,
             "options": options.as_dict(),
@@ -342,8 +349,10 @@ class Ledger:
         }
 
     def _commit(self, rows: pl.DataFrame, entries: list[dict],
-                files: list[tuple[Path, bytes, str]], target: Path | None = None) -> None:
-        """Archive sources, then the log, then the rows; on any failure, put everything back."""
+                files: list[tuple[Path, bytes, str]], target: Path | None = None, *,
+                archives: Sequence[tuple[str, bytes]] = ()) -> None:
+        """Archive sources (and `archives`: path under the ledger dir, bytes, e.g. the profiles
+        they were read with), then the log, then the rows; on any failure, put all back."""
         from ledger import schema
 
         target = target or self.rows_path
@@ -353,8 +362,10 @@ class Ledger:
         try:
             _checkpoint("start")
             self.sources.mkdir(parents=True, exist_ok=True)
-            for path, data, import_id in files:
-                archived = self.sources / f"{import_id}{_suffix(path)}"
+            writes = [(self.sources / f"{import_id}{_suffix(path)}", data)
+                      for path, data, import_id in files]
+            writes += [(self.root / name, data) for name, data in archives]
+            for archived, data in writes:
                 if not archived.exists():
                     rollback.created.append(archived)
                     atomic_write_bytes(archived, data)
@@ -445,7 +456,10 @@ class Ledger:
             return entry
 
     def rebuild(self) -> dict:
-        """Re-parse every archived source in effect with today's importers and rewrite the rows."""
+        """Re-parse every archived source in effect with today's importers and rewrite the rows.
+
+        A file imported through a user's bank profile is read with the profile's archived copy:
+        to read it with an edited profile, `ledger undo` it and import it again."""
         with self.locked():
             return self._rebuild_locked()
 
@@ -497,6 +511,7 @@ class Ledger:
                 found("file left by an interrupted write", leftover, repair)
             entries = self.log()
             needed = {e["archived"]: e for e in entries if e.get("archived")}
+            profiles = {e["profile"]: e for e in entries if e.get("profile")}
             active = {e["import_id"] for e in [*self.active_imports(),
                                                *self.active_imports("hours")]}
             for archived, entry in needed.items():
@@ -511,10 +526,20 @@ class Ledger:
                     found(f"archived source of {entry['file']} was altered", path, False,
                           f"restore it, or `ledger undo {entry['import_id'][:12]}` and import "
                           f"{entry['file']} again")
+            for archived, entry in profiles.items():
+                path = self.root / archived
+                if entry["import_id"] not in active:
+                    continue
+                if not path.exists() or _sha256_file(path) != path.name.split(".")[0]:
+                    what = "altered" if path.exists() else "missing"
+                    found(f"archived bank profile of {entry['file']} is {what}", path, False,
+                          f"restore it, or `ledger undo {entry['import_id'][:12]}` and import "
+                          f"{entry['file']} again")
             if self.sources.exists():
                 for path in sorted(self.sources.iterdir()):
                     if path.is_file() and not path.name.startswith(".") \
-                            and f"sources/{path.name}" not in needed:
+                            and f"sources/{path.name}" not in needed \
+                            and f"sources/{path.name}" not in profiles:
                         if repair:
                             path.chmod(0o600)
                             path.unlink()
@@ -546,6 +571,23 @@ class Ledger:
             sheet = pl.concat([sheet, rows.join(sheet.select("id"), on="id", how="anti")])
         return sheet.sort("date", maintain_order=True)
 
+    def _archived_profile(self, entry: dict) -> Format | None:
+        """The format of the user bank profile an import was read with, from its archived
+        copy (editing or deleting the profile later changes no imported row); None if the
+        import used a built-in format or predates profile archiving."""
+        if not entry.get("profile"):
+            return None
+        from importers.bank import as_format, profile_from_text
+
+        path = self.root / entry["profile"]
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            raise DataError(f"the archived bank profile of {entry['file']} is missing",
+                            path=path, hint="restore it from a backup, or `ledger undo "
+                            f"{entry['import_id'][:12]}` and import the file again") from None
+        return as_format(profile_from_text(text, path))
+
     def _reparse(self, entries: list[dict]) -> tuple[pl.DataFrame, dict[str, int]]:
         from importers import registry
         from importers.base import ImportOptions
@@ -562,10 +604,20 @@ class Ledger:
             raw.path = Path(entry["file"])
             options = ImportOptions.from_dict(entry.get("options", {}))
             parsed = registry.parse(raw, options, entry.get("source_option"),
-                                    profile_dirs=[self.root / "profiles"])
+                                    profile_dirs=[self.root / "profiles"],
+                                    fmt=self._archived_profile(entry))
             rows, summaries = self._merge(rows, [(archived, raw.data, parsed)], options)
             counts[entry["import_id"]] = summaries[0].added
         return rows, counts
+
+
+def _profile_archive(text: str | None) -> tuple[str | None, bytes]:
+    """(path under the ledger dir, bytes) a user profile's text is archived as: named by its
+    sha256, so imports read with the same profile share one copy. (None, b"") for no text."""
+    if text is None:
+        return None, b""
+    data = text.encode("utf-8")
+    return f"sources/{hashlib.sha256(data).hexdigest()}.profile.toml", data
 
 
 def _suffix(path: Path) -> str:
