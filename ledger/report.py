@@ -20,6 +20,7 @@ from ledger.errors import DataError, UsageError
 if TYPE_CHECKING:
     import polars as pl
 
+    from ledger.reconcile import Result
     from ledger.store import Ledger
     from rules.fees import Schedule
 
@@ -115,7 +116,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     in_period = rows.filter(pl.col("date").is_between(period.start, period.end))
     chain = FxChain.for_ledger(rows, ledger.rates_path, online=online)
     journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows, chain=chain)
-    counted, schedule = counted_rows(ledger, rows, period, reconcile.arrivals(journeys))
+    counted, schedule = counted_rows(ledger, rows, period, journeys)
     counted, owed_unpaid = payouts.for_report(ledger, rows, counted, period, currency, chain)
     conversion = chain.convert(counted, currency, where=str(ledger.rates_path))
     valued = conversion.rows.filter(~pl.col("kind").is_in(NOT_INCOME))
@@ -154,20 +155,25 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
 
 
 def counted_rows(ledger: Ledger, rows: pl.DataFrame, period: Period,
-                 arrivals: pl.DataFrame | None = None) -> tuple[pl.DataFrame, Schedule]:
+                 journeys: Result | None = None) -> tuple[pl.DataFrame, Schedule]:
     """The period's rows as the report counts them: the stored rows with the fee rules
     applied (rules.fees.apply_rules: gross and fee of net amounts, fees inside amounts,
-    withdrawals that delivered another currency as conversions, intermediary deductions;
-    and withdrawals `ledger reconcile` saw arrive in another currency, `arrivals`, as
-    conversions too), each derived row with origin `rule:<id>`; and the schedule."""
+    withdrawals that delivered another currency as conversions, intermediary deductions),
+    each derived row with origin `rule:<id>`; and the schedule. With `journeys` (ledger
+    reconcile's result for the period) its matches are the only pairs an intermediary
+    deduction is measured on, and withdrawals it saw arrive in another currency are
+    conversions too."""
     import polars as pl
 
+    from ledger import reconcile
     from rules.fees import Schedule, apply_rules, arrived_conversions
 
     schedule = Schedule.for_ledger(ledger)
-    counted = apply_rules(rows, schedule, window=(period.start, period.end))
-    if arrivals is not None:
-        counted = arrived_conversions(counted, arrivals, schedule)
+    matched = None if journeys is None else pl.DataFrame(
+        journeys.pairs, schema={"out_id": pl.String, "in_id": pl.String}, orient="row")
+    counted = apply_rules(rows, schedule, window=(period.start, period.end), matched=matched)
+    if journeys is not None:
+        counted = arrived_conversions(counted, reconcile.arrivals(journeys), schedule)
     return counted.filter(pl.col("date").is_between(period.start, period.end)), schedule
 
 

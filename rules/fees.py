@@ -981,7 +981,8 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     return _replace(rows, gone, derived)
 
 
-def match_intermediary(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
+                       matched: pl.DataFrame | None = None) -> pl.DataFrame:
     """Intermediary (correspondent) deductions, measured: a transfer out of one account and
     the transfer into another in the same currency within `MATCH_DAYS` days, where less
     arrived than was sent (at most the rule's `max` in its currency or `max_rate` of the
@@ -989,7 +990,11 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     Each transfer out is matched to at most one credit and back (mutual best: smallest
     difference, then soonest). The credit becomes the amount sent (a transfer) plus the
     deduction (kind bank_fee, category intermediary_deduction), origin
-    `rule:deductions.intermediary...`. Equal amounts need no row."""
+    `rule:deductions.intermediary...`. Equal amounts need no row.
+
+    `matched` (out_id, in_id: the pairs `ledger reconcile` linked, the report passes them):
+    only those pairs are candidates, so the report and reconcile agree on which credit was
+    which withdrawal, and what reconcile leaves ambiguous gets no deduction (never guessed)."""
     import polars as pl
 
     rules = schedule.rules_for(*INTERMEDIARY_RULE)
@@ -1013,6 +1018,10 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
         (pl.col("_out_date") + pl.duration(days=pl.col("_lag"))).alias("date"))
     pairs = outs.join(ins, on=["currency", "date"], how="inner").filter(
         pl.col("account") != pl.col("_out_account"))
+    if matched is not None:
+        pairs = pairs.join(matched.select(pl.col("out_id").alias("_out_id"),
+                                          pl.col("in_id").alias("id")),
+                           on=["_out_id", "id"], how="semi")
     if pairs.is_empty():
         return rows
     bound = pl.lit(None, dtype=pl.Decimal(38, 4))
@@ -1055,7 +1064,8 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
 
 
 def apply_rules(rows: pl.DataFrame, schedule: Schedule,
-                window: tuple[dt.date, dt.date] | None = None) -> pl.DataFrame:
+                window: tuple[dt.date, dt.date] | None = None,
+                matched: pl.DataFrame | None = None) -> pl.DataFrame:
     """`rows` as the report counts them, each step a rule the schedule can turn off:
     net_of_fee earnings become gross + fee (`derive_fees`), fees inside amounts are split
     out (`split_included_fees`), cross-currency transfers become conversions
@@ -1064,7 +1074,8 @@ def apply_rules(rows: pl.DataFrame, schedule: Schedule,
     frame) when no row calls for a rule.
 
     `window` (first, last day): only rows within `MATCH_DAYS` of it are kept and derived
-    (a period's report), while which accounts are net of fees is read from all `rows`."""
+    (a period's report), while which accounts are net of fees is read from all `rows`.
+    `matched`: the transfer pairs `ledger reconcile` linked (see `match_intermediary`)."""
     import polars as pl
 
     if window is not None:
@@ -1083,4 +1094,4 @@ def apply_rules(rows: pl.DataFrame, schedule: Schedule,
         return rows
     rows = split_included_fees(rows, schedule)
     rows = split_conversions(rows, schedule)
-    return match_intermediary(rows, schedule)
+    return match_intermediary(rows, schedule, matched)

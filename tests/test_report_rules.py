@@ -209,3 +209,45 @@ def test_cli_report_csv_lists_the_rules(cli_may):
                   "--format", "csv", cwd=cli_may)).stdout
     assert "rules,transfers.conversion.delivered,fx_cost,2400.00" in text
     assert "rules,deductions.intermediary.measured,bank_deductions,2780.00" in text
+
+
+def test_intermediary_deductions_follow_reconcile_and_are_never_guessed(ledger, options,
+                                                                       tmp_path):
+    """Two same-amount Upwork payouts, each credited 10 short by Payoneer: which credit is
+    which is ambiguous (reconcile says so), so no deduction is measured until the user links
+    one pair; then reconcile settles the other and the report counts both deductions."""
+    from ledger import reconcile
+
+    upwork = [
+        ("2024-05-01", 800001, "Fixed Price", "Invoice for Milestone 1", "Acme Corp", "1000.00"),
+        ("2024-05-01", 800004, "Withdrawal", "Withdrawal Request: Payoneer: xxxx-9876", "",
+         "-500.00"),
+        ("2024-05-03", 800005, "Withdrawal", "Withdrawal Request: Payoneer: xxxx-9876", "",
+         "-500.00"),
+    ]
+    payoneer = [
+        ("2024-05-02", "10:00:00", "5000001", "Payment from Upwork Global Inc", "490.00", "",
+         "", "Upwork Global Inc", "Jane Doe"),
+        ("2024-05-04", "10:00:00", "5000002", "Payment from Upwork Global Inc", "490.00", "",
+         "", "Upwork Global Inc", "Jane Doe"),
+    ]
+    ledger.root.mkdir(parents=True)
+    ledger.rates_path.write_text(RATES)
+    (tmp_path / "upwork.csv").write_text(upwork_csv(upwork))
+    (tmp_path / "payoneer.csv").write_text(payoneer_csv(payoneer))
+    ledger.import_files([tmp_path / "upwork.csv", tmp_path / "payoneer.csv"], options)
+
+    data = report.build(ledger, month="2024-05", currency="USD")
+    assert data["chains"]["ambiguous_count"] == 2 and data["chains"]["matched"] == 0
+    assert data["totals"]["bank_deductions"] == "0.00"
+
+    rows = ledger.rows()
+    first = rows.filter(pl.col("ref") == "800004")["id"][0]
+    credit = rows.filter((pl.col("source") == "payoneer")
+                         & (pl.col("date") == pl.date(2024, 5, 2)))["id"][0]
+    reconcile.link(ledger, first, credit)
+    data = report.build(ledger, month="2024-05", currency="USD")
+    assert data["chains"]["matched"] == 2 and data["chains"]["ambiguous_count"] == 0
+    assert data["totals"]["bank_deductions"] == "20.00"
+    assert figures(data)["deductions.intermediary.measured"]["figures"] == {
+        "bank_deductions": "20.00"}
