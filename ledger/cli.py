@@ -180,6 +180,10 @@ def report(
 
     Gross, platform fees, payment and withdrawal fees, FX cost, bank deductions, taxes, net,
     hours and net per hour, by platform and by client, with the FX rates used and their source.
+    With wallet and bank statements imported, the payout chains are matched (as `ledger
+    reconcile` does): a conversion only the bank's credit shows counts in the FX cost, and each
+    platform's and client's payout costs (withdrawal, spread, bank, tax on the way home,
+    charged back first in, first out) and net home are shown.
 
     Examples:
 
