@@ -233,35 +233,12 @@ def present(att: Attribution, currency: str) -> dict:
             "method": METHOD, "warnings": att.warnings}
 
 
-def valuer(chain: object, currency: str, needs: set[tuple[dt.date, str]]
-           ) -> Callable[[dt.date, str, Decimal], Decimal | None]:
-    """value(date, currency, amount) in `currency` at the FX chain's rate for that date (None
-    when there is none), with the rates for `needs` looked up in one call."""
-    import polars as pl
-
-    rate: dict[tuple[dt.date, str], Decimal] = {}
-    wanted = {(d, c) for d, c in needs if c != currency}
-    if wanted and chain is not None:
-        table = pl.DataFrame({"date": [d for d, _ in wanted], "currency": [c for _, c in wanted]},
-                             schema={"date": pl.Date, "currency": pl.String})
-        for d, cur, r in chain.lookup(table, currency).select(  # type: ignore[attr-defined]
-                "date", "currency", "rate").iter_rows():
-            if r is not None:
-                rate[(d, cur)] = Decimal(r)
-
-    def value(d: dt.date, cur: str, amount: Decimal) -> Decimal | None:
-        if cur == currency:
-            return amount
-        found = rate.get((d, cur))
-        return None if found is None else amount * found
-
-    return value
-
-
 def for_report(rows: pl.DataFrame, result: Result, currency: str, chain: object
                ) -> Attribution:
     """The period's chains' hop costs charged back, valued in the report currency at each
     chain's first withdrawal date."""
+    from ledger.reconcile import valuer
+
     value = valuer(chain, currency, {(c.hops[0].out["out_date"], c.currency)
                                      for c in result.chains})
     return attribute(rows, result, value)

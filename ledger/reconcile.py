@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 from ledger.errors import DataError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import polars as pl
 
     from ledger.store import Ledger
@@ -1058,13 +1060,36 @@ def to_csv(data: dict) -> str:
     return out.getvalue()
 
 
+def valuer(chain: object, currency: str, needs: set[tuple[dt.date, str]]
+           ) -> Callable[[dt.date, str, Decimal], Decimal | None]:
+    """value(date, currency, amount) in `currency` at the FX chain's rate for that date (None
+    when there is none), with the rates for `needs` looked up in one call."""
+    import polars as pl
+
+    rate: dict[tuple[dt.date, str], Decimal] = {}
+    wanted = {(d, c) for d, c in needs if c != currency}
+    if wanted and chain is not None:
+        table = pl.DataFrame({"date": [d for d, _ in wanted], "currency": [c for _, c in wanted]},
+                             schema={"date": pl.Date, "currency": pl.String})
+        for d, cur, r in chain.lookup(table, currency).select(  # type: ignore[attr-defined]
+                "date", "currency", "rate").iter_rows():
+            if r is not None:
+                rate[(d, cur)] = Decimal(r)
+
+    def value(d: dt.date, cur: str, amount: Decimal) -> Decimal | None:
+        if cur == currency:
+            return amount
+        found = rate.get((d, cur))
+        return None if found is None else amount * found
+
+    return value
+
+
 def report_summary(ledger: Ledger, rows: pl.DataFrame, period: object, currency: str,
                    chain: object, result: Result | None = None) -> dict:
     """The `chains` section of `ledger report --format json`: matched chains, arrived, hop
     costs and money in transit for the period, valued in the report currency at the rate of
     each withdrawal's date (rows without a rate are left out and named in `warnings`)."""
-    import polars as pl
-
     if result is None:
         result = for_ledger(ledger, (period.start, period.end), rows=rows,  # type: ignore[attr-defined]
                             chain=chain)
@@ -1072,23 +1097,15 @@ def report_summary(ledger: Ledger, rows: pl.DataFrame, period: object, currency:
               sum(c.costs.values(), Decimal(0))) for c in result.chains]
     transit = [(dt.date.fromisoformat(t["date"]), t["currency"], Decimal(t["amount"]))
                for t in result.in_transit]
-    needs = {(d, cur) for d, cur, *_ in items + transit if cur != currency}
-    rate: dict[tuple[dt.date, str], Decimal] = {}
-    if needs and chain is not None:
-        table = pl.DataFrame({"date": [d for d, _ in needs], "currency": [c for _, c in needs]})
-        for d, cur, r in chain.lookup(table, currency).select(  # type: ignore[attr-defined]
-                "date", "currency", "rate").iter_rows():
-            if r is not None:
-                rate[(d, cur)] = Decimal(r)
+    rated = valuer(chain, currency, {(d, cur) for d, cur, *_ in items + transit})
     warnings: list[str] = []
 
     def value(d: dt.date, cur: str, amount: Decimal) -> Decimal:
-        if cur == currency:
-            return amount
-        if (d, cur) not in rate:
+        found = rated(d, cur, amount)
+        if found is None:
             warnings.append(f"no {cur}->{currency} rate for {d}: left out of the chains summary")
             return Decimal(0)
-        return amount * rate[(d, cur)]
+        return found
 
     arrived = sum((value(d, cur, a) for d, cur, a, _ in items), Decimal(0))
     costs = sum((value(d, cur, k) for d, cur, _, k in items), Decimal(0))
