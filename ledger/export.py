@@ -93,23 +93,21 @@ def select(ledger: Ledger, *, month: str | None = None, year: int | None = None,
     folded into net amounts, conversions inside withdrawals...; origin `rule:<id>`)."""
     import polars as pl
 
-    from ledger.report import resolve_period
+    from ledger.report import Period, resolve_period
 
     rows = ledger.rows()
     if rows.is_empty():
         raise DataError("the ledger is empty", path=ledger.root,
                         hint="import exports first: ledger import FILE")
-    if month is None and year is None and start is None and end is None:
-        if derived:
-            from rules.fees import Schedule, apply_rules
-
-            rows = apply_rules(rows, Schedule.for_ledger(ledger))
-        return rows, "all rows"
-    period = resolve_period(rows, month=month, year=year, start=start, end=end)
-    if derived:
+    everything = month is None and year is None and start is None and end is None
+    period = Period(rows["date"].min(), rows["date"].max(), "all rows") if everything else \
+        resolve_period(rows, month=month, year=year, start=start, end=end)
+    if derived:  # as the report counts them: fee rules, and what reconcile matched
+        from ledger import reconcile
         from ledger.report import counted_rows
 
-        return counted_rows(ledger, rows, period)[0], period.label
+        journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows)
+        return counted_rows(ledger, rows, period, journeys)[0], period.label
     return rows.filter(pl.col("date").is_between(period.start, period.end)), period.label
 
 
