@@ -304,3 +304,33 @@ def test_bundled_profiles_and_platform_exports_archive_no_profile(ledger):
     assert [e.get("profile") for e in ledger.log()] == [None, None]
     assert sorted(p.suffix for p in ledger.sources.iterdir()) == [".csv", ".csv"]
 
+
+
+MEEZAN_CELLS = st.sampled_from(["06/02/2025", "Inward Remittance PAYONEER INC  ", "Salary",
+                                "CHG:PKR68.69 FBRTax:PKR85.86-STAN (447959)", "", " ",
+                                "6460.0", "1,000.0", "a, b", "x\ny"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.tuples(MEEZAN_CELLS, st.sampled_from(["", " ", "  ", "\t"])),
+                         min_size=5, max_size=5), max_size=20),
+       st.booleans(), st.booleans())
+def test_meezan_quotes_unpadded_without_the_csv_module_read_as_with_it(rows, crlf, final):
+    """Meezan quotes every value and pads after the closing quote: one regex pass gives the
+    same cells as Python's csv module row by row."""
+    profile = bank.load_profile(bank.PROFILES_DIR / "meezan.toml")
+    assert profile.line_by_line and not profile.rejoin_split_numbers
+    newline = "\r\n" if crlf else "\n"
+    header = "Transaction Date ,Description ,Debit ,Credit ,Available Balance ,"
+    lines = [header, *("".join(f'"{cell}"{pad},' for cell, pad in row) for row in rows)]
+    text = newline.join(lines) + (newline if final else "")
+    raw = RawFile(path=Path("AccountFullStatement.CSV"), data=text.encode(), sha256="0")
+    fast = bank._clean_csv(raw, 0, profile).data
+    slow = _clean_with_csv_module(raw, 0, replace(profile, rejoin_split_numbers=True))
+
+    def cells(data: bytes) -> list:
+        return pl.read_csv(data, infer_schema=False, has_header=True).rows()
+
+    if rows and all(cell.strip() == cell != "" for row in rows for cell, _ in row):
+        assert fast != slow  # the fast path was taken (`""`, `" x"` go the slow way)
+    assert cells(fast) == cells(slow)
