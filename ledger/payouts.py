@@ -1011,54 +1011,46 @@ def _value_items(items: pl.DataFrame, paid: pl.DataFrame, rules: Rules, chain: A
     import polars as pl
 
     if items.is_empty():
-        return items.with_columns(pl.lit(None, dtype=pl.String).alias("worker_currency"),
-                                  pl.lit(None, dtype=pl.Date).alias("value_date"),
+        return _in_worker_currency(items.with_columns(
+            pl.lit(None, dtype=pl.Date).alias("value_date")), rules, chain, where,
+            date="value_date", amount="amount")
+    paydays = paid.filter(pl.col("worker").is_not_null()).select(
+        "worker", pl.col("date").alias("_payday")).unique().sort("_payday")
+    later = items.with_row_index("_order").sort("date").join_asof(
+        paydays, left_on="date", right_on="_payday", by="worker", strategy="forward",
+        check_sortedness=False)
+    value_date = pl.when(pl.col("fx") == "payout").then(
+        pl.coalesce(pl.col("_payday"), pl.lit(as_of))).otherwise(pl.col("date"))
+    later = later.with_columns(pl.min_horizontal(value_date, pl.lit(as_of)).alias("value_date")
+                               ).sort("_order").drop("_order", "_payday")
+    return _in_worker_currency(later, rules, chain, where, date="value_date", amount="amount")
+
+
+def _value_paid(paid: pl.DataFrame, rules: Rules, chain: Any, where: str) -> pl.DataFrame:
+    return _in_worker_currency(paid, rules, chain, where, date="date", amount="paid")
+
+
+def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: str, *,
+                        date: str, amount: str) -> pl.DataFrame:
+    """`frame` with worker_currency and `amount` at `date` in it: value, fx_rate,
+    fx_provider (each worker is paid in their own currency)."""
+    import polars as pl
+
+    if frame.is_empty():
+        return frame.with_columns(pl.lit(None, dtype=pl.String).alias("worker_currency"),
                                   pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("value"),
                                   pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("fx_rate"),
                                   pl.lit(None, dtype=pl.String).alias("fx_provider"))
     currencies = {w.name: w.currency for w in rules.workers.values()}
-    items = items.with_row_index("_n").with_columns(
-        pl.col("worker").replace_strict(currencies, return_dtype=pl.String)
-        .alias("worker_currency"))
-    paydays = paid.filter(pl.col("worker").is_not_null()).select(
-        "worker", pl.col("date").alias("_payday")).unique().sort("_payday")
-    later = items.sort("date").join_asof(paydays, left_on="date", right_on="_payday",
-                                         by="worker", strategy="forward",
-                                         check_sortedness=False)
-    value_date = pl.when(pl.col("fx") == "payout").then(
-        pl.coalesce(pl.col("_payday"), pl.lit(as_of))).otherwise(pl.col("date"))
-    later = later.with_columns(pl.min_horizontal(value_date, pl.lit(as_of)).alias("value_date")
-                               ).sort("_n")
-    out = []
-    for to in later["worker_currency"].unique().sort().to_list():
-        part = later.filter(pl.col("worker_currency") == to)
-        frame = part.select("_n", pl.col("value_date").alias("date"), "currency", "amount",
-                            "source", "line")
-        valued = _convert(frame, to, chain, where)
-        out.append(part.join(valued.select("_n", "value", "fx_rate", "fx_provider"), on="_n",
-                             how="left"))
-    done = pl.concat(out).sort("_n").drop("_n", "_payday")
-    return done.with_columns(_work(pl.col("value")), _work(pl.col("fx_rate")))
-
-
-def _value_paid(paid: pl.DataFrame, rules: Rules, chain: Any, where: str) -> pl.DataFrame:
-    import polars as pl
-
-    if paid.is_empty():
-        return paid.with_columns(pl.lit(None, dtype=pl.String).alias("worker_currency"),
-                                 pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("value"),
-                                 pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("fx_rate"),
-                                 pl.lit(None, dtype=pl.String).alias("fx_provider"))
-    currencies = {w.name: w.currency for w in rules.workers.values()}
-    paid = paid.with_row_index("_n").with_columns(
+    frame = frame.with_row_index("_n").with_columns(
         pl.col("worker").replace_strict(currencies, return_dtype=pl.String)
         .alias("worker_currency"))
     out = []
-    for to in paid["worker_currency"].unique().sort().to_list():
-        part = paid.filter(pl.col("worker_currency") == to)
-        frame = part.select("_n", "date", "currency", pl.col("paid").alias("amount"), "source",
-                            "line")
-        valued = _convert(frame, to, chain, where)
+    for to in frame["worker_currency"].unique().sort().to_list():
+        part = frame.filter(pl.col("worker_currency") == to)
+        rows = part.select("_n", pl.col(date).alias("date"), "currency",
+                           pl.col(amount).alias("amount"), "source", "line")
+        valued = _convert(rows, to, chain, where)
         out.append(part.join(valued.select("_n", "value", "fx_rate", "fx_provider"), on="_n",
                              how="left"))
     done = pl.concat(out).sort("_n").drop("_n")
