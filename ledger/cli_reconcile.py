@@ -172,12 +172,44 @@ LABELS = {"platform_fee": "Platform fee", "withdrawal_fee": "Withdrawal fee",
           "Bank & intermediary", "tax": "Tax", "arrived": "Arrived"}
 
 
+def _chain_table(c: dict):  # -> rich.table.Table
+    """One chain's waterfall: a column per hop (then the chain's, when it has two or more),
+    a row per line; cost lines that are zero everywhere are left out."""
+    from rich import box
+    from rich.table import Table
+
+    from ledger.render import _money
+
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, padding=(0, 1))
+    table.add_column(c["currency"])
+    hops = c["hops"]
+    for n, h in enumerate(hops, 1):
+        table.add_column(f"{n}. {h['from']}\n-> {h['to']}", justify="right")
+    chained = len(hops) > 1
+    if chained:
+        table.add_column("Chain", justify="right")
+
+    def line(label: str, cells: list[str], whole: str = "") -> None:
+        table.add_row(label, *cells, *([whole] if chained else []))
+
+    line("Sent", [_money(h["sent"]) for h in hops], _money(c["sent"]))
+    for key, name in LABELS.items():
+        values = [h["waterfall"][key] for h in hops]
+        if key != "arrived" and any(Decimal(v) for v in [*values, c["costs"][key]]):
+            line(f"- {name}", [_money(v) for v in values], _money(c["costs"][key]))
+    line("[bold]= Arrived[/]", [f"[bold]{_money(h['waterfall']['arrived'])}[/]" for h in hops],
+         f"[bold]{_money(c['arrived'])}[/]")
+    line("[dim]Received[/]", [f"[dim]{_money(h['received']['amount'])} "
+                              f"{h['received']['currency']}[/]" for h in hops])
+    line("[dim]Days · match[/]", [f"[dim]{h['evidence']['days']} · {h['confidence']}[/]"
+                                  for h in hops])
+    return table
+
+
 def print_chains(data: dict, label: str, console) -> None:
     """Chains as waterfalls that read downwards (one column per hop, then the chain), totals,
     and the unmatched. Cost lines that are zero everywhere in a chain are left out of its
     table (every line is in --format json/csv); it fits an 80-column terminal."""
-    from rich import box
-    from rich.table import Table
 
     from ledger.render import _money
 
@@ -190,33 +222,7 @@ def print_chains(data: dict, label: str, console) -> None:
                  f"{cur} · arrived {_money(arrived['amount'])} {arrived['currency']} in "
                  f"{arrived['account']}")
         console.print(f"[bold]{title}[/]")
-        table = Table(header_style="bold", box=box.SIMPLE_HEAD, padding=(0, 1))
-        table.add_column(cur)
-        hops = c["hops"]
-        for n, h in enumerate(hops, 1):
-            table.add_column(f"{n}. {h['from']}\n-> {h['to']}", justify="right")
-        chained = len(hops) > 1
-        if chained:
-            table.add_column("Chain", justify="right")
-        table.add_row("Sent", *(_money(h["sent"]) for h in hops),
-                      *([_money(c["sent"])] if chained else []))
-        for key, name in LABELS.items():
-            if key == "arrived":
-                continue
-            values = [h["waterfall"][key] for h in hops] + [c["costs"][key]]
-            if any(Decimal(v) for v in values):
-                table.add_row(f"- {name}", *(_money(v) for v in values[:len(hops)]),
-                              *([_money(values[-1])] if chained else []))
-        table.add_row("[bold]= Arrived[/]", *(f"[bold]{_money(h['waterfall']['arrived'])}[/]"
-                                            for h in hops),
-                      *([f"[bold]{_money(c['arrived'])}[/]"] if chained else []))
-        table.add_row("[dim]Received[/]", *(f"[dim]{_money(h['received']['amount'])} "
-                                           f"{h['received']['currency']}[/]" for h in hops),
-                      *([""] if chained else []))
-        table.add_row("[dim]Days · match[/]", *(f"[dim]{h['evidence']['days']} · "
-                                               f"{h['confidence']}[/]" for h in hops),
-                      *([""] if chained else []))
-        console.print(table)
+        console.print(_chain_table(c))
         if c["possible_loss"]:
             console.print(f"[red]  possible loss: {_money(c['possible_loss'])} {cur} arrived "
                           "short beyond the known costs: ask the bank for the remittance "
