@@ -1212,22 +1212,12 @@ def as_json(summary: Summary) -> dict:
 
 def as_csv(data: dict) -> str:
     """The payouts document as long rows: section,key,field,value."""
-    import csv
-    import io
+    from ledger.render import long_csv, long_items
 
-    from ledger.render import long_items
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "key", "field", "value"])
-    writer.writerow(["period", "", "from", data["period"]["from"]])
-    writer.writerow(["period", "", "to", data["period"]["to"]])
-    writer.writerow(["currency", "", "code", data["currency"]])
-    for section, key in (("workers", "worker"), ("contracts", "contract"),
-                         ("value_chain", "party")):
-        writer.writerows(long_items(section, data[section], key))
-    writer.writerows(long_items("payments", data["payments"]))
-    return out.getvalue()
+    rows = [row for section, key in (("workers", "worker"), ("contracts", "contract"),
+                                     ("value_chain", "party"))
+            for row in long_items(section, data[section], key)]
+    return long_csv(data, rows + long_items("payments", data["payments"]))
 
 
 def for_report(ledger: Ledger, rows: pl.DataFrame, counted: pl.DataFrame, period: Period,

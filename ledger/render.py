@@ -78,28 +78,33 @@ def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-def report_csv(report: dict) -> str:
-    """The report's figures as long rows: section,key,field,value."""
+def long_csv(data: dict, rows: list[list]) -> str:
+    """`section,key,field,value` CSV: the period and currency of `data`, then `rows`. The one
+    layout of the report's and the payouts' CSV."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "key", "field", "value"])
-    writer.writerow(["period", "", "from", report["period"]["from"]])
-    writer.writerow(["period", "", "to", report["period"]["to"]])
-    writer.writerow(["currency", "", "code", report["currency"]])
-    for field, value in report["totals"].items():
-        writer.writerow(["totals", "", field, "" if value is None else value])
-    for section, key in (("by_platform", "platform"), ("by_client", "client")):
-        writer.writerows(long_items(section, report[section], key))
-    for rate in report["rates"]:
-        writer.writerow(["rates", f"{rate['date']} {rate['from']}/{rate['to']}", "rate",
-                         rate["rate"]])
-        writer.writerow(["rates", f"{rate['date']} {rate['from']}/{rate['to']}", "provider",
-                         rate["provider"]])
-    for rule in report.get("rules", []):
-        for field, value in rule["figures"].items():
-            writer.writerow(["rules", rule["id"], field, value])
-        writer.writerow(["rules", rule["id"], "source", safe_cell(rule["source"])])
+    writer.writerow(["period", "", "from", data["period"]["from"]])
+    writer.writerow(["period", "", "to", data["period"]["to"]])
+    writer.writerow(["currency", "", "code", data["currency"]])
+    writer.writerows(rows)
     return out.getvalue()
+
+
+def report_csv(report: dict) -> str:
+    """The report's figures as long rows: section,key,field,value."""
+    rows = [["totals", "", field, "" if value is None else value]
+            for field, value in report["totals"].items()]
+    for section, key in (("by_platform", "platform"), ("by_client", "client")):
+        rows += long_items(section, report[section], key)
+    for rate in report["rates"]:
+        pair = f"{rate['date']} {rate['from']}/{rate['to']}"
+        rows += [["rates", pair, "rate", rate["rate"]],
+                 ["rates", pair, "provider", rate["provider"]]]
+    for rule in report.get("rules", []):
+        rows += [["rules", rule["id"], field, value] for field, value in rule["figures"].items()]
+        rows.append(["rules", rule["id"], "source", safe_cell(rule["source"])])
+    return long_csv(report, rows)
 
 
 def safe_cell(value: object) -> str:
@@ -113,8 +118,8 @@ def safe_cell(value: object) -> str:
 
 def long_items(section: str, items: list[dict], key: str | None = None) -> list[list]:
     """`section,key,field,value` rows for a list of items: one per field but the key (or, with
-    no key, numbered from 1). The one layout of the report's and the payouts' CSV."""
-    rows = []
+    no key, numbered from 1), for `long_csv`."""
+    rows: list[list] = []
     for number, item in enumerate(items, 1):
         name = safe_cell(item[key]) if key else number
         rows += [[section, name, field, safe_cell(value)] for field, value in item.items()
