@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,6 +96,59 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+class _ArchiveStager:
+    """Writes each source's archive copy (under a temporary name, fsynced) on a background
+    thread while the files are still being parsed: copying a large export then costs I/O
+    time, not wall time of its own. The commit renames the copies into place under the lock;
+    `close` removes any not taken (a failed import) and the directories made for them.
+    Temporary names are what `doctor` clears after a kill (`sources/.*.tmp`)."""
+
+    def __init__(self, sources: Path) -> None:
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        self.sources = sources
+        self.made = [d for d in (sources.parent, sources) if not d.exists()]
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
+        self.staged: dict[str, Future[Path]] = {}
+
+    def stage(self, name: str, data: bytes) -> None:
+        if name in self.staged or (self.sources / name).exists():
+            return
+        self.sources.mkdir(parents=True, exist_ok=True)
+        copy = self.sources / f".{name}.{os.getpid()}.staged.tmp"
+        self.staged[name] = self.pool.submit(_write_synced, copy, data)
+
+    def take(self, name: str) -> Path | None:
+        """The finished copy of `name`; None if it was not staged or has gone (a concurrent
+        `doctor` clears temporary files), and the caller writes it itself."""
+        future = self.staged.pop(name, None)
+        if future is None:
+            return None
+        copy = future.result()  # the copy's own OSError (a full disk) fails the commit
+        return copy if copy.exists() else None
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        for future in self.staged.values():
+            if future.exception() is None:
+                future.result().unlink(missing_ok=True)
+        for directory in reversed(self.made):
+            with suppress(OSError):
+                directory.rmdir()  # only if empty: kept when the import landed
+
+
+def _write_synced(path: Path, data: bytes) -> Path:
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
 
 
 @dataclass
@@ -275,13 +328,17 @@ class Ledger:
 
     def parse(self, paths: Sequence[Path], options: ImportOptions,
               source: str | None = None,
-              progress: Callable[[Path], None] | None = None) -> list[tuple[Path, bytes, Parsed]]:
-        """Read and parse every file, writing nothing: any error stops before the first write."""
+              progress: Callable[[Path], None] | None = None,
+              stager: _ArchiveStager | None = None) -> list[tuple[Path, bytes, Parsed]]:
+        """Read and parse every file. Nothing is written but, given a `stager`, temporary
+        archive copies that a failed import removes."""
         from importers import registry
 
         parsed = []
         for path in paths:
             raw = registry.read(Path(path))
+            if stager:
+                stager.stage(f"{raw.sha256}{_suffix(Path(path))}", raw.data)
             parsed.append((Path(path), raw.data, registry.parse(
                 raw, options, source, profile_dirs=[self.root / "profiles"])))
             if progress:
@@ -293,19 +350,25 @@ class Ledger:
                      progress: Callable[[Path], None] | None = None) -> list[ImportSummary]:
         """Import files: all or nothing, idempotent (rows already present are not added again)."""
         options.check()
-        parsed = self.parse(paths, options, source, progress)
         if dry_run:
-            return self._merge(self.rows(), parsed, options)[1]
-        with self.locked():
-            existing = self.rows()
-            combined, summaries = self._merge(existing, parsed, options)
-            profiles = [_profile_archive(result.profile) for _, _, result in parsed]
-            entries = [self._entry("import", s, options, source, profile=name)
-                       for s, (name, _) in zip(summaries, profiles, strict=True)]
-            self._commit(combined, entries, [(p, data, s.import_id)
-                                             for (p, data, _), s in zip(parsed, summaries,
-                                                                         strict=True)],
-                         archives=[(name, text) for name, text in profiles if name])
+            return self._merge(self.rows(), self.parse(paths, options, source, progress),
+                               options)[1]
+        stager = _ArchiveStager(self.sources)
+        try:
+            parsed = self.parse(paths, options, source, progress, stager)
+            with self.locked():
+                existing = self.rows()
+                combined, summaries = self._merge(existing, parsed, options)
+                profiles = [_profile_archive(result.profile) for _, _, result in parsed]
+                entries = [self._entry("import", s, options, source, profile=name)
+                           for s, (name, _) in zip(summaries, profiles, strict=True)]
+                self._commit(combined, entries, [(p, data, s.import_id)
+                                                 for (p, data, _), s in zip(parsed, summaries,
+                                                                             strict=True)],
+                             archives=[(name, text) for name, text in profiles if name],
+                             stager=stager)
+        finally:
+            stager.close()
         return summaries
 
     def _merge(self, existing: pl.DataFrame, parsed: list[tuple[Path, bytes, Parsed]],
@@ -350,9 +413,11 @@ class Ledger:
 
     def _commit(self, rows: pl.DataFrame, entries: list[dict],
                 files: list[tuple[Path, bytes, str]], target: Path | None = None, *,
-                archives: Sequence[tuple[str, bytes]] = ()) -> None:
+                archives: Sequence[tuple[str, bytes]] = (),
+                stager: _ArchiveStager | None = None) -> None:
         """Archive sources (and `archives`: path under the ledger dir, bytes, e.g. the profiles
-        they were read with), then the log, then the rows; on any failure, put all back."""
+        they were read with), then the log, then the rows; on any failure, put all back.
+        Sources the `stager` already copied are renamed into place rather than written."""
         from ledger import schema
 
         target = target or self.rows_path
@@ -368,7 +433,13 @@ class Ledger:
             for archived, data in writes:
                 if not archived.exists():
                     rollback.created.append(archived)
-                    atomic_write_bytes(archived, data)
+                    copy = stager.take(archived.name) if stager else None
+                    if copy is None:
+                        atomic_write_bytes(archived, data)
+                    else:  # written and fsynced while the files were parsed
+                        _checkpoint(f"before rename {archived.name}")
+                        os.replace(copy, archived)
+                        _fsync_dir(archived.parent)
                     archived.chmod(0o444)
                 _checkpoint("archived")
             staged = target.with_name(f".{target.name}.{os.getpid()}.staged")
@@ -388,8 +459,13 @@ class Ledger:
             _checkpoint("logged")
             rollback.replace(target, staged)
             _checkpoint("committed")
-        except BaseException:
+        except BaseException as exc:
             rollback.undo()
+            if isinstance(exc, OSError) and exc.errno is not None:  # a full disk, not a bug
+                raise DataError(f"cannot write to the ledger: {exc.strerror}",
+                                path=exc.filename or self.root,
+                                hint="nothing was changed; free some space or fix the "
+                                "directory's permissions, then run the command again") from None
             raise
 
     def import_hours(self, paths: Sequence[Path], options: ImportOptions, *,

@@ -156,3 +156,51 @@ def test_log_lines_are_json(ledger, options):
     ledger.import_files([UPWORK], options)
     for line in ledger.log_path.read_text().splitlines():
         assert json.loads(line)["event"] == "import"
+
+
+def test_failed_first_import_leaves_no_directory(ledger, options, tmp_path):
+    """The archive copy is written while files are parsed; a failure removes it and the
+    directories made for it."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text(PAYPAL.read_text(encoding="utf-8-sig").replace('"1,250.00"', '"1,2x0.00"'))
+    with pytest.raises(DataError, match="is not a number"):
+        ledger.import_files([PAYPAL, bad], options)
+    assert not ledger.root.exists()
+
+
+def test_archive_copies_leave_no_temporary_files(ledger, options):
+    summaries = ledger.import_files([UPWORK, PAYPAL], options)
+    names = sorted(p.name for p in ledger.sources.iterdir())
+    assert names == sorted(f"{s.import_id}.csv" for s in summaries)
+    for summary, path in zip(summaries, [UPWORK, PAYPAL], strict=True):
+        archived = ledger.sources / f"{summary.import_id}.csv"
+        assert archived.read_bytes() == path.read_bytes()
+        assert archived.stat().st_mode & 0o222 == 0  # read-only
+
+
+def test_archive_copy_cleared_meanwhile_is_written_at_commit(ledger, options, monkeypatch):
+    """A concurrent `doctor` may clear temporary files: the commit then writes the copy."""
+    def write_then_lose(path, data):
+        path.write_bytes(data)
+        path.unlink()
+        return path
+
+    monkeypatch.setattr(store, "_write_synced", write_then_lose)
+    [summary] = ledger.import_files([UPWORK], options)
+    assert (ledger.sources / f"{summary.import_id}.csv").read_bytes() == UPWORK.read_bytes()
+
+
+def test_disk_error_while_archiving_is_a_clear_error_and_changes_nothing(ledger, options,
+                                                                         monkeypatch):
+    import errno
+
+    ledger.import_files([UPWORK], options)
+    before = snapshot(ledger.root)
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(store, "_write_synced", full)
+    with pytest.raises(DataError, match="cannot write to the ledger: No space left on device"):
+        ledger.import_files([PAYPAL], options)
+    assert snapshot(ledger.root) == before
