@@ -115,6 +115,7 @@ from importers.base import (
     first_bad,
     nonblank,
     parse_money,
+    parse_money_columns,
 )
 from importers.readers import (
     LINE,
@@ -1016,10 +1017,10 @@ def _amount(df: pl.DataFrame, profile: Profile, path: Path, mark: str) -> pl.Exp
         debit = _marker(df, "_marker", _label(profile, "marker"), profile, path, required=True)
         return pl.when(debit).then(-amount.abs()).otherwise(amount.abs())
     names = _label(profile, "debit"), _label(profile, "credit")
-    debit = parse_money(df, pl.col("_debit"), path=path, what=names[0], decimal_mark=mark,
-                        required=False)
-    credit = parse_money(df, pl.col("_credit"), path=path, what=names[1], decimal_mark=mark,
-                         required=False)
+    both = parse_money_columns(df, {"debit": (pl.col("_debit"), names[0], False),
+                                    "credit": (pl.col("_credit"), names[1], False)},
+                               path=path, decimal_mark=mark)
+    debit, credit = both["debit"], both["credit"]
     neither = first_bad(df, debit.is_null() & credit.is_null(), pl.lit(""))
     if neither:
         raise DataError(f"neither {names[0]!r} nor {names[1]!r} has an amount", path=path,

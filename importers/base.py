@@ -182,33 +182,46 @@ def parse_money(df: pl.DataFrame, raw: pl.Expr, *, path: object, what: str,
 
     Evaluated once, eagerly (fast path for plain numbers): returns a Decimal Series.
     """
+    return parse_money_columns(df, {"_v": (raw, what, required)}, path=path,
+                               decimal_mark=decimal_mark)["_v"]
+
+
+def parse_money_columns(df: pl.DataFrame, columns: dict[str, tuple[pl.Expr, str, bool]], *,
+                        path: object, decimal_mark: str = ".") -> dict[str, pl.Series]:
+    """`parse_money` of several columns (name -> raw text, name in messages, required): the
+    fast path of all of them runs in one select, in parallel. Errors are checked column by
+    column in the order given, so a file gets the same message as from one call each."""
     import polars as pl
 
-    from ledger.money import fast_amounts, is_blank_expr, parse_amounts
+    from ledger.money import fast_path, is_blank_expr, parse_amounts
 
-    values = df.with_columns(raw.alias("_v"))["_v"]
-    fast = fast_amounts(values, decimal_mark)
-    blank = values.is_null()
-    rest = ~fast & ~blank  # blankness is decided on these few cells only (fast is not blank)
-    if rest.any():
-        at = rest.arg_true()
-        blank = blank.scatter(at, pl.select(is_blank_expr(pl.lit(values.gather(at))))
-                              .to_series())
-        values_or_null = values.zip_with(~blank, pl.Series([None], dtype=pl.String))
-    else:
-        values_or_null = values
-    parsed = parse_amounts(values_or_null, decimal_mark, fast=fast)
-    bad = _first(df, parsed.is_null() & ~blank, values)
-    if bad:
-        line, value = bad
-        raise DataError(f"{what} {value!r} is not a number", path=path, line=line,
-                        hint="amounts must be numbers such as 1,234.56; fix or re-download")
-    if required:
-        missing = _first(df, blank, values)
-        if missing:
-            raise DataError(f"{what} is empty", path=path, line=missing[0],
-                            hint="every transaction needs an amount; the file may be truncated")
-    return parsed
+    values = df.with_columns(raw.alias(name) for name, (raw, _, _) in columns.items()) \
+        .select(list(columns))  # with_columns: a literal (absent column) fills every row
+    fast, cast = fast_path(values, decimal_mark)
+    out = {}
+    for name, (_, what, required) in columns.items():
+        column = values[name]
+        blank = column.is_null()
+        rest = ~fast[name] & ~blank  # blankness is decided on these few cells (fast is not)
+        if rest.any():
+            at = rest.arg_true()
+            blank = blank.scatter(at, pl.select(is_blank_expr(pl.lit(column.gather(at))))
+                                  .to_series())
+            column = column.zip_with(~blank, pl.Series([None], dtype=pl.String))
+        parsed = parse_amounts(column, decimal_mark, fast=fast[name], cast=cast[name])
+        bad = _first(df, parsed.is_null() & ~blank, values[name])
+        if bad:
+            line, value = bad
+            raise DataError(f"{what} {value!r} is not a number", path=path, line=line,
+                            hint="amounts must be numbers such as 1,234.56; fix or re-download")
+        if required:
+            missing = _first(df, blank, values[name])
+            if missing:
+                raise DataError(f"{what} is empty", path=path, line=missing[0],
+                                hint="every transaction needs an amount; the file may be "
+                                "truncated")
+        out[name] = parsed
+    return out
 
 
 def check_running_balance(df: pl.DataFrame, *, path: object, group: list[str] | None = None,

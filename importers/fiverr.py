@@ -50,7 +50,7 @@ from importers.base import (
     finalize,
     nonblank,
     parse_dates,
-    parse_money,
+    parse_money_columns,
 )
 from importers.freelancer import classify
 from importers.readers import RawFile, read_table
@@ -127,9 +127,9 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     mark = options.decimal_mark or "."
     df = df.with_columns(
         date=parse_dates(df, get("date"), _date_formats(sample, options, path), path=path),
-        _amount=parse_money(df, get("amount"), path=path, what="amount", decimal_mark=mark),
-        balance=parse_money(df, get("balance"), path=path, what="balance", decimal_mark=mark,
-                            required=False),
+        **parse_money_columns(df, {"_amount": (get("amount"), "amount", True),
+                                   "balance": (get("balance"), "balance", False)},
+                              path=path, decimal_mark=mark),
         description=pl.concat_str([nonblank(get("activity")), nonblank(get("description"))],
                                   separator=" - ", ignore_nulls=True).fill_null(""),
         _status=nonblank(get("status")).str.to_lowercase(),

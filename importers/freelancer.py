@@ -41,7 +41,7 @@ from importers.base import (
     check_running_balance,
     finalize,
     first_bad,
-    parse_money,
+    parse_money_columns,
 )
 from importers.readers import LINE, RawFile, read_table, split_line
 from ledger.errors import DataError
@@ -135,8 +135,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         date=when.dt.date(),
         description=_decode(df["_description"]).str.strip_chars().fill_null(""),
         currency=pl.col("_currency").str.strip_chars().str.to_uppercase(),
-        amount=parse_money(df, pl.col("_amount"), path=path, what="Amount"),
-        _x=parse_money(df, pl.col("_extra"), path=path, what="GST/balance", required=False),
+        **parse_money_columns(df, {"amount": (pl.col("_amount"), "Amount", True),
+                                   "_x": (pl.col("_extra"), "GST/balance", False)}, path=path),
     )
     bad = first_bad(df, ~pl.col("currency").str.contains(r"^[A-Z]{3}$"), pl.col("_currency"))
     if bad:

@@ -45,7 +45,7 @@ from importers.base import (
     is_platform,
     nonblank,
     parse_dates,
-    parse_money,
+    parse_money_columns,
     with_key,
 )
 from importers.readers import LINE, RawFile, read_table
@@ -109,14 +109,12 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                          what="Transaction Date",
                          hint="Payoneer writes dates month-first (06/28/2024); if this file is "
                          "day-first, pass --date-order dmy"),
-        credit=parse_money(df, pl.col("credit amount"), path=path, what="Credit Amount",
-                           required=False),
-        debit=parse_money(df, pl.col("debit amount"), path=path, what="Debit Amount",
-                          required=False),
-        balance=parse_money(df, pl.col("running balance"), path=path, what="Running Balance",
-                            required=False),
-        _transfer=parse_money(df, table.col("transfer amount"), path=path,
-                              what="Transfer Amount", required=False),
+        **parse_money_columns(df, {
+            "credit": (pl.col("credit amount"), "Credit Amount", False),
+            "debit": (pl.col("debit amount"), "Debit Amount", False),
+            "balance": (pl.col("running balance"), "Running Balance", False),
+            "_transfer": (table.col("transfer amount"), "Transfer Amount", False),
+        }, path=path),
         _transfer_text=nonblank(table.col("transfer amount")),
         _transfer_currency=nonblank(table.col("transfer amount currency")).str.to_uppercase(),
         currency=pl.col("currency").str.strip_chars().str.to_uppercase(),

@@ -17,7 +17,7 @@ from importers.base import (
     finalize,
     nonblank,
     parse_dates,
-    parse_money,
+    parse_money_columns,
 )
 from importers.readers import RawFile, read_table
 
@@ -88,9 +88,10 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         description = table.col("description")
     df = df.with_columns(
         date=parse_dates(df, pl.col("date"), DATE_FORMATS, path=path),
-        amount=parse_money(df, table.col("amount", "amount $"), path=path, what="amount"),
-        balance=parse_money(df, table.col("balance", "current balance $"), path=path,
-                            what="balance", required=not new_layout),
+        **parse_money_columns(df, {
+            "amount": (table.col("amount", "amount $"), "amount", True),
+            "balance": (table.col("balance", "current balance $"), "balance", not new_layout),
+        }, path=path),
         type=table.col("type", "transaction type").str.strip_chars().str.to_lowercase(),
         description=pl.coalesce(description, pl.lit("")).str.strip_chars(),
         ref=pl.coalesce(nonblank(table.col("ref id")), nonblank(table.col("transaction id"))),

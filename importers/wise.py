@@ -48,7 +48,7 @@ from importers.base import (
     is_platform,
     nonblank,
     parse_dates,
-    parse_money,
+    parse_money_columns,
     with_key,
 )
 from importers.readers import LINE, RawFile, normalize, read_table, sniff_delimiter, split_line
@@ -108,13 +108,12 @@ def parse_statement(raw: RawFile, options: ImportOptions) -> Parsed:
     df = df.with_columns(
         date=parse_dates(df, pl.col("date"), ["%d-%m-%Y"], path=path,
                          hint="Wise statements write dates as DD-MM-YYYY; use the original CSV"),
-        amount=parse_money(df, pl.col("amount"), path=path, what="Amount"),
-        balance=parse_money(df, pl.col("running balance"), path=path, what="Running Balance",
-                            required=False),
-        fees=parse_money(df, table.col("total fees"), path=path, what="Total fees",
-                         required=False),
-        _to_amount=parse_money(df, table.col("exchange to amount"), path=path,
-                               what="Exchange To Amount", required=False),
+        **parse_money_columns(df, {
+            "amount": (pl.col("amount"), "Amount", True),
+            "balance": (pl.col("running balance"), "Running Balance", False),
+            "fees": (table.col("total fees"), "Total fees", False),
+            "_to_amount": (table.col("exchange to amount"), "Exchange To Amount", False),
+        }, path=path),
         currency=pl.col("currency").str.strip_chars().str.to_uppercase(),
         ref=nonblank(pl.col("transferwise id")),
         text=pl.coalesce(nonblank(pl.col("description")), pl.lit("")),
@@ -252,14 +251,12 @@ def parse_history(raw: RawFile, options: ImportOptions) -> Parsed:
         .otherwise(pl.col("created on"))
     df = df.with_columns(
         date=parse_dates(df, when, HISTORY_DATES, path=path, what="Created on/Finished on"),
-        _src=parse_money(df, pl.col("source amount (after fees)"), path=path,
-                         what="Source amount (after fees)", required=False),
-        _tgt=parse_money(df, pl.col("target amount (after fees)"), path=path,
-                         what="Target amount (after fees)", required=False),
-        _src_fee=parse_money(df, table.col("source fee amount"), path=path,
-                             what="Source fee amount", required=False),
-        _tgt_fee=parse_money(df, table.col("target fee amount"), path=path,
-                             what="Target fee amount", required=False),
+        **parse_money_columns(df, {
+            "_src": (pl.col("source amount (after fees)"), "Source amount (after fees)", False),
+            "_tgt": (pl.col("target amount (after fees)"), "Target amount (after fees)", False),
+            "_src_fee": (table.col("source fee amount"), "Source fee amount", False),
+            "_tgt_fee": (table.col("target fee amount"), "Target fee amount", False),
+        }, path=path),
         _src_cur=nonblank(pl.col("source currency")).str.to_uppercase(),
         _tgt_cur=nonblank(pl.col("target currency")).str.to_uppercase(),
         _src_fee_cur=nonblank(table.col("source fee currency")).str.to_uppercase(),

@@ -21,7 +21,7 @@ from importers import bank, readers, registry
 from importers.base import ImportOptions, parse_money
 from importers.readers import LINE, RawFile
 from ledger.errors import DataError, UsageError
-from ledger.money import _FAST, _grouped, fast_amounts, parse_amounts
+from ledger.money import _FAST, _grouped, fast_path, parse_amounts
 from tests.conftest import DATA, TODAY
 from tests.test_bank import GOOD, HBL
 
@@ -119,7 +119,41 @@ def test_one_regex_fast_path_is_the_three_it_replaced(values, mark):
         plain = plain.str.replace_all(",", ".", literal=True)
     before = (series.str.strip_prefix("-").str.contains(_grouped(group, mark))
               & plain.str.contains(_FAST)).fill_null(False)
-    assert fast_amounts(series, mark).to_list() == before.to_list()
+    assert fast_path(series.to_frame("v"), mark)[0]["v"].to_list() == before.to_list()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(*[st.one_of(st.none(), st.text(alphabet="0123456789,.-() ",
+                                                          max_size=12))] * 3), max_size=40),
+       st.sampled_from([".", ","]))
+def test_money_columns_at_once_match_the_full_parser(cells, mark):
+    """`parse_money_columns` (one parallel fast path for all columns) gives what the full
+    vectorised parser `amount_expr` gives, and the first error column by column."""
+    from importers.base import parse_money_columns
+    from ledger.money import amount_expr, is_blank_expr
+
+    df = pl.DataFrame({"a": [c[0] for c in cells], "b": [c[1] for c in cells],
+                       "c": [c[2] for c in cells], LINE: list(range(2, 2 + len(cells)))},
+                      schema_overrides={n: pl.String for n in "abc"})
+    spec = {n: (pl.col(n), n.upper(), n == "a") for n in "abc"}
+    try:
+        got = {n: v.to_list() for n, v in parse_money_columns(df, spec, path="f",
+                                                              decimal_mark=mark).items()}
+    except DataError as exc:
+        got = (exc.message, exc.line)
+    expected: dict | tuple = {}
+    for n in "abc":
+        checked = df.with_columns(v=amount_expr(n, mark), blank=is_blank_expr(n))
+        bad = checked.filter(pl.col("v").is_null() & ~pl.col("blank"))
+        if bad.height:
+            expected = (f"{n.upper()} {bad[n][0]!r} is not a number", bad[LINE][0])
+            break
+        empty = checked.filter(pl.col("blank"))
+        if n == "a" and empty.height:
+            expected = (f"{n.upper()} is empty", empty[LINE][0])
+            break
+        expected[n] = checked["v"].to_list()
+    assert got == expected
 
 
 def test_parse_money_blank_cells_and_errors():
