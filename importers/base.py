@@ -121,6 +121,13 @@ def _unique_numbers(ids: pl.Series) -> bool:
 # --- shared column parsing ------------------------------------------------------------------
 
 
+def counts(values: pl.Series, label: str = "{}") -> dict[str, int]:
+    """How often each value occurs, as `label`-formatted keys: most frequent first, ties by
+    value, so the same file always gives the same summary (value_counts' order varies)."""
+    pairs = [(str(k), int(v)) for k, v in values.drop_nulls().value_counts().iter_rows()]
+    return {label.format(k): v for k, v in sorted(pairs, key=lambda kv: (-kv[1], kv[0]))}
+
+
 def nonblank(expr: pl.Expr) -> pl.Expr:
     """The trimmed text, or null where the cell is empty or only spaces."""
     import polars as pl

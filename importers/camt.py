@@ -31,7 +31,15 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from importers.base import Format, ImportOptions, Parsed, finalize, first_bad, parse_money
+from importers.base import (
+    Format,
+    ImportOptions,
+    Parsed,
+    counts,
+    finalize,
+    first_bad,
+    parse_money,
+)
 from importers.ofx import bank_kind, line_starts, ref_key
 from importers.readers import LINE, RawFile
 from ledger.errors import DataError
@@ -114,8 +122,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     _check(df, path)
 
     status = pl.col("sts").str.to_uppercase()
-    skipped = {f"status {k} (not booked)": int(v) for k, v in
-               df.filter(status != "BOOK")["sts"].str.to_uppercase().value_counts().iter_rows()}
+    skipped = counts(df.filter(status != "BOOK")["sts"].str.to_uppercase(),
+                     "status {} (not booked)")
     df = df.filter(status == "BOOK")
     booked = parse_money(df, pl.col("amt"), path=path, what="Amt")
     df = df.with_columns(booked=pl.when(pl.col("cdi") == "DBIT").then(-booked).otherwise(booked))

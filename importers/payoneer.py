@@ -41,6 +41,7 @@ from importers.base import (
     ImportOptions,
     Parsed,
     check_running_balance,
+    counts,
     finalize,
     is_platform,
     nonblank,
@@ -131,8 +132,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     )
     _check_statuses(df, path)
     booked = pl.col("status").str.to_lowercase().is_in(sorted(BOOKED))
-    skipped = {f"status {k}": int(v) for k, v in df.lazy().filter(~booked).select("status")
-               .collect()["status"].value_counts(sort=True).iter_rows()}
+    skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
+                     "status {}")
     if skipped:
         df = df.filter(booked)
     _check_amounts(df, path)

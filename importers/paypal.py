@@ -18,6 +18,7 @@ from importers.base import (
     ImportOptions,
     Parsed,
     check_running_balance,
+    counts,
     date_formats_for,
     finalize,
     is_platform,
@@ -150,7 +151,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     moved = df.lazy().filter(pl.col("moved")).select(  # lazy: only these columns are filtered
         LINE, "date", "currency", "balance", amount=pl.col("gross") + pl.col("fee").fill_null(0))
     check_running_balance(moved.collect(), path=path, group=["currency"])
-    skipped = {str(k): int(v) for k, v in df["skip"].drop_nulls().value_counts().iter_rows()}
+    skipped = counts(df["skip"])
     df = df.filter(pl.col("skip").is_null())
 
     warnings = []

@@ -44,6 +44,7 @@ from importers.base import (
     ImportOptions,
     Parsed,
     check_running_balance,
+    counts,
     finalize,
     is_platform,
     nonblank,
@@ -239,8 +240,7 @@ def parse_history(raw: RawFile, options: ImportOptions) -> Parsed:
                   "known statuses: COMPLETED (booked); CANCELLED, REFUNDED, PENDING... "
                   "(not booked). Please report this status; meanwhile remove the row")
     booked = pl.col("status").str.to_lowercase().is_in(sorted(HISTORY_BOOKED))
-    skipped = {f"status {k}": int(v) for k, v in
-               df.filter(~booked)["status"].value_counts(sort=True).iter_rows()}
+    skipped = counts(df.filter(~booked)["status"], "status {}")
     df = df.filter(booked)
     _check_values(df, "direction", DIRECTIONS, path,
                   "Direction is IN, OUT or NEUTRAL; the file may be edited")
