@@ -165,16 +165,29 @@ def counted_rows(ledger: Ledger, rows: pl.DataFrame, period: Period,
     conversions too."""
     import polars as pl
 
-    from ledger import reconcile
-    from rules.fees import Schedule, apply_rules, arrived_conversions
+    from rules.fees import Schedule
 
     schedule = Schedule.for_ledger(ledger)
+    counted = apply_journeys(rows, schedule, journeys, window=(period.start, period.end))
+    return counted.filter(pl.col("date").is_between(period.start, period.end)), schedule
+
+
+def apply_journeys(rows: pl.DataFrame, schedule: Schedule, journeys: Result | None,
+                   window: tuple[dt.date, dt.date] | None = None) -> pl.DataFrame:
+    """The fee rules (rules.fees.apply_rules) with reconcile's result: its matches are the only
+    pairs an intermediary deduction is measured on, and the withdrawals it saw arrive in
+    another currency are conversions. Without `journeys`, the rules' own matcher pairs."""
+    import polars as pl
+
+    from ledger import reconcile
+    from rules.fees import apply_rules, arrived_conversions
+
     matched = None if journeys is None else pl.DataFrame(
         journeys.pairs, schema={"out_id": pl.String, "in_id": pl.String}, orient="row")
-    counted = apply_rules(rows, schedule, window=(period.start, period.end), matched=matched)
+    counted = apply_rules(rows, schedule, window=window, matched=matched)
     if journeys is not None:
         counted = arrived_conversions(counted, reconcile.arrivals(journeys), schedule)
-    return counted.filter(pl.col("date").is_between(period.start, period.end)), schedule
+    return counted
 
 
 def rules_used(valued: pl.DataFrame, schedule: Schedule, currency: str) -> list[dict]:

@@ -437,3 +437,61 @@ def test_summary_quartiles_interpolate_in_exact_decimals():
                           schema={"v": pl.Decimal(38, 2)})
     got = values.select(*[_quartile(pl.col("v"), q).alias(str(q)) for q in (1, 2, 3)]).row(0)
     assert got == (Decimal("17.50"), Decimal("30.00"), Decimal("50.00"))  # numpy's "linear"
+
+
+# --- the panel counts what the report counts ---------------------------------------------------
+
+
+def test_worker_rows_are_counted_as_the_report_counts_them(tmp_path):
+    """A Payoneer transfer that only the bank's PKR credit shows arriving converted: the
+    report counts the spread as FX cost (rule transfers.arrival.conversion, from reconcile's
+    match), and so must the research panel, row for row."""
+    from importers.base import ImportOptions
+    from ledger import reconcile, report
+    from ledger.batch_worker import cached_reference, counted_like_report, schedule_for
+    from ledger.store import Ledger
+    from rules.fx import FxChain, implied_rates
+    from tests.test_attribution import MEEZAN, PAYONEER, UPWORK
+
+    files = {"upwork.csv": UPWORK, "payoneer.csv": PAYONEER,
+             "AccountFullStatement.CSV": MEEZAN}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, "utf-8")
+    ledger = Ledger(tmp_path / "led")
+    ledger.import_files([tmp_path / n for n in files], ImportOptions())
+    rows = ledger.rows()
+    (ledger.root / "ledger.toml").write_text('country = "PK"\n')
+    period = report.Period(dt.date(2025, 2, 1), dt.date(2025, 3, 31), "Feb-Mar 2025")
+    journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows,
+                                    as_of=period.end)
+    theirs, _ = report.counted_rows(ledger, rows, period, journeys)
+    chain = FxChain([implied_rates(rows)])
+    chain.reference = cached_reference  # as the batch worker: the bundled offline rates
+    ours = counted_like_report(rows, schedule_for("PK", {}), {}, lambda: chain)
+
+    def derived(frame: pl.DataFrame) -> list[tuple]:
+        return sorted(frame.filter(pl.col("origin") != "source")
+                      .select("kind", "amount", "currency", "origin").rows())
+
+    assert derived(ours) == derived(theirs)
+    assert ("fx", Decimal("124000.0000"), "PKR", "rule:transfers.arrival.conversion") \
+        in derived(ours)
+    assert sorted(ours["id"]) == sorted(theirs["id"])
+
+
+def test_panel_fx_cost_holds_a_conversion_only_the_bank_shows(tmp_path):
+    from tests.test_attribution import MEEZAN, PAYONEER, UPWORK
+
+    folder = tmp_path / "donations" / "worker-a"
+    folder.mkdir(parents=True)
+    for name, text in {"upwork.csv": UPWORK, "payoneer.csv": PAYONEER,
+                       "AccountFullStatement.CSV": MEEZAN}.items():
+        (folder / name).write_text(text, "utf-8")
+    (folder / "country.txt").write_text("PK\n")
+    ok(run("batch", "donations", "--out", "panel", cwd=tmp_path))
+    march = read_panel(tmp_path / "panel").filter(pl.col("month") == "2025-03")
+    assert march.height == 1
+    fx_cost = march["fx_cost_usd"][0]
+    # 450 USD became 124,000 PKR: at any rupee rate of 250-300 per dollar the spread is
+    # 450 - 124000 / rate, between 2 and 54 dollars; without the bank's match it was 0
+    assert Decimal(2) < fx_cost < Decimal(54)
