@@ -128,6 +128,16 @@ def counts(values: pl.Series, label: str = "{}") -> dict[str, int]:
     return {label.format(k): v for k, v in sorted(pairs, key=lambda kv: (-kv[1], kv[0]))}
 
 
+def lookup(df: pl.DataFrame, table: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """`df` with `table`'s other columns looked up by `keys` (nulls match nulls): for what
+    importers work out once per distinct value (a type, a payer, a description) and spread
+    back over a million rows. A left join that gathers only the new columns: joining the
+    whole wide frame copies every column, ~4x slower."""
+    found = df.select(keys).join(table, on=keys, how="left", maintain_order="left",
+                                 nulls_equal=True)
+    return df.with_columns(found.drop(keys))
+
+
 def nonblank(expr: pl.Expr) -> pl.Expr:
     """The trimmed text, or null where the cell is empty or only spaces."""
     import polars as pl

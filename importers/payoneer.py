@@ -44,6 +44,7 @@ from importers.base import (
     counts,
     finalize,
     is_platform,
+    lookup,
     nonblank,
     parse_dates,
     parse_money_columns,
@@ -255,7 +256,7 @@ def _classify(df: pl.DataFrame) -> pl.DataFrame:
         _from_name=text.str.extract(r"(?i)\bfrom (.+)", 1),
         _to_name=text.str.extract(r"(?i)\bto (.+)", 1),
     )
-    df = df.join(flags, on="text", how="left", maintain_order="left")
+    df = lookup(df, flags, ["text"])
     platform = is_platform(pl.coalesce("_source", "_from_name"))
     fee = pl.col("_fee_category")
     rules: list[tuple[pl.Expr, str, pl.Expr]] = [
