@@ -84,13 +84,22 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        _checkpoint(f"before rename {path.name}")
-        os.replace(tmp, path)
+        _fsync(tmp)
+        _rename_into_place(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _rename_into_place(written: Path, path: Path) -> None:
+    """Rename a written, fsynced file over `path` and make the rename itself durable."""
+    _checkpoint(f"before rename {path.name}")
+    os.replace(written, path)
     _fsync_dir(path.parent)
 
 
@@ -185,11 +194,8 @@ class _Rollback:
         """Move an already written file into place (fsync, rename), remembering the old one."""
         if path not in self.replaced:
             self.replaced[path] = path.read_bytes() if path.exists() else None
-        with open(staged, "rb+") as handle:
-            os.fsync(handle.fileno())
-        _checkpoint(f"before rename {path.name}")
-        os.replace(staged, path)
-        _fsync_dir(path.parent)
+        _fsync(staged)
+        _rename_into_place(staged, path)
 
     def undo(self) -> None:
         for path in reversed(self.created):
@@ -437,9 +443,7 @@ class Ledger:
                     if copy is None:
                         atomic_write_bytes(archived, data)
                     else:  # written and fsynced while the files were parsed
-                        _checkpoint(f"before rename {archived.name}")
-                        os.replace(copy, archived)
-                        _fsync_dir(archived.parent)
+                        _rename_into_place(copy, archived)
                     archived.chmod(0o444)
                 _checkpoint("archived")
             staged = target.with_name(f".{target.name}.{os.getpid()}.staged")
