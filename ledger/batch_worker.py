@@ -324,7 +324,7 @@ def counted_like_report(rows: pl.DataFrame, schedule: Schedule, config: dict,
     from ledger.report import apply_journeys
     from rules.fees import apply_rules
 
-    if not reconcile.may_match(rows, across_currencies=True):
+    if not reconcile.may_arrive_converted(rows):
         return apply_rules(rows, schedule)
     span = (rows["date"].min(), rows["date"].max())
     journeys = reconcile.reconcile(rows, span, reconcile.settings(config), chain(),

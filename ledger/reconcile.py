@@ -897,16 +897,12 @@ def arrivals(result: Result) -> pl.DataFrame:
                                        "_other_cur": pl.String}, orient="row")
 
 
-def may_match(rows: pl.DataFrame, *, across_currencies: bool = False) -> bool:
-    """Whether any withdrawal and any credit could pair at all (with `across_currencies`: in
-    two currencies, the arrival only reconcile sees as a conversion). When not, `reconcile`
-    finds no such pair, and callers with many small ledgers (ledger batch) skip it."""
-    import polars as pl
-
-    outs, ins = _legs(rows.filter(pl.col("kind") == "transfer"), settings({}))
-    if not (outs.height and ins.height):
-        return False
-    return not across_currencies or len({*outs["out_ccy"], *ins["in_ccy"]}) > 1
+def may_arrive_converted(rows: pl.DataFrame) -> bool:
+    """Whether a withdrawal could arrive in another currency: there are withdrawals and
+    credits between the user's accounts, in more than one currency. When not, `reconcile`
+    finds no such arrival, and callers with many small ledgers (ledger batch) skip it."""
+    outs, ins = _legs(rows, settings({}))
+    return bool(outs.height and ins.height) and len({*outs["out_ccy"], *ins["in_ccy"]}) > 1
 
 
 def for_ledger(ledger: Ledger, period: tuple[dt.date, dt.date], *, online: bool = False,
