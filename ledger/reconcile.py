@@ -188,26 +188,25 @@ def _pair(ledger: Ledger, a: str, b: str) -> tuple[str, str]:
 
 def link(ledger: Ledger, a: str, b: str) -> dict:
     """Record that withdrawal and credit are the same money (either order; id prefixes)."""
-    out, into = _pair(ledger, a, b)
-    with ledger.locked():
-        data = load_links(ledger)
-        data["unlinks"] = [p for p in data["unlinks"] if p != [out, into]]
-        if [out, into] not in data["links"]:
-            data["links"].append([out, into])
-        _save_links(ledger, data)
-    return {"linked": [out, into]}
+    return {"linked": _file_pair(ledger, a, b, into="links", out_of="unlinks")}
 
 
 def unlink(ledger: Ledger, a: str, b: str) -> dict:
     """Undo a link, or forbid an automatic match of the two rows."""
-    out, into = _pair(ledger, a, b)
+    return {"unlinked": _file_pair(ledger, a, b, into="unlinks", out_of="links")}
+
+
+def _file_pair(ledger: Ledger, a: str, b: str, *, into: str, out_of: str) -> list[str]:
+    """Put the (withdrawal, credit) pair of rows `a` and `b` in links.json's `into` list
+    and take it out of `out_of`, under the ledger's lock."""
+    pair = list(_pair(ledger, a, b))
     with ledger.locked():
         data = load_links(ledger)
-        data["links"] = [p for p in data["links"] if p != [out, into]]
-        if [out, into] not in data["unlinks"]:
-            data["unlinks"].append([out, into])
+        data[out_of] = [p for p in data[out_of] if p != pair]
+        if pair not in data[into]:
+            data[into].append(pair)
         _save_links(ledger, data)
-    return {"unlinked": [out, into]}
+    return pair
 
 
 # --- matching ------------------------------------------------------------------------------
