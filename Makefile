@@ -7,18 +7,22 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test bench lint clean fuzz bench-batch
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@echo "First run: installing freelance-ledger and its dependencies into $(VENV) (once; about a minute)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+	@$(BIN)/python -c "import ledger, importers, rules" || { echo "install failed: see the messages above"; exit 1; }
+	@touch $(STAMP)
+	@echo "Installed."
 
 venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/ledger demo
 
+# Both cores (pytest-xdist); PYTEST_ARGS to narrow or add flags.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # Mutated golden exports through the importers and the CLI, in rounds of fresh random
 # examples until FUZZ_SECONDS (default 600) have passed; the first failure stops it.
