@@ -9,12 +9,28 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ledger.cli_common import (
+    STATE as _state,
+)
+from ledger.cli_common import (
+    ReportFormat,
+    RowsFormat,
+    SummaryFormat,
+)
+from ledger.cli_common import (
+    console as _console,
+)
+from ledger.cli_common import (
+    emit as _emit,
+)
+from ledger.cli_common import (
+    open_ledger as _ledger,
+)
 from ledger.errors import LedgerError
 
 app = typer.Typer(
@@ -34,51 +50,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-
-_state: dict[str, object] = {"ledger": None, "debug": False}
-
-
-class ReportFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    html = "html"
-
-
-class RowsFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-class SummaryFormat(StrEnum):
-    """What `ledger import` can print: a summary per file, not rows."""
-
-    table = "table"
-    json = "json"
-
-
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
-
-
-def _ledger():
-    from ledger.store import Ledger, resolve_dir
-
-    return Ledger(resolve_dir(_state["ledger"]))  # type: ignore[arg-type]
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    from ledger.store import atomic_write_bytes
-
-    atomic_write_bytes(output, text.encode("utf-8"))
-    _console(stderr=True).print(f"wrote {output}")
-
 
 @app.callback()
 def main_options(
@@ -709,7 +680,7 @@ def demo(
 
       ledger demo --keep ./demo-ledger && ledger --ledger ./demo-ledger report --year 2024
     """
-    from ledger.demo import run
+    from ledger.cli_demo import run
 
     run(keep, _console())
 

@@ -58,7 +58,8 @@ def export_cmd(
       ledger export --format parquet -o ledger.parquet
     """
     from ledger import export
-    from ledger.cli import _console, _ledger
+    from ledger.cli_common import console as _console
+    from ledger.cli_common import open_ledger as _ledger
     from ledger.errors import UsageError
     from ledger.store import atomic_write_bytes
 

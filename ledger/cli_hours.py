@@ -53,7 +53,8 @@ def hours_import(
       ledger hours import Clockify_Time_Report_Detailed.csv --date-order mdy
     """
     from importers.base import ImportOptions
-    from ledger.cli import _console, _ledger
+    from ledger.cli_common import console as _console
+    from ledger.cli_common import open_ledger as _ledger
 
     ledger = _ledger()
     summaries = ledger.import_hours(paths, ImportOptions(date_order=date_order), dry_run=dry_run)
@@ -91,7 +92,8 @@ def hours_show(
       ledger hours show --month 2024-06 --json
     """
     from ledger import hours, report
-    from ledger.cli import _console, _ledger
+    from ledger.cli_common import console as _console
+    from ledger.cli_common import open_ledger as _ledger
 
     ledger = _ledger()
     rows = ledger.rows()

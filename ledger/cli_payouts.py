@@ -81,7 +81,9 @@ def payouts(
     if ctx.invoked_subcommand is not None:
         return
     from ledger import payouts as lib
-    from ledger.cli import _console, _emit, _ledger
+    from ledger.cli_common import console as _console
+    from ledger.cli_common import emit as _emit
+    from ledger.cli_common import open_ledger as _ledger
 
     summary = lib.summarize(_ledger(), currency=currency, online=online, month=month,
                             year=year, start=start, end=end)
@@ -178,7 +180,8 @@ def payouts_record(
 
       ledger payouts record Sara 25 USD --date 2024-06-28 --note "JazzCash"
     """
-    from ledger.cli import _console, _ledger
+    from ledger.cli_common import console as _console
+    from ledger.cli_common import open_ledger as _ledger
     from ledger.payouts import record
 
     done = record(_ledger(), worker, amount, currency, date, note)
@@ -216,7 +219,8 @@ def payouts_statement(
       ledger payouts statement Sara --month 2024-06
     """
     from ledger import payouts as lib
-    from ledger.cli import _emit, _ledger
+    from ledger.cli_common import emit as _emit
+    from ledger.cli_common import open_ledger as _ledger
     from ledger.errors import UsageError
 
     if output_format is not None:

@@ -73,7 +73,9 @@ def reconcile_cmd(
     import polars as pl
 
     from ledger import reconcile, report
-    from ledger.cli import _console, _emit, _ledger
+    from ledger.cli_common import console as _console
+    from ledger.cli_common import emit as _emit
+    from ledger.cli_common import open_ledger as _ledger
     from ledger.errors import DataError, UsageError
 
     ledger = _ledger()
@@ -122,7 +124,8 @@ def link_cmd(
       ledger reconcile link 3f2a91c0 77be0d12
     """
     from ledger import reconcile
-    from ledger.cli import _console, _ledger
+    from ledger.cli_common import console as _console
+    from ledger.cli_common import open_ledger as _ledger
 
     done = reconcile.link(_ledger(), first, second)
     out, into = done["linked"]
@@ -141,7 +144,8 @@ def unlink_cmd(
       ledger reconcile unlink 3f2a91c0 77be0d12
     """
     from ledger import reconcile
-    from ledger.cli import _console, _ledger
+    from ledger.cli_common import console as _console
+    from ledger.cli_common import open_ledger as _ledger
 
     done = reconcile.unlink(_ledger(), first, second)
     out, into = done["unlinked"]

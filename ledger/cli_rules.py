@@ -71,7 +71,8 @@ def fees_cmd(
 
       ledger fees --rules
     """
-    from ledger.cli import _console, _ledger
+    from ledger.cli_common import console as _console
+    from ledger.cli_common import open_ledger as _ledger
     from rules.fees import Schedule
 
     ledger = _ledger()
@@ -175,7 +176,8 @@ def quote_cmd(
 
       ledger quote 500 USD --route fiverr,payoneer,bank --to PKR --format json
     """
-    from ledger.cli import _console, _ledger
+    from ledger.cli_common import console as _console
+    from ledger.cli_common import open_ledger as _ledger
     from rules import quote as quotes
     from rules.fees import Schedule
 

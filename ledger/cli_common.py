@@ -1,0 +1,56 @@
+"""What every `ledger` command shares: the global options' state, the output formats, the
+console, the ledger the options select and where output goes. The command modules (cli*.py)
+import this, never each other's privates, so the CLI has no import cycles."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+STATE: dict[str, object] = {"ledger": None, "debug": False}
+"""The global options (`--ledger`, `--debug`), set by the app's callback."""
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+class RowsFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class SummaryFormat(StrEnum):
+    """What `ledger import` can print: a summary per file, not rows."""
+
+    table = "table"
+    json = "json"
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def open_ledger():
+    """The ledger `--ledger`, $LEDGER_DIR or the user data folder selects."""
+    from ledger.store import Ledger, resolve_dir
+
+    return Ledger(resolve_dir(STATE["ledger"]))  # type: ignore[arg-type]
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Text to stdout, or atomically to `output` (saying where it went)."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from ledger.store import atomic_write_bytes
+
+    atomic_write_bytes(output, text.encode("utf-8"))
+    console(stderr=True).print(f"wrote {output}")
