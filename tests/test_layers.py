@@ -1,0 +1,169 @@
+"""The layering of docs/architecture.md, checked over the source tree (ast, every import,
+function-local ones included): no import cycle, nothing but the CLI imports the CLI, the library
+never imports the renderers, rules never import the store, importers never import later layers.
+
+What the code base still owes is listed in KNOWN, each entry with the issue that removes it:
+the lists may only shrink (a fixed debt left listed fails too), so a new wrong-way import fails.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("ledger", "importers", "rules")
+
+KNOWN_CYCLES = {frozenset({"ledger.payouts", "ledger.report", "ledger.views"})}
+"""Payouts inside a report, and views of a report: the counting pipeline (issue 18) ends it."""
+KNOWN_WRONG = {
+    ("ledger.payouts", "ledger.render"),  # payouts' CSV and HTML statement (issue 18)
+    ("ledger.reconcile", "ledger.render"),  # reconcile's CSV cells (issue 18)
+    ("rules.fx", "ledger.store"),  # the online-rate cache's atomic write (issue 18)
+}
+MAX_LINES = 700
+KNOWN_LONG = {"ledger.payouts": 1433, "importers.bank": 1194, "ledger.reconcile": 1125,
+              "rules.fees": 1097, "ledger.store": 724, "ledger.cli": 722}
+"""Modules still over MAX_LINES and their size when listed: they may shrink, not grow."""
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for top in PACKAGES:
+        for path in (ROOT / top).rglob("*.py"):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def _type_checking_lines(tree: ast.AST) -> set[int]:
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for sub in node.body:
+                lines.update(n.lineno for n in ast.walk(sub) if hasattr(n, "lineno"))
+    return lines
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> project modules it imports (imports only for type checking left out)."""
+    mods = modules()
+
+    def resolve(name: str) -> str | None:
+        while name and name not in mods:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for mod, path in mods.items():
+        tree = ast.parse(path.read_text("utf-8"))
+        skip = _type_checking_lines(tree)
+        package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
+        for node in ast.walk(tree):
+            if getattr(node, "lineno", None) in skip:
+                continue
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*parts, base] if base else parts)
+                targets = [f"{base}.{a.name}" for a in node.names]
+            else:
+                continue
+            for target in targets:
+                resolved = resolve(target)
+                if resolved and resolved != mod:
+                    graph[mod].add(resolved)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> set[frozenset[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: set[frozenset[str]] = set()
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.add(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.add(frozenset(component))
+    return found
+
+
+def is_cli(mod: str) -> bool:
+    return mod.startswith("ledger.cli")
+
+
+def is_render(mod: str) -> bool:
+    return mod in ("ledger.render", "ledger.html")
+
+
+IMPORTERS_MAY_USE = ("ledger.money", "ledger.schema", "ledger.errors", "ledger.config")
+"""The core that importers build on; everything else in ledger/ comes after them."""
+
+
+def _points_up(mod: str, target: str) -> bool:
+    return ((is_cli(target) and not is_cli(mod))
+            or (is_render(target) and not (is_cli(mod) or is_render(mod)))
+            or (mod.startswith("rules") and target == "ledger.store")
+            or (mod.startswith("importers") and not target.startswith("importers")
+                and target not in IMPORTERS_MAY_USE))
+
+
+def wrong_way(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
+    return {(mod, target) for mod, targets in graph.items() for target in targets
+            if _points_up(mod, target)}
+
+
+def test_no_new_import_cycle():
+    assert cycles(import_graph()) == KNOWN_CYCLES
+
+
+def test_imports_point_down():
+    assert wrong_way(import_graph()) == KNOWN_WRONG
+
+
+def test_modules_stay_small():
+    sizes = {m: len(p.read_text("utf-8").splitlines()) for m, p in modules().items()}
+    long = {m: n for m, n in sizes.items() if n > MAX_LINES}
+    assert set(long) == set(KNOWN_LONG), "a module crossed the limit, or a listed one is fixed"
+    grown = {m: (n, KNOWN_LONG[m]) for m, n in long.items() if n > KNOWN_LONG[m]}
+    assert not grown, f"listed modules may only shrink: {grown}"
+
+
+def test_the_checker_sees_a_cycle_and_a_wrong_way_import():
+    graph = {"a": {"b"}, "b": {"a"}, "c": set(), "ledger.report": {"ledger.cli"},
+             "ledger.cli": set()}
+    assert cycles(graph) == {frozenset({"a", "b"})}
+    assert wrong_way(graph) == {("ledger.report", "ledger.cli")}
