@@ -9,6 +9,7 @@ the lists may only shrink (a fixed debt left listed fails too), so a new wrong-w
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,3 +168,21 @@ def test_the_checker_sees_a_cycle_and_a_wrong_way_import():
              "ledger.cli": set()}
     assert cycles(graph) == {frozenset({"a", "b"})}
     assert wrong_way(graph) == {("ledger.report", "ledger.cli")}
+
+
+def test_nothing_points_outside_the_repository():
+    """A user has only the repository: docs, code and data may not cite papers we keep elsewhere."""
+    pattern = re.compile(r"\.\./shared|design section \d|formats\.md §|design\.md")  # the check itself
+    offenders = []
+    for top in (*PACKAGES, "docs", "tests", "bench"):
+        for path in (ROOT / top).rglob("*"):
+            if path.suffix in (".py", ".md", ".toml", ".csv", ".txt") and path.is_file() \
+                    and path != Path(__file__):
+                offenders += [f"{path.relative_to(ROOT)}:{n}" for n, line in
+                              enumerate(path.read_text("utf-8", "replace").splitlines(), 1)
+                              if pattern.search(line)]
+    for name in ("README.md", "Makefile", "pyproject.toml"):
+        text = (ROOT / name).read_text("utf-8")
+        offenders += [f"{name}:{n}" for n, line in enumerate(text.splitlines(), 1)
+                      if pattern.search(line)]
+    assert offenders == []
