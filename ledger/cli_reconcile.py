@@ -210,6 +210,14 @@ def _chain_table(c: dict):  # -> rich.table.Table
     return table
 
 
+def _reference(item: dict) -> str:
+    """What the provider's support can look up: its own transaction reference where the export
+    has one; else the ledger's row id, for `ledger reconcile link`."""
+    if item.get("ref"):
+        return f"ref {item['ref']} (row {item['id'][:8]})"
+    return f"row {item['id'][:8]}"
+
+
 def print_chains(data: dict, label: str, console) -> None:
     """Chains as waterfalls that read downwards (one column per hop, then the chain), totals,
     and the unmatched. Cost lines that are zero everywhere in a chain are left out of its
@@ -242,12 +250,12 @@ def print_chains(data: dict, label: str, console) -> None:
             flag = "[red]overdue: chase it[/]" if t["status"] == "overdue" else "in transit"
             console.print(f"  {t['date']} {t['account']} {_money(t['amount'])} {t['currency']}"
                           f" · {t['age_days']} days (usually {t['usual_days']}) · {flag} · "
-                          f"{t['id'][:8]}")
+                          f"{_reference(t)}")
     if data["unknown_origin"]:
         console.print("[bold]Received, origin unknown[/]")
         for u in data["unknown_origin"]:
             console.print(f"  {u['date']} {u['account']} {_money(u['amount'])} "
-                          f"{u['currency']} · {u['id'][:8]} · {u['description']}")
+                          f"{u['currency']} · {_reference(u)} · {u['description']}")
     if data["ambiguous"]:
         console.print("[bold]Ambiguous: more than one credit could be this withdrawal[/]")
         for a in data["ambiguous"]:

@@ -242,6 +242,7 @@ def _legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.Data
         pl.col("account").alias("out_account"), pl.col("role").alias("out_role"),
         pl.col("provider").alias("out_provider"), pl.col("currency").alias("out_ccy"),
         (-pl.col("amount")).alias("sent"), pl.col("ref").alias("out_ref"),
+        pl.col("description").alias("out_text"),
         pl.col("description").str.extract(DELIVERED, 1).cast(dec, strict=False)
         .alias("delivered"),
         pl.col("description").str.extract(DELIVERED, 2).alias("delivered_ccy"),
@@ -856,17 +857,19 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
             list(ambiguous_ids))).with_columns(
         (pl.lit(as_of) - pl.col("out_date")).dt.total_days().alias("age_days")).sort(
         "out_date", "out_id")
+    # the provider's own reference, date and amount: what its support asks for when chasing
     in_transit = [{
-        "id": r["out_id"], "date": r["out_date"].isoformat(), "account": r["out_account"],
-        "amount": r["sent"], "currency": r["out_ccy"], "age_days": r["age_days"],
+        "id": r["out_id"], "ref": r["out_ref"], "date": r["out_date"].isoformat(),
+        "account": r["out_account"], "amount": r["sent"], "currency": r["out_ccy"],
+        "description": (r["out_text"] or "").strip(), "age_days": r["age_days"],
         "usual_days": r["window"],
         "status": "in_transit" if r["age_days"] <= r["window"] else "overdue",
     } for r in transit.iter_rows(named=True)]
     orphan = found.unmatched_in.filter(
         pl.col("in_date").is_between(start, end) & ~pl.col("in_id").is_in(list(ambiguous_in))
     ).sort("in_date", "in_id")
-    unknown = [{"id": r["in_id"], "date": r["in_date"].isoformat(), "account": r["in_account"],
-                "amount": r["received"], "currency": r["in_ccy"],
+    unknown = [{"id": r["in_id"], "ref": r["in_ref"], "date": r["in_date"].isoformat(),
+                "account": r["in_account"], "amount": r["received"], "currency": r["in_ccy"],
                 "description": r["in_text"].strip()} for r in orphan.iter_rows(named=True)]
     amb_rows = found.ambiguous.join(outs, on="out_id").filter(
         pl.col("out_date").is_between(start, end))
@@ -1040,7 +1043,7 @@ def to_csv(data: dict) -> str:
     writer = csv.writer(out, lineterminator="\n")
     header = ["section", "chain", "hop", "from", "to", "out", "in", "sent_on", "arrived_on",
               "currency", "sent", *HOP_COSTS, "arrived", "received", "received_currency",
-              "rate", "rule", "confidence", "age_days", "status"]
+              "rate", "rule", "confidence", "age_days", "status", "ref"]
     writer.writerow(header)
     for c in data["chains"]:
         for n, h in enumerate(c["hops"], 1):
@@ -1054,16 +1057,17 @@ def to_csv(data: dict) -> str:
     for t in data["in_transit"]:
         writer.writerow([safe_cell(v) for v in (
             "in_transit", "", "", t["account"], "", t["id"], "", t["date"], "", t["currency"],
-            t["amount"], *[""] * (len(HOP_COSTS) + 6), t["age_days"], t["status"])])
+            t["amount"], *[""] * (len(HOP_COSTS) + 6), t["age_days"], t["status"],
+            t["ref"] or "")])
     for u in data["unknown_origin"]:
         writer.writerow([safe_cell(v) for v in (
             "unknown_origin", "", "", "", u["account"], "", u["id"], "", u["date"],
             u["currency"], "", *[""] * (len(HOP_COSTS) + 1), u["amount"], u["currency"],
-            "", "", "", "", "")])
+            "", "", "", "", "", u["ref"] or "")])
     for a in data["ambiguous"]:
         writer.writerow([safe_cell(v) for v in (
             "ambiguous", "", "", a["account"], "", a["out"], " ".join(a["candidates"]),
-            a["date"], "", a["currency"], a["amount"], *[""] * (len(HOP_COSTS) + 8))])
+            a["date"], "", a["currency"], a["amount"], *[""] * (len(HOP_COSTS) + 9))])
     return out.getvalue()
 
 

@@ -155,6 +155,11 @@ def test_reconcile_shows_every_journey_and_the_one_that_never_arrived(demo_ledge
     assert missing["status"] == "overdue"
     assert missing["age_days"] == (AS_OF - lost[0]["date"]).days > missing["usual_days"]
     assert [loss["id"] for loss in data["possible_losses"]] == [missing["id"]]
+    # chased with what Upwork's support can look up: the export's own Ref ID of that row
+    with (DEMO / "2024-06-30_transaction_report.csv").open(encoding="utf-8-sig", newline="") as f:
+        (row,) = [r for r in csv.DictReader(f)
+                  if (r["Date"], r["Amount $"]) == ("Jun 21, 2024", "-200.00")]
+    assert (missing["ref"], missing["description"]) == (row["Ref ID"], row["Transaction summary"])
     assert (total["in_transit"], total["in_transit_count"]) == ("200.00", 1)
 
 
@@ -209,5 +214,6 @@ def test_demo_prints_the_report_then_the_journeys(tmp_path):
     assert max(len(line) for line in journeys.splitlines()) <= 80  # fits a terminal
     flowing = " ".join(journeys.split())  # the terminal's line breaks aside
     assert "arrived 40,935.00 PKR in bank:meezan" in flowing
-    assert re.search(r"2024-06-21 upwork 200\.00 USD · 10 days \(usually 7\) · overdue", flowing)
+    assert re.search(r"2024-06-21 upwork 200\.00 USD · 10 days \(usually 7\) · overdue: chase "
+                     r"it · ref 612340308 \(row [0-9a-f]{8}\)", flowing)
     assert "Received, origin unknown" not in journeys and "Ambiguous" not in journeys

@@ -172,7 +172,7 @@ def test_the_checker_sees_a_cycle_and_a_wrong_way_import():
 
 def test_nothing_points_outside_the_repository():
     """A user has only the repository: docs, code and data may not cite papers we keep elsewhere."""
-    pattern = re.compile(r"\.\./shared|design section \d|formats\.md §|design\.md")  # the check itself
+    pattern = re.compile(r"\.\./shared|design section \d|formats\.md §|design\.md")
     offenders = []
     for top in (*PACKAGES, "docs", "tests", "bench"):
         for path in (ROOT / top).rglob("*"):
