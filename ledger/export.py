@@ -29,6 +29,7 @@ from ledger.errors import DataError
 if TYPE_CHECKING:
     import polars as pl
 
+    from ledger.export_book import Book
     from ledger.store import Ledger
 
 FORMATS = ("hledger", "beancount", "csv", "parquet")
@@ -44,7 +45,11 @@ same money arriving at the bank cancel here; what is left is in transit, or went
 account that is not in the ledger."""
 
 CONVERSIONS = "Equity:Conversions"
-"""The other side of a conversion leg whose partner is not in the ledger."""
+"""The other side of a conversion leg whose partner is not in the ledger (unvalued exports)."""
+
+FX = "Expenses:FX"
+"""What conversions cost, as the report counts it: a conversion's two legs valued in the home
+currency at the day's rate, summed (a lone leg: its whole value)."""
 
 CSV_ESCAPE = r"^[=+\-@\t\r']"
 """CSV cells starting like this get a leading apostrophe (and lose it in read_csv)."""
@@ -58,6 +63,8 @@ class Posting:
     price: tuple[Decimal, str] | None = None
     """Total cost in another currency (`@@`), for the incoming leg of a conversion."""
     meta: tuple[tuple[str, object], ...] = ()
+    assertion: Decimal | None = None
+    """The account's balance in `currency` after this posting, as the export printed it."""
 
 
 @dataclass(frozen=True)
@@ -232,10 +239,16 @@ def conversion_pairs(rows: list[dict]) -> list[tuple[int, int]]:
     return sorted(out)
 
 
-def transactions(rows: pl.DataFrame, files: dict[str, str] | None = None) -> list[Transaction]:
+def transactions(rows: pl.DataFrame, files: dict[str, str] | None = None,
+                 home: str | None = None) -> list[Transaction]:
     """Balanced transactions for the rows, by date and else in the rows' order (a conversion
-    where its first leg is)."""
+    where its first leg is).
+
+    With `home` (and a `value` column: each row in `home` at its date's rate, as the report
+    values it) a conversion's legs are priced at their values (`@@ PKR`) and the difference
+    is its FX cost, an `Expenses:FX` posting; a lone leg goes against `Expenses:FX` whole."""
     files = files or {}
+    valued = home is not None and "value" in rows.columns
     records = list(rows.iter_rows(named=True))
     pairs = conversion_pairs(records)
     partner = {a: b for a, b in pairs} | {b: a for a, b in pairs}
@@ -249,16 +262,20 @@ def transactions(rows: pl.DataFrame, files: dict[str, str] | None = None) -> lis
             leg_out, leg_in = records[a], records[b]
             done.update((a, b))
             own = f"Assets:{account_path(leg_in['account'])}"
-            cost = (-leg_out["amount"], leg_out["currency"])
-            out.append(Transaction(
-                date=leg_in["date"], flag=_flag(leg_out, leg_in), payee=_payee(leg_in),
-                narration=f"{leg_out['description']} ({leg_out['currency']} to "
-                          f"{leg_in['currency']})",
-                postings=(
-                    Posting(own, leg_in["amount"], leg_in["currency"], price=cost,
+            narration = f"{leg_out['description']} ({leg_out['currency']} to " \
+                        f"{leg_in['currency']})"
+            if valued:
+                postings = _valued_conversion(own, leg_out, leg_in, home, files)  # type: ignore[arg-type]
+            else:
+                postings = (
+                    Posting(own, leg_in["amount"], leg_in["currency"],
+                            price=(-leg_out["amount"], leg_out["currency"]),
                             meta=_provenance(leg_in, files)),
                     Posting(own, leg_out["amount"], leg_out["currency"],
-                            meta=_provenance(leg_out, files)))))
+                            meta=_provenance(leg_out, files)))
+            out.append(Transaction(date=leg_in["date"], flag=_flag(leg_out, leg_in),
+                                   payee=_payee(leg_in), narration=narration,
+                                   postings=postings))
             continue
         amount = row["amount"]
         out.append(Transaction(
@@ -266,9 +283,24 @@ def transactions(rows: pl.DataFrame, files: dict[str, str] | None = None) -> lis
             narration=row["description"],
             postings=(Posting(f"Assets:{account_path(row['account'])}", amount,
                               row["currency"]),
-                      Posting(counter_account(row), -amount, row["currency"])),
+                      Posting(FX if valued and row["kind"] == "fx" else counter_account(row),
+                              -amount, row["currency"])),
             meta=_provenance(row, files)))
     return sorted(out, key=lambda t: t.date)
+
+
+def _valued_conversion(own: str, leg_out: dict, leg_in: dict, home: str,
+                       files: dict[str, str]) -> tuple[Posting, ...]:
+    """`918.40 EUR @@ <its value> PKR`, `-1000.00 USD @@ <its value> PKR` and the difference
+    as `Expenses:FX` in PKR: the report's FX cost of this conversion, exactly."""
+    legs = []
+    for leg in (leg_in, leg_out):
+        value = Decimal(leg["value"])
+        price = None if leg["currency"] == home else (abs(value), home)
+        legs.append(Posting(own, leg["amount"], leg["currency"], price=price,
+                            meta=_provenance(leg, files)))
+    cost = -(Decimal(leg_in["value"]) + Decimal(leg_out["value"]))
+    return (*legs, Posting(FX, cost, home))
 
 
 # --- text ---------------------------------------------------------------------------------
@@ -286,15 +318,6 @@ def amount_text(amount: Decimal, currency: str) -> str:
 
 def _oneline(text: object) -> str:
     return re.sub(r"\s+", " ", str(text or "")).strip()
-
-
-def _accounts(txns: list[Transaction]) -> dict[str, dt.date]:
-    first: dict[str, dt.date] = {}
-    for t in txns:
-        for p in t.postings:
-            if p.account not in first or t.date < first[p.account]:
-                first[p.account] = t.date
-    return dict(sorted(first.items()))
 
 
 def _header(txns: list[Transaction], rows: int, what: str, comment: str) -> list[str]:
@@ -323,57 +346,21 @@ def _aligned(lines: list[tuple[str, str, str]]) -> list[str]:
     return [f"{a.ljust(width)}{m.rjust(amount_width)}{p}" for a, m, p in lines]
 
 
-def _tag_value(value: object) -> str:
-    return _oneline(value).replace(",", " ")
+def to_hledger(rows: pl.DataFrame, files: dict[str, str] | None = None,
+               book: Book | None = None) -> str:
+    """An hledger journal (ledger.export_hledger): declarations, prices and assertions from
+    `book` (ledger.export_book.build), or the rows alone."""
+    from ledger import export_book, export_hledger
+
+    return export_hledger.render(book or export_book.plain(rows), files)
 
 
-def to_hledger(rows: pl.DataFrame, files: dict[str, str] | None = None) -> str:
-    """An hledger journal: account declarations with types, then one transaction per row
-    with its provenance as tags (`; source: upwork, file: x.csv, line: 13, id: ...`)."""
-    txns = transactions(rows, files)
-    out = _header(txns, rows.height, "hledger journal", ";")
-    out += ["decimal-mark .", ""]
-    types = {"Assets": "A", "Liabilities": "L", "Equity": "E", "Income": "R", "Expenses": "X"}
-    names = list(_accounts(txns))
-    width = max((len(n) for n in names), default=0) + 2
-    out += [f"account {name.ljust(width)}; type: {types[name.split(':')[0]]}" for name in names]
-    for t in txns:
-        payee = _oneline(t.payee).replace("|", "/").replace(";", ",")
-        note = _oneline(t.narration).replace(";", ",")
-        out += ["", f"{t.date} {t.flag} {payee} | {note}".rstrip()]
-        if t.meta:
-            out.append("    ; " + ", ".join(f"{k}: {_tag_value(v)}" for k, v in t.meta))
-        lines = _aligned(_posting_lines(t.postings, "    "))
-        for line, p in zip(lines, t.postings, strict=True):
-            tags = ", ".join(f"{k}: {_tag_value(v)}" for k, v in p.meta)
-            out.append(f"{line}  ; {tags}" if tags else line)
-    return "\n".join(out) + "\n"
+def to_beancount(rows: pl.DataFrame, files: dict[str, str] | None = None,
+                 book: Book | None = None) -> str:
+    """A beancount file (ledger.export_beancount), like `to_hledger`."""
+    from ledger import export_beancount, export_book
 
-
-def _bean_string(text: object) -> str:
-    escaped = _oneline(text).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
-def _bean_meta(key: str, value: object) -> str:
-    return f"{key}: {value}" if isinstance(value, int) else f"{key}: {_bean_string(value)}"
-
-
-def to_beancount(rows: pl.DataFrame, files: dict[str, str] | None = None) -> str:
-    """A beancount file: `open` directives (each dated on the account's first use), then one
-    transaction per row with its provenance as metadata."""
-    txns = transactions(rows, files)
-    out = _header(txns, rows.height, "beancount", ";;")
-    out += ['option "title" "Freelance ledger"', ""]
-    out += [f"{first} open {name}" for name, first in _accounts(txns).items()]
-    for t in txns:
-        out += ["", f"{t.date} {t.flag} {_bean_string(t.payee)} {_bean_string(t.narration)}"]
-        out += [f"  {_bean_meta(k, v)}" for k, v in t.meta]
-        lines = _aligned(_posting_lines(t.postings, "  "))
-        for line, p in zip(lines, t.postings, strict=True):
-            out.append(line)
-            out += [f"    {_bean_meta(k, v)}" for k, v in p.meta]
-    return "\n".join(out) + "\n"
+    return export_beancount.render(book or export_book.plain(rows), files)
 
 
 # --- CSV and Parquet: the canonical rows themselves -------------------------------------------
@@ -443,16 +430,17 @@ def read_parquet(path: Path) -> pl.DataFrame:
     return validate(pl.read_parquet(path), str(path))
 
 
-def export(rows: pl.DataFrame, fmt: str, files: dict[str, str] | None = None
-           ) -> str | pl.DataFrame:
-    """Text for hledger, beancount and csv; the validated frame for parquet."""
+def export(rows: pl.DataFrame, fmt: str, files: dict[str, str] | None = None,
+           book: Book | None = None) -> str | pl.DataFrame:
+    """Text for hledger, beancount and csv; the validated frame for parquet. `book`: the
+    journals' valuation, prices and assertions (ledger.export_book.build)."""
     from ledger.errors import UsageError
     from ledger.schema import validate
 
     if fmt == "hledger":
-        return to_hledger(rows, files)
+        return to_hledger(rows, files, book)
     if fmt == "beancount":
-        return to_beancount(rows, files)
+        return to_beancount(rows, files, book)
     if fmt == "csv":
         return to_csv(rows)
     if fmt == "parquet":
