@@ -171,8 +171,8 @@ def counter_account(row: dict) -> str:
         return TRANSFERS
     if kind == "fx":
         return CONVERSIONS
-    if kind == "adjustment":
-        return "Equity:Adjustments"
+    if kind == "adjustment":  # the report counts it in net: income (or, negative, a cost)
+        return "Income:Adjustments"
     return "Income:Other" if row["amount"] > 0 else "Expenses:Other"
 
 

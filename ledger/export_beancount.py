@@ -50,7 +50,7 @@ def render(book: Book, files: dict[str, str] | None = None) -> str:
     from ledger.export_book import journal
 
     txns, loose = journal(book, files or {})
-    out = _header(txns, book.rows.height, "beancount", ";;")
+    out = _header(txns[bool(book.openings and txns):], book.rows.height, "beancount", ";;")
     out = out[:-1] + [f";; note: {_oneline(n)}" for n in book.notes] + [""]
     out += ['option "title" "Freelance ledger"']
     if book.home:

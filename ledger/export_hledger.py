@@ -43,7 +43,8 @@ def _commodities(txns: list[Transaction], book: Book) -> list[str]:
 def _commodity_line(currency: str) -> str:
     from decimal import Decimal
 
-    return f"commodity {amount_text(Decimal(1000), currency)} {currency}"
+    text = amount_text(Decimal(1000), currency)  # hledger wants a decimal mark: `1000.` (JPY)
+    return f"commodity {text if '.' in text else text + '.'} {currency}"
 
 
 def render(book: Book, files: dict[str, str] | None = None) -> str:
@@ -51,7 +52,7 @@ def render(book: Book, files: dict[str, str] | None = None) -> str:
     from ledger.export_book import journal
 
     txns, loose = journal(book, files or {})
-    out = _header(txns, book.rows.height, "hledger journal", ";")
+    out = _header(txns[bool(book.openings and txns):], book.rows.height, "hledger journal", ";")
     out = out[:-1] + [f"; note: {_oneline(n)}" for n in book.notes] + [""]
     if book.home:
         out += [f"; Valued in {book.home}: hledger -f FILE bal Income Expenses "
