@@ -54,9 +54,13 @@ def module(name: str) -> ModuleType:
         raise
 
 
+def run_tool(*command: str | Path, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(c) for c in command], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
 def check_tool(*command: str | Path, timeout: int = 120) -> subprocess.CompletedProcess[str]:
     """Run a tool; it must succeed (its output in the failure message)."""
-    result = subprocess.run([str(c) for c in command], capture_output=True, text=True,
-                            timeout=timeout, check=False)
+    result = run_tool(*command, timeout=timeout)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
