@@ -12,15 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from ledger.export import Transaction, _aligned, _header, _oneline, _posting_lines, account_path
 from ledger.export_book import Book, rate_text
+from ledger.journal import Transaction, account_path, aligned, header, oneline, posting_lines
 
 if TYPE_CHECKING:
     from ledger.balances import Checkpoint
 
 
 def _string(text: object) -> str:
-    escaped = _oneline(text).replace("\\", "\\\\").replace('"', '\\"')
+    escaped = oneline(text).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
 
 
@@ -46,12 +46,12 @@ def _opens(txns: list[Transaction], points: list[Checkpoint]) -> list[str]:
 
 def render(book: Book, files: dict[str, str] | None = None) -> str:
     """The book as a beancount file (bean-check and fava clean)."""
-    from ledger.export import amount_text
     from ledger.export_book import journal
+    from ledger.journal import amount_text
 
     txns, loose = journal(book, files or {})
-    out = _header(txns[bool(book.openings and txns):], book.rows.height, "beancount", ";;")
-    out = out[:-1] + [f";; note: {_oneline(n)}" for n in book.notes] + [""]
+    out = header(txns[bool(book.openings and txns):], book.rows.height, "beancount", ";;")
+    out = out[:-1] + [f";; note: {oneline(n)}" for n in book.notes] + [""]
     out += ['option "title" "Freelance ledger"']
     if book.home:
         out += [f'option "operating_currency" "{book.home}"']
@@ -65,7 +65,7 @@ def render(book: Book, files: dict[str, str] | None = None) -> str:
     for t in txns:
         out += ["", f"{t.date} {t.flag} {_string(t.payee)} {_string(t.narration)}"]
         out += [f"  {_meta(k, v)}" for k, v in t.meta]
-        lines = _aligned(_posting_lines(t.postings, "  "))
+        lines = aligned(posting_lines(t.postings, "  "))
         for line, p in zip(lines, t.postings, strict=True):
             out.append(line)
             out += [f"    {_meta(k, v)}" for k, v in p.meta if k != "balance"]

@@ -120,7 +120,7 @@ def _assertions(ledger: Ledger, stored: pl.DataFrame, book: Book) -> None:
     import polars as pl
 
     from ledger import balances
-    from ledger.export import file_names
+    from ledger.journal import file_names
 
     printed, notes = balances.printed(ledger)
     book.notes += notes
@@ -150,7 +150,7 @@ def journal(book: Book, files: dict[str, str]) -> tuple[list, list[Checkpoint]]:
     found no such posting (written as standalone assertions)."""
     from dataclasses import replace
 
-    from ledger.export import Posting, Transaction, account_path, transactions
+    from ledger.journal import Posting, Transaction, account_path, transactions
 
     txns = transactions(book.rows, files, book.home)
     if book.openings and txns:

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ledger.export import (
-    Transaction,
-    _aligned,
-    _header,
-    _oneline,
-    _posting_lines,
-    amount_text,
-)
 from ledger.export_book import OPENING, Book, rate_text
+from ledger.journal import (
+    Transaction,
+    aligned,
+    amount_text,
+    header,
+    oneline,
+    posting_lines,
+)
 
 if TYPE_CHECKING:
     from ledger.balances import Checkpoint
@@ -30,7 +30,7 @@ TYPES = {"Assets": "A", "Liabilities": "L", "Equity": "E", "Income": "R", "Expen
 
 
 def _tag_value(value: object) -> str:
-    return _oneline(value).replace(",", " ")
+    return oneline(value).replace(",", " ")
 
 
 def _commodities(txns: list[Transaction], book: Book) -> list[str]:
@@ -52,8 +52,8 @@ def render(book: Book, files: dict[str, str] | None = None) -> str:
     from ledger.export_book import journal
 
     txns, loose = journal(book, files or {})
-    out = _header(txns[bool(book.openings and txns):], book.rows.height, "hledger journal", ";")
-    out = out[:-1] + [f"; note: {_oneline(n)}" for n in book.notes] + [""]
+    out = header(txns[bool(book.openings and txns):], book.rows.height, "hledger journal", ";")
+    out = out[:-1] + [f"; note: {oneline(n)}" for n in book.notes] + [""]
     if book.home:
         out += [f"; Valued in {book.home}: hledger -f FILE bal Income Expenses "
                 f"--value=then,{book.home}", ""]
@@ -75,27 +75,27 @@ def render(book: Book, files: dict[str, str] | None = None) -> str:
 
 
 def _transaction(t: Transaction) -> list[str]:
-    payee = _oneline(t.payee).replace("|", "/").replace(";", ",")
-    note = _oneline(t.narration).replace(";", ",")
+    payee = oneline(t.payee).replace("|", "/").replace(";", ",")
+    note = oneline(t.narration).replace(";", ",")
     out = [f"{t.date} {t.flag} {payee} | {note}".rstrip()]
     if t.meta:
         out.append("    ; " + ", ".join(f"{k}: {_tag_value(v)}" for k, v in t.meta))
-    lines = _posting_lines(t.postings, "    ")
+    lines = posting_lines(t.postings, "    ")
     lines = [(a, m, price + (f" = {amount_text(p.assertion, p.currency)} {p.currency}"
                              if p.assertion is not None else ""))
              for (a, m, price), p in zip(lines, t.postings, strict=True)]
-    for line, p in zip(_aligned(lines), t.postings, strict=True):
+    for line, p in zip(aligned(lines), t.postings, strict=True):
         tags = ", ".join(f"{k}: {_tag_value(v)}" for k, v in p.meta)
         out.append(f"{line}  ; {tags}" if tags else line)
     return out
 
 
 def _loose(points: list[Checkpoint]) -> list[str]:
-    from ledger.export import account_path
+    from ledger.journal import account_path
 
     out = []
     for p in points:
         amount = f"{amount_text(p.balance, p.currency)} {p.currency}"
-        out += ["", f"{p.date} * Balance | as printed in {_oneline(p.file)} line {p.line}",
+        out += ["", f"{p.date} * Balance | as printed in {oneline(p.file)} line {p.line}",
                 f"    Assets:{account_path(p.account)}  0 {p.currency} = {amount}"]
     return out
