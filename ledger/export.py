@@ -59,15 +59,9 @@ def select(ledger: Ledger, *, month: str | None = None, year: int | None = None,
     folded into net amounts, conversions inside withdrawals...; origin `rule:<id>`)."""
     import polars as pl
 
-    from ledger.report import Period, resolve_period
+    from ledger.export_book import rows_and_period
 
-    rows = ledger.rows()
-    if rows.is_empty():
-        raise DataError("the ledger is empty", path=ledger.root,
-                        hint="import exports first: ledger import FILE")
-    everything = month is None and year is None and start is None and end is None
-    period = Period(rows["date"].min(), rows["date"].max(), "all rows") if everything else \
-        resolve_period(rows, month=month, year=year, start=start, end=end)
+    rows, period = rows_and_period(ledger, month=month, year=year, start=start, end=end)
     if derived:  # as the report counts them: fee rules, and what reconcile matched
         from ledger import reconcile
         from ledger.report import counted_rows

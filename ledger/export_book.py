@@ -22,6 +22,7 @@ from ledger.balances import Checkpoint
 if TYPE_CHECKING:
     import polars as pl
 
+    from ledger.report import Period
     from ledger.store import Ledger
 
 OPENING = "Equity:Opening-Balances"
@@ -63,6 +64,23 @@ def plain(rows: pl.DataFrame, label: str = "rows") -> Book:
     return Book(rows, label)
 
 
+def rows_and_period(ledger: Ledger, *, month: str | None = None, year: int | None = None,
+                    start: str | None = None, end: str | None = None
+                    ) -> tuple[pl.DataFrame, Period]:
+    """The ledger's stored rows and the period asked for (every row's dates if none)."""
+    from ledger.errors import DataError
+    from ledger.report import Period, resolve_period
+
+    rows = ledger.rows()
+    if rows.is_empty():
+        raise DataError("the ledger is empty", path=ledger.root,
+                        hint="import exports first: ledger import FILE")
+    everything = month is None and year is None and start is None and end is None
+    period = Period(rows["date"].min(), rows["date"].max(), "all rows") if everything else \
+        resolve_period(rows, month=month, year=year, start=start, end=end)
+    return rows, period
+
+
 def build(ledger: Ledger, *, month: str | None = None, year: int | None = None,
           start: str | None = None, end: str | None = None, derived: bool = True,
           currency: str | None = None) -> Book:
@@ -72,16 +90,10 @@ def build(ledger: Ledger, *, month: str | None = None, year: int | None = None,
 
     from ledger import payouts, reconcile
     from ledger.errors import DataError
-    from ledger.report import Period, counted_rows, report_currency, resolve_period
+    from ledger.report import counted_rows, report_currency
     from rules.fx import FxChain
 
-    rows = ledger.rows()
-    if rows.is_empty():
-        raise DataError("the ledger is empty", path=ledger.root,
-                        hint="import exports first: ledger import FILE")
-    everything = month is None and year is None and start is None and end is None
-    period = Period(rows["date"].min(), rows["date"].max(), "all rows") if everything else \
-        resolve_period(rows, month=month, year=year, start=start, end=end)
+    rows, period = rows_and_period(ledger, month=month, year=year, start=start, end=end)
     home = report_currency(ledger, currency)
     chain = FxChain.for_ledger(rows, ledger.rates_path)
     if derived:  # exactly the report's steps (report.build)
