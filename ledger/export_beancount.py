@@ -52,6 +52,10 @@ def render(book: Book, files: dict[str, str] | None = None) -> str:
     txns, loose = journal(book, files or {})
     out = header(txns[bool(book.openings and txns):], book.rows.height, "beancount", ";;")
     out = out[:-1] + [f";; note: {oneline(n)}" for n in book.notes] + [""]
+    if book.home:
+        out += [f";; Valued in {book.home} at each row's date: bean-query FILE \"SELECT account, "
+                f"sum(convert(position, '{book.home}', date)) WHERE account ~ "
+                "'^(Income|Expenses)' GROUP BY account\"", ""]
     out += ['option "title" "Freelance ledger"']
     if book.home:
         out += [f'option "operating_currency" "{book.home}"']

@@ -355,6 +355,17 @@ def test_cli_hledger_matches_the_golden_journal(cli_ledger):
         (GOLDEN / "june.journal").read_text("utf-8")
 
 
+def test_cli_currency_values_the_journal_in_another_currency(cli_ledger):
+    result = ok(run("--ledger", "l", "export", "--format", "hledger", "--month", "2024-06",
+                    "--currency", "EUR", cwd=cli_ledger))
+    assert "bal Income Expenses --value=then,EUR" in result.stdout
+    price = r"^P 2024-06-03 USD [\d.]+ EUR  ; user, rates\.csv:2 \(inverse\)"
+    assert re.search(price, result.stdout, re.M), result.stdout
+    bad = run("--ledger", "l", "export", "--format", "hledger", "--currency", "XYZ",
+              cwd=cli_ledger)
+    assert bad.returncode == 2 and "unknown currency 'XYZ'" in bad.stderr
+
+
 def test_cli_beancount_to_stdout_for_a_month(cli_ledger):
     result = ok(run("--ledger", "l", "export", "--format", "beancount", "--month", "2024-05",
                     cwd=cli_ledger))
