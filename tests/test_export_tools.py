@@ -64,6 +64,19 @@ def demo(tmp_path_factory) -> Path:
     return base
 
 
+@pytest.fixture(scope="module")
+def exported(demo):
+    """The demo's journals for a period, exported once per module (tests only read them)."""
+    made: dict[tuple[str, ...], tuple[Path, Path]] = {}
+
+    def get(*period: str) -> tuple[Path, Path]:
+        if period not in made:
+            made[period] = export_both(demo, *period)
+        return made[period]
+
+    return get
+
+
 def export_both(base: Path, *period: str) -> tuple[Path, Path]:
     name = "-".join(period).replace("--", "") or "all"
     journal, bean = base / f"{name}.journal", base / f"{name}.beancount"
@@ -110,7 +123,7 @@ def statement(sums: dict[str, Decimal], accounts: tuple[str, ...]) -> Decimal:
 
 
 @pytest.mark.parametrize("period", [("--month", "2024-06"), ("--year", "2024")])
-def test_tools_reproduce_the_report_to_the_cent(demo, period):
+def test_tools_reproduce_the_report_to_the_cent(demo, exported, period):
     """`hledger bal ... --value=then,PKR` and bean-query's `convert(position, 'PKR', date)`
     give the report's gross, each cost line and net. `--value=then` is the mode that matches:
     each posting valued at the price on its own date, as the report values each row."""
@@ -120,7 +133,7 @@ def test_tools_reproduce_the_report_to_the_cent(demo, period):
     totals = {k: Decimal(v) for k, v in report["totals"].items()
               if k in LINES or k == "net"}
     assert totals["fx_cost"] > 0  # the demo has conversions: the FX account is not empty
-    journal, bean = export_both(demo, *period)
+    journal, bean = exported(*period)
     exact = beancount_sums(bean)
     for line, accounts in LINES.items():
         sign = -1 if line in CREDITS else 1
@@ -146,8 +159,8 @@ def test_tools_reproduce_the_report_to_the_cent(demo, period):
     assert Decimal(bean_net.splitlines()[1].split()[0]) == -net
 
 
-def test_strict_checks_and_fava_accept_the_demo_export(demo):
-    journal, bean = export_both(demo)
+def test_strict_checks_and_fava_accept_the_demo_export(exported):
+    journal, bean = exported()
     text = journal.read_text("utf-8")
     check_tool(tool("hledger"), "-f", journal, "check", "-s")  # accounts, commodities, assertions
     assert re.search(r"^commodity 1000\.00 PKR$", text, re.M)
@@ -164,10 +177,10 @@ def test_strict_checks_and_fava_accept_the_demo_export(demo):
     assert loaded.errors == [] and loaded.options["operating_currency"] == ["PKR"]
 
 
-def test_the_assertions_are_checked(demo, tmp_path):
+def test_the_assertions_are_checked(exported, tmp_path):
     """A running balance one cent off is an error in hledger (exact), five cents off in
     bean-check (beancount allows one unit of the last digit shown): the assertions are real."""
-    journal, bean = export_both(demo)
+    journal, bean = exported()
     text = journal.read_text("utf-8")
     match = re.search(r" = (-?\d+\.\d\d) USD", text)
     assert match
@@ -186,12 +199,12 @@ def test_the_assertions_are_checked(demo, tmp_path):
     assert result.returncode != 0 and "Balance failed" in result.stdout + result.stderr
 
 
-def test_transfers_close_and_no_derived_leaves_the_rules_out(demo):
+def test_transfers_close_and_no_derived_leaves_the_rules_out(demo, exported):
     """As the report counts them, the withdrawals that arrived in PKR are conversions: what is
     left in Assets:Transfers is the June transfer still in transit (200 USD) and money sent to
     accounts that are not imported (ATM, a transfer to another bank), all in PKR or USD as
     they left; `--no-derived` writes the rows as imported."""
-    journal, _ = export_both(demo, "--year", "2024")
+    journal, _ = exported("--year", "2024")
     left = check_tool(tool("hledger"), "-f", journal, "bal", "^Assets:Transfers$", "-O",
                       "csv").stdout
     assert '"Assets:Transfers","' in left and "200.00 USD" in left
