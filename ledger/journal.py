@@ -16,6 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -262,19 +263,27 @@ def _valued_conversion(own: str, leg_out: dict, leg_in: dict, home: str,
 
 # --- text ---------------------------------------------------------------------------------
 
+@cache
+def _minor_units(currency: str) -> int:
+    from ledger.money import minor_units
+
+    return minor_units(currency)  # babel's lookup, once per currency (not per posting)
+
+
 def amount_text(amount: Decimal, currency: str) -> str:
     """Fixed point with at least the currency's minor units, never rounded: `-25.00`,
     `1500` (JPY), `0.1234` (a rate-derived fee kept exact)."""
-    from ledger.money import minor_units
-
     exponent = amount.normalize().as_tuple().exponent
-    places = max(minor_units(currency), -exponent if isinstance(exponent, int) else 0)
+    places = max(_minor_units(currency), -exponent if isinstance(exponent, int) else 0)
     text = f"{amount.quantize(Decimal(1).scaleb(-places)):f}"
     return text[1:] if text.startswith("-") and Decimal(text) == 0 else text
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def oneline(text: object) -> str:
-    return re.sub(r"\s+", " ", str(text or "")).strip()
+    return _SPACES.sub(" ", str(text or "")).strip()
 
 
 def header(txns: list[Transaction], rows: int, what: str, comment: str) -> list[str]:
