@@ -62,12 +62,11 @@ def select(ledger: Ledger, *, month: str | None = None, year: int | None = None,
     from ledger.export_book import rows_and_period
 
     rows, period = rows_and_period(ledger, month=month, year=year, start=start, end=end)
-    if derived:  # as the report counts them: fee rules, and what reconcile matched
-        from ledger import reconcile
-        from ledger.report import counted_rows
+    if derived:  # as the report counts them: fee rules, what reconcile matched, payouts
+        from ledger.export_book import report_rows
+        from ledger.report import report_currency
 
-        journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows)
-        return counted_rows(ledger, rows, period, journeys)[0], period.label
+        return report_rows(ledger, rows, period, report_currency(ledger, None)), period.label
     return rows.filter(pl.col("date").is_between(period.start, period.end)), period.label
 
 

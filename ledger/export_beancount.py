@@ -57,8 +57,8 @@ def render(book: Book, files: dict[str, str] | None = None) -> str:
                 f"sum(convert(position, '{book.home}', date)) WHERE account ~ "
                 "'^(Income|Expenses)' GROUP BY account\"", ""]
     out += ['option "title" "Freelance ledger"']
-    if book.home:
-        out += [f'option "operating_currency" "{book.home}"']
+    if book.currency or book.home:
+        out += [f'option "operating_currency" "{book.currency or book.home}"']
     out.append("")
     out += _opens(txns, loose)
     if book.prices:

@@ -46,6 +46,9 @@ class Book:
     """The rows to write; with a `value` column (in `home`) when they could be valued."""
     label: str
     home: str | None = None
+    """The currency the rows are valued in (None: they could not be)."""
+    currency: str | None = None
+    """The currency asked for (the operating currency, even where no rate was found)."""
     prices: list[Price] = field(default_factory=list)
     checkpoints: list[Checkpoint] = field(default_factory=list)
     openings: dict[tuple[str, str], Decimal] = field(default_factory=dict)
@@ -81,6 +84,22 @@ def rows_and_period(ledger: Ledger, *, month: str | None = None, year: int | Non
     return rows, period
 
 
+def report_rows(ledger: Ledger, rows: pl.DataFrame, period: Period, currency: str,
+                chain: object = None) -> pl.DataFrame:
+    """The period's rows exactly as `ledger report` counts them (report.build's steps): the
+    fee rules with reconcile's matches, then payments to workers and payouts.csv."""
+    from ledger import payouts, reconcile
+    from ledger.report import counted_rows
+    from rules.fx import FxChain
+
+    chain = chain or FxChain.for_ledger(rows, ledger.rates_path)
+    journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows,
+                                    chain=chain)  # type: ignore[arg-type]
+    counted, _ = counted_rows(ledger, rows, period, journeys)
+    counted, _ = payouts.for_report(ledger, rows, counted, period, currency, chain)
+    return counted
+
+
 def build(ledger: Ledger, *, month: str | None = None, year: int | None = None,
           start: str | None = None, end: str | None = None, derived: bool = True,
           currency: str | None = None) -> Book:
@@ -88,22 +107,16 @@ def build(ledger: Ledger, *, month: str | None = None, year: int | None = None,
     currency, with the prices used and the balance assertions that hold."""
     import polars as pl
 
-    from ledger import payouts, reconcile
     from ledger.errors import DataError
-    from ledger.report import counted_rows, report_currency
+    from ledger.report import report_currency
     from rules.fx import FxChain
 
     rows, period = rows_and_period(ledger, month=month, year=year, start=start, end=end)
     home = report_currency(ledger, currency)
     chain = FxChain.for_ledger(rows, ledger.rates_path)
-    if derived:  # exactly the report's steps (report.build)
-        journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows,
-                                        chain=chain)
-        chosen, _ = counted_rows(ledger, rows, period, journeys)
-        chosen, _ = payouts.for_report(ledger, rows, chosen, period, home, chain)
-    else:
-        chosen = rows.filter(pl.col("date").is_between(period.start, period.end))
-    book = Book(chosen, period.label, home)
+    chosen = report_rows(ledger, rows, period, home, chain) if derived else \
+        rows.filter(pl.col("date").is_between(period.start, period.end))
+    book = Book(chosen, period.label, home, currency=home)
     if chosen.is_empty():
         return book
     try:

@@ -64,6 +64,8 @@ def test_without_rates_the_journal_says_so_and_stays_valid(june):
     assert any("not valued in BTN" in n and "rates.csv" in n for n in book.notes)
     text = export.to_hledger(book.rows, export.file_names(june), book)
     assert "; note: not valued in BTN" in text and "\nP " not in text
+    bean = export.to_beancount(book.rows, export.file_names(june), book)
+    assert 'option "operating_currency" "BTN"' in bean  # fava's columns all the same
     assert "918.40 EUR @@ 1000.00 USD" in text
 
 
