@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,11 @@ from ledger.errors import DataError, UsageError
 
 if TYPE_CHECKING:
     import polars as pl
+
+
+BALANCES: ContextVar[list[pl.DataFrame] | None] = ContextVar("balances", default=None)
+"""While set to a list (ledger.balances re-reading archived sources for an export's balance
+assertions), check_running_balance adds the rows it checked here: line, balance, currency."""
 
 
 @dataclass(frozen=True)
@@ -255,6 +261,12 @@ def check_running_balance(df: pl.DataFrame, *, path: object, group: list[str] | 
     keys = group or []
     rows = df.select(LINE, "date", "amount", "balance", *keys).filter(
         pl.col("balance").is_not_null())
+    collected = BALANCES.get()
+    if collected is not None:
+        collected.append(rows.select(
+            LINE, pl.col("balance").cast(pl.Decimal(38, 4)),
+            pl.col("currency") if "currency" in keys else pl.lit(None, pl.String)
+            .alias("currency")))
     if rows.height < 2:
         return
     orders = [True, False] if newest_first is None else [newest_first]

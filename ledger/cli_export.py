@@ -32,18 +32,26 @@ def export_cmd(
     year: Annotated[int | None, typer.Option(help="Only this year, YYYY.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="From YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="To YYYY-MM-DD.")] = None,
-    derived: Annotated[bool, typer.Option(
-        "--derived", help="Add the rows the fee rules derive, as `ledger report` counts them "
-        "(a fee folded into a net amount becomes its own row, flagged ! in journals).")
-    ] = False,
+    derived: Annotated[bool | None, typer.Option(
+        "--derived/--no-derived", help="With the rows the fee rules derive, as `ledger report` "
+        "counts them (a fee folded into a net amount becomes its own row, flagged ! in "
+        "journals; a withdrawal that arrived in another currency a conversion with its FX "
+        "cost). Default: on for hledger and beancount, off for csv and parquet.",
+        show_default=False)] = None,
+    currency: Annotated[str | None, typer.Option(
+        help="Value the journals in this currency (prices, FX cost; default: home_currency "
+        "in ledger.toml).")] = None,
 ) -> None:
     """Export the ledger for plain-text accounting (hledger, beancount) or data tools.
 
     Every row, or one period's: hledger and beancount get one balanced transaction per row
     (Assets:Upwork against Income:Freelance:Upwork, Expenses:Fees:Platform:Upwork...; a
-    conversion as EUR @@ USD), each with its source file, line and row id as metadata. CSV
-    and Parquet hold the canonical rows themselves, amounts exact. The rows are what your
-    exports say; --derived adds what the fee rules work out, as the report does.
+    conversion's FX cost as Expenses:FX), each with its source file, line and row id as
+    metadata, the rows as `ledger report` counts them (--no-derived: as imported), prices for
+    every rate the report used and your exports' running balances as balance assertions:
+    `hledger check -s` and `bean-check` pass, and `hledger bal Income Expenses
+    --value=then,PKR` is the report's statement. CSV and Parquet hold the canonical rows
+    themselves, amounts exact.
 
     Examples:
 
@@ -53,7 +61,7 @@ def export_cmd(
 
       ledger export --format csv --month 2024-06 > 2024-06.csv
 
-      ledger export --format hledger --derived --month 2024-06
+      ledger export --format hledger --no-derived --month 2024-06
 
       ledger export --format parquet -o ledger.parquet
     """
@@ -73,10 +81,20 @@ def export_cmd(
         raise UsageError(f"no folder {output.parent} to write into", path=output,
                          hint="create it first, or write somewhere else")
     ledger = _ledger()
-    rows, label = export.select(ledger, month=month, year=year, start=start, end=end,
-                                derived=derived)
-    result = export.export(rows, output_format.value, export.file_names(ledger))
     console = _console(stderr=True)
+    book = None
+    if output_format in (ExportFormat.hledger, ExportFormat.beancount):
+        from ledger import export_book
+
+        book = export_book.build(ledger, month=month, year=year, start=start, end=end,
+                                 derived=derived is not False, currency=currency)
+        rows, label = book.rows, book.label
+        for note in book.notes:
+            console.print(f"note: {note}", markup=False)
+    else:
+        rows, label = export.select(ledger, month=month, year=year, start=start, end=end,
+                                    derived=bool(derived))
+    result = export.export(rows, output_format.value, export.file_names(ledger), book)
     if isinstance(result, str):
         if output is None:
             sys.stdout.write(result)

@@ -9,8 +9,6 @@ import datetime as dt
 import io
 import os
 import re
-import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,21 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import export, schema
+from ledger import export, export_book, schema
 from ledger.errors import DataError
 from tests.conftest import DATA, PAYPAL, UPWORK
+from tests.export_tools import check_tool, tool
 from tests.test_cli import ok, run
 
 GOLDEN = Path(__file__).parent / "golden_exports"
 """Expected journals; `UPDATE_GOLDEN=1 make test` rewrites them (read the diff first)."""
-
-HLEDGER = shutil.which("hledger")
-BEAN_CHECK = shutil.which("bean-check")
-needs_hledger = pytest.mark.skipif(
-    HLEDGER is None, reason="hledger is not on PATH (apt-get install hledger; .ci/run does)")
-needs_bean_check = pytest.mark.skipif(
-    BEAN_CHECK is None,
-    reason="bean-check is not on PATH (apt-get install beancount; .ci/run does)")
 
 ACCOUNT = re.compile(r"(Assets|Liabilities|Equity|Income|Expenses)(:[A-Z0-9][A-Za-z0-9-]*)+")
 """A beancount account name (hledger accepts every one of them too)."""
@@ -85,12 +76,16 @@ def balanced(weights: dict[str, Decimal]) -> bool:
 # --- golden journals ----------------------------------------------------------------------------
 
 def test_golden_hledger(june):
-    text = export.to_hledger(june.rows(), export.file_names(june))
+    """What `ledger export --format hledger` writes: the rows as the report counts them,
+    valued in the home currency (USD here), with prices and balance assertions."""
+    book = export_book.build(june)
+    text = export.to_hledger(book.rows, export.file_names(june), book)
     golden("june.journal", text)
 
 
 def test_golden_beancount(june):
-    text = export.to_beancount(june.rows(), export.file_names(june))
+    book = export_book.build(june)
+    text = export.to_beancount(book.rows, export.file_names(june), book)
     golden("june.beancount", text)
 
 
@@ -232,7 +227,7 @@ def test_awkward_rows_pair_conversions_and_escape_text():
     assert all(balanced(t.weights()) for t in txns)
     accounts = {p.account for t in txns for p in t.postings}
     assert {"Expenses:Subcontractors:Unknown", "Expenses:Tax:Withholding", "Expenses:Tax:VAT",
-            "Expenses:Fees:Bank:Nbk", "Equity:Conversions", "Equity:Adjustments",
+            "Expenses:Fees:Bank:Nbk", "Equity:Conversions", "Income:Adjustments",
             "Expenses:Other", "Assets:Transfers"} <= accounts
     journal = export.to_hledger(rows)
     assert "2024-06-01 * José / Ñúñez | He said \"ok\", a\\b | c # d next line" in journal
@@ -269,21 +264,14 @@ def test_derived_rows_give_the_reports_figures(ledger, options):
 
 # --- the real tools -----------------------------------------------------------------------------
 
-def check_tool(*command: str | Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([str(c) for c in command], capture_output=True, text=True,
-                            timeout=60, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
-@needs_hledger
 @pytest.mark.parametrize("which", ["june", "awkward"])
 def test_hledger_accepts_the_journal(which, june, tmp_path):
+    hledger = tool("hledger")
     rows = june.rows() if which == "june" else awkward()
     path = tmp_path / "ledger.journal"
     path.write_text(export.to_hledger(rows, export.file_names(june)), encoding="utf-8")
-    check_tool(HLEDGER, "-f", path, "balance")
-    result = check_tool(HLEDGER, "-f", path, "balance", "-O", "csv")
+    check_tool(hledger, "-f", path, "balance")
+    result = check_tool(hledger, "-f", path, "balance", "-O", "csv")
     if which == "june":
         balances = dict(csv.reader(io.StringIO(result.stdout)))
         assert balances["Assets:PayPal"] == "632.81 USD"  # the EUR came in and went out
@@ -291,16 +279,16 @@ def test_hledger_accepts_the_journal(which, june, tmp_path):
         assert balances["Income:Freelance:PayPal"] == "-1400.00 USD"
         assert balances["Expenses:Fees:Payment:PayPal"] == "54.20 USD"
     # hledger checks every transaction balances (with the @@ cost) while reading
-    check_tool(HLEDGER, "-f", path, "check")
+    check_tool(hledger, "-f", path, "check", "-s")
 
 
-@needs_bean_check
 @pytest.mark.parametrize("which", ["june", "awkward"])
 def test_bean_check_accepts_the_file(which, june, tmp_path):
+    bean_check = tool("bean-check")
     rows = june.rows() if which == "june" else awkward()
     path = tmp_path / "ledger.beancount"
     path.write_text(export.to_beancount(rows, export.file_names(june)), encoding="utf-8")
-    result = check_tool(BEAN_CHECK, path)
+    result = check_tool(bean_check, path)
     assert result.stdout.strip() == "" and result.stderr.strip() == ""
 
 
@@ -353,6 +341,8 @@ def test_parquet_round_trip_is_exact(june, tmp_path):
 def cli_ledger(tmp_path_factory):
     """One imported ledger for the module's CLI tests (exports only read it)."""
     base = tmp_path_factory.mktemp("cli")
+    (base / "l").mkdir()
+    (base / "l" / "rates.csv").write_text("date,from,to,rate\n2024-06-03,EUR,USD,1.0850\n")
     ok(run("--ledger", "l", "import", UPWORK, PAYPAL, cwd=base))
     return base
 
@@ -363,6 +353,17 @@ def test_cli_hledger_matches_the_golden_journal(cli_ledger):
     assert "wrote out.journal: 24 rows (all rows)" in result.stderr
     assert (cli_ledger / "out.journal").read_text("utf-8") == \
         (GOLDEN / "june.journal").read_text("utf-8")
+
+
+def test_cli_currency_values_the_journal_in_another_currency(cli_ledger):
+    result = ok(run("--ledger", "l", "export", "--format", "hledger", "--month", "2024-06",
+                    "--currency", "EUR", cwd=cli_ledger))
+    assert "bal Income Expenses --value=then,EUR" in result.stdout
+    price = r"^P 2024-06-03 USD [\d.]+ EUR  ; user, rates\.csv:2 \(inverse\)"
+    assert re.search(price, result.stdout, re.M), result.stdout
+    bad = run("--ledger", "l", "export", "--format", "hledger", "--currency", "XYZ",
+              cwd=cli_ledger)
+    assert bad.returncode == 2 and "unknown currency 'XYZ'" in bad.stderr
 
 
 def test_cli_beancount_to_stdout_for_a_month(cli_ledger):
@@ -386,14 +387,14 @@ def test_cli_csv_and_parquet_round_trip(cli_ledger):
     assert export.read_parquet(cli_ledger / "rows.parquet").equals(rows)
 
 
-@needs_bean_check
 def test_cli_derived_beancount_passes_bean_check(tmp_path):
+    bean_check = tool("bean-check")
     ok(run("--ledger", "l", "import", DATA / "fiverr" / "earnings.csv", cwd=tmp_path))
     ok(run("--ledger", "l", "export", "--format", "beancount", "--derived", "-o", "f.beancount",
            cwd=tmp_path))
     text = (tmp_path / "f.beancount").read_text("utf-8")
     assert 'origin: "rule:fiverr.service_fee.' in text
-    check_tool(BEAN_CHECK, tmp_path / "f.beancount")
+    check_tool(bean_check, tmp_path / "f.beancount")
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
