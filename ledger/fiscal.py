@@ -99,3 +99,17 @@ def year_expr(date: pl.Expr, country: pl.Expr) -> pl.Expr:
                                                        return_dtype=pl.Int8)
     year = date.dt.year()
     return pl.when((start > 1) & (date.dt.month() >= start)).then(year + 1).otherwise(year)
+
+
+TAX_YEAR_MEANING = ("tax year of `month` in the worker's country, named by the calendar year "
+                    "it ends in (PK, BD: July-June, so 2023-07 is 2024; IN: April-March; "
+                    "others: the calendar year); written with `ledger batch --period fiscal`")
+
+
+def with_tax_year(panel: pl.DataFrame) -> pl.DataFrame:
+    """A worker-month panel (`month` YYYY-MM, `country`) with a `tax_year` column (Int32)."""
+    import polars as pl
+
+    first = (pl.col("month") + "-01").str.to_date("%Y-%m-%d")
+    return panel.with_columns(year_expr(first, pl.col("country")).cast(pl.Int32)
+                              .alias("tax_year"))

@@ -280,3 +280,33 @@ def test_an_indian_ledger_gets_april_to_march(two_years, tmp_path):
     report = as_json(cli(root, "report", "--tax-year", "2024", "--format", "json"))
     assert report["period"]["from"] == "2023-04-01"
     assert_foots(register, report, root)
+
+
+# --- the research batch ---------------------------------------------------------------------
+
+
+def test_batch_period_fiscal_adds_each_workers_tax_year(tmp_path):
+    months = [dt.date(2023 + m // 12, m % 12 + 1, 1) for m in range(24)]
+    upwork, _ = _upwork_csv(months)
+    for country in ("PK", "IN", "PH"):
+        folder = tmp_path / "donations" / f"worker-{country}"
+        folder.mkdir(parents=True)
+        (folder / "statements_2023-01-01_2024-12-31.csv").write_text(upwork, "utf-8")
+        (folder / "country.txt").write_text(country + "\n")
+    ok(run("batch", "donations", "--out", "fiscal", "--period", "fiscal", "--jobs", "1",
+           "--k", "1", cwd=tmp_path))
+    panel = pl.read_parquet(tmp_path / "fiscal" / "panel" / "**" / "*.parquet",
+                            hive_partitioning=True)
+    assert panel.height == 3 * 24
+    starts = {"PK": 7, "IN": 4, "PH": 1}
+    for country, month, tax_year in panel.select("country", "month", "tax_year").iter_rows():
+        year, number = int(month[:4]), int(month[5:])
+        later = starts[country] > 1 and number >= starts[country]
+        assert tax_year == year + later, (country, month, tax_year)
+    assert "`tax_year`" in (tmp_path / "fiscal" / "README.md").read_text("utf-8")
+    ok(run("batch", "donations", "--out", "plain", "--jobs", "1", "--k", "1", cwd=tmp_path))
+    plain = pl.read_parquet(tmp_path / "plain" / "panel" / "**" / "*.parquet",
+                            hive_partitioning=True)
+    assert "tax_year" not in plain.columns
+    bad = run("batch", "donations", "--out", "x", "--period", "quarter", cwd=tmp_path)
+    assert bad.returncode == 2 and "--period" in bad.stderr
