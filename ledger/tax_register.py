@@ -148,6 +148,8 @@ def build(ledger: Ledger, period: Period, currency: str | None = None,
                    "label": period.label},
         "country": country,
         "currency": cur,
+        "ledger_span": {"from": rows["date"].min().isoformat(),
+                        "to": rows["date"].max().isoformat()},
         "notice": NOT_ADVICE,
         "remittances": [_clean(i) for i in traced],
         "untraced": [_clean(i) for i in untraced],
@@ -205,7 +207,7 @@ def _line(r: dict, hops: list[Hop] | None, carried: dict, files: dict, cur: str,
              "foreign_amount": format_money(foreign, sent_ccy), "foreign_currency": sent_ccy,
              "match": f"{last.rule} ({last.confidence})"}
     if sent_ccy != r["currency"] and sent:
-        item["rate"] = f"{(received / sent).quantize(Decimal('0.0001'))}"
+        item["rate"] = f"{(received / sent).quantize(Decimal('0.0001')).normalize():f}"
         item["rate_source"] = "credited ÷ sent (the bank's rate, charges before)"
         if last.rate is not None:
             item["reference_rate"] = f"{Decimal(last.rate).normalize():f}"

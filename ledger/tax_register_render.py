@@ -28,25 +28,44 @@ def _cells(item: dict) -> dict[str, str]:
             "tax": item["tax"], "net": item["net"], "carried": carried}
 
 
+TABLE = ("date", "bank_ref", "from", "foreign", "rate", "amount", "charges", "tax", "net")
+"""The terminal's columns (`from` only on a wide terminal): the bank, the chain and the
+earnings carried are listed below the table, so the money columns fit 80 characters."""
+
+
 def print_register(data: dict, console: Console) -> None:
+    from rich import box
     from rich.table import Table
 
     cur = data["currency"]
+    titles = dict(COLUMNS)
     console.print(f"[bold]Remittance register, {data['period']['label']}[/] · {cur}")
     console.print(f"[dim]{data['notice']}[/]\n")
-    table = Table(header_style="bold", show_lines=False)
-    for key, title in COLUMNS:
-        table.add_column(title, overflow="fold",
-                         justify="right" if key in ("rate", "amount", "charges", "tax", "net")
-                         else "left")
+    if not data["remittances"] and not data["untraced"]:
+        seen = data.get("ledger_span")
+        console.print("No credits into a local bank in this tax year"
+                      + (f"; the ledger has rows from {seen['from']} to {seen['to']}."
+                         if seen else "."), markup=False)
+    shown = [k for k in TABLE if k != "from" or console.width >= 110]
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
+                  padding=(0, 1, 0, 0))
+    for key in shown:
+        title = {"bank_ref": "Bank ref"}.get(key, titles[key])
+        table.add_column(title, justify="right" if key in ("rate", "amount", "charges", "tax",
+                                                            "net") else "left",
+                          no_wrap=True)
     for item in data["remittances"]:
-        cells = _cells(item)
-        table.add_row(*(cells[k] for k, _ in COLUMNS))
-    console.print(table, markup=False)
-    for item in data["remittances"]:
-        console.print(f"  {item['date']} chain: {item['chain']} · {item['match']} · "
-                      f"statement {item['statement']}", markup=False)
-    months = Table(title="Per month", header_style="bold")
+        cells = _cells(item) | {"amount": item["amount"]
+                                if item["currency"] == cur else _cells(item)["amount"]}
+        table.add_row(*(cells[k] for k in shown))
+    if data["remittances"]:
+        console.print(table)
+        console.print("[bold]The chain behind each credit[/] (`ledger reconcile`), whose "
+                      "earnings it carried, and the statement line")
+        for item in data["remittances"]:
+            console.print(f"  {item['date']}: {item['chain']} · {_cells(item)['carried']} · "
+                          f"{item['match']} · {item['statement']}", markup=False)
+    months = Table(title="Per month", header_style="bold", box=box.SIMPLE_HEAD)
     for title in ("Month", "Credits", f"Credited {cur}", "Charges", "Tax", "Net"):
         months.add_column(title, justify="left" if title == "Month" else "right")
     for m in data["months"]:
@@ -71,10 +90,14 @@ def print_register(data: dict, console: Console) -> None:
         console.print(f"  {i['what']}: {i['account']} {i['amount']} {i['currency']}"
                       + (f" since {i['since']}" if i.get("since") else "")
                       + f" = {i['value']} {cur}", markup=False)
-    console.print("\n[bold]Income and remittances[/]")
+    lines = Table(title="Income and remittances", box=None, show_header=False)
+    lines.add_column("line", overflow="fold")
+    lines.add_column(cur, justify="right", no_wrap=True)
     for line in data["reconciliation"]["lines"]:
-        console.print(f"  {line['label']:<72} {line['amount']:>14}", markup=False)
-    console.print("\n[bold]Rules applied[/]")
+        bold = line["key"] in ("expected_home", "remitted", "difference")
+        lines.add_row(line["label"], line["amount"], style="bold" if bold else None)
+    console.print(lines)
+    console.print("[bold]Rules applied[/]")
     for rule in data["rules"]:
         console.print(f"  {rule['id']}: {rule.get('rule') or ''} · source: {rule['source']}",
                       markup=False)

@@ -147,6 +147,9 @@ def test_register_csv_html_and_table(demo, tmp_path):
     assert "size:A4" in html and "not tax advice" in html and "583920" in html
     table = ok(cli(demo, "tax-register", "--tax-year", "2024")).stdout
     assert "583920" in table and "paypal 2024-06-25 → bank:meezan 2024-06-28" in table
+    empty = ok(cli(demo, "tax-register", "--tax-year", "2023")).stdout
+    assert "No credits into a local bank in this tax year" in empty
+    assert "2024-04-02 to 2024-06-28" in empty
 
 
 # --- a generated two-year ledger (January 2023 to December 2024) ----------------------------
