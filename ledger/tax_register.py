@@ -252,32 +252,38 @@ def _not_home(rows: pl.DataFrame, result: Result, chain, period: Period, cur: st
               warnings: list[str]) -> dict:
     """Money earned but not in a local bank at the year end, and at its start: balances of
     platform and wallet accounts (every row up to that day) and withdrawals that had left
-    but not arrived, each valued at that day's rate."""
+    but not arrived, each valued at that day's rate (its provider named)."""
+    import polars as pl
+
     from ledger.money import format_money
-    from ledger.reconcile import valuer
 
     out: dict = {}
     for side, day in (("start", period.start - dt.timedelta(days=1)), ("end", period.end)):
         items = _balances(rows, day) + _in_transit(result, day)
-        needs = {(day, i["currency"]) for i in items}
-        value = valuer(chain, cur, needs)
+        foreign = sorted({i["currency"] for i in items} - {cur})
+        rates: dict[str, tuple[Decimal, str]] = {}
+        if foreign:
+            needs = pl.DataFrame({"date": [day] * len(foreign), "currency": foreign},
+                                 schema={"date": pl.Date, "currency": pl.String})
+            for ccy, rate, provider, rate_date in chain.lookup(needs, cur).select(
+                    "currency", "rate", "provider", "rate_date").iter_rows():
+                if rate is not None:
+                    rates[ccy] = (Decimal(rate), f"{provider} {rate_date}")
         total = Decimal(0)
         for i in items:
-            got = value(day, i["currency"], Decimal(i["amount"]))
-            if got is None:
+            rate, source = (Decimal(1), None) if i["currency"] == cur else \
+                rates.get(i["currency"], (None, None))
+            if rate is None:
                 warnings.append(f"no {i['currency']}->{cur} rate for {day}: "
                                 f"{i['account']} is left out of the money not home")
-                got = Decimal(0)
-            i["value"] = format_money(got, cur)
-            i["_v"] = got
+                rate = Decimal(0)
+            got = Decimal(i["amount"]) * rate
+            i |= {"value": format_money(got, cur), "rate": None if source is None else
+                  f"{rate.normalize():f}", "rate_source": source}
             total += got
-        out[side] = {"date": day.isoformat(), "items": [_drop(i) for i in items],
+        out[side] = {"date": day.isoformat(), "items": items,
                      "total": format_money(total, cur), "_total": total}
     return out
-
-
-def _drop(item: dict) -> dict:
-    return {k: v for k, v in item.items() if k != "_v"}
 
 
 def _balances(rows: pl.DataFrame, day: dt.date) -> list[dict]:
@@ -289,29 +295,34 @@ def _balances(rows: pl.DataFrame, day: dt.date) -> list[dict]:
         "account", "currency").agg(pl.col("amount").sum()).filter(pl.col("amount") > 0
                                                                   ).sort("account", "currency")
     return [{"what": "balance", "account": a, "amount": format_money(Decimal(v), c),
-             "currency": c, "since": None} for a, c, v in held.iter_rows()]
+             "currency": c, "sent": None, "since": None, "to": None, "arrived": None}
+            for a, c, v in held.iter_rows()]
 
 
 def _in_transit(result: Result, day: dt.date) -> list[dict]:
-    """Withdrawals sent by `day` that reached their account only after it (a matched hop),
-    or never (reconcile's unmatched withdrawals), into a bank account."""
+    """Withdrawals sent by `day` that reached their account only after it (a matched hop,
+    at what it delivered), or never (reconcile's unmatched withdrawals, at what was sent)."""
     from ledger.money import format_money
 
     out = []
     for hop in result.hops:
         arrived = min(i["in_date"] for i in hop.ins)
         if hop.out["out_date"] <= day < arrived:
+            # what it delivered: the report counted a conversion's spread when it left
+            received = sum((Decimal(i["received"]) for i in hop.ins), Decimal(0))
             out.append({"what": "in transit", "account": hop.out["out_account"],
-                        "amount": format_money(Decimal(hop.out["sent"]), hop.out["out_ccy"]),
-                        "currency": hop.out["out_ccy"],
+                        "amount": format_money(received, hop.in_ccy),
+                        "currency": hop.in_ccy,
+                        "sent": f"{format_money(Decimal(hop.out['sent']), hop.out['out_ccy'])}"
+                                f" {hop.out['out_ccy']}",
                         "since": hop.out["out_date"].isoformat(),
                         "to": hop.ins[0]["in_account"], "arrived": arrived.isoformat()})
     for t in result.in_transit:
         if t["date"] <= day.isoformat():
             out.append({"what": f"sent, never arrived ({t['status']})", "account": t["account"],
                         "amount": format_money(Decimal(t["amount"]), t["currency"]),
-                        "currency": t["currency"], "since": t["date"], "to": None,
-                        "arrived": None})
+                        "currency": t["currency"], "sent": None, "since": t["date"],
+                        "to": None, "arrived": None})
     return out
 
 

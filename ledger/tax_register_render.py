@@ -89,7 +89,9 @@ def print_register(data: dict, console: Console) -> None:
     for i in end["items"]:
         console.print(f"  {i['what']}: {i['account']} {i['amount']} {i['currency']}"
                       + (f" since {i['since']}" if i.get("since") else "")
-                      + f" = {i['value']} {cur}", markup=False)
+                      + f" = {i['value']} {cur}"
+                      + (f" (rate {i['rate']}, {i['rate_source']})" if i.get("rate") else ""),
+                      markup=False)
     lines = Table(title="Income and remittances", box=None, show_header=False)
     lines.add_column("line", overflow="fold")
     lines.add_column(cur, justify="right", no_wrap=True)

@@ -219,7 +219,7 @@ def two_years(tmp_path_factory) -> Path:
     root = cwd / "led"
     root.mkdir()
     (root / "ledger.toml").write_text('home_currency = "PKR"\ncountry = "PK"\n', "utf-8")
-    days = pl.date_range(dt.date(2022, 12, 1), dt.date(2025, 1, 31), eager=True)
+    days = pl.date_range(dt.date(2022, 12, 1), dt.date(2025, 7, 31), eager=True)
     (root / "rates.csv").write_text("date,from,to,rate\n" + "".join(
         f"{d},USD,PKR,278.00\n" for d in days), "utf-8")
     months = [dt.date(2023 + m // 12, m % 12 + 1, 1) for m in range(24)]
@@ -241,6 +241,12 @@ def test_register_foots_to_the_report_across_fiscal_years(two_years, year, credi
     assert register["period"]["from"] == f"{year - 1}-07-01"
     assert_foots(register, report, two_years)
     assert len(register["remittances"]) == credits
+    # one rate all along, so nothing is revalued: the year's income, less what stayed abroad,
+    # is exactly what came home traced; only the untraced credit is left over
+    lines = {line["key"]: D(line["amount"]) for line in register["reconciliation"]["lines"]}
+    assert lines["expected_home"] == lines["remitted_traced"]
+    assert lines["difference"] == lines["remitted_untraced"] == D(
+        register["totals"]["untraced"]["net"])
     assert sum(m["count"] for m in register["months"]) == credits
     transit = {side: [i["since"] for i in register["not_home"][side]["items"]
                       if i["what"] == "in transit"] for side in ("start", "end")}
