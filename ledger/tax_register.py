@@ -101,6 +101,7 @@ def build(ledger: Ledger, period: Period, currency: str | None = None,
 
     from ledger import attribution, reconcile
     from ledger import report as report_mod
+    from ledger.fiscal import YEARS
     from ledger.errors import DataError
     from rules.fees import Schedule
     from rules.fx import FxChain
@@ -127,6 +128,9 @@ def build(ledger: Ledger, period: Period, currency: str | None = None,
     schedule = Schedule.for_ledger(ledger)
     files = {e["import_id"]: e.get("file") for e in ledger.active_imports()}
     warnings: list[str] = []
+    if country not in YEARS:
+        warnings.append(f"no tax year is known for {country or 'your country'}: the calendar "
+                        "year is used (set country in ledger.toml; docs/tax-year.md)")
     traced: list[dict] = []
     untraced: list[dict] = []
     rules: dict[str, dict] = {}
@@ -148,6 +152,7 @@ def build(ledger: Ledger, period: Period, currency: str | None = None,
                    "label": period.label},
         "country": country,
         "currency": cur,
+        "locale": config.get("locale"),
         "ledger_span": {"from": rows["date"].min().isoformat(),
                         "to": rows["date"].max().isoformat()},
         "notice": NOT_ADVICE,

@@ -15,8 +15,17 @@ COLUMNS = (
 """The register's columns, as printed (table and HTML)."""
 
 
-def _cells(item: dict) -> dict[str, str]:
-    foreign = (f"{item['foreign_amount']} {item['foreign_currency']}"
+def _g(value: str | None, locale: str | None = None) -> str:
+    """A money string grouped for reading (`41,415.00`; `en_IN`: `1,25,000.50`)."""
+    from decimal import Decimal
+
+    from ledger.money import group_for_reading
+
+    return "—" if value is None else group_for_reading(Decimal(value), locale)
+
+
+def _cells(item: dict, locale: str | None = None) -> dict[str, str]:
+    foreign = (f"{_g(item['foreign_amount'], locale)} {item['foreign_currency']}"
                if item.get("foreign_amount") else "—")
     carried = "; ".join(
         f"{c['platform']}{' / ' + c['client'] if c['client'] else ''} "
@@ -24,8 +33,9 @@ def _cells(item: dict) -> dict[str, str]:
     return {"date": item["date"], "bank": item["bank"],
             "bank_ref": item["bank_ref"] or "—",
             "from": item["from"] or "—", "foreign": foreign, "rate": item["rate"] or "—",
-            "amount": f"{item['amount']} {item['currency']}", "charges": item["charges"],
-            "tax": item["tax"], "net": item["net"], "carried": carried}
+            "amount": f"{_g(item['amount'], locale)} {item['currency']}",
+            "charges": _g(item["charges"], locale), "tax": _g(item["tax"], locale),
+            "net": _g(item["net"], locale), "carried": carried}
 
 
 TABLE = ("date", "bank_ref", "from", "foreign", "rate", "amount", "charges", "tax", "net")
@@ -38,6 +48,7 @@ def print_register(data: dict, console: Console) -> None:
     from rich.table import Table
 
     cur = data["currency"]
+    loc = data.get("locale")
     titles = dict(COLUMNS)
     console.print(f"[bold]Remittance register, {data['period']['label']}[/] · {cur}")
     console.print(f"[dim]{data['notice']}[/]\n")
@@ -50,16 +61,22 @@ def print_register(data: dict, console: Console) -> None:
     table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
                   padding=(0, 1, 0, 0))
     for key in shown:
-        title = {"bank_ref": "Bank ref"}.get(key, titles[key])
+        title = {"bank_ref": "Bank ref" if console.width >= 100 else "Ref"}.get(
+            key, titles[key])
         table.add_column(title, justify="right" if key in ("rate", "amount", "charges", "tax",
                                                             "net") else "left",
                           no_wrap=True)
     for item in data["remittances"]:
-        cells = _cells(item) | {"amount": item["amount"]
-                                if item["currency"] == cur else _cells(item)["amount"]}
+        cells = _cells(item, loc)
+        if item["currency"] == cur:
+            cells["amount"] = _g(item["amount"], loc)
         table.add_row(*(cells[k] for k in shown))
     if data["remittances"]:
         console.print(table)
+        if any(not item["bank_ref"] for item in data["remittances"]):
+            console.print("[dim]Ref: the bank's reference on the credit, the key to its PRC / "
+                          "FIRA / FIRC; — where the statement shows none: ask the bank for the "
+                          "certificate by date and amount.[/]")
         console.print("[bold]The chain behind each credit[/] (`ledger reconcile`), whose "
                       "earnings it carried, and the statement line")
         for item in data["remittances"]:
@@ -69,12 +86,14 @@ def print_register(data: dict, console: Console) -> None:
     for title in ("Month", "Credits", f"Credited {cur}", "Charges", "Tax", "Net"):
         months.add_column(title, justify="left" if title == "Month" else "right")
     for m in data["months"]:
-        months.add_row(m["month"], str(m["count"]), m["local"], m["charges"], m["tax"], m["net"])
+        months.add_row(m["month"], str(m["count"]),
+                       *(_g(m[k], loc) for k in ("local", "charges", "tax", "net")))
     t = data["totals"]
     for key, name in (("traced", "Traced"), ("untraced", "No traceable origin"),
                       ("all", "Year")):
-        months.add_row(name, str(t[key]["count"]), t[key]["local"], t[key]["charges"],
-                       t[key]["tax"], t[key]["net"], style="bold" if key == "all" else None)
+        months.add_row(name, str(t[key]["count"]),
+                       *(_g(t[key][k], loc) for k in ("local", "charges", "tax", "net")),
+                       style="bold" if key == "all" else None)
     console.print(months)
     if data["untraced"]:
         console.print("[bold]Credits with no traceable origin[/] (no withdrawal explains "
@@ -85,11 +104,11 @@ def print_register(data: dict, console: Console) -> None:
                           markup=False)
     end = data["not_home"]["end"]
     console.print(f"\n[bold]Not in a local bank on {end['date']}[/] (valued that day): "
-                  f"{end['total']} {cur}")
+                  f"{_g(end['total'], loc)} {cur}")
     for i in end["items"]:
-        console.print(f"  {i['what']}: {i['account']} {i['amount']} {i['currency']}"
+        console.print(f"  {i['what']}: {i['account']} {_g(i['amount'], loc)} {i['currency']}"
                       + (f" since {i['since']}" if i.get("since") else "")
-                      + f" = {i['value']} {cur}"
+                      + f" = {_g(i['value'], loc)} {cur}"
                       + (f" (rate {i['rate']}, {i['rate_source']})" if i.get("rate") else ""),
                       markup=False)
     lines = Table(title="Income and remittances", box=None, show_header=False)
@@ -97,7 +116,7 @@ def print_register(data: dict, console: Console) -> None:
     lines.add_column(cur, justify="right", no_wrap=True)
     for line in data["reconciliation"]["lines"]:
         bold = line["key"] in ("expected_home", "remitted", "difference")
-        lines.add_row(line["label"], line["amount"], style="bold" if bold else None)
+        lines.add_row(line["label"], _g(line["amount"], loc), style="bold" if bold else None)
     console.print(lines)
     console.print("[bold]Rules applied[/]")
     for rule in data["rules"]:
