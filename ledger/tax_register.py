@@ -101,8 +101,8 @@ def build(ledger: Ledger, period: Period, currency: str | None = None,
 
     from ledger import attribution, reconcile
     from ledger import report as report_mod
-    from ledger.fiscal import YEARS
     from ledger.errors import DataError
+    from ledger.fiscal import YEARS
     from rules.fees import Schedule
     from rules.fx import FxChain
 
