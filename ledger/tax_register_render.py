@@ -159,6 +159,7 @@ PRINT = """
 main{max-width:none}
 table.register{font-size:.8rem}
 table.register td{padding:.2rem .3rem}
+table.register td:first-child{text-align:left}
 @media print{body{font-size:11px;background:#fff;color:#000}
 .scroll{overflow:visible}tr{break-inside:avoid}h2{break-after:avoid}}
 """
@@ -166,7 +167,7 @@ table.register td{padding:.2rem .3rem}
 
 def to_html(data: dict) -> str:
     """One self-contained page (the report's styles and CSP), laid out for A4 landscape."""
-    from ledger.html import CSP, STYLE, _e, _num
+    from ledger.html import CSP, STYLE, _e, _grouped, _num
 
     cur = data["currency"]
     title = f"Remittance register · {data['period']['label']} · {cur}"
@@ -177,14 +178,20 @@ def to_html(data: dict) -> str:
            f'<body data-schema="{_e(data["schema"])}" data-currency="{_e(cur)}">', "<main>",
            f"<h1>{_e(title)}</h1>", f'<p class="warn">{_e(data["notice"])}</p>',
            '<div class="scroll"><table class="register"><thead><tr>']
-    out += [f"<th>{_e(t)}</th>" for _, t in COLUMNS]
+    numeric = ("foreign", "rate", "amount", "charges", "tax", "net")
+    out += [f'<th{" class=n" if k in numeric else ""}>'
+            f"{_e(t if k != 'amount' else f'Credited {cur}')}</th>" for k, t in COLUMNS]
     out.append("</tr></thead><tbody>")
     for n, item in enumerate(data["remittances"]):
         cells = _cells(item)
+        if item["currency"] == cur:
+            cells["amount"] = _grouped(item["amount"])
         row = []
         for key, _ in COLUMNS:
             if key in ("charges", "tax", "net"):
                 row.append(_num(f"remittances.{n}.{key}", item[key]))
+            elif key in numeric or key == "date":
+                row.append(f'<td class="n">{_e(cells[key])}</td>')
             else:
                 row.append(f"<td>{_e(cells[key])}</td>")
         out.append("<tr>" + "".join(row) + "</tr>")
@@ -215,8 +222,10 @@ def to_html(data: dict) -> str:
         out.append("</ul>")
     end = data["not_home"]["end"]
     out.append(f"<h2>Not in a local bank on {_e(end['date'])}</h2><ul>")
-    out += [f"<li>{_e(i['what'])}: {_e(i['account'])} {_e(i['amount'])} {_e(i['currency'])}"
-            f" = {_e(i['value'])} {_e(cur)}</li>" for i in end["items"]]
+    out += [f"<li>{_e(i['what'])}: {_e(i['account'])} {_e(_grouped(i['amount']))} "
+            f"{_e(i['currency'])} = {_e(_grouped(i['value']))} {_e(cur)}"
+            + (f" (rate {_e(i['rate'])}, {_e(i['rate_source'])})" if i.get("rate") else "")
+            + "</li>" for i in end["items"]]
     out.append("</ul><h2>Income and remittances</h2><table>")
     out += [f"<tr><td>{_e(line['label'])}</td>"
             + _num(f"reconciliation.{line['key']}", line["amount"]) + "</tr>"
