@@ -319,3 +319,15 @@ def test_batch_period_fiscal_adds_each_workers_tax_year(tmp_path):
     assert "tax_year" not in plain.columns
     bad = run("batch", "donations", "--out", "x", "--period", "quarter", cwd=tmp_path)
     assert bad.returncode == 2 and "--period" in bad.stderr
+
+
+def test_no_country_gets_the_calendar_year_and_says_so(two_years, tmp_path):
+    root = tmp_path / "led"
+    shutil.copytree(two_years, root)
+    (root / "ledger.toml").write_text('home_currency = "PKR"\n', "utf-8")
+    register = as_json(cli(root, "tax-register", "--tax-year", "2024", "--format", "json"))
+    assert (register["period"]["from"], register["period"]["to"]) == ("2024-01-01",
+                                                                      "2024-12-31")
+    assert "calendar year 2024" in register["period"]["label"]
+    assert any("no tax year is known" in w for w in register["warnings"])
+    assert [r["id"] for r in register["rules"]] == []  # no country: no withholding rule
