@@ -141,6 +141,7 @@ def build(ledger: Ledger, period: Period, currency: str | None = None,
             rules.setdefault(rule.id, {k: rule.as_dict().get(k) for k in
                                        ("id", "rule", "source", "confidence", "note")})
             item["tax_rule"] = rule.id
+            item["tax_rule_rate"] = _rule_rate(rule, schedule.options.tax_status)
         (traced if item["chain"] else untraced).append(item | {"_exact": exact})
     months = _months(traced, cur)
     totals = {"traced": _sum(traced, cur), "untraced": _sum(untraced, cur),
@@ -196,7 +197,9 @@ def _line(r: dict, hops: list[Hop] | None, carried: dict, files: dict, cur: str,
         "charges": format_money(charges, r["currency"]),
         "tax": format_money(tax, r["currency"]),
         "net": format_money(amount - charges - tax, r["currency"]),
-        "value": format_money(exact["local"], cur), "tax_rule": None,
+        "value": format_money(exact["local"], cur),
+        "tax_rate": f"{(tax / amount).quantize(Decimal('0.000001')).normalize():f}"
+        if amount else None, "tax_rule": None, "tax_rule_rate": None,
         "chain": None, "from": None, "chain_id": None, "foreign_amount": None,
         "foreign_currency": None, "rate": None, "reference_rate": None, "rate_source": None,
         "match": None, "carried": []}
@@ -224,6 +227,19 @@ def _line(r: dict, hops: list[Hop] | None, carried: dict, files: dict, cur: str,
             "share": f"{weight:.4f}",
             "amount": format_money(exact["local"] * Decimal(repr(weight)), cur)})
     return item, exact
+
+
+def _rule_rate(rule, status: str | None) -> str | None:
+    """The rule's rate for the ledger's tax status (`[fees.options] tax_status`), as a
+    fraction string; None when it has no single rate."""
+    from ledger.errors import UsageError
+    from rules.fees import status_rate
+
+    try:
+        rate = status_rate(rule, status) if rule.type == "by_status" else rule.rate
+    except UsageError:  # a status the rule does not know: the rule is still named
+        return None
+    return None if rate is None else f"{Decimal(rate).normalize():f}"
 
 
 def _tax_rule(schedule, date: dt.date, country: str | None):

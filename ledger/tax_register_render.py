@@ -43,6 +43,15 @@ TABLE = ("date", "bank_ref", "from", "foreign", "rate", "amount", "charges", "ta
 earnings carried are listed below the table, so the money columns fit 80 characters."""
 
 
+def _tax_note(item: dict) -> str:
+    """` · tax withheld 0.25% (rule ... 1% for your status)`, when a rule is in force."""
+    if not item.get("tax_rule"):
+        return ""
+    withheld = f"{float(item['tax_rate']):.2%}" if item.get("tax_rate") else "—"
+    rule = f"{float(item['tax_rule_rate']):.2%}" if item.get("tax_rule_rate") else "?"
+    return f" · tax withheld {withheld} ({item['tax_rule']}: {rule} for your status)"
+
+
 def print_register(data: dict, console: Console) -> None:
     from rich import box
     from rich.table import Table
@@ -81,7 +90,8 @@ def print_register(data: dict, console: Console) -> None:
                       "earnings it carried, and the statement line")
         for item in data["remittances"]:
             console.print(f"  {item['date']}: {item['chain']} · {_cells(item)['carried']} · "
-                          f"{item['match']} · {item['statement']}", markup=False)
+                          f"{item['match']} · {item['statement']}{_tax_note(item)}",
+                          markup=False)
     months = Table(title="Per month", header_style="bold", box=box.SIMPLE_HEAD)
     for title in ("Month", "Credits", f"Credited {cur}", "Charges", "Tax", "Net"):
         months.add_column(title, justify="left" if title == "Month" else "right")
@@ -197,7 +207,7 @@ def to_html(data: dict) -> str:
         out.append("<tr>" + "".join(row) + "</tr>")
         out.append(f'<tr><td></td><td colspan="{len(COLUMNS) - 1}"><small>chain: '
                    f"{_e(item['chain'])} · {_e(item['match'])} · {_e(item['statement'])}"
-                   "</small></td></tr>")
+                   f"{_e(_tax_note(item))}</small></td></tr>")
     out.append("</tbody></table></div>")
     out.append("<h2>Per month</h2><table><tr><th>Month</th><th class=\"n\">Credits</th>"
                f'<th class="n">Credited {_e(cur)}</th><th class="n">Charges</th>'

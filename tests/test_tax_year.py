@@ -98,6 +98,12 @@ def test_register_lists_each_rupee_credit_with_its_reference_and_chain(demo):
     assert paypal["chain"].startswith("paypal ") and paypal["foreign_currency"] == "USD"
     assert (D(paypal["charges"]), D(paypal["tax"])) == (D("150.00"), D("213.17"))
     assert paypal["carried"][0]["client"] == "Müller Design GmbH"
+    # the rate withheld beside the rule's rate for the ledger's status (filer by default)
+    assert D(paypal["tax_rate"]) == (D("213.17") / D("85267.29")).quantize(D("0.000001"))
+    from rules.fees import load_schedule
+
+    rule = next(r for r in load_schedule().rules if r.id == paypal["tax_rule"])
+    assert D(paypal["tax_rule_rate"]) == rule.rates["filer"]
     payoneer = next(i for i in data["remittances"] if i["from"] == "payoneer")
     assert payoneer["chain"].split(" → ")[0].startswith("upwork")  # the chain behind it
     assert data["untraced"] == []
