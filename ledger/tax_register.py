@@ -245,8 +245,9 @@ def _rule_rate(rule, status: str | None) -> str | None:
 def _tax_rule(schedule, date: dt.date, country: str | None):
     if not country:
         return None
-    return schedule.find("deductions", "export_wht", date, country=country,
-                         booked_as="it_export")
+    booked = "home_remittance" if schedule.options.tax_status == "home_remittance" \
+        else "it_export"  # as `ledger quote` chooses the rule
+    return schedule.find("deductions", "export_wht", date, country=country, booked_as=booked)
 
 
 def _sum(items: list[dict], cur: str) -> dict:

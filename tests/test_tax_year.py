@@ -337,3 +337,14 @@ def test_no_country_gets_the_calendar_year_and_says_so(two_years, tmp_path):
     assert "calendar year 2024" in register["period"]["label"]
     assert any("no tax year is known" in w for w in register["warnings"])
     assert [r["id"] for r in register["rules"]] == []  # no country: no withholding rule
+
+
+def test_home_remittance_status_names_its_own_rule(demo, tmp_path):
+    root = tmp_path / "led"
+    shutil.copytree(demo, root)
+    with (root / "ledger.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[fees.options]\ntax_status = "home_remittance"\n')
+    register = as_json(cli(root, "tax-register", "--tax-year", "2024", "--format", "json"))
+    assert {i["tax_rule"] for i in register["remittances"]} == {
+        "deductions.export_wht.PK.home_remittance"}
+    assert {D(i["tax_rule_rate"]) for i in register["remittances"]} == {D(0)}
