@@ -65,8 +65,15 @@ def cli(root: Path, *args: str):
     return run("--ledger", root, *args, cwd=root.parent)
 
 
-def test_report_tax_year_is_pakistans_july_to_june(demo):
-    data = as_json(cli(demo, "report", "--tax-year", "2024", "--format", "json"))
+@pytest.fixture(scope="module")
+def demo_json(demo) -> dict:
+    """`report` and `tax-register` of tax year 2024 on the demo, as JSON (read-only)."""
+    return {name: as_json(cli(demo, name, "--tax-year", "2024", "--format", "json"))
+            for name in ("report", "tax-register")}
+
+
+def test_report_tax_year_is_pakistans_july_to_june(demo, demo_json):
+    data = demo_json["report"]
     assert data["period"]["from"] == "2023-07-01" and data["period"]["to"] == "2024-06-30"
     assert "tax year 2024" in data["period"]["label"]
     assert [m["month"] for m in data["months"]] == ["2024-04", "2024-05", "2024-06"]
@@ -86,8 +93,8 @@ def bank_rows(root: Path, kind: str) -> list[dict]:
     return [r for r in rows if r["source"].startswith("bank:")]
 
 
-def test_register_lists_each_rupee_credit_with_its_reference_and_chain(demo):
-    data = as_json(cli(demo, "tax-register", "--tax-year", "2024", "--format", "json"))
+def test_register_lists_each_rupee_credit_with_its_reference_and_chain(demo, demo_json):
+    data = demo_json["tax-register"]
     credits = [r for r in bank_rows(demo, "transfer") if D(r["amount"]) > 0]
     listed = {i["id"]: i for i in data["remittances"] + data["untraced"]}
     assert sorted(listed) == sorted(r["id"] for r in credits)
@@ -132,9 +139,8 @@ def assert_foots(register: dict, report: dict, root: Path) -> None:
     assert lines["abroad_at_end"] == -D(register["not_home"]["end"]["total"])
 
 
-def test_register_foots_to_the_report_on_the_demo(demo):
-    register = as_json(cli(demo, "tax-register", "--tax-year", "2024", "--format", "json"))
-    report = as_json(cli(demo, "report", "--tax-year", "2024", "--format", "json"))
+def test_register_foots_to_the_report_on_the_demo(demo, demo_json):
+    register, report = demo_json["tax-register"], demo_json["report"]
     assert_foots(register, report, demo)
     end = register["not_home"]["end"]["items"]
     assert any(i["what"].startswith("sent, never arrived") for i in end)  # the 200 USD
