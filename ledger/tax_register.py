@@ -169,7 +169,7 @@ def build(ledger: Ledger, period: Period, currency: str | None = None,
         "method": ("credits: transfer rows into bank accounts in the period; chain: ledger "
                    "reconcile's matched hops (docs/reconcile.md); earnings carried: "
                    + attribution.METHOD + " (docs/attribution.md)"),
-        "warnings": warnings + report["warnings"],
+        "warnings": list(dict.fromkeys(warnings + report["warnings"])),
     }
     return out
 
