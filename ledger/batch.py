@@ -358,8 +358,11 @@ def _outcome(task: WorkerTask, future: Any, broken: type[BaseException]
 class PanelWriter:
     """Buffers worker frames and writes hive-partitioned parquet parts of bounded size."""
 
-    def __init__(self, root: Path, tag: str, bands: bool, chunk_rows: int = CHUNK_ROWS):
+    def __init__(self, root: Path, tag: str, bands: bool, chunk_rows: int = CHUNK_ROWS,
+                 fiscal: bool = False):
         self.root, self.tag, self.bands, self.chunk_rows = root, tag, bands, chunk_rows
+        self.fiscal = fiscal
+        """Add `tax_year` (ledger.fiscal.with_tax_year): `ledger batch --period fiscal`."""
         self.buffer: list[pl.DataFrame] = []
         self.buffered = 0
         self.sequence = 0
@@ -388,6 +391,10 @@ class PanelWriter:
         self.buffer, self.buffered = [], 0
         if self.bands:
             frame = apply_bands(frame)
+        if self.fiscal:
+            from ledger.fiscal import with_tax_year
+
+            frame = with_tax_year(frame)
         frame = frame.sort("country", "year", "pseudonym", "month")
         for (country, year), part in frame.partition_by(
                 ["country", "year"], as_dict=True, maintain_order=True).items():
@@ -406,7 +413,7 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
         key_file: Path = Path("batch.key"), k: int = 5, jobs: int | None = None,
         shard: str | None = None, bands: bool = False, trajectories: Path | None = None,
         progress: Callable[[int, int], None] | None = None,
-        chunk_rows: int = CHUNK_ROWS) -> BatchResult:
+        chunk_rows: int = CHUNK_ROWS, period: str = "month") -> BatchResult:
     """Build DIR/panel, DIR/errors.csv, DIR/summary.csv and DIR/README.md (see the module
     docstring). `progress(done, total)` is called as workers finish."""
     from ledger.batch_anon import check_key_path, load_key, parse_shard, shard_of
@@ -416,6 +423,8 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
                          "are suppressed; 5 or more is usual")
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs} must be at least 1")
+    if period not in ("month", "fiscal"):
+        raise UsageError(f"--period {period!r} is not month or fiscal")
     if input_path is None:
         raise UsageError("give INPUT, the folder of worker folders (or a manifest CSV)")
     index, count = parse_shard(shard)
@@ -436,7 +445,8 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
     if count > 1:
         workers = [w for w in workers if shard_of(w.id, count) == index]
     out.mkdir(parents=True, exist_ok=True)
-    writer = PanelWriter(out / "panel", f"{index}of{count}", bands, chunk_rows)
+    writer = PanelWriter(out / "panel", f"{index}of{count}", bands, chunk_rows,
+                         fiscal=period == "fiscal")
     writer.clear_own_parts()
     jobs = jobs or os.cpu_count() or 1
     folders = {}
@@ -471,6 +481,11 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
     write_errors(out / "errors.csv", error_rows)
     write_run_info(out, k=k, bands=bands, settings=settings)
     summarize(out, k)
+    if writer.fiscal:
+        from ledger.fiscal import TAX_YEAR_MEANING
+
+        with (out / "README.md").open("a", encoding="utf-8") as readme:
+            readme.write(f"\n`tax_year` (Int32, panel): {TAX_YEAR_MEANING}.\n")
     return BatchResult(
         workers=len(workers), workers_in_panel=totals["in_panel"],
         files=sum(len(w.files) for w in workers), files_failed=totals["failed"],

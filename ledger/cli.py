@@ -136,6 +136,9 @@ def report(
     year: Annotated[int | None, typer.Option(help="Whole year YYYY.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD.")] = None,
+    tax_year: Annotated[int | None, typer.Option(
+        "--tax-year", help="The tax year ending in YYYY for the country in ledger.toml "
+        "(PK, BD: July-June; IN: April-March; others: calendar; docs/tax-year.md).")] = None,
     currency: Annotated[str | None, typer.Option(
         help="Report currency (default: home_currency in ledger.toml, else USD).")] = None,
     output_format: Annotated[ReportFormat, typer.Option(
@@ -164,12 +167,20 @@ def report(
 
       ledger report --year 2024 --format json -o 2024.json
 
+      ledger report --tax-year 2024    (Pakistan: July 2023 to June 2024)
+
       ledger report --month 2024-06 --format html -o report.html
     """
     from ledger import render
     from ledger.report import build
 
-    data = build(_ledger(), currency=currency, online=online, month=month, year=year,
+    ledger = _ledger()
+    period = None
+    if tax_year is not None:
+        from ledger.cli_tax import tax_period
+
+        period = tax_period(ledger, tax_year, month=month, year=year, start=start, end=end)
+    data = build(ledger, period, currency=currency, online=online, month=month, year=year,
                  start=start, end=end)
     if output_format is ReportFormat.json:
         _emit(render.to_json(data), output)
@@ -207,6 +218,9 @@ app.command("batch")(batch_cmd)
 from ledger.cli_payouts import payouts_app  # noqa: E402  (sub-app, like hours)
 
 app.add_typer(payouts_app, name="payouts")
+from ledger.cli_tax import tax_register_cmd  # noqa: E402  (the tax year: ledger/cli_tax.py)
+
+app.command("tax-register")(tax_register_cmd)
 
 
 @rates_app.command("show")

@@ -38,6 +38,10 @@ def batch_cmd(
     trajectories: Annotated[Path | None, typer.Option(
         help="TOML with livelihood trajectory thresholds (defaults in DIR/README.md).",
         show_default=False)] = None,
+    period: Annotated[str, typer.Option(
+        help="month: the worker-month panel; fiscal: also a tax_year column, each worker's "
+        "country's tax year (PK, BD: July-June; IN: April-March; docs/tax-year.md).")
+    ] = "month",
     summary_only: Annotated[bool, typer.Option(
         "--summary-only", help="Only recompute summary.csv and README.md from DIR/panel "
         "(e.g. after copying several shards' panels together).")] = False,
@@ -63,6 +67,8 @@ def batch_cmd(
 
       ledger batch donations/ --out panel/ --manifest workers.csv --k 10 --bands
 
+      ledger batch donations/ --out panel/ --period fiscal
+
       ledger batch donations/ --out panel-1/ --shard 1/4 --key-file ~/keys/study.key
 
       ledger batch --summary-only --out merged-panel/
@@ -80,7 +86,7 @@ def batch_cmd(
         return
     result = _run(lambda tick: batch.run(
         input_path, out, manifest=manifest, key_file=key_file, k=k, jobs=jobs, shard=shard,
-        bands=bands, trajectories=trajectories, progress=tick))
+        bands=bands, trajectories=trajectories, progress=tick, period=period))
     console = _console()
     shown = f" (shard {result.shard[0]}/{result.shard[1]})" if result.shard[1] > 1 else ""
     console.print(f"{result.workers:,} workers{shown}, {result.files:,} files, "

@@ -27,7 +27,8 @@ def run(keep: Path | None, console: Console) -> None:
         console.print(f"\n[dim]Explore it: ledger --ledger {keep} report --year 2024 "
                       f"--currency USD · ledger --ledger {keep} reconcile --from 2024-04-01 "
                       f"--to 2024-06-30 --as-of {AS_OF} · ledger --ledger {keep} "
-                      "transactions --kind fx[/]")
+                      f"transactions --kind fx · ledger --ledger {keep} tax-register "
+                      "--tax-year 2024 (her tax year, July 2023 to June 2024)[/]")
 
 
 def _run(root: Path, console: Console) -> None:

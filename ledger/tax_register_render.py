@@ -1,0 +1,249 @@
+"""The remittance register (`ledger.tax_register/1`) as a terminal table, a CSV and an HTML
+page that prints on A4. Lays out what ledger.tax_register returned; computes nothing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+COLUMNS = (
+    ("date", "Date"), ("bank", "Bank"), ("bank_ref", "Bank ref (PRC/FIRA)"),
+    ("from", "From"), ("foreign", "Foreign"), ("rate", "Rate"), ("amount", "Credited"),
+    ("charges", "Charges"), ("tax", "Tax"), ("net", "Net"), ("carried", "Earnings carried"))
+"""The register's columns, as printed (table and HTML)."""
+
+
+def _g(value: str | None, locale: str | None = None) -> str:
+    """A money string grouped for reading (`41,415.00`; `en_IN`: `1,25,000.50`)."""
+    from decimal import Decimal
+
+    from ledger.money import group_for_reading
+
+    return "—" if value is None else group_for_reading(Decimal(value), locale)
+
+
+def _cells(item: dict, locale: str | None = None) -> dict[str, str]:
+    foreign = (f"{_g(item['foreign_amount'], locale)} {item['foreign_currency']}"
+               if item.get("foreign_amount") else "—")
+    carried = "; ".join(
+        f"{c['platform']}{' / ' + c['client'] if c['client'] else ''} "
+        f"{float(c['share']):.0%}" for c in item.get("carried", [])) or "—"
+    return {"date": item["date"], "bank": item["bank"],
+            "bank_ref": item["bank_ref"] or "—",
+            "from": item["from"] or "—", "foreign": foreign, "rate": item["rate"] or "—",
+            "amount": f"{_g(item['amount'], locale)} {item['currency']}",
+            "charges": _g(item["charges"], locale), "tax": _g(item["tax"], locale),
+            "net": _g(item["net"], locale), "carried": carried}
+
+
+TABLE = ("date", "bank_ref", "from", "foreign", "rate", "amount", "charges", "tax", "net")
+"""The terminal's columns (`from` only on a wide terminal): the bank, the chain and the
+earnings carried are listed below the table, so the money columns fit 80 characters."""
+
+
+def _tax_note(item: dict) -> str:
+    """` · tax withheld 0.25% (rule ... 1% for your status)`, when a rule is in force."""
+    if not item.get("tax_rule"):
+        return ""
+    withheld = f"{float(item['tax_rate']):.2%}" if item.get("tax_rate") else "—"
+    rule = f"{float(item['tax_rule_rate']):.2%}" if item.get("tax_rule_rate") else "?"
+    return f" · tax withheld {withheld} ({item['tax_rule']}: {rule} for your status)"
+
+
+def print_register(data: dict, console: Console) -> None:
+    from rich import box
+    from rich.table import Table
+
+    cur = data["currency"]
+    loc = data.get("locale")
+    titles = dict(COLUMNS)
+    console.print(f"[bold]Remittance register, {data['period']['label']}[/] · {cur}")
+    console.print(f"[dim]{data['notice']}[/]\n")
+    if not data["remittances"] and not data["untraced"]:
+        seen = data.get("ledger_span")
+        console.print("No credits into a local bank in this tax year"
+                      + (f"; the ledger has rows from {seen['from']} to {seen['to']}."
+                         if seen else "."), markup=False)
+    shown = [k for k in TABLE if k != "from" or console.width >= 110]
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
+                  padding=(0, 1, 0, 0))
+    for key in shown:
+        title = {"bank_ref": "Bank ref" if console.width >= 100 else "Ref"}.get(
+            key, titles[key])
+        table.add_column(title, justify="right" if key in ("rate", "amount", "charges", "tax",
+                                                            "net") else "left",
+                          no_wrap=True)
+    for item in data["remittances"]:
+        cells = _cells(item, loc)
+        if item["currency"] == cur:
+            cells["amount"] = _g(item["amount"], loc)
+        table.add_row(*(cells[k] for k in shown))
+    if data["remittances"]:
+        console.print(table)
+        if any(not item["bank_ref"] for item in data["remittances"]):
+            console.print("[dim]Ref: the bank's reference on the credit, the key to its PRC / "
+                          "FIRA / FIRC; — where the statement shows none: ask the bank for the "
+                          "certificate by date and amount.[/]")
+        console.print("[bold]The chain behind each credit[/] (`ledger reconcile`), whose "
+                      "earnings it carried, and the statement line")
+        for item in data["remittances"]:
+            console.print(f"  {item['date']}: {item['chain']} · {_cells(item)['carried']} · "
+                          f"{item['match']} · {item['statement']}{_tax_note(item)}",
+                          markup=False)
+    months = Table(title="Per month", header_style="bold", box=box.SIMPLE_HEAD)
+    for title in ("Month", "Credits", f"Credited {cur}", "Charges", "Tax", "Net"):
+        months.add_column(title, justify="left" if title == "Month" else "right")
+    for m in data["months"]:
+        months.add_row(m["month"], str(m["count"]),
+                       *(_g(m[k], loc) for k in ("local", "charges", "tax", "net")))
+    t = data["totals"]
+    for key, name in (("traced", "Traced"), ("untraced", "No traceable origin"),
+                      ("all", "Year")):
+        months.add_row(name, str(t[key]["count"]),
+                       *(_g(t[key][k], loc) for k in ("local", "charges", "tax", "net")),
+                       style="bold" if key == "all" else None)
+    console.print(months)
+    if data["untraced"]:
+        console.print("[bold]Credits with no traceable origin[/] (no withdrawal explains "
+                      "them; `ledger reconcile link` if you know where they came from)")
+        for item in data["untraced"]:
+            console.print(f"  {item['date']} {item['bank']} {item['amount']} "
+                          f"{item['currency']} · {item['description']} · {item['statement']}",
+                          markup=False)
+    end = data["not_home"]["end"]
+    console.print(f"\n[bold]Not in a local bank on {end['date']}[/] (valued that day): "
+                  f"{_g(end['total'], loc)} {cur}")
+    for i in end["items"]:
+        console.print(f"  {i['what']}: {i['account']} {_g(i['amount'], loc)} {i['currency']}"
+                      + (f" since {i['since']}" if i.get("since") else "")
+                      + f" = {_g(i['value'], loc)} {cur}"
+                      + (f" (rate {i['rate']}, {i['rate_source']})" if i.get("rate") else ""),
+                      markup=False)
+    lines = Table(title="Income and remittances", box=None, show_header=False)
+    lines.add_column("line", overflow="fold")
+    lines.add_column(cur, justify="right", no_wrap=True)
+    for line in data["reconciliation"]["lines"]:
+        bold = line["key"] in ("expected_home", "remitted", "difference")
+        lines.add_row(line["label"], _g(line["amount"], loc), style="bold" if bold else None)
+    console.print(lines)
+    console.print("[bold]Rules applied[/]")
+    for rule in data["rules"]:
+        console.print(f"  {rule['id']}: {rule.get('rule') or ''} · source: {rule['source']}",
+                      markup=False)
+    for warning in data["warnings"]:
+        console.print(f"[yellow]warning:[/] {warning}")
+
+
+def to_csv(data: dict) -> str:
+    """Long `section,key,field,value` rows (the report's CSV layout, formula-safe): one
+    `remittance` block per credit keyed by its date and row id, then months, totals, the
+    money not home, the reconciliation and the rules."""
+    from ledger.render import long_csv, long_items, safe_cell
+
+    rows: list[list] = [["period", "", "label", safe_cell(data["period"]["label"])],
+                        ["notice", "", "text", safe_cell(data["notice"])]]
+    for section in ("remittances", "untraced"):
+        for item in data[section]:
+            key = f"{item['date']} {item['id'][:12]}"
+            flat = {k: v for k, v in item.items() if k != "carried"}
+            flat["carried"] = "; ".join(f"{c['platform']}|{c['client'] or ''}|{c['share']}|"
+                                        f"{c['amount']}" for c in item["carried"])
+            rows += [[section[:-1] if section == "remittances" else "untraced", key, f,
+                      safe_cell(v)] for f, v in flat.items()]
+    rows += long_items("month", data["months"], "month")
+    rows += [["totals", k, f, v] for k, part in data["totals"].items()
+             for f, v in part.items()]
+    for number, i in enumerate(data["not_home"]["end"]["items"], 1):
+        rows += [["not_home_at_end", number, f, safe_cell(v)] for f, v in i.items()]
+    rows += [["reconciliation", line["key"], "amount", line["amount"]]
+             for line in data["reconciliation"]["lines"]]
+    for rule in data["rules"]:
+        rows.append(["rules", safe_cell(rule["id"]), "source", safe_cell(rule["source"])])
+    return long_csv(data, rows)
+
+
+PRINT = """
+@page{size:A4 landscape;margin:12mm}
+main{max-width:none}
+table.register{font-size:.8rem}
+table.register td{padding:.2rem .3rem}
+table.register td:first-child{text-align:left}
+@media print{body{font-size:11px;background:#fff;color:#000}
+.scroll{overflow:visible}tr{break-inside:avoid}h2{break-after:avoid}}
+"""
+
+
+def to_html(data: dict) -> str:
+    """One self-contained page (the report's styles and CSP), laid out for A4 landscape."""
+    from ledger.html import CSP, STYLE, _e, _grouped, _num
+
+    cur = data["currency"]
+    title = f"Remittance register · {data['period']['label']} · {cur}"
+    out = ["<!doctype html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f'<meta http-equiv="Content-Security-Policy" content="{_e(CSP)}">',
+           f"<title>{_e(title)}</title>", f"<style>{STYLE}{PRINT}</style>", "</head>",
+           f'<body data-schema="{_e(data["schema"])}" data-currency="{_e(cur)}">', "<main>",
+           f"<h1>{_e(title)}</h1>", f'<p class="warn">{_e(data["notice"])}</p>',
+           '<div class="scroll"><table class="register"><thead><tr>']
+    numeric = ("foreign", "rate", "amount", "charges", "tax", "net")
+    out += [f'<th{" class=n" if k in numeric else ""}>'
+            f"{_e(t if k != 'amount' else f'Credited {cur}')}</th>" for k, t in COLUMNS]
+    out.append("</tr></thead><tbody>")
+    for n, item in enumerate(data["remittances"]):
+        cells = _cells(item)
+        if item["currency"] == cur:
+            cells["amount"] = _grouped(item["amount"])
+        row = []
+        for key, _ in COLUMNS:
+            if key in ("charges", "tax", "net"):
+                row.append(_num(f"remittances.{n}.{key}", item[key]))
+            elif key in numeric or key == "date":
+                row.append(f'<td class="n">{_e(cells[key])}</td>')
+            else:
+                row.append(f"<td>{_e(cells[key])}</td>")
+        out.append("<tr>" + "".join(row) + "</tr>")
+        out.append(f'<tr><td></td><td colspan="{len(COLUMNS) - 1}"><small>chain: '
+                   f"{_e(item['chain'])} · {_e(item['match'])} · {_e(item['statement'])}"
+                   f"{_e(_tax_note(item))}</small></td></tr>")
+    out.append("</tbody></table></div>")
+    out.append("<h2>Per month</h2><table><tr><th>Month</th><th class=\"n\">Credits</th>"
+               f'<th class="n">Credited {_e(cur)}</th><th class="n">Charges</th>'
+               '<th class="n">Tax</th><th class="n">Net</th></tr>')
+    for m in data["months"]:
+        out.append(f"<tr><td>{_e(m['month'])}</td><td class=\"n\">{m['count']}</td>"
+                   + "".join(_num(f"months.{m['month']}.{k}", m[k])
+                             for k in ("local", "charges", "tax", "net")) + "</tr>")
+    for key, name in (("traced", "Traced"), ("untraced", "No traceable origin"),
+                      ("all", "Year")):
+        t = data["totals"][key]
+        out.append(f'<tr class="{"total" if key == "all" else ""}"><td>{name}</td>'
+                   f'<td class="n">{t["count"]}</td>'
+                   + "".join(_num(f"totals.{key}.{k}", t[k])
+                             for k in ("local", "charges", "tax", "net")) + "</tr>")
+    out.append("</table>")
+    if data["untraced"]:
+        out.append("<h2>Credits with no traceable origin</h2><ul>")
+        out += [f"<li>{_e(i['date'])} {_e(i['bank'])} {_e(i['amount'])} {_e(i['currency'])}"
+                f" · {_e(i['description'])} · {_e(i['statement'])}</li>"
+                for i in data["untraced"]]
+        out.append("</ul>")
+    end = data["not_home"]["end"]
+    out.append(f"<h2>Not in a local bank on {_e(end['date'])}</h2><ul>")
+    out += [f"<li>{_e(i['what'])}: {_e(i['account'])} {_e(_grouped(i['amount']))} "
+            f"{_e(i['currency'])} = {_e(_grouped(i['value']))} {_e(cur)}"
+            + (f" (rate {_e(i['rate'])}, {_e(i['rate_source'])})" if i.get("rate") else "")
+            + "</li>" for i in end["items"]]
+    out.append("</ul><h2>Income and remittances</h2><table>")
+    out += [f"<tr><td>{_e(line['label'])}</td>"
+            + _num(f"reconciliation.{line['key']}", line["amount"]) + "</tr>"
+            for line in data["reconciliation"]["lines"]]
+    out.append("</table><h2>Rules applied</h2><ul>")
+    out += [f"<li><b>{_e(r['id'])}</b>: {_e(r.get('rule') or '')} · source: "
+            f"{_e(r['source'])}</li>" for r in data["rules"]]
+    out.append("</ul>")
+    out += [f'<p class="warn">{_e(w)}</p>' for w in data["warnings"]]
+    out += ["</main>", "</body>", "</html>"]
+    return "\n".join(out) + "\n"
