@@ -35,7 +35,65 @@ EXACT_SCAN_MAX_BYTES = 8 * 1024 * 1024
 LINE = "_line"
 """Column holding each row's physical line number in the file (1-based)."""
 
+MAX_FILE_BYTES = 1024 * 1024 * 1024
+"""The most read from one export (1 GiB): a decade of a busy freelancer's PayPal is ~100 MB;
+anything larger is not an export (or is /dev/zero) and would only exhaust memory."""
+
 csv.field_size_limit(2**31 - 1)  # a long description is data, not an error; limits are ours
+
+
+def size_text(count: int) -> str:
+    """A byte count for messages: 1 GiB, 64 MiB, 512 KiB."""
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count} bytes"
+
+
+def read_regular(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "an export") -> bytes:
+    """A file's bytes, refusing before any read what is not a regular file (a FIFO would block
+    forever, /dev/zero never ends) and reading at most `limit` bytes (a DataError beyond)."""
+    import os
+    import stat
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise DataError("no such file", path=path, hint="check the path and try again") from None
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror}", path=path,
+                        hint="check the file's permissions") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(f"is a directory, not {what} file", path=path,
+                        hint=f"import the files inside it, e.g. ledger import {path}/*")
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError("not a regular file (a pipe, device or socket): not read", path=path,
+                        hint="give the file itself, saved on disk")
+    if info.st_size > limit:
+        raise _too_large(path, limit)
+    try:  # O_NONBLOCK: should the path have become a FIFO since stat, open does not block
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror}", path=path,
+                        hint="check the file's permissions") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise DataError("not a regular file (a pipe, device or socket): not read",
+                            path=path, hint="give the file itself, saved on disk")
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise DataError(f"cannot read: {exc.strerror}", path=path,
+                            hint="check the file's permissions") from None
+    if len(data) > limit:  # grew since stat
+        raise _too_large(path, limit)
+    return data
+
+
+def _too_large(path: Path, limit: int) -> DataError:
+    return DataError(f"the file is larger than the {size_text(limit)} ledger reads from one "
+                     "file", path=path,
+                     hint="export a shorter date range (several files import fine)")
 
 
 def normalize(name: str) -> str:

@@ -1,0 +1,171 @@
+"""Limits a spreadsheet must meet before fastexcel (calamine) may read it.
+
+calamine sizes its grid from the sheet's extent: a 2.6 KB XLSX with one cell at XFD1048576
+(16,384 columns x 1,048,576 rows) makes it allocate 17 billion cells and the process aborts
+(exit 134) where no exception can be caught, taking a whole `ledger batch` with it. An XLSX is
+a zip, so 1 MB can also expand to 1 GB, or hold a 300 MB string. So before any read,
+`check_xlsx` walks the zip with the standard library: every member's uncompressed size (as
+declared, and as actually inflated: a header can lie), the sheet's `<dimension ref=...>`, the
+position of every cell present, their count and the longest text. Streaming in 1 MiB pieces,
+it holds little memory whatever the file; a genuine statement passes in well under a second.
+
+XLS (OLE2) files have no such structure to check; they are bounded by MAX_XLS_BYTES.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from importers.readers import size_text
+from ledger.errors import DataError
+
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+"""All of an XLSX's parts, uncompressed (a 100,000-row statement is ~50 MB)."""
+MAX_COLUMNS = 1_000
+"""Columns a sheet may span (statements have under 30; Excel's own limit is 16,384)."""
+MAX_GRID_CELLS = 10_000_000
+"""Rows x columns of a sheet's extent: the grid calamine allocates."""
+MAX_TEXT_BYTES = 128 * 1024
+"""The longest text between two XML tags (a cell holds at most 32,767 characters in Excel)."""
+MAX_XLS_BYTES = 64 * 1024 * 1024
+"""An XLS (OLE2) file, which cannot be checked part by part."""
+
+CHUNK = 1024 * 1024
+_OVERLAP = 64
+_REF = re.compile(rb'\sr="([A-Za-z]{0,8})(\d{1,12})"')
+"""A cell's or row's position attribute (`<c r="B7"`, `<row r="7"`)."""
+_DIMENSION = re.compile(rb'<dimension\s+ref="([^"]{1,40})"')
+_RANGE_END = re.compile(r"([A-Za-z]{0,8})(\d{0,12})$")
+_CELL = re.compile(rb"<c[\s>/]")
+
+HINT = ("open it in a spreadsheet program, delete what lies beyond the statement's table and "
+        "save it again, or export the statement as CSV")
+
+
+@dataclass
+class _Extent:
+    rows: int = 0
+    columns: int = 0
+    cells: int = 0
+
+    def add(self, letters: bytes | str, digits: bytes | str) -> None:
+        if digits:
+            self.rows = max(self.rows, int(digits))
+        if letters:
+            self.columns = max(self.columns, _column_number(letters))
+
+
+def _column_number(letters: bytes | str) -> int:
+    text = letters.decode("ascii") if isinstance(letters, bytes) else letters
+    number = 0
+    for char in text.upper():
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+def check_sheet(data: bytes, path: Path | str) -> None:
+    """Raise a DataError naming the limit if the spreadsheet `data` exceeds one."""
+    if data.startswith(b"PK\x03\x04"):
+        check_xlsx(data, path)
+    elif len(data) > MAX_XLS_BYTES:
+        raise DataError(f"the spreadsheet is too large: {size_text(len(data))}, more than the "
+                        f"{size_text(MAX_XLS_BYTES)} ledger reads from an .xls file",
+                        path=path, hint=HINT)
+
+
+def check_xlsx(data: bytes, path: Path | str) -> None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise DataError("cannot read as a spreadsheet: the zip container is damaged",
+                        path=path, hint=HINT) from None
+    declared = sum(m.file_size for m in members)
+    if declared > MAX_UNPACKED_BYTES:
+        raise _unpacked(path, declared)
+    unpacked = 0
+    for member in members:
+        xml = member.filename.startswith("xl/worksheets/") or member.filename in (
+            "xl/sharedStrings.xml",)
+        extent = _Extent()
+        try:
+            with archive.open(member) as stream:
+                unpacked = _scan(stream, xml, extent, unpacked, path,
+                                 member.filename.startswith("xl/worksheets/"))
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
+                NotImplementedError, RuntimeError):  # damaged, encrypted or lying about size
+            raise DataError("cannot read as a spreadsheet: a part of the zip is damaged",
+                            path=path, hint=HINT) from None
+        _check_extent(extent, path)
+
+
+def _scan(stream: io.BufferedIOBase, xml: bool, extent: _Extent, unpacked: int,
+          path: Path | str, sheet: bool) -> int:
+    """Read one member to its end, counting bytes; in sheet XML, note cell positions, the
+    dimension, the cell count and the longest run of text. Returns the running total."""
+    buffer = b""
+    run = 0  # bytes since the last "<"
+    while True:
+        piece = stream.read(CHUNK)
+        unpacked += len(piece)
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise _unpacked(path, None)
+        if not xml:
+            if not piece:
+                return unpacked
+            continue
+        if piece:
+            run = _longest_text(piece, run, path)
+        buffer += piece
+        final = not piece
+        cut = len(buffer) if final else max(len(buffer) - _OVERLAP, 0)
+        if sheet:
+            for match in _REF.finditer(buffer):
+                if match.start() < cut:
+                    extent.add(match[1], match[2])
+            extent.cells += sum(1 for m in _CELL.finditer(buffer) if m.start() < cut)
+            for match in _DIMENSION.finditer(buffer):
+                if match.start() < cut:
+                    end = _RANGE_END.search(match[1].decode("latin-1"))
+                    if end:
+                        extent.add(end[1], end[2])
+            _check_extent(extent, path)
+        if final:
+            return unpacked
+        buffer = buffer[cut:]
+
+
+def _longest_text(piece: bytes, run: int, path: Path | str) -> int:
+    """The run of bytes without a "<" at the end of `piece`, given the run before it; a
+    DataError where any run (a text, in the end) is longer than MAX_TEXT_BYTES."""
+    parts = piece.split(b"<")
+    longest = max(run + len(parts[0]), *(len(p) for p in parts[1:]))
+    if longest > MAX_TEXT_BYTES:
+        raise DataError(f"the spreadsheet is too large: it holds a text of more than "
+                        f"{size_text(MAX_TEXT_BYTES)} (a cell holds at most 32,767 "
+                        "characters)", path=path, hint=HINT)
+    return run + len(piece) if len(parts) == 1 else len(parts[-1])
+
+
+def _check_extent(extent: _Extent, path: Path | str) -> None:
+    if extent.columns > MAX_COLUMNS:
+        raise DataError(f"the sheet is too large: it reaches column {extent.columns:,}, more "
+                        f"than the {MAX_COLUMNS:,} ledger reads", path=path, hint=HINT)
+    grid = extent.rows * max(extent.columns, 1)
+    if grid > MAX_GRID_CELLS or extent.cells > MAX_GRID_CELLS:
+        raise DataError(f"the sheet is too large: it spans {extent.rows:,} rows x "
+                        f"{max(extent.columns, 1):,} columns, more than the "
+                        f"{MAX_GRID_CELLS:,} cells ledger reads", path=path, hint=HINT)
+
+
+def _unpacked(path: Path | str, size: int | None) -> DataError:
+    """`size`: the declared total, or None where inflating passed the limit."""
+    cap = size_text(MAX_UNPACKED_BYTES)
+    found = f"to {size_text(size)}, more than the {cap}" if size is not None else \
+        f"beyond the {cap}"
+    return DataError(f"the spreadsheet is too large: its parts expand {found} ledger reads "
+                     "uncompressed", path=path, hint=HINT)
