@@ -124,10 +124,39 @@ def decode(data: bytes, path: str | Path) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
+    mixed = _utf8_with_strays(data)
+    if mixed is not None:
+        return mixed, MIXED
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as exc:
         raise _undecodable(data, exc, path) from None
+
+
+MIXED = "utf-8+cp1252"
+"""The encoding of UTF-8 text with stray single bytes (a Latin-1 `é` typed into a UTF-8 file):
+those bytes are read as Windows-1252 and the import warns (`RawFile.decode_warning`)."""
+_STRAY = re.compile("[\udc80-\udcff]")
+_NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff]")
+
+
+def _utf8_with_strays(data: bytes) -> str | None:
+    """The text, if the evidence says UTF-8 with strays: it holds at least as many valid
+    multi-byte UTF-8 characters as bytes that are not UTF-8 (a Windows-1252 file holds almost
+    none); else None (read it all as Windows-1252)."""
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    strays = len(_STRAY.findall(text))
+    if not strays or len(_NON_ASCII.findall(text)) < strays:
+        return None
+    return _STRAY.sub(lambda m: _cp1252_byte(ord(m[0]) - 0xDC00), text)
+
+
+def _cp1252_byte(byte: int) -> str:
+    """One byte as Windows-1252 (its five unassigned bytes as Latin-1)."""
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return chr(byte)
 
 
 def _undecodable(data: bytes, exc: UnicodeDecodeError, path: str | Path) -> DataError:
@@ -174,6 +203,22 @@ class RawFile:
     @property
     def encoding(self) -> str:
         return self.decoded[1]
+
+    @property
+    def decode_warning(self) -> str | None:
+        """Where the text was UTF-8 with stray bytes read as Windows-1252: a warning naming
+        the file and the line of the first such byte (never silently)."""
+        if "decoded" not in self.__dict__ or self.encoding != MIXED:
+            return None
+        try:
+            self.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = self.data[: exc.start].count(b"\n") + 1
+            byte = self.data[exc.start]
+            return (f"{self.path}:{line}: byte 0x{byte:02x} is not UTF-8 while the rest of the "
+                    f"file is; read it as Windows-1252 ({_cp1252_byte(byte)!r}): check that "
+                    "line, or save the file as UTF-8")
+        return None
 
     @cached_property
     def head_text(self) -> str:

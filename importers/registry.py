@@ -121,6 +121,8 @@ def parse(raw: RawFile, options: ImportOptions, source: str | None = None,
         raise
     parsed.format = fmt.name
     parsed.import_id = raw.sha256
+    if raw.decode_warning:
+        parsed.warnings.append(raw.decode_warning)
     return parsed
 
 

@@ -53,9 +53,14 @@ def load_key(key_file: Path) -> tuple[bytes, bool]:
         if path.is_dir():
             raise UsageError("the key file is a directory", path=key_file,
                              hint="give a file path, e.g. --key-file ./batch.key")
-        data = path.read_bytes()
+        if not path.is_file():  # a FIFO would block the read forever, /dev/zero never end
+            raise UsageError("the key file is not a regular file (a pipe, device or socket)",
+                             path=key_file, hint="give a file path, e.g. --key-file ./batch.key")
+        with path.open("rb") as handle:
+            data = handle.read(KEY_BYTES + 1)
         if len(data) != KEY_BYTES:
-            raise UsageError(f"not a batch key: {len(data)} bytes, expected {KEY_BYTES}",
+            size = path.stat().st_size
+            raise UsageError(f"not a batch key: {size} bytes, expected {KEY_BYTES}",
                              path=key_file,
                              hint="give the key file an earlier run created, or a new path to "
                              "create one (pseudonyms then differ from earlier runs)")
