@@ -42,6 +42,8 @@ _DIMENSION = re.compile(rb'<dimension\s+ref="([^"]{1,40})"')
 _RANGE_END = re.compile(r"([A-Za-z]{0,8})(\d{0,12})$")
 _CELL = re.compile(rb"<c[\s>/]")
 
+DAMAGED = ("open it in a spreadsheet program and save it again as .xlsx, or export the "
+           "statement as CSV")
 HINT = ("open it in a spreadsheet program, delete what lies beyond the statement's table and "
         "save it again, or export the statement as CSV")
 
@@ -83,7 +85,7 @@ def check_xlsx(data: bytes, path: Path | str) -> None:
         members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
         raise DataError("cannot read as a spreadsheet: the zip container is damaged",
-                        path=path, hint=HINT) from None
+                        path=path, hint=DAMAGED) from None
     declared = sum(m.file_size for m in members)
     if declared > MAX_UNPACKED_BYTES:
         raise _unpacked(path, declared)
@@ -99,7 +101,7 @@ def check_xlsx(data: bytes, path: Path | str) -> None:
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
                 NotImplementedError, RuntimeError):  # damaged, encrypted or lying about size
             raise DataError("cannot read as a spreadsheet: a part of the zip is damaged",
-                            path=path, hint=HINT) from None
+                            path=path, hint=DAMAGED) from None
         _check_extent(extent, path)
 
 
