@@ -55,7 +55,8 @@ def run_quick(*args: str | Path, cwd: Path, seconds: float = SECONDS
 
 def sheet(cells: str, *, dimension: str | None = None, parts: dict[str, str] | None = None,
           compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    """A one-sheet XLSX whose sheetData is `cells` (raw XML), built with zipfile."""
+    """A one-sheet XLSX whose sheetData is `cells` (raw XML), built with zipfile (fixed
+    timestamps: the same arguments give the same bytes)."""
     dim = f'<dimension ref="{dimension}"/>' if dimension else ""
     xml = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
            f"{dim}<sheetData>{cells}</sheetData></worksheet>")
@@ -63,7 +64,9 @@ def sheet(cells: str, *, dimension: str | None = None, parts: dict[str, str] | N
     with zipfile.ZipFile(buffer, "w", compression) as archive:
         for name, text in {**XLSX_PARTS, "xl/worksheets/sheet1.xml": xml,
                            **(parts or {})}.items():
-            archive.writestr(name, text)
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = compression
+            archive.writestr(info, text)
     return buffer.getvalue()
 
 
@@ -74,6 +77,13 @@ def text_cell(ref: str, text: str) -> str:
 FAR_CELL = ('<row r="1">' + text_cell("A1", f"Date {CANARY}") + "</row>"
             '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
 """2 KB: calamine would allocate 16,384 x 1,048,576 cells and abort the process."""
+
+
+def test_the_catalogues_far_cell_sheet_is_what_the_builder_makes():
+    """tests/data/broken/sheet-far-cell.xlsx (tests/test_errors_catalogue.py) is `sheet`'s."""
+    far = ('<row r="1">' + text_cell("A1", "Date") + "</row>"
+           '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
+    assert (DATA / "broken" / "sheet-far-cell.xlsx").read_bytes() == sheet(far)
 
 
 # --- 2. errors.csv, the summary and the terminal never carry a file's text --------------------
