@@ -546,7 +546,9 @@ def sheet_head(raw: RawFile) -> list[list[str]]:
     Memoised per file (by sha256) because every profile asks.
     """
     if raw.sha256 not in _SHEET_HEADS:
-        _check_sheet(raw)  # a sheet over the limits is an error naming the limit
+        from importers.sheet_limits import check_raw
+
+        check_raw(raw)  # a sheet over the limits is an error naming the limit
         try:
             grid = _read_sheet(raw.data, n_rows=SCAN_LINES)
             rows = [[c or "" for c in row] for row in grid.rows()]
@@ -566,26 +568,6 @@ def _reader_failed(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt | SystemExit):
         raise exc
     return (str(exc) or type(exc).__name__).splitlines()[0]
-_SHEET_CHECKS: dict[str, DataError | None] = {}
-
-
-def _check_sheet(raw: RawFile) -> None:
-    """sheet_limits.check_sheet, once per file (every profile's detection asks)."""
-    from importers.sheet_limits import check_sheet
-
-    if raw.sha256 not in _SHEET_CHECKS:
-        if len(_SHEET_CHECKS) > 64:
-            _SHEET_CHECKS.clear()
-        try:
-            check_sheet(raw.data, raw.path)
-            _SHEET_CHECKS[raw.sha256] = None
-        except DataError as exc:
-            _SHEET_CHECKS[raw.sha256] = exc
-    found = _SHEET_CHECKS[raw.sha256]
-    if found is not None:
-        raise DataError(found.message, path=raw.path, hint=found.hint)
-
-
 def _read_sheet(data: bytes, n_rows: int | None = None) -> pl.DataFrame:
     """First sheet as all-string cells, one row per sheet row from row 1 (empty rows kept)."""
     import fastexcel
@@ -899,7 +881,9 @@ def _footer(header: str, tail: str, profile: Profile) -> list[str]:
 def _read_spreadsheet(raw: RawFile, profile: Profile) -> Body:
     import polars as pl
 
-    _check_sheet(raw)
+    from importers.sheet_limits import check_raw
+
+    check_raw(raw)
     try:
         grid = _read_sheet(raw.data)
     except BaseException as exc:  # the reader's own errors vary by file kind

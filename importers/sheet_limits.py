@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from importers.readers import size_text
+from importers.readers import RawFile, size_text
 from ledger.errors import DataError
 
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
@@ -67,6 +67,24 @@ def _column_number(letters: bytes | str) -> int:
     for char in text.upper():
         number = number * 26 + ord(char) - 64
     return number
+
+
+_CHECKED: dict[str, DataError | None] = {}
+
+
+def check_raw(raw: RawFile) -> None:
+    """`check_sheet` once per file (by sha256): every bank profile's detection asks."""
+    if raw.sha256 not in _CHECKED:
+        if len(_CHECKED) > 64:
+            _CHECKED.clear()
+        try:
+            check_sheet(raw.data, raw.path)
+            _CHECKED[raw.sha256] = None
+        except DataError as exc:
+            _CHECKED[raw.sha256] = exc
+    found = _CHECKED[raw.sha256]
+    if found is not None:
+        raise DataError(found.message, path=raw.path, hint=found.hint)
 
 
 def check_sheet(data: bytes, path: Path | str) -> None:
