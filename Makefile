@@ -29,7 +29,7 @@ test: $(STAMP)
 # Hostile shapes run the CLI with a hard timeout per example (FUZZ_TIMEOUT seconds): a hang
 # fails the round.
 FUZZ_SECONDS ?= 600
-FUZZ_TIMEOUT ?= 10
+FUZZ_TIMEOUT ?= 15
 fuzz: $(STAMP)
 	@end=$$(( $$(date +%s) + $(FUZZ_SECONDS) )); round=0; \
 	while [ $$(date +%s) -lt $$end ]; do \

@@ -27,7 +27,7 @@ MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 """All of an XLSX's parts, uncompressed (a 100,000-row statement is ~50 MB)."""
 MAX_COLUMNS = 1_000
 """Columns a sheet may span (statements have under 30; Excel's own limit is 16,384)."""
-MAX_GRID_CELLS = 10_000_000
+MAX_GRID_CELLS = 5_000_000
 """Rows x columns of a sheet's extent: the grid calamine allocates."""
 MAX_TEXT_BYTES = 128 * 1024
 """The longest text between two XML tags (a cell holds at most 32,767 characters in Excel)."""

@@ -7,7 +7,7 @@ dropped or duplicated, the file cut at any byte, random bytes inserted, re-encod
 cp1252, BOM), a huge field, formula-like cells (`=cmd|' /C calc'!A0`), lines swapped.
 
 Hostile shapes (issue 24), each through the real CLI in a subprocess that must answer within
-FUZZ_TIMEOUT seconds (default 10; a batch gets three times that), so a hang fails the run
+FUZZ_TIMEOUT seconds (default 15; a batch gets three times that), so a hang fails the run
 instead of stalling it: nested-brace MT940 lines (`{1:{{}{{}...`), OFX with many `<STMTTRN>`
 never closed, spreadsheets whose cells or dimension reach far (XFD1048576), amounts of 10^26
 and more, and file and folder names with glob characters and newlines. These run fewer
@@ -151,7 +151,7 @@ def test_through_the_cli_no_traceback_and_nothing_written_on_failure(tmp_path_fa
 
 # --- hostile shapes (issue 24): every example must answer within FUZZ_TIMEOUT ------------------
 
-TIMEOUT = float(os.environ.get("FUZZ_TIMEOUT", "10"))
+TIMEOUT = float(os.environ.get("FUZZ_TIMEOUT", "15"))
 HOSTILE = settings(max_examples=max(EXAMPLES // 20, 3), deadline=None,
                    derandomize="FUZZ_SEED" not in os.environ,
                    phases=(Phase.explicit, Phase.reuse, Phase.generate),

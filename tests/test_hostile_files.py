@@ -240,7 +240,7 @@ def test_a_cell_at_xfd1048576_is_an_error_for_that_file_and_the_batch_goes_on(tm
     ("dimension", "the sheet is too large: it reaches column 16,384, more than the 1,000 "
                   "ledger reads"),
     ("tall", "the sheet is too large: it spans 1,048,576 rows x 26 columns, more than the "
-             "10,000,000 cells ledger reads"),
+             "5,000,000 cells ledger reads"),
     ("text", "the spreadsheet is too large: it holds a text of more than 128 KiB (a cell "
              "holds at most 32,767 characters)"),
     ("bomb", "the spreadsheet is too large: its parts expand to 3 MiB, more than the "
