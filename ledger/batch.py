@@ -284,15 +284,6 @@ def _relative(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
-def _names(worker: Worker) -> tuple[str, ...]:
-    """Strings an error message must not repeat: the worker's id and folder, its files'
-    names, stems and paths."""
-    names = {worker.id, worker.base.name, str(worker.base)}
-    for path in [*worker.files, *(p for p, _ in worker.problems if p is not None)]:
-        names |= {path.name, path.stem, str(path), _relative(path, worker.base)}
-    return tuple(sorted(n for n in names if n))
-
-
 def make_task(worker: Worker, key: bytes, settings: dict[str, Any]) -> WorkerTask:
     from ledger.batch_anon import file_pseudonym
     from ledger.batch_worker import WorkerTask
@@ -306,7 +297,7 @@ def make_task(worker: Worker, key: bytes, settings: dict[str, Any]) -> WorkerTas
         pseudonym=pseudonym(key, worker.id), country=worker.country,
         files=tuple((str(p), token(p)) for p in worker.files), settings=settings,
         config=(str(worker.config), token(worker.config)) if worker.config else None,
-        profiles=str(worker.profiles) if worker.profiles else None, names=_names(worker))
+        profiles=str(worker.profiles) if worker.profiles else None)
 
 
 def _child_init(threads: int) -> None:

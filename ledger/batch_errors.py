@@ -77,9 +77,12 @@ CLASSES: tuple[ErrorClass, ...] = (
     ErrorClass("not_a_number", "an amount or number is not a number",
                "correct the value or download the export again",
                ("not a number", "decimal comma", "more decimals")),
-    ErrorClass("not_a_date", "a date is not in the expected form",
+    ErrorClass("no_rate", "an exchange rate is missing", "the bundled rates do not cover "
+               "this currency or date", ("rate for", "rate to", "rate near", "reference rate",
+                                         "lack a rate", "online rate")),
+    ErrorClass("not_a_date", "a date is not in the expected form or its order is ambiguous",
                "correct the date, or settle the order with --date-order",
-               ("not a date", "date", "day-first")),
+               ("not a date", "not an ofx date", "is not in the form", "day-first")),
     ErrorClass("currency", "a currency code is unknown or missing",
                "correct the currency code", ("currency",)),
     ErrorClass("balance", "the running balance does not add up",
@@ -97,8 +100,6 @@ CLASSES: tuple[ErrorClass, ...] = (
     ErrorClass("layout_broken", "the file does not follow its format's layout",
                "the file looks damaged or edited: download the export again",
                ("does not follow the",)),
-    ErrorClass("no_rate", "an exchange rate is missing", "the bundled rates do not cover "
-               "this currency or date", ("rate",)),
     ErrorClass("no_transactions", "no transactions could be read for this worker",
                "see the worker's other errors",
                ("no export could be read", "only timesheets", "hold no transactions")),

@@ -54,8 +54,6 @@ class WorkerTask:
     """(path, file pseudonym) of the worker's ledger.toml, if any."""
     profiles: str | None = None
     """The worker's bank profiles folder, if any."""
-    names: tuple[str, ...] = ()
-    """Text to scrub from error messages: worker id, folder and file names."""
 
 
 @dataclass

@@ -152,6 +152,22 @@ def test_no_byte_of_a_hostile_file_reaches_any_output_of_the_batch(tmp_path):
     assert "w-one/amount.csv:3: " + BY_CODE["not_a_number"].text in result.stderr
 
 
+@pytest.mark.parametrize(("message", "code"), [
+    ("3 date(s) lack a rate to USD, first 2024-01-01", "no_rate"),
+    ("no PKR->USD rate for 2024-06-03", "no_rate"),
+    ("date '31 Feb 2026' is not in the form '06 Jan 2026'", "not_a_date"),
+    ("dates such as '05/06/2024' could be day-first or month-first", "not_a_date"),
+    ("Gross 'rate for date' is not a number", "not_a_number"),
+    ("TRNTYPE 'X' is not an OFX transaction type", "bad_ofx"),
+    ("row has 4 cells, fewer than the header's 13", "ragged_row"),
+    ("the sheet is too large: it reaches column 16,384, more than the 1,000 ledger reads",
+     "sheet_too_large"),
+    ("not a regular file (a pipe, device or socket): not read", "not_regular_file"),
+])
+def test_our_messages_fall_in_their_classes(message, code):
+    assert classify_message(message).code == code
+
+
 def test_every_class_is_ours_and_unknown_text_falls_back():
     assert len(BY_CODE) == len({c.code for c in CLASSES}) + 2
     assert classify_message(f"something new: '{CANARY}'").code == "unreadable"
