@@ -257,11 +257,14 @@ def test_a_cell_at_xfd1048576_is_an_error_for_that_file_and_the_batch_goes_on(tm
                   "ledger reads"),
     ("tall", "the sheet is too large: it spans 1,048,576 rows x 26 columns, more than the "
              "5,000,000 cells ledger reads"),
-    ("text", "the spreadsheet is too large: it holds a text of more than 128 KiB (a cell "
+    ("text", "the spreadsheet is too large: it holds a text of 128 KiB or more (a cell "
              "holds at most 32,767 characters)"),
     ("bomb", "the spreadsheet is too large: its parts expand to 3 MiB, more than the "
              "2 MiB ledger reads uncompressed"),
     ("not_a_zip", "cannot read as a spreadsheet: the zip container is damaged"),
+    # cells and rows without `r` are placed one after the other: counted, not positioned
+    ("unnumbered", "the sheet is too large: it reaches column 16,384, more than the 1,000 "
+                   "ledger reads"),
 ])
 def test_sheet_limits_are_checked_before_the_reader(monkeypatch, case, message):
     monkeypatch.setattr(sheet_limits, "MAX_UNPACKED_BYTES", 2 << 20)  # a 3 MiB bomb will do
@@ -272,6 +275,8 @@ def test_sheet_limits_are_checked_before_the_reader(monkeypatch, case, message):
         "text": lambda: sheet('<row r="1">' + text_cell("A1", "x" * 200_000) + "</row>"),
         "bomb": lambda: sheet(head, parts={"xl/media/pad.bin": "\0" * (3 << 20)}),
         "not_a_zip": lambda: b"PK\x03\x04" + b"\0" * 100,
+        "unnumbered": lambda: sheet("<row>" + "<c><v>1</v></c>" * 16_384 + "</row>"
+                                    '<row r="1048576"><c><v>1</v></c></row>'),
     }[case]()
     assert len(data) < 300_000  # tiny on disk
     raw = RawFile(path=Path("s.xlsx"), data=data, sha256=f"{case}-{len(data)}")
