@@ -92,6 +92,9 @@ def load_settings(path: Path | None) -> dict[str, Any]:
     settings: dict[str, Any] = {s.name: s.default for s in TRAJECTORY_SETTINGS}
     if path is None:
         return settings
+    if path.exists() and not path.is_file():  # a FIFO would block the read forever
+        raise UsageError("not a regular file", path=path,
+                         hint="give a TOML file of trajectory settings")
     try:
         given = tomllib.loads(path.read_text("utf-8"))
     except FileNotFoundError:

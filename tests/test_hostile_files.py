@@ -204,6 +204,10 @@ def test_a_fifo_or_a_device_is_refused_unread(tmp_path):
     key = run_quick("batch", "in", "--out", "out", "--key-file", "pipe.csv", cwd=tmp_path,
                     seconds=10)
     assert key.returncode == 2 and "the key file is not a regular file" in key.stderr
+    settings = run_quick("batch", "in", "--out", "out", "--trajectories", "pipe.csv",
+                         cwd=tmp_path, seconds=10)
+    assert (settings.returncode, settings.stderr.splitlines()[0]) == (
+        2, "pipe.csv: not a regular file")
 
 
 def test_a_fifo_in_a_worker_folder_or_manifest_costs_only_that_file(tmp_path):
