@@ -26,12 +26,15 @@ test: $(STAMP)
 
 # Mutated golden exports through the importers and the CLI, in rounds of fresh random
 # examples until FUZZ_SECONDS (default 600) have passed; the first failure stops it.
+# Hostile shapes run the CLI with a hard timeout per example (FUZZ_TIMEOUT seconds): a hang
+# fails the round.
 FUZZ_SECONDS ?= 600
+FUZZ_TIMEOUT ?= 15
 fuzz: $(STAMP)
 	@end=$$(( $$(date +%s) + $(FUZZ_SECONDS) )); round=0; \
 	while [ $$(date +%s) -lt $$end ]; do \
 		round=$$((round + 1)); echo "fuzz round $$round"; \
-		FUZZ_SEED=$$round FUZZ_EXAMPLES=400 $(BIN)/python -m pytest -q -p no:cacheprovider \
+		FUZZ_SEED=$$round FUZZ_EXAMPLES=400 FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) $(BIN)/python -m pytest -q -p no:cacheprovider \
 			-W ignore::hypothesis.errors.HypothesisWarning tests/test_fuzz.py || exit 1; \
 	done
 

@@ -137,6 +137,8 @@ if TYPE_CHECKING:
 PROFILES_DIR = Path(__file__).parent / "profiles"
 
 FOOTER_MAX_LINES = 200
+PROFILE_MAX_BYTES = 1024 * 1024
+"""A profile is a page of TOML; a larger file in profiles/ is not one."""
 """How far back from the end a footer is looked for."""
 
 MIN_YEAR = 1900
@@ -271,10 +273,13 @@ def load_profile(path: Path, *, bundled: bool = False) -> Profile:
     A bundled profile's regexes are checked by Python only: their polars check (most of the
     cost of loading, paid by every `ledger import`) is done once by the test suite instead.
     """
+    from importers.readers import read_regular
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read profile: {exc.strerror}", path=path) from None
+        text = read_regular(path, limit=PROFILE_MAX_BYTES, what="a profile").decode("utf-8")
+    except DataError as exc:  # a FIFO or a device named *.toml, or a huge file
+        raise UsageError(f"cannot read profile: {exc.message}", path=path,
+                         hint=exc.hint) from None
     except UnicodeDecodeError as exc:
         raise UsageError(f"profile is not valid TOML: {exc}", path=path,
                          hint="see the profile format at the top of importers/bank.py") from None
@@ -541,10 +546,14 @@ def sheet_head(raw: RawFile) -> list[list[str]]:
     Memoised per file (by sha256) because every profile asks.
     """
     if raw.sha256 not in _SHEET_HEADS:
+        from importers.sheet_limits import check_raw
+
+        check_raw(raw)  # a sheet over the limits is an error naming the limit
         try:
             grid = _read_sheet(raw.data, n_rows=SCAN_LINES)
             rows = [[c or "" for c in row] for row in grid.rows()]
-        except Exception:  # any reader failure means "not a sheet we know"
+        except BaseException as exc:  # any reader failure means "not a sheet we know"
+            _reader_failed(exc)
             rows = []
         if len(_SHEET_HEADS) > 16:
             _SHEET_HEADS.clear()
@@ -552,6 +561,13 @@ def sheet_head(raw: RawFile) -> list[list[str]]:
     return _SHEET_HEADS[raw.sha256]
 
 
+def _reader_failed(exc: BaseException) -> str:
+    """The first line of what fastexcel raised: its own errors, or pyo3's PanicException (a
+    BaseException, so `except Exception` misses it) where the Rust side panics. A Ctrl-C or
+    an exit goes on up."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit):
+        raise exc
+    return (str(exc) or type(exc).__name__).splitlines()[0]
 def _read_sheet(data: bytes, n_rows: int | None = None) -> pl.DataFrame:
     """First sheet as all-string cells, one row per sheet row from row 1 (empty rows kept)."""
     import fastexcel
@@ -591,8 +607,21 @@ def detect(profile: Profile, raw: RawFile) -> bool:
         above = raw.head_lines[:index or 0]
     if index is None:
         return False
-    return not profile.preamble or re.search(profile.preamble, "\n".join(above),
-                                             re.IGNORECASE) is not None
+    return not profile.preamble or _found(profile.preamble, "\n".join(above), profile.bundled)
+
+
+def _found(pattern: str, text: str, bundled: bool) -> bool:
+    """Whether the preamble regex occurs in the lines above the header.
+
+    A user's profile (a donor's folder may carry one) is matched by polars' Rust regex, which
+    runs in linear time: Python's `re` backtracks, so `^(a+)+$` takes hours on 32 a's and a
+    `!`. Profile regexes must already suit polars (checked at load), so this restricts
+    nothing. Bundled profiles keep Python's `re` (no polars call per file in detection)."""
+    if bundled:
+        return re.search(pattern, text, re.IGNORECASE) is not None
+    import polars as pl
+
+    return bool(pl.Series([text]).str.contains(f"(?i){pattern}").item())
 
 
 # --- reading the table -----------------------------------------------------------------------
@@ -852,10 +881,13 @@ def _footer(header: str, tail: str, profile: Profile) -> list[str]:
 def _read_spreadsheet(raw: RawFile, profile: Profile) -> Body:
     import polars as pl
 
+    from importers.sheet_limits import check_raw
+
+    check_raw(raw)
     try:
         grid = _read_sheet(raw.data)
-    except Exception as exc:  # the reader's own errors vary by file kind
-        raise DataError(f"cannot read as a spreadsheet: {str(exc).splitlines()[0]}",
+    except BaseException as exc:  # the reader's own errors vary by file kind
+        raise DataError(f"cannot read as a spreadsheet: {_reader_failed(exc)}",
                         path=raw.path, hint="open it in a spreadsheet program and save it "
                         "again as .xlsx, or export the statement as CSV") from None
     head = [[c or "" for c in row] for row in grid.head(profile.header_scan).rows()]

@@ -35,7 +35,65 @@ EXACT_SCAN_MAX_BYTES = 8 * 1024 * 1024
 LINE = "_line"
 """Column holding each row's physical line number in the file (1-based)."""
 
+MAX_FILE_BYTES = 1024 * 1024 * 1024
+"""The most read from one export (1 GiB): a decade of a busy freelancer's PayPal is ~100 MB;
+anything larger is not an export (or is /dev/zero) and would only exhaust memory."""
+
 csv.field_size_limit(2**31 - 1)  # a long description is data, not an error; limits are ours
+
+
+def size_text(count: int) -> str:
+    """A byte count for messages: 1 GiB, 64 MiB, 512 KiB."""
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count} bytes"
+
+
+def read_regular(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "an export") -> bytes:
+    """A file's bytes, refusing before any read what is not a regular file (a FIFO would block
+    forever, /dev/zero never ends) and reading at most `limit` bytes (a DataError beyond)."""
+    import os
+    import stat
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise DataError("no such file", path=path, hint="check the path and try again") from None
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror}", path=path,
+                        hint="check the file's permissions") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(f"is a directory, not {what} file", path=path,
+                        hint=f"import the files inside it, e.g. ledger import {path}/*")
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError("not a regular file (a pipe, device or socket): not read", path=path,
+                        hint="give the file itself, saved on disk")
+    if info.st_size > limit:
+        raise _too_large(path, limit)
+    try:  # O_NONBLOCK: should the path have become a FIFO since stat, open does not block
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror}", path=path,
+                        hint="check the file's permissions") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise DataError("not a regular file (a pipe, device or socket): not read",
+                            path=path, hint="give the file itself, saved on disk")
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise DataError(f"cannot read: {exc.strerror}", path=path,
+                            hint="check the file's permissions") from None
+    if len(data) > limit:  # grew since stat
+        raise _too_large(path, limit)
+    return data
+
+
+def _too_large(path: Path, limit: int) -> DataError:
+    return DataError(f"the file is larger than the {size_text(limit)} ledger reads from one "
+                     "file", path=path,
+                     hint="export a shorter date range (several files import fine)")
 
 
 def normalize(name: str) -> str:
@@ -66,10 +124,39 @@ def decode(data: bytes, path: str | Path) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
+    mixed = _utf8_with_strays(data)
+    if mixed is not None:
+        return mixed, MIXED
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as exc:
         raise _undecodable(data, exc, path) from None
+
+
+MIXED = "utf-8+cp1252"
+"""The encoding of UTF-8 text with stray single bytes (a Latin-1 `é` typed into a UTF-8 file):
+those bytes are read as Windows-1252 and the import warns (`RawFile.decode_warning`)."""
+_STRAY = re.compile("[\udc80-\udcff]")
+_NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff]")
+
+
+def _utf8_with_strays(data: bytes) -> str | None:
+    """The text, if the evidence says UTF-8 with strays: it holds at least as many valid
+    multi-byte UTF-8 characters as bytes that are not UTF-8 (a Windows-1252 file holds almost
+    none); else None (read it all as Windows-1252)."""
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    strays = len(_STRAY.findall(text))
+    if not strays or len(_NON_ASCII.findall(text)) < strays:
+        return None
+    return _STRAY.sub(lambda m: _cp1252_byte(ord(m[0]) - 0xDC00), text)
+
+
+def _cp1252_byte(byte: int) -> str:
+    """One byte as Windows-1252 (its five unassigned bytes as Latin-1)."""
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return chr(byte)
 
 
 def _undecodable(data: bytes, exc: UnicodeDecodeError, path: str | Path) -> DataError:
@@ -116,6 +203,22 @@ class RawFile:
     @property
     def encoding(self) -> str:
         return self.decoded[1]
+
+    @property
+    def decode_warning(self) -> str | None:
+        """Where the text was UTF-8 with stray bytes read as Windows-1252: a warning naming
+        the file and the line of the first such byte (never silently)."""
+        if "decoded" not in self.__dict__ or self.encoding != MIXED:
+            return None
+        try:
+            self.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = self.data[: exc.start].count(b"\n") + 1
+            byte = self.data[exc.start]
+            return (f"{self.path}:{line}: byte 0x{byte:02x} is not UTF-8 while the rest of the "
+                    f"file is; read it as Windows-1252 ({_cp1252_byte(byte)!r}): check that "
+                    "line, or save the file as UTF-8")
+        return None
 
     @cached_property
     def head_text(self) -> str:

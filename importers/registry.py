@@ -59,18 +59,9 @@ def by_name(name: str, profile_dirs: Sequence[Path] = ()) -> Format:
 
 def read(path: Path) -> RawFile:
     """A file's bytes and sha256, with clear errors for what is not a readable file."""
-    from importers.readers import RawFile
+    from importers.readers import RawFile, read_regular
 
-    if not path.exists():
-        raise DataError("no such file", path=path, hint="check the path and try again")
-    if path.is_dir():
-        raise DataError("is a directory, not an export file", path=path,
-                        hint=f"import the files inside it, e.g. ledger import {path}/*")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read: {exc.strerror}", path=path,
-                        hint="check the file's permissions") from None
+    data = read_regular(path)
     return RawFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest())
 
 
@@ -130,6 +121,8 @@ def parse(raw: RawFile, options: ImportOptions, source: str | None = None,
         raise
     parsed.format = fmt.name
     parsed.import_id = raw.sha256
+    if raw.decode_warning:
+        parsed.warnings.append(raw.decode_warning)
     return parsed
 
 

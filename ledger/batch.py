@@ -5,7 +5,9 @@ worker,country,path), keeps those of `--shard i/n`, and reads each worker in a p
 (ledger/batch_worker.py: same importers, fee rules and offline FX as one freelancer's report).
 Results stream back as small per-worker frames and are written to DIR/panel/ in parts of at
 most `CHUNK_ROWS` rows, hive-partitioned by country and year, so memory stays bounded however
-many workers there are. Files that cannot be read go to DIR/errors.csv and the rest goes on.
+many workers there are. Files that cannot be read go to DIR/errors.csv and the rest goes on;
+errors.csv and the terminal name only an error class and our own words for it, never an
+error's text, which can quote the file (ledger/batch_errors.py).
 At the end DIR/summary.csv (k-suppressed) is computed from the panel on disk and DIR/README.md
 is rendered from the data dictionary (ledger/batch_columns.py). Anonymity rules: batch_anon.py.
 
@@ -90,6 +92,9 @@ def load_settings(path: Path | None) -> dict[str, Any]:
     settings: dict[str, Any] = {s.name: s.default for s in TRAJECTORY_SETTINGS}
     if path is None:
         return settings
+    if path.exists() and not path.is_file():  # a FIFO would block the read forever
+        raise UsageError("not a regular file", path=path,
+                         hint="give a TOML file of trajectory settings")
     try:
         given = tomllib.loads(path.read_text("utf-8"))
     except FileNotFoundError:
@@ -282,15 +287,6 @@ def _relative(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
-def _names(worker: Worker) -> tuple[str, ...]:
-    """Strings an error message must not repeat: the worker's id and folder, its files'
-    names, stems and paths."""
-    names = {worker.id, worker.base.name, str(worker.base)}
-    for path in [*worker.files, *(p for p, _ in worker.problems if p is not None)]:
-        names |= {path.name, path.stem, str(path), _relative(path, worker.base)}
-    return tuple(sorted(n for n in names if n))
-
-
 def make_task(worker: Worker, key: bytes, settings: dict[str, Any]) -> WorkerTask:
     from ledger.batch_anon import file_pseudonym
     from ledger.batch_worker import WorkerTask
@@ -304,7 +300,7 @@ def make_task(worker: Worker, key: bytes, settings: dict[str, Any]) -> WorkerTas
         pseudonym=pseudonym(key, worker.id), country=worker.country,
         files=tuple((str(p), token(p)) for p in worker.files), settings=settings,
         config=(str(worker.config), token(worker.config)) if worker.config else None,
-        profiles=str(worker.profiles) if worker.profiles else None, names=_names(worker))
+        profiles=str(worker.profiles) if worker.profiles else None)
 
 
 def _child_init(threads: int) -> None:
@@ -450,29 +446,32 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
     writer.clear_own_parts()
     jobs = jobs or os.cpu_count() or 1
     folders = {}
-    error_rows: list[tuple[str, str, int | None, str]] = []
+    error_rows: list[tuple[str, str, int | None, str]] = []  # pseudonym, file, line, code
     private: list[str] = []
     totals = {"rows": 0, "failed": 0, "in_panel": 0}
 
     def tasks() -> Iterator[WorkerTask]:
-        from ledger.batch_anon import clean_message, file_pseudonym
+        from ledger.batch_anon import file_pseudonym
+        from ledger.batch_errors import classify_message, terminal_line
 
         for worker in workers:
             task = make_task(worker, key, settings)
             folders[task.pseudonym] = worker.base
-            for path, message in worker.problems:
+            for path, message in worker.problems:  # our words, but may quote a file: classed
                 token = file_pseudonym(key, worker.id, _relative(path, worker.base)) \
                     if path is not None else ""
-                error_rows.append((task.pseudonym, token, None,
-                                   clean_message(message, task.names)))
-                private.append(f"{path or worker.base}: {message}")
+                error_class = classify_message(message)
+                error_rows.append((task.pseudonym, token, None, error_class.code))
+                private.append(terminal_line(str(path or worker.base), None, error_class))
             yield task
 
     for done, (task, result) in enumerate(_results(tasks(), jobs, len(workers)), 1):
         if isinstance(result, BaseException):  # a bug that escaped the worker's own handling
-            error_rows.append((task.pseudonym, "", None,
-                               f"internal error: {type(result).__name__}"))
-            private.append(f"{folders.get(task.pseudonym)}: internal error: {result}")
+            from ledger.batch_errors import UNEXPECTED, terminal_line
+
+            error_rows.append((task.pseudonym, "", None, UNEXPECTED.code))
+            private.append(terminal_line(str(folders.get(task.pseudonym)), None, UNEXPECTED,
+                                         type(result).__name__))
         else:
             _collect(task, result, writer, error_rows, private, folders, totals)
         if progress:
@@ -497,11 +496,13 @@ def _collect(task: WorkerTask, result: WorkerResult, writer: PanelWriter,
              error_rows: list, private: list[str], folders: dict, totals: dict) -> None:
     import polars as pl
 
-    for token, line, message in result.errors:
-        error_rows.append((task.pseudonym, token, line, message))
-    for token, message in result.private:
-        private.append(message if token else f"{folders.get(task.pseudonym)}: {message}")
-    totals["failed"] += sum(1 for token, _, _ in result.errors if token)
+    from ledger.batch_errors import BY_CODE, terminal_line
+
+    for token, path, line, code, detail in result.errors:
+        error_rows.append((task.pseudonym, token, line, code))
+        private.append(terminal_line(path or str(folders.get(task.pseudonym)), line,
+                                     BY_CODE[code], detail))
+    totals["failed"] += sum(1 for token, *_ in result.errors if token)
     totals["rows"] += result.rows
     if result.panel is not None and result.panel.height:
         totals["in_panel"] += 1
@@ -509,15 +510,19 @@ def _collect(task: WorkerTask, result: WorkerResult, writer: PanelWriter,
 
 
 def write_errors(path: Path, rows: list[tuple[str, str, int | None, str]]) -> None:
+    """DIR/errors.csv from (pseudonym, file token, line, error class code) rows: the message
+    is the class's fixed text (ledger/batch_errors.py), never an exception's."""
     from ledger.batch_columns import ERRORS
+    from ledger.batch_errors import BY_CODE
     from ledger.store import atomic_write_bytes
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([c.name for c in ERRORS])
-    for pseudonym_, token, line, message in sorted(
-            rows, key=lambda r: (r[0], r[1], r[2] or 0, r[3])):
-        writer.writerow([pseudonym_, token, "" if line is None else line, message])
+    for pseudonym_, token, line, code in sorted(rows, key=lambda r: (r[0], r[1], r[2] or 0,
+                                                                     r[3])):
+        writer.writerow([pseudonym_, token, "" if line is None else line, code,
+                         BY_CODE[code].text])
     atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
 
 

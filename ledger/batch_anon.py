@@ -1,14 +1,12 @@
-"""Anonymity for research panels: the key, pseudonyms, clean error messages, bands and
-k-suppression.
+"""Anonymity for research panels: the key, pseudonyms, bands and k-suppression.
 
 - The key is 32 random bytes in a file the researcher keeps OUTSIDE the output folder
   (`--key-file`, default ./batch.key): a key inside it would let anyone who receives the panel
   re-compute pseudonyms from guessed worker ids.
 - A worker's pseudonym is HMAC-SHA256(key, worker id), the first 16 hex digits; a file's is
   HMAC-SHA256(key, worker id NUL relative path). Same key, same pseudonyms, across runs.
-- Error messages can quote what a file holds (a bad value, a first line): `clean_message`
-  removes quoted values, dates, ids, emails, URLs and the file's own names before a message is
-  written to errors.csv.
+- Error messages can quote what a file holds (a bad value, a first line): errors.csv gets an
+  error class and our own words for it instead (ledger/batch_errors.py).
 - `--bands` replaces amounts by the lower edge of a 1-2-5 band, ratios by steps of 0.25, cost
   rates by steps of 0.05 and hours by steps of 10.
 - Aggregate cells with fewer than k workers are suppressed (`suppress`).
@@ -55,9 +53,14 @@ def load_key(key_file: Path) -> tuple[bytes, bool]:
         if path.is_dir():
             raise UsageError("the key file is a directory", path=key_file,
                              hint="give a file path, e.g. --key-file ./batch.key")
-        data = path.read_bytes()
+        if not path.is_file():  # a FIFO would block the read forever, /dev/zero never end
+            raise UsageError("the key file is not a regular file (a pipe, device or socket)",
+                             path=key_file, hint="give a file path, e.g. --key-file ./batch.key")
+        with path.open("rb") as handle:
+            data = handle.read(KEY_BYTES + 1)
         if len(data) != KEY_BYTES:
-            raise UsageError(f"not a batch key: {len(data)} bytes, expected {KEY_BYTES}",
+            size = path.stat().st_size
+            raise UsageError(f"not a batch key: {size} bytes, expected {KEY_BYTES}",
                              path=key_file,
                              hint="give the key file an earlier run created, or a new path to "
                              "create one (pseudonyms then differ from earlier runs)")
@@ -101,33 +104,6 @@ def parse_shard(text: str | None) -> tuple[int, int]:
         raise UsageError(f"--shard {text!r} is not i/n with 1 <= i <= n",
                          hint="e.g. --shard 1/4 on the first of four machines")
     return int(match[1]), int(match[2])
-
-
-_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`|«[^»\n]*»")
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-\d{2}(?:[T ][\d:.+Z-]*)?\b")
-_OTHER_DATE = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b")
-_EMAIL_URL = re.compile(r"[^\s,;()<>]+@[^\s,;()<>]+|\b(?:https?|ftp|file)://[^\s,;()<>]+"
-                        r"|\bwww\.[^\s,;()<>]+", re.IGNORECASE)
-_ID_LIKE = re.compile(r"\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{6,}\b"
-                      r"|\b\d{8,}\b")
-_PATHS = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s\\/:,;()]+){2,}")
-MAX_MESSAGE = 300
-
-
-def clean_message(message: str, names: tuple[str, ...] = ()) -> str:
-    """An error message safe to publish: no quoted values (what a file holds), dates (a month
-    is kept), ids, emails, URLs, paths or the given `names` (the file's and worker's)."""
-    text = message.replace("\r", " ").replace("\n", " ")
-    for name in sorted((n for n in names if n and len(n) >= 3), key=len, reverse=True):
-        text = re.sub(re.escape(name), "…", text, flags=re.IGNORECASE)
-    text = _QUOTED.sub("'…'", text)
-    text = _EMAIL_URL.sub("…", text)
-    text = _PATHS.sub("…", text)
-    text = _ISO_DATE.sub(r"\1-\2", text)
-    text = _OTHER_DATE.sub("…", text)
-    text = _ID_LIKE.sub("…", text)
-    text = re.sub(r"\s+", " ", text).strip()
-    return text[:MAX_MESSAGE]
 
 
 # --- bands ---------------------------------------------------------------------------------

@@ -128,8 +128,11 @@ ERRORS: tuple[Column, ...] = (
            "names can name people); `ledger batch` prints the real paths on stderr. Empty for "
            "an error about the worker as a whole"),
     Column("line", "Int64", "line in the file, where the error has one"),
+    Column("code", "String", "the error class, e.g. `unknown_layout`, `not_a_number`, "
+           "`sheet_too_large`: one of a fixed list in ledger (ledger/batch_errors.py)"),
     Column("error", "String",
-           "the error message, with quoted values, dates, ids, emails and URLs removed"),
+           "ledger's fixed description of the error class: never text from the file (a "
+           "message quoting a value could carry a name or an account number)"),
 )
 
 
@@ -209,6 +212,9 @@ def render_readme(*, k: int, bands: bool, settings: dict[str, object],
                      f"`{_value(s.default)}` | {s.meaning} |" for s in TRAJECTORY_SETTINGS)
     banded = ("**Amounts are banded** (`--bands`): " + bands_text) if bands else \
         "Amounts are exact (run with `--bands` to coarsen them)."
+    from ledger.batch_errors import BY_CODE
+
+    codes = "; ".join(f"`{c.code}`: {c.text}" for c in BY_CODE.values())
     return f"""# Research panel (freelance-ledger `ledger batch`)
 
 Anonymised worker-month panel built from workers' donated exports (Upwork, Fiverr, Freelancer,
@@ -242,6 +248,8 @@ ratios are `Decimal(38,4)`; hours are floating point (measured, not money).
 ## errors.csv
 
 {_table(ERRORS)}
+
+Error classes (`code`: `error`): {codes}.
 
 ## Trajectories
 

@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger.errors import DataError, LedgerError
+from ledger.errors import DataError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,18 +54,16 @@ class WorkerTask:
     """(path, file pseudonym) of the worker's ledger.toml, if any."""
     profiles: str | None = None
     """The worker's bank profiles folder, if any."""
-    names: tuple[str, ...] = ()
-    """Text to scrub from error messages: worker id, folder and file names."""
 
 
 @dataclass
 class WorkerResult:
     pseudonym: str
     panel: pl.DataFrame | None
-    errors: list[tuple[str, int | None, str]] = field(default_factory=list)
-    """(file pseudonym, line, clean message) per problem."""
-    private: list[tuple[str, str]] = field(default_factory=list)
-    """(file pseudonym, full message with the real path) for the terminal only."""
+    errors: list[tuple[str, str, int | None, str, str]] = field(default_factory=list)
+    """(file pseudonym, real path or "" for the worker as a whole, line, error class code,
+    exception type for an unexpected error) per problem: never an exception's text
+    (ledger/batch_errors.py)."""
     rows: int = 0
     files_read: int = 0
 
@@ -87,32 +85,28 @@ def local_currency(country: str) -> str | None:
 
 def process(task: WorkerTask) -> WorkerResult:
     """The worker's panel rows, or None with error rows; never raises for bad data."""
-    from ledger.batch_anon import clean_message
+    from ledger.batch_errors import UNEXPECTED, classify
 
     result = WorkerResult(task.pseudonym, None)
 
-    def fail(token: str, exc: BaseException) -> None:
-        if isinstance(exc, LedgerError):
-            line, message, private = exc.line, exc.message, str(exc)
-        else:  # a bug in an importer: its text could hold data, so only its type is kept
-            line, message = None, f"internal error: {type(exc).__name__}"
-            private = f"{message}: {exc}"
-        result.errors.append((token, line, clean_message(message, task.names)))
-        result.private.append((token, private))
+    def fail(token: str, path: str, exc: BaseException) -> None:
+        error_class, line = classify(exc)
+        detail = type(exc).__name__ if error_class is UNEXPECTED else ""
+        result.errors.append((token, path, line, error_class.code, detail))
 
     config: dict = {}
     if task.config:
         try:
             config = _read_config(Path(task.config[0]))
         except Exception as exc:
-            fail(task.config[1], exc)
+            fail(task.config[1], task.config[0], exc)
     frames, sheets = [], []
     profiles = [Path(task.profiles)] if task.profiles else []
     for path, token in task.files:
         try:
             kind, frame = read_file(Path(path), profiles)
         except Exception as exc:
-            fail(token, exc)
+            fail(token, path, exc)
             continue
         result.files_read += 1
         (frames if kind == "rows" else sheets).append(frame)
@@ -120,7 +114,7 @@ def process(task: WorkerTask) -> WorkerResult:
         result.panel, result.rows = worker_months(frames, sheets, task.country, task.settings,
                                                   config)
     except Exception as exc:
-        fail("", exc)
+        fail("", "", exc)
     return result
 
 

@@ -216,6 +216,18 @@ CASES = [
     Case("undo-unknown-id", ("undo", "zzz"), 2, "led/imports.jsonl: 'zzz' is not an import in "
          "effect\n  hint: imports in effect: {imports} (see `ledger imports`)\n"),
     *SOURCE_CASES,
+    # --- issue 24: hostile files ---
+    # a device (or a FIFO) is refused before any read: /dev/zero never ends, a FIFO blocks
+    Case("import-device", ("import", "/dev/null"), 1, "/dev/null: not a regular file (a pipe, "
+         "device or socket): not read\n  hint: give the file itself, saved on disk\n"),
+    Case("batch-key-file-device", ("batch", "in", "--out", "out", "--key-file", "/dev/null"), 2,
+         "/dev/null: the key file is not a regular file (a pipe, device or socket)\n  hint: "
+         "give a file path, e.g. --key-file ./batch.key\n"),
+    # 1.6 KB with one cell at XFD1048576: fastexcel would allocate 17 billion cells and abort
+    _import("sheet-far-cell.xlsx", stderr="sheet-far-cell.xlsx: the sheet is too large: it "
+            "reaches column 16,384, more than the 1,000 ledger reads\n  hint: open it in a "
+            "spreadsheet program, delete what lies beyond the statement's table and save it "
+            "again, or export the statement as CSV\n"),
 ]
 
 
