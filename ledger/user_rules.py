@@ -1,0 +1,323 @@
+"""The user's own rules (`[[rules]]` in ledger.toml): classify, name and assign any row.
+
+A bank profile's `[[kinds]]` say what a bank's own descriptions always mean; these say what a
+row means to this freelancer ("IMPS from ACME is an earning from Acme LLC"). They are applied
+whenever rows are read (store.Ledger.rows, the batch worker), never written into the stored
+rows: editing a rule re-classifies history without importing again, and the stored rows keep
+what the export said. Each row a rule changed has origin `rule:user:<id>` (several ids joined
+by `+` where `continue = true` let more than one apply), which `ledger transactions` shows and
+the report's rules section counts beside the fee rules.
+
+Every rule sees the row as stored (after the bank profile's kinds), so rules never depend on
+each other's edits; the first rule that matches a row wins, unless it says `continue = true`,
+in which case later matching rules apply too (a later rule's value for a column wins).
+Matching is vectorised: one boolean column per rule, then one when/then chain per column set.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from ledger.errors import UsageError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ledger.store import Ledger
+
+ORIGIN = "rule:user:"
+"""Prefix of the origin of a row a user rule changed."""
+
+TEXT_KEYS = ("source", "account", "description", "counterparty")
+"""Match keys holding a regex (or `glob:PATTERN`), tested case-insensitively by default."""
+
+MATCH_KEYS = (*TEXT_KEYS, "currency", "kind", "sign", "amount_min", "amount_max", "from",
+              "until")
+SET_KEYS = ("kind", "category", "counterparty", "client", "contract", "hours")
+OTHER_KEYS = ("id", "set", "continue", "case_sensitive", "note")
+ALLOWED = frozenset((*MATCH_KEYS, *OTHER_KEYS))
+
+SET_COLUMN = {"client": "counterparty"}
+"""`client` is the counterparty the report's "By client" shows: the same column."""
+
+HINT = ("each [[rules]] needs an id, at least one of " + ", ".join(MATCH_KEYS)
+        + ", and set = { kind = ..., category = ..., client = ..., ... }; "
+        "see `ledger rules --help` or docs/rules.md")
+
+
+@dataclass(frozen=True)
+class UserRule:
+    """One validated `[[rules]]` table."""
+
+    id: str
+    match: dict[str, Any]
+    """Match key -> value: regex texts (already case-flagged), currencies/kinds as tuples,
+    sign as str, amounts as Decimal, dates as date."""
+    sets: dict[str, Any]
+    """Column -> value (`client` already mapped to `counterparty`)."""
+    cont: bool = False
+    text: dict[str, Any] = field(default_factory=dict)
+    """The table as written, for listings."""
+
+    def summary(self) -> str:
+        """One line: what it matches and what it sets, in the file's own words."""
+        matched = ", ".join(f"{k} {_show(v)}" for k, v in self.text.items()
+                            if k in MATCH_KEYS)
+        sets = ", ".join(f"{k} {_show(v)}" for k, v in (self.text.get("set") or {}).items())
+        return f"{matched or 'every row'} -> {sets}" + (" (continue)" if self.cont else "")
+
+
+def _show(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def for_ledger(ledger: Ledger) -> list[UserRule]:
+    """The validated rules of a ledger's ledger.toml ([] without any)."""
+    config = ledger.config()
+    if "rules" not in config:
+        return []
+    text = ledger.config_path.read_text("utf-8") if ledger.config_path.exists() else ""
+    return load(config, str(ledger.config_path), text)
+
+
+def load(config: dict, where: str = "ledger.toml", text: str = "") -> list[UserRule]:
+    """Validate `[[rules]]` of a parsed ledger.toml; UsageError naming the file (and line,
+    when `text` is the file's text), the rule id and the key otherwise."""
+    tables = config.get("rules", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise UsageError("rules must be written as [[rules]] tables", path=where, hint=HINT)
+    out: list[UserRule] = []
+    seen: set[str] = set()
+    for number, table in enumerate(tables, 1):
+        rule = _rule(table, number, where, text)
+        if rule.id in seen:
+            raise _bad(f"[[rules]] id {rule.id!r} is used twice", where, text, rule.id,
+                       "give each rule its own id")
+        seen.add(rule.id)
+        out.append(rule)
+    return out
+
+
+def _line(text: str, rule_id: str | None) -> int | None:
+    """The line of `id = "<rule_id>"` in the file's text, for the message."""
+    if not text or not rule_id:
+        return None
+    found = re.search(rf"^\s*id\s*=\s*[\"']{re.escape(rule_id)}[\"']", text, re.MULTILINE)
+    return text.count("\n", 0, found.start()) + 1 if found else None
+
+
+def _bad(message: str, where: str, text: str, rule_id: str | None,
+         hint: str = HINT) -> UsageError:
+    return UsageError(message, path=where, line=_line(text, rule_id), hint=hint)
+
+
+def _rule(table: dict, number: int, where: str, text: str) -> UserRule:
+    from ledger.schema import KINDS
+
+    rule_id = table.get("id")
+    if not isinstance(rule_id, str) or not rule_id.strip():
+        raise _bad(f"[[rules]] #{number} has no id", where, text, None,
+                   'add id = "a-short-name" (unique): it names the rule in every listing')
+    label = f"[[rules]] {rule_id!r}"
+
+    def bad(key: str, what: str, hint: str = HINT) -> UsageError:
+        return _bad(f"{label}: {key} {what}", where, text, rule_id, hint)
+
+    unknown = sorted(set(table) - ALLOWED)
+    if unknown:
+        raise bad(unknown[0], "is not a rule key",
+                  "match keys: " + ", ".join(MATCH_KEYS) + "; other keys: "
+                  + ", ".join(OTHER_KEYS))
+    sensitive = table.get("case_sensitive", False)
+    if not isinstance(sensitive, bool):
+        raise bad("case_sensitive", "must be true or false")
+    cont = table.get("continue", False)
+    if not isinstance(cont, bool):
+        raise bad("continue", "must be true or false")
+    if "note" in table and not isinstance(table["note"], str):
+        raise bad("note", "must be a string")
+    match: dict[str, Any] = {}
+    for key in TEXT_KEYS:
+        if key in table:
+            match[key] = _pattern(table[key], sensitive, lambda what, k=key: bad(k, what))
+    for key, allowed in (("currency", None), ("kind", KINDS)):
+        if key in table:
+            values = table[key] if isinstance(table[key], list) else [table[key]]
+            if not values or not all(isinstance(v, str) and v for v in values):
+                raise bad(key, "must be a string or a list of strings")
+            values = [v.upper() if key == "currency" else v for v in values]
+            wrong = [v for v in values if allowed is not None and v not in allowed]
+            if wrong:
+                raise bad(key, f"{wrong[0]!r} is not a kind", "kinds: " + ", ".join(KINDS))
+            match[key] = tuple(values)
+    if "sign" in table:
+        if table["sign"] not in ("credit", "debit"):
+            raise bad("sign", f'must be "credit" or "debit", not {table["sign"]!r}')
+        match["sign"] = table["sign"]
+    for key in ("amount_min", "amount_max"):
+        if key in table:
+            match[key] = _amount(table[key], lambda what, k=key: bad(k, what))
+    for key in ("from", "until"):
+        if key in table:
+            from ledger.config import as_date
+
+            try:
+                match[key] = as_date(table[key])
+            except (ValueError, TypeError):
+                raise bad(key, f"{table[key]!r} is not a date YYYY-MM-DD") from None
+    if not match:
+        raise bad("match", "is missing: the rule would change every row",
+                  "add at least one of " + ", ".join(MATCH_KEYS))
+    for lo, hi in (("amount_min", "amount_max"), ("from", "until")):
+        if lo in match and hi in match and match[lo] > match[hi]:
+            raise bad(lo, f"is after {hi}: the rule can match nothing")
+    return UserRule(id=rule_id, match=match, sets=_sets(table.get("set"), bad, KINDS),
+                    cont=cont, text=dict(table))
+
+
+def _pattern(value: Any, sensitive: bool, bad: Any) -> str:
+    """A polars regex for a match key: the text as a regex, or `glob:PATTERN` matching the
+    whole value; a list is any of them."""
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(isinstance(v, str) and v for v in values):
+        raise bad("must be a regex (or glob:PATTERN) string, or a list of them")
+    parts = []
+    for item in values:
+        if item.startswith("glob:"):
+            glob = item.removeprefix("glob:")
+            parts.append("^" + "".join(".*" if c == "*" else "." if c == "?" else re.escape(c)
+                                       for c in glob) + "$")
+        else:
+            parts.append(item)
+    pattern = ("" if sensitive else "(?i)") + "|".join(f"(?:{p})" for p in parts)
+    import polars as pl
+
+    try:
+        re.compile(pattern)
+        pl.Series([""]).str.contains(pattern)
+    except (re.error, pl.exceptions.PolarsError) as exc:
+        raise bad(f"{value!r} is not a usable regex: {str(exc).splitlines()[0]}") from None
+    return pattern
+
+
+def _amount(value: Any, bad: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise bad("must be a number (the size of the amount, e.g. 1000 or \"99.50\")")
+    try:
+        amount = Decimal(str(value).replace(",", ""))
+    except InvalidOperation:
+        raise bad(f"{value!r} is not a number") from None
+    if not amount.is_finite() or amount < 0:
+        raise bad("must be a size (>= 0): use sign = \"debit\" for money going out")
+    return amount
+
+
+def _sets(table: Any, bad: Any, kinds: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(table, dict) or not table:
+        raise bad("set", "is missing or empty",
+                  'e.g. set = { kind = "earning", client = "Acme LLC" }; keys: '
+                  + ", ".join(SET_KEYS))
+    unknown = sorted(set(table) - set(SET_KEYS))
+    if unknown:
+        raise bad(f"set.{unknown[0]}", "is not a column a rule can set",
+                  "set keys: " + ", ".join(SET_KEYS))
+    if "client" in table and "counterparty" in table:
+        raise bad("set.client", "and set.counterparty are the same column: keep one")
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "hours":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise bad("set.hours", f"must be a number of hours >= 0, not {value!r}")
+            out["hours"] = float(value)
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise bad(f"set.{key}", "must be a non-empty string")
+        if key == "kind" and value not in kinds:
+            raise bad("set.kind", f"{value!r} is not a kind", "kinds: " + ", ".join(kinds))
+        out[SET_COLUMN.get(key, key)] = value
+    return out
+
+
+# --- applying -------------------------------------------------------------------------------
+
+
+def condition(rule: UserRule) -> pl.Expr:
+    """The rows `rule` matches, as one boolean expression (nulls never match)."""
+    import polars as pl
+
+    parts: list[pl.Expr] = []
+    m = rule.match
+    for key in TEXT_KEYS:
+        if key in m:
+            parts.append(pl.col(key).str.contains(m[key]))
+    if "currency" in m:
+        parts.append(pl.col("currency").is_in(list(m["currency"])))
+    if "kind" in m:
+        parts.append(pl.col("kind").cast(pl.String).is_in(list(m["kind"])))
+    if "sign" in m:
+        parts.append(pl.col("amount") > 0 if m["sign"] == "credit" else pl.col("amount") < 0)
+    size = pl.col("amount").abs()
+    if "amount_min" in m:
+        parts.append(size >= pl.lit(m["amount_min"], dtype=pl.Decimal(38, 4)))
+    if "amount_max" in m:
+        parts.append(size <= pl.lit(m["amount_max"], dtype=pl.Decimal(38, 4)))
+    if "from" in m:
+        parts.append(pl.col("date") >= m["from"])
+    if "until" in m:
+        parts.append(pl.col("date") <= m["until"])
+    return pl.all_horizontal(parts).fill_null(False)
+
+
+def applied(rules: list[UserRule]) -> list[pl.Expr]:
+    """Per rule, whether it applies to the row (it matches and no earlier rule that matched
+    stopped there), over the `_m<i>` match columns `apply` adds."""
+    import polars as pl
+
+    out: list[pl.Expr] = []
+    open_ = pl.lit(True)
+    for i, rule in enumerate(rules):
+        hit = pl.col(f"_m{i}")
+        out.append(open_ & hit)
+        if not rule.cont:
+            open_ = open_ & ~hit
+    return out
+
+
+def apply(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
+    """`rows` with the rules applied (columns, dtypes and order unchanged)."""
+    if not rules or rows.is_empty():
+        return rows
+    import polars as pl
+
+    marks = [f"_m{i}" for i in range(len(rules))]
+    lazy = rows.lazy().with_columns(condition(r).alias(n) for r, n in zip(rules, marks,
+                                                                            strict=True))
+    lazy = lazy.with_columns(a.alias(f"_a{i}") for i, a in enumerate(applied(rules)))
+    on = [pl.col(f"_a{i}") for i in range(len(rules))]
+    schema = rows.schema
+    changes: list[pl.Expr] = []
+    for column in sorted({c for r in rules for c in r.sets}):
+        setters = [(i, r.sets[column]) for i, r in enumerate(rules) if column in r.sets]
+        chain: Any = None
+        for i, value in reversed(setters):  # a later rule's value wins (continue = true)
+            lit = pl.lit(value, dtype=schema[column])
+            chain = pl.when(on[i]).then(lit) if chain is None else chain.when(on[i]).then(lit)
+        changes.append(chain.otherwise(pl.col(column)).alias(column))
+    ids = pl.concat_str([pl.when(a).then(pl.lit(r.id)) for a, r in zip(on, rules, strict=True)],
+                        separator="+", ignore_nulls=True)
+    changes.append(pl.when(pl.any_horizontal(on)).then(pl.lit(ORIGIN) + ids)
+                   .otherwise(pl.col("origin")).alias("origin"))
+    return lazy.with_columns(changes).select(rows.columns).collect()
+
+
+def is_user(origin: pl.Expr) -> pl.Expr:
+    """Rows a user rule changed (still stored rows, not ones the fee rules derived)."""
+    return origin.str.starts_with(ORIGIN)
+
+
+def from_source(origin: pl.Expr) -> pl.Expr:
+    """A stored row, as imported or as a user rule re-classified it."""
+    return (origin == "source") | is_user(origin)
