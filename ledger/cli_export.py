@@ -43,7 +43,8 @@ def export_cmd(
     (Assets:Upwork against Income:Freelance:Upwork, Expenses:Fees:Platform:Upwork...; a
     conversion as EUR @@ USD), each with its source file, line and row id as metadata. CSV
     and Parquet hold the canonical rows themselves, amounts exact. The rows are what your
-    exports say; --derived adds what the fee rules work out, as the report does.
+    exports say, with your [[rules]] of ledger.toml applied (origin rule:user:<id>);
+    --derived adds what the fee rules work out, as the report does.
 
     Examples:
 

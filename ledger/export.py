@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.errors import DataError
+from ledger.user_rules import ORIGIN
 
 if TYPE_CHECKING:
     import polars as pl
@@ -186,7 +187,10 @@ def _provenance(row: dict, files: dict[str, str]) -> tuple[tuple[str, object], .
 
 
 def _flag(*rows: dict) -> str:
-    return "*" if all(r["origin"] == "source" for r in rows) else "!"
+    """`*` for rows as stored (a user rule's re-classification included), `!` for rows the
+    fee rules derived."""
+    return "*" if all(r["origin"] == "source" or r["origin"].startswith(ORIGIN)
+                      for r in rows) else "!"
 
 
 def _payee(row: dict) -> str:

@@ -146,6 +146,10 @@ CHANNEL_WORDS = frozenset((
 ))
 """Words of a bank narration that say how money moved, not who sent it."""
 
+NAME_WORDS = 2
+"""Words of a description (after the channel words) that group rows: `ACME LLC` of both
+`IMPS-4123-ACME LLC-HDFC-...` and `NEFT CR-CITI0000002-ACME LLC-INV 13`."""
+
 WORD = r"\b[A-Za-z][A-Za-z&'.]*[A-Za-z]\b"
 """A word with no digits: account numbers, references and dates never group rows."""
 
@@ -159,7 +163,10 @@ def suggest(rows: pl.DataFrame, limit: int = 20) -> list[dict]:
     left = rows.filter(pl.col("kind").is_in(UNCLASSIFIED))
     if left.is_empty():
         return []
-    words = pl.col("description").str.to_uppercase().str.extract_all(WORD).list.head(4)
+    every = pl.col("description").str.to_uppercase().str.extract_all(WORD)
+    named = every.list.eval(pl.element().filter(~pl.element().is_in(list(CHANNEL_WORDS))))
+    words = pl.when(named.list.len() > 0).then(named.list.head(NAME_WORDS)) \
+        .otherwise(every.list.head(NAME_WORDS + 1))
     keyed = left.with_columns(
         pl.when(pl.col("amount") > 0).then(pl.lit("credit")).otherwise(pl.lit("debit"))
         .alias("_sign"),
@@ -187,7 +194,7 @@ def _draft(g: dict, taken: set[str]) -> dict:
     else:
         words = (g["_words"] or "").split()
         named = [w for w in words if w not in CHANNEL_WORDS]
-        name = " ".join(named).title() if named else None
+        name = " ".join(named) if named else None
         pattern = ".*".join(re.escape(w) for w in words) if words else None
         match = ("description", pattern or re.escape(g["example"][:40]))
     base = re.sub(r"[^a-z0-9]+", "-", f"{(name or 'unnamed').lower()}-{g['_sign']}").strip("-")
