@@ -101,17 +101,26 @@ def load(config: dict, where: str = "ledger.toml", text: str = "") -> list[UserR
     return out
 
 
-def _line(text: str, rule_id: str | None) -> int | None:
-    """The line of `id = "<rule_id>"` in the file's text, for the message."""
+def _line(text: str, rule_id: str | None, key: str | None = None) -> int | None:
+    """The line of `key = ...` in the rule's table (else of its `id = "<rule_id>"`) in the
+    file's text, for the message."""
     if not text or not rule_id:
         return None
-    found = re.search(rf"^\s*id\s*=\s*[\"']{re.escape(rule_id)}[\"']", text, re.MULTILINE)
-    return text.count("\n", 0, found.start()) + 1 if found else None
+    found = re.search(rf"^[ \t]*id[ \t]*=\s*[\"']{re.escape(rule_id)}[\"']", text, re.MULTILINE)
+    if not found:
+        return None
+    start = text.rfind("[[", 0, found.start())
+    end = text.find("\n[", found.end())
+    table = text[max(start, 0):end if end >= 0 else len(text)]
+    name = (key or "").split(".")[0]
+    at = re.search(rf"^[ \t]*{re.escape(name)}[ \t]*=", table, re.MULTILINE) if name else None
+    offset = max(start, 0) + at.start() if at else found.start()
+    return text.count("\n", 0, offset) + 1
 
 
 def _bad(message: str, where: str, text: str, rule_id: str | None,
-         hint: str = HINT) -> UsageError:
-    return UsageError(message, path=where, line=_line(text, rule_id), hint=hint)
+         hint: str = HINT, key: str | None = None) -> UsageError:
+    return UsageError(message, path=where, line=_line(text, rule_id, key), hint=hint)
 
 
 def _rule(table: dict, number: int, where: str, text: str) -> UserRule:
@@ -124,7 +133,7 @@ def _rule(table: dict, number: int, where: str, text: str) -> UserRule:
     label = f"[[rules]] {rule_id!r}"
 
     def bad(key: str, what: str, hint: str = HINT) -> UsageError:
-        return _bad(f"{label}: {key} {what}", where, text, rule_id, hint)
+        return _bad(f"{label}: {key} {what}", where, text, rule_id, hint, key)
 
     unknown = sorted(set(table) - ALLOWED)
     if unknown:

@@ -60,7 +60,7 @@ def test_unknown_key_names_file_line_rule_and_key():
         user_rules.load(tomllib.loads(TEXT), "ledger.toml", TEXT)
     error = caught.value
     assert error.exit_code == 2
-    assert str(error).startswith("ledger.toml:4: [[rules]] 'acme-imps': descripton is not a "
+    assert str(error).startswith("ledger.toml:5: [[rules]] 'acme-imps': descripton is not a "
                                  "rule key")
     assert "description" in (error.hint or "")
 
