@@ -297,3 +297,26 @@ def test_batch_worker_counts_with_the_workers_rules():
     assert ruled["gross_usd"].sum() > 0
     with pytest.raises(UsageError, match="descripton is not a rule key"):
         worker_months([BANK], [], "IN", settings, {"rules": [{**ACME, "descripton": "x"}]})
+
+
+def test_readme_examples_do_what_they_say():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Your own rules"):]
+    text = section[section.index("```toml") + 7:section.index("```", section.index("```toml")
+                                                               + 7)]
+    rules = user_rules.load(tomllib.loads(text), "README.md", text)
+    assert [r.id for r in rules] == ["acme", "family", "adobe"]
+    family = rows(("2024-04-03", "30000", "IMPS-4123-RAJESH SHARMA-SBIN-GIFT"),
+                  ("2024-04-09", "-4000", "UPI-RAJESH SHARMA-RS@OKSBI-RETURNED"))
+    out = user_rules.apply(pl.concat([BANK, family.with_columns(
+        pl.concat_str(pl.lit("f"), "id").alias("id"))]), rules)
+    kinds = {r["description"][:12]: (str(r["kind"]), r["counterparty"], r["category"])
+             for r in out.iter_rows(named=True)}
+    assert kinds["IMPS-4123456"] == ("earning", "Acme LLC", None)
+    assert kinds["NEFT CR-CITI"] == ("earning", "Acme LLC", None)
+    assert kinds["IMPS-4123-RA"] == ("transfer", None, "family")
+    assert kinds["UPI-RAJESH S"] == ("transfer", None, "family")
+    assert kinds["ADOBE SYSTEM"] == ("expense", None, "software")
+    assert kinds["POS 512345XX"] == ("other", None, None)
