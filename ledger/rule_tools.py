@@ -97,13 +97,14 @@ def test(stored: pl.DataFrame, rules: list[UserRule], examples: int = 3) -> dict
     with how many and which one wins. On the stored rows, as `Ledger.rows` would apply them."""
     import polars as pl
 
-    from ledger.user_rules import applied, apply, condition
+    from ledger.user_rules import applied, apply, condition, stop
 
     if not rules:
         return {"schema": "ledger.rules-test/1", "rows": stored.height, "rules": [],
                 "overlaps": []}
     marks = stored.lazy().select(
         [condition(r).alias(f"_m{i}") for i, r in enumerate(rules)]).with_columns(
+        stop(rules).alias("_stop")).with_columns(
         [a.alias(f"_a{i}") for i, a in enumerate(applied(rules))]).collect()
     after = apply(stored, rules)
     columns = sorted({c for r in rules for c in r.sets})

@@ -280,19 +280,24 @@ def condition(rule: UserRule) -> pl.Expr:
     return pl.all_horizontal(parts).fill_null(False)
 
 
-def applied(rules: list[UserRule]) -> list[pl.Expr]:
-    """Per rule, whether it applies to the row (it matches and no earlier rule that matched
-    stopped there), over the `_m<i>` match columns `apply` adds."""
+def stop(rules: list[UserRule]) -> pl.Expr:
+    """Per row, the index of the first matching rule without `continue` (len(rules) where
+    none), over the `_m<i>` match columns: rules after it do not apply to the row."""
     import polars as pl
 
-    out: list[pl.Expr] = []
-    open_ = pl.lit(True)
-    for i, rule in enumerate(rules):
-        hit = pl.col(f"_m{i}")
-        out.append(open_ & hit)
-        if not rule.cont:
-            open_ = open_ & ~hit
-    return out
+    stops = [pl.when(pl.col(f"_m{i}")).then(pl.lit(i, dtype=pl.UInt32))
+             for i, rule in enumerate(rules) if not rule.cont]
+    if not stops:
+        return pl.lit(len(rules), dtype=pl.UInt32)
+    return pl.min_horizontal(stops).fill_null(len(rules))
+
+
+def applied(rules: list[UserRule]) -> list[pl.Expr]:
+    """Per rule, whether it applies to the row: it matches and no earlier rule that matched
+    stopped there (over the `_m<i>` columns and the `_stop` column of `stop`)."""
+    import polars as pl
+
+    return [pl.col(f"_m{i}") & (pl.col("_stop") >= i) for i in range(len(rules))]
 
 
 def apply(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
@@ -304,7 +309,8 @@ def apply(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
     marks = [f"_m{i}" for i in range(len(rules))]
     lazy = rows.lazy().with_columns(condition(r).alias(n) for r, n in zip(rules, marks,
                                                                             strict=True))
-    lazy = lazy.with_columns(a.alias(f"_a{i}") for i, a in enumerate(applied(rules)))
+    lazy = lazy.with_columns(stop(rules).alias("_stop")).with_columns(
+        a.alias(f"_a{i}") for i, a in enumerate(applied(rules)))
     on = [pl.col(f"_a{i}") for i in range(len(rules))]
     schema = rows.schema
     changes: list[pl.Expr] = []
