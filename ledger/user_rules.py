@@ -16,6 +16,7 @@ Matching is vectorised: one boolean column per rule, then one when/then chain pe
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -171,12 +172,7 @@ def _rule(table: dict, number: int, where: str, text: str) -> UserRule:
             match[key] = _amount(table[key], lambda what, k=key: bad(k, what))
     for key in ("from", "until"):
         if key in table:
-            from ledger.config import as_date
-
-            try:
-                match[key] = as_date(table[key])
-            except (ValueError, TypeError):
-                raise bad(key, f"{table[key]!r} is not a date YYYY-MM-DD") from None
+            match[key] = _date(table[key], lambda what, k=key: bad(k, what))
     if not match:
         raise bad("match", "is missing: the rule would change every row",
                   "add at least one of " + ", ".join(MATCH_KEYS))
@@ -210,6 +206,18 @@ def _pattern(value: Any, sensitive: bool, bad: Any) -> str:
     except (re.error, pl.exceptions.PolarsError) as exc:
         raise bad(f"{value!r} is not a usable regex: {str(exc).splitlines()[0]}") from None
     return pattern
+
+
+def _date(value: Any, bad: Any) -> dt.date:
+    """A TOML date (native, or a YYYY-MM-DD string)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise bad(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
 def _amount(value: Any, bad: Any) -> Decimal:
