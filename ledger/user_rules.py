@@ -314,9 +314,7 @@ def apply(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
         return rows
     import polars as pl
 
-    marks = [f"_m{i}" for i in range(len(rules))]
-    lazy = rows.lazy().with_columns(condition(r).alias(n) for r, n in zip(rules, marks,
-                                                                            strict=True))
+    lazy = pl.concat([rows, matches(rows, rules)], how="horizontal").lazy()
     lazy = lazy.with_columns(stop(rules).alias("_stop")).with_columns(
         a.alias(f"_a{i}") for i, a in enumerate(applied(rules)))
     on = [pl.col(f"_a{i}") for i in range(len(rules))]
@@ -334,6 +332,117 @@ def apply(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
     changes.append(pl.when(pl.any_horizontal(on)).then(pl.lit(ORIGIN) + ids)
                    .otherwise(pl.col("origin")).alias("origin"))
     return lazy.with_columns(changes).select(rows.columns).collect()
+
+
+def matches(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
+    """One boolean column `_m<i>` per rule: the rows it matches.
+
+    Scanning a million descriptions once per rule would cost more than the report itself, so
+    a rule whose pattern needs a literal (`ACME` in `IMPS.*ACME`) is tested in full only on
+    the rows that contain it: one Aho-Corasick pass finds, for all rules at once, which rows
+    hold which literals (`str.extract_many`, overlapping, ASCII case-insensitive). Literals
+    are chosen so that every row the regex can match holds one (see `needles`)."""
+    import polars as pl
+
+    height = rows.height
+    keyed = [(i, *_needle_key(rule)) for i, rule in enumerate(rules)]
+    full = [i for i, column, _ in keyed if column is None]
+    by_column: dict[str, list[tuple[int, list[str]]]] = {}
+    for i, column, needles in keyed:
+        if column is not None:
+            by_column.setdefault(column, []).append((i, needles))
+    masks: dict[int, pl.Series] = {}
+    if full:
+        found = rows.lazy().select(condition(rules[i]).alias(f"_m{i}") for i in full).collect()
+        masks.update({i: found[f"_m{i}"] for i in full})
+    used = rows.select(*TEXT_KEYS, "currency", "kind", "amount", "date")
+    for column, items in by_column.items():
+        words = sorted({n for _, needles in items for n in needles})
+        hits = rows.select(pl.col(column).str.extract_many(
+            words, ascii_case_insensitive=True, overlapping=True).alias("_w")).with_row_index(
+            "_row").explode("_w").drop_nulls("_w").select(
+            "_row", pl.col("_w").str.to_lowercase()).unique()
+        owners = pl.DataFrame([(n, i) for i, needles in items for n in needles],
+                              schema={"_w": pl.String, "_rule": pl.Int64}, orient="row")
+        pairs = hits.join(owners, on="_w").select("_rule", "_row").unique()
+        for (i,), part in pairs.partition_by("_rule", as_dict=True).items():
+            index = part["_row"].sort()
+            sub = used[index].select(condition(rules[i]).alias("m"))["m"]
+            masks[i] = pl.repeat(False, height, eager=True).scatter(index.filter(sub), True)
+    return pl.DataFrame([masks.get(i, pl.repeat(False, height, eager=True)).alias(f"_m{i}")
+                         for i in range(len(rules))])
+
+
+def _needle_key(rule: UserRule) -> tuple[str | None, list[str]]:
+    """(column, literals) a row must hold one of to match `rule` (description first), or
+    (None, []) where no text key gives usable literals."""
+    for key in ("description", "counterparty", "account", "source"):
+        if key in rule.match:
+            found = needles(rule.match[key])
+            if found:
+                return key, found
+    return None, []
+
+
+UNSAFE_SYNTAX = ("[[", "&&", "--", "~~", "\\p", "\\P", "(?x", "(?U", "(?s", "(?m", "(?R")
+"""Regex syntax where Python's parser (used to find literals) and polars' regex could read a
+pattern differently: such patterns are always tested in full."""
+
+
+def needles(pattern: str) -> list[str] | None:
+    """Lower-case ASCII literals, at least one of which every match of `pattern` contains
+    (`(?i)IMPS.*ACME` -> ["imps"] or ["acme"], `(?:a)|(?:b)` -> a's and b's), or None.
+
+    Only letters whose every case variant is ASCII are kept (`k` and `s` also match the Kelvin
+    sign and the long s under Unicode case folding), so an ASCII case-insensitive search
+    never misses a row the regex matches."""
+    import re._constants as c
+    import re._parser as p
+
+    if any(token in pattern for token in UNSAFE_SYNTAX):
+        return None
+    try:
+        parsed = p.parse(pattern)
+    except (re.error, RecursionError):
+        return None
+
+    def safe(text: str) -> str | None:
+        pieces = [part for ascii_part in re.split(r"[^\x00-\x7f]", text)
+                  for part in re.split("[ks]", ascii_part.lower())]
+        best = max(pieces, key=len)
+        return best if len(best) >= 3 else None
+
+    def required(items: Any) -> list[str] | None:
+        best: list[str] | None = None
+        run: list[str] = []
+
+        def consider(found: list[str] | None) -> None:
+            nonlocal best
+            if found and (best is None or min(map(len, found)) > min(map(len, best))):
+                best = found
+
+        def flush() -> None:
+            word = safe("".join(run))
+            consider([word] if word else None)
+            run.clear()
+
+        for op, av in items:
+            if op is c.LITERAL:
+                run.append(chr(av))
+                continue
+            flush()
+            if op is c.SUBPATTERN:
+                consider(required(av[-1].data))
+            elif op is c.BRANCH:
+                alternatives = [required(branch.data) for branch in av[1]]
+                if all(alternatives):
+                    consider([w for alt in alternatives for w in alt])  # type: ignore[union-attr]
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
+                consider(required(av[2].data))
+        flush()
+        return best
+
+    return required(parsed.data)
 
 
 def is_user(origin: pl.Expr) -> pl.Expr:

@@ -320,3 +320,36 @@ def test_readme_examples_do_what_they_say():
     assert kinds["UPI-RAJESH S"] == ("transfer", None, "family")
     assert kinds["ADOBE SYSTEM"] == ("expense", None, "software")
     assert kinds["POS 512345XX"] == ("other", None, None)
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    ("(?i)IMPS.*ACME", ["acme"]),  # the longest ("imps" loses its s: the long s folds to it)
+    ("(?i)(?:AMAZON)|(?:ADOBE)", ["mazon", "dobe"]),  # Python's parser factors out the A
+    ("(?i)^CREDIT INTEREST.*$", ["credit intere"]),
+    ("(?i)A.B", None),  # no literal of 3 letters
+    ("(?i)(?:x+)|(?:ACME)", None),  # one alternative needs no literal
+    ("(?i)[[:alpha:]]ACME", None),  # set syntax Python reads differently
+    ("(?i)(ACME){2}", ["acme"]),
+    ("(?i)ÉCOLE NORMALE", ["cole normale"]),  # never a letter outside ASCII
+    ("(?i)İSTANBUL", ["tanbul"]),
+])
+def test_needles_every_match_contains_one(pattern, expected):
+    assert user_rules.needles(pattern) == expected
+
+
+def test_literal_prefilter_matches_exactly_what_the_regexes_match():
+    texts = ["IMPS-1-ACME LLC", "imps/acme", "ACME IMPS", "Payment from \u212aLIENT ONE",
+             "ſhop01 order", "SHOP01 order", "NEFT CR AMAZON", "ADOBE", "École Normale",
+             "ECOLE NORMALE", "acmeacme", "x"]
+    table = rows(*[("2024-04-01", str(100 - n), t) for n, t in enumerate(texts)])
+    specs = [{"description": "IMPS.*ACME"}, {"description": "klient one"},
+             {"description": "shop01"}, {"description": ["amazon", "adobe"]},
+             {"description": "école normale"}, {"description": "(ACME){2}"},
+             {"description": "ACME", "case_sensitive": True}, {"description": "glob:*ORDER"},
+             {"sign": "credit", "amount_min": 95}, {"description": "A.M"}]
+    rules = load(*[{"id": f"r{i}", "set": {"category": "x"}, **spec}
+                   for i, spec in enumerate(specs)])
+    fast = user_rules.matches(table, rules)
+    full = table.select(user_rules.condition(r).alias(f"_m{i}") for i, r in enumerate(rules))
+    assert fast.equals(full)
+    assert fast["_m1"].to_list()[3] and fast["_m2"].to_list()[4]  # Kelvin sign, long s
