@@ -309,29 +309,44 @@ def applied(rules: list[UserRule]) -> list[pl.Expr]:
 
 
 def apply(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
-    """`rows` with the rules applied (columns, dtypes and order unchanged)."""
+    """`rows` with the rules applied (columns, dtypes and order unchanged).
+
+    Each rule's rows are found once (`matches`); which rules apply follows from the first
+    matching rule without `continue`, and each set column is written with one scatter per
+    rule: work proportional to the rows the rules touch, not to rows x rules."""
     if not rules or rows.is_empty():
         return rows
     import polars as pl
 
-    lazy = pl.concat([rows, matches(rows, rules)], how="horizontal").lazy()
-    lazy = lazy.with_columns(stop(rules).alias("_stop")).with_columns(
-        a.alias(f"_a{i}") for i, a in enumerate(applied(rules)))
-    on = [pl.col(f"_a{i}") for i in range(len(rules))]
-    schema = rows.schema
-    changes: list[pl.Expr] = []
-    for column in sorted({c for r in rules for c in r.sets}):
-        setters = [(i, r.sets[column]) for i, r in enumerate(rules) if column in r.sets]
-        chain: Any = None
-        for i, value in reversed(setters):  # a later rule's value wins (continue = true)
-            lit = pl.lit(value, dtype=schema[column])
-            chain = pl.when(on[i]).then(lit) if chain is None else chain.when(on[i]).then(lit)
-        changes.append(chain.otherwise(pl.col(column)).alias(column))
-    ids = pl.concat_str([pl.when(a).then(pl.lit(r.id)) for a, r in zip(on, rules, strict=True)],
-                        separator="+", ignore_nulls=True)
-    changes.append(pl.when(pl.any_horizontal(on)).then(pl.lit(ORIGIN) + ids)
-                   .otherwise(pl.col("origin")).alias("origin"))
-    return lazy.with_columns(changes).select(rows.columns).collect()
+    found = matches(rows, rules)
+    first = pl.repeat(len(rules), rows.height, dtype=pl.UInt32, eager=True)
+    for i in reversed(range(len(rules))):  # the lowest index wins
+        if not rules[i].cont:
+            first = first.scatter(found[f"_m{i}"].arg_true(), i)
+    where = [(found[f"_m{i}"] & (first >= i)).arg_true() for i in range(len(rules))]
+    changed: dict[str, pl.Series] = {}
+    for i, rule in enumerate(rules):  # a later rule's value wins (continue = true)
+        if where[i].len():
+            for column, value in rule.sets.items():
+                target = changed.get(column, rows[column])
+                changed[column] = target.scatter(where[i], pl.Series([value] * where[i].len(),
+                                                                     dtype=target.dtype))
+    if any(rule.cont for rule in rules):
+        on = [pl.col(f"_m{i}") & (pl.col("_first") >= i) for i in range(len(rules))]
+        ids = pl.concat_str([pl.when(a).then(pl.lit(r.id)) for a, r in zip(on, rules,
+                                                                            strict=True)],
+                            separator="+", ignore_nulls=True)
+        origin = found.with_columns(first.alias("_first"), rows["origin"]).select(
+            pl.when(pl.any_horizontal(on)).then(pl.lit(ORIGIN) + ids)
+            .otherwise(pl.col("origin")))[:, 0]
+    else:  # one rule per row: the one that stopped there
+        origin = rows["origin"]
+        for i, rule in enumerate(rules):
+            if where[i].len():
+                origin = origin.scatter(where[i], pl.Series([ORIGIN + rule.id] * where[i].len(),
+                                                            dtype=pl.String))
+    changed["origin"] = origin
+    return rows.with_columns(series.alias(name) for name, series in changed.items())
 
 
 def matches(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
@@ -355,22 +370,28 @@ def matches(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
     if full:
         found = rows.lazy().select(condition(rules[i]).alias(f"_m{i}") for i in full).collect()
         masks.update({i: found[f"_m{i}"] for i in full})
-    used = rows.select(*TEXT_KEYS, "currency", "kind", "amount", "date")
     for column, items in by_column.items():
         words = sorted({n for _, needles in items for n in needles})
         hits = rows.select(pl.col(column).str.extract_many(
             words, ascii_case_insensitive=True, overlapping=True).alias("_w")).with_row_index(
-            "_row").explode("_w").drop_nulls("_w").select(
-            "_row", pl.col("_w").str.to_lowercase()).unique()
+            "_row").explode("_w").drop_nulls("_w").with_columns(pl.col("_w").str.to_lowercase())
         owners = pl.DataFrame([(n, i) for i, needles in items for n in needles],
                               schema={"_w": pl.String, "_rule": pl.Int64}, orient="row")
-        pairs = hits.join(owners, on="_w").select("_rule", "_row").unique()
+        pairs = hits.join(owners, on="_w").select("_rule", "_row")
         for (i,), part in pairs.partition_by("_rule", as_dict=True).items():
-            index = part["_row"].sort()
-            sub = used[index].select(condition(rules[i]).alias("m"))["m"]
+            index = part["_row"].unique().sort()
+            sub = rows.select(_columns(rules[i]))[index].select(
+                condition(rules[i]).alias("m"))["m"]
             masks[i] = pl.repeat(False, height, eager=True).scatter(index.filter(sub), True)
     return pl.DataFrame([masks.get(i, pl.repeat(False, height, eager=True)).alias(f"_m{i}")
                          for i in range(len(rules))])
+
+
+def _columns(rule: UserRule) -> list[str]:
+    """The columns `condition(rule)` reads."""
+    column = {"sign": "amount", "amount_min": "amount", "amount_max": "amount", "from": "date",
+              "until": "date"}
+    return sorted({column.get(key, key) for key in rule.match})
 
 
 def _needle_key(rule: UserRule) -> tuple[str | None, list[str]]:
