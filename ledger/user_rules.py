@@ -311,46 +311,57 @@ def applied(rules: list[UserRule]) -> list[pl.Expr]:
 def apply(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
     """`rows` with the rules applied (columns, dtypes and order unchanged).
 
-    Each rule's rows are found once (`matches`); which rules apply follows from the first
+    Each rule's rows are found once (`hits`); which rules apply follows from the first
     matching rule without `continue`, and each set column is written with one scatter per
     rule: work proportional to the rows the rules touch, not to rows x rules."""
     if not rules or rows.is_empty():
         return rows
     import polars as pl
 
-    found = matches(rows, rules)
+    found = hits(rows, rules)
     first = pl.repeat(len(rules), rows.height, dtype=pl.UInt32, eager=True)
     for i in reversed(range(len(rules))):  # the lowest index wins
-        if not rules[i].cont:
-            first = first.scatter(found[f"_m{i}"].arg_true(), i)
-    where = [(found[f"_m{i}"] & (first >= i)).arg_true() for i in range(len(rules))]
+        if not rules[i].cont and found[i].len():
+            first = first.scatter(found[i], i)
+    where = [index.filter(first.gather(index) >= i) if index.len() else index
+             for i, index in enumerate(found)]
     changed: dict[str, pl.Series] = {}
     for i, rule in enumerate(rules):  # a later rule's value wins (continue = true)
         if where[i].len():
             for column, value in rule.sets.items():
                 target = changed.get(column, rows[column])
-                changed[column] = target.scatter(where[i], pl.Series([value] * where[i].len(),
-                                                                     dtype=target.dtype))
+                changed[column] = target.scatter(where[i], pl.repeat(
+                    value, where[i].len(), dtype=target.dtype, eager=True))
+    origin = rows["origin"]
     if any(rule.cont for rule in rules):
-        on = [pl.col(f"_m{i}") & (pl.col("_first") >= i) for i in range(len(rules))]
-        ids = pl.concat_str([pl.when(a).then(pl.lit(r.id)) for a, r in zip(on, rules,
-                                                                            strict=True)],
-                            separator="+", ignore_nulls=True)
-        origin = found.with_columns(first.alias("_first"), rows["origin"]).select(
-            pl.when(pl.any_horizontal(on)).then(pl.lit(ORIGIN) + ids)
-            .otherwise(pl.col("origin")))[:, 0]
-    else:  # one rule per row: the one that stopped there
-        origin = rows["origin"]
+        ids = pl.repeat(None, rows.height, dtype=pl.String, eager=True)
         for i, rule in enumerate(rules):
             if where[i].len():
-                origin = origin.scatter(where[i], pl.Series([ORIGIN + rule.id] * where[i].len(),
-                                                            dtype=pl.String))
+                before = ids.gather(where[i])
+                joined = pl.select(pl.when(before.is_null()).then(pl.lit(rule.id))
+                                   .otherwise(before + f"+{rule.id}")).to_series()
+                ids = ids.scatter(where[i], joined)
+        origin = pl.select(pl.when(ids.is_not_null()).then(ORIGIN + ids)
+                           .otherwise(origin)).to_series()
+    else:  # one rule per row: the one that stopped there
+        for i, rule in enumerate(rules):
+            if where[i].len():
+                origin = origin.scatter(where[i], pl.repeat(ORIGIN + rule.id, where[i].len(),
+                                                            dtype=pl.String, eager=True))
     changed["origin"] = origin
     return rows.with_columns(series.alias(name) for name, series in changed.items())
 
 
 def matches(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
-    """One boolean column `_m<i>` per rule: the rows it matches.
+    """One boolean column `_m<i>` per rule: the rows it matches (from `hits`)."""
+    import polars as pl
+
+    return pl.DataFrame([pl.repeat(False, rows.height, eager=True).scatter(index, True)
+                         .alias(f"_m{i}") for i, index in enumerate(hits(rows, rules))])
+
+
+def hits(rows: pl.DataFrame, rules: list[UserRule]) -> list[pl.Series]:
+    """Per rule, the sorted row numbers it matches.
 
     Scanning a million descriptions once per rule would cost more than the report itself, so
     a rule whose pattern needs a literal (`ACME` in `IMPS.*ACME`) is tested in full only on
@@ -359,32 +370,32 @@ def matches(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
     are chosen so that every row the regex can match holds one (see `needles`)."""
     import polars as pl
 
-    height = rows.height
     keyed = [(i, *_needle_key(rule)) for i, rule in enumerate(rules)]
     full = [i for i, column, _ in keyed if column is None]
     by_column: dict[str, list[tuple[int, list[str]]]] = {}
     for i, column, needles in keyed:
         if column is not None:
             by_column.setdefault(column, []).append((i, needles))
-    masks: dict[int, pl.Series] = {}
+    out: dict[int, pl.Series] = {}
     if full:
-        found = rows.lazy().select(condition(rules[i]).alias(f"_m{i}") for i in full).collect()
-        masks.update({i: found[f"_m{i}"] for i in full})
+        found = rows.lazy().select(condition(rules[i]).arg_true().implode().alias(f"_m{i}")
+                                   for i in full).collect()
+        out.update({i: found[f"_m{i}"].explode().drop_nulls().cast(pl.UInt32) for i in full})
     for column, items in by_column.items():
         words = sorted({n for _, needles in items for n in needles})
-        hits = rows.select(pl.col(column).str.extract_many(
+        found_words = rows.select(pl.col(column).str.extract_many(
             words, ascii_case_insensitive=True, overlapping=True).alias("_w")).with_row_index(
             "_row").explode("_w").drop_nulls("_w").with_columns(pl.col("_w").str.to_lowercase())
         owners = pl.DataFrame([(n, i) for i, needles in items for n in needles],
                               schema={"_w": pl.String, "_rule": pl.Int64}, orient="row")
-        pairs = hits.join(owners, on="_w").select("_rule", "_row")
+        pairs = found_words.join(owners, on="_w").select("_rule", "_row")
         for (i,), part in pairs.partition_by("_rule", as_dict=True).items():
             index = part["_row"].unique().sort()
             sub = rows.select(_columns(rules[i]))[index].select(
                 condition(rules[i]).alias("m"))["m"]
-            masks[i] = pl.repeat(False, height, eager=True).scatter(index.filter(sub), True)
-    return pl.DataFrame([masks.get(i, pl.repeat(False, height, eager=True)).alias(f"_m{i}")
-                         for i in range(len(rules))])
+            out[i] = index.filter(sub)
+    empty = pl.Series([], dtype=pl.UInt32)
+    return [out.get(i, empty) for i in range(len(rules))]
 
 
 def _columns(rule: UserRule) -> list[str]:
