@@ -11,7 +11,9 @@ the report's rules section counts beside the fee rules.
 Every rule sees the row as stored (after the bank profile's kinds), so rules never depend on
 each other's edits; the first rule that matches a row wins, unless it says `continue = true`,
 in which case later matching rules apply too (a later rule's value for a column wins).
-Matching is vectorised: one boolean column per rule, then one when/then chain per column set.
+Vectorised throughout: `hits` finds each rule's rows (one Aho-Corasick pass for the literals
+the regexes need, then the regexes only where those occur), `apply` writes each set column with
+one scatter per rule. `condition` is the plain expression of a rule, for `ledger rules test`.
 """
 
 from __future__ import annotations
