@@ -109,6 +109,8 @@ def main() -> None:
                              str(OUT / "floor.parquet")], args.repeat)
             results.append(("  floor: read + exact parse + ids + Parquet, nothing else "
                              "(bench/floor.py)", floor, base, "", size))
+        if name == "hdfc":  # [[rules]] are applied to every row read: what do they add?
+            results.append(user_rules_case(ledger_dir, args.repeat))
         if name in ("paypal", "upwork"):
             month = "2024-06"
             ours_r = measure([*LEDGER, "--ledger", str(ledger_dir), "report", "--month", month,
@@ -148,6 +150,39 @@ def peer(sizes: list[int]) -> list[tuple]:
         out.append((f"PayPal {rows:,} rows: ledger import+report vs hledger (target >= 10x "
                     "faster)", ours, theirs, "<= 0.1x", size))
     return out
+
+
+USER_RULES = [
+    ("acme", 'description = "IMPS.*ACME"\nsign = "credit"',
+     'kind = "earning", client = "Acme LLC"'),
+    ("interest", 'description = "glob:CREDIT INTEREST*"', 'kind = "earning", client = "Bank"'),
+    ("amazon", 'description = "AMAZON"\nsign = "debit"\namount_max = 5000',
+     'kind = "expense", category = "office"'),
+    ("rahul", 'description = "UPI-RAHUL"\nfrom = 2024-03-01', 'kind = "subcontractor_payout"'),
+    ("big-pos", 'description = "^POS "\namount_min = 5000', 'category = "big"'),
+] + [(f"shop-{i}", f'description = "SHOP{i:02d}|STORE{i:02d}"\ncurrency = "INR"',
+      'kind = "expense", category = "shopping"') for i in range(15)]
+"""20 rules of the kinds users write (regex, glob, sign, amount and date ranges); five match
+rows of bench/gen_bank.py, fifteen match nothing but must still be tested on every row."""
+
+
+def user_rules_case(ledger_dir: Path, repeat: int) -> tuple:
+    """`ledger report` on the bank ledger with the 20 USER_RULES in ledger.toml against the
+    same report without them (target: rules add under 20%)."""
+    config = ledger_dir / "ledger.toml"
+    command = [*LEDGER, "--ledger", str(ledger_dir), "report", "--month", "2024-06", "--format",
+               "json"]
+    config.write_text('home_currency = "INR"\n')
+    without = measure(command, repeat)
+    config.write_text('home_currency = "INR"\n' + "".join(
+        f'\n[[rules]]\nid = "{rid}"\n{match}\nset = {{ {sets} }}\n'
+        for rid, match, sets in USER_RULES))
+    try:
+        ours = measure(command, repeat)
+    finally:
+        config.write_text('home_currency = "INR"\n')
+    return (f"report --month with {len(USER_RULES)} [[rules]] vs without (HDFC bank ledger)",
+            ours, without, "<= 1.2x", None)
 
 
 def _generate(writer: str, path: Path, rows: int) -> None:

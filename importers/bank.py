@@ -971,8 +971,9 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
     other = rows.filter(pl.col("kind") == "other").height
     if other:
         warnings.append(f"{other} row(s) imported as kind 'other' (no kinds rule in "
-                        f"{profile.path.name} says what they are); check them with "
-                        "`ledger transactions --kind other`")
+                        f"{profile.path.name} says what they are); list them with "
+                        "`ledger transactions --unclassified` and name them with rules "
+                        "in ledger.toml (`ledger rules suggest` drafts them)")
     return Parsed(rows=rows, format=profile.source, rows_read=rows_read, skipped=skipped,
                   profile=None if profile.bundled else profile.text,
                   warnings=warnings)

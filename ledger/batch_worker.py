@@ -256,6 +256,7 @@ def worker_months(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], countr
     import polars as pl
 
     from ledger import hours as hours_mod
+    from ledger import user_rules
     from ledger.report import NOT_INCOME
     from rules.fx import FxChain, implied_rates, rate_dtype
 
@@ -267,6 +268,7 @@ def worker_months(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], countr
                         hint="see the other errors of this worker")
     rows = pl.concat(frames, how="vertical_relaxed").unique("id", keep="first",
                                                             maintain_order=True)
+    rows = user_rules.apply(rows, user_rules.load(config or {}, "ledger.toml"))
     if rows.is_empty():
         raise DataError("the worker's exports hold no transactions")
     @cache

@@ -216,6 +216,10 @@ app.command("batch")(batch_cmd)
 from ledger.cli_payouts import payouts_app  # noqa: E402  (sub-app, like hours)
 
 app.add_typer(payouts_app, name="payouts")
+from ledger.cli_user_rules import rules_app  # noqa: E402  (your [[rules]]: cli_user_rules.py)
+
+app.add_typer(rules_app, name="rules")
+
 from ledger.cli_tax import tax_register_cmd  # noqa: E402  (the tax year: ledger/cli_tax.py)
 
 app.command("tax-register")(tax_register_cmd)
@@ -231,6 +235,9 @@ def transactions(
     ] = None,
     source: Annotated[list[str] | None, typer.Option(
         help="Only these sources (repeatable): upwork, paypal...")] = None,
+    unclassified: Annotated[bool, typer.Option(
+        "--unclassified", help="Only rows no importer, profile or rule named (kind other), "
+        "largest first: what needs a [[rules]] entry.")] = False,
     output_format: Annotated[RowsFormat, typer.Option("--format")] = RowsFormat.table,
     limit: Annotated[int, typer.Option(help="Rows shown in the table (0 = all).")] = 200,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
@@ -245,11 +252,20 @@ def transactions(
       ledger transactions --kind platform_fee --kind payment_fee
 
       ledger transactions --source paypal --format csv -o paypal.csv
+
+      ledger transactions --unclassified --from 2024-01-01 --to 2024-12-31
+
+    A row one of your [[rules]] in ledger.toml changed shows the rule's id (origin
+    rule:user:<id> in json and csv).
     """
     from ledger import render
     from ledger.report import transactions as select
 
     rows = select(_ledger(), month=month, start=start, end=end, kinds=kind, sources=source)
+    if unclassified:
+        from ledger.rule_tools import unclassified as needing_rules
+
+        rows = needing_rules(rows)
     if output_format is RowsFormat.json:
         _emit(render.to_json(render.rows_json(rows)), output)
     elif output_format is RowsFormat.csv:

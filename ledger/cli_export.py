@@ -51,7 +51,8 @@ def export_cmd(
     every rate the report used and your exports' running balances as balance assertions:
     `hledger check -s` and `bean-check` pass, and `hledger bal Income Expenses
     --value=then,PKR` is the report's statement. CSV and Parquet hold the canonical rows
-    themselves, amounts exact.
+    themselves, amounts exact. Every format applies your [[rules]] of ledger.toml (origin
+    rule:user:<id>).
 
     Examples:
 

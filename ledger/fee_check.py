@@ -29,6 +29,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ledger.user_rules import from_source
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -149,7 +151,7 @@ def _charged(rows: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     fees = rows.filter(pl.col("kind").is_in(["platform_fee", "payment_fee"])
-                       & pl.col("related_ref").is_not_null() & (pl.col("origin") == "source"))
+                       & pl.col("related_ref").is_not_null() & from_source(pl.col("origin")))
     tax = pl.col("category").is_in(TAX_ON_FEE).fill_null(False)
     return fees.group_by("account", pl.col("related_ref").alias("ref")).agg(
         (-pl.col("amount").filter(~tax).sum()).alias("_charged"),
@@ -163,7 +165,8 @@ def _derived(rows: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     return rows.filter((pl.col("kind") == "platform_fee")
-                       & pl.col("origin").str.starts_with("rule:")).group_by(
+                       & pl.col("origin").str.starts_with("rule:")
+                       & ~from_source(pl.col("origin"))).group_by(
         "import_id", "line", "origin").agg((-pl.col("amount").sum()).alias("_derived_fee"))
 
 
@@ -289,7 +292,7 @@ def _withdrawals(rows: pl.DataFrame, schedule: Schedule, tolerance: Decimal) -> 
     from rules.fees import assign, fee_expr
 
     out = rows.filter((pl.col("kind") == "transfer") & (pl.col("amount") < 0)
-                      & (pl.col("origin") == "source")
+                      & from_source(pl.col("origin"))
                       & pl.col("_platform").is_in(list(WITHDRAWAL_METHODS)))
     columns = {"date": pl.Date, "_platform": pl.String, "account": pl.String,
                "ref": pl.String, "description": pl.String, "currency": pl.String,

@@ -151,7 +151,12 @@ def _provenance(row: dict, files: dict[str, str]) -> tuple[tuple[str, object], .
 
 
 def _flag(*rows: dict) -> str:
-    return "*" if all(r["origin"] == "source" for r in rows) else "!"
+    """`*` for rows as stored (a user rule's re-classification included), `!` for rows the
+    fee rules derived."""
+    from ledger.user_rules import ORIGIN
+
+    return "*" if all(r["origin"] == "source" or r["origin"].startswith(ORIGIN)
+                      for r in rows) else "!"
 
 
 def _payee(row: dict) -> str:

@@ -237,8 +237,10 @@ def print_report(report: dict, console: Console) -> None:
         for text, dates in _distinct_rates(report["rates"]).items():
             span = dates[0] if len(dates) == 1 else f"{dates[0]}..{dates[-1]}"
             console.print(f"[dim]  {span}: {text}[/]", markup=True)
+    from rich.markup import escape
+
     for warning in report["warnings"]:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 def print_months(report: dict, console: Console) -> None:
@@ -309,7 +311,8 @@ def print_benchmarks(report: dict, console: Console) -> None:
 def print_rules_used(report: dict, console: Console) -> None:
     """Figures the fee rules produced (derived rows), each with its rule id and source."""
     names = {key: label for key, label, _ in WATERFALL}
-    console.print("[dim]Figures derived by rules (`ledger fees --rules` lists them all):[/]")
+    console.print("[dim]Figures derived by rules (`ledger fees --rules` lists the fee rules, "
+                  "`ledger rules list` yours):[/]")
     for item in report["rules"]:
         figures = ", ".join(f"{names.get(k, k).lower()} {_money(v)}"
                             for k, v in item["figures"].items())
@@ -351,16 +354,20 @@ def rows_csv(rows: pl.DataFrame) -> str:
 def print_rows(rows: pl.DataFrame, console: Console, limit: int | None = None) -> None:
     from rich.table import Table
 
+    from ledger.rule_tools import origin_rule
+
     table = Table(header_style="bold")
+    shown = rows if limit is None else rows.head(limit)
+    ruled = any(origin_rule(o) for o in shown["origin"].unique().to_list())
     for col in ("Date", "Source", "Kind", "Category", "Amount", "Counterparty", "Description",
-                "Line"):
+                "Line", *(("Rule",) if ruled else ())):
         table.add_column(col, justify="right" if col in ("Amount", "Line") else "left",
                          overflow="fold" if col == "Description" else "ellipsis")
-    shown = rows if limit is None else rows.head(limit)
     for row in shown.iter_rows(named=True):
         table.add_row(str(row["date"]), row["source"], str(row["kind"]), row["category"] or "",
                       f"{row['amount']:,.2f} {row['currency']}", row["counterparty"] or "",
-                      (row["description"] or "")[:60], str(row["line"]))
+                      (row["description"] or "")[:60], str(row["line"]),
+                      *((origin_rule(row["origin"]) or "",) if ruled else ()))
     console.print(table)
     if limit is not None and rows.height > limit:
         console.print(f"[dim]… {rows.height - limit} more rows (use --limit 0 for all)[/]")

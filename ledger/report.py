@@ -104,7 +104,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     """The report for a period as a JSON-ready dict (schema `ledger.report/1`)."""
     import polars as pl
 
-    from ledger import attribution, hours, payouts, reconcile, views
+    from ledger import attribution, hours, payouts, reconcile, rule_tools, views
     from rules.fx import FxChain
 
     rows = ledger.rows()
@@ -145,12 +145,13 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "benchmarks": benchmarks,
         "months": months,
         "rates": [_rate_json(r) for r in conversion.rates.iter_rows(named=True)],
-        "rules": rules_used(valued, schedule, currency),
+        "rules": rule_tools.describe(rules_used(valued, schedule, currency), ledger),
         "sources": _sources(ledger, in_period),
         "payouts_owed_unpaid": owed_unpaid,
         "chains": reconcile.report_summary(ledger, rows, period, currency, chain, journeys),
         "rows": in_period.height,
-        "warnings": conversion.warnings,
+        "warnings": conversion.warnings + rule_tools.warnings_for(valued, shown, period,
+                                                                  currency),
     }
 
 

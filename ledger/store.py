@@ -229,7 +229,14 @@ class Ledger:
         return self.rows_path.exists()
 
     def rows(self) -> pl.DataFrame:
-        """All canonical rows (empty, typed, if nothing was imported yet)."""
+        """All canonical rows as every command counts them: the stored rows with the user's
+        `[[rules]]` of ledger.toml applied (ledger.user_rules), never written back."""
+        from ledger import user_rules
+
+        return user_rules.apply(self.stored_rows(), user_rules.for_ledger(self))
+
+    def stored_rows(self) -> pl.DataFrame:
+        """The rows as imported (empty, typed, if nothing was imported yet)."""
         import polars as pl
 
         from ledger import schema
@@ -357,13 +364,13 @@ class Ledger:
         """Import files: all or nothing, idempotent (rows already present are not added again)."""
         options.check()
         if dry_run:
-            return self._merge(self.rows(), self.parse(paths, options, source, progress),
+            return self._merge(self.stored_rows(), self.parse(paths, options, source, progress),
                                options)[1]
         stager = _ArchiveStager(self.sources)
         try:
             parsed = self.parse(paths, options, source, progress, stager)
             with self.locked():
-                existing = self.rows()
+                existing = self.stored_rows()
                 combined, summaries = self._merge(existing, parsed, options)
                 profiles = [_profile_archive(result.profile) for _, _, result in parsed]
                 entries = [self._entry("import", s, options, source, profile=name)
@@ -531,7 +538,7 @@ class Ledger:
                 return entry
             keep = [e for e in self.active_imports() if e["import_id"] != target["import_id"]]
             rows, _ = self._reparse(keep)
-            entry["removed"] = self.rows().height - rows.height
+            entry["removed"] = self.stored_rows().height - rows.height
             self._commit(rows, [entry], [])
             return entry
 
@@ -547,7 +554,7 @@ class Ledger:
         active = self.active_imports()
         rows, counts = self._reparse(active)
         try:
-            before: int | None = self.rows().height
+            before: int | None = self.stored_rows().height
         except DataError:  # a damaged ledger is what rebuild is for
             before = None
         entry = {"event": "rebuild", "import_id": "", "file": "",
@@ -624,7 +631,8 @@ class Ledger:
                             path.chmod(0o600)
                             path.unlink()
                         found("archived source no import refers to", path, repair)
-            for reader, target in ((self.rows, self.rows_path), (self.hours, self.hours_path)):
+            for reader, target in ((self.stored_rows, self.rows_path),
+                                   (self.hours, self.hours_path)):
                 try:
                     reader()
                 except DataError as exc:

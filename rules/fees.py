@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import DataError, UsageError
+from ledger.user_rules import from_source
 
 if TYPE_CHECKING:
     import polars as pl
@@ -674,7 +675,7 @@ def needs_derivation(net_accounts: list[str] | None = None) -> pl.Expr:
     earning = (pl.col("kind") == "earning") & (pl.col("category") == NET_OF_FEE)
     if not net_accounts:
         return earning
-    refund = ((pl.col("kind") == "refund") & (pl.col("origin") == "source")
+    refund = ((pl.col("kind") == "refund") & from_source(pl.col("origin"))
               & pl.col("related_ref").is_not_null()
               & pl.col("account").is_in(net_accounts))
     return earning | refund.fill_null(False)
@@ -885,7 +886,7 @@ def split_included_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     import polars as pl
 
     candidates = rows.filter(
-        (pl.col("origin") == "source")
+        from_source(pl.col("origin"))
         & ~pl.col("kind").is_in(["platform_fee", "payment_fee", "bank_fee", "tax"])
         & pl.col("description").str.contains(INCLUDED_FEE))
     if candidates.is_empty():
