@@ -57,7 +57,8 @@ def list_cmd(
 
       ledger rules list --format json
     """
-    from ledger.cli import _console, _ledger
+    from ledger.cli_common import console as _console
+    from ledger.cli_common import open_ledger as _ledger
     from ledger.user_rules import for_ledger
 
     ledger = _ledger()
@@ -94,7 +95,8 @@ def test_cmd(
 
       ledger rules test --examples 10 --format json
     """
-    from ledger.cli import _console, _ledger
+    from ledger.cli_common import console as _console
+    from ledger.cli_common import open_ledger as _ledger
     from ledger.rule_tools import test
     from ledger.user_rules import for_ledger
 
@@ -140,7 +142,7 @@ def suggest_cmd(
 
       ledger rules suggest --limit 5 >> drafts.toml
     """
-    from ledger.cli import _ledger
+    from ledger.cli_common import open_ledger as _ledger
     from ledger.rule_tools import suggest
 
     ledger = _ledger()
