@@ -52,13 +52,19 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import DataError, UsageError
+from ledger.payouts_record import (
+    PAYOUT_KIND,
+    PAYOUTS_FILE,
+    manual_rows,
+)
+from ledger.payouts_record import known_worker as _known_worker
+from ledger.payouts_record import workers_hint as _workers_hint
 
 if TYPE_CHECKING:
     import polars as pl
@@ -70,11 +76,8 @@ SCHEMA = "ledger.payouts/1"
 WORK = 12
 """Decimal places shares, per-unit amounts and conversions are computed with (then presented
 rounded to the currency's minor unit)."""
-PAYOUTS_FILE = "payouts.csv"
 UNITS_FILE = "units.csv"
-MANUAL_HEADER = ("id", "date", "worker", "amount", "currency", "note", "recorded")
 SHARES = ("percent_of_gross", "percent_of_net", "per_unit", "per_job", "equal_share")
-PAYOUT_KIND = "subcontractor_payout"
 PAYABLE_KINDS = ("transfer", "other", "expense")
 """Kinds of outgoing rows that are payouts when they name a worker."""
 CLAIMABLE = ("earning", "refund")
@@ -173,11 +176,6 @@ class Rules:
                 return known
         raise UsageError(f"unknown worker {name!r}", path=self.where,
                          hint=_workers_hint(self, name))
-
-
-def _workers_hint(rules: Rules, name: str) -> str:
-    names = ", ".join(rules.workers) or "none yet"
-    return f'workers in ledger.toml: {names}; add one with [[workers]] name = "{name}"'
 
 
 def _num(value: Decimal) -> str:
@@ -421,127 +419,6 @@ def read_units(rules: Rules) -> pl.DataFrame:
                         "quantity such as 2.5 (write 1:30 as 1.5)")
     return out.select("date", "contract", _known_worker(out, rules, path), "unit", "quantity",
                       "line")
-
-
-def _known_worker(frame: pl.DataFrame, rules: Rules, path: Path) -> pl.Expr:
-    """`worker` as the name configured in [[workers]] (matched ignoring case); a row naming
-    a worker ledger.toml does not know is a DataError at its `line`."""
-    import polars as pl
-
-    known = {w.lower(): w for w in rules.workers}
-    unknown = frame.filter(~pl.col("worker").str.to_lowercase().is_in(list(known))).head(1)
-    if unknown.height:
-        row = unknown.row(0, named=True)
-        raise DataError(f"unknown worker {row['worker']!r}", path=path, line=row["line"],
-                        hint=_workers_hint(rules, row["worker"]))
-    return pl.col("worker").str.to_lowercase().replace_strict(
-        known, return_dtype=pl.String).alias("worker")
-
-
-def manual_rows(rules: Rules) -> pl.DataFrame:
-    """payouts.csv as canonical ledger rows (kind subcontractor_payout, origin `manual`)."""
-    import polars as pl
-
-    from ledger import schema
-    from ledger.money import amount_expr
-
-    path = rules.payouts_path
-    if not path.exists():
-        return schema.empty()
-    try:
-        raw = pl.read_csv(path, infer_schema=False).with_row_index("line", offset=2)
-    except pl.exceptions.PolarsError as exc:
-        raise DataError(f"cannot read payouts: {str(exc).splitlines()[0]}", path=path,
-                        hint="record payouts with `ledger payouts record`") from None
-    missing = sorted({"date", "worker", "amount", "currency"} - set(raw.columns))
-    if missing:
-        raise DataError(f"payouts file lacks column(s) {missing}", path=path, line=1,
-                        hint="the header is " + ",".join(MANUAL_HEADER))
-    for column in ("id", "note", "recorded"):
-        if column not in raw.columns:
-            raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(column))
-    rows = raw.select(
-        pl.col("id"), pl.col("date").str.strip_chars().str.strptime(pl.Date, "%Y-%m-%d",
-                                                                    strict=False),
-        pl.col("worker").str.strip_chars(), amount_expr("amount").alias("amount"),
-        pl.col("currency").str.strip_chars().str.to_uppercase(), pl.col("note"),
-        pl.col("line").cast(pl.Int64), pl.col("date").alias("_raw_date"),
-        pl.col("amount").alias("_raw_amount"))
-    bad = rows.filter(pl.col("date").is_null() | pl.col("amount").is_null()
-                      | (pl.col("amount") <= 0)).head(1)
-    if bad.height:
-        row = bad.row(0, named=True)
-        raise DataError(f"bad payout row (date {row['_raw_date']!r}, amount "
-                        f"{row['_raw_amount']!r})", path=path, line=row["line"],
-                        hint="each row is an id, a date YYYY-MM-DD, a worker, a positive "
-                        "amount and a currency; `ledger payouts record` writes them")
-    given = pl.col("id").str.strip_chars()
-    content = pl.concat_str([pl.col("date").cast(pl.String), pl.col("worker"),
-                             pl.col("amount").cast(pl.String), pl.col("currency"),
-                             pl.col("line").cast(pl.String)], separator="|")
-    worker = _known_worker(rows, rules, path)
-    row_id = pl.when(given.fill_null("") != "").then(given).otherwise(
-        schema.sha256_hex(pl.lit("manual|") + content).str.slice(0, schema.ID_HEX))
-    out = rows.with_columns(worker.alias("worker"), row_id.alias("id")).select(
-        "id",
-        "date", pl.lit("manual").alias("source"), pl.lit("manual").alias("account"),
-        pl.lit(PAYOUT_KIND).alias("kind"), pl.lit("manual_payout").alias("category"),
-        (-pl.col("amount")).alias("amount"), "currency", pl.col("worker").alias("counterparty"),
-        (pl.lit("Paid to ") + pl.col("worker") + pl.lit(" (ledger payouts record)"))
-        .alias("description"),
-        pl.col("id").alias("ref"), pl.lit("manual").alias("origin"),
-        pl.lit(PAYOUTS_FILE).alias("import_id"), "line")
-    return schema.validate(schema.conform(out), str(path))
-
-
-def record(ledger: Ledger, worker: str, amount: str, currency: str, date: str,
-           note: str | None = None) -> dict:
-    """Append a payout with no export (cash, mobile wallet) to payouts.csv, atomically under
-    the ledger lock. Returns what was recorded."""
-    import csv
-    import io
-
-    from ledger.money import known_currencies, parse_amount
-    from ledger.store import atomic_write_bytes
-
-    rules = load_rules(ledger)
-    person = rules.worker(worker)
-    try:
-        value = parse_amount(amount)
-    except ValueError:
-        raise UsageError(f"amount {amount!r} is not a number", hint="e.g. 5000 or 12.50"
-                         ) from None
-    if value <= 0:
-        raise UsageError(f"amount {amount!r} must be positive",
-                         hint="record what you paid, e.g. 5000")
-    code = currency.strip().upper()
-    if code not in known_currencies():
-        raise UsageError(f"unknown currency {currency!r}", hint="use an ISO 4217 code, e.g. PKR")
-    try:
-        day = dt.date.fromisoformat(date)
-    except ValueError:
-        raise UsageError(f"--date {date!r} is not a date YYYY-MM-DD", hint="e.g. --date "
-                         "2024-06-20") from None
-    path = rules.payouts_path
-    with ledger.locked():
-        manual_rows(rules)  # never append to a file that does not read
-        old = path.read_bytes() if path.exists() else b""
-        if old and not old.endswith(b"\n"):
-            old += b"\n"
-        line = old.count(b"\n") + 1 if old else 2
-        recorded = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        text = f"{day}|{person.name}|{value}|{code}|{note or ''}|{recorded}|{line}"
-        row_id = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        if not old:
-            writer.writerow(MANUAL_HEADER)
-        writer.writerow([row_id, day.isoformat(), person.name, f"{value:f}", code, note or "",
-                         recorded])
-        atomic_write_bytes(path, old + out.getvalue().encode("utf-8"))
-    return {"id": row_id, "date": day.isoformat(), "worker": person.name,
-            "amount": f"{value:f}", "currency": code, "note": note, "file": str(path),
-            "line": line}
 
 
 # --- owed ------------------------------------------------------------------------------------

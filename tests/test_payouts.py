@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -517,8 +518,8 @@ def books_dir(tmp_path_factory) -> Path:
     root = contractor(cwd)
     result = ok(run("--ledger", "led", "payouts", "record", "Hina", "3000", "PKR", "--date",
                     "2024-06-28", "--note", "cash at home", cwd=cwd))
-    assert result.stdout.strip() == "recorded 3000 PKR paid to Hina on 2024-06-28 " \
-        "(payouts.csv line 2)"
+    assert re.fullmatch(r"recorded 3000 PKR paid to Hina on 2024-06-28 as [0-9a-f]{8} "
+                        r"\(payouts.csv line 2\)", result.stdout.strip())
     return root
 
 
