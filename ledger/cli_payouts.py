@@ -116,10 +116,11 @@ def _print(data: dict, console) -> None:
     workers = Table(title=f"Sub-workers · {data['period']['label']}", title_justify="left",
                     header_style="bold")
     for col in ("Worker", "Currency", "Brought forward", "Owed", "Paid", "Balance"):
-        workers.add_column(col, justify="left" if col in ("Worker", "Currency") else "right")
+        workers.add_column(col, justify="left" if col in ("Worker", "Currency") else "right",
+                           no_wrap=col == "Balance")
     for w in data["workers"]:
         workers.add_row(w["worker"], w["currency"], _money(w["opening"]), _money(w["owed"]),
-                        _money(w["paid"]), _money(w["closing"]))
+                        _money(w["paid"]), _balance(w["closing"]))
     console.print(workers, markup=False)
     if data["contracts"]:
         contracts = Table(title=f"By contract · {cur}", title_justify="left",
@@ -152,6 +153,20 @@ def _print(data: dict, console) -> None:
         console.print(pays, markup=False)
     for warning in data["warnings"]:
         console.print(f"warning: {warning}", markup=False)
+
+
+def _balance(closing: str) -> str:
+    """A worker's balance with who owes whom in words (the sign alone says nothing)."""
+    from decimal import Decimal
+
+    from ledger.render import _money
+
+    value = Decimal(closing)
+    if value > 0:
+        return f"you owe {_money(closing)}"
+    if value < 0:
+        return f"paid ahead {_money(closing.lstrip('-'))}"
+    return "settled"
 
 
 @payouts_app.command("record")
@@ -315,6 +330,7 @@ def payouts_statement(
     worker: Annotated[str, typer.Argument(help="Worker name as in ledger.toml [[workers]].",
                                           metavar="WORKER", show_default=False)],
     month: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: latest).")] = None,
+    year: Annotated[int | None, typer.Option(help="Whole year YYYY.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD.")] = None,
     output: Annotated[Path | None, typer.Option(
@@ -330,22 +346,28 @@ def payouts_statement(
     show_contract = true), units, rate or share, what is owed, payments, the balance, in
     their currency. Nothing about other workers or your clients.
 
+    Every line recomputes from its own figures: the amount is shown exactly, times the
+    exchange rate shown, rounded once to the currency's unit; totals are the sums of the
+    lines. Digits are grouped as `locale` in ledger.toml says. The HTML prints on A4 from
+    any browser.
+
     Examples:
 
       ledger payouts statement Ali --month 2024-06 -o ali-2024-06.html
 
-      ledger payouts statement Bilal --month 2024-06 -o bilal.csv
+      ledger payouts statement Bilal --year 2024 -o bilal-2024.csv
 
-      ledger payouts statement Sara --month 2024-06
+      ledger payouts statement Sara --from 2024-04-01 --to 2024-06-30
     """
     from ledger import payouts as lib
+    from ledger import statement as stmt
     from ledger.cli import _emit, _ledger
     from ledger.errors import UsageError
 
     if output_format is not None:
         fmt = output_format.value
     elif output is not None:
-        fmt = lib.STATEMENT_FORMATS.get(output.suffix.lower(), "")
+        fmt = stmt.FORMATS.get(output.suffix.lower(), "")
         if not fmt:
             raise UsageError(f"cannot tell the format of {output.name}",
                              hint="name it .html, .csv or .txt, or add --format html|csv|text")
@@ -354,7 +376,7 @@ def payouts_statement(
     ledger = _ledger()
     rules = lib.load_rules(ledger)
     rules.worker(worker)  # an unknown name fails before any work
-    summary = lib.summarize(ledger, online=online, detail=False, month=month, start=start,
-                            end=end)
-    data = lib.statement(summary, worker)
-    _emit(lib.render_statement(data, fmt), output)
+    summary = lib.summarize(ledger, online=online, detail=False, month=month, year=year,
+                            start=start, end=end)
+    data = stmt.statement(summary, worker, ledger.config().get("locale"))
+    _emit(stmt.render(data, fmt), output)

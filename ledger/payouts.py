@@ -913,6 +913,8 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
     fx_provider (each worker is paid in their own currency)."""
     import polars as pl
 
+    from ledger.money import minor_units
+
     if frame.is_empty():
         return frame.with_columns(pl.lit(None, dtype=pl.String).alias("worker_currency"),
                                   pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("value"),
@@ -928,6 +930,9 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
         rows = part.select("_n", pl.col(date).alias("date"), "currency",
                            pl.col(amount).alias("amount"), "source", "line")
         valued = _convert(rows, to, chain, where)
+        # each line is rounded once, to the worker currency's minor unit (half-even): a
+        # statement's totals are then the sums of the lines it shows
+        valued = valued.with_columns(_work(pl.col("value")).round(minor_units(to)))
         out.append(part.join(valued.select("_n", "value", "fx_rate", "fx_provider"), on="_n",
                              how="left"))
     done = pl.concat(out).sort("_n").drop("_n")
@@ -1127,184 +1132,3 @@ def for_report(ledger: Ledger, rows: pl.DataFrame, counted: pl.DataFrame, period
                                  "line": pl.Int64})
     valued = _convert(frame, currency, chain, str(ledger.rates_path))
     return counted, format_money(_sum(valued), currency)
-
-
-# --- statements ------------------------------------------------------------------------------
-
-
-def statement(summary: Summary, worker: str) -> dict:
-    """One worker's statement for the period: their jobs (a job number, or the contract title
-    with show_contract), units, rate or share, what is owed, payments, balances; in their
-    currency. Nothing about other workers, no client names, no descriptions."""
-    import polars as pl
-
-    from ledger.money import format_money
-
-    person = summary.rules.worker(worker)
-    cur = person.currency
-    period = summary.period
-    balance = next(b for b in summary.balances if b["worker"] == person.name)
-    mine = summary.items.filter(pl.col("worker") == person.name)
-    numbers: dict[str, int] = {}
-    for key in mine.sort("date", maintain_order=True)["key"].to_list():
-        numbers.setdefault(key, len(numbers) + 1)
-    jobs = []
-    for r in mine.filter(pl.col("date").is_between(period.start, period.end)).iter_rows(
-            named=True):
-        label = f"Job {numbers[r['key']]}"
-        if person.show_contract and r["title"]:
-            label += f" · {r['title']}"
-        if r["share"] in ("per_unit", "per_job"):
-            what = f"{_qty(r['quantity'])} {r['unit']} × {r['rate'].split(' per ')[0]}"
-        else:
-            what = f"{r['rate']} {format_money(Decimal(r['base']), r['currency'])} " \
-                f"{r['currency']}"
-        converted = r["currency"] != cur
-        jobs.append({
-            "date": r["date"].isoformat(), "job": label, "what": what,
-            "amount": format_money(Decimal(r["amount"]), r["currency"]),
-            "currency": r["currency"],
-            "rate": f"{Decimal(r['fx_rate']).normalize():f}" if converted and r["fx_rate"]
-            is not None else None,
-            "rate_date": r["value_date"].isoformat() if converted else None,
-            "owed": format_money(Decimal(r["value"]), cur)})
-    paid = summary.paid.filter((pl.col("worker") == person.name)
-                               & pl.col("date").is_between(period.start, period.end)) \
-        if summary.paid.height else summary.paid
-    pays = []
-    for r in paid.iter_rows(named=True):
-        how = "cash / wallet (recorded)" if r["origin"] == "manual" else \
-            f"transfer from {r['account']}" + (f", ref {r['ref']}" if r["ref"] else "")
-        pays.append({"date": r["date"].isoformat(), "how": how,
-                     "amount": format_money(Decimal(r["paid"]), r["currency"]),
-                     "currency": r["currency"],
-                     "paid": format_money(Decimal(r["value"]), cur)})
-    fx = sorted(set(mine["fx"].to_list())) if mine.height else []
-    notes = []
-    if "earning" in fx:
-        notes.append(f"Amounts in other currencies are converted to {cur} at the rate of the "
-                     "day they were earned.")
-    if "payout" in fx:
-        notes.append(f"Amounts in other currencies are converted to {cur} at the rate of the "
-                     f"day of the payment that settled them; unpaid ones at the rate of "
-                     f"{period.end} until paid.")
-    return {"schema": "ledger.statement/1", "worker": person.name, "currency": cur,
-            "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
-                       "label": period.label},
-            "opening": format_money(balance["opening"], cur),
-            "owed": format_money(balance["owed"], cur),
-            "paid": format_money(balance["paid"], cur),
-            "closing": format_money(balance["closing"], cur),
-            "jobs": jobs, "payments": pays, "notes": notes}
-
-
-def _qty(value: object) -> str:
-    number = Decimal(value).quantize(Decimal("0.01")) if value is not None else Decimal(0)
-    return f"{number.normalize():f}"
-
-
-def _closing_text(data: dict) -> str:
-    closing = Decimal(data["closing"])
-    if closing > 0:
-        return f"Balance owed to you: {data['closing']} {data['currency']}"
-    if closing < 0:
-        return f"Paid ahead (advance): {format_abs(closing)} {data['currency']}"
-    return f"Balance: 0 {data['currency']} (all settled)"
-
-
-def format_abs(value: Decimal) -> str:
-    return f"{abs(value):f}"
-
-
-def statement_text(data: dict) -> str:
-    cur = data["currency"]
-    lines = [f"Statement for {data['worker']}", f"{data['period']['label']} "
-             f"({data['period']['from']} to {data['period']['to']}), amounts in {cur}", "",
-             f"Brought forward: {data['opening']} {cur}", "", "Work"]
-    if not data["jobs"]:
-        lines.append("  (none this period)")
-    for job in data["jobs"]:
-        extra = "" if job["currency"] == cur else \
-            f" = {job['amount']} {job['currency']} × {job['rate']} ({job['rate_date']})"
-        lines.append(f"  {job['date']}  {job['job']}  {job['what']}{extra}  "
-                     f"owed {job['owed']} {cur}")
-    lines += [f"  Total owed: {data['owed']} {cur}", "", "Payments"]
-    if not data["payments"]:
-        lines.append("  (none this period)")
-    for pay in data["payments"]:
-        extra = "" if pay["currency"] == cur else f" ({pay['amount']} {pay['currency']})"
-        lines.append(f"  {pay['date']}  {pay['how']}  {pay['paid']} {cur}{extra}")
-    lines += [f"  Total paid: {data['paid']} {cur}", "", _closing_text(data)]
-    lines += ["", *data["notes"]] if data["notes"] else []
-    return "\n".join(lines) + "\n"
-
-
-def statement_csv(data: dict) -> str:
-    import csv
-    import io
-
-    from ledger.render import safe_cell
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    cur = data["currency"]
-    writer.writerow(["section", "date", "item", "detail", "amount", "currency"])
-    writer.writerow(["statement", data["period"]["to"], safe_cell(data["worker"]),
-                     safe_cell(data["period"]["label"]), "", cur])
-    writer.writerow(["opening", data["period"]["from"], "brought forward", "", data["opening"],
-                     cur])
-    for job in data["jobs"]:
-        detail = job["what"] if job["currency"] == cur else \
-            f"{job['what']} = {job['amount']} {job['currency']} × {job['rate']} " \
-            f"({job['rate_date']})"
-        writer.writerow(["owed", job["date"], safe_cell(job["job"]), safe_cell(detail),
-                         job["owed"], cur])
-    for pay in data["payments"]:
-        writer.writerow(["paid", pay["date"], "payment", safe_cell(pay["how"]), pay["paid"], cur])
-    writer.writerow(["closing", data["period"]["to"], "balance", "", data["closing"], cur])
-    return out.getvalue()
-
-
-def statement_html(data: dict) -> str:
-    from html import escape
-
-    cur = escape(data["currency"])
-
-    def table(head: list[str], rows: list[list[str]]) -> str:
-        cells = "".join(f"<th>{escape(h)}</th>" for h in head)
-        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
-                       for row in rows) or f'<tr><td colspan="{len(head)}">none</td></tr>'
-        return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
-
-    jobs = [[j["date"], j["job"], j["what"] if j["currency"] == data["currency"] else
-             f"{j['what']} = {j['amount']} {j['currency']} × {j['rate']} ({j['rate_date']})",
-             j["owed"]] for j in data["jobs"]]
-    pays = [[p["date"], p["how"], p["paid"]] for p in data["payments"]]
-    notes = "".join(f"<p class=note>{escape(n)}</p>" for n in data["notes"])
-    title = escape(f"Statement for {data['worker']}, {data['period']['label']}")
-    return (
-        "<!doctype html><html><head><meta charset=utf-8>"
-        f"<title>{title}</title><style>body{{font-family:sans-serif;max-width:50em;"
-        "margin:2em auto}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px "
-        "solid #ccc;padding:.3em;text-align:left}td:last-child,th:last-child{text-align:right}"
-        ".note{color:#555}</style></head><body>"
-        f"<h1>{title}</h1><p>{escape(data['period']['from'])} to "
-        f"{escape(data['period']['to'])}, amounts in {cur}</p>"
-        f"<p>Brought forward: <b>{escape(data['opening'])} {cur}</b></p><h2>Work</h2>"
-        + table(["Date", "Job", "Rate or share", f"Owed {data['currency']}"], jobs)
-        + f"<p>Total owed: <b>{escape(data['owed'])} {cur}</b></p><h2>Payments</h2>"
-        + table(["Date", "How", f"Paid {data['currency']}"], pays)
-        + f"<p>Total paid: <b>{escape(data['paid'])} {cur}</b></p>"
-        f"<h2>{escape(_closing_text(data))}</h2>{notes}</body></html>\n")
-
-
-STATEMENT_FORMATS = {".html": "html", ".htm": "html", ".csv": "csv", ".txt": "text",
-                     ".text": "text"}
-
-
-def render_statement(data: dict, fmt: str) -> str:
-    if fmt == "html":
-        return statement_html(data)
-    if fmt == "csv":
-        return statement_csv(data)
-    return statement_text(data)
