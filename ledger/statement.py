@@ -128,13 +128,16 @@ def job_formula(job: dict, cur: str, num=lambda text: text) -> str:
     (rate of 2024-06-03)`; `num` groups the money figures for reading."""
     ccy = job["currency"]
     if job["quantity"] is not None:
-        what = f"{job['quantity']} {job['unit']} × {num(job['price'])} {ccy}"
+        quantity = job["quantity"] if ":" in job["quantity"] else num(job["quantity"])
+        what = f"{quantity} {job['unit']} × {num(job['price'])} {ccy}"
         plain = job["quantity"] == "1"
     else:
-        what = f"{job['rule']} {num(job['base'])} {ccy}"
+        share, _, rest = job["rule"].partition("% ")
+        rule = f"{num(share)}% {rest}" if rest else job["rule"]
+        what = f"{rule} {num(job['base'])} {ccy}"
         plain = False
     if job["rate"] is not None:
-        return f"{what} = {num(job['amount'])} {ccy} × {job['rate']} (rate of " \
+        return f"{what} = {num(job['amount'])} {ccy} × {num(job['rate'])} (rate of " \
             f"{job['rate_date']})"
     if plain and job["amount"] == job["owed"]:
         return what
@@ -144,7 +147,7 @@ def job_formula(job: dict, cur: str, num=lambda text: text) -> str:
 def payment_formula(pay: dict, cur: str, num=lambda text: text) -> str:
     if pay["rate"] is None:
         return ""
-    return f"{num(pay['amount'])} {pay['currency']} × {pay['rate']}"
+    return f"{num(pay['amount'])} {pay['currency']} × {num(pay['rate'])}"
 
 
 def header(data: dict) -> str:
@@ -236,7 +239,7 @@ th, td { border-bottom: 1px solid #ccc; padding: .25em .4em; text-align: left;
          vertical-align: top; }
 th { border-bottom: 1.5px solid #333; font-weight: 600; }
 td.n, th.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.f { overflow-wrap: anywhere; font-variant-numeric: tabular-nums; }
+td.f { overflow-wrap: break-word; font-variant-numeric: tabular-nums; }
 td.d { white-space: nowrap; }
 tfoot td { border-bottom: none; font-weight: 600; }
 .balance { margin-top: 1em; padding: .5em .7em; border: 1.5px solid #333; }
@@ -265,7 +268,7 @@ def statement_html(data: dict) -> str:
                f'<td class="n">{escape(total)}</td></tr></tfoot>'
         return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody>{foot}</table>"
 
-    jobs = [[(j["date"], "d"), (j["job"], ""), (job_formula(j, cur, num), "f"),
+    jobs = [[(j["date"], "d"), (j["job"], "d"), (job_formula(j, cur, num), "f"),
              (num(j["owed"]), "n")] for j in data["jobs"]]
     pays = [[(p["date"], "d"), (p["how"], ""), (payment_formula(p, cur, num), "f"),
              (num(p["paid"]), "n")] for p in data["payments"]]
