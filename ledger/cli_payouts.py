@@ -122,16 +122,11 @@ def _print(data: dict, console) -> None:
         workers.add_row(w["worker"], w["currency"], _money(w["opening"]), _money(w["owed"]),
                         _money(w["paid"]), _balance(w["closing"]))
     console.print(workers, markup=False)
-    if data["contracts"]:
-        contracts = Table(title=f"By contract · {cur}", title_justify="left",
-                          header_style="bold")
-        for col in ("Contract", "Gross", "Platform", "Payment", "Taxes", "Sub-workers",
-                    "Margin"):
-            contracts.add_column(col, justify="left" if col == "Contract" else "right")
-        for c in data["contracts"]:
-            contracts.add_row(c["contract"], *(_money(c[k]) for k in (
-                "gross", "platform", "payment", "taxes", "owed", "margin")))
-        console.print(contracts, markup=False)
+    if data["value_chains"]:
+        from ledger.render_chain import chains_table
+
+        console.print(chains_table(data["value_chains"], f"Value chain by contract · {cur} "
+                                   "(share of what the client paid)"))
     if data["value_chain"]:
         chain = Table(title=f"Where the clients' money went · {cur}", title_justify="left",
                       header_style="bold")

@@ -1052,6 +1052,7 @@ def as_json(summary: Summary) -> dict:
     import polars as pl
 
     from ledger.money import format_money, round_money
+    from ledger.value_chain import per_contract
 
     cur = summary.currency
     period = summary.period
@@ -1085,6 +1086,7 @@ def as_json(summary: Summary) -> dict:
             "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
                        "label": period.label},
             "currency": cur, "workers": workers, "contracts": contracts, "value_chain": chain,
+            "value_chains": per_contract(summary.contracts, cur),
             "payments": pays,
             "rules": [{"split": s.label, "workers": list(s.workers), "share": s.describe(),
                        "order": s.order, "final": s.final, "fx": s.fx}
@@ -1094,35 +1096,42 @@ def as_json(summary: Summary) -> dict:
 
 def as_csv(data: dict) -> str:
     """The payouts document as long rows: section,key,field,value."""
-    from ledger.render import long_csv, long_items
+    from ledger.render import long_csv, long_items, safe_cell
 
     rows = [row for section, key in (("workers", "worker"), ("contracts", "contract"),
                                      ("value_chain", "party"))
             for row in long_items(section, data[section], key)]
+    from ledger.value_chain import long_rows
+
+    rows += [[section, safe_cell(key), name, value]
+             for section, key, name, value in long_rows(data.get("value_chains") or [])]
     return long_csv(data, rows + long_items("payments", data["payments"]))
 
 
 def for_report(ledger: Ledger, rows: pl.DataFrame, counted: pl.DataFrame, period: Period,
-               currency: str, chain: Any) -> tuple[pl.DataFrame, str | None]:
+               currency: str, chain: Any) -> tuple[pl.DataFrame, str | None, list[dict]]:
     """The report's hook: its counted rows with payments to workers as `subcontractor_payout`
-    and payouts.csv added; and what is owed to workers and unpaid at the end of the period, in
-    the report currency (None when ledger.toml has no [[workers]])."""
+    and payouts.csv added; what is owed to workers and unpaid at the end of the period, in
+    the report currency (None when ledger.toml has no [[workers]]); and each contract's value
+    chain (ledger.value_chain; [] without workers)."""
     import polars as pl
 
     from ledger.money import format_money
+    from ledger.value_chain import per_contract
 
     rules = load_rules(ledger)
     if not rules.configured:
-        return counted, None
+        return counted, None, []
     manual = manual_rows(rules).filter(pl.col("date").is_between(period.start, period.end))
     counted = reclassify(counted, rules)
     if manual.height:
         counted = pl.concat([counted, manual.select(counted.columns)]).sort(
             "date", maintain_order=True)
-    summary = summarize(ledger, period, currency, chain=chain, rows=rows, detail=False)
+    summary = summarize(ledger, period, currency, chain=chain, rows=rows)
+    chains = per_contract(summary.contracts, currency)
     owing = [b for b in summary.balances if b["closing"] > 0]
     if not owing:
-        return counted, format_money(Decimal(0), currency)
+        return counted, format_money(Decimal(0), currency), chains
     frame = pl.DataFrame({"date": [period.end] * len(owing),
                           "currency": [b["currency"] for b in owing],
                           "amount": [b["closing"] for b in owing],
@@ -1131,4 +1140,4 @@ def for_report(ledger: Ledger, rows: pl.DataFrame, counted: pl.DataFrame, period
                                  "amount": pl.Decimal(38, WORK), "source": pl.String,
                                  "line": pl.Int64})
     valued = _convert(frame, currency, chain, str(ledger.rates_path))
-    return counted, format_money(_sum(valued), currency)
+    return counted, format_money(_sum(valued), currency), chains

@@ -565,7 +565,8 @@ def test_cli_balances_per_worker(books_dir):
 def test_cli_table_and_csv(books_dir):
     table = ok(run("--ledger", books_dir, "payouts", "--month", "2024-06",
                    cwd=books_dir.parent)).stdout
-    for text in ("Sub-workers", "Bilal", "13,368.00", "By contract", "Where the clients' money"):
+    for text in ("Sub-workers", "Bilal", "13,368.00", "Value chain by contract", "40.0%",
+                 "Where the clients' money"):
         assert text in table
     rows_ = list(csv.reader(io.StringIO(ok(run(
         "--ledger", books_dir, "payouts", "--month", "2024-06", "--format", "csv",
