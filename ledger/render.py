@@ -191,7 +191,8 @@ def print_report(report: dict, console: Console) -> None:
     if report.get("value_chains"):  # sub-workers configured (ledger.value_chain)
         from ledger.render_chain import chains_table
 
-        console.print(chains_table(report["value_chains"], f"Value chain by contract · {cur}"))
+        console.print(chains_table(report["value_chains"], f"Value chain by contract · {cur}",
+                                   report.get("locale")))
     moving = report.get("chains") or {}
     if moving.get("matched"):  # ledger reconcile, summed
         console.print(f"In transit: {_money(moving['in_transit'])} {cur} in "

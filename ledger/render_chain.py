@@ -7,11 +7,15 @@ from decimal import Decimal
 from typing import Any
 
 
-def chains_table(chains: list[dict], title: str) -> Any:
+def chains_table(chains: list[dict], title: str, locale: str | None = None) -> Any:
+    """`locale` groups the digits (ledger.toml's `locale`; None: 1,234.50)."""
     from rich.table import Table
     from rich.text import Text
 
-    from ledger.render import _money
+    from ledger.money import group_for_reading
+
+    def _money(text: str) -> str:
+        return group_for_reading(Decimal(text), locale)
 
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("Contract", ratio=1, overflow="fold")
