@@ -18,6 +18,8 @@ from decimal import Decimal
 from statistics import median
 from typing import TYPE_CHECKING
 
+from ledger.errors import DataError
+
 if TYPE_CHECKING:
     from ledger.reconcile import Hop
     from ledger.store import Ledger
@@ -91,5 +93,9 @@ def measured(ledger: Ledger, last: int = DEFAULT_LAST, *, until: dt.date | None 
     if rows.is_empty():
         return {}
     period = (rows["date"].min(), rows["date"].max())
-    result = reconcile.for_ledger(ledger, period, rows=rows, online=online, as_of=period[1])
+    try:
+        result = reconcile.for_ledger(ledger, period, rows=rows, online=online,
+                                      as_of=period[1])
+    except DataError:  # e.g. a rate reconcile lacks: every hop falls back to the schedule,
+        return {}      # and each quote line says "schedule"
     return from_hops(result.hops, last)
