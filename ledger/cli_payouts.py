@@ -118,21 +118,17 @@ def _print(data: dict, console) -> None:
     workers = Table(title=f"Sub-workers · {data['period']['label']}", title_justify="left",
                     header_style="bold")
     for col in ("Worker", "Currency", "Brought forward", "Owed", "Paid", "Balance"):
-        workers.add_column(col, justify="left" if col in ("Worker", "Currency") else "right")
+        workers.add_column(col, justify="left" if col in ("Worker", "Currency") else "right",
+                           no_wrap=col == "Balance")
     for w in data["workers"]:
         workers.add_row(w["worker"], w["currency"], _money(w["opening"]), _money(w["owed"]),
-                        _money(w["paid"]), _money(w["closing"]))
+                        _money(w["paid"]), _balance(w["closing"]))
     console.print(workers, markup=False)
-    if data["contracts"]:
-        contracts = Table(title=f"By contract · {cur}", title_justify="left",
-                          header_style="bold")
-        for col in ("Contract", "Gross", "Platform", "Payment", "Taxes", "Sub-workers",
-                    "Margin"):
-            contracts.add_column(col, justify="left" if col == "Contract" else "right")
-        for c in data["contracts"]:
-            contracts.add_row(c["contract"], *(_money(c[k]) for k in (
-                "gross", "platform", "payment", "taxes", "owed", "margin")))
-        console.print(contracts, markup=False)
+    if data["value_chains"]:
+        from ledger.render_chain import chains_table
+
+        console.print(chains_table(data["value_chains"], f"Value chain by contract · {cur} "
+                                   "(share of what the client paid)"))
     if data["value_chain"]:
         chain = Table(title=f"Where the clients' money went · {cur}", title_justify="left",
                       header_style="bold")
@@ -156,6 +152,20 @@ def _print(data: dict, console) -> None:
         console.print(f"warning: {warning}", markup=False)
 
 
+def _balance(closing: str) -> str:
+    """A worker's balance with who owes whom in words (the sign alone says nothing)."""
+    from decimal import Decimal
+
+    from ledger.render import _money
+
+    value = Decimal(closing)
+    if value > 0:
+        return f"you owe {_money(closing)}"
+    if value < 0:
+        return f"paid ahead {_money(closing.lstrip('-'))}"
+    return "settled"
+
+
 @payouts_app.command("record")
 def payouts_record(
     worker: Annotated[str, typer.Argument(help="Worker name as in ledger.toml [[workers]].",
@@ -165,29 +175,155 @@ def payouts_record(
     currency: Annotated[str, typer.Argument(help="Its currency, e.g. PKR.",
                                             metavar="CUR", show_default=False)],
     date: Annotated[str, typer.Option(help="Day you paid, YYYY-MM-DD.", show_default=False)],
+    reference: Annotated[str | None, typer.Option(
+        "--ref", help="The payment's reference (a wallet's transaction id); shown on the "
+                      "worker's statement.")] = None,
     note: Annotated[str | None, typer.Option(help="A note for yourself (not shown on "
                                                   "statements).")] = None,
+    again: Annotated[bool, typer.Option(
+        "--again", help="Record it although the same payment (worker, date, amount, currency, "
+                        "reference) is already recorded: you really paid twice.")] = False,
 ) -> None:
     """Record a payment with no export (cash, a mobile wallet you do not import).
 
     It is kept in payouts.csv in the ledger directory (written atomically under the ledger
     lock), counts as paid in `ledger payouts` and statements, and as subcontractor_payouts in
-    `ledger report`.
+    `ledger report`. Recording the same payment twice is refused unless you add --again;
+    `ledger payouts list` shows the records and `ledger payouts undo ID` removes a wrong one.
 
     Examples:
 
       ledger payouts record Ali 5000 PKR --date 2024-06-20
 
-      ledger payouts record Sara 25 USD --date 2024-06-28 --note "JazzCash"
+      ledger payouts record Sara 25 USD --date 2024-06-28 --ref JC-88121 --note "JazzCash"
+
+      ledger payouts record Ali 5000 PKR --date 2024-06-20 --again
     """
     from ledger.cli_common import console as _console
     from ledger.cli_common import open_ledger as _ledger
-    from ledger.payouts import record
+    from ledger.payouts import load_rules
+    from ledger.payouts_record import SHORT_ID, record
 
-    done = record(_ledger(), worker, amount, currency, date, note)
+    ledger = _ledger()
+    done = record(ledger, load_rules(ledger), worker, amount, currency, date, note, reference,
+                  again)
     _console().print(f"recorded {done['amount']} {done['currency']} paid to {done['worker']} "
-                     f"on {done['date']} ({Path(done['file']).name} line {done['line']})",
-                     markup=False)
+                     f"on {done['date']} as {done['id'][:SHORT_ID]} "
+                     f"({Path(done['file']).name} line {done['line']})", markup=False)
+
+
+@payouts_app.command("list")
+def payouts_list(
+    worker: Annotated[str | None, typer.Option(help="Only this worker's records.")] = None,
+    month: Annotated[str | None, typer.Option(help="Month YYYY-MM.")] = None,
+    year: Annotated[int | None, typer.Option(help="Whole year YYYY.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD.")] = None,
+    output_format: Annotated[PayoutsFormat, typer.Option(
+        "--format", help="table for people; json or csv for scripts.")
+    ] = PayoutsFormat.table,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
+                      ] = None,
+) -> None:
+    """The payments recorded with `ledger payouts record` (payouts.csv), oldest first, with
+    their ids (for `ledger payouts undo`). Without a period: all of them.
+
+    Examples:
+
+      ledger payouts list
+
+      ledger payouts list --worker Ali --month 2024-06
+
+      ledger payouts list --year 2024 --format csv -o recorded-2024.csv
+    """
+    from ledger.cli_common import console as _console
+    from ledger.cli_common import emit as _emit
+    from ledger.cli_common import open_ledger as _ledger
+    from ledger.payouts import load_rules
+    from ledger.payouts_record import SHORT_ID, listing
+
+    ledger = _ledger()
+    rules = load_rules(ledger)
+    lo = hi = None
+    if month or year or start or end:
+        import polars as pl
+
+        from ledger.report import resolve_period
+
+        period = resolve_period(pl.DataFrame(schema={"date": pl.Date}), month=month, year=year,
+                                start=start or (end and "0001-01-01"),
+                                end=end or (start and "9999-12-31"))
+        lo, hi = period.start, period.end
+    items = listing(rules, worker, lo, hi)
+    if output_format is PayoutsFormat.json:
+        from ledger.render import to_json
+
+        _emit(to_json({"schema": "ledger.payouts-recorded/1", "records": items}), output)
+        return
+    if output_format is PayoutsFormat.csv:
+        import csv
+        import io
+
+        from ledger.render import safe_cell
+
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        keys = ["id", "date", "worker", "amount", "currency", "reference", "note", "recorded"]
+        writer.writerow(keys)
+        for item in items:
+            writer.writerow([safe_cell(item[k] or "") for k in keys])
+        _emit(out.getvalue(), output)
+        return
+    from rich.table import Table
+
+    console = _console()
+    if not items:
+        console.print("No recorded payments" + (" in that period" if lo else "")
+                      + ": `ledger payouts record --help` adds one.", markup=False)
+        return
+    table = Table(title="Recorded payments (payouts.csv)", title_justify="left",
+                  header_style="bold")
+    for col in ("Id", "Date", "Worker", "Amount", "Reference", "Note"):
+        table.add_column(col, justify="right" if col == "Amount" else "left")
+    from ledger.render import _money
+
+    for item in items:
+        table.add_row(item["id"][:SHORT_ID], item["date"], item["worker"],
+                      f"{_money(item['amount'])} {item['currency']}", item["reference"] or "",
+                      item["note"] or "")
+    if output is not None:
+        with console.capture() as capture:
+            console.print(table, markup=False)
+        _emit(capture.get(), output)
+    else:
+        console.print(table, markup=False)
+
+
+@payouts_app.command("undo")
+def payouts_undo(
+    record_id: Annotated[str, typer.Argument(
+        help="The record's id as `ledger payouts list` shows it (4 or more characters).",
+        metavar="ID", show_default=False)],
+) -> None:
+    """Remove a payment recorded by mistake from payouts.csv (atomically, under the ledger
+    lock). The removed line is kept in payouts-undone.csv.
+
+    Examples:
+
+      ledger payouts list --worker Ali
+
+      ledger payouts undo 3f9c2a1b
+    """
+    from ledger.cli_common import console as _console
+    from ledger.cli_common import open_ledger as _ledger
+    from ledger.payouts import load_rules
+    from ledger.payouts_record import SHORT_ID, undo
+
+    ledger = _ledger()
+    gone = undo(ledger, load_rules(ledger), record_id)
+    _console().print(f"undone {gone['id'][:SHORT_ID]}: {gone['amount']} {gone['currency']} "
+                     f"paid to {gone['worker']} on {gone['date']} (kept in "
+                     f"{Path(gone['undone_file']).name})", markup=False)
 
 
 @payouts_app.command("statement")
@@ -195,6 +331,7 @@ def payouts_statement(
     worker: Annotated[str, typer.Argument(help="Worker name as in ledger.toml [[workers]].",
                                           metavar="WORKER", show_default=False)],
     month: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: latest).")] = None,
+    year: Annotated[int | None, typer.Option(help="Whole year YYYY.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD.")] = None,
     output: Annotated[Path | None, typer.Option(
@@ -210,15 +347,21 @@ def payouts_statement(
     show_contract = true), units, rate or share, what is owed, payments, the balance, in
     their currency. Nothing about other workers or your clients.
 
+    Every line recomputes from its own figures: the amount is shown exactly, times the
+    exchange rate shown, rounded once to the currency's unit; totals are the sums of the
+    lines. Digits are grouped as `locale` in ledger.toml says. The HTML prints on A4 from
+    any browser.
+
     Examples:
 
       ledger payouts statement Ali --month 2024-06 -o ali-2024-06.html
 
-      ledger payouts statement Bilal --month 2024-06 -o bilal.csv
+      ledger payouts statement Bilal --year 2024 -o bilal-2024.csv
 
-      ledger payouts statement Sara --month 2024-06
+      ledger payouts statement Sara --from 2024-04-01 --to 2024-06-30
     """
     from ledger import payouts as lib
+    from ledger import statement as stmt
     from ledger.cli_common import emit as _emit
     from ledger.cli_common import open_ledger as _ledger
     from ledger.errors import UsageError
@@ -226,7 +369,7 @@ def payouts_statement(
     if output_format is not None:
         fmt = output_format.value
     elif output is not None:
-        fmt = lib.STATEMENT_FORMATS.get(output.suffix.lower(), "")
+        fmt = stmt.FORMATS.get(output.suffix.lower(), "")
         if not fmt:
             raise UsageError(f"cannot tell the format of {output.name}",
                              hint="name it .html, .csv or .txt, or add --format html|csv|text")
@@ -235,7 +378,7 @@ def payouts_statement(
     ledger = _ledger()
     rules = lib.load_rules(ledger)
     rules.worker(worker)  # an unknown name fails before any work
-    summary = lib.summarize(ledger, online=online, detail=False, month=month, start=start,
-                            end=end)
-    data = lib.statement(summary, worker)
-    _emit(lib.render_statement(data, fmt), output)
+    summary = lib.summarize(ledger, online=online, detail=False, month=month, year=year,
+                            start=start, end=end)
+    data = stmt.statement(summary, worker, ledger.config().get("locale"))
+    _emit(stmt.render(data, fmt), output)

@@ -150,6 +150,10 @@ def quote_cmd(
     project_type: Annotated[str, typer.Option(
         help="Freelancer.com project: fixed_price, hourly, recruiter or contest.")
     ] = "fixed_price",
+    history: Annotated[int, typer.Option(
+        "--history", metavar="N", min=0,
+        help="Price each hop from your last N transfers on it that `ledger reconcile` "
+        "matched (median spread, fees, days); 0: the published schedules only.")] = 10,
     output_format: Annotated[OutputFormat, typer.Option(
         "--format", help="table for people; json (schema ledger.quote/1) for scripts.")
     ] = OutputFormat.table,
@@ -161,8 +165,13 @@ def quote_cmd(
     difference between what the client paid and what arrives, to the paisa. The mid rate
     comes from your rates.csv, the bundled reference rates (ECB, NBP) or your own
     conversions. Add --compare to rank routes, or --target and --hours for the hourly rate
-    that nets a monthly amount. A route whose converter's spread is unpublished (Upwork's
-    Direct to Local Bank) is priced at the mid rate and marked as such.
+    that nets a monthly amount.
+
+    A hop you have moved money over before is priced from experience: the median FX spread,
+    fees and days in transit of your last --history transfers on it (as `ledger reconcile`
+    matched them), with their count and dates; other hops from the published schedules. Each
+    line says which; a hop priced by neither (an unpublished spread, such as Upwork's Direct
+    to Local Bank with no history) is priced at the mid rate and marked.
 
     Examples:
 
@@ -200,6 +209,10 @@ def quote_cmd(
         "client_billings": _decimal(client_billings, "--client-billings"),
         "contract_rate": _decimal(contract_rate, "--contract-rate") if contract_rate else None,
         "project_type": project_type}
+    if history:
+        from ledger.quote_history import measured
+
+        options["history"] = measured(ledger, history, until=day)
     if (target is None) != (hours is None):
         raise UsageError("--target and --hours go together",
                          hint="e.g. --target 100000 --hours 120")
@@ -367,24 +380,35 @@ def _print_quote(data: dict, console: Console) -> None:
         return
     if data.get("schema") == "ledger.quote-compare/1":
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(header_style="bold", title="Routes, best first")
-        for name in ("Route", "Arrives", "Costs", "Rate", "Behind best"):
-            table.add_column(name, justify="left" if name == "Route" else "right")
+        for name in ("Route", "Arrives", "Costs", "Rate", "Behind best", "Priced by"):
+            table.add_column(name, justify="left" if name in ("Route", "Priced by")
+                             else "right")
         for r in data["ranking"]:
             table.add_row(r["route"] + (" *" if r.get("unpriced") else ""),
                           f"{r['arrived']} {r['currency']}", r["total_cost"],
-                          _percent(r["effective_rate"]), r["behind_best"])
+                          _percent(r["effective_rate"]), r["behind_best"],
+                          Text("; ".join(_basis(b) for b in r["basis"])))
         console.print(table)
         if any(r.get("unpriced") for r in data["ranking"]):
-            console.print("[dim]* a hop's FX spread is unpublished and priced at the mid rate: "
-                          "the route costs more than shown (set the rule's rate in "
-                          "ledger.toml once you have measured it)[/]")
+            console.print("[dim]* a hop priced by neither your history nor a published "
+                          "schedule (an unpublished FX spread) is priced at the mid rate: the "
+                          "route costs more than shown (set the rule's rate in ledger.toml, or "
+                          "import the statements that show what it cost you)[/]")
         _print_one(data["quotes"][0], console)
     else:
         _print_one(data, console)
     if "target" in data:
         _print_target(data["target"], console)
+
+
+def _basis(b: dict) -> str:
+    """`upwork->bank: yours (4)`, `payoneer->bank: schedule`, `upwork->bank: neither`."""
+    if b["basis"] == "history":
+        return f"{b['hop']}: yours ({b['evidence']['count']})"
+    return f"{b['hop']}: " + ("schedule" if b["basis"] == "schedule" else "neither")
 
 
 def _print_target(t: dict, console: Console) -> None:
@@ -419,6 +443,10 @@ def _print_one(q: dict, console: Console) -> None:
         for line in hop["lines"]:
             rule = (line["rule"] or "-") + (" ?" if line["confidence"] == "unconfirmed"
                                              else "")
+            if line.get("basis") == "history":
+                rule = f"yours: {hop['evidence']['count']} transfers"
+            elif line.get("basis") == "none":
+                rule = "neither: mid rate"
             value = [f"-{line['value']}"] if converts else []
             table.add_row(where, line["what"], f"-{line['amount']} {line['currency']}", *value,
                           rule)
@@ -437,6 +465,17 @@ def _print_one(q: dict, console: Console) -> None:
     console.print(f"[bold]Arrives: {q['arrived']} {q['arrived_currency']}[/] (costs "
                   f"{q['total_cost']} {q['to_currency']}, {_percent(q['effective_rate'])} of "
                   f"gross)")
+    for b in q.get("basis", []):
+        if b["basis"] == "history":
+            e = b["evidence"]
+            console.print(f"{b['hop']}: priced from your last {e['count']} transfers (sent "
+                          f"{e['first']} to {e['last']}), median {e['days']} days in transit",
+                          markup=False)
+        else:
+            console.print(f"{b['hop']}: " + ("published schedule (no transfers of yours on "
+                                             "this hop)" if b["basis"] == "schedule" else
+                                             "priced by neither your history nor a published "
+                                             "schedule"), markup=False)
     console.print("[dim]Sources (? = unconfirmed: a default to override in ledger.toml):[/]")
     for rule in q["rules"]:
         console.print(f"[dim]  {rule['id']}: {rule['rule']} — {rule['source']}[/]")

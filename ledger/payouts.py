@@ -52,13 +52,19 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import DataError, UsageError
+from ledger.payouts_record import (
+    PAYOUT_KIND,
+    PAYOUTS_FILE,
+    manual_rows,
+)
+from ledger.payouts_record import known_worker as _known_worker
+from ledger.payouts_record import workers_hint as _workers_hint
 
 if TYPE_CHECKING:
     import polars as pl
@@ -70,11 +76,8 @@ SCHEMA = "ledger.payouts/1"
 WORK = 12
 """Decimal places shares, per-unit amounts and conversions are computed with (then presented
 rounded to the currency's minor unit)."""
-PAYOUTS_FILE = "payouts.csv"
 UNITS_FILE = "units.csv"
-MANUAL_HEADER = ("id", "date", "worker", "amount", "currency", "note", "recorded")
 SHARES = ("percent_of_gross", "percent_of_net", "per_unit", "per_job", "equal_share")
-PAYOUT_KIND = "subcontractor_payout"
 PAYABLE_KINDS = ("transfer", "other", "expense")
 """Kinds of outgoing rows that are payouts when they name a worker."""
 CLAIMABLE = ("earning", "refund")
@@ -173,11 +176,6 @@ class Rules:
                 return known
         raise UsageError(f"unknown worker {name!r}", path=self.where,
                          hint=_workers_hint(self, name))
-
-
-def _workers_hint(rules: Rules, name: str) -> str:
-    names = ", ".join(rules.workers) or "none yet"
-    return f'workers in ledger.toml: {names}; add one with [[workers]] name = "{name}"'
 
 
 def _num(value: Decimal) -> str:
@@ -421,127 +419,6 @@ def read_units(rules: Rules) -> pl.DataFrame:
                         "quantity such as 2.5 (write 1:30 as 1.5)")
     return out.select("date", "contract", _known_worker(out, rules, path), "unit", "quantity",
                       "line")
-
-
-def _known_worker(frame: pl.DataFrame, rules: Rules, path: Path) -> pl.Expr:
-    """`worker` as the name configured in [[workers]] (matched ignoring case); a row naming
-    a worker ledger.toml does not know is a DataError at its `line`."""
-    import polars as pl
-
-    known = {w.lower(): w for w in rules.workers}
-    unknown = frame.filter(~pl.col("worker").str.to_lowercase().is_in(list(known))).head(1)
-    if unknown.height:
-        row = unknown.row(0, named=True)
-        raise DataError(f"unknown worker {row['worker']!r}", path=path, line=row["line"],
-                        hint=_workers_hint(rules, row["worker"]))
-    return pl.col("worker").str.to_lowercase().replace_strict(
-        known, return_dtype=pl.String).alias("worker")
-
-
-def manual_rows(rules: Rules) -> pl.DataFrame:
-    """payouts.csv as canonical ledger rows (kind subcontractor_payout, origin `manual`)."""
-    import polars as pl
-
-    from ledger import schema
-    from ledger.money import amount_expr
-
-    path = rules.payouts_path
-    if not path.exists():
-        return schema.empty()
-    try:
-        raw = pl.read_csv(path, infer_schema=False).with_row_index("line", offset=2)
-    except pl.exceptions.PolarsError as exc:
-        raise DataError(f"cannot read payouts: {str(exc).splitlines()[0]}", path=path,
-                        hint="record payouts with `ledger payouts record`") from None
-    missing = sorted({"date", "worker", "amount", "currency"} - set(raw.columns))
-    if missing:
-        raise DataError(f"payouts file lacks column(s) {missing}", path=path, line=1,
-                        hint="the header is " + ",".join(MANUAL_HEADER))
-    for column in ("id", "note", "recorded"):
-        if column not in raw.columns:
-            raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(column))
-    rows = raw.select(
-        pl.col("id"), pl.col("date").str.strip_chars().str.strptime(pl.Date, "%Y-%m-%d",
-                                                                    strict=False),
-        pl.col("worker").str.strip_chars(), amount_expr("amount").alias("amount"),
-        pl.col("currency").str.strip_chars().str.to_uppercase(), pl.col("note"),
-        pl.col("line").cast(pl.Int64), pl.col("date").alias("_raw_date"),
-        pl.col("amount").alias("_raw_amount"))
-    bad = rows.filter(pl.col("date").is_null() | pl.col("amount").is_null()
-                      | (pl.col("amount") <= 0)).head(1)
-    if bad.height:
-        row = bad.row(0, named=True)
-        raise DataError(f"bad payout row (date {row['_raw_date']!r}, amount "
-                        f"{row['_raw_amount']!r})", path=path, line=row["line"],
-                        hint="each row is an id, a date YYYY-MM-DD, a worker, a positive "
-                        "amount and a currency; `ledger payouts record` writes them")
-    given = pl.col("id").str.strip_chars()
-    content = pl.concat_str([pl.col("date").cast(pl.String), pl.col("worker"),
-                             pl.col("amount").cast(pl.String), pl.col("currency"),
-                             pl.col("line").cast(pl.String)], separator="|")
-    worker = _known_worker(rows, rules, path)
-    row_id = pl.when(given.fill_null("") != "").then(given).otherwise(
-        schema.sha256_hex(pl.lit("manual|") + content).str.slice(0, schema.ID_HEX))
-    out = rows.with_columns(worker.alias("worker"), row_id.alias("id")).select(
-        "id",
-        "date", pl.lit("manual").alias("source"), pl.lit("manual").alias("account"),
-        pl.lit(PAYOUT_KIND).alias("kind"), pl.lit("manual_payout").alias("category"),
-        (-pl.col("amount")).alias("amount"), "currency", pl.col("worker").alias("counterparty"),
-        (pl.lit("Paid to ") + pl.col("worker") + pl.lit(" (ledger payouts record)"))
-        .alias("description"),
-        pl.col("id").alias("ref"), pl.lit("manual").alias("origin"),
-        pl.lit(PAYOUTS_FILE).alias("import_id"), "line")
-    return schema.validate(schema.conform(out), str(path))
-
-
-def record(ledger: Ledger, worker: str, amount: str, currency: str, date: str,
-           note: str | None = None) -> dict:
-    """Append a payout with no export (cash, mobile wallet) to payouts.csv, atomically under
-    the ledger lock. Returns what was recorded."""
-    import csv
-    import io
-
-    from ledger.money import known_currencies, parse_amount
-    from ledger.store import atomic_write_bytes
-
-    rules = load_rules(ledger)
-    person = rules.worker(worker)
-    try:
-        value = parse_amount(amount)
-    except ValueError:
-        raise UsageError(f"amount {amount!r} is not a number", hint="e.g. 5000 or 12.50"
-                         ) from None
-    if value <= 0:
-        raise UsageError(f"amount {amount!r} must be positive",
-                         hint="record what you paid, e.g. 5000")
-    code = currency.strip().upper()
-    if code not in known_currencies():
-        raise UsageError(f"unknown currency {currency!r}", hint="use an ISO 4217 code, e.g. PKR")
-    try:
-        day = dt.date.fromisoformat(date)
-    except ValueError:
-        raise UsageError(f"--date {date!r} is not a date YYYY-MM-DD", hint="e.g. --date "
-                         "2024-06-20") from None
-    path = rules.payouts_path
-    with ledger.locked():
-        manual_rows(rules)  # never append to a file that does not read
-        old = path.read_bytes() if path.exists() else b""
-        if old and not old.endswith(b"\n"):
-            old += b"\n"
-        line = old.count(b"\n") + 1 if old else 2
-        recorded = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        text = f"{day}|{person.name}|{value}|{code}|{note or ''}|{recorded}|{line}"
-        row_id = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        if not old:
-            writer.writerow(MANUAL_HEADER)
-        writer.writerow([row_id, day.isoformat(), person.name, f"{value:f}", code, note or "",
-                         recorded])
-        atomic_write_bytes(path, old + out.getvalue().encode("utf-8"))
-    return {"id": row_id, "date": day.isoformat(), "worker": person.name,
-            "amount": f"{value:f}", "currency": code, "note": note, "file": str(path),
-            "line": line}
 
 
 # --- owed ------------------------------------------------------------------------------------
@@ -1036,6 +913,8 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
     fx_provider (each worker is paid in their own currency)."""
     import polars as pl
 
+    from ledger.money import minor_units
+
     if frame.is_empty():
         return frame.with_columns(pl.lit(None, dtype=pl.String).alias("worker_currency"),
                                   pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("value"),
@@ -1051,6 +930,9 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
         rows = part.select("_n", pl.col(date).alias("date"), "currency",
                            pl.col(amount).alias("amount"), "source", "line")
         valued = _convert(rows, to, chain, where)
+        # each line is rounded once, to the worker currency's minor unit (half-even): a
+        # statement's totals are then the sums of the lines it shows
+        valued = valued.with_columns(_work(pl.col("value")).round(minor_units(to)))
         out.append(part.join(valued.select("_n", "value", "fx_rate", "fx_provider"), on="_n",
                              how="left"))
     done = pl.concat(out).sort("_n").drop("_n")
@@ -1170,6 +1052,7 @@ def as_json(summary: Summary) -> dict:
     import polars as pl
 
     from ledger.money import format_money, round_money
+    from ledger.value_chain import per_contract
 
     cur = summary.currency
     period = summary.period
@@ -1203,6 +1086,7 @@ def as_json(summary: Summary) -> dict:
             "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
                        "label": period.label},
             "currency": cur, "workers": workers, "contracts": contracts, "value_chain": chain,
+            "value_chains": per_contract(summary.contracts, cur),
             "payments": pays,
             "rules": [{"split": s.label, "workers": list(s.workers), "share": s.describe(),
                        "order": s.order, "final": s.final, "fx": s.fx}
@@ -1212,35 +1096,42 @@ def as_json(summary: Summary) -> dict:
 
 def as_csv(data: dict) -> str:
     """The payouts document as long rows: section,key,field,value."""
-    from ledger.render import long_csv, long_items
+    from ledger.render import long_csv, long_items, safe_cell
 
     rows = [row for section, key in (("workers", "worker"), ("contracts", "contract"),
                                      ("value_chain", "party"))
             for row in long_items(section, data[section], key)]
+    from ledger.value_chain import long_rows
+
+    rows += [[section, safe_cell(key), name, value]
+             for section, key, name, value in long_rows(data.get("value_chains") or [])]
     return long_csv(data, rows + long_items("payments", data["payments"]))
 
 
 def for_report(ledger: Ledger, rows: pl.DataFrame, counted: pl.DataFrame, period: Period,
-               currency: str, chain: Any) -> tuple[pl.DataFrame, str | None]:
+               currency: str, chain: Any) -> tuple[pl.DataFrame, str | None, list[dict]]:
     """The report's hook: its counted rows with payments to workers as `subcontractor_payout`
-    and payouts.csv added; and what is owed to workers and unpaid at the end of the period, in
-    the report currency (None when ledger.toml has no [[workers]])."""
+    and payouts.csv added; what is owed to workers and unpaid at the end of the period, in
+    the report currency (None when ledger.toml has no [[workers]]); and each contract's value
+    chain (ledger.value_chain; [] without workers)."""
     import polars as pl
 
     from ledger.money import format_money
+    from ledger.value_chain import per_contract
 
     rules = load_rules(ledger)
     if not rules.configured:
-        return counted, None
+        return counted, None, []
     manual = manual_rows(rules).filter(pl.col("date").is_between(period.start, period.end))
     counted = reclassify(counted, rules)
     if manual.height:
         counted = pl.concat([counted, manual.select(counted.columns)]).sort(
             "date", maintain_order=True)
-    summary = summarize(ledger, period, currency, chain=chain, rows=rows, detail=False)
+    summary = summarize(ledger, period, currency, chain=chain, rows=rows)
+    chains = per_contract(summary.contracts, currency)
     owing = [b for b in summary.balances if b["closing"] > 0]
     if not owing:
-        return counted, format_money(Decimal(0), currency)
+        return counted, format_money(Decimal(0), currency), chains
     frame = pl.DataFrame({"date": [period.end] * len(owing),
                           "currency": [b["currency"] for b in owing],
                           "amount": [b["closing"] for b in owing],
@@ -1249,185 +1140,4 @@ def for_report(ledger: Ledger, rows: pl.DataFrame, counted: pl.DataFrame, period
                                  "amount": pl.Decimal(38, WORK), "source": pl.String,
                                  "line": pl.Int64})
     valued = _convert(frame, currency, chain, str(ledger.rates_path))
-    return counted, format_money(_sum(valued), currency)
-
-
-# --- statements ------------------------------------------------------------------------------
-
-
-def statement(summary: Summary, worker: str) -> dict:
-    """One worker's statement for the period: their jobs (a job number, or the contract title
-    with show_contract), units, rate or share, what is owed, payments, balances; in their
-    currency. Nothing about other workers, no client names, no descriptions."""
-    import polars as pl
-
-    from ledger.money import format_money
-
-    person = summary.rules.worker(worker)
-    cur = person.currency
-    period = summary.period
-    balance = next(b for b in summary.balances if b["worker"] == person.name)
-    mine = summary.items.filter(pl.col("worker") == person.name)
-    numbers: dict[str, int] = {}
-    for key in mine.sort("date", maintain_order=True)["key"].to_list():
-        numbers.setdefault(key, len(numbers) + 1)
-    jobs = []
-    for r in mine.filter(pl.col("date").is_between(period.start, period.end)).iter_rows(
-            named=True):
-        label = f"Job {numbers[r['key']]}"
-        if person.show_contract and r["title"]:
-            label += f" · {r['title']}"
-        if r["share"] in ("per_unit", "per_job"):
-            what = f"{_qty(r['quantity'])} {r['unit']} × {r['rate'].split(' per ')[0]}"
-        else:
-            what = f"{r['rate']} {format_money(Decimal(r['base']), r['currency'])} " \
-                f"{r['currency']}"
-        converted = r["currency"] != cur
-        jobs.append({
-            "date": r["date"].isoformat(), "job": label, "what": what,
-            "amount": format_money(Decimal(r["amount"]), r["currency"]),
-            "currency": r["currency"],
-            "rate": f"{Decimal(r['fx_rate']).normalize():f}" if converted and r["fx_rate"]
-            is not None else None,
-            "rate_date": r["value_date"].isoformat() if converted else None,
-            "owed": format_money(Decimal(r["value"]), cur)})
-    paid = summary.paid.filter((pl.col("worker") == person.name)
-                               & pl.col("date").is_between(period.start, period.end)) \
-        if summary.paid.height else summary.paid
-    pays = []
-    for r in paid.iter_rows(named=True):
-        how = "cash / wallet (recorded)" if r["origin"] == "manual" else \
-            f"transfer from {r['account']}" + (f", ref {r['ref']}" if r["ref"] else "")
-        pays.append({"date": r["date"].isoformat(), "how": how,
-                     "amount": format_money(Decimal(r["paid"]), r["currency"]),
-                     "currency": r["currency"],
-                     "paid": format_money(Decimal(r["value"]), cur)})
-    fx = sorted(set(mine["fx"].to_list())) if mine.height else []
-    notes = []
-    if "earning" in fx:
-        notes.append(f"Amounts in other currencies are converted to {cur} at the rate of the "
-                     "day they were earned.")
-    if "payout" in fx:
-        notes.append(f"Amounts in other currencies are converted to {cur} at the rate of the "
-                     f"day of the payment that settled them; unpaid ones at the rate of "
-                     f"{period.end} until paid.")
-    return {"schema": "ledger.statement/1", "worker": person.name, "currency": cur,
-            "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
-                       "label": period.label},
-            "opening": format_money(balance["opening"], cur),
-            "owed": format_money(balance["owed"], cur),
-            "paid": format_money(balance["paid"], cur),
-            "closing": format_money(balance["closing"], cur),
-            "jobs": jobs, "payments": pays, "notes": notes}
-
-
-def _qty(value: object) -> str:
-    number = Decimal(value).quantize(Decimal("0.01")) if value is not None else Decimal(0)
-    return f"{number.normalize():f}"
-
-
-def _closing_text(data: dict) -> str:
-    closing = Decimal(data["closing"])
-    if closing > 0:
-        return f"Balance owed to you: {data['closing']} {data['currency']}"
-    if closing < 0:
-        return f"Paid ahead (advance): {format_abs(closing)} {data['currency']}"
-    return f"Balance: 0 {data['currency']} (all settled)"
-
-
-def format_abs(value: Decimal) -> str:
-    return f"{abs(value):f}"
-
-
-def statement_text(data: dict) -> str:
-    cur = data["currency"]
-    lines = [f"Statement for {data['worker']}", f"{data['period']['label']} "
-             f"({data['period']['from']} to {data['period']['to']}), amounts in {cur}", "",
-             f"Brought forward: {data['opening']} {cur}", "", "Work"]
-    if not data["jobs"]:
-        lines.append("  (none this period)")
-    for job in data["jobs"]:
-        extra = "" if job["currency"] == cur else \
-            f" = {job['amount']} {job['currency']} × {job['rate']} ({job['rate_date']})"
-        lines.append(f"  {job['date']}  {job['job']}  {job['what']}{extra}  "
-                     f"owed {job['owed']} {cur}")
-    lines += [f"  Total owed: {data['owed']} {cur}", "", "Payments"]
-    if not data["payments"]:
-        lines.append("  (none this period)")
-    for pay in data["payments"]:
-        extra = "" if pay["currency"] == cur else f" ({pay['amount']} {pay['currency']})"
-        lines.append(f"  {pay['date']}  {pay['how']}  {pay['paid']} {cur}{extra}")
-    lines += [f"  Total paid: {data['paid']} {cur}", "", _closing_text(data)]
-    lines += ["", *data["notes"]] if data["notes"] else []
-    return "\n".join(lines) + "\n"
-
-
-def statement_csv(data: dict) -> str:
-    import csv
-    import io
-
-    from ledger.render import safe_cell
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    cur = data["currency"]
-    writer.writerow(["section", "date", "item", "detail", "amount", "currency"])
-    writer.writerow(["statement", data["period"]["to"], safe_cell(data["worker"]),
-                     safe_cell(data["period"]["label"]), "", cur])
-    writer.writerow(["opening", data["period"]["from"], "brought forward", "", data["opening"],
-                     cur])
-    for job in data["jobs"]:
-        detail = job["what"] if job["currency"] == cur else \
-            f"{job['what']} = {job['amount']} {job['currency']} × {job['rate']} " \
-            f"({job['rate_date']})"
-        writer.writerow(["owed", job["date"], safe_cell(job["job"]), safe_cell(detail),
-                         job["owed"], cur])
-    for pay in data["payments"]:
-        writer.writerow(["paid", pay["date"], "payment", safe_cell(pay["how"]), pay["paid"], cur])
-    writer.writerow(["closing", data["period"]["to"], "balance", "", data["closing"], cur])
-    return out.getvalue()
-
-
-def statement_html(data: dict) -> str:
-    from html import escape
-
-    cur = escape(data["currency"])
-
-    def table(head: list[str], rows: list[list[str]]) -> str:
-        cells = "".join(f"<th>{escape(h)}</th>" for h in head)
-        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
-                       for row in rows) or f'<tr><td colspan="{len(head)}">none</td></tr>'
-        return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
-
-    jobs = [[j["date"], j["job"], j["what"] if j["currency"] == data["currency"] else
-             f"{j['what']} = {j['amount']} {j['currency']} × {j['rate']} ({j['rate_date']})",
-             j["owed"]] for j in data["jobs"]]
-    pays = [[p["date"], p["how"], p["paid"]] for p in data["payments"]]
-    notes = "".join(f"<p class=note>{escape(n)}</p>" for n in data["notes"])
-    title = escape(f"Statement for {data['worker']}, {data['period']['label']}")
-    return (
-        "<!doctype html><html><head><meta charset=utf-8>"
-        f"<title>{title}</title><style>body{{font-family:sans-serif;max-width:50em;"
-        "margin:2em auto}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px "
-        "solid #ccc;padding:.3em;text-align:left}td:last-child,th:last-child{text-align:right}"
-        ".note{color:#555}</style></head><body>"
-        f"<h1>{title}</h1><p>{escape(data['period']['from'])} to "
-        f"{escape(data['period']['to'])}, amounts in {cur}</p>"
-        f"<p>Brought forward: <b>{escape(data['opening'])} {cur}</b></p><h2>Work</h2>"
-        + table(["Date", "Job", "Rate or share", f"Owed {data['currency']}"], jobs)
-        + f"<p>Total owed: <b>{escape(data['owed'])} {cur}</b></p><h2>Payments</h2>"
-        + table(["Date", "How", f"Paid {data['currency']}"], pays)
-        + f"<p>Total paid: <b>{escape(data['paid'])} {cur}</b></p>"
-        f"<h2>{escape(_closing_text(data))}</h2>{notes}</body></html>\n")
-
-
-STATEMENT_FORMATS = {".html": "html", ".htm": "html", ".csv": "csv", ".txt": "text",
-                     ".text": "text"}
-
-
-def render_statement(data: dict, fmt: str) -> str:
-    if fmt == "html":
-        return statement_html(data)
-    if fmt == "csv":
-        return statement_csv(data)
-    return statement_text(data)
+    return counted, format_money(_sum(valued), currency), chains

@@ -104,6 +104,10 @@ def report_csv(report: dict) -> str:
     for rule in report.get("rules", []):
         rows += [["rules", rule["id"], field, value] for field, value in rule["figures"].items()]
         rows.append(["rules", rule["id"], "source", safe_cell(rule["source"])])
+    from ledger.value_chain import long_rows
+
+    rows += [[section, safe_cell(key), name, value]
+             for section, key, name, value in long_rows(report.get("value_chains") or [])]
     return long_csv(report, rows)
 
 
@@ -184,6 +188,11 @@ def print_report(report: dict, console: Console) -> None:
         table.add_row("(owed to sub-workers, unpaid)", _money(report["payouts_owed_unpaid"]),
                       "", "")
     console.print(table)
+    if report.get("value_chains"):  # sub-workers configured (ledger.value_chain)
+        from ledger.render_chain import chains_table
+
+        console.print(chains_table(report["value_chains"], f"Value chain by contract · {cur}",
+                                   report.get("locale")))
     moving = report.get("chains") or {}
     if moving.get("matched"):  # ledger reconcile, summed
         console.print(f"In transit: {_money(moving['in_transit'])} {cur} in "

@@ -117,7 +117,8 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     chain = FxChain.for_ledger(rows, ledger.rates_path, online=online)
     journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows, chain=chain)
     counted, schedule = counted_rows(ledger, rows, period, journeys)
-    counted, owed_unpaid = payouts.for_report(ledger, rows, counted, period, currency, chain)
+    counted, owed_unpaid, value_chains = payouts.for_report(ledger, rows, counted, period,
+                                                            currency, chain)
     conversion = chain.convert(counted, currency, where=str(ledger.rates_path))
     valued = conversion.rows.filter(~pl.col("kind").is_in(NOT_INCOME))
     totals = compute_totals(valued)
@@ -148,6 +149,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "rules": rule_tools.describe(rules_used(valued, schedule, currency), ledger),
         "sources": _sources(ledger, in_period),
         "payouts_owed_unpaid": owed_unpaid,
+        "value_chains": value_chains,
         "chains": reconcile.report_summary(ledger, rows, period, currency, chain, journeys),
         "rows": in_period.height,
         "warnings": conversion.warnings + rule_tools.warnings_for(valued, shown, period,

@@ -84,6 +84,11 @@ SWIFT_NOTE = ("a Swift transfer: correspondent banks usually deduct $10-50 more 
               "measure yours as sent minus received)")
 
 
+def history_key(a: str, b: str, sent: str, arrives: str) -> str:
+    """How a measured hop is looked up in `quote(history=...)`: `upwork->bank USD->PKR`."""
+    return f"{a}->{b} {sent}->{arrives}"
+
+
 class MidRates(Protocol):
     def mid(self, date: dt.date, source: str, target: str) -> tuple: ...
 
@@ -114,21 +119,26 @@ class _Walk:
         return record
 
     def charge(self, hop: dict, what: str, kind: str, amount: Decimal,
-               rule: Rule | None = None, note: str | None = None) -> None:
+               rule: Rule | None = None, note: str | None = None,
+               basis: str | None = None) -> None:
         """Subtract a fee in the running currency, valued by the drop it causes."""
         amount = round_to(amount, self.currency)
         before = self.value()
         self.amount -= amount
         hop["lines"].append(_line(what, kind, amount, self.currency, before - self.value(),
-                                  rule, note))
+                                  rule, note, basis))
         hop["amount_out"] = self.amount
         if rule is not None:
             self.rules[rule.id] = rule
 
-    def convert(self, hop: dict, who: str, rule: Rule | None, note: str | None) -> None:
-        """Convert the running amount into the destination currency, less the spread."""
+    def convert(self, hop: dict, who: str, rule: Rule | None, note: str | None,
+                measured: dict | None = None) -> None:
+        """Convert the running amount into the destination currency, less the spread (your
+        measured one when `measured`, else the rule's)."""
         assert self.mid is not None
         margin = rule.rate if rule is not None and rule.type == "percent" and rule.rate else 0
+        if measured is not None:
+            margin, rule = Decimal(measured["spread"]), None
         at_mid = self.value()
         received = round_to(self.amount * self.mid * (1 - Decimal(margin)), self.target)
         hop["currency_out"] = self.currency = self.target
@@ -136,8 +146,14 @@ class _Walk:
         spread = at_mid - received
         shown = self.mid.quantize(Decimal("0.0001")).normalize()
         text = f"{who} FX spread {pct(margin)} vs mid {shown:f}"
-        line = _line(text, "fx", spread, self.target, spread, rule, note)
-        line["unpriced"] = rule is None or rule.type != "percent"
+        if measured is not None:
+            text += f" (median of your last {measured['count']})"
+            note = _evidence(measured)
+        line = _line(text, "fx", spread, self.target, spread, rule, note,
+                     "history" if measured is not None else None)
+        line["unpriced"] = measured is None and (rule is None or rule.type != "percent")
+        if line["unpriced"]:
+            line["basis"] = "none"
         hop["lines"].append(line)
         hop["amount_out"] = self.amount
         hop["at_mid"] = at_mid
@@ -146,8 +162,11 @@ class _Walk:
 
 
 def _line(what: str, kind: str, amount: Decimal, currency: str, value: Decimal,
-          rule: Rule | None, note: str | None) -> dict:
+          rule: Rule | None, note: str | None, basis: str | None = None) -> dict:
+    """One cost line; `basis` says what priced it: `schedule` (a published rule),
+    `history` (your own transfers) or `none`."""
     return {"what": what, "kind": kind, "amount": amount, "currency": currency, "value": value,
+            "basis": basis or ("schedule" if rule else "none"),
             "rule": rule.id if rule else None, "rule_text": rule.describe() if rule else None,
             "source": rule.source if rule else None,
             "confidence": rule.confidence if rule else None,
@@ -180,14 +199,17 @@ def quote(amount: Decimal, currency: str, route: str | list[str], to_currency: s
           date: dt.date, fx: MidRates | None, *, schedule: Schedule | None = None,
           country: str | None = None, tax_status: str | None = None,
           client_billings: Decimal = Decimal(0), contract_rate: Decimal | None = None,
-          project_type: str = "fixed_price", tax_on_fees: bool = True) -> dict:
+          project_type: str = "fixed_price", tax_on_fees: bool = True,
+          history: dict[str, dict] | None = None) -> dict:
     """Each hop's fee lines (rule id + source) and the amount after it; what arrives.
 
     `client_billings`: what this client already paid you (Upwork's 2016-2023 tiers);
     `contract_rate`: the contract's own fee rate (Upwork's variable fee from 2025);
     `project_type`: Freelancer.com fixed_price, hourly, recruiter or contest; `tax_status`:
     pseb, filer, non_filer or home_remittance (Pakistan's s.154A; default from ledger.toml,
-    else filer); `tax_on_fees=False` when your VAT/GST number exempts Upwork's fee from tax.
+    else filer); `tax_on_fees=False` when your VAT/GST number exempts Upwork's fee from tax;
+    `history`: what each hop cost you (ledger.quote_history, by `history_key`): a hop found
+    there is priced by it (median spread, fees, deductions, days), the others by the schedule.
     """
     from ledger.money import known_currencies
 
@@ -228,7 +250,7 @@ def quote(amount: Decimal, currency: str, route: str | list[str], to_currency: s
     gross_value = walk.value()
     ctx = {"country": country, "status": status, "client_billings": Decimal(client_billings),
            "contract_rate": contract_rate, "project_type": project_type,
-           "tax_on_fees": tax_on_fees}
+           "tax_on_fees": tax_on_fees, "history": history or {}}
     _receive(walk, places, schedule, date, ctx)
     for a, b in itertools.pairwise(places):
         _move(walk, a, b, schedule, date, ctx)
@@ -254,6 +276,13 @@ def quote(amount: Decimal, currency: str, route: str | list[str], to_currency: s
         "rules": [r.as_dict() for r in walk.rules.values()],
         "unpriced": [line["rule"] or line["what"] for hop in walk.hops
                      for line in hop["lines"] if line.get("unpriced")],
+        "basis": [{"hop": f"{h['at']}->{h['to']}", "basis": h.get("basis") or (
+                       "none" if any(x["unpriced"] for x in h["lines"]) else "schedule"),
+                   **({"evidence": h["evidence"]} if "evidence" in h else {})}
+                  for h in walk.hops if h["step"] == "withdraw"],
+        "days": _s(sum((Decimal(h["evidence"]["days"]) for h in walk.hops
+                        if "evidence" in h), Decimal(0)))
+        if any("evidence" in h for h in walk.hops) else None,
         "notes": walk.notes,
     }
 
@@ -343,6 +372,11 @@ def _move(walk: _Walk, a: str, b: str, schedule: Schedule, date: dt.date, ctx: d
     if a == "payoneer" and not converts:
         method = ("usd_ach_us" if country == "US" else
                   "fcy_account" if country == "PK" else "usd_swift")
+    seen = ctx["history"].get(history_key(a, b, walk.currency,
+                                          walk.target if converts else walk.currency))
+    if seen is not None and (not converts or seen.get("spread") is not None):
+        _measured_move(walk, hop, a, b, seen, converts)
+        return
     if method in ("wire", "wire_usd", "usd_swift"):
         walk.notes.append(f"{a} -> {b} is {SWIFT_NOTE}")
     if a in PLATFORMS or a == "payoneer":
@@ -379,6 +413,31 @@ def _move(walk: _Walk, a: str, b: str, schedule: Schedule, date: dt.date, ctx: d
         if rule is not None:
             walk.charge(hop, f"{NAMES[b]} receiving a platform payout {rule.describe()}",
                         "payment_fee", _fee(rule, walk), rule)
+
+
+def _evidence(seen: dict) -> str:
+    return (f"median of your last {seen['count']} {seen['hop']} transfers, sent "
+            f"{seen['first']} to {seen['last']} (ledger reconcile's matches); "
+            f"{seen['days']} days in transit")
+
+
+def _measured_move(walk: _Walk, hop: dict, a: str, b: str, seen: dict, converts: bool
+                   ) -> None:
+    """A hop priced from your own transfers: their median fees, deductions and spread."""
+    hop["basis"] = "history"
+    hop["evidence"] = {k: seen[k] for k in ("count", "first", "last")}
+    hop["evidence"]["days"] = _s(Decimal(seen["days"]))
+    note = _evidence(seen)
+    fees, deducted = Decimal(seen["fees"]), Decimal(seen["deductions"])
+    if fees:
+        walk.charge(hop, f"{NAMES[a]} -> {NAMES[b]} fees (median of your last "
+                    f"{seen['count']})", "payment_fee", fees, note=note, basis="history")
+    if deducted:
+        walk.charge(hop, f"deducted on the way (median of your last {seen['count']})",
+                    "bank_fee", deducted, note=note, basis="history")
+    if converts:
+        walk.convert(hop, "bank" if a in ("freelancer", "fiverr") else NAMES[a], None, None,
+                     measured=seen)
 
 
 def _bank(walk: _Walk, schedule: Schedule, date: dt.date, ctx: dict) -> None:
@@ -436,7 +495,8 @@ def compare(amount: Decimal, currency: str, routes: list[str | list[str]], to_cu
                          "currency": q["arrived_currency"], "total_cost": q["total_cost"],
                          "effective_rate": q["effective_rate"],
                          "behind_best": _s(best - Decimal(q["arrived"])),
-                         "unpriced": q["unpriced"]} for q in quotes],
+                         "unpriced": q["unpriced"], "basis": q["basis"], "days": q["days"]}
+                        for q in quotes],
             "quotes": quotes}
 
 

@@ -1,0 +1,30 @@
+"""The per-contract value chain as one rich table (`ledger payouts`, `ledger report`): a row
+per contract, a column per step, each cell the amount and its share of what the client paid."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+
+def chains_table(chains: list[dict], title: str, locale: str | None = None) -> Any:
+    """`locale` groups the digits (ledger.toml's `locale`; None: 1,234.50)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ledger.money import group_for_reading
+
+    def _money(text: str) -> str:
+        return group_for_reading(Decimal(text), locale)
+
+    table = Table(title=title, title_justify="left", header_style="bold")
+    table.add_column("Contract", ratio=1, overflow="fold")
+    for step in chains[0]["steps"]:
+        table.add_column(step["label"], justify="right")
+    for chain in chains:
+        cells = []
+        for step in chain["steps"]:
+            share = f"{Decimal(step['share']):.1%}" if step["share"] is not None else ""
+            cells.append(Text(_money(step["amount"]) + (f"\n{share}" if share else "")))
+        table.add_row(Text(chain["contract"]), *cells)
+    return table
