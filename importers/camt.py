@@ -35,6 +35,7 @@ from importers.base import (
     Format,
     ImportOptions,
     Parsed,
+    account_name,
     counts,
     finalize,
     first_bad,
@@ -59,6 +60,9 @@ _DETECT_STMT = re.compile(r"<(?:[\w.-]+:)?BkToCstmrStmt[\s>]")
 _NTRY = re.compile(rb"<(?:[\w.-]+:)?Ntry[\s>]")
 _BAL = re.compile(rb"<(?:[\w.-]+:)?Bal[\s>]")
 _AMOUNT = re.compile(r"^\d+(\.\d+)?$")
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}(T[\d:.]+)?(Z|[+-]\d{2}:\d{2})?$"
+"""ISODate or ISODateTime, with the UTC offset XML Schema allows (`2017-04-01+02:00`): the
+date is the bank's own day, so the offset is not applied."""
 
 
 def detect(raw: RawFile) -> bool:
@@ -134,12 +138,14 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     df = df.join(included, on="_entry", how="left", maintain_order="left").with_columns(
         amount=pl.col("booked") - pl.col("fee").fill_null(0))
 
-    bookg = pl.coalesce(pl.col("bookg_dt"), pl.col("bookg_dttm").str.slice(0, 10))
-    df = df.with_columns(date=bookg.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+    bookg = pl.coalesce(pl.col("bookg_dt"), pl.col("bookg_dttm")).str.strip_chars()
+    day = pl.when(bookg.str.contains(_ISO_DATE)).then(bookg.str.slice(0, 10))
+    df = df.with_columns(date=day.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
     bad = first_bad(df, pl.col("date").is_null(), pl.coalesce(bookg, pl.lit("(none)")))
     if bad:
         raise DataError(f"booking date {bad[1]!r} is not a date", path=path, line=bad[0],
-                        hint="booked entries need BookgDt/Dt as YYYY-MM-DD; export it again")
+                        hint="booked entries need BookgDt/Dt as YYYY-MM-DD (a UTC offset may "
+                        "follow)")
     reversal = pl.col("rvsl").str.to_lowercase().is_in(["true", "1"])
     credit = pl.col("cdi") == "CRDT"
     payer_side = credit ^ reversal  # the original payment came in: the payer is the Dbtr
@@ -190,11 +196,11 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     rows = rows.join(accounts, on="_stmt", how="left", maintain_order="left")
     frames = []
     for (account,), part in rows.group_by("_account", maintain_order=True):
-        name = options.account or (f"{SOURCE}:{str(account)[-4:]}" if account else SOURCE)
+        name = options.account or account_name(SOURCE, account)
         frames.append(finalize(part, raw, source=SOURCE, account=name, key=key))
     if not frames:
         first = statements[0].account if statements else None
-        name = options.account or (f"{SOURCE}:{first[-4:]}" if first else SOURCE)
+        name = options.account or account_name(SOURCE, first)
         frames.append(finalize(rows, raw, source=SOURCE, account=name, key=key))
     return Parsed(rows=pl.concat(frames), format=SOURCE, rows_read=rows_read,
                   skipped=skipped, warnings=warnings)

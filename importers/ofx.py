@@ -27,7 +27,15 @@ import io
 import re
 from typing import TYPE_CHECKING
 
-from importers.base import Format, ImportOptions, Parsed, finalize, first_bad, parse_money
+from importers.base import (
+    Format,
+    ImportOptions,
+    Parsed,
+    account_name,
+    finalize,
+    first_bad,
+    parse_money,
+)
 from importers.readers import LINE, RawFile
 from ledger.errors import DataError
 
@@ -200,10 +208,10 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     key = ref_key("ref", ["date", "amount", "counterparty"])
     frames = []
     for (acctid,), part in df.group_by("_acctid", maintain_order=True):
-        account = options.account or f"ofx:{str(acctid)[-4:]}"
+        account = options.account or account_name(SOURCE, acctid)
         frames.append(finalize(part, raw, source=SOURCE, account=account, key=key))
     if not frames:
-        first = f"ofx:{accounts[0][0][-4:]}" if accounts else SOURCE
+        first = account_name(SOURCE, accounts[0][0]) if accounts else SOURCE
         frames.append(finalize(df, raw, source=SOURCE, account=options.account or first))
     rows = pl.concat(frames)
     return Parsed(rows=rows.sort("line", maintain_order=True), format=SOURCE,

@@ -91,7 +91,7 @@ def test_signs_kinds_and_bank_day(tmp_path):
                                                  "2024-06-02"]
     assert rows["kind"].cast(str).to_list() == ["transfer", "expense", "bank_fee", "earning"]
     assert [str(a) for a in rows["amount"]] == ["100.0000", "-3.0000", "-1.0000", "5.5000"]
-    assert set(rows["account"]) == {"ofx:1234"}
+    assert set(rows["account"]) == {"ofx:1234-932204"}
 
 
 def test_decimal_comma_is_read_and_never_mixed(tmp_path):
@@ -136,7 +136,7 @@ def test_bank_and_card_statements_in_one_file(tmp_path):
                        card=True),
     )
     rows = parse(path).rows
-    assert rows["account"].to_list() == ["ofx:0001", "ofx:0002", "ofx:0002"]
+    assert rows["account"].to_list() == ["ofx:0001-ef0587", "ofx:0002-0263a6", "ofx:0002-0263a6"]
     assert rows["kind"].cast(str).to_list() == ["expense", "transfer", "expense"]
     assert rows["category"].to_list() == ["debit", "card_payment", "merchant_refund"]
     assert parse(path, account="bank:mine").rows["account"].unique().to_list() == ["bank:mine"]
