@@ -43,11 +43,13 @@ FEE_TYPES = {"CHG", "COM", "BRF"}
 
 _TAG = re.compile(r"^:(\d{2}[A-Z]?):", re.M)
 _STATEMENT_LINE = re.compile(
-    r"^:61:\d{6}(\d{4}| {4})?[A-Z]?R?[CD][A-Z]?( ?\d[\d,]{0,14},\d{0,3}|\s*$)", re.I)
+    r"^:61:\d{6}(\d{4}| {4})?[A-Z]?R?[CD][A-Z]?( ?\d[\d,]{0,14}|\s*$)", re.I)
 """Date, optional entry date (or four spaces), mark (ASN Bank writes a letter before it),
-funds code and amount (which a few banks put on the next line); the type code is left to
-the library, which accepts e.g. `S` followed by spaces."""
-_BALANCE_LINE = re.compile(r"^:6[02][FM]:[CD]\d{6}[A-Z]{3}\d{1,12},\d{0,3}\s*$")
+funds code and amount (Knab writes `500` without a comma; a few banks put it on the next
+line); the type code is left to the library, which accepts e.g. `S` followed by spaces."""
+_BALANCE_LINE = re.compile(r"^:6[02][FM]:[CD]\d{6}[A-Z]{3}\d{1,20},\d{0,3}\s*$")
+"""Mark, date, currency and amount (Rabobank pads it with zeros
+beyond the 15 characters SWIFT allows)."""
 _ENVELOPE_OPEN = re.compile(r"^(\{[1-3]:(\{[^{}]*\}|[^{}])*\})*\{4:[ \t]*", re.M)
 r"""Blocks 1-3 then `{4:`. The two alternatives inside a block never start with the same
 character, so matching is linear: `(\{[^}]*\}|[^}])*` let a `{` be read either way and took
