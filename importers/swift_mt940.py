@@ -43,7 +43,7 @@ FEE_TYPES = {"CHG", "COM", "BRF"}
 
 _TAG = re.compile(r"^:(\d{2}[A-Z]?):", re.M)
 _STATEMENT_LINE = re.compile(
-    r"^:61:\d{6}(\d{4}| {4})?[A-Z]?R?[CD][A-Z]?( ?\d[\d,]{0,14}|\s*$)", re.I)
+    r"^:61:\d{6}(\d{4}| {4})?[A-Z]?R?[CD][A-Z]?( ?\d[\d,]{0,14}(?![\d.])|\s*$)", re.I)
 """Date, optional entry date (or four spaces), mark (ASN Bank writes a letter before it),
 funds code and amount (Knab writes `500` without a comma; a few banks put it on the next
 line); the type code is left to the library, which accepts e.g. `S` followed by spaces."""
