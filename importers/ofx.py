@@ -267,7 +267,7 @@ def _decimal_mark(df: pl.DataFrame, path) -> str:
 FORMATS = [
     Format(
         name="ofx",
-        title="OFX / QFX / QBO bank or credit-card statement",
+        title="OFX / QFX / QBO bank, credit-card or investment statement",
         fingerprint="starts with OFXHEADER: or contains <OFX> / <?OFX",
         detect=detect,
         parse=parse,
