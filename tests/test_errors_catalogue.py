@@ -216,6 +216,23 @@ CASES = [
     Case("undo-unknown-id", ("undo", "zzz"), 2, "led/imports.jsonl: 'zzz' is not an import in "
          "effect\n  hint: imports in effect: {imports} (see `ledger imports`)\n"),
     *SOURCE_CASES,
+    # --- issue 16: real exports ---
+    _import("mt940-unreadable-field.sta", stderr="mt940-unreadable-field.sta:5: the :61: field "
+            "'2406030603D' could not be read\n  hint: the file is damaged or not an MT940 "
+            "statement; if your bank wrote it this way, please report it\n"),
+    _import("ofx-unclosed-stmttrn.ofx", stderr="ofx-unclosed-stmttrn.ofx:11: <STMTTRN> opened 3 "
+            "time(s) but closed 1: the element begun here is not closed\n  hint: the file is "
+            "truncated or was edited; an OFX aggregate such as <STMTTRN> needs its </STMTTRN>\n"),
+    _import("ofx-server-error.ofx", stderr="ofx-server-error.ofx:6: the bank's server answered "
+            "with an error, not a statement: Your password was incorrect\n  hint: download the "
+            "statement again from the bank's website\n"),
+    _import("ofx-balances-only.ofx", stderr="ofx-balances-only.ofx: the statements in this OFX "
+            "file hold balances only, no transaction list\n  hint: download the statement with "
+            "its transactions (a date range) instead of the balance\n"),
+    _import("ofx-no-currency.ofx", stderr="ofx-no-currency.ofx:10: the transaction's currency is "
+            "not given: its statement has no <CURDEF> and the transaction no <CURRENCY>\n  hint: "
+            "the exporting program left the currency out; add <CURDEF>USD</CURDEF> (your "
+            "account's currency) after <STMTRS>\n"),
 ]
 
 
