@@ -56,7 +56,11 @@ FEE_CODES = {"CHRG", "FEES", "COMM"}
 """Bank transaction sub-family codes of charges and commissions."""
 
 _DETECT_ROOT = re.compile(r"<(?:[\w.-]+:)?Document[\s>]")
-_DETECT_STMT = re.compile(r"<(?:[\w.-]+:)?BkToCstmrStmt[\s>]")
+_DETECT_STMT = re.compile(
+    r"<(?:[\w.-]+:)?BkToCstmr(?:Stmt|AcctRpt|DbtCdtNtfctn)(?:V\d+)?[\s>]")
+"""camt.053 statements, and camt.052 account reports and camt.054 debit/credit notifications:
+the same entries (`Ntry`) in a `Rpt` or `Ntfctn` instead of a `Stmt`, so one reader serves
+all three, and an entry has the same id whichever message brought it."""
 _NTRY = re.compile(rb"<(?:[\w.-]+:)?Ntry[\s>]")
 _BAL = re.compile(rb"<(?:[\w.-]+:)?Bal[\s>]")
 _AMOUNT = re.compile(r"^\d+(\.\d+)?$")
@@ -141,9 +145,11 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     bookg = pl.coalesce(pl.col("bookg_dt"), pl.col("bookg_dttm")).str.strip_chars()
     day = pl.when(bookg.str.contains(_ISO_DATE)).then(bookg.str.slice(0, 10))
     df = df.with_columns(date=day.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
-    bad = first_bad(df, pl.col("date").is_null(), pl.coalesce(bookg, pl.lit("(none)")))
+    bad = first_bad(df, pl.col("date").is_null(), pl.coalesce(bookg, pl.lit("")))
     if bad:
-        raise DataError(f"booking date {bad[1]!r} is not a date", path=path, line=bad[0],
+        what = f"booking date {bad[1]!r} is not a date" if bad[1] else \
+            "booked entry has no booking date (BookgDt) or value date (ValDt)"
+        raise DataError(what, path=path, line=bad[0],
                         hint="booked entries need BookgDt/Dt as YYYY-MM-DD (a UTC offset may "
                         "follow)")
     reversal = pl.col("rvsl").str.to_lowercase().is_in(["true", "1"])
@@ -234,7 +240,7 @@ def _read(raw: RawFile) -> tuple[dict[str, list], dict[str, list], list[_Stateme
             if tag == "Ntry":
                 _entry(elem, len(statements), entries, charges)
                 elem.clear()
-            elif tag == "Stmt":
+            elif tag in ("Stmt", "Rpt", "Ntfctn"):
                 statements.append(_statement(elem))
                 elem.clear()
     except ParseError as exc:
@@ -242,7 +248,8 @@ def _read(raw: RawFile) -> tuple[dict[str, list], dict[str, list], list[_Stateme
         raise DataError(f"not well-formed XML: {exc}", path=path, line=line,
                         hint="the file is truncated or damaged; download it again") from None
     if not statements and not entries["amt"]:
-        raise DataError("no camt.053 statement (Stmt) found", path=path,
+        raise DataError("no camt.053 statement (Stmt), camt.052 report (Rpt) or camt.054 "
+                        "notification (Ntfctn) found", path=path,
                         hint="this XML is not a bank-to-customer statement")
     return entries, charges, statements
 
@@ -324,6 +331,9 @@ def _entry(ntry: Element, stmt: int, entries: dict[str, list], charges: dict[str
         elif tag == "BookgDt":
             found["bookg_dt"] = _clean(child.findtext("Dt"))
             found["bookg_dttm"] = _clean(child.findtext("DtTm"))
+        elif tag == "ValDt" and not (found.get("bookg_dt") or found.get("bookg_dttm")):
+            # camt.054 notifications often give only the value date
+            found["bookg_dt"] = _clean(child.findtext("Dt")) or _clean(child.findtext("DtTm"))
         elif tag == "AcctSvcrRef":
             found["acct_ref"] = _clean(child.text)
         elif tag == "AddtlNtryInf":
@@ -479,8 +489,10 @@ def _check_balances(df: pl.DataFrame, statements: list[_Statement], raw: RawFile
 FORMATS = [
     Format(
         name="camt053",
-        title="ISO 20022 camt.053 bank statement (XML, any version)",
-        fingerprint="XML root Document with a BkToCstmrStmt element",
+        title="ISO 20022 camt.053 bank statement (XML, any version; also camt.052 reports and "
+        "camt.054 notifications)",
+        fingerprint="XML root Document with a BkToCstmrStmt (or BkToCstmrAcctRpt, "
+        "BkToCstmrDbtCdtNtfctn) element",
         detect=detect,
         parse=parse,
     ),
