@@ -4,7 +4,7 @@ Real files break the spec in ways that lose no money: no `OFXHEADER` block (csv2
 bank id longer than 9 characters, no `LEDGERBAL`, elements out of order, account types
 such as CHEQUING, `NAME`/`MEMO` inside CDATA. A validating parser refused all of those, so
 the envelope is read with regexes: per statement its account, default currency and
-transactions. Only what cannot be read is refused, at its line: an unclosed `<STMTTRN>`,
+transactions (a transaction list left unclosed ends with its statement). Only what cannot be read is refused, at its line: an unclosed `<STMTTRN>`,
 a transaction outside any statement, a server error instead of a statement.
 
 Investment statements (`INVSTMTRS`) are money too: cash movements (`INVBANKTRAN`) are
@@ -22,7 +22,8 @@ from ledger.errors import DataError
 
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 _STATEMENT = re.compile(r"<(STMTRS|CCSTMTRS|INVSTMTRS)>(.*?)</\1>", re.S)
-_TRANLIST = re.compile(r"<(BANKTRANLIST|INVTRANLIST)>(.*?)</\1>", re.S)
+_TRANLIST = re.compile(r"<(BANKTRANLIST|INVTRANLIST)>(.*?)(?:</\1>|$)", re.S)
+"""Nubank (Brazil) never closes its BANKTRANLIST: the list then ends with its statement."""
 _STMTTRN = re.compile(r"<STMTTRN>(.*?)</STMTTRN>", re.S)
 _INVESTMENT = re.compile(
     r"<(INCOME|BUYSTOCK|BUYMF|BUYOPT|BUYDEBT|BUYOTHER|SELLSTOCK|SELLMF|SELLOPT|SELLDEBT"
@@ -134,7 +135,7 @@ def _line(text: str, offset: int) -> int:
 def _check_balanced(text: str, path) -> None:
     """Every `<STMTTRN>` is closed before the next opens: counted first (linear), so a file of
     thousands of unclosed elements is refused at once instead of scanned for each."""
-    for tag in ("STMTTRN", "BANKTRANLIST", "INVTRANLIST", "STMTRS", "CCSTMTRS", "INVSTMTRS"):
+    for tag in ("STMTTRN", "STMTRS", "CCSTMTRS", "INVSTMTRS"):
         opened, closed = text.count(f"<{tag}>"), text.count(f"</{tag}>")
         if opened == closed:
             continue

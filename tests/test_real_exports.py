@@ -204,6 +204,13 @@ def test_ofx_as_tools_write_it(tmp_path):
     assert rows["counterparty"][0] == "FIGMA & CO <design>"
 
 
+def test_ofx_transaction_list_left_open_ends_with_its_statement(tmp_path):
+    # Nubank (Brazil) never writes </BANKTRANLIST>; ofxtools keeps such a file in its tests
+    path = tmp_path / "nubank.ofx"
+    path.write_text(CSV2OFX.format(acct="1", more="").replace("</BANKTRANLIST>", ""))
+    assert [str(a) for a in parse(path).rows["amount"]] == ["-9.9900"]
+
+
 INVESTMENT = """OFXHEADER:100
 DATA:OFXSGML
 VERSION:102
