@@ -146,9 +146,11 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         categories.extend(statement.categories)
         blocks.extend([block_no] * len(statement.bodies))
     accounts = [(s.acctid or "", s.curdef, s.kind == "CCSTMTRS") for s in found]
-    order = sorted(range(len(offsets)), key=offsets.__getitem__)
-    bodies, blocks, categories = ([v[i] for i in order] for v in (bodies, blocks, categories))
-    offsets = sorted(offsets)
+    if any(s.kind == "INVSTMTRS" for s in found):  # income and trades were gathered after
+        order = sorted(range(len(offsets)), key=offsets.__getitem__)  # the cash movements
+        bodies, blocks, categories = ([v[i] for i in order] for v in (bodies, blocks,
+                                                                     categories))
+        offsets = sorted(offsets)
 
     df = pl.DataFrame({"_body": bodies, "_block": blocks, "_category": categories,
                        LINE: line_starts(text, offsets)},

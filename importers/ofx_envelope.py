@@ -4,8 +4,9 @@ Real files break the spec in ways that lose no money: no `OFXHEADER` block (csv2
 bank id longer than 9 characters, no `LEDGERBAL`, elements out of order, account types
 such as CHEQUING, `NAME`/`MEMO` inside CDATA. A validating parser refused all of those, so
 the envelope is read with regexes: per statement its account, default currency and
-transactions (a transaction list left unclosed ends with its statement). Only what cannot be read is refused, at its line: an unclosed `<STMTTRN>`,
-a transaction outside any statement, a server error instead of a statement.
+transactions (a transaction list left unclosed ends with its statement). Only what cannot be
+read is refused, at its line: an unclosed `<STMTTRN>`, a transaction outside any statement,
+a server error instead of a statement.
 
 Investment statements (`INVSTMTRS`) are money too: cash movements (`INVBANKTRAN`) are
 read like bank transactions, income (`INCOME`: dividends, interest, capital gains) and
