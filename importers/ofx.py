@@ -196,7 +196,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     bad_date = first_bad(df, pl.col("date").is_null(), pl.col("DTPOSTED"))
     if bad_date:
         raise DataError(f"DTPOSTED {bad_date[1]!r} is not a date", path=path, line=bad_date[0],
-                        hint="OFX dates are YYYYMMDD[HHMMSS]; download the statement again")
+                        hint="OFX dates are YYYYMMDD[HHMMSS]; if the bank or program that "
+                        "wrote the file always writes it so, please report it")
     trntype = pl.col("TRNTYPE")
     card_credit = pl.col("_card") & (pl.col("amount") > 0)
     paid = pl.col("_name").fill_null("").str.contains("(?i)payment")
@@ -241,7 +242,8 @@ def _check(df: pl.DataFrame, path) -> None:
         missing = first_bad(df, pl.col(name).is_null(), pl.lit(name))
         if missing:
             raise DataError(f"transaction has no {name}", path=path, line=missing[0],
-                            hint="the OFX file is truncated or damaged; download it again")
+                            hint="every transaction needs TRNTYPE, DTPOSTED and TRNAMT: the "
+                            "file is truncated, or the program that wrote it left this out")
     bad = first_bad(df, ~pl.col("TRNTYPE").is_in(TRNTYPES), pl.col("TRNTYPE"))
     if bad:
         raise DataError(f"TRNTYPE {bad[1]!r} is not an OFX transaction type", path=path,
@@ -249,7 +251,8 @@ def _check(df: pl.DataFrame, path) -> None:
     bad = first_bad(df, ~pl.col("DTPOSTED").str.contains(_DTPOSTED), pl.col("DTPOSTED"))
     if bad:
         raise DataError(f"DTPOSTED {bad[1]!r} is not an OFX date", path=path, line=bad[0],
-                        hint="OFX dates are YYYYMMDD[HHMMSS]; download the statement again")
+                        hint="OFX dates are YYYYMMDD[HHMMSS]; if the bank or program that "
+                        "wrote the file always writes it so, please report it")
 
 
 def _decimal_mark(df: pl.DataFrame, path) -> str:

@@ -71,7 +71,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     statements = _statements(text, path)
     if len(statements) != len(layout):
         raise DataError("statements could not be told apart (:20: lines)", path=path,
-                        hint="the file is damaged or not MT940; download it again")
+                        hint="the file is damaged or not MT940; if your bank wrote it this "
+                        "way, please report it")
     records: list[dict[str, Any]] = []
     for index, (statement, (lines, closing_line)) in enumerate(zip(statements, layout,
                                                                    strict=True)):
