@@ -157,8 +157,6 @@ HOSTILE = settings(max_examples=max(EXAMPLES // 20, 3), deadline=None,
                    phases=(Phase.explicit, Phase.reuse, Phase.generate),
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                           HealthCheck.function_scoped_fixture])
-NEEDS_IMPORTER_FIX = pytest.mark.xfail(
-    strict=False, reason="needs the MT940/OFX fixes from the importer branch")
 NEEDS_AMOUNT_FIX = pytest.mark.xfail(
     strict=False, reason="needs the huge-amount fix from the other half of issue 24")
 
@@ -265,7 +263,6 @@ UNCLOSED = (DATA / "ofx" / "checking-sgml.ofx").read_bytes().partition(b"<STMTTR
 """The reported shape: 3,000 `<STMTTRN>` never closed in a statement that ends properly."""
 
 
-@NEEDS_IMPORTER_FIX
 @HOSTILE
 @given(nested_braces())
 @example(BRACES)
@@ -273,7 +270,6 @@ def test_nested_brace_lines_answer_in_time(tmp_path_factory, data):
     import_within(tmp_path_factory, "braces.sta", data)
 
 
-@NEEDS_IMPORTER_FIX
 @HOSTILE
 @given(unclosed_sgml())
 @example(UNCLOSED)
