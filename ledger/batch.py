@@ -561,8 +561,8 @@ def summarize(out: Path, k: int) -> pl.DataFrame:
     parts = sorted((out / "panel").rglob("*.parquet")) if (out / "panel").exists() else []
     figures = ["net_usd_p25", "net_usd_median", "net_usd_p75"]
     if parts:
-        panel = pl.scan_parquet(
-            out / "panel" / "**" / "*.parquet", hive_partitioning=True,
+        panel = pl.scan_parquet(  # the parts found, literally: OUT may hold `[` or `*`
+            parts, glob=False, hive_partitioning=True,
             hive_schema={"country": pl.String, "year": pl.Int32},
         ).select("pseudonym", "country", "month", "net_usd", "trajectory").collect()
         panel = panel.unique(["pseudonym", "month"], keep="first", maintain_order=True)

@@ -390,7 +390,7 @@ def read_units(rules: Rules) -> pl.DataFrame:
     if not path.exists():
         return pl.DataFrame(schema=_units_schema())
     try:
-        raw = pl.read_csv(path, infer_schema=False).with_row_index("line", offset=2)
+        raw = pl.read_csv(path, infer_schema=False, glob=False).with_row_index("line", offset=2)
     except pl.exceptions.PolarsError as exc:
         raise DataError(f"cannot read units: {str(exc).splitlines()[0]}", path=path,
                         hint="the file needs the header date,contract,worker,unit,quantity"
@@ -449,7 +449,7 @@ def manual_rows(rules: Rules) -> pl.DataFrame:
     if not path.exists():
         return schema.empty()
     try:
-        raw = pl.read_csv(path, infer_schema=False).with_row_index("line", offset=2)
+        raw = pl.read_csv(path, infer_schema=False, glob=False).with_row_index("line", offset=2)
     except pl.exceptions.PolarsError as exc:
         raise DataError(f"cannot read payouts: {str(exc).splitlines()[0]}", path=path,
                         hint="record payouts with `ledger payouts record`") from None
@@ -491,7 +491,7 @@ def manual_rows(rules: Rules) -> pl.DataFrame:
         .alias("description"),
         pl.col("id").alias("ref"), pl.lit("manual").alias("origin"),
         pl.lit(PAYOUTS_FILE).alias("import_id"), "line")
-    return schema.validate(schema.conform(out), str(path))
+    return schema.check_amounts(schema.validate(schema.conform(out), str(path)), str(path))
 
 
 def record(ledger: Ledger, worker: str, amount: str, currency: str, date: str,

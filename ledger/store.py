@@ -237,7 +237,7 @@ class Ledger:
         if not self.rows_path.exists():
             return schema.empty()
         try:
-            df = pl.read_parquet(self.rows_path)
+            df = pl.read_parquet(self.rows_path, glob=False)
         except Exception as exc:  # polars raises several error types for a damaged file
             raise DataError(f"cannot read the ledger: {exc}", path=self.rows_path,
                             hint="run `ledger rebuild` to re-create it from the archived sources"
@@ -294,7 +294,7 @@ class Ledger:
 
         from ledger import hours
 
-        sheet = pl.read_parquet(self.hours_path) if self.hours_path.exists() else hours.empty()
+        sheet = pl.read_parquet(self.hours_path, glob=False) if self.hours_path.exists() else hours.empty()
         return pl.concat([sheet, hours.from_config(self.config().get("hours", []))])
 
     def active_imports(self, event: str = "import") -> list[dict]:
@@ -487,7 +487,7 @@ class Ledger:
             rows, layout = hours.parse(raw, options)
             parsed.append((Path(path), raw, rows, layout))
         with self.locked() if not dry_run else nullcontext():
-            existing = pl.read_parquet(self.hours_path) if self.hours_path.exists() \
+            existing = pl.read_parquet(self.hours_path, glob=False) if self.hours_path.exists() \
                 else hours.empty()
             seen = existing.select("id")
             frames, summaries = [existing], []
