@@ -63,8 +63,8 @@ def measure(cmd: list[str], repeat: int = 1,
 
 def bare_read(path: Path, options: str = "") -> list[str]:
     """`polars.read_csv` of the file, with `options` such as a bank's preamble to skip."""
-    return [*PY, f"import polars as pl; pl.read_csv({str(path)!r}, glob=False{', ' if options else ''}"
-            f"{options})"]
+    return [*PY, f"import polars as pl; pl.read_csv({str(path)!r}, glob=False"
+            f"{', ' if options else ''}{options})"]
 
 
 def bare_report(parquet: Path, month: str) -> list[str]:

@@ -266,6 +266,11 @@ def _decimal(text: str, name: str) -> Decimal:
                          ) from None
     if not value.is_finite():
         raise UsageError(f"{name} {text!r} is not a number", hint="e.g. 1000 or 1000.50")
+    from ledger.schema import MAX_AMOUNT_DIGITS
+
+    if abs(value) >= Decimal(10) ** MAX_AMOUNT_DIGITS:
+        raise UsageError(f"{name} {text!r} is too large: the limit is 10^{MAX_AMOUNT_DIGITS} "
+                         f"({Decimal(10) ** MAX_AMOUNT_DIGITS:,})", hint="e.g. 1000 or 1000.50")
     return value
 
 

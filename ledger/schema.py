@@ -145,8 +145,8 @@ def check_amounts(df: pl.DataFrame, where: str) -> pl.DataFrame:
     huge = df.filter(pl.col("amount").abs() >= limit)
     if huge.height:
         raise DataError(
-            f"amount {huge['amount'][0].normalize():f} is too large: the ledger holds amounts below "
-            f"{limit:,} (10^{MAX_AMOUNT_DIGITS})", path=where, line=_line(huge),
+            f"amount {huge['amount'][0].normalize():f} is too large: the ledger holds amounts "
+            f"below {limit:,} (10^{MAX_AMOUNT_DIGITS})", path=where, line=_line(huge),
             hint="the value is misread or damaged; fix it in the file or download the export "
             "again")
     return df

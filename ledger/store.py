@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ledger.errors import DataError, UsageError
+from ledger.errors import DataError, UsageError, os_error, polars_os_error
 
 if TYPE_CHECKING:
     import polars as pl
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 APP = "freelance-ledger"
 LOCK_TIMEOUT_S = 60
+TEXT_SETTINGS = {"home_currency": "PKR", "country": "PK", "locale": "en_PK"}
+"""ledger.toml settings that must be text, with an example for the message."""
 LOG_MARK = "freelance_ledger.log_bytes"
 """Parquet metadata key: the length of imports.jsonl the file was committed with."""
 
@@ -83,12 +85,26 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Write via `write(tmp)`, fsync, rename over `path`: readers see old or new, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        write(tmp)
+        _os_errors(write, tmp)
         _fsync(tmp)
         _rename_into_place(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _os_errors(write: Callable[[Path], None], path: Path) -> None:
+    """`write(path)`, with polars' I/O failures (a full disk, a file-size limit: a
+    ComputeError naming `os error N`) raised as the OSError they are."""
+    try:
+        write(path)
+    except OSError:
+        raise
+    except Exception as exc:
+        found = polars_os_error(exc, path)
+        if found is None:
+            raise
+        raise found from None
 
 
 def _fsync(path: Path) -> None:
@@ -283,10 +299,16 @@ class Ledger:
         if not self.config_path.exists():
             return {}
         try:
-            return tomllib.loads(self.config_path.read_text("utf-8"))
+            config = tomllib.loads(self.config_path.read_text("utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise UsageError(f"invalid TOML: {exc}", path=self.config_path,
                              hint="fix the syntax; see README for the settings") from None
+        for name, example in TEXT_SETTINGS.items():  # read as text everywhere (`.upper()`)
+            value = config.get(name)
+            if value is not None and not isinstance(value, str):
+                raise UsageError(f"{name} = {value!r} is not text", path=self.config_path,
+                                 hint=f"write it in quotes, e.g. {name} = \"{example}\"")
+        return config
 
     def hours(self) -> pl.DataFrame:
         """Timesheet rows from `ledger hours import` plus `[[hours]]` in ledger.toml."""
@@ -294,7 +316,8 @@ class Ledger:
 
         from ledger import hours
 
-        sheet = pl.read_parquet(self.hours_path, glob=False) if self.hours_path.exists() else hours.empty()
+        sheet = pl.read_parquet(self.hours_path, glob=False) if self.hours_path.exists() \
+            else hours.empty()
         return pl.concat([sheet, hours.from_config(self.config().get("hours", []))])
 
     def active_imports(self, event: str = "import") -> list[dict]:
@@ -455,8 +478,8 @@ class Ledger:
                                      for e in entries).encode("utf-8")
 
             length = len(logged("0" * 64))  # a sha256 is 64 hex digits whatever its value
-            rows.write_parquet(staged, compression="lz4", statistics=True,
-                               metadata={LOG_MARK: str(length)})
+            _os_errors(lambda tmp: rows.write_parquet(
+                tmp, compression="lz4", statistics=True, metadata={LOG_MARK: str(length)}), staged)
             new_log = logged(_sha256_file(staged))
             assert len(new_log) == length
             rollback.write(self.log_path, new_log)
@@ -464,12 +487,14 @@ class Ledger:
             rollback.replace(target, staged)
             _checkpoint("committed")
         except BaseException as exc:
-            rollback.undo()
+            try:
+                rollback.undo()
+            except OSError:  # the same full or read-only disk: report the first failure
+                if not isinstance(exc, OSError):
+                    raise
             if isinstance(exc, OSError) and exc.errno is not None:  # a full disk, not a bug
-                raise DataError(f"cannot write to the ledger: {exc.strerror}",
-                                path=exc.filename or self.root,
-                                hint="nothing was changed; free some space or fix the "
-                                "directory's permissions, then run the command again") from None
+                exc.filename = exc.filename or str(self.root)
+                raise os_error(exc, "cannot write to the ledger") from None
             raise
 
     def import_hours(self, paths: Sequence[Path], options: ImportOptions, *,
