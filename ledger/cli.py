@@ -63,7 +63,7 @@ class SummaryFormat(StrEnum):
 def _console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
 
 
 def _ledger():
@@ -86,7 +86,7 @@ def _emit(text: str, output: Path | None) -> None:
     from ledger.store import atomic_write_bytes
 
     atomic_write_bytes(output, text.encode("utf-8"))
-    _console(stderr=True).print(f"wrote {output}")
+    _console(stderr=True).print(f"wrote {output}", markup=False)
 
 
 @app.callback()
@@ -143,18 +143,20 @@ def import_cmd(
         sys.stdout.write(to_json({"dry_run": dry_run, "ledger": str(ledger.root),
                                   "files": [s.as_dict() for s in summaries]}))
         return
+    from ledger.render import lit
+
     console = _console()
     for s in summaries:
         skipped = ", ".join(f"{n} {why}" for why, n in s.skipped.items())
-        console.print(f"{s.path}: {s.format}, {s.rows_read} read, [bold]{s.added} added[/], "
+        console.print(f"{lit(s.path)}: {s.format}, {s.rows_read} read, [bold]{s.added} added[/], "
                       f"{s.duplicates} already in the ledger"
                       + (f", skipped {skipped}" if skipped else ""))
         for warning in s.warnings:
-            console.print(f"  [yellow]warning:[/] {warning}")
+            console.print(f"  [yellow]warning:[/] {lit(warning)}")
     if dry_run:
         console.print("[dim]dry run: nothing was written[/]")
     else:
-        console.print(f"[dim]ledger: {ledger.root}[/]")
+        console.print(f"[dim]ledger: {lit(ledger.root)}[/]")
 
 
 def _with_progress(paths: list[Path], run):
@@ -344,7 +346,7 @@ def _print_rates(table, output_format: RowsFormat) -> None:
             if record.get("rate"):
                 record["rate"] = f"{Decimal(record['rate']):.6g}"
             out.add_row(*("—" if record[c] is None else record[c] for c in shown))
-        _console().print(out)
+        _console().print(out, markup=False)
 
 
 @app.command()
@@ -615,7 +617,7 @@ def imports(
     for e in entries:
         table.add_row(e["import_id"][:12], e["file"], e["format"], e["time"], str(e["added"]),
                       str(e["duplicates"]))
-    _console().print(table)
+    _console().print(table, markup=False)
 
 
 @app.command()
@@ -675,7 +677,7 @@ def doctor(
         for f in findings:
             state = "repaired" if f["repaired"] else "NOT repaired"
             console.print(f"{f['path']}: {f['problem']} ({state})"
-                          + (f"\n  hint: {f['hint']}" if f["hint"] else ""))
+                          + (f"\n  hint: {f['hint']}" if f["hint"] else ""), markup=False)
         if not findings:
             console.print("the ledger is consistent")
     if any(not f["repaired"] for f in findings):
@@ -697,7 +699,7 @@ def init(
     from ledger.config import write_initial
 
     path = write_initial(_ledger(), currency, country)
-    _console().print(f"wrote {path}")
+    _console().print(f"wrote {path}", markup=False)
 
 
 @app.command()

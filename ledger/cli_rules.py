@@ -302,6 +302,8 @@ def _print_rules(rules: list[dict], console: Console) -> None:
 def _print_check(data: dict, console: Console) -> None:
     from rich.table import Table
 
+    from ledger.render import lit
+
     label = data["period"].get("label") or f"{data['period']['from']} to {data['period']['to']}"
     table = Table(header_style="bold", title=f"Fees charged vs expected, {label}")
     for name in ("Date", "Client", "Gross", "Charged", "Expected", "Rule", "Status"):
@@ -311,7 +313,7 @@ def _print_check(data: dict, console: Console) -> None:
                          ratio={"Client": 1, "Rule": 3, "Status": 1}.get(name))
     for c in data["checks"]:
         status = f"[red]{c['status']}[/]" if c["flag"] else c["status"]
-        table.add_row(c["date"], c["client"] or "", c["gross"], c["charged"],
+        table.add_row(c["date"], lit(c["client"] or ""), c["gross"], c["charged"],
                       c["expected"] or "-", c["rule"] or "-", status)
     console.print(table)
     if not data["checks"]:
@@ -360,7 +362,7 @@ def _print_check(data: dict, console: Console) -> None:
     if data["rules"]:
         console.print(used)
     for warning in data["warnings"]:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {lit(warning)}")
 
 
 def _print_quote(data: dict, console: Console) -> None:

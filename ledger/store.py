@@ -611,6 +611,8 @@ class Ledger:
                       self.log_path, repair)
             for leftover in sorted([*self.root.glob(".*.staged"), *self.root.glob(".*.tmp"),
                                     *self.sources.glob(".*.tmp")]):
+                if _writer_running(leftover):  # an import still parsing stages its copies
+                    continue  # before it takes the lock: not abandoned, not ours to delete
                 if repair:
                     leftover.unlink()
                 found("file left by an interrupted write", leftover, repair)
@@ -728,6 +730,24 @@ def _profile_archive(text: str | None) -> tuple[str | None, bytes]:
 def _suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     return suffix if suffix and len(suffix) <= 6 and suffix[1:].isalnum() else ".dat"
+
+
+def _writer_running(path: Path) -> bool:
+    """Whether the process whose id a temporary file's name carries (`.NAME.PID.tmp`,
+    `.NAME.PID.staged`, `.NAME.PID.staged.tmp`) is still running, i.e. the file may still
+    be in use. A reused id keeps a file until the next `doctor`, which is the safe side."""
+    import re
+
+    match = re.search(r"\.(\d+)\.(?:staged\.tmp|staged|tmp)$", path.name)
+    if not match or int(match.group(1)) in (os.getpid(), 0):
+        return False
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError) as exc:
+        return isinstance(exc, PermissionError)
+    return True
 
 
 def _log_mark(path: Path) -> int | None:
