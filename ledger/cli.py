@@ -7,7 +7,6 @@ hint, with exit 1 (data) or 2 (usage); `--debug` shows the traceback instead.
 
 from __future__ import annotations
 
-import errno
 import os
 import signal
 import sys
@@ -69,14 +68,7 @@ def _console(stderr: bool = False):
 def _ledger():
     from ledger.store import Ledger, resolve_dir
 
-    root = resolve_dir(_state["ledger"])  # type: ignore[arg-type]
-    if root.exists() and not root.is_dir():
-        from ledger.errors import UsageError
-
-        raise UsageError("the ledger is a file, not a folder", path=root,
-                         hint="give the ledger's folder with --ledger DIR (or $LEDGER_DIR); a "
-                         "new folder name creates a new ledger")
-    return Ledger(root)
+    return Ledger(resolve_dir(_state["ledger"]))  # type: ignore[arg-type]
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -736,17 +728,20 @@ from ledger.cli_export import export_cmd  # noqa: E402  (`ledger export`, like f
 app.command("export")(export_cmd)
 
 
-_WRITE_ERRNOS = frozenset({errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
-"""Failures only a write meets."""
-
-
 def main() -> None:
     """Entry point: runs the app and turns LedgerErrors into clean messages and exit codes."""
     debug = "--debug" in sys.argv[1:]
     # a kill (a timeout, `kill PID`) unwinds like an error: cleanup (staged copies, rollback) runs
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
-        app()
+        try:
+            app()
+        except OSError as exc:  # the file system said no (read-only, full): not a bug
+            if debug or os.environ.get("LEDGER_DEBUG") or exc.errno is None:
+                raise
+            from ledger.errors import os_error
+
+            raise os_error(exc) from None
     except LedgerError as exc:
         if debug:
             raise
@@ -756,14 +751,6 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-    except OSError as exc:  # the file system said no (read-only, full, size limit): not a bug
-        if debug or os.environ.get("LEDGER_DEBUG") or exc.errno is None:
-            raise
-        from ledger.errors import os_error
-
-        error = os_error(exc, "cannot write" if exc.errno in _WRITE_ERRNOS else "cannot use it")
-        sys.stderr.write(f"{error.where() or 'error: '}{error.message}\n  hint: {error.hint}\n")
-        sys.exit(error.exit_code)
     except Exception as exc:  # a bug: say so plainly, never dump a traceback on the user
         if debug or os.environ.get("LEDGER_DEBUG"):
             raise

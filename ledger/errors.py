@@ -61,13 +61,16 @@ _OS_HINTS = {
 }
 
 
-def os_error(exc: OSError, action: str = "cannot write") -> LedgerError:
+def os_error(exc: OSError, action: str | None = None) -> LedgerError:
     """An OSError from the file system (read-only, full, size limit, permissions) as a
     DataError naming the path and what to do: the environment, not a bug. Callers have
     undone their writes, so the hint can say nothing was changed."""
     import errno as errnos
 
     name = errnos.errorcode.get(exc.errno or 0, "")
+    if action is None:  # these only a write meets
+        writing = name in ("EROFS", "ENOSPC", "EDQUOT", "EFBIG")
+        action = "cannot write" if writing else "cannot use it"
     hint = _OS_HINTS.get(name, "fix the problem, then run the command again")
     return DataError(f"{action}: {exc.strerror or exc}", path=exc.filename,
                      hint=f"nothing was changed; {hint}")

@@ -47,14 +47,18 @@ LOG_MARK = "freelance_ledger.log_bytes"
 
 def resolve_dir(option: str | Path | None = None) -> Path:
     """`--ledger DIR`, else `$LEDGER_DIR`, else the platform's user data directory."""
-    if option:
-        return Path(option).expanduser()
     env = os.environ.get("LEDGER_DIR")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_dir
+    if option or env:
+        root = Path(option or env).expanduser()  # type: ignore[arg-type]
+    else:
+        from platformdirs import user_data_dir
 
-    return Path(user_data_dir(APP))
+        root = Path(user_data_dir(APP))
+    if root.exists() and not root.is_dir():
+        raise UsageError("the ledger is a file, not a folder", path=root,
+                         hint="give the ledger's folder with --ledger DIR (or $LEDGER_DIR); a "
+                         "new folder name creates a new ledger")
+    return root
 
 
 def _checkpoint(step: str) -> None:
