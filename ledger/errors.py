@@ -58,6 +58,8 @@ _OS_HINTS = {
     "EPERM": "fix the folder's permissions, or use another one with --ledger DIR",
     "ENOTDIR": "a part of the path is a file, not a folder: check the path",
     "EISDIR": "give a file path, not a folder",
+    "EIO": "the disk may be full or a file-size limit reached (ulimit -f): free space, then "
+    "run the command again",
 }
 
 

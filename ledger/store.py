@@ -92,22 +92,32 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         _os_errors(write, tmp)
         _fsync(tmp)
         _rename_into_place(tmp, path)
+    except OSError as exc:
+        if exc.filename == str(tmp):  # name the file the user knows, not our temporary one
+            exc.filename = str(path)
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()
 
 
-def _os_errors(write: Callable[[Path], None], path: Path) -> None:
-    """`write(path)`, with polars' I/O failures (a full disk, a file-size limit: a
-    ComputeError naming `os error N`) raised as the OSError they are."""
+def _os_errors(write: Callable[[Path], None], path: Path, shown: Path | None = None) -> None:
+    """`write(path)` (a polars write), with its I/O failures raised as the OSError they are:
+    polars reports a full disk as a ComputeError naming `os error N`, and a file-size limit
+    as a bare `transport error`. Writing a frame that exists fails for no other reason.
+    `shown` is the file the user knows, named instead of a temporary `path`."""
+    import errno
+
+    import polars as pl
+
     try:
         write(path)
-    except OSError:
-        raise
-    except Exception as exc:
+    except pl.exceptions.PolarsError as exc:
         found = polars_os_error(exc, path)
         if found is None:
-            raise
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            found = OSError(errno.EIO, f"the write failed ({detail})", str(path))
+        found.filename = str(shown or path)
         raise found from None
 
 
@@ -355,6 +365,10 @@ class Ledger:
         try:
             with lock:
                 yield
+        except OSError as exc:
+            if exc.filename and Path(exc.filename).absolute() == self.lock_path.absolute():
+                exc.filename = str(self.root)  # taking the lock is the first write: name the
+            raise  # ledger, not its lock file
         except Timeout:
             raise DataError("another ledger command is writing to this ledger", path=self.root,
                             hint="wait for it to finish, then try again") from None
@@ -483,7 +497,8 @@ class Ledger:
 
             length = len(logged("0" * 64))  # a sha256 is 64 hex digits whatever its value
             _os_errors(lambda tmp: rows.write_parquet(
-                tmp, compression="lz4", statistics=True, metadata={LOG_MARK: str(length)}), staged)
+                tmp, compression="lz4", statistics=True, metadata={LOG_MARK: str(length)}), staged,
+                target)
             new_log = logged(_sha256_file(staged))
             assert len(new_log) == length
             rollback.write(self.log_path, new_log)
