@@ -276,9 +276,13 @@ def _decimal(text: str, name: str) -> Decimal:
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"--date {text!r} is not a date YYYY-MM-DD") from None
+    from ledger.report import check_year
+
+    check_year(day.year, f"--date {text}", hint="e.g. --date 2024-06-03")
+    return day
 
 
 # --- rendering ----------------------------------------------------------------------------

@@ -235,6 +235,9 @@ CASES = [
     Case("quote-1e308", ("quote", "1e308", "USD", "--route", "upwork,bank", "--to", "PKR"), 2,
          "error: AMOUNT '1e308' is too large: the limit is 10^15 (1,000,000,000,000,000)\n"
          "  hint: e.g. 1000 or 1000.50\n"),
+    Case("quote-date-9999", ("quote", "5", "USD", "--route", "upwork,bank", "--to", "PKR",
+                             "--date", "9999-12-31"), 2, "error: --date 9999-12-31 is out of "
+         "range: years run from 1900 to 9998\n  hint: e.g. --date 2024-06-03\n"),
     Case("home-currency-number", ("report",), 2, "led/ledger.toml: home_currency = 5 is not "
          "text\n  hint: write it in quotes, e.g. home_currency = \"PKR\"\n",
          into_ledger=(("home-currency-number.toml", "ledger.toml", "copy"),)),
