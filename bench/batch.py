@@ -163,7 +163,7 @@ def main() -> None:
     wall, cpu, peak, single, out = run_batch(cmd)
     import polars as pl
 
-    parts = pl.scan_parquet(panel / "panel" / "**" / "*.parquet")
+    parts = pl.scan_parquet(sorted((panel / "panel").rglob("*.parquet")), glob=False)
     panel_rows = f"{parts.select(pl.len()).collect().item():,}"
     errors = max(0, len((panel / "errors.csv").read_text().splitlines()) - 1)
     scale = 10_000_000 / max(rows, 1)

@@ -63,8 +63,8 @@ def measure(cmd: list[str], repeat: int = 1,
 
 def bare_read(path: Path, options: str = "") -> list[str]:
     """`polars.read_csv` of the file, with `options` such as a bank's preamble to skip."""
-    return [*PY, f"import polars as pl; pl.read_csv({str(path)!r}{', ' if options else ''}"
-            f"{options})"]
+    return [*PY, f"import polars as pl; pl.read_csv({str(path)!r}, glob=False"
+            f"{', ' if options else ''}{options})"]
 
 
 def bare_report(parquet: Path, month: str) -> list[str]:
@@ -73,7 +73,7 @@ def bare_report(parquet: Path, month: str) -> list[str]:
     year, mon = month.split("-")
     code = f"""
 import datetime as dt, polars as pl
-df = pl.read_parquet({str(parquet)!r})
+df = pl.read_parquet({str(parquet)!r}, glob=False)
 first = dt.date({year}, {int(mon)}, 1)
 m = df.filter(pl.col("date").is_between(first, dt.date({year}, {int(mon)}, 28)))
 m.group_by("kind").agg(pl.col("amount").sum())

@@ -333,7 +333,8 @@ def finalize(df: pl.DataFrame, raw: RawFile, *, source: str, account: str,
         pl.col(LINE).alias("line"),
     )
     df = schema.with_ids(df, key)
-    return schema.validate(schema.conform(df), str(raw.path))
+    return schema.check_amounts(schema.validate(schema.conform(df), str(raw.path)),
+                                str(raw.path))
 
 
 def date_formats_for(order: str | None, sep: str, *, path: object,

@@ -86,8 +86,9 @@ def starter_profile(raw: RawFile) -> str:
     stem = re.sub(r"[^a-z0-9]+", "-", raw.path.stem.casefold()).strip("-") or "mybank"
     pseudo = [p for p in PSEUDO_ROWS if any(p in v.casefold() for v in values("description"))]
 
-    out = [
-        f"# Draft profile for {raw.path.name}, made by `ledger formats new`.",
+    shown = raw.path.name if raw.path.name.isprintable() else _q(raw.path.name)  # a newline
+    out = [  # in a file name must not end the comment and start a line of TOML
+        f"# Draft profile for {shown}, made by `ledger formats new`.",
         "# Check every line, settle the TODOs, then save it as <ledger dir>/profiles/NAME.toml.",
         "# The format is described at the top of importers/bank.py.",
         f"name = {_q(stem)}  # TODO: a short lower-case name; rows get source bank:<name>",
@@ -238,7 +239,9 @@ def _too_wide(rows: list[list[str]], width: int) -> bool:
 
 
 def _q(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+    """A TOML basic string: JSON's escapes are TOML's, but for DEL, which TOML forbids raw.
+    File names and header cells are quoted, so a newline in one cannot start a TOML line."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _lit(pattern: str) -> str:

@@ -194,6 +194,26 @@ def _norm_country(text: str | None, worker: Worker, where: Path | None) -> str:
     return code
 
 
+def _check_outside_donations(workers: list[Worker], folder: Path | None, out: Path,
+                             key_file: Path) -> None:
+    """Refuse --out or --key-file among the donated exports: a key there is read as a worker's
+    export (its bytes in the panel), and an output folder there drops or mixes a worker.
+    `folder` is INPUT when it is the folder of worker folders (None with a manifest)."""
+    key = key_file.expanduser().resolve()
+    target = out.expanduser().resolve()
+    donated = {f.resolve().parent for w in workers for f in w.files}
+    if folder is not None:
+        donated.add(folder.resolve())
+    if any(key.is_relative_to(d) for d in donated):
+        raise UsageError("the key file is inside the donated exports", path=key_file,
+                         hint="keep the key outside INPUT, e.g. --key-file ./batch.key next to "
+                         "it: there it would be read as a worker's export")
+    if any(target.is_relative_to(d) for d in donated):
+        raise UsageError("the output folder is inside the donated exports", path=out,
+                         hint="write the panel to a folder outside INPUT: inside it, a "
+                         "worker's folder would be skipped or read as the panel")
+
+
 def discover(input_path: Path, manifest: Path | None = None,
              skip: Path | None = None) -> list[Worker]:
     """The workers: a manifest's (worker, country, path rows; paths relative to INPUT when it
@@ -432,8 +452,9 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
         raise UsageError("INPUT is inside the output folder", path=input_path,
                          hint="write the panel to a new folder outside the donated exports")
     settings = load_settings(trajectories)
-    key, created = load_key(key_file)
     workers = discover(input_path, manifest, skip=out.resolve())
+    _check_outside_donations(workers, input_path if manifest is None else None, out, key_file)
+    key, created = load_key(key_file)
     if not workers:
         raise DataError("no worker folders found", path=input_path,
                         hint="INPUT holds one folder per worker with their exports, or give "
@@ -581,8 +602,8 @@ def summarize(out: Path, k: int) -> pl.DataFrame:
     parts = sorted((out / "panel").rglob("*.parquet")) if (out / "panel").exists() else []
     figures = ["net_usd_p25", "net_usd_median", "net_usd_p75"]
     if parts:
-        panel = pl.scan_parquet(
-            out / "panel" / "**" / "*.parquet", hive_partitioning=True,
+        panel = pl.scan_parquet(  # the parts found, literally: OUT may hold `[` or `*`
+            parts, glob=False, hive_partitioning=True,
             hive_schema={"country": pl.String, "year": pl.Int32},
         ).select("pseudonym", "country", "month", "net_usd", "trajectory").collect()
         panel = panel.unique(["pseudonym", "month"], keep="first", maintain_order=True)

@@ -64,6 +64,10 @@ def load_key(key_file: Path) -> tuple[bytes, bool]:
                              path=key_file,
                              hint="give the key file an earlier run created, or a new path to "
                              "create one (pseudonyms then differ from earlier runs)")
+        if not any(data):
+            raise UsageError("not a batch key: every byte is zero", path=key_file,
+                             hint="a key must be random: give a new path to create one (or the "
+                             "key an earlier run created)")
         return data, False
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(KEY_BYTES)

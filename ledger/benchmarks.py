@@ -40,7 +40,7 @@ def table(user: list[dict] | None = None, country: str | None = None) -> pl.Data
     """Bundled benchmarks plus the user's, as strings (amount exact), one row per figure."""
     import polars as pl
 
-    df = pl.read_csv(bundled_path(), infer_schema=False)
+    df = pl.read_csv(bundled_path(), infer_schema=False, glob=False)
     rows = []
     for number, item in enumerate(user or [], 1):
         missing = [f for f in USER_FIELDS if f not in item]

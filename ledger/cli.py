@@ -8,6 +8,7 @@ hint, with exit 1 (data) or 2 (usage); `--debug` shows the traceback instead.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -105,18 +106,20 @@ def import_cmd(
         sys.stdout.write(to_json({"dry_run": dry_run, "ledger": str(ledger.root),
                                   "files": [s.as_dict() for s in summaries]}))
         return
+    from ledger.render import lit
+
     console = _console()
     for s in summaries:
         skipped = ", ".join(f"{n} {why}" for why, n in s.skipped.items())
-        console.print(f"{s.path}: {s.format}, {s.rows_read} read, [bold]{s.added} added[/], "
+        console.print(f"{lit(s.path)}: {s.format}, {s.rows_read} read, [bold]{s.added} added[/], "
                       f"{s.duplicates} already in the ledger"
                       + (f", skipped {skipped}" if skipped else ""))
         for warning in s.warnings:
-            console.print(f"  [yellow]warning:[/] {warning}")
+            console.print(f"  [yellow]warning:[/] {lit(warning)}")
     if dry_run:
         console.print("[dim]dry run: nothing was written[/]")
     else:
-        console.print(f"[dim]ledger: {ledger.root}[/]")
+        console.print(f"[dim]ledger: {lit(ledger.root)}[/]")
 
 
 def _with_progress(paths: list[Path], run):
@@ -505,7 +508,7 @@ def imports(
     for e in entries:
         table.add_row(e["import_id"][:12], e["file"], e["format"], e["time"], str(e["added"]),
                       str(e["duplicates"]))
-    _console().print(table)
+    _console().print(table, markup=False)
 
 
 @app.command()
@@ -565,7 +568,7 @@ def doctor(
         for f in findings:
             state = "repaired" if f["repaired"] else "NOT repaired"
             console.print(f"{f['path']}: {f['problem']} ({state})"
-                          + (f"\n  hint: {f['hint']}" if f["hint"] else ""))
+                          + (f"\n  hint: {f['hint']}" if f["hint"] else ""), markup=False)
         if not findings:
             console.print("the ledger is consistent")
     if any(not f["repaired"] for f in findings):
@@ -587,7 +590,7 @@ def init(
     from ledger.config import write_initial
 
     path = write_initial(_ledger(), currency, country)
-    _console().print(f"wrote {path}")
+    _console().print(f"wrote {path}", markup=False)
 
 
 @app.command()
@@ -627,8 +630,17 @@ app.command("export")(export_cmd)
 def main() -> None:
     """Entry point: runs the app and turns LedgerErrors into clean messages and exit codes."""
     debug = "--debug" in sys.argv[1:]
+    # a kill (a timeout, `kill PID`) unwinds like an error: cleanup (staged copies, rollback) runs
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
-        app()
+        try:
+            app()
+        except OSError as exc:  # the file system said no (read-only, full): not a bug
+            if debug or os.environ.get("LEDGER_DEBUG") or exc.errno is None:
+                raise
+            from ledger.errors import os_error
+
+            raise os_error(exc) from None
     except LedgerError as exc:
         if debug:
             raise

@@ -82,7 +82,7 @@ def batch_cmd(
             raise UsageError("no such output folder", path=out,
                              hint="--summary-only reads DIR/panel of an earlier run")
         batch.summarize(out, k)
-        _console().print(f"wrote {out / 'summary.csv'} and {out / 'README.md'}")
+        _console().print(f"wrote {out / 'summary.csv'} and {out / 'README.md'}", markup=False)
         return
     result = _run(lambda tick: batch.run(
         input_path, out, manifest=manifest, key_file=key_file, k=k, jobs=jobs, shard=shard,
@@ -91,10 +91,10 @@ def batch_cmd(
     shown = f" (shard {result.shard[0]}/{result.shard[1]})" if result.shard[1] > 1 else ""
     console.print(f"{result.workers:,} workers{shown}, {result.files:,} files, "
                   f"{result.rows:,} rows -> {result.panel_rows:,} worker-months of "
-                  f"{result.workers_in_panel:,} workers in {out / 'panel'}")
+                  f"{result.workers_in_panel:,} workers in {out / 'panel'}", markup=False)
     if result.key_created:
         console.print(f"created the key {key_file}: keep it, outside {out}, to extend the "
-                      "panel with the same pseudonyms")
+                      "panel with the same pseudonyms", markup=False)
     if result.errors:
         err = _console(stderr=True)
         for message in result.errors[:20]:
@@ -108,7 +108,7 @@ def batch_cmd(
 def _console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
 
 
 def _run(work):

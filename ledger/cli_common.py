@@ -35,7 +35,7 @@ class SummaryFormat(StrEnum):
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
 
 
 def open_ledger():
@@ -53,4 +53,4 @@ def emit(text: str, output: Path | None) -> None:
     from ledger.store import atomic_write_bytes
 
     atomic_write_bytes(output, text.encode("utf-8"))
-    console(stderr=True).print(f"wrote {output}")
+    console(stderr=True).print(f"wrote {output}", markup=False)

@@ -64,9 +64,11 @@ def hours_import(
         sys.stdout.write(to_json({"dry_run": dry_run, "ledger": str(ledger.root),
                                   "files": [s.as_dict() for s in summaries]}))
         return
+    from ledger.render import lit
+
     console = _console()
     for s in summaries:
-        console.print(f"{s.path}: {s.format}, {s.rows_read} entries read, "
+        console.print(f"{lit(s.path)}: {s.format}, {s.rows_read} entries read, "
                       f"[bold]{s.added} added[/], {s.duplicates} already in the ledger")
     if dry_run:
         console.print("[dim]dry run: nothing was written[/]")
@@ -119,4 +121,4 @@ def hours_show(
     for row in table:
         out.add_row(row["client"] or "(no client)", row["paid"], row["paid_from"],
                     *(row[k] for k in hours.UNPAID))
-    _console().print(out)
+    _console().print(out, markup=False)

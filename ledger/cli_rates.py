@@ -115,4 +115,4 @@ def _print_rates(table, output_format: RowsFormat) -> None:
             if record.get("rate"):
                 record["rate"] = f"{Decimal(record['rate']):.6g}"
             out.add_row(*("—" if record[c] is None else record[c] for c in shown))
-        _console().print(out)
+        _console().print(out, markup=False)

@@ -213,8 +213,10 @@ def _chain_table(c: dict):  # -> rich.table.Table
 def _reference(item: dict) -> str:
     """What the provider's support can look up: its own transaction reference where the export
     has one; else the ledger's row id, for `ledger reconcile link`."""
+    from ledger.render import lit
+
     if item.get("ref"):
-        return f"ref {item['ref']} (row {item['id'][:8]})"
+        return f"ref {lit(item['ref'])} (row {item['id'][:8]})"
     return f"row {item['id'][:8]}"
 
 
@@ -223,7 +225,7 @@ def print_chains(data: dict, label: str, console) -> None:
     and the unmatched. Cost lines that are zero everywhere in a chain are left out of its
     table (every line is in --format json/csv); it fits an 80-column terminal."""
 
-    from ledger.render import _money
+    from ledger.render import _money, lit
 
     if not data["chains"]:
         console.print(f"No matched payout chains in {label}.")
@@ -248,20 +250,20 @@ def print_chains(data: dict, label: str, console) -> None:
         console.print("[bold]Sent, not received yet[/]")
         for t in data["in_transit"]:
             flag = "[red]overdue: chase it[/]" if t["status"] == "overdue" else "in transit"
-            console.print(f"  {t['date']} {t['account']} {_money(t['amount'])} {t['currency']}"
+            console.print(f"  {t['date']} {lit(t['account'])} {_money(t['amount'])} {t['currency']}"
                           f" · {t['age_days']} days (usually {t['usual_days']}) · {flag} · "
                           f"{_reference(t)}")
     if data["unknown_origin"]:
         console.print("[bold]Received, origin unknown[/]")
         for u in data["unknown_origin"]:
-            console.print(f"  {u['date']} {u['account']} {_money(u['amount'])} "
-                          f"{u['currency']} · {_reference(u)} · {u['description']}")
+            console.print(f"  {u['date']} {lit(u['account'])} {_money(u['amount'])} "
+                          f"{u['currency']} · {_reference(u)} · {lit(u['description'])}")
     if data["ambiguous"]:
         console.print("[bold]Ambiguous: more than one credit could be this withdrawal[/]")
         for a in data["ambiguous"]:
             options = ", ".join(i[:8] for i in a["candidates"])
-            console.print(f"  {a['date']} {a['account']} {_money(a['amount'])} "
+            console.print(f"  {a['date']} {lit(a['account'])} {_money(a['amount'])} "
                           f"{a['currency']} · {a['out'][:8]} -> one of {options}")
-            console.print(f"    settle with: {a['hint']}")
+            console.print(f"    settle with: {a['hint']}", markup=False)
     for warning in data["warnings"]:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {lit(warning)}")

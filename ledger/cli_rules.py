@@ -281,14 +281,23 @@ def _decimal(text: str, name: str) -> Decimal:
                          ) from None
     if not value.is_finite():
         raise UsageError(f"{name} {text!r} is not a number", hint="e.g. 1000 or 1000.50")
+    from ledger.schema import MAX_AMOUNT_DIGITS
+
+    if abs(value) >= Decimal(10) ** MAX_AMOUNT_DIGITS:
+        raise UsageError(f"{name} {text!r} is too large: the limit is 10^{MAX_AMOUNT_DIGITS} "
+                         f"({Decimal(10) ** MAX_AMOUNT_DIGITS:,})", hint="e.g. 1000 or 1000.50")
     return value
 
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"--date {text!r} is not a date YYYY-MM-DD") from None
+    from ledger.report import check_year
+
+    check_year(day.year, f"--date {text}", hint="e.g. --date 2024-06-03")
+    return day
 
 
 # --- rendering ----------------------------------------------------------------------------
@@ -312,6 +321,8 @@ def _print_rules(rules: list[dict], console: Console) -> None:
 def _print_check(data: dict, console: Console) -> None:
     from rich.table import Table
 
+    from ledger.render import lit
+
     label = data["period"].get("label") or f"{data['period']['from']} to {data['period']['to']}"
     table = Table(header_style="bold", title=f"Fees charged vs expected, {label}")
     for name in ("Date", "Client", "Gross", "Charged", "Expected", "Rule", "Status"):
@@ -321,7 +332,7 @@ def _print_check(data: dict, console: Console) -> None:
                          ratio={"Client": 1, "Rule": 3, "Status": 1}.get(name))
     for c in data["checks"]:
         status = f"[red]{c['status']}[/]" if c["flag"] else c["status"]
-        table.add_row(c["date"], c["client"] or "", c["gross"], c["charged"],
+        table.add_row(c["date"], lit(c["client"] or ""), c["gross"], c["charged"],
                       c["expected"] or "-", c["rule"] or "-", status)
     console.print(table)
     if not data["checks"]:
@@ -370,7 +381,7 @@ def _print_check(data: dict, console: Console) -> None:
     if data["rules"]:
         console.print(used)
     for warning in data["warnings"]:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {lit(warning)}")
 
 
 def _print_quote(data: dict, console: Console) -> None:

@@ -45,3 +45,47 @@ class UsageError(LedgerError):
     """An option, argument or config value is wrong (exit 2)."""
 
     exit_code = USAGE_ERROR
+
+
+_OS_HINTS = {
+    "EROFS": "the file system is read-only: use a writable folder (e.g. --ledger DIR) or "
+    "remount it",
+    "ENOSPC": "free some space, then run the command again",
+    "EDQUOT": "free some space, then run the command again",
+    "EFBIG": "the file-size limit was reached: raise it (ulimit -f) or free space, then run "
+    "the command again",
+    "EACCES": "fix the folder's permissions, or use another one with --ledger DIR",
+    "EPERM": "fix the folder's permissions, or use another one with --ledger DIR",
+    "ENOTDIR": "a part of the path is a file, not a folder: check the path",
+    "EISDIR": "give a file path, not a folder",
+    "EIO": "the disk may be full or a file-size limit reached (ulimit -f): free space, then "
+    "run the command again",
+}
+
+
+def os_error(exc: OSError, action: str | None = None) -> LedgerError:
+    """An OSError from the file system (read-only, full, size limit, permissions) as a
+    DataError naming the path and what to do: the environment, not a bug. Callers have
+    undone their writes, so the hint can say nothing was changed."""
+    import errno as errnos
+
+    name = errnos.errorcode.get(exc.errno or 0, "")
+    if action is None:  # these only a write meets
+        writing = name in ("EROFS", "ENOSPC", "EDQUOT", "EFBIG")
+        action = "cannot write" if writing else "cannot use it"
+    hint = _OS_HINTS.get(name, "fix the problem, then run the command again")
+    return DataError(f"{action}: {exc.strerror or exc}", path=exc.filename,
+                     hint=f"nothing was changed; {hint}")
+
+
+def polars_os_error(exc: Exception, path: str | Path) -> OSError | None:
+    """The OSError inside a polars write error (`... (os error 28)`), or None if it is not
+    one: polars reports a full disk or a file-size limit as a ComputeError."""
+    import os
+    import re
+
+    match = re.search(r"\(os error (\d+)\)", str(exc))
+    if not match:
+        return None
+    number = int(match.group(1))
+    return OSError(number, os.strerror(number), str(path))

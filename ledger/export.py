@@ -119,7 +119,7 @@ def read_csv(source: str | Path | bytes, where: str = "csv") -> pl.DataFrame:
     data = source.encode() if isinstance(source, str) else source
     try:
         raw = pl.read_csv(data if isinstance(data, Path) else io.BytesIO(data),
-                          infer_schema=False)
+                          infer_schema=False, glob=False)
     except pl.exceptions.PolarsError as exc:
         raise DataError(f"not a ledger CSV: {exc}", path=where) from None
     expected = list(columns())
@@ -151,7 +151,7 @@ def read_parquet(path: Path) -> pl.DataFrame:
 
     from ledger.schema import validate
 
-    return validate(pl.read_parquet(path), str(path))
+    return validate(pl.read_parquet(path, glob=False), str(path))
 
 
 def export(rows: pl.DataFrame, fmt: str, files: dict[str, str] | None = None,

@@ -388,7 +388,7 @@ def read_units(rules: Rules) -> pl.DataFrame:
     if not path.exists():
         return pl.DataFrame(schema=_units_schema())
     try:
-        raw = pl.read_csv(path, infer_schema=False).with_row_index("line", offset=2)
+        raw = pl.read_csv(path, infer_schema=False, glob=False).with_row_index("line", offset=2)
     except pl.exceptions.PolarsError as exc:
         raise DataError(f"cannot read units: {str(exc).splitlines()[0]}", path=path,
                         hint="the file needs the header date,contract,worker,unit,quantity"

@@ -164,7 +164,7 @@ def manual_rows(rules: Rules) -> pl.DataFrame:
         .alias("description"),
         ref.alias("ref"), pl.lit("manual").alias("origin"),
         pl.lit(PAYOUTS_FILE).alias("import_id"), "line")
-    return schema.validate(schema.conform(out), str(path))
+    return schema.check_amounts(schema.validate(schema.conform(out), str(path)), str(path))
 
 
 def _csv(header: list[str], rows: list[list[str]]) -> bytes:
@@ -211,6 +211,11 @@ def record(ledger: Ledger, rules: Rules, worker: str, amount: str, currency: str
     except ValueError:
         raise UsageError(f"amount {amount!r} is not a number", hint="e.g. 5000 or 12.50"
                          ) from None
+    from ledger.schema import MAX_AMOUNT_DIGITS
+
+    if abs(value) >= Decimal(10) ** MAX_AMOUNT_DIGITS:
+        raise UsageError(f"amount {amount!r} is too large: the limit is 10^{MAX_AMOUNT_DIGITS}",
+                         hint="record what you paid, e.g. 5000")
     if value <= 0:
         raise UsageError(f"amount {amount!r} must be positive",
                          hint="record what you paid, e.g. 5000")

@@ -223,10 +223,10 @@ def print_report(report: dict, console: Console) -> None:
                       "`ledger hours import` a timesheet to fix that.[/]")
     if report["by_platform"]:
         console.print(_breakdown("By platform", "platform", report["by_platform"], cur,
-                                 console.width, fee_rate=True))
+                                 console.width, fee_rate=True), markup=False)
     if report["by_client"]:
         console.print(_breakdown("By client", "client", report["by_client"][:10], cur,
-                                 console.width))
+                                 console.width), markup=False)
     if has_payout_costs(report["by_platform"]):
         att = report["payout_costs"]
         console.print(f"[dim]Payout costs: what getting each one's money home cost after it "
@@ -245,11 +245,9 @@ def print_report(report: dict, console: Console) -> None:
         console.print("[dim]Rates used (every date and source in --format json):[/]")
         for text, dates in _distinct_rates(report["rates"]).items():
             span = dates[0] if len(dates) == 1 else f"{dates[0]}..{dates[-1]}"
-            console.print(f"[dim]  {span}: {text}[/]", markup=True)
-    from rich.markup import escape
-
+            console.print(f"[dim]  {span}: {lit(text)}[/]", markup=True)
     for warning in report["warnings"]:
-        console.print(f"[yellow]warning:[/] {escape(warning)}")
+        console.print(f"[yellow]warning:[/] {lit(warning)}")
 
 
 def print_months(report: dict, console: Console) -> None:
@@ -360,6 +358,14 @@ def rows_csv(rows: pl.DataFrame) -> str:
     return out.getvalue()
 
 
+def lit(value: object) -> str:
+    """User text (a path, a name, a description) inside Rich markup, shown literally:
+    `[ab]` stays `[ab]` rather than being read as a style."""
+    from rich.markup import escape
+
+    return escape(str(value))
+
+
 def print_rows(rows: pl.DataFrame, console: Console, limit: int | None = None) -> None:
     from rich.table import Table
 
@@ -377,7 +383,7 @@ def print_rows(rows: pl.DataFrame, console: Console, limit: int | None = None) -
                       f"{row['amount']:,.2f} {row['currency']}", row["counterparty"] or "",
                       (row["description"] or "")[:60], str(row["line"]),
                       *((origin_rule(row["origin"]) or "",) if ruled else ()))
-    console.print(table)
+    console.print(table, markup=False)
     if limit is not None and rows.height > limit:
         console.print(f"[dim]… {rows.height - limit} more rows (use --limit 0 for all)[/]")
 

@@ -60,8 +60,10 @@ def resolve_period(rows: pl.DataFrame, *, month: str | None = None, year: int | 
         except ValueError:
             raise UsageError(f"--month {month!r} is not YYYY-MM", hint="e.g. --month 2024-06"
                              ) from None
+        check_year(first.year, f"--month {month}")
         return Period(first, _month_end(first), first.strftime("%B %Y"))
-    if year:
+    if year is not None:
+        check_year(year, f"--year {year}")
         return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), str(year))
     if start or end:
         lo = _iso(start, "--from") if start else rows["date"].min()
@@ -70,12 +72,25 @@ def resolve_period(rows: pl.DataFrame, *, month: str | None = None, year: int | 
             raise DataError("the ledger is empty", hint="import exports first: ledger import FILE")
         if lo > hi:
             raise UsageError(f"--from {lo} is after --to {hi}")
+        check_year(hi.year, f"--to {hi}")
+        check_year(lo.year, f"--from {lo}")
         return Period(lo, hi, f"{lo} to {hi}")
     latest = rows["date"].max()
     if latest is None:
         raise DataError("the ledger is empty", hint="import exports first: ledger import FILE")
     first = latest.replace(day=1)
     return Period(first, _month_end(first), first.strftime("%B %Y"))
+
+
+YEARS = (1900, 9998)
+"""Years a report period may name: later ones leave no room for the day after the period."""
+
+
+def check_year(year: int, option: str, hint: str = "e.g. --year 2024 or --month 2024-06"
+               ) -> None:
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise UsageError(f"{option} is out of range: years run from {YEARS[0]} to {YEARS[1]}",
+                         hint=hint)
 
 
 def _iso(text: str, flag: str) -> dt.date:

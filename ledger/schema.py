@@ -33,6 +33,11 @@ REQUIRED = ("id", "date", "source", "account", "kind", "amount", "currency", "de
             "origin", "import_id", "line")
 """Columns that may never be null."""
 
+MAX_AMOUNT_DIGITS = 15
+"""Amounts must be below 10**15 in absolute value. Reports convert with rates of up to
+~10**5 (IRR per USD) in Decimal(38, 12), which holds 26 integer digits, and sum many rows:
+an amount beyond this limit imports but then fails every report and export."""
+
 ID_HEX = 32
 """Hex digits of sha256 kept for a row id (128 bits)."""
 
@@ -126,6 +131,24 @@ def validate(df: pl.DataFrame, where: str) -> pl.DataFrame:
         dupes = df.filter(pl.col("id").is_duplicated())
         raise DataError(f"two rows share the id {dupes['id'][0]}", path=where,
                         line=_line(dupes), hint="this is a bug in an importer: please report it")
+    return df
+
+
+def check_amounts(df: pl.DataFrame, where: str) -> pl.DataFrame:
+    """Refuse an amount too large for every later computation (see MAX_AMOUNT_DIGITS), at
+    the import that brings it, with its line: once stored it would break every report."""
+    from decimal import Decimal
+
+    import polars as pl
+
+    limit = Decimal(10) ** MAX_AMOUNT_DIGITS
+    huge = df.filter(pl.col("amount").abs() >= limit)
+    if huge.height:
+        raise DataError(
+            f"amount {huge['amount'][0].normalize():f} is too large: the ledger holds amounts "
+            f"below {limit:,} (10^{MAX_AMOUNT_DIGITS})", path=where, line=_line(huge),
+            hint="the value is misread or damaged; fix it in the file or download the export "
+            "again")
     return df
 
 

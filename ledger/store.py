@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ledger.errors import DataError, UsageError
+from ledger.errors import DataError, UsageError, os_error, polars_os_error
 
 if TYPE_CHECKING:
     import polars as pl
@@ -39,20 +39,26 @@ if TYPE_CHECKING:
 
 APP = "freelance-ledger"
 LOCK_TIMEOUT_S = 60
+TEXT_SETTINGS = {"home_currency": "PKR", "country": "PK", "locale": "en_PK"}
+"""ledger.toml settings that must be text, with an example for the message."""
 LOG_MARK = "freelance_ledger.log_bytes"
 """Parquet metadata key: the length of imports.jsonl the file was committed with."""
 
 
 def resolve_dir(option: str | Path | None = None) -> Path:
     """`--ledger DIR`, else `$LEDGER_DIR`, else the platform's user data directory."""
-    if option:
-        return Path(option).expanduser()
     env = os.environ.get("LEDGER_DIR")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_dir
+    if option or env:
+        root = Path(option or env).expanduser()  # type: ignore[arg-type]
+    else:
+        from platformdirs import user_data_dir
 
-    return Path(user_data_dir(APP))
+        root = Path(user_data_dir(APP))
+    if root.exists() and not root.is_dir():
+        raise UsageError("the ledger is a file, not a folder", path=root,
+                         hint="give the ledger's folder with --ledger DIR (or $LEDGER_DIR); a "
+                         "new folder name creates a new ledger")
+    return root
 
 
 def _checkpoint(step: str) -> None:
@@ -83,12 +89,36 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Write via `write(tmp)`, fsync, rename over `path`: readers see old or new, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        write(tmp)
+        _os_errors(write, tmp)
         _fsync(tmp)
         _rename_into_place(tmp, path)
+    except OSError as exc:
+        if exc.filename == str(tmp):  # name the file the user knows, not our temporary one
+            exc.filename = str(path)
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _os_errors(write: Callable[[Path], None], path: Path, shown: Path | None = None) -> None:
+    """`write(path)` (a polars write), with its I/O failures raised as the OSError they are:
+    polars reports a full disk as a ComputeError naming `os error N`, and a file-size limit
+    as a bare `transport error`. Writing a frame that exists fails for no other reason.
+    `shown` is the file the user knows, named instead of a temporary `path`."""
+    import errno
+
+    import polars as pl
+
+    try:
+        write(path)
+    except pl.exceptions.PolarsError as exc:
+        found = polars_os_error(exc, path)
+        if found is None:
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            found = OSError(errno.EIO, f"the write failed ({detail})", str(path))
+        found.filename = str(shown or path)
+        raise found from None
 
 
 def _fsync(path: Path) -> None:
@@ -244,7 +274,7 @@ class Ledger:
         if not self.rows_path.exists():
             return schema.empty()
         try:
-            df = pl.read_parquet(self.rows_path)
+            df = pl.read_parquet(self.rows_path, glob=False)
         except Exception as exc:  # polars raises several error types for a damaged file
             raise DataError(f"cannot read the ledger: {exc}", path=self.rows_path,
                             hint="run `ledger rebuild` to re-create it from the archived sources"
@@ -290,10 +320,16 @@ class Ledger:
         if not self.config_path.exists():
             return {}
         try:
-            return tomllib.loads(self.config_path.read_text("utf-8"))
+            config = tomllib.loads(self.config_path.read_text("utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise UsageError(f"invalid TOML: {exc}", path=self.config_path,
                              hint="fix the syntax; see README for the settings") from None
+        for name, example in TEXT_SETTINGS.items():  # read as text everywhere (`.upper()`)
+            value = config.get(name)
+            if value is not None and not isinstance(value, str):
+                raise UsageError(f"{name} = {value!r} is not text", path=self.config_path,
+                                 hint=f"write it in quotes, e.g. {name} = \"{example}\"")
+        return config
 
     def hours(self) -> pl.DataFrame:
         """Timesheet rows from `ledger hours import` plus `[[hours]]` in ledger.toml."""
@@ -301,7 +337,8 @@ class Ledger:
 
         from ledger import hours
 
-        sheet = pl.read_parquet(self.hours_path) if self.hours_path.exists() else hours.empty()
+        sheet = pl.read_parquet(self.hours_path, glob=False) if self.hours_path.exists() \
+            else hours.empty()
         return pl.concat([sheet, hours.from_config(self.config().get("hours", []))])
 
     def active_imports(self, event: str = "import") -> list[dict]:
@@ -335,6 +372,10 @@ class Ledger:
         try:
             with lock:
                 yield
+        except OSError as exc:
+            if exc.filename and Path(exc.filename).absolute() == self.lock_path.absolute():
+                exc.filename = str(self.root)  # taking the lock is the first write: name the
+            raise  # ledger, not its lock file
         except Timeout:
             raise DataError("another ledger command is writing to this ledger", path=self.root,
                             hint="wait for it to finish, then try again") from None
@@ -462,8 +503,9 @@ class Ledger:
                                      for e in entries).encode("utf-8")
 
             length = len(logged("0" * 64))  # a sha256 is 64 hex digits whatever its value
-            rows.write_parquet(staged, compression="lz4", statistics=True,
-                               metadata={LOG_MARK: str(length)})
+            _os_errors(lambda tmp: rows.write_parquet(
+                tmp, compression="lz4", statistics=True, metadata={LOG_MARK: str(length)}), staged,
+                target)
             new_log = logged(_sha256_file(staged))
             assert len(new_log) == length
             rollback.write(self.log_path, new_log)
@@ -471,12 +513,14 @@ class Ledger:
             rollback.replace(target, staged)
             _checkpoint("committed")
         except BaseException as exc:
-            rollback.undo()
+            try:
+                rollback.undo()
+            except OSError:  # the same full or read-only disk: report the first failure
+                if not isinstance(exc, OSError):
+                    raise
             if isinstance(exc, OSError) and exc.errno is not None:  # a full disk, not a bug
-                raise DataError(f"cannot write to the ledger: {exc.strerror}",
-                                path=exc.filename or self.root,
-                                hint="nothing was changed; free some space or fix the "
-                                "directory's permissions, then run the command again") from None
+                exc.filename = exc.filename or str(self.root)
+                raise os_error(exc, "cannot write to the ledger") from None
             raise
 
     def import_hours(self, paths: Sequence[Path], options: ImportOptions, *,
@@ -494,7 +538,7 @@ class Ledger:
             rows, layout = hours.parse(raw, options)
             parsed.append((Path(path), raw, rows, layout))
         with self.locked() if not dry_run else nullcontext():
-            existing = pl.read_parquet(self.hours_path) if self.hours_path.exists() \
+            existing = pl.read_parquet(self.hours_path, glob=False) if self.hours_path.exists() \
                 else hours.empty()
             seen = existing.select("id")
             frames, summaries = [existing], []
@@ -593,6 +637,8 @@ class Ledger:
                       self.log_path, repair)
             for leftover in sorted([*self.root.glob(".*.staged"), *self.root.glob(".*.tmp"),
                                     *self.sources.glob(".*.tmp")]):
+                if _writer_running(leftover):  # an import still parsing stages its copies
+                    continue  # before it takes the lock: not abandoned, not ours to delete
                 if repair:
                     leftover.unlink()
                 found("file left by an interrupted write", leftover, repair)
@@ -711,6 +757,24 @@ def _profile_archive(text: str | None) -> tuple[str | None, bytes]:
 def _suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     return suffix if suffix and len(suffix) <= 6 and suffix[1:].isalnum() else ".dat"
+
+
+def _writer_running(path: Path) -> bool:
+    """Whether the process whose id a temporary file's name carries (`.NAME.PID.tmp`,
+    `.NAME.PID.staged`, `.NAME.PID.staged.tmp`) is still running, i.e. the file may still
+    be in use. A reused id keeps a file until the next `doctor`, which is the safe side."""
+    import re
+
+    match = re.search(r"\.(\d+)\.(?:staged\.tmp|staged|tmp)$", path.name)
+    if not match or int(match.group(1)) in (os.getpid(), 0):
+        return False
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError) as exc:
+        return isinstance(exc, PermissionError)
+    return True
 
 
 def _log_mark(path: Path) -> int | None:

@@ -66,7 +66,7 @@ def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
     if not path.exists():
         return _table()
     try:
-        df = pl.read_csv(path, infer_schema=False).with_row_index("_line", offset=2)
+        df = pl.read_csv(path, infer_schema=False, glob=False).with_row_index("_line", offset=2)
     except pl.exceptions.PolarsError as exc:
         raise DataError(f"cannot read rates: {str(exc).splitlines()[0]}", path=path,
                         hint="the file needs the header date,from,to,rate") from None

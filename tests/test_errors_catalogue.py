@@ -243,6 +243,31 @@ CASES = [
             "not given: its statement has no <CURDEF> and the transaction no <CURRENCY>\n  hint: "
             "the exporting program left the currency out; add <CURDEF>USD</CURDEF> (your "
             "account's currency) after <STMTRS>\n"),
+    # --- issue 24: paths, amounts, config ---
+    _import("huge-amount-upwork.csv", stderr="huge-amount-upwork.csv:3: amount "
+            "100000000000000000000000000 is too large: the ledger holds amounts below "
+            "1,000,000,000,000,000 (10^15)\n  hint: the value is misread or damaged; fix it in "
+            "the file or download the export again\n"),
+    Case("year-99999", ("report", "--year", "99999"), 2, "error: --year 99999 is out of range: "
+         "years run from 1900 to 9998\n  hint: e.g. --year 2024 or --month 2024-06\n"),
+    Case("year-minus-5", ("report", "--year", "-5"), 2, "error: --year -5 is out of range: "
+         "years run from 1900 to 9998\n  hint: e.g. --year 2024 or --month 2024-06\n"),
+    Case("year-0", ("report", "--year", "0"), 2, "error: --year 0 is out of range: "
+         "years run from 1900 to 9998\n  hint: e.g. --year 2024 or --month 2024-06\n"),
+    Case("month-9999-12", ("report", "--month", "9999-12"), 2, "error: --month 9999-12 is out "
+         "of range: years run from 1900 to 9998\n  hint: e.g. --year 2024 or --month 2024-06\n"),
+    Case("to-9999-12-31", ("report", "--from", "2024-01-01", "--to", "9999-12-31"), 2,
+         "error: --to 9999-12-31 is out of range: years run from 1900 to 9998\n"
+         "  hint: e.g. --year 2024 or --month 2024-06\n"),
+    Case("quote-1e308", ("quote", "1e308", "USD", "--route", "upwork,bank", "--to", "PKR"), 2,
+         "error: AMOUNT '1e308' is too large: the limit is 10^15 (1,000,000,000,000,000)\n"
+         "  hint: e.g. 1000 or 1000.50\n"),
+    Case("quote-date-9999", ("quote", "5", "USD", "--route", "upwork,bank", "--to", "PKR",
+                             "--date", "9999-12-31"), 2, "error: --date 9999-12-31 is out of "
+         "range: years run from 1900 to 9998\n  hint: e.g. --date 2024-06-03\n"),
+    Case("home-currency-number", ("report",), 2, "led/ledger.toml: home_currency = 5 is not "
+         "text\n  hint: write it in quotes, e.g. home_currency = \"PKR\"\n",
+         into_ledger=(("home-currency-number.toml", "ledger.toml", "copy"),)),
 ]
 
 

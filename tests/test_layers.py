@@ -20,6 +20,7 @@ KNOWN_CYCLES = {frozenset({"ledger.payouts", "ledger.report", "ledger.views"})}
 KNOWN_WRONG = {
     ("ledger.payouts", "ledger.render"),  # payouts' CSV and HTML statement (issue 18)
     ("ledger.reconcile", "ledger.render"),  # reconcile's CSV cells (issue 18)
+    ("ledger.statement", "ledger.render"),  # a worker's statement as text, CSV, HTML (issue 18)
     ("rules.fx", "ledger.store"),  # the online-rate cache's atomic write (issue 18)
 }
 MAX_LINES = 700
