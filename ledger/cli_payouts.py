@@ -251,8 +251,8 @@ def payouts_list(
         from ledger.report import resolve_period
 
         period = resolve_period(pl.DataFrame(schema={"date": pl.Date}), month=month, year=year,
-                                start=start or (end and "0001-01-01"),
-                                end=end or (start and "9999-12-31"))
+                                start=start or (end and "1900-01-01"),
+                                end=end or (start and "9998-12-31"))
         lo, hi = period.start, period.end
     items = listing(rules, worker, lo, hi)
     if output_format is PayoutsFormat.json:

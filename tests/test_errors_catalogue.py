@@ -220,7 +220,7 @@ CASES = [
          "device or socket): not read\n  hint: give the file itself, saved on disk\n"),
     Case("batch-key-file-device", ("batch", "in", "--out", "out", "--key-file", "/dev/null"), 2,
          "/dev/null: the key file is not a regular file (a pipe, device or socket)\n  hint: "
-         "give a file path, e.g. --key-file ./batch.key\n"),
+         "give a file path, e.g. --key-file ./batch.key\n", dirs=("in",)),
     # 1.6 KB with one cell at XFD1048576: fastexcel would allocate 17 billion cells and abort
     _import("sheet-far-cell.xlsx", stderr="sheet-far-cell.xlsx: the sheet is too large: it "
             "reaches column 16,384, more than the 1,000 ledger reads\n  hint: open it in a "
