@@ -48,7 +48,8 @@ def test_manifest_lists_every_file_and_sources_names_each():
 @pytest.mark.parametrize(("name", "spec"), cases())
 def test_real_file(tmp_path, name, spec):
     path = REAL / name
-    result = run("--ledger", "led", "import", "--format", "json", path, cwd=tmp_path)
+    result = run("--ledger", "led", "import", "--format", "json", *spec.get("args", ()), path,
+                 cwd=tmp_path)
     said = result.stdout + result.stderr
     assert not LIBRARY_TEXT.search(said), said
     if spec["outcome"] == "refuse":
