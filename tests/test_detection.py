@@ -1,7 +1,7 @@
 """Every export under tests/data/<format>/ (all formats, all helpers' files; not tests/data/broken
-or tests/data/real, not the .json expectations and options beside them) is recognised by exactly one format of the
-registry, and by the one it is: fingerprints must not overlap, none may miss its own files, and
-every format the registry lists has at least one such export."""
+or tests/data/real, not the .json expectations and options beside them) is recognised by exactly
+one format of the registry, and by the one it is: fingerprints must not overlap, none may miss its
+own files, and every format the registry lists has at least one such export."""
 
 from __future__ import annotations
 
