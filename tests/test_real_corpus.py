@@ -67,6 +67,8 @@ def test_real_file(tmp_path, name, spec):
     rows = _rows(tmp_path)
     assert len(rows) == spec["added"]
     assert len({row["account"] for row in rows}) == spec["accounts"]
+    descriptions = " | ".join(row["description"] or "" for row in rows)
+    assert [text for text in spec.get("text", ()) if text not in descriptions] == []
     if "net" in spec:
         net: dict[str, Decimal] = defaultdict(Decimal)
         for row in rows:
