@@ -35,6 +35,7 @@ from importers.base import (
     Format,
     ImportOptions,
     Parsed,
+    account_name,
     counts,
     finalize,
     first_bad,
@@ -55,10 +56,17 @@ FEE_CODES = {"CHRG", "FEES", "COMM"}
 """Bank transaction sub-family codes of charges and commissions."""
 
 _DETECT_ROOT = re.compile(r"<(?:[\w.-]+:)?Document[\s>]")
-_DETECT_STMT = re.compile(r"<(?:[\w.-]+:)?BkToCstmrStmt[\s>]")
+_DETECT_STMT = re.compile(
+    r"<(?:[\w.-]+:)?BkToCstmr(?:Stmt|AcctRpt|DbtCdtNtfctn)(?:V\d+)?[\s>]")
+"""camt.053 statements, and camt.052 account reports and camt.054 debit/credit notifications:
+the same entries (`Ntry`) in a `Rpt` or `Ntfctn` instead of a `Stmt`, so one reader serves
+all three, and an entry has the same id whichever message brought it."""
 _NTRY = re.compile(rb"<(?:[\w.-]+:)?Ntry[\s>]")
 _BAL = re.compile(rb"<(?:[\w.-]+:)?Bal[\s>]")
 _AMOUNT = re.compile(r"^\d+(\.\d+)?$")
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}(T[\d:.]+)?(Z|[+-]\d{2}:\d{2})?$"
+"""ISODate or ISODateTime, with the UTC offset XML Schema allows (`2017-04-01+02:00`): the
+date is the bank's own day, so the offset is not applied."""
 
 
 def detect(raw: RawFile) -> bool:
@@ -134,12 +142,16 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     df = df.join(included, on="_entry", how="left", maintain_order="left").with_columns(
         amount=pl.col("booked") - pl.col("fee").fill_null(0))
 
-    bookg = pl.coalesce(pl.col("bookg_dt"), pl.col("bookg_dttm").str.slice(0, 10))
-    df = df.with_columns(date=bookg.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
-    bad = first_bad(df, pl.col("date").is_null(), pl.coalesce(bookg, pl.lit("(none)")))
+    bookg = pl.coalesce(pl.col("bookg_dt"), pl.col("bookg_dttm")).str.strip_chars()
+    day = pl.when(bookg.str.contains(_ISO_DATE)).then(bookg.str.slice(0, 10))
+    df = df.with_columns(date=day.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+    bad = first_bad(df, pl.col("date").is_null(), pl.coalesce(bookg, pl.lit("")))
     if bad:
-        raise DataError(f"booking date {bad[1]!r} is not a date", path=path, line=bad[0],
-                        hint="booked entries need BookgDt/Dt as YYYY-MM-DD; export it again")
+        what = f"booking date {bad[1]!r} is not a date" if bad[1] else \
+            "booked entry has no booking date (BookgDt) or value date (ValDt)"
+        raise DataError(what, path=path, line=bad[0],
+                        hint="booked entries need BookgDt/Dt as YYYY-MM-DD (a UTC offset may "
+                        "follow)")
     reversal = pl.col("rvsl").str.to_lowercase().is_in(["true", "1"])
     credit = pl.col("cdi") == "CRDT"
     payer_side = credit ^ reversal  # the original payment came in: the payer is the Dbtr
@@ -190,11 +202,11 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     rows = rows.join(accounts, on="_stmt", how="left", maintain_order="left")
     frames = []
     for (account,), part in rows.group_by("_account", maintain_order=True):
-        name = options.account or (f"{SOURCE}:{str(account)[-4:]}" if account else SOURCE)
+        name = options.account or account_name(SOURCE, account)
         frames.append(finalize(part, raw, source=SOURCE, account=name, key=key))
     if not frames:
         first = statements[0].account if statements else None
-        name = options.account or (f"{SOURCE}:{first[-4:]}" if first else SOURCE)
+        name = options.account or account_name(SOURCE, first)
         frames.append(finalize(rows, raw, source=SOURCE, account=name, key=key))
     return Parsed(rows=pl.concat(frames), format=SOURCE, rows_read=rows_read,
                   skipped=skipped, warnings=warnings)
@@ -228,7 +240,7 @@ def _read(raw: RawFile) -> tuple[dict[str, list], dict[str, list], list[_Stateme
             if tag == "Ntry":
                 _entry(elem, len(statements), entries, charges)
                 elem.clear()
-            elif tag == "Stmt":
+            elif tag in ("Stmt", "Rpt", "Ntfctn"):
                 statements.append(_statement(elem))
                 elem.clear()
     except ParseError as exc:
@@ -236,7 +248,8 @@ def _read(raw: RawFile) -> tuple[dict[str, list], dict[str, list], list[_Stateme
         raise DataError(f"not well-formed XML: {exc}", path=path, line=line,
                         hint="the file is truncated or damaged; download it again") from None
     if not statements and not entries["amt"]:
-        raise DataError("no camt.053 statement (Stmt) found", path=path,
+        raise DataError("no camt.053 statement (Stmt), camt.052 report (Rpt) or camt.054 "
+                        "notification (Ntfctn) found", path=path,
                         hint="this XML is not a bank-to-customer statement")
     return entries, charges, statements
 
@@ -318,6 +331,9 @@ def _entry(ntry: Element, stmt: int, entries: dict[str, list], charges: dict[str
         elif tag == "BookgDt":
             found["bookg_dt"] = _clean(child.findtext("Dt"))
             found["bookg_dttm"] = _clean(child.findtext("DtTm"))
+        elif tag == "ValDt" and not (found.get("bookg_dt") or found.get("bookg_dttm")):
+            # camt.054 notifications often give only the value date
+            found["bookg_dt"] = _clean(child.findtext("Dt")) or _clean(child.findtext("DtTm"))
         elif tag == "AcctSvcrRef":
             found["acct_ref"] = _clean(child.text)
         elif tag == "AddtlNtryInf":
@@ -473,8 +489,10 @@ def _check_balances(df: pl.DataFrame, statements: list[_Statement], raw: RawFile
 FORMATS = [
     Format(
         name="camt053",
-        title="ISO 20022 camt.053 bank statement (XML, any version)",
-        fingerprint="XML root Document with a BkToCstmrStmt element",
+        title="ISO 20022 camt.053 bank statement (XML, any version; also camt.052 reports and "
+        "camt.054 notifications)",
+        fingerprint="XML root Document with a BkToCstmrStmt (or BkToCstmrAcctRpt, "
+        "BkToCstmrDbtCdtNtfctn) element",
         detect=detect,
         parse=parse,
     ),

@@ -1,14 +1,13 @@
-"""OFX / QFX / QBO bank and credit-card statements (OFX 1.x SGML and 2.x XML).
+"""OFX / QFX / QBO bank, credit-card and investment statements (OFX 1.x SGML and 2.x XML).
 
-ofxtools reads the header and validates the statement envelope (signon, account, currency);
-the transactions are then read from the text with vectorised polars regexes, because
-ofxtools' per-element conversion needs ~20 s per 100,000 transactions (this path: ~1 s).
-Every `STMTTRN` is cut out of the text before ofxtools sees it and the lines are kept, so an
-ofxtools error still names the right line.
+The envelope (statements, accounts, currencies) is read leniently by `ofx_envelope`; the
+transactions are read from the text with vectorised polars regexes (a validating parser
+needed ~20 s per 100,000 transactions and refused files that lose no money). The line of
+every `STMTTRN` is kept for messages.
 
 - `TRNAMT`'s sign is the truth (credits +, debits -); `TRNTYPE` is only used to spot fees.
-- The date is the first 8 digits of `DTPOSTED`: the bank's own day (ofxtools would convert
-  to UTC and can move a late-evening posting to the next day).
+- The date is the first 8 digits of `DTPOSTED`: the bank's own day (converting to UTC
+  would move a late-evening posting to the next day).
 - Kinds (`bank_kind`, shared with camt.053 and MT940): `SRVCHG`/`FEE` -> bank_fee; `XFER`
   -> transfer; credits whose NAME/MEMO names Upwork, Payoneer, PayPal, Wise or Fiverr ->
   transfer (money arriving from the user's own platform or wallet account, counted as
@@ -23,11 +22,18 @@ ofxtools error still names the right line.
 
 from __future__ import annotations
 
-import io
 import re
 from typing import TYPE_CHECKING
 
-from importers.base import Format, ImportOptions, Parsed, finalize, first_bad, parse_money
+from importers.base import (
+    Format,
+    ImportOptions,
+    Parsed,
+    account_name,
+    finalize,
+    first_bad,
+    parse_money,
+)
 from importers.readers import LINE, RawFile
 from ledger.errors import DataError
 
@@ -44,9 +50,6 @@ PLATFORM_PAYERS = r"(?i)\b(upwork|payoneer|paypal|wise|transferwise|fiverr)\b"
 """Names on a bank credit that mean money moved from the user's own platform/wallet account."""
 
 _BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|nbsp|#\d+|#x[0-9A-Fa-f]+);)")
-_TRANLIST = re.compile(r"<BANKTRANLIST>(.*?)</BANKTRANLIST>", re.S)
-_STMTTRN = re.compile(r"<STMTTRN>(.*?)</STMTTRN>", re.S)
-_STATEMENT = re.compile(r"<(STMTRS|CCSTMTRS)>(.*?)</\1>", re.S)
 _DTPOSTED = r"^\d{8}(\d{4}(\d{2}(\.\d{1,6})?)?)?\s*(\[[+-]?\d{1,2}(\.\d{1,2})?(:[A-Za-z]+)?\])?$"
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'",
              "&nbsp;": " "}
@@ -127,31 +130,36 @@ def line_starts(text: str | bytes, offsets: list[int]) -> list[int]:
 def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     import polars as pl
 
+    from importers import ofx_envelope
+
     path = raw.path
-    text = _BARE_AMP.sub("&amp;", raw.text)
+    text = _BARE_AMP.sub("&amp;", ofx_envelope.prepare(raw.text))
     if "</OFX>" not in text:
         raise DataError("the file ends before </OFX>: it is truncated", path=path,
                         line=text.rstrip().count("\n") + 1,
                         hint="download the statement again")
-    bodies, offsets, blocks = [], [], []
-    for block_no, block in enumerate(_TRANLIST.finditer(text)):
-        for trn in _STMTTRN.finditer(text, block.start(1), block.end(1)):
-            bodies.append(trn.group(1))
-            offsets.append(trn.start())
-            blocks.append(block_no)
-    skeleton = _TRANLIST.sub(lambda m: _STMTTRN.sub(lambda t: "\n" * t.group(0).count("\n"),
-                                                    m.group(0)), text)
-    accounts = _statements(raw, skeleton)
-    if len(accounts) != len(_TRANLIST.findall(skeleton)):
-        raise DataError("statements and transaction lists do not pair up", path=path,
-                        hint="the OFX file is damaged or unusual; download it again")
+    found, skipped = ofx_envelope.statements(text, path)
+    bodies, offsets, blocks, categories = [], [], [], []
+    for block_no, statement in enumerate(found):
+        bodies.extend(statement.bodies)
+        offsets.extend(statement.offsets)
+        categories.extend(statement.categories)
+        blocks.extend([block_no] * len(statement.bodies))
+    accounts = [(s.acctid or "", s.curdef, s.kind == "CCSTMTRS") for s in found]
+    if any(s.kind == "INVSTMTRS" for s in found):  # income and trades were gathered after
+        order = sorted(range(len(offsets)), key=offsets.__getitem__)  # the cash movements
+        bodies, blocks, categories = ([v[i] for i in order] for v in (bodies, blocks,
+                                                                     categories))
+        offsets = sorted(offsets)
 
-    df = pl.DataFrame({"_body": bodies, "_block": blocks,
+    df = pl.DataFrame({"_body": bodies, "_block": blocks, "_category": categories,
                        LINE: line_starts(text, offsets)},
-                      schema={"_body": pl.String, "_block": pl.Int64, LINE: pl.Int64})
+                      schema={"_body": pl.String, "_block": pl.Int64, "_category": pl.String,
+                              LINE: pl.Int64})
     rows_read = df.height
     field = {name: _tag(name) for name in ("TRNTYPE", "DTPOSTED", "TRNAMT", "FITID", "NAME",
                                            "MEMO", "CHECKNUM")}
+    field["TRNTYPE"] = field["TRNTYPE"].str.to_uppercase()  # some tools write 'Credit'
     df = df.with_columns(
         **field,
         _cursym=pl.col("_body").str.extract(r"(?s)<CURRENCY>.*?<CURSYM>\s*([A-Za-z]{3})", 1),
@@ -178,10 +186,18 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         hours=pl.lit(None, dtype=pl.Float64),
         related_ref=pl.lit(None, dtype=pl.String),
     )
+    no_currency = first_bad(df, pl.col("currency").is_null(), pl.lit(""))
+    if no_currency:
+        raise DataError("the transaction's currency is not given: its statement has no "
+                        "<CURDEF> and the transaction no <CURRENCY>", path=path,
+                        line=no_currency[0],
+                        hint="the exporting program left the currency out; add "
+                        "<CURDEF>USD</CURDEF> (your account's currency) after <STMTRS>")
     bad_date = first_bad(df, pl.col("date").is_null(), pl.col("DTPOSTED"))
     if bad_date:
         raise DataError(f"DTPOSTED {bad_date[1]!r} is not a date", path=path, line=bad_date[0],
-                        hint="OFX dates are YYYYMMDD[HHMMSS]; download the statement again")
+                        hint="OFX dates are YYYYMMDD[HHMMSS]; if the bank or program that "
+                        "wrote the file always writes it so, please report it")
     trntype = pl.col("TRNTYPE")
     card_credit = pl.col("_card") & (pl.col("amount") > 0)
     paid = pl.col("_name").fill_null("").str.contains("(?i)payment")
@@ -195,19 +211,19 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         .otherwise(kind),
         category=pl.when(card_payment).then(pl.lit("card_payment"))
         .when(card_credit & (kind == "earning")).then(pl.lit("merchant_refund"))
-        .otherwise(pl.coalesce(category, trntype.str.to_lowercase())))
+        .otherwise(pl.coalesce("_category", category, trntype.str.to_lowercase())))
 
     key = ref_key("ref", ["date", "amount", "counterparty"])
     frames = []
     for (acctid,), part in df.group_by("_acctid", maintain_order=True):
-        account = options.account or f"ofx:{str(acctid)[-4:]}"
+        account = options.account or account_name(SOURCE, acctid)
         frames.append(finalize(part, raw, source=SOURCE, account=account, key=key))
     if not frames:
-        first = f"ofx:{accounts[0][0][-4:]}" if accounts else SOURCE
+        first = account_name(SOURCE, accounts[0][0]) if accounts else SOURCE
         frames.append(finalize(df, raw, source=SOURCE, account=options.account or first))
     rows = pl.concat(frames)
     return Parsed(rows=rows.sort("line", maintain_order=True), format=SOURCE,
-                  rows_read=rows_read)
+                  rows_read=rows_read + sum(skipped.values()), skipped=skipped)
 
 
 def _tag(name: str) -> pl.Expr:
@@ -226,7 +242,8 @@ def _check(df: pl.DataFrame, path) -> None:
         missing = first_bad(df, pl.col(name).is_null(), pl.lit(name))
         if missing:
             raise DataError(f"transaction has no {name}", path=path, line=missing[0],
-                            hint="the OFX file is truncated or damaged; download it again")
+                            hint="every transaction needs TRNTYPE, DTPOSTED and TRNAMT: the "
+                            "file is truncated, or the program that wrote it left this out")
     bad = first_bad(df, ~pl.col("TRNTYPE").is_in(TRNTYPES), pl.col("TRNTYPE"))
     if bad:
         raise DataError(f"TRNTYPE {bad[1]!r} is not an OFX transaction type", path=path,
@@ -234,7 +251,8 @@ def _check(df: pl.DataFrame, path) -> None:
     bad = first_bad(df, ~pl.col("DTPOSTED").str.contains(_DTPOSTED), pl.col("DTPOSTED"))
     if bad:
         raise DataError(f"DTPOSTED {bad[1]!r} is not an OFX date", path=path, line=bad[0],
-                        hint="OFX dates are YYYYMMDD[HHMMSS]; download the statement again")
+                        hint="OFX dates are YYYYMMDD[HHMMSS]; if the bank or program that "
+                        "wrote the file always writes it so, please report it")
 
 
 def _decimal_mark(df: pl.DataFrame, path) -> str:
@@ -251,69 +269,10 @@ def _decimal_mark(df: pl.DataFrame, path) -> str:
     return ","
 
 
-def _statements(raw: RawFile, skeleton: str) -> list[tuple[str, str, bool]]:
-    """(ACCTID, CURDEF, is a card) of each bank/card statement with a transaction list, in
-    file order, after ofxtools has validated the envelope."""
-    import warnings
-
-    from ofxtools.header import OFXHeaderError, parse_header
-    from ofxtools.models.base import Aggregate
-    from ofxtools.Parser import ParseError, TreeBuilder
-
-    path = raw.path
-    data = skeleton.encode("ascii", "replace")
-    offset = 0
-    try:
-        _header, message = parse_header(io.BytesIO(data))
-        offset = len(skeleton) - len(message)
-        builder = TreeBuilder()
-        builder.feed(message)
-        with warnings.catch_warnings():  # private tags such as <INTU.BID> are fine
-            warnings.simplefilter("ignore")
-            ofx = Aggregate.from_etree(builder.close())
-    except (ParseError, OFXHeaderError) as exc:
-        raise _ofx_error(exc, path, skeleton, offset) from None
-    except Exception as exc:  # ofxtools raises many types (ValueError, TypeError, KeyError...)
-        raise _ofx_error(exc, path, skeleton, offset) from None
-    found: list[tuple[str, str, bool]] = []
-    for stmt in getattr(ofx, "statements", []):
-        if type(stmt).__name__ == "INVSTMTRS":
-            continue
-        if getattr(stmt, "banktranlist", None) is None:
-            continue
-        found.append((str(stmt.account.acctid), str(stmt.curdef),
-                      type(stmt).__name__ == "CCSTMTRS"))
-    return _in_file_order(found, skeleton)
-
-
-def _in_file_order(found: list[tuple[str, str, bool]], skeleton: str,
-                   ) -> list[tuple[str, str, bool]]:
-    """ofxtools lists bank statements before card statements; the text may interleave them."""
-    order = [(m.group(1), i) for i, m in enumerate(_STATEMENT.finditer(skeleton))
-             if "<BANKTRANLIST>" in m.group(2)]
-    bank = [i for kind, i in order if kind == "STMTRS"]
-    card = [i for kind, i in order if kind == "CCSTMTRS"]
-    if len(bank) + len(card) != len(found):
-        return found
-    by_position = dict(zip(bank + card, found, strict=True))
-    return [by_position[i] for i in sorted(by_position)]
-
-
-def _ofx_error(exc: Exception, path, skeleton: str, offset: int) -> DataError:
-    message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    line = None
-    position = re.search(r"position=\[(\d+):", str(exc))
-    if position:
-        line = skeleton.count("\n", 0, offset + int(position.group(1))) + 1
-        message = message.split(" - position=")[0]
-    return DataError(f"not a valid OFX statement: {message[:200]}", path=path, line=line,
-                     hint="the file may be damaged or not a bank statement; download it again")
-
-
 FORMATS = [
     Format(
         name="ofx",
-        title="OFX / QFX / QBO bank or credit-card statement",
+        title="OFX / QFX / QBO bank, credit-card or investment statement",
         fingerprint="starts with OFXHEADER: or contains <OFX> / <?OFX",
         detect=detect,
         parse=parse,

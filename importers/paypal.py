@@ -74,6 +74,9 @@ NOT_BOOKED = {"pending", "denied", "canceled", "cancelled", "held", "unclaimed",
 """Known statuses of transactions that did not complete: counted, not booked."""
 
 IMPACT_MEMO = {"memo"}
+IMPACT_MOVED = {"debit", "credit", "soll", "haben", "débit", "crédit", "débito", "crédito"}
+"""Balance Impact values of a row that moved the balance, whatever its status says (real
+downloads list Pending withdrawals and bank deposits whose money already moved)."""
 
 # (pattern on the lower-cased type, kind, category); first match wins.
 TYPE_RULES: list[tuple[str, str, str]] = [
@@ -149,13 +152,14 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     )
     _check_net(df, path)
     df = lookup(df, _row_classes(df, path), ["type", "_status", "_impact"])
-    moved = df.lazy().filter(pl.col("moved")).select(  # lazy: only these columns are filtered
-        LINE, "date", "currency", "balance", amount=pl.col("gross") + pl.col("fee").fill_null(0))
-    check_running_balance(moved.collect(), path=path, group=["currency"])
+    df, booked_pending = _moved_by_balance(df, path)
     skipped = counts(df["skip"])
     df = df.filter(pl.col("skip").is_null())
 
     warnings = []
+    if booked_pending:
+        warnings.append(f"{booked_pending} row(s) marked Pending were booked: the Balance column "
+                        "shows their money moved")
     unknown = df.filter(pl.col("kind") == "other")
     if unknown.height:
         types = sorted(set(unknown["type"].to_list()))
@@ -213,16 +217,63 @@ def _row_classes(df, path):
     status = pl.col("_status").str.strip_chars().str.to_lowercase()
     _check_statuses(combos.with_columns(status.alias("status")), df, path)
     kind, category = _classify(pl.col("type").str.strip_chars().str.to_lowercase())
-    memo = pl.col("_impact").str.strip_chars().str.to_lowercase().is_in(sorted(IMPACT_MEMO))
-    not_booked = status.is_in(sorted(NOT_BOOKED))
+    impact = pl.col("_impact").str.strip_chars().str.to_lowercase()
+    memo = impact.is_in(sorted(IMPACT_MEMO))
+    not_booked = status.is_in(sorted(NOT_BOOKED)) & ~impact.is_in(sorted(IMPACT_MOVED)).fill_null(
+        False)
     combos = combos.with_columns(kind=kind, category=category)
     return combos.with_columns(
+        _by_balance=not_booked.fill_null(False) & impact.is_null(),
         moved=~memo.fill_null(False) & ~not_booked.fill_null(False),
         skip=pl.when(memo).then(pl.lit("memo (did not move money)"))
         .when(not_booked).then(pl.lit("status ") + pl.col("_status").str.strip_chars())
         .when(pl.col("kind") == "hold").then(pl.lit("hold or release (nets to zero)"))
         .otherwise(None),
     )
+
+
+def _moved_by_balance(df, path):
+    """`df` with pending rows that moved the balance booked (no Balance Impact column says so:
+    the running balance does), the running balance checked; and how many were booked.
+
+    A not-booked row moved the money when its Balance is the previous balance plus its
+    amount; it did not when the Balance is unchanged. Chronological order comes from the
+    dates, or where they cannot tell, from whichever order the balances follow."""
+    import polars as pl
+
+    amount = pl.col("gross") + pl.col("fee").fill_null(0)
+    rows = df.select(LINE, "date", "currency", "balance", "moved", "_by_balance",
+                     amount=amount)
+    candidates = rows.filter(pl.col("_by_balance") & pl.col("balance").is_not_null())
+    orders: list[bool | None] = [None]
+    if candidates.height:
+        dated = rows.filter(pl.col("date").is_not_null())
+        first, last = (dated["date"][0], dated["date"][-1]) if dated.height else (None, None)
+        orders = [first > last] if first is not None and first != last else [False, True]
+    error = None
+    for newest_first in orders:
+        booked = pl.lit(False)
+        if newest_first is not None:
+            chain = rows.filter(pl.col("balance").is_not_null()).sort(
+                LINE, descending=newest_first)
+            previous = pl.col("balance").shift(1).over("currency")
+            lines = chain.filter(pl.col("_by_balance") & (pl.col("amount") != 0)
+                                 & (previous + pl.col("amount") == pl.col("balance")))[LINE]
+            booked = pl.col(LINE).is_in(lines.implode())
+        marked = rows.with_columns(moved=pl.col("moved") | booked, _booked=booked)
+        try:
+            check_running_balance(marked.filter(pl.col("moved")), path=path,
+                                  group=["currency"], newest_first=newest_first)
+        except DataError as exc:
+            error = error or exc
+            continue
+        count = int(marked["_booked"].sum())
+        if count:
+            df = df.with_columns(moved=marked["moved"],
+                                 skip=pl.when(marked["_booked"]).then(None)
+                                 .otherwise(pl.col("skip")))
+        return df, count
+    raise error
 
 
 def _own_money(df):

@@ -212,7 +212,12 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
         return read_table(_decoded_copy(raw), header_index, delimiter=delimiter)
     sep = delimiter or sniff_delimiter(header_line)
     header = [h.replace("\ufeff", "").strip() for h in split_line(header_line, sep)]
+    width = len(header)
+    while len(header) > 1 and not header[-1]:
+        header.pop()  # blank trailing header cells are not columns (a PayPal statement
+        # ends its header with six; its rows stop at the last named column)
     names = _unique([normalize(h) for h in header])
+    names += [f"_blank#{i}" for i in range(width - len(header))]
     first_line = header_index + 2
     exact = len(body) <= EXACT_SCAN_MAX_BYTES
     try:
@@ -224,12 +229,14 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
         if "utf-8" in str(exc).lower() and raw.encoding != "utf-8":
             return read_table(_decoded_copy(raw), header_index, delimiter=delimiter)
         text = body.decode("utf-8", errors="replace")
-        _record_lines(text, sep, len(header), raw.path, first_line, exact=True)
+        _record_lines(text, sep, (len(header), width), raw.path, first_line, exact=True)
         raise DataError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=raw.path,
                         hint="the file may be damaged; download the export again") from None
     text = body.decode("utf-8") if exact else None
-    record_lines = _record_lines(text, sep, len(header), raw.path, first_line, exact,
+    record_lines = _record_lines(text, sep, (len(header), width), raw.path, first_line, exact,
                                  raw_body=body)
+    if width > len(header):
+        df = df.select(names[:len(header)])
     if record_lines is not None and len(record_lines) == df.height:
         line = pl.Series(LINE, record_lines, dtype=pl.Int64)
     else:
@@ -239,7 +246,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     if cells:
         df = df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in cells))
     return Table(df=df, header=header, path=raw.path, delimiter=sep,
-                 names=dict(zip(names, header, strict=True)))
+                 names=dict(zip(names[:len(header)], header, strict=True)))
 
 
 def _utf8_body(raw: RawFile, header_index: int) -> bytes | None:
@@ -280,9 +287,13 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _record_lines(body: str | None, sep: str, width: int, path: Path, first_line: int,
-                  exact: bool, raw_body: bytes | None = None) -> list[int] | None:
+def _record_lines(body: str | None, sep: str, widths: tuple[int, int], path: Path,
+                  first_line: int, exact: bool, raw_body: bytes | None = None
+                  ) -> list[int] | None:
     """Check cell counts and return each record's start line (None when not computed).
+
+    `widths`: the named columns and the header's cells (more where it ends in blank cells);
+    a row may stop anywhere between them, and cells past the named columns must be blank.
 
     Small files are checked row by row (quote-aware); large ones only at their last row, the
     place a download cut short breaks, and only where no quoted field spans lines.
@@ -295,9 +306,9 @@ def _record_lines(body: str | None, sep: str, width: int, path: Path, first_line
         tail = data[data.rfind(b"\n", 0, end) + 1 : end]
         if tail.strip() and data.count(b'"') % 2 == 0:
             cells = split_line(tail.decode("utf-8", errors="replace").rstrip("\r"), sep)
-            if len(cells) < width:
+            if len(cells) < widths[0]:
                 line = first_line - 1 + data.count(b"\n", 0, end)
-                raise _ragged(path, line, len(cells), width)
+                raise _ragged(path, line, len(cells), widths[0])
         return None
     reader = csv.reader(io.StringIO(body or "", newline=""), delimiter=sep)
     starts: list[int] = []
@@ -307,8 +318,10 @@ def _record_lines(body: str | None, sep: str, width: int, path: Path, first_line
         for cells in reader:
             start = previous_end + 1
             previous_end = reader.line_num
-            if cells and any(c.strip() for c in cells) and len(cells) != width:
-                raise _ragged(path, start + first_line - 2, len(cells), width)
+            if cells and any(c.strip() for c in cells) and not (
+                    widths[0] <= len(cells) <= widths[1]
+                    and not any(c.strip() for c in cells[widths[0]:])):
+                raise _ragged(path, start + first_line - 2, len(cells), widths[0])
             starts.append(start + first_line - 2)
     except csv.Error as exc:
         raise DataError(f"cannot read as CSV: {exc}", path=path,

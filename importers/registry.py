@@ -7,6 +7,7 @@ error listing what was tried, two is an error naming both. `--source NAME` skips
 from __future__ import annotations
 
 import hashlib
+import re
 import shlex
 from importlib import import_module
 from pathlib import Path
@@ -128,9 +129,47 @@ def parse(raw: RawFile, options: ImportOptions, source: str | None = None,
         if isinstance(exc, pl.exceptions.PolarsError):
             raise _damaged(raw, fmt, exc) from None
         raise
+    if parsed.rows_read == 0:
+        _refuse_unread_entries(raw, fmt)
     parsed.format = fmt.name
     parsed.import_id = raw.sha256
     return parsed
+
+
+_ENTRY_MARKERS = re.compile(
+    r"<(?:[\w.-]+:)?(?:STMTTRN|INVBANKTRAN|INCOME|(?:BUY|SELL)(?:STOCK|MF|OPT|DEBT|OTHER)"
+    r"|Ntry)[\s>]|^:61:", re.M)
+"""Elements and tags that are transactions in OFX, camt.05x and MT940 files."""
+_TABLE_ENTRY = re.compile(
+    r"(\b\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b|\b\d{1,2}[ -][A-Za-z]{3,9}[ -,]+\d{2,4}\b"
+    r"|\b[A-Za-z]{3,9} \d{1,2},? \d{4}\b).*\d[.,]\d{2}\b|\d[.,]\d{2}\b.*"
+    r"(\b\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b)")
+"""A table line with a date and an amount: a transaction in any CSV layout."""
+
+
+def _refuse_unread_entries(raw: RawFile, fmt: Format) -> None:
+    """Never a silent nothing: a file that holds transactions but gave none is refused (an
+    investment OFX once imported as "0 read, 0 added", exit 0). A header-only export is
+    still fine: nothing in it looks like a transaction."""
+    if raw.is_binary:
+        return  # a spreadsheet: its importer reads the cells
+    try:
+        text = raw.text
+    except DataError:
+        return
+    marker = _ENTRY_MARKERS.search(text)
+    line = text.count("\n", 0, marker.start()) + 1 if marker else None
+    if line is None and not text.lstrip("\ufeff \t\r\n").startswith("<"):
+        for number, content in enumerate(text.splitlines()[1:], start=2):
+            if _TABLE_ENTRY.search(content):
+                line = number
+                break
+    if line is not None:
+        raise DataError(f"no transactions were read as {fmt.title}, yet this line looks like "
+                        "one", path=raw.path, line=line,
+                        hint="the file's layout differs from what the importer expects: "
+                        "please report it (the file stays out of the ledger); meanwhile try "
+                        "--source with another format")
 
 
 def _damaged(raw: RawFile, fmt: Format, exc: Exception) -> DataError:

@@ -22,11 +22,16 @@ its line rather than a number the library half-read.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from importers.base import Format, ImportOptions, Parsed, finalize
+from importers.base import Format, ImportOptions, Parsed, account_name, finalize
 from importers.ofx import bank_kind, ref_key
 from importers.readers import LINE, RawFile
 from ledger.errors import DataError
@@ -38,9 +43,17 @@ FEE_TYPES = {"CHG", "COM", "BRF"}
 
 _TAG = re.compile(r"^:(\d{2}[A-Z]?):", re.M)
 _STATEMENT_LINE = re.compile(
-    r"^:61:\d{6}(\d{4})?R?[CD][A-Z]?\d{1,12},\d{0,3}[NFS][A-Z0-9]{3}", re.I)
-_BALANCE_LINE = re.compile(r"^:6[02][FM]:[CD]\d{6}[A-Z]{3}\d{1,12},\d{0,3}\s*$")
-_ENVELOPE_OPEN = re.compile(r"^(\{[1-3]:(\{[^}]*\}|[^}])*\})*\{4:[ \t]*", re.M)
+    r"^:61:\d{6}(\d{4}| {4})?[A-Z]?R?[CD][A-Z]?( ?\d[\d,]{0,14}(?![\d.])|\s*$)", re.I)
+"""Date, optional entry date (or four spaces), mark (ASN Bank writes a letter before it),
+funds code and amount (Knab writes `500` without a comma; a few banks put it on the next
+line); the type code is left to the library, which accepts e.g. `S` followed by spaces."""
+_BALANCE_LINE = re.compile(r"^:6[02][FM]:[CD]\d{6}[A-Z]{3}\d{1,20},\d{0,3}\s*$")
+"""Mark, date, currency and amount (Rabobank pads it with zeros
+beyond the 15 characters SWIFT allows)."""
+_ENVELOPE_OPEN = re.compile(r"^(\{[1-3]:(\{[^{}]*\}|[^{}])*\})*\{4:[ \t]*", re.M)
+r"""Blocks 1-3 then `{4:`. The two alternatives inside a block never start with the same
+character, so matching is linear: `(\{[^}]*\}|[^}])*` let a `{` be read either way and took
+minutes on a 94-byte line of braces."""
 _ENVELOPE_CLOSE = re.compile(r"^-\}.*$|^\{5:.*$", re.M)
 
 
@@ -51,22 +64,15 @@ def detect(raw: RawFile) -> bool:
 
 
 def parse(raw: RawFile, options: ImportOptions) -> Parsed:
-    import mt940
-
     path = raw.path
     text = raw.text.replace("\r\n", "\n").replace("\r", "\n")
     text = _ENVELOPE_CLOSE.sub("", _ENVELOPE_OPEN.sub("", text))
     layout = _layout(text, path)
-    processors = {"post_transaction_details": [mt940.processors.transaction_details_post_processor]}
-    try:
-        statements = mt940.parse_statements(text, processors=processors,
-                                            options=mt940.Options.all())
-    except (RuntimeError, ValueError, KeyError, IndexError) as exc:
-        raise DataError(f"not a readable MT940 statement: {str(exc)[:200]}", path=path,
-                        hint="the file is damaged or not MT940; download it again") from None
+    statements = _statements(text, path)
     if len(statements) != len(layout):
         raise DataError("statements could not be told apart (:20: lines)", path=path,
-                        hint="the file is damaged or not MT940; download it again")
+                        hint="the file is damaged or not MT940; if your bank wrote it this "
+                        "way, please report it")
     records: list[dict[str, Any]] = []
     for index, (statement, (lines, closing_line)) in enumerate(zip(statements, layout,
                                                                    strict=True)):
@@ -80,6 +86,64 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         for transaction, line in zip(transactions, lines, strict=True):
             records.append(_record(transaction.data, account, index, line))
     return _rows(records, raw, options)
+
+
+VARIANTS = ("StatementASNB", "StatementGLS")
+"""The library's own `:61:` variants (ASN Bank: a letter before the mark and an IBAN as the
+customer reference; GLS/Atruvia: a long customer reference), tried in turn where the
+standard layout does not read a line."""
+
+
+def _statements(text: str, path) -> list[Any]:
+    """The library's statements, trying its `:61:` variants; what it prints or logs is
+    swallowed and its errors are said in our words (never its regexes or object reprs)."""
+    import mt940
+
+    processors = {"post_transaction_details": [mt940.processors.transaction_details_post_processor]}
+    first: Exception | None = None
+    for variant in (None, *VARIANTS):
+        tags = {61: getattr(mt940.tags, variant)()} if variant else None
+        try:
+            with _quiet():
+                return mt940.parse_statements(text, processors=processors, tags=tags,
+                                              options=mt940.Options.all())
+        except (RuntimeError, ValueError, KeyError, IndexError, TypeError,
+                AttributeError) as exc:
+            first = first or exc
+    raise _library_error(first, text, path)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence the mt-940 library: its loggers dump regexes at ERROR level (which Python's
+    last-resort handler prints to stderr), and nothing it prints may reach the terminal."""
+    logger = logging.getLogger("mt940")
+    handler = logging.NullHandler()
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def _library_error(exc: Exception | None, text: str, path) -> DataError:
+    """What the library could not read, as `file:line: the :NN: field '...'`."""
+    args = getattr(exc, "args", ())
+    tag = next((a for a in args if hasattr(a, "id") and not isinstance(a, str)), None)
+    value = next((a for a in args[1:] if isinstance(a, str)), None) if len(args) > 1 else None
+    hint = "the file is damaged or not an MT940 statement; if your bank wrote it this way, " \
+        "please report it"
+    if tag is not None and value:
+        first_line = value.strip().splitlines()[0] if value.strip() else value
+        where = text.find(first_line) if first_line else -1
+        line = text.count("\n", 0, where) + 1 if where >= 0 else None
+        return DataError(f"the :{tag.id}: field {first_line[:60]!r} could not be read",
+                         path=path, line=line, hint=hint)
+    return DataError("not a readable MT940 statement", path=path, hint=hint)
 
 
 def _layout(text: str, path) -> list[tuple[list[int], int | None]]:
@@ -193,10 +257,7 @@ def _rows(records: list[dict[str, Any]], raw: RawFile, options: ImportOptions) -
 
 
 def _account(identification: str | None, options: ImportOptions) -> str:
-    if options.account:
-        return options.account
-    digits = re.sub(r"[^0-9A-Za-z]", "", identification or "")
-    return f"{SOURCE}:{digits[-4:]}" if digits else SOURCE
+    return options.account or account_name(SOURCE, identification)
 
 
 FORMATS = [

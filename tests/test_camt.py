@@ -47,14 +47,14 @@ def test_xml_bombs_are_refused_quickly_and_read_nothing():
         assert "root:" not in str(err.value)
 
 
-def test_other_camt_messages_are_not_detected():
-    path = BROKEN / "camt-not-camt053.xml"
-    with pytest.raises(DataError) as err:
-        parse(path)
-    assert str(err.value).splitlines()[0] == (
-        f"{path}:1: unknown layout (first line: '<?xml version=\"1.0\" encoding=\"UTF-8\"?>')")
-    assert "camt053" in (err.value.hint or "")
-    assert err.value.exit_code == 1
+def test_camt054_notifications_and_camt052_reports_import():
+    """Issue 16: the same entries in a notification (camt.054) or report (camt.052) import
+    like a statement's; an entry keeps its account and id whichever message brought it."""
+    rows = parse(BROKEN / "camt-not-camt053.xml").rows
+    assert [str(a) for a in rows["amount"]] == ["1200.0000"]
+    assert rows["date"].cast(str).to_list() == ["2024-06-03"]
+    statement = parse(GOLDEN / "statement-v02.xml").rows
+    assert rows["account"][0] == statement["account"][0]  # DE89...3000 in both
 
 
 @pytest.mark.parametrize("name", ["statement-v02.xml", "statement-v08.xml",

@@ -72,8 +72,6 @@ SOURCE_CASES = [
     _import("ofx-bad-amount.ofx", stderr="ofx-bad-amount.ofx:18: TRNAMT '-12.4O' is not a "
             "number\n" + NOT_A_NUMBER),
     # camt.052 and other XML: not a camt.053 statement, and no bank-profile hint for XML
-    _import("camt-not-camt053.xml", stderr="camt-not-camt053.xml:1: unknown layout (first "
-            "line: '<?xml version=\"1.0\" encoding=\"UTF-8\"?>')\n" + NO_TABLE),
     _import("camt-billion-laughs.xml", stderr="camt-billion-laughs.xml" + XML_REFUSED),
     _import("camt-xxe.xml", stderr="camt-xxe.xml" + XML_REFUSED),
     _import("mt940-bad-line.sta", stderr="mt940-bad-line.sta:10: statement line "
@@ -216,6 +214,23 @@ CASES = [
     Case("undo-unknown-id", ("undo", "zzz"), 2, "led/imports.jsonl: 'zzz' is not an import in "
          "effect\n  hint: imports in effect: {imports} (see `ledger imports`)\n"),
     *SOURCE_CASES,
+    # --- issue 16: real exports ---
+    _import("mt940-unreadable-field.sta", stderr="mt940-unreadable-field.sta:5: the :61: field "
+            "'2406030603D' could not be read\n  hint: the file is damaged or not an MT940 "
+            "statement; if your bank wrote it this way, please report it\n"),
+    _import("ofx-unclosed-stmttrn.ofx", stderr="ofx-unclosed-stmttrn.ofx:11: <STMTTRN> opened 3 "
+            "time(s) but closed 1: the element begun here is not closed\n  hint: the file is "
+            "truncated or was edited; an OFX aggregate such as <STMTTRN> needs its </STMTTRN>\n"),
+    _import("ofx-server-error.ofx", stderr="ofx-server-error.ofx:6: the bank's server answered "
+            "with an error, not a statement: Your password was incorrect\n  hint: download the "
+            "statement again from the bank's website\n"),
+    _import("ofx-balances-only.ofx", stderr="ofx-balances-only.ofx: the statements in this OFX "
+            "file hold balances only, no transaction list\n  hint: download the statement with "
+            "its transactions (a date range) instead of the balance\n"),
+    _import("ofx-no-currency.ofx", stderr="ofx-no-currency.ofx:10: the transaction's currency is "
+            "not given: its statement has no <CURDEF> and the transaction no <CURRENCY>\n  hint: "
+            "the exporting program left the currency out; add <CURDEF>USD</CURDEF> (your "
+            "account's currency) after <STMTRS>\n"),
 ]
 
 

@@ -63,7 +63,7 @@ def test_wise_exchange_rows_are_fx_and_ids_come_from_wise():
     fx = rows.filter(rows["kind"] == "fx").row(0, named=True)
     assert (fx["ref"], fx["description"]) == ("TRANSFER-3100000002",
                                               "FTRF TRANSFER-3100000002 /EXCH/0,9231/")
-    assert set(rows["account"]) == {"mt940:0123"}
+    assert set(rows["account"]) == {"mt940:0123-d23680"}
 
 
 def test_charges_are_bank_fees_and_balance_is_checked(tmp_path):
@@ -72,7 +72,7 @@ def test_charges_are_bank_fees_and_balance_is_checked(tmp_path):
     rows = parse(path).rows
     assert rows["kind"].cast(str).to_list() == ["bank_fee", "transfer"]
     assert rows["ref"].to_list() == [None, "INV7"]
-    assert set(rows["account"]) == {"mt940:6702"}
+    assert set(rows["account"]) == {"mt940:6702-dfba99"}
     broken = write(tmp_path, ":61:240105D25,00NCHGNONREF", "1000,00", name="b.sta")
     with pytest.raises(DataError, match=r"closing balance 1000.00 is not the opening") as err:
         parse(broken)
