@@ -1,7 +1,7 @@
-"""Every export under tests/data/<format>/ (all formats, all helpers' files; not tests/data/broken,
-not the .json expectations and options beside them) is recognised by exactly one format of the
-registry, and by the one it is: fingerprints must not overlap, none may miss its own files, and
-every format the registry lists has at least one such export."""
+"""Every export under tests/data/<format>/ (all formats, all helpers' files; not tests/data/broken
+or tests/data/real, not the .json expectations and options beside them) is recognised by exactly
+one format of the registry, and by the one it is: fingerprints must not overlap, none may miss its
+own files, and every format the registry lists has at least one such export."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 from importers import registry
 from tests import golden
 
-NOT_EXPORTS = ("broken", "hours")
-"""Folders of tests/data that hold no exports: broken files (test_errors_catalogue.py) and
-timesheets (ledger hours import, not the registry)."""
+NOT_EXPORTS = ("broken", "hours", "real")
+"""Folders of tests/data that hold no exports of ours: broken files (test_errors_catalogue.py),
+timesheets (ledger hours import, not the registry) and other projects' public files
+(test_real_corpus.py)."""
 SETTINGS = ("ledger.toml", "rates.csv", "units.csv")
 """Files of a ledger directory that fixtures keep beside their exports (tests/data/payouts)."""
 
