@@ -113,7 +113,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     import polars as pl
 
     path = raw.path
-    table = read_table(raw, 0, delimiter=",")
+    table = read_table(raw, 0, delimiter=",", positional=True)
     cells = [c for c in table.df.columns if c != LINE]
     if len(cells) not in (4, 5):
         raise DataError(f"expected 4 or 5 columns (date, description, currency, amount[, GST]),"

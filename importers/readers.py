@@ -291,12 +291,15 @@ class Table:
                 )
 
 
-def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = None) -> Table:
+def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = None,
+               positional: bool = False) -> Table:
     """Read the CSV body that starts at line `header_index` (0-based) as all-string columns.
 
     Rows that are entirely empty are dropped; rows with fewer or more cells than the header are
     a DataError at their line (a truncated or hand-edited file). UTF-8 files go to polars as
     they are (it validates them); others are decoded (Windows-1252, UTF-16) and re-encoded.
+    Blank trailing header cells are not columns, except for a `positional` layout (one read by
+    position, whose last column may have no name: Freelancer.com's balance).
     """
     import polars as pl
 
@@ -312,11 +315,12 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
             raise DataError("the header line has bytes that are not UTF-8 text", path=raw.path,
                             line=header_index + 1,
                             hint="the file may be damaged; download the export again") from None
-        return read_table(_decoded_copy(raw), header_index, delimiter=delimiter)
+        return read_table(_decoded_copy(raw), header_index, delimiter=delimiter,
+                          positional=positional)
     sep = delimiter or sniff_delimiter(header_line)
     header = [h.replace("\ufeff", "").strip() for h in split_line(header_line, sep)]
     width = len(header)
-    while len(header) > 1 and not header[-1]:
+    while not positional and len(header) > 1 and not header[-1]:
         header.pop()  # blank trailing header cells are not columns (a PayPal statement
         # ends its header with six; its rows stop at the last named column)
     names = _unique([normalize(h) for h in header])
@@ -330,7 +334,8 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
         )
     except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower() and raw.encoding != "utf-8":
-            return read_table(_decoded_copy(raw), header_index, delimiter=delimiter)
+            return read_table(_decoded_copy(raw), header_index, delimiter=delimiter,
+                              positional=positional)
         text = body.decode("utf-8", errors="replace")
         _record_lines(text, sep, (len(header), width), raw.path, first_line, exact=True)
         raise DataError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=raw.path,

@@ -96,7 +96,7 @@ def report_rows(ledger: Ledger, rows: pl.DataFrame, period: Period, currency: st
     journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows,
                                     chain=chain)  # type: ignore[arg-type]
     counted, _ = counted_rows(ledger, rows, period, journeys)
-    counted, _ = payouts.for_report(ledger, rows, counted, period, currency, chain)
+    counted, _, _ = payouts.for_report(ledger, rows, counted, period, currency, chain)
     return counted
 
 
