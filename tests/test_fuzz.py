@@ -21,7 +21,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
@@ -157,8 +156,6 @@ HOSTILE = settings(max_examples=max(EXAMPLES // 20, 3), deadline=None,
                    phases=(Phase.explicit, Phase.reuse, Phase.generate),
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                           HealthCheck.function_scoped_fixture])
-NEEDS_AMOUNT_FIX = pytest.mark.xfail(
-    strict=False, reason="needs the huge-amount fix from the other half of issue 24")
 
 
 def within(*args: str | Path, cwd: Path, seconds: float = TIMEOUT
@@ -287,7 +284,6 @@ def test_far_reaching_sheets_are_refused_not_fatal(tmp_path_factory, case):
         result.stderr
 
 
-@NEEDS_AMOUNT_FIX
 @HOSTILE
 @given(huge_amount())
 def test_huge_amounts_are_refused_or_reported(tmp_path_factory, data):

@@ -201,6 +201,7 @@ def test_a_fifo_or_a_device_is_refused_unread(tmp_path):
         assert (result.returncode, result.stderr) == (
             1, f"{path}: not a regular file (a pipe, device or socket): not read\n"
                "  hint: give the file itself, saved on disk\n")
+    (tmp_path / "in").mkdir()  # the input is checked first: it must exist
     key = run_quick("batch", "in", "--out", "out", "--key-file", "pipe.csv", cwd=tmp_path,
                     seconds=10)
     assert key.returncode == 2 and "the key file is not a regular file" in key.stderr
