@@ -182,13 +182,13 @@ def _chain_table(c: dict):  # -> rich.table.Table
     from rich import box
     from rich.table import Table
 
-    from ledger.render import _money
+    from ledger.render import _money, lit
 
     table = Table(header_style="bold", box=box.SIMPLE_HEAD, padding=(0, 1))
     table.add_column(c["currency"])
     hops = c["hops"]
-    for n, h in enumerate(hops, 1):
-        table.add_column(f"{n}. {h['from']}\n-> {h['to']}", justify="right")
+    for n, h in enumerate(hops, 1):  # account names are the user's: shown literally
+        table.add_column(f"{n}. {lit(h['from'])}\n-> {lit(h['to'])}", justify="right")
     chained = len(hops) > 1
     if chained:
         table.add_column("Chain", justify="right")
