@@ -196,6 +196,7 @@ def _generate(writer: str, path: Path, rows: int) -> None:
 
 def _print(results) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="freelance-ledger bench (2-core machine; each case a fresh process)",
@@ -206,7 +207,7 @@ def _print(results) -> None:
     for name, (t, m, c), (bt, bm, bc), target, size in results:
         ratio = t / bt if bt else float("nan")
         cpu_ratio = c / bc if bc else float("nan")
-        table.add_row(name, f"{t:.2f}", f"{bt:.2f}", f"{ratio:.2f}x", target, f"{c:.2f}",
+        table.add_row(escape(name), f"{t:.2f}", f"{bt:.2f}", f"{ratio:.2f}x", target, f"{c:.2f}",
                       f"{bc:.2f}", f"{cpu_ratio:.2f}x", f"{m:.0f}", f"{bm:.0f}",
                       f"{m / size:.1f}x" if size else "")
     Console(width=170).print(table)
