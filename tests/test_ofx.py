@@ -156,3 +156,13 @@ def test_missing_amount_names_the_line(tmp_path):
     with pytest.raises(DataError) as err:
         parse(path)
     assert (err.value.message, err.value.line) == ("transaction has no TRNAMT", 15)
+
+
+def test_commented_out_elements_are_not_data_and_lines_still_count(tmp_path):
+    """`<!-- <TRNAMT>-9 -->` is no amount; the comment's lines still count for the message."""
+    path = ofx_file(tmp_path, bank=statement(
+        "1234", "<TRNTYPE>DEBIT<DTPOSTED>20240603<FITID>1<NAME>X<!--\n<TRNAMT>-9\n-->"
+        "\n<MEMO>m"))
+    with pytest.raises(DataError) as err:
+        parse(path)
+    assert (err.value.message, err.value.line) == ("transaction has no TRNAMT", 15)
