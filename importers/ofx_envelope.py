@@ -97,6 +97,11 @@ def statements(text: str, path) -> tuple[list[Statement], dict[str, int]]:
         _outside(text, found, path)
     if not found:
         _no_statement(text, path, bool(_STATEMENT.search(text)))
+    if not skipped and all(s.kind == "INVSTMTRS" and not s.bodies for s in found):
+        raise DataError("the investment statements in this OFX file hold positions and "
+                        "balances only, no transaction", path=path,
+                        hint="download the statement with its transactions (a date range) "
+                        "instead of the holdings")
     return found, skipped
 
 
