@@ -357,13 +357,16 @@ def date_formats_for(order: str | None, sep: str, *, path: object,
         if day_first and month_first:
             raise DataError("dates mix day-first and month-first forms", path=path,
                             hint="the file may have been edited; download the export again")
-        if not (day_first or month_first):
+        if not (day_first or month_first) and not (values.str.strip_chars() != "").any():
+            order = "dmy"  # no dates at all (a header-only export): nothing to ask about
+        elif not (day_first or month_first):
             example = next((s for s in values.drop_nulls().head(1).to_list()), "")
             raise DataError(
                 f"dates such as {example!r} could be day-first or month-first",
                 path=path,
                 hint=f"say which with {flag} dmy (28/06/2024) or {flag} mdy (06/28/2024)",
             )
-        order = "dmy" if day_first else "mdy"
+        else:
+            order = "dmy" if day_first else "mdy"
     first_part, second_part = ("%d", "%m") if order == "dmy" else ("%m", "%d")
     return [f"{first_part}{sep}{second_part}{sep}%Y"]

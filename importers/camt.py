@@ -121,6 +121,10 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     if len(ntry_lines) != len(entries["amt"]):
         raise DataError("cannot locate every <Ntry> element in the file", path=path,
                         hint="the XML may hide entries in comments or CDATA; export it again")
+    if not entries["amt"]:
+        raise DataError("the statements in this file hold no entries (<Ntry>), balances only",
+                        path=path, hint="download the statement with its transactions (a date "
+                        "range) instead of the balance")
     df = pl.DataFrame(entries, schema=dict.fromkeys(entries, pl.String)).with_columns(
         pl.Series(LINE, ntry_lines, dtype=pl.Int64),
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_entry"),

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from ledger.errors import DataError
 
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _STATEMENT = re.compile(r"<(STMTRS|CCSTMTRS|INVSTMTRS)>(.*?)</\1>", re.S)
 _TRANLIST = re.compile(r"<(BANKTRANLIST|INVTRANLIST)>(.*?)(?:</\1>|$)", re.S)
 """Nubank (Brazil) never closes its BANKTRANLIST: the list then ends with its statement."""
@@ -54,11 +55,14 @@ class Statement:
 
 
 def prepare(text: str) -> str:
-    """CDATA sections as escaped text (their newlines kept, so lines still count)."""
-    if "<![CDATA[" not in text:
-        return text
-    return _CDATA.sub(lambda m: m.group(1).replace("&", "&amp;").replace("<", "&lt;")
-                      .replace(">", "&gt;"), text)
+    """CDATA sections as escaped text and `<!-- -->` comments blanked (elements commented out
+    are not data), their newlines kept so lines still count."""
+    if "<![CDATA[" in text:
+        text = _CDATA.sub(lambda m: m.group(1).replace("&", "&amp;").replace("<", "&lt;")
+                          .replace(">", "&gt;"), text)
+    if "<!--" in text:
+        text = _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    return text
 
 
 def value(body: str, name: str) -> str | None:
@@ -93,6 +97,11 @@ def statements(text: str, path) -> tuple[list[Statement], dict[str, int]]:
         _outside(text, found, path)
     if not found:
         _no_statement(text, path, bool(_STATEMENT.search(text)))
+    if not skipped and all(s.kind == "INVSTMTRS" and not s.bodies for s in found):
+        raise DataError("the investment statements in this OFX file hold positions and "
+                        "balances only, no transaction", path=path,
+                        hint="download the statement with its transactions (a date range) "
+                        "instead of the holdings")
     return found, skipped
 
 

@@ -55,6 +55,10 @@ r"""Blocks 1-3 then `{4:`. The two alternatives inside a block never start with 
 character, so matching is linear: `(\{[^}]*\}|[^}])*` let a `{` be read either way and took
 minutes on a 94-byte line of braces."""
 _ENVELOPE_CLOSE = re.compile(r"^-\}.*$|^\{5:.*$", re.M)
+_WRAPPED_NUMBER = re.compile(r"^(:28C?:\d{1,5}/?)\n(\d{1,5})[ \t]*$", re.M)
+"""ING NL wraps the statement number onto the next line (`:28C:0000` then `0`): one field."""
+_WRAPPED_61 = re.compile(r"^:61:[^\n]*(?:\n(?!:\d{2}[A-Z]?:)[^\n]*){2,}", re.M)
+"""A `:61:` field on three or more lines, which the library refuses (it allows one more)."""
 
 
 def detect(raw: RawFile) -> bool:
@@ -101,16 +105,29 @@ def _statements(text: str, path) -> list[Any]:
 
     processors = {"post_transaction_details": [mt940.processors.transaction_details_post_processor]}
     first: Exception | None = None
+    joined = _unwrap(text)  # only for the library: lines are counted in `text`
     for variant in (None, *VARIANTS):
         tags = {61: getattr(mt940.tags, variant)()} if variant else None
         try:
             with _quiet():
-                return mt940.parse_statements(text, processors=processors, tags=tags,
+                return mt940.parse_statements(joined, processors=processors, tags=tags,
                                               options=mt940.Options.all())
         except (RuntimeError, ValueError, KeyError, IndexError, TypeError,
                 AttributeError) as exc:
             first = first or exc
     raise _library_error(first, text, path)
+
+
+def _unwrap(text: str) -> str:
+    """ING NL wraps fields at a fixed width: a statement number on two lines is one field,
+    and a `:61:` field keeps one line break, before its supplementary details (the first
+    continuation starting with `/`, else the first); its other breaks are the wrap."""
+    def join_61(match: re.Match) -> str:
+        first, *rest = match.group(0).split("\n")
+        at = next((i for i, line in enumerate(rest) if line.startswith("/")), 0)
+        return first + "".join(rest[:at]) + "\n" + "".join(rest[at:])
+
+    return _WRAPPED_61.sub(join_61, _WRAPPED_NUMBER.sub(r"\1\2", text))
 
 
 @contextmanager
@@ -139,7 +156,8 @@ def _library_error(exc: Exception | None, text: str, path) -> DataError:
         "please report it"
     if tag is not None and value:
         first_line = value.strip().splitlines()[0] if value.strip() else value
-        where = text.find(first_line) if first_line else -1
+        field = re.search(rf"^:{tag.id}[A-Z]?:{re.escape(first_line.strip())}", text, re.M)
+        where = field.start() if field else text.find(first_line) if first_line else -1
         line = text.count("\n", 0, where) + 1 if where >= 0 else None
         return DataError(f"the :{tag.id}: field {first_line[:60]!r} could not be read",
                          path=path, line=line, hint=hint)

@@ -113,3 +113,13 @@ def test_bad_indicator_names_the_entry_line(tmp_path):
     with pytest.raises(DataError) as err:
         parse(path)
     assert (err.value.message, err.value.line) == ("CdtDbtInd 'DEBIT' is not CRDT or DBIT", 34)
+
+
+def test_statement_without_entries_is_refused_not_read_as_nothing(tmp_path):
+    """Balances only: nothing to import is said, never a silent '0 read'."""
+    path = tmp_path / "balances.xml"
+    path.write_text('<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:'
+                    'camt.053.001.02"><BkToCstmrStmt><Stmt><Id>1</Id><Bal><Amt Ccy="EUR">5'
+                    '</Amt><CdtDbtInd>CRDT</CdtDbtInd></Bal></Stmt></BkToCstmrStmt></Document>')
+    with pytest.raises(DataError, match=r"hold no entries \(<Ntry>\), balances only"):
+        parse(path)

@@ -346,6 +346,16 @@ def test_header_only_adds_nothing(seeded, tmp_path):
     assert ok(run(*listing, cwd=tmp_path)).stdout == before
 
 
+def test_header_only_paypal_is_not_asked_for_a_date_order(tmp_path):
+    """No dates at all are not ambiguous ones: the header-only rule holds for PayPal too."""
+    (tmp_path / "pp.csv").write_text('"Date","Time","TimeZone","Name","Type","Status",'
+                                     '"Currency","Gross","Fee","Net","Transaction ID",'
+                                     '"Balance"\n')
+    result = ok(run("--ledger", "led", "import", "pp.csv", cwd=tmp_path))
+    assert result.stderr == ""
+    assert result.stdout.startswith("pp.csv: paypal, 0 read, 0 added"), result.stdout
+
+
 def test_ambiguous_dates_import_with_date_order(tmp_path):
     shutil.copyfile(BROKEN / "ambiguous-date-paypal.csv", tmp_path / "dmy.csv")
     ok(run("--ledger", "led", "import", "dmy.csv", "--date-order", "dmy", cwd=tmp_path))

@@ -92,3 +92,25 @@ def test_ids_stable_when_a_later_export_overlaps(tmp_path):
     b = write(tmp_path, ":61:240105D25,00NCHGNONREF\n:86:fee\n:61:240107C5,00NTRFNONREF\n:86:x",
               "980,00", name="b.sta")
     assert parse(a).rows["id"][0] == parse(b).rows["id"][0]
+
+
+def test_ing_wrapped_fields_are_read_and_lines_kept(tmp_path):
+    """ING NL wraps at a fixed width: `:28C:0000` / `0`, a :61: bank reference and its
+    `/TRCD/` details over several lines; rows keep the lines of the file as written."""
+    path = tmp_path / "ing.940"
+    path.write_text(STATEMENT.replace(":28C:1/1", ":28C:0000\n0").format(
+        lines=":61:2401050105C1,56NTRFEREF//00000000001\n005\n/TRCD/010\n16\n/\n:86:X",
+        closing="1001,56"))
+    rows = parse(path).rows
+    assert (rows["ref"].to_list(), rows["line"].to_list()) == (["00000000001005"], [6])
+
+
+def test_unreadable_field_names_its_own_line(tmp_path):
+    """The library's complaint points at the field's line, not at the first line that happens
+    to hold the same text (here `S1` of the :20: line)."""
+    path = tmp_path / "s.sta"
+    path.write_text(STATEMENT.replace(":28C:1/1", ":28C:S1").format(
+        lines=":61:240105D25,00NCHGNONREF", closing="975,00"))
+    with pytest.raises(DataError) as err:
+        parse(path)
+    assert (err.value.line, err.value.message) == (3, "the :28: field 'S1' could not be read")

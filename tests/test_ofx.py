@@ -156,3 +156,24 @@ def test_missing_amount_names_the_line(tmp_path):
     with pytest.raises(DataError) as err:
         parse(path)
     assert (err.value.message, err.value.line) == ("transaction has no TRNAMT", 15)
+
+
+def test_commented_out_elements_are_not_data_and_lines_still_count(tmp_path):
+    """`<!-- <TRNAMT>-9 -->` is no amount; the comment's lines still count for the message."""
+    path = ofx_file(tmp_path, bank=statement(
+        "1234", "<TRNTYPE>DEBIT<DTPOSTED>20240603<FITID>1<NAME>X<!--\n<TRNAMT>-9\n-->"
+        "\n<MEMO>m"))
+    with pytest.raises(DataError) as err:
+        parse(path)
+    assert (err.value.message, err.value.line) == ("transaction has no TRNAMT", 15)
+
+
+def test_investment_statement_with_positions_only_is_refused(tmp_path):
+    """Holdings and balances, an empty INVTRANLIST: said, never a silent '0 read'."""
+    invest = ("<INVSTMTMSGSRSV1><INVSTMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>"
+              "<INVSTMTRS><DTASOF>20240630<CURDEF>USD<INVACCTFROM><BROKERID>b<ACCTID>9"
+              "</INVACCTFROM><INVTRANLIST><DTSTART>20240601<DTEND>20240630</INVTRANLIST>"
+              "<INVPOSLIST></INVPOSLIST><INVBAL><AVAILCASH>5</INVBAL></INVSTMTRS>"
+              "</INVSTMTTRNRS></INVSTMTMSGSRSV1>\n")
+    with pytest.raises(DataError, match="hold positions and balances only, no transaction"):
+        parse(ofx_file(tmp_path, invest))
