@@ -52,7 +52,7 @@ CLASSES: tuple[ErrorClass, ...] = (
                "save the file as UTF-8 text",
                ("cannot be read as utf-8", "not utf-8", "not readable text")),
     ErrorClass("unknown_layout", "the layout matches no format or bank profile ledger knows",
-               "add a bank profile for it (`ledger profile new`) or force a format with "
+               "draft a bank profile for it (`ledger formats new FILE`) or force a format with "
                "--source", ("unknown layout", "not a timesheet")),
     ErrorClass("ambiguous_format", "the file matches more than one format",
                "force one with --source", ("more than one format",)),
