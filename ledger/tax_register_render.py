@@ -47,8 +47,13 @@ def _tax_note(item: dict) -> str:
     """` · tax withheld 0.25% (rule ... 1% for your status)`, when a rule is in force."""
     if not item.get("tax_rule"):
         return ""
-    withheld = f"{float(item['tax_rate']):.2%}" if item.get("tax_rate") else "—"
-    rule = f"{float(item['tax_rule_rate']):.2%}" if item.get("tax_rule_rate") else "?"
+    from decimal import Decimal
+
+    def percent(rate: object) -> str:  # exact: a rate is a decimal string, shown to 0.01%
+        return f"{Decimal(str(rate)) * 100:.2f}%"
+
+    withheld = percent(item["tax_rate"]) if item.get("tax_rate") else "—"
+    rule = percent(item["tax_rule_rate"]) if item.get("tax_rule_rate") else "?"
     return f" · tax withheld {withheld} ({item['tax_rule']}: {rule} for your status)"
 
 
