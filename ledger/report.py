@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ledger.reconcile import Result
     from ledger.store import Ledger
     from rules.fees import Schedule
+    from rules.fx import FxChain
 
 SCHEMA = "ledger.report/1"
 
@@ -115,21 +116,23 @@ def report_currency(ledger: Ledger, option: str | None) -> str:
 
 
 def build(ledger: Ledger, period: Period | None = None, currency: str | None = None,
-          online: bool = False, **period_options: object) -> dict:
-    """The report for a period as a JSON-ready dict (schema `ledger.report/1`)."""
+          online: bool = False, *, rows: pl.DataFrame | None = None, chain: FxChain | None = None,
+          **period_options: object) -> dict:
+    """The report for a period as a JSON-ready dict (schema `ledger.report/1`). A caller that
+    has read the ledger's rows and built its FX chain already passes them (`rows`, `chain`)."""
     import polars as pl
 
     from ledger import attribution, hours, payouts, reconcile, rule_tools, views
     from rules.fx import FxChain
 
-    rows = ledger.rows()
+    rows = ledger.rows() if rows is None else rows
     if rows.is_empty():
         raise DataError("the ledger is empty", path=ledger.root,
                         hint="import exports first: ledger import FILE")
     period = period or resolve_period(rows, **period_options)  # type: ignore[arg-type]
     currency = report_currency(ledger, currency)
     in_period = rows.filter(pl.col("date").is_between(period.start, period.end))
-    chain = FxChain.for_ledger(rows, ledger.rates_path, online=online)
+    chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
     journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows, chain=chain)
     counted, schedule = counted_rows(ledger, rows, period, journeys)
     counted, owed_unpaid, value_chains = payouts.for_report(ledger, rows, counted, period,
