@@ -248,11 +248,12 @@ def payouts_list(
     if month or year or start or end:
         import polars as pl
 
-        from ledger.report import resolve_period
+        from ledger.report import YEARS, resolve_period
 
+        # one open end of --from/--to: the widest range a report period may name
         period = resolve_period(pl.DataFrame(schema={"date": pl.Date}), month=month, year=year,
-                                start=start or (end and "1900-01-01"),
-                                end=end or (start and "9998-12-31"))
+                                start=start or (end and f"{YEARS[0]}-01-01"),
+                                end=end or (start and f"{YEARS[1]}-12-31"))
         lo, hi = period.start, period.end
     items = listing(rules, worker, lo, hi)
     if output_format is PayoutsFormat.json:

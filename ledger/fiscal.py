@@ -68,9 +68,10 @@ def rules_for(country: str | None) -> FiscalYear:
 
 def tax_year(country: str | None, year: int) -> Period:
     """The tax year of `country` that ends in `year`, as a report Period with its label."""
+    from ledger.report import YEARS as REPORT_YEARS
     from ledger.report import Period
 
-    if not 1900 <= year <= 9998:
+    if not REPORT_YEARS[0] <= year <= REPORT_YEARS[1]:
         raise UsageError(f"--tax-year {year} is not a year", hint="e.g. --tax-year 2024")
     fy = rules_for(country)
     if fy.start_month == 1:
