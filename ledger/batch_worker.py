@@ -118,6 +118,12 @@ def process(task: WorkerTask) -> WorkerResult:
     return result
 
 
+def process_many(tasks: list[WorkerTask]) -> list[WorkerResult]:
+    """Results of a chunk of workers, in the order given: the unit of work the batch engine
+    schedules (one task per chunk, so per-task overhead is paid once per chunk)."""
+    return [process(task) for task in tasks]
+
+
 def _read_config(path: Path) -> dict:
     import tomllib
 
