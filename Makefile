@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	@echo "First run: installing freelance-ledger and its dependencies into $(VENV) (once; about a minute)..."
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+	@PYTHONWARNINGS=ignore $(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
 	@$(BIN)/python -c "import ledger, importers, rules" || { echo "install failed: see the messages above"; exit 1; }
 	@touch $(STAMP)
 	@echo "Installed."
