@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test bench lint clean fuzz bench-batch
 
 $(STAMP): pyproject.toml
-	@echo "First run: installing freelance-ledger and its dependencies into $(VENV) (once; about a minute)..."
+	@echo "First run: installing freelance-ledger and its dependencies into $(VENV) (once; one to three minutes)..."
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 	@PYTHONWARNINGS=ignore $(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
