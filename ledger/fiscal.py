@@ -77,8 +77,10 @@ def tax_year(country: str | None, year: int) -> Period:
     if fy.start_month == 1:
         start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     else:
+        from dateutil.relativedelta import relativedelta
+
         start = dt.date(year - 1, fy.start_month, 1)
-        end = dt.date(year, fy.start_month, 1) - dt.timedelta(days=1)
+        end = start + relativedelta(years=1, days=-1)
     label = fy.label.format(end=year, start=start.year, short=year % 100,
                             next_short=(year + 1) % 100)
     where = f"{fy.authority} " if fy.authority else ""

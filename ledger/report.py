@@ -102,8 +102,9 @@ def _iso(text: str, flag: str) -> dt.date:
 
 
 def _month_end(first: dt.date) -> dt.date:
-    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
+    from dateutil.relativedelta import relativedelta
+
+    return first + relativedelta(day=31)
 
 
 def report_currency(ledger: Ledger, option: str | None) -> str:
