@@ -8,6 +8,7 @@ from these tuples (`panel_schema`, `render_readme`), so the README cannot drift 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -168,6 +169,57 @@ TRAJECTORY_SETTINGS: tuple[Setting, ...] = (
 )
 
 TRAJECTORIES = ("sinking", "struggling", "surviving", "swimming", "unclassified")
+
+LABELS: dict[str, str] = {
+    "pseudonym": "Worker pseudonym (keyed HMAC-SHA256, 16 hex digits)",
+    "country": "Country, ISO 3166-1 alpha-2 code or unknown",
+    "year": "Calendar year of month",
+    "month": "Month, YYYY-MM",
+    "active": "Active month: gross_usd above the setting active_gross_usd (0/1)",
+    "platforms": "Channels with rows this month, comma-separated",
+    "gross_usd": "Gross earnings less refunds to clients, USD",
+    "platform_fees_usd": "Platform fees, USD",
+    "payment_fees_usd": "Withdrawal and payment fees, USD",
+    "fx_cost_usd": "FX spread against the mid rate, USD",
+    "bank_deductions_usd": "Bank and intermediary charges, USD",
+    "taxes_usd": "Withholding taxes, USD",
+    "subcontractor_payouts_usd": "Paid to sub-workers, USD",
+    "expenses_usd": "Business expenses, USD",
+    "other_usd": "Adjustments and unclassified rows (signed), USD",
+    "net_usd": "Net earnings, USD",
+    "local_currency": "Local currency, ISO 4217 code",
+    "gross_local": "Gross earnings, local currency",
+    "net_local": "Net earnings, local currency",
+    "unpaid_hours": "Unpaid hours (bidding, admin, learning)",
+    "net_hourly_usd": "Net per paid hour, USD",
+    "net_hourly_all_usd": "Net per paid and unpaid hour, USD",
+    "effective_cost_rate": "Fees, FX cost, bank deductions and taxes / gross",
+    "per_capita_usd": "Monthly per-capita income benchmark, USD",
+    "net_vs_per_capita": "net_usd / per_capita_usd",
+    "min_wage_local": "Monthly minimum wage, local currency",
+    "net_vs_min_wage": "net_local / min_wage_local",
+    "trajectory": "Livelihood trajectory over the worker's months",
+    "tax_year": "Tax year of month in the country, named by the year it ends in",
+}
+"""Short variable labels (Stata's are at most 80 characters); a column without one is labelled
+with the first clause of its meaning (`stata_label`)."""
+DECIMAL_NOTE = " (double; exact in panel.csv)"
+"""Added to the label of a money or ratio column in panel.dta: Stata has no decimal type."""
+LABEL_CHARS = 80
+
+
+def stata_label(name: str, decimal: bool = False) -> str:
+    """A column's variable label in panel.dta: its short label, else the first clause of its
+    meaning, cut at a word to fit 80 characters with the decimal note."""
+    meanings = {c.name: c.meaning for c in PANEL}
+    text = LABELS.get(name) or re.split(r"[;:(]|\. ", meanings.get(name, name))[0].strip()
+    note = DECIMAL_NOTE if decimal else ""
+    room = LABEL_CHARS - len(note)
+    if len(text) > room:
+        text = text[:room - 3].rsplit(" ", 1)[0].rstrip(",") + "..."
+    if "_" not in text.split(" ", 1)[0]:  # never capitalise a column name (net_usd / ...)
+        text = text[:1].upper() + text[1:]
+    return text + note
 
 
 def polars_type(column: Column) -> pl.DataType:
