@@ -281,6 +281,10 @@ Files:
   country; cells with fewer than **k = {k}** workers are suppressed.
 - `errors.csv`: the files that could not be read (by pseudonym and file pseudonym).
 - `run.json`: the options that shaped these files (k, bands, trajectory settings).
+- `panel.csv`, `panel.dta` (written with `--also csv,dta`): the whole panel in one file for R,
+  Stata or a spreadsheet, `country` and `year` as columns, sorted by country, year, pseudonym
+  and month. In panel.csv amounts are the exact decimal text (`1234.50`), booleans
+  `true`/`false`, an empty cell is null and `""` an empty text. panel.dta: see Stata below.
 
 Anonymity: workers appear only as keyed pseudonyms (the key stays outside this folder with the
 researcher); no names, emails, clients, contract titles, descriptions, transaction ids, file
@@ -334,12 +338,47 @@ panel = spark.read.parquet("panel")        # country and year come from the dire
 panel.groupBy("country", "trajectory").count().show()
 ```
 
-polars:
+polars (amounts stay `Decimal(38, 2)`):
 
 ```python
 import polars as pl
 panel = pl.scan_parquet("panel/**/*.parquet", hive_partitioning=True).collect()
 ```
+
+pandas (with pyarrow installed): ask for Arrow types, or every amount becomes a Python
+`Decimal` object (exact, but slow and `object` dtype):
+
+```python
+import pandas as pd
+panel = pd.read_parquet("panel", dtype_backend="pyarrow")   # decimal128(38, 2) columns
+exact = pd.read_csv("panel.csv", dtype=str)                  # or the exact text of panel.csv
+```
+
+R (arrow): sums and means over the dataset stay exact decimals; `collect()` turns them into
+doubles (R has no decimal type). `readr::read_csv("panel.csv", col_types = readr::cols(.default =
+"c"))` keeps the exact text.
+
+```r
+library(arrow); library(dplyr)
+panel <- open_dataset("panel")                  # country and year from the folder names
+panel |> group_by(country, month) |> summarise(net = sum(net_usd)) |> collect()
+```
+
+Stata (`panel.dta`, Stata 14 or later; `haven::read_dta` in R reads it too):
+
+```stata
+use panel.dta, clear
+describe                  // every variable labelled from this dictionary
+tabulate trajectory       // 1 sinking, 2 struggling, 3 surviving, 4 swimming, 5 unclassified
+format *_usd *_local %14.2f
+```
+
+Stata has no decimal type, and its 32-bit `long` would overflow at 21,474,836.47 counted in
+cents (a month's naira or rupees can pass that), so in panel.dta amounts and ratios are
+`double`: each the double nearest the exact decimal, which shows and rounds back to the exact
+cent, but sums in Stata are floating point. Their variable labels end
+"{DECIMAL_NOTE.strip()}": the exact values are in panel.csv and the Parquet files.
+`active` is 0/1; an empty text is `""` (Stata has no missing text), a missing number `.`.
 
 Panels from several runs (more workers later, or `--shard i/n` on several machines) with the
 same key union as they are: copy the `panel/` trees together (file names never collide) and run
