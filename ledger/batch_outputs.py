@@ -13,8 +13,8 @@ dictionary's column order, sorted by country, year, pseudonym and month:
   variable labels say so; exact values are in panel.csv and panel/. `trajectory` is a byte
   with value labels (1 sinking ... 5 unclassified), booleans are 0/1 bytes, and every
   variable has a label from the data dictionary (`batch_columns.stata_label`). The .dta is
-  built in memory (pandas writes a file at once): one double per money cell, about 300 bytes a
-  row in all.
+  built in memory (pandas writes a file at once, with copies): measured 680 MB peak and 5 s of
+  CPU for 360,000 worker-months (10,000 workers x 36 months); panel.csv 170 MB and 1.7 s.
 
 Both are rewritten from DIR/panel/ as it is on disk (so after copying shards together too),
 and a run without them removes earlier copies, so they never disagree with the Parquet.
