@@ -15,6 +15,7 @@ Output layout:
 
     DIR/panel/country=PK/year=2024/part-<i>of<n>-<seq>.parquet
     DIR/summary.csv   DIR/errors.csv   DIR/README.md   DIR/run.json
+    DIR/panel.csv     DIR/panel.dta     (`also`: the whole panel for R/Stata, batch_outputs.py)
 
 Part names carry the shard, so the panels of several machines (or of later runs over new
 workers with the same key) union by copying the trees together; a rerun of the same shard
@@ -28,7 +29,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -429,7 +430,8 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
         key_file: Path = Path("batch.key"), k: int = 5, jobs: int | None = None,
         shard: str | None = None, bands: bool = False, trajectories: Path | None = None,
         progress: Callable[[int, int], None] | None = None,
-        chunk_rows: int = CHUNK_ROWS, period: str = "month") -> BatchResult:
+        chunk_rows: int = CHUNK_ROWS, period: str = "month", also: Iterable[str] = ()
+        ) -> BatchResult:
     """Build DIR/panel, DIR/errors.csv, DIR/summary.csv and DIR/README.md (see the module
     docstring). `progress(done, total)` is called as workers finish."""
     from ledger.batch_anon import check_key_path, load_key, parse_shard, shard_of
@@ -506,6 +508,9 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
 
         with (out / "README.md").open("a", encoding="utf-8") as readme:
             readme.write(f"\n`tax_year` (Int32, panel): {TAX_YEAR_MEANING}.\n")
+    from ledger.batch_outputs import write_also
+
+    write_also(out, also)  # --also csv,dta: the whole panel for Stata/R (batch_outputs.py)
     return BatchResult(
         workers=len(workers), workers_in_panel=totals["in_panel"],
         files=sum(len(w.files) for w in workers), files_failed=totals["failed"],

@@ -8,6 +8,7 @@ from these tuples (`panel_schema`, `render_readme`), so the README cannot drift 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -169,6 +170,57 @@ TRAJECTORY_SETTINGS: tuple[Setting, ...] = (
 
 TRAJECTORIES = ("sinking", "struggling", "surviving", "swimming", "unclassified")
 
+LABELS: dict[str, str] = {
+    "pseudonym": "Worker pseudonym (keyed HMAC-SHA256, 16 hex digits)",
+    "country": "Country, ISO 3166-1 alpha-2 code or unknown",
+    "year": "Calendar year of month",
+    "month": "Month, YYYY-MM",
+    "active": "Active month: gross_usd above the setting active_gross_usd (0/1)",
+    "platforms": "Channels with rows this month, comma-separated",
+    "gross_usd": "Gross earnings less refunds to clients, USD",
+    "platform_fees_usd": "Platform fees, USD",
+    "payment_fees_usd": "Withdrawal and payment fees, USD",
+    "fx_cost_usd": "FX spread against the mid rate, USD",
+    "bank_deductions_usd": "Bank and intermediary charges, USD",
+    "taxes_usd": "Withholding taxes, USD",
+    "subcontractor_payouts_usd": "Paid to sub-workers, USD",
+    "expenses_usd": "Business expenses, USD",
+    "other_usd": "Adjustments and unclassified rows (signed), USD",
+    "net_usd": "Net earnings, USD",
+    "local_currency": "Local currency, ISO 4217 code",
+    "gross_local": "Gross earnings, local currency",
+    "net_local": "Net earnings, local currency",
+    "unpaid_hours": "Unpaid hours (bidding, admin, learning)",
+    "net_hourly_usd": "Net per paid hour, USD",
+    "net_hourly_all_usd": "Net per paid and unpaid hour, USD",
+    "effective_cost_rate": "Fees, FX cost, bank deductions and taxes / gross",
+    "per_capita_usd": "Monthly per-capita income benchmark, USD",
+    "net_vs_per_capita": "net_usd / per_capita_usd",
+    "min_wage_local": "Monthly minimum wage, local currency",
+    "net_vs_min_wage": "net_local / min_wage_local",
+    "trajectory": "Livelihood trajectory over the worker's months",
+    "tax_year": "Tax year of month in the country, named by the year it ends in",
+}
+"""Short variable labels (Stata's are at most 80 characters); a column without one is labelled
+with the first clause of its meaning (`stata_label`)."""
+DECIMAL_NOTE = " (double; exact in panel.csv)"
+"""Added to the label of a money or ratio column in panel.dta: Stata has no decimal type."""
+LABEL_CHARS = 80
+
+
+def stata_label(name: str, decimal: bool = False) -> str:
+    """A column's variable label in panel.dta: its short label, else the first clause of its
+    meaning, cut at a word to fit 80 characters with the decimal note."""
+    meanings = {c.name: c.meaning for c in PANEL}
+    text = LABELS.get(name) or re.split(r"[;:(]|\. ", meanings.get(name, name))[0].strip()
+    note = DECIMAL_NOTE if decimal else ""
+    room = LABEL_CHARS - len(note)
+    if len(text) > room:
+        text = text[:room - 3].rsplit(" ", 1)[0].rstrip(",") + "..."
+    if "_" not in text.split(" ", 1)[0]:  # never capitalise a column name (net_usd / ...)
+        text = text[:1].upper() + text[1:]
+    return text + note
+
 
 def polars_type(column: Column) -> pl.DataType:
     import polars as pl
@@ -229,6 +281,10 @@ Files:
   country; cells with fewer than **k = {k}** workers are suppressed.
 - `errors.csv`: the files that could not be read (by pseudonym and file pseudonym).
 - `run.json`: the options that shaped these files (k, bands, trajectory settings).
+- `panel.csv`, `panel.dta` (written with `--also csv,dta`): the whole panel in one file for R,
+  Stata or a spreadsheet, `country` and `year` as columns, sorted by country, year, pseudonym
+  and month. In panel.csv amounts are the exact decimal text (`1234.50`), booleans
+  `true`/`false`, an empty cell is null and `""` an empty text. panel.dta: see Stata below.
 
 Anonymity: workers appear only as keyed pseudonyms (the key stays outside this folder with the
 researcher); no names, emails, clients, contract titles, descriptions, transaction ids, file
@@ -282,12 +338,47 @@ panel = spark.read.parquet("panel")        # country and year come from the dire
 panel.groupBy("country", "trajectory").count().show()
 ```
 
-polars:
+polars (amounts stay `Decimal(38, 2)`):
 
 ```python
 import polars as pl
 panel = pl.scan_parquet("panel/**/*.parquet", hive_partitioning=True).collect()
 ```
+
+pandas (with pyarrow installed): ask for Arrow types, or every amount becomes a Python
+`Decimal` object (exact, but slow and `object` dtype):
+
+```python
+import pandas as pd
+panel = pd.read_parquet("panel", dtype_backend="pyarrow")   # decimal128(38, 2) columns
+exact = pd.read_csv("panel.csv", dtype=str)                  # or the exact text of panel.csv
+```
+
+R (arrow): sums and means over the dataset stay exact decimals; `collect()` turns them into
+doubles (R has no decimal type). `readr::read_csv("panel.csv", col_types = readr::cols(.default =
+"c"))` keeps the exact text.
+
+```r
+library(arrow); library(dplyr)
+panel <- open_dataset("panel")                  # country and year from the folder names
+panel |> group_by(country, month) |> summarise(net = sum(net_usd)) |> collect()
+```
+
+Stata (`panel.dta`, Stata 14 or later; `haven::read_dta` in R reads it too):
+
+```stata
+use panel.dta, clear
+describe                  // every variable labelled from this dictionary
+tabulate trajectory       // 1 sinking, 2 struggling, 3 surviving, 4 swimming, 5 unclassified
+format *_usd *_local %14.2f
+```
+
+Stata has no decimal type, and its 32-bit `long` would overflow at 21,474,836.47 counted in
+cents (a month's naira or rupees can pass that), so in panel.dta amounts and ratios are
+`double`: each the double nearest the exact decimal, which shows and rounds back to the exact
+cent, but sums in Stata are floating point. Their variable labels end
+"{DECIMAL_NOTE.strip()}": the exact values are in panel.csv and the Parquet files.
+`active` is 0/1; an empty text is `""` (Stata has no missing text), a missing number `.`.
 
 Panels from several runs (more workers later, or `--shard i/n` on several machines) with the
 same key union as they are: copy the `panel/` trees together (file names never collide) and run

@@ -42,6 +42,9 @@ def batch_cmd(
         help="month: the worker-month panel; fiscal: also a tax_year column, each worker's "
         "country's tax year (PK, BD: July-June; IN: April-March; docs/tax-year.md).")
     ] = "month",
+    also: Annotated[str | None, typer.Option(
+        help="Also write the whole panel as DIR/panel.csv (exact decimals) and/or DIR/panel.dta "
+        "(Stata), e.g. --also csv,dta.", show_default=False)] = None,
     summary_only: Annotated[bool, typer.Option(
         "--summary-only", help="Only recompute summary.csv and README.md from DIR/panel "
         "(e.g. after copying several shards' panels together).")] = False,
@@ -71,10 +74,14 @@ def batch_cmd(
 
       ledger batch donations/ --out panel-1/ --shard 1/4 --key-file ~/keys/study.key
 
+      ledger batch donations/ --out panel/ --also csv,dta
+
       ledger batch --summary-only --out merged-panel/
     """
     from ledger import batch
+    from ledger.batch_outputs import FORMATS, parse_also, write_also
 
+    formats = parse_also(also)  # a bad name fails now, not after the whole batch
     if summary_only:
         if not out.is_dir():
             from ledger.errors import UsageError
@@ -82,16 +89,20 @@ def batch_cmd(
             raise UsageError("no such output folder", path=out,
                              hint="--summary-only reads DIR/panel of an earlier run")
         batch.summarize(out, k)
-        _console().print(f"wrote {out / 'summary.csv'} and {out / 'README.md'}", markup=False)
+        written = [out / "summary.csv", out / "README.md", *write_also(out, formats)]
+        _console().print("wrote " + ", ".join(map(str, written)), markup=False)
         return
     result = _run(lambda tick: batch.run(
         input_path, out, manifest=manifest, key_file=key_file, k=k, jobs=jobs, shard=shard,
-        bands=bands, trajectories=trajectories, progress=tick, period=period))
+        bands=bands, trajectories=trajectories, progress=tick, period=period, also=formats))
     console = _console()
     shown = f" (shard {result.shard[0]}/{result.shard[1]})" if result.shard[1] > 1 else ""
     console.print(f"{result.workers:,} workers{shown}, {result.files:,} files, "
                   f"{result.rows:,} rows -> {result.panel_rows:,} worker-months of "
                   f"{result.workers_in_panel:,} workers in {out / 'panel'}", markup=False)
+    if formats:
+        console.print("and the whole panel in " + ", ".join(
+            str(out / FORMATS[f]) for f in FORMATS if f in formats), markup=False)
     if result.key_created:
         console.print(f"created the key {key_file}: keep it, outside {out}, to extend the "
                       "panel with the same pseudonyms", markup=False)

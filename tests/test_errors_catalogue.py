@@ -268,6 +268,11 @@ CASES = [
     Case("home-currency-number", ("report",), 2, "led/ledger.toml: home_currency = 5 is not "
          "text\n  hint: write it in quotes, e.g. home_currency = \"PKR\"\n",
          into_ledger=(("home-currency-number.toml", "ledger.toml", "copy"),)),
+    # --- issue 22: the panel for every stats package (ledger batch --also) ---
+    Case("batch-also-unknown", ("batch", "in", "--out", "out", "--also", "csv,xlsx"), 2,
+         "error: --also 'xlsx': not a format ledger batch writes\n  hint: --also takes a "
+         "comma-separated list of: csv, dta (e.g. --also csv,dta); the panel itself is always "
+         "Parquet\n", dirs=("in",)),
 ]
 
 
