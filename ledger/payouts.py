@@ -1,5 +1,6 @@
 """Sub-worker payouts: split rules, what each worker is owed, what was paid, balances, the value
-chain, and a statement a worker can check (design §1: the reintermediator).
+chain, and a statement a worker can check: for whoever wins jobs and passes the work on
+(docs/payouts.md).
 
 Split rules live in ledger.toml:
 
