@@ -19,6 +19,8 @@ A command that fails shows `[exit N]` as its last line.
 A block that cannot be checked (it needs a file the demo does not have) says why on the line
 before its fence: `<!-- unchecked: needs ... -->`. Fenced blocks must name their language, and
 only ```console blocks may hold `$ ` prompts, so an output block cannot slip past unchecked.
+The `ledger ...` lines of ```sh blocks and of unchecked blocks are not run, but each must name
+only commands and options the CLI has.
 
     python -m tests.docs_examples           # check, print the differences (exit 1 if any)
     python -m tests.docs_examples --update  # rewrite every checked block from real output
@@ -125,7 +127,44 @@ def problems(block: Block) -> list[str]:
                 if words[:1] != ["ledger"]:
                     out.append(f"{block.where}: only `ledger` commands can be checked: "
                                f"{command.line!r} (or mark the block unchecked, with why)")
+    if block.lang in ("sh", "console"):
+        for line in block.body:
+            line = line.removeprefix("$ ")
+            if line.startswith("ledger "):
+                out += [f"{block.where}: `{line.strip()}`: {word}" for word in unknown(line)]
     return out
+
+
+def unknown(line: str) -> list[str]:
+    """The subcommands and options of a `ledger ...` line that the CLI does not have, so even
+    the examples that are not run name only what exists."""
+    import typer.main
+
+    from ledger.cli import app
+
+    words = shlex.split(split_pipe(line.rstrip(" \\"))[0], comments=True)
+    words = words[1:words.index(">")] if ">" in words else words[1:]
+    command = typer.main.get_command(app)  # typer's own click: checked by shape, not class
+    path = "ledger"
+    found = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word.startswith("-") and word != "-":
+            name = word.split("=")[0]
+            param = next((p for p in command.params if p.param_type_name == "option"
+                          and name in (*p.opts, *p.secondary_opts)), None)
+            if param is None and name not in ("--help", "-h"):
+                found.append(f"`{path}` has no option {name}")
+            skip = param is not None and not param.is_flag and "=" not in word
+        elif hasattr(command, "commands"):
+            if word not in command.commands:
+                found.append(f"`{path}` has no command {word!r}")
+                break
+            command = command.commands[word]
+            path += f" {word}"
+    return found
 
 
 def split_pipe(line: str) -> tuple[str, str | None]:

@@ -104,3 +104,23 @@ def test_the_filter_after_a_pipe_is_split_off_outside_quotes():
 def test_the_documents_are_the_readme_and_docs():
     names = [p.relative_to(docs.ROOT) for p in docs.documents()]
     assert names[0] == Path("README.md") and Path("docs/export.md") in names
+
+
+@pytest.mark.parametrize(("line", "found"), [
+    ("ledger report --month 2024-06 --bogus", ["`ledger report` has no option --bogus"]),
+    ("ledger reconcil --month 2024-06", ["`ledger` has no command 'reconcil'"]),
+    ("ledger payouts statment Ali", ["`ledger payouts` has no command 'statment'"]),
+    ("ledger --ledger ./demo payouts undo 3f9c   # --bogus in a comment", []),
+    ("ledger export --format csv --month 2024-06 > 2024-06.csv", []),
+    ("ledger import a.csv b.csv \\", []),
+])
+def test_commands_that_are_not_run_still_name_only_what_exists(line, found):
+    assert docs.unknown(line) == found
+
+
+def test_a_sh_example_with_a_removed_option_is_refused(tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text("```sh\nledger report --montth 2024-06   # typo\n```\n", "utf-8")
+    [found] = [m for b in docs.blocks(doc) for m in docs.problems(b)]
+    assert found == (f"{doc}:1: `ledger report --montth 2024-06   # typo`: `ledger report` "
+                     "has no option --montth")
