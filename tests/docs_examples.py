@@ -271,8 +271,11 @@ def check(block: Block, runner: Runner) -> list[str]:
     return diffs
 
 
-def rewrite(path: Path, runner: Runner) -> int:
-    """Rewrite `path`'s checked console blocks from real output; the number of blocks changed."""
+def rewrite(path: Path, runner: Runner, refused: list[str] | None = None) -> int:
+    """Rewrite `path`'s checked console blocks from real output; the number of blocks changed.
+
+    A command that now fails (`[exit N]`) where the docs showed it succeed is not written: that
+    is a broken command or demo, not new output. It is added to `refused` instead."""
     lines = path.read_text("utf-8").splitlines()
     changed = 0
     for block in reversed(blocks(path)):  # from the end, so earlier line numbers stay valid
@@ -280,7 +283,14 @@ def rewrite(path: Path, runner: Runner) -> int:
             continue
         body = []
         for command in block.commands():
-            body += [f"$ {command.line}", *runner.output(command.line)]
+            output = runner.output(command.line)
+            shown = [line for line in command.expected if line.strip()]
+            if output and EXIT.match(output[-1]) and not (shown and EXIT.match(shown[-1])):
+                if refused is not None:
+                    refused.append(f"{block.where}: $ {command.line}\n" + "\n".join(output))
+                body += [f"$ {command.line}", *command.expected]
+                continue
+            body += [f"$ {command.line}", *output]
         if body != block.body:
             lines[block.start + 1:block.end] = body
             changed += 1
@@ -303,11 +313,15 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="ledger-docs-") as tmp:
         runner = Runner(Path(tmp))
         if update:
+            refused: list[str] = []
             for path in documents():
-                n = rewrite(path, runner)
+                n = rewrite(path, runner, refused)
                 print(f"{path.relative_to(ROOT)}: {n} block(s) rewritten" if n else
                       f"{path.relative_to(ROOT)}: up to date")
-            return 0
+            if refused:
+                print("\n\nThese commands now fail; their blocks were left as they were:\n\n"
+                      + "\n\n".join(refused), file=sys.stderr)
+            return 1 if refused else 0
         diffs = [d for b in checked_blocks() for d in check(b, runner)]
     print("\n\n".join(diffs) if diffs else f"{len(checked_blocks())} example block(s) agree")
     return 1 if diffs else 0

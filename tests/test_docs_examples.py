@@ -56,7 +56,7 @@ whatever it said once
 
 
 def test_a_changed_figure_is_caught_and_the_update_writes_what_was_printed(tmp_path):
-    doc = tmp_path / "doc.md"
+    doc = tmp_path / "page.markdown"
     doc.write_text(DOC, "utf-8")
     printed = {"ledger report | head -2": ["June 2024 · PKR", "  Net  168,135.69"],
                "ledger imports": ["nothing yet"]}
@@ -79,7 +79,7 @@ def test_a_changed_figure_is_caught_and_the_update_writes_what_was_printed(tmp_p
     ("```console\nJune 2024\n```\n", "starts with a `$ ` command"),
 ])
 def test_a_block_that_would_slip_past_the_check_is_refused(tmp_path, text, problem):
-    doc = tmp_path / "doc.md"
+    doc = tmp_path / "page.markdown"
     doc.write_text(text, "utf-8")
     [found] = [m for b in docs.blocks(doc) for m in docs.problems(b)]
     assert f"{doc}:" in found and problem in found
@@ -119,8 +119,18 @@ def test_commands_that_are_not_run_still_name_only_what_exists(line, found):
 
 
 def test_a_sh_example_with_a_removed_option_is_refused(tmp_path):
-    doc = tmp_path / "doc.md"
+    doc = tmp_path / "page.markdown"
     doc.write_text("```sh\nledger report --montth 2024-06   # typo\n```\n", "utf-8")
     [found] = [m for b in docs.blocks(doc) for m in docs.problems(b)]
     assert found == (f"{doc}:1: `ledger report --montth 2024-06   # typo`: `ledger report` "
                      "has no option --montth")
+
+
+def test_the_update_never_writes_a_failure_the_docs_did_not_show(tmp_path):
+    doc = tmp_path / "page.markdown"
+    doc.write_text("```console\n$ ledger report\nJune 2024\n```\n", "utf-8")
+    broken = {"ledger report": ["error: internal error: KeyError: 'x'", "[exit 1]"]}
+    refused: list[str] = []
+    assert docs.rewrite(doc, Canned(broken), refused) == 0
+    assert doc.read_text("utf-8") == "```console\n$ ledger report\nJune 2024\n```\n"
+    assert refused == [f"{doc}:1: $ ledger report\nerror: internal error: KeyError: 'x'\n[exit 1]"]
