@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean fuzz bench-batch
+.PHONY: demo test bench lint clean fuzz bench-batch docs
 
 $(STAMP): pyproject.toml
 	@echo "First run: installing freelance-ledger and its dependencies into $(VENV) (once; one to three minutes)..."
@@ -40,6 +40,11 @@ fuzz: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# Rewrite the output shown in README.md's and docs/*.md's ```console examples from what each
+# command prints on the demo ledger (tests/docs_examples.py); read the diff before committing.
+docs: $(STAMP)
+	$(BIN)/python -m tests.docs_examples --update
 
 
 bench: $(STAMP)

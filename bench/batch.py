@@ -1,4 +1,4 @@
-"""`make bench-batch`: `ledger batch` over many synthetic workers, against the design's targets.
+"""`make bench-batch`: `ledger batch` over many synthetic workers, against its targets.
 
 Generates N worker folders (default 10,000 workers, 10M rows in total) with the seeded
 generators of `make bench` (PayPal, Upwork, Payoneer, HDFC bank CSV; 1-3 formats per worker,

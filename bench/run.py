@@ -2,7 +2,7 @@
 
 Every case runs as a fresh process (interpreter start and imports included on both sides),
 timed by wall clock, with peak memory from the kernel's rusage of that process. Prints a
-table with ratios and the targets from the design (import <= 2x a bare read, report <= 1.5x a
+table with ratios and the targets (README, Development: import <= 2x a bare read, report <= 1.5x a
 hand-written group_by, `ledger --help` < 0.3 s). The PayPal import also gets a "floor" row:
 bench/floor.py does only what the rules cannot skip (exact amounts, row ids, a Parquet
 file), so the table shows what the rules cost and what our checks add.

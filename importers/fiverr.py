@@ -5,16 +5,17 @@ Fiverr shows what the seller receives (its service fee, commonly 20%, already ta
 earnings are imported exactly as shown and marked `net_of_fee`; this importer never invents
 a fee. rules/fees.py derives the gross and the fee rows (origin `rule:...`).
 
-Evidence (formats.md 5a): no public parser, fixture or sample with the CSV header was found
-(searched public code, issues and pages for Fiverr earnings CSV columns, Nov 2026). Fiverr's
-help page "Your Earnings page" and forum threads describe a dated transactions table with a
-CSV download: order revenue ("Revenue for Order Completion" in the older UI), cleared funds,
-withdrawals with small withdrawal fees, cancellations/refunds, expenses paid from earnings
-(Promoted Gigs, Seller Plus), balances in USD, and a ~14-day "pending clearance". A third-party
-importer's template (hourlyroi.com/docs/csv-templates) lists `Date, Order Number, Buyer,
-Description, Total...` for a "Fiverr Revenue CSV"; it is a template, not a real export.
-So the columns are found through the alias table `COLUMNS` below: correct it (one line per
-field) when a real file is seen. Assumptions, all reported rather than guessed silently:
+Evidence (docs/formats.md, "Fiverr: header not confirmed"): no public parser, fixture or sample
+with the CSV header was found (searched public code, issues and pages for Fiverr earnings CSV
+columns, Nov 2026). Fiverr's help page "Your Earnings page" and forum threads describe a dated
+transactions table with a CSV download: order revenue ("Revenue for Order Completion" in the
+older UI), cleared funds, withdrawals with small withdrawal fees, cancellations/refunds,
+expenses paid from earnings (Promoted Gigs, Seller Plus), balances in USD, and a ~14-day
+"pending clearance". A third-party importer's template (hourlyroi.com/docs/csv-templates) lists
+`Date, Order Number, Buyer, Description, Total...` for a "Fiverr Revenue CSV"; it is a
+template, not a real export. So the columns are found through the alias table `COLUMNS` below:
+correct it (one line per field) when a real file is seen. Assumptions, all reported rather than
+guessed silently:
 - Required: a date, an amount, an activity or description, and an order column; optional:
   currency (default USD), status, buyer, balance (checked as a running balance).
 - Detection also needs Fiverr vocabulary in the first KBs: `fiverr`, an order number
@@ -25,8 +26,8 @@ field) when a real file is seen. Assumptions, all reported rather than guessed s
   made negative.
 - Pending clearance rows (status or text) are not booked (counted as skipped): income is
   booked once, when it clears.
-- Row key: order + activity/description + amount + date (+ occurrence), as formats.md
-  advises (order id + activity + amount), so overlapping exports add nothing twice.
+- Row key: order + activity/description + amount + date (+ occurrence), as docs/formats.md
+  says (order id + activity + amount), so overlapping exports add nothing twice.
 
 Kinds (first rule matching activity + description, after pending clearance by status or
 text, which is skipped): withdrawal fee ->

@@ -1,7 +1,8 @@
 """Freelancer.com transaction history export (Balance > Transaction History > Export, CSV).
 
 The header text is not confirmed anywhere public, so columns are read by position, as the one
-public importer written against real exports does (formats.md 5b):
+public importer written against real exports does (docs/formats.md, "Freelancer.com: read by
+position"):
 `Date` (`06 Jan 2026 23:52`), `Description` (HTML entities left in), `Currency`, `Amount`
 (credits carry an explicit `+`), and an optional fifth column. Support pages say rows show a
 balance, that importer reads the fifth column as Indian GST: the column is a balance if its

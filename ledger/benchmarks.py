@@ -3,7 +3,7 @@
 The bundled table (`ledger/data/benchmarks.csv`, with a source for every figure) is picked by
 the ledger's `country` and the report's year: for each benchmark, the latest year at or before
 it (or the earliest after, said so). Amounts are put on a monthly basis the way the table's
-notes say (`benchmarks.md`): hourly x 208 (8 h x 26 days; 173.33 for 40-hour-week countries),
+notes say (docs/benchmarks.md): hourly x 208 (8 h x 26 days; 173.33 for 40-hour-week countries),
 daily x 26, yearly / 12; PPP-dollar lines and multiples of the minimum wage cannot be converted
 at market rates and are listed without a ratio. Users add their own (a living wage they trust)
 as `[[benchmarks]]` in ledger.toml.

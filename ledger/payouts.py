@@ -1,5 +1,5 @@
-"""Sub-worker payouts: split rules, what each worker is owed, what was paid, balances, the value
-chain, and a statement a worker can check (design §1: the reintermediator).
+"""Sub-worker payouts (docs/payouts.md): split rules, what each worker is owed, what was paid,
+balances, the value chain, and a statement a worker can check.
 
 Split rules live in ledger.toml:
 

@@ -6,7 +6,7 @@ give the amount (shown exactly, every decimal digit, when it is not a whole numb
 is converted); times the exchange rate shown, rounded once half-even to the worker currency's
 minor unit, gives what is owed or paid. Totals are the sums of the lines, and the balance is
 brought forward + owed - paid, written out. Nothing about other workers or the contractor's
-clients appears (design: the reintermediator's worker sees only their own work).
+clients appears (docs/payouts.md: a worker sees only their own work).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Fee schedules: effective-dated rules per platform, payment provider and tax, each with its
-source, and the two things they are for (design §7): deriving the fee a source folded into a
+source, and the two things they are for (docs/fees.md): deriving the fee a source folded into a
 net amount (`apply_rules`), and the fee a schedule expects for an amount (`expected_fee`,
 `fee_expr`), which ledger/fee_check.py compares with what was charged and rules/quote.py
 walks hop by hop.

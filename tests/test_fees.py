@@ -103,7 +103,7 @@ SLIDING = BUNDLED.get("upwork.service_fee.2016-06-21")
 
 
 @pytest.mark.parametrize(("prior", "amount", "fee"), [
-    ("0", "600", "110.00"),        # fees.md: a $600 first job -> $110
+    ("0", "600", "110.00"),        # 2016 sliding fee: $500 at 20% + $100 at 10% = $110
     ("0", "500", "100.00"),
     ("400", "200", "30.00"),       # 100 at 20% + 100 at 10%
     ("9900", "200", "15.00"),      # 100 at 10% + 100 at 5%
