@@ -28,7 +28,8 @@ from ledger.batch_anon import (
 )
 from ledger.batch_columns import PANEL, SUMMARY, TRAJECTORY_SETTINGS, panel_schema
 from ledger.batch_errors import BY_CODE
-from ledger.batch_worker import classify, read_file
+from ledger.batch_months import classify
+from ledger.batch_worker import read_file
 from ledger.errors import UsageError
 from tests.test_cli import ok, run
 

@@ -103,3 +103,75 @@ def make_golden(root: Path) -> None:
 def chunk(tmp_path_factory):
     tasks = chunk_tasks(tmp_path_factory.mktemp("chunk") / "donations")
     return tasks, process_many(tasks)
+
+
+def test_chunk_gives_each_worker_the_per_worker_panel_row_for_row(chunk):
+    """Every column but the hours ones equals the per-worker path's panel exactly; hours are
+    the same where a source recorded them and null (not 0.0) where none did."""
+    tasks, results = chunk
+    got = _panel(tasks, results)
+    want = pl.read_csv(GOLDEN, infer_schema=False)
+    assert got.height == want.height == 621
+    hours = ["hours", "unpaid_hours", "hours_source"]
+    as_text = got.drop(hours).with_columns(pl.all().cast(pl.String))
+    assert as_text.columns == want.drop("hours", "unpaid_hours").columns
+    assert as_text.equals(want.drop("hours", "unpaid_hours").with_columns(
+        pl.all().cast(pl.String)))
+    old = want.select(pl.col("hours", "unpaid_hours").cast(pl.Float64))
+    new = got.select(hours)
+    recorded = new["hours_source"].is_not_null()
+    # where no source recorded hours, the old panel said 0.0 for both
+    assert (old.filter(~recorded).to_series(0) == 0).all()
+    assert (old.filter(~recorded).to_series(1) == 0).all()
+    assert new.filter(~recorded)["hours"].null_count() == (~recorded).sum()
+    assert new.filter(recorded)["hours"].to_list() == old.filter(recorded)["hours"].to_list()
+    has_sheet = new["hours_source"].str.contains("timesheet|rule").fill_null(False)
+    assert (new.filter(has_sheet)["unpaid_hours"].to_list()
+            == old.filter(has_sheet)["unpaid_hours"].to_list())
+    assert new.filter(~has_sheet)["unpaid_hours"].null_count() == (~has_sheet).sum()
+
+
+def test_chunk_keeps_each_workers_errors_rows_and_files(chunk):
+    tasks, results = chunk
+    assert [r.pseudonym for r in results] == [t.pseudonym for t in tasks]
+    want = pl.read_csv(GOLDEN_COUNTS, infer_schema=False).with_columns(
+        pl.col("errors").fill_null(""))
+    got = _counts(tasks, results).with_columns(pl.all().cast(pl.String))
+    assert got.equals(want)
+
+
+def test_hours_source_says_where_hours_came_from(chunk):
+    """worker-ruled: [[hours]] 12 paid hours for Acme in 2024-04 and 3 bidding hours in
+    2024-05, Upwork hourly billing in 2024-06 (no timesheet, so unpaid hours are unknown
+    there); worker-00 (a timesheet of June 2024 beside exports): 10.5 paid hours = 1.5 + 6
+    + 3 (no client billed hours on a platform), 7.5 unpaid = 2:30 + 1:15 + 2 + 1:45."""
+    from decimal import Decimal
+
+    tasks, results = chunk
+    panel = _panel(tasks, results)
+    ruled = panel.filter(pl.col("pseudonym") == "worker-ruled").select(
+        "month", "net_usd", "hours", "unpaid_hours", "hours_source", "net_hourly_usd",
+        "net_hourly_all_usd")
+    billed = ruled["hours"][2]
+    assert abs(billed - 14.333333) < 1e-6
+    assert ruled.rows() == [
+        ("2024-04", Decimal("213.22"), 12.0, 0.0, "rule", Decimal("17.77"), Decimal("17.77")),
+        ("2024-05", Decimal("225.00"), 0.0, 3.0, "rule", None, Decimal("75.00")),
+        ("2024-06", Decimal("219.80"), billed, None, "platform", Decimal("15.33"),
+         Decimal("15.33"))]
+    june = panel.filter(pl.col("pseudonym") == "worker-00").select(
+        "month", "hours", "unpaid_hours", "hours_source").rows()
+    assert june == [("2024-06", 10.5, 7.5, "timesheet")]
+    quiet = panel.filter(pl.col("hours_source").is_null())
+    assert quiet.height > 500 and quiet["hours"].null_count() == quiet.height
+    assert quiet["unpaid_hours"].null_count() == quiet.height
+
+
+def test_process_is_a_chunk_of_one(chunk):
+    tasks, results = chunk
+    for task, result in zip(tasks[:6], results[:6], strict=True):
+        alone = process(task)
+        assert alone.errors == result.errors and alone.rows == result.rows
+        assert (alone.panel is None) == (result.panel is None)
+        if alone.panel is not None:
+            assert alone.panel.equals(result.panel)
