@@ -18,7 +18,6 @@ import polars as pl
 import pytest
 
 from ledger import batch
-from ledger.batch_columns import PANEL
 from ledger.batch_worker import WorkerTask, process, process_many
 from tests.test_batch import DATA, TIMESHEET, make_workers
 
@@ -145,8 +144,6 @@ def test_hours_source_says_where_hours_came_from(chunk):
     2024-05, Upwork hourly billing in 2024-06 (no timesheet, so unpaid hours are unknown
     there); worker-00 (a timesheet of June 2024 beside exports): 10.5 paid hours = 1.5 + 6
     + 3 (no client billed hours on a platform), 7.5 unpaid = 2:30 + 1:15 + 2 + 1:45."""
-    from decimal import Decimal
-
     tasks, results = chunk
     panel = _panel(tasks, results)
     ruled = panel.filter(pl.col("pseudonym") == "worker-ruled").select(
