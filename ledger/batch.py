@@ -1,8 +1,9 @@
 """Research batch: many workers' donated exports -> an anonymised worker-month panel.
 
 `run(input, out, ...)` finds the workers (one folder each under INPUT, or a manifest CSV of
-worker,country,path), keeps those of `--shard i/n`, and reads each worker in a pool process
-(ledger/batch_worker.py: same importers, fee rules and offline FX as one freelancer's report).
+worker,country,path), keeps those of `--shard i/n`, and reads chunks of workers in pool
+processes (ledger/batch_worker.py, batch_months.py: same importers, fee rules and offline FX
+as one freelancer's report).
 Results stream back as small per-worker frames and are written to DIR/panel/ in parts of at
 most `CHUNK_ROWS` rows, hive-partitioned by country and year, so memory stays bounded however
 many workers there are. Files that cannot be read go to DIR/errors.csv and the rest goes on;

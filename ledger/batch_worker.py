@@ -1,12 +1,14 @@
-"""One worker of a research batch, in memory: exports -> rows -> rules -> FX -> worker-months.
+"""Workers of a research batch, in memory: exports -> rows -> rules -> FX -> worker-months.
 
-Runs in a pool process (`process(task)`), so it gets only what it needs: the worker's pseudonym,
+Runs in a pool process (`process_many(tasks)`, a chunk of workers), so it gets only what it
+needs: each worker's pseudonym,
 country and file paths with their file pseudonyms (never the key). Each file goes through the
 same importers as `ledger import` (registry.parse on the bytes, timesheets through
 ledger.hours), the rows through the same fee rules and reconcile matches
 (report.apply_journeys) and FX chain (rates implied by the worker's own conversions, then the
-bundled offline references; never the network) as `ledger report`, and the result is one
-small frame: one row per month of the worker's window, in the panel's columns
+bundled offline references; never the network) as `ledger report`, each worker alone; then
+the chunk's months are computed at once, grouped by worker (ledger/batch_months.py), and each
+worker gets one small frame: one row per month of its window, in the panel's columns
 (ledger/batch_columns.py), with the livelihood trajectory. A file that cannot be read becomes
 an error row and the rest goes on.
 """
