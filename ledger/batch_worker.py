@@ -36,9 +36,6 @@ LOCAL_EXTRA = {"TH": "THB", "UA": "UAH", "RS": "RSD", "BR": "BRL", "GB": "GBP", 
 """Countries beyond rules.fees.LOCAL_CURRENCY (PK PKR, PH PHP, IN INR, BD BDT, NG NGN, KE KES,
 ID IDR, VN VND, MY MYR, LK LKR, EG EGP, US USD); others fall back to CLDR's territory currency."""
 
-HISTORY = (dt.date(2000, 1, 1), dt.date(2030, 12, 31))
-"""The span of bundled reference rates loaded once per process and currency."""
-
 
 @dataclass(frozen=True)
 class WorkerTask:
@@ -193,35 +190,13 @@ def read_file(path: Path, profiles: list[Path]) -> tuple[str, pl.DataFrame]:
 
 # --- reference rates and rules, loaded once per process ----------------------------------------
 
-@cache
-def history(currency: str) -> pl.DataFrame:
-    """Every bundled reference rate of a currency; an ECB currency's also crossed to USD
-    through EUR (rules.fx crosses USD-bound lookups through no pivot but USD itself, so
-    INR->USD would find none from EUR->INR and EUR->USD alone)."""
-    import polars as pl
-
-    from rules.fx import bundled_reference, rate_dtype
-
-    table = bundled_reference({currency}, *HISTORY)
-    if currency in ("USD", "EUR"):
-        return table
-    per_eur = table.filter((pl.col("from") == "EUR") & (pl.col("to") == currency))
-    if per_eur.is_empty():
-        return table
-    usd = history("USD").filter((pl.col("from") == "EUR") & (pl.col("to") == "USD"))
-    crossed = per_eur.join(usd.select("date", pl.col("rate").alias("_usd")), on="date").select(
-        "date", pl.lit(currency).alias("from"), pl.lit("USD").alias("to"),
-        (pl.col("_usd") / pl.col("rate")).cast(rate_dtype()).alias("rate"), "provider",
-        pl.lit("ECB reference rates, crossed through EUR").alias("detail"))
-    return pl.concat([table, crossed], how="vertical_relaxed")
-
-
 def cached_reference(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
     """rules.fx.bundled_reference from a per-process cache of each currency's whole history;
     where a currency has no rate in [start, end] (data past the bundled history), the nearest
     few rates outside it, which the chain then uses as stale."""
     import polars as pl
 
+    from ledger.batch_months import history
     from rules.fx import _table
 
     frames = [_table()]
