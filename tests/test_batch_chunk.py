@@ -172,3 +172,24 @@ def test_process_is_a_chunk_of_one(chunk):
         assert (alone.panel is None) == (result.panel is None)
         if alone.panel is not None:
             assert alone.panel.equals(result.panel)
+
+
+def test_a_worker_failing_the_chunk_pass_fails_alone(chunk, monkeypatch):
+    """If the chunk's months fail (a bug), the chunk is redone worker by worker: the failing
+    worker gets an error row and no panel, every other worker its panel as before."""
+    from ledger import batch_months
+
+    tasks, results = chunk
+    real = batch_months.panel_rows
+
+    def fails_for_worker_2(workers, *args):
+        if 2 in workers[batch_months.W].to_list():
+            raise ZeroDivisionError
+        return real(workers, *args)
+
+    monkeypatch.setattr(batch_months, "panel_rows", fails_for_worker_2)
+    again = process_many(tasks[:5])
+    assert again[2].panel is None and again[2].rows == 0
+    assert again[2].errors == [("", "", None, "unexpected", "ZeroDivisionError")]
+    for i in (0, 1, 3, 4):
+        assert again[i].panel.equals(results[i].panel) and again[i].errors == results[i].errors
