@@ -1,8 +1,9 @@
 """Research batch: many workers' donated exports -> an anonymised worker-month panel.
 
 `run(input, out, ...)` finds the workers (one folder each under INPUT, or a manifest CSV of
-worker,country,path), keeps those of `--shard i/n`, and reads each worker in a pool process
-(ledger/batch_worker.py: same importers, fee rules and offline FX as one freelancer's report).
+worker,country,path), keeps those of `--shard i/n`, and reads chunks of workers in pool
+processes (ledger/batch_worker.py, batch_months.py: same importers, fee rules and offline FX
+as one freelancer's report).
 Results stream back as small per-worker frames and are written to DIR/panel/ in parts of at
 most `CHUNK_ROWS` rows, hive-partitioned by country and year, so memory stays bounded however
 many workers there are. Files that cannot be read go to DIR/errors.csv and the rest goes on;
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
 
 CHUNK_ROWS = 200_000
 """Panel rows buffered before a part is written."""
+CHUNK_WORKERS = 64
+"""Workers per call of batch_worker.process_many (fewer when there are few workers, so every
+process gets some)."""
 CONFIG_FILES = frozenset({"country.txt", "ledger.toml", "rates.csv", "rates-online.csv",
                           "imports.jsonl", ".lock", "hours.parquet", "ledger.parquet"})
 """Files in a worker folder that are settings or ledger state, not exports."""
@@ -330,15 +334,28 @@ def _child_init(threads: int) -> None:
     os.environ["POLARS_MAX_THREADS"] = str(threads)
 
 
+def _chunks(tasks: Iterator[WorkerTask], size: int) -> Iterator[list[WorkerTask]]:
+    chunk: list[WorkerTask] = []
+    for task in tasks:
+        chunk.append(task)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _results(tasks: Iterator[WorkerTask], jobs: int, total: int
              ) -> Iterator[tuple[WorkerTask, WorkerResult | BaseException]]:
-    """(task, result) as workers finish: in this process with one job, else in a pool of
-    spawned processes with a bounded number of tasks in flight (memory stays flat)."""
-    from ledger.batch_worker import process
+    """(task, result) as chunks of workers finish (batch_worker.process_many: a chunk's
+    months are computed together): in this process with one job, else in a pool of
+    spawned processes with a bounded number of chunks in flight (memory stays flat)."""
+    from ledger.batch_worker import process_many
 
+    size = max(1, min(CHUNK_WORKERS, total // max(jobs * 4, 1)))
     if jobs <= 1 or total <= 1:
-        for task in tasks:
-            yield task, process(task)
+        for chunk in _chunks(tasks, size):
+            yield from zip(chunk, process_many(chunk), strict=True)
         return
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -348,28 +365,30 @@ def _results(tasks: Iterator[WorkerTask], jobs: int, total: int
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_child_init,
                              initargs=(threads,)) as pool:
-        flying: dict[Any, WorkerTask] = {}
-        window = jobs * 4
-        for task in tasks:
-            flying[pool.submit(process, task)] = task
+        flying: dict[Any, list[WorkerTask]] = {}
+        window = jobs * 2
+        for chunk in _chunks(tasks, size):
+            flying[pool.submit(process_many, chunk)] = chunk
             if len(flying) < window:
                 continue
             done, _ = wait(flying, return_when=FIRST_COMPLETED)
             for future in done:
-                yield _outcome(flying.pop(future), future, BrokenProcessPool)
+                yield from _outcome(flying.pop(future), future, BrokenProcessPool)
         while flying:
             done, _ = wait(flying, return_when=FIRST_COMPLETED)
             for future in done:
-                yield _outcome(flying.pop(future), future, BrokenProcessPool)
+                yield from _outcome(flying.pop(future), future, BrokenProcessPool)
 
 
-def _outcome(task: WorkerTask, future: Any, broken: type[BaseException]
-             ) -> tuple[WorkerTask, WorkerResult | BaseException]:
+def _outcome(chunk: list[WorkerTask], future: Any, broken: type[BaseException]
+             ) -> Iterator[tuple[WorkerTask, WorkerResult | BaseException]]:
     error = future.exception()
     if isinstance(error, broken):
         raise DataError("a batch process died (out of memory?)",
                         hint="run again with fewer --jobs; finished parts are kept") from None
-    return task, (error if error is not None else future.result())
+    if error is not None:
+        return ((task, error) for task in chunk)
+    return zip(chunk, future.result(), strict=True)
 
 
 class PanelWriter:

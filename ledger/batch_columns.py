@@ -77,14 +77,22 @@ PANEL: tuple[Column, ...] = (
     Column("net_local", MONEY, "net in local_currency, every row at its date's rate",
            band="money"),
     Column("hours", "Float64",
-           "paid hours: billed by the platform (Upwork hourly), else from timesheets in the "
-           "worker's folder for clients the platform billed no hours that month",
-           band="hours"),
+           "paid hours: billed by the platform (Upwork hourly), else from timesheets or "
+           "ledger.toml [[hours]] in the worker's folder for clients the platform billed no "
+           "hours that month; null where no source recorded hours that month (unknown, not "
+           "zero; see hours_source)", band="hours"),
     Column("unpaid_hours", "Float64",
-           "bidding, admin and learning hours from timesheets in the worker's folder",
+           "bidding, admin and learning hours from timesheets or ledger.toml [[hours]]; null "
+           "where neither covers the month (a platform knows only the hours it billed)",
            band="hours"),
-    Column("net_hourly_usd", MONEY, "net_usd / hours; null without hours", band="money"),
-    Column("net_hourly_all_usd", MONEY, "net_usd / (hours + unpaid_hours); null without hours",
+    Column("hours_source", "String",
+           "where this month's hours come from, sorted, comma-separated: `platform` (hours "
+           "billed in a platform export), `timesheet` (a timesheet, Toggl or Clockify file), "
+           "`rule` (ledger.toml [[hours]] entries); null where none recorded hours"),
+    Column("net_hourly_usd", MONEY, "net_usd / hours; null without paid hours",
+           band="money"),
+    Column("net_hourly_all_usd", MONEY,
+           "net_usd / (hours + unpaid_hours), a null counted as 0; null without any hours",
            band="money"),
     Column("effective_cost_rate", RATIO,
            "(platform + payment fees + FX cost + bank deductions + taxes) / gross; null when "

@@ -1,12 +1,14 @@
-"""One worker of a research batch, in memory: exports -> rows -> rules -> FX -> worker-months.
+"""Workers of a research batch, in memory: exports -> rows -> rules -> FX -> worker-months.
 
-Runs in a pool process (`process(task)`), so it gets only what it needs: the worker's pseudonym,
+Runs in a pool process (`process_many(tasks)`, a chunk of workers), so it gets only what it
+needs: each worker's pseudonym,
 country and file paths with their file pseudonyms (never the key). Each file goes through the
 same importers as `ledger import` (registry.parse on the bytes, timesheets through
 ledger.hours), the rows through the same fee rules and reconcile matches
 (report.apply_journeys) and FX chain (rates implied by the worker's own conversions, then the
-bundled offline references; never the network) as `ledger report`, and the result is one
-small frame: one row per month of the worker's window, in the panel's columns
+bundled offline references; never the network) as `ledger report`, each worker alone; then
+the chunk's months are computed at once, grouped by worker (ledger/batch_months.py), and each
+worker gets one small frame: one row per month of its window, in the panel's columns
 (ledger/batch_columns.py), with the livelihood trajectory. A file that cannot be read becomes
 an error row and the rest goes on.
 """
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,12 +35,6 @@ LOCAL_EXTRA = {"TH": "THB", "UA": "UAH", "RS": "RSD", "BR": "BRL", "GB": "GBP", 
                "CO": "COP", "VE": "VES", "TR": "TRY", "MA": "MAD", "TN": "TND", "RU": "RUB"}
 """Countries beyond rules.fees.LOCAL_CURRENCY (PK PKR, PH PHP, IN INR, BD BDT, NG NGN, KE KES,
 ID IDR, VN VND, MY MYR, LK LKR, EG EGP, US USD); others fall back to CLDR's territory currency."""
-
-CHANNELS = ("upwork", "fiverr", "freelancer", "paypal", "payoneer", "wise")
-"""Sources that are their own channel in `platforms`; every other source is a bank."""
-
-HISTORY = (dt.date(2000, 1, 1), dt.date(2030, 12, 31))
-"""The span of bundled reference rates loaded once per process and currency."""
 
 
 @dataclass(frozen=True)
@@ -85,43 +80,82 @@ def local_currency(country: str) -> str | None:
 
 def process(task: WorkerTask) -> WorkerResult:
     """The worker's panel rows, or None with error rows; never raises for bad data."""
+    return process_many([task])[0]
+
+
+def process_many(tasks: list[WorkerTask]) -> list[WorkerResult]:
+    """Results of a chunk of workers, in the order given: the unit of work the batch engine
+    schedules. Each worker's files are read and counted on their own (fee rules, reconcile,
+    FX valuation: `count_worker`); the months, hours, benchmarks and trajectories of the
+    whole chunk are then computed at once, grouped by worker (ledger/batch_months.py), so the
+    per-worker cost is the counting alone. Never raises for bad data."""
+    results: list[WorkerResult] = []
+    ready: dict[str, list[tuple[int, Counted]]] = {}
+    settings: dict[str, dict[str, Any]] = {}
+    for task in tasks:
+        result, counted = _read_and_count(task)
+        if counted is not None:
+            key = repr(sorted(task.settings.items()))
+            settings[key] = task.settings
+            ready.setdefault(key, []).append((len(results), counted))
+        results.append(result)
+    for key, group in ready.items():
+        _months_into(results, group, settings[key])
+    return results
+
+
+def _fail(result: WorkerResult, token: str, path: str, exc: BaseException) -> None:
     from ledger.batch_errors import UNEXPECTED, classify
 
+    error_class, line = classify(exc)
+    detail = type(exc).__name__ if error_class is UNEXPECTED else ""
+    result.errors.append((token, path, line, error_class.code, detail))
+
+
+def _read_and_count(task: WorkerTask) -> tuple[WorkerResult, Counted | None]:
     result = WorkerResult(task.pseudonym, None)
-
-    def fail(token: str, path: str, exc: BaseException) -> None:
-        error_class, line = classify(exc)
-        detail = type(exc).__name__ if error_class is UNEXPECTED else ""
-        result.errors.append((token, path, line, error_class.code, detail))
-
     config: dict = {}
     if task.config:
         try:
             config = _read_config(Path(task.config[0]))
         except Exception as exc:
-            fail(task.config[1], task.config[0], exc)
+            _fail(result, task.config[1], task.config[0], exc)
     frames, sheets = [], []
     profiles = [Path(task.profiles)] if task.profiles else []
     for path, token in task.files:
         try:
             kind, frame = read_file(Path(path), profiles)
         except Exception as exc:
-            fail(token, path, exc)
+            _fail(result, token, path, exc)
             continue
         result.files_read += 1
         (frames if kind == "rows" else sheets).append(frame)
     try:
-        result.panel, result.rows = worker_months(frames, sheets, task.country, task.settings,
-                                                  config)
+        return result, count_worker(frames, sheets, task.country, config)
     except Exception as exc:
-        fail("", "", exc)
-    return result
+        _fail(result, "", "", exc)
+        return result, None
 
 
-def process_many(tasks: list[WorkerTask]) -> list[WorkerResult]:
-    """Results of a chunk of workers, in the order given: the unit of work the batch engine
-    schedules (one task per chunk, so per-task overhead is paid once per chunk)."""
-    return [process(task) for task in tasks]
+def _months_into(results: list[WorkerResult], group: list[tuple[int, Counted]],
+                 settings: dict[str, Any]) -> None:
+    """Set the panel and rows of each worker of the group from one pass over the group; if
+    that pass fails, worker by worker, so the error lands on the worker that caused it."""
+    from ledger.batch_months import W
+
+    try:
+        panel = chunk_months([(i, c) for i, c in group], settings)
+    except Exception as exc:
+        if len(group) > 1:
+            for item in group:
+                _months_into(results, [item], settings)
+        else:
+            _fail(results[group[0][0]], "", "", exc)
+        return
+    parts = panel.partition_by(W, as_dict=True, include_key=False)
+    for index, counted in group:
+        results[index].panel = parts[(index,)]
+        results[index].rows = counted.rows
 
 
 def _read_config(path: Path) -> dict:
@@ -156,46 +190,24 @@ def read_file(path: Path, profiles: list[Path]) -> tuple[str, pl.DataFrame]:
 
 # --- reference rates and rules, loaded once per process ----------------------------------------
 
-@cache
-def _history(currency: str) -> pl.DataFrame:
-    """Every bundled reference rate of a currency; an ECB currency's also crossed to USD
-    through EUR (rules.fx crosses USD-bound lookups through no pivot but USD itself, so
-    INR->USD would find none from EUR->INR and EUR->USD alone)."""
-    import polars as pl
-
-    from rules.fx import bundled_reference, rate_dtype
-
-    table = bundled_reference({currency}, *HISTORY)
-    if currency in ("USD", "EUR"):
-        return table
-    per_eur = table.filter((pl.col("from") == "EUR") & (pl.col("to") == currency))
-    if per_eur.is_empty():
-        return table
-    usd = _history("USD").filter((pl.col("from") == "EUR") & (pl.col("to") == "USD"))
-    crossed = per_eur.join(usd.select("date", pl.col("rate").alias("_usd")), on="date").select(
-        "date", pl.lit(currency).alias("from"), pl.lit("USD").alias("to"),
-        (pl.col("_usd") / pl.col("rate")).cast(rate_dtype()).alias("rate"), "provider",
-        pl.lit("ECB reference rates, crossed through EUR").alias("detail"))
-    return pl.concat([table, crossed], how="vertical_relaxed")
-
-
 def cached_reference(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
     """rules.fx.bundled_reference from a per-process cache of each currency's whole history;
     where a currency has no rate in [start, end] (data past the bundled history), the nearest
     few rates outside it, which the chain then uses as stale."""
     import polars as pl
 
+    from ledger.batch_months import history
     from rules.fx import _table
 
     frames = [_table()]
     for currency in sorted(currencies):
-        history = _history(currency)
-        if history.is_empty():
+        table = history(currency)
+        if table.is_empty():
             continue
-        inside = history.filter(pl.col("date").is_between(start, end))
+        inside = table.filter(pl.col("date").is_between(start, end))
         if inside.is_empty():
-            before = history.filter(pl.col("date") < start).sort("date").tail(5)
-            inside = before if before.height else history.sort("date").head(5)
+            before = table.filter(pl.col("date") < start).sort("date").tail(5)
+            inside = before if before.height else table.sort("date").head(5)
         frames.append(inside)
     return pl.concat(frames, how="vertical_relaxed").unique(maintain_order=True)
 
@@ -217,52 +229,66 @@ def schedule_for(country: str, config: dict) -> Schedule:
     return _schedule(country)
 
 
-@cache
-def _benchmark_table() -> pl.DataFrame:
-    from ledger import benchmarks
-
-    return benchmarks.table()
+# --- the worker's counted rows -------------------------------------------------------------
 
 
-@cache
-def benchmarks_for(country: str, year: int, names: tuple[str, ...]
-                   ) -> tuple[Decimal | None, Decimal | None, str | None]:
-    """(monthly per-capita income in USD, monthly minimum wage, its currency) for the country
-    and year: the latest figure at or before the year (else the earliest after)."""
-    from ledger import benchmarks
-
-    if len(country) != 2:
-        return None, None, None
-    picked = benchmarks.pick(_benchmark_table(), country, year)
-    per_capita = None
-    for name in names:
-        rows = [r for r in picked if r["benchmark"] == name and r["currency"] == "USD"]
-        rows.sort(key=lambda r: "atlas" not in (r["note"] or "").lower())
-        figures = [benchmarks.monthly(r) for r in rows]
-        figures = [f for f in figures if f is not None]
-        if figures:
-            per_capita = figures[0][0]
-            break
-    wage = next((f for f in (benchmarks.monthly(r) for r in picked
-                             if r["benchmark"] == "minimum_wage") if f is not None), None)
-    wage_currency = next((r["currency"] for r in picked if r["benchmark"] == "minimum_wage"),
-                         None)
-    return per_capita, (wage[0] if wage else None), wage_currency
+@dataclass
+class Counted:
+    """One worker's rows as `ledger report` counts them, ready for the chunk's months."""
+    usd: pl.DataFrame
+    """Income rows (not transfers) valued in USD."""
+    counted: pl.DataFrame
+    """Every counted row (date, source): the channels of each month."""
+    sheet: pl.DataFrame
+    """Timesheet rows, with the ledger.toml [[hours]] entries."""
+    country: str
+    local: str | None
+    has_local: bool
+    """Whether local-currency figures can be given (every foreign row has a rate)."""
+    first: dt.date
+    last: dt.date
+    rows: int
+    """Canonical rows read (overlapping exports counted once)."""
 
 
-# --- the worker's months -------------------------------------------------------------------
+USD_COLUMNS = ["date", "kind", "amount", "currency", "value", "counterparty", "hours"]
+SHEET_COLUMNS = ["date", "client", "kind", "hours", "origin"]
+
+
+def chunk_months(counted: list[tuple[int, Counted]], settings: dict[str, Any]
+                 ) -> pl.DataFrame:
+    """Panel rows (pseudonym empty, worker index in batch_months.W) of counted workers."""
+    from ledger import batch_months as bm
+
+    index = [i for i, _ in counted]
+    items = [c for _, c in counted]
+    workers = bm.workers_frame([(i, c.country, c.local, c.has_local, c.first, c.last)
+                                for i, c in counted])
+    return bm.panel_rows(workers, bm.tagged([c.usd for c in items], index, USD_COLUMNS),
+                         bm.tagged([c.counted for c in items], index, ["date", "source"]),
+                         bm.tagged([c.sheet for c in items], index, SHEET_COLUMNS), settings)
 
 
 def worker_months(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: str,
                   settings: dict[str, Any], config: dict | None = None
                   ) -> tuple[pl.DataFrame | None, int]:
-    """(panel rows without the pseudonym, canonical rows read) for one worker's parsed files.
+    """(panel rows without the pseudonym, canonical rows read) for one worker's parsed files."""
+    from ledger.batch_months import W
 
-    Rows repeated across overlapping exports count once (by id, as `ledger import`)."""
+    counted = count_worker(frames, sheets, country, config or {})
+    return chunk_months([(0, counted)], settings).drop(W), counted.rows
+
+
+def count_worker(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: str,
+                 config: dict) -> Counted:
+    """One worker's parsed files counted: rows repeated across overlapping exports once (by
+    id, as `ledger import`), the worker's own rules, fee rules (and reconcile where it
+    matters) and every row valued in USD."""
     import polars as pl
 
     from ledger import hours as hours_mod
     from ledger import user_rules
+    from ledger.batch_months import usd_rates
     from ledger.report import NOT_INCOME
     from rules.fx import FxChain, implied_rates, rate_dtype
 
@@ -272,45 +298,35 @@ def worker_months(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], countr
                             hint="hours count only beside a platform or bank export")
         raise DataError("no export could be read for this worker",
                         hint="see the other errors of this worker")
-    rows = pl.concat(frames, how="vertical_relaxed").unique("id", keep="first",
-                                                            maintain_order=True)
-    rows = user_rules.apply(rows, user_rules.load(config or {}, "ledger.toml"))
+    rows = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical_relaxed")
+    rows = rows.unique("id", keep="first", maintain_order=True)
+    if "rules" in config:
+        rows = user_rules.apply(rows, user_rules.load(config, "ledger.toml"))
     if rows.is_empty():
         raise DataError("the worker's exports hold no transactions")
+
     @cache
     def chain() -> FxChain:  # only built where something is converted or reconciled
         built = FxChain([implied_rates(rows)])
         built.reference = cached_reference
         return built
 
-    counted = counted_like_report(rows, schedule_for(country, config or {}), config or {},
-                                  chain)
+    counted = counted_like_report(rows, schedule_for(country, config), config, chain)
     if counted["currency"].eq("USD").all():  # nothing to convert (FxChain.convert's shortcut)
         valued = counted.with_columns(pl.col("amount").cast(rate_dtype()).alias("value"))
     else:
         valued = chain().convert(counted, "USD", where="worker").rows
     usd = valued.filter(~pl.col("kind").is_in(NOT_INCOME))
     local = local_currency(country)
-    months = _window(rows, settings)
-    table = months.join(_lines(usd, "usd", 2), on="month", how="left")
-    valued = None
-    if local and (local == "USD" or _usd_rates(local).height
-                  or usd.filter(pl.col("currency") != local).is_empty()):
-        from ledger.money import minor_units
-
-        valued = usd if local == "USD" else in_local(usd, local)
-        table = table.join(_lines(valued, "local", minor_units(local), only=("gross", "net")),
-                           on="month", how="left")
-    else:  # an unknown country, or a currency without bundled rates: no local figures
-        table = table.with_columns(pl.lit(None, dtype=pl.Decimal(38, 2)).alias("gross_local"),
-                                   pl.lit(None, dtype=pl.Decimal(38, 2)).alias("net_local"))
-    sheet = pl.concat(sheets) if sheets else hours_mod.empty()
-    if config and config.get("hours"):
+    has_local = bool(local) and (local == "USD" or usd_rates(local).height > 0
+                                 or usd.filter(pl.col("currency") != local).is_empty())
+    sheet = pl.concat(sheets) if len(sheets) > 1 else sheets[0] if sheets else hours_mod.empty()
+    if config.get("hours"):
         sheet = pl.concat([sheet, hours_mod.from_config(config["hours"])])
-    table = (table.join(_platforms(counted), on="month", how="left")
-             .join(_hours(usd, sheet), on="month", how="left"))
-    table = _finish(table, country, local, settings, has_local=valued is not None)
-    return table, rows.height
+    dates = rows.select(pl.col("date").min().alias("first"), pl.col("date").max().alias("last"))
+    return Counted(usd=usd, counted=counted.select("date", "source"), sheet=sheet,
+                   country=country, local=local, has_local=has_local,
+                   first=dates["first"][0], last=dates["last"][0], rows=rows.height)
 
 
 def counted_like_report(rows: pl.DataFrame, schedule: Schedule, config: dict,
@@ -334,202 +350,3 @@ def counted_like_report(rows: pl.DataFrame, schedule: Schedule, config: dict,
     return apply_journeys(rows, schedule, journeys)
 
 
-def in_local(usd: pl.DataFrame, local: str) -> pl.DataFrame:
-    """`value` in the local currency: a row in it as it is, any other through its USD value at
-    the nearest-dated bundled USD->local reference rate (the rate the chain would pick: a
-    worker's own conversions rank below the references; and the chain crosses one pivot
-    only, so PKR->PHP would find none where PKR->USD->PHP has one)."""
-    import polars as pl
-
-    from rules.fx import rate_dtype
-
-    foreign = usd.filter(pl.col("currency") != local)
-    if foreign.is_empty():
-        return usd.with_columns(pl.col("amount").cast(rate_dtype()).alias("value"))
-    rates = _usd_rates(local)
-    if rates.is_empty():
-        raise DataError(f"no USD->{local} reference rate",
-                        hint="the bundled ECB and NBP rates do not cover this currency")
-    dates = foreign.select("date").unique().sort("date")
-    found = dates.join_asof(rates, on="date", strategy="nearest", check_sortedness=False)
-    return usd.join(found, on="date", how="left", maintain_order="left").with_columns(
-        pl.when(pl.col("currency") == local).then(pl.col("amount").cast(rate_dtype()))
-        .otherwise((pl.col("value") * pl.col("_rate")).cast(rate_dtype())).alias("value")
-    ).drop("_rate")
-
-
-@cache
-def _usd_rates(local: str) -> pl.DataFrame:
-    """(date, _rate): USD->local per day from the bundled references, sorted by date."""
-    import polars as pl
-
-    from rules.fx import rate_dtype
-
-    history = _history(local)
-    direct = history.filter((pl.col("from") == local) & (pl.col("to") == "USD")
-                            & (pl.col("rate") != 0))
-    return (direct.group_by("date").agg(pl.col("rate").first())
-            .select("date", (pl.lit(1).cast(rate_dtype()) / pl.col("rate")).cast(rate_dtype())
-                    .alias("_rate")).sort("date"))
-
-
-def _month(expr: pl.Expr) -> pl.Expr:
-    return expr.dt.truncate("1mo")
-
-
-def _window(rows: pl.DataFrame, settings: dict[str, Any]) -> pl.DataFrame:
-    """Every month from the worker's first dated row to the last (or `as_of`)."""
-    import polars as pl
-
-    first, last = rows["date"].min(), rows["date"].max()
-    first, last = first.replace(day=1), last.replace(day=1)
-    as_of = settings.get("as_of")
-    if as_of:
-        last = max(last, dt.datetime.strptime(as_of, "%Y-%m").date())
-    return pl.DataFrame({"month": pl.date_range(first, last, "1mo", eager=True)})
-
-
-def _lines(valued: pl.DataFrame, suffix: str, decimals: int,
-           only: tuple[str, ...] | None = None) -> pl.DataFrame:
-    """Per month: gross, each cost (positive), other and net, rounded half-even to the
-    currency's minor unit; net from the rounded lines (report.present_totals)."""
-    import polars as pl
-
-    from ledger.report import COSTS
-
-    value, kind = pl.col("value"), pl.col("kind")
-    money = pl.Decimal(38, 2)
-
-    def rounded(expr: pl.Expr) -> pl.Expr:
-        return expr.round(decimals, mode="half_to_even").cast(money)
-
-    sums = valued.group_by(_month(pl.col("date")).alias("month")).agg(
-        rounded(value.filter(kind.is_in(["earning", "refund"])).sum()).alias("gross"),
-        *[rounded(-value.filter(kind == k).sum()).alias(line) for line, k in COSTS],
-        rounded(value.filter(kind.is_in(["adjustment", "other"])).sum()).alias("other"))
-    sums = sums.with_columns(
-        (pl.col("gross") - pl.sum_horizontal([pl.col(line) for line, _ in COSTS])
-         + pl.col("other")).cast(money).alias("net"))
-    names = only or ("gross", *(line for line, _ in COSTS), "other", "net")
-    return sums.select("month", *[pl.col(n).alias(f"{n}_{suffix}") for n in names])
-
-
-def _platforms(counted: pl.DataFrame) -> pl.DataFrame:
-    import polars as pl
-
-    platform = pl.col("source").str.split(":").list.first()
-    channel = pl.when(platform.is_in(CHANNELS)).then(platform).otherwise(pl.lit("bank"))
-    return (counted.select(_month(pl.col("date")).alias("month"), channel.alias("platforms"))
-            .unique().group_by("month").agg(pl.col("platforms").sort().str.join(",")))
-
-
-def _hours(usd: pl.DataFrame, sheet: pl.DataFrame) -> pl.DataFrame:
-    """Paid and unpaid hours per month by hours.combine's rule: a client's platform-billed
-    hours win over timesheet paid hours for that client and month; unpaid always count."""
-    import polars as pl
-
-    from ledger.hours import UNPAID
-
-    month = _month(pl.col("date")).alias("month")
-    billed = usd.filter((pl.col("kind") == "earning") & pl.col("hours").is_not_null()).select(
-        month, pl.col("counterparty").alias("client"), "hours")
-    frames = [billed.group_by("month").agg(pl.col("hours").sum(),
-                                           pl.lit(0.0).alias("unpaid_hours"))]
-    if not sheet.is_empty():
-        sheet = sheet.select(month, "client", "kind", "hours")
-        paid = sheet.filter(pl.col("kind") == "paid").join(
-            billed.select("month", "client").unique(), on=["month", "client"], how="anti",
-            nulls_equal=True)
-        frames.append(paid.group_by("month").agg(pl.col("hours").sum(),
-                                                 pl.lit(0.0).alias("unpaid_hours")))
-        frames.append(sheet.filter(pl.col("kind").is_in(UNPAID)).group_by("month").agg(
-            pl.lit(0.0).alias("hours"), pl.col("hours").sum().alias("unpaid_hours")))
-    both = pl.concat(frames, how="vertical_relaxed")
-    return both.group_by("month").agg(pl.col("hours").sum(), pl.col("unpaid_hours").sum())
-
-
-def _finish(table: pl.DataFrame, country: str, local: str | None,
-            settings: dict[str, Any], has_local: bool = True) -> pl.DataFrame:
-    """Zero-fill empty months, add rates, benchmarks and the trajectory; panel column order."""
-    import polars as pl
-
-    from ledger.batch_columns import PANEL, panel_schema
-    from ledger.report import COSTS
-
-    money = pl.Decimal(38, 2)
-    ratio = pl.Decimal(38, 4)
-    usd_lines = ["gross_usd", *(f"{line}_usd" for line, _ in COSTS), "other_usd", "net_usd"]
-    zero = pl.lit(Decimal(0)).cast(money)
-    fills = [pl.col(c).fill_null(zero) for c in usd_lines]
-    if local and has_local:
-        fills += [pl.col(c).fill_null(zero) for c in ("gross_local", "net_local")]
-    table = table.with_columns(*fills, pl.col("hours", "unpaid_hours").fill_null(0.0),
-                               pl.col("platforms").fill_null(""))
-    years = sorted(set(table["month"].dt.year().to_list()))
-    names = tuple(settings["benchmark"])
-    bench = pl.DataFrame(
-        [(y, *benchmarks_for(country, y, names)) for y in years], orient="row",
-        schema={"year": pl.Int32, "per_capita_usd": pl.Decimal(38, 12),
-                "min_wage_local": pl.Decimal(38, 12), "_wage_currency": pl.String})
-    bench = bench.with_columns(
-        pl.col("per_capita_usd").round(2, mode="half_to_even").cast(money),
-        pl.when(pl.col("_wage_currency") == pl.lit(local, dtype=pl.String)).then(
-            pl.col("min_wage_local").round(2, mode="half_to_even")).cast(money)
-        .alias("min_wage_local")).drop("_wage_currency")
-    table = table.with_columns(pl.col("month").dt.year().cast(pl.Int32).alias("year")).join(
-        bench, on="year", how="left")
-    hours = pl.col("hours").round(4).cast(pl.Decimal(38, 4))
-    all_hours = (pl.col("hours") + pl.col("unpaid_hours")).round(4).cast(pl.Decimal(38, 4))
-    net, gross = pl.col("net_usd"), pl.col("gross_usd")
-    channel_costs = pl.sum_horizontal([pl.col(f"{line}_usd") for line in (
-        "platform_fees", "payment_fees", "fx_cost", "bank_deductions", "taxes")])
-
-    def per(numerator: pl.Expr, denominator: pl.Expr, scale: int, dtype: pl.DataType
-            ) -> pl.Expr:
-        wide = pl.Decimal(38, 12)
-        return pl.when(denominator > 0).then(
-            (numerator.cast(wide) / denominator.cast(wide)).round(scale, mode="half_to_even")
-        ).cast(dtype)
-
-    table = table.with_columns(
-        (gross > settings["active_gross_usd"]).alias("active"),
-        per(net, hours, 2, money).alias("net_hourly_usd"),
-        per(net, all_hours, 2, money).alias("net_hourly_all_usd"),
-        per(channel_costs, gross, 4, ratio).alias("effective_cost_rate"),
-        per(net, pl.col("per_capita_usd"), 4, ratio).alias("net_vs_per_capita"),
-        per(pl.col("net_local"), pl.col("min_wage_local"), 4, ratio).alias("net_vs_min_wage"),
-        pl.lit(local, dtype=pl.String).alias("local_currency"),
-        pl.lit(country).alias("country"),
-    )
-    table = table.with_columns(pl.lit(classify(table, settings)).alias("trajectory"),
-                               pl.col("month").dt.strftime("%Y-%m"),
-                               pl.lit("").alias("pseudonym"))
-    schema = panel_schema()
-    return table.select([pl.col(c.name).cast(schema[c.name]) for c in PANEL])
-
-
-def classify(months: pl.DataFrame, settings: dict[str, Any]) -> str:
-    """The worker's livelihood trajectory (batch_columns.TRAJECTORY_SETTINGS): sinking,
-    swimming, surviving, struggling, checked in that order; unclassified without a benchmark.
-
-    `months` has one row per month of the window, in order, with `active`, `net_usd` and
-    `per_capita_usd`."""
-    import polars as pl
-
-    last = months.tail(int(settings["sinking_months"]))
-    if not last["active"].any():
-        return "sinking"
-    bench = pl.col("per_capita_usd")
-    if months["per_capita_usd"].null_count() == months.height:
-        return "unclassified"
-    counts = months.select(
-        pl.col("active").sum().alias("active"),
-        (pl.col("active") & (pl.col("net_usd") >= bench * settings["swimming_ratio"]))
-        .sum().alias("swimming"),
-        (pl.col("net_usd") >= bench * settings["earning_ratio"]).sum().alias("earning"),
-    ).row(0, named=True)
-    if counts["swimming"] >= settings["swimming_share"] * counts["active"]:
-        return "swimming"
-    if counts["earning"] >= settings["surviving_share"] * months.height:
-        return "surviving"
-    return "struggling"

@@ -28,7 +28,8 @@ from ledger.batch_anon import (
 )
 from ledger.batch_columns import PANEL, SUMMARY, TRAJECTORY_SETTINGS, panel_schema
 from ledger.batch_errors import BY_CODE
-from ledger.batch_worker import classify, read_file
+from ledger.batch_months import classify
+from ledger.batch_worker import read_file
 from ledger.errors import UsageError
 from tests.test_cli import ok, run
 
@@ -143,6 +144,15 @@ def test_net_foots_and_matches_the_report_lines(fifty):
     hourly = panel.filter(pl.col("hours") > 0)
     assert hourly.height and hourly["net_hourly_usd"].null_count() == 0
     assert panel.filter(pl.col("unpaid_hours") > 0).height  # timesheets were read
+    # months no source recorded hours for: unknown (null), not zero
+    quiet = panel.filter(pl.col("hours_source").is_null())
+    assert quiet.height and quiet["hours"].null_count() == quiet.height
+    assert quiet["unpaid_hours"].null_count() == quiet.height
+    assert quiet["net_hourly_usd"].null_count() == quiet.height
+    assert set(panel["hours_source"].drop_nulls()) == {"platform", "timesheet",
+                                                       "platform,timesheet"}
+    sheets = panel.filter(pl.col("hours_source").str.contains("timesheet"))
+    assert sheets["unpaid_hours"].null_count() == 0
 
 
 def test_summary_is_k_suppressed_and_readme_is_the_dictionary(fifty):
