@@ -289,7 +289,7 @@ import polars as pl
 panel = pl.scan_parquet("panel/**/*.parquet", hive_partitioning=True).collect()
 ```
 
-Panels from several runs (more workers later, or `--shard i/n` on several machines) with the
-same key union as they are: copy the `panel/` trees together (file names never collide) and run
+Panels from several runs (e.g. more workers later) with the same key union as they are: copy
+the `panel/` trees together (file names never collide) and run
 `ledger batch --summary-only --out DIR` to recompute summary.csv over the union.
 """

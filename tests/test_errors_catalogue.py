@@ -268,6 +268,15 @@ CASES = [
     Case("home-currency-number", ("report",), 2, "led/ledger.toml: home_currency = 5 is not "
          "text\n  hint: write it in quotes, e.g. home_currency = \"PKR\"\n",
          into_ledger=(("home-currency-number.toml", "ledger.toml", "copy"),)),
+    # --- issue 22 (engine): the private map stays outside the shared output; no URLs ---
+    Case("batch-map-inside-out", ("batch", "in", "--out", "out", "--map", "out/map.csv"), 2,
+         "out/map.csv: the map file is inside the output folder\n  hint: write it outside "
+         "--out, e.g. --map ./batch-map.csv next to the key: it names every worker's folder "
+         "and file\n", dirs=("in",)),
+    Case("batch-out-url", ("batch", "in", "--out", "s3://bucket/panel"), 2,
+         "s3:/bucket/panel: remote URLs are not read directly\n  hint: mount the storage as "
+         "a folder that this machine and every Dask worker see under the same path (NFS, a "
+         "mounted bucket)\n", dirs=("in",)),
 ]
 
 
