@@ -262,8 +262,9 @@ def _on_dask(chunks: list[Chunk], jobs: int, scheduler: str | None
     cluster = None
     if scheduler is None:
         threads = max(1, (os.cpu_count() or 1) // jobs)
-        cluster = LocalCluster(
-            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+        cluster = LocalCluster(  # on loopback, any free port, no dashboard
+            n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
             silence_logs=logging.ERROR, env={"POLARS_MAX_THREADS": str(threads)})
         client = Client(cluster)
     else:

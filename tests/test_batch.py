@@ -120,6 +120,36 @@ def test_fifty_workers_give_panel_summary_and_errors(fifty):
     assert "  hint:" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_warnings_name_no_country_identical_donations_and_all_failed(fifty):
+    """Counted by hand from make_workers: no country for i % 7 == 6 and worker 23 (only a
+    bad file); identical files wherever two folders got the same golden export."""
+    import hashlib
+    import json
+    from collections import defaultdict
+
+    cwd, result = fifty
+    key = (cwd / "batch.key").read_bytes()
+    warnings = json.loads((cwd / "panel" / "run.json").read_text())["warnings"]
+    no_country = sorted(pseudonym(key, f"worker-{i:02d}") for i in (6, 13, 20, 23, 27, 34,
+                                                                    41, 48))
+    assert warnings["no_country"] == no_country
+    assert warnings["all_files_failed"] == [pseudonym(key, "worker-23")]
+    groups = defaultdict(list)
+    for folder in sorted((cwd / "donations").iterdir()):
+        for path in folder.iterdir():
+            if path.name not in ("country.txt", "ledger.toml"):
+                groups[hashlib.sha256(path.read_bytes()).hexdigest()].append(
+                    [pseudonym(key, folder.name), file_pseudonym(key, folder.name, path.name)])
+    expected = sorted(sorted(g) for g in groups.values() if len({p for p, _ in g}) > 1)
+    assert warnings["identical_donations"] == expected and len(expected) == 17  # 16 golden exports and the timesheet
+    assert ("warning: 8 worker(s) have no country, counted in country=unknown: "
+            + ", ".join(no_country)) in result.stderr
+    assert (f"warning: 17 file(s) donated identically by more than one worker "
+            f"({len({p for g in expected for p, _ in g})} workers): ") in result.stderr
+    assert ("warning: 1 worker(s) had every file fail, so they are not in the panel: "
+            + pseudonym(key, "worker-23")) in result.stderr
+
+
 def test_net_foots_and_matches_the_report_lines(fifty):
     cwd, _ = fifty
     panel = read_panel(cwd / "panel")

@@ -33,7 +33,8 @@ def cluster():
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 3}), LocalCluster(
             n_workers=2, processes=True, protocol="tcp", host="127.0.0.1",
-            threads_per_worker=1, dashboard_address=None,
+            threads_per_worker=1, dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
             silence_logs=logging.ERROR) as local, Client(local) as client:
         yield local, client
 
