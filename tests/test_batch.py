@@ -141,7 +141,8 @@ def test_warnings_name_no_country_identical_donations_and_all_failed(fifty):
                 groups[hashlib.sha256(path.read_bytes()).hexdigest()].append(
                     [pseudonym(key, folder.name), file_pseudonym(key, folder.name, path.name)])
     expected = sorted(sorted(g) for g in groups.values() if len({p for p, _ in g}) > 1)
-    assert warnings["identical_donations"] == expected and len(expected) == 17  # 16 golden exports and the timesheet
+    assert warnings["identical_donations"] == expected
+    assert len(expected) == 17  # the 16 golden exports and the timesheet
     assert ("warning: 8 worker(s) have no country, counted in country=unknown: "
             + ", ".join(no_country)) in result.stderr
     assert (f"warning: 17 file(s) donated identically by more than one worker "
