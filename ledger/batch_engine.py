@@ -256,16 +256,19 @@ def _on_dask(chunks: list[Chunk], jobs: int, scheduler: str | None
              ) -> Iterator[tuple[Chunk, dict[str, Any]]]:
     import logging
 
+    import dask
     from distributed import Client, LocalCluster, as_completed
     from distributed.scheduler import KilledWorker
 
     cluster = None
     if scheduler is None:
         threads = max(1, (os.cpu_count() or 1) // jobs)
-        cluster = LocalCluster(  # on loopback, any free port, no dashboard
-            n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
-            silence_logs=logging.ERROR, env={"POLARS_MAX_THREADS": str(threads)})
+        # the workers' stack sampling costs CPU that the chunks need; nannies pass it on
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(  # on loopback, any free port, no dashboard
+                n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+                silence_logs=logging.ERROR, env={"POLARS_MAX_THREADS": str(threads)})
         client = Client(cluster)
     else:
         client = _connect(scheduler)
