@@ -4,7 +4,7 @@ Generates N worker folders (default 10,000 workers, 10M rows in total) with the 
 generators of `make bench` (PayPal, Upwork, Payoneer, HDFC bank CSV; 1-3 formats per worker,
 row counts skewed like real earnings, a country.txt each, and an unreadable file for one worker
 in 200), in a pool of processes; then runs `ledger batch` as a subprocess and prints its wall
-time and peak memory (the whole process tree: the main process and its pool, sampled every
+time and peak memory (the whole process tree: the main process and its Dask processes, sampled every
 0.1 s from /proc) against the targets on a 2-core machine (issue 22): 10,000 workers / 10M
 rows in at most 120 s, under 4 GB, and rows/s within 2x of `ledger import` on the same rows
 (a sample of the workers' files, at least --import-rows rows, imported in one call into a
@@ -141,7 +141,7 @@ def run_batch(cmd: list[str]) -> tuple[float, float, float, float, str]:
         peak, single = max(peak, total), max(single, largest)
         time.sleep(0.1)
     wall = time.perf_counter() - start
-    cpu = usage.ru_utime + usage.ru_stime  # includes the pool processes it reaped
+    cpu = usage.ru_utime + usage.ru_stime  # includes the Dask processes it reaped
     proc.returncode = os.waitstatus_to_exitcode(status)
     out, err = proc.stdout.read(), proc.stderr.read()
     if proc.returncode != 0:

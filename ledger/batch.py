@@ -1,26 +1,25 @@
 """Research batch: many workers' donated exports -> an anonymised worker-month panel.
 
 `run(input, out, ...)` finds the workers (one folder each under INPUT, or a manifest CSV of
-worker,country,path), keeps those of `--shard i/n`, and reads chunks of workers in pool
-processes (ledger/batch_worker.py, batch_months.py: same importers, fee rules and offline FX
-as one freelancer's report).
-Results stream back as small per-worker frames and are written to DIR/panel/ in parts of at
-most `CHUNK_ROWS` rows, hive-partitioned by country and year, so memory stays bounded however
-many workers there are. Files that cannot be read go to DIR/errors.csv and the rest goes on;
+worker,country,path) and hands them, in chunks, to the engine (ledger/batch_engine.py: Dask
+tasks on a LocalCluster made on the spot, or on an existing cluster with `--scheduler`). Each
+chunk reads its workers (ledger/batch_worker.py: same importers, fee rules and offline FX as
+one freelancer's report) and writes its own parquet parts to DIR/panel/, hive-partitioned by
+country and year, so memory stays bounded however many workers there are and a killed run
+resumes where it stopped. Files that cannot be read go to DIR/errors.csv and the rest goes on;
 errors.csv and the terminal name only an error class and our own words for it, never an
-error's text, which can quote the file (ledger/batch_errors.py).
+error's text, which can quote the file (ledger/batch_errors.py). What a researcher must know
+about the donations (no country, identical files, all files failed) is warned about
+(ledger/batch_warnings.py).
 At the end DIR/summary.csv (k-suppressed) is computed from the panel on disk and DIR/README.md
 is rendered from the data dictionary (ledger/batch_columns.py). Anonymity rules: batch_anon.py.
 
 Output layout:
 
-    DIR/panel/country=PK/year=2024/part-<i>of<n>-<seq>.parquet
+    DIR/panel/country=PK/year=2024/part-<chunk key>-<n>.parquet
     DIR/summary.csv   DIR/errors.csv   DIR/README.md   DIR/run.json
     DIR/panel.csv     DIR/panel.dta     (`also`: the whole panel for R/Stata, batch_outputs.py)
-
-Part names carry the shard, so the panels of several machines (or of later runs over new
-workers with the same key) union by copying the trees together; a rerun of the same shard
-replaces only that shard's parts.
+    DIR/_chunks/<chunk key>.json   (finished chunks: what makes a rerun resume)
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -41,13 +40,8 @@ from ledger.errors import DataError, UsageError
 if TYPE_CHECKING:
     import polars as pl
 
-    from ledger.batch_worker import WorkerResult, WorkerTask
+    from ledger.batch_worker import WorkerTask
 
-CHUNK_ROWS = 200_000
-"""Panel rows buffered before a part is written."""
-CHUNK_WORKERS = 64
-"""Workers per call of batch_worker.process_many (fewer when there are few workers, so every
-process gets some)."""
 CONFIG_FILES = frozenset({"country.txt", "ledger.toml", "rates.csv", "rates-online.csv",
                           "imports.jsonl", ".lock", "hours.parquet", "ledger.parquet"})
 """Files in a worker folder that are settings or ledger state, not exports."""
@@ -81,7 +75,9 @@ class BatchResult:
     """Errors with their real paths, for the terminal (never written to DIR)."""
     out: Path
     key_created: bool
-    shard: tuple[int, int]
+    warnings: dict[str, Any] = field(default_factory=dict)
+    """ledger/batch_warnings.py: no country, identical donations, every file failed."""
+    chunks: int = 0
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -321,139 +317,29 @@ def make_task(worker: Worker, key: bytes, settings: dict[str, Any]) -> WorkerTas
 
     from ledger.batch_anon import pseudonym
 
+    def where(path: Path) -> str:  # absolute: Dask workers run in another directory
+        return os.path.abspath(path)
+
     return WorkerTask(
         pseudonym=pseudonym(key, worker.id), country=worker.country,
-        files=tuple((str(p), token(p)) for p in worker.files), settings=settings,
-        config=(str(worker.config), token(worker.config)) if worker.config else None,
-        profiles=str(worker.profiles) if worker.profiles else None)
-
-
-def _child_init(threads: int) -> None:
-    """Pool processes share the cores: each polars gets its share of threads (set before
-    polars is first imported in the process)."""
-    os.environ["POLARS_MAX_THREADS"] = str(threads)
-
-
-def _chunks(tasks: Iterator[WorkerTask], size: int) -> Iterator[list[WorkerTask]]:
-    chunk: list[WorkerTask] = []
-    for task in tasks:
-        chunk.append(task)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _results(tasks: Iterator[WorkerTask], jobs: int, total: int
-             ) -> Iterator[tuple[WorkerTask, WorkerResult | BaseException]]:
-    """(task, result) as chunks of workers finish (batch_worker.process_many: a chunk's
-    months are computed together): in this process with one job, else in a pool of
-    spawned processes with a bounded number of chunks in flight (memory stays flat)."""
-    from ledger.batch_worker import process_many
-
-    size = max(1, min(CHUNK_WORKERS, total // max(jobs * 4, 1)))
-    if jobs <= 1 or total <= 1:
-        for chunk in _chunks(tasks, size):
-            yield from zip(chunk, process_many(chunk), strict=True)
-        return
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
-
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_child_init,
-                             initargs=(threads,)) as pool:
-        flying: dict[Any, list[WorkerTask]] = {}
-        window = jobs * 2
-        for chunk in _chunks(tasks, size):
-            flying[pool.submit(process_many, chunk)] = chunk
-            if len(flying) < window:
-                continue
-            done, _ = wait(flying, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield from _outcome(flying.pop(future), future, BrokenProcessPool)
-        while flying:
-            done, _ = wait(flying, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield from _outcome(flying.pop(future), future, BrokenProcessPool)
-
-
-def _outcome(chunk: list[WorkerTask], future: Any, broken: type[BaseException]
-             ) -> Iterator[tuple[WorkerTask, WorkerResult | BaseException]]:
-    error = future.exception()
-    if isinstance(error, broken):
-        raise DataError("a batch process died (out of memory?)",
-                        hint="run again with fewer --jobs; finished parts are kept") from None
-    if error is not None:
-        return ((task, error) for task in chunk)
-    return zip(chunk, future.result(), strict=True)
-
-
-class PanelWriter:
-    """Buffers worker frames and writes hive-partitioned parquet parts of bounded size."""
-
-    def __init__(self, root: Path, tag: str, bands: bool, chunk_rows: int = CHUNK_ROWS,
-                 fiscal: bool = False):
-        self.root, self.tag, self.bands, self.chunk_rows = root, tag, bands, chunk_rows
-        self.fiscal = fiscal
-        """Add `tax_year` (ledger.fiscal.with_tax_year): `ledger batch --period fiscal`."""
-        self.buffer: list[pl.DataFrame] = []
-        self.buffered = 0
-        self.sequence = 0
-        self.rows = 0
-
-    def clear_own_parts(self) -> None:
-        """Remove this shard's parts of an earlier run (other shards' parts stay)."""
-        if self.root.exists():
-            for old in self.root.rglob(f"part-{self.tag}-*.parquet"):
-                old.unlink()
-
-    def add(self, frame: pl.DataFrame) -> None:
-        self.buffer.append(frame)
-        self.buffered += frame.height
-        if self.buffered >= self.chunk_rows:
-            self.flush()
-
-    def flush(self) -> None:
-        import polars as pl
-
-        from ledger.batch_anon import apply_bands
-
-        if not self.buffer:
-            return
-        frame = pl.concat(self.buffer, how="vertical")
-        self.buffer, self.buffered = [], 0
-        if self.bands:
-            frame = apply_bands(frame)
-        if self.fiscal:
-            from ledger.fiscal import with_tax_year
-
-            frame = with_tax_year(frame)
-        frame = frame.sort("country", "year", "pseudonym", "month")
-        for (country, year), part in frame.partition_by(
-                ["country", "year"], as_dict=True, maintain_order=True).items():
-            folder = self.root / f"country={country}" / f"year={year}"
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / f"part-{self.tag}-{self.sequence:05d}.parquet"
-            staged = folder / f".{target.name}.{os.getpid()}.tmp"
-            part.drop("country", "year").write_parquet(staged, compression="zstd",
-                                                        statistics=True)
-            os.replace(staged, target)
-        self.rows += frame.height
-        self.sequence += 1
+        files=tuple((where(p), token(p)) for p in worker.files), settings=settings,
+        config=(where(worker.config), token(worker.config)) if worker.config else None,
+        profiles=where(worker.profiles) if worker.profiles else None)
 
 
 def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
         key_file: Path = Path("batch.key"), k: int = 5, jobs: int | None = None,
-        shard: str | None = None, bands: bool = False, trajectories: Path | None = None,
-        progress: Callable[[int, int], None] | None = None,
-        chunk_rows: int = CHUNK_ROWS, period: str = "month", also: Iterable[str] = ()
-        ) -> BatchResult:
+        bands: bool = False, trajectories: Path | None = None,
+        progress: Callable[[int, int], None] | None = None, period: str = "month",
+        scheduler: str | None = None, map_file: Path | None = None,
+        also: Iterable[str] = ()) -> BatchResult:
     """Build DIR/panel, DIR/errors.csv, DIR/summary.csv and DIR/README.md (see the module
-    docstring). `progress(done, total)` is called as workers finish."""
-    from ledger.batch_anon import check_key_path, load_key, parse_shard, shard_of
+    docstring). `progress(done, total)` is called as workers finish. `scheduler`: a Dask
+    scheduler's address (else a LocalCluster of `jobs` processes); `map_file`: the private
+    pseudonym -> path CSV (ledger/batch_warnings.py)."""
+    from ledger import batch_engine
+    from ledger.batch_anon import check_key_path, load_key
+    from ledger.batch_warnings import check_map_path
 
     if k < 1:
         raise UsageError(f"--k {k} must be at least 1", hint="cells with fewer than k workers "
@@ -464,10 +350,16 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
         raise UsageError(f"--period {period!r} is not month or fiscal")
     if input_path is None:
         raise UsageError("give INPUT, the folder of worker folders (or a manifest CSV)")
-    index, count = parse_shard(shard)
+    for given in (input_path, out):
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]+:/", str(given)):  # Path folds :// to :/
+            raise UsageError("remote URLs are not read directly", path=given,
+                             hint="mount the storage as a folder that this machine and every "
+                             "Dask worker see under the same path (NFS, a mounted bucket)")
     if out.exists() and not out.is_dir():
         raise UsageError("--out is a file, not a folder", path=out)
     check_key_path(key_file, out)
+    if map_file is not None:
+        check_map_path(map_file, out)
     if input_path.resolve() == out.resolve() or input_path.resolve().is_relative_to(
             out.resolve()):
         raise UsageError("INPUT is inside the output folder", path=input_path,
@@ -480,49 +372,39 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
         raise DataError("no worker folders found", path=input_path,
                         hint="INPUT holds one folder per worker with their exports, or give "
                         "--manifest CSV with worker,country,path")
-    if count > 1:
-        workers = [w for w in workers if shard_of(w.id, count) == index]
+    out = out.resolve()  # Dask workers may run in another working directory
     out.mkdir(parents=True, exist_ok=True)
-    writer = PanelWriter(out / "panel", f"{index}of{count}", bands, chunk_rows,
-                         fiscal=period == "fiscal")
-    writer.clear_own_parts()
-    jobs = jobs or os.cpu_count() or 1
-    folders = {}
     error_rows: list[tuple[str, str, int | None, str]] = []  # pseudonym, file, line, code
     private: list[str] = []
-    totals = {"rows": 0, "failed": 0, "in_panel": 0}
-
-    def tasks() -> Iterator[WorkerTask]:
-        from ledger.batch_anon import file_pseudonym
-        from ledger.batch_errors import classify_message, terminal_line
-
-        for worker in workers:
-            task = make_task(worker, key, settings)
-            folders[task.pseudonym] = worker.base
-            for path, message in worker.problems:  # our words, but may quote a file: classed
-                token = file_pseudonym(key, worker.id, _relative(path, worker.base)) \
-                    if path is not None else ""
-                error_class = classify_message(message)
-                error_rows.append((task.pseudonym, token, None, error_class.code))
-                private.append(terminal_line(str(path or worker.base), None, error_class))
-            yield task
-
-    for done, (task, result) in enumerate(_results(tasks(), jobs, len(workers)), 1):
-        if isinstance(result, BaseException):  # a bug that escaped the worker's own handling
-            from ledger.batch_errors import UNEXPECTED, terminal_line
-
-            error_rows.append((task.pseudonym, "", None, UNEXPECTED.code))
-            private.append(terminal_line(str(folders.get(task.pseudonym)), None, UNEXPECTED,
-                                         type(result).__name__))
-        else:
-            _collect(task, result, writer, error_rows, private, folders, totals)
+    tasks = []
+    by_pseudonym: dict[str, tuple[Worker, WorkerTask]] = {}
+    for worker in workers:
+        task = make_task(worker, key, settings)
+        tasks.append(task)
+        by_pseudonym[task.pseudonym] = (worker, task)
+        _problems(key, worker, task, error_rows, private)
+    chunks = batch_engine.plan(tasks, key, settings, out, bands=bands,
+                               fiscal=period == "fiscal")
+    outcomes: list[dict[str, Any]] = []
+    done = 0
+    for chunk, result in batch_engine.execute(chunks, jobs=jobs or os.cpu_count() or 1,
+                                              scheduler=scheduler):
+        for outcome in result["workers"]:
+            _collect(outcome, by_pseudonym[outcome["pseudonym"]], error_rows, private)
+            outcomes.append(outcome)
+        done += len(chunk.tasks)
         if progress:
             progress(done, len(workers))
-    writer.flush()
+    batch_engine.finish(out, {c.key for c in chunks})
+    from ledger.batch_warnings import collect
+
+    warnings = collect({t.pseudonym: t.country for t in tasks}, outcomes)
+    if map_file is not None:
+        _write_map(map_file, by_pseudonym, outcomes)
     write_errors(out / "errors.csv", error_rows)
-    write_run_info(out, k=k, bands=bands, settings=settings)
+    write_run_info(out, k=k, bands=bands, settings=settings, warnings=warnings)
     summarize(out, k)
-    if writer.fiscal:
+    if period == "fiscal":
         from ledger.fiscal import TAX_YEAR_MEANING
 
         with (out / "README.md").open("a", encoding="utf-8") as readme:
@@ -531,27 +413,58 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
 
     write_also(out, also)  # --also csv,dta: the whole panel for Stata/R (batch_outputs.py)
     return BatchResult(
-        workers=len(workers), workers_in_panel=totals["in_panel"],
-        files=sum(len(w.files) for w in workers), files_failed=totals["failed"],
-        rows=totals["rows"], panel_rows=writer.rows, errors=private, out=out,
-        key_created=created, shard=(index, count))
+        workers=len(workers), workers_in_panel=sum(1 for o in outcomes if o["panel_rows"]),
+        files=sum(len(w.files) for w in workers),
+        files_failed=sum(1 for o in outcomes for e in o["errors"] if e[0]),
+        rows=sum(o["rows"] for o in outcomes),
+        panel_rows=sum(o["panel_rows"] for o in outcomes), errors=sorted(private), out=out,
+        key_created=created, warnings=warnings, chunks=len(chunks))
 
 
-def _collect(task: WorkerTask, result: WorkerResult, writer: PanelWriter,
-             error_rows: list, private: list[str], folders: dict, totals: dict) -> None:
-    import polars as pl
+def _problems(key: bytes, worker: Worker, task: WorkerTask, error_rows: list,
+              private: list[str]) -> None:
+    """Discovery's problems (a bad country, a missing path): our words, but they may quote a
+    file, so errors.csv gets their class only."""
+    from ledger.batch_anon import file_pseudonym
+    from ledger.batch_errors import classify_message, terminal_line
 
+    for path, message in worker.problems:
+        token = file_pseudonym(key, worker.id, _relative(path, worker.base)) \
+            if path is not None else ""
+        error_class = classify_message(message)
+        error_rows.append((task.pseudonym, token, None, error_class.code))
+        private.append(terminal_line(str(path or worker.base), None, error_class))
+
+
+def _collect(outcome: dict[str, Any], owner: tuple[Worker, WorkerTask], error_rows: list,
+             private: list[str]) -> None:
+    """A worker's error rows (anonymous) and terminal lines (with the real path, found from
+    the file pseudonym: chunk results never carry paths)."""
     from ledger.batch_errors import BY_CODE, terminal_line
 
-    for token, path, line, code, detail in result.errors:
+    worker, task = owner  # paths as the user gave them (the task's are absolute)
+    paths = {token: str(path) for path, (_, token) in zip(worker.files, task.files,
+                                                          strict=True)}
+    if task.config and worker.config:
+        paths[task.config[1]] = str(worker.config)
+    for token, line, code, detail in outcome["errors"]:
         error_rows.append((task.pseudonym, token, line, code))
-        private.append(terminal_line(path or str(folders.get(task.pseudonym)), line,
-                                     BY_CODE[code], detail))
-    totals["failed"] += sum(1 for token, *_ in result.errors if token)
-    totals["rows"] += result.rows
-    if result.panel is not None and result.panel.height:
-        totals["in_panel"] += 1
-        writer.add(result.panel.with_columns(pl.lit(task.pseudonym).alias("pseudonym")))
+        private.append(terminal_line(paths.get(token) or str(worker.base), line, BY_CODE[code],
+                                     detail))
+
+
+def _write_map(map_file: Path, by_pseudonym: dict[str, tuple[Worker, WorkerTask]],
+               outcomes: list[dict[str, Any]]) -> None:
+    from ledger.batch_warnings import write_map
+
+    hashes = {o["pseudonym"]: o["hashes"] for o in outcomes}
+    rows = []
+    for name, (worker, task) in by_pseudonym.items():
+        folder = os.path.abspath(worker.base)
+        rows.append((name, folder, "", "", ""))
+        rows.extend((name, folder, token, hashes.get(name, {}).get(token) or "", path)
+                    for path, token in task.files)
+    write_map(map_file, rows)
 
 
 def write_errors(path: Path, rows: list[tuple[str, str, int | None, str]]) -> None:
@@ -571,14 +484,17 @@ def write_errors(path: Path, rows: list[tuple[str, str, int | None, str]]) -> No
     atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
 
 
-def write_run_info(out: Path, *, k: int, bands: bool, settings: dict[str, Any]) -> None:
-    """DIR/run.json: the options that shape the outputs (for --summary-only and the README)."""
+def write_run_info(out: Path, *, k: int, bands: bool, settings: dict[str, Any],
+                   warnings: dict[str, Any] | None = None) -> None:
+    """DIR/run.json: the options that shape the outputs (for --summary-only and the README),
+    and the run's warnings, by pseudonym."""
     from ledger.store import atomic_write_bytes
 
     info = {"schema": "ledger.batch/1", "k": k, "bands": bands,
             "trajectories": {n: (list(v) if isinstance(v, tuple) else
                                  str(v) if isinstance(v, Decimal) else v)
-                             for n, v in settings.items()}}
+                             for n, v in settings.items()},
+            "warnings": warnings or {}}
     atomic_write_bytes(out / "run.json", (json.dumps(info, indent=2) + "\n").encode("utf-8"))
 
 
@@ -614,8 +530,8 @@ def _quartile(values: pl.Expr, numerator: int, denominator: int = 4) -> pl.Expr:
 
 
 def summarize(out: Path, k: int) -> pl.DataFrame:
-    """DIR/summary.csv from the panel on disk (so it covers every part there, e.g. several
-    shards copied together) and DIR/README.md; returns the summary table."""
+    """DIR/summary.csv from the panel on disk (so it covers every part there, e.g. the panels
+    of several runs copied together) and DIR/README.md; returns the summary table."""
     import polars as pl
 
     from ledger.batch_anon import BANDS_TEXT, suppress

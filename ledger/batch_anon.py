@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -91,23 +90,6 @@ def file_pseudonym(key: bytes, worker_id: str, relative: str) -> str:
     digest = hmac.new(key, f"{worker_id}\x00{relative}".encode(), hashlib.sha256)
     suffix = Path(relative).suffix.lower()
     return f"f-{digest.hexdigest()[:FILE_HEX]}" + (suffix if suffix in KNOWN_SUFFIXES else "")
-
-
-def shard_of(worker_id: str, count: int) -> int:
-    """1-based shard of a worker among `count`: a stable, unkeyed hash of the worker id, so
-    machines given the same input and `--shard i/n` split it with no overlap and no gap."""
-    digest = hashlib.sha256(worker_id.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % count + 1
-
-
-def parse_shard(text: str | None) -> tuple[int, int]:
-    if text is None:
-        return 1, 1
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
-    if not match or not 1 <= int(match[1]) <= int(match[2]):
-        raise UsageError(f"--shard {text!r} is not i/n with 1 <= i <= n",
-                         hint="e.g. --shard 1/4 on the first of four machines")
-    return int(match[1]), int(match[2])
 
 
 # --- bands ---------------------------------------------------------------------------------

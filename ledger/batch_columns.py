@@ -388,7 +388,7 @@ cent, but sums in Stata are floating point. Their variable labels end
 "{DECIMAL_NOTE.strip()}": the exact values are in panel.csv and the Parquet files.
 `active` is 0/1; an empty text is `""` (Stata has no missing text), a missing number `.`.
 
-Panels from several runs (more workers later, or `--shard i/n` on several machines) with the
-same key union as they are: copy the `panel/` trees together (file names never collide) and run
+Panels from several runs (e.g. more workers later) with the same key union as they are: copy
+the `panel/` trees together (file names never collide) and run
 `ledger batch --summary-only --out DIR` to recompute summary.csv over the union.
 """

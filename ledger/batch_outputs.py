@@ -16,7 +16,7 @@ dictionary's column order, sorted by country, year, pseudonym and month:
   built in memory (pandas writes a file at once, with copies): measured 680 MB peak and 5 s of
   CPU for 360,000 worker-months (10,000 workers x 36 months); panel.csv 170 MB and 1.7 s.
 
-Both are rewritten from DIR/panel/ as it is on disk (so after copying shards together too),
+Both are rewritten from DIR/panel/ as it is on disk (so after copying panels together too),
 and a run without them removes earlier copies, so they never disagree with the Parquet.
 """
 

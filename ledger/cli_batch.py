@@ -29,10 +29,18 @@ def batch_cmd(
     k: Annotated[int, typer.Option(
         "--k", help="Suppress summary cells with fewer than k workers.")] = 5,
     jobs: Annotated[int | None, typer.Option(
-        help="Worker processes (default: the number of CPUs).", show_default=False)] = None,
-    shard: Annotated[str | None, typer.Option(
-        help="i/n: process only this machine's share of the workers (stable by worker id).",
+        help="Processes of the local Dask cluster (default: the number of CPUs; 1 runs in "
+        "this process).", show_default=False)] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        envvar="DASK_SCHEDULER_ADDRESS", help="Run on an existing Dask cluster, e.g. "
+        "tcp://10.0.0.5:8786 (every worker must see INPUT and --out under the same paths).",
         show_default=False)] = None,
+    map_file: Annotated[Path | None, typer.Option(
+        "--map", help="Also write pseudonym -> folder and file -> path to this private CSV "
+        "(outside --out), to follow up errors.csv rows.", show_default=False)] = None,
+    progress_every: Annotated[float, typer.Option(
+        help="Seconds between progress lines when stderr is not a terminal (0: none).")
+    ] = 10.0,
     bands: Annotated[bool, typer.Option(
         "--bands", help="Coarsen amounts, ratios and hours into bands.")] = False,
     trajectories: Annotated[Path | None, typer.Option(
@@ -47,7 +55,7 @@ def batch_cmd(
         "(Stata), e.g. --also csv,dta.", show_default=False)] = None,
     summary_only: Annotated[bool, typer.Option(
         "--summary-only", help="Only recompute summary.csv and README.md from DIR/panel "
-        "(e.g. after copying several shards' panels together).")] = False,
+        "(e.g. after copying several runs' panels together).")] = False,
 ) -> None:
     """Research panels: read many workers' exports, anonymised, into a worker-month panel.
 
@@ -72,11 +80,14 @@ def batch_cmd(
 
       ledger batch donations/ --out panel/ --period fiscal
 
-      ledger batch donations/ --out panel-1/ --shard 1/4 --key-file ~/keys/study.key
+      ledger batch donations/ --out panel/ --scheduler tcp://10.0.0.5:8786 --map private.csv
 
       ledger batch donations/ --out panel/ --also csv,dta
 
       ledger batch --summary-only --out merged-panel/
+
+    Runs on Dask: a local cluster of --jobs processes, or --scheduler's. Rerunning the same
+    command resumes: finished chunks of workers (DIR/_chunks) are skipped.
     """
     from ledger import batch
     from ledger.batch_outputs import FORMATS, parse_also, write_also
@@ -92,12 +103,17 @@ def batch_cmd(
         written = [out / "summary.csv", out / "README.md", *write_also(out, formats)]
         _console().print("wrote " + ", ".join(map(str, written)), markup=False)
         return
+    if progress_every < 0:
+        from ledger.errors import UsageError
+
+        raise UsageError(f"--progress-every {progress_every:g} is negative",
+                         hint="seconds between progress lines; 0 for none")
     result = _run(lambda tick: batch.run(
-        input_path, out, manifest=manifest, key_file=key_file, k=k, jobs=jobs, shard=shard,
-        bands=bands, trajectories=trajectories, progress=tick, period=period, also=formats))
+        input_path, out, manifest=manifest, key_file=key_file, k=k, jobs=jobs,
+        bands=bands, trajectories=trajectories, progress=tick, period=period,
+        scheduler=scheduler, map_file=map_file, also=formats), progress_every)
     console = _console()
-    shown = f" (shard {result.shard[0]}/{result.shard[1]})" if result.shard[1] > 1 else ""
-    console.print(f"{result.workers:,} workers{shown}, {result.files:,} files, "
+    console.print(f"{result.workers:,} workers, {result.files:,} files, "
                   f"{result.rows:,} rows -> {result.panel_rows:,} worker-months of "
                   f"{result.workers_in_panel:,} workers in {out / 'panel'}", markup=False)
     if formats:
@@ -106,6 +122,13 @@ def batch_cmd(
     if result.key_created:
         console.print(f"created the key {key_file}: keep it, outside {out}, to extend the "
                       "panel with the same pseudonyms", markup=False)
+    if map_file is not None:
+        console.print(f"wrote the private map {map_file}: keep it with the key, never with "
+                      "the panel", markup=False)
+    from ledger.batch_warnings import lines
+
+    for line in lines(result.warnings):
+        _console(stderr=True).print(line, markup=False)
     if result.errors:
         err = _console(stderr=True)
         for message in result.errors[:20]:
@@ -122,10 +145,11 @@ def _console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
 
 
-def _run(work):
-    """With a progress bar and ETA over workers on a terminal; quiet otherwise."""
+def _run(work, every: float):
+    """With a progress bar and ETA over workers on a terminal; else a line every `every`
+    seconds (a batch job's log shows it is alive and how far it got)."""
     if not sys.stderr.isatty():
-        return work(None)
+        return work(ticker(every, sys.stderr) if every > 0 else None)
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -144,3 +168,31 @@ def _run(work):
             progress.update(task, completed=done, total=total)
 
         return work(tick)
+
+
+def ticker(every: float, stream, clock=None):
+    """progress(done, total) printing `batch: done/total workers (p%), elapsed, ETA` to
+    `stream` at most once per `every` seconds, and at the end."""
+    import time
+
+    clock = clock or time.monotonic
+    start = clock()
+    last = [start]
+
+    def tick(done: int, total: int) -> None:
+        now = clock()
+        if now - last[0] < every and done < total:
+            return
+        last[0] = now
+        elapsed = now - start
+        eta = elapsed / done * (total - done) if done else 0.0
+        stream.write(f"batch: {done:,}/{total:,} workers ({done / max(total, 1):.0%}), "
+                     f"{_seconds(elapsed)} elapsed, ETA {_seconds(eta)}\n")
+        stream.flush()
+
+    return tick
+
+
+def _seconds(value: float) -> str:
+    whole = round(value)
+    return f"{whole // 60} min {whole % 60:02d} s" if whole >= 60 else f"{whole} s"

@@ -18,14 +18,7 @@ import polars as pl
 import pytest
 
 from ledger import batch
-from ledger.batch_anon import (
-    apply_bands,
-    file_pseudonym,
-    parse_shard,
-    pseudonym,
-    shard_of,
-    suppress,
-)
+from ledger.batch_anon import apply_bands, file_pseudonym, pseudonym, suppress
 from ledger.batch_columns import PANEL, SUMMARY, TRAJECTORY_SETTINGS, panel_schema
 from ledger.batch_errors import BY_CODE
 from ledger.batch_months import classify
@@ -92,7 +85,7 @@ def test_fifty_workers_give_panel_summary_and_errors(fifty):
     cwd, result = fifty
     out = cwd / "panel"
     assert {p.name for p in out.iterdir()} == {"panel", "summary.csv", "errors.csv",
-                                              "README.md", "run.json"}
+                                              "README.md", "run.json", "_chunks"}
     assert (cwd / "batch.key").stat().st_size == 32
     assert "50 workers" in result.stdout and "49 workers in" in result.stdout
     parts = sorted((out / "panel").rglob("*.parquet"))
@@ -126,6 +119,37 @@ def test_fifty_workers_give_panel_summary_and_errors(fifty):
     assert ("donations/worker-07/bad-amount-paypal.csv:3: " + BY_CODE["not_a_number"].text
             + " [not_a_number]") in result.stderr
     assert "  hint:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_warnings_name_no_country_identical_donations_and_all_failed(fifty):
+    """Counted by hand from make_workers: no country for i % 7 == 6 and worker 23 (only a
+    bad file); identical files wherever two folders got the same golden export."""
+    import hashlib
+    import json
+    from collections import defaultdict
+
+    cwd, result = fifty
+    key = (cwd / "batch.key").read_bytes()
+    warnings = json.loads((cwd / "panel" / "run.json").read_text())["warnings"]
+    no_country = sorted(pseudonym(key, f"worker-{i:02d}") for i in (6, 13, 20, 23, 27, 34,
+                                                                    41, 48))
+    assert warnings["no_country"] == no_country
+    assert warnings["all_files_failed"] == [pseudonym(key, "worker-23")]
+    groups = defaultdict(list)
+    for folder in sorted((cwd / "donations").iterdir()):
+        for path in folder.iterdir():
+            if path.name not in ("country.txt", "ledger.toml"):
+                groups[hashlib.sha256(path.read_bytes()).hexdigest()].append(
+                    [pseudonym(key, folder.name), file_pseudonym(key, folder.name, path.name)])
+    expected = sorted(sorted(g) for g in groups.values() if len({p for p, _ in g}) > 1)
+    assert warnings["identical_donations"] == expected
+    assert len(expected) == 17  # the 16 golden exports and the timesheet
+    assert ("warning: 8 worker(s) have no country, counted in country=unknown: "
+            + ", ".join(no_country)) in result.stderr
+    assert (f"warning: 17 file(s) donated identically by more than one worker "
+            f"({len({p for g in expected for p, _ in g})} workers): ") in result.stderr
+    assert ("warning: 1 worker(s) had every file fail, so they are not in the panel: "
+            + pseudonym(key, "worker-23")) in result.stderr
 
 
 def test_net_foots_and_matches_the_report_lines(fifty):
@@ -215,7 +239,7 @@ def test_usage_and_data_errors_exit_cleanly(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("empty: no worker folders found\n  hint: ")
     result = run("batch", "empty", "--out", "out", "--shard", "3/2", cwd=tmp_path)
-    assert result.returncode == 2 and "--shard '3/2' is not i/n" in result.stderr
+    assert result.returncode == 2 and "No such option: --shard" in result.stderr
     (tmp_path / "t.toml").write_text("swimming_ratio = 2\nnope = 1\n")
     with pytest.raises(UsageError, match=r"unknown trajectory setting\(s\) \['nope'\]"):
         batch.run(tmp_path / "empty", tmp_path / "out", trajectories=tmp_path / "t.toml")
@@ -366,28 +390,43 @@ def test_bands_coarsen_amounts_ratios_and_hours():
     assert banded.schema == frame.schema
 
 
-def test_shards_split_the_workers_and_union_to_the_whole(tmp_path):
-    ids = [f"worker-{i}" for i in range(200)]
-    assert parse_shard("2/3") == (2, 3) and parse_shard(None) == (1, 1)
-    shards = [{w for w in ids if shard_of(w, 3) == i} for i in (1, 2, 3)]
-    assert set().union(*shards) == set(ids) and sum(map(len, shards)) == len(ids)
-    assert all(shards)
+def test_a_rerun_resumes_finished_chunks_and_drops_stale_ones(tmp_path):
     make_workers(tmp_path / "in", 6)
-    key = tmp_path / "k.key"
-    whole = batch.run(tmp_path / "in", tmp_path / "whole", key_file=key, jobs=1)
-    for i in (1, 2):
-        batch.run(tmp_path / "in", tmp_path / "merged", key_file=key, jobs=1, shard=f"{i}/2")
-    assert whole.workers == 6
-    merged = read_panel(tmp_path / "merged")
-    names = {p.name for p in (tmp_path / "merged" / "panel").rglob("*.parquet")}
-    assert {n.split("-")[1] for n in names} == {"1of2", "2of2"}
+    key, out = tmp_path / "k.key", tmp_path / "out"
+    first = batch.run(tmp_path / "in", out, key_file=key, jobs=1, k=1)
+    assert first.chunks == 6  # 6 workers: a chunk each (batch_engine.chunk_size)
+    parts = {p: p.stat().st_mtime_ns for p in (out / "panel").rglob("*.parquet")}
+    markers = sorted((out / "_chunks").glob("*.json"))
+    assert len(markers) == 6
+    summary = (out / "summary.csv").read_bytes()
+    panel = read_panel(out)
+    # a kill mid-chunk leaves a temporary file and maybe parts without a marker
+    stray = next(iter(parts)).parent / ".part-x.parquet.123.tmp"
+    stray.write_bytes(b"half")
+    markers[0].unlink()
+    again = batch.run(tmp_path / "in", out, key_file=key, jobs=1, k=1)
+    assert not stray.exists()
+    assert (again.rows, again.panel_rows, again.files_failed) == (
+        first.rows, first.panel_rows, first.files_failed)
+    assert again.errors == first.errors  # finished chunks give back their errors too
+    rewritten = {p for p, t in parts.items() if p.stat().st_mtime_ns != t}
+    assert rewritten and len(rewritten) < len(parts)  # only the unmarked chunk ran again
+    assert (out / "summary.csv").read_bytes() == summary
     order = ["pseudonym", "month"]
-    assert merged.sort(order).equals(read_panel(tmp_path / "whole").sort(order))
-    # a rerun of one shard replaces its own parts only, and the summary covers the union
-    batch.run(tmp_path / "in", tmp_path / "merged", key_file=key, jobs=1, shard="1/2")
-    assert read_panel(tmp_path / "merged").height == merged.height
-    summary = batch.summarize(tmp_path / "merged", 1)
-    assert summary.filter(pl.col("trajectory") == "all")["workers"].sum() == 6
+    assert read_panel(out).sort(order).equals(panel.sort(order))
+    # a changed donation is a new chunk: its old parts and marker go, the rest stay
+    changed = tmp_path / "in" / "worker-01"
+    extra = sorted(p for p in changed.iterdir() if p.suffix == ".csv")[0]
+    extra.write_text(extra.read_text() + "\n")
+    batch.run(tmp_path / "in", out, key_file=key, jobs=1, k=1)
+    assert len(list((out / "_chunks").glob("*.json"))) == 6
+    assert sum(p.exists() for p in parts) >= len(parts) - 3
+    assert read_panel(out).sort(order).equals(panel.sort(order))
+    # old part names (before chunks) are not this run's: removed
+    legacy = next(iter(parts)).parent / "part-1of1-00000.parquet"
+    shutil.copy(next(iter(parts)), legacy)
+    batch.run(tmp_path / "in", out, key_file=key, jobs=1, k=1)
+    assert not legacy.exists()
 
 
 def test_manifest_names_workers_countries_and_paths(tmp_path):

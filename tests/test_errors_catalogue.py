@@ -273,6 +273,15 @@ CASES = [
          "error: --also 'xlsx': not a format ledger batch writes\n  hint: --also takes a "
          "comma-separated list of: csv, dta (e.g. --also csv,dta); the panel itself is always "
          "Parquet\n", dirs=("in",)),
+    # --- issue 22 (engine): the private map stays outside the shared output; no URLs ---
+    Case("batch-map-inside-out", ("batch", "in", "--out", "out", "--map", "out/map.csv"), 2,
+         "out/map.csv: the map file is inside the output folder\n  hint: write it outside "
+         "--out, e.g. --map ./batch-map.csv next to the key: it names every worker's folder "
+         "and file\n", dirs=("in",)),
+    Case("batch-out-url", ("batch", "in", "--out", "s3://bucket/panel"), 2,
+         "s3:/bucket/panel: remote URLs are not read directly\n  hint: mount the storage as "
+         "a folder that this machine and every Dask worker see under the same path (NFS, a "
+         "mounted bucket)\n", dirs=("in",)),
 ]
 
 
