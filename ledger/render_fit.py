@@ -87,6 +87,9 @@ class Fitted:
                             + [_longest_word(col.header) if col.figure else
                                _width(_text(col.header, False))], default=0)
                         for n, col in enumerate(columns)]
+        # what each column would like: its header on one line too (a figure's wraps if need be)
+        self.full = [max(width, _width(_text(col.header, False)))
+                     for width, col in zip(self.natural, columns, strict=True)]
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -111,7 +114,7 @@ class Fitted:
             return None
         # the spare cells go to the text columns that are folded, a cell at a time to the
         # one furthest from its natural width (so short columns unfold first, long ones last)
-        wanting = {n: self.natural[n] - widths[n] for n in shown if self.natural[n] > widths[n]}
+        wanting = {n: self.full[n] - widths[n] for n in shown if self.full[n] > widths[n]}
         while spare and wanting:
             share = max(1, spare // len(wanting))
             for n in sorted(wanting, key=wanting.get):  # type: ignore[arg-type]
