@@ -102,37 +102,67 @@ def whole(figure: str, text: str) -> bool:
         is not None
 
 
-COMMANDS = [  # (ledger, table arguments, json arguments)
-    ("demo", ["report", "--year", "2024"], ["--format", "json"]),
-    ("demo", ["report", "--month", "2024-06"], ["--format", "json"]),
-    ("demo", ["transactions", "--month", "2024-06", "--limit", "0"], ["--format", "json"]),
+def g(value: str) -> str:
+    """A money string as the tables print it: 31741.99 -> 31,741.99."""
+    from ledger.money import group_for_reading
+
+    return group_for_reading(Decimal(value), None)
+
+
+COMMANDS = [  # (ledger, table arguments, json arguments, figures the table must show)
+    ("demo", ["report", "--year", "2024"], ["--format", "json"], lambda d: [
+        g(d["totals"]["gross"]), g(d["totals"]["net"]), *(m["month"] for m in d["months"]),
+        *(g(p[k]) for p in d["by_platform"] for k in ("gross", "fees", "net", "net_home")
+          if p[k] is not None), *(g(b["monthly"]) for b in d["benchmarks"] if b["ratio"])]),
+    ("demo", ["report", "--month", "2024-06"], ["--format", "json"], lambda d: [
+        g(d["totals"]["net"]), *(g(c["net"]) for c in d["by_client"])]),
+    ("demo", ["transactions", "--month", "2024-06", "--limit", "0"], ["--format", "json"],
+     lambda d: [*(r["date"] for r in d), *(f"{Decimal(r['amount']):,.2f}" for r in d)]),
     ("demo", ["reconcile", "--from", "2024-04-01", "--to", "2024-06-30", "--as-of", AS_OF],
-     ["--format", "json"]),
-    ("demo", ["fees", "--month", "2024-06"], ["--format", "json"]),
-    ("demo", ["fees", "--rules"], ["--format", "json"]),
+     ["--format", "json"], lambda d: [
+         *(c["id"][:8] for c in d["chains"]), *(g(c["sent"]) for c in d["chains"]),
+         *(g(c["arrived"]) for c in d["chains"])]),
+    ("demo", ["fees", "--month", "2024-06"], ["--format", "json"], lambda d: [
+        *(c[k] for c in d["checks"] for k in ("date", "gross", "charged"))]),
+    ("demo", ["fees", "--rules"], ["--format", "json"], lambda d: [
+        *(r["until"] for r in d["rules"] if r["until"])]),
     ("demo", ["quote", "500", "USD", "--route", "upwork,payoneer,bank", "--to", "PKR",
-              "--date", "2024-06-03", "--compare", "upwork,bank"], ["--format", "json"]),
-    ("demo", ["tax-register", "--tax-year", "2024"], ["--format", "json"]),
-    ("demo", ["rates", "check"], ["--format", "json"]),
-    ("demo", ["hours", "show", "--month", "2024-06"], ["--json"]),
-    ("demo", ["imports"], ["--format", "json"]),
-    ("demo", ["benchmarks", "--country", "PK", "--year", "2024"], ["--format", "json"]),
-    ("demo", ["formats"], ["--format", "json"]),
-    ("contractor", ["payouts", "--month", "2024-06"], ["--format", "json"]),
-    ("contractor", ["payouts", "list"], ["--format", "json"]),
-    ("contractor", ["report", "--month", "2024-06"], ["--format", "json"]),
+              "--date", "2024-06-03", "--compare", "upwork,bank"], ["--format", "json"],
+     lambda d: [*(r[k] for r in d["ranking"] for k in ("arrived", "total_cost"))]),
+    ("demo", ["tax-register", "--tax-year", "2024"], ["--format", "json"], lambda d: [
+        *(r["date"] for r in d["remittances"]), *(g(r["net"]) for r in d["remittances"])]),
+    ("demo", ["rates", "check"], ["--format", "json"], lambda d: [
+        *(r["date"] for r in d), *(r["rate_date"] for r in d)]),
+    ("demo", ["hours", "show", "--month", "2024-06"], ["--json"], lambda d: [
+        c["paid"] for c in d["clients"]]),
+    ("demo", ["imports"], ["--format", "json"], lambda d: [i["import_id"][:12] for i in d]),
+    ("demo", ["benchmarks", "--country", "PK", "--year", "2024"], ["--format", "json"],
+     lambda d: [str(b["year"]) for b in d]),
+    ("demo", ["formats"], ["--format", "json"], lambda d: []),
+    ("contractor", ["payouts", "--month", "2024-06"], ["--format", "json"], lambda d: [
+        *(g(w[k]) for w in d["workers"] for k in ("opening", "owed", "paid")),
+        *(g(p["amount"]) for p in d["payments"]), *(p["date"] for p in d["payments"])]),
+    ("contractor", ["payouts", "list"], ["--format", "json"], lambda d: [
+        *(r["id"][:8] for r in d["records"]), *(r["date"] for r in d["records"]),
+        *(g(r["amount"]) for r in d["records"])]),
+    ("contractor", ["report", "--month", "2024-06"], ["--format", "json"], lambda d: [
+        g(d["totals"]["net"]), *(g(s["amount"]) for c in d["value_chains"]
+                                 for s in c["steps"])]),
 ]
 
 
-@pytest.mark.parametrize(("which", "args", "as_json"), COMMANDS,
+@pytest.mark.parametrize(("which", "args", "as_json", "must"), COMMANDS,
                          ids=[" ".join(c[1][:2]) for c in COMMANDS])
-def test_no_figure_is_cut_at_any_width(request, which, args, as_json):
+def test_no_figure_is_cut_at_any_width(request, which, args, as_json, must):
     root = request.getfixturevalue(which)
     data = json.loads(invoke(root, *args, *as_json))
     wide = invoke(root, *args, width=200)
-    shown = {f for f in figures(data) if whole(f, wide)}
+    expected = set(must(data))  # the JSON's figures as the table prints them
+    assert all(whole(f, wide) for f in expected), (args, [f for f in expected
+                                                          if not whole(f, wide)])
+    shown = {f for f in figures(data) if whole(f, wide)} | expected
     if args != ["formats"]:  # formats has no figures: its lines must fit, that is all
-        assert len(shown) >= 3, (args, sorted(shown))  # the table shows the JSON's figures
+        assert len(expected) >= 3, (args, sorted(expected))
     for n, width in enumerate(WIDTHS):  # 60 and 100 by --width, 80 and 120 by $COLUMNS
         text = invoke(root, *args, **{"columns" if n % 2 else "width": width})
         assert max(len(line) for line in text.splitlines()) <= width, (args, width)
