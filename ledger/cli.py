@@ -44,7 +44,8 @@ app = typer.Typer(
     "  ledger demo\n"
     "  ledger import ~/Downloads/statements_*.csv ~/Downloads/Download.CSV\n"
     "  ledger report --month 2024-06\n"
-    "  ledger report --year 2024 --format json > 2024.json\n\n"
+    "  ledger report --year 2024 --format json > 2024.json\n"
+    "  ledger --width 60 report    (tables for 60 columns)\n\n"
     "Every command has its own --help with examples.",
     no_args_is_help=True,
     add_completion=False,
@@ -58,10 +59,17 @@ def main_options(
         "--ledger", help="Ledger directory (default: $LEDGER_DIR, else your user data folder).",
         show_default=False)] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    width: Annotated[int | None, typer.Option(
+        "--width", min=20, envvar="LEDGER_WIDTH", metavar="N",
+        help="Lay tables and text out for N columns (default: the terminal's width, else "
+        "$COLUMNS, else 100). Narrow: text columns fold or go, then each row is stacked as "
+        "key: value lines; figures are never cut. Example: ledger --width 60 report",
+        show_default=False)] = None,
 ) -> None:
     """Global options."""
     _state["ledger"] = ledger_dir
     _state["debug"] = debug
+    _state["width"] = width
 
 
 @app.command("import")
@@ -327,15 +335,14 @@ def benchmarks(
 
         sys.stdout.write(to_json(rows))
         return
-    from rich.table import Table
+    from ledger.render_fit import Col, F, fit_table
 
-    out = Table(header_style="bold")
-    for col in ("Benchmark", "Year", "Amount", "Per", "Source", "Note"):
-        out.add_column(col, overflow="fold")
-    for r in rows:
-        out.add_row(r["benchmark"], str(r["year"]), f"{r['amount']} {r['currency']}",
-                    r["period"], f"{r['source_title']} {r['source_url']}", r["note"] or "")
-    _console().print(out)
+    _console().print(fit_table(
+        [Col("Benchmark", min_width=12), F("Year", justify="left"), F("Amount"),
+         Col("Per", min_width=5), Col("Source", min_width=16, drop=1),
+         Col("Note", min_width=12, drop=2)],
+        [[r["benchmark"], str(r["year"]), f"{r['amount']} {r['currency']}", r["period"],
+          f"{r['source_title']} {r['source_url']}", r["note"] or ""] for r in rows]))
 
 
 formats_app = typer.Typer(invoke_without_command=True)
@@ -391,17 +398,13 @@ def formats(
             writer.writerow([safe_cell(row[k]) for k in ("name", "title", "fingerprint",
                                                           "origin")])
         return
-    from rich.table import Table
+    from ledger.render_fit import Col, fit_table
 
-    table = Table(header_style="bold")
-    table.add_column("Name")
-    table.add_column("What")
-    table.add_column("Recognised by")
-    table.add_column("From")
-    for row in rows:
-        table.add_row(row["name"], row["title"], row["fingerprint"], row["origin"])
     console = _console()
-    console.print(table, markup=False)
+    console.print(fit_table(
+        [Col("Name", min_width=12), Col("What", min_width=12),
+         Col("Recognised by", min_width=16, drop=1), Col("From", min_width=7)],
+        [[row["name"], row["title"], row["fingerprint"], row["origin"]] for row in rows]))
     mine = sum(row["user"] for row in rows)
     console.print(f"your profiles ({mine}): {profiles}"
                   + ("" if mine else " (none yet; `ledger formats new FILE` drafts one)"),
@@ -500,15 +503,13 @@ def imports(
 
         sys.stdout.write(to_json(entries))
         return
-    from rich.table import Table
+    from ledger.render_fit import Col, F, fit_table
 
-    table = Table(header_style="bold")
-    for col in ("Import id", "File", "Format", "Time", "Added", "Duplicates"):
-        table.add_column(col)
-    for e in entries:
-        table.add_row(e["import_id"][:12], e["file"], e["format"], e["time"], str(e["added"]),
-                      str(e["duplicates"]))
-    _console().print(table, markup=False)
+    _console().print(fit_table(
+        [F("Import id", justify="left"), Col("File", min_width=12), Col("Format", min_width=8),
+         F("Time", justify="left"), F("Added"), F("Duplicates")],
+        [[e["import_id"][:12], e["file"], e["format"], e["time"], str(e["added"]),
+          str(e["duplicates"])] for e in entries]))
 
 
 @app.command()

@@ -4,12 +4,16 @@ import this, never each other's privates, so the CLI has no import cycles."""
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
 
-STATE: dict[str, object] = {"ledger": None, "debug": False}
-"""The global options (`--ledger`, `--debug`), set by the app's callback."""
+STATE: dict[str, object] = {"ledger": None, "debug": False, "width": None}
+"""The global options (`--ledger`, `--debug`, `--width`), set by the app's callback."""
+
+PIPED_WIDTH = 100
+"""The width of output that goes to a file or a pipe (no terminal to ask, no $COLUMNS)."""
 
 
 class ReportFormat(StrEnum):
@@ -32,10 +36,32 @@ class SummaryFormat(StrEnum):
     json = "json"
 
 
+def width(stderr: bool = False) -> int:
+    """The columns output is laid out for: `--width` (or $LEDGER_WIDTH), else the terminal's
+    width, else $COLUMNS, else 100 (a file or a pipe: wide enough that tables keep their
+    columns and prose is not broken at 80)."""
+    chosen = STATE.get("width")
+    if chosen:
+        return int(chosen)  # type: ignore[call-overload]
+    stream = sys.stderr if stderr else sys.stdout
+    try:
+        if stream.isatty():
+            return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):  # a replaced stream (tests) has no fileno
+        pass
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return PIPED_WIDTH
+
+
 def console(stderr: bool = False):
+    """The console every command prints with: tables lay themselves out for its width
+    (ledger.render_fit) and prose wraps there at word boundaries."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False,
+                   width=width(stderr))
 
 
 def open_ledger():

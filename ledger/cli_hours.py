@@ -112,13 +112,10 @@ def hours_show(
         sys.stdout.write(to_json({"period": {"from": str(period.start), "to": str(period.end)},
                                   "clients": table}))
         return
-    from rich.table import Table
+    from ledger.render_fit import Col, F, fit_table
 
-    out = Table(title=f"Hours, {period.label}", header_style="bold")
-    for col in ("Client", "Paid", "Counted from", *hours.UNPAID):
-        out.add_column(col.capitalize() if col in hours.UNPAID else col,
-                       justify="left" if col in ("Client", "Counted from") else "right")
-    for row in table:
-        out.add_row(row["client"] or "(no client)", row["paid"], row["paid_from"],
-                    *(row[k] for k in hours.UNPAID))
-    _console().print(out, markup=False)
+    _console().print(fit_table(
+        [Col("Client"), F("Paid"), Col("Counted from", drop=1),
+         *(F(col.capitalize()) for col in hours.UNPAID)],
+        [[row["client"] or "(no client)", row["paid"], row["paid_from"],
+          *(row[k] for k in hours.UNPAID)] for row in table], title=f"Hours, {period.label}"))

@@ -106,48 +106,41 @@ def payouts(
 def _print(data: dict, console) -> None:
     from decimal import Decimal
 
-    from rich.table import Table
-
     from ledger.render import _money
+    from ledger.render_fit import Col, F, fit_table
 
     cur = data["currency"]
     if not data["workers"]:
         console.print("No [[workers]] in ledger.toml yet: see `ledger payouts --help`.",
                       markup=False)
         return
-    workers = Table(title=f"Sub-workers · {data['period']['label']}", title_justify="left",
-                    header_style="bold")
-    for col in ("Worker", "Currency", "Brought forward", "Owed", "Paid", "Balance"):
-        workers.add_column(col, justify="left" if col in ("Worker", "Currency") else "right",
-                           no_wrap=col == "Balance")
-    for w in data["workers"]:
-        workers.add_row(w["worker"], w["currency"], _money(w["opening"]), _money(w["owed"]),
-                        _money(w["paid"]), _balance(w["closing"]))
-    console.print(workers, markup=False)
+    console.print(fit_table(
+        [Col("Worker"), F("Currency", justify="left"), F("Brought forward"), F("Owed"),
+         F("Paid"), F("Balance")],
+        [[w["worker"], w["currency"], _money(w["opening"]), _money(w["owed"]),
+          _money(w["paid"]), _balance(w["closing"])] for w in data["workers"]],
+        title=f"Sub-workers · {data['period']['label']}"))
     if data["value_chains"]:
         from ledger.render_chain import chains_table
 
         console.print(chains_table(data["value_chains"], f"Value chain by contract · {cur} "
                                    "(share of what the client paid)"))
     if data["value_chain"]:
-        chain = Table(title=f"Where the clients' money went · {cur}", title_justify="left",
-                      header_style="bold")
-        for col in ("To", "Amount", "Share"):
-            chain.add_column(col, justify="left" if col == "To" else "right")
+        rows = []
         for part in data["value_chain"]:
             if part["role"] != "contractor" and Decimal(part["amount"]) == 0:
                 continue
             share = f"{Decimal(part['share']):.1%}" if part["share"] else ""
-            chain.add_row(part["party"], _money(part["amount"]), share)
-        console.print(chain, markup=False)
+            rows.append([part["party"], _money(part["amount"]), share])
+        console.print(fit_table([Col("To"), F("Amount"), F("Share")], rows,
+                                title=f"Where the clients' money went · {cur}"))
     if data["payments"]:
-        pays = Table(title="Payments this period", title_justify="left", header_style="bold")
-        for col in ("Date", "Worker", "Amount", "Matched by", "From"):
-            pays.add_column(col, justify="right" if col == "Amount" else "left")
-        for p in data["payments"]:
-            pays.add_row(p["date"], p["worker"] or "?", f"{_money(p['amount'])} {p['currency']}",
-                         p["matched_by"], f"{p['source']} line {p['line']}")
-        console.print(pays, markup=False)
+        console.print(fit_table(
+            [F("Date", justify="left"), Col("Worker"), F("Amount"), Col("Matched by", drop=2),
+             Col("From", drop=1)],
+            [[p["date"], p["worker"] or "?", f"{_money(p['amount'])} {p['currency']}",
+              p["matched_by"], f"{p['source']} line {p['line']}"] for p in data["payments"]],
+            title="Payments this period"))
     for warning in data["warnings"]:
         console.print(f"warning: {warning}", markup=False)
 
@@ -275,23 +268,21 @@ def payouts_list(
             writer.writerow([safe_cell(item[k] or "") for k in keys])
         _emit(out.getvalue(), output)
         return
-    from rich.table import Table
-
     console = _console()
     if not items:
         console.print("No recorded payments" + (" in that period" if lo else "")
                       + ": `ledger payouts record --help` adds one.", markup=False)
         return
-    table = Table(title="Recorded payments (payouts.csv)", title_justify="left",
-                  header_style="bold")
-    for col in ("Id", "Date", "Worker", "Amount", "Reference", "Note"):
-        table.add_column(col, justify="right" if col == "Amount" else "left")
     from ledger.render import _money
+    from ledger.render_fit import Col, F, fit_table
 
-    for item in items:
-        table.add_row(item["id"][:SHORT_ID], item["date"], item["worker"],
-                      f"{_money(item['amount'])} {item['currency']}", item["reference"] or "",
-                      item["note"] or "")
+    table = fit_table(
+        [F("Id", justify="left"), F("Date", justify="left"), Col("Worker"), F("Amount"),
+         Col("Reference", drop=1), Col("Note", drop=2)],
+        [[item["id"][:SHORT_ID], item["date"], item["worker"],
+          f"{_money(item['amount'])} {item['currency']}", item["reference"] or "",
+          item["note"] or ""] for item in items],
+        title="Recorded payments (payouts.csv)")
     if output is not None:
         with console.capture() as capture:
             console.print(table, markup=False)

@@ -104,15 +104,15 @@ def _print_rates(table, output_format: RowsFormat) -> None:
     else:
         from decimal import Decimal
 
-        from rich.table import Table
+        from ledger.render_fit import Col, F, fit_table
 
         shown = [c for c in ("date", "from", "currency", "to", "rows", "rate", "provider",
                              "detail", "rate_date", "days_away") if c in table.columns]
-        out = Table(header_style="bold")
-        for col in shown:
-            out.add_column(col.replace("_", " "), overflow="fold")
+        texts = {"provider": Col("provider", min_width=8, drop=1),
+                 "detail": Col("detail", min_width=10, drop=2)}
         for record in records:
             if record.get("rate"):
                 record["rate"] = f"{Decimal(record['rate']):.6g}"
-            out.add_row(*("—" if record[c] is None else record[c] for c in shown))
-        _console().print(out, markup=False)
+        _console().print(fit_table(
+            [texts.get(c) or F(c.replace("_", " "), justify="left") for c in shown],
+            [["—" if record[c] is None else record[c] for c in shown] for record in records]))

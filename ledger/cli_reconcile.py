@@ -180,21 +180,20 @@ def _chain_table(c: dict):  # -> rich.table.Table
     """One chain's waterfall: a column per hop (then the chain's, when it has two or more),
     a row per line; cost lines that are zero everywhere are left out."""
     from rich import box
-    from rich.table import Table
 
     from ledger.render import _money, lit
+    from ledger.render_fit import Col, F, fit_table
 
-    table = Table(header_style="bold", box=box.SIMPLE_HEAD, padding=(0, 1))
-    table.add_column(c["currency"])
     hops = c["hops"]
-    for n, h in enumerate(hops, 1):  # account names are the user's: shown literally
-        table.add_column(f"{n}. {lit(h['from'])}\n-> {lit(h['to'])}", justify="right")
     chained = len(hops) > 1
+    columns = [Col(c["currency"], min_width=10)]
+    columns += [F(f"{n}. {lit(h['from'])}\n-> {lit(h['to'])}") for n, h in enumerate(hops, 1)]
     if chained:
-        table.add_column("Chain", justify="right")
+        columns.append(F("Chain"))
+    rows: list[list[str]] = []
 
     def line(label: str, cells: list[str], whole: str = "") -> None:
-        table.add_row(label, *cells, *([whole] if chained else []))
+        rows.append([label, *cells, *([whole] if chained else [])])
 
     line("Sent", [_money(h["sent"]) for h in hops], _money(c["sent"]))
     for key, name in LABELS.items():
@@ -207,7 +206,7 @@ def _chain_table(c: dict):  # -> rich.table.Table
                               f"{h['received']['currency']}[/]" for h in hops])
     line("[dim]Days · match[/]", [f"[dim]{h['evidence']['days']} · {h['confidence']}[/]"
                                   for h in hops])
-    return table
+    return fit_table(columns, rows, markup=True, box=box.SIMPLE_HEAD)
 
 
 def _reference(item: dict) -> str:

@@ -307,48 +307,38 @@ def _percent(ratio: str | None) -> str:
 
 
 def _print_rules(rules: list[dict], console: Console) -> None:
-    from rich.table import Table
+    from ledger.render_fit import Col, F, fit_table
 
-    table = Table(header_style="bold", title="Fee rules in effect")
-    for name in ("Rule", "From", "Until", "Fee", "Confidence", "Source"):
-        table.add_column(name, overflow="fold")
-    for r in rules:
-        table.add_row(r["id"], r["from"] or "", r["until"] or "", r["rule"], r["confidence"],
-                      r["source"])
-    console.print(table)
+    console.print(fit_table(
+        [Col("Rule", min_width=12), F("From", justify="left"), F("Until", justify="left"),
+         Col("Fee", min_width=12), Col("Confidence", min_width=6, drop=2),
+         Col("Source", min_width=12, drop=1)],
+        [[r["id"], r["from"] or "", r["until"] or "", r["rule"], r["confidence"], r["source"]]
+         for r in rules], title="Fee rules in effect"))
 
 
 def _print_check(data: dict, console: Console) -> None:
-    from rich.table import Table
-
     from ledger.render import lit
+    from ledger.render_fit import Col, F, fit_table
 
     label = data["period"].get("label") or f"{data['period']['from']} to {data['period']['to']}"
-    table = Table(header_style="bold", title=f"Fees charged vs expected, {label}")
-    for name in ("Date", "Client", "Gross", "Charged", "Expected", "Rule", "Status"):
-        table.add_column(name, justify="right" if name in ("Gross", "Charged", "Expected")
-                         else "left", overflow="fold",
-                         no_wrap=name in ("Date", "Gross", "Charged", "Expected"),
-                         ratio={"Client": 1, "Rule": 3, "Status": 1}.get(name))
-    for c in data["checks"]:
-        status = f"[red]{c['status']}[/]" if c["flag"] else c["status"]
-        table.add_row(c["date"], lit(c["client"] or ""), c["gross"], c["charged"],
-                      c["expected"] or "-", c["rule"] or "-", status)
-    console.print(table)
+    console.print(fit_table(
+        [F("Date", justify="left"), Col("Client", drop=1), F("Gross"), F("Charged"),
+         F("Expected"), Col("Rule", min_width=10), Col("Status", min_width=8)],
+        [[c["date"], lit(c["client"] or ""), c["gross"], c["charged"], c["expected"] or "-",
+          lit(c["rule"] or "-"), f"[red]{c['status']}[/]" if c["flag"] else lit(c["status"])]
+         for c in data["checks"]], markup=True, title=f"Fees charged vs expected, {label}"))
     if not data["checks"]:
         console.print("no earnings to check in this period")
     if data.get("withdrawals"):
-        out = Table(header_style="bold", title="Withdrawal fees charged vs expected")
-        for name in ("Date", "Amount", "Charged", "Expected", "Rule", "Status"):
-            out.add_column(name, justify="right" if name in ("Amount", "Charged", "Expected")
-                           else "left", overflow="fold",
-                           no_wrap=name in ("Date", "Amount", "Charged", "Expected"),
-                           ratio={"Rule": 3, "Status": 1}.get(name))
-        for w in data["withdrawals"]:
-            status = f"[red]{w['status']}[/]" if w["flag"] else w["status"]
-            out.add_row(w["date"], w["amount"], w["charged"], w["expected"] or "-",
-                        w["rule"] or f"? ({w['method'] or 'method unknown'})", status)
-        console.print(out)
+        console.print(fit_table(
+            [F("Date", justify="left"), F("Amount"), F("Charged"), F("Expected"),
+             Col("Rule", min_width=10), Col("Status", min_width=8)],
+            [[w["date"], w["amount"], w["charged"], w["expected"] or "-",
+              lit(w["rule"] or f"? ({w['method'] or 'method unknown'})"),
+              f"[red]{w['status']}[/]" if w["flag"] else lit(w["status"])]
+             for w in data["withdrawals"]], markup=True,
+            title="Withdrawal fees charged vs expected"))
     flagged = data["flagged"] + data.get("withdrawals_flagged", 0)
     console.print(f"{flagged} fee(s) differ from the schedule by more than "
                   f"{data['tolerance']}" if flagged else "every fee matches its schedule")
@@ -363,23 +353,18 @@ def _print_check(data: dict, console: Console) -> None:
     console.print(f"[dim]field studies: {summary['benchmark']['text']} "
                   f"({summary['benchmark']['source']})[/]")
     if summary["by_platform"] or summary["by_route"]:
-        rates = Table(header_style="bold")
-        for name in ("Platform / route", "Base", "Fees", "Rate"):
-            rates.add_column(name, justify="left" if name.startswith("Platform") else "right")
-        for p in summary["by_platform"]:
-            rates.add_row(p["platform"], f"{p['gross']} gross", p["total_fees"],
-                          _percent(p["effective_rate"]))
-        for r in summary["by_route"]:
-            rates.add_row(f"via {r['route']}", f"{r['received']} received", r["total_fees"],
-                          _percent(r["effective_rate"]))
-        console.print(rates)
-    used = Table(header_style="bold", title="Rules applied")
-    for name in ("Rule", "Fee", "Confidence", "Source"):
-        used.add_column(name, overflow="fold")
-    for r in data["rules"]:
-        used.add_row(r["id"], r["rule"], r["confidence"], r["source"])
+        rows = [[p["platform"], f"{p['gross']} gross", p["total_fees"],
+                 _percent(p["effective_rate"])] for p in summary["by_platform"]]
+        rows += [[f"via {r['route']}", f"{r['received']} received", r["total_fees"],
+                  _percent(r["effective_rate"])] for r in summary["by_route"]]
+        console.print(fit_table([Col("Platform / route"), F("Base"), F("Fees"), F("Rate")],
+                                rows))
     if data["rules"]:
-        console.print(used)
+        console.print(fit_table(
+            [Col("Rule", min_width=12), Col("Fee", min_width=12),
+             Col("Confidence", min_width=6, drop=2), Col("Source", min_width=12, drop=1)],
+            [[r["id"], r["rule"], r["confidence"], r["source"]] for r in data["rules"]],
+            title="Rules applied"))
     for warning in data["warnings"]:
         console.print(f"[yellow]warning:[/] {lit(warning)}")
 
@@ -390,19 +375,15 @@ def _print_quote(data: dict, console: Console) -> None:
         _print_target(data, console)
         return
     if data.get("schema") == "ledger.quote-compare/1":
-        from rich.table import Table
-        from rich.text import Text
+        from ledger.render_fit import Col, F, fit_table
 
-        table = Table(header_style="bold", title="Routes, best first")
-        for name in ("Route", "Arrives", "Costs", "Rate", "Behind best", "Priced by"):
-            table.add_column(name, justify="left" if name in ("Route", "Priced by")
-                             else "right")
-        for r in data["ranking"]:
-            table.add_row(r["route"] + (" *" if r.get("unpriced") else ""),
-                          f"{r['arrived']} {r['currency']}", r["total_cost"],
-                          _percent(r["effective_rate"]), r["behind_best"],
-                          Text("; ".join(_basis(b) for b in r["basis"])))
-        console.print(table)
+        console.print(fit_table(
+            [Col("Route", min_width=10), F("Arrives"), F("Costs"), F("Rate"), F("Behind best"),
+             Col("Priced by", min_width=10, drop=1)],
+            [[r["route"] + (" *" if r.get("unpriced") else ""),
+              f"{r['arrived']} {r['currency']}", r["total_cost"], _percent(r["effective_rate"]),
+              r["behind_best"], "; ".join(_basis(b) for b in r["basis"])]
+             for r in data["ranking"]], title="Routes, best first"))
         if any(r.get("unpriced") for r in data["ranking"]):
             console.print("[dim]* a hop priced by neither your history nor a published "
                           "schedule (an unpublished FX spread) is priced at the mid rate: the "
@@ -433,20 +414,15 @@ def _print_target(t: dict, console: Console) -> None:
 def _print_one(q: dict, console: Console) -> None:
     """The waterfall: each hop's lines with their rule, the running amount, what arrives,
     then each rule's source (`?` marks an unconfirmed one)."""
-    from rich.table import Table
+    from ledger.render import lit
+    from ledger.render_fit import Col, F, fit_table
 
     converts = q["rate"] is not None
-    table = Table(header_style="bold",
-                  title=f"{q['gross']} {q['currency']} via {' -> '.join(q['route'])} "
-                  f"on {q['date']}")
-    table.add_column("Hop", ratio=1, overflow="fold")
-    table.add_column("What", min_width=16, ratio=3, overflow="fold")
-    table.add_column("Amount", justify="right", no_wrap=True)
-    if converts:
-        table.add_column(q["to_currency"], justify="right", no_wrap=True)
-    table.add_column("Rule", ratio=2, overflow="fold")
+    columns = [Col("Hop", min_width=8), Col("What", min_width=12), F("Amount"),
+               *([F(q["to_currency"])] if converts else []), Col("Rule", min_width=10, drop=1)]
+    rows: list[list[str]] = []
     gross_row = [f"{q['gross']} {q['currency']}"] + ([q["gross_value"]] if converts else [])
-    table.add_row("client pays", "gross", *gross_row, "")
+    rows.append(["client pays", "gross", *gross_row, ""])
     for hop in q["hops"]:
         if not hop["lines"]:
             continue
@@ -459,16 +435,18 @@ def _print_one(q: dict, console: Console) -> None:
             elif line.get("basis") == "none":
                 rule = "neither: mid rate"
             value = [f"-{line['value']}"] if converts else []
-            table.add_row(where, line["what"], f"-{line['amount']} {line['currency']}", *value,
-                          rule)
+            rows.append([lit(where), lit(line["what"]), f"-{line['amount']} {line['currency']}",
+                         *value, lit(rule)])
             where = ""
-        table.add_row("", "[dim]after this hop[/]",
-                      f"[dim]{hop['amount_out']} {hop['currency_out']}[/]",
-                      *([""] if converts else []), "")
-    table.add_section()
-    table.add_row("", "[bold]arrives[/]", f"[bold]{q['arrived']} {q['arrived_currency']}[/]",
-                  *([f"[bold]{q['arrived']}[/]"] if converts else []), "")
-    console.print(table)
+        rows.append(["", "[dim]after this hop[/]",
+                     f"[dim]{hop['amount_out']} {hop['currency_out']}[/]",
+                     *([""] if converts else []), ""])
+    sections = (len(rows),)
+    rows.append(["", "[bold]arrives[/]", f"[bold]{q['arrived']} {q['arrived_currency']}[/]",
+                 *([f"[bold]{q['arrived']}[/]"] if converts else []), ""])
+    console.print(fit_table(columns, rows, markup=True, sections=sections,
+                            title=f"{q['gross']} {q['currency']} via {' -> '.join(q['route'])} "
+                            f"on {q['date']}"))
     if q["rate"]:
         console.print(f"mid rate {q['rate']['from']}->{q['rate']['to']} {q['rate']['rate']} "
                       f"({q['rate']['provenance']}); gross at mid: {q['gross_value']} "

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import polars as pl
     from rich.console import Console
-    from rich.table import Table
 
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
@@ -37,41 +36,28 @@ def has_payout_costs(items: list[dict]) -> bool:
     return any(Decimal(item.get("payout_costs") or 0) for item in items)
 
 
-def _breakdown(title: str, key: str, items: list[dict], cur: str, width: int,
-               fee_rate: bool = False) -> Table:
+def _breakdown(title: str, key: str, items: list[dict], cur: str,
+               fee_rate: bool = False) -> Any:
     """By platform / by client: gross, fees, net, hours, net per hour and, when any were
-    charged back, payout costs and net home. Under 100 columns the fee rate and hours give
-    way (they stay in --format json/csv/html) so the money columns are never cut."""
-    from rich import box
-    from rich.table import Table
+    charged back, payout costs and net home; laid out for the width (ledger.render_fit)."""
+    from ledger.render_fit import Col, F, fit_table
 
     later = has_payout_costs(items)
-    narrow = width < 100
-    columns: list[tuple[str, Any]] = [
-        (f"Gross {cur}", lambda i: _money(i["gross"])), ("Fees", lambda i: _money(i["fees"]))]
-    if fee_rate and not narrow:
-        columns.append(("Fee rate", lambda i: f"{Decimal(i['fee_rate']):.1%}"
+    columns: list[tuple[Any, Any]] = [
+        (F(f"Gross {cur}"), lambda i: _money(i["gross"])), (F("Fees"), lambda i: _money(i["fees"]))]
+    if fee_rate:
+        columns.append((F("Fee rate"), lambda i: f"{Decimal(i['fee_rate']):.1%}"
                         if i.get("fee_rate") else "—"))
-    columns.append(("Net", lambda i: _money(i["net"])))
-    if not narrow:
-        columns.append(("Hours", lambda i: i["hours"]))
-    columns.append(("Net/h", lambda i: _money(i["net_hourly"]) if i.get("net_hourly") else "—"))
+    columns.append((F("Net"), lambda i: _money(i["net"])))
+    columns.append((F("Hours"), lambda i: i["hours"]))
+    columns.append((F("Net/h"), lambda i: _money(i["net_hourly"]) if i.get("net_hourly")
+                    else "—"))
     if later:
-        columns += [("Payout costs", lambda i: _money(i["payout_costs"])),
-                    ("Net home", lambda i: _money(i["net_home"])
+        columns += [(F("Payout costs"), lambda i: _money(i["payout_costs"])),
+                    (F("Net home"), lambda i: _money(i["net_home"])
                      if i.get("net_home") is not None else "—")]
-    table = Table(title=title, title_justify="left", header_style="bold",
-                  box=box.SIMPLE_HEAD if narrow else box.HEAVY_HEAD, show_edge=not narrow,
-                  pad_edge=not narrow, collapse_padding=narrow)
-    cells = [[cell(item) for _, cell in columns] for item in items]
-    table.add_column(key.capitalize(), min_width=8, ratio=1)  # names wrap; figures never
-    for n, (name, _) in enumerate(columns):
-        table.add_column(name.replace(" ", "\n") if narrow else name, justify="right",
-                         no_wrap=True,
-                         min_width=max(len(row[n]) for row in cells))
-    for item, row in zip(items, cells, strict=True):
-        table.add_row(item[key] or "(none)", *row)
-    return table
+    rows = [[item[key] or "(none)", *(cell(item) for _, cell in columns)] for item in items]
+    return fit_table([Col(key.capitalize()), *(col for col, _ in columns)], rows, title=title)
 
 
 def to_json(data: Any) -> str:
@@ -155,9 +141,8 @@ def _bar(part: Decimal, whole: Decimal, width: int = 20) -> str:
 
 def print_report(report: dict, console: Console) -> None:
     """The monthly page: waterfall from gross to net, hours, platforms, clients, rates used."""
-    from rich.table import Table
-
     from ledger.money import currency_symbol
+    from ledger.render_fit import Col, F, fit_table
 
     _LOCALE["locale"] = report.get("locale")
     cur = report["currency"]
@@ -165,29 +150,25 @@ def print_report(report: dict, console: Console) -> None:
     gross = Decimal(totals["gross"])
     symbol = currency_symbol(cur, report.get("locale"))
     title = f"{report['period']['label']} · {cur}" + (f" ({symbol})" if symbol else "")
-    table = Table(title=title, title_justify="left",
-                  show_header=True, header_style="bold")
-    table.add_column("", style="bold")
-    table.add_column(cur, justify="right")
-    table.add_column("of gross", justify="right")
-    table.add_column("", style="red")
+    rows: list[list[str]] = []
     for key, label, sign in WATERFALL:
         value = Decimal(totals[key])
         if key not in ("gross",) and value == 0:
             continue
         share = f"{value / gross:.1%}" if gross else ""
-        text = _money(totals[key])
-        table.add_row(f"{sign} {label}" if key != "gross" else label,
-                      text, share if key != "gross" else "100%",
-                      "" if key == "gross" else _bar(value, gross))
+        rows.append([f"{sign} {label}" if key != "gross" else label, _money(totals[key]),
+                     share if key != "gross" else "100%",
+                     "" if key == "gross" else f"[red]{_bar(value, gross)}[/]"])
     net = Decimal(totals["net"])
-    table.add_section()
-    table.add_row("= Net", f"[bold green]{_money(totals['net'])}[/]",
-                  f"{net / gross:.1%}" if gross else "", "")
+    sections = (len(rows),)
+    rows.append(["= Net", f"[bold green]{_money(totals['net'])}[/]",
+                 f"{net / gross:.1%}" if gross else "", ""])
     if report.get("payouts_owed_unpaid") is not None:  # a liability, not part of net
-        table.add_row("(owed to sub-workers, unpaid)", _money(report["payouts_owed_unpaid"]),
-                      "", "")
-    console.print(table)
+        rows.append(["(owed to sub-workers, unpaid)", _money(report["payouts_owed_unpaid"]),
+                     "", ""])
+    console.print(fit_table([Col("", style="bold", min_width=12), F(cur), F("of gross"),
+                             Col("", min_width=99, drop=1)], rows, title=title, markup=True,
+                            sections=sections))
     if report.get("value_chains"):  # sub-workers configured (ledger.value_chain)
         from ledger.render_chain import chains_table
 
@@ -223,10 +204,9 @@ def print_report(report: dict, console: Console) -> None:
                       "`ledger hours import` a timesheet to fix that.[/]")
     if report["by_platform"]:
         console.print(_breakdown("By platform", "platform", report["by_platform"], cur,
-                                 console.width, fee_rate=True), markup=False)
+                                 fee_rate=True))
     if report["by_client"]:
-        console.print(_breakdown("By client", "client", report["by_client"][:10], cur,
-                                 console.width), markup=False)
+        console.print(_breakdown("By client", "client", report["by_client"][:10], cur))
     if has_payout_costs(report["by_platform"]):
         att = report["payout_costs"]
         console.print(f"[dim]Payout costs: what getting each one's money home cost after it "
@@ -253,28 +233,27 @@ def print_report(report: dict, console: Console) -> None:
 def print_months(report: dict, console: Console) -> None:
     """Month by month: gross, costs, net with a bar against the benchmark, hours, net hourly,
     and the change from the month before."""
-    from rich.table import Table
+    from ledger.render_fit import Col, F, fit_table
 
     cur = report["currency"]
     months = report["months"]
     benchmark = months[0].get("benchmark")
     title = "Month by month" + (f" (bar: net against {benchmark.replace('_', ' ')}, "
                                 "| marks 1x)" if benchmark else "")
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for col in ("Month", f"Gross {cur}", "Costs", "Net", "vs last", "Hours", "Net/h",
-                "Bench.", ""):
-        table.add_column(col, justify="left" if col in ("Month", "") else "right")
     most = max((Decimal(m["benchmark_ratio"]) for m in months if m.get("benchmark_ratio")),
                default=Decimal(1))
+    rows = []
     for m in months:
         costs = Decimal(m["gross"]) - Decimal(m["net"])
         change = f"{Decimal(m['net_change']):+.1%}" if m.get("net_change") else ""
         ratio = Decimal(m["benchmark_ratio"]) if m.get("benchmark_ratio") else None
         bar = _ratio_bar(ratio, max(most, Decimal(1))) if ratio is not None else ""
-        table.add_row(m["month"], _money(m["gross"]), _money(f"{costs}"), _money(m["net"]),
-                      change, m["hours"], _money(m["net_hourly"]),
-                      f"{ratio:.2f}x" if ratio is not None else "—", bar)
-    console.print(table)
+        rows.append([m["month"], _money(m["gross"]), _money(f"{costs}"), _money(m["net"]),
+                     change, m["hours"], _money(m["net_hourly"]),
+                     f"{ratio:.2f}x" if ratio is not None else "—", bar])
+    columns = [F("Month", justify="left"), F(f"Gross {cur}"), F("Costs"), F("Net"),
+               F("vs last"), F("Hours"), F("Net/h"), F("Bench."), Col("", min_width=99, drop=1)]
+    console.print(fit_table(columns, rows, title=title, markup=True))
 
 
 def _ratio_bar(ratio: Decimal, most: Decimal, width: int = 16) -> str:
@@ -288,28 +267,27 @@ def _ratio_bar(ratio: Decimal, most: Decimal, width: int = 16) -> str:
 
 def print_benchmarks(report: dict, console: Console) -> None:
     """Net per month against each local benchmark, as a ratio with a bar (1.0 = equal)."""
-    from rich.table import Table
+    from ledger.render_fit import Col, F, fit_table
 
     cur = report["currency"]
-    table = Table(title="Net per month against local benchmarks", title_justify="left",
-                  header_style="bold")
-    for col in ("Benchmark", "Year", f"Per month {cur}", "Ratio", "", "Source"):
-        table.add_column(col, justify="right" if col in ("Ratio", f"Per month {cur}") else
-                         "left", overflow="ellipsis", no_wrap=col == "Source", max_width=
-                         36 if col == "Source" else None)
+    rows = []
     for item in report["benchmarks"]:
         if item["ratio"] is None:
             continue
         ratio = Decimal(item["ratio"])
         bar = "█" * min(int(ratio * 4), 16) + ("…" if ratio * 4 > 16 else "")
         year = str(item["year"] or "yours") + ("*" if item.get("picked") else "")
-        table.add_row(item["name"].replace("_", " "), year, _money(item["monthly"]),
-                      f"{ratio:.2f}x", f"[green]{bar}[/]" if ratio >= 1 else f"[red]{bar}[/]",
-                      item["source"][:60])
+        rows.append([lit(item["name"].replace("_", " ")), year, _money(item["monthly"]),
+                     f"{ratio:.2f}x", f"[green]{bar}[/]" if ratio >= 1 else f"[red]{bar}[/]",
+                     lit(item["source"])])
         if item.get("hourly"):
-            table.add_row("  per hour", "", _money(item["hourly"]),
-                          f"{Decimal(item['hourly_ratio']):.2f}x", "", "net per paid hour")
-    console.print(table)
+            rows.append(["  per hour", "", _money(item["hourly"]),
+                         f"{Decimal(item['hourly_ratio']):.2f}x", "", "net per paid hour"])
+    columns = [Col("Benchmark", min_width=10), F("Year", justify="left"),
+               F(f"Per month {cur}"), F("Ratio"), Col("", min_width=99, drop=2),
+               Col("Source", min_width=12, drop=1)]
+    console.print(fit_table(columns, rows, title="Net per month against local benchmarks",
+                            markup=True))
     if any(i.get("picked") for i in report["benchmarks"]):
         console.print("[dim]* the nearest year with a figure; sources and notes in "
                       "--format json or `ledger benchmarks`[/]")
@@ -367,23 +345,22 @@ def lit(value: object) -> str:
 
 
 def print_rows(rows: pl.DataFrame, console: Console, limit: int | None = None) -> None:
-    from rich.table import Table
-
+    from ledger.render_fit import Col, F, fit_table
     from ledger.rule_tools import origin_rule
 
-    table = Table(header_style="bold")
     shown = rows if limit is None else rows.head(limit)
     ruled = any(origin_rule(o) for o in shown["origin"].unique().to_list())
-    for col in ("Date", "Source", "Kind", "Category", "Amount", "Counterparty", "Description",
-                "Line", *(("Rule",) if ruled else ())):
-        table.add_column(col, justify="right" if col in ("Amount", "Line") else "left",
-                         overflow="fold" if col == "Description" else "ellipsis")
-    for row in shown.iter_rows(named=True):
-        table.add_row(str(row["date"]), row["source"], str(row["kind"]), row["category"] or "",
-                      f"{row['amount']:,.2f} {row['currency']}", row["counterparty"] or "",
-                      (row["description"] or "")[:60], str(row["line"]),
-                      *((origin_rule(row["origin"]) or "",) if ruled else ()))
-    console.print(table, markup=False)
+    columns = [F("Date", justify="left"), Col("Source", min_width=6), Col("Kind", min_width=8),
+               Col("Category", min_width=6, drop=3), F("Amount"),
+               Col("Counterparty", min_width=8, drop=1), Col("Description", min_width=10,
+                                                             drop=2), F("Line"),
+               *((Col("Rule", min_width=6, drop=4),) if ruled else ())]
+    cells = [[str(row["date"]), row["source"], str(row["kind"]), row["category"] or "",
+              f"{row['amount']:,.2f} {row['currency']}", row["counterparty"] or "",
+              row["description"] or "", str(row["line"]),
+              *((origin_rule(row["origin"]) or "",) if ruled else ())]
+             for row in shown.iter_rows(named=True)]
+    console.print(fit_table(columns, cells))
     if limit is not None and rows.height > limit:
         console.print(f"[dim]… {rows.height - limit} more rows (use --limit 0 for all)[/]")
 

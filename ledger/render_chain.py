@@ -9,22 +9,18 @@ from typing import Any
 
 def chains_table(chains: list[dict], title: str, locale: str | None = None) -> Any:
     """`locale` groups the digits (ledger.toml's `locale`; None: 1,234.50)."""
-    from rich.table import Table
-    from rich.text import Text
-
     from ledger.money import group_for_reading
+    from ledger.render_fit import Col, F, fit_table
 
     def _money(text: str) -> str:
         return group_for_reading(Decimal(text), locale)
 
-    table = Table(title=title, title_justify="left", header_style="bold")
-    table.add_column("Contract", ratio=1, overflow="fold")
-    for step in chains[0]["steps"]:
-        table.add_column(step["label"], justify="right")
+    rows = []
     for chain in chains:
         cells = []
         for step in chain["steps"]:
             share = f"{Decimal(step['share']):.1%}" if step["share"] is not None else ""
-            cells.append(Text(_money(step["amount"]) + (f"\n{share}" if share else "")))
-        table.add_row(Text(chain["contract"]), *cells)
-    return table
+            cells.append(_money(step["amount"]) + (f"\n{share}" if share else ""))
+        rows.append([chain["contract"], *cells])
+    columns = [Col("Contract", min_width=10), *(F(step["label"]) for step in chains[0]["steps"])]
+    return fit_table(columns, rows, title=title)

@@ -39,8 +39,8 @@ def _cells(item: dict, locale: str | None = None) -> dict[str, str]:
 
 
 TABLE = ("date", "bank_ref", "from", "foreign", "rate", "amount", "charges", "tax", "net")
-"""The terminal's columns (`from` only on a wide terminal): the bank, the chain and the
-earnings carried are listed below the table, so the money columns fit 80 characters."""
+"""The terminal's columns (`from`, a name, is the first to go on a narrow terminal): the bank,
+the chain and the earnings carried are listed below the table."""
 
 
 def _tax_note(item: dict) -> str:
@@ -59,7 +59,8 @@ def _tax_note(item: dict) -> str:
 
 def print_register(data: dict, console: Console) -> None:
     from rich import box
-    from rich.table import Table
+
+    from ledger.render_fit import Col, F, fit_table
 
     cur = data["currency"]
     loc = data.get("locale")
@@ -71,22 +72,18 @@ def print_register(data: dict, console: Console) -> None:
         console.print("No credits into a local bank in this tax year"
                       + (f"; the ledger has rows from {seen['from']} to {seen['to']}."
                          if seen else "."), markup=False)
-    shown = [k for k in TABLE if k != "from" or console.width >= 110]
-    table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
-                  padding=(0, 1, 0, 0))
-    for key in shown:
-        title = {"bank_ref": "Bank ref" if console.width >= 100 else "Ref"}.get(
-            key, titles[key])
-        table.add_column(title, justify="right" if key in ("rate", "amount", "charges", "tax",
-                                                            "net") else "left",
-                          no_wrap=True)
+    columns = [Col(titles[k], drop=1) if k == "from" else
+               F({"bank_ref": "Bank ref"}.get(k, titles[k]),
+                 justify="right" if k in ("rate", "amount", "charges", "tax", "net") else "left")
+               for k in TABLE]
+    rows = []
     for item in data["remittances"]:
         cells = _cells(item, loc)
         if item["currency"] == cur:
             cells["amount"] = _g(item["amount"], loc)
-        table.add_row(*(cells[k] for k in shown))
+        rows.append([cells[k] for k in TABLE])
     if data["remittances"]:
-        console.print(table)
+        console.print(fit_table(columns, rows, box=box.SIMPLE_HEAD))
         if any(not item["bank_ref"] for item in data["remittances"]):
             console.print("[dim]Ref: the bank's reference on the credit, the key to its PRC / "
                           "FIRA / FIRC; — where the statement shows none: ask the bank for the "
@@ -97,19 +94,20 @@ def print_register(data: dict, console: Console) -> None:
             console.print(f"  {item['date']}: {item['chain']} · {_cells(item)['carried']} · "
                           f"{item['match']} · {item['statement']}{_tax_note(item)}",
                           markup=False)
-    months = Table(title="Per month", header_style="bold", box=box.SIMPLE_HEAD)
-    for title in ("Month", "Credits", f"Credited {cur}", "Charges", "Tax", "Net"):
-        months.add_column(title, justify="left" if title == "Month" else "right")
-    for m in data["months"]:
-        months.add_row(m["month"], str(m["count"]),
-                       *(_g(m[k], loc) for k in ("local", "charges", "tax", "net")))
+    rows = [[m["month"], str(m["count"]),
+             *(_g(m[k], loc) for k in ("local", "charges", "tax", "net"))]
+            for m in data["months"]]
     t = data["totals"]
+    styles: list[str | None] = [None] * len(rows)
     for key, name in (("traced", "Traced"), ("untraced", "No traceable origin"),
                       ("all", "Year")):
-        months.add_row(name, str(t[key]["count"]),
-                       *(_g(t[key][k], loc) for k in ("local", "charges", "tax", "net")),
-                       style="bold" if key == "all" else None)
-    console.print(months)
+        rows.append([name, str(t[key]["count"]),
+                     *(_g(t[key][k], loc) for k in ("local", "charges", "tax", "net"))])
+        styles.append("bold" if key == "all" else None)
+    console.print(fit_table(
+        [Col("Month", min_width=7), *(F(title) for title in ("Credits", f"Credited {cur}",
+                                                               "Charges", "Tax", "Net"))],
+        rows, title="Per month", box=box.SIMPLE_HEAD, row_styles=styles))
     if data["untraced"]:
         console.print("[bold]Credits with no traceable origin[/] (no withdrawal explains "
                       "them; `ledger reconcile link` if you know where they came from)")
@@ -126,13 +124,13 @@ def print_register(data: dict, console: Console) -> None:
                       + f" = {_g(i['value'], loc)} {cur}"
                       + (f" (rate {i['rate']}, {i['rate_source']})" if i.get("rate") else ""),
                       markup=False)
-    lines = Table(title="Income and remittances", box=None, show_header=False)
-    lines.add_column("line", overflow="fold")
-    lines.add_column(cur, justify="right", no_wrap=True)
-    for line in data["reconciliation"]["lines"]:
-        bold = line["key"] in ("expected_home", "remitted", "difference")
-        lines.add_row(line["label"], _g(line["amount"], loc), style="bold" if bold else None)
-    console.print(lines)
+    recon = data["reconciliation"]["lines"]
+    console.print(fit_table(
+        [Col("line", min_width=16), F(cur)], [[line["label"], _g(line["amount"], loc)]
+                                              for line in recon],
+        title="Income and remittances", box=None, show_header=False,
+        row_styles=["bold" if line["key"] in ("expected_home", "remitted", "difference")
+                    else None for line in recon]))
     console.print("[bold]Rules applied[/]")
     for rule in data["rules"]:
         console.print(f"  {rule['id']}: {rule.get('rule') or ''} · source: {rule['source']}",

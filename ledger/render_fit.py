@@ -1,0 +1,209 @@
+"""Tables that fit the width they are printed at, and never cut a figure.
+
+Every terminal table of the CLI goes through `fit_table`: a figure (a money amount, a date, a
+percentage, an id prefix, a currency) is never wrapped, folded or cut. The layout is decided
+when the table is drawn, from the width the console gives it:
+
+1. the table with its box, text columns at their natural width or folded (down to `min_width`);
+2. the same, compact (no outer edge, one space between columns);
+3. compact without the text columns that may go (`drop`, highest first: sources, notes...);
+4. stacked: a block per row, `Header: value` a line, when even that leaves the figures no room.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.text import Text
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column. `figure`: never wrapped (its width is its widest cell); else text that folds
+    to `min_width` and, when `drop` > 0, may be left out (highest `drop` first)."""
+
+    header: str
+    figure: bool = False
+    justify: str | None = None  # default: right for figures, left for text
+    drop: int = 0
+    min_width: int = 8
+    style: str | None = None
+
+
+def F(header: str, **kw: Any) -> Col:
+    """A figure column."""
+    return Col(header, figure=True, **kw)
+
+
+def _text(cell: object, markup: bool) -> Text:
+    from rich.text import Text
+
+    if isinstance(cell, Text):
+        return cell
+    value = "" if cell is None else str(cell)
+    return Text.from_markup(value) if markup else Text(value)
+
+
+def _width(text: Text) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for line in text.plain.split("\n")), default=0)
+
+
+def _longest_word(text: str) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(word) for word in text.split()), default=0)
+
+
+@dataclass
+class _Layout:
+    kind: str  # "table", "compact" or "stacked"
+    shown: list[int]
+    widths: dict[int, int]
+
+
+class Fitted:
+    """A table laid out for the width it is rendered at (see the module docstring)."""
+
+    def __init__(self, columns: list[Col], rows: list[list[Any]], *, title: str | None = None,
+                 markup: bool = False, sections: tuple[int, ...] = (),
+                 row_styles: list[str | None] | None = None, box: Any = "default",
+                 show_header: bool = True, padding: tuple[int, int] = (0, 1),
+                 show_edge: bool = True) -> None:
+        self.columns = columns
+        self.rows = [[_text(cell, markup) for cell in row] for row in rows]
+        self.title = title
+        self.sections = set(sections)
+        self.row_styles = row_styles or [None] * len(rows)
+        self.box = box
+        self.show_header = show_header
+        self.padding = padding
+        self.show_edge = show_edge
+        self.natural = [max([_width(row[n]) for row in self.rows]
+                            + [_longest_word(col.header) if col.figure else
+                               _width(_text(col.header, False))], default=0)
+                        for n, col in enumerate(columns)]
+        # what each column would like: its header on one line too (a figure's wraps if need be)
+        self.full = [max(width, _width(_text(col.header, False)))
+                     for width, col in zip(self.natural, columns, strict=True)]
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def _overhead(self, count: int, compact: bool) -> int:
+        if compact:  # SIMPLE_HEAD, no edge: one space of padding and one separator between
+            return 2 * (count - 1)
+        side = self.padding[1]  # rich's (vertical, horizontal) padding
+        has_box = self.box is not None
+        return count * 2 * side + (count - 1 if has_box else 0) + \
+            (2 if has_box and self.show_edge else 0)
+
+    def _minimum(self, n: int) -> int:
+        col = self.columns[n]
+        return self.natural[n] if col.figure else min(self.natural[n], max(1, col.min_width))
+
+    def _fit(self, shown: list[int], width: int, compact: bool) -> dict[int, int] | None:
+        """Column widths for `shown` within `width`, or None when the minimums do not fit."""
+        room = width - self._overhead(len(shown), compact)
+        widths = {n: self._minimum(n) for n in shown}
+        spare = room - sum(widths.values())
+        if spare < 0:
+            return None
+        # the spare cells go to the text columns that are folded, a cell at a time to the
+        # one furthest from its natural width (so short columns unfold first, long ones last)
+        wanting = {n: self.full[n] - widths[n] for n in shown if self.full[n] > widths[n]}
+        while spare and wanting:
+            share = max(1, spare // len(wanting))
+            for n in sorted(wanting, key=wanting.get):  # type: ignore[arg-type]
+                give = min(share, wanting[n], spare)
+                widths[n] += give
+                wanting[n] -= give
+                spare -= give
+                if not wanting[n]:
+                    del wanting[n]
+                if not spare:
+                    break
+        return widths
+
+    def layout(self, width: int) -> _Layout:
+        shown = list(range(len(self.columns)))
+        for compact in (False, True):
+            widths = self._fit(shown, width, compact)
+            if widths is not None:
+                return _Layout("compact" if compact else "table", shown, widths)
+        droppable = sorted((n for n, c in enumerate(self.columns) if c.drop and not c.figure),
+                           key=lambda n: (-self.columns[n].drop, -n))
+        for n in droppable:
+            shown = [m for m in shown if m != n]
+            widths = self._fit(shown, width, True)
+            if widths is not None:
+                return _Layout("compact", shown, widths)
+        return _Layout("stacked", list(range(len(self.columns))), {})
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def _table(self, layout: _Layout) -> Any:
+        import textwrap
+
+        from rich import box as boxes
+        from rich.table import Table
+        from rich.text import Text
+
+        compact = layout.kind == "compact"
+        options: dict[str, Any] = {"box": boxes.SIMPLE_HEAD, "show_edge": False,
+                                   "pad_edge": False, "padding": (0, 1, 0, 0)} if compact else \
+            {"padding": self.padding, "show_edge": self.show_edge,
+             **({} if self.box == "default" else {"box": self.box})}
+        table = Table(title=self.title, title_justify="left", header_style="bold",
+                      show_header=self.show_header, **options)
+        for n in layout.shown:
+            col = self.columns[n]
+            header = col.header
+            if col.figure and _width(Text(header)) > layout.widths[n]:  # wrap at spaces
+                header = "\n".join(textwrap.fill(line, layout.widths[n], break_long_words=False)
+                                   for line in header.split("\n"))
+            table.add_column(header, justify=col.justify or ("right" if col.figure else "left"),
+                             width=layout.widths[n], no_wrap=col.figure,
+                             overflow="ignore" if col.figure else "fold", style=col.style)
+        for number, (row, style) in enumerate(zip(self.rows, self.row_styles, strict=True)):
+            if number in self.sections:
+                table.add_section()
+            table.add_row(*(row[n] for n in layout.shown), style=style)
+        return table
+
+    def _stacked(self) -> list[Text]:
+        from rich.text import Text
+
+        out: list[Text] = []
+        if self.title:
+            out.append(Text(self.title, style="bold"))
+        for row, style in zip(self.rows, self.row_styles, strict=True):
+            head = Text(" ", style="bold").join(row[0].split("\n"))
+            head.stylize("bold")
+            if style:
+                head.stylize(style)
+            out.append(head)
+            for col, cell in zip(self.columns[1:], row[1:], strict=True):
+                if not cell.plain.strip() or not col.header.strip():
+                    continue  # an unnamed column is a bar: decoration the lines do without
+                name = " ".join(col.header.split())
+                line = Text(f"  {name}: ")
+                line.append_text(Text(" ").join(cell.split("\n")))
+                out.append(line)
+        return out
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        layout = self.layout(options.max_width)
+        if layout.kind == "stacked":
+            yield from self._stacked()
+        else:
+            yield self._table(layout)
+
+
+def fit_table(columns: list[Col], rows: list[list[Any]], **kw: Any) -> Fitted:
+    """`rows` (a cell per column: str, or rich Text) as a table that fits where it is printed;
+    `markup=True` reads str cells as rich markup. See `Fitted`."""
+    return Fitted(columns, rows, **kw)

@@ -1,0 +1,226 @@
+"""Every table of every command at 60, 80, 100, 120 and 200 columns (`--width N` and
+$COLUMNS): no figure of the command's JSON that the wide table shows (a money amount, a
+date, a percentage, an id prefix, a currency code) is ever cut, wrapped or left out at a
+narrower width; narrow widths stack, wide ones keep the boxed table; piped output is 100 wide.
+
+In-process (typer's CliRunner), on the demo ledger and the payouts contractor's ledger, each
+built once for the module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ledger.cli import app
+from ledger.demo import AS_OF
+
+WIDTHS = (60, 80, 100, 120)
+PAYOUTS = Path(__file__).parent / "data" / "payouts"
+RUNNER = CliRunner()
+
+
+def invoke(root: Path, *args: str, width: int | None = None, columns: int | None = None,
+           code: int = 0) -> str:
+    """`ledger --ledger ROOT [--width N] ARGS` in process; $COLUMNS as given (else unset)."""
+    env = {"COLUMNS": None if columns is None else str(columns), "LEDGER_WIDTH": None,
+           "NO_COLOR": "1", "LEDGER_DIR": None}
+    head = ["--ledger", str(root)] + ([] if width is None else ["--width", str(width)])
+    result = RUNNER.invoke(app, [*head, *args], env=env, catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("widths") / "demo"
+    invoke(root, "demo", "--keep", str(root))
+    return root
+
+
+@pytest.fixture(scope="module")
+def contractor(tmp_path_factory) -> Path:
+    """tests/data/payouts: three sub-workers, with a cash payout recorded."""
+    root = tmp_path_factory.mktemp("widths") / "contractor"
+    root.mkdir()
+    for name in ("ledger.toml", "rates.csv", "units.csv"):
+        shutil.copyfile(PAYOUTS / name, root / name)
+    invoke(root, "import", str(PAYOUTS / "upwork.csv"), str(PAYOUTS / "nayapay.csv"))
+    invoke(root, "payouts", "record", "Hina", "3000", "PKR", "--date", "2024-06-28",
+           "--ref", "JC-88121")
+    return root
+
+
+# --- what a figure is -------------------------------------------------------------------------
+
+DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}(-[0-9]{2})?")
+CODE = re.compile(r"[A-Z]{3}")
+ID = re.compile(r"[0-9a-f]{16,}")
+
+
+def _strings(value: object):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def figures(data: object) -> set[str]:
+    """Each figure of a JSON document in every form a table prints it: as is, grouped
+    (31,600.00), as a percentage (12.3%), a ratio (5.35x); dates; currency codes; id prefixes."""
+    from ledger.money import group_for_reading
+
+    out: set[str] = set()
+    for text in _strings(data):
+        if DECIMAL.fullmatch(text):
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                continue
+            out |= {text, group_for_reading(number, None), f"{number:.1%}", f"{number:.2f}x"}
+        elif DAY.fullmatch(text) or CODE.fullmatch(text):
+            out.add(text)
+        elif ID.fullmatch(text):
+            out |= {text[:8], text[:12]}
+    return out
+
+
+def whole(figure: str, text: str) -> bool:
+    """`figure` in `text` as a whole token: not a piece of a longer number or date."""
+    return re.search(r"(?<![\w.,])" + re.escape(figure) + r"(?![\w]|[.,-][0-9])", text) \
+        is not None
+
+
+def g(value: str) -> str:
+    """A money string as the tables print it: 31741.99 -> 31,741.99."""
+    from ledger.money import group_for_reading
+
+    return group_for_reading(Decimal(value), None)
+
+
+COMMANDS = [  # (ledger, table arguments, json arguments, figures the table must show)
+    ("demo", ["report", "--year", "2024"], ["--format", "json"], lambda d: [
+        g(d["totals"]["gross"]), g(d["totals"]["net"]), *(m["month"] for m in d["months"]),
+        *(g(p[k]) for p in d["by_platform"] for k in ("gross", "fees", "net", "net_home")
+          if p[k] is not None), *(g(b["monthly"]) for b in d["benchmarks"] if b["ratio"])]),
+    ("demo", ["report", "--month", "2024-06"], ["--format", "json"], lambda d: [
+        g(d["totals"]["net"]), *(g(c["net"]) for c in d["by_client"])]),
+    ("demo", ["transactions", "--month", "2024-06", "--limit", "0"], ["--format", "json"],
+     lambda d: [*(r["date"] for r in d), *(f"{Decimal(r['amount']):,.2f}" for r in d)]),
+    ("demo", ["reconcile", "--from", "2024-04-01", "--to", "2024-06-30", "--as-of", AS_OF],
+     ["--format", "json"], lambda d: [
+         *(c["id"][:8] for c in d["chains"]), *(g(c["sent"]) for c in d["chains"]),
+         *(g(c["arrived"]) for c in d["chains"])]),
+    ("demo", ["fees", "--month", "2024-06"], ["--format", "json"], lambda d: [
+        *(c[k] for c in d["checks"] for k in ("date", "gross", "charged"))]),
+    ("demo", ["fees", "--rules"], ["--format", "json"], lambda d: [
+        *(r["until"] for r in d["rules"] if r["until"])]),
+    ("demo", ["quote", "500", "USD", "--route", "upwork,payoneer,bank", "--to", "PKR",
+              "--date", "2024-06-03", "--compare", "upwork,bank"], ["--format", "json"],
+     lambda d: [*(r[k] for r in d["ranking"] for k in ("arrived", "total_cost"))]),
+    ("demo", ["tax-register", "--tax-year", "2024"], ["--format", "json"], lambda d: [
+        *(r["date"] for r in d["remittances"]), *(g(r["net"]) for r in d["remittances"])]),
+    ("demo", ["rates", "check"], ["--format", "json"], lambda d: [
+        *(r["date"] for r in d), *(r["rate_date"] for r in d)]),
+    ("demo", ["hours", "show", "--month", "2024-06"], ["--json"], lambda d: [
+        c["paid"] for c in d["clients"]]),
+    ("demo", ["imports"], ["--format", "json"], lambda d: [i["import_id"][:12] for i in d]),
+    ("demo", ["benchmarks", "--country", "PK", "--year", "2024"], ["--format", "json"],
+     lambda d: [str(b["year"]) for b in d]),
+    ("demo", ["formats"], ["--format", "json"], lambda d: []),
+    ("contractor", ["payouts", "--month", "2024-06"], ["--format", "json"], lambda d: [
+        *(g(w[k]) for w in d["workers"] for k in ("opening", "owed", "paid")),
+        *(g(p["amount"]) for p in d["payments"]), *(p["date"] for p in d["payments"])]),
+    ("contractor", ["payouts", "list"], ["--format", "json"], lambda d: [
+        *(r["id"][:8] for r in d["records"]), *(r["date"] for r in d["records"]),
+        *(g(r["amount"]) for r in d["records"])]),
+    ("contractor", ["report", "--month", "2024-06"], ["--format", "json"], lambda d: [
+        g(d["totals"]["net"]), *(g(s["amount"]) for c in d["value_chains"]
+                                 for s in c["steps"])]),
+]
+
+
+@pytest.mark.parametrize(("which", "args", "as_json", "must"), COMMANDS,
+                         ids=[" ".join(c[1][:2]) for c in COMMANDS])
+def test_no_figure_is_cut_at_any_width(request, which, args, as_json, must):
+    root = request.getfixturevalue(which)
+    data = json.loads(invoke(root, *args, *as_json))
+    wide = invoke(root, *args, width=200)
+    expected = set(must(data))  # the JSON's figures as the table prints them
+    assert all(whole(f, wide) for f in expected), (args, [f for f in expected
+                                                          if not whole(f, wide)])
+    shown = {f for f in figures(data) if whole(f, wide)} | expected
+    if args != ["formats"]:  # formats has no figures: its lines must fit, that is all
+        assert len(expected) >= 3, (args, sorted(expected))
+    for n, width in enumerate(WIDTHS):  # 60 and 100 by --width, 80 and 120 by $COLUMNS
+        text = invoke(root, *args, **{"columns" if n % 2 else "width": width})
+        assert max(len(line) for line in text.splitlines()) <= width, (args, width)
+        missing = sorted(f for f in shown if not whole(f, text))
+        assert not missing, (args, width, missing)
+
+
+def test_the_figures_that_were_cut_before(demo):
+    """Issue 19: at 80 columns the benchmarks showed `31,6…`, transactions `2024-0…` and at
+    100-107 "By platform" lost its last column."""
+    data = json.loads(invoke(demo, "report", "--year", "2024", "--format", "json"))
+    gdp = next(b for b in data["benchmarks"] if b["name"] == "gdp_per_capita")
+    upwork = next(p for p in data["by_platform"] if p["platform"] == "upwork")
+    assert (gdp["monthly"], upwork["net_home"]) == ("31741.99", "423470.57")
+    for width in (80, 100, 104, 107):
+        text = invoke(demo, "report", "--year", "2024", width=width)
+        assert whole("31,741.99", text) and whole("423,470.57", text), width
+    rows = invoke(demo, "transactions", "--month", "2024-06", width=80)
+    assert re.search(r"^2024-06-03 ", rows, re.MULTILINE)
+
+
+def test_stacked_at_60_and_boxed_at_200(demo):
+    narrow = invoke(demo, "report", "--year", "2024", width=60)
+    # By platform: a block per platform, one `Header: value` line per figure
+    assert "\nupwork\n  Gross PKR: 485,812.21\n  Fees: 59,701.64\n  Fee rate: 12.3%\n" \
+           "  Net: 426,110.57\n" in narrow
+    wide = invoke(demo, "report", "--year", "2024", width=200)
+    header = next(line for line in wide.splitlines() if "┃ Platform" in line)
+    assert [cell.strip() for cell in header.strip().strip("┃").split("┃")] == [
+        "Platform", "Gross PKR", "Fees", "Fee rate", "Net", "Hours", "Net/h", "Payout costs",
+        "Net home"]
+    assert "Gross PKR:" not in wide
+
+
+def test_piped_output_is_100_wide_and_prose_breaks_between_words(demo):
+    text = invoke(demo, "report", "--year", "2024")  # CliRunner: not a terminal, no $COLUMNS
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) == 100
+    assert any(line.startswith("┏") and len(line) > 80 for line in lines)  # By platform boxed
+    prose = "Payout costs: what getting each one's money home cost after it left"
+    assert prose in text  # one line at 100 (at 80 it broke after "it")
+    wide = " ".join(invoke(demo, "report", "--year", "2024", width=200).split())
+    narrow = " ".join(invoke(demo, "report", "--year", "2024", width=60).split())
+    for start, end in (("Payout costs: what", "shows each journey."),
+                       ("Figures derived by rules", "docs/fees.md, FX cost)")):
+        sentence = wide[wide.index(start):wide.index(end) + len(end)]
+        assert len(sentence) > 150 and sentence in narrow  # broken between words only
+
+
+def test_width_comes_from_the_option_then_the_environment(demo):
+    from ledger import cli_common
+
+    by_option = invoke(demo, "transactions", "--month", "2024-06", width=70, columns=200)
+    assert max(len(line) for line in by_option.splitlines()) <= 70
+    env = {"LEDGER_WIDTH": "70", "COLUMNS": None, "NO_COLOR": "1"}
+    result = RUNNER.invoke(app, ["--ledger", str(demo), "transactions", "--month", "2024-06"],
+                           env=env)
+    assert result.exit_code == 0 and result.stdout == by_option
+    assert cli_common.PIPED_WIDTH == 100
+    bad = RUNNER.invoke(app, ["--ledger", str(demo), "--width", "5", "imports"])
+    assert bad.exit_code == 2 and "--width" in bad.output
