@@ -20,6 +20,7 @@ between the two renames is detectable (the entry whose hash does not match was n
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -252,6 +253,8 @@ class Ledger:
         self.config_path = root / "ledger.toml"
         self.rates_path = root / "rates.csv"
         self.lock_path = root / ".lock"
+        self._config: tuple[str, dict] | None = None
+        """ledger.toml's text and what it parsed to, while the text stays the same."""
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -319,8 +322,11 @@ class Ledger:
 
         if not self.config_path.exists():
             return {}
+        text = self.config_path.read_text("utf-8")
+        if self._config is not None and self._config[0] == text:  # one command asks often
+            return copy.deepcopy(self._config[1])
         try:
-            config = tomllib.loads(self.config_path.read_text("utf-8"))
+            config = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise UsageError(f"invalid TOML: {exc}", path=self.config_path,
                              hint="fix the syntax; see README for the settings") from None
@@ -329,7 +335,8 @@ class Ledger:
             if value is not None and not isinstance(value, str):
                 raise UsageError(f"{name} = {value!r} is not text", path=self.config_path,
                                  hint=f"write it in quotes, e.g. {name} = \"{example}\"")
-        return config
+        self._config = (text, config)
+        return copy.deepcopy(config)
 
     def hours(self) -> pl.DataFrame:
         """Timesheet rows from `ledger hours import` plus `[[hours]]` in ledger.toml."""
