@@ -20,7 +20,6 @@ between the two renames is detectable (the entry whose hash does not match was n
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import json
@@ -253,8 +252,6 @@ class Ledger:
         self.config_path = root / "ledger.toml"
         self.rates_path = root / "rates.csv"
         self.lock_path = root / ".lock"
-        self._config: tuple[str, dict] | None = None
-        """ledger.toml's text and what it parsed to, while the text stays the same."""
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -318,16 +315,13 @@ class Ledger:
 
     def config(self) -> dict:
         """ledger.toml as a dict ({} if absent)."""
-        import tomllib
+        from ledger import tomlfile
 
         if not self.config_path.exists():
             return {}
-        text = self.config_path.read_text("utf-8")
-        if self._config is not None and self._config[0] == text:  # one command asks often
-            return copy.deepcopy(self._config[1])
         try:
-            config = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+            config = tomlfile.parse(self.config_path.read_text("utf-8"))
+        except tomlfile.TOMLDecodeError as exc:
             raise UsageError(f"invalid TOML: {exc}", path=self.config_path,
                              hint="fix the syntax; see README for the settings") from None
         for name, example in TEXT_SETTINGS.items():  # read as text everywhere (`.upper()`)
@@ -335,8 +329,7 @@ class Ledger:
             if value is not None and not isinstance(value, str):
                 raise UsageError(f"{name} = {value!r} is not text", path=self.config_path,
                                  hint=f"write it in quotes, e.g. {name} = \"{example}\"")
-        self._config = (text, config)
-        return copy.deepcopy(config)
+        return config
 
     def hours(self) -> pl.DataFrame:
         """Timesheet rows from `ledger hours import` plus `[[hours]]` in ledger.toml."""

@@ -91,9 +91,9 @@ def for_ledger(ledger: Ledger) -> list[UserRule]:
 def _load_text(where: str, text: str) -> tuple[UserRule, ...]:
     """`load` of a ledger.toml's text, once per text: a report asks for the rules several
     times, and checking each regex with polars costs milliseconds a rule."""
-    import tomllib
+    from ledger import tomlfile
 
-    return tuple(load(tomllib.loads(text), where, text))
+    return tuple(load(tomlfile.parse(text), where, text))
 
 
 def load(config: dict, where: str = "ledger.toml", text: str = "") -> list[UserRule]:
