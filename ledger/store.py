@@ -315,13 +315,13 @@ class Ledger:
 
     def config(self) -> dict:
         """ledger.toml as a dict ({} if absent)."""
-        import tomllib
+        from ledger import tomlfile
 
         if not self.config_path.exists():
             return {}
         try:
-            config = tomllib.loads(self.config_path.read_text("utf-8"))
-        except tomllib.TOMLDecodeError as exc:
+            config = tomlfile.parse(self.config_path.read_text("utf-8"))
+        except tomlfile.TOMLDecodeError as exc:
             raise UsageError(f"invalid TOML: {exc}", path=self.config_path,
                              hint="fix the syntax; see README for the settings") from None
         for name, example in TEXT_SETTINGS.items():  # read as text everywhere (`.upper()`)

@@ -22,6 +22,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import UsageError
@@ -83,7 +84,16 @@ def for_ledger(ledger: Ledger) -> list[UserRule]:
     if "rules" not in config:
         return []
     text = ledger.config_path.read_text("utf-8") if ledger.config_path.exists() else ""
-    return load(config, str(ledger.config_path), text)
+    return list(_load_text(str(ledger.config_path), text))
+
+
+@lru_cache(maxsize=8)
+def _load_text(where: str, text: str) -> tuple[UserRule, ...]:
+    """`load` of a ledger.toml's text, once per text: a report asks for the rules several
+    times, and checking each regex with polars costs milliseconds a rule."""
+    from ledger import tomlfile
+
+    return tuple(load(tomlfile.parse(text), where, text))
 
 
 def load(config: dict, where: str = "ledger.toml", text: str = "") -> list[UserRule]:
@@ -267,11 +277,24 @@ def condition(rule: UserRule) -> pl.Expr:
     """The rows `rule` matches, as one boolean expression (nulls never match)."""
     import polars as pl
 
+    return pl.all_horizontal([*_text_parts(rule), *_cheap_parts(rule)]).fill_null(False)
+
+
+def _text_parts(rule: UserRule, skip: str | None = None) -> list[pl.Expr]:
+    """The regex tests of `rule` (but the one of column `skip`): the costly part of its
+    condition."""
+    import polars as pl
+
+    return [pl.col(key).str.contains(rule.match[key]) for key in TEXT_KEYS
+            if key in rule.match and key != skip]
+
+
+def _cheap_parts(rule: UserRule) -> list[pl.Expr]:
+    """The tests of `rule` other than regexes: comparisons, cheap on every row."""
+    import polars as pl
+
     parts: list[pl.Expr] = []
     m = rule.match
-    for key in TEXT_KEYS:
-        if key in m:
-            parts.append(pl.col(key).str.contains(m[key]))
     if "currency" in m:
         parts.append(pl.col("currency").is_in(list(m["currency"])))
     if "kind" in m:
@@ -287,7 +310,7 @@ def condition(rule: UserRule) -> pl.Expr:
         parts.append(pl.col("date") >= m["from"])
     if "until" in m:
         parts.append(pl.col("date") <= m["until"])
-    return pl.all_horizontal(parts).fill_null(False)
+    return parts
 
 
 def stop(rules: list[UserRule]) -> pl.Expr:
@@ -351,7 +374,27 @@ def apply(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
                 origin = origin.scatter(where[i], pl.repeat(ORIGIN + rule.id, where[i].len(),
                                                             dtype=pl.String, eager=True))
     changed["origin"] = origin
-    return rows.with_columns(series.alias(name) for name, series in changed.items())
+    return rows.with_columns(_chunked_like(series, rows).alias(name)
+                             for name, series in changed.items())
+
+
+def _chunked_like(series: pl.Series, rows: pl.DataFrame) -> pl.Series:
+    """`series` (one chunk, as scatter leaves it) cut into the chunks of `rows`' columns.
+
+    A frame read from Parquet holds one chunk per row group; a column with other chunk
+    boundaries than its neighbours makes every later filter and join of the frame realign
+    them (measured: half a second per report on a million rows), and one `rechunk` of the
+    whole frame costs a copy of every column. Slices are views: this costs nothing."""
+    import polars as pl
+
+    first = next((c for c in rows.columns if rows[c].n_chunks() > 1), None)
+    if first is None or series.n_chunks() != 1:
+        return series
+    pieces, offset = [], 0
+    for chunk in rows[first].get_chunks():
+        pieces.append(series.slice(offset, chunk.len()))
+        offset += chunk.len()
+    return pl.concat(pieces, rechunk=False)
 
 
 def matches(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
@@ -379,23 +422,46 @@ def hits(rows: pl.DataFrame, rules: list[UserRule]) -> list[pl.Series]:
         if column is not None:
             by_column.setdefault(column, []).append((i, needles))
     out: dict[int, pl.Series] = {}
-    if full:
-        found = rows.lazy().select(condition(rules[i]).arg_true().implode().alias(f"_m{i}")
-                                   for i in full).collect()
-        out.update({i: found[f"_m{i}"].explode().drop_nulls().cast(pl.UInt32) for i in full})
+    # one chunk: gathering rows from it is several times cheaper than from one per row group
+    needed = rows.select({c for i, _, _ in keyed for c in _columns(rules[i])}).rechunk()
+    if full:  # no literal to look for: the comparisons first, the regexes on what is left
+        cheap = [i for i in full if _cheap_parts(rules[i]) and _text_parts(rules[i])]
+        if cheap:
+            found = needed.lazy().select(
+                pl.all_horizontal(_cheap_parts(rules[i])).fill_null(False).arg_true()
+                .implode().alias(f"_m{i}") for i in cheap).collect()
+            for i in cheap:
+                index = found[f"_m{i}"].explode().drop_nulls().cast(pl.UInt32)
+                out[i] = index.filter(needed[index].select(
+                    condition(rules[i]).alias("m"))["m"]) if index.len() else index
+        rest = [i for i in full if i not in out]
+        if rest:
+            found = needed.lazy().select(condition(rules[i]).arg_true().implode()
+                                         .alias(f"_m{i}") for i in rest).collect()
+            out.update({i: found[f"_m{i}"].explode().drop_nulls().cast(pl.UInt32)
+                        for i in rest})
     for column, items in by_column.items():
         words = sorted({n for _, needles in items for n in needles})
-        found_words = rows.select(pl.col(column).str.extract_many(
-            words, ascii_case_insensitive=True, overlapping=True).alias("_w")).with_row_index(
-            "_row").explode("_w").drop_nulls("_w").with_columns(pl.col("_w").str.to_lowercase())
         owners = pl.DataFrame([(n, i) for i, needles in items for n in needles],
                               schema={"_w": pl.String, "_rule": pl.Int64}, orient="row")
-        pairs = found_words.join(owners, on="_w").select("_rule", "_row")
+        pairs = needed.lazy().select(pl.col(column).str.extract_many(
+            words, ascii_case_insensitive=True, overlapping=True).alias("_w")).with_row_index(
+            "_row").explode("_w").drop_nulls("_w").with_columns(
+            pl.col("_w").str.to_lowercase()).join(owners.lazy(), on="_w").select(
+            "_rule", "_row").collect()
         for (i,), part in pairs.partition_by("_rule", as_dict=True).items():
             index = part["_row"].unique().sort()
-            sub = rows.select(_columns(rules[i]))[index].select(
-                condition(rules[i]).alias("m"))["m"]
-            out[i] = index.filter(sub)
+            rule = rules[i]
+            if _is_literal(rule.match[column], dict(items)[i]):  # holding it is matching it
+                tests = [*_text_parts(rule, skip=column), *_cheap_parts(rule)]
+                if not tests:
+                    out[i] = index
+                    continue
+                test = pl.all_horizontal(tests).fill_null(False)
+            else:
+                test = condition(rule)
+            out[i] = index.filter(needed.select(_columns(rule))[index].select(
+                test.alias("m"))["m"])
     empty = pl.Series([], dtype=pl.UInt32)
     return [out.get(i, empty) for i in range(len(rules))]
 
@@ -405,6 +471,16 @@ def _columns(rule: UserRule) -> list[str]:
     column = {"sign": "amount", "amount_min": "amount", "amount_max": "amount", "from": "date",
               "until": "date"}
     return sorted({column.get(key, key) for key in rule.match})
+
+
+def _is_literal(pattern: str, found: list[str]) -> bool:
+    """Whether `pattern` (as `_pattern` wrote it) matches exactly the values holding its one
+    literal `found[0]`, ASCII case aside: then the rows the literal search found need no
+    regex. Only for case-insensitive plain words (letters, digits, a few safe marks) whose
+    literal is the whole word (`needles` cuts words at k and s)."""
+    inner = pattern.removeprefix("(?i)(?:").removesuffix(")")
+    return (pattern.startswith("(?i)(?:") and len(found) == 1 and inner.lower() == found[0]
+            and all(c.isascii() and (c.isalnum() or c in " -_@/,:#&'") for c in inner))
 
 
 def _needle_key(rule: UserRule) -> tuple[str | None, list[str]]:

@@ -353,3 +353,67 @@ def test_literal_prefilter_matches_exactly_what_the_regexes_match():
     full = table.select(user_rules.condition(r).alias(f"_m{i}") for i, r in enumerate(rules))
     assert fast.equals(full)
     assert fast["_m1"].to_list()[3] and fast["_m2"].to_list()[4]  # Kelvin sign, long s
+
+
+# --- speed paths (issue 17): each must give what the plain condition gives ------------------
+
+
+@pytest.mark.parametrize(("pattern", "found", "expected"), [
+    ("(?i)(?:AMAZON)", ["amazon"], True),
+    ("(?i)(?:UPI-RAHUL)", ["upi-rahul"], True),
+    ("(?:AMAZON)", ["amazon"], False),  # case-sensitive: ASCII-insensitive hits over-match
+    ("(?i)(?:SMS CHARGES)", ["charge"], False),  # the literal is cut at the s: a part only
+    ("(?i)(?:AMAZON.PAY)", ["amazon"], False),  # a regex, not a word
+    ("(?i)(?:AMAZON)|(?:ADOBE)", ["mazon", "dobe"], False),
+])
+def test_a_plain_word_needs_no_regex_after_the_literal_search(pattern, found, expected):
+    assert user_rules._is_literal(pattern, found) is expected
+
+
+def test_words_comparisons_first_and_other_text_keys_decide_as_the_full_condition():
+    texts = ["POS 1 AMAZON PAY", "pos 2 amazon", "POS 3 AMAZON", "NEFT AMAZON", "POS 4 FLIPKART",
+             "upi-rahul sharma", "UPI-RAHUL X"]
+    amounts = ["-2499", "-7000", "9000", "-100", "-8000", "-300", "-6000"]
+    table = rows(*[("2024-04-0" + str(n + 1), a, t)
+                   for n, (a, t) in enumerate(zip(amounts, texts, strict=True))])
+    specs = [{"description": "AMAZON", "sign": "debit", "amount_max": 5000},  # word + checks
+             {"description": "^POS ", "amount_min": 5000},  # no literal: amounts first
+             {"description": "AMAZON", "account": "hdfc$"},  # word + another regex
+             {"description": "AMAZON", "account": "paypal"},
+             {"description": "upi-rahul"},  # a word alone
+             {"description": "^POS ", "source": "bank"}]  # no literal, no comparison
+    rules = load(*[{"id": f"r{i}", "set": {"category": "x"}, **spec, "continue": True}
+                   for i, spec in enumerate(specs)])
+    fast = user_rules.hits(table, rules)
+    assert [h.to_list() for h in fast] == [[0, 3], [1, 2, 4], [0, 1, 2, 3], [], [5, 6],
+                                          [0, 1, 2, 4]]
+    full = table.select(user_rules.condition(r).arg_true().alias(f"_m{i}").implode()
+                        for i, r in enumerate(rules))
+    assert [full[f"_m{i}"][0].to_list() for i in range(len(rules))] == [
+        h.to_list() for h in fast]
+
+
+def test_applied_columns_keep_the_chunks_of_the_rows():
+    # rows read from Parquet hold one chunk per row group; a column cut otherwise would
+    # make every later filter realign the frame
+    table = pl.concat([BANK, BANK], rechunk=False)
+    assert table["id"].n_chunks() == 2
+    out = user_rules.apply(table, load(ACME, {"id": "amazon", "description": "AMAZON",
+                                             "set": {"category": "office"}}))
+    assert [out[c].n_chunks() for c in ("kind", "category", "counterparty", "origin")] == [2] * 4
+    assert out["category"].to_list() == [None, None, "office", None, None] * 2
+    assert out["counterparty"].to_list()[:2] == ["Acme LLC", None]
+
+
+def test_an_edited_ledger_toml_is_read_again(ledger):
+    ledger.root.mkdir()
+    ledger.config_path.write_text('home_currency = "INR"\n')
+    assert ledger.config() == {"home_currency": "INR"}
+    ledger.config()["home_currency"] = "EUR"  # a caller's change stays its own
+    assert ledger.config() == {"home_currency": "INR"}
+    ledger.config_path.write_text('home_currency = "PKR"\n[[rules]]\nid = "a"\n'
+                                  'description = "AMAZON"\nset = { category = "office" }\n')
+    assert ledger.config()["home_currency"] == "PKR"
+    assert [r.id for r in user_rules.for_ledger(ledger)] == ["a"]
+    ledger.config_path.write_text('home_currency = "PKR"\n')
+    assert user_rules.for_ledger(ledger) == []
