@@ -433,6 +433,8 @@ class Ledger:
 
     def _merge(self, existing: pl.DataFrame, parsed: list[tuple[Path, bytes | None, Parsed]],
                options: ImportOptions) -> tuple[pl.DataFrame, list[ImportSummary]]:
+        """`existing` with each parse's new rows (by id), in date order, and what each added.
+        Each Parsed's rows are emptied: the merged frame is their only holder from here."""
         import polars as pl
 
         frames = [existing]
@@ -448,6 +450,8 @@ class Ledger:
                 format=result.format, rows_read=result.rows_read, rows=result.rows.height,
                 added=new.height, duplicates=result.rows.height - new.height,
                 skipped=result.skipped, warnings=result.warnings))
+            result.rows = result.rows.clear()  # held by `frames` until the concat; only
+            # `combined` holds them after (a million rows are not held twice at the commit)
         combined = pl.concat(frames)
         if not combined["date"].is_sorted():  # a stable sort of sorted rows changes nothing
             combined = combined.sort("date", maintain_order=True)
