@@ -199,17 +199,13 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         related_ref=pl.col("ref"),
         _leg=pl.lit("fee"),
     )
-    # in date order (stable: as the store would sort them, so it need not): one copy of the
-    # rows, not a concatenation now and a sort at the commit; then theirs are freed. The keys
-    # below never depend on row order (a key is never null: no n-th occurrence count).
-    rows = pl.concat([gross_rows, fee_rows]).sort("date", maintain_order=True)
+    rows = pl.concat([gross_rows, fee_rows], rechunk=True)  # one copy, then theirs is freed
     del base, gross_rows, fee_rows
     key = pl.concat_str([pl.coalesce(pl.col("ref"), pl.col("description") + "@"
                                      + pl.col(LINE).cast(pl.String)), pl.col("_leg")],
                         separator="|")
     account = options.account or SOURCE
-    rows = finalize(rows, raw, source=SOURCE, account=account, key=key).rechunk()  # (the
-    # ids come in morsels: one chunk, as the sort the store no longer does left them)
+    rows = finalize(rows, raw, source=SOURCE, account=account, key=key)
     return Parsed(rows=rows, format="paypal", rows_read=rows_read, skipped=skipped,
                   warnings=warnings)
 
