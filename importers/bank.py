@@ -116,7 +116,6 @@ from importers.base import (
     nonblank,
     parse_money,
     parse_money_columns,
-    slim,
 )
 from importers.readers import (
     LINE,
@@ -922,8 +921,6 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
     body = _read_spreadsheet(raw, profile) if sheet else _read_csv(raw, profile)
     path = raw.path
     df = _select(body.df, profile, path)
-    footer = body.footer
-    del body  # the export's strings: _select took what is needed (memory)
     rows_read = df.height
     mark = options.decimal_mark or profile.decimal_mark
     formats = _date_formats(profile, sheet)
@@ -959,20 +956,17 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
     df = _classify(df, profile.kinds).with_columns(related_ref=pl.lit(None, pl.String),
                                                    _part=pl.lit(0, pl.Int32))
     rows = _split(df, profile, path, mark)
-    del df
 
     rows = rows.with_columns(contract=pl.lit(None, pl.String),
                              hours=pl.lit(None, pl.Float64))
     account = options.account or profile.account
-    key = _key(rows)
-    rows = slim(rows)  # rebound: the mapped strings are freed before finalize (memory)
-    rows = finalize(rows, raw, source=profile.source, account=account, key=key)
+    rows = finalize(rows, raw, source=profile.source, account=account, key=_key(rows))
     skipped = {}
     if pseudo.height:
         skipped["pseudo-rows such as opening/closing balance (skip_rows_matching)"] = \
             pseudo.height
-    if footer:
-        skipped["footer lines after the last transaction"] = footer
+    if body.footer:
+        skipped["footer lines after the last transaction"] = body.footer
     warnings = []
     other = rows.filter(pl.col("kind") == "other").height
     if other:

@@ -153,8 +153,6 @@ class _ArchiveStager:
         self.staged: dict[str, Future[Path]] = {}
 
     def stage(self, name: str, data: bytes) -> None:
-        """Start writing the copy of `name`; the thread holds `data` only until it is written,
-        so the caller need not keep the bytes (a large export is not held through the commit)."""
         if name in self.staged or (self.sources / name).exists():
             return
         self.sources.mkdir(parents=True, exist_ok=True)
@@ -385,12 +383,9 @@ class Ledger:
     def parse(self, paths: Sequence[Path], options: ImportOptions,
               source: str | None = None,
               progress: Callable[[Path], None] | None = None,
-              stager: _ArchiveStager | None = None
-              ) -> list[tuple[Path, bytes | None, Parsed]]:
+              stager: _ArchiveStager | None = None) -> list[tuple[Path, bytes, Parsed]]:
         """Read and parse every file. Nothing is written but, given a `stager`, temporary
-        archive copies that a failed import removes. Given a `stager`, the bytes are not kept
-        (None in their place: the stager has them, and a commit that finds its copy gone
-        reads the file again, checking its sha256): a large export is held once, not twice."""
+        archive copies that a failed import removes."""
         from importers import registry
 
         parsed = []
@@ -398,9 +393,8 @@ class Ledger:
             raw = registry.read(Path(path))
             if stager:
                 stager.stage(f"{raw.sha256}{_suffix(Path(path))}", raw.data)
-            result = registry.parse(raw, options, source, profile_dirs=[self.root / "profiles"])
-            parsed.append((Path(path), None if stager else raw.data, result))
-            del raw
+            parsed.append((Path(path), raw.data, registry.parse(
+                raw, options, source, profile_dirs=[self.root / "profiles"])))
             if progress:
                 progress(Path(path))
         return parsed
@@ -431,10 +425,8 @@ class Ledger:
             stager.close()
         return summaries
 
-    def _merge(self, existing: pl.DataFrame, parsed: list[tuple[Path, bytes | None, Parsed]],
+    def _merge(self, existing: pl.DataFrame, parsed: list[tuple[Path, bytes, Parsed]],
                options: ImportOptions) -> tuple[pl.DataFrame, list[ImportSummary]]:
-        """`existing` with each parse's new rows (by id), in date order, and what each added.
-        Each Parsed's rows are emptied: the merged frame is their only holder from here."""
         import polars as pl
 
         frames = [existing]
@@ -445,13 +437,10 @@ class Ledger:
             frames.append(new)
             seen = pl.concat([seen, new.select("id")])
             summaries.append(ImportSummary(
-                path=str(path),
-                import_id=result.import_id or hashlib.sha256(data or b"").hexdigest(),
+                path=str(path), import_id=result.import_id or hashlib.sha256(data).hexdigest(),
                 format=result.format, rows_read=result.rows_read, rows=result.rows.height,
                 added=new.height, duplicates=result.rows.height - new.height,
                 skipped=result.skipped, warnings=result.warnings))
-            result.rows = result.rows.clear()  # held by `frames` until the concat; only
-            # `combined` holds them after (a million rows are not held twice at the commit)
         combined = pl.concat(frames)
         if not combined["date"].is_sorted():  # a stable sort of sorted rows changes nothing
             combined = combined.sort("date", maintain_order=True)
@@ -477,7 +466,7 @@ class Ledger:
         }
 
     def _commit(self, rows: pl.DataFrame, entries: list[dict],
-                files: list[tuple[Path, bytes | None, str]], target: Path | None = None, *,
+                files: list[tuple[Path, bytes, str]], target: Path | None = None, *,
                 archives: Sequence[tuple[str, bytes]] = (),
                 stager: _ArchiveStager | None = None) -> None:
         """Archive sources (and `archives`: path under the ledger dir, bytes, e.g. the profiles
@@ -500,8 +489,7 @@ class Ledger:
                     rollback.created.append(archived)
                     copy = stager.take(archived.name) if stager else None
                     if copy is None:
-                        atomic_write_bytes(archived, data if data is not None
-                                           else _read_again(archived, files))
+                        atomic_write_bytes(archived, data)
                     else:  # written and fsynced while the files were parsed
                         _rename_into_place(copy, archived)
                     archived.chmod(0o444)
@@ -755,19 +743,6 @@ class Ledger:
             rows, summaries = self._merge(rows, [(archived, raw.data, parsed)], options)
             counts[entry["import_id"]] = summaries[0].added
         return rows, counts
-
-
-def _read_again(archived: Path, files: list[tuple[Path, bytes | None, str]]) -> bytes:
-    """The bytes of the source archived as `archived`, read again from where it was imported
-    (its parse kept no copy and its staged copy is gone): they must still hash to its id."""
-    from importers import registry
-
-    path, import_id = next((p, i) for p, _, i in files if archived.name.startswith(i))
-    raw = registry.read(path)
-    if raw.sha256 != import_id:
-        raise DataError("the file changed while it was being imported", path=path,
-                        hint="import it again once nothing is writing to it")
-    return raw.data
 
 
 def _profile_archive(text: str | None) -> tuple[str | None, bytes]:

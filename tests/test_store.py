@@ -192,25 +192,6 @@ def test_archive_copy_cleared_meanwhile_is_written_at_commit(ledger, options, mo
     assert (ledger.sources / f"{summary.import_id}.csv").read_bytes() == UPWORK.read_bytes()
 
 
-def test_archive_copy_cleared_and_file_changed_meanwhile_is_refused(ledger, options,
-                                                                   monkeypatch, tmp_path):
-    """The parse keeps no copy of the bytes: when the staged copy is gone and the file was
-    changed since it was read, the commit refuses rather than archive other bytes."""
-    export = tmp_path / "upwork.csv"
-    export.write_bytes(UPWORK.read_bytes())
-
-    def lose_and_edit(path, data):
-        export.write_bytes(data + b"\n")  # the user saved the file again meanwhile
-        return path  # never written: a concurrent doctor cleared it
-
-    monkeypatch.setattr(store, "_write_synced", lose_and_edit)
-    before = snapshot(ledger.root) if ledger.root.exists() else None
-    with pytest.raises(DataError, match="the file changed while it was being imported"):
-        ledger.import_files([export], options)
-    assert (snapshot(ledger.root) if before is not None else None) == before
-    assert not ledger.rows_path.exists() and not list(ledger.sources.glob("*.csv"))
-
-
 def test_disk_error_while_archiving_is_a_clear_error_and_changes_nothing(ledger, options,
                                                                          monkeypatch):
     import errno
