@@ -1,14 +1,21 @@
-"""The floor of a PayPal import: only the work the house rules cannot skip, in bare polars.
+"""The floor of an import: only the work the house rules cannot skip, in bare polars.
 
 Reads the file's bytes and their sha256 (the import id), reads the CSV as strings, parses the
-date and the four amounts exactly (grouping removed, cast to Decimal), makes a gross row and a
-fee row per transaction, hashes each row's id (sha256, as the ledger does) and writes the rows
-as Parquet. No detection, no checks, no archive copy, no lock, no log: what any importer that
-keeps money exact, gives rows stable ids and stores them must spend at least. `make bench`
-times it beside the real import, so the gap between the two is what our checks cost, and the
-gap between it and a bare `read_csv` is what the rules cost.
+date and the amounts exactly (grouping removed, cast to Decimal), makes the rows the import
+makes (PayPal: a gross row and a fee row per transaction; the others one row per line),
+hashes each row's id (sha256 of source, account and the row's key, as the ledger does) and
+writes the rows as Parquet. No detection, no checks, no archive copy, no lock, no log: what any
+importer that keeps money exact, gives rows stable ids and stores them must spend at least.
+`make bench` times it beside the real import of each export, so the gap between the two is
+what our checks cost, and the gap between it and a bare `read_csv` is what the rules cost.
 
-Usage: python bench/floor.py EXPORT.csv OUT.parquet   (the layout of bench.generate's PayPal)
+PayPal, Upwork and Payoneer rows get the very ids the import gives them (the same key: the
+export's own transaction id, with the leg, or currency and amount); the bank's key is built
+from the same content (day, amount, currency, narration, ref, balance), as long a string.
+
+Usage: python bench/floor.py EXPORT.csv OUT.parquet [LAYOUT]
+LAYOUT: paypal (default), upwork, payoneer or hdfc: the layouts of bench.generate,
+bench.gen_payoneer and bench.gen_bank.
 """
 
 from __future__ import annotations
@@ -17,36 +24,75 @@ import hashlib
 import sys
 
 
-def main(path: str, out: str) -> None:
+def main(path: str, out: str, layout: str = "paypal") -> None:
     import polars as pl
     import polars_hash  # noqa: F401  (the `chash` namespace)
 
     with open(path, "rb") as handle:
         data = handle.read()
     import_id = hashlib.sha256(data).hexdigest()
-    df = pl.read_csv(data, infer_schema=False)
+    skip = 5 if layout == "hdfc" else 0  # the bank's preamble
+    df = pl.read_csv(data, infer_schema=False, skip_rows=skip)
 
     def money(column: str) -> pl.Expr:
         return pl.col(column).str.replace_all(",", "", literal=True).cast(pl.Decimal(38, 4))
 
-    base = df.lazy().with_row_index("line", offset=2).select(
-        "line", date=pl.col("Date").str.strptime(pl.Date, "%d/%m/%Y"),
-        currency=pl.col("Currency"), gross=money("Gross"), fee=money("Fee"),
-        net=money("Net"), balance=money("Balance"), counterparty=pl.col("Name"),
-        description=pl.col("Type"), ref=pl.col("Transaction ID"),
-        related_ref=pl.col("Reference Txn ID"),
-    ).collect()
-    rows = pl.concat([
-        base.with_columns(amount=pl.col("gross"), leg=pl.lit("gross")),
-        base.filter(pl.col("fee") != 0).with_columns(amount=pl.col("fee"), leg=pl.lit("fee")),
-    ])
-    key = pl.concat_str([pl.lit("paypal"), pl.lit("paypal"), pl.col("ref") + "|" + pl.col("leg")],
-                        separator="\x1f")
-    ids = rows.lazy().select(key.chash.sha2_256().str.slice(0, 32).alias("id"))
+    lazy = df.lazy().with_row_index("line", offset=2 + skip)
+    if layout == "paypal":
+        base = lazy.select(
+            "line", date=pl.col("Date").str.strptime(pl.Date, "%d/%m/%Y"),
+            currency=pl.col("Currency"), gross=money("Gross"), fee=money("Fee"),
+            net=money("Net"), balance=money("Balance"), counterparty=pl.col("Name"),
+            description=pl.col("Type"), ref=pl.col("Transaction ID"),
+            related_ref=pl.col("Reference Txn ID"),
+        ).collect()
+        rows = pl.concat([
+            base.with_columns(amount=pl.col("gross"), leg=pl.lit("gross")),
+            base.filter(pl.col("fee") != 0).with_columns(amount=pl.col("fee"),
+                                                          leg=pl.lit("fee")),
+        ])
+        key = pl.col("ref") + "|" + pl.col("leg")
+    elif layout == "upwork":
+        rows = lazy.select(
+            "line", date=pl.col("Date").str.strptime(pl.Date, "%b %d, %Y"),
+            ref=pl.col("Ref ID"), description=pl.col("Description"),
+            counterparty=pl.col("Team"), amount=money("Amount"), balance=money("Balance"),
+        ).collect()
+        key = pl.col("ref")
+    elif layout == "payoneer":
+        rows = lazy.select(
+            "line",
+            date=pl.col("Transaction Date").str.strptime(pl.Date, "%m/%d/%Y"),
+            ref=pl.col("Transaction ID"), description=pl.col("Description"),
+            currency=pl.col("Currency"),
+            amount=money("Credit Amount").fill_null(0) - money("Debit Amount").fill_null(0),
+            balance=money("Running Balance"),
+        ).collect()
+        key = pl.concat_str([pl.col("ref"), pl.col("currency"),
+                             pl.col("amount").cast(pl.String)], separator="|")
+    elif layout == "hdfc":
+        rows = lazy.with_columns(
+            date=pl.col("Date").str.strptime(pl.Date, "%d/%m/%y", strict=False),
+        ).filter(pl.col("date").is_not_null()).select(  # not the summary footer
+            "line", "date", description=pl.col("Narration"), ref=pl.col("Chq./Ref.No."),
+            amount=money("Deposit Amt.").fill_null(0) - money("Withdrawal Amt.").fill_null(0),
+            balance=money("Closing Balance"),
+        ).collect()
+        key = pl.concat_str([pl.col("date").cast(pl.Int32), pl.col("amount").cast(pl.String),
+                             pl.lit("INR"), pl.col("description"), pl.col("ref"),
+                             pl.col("balance").cast(pl.String), pl.lit(""), pl.lit("0")],
+                            separator="|")
+    else:
+        raise SystemExit(f"unknown layout {layout!r}: paypal, upwork, payoneer or hdfc")
+    source, account = {"paypal": ("paypal", "paypal"), "upwork": ("upwork", "upwork"),
+                       "payoneer": ("payoneer", "payoneer"),
+                       "hdfc": ("bank:hdfc", "bank:hdfc")}[layout]
+    text = pl.concat_str([pl.lit(source), pl.lit(account), key], separator="\x1f")
+    ids = rows.lazy().select(text.chash.sha2_256().str.slice(0, 32).alias("id"))
     rows = rows.with_columns(ids.collect(engine="streaming").to_series(),
                              import_id=pl.lit(import_id))
     rows.write_parquet(out, compression="lz4", statistics=True)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])

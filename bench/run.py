@@ -1,13 +1,14 @@
 """`make bench`: our commands against bare-polars baselines, each in its own process.
 
 Every case runs as a fresh process (interpreter start and imports included on both sides),
-timed by wall clock, with peak memory from the kernel's rusage of that process. Prints a
-table with ratios and the targets (README, Development: import <= 2x a bare read, report <= 1.5x a
-hand-written group_by, `ledger --help` < 0.3 s). The PayPal import also gets a "floor" row:
-bench/floor.py does only what the rules cannot skip (exact amounts, row ids, a Parquet
-file), so the table shows what the rules cost and what our checks add.
+timed by wall clock, with peak memory from the kernel's rusage of that process. Each case
+runs --repeat times (default 3), ours and its baselines alternating, and the medians are
+compared with the targets, each printed met or missed: import <= 1.5x its floor (bench/floor.py
+does only what the rules cannot skip: exact amounts, row ids, a Parquet file) and peak memory
+<= 4x the export's size; report <= 1.5x a hand-written group_by and peak memory <= 2x the
+ledger's in-memory size; `ledger --help` < 0.3 s. Last, a markdown table for the README.
 
-Usage: python bench/run.py [--rows N] [--repeat K]
+Usage: python bench/run.py [--rows N] [--repeat K] [--case NAME ...] [--quick]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -43,22 +45,37 @@ Generators run in their own process (see _generate)."""
 
 def measure(cmd: list[str], repeat: int = 1,
             env: dict | None = None) -> tuple[float, float, float]:
-    """(median wall seconds, max peak RSS MiB, median user+sys CPU seconds) of running `cmd`
+    """(median wall seconds, median peak RSS MiB, median user+sys CPU seconds) of running `cmd`
     `repeat` times. CPU time is reported because wall time on a shared machine depends on
     what else runs."""
-    times, peaks, cpus = [], [], []
+    return alternate([cmd], repeat, env=env)[0]
+
+
+def alternate(cmds: list[list[str]], repeat: int, before: Callable[[], None] | None = None,
+              env: dict | None = None) -> list[tuple[float, float, float]]:
+    """`measure` of several commands, run in turn (ours, a baseline, ours...) so that a
+    machine busy for a while slows all of them alike; `before` runs ahead of each round (a
+    fresh ledger for an import)."""
+    runs: list[list[tuple[float, float, float]]] = [[] for _ in cmds]
     for _ in range(repeat):
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                env={**os.environ, **(env or {})})
-        _, status, usage = os.wait4(proc.pid, 0)
-        times.append(time.perf_counter() - start)
-        peaks.append(usage.ru_maxrss / 1024)
-        cpus.append(usage.ru_utime + usage.ru_stime)
-        if os.waitstatus_to_exitcode(status) != 0:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
-    return statistics.median(times), max(peaks), statistics.median(cpus)
+        if before:
+            before()
+        for index, cmd in enumerate(cmds):
+            runs[index].append(_run(cmd, env))
+    return [tuple(statistics.median(r[i] for r in rs) for i in range(3))  # type: ignore[misc]
+            for rs in runs]
+
+
+def _run(cmd: list[str], env: dict | None) -> tuple[float, float, float]:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, **(env or {})})
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def bare_read(path: Path, options: str = "") -> list[str]:
@@ -86,47 +103,68 @@ m.group_by("counterparty").agg(pl.col("amount").sum())
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each case (medians compared with the targets)")
+    parser.add_argument("--case", nargs="*", default=None,
+                        help="only these exports (" + ", ".join(c[1] for c in CASES)
+                        + "), and `help`/`peer` for those rows")
+    parser.add_argument("--quick", action="store_true",
+                        help="100,000 rows, one run, no hledger: to iterate, not to quote")
     parser.add_argument("--peer-rows", type=int, nargs="*", default=[100_000, 1_000_000],
                         help="sizes of the PayPal export timed through hledger too")
     args = parser.parse_args()
+    if args.quick:
+        args.rows, args.repeat, args.peer_rows = 100_000, 1, []
+    wanted = set(args.case) if args.case is not None else None
     OUT.mkdir(exist_ok=True)
     results = []
     for title, name, writer, read_options in CASES:
+        if wanted is not None and name not in wanted:
+            continue
         path = OUT / f"{name}-{args.rows}.csv"
         if not path.exists():
             print(f"generating {path.name} ...", file=sys.stderr)
             _generate(writer, path, args.rows)
         size = path.stat().st_size / 2**20
         ledger_dir = OUT / f"ledger-{name}"
-        shutil.rmtree(ledger_dir, ignore_errors=True)
-        ours = measure([*LEDGER, "--ledger", str(ledger_dir), "import", str(path)])
-        base = measure(bare_read(path, read_options), args.repeat)
-        results.append((f"import {title} ({args.rows:,} rows, {size:.0f} MiB)", ours, base,
-                        "<= 2.0x", size))
-        if name == "paypal":  # what the rules cost before any check of ours: see floor.py
-            floor = measure([sys.executable, str(HERE / "floor.py"), str(path),
-                             str(OUT / "floor.parquet")], args.repeat)
-            results.append(("  floor: read + exact parse + ids + Parquet, nothing else "
-                             "(bench/floor.py)", floor, base, "", size))
+        print(f"import {name} x{args.repeat} ...", file=sys.stderr)
+        ours, floor, base = alternate(
+            [[*LEDGER, "--ledger", str(ledger_dir), "import", str(path)],
+             [sys.executable, str(HERE / "floor.py"), str(path), str(OUT / "floor.parquet"),
+              name],
+             bare_read(path, read_options)], args.repeat,
+            before=lambda d=ledger_dir: shutil.rmtree(d, ignore_errors=True))
+        results.append((f"import {title} ({args.rows:,} rows, {size:.0f} MiB) vs its floor",
+                        ours, floor, "<= 1.5x; mem <= 4x size", size))
+        results.append(("  floor (bench/floor.py: read + exact parse + ids + Parquet) vs bare "
+                        "read_csv", floor, base, "", size))
         if name == "hdfc":  # [[rules]] are applied to every row read: what do they add?
             results.append(user_rules_case(ledger_dir, args.repeat))
         if name in ("paypal", "upwork"):
             month = "2024-06"
-            ours_r = measure([*LEDGER, "--ledger", str(ledger_dir), "report", "--month", month,
-                              "--format", "json"], args.repeat)
-            base_r = measure(bare_report(ledger_dir / "ledger.parquet", month), args.repeat)
+            print(f"report {name} x{args.repeat} ...", file=sys.stderr)
+            ours_r, base_r = alternate(
+                [[*LEDGER, "--ledger", str(ledger_dir), "report", "--month", month, "--format",
+                  "json"], bare_report(ledger_dir / "ledger.parquet", month)], args.repeat)
             results.append((f"report --month on that ledger ({title})", ours_r, base_r,
-                            "<= 1.5x", None))
-    if shutil.which("hledger"):
-        results.extend(peer(args.peer_rows))
-    else:
-        print("hledger not installed: peer comparison skipped (apt-get install hledger)",
-              file=sys.stderr)
-    helps = measure([*LEDGER, "--help"], 5)
-    python = measure([sys.executable, "-c", "pass"], 5)
-    results.append(("ledger --help (vs bare python start)", helps, python, "< 0.3 s", None))
-    _print(results)
+                            "<= 1.5x; mem <= 2x size", ledger_size(ledger_dir)))
+    if wanted is None or "peer" in wanted:
+        if shutil.which("hledger"):
+            results.extend(peer(args.peer_rows))
+        else:
+            print("hledger not installed: peer comparison skipped (apt-get install hledger)",
+                  file=sys.stderr)
+    if wanted is None or "help" in wanted:
+        helps, python = alternate([[*LEDGER, "--help"], [sys.executable, "-c", "pass"]], 5)
+        results.append(("ledger --help (vs bare python start)", helps, python, "< 0.3 s", None))
+    _print(results, args.repeat)
+
+
+def ledger_size(ledger_dir: Path) -> float:
+    """The ledger's rows in memory (MiB, polars' estimate), read in a process of its own."""
+    code = (f"import polars as pl; print(pl.read_parquet({str(ledger_dir / 'ledger.parquet')!r},"
+            " glob=False).estimated_size() / 2**20)")
+    return float(subprocess.run([*PY, code], check=True, capture_output=True, text=True).stdout)
 
 
 def peer(sizes: list[int]) -> list[tuple]:
@@ -194,23 +232,54 @@ def _generate(writer: str, path: Path, rows: int) -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def _print(results) -> None:
+def verdict(target: str, ours: tuple, base: tuple, size: float | None) -> bool | None:
+    """Whether `ours` meets every part of `target` ("<= 1.5x" of the baseline's wall time,
+    "< 0.3 s", "mem <= 4x size": peak MiB over `size`); None where it names no target."""
+    import re
+
+    checks = []
+    for part in filter(None, (p.strip() for p in target.split(";"))):
+        if (found := re.fullmatch(r"mem <= ([\d.]+)x size", part)) and size:
+            checks.append(ours[1] / size <= float(found[1]))
+        elif found := re.fullmatch(r"(<=|<) ([\d.]+)x", part):
+            checks.append(ours[0] / base[0] <= float(found[2]))
+        elif found := re.fullmatch(r"(<=|<) ([\d.]+) s", part):
+            checks.append(ours[0] < float(found[2]))
+    return all(checks) if checks else None
+
+
+def _print(results, repeat: int = 1) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="freelance-ledger bench (2-core machine; each case a fresh process)",
-                  header_style="bold")
-    for col in ("case", "ours s", "baseline s", "ratio", "target", "ours CPU s", "base CPU s",
-                "CPU ratio", "ours MiB", "base MiB", "mem / file"):
+    console = Console(width=180)
+    table = Table(title=f"freelance-ledger bench (2-core machine; each case a fresh process; "
+                  f"medians of {repeat})", header_style="bold")
+    for col in ("case", "ours s", "baseline s", "ratio", "target", "verdict", "ours CPU s",
+                "base CPU s", "CPU ratio", "ours MiB", "base MiB", "mem / size"):
         table.add_column(col, justify="left" if col == "case" else "right")
+    markdown = ["| case | ours | baseline | ratio | peak memory | target |",
+                "|---|---|---|---|---|---|"]
     for name, (t, m, c), (bt, bm, bc), target, size in results:
+        met = verdict(target, (t, m, c), (bt, bm, bc), size)
+        word = "" if met is None else ("met" if met else "MISSED")
         ratio = t / bt if bt else float("nan")
         cpu_ratio = c / bc if bc else float("nan")
-        table.add_row(escape(name), f"{t:.2f}", f"{bt:.2f}", f"{ratio:.2f}x", target, f"{c:.2f}",
-                      f"{bc:.2f}", f"{cpu_ratio:.2f}x", f"{m:.0f}", f"{bm:.0f}",
-                      f"{m / size:.1f}x" if size else "")
-    Console(width=170).print(table)
+        per_size = f"{m / size:.1f}x" if size else ""
+        table.add_row(escape(name), f"{t:.2f}", f"{bt:.2f}", f"{ratio:.2f}x", target, word,
+                      f"{c:.2f}", f"{bc:.2f}", f"{cpu_ratio:.2f}x", f"{m:.0f}", f"{bm:.0f}",
+                      per_size)
+        verdict_md = "" if met is None else (": met" if met else ": **missed**")
+        markdown.append(f"| {name.strip()} | {t:.2f} s | {bt:.2f} s | {ratio:.2f}x | "
+                        f"{m:.0f} MiB{f' ({per_size})' if per_size else ''} | "
+                        f"{target}{verdict_md} |")
+        if met is not None:
+            console.print(f"target {target!r}: {'met' if met else 'MISSED'} - {escape(name)} "
+                          f"({ratio:.2f}x, {per_size or f'{m:.0f} MiB'})")
+    console.print(table)
+    console.print("\nMarkdown (README, Development):\n")
+    console.print("\n".join(markdown), markup=False, highlight=False)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from importers.base import (
     nonblank,
     parse_dates,
     parse_money_columns,
+    slim,
     with_key,
 )
 from importers.readers import LINE, RawFile, read_table
@@ -131,6 +132,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         _ts=pl.concat_str([pl.col("transaction date").str.strip_chars(),
                            pl.col("transaction time").str.strip_chars()], separator=" "),
     )
+    del table  # the export's strings: the select above took what is needed (memory)
     _check_statuses(df, path)
     booked = pl.col("status").str.to_lowercase().is_in(sorted(BOOKED))
     skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
@@ -162,7 +164,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         contract=pl.lit(None, dtype=pl.String),
         hours=pl.lit(None, dtype=pl.Float64),
     )
-    df = with_key(df, [pl.col("currency"), pl.col("amount").cast(pl.String)])
+    df = slim(with_key(df, [pl.col("currency"), pl.col("amount").cast(pl.String)]), "_key")
+    del unknown
     rows = finalize(df, raw, source=SOURCE, account=options.account or SOURCE, key=pl.col("_key"))
     return Parsed(rows=rows, format="payoneer", rows_read=rows_read, skipped=skipped,
                   warnings=warnings)

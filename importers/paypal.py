@@ -189,6 +189,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         .otherwise(pl.col("category")),
         related_ref=nonblank(pl.col("_ref")),
     )
+    del df, table, unknown  # the export's strings: not held through finalize (memory)
     gross_rows = base.with_columns(amount=pl.col("gross"), _leg=pl.lit("gross"))
     fee_rows = base.filter(pl.col("fee").is_not_null() & (pl.col("fee") != 0)).with_columns(
         amount=pl.col("fee"),
@@ -198,7 +199,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         related_ref=pl.col("ref"),
         _leg=pl.lit("fee"),
     )
-    rows = pl.concat([gross_rows, fee_rows])
+    rows = pl.concat([gross_rows, fee_rows], rechunk=True)  # one copy, then theirs is freed
+    del base, gross_rows, fee_rows
     key = pl.concat_str([pl.coalesce(pl.col("ref"), pl.col("description") + "@"
                                      + pl.col(LINE).cast(pl.String)), pl.col("_leg")],
                         separator="|")

@@ -303,13 +303,18 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     """
     import polars as pl
 
+    skip = 0  # lines polars skips itself, rather than a copy of the body (a large file's)
     body = _utf8_body(raw, header_index)
     if body is None:
         text = raw.text
         body = text[_offset_of_line(text, header_index):].encode("utf-8")
-    newline = body.find(b"\n")
+    elif body is _LARGE:
+        body, skip = raw.data, header_index
+    start = _line_offset(body, skip)
+    newline = body.find(b"\n", start)
     try:
-        header_line = (body if newline < 0 else body[:newline]).decode("utf-8").rstrip("\r")
+        header_line = body[start:len(body) if newline < 0 else newline].decode("utf-8") \
+            .rstrip("\r")
     except UnicodeDecodeError:
         if raw.encoding == "utf-8":
             raise DataError("the header line has bytes that are not UTF-8 text", path=raw.path,
@@ -326,23 +331,23 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     names = _unique([normalize(h) for h in header])
     names += [f"_blank#{i}" for i in range(width - len(header))]
     first_line = header_index + 2
-    exact = len(body) <= EXACT_SCAN_MAX_BYTES
+    exact = len(body) - start <= EXACT_SCAN_MAX_BYTES
     try:
         df = pl.read_csv(
-            body, infer_schema=False, separator=sep, has_header=True,
+            body, infer_schema=False, separator=sep, has_header=True, skip_lines=skip,
             new_columns=names, truncate_ragged_lines=False, raise_if_empty=False,
         )
     except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower() and raw.encoding != "utf-8":
             return read_table(_decoded_copy(raw), header_index, delimiter=delimiter,
                               positional=positional)
-        text = body.decode("utf-8", errors="replace")
+        text = body[start:].decode("utf-8", errors="replace")
         _record_lines(text, sep, (len(header), width), raw.path, first_line, exact=True)
         raise DataError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=raw.path,
                         hint="the file may be damaged; download the export again") from None
-    text = body.decode("utf-8") if exact else None
+    text = body[start:].decode("utf-8") if exact else None
     record_lines = _record_lines(text, sep, (len(header), width), raw.path, first_line, exact,
-                                 raw_body=body)
+                                 raw_body=body, body_start=start)
     if width > len(header):
         df = df.select(names[:len(header)])
     if record_lines is not None and len(record_lines) == df.height:
@@ -357,18 +362,37 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
                  names=dict(zip(names[:len(header)], header, strict=True)))
 
 
+_LARGE = b"(large)"
+"""`_utf8_body`'s answer for a large file whose header is not on its first line: polars skips
+the lines before it (`skip_lines`, which counts raw lines as `_utf8_body` does) rather than
+reading a copy of all but those lines."""
+
+
 def _utf8_body(raw: RawFile, header_index: int) -> bytes | None:
-    """The bytes from the header line on, if the file may be UTF-8 (no UTF-16 BOM)."""
+    """The bytes from the header line on, if the file may be UTF-8 (no UTF-16 BOM); `_LARGE`
+    for a large file whose header is not its first line."""
     data = raw.data
     if _is_utf16(data):
         return None
     offset = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    if header_index and len(data) > EXACT_SCAN_MAX_BYTES:
+        return _LARGE if _line_offset(data, header_index) < len(data) else b""
     for _ in range(header_index):
         nxt = data.find(b"\n", offset)
         if nxt < 0:
             return b""
         offset = nxt + 1
     return data[offset:]
+
+
+def _line_offset(data: bytes, index: int) -> int:
+    """Offset of line `index` (0-based) in `data`: after `index` newlines."""
+    offset = 0
+    for _ in range(index):
+        offset = data.find(b"\n", offset) + 1
+        if offset == 0:
+            return len(data)
+    return offset
 
 
 def _decoded_copy(raw: RawFile) -> RawFile:
@@ -396,8 +420,8 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def _record_lines(body: str | None, sep: str, widths: tuple[int, int], path: Path,
-                  first_line: int, exact: bool, raw_body: bytes | None = None
-                  ) -> list[int] | None:
+                  first_line: int, exact: bool, raw_body: bytes | None = None,
+                  body_start: int = 0) -> list[int] | None:
     """Check cell counts and return each record's start line (None when not computed).
 
     `widths`: the named columns and the header's cells (more where it ends in blank cells);
@@ -406,16 +430,16 @@ def _record_lines(body: str | None, sep: str, widths: tuple[int, int], path: Pat
     Small files are checked row by row (quote-aware); large ones only at their last row, the
     place a download cut short breaks, and only where no quoted field spans lines.
     """
-    if not exact:
+    if not exact:  # the body is raw_body[body_start:] (no copy of a large file's)
         data = raw_body or b""
         end = len(data)
-        while end and data[end - 1] in b"\r\n":
+        while end > body_start and data[end - 1] in b"\r\n":
             end -= 1
-        tail = data[data.rfind(b"\n", 0, end) + 1 : end]
-        if tail.strip() and data.count(b'"') % 2 == 0:
+        tail = data[max(data.rfind(b"\n", body_start, end) + 1, body_start) : end]
+        if tail.strip() and data.count(b'"', body_start) % 2 == 0:
             cells = split_line(tail.decode("utf-8", errors="replace").rstrip("\r"), sep)
             if len(cells) < widths[0]:
-                line = first_line - 1 + data.count(b"\n", 0, end)
+                line = first_line - 1 + data.count(b"\n", body_start, end)
                 raise _ragged(path, line, len(cells), widths[0])
         return None
     reader = csv.reader(io.StringIO(body or "", newline=""), delimiter=sep)

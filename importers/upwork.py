@@ -18,6 +18,7 @@ from importers.base import (
     nonblank,
     parse_dates,
     parse_money_columns,
+    slim,
 )
 from importers.readers import RawFile, read_table
 
@@ -137,6 +138,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         contract=pl.lit(None, dtype=pl.String),
     )
     account = options.account or SOURCE
+    df = slim(df)
+    del table, unknown  # the export's strings: not held through finalize (memory)
     rows = finalize(df, raw, source=SOURCE, account=account)
     return Parsed(rows=rows, format="upwork", rows_read=rows_read, skipped=skipped,
                   warnings=warnings)

@@ -369,3 +369,32 @@ def test_meezan_quotes_unpadded_without_the_csv_module_read_as_with_it(rows, crl
         # the fast path is taken (`""` and `" x"` go the slow way)
         assert bank._unpad_quotes(text.partition(newline)[2], ",") is not None
     assert cells(fast) == cells(slow)
+
+
+def test_large_file_skips_its_preamble_in_polars(monkeypatch):
+    """A large file whose header is not its first line is read with polars skipping the
+    preamble (no copy of the body): the same table, lines and ragged-tail check as reading
+    the copy, which smaller files still do."""
+    preamble = b'Bank "Ltd",,\nAccount 1,,\n'
+    body = b"Date,Amount,Note\n" + b"".join(b"01/02/24,%d.50,row %d\n" % (i, i)
+                                            for i in range(1, 6))
+    raw = RawFile(path=Path("x.csv"), data=preamble + body, sha256="0" * 64)
+    small = readers.read_table(raw, 2)
+    monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 10)  # every file is "large" now
+    assert readers._utf8_body(raw, 2) is readers._LARGE
+    large = readers.read_table(raw, 2)
+    assert large.df.equals(small.df) and large.header == ["Date", "Amount", "Note"]
+    assert large.df[LINE].to_list() == [4, 5, 6, 7, 8]
+    assert large.df["amount"].to_list() == ["1.50", "2.50", "3.50", "4.50", "5.50"]
+    cut = RawFile(path=Path("x.csv"), data=preamble + body + b"01/02/24,9\n", sha256="0" * 64)
+    with pytest.raises(DataError, match=r"x.csv:9: row has 2 cells, fewer than the header's 3"):
+        readers.read_table(cut, 2)
+
+
+def test_slim_keeps_only_what_finalize_reads():
+    from importers.base import slim
+
+    df = pl.DataFrame({LINE: [1], "date": [None], "amount": ["1"], "gross": ["1"],
+                       "_key": ["k"], "type": ["t"]})
+    assert slim(df).columns == [LINE, "date", "amount"]
+    assert slim(df, "_key").columns == [LINE, "date", "amount", "_key"]
