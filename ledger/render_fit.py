@@ -167,7 +167,7 @@ class Fitted:
                                    for line in header.split("\n"))
             table.add_column(header, justify=col.justify or ("right" if col.figure else "left"),
                              width=layout.widths[n], no_wrap=col.figure,
-                             overflow="ignore" if col.figure else "fold", style=col.style)
+                             overflow="fold", style=col.style)  # "ignore" drops justify
         for number, (row, style) in enumerate(zip(self.rows, self.row_styles, strict=True)):
             if number in self.sections:
                 table.add_section()
