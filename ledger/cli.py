@@ -264,7 +264,8 @@ def transactions(
     from ledger import render
     from ledger.report import transactions as select
 
-    rows = select(_ledger(), month=month, start=start, end=end, kinds=kind, sources=source)
+    ledger = _ledger()
+    rows = select(ledger, month=month, start=start, end=end, kinds=kind, sources=source)
     if unclassified:
         from ledger.rule_tools import unclassified as needing_rules
 
@@ -274,7 +275,8 @@ def transactions(
     elif output_format is RowsFormat.csv:
         _emit(render.rows_csv(rows), output)
     else:
-        render.print_rows(rows, _console(), None if limit == 0 else limit)
+        render.print_rows(rows, _console(), None if limit == 0 else limit,
+                          ledger.config().get("locale"))
 
 
 @app.command()
@@ -580,16 +582,24 @@ def init(
     currency: Annotated[str, typer.Option(help="Your home currency, e.g. PKR, PHP, INR.")],
     country: Annotated[str | None, typer.Option(
         help="ISO country code for income benchmarks, e.g. PK.")] = None,
+    locale: Annotated[str | None, typer.Option(
+        help="How numbers are written for you, e.g. en_IN (1,23,456.78), de_DE (123.456,78); "
+        "default 123,456.78.")] = None,
 ) -> None:
-    """Create ledger.toml with your home currency (the report's default) and country.
+    """Create ledger.toml with your home currency (the report's default), country and locale.
+
+    The locale groups every amount, percentage and hour count in tables, text and HTML (JSON
+    and CSV keep plain 123456.78).
 
     Examples:
 
       ledger init --currency PKR --country PK
+
+      ledger init --currency INR --country IN --locale en_IN
     """
     from ledger.config import write_initial
 
-    path = write_initial(_ledger(), currency, country)
+    path = write_initial(_ledger(), currency, country, locale)
     _console().print(f"wrote {path}", markup=False)
 
 

@@ -60,4 +60,5 @@ def _run(root: Path, console: Console) -> None:
                   f"{period.start:%Y-%m} --as-of {AS_OF}`): each withdrawal from the platform "
                   "or wallet to her bank, what each hop took, and what never arrived\n")
     result = reconcile.for_ledger(ledger, (period.start, period.end), as_of=AS_OF, rows=rows)
-    print_chains(reconcile.to_json(result), period.label, console)
+    print_chains(reconcile.to_json(result), period.label, console,
+                 ledger.config().get("locale"))

@@ -85,9 +85,11 @@ def payouts(
     from ledger.cli_common import emit as _emit
     from ledger.cli_common import open_ledger as _ledger
 
-    summary = lib.summarize(_ledger(), currency=currency, online=online, month=month,
+    ledger = _ledger()
+    summary = lib.summarize(ledger, currency=currency, online=online, month=month,
                             year=year, start=start, end=end)
     data = lib.as_json(summary)
+    locale = ledger.config().get("locale")
     if output_format is PayoutsFormat.json:
         from ledger.render import to_json
 
@@ -97,19 +99,24 @@ def payouts(
     elif output is not None:
         console = _console()
         with console.capture() as capture:
-            _print(data, console)
+            _print(data, console, locale)
         _emit(capture.get(), output)
     else:
-        _print(data, _console())
+        _print(data, _console(), locale)
 
 
-def _print(data: dict, console) -> None:
+def _print(data: dict, console, locale: str | None = None) -> None:
+    """The period's workers, value chains, where the money went and payments; amounts and
+    shares as `locale` (ledger.toml) writes them."""
     from decimal import Decimal
+    from functools import partial
 
     from rich.table import Table
 
-    from ledger.render import _money
+    from ledger.money import percent_for_reading
+    from ledger.render import _money as money_text
 
+    _money = partial(money_text, locale=locale)
     cur = data["currency"]
     if not data["workers"]:
         console.print("No [[workers]] in ledger.toml yet: see `ledger payouts --help`.",
@@ -122,13 +129,13 @@ def _print(data: dict, console) -> None:
                            no_wrap=col == "Balance")
     for w in data["workers"]:
         workers.add_row(w["worker"], w["currency"], _money(w["opening"]), _money(w["owed"]),
-                        _money(w["paid"]), _balance(w["closing"]))
+                        _money(w["paid"]), _balance(w["closing"], locale))
     console.print(workers, markup=False)
     if data["value_chains"]:
         from ledger.render_chain import chains_table
 
         console.print(chains_table(data["value_chains"], f"Value chain by contract · {cur} "
-                                   "(share of what the client paid)"))
+                                   "(share of what the client paid)", locale))
     if data["value_chain"]:
         chain = Table(title=f"Where the clients' money went · {cur}", title_justify="left",
                       header_style="bold")
@@ -137,7 +144,7 @@ def _print(data: dict, console) -> None:
         for part in data["value_chain"]:
             if part["role"] != "contractor" and Decimal(part["amount"]) == 0:
                 continue
-            share = f"{Decimal(part['share']):.1%}" if part["share"] else ""
+            share = percent_for_reading(Decimal(part["share"]), locale) if part["share"] else ""
             chain.add_row(part["party"], _money(part["amount"]), share)
         console.print(chain, markup=False)
     if data["payments"]:
@@ -152,7 +159,7 @@ def _print(data: dict, console) -> None:
         console.print(f"warning: {warning}", markup=False)
 
 
-def _balance(closing: str) -> str:
+def _balance(closing: str, locale: str | None = None) -> str:
     """A worker's balance with who owes whom in words (the sign alone says nothing)."""
     from decimal import Decimal
 
@@ -160,9 +167,9 @@ def _balance(closing: str) -> str:
 
     value = Decimal(closing)
     if value > 0:
-        return f"you owe {_money(closing)}"
+        return f"you owe {_money(closing, locale)}"
     if value < 0:
-        return f"paid ahead {_money(closing.lstrip('-'))}"
+        return f"paid ahead {_money(closing.lstrip('-'), locale)}"
     return "settled"
 
 
@@ -290,7 +297,8 @@ def payouts_list(
 
     for item in items:
         table.add_row(item["id"][:SHORT_ID], item["date"], item["worker"],
-                      f"{_money(item['amount'])} {item['currency']}", item["reference"] or "",
+                      f"{_money(item['amount'], ledger.config().get('locale'))} "
+                      f"{item['currency']}", item["reference"] or "",
                       item["note"] or "")
     if output is not None:
         with console.capture() as capture:

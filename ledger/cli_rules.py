@@ -93,15 +93,18 @@ def fees_cmd(
 
         sys.stdout.write(to_json(data))
     else:
-        _print_check(data, _console())
+        _print_check(data, _console(), ledger.config().get("locale"))
 
 
 def check_for_ledger(ledger: Ledger, schedule: Any, *, month: str | None = None,
                      year: int | None = None, start: str | None = None, end: str | None = None,
                      currency: str | None = None, tolerance: Decimal = Decimal("0.01")) -> dict:
-    """The fee check of a ledger for a period, valued with the ledger's FX chain."""
+    """The fee check of a ledger for a period, valued with the ledger's FX chain. Its
+    summary counts the rows as `ledger report` does (reconcile's matches applied), so both
+    commands give the same platform, payment, FX, bank and tax figures for a period."""
+    from ledger import reconcile
     from ledger.fee_check import check_fees
-    from ledger.report import report_currency, resolve_period
+    from ledger.report import counted_rows, report_currency, resolve_period
     from rules.fx import FxChain
 
     rows = ledger.rows()
@@ -110,8 +113,10 @@ def check_for_ledger(ledger: Ledger, schedule: Any, *, month: str | None = None,
                         hint="import exports first: ledger import FILE")
     period = resolve_period(rows, month=month, year=year, start=start, end=end)
     chain = FxChain.for_ledger(rows, ledger.rates_path)
+    journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows, chain=chain)
+    counted, _ = counted_rows(ledger, rows, period, journeys)
     data = check_fees(rows, schedule, period, tolerance, fx=chain,
-                      currency=report_currency(ledger, currency))
+                      currency=report_currency(ledger, currency), counted=counted)
     data["period"]["label"] = period.label
     return data
 
@@ -236,7 +241,7 @@ def quote_cmd(
 
         sys.stdout.write(to_json(data))
     else:
-        _print_quote(data, _console())
+        _print_quote(data, _console(), ledger.config().get("locale"))
 
 
 class _LedgerRates:
@@ -302,8 +307,18 @@ def _date(text: str) -> dt.date:
 
 # --- rendering ----------------------------------------------------------------------------
 
-def _percent(ratio: str | None) -> str:
-    return "-" if ratio is None else f"{Decimal(ratio) * 100:.1f}%"
+def _percent(ratio: str | None, locale: str | None = None) -> str:
+    """A fee rate as `locale` writes a percentage (12.5%; 12,5 % in de_DE)."""
+    from ledger.money import percent_for_reading
+
+    return "-" if ratio is None else percent_for_reading(Decimal(ratio), locale)
+
+
+def _g(text: str | None, locale: str | None = None) -> str:
+    """A figure of the JSON (`-1234.50`) grouped as `locale` writes it; "-" for none."""
+    from ledger.money import group_for_reading
+
+    return "-" if text is None else group_for_reading(Decimal(text), locale)
 
 
 def _print_rules(rules: list[dict], console: Console) -> None:
@@ -318,10 +333,16 @@ def _print_rules(rules: list[dict], console: Console) -> None:
     console.print(table)
 
 
-def _print_check(data: dict, console: Console) -> None:
+def _print_check(data: dict, console: Console, locale: str | None = None) -> None:
+    """The fee check as tables, amounts and rates as `locale` (ledger.toml) writes them, and
+    a verdict that names what was not checked rather than claiming every fee matches."""
     from rich.table import Table
 
+    from ledger.fee_check import verdict
     from ledger.render import lit
+
+    def g(text: str | None) -> str:
+        return _g(text, locale)
 
     label = data["period"].get("label") or f"{data['period']['from']} to {data['period']['to']}"
     table = Table(header_style="bold", title=f"Fees charged vs expected, {label}")
@@ -332,11 +353,10 @@ def _print_check(data: dict, console: Console) -> None:
                          ratio={"Client": 1, "Rule": 3, "Status": 1}.get(name))
     for c in data["checks"]:
         status = f"[red]{c['status']}[/]" if c["flag"] else c["status"]
-        table.add_row(c["date"], lit(c["client"] or ""), c["gross"], c["charged"],
-                      c["expected"] or "-", c["rule"] or "-", status)
-    console.print(table)
-    if not data["checks"]:
-        console.print("no earnings to check in this period")
+        table.add_row(c["date"], lit(c["client"] or ""), g(c["gross"]), g(c["charged"]),
+                      g(c["expected"]), c["rule"] or "-", status)
+    if data["checks"]:
+        console.print(table)
     if data.get("withdrawals"):
         out = Table(header_style="bold", title="Withdrawal fees charged vs expected")
         for name in ("Date", "Amount", "Charged", "Expected", "Rule", "Status"):
@@ -346,20 +366,20 @@ def _print_check(data: dict, console: Console) -> None:
                            ratio={"Rule": 3, "Status": 1}.get(name))
         for w in data["withdrawals"]:
             status = f"[red]{w['status']}[/]" if w["flag"] else w["status"]
-            out.add_row(w["date"], w["amount"], w["charged"], w["expected"] or "-",
+            out.add_row(w["date"], g(w["amount"]), g(w["charged"]), g(w["expected"]),
                         w["rule"] or f"? ({w['method'] or 'method unknown'})", status)
         console.print(out)
-    flagged = data["flagged"] + data.get("withdrawals_flagged", 0)
-    console.print(f"{flagged} fee(s) differ from the schedule by more than "
-                  f"{data['tolerance']}" if flagged else "every fee matches its schedule")
+    for line in verdict(data):
+        console.print(line, markup=False)
     summary = data["summary"]
     overall = summary["overall"]
     cur = summary["currency"]
     console.print(
-        f"\n[bold]Effective fee rate: {_percent(overall['effective_rate'])}[/] of "
-        f"{overall['gross']} {cur} gross (platform {overall['platform_fees']}, payment "
-        f"{overall['payment_fees']}, FX {overall['fx_cost']}, bank {overall['bank_deductions']}"
-        f", taxes {overall['taxes']})")
+        f"\n[bold]Effective fee rate: {_percent(overall['effective_rate'], locale)}[/] of "
+        f"{g(overall['gross'])} {cur} gross (platform {g(overall['platform_fees'])}, payment "
+        f"{g(overall['payment_fees'])}, FX {g(overall['fx_cost'])}, bank "
+        f"{g(overall['bank_deductions'])}, taxes {g(overall['taxes'])}; counted as `ledger "
+        "report` counts them)")
     console.print(f"[dim]field studies: {summary['benchmark']['text']} "
                   f"({summary['benchmark']['source']})[/]")
     if summary["by_platform"] or summary["by_route"]:
@@ -367,11 +387,11 @@ def _print_check(data: dict, console: Console) -> None:
         for name in ("Platform / route", "Base", "Fees", "Rate"):
             rates.add_column(name, justify="left" if name.startswith("Platform") else "right")
         for p in summary["by_platform"]:
-            rates.add_row(p["platform"], f"{p['gross']} gross", p["total_fees"],
-                          _percent(p["effective_rate"]))
+            rates.add_row(p["platform"], f"{g(p['gross'])} gross", g(p["total_fees"]),
+                          _percent(p["effective_rate"], locale))
         for r in summary["by_route"]:
-            rates.add_row(f"via {r['route']}", f"{r['received']} received", r["total_fees"],
-                          _percent(r["effective_rate"]))
+            rates.add_row(f"via {r['route']}", f"{g(r['received'])} received",
+                          g(r["total_fees"]), _percent(r["effective_rate"], locale))
         console.print(rates)
     used = Table(header_style="bold", title="Rules applied")
     for name in ("Rule", "Fee", "Confidence", "Source"):
@@ -384,10 +404,11 @@ def _print_check(data: dict, console: Console) -> None:
         console.print(f"[yellow]warning:[/] {lit(warning)}")
 
 
-def _print_quote(data: dict, console: Console) -> None:
+def _print_quote(data: dict, console: Console, locale: str | None = None) -> None:
+    """A quote, a comparison or an hourly target; figures as `locale` writes them."""
     if data.get("schema") == "ledger.quote-target/1":
-        _print_one(data["quote"], console)
-        _print_target(data, console)
+        _print_one(data["quote"], console, locale)
+        _print_target(data, console, locale)
         return
     if data.get("schema") == "ledger.quote-compare/1":
         from rich.table import Table
@@ -399,8 +420,9 @@ def _print_quote(data: dict, console: Console) -> None:
                              else "right")
         for r in data["ranking"]:
             table.add_row(r["route"] + (" *" if r.get("unpriced") else ""),
-                          f"{r['arrived']} {r['currency']}", r["total_cost"],
-                          _percent(r["effective_rate"]), r["behind_best"],
+                          f"{_g(r['arrived'], locale)} {r['currency']}",
+                          _g(r["total_cost"], locale), _percent(r["effective_rate"], locale),
+                          _g(r["behind_best"], locale),
                           Text("; ".join(_basis(b) for b in r["basis"])))
         console.print(table)
         if any(r.get("unpriced") for r in data["ranking"]):
@@ -408,11 +430,11 @@ def _print_quote(data: dict, console: Console) -> None:
                           "schedule (an unpublished FX spread) is priced at the mid rate: the "
                           "route costs more than shown (set the rule's rate in ledger.toml, or "
                           "import the statements that show what it cost you)[/]")
-        _print_one(data["quotes"][0], console)
+        _print_one(data["quotes"][0], console, locale)
     else:
-        _print_one(data, console)
+        _print_one(data, console, locale)
     if "target" in data:
-        _print_target(data["target"], console)
+        _print_target(data["target"], console, locale)
 
 
 def _basis(b: dict) -> str:
@@ -422,22 +444,28 @@ def _basis(b: dict) -> str:
     return f"{b['hop']}: " + ("schedule" if b["basis"] == "schedule" else "neither")
 
 
-def _print_target(t: dict, console: Console) -> None:
+def _print_target(t: dict, console: Console, locale: str | None = None) -> None:
+    def g(text: str) -> str:
+        return _g(text, locale)
+
     console.print(
-        f"\n[bold]To net {t['target']} {t['to_currency']} a month over {t['hours']} hours "
-        f"via {','.join(t['quote']['route'])}: charge {t['hourly_rate']} {t['currency']} "
-        f"an hour[/] ({t['monthly_gross']} {t['currency']} a month arrives as "
-        f"{t['quote']['arrived']} {t['quote']['arrived_currency']})")
+        f"\n[bold]To net {g(t['target'])} {t['to_currency']} a month over {g(t['hours'])} "
+        f"hours via {','.join(t['quote']['route'])}: charge {g(t['hourly_rate'])} "
+        f"{t['currency']} an hour[/] ({g(t['monthly_gross'])} {t['currency']} a month "
+        f"arrives as {g(t['quote']['arrived'])} {t['quote']['arrived_currency']})")
 
 
-def _print_one(q: dict, console: Console) -> None:
+def _print_one(q: dict, console: Console, locale: str | None = None) -> None:
     """The waterfall: each hop's lines with their rule, the running amount, what arrives,
     then each rule's source (`?` marks an unconfirmed one)."""
     from rich.table import Table
 
+    def g(text: str) -> str:
+        return _g(text, locale)
+
     converts = q["rate"] is not None
     table = Table(header_style="bold",
-                  title=f"{q['gross']} {q['currency']} via {' -> '.join(q['route'])} "
+                  title=f"{g(q['gross'])} {q['currency']} via {' -> '.join(q['route'])} "
                   f"on {q['date']}")
     table.add_column("Hop", ratio=1, overflow="fold")
     table.add_column("What", min_width=16, ratio=3, overflow="fold")
@@ -445,7 +473,8 @@ def _print_one(q: dict, console: Console) -> None:
     if converts:
         table.add_column(q["to_currency"], justify="right", no_wrap=True)
     table.add_column("Rule", ratio=2, overflow="fold")
-    gross_row = [f"{q['gross']} {q['currency']}"] + ([q["gross_value"]] if converts else [])
+    gross_row = [f"{g(q['gross'])} {q['currency']}"] + ([g(q["gross_value"])] if converts
+                                                          else [])
     table.add_row("client pays", "gross", *gross_row, "")
     for hop in q["hops"]:
         if not hop["lines"]:
@@ -458,24 +487,25 @@ def _print_one(q: dict, console: Console) -> None:
                 rule = f"yours: {hop['evidence']['count']} transfers"
             elif line.get("basis") == "none":
                 rule = "neither: mid rate"
-            value = [f"-{line['value']}"] if converts else []
-            table.add_row(where, line["what"], f"-{line['amount']} {line['currency']}", *value,
-                          rule)
+            value = [f"-{g(line['value'])}"] if converts else []
+            table.add_row(where, line["what"], f"-{g(line['amount'])} {line['currency']}",
+                          *value, rule)
             where = ""
         table.add_row("", "[dim]after this hop[/]",
-                      f"[dim]{hop['amount_out']} {hop['currency_out']}[/]",
+                      f"[dim]{g(hop['amount_out'])} {hop['currency_out']}[/]",
                       *([""] if converts else []), "")
     table.add_section()
-    table.add_row("", "[bold]arrives[/]", f"[bold]{q['arrived']} {q['arrived_currency']}[/]",
-                  *([f"[bold]{q['arrived']}[/]"] if converts else []), "")
+    table.add_row("", "[bold]arrives[/]",
+                  f"[bold]{g(q['arrived'])} {q['arrived_currency']}[/]",
+                  *([f"[bold]{g(q['arrived'])}[/]"] if converts else []), "")
     console.print(table)
     if q["rate"]:
-        console.print(f"mid rate {q['rate']['from']}->{q['rate']['to']} {q['rate']['rate']} "
-                      f"({q['rate']['provenance']}); gross at mid: {q['gross_value']} "
-                      f"{q['to_currency']}")
-    console.print(f"[bold]Arrives: {q['arrived']} {q['arrived_currency']}[/] (costs "
-                  f"{q['total_cost']} {q['to_currency']}, {_percent(q['effective_rate'])} of "
-                  f"gross)")
+        console.print(f"mid rate {q['rate']['from']}->{q['rate']['to']} "
+                      f"{g(q['rate']['rate'])} ({q['rate']['provenance']}); gross at mid: "
+                      f"{g(q['gross_value'])} {q['to_currency']}")
+    console.print(f"[bold]Arrives: {g(q['arrived'])} {q['arrived_currency']}[/] (costs "
+                  f"{g(q['total_cost'])} {q['to_currency']}, "
+                  f"{_percent(q['effective_rate'], locale)} of gross)")
     for b in q.get("basis", []):
         if b["basis"] == "history":
             e = b["evidence"]

@@ -8,11 +8,11 @@ from typing import Any
 
 
 def chains_table(chains: list[dict], title: str, locale: str | None = None) -> Any:
-    """`locale` groups the digits (ledger.toml's `locale`; None: 1,234.50)."""
+    """`locale` writes the digits and shares (ledger.toml's `locale`; None: 1,234.50)."""
     from rich.table import Table
     from rich.text import Text
 
-    from ledger.money import group_for_reading
+    from ledger.money import group_for_reading, percent_for_reading
 
     def _money(text: str) -> str:
         return group_for_reading(Decimal(text), locale)
@@ -24,7 +24,8 @@ def chains_table(chains: list[dict], title: str, locale: str | None = None) -> A
     for chain in chains:
         cells = []
         for step in chain["steps"]:
-            share = f"{Decimal(step['share']):.1%}" if step["share"] is not None else ""
+            share = (percent_for_reading(Decimal(step["share"]), locale)
+                     if step["share"] is not None else "")
             cells.append(Text(_money(step["amount"]) + (f"\n{share}" if share else "")))
         table.add_row(Text(chain["contract"]), *cells)
     return table
