@@ -106,14 +106,12 @@ def import_cmd(
         sys.stdout.write(to_json({"dry_run": dry_run, "ledger": str(ledger.root),
                                   "files": [s.as_dict() for s in summaries]}))
         return
+    from ledger.cli_common import import_line
     from ledger.render import lit
 
     console = _console()
     for s in summaries:
-        skipped = ", ".join(f"{n} {why}" for why, n in s.skipped.items())
-        console.print(f"{lit(s.path)}: {s.format}, {s.rows_read} read, [bold]{s.added} added[/], "
-                      f"{s.duplicates} already in the ledger"
-                      + (f", skipped {skipped}" if skipped else ""))
+        console.print(import_line(s, lit(s.path)))
         for warning in s.warnings:
             console.print(f"  [yellow]warning:[/] {lit(warning)}")
     if dry_run:
