@@ -15,8 +15,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.money import check_locale, group_for_reading, number_for_reading, \
-    percent_for_reading
+from ledger.money import check_locale, group_for_reading, number_for_reading, percent_for_reading
 
 NB = "\u00a0"  # CLDR's no-break space between a German number and its % sign
 
