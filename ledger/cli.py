@@ -235,7 +235,8 @@ def transactions(
         help="Only these kinds (repeatable): earning, platform_fee, payment_fee, fx, transfer...")
     ] = None,
     source: Annotated[list[str] | None, typer.Option(
-        help="Only these sources (repeatable): upwork, paypal...")] = None,
+        help="Only these sources (repeatable, any case): upwork, paypal...; one the ledger "
+        "has no rows from is refused with the list.")] = None,
     unclassified: Annotated[bool, typer.Option(
         "--unclassified", help="Only rows no importer, profile or rule named (kind other), "
         "largest first: what needs a [[rules]] entry.")] = False,

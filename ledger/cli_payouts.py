@@ -295,10 +295,11 @@ def payouts_list(
         table.add_column(col, justify="right" if col == "Amount" else "left")
     from ledger.render import _money
 
+    locale = ledger.config().get("locale")
     for item in items:
         table.add_row(item["id"][:SHORT_ID], item["date"], item["worker"],
-                      f"{_money(item['amount'], ledger.config().get('locale'))} "
-                      f"{item['currency']}", item["reference"] or "",
+                      f"{_money(item['amount'], locale)} {item['currency']}",
+                      item["reference"] or "",
                       item["note"] or "")
     if output is not None:
         with console.capture() as capture:
@@ -358,8 +359,8 @@ def payouts_statement(
 
     Every line recomputes from its own figures: the amount is shown exactly, times the
     exchange rate shown, rounded once to the currency's unit; totals are the sums of the
-    lines. Digits are grouped as `locale` in ledger.toml says. The HTML prints on A4 from
-    any browser.
+    lines. Amounts and shares are written as `locale` in ledger.toml says (en_IN 1,23,456.78;
+    de_DE 123.456,78 and 12,5 %). The HTML prints on A4 from any browser.
 
     Examples:
 

@@ -52,7 +52,12 @@ def fees_cmd(
     charged, the fee the schedule expects, the rule and its source, and a flag where they
     differ by more than --tolerance. Upwork's 2016-2023 sliding fee is worked out from each
     client's lifetime billings. Then the effective fee rate per platform and per payment
-    route against the field studies' "more than 10%".
+    route against the field studies' "more than 10%", counted as `ledger report` counts the
+    period (the same platform, payment, FX, bank and tax figures).
+
+    The verdict speaks only for the fees it compared: one it could not (no rule, a service
+    the schedule says is not offered, a fee worked out from the schedule itself) is counted
+    with its reason, and a period with no earnings or withdrawals says nothing was compared.
 
     Rules come from the bundled schedule; add or replace rules in ledger.toml under [fees]
     (see `ledger fees --rules` for the ids), e.g.
