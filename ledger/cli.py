@@ -32,6 +32,7 @@ from ledger.cli_common import (
 from ledger.cli_common import (
     open_ledger as _ledger,
 )
+from ledger.config import reading_locale
 from ledger.errors import LedgerError
 
 app = typer.Typer(
@@ -275,7 +276,7 @@ def transactions(
         _emit(render.rows_csv(rows), output)
     else:
         render.print_rows(rows, _console(), None if limit == 0 else limit,
-                          ledger.config().get("locale"))
+                          reading_locale(ledger))
 
 
 @app.command()

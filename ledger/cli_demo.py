@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ledger.config import reading_locale
 from ledger.demo import AS_OF, EXPORTS, SETTINGS, TIMESHEET, demo_dir
 
 if TYPE_CHECKING:
@@ -60,4 +61,4 @@ def _run(root: Path, console: Console) -> None:
                   "or wallet to her bank, what each hop took, and what never arrived\n")
     result = reconcile.for_ledger(ledger, (period.start, period.end), as_of=AS_OF, rows=rows)
     print_chains(reconcile.to_json(result), period.label, console,
-                 ledger.config().get("locale"))
+                 reading_locale(ledger))

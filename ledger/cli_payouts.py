@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from ledger.config import reading_locale
+
 payouts_app = typer.Typer(invoke_without_command=True)
 
 
@@ -89,7 +91,7 @@ def payouts(
     summary = lib.summarize(ledger, currency=currency, online=online, month=month,
                             year=year, start=start, end=end)
     data = lib.as_json(summary)
-    locale = ledger.config().get("locale")
+    locale = reading_locale(ledger)
     if output_format is PayoutsFormat.json:
         from ledger.render import to_json
 
@@ -295,7 +297,7 @@ def payouts_list(
         table.add_column(col, justify="right" if col == "Amount" else "left")
     from ledger.render import _money
 
-    locale = ledger.config().get("locale")
+    locale = reading_locale(ledger)
     for item in items:
         table.add_row(item["id"][:SHORT_ID], item["date"], item["worker"],
                       f"{_money(item['amount'], locale)} {item['currency']}",
@@ -390,5 +392,5 @@ def payouts_statement(
     rules.worker(worker)  # an unknown name fails before any work
     summary = lib.summarize(ledger, online=online, detail=False, month=month, year=year,
                             start=start, end=end)
-    data = stmt.statement(summary, worker, ledger.config().get("locale"))
+    data = stmt.statement(summary, worker, reading_locale(ledger))
     _emit(stmt.render(data, fmt), output)

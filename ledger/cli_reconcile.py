@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from ledger.config import reading_locale
+
 
 class Format(StrEnum):
     table = "table"
@@ -102,10 +104,10 @@ def reconcile_cmd(
         console = _console()
         if output is not None:
             with console.capture() as capture:
-                print_chains(data, period.label, console, ledger.config().get("locale"))
+                print_chains(data, period.label, console, reading_locale(ledger))
             _emit(capture.get(), output)
         else:
-            print_chains(data, period.label, console, ledger.config().get("locale"))
+            print_chains(data, period.label, console, reading_locale(ledger))
 
 
 @reconcile_app.command("link")

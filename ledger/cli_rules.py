@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ledger.config import reading_locale
 from ledger.errors import DataError, UsageError
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def fees_cmd(
 
         sys.stdout.write(to_json(data))
     else:
-        _print_check(data, _console(), ledger.config().get("locale"))
+        _print_check(data, _console(), reading_locale(ledger))
 
 
 def check_for_ledger(ledger: Ledger, schedule: Any, *, month: str | None = None,
@@ -246,7 +247,7 @@ def quote_cmd(
 
         sys.stdout.write(to_json(data))
     else:
-        _print_quote(data, _console(), ledger.config().get("locale"))
+        _print_quote(data, _console(), reading_locale(ledger))
 
 
 class _LedgerRates:

@@ -25,6 +25,13 @@ def checked_locale(value: str, *, path: Path | None = None, flag: str = "--local
                          hint=locale_hint()) from None
 
 
+def reading_locale(ledger: Ledger) -> str | None:
+    """`locale` of ledger.toml as babel spells it, or None: how every table, text and HTML
+    output writes numbers. An unknown one is refused naming ledger.toml and the key."""
+    value = ledger.config().get("locale")
+    return None if value is None else checked_locale(value, path=ledger.config_path)
+
+
 def write_initial(ledger: Ledger, currency: str, country: str | None,
                   locale: str | None = None) -> Path:
     """Create ledger.toml; refuse to overwrite one the user may have edited."""

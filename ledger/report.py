@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from ledger.config import reading_locale
 from ledger.errors import DataError, UsageError
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
                    "label": period.label},
         "currency": currency,
-        "locale": ledger.config().get("locale"),
+        "locale": reading_locale(ledger),
         "totals": shown,
         "gross_without_hours": _gross_without_hours(valued, currency, client_hours),
         "by_platform": by_platform(valued, currency, client_hours, charged.by_platform),

@@ -329,10 +329,6 @@ class Ledger:
             if value is not None and not isinstance(value, str):
                 raise UsageError(f"{name} = {value!r} is not text", path=self.config_path,
                                  hint=f"write it in quotes, e.g. {name} = \"{example}\"")
-        if config.get("locale") is not None:
-            from ledger.config import checked_locale
-
-            config["locale"] = checked_locale(config["locale"], path=self.config_path)
         return config
 
     def hours(self) -> pl.DataFrame:
