@@ -273,8 +273,8 @@ CASES = [
          "text\n  hint: write it in quotes, e.g. home_currency = \"PKR\"\n",
          into_ledger=(("home-currency-number.toml", "ledger.toml", "copy"),)),
     # --- issue 19 items 4 and 5: locale, consistent answers ---
-    Case("locale-unknown", ("transactions", "--limit", "1"), 2, 'led/ledger.toml: locale = "xx_YY": not a locale '
-         "CLDR knows\n" + LOCALE_HINT,
+    Case("locale-unknown", ("transactions", "--limit", "1"), 2,
+         'led/ledger.toml: locale = "xx_YY": not a locale CLDR knows\n' + LOCALE_HINT,
          into_ledger=(("locale-unknown.toml", "ledger.toml", "copy"),)),
     Case("init-locale-unknown", ("init", "--currency", "INR", "--locale", "xx_YY"), 2,
          "error: --locale xx_YY: not a locale CLDR knows\n" + LOCALE_HINT),
