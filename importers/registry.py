@@ -50,9 +50,13 @@ def formats(profile_dirs: Sequence[Path] = ()) -> list[Format]:
 
 
 def by_name(name: str, profile_dirs: Sequence[Path] = ()) -> Format:
+    """The format `--source NAME` names, in any case (`Upwork` is `upwork`)."""
     known_formats = formats(profile_dirs)
     for fmt in known_formats:
         if fmt.name == name:
+            return fmt
+    for fmt in known_formats:
+        if fmt.name.lower() == name.strip().lower():
             return fmt
     known = ", ".join(f.name for f in known_formats)
     raise UsageError(f"unknown source {name!r}", hint=f"known sources: {known}")

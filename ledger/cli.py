@@ -32,6 +32,7 @@ from ledger.cli_common import (
 from ledger.cli_common import (
     open_ledger as _ledger,
 )
+from ledger.config import reading_locale
 from ledger.errors import LedgerError
 
 app = typer.Typer(
@@ -114,14 +115,12 @@ def import_cmd(
         sys.stdout.write(to_json({"dry_run": dry_run, "ledger": str(ledger.root),
                                   "files": [s.as_dict() for s in summaries]}))
         return
+    from ledger.cli_common import import_line
     from ledger.render import lit
 
     console = _console()
     for s in summaries:
-        skipped = ", ".join(f"{n} {why}" for why, n in s.skipped.items())
-        console.print(f"{lit(s.path)}: {s.format}, {s.rows_read} read, [bold]{s.added} added[/], "
-                      f"{s.duplicates} already in the ledger"
-                      + (f", skipped {skipped}" if skipped else ""))
+        console.print(import_line(s, lit(s.path)))
         for warning in s.warnings:
             console.print(f"  [yellow]warning:[/] {lit(warning)}")
     if dry_run:
@@ -245,7 +244,8 @@ def transactions(
         help="Only these kinds (repeatable): earning, platform_fee, payment_fee, fx, transfer...")
     ] = None,
     source: Annotated[list[str] | None, typer.Option(
-        help="Only these sources (repeatable): upwork, paypal...")] = None,
+        help="Only these sources (repeatable, any case): upwork, paypal...; one the ledger "
+        "has no rows from is refused with the list.")] = None,
     unclassified: Annotated[bool, typer.Option(
         "--unclassified", help="Only rows no importer, profile or rule named (kind other), "
         "largest first: what needs a [[rules]] entry.")] = False,
@@ -272,7 +272,8 @@ def transactions(
     from ledger import render
     from ledger.report import transactions as select
 
-    rows = select(_ledger(), month=month, start=start, end=end, kinds=kind, sources=source)
+    ledger = _ledger()
+    rows = select(ledger, month=month, start=start, end=end, kinds=kind, sources=source)
     if unclassified:
         from ledger.rule_tools import unclassified as needing_rules
 
@@ -282,7 +283,8 @@ def transactions(
     elif output_format is RowsFormat.csv:
         _emit(render.rows_csv(rows), output)
     else:
-        render.print_rows(rows, _console(), None if limit == 0 else limit)
+        render.print_rows(rows, _console(), None if limit == 0 else limit,
+                          reading_locale(ledger))
 
 
 @app.command()
@@ -581,16 +583,24 @@ def init(
     currency: Annotated[str, typer.Option(help="Your home currency, e.g. PKR, PHP, INR.")],
     country: Annotated[str | None, typer.Option(
         help="ISO country code for income benchmarks, e.g. PK.")] = None,
+    locale: Annotated[str | None, typer.Option(
+        help="How numbers are written for you, e.g. en_IN (1,23,456.78), de_DE (123.456,78); "
+        "default 123,456.78.")] = None,
 ) -> None:
-    """Create ledger.toml with your home currency (the report's default) and country.
+    """Create ledger.toml with your home currency (the report's default), country and locale.
+
+    The locale groups every amount, percentage and hour count in tables, text and HTML (JSON
+    and CSV keep plain 123456.78).
 
     Examples:
 
       ledger init --currency PKR --country PK
+
+      ledger init --currency INR --country IN --locale en_IN
     """
     from ledger.config import write_initial
 
-    path = write_initial(_ledger(), currency, country)
+    path = write_initial(_ledger(), currency, country, locale)
     _console().print(f"wrote {path}", markup=False)
 
 

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ledger.config import reading_locale
 from ledger.demo import AS_OF, EXPORTS, SETTINGS, TIMESHEET, demo_dir
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ def run(keep: Path | None, console: Console) -> None:
 def _run(root: Path, console: Console) -> None:
     from importers.base import ImportOptions
     from ledger import reconcile, render
+    from ledger.cli_common import import_line
     from ledger.cli_reconcile import print_chains
     from ledger.report import build, resolve_period
     from ledger.store import Ledger
@@ -46,9 +48,7 @@ def _run(root: Path, console: Console) -> None:
     console.print(f"[bold]Demo:[/] a fictional web developer in Lahore; ledger at {root}\n")
     summaries = ledger.import_files([source / n for n in EXPORTS], ImportOptions())
     for s in summaries:
-        skipped = ", ".join(f"{n} {why}" for why, n in s.skipped.items())
-        console.print(f"imported {Path(s.path).name}: {s.format}, {s.added} rows"
-                      + (f" (skipped {skipped})" if skipped else ""))
+        console.print("imported " + import_line(s, Path(s.path).name))
     for s in ledger.import_hours([source / TIMESHEET], ImportOptions()):
         console.print(f"imported {Path(s.path).name}: {s.format}, {s.added} entries "
                       "(unpaid bidding/admin time, fixed-price hours)")
@@ -60,4 +60,5 @@ def _run(root: Path, console: Console) -> None:
                   f"{period.start:%Y-%m} --as-of {AS_OF}`): each withdrawal from the platform "
                   "or wallet to her bank, what each hop took, and what never arrived\n")
     result = reconcile.for_ledger(ledger, (period.start, period.end), as_of=AS_OF, rows=rows)
-    print_chains(reconcile.to_json(result), period.label, console)
+    print_chains(reconcile.to_json(result), period.label, console,
+                 reading_locale(ledger))

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from ledger.config import reading_locale
+
 payouts_app = typer.Typer(invoke_without_command=True)
 
 
@@ -85,9 +87,11 @@ def payouts(
     from ledger.cli_common import emit as _emit
     from ledger.cli_common import open_ledger as _ledger
 
-    summary = lib.summarize(_ledger(), currency=currency, online=online, month=month,
+    ledger = _ledger()
+    summary = lib.summarize(ledger, currency=currency, online=online, month=month,
                             year=year, start=start, end=end)
     data = lib.as_json(summary)
+    locale = reading_locale(ledger)
     if output_format is PayoutsFormat.json:
         from ledger.render import to_json
 
@@ -97,18 +101,23 @@ def payouts(
     elif output is not None:
         console = _console()
         with console.capture() as capture:
-            _print(data, console)
+            _print(data, console, locale)
         _emit(capture.get(), output)
     else:
-        _print(data, _console())
+        _print(data, _console(), locale)
 
 
-def _print(data: dict, console) -> None:
+def _print(data: dict, console, locale: str | None = None) -> None:
+    """The period's workers, value chains, where the money went and payments; amounts and
+    shares as `locale` (ledger.toml) writes them."""
     from decimal import Decimal
+    from functools import partial
 
-    from ledger.render import _money
+    from ledger.money import percent_for_reading
+    from ledger.render import _money as money_text
     from ledger.render_fit import Col, F, fit_table
 
+    _money = partial(money_text, locale=locale)
     cur = data["currency"]
     if not data["workers"]:
         console.print("No [[workers]] in ledger.toml yet: see `ledger payouts --help`.",
@@ -118,19 +127,19 @@ def _print(data: dict, console) -> None:
         [Col("Worker"), F("Currency", justify="left"), F("Brought forward"), F("Owed"),
          F("Paid"), F("Balance")],
         [[w["worker"], w["currency"], _money(w["opening"]), _money(w["owed"]),
-          _money(w["paid"]), _balance(w["closing"])] for w in data["workers"]],
+          _money(w["paid"]), _balance(w["closing"], locale)] for w in data["workers"]],
         title=f"Sub-workers · {data['period']['label']}"))
     if data["value_chains"]:
         from ledger.render_chain import chains_table
 
         console.print(chains_table(data["value_chains"], f"Value chain by contract · {cur} "
-                                   "(share of what the client paid)"))
+                                   "(share of what the client paid)", locale))
     if data["value_chain"]:
         rows = []
         for part in data["value_chain"]:
             if part["role"] != "contractor" and Decimal(part["amount"]) == 0:
                 continue
-            share = f"{Decimal(part['share']):.1%}" if part["share"] else ""
+            share = percent_for_reading(Decimal(part["share"]), locale) if part["share"] else ""
             rows.append([part["party"], _money(part["amount"]), share])
         console.print(fit_table([Col("To"), F("Amount"), F("Share")], rows,
                                 title=f"Where the clients' money went · {cur}"))
@@ -145,7 +154,7 @@ def _print(data: dict, console) -> None:
         console.print(f"warning: {warning}", markup=False)
 
 
-def _balance(closing: str) -> str:
+def _balance(closing: str, locale: str | None = None) -> str:
     """A worker's balance with who owes whom in words (the sign alone says nothing)."""
     from decimal import Decimal
 
@@ -153,9 +162,9 @@ def _balance(closing: str) -> str:
 
     value = Decimal(closing)
     if value > 0:
-        return f"you owe {_money(closing)}"
+        return f"you owe {_money(closing, locale)}"
     if value < 0:
-        return f"paid ahead {_money(closing.lstrip('-'))}"
+        return f"paid ahead {_money(closing.lstrip('-'), locale)}"
     return "settled"
 
 
@@ -276,11 +285,12 @@ def payouts_list(
     from ledger.render import _money
     from ledger.render_fit import Col, F, fit_table
 
+    locale = reading_locale(ledger)
     table = fit_table(
         [F("Id", justify="left"), F("Date", justify="left"), Col("Worker"), F("Amount"),
          Col("Reference", drop=1), Col("Note", drop=2)],
         [[item["id"][:SHORT_ID], item["date"], item["worker"],
-          f"{_money(item['amount'])} {item['currency']}", item["reference"] or "",
+          f"{_money(item['amount'], locale)} {item['currency']}", item["reference"] or "",
           item["note"] or ""] for item in items],
         title="Recorded payments (payouts.csv)")
     if output is not None:
@@ -341,8 +351,8 @@ def payouts_statement(
 
     Every line recomputes from its own figures: the amount is shown exactly, times the
     exchange rate shown, rounded once to the currency's unit; totals are the sums of the
-    lines. Digits are grouped as `locale` in ledger.toml says. The HTML prints on A4 from
-    any browser.
+    lines. Amounts and shares are written as `locale` in ledger.toml says (en_IN 1,23,456.78;
+    de_DE 123.456,78 and 12,5 %). The HTML prints on A4 from any browser.
 
     Examples:
 
@@ -372,5 +382,5 @@ def payouts_statement(
     rules.worker(worker)  # an unknown name fails before any work
     summary = lib.summarize(ledger, online=online, detail=False, month=month, year=year,
                             start=start, end=end)
-    data = stmt.statement(summary, worker, ledger.config().get("locale"))
+    data = stmt.statement(summary, worker, reading_locale(ledger))
     _emit(stmt.render(data, fmt), output)

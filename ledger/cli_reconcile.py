@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from ledger.config import reading_locale
+
 
 class Format(StrEnum):
     table = "table"
@@ -102,10 +104,10 @@ def reconcile_cmd(
         console = _console()
         if output is not None:
             with console.capture() as capture:
-                print_chains(data, period.label, console)
+                print_chains(data, period.label, console, reading_locale(ledger))
             _emit(capture.get(), output)
         else:
-            print_chains(data, period.label, console)
+            print_chains(data, period.label, console, reading_locale(ledger))
 
 
 @reconcile_app.command("link")
@@ -176,13 +178,18 @@ LABELS = {"platform_fee": "Platform fee", "withdrawal_fee": "Withdrawal fee",
           "Bank & intermediary", "tax": "Tax", "arrived": "Arrived"}
 
 
-def _chain_table(c: dict):  # -> rich.table.Table
+def _chain_table(c: dict, locale: str | None = None):  # -> rich.table.Table
     """One chain's waterfall: a column per hop (then the chain's, when it has two or more),
-    a row per line; cost lines that are zero everywhere are left out."""
+    a row per line; cost lines that are zero everywhere are left out. Amounts are grouped
+    as `locale` (ledger.toml) writes them."""
+    from functools import partial
+
     from rich import box
 
     from ledger.render import _money, lit
     from ledger.render_fit import Col, F, fit_table
+
+    money = partial(_money, locale=locale)
 
     hops = c["hops"]
     chained = len(hops) > 1
@@ -195,14 +202,14 @@ def _chain_table(c: dict):  # -> rich.table.Table
     def line(label: str, cells: list[str], whole: str = "") -> None:
         rows.append([label, *cells, *([whole] if chained else [])])
 
-    line("Sent", [_money(h["sent"]) for h in hops], _money(c["sent"]))
+    line("Sent", [money(h["sent"]) for h in hops], money(c["sent"]))
     for key, name in LABELS.items():
         values = [h["waterfall"][key] for h in hops]
         if key != "arrived" and any(Decimal(v) for v in [*values, c["costs"][key]]):
-            line(f"- {name}", [_money(v) for v in values], _money(c["costs"][key]))
-    line("[bold]= Arrived[/]", [f"[bold]{_money(h['waterfall']['arrived'])}[/]" for h in hops],
-         f"[bold]{_money(c['arrived'])}[/]")
-    line("[dim]Received[/]", [f"[dim]{_money(h['received']['amount'])} "
+            line(f"- {name}", [money(v) for v in values], money(c["costs"][key]))
+    line("[bold]= Arrived[/]", [f"[bold]{money(h['waterfall']['arrived'])}[/]" for h in hops],
+         f"[bold]{money(c['arrived'])}[/]")
+    line("[dim]Received[/]", [f"[dim]{money(h['received']['amount'])} "
                               f"{h['received']['currency']}[/]" for h in hops])
     line("[dim]Days · match[/]", [f"[dim]{h['evidence']['days']} · {h['confidence']}[/]"
                                   for h in hops])
@@ -219,49 +226,53 @@ def _reference(item: dict) -> str:
     return f"row {item['id'][:8]}"
 
 
-def print_chains(data: dict, label: str, console) -> None:
+def print_chains(data: dict, label: str, console, locale: str | None = None) -> None:
     """Chains as waterfalls that read downwards (one column per hop, then the chain), totals,
     and the unmatched. Cost lines that are zero everywhere in a chain are left out of its
-    table (every line is in --format json/csv); it fits an 80-column terminal."""
+    table (every line is in --format json/csv); it fits an 80-column terminal. Amounts are
+    grouped as `locale` (ledger.toml) writes them."""
+    from functools import partial
 
     from ledger.render import _money, lit
+
+    money = partial(_money, locale=locale)
 
     if not data["chains"]:
         console.print(f"No matched payout chains in {label}.")
     for c in data["chains"]:
         cur = c["currency"]
         arrived = c["arrived_as"]
-        title = (f"Chain {c['id'][:8]} · {c['hops'][0]['sent_on']} · sent {_money(c['sent'])} "
-                 f"{cur} · arrived {_money(arrived['amount'])} {arrived['currency']} in "
+        title = (f"Chain {c['id'][:8]} · {c['hops'][0]['sent_on']} · sent {money(c['sent'])} "
+                 f"{cur} · arrived {money(arrived['amount'])} {arrived['currency']} in "
                  f"{arrived['account']}")
         console.print(f"[bold]{title}[/]")
-        console.print(_chain_table(c))
+        console.print(_chain_table(c, locale))
         if c["possible_loss"]:
-            console.print(f"[red]  possible loss: {_money(c['possible_loss'])} {cur} arrived "
+            console.print(f"[red]  possible loss: {money(c['possible_loss'])} {cur} arrived "
                           "short beyond the known costs: ask the bank for the remittance "
                           "advice[/]")
     for t in data["totals"]:
         cur = t["currency"]
-        console.print(f"Total {cur}: {t['chains']} chain(s), sent {_money(t['sent'])}, costs "
-                      f"{_money(t['total_costs'])}, arrived {_money(t['arrived'])}; in transit "
-                      f"{_money(t['in_transit'])} ({t['in_transit_count']})")
+        console.print(f"Total {cur}: {t['chains']} chain(s), sent {money(t['sent'])}, costs "
+                      f"{money(t['total_costs'])}, arrived {money(t['arrived'])}; in transit "
+                      f"{money(t['in_transit'])} ({t['in_transit_count']})")
     if data["in_transit"]:
         console.print("[bold]Sent, not received yet[/]")
         for t in data["in_transit"]:
             flag = "[red]overdue: chase it[/]" if t["status"] == "overdue" else "in transit"
-            console.print(f"  {t['date']} {lit(t['account'])} {_money(t['amount'])} {t['currency']}"
+            console.print(f"  {t['date']} {lit(t['account'])} {money(t['amount'])} {t['currency']}"
                           f" · {t['age_days']} days (usually {t['usual_days']}) · {flag} · "
                           f"{_reference(t)}")
     if data["unknown_origin"]:
         console.print("[bold]Received, origin unknown[/]")
         for u in data["unknown_origin"]:
-            console.print(f"  {u['date']} {lit(u['account'])} {_money(u['amount'])} "
+            console.print(f"  {u['date']} {lit(u['account'])} {money(u['amount'])} "
                           f"{u['currency']} · {_reference(u)} · {lit(u['description'])}")
     if data["ambiguous"]:
         console.print("[bold]Ambiguous: more than one credit could be this withdrawal[/]")
         for a in data["ambiguous"]:
             options = ", ".join(i[:8] for i in a["candidates"])
-            console.print(f"  {a['date']} {lit(a['account'])} {_money(a['amount'])} "
+            console.print(f"  {a['date']} {lit(a['account'])} {money(a['amount'])} "
                           f"{a['currency']} · {a['out'][:8]} -> one of {options}")
             console.print(f"    settle with: {a['hint']}", markup=False)
     for warning in data["warnings"]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ledger.config import reading_locale
 from ledger.errors import DataError, UsageError
 
 if TYPE_CHECKING:
@@ -52,7 +53,12 @@ def fees_cmd(
     charged, the fee the schedule expects, the rule and its source, and a flag where they
     differ by more than --tolerance. Upwork's 2016-2023 sliding fee is worked out from each
     client's lifetime billings. Then the effective fee rate per platform and per payment
-    route against the field studies' "more than 10%".
+    route against the field studies' "more than 10%", counted as `ledger report` counts the
+    period (the same platform, payment, FX, bank and tax figures).
+
+    The verdict speaks only for the fees it compared: one it could not (no rule, a service
+    the schedule says is not offered, a fee worked out from the schedule itself) is counted
+    with its reason, and a period with no earnings or withdrawals says nothing was compared.
 
     Rules come from the bundled schedule; add or replace rules in ledger.toml under [fees]
     (see `ledger fees --rules` for the ids), e.g.
@@ -93,15 +99,18 @@ def fees_cmd(
 
         sys.stdout.write(to_json(data))
     else:
-        _print_check(data, _console())
+        _print_check(data, _console(), reading_locale(ledger))
 
 
 def check_for_ledger(ledger: Ledger, schedule: Any, *, month: str | None = None,
                      year: int | None = None, start: str | None = None, end: str | None = None,
                      currency: str | None = None, tolerance: Decimal = Decimal("0.01")) -> dict:
-    """The fee check of a ledger for a period, valued with the ledger's FX chain."""
+    """The fee check of a ledger for a period, valued with the ledger's FX chain. Its
+    summary counts the rows as `ledger report` does (reconcile's matches applied), so both
+    commands give the same platform, payment, FX, bank and tax figures for a period."""
+    from ledger import reconcile
     from ledger.fee_check import check_fees
-    from ledger.report import report_currency, resolve_period
+    from ledger.report import counted_rows, report_currency, resolve_period
     from rules.fx import FxChain
 
     rows = ledger.rows()
@@ -110,8 +119,10 @@ def check_for_ledger(ledger: Ledger, schedule: Any, *, month: str | None = None,
                         hint="import exports first: ledger import FILE")
     period = resolve_period(rows, month=month, year=year, start=start, end=end)
     chain = FxChain.for_ledger(rows, ledger.rates_path)
+    journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows, chain=chain)
+    counted, _ = counted_rows(ledger, rows, period, journeys)
     data = check_fees(rows, schedule, period, tolerance, fx=chain,
-                      currency=report_currency(ledger, currency))
+                      currency=report_currency(ledger, currency), counted=counted)
     data["period"]["label"] = period.label
     return data
 
@@ -236,7 +247,7 @@ def quote_cmd(
 
         sys.stdout.write(to_json(data))
     else:
-        _print_quote(data, _console())
+        _print_quote(data, _console(), reading_locale(ledger))
 
 
 class _LedgerRates:
@@ -302,8 +313,18 @@ def _date(text: str) -> dt.date:
 
 # --- rendering ----------------------------------------------------------------------------
 
-def _percent(ratio: str | None) -> str:
-    return "-" if ratio is None else f"{Decimal(ratio) * 100:.1f}%"
+def _percent(ratio: str | None, locale: str | None = None) -> str:
+    """A fee rate as `locale` writes a percentage (12.5%; 12,5 % in de_DE)."""
+    from ledger.money import percent_for_reading
+
+    return "-" if ratio is None else percent_for_reading(Decimal(ratio), locale)
+
+
+def _g(text: str | None, locale: str | None = None) -> str:
+    """A figure of the JSON (`-1234.50`) grouped as `locale` writes it; "-" for none."""
+    from ledger.money import group_for_reading
+
+    return "-" if text is None else group_for_reading(Decimal(text), locale)
 
 
 def _print_rules(rules: list[dict], console: Console) -> None:
@@ -317,46 +338,52 @@ def _print_rules(rules: list[dict], console: Console) -> None:
          for r in rules], title="Fee rules in effect"))
 
 
-def _print_check(data: dict, console: Console) -> None:
+def _print_check(data: dict, console: Console, locale: str | None = None) -> None:
+    """The fee check as tables, amounts and rates as `locale` (ledger.toml) writes them, and
+    a verdict that names what was not checked rather than claiming every fee matches."""
+    from ledger.fee_check import verdict
     from ledger.render import lit
     from ledger.render_fit import Col, F, fit_table
 
+    def g(text: str | None) -> str:
+        return _g(text, locale)
+
     label = data["period"].get("label") or f"{data['period']['from']} to {data['period']['to']}"
-    console.print(fit_table(
-        [F("Date", justify="left"), Col("Client", drop=1), F("Gross"), F("Charged"),
-         F("Expected"), Col("Rule", min_width=10), Col("Status", min_width=8)],
-        [[c["date"], lit(c["client"] or ""), c["gross"], c["charged"], c["expected"] or "-",
-          lit(c["rule"] or "-"), f"[red]{c['status']}[/]" if c["flag"] else lit(c["status"])]
-         for c in data["checks"]], markup=True, title=f"Fees charged vs expected, {label}"))
-    if not data["checks"]:
-        console.print("no earnings to check in this period")
+    if data["checks"]:
+        console.print(fit_table(
+            [F("Date", justify="left"), Col("Client", drop=1), F("Gross"), F("Charged"),
+             F("Expected"), Col("Rule", min_width=10), Col("Status", min_width=8)],
+            [[c["date"], lit(c["client"] or ""), g(c["gross"]), g(c["charged"]),
+              g(c["expected"]), lit(c["rule"] or "-"),
+              f"[red]{c['status']}[/]" if c["flag"] else lit(c["status"])]
+             for c in data["checks"]], markup=True, title=f"Fees charged vs expected, {label}"))
     if data.get("withdrawals"):
         console.print(fit_table(
             [F("Date", justify="left"), F("Amount"), F("Charged"), F("Expected"),
              Col("Rule", min_width=10), Col("Status", min_width=8)],
-            [[w["date"], w["amount"], w["charged"], w["expected"] or "-",
+            [[w["date"], g(w["amount"]), g(w["charged"]), g(w["expected"]),
               lit(w["rule"] or f"? ({w['method'] or 'method unknown'})"),
               f"[red]{w['status']}[/]" if w["flag"] else lit(w["status"])]
              for w in data["withdrawals"]], markup=True,
             title="Withdrawal fees charged vs expected"))
-    flagged = data["flagged"] + data.get("withdrawals_flagged", 0)
-    console.print(f"{flagged} fee(s) differ from the schedule by more than "
-                  f"{data['tolerance']}" if flagged else "every fee matches its schedule")
+    for line in verdict(data):
+        console.print(line, markup=False)
     summary = data["summary"]
     overall = summary["overall"]
     cur = summary["currency"]
     console.print(
-        f"\n[bold]Effective fee rate: {_percent(overall['effective_rate'])}[/] of "
-        f"{overall['gross']} {cur} gross (platform {overall['platform_fees']}, payment "
-        f"{overall['payment_fees']}, FX {overall['fx_cost']}, bank {overall['bank_deductions']}"
-        f", taxes {overall['taxes']})")
+        f"\n[bold]Effective fee rate: {_percent(overall['effective_rate'], locale)}[/] of "
+        f"{g(overall['gross'])} {cur} gross (platform {g(overall['platform_fees'])}, payment "
+        f"{g(overall['payment_fees'])}, FX {g(overall['fx_cost'])}, bank "
+        f"{g(overall['bank_deductions'])}, taxes {g(overall['taxes'])}; counted as `ledger "
+        "report` counts them)")
     console.print(f"[dim]field studies: {summary['benchmark']['text']} "
                   f"({summary['benchmark']['source']})[/]")
     if summary["by_platform"] or summary["by_route"]:
-        rows = [[p["platform"], f"{p['gross']} gross", p["total_fees"],
-                 _percent(p["effective_rate"])] for p in summary["by_platform"]]
-        rows += [[f"via {r['route']}", f"{r['received']} received", r["total_fees"],
-                  _percent(r["effective_rate"])] for r in summary["by_route"]]
+        rows = [[p["platform"], f"{g(p['gross'])} gross", g(p["total_fees"]),
+                 _percent(p["effective_rate"], locale)] for p in summary["by_platform"]]
+        rows += [[f"via {r['route']}", f"{g(r['received'])} received", g(r["total_fees"]),
+                  _percent(r["effective_rate"], locale)] for r in summary["by_route"]]
         console.print(fit_table([Col("Platform / route"), F("Base"), F("Fees"), F("Rate")],
                                 rows))
     if data["rules"]:
@@ -369,10 +396,11 @@ def _print_check(data: dict, console: Console) -> None:
         console.print(f"[yellow]warning:[/] {lit(warning)}")
 
 
-def _print_quote(data: dict, console: Console) -> None:
+def _print_quote(data: dict, console: Console, locale: str | None = None) -> None:
+    """A quote, a comparison or an hourly target; figures as `locale` writes them."""
     if data.get("schema") == "ledger.quote-target/1":
-        _print_one(data["quote"], console)
-        _print_target(data, console)
+        _print_one(data["quote"], console, locale)
+        _print_target(data, console, locale)
         return
     if data.get("schema") == "ledger.quote-compare/1":
         from ledger.render_fit import Col, F, fit_table
@@ -381,19 +409,20 @@ def _print_quote(data: dict, console: Console) -> None:
             [Col("Route", min_width=10), F("Arrives"), F("Costs"), F("Rate"), F("Behind best"),
              Col("Priced by", min_width=10, drop=1)],
             [[r["route"] + (" *" if r.get("unpriced") else ""),
-              f"{r['arrived']} {r['currency']}", r["total_cost"], _percent(r["effective_rate"]),
-              r["behind_best"], "; ".join(_basis(b) for b in r["basis"])]
+              f"{_g(r['arrived'], locale)} {r['currency']}", _g(r["total_cost"], locale),
+              _percent(r["effective_rate"], locale), _g(r["behind_best"], locale),
+              "; ".join(_basis(b) for b in r["basis"])]
              for r in data["ranking"]], title="Routes, best first"))
         if any(r.get("unpriced") for r in data["ranking"]):
             console.print("[dim]* a hop priced by neither your history nor a published "
                           "schedule (an unpublished FX spread) is priced at the mid rate: the "
                           "route costs more than shown (set the rule's rate in ledger.toml, or "
                           "import the statements that show what it cost you)[/]")
-        _print_one(data["quotes"][0], console)
+        _print_one(data["quotes"][0], console, locale)
     else:
-        _print_one(data, console)
+        _print_one(data, console, locale)
     if "target" in data:
-        _print_target(data["target"], console)
+        _print_target(data["target"], console, locale)
 
 
 def _basis(b: dict) -> str:
@@ -403,25 +432,32 @@ def _basis(b: dict) -> str:
     return f"{b['hop']}: " + ("schedule" if b["basis"] == "schedule" else "neither")
 
 
-def _print_target(t: dict, console: Console) -> None:
+def _print_target(t: dict, console: Console, locale: str | None = None) -> None:
+    def g(text: str) -> str:
+        return _g(text, locale)
+
     console.print(
-        f"\n[bold]To net {t['target']} {t['to_currency']} a month over {t['hours']} hours "
-        f"via {','.join(t['quote']['route'])}: charge {t['hourly_rate']} {t['currency']} "
-        f"an hour[/] ({t['monthly_gross']} {t['currency']} a month arrives as "
-        f"{t['quote']['arrived']} {t['quote']['arrived_currency']})")
+        f"\n[bold]To net {g(t['target'])} {t['to_currency']} a month over {g(t['hours'])} "
+        f"hours via {','.join(t['quote']['route'])}: charge {g(t['hourly_rate'])} "
+        f"{t['currency']} an hour[/] ({g(t['monthly_gross'])} {t['currency']} a month "
+        f"arrives as {g(t['quote']['arrived'])} {t['quote']['arrived_currency']})")
 
 
-def _print_one(q: dict, console: Console) -> None:
+def _print_one(q: dict, console: Console, locale: str | None = None) -> None:
     """The waterfall: each hop's lines with their rule, the running amount, what arrives,
     then each rule's source (`?` marks an unconfirmed one)."""
     from ledger.render import lit
     from ledger.render_fit import Col, F, fit_table
 
+    def g(text: str) -> str:
+        return _g(text, locale)
+
     converts = q["rate"] is not None
     columns = [Col("Hop", min_width=8), Col("What", min_width=12), F("Amount"),
                *([F(q["to_currency"])] if converts else []), Col("Rule", min_width=10, drop=1)]
     rows: list[list[str]] = []
-    gross_row = [f"{q['gross']} {q['currency']}"] + ([q["gross_value"]] if converts else [])
+    gross_row = [f"{g(q['gross'])} {q['currency']}"] + ([g(q["gross_value"])] if converts
+                                                          else [])
     rows.append(["client pays", "gross", *gross_row, ""])
     for hop in q["hops"]:
         if not hop["lines"]:
@@ -434,26 +470,26 @@ def _print_one(q: dict, console: Console) -> None:
                 rule = f"yours: {hop['evidence']['count']} transfers"
             elif line.get("basis") == "none":
                 rule = "neither: mid rate"
-            value = [f"-{line['value']}"] if converts else []
-            rows.append([lit(where), lit(line["what"]), f"-{line['amount']} {line['currency']}",
-                         *value, lit(rule)])
+            value = [f"-{g(line['value'])}"] if converts else []
+            rows.append([lit(where), lit(line["what"]),
+                         f"-{g(line['amount'])} {line['currency']}", *value, lit(rule)])
             where = ""
         rows.append(["", "[dim]after this hop[/]",
-                     f"[dim]{hop['amount_out']} {hop['currency_out']}[/]",
+                     f"[dim]{g(hop['amount_out'])} {hop['currency_out']}[/]",
                      *([""] if converts else []), ""])
     sections = (len(rows),)
-    rows.append(["", "[bold]arrives[/]", f"[bold]{q['arrived']} {q['arrived_currency']}[/]",
-                 *([f"[bold]{q['arrived']}[/]"] if converts else []), ""])
+    rows.append(["", "[bold]arrives[/]", f"[bold]{g(q['arrived'])} {q['arrived_currency']}[/]",
+                 *([f"[bold]{g(q['arrived'])}[/]"] if converts else []), ""])
     console.print(fit_table(columns, rows, markup=True, sections=sections,
-                            title=f"{q['gross']} {q['currency']} via {' -> '.join(q['route'])} "
-                            f"on {q['date']}"))
+                            title=f"{g(q['gross'])} {q['currency']} via "
+                            f"{' -> '.join(q['route'])} on {q['date']}"))
     if q["rate"]:
-        console.print(f"mid rate {q['rate']['from']}->{q['rate']['to']} {q['rate']['rate']} "
-                      f"({q['rate']['provenance']}); gross at mid: {q['gross_value']} "
-                      f"{q['to_currency']}")
-    console.print(f"[bold]Arrives: {q['arrived']} {q['arrived_currency']}[/] (costs "
-                  f"{q['total_cost']} {q['to_currency']}, {_percent(q['effective_rate'])} of "
-                  f"gross)")
+        console.print(f"mid rate {q['rate']['from']}->{q['rate']['to']} "
+                      f"{g(q['rate']['rate'])} ({q['rate']['provenance']}); gross at mid: "
+                      f"{g(q['gross_value'])} {q['to_currency']}")
+    console.print(f"[bold]Arrives: {g(q['arrived'])} {q['arrived_currency']}[/] (costs "
+                  f"{g(q['total_cost'])} {q['to_currency']}, "
+                  f"{_percent(q['effective_rate'], locale)} of gross)")
     for b in q.get("basis", []):
         if b["basis"] == "history":
             e = b["evidence"]

@@ -62,13 +62,17 @@ ROUTE_COSTS = ("payment_fees", "fx_cost", "bank_deductions", "taxes")
 
 def check_fees(rows: pl.DataFrame, schedule: Schedule, period: Any = None,
                tolerance: Decimal = Decimal("0.01"), *, country: str | None = None,
-               fx: Any = None, currency: str = "USD") -> dict:
+               fx: Any = None, currency: str = "USD", counted: pl.DataFrame | None = None
+               ) -> dict:
     """The fee check for earnings dated in `period` (an object with .start/.end, a
     (start, end) pair, or None for all) as a JSON-ready dict (schema `ledger.fees/1`).
 
     `rows` is the whole ledger (lifetime billings need the history before the period).
     `fx` (an FxChain) values other currencies in `currency` for the summary; without it,
-    rows in other currencies are left out of the summary and a warning says so.
+    rows in other currencies are left out of the summary and a warning says so. `counted`,
+    the period's rows as `ledger report` counts them (report.counted_rows: reconcile's
+    matches applied, so a conversion only the bank's credit shows is an FX cost), makes the
+    summary's figures the report's; without it the summary counts the fee rules alone.
     """
     import polars as pl
 
@@ -80,7 +84,9 @@ def check_fees(rows: pl.DataFrame, schedule: Schedule, period: Any = None,
         pl.col("source").str.split(":").list.first().alias("_platform"))
     checks = _checks(rows, schedule, country, tolerance)
     checks = checks.filter(pl.col("date").is_between(start, end))
-    in_period = rows.filter(pl.col("date").is_between(start, end))
+    in_period = rows.filter(pl.col("date").is_between(start, end)) if counted is None else \
+        counted.filter(pl.col("date").is_between(start, end)).with_columns(
+            pl.col("source").str.split(":").list.first().alias("_platform"))
     withdrawals = _withdrawals(rows, schedule, tolerance).filter(
         pl.col("date").is_between(start, end))
     used = _rules_used(pl.concat([checks.select("_rule_id"), withdrawals.select("_rule_id")]),
@@ -100,10 +106,54 @@ def check_fees(rows: pl.DataFrame, schedule: Schedule, period: Any = None,
         "withdrawals": [_withdrawal_json(r) for r in withdrawals.sort("date", "_platform")
                         .iter_rows(named=True)],
         "withdrawals_flagged": int(withdrawals["flag"].sum()) if withdrawals.height else 0,
+        **_coverage(pl.concat([checks.select("status"), withdrawals.select("status")])),
         "rules": used,
         "summary": summary,
         "warnings": warnings,
     }
+
+
+CHECKED_STATUSES = ("ok", "overcharged", "undercharged", "no_fee_found",
+                    "within_contract_bounds", "outside_contract_bounds")
+"""Statuses of a fee compared with a published one; any other status was not checked."""
+
+UNCHECKED = {
+    "not_served": "the schedule says the service is not offered there",
+    "no_rule": "no fee rule for them",
+    "no_published_fee": "no published fee to compare with",
+    "derived": "their fee was worked out from the schedule (the export shows only the net)",
+    "unknown_method": "the description names no withdrawal method",
+}
+"""Why a fee was not checked, by status: what `ledger fees` says instead of "matches"."""
+
+
+def _coverage(statuses: pl.DataFrame) -> dict:
+    """How many fees were compared with a schedule (`checked`) and, by status, how many were
+    not (`unchecked`): a verdict may only speak for the ones it checked."""
+    counts = dict(statuses.group_by("status").len().iter_rows())
+    return {"checked": sum(counts.get(s, 0) for s in CHECKED_STATUSES),
+            "unchecked": {s: n for s, n in sorted(counts.items())
+                          if s not in CHECKED_STATUSES}}
+
+
+def verdict(data: dict) -> list[str]:
+    """What the check found, in words, never claiming more than it checked: how many fees
+    differ (or that the checked ones match), then what was not checked and why."""
+    flagged = data["flagged"] + data.get("withdrawals_flagged", 0)
+    checked, unchecked = data["checked"], data["unchecked"]
+    if not data["checks"] and not data.get("withdrawals"):
+        return ["no earnings or withdrawals to check in this period: nothing was compared"]
+    if flagged:
+        lines = [f"{flagged} of {checked} checked fee(s) differ from the schedule by more "
+                 f"than {data['tolerance']}"]
+    elif checked:
+        lines = [f"the {checked} checked fee(s) match their schedule (within "
+                 f"{data['tolerance']})"]
+    else:
+        lines = ["no fee could be checked against a schedule"]
+    for status, n in unchecked.items():
+        lines.append(f"{n} not checked ({status}): {UNCHECKED.get(status, status)}")
+    return lines
 
 
 def _bounds(period: Any, rows: pl.DataFrame) -> tuple[dt.date, dt.date]:

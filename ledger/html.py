@@ -4,7 +4,8 @@ no network (a Content-Security-Policy forbids every load), readable on a phone.
 Rendered only from the `ledger.report/1` dict that `report.build` returns, so every figure is
 the JSON's. Each one carries its place in the JSON and its exact value as data attributes
 (`data-field="totals.gross" data-value="1678.00"`), which the tests and scripts can read; the
-text shows the same value grouped for reading (`1,678.00`). All text is escaped.
+text shows the same value grouped for reading as `locale` in ledger.toml writes it (`1,678.00`,
+`1.678,00` in de_DE), percentages and ratios too. All text is escaped.
 """
 
 from __future__ import annotations
@@ -72,22 +73,38 @@ def _e(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
-def _grouped(value: str | None) -> str:
-    """`1678.00` -> `1,678.00`; None -> an em dash."""
+def _grouped(value: str | None, loc: str | None) -> str:
+    """`1678.00` -> `1,678.00` (`1.678,00` in de_DE, as `locale` in ledger.toml says);
+    None -> an em dash. Every digit of the report's string is kept."""
+    from ledger.money import group_for_reading
+
     if value is None:
         return "—"
-    return f"{Decimal(value):,}"
+    return group_for_reading(Decimal(value), loc)
 
 
-def _num(field: str, value: str | None, tag: str = "td", extra: str = "") -> str:
+def _num(field: str, value: str | None, loc: str | None, tag: str = "td", extra: str = ""
+         ) -> str:
     """A figure with its JSON path and exact value as data attributes."""
-    shown = _grouped(value)
+    shown = _grouped(value, loc)
     return (f'<{tag} class="n" data-field="{_e(field)}" data-value="{_e(value)}"{extra}>'
             f"{_e(shown)}</{tag}>")
 
 
-def _pct(fraction: str | None) -> str:
-    return "—" if not fraction else f"{Decimal(fraction):.1%}"
+def _pct(fraction: str | Decimal | None, loc: str | None, signed: bool = False) -> str:
+    """A share or change as the locale writes a percentage: 12.5%, 12,5 % in de_DE."""
+    from ledger.money import percent_for_reading
+
+    if fraction is None or fraction == "":
+        return "—"
+    return percent_for_reading(Decimal(fraction), loc, signed=signed)
+
+
+def _ratio(value: str | Decimal, loc: str | None) -> str:
+    """`2.50×` (`2,50×` in de_DE)."""
+    from ledger.money import number_for_reading
+
+    return f"{number_for_reading(Decimal(value), loc)}×"
 
 
 def _link(url: str | None, text: str) -> str:
@@ -140,19 +157,20 @@ def render(report: dict) -> str:
 
 
 def _headline(report: dict) -> str:
-    totals, cur = report["totals"], report["currency"]
+    totals, cur, loc = report["totals"], report["currency"], report.get("locale")
     net, gross = Decimal(totals["net"]), Decimal(totals["gross"])
-    kept = f"You kept {net / gross:.1%} of {_e(_grouped(totals['gross']))} gross." \
-        if gross > 0 else ""
+    kept = (f"You kept {_e(_pct(net / gross, loc))} of "
+            f"{_e(_grouped(totals['gross'], loc))} gross.") if gross > 0 else ""
     hourly = ""
     if totals.get("net_hourly"):
         hourly = (f'<div>Net per paid hour <strong data-field="totals.net_hourly" '
-                  f'data-value="{_e(totals["net_hourly"])}">{_e(_grouped(totals["net_hourly"]))}'
-                  f"</strong> {_e(cur)}</div>")
+                  f'data-value="{_e(totals["net_hourly"])}">'
+                  f'{_e(_grouped(totals["net_hourly"], loc))}</strong> {_e(cur)}</div>')
     negative = " negative" if net < 0 else ""
     return (f'<section class="headline"><div>Net</div>'
             f'<div class="big{negative}" data-field="totals.net" '
-            f'data-value="{_e(totals["net"])}">{_e(_grouped(totals["net"]))} {_e(cur)}</div>'
+            f'data-value="{_e(totals["net"])}">{_e(_grouped(totals["net"], loc))} '
+            f"{_e(cur)}</div>"
             f"<div>{kept}</div>{hourly}</section>")
 
 
@@ -162,6 +180,7 @@ def _waterfall_svg(report: dict) -> str:
     from ledger.render import waterfall_steps
 
     steps = waterfall_steps(report)
+    loc = report.get("locale")
     width, pad, row = 360, 4, 40
     points = [p for s in steps for p in (s["start"], s["end"])]
     lo, hi = min(Decimal(0), *points), max(Decimal(0), *points)
@@ -185,11 +204,11 @@ def _waterfall_svg(report: dict) -> str:
         field = f"totals.{step['key']}"
         out.append(f'<text x="{pad}" y="{top + 14}">{_e(label)}</text>')
         out.append(f'<text class="value" x="{width - pad}" y="{top + 14}" text-anchor="end">'
-                   f"{_e(_grouped(step['value']))}{_e(share)}</text>")
+                   f"{_e(_grouped(step['value'], loc))}{_e(share)}</text>")
         out.append(f'<rect class="{_e(step["kind"])}" x="{a}" y="{top + 20}" width="{w}" '
                    f'height="14" rx="2" data-field="{_e(field)}" '
                    f'data-value="{_e(step["value"])}"><title>{_e(label)}: '
-                   f"{_e(_grouped(step['value']))} {_e(report['currency'])}{_e(share)}"
+                   f"{_e(_grouped(step['value'], loc))} {_e(report['currency'])}{_e(share)}"
                    "</title></rect>")
         if i + 1 < len(steps) and steps[i + 1]["key"] != "net":
             at = x(step["end"])
@@ -202,7 +221,7 @@ def _waterfall_svg(report: dict) -> str:
 
 
 def _totals_table(report: dict, waterfall: tuple) -> str:
-    totals, cur = report["totals"], report["currency"]
+    totals, cur, loc = report["totals"], report["currency"], report.get("locale")
     gross = Decimal(totals["gross"])
     rows = []
     shown = {"net", *(k for k, _ in HOURS)}
@@ -211,21 +230,21 @@ def _totals_table(report: dict, waterfall: tuple) -> str:
             continue
         shown.add(key)
         value = totals[key]
-        share = f"{Decimal(value) / gross:.1%}" if gross > 0 and value is not None else ""
+        share = _pct(Decimal(value) / gross, loc) if gross > 0 and value is not None else ""
         zero = ' class="zero"' if value is not None and Decimal(value) == 0 else ""
         name = label if key == "gross" else f"{sign} {label}"
-        rows.append(f"<tr{zero}><td>{_e(name)}</td>{_num(f'totals.{key}', value)}"
+        rows.append(f"<tr{zero}><td>{_e(name)}</td>{_num(f'totals.{key}', value, loc)}"
                     f'<td class="n">{_e(share)}</td></tr>')
-    share = f"{Decimal(totals['net']) / gross:.1%}" if gross > 0 else ""
-    rows.append(f'<tr class="total"><td>= Net</td>{_num("totals.net", totals["net"])}'
+    share = _pct(Decimal(totals["net"]) / gross, loc) if gross > 0 else ""
+    rows.append(f'<tr class="total"><td>= Net</td>{_num("totals.net", totals["net"], loc)}'
                 f'<td class="n">{_e(share)}</td></tr>')
     for key, value in totals.items():  # any figure the table does not name yet
         if key not in shown:
             rows.append(f"<tr><td>{_e(key.replace('_', ' '))}</td>"
-                        f'{_num(f"totals.{key}", value)}<td class="n"></td></tr>')
+                        f'{_num(f"totals.{key}", value, loc)}<td class="n"></td></tr>')
     if report.get("payouts_owed_unpaid") is not None:
         rows.append("<tr><td>(owed to sub-workers, unpaid)</td>"
-                    f'{_num("payouts_owed_unpaid", report["payouts_owed_unpaid"])}'
+                    f'{_num("payouts_owed_unpaid", report["payouts_owed_unpaid"], loc)}'
                     '<td class="n"></td></tr>')
     return (f'<div class="scroll"><table class="totals"><thead><tr><th></th>'
             f'<th class="n">{_e(cur)}</th><th class="n">of gross</th></tr></thead><tbody>'
@@ -233,15 +252,15 @@ def _totals_table(report: dict, waterfall: tuple) -> str:
 
 
 def _hours(report: dict) -> str:
-    totals, cur = report["totals"], report["currency"]
+    totals, cur, loc = report["totals"], report["currency"], report.get("locale")
     rows = "".join(f"<tr><td>{_e(label)}{'' if key.endswith('hours') else ' (' + _e(cur) + ')'}"
-                   f"</td>{_num(f'totals.{key}', totals.get(key))}</tr>"
+                   f"</td>{_num(f'totals.{key}', totals.get(key), loc)}</tr>"
                    for key, label in HOURS if key in totals)
     note = ""
     unhoured = report.get("gross_without_hours")
     if unhoured and Decimal(unhoured) > 0 and Decimal(totals.get("hours") or 0) > 0:
         note = (f'<p><span data-field="gross_without_hours" data-value="{_e(unhoured)}">'
-                f"{_e(_grouped(unhoured))}</span> {_e(cur)} of gross came from work with no "
+                f"{_e(_grouped(unhoured, loc))}</span> {_e(cur)} of gross came from work with no "
                 "hours recorded (fixed-price, direct clients), so net per hour is "
                 "overstated.</p>")
     return (f'<h2 id="hours">Hours</h2><div class="scroll"><table class="hours"><tbody>{rows}'
@@ -249,7 +268,7 @@ def _hours(report: dict) -> str:
 
 
 def _bar_chart(bars: list[tuple[str, str, str, str]], cur: str, label: str, caption: str,
-               mark: tuple[str, str] | None = None) -> str:
+               mark: tuple[str, str] | None = None, loc: str | None = None) -> str:
     """Horizontal bars from zero on one scale: (label, value, css class, data attributes) per
     bar; `mark` (value, label) draws a dashed line across them, e.g. at a benchmark."""
     width, pad, row, head = 360, 4, 40, 18 if mark else 0
@@ -266,10 +285,10 @@ def _bar_chart(bars: list[tuple[str, str, str, str]], cur: str, label: str, capt
         y = head + i * row
         out.append(f'<text x="{pad}" y="{y + 14}">{_e(text)}</text>')
         out.append(f'<text class="value" x="{width - pad}" y="{y + 14}" text-anchor="end">'
-                   f"{_e(_grouped(value))}</text>")
+                   f"{_e(_grouped(value, loc))}</text>")
         out.append(f'<rect class="{kind}" x="{pad}" y="{y + 20}" '
                    f'width="{max(x(Decimal(value)) - pad, 1.5)}" height="14" rx="2" {attrs} '
-                   f'data-value="{_e(value)}"><title>{_e(text)}: {_e(_grouped(value))} '
+                   f'data-value="{_e(value)}"><title>{_e(text)}: {_e(_grouped(value, loc))} '
                    f"{_e(cur)}</title></rect>")
     if mark:
         at = x(Decimal(mark[0]))
@@ -278,32 +297,32 @@ def _bar_chart(bars: list[tuple[str, str, str, str]], cur: str, label: str, capt
         out += [f'<line class="mark" x1="{at}" y1="{head + i * row + 18}" x2="{at}" '
                 f'y2="{head + i * row + 36}"/>' for i in range(len(bars))]
         out.append(f'<text class="value" x="{at}" y="12" text-anchor="{anchor}">'
-                   f"{_e(mark[1])} {_e(_grouped(mark[0]))}</text>")
+                   f"{_e(mark[1])} {_e(_grouped(mark[0], loc))}</text>")
     out.append(f"</svg><figcaption>{_e(caption)}</figcaption></figure>")
     return "\n".join(out)
 
 
 def _benchmark_svg(report: dict) -> str:
     """A one-month report: the month's net beside each benchmark's monthly figure."""
-    cur = report["currency"]
+    cur, loc = report["currency"], report.get("locale")
     net = report["totals"]["net"]
     bars = [("You: net this month", net, "you" if Decimal(net) >= 0 else "cost",
              'data-field="totals.net"')]
     for i, item in enumerate(report["benchmarks"]):
         if item.get("monthly") is None:
             continue
-        ratio = f" · you: {Decimal(item['ratio']):.2f}×" if item.get("ratio") else ""
+        ratio = f" · you: {_ratio(item['ratio'], loc)}" if item.get("ratio") else ""
         ratio_attr = f' data-ratio="{_e(item["ratio"])}"' if item.get("ratio") else ""
         bars.append((f"{_benchmark_name(item['name'])}{ratio}", item["monthly"], "bench",
                      f'data-field="benchmarks.{i}.monthly"{ratio_attr}'))
     return _bar_chart(bars, cur, f"Net against local benchmarks, {cur}",
                       f"Per month, in {cur}; a ratio above 1 means you earned more than the "
-                      "benchmark.")
+                      "benchmark.", loc=loc)
 
 
 def _months_svg(report: dict) -> str:
     """A longer period: net per month, the chosen benchmark marked across the bars."""
-    cur = report["currency"]
+    cur, loc = report["currency"], report.get("locale")
     months = report.get("months") or []
     chosen = next((b for b in report.get("benchmarks") or []
                    if months and b["name"] == months[0].get("benchmark") and b.get("monthly")),
@@ -312,7 +331,7 @@ def _months_svg(report: dict) -> str:
     for i, item in enumerate(months):
         ratio = ""
         if chosen and item.get("benchmark_ratio"):
-            ratio = f" · {Decimal(item['benchmark_ratio']):.2f}×"
+            ratio = f" · {_ratio(item['benchmark_ratio'], loc)}"
         attrs = f'data-field="months.{i}.net"' + (
             f' data-ratio="{_e(item["benchmark_ratio"])}"' if item.get("benchmark_ratio")
             else "")
@@ -323,22 +342,22 @@ def _months_svg(report: dict) -> str:
     caption = f"Net per month, in {cur}" + (
         f"; the dashed line is the {name} per month, and the ratio your net to it." if chosen
         else ".")
-    return _bar_chart(bars, cur, f"Net per month, {cur}", caption, mark)
+    return _bar_chart(bars, cur, f"Net per month, {cur}", caption, mark, loc)
 
 
 def _months_table(report: dict) -> str:
-    cur = report["currency"]
+    cur, loc = report["currency"], report.get("locale")
     rows = []
     for i, item in enumerate(report.get("months") or []):
         ratio = item.get("benchmark_ratio")
         change = item.get("net_change")
         rows.append(
-            f"<tr><td>{_e(item['month'])}</td>{_num(f'months.{i}.gross', item.get('gross'))}"
-            f"{_num(f'months.{i}.net', item.get('net'))}"
+            f"<tr><td>{_e(item['month'])}</td>{_num(f'months.{i}.gross', item.get('gross'), loc)}"
+            f"{_num(f'months.{i}.net', item.get('net'), loc)}"
             f'<td class="n" data-field="months.{i}.benchmark_ratio" data-value="{_e(ratio)}">'
-            f"{_e('—' if ratio is None else f'{Decimal(ratio):.2f}×')}</td>"
+            f"{_e('—' if ratio is None else _ratio(ratio, loc))}</td>"
             f'<td class="n" data-field="months.{i}.net_change" data-value="{_e(change)}">'
-            f"{_e('—' if change is None else f'{Decimal(change):+.1%}')}</td></tr>")
+            f"{_e(_pct(change, loc, signed=True))}</td></tr>")
     return ('<div class="scroll"><table class="months"><thead><tr><th>Month</th>'
             f'<th class="n">Gross {_e(cur)}</th><th class="n">Net</th>'
             '<th class="n">× benchmark</th><th class="n">Change</th></tr></thead><tbody>'
@@ -354,7 +373,7 @@ def _benchmark_name(name: str) -> str:
 def _benchmark_table(report: dict) -> str:
     """One row per benchmark: name, year and source in the first cell (narrow screens), the
     monthly figure in the report currency (and in its own), and your ratio to it."""
-    cur = report["currency"]
+    cur, loc = report["currency"], report.get("locale")
     rows = []
     for i, item in enumerate(report["benchmarks"]):
         year = str(item["year"] or "yours") + ("*" if item.get("picked") else "")
@@ -362,9 +381,9 @@ def _benchmark_table(report: dict) -> str:
         if item.get("monthly_local") is not None and item.get("currency") != cur:
             local = (f'<br><span class="muted" data-field="benchmarks.{i}.monthly_local" '
                      f'data-value="{_e(item["monthly_local"])}">'
-                     f"{_e(_grouped(item['monthly_local']))} {_e(item['currency'])}</span>")
+                     f"{_e(_grouped(item['monthly_local'], loc))} {_e(item['currency'])}</span>")
         why = item.get("why") or item.get("picked") or ""
-        ratio = "—" if item["ratio"] is None else f"{Decimal(item['ratio']):.2f}×"
+        ratio = "—" if item["ratio"] is None else _ratio(item["ratio"], loc)
         about = _link(item.get("url"), item.get("source") or "")
         if why:
             about += f"; {_e(why)}"
@@ -372,7 +391,7 @@ def _benchmark_table(report: dict) -> str:
             f"<tr class=head><td><strong>{_e(_benchmark_name(item['name']))}</strong> "
             f"{_e(year)}</td>"
             f'<td class="n" data-field="benchmarks.{i}.monthly" '
-            f'data-value="{_e(item.get("monthly"))}">{_e(_grouped(item.get("monthly")))}'
+            f'data-value="{_e(item.get("monthly"))}">{_e(_grouped(item.get("monthly"), loc))}'
             f"{local}</td>"
             f'<td class="n" data-field="benchmarks.{i}.ratio" data-value="{_e(item["ratio"])}">'
             f"{_e(ratio)}</td></tr>"
@@ -386,7 +405,7 @@ def _benchmark_table(report: dict) -> str:
 
 
 def _table(title: str, section: str, key: str, items: list[dict],
-           columns: list[tuple[str, str]], cur: str) -> str:
+           columns: list[tuple[str, str]], cur: str, loc: str | None = None) -> str:
     if not items:
         return ""
     head = f"<th>{_e(key.capitalize())}</th>" + "".join(
@@ -397,9 +416,10 @@ def _table(title: str, section: str, key: str, items: list[dict],
         for field, _ in columns:
             if field == "fee_rate":
                 cells.append(f'<td class="n" data-field="{section}.{i}.fee_rate" '
-                             f'data-value="{_e(item.get(field))}">{_pct(item.get(field))}</td>')
+                             f'data-value="{_e(item.get(field))}">'
+                             f"{_e(_pct(item.get(field), loc))}</td>")
             else:
-                cells.append(_num(f"{section}.{i}.{field}", item.get(field)))
+                cells.append(_num(f"{section}.{i}.{field}", item.get(field), loc))
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<h2 id="{section}">{_e(title)}</h2><div class="scroll">'
             f'<table class="{section}"><thead><tr>{head}</tr></thead>'
@@ -422,7 +442,7 @@ def _platforms(report: dict) -> str:
     columns = [("gross", "Gross {cur}"), ("fees", "Fees"), ("fee_rate", "Fee rate"),
                ("net", "Net"), ("hours", "Hours"), ("net_hourly", "Net/h")]
     return _table("By platform", "by_platform", "platform", items, _shown(items, columns),
-                  report["currency"])
+                  report["currency"], report.get("locale"))
 
 
 def _clients(report: dict) -> str:
@@ -430,18 +450,19 @@ def _clients(report: dict) -> str:
     columns = [("gross", "Gross {cur}"), ("fees", "Fees"), ("net", "Net"), ("hours", "Hours"),
                ("net_hourly", "Net/h")]
     return _table("By client", "by_client", "client", items, _shown(items, columns),
-                  report["currency"])
+                  report["currency"], report.get("locale"))
 
 
 def _rules(report: dict) -> str:
     items = report.get("rules") or []
     if not items:
         return ""
+    loc = report.get("locale")
     rows = []
     for i, item in enumerate(items):
         figures = ", ".join(
             f'{_e(k.replace("_", " "))} <span data-field="rules.{i}.figures.{_e(k)}" '
-            f'data-value="{_e(v)}">{_e(_grouped(v))}</span>'
+            f'data-value="{_e(v)}">{_e(_grouped(v, loc))}</span>'
             for k, v in item.get("figures", {}).items())
         rows.append(f"<tr><td>{_e(item.get('id'))}<br><span class=muted>"
                     f"{_e(item.get('rule'))}, {_e(item.get('confidence'))}</span></td>"

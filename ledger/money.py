@@ -215,6 +215,54 @@ def group_for_reading(amount: Decimal, locale: str | None = None) -> str:
     return sign + grouped + (get_decimal_symbol(locale) + fraction if fraction else "")
 
 
+LOCALE_EXAMPLES = {"en_US": "123,456.78", "en_IN": "1,23,456.78", "en_PK": "123,456.78",
+                   "de_DE": "123.456,78", "fr_FR": "123\u202f456,78"}
+"""Locales to suggest when one is unknown, with how each writes 123456.78."""
+
+
+def check_locale(name: str) -> str:
+    """`name` as babel spells it (`en_IN`; `en-in` is accepted too); ValueError when CLDR does
+    not know it, so a typo fails where it is set, not deep inside a report."""
+    from babel import Locale, UnknownLocaleError
+
+    text = name.strip().replace("-", "_")
+    try:
+        return str(Locale.parse(text))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValueError(f"{name!r} is not a locale") from None
+
+
+def locale_hint() -> str:
+    """The hint an unknown locale gets: a few real ones, with how each writes a number."""
+    examples = ", ".join(f"{code} ({shown})" for code, shown in LOCALE_EXAMPLES.items())
+    return f"use a language_TERRITORY code, e.g. {examples}"
+
+
+def percent_for_reading(fraction: Decimal, locale: str | None = None, digits: int = 1,
+                        signed: bool = False) -> str:
+    """A fraction as the locale writes a percentage, rounded half-even to `digits` places
+    only here: 0.125 is `12.5%`, `12,5\u00a0%` in de_DE; `signed` adds + to a rise."""
+    if not locale:
+        return f"{fraction:{'+' if signed else ''}.{digits}%}"
+    from babel import Locale
+    from babel.numbers import format_percent, get_plus_sign_symbol
+
+    pattern = Locale.parse(locale).percent_formats[None].pattern.split(";")[0]
+    last = pattern.rfind("0")
+    if digits:
+        pattern = pattern[:last + 1] + "." + "0" * digits + pattern[last + 1:]
+    text = format_percent(fraction, format=pattern, locale=locale)
+    plus = get_plus_sign_symbol(locale) if signed and fraction > 0 else ""
+    return plus + text
+
+
+def number_for_reading(value: Decimal, locale: str | None = None, places: int = 2) -> str:
+    """A figure that is not money (hours, a ratio) rounded half-even to `places` for reading
+    and grouped as `locale` writes it: 1234.5 hours is `1,234.50`, `1.234,50` in de_DE."""
+    step = Decimal(1).scaleb(-places)
+    return group_for_reading(value.quantize(step, rounding=ROUND_HALF_EVEN), locale)
+
+
 def currency_symbol(currency: str, locale: str | None) -> str | None:
     """The symbol `locale` writes for `currency` (Rs, ₹, ₱), or None if it has only the code."""
     if not locale:

@@ -37,24 +37,27 @@ def has_payout_costs(items: list[dict]) -> bool:
 
 
 def _breakdown(title: str, key: str, items: list[dict], cur: str,
-               fee_rate: bool = False) -> Any:
+               fee_rate: bool = False, locale: str | None = None) -> Any:
     """By platform / by client: gross, fees, net, hours, net per hour and, when any were
     charged back, payout costs and net home; laid out for the width (ledger.render_fit)."""
+    from ledger.money import number_for_reading, percent_for_reading
     from ledger.render_fit import Col, F, fit_table
 
     later = has_payout_costs(items)
     columns: list[tuple[Any, Any]] = [
-        (F(f"Gross {cur}"), lambda i: _money(i["gross"])), (F("Fees"), lambda i: _money(i["fees"]))]
+        (F(f"Gross {cur}"), lambda i: _money(i["gross"], locale)),
+        (F("Fees"), lambda i: _money(i["fees"], locale))]
     if fee_rate:
-        columns.append((F("Fee rate"), lambda i: f"{Decimal(i['fee_rate']):.1%}"
+        columns.append((F("Fee rate"), lambda i: percent_for_reading(Decimal(i["fee_rate"]),
+                                                                     locale)
                         if i.get("fee_rate") else "—"))
-    columns.append((F("Net"), lambda i: _money(i["net"])))
-    columns.append((F("Hours"), lambda i: i["hours"]))
-    columns.append((F("Net/h"), lambda i: _money(i["net_hourly"]) if i.get("net_hourly")
-                    else "—"))
+    columns.append((F("Net"), lambda i: _money(i["net"], locale)))
+    columns.append((F("Hours"), lambda i: number_for_reading(Decimal(i["hours"]), locale)))
+    columns.append((F("Net/h"), lambda i: _money(i["net_hourly"], locale)
+                    if i.get("net_hourly") else "—"))
     if later:
-        columns += [(F("Payout costs"), lambda i: _money(i["payout_costs"])),
-                    (F("Net home"), lambda i: _money(i["net_home"])
+        columns += [(F("Payout costs"), lambda i: _money(i["payout_costs"], locale)),
+                    (F("Net home"), lambda i: _money(i["net_home"], locale)
                      if i.get("net_home") is not None else "—")]
     rows = [[item[key] or "(none)", *(cell(item) for _, cell in columns)] for item in items]
     return fit_table([Col(key.capitalize()), *(col for col, _ in columns)], rows, title=title)
@@ -117,19 +120,29 @@ def long_items(section: str, items: list[dict], key: str | None = None) -> list[
     return rows
 
 
-_LOCALE: dict[str, str | None] = {"locale": None}
-"""The reading locale of the report being printed (`locale` in ledger.toml), for grouping."""
-
-
-def _money(value: str | None, currency: str | None = None) -> str:
-    """Grouped for reading (`497,286.08`, or `4,97,286.08` with locale en_IN); the currency
-    goes in the column header."""
+def _money(value: str | None, locale: str | None, currency: str | None = None) -> str:
+    """Grouped for reading as `locale` (ledger.toml) writes it (`497,286.08`, `4,97,286.08`
+    in en_IN, `497.286,08` in de_DE); the currency goes in the column header."""
     from ledger.money import group_for_reading
 
     if value is None:
         return "—"
-    text = group_for_reading(Decimal(value), _LOCALE["locale"])
+    text = group_for_reading(Decimal(value), locale)
     return f"{text} {currency}" if currency else text
+
+
+def _pct(fraction: Decimal, locale: str | None, signed: bool = False, digits: int = 1) -> str:
+    """A share or a change as `locale` writes a percentage (12.5%, 12,5 % in de_DE)."""
+    from ledger.money import percent_for_reading
+
+    return percent_for_reading(fraction, locale, digits, signed)
+
+
+def _num(value: Decimal | str, locale: str | None) -> str:
+    """Hours or a ratio to the hundredth, as `locale` writes them (1,234.50; 1.234,50)."""
+    from ledger.money import number_for_reading
+
+    return number_for_reading(Decimal(value), locale)
 
 
 def _bar(part: Decimal, whole: Decimal, width: int = 20) -> str:
@@ -144,28 +157,28 @@ def print_report(report: dict, console: Console) -> None:
     from ledger.money import currency_symbol
     from ledger.render_fit import Col, F, fit_table
 
-    _LOCALE["locale"] = report.get("locale")
+    loc = report.get("locale")
     cur = report["currency"]
     totals = report["totals"]
     gross = Decimal(totals["gross"])
-    symbol = currency_symbol(cur, report.get("locale"))
+    symbol = currency_symbol(cur, loc)
     title = f"{report['period']['label']} · {cur}" + (f" ({symbol})" if symbol else "")
     rows: list[list[str]] = []
     for key, label, sign in WATERFALL:
         value = Decimal(totals[key])
         if key not in ("gross",) and value == 0:
             continue
-        share = f"{value / gross:.1%}" if gross else ""
-        rows.append([f"{sign} {label}" if key != "gross" else label, _money(totals[key]),
-                     share if key != "gross" else "100%",
+        share = _pct(value / gross, loc) if gross else ""
+        rows.append([f"{sign} {label}" if key != "gross" else label, _money(totals[key], loc),
+                     share if key != "gross" else _pct(Decimal(1), loc, digits=0),
                      "" if key == "gross" else f"[red]{_bar(value, gross)}[/]"])
     net = Decimal(totals["net"])
     sections = (len(rows),)
-    rows.append(["= Net", f"[bold green]{_money(totals['net'])}[/]",
-                 f"{net / gross:.1%}" if gross else "", ""])
+    rows.append(["= Net", f"[bold green]{_money(totals['net'], loc)}[/]",
+                 _pct(net / gross, loc) if gross else "", ""])
     if report.get("payouts_owed_unpaid") is not None:  # a liability, not part of net
-        rows.append(["(owed to sub-workers, unpaid)", _money(report["payouts_owed_unpaid"]),
-                     "", ""])
+        rows.append(["(owed to sub-workers, unpaid)",
+                     _money(report["payouts_owed_unpaid"], loc), "", ""])
     console.print(fit_table([Col("", style="bold", min_width=12), F(cur), F("of gross"),
                              Col("", min_width=99, drop=1)], rows, title=title, markup=True,
                             sections=sections))
@@ -173,47 +186,49 @@ def print_report(report: dict, console: Console) -> None:
         from ledger.render_chain import chains_table
 
         console.print(chains_table(report["value_chains"], f"Value chain by contract · {cur}",
-                                   report.get("locale")))
+                                   loc))
     moving = report.get("chains") or {}
     if moving.get("matched"):  # ledger reconcile, summed
-        console.print(f"In transit: {_money(moving['in_transit'])} {cur} in "
+        console.print(f"In transit: {_money(moving['in_transit'], loc)} {cur} in "
                       f"{moving['in_transit_count']} transfer(s) not yet received; "
-                      f"{moving['matched']} payout chain(s) arrived ({_money(moving['arrived'])}"
-                      f" {cur}, hops took {_money(moving['hop_costs'])}): `ledger reconcile`")
+                      f"{moving['matched']} payout chain(s) arrived "
+                      f"({_money(moving['arrived'], loc)} {cur}, hops took "
+                      f"{_money(moving['hop_costs'], loc)}): `ledger reconcile`")
     elif moving.get("in_transit_count"):  # nothing matched: likely no receiving statement yet
-        console.print(f"Withdrawn, no receipt seen yet: {_money(moving['in_transit'])} {cur} in "
-                      f"{moving['in_transit_count']} transfer(s). Import the receiving wallet or "
-                      "bank statement to follow them (`ledger reconcile`).")
+        console.print(f"Withdrawn, no receipt seen yet: {_money(moving['in_transit'], loc)} "
+                      f"{cur} in {moving['in_transit_count']} transfer(s). Import the "
+                      "receiving wallet or bank statement to follow them (`ledger reconcile`).")
     hours = Decimal(totals["hours"])
     unpaid = Decimal(totals["unpaid_hours"])
     if hours or unpaid:
-        line = f"Paid hours {hours:.2f}"
+        line = f"Paid hours {_num(hours, loc)}"
         if totals["net_hourly"]:
-            line += f" · net per paid hour [bold]{_money(totals['net_hourly'], cur)}[/]"
+            line += f" · net per paid hour [bold]{_money(totals['net_hourly'], loc, cur)}[/]"
         if unpaid:
-            line += f" · unpaid {unpaid:.2f} h · net per hour worked " \
-                    f"{_money(totals['net_hourly_all'], cur)}"
+            line += f" · unpaid {_num(unpaid, loc)} h · net per hour worked " \
+                    f"{_money(totals['net_hourly_all'], loc, cur)}"
         console.print(line)
     else:
         console.print("[dim]No hours recorded this period: hourly invoices carry them; add "
                       "others with `ledger hours import` or \\[\\[hours]] in ledger.toml.[/]")
     unhoured = report.get("gross_without_hours")
     if hours and unhoured and Decimal(unhoured) > 0:
-        console.print(f"[dim]  {_money(unhoured)} {cur} of gross came from work with no hours "
+        console.print(f"[dim]  {_money(unhoured, loc)} {cur} of gross came from work with no hours "
                       "recorded (fixed-price, direct clients), so net per hour is overstated; "
                       "`ledger hours import` a timesheet to fix that.[/]")
     if report["by_platform"]:
         console.print(_breakdown("By platform", "platform", report["by_platform"], cur,
-                                 fee_rate=True))
+                                 fee_rate=True, locale=loc))
     if report["by_client"]:
-        console.print(_breakdown("By client", "client", report["by_client"][:10], cur))
+        console.print(_breakdown("By client", "client", report["by_client"][:10], cur,
+                                 locale=loc))
     if has_payout_costs(report["by_platform"]):
         att = report["payout_costs"]
         console.print(f"[dim]Payout costs: what getting each one's money home cost after it "
                       "left (withdrawal and wallet fees, FX spread, bank deductions, tax on "
                       "arrival), charged back first in, first out. A second view of costs "
-                      f"counted above, not extra ones: {_money(att['attributed'])} {cur} "
-                      f"charged back, {_money(att['unattributed'])} {cur} untraced. "
+                      f"counted above, not extra ones: {_money(att['attributed'], loc)} {cur} "
+                      f"charged back, {_money(att['unattributed'], loc)} {cur} untraced. "
                       "`ledger reconcile` shows each journey.[/]")
     if len(report.get("months") or []) > 1:
         print_months(report, console)
@@ -235,7 +250,7 @@ def print_months(report: dict, console: Console) -> None:
     and the change from the month before."""
     from ledger.render_fit import Col, F, fit_table
 
-    cur = report["currency"]
+    cur, loc = report["currency"], report.get("locale")
     months = report["months"]
     benchmark = months[0].get("benchmark")
     title = "Month by month" + (f" (bar: net against {benchmark.replace('_', ' ')}, "
@@ -245,12 +260,13 @@ def print_months(report: dict, console: Console) -> None:
     rows = []
     for m in months:
         costs = Decimal(m["gross"]) - Decimal(m["net"])
-        change = f"{Decimal(m['net_change']):+.1%}" if m.get("net_change") else ""
+        change = _pct(Decimal(m["net_change"]), loc, signed=True) if m.get("net_change") else ""
         ratio = Decimal(m["benchmark_ratio"]) if m.get("benchmark_ratio") else None
         bar = _ratio_bar(ratio, max(most, Decimal(1))) if ratio is not None else ""
-        rows.append([m["month"], _money(m["gross"]), _money(f"{costs}"), _money(m["net"]),
-                     change, m["hours"], _money(m["net_hourly"]),
-                     f"{ratio:.2f}x" if ratio is not None else "—", bar])
+        rows.append([m["month"], _money(m["gross"], loc), _money(f"{costs}", loc),
+                     _money(m["net"], loc), change, _num(m["hours"], loc),
+                     _money(m["net_hourly"], loc),
+                     f"{_num(ratio, loc)}x" if ratio is not None else "—", bar])
     columns = [F("Month", justify="left"), F(f"Gross {cur}"), F("Costs"), F("Net"),
                F("vs last"), F("Hours"), F("Net/h"), F("Bench."), Col("", min_width=99, drop=1)]
     console.print(fit_table(columns, rows, title=title, markup=True))
@@ -269,7 +285,7 @@ def print_benchmarks(report: dict, console: Console) -> None:
     """Net per month against each local benchmark, as a ratio with a bar (1.0 = equal)."""
     from ledger.render_fit import Col, F, fit_table
 
-    cur = report["currency"]
+    cur, loc = report["currency"], report.get("locale")
     rows = []
     for item in report["benchmarks"]:
         if item["ratio"] is None:
@@ -277,12 +293,12 @@ def print_benchmarks(report: dict, console: Console) -> None:
         ratio = Decimal(item["ratio"])
         bar = "█" * min(int(ratio * 4), 16) + ("…" if ratio * 4 > 16 else "")
         year = str(item["year"] or "yours") + ("*" if item.get("picked") else "")
-        rows.append([lit(item["name"].replace("_", " ")), year, _money(item["monthly"]),
-                     f"{ratio:.2f}x", f"[green]{bar}[/]" if ratio >= 1 else f"[red]{bar}[/]",
+        rows.append([lit(item["name"].replace("_", " ")), year, _money(item["monthly"], loc),
+                     f"{_num(ratio, loc)}x", f"[green]{bar}[/]" if ratio >= 1 else f"[red]{bar}[/]",
                      lit(item["source"])])
         if item.get("hourly"):
-            rows.append(["  per hour", "", _money(item["hourly"]),
-                         f"{Decimal(item['hourly_ratio']):.2f}x", "", "net per paid hour"])
+            rows.append(["  per hour", "", _money(item["hourly"], loc),
+                         f"{_num(item['hourly_ratio'], loc)}x", "", "net per paid hour"])
     columns = [Col("Benchmark", min_width=10), F("Year", justify="left"),
                F(f"Per month {cur}"), F("Ratio"), Col("", min_width=99, drop=2),
                Col("Source", min_width=12, drop=1)]
@@ -299,7 +315,7 @@ def print_rules_used(report: dict, console: Console) -> None:
     console.print("[dim]Figures derived by rules (`ledger fees --rules` lists the fee rules, "
                   "`ledger rules list` yours):[/]")
     for item in report["rules"]:
-        figures = ", ".join(f"{names.get(k, k).lower()} {_money(v)}"
+        figures = ", ".join(f"{names.get(k, k).lower()} {_money(v, report.get('locale'))}"
                             for k, v in item["figures"].items())
         console.print(f"[dim]  {item['id']} ({item['rule']}, {item['confidence']}): "
                       f"{figures} {report['currency']} in {item['rows']} rows; "
@@ -344,7 +360,10 @@ def lit(value: object) -> str:
     return escape(str(value))
 
 
-def print_rows(rows: pl.DataFrame, console: Console, limit: int | None = None) -> None:
+def print_rows(rows: pl.DataFrame, console: Console, limit: int | None = None,
+               locale: str | None = None) -> None:
+    """The rows as a table, each amount rounded to its currency and grouped as `locale`."""
+    from ledger.money import format_money
     from ledger.render_fit import Col, F, fit_table
     from ledger.rule_tools import origin_rule
 
@@ -356,8 +375,8 @@ def print_rows(rows: pl.DataFrame, console: Console, limit: int | None = None) -
                                                              drop=2), F("Line"),
                *((Col("Rule", min_width=6, drop=4),) if ruled else ())]
     cells = [[str(row["date"]), row["source"], str(row["kind"]), row["category"] or "",
-              f"{row['amount']:,.2f} {row['currency']}", row["counterparty"] or "",
-              row["description"] or "", str(row["line"]),
+              _money(format_money(row["amount"], row["currency"]), locale, row["currency"]),
+              row["counterparty"] or "", row["description"] or "", str(row["line"]),
               *((origin_rule(row["origin"]) or "",) if ruled else ())]
              for row in shown.iter_rows(named=True)]
     console.print(fit_table(columns, cells))
@@ -374,7 +393,7 @@ def waterfall_steps(report: dict) -> list[dict]:
     `value` is the report's exact string, `share` its part of gross ("" when gross <= 0) and
     `kind` one of gross/cost/gain/net for colouring. Shared by the terminal and HTML charts.
     """
-    totals = report["totals"]
+    totals, loc = report["totals"], report.get("locale")
     gross = Decimal(totals["gross"])
     steps: list[dict] = []
     running = Decimal(0)
@@ -388,16 +407,16 @@ def waterfall_steps(report: dict) -> list[dict]:
         kind = "gross" if key == "gross" else ("cost" if delta < 0 else "gain")
         steps.append({"key": key, "label": label, "sign": "" if key == "gross" else sign,
                       "value": totals[key], "start": running, "end": running + delta,
-                      "share": _share(value, gross), "kind": kind})
+                      "share": _share(value, gross, loc), "kind": kind})
         running += delta
     net = Decimal(totals["net"])
     steps.append({"key": "net", "label": "Net", "sign": "=", "value": totals["net"],
-                  "start": Decimal(0), "end": net, "share": _share(net, gross), "kind": "net"})
+                  "start": Decimal(0), "end": net, "share": _share(net, gross, loc), "kind": "net"})
     return steps
 
 
-def _share(part: Decimal, whole: Decimal) -> str:
-    return f"{part / whole:.1%}" if whole > 0 else ""
+def _share(part: Decimal, whole: Decimal, locale: str | None) -> str:
+    return _pct(part / whole, locale) if whole > 0 else ""
 
 
 def _cells(start: Decimal, end: Decimal, lo: Decimal, hi: Decimal, width: int) -> tuple[int, int]:
@@ -428,7 +447,8 @@ def print_waterfall_chart(report: dict, console: Console) -> None:
     points = [p for s in steps for p in (s["start"], s["end"])]
     lo, hi = min(Decimal(0), *points), max(Decimal(0), *points)
     labels = [f"{s['sign']} {s['label']}".strip() for s in steps]
-    width = _bar_width(console, 40, labels, [_money(s["value"]) for s in steps],
+    loc = report.get("locale")
+    width = _bar_width(console, 40, labels, [_money(s["value"], loc) for s in steps],
                        [s["share"] for s in steps])
     table = Table(title=f"From gross to net · {report['currency']}", title_justify="left",
                   box=None, show_header=False, padding=(0, 1))
@@ -441,12 +461,12 @@ def print_waterfall_chart(report: dict, console: Console) -> None:
         bar = Text(" " * a) + Text("█" * (b - a), style=WATERFALL_STYLES[step["kind"]])
         bar.append(" " * (width - b))
         table.add_row(Text(label, style="bold" if step["kind"] == "net" else ""), bar,
-                      _money(step["value"]), step["share"])
+                      _money(step["value"], loc), step["share"])
     console.print(table)
 
 
 def print_monthly_chart(months: list[dict], console: Console, *,
-                        benchmark: str = "benchmark") -> None:
+                        benchmark: str = "benchmark", locale: str | None = None) -> None:
     """Net per month as bars with the benchmark marked ┃ (green at or above it, else yellow).
 
     `months`: [{"month": "2024-06", "net": "123.45", "benchmark": "37000.00" or None}].
@@ -461,7 +481,7 @@ def print_monthly_chart(months: list[dict], console: Console, *,
     marks = [None if m.get("benchmark") is None else Decimal(m["benchmark"]) for m in months]
     top = max([Decimal(0), *nets, *(m for m in marks if m is not None)]) or Decimal(1)
     width = _bar_width(console, 50, [m["month"] for m in months],
-                       [_money(m["net"]) for m in months], ["0000.00x"])
+                       [_money(m["net"], locale) for m in months], ["0000.00x"])
     table = Table(title="Net per month", title_justify="left", box=None, show_header=False,
                   padding=(0, 1))
     table.add_column("", no_wrap=True)
@@ -483,8 +503,8 @@ def print_monthly_chart(months: list[dict], console: Console, *,
                 bar.append("◂", style="red")
             else:
                 bar.append(" ")
-        ratio = f"{net / mark:.2f}x" if mark else ""
-        table.add_row(item["month"], bar, _money(item["net"]), ratio)
+        ratio = f"{_num(net / mark, locale)}x" if mark else ""
+        table.add_row(item["month"], bar, _money(item["net"], locale), ratio)
     console.print(table)
     if any(m is not None for m in marks):
         console.print(f"[dim]█ net   [bold magenta]┃[/] {benchmark} per month   "

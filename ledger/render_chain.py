@@ -8,8 +8,8 @@ from typing import Any
 
 
 def chains_table(chains: list[dict], title: str, locale: str | None = None) -> Any:
-    """`locale` groups the digits (ledger.toml's `locale`; None: 1,234.50)."""
-    from ledger.money import group_for_reading
+    """`locale` writes the digits and shares (ledger.toml's `locale`; None: 1,234.50)."""
+    from ledger.money import group_for_reading, percent_for_reading
     from ledger.render_fit import Col, F, fit_table
 
     def _money(text: str) -> str:
@@ -19,7 +19,8 @@ def chains_table(chains: list[dict], title: str, locale: str | None = None) -> A
     for chain in chains:
         cells = []
         for step in chain["steps"]:
-            share = f"{Decimal(step['share']):.1%}" if step["share"] is not None else ""
+            share = (percent_for_reading(Decimal(step["share"]), locale)
+                     if step["share"] is not None else "")
             cells.append(_money(step["amount"]) + (f"\n{share}" if share else ""))
         rows.append([chain["contract"], *cells])
     columns = [Col("Contract", min_width=10), *(F(step["label"]) for step in chains[0]["steps"])]

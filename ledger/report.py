@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from ledger.config import reading_locale
 from ledger.errors import DataError, UsageError
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
                    "label": period.label},
         "currency": currency,
-        "locale": ledger.config().get("locale"),
+        "locale": reading_locale(ledger),
         "totals": shown,
         "gross_without_hours": _gross_without_hours(valued, currency, client_hours),
         "by_platform": by_platform(valued, currency, client_hours, charged.by_platform),
@@ -507,15 +508,34 @@ def transactions(ledger: Ledger, *, month: str | None = None, start: str | None 
     from ledger.schema import KINDS
 
     rows = ledger.rows()
+    wanted = checked_sources(rows, sources) if sources else None
     if month or start or end:
         period = resolve_period(rows, month=month, start=start, end=end)
         rows = rows.filter(pl.col("date").is_between(period.start, period.end))
     if kinds:
+        kinds = [k.strip().lower() for k in kinds]
         unknown = sorted(set(kinds) - set(KINDS))
         if unknown:
             raise UsageError(f"unknown kind(s) {unknown}", hint="kinds: " + ", ".join(KINDS))
         rows = rows.filter(pl.col("kind").is_in(kinds))
-    if sources:
-        rows = rows.filter(pl.col("source").is_in(sources)
-                           | _platform(pl.col("source")).is_in(sources))
+    if wanted:
+        rows = rows.filter(pl.col("source").str.to_lowercase().is_in(wanted)
+                           | _platform(pl.col("source")).str.to_lowercase().is_in(wanted))
     return rows
+
+
+def checked_sources(rows: pl.DataFrame, sources: list[str]) -> list[str]:
+    """`--source` values in lower case (`Upwork` is `upwork`): a source or platform of the
+    ledger's rows (`payoneer:USD` or `payoneer`). One the ledger has no row from is refused
+    with the list of those it has, rather than answered with an empty table."""
+    import polars as pl
+
+    names = rows.select(pl.col("source").str.to_lowercase().unique()).to_series().to_list()
+    known = sorted({*names, *(n.split(":")[0] for n in names)})
+    wanted = [s.strip().lower() for s in sources]
+    unknown = [s for s, w in zip(sources, wanted, strict=True) if w not in known]
+    if unknown:
+        raise UsageError(f"no rows from source(s) {', '.join(unknown)} in this ledger",
+                         hint="sources: " + (", ".join(known) or "none yet: ledger import "
+                                             "FILE first"))
+    return wanted

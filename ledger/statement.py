@@ -123,9 +123,23 @@ def _grouper(data: dict, grouped: bool):
     return lambda text: group_for_reading(Decimal(text), data.get("locale"))
 
 
-def job_formula(job: dict, cur: str, num=lambda text: text) -> str:
+def _share(percent: str, locale: str | None) -> str:
+    """A share as `locale` writes a percentage (`10%`, `12,5 %` in de_DE), every digit of
+    the rule kept; without a locale as the rule says it (`12.5%`)."""
+    if not locale:
+        return f"{percent}%"
+    from ledger.money import percent_for_reading
+
+    value = Decimal(percent)
+    places = max(0, -int(value.as_tuple().exponent))
+    return percent_for_reading(value / 100, locale, places)
+
+
+def job_formula(job: dict, cur: str, num=lambda text: text, locale: str | None = None
+                ) -> str:
     """How a job's amount is worked out, e.g. `10% of gross 114.67 USD = 11.467 USD × 278.45
-    (rate of 2024-06-03)`; `num` groups the money figures for reading."""
+    (rate of 2024-06-03)`; `num` groups the money figures for reading, `locale` writes the
+    share."""
     ccy = job["currency"]
     if job["quantity"] is not None:
         quantity = job["quantity"] if ":" in job["quantity"] else num(job["quantity"])
@@ -133,7 +147,7 @@ def job_formula(job: dict, cur: str, num=lambda text: text) -> str:
         plain = job["quantity"] == "1"
     else:
         share, _, rest = job["rule"].partition("% ")
-        rule = f"{num(share)}% {rest}" if rest else job["rule"]
+        rule = f"{_share(share, locale)} {rest}" if rest else job["rule"]
         what = f"{rule} {num(job['base'])} {ccy}"
         plain = False
     if job["rate"] is not None:
@@ -185,7 +199,8 @@ def statement_text(data: dict) -> str:
     if not data["jobs"]:
         lines.append("  (none this period)")
     for job in data["jobs"]:
-        lines.append(f"  {job['date']}  {job['job']}  {job_formula(job, cur, num)}  "
+        formula = job_formula(job, cur, num, data.get("locale"))
+        lines.append(f"  {job['date']}  {job['job']}  {formula}  "
                      f"owed {num(job['owed'])} {cur}")
     lines += [f"  Total owed: {num(data['owed'])} {cur}", "", "Payments"]
     if not data["payments"]:
@@ -268,7 +283,8 @@ def statement_html(data: dict) -> str:
                f'<td class="n">{escape(total)}</td></tr></tfoot>'
         return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody>{foot}</table>"
 
-    jobs = [[(j["date"], "d"), (j["job"], "d"), (job_formula(j, cur, num), "f"),
+    loc = data.get("locale")
+    jobs = [[(j["date"], "d"), (j["job"], "d"), (job_formula(j, cur, num, loc), "f"),
              (num(j["owed"]), "n")] for j in data["jobs"]]
     pays = [[(p["date"], "d"), (p["how"], ""), (payment_formula(p, cur, num), "f"),
              (num(p["paid"]), "n")] for p in data["payments"]]

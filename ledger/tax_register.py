@@ -111,6 +111,8 @@ def build(ledger: Ledger, period: Period, currency: str | None = None,
         raise DataError("the ledger is empty", path=ledger.root,
                         hint="import exports first: ledger import FILE")
     cur = report_mod.report_currency(ledger, currency)
+    from ledger.config import reading_locale
+
     config = ledger.config()
     country = (config.get("country") or "").upper() or None
     chain = FxChain.for_ledger(rows, ledger.rates_path, online=online)
@@ -153,7 +155,7 @@ def build(ledger: Ledger, period: Period, currency: str | None = None,
                    "label": period.label},
         "country": country,
         "currency": cur,
-        "locale": config.get("locale"),
+        "locale": reading_locale(ledger),
         "ledger_span": {"from": rows["date"].min().isoformat(),
                         "to": rows["date"].max().isoformat()},
         "notice": NOT_ADVICE,

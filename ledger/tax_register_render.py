@@ -27,12 +27,18 @@ def _g(value: str | None, locale: str | None = None) -> str:
 def _cells(item: dict, locale: str | None = None) -> dict[str, str]:
     foreign = (f"{_g(item['foreign_amount'], locale)} {item['foreign_currency']}"
                if item.get("foreign_amount") else "—")
+    from decimal import Decimal
+
+    from ledger.money import percent_for_reading
+
     carried = "; ".join(
         f"{c['platform']}{' / ' + c['client'] if c['client'] else ''} "
-        f"{float(c['share']):.0%}" for c in item.get("carried", [])) or "—"
+        f"{percent_for_reading(Decimal(str(c['share'])), locale, 0)}"
+        for c in item.get("carried", [])) or "—"
     return {"date": item["date"], "bank": item["bank"],
             "bank_ref": item["bank_ref"] or "—",
-            "from": item["from"] or "—", "foreign": foreign, "rate": item["rate"] or "—",
+            "from": item["from"] or "—", "foreign": foreign,
+            "rate": _g(item["rate"], locale) if item["rate"] else "—",
             "amount": f"{_g(item['amount'], locale)} {item['currency']}",
             "charges": _g(item["charges"], locale), "tax": _g(item["tax"], locale),
             "net": _g(item["net"], locale), "carried": carried}
@@ -43,14 +49,16 @@ TABLE = ("date", "bank_ref", "from", "foreign", "rate", "amount", "charges", "ta
 the chain and the earnings carried are listed below the table."""
 
 
-def _tax_note(item: dict) -> str:
+def _tax_note(item: dict, locale: str | None = None) -> str:
     """` · tax withheld 0.25% (rule ... 1% for your status)`, when a rule is in force."""
     if not item.get("tax_rule"):
         return ""
     from decimal import Decimal
 
+    from ledger.money import percent_for_reading
+
     def percent(rate: object) -> str:  # exact: a rate is a decimal string, shown to 0.01%
-        return f"{Decimal(str(rate)) * 100:.2f}%"
+        return percent_for_reading(Decimal(str(rate)), locale, 2)
 
     withheld = percent(item["tax_rate"]) if item.get("tax_rate") else "—"
     rule = percent(item["tax_rule_rate"]) if item.get("tax_rule_rate") else "?"
@@ -91,8 +99,8 @@ def print_register(data: dict, console: Console) -> None:
         console.print("[bold]The chain behind each credit[/] (`ledger reconcile`), whose "
                       "earnings it carried, and the statement line")
         for item in data["remittances"]:
-            console.print(f"  {item['date']}: {item['chain']} · {_cells(item)['carried']} · "
-                          f"{item['match']} · {item['statement']}{_tax_note(item)}",
+            console.print(f"  {item['date']}: {item['chain']} · {_cells(item, loc)['carried']}"
+                          f" · {item['match']} · {item['statement']}{_tax_note(item, loc)}",
                           markup=False)
     rows = [[m["month"], str(m["count"]),
              *(_g(m[k], loc) for k in ("local", "charges", "tax", "net"))]
@@ -112,7 +120,7 @@ def print_register(data: dict, console: Console) -> None:
         console.print("[bold]Credits with no traceable origin[/] (no withdrawal explains "
                       "them; `ledger reconcile link` if you know where they came from)")
         for item in data["untraced"]:
-            console.print(f"  {item['date']} {item['bank']} {item['amount']} "
+            console.print(f"  {item['date']} {item['bank']} {_g(item['amount'], loc)} "
                           f"{item['currency']} · {item['description']} · {item['statement']}",
                           markup=False)
     end = data["not_home"]["end"]
@@ -122,7 +130,8 @@ def print_register(data: dict, console: Console) -> None:
         console.print(f"  {i['what']}: {i['account']} {_g(i['amount'], loc)} {i['currency']}"
                       + (f" since {i['since']}" if i.get("since") else "")
                       + f" = {_g(i['value'], loc)} {cur}"
-                      + (f" (rate {i['rate']}, {i['rate_source']})" if i.get("rate") else ""),
+                      + (f" (rate {_g(i['rate'], loc)}, {i['rate_source']})" if i.get("rate")
+                         else ""),
                       markup=False)
     recon = data["reconciliation"]["lines"]
     console.print(fit_table(
@@ -182,7 +191,7 @@ def to_html(data: dict) -> str:
     """One self-contained page (the report's styles and CSP), laid out for A4 landscape."""
     from ledger.html import CSP, STYLE, _e, _grouped, _num
 
-    cur = data["currency"]
+    cur, loc = data["currency"], data.get("locale")
     title = f"Remittance register · {data['period']['label']} · {cur}"
     out = ["<!doctype html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -196,13 +205,13 @@ def to_html(data: dict) -> str:
             f"{_e(t if k != 'amount' else f'Credited {cur}')}</th>" for k, t in COLUMNS]
     out.append("</tr></thead><tbody>")
     for n, item in enumerate(data["remittances"]):
-        cells = _cells(item)
+        cells = _cells(item, loc)
         if item["currency"] == cur:
-            cells["amount"] = _grouped(item["amount"])
+            cells["amount"] = _grouped(item["amount"], loc)
         row = []
         for key, _ in COLUMNS:
             if key in ("charges", "tax", "net"):
-                row.append(_num(f"remittances.{n}.{key}", item[key]))
+                row.append(_num(f"remittances.{n}.{key}", item[key], loc))
             elif key in numeric or key == "date":
                 row.append(f'<td class="n">{_e(cells[key])}</td>')
             else:
@@ -210,38 +219,40 @@ def to_html(data: dict) -> str:
         out.append("<tr>" + "".join(row) + "</tr>")
         out.append(f'<tr><td></td><td colspan="{len(COLUMNS) - 1}"><small>chain: '
                    f"{_e(item['chain'])} · {_e(item['match'])} · {_e(item['statement'])}"
-                   f"{_e(_tax_note(item))}</small></td></tr>")
+                   f"{_e(_tax_note(item, loc))}</small></td></tr>")
     out.append("</tbody></table></div>")
     out.append("<h2>Per month</h2><table><tr><th>Month</th><th class=\"n\">Credits</th>"
                f'<th class="n">Credited {_e(cur)}</th><th class="n">Charges</th>'
                '<th class="n">Tax</th><th class="n">Net</th></tr>')
     for m in data["months"]:
         out.append(f"<tr><td>{_e(m['month'])}</td><td class=\"n\">{m['count']}</td>"
-                   + "".join(_num(f"months.{m['month']}.{k}", m[k])
+                   + "".join(_num(f"months.{m['month']}.{k}", m[k], loc)
                              for k in ("local", "charges", "tax", "net")) + "</tr>")
     for key, name in (("traced", "Traced"), ("untraced", "No traceable origin"),
                       ("all", "Year")):
         t = data["totals"][key]
         out.append(f'<tr class="{"total" if key == "all" else ""}"><td>{name}</td>'
                    f'<td class="n">{t["count"]}</td>'
-                   + "".join(_num(f"totals.{key}.{k}", t[k])
+                   + "".join(_num(f"totals.{key}.{k}", t[k], loc)
                              for k in ("local", "charges", "tax", "net")) + "</tr>")
     out.append("</table>")
     if data["untraced"]:
         out.append("<h2>Credits with no traceable origin</h2><ul>")
-        out += [f"<li>{_e(i['date'])} {_e(i['bank'])} {_e(i['amount'])} {_e(i['currency'])}"
+        out += [f"<li>{_e(i['date'])} {_e(i['bank'])} {_e(_grouped(i['amount'], loc))} "
+                f"{_e(i['currency'])}"
                 f" · {_e(i['description'])} · {_e(i['statement'])}</li>"
                 for i in data["untraced"]]
         out.append("</ul>")
     end = data["not_home"]["end"]
     out.append(f"<h2>Not in a local bank on {_e(end['date'])}</h2><ul>")
-    out += [f"<li>{_e(i['what'])}: {_e(i['account'])} {_e(_grouped(i['amount']))} "
-            f"{_e(i['currency'])} = {_e(_grouped(i['value']))} {_e(cur)}"
-            + (f" (rate {_e(i['rate'])}, {_e(i['rate_source'])})" if i.get("rate") else "")
+    out += [f"<li>{_e(i['what'])}: {_e(i['account'])} {_e(_grouped(i['amount'], loc))} "
+            f"{_e(i['currency'])} = {_e(_grouped(i['value'], loc))} {_e(cur)}"
+            + (f" (rate {_e(_grouped(i['rate'], loc))}, {_e(i['rate_source'])})"
+               if i.get("rate") else "")
             + "</li>" for i in end["items"]]
     out.append("</ul><h2>Income and remittances</h2><table>")
     out += [f"<tr><td>{_e(line['label'])}</td>"
-            + _num(f"reconciliation.{line['key']}", line["amount"]) + "</tr>"
+            + _num(f"reconciliation.{line['key']}", line["amount"], loc) + "</tr>"
             for line in data["reconciliation"]["lines"]]
     out.append("</table><h2>Rules applied</h2><ul>")
     out += [f"<li><b>{_e(r['id'])}</b>: {_e(r.get('rule') or '')} · source: "

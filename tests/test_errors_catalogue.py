@@ -107,6 +107,10 @@ SOURCE_CASES = [
          into_ledger=(("profile-bad-key.toml", "profiles/sadapay.toml", "copy"),)),
 ]
 
+LOCALE_HINT = ("  hint: use a language_TERRITORY code, e.g. en_US (123,456.78), en_IN "
+               "(1,23,456.78), en_PK (123,456.78), de_DE (123.456,78), fr_FR "
+               "(123\u202f456,78)\n")
+
 CASES = [
     _import("empty.csv", stderr="empty.csv: the file is empty\n"
             "  hint: download the export again; it holds no bytes\n"),
@@ -282,6 +286,15 @@ CASES = [
          "s3:/bucket/panel: remote URLs are not read directly\n  hint: mount the storage as "
          "a folder that this machine and every Dask worker see under the same path (NFS, a "
          "mounted bucket)\n", dirs=("in",)),
+    # --- issue 19 items 4 and 5: locale, consistent answers ---
+    Case("locale-unknown", ("transactions", "--limit", "1"), 2,
+         'led/ledger.toml: locale = "xx_YY": not a locale CLDR knows\n' + LOCALE_HINT,
+         into_ledger=(("locale-unknown.toml", "ledger.toml", "copy"),)),
+    Case("init-locale-unknown", ("init", "--currency", "INR", "--locale", "xx_YY"), 2,
+         "error: --locale xx_YY: not a locale CLDR knows\n" + LOCALE_HINT),
+    Case("source-unknown", ("transactions", "--source", "Fiverr"), 2, "error: no rows from "
+         "source(s) Fiverr in this ledger\n  hint: sources: bank, bank:meezan, payoneer, "
+         "paypal, upwork\n"),
 ]
 
 
@@ -355,8 +368,8 @@ def test_header_only_adds_nothing(seeded, tmp_path):
     before = ok(run(*listing, cwd=tmp_path)).stdout
     result = ok(run("--ledger", "led", "import", "header-only-upwork.csv", cwd=tmp_path))
     assert result.stderr == ""
-    assert "header-only-upwork.csv: upwork, 0 read, 0 added, 0 already in the ledger" \
-        in result.stdout
+    assert "header-only-upwork.csv: upwork, 0 rows read, 0 ledger rows added, 0 already in " \
+        "the ledger" in result.stdout
     assert ok(run(*listing, cwd=tmp_path)).stdout == before
 
 
@@ -367,7 +380,8 @@ def test_header_only_paypal_is_not_asked_for_a_date_order(tmp_path):
                                      '"Balance"\n')
     result = ok(run("--ledger", "led", "import", "pp.csv", cwd=tmp_path))
     assert result.stderr == ""
-    assert result.stdout.startswith("pp.csv: paypal, 0 read, 0 added"), result.stdout
+    assert result.stdout.startswith("pp.csv: paypal, 0 rows read, 0 ledger rows added"), \
+        result.stdout
 
 
 def test_ambiguous_dates_import_with_date_order(tmp_path):

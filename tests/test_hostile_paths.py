@@ -56,7 +56,7 @@ def test_ledger_in_my_ledger_2024_works_end_to_end(tmp_path):
     first = ok(run("--ledger", name, "import", UPWORK, PAYPAL, cwd=tmp_path))
     assert f"ledger: {name}\n" in first.stdout  # printed literally, brackets and all
     again = ok(run("--ledger", name, "import", UPWORK, PAYPAL, cwd=tmp_path))
-    assert "0 added" in again.stdout
+    assert "0 ledger rows added" in again.stdout
     report = json.loads(ok(run("--ledger", name, "report", "--month", "2024-06", "--currency",
                                "USD", "--format", "json", cwd=tmp_path)).stdout)
     assert report["totals"]["gross"] != "0.00"

@@ -253,7 +253,7 @@ def test_cli_quote_table_shows_each_rule_and_source(rates_ledger):
     for rule in ("upwork.service_fee.2023-05-03", "upwork.withdrawal_fee.payoneer",
                  "payoneer.fx_margin.withdraw_local", "deductions.export_wht.PK.2022-07-01"):
         assert rule in text
-    assert "Arrives: 121028.18 PKR" in text
+    assert "Arrives: 121,028.18 PKR" in text
     assert "https://kolabtree.freshdesk.com/" in text
 
 
