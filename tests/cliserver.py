@@ -52,7 +52,7 @@ def _child(request: dict) -> None:
         main()
     except SystemExit as exc:
         code = _exit_code(exc.code)
-    except BaseException:  # noqa: BLE001 - what the interpreter does with an uncaught exception
+    except BaseException:
         import traceback
 
         traceback.print_exc()
@@ -75,7 +75,7 @@ def _preload() -> None:
 
         import importers
         import ledger
-        import ledger.cli  # noqa: F401
+        import ledger.cli
         import rules
 
         for package in (ledger, importers, rules):
