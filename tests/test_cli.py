@@ -21,20 +21,27 @@ from pathlib import Path
 import pytest
 
 from ledger.demo import EXPORTS, demo_dir
+from tests.cliserver import CLIENT
 from tests.conftest import snapshot
 
 SCRIPT = Path(sys.executable).with_name("ledger")
 COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "ledger.cli"]
+FORKED = not os.environ.get("LEDGER_TEST_SUBPROCESS")
+"""`run` forks commands from tests/cliserver.py (no start-up per command); set
+LEDGER_TEST_SUBPROCESS=1 to start each as a real process."""
 DEMO = demo_dir()
 BROKEN = Path(__file__).parent / "data" / "broken"
 
 
 def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None
         ) -> subprocess.CompletedProcess[str]:
-    """`ledger ARGS` in `cwd`, with no LEDGER_DIR inherited and user data kept inside `cwd`."""
+    """`ledger ARGS` in `cwd` (a new process, see FORKED), with no LEDGER_DIR inherited and user
+    data kept inside `cwd`."""
     environ = {k: v for k, v in os.environ.items() if k not in ("LEDGER_DIR", "LEDGER_DEBUG")}
     environ.update({"COLUMNS": "200", "NO_COLOR": "1", "XDG_DATA_HOME": str(cwd / ".xdg-data")})
     environ.update(env or {})
+    if FORKED:
+        return CLIENT.run(list(map(str, args)), cwd=cwd, env=environ, timeout=120)
     return subprocess.run([*COMMAND, *map(str, args)], cwd=cwd, env=environ, capture_output=True,
                           text=True, encoding="utf-8", timeout=120, check=False)
 

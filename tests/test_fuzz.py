@@ -29,8 +29,9 @@ from importers.base import ImportOptions
 from importers.readers import RawFile
 from ledger import schema
 from ledger.errors import LedgerError
+from tests.cliserver import CLIENT
 from tests.conftest import TODAY, snapshot
-from tests.test_cli import COMMAND, run
+from tests.test_cli import COMMAND, FORKED, run
 from tests.test_detection import SOURCES
 
 DATA = Path(__file__).parent / "data"
@@ -165,9 +166,12 @@ def within(*args: str | Path, cwd: Path, seconds: float = TIMEOUT
     env = {k: v for k, v in os.environ.items() if k not in ("LEDGER_DIR", "LEDGER_DEBUG")}
     env.update({"COLUMNS": "200", "NO_COLOR": "1", "XDG_DATA_HOME": str(cwd / ".xdg")})
     try:
-        result = subprocess.run([*COMMAND, *map(str, args)], cwd=cwd, env=env, text=True,
-                                encoding="utf-8", capture_output=True, timeout=seconds,
-                                check=False)
+        if FORKED:  # forked from tests/cliserver.py; killed at the timeout like a process
+            result = CLIENT.run(list(map(str, args)), cwd=cwd, env=env, timeout=seconds)
+        else:
+            result = subprocess.run([*COMMAND, *map(str, args)], cwd=cwd, env=env, text=True,
+                                    encoding="utf-8", capture_output=True, timeout=seconds,
+                                    check=False)
     except subprocess.TimeoutExpired:
         raise AssertionError(f"ledger {' '.join(map(str, args))[:200]} hung: no answer in "
                              f"{seconds:g} s") from None
