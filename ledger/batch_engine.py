@@ -123,8 +123,12 @@ def read_marker(out: Path | str, key: str) -> dict[str, Any] | None:
 
 def content_hash(path: str, salt: bytes) -> str | None:
     """Keyed BLAKE2b of a file's bytes (identical donations), None if unreadable or empty."""
+    import stat
+
     digest = hashlib.blake2b(key=salt[:64], digest_size=16)
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or device would block or never end
+            return None
         with open(path, "rb") as handle:
             size = 0
             while block := handle.read(1 << 20):

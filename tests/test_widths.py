@@ -128,7 +128,7 @@ COMMANDS = [  # (ledger, table arguments, json arguments, figures the table must
         *(r["until"] for r in d["rules"] if r["until"])]),
     ("demo", ["quote", "500", "USD", "--route", "upwork,payoneer,bank", "--to", "PKR",
               "--date", "2024-06-03", "--compare", "upwork,bank"], ["--format", "json"],
-     lambda d: [*(r[k] for r in d["ranking"] for k in ("arrived", "total_cost"))]),
+     lambda d: [*(g(r[k]) for r in d["ranking"] for k in ("arrived", "total_cost"))]),
     ("demo", ["tax-register", "--tax-year", "2024"], ["--format", "json"], lambda d: [
         *(r["date"] for r in d["remittances"]), *(g(r["net"]) for r in d["remittances"])]),
     ("demo", ["rates", "check"], ["--format", "json"], lambda d: [
