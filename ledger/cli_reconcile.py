@@ -248,9 +248,15 @@ def print_chains(data: dict, label: str, console, locale: str | None = None) -> 
         console.print(f"[bold]{title}[/]")
         console.print(_chain_table(c, locale))
         if c["possible_loss"]:
+            last = c["hops"][-1]
+            refs = ", ".join(lit(r) for r in last["refs"]["in"] if r)
             console.print(f"[red]  possible loss: {money(c['possible_loss'])} {cur} arrived "
                           "short beyond the known costs: ask the bank for the remittance "
-                          "advice[/]")
+                          f"advice of the credit of {money(last['received']['amount'])} "
+                          f"{last['received']['currency']} on {last['arrived_on']}"
+                          + (f" (ref {refs})" if refs else f" (row {last['in'][0][:8]})")
+                          + (f", sent as ref {lit(c['hops'][0]['refs']['out'])}"
+                             if c["hops"][0]["refs"]["out"] else "") + "[/]")
     for t in data["totals"]:
         cur = t["currency"]
         console.print(f"Total {cur}: {t['chains']} chain(s), sent {money(t['sent'])}, costs "

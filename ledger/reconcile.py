@@ -928,9 +928,8 @@ def _money(value: Decimal, currency: str) -> str:
 
 
 def _footed(costs: dict[str, Decimal], sent: Decimal, currency: str) -> dict[str, Decimal]:
-    """A waterfall rounded for display so that it still foots as printed: each cost line
-    rounded to the currency's minor unit, `arrived` what is left of the rounded `sent` (it
-    absorbs the rounding, as it absorbs the 1e-8 rounding of the exact figures)."""
+    """A waterfall rounded for display that still foots as printed: each cost rounded to the
+    currency's minor unit, `arrived` what is left of the rounded `sent` (it absorbs rounding)."""
     from ledger.money import round_money
 
     lines = {k: round_money(Decimal(costs[k]), currency) for k in HOP_COSTS}
@@ -946,6 +945,7 @@ def hop_json(hop: Hop) -> dict:
     return {
         "from": hop.out["out_account"], "to": hop.ins[0]["in_account"],
         "out": hop.out["out_id"], "in": [i["in_id"] for i in hop.ins],
+        "refs": {"out": hop.out.get("out_ref"), "in": [i.get("in_ref") for i in hop.ins]},
         "sent_on": hop.out["out_date"].isoformat(), "arrived_on": last.isoformat(),
         "currency": cur, "sent": _money(hop.sent_total, cur),
         "received": {"amount": _money(received, hop.in_ccy), "currency": hop.in_ccy},
@@ -1052,13 +1052,13 @@ def to_csv(data: dict) -> str:
                    "arrived_on": h["arrived_on"], "currency": h["currency"], "sent": h["sent"],
                    **h["waterfall"], "received": h["received"]["amount"],
                    "received_currency": h["received"]["currency"], "rate": h["rate"] or "",
-                   "rule": h["evidence"]["rule"], "confidence": h["confidence"]}
+                   "rule": h["evidence"]["rule"], "confidence": h["confidence"],
+                   "ref": " ".join(r for r in [h["refs"]["out"], *h["refs"]["in"]] if r)}
             writer.writerow([safe_cell(row.get(k, "")) for k in header])
     for t in data["in_transit"]:
         writer.writerow([safe_cell(v) for v in (
             "in_transit", "", "", t["account"], "", t["id"], "", t["date"], "", t["currency"],
-            t["amount"], *[""] * (len(HOP_COSTS) + 6), t["age_days"], t["status"],
-            t["ref"] or "")])
+            t["amount"], *[""] * (len(HOP_COSTS) + 6), t["age_days"], t["status"], t["ref"] or "")])
     for u in data["unknown_origin"]:
         writer.writerow([safe_cell(v) for v in (
             "unknown_origin", "", "", "", u["account"], "", u["id"], "", u["date"],

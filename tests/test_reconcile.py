@@ -175,6 +175,29 @@ def test_short_arrival_beyond_known_costs_is_a_possible_loss():
     assert data["possible_losses"][0]["amount"] == "80.00"
 
 
+def test_a_possible_loss_names_what_the_bank_can_look_up():
+    """The line to take to the bank: the credit's own reference, date and amount."""
+    from rich.console import Console
+
+    from ledger.cli_reconcile import print_chains
+
+    rows = frame([
+        row("2024-06-03", "wise", "transfer", "-1000", "USD", ref="W-77",
+            description="To my bank"),
+        row("2024-06-04", "bank:hbl-usd", "transfer", "920", "USD", ref="FT24156XYZ",
+            description="Wise credit"),
+    ])
+    data = run_json(rows)
+    (chain,) = data["chains"]
+    assert chain["hops"][0]["refs"] == {"out": "W-77", "in": ["FT24156XYZ"]}
+    console = Console(width=200, record=True, color_system=None)
+    print_chains(data, "June 2024", console)
+    text = " ".join(console.export_text().split())
+    assert ("possible loss: 80.00 USD arrived short beyond the known costs: ask the bank for "
+            "the remittance advice of the credit of 920.00 USD on 2024-06-04 (ref FT24156XYZ), "
+            "sent as ref W-77") in text
+
+
 def test_missing_bank_credit_is_in_transit_then_overdue():
     rows = frame([
         row("2024-06-25", "upwork", "transfer", "-200", "USD", category="withdrawal",
