@@ -35,14 +35,19 @@ KNOWN_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".xlsx", ".xls", ".xml", ".o
 """File suffixes kept on a file pseudonym (any other suffix could itself be a name)."""
 
 
+def refuse_inside(path: Path, out: Path, what: str, hint: str) -> None:
+    """A private file (the key, the map) may not be inside the output folder that is shared."""
+    target = path.expanduser().resolve()
+    folder = out.expanduser().resolve()
+    if target == folder or target.is_relative_to(folder):
+        raise UsageError(f"the {what} is inside the output folder", path=path, hint=hint)
+
+
 def check_key_path(key_file: Path, out: Path) -> None:
     """Refuse a key inside the output folder: whoever gets the panel must not get the key."""
-    key = key_file.expanduser().resolve()
-    folder = out.expanduser().resolve()
-    if key == folder or key.is_relative_to(folder):
-        raise UsageError("the key file is inside the output folder", path=key_file,
-                         hint="keep the key outside --out, e.g. --key-file ./batch.key next to "
-                         "it: anyone with the panel and the key could test guessed worker ids")
+    refuse_inside(key_file, out, "key file", "keep the key outside --out, e.g. --key-file "
+                  "./batch.key next to it: anyone with the panel and the key could test guessed "
+                  "worker ids")
 
 
 def load_key(key_file: Path) -> tuple[bytes, bool]:

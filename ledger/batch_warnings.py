@@ -30,12 +30,11 @@ MAP_COLUMNS = ("pseudonym", "folder", "file", "content_hash", "path")
 
 def check_map_path(map_file: Path, out: Path) -> None:
     """Refuse a map inside the output folder: with it the panel is no longer pseudonymous."""
+    from ledger.batch_anon import refuse_inside
+
+    refuse_inside(map_file, out, "map file", "write it outside --out, e.g. --map "
+                  "./batch-map.csv next to the key: it names every worker's folder and file")
     target = map_file.expanduser().resolve()
-    folder = out.expanduser().resolve()
-    if target == folder or target.is_relative_to(folder):
-        raise UsageError("the map file is inside the output folder", path=map_file,
-                         hint="write it outside --out, e.g. --map ./batch-map.csv next to the "
-                         "key: it names every worker's folder and file")
     if target.exists() and not target.is_file():
         raise UsageError("the map file is not a regular file", path=map_file,
                          hint="give a CSV path, e.g. --map ./batch-map.csv")

@@ -85,16 +85,10 @@ def _preload() -> None:
 
 
 def serve() -> None:
+    from forkserver import answer  # run as a script: tests/ is on sys.path
+
     _preload()
-    print("ready", flush=True)
-    for line in sys.stdin:
-        request = json.loads(line)
-        pid = os.fork()
-        if pid == 0:
-            _child(request)
-        print(f"pid {pid}", flush=True)
-        _, status = os.waitpid(pid, 0)
-        print(f"exit {pid} {os.waitstatus_to_exitcode(status)}", flush=True)
+    answer(_child)
 
 
 class Client:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 
 
 def _child(request: dict) -> None:
@@ -51,12 +52,18 @@ def serve() -> None:
     for module in pkgutil.iter_modules(importers.__path__):
         importlib.import_module(f"importers.{module.name}")
 
+    answer(_child)
+
+
+def answer(child: Callable[[dict], None]) -> None:
+    """Say `ready`, then fork `child(request)` per JSON line of stdin: `pid N`, `exit N CODE`
+    (also the loop of tests/cliserver.py)."""
     print("ready", flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
-            _child(request)
+            child(request)
         print(f"pid {pid}", flush=True)
         _, status = os.waitpid(pid, 0)
         print(f"exit {pid} {os.waitstatus_to_exitcode(status)}", flush=True)
