@@ -22,7 +22,7 @@ demo: $(STAMP)
 
 # Both cores (pytest-xdist); PYTEST_ARGS to narrow or add flags.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)
 
 # Mutated golden exports through the importers and the CLI, in rounds of fresh random
 # examples until FUZZ_SECONDS (default 600) have passed; the first failure stops it.

@@ -42,3 +42,17 @@ def june(ledger, options):
     ledger.rates_path.write_text("date,from,to,rate\n2024-06-03,EUR,USD,1.0850\n")
     ledger.import_files([UPWORK, PAYPAL], options)
     return ledger
+
+
+SLOWEST_FIRST = ("test_crash.py::test_killed_imports", "test_statement.py::test_every_line",
+                 "test_export_tools.py::test_a_50k_row", "test_batch.py::",
+                 "test_batch_engine.py::")
+"""Tests that take tens of seconds each start first, so that under `-n 2 --dist worksteal` the
+short ones fill in around them instead of one long test running alone at the end."""
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    def slow(item) -> bool:
+        return any(mark in item.nodeid for mark in SLOWEST_FIRST)
+
+    items.sort(key=lambda item: not slow(item))  # stable: the rest keep their order
