@@ -207,7 +207,7 @@ def scanned_files() -> list[Path]:
 
 
 @pytest.mark.parametrize("line", [
-    "see ../shared/reference/design.md", "as design section 7 says", "formats.md §6",
+    "see ../" + "shared/reference/design.md", "as design section 7 says", "formats.md §6",
     "Evidence (formats.md 5a): none", "(fees.md section 2)", "(design §1: the reintermediator)",
     "(design: the worker sees)", "against the design's targets", "notes say (`benchmarks.md`)",
     "older figure (fees-platforms.md section 3)", "# fees.md: a $600 first job"])
