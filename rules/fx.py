@@ -358,6 +358,27 @@ class FxChain:
         return Conversion(valued.drop("rate"), used, warnings)
 
 
+    def mid(self, date: dt.date, source: str, target: str, where: str = "ledger"
+            ) -> tuple[Decimal, str, dt.date | None]:
+        """One mid rate `source`->`target` on `date` (through a pivot if needed), its
+        provenance and the rate's own date; raise naming the rates.csv line that would settle it."""
+        import polars as pl
+
+        if source == target:
+            return Decimal(1), "same currency", date
+        needs = pl.DataFrame({"date": [date], "currency": [source]},
+                             schema={"date": pl.Date, "currency": pl.String})
+        found = self.lookup(needs, target)
+        row = found.row(0, named=True) if found.height else None
+        if row is None or row["rate"] is None:
+            raise DataError(f"no {source}->{target} rate for {date}", path=where,
+                            hint=f"add a line `{date},{source},{target},RATE` (the mid rate) to "
+                            "rates.csv in the ledger directory")
+        provenance = f"{row['provider']}: {row['detail']}"
+        if row["rate_date"] is not None and row["rate_date"] != date:
+            provenance += f" (rate of {row['rate_date']}, the nearest to {date})"
+        return Decimal(row["rate"]), provenance, row["rate_date"]
+
     def _fetch_online(self, needs: pl.DataFrame, to: str) -> None:
         """With --online: fetch what no trusted offline provider has near the date, and cache
         it beside rates.csv so later runs need no network."""
