@@ -1,5 +1,5 @@
 """The bundled demo: which made-up exports it holds, where they are, and the day it is seen from.
-`ledger demo` itself (import, print) is ledger/cli_demo.py."""
+`ledger demo` itself (import, print) is ledger/cli/demo.py."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ The report never hides money it could not classify: `warnings_for` says how much
 adjustments" holds, in how many rows, and the command that lists them; `describe` names the
 user rules behind the report's rule figures. `unclassified` is `ledger transactions
 --unclassified`; `test` and `suggest` are `ledger rules test` and `ledger rules suggest`
-(ledger/cli_user_rules.py prints them).
+(ledger/cli/user_rules.py prints them).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ route without conversion `gross - sum(lines) == arrived`.
 
 `fx` is any object with `mid(date, from, to) -> (Decimal rate, provenance str)` (or a third
 item, the date the rate is for, so a distant one is noted) that raises DataError when it has
-no rate (ledger/cli_rules.py adapts the ledger's FX chain).
+no rate (ledger/cli/rules.py adapts the ledger's FX chain).
 
 Assumptions, where the schedules say nothing: Upwork -> bank is Direct to Local Bank (ACH in
 the US, a USD wire when the bank account is in USD); Upwork -> Wise is ACH to Wise's USD

@@ -5,7 +5,7 @@ per command, and the suite runs several hundred commands: that start-up was most
 time. One server per pytest process imports the code once (no polars query runs, so no thread
 pool exists yet) and forks a child per command. The child is a new process as
 `subprocess.run` would start one: its own cwd, environment, stdin from /dev/null, stdout and
-stderr captured in files, the exit code of `ledger.cli.main` (a traceback and 1 for an
+stderr captured in files, the exit code of `ledger.cli.main.main` (a traceback and 1 for an
 uncaught exception, as Python prints it). Only the start-up is shared.
 
 LEDGER_TEST_SUBPROCESS=1 runs real processes instead (tests/test_cli.py `run`).
@@ -47,7 +47,7 @@ def _child(request: dict) -> None:
     sys.argv = ["ledger", *request["args"]]
     code = 0
     try:
-        from ledger.cli import main
+        from ledger.cli.main import main
 
         main()
     except SystemExit as exc:
@@ -75,7 +75,7 @@ def _preload() -> None:
 
         import importers
         import ledger
-        import ledger.cli
+        import ledger.cli.main
         import rules
 
         for package in (ledger, importers, rules):

@@ -140,7 +140,7 @@ def unknown(line: str) -> list[str]:
     the examples that are not run name only what exists."""
     import typer.main
 
-    from ledger.cli import app
+    from ledger.cli.main import app
 
     words = shlex.split(split_pipe(line.rstrip(" \\"))[0], comments=True)
     words = words[1:words.index(">")] if ">" in words else words[1:]
@@ -201,7 +201,7 @@ def _environment(env: dict[str, str], cwd: Path) -> Iterator[None]:
 def run_ledger(args: list[str], ledger_dir: Path, cwd: Path) -> tuple[str, int]:
     """`ledger ARGS` through its real entry point in this process: what a terminal would show
     (stdout and stderr in the order written) and the exit status."""
-    from ledger.cli import main
+    from ledger.cli.main import main
 
     raw = io.BytesIO()
     stream = io.TextIOWrapper(raw, encoding="utf-8", newline="\n", write_through=True)

@@ -25,7 +25,7 @@ def _child(request: dict) -> None:
     sys.argv = ["ledger", *request["args"]]
     code = 0
     try:
-        from ledger.cli import main
+        from ledger.cli.main import main
 
         main()
     except SystemExit as exc:
@@ -46,7 +46,7 @@ def serve() -> None:
     import polars  # noqa: F401  - what an import needs, loaded once (no query runs before fork)
 
     import importers
-    import ledger.cli
+    import ledger.cli.main
     import ledger.store  # noqa: F401
 
     for module in pkgutil.iter_modules(importers.__path__):

@@ -67,7 +67,7 @@ def test_fees_verdict_names_what_it_did_not_check():
 
 
 def test_fee_check_counts_what_it_checked(june):
-    from ledger.cli_rules import check_for_ledger
+    from ledger.cli.rules import check_for_ledger
     from rules.fees import Schedule
 
     data = check_for_ledger(june, Schedule.for_ledger(june), month="2024-06")
@@ -79,7 +79,7 @@ def test_fee_check_counts_what_it_checked(june):
 
 def test_fees_summary_is_the_reports(june):
     """Both commands count the period's rows the same way, so every cost figure agrees."""
-    from ledger.cli_rules import check_for_ledger
+    from ledger.cli.rules import check_for_ledger
     from ledger.report import build
     from rules.fees import Schedule
 
@@ -92,7 +92,7 @@ def test_fees_summary_is_the_reports(june):
 
 
 def test_import_line_counts_file_rows_and_ledger_rows_apart():
-    from ledger.cli_common import import_line
+    from ledger.cli.common import import_line
     from ledger.store import ImportSummary
 
     paypal = ImportSummary(path="Download.CSV", import_id="x", format="paypal", rows_read=11,

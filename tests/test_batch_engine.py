@@ -140,7 +140,7 @@ def test_the_map_names_folders_and_files_and_stays_out_of_the_panel(tmp_path):
 
 
 def test_progress_lines_every_n_seconds_and_at_the_end():
-    from ledger.cli_batch import ticker
+    from ledger.cli.batch import ticker
 
     now = [100.0]
     stream = io.StringIO()

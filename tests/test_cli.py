@@ -112,7 +112,7 @@ def _command_tree() -> dict[tuple[str, ...], bool]:
     """Every command path below `ledger` -> whether it is a group (like `rates`)."""
     import typer.main
 
-    from ledger.cli import app
+    from ledger.cli.main import app
 
     found: dict[tuple[str, ...], bool] = {}
 

@@ -97,7 +97,7 @@ def upwork_ledger(ledger, options, tmp_path):
 
 
 def check(ledger, **period):
-    from ledger.cli_rules import check_for_ledger
+    from ledger.cli.rules import check_for_ledger
     from rules.fees import Schedule
 
     return check_for_ledger(ledger, Schedule.for_ledger(ledger), **period)
@@ -242,7 +242,7 @@ def test_cli_fees_on_an_empty_ledger(tmp_path):
 
 
 def test_bad_tolerance_is_a_usage_error():
-    from ledger.cli_rules import _decimal
+    from ledger.cli.rules import _decimal
 
     with pytest.raises(UsageError):
         _decimal("1,2,x", "--tolerance")

@@ -194,7 +194,7 @@ os.open, builtins.open, io.open = _os_open, _io_open, _io_open
 for name in ("mkdir", "replace", "rename", "unlink", "chmod", "rmdir", "remove"):
     setattr(os, name, _refuse)
 sys.argv[0] = "ledger"
-from ledger.cli import main
+from ledger.cli.main import main
 main()
 '''
 """The real `ledger` on a read-only file system: every write fails with EROFS as on a

@@ -144,7 +144,7 @@ def test_statement(locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_fees(locale):
-    from ledger.cli_rules import _print_check
+    from ledger.cli.rules import _print_check
 
     want = LOCALES[locale]
     check = {"date": "2024-06-03", "client": "Acme", "gross": "123456.78",
@@ -173,7 +173,7 @@ def test_fees(locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_quote(locale):
-    from ledger.cli_rules import _print_one
+    from ledger.cli.rules import _print_one
 
     want = LOCALES[locale]
     q = {"rate": None, "gross": "123456.78", "currency": "INR", "route": ["upwork", "bank"],
@@ -196,7 +196,7 @@ def test_quote(locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_reconcile(locale):
-    from ledger.cli_reconcile import print_chains
+    from ledger.cli.reconcile import print_chains
 
     want = LOCALES[locale]
     data = {"chains": [], "in_transit": [{"status": "overdue", "date": "2024-06-21",
@@ -217,7 +217,7 @@ def test_reconcile(locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_payouts(locale):
-    from ledger.cli_payouts import _print
+    from ledger.cli.payouts import _print
 
     want = LOCALES[locale]
     data = {"currency": "INR", "period": {"label": "June 2024"},

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ledger.cli import app
+from ledger.cli.main import app
 from ledger.demo import AS_OF
 
 WIDTHS = (60, 80, 100, 120)
@@ -213,7 +213,7 @@ def test_piped_output_is_100_wide_and_prose_breaks_between_words(demo):
 
 
 def test_width_comes_from_the_option_then_the_environment(demo):
-    from ledger import cli_common
+    from ledger.cli import common as cli_common
 
     by_option = invoke(demo, "transactions", "--month", "2024-06", width=70, columns=200)
     assert max(len(line) for line in by_option.splitlines()) <= 70

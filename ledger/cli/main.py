@@ -15,21 +15,21 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli_common import (
+from ledger.cli.common import (
     STATE as _state,
 )
-from ledger.cli_common import (
+from ledger.cli.common import (
     ReportFormat,
     RowsFormat,
     SummaryFormat,
 )
-from ledger.cli_common import (
+from ledger.cli.common import (
     console as _console,
 )
-from ledger.cli_common import (
+from ledger.cli.common import (
     emit as _emit,
 )
-from ledger.cli_common import (
+from ledger.cli.common import (
     open_ledger as _ledger,
 )
 from ledger.config import reading_locale
@@ -115,7 +115,7 @@ def import_cmd(
         sys.stdout.write(to_json({"dry_run": dry_run, "ledger": str(ledger.root),
                                   "files": [s.as_dict() for s in summaries]}))
         return
-    from ledger.cli_common import import_line
+    from ledger.cli.common import import_line
     from ledger.render import lit
 
     console = _console()
@@ -187,7 +187,7 @@ def report(
     ledger = _ledger()
     period = None
     if tax_year is not None:
-        from ledger.cli_tax import tax_period
+        from ledger.cli.tax import tax_period
 
         period = tax_period(ledger, tax_year, month=month, year=year, start=start, end=end)
     data = build(ledger, period, currency=currency, online=online, month=month, year=year,
@@ -209,28 +209,28 @@ def report(
         render.print_report(data, _console())
 
 
-from ledger.cli_rates import rates_app  # noqa: E402  (sub-app: ledger/cli_rates.py)
+from ledger.cli.rates import rates_app  # noqa: E402  (sub-app: cli/rates.py)
 
 app.add_typer(rates_app, name="rates")
 
-from ledger.cli_hours import hours_app  # noqa: E402  (a sub-app: registered where rates is)
+from ledger.cli.hours import hours_app  # noqa: E402  (a sub-app: registered where rates is)
 
 app.add_typer(hours_app, name="hours")
-from ledger.cli_reconcile import reconcile_app  # noqa: E402  (sub-app: ledger/cli_reconcile.py)
+from ledger.cli.reconcile import reconcile_app  # noqa: E402  (sub-app: cli/reconcile.py)
 
 app.add_typer(reconcile_app, name="reconcile")
 
-from ledger.cli_batch import batch_cmd  # noqa: E402  (research panels: ledger/cli_batch.py)
+from ledger.cli.batch import batch_cmd  # noqa: E402  (research panels: cli/batch.py)
 
 app.command("batch")(batch_cmd)
-from ledger.cli_payouts import payouts_app  # noqa: E402  (sub-app, like hours)
+from ledger.cli.payouts import payouts_app  # noqa: E402  (sub-app, like hours)
 
 app.add_typer(payouts_app, name="payouts")
-from ledger.cli_user_rules import rules_app  # noqa: E402  (your [[rules]]: cli_user_rules.py)
+from ledger.cli.user_rules import rules_app  # noqa: E402  (your [[rules]]: cli/user_rules.py)
 
 app.add_typer(rules_app, name="rules")
 
-from ledger.cli_tax import tax_register_cmd  # noqa: E402  (the tax year: ledger/cli_tax.py)
+from ledger.cli.tax import tax_register_cmd  # noqa: E402  (the tax year: cli/tax.py)
 
 app.command("tax-register")(tax_register_cmd)
 
@@ -622,18 +622,18 @@ def demo(
 
       ledger demo --keep ./demo-ledger && ledger --ledger ./demo-ledger report --year 2024
     """
-    from ledger.cli_demo import run
+    from ledger.cli.demo import run
 
     run(keep, _console())
 
 
-# `ledger fees` and `ledger quote` live in cli_rules.py (typer is imported there anyway; the
+# `ledger fees` and `ledger quote` live in cli/rules.py (typer is imported there anyway; the
 # rules and polars load only inside the commands).
-from ledger.cli_rules import fees_cmd, quote_cmd  # noqa: E402
+from ledger.cli.rules import fees_cmd, quote_cmd  # noqa: E402
 
 app.command("fees")(fees_cmd)
 app.command("quote")(quote_cmd)
-from ledger.cli_export import export_cmd  # noqa: E402  (`ledger export`, like fees and quote)
+from ledger.cli.export import export_cmd  # noqa: E402  (`ledger export`, like fees and quote)
 
 app.command("export")(export_cmd)
 

@@ -1,5 +1,5 @@
 """What every `ledger` command shares: the global options' state, the output formats, the
-console, the ledger the options select and where output goes. The command modules (cli*.py)
+console, the ledger the options select and where output goes. The command modules (cli/*.py)
 import this, never each other's privates, so the CLI has no import cycles."""
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli_common import RowsFormat
-from ledger.cli_common import console as _console
-from ledger.cli_common import open_ledger as _ledger
+from ledger.cli.common import RowsFormat
+from ledger.cli.common import console as _console
+from ledger.cli.common import open_ledger as _ledger
 
 rates_app = typer.Typer(help="Exchange rates: which are known, and which rows lack one.\n\n"
                         "Examples:\n\n\b\n  ledger rates show USD/PKR --from 2024-06-01\n"

@@ -1,6 +1,6 @@
 """`ledger payouts`, `ledger payouts record`, `ledger payouts statement`: sub-workers' shares.
 
-Registered by ledger/cli.py (`app.add_typer(payouts_app, name="payouts")`). Thin: options in,
+Registered by ledger/cli/main.py (`app.add_typer(payouts_app, name="payouts")`). Thin: options in,
 ledger.payouts calls, rendering out; polars, rich and the rules load only inside the commands.
 """
 
@@ -83,9 +83,9 @@ def payouts(
     if ctx.invoked_subcommand is not None:
         return
     from ledger import payouts as lib
-    from ledger.cli_common import console as _console
-    from ledger.cli_common import emit as _emit
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import console as _console
+    from ledger.cli.common import emit as _emit
+    from ledger.cli.common import open_ledger as _ledger
 
     ledger = _ledger()
     summary = lib.summarize(ledger, currency=currency, online=online, month=month,
@@ -201,8 +201,8 @@ def payouts_record(
 
       ledger payouts record Ali 5000 PKR --date 2024-06-20 --again
     """
-    from ledger.cli_common import console as _console
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import console as _console
+    from ledger.cli.common import open_ledger as _ledger
     from ledger.payouts import load_rules
     from ledger.payouts_record import SHORT_ID, record
 
@@ -238,9 +238,9 @@ def payouts_list(
 
       ledger payouts list --year 2024 --format csv -o recorded-2024.csv
     """
-    from ledger.cli_common import console as _console
-    from ledger.cli_common import emit as _emit
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import console as _console
+    from ledger.cli.common import emit as _emit
+    from ledger.cli.common import open_ledger as _ledger
     from ledger.payouts import load_rules
     from ledger.payouts_record import SHORT_ID, listing
 
@@ -316,8 +316,8 @@ def payouts_undo(
 
       ledger payouts undo 3f9c2a1b
     """
-    from ledger.cli_common import console as _console
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import console as _console
+    from ledger.cli.common import open_ledger as _ledger
     from ledger.payouts import load_rules
     from ledger.payouts_record import SHORT_ID, undo
 
@@ -364,8 +364,8 @@ def payouts_statement(
     """
     from ledger import payouts as lib
     from ledger import statement as stmt
-    from ledger.cli_common import emit as _emit
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import emit as _emit
+    from ledger.cli.common import open_ledger as _ledger
     from ledger.errors import UsageError
 
     if output_format is not None:

@@ -1,4 +1,4 @@
-"""`ledger fees` and `ledger quote`: command functions that ledger/cli.py registers
+"""`ledger fees` and `ledger quote`: command functions that ledger/cli/main.py registers
 (`app.command("fees")(fees_cmd)`, `app.command("quote")(quote_cmd)`).
 
 Thin like the rest of the CLI: options in, library calls (ledger.fee_check, rules.quote),
@@ -77,8 +77,8 @@ def fees_cmd(
 
       ledger fees --rules
     """
-    from ledger.cli_common import console as _console
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import console as _console
+    from ledger.cli.common import open_ledger as _ledger
     from rules.fees import Schedule
 
     ledger = _ledger()
@@ -196,8 +196,8 @@ def quote_cmd(
 
       ledger quote 500 USD --route fiverr,payoneer,bank --to PKR --format json
     """
-    from ledger.cli_common import console as _console
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import console as _console
+    from ledger.cli.common import open_ledger as _ledger
     from rules import quote as quotes
     from rules.fees import Schedule
 

@@ -1,6 +1,6 @@
 """`ledger export`: the ledger as an hledger or beancount journal, or its rows as CSV/Parquet.
 
-Registered by ledger/cli.py (`app.command("export")(export_cmd)`, like fees and quote). Thin:
+Registered by ledger/cli/main.py (`app.command("export")(export_cmd)`, like fees and quote). Thin:
 options in, ledger.export calls, text or a file out; heavy imports stay inside the function.
 """
 
@@ -67,8 +67,8 @@ def export_cmd(
       ledger export --format parquet -o ledger.parquet
     """
     from ledger import export
-    from ledger.cli_common import console as _console
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import console as _console
+    from ledger.cli.common import open_ledger as _ledger
     from ledger.errors import UsageError
     from ledger.store import atomic_write_bytes
 

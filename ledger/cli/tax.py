@@ -67,8 +67,8 @@ def tax_register_cmd(
 
       ledger tax-register --tax-year 2024 --format html -o register-2024.html
     """
-    from ledger.cli_common import emit as _emit
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import emit as _emit
+    from ledger.cli.common import open_ledger as _ledger
     from ledger.fiscal import for_ledger
     from ledger.tax_register import build
 
@@ -87,7 +87,7 @@ def tax_register_cmd(
 
         _emit(to_html(data), output)
     else:
-        from ledger.cli_common import console as _console
+        from ledger.cli.common import console as _console
         from ledger.tax_register_render import print_register
 
         console = _console()

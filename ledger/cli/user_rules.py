@@ -1,4 +1,4 @@
-"""`ledger rules`: your own [[rules]] in ledger.toml (list, test, suggest); ledger/cli.py
+"""`ledger rules`: your own [[rules]] in ledger.toml (list, test, suggest); ledger/cli/main.py
 registers the sub-app. The fee rules stay under `ledger fees --rules`.
 
 Thin like the rest of the CLI: the work is in ledger.user_rules and ledger.rule_tools.
@@ -57,8 +57,8 @@ def list_cmd(
 
       ledger rules list --format json
     """
-    from ledger.cli_common import console as _console
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import console as _console
+    from ledger.cli.common import open_ledger as _ledger
     from ledger.user_rules import for_ledger
 
     ledger = _ledger()
@@ -95,8 +95,8 @@ def test_cmd(
 
       ledger rules test --examples 10 --format json
     """
-    from ledger.cli_common import console as _console
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import console as _console
+    from ledger.cli.common import open_ledger as _ledger
     from ledger.rule_tools import test
     from ledger.user_rules import for_ledger
 
@@ -142,7 +142,7 @@ def suggest_cmd(
 
       ledger rules suggest --limit 5 >> drafts.toml
     """
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import open_ledger as _ledger
     from ledger.rule_tools import suggest
 
     ledger = _ledger()

@@ -1,6 +1,6 @@
 """`ledger hours import` and `ledger hours show`: the hours behind net hourly, paid and unpaid.
 
-Registered by ledger/cli.py (`app.add_typer(hours_app, name="hours")`). Thin: options in,
+Registered by ledger/cli/main.py (`app.add_typer(hours_app, name="hours")`). Thin: options in,
 ledger.store / ledger.hours calls, rendering out; heavy imports stay inside the functions.
 """
 
@@ -53,8 +53,8 @@ def hours_import(
       ledger hours import Clockify_Time_Report_Detailed.csv --date-order mdy
     """
     from importers.base import ImportOptions
-    from ledger.cli_common import console as _console
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import console as _console
+    from ledger.cli.common import open_ledger as _ledger
 
     ledger = _ledger()
     summaries = ledger.import_hours(paths, ImportOptions(date_order=date_order), dry_run=dry_run)
@@ -94,8 +94,8 @@ def hours_show(
       ledger hours show --month 2024-06 --json
     """
     from ledger import hours, report
-    from ledger.cli_common import console as _console
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import console as _console
+    from ledger.cli.common import open_ledger as _ledger
 
     ledger = _ledger()
     rows = ledger.rows()

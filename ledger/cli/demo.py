@@ -35,8 +35,8 @@ def run(keep: Path | None, console: Console) -> None:
 def _run(root: Path, console: Console) -> None:
     from importers.base import ImportOptions
     from ledger import reconcile, render
-    from ledger.cli_common import import_line
-    from ledger.cli_reconcile import print_chains
+    from ledger.cli.common import import_line
+    from ledger.cli.reconcile import print_chains
     from ledger.report import build, resolve_period
     from ledger.store import Ledger
 

@@ -1,6 +1,6 @@
 """`ledger reconcile`: the payout chain platform -> wallet -> bank, hop by hop; `link`/`unlink`.
 
-Registered by ledger/cli.py (`app.add_typer(reconcile_app, name="reconcile")`). Thin: options
+Registered by ledger/cli/main.py (`app.add_typer(reconcile_app, name="reconcile")`). Thin: options
 in, ledger.reconcile calls, rendering out; heavy imports stay inside the functions.
 """
 
@@ -75,9 +75,9 @@ def reconcile_cmd(
     import polars as pl
 
     from ledger import reconcile, report
-    from ledger.cli_common import console as _console
-    from ledger.cli_common import emit as _emit
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import console as _console
+    from ledger.cli.common import emit as _emit
+    from ledger.cli.common import open_ledger as _ledger
     from ledger.errors import DataError, UsageError
 
     ledger = _ledger()
@@ -126,8 +126,8 @@ def link_cmd(
       ledger reconcile link 3f2a91c0 77be0d12
     """
     from ledger import reconcile
-    from ledger.cli_common import console as _console
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import console as _console
+    from ledger.cli.common import open_ledger as _ledger
 
     done = reconcile.link(_ledger(), first, second)
     out, into = done["linked"]
@@ -146,8 +146,8 @@ def unlink_cmd(
       ledger reconcile unlink 3f2a91c0 77be0d12
     """
     from ledger import reconcile
-    from ledger.cli_common import console as _console
-    from ledger.cli_common import open_ledger as _ledger
+    from ledger.cli.common import console as _console
+    from ledger.cli.common import open_ledger as _ledger
 
     done = reconcile.unlink(_ledger(), first, second)
     out, into = done["unlinked"]
