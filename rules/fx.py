@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.errors import DataError
+from rules.conversions import DELIVERED, INCLUDED_FEE
 
 if TYPE_CHECKING:
     import polars as pl
@@ -137,9 +138,8 @@ def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
         ["date", "from", "to", "rate"], maintain_order=True)
 
 
-DELIVERED_TAG = r"\[delivered ([0-9][0-9.]*) ([A-Z]{3})\]"
-"""What a withdrawal delivered in another currency, as the importers tag it."""
-INCLUDED_FEE_TAG = r"\[fee ([0-9][0-9.]*) ([A-Z]{3}) included\]"
+DELIVERED_TAG, INCLUDED_FEE_TAG = DELIVERED, INCLUDED_FEE
+"""The importers' tags, defined once in rules/conversions.py."""
 
 
 def _delivered_rates(rows: pl.DataFrame) -> pl.DataFrame:
