@@ -164,42 +164,28 @@ def _payee(row: dict) -> str:
 
 
 def conversion_pairs(rows: list[dict]) -> list[tuple[int, int]]:
-    """Indexes (out, in) of `fx` legs that are one conversion: same account and date, one
-    out and one in, in different currencies, sharing a related_ref (PayPal, Wise) or pointing
-    at each other's ref (Payoneer)."""
-    legs = [i for i, r in enumerate(rows) if r["kind"] == "fx"]
-    paired: set[int] = set()
-    out: list[tuple[int, int]] = []
+    """Indexes (out, in) of `fx` legs that are one conversion, paired by the one rule
+    (rules.conversions.conversion_pairs): same account and date, one out and one in, in
+    different currencies, sharing a related_ref (PayPal, Wise) or pointing at each other's
+    ref (Payoneer)."""
+    import polars as pl
 
-    def pair(a: int, b: int) -> bool:
-        ra, rb = rows[a], rows[b]
-        if ra["amount"] > 0:
-            a, b, ra, rb = b, a, rb, ra
-        if not (ra["amount"] < 0 < rb["amount"] and ra["currency"] != rb["currency"]):
-            return False
-        out.append((a, b))
-        paired.update((a, b))
-        return True
+    from rules.conversions import conversion_pairs as pairs
 
-    groups: dict[tuple, list[int]] = {}
-    for i in legs:
-        r = rows[i]
-        if r.get("related_ref"):
-            groups.setdefault((r["account"], r["date"], r["related_ref"]), []).append(i)
-    for members in groups.values():
-        if len(members) == 2:
-            pair(*members)
-    by_ref = {(rows[i]["account"], rows[i]["date"], rows[i]["ref"]): i for i in legs
-              if rows[i].get("ref") and i not in paired}
-    for i in legs:
-        r = rows[i]
-        if i in paired or not r.get("related_ref") or not r.get("ref"):
-            continue
-        j = by_ref.get((r["account"], r["date"], r["related_ref"]))
-        if j is not None and j != i and j not in paired \
-                and rows[j].get("related_ref") == r["ref"]:
-            pair(i, j)
-    return sorted(out)
+    legs = [(i, r) for i, r in enumerate(rows) if r["kind"] == "fx"]
+    if not legs:
+        return []
+    frame = pl.DataFrame({
+        "i": [i for i, _ in legs], "kind": ["fx"] * len(legs),
+        "account": [r["account"] for _, r in legs], "date": [r["date"] for _, r in legs],
+        "ref": [r.get("ref") or None for _, r in legs],
+        "related_ref": [r.get("related_ref") or None for _, r in legs],
+        "amount": [(r["amount"] > 0) - (r["amount"] < 0) for _, r in legs],
+        "currency": [r["currency"] for _, r in legs]},
+        schema={"i": pl.Int64, "kind": pl.String, "account": pl.String, "date": pl.Date,
+                "ref": pl.String, "related_ref": pl.String, "amount": pl.Int8,
+                "currency": pl.String})
+    return sorted(pairs(frame, key="i").iter_rows())
 
 
 def transactions(rows: pl.DataFrame, files: dict[str, str] | None = None,

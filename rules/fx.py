@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.errors import DataError
+from rules.conversions import DELIVERED, INCLUDED_FEE
 
 if TYPE_CHECKING:
     import polars as pl
@@ -102,40 +103,29 @@ def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
 
 
 def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
-    """Rates from the user's own conversions: `fx` legs of one account sharing a related_ref
-    (PayPal, Wise) or pointing at each other's ref (Payoneer) on one date, one out and one
-    in, in different currencies; and transfers out that delivered another currency (a
-    Payoneer or Wise withdrawal in USD credited to the bank in PKR: `[delivered 278500.00
-    PKR]`, see rules.fees.split_conversions)."""
+    """Rates from the user's own conversions: the two `fx` legs of each conversion, paired by
+    rules.conversions.conversion_pairs (one account, one date, one out and one in, in
+    different currencies, sharing a related_ref or pointing at each other's ref); and
+    transfers out that delivered another currency (a Payoneer or Wise withdrawal in USD
+    credited to the bank in PKR: `[delivered 278500.00 PKR]`, see
+    rules.fees.split_conversions)."""
     import polars as pl
 
-    legs = rows.filter((pl.col("kind") == "fx") & pl.col("related_ref").is_not_null())
+    from rules.conversions import conversion_pairs
+
     delivered = _delivered_rates(rows)
+    legs = rows.with_row_index("_row").filter(pl.col("kind") == "fx")
     if legs.is_empty():
         return delivered
-    keys = ["account", "related_ref", "date"]
-    out = legs.filter(pl.col("amount") < 0).select(
-        *keys, pl.col("currency").alias("from"), (-pl.col("amount")).alias("sent"),
-        pl.col("line").alias("line_from"))
-    into = legs.filter(pl.col("amount") > 0).select(
-        *keys, pl.col("currency").alias("to"), pl.col("amount").alias("got"),
-        pl.col("line").alias("line_to"))
-    counts = legs.group_by(keys).len()
-    pairs = (out.join(into, on=keys).join(counts.filter(pl.col("len") == 2), on=keys)
-             .filter(pl.col("from") != pl.col("to")))
-    # legs that point at each other: out.related_ref == in.ref and in.related_ref == out.ref
-    crossed = legs.filter(pl.col("amount") < 0).select(
-        "account", "date", pl.col("ref").alias("_out_ref"), pl.col("related_ref"),
+    found = conversion_pairs(legs, key="_row")
+    pairs = found.join(legs.select(
+        pl.col("_row").alias("out"), "account", "date", "related_ref",
         pl.col("currency").alias("from"), (-pl.col("amount")).alias("sent"),
-        pl.col("line").alias("line_from")).join(
-        legs.filter(pl.col("amount") > 0).select(
-            "account", "date", pl.col("ref").alias("related_ref"),
-            pl.col("related_ref").alias("_out_ref"), pl.col("currency").alias("to"),
-            pl.col("amount").alias("got"), pl.col("line").alias("line_to")),
-        on=["account", "date", "related_ref", "_out_ref"]).filter(
-        pl.col("from") != pl.col("to")).drop("_out_ref")
-    pairs = pl.concat([pairs.select(crossed.columns), crossed]).unique(
-        ["account", "date", "related_ref", "from", "to"], maintain_order=True)
+        pl.col("line").alias("line_from")), on="out", maintain_order="left").join(legs.select(
+            pl.col("_row").alias("in"), pl.col("currency").alias("to"),
+            pl.col("amount").alias("got"), pl.col("line").alias("line_to")), on="in",
+        maintain_order="left").unique(["account", "date", "related_ref", "from", "to"],
+                                      maintain_order=True)
     implied = pairs.select(
         "date", "from", "to",
         (pl.col("got").cast(rate_dtype()) / pl.col("sent").cast(rate_dtype())).alias("rate"),
@@ -148,9 +138,8 @@ def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
         ["date", "from", "to", "rate"], maintain_order=True)
 
 
-DELIVERED_TAG = r"\[delivered ([0-9][0-9.]*) ([A-Z]{3})\]"
-"""What a withdrawal delivered in another currency, as the importers tag it."""
-INCLUDED_FEE_TAG = r"\[fee ([0-9][0-9.]*) ([A-Z]{3}) included\]"
+DELIVERED_TAG, INCLUDED_FEE_TAG = DELIVERED, INCLUDED_FEE
+"""The importers' tags, defined once in rules/conversions.py."""
 
 
 def _delivered_rates(rows: pl.DataFrame) -> pl.DataFrame:

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ledger import reconcile as rc
-from ledger import schema
+from ledger import reconcile_render, schema
 from rules.fx import FxChain, _table
 from tests.test_cli import as_json, ok, run
 
@@ -427,7 +427,7 @@ def test_csv_has_a_row_per_hop_and_unmatched():
         row("2024-06-04", "payoneer", "transfer", "200", "USD", description="Receipt 1"),
         row("2024-06-20", "upwork", "transfer", "-50", "USD", description="Withdrawal B"),
     ])
-    text = rc.to_csv(run_json(rows))
+    text = reconcile_render.to_csv(run_json(rows))
     lines = text.splitlines()
     assert lines[0].startswith("section,chain,hop,from,to,out,in")
     assert [line.split(",")[0] for line in lines[1:]] == ["hop", "in_transit"]

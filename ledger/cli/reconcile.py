@@ -74,7 +74,7 @@ def reconcile_cmd(
 
     import polars as pl
 
-    from ledger import reconcile, report
+    from ledger import reconcile, reconcile_render, report
     from ledger.cli.common import console as _console
     from ledger.cli.common import emit as _emit
     from ledger.cli.common import open_ledger as _ledger
@@ -99,7 +99,7 @@ def reconcile_cmd(
     if output_format is Format.json:
         _emit(json_lines(data), output)
     elif output_format is Format.csv:
-        _emit(reconcile.to_csv(data), output)
+        _emit(reconcile_render.to_csv(data), output)
     else:
         console = _console()
         if output is not None:

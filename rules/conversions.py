@@ -1,0 +1,69 @@
+"""Conversions as the rows show them: the description tags importers write for an amount on
+the other side of a currency conversion, and the one rule that pairs a conversion's two legs.
+
+The tags are defined here once (rules.fx's implied rates, rules.fees' derivations and
+ledger.transfers' matching read them), so replacing them with structured columns is one edit:
+
+- `[delivered 278500.00 PKR]`: what a debit delivered in another currency (Payoneer, Wise);
+- `[sent 100.00 USD]`: what a credit cost in another currency;
+- `[fee 6.00 USD included]`: a fee the export folded into the row's amount (Wise).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
+
+DELIVERED = r"\[delivered ([0-9][0-9.]*) ([A-Z]{3})\]"
+"""`[delivered 278500.00 PKR]`: what a debit delivered in another currency (Payoneer, Wise)."""
+SENT = r"\[sent ([0-9][0-9.]*) ([A-Z]{3})\]"
+"""`[sent 100.00 USD]`: what a credit cost in another currency."""
+INCLUDED_FEE = r"\[fee ([0-9][0-9.]*) ([A-Z]{3}) included\]"
+"""`[fee 6.00 USD included]`: a fee the export folded into the row's amount (Wise)."""
+
+
+def tag(pattern: str, group: int, text: pl.Expr | None = None) -> pl.Expr:
+    """Group `group` of the tag `pattern` in `text` (default: the description); null if none."""
+    import polars as pl
+
+    return (pl.col("description") if text is None else text).str.extract(pattern, group)
+
+
+def tag_amount(pattern: str, text: pl.Expr | None = None) -> pl.Expr:
+    """The tag's amount as Decimal(38, 4) (null where the row has no such tag)."""
+    import polars as pl
+
+    return tag(pattern, 1, text).cast(pl.Decimal(38, 4), strict=False)
+
+
+def conversion_pairs(rows: pl.DataFrame, key: str = "id") -> pl.DataFrame:
+    """The conversions among `rows`' `fx` legs, as `out` and `in`: the `key` of the leg that
+    left and of the leg that arrived. The one rule every caller pairs by (rules.fx's implied
+    rates, rules.fees' lone legs, ledger.journal's conversion transactions): two legs of one
+    account on one date, one out and one in, in different currencies, that either are the
+    only two legs sharing a related_ref (PayPal, Wise) or point at each other's ref (Payoneer:
+    out.related_ref = in.ref and in.related_ref = out.ref). Each leg is in at most one pair."""
+    import polars as pl
+
+    legs = rows.filter(pl.col("kind") == "fx").select(
+        pl.col(key).alias("_key"), "account", "date", "ref", "related_ref", "amount",
+        "currency")
+    by = ["account", "date", "related_ref"]
+    shared = legs.filter(pl.col("related_ref").is_not_null()).filter(pl.len().over(by) == 2)
+    grouped = shared.filter(pl.col("amount") < 0).join(
+        shared.filter(pl.col("amount") > 0), on=by, suffix="_in").filter(
+        pl.col("currency") != pl.col("currency_in")).select(
+        pl.col("_key").alias("out"), pl.col("_key_in").alias("in")).sort("out")
+    paired = pl.concat([grouped["out"], grouped["in"]]).alias("_key").to_frame()
+    rest = legs.join(paired, on="_key", how="anti").filter(
+        pl.col("ref").is_not_null() & pl.col("related_ref").is_not_null())
+    crossed = rest.filter(pl.col("amount") < 0).join(
+        rest.filter(pl.col("amount") > 0), left_on=["account", "date", "related_ref", "ref"],
+        right_on=["account", "date", "ref", "related_ref"], suffix="_in").filter(
+        pl.col("currency") != pl.col("currency_in")).select(
+        pl.col("_key").alias("out"), pl.col("_key_in").alias("in")).sort("out", "in").unique(
+        "out", keep="first", maintain_order=True).unique("in", keep="first",
+                                                           maintain_order=True)
+    return pl.concat([grouped, crossed])

@@ -1,0 +1,166 @@
+"""The fee rules applied to rows: `apply_rules` turns stored rows into the rows the report
+counts, each step a rule the schedule can turn off. Net-of-fee earnings become gross + fee here
+(`derive_fees`); what the rows themselves show about transfers and conversions is derived in
+rules/fee_transfers.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from ledger.errors import DataError
+from ledger.user_rules import from_source
+from rules.fee_math import WORK, assign, work_lit
+from rules.fee_schedule import pct
+from rules.fee_transfers import (
+    MATCH_DAYS,
+    match_intermediary,
+    split_conversions,
+    split_included_fees,
+)
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from rules.fee_schedule import Schedule
+
+NET_OF_FEE = "net_of_fee"
+"""Category an importer gives an earning shown after the platform's fee (Fiverr)."""
+GROSS_CATEGORY = "gross"
+
+
+def needs_derivation(net_accounts: list[str] | None = None) -> pl.Expr:
+    """Rows whose amount is net of a platform fee the source did not show: `net_of_fee`
+    earnings, and refunds of earlier earnings on accounts whose earnings are net (a Fiverr
+    cancellation takes back the 80% the order credited, not the order value)."""
+    import polars as pl
+
+    earning = (pl.col("kind") == "earning") & (pl.col("category") == NET_OF_FEE)
+    if not net_accounts:
+        return earning
+    refund = ((pl.col("kind") == "refund") & from_source(pl.col("origin"))
+              & pl.col("related_ref").is_not_null()
+              & pl.col("account").is_in(net_accounts))
+    return earning | refund.fill_null(False)
+
+
+def net_accounts(rows: pl.DataFrame) -> list[str]:
+    """Accounts with `net_of_fee` earnings in `rows` (whose refunds are net as well)."""
+
+    return sorted(rows.filter(needs_derivation())["account"].unique().to_list())
+
+
+def derive_fees(rows: pl.DataFrame, schedule: Schedule,
+                accounts: list[str] | None = None) -> pl.DataFrame:
+    """For each `net_of_fee` earning in `rows` (and each refund on `accounts`, whose
+    earnings are net: the refund becomes the order value returned and the fee given back),
+    two canonical rows that replace it:
+
+    - the gross earning, `net / (1 - rate)` rounded to the currency's minor unit, category
+      `gross`, same ref, counterparty, contract, hours, date, line and import id;
+    - the platform's fee, `net - gross` (negative), kind `platform_fee`, category the rule's
+      kind (`service_fee`), related_ref the earning's ref (its new id when it has none).
+    Both have origin `rule:<rule id>` and ids sha256(original id + `:gross`/`:fee`), so they
+    are stable and re-deriving gives the same rows. Gross + fee is exactly the net shown.
+    Only pure-rate rules can be inverted; anything else is a DataError naming the row.
+    """
+    import polars as pl
+
+    from ledger import schema
+    from ledger.money import minor_units
+
+    net = rows.filter(needs_derivation(accounts))
+    if net.is_empty():
+        return schema.empty()
+    net = net.with_columns(pl.col("source").str.split(":").list.first().alias("_platform"))
+    parts = []
+    for platform in sorted(net["_platform"].unique().to_list()):
+        rules = schedule.rules_for(platform, "service_fee")
+        part = net.filter(pl.col("_platform") == platform).with_columns(
+            assign(rules).alias("_rule"))
+        missing = part.filter(pl.col("_rule").is_null())
+        if missing.height:
+            row = missing.row(0, named=True)
+            raise DataError(
+                f"no {platform} service fee rule for {row['date']} to derive the gross of a "
+                f"net amount (row {row['id']}, import {row['import_id'][:12]}, line "
+                f"{row['line']})",
+                hint=f"add one to ledger.toml: [[fees.{platform}.service_fee]] id = \"...\" "
+                f'from = {row["date"]} rate = "0.20" source = "..."')
+        table = []
+        for index in sorted(part["_rule"].unique().to_list()):
+            rule = rules[index]
+            rate = rule.default_rate if rule.type == "per_contract" else rule.rate
+            if rule.type not in ("percent", "per_contract") or rate is None or rule.fixed \
+                    or rule.minimum is not None or rule.maximum is not None \
+                    or rule.free_from is not None or rule.tax_on_fee:
+                raise DataError(f"cannot derive a gross amount from rule {rule.id} "
+                                f"({rule.describe()}): only a plain rate can be inverted",
+                                hint=f"give {platform} a plain-rate service_fee rule in "
+                                "ledger.toml")
+            table.append({"_rule": index, "_rate": rate, "_rule_id": rule.id,
+                          "_label": pct(rate)})
+        rates = pl.DataFrame(table, schema={"_rule": pl.Int32, "_rate": pl.Decimal(38, WORK),
+                                            "_rule_id": pl.String, "_label": pl.String})
+        parts.append(part.join(rates, on="_rule", how="left", maintain_order="left"))
+    net = pl.concat(parts)
+    gross_exact = pl.col("amount").cast(pl.Decimal(38, WORK)) / (work_lit(1) - pl.col("_rate"))
+    gross = pl.lit(None, dtype=pl.Decimal(38, WORK))
+    for currency in net["currency"].unique().to_list():
+        gross = pl.when(pl.col("currency") == currency).then(
+            gross_exact.round(minor_units(currency))).otherwise(gross)
+    net = net.with_columns(gross.cast(pl.Decimal(38, 4)).alias("_gross"),
+                           (pl.lit("rule:") + pl.col("_rule_id")).alias("origin"))
+    from ledger.schema import sha256_hex
+
+    gross_id = sha256_hex(pl.col("id") + pl.lit(":gross")).str.slice(0, schema.ID_HEX)
+    fee_id = sha256_hex(pl.col("id") + pl.lit(":fee")).str.slice(0, schema.ID_HEX)
+    platform_name = pl.col("_platform").str.to_titlecase()
+    gross_rows = net.with_columns(
+        id=gross_id, amount=pl.col("_gross"), category=pl.lit(GROSS_CATEGORY),
+        description=pl.col("description") + pl.lit(" (gross before the ") + pl.col("_label")
+        + pl.lit(" fee, derived)"))
+    fee_rows = net.with_columns(
+        id=fee_id, kind=pl.lit("platform_fee"), category=pl.lit("service_fee"),
+        amount=pl.col("amount") - pl.col("_gross"), hours=pl.lit(None, dtype=pl.Float64),
+        ref=pl.lit(None, dtype=pl.String),
+        related_ref=pl.coalesce(pl.col("ref"), gross_id),
+        description=platform_name + pl.lit(" service fee ") + pl.col("_label")
+        + pl.when(pl.col("kind") == "refund").then(pl.lit(" given back with a refund"))
+        .otherwise(pl.lit("")) + pl.lit(" (derived by rule ") + pl.col("_rule_id")
+        + pl.lit(")"))
+    return schema.conform(pl.concat([gross_rows, fee_rows], how="diagonal_relaxed"))
+
+
+def apply_rules(rows: pl.DataFrame, schedule: Schedule,
+                window: tuple[dt.date, dt.date] | None = None,
+                matched: pl.DataFrame | None = None) -> pl.DataFrame:
+    """`rows` as the report counts them, each step a rule the schedule can turn off:
+    net_of_fee earnings become gross + fee (`derive_fees`), fees inside amounts are split
+    out (`split_included_fees`), cross-currency transfers become conversions
+    (`split_conversions`), and short credits show their intermediary deduction
+    (`match_intermediary`). Sorted by date (stable). Idempotent, and a no-op (the same
+    frame) when no row calls for a rule.
+
+    `window` (first, last day): only rows within `MATCH_DAYS` of it are kept and derived
+    (a period's report), while which accounts are net of fees is read from all `rows`.
+    `matched`: the transfer pairs `ledger reconcile` linked (see `match_intermediary`)."""
+    import polars as pl
+
+    if window is not None:
+        accounts = net_accounts(rows)
+        start, end = window
+        margin = dt.timedelta(days=MATCH_DAYS)
+        rows = rows.filter(pl.col("date").is_between(start - margin, end + margin))
+    else:
+        accounts = net_accounts(rows) if not rows.is_empty() else []
+    mask = needs_derivation(accounts)
+    if not rows.is_empty() and rows.select(mask.any()).item():
+        derived = derive_fees(rows, schedule, accounts)
+        kept = rows.filter(~mask.fill_null(False))
+        rows = pl.concat([kept, derived]).sort("date", maintain_order=True)
+    if rows.is_empty():
+        return rows
+    rows = split_included_fees(rows, schedule)
+    rows = split_conversions(rows, schedule)
+    return match_intermediary(rows, schedule, matched)

@@ -1,0 +1,292 @@
+"""What the rows themselves show, measured by rules of type `measured`: fees inside amounts
+(`split_included_fees`), transfers that delivered another currency and conversion legs whose
+other leg no file holds (`split_conversions`, `arrived_conversions`), and deductions taken on
+the way between two of the user's accounts (`match_intermediary`, on the pairs of the one
+transfer matcher, ledger/transfers.py). Derived rows have stable ids sha256(id + suffix)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ledger.user_rules import from_source
+from rules.conversions import DELIVERED, INCLUDED_FEE, SENT, conversion_pairs, tag, tag_amount
+from rules.fee_math import WORK, assign, work_lit
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from rules.fee_schedule import Schedule
+
+MATCH_DAYS = 7
+"""A transfer credited more than this many days after it was sent is not matched."""
+INCLUDED_FEE_RULE = ("transfers", "included_fee")
+CONVERSION_RULE = ("transfers", "conversion")
+INTERMEDIARY_RULE = ("deductions", "intermediary")
+ARRIVAL_RULE = ("transfers", "arrival")
+
+
+def _rule_of(rows: pl.DataFrame, schedule: Schedule, provider: str, kind: str
+             ) -> pl.DataFrame:
+    """`rows` with `_rule_id` (the rule in effect on each row's date; null where none)."""
+    import polars as pl
+
+    rules = schedule.rules_for(provider, kind)
+    if not rules:
+        return rows.with_columns(pl.lit(None, dtype=pl.String).alias("_rule_id"))
+    ids = {i: r.id for i, r in enumerate(rules)}
+    return rows.with_columns(assign(rules).alias("_rule_id")).with_columns(
+        pl.col("_rule_id").replace_strict(ids, default=None, return_dtype=pl.String))
+
+
+def _as_conversion(transfers: pl.DataFrame, origin: pl.Expr) -> list[pl.DataFrame]:
+    """A transfer out that arrived as `_other` in `_other_cur`, as the three rows that replace
+    it: an `fx` leg out (what left), an `fx` leg in (what arrived) and the transfer of what
+    arrived, so the receiving account's credit is the same money."""
+    import polars as pl
+
+    key = pl.coalesce("ref", "id")
+    common = {"origin": origin, "hours": pl.lit(None, dtype=pl.Float64)}
+    return [
+        transfers.with_columns(id=_derived_id("fx-out"), kind=pl.lit("fx"),
+                               category=pl.lit("conversion"), related_ref=key,
+                               ref=pl.lit(None, dtype=pl.String), **common),
+        transfers.with_columns(id=_derived_id("fx-in"), kind=pl.lit("fx"),
+                               category=pl.lit("conversion"), related_ref=key,
+                               ref=pl.lit(None, dtype=pl.String), amount=pl.col("_other"),
+                               currency=pl.col("_other_cur"), **common),
+        transfers.with_columns(id=_derived_id("moved"), amount=-pl.col("_other"),
+                               currency=pl.col("_other_cur"), **common)]
+
+
+def arrived_conversions(rows: pl.DataFrame, arrivals: pl.DataFrame, schedule: Schedule
+                        ) -> pl.DataFrame:
+    """Withdrawals that only the receiving statement shows arrived in another currency
+    (`ledger reconcile` matched them: Upwork's Direct to Local Bank in USD credited in PKR)
+    become conversions like a `[delivered ...]` tag makes them, so their FX spread is in the
+    report's FX cost. `arrivals`: id (the withdrawal), _other (what was credited, before the
+    bank's own charge rows), _other_cur. Rule `transfers.arrival`; a no-op without it."""
+    import polars as pl
+
+    if arrivals.is_empty() or not schedule.rules_for(*ARRIVAL_RULE):
+        return rows
+    transfers = _rule_of(rows.filter(pl.col("kind") == "transfer").join(
+        arrivals, on="id", how="inner"), schedule, *ARRIVAL_RULE).filter(
+        pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency")))
+    if transfers.is_empty():
+        return rows
+    derived = _as_conversion(transfers, pl.lit("rule:") + pl.col("_rule_id"))
+    return _replace(rows, transfers.select("id"), derived)
+
+
+def _derived_id(suffix: str, column: str = "id") -> pl.Expr:
+    import polars as pl
+
+    from ledger import schema
+    from ledger.schema import sha256_hex
+
+    return sha256_hex(pl.col(column) + pl.lit(f":{suffix}")).str.slice(0, schema.ID_HEX)
+
+
+def _replace(rows: pl.DataFrame, replaced: pl.DataFrame, derived: list[pl.DataFrame]
+             ) -> pl.DataFrame:
+    """`rows` without the `replaced` ids, plus the `derived` rows, stably sorted by date."""
+    import polars as pl
+
+    from ledger import schema
+
+    if not derived:
+        return rows
+    kept = rows if replaced.is_empty() else rows.join(replaced.select("id"), on="id",
+                                                         how="anti", maintain_order="left")
+    new = schema.conform(pl.concat(derived, how="diagonal_relaxed"))
+    return pl.concat([kept, new]).sort("date", maintain_order=True)
+
+
+def split_included_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """A row whose amount includes a fee the export names (`[fee 6.00 USD included]`, Wise
+    statements made without "fees shown separately") becomes two rows: the movement without
+    the fee (amount + fee: -1000 sent incl. 6 -> -994; 800 credited after 2 -> 802) and the
+    fee (-6, kind payment_fee, category included_fee). Same currency only; origin
+    `rule:transfers.included_fee...`; ids sha256(id + `:net`/`:fee`)."""
+    import polars as pl
+
+    candidates = rows.filter(
+        from_source(pl.col("origin"))
+        & ~pl.col("kind").is_in(["platform_fee", "payment_fee", "bank_fee", "tax"])
+        & pl.col("description").str.contains(INCLUDED_FEE))
+    if candidates.is_empty():
+        return rows
+    candidates = candidates.with_columns(tag_amount(INCLUDED_FEE).alias("_fee"),
+                                         tag(INCLUDED_FEE, 2).alias("_fee_currency"))
+    candidates = _rule_of(candidates, schedule, *INCLUDED_FEE_RULE).filter(
+        pl.col("_rule_id").is_not_null() & (pl.col("_fee_currency") == pl.col("currency"))
+        & (pl.col("_fee") > 0))
+    if candidates.is_empty():
+        return rows
+    origin = pl.lit("rule:") + pl.col("_rule_id")
+    platform = pl.col("source").str.split(":").list.first().str.to_titlecase()
+    main = candidates.with_columns(id=_derived_id("net"), amount=pl.col("amount")
+                                   + pl.col("_fee"), origin=origin)
+    fee = candidates.with_columns(
+        id=_derived_id("fee"), kind=pl.lit("payment_fee"), category=pl.lit("included_fee"),
+        amount=-pl.col("_fee"), hours=pl.lit(None, dtype=pl.Float64),
+        ref=pl.lit(None, dtype=pl.String), related_ref=pl.coalesce("ref", _derived_id("net")),
+        description=platform + pl.lit(" fee inside the amount of: ") + pl.col("description")
+        + pl.lit(" (split by rule ") + pl.col("_rule_id") + pl.lit(")"), origin=origin)
+    return _replace(rows, candidates, [main, fee])
+
+
+def _lone_legs(legs: pl.DataFrame) -> pl.DataFrame:
+    """Conversion legs (with a ref or related_ref to pair by) that no other leg pairs with
+    (rules.conversions.conversion_pairs): their other leg is in no imported file."""
+    import polars as pl
+
+    if legs.is_empty():
+        return legs
+    legs = legs.with_row_index("_row")
+    pairs = conversion_pairs(legs, key="_row")
+    paired = pl.concat([pairs["out"], pairs["in"]]).alias("_row").to_frame()
+    return legs.join(paired, on="_row", how="anti", maintain_order="left").filter(
+        pl.col("related_ref").is_not_null() | pl.col("ref").is_not_null()).drop("_row")
+
+
+def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+    """Money that left in one currency and arrived in another is a conversion, whose FX cost
+    (the value at the reference mid rate minus what arrived) the report counts:
+
+    - a transfer out that delivered another currency (`[delivered 278500.00 PKR]` on a
+      Payoneer or Wise withdrawal of USD) becomes an `fx` leg out (-1000 USD), an `fx` leg
+      in (+278500 PKR) and the transfer of what was delivered (-278500 PKR), so a bank
+      statement's credit of 278500 PKR is the same money arriving;
+    - a conversion leg whose other leg is in no imported file (the Wise statement of the
+      other currency) gets that leg from its `[delivered ...]` / `[sent ...]` tag.
+    Derived rows have origin `rule:transfers.conversion...`, ids sha256(id + suffix).
+    """
+    import polars as pl
+
+    has_tag = pl.col("description").str.contains(DELIVERED)
+    transfers = rows.filter((pl.col("kind") == "transfer") & (pl.col("amount") < 0) & has_tag)
+    lone = _lone_legs(rows.filter(pl.col("kind") == "fx")).filter(
+        ((pl.col("amount") < 0) & has_tag)
+        | ((pl.col("amount") > 0) & pl.col("description").str.contains(SENT)))
+    if transfers.is_empty() and lone.is_empty():
+        return rows
+    derived: list[pl.DataFrame] = []
+    replaced: list[pl.DataFrame] = []
+    origin = pl.lit("rule:") + pl.col("_rule_id")
+    if transfers.height:
+        transfers = _rule_of(transfers.with_columns(
+            tag_amount(DELIVERED).alias("_other"), tag(DELIVERED, 2).alias("_other_cur")),
+            schedule, *CONVERSION_RULE).filter(
+            pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))
+            & (pl.col("_other") > 0))
+    if transfers.height:
+        derived += _as_conversion(transfers, origin)
+        replaced.append(transfers.select("id"))
+    if lone.height:
+        other = pl.when(pl.col("amount") < 0).then(tag_amount(DELIVERED)).otherwise(
+            -tag_amount(SENT))
+        other_cur = pl.when(pl.col("amount") < 0).then(tag(DELIVERED, 2)).otherwise(
+            tag(SENT, 2))
+        lone = _rule_of(lone.with_columns(other.alias("_other"), other_cur.alias("_other_cur")),
+                        schedule, *CONVERSION_RULE).filter(
+            pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))
+            & pl.col("_other").is_not_null() & (pl.col("_other") != 0))
+        if lone.height:
+            derived.append(lone.with_columns(
+                id=_derived_id("other-leg"), amount=pl.col("_other"),
+                currency=pl.col("_other_cur"), ref=pl.lit(None, dtype=pl.String),
+                related_ref=pl.coalesce("related_ref", "ref"),
+                origin=origin, hours=pl.lit(None, dtype=pl.Float64),
+                description=pl.col("description") + pl.lit(" (other leg, from the tag)")))
+    gone = pl.concat(replaced) if replaced else rows.head(0).select("id")
+    return _replace(rows, gone, derived)
+
+
+def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
+                       matched: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Intermediary (correspondent) deductions, measured: a transfer out of one account and
+    the transfer into another that the transfer matcher (ledger/transfers.py) paired, in the
+    same currency within `MATCH_DAYS` days, where less arrived than was sent (at most the
+    rule's `max` in its currency or `max_rate` of the amount) and the receiving row names the
+    sender (`Inward Remittance PAYONEER INC`). The credit becomes the amount sent (a
+    transfer) plus the deduction (kind bank_fee, category intermediary_deduction), origin
+    `rule:deductions.intermediary...`. Equal amounts need no row.
+
+    `matched` (out_id, in_id): the pairs `ledger reconcile` linked with the ledger's own
+    settings and links (the report passes them); without it, the matcher's pairs at its
+    default settings. Either way the report, reconcile and this rule agree on which credit
+    was which withdrawal, and what the matcher leaves ambiguous gets no deduction (never
+    guessed)."""
+    import polars as pl
+
+    from ledger import providers
+
+    rules = schedule.rules_for(*INTERMEDIARY_RULE)
+    transfers = rows.filter(pl.col("kind") == "transfer")
+    if not rules or transfers.is_empty():
+        return rows
+    outs = _rule_of(transfers.filter(pl.col("amount") < 0), schedule, *INTERMEDIARY_RULE
+                    ).filter(pl.col("_rule_id").is_not_null())
+    ins = transfers.filter(pl.col("amount") > 0)
+    if outs.is_empty() or ins.is_empty():
+        return rows
+    if matched is None:
+        from ledger.transfers import Settings, match
+
+        matched = match(rows, Settings()).hops
+    outs = outs.select(
+        pl.col("id").alias("_out_id"), pl.col("account").alias("_out_account"),
+        pl.col("date").alias("_out_date"), pl.col("currency").alias("_out_currency"),
+        (-pl.col("amount")).alias("_sent"), pl.col("ref").alias("_out_ref"),
+        providers.platform(pl.col("source")).replace_strict(
+            providers.ALIASES, default=None, return_dtype=pl.String).alias("_name"),
+        "_rule_id")
+    pairs = matched.select(pl.col("out_id").alias("_out_id"), pl.col("in_id").alias("id")
+                           ).join(outs, on="_out_id").join(ins, on="id").with_columns(
+        (pl.col("date") - pl.col("_out_date")).dt.total_days().alias("_lag")).filter(
+        (pl.col("currency") == pl.col("_out_currency"))
+        & (pl.col("account") != pl.col("_out_account"))
+        & pl.col("_lag").is_between(0, MATCH_DAYS)).drop("_out_currency")
+    if pairs.is_empty():
+        return rows
+    bound = pl.lit(None, dtype=pl.Decimal(38, 4))
+    for rule in rules:
+        cap = pl.lit(Decimal(0), dtype=pl.Decimal(38, 4))
+        if rule.max_rate is not None:
+            cap = (pl.col("_sent").cast(pl.Decimal(38, WORK)) * work_lit(rule.max_rate)).cast(
+                pl.Decimal(38, 4))
+        if rule.maximum is not None:
+            fixed = pl.when(pl.col("currency") == rule.currency).then(
+                pl.lit(rule.maximum, dtype=pl.Decimal(38, 4))).otherwise(
+                pl.lit(Decimal(0), dtype=pl.Decimal(38, 4)))
+            cap = pl.max_horizontal(cap, fixed)
+        bound = pl.when(pl.col("_rule_id") == rule.id).then(cap).otherwise(bound)
+    text = (pl.col("counterparty").fill_null("") + " " + pl.col("description")).str.to_lowercase()
+    named = pl.when(pl.col("_name").is_null()).then(False).otherwise(
+        text.str.contains(pl.col("_name")))
+    pairs = pairs.with_columns((pl.col("_sent") - pl.col("amount")).alias("_diff")).filter(
+        (pl.col("_diff") == 0) | ((pl.col("_diff") > 0) & (pl.col("_diff") <= bound) & named))
+    if pairs.is_empty():
+        return rows
+    # a withdrawal that arrived in parts (split_credit) keeps the one part that fits
+    best_out = pairs.sort("_diff", "_lag", "id").group_by("_out_id", maintain_order=True).first()
+    best = best_out.sort("_diff", "_lag", "_out_id").group_by("id", maintain_order=True).first()
+    deducted = best.filter(pl.col("_diff") > 0)
+    if deducted.is_empty():
+        return rows
+    origin = pl.lit("rule:") + pl.col("_rule_id")
+    moved = deducted.with_columns(id=_derived_id("sent"), amount=pl.col("_sent"), origin=origin)
+    fee = deducted.with_columns(
+        id=_derived_id("deducted"), kind=pl.lit("bank_fee"),
+        category=pl.lit("intermediary_deduction"), amount=-pl.col("_diff"),
+        ref=pl.lit(None, dtype=pl.String),
+        related_ref=pl.coalesce("_out_ref", "ref", _derived_id("sent")),
+        hours=pl.lit(None, dtype=pl.Float64), origin=origin,
+        description=pl.lit("Deducted on the way from ") + pl.col("_out_account")
+        + pl.lit(": sent ") + pl.col("_sent").cast(pl.String) + pl.lit(", credited ")
+        + pl.col("amount").cast(pl.String) + pl.lit(" ") + pl.col("currency")
+        + pl.lit(" (measured by rule ") + pl.col("_rule_id") + pl.lit(")"))
+    return _replace(rows, deducted.select("id"), [moved, fee])
+
