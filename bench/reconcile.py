@@ -234,7 +234,7 @@ def build(root: Path, total: int, transfers: int, years: int, seed: int = 2024) 
     df = schema.validate(schema.with_ids(schema.conform(df)), "bench")
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    Ledger(root)._commit(df, [], [])
+    Ledger(root).commit(df, [])
     lines = ["date,from,to,rate"] + [f"{d.isoformat()},USD,{c},{r}"
                                      for (d, c), r in sorted(fx.items())]
     (root / "rates.csv").write_text("\n".join(lines) + "\n", "utf-8")

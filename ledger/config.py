@@ -35,8 +35,8 @@ def reading_locale(ledger: Ledger) -> str | None:
 def write_initial(ledger: Ledger, currency: str, country: str | None,
                   locale: str | None = None) -> Path:
     """Create ledger.toml; refuse to overwrite one the user may have edited."""
+    from ledger.files import atomic_write_bytes
     from ledger.money import known_currencies
-    from ledger.store import atomic_write_bytes
 
     currency = currency.upper()
     if currency not in known_currencies():

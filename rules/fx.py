@@ -439,7 +439,7 @@ def fetch_online(pairs: list[tuple[dt.date, str, str]]) -> pl.DataFrame:
 
 
 def _append_cache(path: Path, rates: pl.DataFrame) -> None:
-    from ledger.store import atomic_write_bytes
+    from ledger.files import atomic_write_bytes
 
     old = path.read_text("utf-8") if path.exists() else "date,from,to,rate\n"
     lines = "".join(f"{d},{f},{t},{r}\n" for d, f, t, r in

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import store
+from ledger import files, store
 from ledger.errors import DataError, UsageError
 from tests.conftest import DATA, snapshot
 
@@ -77,7 +77,7 @@ def test_failure_at_any_step_leaves_ledger_byte_identical(ledger, options, monke
         if name == step:
             raise OSError(f"injected failure at {name}")
 
-    monkeypatch.setattr(store, "_checkpoint", fail)
+    monkeypatch.setattr(files, "checkpoint", fail)
     with pytest.raises(OSError, match="injected"):
         ledger.import_files([PAYPAL], options)
     assert snapshot(ledger.root) == before
@@ -187,7 +187,7 @@ def test_archive_copy_cleared_meanwhile_is_written_at_commit(ledger, options, mo
         path.unlink()
         return path
 
-    monkeypatch.setattr(store, "_write_synced", write_then_lose)
+    monkeypatch.setattr(files, "write_synced", write_then_lose)
     [summary] = ledger.import_files([UPWORK], options)
     assert (ledger.sources / f"{summary.import_id}.csv").read_bytes() == UPWORK.read_bytes()
 
@@ -202,7 +202,7 @@ def test_disk_error_while_archiving_is_a_clear_error_and_changes_nothing(ledger,
     def full(path, data):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(store, "_write_synced", full)
+    monkeypatch.setattr(files, "write_synced", full)
     with pytest.raises(DataError, match="cannot write to the ledger: No space left on device"):
         ledger.import_files([PAYPAL], options)
     assert snapshot(ledger.root) == before
