@@ -1,12 +1,14 @@
 """A chunk of workers' rows valued in USD and in their local currency, through rules.fx's chain.
 
 `ledger batch` values rows as `ledger report` does (FxChain.convert: a worker's own
-conversions, then the bundled offline references; never the network). A worker whose rows
-imply no rate of its own has a chain of the references alone, the same for every such
-worker: their rows are stacked with the worker column (`W`) and valued by ONE
-`FxChain.lookup` and one join per chunk, not one chain and one convert per worker. A worker
-with rates of its own (its conversions) keeps its own chain; one whose rows the shared chain
-cannot value goes through its own `convert` too, which raises the same error naming its row.
+conversions, then the bundled offline references; never the network). The chunk's rows
+are stacked with the worker column (`W`) and valued by ONE `FxChain.lookup` on a chain of the
+references alone and one join, not one chain and one convert per worker. That is each
+worker's own chain's answer wherever the worker has no conversions of its own, and, for one
+that has, wherever the reference picked is direct and within the staleness window (`_sure`:
+the chain ranks a worker's own rates below every reference). Any other worker, and one
+whose rows the references cannot value, goes through its own chain's `convert`, which also
+raises the error naming its row.
 
 Local-currency figures (`gross_local`, `net_local`) take each row's USD value at the
 references' USD->local rate (`in_local`: one lookup per local currency and chunk).
@@ -54,30 +56,27 @@ def value_chunk(items: list[Counted]) -> dict[int, BaseException]:
         rows = item.counted
         if rows["currency"].eq("USD").all():  # nothing to convert (FxChain.convert's shortcut)
             valued[at] = rows.with_columns(pl.col("amount").cast(rate_dtype()).alias("value"))
-        elif item.own_rates:
-            try:
-                valued[at] = item.chain().convert(rows, "USD", where="worker").rows
-            except Exception as exc:
-                failed[at] = exc
         else:
             shared.append(at)
     if shared:
         from ledger.batch_months import tagged
 
         stacked = tagged([items[at].counted for at in shared], shared, VALUED)
-        foreign = stacked.filter(pl.col("currency") != "USD")
-        rates = reference_chain().lookup(foreign.select("date", "currency").unique(), "USD")
-        stacked = stacked.join(rates.select("date", "currency", "rate"),
+        rates = reference_chain().lookup(stacked.filter(pl.col("currency") != "USD").select(
+            "date", "currency").unique(), "USD")
+        stacked = stacked.join(rates.select("date", "currency", "rate", _sure(rates)),
                                on=["date", "currency"], how="left", maintain_order="left")
-        lacking = set(stacked.filter(pl.col("rate").is_null() & (pl.col("currency") != "USD"))
-                      [W].unique().to_list())
-        stacked = stacked.filter(~pl.col(W).is_in(list(lacking))).with_columns(
+        own = [at for at in shared if items[at].own_rates]
+        foreign = stacked.filter(pl.col("currency") != "USD")
+        alone = set(foreign.filter(pl.col("rate").is_null() | (
+            pl.col(W).is_in(own) & ~pl.col("_sure").fill_null(False)))[W].unique().to_list())
+        stacked = stacked.filter(~pl.col(W).is_in(list(alone))).with_columns(
             pl.when(pl.col("currency") == "USD").then(pl.col("amount").cast(rate_dtype()))
             .otherwise(pl.col("amount").cast(rate_dtype()) * pl.col("rate")).alias("value")
-        ).drop("rate")
+        ).drop("rate", "_sure")
         parts = stacked.partition_by(W, as_dict=True, include_key=False)
         for at in shared:
-            if at in lacking:  # its own convert names the row without a rate
+            if at in alone:  # its own chain, whose convert names a row without a rate
                 try:
                     valued[at] = items[at].chain().convert(items[at].counted, "USD",
                                                            where="worker").rows
@@ -93,6 +92,20 @@ def value_chunk(items: list[Counted]) -> dict[int, BaseException]:
             local == "USD" or has_rates(local)
             or item.usd.filter(pl.col("currency") != local).is_empty())
     return failed
+
+
+def _sure(rates: pl.DataFrame) -> pl.Expr:
+    """Whether a reference rate is one a worker's own chain would pick too: a direct rate
+    (not crossed through a pivot) within the chain's staleness window. FxChain ranks a
+    worker's own conversions (`implied`) below every reference and tries all providers within
+    the window before any older rate, so only where no reference is that close (or only a
+    crossed one) can the worker's own rates change the pick."""
+    import polars as pl
+
+    from rules.fx import STALE_DAYS
+
+    near = (pl.col("date") - pl.col("rate_date")).dt.total_days().abs() <= STALE_DAYS
+    return (near & ~pl.col("provider").str.contains("×", literal=True)).alias("_sure")
 
 
 @cache
