@@ -115,43 +115,23 @@ def _lines(valued: pl.DataFrame, suffix: str, decimals: int,
 
 def _local_lines(workers: pl.DataFrame, usd: pl.DataFrame) -> pl.DataFrame:
     """gross_local and net_local per worker and month, for the workers with local figures:
-    one pass per local currency (its minor unit and USD rates)."""
+    one pass per local currency (its minor unit and USD rates, batch_fx.in_local)."""
     import polars as pl
 
+    from ledger.batch_fx import in_local, reference_chain
     from ledger.money import minor_units
 
     frames = []
     with_local = workers.filter(pl.col("has_local"))
+    chain = reference_chain()  # one chain of the references for the chunk's currencies
     for (local,), group in with_local.group_by("local", maintain_order=True):
         rows = usd.join(group.select(W), on=W, how="semi")
-        valued = rows if local == "USD" else in_local(rows, str(local))
+        valued = rows if local == "USD" else in_local(rows, str(local), chain)
         frames.append(_lines(valued, "local", minor_units(str(local)), only=("gross", "net")))
     money = pl.Decimal(38, 2)
     empty = pl.DataFrame(schema={W: pl.Int64, "month": pl.Date, "gross_local": money,
                                  "net_local": money})
     return pl.concat([empty, *frames], how="vertical_relaxed")
-
-
-def in_local(usd: pl.DataFrame, local: str) -> pl.DataFrame:
-    """`value` in the local currency: a row in it as it is, any other through its USD value at
-    the nearest-dated bundled USD->local reference rate (the rate the chain would pick: a
-    worker's own conversions rank below the references; and the chain crosses one pivot
-    only, so PKR->PHP would find none where PKR->USD->PHP has one). A worker gets local
-    figures only where every foreign row can be valued (batch_worker.count_worker)."""
-    import polars as pl
-
-    from rules.fx import rate_dtype
-
-    foreign = usd.filter(pl.col("currency") != local)
-    rates = usd_rates(local)
-    if foreign.is_empty() or rates.is_empty():
-        return usd.with_columns(pl.col("amount").cast(rate_dtype()).alias("value"))
-    dates = foreign.select("date").unique().sort("date")
-    found = dates.join_asof(rates, on="date", strategy="nearest", check_sortedness=False)
-    return usd.join(found, on="date", how="left", maintain_order="left").with_columns(
-        pl.when(pl.col("currency") == local).then(pl.col("amount").cast(rate_dtype()))
-        .otherwise((pl.col("value") * pl.col("_rate")).cast(rate_dtype())).alias("value")
-    ).drop("_rate")
 
 
 @cache
@@ -175,20 +155,6 @@ def history(currency: str) -> pl.DataFrame:
         (pl.col("_usd") / pl.col("rate")).cast(rate_dtype()).alias("rate"), "provider",
         pl.lit("ECB reference rates, crossed through EUR").alias("detail"))
     return pl.concat([table, crossed], how="vertical_relaxed")
-
-
-@cache
-def usd_rates(local: str) -> pl.DataFrame:
-    """(date, _rate): USD->local per day from the bundled references, sorted by date."""
-    import polars as pl
-
-    from rules.fx import rate_dtype
-
-    direct = history(local).filter((pl.col("from") == local) & (pl.col("to") == "USD")
-                                   & (pl.col("rate") != 0))
-    return (direct.group_by("date").agg(pl.col("rate").first())
-            .select("date", (pl.lit(1).cast(rate_dtype()) / pl.col("rate")).cast(rate_dtype())
-                    .alias("_rate")).sort("date"))
 
 
 def _platforms(counted: pl.DataFrame) -> pl.DataFrame:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from rules.fees import Schedule
+    from rules.fx import FxChain
 
 LOCAL_EXTRA = {"TH": "THB", "UA": "UAH", "RS": "RSD", "BR": "BRL", "GB": "GBP", "NP": "NPR",
                "GH": "GHS", "UG": "UGX", "ET": "ETB", "ZA": "ZAR", "MX": "MXN", "AR": "ARS",
@@ -85,20 +86,31 @@ def process(task: WorkerTask) -> WorkerResult:
 
 def process_many(tasks: list[WorkerTask]) -> list[WorkerResult]:
     """Results of a chunk of workers, in the order given: the unit of work the batch engine
-    schedules. Each worker's files are read and counted on their own (fee rules, reconcile,
-    FX valuation: `count_worker`); the months, hours, benchmarks and trajectories of the
-    whole chunk are then computed at once, grouped by worker (ledger/batch_months.py), so the
-    per-worker cost is the counting alone. Never raises for bad data."""
+    schedules. Each worker's files are read and counted on their own (fee rules, reconcile:
+    `count_rows`); the chunk's rows are then valued in USD together (ledger/batch_fx.py: one
+    FX lookup for the workers without conversions of their own), and the months, hours,
+    benchmarks and trajectories of the whole chunk computed at once, grouped by worker
+    (ledger/batch_months.py). Never raises for bad data."""
+    from ledger.batch_fx import value_chunk
+
     results: list[WorkerResult] = []
+    counted: list[tuple[int, Counted]] = []
+    for task in tasks:
+        result, found = _read_and_count(task)
+        if found is not None:
+            counted.append((len(results), found))
+        results.append(result)
+    failed = value_chunk([c for _, c in counted])
     ready: dict[str, list[tuple[int, Counted]]] = {}
     settings: dict[str, dict[str, Any]] = {}
-    for task in tasks:
-        result, counted = _read_and_count(task)
-        if counted is not None:
-            key = repr(sorted(task.settings.items()))
-            settings[key] = task.settings
-            ready.setdefault(key, []).append((len(results), counted))
-        results.append(result)
+    for at, (index, found) in enumerate(counted):
+        if at in failed:
+            _fail(results[index], "", "", failed[at])
+            continue
+        task = tasks[index]
+        key = repr(sorted(task.settings.items()))
+        settings[key] = task.settings
+        ready.setdefault(key, []).append((index, found))
     for key, group in ready.items():
         _months_into(results, group, settings[key])
     return results
@@ -131,7 +143,7 @@ def _read_and_count(task: WorkerTask) -> tuple[WorkerResult, Counted | None]:
         result.files_read += 1
         (frames if kind == "rows" else sheets).append(frame)
     try:
-        return result, count_worker(frames, sheets, task.country, config)
+        return result, count_rows(frames, sheets, task.country, config)
     except Exception as exc:
         _fail(result, "", "", exc)
         return result, None
@@ -235,10 +247,11 @@ def schedule_for(country: str, config: dict) -> Schedule:
 @dataclass
 class Counted:
     """One worker's rows as `ledger report` counts them, ready for the chunk's months."""
-    usd: pl.DataFrame
-    """Income rows (not transfers) valued in USD."""
+    usd: pl.DataFrame | None
+    """Income rows (not transfers) valued in USD (batch_fx.value_chunk)."""
     counted: pl.DataFrame
-    """Every counted row (date, source): the channels of each month."""
+    """Every counted row: valued into `usd`, and (date, source) the channels of each
+    month."""
     sheet: pl.DataFrame
     """Timesheet rows, with the ledger.toml [[hours]] entries."""
     country: str
@@ -249,6 +262,11 @@ class Counted:
     last: dt.date
     rows: int
     """Canonical rows read (overlapping exports counted once)."""
+    chain: Callable[[], FxChain] | None = None
+    """The worker's own FX chain (its conversions, then the references), built on demand."""
+    own_rates: bool = False
+    """Whether the worker's rows imply rates of their own (then its own chain values them;
+    else the chunk's chain of the references alone, batch_fx.value_chunk)."""
 
 
 USD_COLUMNS = ["date", "kind", "amount", "currency", "value", "counterparty", "hours"]
@@ -281,16 +299,27 @@ def worker_months(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], countr
 
 def count_worker(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: str,
                  config: dict) -> Counted:
+    """One worker's parsed files counted (`count_rows`) and valued in USD (one worker's
+    `batch_fx.value_chunk`)."""
+    from ledger.batch_fx import value_chunk
+
+    counted = count_rows(frames, sheets, country, config)
+    failed = value_chunk([counted])
+    if failed:
+        raise failed[0]
+    return counted
+
+
+def count_rows(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: str,
+               config: dict) -> Counted:
     """One worker's parsed files counted: rows repeated across overlapping exports once (by
     id, as `ledger import`), the worker's own rules, fee rules (and reconcile where it
-    matters) and every row valued in USD."""
+    matters); not yet valued (`usd` is set by the chunk's batch_fx.value_chunk)."""
     import polars as pl
 
     from ledger import hours as hours_mod
     from ledger import user_rules
-    from ledger.batch_months import usd_rates
-    from ledger.report import NOT_INCOME
-    from rules.fx import FxChain, implied_rates, rate_dtype
+    from rules.fx import FxChain, implied_rates
 
     if not frames:
         if sheets:
@@ -306,27 +335,24 @@ def count_worker(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country
         raise DataError("the worker's exports hold no transactions")
 
     @cache
+    def implied() -> pl.DataFrame:
+        return implied_rates(rows)
+
+    @cache
     def chain() -> FxChain:  # only built where something is converted or reconciled
-        built = FxChain([implied_rates(rows)])
+        built = FxChain([implied()])
         built.reference = cached_reference
         return built
 
     counted = counted_like_report(rows, schedule_for(country, config), config, chain)
-    if counted["currency"].eq("USD").all():  # nothing to convert (FxChain.convert's shortcut)
-        valued = counted.with_columns(pl.col("amount").cast(rate_dtype()).alias("value"))
-    else:
-        valued = chain().convert(counted, "USD", where="worker").rows
-    usd = valued.filter(~pl.col("kind").is_in(NOT_INCOME))
-    local = local_currency(country)
-    has_local = bool(local) and (local == "USD" or usd_rates(local).height > 0
-                                 or usd.filter(pl.col("currency") != local).is_empty())
+    own_rates = not counted["currency"].eq("USD").all() and not implied().is_empty()
     sheet = pl.concat(sheets) if len(sheets) > 1 else sheets[0] if sheets else hours_mod.empty()
     if config.get("hours"):
         sheet = pl.concat([sheet, hours_mod.from_config(config["hours"])])
     dates = rows.select(pl.col("date").min().alias("first"), pl.col("date").max().alias("last"))
-    return Counted(usd=usd, counted=counted.select("date", "source"), sheet=sheet,
-                   country=country, local=local, has_local=has_local,
-                   first=dates["first"][0], last=dates["last"][0], rows=rows.height)
+    return Counted(usd=None, counted=counted, sheet=sheet, country=country,
+                   local=local_currency(country), has_local=False, first=dates["first"][0],
+                   last=dates["last"][0], rows=rows.height, chain=chain, own_rates=own_rates)
 
 
 def counted_like_report(rows: pl.DataFrame, schedule: Schedule, config: dict,
