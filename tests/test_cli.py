@@ -146,6 +146,41 @@ def test_top_level_help_has_examples(tmp_path):
     assert "Examples" in ok(run("--help", cwd=tmp_path)).stdout
 
 
+HELPS = [["--help"], *([*c, "--help"] for c in _command_tree())]
+HELP_CASES = [*HELPS, [], ["nosuch"], ["--width", "5", "report", "--help"],
+    ["--ledger", "x", "--width", "60", "rates", "show", "--help"], ["reconcile", "--bad"]]
+
+
+def test_the_fast_start_builds_what_the_whole_app_does():
+    """`ledger` builds only the command asked for (ledger/cli/lazy.py): each command's help and
+    the listing, and the errors, are what the whole app prints."""
+    from typer.testing import CliRunner
+
+    from ledger.cli.lazy import for_args
+    from ledger.cli.main import app
+
+    runner = CliRunner()
+    for args in HELP_CASES:
+        whole = runner.invoke(app, args, prog_name="ledger")
+        fast = runner.invoke(for_args(app, args), args, prog_name="ledger")
+        assert (fast.output, fast.exit_code) == (whole.output, whole.exit_code), args
+    assert len(for_args(app, ["--width", "60", "report"]).registered_commands) == 1
+
+
+def test_help_loads_nothing_heavy():
+    """Every --help under 0.3 s: none loads polars, rich or pydantic (typer's coercion,
+    0.2 s of imports alone), measured in one process that asks every command for its help."""
+    script = ("import sys, contextlib, io\nfrom ledger.cli.main import main\n"
+              f"for args in {HELPS!r}:\n"
+              "    sys.argv = ['ledger', *args]\n"
+              "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):"
+              "\n        main()\n"
+              "print(sorted(m for m in ('polars', 'rich', 'pydantic') if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
+
+
 # --- report JSON contract ---------------------------------------------------------------------
 
 MONEY_TOTALS = ("gross", "platform_fees", "payment_fees", "fx_cost", "bank_deductions", "taxes",

@@ -144,7 +144,7 @@ def test_statement(locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_fees(locale):
-    from ledger.cli.rules import _print_check
+    from ledger.render_fees import print_check
 
     want = LOCALES[locale]
     check = {"date": "2024-06-03", "client": "Acme", "gross": "123456.78",
@@ -161,7 +161,7 @@ def test_fees(locale):
                                          "total_fees": "15432.10", "effective_rate": "0.1250"}],
                         "benchmark": {"text": "10%", "source": "a study"}}}
     console = _console()
-    _print_check(data, console, locale)
+    print_check(data, console, locale)
     text = _text(console)
     row = next(line for line in text.splitlines() if "Acme" in line)
     assert f" {want['gross']} " in row and row.count(f" {want['fees']} ") == 2
@@ -173,7 +173,7 @@ def test_fees(locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_quote(locale):
-    from ledger.cli.rules import _print_one
+    from ledger.render_quote import print_one
 
     want = LOCALES[locale]
     q = {"rate": None, "gross": "123456.78", "currency": "INR", "route": ["upwork", "bank"],
@@ -186,7 +186,7 @@ def test_quote(locale):
                               "value": "15432.10"}]}],
          "basis": [], "rules": [], "notes": []}
     console = _console()
-    _print_one(q, console, locale)
+    print_one(q, console, locale)
     text = _text(console)
     assert f"{want['gross']} INR via upwork -> bank on 2024-06-03" in text
     assert f"-{want['fees']} INR" in text

@@ -88,31 +88,13 @@ def rates_check(
 
 
 def _print_rates(table, output_format: RowsFormat) -> None:
-    from ledger import render
+    from ledger import render_rates
 
-    records = [{k: (str(v) if v is not None else None) for k, v in r.items()}
-               for r in table.iter_rows(named=True)]
     if output_format is RowsFormat.json:
-        sys.stdout.write(render.to_json(records))
+        from ledger.render import to_json
+
+        sys.stdout.write(to_json(render_rates.records(table)))
     elif output_format is RowsFormat.csv:
-        import csv
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(table.columns)
-        for record in records:
-            writer.writerow([render.safe_cell(v) for v in record.values()])
+        sys.stdout.write(render_rates.rates_csv(table))
     else:
-        from decimal import Decimal
-
-        from ledger.render_fit import Col, F, fit_table
-
-        shown = [c for c in ("date", "from", "currency", "to", "rows", "rate", "provider",
-                             "detail", "rate_date", "days_away") if c in table.columns]
-        texts = {"provider": Col("provider", min_width=8, drop=1),
-                 "detail": Col("detail", min_width=10, drop=2)}
-        for record in records:
-            if record.get("rate"):
-                record["rate"] = f"{Decimal(record['rate']):.6g}"
-        _console().print(fit_table(
-            [texts.get(c) or F(c.replace("_", " "), justify="left") for c in shown],
-            [["—" if record[c] is None else record[c] for c in shown] for record in records]))
+        render_rates.print_rates(table, _console())

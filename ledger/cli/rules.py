@@ -2,8 +2,8 @@
 (`app.command("fees")(fees_cmd)`, `app.command("quote")(quote_cmd)`).
 
 Thin like the rest of the CLI: options in, library calls (ledger.fee_check, rules.quote),
-rendering out. polars and the rules are imported inside the functions so `ledger --help`
-stays fast.
+rendering out (ledger.render_fees, ledger.render_quote). polars and the rules are imported
+inside the functions so `ledger --help` stays fast.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from ledger.config import reading_locale
 from ledger.errors import DataError, UsageError
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from ledger.store import Ledger
 
 
@@ -90,7 +88,9 @@ def fees_cmd(
 
             sys.stdout.write(to_json({"schema": "ledger.fee-rules/1", "rules": listing}))
         else:
-            _print_rules(listing, _console())
+            from ledger.render_fees import print_rules
+
+            print_rules(listing, _console())
         return
     data = check_for_ledger(ledger, schedule, month=month, year=year, start=start, end=end,
                             currency=currency, tolerance=_decimal(tolerance, "--tolerance"))
@@ -99,7 +99,9 @@ def fees_cmd(
 
         sys.stdout.write(to_json(data))
     else:
-        _print_check(data, _console(), reading_locale(ledger))
+        from ledger.render_fees import print_check
+
+        print_check(data, _console(), reading_locale(ledger))
 
 
 def check_for_ledger(ledger: Ledger, schedule: Any, *, month: str | None = None,
@@ -247,7 +249,9 @@ def quote_cmd(
 
         sys.stdout.write(to_json(data))
     else:
-        _print_quote(data, _console(), reading_locale(ledger))
+        from ledger.render_quote import print_quote
+
+        print_quote(data, _console(), reading_locale(ledger))
 
 
 class _LedgerRates:
@@ -309,200 +313,3 @@ def _date(text: str) -> dt.date:
 
     check_year(day.year, f"--date {text}", hint="e.g. --date 2024-06-03")
     return day
-
-
-# --- rendering ----------------------------------------------------------------------------
-
-def _percent(ratio: str | None, locale: str | None = None) -> str:
-    """A fee rate as `locale` writes a percentage (12.5%; 12,5 % in de_DE)."""
-    from ledger.money import percent_for_reading
-
-    return "-" if ratio is None else percent_for_reading(Decimal(ratio), locale)
-
-
-def _g(text: str | None, locale: str | None = None) -> str:
-    """A figure of the JSON (`-1234.50`) grouped as `locale` writes it; "-" for none."""
-    from ledger.money import group_for_reading
-
-    return "-" if text is None else group_for_reading(Decimal(text), locale)
-
-
-def _print_rules(rules: list[dict], console: Console) -> None:
-    from ledger.render_fit import Col, F, fit_table
-
-    console.print(fit_table(
-        [Col("Rule", min_width=12), F("From", justify="left"), F("Until", justify="left"),
-         Col("Fee", min_width=12), Col("Confidence", min_width=6, drop=2),
-         Col("Source", min_width=12, drop=1)],
-        [[r["id"], r["from"] or "", r["until"] or "", r["rule"], r["confidence"], r["source"]]
-         for r in rules], title="Fee rules in effect"))
-
-
-def _print_check(data: dict, console: Console, locale: str | None = None) -> None:
-    """The fee check as tables, amounts and rates as `locale` (ledger.toml) writes them, and
-    a verdict that names what was not checked rather than claiming every fee matches."""
-    from ledger.fee_check import verdict
-    from ledger.render import lit
-    from ledger.render_fit import Col, F, fit_table
-
-    def g(text: str | None) -> str:
-        return _g(text, locale)
-
-    label = data["period"].get("label") or f"{data['period']['from']} to {data['period']['to']}"
-    if data["checks"]:
-        console.print(fit_table(
-            [F("Date", justify="left"), Col("Client", drop=1), F("Gross"), F("Charged"),
-             F("Expected"), Col("Rule", min_width=10), Col("Status", min_width=8)],
-            [[c["date"], lit(c["client"] or ""), g(c["gross"]), g(c["charged"]),
-              g(c["expected"]), lit(c["rule"] or "-"),
-              f"[red]{c['status']}[/]" if c["flag"] else lit(c["status"])]
-             for c in data["checks"]], markup=True, title=f"Fees charged vs expected, {label}"))
-    if data.get("withdrawals"):
-        console.print(fit_table(
-            [F("Date", justify="left"), F("Amount"), F("Charged"), F("Expected"),
-             Col("Rule", min_width=10), Col("Status", min_width=8)],
-            [[w["date"], g(w["amount"]), g(w["charged"]), g(w["expected"]),
-              lit(w["rule"] or f"? ({w['method'] or 'method unknown'})"),
-              f"[red]{w['status']}[/]" if w["flag"] else lit(w["status"])]
-             for w in data["withdrawals"]], markup=True,
-            title="Withdrawal fees charged vs expected"))
-    for line in verdict(data):
-        console.print(line, markup=False)
-    summary = data["summary"]
-    overall = summary["overall"]
-    cur = summary["currency"]
-    console.print(
-        f"\n[bold]Effective fee rate: {_percent(overall['effective_rate'], locale)}[/] of "
-        f"{g(overall['gross'])} {cur} gross (platform {g(overall['platform_fees'])}, payment "
-        f"{g(overall['payment_fees'])}, FX {g(overall['fx_cost'])}, bank "
-        f"{g(overall['bank_deductions'])}, taxes {g(overall['taxes'])}; counted as `ledger "
-        "report` counts them)")
-    console.print(f"[dim]field studies: {summary['benchmark']['text']} "
-                  f"({summary['benchmark']['source']})[/]")
-    if summary["by_platform"] or summary["by_route"]:
-        rows = [[p["platform"], f"{g(p['gross'])} gross", g(p["total_fees"]),
-                 _percent(p["effective_rate"], locale)] for p in summary["by_platform"]]
-        rows += [[f"via {r['route']}", f"{g(r['received'])} received", g(r["total_fees"]),
-                  _percent(r["effective_rate"], locale)] for r in summary["by_route"]]
-        console.print(fit_table([Col("Platform / route"), F("Base"), F("Fees"), F("Rate")],
-                                rows))
-    if data["rules"]:
-        console.print(fit_table(
-            [Col("Rule", min_width=12), Col("Fee", min_width=12),
-             Col("Confidence", min_width=6, drop=2), Col("Source", min_width=12, drop=1)],
-            [[r["id"], r["rule"], r["confidence"], r["source"]] for r in data["rules"]],
-            title="Rules applied"))
-    for warning in data["warnings"]:
-        console.print(f"[yellow]warning:[/] {lit(warning)}")
-
-
-def _print_quote(data: dict, console: Console, locale: str | None = None) -> None:
-    """A quote, a comparison or an hourly target; figures as `locale` writes them."""
-    if data.get("schema") == "ledger.quote-target/1":
-        _print_one(data["quote"], console, locale)
-        _print_target(data, console, locale)
-        return
-    if data.get("schema") == "ledger.quote-compare/1":
-        from ledger.render_fit import Col, F, fit_table
-
-        console.print(fit_table(
-            [Col("Route", min_width=10), F("Arrives"), F("Costs"), F("Rate"), F("Behind best"),
-             Col("Priced by", min_width=10, drop=1)],
-            [[r["route"] + (" *" if r.get("unpriced") else ""),
-              f"{_g(r['arrived'], locale)} {r['currency']}", _g(r["total_cost"], locale),
-              _percent(r["effective_rate"], locale), _g(r["behind_best"], locale),
-              "; ".join(_basis(b) for b in r["basis"])]
-             for r in data["ranking"]], title="Routes, best first"))
-        if any(r.get("unpriced") for r in data["ranking"]):
-            console.print("[dim]* a hop priced by neither your history nor a published "
-                          "schedule (an unpublished FX spread) is priced at the mid rate: the "
-                          "route costs more than shown (set the rule's rate in ledger.toml, or "
-                          "import the statements that show what it cost you)[/]")
-        _print_one(data["quotes"][0], console, locale)
-    else:
-        _print_one(data, console, locale)
-    if "target" in data:
-        _print_target(data["target"], console, locale)
-
-
-def _basis(b: dict) -> str:
-    """`upwork->bank: yours (4)`, `payoneer->bank: schedule`, `upwork->bank: neither`."""
-    if b["basis"] == "history":
-        return f"{b['hop']}: yours ({b['evidence']['count']})"
-    return f"{b['hop']}: " + ("schedule" if b["basis"] == "schedule" else "neither")
-
-
-def _print_target(t: dict, console: Console, locale: str | None = None) -> None:
-    def g(text: str) -> str:
-        return _g(text, locale)
-
-    console.print(
-        f"\n[bold]To net {g(t['target'])} {t['to_currency']} a month over {g(t['hours'])} "
-        f"hours via {','.join(t['quote']['route'])}: charge {g(t['hourly_rate'])} "
-        f"{t['currency']} an hour[/] ({g(t['monthly_gross'])} {t['currency']} a month "
-        f"arrives as {g(t['quote']['arrived'])} {t['quote']['arrived_currency']})")
-
-
-def _print_one(q: dict, console: Console, locale: str | None = None) -> None:
-    """The waterfall: each hop's lines with their rule, the running amount, what arrives,
-    then each rule's source (`?` marks an unconfirmed one)."""
-    from ledger.render import lit
-    from ledger.render_fit import Col, F, fit_table
-
-    def g(text: str) -> str:
-        return _g(text, locale)
-
-    converts = q["rate"] is not None
-    columns = [Col("Hop", min_width=8), Col("What", min_width=12), F("Amount"),
-               *([F(q["to_currency"])] if converts else []), Col("Rule", min_width=10, drop=1)]
-    rows: list[list[str]] = []
-    gross_row = [f"{g(q['gross'])} {q['currency']}"] + ([g(q["gross_value"])] if converts
-                                                          else [])
-    rows.append(["client pays", "gross", *gross_row, ""])
-    for hop in q["hops"]:
-        if not hop["lines"]:
-            continue
-        where = hop["at"] + (f" -> {hop['to']}" if hop["to"] else f" ({hop['step']})")
-        for line in hop["lines"]:
-            rule = (line["rule"] or "-") + (" ?" if line["confidence"] == "unconfirmed"
-                                             else "")
-            if line.get("basis") == "history":
-                rule = f"yours: {hop['evidence']['count']} transfers"
-            elif line.get("basis") == "none":
-                rule = "neither: mid rate"
-            value = [f"-{g(line['value'])}"] if converts else []
-            rows.append([lit(where), lit(line["what"]),
-                         f"-{g(line['amount'])} {line['currency']}", *value, lit(rule)])
-            where = ""
-        rows.append(["", "[dim]after this hop[/]",
-                     f"[dim]{g(hop['amount_out'])} {hop['currency_out']}[/]",
-                     *([""] if converts else []), ""])
-    sections = (len(rows),)
-    rows.append(["", "[bold]arrives[/]", f"[bold]{g(q['arrived'])} {q['arrived_currency']}[/]",
-                 *([f"[bold]{g(q['arrived'])}[/]"] if converts else []), ""])
-    console.print(fit_table(columns, rows, markup=True, sections=sections,
-                            title=f"{g(q['gross'])} {q['currency']} via "
-                            f"{' -> '.join(q['route'])} on {q['date']}"))
-    if q["rate"]:
-        console.print(f"mid rate {q['rate']['from']}->{q['rate']['to']} "
-                      f"{g(q['rate']['rate'])} ({q['rate']['provenance']}); gross at mid: "
-                      f"{g(q['gross_value'])} {q['to_currency']}")
-    console.print(f"[bold]Arrives: {g(q['arrived'])} {q['arrived_currency']}[/] (costs "
-                  f"{g(q['total_cost'])} {q['to_currency']}, "
-                  f"{_percent(q['effective_rate'], locale)} of gross)")
-    for b in q.get("basis", []):
-        if b["basis"] == "history":
-            e = b["evidence"]
-            console.print(f"{b['hop']}: priced from your last {e['count']} transfers (sent "
-                          f"{e['first']} to {e['last']}), median {e['days']} days in transit",
-                          markup=False)
-        else:
-            console.print(f"{b['hop']}: " + ("published schedule (no transfers of yours on "
-                                             "this hop)" if b["basis"] == "schedule" else
-                                             "priced by neither your history nor a published "
-                                             "schedule"), markup=False)
-    console.print("[dim]Sources (? = unconfirmed: a default to override in ledger.toml):[/]")
-    for rule in q["rules"]:
-        console.print(f"[dim]  {rule['id']}: {rule['rule']} — {rule['source']}[/]")
-    for note in q["notes"]:
-        console.print(f"[dim]note: {note}[/]")

@@ -1,0 +1,154 @@
+"""`ledger formats` and `ledger formats new`: the export formats the importer knows, and a
+drafted bank profile for a statement it does not."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.cli.common import STATE as _state
+from ledger.cli.common import RowsFormat
+from ledger.cli.common import console as _console
+from ledger.cli.common import open_ledger as _ledger
+from ledger.errors import LedgerError
+
+formats_app = typer.Typer(invoke_without_command=True)
+
+
+@formats_app.callback(invoke_without_command=True)
+def formats(
+    ctx: typer.Context,
+    output_format: Annotated[RowsFormat, typer.Option("--format")] = RowsFormat.table,
+) -> None:
+    """List every export format the importer knows, and your own bank profiles, with how
+    each is recognised.
+
+    Your profiles live in <ledger dir>/profiles/*.toml; one named like a bundled profile
+    replaces it. `ledger formats new FILE` drafts one from a statement the importer does not
+    know yet.
+
+    Examples:
+
+      ledger formats
+
+      ledger formats --format json
+
+      ledger formats new ~/Downloads/statement.csv
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from importers.bank import formats_from_dir
+    from importers.registry import formats as known
+
+    profiles = _ledger().root / "profiles"
+    yours = {fmt.name for fmt in formats_from_dir(profiles)}
+    bundled = {fmt.name for fmt in known()}
+    rows = [{"name": fmt.name, "title": fmt.title, "fingerprint": fmt.fingerprint,
+             "origin": ("yours, replaces bundled" if fmt.name in bundled else "yours")
+             if fmt.name in yours else "bundled",
+             "user": fmt.name in yours}
+            for fmt in known([profiles])]
+    if output_format is RowsFormat.json:
+        from ledger.render import to_json
+
+        sys.stdout.write(to_json({"profiles_dir": str(profiles), "formats": rows}))
+        return
+    if output_format is RowsFormat.csv:
+        import csv
+
+        from ledger.render import safe_cell
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["name", "title", "fingerprint", "origin"])
+        for row in rows:
+            writer.writerow([safe_cell(row[k]) for k in ("name", "title", "fingerprint",
+                                                          "origin")])
+        return
+    from ledger.render_fit import Col, fit_table
+
+    console = _console()
+    console.print(fit_table(
+        [Col("Name", min_width=12), Col("What", min_width=12),
+         Col("Recognised by", min_width=16, drop=1), Col("From", min_width=7)],
+        [[row["name"], row["title"], row["fingerprint"], row["origin"]] for row in rows]))
+    mine = sum(row["user"] for row in rows)
+    console.print(f"your profiles ({mine}): {profiles}"
+                  + ("" if mine else " (none yet; `ledger formats new FILE` drafts one)"),
+                  markup=False)
+
+
+@formats_app.command("new")
+def formats_new(
+    file: Annotated[Path, typer.Argument(
+        help="A statement from the bank (CSV or XLSX) whose layout `ledger formats` lacks.",
+        show_default=False)],
+    name: Annotated[str | None, typer.Option(
+        help="Profile name: lower-case letters, digits, '-' or '_'; rows get source "
+        "bank:NAME (default: from the file name).", show_default=False)] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace your profile of that name if there is one.")] = False,
+) -> None:
+    """Draft a bank profile from a statement into <ledger dir>/profiles/NAME.toml.
+
+    The draft maps the columns it recognises and marks with TODO what it could not settle
+    (name, currency, day-first or month-first dates, decimal mark...). Edit those lines, then
+    import the statement. An existing profile is never replaced without --force.
+
+    Examples:
+
+      ledger formats new ~/Downloads/statement.csv
+
+      ledger formats new AccountStatement.xlsx --name hbl
+
+      ledger formats new statement.csv --name hbl --force
+    """
+    import re
+    import shlex
+    import tomllib
+
+    from importers import registry
+    from importers.bank import load_profile
+    from importers.profile_starter import starter_profile
+    from ledger.errors import UsageError
+    from ledger.store import atomic_write_bytes
+
+    if name is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
+        raise UsageError(f"--name {name!r} must be lower-case letters, digits, '-' or '_'",
+                         hint="e.g. --name hbl")
+    ledger = _ledger()
+    profiles = ledger.root / "profiles"
+    raw = registry.read(file)
+    draft = starter_profile(raw)
+    if name is not None:
+        draft = re.sub(r"^name = .*$", f'name = "{name}"', draft, count=1, flags=re.MULTILINE)
+    chosen = tomllib.loads(draft)["name"]
+    target = profiles / f"{chosen}.toml"
+    if target.exists() and not force:
+        raise UsageError(f"profile {chosen!r} already exists", path=target,
+                         hint="edit it, choose another name with --name, or replace it "
+                         "with --force")
+    try:
+        recognised: str | None = registry.detect(raw, [profiles]).name
+    except LedgerError:
+        recognised = None
+    profiles.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(target, draft.encode("utf-8"))
+
+    out = [f"wrote {target} (a draft profile for {file.name})"]
+    if recognised:
+        out.append(f"note: {file.name} is already recognised as {recognised}; a profile is "
+                   "only needed for a layout `ledger formats` does not know")
+    if f"bank:{chosen}" in {fmt.name for fmt in registry.formats()}:
+        out.append(f"note: it replaces the bundled profile bank:{chosen} for this ledger")
+    todos = [(n, line) for n, line in enumerate(draft.splitlines(), 1) if "# TODO" in line]
+    if todos:
+        out.append(f"settle the TODO on each of these lines of {target.name}:")
+        out += [f"  {n}: {line.strip()}" for n, line in todos]
+    try:
+        load_profile(target)
+    except LedgerError as exc:
+        out.append(f"the draft does not load yet: {exc.message}")
+    again = ["ledger"] + (["--ledger", str(ledger.root)] if _state["ledger"] else [])
+    out.append(f"then: {shlex.join([*again, 'import', str(file)])}")
+    sys.stdout.write("\n".join(out) + "\n")
