@@ -246,7 +246,9 @@ def for_ledger(ledger: Ledger, period: tuple[dt.date, dt.date], *, online: bool 
 def valuer(chain: object, currency: str, needs: set[tuple[dt.date, str]]
            ) -> Callable[[dt.date, str, Decimal], Decimal | None]:
     """value(date, currency, amount) in `currency` at the FX chain's rate for that date (None
-    when there is none), with the rates for `needs` looked up in one call."""
+    when there is none), with the rates for `needs` looked up in one FxChain.lookup call: the
+    one adapter from the chain to a per-item value (report_summary, ledger.attribution,
+    ledger.tax_register)."""
     import polars as pl
 
     rate: dict[tuple[dt.date, str], Decimal] = {}
@@ -272,10 +274,7 @@ def report_summary(ledger: Ledger, rows: pl.DataFrame, period: object, currency:
                    chain: object, result: Result | None = None) -> dict:
     """The `chains` section of `ledger report --format json`: matched chains, arrived, hop
     costs and money in transit for the period, valued in the report currency at the rate of
-    each withdrawal's date (FxChain.lookup, one call; rows without a rate are left out and
-    named in `warnings`)."""
-    import polars as pl
-
+    each withdrawal's date (rows without a rate are left out and named in `warnings`)."""
     from ledger.reconcile_json import money
 
     if result is None:
@@ -285,25 +284,15 @@ def report_summary(ledger: Ledger, rows: pl.DataFrame, period: object, currency:
               sum(c.costs.values(), Decimal(0))) for c in result.chains]
     transit = [(dt.date.fromisoformat(t["date"]), t["currency"], Decimal(t["amount"]))
                for t in result.in_transit]
-    wanted = {(d, cur) for d, cur, *_ in items + transit if cur != currency}
-    rate: dict[tuple[dt.date, str], Decimal] = {}
-    if wanted and chain is not None:
-        needs = pl.DataFrame({"date": [d for d, _ in wanted],
-                              "currency": [c for _, c in wanted]},
-                             schema={"date": pl.Date, "currency": pl.String})
-        found = chain.lookup(needs, currency)  # type: ignore[attr-defined]
-        rate = {(d, cur): Decimal(r) for d, cur, r in
-                found.select("date", "currency", "rate").iter_rows() if r is not None}
+    rated = valuer(chain, currency, {(d, cur) for d, cur, *_ in items + transit})
     warnings: list[str] = []
 
     def value(d: dt.date, cur: str, amount: Decimal) -> Decimal:
-        if cur == currency:
-            return amount
-        found = rate.get((d, cur))
+        found = rated(d, cur, amount)
         if found is None:
             warnings.append(f"no {cur}->{currency} rate for {d}: left out of the chains summary")
             return Decimal(0)
-        return amount * found
+        return found
 
     arrived = sum((value(d, cur, a) for d, cur, a, _ in items), Decimal(0))
     costs = sum((value(d, cur, k) for d, cur, _, k in items), Decimal(0))

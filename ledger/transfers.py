@@ -103,7 +103,8 @@ def _amount_test(cand: pl.DataFrame, settings: Settings) -> pl.DataFrame:
 
 
 def _rates(cand: pl.DataFrame, chain: object) -> pl.DataFrame:
-    """Reference rate out_ccy -> in_ccy on the withdrawal date, where the currencies differ."""
+    """Reference rate out_ccy -> in_ccy on the withdrawal date, where the currencies differ:
+    the FX chain's own `lookup` (one call per arrival currency), joined on."""
     import polars as pl
 
     from rules.fx import rate_dtype

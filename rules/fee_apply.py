@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from ledger import providers
 from ledger.errors import DataError
 from ledger.user_rules import from_source
 from rules.fee_math import WORK, assign, work_lit
@@ -72,7 +73,7 @@ def derive_fees(rows: pl.DataFrame, schedule: Schedule,
     net = rows.filter(needs_derivation(accounts))
     if net.is_empty():
         return schema.empty()
-    net = net.with_columns(pl.col("source").str.split(":").list.first().alias("_platform"))
+    net = net.with_columns(providers.platform(pl.col("source")).alias("_platform"))
     parts = []
     for platform in sorted(net["_platform"].unique().to_list()):
         rules = schedule.rules_for(platform, "service_fee")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import DataError, UsageError
+from ledger.providers import provider_of
 
 if TYPE_CHECKING:
     from ledger.store import Ledger
@@ -267,7 +268,7 @@ def load_schedule(config: Mapping[str, Any] | None = None, *, where: str = "ledg
 
 
 def _provider(name: str) -> str:
-    name = name.strip().lower().split(":")[0]
+    name = provider_of(name.strip().lower())
     return ALIASES.get(name, name)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from ledger import providers
 from ledger.user_rules import from_source
 from rules.conversions import DELIVERED, INCLUDED_FEE, SENT, conversion_pairs, tag, tag_amount
 from rules.fee_math import WORK, assign, work_lit
@@ -125,7 +126,7 @@ def split_included_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     if candidates.is_empty():
         return rows
     origin = pl.lit("rule:") + pl.col("_rule_id")
-    platform = pl.col("source").str.split(":").list.first().str.to_titlecase()
+    platform = providers.platform(pl.col("source")).str.to_titlecase()
     main = candidates.with_columns(id=_derived_id("net"), amount=pl.col("amount")
                                    + pl.col("_fee"), origin=origin)
     fee = candidates.with_columns(
@@ -220,8 +221,6 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
     was which withdrawal, and what the matcher leaves ambiguous gets no deduction (never
     guessed)."""
     import polars as pl
-
-    from ledger import providers
 
     rules = schedule.rules_for(*INTERMEDIARY_RULE)
     transfers = rows.filter(pl.col("kind") == "transfer")
