@@ -26,8 +26,8 @@ KNOWN_WRONG = {
     ("rules.fx", "ledger.store"),  # the online-rate cache's atomic write (issue 18)
 }
 MAX_LINES = 700
-KNOWN_LONG = {"ledger.payouts": 1143, "importers.bank": 1227, "ledger.reconcile": 1129,
-              "rules.fees": 1098, "ledger.store": 796}
+KNOWN_LONG = {"ledger.payouts": 1143, "ledger.reconcile": 1129, "rules.fees": 1098,
+              "ledger.store": 796}
 """Modules still over MAX_LINES and their size when listed: they may shrink, not grow."""
 
 
