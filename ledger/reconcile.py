@@ -222,14 +222,10 @@ def _role(source: pl.Expr) -> pl.Expr:
             .then(pl.lit("bank")).otherwise(pl.lit(None, dtype=pl.String)))
 
 
-DELIVERED = r"\[delivered ([0-9][0-9.]*) ([A-Z]{3})\]"
-
-
 def _legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Withdrawals (out_*) and credits (in_*) between the user's accounts."""
     import polars as pl
 
-    dec = pl.Decimal(38, 4)
     transfers = rows.filter(pl.col("kind") == "transfer").with_columns(
         _role(pl.col("source")).alias("role"),
         pl.col("source").str.split(":").list.first().alias("provider"))
@@ -243,9 +239,8 @@ def _legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.Data
         pl.col("provider").alias("out_provider"), pl.col("currency").alias("out_ccy"),
         (-pl.col("amount")).alias("sent"), pl.col("ref").alias("out_ref"),
         pl.col("description").alias("out_text"),
-        pl.col("description").str.extract(DELIVERED, 1).cast(dec, strict=False)
-        .alias("delivered"),
-        pl.col("description").str.extract(DELIVERED, 2).alias("delivered_ccy"),
+        pl.col("counter_amount").alias("delivered"),
+        pl.col("counter_currency").alias("delivered_ccy"),
         window.alias("window"))
     ins = transfers.filter((pl.col("amount") > 0) & pl.col("role").is_in(["wallet", "bank"]))
     ins = ins.select(

@@ -279,7 +279,7 @@ class Ledger:
             raise DataError(f"cannot read the ledger: {exc}", path=self.rows_path,
                             hint="run `ledger rebuild` to re-create it from the archived sources"
                             ) from None
-        return schema.validate(schema.conform(df), str(self.rows_path))
+        return schema.stored(df, self.rows_path)
 
     def committed_log(self) -> bytes:
         """The import log as far as a committed parquet vouches for it.
@@ -503,9 +503,8 @@ class Ledger:
                                      for e in entries).encode("utf-8")
 
             length = len(logged("0" * 64))  # a sha256 is 64 hex digits whatever its value
-            _os_errors(lambda tmp: rows.write_parquet(
-                tmp, compression="lz4", statistics=True, metadata={LOG_MARK: str(length)}), staged,
-                target)
+            _os_errors(lambda tmp: rows.write_parquet(tmp, compression="lz4", statistics=True,
+                       metadata={LOG_MARK: str(length), **schema.marks(rows)}), staged, target)
             new_log = logged(_sha256_file(staged))
             assert len(new_log) == length
             rollback.write(self.log_path, new_log)
@@ -595,12 +594,13 @@ class Ledger:
             return self._rebuild_locked()
 
     def _rebuild_locked(self) -> dict:
+        from ledger import schema
         active = self.active_imports()
         rows, counts = self._reparse(active)
         try:
             before: int | None = self.stored_rows().height
-        except DataError:  # a damaged ledger is what rebuild is for
-            before = None
+        except DataError:  # a damaged or older-version ledger is what rebuild is for
+            before = schema.stored_count(self.rows_path)
         entry = {"event": "rebuild", "import_id": "", "file": "",
                  "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                  "imports": len(active), "rows_before": before, "rows": rows.height}

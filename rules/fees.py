@@ -771,12 +771,6 @@ def derive_fees(rows: pl.DataFrame, schedule: Schedule,
 
 # --- what the rows themselves show: fees inside amounts, conversions, deductions -----------
 
-INCLUDED_FEE = r"\[fee ([0-9][0-9.]*) ([A-Z]{3}) included\]"
-"""`[fee 6.00 USD included]`: a fee the export folded into the row's amount (Wise)."""
-DELIVERED = r"\[delivered ([0-9][0-9.]*) ([A-Z]{3})\]"
-"""`[delivered 278500.00 PKR]`: what a debit delivered in another currency (Payoneer, Wise)."""
-SENT = r"\[sent ([0-9][0-9.]*) ([A-Z]{3})\]"
-"""`[sent 100.00 USD]`: what a credit cost in another currency."""
 MATCH_DAYS = 7
 """A transfer credited more than this many days after it was sent is not matched."""
 PLATFORM_NAMES = {"upwork": "upwork", "payoneer": "payoneer", "paypal": "paypal",
@@ -786,18 +780,6 @@ INCLUDED_FEE_RULE = ("transfers", "included_fee")
 CONVERSION_RULE = ("transfers", "conversion")
 INTERMEDIARY_RULE = ("deductions", "intermediary")
 ARRIVAL_RULE = ("transfers", "arrival")
-
-
-def _tag(pattern: str, group: int) -> pl.Expr:
-    import polars as pl
-
-    return pl.col("description").str.extract(pattern, group)
-
-
-def _tag_amount(pattern: str) -> pl.Expr:
-    import polars as pl
-
-    return _tag(pattern, 1).cast(pl.Decimal(38, 4), strict=False)
 
 
 def _rule_of(rows: pl.DataFrame, schedule: Schedule, provider: str, kind: str
@@ -888,11 +870,11 @@ def split_included_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     candidates = rows.filter(
         from_source(pl.col("origin"))
         & ~pl.col("kind").is_in(["platform_fee", "payment_fee", "bank_fee", "tax"])
-        & pl.col("description").str.contains(INCLUDED_FEE))
+        & pl.col("fee_included").is_not_null())
     if candidates.is_empty():
         return rows
-    candidates = candidates.with_columns(_tag_amount(INCLUDED_FEE).alias("_fee"),
-                                         _tag(INCLUDED_FEE, 2).alias("_fee_currency"))
+    candidates = candidates.with_columns(pl.col("fee_included").alias("_fee"),
+                                         pl.col("currency").alias("_fee_currency"))
     candidates = _rule_of(candidates, schedule, *INCLUDED_FEE_RULE).filter(
         pl.col("_rule_id").is_not_null() & (pl.col("_fee_currency") == pl.col("currency"))
         & (pl.col("_fee") > 0))
@@ -943,11 +925,11 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     """
     import polars as pl
 
-    has_tag = pl.col("description").str.contains(DELIVERED)
+    has_tag = pl.col("counter_currency").is_not_null()
     transfers = rows.filter((pl.col("kind") == "transfer") & (pl.col("amount") < 0) & has_tag)
     lone = _lone_legs(rows.filter(pl.col("kind") == "fx")).filter(
         ((pl.col("amount") < 0) & has_tag)
-        | ((pl.col("amount") > 0) & pl.col("description").str.contains(SENT)))
+        | ((pl.col("amount") > 0) & has_tag))
     if transfers.is_empty() and lone.is_empty():
         return rows
     derived: list[pl.DataFrame] = []
@@ -955,7 +937,8 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     origin = pl.lit("rule:") + pl.col("_rule_id")
     if transfers.height:
         transfers = _rule_of(transfers.with_columns(
-            _tag_amount(DELIVERED).alias("_other"), _tag(DELIVERED, 2).alias("_other_cur")),
+            pl.col("counter_amount").alias("_other"),
+            pl.col("counter_currency").alias("_other_cur")),
             schedule, *CONVERSION_RULE).filter(
             pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))
             & (pl.col("_other") > 0))
@@ -963,10 +946,9 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
         derived += _as_conversion(transfers, origin)
         replaced.append(transfers.select("id"))
     if lone.height:
-        other = pl.when(pl.col("amount") < 0).then(_tag_amount(DELIVERED)).otherwise(
-            -_tag_amount(SENT))
-        other_cur = pl.when(pl.col("amount") < 0).then(_tag(DELIVERED, 2)).otherwise(
-            _tag(SENT, 2))
+        other = pl.when(pl.col("amount") < 0).then(pl.col("counter_amount")).otherwise(
+            -pl.col("counter_amount"))
+        other_cur = pl.col("counter_currency")
         lone = _rule_of(lone.with_columns(other.alias("_other"), other_cur.alias("_other_cur")),
                         schedule, *CONVERSION_RULE).filter(
             pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))
