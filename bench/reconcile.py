@@ -72,7 +72,7 @@ class Rows:
     def __init__(self) -> None:
         self.cols: dict[str, list] = {k: [] for k in (
             "date", "source", "kind", "category", "amount", "currency", "description", "ref",
-            "related_ref", "counterparty")}
+            "related_ref", "counterparty", "counter_amount", "counter_currency")}
         self.case: list[int] = []
         """Which generated case (a chain, a missing arrival...) each row belongs to."""
         self.n = 0
@@ -80,14 +80,17 @@ class Rows:
 
     def add(self, date: dt.date, source: str, kind: str, amount: Decimal, currency: str,
             description: str, *, category: str | None = None, related_ref: str | None = None,
-            counterparty: str | None = None, ref: str | None = "auto") -> str:
+            counterparty: str | None = None, ref: str | None = "auto",
+            delivered: tuple[Decimal, str] | None = None) -> str:
         self.n += 1
         ref = f"R{self.n:09d}" if ref == "auto" else ref
         self.case.append(self.current)
         for key, value in (("date", date), ("source", source), ("kind", kind),
                            ("category", category), ("amount", str(amount)),
                            ("currency", currency), ("description", description), ("ref", ref),
-                           ("related_ref", related_ref), ("counterparty", counterparty)):
+                           ("related_ref", related_ref), ("counterparty", counterparty),
+                           ("counter_amount", str(delivered[0]) if delivered else None),
+                           ("counter_currency", delivered[1] if delivered else None)):
             self.cols[key].append(value)
         return ref or ""
 
@@ -120,7 +123,7 @@ def chains(rng: random.Random, transfers: int, fx: dict, start: dt.date, days: i
         out = later(got, 0, 3)
         pkr = (x * fx[(out, "PKR")] * (1 - Decimal(rng.randint(5, 25)) / 1000)).quantize(CENT)
         pref = rows.add(out, "payoneer", "transfer", -x, "USD",
-                        f"Transfer to bank [delivered {pkr} PKR]")
+                        f"Transfer to bank [delivered {pkr} PKR]", delivered=(pkr, "PKR"))
         rows.add(out, "payoneer", "payment_fee", Decimal("-3"), "USD", "Withdrawal fee",
                  category="withdrawal_fee", related_ref=pref)
         arrive = later(out, 1, 3)
@@ -158,7 +161,8 @@ def chains(rng: random.Random, transfers: int, fx: dict, start: dt.date, days: i
         rows.current += 1
         d, x = day(), usd()
         pkr = (x * fx[(d, "PKR")] * (1 - Decimal(rng.randint(5, 25)) / 1000)).quantize(CENT)
-        rows.add(d, "payoneer", "transfer", -x, "USD", f"Transfer to bank [delivered {pkr} PKR]")
+        rows.add(d, "payoneer", "transfer", -x, "USD", f"Transfer to bank [delivered {pkr} PKR]",
+                 delivered=(pkr, "PKR"))
         parts = rng.randint(2, 4)
         cuts = sorted(rng.sample(range(1, int(pkr * 100)), parts - 1))
         for a, b in zip([0, *cuts], [*cuts, int(pkr * 100)], strict=True):
@@ -221,11 +225,14 @@ def build(root: Path, total: int, transfers: int, years: int, seed: int = 2024) 
     fx = rates(rng, start, days)
     made, counts = chains(rng, transfers, fx, start, days)
     chain_df = pl.DataFrame({**made.cols, "case": made.case},
-                            schema_overrides={"amount": pl.String}).with_columns(
-        pl.col("amount").cast(pl.Decimal(38, 4)))
+                            schema_overrides={"amount": pl.String, "counter_amount": pl.String,
+                                              "counter_currency": pl.String}).with_columns(
+        pl.col("amount", "counter_amount").cast(pl.Decimal(38, 4)))
     rest = filler(rng, max(0, total - chain_df.height), start, days)
-    df = pl.concat([chain_df, rest.with_columns(pl.lit(0).alias("case")).select(
-        chain_df.columns)], how="vertical_relaxed")
+    df = pl.concat([chain_df, rest.with_columns(
+        pl.lit(0).alias("case"), counter_amount=pl.lit(None, dtype=pl.Decimal(38, 4)),
+        counter_currency=pl.lit(None, dtype=pl.String)).select(chain_df.columns)],
+        how="vertical_relaxed")
     df = df.sort("date", maintain_order=True).with_columns(
         pl.col("source").alias("account"), pl.lit("source").alias("origin"),
         pl.lit("b" * 64).alias("import_id"), pl.int_range(1, pl.len() + 1).alias("line"),
@@ -273,8 +280,10 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from bench.run import LEDGER, PY, _print, bare_report, measure
+    from ledger.schema import VERSION
 
-    root = OUT / f"ledger-reconcile-{args.rows}-{args.transfers}-{args.years}y"
+    # a ledger generated for an older rows version is refused: the name tells them apart
+    root = OUT / f"ledger-reconcile-{args.rows}-{args.transfers}-{args.years}y-v{VERSION}"
     if args.regenerate or not (root / "bench.json").exists():
         print(f"generating {root.name} ...", file=sys.stderr)
         build(root, args.rows, args.transfers, args.years)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from importers.readers import LINE, RawFile
 from ledger.errors import DataError, UsageError
+from ledger.providers import PAYER_PATTERN
 
 if TYPE_CHECKING:
     import polars as pl
@@ -83,16 +84,29 @@ class Format:
     parse: Callable[[RawFile, ImportOptions], Parsed]
 
 
-PLATFORMS = (r"(?i)\b(upwork|elance|odesk|fiverr|freelancer|payoneer|paypal|transferwise"
-             r"|wise (payments|us|europe))\b")
-"""Payers whose payments are the user's own money arriving from a platform or wallet whose
-export the ledger imports itself: transfers, not income (that export booked the earning).
-Platforms the ledger cannot import (Toptal, PeoplePerHour...) stay income where they pay."""
-
-
 def is_platform(expr: pl.Expr) -> pl.Expr:
     """True where a payer name or text names a platform or wallet the ledger imports itself."""
-    return expr.str.contains(PLATFORMS).fill_null(False)
+    return expr.str.contains(PAYER_PATTERN).fill_null(False)
+
+
+def classify(df: pl.DataFrame, text: pl.Expr, rules: list[tuple[str, str, str]], *,
+             kind: str = "kind") -> pl.DataFrame:
+    """Add `kind` and `category` from the first of `rules` (pattern, kind, category) whose
+    pattern `text` matches; no match: kind `other`, category null. Each pattern is scanned
+    once over the column (Freelancer's and Fiverr's descriptions)."""
+    import polars as pl
+
+    df = df.with_columns(_text=text)
+    hits = [pl.when(pl.col("_text").str.contains(pattern)).then(pl.lit(i, dtype=pl.Int32))
+            for i, (pattern, _, _) in enumerate(rules)]
+    df = df.with_columns(_rule=pl.coalesce(hits)).drop("_text")
+    numbers = list(range(len(rules)))
+    return df.with_columns(
+        pl.col("_rule").replace_strict(numbers, [k for _, k, _ in rules], default="other",
+                                       return_dtype=pl.String).alias(kind),
+        category=pl.col("_rule").replace_strict(numbers, [c for _, _, c in rules],
+                                                default=None, return_dtype=pl.String),
+    ).drop("_rule")
 
 
 def with_key(df: pl.DataFrame, parts: list[pl.Expr]) -> pl.DataFrame:

@@ -21,7 +21,7 @@ entries are counted, not booked):
   `Amt`: the entry row is the amount before it, so entry + fee rows equal the booked amount.
   A charge not included was booked elsewhere or paid by the other party: it is not booked
   here (counted and warned).
-- kinds: bank codes `.../CHRG`, `/FEES`, `/COMM` -> bank_fee; else `ofx.bank_kind`.
+- kinds: bank codes `.../CHRG`, `/FEES`, `/COMM` -> bank_fee; else `statements.bank_kind`.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from importers.base import (
     first_bad,
     parse_money,
 )
-from importers.ofx import bank_kind, line_starts, ref_key
 from importers.readers import LINE, RawFile
+from importers.statements import bank_kind, line_starts, ref_key
 from ledger.errors import DataError
 
 if TYPE_CHECKING:

@@ -47,13 +47,13 @@ from importers.base import (
     ImportOptions,
     Parsed,
     check_running_balance,
+    classify,
     date_formats_for,
     finalize,
     nonblank,
     parse_dates,
     parse_money_columns,
 )
-from importers.freelancer import classify
 from importers.readers import RawFile, read_table
 
 if TYPE_CHECKING:

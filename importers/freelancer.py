@@ -40,6 +40,7 @@ from importers.base import (
     ImportOptions,
     Parsed,
     check_running_balance,
+    classify,
     finalize,
     first_bad,
     parse_money_columns,
@@ -195,26 +196,6 @@ def _decode(column: pl.Series) -> pl.Series:
         return column
     mapping = {v: html.unescape(v) for v in values if v is not None}
     return column.replace(pl.Series(list(mapping)), pl.Series(list(mapping.values())))
-
-
-def classify(df: pl.DataFrame, text: pl.Expr, rules: list[tuple[str, str, str]], *,
-             kind: str = "kind") -> pl.DataFrame:
-    """Add `kind` and `category` from the first of `rules` (pattern, kind, category) whose
-    pattern `text` matches; no match: kind `other`, category null. Each pattern is scanned
-    once over the column (shared with the Fiverr importer)."""
-    import polars as pl
-
-    df = df.with_columns(_text=text)
-    hits = [pl.when(pl.col("_text").str.contains(pattern)).then(pl.lit(i, dtype=pl.Int32))
-            for i, (pattern, _, _) in enumerate(rules)]
-    df = df.with_columns(_rule=pl.coalesce(hits)).drop("_text")
-    numbers = list(range(len(rules)))
-    return df.with_columns(
-        pl.col("_rule").replace_strict(numbers, [k for _, k, _ in rules], default="other",
-                                       return_dtype=pl.String).alias(kind),
-        category=pl.col("_rule").replace_strict(numbers, [c for _, _, c in rules],
-                                                default=None, return_dtype=pl.String),
-    ).drop("_rule")
 
 
 def _extra_is_balance(df: pl.DataFrame, header: list[str]) -> bool:

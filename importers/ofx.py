@@ -8,12 +8,13 @@ every `STMTTRN` is kept for messages.
 - `TRNAMT`'s sign is the truth (credits +, debits -); `TRNTYPE` is only used to spot fees.
 - The date is the first 8 digits of `DTPOSTED`: the bank's own day (converting to UTC
   would move a late-evening posting to the next day).
-- Kinds (`bank_kind`, shared with camt.053 and MT940): `SRVCHG`/`FEE` -> bank_fee; `XFER`
-  -> transfer; credits whose NAME/MEMO names Upwork, Payoneer, PayPal, Wise or Fiverr ->
-  transfer (money arriving from the user's own platform or wallet account, counted as
-  earning where it was earned); `INT`/`DIV` -> other; the rest earning (credit) or expense
-  (debit). On a credit-card statement a credit is the card bill being paid (PAYMENT/XFER or
-  NAME with "payment": transfer, `card_payment`) or a merchant refund (expense, positive).
+- Kinds (`statements.bank_kind`, shared with camt.053 and MT940): `SRVCHG`/`FEE` ->
+  bank_fee; `XFER` -> transfer; credits whose NAME/MEMO names Upwork, Payoneer, PayPal,
+  Wise or Fiverr -> transfer (money arriving from the user's own platform or wallet
+  account, counted as earning where it was earned); `INT`/`DIV` -> other; the rest earning
+  (credit) or expense (debit). On a credit-card statement a credit is the card bill being
+  paid (PAYMENT/XFER or NAME with "payment": transfer, `card_payment`) or a merchant refund
+  (expense, positive).
 - Row ids: `FITID`; without one, or where a bank repeats one within the file, (date,
   amount, NAME) and the occurrence.
 - Some banks write a bare `&` in NAME/MEMO: it is escaped before parsing, and entities are
@@ -35,6 +36,7 @@ from importers.base import (
     parse_money,
 )
 from importers.readers import LINE, RawFile
+from importers.statements import bank_kind, line_starts, ref_key
 from ledger.errors import DataError
 
 if TYPE_CHECKING:
@@ -45,9 +47,6 @@ SOURCE = "ofx"
 TRNTYPES = ("CREDIT", "DEBIT", "INT", "DIV", "FEE", "SRVCHG", "DEP", "ATM", "POS", "XFER",
             "CHECK", "PAYMENT", "CASH", "DIRECTDEP", "DIRECTDEBIT", "REPEATPMT", "HOLD", "OTHER")
 """OFX 2.x TRNTYPE values; anything else is not an OFX statement transaction."""
-
-PLATFORM_PAYERS = r"(?i)\b(upwork|payoneer|paypal|wise|transferwise|fiverr)\b"
-"""Names on a bank credit that mean money moved from the user's own platform/wallet account."""
 
 _BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|nbsp|#\d+|#x[0-9A-Fa-f]+);)")
 _DTPOSTED = r"^\d{8}(\d{4}(\d{2}(\.\d{1,6})?)?)?\s*(\[[+-]?\d{1,2}(\.\d{1,2})?(:[A-Za-z]+)?\])?$"
@@ -60,50 +59,6 @@ def detect(raw: RawFile) -> bool:
     return head.startswith("OFXHEADER:") or "<OFX>" in head or "<?OFX" in head
 
 
-# --- shared by the bank statement importers (ofx, camt053, mt940) -----------------------------
-
-
-def bank_kind(amount: pl.Expr, text: pl.Expr, *, fee: pl.Expr | None = None,
-              transfer: pl.Expr | None = None, other: pl.Expr | None = None,
-              ) -> tuple[pl.Expr, pl.Expr | None]:
-    """(kind, category override) of a bank row: fee, own-account transfer, or by sign.
-
-    `fee`, `transfer`, `other` are boolean flags the statement format knows; a credit whose
-    `text` names a platform or wallet is a transfer with category `platform_payout`.
-    """
-    import polars as pl
-
-    false = pl.lit(False)
-    platform = (amount > 0) & text.fill_null("").str.contains(PLATFORM_PAYERS)
-    kind = (pl.when((fee if fee is not None else false).fill_null(False)).then(pl.lit("bank_fee"))
-            .when((transfer if transfer is not None else false).fill_null(False))
-            .then(pl.lit("transfer"))
-            .when(platform).then(pl.lit("transfer"))
-            .when((other if other is not None else false).fill_null(False)).then(pl.lit("other"))
-            .when(amount > 0).then(pl.lit("earning"))
-            .when(amount < 0).then(pl.lit("expense"))
-            .otherwise(pl.lit("other")))
-    category = pl.when(platform & ~(fee if fee is not None else false).fill_null(False)
-                       ).then(pl.lit("platform_payout")).otherwise(None)
-    return kind, category
-
-
-def ref_key(ref: str, content: list[str], leg: str | None = None) -> pl.Expr:
-    """Row key: the source's ref where it is unique in the file; else ref plus content and the
-    occurrence; without a ref, the content and occurrence. The `leg` column tells several rows
-    of one source entry apart (an entry and its charges).
-    """
-    import polars as pl
-
-    legs = [leg] if leg else []
-    parts = [pl.col(c).cast(pl.String).fill_null("") for c in [*content, *legs]]
-    occurrence = pl.int_range(pl.len()).over([ref, *content, *legs]).cast(pl.String)
-    full = pl.concat_str([pl.col(ref).fill_null(""), *parts, occurrence], separator="|")
-    unique_ref = pl.col(ref).is_not_null() & (pl.len().over([ref, *legs]) == 1)
-    by_ref = pl.concat_str([pl.col(ref), *[pl.col(c) for c in legs]], separator="|")
-    return pl.when(unique_ref).then(by_ref).otherwise(full)
-
-
 def unescape(expr: pl.Expr) -> pl.Expr:
     """Decode the XML/HTML entities statements carry (`&amp;`, `&#39;`...), vectorised."""
     for entity, char in _ENTITIES.items():
@@ -111,17 +66,6 @@ def unescape(expr: pl.Expr) -> pl.Expr:
     expr = expr.str.replace_all("&#39;", "'", literal=True).str.replace_all("&#x27;", "'",
                                                                          literal=True)
     return expr
-
-
-def line_starts(text: str | bytes, offsets: list[int]) -> list[int]:
-    """1-based line numbers of ascending offsets in `text` (characters, or bytes)."""
-    newline = b"\n" if isinstance(text, bytes) else "\n"
-    lines, line, previous = [], 1, 0
-    for offset in offsets:
-        line += text.count(newline, previous, offset)  # type: ignore[arg-type]
-        previous = offset
-        lines.append(line)
-    return lines
 
 
 # --- parsing ------------------------------------------------------------------------------

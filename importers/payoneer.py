@@ -17,9 +17,10 @@ classified from the description:
 Anything else imports as `other`, with a warning.
 
 `Transfer Amount` / `Transfer Amount Currency` (e.g. PKR delivered for a USD withdrawal) never
-touch the balance; they stay in the description as `[delivered 278500.00 PKR]` on debits and
-`[sent 12.00 EUR]` on credits (regex `\\[(delivered|sent) (\\S+) ([A-Z]{3})\\]`) so reconciliation
-can read them. A Reference ID no other row explains is kept as `[reference R]`.
+touch the balance; they are the row's `counter_amount` / `counter_currency` (what a debit
+delivered, what a credit cost), which the fee rules, FX and reconciliation read, and for people
+the description shows them as `[delivered 278500.00 PKR]` on debits and `[sent 12.00 EUR]` on
+credits. A Reference ID no other row explains is kept as `[reference R]`.
 
 Only `Completed` rows are booked; other known statuses are counted as skipped, an unknown one is
 an error (so a status that did move money is never silently dropped).
@@ -158,8 +159,11 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
             pl.when(pl.col("_reference_used")).then(None)
             .otherwise(pl.lit("[reference ") + pl.col("reference_id") + pl.lit("]"))]
     text = pl.concat_str([pl.col("text"), pl.col("_extra")], separator=" - ", ignore_nulls=True)
+    stated = pl.col("_transfer_text").is_not_null() & (pl.col("_transfer") >= 0)
     df = df.with_columns(
         description=pl.concat_str([text, *tags], separator=" ", ignore_nulls=True),
+        counter_amount=pl.when(stated).then(pl.col("_transfer")),
+        counter_currency=pl.when(stated).then(pl.col("_transfer_currency")),
         counterparty=_counterparty(),
         contract=pl.lit(None, dtype=pl.String),
         hours=pl.lit(None, dtype=pl.Float64),

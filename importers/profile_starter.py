@@ -14,8 +14,8 @@ import datetime as dt
 import json
 import re
 
-from importers.bank import is_sheet
 from importers.readers import SCAN_LINES, RawFile, normalize, sniff_delimiter, split_line
+from importers.sheets import is_sheet
 from ledger.errors import DataError
 
 SAMPLE_ROWS = 500
@@ -143,7 +143,7 @@ def starter_profile(raw: RawFile) -> str:
 
 def _rows(raw: RawFile) -> list[list[str]]:
     if is_sheet(raw):
-        from importers.bank import sheet_head
+        from importers.sheets import sheet_head
 
         return sheet_head(raw)
     lines = raw.text.split("\n", SCAN_LINES + SAMPLE_ROWS)[:SCAN_LINES + SAMPLE_ROWS]

@@ -328,7 +328,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     while not positional and len(header) > 1 and not header[-1]:
         header.pop()  # blank trailing header cells are not columns (a PayPal statement
         # ends its header with six; its rows stop at the last named column)
-    names = _unique([normalize(h) for h in header])
+    names = unique_names([normalize(h) for h in header])
     names += [f"_blank#{i}" for i in range(width - len(header))]
     first_line = header_index + 2
     exact = len(body) - start <= EXACT_SCAN_MAX_BYTES
@@ -410,7 +410,8 @@ def _offset_of_line(text: str, index: int) -> int:
     return offset
 
 
-def _unique(names: list[str]) -> list[str]:
+def unique_names(names: list[str]) -> list[str]:
+    """Header names with a repeat numbered: the second `Dr / Cr` is `Dr / Cr#2`."""
     seen: dict[str, int] = {}
     out = []
     for name in names:

@@ -81,7 +81,7 @@ def detect(raw: RawFile, profile_dirs: Sequence[Path] = ()) -> Format:
         names = " and ".join(f.name for f in matches)
         raise DataError(f"the file matches more than one format: {names}", path=raw.path,
                         hint=f"choose one with --source ({names.replace(' and ', ' or ')})")
-    from importers.bank import is_sheet, sheet_head
+    from importers.sheets import is_sheet, sheet_head
 
     sheet = is_sheet(raw)
     if raw.is_binary and not sheet:

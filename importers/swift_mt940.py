@@ -16,7 +16,7 @@ its line rather than a number the library half-read.
   supplementary details when they are one token (Wise puts `TRANSFER-123` / `CARD-456`
   there).
 - kinds: type codes CHG/COM/BRF -> bank_fee; `:86:` with Wise's `/EXCH/rate/` -> fx
-  (a conversion leg); INT -> other; the rest by `ofx.bank_kind`.
+  (a conversion leg); INT -> other; the rest by `statements.bank_kind`.
 - each statement: opening balance (`:60F:`/`:60M:`) + its entries = closing (`:62F:`/`:62M:`).
 """
 
@@ -32,8 +32,8 @@ from decimal import Decimal
 from typing import Any
 
 from importers.base import Format, ImportOptions, Parsed, account_name, finalize
-from importers.ofx import bank_kind, ref_key
 from importers.readers import LINE, RawFile
+from importers.statements import bank_kind, ref_key
 from ledger.errors import DataError
 
 SOURCE = "mt940"

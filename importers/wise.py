@@ -4,7 +4,8 @@ and the transaction-history CSV.
 Balance statement (`wise`): `Amount` is the real movement of the balance, so it is booked as
 is and checked against `Running Balance`; `Total fees` is never subtracted again. Where a fee
 is inside `Amount` (the statement was made without "fees shown separately") no fee row is
-invented: the row says `[fee 1.23 USD included]` for the fee rules to split later. A separate
+invented: the row's `fee_included` holds it for the fee rules to split later (its description
+says `[fee 1.23 USD included]`). A separate
 fee row (`Wise fee`, `Fee for ...`, an id `FEE-...`, type `FEE`) is a `payment_fee` linked to
 its transfer: the id after `FEE-`, the same id, or the one other row at the same `Date Time`.
 Rows are classified as: conversions (`BALANCE-` ids, `Converted ...`, or exchange columns on a
@@ -13,11 +14,11 @@ statements share; card rows -> `expense`; `Topped up` -> `transfer` in; `Sent mo
 `transfer` out (category `withdrawal`, payee kept as counterparty); `Received money from` ->
 `transfer` in (category `receipt`) from a platform or wallet the ledger imports itself
 (Upwork, Fiverr, Freelancer, PayPal, Payoneer), else an `earning` from the payer. Names come
-from Payer Name / Payee Name / Merchant, else from the English description. Exchange
-details stay in the description as `[fx USD->PKR rate 278.50]` and
-`[delivered 139250.00 PKR]` (from `Exchange To Amount`) so reconciliation can match the bank
-credit. Row key: (ID, Currency, Amount), numbered if repeated; rows without an id fall back to
-their content.
+from Payer Name / Payee Name / Merchant, else from the English description. What a debit
+delivered in another currency (`Exchange To Amount`) is its `counter_amount` /
+`counter_currency`, so reconciliation can match the bank credit; the description shows the
+exchange as `[fx USD->PKR rate 278.50]` and `[delivered 139250.00 PKR]`. Row key: (ID,
+Currency, Amount), numbered if repeated; rows without an id fall back to their content.
 
 Transaction history (`wise-history`): no running balance, unsigned amounts, sign from
 `Direction`. Only COMPLETED rows are booked (other known statuses are skipped with the reason;
@@ -25,7 +26,9 @@ an unknown one is an error). OUT books `-(Source amount)` and the source fee as 
 `payment_fee` row, so money out = source amount + source fee. IN books the target amount plus
 the target fee (what the payer sent) and the fee as its own row, so the pair nets to what
 arrived. NEUTRAL (own conversion) is two `fx` legs plus any fees. OUT and NEUTRAL are dated
-`Created on` (when the balance was debited), IN `Finished on` (when it was credited).
+`Created on` (when the balance was debited), IN `Finished on` (when it was credited). Across
+currencies, a debit's counter amount is what the target received and a credit's what the
+source paid (shown as `[delivered ...]` / `[sent ...]`).
 
 Assumptions (not confirmed by a real file): the fee-row wording and `FEE-` ids; `CONVERSION`,
 `FEE` and other `Transaction Details Type` codes beyond CARD/MONEY_ADDED/TRANSFER; history
@@ -141,8 +144,13 @@ def parse_statement(raw: RawFile, options: ImportOptions) -> Parsed:
     ]
     text = pl.concat_str([pl.col("text"), nonblank(table.col("payment reference")),
                           nonblank(table.col("note"))], separator=" - ", ignore_nulls=True)
+    delivered = (pl.col("_to").is_not_null() & (pl.col("_to") != pl.col("currency"))
+                 & (pl.col("amount") < 0) & (pl.col("_to_amount") >= 0)).fill_null(False)
     df = df.with_columns(
         description=pl.concat_str([text, *tags], separator=" ", ignore_nulls=True),
+        counter_amount=pl.when(delivered).then(pl.col("_to_amount")),
+        counter_currency=pl.when(delivered).then(pl.col("_to")),
+        fee_included=pl.when(fee_inside.fill_null(False)).then(pl.col("fees")),
         contract=pl.lit(None, dtype=pl.String),
         hours=pl.lit(None, dtype=pl.Float64),
     ).sort(LINE)
@@ -300,6 +308,12 @@ def _history_rows(df: pl.DataFrame, table) -> pl.DataFrame:
         words = pl.concat_str([base, *extra], separator=" - ", ignore_nulls=True)
         return pl.concat_str([words, *tags], separator=" ", ignore_nulls=True)
 
+    counter = {"delivered": {"counter_amount": pl.when(other_currency).then(pl.col("_tgt")),
+                             "counter_currency": pl.when(other_currency).then(pl.col("_tgt_cur"))},
+               "sent": {"counter_amount": pl.when(other_currency).then(pl.col("_src")),
+                        "counter_currency": pl.when(other_currency).then(pl.col("_src_cur"))},
+               "none": {"counter_amount": pl.lit(None, dtype=pl.Decimal(38, 4)),
+                        "counter_currency": pl.lit(None, dtype=pl.String)}}
     out_kind = pl.when(card).then(pl.lit("expense")).otherwise(pl.lit("transfer"))
     in_platform = is_platform(pl.col("_src_name"))
     legs = [
@@ -310,7 +324,7 @@ def _history_rows(df: pl.DataFrame, table) -> pl.DataFrame:
             description=text(pl.when(card).then(pl.lit("Card payment to "))
                              .otherwise(pl.lit("Sent money to ")) + pl.col("_tgt_name")
                              .fill_null("?"), fx, delivered, target_fee),
-            _leg=pl.lit("source"), _order=pl.lit(0)),
+            **counter["delivered"], _leg=pl.lit("source"), _order=pl.lit(0)),
         df.filter(direction == "in").with_columns(
             amount=tgt_gross, currency=pl.col("_tgt_cur"),
             kind=pl.when(in_platform).then(pl.lit("transfer")).otherwise(pl.lit("earning")),
@@ -318,32 +332,32 @@ def _history_rows(df: pl.DataFrame, table) -> pl.DataFrame:
             counterparty=pl.col("_src_name"), related_ref=pl.lit(None, dtype=pl.String),
             description=text(pl.lit("Received money from ") + pl.col("_src_name").fill_null("?"),
                              fx, sent),
-            _leg=pl.lit("target"), _order=pl.lit(0)),
+            **counter["sent"], _leg=pl.lit("target"), _order=pl.lit(0)),
         df.filter(direction == "neutral").with_columns(
             amount=-src_gross, currency=pl.col("_src_cur"), kind=pl.lit("fx"),
             category=pl.lit("conversion"), counterparty=pl.lit(None, dtype=pl.String),
             related_ref=pl.col("ref"), description=text(_converted(), fx, delivered),
-            _leg=pl.lit("source"), _order=pl.lit(0)),
+            **counter["delivered"], _leg=pl.lit("source"), _order=pl.lit(0)),
         df.filter(direction == "neutral").with_columns(
             amount=tgt_gross, currency=pl.col("_tgt_cur"), kind=pl.lit("fx"),
             category=pl.lit("conversion"), counterparty=pl.lit(None, dtype=pl.String),
             related_ref=pl.col("ref"), description=text(_converted(), fx, sent),
-            _leg=pl.lit("target"), _order=pl.lit(1)),
+            **counter["sent"], _leg=pl.lit("target"), _order=pl.lit(1)),
         df.filter((direction != "in") & (pl.col("_src_fee") > 0)).with_columns(
             amount=-pl.col("_src_fee"), currency=pl.col("_src_cur"),
             description=pl.lit("Wise fee - ") + _summary(),
-            _leg=pl.lit("source_fee"), _order=pl.lit(2)),
+            **counter["none"], _leg=pl.lit("source_fee"), _order=pl.lit(2)),
         df.filter((direction != "out") & (pl.col("_tgt_fee") > 0)).with_columns(
             amount=-pl.col("_tgt_fee"), currency=pl.col("_tgt_cur"),
             description=pl.lit("Wise fee - ") + _summary(),
-            _leg=pl.lit("target_fee"), _order=pl.lit(3)),
+            **counter["none"], _leg=pl.lit("target_fee"), _order=pl.lit(3)),
     ]
     fee_cols = dict(kind=pl.lit("payment_fee"), category=pl.lit("wise_fee"),
                     counterparty=pl.lit(None, dtype=pl.String), related_ref=pl.col("ref"))
     legs[4] = legs[4].with_columns(**fee_cols)
     legs[5] = legs[5].with_columns(**fee_cols)
     cols = ["date", "amount", "currency", "kind", "category", "counterparty", "description",
-            "ref", "related_ref", "_leg", "_order", LINE]
+            "ref", "related_ref", "counter_amount", "counter_currency", "_leg", "_order", LINE]
     rows = pl.concat([leg.select(cols) for leg in legs], how="vertical_relaxed")
     return rows.sort([LINE, "_order"]).with_columns(
         contract=pl.lit(None, dtype=pl.String), hours=pl.lit(None, dtype=pl.Float64))

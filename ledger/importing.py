@@ -214,8 +214,10 @@ def rebuild_locked(ledger: Ledger) -> dict:
     rows, counts = _reparse(ledger, active)
     try:
         before: int | None = ledger.stored_rows().height
-    except DataError:  # a damaged ledger is what rebuild is for
-        before = None
+    except DataError:  # a damaged or older-version ledger is what rebuild is for
+        from ledger import schema
+
+        before = schema.stored_count(ledger.rows_path)
     entry = {"event": "rebuild", "import_id": "", "file": "",
              "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
              "imports": len(active), "rows_before": before, "rows": rows.height}

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from ledger.errors import DataError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import polars as pl
 
 KINDS: tuple[str, ...] = (
@@ -41,9 +43,28 @@ an amount beyond this limit imports but then fails every report and export."""
 ID_HEX = 32
 """Hex digits of sha256 kept for a row id (128 bits)."""
 
+VERSION = 2
+"""Version of the stored rows (ledger.parquet keeps it in its metadata, VERSION_MARK).
+1: what a movement was worth in another currency and a fee inside an amount were only tags
+in the description (`[delivered 278500.00 PKR]`, `[fee 6.00 USD included]`); 2: they are
+the columns counter_amount, counter_currency and fee_included. A ledger of an older version
+is refused with a pointer to `ledger rebuild`, which re-reads its archived exports."""
+VERSION_MARK = "freelance_ledger.schema"
+"""Parquet metadata key holding VERSION (absent: version 1)."""
+
 
 def columns() -> dict[str, pl.DataType]:
-    """Column name -> polars dtype, in the order rows are stored."""
+    """Column name -> polars dtype, in the order rows are stored.
+
+    What the export states besides the movement itself, set by the importers and read by the
+    fee rules, FX and reconcile (never parsed back out of the description, where the same
+    figures stay as tags for people to read):
+    - `counter_amount`, `counter_currency`: the movement in another currency, unsigned: on a
+      debit what it delivered (Payoneer's Transfer Amount, Wise's Exchange To Amount), on a
+      credit what it cost the sender (Payoneer, Wise transaction history);
+    - `fee_included`: a fee in the row's currency that `amount` already includes (a Wise
+      statement made without "fees shown separately").
+    """
     import polars as pl
 
     return {
@@ -61,6 +82,9 @@ def columns() -> dict[str, pl.DataType]:
         "description": pl.String(),
         "ref": pl.String(),
         "related_ref": pl.String(),
+        "counter_amount": pl.Decimal(38, 4),
+        "counter_currency": pl.String(),
+        "fee_included": pl.Decimal(38, 4),
         "origin": pl.String(),
         "import_id": pl.String(),
         "line": pl.Int64(),
@@ -132,6 +156,39 @@ def validate(df: pl.DataFrame, where: str) -> pl.DataFrame:
         raise DataError(f"two rows share the id {dupes['id'][0]}", path=where,
                         line=_line(dupes), hint="this is a bug in an importer: please report it")
     return df
+
+
+def stored(df: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """Rows read back from the ledger file at `path`, conformed and validated; refused if
+    another version wrote them (an older file lacks columns every figure now reads: they
+    would read as empty, and the figures would be wrong without a word)."""
+    import polars as pl
+
+    mark = pl.read_parquet_metadata(path).get(VERSION_MARK)
+    version = int(mark) if mark and mark.isdigit() else 1
+    if version != VERSION:
+        newer = version > VERSION
+        raise DataError(
+            f"the ledger was written by {'a newer' if newer else 'an older'} version of "
+            f"freelance-ledger (rows version {version}, this one reads {VERSION})", path=path,
+            hint="upgrade freelance-ledger to read it" if newer else "run `ledger rebuild` "
+            "once: it re-reads the archived exports into this version")
+    return validate(conform(df), str(path))
+
+
+def marks(rows: pl.DataFrame) -> dict[str, str]:
+    """The parquet metadata a file of canonical `rows` carries: their VERSION."""
+    return {VERSION_MARK: str(VERSION)} if rows.columns == list(columns()) else {}
+
+
+def stored_count(path: Path) -> int | None:
+    """How many rows a ledger file holds, whatever its version; None if it cannot be read."""
+    import polars as pl
+
+    try:
+        return pl.scan_parquet(path, glob=False).select(pl.len()).collect().item()
+    except Exception:  # a damaged file
+        return None
 
 
 def check_amounts(df: pl.DataFrame, where: str) -> pl.DataFrame:

@@ -138,7 +138,7 @@ class Ledger:
             raise DataError(f"cannot read the ledger: {exc}", path=self.rows_path,
                             hint="run `ledger rebuild` to re-create it from the archived sources"
                             ) from None
-        return schema.validate(schema.conform(df), str(self.rows_path))
+        return schema.stored(df, self.rows_path)
 
     def committed_log(self) -> bytes:
         """The import log as far as a committed parquet vouches for it.
@@ -284,8 +284,8 @@ class Ledger:
 
             length = len(logged("0" * 64))  # a sha256 is 64 hex digits whatever its value
             files.os_errors(lambda tmp: rows.write_parquet(
-                tmp, compression="lz4", statistics=True, metadata={LOG_MARK: str(length)}), staged,
-                target)
+                tmp, compression="lz4", statistics=True,
+                metadata={LOG_MARK: str(length), **schema.marks(rows)}), staged, target)
             new_log = logged(files.sha256_file(staged))
             assert len(new_log) == length
             rollback.write(self.log_path, new_log)

@@ -50,8 +50,6 @@ def legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataF
     """Withdrawals (out_*) and credits (in_*) between the user's accounts."""
     import polars as pl
 
-    from rules.conversions import DELIVERED, tag, tag_amount
-
     transfers = rows.filter(pl.col("kind") == "transfer").with_columns(
         providers.role(pl.col("source")).alias("role"),
         providers.platform(pl.col("source")).alias("provider"))
@@ -65,7 +63,8 @@ def legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataF
         pl.col("provider").alias("out_provider"), pl.col("currency").alias("out_ccy"),
         (-pl.col("amount")).alias("sent"), pl.col("ref").alias("out_ref"),
         pl.col("description").alias("out_text"),
-        tag_amount(DELIVERED).alias("delivered"), tag(DELIVERED, 2).alias("delivered_ccy"),
+        pl.col("counter_amount").alias("delivered"),
+        pl.col("counter_currency").alias("delivered_ccy"),
         window.alias("window"))
     ins = transfers.filter((pl.col("amount") > 0) & pl.col("role").is_in(["wallet", "bank"]))
     ins = ins.select(

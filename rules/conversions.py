@@ -1,12 +1,10 @@
-"""Conversions as the rows show them: the description tags importers write for an amount on
-the other side of a currency conversion, and the one rule that pairs a conversion's two legs.
+"""Conversions as the rows show them: the one rule that pairs a conversion's two legs (rules.fx's
+implied rates, rules.fees' lone legs and the journals' conversion pairs all use it).
 
-The tags are defined here once (rules.fx's implied rates, rules.fees' derivations and
-ledger.transfers' matching read them), so replacing them with structured columns is one edit:
-
-- `[delivered 278500.00 PKR]`: what a debit delivered in another currency (Payoneer, Wise);
-- `[sent 100.00 USD]`: what a credit cost in another currency;
-- `[fee 6.00 USD included]`: a fee the export folded into the row's amount (Wise).
+What the other side of a conversion was is a column of the row (`counter_amount`,
+`counter_currency`, `fee_included`: ledger/schema.py), set by the importers; the tags
+`[delivered 278500.00 PKR]`, `[sent 100.00 USD]` and `[fee 6.00 USD included]` stay in
+descriptions for people only and are never parsed back.
 """
 
 from __future__ import annotations
@@ -15,28 +13,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import polars as pl
-
-DELIVERED = r"\[delivered ([0-9][0-9.]*) ([A-Z]{3})\]"
-"""`[delivered 278500.00 PKR]`: what a debit delivered in another currency (Payoneer, Wise)."""
-SENT = r"\[sent ([0-9][0-9.]*) ([A-Z]{3})\]"
-"""`[sent 100.00 USD]`: what a credit cost in another currency."""
-INCLUDED_FEE = r"\[fee ([0-9][0-9.]*) ([A-Z]{3}) included\]"
-"""`[fee 6.00 USD included]`: a fee the export folded into the row's amount (Wise)."""
-
-
-def tag(pattern: str, group: int, text: pl.Expr | None = None) -> pl.Expr:
-    """Group `group` of the tag `pattern` in `text` (default: the description); null if none."""
-    import polars as pl
-
-    return (pl.col("description") if text is None else text).str.extract(pattern, group)
-
-
-def tag_amount(pattern: str, text: pl.Expr | None = None) -> pl.Expr:
-    """The tag's amount as Decimal(38, 4) (null where the row has no such tag)."""
-    import polars as pl
-
-    return tag(pattern, 1, text).cast(pl.Decimal(38, 4), strict=False)
-
 
 def conversion_pairs(rows: pl.DataFrame, key: str = "id") -> pl.DataFrame:
     """The conversions among `rows`' `fx` legs, as `out` and `in`: the `key` of the leg that

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ledger import providers
 from ledger.user_rules import from_source
-from rules.conversions import DELIVERED, INCLUDED_FEE, SENT, conversion_pairs, tag, tag_amount
+from rules.conversions import conversion_pairs
 from rules.fee_math import WORK, assign, work_lit
 
 if TYPE_CHECKING:
@@ -115,11 +115,11 @@ def split_included_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     candidates = rows.filter(
         from_source(pl.col("origin"))
         & ~pl.col("kind").is_in(["platform_fee", "payment_fee", "bank_fee", "tax"])
-        & pl.col("description").str.contains(INCLUDED_FEE))
+        & pl.col("fee_included").is_not_null())
     if candidates.is_empty():
         return rows
-    candidates = candidates.with_columns(tag_amount(INCLUDED_FEE).alias("_fee"),
-                                         tag(INCLUDED_FEE, 2).alias("_fee_currency"))
+    candidates = candidates.with_columns(pl.col("fee_included").alias("_fee"),
+                                         pl.col("currency").alias("_fee_currency"))
     candidates = _rule_of(candidates, schedule, *INCLUDED_FEE_RULE).filter(
         pl.col("_rule_id").is_not_null() & (pl.col("_fee_currency") == pl.col("currency"))
         & (pl.col("_fee") > 0))
@@ -166,11 +166,11 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     """
     import polars as pl
 
-    has_tag = pl.col("description").str.contains(DELIVERED)
+    has_tag = pl.col("counter_currency").is_not_null()
     transfers = rows.filter((pl.col("kind") == "transfer") & (pl.col("amount") < 0) & has_tag)
     lone = _lone_legs(rows.filter(pl.col("kind") == "fx")).filter(
         ((pl.col("amount") < 0) & has_tag)
-        | ((pl.col("amount") > 0) & pl.col("description").str.contains(SENT)))
+        | ((pl.col("amount") > 0) & has_tag))
     if transfers.is_empty() and lone.is_empty():
         return rows
     derived: list[pl.DataFrame] = []
@@ -178,7 +178,8 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     origin = pl.lit("rule:") + pl.col("_rule_id")
     if transfers.height:
         transfers = _rule_of(transfers.with_columns(
-            tag_amount(DELIVERED).alias("_other"), tag(DELIVERED, 2).alias("_other_cur")),
+            pl.col("counter_amount").alias("_other"),
+            pl.col("counter_currency").alias("_other_cur")),
             schedule, *CONVERSION_RULE).filter(
             pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))
             & (pl.col("_other") > 0))
@@ -186,10 +187,9 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
         derived += _as_conversion(transfers, origin)
         replaced.append(transfers.select("id"))
     if lone.height:
-        other = pl.when(pl.col("amount") < 0).then(tag_amount(DELIVERED)).otherwise(
-            -tag_amount(SENT))
-        other_cur = pl.when(pl.col("amount") < 0).then(tag(DELIVERED, 2)).otherwise(
-            tag(SENT, 2))
+        other = pl.when(pl.col("amount") < 0).then(pl.col("counter_amount")).otherwise(
+            -pl.col("counter_amount"))
+        other_cur = pl.col("counter_currency")
         lone = _rule_of(lone.with_columns(other.alias("_other"), other_cur.alias("_other_cur")),
                         schedule, *CONVERSION_RULE).filter(
             pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.errors import DataError
-from rules.conversions import DELIVERED, INCLUDED_FEE
 
 if TYPE_CHECKING:
     import polars as pl
@@ -103,12 +102,11 @@ def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
 
 
 def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
-    """Rates from the user's own conversions: the two `fx` legs of each conversion, paired by
-    rules.conversions.conversion_pairs (one account, one date, one out and one in, in
-    different currencies, sharing a related_ref or pointing at each other's ref); and
-    transfers out that delivered another currency (a Payoneer or Wise withdrawal in USD
-    credited to the bank in PKR: `[delivered 278500.00 PKR]`, see
-    rules.fees.split_conversions)."""
+    """Rates from the user's own conversions: `fx` legs of one account sharing a related_ref
+    (PayPal, Wise) or pointing at each other's ref (Payoneer) on one date, one out and one
+    in, in different currencies; and transfers out that delivered another currency (a
+    Payoneer or Wise withdrawal in USD credited to the bank in PKR: counter_amount 278500.00,
+    counter_currency PKR; see rules.fees.split_conversions)."""
     import polars as pl
 
     from rules.conversions import conversion_pairs
@@ -138,28 +136,21 @@ def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
         ["date", "from", "to", "rate"], maintain_order=True)
 
 
-DELIVERED_TAG, INCLUDED_FEE_TAG = DELIVERED, INCLUDED_FEE
-"""The importers' tags, defined once in rules/conversions.py."""
-
-
 def _delivered_rates(rows: pl.DataFrame) -> pl.DataFrame:
-    """Rates implied by transfers out (and conversion legs) that delivered another
-    currency: delivered / sent, where sent leaves out a fee the row says it includes."""
+    """Rates implied by transfers out (and conversion legs) that delivered another currency
+    (`counter_amount` in `counter_currency`): delivered / sent, where sent leaves out a fee
+    the row includes (`fee_included`)."""
     import polars as pl
 
     moved = rows.filter(pl.col("kind").is_in(["transfer", "fx"]) & (pl.col("amount") < 0)
-                        & pl.col("description").str.contains(DELIVERED_TAG))
+                        & pl.col("counter_currency").is_not_null())
     if moved.is_empty():
         return _table()
-    text = pl.col("description")
-    fee = pl.when(text.str.extract(INCLUDED_FEE_TAG, 2) == pl.col("currency")).then(
-        text.str.extract(INCLUDED_FEE_TAG, 1).cast(pl.Decimal(38, 4), strict=False)
-    ).otherwise(None).fill_null(0)
     moved = moved.select(
-        "date", pl.col("currency").alias("from"),
-        text.str.extract(DELIVERED_TAG, 2).alias("to"),
-        text.str.extract(DELIVERED_TAG, 1).cast(pl.Decimal(38, 4), strict=False).alias("got"),
-        (-pl.col("amount") - fee).alias("sent"), "account", "line").filter(
+        "date", pl.col("currency").alias("from"), pl.col("counter_currency").alias("to"),
+        pl.col("counter_amount").alias("got"),
+        (-pl.col("amount") - pl.col("fee_included").fill_null(0)).alias("sent"), "account",
+        "line").filter(
         (pl.col("to") != pl.col("from")) & (pl.col("got") > 0) & (pl.col("sent") > 0))
     return moved.select(
         "date", "from", "to",

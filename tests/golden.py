@@ -21,11 +21,15 @@ TODAY = "2026-11-23"
 """Fixed 'today' so pending/future rules do not move with the calendar."""
 
 
+TEXT_VALUES = ("amount", "date", "counter_amount", "fee_included")
+"""Columns written as text in the JSON: Decimals exactly, dates ISO."""
+
+
 def rows_as_json(df) -> list[dict]:
     """Rows as JSON-ready dicts: money as decimal strings, dates ISO, no import_id (a file hash)."""
     out = []
     for row in df.drop("import_id").iter_rows(named=True):
-        out.append({k: (str(v) if v is not None and k in ("amount", "date") else v)
+        out.append({k: (str(v) if v is not None and k in TEXT_VALUES else v)
                     for k, v in row.items()})
     return out
 

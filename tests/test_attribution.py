@@ -73,7 +73,8 @@ def pooled() -> pl.DataFrame:
     """Two Upwork payouts land in Payoneer; one Payoneer transfer takes both to the bank
     (its fee on the next line of the statement)."""
     transfer = row("2024-06-08", "payoneer", "transfer", "-400", "USD", ref="P3",
-                   description="Transfer to bank [delivered 110000.00 PKR]")
+                   description="Transfer to bank [delivered 110000.00 PKR]",
+                   delivered=("110000.00", "PKR"))
     fee = row("2024-06-08", "payoneer", "payment_fee", "-3", "USD", category="withdrawal_fee",
               ref="P4", description="Withdrawal fee")
     transfer["line"], fee["line"] = 7, 8
@@ -158,7 +159,8 @@ def test_charged_back_plus_origin_plus_untraced_is_the_hop_cost(lots, sent, fee,
         items += earning("2024-06-01", "upwork", str(amount), client, f"E{n}")
     items += [
         row("2024-06-03", "upwork", "transfer", f"-{sent}", "USD", ref="W",
-            description=f"Withdrawal [delivered {sent * 278}.00 PKR]"),
+            description=f"Withdrawal [delivered {sent * 278}.00 PKR]",
+            delivered=(f"{sent * 278}.00", "PKR")),
         row("2024-06-03", "upwork", "payment_fee", f"-{fee}", "USD", category="withdrawal_fee",
             ref="WF", description="Withdrawal Fee"),
         row("2024-06-06", "bank:hbl", "transfer", f"{sent * 278 - 500}", "PKR", ref="B",

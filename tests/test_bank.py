@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from importers import bank, registry
+from importers import bank, bank_profiles, bank_table, registry
 from importers.profile_starter import starter_profile
 from ledger.errors import DataError, UsageError
 from tests.conftest import DATA
@@ -378,7 +378,7 @@ def test_missing_profiles_dir_adds_nothing(tmp_path):
 def test_sbi_fragments_are_rejoined(cells, joined):
     fixed = ["5 Apr 2024", "5 Apr 2024", "TO TRANSFER", "REF", "99922"]
     width = len(fixed) + 3
-    assert bank._rejoin(fixed + cells, width, len(fixed)) == fixed + joined
+    assert bank_table.rejoin(fixed + cells, width, len(fixed)) == fixed + joined
 
 
 def test_spreadsheet_lines_are_sheet_rows():
@@ -440,7 +440,7 @@ def test_starter_marks_what_it_cannot_tell(tmp_path):
             "day-first (%d/%m/%Y) or month-first (%m/%d/%Y); keep the bank's one") in draft
     assert 'currency = "USD"  # TODO: the account\'s currency' in draft
     assert "skip_rows_matching = ['opening balance']" in draft
-    profile = bank._profile(__import__("tomllib").loads(draft), path)
+    profile = bank_profiles.profile_from_data(__import__("tomllib").loads(draft), path)
     assert profile.col("description") == "details"
 
 

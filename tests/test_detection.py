@@ -10,10 +10,11 @@ import pytest
 from importers import registry
 from tests import golden
 
-NOT_EXPORTS = ("batch", "broken", "hours", "real")
+NOT_EXPORTS = ("batch", "broken", "hours", "ledger-v1", "real")
 """Folders of tests/data that hold no exports of ours: a batch panel (test_batch_chunk.py), broken
-files (test_errors_catalogue.py), timesheets (ledger hours import, not the registry) and other
-projects' public files (test_real_corpus.py)."""
+files (test_errors_catalogue.py), timesheets (ledger hours import, not the registry), a ledger
+directory of an older version (test_schema_version.py) and other projects' public files
+(test_real_corpus.py)."""
 SETTINGS = ("ledger.toml", "rates.csv", "units.csv")
 """Files of a ledger directory that fixtures keep beside their exports (tests/data/payouts)."""
 

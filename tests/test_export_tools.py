@@ -45,8 +45,9 @@ PARQUET_TYPES = {
     "id": "VARCHAR", "date": "DATE", "source": "VARCHAR", "account": "VARCHAR",
     "kind": "VARCHAR", "category": "VARCHAR", "amount": "DECIMAL(38,4)", "currency": "VARCHAR",
     "counterparty": "VARCHAR", "contract": "VARCHAR", "hours": "DOUBLE",
-    "description": "VARCHAR", "ref": "VARCHAR", "related_ref": "VARCHAR", "origin": "VARCHAR",
-    "import_id": "VARCHAR", "line": "BIGINT",
+    "description": "VARCHAR", "ref": "VARCHAR", "related_ref": "VARCHAR",
+    "counter_amount": "DECIMAL(38,4)", "counter_currency": "VARCHAR",
+    "fee_included": "DECIMAL(38,4)", "origin": "VARCHAR", "import_id": "VARCHAR", "line": "BIGINT",
 }
 """What DuckDB sees in `ledger export --format parquet` (documented in docs/export.md)."""
 

@@ -25,11 +25,15 @@ D = Decimal
 
 def row(date: str, source: str, kind: str, amount: str, currency: str, *,
         category: str | None = None, ref: str | None = None, related_ref: str | None = None,
-        description: str = "", counterparty: str | None = None) -> dict:
+        description: str = "", counterparty: str | None = None,
+        delivered: tuple[str, str] | None = None) -> dict:
+    """`delivered`: (amount, currency) a withdrawal delivered, as an importer states it."""
     return {"date": dt.date.fromisoformat(date), "source": source, "account": source,
             "kind": kind, "category": category, "amount": D(amount), "currency": currency,
             "description": description or f"{kind} {amount}", "ref": ref,
             "related_ref": related_ref, "counterparty": counterparty, "origin": "source",
+            "counter_amount": D(delivered[0]) if delivered else None,
+            "counter_currency": delivered[1] if delivered else None,
             "import_id": "0" * 64, "line": 1}
 
 
@@ -70,7 +74,8 @@ def test_upwork_payoneer_bank_pkr():
         row("2024-06-04", "payoneer", "transfer", "1000", "USD", ref="P1",
             description="Payment from Upwork"),
         row("2024-06-05", "payoneer", "transfer", "-1000", "USD", ref="P2",
-            description="Transfer to bank [delivered 272000.00 PKR]"),
+            description="Transfer to bank [delivered 272000.00 PKR]",
+            delivered=("272000.00", "PKR")),
         row("2024-06-07", "bank:meezan", "transfer", "272000", "PKR", ref="B1",
             description="Inward Remittance PAYONEER INC"),
         row("2024-06-07", "bank:meezan", "tax", "-272", "PKR", category="wht",
@@ -230,7 +235,8 @@ def test_received_with_no_known_origin():
 def test_one_withdrawal_arriving_in_two_credits():
     rows = frame([
         row("2024-06-10", "payoneer", "transfer", "-500", "USD",
-            description="Transfer to bank [delivered 139000.00 PKR]"),
+            description="Transfer to bank [delivered 139000.00 PKR]",
+            delivered=("139000.00", "PKR")),
         row("2024-06-12", "bank:meezan", "transfer", "100000", "PKR", description="Part 1"),
         row("2024-06-13", "bank:meezan", "transfer", "39000", "PKR", description="Part 2"),
     ])
@@ -271,7 +277,8 @@ FOUR_PARTS = [
     row("2024-06-04", "payoneer", "transfer", "1000", "USD", ref="R1",
         description="Payment from Upwork"),
     row("2024-06-05", "payoneer", "transfer", "-1000", "USD", ref="P1",
-        description="Transfer to bank [delivered 276500.00 PKR]"),
+        description="Transfer to bank [delivered 276500.00 PKR]",
+        delivered=("276500.00", "PKR")),
     row("2024-06-06", "bank:meezan", "transfer", "100000", "PKR", ref="B1",
         description="Inward Remittance PAYONEER INC 1"),
     row("2024-06-06", "bank:meezan", "transfer", "76500", "PKR", ref="B2",

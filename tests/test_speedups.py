@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importers import bank, readers, registry
+from importers import bank, bank_columns, bank_table, readers, registry
 from importers.base import ImportOptions, parse_money
 from importers.readers import LINE, RawFile
 from ledger.errors import DataError, UsageError
@@ -207,14 +207,14 @@ def test_rules_on_what_is_left_classify_like_the_full_chain(name):
         "amount": pl.Series([rng.choice([-1, 0, 1]) * rng.randint(1, 999) for _ in range(3000)],
                             dtype=pl.Decimal(38, 4)),
     })
-    got = bank._classify(df, profile.kinds)
+    got = bank_columns.classify(df, profile.kinds)
     assert got.equals(_classify_chain(df, profile.kinds))
     assert got["kind"].n_unique() > 3  # the sample reaches several rules
 
 
 def _clean_with_csv_module(raw: RawFile, index: int, profile: bank.Profile) -> bytes:
     """`_clean_csv` through Python's csv module for every row, as it was for all files."""
-    return bank._clean_csv(raw, index, replace(profile, line_by_line=True)).data
+    return bank_table.clean_csv(raw, index, replace(profile, line_by_line=True)).data
 
 
 SBI_CELLS = st.sampled_from(["5 Nov 2024", "BY TRANSFER-NEFT", "99922", " ", "", "1", "48",
@@ -231,7 +231,7 @@ def test_sbi_rows_rejoined_without_the_csv_module_match_it(rows, crlf, final_new
     text = newline.join(["Account Name : ,X", header, *(",".join(r) for r in rows)])
     raw = RawFile(path=Path("sbi.csv"), data=(text + (newline if final_newline else "")
                                                ).encode(), sha256="0")
-    assert bank._clean_csv(raw, 1, profile).data == _clean_with_csv_module(raw, 1, profile)
+    assert bank_table.clean_csv(raw, 1, profile).data == _clean_with_csv_module(raw, 1, profile)
 
 
 FOOTERS = [
@@ -254,8 +254,8 @@ def test_footer_found_on_bytes_as_on_the_decoded_text(footer, body_extra):
             + "01/04/24,UPI-X,0001,01/04/24,1.00,,10.00\n" * 3 + footer)
     as_bytes = RawFile(path=Path("s.csv"), data=text.encode("utf-8"), sha256="0")
     as_text = RawFile(path=Path("s.csv"), data=text.encode("utf-16"), sha256="0")
-    (cut_bytes, count_bytes) = bank._cut_footer(as_bytes, 2, profile)
-    (cut_text, count_text) = bank._cut_footer(as_text, 2, profile)
+    (cut_bytes, count_bytes) = bank_table.cut_footer(as_bytes, 2, profile)
+    (cut_text, count_text) = bank_table.cut_footer(as_text, 2, profile)
     assert count_bytes == count_text
     assert cut_bytes.data.decode("utf-8") == (cut_text.text if count_text else text)
 
@@ -359,7 +359,7 @@ def test_meezan_quotes_unpadded_without_the_csv_module_read_as_with_it(rows, crl
     lines = [header, *("".join(f'"{cell}"{pad},' for cell, pad in row) for row in rows)]
     text = newline.join(lines) + (newline if final else "")
     raw = RawFile(path=Path("AccountFullStatement.CSV"), data=text.encode(), sha256="0")
-    fast = bank._clean_csv(raw, 0, profile).data
+    fast = bank_table.clean_csv(raw, 0, profile).data
     slow = _clean_with_csv_module(raw, 0, replace(profile, rejoin_split_numbers=True))
 
     def cells(data: bytes) -> list:
@@ -367,7 +367,7 @@ def test_meezan_quotes_unpadded_without_the_csv_module_read_as_with_it(rows, crl
 
     if rows and all(cell.strip() == cell != "" for row in rows for cell, _ in row):
         # the fast path is taken (`""` and `" x"` go the slow way)
-        assert bank._unpad_quotes(text.partition(newline)[2], ",") is not None
+        assert bank_table.unpad_quotes(text.partition(newline)[2], ",") is not None
     assert cells(fast) == cells(slow)
 
 

@@ -276,7 +276,8 @@ def test_suggested_rules_load_and_classify_their_rows():
 def test_fee_rules_still_split_a_fee_inside_a_row_a_user_rule_changed():
     from rules.fees import load_schedule, split_included_fees
 
-    row = rows(("2024-04-02", "-1000", "Sent to Ali [fee 6.00 INR included]"))
+    row = rows(("2024-04-02", "-1000", "Sent to Ali [fee 6.00 INR included]")).with_columns(
+        fee_included=pl.lit(Decimal("6"), dtype=pl.Decimal(38, 4)))
     ruled = user_rules.apply(row, load({"id": "ali", "description": "Ali",
                                         "set": {"kind": "subcontractor_payout"}}))
     out = split_included_fees(ruled, load_schedule({}))

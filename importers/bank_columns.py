@@ -1,0 +1,295 @@
+"""A bank statement's fields, once its table is read (importers/bank_table.py): the profile's
+columns picked and named, dates by the profile's forms, signed amounts (debit/credit pair or
+an amount with its Dr/Cr marker), the running balance checked, rows classified by the
+profile's [[kinds]], [[split]] parts made rows of their own, and each row's key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from importers.base import (
+    check_running_balance,
+    first_bad,
+    nonblank,
+    parse_money,
+    parse_money_columns,
+)
+from importers.readers import LINE
+from ledger.errors import DataError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    import polars as pl
+
+    from importers.bank_profiles import Profile, Rule
+
+MIN_YEAR = 1900
+"""A parsed year below this means a `%Y` read a two-digit year: not a date in that form."""
+
+
+def dated(values: pl.Expr, formats: Sequence[str]) -> pl.Expr:
+    """Dates read with the first of `formats` that fits (a year below 1900 does not fit)."""
+    import polars as pl
+
+    text = values.str.strip_chars()
+    tries = []
+    for fmt in formats:
+        parsed = text.str.strptime(pl.Date, fmt, strict=False)
+        tries.append(pl.when(parsed.dt.year() >= MIN_YEAR).then(parsed))
+    return pl.coalesce(tries)
+
+
+def date_formats(profile: Profile, sheet: bool) -> list[str]:
+    """A real date cell in a spreadsheet reads as `2024-04-01 00:00:00` whatever its display."""
+    formats = list(profile.date_formats)
+    return [*formats, "%Y-%m-%d %H:%M:%S"] if sheet else formats
+
+
+def select_fields(df: pl.DataFrame, profile: Profile, path: Path) -> pl.DataFrame:
+    """Mapped columns under internal names (`_date`...) and `_pseudo` for skipped rows."""
+    import polars as pl
+
+    cells = [c for c in df.columns if c != LINE]
+    for columns in profile.columns.values():
+        missing = next((c for c in columns if c not in cells), None)
+        if missing:
+            raise DataError(f"column {profile.labels.get(missing, missing)!r} is missing",
+                            path=path, line=1, hint="columns found: " + ", ".join(cells))
+    out = [pl.col(LINE)]
+    for name, columns in profile.columns.items():
+        if name == "description":
+            parts = [nonblank(pl.col(c)) for c in columns]
+            out.append(pl.concat_str(parts, separator=" - ", ignore_nulls=True)
+                       .alias("_description"))
+        else:
+            out.append(pl.col(columns[0]).alias(f"_{name}"))
+    pseudo = pl.lit(False)
+    if profile.skip_rows_matching:
+        pattern = "(?i)" + "|".join(f"(?:{p})" for p in profile.skip_rows_matching)
+        pseudo = pl.any_horizontal(pl.col(c).str.strip_chars().str.contains(pattern)
+                                   .fill_null(False) for c in cells)
+    return df.select(*out, pseudo.alias("_pseudo"))
+
+
+def parse_dates(df: pl.DataFrame, formats: list[str], profile: Profile, path: Path,
+                 column: str = "_date", what: str = "date") -> pl.Series:
+    """Dates by the profile's formats; the first that fits none is a DataError at its line.
+
+    Like base.parse_dates (same message), but a `%Y` that reads `24` as year 24 does not fit.
+    Eager: later formats are tried only on what the earlier ones left.
+    """
+    import polars as pl
+
+    values = df[column].str.strip_chars()
+    parsed = pl.Series(column, [None] * df.height, dtype=pl.Date)
+    for fmt in formats:
+        if parsed.null_count() == values.null_count():
+            break
+        attempt = values.str.strptime(pl.Date, fmt, strict=False)
+        parsed = parsed.fill_null(attempt.set((attempt.dt.year() < MIN_YEAR).fill_null(False),
+                                              None))
+    missing = parsed.is_null()
+    if missing.any():
+        at = missing.arg_true()[0]
+        bad = int(df[LINE][at]), values[at] or "(empty)"
+        hint = (f"{profile.path.name} expects date_format {' or '.join(profile.date_formats)}; "
+                "if the bank writes dates differently, edit the profile")
+        shown = ", ".join(dt.date(2024, 6, 28).strftime(f) for f in formats)
+        raise DataError(f"{what} {bad[1]!r} is not a date in the expected form ({shown})",
+                        path=path, line=bad[0], hint=hint)
+    return parsed
+
+
+def _label(profile: Profile, name: str) -> str:
+    return profile.labels.get(profile.col(name) or "", name)
+
+
+def signed_amounts(df: pl.DataFrame, profile: Profile, path: Path, mark: str
+                   ) -> pl.Expr | pl.Series:
+    """Signed amount: credit - debit, or the amount signed by its Dr/Cr marker."""
+    import polars as pl
+
+    if "amount" in profile.columns:
+        amount = parse_money(df, pl.col("_amount"), path=path, what=_label(profile, "amount"),
+                             decimal_mark=mark)
+        if "marker" not in profile.columns:
+            return amount
+        debit = _marker(df, "_marker", _label(profile, "marker"), profile, path, required=True)
+        return pl.when(debit).then(-amount.abs()).otherwise(amount.abs())
+    names = _label(profile, "debit"), _label(profile, "credit")
+    both = parse_money_columns(df, {"debit": (pl.col("_debit"), names[0], False),
+                                    "credit": (pl.col("_credit"), names[1], False)},
+                               path=path, decimal_mark=mark)
+    debit, credit = both["debit"], both["credit"]
+    neither = first_bad(df, debit.is_null() & credit.is_null(), pl.lit(""))
+    if neither:
+        raise DataError(f"neither {names[0]!r} nor {names[1]!r} has an amount", path=path,
+                        line=neither[0], hint="every transaction needs a debit or a credit; "
+                        "if this is a summary row, add it to [read] skip_rows_matching")
+    both = first_bad(df, (debit.fill_null(0) != 0) & (credit.fill_null(0) != 0), pl.lit(""))
+    if both:
+        raise DataError(f"both {names[0]!r} and {names[1]!r} have an amount", path=path,
+                        line=both[0], hint="a row is either money out or money in; the "
+                        "columns may be shifted: check the file is the original export")
+    return credit.abs().fill_null(0) - debit.abs().fill_null(0)
+
+
+def _marker(df: pl.DataFrame, column: str, label: str, profile: Profile, path: Path,
+            required: bool) -> pl.Expr:
+    """True where the marker says debit; an unknown marker is a DataError."""
+    import polars as pl
+
+    text = pl.col(column).str.strip_chars().str.to_lowercase()
+    debit = text.is_in(list(profile.debit_markers))
+    credit = text.is_in(list(profile.credit_markers))
+    known = debit | credit if required else debit | credit | nonblank(pl.col(column)).is_null()
+    bad = first_bad(df, ~known.fill_null(False), pl.coalesce(pl.col(column), pl.lit("")))
+    if bad:
+        raise DataError(
+            f"{label} {bad[1]!r} is neither a debit ({', '.join(profile.debit_markers)}) nor a "
+            f"credit ({', '.join(profile.credit_markers)}) marker", path=path, line=bad[0],
+            hint=f"add it to debit_markers or credit_markers in {profile.path.name}")
+    return debit.fill_null(False)
+
+
+def balances(df: pl.DataFrame, profile: Profile, path: Path, mark: str) -> pl.Expr | pl.Series:
+    """The running balance (negative where its marker says Dr); null without the column."""
+    import polars as pl
+
+    if "balance" not in profile.columns:
+        return pl.lit(None, dtype=pl.Decimal(38, 4))
+    balance = parse_money(df, pl.col("_balance"), path=path, what=_label(profile, "balance"),
+                          decimal_mark=mark, required=False)
+    if "balance_marker" in profile.columns:
+        debit = _marker(df, "_balance_marker", _label(profile, "balance_marker"), profile,
+                        path, required=False)
+        balance = pl.when(debit).then(-balance.abs()).otherwise(balance)
+    return balance
+
+
+def check_balance(df: pl.DataFrame, pseudo: pl.DataFrame, profile: Profile, path: Path,
+                   mark: str, formats: list[str], currency: pl.Expr) -> None:
+    """Running balance over the bank's own rows, pseudo-rows (opening/closing) included."""
+    import polars as pl
+
+    if "balance" not in profile.columns:
+        return
+    cols = [LINE, "date", "amount", "balance", "currency"]
+    if pseudo.height:
+        pseudo = pseudo.with_columns(
+            date=dated(pl.col("_date"), formats),
+            amount=pl.lit(0, dtype=pl.Decimal(38, 4)),
+            balance=balances(pseudo, profile, path, mark),
+        ).with_columns(currency=currency)
+        df = pl.concat([df.select(cols), pseudo.select(cols)], how="vertical_relaxed").sort(LINE)
+    dates = df["date"].drop_nulls()
+    newest_first = None
+    if dates.len() > 1 and dates[0] != dates[-1]:
+        newest_first = dates[0] > dates[-1]
+    check_running_balance(df.select(cols), path=path, group=["currency"],
+                          newest_first=newest_first)
+
+
+def classify(df: pl.DataFrame, rules: Sequence[Rule]) -> pl.DataFrame:
+    """`kind` and `category` by the first rule that matches (`other` where none does).
+
+    Rules are tried in order, each only on the rows no earlier rule took (and of its sign):
+    one vectorised test per rule on what is left, so the common rules' regexes never see the
+    rows a profile's own rules or the sign already settled.
+    """
+    import polars as pl
+
+    height = df.height
+    description = df["description"]
+    signs = {"credit": (df["amount"] > 0).fill_null(False),
+             "debit": (df["amount"] < 0).fill_null(False)}
+    first = pl.repeat(None, height, dtype=pl.UInt16, eager=True).alias("_rule")
+    done = pl.repeat(False, height, dtype=pl.Boolean, eager=True)
+    for number, rule in enumerate(rules):
+        todo = ~done & signs[rule.sign] if rule.sign else ~done
+        rows = todo.arg_true()
+        if rule.match and rows.len():
+            hit = description.gather(rows).str.contains(f"(?i){rule.match}").fill_null(False)
+            rows = rows.filter(hit)
+        if rows.len():
+            first.scatter(rows, number)
+            done.scatter(rows, True)
+    kinds = {n: r.kind for n, r in enumerate(rules)}
+    categories = {n: r.category for n, r in enumerate(rules)}
+    return df.with_columns(first).with_columns(
+        kind=pl.col("_rule").replace_strict(kinds, default="other", return_dtype=pl.String),
+        category=pl.col("_rule").replace_strict(categories, default=None,
+                                                return_dtype=pl.String),
+    ).drop("_rule")
+
+
+def split_parts(df: pl.DataFrame, profile: Profile, path: Path, mark: str) -> pl.DataFrame:
+    """Rows whose description names part amounts: one row per part plus what is left."""
+    import polars as pl
+
+    from ledger.money import amount_expr
+
+    if not profile.splits:
+        return df
+    found = []
+    for i, part in enumerate(profile.splits, 1):
+        text = pl.col("description").str.extract(f"(?i){part.amount}", 1)
+        value = amount_expr(text, mark)
+        bad = first_bad(df, text.is_not_null() & value.is_null(), text)
+        if bad:
+            raise DataError(f"amount {bad[1]!r} in the description is not a number", path=path,
+                            line=bad[0], hint=f"check [[split]] #{i} in {profile.path.name}")
+        found.append(value.abs().alias(f"_p{i}"))
+    df = df.with_columns(found)
+    names = [f"_p{i}" for i in range(1, len(profile.splits) + 1)]
+    taken = pl.sum_horizontal([pl.col(n).fill_null(0) for n in names]).cast(pl.Decimal(38, 4))
+    has_parts = pl.any_horizontal([pl.col(n).is_not_null() for n in names])
+    too_much = first_bad(df, has_parts & (taken > pl.col("amount").abs()), pl.col("description"))
+    if too_much:
+        raise DataError("the amounts named in the description add up to more than the row's "
+                        "amount", path=path, line=too_much[0],
+                        hint=f"check [[split]] in {profile.path.name}")
+    negative = pl.col("amount") < 0
+    rest = df.with_columns(
+        amount=pl.when(has_parts).then(
+            pl.when(negative).then(pl.col("amount") + taken).otherwise(pl.col("amount") - taken))
+        .otherwise(pl.col("amount")))
+    rest = rest.filter(~has_parts | (pl.col("amount") != 0)).with_columns(
+        related_ref=pl.when(has_parts).then(pl.col("ref")).otherwise(pl.col("related_ref")),
+        ref=pl.when(has_parts).then(None).otherwise(pl.col("ref")))
+    frames = [rest]
+    for i, part in enumerate(profile.splits, 1):
+        value = pl.col(f"_p{i}")
+        frames.append(df.filter(value.is_not_null()).with_columns(
+            amount=pl.when(negative).then(-value).otherwise(value),
+            kind=pl.lit(part.kind), category=pl.lit(part.category, dtype=pl.String),
+            related_ref=pl.col("ref"), ref=pl.lit(None, dtype=pl.String),
+            _part=pl.lit(i, dtype=pl.Int32)))
+    return pl.concat(frames).sort(LINE, "_part").drop(names)
+
+
+def row_key(rows: pl.DataFrame) -> pl.Expr:
+    """Row key: content plus balance and split part, and the n-th occurrence of all that.
+
+    The occurrence is counted only among rows whose content (by hash) repeats, 0 elsewhere:
+    the same keys as counting everywhere, without grouping a million unique strings. The date
+    enters as its day number (cheaper than formatting it).
+    """
+    import polars as pl
+
+    content = [pl.col("date").cast(pl.Int32)] + [
+        pl.col(c).cast(pl.String).fill_null("")
+        for c in ("amount", "currency", "description", "ref", "balance", "_part")]
+    keys = rows.select(pl.concat_str(content, separator="|").alias("k"))["k"]
+    occurrence = pl.repeat("0", rows.height, dtype=pl.String, eager=True)
+    repeated = keys.hash().is_duplicated()
+    if repeated.any():
+        at = repeated.arg_true()
+        counted = pl.DataFrame({"k": keys.gather(at)}).select(
+            pl.int_range(pl.len()).over("k").cast(pl.String))
+        occurrence = occurrence.scatter(at, counted.to_series())
+    return pl.lit(keys + "|" + occurrence)
