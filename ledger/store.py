@@ -110,7 +110,6 @@ class Ledger:
         self.config_path = root / "ledger.toml"
         self.rates_path = root / "rates.csv"
         self.lock_path = root / ".lock"
-        self._settings: tuple[tuple | None, Config] | None = None
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -174,18 +173,11 @@ class Ledger:
 
     def settings(self) -> Config:
         """ledger.toml read and checked in one pass (ledger.config): what library functions
-        take instead of the store's files. Read once while the file stays as it was (a
-        command asks many times; an edit between two asks is seen)."""
+        take instead of the store's files. Parsed and checked once per text, however often a
+        command asks (an edit between two asks is seen: the small file is read each time)."""
         from ledger import config
 
-        try:
-            stat = self.config_path.stat()
-            key: tuple | None = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        except OSError:
-            key = None
-        if self._settings is None or self._settings[0] != key or key is None:
-            self._settings = (key, config.load(self.config_path))
-        return self._settings[1]
+        return config.load(self.config_path)
 
     def config(self) -> dict:
         """ledger.toml as a dict ({} if absent), checked as `settings()` checks it."""

@@ -100,18 +100,16 @@ def test_keys_other_validators_own_keep_their_own_messages(tmp_path):
     assert dict(settings.reconcile) == {"tolerans": 0.1}
 
 
-def test_a_command_reads_the_file_once_and_sees_an_edit(tmp_path, monkeypatch):
+def test_a_command_checks_the_file_once_and_sees_an_edit(tmp_path):
     ledger = Ledger(tmp_path)
     ledger.config_path.write_text('country = "PK"\n', "utf-8")
-    reads = []
-    real = config.load
-    monkeypatch.setattr(config, "load", lambda path: reads.append(path) or real(path))
+    config._load.cache_clear()
     assert [ledger.settings().country for _ in range(5)] == ["PK"] * 5
     assert ledger.config() == {"country": "PK"}
-    assert len(reads) == 1
-    ledger.config_path.write_text('country = "IN"\n', "utf-8")
+    assert (config._load.cache_info().misses, config._load.cache_info().hits) == (1, 5)
+    ledger.config_path.write_text('country = "IN"\n', "utf-8")  # same size, same inode
     assert ledger.settings().country == "IN"
-    assert len(reads) == 2
+    assert config._load.cache_info().misses == 2
 
 
 def test_a_changed_dict_does_not_change_the_settings(tmp_path):
