@@ -43,6 +43,7 @@ def printed(ledger: Ledger) -> tuple[pl.DataFrame, list[str]]:
     from importers import registry
     from importers.base import BALANCES, ImportOptions
     from ledger.errors import DataError
+    from ledger.importing import archived_profile
 
     frames: list[pl.DataFrame] = []
     notes: list[str] = []
@@ -55,7 +56,7 @@ def printed(ledger: Ledger) -> tuple[pl.DataFrame, list[str]]:
             raw.path = Path(entry["file"])
             registry.parse(raw, ImportOptions.from_dict(entry.get("options", {})),
                            entry.get("source_option"), profile_dirs=[ledger.root / "profiles"],
-                           fmt=ledger._archived_profile(entry))
+                           fmt=archived_profile(ledger, entry))
         except (DataError, OSError) as exc:
             notes.append(f"{entry['file']}: its running balance could not be read again ({exc})")
             continue

@@ -244,7 +244,7 @@ def _reparse_hours(ledger: Ledger, entries: list[dict]) -> pl.DataFrame:
     return sheet.sort("date", maintain_order=True)
 
 
-def _archived_profile(ledger: Ledger, entry: dict) -> Format | None:
+def archived_profile(ledger: Ledger, entry: dict) -> Format | None:
     """The format of the user bank profile an import was read with, from its archived
     copy (editing or deleting the profile later changes no imported row); None if the
     import used a built-in format or predates profile archiving."""
@@ -279,7 +279,7 @@ def _reparse(ledger: Ledger, entries: list[dict]) -> tuple[pl.DataFrame, dict[st
         options = ImportOptions.from_dict(entry.get("options", {}))
         parsed = registry.parse(raw, options, entry.get("source_option"),
                                 profile_dirs=[ledger.root / "profiles"],
-                                fmt=_archived_profile(ledger, entry))
+                                fmt=archived_profile(ledger, entry))
         rows, summaries = merge(rows, [(archived, raw.data, parsed)])
         counts[entry["import_id"]] = summaries[0].added
     return rows, counts

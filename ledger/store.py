@@ -40,11 +40,10 @@ if TYPE_CHECKING:
     import polars as pl
 
     from importers.base import ImportOptions
+    from ledger.config import Config
 
 APP = "freelance-ledger"
 LOCK_TIMEOUT_S = 60
-TEXT_SETTINGS = {"home_currency": "PKR", "country": "PK", "locale": "en_PK"}
-"""ledger.toml settings that must be text, with an example for the message."""
 LOG_MARK = "freelance_ledger.log_bytes"
 """Parquet metadata key: the length of imports.jsonl the file was committed with."""
 
@@ -122,7 +121,7 @@ class Ledger:
         `[[rules]]` of ledger.toml applied (ledger.user_rules), never written back."""
         from ledger import user_rules
 
-        return user_rules.apply(self.stored_rows(), user_rules.for_ledger(self))
+        return user_rules.apply(self.stored_rows(), list(self.settings().rules))
 
     def stored_rows(self) -> pl.DataFrame:
         """The rows as imported (empty, typed, if nothing was imported yet)."""
@@ -172,23 +171,17 @@ class Ledger:
                                 hint="remove the damaged line, then run `ledger rebuild`") from None
         return entries
 
-    def config(self) -> dict:
-        """ledger.toml as a dict ({} if absent)."""
-        from ledger import tomlfile
+    def settings(self) -> Config:
+        """ledger.toml read and checked in one pass (ledger.config): what library functions
+        take instead of the store's files. Parsed and checked once per text, however often a
+        command asks (an edit between two asks is seen: the small file is read each time)."""
+        from ledger import config
 
-        if not self.config_path.exists():
-            return {}
-        try:
-            config = tomlfile.parse(self.config_path.read_text("utf-8"))
-        except tomlfile.TOMLDecodeError as exc:
-            raise UsageError(f"invalid TOML: {exc}", path=self.config_path,
-                             hint="fix the syntax; see README for the settings") from None
-        for name, example in TEXT_SETTINGS.items():  # read as text everywhere (`.upper()`)
-            value = config.get(name)
-            if value is not None and not isinstance(value, str):
-                raise UsageError(f"{name} = {value!r} is not text", path=self.config_path,
-                                 hint=f"write it in quotes, e.g. {name} = \"{example}\"")
-        return config
+        return config.load(self.config_path)
+
+    def config(self) -> dict:
+        """ledger.toml as a dict ({} if absent), checked as `settings()` checks it."""
+        return self.settings().as_dict()
 
     def hours(self) -> pl.DataFrame:
         """Timesheet rows from `ledger hours import` plus `[[hours]]` in ledger.toml."""
@@ -198,7 +191,7 @@ class Ledger:
 
         sheet = pl.read_parquet(self.hours_path, glob=False) if self.hours_path.exists() \
             else hours.empty()
-        return pl.concat([sheet, hours.from_config(self.config().get("hours", []))])
+        return pl.concat([sheet, hours.from_config(list(self.settings().hours))])
 
     def active_imports(self, event: str = "import") -> list[dict]:
         """The first entry of each import still in effect (not undone), in first-import order.

@@ -22,7 +22,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import UsageError
@@ -79,21 +78,10 @@ def _show(value: Any) -> str:
 
 
 def for_ledger(ledger: Ledger) -> list[UserRule]:
-    """The validated rules of a ledger's ledger.toml ([] without any)."""
-    config = ledger.config()
-    if "rules" not in config:
-        return []
-    text = ledger.config_path.read_text("utf-8") if ledger.config_path.exists() else ""
-    return list(_load_text(str(ledger.config_path), text))
-
-
-@lru_cache(maxsize=8)
-def _load_text(where: str, text: str) -> tuple[UserRule, ...]:
-    """`load` of a ledger.toml's text, once per text: a report asks for the rules several
-    times, and checking each regex with polars costs milliseconds a rule."""
-    from ledger import tomlfile
-
-    return tuple(load(tomlfile.parse(text), where, text))
+    """The validated rules of a ledger's ledger.toml ([] without any): checked once per text
+    with the rest of the file (ledger.config.load), since checking each regex with polars
+    costs milliseconds a rule and a report asks for the rules several times."""
+    return list(ledger.settings().rules)
 
 
 def load(config: dict, where: str = "ledger.toml", text: str = "") -> list[UserRule]:

@@ -295,6 +295,15 @@ CASES = [
     Case("source-unknown", ("transactions", "--source", "Fiverr"), 2, "error: no rows from "
          "source(s) Fiverr in this ledger\n  hint: sources: bank, bank:meezan, payoneer, "
          "paypal, upwork\n"),
+    # --- issue 18 item 4: ledger.toml read into a typed config in one pass ---
+    Case("config-unknown-key", ("report",), 2, "led/ledger.toml:3: unknown key 'home_curency' "
+         "at the top level\n  hint: did you mean 'home_currency'? known keys: benchmarks, "
+         "country, fees, home_currency, hours, locale, payouts, reconcile, rules, splits, "
+         "workers\n", into_ledger=(("config-unknown-key.toml", "ledger.toml", "copy"),)),
+    Case("config-hours-not-array", ("hours", "show"), 2, "led/ledger.toml:3: hours must be an "
+         "array of tables\n  hint: write each as [[hours]] client = \"Beta LLC\" month = "
+         "\"2024-06\" hours = 12\n",
+         into_ledger=(("config-hours-not-array.toml", "ledger.toml", "copy"),)),
 ]
 
 

@@ -254,38 +254,16 @@ def quote_cmd(
         print_quote(data, _console(), reading_locale(ledger))
 
 
-class _LedgerRates:
-    """The ledger's FX chain seen as `mid(date, from, to) -> (rate, provenance)`."""
+def _fx_for(ledger: Ledger) -> Any:
+    """Mid rates for quotes: the ledger's FX chain (rates.csv, then the user's own
+    conversions) through `FxChain.mid`, a missing rate named against rates.csv."""
+    from functools import partial
+    from types import SimpleNamespace
 
-    def __init__(self, chain: Any, where: str) -> None:
-        self.chain = chain
-        self.where = where
-
-    def mid(self, date: dt.date, source: str, target: str
-            ) -> tuple[Decimal, str, dt.date | None]:
-        import polars as pl
-
-        needs = pl.DataFrame({"date": [date], "currency": [source]},
-                             schema={"date": pl.Date, "currency": pl.String})
-        found = self.chain.lookup(needs, target)
-        row = found.row(0, named=True) if found.height else None
-        if row is None or row["rate"] is None:
-            raise DataError(f"no {source}->{target} rate for {date}", path=self.where,
-                            hint=f"add a line `{date},{source},{target},RATE` (the mid rate) to "
-                            "rates.csv in the ledger directory")
-        provenance = f"{row['provider']}: {row['detail']}"
-        if row["rate_date"] is not None and row["rate_date"] != date:
-            provenance += f" (rate of {row['rate_date']}, the nearest to {date})"
-        return Decimal(row["rate"]), provenance, row["rate_date"]
-
-
-def _fx_for(ledger: Ledger) -> _LedgerRates:
-    """Mid rates for quotes from the ledger's FX chain (rates.csv, then the user's own
-    conversions). The lead may swap this for the shared `mid_rate` helper."""
     from rules.fx import FxChain
 
     chain = FxChain.for_ledger(ledger.rows(), ledger.rates_path)
-    return _LedgerRates(chain, str(ledger.rates_path))
+    return SimpleNamespace(mid=partial(chain.mid, where=str(ledger.rates_path)))
 
 
 def _decimal(text: str, name: str) -> Decimal:
