@@ -5,11 +5,12 @@ needs: each worker's pseudonym,
 country and file paths with their file pseudonyms (never the key). Each file goes through the
 same importers as `ledger import` (registry.parse on the bytes, timesheets through
 ledger.hours), the rows through the same fee rules and reconcile matches
-(report.apply_journeys) and FX chain (rates implied by the worker's own conversions, then the
-bundled offline references; never the network) as `ledger report`, each worker alone; then
-the chunk's months are computed at once, grouped by worker (ledger/batch_months.py), and each
-worker gets one small frame: one row per month of its window, in the panel's columns
-(ledger/batch_columns.py), with the livelihood trajectory. A file that cannot be read becomes
+(report.apply_journeys) as `ledger report`, each worker alone; then the chunk's rows are
+valued in USD together through the same FX chain (ledger/batch_fx.py: the worker's own
+conversions, then the bundled offline references; never the network), the chunk's months
+computed at once, grouped by worker (ledger/batch_months.py), and each worker gets one small
+frame: one row per month of its window, in the panel's columns (ledger/batch_columns.py),
+with the livelihood trajectory. A file that cannot be read becomes
 an error row and the rest goes on.
 """
 
