@@ -21,9 +21,6 @@ if TYPE_CHECKING:
 W = "_w"
 """The worker column: the worker's index in its chunk."""
 
-CHANNELS = ("upwork", "fiverr", "freelancer", "paypal", "payoneer", "wise")
-"""Sources that are their own channel in `platforms`; every other source is a bank."""
-
 SOURCES = {"config": "rule"}
 """Timesheet row origin -> `hours_source` word (any other origin is a timesheet file)."""
 
@@ -134,7 +131,11 @@ def _local_lines(workers: pl.DataFrame, usd: pl.DataFrame) -> pl.DataFrame:
 def _platforms(counted: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
-    platform = pl.col("source").str.split(":").list.first()
+    from ledger.providers import CHANNELS
+    from ledger.providers import platform as provider
+
+    # a platform or wallet is its own channel in `platforms`; every other source is a bank
+    platform = provider(pl.col("source"))
     channel = pl.when(platform.is_in(CHANNELS)).then(platform).otherwise(pl.lit("bank"))
     return (counted.select(W, _month(pl.col("date")).alias("month"), channel.alias("platforms"))
             .unique().group_by(W, "month").agg(pl.col("platforms").sort().str.join(",")))
