@@ -2,7 +2,7 @@
 
 `ledger batch` values rows as `ledger report` does (FxChain.convert: a worker's own
 conversions, then the bundled offline references; never the network). The chunk's rows
-are stacked with the worker column (`W`) and valued by ONE `FxChain.lookup` on a chain of the
+are stacked with the worker column (`AT`) and valued by ONE `FxChain.lookup` on a chain of the
 references alone and one join, not one chain and one convert per worker. That is each
 worker's own chain's answer wherever the worker has no conversions of its own, and, for one
 that has, wherever the reference picked is direct and within the staleness window (`_sure`:
@@ -10,12 +10,16 @@ the chain ranks a worker's own rates below every reference). Any other worker, a
 whose rows the references cannot value, goes through its own chain's `convert`, which also
 raises the error naming its row.
 
+`cached_reference` serves every chain of the process (each worker's own too) from one
+cache of each currency's whole bundled history.
+
 Local-currency figures (`gross_local`, `net_local`) take each row's USD value at the
 references' USD->local rate (`in_local`: one lookup per local currency and chunk).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -25,14 +29,61 @@ if TYPE_CHECKING:
     from ledger.batch_worker import Counted
     from rules.fx import FxChain
 
+HISTORY = (dt.date(2000, 1, 1), dt.date(2030, 12, 31))
+"""The span of bundled reference rates loaded once per process and currency."""
+AT = "_at"
+"""The worker column of the stacked rows: the worker's position in `value_chunk`'s items."""
 VALUED = ["date", "kind", "amount", "currency", "counterparty", "hours"]
 """Columns of a worker's counted rows that the chunk's months need beside `value`."""
 
 
+def cached_reference(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
+    """rules.fx.bundled_reference from a per-process cache of each currency's whole history;
+    where a currency has no rate in [start, end] (data past the bundled history), the nearest
+    few rates outside it, which the chain then uses as stale."""
+    import polars as pl
+
+    from rules.fx import _table
+
+    frames = [_table()]
+    for currency in sorted(currencies):
+        table = history(currency)
+        if table.is_empty():
+            continue
+        inside = table.filter(pl.col("date").is_between(start, end))
+        if inside.is_empty():
+            before = table.filter(pl.col("date") < start).sort("date").tail(5)
+            inside = before if before.height else table.sort("date").head(5)
+        frames.append(inside)
+    return pl.concat(frames, how="vertical_relaxed").unique(maintain_order=True)
+
+
+@cache
+def history(currency: str) -> pl.DataFrame:
+    """Every bundled reference rate of a currency; an ECB currency's also crossed to USD
+    through EUR (rules.fx crosses USD-bound lookups through no pivot but USD itself, so
+    INR->USD would find none from EUR->INR and EUR->USD alone)."""
+    import polars as pl
+
+    from rules.fx import bundled_reference, rate_dtype
+
+    table = bundled_reference({currency}, *HISTORY)
+    if currency in ("USD", "EUR"):
+        return table
+    per_eur = table.filter((pl.col("from") == "EUR") & (pl.col("to") == currency))
+    if per_eur.is_empty():
+        return table
+    usd = history("USD").filter((pl.col("from") == "EUR") & (pl.col("to") == "USD"))
+    crossed = per_eur.join(usd.select("date", pl.col("rate").alias("_usd")), on="date").select(
+        "date", pl.lit(currency).alias("from"), pl.lit("USD").alias("to"),
+        (pl.col("_usd") / pl.col("rate")).cast(rate_dtype()).alias("rate"), "provider",
+        pl.lit("ECB reference rates, crossed through EUR").alias("detail"))
+    return pl.concat([table, crossed], how="vertical_relaxed")
+
+
 def reference_chain() -> FxChain:
-    """A chain of the bundled references only (batch_worker.cached_reference: a per-process
-    cache of each currency's history), as a worker without conversions of its own has."""
-    from ledger.batch_worker import cached_reference
+    """A chain of the bundled references only (`cached_reference`: a per-process cache of
+    each currency's history), as a worker without conversions of its own has."""
     from rules.fx import FxChain
 
     chain = FxChain([])
@@ -45,7 +96,6 @@ def value_chunk(items: list[Counted]) -> dict[int, BaseException]:
     workers that failed (no rate for one of their rows), by position in `items`."""
     import polars as pl
 
-    from ledger.batch_months import W
     from ledger.report import NOT_INCOME
     from rules.fx import rate_dtype
 
@@ -59,9 +109,8 @@ def value_chunk(items: list[Counted]) -> dict[int, BaseException]:
         else:
             shared.append(at)
     if shared:
-        from ledger.batch_months import tagged
-
-        stacked = tagged([items[at].counted for at in shared], shared, VALUED)
+        stacked = pl.concat([items[at].counted.select(VALUED).with_columns(
+            pl.lit(at, dtype=pl.Int64).alias(AT)) for at in shared], how="vertical_relaxed")
         rates = reference_chain().lookup(stacked.filter(pl.col("currency") != "USD").select(
             "date", "currency").unique(), "USD")
         stacked = stacked.join(rates.select("date", "currency", "rate", _sure(rates)),
@@ -69,12 +118,12 @@ def value_chunk(items: list[Counted]) -> dict[int, BaseException]:
         own = [at for at in shared if items[at].own_rates]
         foreign = stacked.filter(pl.col("currency") != "USD")
         alone = set(foreign.filter(pl.col("rate").is_null() | (
-            pl.col(W).is_in(own) & ~pl.col("_sure").fill_null(False)))[W].unique().to_list())
-        stacked = stacked.filter(~pl.col(W).is_in(list(alone))).with_columns(
+            pl.col(AT).is_in(own) & ~pl.col("_sure").fill_null(False)))[AT].unique().to_list())
+        stacked = stacked.filter(~pl.col(AT).is_in(list(alone))).with_columns(
             pl.when(pl.col("currency") == "USD").then(pl.col("amount").cast(rate_dtype()))
             .otherwise(pl.col("amount").cast(rate_dtype()) * pl.col("rate")).alias("value")
         ).drop("rate", "_sure")
-        parts = stacked.partition_by(W, as_dict=True, include_key=False)
+        parts = stacked.partition_by(AT, as_dict=True, include_key=False)
         for at in shared:
             if at in alone:  # its own chain, whose convert names a row without a rate
                 try:
@@ -111,8 +160,6 @@ def _sure(rates: pl.DataFrame) -> pl.Expr:
 @cache
 def has_rates(local: str) -> bool:
     """Whether the references hold any USD->local rate (then every date finds the nearest)."""
-    import datetime as dt
-
     from ledger.errors import DataError
 
     try:

@@ -21,12 +21,6 @@ if TYPE_CHECKING:
 W = "_w"
 """The worker column: the worker's index in its chunk."""
 
-CHANNELS = ("upwork", "fiverr", "freelancer", "paypal", "payoneer", "wise")
-"""Sources that are their own channel in `platforms`; every other source is a bank."""
-
-HISTORY = (dt.date(2000, 1, 1), dt.date(2030, 12, 31))
-"""The span of bundled reference rates loaded once per process and currency."""
-
 SOURCES = {"config": "rule"}
 """Timesheet row origin -> `hours_source` word (any other origin is a timesheet file)."""
 
@@ -134,33 +128,14 @@ def _local_lines(workers: pl.DataFrame, usd: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([empty, *frames], how="vertical_relaxed")
 
 
-@cache
-def history(currency: str) -> pl.DataFrame:
-    """Every bundled reference rate of a currency; an ECB currency's also crossed to USD
-    through EUR (rules.fx crosses USD-bound lookups through no pivot but USD itself, so
-    INR->USD would find none from EUR->INR and EUR->USD alone)."""
-    import polars as pl
-
-    from rules.fx import bundled_reference, rate_dtype
-
-    table = bundled_reference({currency}, *HISTORY)
-    if currency in ("USD", "EUR"):
-        return table
-    per_eur = table.filter((pl.col("from") == "EUR") & (pl.col("to") == currency))
-    if per_eur.is_empty():
-        return table
-    usd = history("USD").filter((pl.col("from") == "EUR") & (pl.col("to") == "USD"))
-    crossed = per_eur.join(usd.select("date", pl.col("rate").alias("_usd")), on="date").select(
-        "date", pl.lit(currency).alias("from"), pl.lit("USD").alias("to"),
-        (pl.col("_usd") / pl.col("rate")).cast(rate_dtype()).alias("rate"), "provider",
-        pl.lit("ECB reference rates, crossed through EUR").alias("detail"))
-    return pl.concat([table, crossed], how="vertical_relaxed")
-
-
 def _platforms(counted: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
-    platform = pl.col("source").str.split(":").list.first()
+    from ledger.providers import CHANNELS
+    from ledger.providers import platform as provider
+
+    # a platform or wallet is its own channel in `platforms`; every other source is a bank
+    platform = provider(pl.col("source"))
     channel = pl.when(platform.is_in(CHANNELS)).then(platform).otherwise(pl.lit("bank"))
     return (counted.select(W, _month(pl.col("date")).alias("month"), channel.alias("platforms"))
             .unique().group_by(W, "month").agg(pl.col("platforms").sort().str.join(",")))

@@ -5,11 +5,12 @@ needs: each worker's pseudonym,
 country and file paths with their file pseudonyms (never the key). Each file goes through the
 same importers as `ledger import` (registry.parse on the bytes, timesheets through
 ledger.hours), the rows through the same fee rules and reconcile matches
-(report.apply_journeys) and FX chain (rates implied by the worker's own conversions, then the
-bundled offline references; never the network) as `ledger report`, each worker alone; then
-the chunk's months are computed at once, grouped by worker (ledger/batch_months.py), and each
-worker gets one small frame: one row per month of its window, in the panel's columns
-(ledger/batch_columns.py), with the livelihood trajectory. A file that cannot be read becomes
+(report.apply_journeys) as `ledger report`, each worker alone; then the chunk's rows are
+valued in USD together through the same FX chain (ledger/batch_fx.py: the worker's own
+conversions, then the bundled offline references; never the network), the chunk's months
+computed at once, grouped by worker (ledger/batch_months.py), and each worker gets one small
+frame: one row per month of its window, in the panel's columns (ledger/batch_columns.py),
+with the livelihood trajectory. A file that cannot be read becomes
 an error row and the rest goes on.
 """
 
@@ -21,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ledger.batch_fx import cached_reference
 from ledger.errors import DataError
 
 if TYPE_CHECKING:
@@ -200,29 +202,7 @@ def read_file(path: Path, profiles: list[Path]) -> tuple[str, pl.DataFrame]:
         return "hours", hours.parse(raw, options)[0]
 
 
-# --- reference rates and rules, loaded once per process ----------------------------------------
-
-def cached_reference(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
-    """rules.fx.bundled_reference from a per-process cache of each currency's whole history;
-    where a currency has no rate in [start, end] (data past the bundled history), the nearest
-    few rates outside it, which the chain then uses as stale."""
-    import polars as pl
-
-    from ledger.batch_months import history
-    from rules.fx import _table
-
-    frames = [_table()]
-    for currency in sorted(currencies):
-        table = history(currency)
-        if table.is_empty():
-            continue
-        inside = table.filter(pl.col("date").is_between(start, end))
-        if inside.is_empty():
-            before = table.filter(pl.col("date") < start).sort("date").tail(5)
-            inside = before if before.height else table.sort("date").head(5)
-        frames.append(inside)
-    return pl.concat(frames, how="vertical_relaxed").unique(maintain_order=True)
-
+# --- rules, loaded once per process (reference rates: batch_fx.cached_reference) ------------
 
 @cache
 def _schedule(country: str) -> Schedule:
