@@ -99,14 +99,21 @@ def warm() -> int:
 
         for package in (ledger, importers, rules):
             for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
-                with contextlib.suppress(Exception):
-                    importlib.import_module(module.name)
+                if not _runs_on_import(module.name):
+                    with contextlib.suppress(Exception):
+                        importlib.import_module(module.name)
         _build_command_once(ledger.cli)
         for name in _learned():
-            if name not in sys.modules and not name.startswith("__"):
+            if name not in sys.modules and not _runs_on_import(name):
                 with contextlib.suppress(BaseException):
                     importlib.import_module(name)
     return started
+
+
+def _runs_on_import(name: str) -> bool:
+    """`__main__` modules (a package's `python -m` entry) would run the CLI in the server;
+    `__mp_main__` and the like are the interpreter's, not importable."""
+    return name.startswith("__") or "__main__" in name.split(".")
 
 
 def _build_command_once(cli) -> None:
