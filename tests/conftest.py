@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import resource
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -56,3 +60,27 @@ def pytest_collection_modifyitems(config, items) -> None:
         return any(mark in item.nodeid for mark in SLOWEST_FIRST)
 
     items.sort(key=lambda item: not slow(item))  # stable: the rest keep their order
+
+
+CPU_RECORD = os.environ.get("LEDGER_TEST_CPU")
+"""With LEDGER_TEST_CPU=FILE each test appends `nodeid<TAB>cpu<TAB>wall` to FILE: the CPU seconds
+of its setup, call and teardown in this process, in the subprocesses it waited for and in the
+commands forked for it (tests/cliserver.py counts those), so the costly tests can be found
+under xdist as well as alone."""
+
+
+if CPU_RECORD:
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(item, nextitem):
+        def cpu() -> float:
+            own = time.process_time()
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            client = sys.modules.get("tests.cliserver")
+            return (own + children.ru_utime + children.ru_stime
+                    + (client.CLIENT.cpu if client else 0.0))
+
+        start, wall = cpu(), time.perf_counter()
+        yield
+        line = f"{item.nodeid}\t{cpu() - start:.3f}\t{time.perf_counter() - wall:.3f}\n"
+        with open(CPU_RECORD, "a", encoding="utf-8") as record:
+            record.write(line)

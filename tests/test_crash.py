@@ -8,19 +8,17 @@ consistent. Two imports started at once must both land, one after the other.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from ledger.store import Ledger
+from tests.cliserver import CLIENT
 from tests.test_cli import COMMAND, DEMO, EXPORTS, as_json, ok, run
 
 KILLS = 50
@@ -54,22 +52,9 @@ so kills land at every stage (parsing, archiving, between log and ledger, after 
 however loaded the machine is."""
 
 
-@pytest.fixture(scope="module")
-def forkserver():
-    """`ledger` processes forked from one that has imported the CLI already (tests/forkserver.py),
-    so each of the 50 kills costs the import's own work, not Python's start-up."""
-    env = {k: v for k, v in os.environ.items() if k != "LEDGER_DIR"}
-    server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("forkserver.py"))],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True, env=env,
-                              cwd=Path(__file__).parent.parent)
-    assert server.stdout.readline().strip() == "ready"
-    yield server
-    server.stdin.close()
-    server.wait(timeout=30)
-
-
-def test_killed_imports_leave_the_old_or_the_new_state(states, forkserver, tmp_path):
+def test_killed_imports_leave_the_old_or_the_new_state(states, tmp_path):
+    """Each `ledger import` is forked from the tests' warm server (tests/forkserver.py), so a
+    kill costs the import's own work, not Python's start-up."""
     base, old, new, _ = states
     rng = random.Random(20261123)
     seen = {"old": 0, "new": 0}
@@ -81,12 +66,9 @@ def test_killed_imports_leave_the_old_or_the_new_state(states, forkserver, tmp_p
         shutil.copytree(base / "old", root)
         fifo = tmp_path / f"stderr{attempt}"
         os.mkfifo(fifo)
-        forkserver.stdin.write(json.dumps({
-            "args": ["--ledger", str(root), "import", *[str(DEMO / n) for n in IMPORTED]],
-            "env": env, "stderr": str(fifo)}) + "\n")
-        forkserver.stdin.flush()
-        with open(fifo, "rb") as stderr:  # opens once the child has opened its end
-            pid = int(forkserver.stdout.readline().split()[1])
+        args = ["--ledger", str(root), "import", *[str(DEMO / n) for n in IMPORTED]]
+        with (CLIENT.forked(args, cwd=tmp_path, env=env, stdout=os.devnull, stderr=fifo) as pid,
+              open(fifo, "rb") as stderr):  # opens once the child has opened its end
             # an import of n files passes 2n + 5 steps (start, 2 per file, log, ledger, commit)
             steps = rng.randrange(0, 2 * len(IMPORTED) + 8)
             for _ in range(steps):
@@ -95,7 +77,6 @@ def test_killed_imports_leave_the_old_or_the_new_state(states, forkserver, tmp_p
             time.sleep(rng.uniform(0, STEP_DELAY))
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            assert forkserver.stdout.readline().split()[:2] == ["exit", str(pid)]
         now = state(root)
         assert now in (old, new), f"run {attempt}: a mix of old and new"
         killed_inside += len((root / "imports.jsonl").read_bytes()) > len(

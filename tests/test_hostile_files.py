@@ -4,7 +4,8 @@ input hangs or kills the process, a stray byte is never read silently.
 Every hostile file is built here: CSVs and OFX with a canary in each field, a bank profile with
 a backtracking regex, FIFOs and devices, and XLSX files made with zipfile (a cell at
 XFD1048576, a huge dimension, a 200 KiB text, a zip that expands past the limit). Commands
-run in a subprocess with a short timeout, so a hang fails the test instead of stalling it.
+run in a new process (forked, tests/cliserver.py) with a short timeout, so a hang fails the
+test instead of stalling it.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from importers import registry, sheet_limits
 from importers.readers import RawFile, read_regular
 from ledger.batch_errors import BY_CODE, CLASSES, classify_message
 from ledger.errors import DataError
+from tests.cliserver import CLIENT
 from tests.test_bank import GOOD as GOOD_PROFILE
 from tests.test_bank import HBL, XLSX_PARTS
-from tests.test_cli import COMMAND
+from tests.test_cli import COMMAND, FORKED
 
 DATA = Path(__file__).parent / "data"
 CANARY = "zqxcanary"
@@ -42,9 +44,12 @@ def run_quick(*args: str | Path, cwd: Path, seconds: float = SECONDS
     env.update({"COLUMNS": "200", "NO_COLOR": "1", "XDG_DATA_HOME": str(cwd / ".xdg")})
     before = _children_cpu()
     try:
-        result = subprocess.run([*COMMAND, *map(str, args)], cwd=cwd, env=env, text=True,
-                                capture_output=True, encoding="utf-8", timeout=seconds,
-                                check=False)
+        if FORKED:  # forked from tests/cliserver.py; killed at the timeout like a process
+            result = CLIENT.run(list(map(str, args)), cwd=cwd, env=env, timeout=seconds)
+        else:
+            result = subprocess.run([*COMMAND, *map(str, args)], cwd=cwd, env=env, text=True,
+                                    capture_output=True, encoding="utf-8", timeout=seconds,
+                                    check=False)
     except subprocess.TimeoutExpired:
         pytest.fail(f"ledger {' '.join(map(str, args))} did not answer in {seconds} s")
     assert "Traceback" not in result.stderr, result.stderr
@@ -54,12 +59,12 @@ def run_quick(*args: str | Path, cwd: Path, seconds: float = SECONDS
 
 
 def _children_cpu() -> float:
-    """CPU seconds used by finished child processes: unlike wall time, not stretched by a
-    busy machine."""
+    """CPU seconds used by finished child processes (forked ones included): unlike wall time,
+    not stretched by a busy machine."""
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime + CLIENT.cpu
 
 
 def sheet(cells: str, *, dimension: str | None = None, parts: dict[str, str] | None = None,

@@ -88,11 +88,19 @@ def test_platform_hours_win_over_timesheet_paid_hours_for_the_same_client():
 # --- through the CLI --------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def demo_imported(tmp_path_factory):
+    """The demo exports imported once per module (read-only: tests use `demo_copy`)."""
+    base = tmp_path_factory.mktemp("hours-demo")
+    ok(run("--ledger", "led", "import", *[DEMO / name for name in EXPORTS], cwd=base))
+    shutil.copy(DEMO / "rates.csv", base / "led" / "rates.csv")
+    (base / "led" / "ledger.toml").write_text('home_currency = "PKR"\n')
+    return base / "led"
+
+
 @pytest.fixture
-def demo_copy(tmp_path):
-    ok(run("--ledger", "led", "import", *[DEMO / name for name in EXPORTS], cwd=tmp_path))
-    shutil.copy(DEMO / "rates.csv", tmp_path / "led" / "rates.csv")
-    (tmp_path / "led" / "ledger.toml").write_text('home_currency = "PKR"\n')
+def demo_copy(demo_imported, tmp_path):
+    shutil.copytree(demo_imported, tmp_path / "led")
     return tmp_path
 
 
