@@ -52,7 +52,9 @@ def payouts(
     Per worker (in their currency): brought forward from earlier periods, owed this period,
     paid, balance. Per contract (report currency): gross, platform and payment costs, owed to
     sub-workers, your margin; and the value chain: what share of the clients' money went to
-    the platform, the payment providers, each sub-worker and you. Payments are ledger rows to
+    the platform, the payment providers, each sub-worker and you. Rows are counted as `ledger
+    report` counts them (reconcile's matches, then the fee rules), so the payment costs add up
+    to the report's payment fees, FX cost and bank deductions. Payments are ledger rows to
     a worker's aliases (bank and wallet exports) and `ledger payouts record` entries.
 
     Rules go in ledger.toml:

@@ -100,17 +100,19 @@ __all__ = ["SCHEMA", "WORK", "Rules", "Split", "Summary", "Worker", "as_json", "
 # --- the whole picture -----------------------------------------------------------------------
 
 
-def history(ledger: Ledger, rows: pl.DataFrame, end: dt.date) -> pl.DataFrame:
-    """Counted rows (ledger.counting) from the first row to `end`."""
+def history(ledger: Ledger, rows: pl.DataFrame, end: dt.date, chain: Any = None
+            ) -> pl.DataFrame:
+    """The ledger's rows from the first to `end` counted as the report counts them
+    (ledger.counting: reconcile's matches over that span, then the fee rules), so what
+    workers are owed and the contracts' costs agree with the report's figures."""
     from ledger import counting
-    from rules.fees import Schedule
 
     if rows.is_empty():
         return rows
     first = rows["date"].min()
     if first > end:
         return rows.clear()
-    return counting.count(rows, Schedule.for_ledger(ledger), None, (first, end))
+    return counting.for_ledger(ledger, rows, (first, end), chain=chain).rows
 
 
 def summarize(ledger: Ledger, period: Period | None = None, currency: str | None = None, *,
@@ -135,7 +137,7 @@ def summarize(ledger: Ledger, period: Period | None = None, currency: str | None
         period = resolve_period(every_date, **period_options)
     currency = report_currency(ledger, currency)
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
-    return compute(rules, history(ledger, rows, period.end), period, currency, chain,
+    return compute(rules, history(ledger, rows, period.end, chain), period, currency, chain,
                    manual=manual, units=read_units(rules), detail=detail,
                    where=str(ledger.rates_path))
 
