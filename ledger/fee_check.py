@@ -70,9 +70,12 @@ def check_fees(rows: pl.DataFrame, schedule: Schedule, period: Any = None,
     `rows` is the whole ledger (lifetime billings need the history before the period).
     `fx` (an FxChain) values other currencies in `currency` for the summary; without it,
     rows in other currencies are left out of the summary and a warning says so. `counted`,
-    the period's rows as `ledger report` counts them (report.counted_rows: reconcile's
+    the period's rows as `ledger report` counts them (counting.for_ledger: reconcile's
     matches applied, so a conversion only the bank's credit shows is an FX cost), makes the
-    summary's figures the report's; without it the summary counts the fee rules alone.
+    summary's figures the report's; without it the summary counts the fee rules alone. The
+    checks themselves read the whole history through the same pipeline without reconcile
+    (counting.count): an earning's fee and a withdrawal's fee do not depend on which credit
+    a withdrawal arrived as.
     """
     import polars as pl
 
