@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+from ledger.providers import platform as source_platform
 
+if TYPE_CHECKING:
     import polars as pl
 
     from ledger.reconcile import Result
@@ -37,10 +38,6 @@ PASSES = 6
 Q = Decimal("0.00000001")
 METHOD = ("first in, first out per account and currency; hop arrivals and conversion legs "
           "inherit the funding of the debit they came from")
-
-
-def _provider(source: pl.Expr) -> pl.Expr:
-    return source.str.split(":").list.first()
 
 
 def funding(rows: pl.DataFrame) -> pl.DataFrame:
@@ -114,7 +111,7 @@ def sources(rows: pl.DataFrame, pairs: list[tuple[str, str]]) -> tuple[pl.DataFr
 
     direct = rows.filter(pl.col("kind").is_in(["earning", "refund"]) & (pl.col("amount") > 0)
                          ).select(pl.col("id").alias("lot"),
-                                  _provider(pl.col("source")).alias("platform"),
+                                  source_platform(pl.col("source")).alias("platform"),
                                   pl.col("counterparty").alias("client"),
                                   pl.col("account").alias("home"))
     fx = rows.filter((pl.col("kind") == "fx") & pl.col("related_ref").is_not_null())

@@ -339,20 +339,16 @@ def counted_like_report(rows: pl.DataFrame, schedule: Schedule, config: dict,
                         chain: Callable[[], object]) -> pl.DataFrame:
     """The rows as `ledger report` counts them where it matters to the figures: where a
     withdrawal could arrive in another currency, the fee rules run with reconcile's matches
-    over the worker's whole span (report.apply_journeys), so an arrival only the bank shows
+    over the worker's whole span (ledger.counting.count), so an arrival only the bank shows
     converted is a conversion (its spread FX cost) and intermediary deductions are measured
     on reconcile's pairs. Elsewhere (about half the workers) reconcile is skipped for speed
     (~40 ms a worker) and the fee rules pair same-currency transfers themselves, which
     differs from the report only where two credits fit one withdrawal equally well."""
-    from ledger import reconcile
-    from ledger.report import apply_journeys
-    from rules.fees import apply_rules
+    from ledger import counting, reconcile
 
     if not reconcile.may_arrive_converted(rows):
-        return apply_rules(rows, schedule)
+        return counting.count(rows, schedule)
     span = (rows["date"].min(), rows["date"].max())
     journeys = reconcile.reconcile(rows, span, reconcile.settings(config), chain(),
                                    as_of=span[1])
-    return apply_journeys(rows, schedule, journeys)
-
-
+    return counting.count(rows, schedule, journeys)

@@ -87,16 +87,14 @@ def rows_and_period(ledger: Ledger, *, month: str | None = None, year: int | Non
 def report_rows(ledger: Ledger, rows: pl.DataFrame, period: Period, currency: str,
                 chain: object = None) -> pl.DataFrame:
     """The period's rows exactly as `ledger report` counts them (report.build's steps): the
-    fee rules with reconcile's matches, then payments to workers and payouts.csv."""
-    from ledger import payouts, reconcile
-    from ledger.report import counted_rows
+    counting pipeline (ledger.counting), then payments to workers and payouts.csv."""
+    from ledger import counting, payouts
     from rules.fx import FxChain
 
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path)
-    journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows,
-                                    chain=chain)  # type: ignore[arg-type]
-    counted, _ = counted_rows(ledger, rows, period, journeys)
-    counted, _, _ = payouts.for_report(ledger, rows, counted, period, currency, chain)
+    found = counting.for_ledger(ledger, rows, (period.start, period.end),
+                                chain=chain)  # type: ignore[arg-type]
+    counted, _, _ = payouts.for_report(ledger, rows, found.rows, period, currency, chain)
     return counted
 
 

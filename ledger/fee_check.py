@@ -29,6 +29,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ledger.providers import PLATFORMS
+from ledger.providers import platform as source_platform
 from ledger.user_rules import from_source
 
 if TYPE_CHECKING:
@@ -43,8 +45,6 @@ CHECKED: dict[str, str] = {"upwork": "service_fee", "fiverr": "service_fee",
                            "payoneer": "receive_fee"}
 """Platform -> the kind of rule that says what it takes from an earning."""
 
-PLATFORMS = ("upwork", "fiverr", "freelancer")
-"""Sources that are marketplaces; every other source is a payment route (wallet, bank)."""
 TAX_ON_FEE = ("vat", "gst")
 FREELANCER_TYPES = {"hourly_project_fee": "hourly", "preferred_freelancer_fee": "recruiter"}
 
@@ -70,23 +70,26 @@ def check_fees(rows: pl.DataFrame, schedule: Schedule, period: Any = None,
     `rows` is the whole ledger (lifetime billings need the history before the period).
     `fx` (an FxChain) values other currencies in `currency` for the summary; without it,
     rows in other currencies are left out of the summary and a warning says so. `counted`,
-    the period's rows as `ledger report` counts them (report.counted_rows: reconcile's
+    the period's rows as `ledger report` counts them (counting.for_ledger: reconcile's
     matches applied, so a conversion only the bank's credit shows is an FX cost), makes the
-    summary's figures the report's; without it the summary counts the fee rules alone.
+    summary's figures the report's; without it the summary counts the fee rules alone. The
+    checks themselves read the whole history through the same pipeline without reconcile
+    (counting.count): an earning's fee and a withdrawal's fee do not depend on which credit
+    a withdrawal arrived as.
     """
     import polars as pl
 
-    from rules.fees import apply_rules
+    from ledger import counting
 
     start, end = _bounds(period, rows)
     country = (country or schedule.country or "").upper() or None
-    rows = apply_rules(rows, schedule).with_columns(
-        pl.col("source").str.split(":").list.first().alias("_platform"))
+    rows = counting.count(rows, schedule).with_columns(
+        source_platform(pl.col("source")).alias("_platform"))
     checks = _checks(rows, schedule, country, tolerance)
     checks = checks.filter(pl.col("date").is_between(start, end))
     in_period = rows.filter(pl.col("date").is_between(start, end)) if counted is None else \
         counted.filter(pl.col("date").is_between(start, end)).with_columns(
-            pl.col("source").str.split(":").list.first().alias("_platform"))
+            source_platform(pl.col("source")).alias("_platform"))
     withdrawals = _withdrawals(rows, schedule, tolerance).filter(
         pl.col("date").is_between(start, end))
     used = _rules_used(pl.concat([checks.select("_rule_id"), withdrawals.select("_rule_id")]),

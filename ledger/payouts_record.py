@@ -22,7 +22,7 @@ from ledger.errors import DataError, UsageError
 if TYPE_CHECKING:
     import polars as pl
 
-    from ledger.payouts import Rules
+    from ledger.payouts_rules import Rules
     from ledger.store import Ledger
 
 PAYOUTS_FILE = "payouts.csv"

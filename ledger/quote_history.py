@@ -27,15 +27,13 @@ if TYPE_CHECKING:
 DEFAULT_LAST = 10
 SPREAD = Decimal("0.000001")
 """A measured spread is kept to a ten-thousandth of a percent."""
-PROVIDERS = ("upwork", "fiverr", "freelancer", "paypal", "payoneer", "wise")
-
 
 def place(account: str) -> str | None:
     """The route place (rules.quote) an account is: upwork, payoneer, ..., bank."""
-    from ledger.reconcile import BANK_FORMATS
+    from ledger.providers import BANK_FORMATS, CHANNELS, provider_of
 
-    provider = account.split(":")[0]
-    if provider in PROVIDERS:
+    provider = provider_of(account)
+    if provider in CHANNELS:
         return provider
     if account.startswith("bank:") or provider in BANK_FORMATS:
         return "bank"

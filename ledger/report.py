@@ -1,120 +1,39 @@
 """The period report as plain data (`ledger.report/1`); render.py turns it into table/json/csv.
 
-Every row in the period is valued in the report currency at its date's rate and summed by
-kind. Costs are positive numbers. `net` is gross minus every cost plus other adjustments,
-which is exactly the signed sum of every row that is not a transfer of the user's own money
-(conservation; `fx` legs sum to minus the FX cost). Figures are rounded once, here, to the
-currency's minor unit, and the rounded net is computed from the rounded lines so the
-statement foots to the cent.
+Every row in the period is counted (ledger.counting: fee rules with reconcile's matches, then
+payments to workers) and valued in the report currency at its date's rate, and summed by kind
+into the totals lines (ledger.totals: exact, rounded once, net footed from the rounded lines).
+The period and report currency are ledger.periods'; they, the totals lines and the kinds that
+are not income are re-exported here under the names callers know them by.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ledger.config import reading_locale
 from ledger.errors import DataError, UsageError
+from ledger.periods import YEARS, Period, check_year, report_currency, resolve_period
+from ledger.periods import iso_date as _iso
+from ledger.providers import platform as source_platform
+from ledger.providers import provider_of
+from ledger.totals import COSTS, NOT_INCOME, compute_totals, present_totals, sum_by_kind
+from ledger.totals import hours_text as _hours
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from ledger.reconcile import Result
     from ledger.store import Ledger
     from rules.fees import Schedule
     from rules.fx import FxChain
 
+__all__ = ["COSTS", "NOT_INCOME", "YEARS", "Period", "_iso", "build", "check_year",
+           "compute_totals", "present_totals", "report_currency", "resolve_period",
+           "sum_by_kind"]
+
 SCHEMA = "ledger.report/1"
-
-COSTS: tuple[tuple[str, str], ...] = (
-    ("platform_fees", "platform_fee"),
-    ("payment_fees", "payment_fee"),
-    ("fx_cost", "fx"),
-    ("bank_deductions", "bank_fee"),
-    ("taxes", "tax"),
-    ("subcontractor_payouts", "subcontractor_payout"),
-    ("expenses", "expense"),
-)
-"""Report line -> row kind whose (negated) sum it is."""
-
-NOT_INCOME = ("transfer",)
-"""Kinds that move the user's own money: excluded from every total."""
-
-
-@dataclass(frozen=True)
-class Period:
-    start: dt.date
-    end: dt.date
-    label: str
-
-
-def resolve_period(rows: pl.DataFrame, *, month: str | None = None, year: int | None = None,
-                   start: str | None = None, end: str | None = None) -> Period:
-    """`--month`, `--year` or `--from/--to`; by default the latest month with data."""
-    chosen = sum(x is not None for x in (month, year)) + (start is not None or end is not None)
-    if chosen > 1:
-        raise UsageError("choose one of --month, --year or --from/--to")
-    if month:
-        try:
-            first = dt.datetime.strptime(month, "%Y-%m").date()
-        except ValueError:
-            raise UsageError(f"--month {month!r} is not YYYY-MM", hint="e.g. --month 2024-06"
-                             ) from None
-        check_year(first.year, f"--month {month}")
-        return Period(first, _month_end(first), first.strftime("%B %Y"))
-    if year is not None:
-        check_year(year, f"--year {year}")
-        return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), str(year))
-    if start or end:
-        lo = _iso(start, "--from") if start else rows["date"].min()
-        hi = _iso(end, "--to") if end else rows["date"].max()
-        if lo is None or hi is None:
-            raise DataError("the ledger is empty", hint="import exports first: ledger import FILE")
-        if lo > hi:
-            raise UsageError(f"--from {lo} is after --to {hi}")
-        check_year(hi.year, f"--to {hi}")
-        check_year(lo.year, f"--from {lo}")
-        return Period(lo, hi, f"{lo} to {hi}")
-    latest = rows["date"].max()
-    if latest is None:
-        raise DataError("the ledger is empty", hint="import exports first: ledger import FILE")
-    first = latest.replace(day=1)
-    return Period(first, _month_end(first), first.strftime("%B %Y"))
-
-
-YEARS = (1900, 9998)
-"""Years a report period may name: later ones leave no room for the day after the period."""
-
-
-def check_year(year: int, option: str, hint: str = "e.g. --year 2024 or --month 2024-06"
-               ) -> None:
-    if not YEARS[0] <= year <= YEARS[1]:
-        raise UsageError(f"{option} is out of range: years run from {YEARS[0]} to {YEARS[1]}",
-                         hint=hint)
-
-
-def _iso(text: str, flag: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{flag} {text!r} is not a date YYYY-MM-DD") from None
-
-
-def _month_end(first: dt.date) -> dt.date:
-    from dateutil.relativedelta import relativedelta
-
-    return first + relativedelta(day=31)
-
-
-def report_currency(ledger: Ledger, option: str | None) -> str:
-    from ledger.money import known_currencies
-
-    currency = (option or ledger.config().get("home_currency") or "USD").upper()
-    if currency not in known_currencies():
-        raise UsageError(f"unknown currency {currency!r}", hint="use an ISO 4217 code, e.g. PKR")
-    return currency
 
 
 def build(ledger: Ledger, period: Period | None = None, currency: str | None = None,
@@ -124,7 +43,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     has read the ledger's rows and built its FX chain already passes them (`rows`, `chain`)."""
     import polars as pl
 
-    from ledger import attribution, hours, payouts, reconcile, rule_tools, views
+    from ledger import attribution, counting, hours, payouts, reconcile, rule_tools, views
     from rules.fx import FxChain
 
     rows = ledger.rows() if rows is None else rows
@@ -135,9 +54,9 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     currency = report_currency(ledger, currency)
     in_period = rows.filter(pl.col("date").is_between(period.start, period.end))
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
-    journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows, chain=chain)
-    counted, schedule = counted_rows(ledger, rows, period, journeys)
-    counted, owed_unpaid, value_chains = payouts.for_report(ledger, rows, counted, period,
+    found = counting.for_ledger(ledger, rows, (period.start, period.end), chain=chain)
+    journeys, schedule = found.journeys, found.schedule
+    counted, owed_unpaid, value_chains = payouts.for_report(ledger, rows, found.rows, period,
                                                             currency, chain)
     conversion = chain.convert(counted, currency, where=str(ledger.rates_path))
     valued = conversion.rows.filter(~pl.col("kind").is_in(NOT_INCOME))
@@ -175,42 +94,6 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "warnings": conversion.warnings + rule_tools.warnings_for(valued, shown, period,
                                                                   currency),
     }
-
-
-def counted_rows(ledger: Ledger, rows: pl.DataFrame, period: Period,
-                 journeys: Result | None = None) -> tuple[pl.DataFrame, Schedule]:
-    """The period's rows as the report counts them: the stored rows with the fee rules
-    applied (rules.fees.apply_rules: gross and fee of net amounts, fees inside amounts,
-    withdrawals that delivered another currency as conversions, intermediary deductions),
-    each derived row with origin `rule:<id>`; and the schedule. With `journeys` (ledger
-    reconcile's result for the period) its matches are the only pairs an intermediary
-    deduction is measured on, and withdrawals it saw arrive in another currency are
-    conversions too."""
-    import polars as pl
-
-    from rules.fees import Schedule
-
-    schedule = Schedule.for_ledger(ledger)
-    counted = apply_journeys(rows, schedule, journeys, window=(period.start, period.end))
-    return counted.filter(pl.col("date").is_between(period.start, period.end)), schedule
-
-
-def apply_journeys(rows: pl.DataFrame, schedule: Schedule, journeys: Result | None,
-                   window: tuple[dt.date, dt.date] | None = None) -> pl.DataFrame:
-    """The fee rules (rules.fees.apply_rules) with reconcile's result: its matches are the only
-    pairs an intermediary deduction is measured on, and the withdrawals it saw arrive in
-    another currency are conversions. Without `journeys`, the rules' own matcher pairs."""
-    import polars as pl
-
-    from ledger import reconcile
-    from rules.fees import apply_rules, arrived_conversions
-
-    matched = None if journeys is None else pl.DataFrame(
-        journeys.pairs, schema={"out_id": pl.String, "in_id": pl.String}, orient="row")
-    counted = apply_rules(rows, schedule, window=window, matched=matched)
-    if journeys is not None:
-        counted = arrived_conversions(counted, reconcile.arrivals(journeys), schedule)
-    return counted
 
 
 def rules_used(valued: pl.DataFrame, schedule: Schedule, currency: str) -> list[dict]:
@@ -261,9 +144,8 @@ def benchmarks_for(ledger: Ledger, period: Period, currency: str, shown: dict,
                    chain: object, span: tuple[dt.date, dt.date] | None = None) -> list[dict]:
     """Monthly net against the country's benchmarks (empty until `country` is set). The net
     is divided by the months of `span` (the part of the period the ledger has data for), so a
-    year with three months of exports is not read as nine months of nothing."""
-    import polars as pl
-
+    year with three months of exports is not read as nine months of nothing. Benchmarks in
+    another currency are valued at the FX chain's mid rate of the period's last day."""
     from ledger import benchmarks
 
     config = ledger.config()
@@ -276,75 +158,22 @@ def benchmarks_for(ledger: Ledger, period: Period, currency: str, shown: dict,
     def convert(amount: Decimal, from_currency: str) -> tuple[Decimal, str | None]:
         if from_currency == currency:
             return amount, None
-        needs = pl.DataFrame({"date": [period.end], "currency": [from_currency]})
-        found = chain.lookup(needs, currency).row(0, named=True)  # type: ignore[attr-defined]
-        if found["rate"] is None:
+        try:
+            rate, provenance, rate_date = chain.mid(  # type: ignore[attr-defined]
+                period.end, from_currency, currency, where=str(ledger.rates_path))
+        except DataError:
             raise DataError(f"no {from_currency}->{currency} rate near {period.end} for the "
                             "income benchmarks", path=ledger.rates_path,
-                            hint=f"add {period.end},{from_currency},{currency},RATE to rates.csv")
-        return amount * Decimal(found["rate"]), f"{found['provider']} {found['rate_date']}"
+                            hint=f"add {period.end},{from_currency},{currency},RATE to rates.csv"
+                            ) from None
+        provider = provenance.split(": ", 1)[0]  # FxChain.mid: "provider: detail (...)"
+        return amount * rate, f"{provider} {rate_date}"
 
     net = Decimal(shown["net"])
     hourly = Decimal(shown["net_hourly"]) if shown["net_hourly"] else None
     first, last = span or (period.start, period.end)
     return benchmarks.compare(rows, net, hourly, benchmarks.months_in(first, last),
                               currency, convert, period.end.year)
-
-
-def sum_by_kind(valued: pl.DataFrame) -> dict[str, Decimal]:
-    """Exact signed sum of `value` per kind."""
-    import polars as pl
-
-    sums = valued.group_by("kind").agg(pl.col("value").sum())
-    found = {str(k): Decimal(v) for k, v in sums.iter_rows()}
-    from ledger.schema import KINDS
-
-    return {k: found.get(k, Decimal(0)) for k in KINDS}
-
-
-def compute_totals(valued: pl.DataFrame) -> dict[str, Decimal | float]:
-    """Exact totals (Decimal) and hours (float) from valued rows that are not transfers."""
-    by_kind = sum_by_kind(valued)
-    totals: dict[str, Decimal | float] = {"gross": by_kind["earning"] + by_kind["refund"]}
-    for line, kind in COSTS:
-        totals[line] = -by_kind[kind]
-    totals["other"] = by_kind["adjustment"] + by_kind["other"]
-    totals["net"] = sum(by_kind.values(), Decimal(0))
-    totals["hours"] = float(valued["hours"].fill_null(0).sum() or 0.0)
-    totals["unpaid_hours"] = 0.0
-    return totals
-
-
-def present_totals(totals: dict[str, Decimal | float], currency: str) -> dict[str, str | None]:
-    """Round each money line once; net is re-derived from the rounded lines so it foots."""
-    from ledger.money import format_money, round_money
-
-    shown: dict[str, str | None] = {}
-    rounded = {k: round_money(v, currency) for k, v in totals.items()
-               if isinstance(v, Decimal) and k != "net"}
-    net = rounded["gross"] - sum((rounded[line] for line, _ in COSTS), Decimal(0)) \
-        + rounded["other"]
-    for key in ("gross", *(line for line, _ in COSTS)):
-        shown[key] = format_money(rounded[key], currency)
-    shown["other"] = format_money(rounded["other"], currency)
-    shown["net"] = format_money(net, currency)
-    hours = _hours(totals["hours"])
-    unpaid = _hours(totals["unpaid_hours"])
-    shown["hours"] = f"{hours:.2f}"
-    shown["unpaid_hours"] = f"{unpaid:.2f}"
-    shown["net_hourly"] = format_money(net / hours, currency) if hours else None
-    shown["net_hourly_all"] = (format_money(net / (hours + unpaid), currency)
-                               if hours + unpaid else None)
-    return shown
-
-
-def _hours(value: object) -> Decimal:
-    """Hours are measured, not money: kept as float, presented to the hundredth."""
-    return Decimal(str(round(float(value), 4)))  # type: ignore[arg-type]
-
-
-def _platform(source: pl.Expr) -> pl.Expr:
-    return source.str.split(":").list.first()
 
 
 def by_platform(valued: pl.DataFrame, currency: str,
@@ -362,7 +191,7 @@ def by_platform(valued: pl.DataFrame, currency: str,
 
     relevant = valued.filter(pl.col("kind").is_in(
         ["earning", "refund", "platform_fee", "payment_fee", "tax", "bank_fee"]))
-    grouped = relevant.with_columns(_platform(pl.col("source")).alias("platform")).group_by(
+    grouped = relevant.with_columns(source_platform(pl.col("source")).alias("platform")).group_by(
         "platform").agg(
         pl.col("value").filter(pl.col("kind").is_in(["earning", "refund"])).sum().alias("gross"),
         (-pl.col("value").filter(~pl.col("kind").is_in(["earning", "refund"])).sum())
@@ -445,7 +274,7 @@ def _platform_hours(valued: pl.DataFrame, client_hours: dict[str, float]) -> dic
     import polars as pl
 
     earnings = valued.filter(pl.col("kind") == "earning").with_columns(
-        _platform(pl.col("source")).alias("platform"))
+        source_platform(pl.col("source")).alias("platform"))
     hours = {p: float(h or 0) for p, h in earnings.filter(pl.col("counterparty").is_null())
              .group_by("platform").agg(pl.col("hours").sum()).iter_rows()}
     home = (earnings.filter(pl.col("counterparty").is_not_null())
@@ -520,7 +349,7 @@ def transactions(ledger: Ledger, *, month: str | None = None, start: str | None 
         rows = rows.filter(pl.col("kind").is_in(kinds))
     if wanted:
         rows = rows.filter(pl.col("source").str.to_lowercase().is_in(wanted)
-                           | _platform(pl.col("source")).str.to_lowercase().is_in(wanted))
+                           | source_platform(pl.col("source")).str.to_lowercase().is_in(wanted))
     return rows
 
 
@@ -531,7 +360,7 @@ def checked_sources(rows: pl.DataFrame, sources: list[str]) -> list[str]:
     import polars as pl
 
     names = rows.select(pl.col("source").str.to_lowercase().unique()).to_series().to_list()
-    known = sorted({*names, *(n.split(":")[0] for n in names)})
+    known = sorted({*names, *(provider_of(n) for n in names)})
     wanted = [s.strip().lower() for s in sources]
     unknown = [s for s, w in zip(sources, wanted, strict=True) if w not in known]
     if unknown:

@@ -36,7 +36,7 @@ NOT_ADVICE = ("This is a register of your inward remittances to file from, built
 
 
 def _is_bank(source: pl.Expr) -> pl.Expr:
-    from ledger.reconcile import BANK_FORMATS
+    from ledger.providers import BANK_FORMATS
 
     return source.str.starts_with("bank:") | source.is_in(BANK_FORMATS)
 

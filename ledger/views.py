@@ -2,8 +2,8 @@
 
 A year's total hides the months a freelancer lived through: the slow month after a contract
 ended, the month Connects ate the margin. Each month here is counted exactly like the whole
-period (report.compute_totals and present_totals on that month's valued rows, hours by the
-hours.combine rule), so the months' rounded nets add up to the period's within the rounding
+period (ledger.totals: compute_totals and present_totals on that month's valued rows, hours by
+the hours.combine rule), so the months' rounded nets add up to the period's within the rounding
 of each line, and each month can be compared with the local benchmark.
 """
 
@@ -27,7 +27,7 @@ def monthly(valued: pl.DataFrame, timesheet: pl.DataFrame, currency: str,
     import polars as pl
 
     from ledger import hours
-    from ledger.report import compute_totals, present_totals
+    from ledger.totals import compute_totals, present_totals
 
     benchmark = _benchmark(benchmarks)
     month = pl.col("date").dt.strftime("%Y-%m")

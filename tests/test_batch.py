@@ -486,7 +486,7 @@ def test_worker_rows_are_counted_as_the_report_counts_them(tmp_path):
     report counts the spread as FX cost (rule transfers.arrival.conversion, from reconcile's
     match), and so must the research panel, row for row."""
     from importers.base import ImportOptions
-    from ledger import reconcile, report
+    from ledger import counting, reconcile, report
     from ledger.batch_worker import cached_reference, counted_like_report, schedule_for
     from ledger.store import Ledger
     from rules.fx import FxChain, implied_rates
@@ -503,7 +503,8 @@ def test_worker_rows_are_counted_as_the_report_counts_them(tmp_path):
     period = report.Period(dt.date(2025, 2, 1), dt.date(2025, 3, 31), "Feb-Mar 2025")
     journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows,
                                     as_of=period.end)
-    theirs, _ = report.counted_rows(ledger, rows, period, journeys)
+    theirs = counting.for_ledger(ledger, rows, (period.start, period.end),
+                                 journeys=journeys).rows
     chain = FxChain([implied_rates(rows)])
     chain.reference = cached_reference  # as the batch worker: the bundled offline rates
     ours = counted_like_report(rows, schedule_for("PK", {}), {}, lambda: chain)

@@ -123,7 +123,7 @@ def test_html_report(locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_statement(locale):
-    from ledger.statement import render
+    from ledger.statement_render import render
 
     want = LOCALES[locale]
     data = {"worker": "Ali", "currency": "INR", "locale": locale,

@@ -246,7 +246,7 @@ def test_report_and_payouts_csv_share_one_long_layout(june):
     import csv
     import io
 
-    from ledger.payouts import as_csv
+    from ledger.payouts_render import as_csv
     from ledger.render import report_csv
 
     data = report.build(june, month="2024-06")

@@ -52,7 +52,9 @@ def payouts(
     Per worker (in their currency): brought forward from earlier periods, owed this period,
     paid, balance. Per contract (report currency): gross, platform and payment costs, owed to
     sub-workers, your margin; and the value chain: what share of the clients' money went to
-    the platform, the payment providers, each sub-worker and you. Payments are ledger rows to
+    the platform, the payment providers, each sub-worker and you. Rows are counted as `ledger
+    report` counts them (reconcile's matches, then the fee rules), so the payment costs add up
+    to the report's payment fees, FX cost and bank deductions. Payments are ledger rows to
     a worker's aliases (bank and wallet exports) and `ledger payouts record` entries.
 
     Rules go in ledger.toml:
@@ -97,7 +99,9 @@ def payouts(
 
         _emit(to_json(data), output)
     elif output_format is PayoutsFormat.csv:
-        _emit(lib.as_csv(data), output)
+        from ledger.payouts_render import as_csv
+
+        _emit(as_csv(data), output)
     elif output is not None:
         console = _console()
         with console.capture() as capture:
@@ -364,6 +368,7 @@ def payouts_statement(
     """
     from ledger import payouts as lib
     from ledger import statement as stmt
+    from ledger import statement_render
     from ledger.cli.common import emit as _emit
     from ledger.cli.common import open_ledger as _ledger
     from ledger.errors import UsageError
@@ -371,7 +376,7 @@ def payouts_statement(
     if output_format is not None:
         fmt = output_format.value
     elif output is not None:
-        fmt = stmt.FORMATS.get(output.suffix.lower(), "")
+        fmt = statement_render.FORMATS.get(output.suffix.lower(), "")
         if not fmt:
             raise UsageError(f"cannot tell the format of {output.name}",
                              hint="name it .html, .csv or .txt, or add --format html|csv|text")
@@ -383,4 +388,4 @@ def payouts_statement(
     summary = lib.summarize(ledger, online=online, detail=False, month=month, year=year,
                             start=start, end=end)
     data = stmt.statement(summary, worker, reading_locale(ledger))
-    _emit(stmt.render(data, fmt), output)
+    _emit(statement_render.render(data, fmt), output)

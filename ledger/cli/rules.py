@@ -110,9 +110,9 @@ def check_for_ledger(ledger: Ledger, schedule: Any, *, month: str | None = None,
     """The fee check of a ledger for a period, valued with the ledger's FX chain. Its
     summary counts the rows as `ledger report` does (reconcile's matches applied), so both
     commands give the same platform, payment, FX, bank and tax figures for a period."""
-    from ledger import reconcile
+    from ledger import counting
     from ledger.fee_check import check_fees
-    from ledger.report import counted_rows, report_currency, resolve_period
+    from ledger.report import report_currency, resolve_period
     from rules.fx import FxChain
 
     rows = ledger.rows()
@@ -121,8 +121,7 @@ def check_for_ledger(ledger: Ledger, schedule: Any, *, month: str | None = None,
                         hint="import exports first: ledger import FILE")
     period = resolve_period(rows, month=month, year=year, start=start, end=end)
     chain = FxChain.for_ledger(rows, ledger.rates_path)
-    journeys = reconcile.for_ledger(ledger, (period.start, period.end), rows=rows, chain=chain)
-    counted, _ = counted_rows(ledger, rows, period, journeys)
+    counted = counting.for_ledger(ledger, rows, (period.start, period.end), chain=chain).rows
     data = check_fees(rows, schedule, period, tolerance, fx=chain,
                       currency=report_currency(ledger, currency), counted=counted)
     data["period"]["label"] = period.label

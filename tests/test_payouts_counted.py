@@ -1,0 +1,100 @@
+"""Payouts are counted like the report (issue 18): the rows `ledger payouts` values go through
+the same counting pipeline (ledger.counting: reconcile's matches, then the fee rules) as
+`ledger report`'s totals, so a withdrawal only the bank's PKR credit shows arriving converted
+is an FX cost in the contracts' payment costs too, not only in the report.
+
+The month, worked by hand (rates.csv: 1 USD = 280 PKR on the days that matter):
+  Upwork withdrawal fee 2.00 USD              =   560.00 PKR  (payment fee)
+  Payoneer withdrawal fee 3.00 USD            =   840.00 PKR  (payment fee)
+  450.00 USD sent to Meezan, 124,000 PKR came: 450 x 280 - 124,000 = 2,000.00 PKR  (FX cost)
+So the report's payment fees are 1,400.00 and its FX cost 2,000.00; before this change
+`ledger payouts` counted the transfer as a transfer and showed payment costs of 1,400.00 only.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.test_attribution import MEEZAN, PAYONEER, UPWORK, imported
+from tests.test_cli import as_json, import_demo, run
+
+WORKERS = """
+[[workers]]
+name = "Ali"
+currency = "PKR"
+
+[[splits]]
+worker = "Ali"
+platform = "upwork"
+percent_of_gross = "10"
+"""
+
+
+def test_payouts_count_the_fx_cost_the_report_counts(tmp_path: Path):
+    imported(tmp_path, {"upwork.csv": UPWORK, "payoneer.csv": PAYONEER,
+                        "AccountFullStatement.CSV": MEEZAN},
+             {"2025-02-20": "280", "2025-02-24": "280", "2025-02-27": "280",
+              "2025-03-03": "280", "2025-03-05": "280"})
+    (tmp_path / "led" / "ledger.toml").write_text(WORKERS, "utf-8")
+    month = ("--month", "2025-03", "--currency", "PKR", "--format", "json")
+    report = as_json(run("--ledger", "led", "report", *month, cwd=tmp_path))
+    payouts = as_json(run("--ledger", "led", "payouts", *month, cwd=tmp_path))
+    totals = report["totals"]
+    assert (totals["payment_fees"], totals["fx_cost"], totals["bank_deductions"]) == \
+        ("1400.00", "2000.00", "0.00")
+    contracts = {c["contract"]: c for c in payouts["contracts"]}
+    untied = contracts["(costs not tied to a contract)"]
+    assert untied["payment"] == "3400.00"  # 1,400.00 + 2,000.00 (was 1,400.00)
+    assert untied["margin"] == "-3400.00"
+    chain = {p["party"]: p["amount"] for p in payouts["value_chain"]}
+    assert chain["payment providers"] == "3400.00"
+    # the report's own per-contract value chains read the same counted rows
+    untied_chain = next(c for c in report["value_chains"]
+                        if c["contract"] == "(costs not tied to a contract)")
+    steps = {s["step"]: s["amount"] for s in untied_chain["steps"]}
+    assert (steps["payment"], steps["you_kept"]) == ("3400.00", "-3400.00")
+
+
+DEMO_WORKER = """
+[[workers]]
+name = "Faisal"
+currency = "PKR"
+aliases = ["Faisal Malik"]
+
+[[splits]]
+worker = "Faisal"
+platform = "upwork"
+percent_of_net = "10"
+"""
+
+
+@pytest.mark.parametrize(("period", "untied", "payment"), [
+    # before issue 18: untied 2664.33, all contracts 4208.62 (the report said 6391.34)
+    (("--month", "2024-06"), "4847.05", "6391.34"),
+    # before issue 18: untied 6255.99, all contracts 10782.49 (the report said 14352.70)
+    (("--year", "2024"), "9826.20", "14352.70")])
+def test_the_demo_payouts_cost_what_the_report_says(demo_with_worker, period, untied, payment):
+    """The demo ledger with a sub-worker paid 10% of her Upwork net: per contract the payouts'
+    payment costs add up to the report's payment fees + FX cost + bank deductions."""
+    args = (*period, "--format", "json")
+    report = as_json(run("--ledger", demo_with_worker, "report", *args,
+                         cwd=demo_with_worker.parent))
+    payouts = as_json(run("--ledger", demo_with_worker, "payouts", *args,
+                          cwd=demo_with_worker.parent))
+    t = report["totals"]
+    assert sum(Decimal(t[k]) for k in ("payment_fees", "fx_cost", "bank_deductions")) \
+        == Decimal(payment)
+    contracts = {c["contract"]: c for c in payouts["contracts"]}
+    assert contracts["(costs not tied to a contract)"]["payment"] == untied
+    assert sum(Decimal(c["payment"]) for c in contracts.values()) == Decimal(payment)
+
+
+@pytest.fixture(scope="module")
+def demo_with_worker(tmp_path_factory) -> Path:
+    root = import_demo(tmp_path_factory.mktemp("demo-worker"))
+    with (root / "ledger.toml").open("a", encoding="utf-8") as toml:
+        toml.write(DEMO_WORKER)
+    return root
