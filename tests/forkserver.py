@@ -5,8 +5,8 @@ tree cost about 0.6 s of CPU per command, more than most commands' own work, and
 about a thousand commands (the crash test alone kills 50 imports). One server per pytest process
 (started by tests/cliserver.py) pays that once and forks a child per request. The child is a new
 process as `subprocess.run` would start one: its own cwd, environment, stdin from /dev/null,
-stdout and stderr written to the named files, the exit code of `ledger.cli.main.main` (a traceback and
-1 for an uncaught exception, as Python prints it). Only the start-up is shared.
+stdout and stderr written to the named files, the exit code of `ledger.cli.main.main` (a
+traceback and 1 for an uncaught exception, as Python prints it). Only the start-up is shared.
 
 A request is one JSON line on stdin: `{"args", "cwd", "env", "stdout", "stderr"}`. The server
 answers `pid N` once the child runs and `exit N CODE CPU` once it has reaped it (CPU: the child's
