@@ -40,8 +40,11 @@ def legs() -> pl.DataFrame:
         "date": [DAY + dt.timedelta(days=i[2]) for i in items],
         "amount": [D(i[3]) for i in items], "currency": [i[4] for i in items],
         "ref": [i[5] for i in items], "related_ref": [i[6] for i in items],
-        "description": ["Currency conversion"] * len(items), "line": list(range(2, 15))},
-        schema_overrides={"amount": pl.Decimal(38, 4)})
+        "description": ["Currency conversion"] * len(items), "line": list(range(2, 15)),
+        "counter_amount": [None] * len(items), "counter_currency": [None] * len(items),
+        "fee_included": [None] * len(items)},
+        schema_overrides={"amount": pl.Decimal(38, 4), "counter_amount": pl.Decimal(38, 4),
+                          "counter_currency": pl.String, "fee_included": pl.Decimal(38, 4)})
 
 
 def test_conversion_pairs_pair_only_one_out_and_one_in_of_one_account_day_and_link():

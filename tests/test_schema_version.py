@@ -95,7 +95,7 @@ def test_the_rebuilt_rows_hold_what_the_tags_said(old):
 
 def test_a_ledger_of_a_newer_version_is_refused(tmp_path):
     ledger = Ledger(tmp_path)
-    ledger._commit(schema.empty(), [], [])
+    ledger.commit(schema.empty(), [])
     rows = pl.read_parquet(ledger.rows_path)
     rows.write_parquet(ledger.rows_path, metadata={schema.VERSION_MARK: "3"})
     with pytest.raises(DataError) as caught:
