@@ -217,8 +217,8 @@ def build(root: Path, total: int, transfers: int, years: int, seed: int = 2024) 
     import polars as pl
 
     sys.path.insert(0, str(ROOT))
-    from ledger import schema
-    from ledger.store import Ledger
+    from ledger.core import schema
+    from ledger.store.directory import Ledger
 
     rng = random.Random(seed)
     start, days = span(years)
@@ -280,7 +280,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from bench.run import LEDGER, PY, _print, bare_report, measure
-    from ledger.schema import VERSION
+    from ledger.core.schema import VERSION
 
     # a ledger generated for an older rows version is refused: the name tells them apart
     root = OUT / f"ledger-reconcile-{args.rows}-{args.transfers}-{args.years}y-v{VERSION}"

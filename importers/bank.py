@@ -56,7 +56,7 @@ same `name` replaces the bundled one. A profile:
     [[kinds]]                     # first rule that matches wins (case-insensitive regex on
     match = "payoneer|wise"       # the description; omit `match` to match every row)
     sign = "credit"               # optional: only money in ("credit") or out ("debit")
-    kind = "transfer"             # one of ledger.schema.KINDS
+    kind = "transfer"             # one of ledger.core.schema.KINDS
     category = "receipt"          # optional finer label
 
     [[split]]                     # a row whose description names several amounts
@@ -66,7 +66,7 @@ same `name` replaces the bundled one. A profile:
 
 Every regex in a profile matches case-insensitively and must suit both Python's `re` and
 polars (Rust regex: no look-around, no back-references); a profile that breaks this is refused
-when loaded. Amounts go through ledger.money.amount_expr, so `1,23,456.78`, `(12.34)`,
+when loaded. Amounts go through ledger.core.money.amount_expr, so `1,23,456.78`, `(12.34)`,
 `12.34-`, `12.34 Dr` and currency prefixes need no settings. A bad date, number, marker or
 missing header is a DataError at its line; a bad profile is a UsageError naming the file.
 
@@ -117,7 +117,7 @@ from importers.bank_profiles import (
 from importers.base import Format, ImportOptions, Parsed, finalize, nonblank
 from importers.readers import LINE, RawFile
 from importers.sheets import is_sheet, sheet_head
-from ledger.errors import UsageError
+from ledger.core.errors import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

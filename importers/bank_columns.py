@@ -17,7 +17,7 @@ from importers.base import (
     parse_money_columns,
 )
 from importers.readers import LINE
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -231,7 +231,7 @@ def split_parts(df: pl.DataFrame, profile: Profile, path: Path, mark: str) -> pl
     """Rows whose description names part amounts: one row per part plus what is left."""
     import polars as pl
 
-    from ledger.money import amount_expr
+    from ledger.core.money import amount_expr
 
     if not profile.splits:
         return df

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from importers.readers import SCAN_LINES, normalize
-from ledger.errors import DataError, UsageError
+from ledger.core.errors import DataError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -181,7 +181,7 @@ def _bad(path: Path, message: str) -> UsageError:
 def profile_from_data(data: dict[str, Any], path: Path, *, check_polars: bool = True
                       ) -> Profile:
     """A profile from parsed TOML (`path` names it in errors): every key checked."""
-    from ledger.schema import KINDS
+    from ledger.core.schema import KINDS
 
     def check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
         unknown = sorted(set(table) - allowed)

@@ -24,7 +24,7 @@ from importers.readers import (
     unique_names,
 )
 from importers.sheets import read_sheet, reader_failed
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

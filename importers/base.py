@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from importers.readers import LINE, RawFile
-from ledger.errors import DataError, UsageError
-from ledger.providers import PAYER_PATTERN
+from ledger.core.errors import DataError, UsageError
+from ledger.core.providers import PAYER_PATTERN
 
 if TYPE_CHECKING:
     import polars as pl
@@ -248,7 +248,7 @@ def parse_money_columns(df: pl.DataFrame, columns: dict[str, tuple[pl.Expr, str,
     column in the order given, so a file gets the same message as from one call each."""
     import polars as pl
 
-    from ledger.money import fast_path, is_blank_expr, parse_amounts
+    from ledger.core.money import fast_path, is_blank_expr, parse_amounts
 
     values = df.with_columns(raw.alias(name) for name, (raw, _, _) in columns.items()) \
         .select(list(columns))  # with_columns: a literal (absent column) fills every row
@@ -334,7 +334,7 @@ def slim(df: pl.DataFrame, *extra: str) -> pl.DataFrame:
     key's): an importer rebinds its frame to this, and drops its table, before `finalize`, so
     the export's string columns are freed rather than held through the id hashing and the
     checks (a third of an import's peak memory on a million rows)."""
-    from ledger import schema
+    from ledger.core import schema
 
     keep = {*schema.columns(), LINE, *extra}
     return df.select(c for c in df.columns if c in keep)
@@ -345,7 +345,7 @@ def finalize(df: pl.DataFrame, raw: RawFile, *, source: str, account: str,
     """Canonical, validated rows with ids, provenance (import id, line) and origin `source`."""
     import polars as pl
 
-    from ledger import schema
+    from ledger.core import schema
 
     if any(n > 1 for n in df.n_chunks("all")):
         df = df.rechunk()  # else the literal columns below misalign chunks: every later select

@@ -46,7 +46,7 @@ from importers.base import (
     parse_money_columns,
 )
 from importers.readers import LINE, RawFile, read_table, split_line
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
     import polars as pl

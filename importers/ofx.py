@@ -37,7 +37,7 @@ from importers.base import (
 )
 from importers.readers import LINE, RawFile
 from importers.statements import bank_kind, line_starts, ref_key
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
     import polars as pl

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)

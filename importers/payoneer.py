@@ -53,7 +53,7 @@ from importers.base import (
     with_key,
 )
 from importers.readers import LINE, RawFile, read_table
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -225,7 +225,7 @@ def _check_transfer_currency(df: pl.DataFrame, path: object) -> None:
     """A Transfer Amount must come with an ISO currency, or its tag would be unreadable."""
     import polars as pl
 
-    from ledger.money import known_currencies
+    from ledger.core.money import known_currencies
 
     bad = df.filter(pl.col("_transfer_text").is_not_null()
                     & ~pl.col("_transfer_currency").is_in(sorted(known_currencies()))
@@ -245,7 +245,7 @@ def _classify(df: pl.DataFrame) -> pl.DataFrame:
     """
     import polars as pl
 
-    from ledger.money import known_currencies
+    from ledger.core.money import known_currencies
 
     codes = sorted(known_currencies())
     text, low = pl.col("text"), pl.col("text").str.to_lowercase()

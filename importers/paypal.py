@@ -28,7 +28,7 @@ from importers.base import (
     parse_money_columns,
 )
 from importers.readers import LINE, RawFile, read_table
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 
 SOURCE = "paypal"
 
@@ -335,7 +335,7 @@ def _check_net(df, path) -> None:
 
 
 def _decimal_mark(df, columns: list[str], path) -> str:
-    from ledger.money import detect_decimal_mark
+    from ledger.core.money import detect_decimal_mark
 
     values: list[str] = []
     for field in ("_gross", "_fee", "_net", "_balance"):

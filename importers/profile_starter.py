@@ -16,7 +16,7 @@ import re
 
 from importers.readers import SCAN_LINES, RawFile, normalize, sniff_delimiter, split_line
 from importers.sheets import is_sheet
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 
 SAMPLE_ROWS = 500
 """Rows after the header sampled for date and number forms."""
@@ -214,7 +214,7 @@ def _date_formats(samples: list[str]) -> tuple[list[str], str | None]:
 
 
 def _decimal_mark(samples: list[str]) -> tuple[str, str | None]:
-    from ledger.money import detect_decimal_mark
+    from ledger.core.money import detect_decimal_mark
 
     try:
         mark = detect_decimal_mark(samples)

@@ -13,7 +13,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ledger.errors import DataError, UsageError
+from ledger.core.errors import DataError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

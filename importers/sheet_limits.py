@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from importers.readers import RawFile, size_text
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 """All of an XLSX's parts, uncompressed (a 100,000-row statement is ~50 MB)."""

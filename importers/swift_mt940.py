@@ -34,7 +34,7 @@ from typing import Any
 from importers.base import Format, ImportOptions, Parsed, account_name, finalize
 from importers.readers import LINE, RawFile
 from importers.statements import bank_kind, ref_key
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 
 SOURCE = "mt940"
 

@@ -56,7 +56,7 @@ from importers.base import (
     with_key,
 )
 from importers.readers import LINE, RawFile, normalize, read_table, sniff_delimiter, split_line
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
     import polars as pl

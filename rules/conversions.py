@@ -2,7 +2,7 @@
 implied rates, rules.fees' lone legs and the journals' conversion pairs all use it).
 
 What the other side of a conversion was is a column of the row (`counter_amount`,
-`counter_currency`, `fee_included`: ledger/schema.py), set by the importers; the tags
+`counter_currency`, `fee_included`: ledger/core/schema.py), set by the importers; the tags
 `[delivered 278500.00 PKR]`, `[sent 100.00 USD]` and `[fee 6.00 USD included]` stay in
 descriptions for people only and are never parsed back.
 """

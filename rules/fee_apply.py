@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from ledger import providers
-from ledger.errors import DataError
-from ledger.user_rules import from_source
+from ledger.core import providers
+from ledger.core.errors import DataError
+from ledger.core.user_rules import from_source
 from rules.fee_math import WORK, assign, work_lit
 from rules.fee_schedule import pct
 from rules.fee_transfers import (
@@ -67,8 +67,8 @@ def derive_fees(rows: pl.DataFrame, schedule: Schedule,
     """
     import polars as pl
 
-    from ledger import schema
-    from ledger.money import minor_units
+    from ledger.core import schema
+    from ledger.core.money import minor_units
 
     net = rows.filter(needs_derivation(accounts))
     if net.is_empty():
@@ -112,7 +112,7 @@ def derive_fees(rows: pl.DataFrame, schedule: Schedule,
             gross_exact.round(minor_units(currency))).otherwise(gross)
     net = net.with_columns(gross.cast(pl.Decimal(38, 4)).alias("_gross"),
                            (pl.lit("rule:") + pl.col("_rule_id")).alias("origin"))
-    from ledger.schema import sha256_hex
+    from ledger.core.schema import sha256_hex
 
     gross_id = sha256_hex(pl.col("id") + pl.lit(":gross")).str.slice(0, schema.ID_HEX)
     fee_id = sha256_hex(pl.col("id") + pl.lit(":fee")).str.slice(0, schema.ID_HEX)

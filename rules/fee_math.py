@@ -1,5 +1,5 @@
 """The fee a rule expects for an amount: one amount (`expected_fee`, what rules/quote.py walks
-hop by hop) or a column of them (`fee_expr`, what ledger/fee_check.py compares with what was
+hop by hop) or a column of them (`fee_expr`, what ledger/reports/fee_check.py compares with what was
 charged), and `assign`, the vectorised lookup of each row's rule. Exact decimals throughout:
 rate x amount at scale `WORK`, then the one half-even rounding the providers apply."""
 
@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any
 
-from ledger.errors import DataError, UsageError
+from ledger.core.errors import DataError, UsageError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -22,7 +22,7 @@ WORK = 12
 
 
 def quantum(currency: str) -> Decimal:
-    from ledger.money import minor_units
+    from ledger.core.money import minor_units
 
     return Decimal(1).scaleb(-minor_units(currency))
 
@@ -114,7 +114,7 @@ def fee_expr(rule: Rule, amount: pl.Expr, currency: str, *, prior: pl.Expr | Non
     """
     import polars as pl
 
-    from ledger.money import minor_units
+    from ledger.core.money import minor_units
 
     x = amount.cast(pl.Decimal(38, WORK))
     null = pl.lit(None, dtype=pl.Decimal(38, WORK))

@@ -13,11 +13,11 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger.errors import DataError, UsageError
-from ledger.providers import provider_of
+from ledger.core.errors import DataError, UsageError
+from ledger.core.providers import provider_of
 
 if TYPE_CHECKING:
-    from ledger.store import Ledger
+    from ledger.store.directory import Ledger
 
 BUNDLED = Path(__file__).parent / "data" / "fees.toml"
 
@@ -334,7 +334,7 @@ def _rate(value: Any, where: str, name: str) -> Decimal:
 
 
 def _date(value: Any, where: str, name: str) -> dt.date | None:
-    from ledger.config import as_date
+    from ledger.core.config import as_date
 
     try:
         return as_date(value)

@@ -2,15 +2,15 @@
 (`split_included_fees`), transfers that delivered another currency and conversion legs whose
 other leg no file holds (`split_conversions`, `arrived_conversions`), and deductions taken on
 the way between two of the user's accounts (`match_intermediary`, on the pairs of the one
-transfer matcher, ledger/transfers.py). Derived rows have stable ids sha256(id + suffix)."""
+transfer matcher, rules/transfers.py). Derived rows have stable ids sha256(id + suffix)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ledger import providers
-from ledger.user_rules import from_source
+from ledger.core import providers
+from ledger.core.user_rules import from_source
 from rules.conversions import conversion_pairs
 from rules.fee_math import WORK, assign, work_lit
 
@@ -83,8 +83,8 @@ def arrived_conversions(rows: pl.DataFrame, arrivals: pl.DataFrame, schedule: Sc
 def _derived_id(suffix: str, column: str = "id") -> pl.Expr:
     import polars as pl
 
-    from ledger import schema
-    from ledger.schema import sha256_hex
+    from ledger.core import schema
+    from ledger.core.schema import sha256_hex
 
     return sha256_hex(pl.col(column) + pl.lit(f":{suffix}")).str.slice(0, schema.ID_HEX)
 
@@ -94,7 +94,7 @@ def _replace(rows: pl.DataFrame, replaced: pl.DataFrame, derived: list[pl.DataFr
     """`rows` without the `replaced` ids, plus the `derived` rows, stably sorted by date."""
     import polars as pl
 
-    from ledger import schema
+    from ledger.core import schema
 
     if not derived:
         return rows
@@ -208,7 +208,7 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
 def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
                        matched: pl.DataFrame | None = None) -> pl.DataFrame:
     """Intermediary (correspondent) deductions, measured: a transfer out of one account and
-    the transfer into another that the transfer matcher (ledger/transfers.py) paired, in the
+    the transfer into another that the transfer matcher (rules/transfers.py) paired, in the
     same currency within `MATCH_DAYS` days, where less arrived than was sent (at most the
     rule's `max` in its currency or `max_rate` of the amount) and the receiving row names the
     sender (`Inward Remittance PAYONEER INC`). The credit becomes the amount sent (a
@@ -232,7 +232,7 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
     if outs.is_empty() or ins.is_empty():
         return rows
     if matched is None:
-        from ledger.transfers import Settings, match
+        from rules.transfers import Settings, match
 
         matched = match(rows, Settings()).hops
     outs = outs.select(

@@ -1,7 +1,7 @@
 """Fee schedules: effective-dated rules per platform, payment provider and tax, each with its
 source, and the two things they are for (docs/fees.md): deriving the fee a source folded into a
 net amount (`apply_rules`), and the fee a schedule expects for an amount (`expected_fee`,
-`fee_expr`), which ledger/fee_check.py compares with what was charged and rules/quote.py
+`fee_expr`), which ledger/reports/fee_check.py compares with what was charged and rules/quote.py
 walks hop by hop.
 
 This module is what callers import; the work is in its sections: rules/fee_schedule.py (rules,

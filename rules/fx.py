@@ -32,7 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -414,7 +414,7 @@ def fetch_online(pairs: list[tuple[dt.date, str, str]]) -> pl.DataFrame:
     """Rates from forex-python, one request per (date, from, to). Only called with --online."""
     from forex_python.converter import CurrencyRates
 
-    from ledger.errors import DataError as _DataError
+    from ledger.core.errors import DataError as _DataError
 
     rates = CurrencyRates(force_decimal=True)
     rows = []
@@ -430,7 +430,7 @@ def fetch_online(pairs: list[tuple[dt.date, str, str]]) -> pl.DataFrame:
 
 
 def _append_cache(path: Path, rates: pl.DataFrame) -> None:
-    from ledger.files import atomic_write_bytes
+    from ledger.core.files import atomic_write_bytes
 
     old = path.read_text("utf-8") if path.exists() else "date,from,to,rate\n"
     lines = "".join(f"{d},{f},{t},{r}\n" for d, f, t, r in

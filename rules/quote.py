@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from typing import Any, Protocol
 
-from ledger.errors import DataError, UsageError
+from ledger.core.errors import DataError, UsageError
 from rules.fees import (
     LOCAL_CURRENCY,
     Rule,
@@ -211,7 +211,7 @@ def quote(amount: Decimal, currency: str, route: str | list[str], to_currency: s
     `history`: what each hop cost you (ledger.quote_history, by `history_key`): a hop found
     there is priced by it (median spread, fees, deductions, days), the others by the schedule.
     """
-    from ledger.money import known_currencies
+    from ledger.core.money import known_currencies
 
     schedule = schedule or load_schedule()
     places = parse_route(route)

@@ -19,7 +19,7 @@ PAYPAL = DATA / "paypal" / "activity-en.csv"
 
 @pytest.fixture
 def ledger(tmp_path):
-    from ledger.store import Ledger
+    from ledger.store.directory import Ledger
 
     return Ledger(tmp_path / "ledger")
 

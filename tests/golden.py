@@ -13,7 +13,7 @@ import pytest
 
 from importers import registry
 from importers.base import ImportOptions
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 
 DATA = Path(__file__).parent / "data"
 BROKEN = DATA / "broken"

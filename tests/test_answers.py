@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.errors import UsageError
+from ledger.core.errors import UsageError
 
 
 def test_source_filter_ignores_case_and_refuses_an_unknown_source(june):
-    from ledger.report import transactions
+    from ledger.reports.report import transactions
 
     upwork = transactions(june, sources=["upwork"])
     assert upwork.height > 0 and set(upwork["source"]) == {"upwork"}
@@ -33,7 +33,7 @@ def test_import_source_names_a_format_in_any_case():
 
 
 def _data(checks: list[str], withdrawals: list[str] = (), flagged: int = 0) -> dict:
-    from ledger.fee_check import CHECKED_STATUSES
+    from ledger.reports.fee_check import CHECKED_STATUSES
 
     statuses = [*checks, *withdrawals]
     unchecked: dict[str, int] = {}
@@ -47,7 +47,7 @@ def _data(checks: list[str], withdrawals: list[str] = (), flagged: int = 0) -> d
 
 
 def test_fees_verdict_names_what_it_did_not_check():
-    from ledger.fee_check import verdict
+    from ledger.reports.fee_check import verdict
 
     # 2024-06 of the demo: five Upwork fees and two withdrawal fees match, PayPal not served
     assert verdict(_data(["ok"] * 4 + ["not_served"], ["ok", "ok"])) == [
@@ -80,7 +80,7 @@ def test_fee_check_counts_what_it_checked(june):
 def test_fees_summary_is_the_reports(june):
     """Both commands count the period's rows the same way, so every cost figure agrees."""
     from ledger.cli.rules import check_for_ledger
-    from ledger.report import build
+    from ledger.reports.report import build
     from rules.fees import Schedule
 
     fees = check_for_ledger(june, Schedule.for_ledger(june), month="2024-06",
@@ -93,7 +93,7 @@ def test_fees_summary_is_the_reports(june):
 
 def test_import_line_counts_file_rows_and_ledger_rows_apart():
     from ledger.cli.common import import_line
-    from ledger.store import ImportSummary
+    from ledger.store.directory import ImportSummary
 
     paypal = ImportSummary(path="Download.CSV", import_id="x", format="paypal", rows_read=11,
                            rows=13, added=13, duplicates=0)

@@ -1,4 +1,5 @@
-"""Charging the costs of getting money home back to platforms and clients (ledger/attribution.py):
+"""Charging the costs of getting money home back to platforms and clients
+(ledger/counting/attribution.py):
 FIFO funding per account, inheritance across hops and conversions, what stays untraced, the
 footing property, and the report's by_platform / by_client through the real CLI."""
 
@@ -12,8 +13,8 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import attribution as at
 from ledger import reconcile as rc
+from ledger.counting import attribution as at
 from tests.test_cli import as_json, ok, run
 from tests.test_reconcile import JUNE, frame, rates, row
 

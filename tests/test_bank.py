@@ -15,7 +15,7 @@ import pytest
 
 from importers import bank, bank_profiles, bank_table, registry
 from importers.profile_starter import starter_profile
-from ledger.errors import DataError, UsageError
+from ledger.core.errors import DataError, UsageError
 from tests.conftest import DATA
 from tests.golden import assert_refused, parse, rows_as_json
 

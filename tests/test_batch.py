@@ -18,12 +18,12 @@ import polars as pl
 import pytest
 
 from ledger import batch
-from ledger.batch_anon import apply_bands, file_pseudonym, pseudonym, suppress
-from ledger.batch_columns import PANEL, SUMMARY, TRAJECTORY_SETTINGS, panel_schema
-from ledger.batch_errors import BY_CODE
-from ledger.batch_months import classify
-from ledger.batch_worker import read_file
-from ledger.errors import UsageError
+from ledger.batch.anon import apply_bands, file_pseudonym, pseudonym, suppress
+from ledger.batch.columns import PANEL, SUMMARY, TRAJECTORY_SETTINGS, panel_schema
+from ledger.batch.errors import BY_CODE
+from ledger.batch.months import classify
+from ledger.batch.worker import read_file
+from ledger.core.errors import UsageError
 from tests.test_cli import ok, run
 
 DATA = Path(__file__).parent / "data"
@@ -486,9 +486,11 @@ def test_worker_rows_are_counted_as_the_report_counts_them(tmp_path):
     report counts the spread as FX cost (rule transfers.arrival.conversion, from reconcile's
     match), and so must the research panel, row for row."""
     from importers.base import ImportOptions
-    from ledger import counting, reconcile, report
-    from ledger.batch_worker import cached_reference, counted_like_report, schedule_for
-    from ledger.store import Ledger
+    from ledger import reconcile
+    from ledger.batch.worker import cached_reference, counted_like_report, schedule_for
+    from ledger.counting import pipeline as counting
+    from ledger.reports import report
+    from ledger.store.directory import Ledger
     from rules.fx import FxChain, implied_rates
     from tests.test_attribution import MEEZAN, PAYONEER, UPWORK
 

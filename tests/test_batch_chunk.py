@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 
 from ledger import batch
-from ledger.batch_worker import WorkerTask, process, process_many
+from ledger.batch.worker import WorkerTask, process, process_many
 from tests.test_batch import DATA, TIMESHEET, make_workers
 
 GOLDEN = DATA / "batch" / "chunk-panel.csv"
@@ -177,7 +177,7 @@ def test_process_is_a_chunk_of_one(chunk):
 def test_a_worker_failing_the_chunk_pass_fails_alone(chunk, monkeypatch):
     """If the chunk's months fail (a bug), the chunk is redone worker by worker: the failing
     worker gets an error row and no panel, every other worker its panel as before."""
-    from ledger import batch_months
+    from ledger.batch import months as batch_months
 
     tasks, results = chunk
     real = batch_months.panel_rows

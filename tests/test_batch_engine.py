@@ -18,8 +18,8 @@ import polars as pl
 import pytest
 
 from ledger import batch
-from ledger.batch_anon import file_pseudonym, pseudonym
-from ledger.batch_engine import DELAY_ENV, content_hash, plan
+from ledger.batch.anon import file_pseudonym, pseudonym
+from ledger.batch.engine import DELAY_ENV, content_hash, plan
 from tests.test_batch import make_workers, read_panel
 from tests.test_cli import ok, run
 

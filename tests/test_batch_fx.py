@@ -1,4 +1,4 @@
-"""`ledger batch` values a chunk's rows in USD with one FxChain lookup (ledger/batch_fx.py):
+"""`ledger batch` values a chunk's rows in USD with one FxChain lookup (ledger/batch/fx.py):
 each worker must get exactly what its own chain (its conversions, then the references) gives.
 
 Figures by hand: ECB's EUR->USD of 2024-03-15 is 1.0892 (rules/data, as FxChain reads it);
@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import polars as pl
 
-from ledger.batch_fx import in_local, value_chunk
-from ledger.batch_worker import Counted, cached_reference
+from ledger.batch.fx import in_local, value_chunk
+from ledger.batch.worker import Counted, cached_reference
 from rules.fx import FxChain, _table
 
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ledger.batch_anon import pseudonym
-from ledger.batch_columns import LABELS, PANEL, TRAJECTORIES, stata_label
-from ledger.batch_outputs import panel_columns, parse_also, write_also
-from ledger.errors import UsageError
+from ledger.batch.anon import pseudonym
+from ledger.batch.columns import LABELS, PANEL, TRAJECTORIES, stata_label
+from ledger.batch.outputs import panel_columns, parse_also, write_also
+from ledger.core.errors import UsageError
 from tests.test_cli import ok, run
 
 DATA = Path(__file__).parent / "data"

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from ledger import benchmarks, report
-from ledger.errors import UsageError
+from ledger.core.errors import UsageError
+from ledger.reports import benchmarks, report
 from tests.conftest import DATA
 
 

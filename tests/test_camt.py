@@ -10,7 +10,7 @@ import pytest
 
 from importers import registry
 from importers.base import ImportOptions
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 from tests.conftest import DATA, TODAY
 from tests.golden import assert_refused, parse
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.demo import EXPORTS, demo_dir
+from ledger.core.demo import EXPORTS, demo_dir
 from tests.cliserver import CLIENT
 from tests.conftest import snapshot
 
@@ -190,7 +190,7 @@ TOTALS = {*MONEY_TOTALS, "hours", "unpaid_hours", "net_hourly", "net_hourly_all"
 
 
 def money_pattern(currency: str) -> re.Pattern[str]:
-    from ledger.money import minor_units
+    from ledger.core.money import minor_units
 
     digits = minor_units(currency)
     return re.compile(rf"^-?\d+\.\d{{{digits}}}$" if digits else r"^-?\d+$")
@@ -203,7 +203,7 @@ def report_json(demo_ledger) -> dict:
 
 
 def test_report_json_has_the_contract_keys(report_json):
-    assert report_json["schema"] == "ledger.report/1"
+    assert report_json["schema"] == "ledger.reports.report/1"
     assert {"schema", "period", "currency", "totals", "by_platform", "by_client", "benchmarks",
             "rates"} <= set(report_json)
     assert report_json["period"]["from"] == "2024-06-01"
@@ -260,7 +260,7 @@ def test_report_output_file(demo_ledger, tmp_path, report_json):
 
 
 def canonical_columns() -> list[str]:
-    from ledger.schema import columns
+    from ledger.core.schema import columns
 
     return list(columns())
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger import config
-from ledger.errors import UsageError
-from ledger.store import Ledger
+from ledger.core import config
+from ledger.core.errors import UsageError
+from ledger.store.directory import Ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 TOP = ("benchmarks, country, fees, home_currency, hours, locale, payouts, reconcile, rules, "

@@ -1,6 +1,6 @@
 """One conversion-leg pairing (rules/conversions.conversion_pairs) and its three callers: implied
 rates (rules.fx), lone legs (rules.fees) and journal transactions (ledger.journal); and the one
-transfer matcher (ledger/transfers.py) under the intermediary-deduction rule."""
+transfer matcher (rules/transfers.py) under the intermediary-deduction rule."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import polars as pl
 
-from ledger import journal, schema
+from ledger.core import schema
+from ledger.reports import journal
 from rules.conversions import conversion_pairs
 from rules.fee_transfers import _lone_legs
 from rules.fees import load_schedule, match_intermediary

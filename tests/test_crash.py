@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from ledger.store import Ledger
+from ledger.store.directory import Ledger
 from tests.cliserver import CLIENT
 from tests.test_cli import COMMAND, DEMO, EXPORTS, as_json, ok, run
 

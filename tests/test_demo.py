@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.demo import AS_OF, EXPORTS
+from ledger.core.demo import AS_OF, EXPORTS
 from tests.test_cli import DEMO, as_json, import_demo, ok, run
 
 D = Decimal

@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import export, export_book, schema
-from ledger.errors import DataError
+from ledger.core import schema
+from ledger.core.errors import DataError
+from ledger.reports import export, export_book
 from tests.conftest import DATA, PAYPAL, UPWORK
 from tests.export_tools import check_tool, tool
 from tests.test_cli import ok, run
@@ -239,7 +240,7 @@ def test_awkward_rows_pair_conversions_and_escape_text():
 def test_derived_rows_give_the_reports_figures(ledger, options):
     """Fiverr shows earnings net of its 20%: with `derived` the journal has the gross and the
     fee as the report counts them, flagged `!` with their rule."""
-    from ledger import report
+    from ledger.reports import report
 
     ledger.import_files([DATA / "fiverr" / "earnings.csv"], options)
     stored, _ = export.select(ledger, month="2024-06")
@@ -268,7 +269,7 @@ def test_derived_rows_give_the_reports_figures(ledger, options):
 def test_hledger_accepts_the_journal(which, june, tmp_path):
     hledger = tool("hledger")
     rows = june.rows() if which == "june" else awkward()
-    path = tmp_path / "ledger.journal"
+    path = tmp_path / "ledger.reports.journal"
     path.write_text(export.to_hledger(rows, export.file_names(june)), encoding="utf-8")
     check_tool(hledger, "-f", path, "balance")
     result = check_tool(hledger, "-f", path, "balance", "-O", "csv")
@@ -375,7 +376,7 @@ def test_cli_beancount_to_stdout_for_a_month(cli_ledger):
 
 
 def test_cli_csv_and_parquet_round_trip(cli_ledger):
-    from ledger.store import Ledger
+    from ledger.store.directory import Ledger
 
     rows = Ledger(cli_ledger / "l").rows()
     june = rows.filter(pl.col("date") >= dt.date(2024, 6, 1))

@@ -8,9 +8,10 @@ import datetime as dt
 import shutil
 from decimal import Decimal
 
-from ledger import balances, export, export_book
-from ledger.balances import Checkpoint
-from ledger.demo import SETTINGS, demo_dir
+from ledger.core.demo import SETTINGS, demo_dir
+from ledger.counting import balances
+from ledger.counting.balances import Checkpoint
+from ledger.reports import export, export_book
 from tests.export_tools import check_tool, tool
 from tests.test_cli import ok, run
 
@@ -70,7 +71,7 @@ def test_without_rates_the_journal_says_so_and_stays_valid(june):
 
 
 def test_valued_conversion_is_the_reports_fx_cost(june):
-    from ledger import report
+    from ledger.reports import report
 
     book = export_book.build(june, month="2024-06")
     txns = export.transactions(book.rows, None, book.home)

@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ledger.demo import EXPORTS, SETTINGS, demo_dir
+from ledger.core.demo import EXPORTS, SETTINGS, demo_dir
 from tests.export_tools import check_tool, module, run_tool, tool
 from tests.test_cli import ok, run
 
@@ -219,7 +219,7 @@ def test_transfers_close_and_no_derived_leaves_the_rules_out(demo, exported):
 
 def test_parquet_reads_in_duckdb_with_the_documented_types(demo):
     duckdb = module("duckdb")
-    from ledger.store import Ledger
+    from ledger.store.directory import Ledger
 
     ok(run("--ledger", "l", "export", "--format", "parquet", "-o", "rows.parquet", cwd=demo))
     con = duckdb.connect()

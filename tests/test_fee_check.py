@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.errors import UsageError
+from ledger.core.errors import UsageError
 from tests.test_cli import as_json, ok, run
 
 D = Decimal

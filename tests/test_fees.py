@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from importers import registry
-from ledger import schema
-from ledger.errors import DataError, UsageError
+from ledger.core import schema
+from ledger.core.errors import DataError, UsageError
 from rules.fees import (
     CONFIDENCE,
     apply_rules,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from importers import registry
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 from tests.conftest import DATA
 from tests.golden import assert_refused, parse
 

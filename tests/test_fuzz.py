@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 from importers import registry
 from importers.base import ImportOptions
 from importers.readers import RawFile
-from ledger import schema
-from ledger.errors import LedgerError
+from ledger.core import schema
+from ledger.core.errors import LedgerError
 from tests.cliserver import CLIENT
 from tests.conftest import TODAY, snapshot
 from tests.test_cli import COMMAND, FORKED, run

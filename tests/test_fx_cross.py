@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ledger import schema
+from ledger.core import schema
 from rules.fx import FxChain
 
 

@@ -24,8 +24,8 @@ import pytest
 
 from importers import registry, sheet_limits
 from importers.readers import RawFile, read_regular
-from ledger.batch_errors import BY_CODE, CLASSES, classify_message
-from ledger.errors import DataError
+from ledger.batch.errors import BY_CODE, CLASSES, classify_message
+from ledger.core.errors import DataError
 from tests.cliserver import CLIENT
 from tests.test_bank import GOOD as GOOD_PROFILE
 from tests.test_bank import HBL, XLSX_PARTS

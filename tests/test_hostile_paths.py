@@ -71,7 +71,7 @@ def test_ledger_in_my_ledger_2024_works_end_to_end(tmp_path):
     assert "rebuilt from 1 import" in ok(run("--ledger", name, "rebuild", cwd=tmp_path)).stdout
     out = tmp_path / name / "rows [1].parquet"
     ok(run("--ledger", name, "export", "--format", "parquet", "-o", out, cwd=tmp_path))
-    from ledger.export import read_parquet
+    from ledger.reports.export import read_parquet
 
     assert 0 < read_parquet(out).height < total
     assert not any(p.name != "ledger.toml" for p in (tmp_path / "My Ledger 2").iterdir())
@@ -271,7 +271,7 @@ def test_disk_full_during_the_parquet_write(ledger, options, monkeypatch):
     """Polars reports ENOSPC as a ComputeError naming `os error 28`."""
     import polars as pl
 
-    from ledger.errors import DataError
+    from ledger.core.errors import DataError
 
     def full(self, path, **_):
         raise pl.exceptions.ComputeError("parquet: IO error: No space left on device "

@@ -9,10 +9,10 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
+from importers import hours
 from importers.base import ImportOptions
 from importers.registry import read
-from ledger import hours
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 from tests.conftest import DATA
 from tests.test_cli import DEMO, EXPORTS, as_json, ok, run
 

@@ -16,8 +16,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ledger import report
-from ledger.html import render
+from ledger.render.html import render
+from ledger.reports import report
 from tests.conftest import DATA
 from tests.test_cli import ok, run
 

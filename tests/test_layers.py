@@ -122,33 +122,41 @@ def cycles(graph: dict[str, set[str]]) -> set[frozenset[str]]:
     return found
 
 
+LAYERS = (
+    ("ledger.core", 0), ("ledger", 0), ("importers", 1), ("rules", 1), ("ledger.store", 2),
+    ("ledger.reconcile", 3), ("ledger.counting", 3),
+    ("ledger.reports", 4), ("ledger.payouts", 4), ("ledger.batch", 4),
+    ("ledger.render", 5), ("ledger.cli", 6))
+"""Each package's layer (docs/architecture.md): a module imports its own layer and lower ones
+only. The longest matching prefix decides (`ledger.core.money` is core, not `ledger`)."""
+MAY_USE = {"importers": ("importers", "ledger.core"), "rules": ("rules", "ledger.core"),
+           "ledger.core": ("ledger.core",)}
+"""Packages kept narrower than their layer: the core and the two layers on it see only the
+core (and themselves): importers never see rules, rules never see importers or the store."""
+ENTRY = "ledger.cli.main"
+"""The app: it imports every command module; they share ledger.cli.common, never import it."""
+
+
+def _package(mod: str, table) -> str | None:
+    found = [name for name in table
+             if mod == name or mod.startswith(name + ".")]
+    return max(found, key=len) if found else None
+
+
+def layer(mod: str) -> int:
+    return dict(LAYERS).get(_package(mod, dict(LAYERS)), 0)
+
+
 def is_cli(mod: str) -> bool:
     """The `ledger.cli` package: the command line."""
     return mod == "ledger.cli" or mod.startswith("ledger.cli.")
 
 
-def is_render(mod: str) -> bool:
-    """The renderers: ledger/render.py, ledger/render_*.py, ledger/html.py, ledger/*_render.py."""
-    return (mod == "ledger.html" or mod == "ledger.render" or mod.startswith("ledger.render_")
-            or mod.endswith("_render"))
-
-
-IMPORTERS_MAY_USE = ("ledger.money", "ledger.schema", "ledger.errors", "ledger.config",
-                     "ledger.providers")
-"""The core that importers build on; everything else in ledger/ comes after them."""
-
-
-ENTRY = "ledger.cli.main"
-"""The app: it imports every command module; they share ledger.cli.common, never import it."""
-
-
 def _points_up(mod: str, target: str) -> bool:
-    return ((is_cli(target) and not is_cli(mod))
+    narrow = _package(mod, MAY_USE)
+    return (layer(target) > layer(mod)
             or (target == ENTRY and mod != "ledger.cli.__main__")
-            or (is_render(target) and not (is_cli(mod) or is_render(mod)))
-            or (mod.startswith("rules") and target == "ledger.store")
-            or (mod.startswith("importers") and not target.startswith("importers")
-                and target not in IMPORTERS_MAY_USE))
+            or (narrow is not None and _package(target, dict.fromkeys(MAY_USE[narrow])) is None))
 
 
 def wrong_way(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
@@ -192,7 +200,7 @@ def test_importers_never_import_each_other():
 
 
 def test_the_checker_sees_an_importer_using_another():
-    graph = {"importers.camt": {"importers.ofx", "importers.base", "ledger.errors"},
+    graph = {"importers.camt": {"importers.ofx", "importers.base", "ledger.core.errors"},
              "importers.bank": {"importers.bank_table", "importers.sheets"},
              "importers.bank_table": {"importers.bank_columns"},
              "importers.readers": {"importers.bank"},
@@ -220,16 +228,16 @@ def test_modules_stay_small():
 
 
 def test_the_checker_sees_a_cycle_and_a_wrong_way_import():
-    graph = {"a": {"b"}, "b": {"a"}, "c": set(), "ledger.report": {"ledger.cli"},
-             "ledger.cli": set(), "ledger.render_quote": {"ledger.cli.common"},
-             "ledger.cli.rates": {"ledger.cli.main", "ledger.cli.common", "ledger.render_rates"},
-             "ledger.payouts": {"ledger.render_fit"}, "ledger.cli.common": set(),
-             "ledger.cli.main": set(), "ledger.render_rates": set(), "ledger.render_fit": set()}
+    graph = {"a": {"b"}, "b": {"a"}, "c": set(), "ledger.reports.report": {"ledger.cli"},
+             "ledger.cli": set(), "ledger.render.quote": {"ledger.cli.common"},
+             "ledger.cli.rates": {"ledger.cli.main", "ledger.cli.common", "ledger.render.rates"},
+             "ledger.payouts": {"ledger.render.fit"}, "ledger.cli.common": set(),
+             "ledger.cli.main": set(), "ledger.render.rates": set(), "ledger.render.fit": set()}
     assert cycles(graph) == {frozenset({"a", "b"})}
-    assert wrong_way(graph) == {("ledger.report", "ledger.cli"),
-                                ("ledger.render_quote", "ledger.cli.common"),
+    assert wrong_way(graph) == {("ledger.reports.report", "ledger.cli"),
+                                ("ledger.render.quote", "ledger.cli.common"),
                                 ("ledger.cli.rates", "ledger.cli.main"),
-                                ("ledger.payouts", "ledger.render_fit")}
+                                ("ledger.payouts", "ledger.render.fit")}
 
 
 OUTSIDE = re.compile(

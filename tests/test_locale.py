@@ -15,7 +15,12 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.money import check_locale, group_for_reading, number_for_reading, percent_for_reading
+from ledger.core.money import (
+    check_locale,
+    group_for_reading,
+    number_for_reading,
+    percent_for_reading,
+)
 
 NB = "\u00a0"  # CLDR's no-break space between a German number and its % sign
 
@@ -78,7 +83,7 @@ def _report(locale: str) -> dict:
               "subcontractor_payouts": "0.00", "expenses": "0.00", "other": "0.00",
               "net": "108024.68", "hours": "1234.50", "unpaid_hours": "0.00",
               "net_hourly": "87.50", "net_hourly_all": "87.50"}
-    return {"schema": "ledger.report/1", "currency": "INR", "locale": locale,
+    return {"schema": "ledger.reports.report/1", "currency": "INR", "locale": locale,
             "period": {"from": "2024-06-01", "to": "2024-06-30", "label": "June 2024"},
             "totals": totals, "gross_without_hours": "0.00",
             "by_platform": [{"platform": "upwork", "gross": "123456.78", "fees": "15432.10",
@@ -91,7 +96,7 @@ def _report(locale: str) -> dict:
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_terminal_report(locale):
-    from ledger.render import print_report
+    from ledger.render.report import print_report
 
     want = LOCALES[locale]
     console = _console()
@@ -108,7 +113,7 @@ def test_terminal_report(locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_html_report(locale):
-    from ledger.html import render
+    from ledger.render.html import render
 
     want = LOCALES[locale]
     page = render(_report(locale))
@@ -123,7 +128,7 @@ def test_html_report(locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_statement(locale):
-    from ledger.statement_render import render
+    from ledger.render.statement import render
 
     want = LOCALES[locale]
     data = {"worker": "Ali", "currency": "INR", "locale": locale,
@@ -144,7 +149,7 @@ def test_statement(locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_fees(locale):
-    from ledger.render_fees import print_check
+    from ledger.render.fees import print_check
 
     want = LOCALES[locale]
     check = {"date": "2024-06-03", "client": "Acme", "gross": "123456.78",
@@ -173,7 +178,7 @@ def test_fees(locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_quote(locale):
-    from ledger.render_quote import print_one
+    from ledger.render.quote import print_one
 
     want = LOCALES[locale]
     q = {"rate": None, "gross": "123456.78", "currency": "INR", "route": ["upwork", "bank"],
@@ -245,9 +250,9 @@ def test_payouts(locale):
 
 
 def test_unknown_locale_in_ledger_toml_is_a_config_error(tmp_path):
-    from ledger.config import reading_locale
-    from ledger.errors import UsageError
-    from ledger.store import Ledger
+    from ledger.core.config import reading_locale
+    from ledger.core.errors import UsageError
+    from ledger.store.directory import Ledger
 
     book = Ledger(tmp_path)
     book.config_path.write_text('home_currency = "INR"\nlocale = "xx_YY"\n', "utf-8")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.money import (
+from ledger.core.money import (
     amount_expr,
     detect_decimal_mark,
     format_money,
@@ -77,7 +77,7 @@ def test_rounding_is_half_even_to_minor_unit():
 
 
 def test_float_is_refused():
-    from ledger.money import to_decimal
+    from ledger.core.money import to_decimal
 
     with pytest.raises(TypeError):
         to_decimal(0.1)
@@ -113,13 +113,13 @@ def test_format_then_parse(value):
     ("497286.08", None, "497,286.08"),
 ])
 def test_grouping_for_reading_keeps_every_digit(amount, locale, shown):
-    from ledger.money import group_for_reading
+    from ledger.core.money import group_for_reading
 
     assert group_for_reading(Decimal(amount), locale) == shown
 
 
 def test_currency_symbol_from_the_locale():
-    from ledger.money import currency_symbol
+    from ledger.core.money import currency_symbol
 
     assert (currency_symbol("INR", "en_IN"), currency_symbol("PKR", "en_PK"),
             currency_symbol("PKR", None)) == ("₹", "Rs", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 from tests.conftest import DATA
 from tests.golden import assert_refused, parse
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from importers import registry
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 from tests.conftest import DATA
 from tests.golden import assert_refused, parse
 

@@ -24,11 +24,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import payouts, schema, statement_render
-from ledger import statement as stmt
-from ledger.errors import UsageError
-from ledger.report import Period
-from ledger.store import Ledger
+from ledger import payouts
+from ledger.core import schema
+from ledger.core.errors import UsageError
+from ledger.payouts import statement as stmt
+from ledger.render import statement as statement_render
+from ledger.reports.report import Period
+from ledger.store.directory import Ledger
 from rules.fx import FxChain
 from tests.test_cli import as_json, ok, run
 
@@ -127,7 +129,7 @@ def test_percent_of_net_counts_the_fees(tmp_path):
 def test_percent_of_net_uses_fees_the_rules_derive(tmp_path):
     """A net-of-fee export: the report's counted rows (rules.fees.apply_rules) derive gross and
     fee; the rule's net is the net shown, its gross the derived one."""
-    from ledger import counting
+    from ledger.counting import pipeline as counting
     from rules.fees import Schedule
 
     ledger = Ledger(tmp_path / "led")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.errors import DataError, UsageError
+from ledger.core.errors import DataError, UsageError
 from rules import quote as quotes
 from rules.fees import load_schedule
 from tests.test_cli import as_json, ok, run

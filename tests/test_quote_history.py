@@ -11,7 +11,7 @@ from statistics import median
 
 import pytest
 
-from ledger.quote_history import from_hops
+from ledger.reports.quote_history import from_hops
 from tests.test_cli import as_json, import_demo, ok, run
 
 DATE = "2024-07-01"

@@ -12,7 +12,7 @@ import pytest
 
 from importers import registry
 from importers.base import Format, ImportOptions, Parsed
-from ledger.errors import DataError
+from ledger.core.errors import DataError
 from tests.golden import parse
 from tests.test_cli import run
 

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ledger import reconcile as rc
-from ledger import reconcile_render, schema
+from ledger.core import schema
+from ledger.render import reconcile as reconcile_render
 from rules.fx import FxChain, _table
 from tests.test_cli import as_json, ok, run
 
@@ -416,7 +417,7 @@ def test_unlink_stops_an_automatic_match():
 
 
 def test_bad_settings_are_usage_errors():
-    from ledger.errors import UsageError
+    from ledger.core.errors import UsageError
 
     with pytest.raises(UsageError, match=r"window_days\.upwork"):
         rc.settings({"reconcile": {"window_days": {"upwork": "soon"}}})

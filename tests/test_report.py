@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import report, schema
-from ledger.errors import DataError, UsageError
+from ledger.core import schema
+from ledger.core.errors import DataError, UsageError
+from ledger.reports import report
 from tests.conftest import DATA, PAYPAL, UPWORK
 
 
@@ -63,7 +64,7 @@ def test_net_is_the_signed_sum_of_the_months_rows(june):
 
 def test_json_contract_keys(june):
     data = report.build(june, month="2024-06")
-    assert data["schema"] == "ledger.report/1"
+    assert data["schema"] == "ledger.reports.report/1"
     assert {"schema", "period", "currency", "totals", "by_platform", "by_client", "benchmarks",
             "rates"} <= set(data)
     assert set(data["totals"]) >= {"gross", "platform_fees", "payment_fees", "fx_cost",
@@ -209,7 +210,7 @@ FILES = [UPWORK, PAYPAL, DATA / "upwork" / "report-2024.csv", DATA / "paypal" / 
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.permutations(FILES))
 def test_import_order_does_not_matter(tmp_path_factory, options, order):
-    from ledger.store import Ledger
+    from ledger.store.directory import Ledger
 
     reference = Ledger(tmp_path_factory.mktemp("ref"))
     reference.import_files(FILES, options)
@@ -237,7 +238,7 @@ def test_import_is_idempotent(ledger, options, files):
     ("=SUM(A1)", "'=SUM(A1)"), ("-cmd|' /C calc'!A0", "'-cmd|' /C calc'!A0"),
     ("+1 555", "'+1 555"), ("@x", "'@x"), ("Acme", "Acme"), (None, "")])
 def test_csv_cells_escape_formulas_not_numbers(value, cell):
-    from ledger.render import safe_cell
+    from ledger.render.report import safe_cell
 
     assert safe_cell(value) == cell
 
@@ -246,8 +247,8 @@ def test_report_and_payouts_csv_share_one_long_layout(june):
     import csv
     import io
 
-    from ledger.payouts_render import as_csv
-    from ledger.render import report_csv
+    from ledger.render.payouts import as_csv
+    from ledger.render.report import report_csv
 
     data = report.build(june, month="2024-06")
     rows = list(csv.reader(io.StringIO(report_csv(data))))

@@ -15,9 +15,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ledger import schema
-from ledger.errors import DataError
-from ledger.store import Ledger
+from ledger.core import schema
+from ledger.core.errors import DataError
+from ledger.store.directory import Ledger
 from tests.test_cli import ok, run
 
 V1 = Path(__file__).parent / "data" / "ledger-v1"

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from importers import bank, bank_columns, bank_table, readers, registry
 from importers.base import ImportOptions, parse_money
 from importers.readers import LINE, RawFile
-from ledger.errors import DataError, UsageError
-from ledger.money import _FAST, _grouped, fast_path, parse_amounts
+from ledger.core.errors import DataError, UsageError
+from ledger.core.money import _FAST, _grouped, fast_path, parse_amounts
 from tests.conftest import DATA, TODAY
 from tests.test_bank import GOOD, HBL
 
@@ -91,7 +91,7 @@ def test_ids_of_the_bench_layouts_are_pinned(name, stream, tmp_path, monkeypatch
     """Also through the streaming engine that hashes the ids of large files."""
     from importlib import import_module
 
-    from ledger import schema
+    from ledger.core import schema
 
     monkeypatch.setattr(schema, "STREAM_IDS_FROM", 0 if stream else 10**9)
 
@@ -130,7 +130,7 @@ def test_money_columns_at_once_match_the_full_parser(cells, mark):
     """`parse_money_columns` (one parallel fast path for all columns) gives what the full
     vectorised parser `amount_expr` gives, and the first error column by column."""
     from importers.base import parse_money_columns
-    from ledger.money import amount_expr, is_blank_expr
+    from ledger.core.money import amount_expr, is_blank_expr
 
     df = pl.DataFrame({"a": [c[0] for c in cells], "b": [c[1] for c in cells],
                        "c": [c[2] for c in cells], LINE: list(range(2, 2 + len(cells)))},

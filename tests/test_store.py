@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import files, store
-from ledger.errors import DataError, UsageError
+from ledger.core import files
+from ledger.core.errors import DataError, UsageError
+from ledger.store import directory as store
 from tests.conftest import DATA, snapshot
 
 UPWORK = DATA / "upwork" / "classic.csv"

@@ -1,6 +1,6 @@
-"""The tax year (`ledger report --tax-year`, ledger/fiscal.py) and the remittance register
-(`ledger tax-register`, ledger/tax_register.py): each country's fiscal year, one register line
-per bank credit with its reference and chain, and totals that foot to the report's figures,
+"""The tax year (`ledger report --tax-year`, ledger/core/fiscal.py) and the remittance register
+(`ledger tax-register`, ledger/reports/tax_register.py): each country's fiscal year, one
+register line per bank credit with its reference and chain, and totals that foot to the report's figures,
 on the demo and on a generated two-year ledger crossing fiscal years."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ledger import fiscal
+from ledger.core import fiscal
 from tests.test_cli import as_json, import_demo, ok, run
 
 D = Decimal

@@ -12,8 +12,9 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from ledger import rule_tools, schema, user_rules
-from ledger.errors import UsageError
+from ledger.core import schema, user_rules
+from ledger.core.errors import UsageError
+from ledger.counting import rule_tools
 
 ACME = {"id": "acme-imps", "description": "IMPS.*ACME", "sign": "credit",
         "set": {"kind": "earning", "client": "Acme LLC"}}
@@ -203,7 +204,7 @@ def test_rules_apply_on_read_and_the_stored_rows_keep_what_the_export_said(hdfc,
 
 
 def test_report_warns_about_unclassified_money_until_a_rule_names_it(hdfc):
-    from ledger.report import build
+    from ledger.reports.report import build
 
     before = build(hdfc, month="2024-04")
     assert before["totals"]["other"] == "17501.00"
@@ -222,7 +223,7 @@ def test_report_warns_about_unclassified_money_until_a_rule_names_it(hdfc):
 
 
 def test_net_above_gross_is_explained():
-    from ledger.report import Period
+    from ledger.reports.report import Period
 
     period = Period(dt.date(2024, 4, 1), dt.date(2024, 4, 30), "April 2024")
     valued = BANK.head(2).with_columns(pl.col("amount").alias("value"))
@@ -289,7 +290,7 @@ def test_fee_rules_still_split_a_fee_inside_a_row_a_user_rule_changed():
 
 def test_batch_worker_counts_with_the_workers_rules():
     from ledger import batch
-    from ledger.batch_worker import worker_months
+    from ledger.batch.worker import worker_months
 
     settings = batch.load_settings(None)
     plain, _ = worker_months([BANK], [], "IN", settings, {})

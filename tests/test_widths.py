@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ledger.cli.main import app
-from ledger.demo import AS_OF
+from ledger.core.demo import AS_OF
 
 WIDTHS = (60, 80, 100, 120)
 PAYOUTS = Path(__file__).parent / "data" / "payouts"
@@ -79,7 +79,7 @@ def _strings(value: object):
 def figures(data: object) -> set[str]:
     """Each figure of a JSON document in every form a table prints it: as is, grouped
     (31,600.00), as a percentage (12.3%), a ratio (5.35x); dates; currency codes; id prefixes."""
-    from ledger.money import group_for_reading
+    from ledger.core.money import group_for_reading
 
     out: set[str] = set()
     for text in _strings(data):
@@ -104,7 +104,7 @@ def whole(figure: str, text: str) -> bool:
 
 def g(value: str) -> str:
     """A money string as the tables print it: 31741.99 -> 31,741.99."""
-    from ledger.money import group_for_reading
+    from ledger.core.money import group_for_reading
 
     return group_for_reading(Decimal(value), None)
 

@@ -90,12 +90,12 @@ def batch_cmd(
     command resumes: finished chunks of workers (DIR/_chunks) are skipped.
     """
     from ledger import batch
-    from ledger.batch_outputs import FORMATS, parse_also, write_also
+    from ledger.batch.outputs import FORMATS, parse_also, write_also
 
     formats = parse_also(also)  # a bad name fails now, not after the whole batch
     if summary_only:
         if not out.is_dir():
-            from ledger.errors import UsageError
+            from ledger.core.errors import UsageError
 
             raise UsageError("no such output folder", path=out,
                              hint="--summary-only reads DIR/panel of an earlier run")
@@ -104,7 +104,7 @@ def batch_cmd(
         _console().print("wrote " + ", ".join(map(str, written)), markup=False)
         return
     if progress_every < 0:
-        from ledger.errors import UsageError
+        from ledger.core.errors import UsageError
 
         raise UsageError(f"--progress-every {progress_every:g} is negative",
                          hint="seconds between progress lines; 0 for none")
@@ -125,7 +125,7 @@ def batch_cmd(
     if map_file is not None:
         console.print(f"wrote the private map {map_file}: keep it with the key, never with "
                       "the panel", markup=False)
-    from ledger.batch_warnings import lines
+    from ledger.batch.notices import lines
 
     for line in lines(result.warnings):
         _console(stderr=True).print(line, markup=False)

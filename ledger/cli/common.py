@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ledger.store import ImportSummary
+    from ledger.store.directory import ImportSummary
 
 STATE: dict[str, object] = {"ledger": None, "debug": False, "width": None}
 """The global options (`--ledger`, `--debug`, `--width`), set by the app's callback."""
@@ -70,7 +70,7 @@ def console(stderr: bool = False):
 
 def open_ledger():
     """The ledger `--ledger`, $LEDGER_DIR or the user data folder selects."""
-    from ledger.store import Ledger, resolve_dir
+    from ledger.store.directory import Ledger, resolve_dir
 
     return Ledger(resolve_dir(STATE["ledger"]))  # type: ignore[arg-type]
 
@@ -80,7 +80,7 @@ def emit(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    from ledger.store import atomic_write_bytes
+    from ledger.store.directory import atomic_write_bytes
 
     atomic_write_bytes(output, text.encode("utf-8"))
     console(stderr=True).print(f"wrote {output}", markup=False)

@@ -8,8 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ledger.config import reading_locale
-from ledger.demo import AS_OF, EXPORTS, SETTINGS, TIMESHEET, demo_dir
+from ledger.core.config import reading_locale
+from ledger.core.demo import AS_OF, EXPORTS, SETTINGS, TIMESHEET, demo_dir
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -34,11 +34,12 @@ def run(keep: Path | None, console: Console) -> None:
 
 def _run(root: Path, console: Console) -> None:
     from importers.base import ImportOptions
-    from ledger import reconcile, render
+    from ledger import reconcile
     from ledger.cli.common import import_line
     from ledger.cli.reconcile import print_chains
-    from ledger.report import build, resolve_period
-    from ledger.store import Ledger
+    from ledger.render import report as render
+    from ledger.reports.report import build, resolve_period
+    from ledger.store.directory import Ledger
 
     source = demo_dir()
     root.mkdir(parents=True, exist_ok=True)

@@ -66,11 +66,11 @@ def export_cmd(
 
       ledger export --format parquet -o ledger.parquet
     """
-    from ledger import export
     from ledger.cli.common import console as _console
     from ledger.cli.common import open_ledger as _ledger
-    from ledger.errors import UsageError
-    from ledger.store import atomic_write_bytes
+    from ledger.core.errors import UsageError
+    from ledger.reports import export
+    from ledger.store.directory import atomic_write_bytes
 
     if output is None and output_format is ExportFormat.parquet:
         raise UsageError("Parquet is binary: say which file to write",
@@ -85,7 +85,7 @@ def export_cmd(
     console = _console(stderr=True)
     book = None
     if output_format in (ExportFormat.hledger, ExportFormat.beancount):
-        from ledger import export_book
+        from ledger.reports import export_book
 
         book = export_book.build(ledger, month=month, year=year, start=start, end=end,
                                  derived=derived is not False, currency=currency)

@@ -11,7 +11,7 @@ from ledger.cli.common import STATE as _state
 from ledger.cli.common import RowsFormat
 from ledger.cli.common import console as _console
 from ledger.cli.common import open_ledger as _ledger
-from ledger.errors import LedgerError
+from ledger.core.errors import LedgerError
 
 formats_app = typer.Typer(invoke_without_command=True)
 
@@ -50,14 +50,14 @@ def formats(
              "user": fmt.name in yours}
             for fmt in known([profiles])]
     if output_format is RowsFormat.json:
-        from ledger.render import to_json
+        from ledger.render.report import to_json
 
         sys.stdout.write(to_json({"profiles_dir": str(profiles), "formats": rows}))
         return
     if output_format is RowsFormat.csv:
         import csv
 
-        from ledger.render import safe_cell
+        from ledger.render.report import safe_cell
 
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["name", "title", "fingerprint", "origin"])
@@ -65,7 +65,7 @@ def formats(
             writer.writerow([safe_cell(row[k]) for k in ("name", "title", "fingerprint",
                                                           "origin")])
         return
-    from ledger.render_fit import Col, fit_table
+    from ledger.render.fit import Col, fit_table
 
     console = _console()
     console.print(fit_table(
@@ -110,8 +110,8 @@ def formats_new(
     from importers import registry
     from importers.bank import load_profile
     from importers.profile_starter import starter_profile
-    from ledger.errors import UsageError
-    from ledger.store import atomic_write_bytes
+    from ledger.core.errors import UsageError
+    from ledger.store.directory import atomic_write_bytes
 
     if name is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
         raise UsageError(f"--name {name!r} must be lower-case letters, digits, '-' or '_'",

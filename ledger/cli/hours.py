@@ -59,12 +59,12 @@ def hours_import(
     ledger = _ledger()
     summaries = ledger.import_hours(paths, ImportOptions(date_order=date_order), dry_run=dry_run)
     if as_json:
-        from ledger.render import to_json
+        from ledger.render.report import to_json
 
         sys.stdout.write(to_json({"dry_run": dry_run, "ledger": str(ledger.root),
                                   "files": [s.as_dict() for s in summaries]}))
         return
-    from ledger.render import lit
+    from ledger.render.report import lit
 
     console = _console()
     for s in summaries:
@@ -93,9 +93,10 @@ def hours_show(
 
       ledger hours show --month 2024-06 --json
     """
-    from ledger import hours, report
+    from importers import hours
     from ledger.cli.common import console as _console
     from ledger.cli.common import open_ledger as _ledger
+    from ledger.reports import report
 
     ledger = _ledger()
     rows = ledger.rows()
@@ -107,12 +108,12 @@ def hours_show(
     table = hours.per_client(rows.filter(pl.col("date").is_between(period.start, period.end)),
                              hours.for_period(sheet, period.start, period.end))
     if as_json:
-        from ledger.render import to_json
+        from ledger.render.report import to_json
 
         sys.stdout.write(to_json({"period": {"from": str(period.start), "to": str(period.end)},
                                   "clients": table}))
         return
-    from ledger.render_fit import Col, F, fit_table
+    from ledger.render.fit import Col, F, fit_table
 
     _console().print(fit_table(
         [Col("Client"), F("Paid"), Col("Counted from", drop=1),

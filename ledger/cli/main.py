@@ -33,8 +33,8 @@ from ledger.cli.common import (
     open_ledger as _ledger,
 )
 from ledger.cli.lazy import Group, for_args
-from ledger.config import reading_locale
-from ledger.errors import LedgerError
+from ledger.core.config import reading_locale
+from ledger.core.errors import LedgerError
 
 app = typer.Typer(
     name="ledger",
@@ -112,13 +112,13 @@ def import_cmd(
     summaries = _with_progress(paths, lambda tick: ledger.import_files(
         paths, options, source=source, dry_run=dry_run, progress=tick))
     if output_format is SummaryFormat.json:
-        from ledger.render import to_json
+        from ledger.render.report import to_json
 
         sys.stdout.write(to_json({"dry_run": dry_run, "ledger": str(ledger.root),
                                   "files": [s.as_dict() for s in summaries]}))
         return
     from ledger.cli.common import import_line
-    from ledger.render import lit
+    from ledger.render.report import lit
 
     console = _console()
     for s in summaries:
@@ -183,8 +183,8 @@ def report(
 
       ledger report --month 2024-06 --format html -o report.html
     """
-    from ledger import render
-    from ledger.report import build
+    from ledger.render import report as render
+    from ledger.reports.report import build
 
     ledger = _ledger()
     period = None
@@ -199,7 +199,7 @@ def report(
     elif output_format is ReportFormat.csv:
         _emit(render.report_csv(data), output)
     elif output_format is ReportFormat.html:
-        from ledger.html import render as page
+        from ledger.render.html import render as page
 
         _emit(page(data), output)
     elif output is not None:
@@ -274,13 +274,13 @@ def transactions(
     A row one of your [[rules]] in ledger.toml changed shows the rule's id (origin
     rule:user:<id> in json and csv).
     """
-    from ledger import render
-    from ledger.report import transactions as select
+    from ledger.render import report as render
+    from ledger.reports.report import transactions as select
 
     ledger = _ledger()
     rows = select(ledger, month=month, start=start, end=end, kinds=kind, sources=source)
     if unclassified:
-        from ledger.rule_tools import unclassified as needing_rules
+        from ledger.counting.rule_tools import unclassified as needing_rules
 
         rows = needing_rules(rows)
     if output_format is RowsFormat.json:
@@ -319,8 +319,8 @@ def benchmarks(
     """
     import polars as pl
 
-    from ledger import benchmarks as bench
-    from ledger.errors import UsageError
+    from ledger.core.errors import UsageError
+    from ledger.reports import benchmarks as bench
 
     config = _ledger().config()
     code = (country or config.get("country") or "").upper()
@@ -338,11 +338,11 @@ def benchmarks(
         raise UsageError(f"no benchmarks for {code!r}", hint=f"countries with figures: {known}"
                          "; add your own as [[benchmarks]] in ledger.toml")
     if output_format is RowsFormat.json:
-        from ledger.render import to_json
+        from ledger.render.report import to_json
 
         sys.stdout.write(to_json(rows))
         return
-    from ledger.render_fit import Col, F, fit_table
+    from ledger.render.fit import Col, F, fit_table
 
     _console().print(fit_table(
         [Col("Benchmark", min_width=12), F("Year", justify="left"), F("Amount"),
@@ -364,11 +364,11 @@ def imports(
     """
     entries = _ledger().active_imports()
     if output_format is RowsFormat.json:
-        from ledger.render import to_json
+        from ledger.render.report import to_json
 
         sys.stdout.write(to_json(entries))
         return
-    from ledger.render_fit import Col, F, fit_table
+    from ledger.render.fit import Col, F, fit_table
 
     _console().print(fit_table(
         [F("Import id", justify="left"), Col("File", min_width=12), Col("Format", min_width=8),
@@ -426,7 +426,7 @@ def doctor(
     """
     findings = _ledger().doctor(repair=not check)
     if as_json:
-        from ledger.render import to_json
+        from ledger.render.report import to_json
 
         sys.stdout.write(to_json(findings))
     else:
@@ -461,7 +461,7 @@ def init(
 
       ledger init --currency INR --country IN --locale en_IN
     """
-    from ledger.config import write_initial
+    from ledger.core.config import write_initial
 
     path = write_initial(_ledger(), currency, country, locale)
     _console().print(f"wrote {path}", markup=False)
@@ -512,7 +512,7 @@ def main() -> None:
         except OSError as exc:  # the file system said no (read-only, full): not a bug
             if debug or os.environ.get("LEDGER_DEBUG") or exc.errno is None:
                 raise
-            from ledger.errors import os_error
+            from ledger.core.errors import os_error
 
             raise os_error(exc) from None
     except LedgerError as exc:

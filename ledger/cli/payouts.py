@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.config import reading_locale
+from ledger.core.config import reading_locale
 
 payouts_app = typer.Typer(invoke_without_command=True)
 
@@ -95,11 +95,11 @@ def payouts(
     data = lib.as_json(summary)
     locale = reading_locale(ledger)
     if output_format is PayoutsFormat.json:
-        from ledger.render import to_json
+        from ledger.render.report import to_json
 
         _emit(to_json(data), output)
     elif output_format is PayoutsFormat.csv:
-        from ledger.payouts_render import as_csv
+        from ledger.render.payouts import as_csv
 
         _emit(as_csv(data), output)
     elif output is not None:
@@ -117,9 +117,9 @@ def _print(data: dict, console, locale: str | None = None) -> None:
     from decimal import Decimal
     from functools import partial
 
-    from ledger.money import percent_for_reading
-    from ledger.render import _money as money_text
-    from ledger.render_fit import Col, F, fit_table
+    from ledger.core.money import percent_for_reading
+    from ledger.render.fit import Col, F, fit_table
+    from ledger.render.report import _money as money_text
 
     _money = partial(money_text, locale=locale)
     cur = data["currency"]
@@ -134,7 +134,7 @@ def _print(data: dict, console, locale: str | None = None) -> None:
           _money(w["paid"]), _balance(w["closing"], locale)] for w in data["workers"]],
         title=f"Sub-workers · {data['period']['label']}"))
     if data["value_chains"]:
-        from ledger.render_chain import chains_table
+        from ledger.render.chain import chains_table
 
         console.print(chains_table(data["value_chains"], f"Value chain by contract · {cur} "
                                    "(share of what the client paid)", locale))
@@ -162,7 +162,7 @@ def _balance(closing: str, locale: str | None = None) -> str:
     """A worker's balance with who owes whom in words (the sign alone says nothing)."""
     from decimal import Decimal
 
-    from ledger.render import _money
+    from ledger.render.report import _money
 
     value = Decimal(closing)
     if value > 0:
@@ -208,7 +208,7 @@ def payouts_record(
     from ledger.cli.common import console as _console
     from ledger.cli.common import open_ledger as _ledger
     from ledger.payouts import load_rules
-    from ledger.payouts_record import SHORT_ID, record
+    from ledger.payouts.record import SHORT_ID, record
 
     ledger = _ledger()
     done = record(ledger, load_rules(ledger), worker, amount, currency, date, note, reference,
@@ -246,7 +246,7 @@ def payouts_list(
     from ledger.cli.common import emit as _emit
     from ledger.cli.common import open_ledger as _ledger
     from ledger.payouts import load_rules
-    from ledger.payouts_record import SHORT_ID, listing
+    from ledger.payouts.record import SHORT_ID, listing
 
     ledger = _ledger()
     rules = load_rules(ledger)
@@ -254,7 +254,7 @@ def payouts_list(
     if month or year or start or end:
         import polars as pl
 
-        from ledger.report import YEARS, resolve_period
+        from ledger.reports.report import YEARS, resolve_period
 
         # one open end of --from/--to: the widest range a report period may name
         period = resolve_period(pl.DataFrame(schema={"date": pl.Date}), month=month, year=year,
@@ -263,7 +263,7 @@ def payouts_list(
         lo, hi = period.start, period.end
     items = listing(rules, worker, lo, hi)
     if output_format is PayoutsFormat.json:
-        from ledger.render import to_json
+        from ledger.render.report import to_json
 
         _emit(to_json({"schema": "ledger.payouts-recorded/1", "records": items}), output)
         return
@@ -271,7 +271,7 @@ def payouts_list(
         import csv
         import io
 
-        from ledger.render import safe_cell
+        from ledger.render.report import safe_cell
 
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -286,8 +286,8 @@ def payouts_list(
         console.print("No recorded payments" + (" in that period" if lo else "")
                       + ": `ledger payouts record --help` adds one.", markup=False)
         return
-    from ledger.render import _money
-    from ledger.render_fit import Col, F, fit_table
+    from ledger.render.fit import Col, F, fit_table
+    from ledger.render.report import _money
 
     locale = reading_locale(ledger)
     table = fit_table(
@@ -323,7 +323,7 @@ def payouts_undo(
     from ledger.cli.common import console as _console
     from ledger.cli.common import open_ledger as _ledger
     from ledger.payouts import load_rules
-    from ledger.payouts_record import SHORT_ID, undo
+    from ledger.payouts.record import SHORT_ID, undo
 
     ledger = _ledger()
     gone = undo(ledger, load_rules(ledger), record_id)
@@ -367,11 +367,11 @@ def payouts_statement(
       ledger payouts statement Sara --from 2024-04-01 --to 2024-06-30
     """
     from ledger import payouts as lib
-    from ledger import statement as stmt
-    from ledger import statement_render
     from ledger.cli.common import emit as _emit
     from ledger.cli.common import open_ledger as _ledger
-    from ledger.errors import UsageError
+    from ledger.core.errors import UsageError
+    from ledger.payouts import statement as stmt
+    from ledger.render import statement as statement_render
 
     if output_format is not None:
         fmt = output_format.value

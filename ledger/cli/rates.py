@@ -35,8 +35,8 @@ def rates_show(
 
       ledger rates show EURUSD --from 2024-06-14 --format json
     """
-    from ledger.errors import UsageError
-    from ledger.report import _iso
+    from ledger.core.errors import UsageError
+    from ledger.reports.report import _iso
     from rules.fx import FxChain, show_pair
 
     letters = "".join(ch for ch in pair.upper() if ch.isalpha())
@@ -69,8 +69,8 @@ def rates_check(
     """
     import polars as pl
 
-    from ledger.errors import DataError
-    from ledger.report import report_currency, transactions
+    from ledger.core.errors import DataError
+    from ledger.reports.report import report_currency, transactions
     from rules.fx import FxChain, check_rows
 
     ledger = _ledger()
@@ -88,10 +88,10 @@ def rates_check(
 
 
 def _print_rates(table, output_format: RowsFormat) -> None:
-    from ledger import render_rates
+    from ledger.render import rates as render_rates
 
     if output_format is RowsFormat.json:
-        from ledger.render import to_json
+        from ledger.render.report import to_json
 
         sys.stdout.write(to_json(render_rates.records(table)))
     elif output_format is RowsFormat.csv:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.config import reading_locale
+from ledger.core.config import reading_locale
 
 
 class Format(StrEnum):
@@ -74,11 +74,13 @@ def reconcile_cmd(
 
     import polars as pl
 
-    from ledger import reconcile, reconcile_render, report
+    from ledger import reconcile
     from ledger.cli.common import console as _console
     from ledger.cli.common import emit as _emit
     from ledger.cli.common import open_ledger as _ledger
-    from ledger.errors import DataError, UsageError
+    from ledger.core.errors import DataError, UsageError
+    from ledger.render import reconcile as reconcile_render
+    from ledger.reports import report
 
     ledger = _ledger()
     rows = ledger.rows()
@@ -186,8 +188,8 @@ def _chain_table(c: dict, locale: str | None = None):  # -> rich.table.Table
 
     from rich import box
 
-    from ledger.render import _money, lit
-    from ledger.render_fit import Col, F, fit_table
+    from ledger.render.fit import Col, F, fit_table
+    from ledger.render.report import _money, lit
 
     money = partial(_money, locale=locale)
 
@@ -219,7 +221,7 @@ def _chain_table(c: dict, locale: str | None = None):  # -> rich.table.Table
 def _reference(item: dict) -> str:
     """What the provider's support can look up: its own transaction reference where the export
     has one; else the ledger's row id, for `ledger reconcile link`."""
-    from ledger.render import lit
+    from ledger.render.report import lit
 
     if item.get("ref"):
         return f"ref {lit(item['ref'])} (row {item['id'][:8]})"
@@ -233,7 +235,7 @@ def print_chains(data: dict, label: str, console, locale: str | None = None) -> 
     grouped as `locale` (ledger.toml) writes them."""
     from functools import partial
 
-    from ledger.render import _money, lit
+    from ledger.render.report import _money, lit
 
     money = partial(_money, locale=locale)
 

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ledger.config import reading_locale
-from ledger.errors import DataError, UsageError
+from ledger.core.config import reading_locale
+from ledger.core.errors import DataError, UsageError
 
 if TYPE_CHECKING:
-    from ledger.store import Ledger
+    from ledger.store.directory import Ledger
 
 
 class OutputFormat(StrEnum):
@@ -84,22 +84,22 @@ def fees_cmd(
     if rules:
         listing = [r.as_dict() for r in schedule.rules]
         if output_format is OutputFormat.json:
-            from ledger.render import to_json
+            from ledger.render.report import to_json
 
             sys.stdout.write(to_json({"schema": "ledger.fee-rules/1", "rules": listing}))
         else:
-            from ledger.render_fees import print_rules
+            from ledger.render.fees import print_rules
 
             print_rules(listing, _console())
         return
     data = check_for_ledger(ledger, schedule, month=month, year=year, start=start, end=end,
                             currency=currency, tolerance=_decimal(tolerance, "--tolerance"))
     if output_format is OutputFormat.json:
-        from ledger.render import to_json
+        from ledger.render.report import to_json
 
         sys.stdout.write(to_json(data))
     else:
-        from ledger.render_fees import print_check
+        from ledger.render.fees import print_check
 
         print_check(data, _console(), reading_locale(ledger))
 
@@ -110,9 +110,9 @@ def check_for_ledger(ledger: Ledger, schedule: Any, *, month: str | None = None,
     """The fee check of a ledger for a period, valued with the ledger's FX chain. Its
     summary counts the rows as `ledger report` does (reconcile's matches applied), so both
     commands give the same platform, payment, FX, bank and tax figures for a period."""
-    from ledger import counting
-    from ledger.fee_check import check_fees
-    from ledger.report import report_currency, resolve_period
+    from ledger.counting import pipeline as counting
+    from ledger.reports.fee_check import check_fees
+    from ledger.reports.report import report_currency, resolve_period
     from rules.fx import FxChain
 
     rows = ledger.rows()
@@ -222,7 +222,7 @@ def quote_cmd(
         "contract_rate": _decimal(contract_rate, "--contract-rate") if contract_rate else None,
         "project_type": project_type}
     if history:
-        from ledger.quote_history import measured
+        from ledger.reports.quote_history import measured
 
         options["history"] = measured(ledger, history, until=day)
     if (target is None) != (hours is None):
@@ -244,11 +244,11 @@ def quote_cmd(
         else:
             data["target"] = answer
     if output_format is OutputFormat.json:
-        from ledger.render import to_json
+        from ledger.render.report import to_json
 
         sys.stdout.write(to_json(data))
     else:
-        from ledger.render_quote import print_quote
+        from ledger.render.quote import print_quote
 
         print_quote(data, _console(), reading_locale(ledger))
 
@@ -273,7 +273,7 @@ def _decimal(text: str, name: str) -> Decimal:
                          ) from None
     if not value.is_finite():
         raise UsageError(f"{name} {text!r} is not a number", hint="e.g. 1000 or 1000.50")
-    from ledger.schema import MAX_AMOUNT_DIGITS
+    from ledger.core.schema import MAX_AMOUNT_DIGITS
 
     if abs(value) >= Decimal(10) ** MAX_AMOUNT_DIGITS:
         raise UsageError(f"{name} {text!r} is too large: the limit is 10^{MAX_AMOUNT_DIGITS} "
@@ -286,7 +286,7 @@ def _date(text: str) -> dt.date:
         day = dt.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"--date {text!r} is not a date YYYY-MM-DD") from None
-    from ledger.report import check_year
+    from ledger.reports.report import check_year
 
     check_year(day.year, f"--date {text}", hint="e.g. --date 2024-06-03")
     return day

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from ledger.report import Period
-    from ledger.store import Ledger
+    from ledger.reports.report import Period
+    from ledger.store.directory import Ledger
 
 
 class RegisterFormat(StrEnum):
@@ -23,8 +23,8 @@ class RegisterFormat(StrEnum):
 
 def tax_period(ledger: Ledger, tax_year: int, /, **others: object) -> Period:
     """The tax year ending in `year` for the ledger's country; refuses a second period option."""
-    from ledger.errors import UsageError
-    from ledger.fiscal import for_ledger
+    from ledger.core.errors import UsageError
+    from ledger.core.fiscal import for_ledger
 
     given = [f"--{k}" for k, v in others.items() if v is not None]
     if given:
@@ -69,26 +69,26 @@ def tax_register_cmd(
     """
     from ledger.cli.common import emit as _emit
     from ledger.cli.common import open_ledger as _ledger
-    from ledger.fiscal import for_ledger
-    from ledger.tax_register import build
+    from ledger.core.fiscal import for_ledger
+    from ledger.reports.tax_register import build
 
     ledger = _ledger()
     data = build(ledger, for_ledger(ledger, tax_year), currency=currency, online=online)
     if output_format is RegisterFormat.json:
-        from ledger.render import to_json
+        from ledger.render.report import to_json
 
         _emit(to_json(data), output)
     elif output_format is RegisterFormat.csv:
-        from ledger.tax_register_render import to_csv
+        from ledger.render.tax_register import to_csv
 
         _emit(to_csv(data), output)
     elif output_format is RegisterFormat.html:
-        from ledger.tax_register_render import to_html
+        from ledger.render.tax_register import to_html
 
         _emit(to_html(data), output)
     else:
         from ledger.cli.common import console as _console
-        from ledger.tax_register_render import print_register
+        from ledger.render.tax_register import print_register
 
         console = _console()
         if output is None:

@@ -40,7 +40,7 @@ class Format(StrEnum):
 
 
 def _json(data: object) -> None:
-    from ledger.render import to_json
+    from ledger.render.report import to_json
 
     sys.stdout.write(to_json(data))
 
@@ -59,7 +59,7 @@ def list_cmd(
     """
     from ledger.cli.common import console as _console
     from ledger.cli.common import open_ledger as _ledger
-    from ledger.user_rules import for_ledger
+    from ledger.core.user_rules import for_ledger
 
     ledger = _ledger()
     rules = for_ledger(ledger)
@@ -97,8 +97,8 @@ def test_cmd(
     """
     from ledger.cli.common import console as _console
     from ledger.cli.common import open_ledger as _ledger
-    from ledger.rule_tools import test
-    from ledger.user_rules import for_ledger
+    from ledger.core.user_rules import for_ledger
+    from ledger.counting.rule_tools import test
 
     ledger = _ledger()
     data = test(ledger.stored_rows(), for_ledger(ledger), max(examples, 0))
@@ -143,7 +143,7 @@ def suggest_cmd(
       ledger rules suggest --limit 5 >> drafts.toml
     """
     from ledger.cli.common import open_ledger as _ledger
-    from ledger.rule_tools import suggest
+    from ledger.counting.rule_tools import suggest
 
     ledger = _ledger()
     drafts = suggest(ledger.rows(), max(limit, 1))

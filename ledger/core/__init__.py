@@ -1,0 +1,1 @@
+"""ledger.core: see docs/architecture.md."""

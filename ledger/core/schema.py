@@ -1,0 +1,267 @@
+"""The canonical ledger: one row per money movement, signed from the freelancer's view.
+
+`validate` runs after every parse and before every write, so a wrong column, type, kind or
+currency is caught at the boundary with a message naming it, never deep inside a report.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ledger.core.errors import DataError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import polars as pl
+
+KINDS: tuple[str, ...] = (
+    "earning",
+    "refund",
+    "platform_fee",
+    "payment_fee",
+    "fx",
+    "bank_fee",
+    "tax",
+    "transfer",
+    "subcontractor_payout",
+    "expense",
+    "adjustment",
+    "other",
+)
+"""What a row is. `transfer` and `fx` move the user's own money: neither income nor cost."""
+
+REQUIRED = ("id", "date", "source", "account", "kind", "amount", "currency", "description",
+            "origin", "import_id", "line")
+"""Columns that may never be null."""
+
+MAX_AMOUNT_DIGITS = 15
+"""Amounts must be below 10**15 in absolute value. Reports convert with rates of up to
+~10**5 (IRR per USD) in Decimal(38, 12), which holds 26 integer digits, and sum many rows:
+an amount beyond this limit imports but then fails every report and export."""
+
+ID_HEX = 32
+"""Hex digits of sha256 kept for a row id (128 bits)."""
+
+VERSION = 2
+"""Version of the stored rows (ledger.parquet keeps it in its metadata, VERSION_MARK).
+1: what a movement was worth in another currency and a fee inside an amount were only tags
+in the description (`[delivered 278500.00 PKR]`, `[fee 6.00 USD included]`); 2: they are
+the columns counter_amount, counter_currency and fee_included. A ledger of an older version
+is refused with a pointer to `ledger rebuild`, which re-reads its archived exports."""
+VERSION_MARK = "freelance_ledger.schema"
+"""Parquet metadata key holding VERSION (absent: version 1)."""
+
+
+def columns() -> dict[str, pl.DataType]:
+    """Column name -> polars dtype, in the order rows are stored.
+
+    What the export states besides the movement itself, set by the importers and read by the
+    fee rules, FX and reconcile (never parsed back out of the description, where the same
+    figures stay as tags for people to read):
+    - `counter_amount`, `counter_currency`: the movement in another currency, unsigned: on a
+      debit what it delivered (Payoneer's Transfer Amount, Wise's Exchange To Amount), on a
+      credit what it cost the sender (Payoneer, Wise transaction history);
+    - `fee_included`: a fee in the row's currency that `amount` already includes (a Wise
+      statement made without "fees shown separately").
+    """
+    import polars as pl
+
+    return {
+        "id": pl.String(),
+        "date": pl.Date(),
+        "source": pl.String(),
+        "account": pl.String(),
+        "kind": pl.Enum(KINDS),
+        "category": pl.String(),
+        "amount": pl.Decimal(38, 4),
+        "currency": pl.String(),
+        "counterparty": pl.String(),
+        "contract": pl.String(),
+        "hours": pl.Float64(),
+        "description": pl.String(),
+        "ref": pl.String(),
+        "related_ref": pl.String(),
+        "counter_amount": pl.Decimal(38, 4),
+        "counter_currency": pl.String(),
+        "fee_included": pl.Decimal(38, 4),
+        "origin": pl.String(),
+        "import_id": pl.String(),
+        "line": pl.Int64(),
+    }
+
+
+def empty() -> pl.DataFrame:
+    """A ledger with no rows, every column typed."""
+    import polars as pl
+
+    return pl.DataFrame(schema=columns())
+
+
+def conform(df: pl.DataFrame) -> pl.DataFrame:
+    """Select the canonical columns in order, adding missing optional ones as nulls and casting.
+
+    Casting is strict: a value that does not fit its type is an error, not a null.
+    """
+    import polars as pl
+
+    out = []
+    for name, dtype in columns().items():
+        if name in df.columns:
+            out.append(pl.col(name).cast(dtype, strict=True))
+        else:
+            out.append(pl.lit(None, dtype=dtype).alias(name))
+    return df.select(out)
+
+
+def validate(df: pl.DataFrame, where: str) -> pl.DataFrame:
+    """Check `df` is a canonical ledger; raise DataError naming the column and row if not.
+
+    `where` says which boundary is checking (a file path, or 'ledger'), for the message.
+    """
+    import polars as pl
+
+    from ledger.core.money import known_currencies
+
+    expected = columns()
+    missing = [c for c in expected if c not in df.columns]
+    extra = [c for c in df.columns if c not in expected]
+    if missing or extra:
+        raise DataError(
+            f"ledger rows have the wrong columns (missing {missing}, unexpected {extra})",
+            path=where,
+            hint="this is a bug in an importer: please report it with the file that caused it",
+        )
+    for name, dtype in expected.items():
+        if df.schema[name] != dtype:
+            raise DataError(
+                f"column {name!r} is {df.schema[name]}, expected {dtype}", path=where,
+                hint="this is a bug in an importer: please report it",
+            )
+    if df.is_empty():
+        return df
+    counts = df.select(pl.col(c).null_count() for c in REQUIRED).row(0)
+    for name, count in zip(REQUIRED, counts, strict=True):
+        if count:
+            nulls = df.filter(pl.col(name).is_null())
+            raise DataError(f"column {name!r} is empty", path=where, line=_line(nulls),
+                            hint="every row needs a value here; check the export is complete")
+    unknown = sorted(set(df["currency"].unique().to_list()) - known_currencies())
+    if unknown:
+        bad_currency = df.filter(pl.col("currency") == unknown[0])
+        raise DataError(f"unknown currency {unknown[0]!r}", path=where, line=_line(bad_currency),
+                        hint="currencies are ISO 4217 codes such as USD, PKR, PHP, INR")
+    if not _distinct(df["id"]):
+        dupes = df.filter(pl.col("id").is_duplicated())
+        raise DataError(f"two rows share the id {dupes['id'][0]}", path=where,
+                        line=_line(dupes), hint="this is a bug in an importer: please report it")
+    return df
+
+
+def stored(df: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """Rows read back from the ledger file at `path`, conformed and validated; refused if
+    another version wrote them (an older file lacks columns every figure now reads: they
+    would read as empty, and the figures would be wrong without a word)."""
+    import polars as pl
+
+    mark = pl.read_parquet_metadata(path).get(VERSION_MARK)
+    version = int(mark) if mark and mark.isdigit() else 1
+    if version != VERSION:
+        newer = version > VERSION
+        raise DataError(
+            f"the ledger was written by {'a newer' if newer else 'an older'} version of "
+            f"freelance-ledger (rows version {version}, this one reads {VERSION})", path=path,
+            hint="upgrade freelance-ledger to read it" if newer else "run `ledger rebuild` "
+            "once: it re-reads the archived exports into this version")
+    return validate(conform(df), str(path))
+
+
+def marks(rows: pl.DataFrame) -> dict[str, str]:
+    """The parquet metadata a file of canonical `rows` carries: their VERSION."""
+    return {VERSION_MARK: str(VERSION)} if rows.columns == list(columns()) else {}
+
+
+def stored_count(path: Path) -> int | None:
+    """How many rows a ledger file holds, whatever its version; None if it cannot be read."""
+    import polars as pl
+
+    try:
+        return pl.scan_parquet(path, glob=False).select(pl.len()).collect().item()
+    except Exception:  # a damaged file
+        return None
+
+
+def check_amounts(df: pl.DataFrame, where: str) -> pl.DataFrame:
+    """Refuse an amount too large for every later computation (see MAX_AMOUNT_DIGITS), at
+    the import that brings it, with its line: once stored it would break every report."""
+    from decimal import Decimal
+
+    import polars as pl
+
+    limit = Decimal(10) ** MAX_AMOUNT_DIGITS
+    huge = df.filter(pl.col("amount").abs() >= limit)
+    if huge.height:
+        raise DataError(
+            f"amount {huge['amount'][0].normalize():f} is too large: the ledger holds amounts "
+            f"below {limit:,} (10^{MAX_AMOUNT_DIGITS})", path=where, line=_line(huge),
+            hint="the value is misread or damaged; fix it in the file or download the export "
+            "again")
+    return df
+
+
+def _line(rows: pl.DataFrame) -> int | None:
+    value = rows["line"][0] if "line" in rows.columns else None
+    return int(value) if value is not None else None
+
+
+def with_ids(df: pl.DataFrame, key: pl.Expr | None = None) -> pl.DataFrame:
+    """Add the stable row `id`: sha256 of (source, account, key), where key is `ref` when the
+    source gives one, else (date, amount, currency, description, n-th occurrence in the file).
+
+    The same row in two overlapping exports gets the same id, so re-importing adds nothing.
+    A `key` expression may replace `ref` (e.g. `ref|leg` where one line gives two rows); where
+    it is null the content fallback applies. The fallback is only computed when needed.
+    """
+    import polars as pl
+
+    keys = df.select((key if key is not None else pl.col("ref")).cast(pl.String).alias("k"))["k"]
+    if keys.null_count():
+        content = ["date", "amount", "currency", "description"]
+        occurrence = pl.int_range(pl.len()).over(content).cast(pl.String)
+        fallback = df.select(pl.concat_str(
+            [pl.col(c).cast(pl.String) for c in content] + [occurrence],
+            separator="|", ignore_nulls=True).alias("k"))["k"]
+        keys = keys.fill_null(fallback)
+    text = pl.concat_str([pl.col("source"), pl.col("account"), pl.col("_k")], separator="\x1f")
+    ids = df.select("source", "account", keys.alias("_k")).lazy() \
+        .select(sha256_hex(text).str.slice(0, ID_HEX).alias("id"))
+    # the streaming engine hashes morsels on every core (same ids, same order)
+    engine = "streaming" if df.height >= STREAM_IDS_FROM else "in-memory"
+    return df.with_columns(ids.collect(engine=engine).to_series())
+
+
+STREAM_IDS_FROM = 100_000
+"""Rows from which ids are hashed by the streaming engine (below, its start-up costs more)."""
+
+
+def sha256_hex(expr: pl.Expr) -> pl.Expr:
+    """sha256 of a string column as hex: vectorised by polars-hash, hashlib if it is missing.
+
+    Both give the same digest, so ids never change with the plugin's presence.
+    """
+    try:
+        import polars_hash  # noqa: F401  (registers the `chash` expression namespace)
+    except ImportError:  # pragma: no cover - only without the plugin
+        import hashlib
+
+        import polars as pl
+
+        return expr.map_elements(lambda s: hashlib.sha256(s.encode()).hexdigest(),
+                                 return_dtype=pl.String)
+    return expr.chash.sha2_256()  # type: ignore[attr-defined]
+
+
+def _distinct(ids: pl.Series) -> bool:
+    """No id repeats. Distinct 64-bit hashes prove it cheaply (a million 32-char strings are
+    slow to compare); only when two hashes collide are the strings themselves compared."""
+    return ids.hash().n_unique() == ids.len() or ids.n_unique() == ids.len()

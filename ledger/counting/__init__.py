@@ -1,0 +1,1 @@
+"""ledger.counting.pipeline: see docs/architecture.md."""

@@ -1,0 +1,83 @@
+"""A period's totals lines from valued rows: gross, each cost, other and net, exact, then
+rounded once for presenting. The report and its month-by-month view both count with these, so
+a month is counted exactly like the whole period.
+
+`net` is gross minus every cost plus other adjustments, which is exactly the signed sum of every
+row that is not a transfer of the user's own money (conservation; `fx` legs sum to minus the FX
+cost). Figures are rounded once, to the currency's minor unit, and the rounded net is computed
+from the rounded lines so the statement foots to the cent.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
+
+COSTS: tuple[tuple[str, str], ...] = (
+    ("platform_fees", "platform_fee"),
+    ("payment_fees", "payment_fee"),
+    ("fx_cost", "fx"),
+    ("bank_deductions", "bank_fee"),
+    ("taxes", "tax"),
+    ("subcontractor_payouts", "subcontractor_payout"),
+    ("expenses", "expense"),
+)
+"""Report line -> row kind whose (negated) sum it is."""
+
+NOT_INCOME = ("transfer",)
+"""Kinds that move the user's own money: excluded from every total."""
+
+
+def sum_by_kind(valued: pl.DataFrame) -> dict[str, Decimal]:
+    """Exact signed sum of `value` per kind."""
+    import polars as pl
+
+    sums = valued.group_by("kind").agg(pl.col("value").sum())
+    found = {str(k): Decimal(v) for k, v in sums.iter_rows()}
+    from ledger.core.schema import KINDS
+
+    return {k: found.get(k, Decimal(0)) for k in KINDS}
+
+
+def compute_totals(valued: pl.DataFrame) -> dict[str, Decimal | float]:
+    """Exact totals (Decimal) and hours (float) from valued rows that are not transfers."""
+    by_kind = sum_by_kind(valued)
+    totals: dict[str, Decimal | float] = {"gross": by_kind["earning"] + by_kind["refund"]}
+    for line, kind in COSTS:
+        totals[line] = -by_kind[kind]
+    totals["other"] = by_kind["adjustment"] + by_kind["other"]
+    totals["net"] = sum(by_kind.values(), Decimal(0))
+    totals["hours"] = float(valued["hours"].fill_null(0).sum() or 0.0)
+    totals["unpaid_hours"] = 0.0
+    return totals
+
+
+def present_totals(totals: dict[str, Decimal | float], currency: str) -> dict[str, str | None]:
+    """Round each money line once; net is re-derived from the rounded lines so it foots."""
+    from ledger.core.money import format_money, round_money
+
+    shown: dict[str, str | None] = {}
+    rounded = {k: round_money(v, currency) for k, v in totals.items()
+               if isinstance(v, Decimal) and k != "net"}
+    net = rounded["gross"] - sum((rounded[line] for line, _ in COSTS), Decimal(0)) \
+        + rounded["other"]
+    for key in ("gross", *(line for line, _ in COSTS)):
+        shown[key] = format_money(rounded[key], currency)
+    shown["other"] = format_money(rounded["other"], currency)
+    shown["net"] = format_money(net, currency)
+    hours = hours_text(totals["hours"])
+    unpaid = hours_text(totals["unpaid_hours"])
+    shown["hours"] = f"{hours:.2f}"
+    shown["unpaid_hours"] = f"{unpaid:.2f}"
+    shown["net_hourly"] = format_money(net / hours, currency) if hours else None
+    shown["net_hourly_all"] = (format_money(net / (hours + unpaid), currency)
+                               if hours + unpaid else None)
+    return shown
+
+
+def hours_text(value: object) -> Decimal:
+    """Hours are measured, not money: kept as float, presented to the hundredth."""
+    return Decimal(str(round(float(value), 4)))  # type: ignore[arg-type]

@@ -1,0 +1,219 @@
+"""Sub-worker payouts (docs/payouts.md): split rules, what each worker is owed, what was paid,
+balances, the value chain, and a statement a worker can check.
+
+Split rules live in ledger.toml:
+
+    [[workers]]
+    name = "Ali"                       # how statements and `ledger payouts record` name them
+    currency = "PKR"                   # what they are paid in (default: home_currency, else USD)
+    aliases = ["Ali Khan", "0300-1234567"]   # names/accounts as bank and wallet exports show them
+    show_contract = false              # statements show contract titles, not only job numbers
+
+    [[splits]]
+    id = "ali-logos"                   # optional; messages say `split #N` without one
+    worker = "Ali"
+    platform = "upwork"                # selectors, all optional, globs, case-insensitive:
+    client = "Acme*"                   #   platform (the row's source), client (counterparty),
+    contract = "*logo*"                #   contract (the contract column, else the description,
+    category = "fixed_price"           #   where Upwork puts the job title), category
+    from = 2024-01-01                  # first day it applies; `until` is the first day it no
+    until = 2025-01-01                 #   longer does (as in the fee schedules)
+    percent_of_gross = "10"            # exactly one share: see below
+    fx = "earning"                     # worker-currency value at the rate of the earning date
+                                       #   (default) or "payout": of the payment that settled it
+
+Shares: `percent_of_gross = "10"`; `percent_of_net = "50"` (net of the fees the rules know: the
+report's counted rows, so fees the fee rules derive count); `per_job = "7.50"` (each earning
+row claimed, e.g. a milestone, is a job); `per_unit = "12"` with `unit = "hour"` (units from the
+rows' billed hours, to the minute) or any other unit (`audio_hour`, `item`, `word`: from
+`units.csv` in the ledger directory: `date,contract,worker,unit,quantity`; `[payouts] units =
+"FILE"` names another file); `equal_share = true` with `workers = [...]`, split equally among
+them and you (`include_self = false` leaves you out; `basis = "net"` (default) or `"gross"`).
+Fixed amounts are in `currency` (default: the worker's currency). Rules that claim the same
+earning must each have an `order`: all of them apply, lowest first, except that a rule with
+`final = true` keeps later ones off the earnings it claims. Shares of one earning may not add up
+to more than 100%. A bad rule is a UsageError naming ledger.toml and the rule (exit 2).
+
+Paid: rows of kind `subcontractor_payout` (importers tag some, e.g. Freelancer.com's payments to
+people you hired) and outgoing transfers, `other` and `expense` rows whose counterparty is one
+of a worker's aliases (or name), else whose description names an alias as a whole word: each
+payment says which (`matched_by`). Cash and mobile-wallet payments with no export are recorded
+with `ledger payouts record` in `payouts.csv` (origin `manual`). In the report, these rows count
+as `subcontractor_payouts` (what was paid), and `payouts_owed_unpaid` is what the rules say is
+owed and was not yet paid at the end of the period (the sum of the workers' positive balances;
+an advance to one worker is not netted against what another is owed).
+
+Money is Decimal throughout (polars Decimal, WORK decimal places for shares and conversions);
+rounding happens only when presenting. Per contract, margin = gross - platform - payment costs -
+taxes - owed to sub-workers, exactly, so owed + margin + costs = gross.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ledger.core.errors import DataError
+from ledger.payouts.as_json import as_json
+from ledger.payouts.owed import (
+    claimable,
+    match_payments,
+    owed_items,
+    payments,
+    read_units,
+    reclassify,
+)
+from ledger.payouts.record import manual_rows
+from ledger.payouts.rules import (
+    SCHEMA,
+    WORK,
+    Rules,
+    Split,
+    Worker,
+    frame_sum,
+    load_rules,
+    num,
+)
+from ledger.payouts.value import (
+    Summary,
+    add_detail,
+    contract_table,
+    value_chain,
+    value_items,
+    value_paid,
+    with_value,
+    worker_balances,
+)
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ledger.core.periods import Period
+    from ledger.store.directory import Ledger
+
+__all__ = ["SCHEMA", "WORK", "Rules", "Split", "Summary", "Worker", "as_json", "claimable",
+           "compute", "contract_table", "for_report", "history", "load_rules", "match_payments",
+           "owed_items", "payments", "read_units", "reclassify", "summarize", "value_chain"]
+
+
+# --- the whole picture -----------------------------------------------------------------------
+
+
+def history(ledger: Ledger, rows: pl.DataFrame, end: dt.date, chain: Any = None
+            ) -> pl.DataFrame:
+    """The ledger's rows from the first to `end` counted as the report counts them
+    (ledger.counting: reconcile's matches over that span, then the fee rules), so what
+    workers are owed and the contracts' costs agree with the report's figures."""
+    from ledger.counting import pipeline as counting
+
+    if rows.is_empty():
+        return rows
+    first = rows["date"].min()
+    if first > end:
+        return rows.clear()
+    return counting.for_ledger(ledger, rows, (first, end), chain=chain).rows
+
+
+def summarize(ledger: Ledger, period: Period | None = None, currency: str | None = None, *,
+              online: bool = False, chain: Any = None, rows: pl.DataFrame | None = None,
+              detail: bool = True, **period_options: Any) -> Summary:
+    """Owed (split rules), paid (ledger rows and payouts.csv) and balances per worker in their
+    currency for a period with what earlier periods carried forward; with `detail`, per
+    contract gross, costs, owed and margin and the value chain in the report currency."""
+    import polars as pl
+
+    from ledger.core.periods import report_currency, resolve_period
+    from rules.fx import FxChain
+
+    rules = load_rules(ledger)
+    rows = ledger.rows() if rows is None else rows
+    manual = manual_rows(rules)
+    if period is None:
+        every_date = pl.concat([rows.select("date"), manual.select("date")])
+        if every_date.is_empty():
+            raise DataError("the ledger is empty", path=ledger.root,
+                            hint="import exports first: ledger import FILE")
+        period = resolve_period(every_date, **period_options)
+    currency = report_currency(ledger, currency)
+    chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
+    return compute(rules, history(ledger, rows, period.end, chain), period, currency, chain,
+                   manual=manual, units=read_units(rules), detail=detail,
+                   where=str(ledger.rates_path))
+
+
+def compute(rules: Rules, counted: pl.DataFrame, period: Period, currency: str, chain: Any, *,
+            manual: pl.DataFrame | None = None, units: pl.DataFrame | None = None,
+            detail: bool = True, where: str = "rates.csv") -> Summary:
+    """`summarize` on given rows: `counted` is the history as the report counts it (fee rules
+    applied), `manual` payouts.csv rows, `units` units.csv; rows after the period are left
+    out; `where` names the rates file in messages about a missing rate."""
+    import polars as pl
+
+    counted = counted.filter(pl.col("date") <= period.end)
+    with_manual = counted
+    if manual is not None and manual.height:
+        manual_now = manual.filter(pl.col("date") <= period.end)
+        with_manual = pl.concat([counted, manual_now.select(counted.columns)])
+    if units is not None:
+        units = units.filter(pl.col("date") <= period.end)
+    items = owed_items(rules, counted, units)
+    paid = payments(with_manual, rules)
+    warnings = _payment_warnings(paid)
+    items = value_items(items, paid, rules, chain, period.end, where)
+    paid_valued = value_paid(paid.filter(pl.col("worker").is_not_null()), rules, chain, where)
+    balances = worker_balances(rules, items, paid_valued, period)
+    summary = Summary(rules, period, currency, items, paid_valued, balances, warnings=warnings)
+    if detail:
+        add_detail(summary, with_manual.filter(pl.col("date") >= period.start), chain, where)
+    return summary
+
+
+def _payment_warnings(paid: pl.DataFrame) -> list[str]:
+    import polars as pl
+
+    out = []
+    for how, text in (("unknown", "names no known worker"),
+                      ("ambiguous", "names more than one worker")):
+        odd = paid.filter(pl.col("matched_by") == how)
+        if odd.height:
+            row = odd.row(0, named=True)
+            out.append(f"{odd.height} payout row(s) {text} (first: {row['date']} "
+                       f"{num(Decimal(row['paid']))} {row['currency']}, {row['source']} line "
+                       f"{row['line']}); add the payee to one worker's aliases in ledger.toml")
+    return out
+
+
+def for_report(ledger: Ledger, rows: pl.DataFrame, counted: pl.DataFrame, period: Period,
+               currency: str, chain: Any) -> tuple[pl.DataFrame, str | None, list[dict]]:
+    """The report's hook: its counted rows with payments to workers as `subcontractor_payout`
+    and payouts.csv added; what is owed to workers and unpaid at the end of the period, in
+    the report currency (None when ledger.toml has no [[workers]]); and each contract's value
+    chain (ledger.value_chain; [] without workers)."""
+    import polars as pl
+
+    from ledger.core.money import format_money
+    from ledger.payouts.value_chain import per_contract
+
+    rules = load_rules(ledger)
+    if not rules.configured:
+        return counted, None, []
+    manual = manual_rows(rules).filter(pl.col("date").is_between(period.start, period.end))
+    counted = reclassify(counted, rules)
+    if manual.height:
+        counted = pl.concat([counted, manual.select(counted.columns)]).sort(
+            "date", maintain_order=True)
+    summary = summarize(ledger, period, currency, chain=chain, rows=rows)
+    chains = per_contract(summary.contracts, currency)
+    owing = [b for b in summary.balances if b["closing"] > 0]
+    if not owing:
+        return counted, format_money(Decimal(0), currency), chains
+    frame = pl.DataFrame({"date": [period.end] * len(owing),
+                          "currency": [b["currency"] for b in owing],
+                          "amount": [b["closing"] for b in owing],
+                          "source": ["payouts"] * len(owing), "line": [0] * len(owing)},
+                         schema={"date": pl.Date, "currency": pl.String,
+                                 "amount": pl.Decimal(38, WORK), "source": pl.String,
+                                 "line": pl.Int64})
+    valued = with_value(frame, currency, chain, str(ledger.rates_path))
+    return counted, format_money(frame_sum(valued), currency), chains

@@ -1,0 +1,406 @@
+"""What each worker is owed and what they were paid: the earnings and units.csv lines each
+split rule claims (with the checks that two rules on one earning need an order and may not take
+more than 100%), and the ledger rows that paid a worker (by kind, counterparty or description).
+All on counted rows (ledger.counting), exact to WORK places, in the rule's currency."""
+
+from __future__ import annotations
+
+import fnmatch
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ledger.core.errors import DataError, UsageError
+from ledger.core.providers import platform
+from ledger.payouts.record import PAYOUT_KIND
+from ledger.payouts.record import known_worker as _known_worker
+from ledger.payouts.rules import (
+    CLAIMABLE,
+    FEE_KINDS,
+    NO_CONTRACT,
+    PAYABLE_KINDS,
+    WORK,
+    Rules,
+    Split,
+    num,
+    wlit,
+    work,
+)
+
+if TYPE_CHECKING:
+    import polars as pl
+
+# --- units and manual payouts ----------------------------------------------------------------
+
+
+def _units_schema() -> dict:
+    import polars as pl
+
+    return {"date": pl.Date(), "contract": pl.String(), "worker": pl.String(),
+            "unit": pl.String(), "quantity": pl.Decimal(38, WORK), "line": pl.Int64()}
+
+
+def read_units(rules: Rules) -> pl.DataFrame:
+    """units.csv (date,contract,worker,unit,quantity): units each worker did, per contract."""
+    import polars as pl
+
+    path = rules.units_path
+    if not path.exists():
+        return pl.DataFrame(schema=_units_schema())
+    try:
+        raw = pl.read_csv(path, infer_schema=False, glob=False).with_row_index("line", offset=2)
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(f"cannot read units: {str(exc).splitlines()[0]}", path=path,
+                        hint="the file needs the header date,contract,worker,unit,quantity"
+                        ) from None
+    raw = raw.rename({c: c.strip().lower() for c in raw.columns})
+    missing = sorted({"date", "contract", "worker", "unit", "quantity"} - set(raw.columns))
+    if missing:
+        raise DataError(f"units file lacks column(s) {missing}", path=path, line=1,
+                        hint="the header must be date,contract,worker,unit,quantity "
+                        "(e.g. 2024-06-05,Podcast transcription,Bilal,audio_hour,2.5)")
+    text = pl.col("quantity").str.strip_chars()
+    out = raw.select(
+        pl.col("date").str.strip_chars().str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+        pl.col("contract").str.strip_chars(), pl.col("worker").str.strip_chars(),
+        pl.col("unit").str.strip_chars().str.to_lowercase(),
+        pl.when(text.str.contains(r"^\d+(\.\d{1,8})?$")).then(text)
+        .cast(pl.Decimal(38, WORK), strict=False).alias("quantity"),
+        pl.col("line").cast(pl.Int64), pl.col("date").alias("_raw_date"),
+        pl.col("quantity").alias("_raw_quantity"))
+    bad = out.filter(pl.col("date").is_null() | pl.col("quantity").is_null()
+                     | pl.col("worker").fill_null("").eq("") | pl.col("unit").fill_null("")
+                     .eq("")).head(1)
+    if bad.height:
+        row = bad.row(0, named=True)
+        raise DataError(f"bad units row (date {row['_raw_date']!r}, quantity "
+                        f"{row['_raw_quantity']!r})", path=path, line=row["line"],
+                        hint="each row is YYYY-MM-DD,CONTRACT,WORKER,UNIT,QUANTITY with a "
+                        "quantity such as 2.5 (write 1:30 as 1.5)")
+    return out.select("date", "contract", _known_worker(out, rules, path), "unit", "quantity",
+                      "line")
+
+
+# --- owed ------------------------------------------------------------------------------------
+
+
+def _share_of(amount: pl.Expr, parts: int) -> pl.Expr:
+    """amount / parts to WORK places, cut toward zero: the shares never add up to more than
+    the amount, and the fraction of the last place stays with you."""
+    import polars as pl
+
+    step = wlit(Decimal(1).scaleb(-WORK))
+    quotient = amount / wlit(parts)
+    over = quotient * wlit(parts) - amount
+    return (pl.when((amount >= 0) & (over > 0)).then(quotient - step)
+            .when((amount < 0) & (over < 0)).then(quotient + step).otherwise(quotient))
+
+
+def _glob(frame: pl.DataFrame, column: str, pattern: str | None) -> pl.Expr:
+    """Rows whose `column` matches the glob (case-insensitive), tested once per distinct value."""
+    import polars as pl
+
+    if pattern is None:
+        return pl.lit(True)
+    wanted = pattern.casefold()
+    values = [v for v in frame[column].unique().to_list()
+              if v is not None and fnmatch.fnmatchcase(v.casefold(), wanted)]
+    return pl.col(column).is_in(values).fill_null(False)
+
+
+def _dates(split: Split) -> pl.Expr:
+    import polars as pl
+
+    expr = pl.lit(True)
+    if split.start:
+        expr = expr & (pl.col("date") >= split.start)
+    if split.until:
+        expr = expr & (pl.col("date") < split.until)
+    return expr
+
+
+def claimable(counted: pl.DataFrame) -> pl.DataFrame:
+    """Earning and refund rows with what the rules match on: `_platform`, `_contract_text`
+    (contract, else description), `key` (contract, else client: the per-contract line) and
+    `net` (amount plus the fees tied to it by related_ref, in its currency)."""
+    import polars as pl
+
+    link = pl.coalesce("ref", "id")
+    earnings = counted.filter(pl.col("kind").is_in(CLAIMABLE)).with_columns(
+        platform(pl.col("source")).alias("_platform"),
+        pl.coalesce("contract", "description").alias("_contract_text"),
+        pl.coalesce("contract", "counterparty", pl.lit(NO_CONTRACT)).alias("key"),
+        link.alias("_link"))
+    fees = counted.filter(pl.col("kind").is_in(FEE_KINDS) & pl.col("related_ref").is_not_null()
+                          ).group_by("account", pl.col("related_ref").alias("_link"),
+                                     "currency").agg(work(pl.col("amount")).sum().alias("_fees"))
+    return earnings.join(fees, on=["account", "_link", "currency"], how="left",
+                         maintain_order="left").with_columns(
+        (work(pl.col("amount")) + pl.col("_fees").fill_null(wlit(0))).alias("net"))
+
+
+ITEM_COLUMNS = ("worker", "split", "share", "date", "item", "account", "source", "line", "key",
+                "title", "base", "quantity", "unit", "rate", "currency", "amount", "fx")
+
+
+def _items_schema() -> dict:
+    import polars as pl
+
+    money = pl.Decimal(38, WORK)
+    return {"worker": pl.String(), "split": pl.String(), "share": pl.String(),
+            "date": pl.Date(), "item": pl.String(), "account": pl.String(),
+            "source": pl.String(), "line": pl.Int64(), "key": pl.String(),
+            "title": pl.String(), "base": money, "quantity": money, "unit": pl.String(),
+            "rate": pl.String(), "currency": pl.String(), "amount": money, "fx": pl.String()}
+
+
+def owed_items(rules: Rules, counted: pl.DataFrame, units: pl.DataFrame | None = None
+               ) -> pl.DataFrame:
+    """One row per (worker, earning or units line) a split rule claims, with what it owes in
+    the rule's currency (`amount`, WORK places). Raises UsageError when two rules claim one
+    earning without an order, or the shares of one earning exceed 100%."""
+    import polars as pl
+
+    schema = _items_schema()
+    earnings = claimable(counted)
+    units = units if units is not None else pl.DataFrame(schema=_units_schema())
+    ordered = sorted(rules.splits, key=lambda s: (s.order if s.order is not None else 0,
+                                                  s.index))
+    closed: set[str] = set()
+    claims: list[pl.DataFrame] = []
+    unit_claims: list[pl.DataFrame] = []
+    parts: list[pl.DataFrame] = []
+    for split in ordered:
+        if split.share == "per_unit" and split.units == "file":
+            part, claimed = _unit_items(split, units, earnings, rules)
+            unit_claims.append(claimed.with_columns(pl.lit(split.index).alias("_split")))
+            parts.append(part)
+            continue
+        mask = (_glob(earnings, "_platform", split.platform)
+                & _glob(earnings, "counterparty", split.client)
+                & _glob(earnings, "_contract_text", split.contract)
+                & _glob(earnings, "category", split.category) & _dates(split))
+        if closed:
+            mask = mask & ~pl.col("id").is_in(list(closed))
+        matched = earnings.filter(mask)
+        if matched.is_empty():
+            continue
+        claims.append(matched.select("id", "date", "amount", "currency", "source", "line")
+                      .with_columns(pl.lit(split.index).alias("_split")))
+        if split.final:
+            closed |= set(matched["id"].to_list())
+        parts.append(_earning_items(split, matched, rules))
+    by_index = {s.index: s for s in rules.splits}
+    _check_claims(claims, by_index, rules, "earning")
+    _check_claims(unit_claims, by_index, rules, "units line")
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    return pl.concat([p.select(list(schema)).cast(schema) for p in parts]).sort(
+        "date", "worker", maintain_order=True)
+
+
+def _earning_items(split: Split, matched: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    import polars as pl
+
+    common = [pl.lit(split.label).alias("split"), pl.lit(split.share).alias("share"), "date",
+              pl.col("id").alias("item"), "account", "source", "line", "key",
+              pl.col("contract").alias("title"), pl.lit(split.fx).alias("fx")]
+    if split.share in ("percent_of_gross", "percent_of_net", "equal_share"):
+        gross = split.share == "percent_of_gross" or (split.share == "equal_share"
+                                                      and split.basis == "gross")
+        base = work(pl.col("amount")) if gross else pl.col("net")
+        if split.share == "equal_share":
+            amount = _share_of(base, split.parts)
+            rate = f"1/{split.parts} of {'gross' if gross else 'net'}"
+        else:
+            amount = base * wlit(split.value / 100)
+            rate = f"{num(split.value)}% of {'gross' if gross else 'net'}"
+        frames = [matched.select(pl.lit(worker).alias("worker"), *common,
+                                 base.alias("base"), pl.lit(None).alias("quantity"),
+                                 pl.lit(None).alias("unit"), pl.lit(rate).alias("rate"),
+                                 "currency", amount.alias("amount"))
+                  for worker in split.workers]
+        return pl.concat(frames)
+    worker = split.workers[0]
+    currency = split.currency or rules.workers[worker].currency
+    if split.share == "per_job":
+        jobs = matched.filter((pl.col("kind") == "earning") & (pl.col("amount") > 0))
+        return jobs.select(pl.lit(worker).alias("worker"), *common, pl.lit(None).alias("base"),
+                           wlit(1).alias("quantity"), pl.lit("job").alias("unit"),
+                           pl.lit(f"{num(split.value)} {currency} per job").alias("rate"),
+                           pl.lit(currency).alias("currency"), wlit(split.value).alias("amount"))
+    # per_unit, hours from the rows, to the minute
+    timed = matched.filter(pl.col("hours").is_not_null())
+    minutes = work((pl.col("hours") * 60).round(0).cast(pl.Int64))
+    return timed.select(pl.lit(worker).alias("worker"), *common, pl.lit(None).alias("base"),
+                        (minutes / wlit(60)).alias("quantity"), pl.lit(split.unit).alias("unit"),
+                        pl.lit(f"{num(split.value)} {currency} per {split.unit}").alias("rate"),
+                        pl.lit(currency).alias("currency"),
+                        _share_of(minutes * wlit(split.value), 60).alias("amount"))
+
+
+def _unit_items(split: Split, units: pl.DataFrame, earnings: pl.DataFrame, rules: Rules
+                ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Owed from units.csv lines; each is attributed to the contract of the earnings the rule's
+    selectors match when they have one, else to the contract the line names."""
+    import polars as pl
+
+    if not rules.units_path.exists():
+        raise UsageError(f"split {split.label}: per_unit {split.unit} needs units from "
+                         f"{rules.units_path.name}, which does not exist", path=rules.where,
+                         hint=f"create {rules.units_path} with the header "
+                         "date,contract,worker,unit,quantity")
+    worker = split.workers[0]
+    mine = units.filter((pl.col("worker") == worker) & (pl.col("unit") == split.unit)
+                        & _glob(units, "contract", split.contract) & _dates(split))
+    related = earnings.filter(_glob(earnings, "counterparty", split.client)
+                              & _glob(earnings, "_contract_text", split.contract)
+                              & _dates(split))
+    keys = related["key"].unique().to_list()
+    key = pl.lit(keys[0]) if len(keys) == 1 else pl.col("contract")
+    currency = split.currency or rules.workers[worker].currency
+    items = mine.select(
+        pl.lit(worker).alias("worker"), pl.lit(split.label).alias("split"),
+        pl.lit(split.share).alias("share"), "date",
+        (pl.lit("units:") + pl.col("line").cast(pl.String)).alias("item"),
+        pl.lit("units").alias("account"), pl.lit(rules.units_path.name).alias("source"), "line",
+        key.alias("key"), pl.col("contract").alias("title"), pl.lit(split.fx).alias("fx"),
+        pl.lit(None).alias("base"), "quantity", pl.lit(split.unit).alias("unit"),
+        pl.lit(f"{num(split.value)} {currency} per {split.unit}").alias("rate"),
+        pl.lit(currency).alias("currency"),
+        (pl.col("quantity") * wlit(split.value)).alias("amount"))
+    claimed = mine.select((pl.lit("units:") + pl.col("line").cast(pl.String)).alias("id"),
+                          "date", pl.col("quantity").alias("amount"),
+                          pl.col("unit").alias("currency"),
+                          pl.lit(rules.units_path.name).alias("source"), "line")
+    return items, claimed
+
+
+def _check_claims(claims: list[pl.DataFrame], splits: dict[int, Split], rules: Rules,
+                  what: str) -> None:
+    """Two rules on one earning need their own orders; their shares may not exceed 100%."""
+    import polars as pl
+
+    if not claims:
+        return
+    every = pl.concat([c.with_columns(pl.col("amount").cast(pl.String)) for c in claims])
+
+    def described(item_id: str) -> str:
+        row = every.filter(pl.col("id") == item_id).row(0, named=True)
+        return (f"the {what} of {row['date']} ({num(Decimal(row['amount']))} "
+                f"{row['currency']}, {row['source']} line {row['line']})")
+
+    shared = every.group_by("id").agg(pl.col("_split").unique().sort()).filter(
+        pl.col("_split").list.len() > 1).sort("id")
+    for item_id, indexes in shared.iter_rows():
+        on = [splits[i] for i in indexes]
+        orders = [s.order for s in on]
+        if None in orders or len(set(orders)) != len(orders):
+            a, b = (on[0], on[1]) if None not in orders else \
+                sorted(on, key=lambda s: s.order is not None)[:2]
+            why = "without an order each" if None in orders else \
+                f"with the same order {a.order}"
+            raise UsageError(
+                f"split {a.label} and split {b.label} both claim {described(item_id)} {why}",
+                path=rules.where,
+                hint="give each its own order (all apply, lowest first; final = true keeps "
+                "later rules off), or narrow their platform, client, contract or dates")
+    if what != "earning":
+        return
+    percent = {i: s.percent for i, s in splits.items()}
+    taken = every.with_columns(pl.col("_split").replace_strict(
+        {i: str(p) for i, p in percent.items()}, return_dtype=pl.String).cast(
+        pl.Decimal(38, WORK)).alias("_percent")).group_by("id").agg(
+        pl.col("_percent").sum(), pl.col("_split").unique().sort()).filter(
+        pl.col("_percent") > wlit(100)).sort("id")
+    if taken.height:
+        item_id, total, indexes = taken.row(0)
+        names = " and ".join(f"split {splits[i].label} ({num(percent[i])}%)" for i in indexes)
+        raise UsageError(f"{names} take {num(Decimal(total))}% of {described(item_id)}: more "
+                         "than 100%", path=rules.where,
+                         hint="the shares of one earning may add up to at most 100%")
+
+
+# --- paid ------------------------------------------------------------------------------------
+
+
+def _word(alias: str) -> str:
+    """A regex (Rust and Python) for the alias as a whole word, case-insensitive."""
+    body = "".join(ch if ch.isalnum() else ("\\s+" if ch == " " else f"\\x{{{ord(ch):X}}}")
+                   for ch in alias.casefold())
+    return f"(?:^|[^\\w]){body}(?:[^\\w]|$)"
+
+
+def match_payments(rows: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    """`rows` with `_worker` (who a payment went to, or null) and `_matched_by` (kind,
+    counterparty, description, manual; `ambiguous` when it names several workers, `unknown`
+    for a payout row naming none; null for rows that are not payouts)."""
+    import polars as pl
+
+    outgoing = (pl.col("amount") < 0) & pl.col("kind").is_in(PAYABLE_KINDS) \
+        & (pl.col("origin") != "manual")
+    tagged = pl.col("kind") == PAYOUT_KIND
+    counterparty = pl.col("counterparty").str.strip_chars().str.to_lowercase()
+    description = pl.col("description").str.to_lowercase()
+    by_cp, by_desc = [], []
+    for worker in rules.workers.values():
+        names = sorted({a.casefold() for a in (worker.name, *worker.aliases)})
+        by_cp.append(counterparty.is_in(names).fill_null(False))
+        if worker.aliases:
+            pattern = "(?i)" + "|".join(_word(a) for a in worker.aliases)
+            by_desc.append(description.str.contains(pattern).fill_null(False))
+        else:
+            by_desc.append(pl.lit(False))
+    if not by_cp:
+        return rows.with_columns(pl.lit(None, dtype=pl.String).alias("_worker"),
+                                 pl.when(tagged).then(pl.lit("unknown")).otherwise(None)
+                                 .alias("_matched_by"))
+    names = list(rules.workers)
+    cp_hits = pl.sum_horizontal([e.cast(pl.Int32) for e in by_cp])
+    desc_hits = pl.sum_horizontal([e.cast(pl.Int32) for e in by_desc])
+
+    def first(hits: list[pl.Expr]) -> pl.Expr:
+        expr = pl.lit(None, dtype=pl.String)
+        for name, hit in reversed(list(zip(names, hits, strict=True))):
+            expr = pl.when(hit).then(pl.lit(name)).otherwise(expr)
+        return expr
+
+    manual = pl.col("origin") == "manual"
+    worker = (pl.when(manual).then(pl.col("counterparty"))
+              .when(cp_hits == 1).then(first(by_cp))
+              .when((cp_hits == 0) & (desc_hits == 1)).then(first(by_desc))
+              .otherwise(None))
+    how = (pl.when(manual).then(pl.lit("manual"))
+           .when(cp_hits == 1).then(pl.lit("counterparty"))
+           .when((cp_hits == 0) & (desc_hits == 1)).then(pl.lit("description"))
+           .when((cp_hits > 1) | (desc_hits > 1)).then(pl.lit("ambiguous"))
+           .otherwise(pl.lit("unknown")))
+    is_payment = tagged | (outgoing & ((cp_hits > 0) | (desc_hits > 0)))
+    return rows.with_columns(
+        pl.when(is_payment).then(worker).otherwise(None).alias("_worker"),
+        pl.when(is_payment).then(
+            pl.when(tagged & how.is_in(["counterparty", "description"]))
+            .then(pl.lit("kind, ") + how).otherwise(how)).otherwise(None).alias("_matched_by"))
+
+
+def reclassify(rows: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    """Outgoing rows that paid a worker become `subcontractor_payout` (same columns)."""
+    import polars as pl
+
+    if not rules.workers or rows.is_empty():
+        return rows
+    matched = match_payments(rows, rules)
+    payout = pl.col("_matched_by").is_not_null() & (pl.col("kind") != PAYOUT_KIND)
+    kind = pl.when(payout).then(pl.lit(PAYOUT_KIND)).otherwise(pl.col("kind").cast(pl.String))
+    return matched.with_columns(kind.cast(rows.schema["kind"]).alias("kind")).select(rows.columns)
+
+
+def payments(rows: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    """Every payout row (matched or not): date, worker, paid (positive), currency, matched_by,
+    account, source, ref, line, id, origin."""
+    import polars as pl
+
+    matched = match_payments(rows, rules).filter(pl.col("_matched_by").is_not_null())
+    return matched.select("date", pl.col("_worker").alias("worker"),
+                          (-pl.col("amount")).alias("paid"), "currency",
+                          pl.col("_matched_by").alias("matched_by"), "account", "source", "ref",
+                          "line", "id", "origin", "kind")

@@ -1,0 +1,219 @@
+"""Owed and paid valued in each worker's currency (each line rounded once, so a statement's
+totals are the sums of its lines), balances per worker, and per contract where the client's
+money went (platform, payment, taxes, sub-workers, margin) in the report currency: the
+`Summary` that `ledger payouts`, statements and the report read. Rates come from the FX chain
+(FxChain.convert), each valued line keeping the rate and provider it was valued at."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ledger.payouts.owed import claimable
+from ledger.payouts.rules import (
+    PAYMENT_COSTS,
+    PLATFORM_COSTS,
+    TAX_COSTS,
+    UNTIED,
+    WORK,
+    Rules,
+    frame_sum,
+    work,
+)
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ledger.core.periods import Period
+
+@dataclass
+class Summary:
+    """Everything `ledger payouts`, statements and the report need, exact (Decimal)."""
+
+    rules: Rules
+    period: Period
+    currency: str
+    items: pl.DataFrame            # owed, with `value` in the worker's currency
+    paid: pl.DataFrame             # payments, with `value` in the worker's currency
+    balances: list[dict]           # per worker: opening, owed, paid, closing (Decimal)
+    contracts: list[dict] = field(default_factory=list)   # report currency, Decimal
+    chain: list[dict] = field(default_factory=list)       # value chain, report currency
+    warnings: list[str] = field(default_factory=list)
+
+
+def with_value(frame: pl.DataFrame, to: str, chain: Any, where: str) -> pl.DataFrame:
+    """`frame` (date, currency, amount, source, line) with `value` in `to`, `fx_rate`,
+    `fx_provider`, `rate_date`."""
+    import polars as pl
+
+    from rules.fx import rate_dtype
+
+    if frame.is_empty():
+        return frame.with_columns(pl.lit(None, dtype=rate_dtype()).alias("value"),
+                                  pl.lit(None, dtype=rate_dtype()).alias("fx_rate"),
+                                  pl.lit(None, dtype=pl.String).alias("fx_provider"),
+                                  pl.lit(None, dtype=pl.Date).alias("rate_date"))
+    conversion = chain.convert(frame, to, where=where)
+    rates = conversion.rates.select("date", pl.col("from").alias("currency"),
+                                    pl.col("rate").alias("fx_rate"),
+                                    pl.col("provider").alias("fx_provider"), "rate_date")
+    return conversion.rows.join(rates, on=["date", "currency"], how="left",
+                                maintain_order="left")
+
+
+def value_items(items: pl.DataFrame, paid: pl.DataFrame, rules: Rules, chain: Any,
+                 as_of: dt.date, where: str) -> pl.DataFrame:
+    """Owed amounts in each worker's currency: at the earning date's rate, or (fx = payout)
+    at the rate of the first payment to the worker on or after it, else of `as_of`."""
+    import polars as pl
+
+    if items.is_empty():
+        return _in_worker_currency(items.with_columns(
+            pl.lit(None, dtype=pl.Date).alias("value_date")), rules, chain, where,
+            date="value_date", amount="amount")
+    paydays = paid.filter(pl.col("worker").is_not_null()).select(
+        "worker", pl.col("date").alias("_payday")).unique().sort("_payday")
+    later = items.with_row_index("_order").sort("date").join_asof(
+        paydays, left_on="date", right_on="_payday", by="worker", strategy="forward",
+        check_sortedness=False)
+    value_date = pl.when(pl.col("fx") == "payout").then(
+        pl.coalesce(pl.col("_payday"), pl.lit(as_of))).otherwise(pl.col("date"))
+    later = later.with_columns(pl.min_horizontal(value_date, pl.lit(as_of)).alias("value_date")
+                               ).sort("_order").drop("_order", "_payday")
+    return _in_worker_currency(later, rules, chain, where, date="value_date", amount="amount")
+
+
+def value_paid(paid: pl.DataFrame, rules: Rules, chain: Any, where: str) -> pl.DataFrame:
+    return _in_worker_currency(paid, rules, chain, where, date="date", amount="paid")
+
+
+def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: str, *,
+                        date: str, amount: str) -> pl.DataFrame:
+    """`frame` with worker_currency and `amount` at `date` in it: value, fx_rate,
+    fx_provider (each worker is paid in their own currency)."""
+    import polars as pl
+
+    from ledger.core.money import minor_units
+
+    if frame.is_empty():
+        return frame.with_columns(pl.lit(None, dtype=pl.String).alias("worker_currency"),
+                                  pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("value"),
+                                  pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("fx_rate"),
+                                  pl.lit(None, dtype=pl.String).alias("fx_provider"))
+    currencies = {w.name: w.currency for w in rules.workers.values()}
+    frame = frame.with_row_index("_n").with_columns(
+        pl.col("worker").replace_strict(currencies, return_dtype=pl.String)
+        .alias("worker_currency"))
+    out = []
+    for to in frame["worker_currency"].unique().sort().to_list():
+        part = frame.filter(pl.col("worker_currency") == to)
+        rows = part.select("_n", pl.col(date).alias("date"), "currency",
+                           pl.col(amount).alias("amount"), "source", "line")
+        valued = with_value(rows, to, chain, where)
+        # each line is rounded once, to the worker currency's minor unit (half-even): a
+        # statement's totals are then the sums of the lines it shows
+        valued = valued.with_columns(work(pl.col("value")).round(minor_units(to)))
+        out.append(part.join(valued.select("_n", "value", "fx_rate", "fx_provider"), on="_n",
+                             how="left"))
+    done = pl.concat(out).sort("_n").drop("_n")
+    return done.with_columns(work(pl.col("value")), work(pl.col("fx_rate")))
+
+
+def worker_balances(rules: Rules, items: pl.DataFrame, paid: pl.DataFrame, period: Period
+              ) -> list[dict]:
+    import polars as pl
+
+    out = []
+    for worker in rules.workers.values():
+        owed = items.filter(pl.col("worker") == worker.name)
+        given = paid.filter(pl.col("worker") == worker.name)
+        before = pl.col("date") < period.start
+        now = pl.col("date").is_between(period.start, period.end)
+        opening = frame_sum(owed.filter(before)) - frame_sum(given.filter(before))
+        owed_now = frame_sum(owed.filter(now))
+        paid_now = frame_sum(given.filter(now))
+        fx = sorted(set(owed["fx"].to_list())) if owed.height else []
+        out.append({"worker": worker.name, "currency": worker.currency,
+                    "fx": " and ".join(f"rate of the {f} date" for f in fx) or None,
+                    "opening": opening, "owed": owed_now, "paid": paid_now,
+                    "closing": opening + owed_now - paid_now})
+    return out
+
+
+def add_detail(summary: Summary, in_period: pl.DataFrame, chain: Any, where: str) -> None:
+    """Per contract and value chain for the period, in the report currency."""
+    import polars as pl
+
+    period, currency = summary.period, summary.currency
+    rows = in_period.filter(pl.col("date") <= period.end)
+    valued = with_value(rows, currency, chain, where) if rows.height else rows.with_columns(
+        pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("value"))
+    owed = summary.items.filter(pl.col("date").is_between(period.start, period.end))
+    owed_valued = with_value(owed.select("date", "currency", "amount", "source", "line", "key",
+                                       "worker"), currency, chain, where)
+    summary.contracts = contract_table(valued, owed_valued)
+    summary.chain = value_chain(summary.contracts, owed_valued,
+                                list(summary.rules.workers))
+
+
+def contract_table(valued: pl.DataFrame, owed: pl.DataFrame) -> list[dict]:
+    """Per contract: gross, platform costs, payment costs, taxes, owed to sub-workers and the
+    margin (gross minus all of them), exact Decimal in the report currency. Costs a rule or
+    an export does not tie to an earning (connects, memberships, withdrawal fees, FX, bank
+    charges) make their own line, so the lines add up to the period's totals."""
+    import polars as pl
+
+    earnings = claimable(valued.drop("value")).select("id", "key")
+    earned = valued.join(earnings, on="id", how="inner")
+    owners = claimable(valued.drop("value")).select(
+        "account", pl.col("_link").alias("related_ref"), pl.col("key").alias("_owner")
+    ).unique(["account", "related_ref"], keep="first")
+    costs = valued.filter(pl.col("kind").is_in([*PLATFORM_COSTS, *PAYMENT_COSTS, *TAX_COSTS]))
+    costs = costs.join(owners, on=["account", "related_ref"], how="left",
+                       maintain_order="left").with_columns(
+        pl.coalesce("_owner", "contract", pl.lit(UNTIED)).alias("key"))
+    lines: dict[str, dict[str, Decimal]] = {}
+
+    def add(key: str, field_: str, amount: object) -> None:
+        line = lines.setdefault(key, {k: Decimal(0) for k in (
+            "gross", "platform", "payment", "taxes", "owed")})
+        line[field_] += Decimal(amount) if amount is not None else Decimal(0)
+
+    for key, value in earned.group_by("key").agg(pl.col("value").sum()).iter_rows():
+        add(key, "gross", value)
+    for kinds, name in ((PLATFORM_COSTS, "platform"), (PAYMENT_COSTS, "payment"),
+                        (TAX_COSTS, "taxes")):
+        part = costs.filter(pl.col("kind").is_in(kinds))
+        for key, value in part.group_by("key").agg(pl.col("value").sum()).iter_rows():
+            add(key, name, -Decimal(value) if value is not None else 0)
+    if not owed.is_empty():
+        for key, value in owed.group_by("key").agg(pl.col("value").sum()).iter_rows():
+            add(key, "owed", value)
+    out = []
+    for key, line in lines.items():
+        margin = line["gross"] - line["platform"] - line["payment"] - line["taxes"] \
+            - line["owed"]
+        out.append({"contract": key, **line, "margin": margin})
+    out.sort(key=lambda c: (c["contract"] == UNTIED, -c["gross"], c["contract"]))
+    return out
+
+
+def value_chain(contracts: list[dict], owed: pl.DataFrame, workers: list[str]) -> list[dict]:
+    """Where the client's money (gross) went: platform, payment providers, taxes, each
+    sub-worker and you (the margin). Exact; the amounts add up to gross."""
+    import polars as pl
+
+    gross = sum((c["gross"] for c in contracts), Decimal(0))
+    parts = [("platform", "platform", sum((c["platform"] for c in contracts), Decimal(0))),
+             ("payment providers", "payment", sum((c["payment"] for c in contracts),
+                                                  Decimal(0))),
+             ("taxes", "taxes", sum((c["taxes"] for c in contracts), Decimal(0)))]
+    for name in workers:
+        mine = owed.filter(pl.col("worker") == name) if not owed.is_empty() else owed
+        parts.append((name, "sub-worker", frame_sum(mine)))
+    margin = sum((c["margin"] for c in contracts), Decimal(0))
+    parts.append(("you (contractor)", "contractor", margin))
+    return [{"party": party, "role": role, "amount": amount, "gross": gross}
+            for party, role, amount in parts]

@@ -1,0 +1,50 @@
+"""The value chain of each contract: what the client paid, what the platform kept, what the
+wallet, bank and FX took, taxes, what the sub-workers got and what you kept, with each step's
+share of what the client paid (`ledger payouts` and `ledger report`, table and JSON).
+
+From the payouts contract table (ledger.payouts.contract_table: exact Decimal in the report
+currency). Each amount is rounded once to the currency; "you kept" is what the client paid
+minus the rounded steps shown, so every chain foots to the cent. Costs no rule or export ties
+to one earning (withdrawal fees, FX on a withdrawal, bank charges) are their own line, as in
+the contract table, so the lines add up to the period's totals.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+SCHEMA = "ledger.value-chain/1"
+STEPS = (("client_paid", "Client paid"), ("platform", "Platform kept"),
+         ("payment", "Wallet/bank/FX took"), ("taxes", "Taxes"),
+         ("sub_workers", "Sub-workers got"), ("you_kept", "You kept"))
+FROM = {"platform": "platform", "payment": "payment", "taxes": "taxes", "sub_workers": "owed"}
+
+
+def per_contract(contracts: list[dict], currency: str) -> list[dict]:
+    """One chain per contract line: steps with amount (decimal string) and share of what the
+    client paid (4 places; None when the client paid nothing on that line)."""
+    from ledger.core.money import format_money, round_money
+
+    out = []
+    for c in contracts:
+        gross = round_money(Decimal(c["gross"]), currency)
+        taken = {step: round_money(Decimal(c[FROM[step]]), currency) for step in FROM}
+        kept = gross - sum(taken.values(), Decimal(0))
+        amounts = {"client_paid": gross, **taken, "you_kept": kept}
+        out.append({"contract": c["contract"], "currency": currency, "steps": [
+            {"step": step, "label": label, "amount": format_money(amounts[step], currency),
+             "share": f"{amounts[step] / gross:.4f}" if gross > 0 else None}
+            for step, label in STEPS]})
+    return out
+
+
+def long_rows(chains: list[dict]) -> list[list]:
+    """`section,key,field,value` rows (the report's and payouts' CSV): per contract, each
+    step's amount and, as `STEP_share`, its share."""
+    rows: list[list] = []
+    for chain in chains:
+        for step in chain["steps"]:
+            rows.append(["value_chains", chain["contract"], step["step"], step["amount"]])
+            rows.append(["value_chains", chain["contract"], f"{step['step']}_share",
+                         step["share"] or ""])
+    return rows

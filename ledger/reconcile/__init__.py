@@ -1,0 +1,305 @@
+"""Reconcile the payout chain: platform -> wallet -> bank, hop by hop, with what went missing.
+
+A *hop* is one transfer out of one of the user's accounts (a platform or wallet withdrawal,
+kind `transfer`, negative) matched with the credit(s) it became on another of the user's
+accounts (a wallet receipt or a bank credit, kind `transfer`, positive). Hops whose arrival
+is the next hop's departure (what landed in Payoneer is what Payoneer sent on) form a
+*chain*. Every hop shows a waterfall in its sending currency: withdrawal and wallet fees
+(fee rows next to the transfers), the FX spread against the reference rate (rules.fx), bank
+and intermediary deductions (sent minus credited), tax, and what arrived; the parts add up to
+what left the account exactly (the spread, or the deduction, is the measured remainder).
+
+The public entry points are here; the work is in its sections:
+- rules/transfers.py: which credit is which withdrawal (the one transfer matcher, shared
+  with the fee rules), windows per provider, tolerances, split arrivals, ambiguity;
+- ledger/reconcile/links.py: the user's links and unlinks, `<ledger>/links.json`;
+- ledger/reconcile/chains.py: hops' waterfalls and chains;
+- ledger/reconcile/as_json.py: the `ledger.reconcile/1` document (CSV: ledger/render/reconcile.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ledger.core import providers
+from ledger.core.errors import UsageError
+from ledger.core.providers import BANK_FORMATS
+from ledger.reconcile.as_json import SCHEMA, chain_json, hop_json, to_json, totals
+from ledger.reconcile.chains import (
+    HOP_COSTS,
+    NEXT_HOP_DAYS,
+    Chain,
+    Hop,
+    chain_of,
+    hop_fees,
+    link_hops,
+)
+from ledger.reconcile.links import link, load_links, resolve_id, unlink
+from rules.transfers import (
+    DEFAULT_DAYS,
+    MAX_SHORTFALL,
+    MAX_SPLIT_PARTS,
+    TOLERANCE,
+    Settings,
+    legs,
+    match,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import polars as pl
+
+    from ledger.store.directory import Ledger
+
+__all__ = ["BANK_FORMATS", "HOP_COSTS", "SCHEMA", "Chain", "Hop", "Result", "Settings",
+           "arrivals", "chain_json", "for_ledger", "hop_json", "link", "load_links",
+           "may_arrive_converted", "reconcile", "report_summary", "resolve_id", "settings",
+           "to_json", "totals", "unlink"]
+
+
+def settings(config: dict, where: str = "ledger.toml") -> Settings:
+    """`[reconcile]` in ledger.toml: window_days = {upwork = 5, ...}, tolerance, max_shortfall,
+    max_split_parts."""
+    table = config.get("reconcile") or {}
+    if not isinstance(table, dict):
+        raise UsageError("[reconcile] must be a table", path=where,
+                         hint='e.g. [reconcile]\nwindow_days = {upwork = 5, payoneer = 3}')
+    unknown = sorted(set(table) - {"window_days", "tolerance", "max_shortfall",
+                                   "max_split_parts"})
+    if unknown:
+        raise UsageError(f"unknown [reconcile] setting(s) {unknown}", path=where,
+                         hint="settings: window_days, tolerance, max_shortfall, "
+                         "max_split_parts")
+    parts = table.get("max_split_parts", MAX_SPLIT_PARTS)
+    if not isinstance(parts, int) or isinstance(parts, bool) or not 1 <= parts <= 6:
+        raise UsageError(f"[reconcile] max_split_parts = {parts!r} is not a whole number "
+                         "from 1 to 6", path=where,
+                         hint="e.g. max_split_parts = 3 (1: a withdrawal never splits)")
+    days = dict(providers.TRANSFER_DAYS)
+    given = table.get("window_days", {})
+    if not isinstance(given, dict):
+        raise UsageError("[reconcile] window_days must be a table", path=where,
+                         hint="e.g. window_days = {upwork = 5, payoneer = 3}")
+    for name, value in given.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 90:
+            raise UsageError(f"[reconcile] window_days.{name} = {value!r} is not a whole "
+                             "number of days from 0 to 90", path=where,
+                             hint=f"e.g. window_days = {{{name} = 5}}")
+        days[str(name).lower()] = value
+
+    def fraction(name: str, default: Decimal) -> Decimal:
+        value = table.get(name)
+        if value is None:
+            return default
+        try:
+            number = Decimal(str(value))
+        except ArithmeticError:
+            number = Decimal(-1)
+        if not Decimal(0) <= number < Decimal(1) or isinstance(value, bool):
+            raise UsageError(f"[reconcile] {name} = {value!r} is not a fraction from 0 to 1",
+                             path=where, hint=f'e.g. {name} = "0.03" (3%)')
+        return number
+
+    return Settings(days, fraction("tolerance", TOLERANCE),
+                    fraction("max_shortfall", MAX_SHORTFALL), parts)
+
+
+@dataclass
+class Result:
+    period: tuple[dt.date, dt.date]
+    as_of: dt.date
+    chains: list[Chain]
+    in_transit: list[dict]
+    unknown_origin: list[dict]
+    ambiguous: list[dict]
+    settings: Settings
+    warnings: list[str] = field(default_factory=list)
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    """Every matched (withdrawal id, credit id) in the matching scope (the period plus its
+    margins), chains of other periods included: what ledger.attribution follows upstream."""
+    hops: list[Hop] = field(default_factory=list)
+    """Every matched hop in the matching scope (`arrivals` picks the period's)."""
+
+
+
+def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Settings,
+              chain: object = None, links: dict | None = None,
+              as_of: dt.date | None = None) -> Result:
+    """Chains whose first withdrawal is in the period, and the period's unmatched money."""
+    from itertools import groupby
+    from operator import itemgetter
+
+    import polars as pl
+
+    as_of = as_of or dt.date.today()
+    start, end = period
+    margin = dt.timedelta(days=max([*settings.window_days.values(), DEFAULT_DAYS])
+                          + NEXT_HOP_DAYS)
+    rows = rows.filter(pl.col("date").is_between(start - margin, end + margin))
+    found = match(rows, settings, chain, links)
+    outs, ins = legs(rows, settings)
+    hop_rows = found.hops.join(outs, on="out_id").join(ins, on="in_id")
+    fees = hop_fees(rows, outs, ins).group_by("anchor", "line").agg(pl.col("fee").sum())
+    fee_map: dict[str, dict[str, Decimal]] = {}
+    for anchor, line, fee in fees.iter_rows():
+        fee_map.setdefault(anchor, {})[line] = Decimal(fee)
+    hops: list[Hop] = []
+    linked = hop_rows.sort("out_date", "out_id", "in_date", "in_id").to_dicts()
+    for _, group in groupby(linked, key=itemgetter("out_id")):
+        items = list(group)
+        first = items[0]
+        fees_in: dict[str, Decimal] = {}
+        for item in items:
+            for line, fee in fee_map.get(item["in_id"], {}).items():
+                fees_in[line] = fees_in.get(line, Decimal(0)) + fee
+        rate = first["rate"]
+        hop = Hop(out=first, ins=items, rule=first["rule"], confidence=first["confidence"],
+                  rate=Decimal(rate) if rate is not None else None,
+                  rate_provider=first["rate_provider"],
+                  fees_out=fee_map.get(first["out_id"], {}), fees_in=fees_in)
+        hop.compute()
+        hops.append(hop)
+    chains = [chain_of(seq) for seq in link_hops(hops)]
+    for c in chains:
+        loss = Decimal(0)
+        for hop in c.hops:
+            if hop.rule.startswith("same_currency") or hop.rule == "split_credit":
+                unexplained = hop.costs["bank_deductions"] - hop.fees_in.get("bank_deductions",
+                                                                             Decimal(0))
+                if unexplained > settings.tolerance * Decimal(hop.out["sent"]):
+                    loss += unexplained
+        c.possible_loss = loss
+    chains = [c for c in chains if start <= c.hops[0].out["out_date"] <= end]
+    chains.sort(key=lambda c: (c.hops[0].out["out_date"], c.id))
+    ambiguous_ids = set(found.ambiguous["out_id"].to_list())
+    ambiguous_in = {i for ids in found.ambiguous["in_id"].to_list() for i in ids}
+    transit = found.unmatched_out.filter(
+        pl.col("out_date").is_between(start, end) & ~pl.col("out_id").is_in(
+            list(ambiguous_ids))).with_columns(
+        (pl.lit(as_of) - pl.col("out_date")).dt.total_days().alias("age_days")).sort(
+        "out_date", "out_id")
+    # the provider's own reference, date and amount: what its support asks for when chasing
+    in_transit = [{
+        "id": r["out_id"], "ref": r["out_ref"], "date": r["out_date"].isoformat(),
+        "account": r["out_account"], "amount": r["sent"], "currency": r["out_ccy"],
+        "description": (r["out_text"] or "").strip(), "age_days": r["age_days"],
+        "usual_days": r["window"],
+        "status": "in_transit" if r["age_days"] <= r["window"] else "overdue",
+    } for r in transit.iter_rows(named=True)]
+    orphan = found.unmatched_in.filter(
+        pl.col("in_date").is_between(start, end) & ~pl.col("in_id").is_in(list(ambiguous_in))
+    ).sort("in_date", "in_id")
+    unknown = [{"id": r["in_id"], "ref": r["in_ref"], "date": r["in_date"].isoformat(),
+                "account": r["in_account"], "amount": r["received"], "currency": r["in_ccy"],
+                "description": r["in_text"].strip()} for r in orphan.iter_rows(named=True)]
+    amb_rows = found.ambiguous.join(outs, on="out_id").filter(
+        pl.col("out_date").is_between(start, end))
+    ambiguous = [{"out": r["out_id"], "date": r["out_date"].isoformat(),
+                  "account": r["out_account"], "amount": r["sent"], "currency": r["out_ccy"],
+                  "candidates": r["in_id"],
+                  "hint": f"ledger reconcile link {r['out_id'][:8]} {r['in_id'][0][:8]}"}
+                 for r in amb_rows.sort("out_date", "out_id").iter_rows(named=True)]
+    pairs = list(found.hops.select("out_id", "in_id").iter_rows())
+    return Result((start, end), as_of, chains, in_transit, unknown, ambiguous, settings,
+                  found.warnings, pairs, hops)
+
+
+def arrivals(result: Result) -> pl.DataFrame:
+    """Withdrawals in the period that arrived in another currency without saying so (no
+    `[delivered ...]` tag in the arrival's currency): id, _other (what was credited, all parts,
+    before the receiving side's charge rows) and _other_cur. For
+    rules.fees.arrived_conversions, which makes them conversions in the report."""
+    import polars as pl
+
+    start, end = result.period
+    found = [(h.out["out_id"], sum((Decimal(i["received"]) for i in h.ins), Decimal(0)),
+              h.in_ccy) for h in result.hops
+             if start <= h.out["out_date"] <= end and h.out["out_ccy"] != h.in_ccy
+             and h.out.get("delivered_ccy") != h.in_ccy]
+    return pl.DataFrame(found, schema={"id": pl.String, "_other": pl.Decimal(38, 4),
+                                       "_other_cur": pl.String}, orient="row")
+
+
+def may_arrive_converted(rows: pl.DataFrame) -> bool:
+    """Whether a withdrawal could arrive in another currency: there are withdrawals and
+    credits between the user's accounts, in more than one currency. When not, `reconcile`
+    finds no such arrival, and callers with many small ledgers (ledger batch) skip it."""
+    outs, ins = legs(rows, settings({}))
+    return bool(outs.height and ins.height) and len({*outs["out_ccy"], *ins["in_ccy"]}) > 1
+
+
+def for_ledger(ledger: Ledger, period: tuple[dt.date, dt.date], *, online: bool = False,
+               as_of: dt.date | None = None, rows: pl.DataFrame | None = None,
+               chain: object = None) -> Result:
+    from rules.fx import FxChain
+
+    rows = ledger.rows() if rows is None else rows
+    chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
+    return reconcile(rows, period, settings(ledger.config(), str(ledger.config_path)), chain,
+                     load_links(ledger), as_of)
+
+
+def valuer(chain: object, currency: str, needs: set[tuple[dt.date, str]]
+           ) -> Callable[[dt.date, str, Decimal], Decimal | None]:
+    """value(date, currency, amount) in `currency` at the FX chain's rate for that date (None
+    when there is none), with the rates for `needs` looked up in one FxChain.lookup call: the
+    one adapter from the chain to a per-item value (report_summary, ledger.attribution,
+    ledger.tax_register)."""
+    import polars as pl
+
+    rate: dict[tuple[dt.date, str], Decimal] = {}
+    wanted = {(d, c) for d, c in needs if c != currency}
+    if wanted and chain is not None:
+        table = pl.DataFrame({"date": [d for d, _ in wanted], "currency": [c for _, c in wanted]},
+                             schema={"date": pl.Date, "currency": pl.String})
+        for d, cur, r in chain.lookup(table, currency).select(  # type: ignore[attr-defined]
+                "date", "currency", "rate").iter_rows():
+            if r is not None:
+                rate[(d, cur)] = Decimal(r)
+
+    def value(d: dt.date, cur: str, amount: Decimal) -> Decimal | None:
+        if cur == currency:
+            return amount
+        found = rate.get((d, cur))
+        return None if found is None else amount * found
+
+    return value
+
+
+def report_summary(ledger: Ledger, rows: pl.DataFrame, period: object, currency: str,
+                   chain: object, result: Result | None = None) -> dict:
+    """The `chains` section of `ledger report --format json`: matched chains, arrived, hop
+    costs and money in transit for the period, valued in the report currency at the rate of
+    each withdrawal's date (rows without a rate are left out and named in `warnings`)."""
+    from ledger.reconcile.as_json import money
+
+    if result is None:
+        result = for_ledger(ledger, (period.start, period.end), rows=rows,  # type: ignore[attr-defined]
+                            chain=chain)
+    items = [(c.hops[0].out["out_date"], c.currency, c.arrived,
+              sum(c.costs.values(), Decimal(0))) for c in result.chains]
+    transit = [(dt.date.fromisoformat(t["date"]), t["currency"], Decimal(t["amount"]))
+               for t in result.in_transit]
+    rated = valuer(chain, currency, {(d, cur) for d, cur, *_ in items + transit})
+    warnings: list[str] = []
+
+    def value(d: dt.date, cur: str, amount: Decimal) -> Decimal:
+        found = rated(d, cur, amount)
+        if found is None:
+            warnings.append(f"no {cur}->{currency} rate for {d}: left out of the chains summary")
+            return Decimal(0)
+        return found
+
+    arrived = sum((value(d, cur, a) for d, cur, a, _ in items), Decimal(0))
+    costs = sum((value(d, cur, k) for d, cur, _, k in items), Decimal(0))
+    moving = sum((value(d, cur, a) for d, cur, a in transit), Decimal(0))
+    return {"matched": len(result.chains), "arrived": money(arrived, currency),
+            "hop_costs": money(costs, currency), "in_transit": money(moving, currency),
+            "in_transit_count": len(transit),
+            "overdue_count": sum(t["status"] == "overdue" for t in result.in_transit),
+            "unknown_origin_count": len(result.unknown_origin),
+            "ambiguous_count": len(result.ambiguous), "warnings": warnings}

@@ -1,0 +1,1 @@
+"""ledger.render.report: see docs/architecture.md."""

@@ -1,0 +1,1 @@
+"""ledger.reports: see docs/architecture.md."""

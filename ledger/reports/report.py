@@ -1,0 +1,374 @@
+"""The period report as plain data (`ledger.report/1`); render.py turns it into table/json/csv.
+
+Every row in the period is counted (ledger.counting: fee rules with reconcile's matches, then
+payments to workers) and valued in the report currency at its date's rate, and summed by kind
+into the totals lines (ledger.totals: exact, rounded once, net footed from the rounded lines).
+The period and report currency are ledger.periods'; they, the totals lines and the kinds that
+are not income are re-exported here under the names callers know them by.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ledger.core.config import reading_locale
+from ledger.core.errors import DataError, UsageError
+from ledger.core.periods import YEARS, Period, check_year, report_currency, resolve_period
+from ledger.core.periods import iso_date as _iso
+from ledger.core.providers import platform as source_platform
+from ledger.core.providers import provider_of
+from ledger.counting.totals import COSTS, NOT_INCOME, compute_totals, present_totals, sum_by_kind
+from ledger.counting.totals import hours_text as _hours
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ledger.store.directory import Ledger
+    from rules.fees import Schedule
+    from rules.fx import FxChain
+
+__all__ = ["COSTS", "NOT_INCOME", "YEARS", "Period", "_iso", "build", "check_year",
+           "compute_totals", "present_totals", "report_currency", "resolve_period",
+           "sum_by_kind"]
+
+SCHEMA = "ledger.reports.report/1"
+
+
+def build(ledger: Ledger, period: Period | None = None, currency: str | None = None,
+          online: bool = False, *, rows: pl.DataFrame | None = None, chain: FxChain | None = None,
+          **period_options: object) -> dict:
+    """The report for a period as a JSON-ready dict (schema `ledger.report/1`). A caller that
+    has read the ledger's rows and built its FX chain already passes them (`rows`, `chain`)."""
+    import polars as pl
+
+    from importers import hours
+    from ledger import payouts, reconcile
+    from ledger.counting import attribution, rule_tools
+    from ledger.counting import pipeline as counting
+    from ledger.reports import views
+    from rules.fx import FxChain
+
+    rows = ledger.rows() if rows is None else rows
+    if rows.is_empty():
+        raise DataError("the ledger is empty", path=ledger.root,
+                        hint="import exports first: ledger import FILE")
+    period = period or resolve_period(rows, **period_options)  # type: ignore[arg-type]
+    currency = report_currency(ledger, currency)
+    in_period = rows.filter(pl.col("date").is_between(period.start, period.end))
+    chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
+    found = counting.for_ledger(ledger, rows, (period.start, period.end), chain=chain)
+    journeys, schedule = found.journeys, found.schedule
+    counted, owed_unpaid, value_chains = payouts.for_report(ledger, rows, found.rows, period,
+                                                            currency, chain)
+    conversion = chain.convert(counted, currency, where=str(ledger.rates_path))
+    valued = conversion.rows.filter(~pl.col("kind").is_in(NOT_INCOME))
+    totals = compute_totals(valued)
+    sheet = hours.for_period(ledger.hours(), period.start, period.end)
+    totals["hours"], totals["unpaid_hours"], client_hours = hours.combine(valued, sheet)
+    shown = present_totals(totals, currency)
+    span = (max(period.start, rows["date"].min()), min(period.end, rows["date"].max()))
+    benchmarks = benchmarks_for(ledger, period, currency, shown, chain,
+                                span if span[0] <= span[1] else None)
+    months = views.monthly(valued, sheet, currency, benchmarks) \
+        if (period.start.year, period.start.month) != (period.end.year, period.end.month) \
+        else []
+    charged = attribution.for_report(rows, journeys, currency, chain)
+    return {
+        "schema": SCHEMA,
+        "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
+                   "label": period.label},
+        "currency": currency,
+        "locale": reading_locale(ledger),
+        "totals": shown,
+        "gross_without_hours": _gross_without_hours(valued, currency, client_hours),
+        "by_platform": by_platform(valued, currency, client_hours, charged.by_platform),
+        "by_client": by_client(valued, currency, client_hours, charged.by_client),
+        "payout_costs": attribution.present(charged, currency),
+        "benchmarks": benchmarks,
+        "months": months,
+        "rates": [_rate_json(r) for r in conversion.rates.iter_rows(named=True)],
+        "rules": rule_tools.describe(rules_used(valued, schedule, currency), ledger),
+        "sources": _sources(ledger, in_period),
+        "payouts_owed_unpaid": owed_unpaid,
+        "value_chains": value_chains,
+        "chains": reconcile.report_summary(ledger, rows, period, currency, chain, journeys),
+        "rows": in_period.height,
+        "warnings": conversion.warnings + rule_tools.warnings_for(valued, shown, period,
+                                                                  currency),
+    }
+
+
+def rules_used(valued: pl.DataFrame, schedule: Schedule, currency: str) -> list[dict]:
+    """Which rule produced which figures: per rule behind derived rows in the period, its id,
+    what it says, its source and confidence, how many rows it made and their sum per report
+    line (gross, platform_fees, fx_cost...), in the report currency."""
+    import polars as pl
+
+    from ledger.core.money import format_money
+
+    is_rule = pl.col("origin").str.starts_with("rule:")
+    derived = valued.filter(is_rule & (pl.col("kind") != "fx"))
+    # a conversion's FX cost is the sum of both its legs: credit it to the rule that made a leg
+    # (the conversion rule before one that only took a fee out of a leg)
+    legs = valued.filter((pl.col("kind") == "fx") & pl.col("related_ref").is_not_null())
+    touched = legs.group_by("account", "related_ref").agg(
+        pl.col("origin").filter(is_rule).sort_by(
+            ~pl.col("origin").filter(is_rule).str.contains("conversion")).first(),
+        pl.col("value").sum(), pl.len().alias("n")).filter(pl.col("origin").is_not_null())
+    if derived.is_empty() and touched.is_empty():
+        return []
+    lines = {"earning": "gross", "refund": "gross", **{kind: line for line, kind in COSTS}}
+    sums = pl.concat([
+        derived.group_by("origin", "kind").agg(pl.col("value").sum(), pl.len().alias("n")),
+        touched.select("origin", pl.lit("fx").cast(derived["kind"].dtype).alias("kind"),
+                       "value", pl.col("n").cast(pl.UInt32))], how="vertical_relaxed")
+    sums = sums.group_by("origin", "kind").agg(pl.col("value").sum(), pl.col("n").sum())
+    out: dict[str, dict] = {}
+    for origin, kind, value, n in sums.sort("origin", "kind").iter_rows():
+        rule_id = origin.removeprefix("rule:")
+        if rule_id not in out:
+            known = {r.id: r for r in schedule.rules}.get(rule_id)
+            info = known.as_dict() if known else {"id": rule_id, "rule": None, "source": None,
+                                                  "confidence": None}
+            out[rule_id] = {k: info.get(k) for k in ("id", "rule", "source", "confidence",
+                                                     "note")} | {"rows": 0, "figures": {}}
+        line = lines.get(kind, "other")
+        amount = Decimal(value) if line == "gross" or line == "other" else -Decimal(value)
+        figures = out[rule_id]["figures"]
+        figures[line] = Decimal(figures.get(line, 0)) + amount
+        out[rule_id]["rows"] += n
+    for item in out.values():
+        item["figures"] = {k: format_money(v, currency) for k, v in item["figures"].items()}
+    return list(out.values())
+
+
+def benchmarks_for(ledger: Ledger, period: Period, currency: str, shown: dict,
+                   chain: object, span: tuple[dt.date, dt.date] | None = None) -> list[dict]:
+    """Monthly net against the country's benchmarks (empty until `country` is set). The net
+    is divided by the months of `span` (the part of the period the ledger has data for), so a
+    year with three months of exports is not read as nine months of nothing. Benchmarks in
+    another currency are valued at the FX chain's mid rate of the period's last day."""
+    from ledger.reports import benchmarks
+
+    config = ledger.config()
+    country = config.get("country")
+    if not country:
+        return []
+    rows = benchmarks.pick(benchmarks.table(config.get("benchmarks"), country), country,
+                           period.end.year)
+
+    def convert(amount: Decimal, from_currency: str) -> tuple[Decimal, str | None]:
+        if from_currency == currency:
+            return amount, None
+        try:
+            rate, provenance, rate_date = chain.mid(  # type: ignore[attr-defined]
+                period.end, from_currency, currency, where=str(ledger.rates_path))
+        except DataError:
+            raise DataError(f"no {from_currency}->{currency} rate near {period.end} for the "
+                            "income benchmarks", path=ledger.rates_path,
+                            hint=f"add {period.end},{from_currency},{currency},RATE to rates.csv"
+                            ) from None
+        provider = provenance.split(": ", 1)[0]  # FxChain.mid: "provider: detail (...)"
+        return amount * rate, f"{provider} {rate_date}"
+
+    net = Decimal(shown["net"])
+    hourly = Decimal(shown["net_hourly"]) if shown["net_hourly"] else None
+    first, last = span or (period.start, period.end)
+    return benchmarks.compare(rows, net, hourly, benchmarks.months_in(first, last),
+                              currency, convert, period.end.year)
+
+
+def by_platform(valued: pl.DataFrame, currency: str,
+                client_hours: dict[str, float] | None = None,
+                payout_costs: dict[str, Decimal] | None = None) -> list[dict]:
+    """Gross, platform and payment fees, net and hours per source platform. A client's hours
+    (`hours.combine`) count for the platform that carried most of their gross. `payout_costs`
+    (ledger.attribution) are the later costs of getting that platform's money home, charged
+    back FIFO; `net_home` is net minus them."""
+    import polars as pl
+
+    from ledger.core.money import format_money
+
+    worked = _platform_hours(valued, client_hours or {})
+
+    relevant = valued.filter(pl.col("kind").is_in(
+        ["earning", "refund", "platform_fee", "payment_fee", "tax", "bank_fee"]))
+    grouped = relevant.with_columns(source_platform(pl.col("source")).alias("platform")).group_by(
+        "platform").agg(
+        pl.col("value").filter(pl.col("kind").is_in(["earning", "refund"])).sum().alias("gross"),
+        (-pl.col("value").filter(~pl.col("kind").is_in(["earning", "refund"])).sum())
+        .alias("fees"),
+        pl.col("hours").sum().alias("hours"),
+    ).sort("gross", descending=True)
+    later = payout_costs or {}
+    found = [(row["platform"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0))
+             for row in grouped.iter_rows(named=True)]
+    seen = {platform for platform, _, _ in found}
+    found += [(p, Decimal(0), Decimal(0)) for p in sorted(later) if p not in seen]
+    out = []
+    for platform, gross, fees in found:
+        item = {"platform": platform, "gross": format_money(gross, currency),
+                "fees": format_money(fees, currency),
+                "net": format_money(gross - fees, currency),
+                "hours": f"{_hours(worked.get(platform, 0)):.2f}",
+                "net_hourly": _per_hour(gross - fees, worked.get(platform), currency),
+                "fee_rate": _ratio(fees, gross)}
+        home = _home(gross - fees, later.get(platform, Decimal(0)), currency)
+        if not gross and platform not in later:
+            # a wallet's or bank's own row: its fees are already in the payout costs of the
+            # platforms whose money it carried, so it has no money of its own to bring home
+            home["net_home"] = None
+        out.append(item | home)
+    return out
+
+
+def _home(net: Decimal, later: Decimal, currency: str) -> dict[str, str | None]:
+    """payout_costs and net_home, each rounded once from exact figures."""
+    from ledger.core.money import format_money, round_money
+
+    cost = round_money(later, currency)
+    return {"payout_costs": format_money(cost, currency),
+            "net_home": format_money(round_money(net, currency) - cost, currency)}
+
+
+def by_client(valued: pl.DataFrame, currency: str,
+              client_hours: dict[str, float] | None = None,
+              payout_costs: dict[str, Decimal] | None = None) -> list[dict]:
+    """Per client: gross, the fees charged on their work (by counterparty or related_ref), net,
+    paid hours (platform-billed, else from timesheets or ledger.toml: `hours.combine`), and
+    the payout costs charged back to their money (ledger.attribution)."""
+    import polars as pl
+
+    from ledger.core.money import format_money
+
+    earnings = valued.filter(pl.col("kind").is_in(["earning", "refund"]))
+    owners = earnings.filter(pl.col("ref").is_not_null() & pl.col("counterparty").is_not_null()
+                             ).select("account", pl.col("ref").alias("related_ref"),
+                                      pl.col("counterparty").alias("owner")).unique(
+        ["account", "related_ref"])
+    fees = valued.filter(pl.col("kind").is_in(["platform_fee", "payment_fee", "tax"])).join(
+        owners, on=["account", "related_ref"], how="left", maintain_order="left")
+    fees = fees.with_columns(pl.coalesce("owner", "counterparty").alias("client")).filter(
+        pl.col("client").is_not_null())
+    gross = earnings.filter(pl.col("counterparty").is_not_null()).group_by(
+        pl.col("counterparty").alias("client")).agg(pl.col("value").sum().alias("gross"),
+                                                    pl.col("hours").sum().alias("hours"))
+    charged = fees.group_by("client").agg((-pl.col("value").sum()).alias("fees"))
+    joined = gross.join(charged, on="client", how="full", coalesce=True).sort(
+        "gross", descending=True, nulls_last=True)
+    later = payout_costs or {}
+    found = [(row["client"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0),
+              row["hours"]) for row in joined.iter_rows(named=True)]
+    seen = {client for client, *_ in found}
+    found += [(c, Decimal(0), Decimal(0), None) for c in sorted(later) if c not in seen]
+    out = []
+    for client, g, f, billed in found:
+        worked = (client_hours or {}).get(client, billed or 0)
+        item = {"client": client, "gross": format_money(g, currency),
+                "fees": format_money(f, currency), "net": format_money(g - f, currency),
+                "hours": f"{_hours(worked):.2f}",
+                "net_hourly": _per_hour(g - f, worked, currency)}
+        out.append(item | _home(g - f, later.get(client, Decimal(0)), currency))
+    return out
+
+
+def _platform_hours(valued: pl.DataFrame, client_hours: dict[str, float]) -> dict[str, float]:
+    import polars as pl
+
+    earnings = valued.filter(pl.col("kind") == "earning").with_columns(
+        source_platform(pl.col("source")).alias("platform"))
+    hours = {p: float(h or 0) for p, h in earnings.filter(pl.col("counterparty").is_null())
+             .group_by("platform").agg(pl.col("hours").sum()).iter_rows()}
+    home = (earnings.filter(pl.col("counterparty").is_not_null())
+            .group_by("counterparty", "platform").agg(pl.col("value").sum())
+            .sort("value", descending=True).unique("counterparty", keep="first"))
+    for client, platform, _ in home.iter_rows():
+        hours[platform] = hours.get(platform, 0.0) + client_hours.get(client, 0.0)
+    return hours
+
+
+def _per_hour(net: Decimal, worked: object, currency: str) -> str | None:
+    from ledger.core.money import format_money
+
+    worked_hours = _hours(worked or 0)
+    return format_money(net / worked_hours, currency) if worked_hours else None
+
+
+def _gross_without_hours(valued: pl.DataFrame, currency: str,
+                         client_hours: dict[str, float] | None = None) -> str:
+    """Earnings with no hours against them (none on the row, none in a timesheet for the
+    client): net per hour cannot account for their time."""
+    import polars as pl
+
+    from ledger.core.money import format_money
+
+    timed = [c for c, h in (client_hours or {}).items() if h]
+    total = valued.filter((pl.col("kind") == "earning") & pl.col("hours").is_null()
+                          & ~pl.col("counterparty").fill_null("").is_in(timed))["value"].sum()
+    return format_money(Decimal(total or 0), currency)
+
+
+def _ratio(part: Decimal, whole: Decimal) -> str | None:
+    return f"{(part / whole):.4f}" if whole else None
+
+
+def _rate_json(row: dict) -> dict:
+    return {"date": row["date"].isoformat(), "from": row["from"], "to": row["to"],
+            "rate": f"{Decimal(row['rate']).normalize():f}", "provider": row["provider"],
+            "detail": row["detail"],
+            "rate_date": row["rate_date"].isoformat() if row["rate_date"] else None}
+
+
+def _sources(ledger: Ledger, rows: pl.DataFrame) -> list[dict]:
+    """Which imported files the period's figures come from (provenance)."""
+    import polars as pl
+
+    names = {e["import_id"]: e for e in ledger.active_imports()}
+    counts = rows.group_by("import_id").agg(pl.len().alias("rows")).sort("import_id")
+    return [{"import_id": i, "file": names.get(i, {}).get("file"),
+             "format": names.get(i, {}).get("format"), "rows": n}
+            for i, n in counts.iter_rows()]
+
+
+def transactions(ledger: Ledger, *, month: str | None = None, start: str | None = None,
+                 end: str | None = None, kinds: list[str] | None = None,
+                 sources: list[str] | None = None) -> pl.DataFrame:
+    """Ledger rows, filtered; every row keeps its file line and import id."""
+    import polars as pl
+
+    from ledger.core.schema import KINDS
+
+    rows = ledger.rows()
+    wanted = checked_sources(rows, sources) if sources else None
+    if month or start or end:
+        period = resolve_period(rows, month=month, start=start, end=end)
+        rows = rows.filter(pl.col("date").is_between(period.start, period.end))
+    if kinds:
+        kinds = [k.strip().lower() for k in kinds]
+        unknown = sorted(set(kinds) - set(KINDS))
+        if unknown:
+            raise UsageError(f"unknown kind(s) {unknown}", hint="kinds: " + ", ".join(KINDS))
+        rows = rows.filter(pl.col("kind").is_in(kinds))
+    if wanted:
+        rows = rows.filter(pl.col("source").str.to_lowercase().is_in(wanted)
+                           | source_platform(pl.col("source")).str.to_lowercase().is_in(wanted))
+    return rows
+
+
+def checked_sources(rows: pl.DataFrame, sources: list[str]) -> list[str]:
+    """`--source` values in lower case (`Upwork` is `upwork`): a source or platform of the
+    ledger's rows (`payoneer:USD` or `payoneer`). One the ledger has no row from is refused
+    with the list of those it has, rather than answered with an empty table."""
+    import polars as pl
+
+    names = rows.select(pl.col("source").str.to_lowercase().unique()).to_series().to_list()
+    known = sorted({*names, *(provider_of(n) for n in names)})
+    wanted = [s.strip().lower() for s in sources]
+    unknown = [s for s, w in zip(sources, wanted, strict=True) if w not in known]
+    if unknown:
+        raise UsageError(f"no rows from source(s) {', '.join(unknown)} in this ledger",
+                         hint="sources: " + (", ".join(known) or "none yet: ledger import "
+                                             "FILE first"))
+    return wanted

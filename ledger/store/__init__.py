@@ -1,0 +1,1 @@
+"""ledger.store.directory: see docs/architecture.md."""

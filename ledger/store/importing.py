@@ -1,0 +1,303 @@
+"""Reading files into the ledger: each file through the importers, then one commit of the store.
+
+`import_files`, `import_hours`, `undo` and `rebuild` parse (or re-parse the archived copies of)
+exports and timesheets and hand the store the rows, the log entries and the archive copies to
+commit (ledger.store.directory.Ledger.commit: all or nothing). The store itself reads no
+export; these are the only functions that bring the importers and the store together. The Ledger's methods
+of the same names call these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ledger.core.errors import DataError, UsageError
+from ledger.core.files import ArchiveStager
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from importers.base import Format, ImportOptions, Parsed
+    from ledger.store.directory import Ledger
+
+
+@dataclass
+class ImportSummary:
+    """What one file did to the ledger."""
+
+    path: str
+    import_id: str
+    format: str
+    rows_read: int
+    rows: int
+    added: int
+    duplicates: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse(ledger: Ledger, paths: Sequence[Path], options: ImportOptions,
+          source: str | None = None,
+          progress: Callable[[Path], None] | None = None,
+          stager: ArchiveStager | None = None) -> list[tuple[Path, bytes, Parsed]]:
+    """Read and parse every file. Nothing is written but, given a `stager`, temporary
+    archive copies that a failed import removes."""
+    from importers import registry
+
+    parsed = []
+    for path in paths:
+        raw = registry.read(Path(path))
+        if stager:
+            stager.stage(Path(_archived(Path(path), raw.sha256)).name, raw.data)
+        parsed.append((Path(path), raw.data, registry.parse(
+            raw, options, source, profile_dirs=[ledger.root / "profiles"])))
+        if progress:
+            progress(Path(path))
+    return parsed
+
+
+def import_files(ledger: Ledger, paths: Sequence[Path], options: ImportOptions, *,
+                 source: str | None = None, dry_run: bool = False,
+                 progress: Callable[[Path], None] | None = None) -> list[ImportSummary]:
+    """Import files: all or nothing, idempotent (rows already present are not added again)."""
+    options.check()
+    if dry_run:
+        return merge(ledger.stored_rows(), parse(ledger, paths, options, source, progress))[1]
+    stager = ArchiveStager(ledger.sources)
+    try:
+        parsed = parse(ledger, paths, options, source, progress, stager)
+        with ledger.locked():
+            combined, summaries = merge(ledger.stored_rows(), parsed)
+            profiles = [_profile_archive(result.profile) for _, _, result in parsed]
+            entries = [log_entry("import", s, options, source, profile=name)
+                       for s, (name, _) in zip(summaries, profiles, strict=True)]
+            copies = [(_archived(p, s.import_id), data)
+                      for (p, data, _), s in zip(parsed, summaries, strict=True)]
+            ledger.commit(combined, entries, stager=stager,
+                          archives=copies + [(name, text) for name, text in profiles if name])
+    finally:
+        stager.close()
+    return summaries
+
+
+def merge(existing: pl.DataFrame, parsed: list[tuple[Path, bytes, Parsed]]
+          ) -> tuple[pl.DataFrame, list[ImportSummary]]:
+    """The rows with each parsed file's new rows added (a row already present is a
+    duplicate), sorted by date, and what each file did."""
+    import polars as pl
+
+    frames = [existing]
+    seen = existing.select("id")
+    summaries = []
+    for path, data, result in parsed:
+        new = result.rows.join(seen, on="id", how="anti") if seen.height else result.rows
+        frames.append(new)
+        seen = pl.concat([seen, new.select("id")])
+        summaries.append(ImportSummary(
+            path=str(path), import_id=result.import_id or hashlib.sha256(data).hexdigest(),
+            format=result.format, rows_read=result.rows_read, rows=result.rows.height,
+            added=new.height, duplicates=result.rows.height - new.height,
+            skipped=result.skipped, warnings=result.warnings))
+    combined = pl.concat(frames)
+    if not combined["date"].is_sorted():  # a stable sort of sorted rows changes nothing
+        combined = combined.sort("date", maintain_order=True)
+    return combined, summaries
+
+
+def log_entry(event: str, summary: ImportSummary, options: ImportOptions,
+              source: str | None, profile: str | None = None) -> dict:
+    """The import log entry of one file (its archived copy named by its sha256)."""
+    path = Path(summary.path)
+    return {
+        "event": event,
+        "import_id": summary.import_id,
+        "file": path.name,
+        "archived": _archived(path, summary.import_id),
+        **({"profile": profile} if profile else {}),
+        "format": summary.format,
+        "source_option": source,
+        "options": options.as_dict(),
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "rows_read": summary.rows_read,
+        "added": summary.added,
+        "duplicates": summary.duplicates,
+        "skipped": summary.skipped,
+    }
+
+
+def import_hours(ledger: Ledger, paths: Sequence[Path], options: ImportOptions, *,
+                 dry_run: bool = False) -> list[ImportSummary]:
+    """Import timesheets: all or nothing, each entry once (same rules as exports)."""
+    import polars as pl
+
+    from importers import hours, registry
+
+    options.check()
+    parsed = []
+    for path in paths:
+        raw = registry.read(Path(path))
+        rows, layout = hours.parse(raw, options)
+        parsed.append((Path(path), raw, rows, layout))
+    with ledger.locked() if not dry_run else nullcontext():
+        existing = pl.read_parquet(ledger.hours_path, glob=False) if ledger.hours_path.exists() \
+            else hours.empty()
+        seen = existing.select("id")
+        frames, summaries = [existing], []
+        for path, raw, rows, layout in parsed:
+            new = rows.join(seen, on="id", how="anti")
+            seen = pl.concat([seen, new.select("id")])
+            frames.append(new)
+            summaries.append(ImportSummary(
+                path=str(path), import_id=raw.sha256, format=f"hours:{layout}",
+                rows_read=rows.height, rows=rows.height, added=new.height,
+                duplicates=rows.height - new.height))
+        if dry_run:
+            return summaries
+        combined = pl.concat(frames).sort("date", maintain_order=True)
+        entries = [log_entry("hours", s, options, None) for s in summaries]
+        ledger.commit(combined, entries, ledger.hours_path,
+                      archives=[(_archived(p, raw.sha256), raw.data) for p, raw, _, _ in parsed])
+    return summaries
+
+
+def undo(ledger: Ledger, import_id: str) -> dict:
+    """Remove one import: the ledger is rebuilt from every other import still in effect."""
+    with ledger.locked():
+        active = ledger.active_imports() + ledger.active_imports("hours")
+        matches = [e for e in active if e["import_id"].startswith(import_id)]
+        if not import_id or len(matches) != 1:
+            known = ", ".join(e["import_id"][:12] for e in active) or "none"
+            what = "matches several imports" if matches else "is not an import in effect"
+            raise UsageError(f"{import_id!r} {what}", path=ledger.log_path,
+                             hint=f"imports in effect: {known} (see `ledger imports`)")
+        target = matches[0]
+        entry = {"event": "undo", "import_id": target["import_id"], "file": target["file"],
+                 "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        if target["event"] == "hours":
+            keep = [e for e in ledger.active_imports("hours")
+                    if e["import_id"] != target["import_id"]]
+            sheet = _reparse_hours(ledger, keep)
+            before = ledger.hours()
+            entry["removed"] = before.filter(before["origin"] == "source").height \
+                - sheet.height
+            ledger.commit(sheet, [entry], ledger.hours_path)
+            return entry
+        keep = [e for e in ledger.active_imports() if e["import_id"] != target["import_id"]]
+        rows, _ = _reparse(ledger, keep)
+        entry["removed"] = ledger.stored_rows().height - rows.height
+        ledger.commit(rows, [entry])
+        return entry
+
+
+def rebuild(ledger: Ledger) -> dict:
+    """Re-parse every archived source in effect with today's importers and rewrite the rows.
+
+    A file imported through a user's bank profile is read with the profile's archived copy:
+    to read it with an edited profile, `ledger undo` it and import it again."""
+    with ledger.locked():
+        return rebuild_locked(ledger)
+
+
+def rebuild_locked(ledger: Ledger) -> dict:
+    """`rebuild` with the lock already held (`ledger doctor` repairs through it)."""
+    active = ledger.active_imports()
+    rows, counts = _reparse(ledger, active)
+    try:
+        before: int | None = ledger.stored_rows().height
+    except DataError:  # a damaged or older-version ledger is what rebuild is for
+        from ledger.core import schema
+
+        before = schema.stored_count(ledger.rows_path)
+    entry = {"event": "rebuild", "import_id": "", "file": "",
+             "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+             "imports": len(active), "rows_before": before, "rows": rows.height}
+    ledger.commit(rows, [entry])
+    hour_imports = ledger.active_imports("hours")
+    if hour_imports or ledger.hours_path.exists():
+        ledger.commit(_reparse_hours(ledger, hour_imports), [], ledger.hours_path)
+    return {**entry, "per_import": counts}
+
+
+def _reparse_hours(ledger: Ledger, entries: list[dict]) -> pl.DataFrame:
+    import polars as pl
+
+    from importers import hours, registry
+    from importers.base import ImportOptions
+
+    sheet = hours.empty()
+    for entry in entries:
+        raw = registry.read(ledger.root / entry["archived"])
+        raw.path = Path(entry["file"])
+        rows, _ = hours.parse(raw, ImportOptions.from_dict(entry.get("options", {})))
+        sheet = pl.concat([sheet, rows.join(sheet.select("id"), on="id", how="anti")])
+    return sheet.sort("date", maintain_order=True)
+
+
+def archived_profile(ledger: Ledger, entry: dict) -> Format | None:
+    """The format of the user bank profile an import was read with, from its archived
+    copy (editing or deleting the profile later changes no imported row); None if the
+    import used a built-in format or predates profile archiving."""
+    if not entry.get("profile"):
+        return None
+    from importers.bank import as_format, profile_from_text
+
+    path = ledger.root / entry["profile"]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        raise DataError(f"the archived bank profile of {entry['file']} is missing",
+                        path=path, hint="restore it from a backup, or `ledger undo "
+                        f"{entry['import_id'][:12]}` and import the file again") from None
+    return as_format(profile_from_text(text, path))
+
+
+def _reparse(ledger: Ledger, entries: list[dict]) -> tuple[pl.DataFrame, dict[str, int]]:
+    from importers import registry
+    from importers.base import ImportOptions
+    from ledger.core import schema
+
+    rows = schema.empty()
+    counts: dict[str, int] = {}
+    for entry in entries:
+        archived = ledger.root / entry["archived"]
+        if not archived.exists():
+            raise DataError("archived source is missing", path=archived,
+                            hint="restore it from a backup or `ledger undo` that import")
+        raw = registry.read(archived)
+        raw.path = Path(entry["file"])
+        options = ImportOptions.from_dict(entry.get("options", {}))
+        parsed = registry.parse(raw, options, entry.get("source_option"),
+                                profile_dirs=[ledger.root / "profiles"],
+                                fmt=archived_profile(ledger, entry))
+        rows, summaries = merge(rows, [(archived, raw.data, parsed)])
+        counts[entry["import_id"]] = summaries[0].added
+    return rows, counts
+
+
+def _profile_archive(text: str | None) -> tuple[str | None, bytes]:
+    """(path under the ledger dir, bytes) a user profile's text is archived as: named by its
+    sha256, so imports read with the same profile share one copy. (None, b"") for no text."""
+    if text is None:
+        return None, b""
+    data = text.encode("utf-8")
+    return f"sources/{hashlib.sha256(data).hexdigest()}.profile.toml", data
+
+
+def _archived(path: Path, import_id: str) -> str:
+    """Where a source's copy is archived, under the ledger dir: named by its sha256."""
+    return f"sources/{import_id}{_suffix(path)}"
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    return suffix if suffix and len(suffix) <= 6 and suffix[1:].isalnum() else ".dat"
+

@@ -1,0 +1,412 @@
+"""Transfer matching: which credit on one of the user's accounts is which withdrawal from another.
+
+A withdrawal is a transfer out of a platform or wallet (kind `transfer`, negative); a credit a
+transfer into a wallet or bank (positive). Matching is vectorised polars: each withdrawal is
+joined to the credits of the following `window_days` of its provider, kept where the amount
+agrees (same currency: at most `max_shortfall` less arrived; another currency: within
+`tolerance` of the reference rate, or of the `[delivered ...]` amount the export states), and
+linked only when the pair is mutually unique (or a reference ties them). Two candidates of the
+same amount on nearby dates are never guessed: they are listed as ambiguous. A withdrawal no
+single credit explains may have arrived in several credits on one account (`_split`).
+
+This is the one matcher: `ledger reconcile` builds its hops and chains on it, and the fee rules'
+intermediary deductions (rules.fees.match_intermediary) measure what its pairs lost on the way.
+It imports only the core, the provider lists and rules' conversion tags, so rules may use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ledger.core import providers
+
+if TYPE_CHECKING:
+    import polars as pl
+
+DEFAULT_DAYS = providers.DEFAULT_TRANSFER_DAYS
+TOLERANCE = Decimal("0.03")
+MAX_SHORTFALL = Decimal("0.10")
+MAX_SPLIT_PARTS = 4
+"""A withdrawal may arrive in up to this many credits on one account (`max_split_parts`)."""
+SPLIT_CANDIDATES = 12
+"""Credits a withdrawal may split into, per account: beyond this, sets of parts are not tried
+(C(12, 4) = 495 sets of four; a withdrawal with more look-alike credits is settled by links)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    window_days: dict[str, int] = field(default_factory=lambda: dict(providers.TRANSFER_DAYS))
+    tolerance: Decimal = TOLERANCE
+    max_shortfall: Decimal = MAX_SHORTFALL
+    max_split_parts: int = MAX_SPLIT_PARTS
+
+    def days(self, provider: str) -> int:
+        return self.window_days.get(provider, DEFAULT_DAYS)
+
+
+def legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Withdrawals (out_*) and credits (in_*) between the user's accounts."""
+    import polars as pl
+
+    transfers = rows.filter(pl.col("kind") == "transfer").with_columns(
+        providers.role(pl.col("source")).alias("role"),
+        providers.platform(pl.col("source")).alias("provider"))
+    outs = transfers.filter((pl.col("amount") < 0) & pl.col("role").is_in(["platform",
+                                                                            "wallet"]))
+    window = pl.col("provider").replace_strict(settings.window_days, default=DEFAULT_DAYS,
+                                               return_dtype=pl.Int64)
+    outs = outs.select(
+        pl.col("id").alias("out_id"), pl.col("date").alias("out_date"),
+        pl.col("account").alias("out_account"), pl.col("role").alias("out_role"),
+        pl.col("provider").alias("out_provider"), pl.col("currency").alias("out_ccy"),
+        (-pl.col("amount")).alias("sent"), pl.col("ref").alias("out_ref"),
+        pl.col("description").alias("out_text"),
+        pl.col("counter_amount").alias("delivered"),
+        pl.col("counter_currency").alias("delivered_ccy"),
+        window.alias("window"))
+    ins = transfers.filter((pl.col("amount") > 0) & pl.col("role").is_in(["wallet", "bank"]))
+    ins = ins.select(
+        pl.col("id").alias("in_id"), pl.col("date").alias("in_date"),
+        pl.col("account").alias("in_account"), pl.col("role").alias("in_role"),
+        pl.col("currency").alias("in_ccy"), pl.col("amount").alias("received"),
+        pl.col("ref").alias("in_ref"), pl.col("related_ref").alias("in_related"),
+        (pl.col("description") + " " + pl.col("counterparty").fill_null("")
+         + " " + pl.col("ref").fill_null("")).alias("in_text"))
+    return outs, ins
+
+
+def _amount_test(cand: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """Add diff (expected minus received, in the credit's currency), ok, rule, exact."""
+    import polars as pl
+
+    dec = pl.Decimal(38, 12)
+    same = pl.col("out_ccy") == pl.col("in_ccy")
+    tagged = pl.col("delivered_ccy").fill_null("") == pl.col("in_ccy")
+    sent, got = pl.col("sent").cast(dec), pl.col("received").cast(dec)
+    expected = (pl.when(same).then(sent).when(tagged).then(pl.col("delivered").cast(dec))
+                .otherwise(sent * pl.col("rate").cast(dec)).cast(dec))
+    tol = pl.lit(settings.tolerance, dtype=dec)
+    short = pl.lit(settings.max_shortfall, dtype=dec)
+    cand = cand.with_columns(expected.alias("expected")).with_columns(
+        (pl.col("expected") - got).cast(dec).alias("diff"))
+    ok = (pl.when(same | tagged).then((pl.col("diff") >= 0)
+                                      & (pl.col("diff") <= short * pl.col("expected")))
+          .otherwise(pl.col("rate").is_not_null()
+                     & (pl.col("diff").abs() <= tol * pl.col("expected"))))
+    rule = (pl.when(same).then(pl.lit("same_currency")).when(tagged)
+            .then(pl.lit("delivered_amount")).otherwise(pl.lit("reference_rate")))
+    return cand.with_columns(ok.fill_null(False).alias("ok"), rule.alias("rule"),
+                             ((same | tagged) & (pl.col("diff") == 0)).alias("exact"))
+
+
+def _rates(cand: pl.DataFrame, chain: object) -> pl.DataFrame:
+    """Reference rate out_ccy -> in_ccy on the withdrawal date, where the currencies differ:
+    the FX chain's own `lookup` (one call per arrival currency), joined on."""
+    import polars as pl
+
+    from rules.fx import rate_dtype
+
+    need = cand.filter(pl.col("out_ccy") != pl.col("in_ccy")).select(
+        "out_date", "out_ccy", "in_ccy").unique()
+    parts = [pl.DataFrame(schema={"out_date": pl.Date, "out_ccy": pl.String,
+                                  "in_ccy": pl.String, "rate": rate_dtype(),
+                                  "rate_provider": pl.String})]
+    if chain is not None:
+        for to in sorted(need["in_ccy"].unique().to_list()):
+            needs = need.filter(pl.col("in_ccy") == to).select(
+                pl.col("out_date").alias("date"), pl.col("out_ccy").alias("currency"))
+            found = chain.lookup(needs, to)  # type: ignore[attr-defined]
+            parts.append(found.select(
+                pl.col("date").alias("out_date"), pl.col("currency").alias("out_ccy"),
+                pl.lit(to).alias("in_ccy"), pl.col("rate").cast(rate_dtype()),
+                (pl.col("provider") + pl.lit(" ") + pl.col("rate_date").cast(pl.String))
+                .alias("rate_provider")))
+    rates = pl.concat(parts, how="vertical_relaxed")
+    return cand.join(rates, on=["out_date", "out_ccy", "in_ccy"], how="left")
+
+
+def _bounds(targets: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """Add low and top: the range (in_ccy) an arrival of each withdrawal may have, the loosest
+    case of _amount_test (null where nothing could be tested: another currency, no rate)."""
+    import polars as pl
+
+    dec = pl.Decimal(38, 12)
+    same = pl.col("out_ccy") == pl.col("in_ccy")
+    tagged = pl.col("delivered_ccy").fill_null("") == pl.col("in_ccy")
+    sent = pl.col("sent").cast(dec)
+    stated = pl.when(same).then(sent).when(tagged).then(pl.col("delivered").cast(dec))
+    converted = sent * pl.col("rate").cast(dec)
+    short = pl.lit(settings.max_shortfall, dtype=dec)
+    tol = pl.lit(settings.tolerance, dtype=dec)
+    return targets.with_columns(
+        pl.when(same | tagged).then(stated * (1 - short))
+        .otherwise(converted * (1 - tol)).cast(dec).alias("low"),
+        pl.when(same | tagged).then(stated).otherwise(converted * (1 + tol)).cast(dec)
+        .alias("top"))
+
+
+def _within_window(outs: pl.DataFrame) -> pl.DataFrame:
+    """Each withdrawal once per day of its window, as in_date (with days from out_date)."""
+    import polars as pl
+
+    return outs.with_columns(pl.int_ranges(0, pl.col("window") + 1).alias("days")).explode(
+        "days").with_columns((pl.col("out_date") + pl.duration(days=pl.col("days")))
+                             .alias("in_date"))
+
+
+def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: object,
+                ) -> pl.DataFrame:
+    """Every (withdrawal, credit) pair within the window whose amounts agree.
+
+    Credits are joined by day, currency and a coarse logarithmic amount bucket (one bucket
+    spans the loosest tolerance, so a withdrawal's range covers one or two), then the exact
+    Decimal tests decide: without the bucket a busy ledger pairs every
+    withdrawal with every credit of its week. Float logarithms only pick buckets, never
+    decide a match."""
+    import math
+
+    import polars as pl
+
+    # the currencies a withdrawal's window has credits in: all that need a rate (and --online
+    # fetches only what a pair could use); the wide rows are joined back once paired
+    days = ins.select("in_date", "in_ccy").unique()
+    ccys = _within_window(outs.select("out_id", "out_date", "window")).join(
+        days, on="in_date").select("out_id", "in_ccy").unique()
+    targets = _bounds(_rates(outs.join(ccys, on="out_id"), chain), settings).filter(
+        pl.col("top") > 0)
+    spread = max(1 / (1 - float(settings.max_shortfall)),
+                 (1 + float(settings.tolerance)) / (1 - float(settings.tolerance)))
+    width = max(math.log(spread), 0.01)
+
+    def bucket(amount: pl.Expr) -> pl.Expr:
+        return (amount.cast(pl.Float64).clip(lower_bound=1e-9).log() / width).floor().cast(
+            pl.Int64)
+
+    dec = pl.Decimal(38, 12)
+    edge = 1e-9  # far above the float error of a log, far below a bucket
+    wide = targets.select(
+        "out_id", "out_account", "out_date", "window", "in_ccy", "low", "top",
+        pl.int_ranges(bucket(pl.col("low") * (1 - edge)), bucket(pl.col("top") * (1 + edge))
+                      + 1).alias("bucket")).explode("bucket")
+    # each credit looks back over the longest window (fewer rows than each withdrawal
+    # looking forward in every currency and bucket)
+    back = int(outs["window"].max() or 0) if not outs.is_empty() else 0
+    keyed = ins.select("in_id", "in_date", "in_ccy", "in_account",
+                       pl.col("received").cast(dec).alias("got"),
+                       bucket(pl.col("received")).alias("bucket"),
+                       pl.int_ranges(0, back + 1).alias("days")).explode("days").with_columns(
+        (pl.col("in_date") - pl.duration(days=pl.col("days"))).alias("out_date"))
+    pairs = wide.join(keyed, on=["out_date", "in_ccy", "bucket"], how="inner").filter(
+        (pl.col("days") <= pl.col("window")) & (pl.col("in_account") != pl.col("out_account"))
+        & (pl.col("got") >= pl.col("low")) & (pl.col("got") <= pl.col("top")))
+    cand = pairs.select("out_id", "in_id", "in_ccy", "days").join(
+        targets.drop("low", "top"), on=["out_id", "in_ccy"]).join(
+        ins.drop("in_ccy"), on="in_id")
+    cand = _amount_test(cand, settings)
+    ref_hit = pl.col("out_ref").is_not_null() & (
+        (pl.col("in_related").fill_null("") == pl.col("out_ref"))
+        | pl.col("in_text").str.contains(pl.col("out_ref"), literal=True))
+    named = pl.col("in_text").str.to_lowercase().str.contains(pl.col("out_provider"),
+                                                              literal=True)
+    return cand.filter("ok").with_columns(ref_hit.fill_null(False).alias("ref_match"),
+                                          named.fill_null(False).alias("named"))
+
+
+def _mutual(cand: pl.DataFrame) -> pl.DataFrame:
+    """Pairs where, at the strongest evidence either side has (a reference, then an exact
+    amount, then a same-currency shortfall or stated delivery, then the reference rate), the
+    withdrawal has one candidate credit and the credit one withdrawal. Within each level, a
+    credit that names the sender (`Inward Remittance PAYONEER INC`) is stronger."""
+    import polars as pl
+
+    tier = (pl.when(pl.col("ref_match")).then(0).when(pl.col("exact")).then(2)
+            .when(pl.col("rule") != "reference_rate").then(4).otherwise(6)
+            + pl.when(pl.col("named")).then(0).otherwise(1))
+    best = cand.with_columns(tier.alias("tier")).filter(
+        (pl.col("tier") == pl.col("tier").min().over("out_id"))
+        & (pl.col("tier") == pl.col("tier").min().over("in_id")))
+    return best.filter((pl.col("out_id").count().over("out_id") == 1)
+                       & (pl.col("in_id").count().over("in_id") == 1)).drop("tier")
+
+
+@dataclass
+class Matching:
+    hops: pl.DataFrame
+    """One row per (withdrawal, credit) link: out_*, in_*, diff, rule, confidence, days."""
+    ambiguous: pl.DataFrame
+    unmatched_out: pl.DataFrame
+    unmatched_in: pl.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
+          links: dict | None = None) -> Matching:
+    """Link withdrawals to credits: user links, then references, then mutually unique
+    amounts; a withdrawal no single credit explains may arrive in several credits."""
+    import polars as pl
+
+    links = links or {"links": [], "unlinks": []}
+    outs, ins = legs(rows, settings)
+    cand = _candidates(outs, ins, settings, chain)
+    pair_schema = {"out_id": pl.String, "in_id": pl.String}
+    if links["unlinks"]:
+        banned = pl.DataFrame(links["unlinks"], schema=pair_schema, orient="row")
+        cand = cand.join(banned, on=["out_id", "in_id"], how="anti")
+    chosen: list[pl.DataFrame] = []
+    if links["links"]:
+        user = pl.DataFrame(links["links"], schema=pair_schema, orient="row")
+        user = user.join(outs, on="out_id").join(ins, on="in_id").with_columns(
+            (pl.col("in_date") - pl.col("out_date")).dt.total_days().alias("days"))
+        user = _amount_test(_rates(user, chain), settings).with_columns(
+            pl.lit("user_link").alias("rule"), pl.lit("user").alias("confidence"),
+            pl.lit(False).alias("ref_match"), pl.lit(False).alias("named"))
+        chosen.append(user)
+        cand = cand.join(user.select("out_id"), on="out_id", how="anti").join(
+            user.select("in_id"), on="in_id", how="anti")
+    for _ in range(8):
+        unique = _mutual(cand)
+        if unique.is_empty():
+            break
+        high = pl.col("ref_match") | pl.col("exact")
+        unique = unique.with_columns(pl.when(high).then(pl.lit("high")).otherwise(
+            pl.lit("medium")).alias("confidence"),
+            pl.when(pl.col("ref_match")).then(pl.col("rule") + pl.lit("+reference"))
+            .otherwise(pl.col("rule")).alias("rule"))
+        chosen.append(unique)
+        cand = cand.join(unique.select("out_id"), on="out_id", how="anti").join(
+            unique.select("in_id"), on="in_id", how="anti")
+    used_out = pl.concat([c.select("out_id") for c in chosen]) if chosen else \
+        pl.DataFrame(schema={"out_id": pl.String})
+    used_in = pl.concat([c.select("in_id") for c in chosen]) if chosen else \
+        pl.DataFrame(schema={"in_id": pl.String})
+    free_out = outs.join(used_out, on="out_id", how="anti")
+    free_in = ins.join(used_in, on="in_id", how="anti")
+    split, split_unsure, warnings = _split(
+        free_out.join(cand.select("out_id").unique(), on="out_id", how="anti"),
+        free_in.join(cand.select("in_id").unique(), on="in_id", how="anti"), settings, chain)
+    if split.height:
+        chosen.append(split)
+        free_out = free_out.join(split.select("out_id"), on="out_id", how="anti")
+        free_in = free_in.join(split.select("in_id"), on="in_id", how="anti")
+    columns = ["out_id", "in_id", "days", "diff", "rule", "confidence", "rate",
+               "rate_provider"]
+    hops = (pl.concat([c.select(columns) for c in chosen], how="vertical_relaxed") if chosen
+            else pl.DataFrame(schema={c: pl.String for c in columns}))
+    ambiguous = pl.concat([cand.join(free_out.select("out_id"), on="out_id", how="semi").join(
+        free_in.select("in_id"), on="in_id", how="semi").group_by("out_id").agg(
+        pl.col("in_id").sort()), split_unsure]).sort("out_id")
+    return Matching(hops, ambiguous, free_out, free_in, warnings)
+
+
+def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: object
+           ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """A withdrawal that arrived as 2..max_split_parts credits on one account, all within its
+    window, together passing the tests one credit would (_amount_test on their sum).
+
+    Sets of parts are built a part at a time by joins per (withdrawal, account, currency), in
+    id order, dropping any set already above what could have arrived (parts are positive), so
+    the work stays bounded by the look-alike credits of each window. Only unique explanations
+    are linked: a withdrawal with two possible sets, or a credit in the sets of two
+    explanations, is ambiguous (returned as out_id, in_id list), never guessed. Returns (hop
+    rows, ambiguous, warnings)."""
+    import polars as pl
+
+    hop_schema = {"out_id": pl.String, "in_id": pl.String, "days": pl.Int64,
+                  "diff": pl.Decimal(38, 12), "rule": pl.String, "confidence": pl.String,
+                  "rate": pl.Decimal(38, 12), "rate_provider": pl.String}
+    none = (pl.DataFrame(schema=hop_schema),
+            pl.DataFrame(schema={"out_id": pl.String, "in_id": pl.List(pl.String)}), [])
+    if outs.is_empty() or ins.height < 2 or settings.max_split_parts < 2:
+        return none
+    key = ["out_id", "in_account", "in_ccy"]
+    parts = _within_window(outs).join(ins, on="in_date").filter(
+        pl.col("in_account") != pl.col("out_account"))
+    if parts.is_empty():
+        return none
+    parts = _bounds(_rates(parts, chain), settings).filter(
+        pl.col("top").is_not_null() & (pl.col("received") < pl.col("top")))
+    parts = parts.filter(pl.len().over(key) >= 2)
+    crowded = parts.filter(pl.len().over(key) > SPLIT_CANDIDATES)
+    warnings = []
+    if not crowded.is_empty():
+        many = crowded.select("out_id").unique().sort("out_id")["out_id"].to_list()
+        warnings.append(f"{len(many)} withdrawal(s) have more than {SPLIT_CANDIDATES} credits "
+                        f"their window could split into (first {many[0]}): not tried as "
+                        "split arrivals; link the parts with `ledger reconcile link`")
+        parts = parts.join(crowded.select("out_id").unique(), on="out_id", how="anti")
+    groups = parts.select(key).unique().with_row_index("g")
+    parts = parts.join(groups, on=key).sort("in_id").with_columns(
+        pl.int_range(pl.len()).over("g").alias("k"),
+        pl.col("in_text").str.to_lowercase().str.contains(pl.col("out_provider"), literal=True)
+        .fill_null(False).alias("named"))
+    # sets of parts as part numbers p1 < p2 < ... within a group (ints are cheap to join)
+    step = parts.select("g", pl.col("k").alias("next"), pl.col("received").alias("more"),
+                        pl.col("in_date").alias("on"), pl.col("named").alias("also_named"))
+    level = parts.select("g", "k", pl.col("k").alias("p1"),
+                         pl.col("received").cast(pl.Decimal(38, 4)).alias("received"),
+                         pl.col("in_date").alias("last_date"), "top", "named")
+    sets = []
+    for n in range(2, settings.max_split_parts + 1):
+        level = level.join(step, on="g").filter(
+            (pl.col("next") > pl.col("k")) & (pl.col("received") + pl.col("more")
+                                              <= pl.col("top"))).select(
+            "g", pl.col("next").alias("k"), *[f"p{i}" for i in range(1, n)],
+            pl.col("next").alias(f"p{n}"),
+            (pl.col("received") + pl.col("more")).cast(pl.Decimal(38, 4)).alias("received"),
+            pl.max_horizontal("last_date", "on").alias("last_date"), "top",
+            (pl.col("named") & pl.col("also_named")).alias("named"))
+        if level.is_empty():
+            break
+        sets.append(level)
+    if not sets:
+        return none
+    out_side = parts.select("g", *[c for c in outs.columns if c != "in_date"], "in_ccy",
+                            "rate", "rate_provider").unique("g")
+    cand = pl.concat(sets, how="diagonal").join(out_side, on="g").with_columns(
+        (pl.col("last_date") - pl.col("out_date")).dt.total_days().alias("days"))
+    cand = _amount_test(cand, settings).filter("ok").with_row_index("set")
+    if cand.is_empty():
+        return none
+    # evidence as for one credit: an exact sum, then a shortfall or stated delivery, then the
+    # reference rate; every part naming the sender is stronger within a level
+    tier = (pl.when(pl.col("exact")).then(0).when(pl.col("rule") != "reference_rate").then(2)
+            .otherwise(4) + pl.when(pl.col("named")).then(0).otherwise(1))
+    numbers = [c for c in cand.columns if c[0] == "p" and c[1:].isdigit()]
+    long = cand.select("set", "g", "out_id", tier.alias("tier"), *numbers).unpivot(
+        numbers, index=["set", "g", "out_id", "tier"], value_name="k").drop_nulls("k").join(
+        parts.select("g", "k", "in_id"), on=["g", "k"]).select("set", "out_id", "tier",
+                                                                "in_id")
+    chosen = []
+    for _ in range(8):
+        # a set is linked when, at the strongest level its withdrawal has and the strongest
+        # level each of its credits has, it is the one set of the withdrawal and of each
+        # credit; linked withdrawals and credits leave every other set, and again
+        best = long.with_columns(
+            (pl.col("tier") == pl.col("tier").min().over("out_id")).alias("top_out"),
+            (pl.col("tier") == pl.col("tier").min().over("in_id")).alias("top_in"))
+        best = best.with_columns(
+            pl.col("set").filter("top_out").n_unique().over("out_id").alias("rivals_out"),
+            pl.col("set").filter("top_in").n_unique().over("in_id").alias("rivals_in"))
+        won = best.filter(
+            (pl.col("top_out") & pl.col("top_in") & (pl.col("rivals_out") == 1)
+             & (pl.col("rivals_in") == 1)).all().over("set"))
+        if won.is_empty():
+            break
+        chosen.append(won.select("set", "out_id", "in_id"))
+        long = long.join(won.select("out_id").unique(), on="out_id", how="anti")
+        long = long.join(long.join(won.select("in_id"), on="in_id").select("set").unique(),
+                         on="set", how="anti")
+    linked = pl.concat(chosen) if chosen else pl.DataFrame(
+        schema={"set": pl.UInt32, "out_id": pl.String, "in_id": pl.String})
+    linked = linked.join(cand.select("set", "days", "diff", "rate", "rate_provider"),
+                         on="set").select(
+        "out_id", "in_id", "days", pl.col("diff").cast(pl.Decimal(38, 12)),
+        pl.lit("split_credit").alias("rule"), pl.lit("medium").alias("confidence"),
+        pl.col("rate").cast(pl.Decimal(38, 12)), "rate_provider")
+    # what is left could be explained more than one way: listed, never guessed
+    ambiguous = long.group_by("out_id").agg(pl.col("in_id").unique().sort())
+    return linked, ambiguous, warnings
+
+
