@@ -203,7 +203,7 @@ def report_json(demo_ledger) -> dict:
 
 
 def test_report_json_has_the_contract_keys(report_json):
-    assert report_json["schema"] == "ledger.reports.report/1"
+    assert report_json["schema"] == "ledger.report/1"
     assert {"schema", "period", "currency", "totals", "by_platform", "by_client", "benchmarks",
             "rates"} <= set(report_json)
     assert report_json["period"]["from"] == "2024-06-01"

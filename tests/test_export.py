@@ -269,7 +269,7 @@ def test_derived_rows_give_the_reports_figures(ledger, options):
 def test_hledger_accepts_the_journal(which, june, tmp_path):
     hledger = tool("hledger")
     rows = june.rows() if which == "june" else awkward()
-    path = tmp_path / "ledger.reports.journal"
+    path = tmp_path / "ledger.journal"
     path.write_text(export.to_hledger(rows, export.file_names(june)), encoding="utf-8")
     check_tool(hledger, "-f", path, "balance")
     result = check_tool(hledger, "-f", path, "balance", "-O", "csv")

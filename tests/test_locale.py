@@ -83,7 +83,7 @@ def _report(locale: str) -> dict:
               "subcontractor_payouts": "0.00", "expenses": "0.00", "other": "0.00",
               "net": "108024.68", "hours": "1234.50", "unpaid_hours": "0.00",
               "net_hourly": "87.50", "net_hourly_all": "87.50"}
-    return {"schema": "ledger.reports.report/1", "currency": "INR", "locale": locale,
+    return {"schema": "ledger.report/1", "currency": "INR", "locale": locale,
             "period": {"from": "2024-06-01", "to": "2024-06-30", "label": "June 2024"},
             "totals": totals, "gross_without_hours": "0.00",
             "by_platform": [{"platform": "upwork", "gross": "123456.78", "fees": "15432.10",

@@ -64,7 +64,7 @@ def test_net_is_the_signed_sum_of_the_months_rows(june):
 
 def test_json_contract_keys(june):
     data = report.build(june, month="2024-06")
-    assert data["schema"] == "ledger.reports.report/1"
+    assert data["schema"] == "ledger.report/1"
     assert {"schema", "period", "currency", "totals", "by_platform", "by_client", "benchmarks",
             "rates"} <= set(data)
     assert set(data["totals"]) >= {"gross", "platform_fees", "payment_fees", "fx_cost",

@@ -166,7 +166,7 @@ def cli_may(tmp_path):
 def test_cli_report_json_has_fx_cost_rates_and_rules(cli_may):
     data = as_json(run("--ledger", "led", "report", "--month", "2024-05", "--currency", "PKR",
                        "--format", "json", cwd=cli_may))
-    assert data["schema"] == "ledger.reports.report/1"
+    assert data["schema"] == "ledger.report/1"
     assert data["totals"]["fx_cost"] == "2400.00"
     assert data["totals"]["bank_deductions"] == "2780.00"
     assert {r["provider"] for r in data["rates"]} == {"user"}

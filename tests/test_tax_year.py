@@ -1,6 +1,7 @@
 """The tax year (`ledger report --tax-year`, ledger/core/fiscal.py) and the remittance register
 (`ledger tax-register`, ledger/reports/tax_register.py): each country's fiscal year, one
-register line per bank credit with its reference and chain, and totals that foot to the report's figures,
+register line per bank credit with its reference and chain, and totals that foot to the
+report's figures,
 on the demo and on a generated two-year ledger crossing fiscal years."""
 
 from __future__ import annotations

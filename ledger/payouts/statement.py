@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ledger.payouts.value import Summary
 
-SCHEMA = "ledger.payouts.statement/2"
+SCHEMA = "ledger.statement/2"
 
 
 def exact(value: object, currency: str) -> str:

@@ -1,1 +1,2 @@
-"""ledger.reports: see docs/architecture.md."""
+"""The questions a user asks of counted rows, as plain data: the period report and its
+months, fee checks, benchmarks, the tax register, journals and row exports."""

@@ -33,7 +33,7 @@ __all__ = ["COSTS", "NOT_INCOME", "YEARS", "Period", "_iso", "build", "check_yea
            "compute_totals", "present_totals", "report_currency", "resolve_period",
            "sum_by_kind"]
 
-SCHEMA = "ledger.reports.report/1"
+SCHEMA = "ledger.report/1"
 
 
 def build(ledger: Ledger, period: Period | None = None, currency: str | None = None,

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ledger.reports.report import Period
     from ledger.store.directory import Ledger
 
-SCHEMA = "ledger.reports.tax_register/1"
+SCHEMA = "ledger.tax_register/1"
 LOOKBACK = dt.timedelta(days=62)
 """Chains are looked for from this long before the year: a credit early in the year may end
 a chain that left a platform in the year before."""

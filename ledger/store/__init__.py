@@ -1,1 +1,2 @@
-"""ledger.store.directory: see docs/architecture.md."""
+"""The ledger directory (`directory.Ledger`: archive, import log, lock, canonical rows) and
+`importing`, the one place that reads exports through the importers into a commit."""

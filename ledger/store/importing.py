@@ -3,7 +3,8 @@
 `import_files`, `import_hours`, `undo` and `rebuild` parse (or re-parse the archived copies of)
 exports and timesheets and hand the store the rows, the log entries and the archive copies to
 commit (ledger.store.directory.Ledger.commit: all or nothing). The store itself reads no
-export; these are the only functions that bring the importers and the store together. The Ledger's methods
+export; these are the only functions that bring the importers and the store together. The
+Ledger's methods
 of the same names call these.
 """
 
