@@ -1,4 +1,4 @@
-"""Sub-worker payouts (ledger/payouts.py, `ledger payouts`): split rules, owed vs paid, balances,
+"""Sub-worker payouts (ledger/payouts/, `ledger payouts`): split rules, owed vs paid, balances,
 the value chain and statements.
 
 Golden cases for the three field patterns (10% of a $75 job; $12 per audio hour of a $30 per

@@ -1,4 +1,4 @@
-"""Reconciling the payout chain (ledger/reconcile.py, `ledger reconcile`): golden chains built
+"""Reconciling the payout chain (ledger/reconcile/, `ledger reconcile`): golden chains built
 from made-up canonical rows, the unmatched, ambiguity settled by links, one end-to-end run of
 the real CLI on exports in real layouts, and the conservation property of every chain."""
 
