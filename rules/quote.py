@@ -36,6 +36,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from typing import Any, Protocol
 
 from ledger.core.errors import DataError, UsageError
+from ledger.core.providers import PLATFORMS, WALLETS
 from rules.fees import (
     LOCAL_CURRENCY,
     Rule,
@@ -50,8 +51,6 @@ from rules.fees import (
 
 SCHEMA = "ledger.quote/1"
 
-PLATFORMS = ("upwork", "fiverr", "freelancer")
-WALLETS = ("paypal", "payoneer", "wise")
 PLACES = (*PLATFORMS, *WALLETS, "bank")
 
 HOPS: dict[tuple[str, str], str | None] = {
