@@ -337,6 +337,24 @@ class FxChain:
                              "rate", "provider", "detail", "rate_date").sort("date", "from"))
         return Conversion(valued.drop("rate"), used, warnings)
 
+    def rates_for(self, pairs: set[tuple[dt.date, str]], to: str
+                  ) -> dict[tuple[dt.date, str], Decimal]:
+        """The rate to `to` of each (date, currency) pair, from one `lookup`: 1 for `to`
+        itself, pairs no provider has left out. For callers valuing items one by one
+        (`amount * rate`), where a missing rate is a warning rather than an error."""
+        import polars as pl
+
+        rates = {(d, c): Decimal(1) for d, c in pairs if c == to}
+        wanted = pairs - rates.keys()
+        if wanted:
+            needs = pl.DataFrame({"date": [d for d, _ in wanted],
+                                  "currency": [c for _, c in wanted]},
+                                 schema={"date": pl.Date, "currency": pl.String})
+            for d, c, r in self.lookup(needs, to).select("date", "currency", "rate").iter_rows():
+                if r is not None:
+                    rates[(d, c)] = Decimal(r)
+        return rates
+
 
     def mid(self, date: dt.date, source: str, target: str, where: str = "ledger"
             ) -> tuple[Decimal, str, dt.date | None]:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from ledger.reconcile import Result
+    from rules.fx import FxChain
 
 UNITS = 10_000
 """Amounts are Decimal(38, 4): integer ten-thousandths make the number line exact."""
@@ -230,12 +231,15 @@ def present(att: Attribution, currency: str) -> dict:
             "method": METHOD, "warnings": att.warnings}
 
 
-def for_report(rows: pl.DataFrame, result: Result, currency: str, chain: object
+def for_report(rows: pl.DataFrame, result: Result, currency: str, chain: FxChain
                ) -> Attribution:
     """The period's chains' hop costs charged back, valued in the report currency at each
     chain's first withdrawal date."""
-    from ledger.reconcile import valuer
+    rates = chain.rates_for({(c.hops[0].out["out_date"], c.currency) for c in result.chains},
+                            currency)
 
-    value = valuer(chain, currency, {(c.hops[0].out["out_date"], c.currency)
-                                     for c in result.chains})
+    def value(day: dt.date, cur: str, amount: Decimal) -> Decimal | None:
+        rate = rates.get((day, cur))
+        return None if rate is None else amount * rate
+
     return attribute(rows, result, value)

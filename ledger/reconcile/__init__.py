@@ -49,11 +49,10 @@ from rules.transfers import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import polars as pl
 
     from ledger.store.directory import Ledger
+    from rules.fx import FxChain
 
 __all__ = ["BANK_FORMATS", "HOP_COSTS", "SCHEMA", "Chain", "Hop", "Result", "Settings",
            "arrivals", "chain_json", "for_ledger", "hop_json", "link", "load_links",
@@ -243,35 +242,8 @@ def for_ledger(ledger: Ledger, period: tuple[dt.date, dt.date], *, online: bool 
                      load_links(ledger), as_of)
 
 
-def valuer(chain: object, currency: str, needs: set[tuple[dt.date, str]]
-           ) -> Callable[[dt.date, str, Decimal], Decimal | None]:
-    """value(date, currency, amount) in `currency` at the FX chain's rate for that date (None
-    when there is none), with the rates for `needs` looked up in one FxChain.lookup call: the
-    one adapter from the chain to a per-item value (report_summary, ledger.attribution,
-    ledger.tax_register)."""
-    import polars as pl
-
-    rate: dict[tuple[dt.date, str], Decimal] = {}
-    wanted = {(d, c) for d, c in needs if c != currency}
-    if wanted and chain is not None:
-        table = pl.DataFrame({"date": [d for d, _ in wanted], "currency": [c for _, c in wanted]},
-                             schema={"date": pl.Date, "currency": pl.String})
-        for d, cur, r in chain.lookup(table, currency).select(  # type: ignore[attr-defined]
-                "date", "currency", "rate").iter_rows():
-            if r is not None:
-                rate[(d, cur)] = Decimal(r)
-
-    def value(d: dt.date, cur: str, amount: Decimal) -> Decimal | None:
-        if cur == currency:
-            return amount
-        found = rate.get((d, cur))
-        return None if found is None else amount * found
-
-    return value
-
-
 def report_summary(ledger: Ledger, rows: pl.DataFrame, period: object, currency: str,
-                   chain: object, result: Result | None = None) -> dict:
+                   chain: FxChain, result: Result | None = None) -> dict:
     """The `chains` section of `ledger report --format json`: matched chains, arrived, hop
     costs and money in transit for the period, valued in the report currency at the rate of
     each withdrawal's date (rows without a rate are left out and named in `warnings`)."""
@@ -284,15 +256,15 @@ def report_summary(ledger: Ledger, rows: pl.DataFrame, period: object, currency:
               sum(c.costs.values(), Decimal(0))) for c in result.chains]
     transit = [(dt.date.fromisoformat(t["date"]), t["currency"], Decimal(t["amount"]))
                for t in result.in_transit]
-    rated = valuer(chain, currency, {(d, cur) for d, cur, *_ in items + transit})
+    rates = chain.rates_for({(d, cur) for d, cur, *_ in items + transit}, currency)
     warnings: list[str] = []
 
     def value(d: dt.date, cur: str, amount: Decimal) -> Decimal:
-        found = rated(d, cur, amount)
-        if found is None:
+        rate = rates.get((d, cur))
+        if rate is None:
             warnings.append(f"no {cur}->{currency} rate for {d}: left out of the chains summary")
             return Decimal(0)
-        return found
+        return amount * rate
 
     arrived = sum((value(d, cur, a) for d, cur, a, _ in items), Decimal(0))
     costs = sum((value(d, cur, k) for d, cur, _, k in items), Decimal(0))

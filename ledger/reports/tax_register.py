@@ -127,7 +127,7 @@ def build(ledger: Ledger, period: Period, currency: str | None = None,
     for consumer, platform, client, _home, weight in weights.iter_rows():
         carried.setdefault(consumer, []).append((platform, client, weight))
     needs = {(r["date"], r["currency"]) for r in found.iter_rows(named=True)}
-    value = reconcile.valuer(chain, cur, needs)
+    rates = chain.rates_for(needs, cur)
     schedule = Schedule.for_ledger(ledger)
     files = {e["import_id"]: e.get("file") for e in ledger.active_imports()}
     warnings: list[str] = []
@@ -138,7 +138,7 @@ def build(ledger: Ledger, period: Period, currency: str | None = None,
     untraced: list[dict] = []
     rules: dict[str, dict] = {}
     for r in found.iter_rows(named=True):
-        item, exact = _line(r, behind.get(r["id"]), carried, files, cur, value, warnings)
+        item, exact = _line(r, behind.get(r["id"]), carried, files, cur, rates, warnings)
         rule = _tax_rule(schedule, r["date"], country)
         if rule is not None:
             rules.setdefault(rule.id, {k: rule.as_dict().get(k) for k in
@@ -178,18 +178,22 @@ def build(ledger: Ledger, period: Period, currency: str | None = None,
 
 
 def _line(r: dict, hops: list[Hop] | None, carried: dict, files: dict, cur: str,
-          value, warnings: list[str]) -> tuple[dict, dict]:
-    """One register line (presented strings) and its exact figures in the register currency."""
+          rates: dict[tuple[dt.date, str], Decimal], warnings: list[str]
+          ) -> tuple[dict, dict]:
+    """One register line (presented strings) and its exact figures in the register currency
+    (`rates`: FxChain.rates_for the credits' dates and currencies)."""
     from ledger.core.money import format_money
 
     amount, charges, tax = Decimal(r["amount"]), Decimal(r["charges"]), Decimal(r["tax"])
+    rate = rates.get((r["date"], r["currency"]))
     exact = {}
     for key, figure in (("local", amount), ("charges", charges), ("tax", tax)):
-        got = value(r["date"], r["currency"], figure)
-        if got is None:
+        if rate is None:
             warnings.append(f"no {r['currency']}->{cur} rate for {r['date']}: the credit of "
                             f"{r['date']} is left out of the totals")
             got = Decimal(0)
+        else:
+            got = figure * rate
         exact[key] = got
     exact["net"] = exact["local"] - exact["charges"] - exact["tax"]
     item: dict = {
