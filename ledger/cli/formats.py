@@ -54,28 +54,12 @@ def formats(
 
         sys.stdout.write(to_json({"profiles_dir": str(profiles), "formats": rows}))
         return
+    from ledger.render import formats as render
+
     if output_format is RowsFormat.csv:
-        import csv
-
-        from ledger.render.report import safe_cell
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["name", "title", "fingerprint", "origin"])
-        for row in rows:
-            writer.writerow([safe_cell(row[k]) for k in ("name", "title", "fingerprint",
-                                                          "origin")])
+        render.write_csv(rows, sys.stdout)
         return
-    from ledger.render.fit import Col, fit_table
-
-    console = _console()
-    console.print(fit_table(
-        [Col("Name", min_width=12), Col("What", min_width=12),
-         Col("Recognised by", min_width=16, drop=1), Col("From", min_width=7)],
-        [[row["name"], row["title"], row["fingerprint"], row["origin"]] for row in rows]))
-    mine = sum(row["user"] for row in rows)
-    console.print(f"your profiles ({mine}): {profiles}"
-                  + ("" if mine else " (none yet; `ledger formats new FILE` drafts one)"),
-                  markup=False)
+    render.print_formats(rows, profiles, _console())
 
 
 @formats_app.command("new")
