@@ -147,13 +147,12 @@ def payouts_record(
     from ledger.cli.common import open_ledger as _ledger
     from ledger.payouts import load_rules
     from ledger.payouts.record import SHORT_ID, record
+    from ledger.render import payouts as payouts_render
 
     ledger = _ledger()
     done = record(ledger, load_rules(ledger), worker, amount, currency, date, note, reference,
                   again)
-    _console().print(f"recorded {done['amount']} {done['currency']} paid to {done['worker']} "
-                     f"on {done['date']} as {done['id'][:SHORT_ID]} "
-                     f"({Path(done['file']).name} line {done['line']})", markup=False)
+    _console().print(payouts_render.recorded_line(done, SHORT_ID), markup=False)
 
 
 @payouts_app.command("list")
@@ -237,12 +236,11 @@ def payouts_undo(
     from ledger.cli.common import open_ledger as _ledger
     from ledger.payouts import load_rules
     from ledger.payouts.record import SHORT_ID, undo
+    from ledger.render import payouts as payouts_render
 
     ledger = _ledger()
     gone = undo(ledger, load_rules(ledger), record_id)
-    _console().print(f"undone {gone['id'][:SHORT_ID]}: {gone['amount']} {gone['currency']} "
-                     f"paid to {gone['worker']} on {gone['date']} (kept in "
-                     f"{Path(gone['undone_file']).name})", markup=False)
+    _console().print(payouts_render.undone_line(gone, SHORT_ID), markup=False)
 
 
 @payouts_app.command("statement")

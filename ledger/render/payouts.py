@@ -5,6 +5,8 @@ renderer."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def as_csv(data: dict) -> str:
     """The payouts document as long rows: section,key,field,value."""
@@ -118,3 +120,17 @@ def print_recorded(items: list[dict], console, locale: str | None, short_id: int
           item["note"] or ""] for item in items],
         title="Recorded payments (payouts.csv)")
     console.print(table, markup=False)
+
+
+def recorded_line(done: dict, short_id: int) -> str:
+    """`ledger payouts record`: what was recorded, its short id and where (file, line)."""
+    return (f"recorded {done['amount']} {done['currency']} paid to {done['worker']} "
+            f"on {done['date']} as {done['id'][:short_id]} "
+            f"({Path(done['file']).name} line {done['line']})")
+
+
+def undone_line(gone: dict, short_id: int) -> str:
+    """`ledger payouts undo`: what was undone and the file that keeps it."""
+    return (f"undone {gone['id'][:short_id]}: {gone['amount']} {gone['currency']} "
+            f"paid to {gone['worker']} on {gone['date']} (kept in "
+            f"{Path(gone['undone_file']).name})")
