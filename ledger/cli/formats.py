@@ -119,20 +119,15 @@ def formats_new(
     profiles.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(target, draft.encode("utf-8"))
 
-    out = [f"wrote {target} (a draft profile for {file.name})"]
-    if recognised:
-        out.append(f"note: {file.name} is already recognised as {recognised}; a profile is "
-                   "only needed for a layout `ledger formats` does not know")
-    if f"bank:{chosen}" in {fmt.name for fmt in registry.formats()}:
-        out.append(f"note: it replaces the bundled profile bank:{chosen} for this ledger")
+    replaces = f"bank:{chosen}" in {fmt.name for fmt in registry.formats()}
     todos = [(n, line) for n, line in enumerate(draft.splitlines(), 1) if "# TODO" in line]
-    if todos:
-        out.append(f"settle the TODO on each of these lines of {target.name}:")
-        out += [f"  {n}: {line.strip()}" for n, line in todos]
+    problem = None
     try:
         load_profile(target)
     except LedgerError as exc:
-        out.append(f"the draft does not load yet: {exc.message}")
+        problem = exc.message
     again = ["ledger"] + (["--ledger", str(ledger.root)] if _state["ledger"] else [])
-    out.append(f"then: {shlex.join([*again, 'import', str(file)])}")
-    sys.stdout.write("\n".join(out) + "\n")
+    from ledger.render.formats import draft_notes
+
+    sys.stdout.write(draft_notes(target, file.name, chosen, recognised, replaces, todos,
+                                 problem, shlex.join([*again, "import", str(file)])))
