@@ -92,7 +92,7 @@ def test_fees_summary_is_the_reports(june):
 
 
 def test_import_line_counts_file_rows_and_ledger_rows_apart():
-    from ledger.cli.common import import_line
+    from ledger.render.ledger_dir import import_line
     from ledger.store.directory import ImportSummary
 
     paypal = ImportSummary(path="Download.CSV", import_id="x", format="paypal", rows_read=11,

@@ -201,7 +201,7 @@ def test_quote(locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_reconcile(locale):
-    from ledger.cli.reconcile import print_chains
+    from ledger.render.reconcile import print_chains
 
     want = LOCALES[locale]
     data = {"chains": [], "in_transit": [{"status": "overdue", "date": "2024-06-21",
@@ -222,7 +222,7 @@ def test_reconcile(locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_payouts(locale):
-    from ledger.cli.payouts import _print
+    from ledger.render.payouts import print_summary as _print
 
     want = LOCALES[locale]
     data = {"currency": "INR", "period": {"label": "June 2024"},

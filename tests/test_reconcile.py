@@ -185,7 +185,7 @@ def test_a_possible_loss_names_what_the_bank_can_look_up():
     """The line to take to the bank: the credit's own reference, date and amount."""
     from rich.console import Console
 
-    from ledger.cli.reconcile import print_chains
+    from ledger.render.reconcile import print_chains
 
     rows = frame([
         row("2024-06-03", "wise", "transfer", "-1000", "USD", ref="W-77",

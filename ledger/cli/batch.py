@@ -90,7 +90,7 @@ def batch_cmd(
     command resumes: finished chunks of workers (DIR/_chunks) are skipped.
     """
     from ledger import batch
-    from ledger.batch.outputs import FORMATS, parse_also, write_also
+    from ledger.batch.outputs import parse_also, write_also
 
     formats = parse_also(also)  # a bad name fails now, not after the whole batch
     if summary_only:
@@ -112,31 +112,9 @@ def batch_cmd(
         input_path, out, manifest=manifest, key_file=key_file, k=k, jobs=jobs,
         bands=bands, trajectories=trajectories, progress=tick, period=period,
         scheduler=scheduler, map_file=map_file, also=formats), progress_every)
-    console = _console()
-    console.print(f"{result.workers:,} workers, {result.files:,} files, "
-                  f"{result.rows:,} rows -> {result.panel_rows:,} worker-months of "
-                  f"{result.workers_in_panel:,} workers in {out / 'panel'}", markup=False)
-    if formats:
-        console.print("and the whole panel in " + ", ".join(
-            str(out / FORMATS[f]) for f in FORMATS if f in formats), markup=False)
-    if result.key_created:
-        console.print(f"created the key {key_file}: keep it, outside {out}, to extend the "
-                      "panel with the same pseudonyms", markup=False)
-    if map_file is not None:
-        console.print(f"wrote the private map {map_file}: keep it with the key, never with "
-                      "the panel", markup=False)
-    from ledger.batch.notices import lines
+    from ledger.render.batch import print_result
 
-    for line in lines(result.warnings):
-        _console(stderr=True).print(line, markup=False)
-    if result.errors:
-        err = _console(stderr=True)
-        for message in result.errors[:20]:
-            err.print(message, markup=False)
-        more = len(result.errors) - 20
-        err.print(f"{len(result.errors)} problem(s)" + (f" ({more} more not shown)"
-                                                        if more > 0 else "")
-                  + f", listed without names in {out / 'errors.csv'}", markup=False)
+    print_result(result, out, formats, key_file, map_file, _console(), _console(stderr=True))
 
 
 def _console(stderr: bool = False):

@@ -8,10 +8,6 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ledger.store.directory import ImportSummary
 
 STATE: dict[str, object] = {"ledger": None, "debug": False, "width": None}
 """The global options (`--ledger`, `--debug`, `--width`), set by the app's callback."""
@@ -84,14 +80,3 @@ def emit(text: str, output: Path | None) -> None:
 
     atomic_write_bytes(output, text.encode("utf-8"))
     console(stderr=True).print(f"wrote {output}", markup=False)
-
-
-def import_line(s: ImportSummary, name: str) -> str:
-    """`paypal_Download.CSV: paypal, 11 rows read, 13 ledger rows added (fees become their
-    own rows), 0 already in the ledger`: file rows and ledger rows named apart, since one row
-    with a fee becomes two."""
-    skipped = ", ".join(f"{n} {why}" for why, n in s.skipped.items())
-    why = " (fees become their own rows)" if s.rows > s.rows_read else ""
-    return (f"{name}: {s.format}, {s.rows_read} rows read, [bold]{s.added} ledger rows "
-            f"added[/]{why}, {s.duplicates} already in the ledger"
-            + (f", skipped {skipped}" if skipped else ""))

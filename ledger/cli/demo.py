@@ -35,9 +35,9 @@ def run(keep: Path | None, console: Console) -> None:
 def _run(root: Path, console: Console) -> None:
     from importers.base import ImportOptions
     from ledger import reconcile
-    from ledger.cli.common import import_line
-    from ledger.cli.reconcile import print_chains
     from ledger.render import report as render
+    from ledger.render.ledger_dir import import_line
+    from ledger.render.reconcile import print_chains
     from ledger.reports.report import build, resolve_period
     from ledger.store.directory import Ledger
 

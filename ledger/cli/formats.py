@@ -54,28 +54,12 @@ def formats(
 
         sys.stdout.write(to_json({"profiles_dir": str(profiles), "formats": rows}))
         return
+    from ledger.render import formats as render
+
     if output_format is RowsFormat.csv:
-        import csv
-
-        from ledger.render.report import safe_cell
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["name", "title", "fingerprint", "origin"])
-        for row in rows:
-            writer.writerow([safe_cell(row[k]) for k in ("name", "title", "fingerprint",
-                                                          "origin")])
+        render.write_csv(rows, sys.stdout)
         return
-    from ledger.render.fit import Col, fit_table
-
-    console = _console()
-    console.print(fit_table(
-        [Col("Name", min_width=12), Col("What", min_width=12),
-         Col("Recognised by", min_width=16, drop=1), Col("From", min_width=7)],
-        [[row["name"], row["title"], row["fingerprint"], row["origin"]] for row in rows]))
-    mine = sum(row["user"] for row in rows)
-    console.print(f"your profiles ({mine}): {profiles}"
-                  + ("" if mine else " (none yet; `ledger formats new FILE` drafts one)"),
-                  markup=False)
+    render.print_formats(rows, profiles, _console())
 
 
 @formats_app.command("new")
@@ -135,20 +119,15 @@ def formats_new(
     profiles.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(target, draft.encode("utf-8"))
 
-    out = [f"wrote {target} (a draft profile for {file.name})"]
-    if recognised:
-        out.append(f"note: {file.name} is already recognised as {recognised}; a profile is "
-                   "only needed for a layout `ledger formats` does not know")
-    if f"bank:{chosen}" in {fmt.name for fmt in registry.formats()}:
-        out.append(f"note: it replaces the bundled profile bank:{chosen} for this ledger")
+    replaces = f"bank:{chosen}" in {fmt.name for fmt in registry.formats()}
     todos = [(n, line) for n, line in enumerate(draft.splitlines(), 1) if "# TODO" in line]
-    if todos:
-        out.append(f"settle the TODO on each of these lines of {target.name}:")
-        out += [f"  {n}: {line.strip()}" for n, line in todos]
+    problem = None
     try:
         load_profile(target)
     except LedgerError as exc:
-        out.append(f"the draft does not load yet: {exc.message}")
+        problem = exc.message
     again = ["ledger"] + (["--ledger", str(ledger.root)] if _state["ledger"] else [])
-    out.append(f"then: {shlex.join([*again, 'import', str(file)])}")
-    sys.stdout.write("\n".join(out) + "\n")
+    from ledger.render.formats import draft_notes
+
+    sys.stdout.write(draft_notes(target, file.name, chosen, recognised, replaces, todos,
+                                 problem, shlex.join([*again, "import", str(file)])))

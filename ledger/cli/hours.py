@@ -64,14 +64,9 @@ def hours_import(
         sys.stdout.write(to_json({"dry_run": dry_run, "ledger": str(ledger.root),
                                   "files": [s.as_dict() for s in summaries]}))
         return
-    from ledger.render.report import lit
+    from ledger.render.hours import print_imported
 
-    console = _console()
-    for s in summaries:
-        console.print(f"{lit(s.path)}: {s.format}, {s.rows_read} entries read, "
-                      f"[bold]{s.added} added[/], {s.duplicates} already in the ledger")
-    if dry_run:
-        console.print("[dim]dry run: nothing was written[/]")
+    print_imported(summaries, _console(), dry_run)
 
 
 @hours_app.command("show")
@@ -113,10 +108,6 @@ def hours_show(
         sys.stdout.write(to_json({"period": {"from": str(period.start), "to": str(period.end)},
                                   "clients": table}))
         return
-    from ledger.render.fit import Col, F, fit_table
+    from ledger.render.hours import print_hours
 
-    _console().print(fit_table(
-        [Col("Client"), F("Paid"), Col("Counted from", drop=1),
-         *(F(col.capitalize()) for col in hours.UNPAID)],
-        [[row["client"] or "(no client)", row["paid"], row["paid_from"],
-          *(row[k] for k in hours.UNPAID)] for row in table], title=f"Hours, {period.label}"))
+    print_hours(table, period.label, _console())

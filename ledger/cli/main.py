@@ -117,18 +117,9 @@ def import_cmd(
         sys.stdout.write(to_json({"dry_run": dry_run, "ledger": str(ledger.root),
                                   "files": [s.as_dict() for s in summaries]}))
         return
-    from ledger.cli.common import import_line
-    from ledger.render.report import lit
+    from ledger.render.ledger_dir import print_imported
 
-    console = _console()
-    for s in summaries:
-        console.print(import_line(s, lit(s.path)))
-        for warning in s.warnings:
-            console.print(f"  [yellow]warning:[/] {lit(warning)}")
-    if dry_run:
-        console.print("[dim]dry run: nothing was written[/]")
-    else:
-        console.print(f"[dim]ledger: {lit(ledger.root)}[/]")
+    print_imported(summaries, _console(), ledger.root, dry_run)
 
 
 def _with_progress(paths: list[Path], run):
@@ -342,14 +333,9 @@ def benchmarks(
 
         sys.stdout.write(to_json(rows))
         return
-    from ledger.render.fit import Col, F, fit_table
+    from ledger.render.benchmarks import print_benchmarks
 
-    _console().print(fit_table(
-        [Col("Benchmark", min_width=12), F("Year", justify="left"), F("Amount"),
-         Col("Per", min_width=5), Col("Source", min_width=16, drop=1),
-         Col("Note", min_width=12, drop=2)],
-        [[r["benchmark"], str(r["year"]), f"{r['amount']} {r['currency']}", r["period"],
-          f"{r['source_title']} {r['source_url']}", r["note"] or ""] for r in rows]))
+    print_benchmarks(rows, _console())
 
 
 @app.command()
@@ -368,13 +354,9 @@ def imports(
 
         sys.stdout.write(to_json(entries))
         return
-    from ledger.render.fit import Col, F, fit_table
+    from ledger.render.ledger_dir import print_imports
 
-    _console().print(fit_table(
-        [F("Import id", justify="left"), Col("File", min_width=12), Col("Format", min_width=8),
-         F("Time", justify="left"), F("Added"), F("Duplicates")],
-        [[e["import_id"][:12], e["file"], e["format"], e["time"], str(e["added"]),
-          str(e["duplicates"])] for e in entries]))
+    print_imports(entries, _console())
 
 
 @app.command()
@@ -389,9 +371,9 @@ def undo(
 
       ledger undo 3f2a9c
     """
-    entry = _ledger().undo(import_id)
-    _console().print(f"undid {entry['file']} ({entry['import_id'][:12]}): "
-                     f"{entry['removed']} rows removed")
+    from ledger.render.ledger_dir import undone_line
+
+    _console().print(undone_line(_ledger().undo(import_id)))
 
 
 @app.command()
@@ -402,9 +384,9 @@ def rebuild() -> None:
 
       ledger rebuild
     """
-    result = _ledger().rebuild()
-    was = "unreadable" if result["rows_before"] is None else result["rows_before"]
-    _console().print(f"rebuilt from {result['imports']} imports: {result['rows']} rows (was {was})")
+    from ledger.render.ledger_dir import rebuilt_line
+
+    _console().print(rebuilt_line(_ledger().rebuild()))
 
 
 @app.command()
@@ -430,13 +412,9 @@ def doctor(
 
         sys.stdout.write(to_json(findings))
     else:
-        console = _console()
-        for f in findings:
-            state = "repaired" if f["repaired"] else "NOT repaired"
-            console.print(f"{f['path']}: {f['problem']} ({state})"
-                          + (f"\n  hint: {f['hint']}" if f["hint"] else ""), markup=False)
-        if not findings:
-            console.print("the ledger is consistent")
+        from ledger.render.ledger_dir import print_doctor
+
+        print_doctor(findings, _console())
     if any(not f["repaired"] for f in findings):
         raise typer.Exit(1)
 

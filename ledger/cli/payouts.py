@@ -88,6 +88,7 @@ def payouts(
     from ledger.cli.common import console as _console
     from ledger.cli.common import emit as _emit
     from ledger.cli.common import open_ledger as _ledger
+    from ledger.render import payouts as payouts_render
 
     ledger = _ledger()
     summary = lib.summarize(ledger, currency=currency, online=online, month=month,
@@ -99,77 +100,14 @@ def payouts(
 
         _emit(to_json(data), output)
     elif output_format is PayoutsFormat.csv:
-        from ledger.render.payouts import as_csv
-
-        _emit(as_csv(data), output)
+        _emit(payouts_render.as_csv(data), output)
     elif output is not None:
         console = _console()
         with console.capture() as capture:
-            _print(data, console, locale)
+            payouts_render.print_summary(data, console, locale)
         _emit(capture.get(), output)
     else:
-        _print(data, _console(), locale)
-
-
-def _print(data: dict, console, locale: str | None = None) -> None:
-    """The period's workers, value chains, where the money went and payments; amounts and
-    shares as `locale` (ledger.toml) writes them."""
-    from decimal import Decimal
-    from functools import partial
-
-    from ledger.core.money import percent_for_reading
-    from ledger.render.fit import Col, F, fit_table
-    from ledger.render.report import _money as money_text
-
-    _money = partial(money_text, locale=locale)
-    cur = data["currency"]
-    if not data["workers"]:
-        console.print("No [[workers]] in ledger.toml yet: see `ledger payouts --help`.",
-                      markup=False)
-        return
-    console.print(fit_table(
-        [Col("Worker"), F("Currency", justify="left"), F("Brought forward"), F("Owed"),
-         F("Paid"), F("Balance")],
-        [[w["worker"], w["currency"], _money(w["opening"]), _money(w["owed"]),
-          _money(w["paid"]), _balance(w["closing"], locale)] for w in data["workers"]],
-        title=f"Sub-workers · {data['period']['label']}"))
-    if data["value_chains"]:
-        from ledger.render.chain import chains_table
-
-        console.print(chains_table(data["value_chains"], f"Value chain by contract · {cur} "
-                                   "(share of what the client paid)", locale))
-    if data["value_chain"]:
-        rows = []
-        for part in data["value_chain"]:
-            if part["role"] != "contractor" and Decimal(part["amount"]) == 0:
-                continue
-            share = percent_for_reading(Decimal(part["share"]), locale) if part["share"] else ""
-            rows.append([part["party"], _money(part["amount"]), share])
-        console.print(fit_table([Col("To"), F("Amount"), F("Share")], rows,
-                                title=f"Where the clients' money went · {cur}"))
-    if data["payments"]:
-        console.print(fit_table(
-            [F("Date", justify="left"), Col("Worker"), F("Amount"), Col("Matched by", drop=2),
-             Col("From", drop=1)],
-            [[p["date"], p["worker"] or "?", f"{_money(p['amount'])} {p['currency']}",
-              p["matched_by"], f"{p['source']} line {p['line']}"] for p in data["payments"]],
-            title="Payments this period"))
-    for warning in data["warnings"]:
-        console.print(f"warning: {warning}", markup=False)
-
-
-def _balance(closing: str, locale: str | None = None) -> str:
-    """A worker's balance with who owes whom in words (the sign alone says nothing)."""
-    from decimal import Decimal
-
-    from ledger.render.report import _money
-
-    value = Decimal(closing)
-    if value > 0:
-        return f"you owe {_money(closing, locale)}"
-    if value < 0:
-        return f"paid ahead {_money(closing.lstrip('-'), locale)}"
-    return "settled"
+        payouts_render.print_summary(data, _console(), locale)
 
 
 @payouts_app.command("record")
@@ -209,13 +147,12 @@ def payouts_record(
     from ledger.cli.common import open_ledger as _ledger
     from ledger.payouts import load_rules
     from ledger.payouts.record import SHORT_ID, record
+    from ledger.render import payouts as payouts_render
 
     ledger = _ledger()
     done = record(ledger, load_rules(ledger), worker, amount, currency, date, note, reference,
                   again)
-    _console().print(f"recorded {done['amount']} {done['currency']} paid to {done['worker']} "
-                     f"on {done['date']} as {done['id'][:SHORT_ID]} "
-                     f"({Path(done['file']).name} line {done['line']})", markup=False)
+    _console().print(payouts_render.recorded_line(done, SHORT_ID), markup=False)
 
 
 @payouts_app.command("list")
@@ -247,6 +184,7 @@ def payouts_list(
     from ledger.cli.common import open_ledger as _ledger
     from ledger.payouts import load_rules
     from ledger.payouts.record import SHORT_ID, listing
+    from ledger.render import payouts as payouts_render
 
     ledger = _ledger()
     rules = load_rules(ledger)
@@ -268,41 +206,15 @@ def payouts_list(
         _emit(to_json({"schema": "ledger.payouts-recorded/1", "records": items}), output)
         return
     if output_format is PayoutsFormat.csv:
-        import csv
-        import io
-
-        from ledger.render.report import safe_cell
-
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        keys = ["id", "date", "worker", "amount", "currency", "reference", "note", "recorded"]
-        writer.writerow(keys)
-        for item in items:
-            writer.writerow([safe_cell(item[k] or "") for k in keys])
-        _emit(out.getvalue(), output)
+        _emit(payouts_render.recorded_csv(items), output)
         return
     console = _console()
-    if not items:
-        console.print("No recorded payments" + (" in that period" if lo else "")
-                      + ": `ledger payouts record --help` adds one.", markup=False)
-        return
-    from ledger.render.fit import Col, F, fit_table
-    from ledger.render.report import _money
-
-    locale = reading_locale(ledger)
-    table = fit_table(
-        [F("Id", justify="left"), F("Date", justify="left"), Col("Worker"), F("Amount"),
-         Col("Reference", drop=1), Col("Note", drop=2)],
-        [[item["id"][:SHORT_ID], item["date"], item["worker"],
-          f"{_money(item['amount'], locale)} {item['currency']}", item["reference"] or "",
-          item["note"] or ""] for item in items],
-        title="Recorded payments (payouts.csv)")
-    if output is not None:
+    if output is not None and items:  # "none recorded" goes to the terminal, not the file
         with console.capture() as capture:
-            console.print(table, markup=False)
+            payouts_render.print_recorded(items, console, reading_locale(ledger), SHORT_ID)
         _emit(capture.get(), output)
     else:
-        console.print(table, markup=False)
+        payouts_render.print_recorded(items, console, reading_locale(ledger), SHORT_ID, bool(lo))
 
 
 @payouts_app.command("undo")
@@ -324,12 +236,11 @@ def payouts_undo(
     from ledger.cli.common import open_ledger as _ledger
     from ledger.payouts import load_rules
     from ledger.payouts.record import SHORT_ID, undo
+    from ledger.render import payouts as payouts_render
 
     ledger = _ledger()
     gone = undo(ledger, load_rules(ledger), record_id)
-    _console().print(f"undone {gone['id'][:SHORT_ID]}: {gone['amount']} {gone['currency']} "
-                     f"paid to {gone['worker']} on {gone['date']} (kept in "
-                     f"{Path(gone['undone_file']).name})", markup=False)
+    _console().print(payouts_render.undone_line(gone, SHORT_ID), markup=False)
 
 
 @payouts_app.command("statement")

@@ -68,16 +68,9 @@ def list_cmd(
                "rules": [{"id": r.id, "rule": r.summary(), "continue": r.cont,
                           "note": r.text.get("note")} for r in rules]})
         return
-    console = _console()
-    if not rules:
-        console.print(f"No [[rules]] in {ledger.config_path}. Add one like this:\n{EXAMPLE}"
-                      "`ledger rules suggest` drafts them from your unclassified rows.",
-                      markup=False)
-        return
-    for number, rule in enumerate(rules, 1):
-        console.print(f"{number}. {rule.id}: {rule.summary()}", markup=False)
-    console.print(f"[dim]{len(rules)} rule(s) in {ledger.config_path}; fee rules: "
-                  "`ledger fees --rules`[/]")
+    from ledger.render.user_rules import print_rules
+
+    print_rules(rules, ledger.config_path, EXAMPLE, _console())
 
 
 @rules_app.command("test")
@@ -105,24 +98,9 @@ def test_cmd(
     if output_format is Format.json:
         _json(data)
         return
-    console = _console()
-    if not data["rules"]:
-        console.print(f"No [[rules]] in {ledger.config_path}: `ledger rules --help` shows "
-                      "how to write one.", markup=False)
-        return
-    for item in data["rules"]:
-        flag = "  <- matches nothing" if not item["matches"] else ""
-        console.print(f"{item['id']}: matches {item['matches']}, applies to {item['applies']},"
-                      f" changes {item['changes']} of {data['rows']} rows{flag}", markup=False)
-        console.print(f"  {item['rule']}", markup=False, style="dim")
-        for ex in item["examples"]:
-            console.print(f"  {ex['date']} {ex['source']} {ex['amount']} {ex['currency']} "
-                          f"-> {ex['kind']} {ex['counterparty'] or ''}  "
-                          f"{(ex['description'] or '')[:60]}", markup=False)
-    for overlap in data["overlaps"]:
-        a, b = overlap["rules"]
-        console.print(f"overlap: {a} and {b} both match {overlap['rows']} row(s); "
-                      f"{overlap['outcome']}", markup=False, style="yellow")
+    from ledger.render.user_rules import print_test
+
+    print_test(data, ledger.config_path, _console())
 
 
 @rules_app.command("suggest")
@@ -150,9 +128,6 @@ def suggest_cmd(
     if output_format is Format.json:
         _json({"schema": "ledger.rules-suggest/1", "rules": drafts})
         return
-    if not drafts:
-        sys.stdout.write("# nothing unclassified: every row has a kind\n")
-        return
-    sys.stdout.write(f"# {len(drafts)} draft rule(s) for unclassified rows; edit, then add "
-                     f"the ones you keep to {ledger.config_path}\n\n")
-    sys.stdout.write("\n".join(d["toml"] for d in drafts))
+    from ledger.render.user_rules import write_suggestions
+
+    write_suggestions(drafts, ledger.config_path, sys.stdout)

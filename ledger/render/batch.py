@@ -1,0 +1,37 @@
+"""`ledger batch` output: what a run made (workers, files, rows, the panel and where the
+key and private map went) on the console, its notices and problems on the error console;
+both consoles are passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def print_result(result, out: Path, formats: frozenset[str], key_file: Path | None,
+                 map_file: Path | None, console, err) -> None:
+    """A `ledger.batch` run's result: counts and outputs to `console`; warnings and the first
+    20 problems (the rest counted, all listed without names in errors.csv) to `err`."""
+    from ledger.batch.notices import lines
+    from ledger.batch.outputs import FORMATS
+
+    console.print(f"{result.workers:,} workers, {result.files:,} files, "
+                  f"{result.rows:,} rows -> {result.panel_rows:,} worker-months of "
+                  f"{result.workers_in_panel:,} workers in {out / 'panel'}", markup=False)
+    if formats:
+        console.print("and the whole panel in " + ", ".join(
+            str(out / FORMATS[f]) for f in FORMATS if f in formats), markup=False)
+    if result.key_created:
+        console.print(f"created the key {key_file}: keep it, outside {out}, to extend the "
+                      "panel with the same pseudonyms", markup=False)
+    if map_file is not None:
+        console.print(f"wrote the private map {map_file}: keep it with the key, never with "
+                      "the panel", markup=False)
+    for line in lines(result.warnings):
+        err.print(line, markup=False)
+    if result.errors:
+        for message in result.errors[:20]:
+            err.print(message, markup=False)
+        more = len(result.errors) - 20
+        err.print(f"{len(result.errors)} problem(s)" + (f" ({more} more not shown)"
+                                                        if more > 0 else "")
+                  + f", listed without names in {out / 'errors.csv'}", markup=False)

@@ -1,0 +1,69 @@
+"""What the ledger directory's commands print: `ledger import`'s line per file, `ledger
+imports`, `ledger doctor`, `ledger undo` and `ledger rebuild`; the console is passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.store.directory import ImportSummary
+
+
+def import_line(s: ImportSummary, name: str) -> str:
+    """`paypal_Download.CSV: paypal, 11 rows read, 13 ledger rows added (fees become their
+    own rows), 0 already in the ledger`: file rows and ledger rows named apart, since one row
+    with a fee becomes two."""
+    skipped = ", ".join(f"{n} {why}" for why, n in s.skipped.items())
+    why = " (fees become their own rows)" if s.rows > s.rows_read else ""
+    return (f"{name}: {s.format}, {s.rows_read} rows read, [bold]{s.added} ledger rows "
+            f"added[/]{why}, {s.duplicates} already in the ledger"
+            + (f", skipped {skipped}" if skipped else ""))
+
+
+def print_imported(summaries: list[ImportSummary], console, root: Path, dry_run: bool) -> None:
+    """`ledger import`: a line per file with its warnings, then where the rows went (or that
+    nothing was written)."""
+    from ledger.render.report import lit
+
+    for s in summaries:
+        console.print(import_line(s, lit(s.path)))
+        for warning in s.warnings:
+            console.print(f"  [yellow]warning:[/] {lit(warning)}")
+    if dry_run:
+        console.print("[dim]dry run: nothing was written[/]")
+    else:
+        console.print(f"[dim]ledger: {lit(root)}[/]")
+
+
+def print_imports(entries: list[dict], console) -> None:
+    """`ledger imports`: the imports in effect, ids cut to the 12 characters `undo` takes."""
+    from ledger.render.fit import Col, F, fit_table
+
+    console.print(fit_table(
+        [F("Import id", justify="left"), Col("File", min_width=12), Col("Format", min_width=8),
+         F("Time", justify="left"), F("Added"), F("Duplicates")],
+        [[e["import_id"][:12], e["file"], e["format"], e["time"], str(e["added"]),
+          str(e["duplicates"])] for e in entries]))
+
+
+def undone_line(entry: dict) -> str:
+    """`ledger undo`: which import went and how many rows with it."""
+    return f"undid {entry['file']} ({entry['import_id'][:12]}): {entry['removed']} rows removed"
+
+
+def rebuilt_line(result: dict) -> str:
+    """`ledger rebuild`: imports re-read and the rows before and after."""
+    was = "unreadable" if result["rows_before"] is None else result["rows_before"]
+    return f"rebuilt from {result['imports']} imports: {result['rows']} rows (was {was})"
+
+
+def print_doctor(findings: list[dict], console) -> None:
+    """`ledger doctor`: each finding with whether it was repaired and a hint, or that the
+    ledger is consistent."""
+    for f in findings:
+        state = "repaired" if f["repaired"] else "NOT repaired"
+        console.print(f"{f['path']}: {f['problem']} ({state})"
+                      + (f"\n  hint: {f['hint']}" if f["hint"] else ""), markup=False)
+    if not findings:
+        console.print("the ledger is consistent")
