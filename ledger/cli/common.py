@@ -30,7 +30,8 @@ class RowsFormat(StrEnum):
 
 
 class SummaryFormat(StrEnum):
-    """What `ledger import` can print: a summary per file, not rows."""
+    """Table or JSON: for output that has no rows to write as CSV (an import's summary per file,
+    the fee check, a quote, the user's rules)."""
 
     table = "table"
     json = "json"

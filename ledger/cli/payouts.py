@@ -12,15 +12,10 @@ from typing import Annotated
 
 import typer
 
+from ledger.cli.common import RowsFormat
 from ledger.core.config import reading_locale
 
 payouts_app = typer.Typer(invoke_without_command=True)
-
-
-class PayoutsFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
 
 
 class StatementFormat(StrEnum):
@@ -39,9 +34,9 @@ def payouts(
     currency: Annotated[str | None, typer.Option(
         help="Currency of the contract and value-chain tables (default: home_currency).")
     ] = None,
-    output_format: Annotated[PayoutsFormat, typer.Option(
+    output_format: Annotated[RowsFormat, typer.Option(
         "--format", help="table for people; json (schema ledger.payouts/1) or csv for scripts.")
-    ] = PayoutsFormat.table,
+    ] = RowsFormat.table,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
                       ] = None,
     online: Annotated[bool, typer.Option(
@@ -95,11 +90,11 @@ def payouts(
                             year=year, start=start, end=end)
     data = lib.as_json(summary)
     locale = reading_locale(ledger)
-    if output_format is PayoutsFormat.json:
+    if output_format is RowsFormat.json:
         from ledger.render.report import to_json
 
         _emit(to_json(data), output)
-    elif output_format is PayoutsFormat.csv:
+    elif output_format is RowsFormat.csv:
         _emit(payouts_render.as_csv(data), output)
     elif output is not None:
         console = _console()
@@ -162,9 +157,9 @@ def payouts_list(
     year: Annotated[int | None, typer.Option(help="Whole year YYYY.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD.")] = None,
-    output_format: Annotated[PayoutsFormat, typer.Option(
+    output_format: Annotated[RowsFormat, typer.Option(
         "--format", help="table for people; json or csv for scripts.")
-    ] = PayoutsFormat.table,
+    ] = RowsFormat.table,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
                       ] = None,
 ) -> None:
@@ -200,12 +195,12 @@ def payouts_list(
                                 end=end or (start and f"{YEARS[1]}-12-31"))
         lo, hi = period.start, period.end
     items = listing(rules, worker, lo, hi)
-    if output_format is PayoutsFormat.json:
+    if output_format is RowsFormat.json:
         from ledger.render.report import to_json
 
         _emit(to_json({"schema": "ledger.payouts-recorded/1", "records": items}), output)
         return
-    if output_format is PayoutsFormat.csv:
+    if output_format is RowsFormat.csv:
         _emit(payouts_render.recorded_csv(items), output)
         return
     console = _console()

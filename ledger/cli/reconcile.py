@@ -6,20 +6,13 @@ in, ledger.reconcile calls, rendering out; heavy imports stay inside the functio
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ledger.cli.common import RowsFormat
 from ledger.core.config import reading_locale
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
 
 reconcile_app = typer.Typer(invoke_without_command=True)
 
@@ -30,9 +23,9 @@ def reconcile_cmd(
     month: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: latest).")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD.")] = None,
-    output_format: Annotated[Format, typer.Option(
+    output_format: Annotated[RowsFormat, typer.Option(
         "--format", help="table for people; json (schema ledger.reconcile/1) or csv for "
-        "scripts.")] = Format.table,
+        "scripts.")] = RowsFormat.table,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Day YYYY-MM-DD to age money in transit from (default: today).")
     ] = None,
@@ -97,9 +90,9 @@ def reconcile_cmd(
     result = reconcile.for_ledger(ledger, (period.start, period.end), online=online,
                                   as_of=day, rows=rows)
     data = reconcile.to_json(result)
-    if output_format is Format.json:
+    if output_format is RowsFormat.json:
         _emit(reconcile_render.json_lines(data), output)
-    elif output_format is Format.csv:
+    elif output_format is RowsFormat.csv:
         _emit(reconcile_render.to_csv(data), output)
     else:
         console = _console()

@@ -11,21 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ledger.cli.common import SummaryFormat
 from ledger.core.config import reading_locale
 from ledger.core.errors import DataError, UsageError
 
 if TYPE_CHECKING:
     from ledger.store.directory import Ledger
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 def fees_cmd(
@@ -41,9 +36,9 @@ def fees_cmd(
     rules: Annotated[bool, typer.Option(
         "--rules", help="List the fee schedule in effect (bundled plus ledger.toml) instead.")
     ] = False,
-    output_format: Annotated[OutputFormat, typer.Option(
+    output_format: Annotated[SummaryFormat, typer.Option(
         "--format", help="table for people; json (schema ledger.fees/1) for scripts.")
-    ] = OutputFormat.table,
+    ] = SummaryFormat.table,
 ) -> None:
     """Check every fee you were charged against the published schedules.
 
@@ -83,7 +78,7 @@ def fees_cmd(
     schedule = Schedule.for_ledger(ledger)
     if rules:
         listing = [r.as_dict() for r in schedule.rules]
-        if output_format is OutputFormat.json:
+        if output_format is SummaryFormat.json:
             from ledger.render.report import to_json
 
             sys.stdout.write(to_json({"schema": "ledger.fee-rules/1", "rules": listing}))
@@ -94,7 +89,7 @@ def fees_cmd(
         return
     data = check_for_ledger(ledger, schedule, month=month, year=year, start=start, end=end,
                             currency=currency, tolerance=_decimal(tolerance, "--tolerance"))
-    if output_format is OutputFormat.json:
+    if output_format is SummaryFormat.json:
         from ledger.render.report import to_json
 
         sys.stdout.write(to_json(data))
@@ -166,9 +161,9 @@ def quote_cmd(
         "--history", metavar="N", min=0,
         help="Price each hop from your last N transfers on it that `ledger reconcile` "
         "matched (median spread, fees, days); 0: the published schedules only.")] = 10,
-    output_format: Annotated[OutputFormat, typer.Option(
+    output_format: Annotated[SummaryFormat, typer.Option(
         "--format", help="table for people; json (schema ledger.quote/1) for scripts.")
-    ] = OutputFormat.table,
+    ] = SummaryFormat.table,
 ) -> None:
     """What a payment loses at each hop from client to your bank, and what arrives.
 
@@ -243,7 +238,7 @@ def quote_cmd(
             data = answer
         else:
             data["target"] = answer
-    if output_format is OutputFormat.json:
+    if output_format is SummaryFormat.json:
         from ledger.render.report import to_json
 
         sys.stdout.write(to_json(data))

@@ -3,22 +3,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ledger.cli.common import ReportFormat
+
 if TYPE_CHECKING:
     from ledger.reports.report import Period
     from ledger.store.directory import Ledger
-
-
-class RegisterFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    html = "html"
 
 
 def tax_period(ledger: Ledger, tax_year: int, /, **others: object) -> Period:
@@ -39,9 +33,9 @@ def tax_register_cmd(
         "(PK, BD: July-June; IN: April-March; others: calendar).", show_default=False)],
     currency: Annotated[str | None, typer.Option(
         help="Register currency (default: home_currency in ledger.toml, else USD).")] = None,
-    output_format: Annotated[RegisterFormat, typer.Option(
+    output_format: Annotated[ReportFormat, typer.Option(
         "--format", help="table for people; csv or json for an accountant's tools; html "
-        "for a page that prints on A4 (use -o).")] = RegisterFormat.table,
+        "for a page that prints on A4 (use -o).")] = ReportFormat.table,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
                       ] = None,
     online: Annotated[bool, typer.Option(
@@ -74,15 +68,15 @@ def tax_register_cmd(
 
     ledger = _ledger()
     data = build(ledger, for_ledger(ledger, tax_year), currency=currency, online=online)
-    if output_format is RegisterFormat.json:
+    if output_format is ReportFormat.json:
         from ledger.render.report import to_json
 
         _emit(to_json(data), output)
-    elif output_format is RegisterFormat.csv:
+    elif output_format is ReportFormat.csv:
         from ledger.render.tax_register import to_csv
 
         _emit(to_csv(data), output)
-    elif output_format is RegisterFormat.html:
+    elif output_format is ReportFormat.html:
         from ledger.render.tax_register import to_html
 
         _emit(to_html(data), output)

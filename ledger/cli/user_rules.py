@@ -7,10 +7,11 @@ Thin like the rest of the CLI: the work is in ledger.user_rules and ledger.rule_
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from typing import Annotated
 
 import typer
+
+from ledger.cli.common import SummaryFormat
 
 EXAMPLE = """\
   [[rules]]
@@ -34,11 +35,6 @@ rules_app = typer.Typer(
     no_args_is_help=True)
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-
-
 def _json(data: object) -> None:
     from ledger.render.report import to_json
 
@@ -47,7 +43,7 @@ def _json(data: object) -> None:
 
 @rules_app.command("list")
 def list_cmd(
-    output_format: Annotated[Format, typer.Option("--format")] = Format.table,
+    output_format: Annotated[SummaryFormat, typer.Option("--format")] = SummaryFormat.table,
 ) -> None:
     """List your rules in the order they are tried, each with what it matches and sets.
 
@@ -63,7 +59,7 @@ def list_cmd(
 
     ledger = _ledger()
     rules = for_ledger(ledger)
-    if output_format is Format.json:
+    if output_format is SummaryFormat.json:
         _json({"schema": "ledger.user-rules/1", "file": str(ledger.config_path),
                "rules": [{"id": r.id, "rule": r.summary(), "continue": r.cont,
                           "note": r.text.get("note")} for r in rules]})
@@ -76,7 +72,7 @@ def list_cmd(
 @rules_app.command("test")
 def test_cmd(
     examples: Annotated[int, typer.Option(help="Example rows shown per rule.")] = 3,
-    output_format: Annotated[Format, typer.Option("--format")] = Format.table,
+    output_format: Annotated[SummaryFormat, typer.Option("--format")] = SummaryFormat.table,
 ) -> None:
     """For each rule: how many rows it matches, applies to (not taken by an earlier rule)
     and changes, with a few examples; then the rows two rules would both change, and which
@@ -95,7 +91,7 @@ def test_cmd(
 
     ledger = _ledger()
     data = test(ledger.stored_rows(), for_ledger(ledger), max(examples, 0))
-    if output_format is Format.json:
+    if output_format is SummaryFormat.json:
         _json(data)
         return
     from ledger.render.user_rules import print_test
@@ -107,7 +103,7 @@ def test_cmd(
 def suggest_cmd(
     limit: Annotated[int, typer.Option(help="Most rules proposed (largest groups first).")
                      ] = 20,
-    output_format: Annotated[Format, typer.Option("--format")] = Format.table,
+    output_format: Annotated[SummaryFormat, typer.Option("--format")] = SummaryFormat.table,
 ) -> None:
     """Draft [[rules]] for the rows still unclassified (kind other): one per counterparty,
     or per description pattern (its first words, digits dropped), credits and debits apart.
@@ -125,7 +121,7 @@ def suggest_cmd(
 
     ledger = _ledger()
     drafts = suggest(ledger.rows(), max(limit, 1))
-    if output_format is Format.json:
+    if output_format is SummaryFormat.json:
         _json({"schema": "ledger.rules-suggest/1", "rules": drafts})
         return
     from ledger.render.user_rules import write_suggestions
