@@ -280,7 +280,7 @@ def _on_dask(chunks: list[Chunk], jobs: int, scheduler: str | None
         futures = client.map(run_chunk, chunks, key=[f"ledger-chunk-{c.key}" for c in chunks],
                              pure=False)
         by_key = {f.key: c for f, c in zip(futures, chunks, strict=True)}
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):  # not the default client's
             try:
                 result = future.result()
             except KilledWorker:
