@@ -99,9 +99,11 @@ def batch_cmd(
 
             raise UsageError("no such output folder", path=out,
                              hint="--summary-only reads DIR/panel of an earlier run")
+        from ledger.render.status import wrote
+
         batch.summarize(out, k)
         written = [out / "summary.csv", out / "README.md", *write_also(out, formats)]
-        _console().print("wrote " + ", ".join(map(str, written)), markup=False)
+        _console().print(wrote(*written), markup=False)
         return
     if progress_every < 0:
         from ledger.core.errors import UsageError
@@ -153,6 +155,8 @@ def ticker(every: float, stream, clock=None):
     `stream` at most once per `every` seconds, and at the end."""
     import time
 
+    from ledger.render.batch import progress_line
+
     clock = clock or time.monotonic
     start = clock()
     last = [start]
@@ -164,13 +168,7 @@ def ticker(every: float, stream, clock=None):
         last[0] = now
         elapsed = now - start
         eta = elapsed / done * (total - done) if done else 0.0
-        stream.write(f"batch: {done:,}/{total:,} workers ({done / max(total, 1):.0%}), "
-                     f"{_seconds(elapsed)} elapsed, ETA {_seconds(eta)}\n")
+        stream.write(progress_line(done, total, elapsed, eta) + "\n")
         stream.flush()
 
     return tick
-
-
-def _seconds(value: float) -> str:
-    whole = round(value)
-    return f"{whole // 60} min {whole % 60:02d} s" if whole >= 60 else f"{whole} s"

@@ -77,7 +77,8 @@ def emit(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
+    from ledger.render.status import wrote
     from ledger.store.directory import atomic_write_bytes
 
     atomic_write_bytes(output, text.encode("utf-8"))
-    console(stderr=True).print(f"wrote {output}", markup=False)
+    console(stderr=True).print(wrote(output), markup=False)

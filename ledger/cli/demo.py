@@ -18,25 +18,22 @@ if TYPE_CHECKING:
 def run(keep: Path | None, console: Console) -> None:
     """Import the demo exports into `keep` (or a temporary directory), print the report and
     the payout journeys."""
+    from ledger.render import demo as say
+
     if keep is None:
         with tempfile.TemporaryDirectory(prefix="ledger-demo-") as tmp:
             _run(Path(tmp), console)
-        console.print("\n[dim]The demo ledger was temporary. Keep one to explore: "
-                      "ledger demo --keep ./demo-ledger[/]")
+        console.print(say.temporary_hint())
     else:
         _run(keep, console)
-        console.print(f"\n[dim]Explore it: ledger --ledger {keep} report --year 2024 "
-                      f"--currency USD · ledger --ledger {keep} reconcile --from 2024-04-01 "
-                      f"--to 2024-06-30 --as-of {AS_OF} · ledger --ledger {keep} "
-                      f"transactions --kind fx · ledger --ledger {keep} tax-register "
-                      "--tax-year 2024 (her tax year, July 2023 to June 2024)[/]")
+        console.print(say.explore_hint(keep, AS_OF))
 
 
 def _run(root: Path, console: Console) -> None:
     from importers.base import ImportOptions
     from ledger import reconcile
+    from ledger.render import demo as say
     from ledger.render import report as render
-    from ledger.render.ledger_dir import import_line
     from ledger.render.reconcile import print_chains
     from ledger.reports.report import build, resolve_period
     from ledger.store.directory import Ledger
@@ -46,20 +43,16 @@ def _run(root: Path, console: Console) -> None:
     for name in SETTINGS:
         shutil.copyfile(source / name, root / name)
     ledger = Ledger(root)
-    console.print(f"[bold]Demo:[/] a fictional web developer in Lahore; ledger at {root}\n")
-    summaries = ledger.import_files([source / n for n in EXPORTS], ImportOptions())
-    for s in summaries:
-        console.print("imported " + import_line(s, Path(s.path).name))
+    console.print(say.intro(root))
+    for s in ledger.import_files([source / n for n in EXPORTS], ImportOptions()):
+        console.print(say.imported(s))
     for s in ledger.import_hours([source / TIMESHEET], ImportOptions()):
-        console.print(f"imported {Path(s.path).name}: {s.format}, {s.added} entries "
-                      "(unpaid bidding/admin time, fixed-price hours)")
+        console.print(say.imported_hours(s))
     console.print()
     rows = ledger.rows()
     period = resolve_period(rows)  # the latest month, as `ledger report` chooses it
     render.print_report(build(ledger, period), console)
-    console.print(f"\n[bold]Payout journeys, {period.label}[/] (`ledger reconcile --month "
-                  f"{period.start:%Y-%m} --as-of {AS_OF}`): each withdrawal from the platform "
-                  "or wallet to her bank, what each hop took, and what never arrived\n")
+    console.print(say.journeys_heading(period.label, period.start, AS_OF))
     result = reconcile.for_ledger(ledger, (period.start, period.end), as_of=AS_OF, rows=rows)
     print_chains(reconcile.to_json(result), period.label, console,
                  reading_locale(ledger))

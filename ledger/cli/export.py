@@ -69,6 +69,7 @@ def export_cmd(
     from ledger.cli.common import console as _console
     from ledger.cli.common import open_ledger as _ledger
     from ledger.core.errors import UsageError
+    from ledger.render import status
     from ledger.reports import export
     from ledger.store.directory import atomic_write_bytes
 
@@ -91,7 +92,7 @@ def export_cmd(
                                  derived=derived is not False, currency=currency)
         rows, label = book.rows, book.label
         for note in book.notes:
-            console.print(f"note: {note}", markup=False)
+            console.print(status.note(note), markup=False)
     else:
         rows, label = export.select(ledger, month=month, year=year, start=start, end=end,
                                     derived=bool(derived))
@@ -104,10 +105,9 @@ def export_cmd(
     else:
         export.write_parquet(result, output)  # type: ignore[arg-type]
     if output is not None:
-        console.print(f"wrote {output}: {rows.height} rows ({label})", markup=False)
+        console.print(status.exported(output, rows.height, label), markup=False)
     if rows.is_empty():
-        console.print(f"note: no rows in {label}; `ledger transactions` lists what there is",
-                      markup=False)
+        console.print(status.nothing_exported(label), markup=False)
 
 
 def _suffix(output_format: ExportFormat) -> str:

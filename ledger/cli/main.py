@@ -440,9 +440,10 @@ def init(
       ledger init --currency INR --country IN --locale en_IN
     """
     from ledger.core.config import write_initial
+    from ledger.render.status import wrote
 
     path = write_initial(_ledger(), currency, country, locale)
-    _console().print(f"wrote {path}", markup=False)
+    _console().print(wrote(path), markup=False)
 
 
 @app.command()

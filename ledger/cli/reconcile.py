@@ -124,10 +124,10 @@ def link_cmd(
     from ledger import reconcile
     from ledger.cli.common import console as _console
     from ledger.cli.common import open_ledger as _ledger
+    from ledger.render.reconcile import linked_line
 
     done = reconcile.link(_ledger(), first, second)
-    out, into = done["linked"]
-    _console().print(f"linked {out} -> {into}")
+    _console().print(linked_line(*done["linked"]))
 
 
 @reconcile_app.command("unlink")
@@ -144,7 +144,7 @@ def unlink_cmd(
     from ledger import reconcile
     from ledger.cli.common import console as _console
     from ledger.cli.common import open_ledger as _ledger
+    from ledger.render.reconcile import unlinked_line
 
     done = reconcile.unlink(_ledger(), first, second)
-    out, into = done["unlinked"]
-    _console().print(f"unlinked {out} -> {into}: they will not be matched")
+    _console().print(unlinked_line(*done["unlinked"]))

@@ -1,6 +1,6 @@
 """`ledger batch` output: what a run made (workers, files, rows, the panel and where the
 key and private map went) on the console, its notices and problems on the error console;
-both consoles are passed in."""
+both consoles are passed in. And the progress line a batch job's log shows while it runs."""
 
 from __future__ import annotations
 
@@ -35,3 +35,15 @@ def print_result(result, out: Path, formats: frozenset[str], key_file: Path | No
         err.print(f"{len(result.errors)} problem(s)" + (f" ({more} more not shown)"
                                                         if more > 0 else "")
                   + f", listed without names in {out / 'errors.csv'}", markup=False)
+
+
+def progress_line(done: int, total: int, elapsed: float, eta: float) -> str:
+    """`batch: 1,200/5,000 workers (24%), 1 min 05 s elapsed, ETA 3 min 26 s` (seconds in,
+    whole seconds out): how far a batch without a terminal got, for its log."""
+    return (f"batch: {done:,}/{total:,} workers ({done / max(total, 1):.0%}), "
+            f"{_seconds(elapsed)} elapsed, ETA {_seconds(eta)}")
+
+
+def _seconds(value: float) -> str:
+    whole = round(value)
+    return f"{whole // 60} min {whole % 60:02d} s" if whole >= 60 else f"{whole} s"

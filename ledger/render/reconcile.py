@@ -1,6 +1,6 @@
 """`ledger reconcile`'s output: the chains as waterfall tables (the console and the locale
 passed in), the JSON document with one item a line, and the CSV (one row per hop and per
-unmatched item, each cell made safe for spreadsheets)."""
+unmatched item, each cell made safe for spreadsheets); and what `link` and `unlink` say."""
 
 from __future__ import annotations
 
@@ -178,3 +178,13 @@ def print_chains(data: dict, label: str, console, locale: str | None = None) -> 
             console.print(f"    settle with: {a['hint']}", markup=False)
     for warning in data["warnings"]:
         console.print(f"[yellow]warning:[/] {lit(warning)}")
+
+
+def linked_line(out: str, into: str) -> str:
+    """`ledger reconcile link`: the withdrawal and the credit now taken as the same money."""
+    return f"linked {out} -> {into}"
+
+
+def unlinked_line(out: str, into: str) -> str:
+    """`ledger reconcile unlink`: the pair matching will leave apart from now on."""
+    return f"unlinked {out} -> {into}: they will not be matched"

@@ -1,0 +1,68 @@
+"""The one-line status messages the CLI prints, worded in ledger/render/: each function against the
+exact line it must return (the CLI tests and the docs examples check them in place)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from ledger.render import demo, status
+from ledger.render.batch import progress_line
+from ledger.render.reconcile import linked_line, unlinked_line
+from ledger.store.importing import ImportSummary
+
+
+def test_wrote_names_every_file_and_what_is_in_it():
+    assert status.wrote(Path("out/report.html")) == "wrote out/report.html"
+    assert status.wrote(Path("p/summary.csv"), Path("p/README.md"), "p/panel.dta") == (
+        "wrote p/summary.csv, p/README.md, p/panel.dta")
+    assert status.wrote("a.journal", detail="3 rows (June 2024)") == (
+        "wrote a.journal: 3 rows (June 2024)")
+
+
+def test_export_lines():
+    assert status.note("2 rates guessed") == "note: 2 rates guessed"
+    assert status.exported(Path("x.csv"), 1234, "2024") == "wrote x.csv: 1234 rows (2024)"
+    assert status.nothing_exported("June 2024") == (
+        "note: no rows in June 2024; `ledger transactions` lists what there is")
+
+
+def test_reconcile_link_lines():
+    assert linked_line("3f2a91c0", "77be0d12") == "linked 3f2a91c0 -> 77be0d12"
+    assert unlinked_line("3f2a91c0", "77be0d12") == (
+        "unlinked 3f2a91c0 -> 77be0d12: they will not be matched")
+
+
+def test_batch_progress_line_counts_and_minutes():
+    assert progress_line(1200, 5000, 65.0, 205.8) == (
+        "batch: 1,200/5,000 workers (24%), 1 min 05 s elapsed, ETA 3 min 26 s")
+    assert progress_line(0, 0, 0.4, 0.0) == "batch: 0/0 workers (0%), 0 s elapsed, ETA 0 s"
+
+
+def _summary(path: str, **counts: int) -> ImportSummary:
+    return ImportSummary(path=path, import_id="ab" * 32, format=counts.pop("fmt", "paypal"),
+                         rows_read=counts.get("rows_read", 0), rows=counts.get("rows", 0),
+                         added=counts.get("added", 0), duplicates=counts.get("duplicates", 0))
+
+
+def test_demo_lines():
+    assert demo.intro(Path("/tmp/d")) == (
+        "[bold]Demo:[/] a fictional web developer in Lahore; ledger at /tmp/d\n")
+    s = _summary("/x/paypal_Download.CSV", rows_read=11, rows=13, added=13, duplicates=0)
+    assert demo.imported(s) == (
+        "imported paypal_Download.CSV: paypal, 11 rows read, [bold]13 ledger rows added[/] "
+        "(fees become their own rows), 0 already in the ledger")
+    hours = _summary("/x/Toggl.csv", fmt="toggl", added=42)
+    assert demo.imported_hours(hours) == (
+        "imported Toggl.csv: toggl, 42 entries (unpaid bidding/admin time, fixed-price hours)")
+    assert demo.journeys_heading("June 2024", dt.date(2024, 6, 1), dt.date(2024, 7, 1)) == (
+        "\n[bold]Payout journeys, June 2024[/] (`ledger reconcile --month 2024-06 --as-of "
+        "2024-07-01`): each withdrawal from the platform or wallet to her bank, what each hop "
+        "took, and what never arrived\n")
+    assert demo.temporary_hint() == ("\n[dim]The demo ledger was temporary. Keep one to "
+                                     "explore: ledger demo --keep ./demo-ledger[/]")
+    assert demo.explore_hint(Path("d"), dt.date(2024, 7, 1)) == (
+        "\n[dim]Explore it: ledger --ledger d report --year 2024 --currency USD · "
+        "ledger --ledger d reconcile --from 2024-04-01 --to 2024-06-30 --as-of 2024-07-01 · "
+        "ledger --ledger d transactions --kind fx · ledger --ledger d tax-register "
+        "--tax-year 2024 (her tax year, July 2023 to June 2024)[/]")
