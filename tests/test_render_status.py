@@ -66,3 +66,35 @@ def test_demo_lines():
         "ledger --ledger d reconcile --from 2024-04-01 --to 2024-06-30 --as-of 2024-07-01 · "
         "ledger --ledger d transactions --kind fx · ledger --ledger d tax-register "
         "--tax-year 2024 (her tax year, July 2023 to June 2024)[/]")
+
+
+
+def _terminal():
+    """A 60-column terminal without colour that keeps what it was sent."""
+    import io
+
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), width=60, color_system=None, force_terminal=True)
+
+
+def _last_frame(console) -> str:
+    """The bar as last drawn (each frame starts with return + erase line), checking it was
+    erased when the block ended (transient: the summary lines take its place)."""
+    sent = console.file.getvalue()
+    assert sent.endswith("\n\x1b[?25h\r\x1b[1A\x1b[2K")
+    return sent.rsplit("\r\x1b[2K", 1)[1].split("\n")[0]
+
+
+def test_progress_bars_of_import_and_batch():
+    from ledger.render.batch import progress_bar
+    from ledger.render.ledger_dir import import_progress
+
+    terminal = _terminal()
+    with import_progress(terminal, 3) as advance:
+        advance()
+    assert _last_frame(terminal) == "reading exports " + "━" * 10 + " " * 23 + "33% -:--:--"
+    terminal = _terminal()
+    with progress_bar(terminal) as tick:
+        tick(3, 4)
+    assert _last_frame(terminal) == "workers " + "━" * 21 + " " * 8 + "3/4 0:00:00 ETA -:--:--"

@@ -130,23 +130,9 @@ def _run(work, every: float):
     seconds (a batch job's log shows it is alive and how far it got)."""
     if not sys.stderr.isatty():
         return work(ticker(every, sys.stderr) if every > 0 else None)
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from ledger.render.batch import progress_bar
 
-    with Progress(TextColumn("workers"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                  console=_console(stderr=True), transient=True) as progress:
-        task = progress.add_task("workers", total=None)
-
-        def tick(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
+    with progress_bar(_console(stderr=True)) as tick:
         return work(tick)
 
 

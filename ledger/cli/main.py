@@ -126,11 +126,10 @@ def _with_progress(paths: list[Path], run):
     """Run with a progress bar over files when there are several and stderr is a terminal."""
     if len(paths) < 2 or not sys.stderr.isatty():
         return run(None)
-    from rich.progress import Progress
+    from ledger.render.ledger_dir import import_progress
 
-    with Progress(console=_console(stderr=True), transient=True) as progress:
-        task = progress.add_task("reading exports", total=len(paths))
-        return run(lambda _path: progress.advance(task))
+    with import_progress(_console(stderr=True), len(paths)) as advance:
+        return run(lambda _path: advance())
 
 
 @app.command()

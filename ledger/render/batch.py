@@ -1,9 +1,11 @@
 """`ledger batch` output: what a run made (workers, files, rows, the panel and where the
 key and private map went) on the console, its notices and problems on the error console;
-both consoles are passed in. And the progress line a batch job's log shows while it runs."""
+both consoles are passed in. And its progress: the bar a terminal shows, the line a log gets."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -35,6 +37,30 @@ def print_result(result, out: Path, formats: frozenset[str], key_file: Path | No
         err.print(f"{len(result.errors)} problem(s)" + (f" ({more} more not shown)"
                                                         if more > 0 else "")
                   + f", listed without names in {out / 'errors.csv'}", markup=False)
+
+
+@contextmanager
+def progress_bar(console) -> Iterator[Callable[[int, int], None]]:
+    """The transient bar over workers on a terminal (`workers ━━━━   3/4 0:00:05 ETA 0:00:02`),
+    shown while the block runs; it yields the `progress(done, total)` a batch run calls."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn("workers"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("workers", total=None)
+
+        def tick(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield tick
 
 
 def progress_line(done: int, total: int, elapsed: float, eta: float) -> str:

@@ -1,8 +1,10 @@
-"""What the ledger directory's commands print: `ledger import`'s line per file, `ledger
-imports`, `ledger doctor`, `ledger undo` and `ledger rebuild`; the console is passed in."""
+"""What the ledger directory's commands print: `ledger import`'s progress bar and line per file,
+`ledger imports`, `ledger doctor`, `ledger undo` and `ledger rebuild`; the console is passed in."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +36,17 @@ def print_imported(summaries: list[ImportSummary], console, root: Path, dry_run:
         console.print("[dim]dry run: nothing was written[/]")
     else:
         console.print(f"[dim]ledger: {lit(root)}[/]")
+
+
+@contextmanager
+def import_progress(console, files: int) -> Iterator[Callable[[], None]]:
+    """The transient bar `ledger import` shows over several files on a terminal while the block
+    runs; it yields the function that moves it on by one file."""
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("reading exports", total=files)
+        yield lambda: progress.advance(task)
 
 
 def print_imports(entries: list[dict], console) -> None:
