@@ -11,7 +11,9 @@ the lists may only shrink (a fixed debt left listed fails too), so a new wrong-w
 from __future__ import annotations
 
 import ast
+import functools
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -47,7 +49,13 @@ def _type_checking_lines(tree: ast.AST) -> set[int]:
 
 
 def import_graph() -> dict[str, set[str]]:
-    """module -> project modules it imports (imports only for type checking left out)."""
+    """module -> project modules it imports (imports only for type checking left out); a copy
+    of the one parse per test process, which callers may change."""
+    return {mod: set(targets) for mod, targets in _parsed_graph().items()}
+
+
+@functools.cache
+def _parsed_graph() -> dict[str, set[str]]:
     mods = modules()
 
     def resolve(name: str) -> str | None:
@@ -266,9 +274,19 @@ def outside_references(line: str, path: Path) -> list[str]:
 
 
 def scanned_files() -> list[Path]:
+    """The repository's own files: what git tracks (not bench/out's generated gigabytes or a
+    .venv); every file under the scanned folders when this is not a git checkout."""
+    tops = (*PACKAGES, "docs", "tests", "bench")
     files = [ROOT / name for name in ("README.md", "Makefile", "pyproject.toml", ".ci/run")]
-    for top in (*PACKAGES, "docs", "tests", "bench"):
-        files += sorted(p for p in (ROOT / top).rglob("*") if p.suffix in SCANNED and p.is_file())
+    listed = subprocess.run(["git", "ls-files", "-z", "--", *tops], cwd=ROOT,
+                            capture_output=True, check=False)
+    if listed.returncode == 0 and listed.stdout:
+        names = sorted(ROOT / n for n in listed.stdout.decode().split("\0") if n)
+        files += [p for p in names if p.suffix in SCANNED and p.is_file()]
+    else:
+        for top in tops:
+            files += sorted(p for p in (ROOT / top).rglob("*")
+                            if p.suffix in SCANNED and p.is_file())
     return [p for p in files if p != Path(__file__)]
 
 
