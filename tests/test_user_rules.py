@@ -410,12 +410,12 @@ def test_applied_columns_keep_the_chunks_of_the_rows():
 def test_an_edited_ledger_toml_is_read_again(ledger):
     ledger.root.mkdir()
     ledger.config_path.write_text('home_currency = "INR"\n')
-    assert ledger.config() == {"home_currency": "INR"}
-    ledger.config()["home_currency"] = "EUR"  # a caller's change stays its own
-    assert ledger.config() == {"home_currency": "INR"}
+    assert ledger.settings().as_dict() == {"home_currency": "INR"}
+    ledger.settings().as_dict()["home_currency"] = "EUR"  # a caller's change stays its own
+    assert ledger.settings().home_currency == "INR"
     ledger.config_path.write_text('home_currency = "PKR"\n[[rules]]\nid = "a"\n'
                                   'description = "AMAZON"\nset = { category = "office" }\n')
-    assert ledger.config()["home_currency"] == "PKR"
+    assert ledger.settings().home_currency == "PKR"
     assert [r.id for r in user_rules.for_ledger(ledger)] == ["a"]
     ledger.config_path.write_text('home_currency = "PKR"\n')
     assert user_rules.for_ledger(ledger) == []

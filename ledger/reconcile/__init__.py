@@ -238,7 +238,7 @@ def for_ledger(ledger: Ledger, period: tuple[dt.date, dt.date], *, online: bool 
 
     rows = ledger.rows() if rows is None else rows
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
-    return reconcile(rows, period, settings(ledger.config(), str(ledger.config_path)), chain,
+    return reconcile(rows, period, settings(ledger.settings().tree, str(ledger.config_path)), chain,
                      load_links(ledger), as_of)
 
 

@@ -152,11 +152,11 @@ def benchmarks_for(ledger: Ledger, period: Period, currency: str, shown: dict,
     another currency are valued at the FX chain's mid rate of the period's last day."""
     from ledger.reports import benchmarks
 
-    config = ledger.config()
-    country = config.get("country")
+    config = ledger.settings()
+    country = config.country
     if not country:
         return []
-    rows = benchmarks.pick(benchmarks.table(config.get("benchmarks"), country), country,
+    rows = benchmarks.pick(benchmarks.table(list(config.benchmarks), country), country,
                            period.end.year)
 
     def convert(amount: Decimal, from_currency: str) -> tuple[Decimal, str | None]:
