@@ -61,7 +61,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     found = counting.for_ledger(ledger, rows, (period.start, period.end), chain=chain)
     journeys, schedule = found.journeys, found.schedule
     counted, owed_unpaid, value_chains = payouts.for_report(ledger, rows, found.rows, period,
-                                                            currency, chain)
+                                                            currency, chain, journeys)
     conversion = chain.convert(counted, currency, where=str(ledger.rates_path))
     valued = conversion.rows.filter(~pl.col("kind").is_in(NOT_INCOME))
     totals = compute_totals(valued)
