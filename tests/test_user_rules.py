@@ -291,14 +291,15 @@ def test_fee_rules_still_split_a_fee_inside_a_row_a_user_rule_changed():
 def test_batch_worker_counts_with_the_workers_rules():
     from ledger import batch
     from ledger.batch.worker import worker_months
+    from ledger.core.config import checked
 
     settings = batch.load_settings(None)
-    plain, _ = worker_months([BANK], [], "IN", settings, {})
-    ruled, _ = worker_months([BANK], [], "IN", settings, {"rules": [ACME]})
+    plain, _ = worker_months([BANK], [], "IN", settings)
+    ruled, _ = worker_months([BANK], [], "IN", settings, checked({"rules": [ACME]}))
     assert plain["gross_usd"].sum() == 0
     assert ruled["gross_usd"].sum() > 0
     with pytest.raises(UsageError, match="descripton is not a rule key"):
-        worker_months([BANK], [], "IN", settings, {"rules": [{**ACME, "descripton": "x"}]})
+        checked({"rules": [{**ACME, "descripton": "x"}]})
 
 
 def test_readme_examples_do_what_they_say():
