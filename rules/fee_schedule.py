@@ -176,7 +176,7 @@ class Schedule:
     @classmethod
     def for_ledger(cls, ledger: Ledger) -> Schedule:
         """The bundled schedule with the ledger's `[fees]` and `country` from ledger.toml."""
-        return load_schedule(ledger.config(), where=str(ledger.config_path))
+        return load_schedule(ledger.settings().tree, where=str(ledger.config_path))
 
     def get(self, rule_id: str) -> Rule:
         try:

@@ -20,7 +20,7 @@ import pytest
 from ledger import batch
 from ledger.batch.anon import apply_bands, file_pseudonym, pseudonym, suppress
 from ledger.batch.columns import PANEL, SUMMARY, TRAJECTORY_SETTINGS, panel_schema
-from ledger.batch.errors import BY_CODE
+from ledger.batch.errors import BY_CODE, DETAILS
 from ledger.batch.months import classify
 from ledger.batch.worker import read_file
 from ledger.core.errors import UsageError
@@ -455,6 +455,34 @@ def test_manifest_names_workers_countries_and_paths(tmp_path):
     assert result.workers == 3 and result.workers_in_panel == 2
 
 
+def test_a_donated_ledger_toml_is_checked_as_a_users_and_reported_once(tmp_path):
+    """A donated ledger.toml goes through the checks `ledger` gives a user's: bad TOML, a key
+    nothing reads (ignored before), a bad [reconcile] (the whole worker failed before) are one
+    `config` error each on the file (at its line where known, once: discovery no longer adds
+    its own), and the worker is counted without the file, so with no country from it."""
+    files = {"syntax": 'country = "PK\n', "unknown-key": 'country = "PK"\nhome_curency = 1\n',
+             "reconcile": 'country = "PK"\n[reconcile]\nwindows = 3\n',
+             "good": 'country = "PH"\n[reconcile]\nwindow_days = {upwork = 4}\n'}
+    for name, text in files.items():
+        (tmp_path / "in" / name).mkdir(parents=True)
+        shutil.copy(GOOD[0], tmp_path / "in" / name)
+        (tmp_path / "in" / name / "ledger.toml").write_text(text)
+    result = batch.run(tmp_path / "in", tmp_path / "out", key_file=tmp_path / "k.key", jobs=1,
+                       k=1)
+    key = (tmp_path / "k.key").read_bytes()
+    errors = list(csv.DictReader((tmp_path / "out" / "errors.csv").open()))
+    assert sorted((e["pseudonym"], e["file"], e["line"], e["code"]) for e in errors) == sorted(
+        (pseudonym(key, name), file_pseudonym(key, name, "ledger.toml"), line, "config")
+        for name, line in (("syntax", ""), ("unknown-key", "2"), ("reconcile", "")))
+    assert sorted(result.errors) == sorted(
+        f"{tmp_path / 'in' / name / 'ledger.toml'}{line}: {BY_CODE['config'].text} [config]\n"
+        f"  hint: {BY_CODE['config'].hint}; {DETAILS}"
+        for name, line in (("syntax", ""), ("unknown-key", ":2"), ("reconcile", "")))
+    countries = dict(read_panel(tmp_path / "out").select("pseudonym", "country").unique()
+                     .iter_rows())
+    assert countries == {pseudonym(key, "good"): "PH", **{pseudonym(key, name): "unknown" for
+                                                          name in files if name != "good"}}
+
 def test_panel_months_are_whole_and_dates_never_exact(tmp_path):
     make_workers(tmp_path / "in", 3)
     batch.run(tmp_path / "in", tmp_path / "out", key_file=tmp_path / "k.key", jobs=1,
@@ -488,6 +516,7 @@ def test_worker_rows_are_counted_as_the_report_counts_them(tmp_path):
     from importers.base import ImportOptions
     from ledger import reconcile
     from ledger.batch.worker import cached_reference, counted_like_report, schedule_for
+    from ledger.core.config import Config
     from ledger.counting import pipeline as counting
     from ledger.reports import report
     from ledger.store.directory import Ledger
@@ -509,7 +538,7 @@ def test_worker_rows_are_counted_as_the_report_counts_them(tmp_path):
                                  journeys=journeys).rows
     chain = FxChain([implied_rates(rows)])
     chain.reference = cached_reference  # as the batch worker: the bundled offline rates
-    ours = counted_like_report(rows, schedule_for("PK", {}), {}, lambda: chain)
+    ours = counted_like_report(rows, schedule_for("PK", Config()), Config(), lambda: chain)
 
     def derived(frame: pl.DataFrame) -> list[tuple]:
         return sorted(frame.filter(pl.col("origin") != "source")

@@ -4,8 +4,10 @@ file, the line, the key and its table; read once per command (Ledger.settings)."
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from ledger.core import config
@@ -43,7 +45,8 @@ def test_the_payouts_example_keeps_its_workers_and_splits_in_order():
 
 def test_no_file_is_every_default(tmp_path):
     assert config.load(tmp_path / "ledger.toml") == config.Config()
-    assert Ledger(tmp_path).config() == {}
+    assert Ledger(tmp_path).settings() == config.Config()
+    assert not hasattr(Ledger, "config")  # the library reads the typed settings only
 
 
 def test_a_locale_is_kept_as_babel_spells_it_and_rules_are_validated(tmp_path):
@@ -105,7 +108,7 @@ def test_a_command_checks_the_file_once_and_sees_an_edit(tmp_path):
     ledger.config_path.write_text('country = "PK"\n', "utf-8")
     config._load.cache_clear()
     assert [ledger.settings().country for _ in range(5)] == ["PK"] * 5
-    assert ledger.config() == {"country": "PK"}
+    assert ledger.settings().as_dict() == {"country": "PK"}
     assert (config._load.cache_info().misses, config._load.cache_info().hits) == (1, 5)
     ledger.config_path.write_text('country = "IN"\n', "utf-8")  # same size, same inode
     assert ledger.settings().country == "IN"
@@ -115,8 +118,9 @@ def test_a_command_checks_the_file_once_and_sees_an_edit(tmp_path):
 def test_a_changed_dict_does_not_change_the_settings(tmp_path):
     ledger = Ledger(tmp_path)
     ledger.config_path.write_text('[reconcile]\nwindow_days = {upwork = 5}\n', "utf-8")
-    ledger.config()["reconcile"]["window_days"]["upwork"] = 9
-    assert ledger.config()["reconcile"] == {"window_days": {"upwork": 5}}
+    ledger.settings().as_dict()["reconcile"]["window_days"]["upwork"] = 9
+    assert ledger.settings().as_dict()["reconcile"] == {"window_days": {"upwork": 5}}
+    assert ledger.settings().reconcile == {"window_days": {"upwork": 5}}
 
 
 def toml_examples() -> list[tuple[str, str]]:
@@ -137,3 +141,29 @@ def test_every_ledger_toml_example_of_the_docs_passes_the_check(tmp_path):
     for name, block in examples:
         load(tmp_path, block)  # raises, naming the key, if a doc shows a key we refuse
         assert name
+
+
+def test_the_library_reads_the_shared_settings_without_changing_them(tmp_path):
+    """Every command shares one Config per text (the cache): the validators that take the
+    parsed tree ([fees], [reconcile], [[workers]], [[benchmarks]]) must leave it as written."""
+    from ledger import payouts, reconcile
+    from ledger.reports import benchmarks
+    from rules.fees import Schedule
+
+    ledger = Ledger(tmp_path)
+    ledger.config_path.write_text(
+        'home_currency = "PKR"\ncountry = "PK"\n[reconcile]\nwindow_days = {upwork = 5}\n'
+        '[fees.options]\nprior_billings = { "Acme" = "10" }\n[[fees.upwork.service_fee]]\n'
+        'id = "upwork-service-fee"\nrate = "0.05"\n[[workers]]\nname = "Ali"\n'
+        'aliases = ["Ali K"]\n[[splits]]\nworker = "Ali"\npercent_of_gross = "10"\n'
+        '[[benchmarks]]\nname = "mine"\namount = "100"\ncurrency = "PKR"\nperiod = "month"\n',
+        "utf-8")
+    written = ledger.settings().as_dict()
+    schedule = Schedule.for_ledger(ledger)
+    assert schedule.get("upwork-service-fee").rate == Decimal("0.05")
+    assert schedule.options.prior_billings == {"Acme": Decimal("10")}
+    assert reconcile.settings(ledger.settings().tree).window_days["upwork"] == 5
+    assert [w.aliases for w in payouts.load_rules(ledger).workers.values()] == [("Ali K",)]
+    assert benchmarks.table(list(ledger.settings().benchmarks), "PK").filter(
+        pl.col("benchmark") == "mine")["amount"].to_list() == ["100"]
+    assert ledger.settings().tree == written

@@ -304,6 +304,10 @@ CASES = [
          "array of tables\n  hint: write each as [[hours]] client = \"Beta LLC\" month = "
          "\"2024-06\" hours = 12\n",
          into_ledger=(("config-hours-not-array.toml", "ledger.toml", "copy"),)),
+    # (session 29: a ledger.toml in another encoding was an internal error)
+    Case("config-not-utf8", ("report",), 2, "led/ledger.toml: not UTF-8 text\n  hint: save "
+         "ledger.toml as UTF-8 (most editors: Save As, encoding UTF-8)\n",
+         into_ledger=(("config-not-utf8.toml", "ledger.toml", "copy"),)),
 ]
 
 

@@ -98,3 +98,46 @@ def demo_with_worker(tmp_path_factory) -> Path:
     with (root / "ledger.toml").open("a", encoding="utf-8") as toml:
         toml.write(DEMO_WORKER)
     return root
+
+
+def test_a_year_report_with_workers_reconciles_once(demo_with_worker, monkeypatch):
+    """The payouts' history (the ledger's first day to the year's end) reads the same rows as
+    the report's reconcile of 2024 (the demo starts on 2 April 2024): it reuses the report's
+    matches instead of reconciling again, and counts exactly what its own reconcile counted."""
+    import datetime as dt
+
+    import polars as pl
+
+    from ledger import payouts, reconcile
+    from ledger.reports import report
+    from ledger.store.directory import Ledger
+    from rules.fx import FxChain
+
+    calls: list[tuple[dt.date, dt.date]] = []
+    real = reconcile.reconcile
+
+    def counted(rows, period, *args, **kwargs):
+        calls.append(period)
+        return real(rows, period, *args, **kwargs)
+
+    monkeypatch.setattr(reconcile, "reconcile", counted)
+    ledger = Ledger(demo_with_worker)
+    built = report.build(ledger, year=2024)
+    assert calls == [(dt.date(2024, 1, 1), dt.date(2024, 12, 31))]  # was also (2 April, 31 Dec)
+    payment = sum(Decimal(s["amount"].replace(",", "")) for c in built["value_chains"]
+                  for s in c["steps"] if s["step"] == "payment")
+    assert payment == Decimal("14352.70")  # the report's payment fees + FX cost + deductions
+    rows = ledger.rows()
+    chain = FxChain.for_ledger(rows, ledger.rates_path)
+    end = dt.date(2024, 12, 31)
+    own = payouts.history(ledger, rows, end, chain)  # reconciles itself
+    year = reconcile.for_ledger(ledger, (dt.date(2024, 1, 1), end), rows=rows, chain=chain)
+    assert len(calls) == 3
+    reused = payouts.history(ledger, rows, end, chain, year)
+    assert len(calls) == 3
+    assert reused.equals(own) and reused.height == own.height > 0
+    # a month's history reads rows the month's reconcile did not: reconciled again
+    june = reconcile.for_ledger(ledger, (dt.date(2024, 6, 1), dt.date(2024, 6, 30)), rows=rows,
+                                chain=chain)
+    assert reconcile.matches_for(june, rows, (rows["date"].min(), dt.date(2024, 6, 30))) is None
+    assert rows.filter(pl.col("date") < dt.date(2024, 6, 1)).height > 0

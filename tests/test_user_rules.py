@@ -291,14 +291,15 @@ def test_fee_rules_still_split_a_fee_inside_a_row_a_user_rule_changed():
 def test_batch_worker_counts_with_the_workers_rules():
     from ledger import batch
     from ledger.batch.worker import worker_months
+    from ledger.core.config import checked
 
     settings = batch.load_settings(None)
-    plain, _ = worker_months([BANK], [], "IN", settings, {})
-    ruled, _ = worker_months([BANK], [], "IN", settings, {"rules": [ACME]})
+    plain, _ = worker_months([BANK], [], "IN", settings)
+    ruled, _ = worker_months([BANK], [], "IN", settings, checked({"rules": [ACME]}))
     assert plain["gross_usd"].sum() == 0
     assert ruled["gross_usd"].sum() > 0
     with pytest.raises(UsageError, match="descripton is not a rule key"):
-        worker_months([BANK], [], "IN", settings, {"rules": [{**ACME, "descripton": "x"}]})
+        checked({"rules": [{**ACME, "descripton": "x"}]})
 
 
 def test_readme_examples_do_what_they_say():
@@ -410,12 +411,12 @@ def test_applied_columns_keep_the_chunks_of_the_rows():
 def test_an_edited_ledger_toml_is_read_again(ledger):
     ledger.root.mkdir()
     ledger.config_path.write_text('home_currency = "INR"\n')
-    assert ledger.config() == {"home_currency": "INR"}
-    ledger.config()["home_currency"] = "EUR"  # a caller's change stays its own
-    assert ledger.config() == {"home_currency": "INR"}
+    assert ledger.settings().as_dict() == {"home_currency": "INR"}
+    ledger.settings().as_dict()["home_currency"] = "EUR"  # a caller's change stays its own
+    assert ledger.settings().home_currency == "INR"
     ledger.config_path.write_text('home_currency = "PKR"\n[[rules]]\nid = "a"\n'
                                   'description = "AMAZON"\nset = { category = "office" }\n')
-    assert ledger.config()["home_currency"] == "PKR"
+    assert ledger.settings().home_currency == "PKR"
     assert [r.id for r in user_rules.for_ledger(ledger)] == ["a"]
     ledger.config_path.write_text('home_currency = "PKR"\n')
     assert user_rules.for_ledger(ledger) == []

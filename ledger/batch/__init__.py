@@ -163,8 +163,9 @@ def _files_under(folder: Path, skip: Path | None) -> list[Path]:
 
 
 def _country_of(folder: Path, worker: Worker) -> str | None:
-    """country.txt's first line, else ledger.toml's `country`."""
-    import tomllib
+    """country.txt's first line, else ledger.toml's `country` (read and checked as the worker
+    reads it: a file `ledger` would refuse gives no country)."""
+    from ledger.batch.worker import read_config
 
     text = None
     marker = folder / "country.txt"
@@ -174,11 +175,12 @@ def _country_of(folder: Path, worker: Worker) -> str | None:
         except (OSError, UnicodeDecodeError):
             worker.problems.append((marker, "country.txt is not readable text"))
     elif (folder / "ledger.toml").is_file():
+        path = folder / "ledger.toml"
         try:
-            value = tomllib.loads((folder / "ledger.toml").read_text("utf-8")).get("country")
-            text = value if isinstance(value, str) else None
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            worker.problems.append((folder / "ledger.toml", "ledger.toml is not valid TOML"))
+            text = read_config(path).country
+        except DataError:
+            if path != worker.config:  # the worker reports the file it reads, at its line
+                worker.problems.append((path, "ledger.toml is not usable"))
     return text
 
 
@@ -234,10 +236,10 @@ def discover(input_path: Path, manifest: Path | None = None,
                 skip is not None and entry.resolve() == skip):
             continue
         worker = Worker(id=entry.name, country=UNKNOWN, base=entry)
+        worker.config = entry / "ledger.toml" if (entry / "ledger.toml").is_file() else None
         worker.country = _norm_country(_country_of(entry, worker), worker,
                                        entry / "country.txt")
         worker.files = _files_under(entry, skip)
-        worker.config = entry / "ledger.toml" if (entry / "ledger.toml").is_file() else None
         worker.profiles = entry / "profiles" if (entry / "profiles").is_dir() else None
         workers.append(worker)
     return workers

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     import polars as pl
 
+    from ledger.core.config import Config
     from rules.fees import Schedule
     from rules.fx import FxChain
 
@@ -127,11 +128,13 @@ def _fail(result: WorkerResult, token: str, path: str, exc: BaseException) -> No
 
 
 def _read_and_count(task: WorkerTask) -> tuple[WorkerResult, Counted | None]:
+    from ledger.core.config import Config
+
     result = WorkerResult(task.pseudonym, None)
-    config: dict = {}
+    config = Config()
     if task.config:
         try:
-            config = _read_config(Path(task.config[0]))
+            config = read_config(Path(task.config[0]))
         except Exception as exc:
             _fail(result, task.config[1], task.config[0], exc)
     frames, sheets = [], []
@@ -172,14 +175,27 @@ def _months_into(results: list[WorkerResult], group: list[tuple[int, Counted]],
         results[index].rows = counted.rows
 
 
-def _read_config(path: Path) -> dict:
-    import tomllib
+def read_config(path: Path) -> Config:
+    """A donated folder's ledger.toml read and checked as `ledger` checks a user's
+    (ledger.core.config.load, then the owners of what the batch uses: [reconcile], [fees]).
+    Any mistake is one `invalid ledger.toml` error, at its line where the check knows it;
+    the message quotes nothing from the file (the batch publishes only its class), and the
+    worker is counted without the file (the defaults)."""
+    from ledger import reconcile
+    from ledger.core import config
+    from ledger.core.errors import LedgerError
+    from rules.fees import load_schedule
 
     try:
-        return tomllib.loads(path.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"invalid ledger.toml: {type(exc).__name__}", path=path,
-                        hint="fix the syntax") from None
+        settings = config.load(path)
+        reconcile.settings(settings.tree, "ledger.toml")
+        if settings.fees:
+            load_schedule(settings.tree, where="ledger.toml")
+    except (LedgerError, OSError) as exc:
+        line = exc.line if isinstance(exc, LedgerError) else None
+        raise DataError("invalid ledger.toml", path=path, line=line,
+                        hint="fix it as `ledger report` asks, or remove it") from None
+    return settings
 
 
 def read_file(path: Path, profiles: list[Path]) -> tuple[str, pl.DataFrame]:
@@ -210,13 +226,14 @@ def _schedule(country: str) -> Schedule:
     return load_schedule({"country": country} if len(country) == 2 else {})
 
 
-def schedule_for(country: str, config: dict) -> Schedule:
+def schedule_for(country: str, config: Config) -> Schedule:
     """The bundled schedule, with the worker's own ledger.toml [fees] if they sent one."""
     from rules.fees import load_schedule
 
-    if config.get("fees"):
-        return load_schedule({**config, "country": country} if len(country) == 2
-                             else config, where="ledger.toml")
+    if config.fees:
+        tree = config.tree
+        return load_schedule({**tree, "country": country} if len(country) == 2 else tree,
+                             where="ledger.toml")
     return _schedule(country)
 
 
@@ -267,17 +284,18 @@ def chunk_months(counted: list[tuple[int, Counted]], settings: dict[str, Any]
 
 
 def worker_months(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: str,
-                  settings: dict[str, Any], config: dict | None = None
+                  settings: dict[str, Any], config: Config | None = None
                   ) -> tuple[pl.DataFrame | None, int]:
     """(panel rows without the pseudonym, canonical rows read) for one worker's parsed files."""
     from ledger.batch.months import W
+    from ledger.core.config import Config
 
-    counted = count_worker(frames, sheets, country, config or {})
+    counted = count_worker(frames, sheets, country, config or Config())
     return chunk_months([(0, counted)], settings).drop(W), counted.rows
 
 
 def count_worker(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: str,
-                 config: dict) -> Counted:
+                 config: Config) -> Counted:
     """One worker's parsed files counted (`count_rows`) and valued in USD (one worker's
     `batch_fx.value_chunk`)."""
     from ledger.batch.fx import value_chunk
@@ -290,7 +308,7 @@ def count_worker(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country
 
 
 def count_rows(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: str,
-               config: dict) -> Counted:
+               config: Config) -> Counted:
     """One worker's parsed files counted: rows repeated across overlapping exports once (by
     id, as `ledger import`), the worker's own rules, fee rules (and reconcile where it
     matters); not yet valued (`usd` is set by the chunk's batch_fx.value_chunk)."""
@@ -308,8 +326,8 @@ def count_rows(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: 
                         hint="see the other errors of this worker")
     rows = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical_relaxed")
     rows = rows.unique("id", keep="first", maintain_order=True)
-    if "rules" in config:
-        rows = user_rules.apply(rows, user_rules.load(config, "ledger.toml"))
+    if config.rules:
+        rows = user_rules.apply(rows, list(config.rules))
     if rows.is_empty():
         raise DataError("the worker's exports hold no transactions")
 
@@ -326,15 +344,15 @@ def count_rows(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: 
     counted = counted_like_report(rows, schedule_for(country, config), config, chain)
     own_rates = not counted["currency"].eq("USD").all() and not implied().is_empty()
     sheet = pl.concat(sheets) if len(sheets) > 1 else sheets[0] if sheets else hours_mod.empty()
-    if config.get("hours"):
-        sheet = pl.concat([sheet, hours_mod.from_config(config["hours"])])
+    if config.hours:
+        sheet = pl.concat([sheet, hours_mod.from_config(list(config.hours))])
     dates = rows.select(pl.col("date").min().alias("first"), pl.col("date").max().alias("last"))
     return Counted(usd=None, counted=counted, sheet=sheet, country=country,
                    local=local_currency(country), has_local=False, first=dates["first"][0],
                    last=dates["last"][0], rows=rows.height, chain=chain, own_rates=own_rates)
 
 
-def counted_like_report(rows: pl.DataFrame, schedule: Schedule, config: dict,
+def counted_like_report(rows: pl.DataFrame, schedule: Schedule, config: Config,
                         chain: Callable[[], object]) -> pl.DataFrame:
     """The rows as `ledger report` counts them where it matters to the figures: where a
     withdrawal could arrive in another currency, the fee rules run with reconcile's matches
@@ -349,6 +367,6 @@ def counted_like_report(rows: pl.DataFrame, schedule: Schedule, config: dict,
     if not reconcile.may_arrive_converted(rows):
         return counting.count(rows, schedule)
     span = (rows["date"].min(), rows["date"].max())
-    journeys = reconcile.reconcile(rows, span, reconcile.settings(config), chain(),
+    journeys = reconcile.reconcile(rows, span, reconcile.settings(config.tree), chain(),
                                    as_of=span[1])
     return counting.count(rows, schedule, journeys)

@@ -70,7 +70,8 @@ def batch_cmd(
     Workers appear only as keyed pseudonyms (HMAC-SHA256 with the key file; the same key
     gives the same pseudonyms in every run). No names, emails, clients, descriptions,
     transaction ids, file names or exact dates are written: months only. A worker's country
-    comes from the manifest, else country.txt or ledger.toml in their folder.
+    comes from the manifest, else country.txt or ledger.toml in their folder; a ledger.toml
+    is checked as `ledger` checks yours, and one it would refuse is an error, not used.
 
     Examples:
 

@@ -312,12 +312,12 @@ def benchmarks(
     from ledger.core.errors import UsageError
     from ledger.reports import benchmarks as bench
 
-    config = _ledger().config()
-    code = (country or config.get("country") or "").upper()
+    config = _ledger().settings()
+    code = (country or config.country or "").upper()
     if not code:
         raise UsageError("no country given", hint="use --country PK, or set country in "
                          "ledger.toml (ledger init --currency PKR --country PK)")
-    table = bench.table(config.get("benchmarks"), code)
+    table = bench.table(list(config.benchmarks), code)
     if year is not None:
         rows = bench.pick(table, code, year)
     else:

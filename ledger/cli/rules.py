@@ -208,7 +208,7 @@ def quote_cmd(
                          "rate with --target and --hours",
                          hint="e.g. ledger quote 500 USD --route upwork,payoneer,bank --to PKR")
     currency = (currency or "USD").upper()
-    to_currency = (to or ledger.config().get("home_currency") or currency).upper()
+    to_currency = (to or ledger.settings().home_currency or currency).upper()
     day = _date(date) if date else dt.date.today()
     fx = _fx_for(ledger) if to_currency != currency.upper() else None
     options: dict[str, Any] = {

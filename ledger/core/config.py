@@ -88,11 +88,16 @@ class Config:
 
 
 def load(path: Path) -> Config:
-    """`path` (a ledger.toml) read and checked; an empty Config if there is none."""
+    """`path` (a ledger.toml: the user's, or a donated folder's in `ledger batch`) read and
+    checked; an empty Config if there is none."""
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
         return Config()
+    except UnicodeDecodeError:
+        raise UsageError("not UTF-8 text", path=path,
+                         hint="save ledger.toml as UTF-8 (most editors: Save As, encoding "
+                         "UTF-8)") from None
     return _load(path, text)
 
 
@@ -103,7 +108,7 @@ def of(ledger: Ledger) -> Config:
 
 @lru_cache(maxsize=8)
 def _load(path: Path, text: str) -> Config:
-    """The one pass: parse, then every key and every value's type, then the user rules."""
+    """The one pass: parse, then `checked`."""
     from ledger.core import tomlfile
 
     try:
@@ -111,6 +116,12 @@ def _load(path: Path, text: str) -> Config:
     except tomlfile.TOMLDecodeError as exc:
         raise UsageError(f"invalid TOML: {exc}", path=path,
                          hint="fix the syntax; see README for the settings") from None
+    return checked(tree, path, text)
+
+
+def checked(tree: dict[str, Any], path: Path = Path("ledger.toml"), text: str = "") -> Config:
+    """A parsed ledger.toml (`tree`, kept as the Config's) checked: every key and every
+    value's type, then the user rules; `text` (the file's) lets messages name a line."""
     _known(tree, TOP_KEYS, "at the top level", path, text)
     for name, example in TEXT_SETTINGS.items():  # read as text everywhere (`.upper()`)
         value = tree.get(name)

@@ -89,7 +89,7 @@ def tax_year(country: str | None, year: int) -> Period:
 
 def for_ledger(ledger: object, year: int) -> Period:
     """`tax_year` for the country in the ledger's ledger.toml."""
-    return tax_year(ledger.config().get("country"), year)  # type: ignore[attr-defined]
+    return tax_year(ledger.settings().country, year)  # type: ignore[attr-defined]
 
 
 def year_expr(date: pl.Expr, country: pl.Expr) -> pl.Expr:

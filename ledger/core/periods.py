@@ -83,7 +83,7 @@ def _month_end(first: dt.date) -> dt.date:
 def report_currency(ledger: Ledger, option: str | None) -> str:
     from ledger.core.money import known_currencies
 
-    currency = (option or ledger.config().get("home_currency") or "USD").upper()
+    currency = (option or ledger.settings().home_currency or "USD").upper()
     if currency not in known_currencies():
         raise UsageError(f"unknown currency {currency!r}", hint="use an ISO 4217 code, e.g. PKR")
     return currency

@@ -100,11 +100,14 @@ __all__ = ["SCHEMA", "WORK", "Rules", "Split", "Summary", "Worker", "as_json", "
 # --- the whole picture -----------------------------------------------------------------------
 
 
-def history(ledger: Ledger, rows: pl.DataFrame, end: dt.date, chain: Any = None
-            ) -> pl.DataFrame:
+def history(ledger: Ledger, rows: pl.DataFrame, end: dt.date, chain: Any = None,
+            journeys: Any = None) -> pl.DataFrame:
     """The ledger's rows from the first to `end` counted as the report counts them
     (ledger.counting: reconcile's matches over that span, then the fee rules), so what
-    workers are owed and the contracts' costs agree with the report's figures."""
+    workers are owed and the contracts' costs agree with the report's figures. `journeys`:
+    reconcile's result the caller has for the same `rows` (the report's), reused where it
+    read the same rows (reconcile.matches_for: a year's report reconciles once)."""
+    from ledger import reconcile
     from ledger.counting import pipeline as counting
 
     if rows.is_empty():
@@ -112,15 +115,18 @@ def history(ledger: Ledger, rows: pl.DataFrame, end: dt.date, chain: Any = None
     first = rows["date"].min()
     if first > end:
         return rows.clear()
-    return counting.for_ledger(ledger, rows, (first, end), chain=chain).rows
+    if journeys is not None:
+        journeys = reconcile.matches_for(journeys, rows, (first, end))
+    return counting.for_ledger(ledger, rows, (first, end), chain=chain, journeys=journeys).rows
 
 
 def summarize(ledger: Ledger, period: Period | None = None, currency: str | None = None, *,
               online: bool = False, chain: Any = None, rows: pl.DataFrame | None = None,
-              detail: bool = True, **period_options: Any) -> Summary:
+              detail: bool = True, journeys: Any = None, **period_options: Any) -> Summary:
     """Owed (split rules), paid (ledger rows and payouts.csv) and balances per worker in their
     currency for a period with what earlier periods carried forward; with `detail`, per
-    contract gross, costs, owed and margin and the value chain in the report currency."""
+    contract gross, costs, owed and margin and the value chain in the report currency.
+    `journeys`: reconcile's result for `rows` the caller has (`history`)."""
     import polars as pl
 
     from ledger.core.periods import report_currency, resolve_period
@@ -137,7 +143,8 @@ def summarize(ledger: Ledger, period: Period | None = None, currency: str | None
         period = resolve_period(every_date, **period_options)
     currency = report_currency(ledger, currency)
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
-    return compute(rules, history(ledger, rows, period.end, chain), period, currency, chain,
+    return compute(rules, history(ledger, rows, period.end, chain, journeys), period,
+                   currency, chain,
                    manual=manual, units=read_units(rules), detail=detail,
                    where=str(ledger.rates_path))
 
@@ -185,11 +192,13 @@ def _payment_warnings(paid: pl.DataFrame) -> list[str]:
 
 
 def for_report(ledger: Ledger, rows: pl.DataFrame, counted: pl.DataFrame, period: Period,
-               currency: str, chain: Any) -> tuple[pl.DataFrame, str | None, list[dict]]:
+               currency: str, chain: Any, journeys: Any = None
+               ) -> tuple[pl.DataFrame, str | None, list[dict]]:
     """The report's hook: its counted rows with payments to workers as `subcontractor_payout`
     and payouts.csv added; what is owed to workers and unpaid at the end of the period, in
     the report currency (None when ledger.toml has no [[workers]]); and each contract's value
-    chain (ledger.value_chain; [] without workers)."""
+    chain (ledger.value_chain; [] without workers). `journeys`: the report's reconcile
+    result, which the history reuses where it can (`history`)."""
     import polars as pl
 
     from ledger.core.money import format_money
@@ -203,7 +212,7 @@ def for_report(ledger: Ledger, rows: pl.DataFrame, counted: pl.DataFrame, period
     if manual.height:
         counted = pl.concat([counted, manual.select(counted.columns)]).sort(
             "date", maintain_order=True)
-    summary = summarize(ledger, period, currency, chain=chain, rows=rows)
+    summary = summarize(ledger, period, currency, chain=chain, rows=rows, journeys=journeys)
     chains = per_contract(summary.contracts, currency)
     owing = [b for b in summary.balances if b["closing"] > 0]
     if not owing:

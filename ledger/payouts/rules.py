@@ -133,23 +133,17 @@ def num(value: Decimal) -> str:
 
 def load_rules(ledger: Ledger) -> Rules:
     """[[workers]] and [[splits]] of ledger.toml, checked: a wrong rule is a UsageError
-    naming ledger.toml and the rule."""
+    naming ledger.toml and the rule. (Their shapes, [payouts] a table and the others arrays
+    of tables, were checked when the settings were read: ledger.core.config.)"""
     from ledger.core.money import known_currencies
 
-    config = ledger.config()
+    config = ledger.settings()
     where = ledger.config_path
-    options = config.get("payouts", {})
-    if not isinstance(options, dict):
-        raise UsageError("[payouts] must be a table", path=where, hint='e.g. [payouts] units = '
-                         '"units.csv"')
-    home = str(config.get("home_currency") or "USD").upper()
+    options = config.payouts
+    home = str(config.home_currency or "USD").upper()
     default_show = bool(options.get("show_contract", False))
     workers: dict[str, Worker] = {}
-    raw_workers = config.get("workers", [])
-    if not isinstance(raw_workers, list):
-        raise UsageError("workers must be an array of tables", path=where,
-                         hint='write each as [[workers]] name = "Ali" currency = "PKR"')
-    for number, table in enumerate(raw_workers, 1):
+    for number, table in enumerate(config.workers, 1):
         label = f"worker #{number}"
         if not isinstance(table, dict) or not isinstance(table.get("name"), str) \
                 or not table["name"].strip():
@@ -176,12 +170,8 @@ def load_rules(ledger: Ledger) -> Rules:
                              hint='e.g. aliases = ["Ali Khan", "0300-1234567"]')
         workers[name] = Worker(name, currency, tuple(a.strip() for a in aliases if a.strip()),
                                bool(table.get("show_contract", default_show)))
-    raw_splits = config.get("splits", [])
-    if not isinstance(raw_splits, list):
-        raise UsageError("splits must be an array of tables", path=where,
-                         hint='write each as [[splits]] worker = "Ali" percent_of_gross = "10"')
     splits = [_split(number, table, workers, where) for number, table in
-              enumerate(raw_splits, 1)]
+              enumerate(config.splits, 1)]
     units = options.get("units", UNITS_FILE)
     return Rules(workers, splits, where, ledger.root / str(units),
                  ledger.root / PAYOUTS_FILE)

@@ -56,7 +56,8 @@ if TYPE_CHECKING:
 
 __all__ = ["BANK_FORMATS", "HOP_COSTS", "SCHEMA", "Chain", "Hop", "Result", "Settings",
            "arrivals", "chain_json", "for_ledger", "hop_json", "link", "load_links",
-           "may_arrive_converted", "reconcile", "report_summary", "resolve_id", "settings",
+           "matches_for", "may_arrive_converted", "reconcile", "report_summary", "resolve_id",
+           "scope_margin", "settings",
            "to_json", "totals", "unlink"]
 
 
@@ -136,8 +137,7 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
 
     as_of = as_of or dt.date.today()
     start, end = period
-    margin = dt.timedelta(days=max([*settings.window_days.values(), DEFAULT_DAYS])
-                          + NEXT_HOP_DAYS)
+    margin = scope_margin(settings)
     rows = rows.filter(pl.col("date").is_between(start - margin, end + margin))
     found = match(rows, settings, chain, links)
     outs, ins = legs(rows, settings)
@@ -207,6 +207,34 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
                   found.warnings, pairs, hops)
 
 
+def scope_margin(settings: Settings) -> dt.timedelta:
+    """How far either side of its period reconcile reads rows: the longest transfer window plus
+    the days a chain's next hop may leave (a period's matches depend on its margins)."""
+    return dt.timedelta(days=max([*settings.window_days.values(), DEFAULT_DAYS])
+                        + NEXT_HOP_DAYS)
+
+
+def matches_for(result: Result, rows: pl.DataFrame, period: tuple[dt.date, dt.date]
+                ) -> Result | None:
+    """`result`'s matches (`pairs`, `hops`) as reconciling the same `rows` over `period` would
+    find them, when it would read the same rows: the same last day, and no row between the two
+    periods' first days less the margin (so a year's report and the history from the ledger's
+    first day, ledger.payouts, match once). The chains and lists of unmatched money are left
+    empty: they belong to a period, and this is for counting (`arrivals`, the fee rules'
+    pairs). None when the rows read would differ (reconcile again)."""
+    import polars as pl
+
+    (start, end), (before, last) = period, result.period
+    if end != last:
+        return None
+    margin = scope_margin(result.settings)
+    low, high = min(start, before) - margin, max(start, before) - margin
+    if not rows.filter((pl.col("date") >= low) & (pl.col("date") < high)).is_empty():
+        return None
+    return Result(period, result.as_of, [], [], [], [], result.settings, [],
+                  result.pairs, result.hops)
+
+
 def arrivals(result: Result) -> pl.DataFrame:
     """Withdrawals in the period that arrived in another currency without saying so (no
     `[delivered ...]` tag in the arrival's currency): id, _other (what was credited, all parts,
@@ -238,7 +266,7 @@ def for_ledger(ledger: Ledger, period: tuple[dt.date, dt.date], *, online: bool 
 
     rows = ledger.rows() if rows is None else rows
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
-    return reconcile(rows, period, settings(ledger.config(), str(ledger.config_path)), chain,
+    return reconcile(rows, period, settings(ledger.settings().tree, str(ledger.config_path)), chain,
                      load_links(ledger), as_of)
 
 

@@ -95,7 +95,8 @@ def report_rows(ledger: Ledger, rows: pl.DataFrame, period: Period, currency: st
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path)
     found = counting.for_ledger(ledger, rows, (period.start, period.end),
                                 chain=chain)  # type: ignore[arg-type]
-    counted, _, _ = payouts.for_report(ledger, rows, found.rows, period, currency, chain)
+    counted, _, _ = payouts.for_report(ledger, rows, found.rows, period, currency, chain,
+                                       found.journeys)
     return counted
 
 

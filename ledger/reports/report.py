@@ -61,7 +61,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     found = counting.for_ledger(ledger, rows, (period.start, period.end), chain=chain)
     journeys, schedule = found.journeys, found.schedule
     counted, owed_unpaid, value_chains = payouts.for_report(ledger, rows, found.rows, period,
-                                                            currency, chain)
+                                                            currency, chain, journeys)
     conversion = chain.convert(counted, currency, where=str(ledger.rates_path))
     valued = conversion.rows.filter(~pl.col("kind").is_in(NOT_INCOME))
     totals = compute_totals(valued)
@@ -152,11 +152,11 @@ def benchmarks_for(ledger: Ledger, period: Period, currency: str, shown: dict,
     another currency are valued at the FX chain's mid rate of the period's last day."""
     from ledger.reports import benchmarks
 
-    config = ledger.config()
-    country = config.get("country")
+    config = ledger.settings()
+    country = config.country
     if not country:
         return []
-    rows = benchmarks.pick(benchmarks.table(config.get("benchmarks"), country), country,
+    rows = benchmarks.pick(benchmarks.table(list(config.benchmarks), country), country,
                            period.end.year)
 
     def convert(amount: Decimal, from_currency: str) -> tuple[Decimal, str | None]:

@@ -114,8 +114,7 @@ def build(ledger: Ledger, period: Period, currency: str | None = None,
     cur = report_mod.report_currency(ledger, currency)
     from ledger.core.config import reading_locale
 
-    config = ledger.config()
-    country = (config.get("country") or "").upper() or None
+    country = (ledger.settings().country or "").upper() or None
     chain = FxChain.for_ledger(rows, ledger.rates_path, online=online)
     report = report_mod.build(ledger, period, currency=cur, online=online, rows=rows, chain=chain)
     result = reconcile.for_ledger(ledger, (period.start - LOOKBACK, period.end), rows=rows,

@@ -172,16 +172,12 @@ class Ledger:
         return entries
 
     def settings(self) -> Config:
-        """ledger.toml read and checked in one pass (ledger.config): what library functions
+        """ledger.toml read and checked in one pass (ledger.core.config): what library functions
         take instead of the store's files. Parsed and checked once per text, however often a
         command asks (an edit between two asks is seen: the small file is read each time)."""
         from ledger.core import config
 
         return config.load(self.config_path)
-
-    def config(self) -> dict:
-        """ledger.toml as a dict ({} if absent), checked as `settings()` checks it."""
-        return self.settings().as_dict()
 
     def hours(self) -> pl.DataFrame:
         """Timesheet rows from `ledger hours import` plus `[[hours]]` in ledger.toml."""
