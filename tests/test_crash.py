@@ -45,7 +45,7 @@ def states(tmp_path_factory):
     return base, state(base / "old"), state(base / "new"), duration
 
 
-STEP_DELAY = 0.05
+STEP_DELAY = 0.02
 """With LEDGER_STEP_DELAY set the store prints `step NAME` to stderr at each write step and
 pauses there; the test kills after a random number of steps plus a random part of the pause,
 so kills land at every stage (parsing, archiving, between log and ledger, after the commit)
