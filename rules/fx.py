@@ -202,6 +202,7 @@ class FxChain:
             return_dtype=pl.Int32)
         self.rates = (pl.concat([known, inverse]).with_columns(rank.alias("rank"))
                       .sort("date"))
+        self._ranked: list[pl.DataFrame] | None = None
 
     def _cover(self, currencies: set[str], start: dt.date, end: dt.date) -> None:
         """Load bundled reference rates for these currencies and dates (once)."""
@@ -270,40 +271,44 @@ class FxChain:
                 pl.lit(None, dtype=pl.Date).alias("rate_date"))], how="vertical_relaxed")
         return found
 
+    def _by_rank(self) -> list[pl.DataFrame]:
+        """The rates of each provider rank, most trusted first, by date (made once per
+        `_index`: every lookup reads them)."""
+        import polars as pl
+
+        if self._ranked is None:
+            candidates = self.rates.rename({"from": "currency", "date": "rate_date"})
+            self._ranked = [candidates.filter(pl.col("rank") == rank).sort("rate_date")
+                            for rank in sorted(candidates["rank"].unique().to_list())]
+        return self._ranked
+
     def _nearest(self, needs: pl.DataFrame, column: str) -> pl.DataFrame:
-        """Nearest-dated rate per provider, then the most trusted provider that has one."""
+        """Nearest-dated rate per provider, then the most trusted provider that has one within
+        `stale_days`, else the most trusted that has one at all. One plan: the nearest rate of
+        each rank for every need, the first of them in that order kept."""
         import polars as pl
 
         needs = needs.select("date", pl.col(column).alias("currency"), "to").unique().sort("date")
-        candidates = self.rates.rename({"from": "currency", "date": "rate_date"})
-        best = None
-        ranks = sorted(candidates["rank"].unique().to_list())
-        # first the most trusted provider within the staleness window, then any age
-        for tolerance in (dt.timedelta(days=self.stale_days), None):
-            for rank in ranks:
-                table = candidates.filter(pl.col("rank") == rank).sort("rate_date")
-                todo = needs if best is None else needs.join(
-                    best.select("date", "currency"), on=["date", "currency"], how="anti")
-                if todo.is_empty():
-                    break
-                hit = todo.join_asof(table, left_on="date", right_on="rate_date",
-                                     by=["currency", "to"], strategy="nearest",
-                                     tolerance=tolerance, check_sortedness=False)
-                hit = hit.filter(pl.col("rate").is_not_null())
-                best = hit if best is None else pl.concat([best, hit])
         columns = ["date", "currency", "rate", "provider", "detail", "rate_date"]
-        if best is None:
-            best = needs.with_columns(pl.lit(None, dtype=rate_dtype()).alias("rate"),
-                                      pl.lit(None, dtype=pl.String).alias("provider"),
-                                      pl.lit(None, dtype=pl.String).alias("detail"),
-                                      pl.lit(None, dtype=pl.Date).alias("rate_date"))
-            return best.select(columns)
-        rest = needs.join(best.select("date", "currency"), on=["date", "currency"], how="anti")
-        rest = rest.with_columns(pl.lit(None, dtype=rate_dtype()).alias("rate"),
-                                 pl.lit(None, dtype=pl.String).alias("provider"),
-                                 pl.lit(None, dtype=pl.String).alias("detail"),
-                                 pl.lit(None, dtype=pl.Date).alias("rate_date"))
-        return pl.concat([best.select(columns), rest.select(columns)], how="vertical_relaxed")
+        nulls = [pl.lit(None, dtype=rate_dtype()).alias("rate"),
+                 pl.lit(None, dtype=pl.String).alias("provider"),
+                 pl.lit(None, dtype=pl.String).alias("detail"),
+                 pl.lit(None, dtype=pl.Date).alias("rate_date")]
+        ranked = self._by_rank()
+        if not ranked or needs.is_empty():
+            return needs.with_columns(nulls).select(columns)
+        keyed = needs.lazy().with_row_index("_i")
+        hits = pl.concat([
+            keyed.join_asof(table.lazy(), left_on="date", right_on="rate_date",
+                            by=["currency", "to"], strategy="nearest", check_sortedness=False)
+            .filter(pl.col("rate").is_not_null()) for table in ranked])
+        stale = (pl.col("date") - pl.col("rate_date")).dt.total_days().abs() > self.stale_days
+        best = (hits.with_columns(stale.alias("_stale"))
+                .sort("_stale", "rank", "_i", maintain_order=True)
+                .unique("_i", keep="first", maintain_order=True))
+        rest = keyed.join(best.select("_i"), on="_i", how="anti").with_columns(nulls)
+        return pl.concat([best.select(columns), rest.select(columns)],
+                         how="vertical_relaxed").collect()
 
     def convert(self, rows: pl.DataFrame, to: str, where: str = "ledger") -> Conversion:
         """Add `value` (amount in `to`) to every row; raise naming the first row without a rate."""
