@@ -202,7 +202,7 @@ class FxChain:
             return_dtype=pl.Int32)
         self.rates = (pl.concat([known, inverse]).with_columns(rank.alias("rank"))
                       .sort("date"))
-        self._ranked: list[pl.DataFrame] | None = None
+        self._ranks: list[int] | None = None
 
     def _cover(self, currencies: set[str], start: dt.date, end: dt.date) -> None:
         """Load bundled reference rates for these currencies and dates (once)."""
@@ -271,17 +271,6 @@ class FxChain:
                 pl.lit(None, dtype=pl.Date).alias("rate_date"))], how="vertical_relaxed")
         return found
 
-    def _by_rank(self) -> list[pl.DataFrame]:
-        """The rates of each provider rank, most trusted first, by date (made once per
-        `_index`: every lookup reads them)."""
-        import polars as pl
-
-        if self._ranked is None:
-            candidates = self.rates.rename({"from": "currency", "date": "rate_date"})
-            self._ranked = [candidates.filter(pl.col("rank") == rank).sort("rate_date")
-                            for rank in sorted(candidates["rank"].unique().to_list())]
-        return self._ranked
-
     def _nearest(self, needs: pl.DataFrame, column: str) -> pl.DataFrame:
         """Nearest-dated rate per provider, then the most trusted provider that has one within
         `stale_days`, else the most trusted that has one at all. One plan: the nearest rate of
@@ -294,19 +283,24 @@ class FxChain:
                  pl.lit(None, dtype=pl.String).alias("provider"),
                  pl.lit(None, dtype=pl.String).alias("detail"),
                  pl.lit(None, dtype=pl.Date).alias("rate_date")]
-        ranked = self._by_rank()
-        if not ranked or needs.is_empty():
+        if self._ranks is None:
+            self._ranks = sorted(self.rates["rank"].unique().to_list())
+        if not self._ranks or needs.is_empty():
             return needs.with_columns(nulls).select(columns)
-        keyed = needs.lazy().with_row_index("_i")
-        hits = pl.concat([
-            keyed.join_asof(table.lazy(), left_on="date", right_on="rate_date",
-                            by=["currency", "to"], strategy="nearest", check_sortedness=False)
-            .filter(pl.col("rate").is_not_null()) for table in ranked])
+        # every need once per rank, each joined with its rank's nearest rate (the rates are
+        # by date, so each rank's are too)
+        keyed = needs.lazy().with_row_index("_i").join(
+            pl.LazyFrame({"rank": self._ranks}, schema={"rank": pl.Int32}), how="cross")
+        candidates = self.rates.lazy().rename({"from": "currency", "date": "rate_date"})
+        hits = keyed.join_asof(candidates, left_on="date", right_on="rate_date",
+                               by=["currency", "to", "rank"], strategy="nearest",
+                               check_sortedness=False).filter(pl.col("rate").is_not_null())
         stale = (pl.col("date") - pl.col("rate_date")).dt.total_days().abs() > self.stale_days
         best = (hits.with_columns(stale.alias("_stale"))
                 .sort("_stale", "rank", "_i", maintain_order=True)
                 .unique("_i", keep="first", maintain_order=True))
-        rest = keyed.join(best.select("_i"), on="_i", how="anti").with_columns(nulls)
+        rest = (needs.lazy().with_row_index("_i").join(best.select("_i"), on="_i", how="anti")
+                .with_columns(nulls))
         return pl.concat([best.select(columns), rest.select(columns)],
                          how="vertical_relaxed").collect()
 
