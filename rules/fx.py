@@ -240,7 +240,7 @@ class FxChain:
                         needs["date"].min(), needs["date"].max())
             if self.online_cache is not None:
                 self._fetch_online(needs, to)
-        direct = self._nearest(needs.with_columns(pl.lit(to).alias("to")), "currency")
+        direct = self._nearest(needs, to)
         missing = direct.filter(pl.col("rate").is_null()).select("date", "currency")
         found = direct.filter(pl.col("rate").is_not_null())
         for pivot in PIVOTS:
@@ -248,10 +248,9 @@ class FxChain:
                 break
             if pivot == to:  # INR->USD needs the EUR pivot even though USD is a pivot too
                 continue
-            first = self._nearest(missing.filter(pl.col("currency") != pivot)
-                                  .with_columns(pl.lit(pivot).alias("to")), "currency")
-            second = self._nearest(first.select("date", pl.lit(pivot).alias("currency"))
-                                   .unique().with_columns(pl.lit(to).alias("to")), "currency")
+            first = self._nearest(missing.lazy().filter(pl.col("currency") != pivot), pivot)
+            second = self._nearest(first.lazy().select("date", pl.lit(pivot).alias("currency")),
+                                   to)
             crossed = first.join(second, on="date", suffix="_2").filter(
                 pl.col("rate").is_not_null() & pl.col("rate_2").is_not_null())
             crossed = crossed.select(
@@ -271,13 +270,15 @@ class FxChain:
                 pl.lit(None, dtype=pl.Date).alias("rate_date"))], how="vertical_relaxed")
         return found
 
-    def _nearest(self, needs: pl.DataFrame, column: str) -> pl.DataFrame:
-        """Nearest-dated rate per provider, then the most trusted provider that has one within
-        `stale_days`, else the most trusted that has one at all. One plan: the nearest rate of
-        each rank for every need, the first of them in that order kept."""
+    def _nearest(self, needs: pl.DataFrame | pl.LazyFrame, to: str) -> pl.DataFrame:
+        """For each (date, currency) of `needs`, its nearest-dated rate to `to` per provider,
+        then the most trusted provider that has one within `stale_days`, else the most trusted
+        that has one at all. One plan: the nearest rate of each rank for every need, the first
+        of them in that order kept."""
         import polars as pl
 
-        needs = needs.select("date", pl.col(column).alias("currency"), "to").unique().sort("date")
+        needs = needs.lazy().select("date", "currency", pl.lit(to).alias("to")).unique().sort(
+            "date").with_row_index("_i").collect()
         columns = ["date", "currency", "rate", "provider", "detail", "rate_date"]
         nulls = [pl.lit(None, dtype=rate_dtype()).alias("rate"),
                  pl.lit(None, dtype=pl.String).alias("provider"),
@@ -289,7 +290,7 @@ class FxChain:
             return needs.with_columns(nulls).select(columns)
         # every need once per rank, each joined with its rank's nearest rate (the rates are
         # by date, so each rank's are too)
-        keyed = needs.lazy().with_row_index("_i").join(
+        keyed = needs.lazy().join(
             pl.LazyFrame({"rank": self._ranks}, schema={"rank": pl.Int32}), how="cross")
         candidates = self.rates.lazy().rename({"from": "currency", "date": "rate_date"})
         hits = keyed.join_asof(candidates, left_on="date", right_on="rate_date",
@@ -299,8 +300,7 @@ class FxChain:
         best = (hits.with_columns(stale.alias("_stale"))
                 .sort("_stale", "rank", "_i", maintain_order=True)
                 .unique("_i", keep="first", maintain_order=True))
-        rest = (needs.lazy().with_row_index("_i").join(best.select("_i"), on="_i", how="anti")
-                .with_columns(nulls))
+        rest = needs.lazy().join(best.select("_i"), on="_i", how="anti").with_columns(nulls)
         return pl.concat([best.select(columns), rest.select(columns)],
                          how="vertical_relaxed").collect()
 
@@ -387,7 +387,7 @@ class FxChain:
         it beside rates.csv so later runs need no network."""
         import polars as pl
 
-        found = self._nearest(needs.with_columns(pl.lit(to).alias("to")), "currency")
+        found = self._nearest(needs, to)
         trusted = found.filter(pl.col("provider").is_in(["user", "ecb", "online"])
                                & ((pl.col("date") - pl.col("rate_date")).dt.total_days().abs()
                                   <= self.stale_days))
