@@ -50,7 +50,7 @@ def legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataF
     """Withdrawals (out_*) and credits (in_*) between the user's accounts."""
     import polars as pl
 
-    transfers = rows.filter(pl.col("kind") == "transfer").with_columns(
+    transfers = rows.lazy().filter(pl.col("kind") == "transfer").with_columns(
         providers.role(pl.col("source")).alias("role"),
         providers.platform(pl.col("source")).alias("provider"))
     outs = transfers.filter((pl.col("amount") < 0) & pl.col("role").is_in(["platform",
@@ -74,6 +74,7 @@ def legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataF
         pl.col("ref").alias("in_ref"), pl.col("related_ref").alias("in_related"),
         (pl.col("description") + " " + pl.col("counterparty").fill_null("")
          + " " + pl.col("ref").fill_null("")).alias("in_text"))
+    outs, ins = pl.collect_all([outs, ins])  # one plan for both (was 6 eager steps)
     return outs, ins
 
 
