@@ -239,7 +239,8 @@ def client_table(valued: pl.DataFrame, timesheet: pl.DataFrame) -> pl.DataFrame:
                                if kind not in unpaid.columns)
     table = table.with_columns(pl.col("hours", *UNPAID).fill_null(0.0),
                                pl.col("paid_from").fill_null("-"))
-    return table.sort(["hours", "client"], descending=[True, False], nulls_last=True).collect()
+    return table.sort(["hours", "client"], descending=[True, False], nulls_last=True).collect(
+        engine="in-memory")
 
 
 def combine(valued: pl.DataFrame, timesheet: pl.DataFrame) -> tuple[float, float, dict]:

@@ -43,4 +43,4 @@ def conversion_pairs(rows: pl.DataFrame, key: str = "id") -> pl.DataFrame:
         pl.col("_key").alias("out"), pl.col("_key_in").alias("in")).sort("out", "in").unique(
         "out", keep="first", maintain_order=True).unique("in", keep="first",
                                                            maintain_order=True)
-    return pl.concat([grouped, crossed]).collect()  # one plan: 1 collect, was 10
+    return pl.concat([grouped, crossed]).collect(engine="in-memory")  # 1 collect, was 10

@@ -278,7 +278,7 @@ class FxChain:
         import polars as pl
 
         needs = needs.lazy().select("date", "currency", pl.lit(to).alias("to")).unique().sort(
-            "date").with_row_index("_i").collect()
+            "date").with_row_index("_i").collect(engine="in-memory")
         columns = ["date", "currency", "rate", "provider", "detail", "rate_date"]
         nulls = [pl.lit(None, dtype=rate_dtype()).alias("rate"),
                  pl.lit(None, dtype=pl.String).alias("provider"),
@@ -302,7 +302,7 @@ class FxChain:
                 .unique("_i", keep="first", maintain_order=True))
         rest = needs.lazy().join(best.select("_i"), on="_i", how="anti").with_columns(nulls)
         return pl.concat([best.select(columns), rest.select(columns)],
-                         how="vertical_relaxed").collect()
+                         how="vertical_relaxed").collect(engine="in-memory")
 
     def convert(self, rows: pl.DataFrame, to: str, where: str = "ledger") -> Conversion:
         """Add `value` (amount in `to`) to every row; raise naming the first row without a rate."""
@@ -519,7 +519,8 @@ def ecb_rates(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFram
             .filter(pl.col("rate").str.contains(_ECB_RATE)))
     return long.select("date", pl.lit("EUR").alias("from"), pl.col("currency").alias("to"),
                        pl.col("rate").cast(rate_dtype()), pl.lit("ecb").alias("provider"),
-                       pl.lit("ECB reference rate").alias("detail")).collect()
+                       pl.lit("ECB reference rate").alias("detail")).collect(
+                           engine="in-memory")
 
 
 NBP_PRECISION_WARN = Decimal("0.001")

@@ -74,7 +74,7 @@ def legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataF
         pl.col("ref").alias("in_ref"), pl.col("related_ref").alias("in_related"),
         (pl.col("description") + " " + pl.col("counterparty").fill_null("")
          + " " + pl.col("ref").fill_null("")).alias("in_text"))
-    outs, ins = pl.collect_all([outs, ins])  # one plan for both (was 6 eager steps)
+    outs, ins = pl.collect_all([outs, ins], engine="in-memory")  # was 6 eager steps
     return outs, ins
 
 

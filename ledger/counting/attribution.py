@@ -81,7 +81,7 @@ def funding(rows: pl.DataFrame) -> pl.DataFrame:
               .with_columns((-pl.col("units")).alias("units"))
               .sort(*order)
               .with_columns(pl.col("units").cum_sum().over("g").alias("end")))
-    lots, debits = pl.collect_all([lots, debits])
+    lots, debits = pl.collect_all([lots, debits], engine="in-memory")
     if debits.is_empty():
         return pl.DataFrame(schema={"consumer": pl.String, "lot": pl.String,
                                     "frac": pl.Float64})
@@ -102,7 +102,7 @@ def funding(rows: pl.DataFrame) -> pl.DataFrame:
         check_sortedness=False)
     found = segments.group_by("consumer", "lot").agg(
         ((pl.col("end") - pl.col("start")).sum() / pl.col("total").first()).alias("frac")
-    ).collect()
+    ).collect(engine="in-memory")
     ids = rows.filter(pl.col("amount") != 0).get_column("id")
     return found.select(ids.gather(found["consumer"]).alias("consumer"),
                         ids.gather(found["lot"]).alias("lot"), "frac")
@@ -145,15 +145,16 @@ def shares(rows: pl.DataFrame, pairs: list[tuple[str, str]]) -> pl.DataFrame:
     lot_attr = direct.select(pl.col("lot").alias("node"), "platform", "client", "home",
                              pl.lit(1.0).alias("weight"))
     consumer_attr = pl.DataFrame(schema=attr_schema)
-    for _ in range(PASSES):
-        known = pl.concat([lot_attr, inherited.join(
-            consumer_attr.rename({"node": "parent"}), on="parent", how="inner").select(
+    for _ in range(PASSES):  # each pass one plan (one collect)
+        known = pl.concat([lot_attr.lazy(), inherited.lazy().join(
+            consumer_attr.lazy().rename({"node": "parent"}), on="parent", how="inner").select(
             pl.col("lot").alias("node"), "platform", "client", "home", "weight")],
             how="vertical_relaxed")
-        step = fund.join(known.rename({"node": "lot"}), on="lot", how="left").group_by(
+        step = fund.lazy().join(known.rename({"node": "lot"}), on="lot", how="left").group_by(
             pl.col("consumer").alias("node"), "platform", "client", "home").agg(
             (pl.col("frac") * pl.col("weight").fill_null(1.0)).sum().alias("weight"))
-        step = step.select(list(attr_schema)).sort(list(attr_schema)[:4], nulls_last=True)
+        step = step.select(list(attr_schema)).sort(list(attr_schema)[:4], nulls_last=True
+                                                   ).collect(engine="in-memory")
         if step.equals(consumer_attr):
             break
         consumer_attr = step

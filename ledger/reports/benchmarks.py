@@ -71,12 +71,14 @@ def pick(df: pl.DataFrame, country: str, year: int) -> list[dict]:
     best = (pl.when((year_col <= year).any().over(name))
             .then(year_col.filter(year_col <= year).max().over(name))
             .otherwise(year_col.min().over(name)))
-    picked = mine.lazy().filter(year_col == best)
+    chosen = year_col == best
     # a year given both per year and per month (a derived row): keep the monthly one
-    both = ((pl.col("period").n_unique().over(name) > 1)
-            & (pl.col("period") == "month").any().over(name))
-    picked = picked.filter(~both | (pl.col("period") == "month"))
-    return list(picked.sort(name, maintain_order=True).collect().iter_rows(named=True))
+    month = pl.col("period") == "month"
+    both = ((pl.col("period").filter(chosen).n_unique().over(name) > 1)
+            & (chosen & month).any().over(name))
+    picked = mine.lazy().filter(chosen & (~both | month))
+    return list(picked.sort(name, maintain_order=True).collect(engine="in-memory")
+                .iter_rows(named=True))
 
 
 def monthly(row: dict) -> tuple[Decimal, str] | None:
