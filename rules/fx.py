@@ -323,24 +323,29 @@ class FxChain:
                 path=where,
                 hint=f"add a line `{date},{currency},{to},RATE` to rates.csv in the ledger "
                 f"directory, or report in {currency} with --currency {currency}")
-        valued = rows.join(rates.select("date", "currency", "rate"), on=["date", "currency"],
-                           how="left", maintain_order="left").with_columns(
-            pl.when(pl.col("currency") == to).then(pl.col("amount").cast(rate_dtype()))
-            .otherwise(pl.col("amount").cast(rate_dtype()) * pl.col("rate")).alias("value"))
-        stale = rates.filter((pl.col("date") - pl.col("rate_date")).dt.total_days().abs()
-                             > self.stale_days)
+        found = rates.lazy()
+        # the valued rows, the stale and coarse rates and the rates used: one collect
+        valued, stale, coarse, used = pl.collect_all([
+            rows.lazy().join(found.select("date", "currency", "rate"), on=["date", "currency"],
+                             how="left", maintain_order="left").with_columns(
+                pl.when(pl.col("currency") == to).then(pl.col("amount").cast(rate_dtype()))
+                .otherwise(pl.col("amount").cast(rate_dtype()) * pl.col("rate")).alias("value"))
+            .drop("rate"),
+            found.filter((pl.col("date") - pl.col("rate_date")).dt.total_days().abs()
+                         > self.stale_days).head(5),
+            found.filter(pl.col("provider").str.contains("nbp")).select("currency"),
+            found.select("date", pl.col("currency").alias("from"), pl.lit(to).alias("to"),
+                         "rate", "provider", "detail", "rate_date").sort("date", "from")],
+            engine="in-memory")
         warnings = [f"{r['currency']}->{to} on {r['date']}: nearest rate is from {r['rate_date']}"
                     f" ({r['provider']}); add a closer one to rates.csv"
-                    for r in stale.head(5).iter_rows(named=True)]
-        coarse = rates.filter(pl.col("provider").str.contains("nbp"))
+                    for r in stale.iter_rows(named=True)]
         if coarse.height:
             pairs = sorted(set(coarse["currency"].to_list()))
             warnings.append(f"{', '.join(pairs)} valued with NBP reference rates published to "
                             "about 3 significant digits (see each rate's ±); for exact FX costs "
                             "add your central bank's rates to rates.csv")
-        used = (rates.select("date", pl.col("currency").alias("from"), pl.lit(to).alias("to"),
-                             "rate", "provider", "detail", "rate_date").sort("date", "from"))
-        return Conversion(valued.drop("rate"), used, warnings)
+        return Conversion(valued, used, warnings)
 
     def rates_for(self, pairs: set[tuple[dt.date, str]], to: str
                   ) -> dict[tuple[dt.date, str], Decimal]:
