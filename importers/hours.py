@@ -215,30 +215,32 @@ def client_table(valued: pl.DataFrame, timesheet: pl.DataFrame) -> pl.DataFrame:
     """
     import polars as pl
 
-    platform = (valued.filter(pl.col("hours").is_not_null() & (pl.col("kind") == "earning"))
+    # one plan from the rows to the table (was ~20 eager steps); the pivot is eager-only
+    platform = (valued.lazy()
+                .filter(pl.col("hours").is_not_null() & (pl.col("kind") == "earning"))
                 .group_by("counterparty").agg(pl.col("hours").sum())
                 .rename({"counterparty": "client"})
                 .with_columns(pl.lit("platform").alias("paid_from")))
-    sheet_paid = (timesheet.filter(pl.col("kind") == "paid")
+    sheet_paid = (timesheet.lazy().filter(pl.col("kind") == "paid")
                   .join(platform.select("client"), on="client", how="anti", nulls_equal=True)
                   .group_by("client").agg(pl.col("hours").sum(),
                                           pl.col("origin").unique().sort().alias("origins"))
                   .with_columns(pl.col("origins").list.eval(
                       pl.element().replace({"source": "timesheet", "config": "ledger.toml"}))
                       .list.join(", ").alias("paid_from")).drop("origins"))
-    unpaid = (timesheet.filter(pl.col("kind").is_in(UNPAID))
-              .pivot(on="kind", index="client", values="hours", aggregate_function="sum")
-              if timesheet.filter(pl.col("kind").is_in(UNPAID)).height
-              else pl.DataFrame(schema={"client": pl.String}))
+    unpaid_rows = timesheet.filter(pl.col("kind").is_in(UNPAID))
+    unpaid = (unpaid_rows.pivot(on="kind", index="client", values="hours",
+                                aggregate_function="sum")
+              if unpaid_rows.height else pl.DataFrame(schema={"client": pl.String}))
     paid = pl.concat([platform.select("client", "hours", "paid_from"),
                       sheet_paid.select("client", "hours", "paid_from")])
-    table = paid.join(unpaid, on="client", how="full", coalesce=True, nulls_equal=True)
-    for kind in UNPAID:
-        if kind not in table.columns:
-            table = table.with_columns(pl.lit(0.0).alias(kind))
+    table = paid.join(unpaid.lazy(), on="client", how="full", coalesce=True, nulls_equal=True)
+    table = table.with_columns(pl.lit(0.0).alias(kind) for kind in UNPAID
+                               if kind not in unpaid.columns)
     table = table.with_columns(pl.col("hours", *UNPAID).fill_null(0.0),
                                pl.col("paid_from").fill_null("-"))
-    return table.sort(["hours", "client"], descending=[True, False], nulls_last=True)
+    return table.sort(["hours", "client"], descending=[True, False], nulls_last=True).collect(
+        engine="in-memory")
 
 
 def combine(valued: pl.DataFrame, timesheet: pl.DataFrame) -> tuple[float, float, dict]:

@@ -23,7 +23,7 @@ def conversion_pairs(rows: pl.DataFrame, key: str = "id") -> pl.DataFrame:
     out.related_ref = in.ref and in.related_ref = out.ref). Each leg is in at most one pair."""
     import polars as pl
 
-    legs = rows.filter(pl.col("kind") == "fx").select(
+    legs = rows.lazy().filter(pl.col("kind") == "fx").select(
         pl.col(key).alias("_key"), "account", "date", "ref", "related_ref", "amount",
         "currency")
     by = ["account", "date", "related_ref"]
@@ -32,7 +32,8 @@ def conversion_pairs(rows: pl.DataFrame, key: str = "id") -> pl.DataFrame:
         shared.filter(pl.col("amount") > 0), on=by, suffix="_in").filter(
         pl.col("currency") != pl.col("currency_in")).select(
         pl.col("_key").alias("out"), pl.col("_key_in").alias("in")).sort("out")
-    paired = pl.concat([grouped["out"], grouped["in"]]).alias("_key").to_frame()
+    paired = pl.concat([grouped.select(pl.col("out").alias("_key")),
+                        grouped.select(pl.col("in").alias("_key"))])
     rest = legs.join(paired, on="_key", how="anti").filter(
         pl.col("ref").is_not_null() & pl.col("related_ref").is_not_null())
     crossed = rest.filter(pl.col("amount") < 0).join(
@@ -42,4 +43,4 @@ def conversion_pairs(rows: pl.DataFrame, key: str = "id") -> pl.DataFrame:
         pl.col("_key").alias("out"), pl.col("_key_in").alias("in")).sort("out", "in").unique(
         "out", keep="first", maintain_order=True).unique("in", keep="first",
                                                            maintain_order=True)
-    return pl.concat([grouped, crossed])
+    return pl.concat([grouped, crossed]).collect(engine="in-memory")  # 1 collect, was 10

@@ -102,7 +102,9 @@ def work_lit(value: Decimal | int) -> pl.Expr:
     """`value` as a Decimal literal at the WORK scale."""
     import polars as pl
 
-    return pl.lit(Decimal(value), dtype=pl.Decimal(38, WORK))
+    from ledger.core.money import decimal_lit
+
+    return decimal_lit(value, pl.Decimal(38, WORK))
 
 
 def fee_expr(rule: Rule, amount: pl.Expr, currency: str, *, prior: pl.Expr | None = None,

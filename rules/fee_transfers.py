@@ -6,10 +6,10 @@ transfer matcher, rules/transfers.py). Derived rows have stable ids sha256(id + 
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ledger.core import providers
+from ledger.core.money import decimal_lit
 from ledger.core.user_rules import from_source
 from rules.conversions import conversion_pairs
 from rules.fee_math import WORK, assign, work_lit
@@ -252,14 +252,14 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
         return rows
     bound = pl.lit(None, dtype=pl.Decimal(38, 4))
     for rule in rules:
-        cap = pl.lit(Decimal(0), dtype=pl.Decimal(38, 4))
+        cap = decimal_lit(0, pl.Decimal(38, 4))
         if rule.max_rate is not None:
             cap = (pl.col("_sent").cast(pl.Decimal(38, WORK)) * work_lit(rule.max_rate)).cast(
                 pl.Decimal(38, 4))
         if rule.maximum is not None:
             fixed = pl.when(pl.col("currency") == rule.currency).then(
-                pl.lit(rule.maximum, dtype=pl.Decimal(38, 4))).otherwise(
-                pl.lit(Decimal(0), dtype=pl.Decimal(38, 4)))
+                decimal_lit(rule.maximum, pl.Decimal(38, 4))).otherwise(
+                decimal_lit(0, pl.Decimal(38, 4)))
             cap = pl.max_horizontal(cap, fixed)
         bound = pl.when(pl.col("_rule_id") == rule.id).then(cap).otherwise(bound)
     text = (pl.col("counterparty").fill_null("") + " " + pl.col("description")).str.to_lowercase()

@@ -50,7 +50,7 @@ def legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataF
     """Withdrawals (out_*) and credits (in_*) between the user's accounts."""
     import polars as pl
 
-    transfers = rows.filter(pl.col("kind") == "transfer").with_columns(
+    transfers = rows.lazy().filter(pl.col("kind") == "transfer").with_columns(
         providers.role(pl.col("source")).alias("role"),
         providers.platform(pl.col("source")).alias("provider"))
     outs = transfers.filter((pl.col("amount") < 0) & pl.col("role").is_in(["platform",
@@ -74,6 +74,7 @@ def legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataF
         pl.col("ref").alias("in_ref"), pl.col("related_ref").alias("in_related"),
         (pl.col("description") + " " + pl.col("counterparty").fill_null("")
          + " " + pl.col("ref").fill_null("")).alias("in_text"))
+    outs, ins = pl.collect_all([outs, ins], engine="in-memory")  # was 6 eager steps
     return outs, ins
 
 
@@ -81,14 +82,16 @@ def _amount_test(cand: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     """Add diff (expected minus received, in the credit's currency), ok, rule, exact."""
     import polars as pl
 
+    from ledger.core.money import decimal_lit
+
     dec = pl.Decimal(38, 12)
     same = pl.col("out_ccy") == pl.col("in_ccy")
     tagged = pl.col("delivered_ccy").fill_null("") == pl.col("in_ccy")
     sent, got = pl.col("sent").cast(dec), pl.col("received").cast(dec)
     expected = (pl.when(same).then(sent).when(tagged).then(pl.col("delivered").cast(dec))
                 .otherwise(sent * pl.col("rate").cast(dec)).cast(dec))
-    tol = pl.lit(settings.tolerance, dtype=dec)
-    short = pl.lit(settings.max_shortfall, dtype=dec)
+    tol = decimal_lit(settings.tolerance, dec)
+    short = decimal_lit(settings.max_shortfall, dec)
     cand = cand.with_columns(expected.alias("expected")).with_columns(
         (pl.col("expected") - got).cast(dec).alias("diff"))
     ok = (pl.when(same | tagged).then((pl.col("diff") >= 0)
@@ -132,14 +135,16 @@ def _bounds(targets: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     case of _amount_test (null where nothing could be tested: another currency, no rate)."""
     import polars as pl
 
+    from ledger.core.money import decimal_lit
+
     dec = pl.Decimal(38, 12)
     same = pl.col("out_ccy") == pl.col("in_ccy")
     tagged = pl.col("delivered_ccy").fill_null("") == pl.col("in_ccy")
     sent = pl.col("sent").cast(dec)
     stated = pl.when(same).then(sent).when(tagged).then(pl.col("delivered").cast(dec))
     converted = sent * pl.col("rate").cast(dec)
-    short = pl.lit(settings.max_shortfall, dtype=dec)
-    tol = pl.lit(settings.tolerance, dtype=dec)
+    short = decimal_lit(settings.max_shortfall, dec)
+    tol = decimal_lit(settings.tolerance, dec)
     return targets.with_columns(
         pl.when(same | tagged).then(stated * (1 - short))
         .otherwise(converted * (1 - tol)).cast(dec).alias("low"),

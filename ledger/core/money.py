@@ -289,3 +289,11 @@ def known_currencies() -> frozenset[str]:
     from babel.numbers import list_currencies
 
     return frozenset(list_currencies())
+
+
+def decimal_lit(value: Decimal | int | str, dtype: pl.DataType) -> pl.Expr:
+    """A Decimal literal of `dtype` built from its text: the first Python Decimal handed to
+    polars imports numpy (~0.13 s of every command that would otherwise need none)."""
+    import polars as pl
+
+    return pl.lit(format(Decimal(value), "f")).cast(dtype)

@@ -314,7 +314,9 @@ def _date(value: Any, fail) -> dt.date | None:
 def wlit(value: Decimal | int) -> pl.Expr:
     import polars as pl
 
-    return pl.lit(Decimal(value), dtype=pl.Decimal(38, WORK))
+    from ledger.core.money import decimal_lit
+
+    return decimal_lit(value, pl.Decimal(38, WORK))
 
 
 def work(expr: pl.Expr) -> pl.Expr:

@@ -247,8 +247,10 @@ def arrivals(result: Result) -> pl.DataFrame:
               h.in_ccy) for h in result.hops
              if start <= h.out["out_date"] <= end and h.out["out_ccy"] != h.in_ccy
              and h.out.get("delivered_ccy") != h.in_ccy]
-    return pl.DataFrame(found, schema={"id": pl.String, "_other": pl.Decimal(38, 4),
-                                       "_other_cur": pl.String}, orient="row")
+    # amounts as text: a Python Decimal handed to polars imports numpy
+    return pl.DataFrame([(i, format(o, "f"), c) for i, o, c in found],
+                        schema={"id": pl.String, "_other": pl.String, "_other_cur": pl.String},
+                        orient="row").with_columns(pl.col("_other").cast(pl.Decimal(38, 4)))
 
 
 def may_arrive_converted(rows: pl.DataFrame) -> bool:

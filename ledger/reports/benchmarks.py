@@ -66,17 +66,19 @@ def pick(df: pl.DataFrame, country: str, year: int) -> list[dict]:
 
     mine = df.filter(pl.col("country_iso2") == country.upper()).with_columns(
         pl.col("year").cast(pl.Int32))
-    chosen = []
-    for name in sorted(set(mine["benchmark"].to_list())):
-        rows = mine.filter(pl.col("benchmark") == name)
-        earlier = rows.filter(pl.col("year") <= year)
-        best = earlier["year"].max() if earlier.height else rows["year"].min()
-        picked = rows.filter(pl.col("year") == best)
-        # a year given both per year and per month (a derived row): keep the monthly one
-        if picked["period"].n_unique() > 1 and "month" in picked["period"].to_list():
-            picked = picked.filter(pl.col("period") == "month")
-        chosen.extend(picked.iter_rows(named=True))
-    return chosen
+    # one plan for every benchmark (was a loop of filters per benchmark)
+    year_col, name = pl.col("year"), "benchmark"
+    best = (pl.when((year_col <= year).any().over(name))
+            .then(year_col.filter(year_col <= year).max().over(name))
+            .otherwise(year_col.min().over(name)))
+    chosen = year_col == best
+    # a year given both per year and per month (a derived row): keep the monthly one
+    month = pl.col("period") == "month"
+    both = ((pl.col("period").filter(chosen).n_unique().over(name) > 1)
+            & (chosen & month).any().over(name))
+    picked = mine.lazy().filter(chosen & (~both | month))
+    return list(picked.sort(name, maintain_order=True).collect(engine="in-memory")
+                .iter_rows(named=True))
 
 
 def monthly(row: dict) -> tuple[Decimal, str] | None:

@@ -1,0 +1,115 @@
+"""Start-up of the everyday commands (issue 23): what was cut must change nothing.
+
+`ledger/cli/lazy.py` coerces options without typer's pydantic adapters: every option of every
+command is coerced both ways here and must give the same value or the same error. The report
+path hands polars no Python Decimal (that imports numpy, ~0.13 s) and loads no pydantic.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import import_demo
+
+
+@pytest.fixture(scope="module")
+def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo exports imported once through the CLI (treat as read-only)."""
+    return import_demo(tmp_path_factory.mktemp("demo"))
+
+
+def _options() -> list[tuple[str, object, object]]:
+    """(command path, command, option) for every option the app has."""
+    from typer.main import get_command
+
+    from ledger.cli.main import app
+
+    out = []
+
+    def walk(command: object, path: str) -> None:
+        for param in command.params:  # type: ignore[attr-defined]
+            out.append((path, command, param))
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            walk(sub, f"{path} {name}")
+
+    walk(get_command(app), "ledger")
+    return out
+
+
+def _samples(param: object, tmp: Path) -> list[object]:
+    kind = param.type_descriptor.annotation  # type: ignore[attr-defined]
+    values: list[object] = [None, param.default, "5", "0", "19", "20", "-3", "abc", "",  # type: ignore[attr-defined]
+                            "2024-06", " 7", "1_000", "٣", str(tmp), str(tmp / "nothing"),
+                            str(tmp / "file.csv"), 5, 0, tmp]
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        values += [m for m in kind] + [m.value for m in kind] + [m.value.upper() for m in kind]
+    if param.multiple or param.nargs != 1:  # type: ignore[attr-defined]
+        values += [(), ("a",), ("fx", "fee"), ["x"], (str(tmp),), ("5",)]
+    return values
+
+
+def _outcome(runtime: object, value: object, param: object, ctx: object) -> tuple:
+    try:
+        return ("ok", runtime.coerce(value, param=param, ctx=ctx))  # type: ignore[attr-defined]
+    except Exception as exc:  # the error itself is compared
+        return ("error", type(exc).__name__, str(exc))
+
+
+def test_options_coerce_as_typer_does(tmp_path: Path) -> None:
+    """Each option's coercion without pydantic (lazy._AsIs) returns what typer's own does, for
+    choices, text, numbers, paths that exist or not, lists, and values that fail."""
+    from typer._click import Context
+
+    from ledger.cli.lazy import _AsIs
+
+    (tmp_path / "file.csv").write_text("x")
+    checked = 0
+    for path, command, param in _options():
+        runtime = param.get_runtime_param()
+        assert isinstance(runtime, _AsIs), (path, param.name)
+        ctx = Context(command)
+        typer_own = runtime.build()
+        for value in _samples(param, tmp_path):
+            fast = _outcome(runtime, value, param, ctx)
+            slow = _outcome(typer_own, value, param, ctx)
+            assert fast == slow, (path, param.name, value)
+            checked += 1
+    assert checked > 1000
+
+
+@pytest.mark.parametrize("args", [["report", "--month", "2024-06"], ["transactions"],
+                                  ["reconcile", "--month", "2024-06"], ["payouts"]])
+def test_everyday_commands_load_no_numpy_or_pydantic(demo_ledger: Path, args: list[str]) -> None:
+    """The everyday commands import neither numpy (polars loads it for a Python Decimal) nor
+    pydantic (typer's coercion): 0.1-0.3 s each of a ~1 s command."""
+    script = ("import sys, contextlib, io\nfrom ledger.cli.main import main\n"
+              f"sys.argv = ['ledger', '--ledger', {str(demo_ledger)!r}, *{args!r}]\n"
+              "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):"
+              "\n    main()\n"
+              "print(sorted(m for m in ('numpy', 'pydantic') if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "0.015", "-2.5E-14", "123456789.123456789012345",
+                                   "0.0000512345678915", "1E+3"])
+@pytest.mark.parametrize("scale", [4, 12])
+def test_decimal_lit_is_the_decimal_literal(value: str, scale: int) -> None:
+    """decimal_lit (built from text) is polars' literal of the Decimal: same value, same
+    rounding past the scale, same dtype."""
+    import polars as pl
+
+    from ledger.core.money import decimal_lit
+
+    dtype = pl.Decimal(38, scale)
+    ours = pl.select(decimal_lit(Decimal(value), dtype).alias("x"))
+    theirs = pl.select(pl.lit(Decimal(value), dtype=dtype).alias("x"))
+    assert ours.schema == theirs.schema
+    assert ours.row(0) == theirs.row(0)
