@@ -312,7 +312,7 @@ class FxChain:
         if foreign.is_empty():
             return Conversion(rows.with_columns(pl.col("amount").cast(rate_dtype()).alias("value")),
                               _used())
-        rates = self.lookup(foreign.select("date", "currency").unique(), to)
+        rates = self.lookup(foreign.select("date", "currency").unique(maintain_order=True), to)
         lacking = rates.filter(pl.col("rate").is_null()).sort("date")
         if lacking.height:
             date, currency = lacking["date"][0], lacking["currency"][0]
@@ -332,7 +332,7 @@ class FxChain:
                 .otherwise(pl.col("amount").cast(rate_dtype()) * pl.col("rate")).alias("value"))
             .drop("rate"),
             found.filter((pl.col("date") - pl.col("rate_date")).dt.total_days().abs()
-                         > self.stale_days).head(5),
+                         > self.stale_days).sort("date", "currency").head(5),  # the first five
             found.filter(pl.col("provider").str.contains("nbp")).select("currency"),
             found.select("date", pl.col("currency").alias("from"), pl.lit(to).alias("to"),
                          "rate", "provider", "detail", "rate_date").sort("date", "from")],
