@@ -158,10 +158,11 @@ def test_the_fast_start_builds_what_the_whole_app_does():
 
     from ledger.cli.lazy import for_args
     from ledger.cli.main import app
+    from tests.inprocess import BuiltOnce
 
-    runner = CliRunner()
+    runner, whole_app = CliRunner(), BuiltOnce()
     for args in HELP_CASES:
-        whole = runner.invoke(app, args, prog_name="ledger")
+        whole = whole_app.invoke(app, args, prog_name="ledger")
         fast = runner.invoke(for_args(app, args), args, prog_name="ledger")
         assert (fast.output, fast.exit_code) == (whole.output, whole.exit_code), args
     assert len(for_args(app, ["--width", "60", "report"]).registered_commands) == 1

@@ -14,33 +14,17 @@ import re
 import shutil
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from unittest import mock
 
 import pytest
-import typer.main
-from typer.testing import CliRunner
 
 from ledger.cli.main import app
 from ledger.core.demo import AS_OF
+from tests.inprocess import BuiltOnce
 
 WIDTHS = (60, 80, 100, 120)
 PAYOUTS = Path(__file__).parent / "data" / "payouts"
 
-
-class _BuiltOnce(CliRunner):
-    """typer's runner builds the whole app's click command on every invoke (~0.14 s of type
-    hints evaluated for every command); this module invokes it some 150 times, so build once."""
-
-    command = None
-
-    def invoke(self, app, *args, **kwargs):  # type: ignore[override]
-        if _BuiltOnce.command is None:
-            _BuiltOnce.command = typer.main.get_command(app)
-        with mock.patch("typer.testing._get_command", lambda _: _BuiltOnce.command):
-            return super().invoke(app, *args, **kwargs)
-
-
-RUNNER = _BuiltOnce()
+RUNNER = BuiltOnce()
 
 
 def invoke(root: Path, *args: str, width: int | None = None, columns: int | None = None,
