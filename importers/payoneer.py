@@ -95,7 +95,7 @@ def _is_payoneer(cells: set[str]) -> bool:
 
 
 def detect(raw: RawFile) -> bool:
-    return raw.header_index(_is_payoneer) == 0
+    return raw.header_is_first(_is_payoneer)
 
 
 def parse(raw: RawFile, options: ImportOptions) -> Parsed:

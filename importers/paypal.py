@@ -110,11 +110,11 @@ def _is_statement(cells: set[str]) -> bool:
 
 
 def detect_activity(raw: RawFile) -> bool:
-    return raw.header_index(_is_activity) == 0
+    return raw.header_is_first(_is_activity)
 
 
 def detect_statement(raw: RawFile) -> bool:
-    return raw.header_index(_is_statement) == 0
+    return raw.header_is_first(_is_statement)
 
 
 def _pick(columns: list[str], field: str) -> str | None:

@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -243,18 +243,52 @@ class RawFile:
 
     @cached_property
     def head_cells(self) -> list[frozenset[str] | None]:
-        """Each head line's normalised cells (None for a blank line), split once: detection
-        asks every format and bank profile about the same lines (~10x faster than splitting
-        per question)."""
-        return [frozenset(normalize(c) for c in split_line(line, sniff_delimiter(line)))
-                if line.strip() else None for line in self.head_lines]
+        """Each head line's normalised cells (None for a blank line)."""
+        return [self.cells_at(index) for index in range(len(self.head_lines))]
 
-    def header_index(self, matches: Callable[[AbstractSet[str]], bool]) -> int | None:
-        """Index of the first of the first lines whose normalised cells satisfy `matches`."""
+    def cells_at(self, index: int) -> frozenset[str] | None:
+        """Head line `index`'s normalised cells (None for a blank line), split on first use:
+        detection asks every format and bank profile about the same lines, and a batch reads
+        hundreds of files with the same header line (`_line_cells` remembers it)."""
+        return _line_cells(self.head_lines[index])
+
+    @cached_property
+    def head_folded(self) -> list[str]:
+        """Each head line folded as `normalize` folds a cell: a header cell's normalised name
+        is a substring of its line's (a cheap test before splitting the line)."""
+        return [normalize(line.replace("\r", " ").replace("\n", " ").replace("\0", " "))
+                for line in self.head_lines]
+
+    def header_index(self, matches: Callable[[AbstractSet[str]], bool],
+                     needs: Iterable[str] = ()) -> int | None:
+        """Index of the first of the first lines whose normalised cells satisfy `matches`.
+        `needs`: normalised cells `matches` requires, so lines whose text lacks one are not
+        split (names holding a quote are not used: a quoted cell doubles them)."""
         if self.is_binary:
             return None
-        return next((index for index, cells in enumerate(self.head_cells)
-                     if cells is not None and matches(cells)), None)
+        needed = [n for n in needs if '"' not in n]
+        folded = self.head_folded if needed else None
+        for index in range(len(self.head_lines)):
+            if folded is not None and not all(n in folded[index] for n in needed):
+                continue
+            cells = self.cells_at(index)
+            if cells is not None and matches(cells):
+                return index
+        return None
+
+    def header_is_first(self, matches: Callable[[AbstractSet[str]], bool]) -> bool:
+        """Whether the first line is a header that satisfies `matches` (`header_index(matches)
+        == 0` without splitting the other lines)."""
+        if self.is_binary or not self.head_lines:
+            return False
+        cells = self.cells_at(0)
+        return cells is not None and matches(cells)
+
+
+@lru_cache(maxsize=1024)
+def _line_cells(line: str) -> frozenset[str] | None:
+    return frozenset(normalize(c) for c in split_line(line, sniff_delimiter(line))) \
+        if line.strip() else None
 
 
 @dataclass

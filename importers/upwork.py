@@ -63,11 +63,11 @@ def _is_new(cells: set[str]) -> bool:
 
 
 def detect_classic(raw: RawFile) -> bool:
-    return raw.header_index(_is_classic) == 0
+    return raw.header_is_first(_is_classic)
 
 
 def detect_new(raw: RawFile) -> bool:
-    return raw.header_index(_is_new) == 0
+    return raw.header_is_first(_is_new)
 
 
 def parse(raw: RawFile, options: ImportOptions) -> Parsed:
