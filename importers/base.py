@@ -82,6 +82,9 @@ class Format:
     fingerprint: str
     detect: Callable[[RawFile], bool]
     parse: Callable[[RawFile, ImportOptions], Parsed]
+    rows_many: Callable[[list[RawFile], ImportOptions], list[pl.DataFrame | None]] | None = None
+    """Optional: many files' rows at once, each exactly `parse(raw, options).rows` or None
+    (then `parse` reads it alone): importers/stacked.py."""
 
 
 def is_platform(expr: pl.Expr) -> pl.Expr:
