@@ -1,0 +1,70 @@
+"""registry.rows_many (importers/stacked.py) gives each file exactly what `parse` gives it.
+
+The files of one format are parsed as one frame: every golden and broken export of the
+formats that can be stacked goes through both paths, with copies, so each stack mixes good
+files with refused ones; rows must be equal, column types included, and an error the same
+exception with the same message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from importers import registry
+from importers.base import ImportOptions
+from importers.stacked import FILE, balance_breaks
+
+DATA = Path(__file__).parent / "data"
+
+
+def _files(name: str) -> list[Path]:
+    found = sorted((DATA / name).glob("*.csv")) + sorted((DATA / name).glob("*.CSV"))
+    return found + sorted(p for p in (DATA / "broken").iterdir() if name in p.name)
+
+
+def _single(raw, options):
+    try:
+        return registry.parse(raw, options).rows
+    except Exception as exc:  # compared with what rows_many gives for the file
+        return exc
+
+
+@pytest.mark.parametrize("name", ["upwork", "payoneer", "paypal"])
+def test_rows_many_equals_parse_file_by_file(name, monkeypatch):
+    monkeypatch.setattr("importers.upwork._today", lambda: __import__("datetime").date(2026, 1, 1))
+    files = _files(name)
+    raws = [registry.read(p) for p in files + files[:2]]  # a file twice: identical donations
+    options = ImportOptions()
+    many = registry.rows_many(raws, options)
+    single = [_single(raw, options) for raw in raws]
+    stacked = 0
+    for raw, one, got in zip(raws, single, many, strict=True):
+        if isinstance(one, BaseException):
+            assert type(got) is type(one) and str(got) == str(one), raw.path
+        else:
+            assert not isinstance(got, BaseException), (raw.path, got)
+            assert got.schema == one.schema and got.equals(one), raw.path
+            stacked += 1
+    assert stacked >= 3  # goldens (and the copies) were read, not only errors compared
+
+
+def test_balance_breaks_names_the_file_whose_balance_breaks_in_either_order():
+    import datetime as dt
+    from decimal import Decimal
+
+    import polars as pl
+
+    d1, d2 = dt.date(2024, 1, 1), dt.date(2024, 1, 2)
+    rows = pl.DataFrame({
+        FILE: [0, 0, 1, 1, 2, 2, 3],
+        "_line": [2, 3, 2, 3, 2, 3, 2],
+        "date": [d1, d2, d2, d1, d1, d1, d1],
+        # file 0 oldest first and right; 1 newest first and right; 2 same date, wrong both
+        # ways; 3 a single row
+        "amount": [Decimal(5), Decimal(1), Decimal(1), Decimal(5), Decimal(5), Decimal(1),
+                   Decimal(3)],
+        "balance": [Decimal(5), Decimal(6), Decimal(6), Decimal(5), Decimal(5), Decimal(9),
+                    Decimal(1)],
+    })
+    assert balance_breaks(rows) == {2}
