@@ -477,6 +477,9 @@ def _record_lines(body: str | None, sep: str, widths: tuple[int, int], path: Pat
                 line = first_line - 1 + data.count(b"\n", body_start, end)
                 raise _ragged(path, line, len(cells), widths[0])
         return None
+    if body and widths[0] == widths[1] and '"' not in body and "\0" not in body \
+            and body.count("\r") == body.count("\r\n"):
+        return _unquoted_record_lines(body, sep, widths[0], path, first_line)
     reader = csv.reader(io.StringIO(body or "", newline=""), delimiter=sep)
     starts: list[int] = []
     previous_end = 1
@@ -495,6 +498,21 @@ def _record_lines(body: str | None, sep: str, widths: tuple[int, int], path: Pat
                         line=reader.line_num + first_line - 1,
                         hint="the file may be damaged; download the export again") from None
     return starts
+
+
+def _unquoted_record_lines(body: str, sep: str, width: int, path: Path, first_line: int
+                           ) -> list[int]:
+    """`_record_lines` of a body without quotes, NULs or bare CRs: each line is a record and
+    its cells are its text split at `sep` (what the csv module reads), so only the lines
+    whose separator count is off are looked at (most small exports have none)."""
+    lines = body.replace("\r\n", "\n").split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the newline ending the last record starts none
+    expected = width - 1
+    for number, line in enumerate(lines[1:], start=first_line):
+        if line.count(sep) != expected and line.replace(sep, "").strip():
+            raise _ragged(path, number, line.count(sep) + 1, width)
+    return list(range(first_line, first_line + len(lines) - 1))
 
 
 def _ragged(path: Path, line: int, found: int, width: int) -> DataError:

@@ -68,3 +68,23 @@ def test_balance_breaks_names_the_file_whose_balance_breaks_in_either_order():
                     Decimal(1)],
     })
     assert balance_breaks(rows) == {2}
+
+
+@pytest.mark.parametrize("body", [
+    "a,b,c\n1,2,3\n\n4,5,6\n",          # a blank line is a record, not checked
+    "a,b,c\r\n1,2,3\r\n , ,\r\n4,5,6",  # CRLF, a line of blanks, no final newline
+    "a,b,c\n1,2,3\n4,5\n",              # too few cells: the error at line 3
+    "a,b,c\n1,2,3,4\n",                 # too many
+    "a,b,c\n1,2,3\n,,,\n",              # a blank line with too many separators is blank
+])
+def test_unquoted_bodies_get_the_csv_modules_record_lines(body):
+    from importers import readers
+
+    def lines(text: str) -> object:
+        try:
+            return readers._record_lines(text, ",", (3, 3), Path("f.csv"), 2, True)
+        except Exception as exc:  # the message is compared
+            return str(exc)
+
+    quoted = body.replace("a,b,c", '"a",b,c')  # a quote anywhere: the csv module reads it
+    assert lines(body) == lines(quoted)
