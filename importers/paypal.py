@@ -424,6 +424,29 @@ def _check_net(df, path) -> None:
 
 
 def _decimal_mark(df, columns: list[str], path) -> str:
+    """`_decimal_mark_each` in one polars query where the values tell (the usual case);
+    else `_decimal_mark_each`, which explains why not."""
+    import polars as pl
+
+    fields = ("_gross", "_fee", "_net", "_balance")
+    values = df.select(pl.concat([pl.col(f).drop_nulls().head(2000) for f in fields])
+                       .alias("v"))["v"]
+    body = values.str.replace_all(r"[^0-9,.]", "")
+    ending = body.str.extract(r"([.,])\d{1,2}$", 1)
+    both = body.str.contains(".", literal=True) & body.str.contains(",", literal=True)
+    marks = ending.fill_null(pl.select(pl.when(pl.lit(both)).then(
+        pl.lit(body).str.extract(r"([.,])[0-9]*$", 1))).to_series()).drop_nulls().unique()
+    if marks.len() == 1:
+        return str(marks[0])
+    if marks.len() == 0:
+        if COMMA_LANGUAGES & set(columns):
+            return ","
+        if not values.str.contains(r"\d[.,]\d{3}(?:\D|$)").any():
+            return "."
+    return _decimal_mark_each(df, columns, path)
+
+
+def _decimal_mark_each(df, columns: list[str], path) -> str:
     from ledger.core.money import detect_decimal_mark
 
     values: list[str] = []

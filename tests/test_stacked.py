@@ -88,3 +88,27 @@ def test_unquoted_bodies_get_the_csv_modules_record_lines(body):
 
     quoted = body.replace("a,b,c", '"a",b,c')  # a quote anywhere: the csv module reads it
     assert lines(body) == lines(quoted)
+
+
+@pytest.mark.parametrize("values", [
+    ["1,234.56", "-10.00"], ["1.234,56", "3,5"], ["12", "7"], ["1.234", "5"], ["1,234"],
+    ["1,5", "2.25"], ["1.234.567,8"], ["١٢.٣٤"], ["$ 1 234,5", ""], ["1.2345", "9"],
+    ["1,234,567", "12,50"], [],
+])
+def test_paypal_decimal_mark_in_one_query_answers_as_value_by_value(values):
+    import polars as pl
+
+    from importers import paypal
+
+    column = pl.Series(values, dtype=pl.String)
+    df = pl.DataFrame({"_gross": column, "_fee": column.reverse(),
+                       "_net": pl.Series([None] * len(values), dtype=pl.String),
+                       "_balance": column})
+    answers = []
+    for columns in (["gross"], ["datum"]):  # an English header, a German one
+        for decide in (paypal._decimal_mark, paypal._decimal_mark_each):
+            try:
+                answers.append(decide(df, columns, "f.csv"))
+            except Exception as exc:  # the message is compared
+                answers.append(str(exc))
+    assert answers[0] == answers[1] and answers[2] == answers[3]
