@@ -75,14 +75,22 @@ def without(df: pl.DataFrame, files: set[int]) -> pl.DataFrame:
     return df.filter(~pl.col(FILE).is_in(sorted(files))) if files else df
 
 
-def balance_breaks(df: pl.DataFrame, group: Sequence[str] = ()) -> set[int]:
+def balance_breaks(df: pl.DataFrame, group: Sequence[str] = (), *,
+                   order_by_dates: bool = False) -> set[int]:
     """Files whose running balance `check_running_balance(file's rows, group=group)` refuses:
     each row's `balance` must be the previous row's plus its `amount` (per `group`), in file
     order or reversed, the order decided per file from its first and last dated balance (both
-    tried where they cannot tell)."""
+    tried where they cannot tell). `order_by_dates`: decided first from the file's first and
+    last date of any row (as bank statements are checked, importers/bank_columns.py)."""
     import polars as pl
 
     keys = [FILE, *group]
+    by_dates = None
+    if order_by_dates:
+        dates = pl.col("date").drop_nulls()
+        by_dates = df.group_by(FILE).agg(
+            pl.when((dates.len() > 1) & (dates.first() != dates.last()))
+            .then(dates.first() > dates.last()).alias("_by_dates"))
     rows = df.select(FILE, LINE, "date", "amount", "balance", *group).filter(
         pl.col("balance").is_not_null())
     if rows.is_empty():
@@ -101,6 +109,10 @@ def balance_breaks(df: pl.DataFrame, group: Sequence[str] = ()) -> set[int]:
     decided = pl.col("first").is_not_null() & pl.col("last").is_not_null() \
         & (pl.col("first") != pl.col("last"))
     newest_first = pl.col("first") > pl.col("last")
+    if by_dates is not None:
+        per_file = per_file.join(by_dates, on=FILE, how="left")
+        decided = pl.col("_by_dates").is_not_null() | decided
+        newest_first = pl.coalesce(pl.col("_by_dates"), newest_first)
     fine = (pl.col("n") < 2) | pl.when(decided).then(
         pl.when(newest_first).then(~pl.col("descending")).otherwise(~pl.col("ascending"))
     ).otherwise(~pl.col("ascending") | ~pl.col("descending"))

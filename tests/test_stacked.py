@@ -30,7 +30,7 @@ def _single(raw, options):
         return exc
 
 
-@pytest.mark.parametrize("name", ["upwork", "payoneer", "paypal"])
+@pytest.mark.parametrize("name", ["upwork", "payoneer", "paypal", "bank"])
 def test_rows_many_equals_parse_file_by_file(name, monkeypatch):
     monkeypatch.setattr("importers.upwork._today", lambda: __import__("datetime").date(2026, 1, 1))
     files = _files(name)
@@ -112,3 +112,20 @@ def test_paypal_decimal_mark_in_one_query_answers_as_value_by_value(values):
             except Exception as exc:  # the message is compared
                 answers.append(str(exc))
     assert answers[0] == answers[1] and answers[2] == answers[3]
+
+
+def test_bank_statements_of_one_profile_are_stacked_and_equal_parse():
+    from importers import bank
+
+    hdfc = registry.by_name("bank:hdfc")
+    good = registry.read(DATA / "bank" / "hdfc.csv")
+    lines = good.data.decode().splitlines(keepends=True)
+    # the same statement with its newest rows dropped: a file of its own in the stack
+    shorter = registry.read(DATA / "bank" / "hdfc.csv")
+    shorter.data = "".join(lines[:-3]).encode()
+    raws = [good, shorter, good]
+    profile = next(p for p in bank.bundled_profiles() if p.source == "bank:hdfc")
+    many = bank.rows_many(profile, raws, ImportOptions())
+    for raw, got in zip(raws, many, strict=True):
+        one = hdfc.parse(raw, ImportOptions()).rows
+        assert got is not None and got.schema == one.schema and got.equals(one)
