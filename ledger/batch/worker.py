@@ -1,16 +1,16 @@
 """Workers of a research batch, in memory: exports -> rows -> rules -> FX -> worker-months.
 
 Runs in a pool process (`process_many(tasks)`, a chunk of workers), so it gets only what it
-needs: each worker's pseudonym,
-country and file paths with their file pseudonyms (never the key). Each file goes through the
-same importers as `ledger import` (registry.parse on the bytes, timesheets through
-ledger.hours), the rows through the same fee rules and reconcile matches
-(report.apply_journeys) as `ledger report`, each worker alone; then the chunk's rows are
-valued in USD together through the same FX chain (ledger/batch/fx.py: the worker's own
-conversions, then the bundled offline references; never the network), the chunk's months
-computed at once, grouped by worker (ledger/batch/months.py), and each worker gets one small
-frame: one row per month of its window, in the panel's columns (ledger/batch/columns.py),
-with the livelihood trajectory. A file that cannot be read becomes
+needs: each worker's pseudonym, country and file paths with their file pseudonyms (never the
+key). Each file goes through the same importers as `ledger import`: the chunk's files of one
+format at once (importers.registry.rows_many: the same rows as registry.parse gives each), a
+file that fails there on its own (registry.parse, timesheets through importers.hours); the rows
+through the same fee rules and reconcile matches (report.apply_journeys) as `ledger report`,
+each worker alone; then the chunk's rows are valued in USD together through the same FX chain
+(ledger/batch/fx.py: the worker's own conversions, then the bundled offline references; never
+the network), the chunk's months computed at once, grouped by worker (ledger/batch/months.py),
+and each worker gets one small frame: one row per month of its window, in the panel's columns
+(ledger/batch/columns.py), with the livelihood trajectory. A file that cannot be read becomes
 an error row and the rest goes on.
 """
 
