@@ -259,6 +259,10 @@ class RawFile:
         return [normalize(line.replace("\r", " ").replace("\n", " ").replace("\0", " "))
                 for line in self.head_lines]
 
+    @cached_property
+    def _head_folded_text(self) -> str:
+        return "\n".join(self.head_folded)
+
     def header_index(self, matches: Callable[[AbstractSet[str]], bool],
                      needs: Iterable[str] = ()) -> int | None:
         """Index of the first of the first lines whose normalised cells satisfy `matches`.
@@ -268,6 +272,8 @@ class RawFile:
             return None
         needed = [n for n in needs if '"' not in n]
         folded = self.head_folded if needed else None
+        if folded is not None and not all(n in self._head_folded_text for n in needed):
+            return None  # a needed name is on no line: one search, not one per line
         for index in range(len(self.head_lines)):
             if folded is not None and not all(n in folded[index] for n in needed):
                 continue
