@@ -483,9 +483,9 @@ def _record_lines(body: str | None, sep: str, widths: tuple[int, int], path: Pat
                 line = first_line - 1 + data.count(b"\n", body_start, end)
                 raise _ragged(path, line, len(cells), widths[0])
         return None
-    if body and widths[0] == widths[1] and '"' not in body and "\0" not in body \
-            and body.count("\r") == body.count("\r\n"):
-        return _unquoted_record_lines(body, sep, widths[0], path, first_line)
+    between = _lines_are_records(body or "", sep)
+    if between is not None:
+        return _line_records(body or "", sep, between, widths, path, first_line)
     reader = csv.reader(io.StringIO(body or "", newline=""), delimiter=sep)
     starts: list[int] = []
     previous_end = 1
@@ -506,19 +506,43 @@ def _record_lines(body: str | None, sep: str, widths: tuple[int, int], path: Pat
     return starts
 
 
-def _unquoted_record_lines(body: str, sep: str, width: int, path: Path, first_line: int
-                           ) -> list[int]:
-    """`_record_lines` of a body without quotes, NULs or bare CRs: each line is a record and
-    its cells are its text split at `sep` (what the csv module reads), so only the lines
-    whose separator count is off are looked at (most small exports have none)."""
+def _line_records(body: str, sep: str, between: str, widths: tuple[int, int], path: Path,
+                  first_line: int) -> list[int]:
+    """`_record_lines` of a body where each line is a record: no quotes at all (`between` is
+    the separator), or every cell quoted with no quote or line break inside (`between` is
+    `","`): a line's cells are one more than its `between`s. Only lines with another count
+    are read by the csv module (most small exports have none)."""
     lines = body.replace("\r\n", "\n").split("\n")
     if lines[-1] == "":
         lines.pop()  # the newline ending the last record starts none
-    expected = width - 1
     for number, line in enumerate(lines[1:], start=first_line):
-        if line.count(sep) != expected and line.replace(sep, "").strip():
-            raise _ragged(path, number, line.count(sep) + 1, width)
+        if line and line.count(between) + 1 == widths[0]:
+            continue
+        cells = split_line(line, sep) if line else []
+        if cells and any(c.strip() for c in cells) and not (
+                widths[0] <= len(cells) <= widths[1]
+                and not any(c.strip() for c in cells[widths[0]:])):
+            raise _ragged(path, number, len(cells), widths[0])
     return list(range(first_line, first_line + len(lines) - 1))
+
+
+def _lines_are_records(body: str, sep: str) -> str | None:
+    """What stands between two cells where each line of `body` is one record (`_line_records`):
+    the separator where nothing is quoted, `","` where every cell is; None otherwise (a
+    quoted line break, a doubled quote, a NUL or a bare CR: the csv module reads it)."""
+    if not body or "\0" in body or body.count("\r") != body.count("\r\n"):
+        return None
+    if '"' not in body:
+        return sep
+    return f'"{sep}"' if _fully_quoted(body, sep) else None
+
+
+def _fully_quoted(body: str, sep: str) -> bool:
+    """Whether every line of `body` is empty or quoted cells with no quote or line break
+    inside (`"a","1,5",""`), as PayPal writes: then its lines are its records."""
+    cell = '"[^"\r\n]*"'
+    line = f"{cell}(?:{re.escape(sep)}{cell})*"
+    return re.fullmatch(f"(?:{line})?(?:\r?\n(?:{line})?)*", body) is not None
 
 
 def _ragged(path: Path, line: int, found: int, width: int) -> DataError:
