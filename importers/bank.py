@@ -107,6 +107,7 @@ from typing import TYPE_CHECKING
 
 from importers import bank_columns as columns
 from importers import bank_table as table
+from importers import stacked
 from importers.bank_profiles import (
     PROFILES_DIR,
     Profile,
@@ -121,6 +122,8 @@ from ledger.core.errors import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    import polars as pl
 
 __all__ = ["FORMATS", "PROFILES_DIR", "Profile", "as_format", "detect", "formats_from_dir",
            "is_sheet", "load_profile", "parse", "profile_from_text", "sheet_head",
@@ -236,12 +239,89 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
                   warnings=warnings)
 
 
+def rows_many(profile: Profile, raws: list[RawFile], options: ImportOptions
+              ) -> list[pl.DataFrame | None]:
+    """`parse(profile, raw, options).rows` of each file, the CSV files with the same columns
+    parsed as one frame (importers/stacked.py), the running balance checked per file; None
+    where `parse` must read the file alone (a spreadsheet, an error), and for every file of
+    a profile with pseudo-rows, split parts or Dr/Cr markers (read one by one)."""
+
+    out: list[pl.DataFrame | None] = [None] * len(raws)
+    if not stacked.covered(raws) or profile.skip_rows_matching or profile.splits \
+            or "marker" in profile.columns or "balance_marker" in profile.columns:
+        return out
+    groups: dict[tuple[str, ...], list[tuple[int, pl.DataFrame]]] = {}
+    for index, raw in enumerate(raws):
+        if is_sheet(raw):
+            continue
+        try:
+            body = table.read_csv(raw, profile)
+        except Exception:  # `parse` reports it
+            continue
+        if body.df.height:
+            groups.setdefault(tuple(body.df.columns), []).append((index, body.df))
+    for group in groups.values():
+        try:
+            found = _stacked_rows(profile, group, raws, options)
+        except Exception:  # `parse` reads these files alone
+            continue
+        for index, rows in found.items():
+            out[index] = rows
+    return out
+
+
+def _stacked_rows(profile: Profile, group: list[tuple[int, pl.DataFrame]],
+                  raws: list[RawFile], options: ImportOptions) -> dict[int, pl.DataFrame]:
+    import polars as pl
+
+    file = stacked.FILE
+    path = raws[group[0][0]].path
+    body = pl.concat([df.with_columns(pl.lit(i, dtype=pl.Int32).alias(file))
+                      for i, df in group], rechunk=True)
+    df = columns.select_fields(body.drop(file), profile, path).with_columns(body[file])
+    del body
+    mark = options.decimal_mark or profile.decimal_mark
+    formats = columns.date_formats(profile, False)
+    df = df.with_columns(date=columns.parse_dates(df, formats, profile, path))
+    if "value_date" in profile.columns:
+        given = df.lazy().filter(nonblank(pl.col("_value_date")).is_not_null()) \
+            .select(LINE, "_value_date").collect()
+        columns.parse_dates(given, formats, profile, path, column="_value_date",
+                            what="value date")
+    df = df.with_columns(amount=columns.signed_amounts(df, profile, path, mark),
+                         balance=columns.balances(df, profile, path, mark))
+    currency = pl.lit(profile.currency)
+    if "currency" in profile.columns:
+        currency = pl.coalesce(nonblank(pl.col("_currency")).str.to_uppercase(), currency)
+    df = df.with_columns(currency=currency)
+    if "balance" in profile.columns:
+        df = stacked.without(df, stacked.balance_breaks(df, ["currency"], order_by_dates=True))
+    description = pl.coalesce(pl.col("_description").str.strip_chars(), pl.lit(""))
+    ref = pl.lit(None, pl.String)
+    if "ref" in profile.columns:
+        given_ref = nonblank(pl.col("_ref"))
+        ref = pl.when(given_ref.str.contains(PLACEHOLDER_REF)).then(None).otherwise(given_ref)
+    if profile.ref_pattern:
+        ref = pl.coalesce(ref, description.str.extract(f"(?i){profile.ref_pattern}", 1))
+    party = pl.lit(None, dtype=pl.String)
+    if profile.counterparty_pattern:
+        party = nonblank(description.str.extract(f"(?i){profile.counterparty_pattern}", 1))
+    df = df.with_columns(description=description, ref=ref, counterparty=party)
+    rows = columns.classify(df, profile.kinds).with_columns(
+        related_ref=pl.lit(None, pl.String), _part=pl.lit(0, pl.Int32),
+        contract=pl.lit(None, pl.String), hours=pl.lit(None, pl.Float64))
+    return stacked.finish(rows, raws, source=profile.source,
+                          account=options.account or profile.account,
+                          key=columns.row_key(rows, by=[file]))
+
+
 # --- formats ---------------------------------------------------------------------------------
 
 
 def as_format(profile: Profile) -> Format:
     return Format(name=profile.source, title=profile.title, fingerprint=profile.fingerprint(),
-                  detect=partial(detect, profile), parse=partial(parse, profile))
+                  detect=partial(detect, profile), parse=partial(parse, profile),
+                  rows_many=partial(rows_many, profile))
 
 
 def formats_from_dir(path: Path) -> list[Format]:

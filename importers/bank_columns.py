@@ -272,12 +272,13 @@ def split_parts(df: pl.DataFrame, profile: Profile, path: Path, mark: str) -> pl
     return pl.concat(frames).sort(LINE, "_part").drop(names)
 
 
-def row_key(rows: pl.DataFrame) -> pl.Expr:
+def row_key(rows: pl.DataFrame, by: list[str] | None = None) -> pl.Expr:
     """Row key: content plus balance and split part, and the n-th occurrence of all that.
 
     The occurrence is counted only among rows whose content (by hash) repeats, 0 elsewhere:
     the same keys as counting everywhere, without grouping a million unique strings. The date
-    enters as its day number (cheaper than formatting it).
+    enters as its day number (cheaper than formatting it). `by`: columns telling stacked
+    files apart (repeats counted within each file).
     """
     import polars as pl
 
@@ -289,7 +290,8 @@ def row_key(rows: pl.DataFrame) -> pl.Expr:
     repeated = keys.hash().is_duplicated()
     if repeated.any():
         at = repeated.arg_true()
-        counted = pl.DataFrame({"k": keys.gather(at)}).select(
-            pl.int_range(pl.len()).over("k").cast(pl.String))
+        counted = pl.DataFrame({"k": keys.gather(at)}).with_columns(
+            rows.select(by).gather(at) if by else []).select(
+            pl.int_range(pl.len()).over(["k", *(by or [])]).cast(pl.String))
         occurrence = occurrence.scatter(at, counted.to_series())
     return pl.lit(keys + "|" + occurrence)

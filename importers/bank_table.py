@@ -47,7 +47,7 @@ def header_in(rows: Iterable[list[str]], profile: Profile) -> int | None:
 
 
 def csv_header(raw: RawFile, profile: Profile) -> int | None:
-    index = raw.header_index(profile.header_fits)
+    index = raw.header_index(profile.header_fits, profile.header)
     return index if index is not None and index < profile.header_scan else None
 
 

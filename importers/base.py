@@ -82,6 +82,9 @@ class Format:
     fingerprint: str
     detect: Callable[[RawFile], bool]
     parse: Callable[[RawFile, ImportOptions], Parsed]
+    rows_many: Callable[[list[RawFile], ImportOptions], list[pl.DataFrame | None]] | None = None
+    """Optional: many files' rows at once, each exactly `parse(raw, options).rows` or None
+    (then `parse` reads it alone): importers/stacked.py."""
 
 
 def is_platform(expr: pl.Expr) -> pl.Expr:
@@ -109,19 +112,21 @@ def classify(df: pl.DataFrame, text: pl.Expr, rules: list[tuple[str, str, str]],
     ).drop("_rule")
 
 
-def with_key(df: pl.DataFrame, parts: list[pl.Expr]) -> pl.DataFrame:
+def with_key(df: pl.DataFrame, parts: list[pl.Expr], by: list[str] | None = None
+             ) -> pl.DataFrame:
     """Add `_key`, the row key for ids: the source id (`ref`) and `parts`, with `#n` added to
     the n-th repeat of a key within the file (n >= 1, so a row keeps its key whether or not its
     twin is in the same export); rows without an id fall back to their content (date, amount,
     currency, description, n-th: `schema.with_ids` fills those). `df` must be in line order.
+    `by`: columns telling stacked files apart (repeats counted within each file).
     """
     import polars as pl
 
     df = df.with_columns(_key=pl.concat_str([pl.col("ref"), *parts], separator="|"))
     keys = df["_key"]
-    if not _unique_numbers(df["ref"]) and \
-            keys.drop_nulls().n_unique() < keys.len() - keys.null_count():
-        nth = pl.int_range(pl.len()).over("_key")
+    if by or (not _unique_numbers(df["ref"])
+              and keys.drop_nulls().n_unique() < keys.len() - keys.null_count()):
+        nth = pl.int_range(pl.len()).over(["_key", *(by or [])])
         df = df.with_columns(_key=pl.when(nth > 0)
                              .then(pl.concat_str([pl.col("_key"), nth.cast(pl.String)],
                                                  separator="#"))

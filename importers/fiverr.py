@@ -105,7 +105,7 @@ def _is_fiverr(cells: set[str]) -> bool:
 
 
 def detect(raw: RawFile) -> bool:
-    return raw.header_index(_is_fiverr) == 0 and bool(VOCABULARY.search(raw.head_text))
+    return raw.header_is_first(_is_fiverr) and bool(VOCABULARY.search(raw.head_text))
 
 
 def parse(raw: RawFile, options: ImportOptions) -> Parsed:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from importers import stacked
 from importers.base import (
     Format,
     ImportOptions,
@@ -52,7 +53,7 @@ from importers.base import (
     slim,
     with_key,
 )
-from importers.readers import LINE, RawFile, read_table
+from importers.readers import LINE, RawFile, Table, read_table
 from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
@@ -95,21 +96,107 @@ def _is_payoneer(cells: set[str]) -> bool:
 
 
 def detect(raw: RawFile) -> bool:
-    return raw.header_index(_is_payoneer) == 0
+    return raw.header_is_first(_is_payoneer)
+
+
+REQUIRED = ("transaction date", "transaction time", "description", "credit amount",
+            "debit amount", "currency", "status", "running balance")
+
+
+def _require(table: Table) -> None:
+    table.require(*REQUIRED)
 
 
 def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     import polars as pl
 
     table = read_table(raw, 0)
-    table.require("transaction date", "transaction time", "description", "credit amount",
-                  "debit amount", "currency", "status", "running balance")
+    _require(table)
     path = raw.path
-    df = table.df
-    rows_read = df.height
-    df = df.select(
-        LINE,
-        date=parse_dates(df, pl.col("transaction date"), _date_formats(df, options), path=path,
+    rows_read = table.df.height
+    df = _fields(table.df, table, path, _date_formats(table.df, options))
+    del table  # the export's strings: the select above took what is needed (memory)
+    _check_statuses(df, path)
+    booked = pl.col("status").str.to_lowercase().is_in(sorted(BOOKED))
+    skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
+                     "status {}")
+    if skipped:
+        df = df.filter(booked)
+    _check_amounts(df, path)
+    df = df.with_columns(amount=pl.col("credit").fill_null(0) - pl.col("debit").fill_null(0))
+    check_running_balance(df, path=path, group=["currency"])
+    _check_transfer_currency(df, path)
+    df = _link(_classify(df))
+    warnings = []
+    unknown = df.filter(pl.col("kind") == "other")
+    if unknown.height:
+        texts = sorted(set(unknown["text"].to_list()))[:5]
+        warnings.append(f"{unknown.height} row(s) with unrecognised descriptions {texts} imported "
+                        "as kind 'other'; check them with `ledger transactions --kind other`")
+    del unknown
+    df = slim(with_key(_described(df), [pl.col("currency"), pl.col("amount").cast(pl.String)]),
+              "_key")
+    rows = finalize(df, raw, source=SOURCE, account=options.account or SOURCE, key=pl.col("_key"))
+    return Parsed(rows=rows, format="payoneer", rows_read=rows_read, skipped=skipped,
+                  warnings=warnings)
+
+
+def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame | None]:
+    """`parse(raw, options).rows` of each file, the files with the same columns parsed as one
+    frame (importers/stacked.py): date order, statuses, amounts, running balances and links
+    decided per file; None where `parse` must read the file alone."""
+    import polars as pl
+
+    out: list[pl.DataFrame | None] = [None] * len(raws)
+    if not stacked.covered(raws):
+        return out
+    file = stacked.FILE
+    for group in stacked.tables(raws, _require).values():
+        by_order: dict[tuple[str, ...], list[tuple[int, Table]]] = {}
+        for index, table in group:
+            try:
+                formats = tuple(_date_formats(table.df, options))
+            except Exception:  # `parse` reports it
+                continue
+            by_order.setdefault(formats, []).append((index, table))
+        for formats, tables in by_order.items():
+            try:
+                table = tables[0][1]
+                df = _fields(stacked.stack(tables), table, raws[tables[0][0]].path,
+                             list(formats), keep=[file])
+                known = sorted(BOOKED | NOT_BOOKED)
+                status = pl.col("status").str.to_lowercase()
+                df = stacked.without(df, stacked.bad_files(df, ~status.is_in(known)
+                                                           | pl.col("status").is_null()))
+                df = df.filter(status.is_in(sorted(BOOKED)))
+                credit, debit = pl.col("credit"), pl.col("debit")
+                df = stacked.without(df, stacked.bad_files(
+                    df, (credit.is_null() & debit.is_null())
+                    | (credit.is_not_null() & debit.is_not_null()) | (credit < 0) | (debit < 0)))
+                df = df.with_columns(amount=credit.fill_null(0) - debit.fill_null(0))
+                df = stacked.without(df, stacked.balance_breaks(df, ["currency"]))
+                df = stacked.without(df, _bad_transfer_currency(df))
+                df = _link(_classify(df), by=[file])
+                df = slim(with_key(_described(df), [pl.col("currency"),
+                                                    pl.col("amount").cast(pl.String)],
+                                   by=[file]), "_key", file)
+                found = stacked.finish(df, raws, source=SOURCE,
+                                       account=options.account or SOURCE, key=pl.col("_key"))
+            except Exception:  # `parse` reads these files alone
+                continue
+            for index, rows in found.items():
+                out[index] = rows
+    return out
+
+
+def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
+            keep: list[str] | None = None) -> pl.DataFrame:
+    """The export's cells as typed fields; an error at the first value that does not fit."""
+    import polars as pl
+
+    return df.select(
+        LINE, *(keep or []),
+        date=parse_dates(df, pl.col("transaction date"), formats, path=path,
                          what="Transaction Date",
                          hint="Payoneer writes dates month-first (06/28/2024); if this file is "
                          "day-first, pass --date-order dmy"),
@@ -133,25 +220,12 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         _ts=pl.concat_str([pl.col("transaction date").str.strip_chars(),
                            pl.col("transaction time").str.strip_chars()], separator=" "),
     )
-    del table  # the export's strings: the select above took what is needed (memory)
-    _check_statuses(df, path)
-    booked = pl.col("status").str.to_lowercase().is_in(sorted(BOOKED))
-    skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
-                     "status {}")
-    if skipped:
-        df = df.filter(booked)
-    _check_amounts(df, path)
-    df = df.with_columns(amount=pl.col("credit").fill_null(0) - pl.col("debit").fill_null(0))
-    check_running_balance(df, path=path, group=["currency"])
-    _check_transfer_currency(df, path)
-    df = _classify(df)
-    df = _link(df)
-    warnings = []
-    unknown = df.filter(pl.col("kind") == "other")
-    if unknown.height:
-        texts = sorted(set(unknown["text"].to_list()))[:5]
-        warnings.append(f"{unknown.height} row(s) with unrecognised descriptions {texts} imported "
-                        "as kind 'other'; check them with `ledger transactions --kind other`")
+
+
+def _described(df: pl.DataFrame) -> pl.DataFrame:
+    """Description (with the transfer and reference tags), counter amount and currency,
+    counterparty."""
+    import polars as pl
 
     word = pl.when(pl.col("amount") < 0).then(pl.lit("[delivered ")).otherwise(pl.lit("[sent "))
     tags = [pl.concat_str([word, pl.col("_transfer_text").str.replace_all(",", ""), pl.lit(" "),
@@ -160,7 +234,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
             .otherwise(pl.lit("[reference ") + pl.col("reference_id") + pl.lit("]"))]
     text = pl.concat_str([pl.col("text"), pl.col("_extra")], separator=" - ", ignore_nulls=True)
     stated = pl.col("_transfer_text").is_not_null() & (pl.col("_transfer") >= 0)
-    df = df.with_columns(
+    return df.with_columns(
         description=pl.concat_str([text, *tags], separator=" ", ignore_nulls=True),
         counter_amount=pl.when(stated).then(pl.col("_transfer")),
         counter_currency=pl.when(stated).then(pl.col("_transfer_currency")),
@@ -168,11 +242,6 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         contract=pl.lit(None, dtype=pl.String),
         hours=pl.lit(None, dtype=pl.Float64),
     )
-    df = slim(with_key(df, [pl.col("currency"), pl.col("amount").cast(pl.String)]), "_key")
-    del unknown
-    rows = finalize(df, raw, source=SOURCE, account=options.account or SOURCE, key=pl.col("_key"))
-    return Parsed(rows=rows, format="payoneer", rows_read=rows_read, skipped=skipped,
-                  warnings=warnings)
 
 
 def _date_formats(df: pl.DataFrame, options: ImportOptions) -> list[str]:
@@ -223,18 +292,26 @@ def _check_amounts(df: pl.DataFrame, path: object) -> None:
 
 def _check_transfer_currency(df: pl.DataFrame, path: object) -> None:
     """A Transfer Amount must come with an ISO currency, or its tag would be unreadable."""
-    import polars as pl
 
-    from ledger.core.money import known_currencies
-
-    bad = df.filter(pl.col("_transfer_text").is_not_null()
-                    & ~pl.col("_transfer_currency").is_in(sorted(known_currencies()))
-                    .fill_null(False))
+    bad = df.filter(_no_transfer_currency())
     if bad.height:
         raise DataError(
             f"Transfer Amount Currency {bad['_transfer_currency'][0] or '(empty)'!r} is not a "
             "currency code", path=path, line=int(bad[LINE][0]),
             hint="a Transfer Amount needs its ISO currency (PKR, EUR...); the file may be edited")
+
+
+def _no_transfer_currency() -> pl.Expr:
+    import polars as pl
+
+    from ledger.core.money import known_currencies
+
+    return pl.col("_transfer_text").is_not_null() \
+        & ~pl.col("_transfer_currency").is_in(sorted(known_currencies())).fill_null(False)
+
+
+def _bad_transfer_currency(df: pl.DataFrame) -> set[int]:
+    return stacked.bad_files(df, _no_transfer_currency())
 
 
 def _classify(df: pl.DataFrame) -> pl.DataFrame:
@@ -285,53 +362,65 @@ def _classify(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(kind=kind, category=category)
 
 
-def _link(df: pl.DataFrame) -> pl.DataFrame:
+def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     """Fill `related_ref`: fees -> what they charged, fx legs -> each other.
 
     Also sets `_reference_used`: the row's Reference ID is explained by a link. Works on the
     fee and fx rows only and joins the result back by line, so it stays cheap on big files.
+    `by`: columns telling files apart (stacked files link within each file only).
     """
     import polars as pl
 
+    by = by or []
     fee = pl.col("kind") == "payment_fee"
     fx = pl.col("kind") == "fx"
     rows = df.lazy()  # filters then read only the columns selected after them
-    fees = rows.filter(fee).select(LINE, "reference_id", "_ts").collect()
+    fees = rows.filter(fee).select(*by, LINE, "reference_id", "_ts").collect()
     main = rows.filter(~fee & pl.col("ref").is_not_null()).select(
-        "ref", "reference_id", "_ts", "amount", fx.alias("_fx")).collect()
-    wanted = fees["reference_id"].drop_nulls().unique()
+        *by, "ref", "reference_id", "_ts", "amount", fx.alias("_fx")).collect()
+    if by:
+        wanted = fees.select(*by, "reference_id").drop_nulls().unique()
+        by_id = main.join(wanted, left_on=[*by, "ref"], right_on=[*by, "reference_id"],
+                          how="semi")
+        by_shared = main.join(wanted, on=[*by, "reference_id"], how="semi")
+        near = main.join(fees.select(*by, "_ts").unique(), on=[*by, "_ts"], how="semi")
+    else:
+        wanted = fees["reference_id"].drop_nulls().unique()
+        by_id = main.filter(pl.col("ref").is_in(wanted.implode()))
+        by_shared = main.filter(pl.col("reference_id").is_in(wanted.implode()))
+        near = main.filter(pl.col("_ts").is_in(fees["_ts"].unique().implode()))
     # A fee naming another row's Transaction ID, or sharing its Reference ID.
-    by_id = (main.filter(pl.col("ref").is_in(wanted.implode()))
-             .select(pl.col("ref").alias("reference_id"), pl.col("ref").alias("_by_id"))
-             .unique("reference_id", keep="none"))
-    by_shared = (main.filter(pl.col("reference_id").is_in(wanted.implode()))
-                 .select("reference_id", pl.col("ref").alias("_by_shared"))
-                 .unique("reference_id", keep="none"))
+    by_id = (by_id.select(*by, pl.col("ref").alias("reference_id"), pl.col("ref").alias("_by_id"))
+             .unique([*by, "reference_id"], keep="none"))
+    by_shared = (by_shared.select(*by, "reference_id", pl.col("ref").alias("_by_shared"))
+                 .unique([*by, "reference_id"], keep="none"))
     # Else the one row at the fee's timestamp, preferring a non-fx row, then a debit fx leg.
-    near = main.filter(pl.col("_ts").is_in(fees["_ts"].unique().implode())).with_columns(
+    near = near.with_columns(
         _rank=pl.col("_fx").cast(pl.Int8) * 2 + (pl.col("amount") >= 0).cast(pl.Int8))
-    by_time = (near.filter(pl.col("_rank") == pl.col("_rank").min().over("_ts"))
-               .select("_ts", pl.col("ref").alias("_by_time")).unique("_ts", keep="none"))
-    fee_links = (fees.join(by_id, on="reference_id", how="left")
-                 .join(by_shared, on="reference_id", how="left")
-                 .join(by_time, on="_ts", how="left")
-                 .select(LINE, pl.coalesce("_by_id", "_by_shared", "_by_time").alias("_link"),
+    by_time = (near.filter(pl.col("_rank") == pl.col("_rank").min().over([*by, "_ts"]))
+               .select(*by, "_ts", pl.col("ref").alias("_by_time"))
+               .unique([*by, "_ts"], keep="none"))
+    fee_links = (fees.join(by_id, on=[*by, "reference_id"], how="left")
+                 .join(by_shared, on=[*by, "reference_id"], how="left")
+                 .join(by_time, on=[*by, "_ts"], how="left")
+                 .select(*by, LINE,
+                         pl.coalesce("_by_id", "_by_shared", "_by_time").alias("_link"),
                          (pl.col("_by_id").is_not_null() | pl.col("_by_shared").is_not_null())
                          .alias("_reference_used")))
     # fx legs: exactly two at one timestamp, opposite signs, different currencies.
     fx_rows = rows.filter(fx & pl.col("ref").is_not_null()).select(
-        LINE, "_ts", "ref", "amount", "currency").collect()
-    pairs = fx_rows.group_by("_ts").agg(
+        *by, LINE, "_ts", "ref", "amount", "currency").collect()
+    pairs = fx_rows.group_by([*by, "_ts"], maintain_order=bool(by)).agg(
         pl.col("ref").alias("_legs"), pl.col("amount").sign().sum().alias("_signs"),
         pl.col("currency").n_unique().alias("_currencies"))
     pairs = pairs.filter((pl.col("_legs").list.len() == 2) & (pl.col("_signs") == 0)
-                         & (pl.col("_currencies") == 2)).select("_ts", "_legs")
+                         & (pl.col("_currencies") == 2)).select(*by, "_ts", "_legs")
     first, second = pl.col("_legs").list.get(0), pl.col("_legs").list.get(1)
-    fx_links = (fx_rows.join(pairs, on="_ts", how="inner")
-                .select(LINE, pl.when(first == pl.col("ref")).then(second).otherwise(first)
+    fx_links = (fx_rows.join(pairs, on=[*by, "_ts"], how="inner")
+                .select(*by, LINE, pl.when(first == pl.col("ref")).then(second).otherwise(first)
                         .alias("_link"), pl.lit(False).alias("_reference_used")))
     links = pl.concat([fee_links, fx_links])
-    return (df.join(links, on=LINE, how="left", maintain_order="left")
+    return (df.join(links, on=[*by, LINE], how="left", maintain_order="left")
             .rename({"_link": "related_ref"})
             .with_columns(pl.col("_reference_used").fill_null(False)))
 
@@ -361,5 +450,6 @@ FORMATS = [
         "Running Balance",
         detect=detect,
         parse=parse,
+        rows_many=rows_many,
     ),
 ]

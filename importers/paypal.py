@@ -12,7 +12,9 @@ Day/month order and the decimal mark are taken from the file's own values, or as
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+from importers import stacked
 from importers.base import (
     Format,
     ImportOptions,
@@ -27,8 +29,11 @@ from importers.base import (
     parse_dates,
     parse_money_columns,
 )
-from importers.readers import LINE, RawFile, read_table
+from importers.readers import LINE, RawFile, Table, read_table
 from ledger.core.errors import DataError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 SOURCE = "paypal"
 
@@ -110,37 +115,38 @@ def _is_statement(cells: set[str]) -> bool:
 
 
 def detect_activity(raw: RawFile) -> bool:
-    return raw.header_index(_is_activity) == 0
+    return raw.header_is_first(_is_activity)
 
 
 def detect_statement(raw: RawFile) -> bool:
-    return raw.header_index(_is_statement) == 0
+    return raw.header_is_first(_is_statement)
 
 
 def _pick(columns: list[str], field: str) -> str | None:
     return next((a for a in ALIASES[field] if a in columns), None)
 
 
-def parse(raw: RawFile, options: ImportOptions) -> Parsed:
+def _columns(table: Table) -> pl.DataFrame:
+    """The export's columns under field names (`_date`, `_gross`...; null where absent)."""
     import polars as pl
 
-    table = read_table(raw, 0)
-    path = raw.path
     cols = table.df.columns
     col = {f: _pick(cols, f) for f in ALIASES}
     for needed in ("date", "currency", "gross", "id"):
         if col[needed] is None:
             table.require(ALIASES[needed])
-    df = table.df.select(LINE, *(pl.col(v).alias(f"_{k}") for k, v in col.items()
-                                  if v is not None))
-    df = df.with_columns(pl.lit(None, dtype=pl.String).alias(f"_{k}")
-                         for k in ALIASES if f"_{k}" not in df.columns)
-    rows_read = df.height
+    extra = [c for c in (stacked.FILE,) if c in cols]
+    df = table.df.select(LINE, *extra, *(pl.col(v).alias(f"_{k}") for k, v in col.items()
+                                         if v is not None))
+    return df.with_columns(pl.lit(None, dtype=pl.String).alias(f"_{k}")
+                           for k in ALIASES if f"_{k}" not in df.columns)
 
-    mark = options.decimal_mark or _decimal_mark(df, cols, path)
-    df = df.with_columns(
-        date=parse_dates(df, pl.col("_date"), _date_formats(df["_date"], options, path),
-                         path=path),
+
+def _typed(df: pl.DataFrame, mark: str, formats: list[str], path: object) -> pl.DataFrame:
+    import polars as pl
+
+    return df.with_columns(
+        date=parse_dates(df, pl.col("_date"), formats, path=path),
         **parse_money_columns(df, {
             "gross": (pl.col("_gross"), "Gross", True),
             "fee": (pl.col("_fee"), "Fee", False),
@@ -150,6 +156,19 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         type=pl.coalesce(pl.col("_type"), pl.col("_description"), pl.lit("")),
         currency=pl.col("_currency").str.strip_chars().str.to_uppercase(),
     )
+
+
+def parse(raw: RawFile, options: ImportOptions) -> Parsed:
+    import polars as pl
+
+    table = read_table(raw, 0)
+    path = raw.path
+    cols = table.df.columns
+    df = _columns(table)
+    rows_read = df.height
+
+    mark = options.decimal_mark or _decimal_mark(df, cols, path)
+    df = _typed(df, mark, _date_formats(df["_date"], options, path), path)
     _check_net(df, path)
     df = lookup(df, _row_classes(df, path), ["type", "_status", "_impact"])
     df, booked_pending = _moved_by_balance(df, path)
@@ -165,6 +184,71 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         types = sorted(set(unknown["type"].to_list()))
         warnings.append(f"{unknown.height} row(s) of unknown type {types} imported as kind "
                         "'other'; check them with `ledger transactions --kind other`")
+    del table, unknown  # the export's strings: not held through finalize (memory)
+    rows = _legs(df)
+    del df
+    account = options.account or SOURCE
+    rows = finalize(rows, raw, source=SOURCE, account=account, key=_key())
+    return Parsed(rows=rows, format="paypal", rows_read=rows_read, skipped=skipped,
+                  warnings=warnings)
+
+
+def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame | None]:
+    """`parse(raw, options).rows` of each file, the files with the same columns parsed as one
+    frame (importers/stacked.py): decimal mark, date order, statuses, Net and running balances
+    decided per file; a file with pending rows whose balance may show them moved is left to
+    `parse` (None), as is any file it refuses."""
+    out: list[pl.DataFrame | None] = [None] * len(raws)
+    if not stacked.covered(raws):
+        return out
+    for group in stacked.tables(raws).values():
+        decided: dict[tuple[str, tuple[str, ...]], list[tuple[int, Table]]] = {}
+        for index, table in group:
+            try:
+                df = _columns(table)
+                mark = options.decimal_mark or _decimal_mark(df, table.df.columns, raws[index].path)
+                formats = tuple(_date_formats(df["_date"], options, raws[index].path))
+            except Exception:  # `parse` reports it
+                continue
+            decided.setdefault((mark, formats), []).append((index, table))
+        for (mark, formats), tables in decided.items():
+            try:
+                found = _stacked_rows(tables, raws, mark, list(formats), options)
+            except Exception:  # `parse` reads these files alone
+                continue
+            for index, rows in found.items():
+                out[index] = rows
+    return out
+
+
+def _stacked_rows(tables: list[tuple[int, Table]], raws: list[RawFile], mark: str,
+                  formats: list[str], options: ImportOptions) -> dict[int, pl.DataFrame]:
+    import polars as pl
+
+    table = tables[0][1]
+    stack = Table(df=stacked.stack(tables), header=table.header, path=table.path,
+                  delimiter=table.delimiter, names=table.names)
+    df = _typed(_columns(stack), mark, formats, table.path)
+    df = stacked.without(df, stacked.bad_files(df, _net_wrong()))
+    status = pl.col("_status").str.strip_chars().str.to_lowercase()
+    df = stacked.without(df, stacked.bad_files(
+        df, status.is_not_null() & ~status.is_in(sorted(BOOKED | NOT_BOOKED))))
+    df = lookup(df, _row_classes(df, table.path), ["type", "_status", "_impact"])
+    # pending rows the running balance may show moved: `parse` decides those files alone
+    df = stacked.without(df, stacked.bad_files(
+        df, pl.col("_by_balance") & pl.col("balance").is_not_null()))
+    moved = df.filter(pl.col("moved")).with_columns(
+        amount=pl.col("gross") + pl.col("fee").fill_null(0))
+    df = stacked.without(df, stacked.balance_breaks(moved, ["currency"]))
+    df = df.filter(pl.col("skip").is_null())
+    return stacked.finish(_legs(df, [stacked.FILE]), raws, source=SOURCE,
+                          account=options.account or SOURCE, key=_key())
+
+
+def _legs(df: pl.DataFrame, keep: list[str] | None = None) -> pl.DataFrame:
+    """The booked rows as canonical rows before `finalize`: the Gross leg of each, then a fee
+    leg for each non-zero Fee."""
+    import polars as pl
 
     df = lookup(df, _own_money(df), ["_name", "_from", "_to"])
     counterparty = pl.coalesce(
@@ -174,7 +258,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     payment = pl.col("kind") == "payment"
     subject = nonblank(pl.col("_subject"))
     base = df.select(
-        LINE, "date", "currency", "gross", "fee",
+        *(keep or []), LINE, "date", "currency", "gross", "fee",
         counterparty=pl.when(payment | (pl.col("kind") == "refund")).then(counterparty),
         description=pl.concat_str([pl.col("type").str.strip_chars(), subject], separator=" - ",
                                   ignore_nulls=True),
@@ -189,7 +273,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         .otherwise(pl.col("category")),
         related_ref=nonblank(pl.col("_ref")),
     )
-    del df, table, unknown  # the export's strings: not held through finalize (memory)
+    del df
     gross_rows = base.with_columns(amount=pl.col("gross"), _leg=pl.lit("gross"))
     fee_rows = base.filter(pl.col("fee").is_not_null() & (pl.col("fee") != 0)).with_columns(
         amount=pl.col("fee"),
@@ -199,15 +283,15 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         related_ref=pl.col("ref"),
         _leg=pl.lit("fee"),
     )
-    rows = pl.concat([gross_rows, fee_rows], rechunk=True)  # one copy, then theirs is freed
-    del base, gross_rows, fee_rows
-    key = pl.concat_str([pl.coalesce(pl.col("ref"), pl.col("description") + "@"
-                                     + pl.col(LINE).cast(pl.String)), pl.col("_leg")],
-                        separator="|")
-    account = options.account or SOURCE
-    rows = finalize(rows, raw, source=SOURCE, account=account, key=key)
-    return Parsed(rows=rows, format="paypal", rows_read=rows_read, skipped=skipped,
-                  warnings=warnings)
+    return pl.concat([gross_rows, fee_rows], rechunk=True)  # one copy, then theirs is freed
+
+
+def _key() -> pl.Expr:
+    import polars as pl
+
+    return pl.concat_str([pl.coalesce(pl.col("ref"), pl.col("description") + "@"
+                                      + pl.col(LINE).cast(pl.String)), pl.col("_leg")],
+                         separator="|")
 
 
 def _row_classes(df, path):
@@ -320,11 +404,16 @@ def _check_statuses(combos, df, path) -> None:
         )
 
 
-def _check_net(df, path) -> None:
+def _net_wrong() -> pl.Expr:
     import polars as pl
 
-    wrong = df.filter(pl.col("net").is_not_null() & pl.col("fee").is_not_null()
-                      & (pl.col("gross") + pl.col("fee") != pl.col("net"))).head(1)
+    return pl.col("net").is_not_null() & pl.col("fee").is_not_null() \
+        & (pl.col("gross") + pl.col("fee") != pl.col("net"))
+
+
+def _check_net(df, path) -> None:
+
+    wrong = df.filter(_net_wrong()).head(1)
     if wrong.height:
         raise DataError(
             f"Net {wrong['_net'][0]!r} is not Gross {wrong['_gross'][0]!r} + Fee "
@@ -335,6 +424,29 @@ def _check_net(df, path) -> None:
 
 
 def _decimal_mark(df, columns: list[str], path) -> str:
+    """`_decimal_mark_each` in one polars query where the values tell (the usual case);
+    else `_decimal_mark_each`, which explains why not."""
+    import polars as pl
+
+    fields = ("_gross", "_fee", "_net", "_balance")
+    values = df.select(pl.concat([pl.col(f).drop_nulls().head(2000) for f in fields])
+                       .alias("v"))["v"]
+    body = values.str.replace_all(r"[^0-9,.]", "")
+    ending = body.str.extract(r"([.,])\d{1,2}$", 1)
+    both = body.str.contains(".", literal=True) & body.str.contains(",", literal=True)
+    marks = ending.fill_null(pl.select(pl.when(pl.lit(both)).then(
+        pl.lit(body).str.extract(r"([.,])[0-9]*$", 1))).to_series()).drop_nulls().unique()
+    if marks.len() == 1:
+        return str(marks[0])
+    if marks.len() == 0:
+        if COMMA_LANGUAGES & set(columns):
+            return ","
+        if not values.str.contains(r"\d[.,]\d{3}(?:\D|$)").any():
+            return "."
+    return _decimal_mark_each(df, columns, path)
+
+
+def _decimal_mark_each(df, columns: list[str], path) -> str:
     from ledger.core.money import detect_decimal_mark
 
     values: list[str] = []
@@ -374,6 +486,7 @@ FORMATS = [
         "(Transaktionscode/Brutto/Netto, Numéro de transaction/Avant commission)",
         detect=detect_activity,
         parse=parse,
+        rows_many=rows_many,
     ),
     Format(
         name="paypal-statement",
@@ -381,5 +494,6 @@ FORMATS = [
         fingerprint="header has Time Zone, Description, Gross, Net, Bank Account and no Type",
         detect=detect_statement,
         parse=parse,
+        rows_many=rows_many,
     ),
 ]

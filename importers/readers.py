@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -243,18 +243,58 @@ class RawFile:
 
     @cached_property
     def head_cells(self) -> list[frozenset[str] | None]:
-        """Each head line's normalised cells (None for a blank line), split once: detection
-        asks every format and bank profile about the same lines (~10x faster than splitting
-        per question)."""
-        return [frozenset(normalize(c) for c in split_line(line, sniff_delimiter(line)))
-                if line.strip() else None for line in self.head_lines]
+        """Each head line's normalised cells (None for a blank line)."""
+        return [self.cells_at(index) for index in range(len(self.head_lines))]
 
-    def header_index(self, matches: Callable[[AbstractSet[str]], bool]) -> int | None:
-        """Index of the first of the first lines whose normalised cells satisfy `matches`."""
+    def cells_at(self, index: int) -> frozenset[str] | None:
+        """Head line `index`'s normalised cells (None for a blank line), split on first use:
+        detection asks every format and bank profile about the same lines, and a batch reads
+        hundreds of files with the same header line (`_line_cells` remembers it)."""
+        return _line_cells(self.head_lines[index])
+
+    @cached_property
+    def head_folded(self) -> list[str]:
+        """Each head line folded as `normalize` folds a cell: a header cell's normalised name
+        is a substring of its line's (a cheap test before splitting the line)."""
+        return [normalize(line.replace("\r", " ").replace("\n", " ").replace("\0", " "))
+                for line in self.head_lines]
+
+    @cached_property
+    def _head_folded_text(self) -> str:
+        return "\n".join(self.head_folded)
+
+    def header_index(self, matches: Callable[[AbstractSet[str]], bool],
+                     needs: Iterable[str] = ()) -> int | None:
+        """Index of the first of the first lines whose normalised cells satisfy `matches`.
+        `needs`: normalised cells `matches` requires, so lines whose text lacks one are not
+        split (names holding a quote are not used: a quoted cell doubles them)."""
         if self.is_binary:
             return None
-        return next((index for index, cells in enumerate(self.head_cells)
-                     if cells is not None and matches(cells)), None)
+        needed = [n for n in needs if '"' not in n]
+        folded = self.head_folded if needed else None
+        if folded is not None and not all(n in self._head_folded_text for n in needed):
+            return None  # a needed name is on no line: one search, not one per line
+        for index in range(len(self.head_lines)):
+            if folded is not None and not all(n in folded[index] for n in needed):
+                continue
+            cells = self.cells_at(index)
+            if cells is not None and matches(cells):
+                return index
+        return None
+
+    def header_is_first(self, matches: Callable[[AbstractSet[str]], bool]) -> bool:
+        """Whether the first line is a header that satisfies `matches` (`header_index(matches)
+        == 0` without splitting the other lines)."""
+        if self.is_binary or not self.head_lines:
+            return False
+        cells = self.cells_at(0)
+        return cells is not None and matches(cells)
+
+
+@lru_cache(maxsize=1024)
+def _line_cells(line: str) -> frozenset[str] | None:
+    return frozenset(normalize(c) for c in split_line(line, sniff_delimiter(line))) \
+        if line.strip() else None
 
 
 @dataclass
@@ -443,6 +483,9 @@ def _record_lines(body: str | None, sep: str, widths: tuple[int, int], path: Pat
                 line = first_line - 1 + data.count(b"\n", body_start, end)
                 raise _ragged(path, line, len(cells), widths[0])
         return None
+    between = _lines_are_records(body or "", sep)
+    if between is not None:
+        return _line_records(body or "", sep, between, widths, path, first_line)
     reader = csv.reader(io.StringIO(body or "", newline=""), delimiter=sep)
     starts: list[int] = []
     previous_end = 1
@@ -461,6 +504,45 @@ def _record_lines(body: str | None, sep: str, widths: tuple[int, int], path: Pat
                         line=reader.line_num + first_line - 1,
                         hint="the file may be damaged; download the export again") from None
     return starts
+
+
+def _line_records(body: str, sep: str, between: str, widths: tuple[int, int], path: Path,
+                  first_line: int) -> list[int]:
+    """`_record_lines` of a body where each line is a record: no quotes at all (`between` is
+    the separator), or every cell quoted with no quote or line break inside (`between` is
+    `","`): a line's cells are one more than its `between`s. Only lines with another count
+    are read by the csv module (most small exports have none)."""
+    lines = body.replace("\r\n", "\n").split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the newline ending the last record starts none
+    for number, line in enumerate(lines[1:], start=first_line):
+        if line and line.count(between) + 1 == widths[0]:
+            continue
+        cells = split_line(line, sep) if line else []
+        if cells and any(c.strip() for c in cells) and not (
+                widths[0] <= len(cells) <= widths[1]
+                and not any(c.strip() for c in cells[widths[0]:])):
+            raise _ragged(path, number, len(cells), widths[0])
+    return list(range(first_line, first_line + len(lines) - 1))
+
+
+def _lines_are_records(body: str, sep: str) -> str | None:
+    """What stands between two cells where each line of `body` is one record (`_line_records`):
+    the separator where nothing is quoted, `","` where every cell is; None otherwise (a
+    quoted line break, a doubled quote, a NUL or a bare CR: the csv module reads it)."""
+    if not body or "\0" in body or body.count("\r") != body.count("\r\n"):
+        return None
+    if '"' not in body:
+        return sep
+    return f'"{sep}"' if _fully_quoted(body, sep) else None
+
+
+def _fully_quoted(body: str, sep: str) -> bool:
+    """Whether every line of `body` is empty or quoted cells with no quote or line break
+    inside (`"a","1,5",""`), as PayPal writes: then its lines are its records."""
+    cell = '"[^"\r\n]*"'
+    line = f"{cell}(?:{re.escape(sep)}{cell})*"
+    return re.fullmatch(f"(?:{line})?(?:\r?\n(?:{line})?)*", body) is not None
 
 
 def _ragged(path: Path, line: int, found: int, width: int) -> DataError:

@@ -18,6 +18,8 @@ from ledger.core.errors import DataError, UsageError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    import polars as pl
+
     from importers.base import Format, ImportOptions, Parsed
     from importers.readers import RawFile
 
@@ -131,6 +133,36 @@ def parse(raw: RawFile, options: ImportOptions, source: str | None = None,
     if raw.decode_warning:
         parsed.warnings.append(raw.decode_warning)
     return parsed
+
+
+def rows_many(raws: Sequence[RawFile], options: ImportOptions, profile_dirs: Sequence[Path] = ()
+              ) -> list[pl.DataFrame | BaseException]:
+    """Each file's `parse(raw, options, profile_dirs=...).rows`, or the exception that parse
+    raises: the files of one detected format are read together where the format can
+    (`Format.rows_many`, importers/stacked.py), the others one by one. For a research batch,
+    whose files are many and small; the skipped counts and warnings are not kept."""
+    found: list[pl.DataFrame | BaseException | None] = [None] * len(raws)
+    groups: dict[str, tuple[Format, list[int]]] = {}
+    for index, raw in enumerate(raws):
+        try:
+            _refuse_empty(raw)
+            fmt = detect(raw, profile_dirs)
+        except Exception as exc:  # the caller reports it for this file
+            found[index] = exc
+            continue
+        groups.setdefault(fmt.name, (fmt, []))[1].append(index)
+    for fmt, indices in groups.values():
+        if fmt.rows_many is not None and len(indices) > 1:
+            for index, rows in zip(indices, fmt.rows_many([raws[i] for i in indices], options),
+                                   strict=True):
+                found[index] = rows
+        for index in indices:
+            if found[index] is None:
+                try:
+                    found[index] = parse(raws[index], options, fmt=fmt).rows
+                except Exception as exc:  # the caller reports it for this file
+                    found[index] = exc
+    return found  # type: ignore[return-value]
 
 
 _ENTRY_MARKERS = re.compile(

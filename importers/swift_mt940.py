@@ -62,7 +62,9 @@ _WRAPPED_61 = re.compile(r"^:61:[^\n]*(?:\n(?!:\d{2}[A-Z]?:)[^\n]*){2,}", re.M)
 
 
 def detect(raw: RawFile) -> bool:
-    head = _ENVELOPE_OPEN.sub("", raw.head_text)
+    head = raw.head_text
+    if "{4:" in head:  # the envelope's opening ends in `{4:`: else nothing to remove
+        head = _ENVELOPE_OPEN.sub("", head)
     return bool(re.search(r"^:20:", head, re.M) and re.search(r"^:25:", head, re.M)
                 and re.search(r"^:60[FM]:", head, re.M))
 

@@ -9,6 +9,9 @@ or dated in the future) are not booked: they have not cleared.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from importers import stacked
 from importers.base import (
     Format,
     ImportOptions,
@@ -20,7 +23,10 @@ from importers.base import (
     parse_money_columns,
     slim,
 )
-from importers.readers import RawFile, read_table
+from importers.readers import RawFile, Table, read_table
+
+if TYPE_CHECKING:
+    import polars as pl
 
 SOURCE = "upwork"
 
@@ -63,22 +69,61 @@ def _is_new(cells: set[str]) -> bool:
 
 
 def detect_classic(raw: RawFile) -> bool:
-    return raw.header_index(_is_classic) == 0
+    return raw.header_is_first(_is_classic)
 
 
 def detect_new(raw: RawFile) -> bool:
-    return raw.header_index(_is_new) == 0
+    return raw.header_is_first(_is_new)
+
+
+def _require(table: Table) -> None:
+    table.require("date", ("ref id", "transaction id"), ("type", "transaction type"),
+                  ("amount", "amount $"))
 
 
 def parse(raw: RawFile, options: ImportOptions) -> Parsed:
+    table = read_table(raw, 0)
+    _require(table)
+    path = raw.path
+    rows_read = table.df.height
+    df, skipped = _booked(_fields(table.df, table, path), options)
+    check_running_balance(df, path=path)
+    df, warnings = _classified(df)
+    account = options.account or SOURCE
+    df = slim(df)
+    del table  # the export's strings: not held through finalize (memory)
+    rows = finalize(df, raw, source=SOURCE, account=account)
+    return Parsed(rows=rows, format="upwork", rows_read=rows_read, skipped=skipped,
+                  warnings=warnings)
+
+
+def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame | None]:
+    """`parse(raw, options).rows` of each file, the files with the same columns parsed as one
+    frame (importers/stacked.py); None where `parse` must read the file alone."""
+    out: list[pl.DataFrame | None] = [None] * len(raws)
+    if not stacked.covered(raws):
+        return out
+    for group in stacked.tables(raws, _require).values():
+        try:
+            table = group[0][1]
+            df = _fields(stacked.stack(group), table, raws[group[0][0]].path)
+            df, _ = _booked(df, options)
+            df = stacked.without(df, stacked.balance_breaks(df))
+            df, _ = _classified(df)
+            found = stacked.finish(slim(df, stacked.FILE), raws, source=SOURCE,
+                                   account=options.account or SOURCE)
+        except Exception:  # `parse` reads these files alone
+            continue
+        for index, rows in found.items():
+            out[index] = rows
+    return out
+
+
+def _fields(df: pl.DataFrame, table: Table, path: object) -> pl.DataFrame:
+    """The export's cells as typed fields (date, amount, balance, type, description, ref,
+    counterparty); an error at the first value that does not fit."""
     import polars as pl
 
-    table = read_table(raw, 0)
-    table.require("date", ("ref id", "transaction id"), ("type", "transaction type"),
-                  ("amount", "amount $"))
-    df = table.df
-    path = raw.path
-    rows_read = df.height
     new_layout = table.has("transaction type")
     if new_layout:
         parts = ["transaction summary", "transaction summary details", "description 1",
@@ -87,7 +132,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         description = pl.concat_str(present, separator=" - ", ignore_nulls=True)
     else:
         description = table.col("description")
-    df = df.with_columns(
+    return df.with_columns(
         date=parse_dates(df, pl.col("date"), DATE_FORMATS, path=path),
         **parse_money_columns(df, {
             "amount": (table.col("amount", "amount $"), "amount", True),
@@ -98,13 +143,23 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         ref=pl.coalesce(nonblank(table.col("ref id")), nonblank(table.col("transaction id"))),
         counterparty=nonblank(table.col("team", "client team")),
     )
+
+
+def _booked(df: pl.DataFrame, options: ImportOptions) -> tuple[pl.DataFrame, dict[str, int]]:
+    """The rows that cleared, and how many pending ones were left out."""
     today = options.today or _today()
     skipped: dict[str, int] = {}
     pending = df["balance"].is_null() | (df["date"] > today)
     if pending.any():
         skipped["pending (no balance yet, or dated in the future)"] = int(pending.sum())
         df = df.filter(~pending)
-    check_running_balance(df, path=path)
+    return df, skipped
+
+
+def _classified(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """Kind, category, currency, hours, related ref and contract of each row; a warning for
+    unknown types."""
+    import polars as pl
 
     mapping = pl.DataFrame({
         "type": list(TYPES),
@@ -127,7 +182,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     )
     connects = pl.when(pl.col("kind") == "platform_fee").then(pl.col("description")) \
         .str.to_lowercase().str.contains("connects")
-    df = df.with_columns(
+    return df.with_columns(
         kind=pl.col("kind").fill_null("other"),
         category=pl.when((pl.col("kind") == "platform_fee") & connects)
         .then(pl.lit("connects"))
@@ -136,13 +191,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         hours=pl.when(pl.col("category") == "hourly").then(hours).otherwise(None),
         related_ref=pl.col("description").str.extract(r"Ref ID\s*(\d+)", 1),
         contract=pl.lit(None, dtype=pl.String),
-    )
-    account = options.account or SOURCE
-    df = slim(df)
-    del table, unknown  # the export's strings: not held through finalize (memory)
-    rows = finalize(df, raw, source=SOURCE, account=account)
-    return Parsed(rows=rows, format="upwork", rows_read=rows_read, skipped=skipped,
-                  warnings=warnings)
+    ), warnings
 
 
 def _today():
@@ -159,6 +208,7 @@ FORMATS = [
         "no Transaction ID",
         detect=detect_classic,
         parse=parse,
+        rows_many=rows_many,
     ),
     Format(
         name="upwork-2024",
@@ -166,5 +216,6 @@ FORMATS = [
         fingerprint="header has Date, Transaction ID, Transaction Type, Amount $, Ref ID",
         detect=detect_new,
         parse=parse,
+        rows_many=rows_many,
     ),
 ]

@@ -86,7 +86,7 @@ HISTORY_DATES = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
 
 
 def detect_statement(raw: RawFile) -> bool:
-    if raw.header_index(lambda cells: cells >= STATEMENT) != 0:
+    if not raw.header_is_first(lambda cells: cells >= STATEMENT):
         return False
     line = raw.head_lines[0]
     first = split_line(line, sniff_delimiter(line))
@@ -94,7 +94,7 @@ def detect_statement(raw: RawFile) -> bool:
 
 
 def detect_history(raw: RawFile) -> bool:
-    return raw.header_index(lambda cells: cells >= HISTORY) == 0
+    return raw.header_is_first(lambda cells: cells >= HISTORY)
 
 
 # --- balance statement ----------------------------------------------------------------------

@@ -90,3 +90,32 @@ def test_detected_by_exactly_one_format(source):
     assert len(matched) == 1, f"{rel(source)} matched {matched or 'nothing'}"
     assert registry.detect(raw).name == matched[0]
     assert matched[0] == EXPECTED.get(rel(source)), rel(source)
+
+
+def _raw(text: str):
+    from pathlib import Path
+
+    from importers.readers import RawFile
+
+    return RawFile(path=Path("x.csv"), data=text.encode("utf-8"), sha256="")
+
+
+def test_header_index_skips_lines_lacking_a_needed_cell_without_changing_the_answer():
+    # the header sits on line 3; its cells are quoted, spaced and cased unlike the names
+    raw = _raw('Bank X\nDate only here,1\n"  DATE ",Narration,"Closing\tBalance"\n1,2,3\n')
+    wanted = {"date", "narration", "closing balance"}
+    fits = wanted.__le__
+    assert raw.header_index(fits) == 2
+    assert raw.header_index(fits, needs=sorted(wanted)) == 2
+    assert raw.header_index(fits, needs=["date", "missing"]) is None  # a needed name absent
+    # a name holding a quote is not used to skip (the line doubles it)
+    quoted = _raw('a,"say ""hi""",b\n')
+    assert quoted.header_index(lambda cells: 'say "hi"' in cells, needs=['say "hi"']) == 0
+
+
+def test_header_is_first_is_header_index_zero():
+    fits = {"date", "amount"}.__le__
+    assert _raw("Date,Amount\n1,2\n").header_is_first(fits)
+    assert not _raw("\nDate,Amount\n").header_is_first(fits)  # header on line 2
+    assert not _raw("Other\nDate,Amount\n").header_is_first(fits)
+    assert not _raw("").header_is_first(fits)

@@ -1,16 +1,16 @@
 """Workers of a research batch, in memory: exports -> rows -> rules -> FX -> worker-months.
 
 Runs in a pool process (`process_many(tasks)`, a chunk of workers), so it gets only what it
-needs: each worker's pseudonym,
-country and file paths with their file pseudonyms (never the key). Each file goes through the
-same importers as `ledger import` (registry.parse on the bytes, timesheets through
-ledger.hours), the rows through the same fee rules and reconcile matches
-(report.apply_journeys) as `ledger report`, each worker alone; then the chunk's rows are
-valued in USD together through the same FX chain (ledger/batch/fx.py: the worker's own
-conversions, then the bundled offline references; never the network), the chunk's months
-computed at once, grouped by worker (ledger/batch/months.py), and each worker gets one small
-frame: one row per month of its window, in the panel's columns (ledger/batch/columns.py),
-with the livelihood trajectory. A file that cannot be read becomes
+needs: each worker's pseudonym, country and file paths with their file pseudonyms (never the
+key). Each file goes through the same importers as `ledger import`: the chunk's files of one
+format at once (importers.registry.rows_many: the same rows as registry.parse gives each), a
+file that fails there on its own (registry.parse, timesheets through importers.hours); the rows
+through the same fee rules and reconcile matches (report.apply_journeys) as `ledger report`,
+each worker alone; then the chunk's rows are valued in USD together through the same FX chain
+(ledger/batch/fx.py: the worker's own conversions, then the bundled offline references; never
+the network), the chunk's months computed at once, grouped by worker (ledger/batch/months.py),
+and each worker gets one small frame: one row per month of its window, in the panel's columns
+(ledger/batch/columns.py), with the livelihood trajectory. A file that cannot be read becomes
 an error row and the rest goes on.
 """
 
@@ -98,8 +98,9 @@ def process_many(tasks: list[WorkerTask]) -> list[WorkerResult]:
 
     results: list[WorkerResult] = []
     counted: list[tuple[int, Counted]] = []
-    for task in tasks:
-        result, found = _read_and_count(task)
+    parsed = read_many(tasks)
+    for at, task in enumerate(tasks):
+        result, found = _read_and_count(task, parsed[at])
         if found is not None:
             counted.append((len(results), found))
         results.append(result)
@@ -127,7 +128,35 @@ def _fail(result: WorkerResult, token: str, path: str, exc: BaseException) -> No
     result.errors.append((token, path, line, error_class.code, detail))
 
 
-def _read_and_count(task: WorkerTask) -> tuple[WorkerResult, Counted | None]:
+def read_many(tasks: list[WorkerTask]) -> list[list[pl.DataFrame | None]]:
+    """Per task, per file: its canonical rows, read with the chunk's other files of the same
+    format at once (importers.registry.rows_many: per-file fixed costs dominate small
+    exports); None where the file is read alone (`read_file`: an error, a timesheet, a worker
+    with bank profiles of their own)."""
+    from importers import registry
+    from importers.base import ImportOptions
+
+    found: list[list[pl.DataFrame | None]] = [[None] * len(t.files) for t in tasks]
+    where: list[tuple[int, int]] = []
+    raws = []
+    for at, task in enumerate(tasks):
+        if task.profiles:
+            continue
+        for index, (path, _) in enumerate(task.files):
+            try:
+                raws.append(registry.read(Path(path)))
+            except Exception:  # read_file reports it
+                continue
+            where.append((at, index))
+    for (at, index), rows in zip(where, registry.rows_many(raws, ImportOptions()),
+                                 strict=True):
+        if not isinstance(rows, BaseException):
+            found[at][index] = rows
+    return found
+
+
+def _read_and_count(task: WorkerTask, parsed: list[pl.DataFrame | None] | None = None
+                    ) -> tuple[WorkerResult, Counted | None]:
     from ledger.core.config import Config
 
     result = WorkerResult(task.pseudonym, None)
@@ -139,7 +168,11 @@ def _read_and_count(task: WorkerTask) -> tuple[WorkerResult, Counted | None]:
             _fail(result, task.config[1], task.config[0], exc)
     frames, sheets = [], []
     profiles = [Path(task.profiles)] if task.profiles else []
-    for path, token in task.files:
+    for at, (path, token) in enumerate(task.files):
+        if parsed is not None and parsed[at] is not None:
+            result.files_read += 1
+            frames.append(parsed[at])
+            continue
         try:
             kind, frame = read_file(Path(path), profiles)
         except Exception as exc:
