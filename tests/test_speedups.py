@@ -277,9 +277,12 @@ def test_detection_splits_each_head_line_once(monkeypatch):
     calls = []
     split = readers.split_line
     monkeypatch.setattr(readers, "split_line", lambda *a: calls.append(a) or split(*a))
+    readers._line_cells.cache_clear()  # lines split for an earlier test's file are remembered
     raw = registry.read(DATA / "bank" / "sbi.csv")
     assert registry.detect(raw).name == "bank:sbi"
-    assert len(calls) == sum(1 for line in raw.head_lines if line.strip())
+    lines = [line for line in raw.head_lines if line.strip()]
+    assert 0 < len(calls) <= len(lines)  # only the lines a format asks about
+    assert len(set(calls)) == len(calls)  # none of them twice, however many formats ask
 
 
 # --- archived user profiles ------------------------------------------------------------------
