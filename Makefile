@@ -20,9 +20,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/ledger demo
 
-# Both cores (pytest-xdist); PYTEST_ARGS to narrow or add flags.
+# Both cores (pytest-xdist); PYTEST_ARGS to narrow or add flags. Bytecode is cached even where
+# the environment says PYTHONDONTWRITEBYTECODE: every worker, fork server, Dask worker and
+# `ledger` subprocess would otherwise compile the project (and pytest rewrite the tests) anew.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)
 
 # Mutated golden exports through the importers and the CLI, in rounds of fresh random
 # examples until FUZZ_SECONDS (default 600) have passed; the first failure stops it.
