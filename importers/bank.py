@@ -188,32 +188,10 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
     if profile.skip_rows_matching:
         pseudo = df.filter(pl.col("_pseudo"))
         df = df.filter(~pl.col("_pseudo"))
-    df = df.with_columns(date=columns.parse_dates(df, formats, profile, path))
-    if "value_date" in profile.columns:
-        given = df.lazy().filter(nonblank(pl.col("_value_date")).is_not_null()) \
-            .select(LINE, "_value_date").collect()  # lazy: only these columns are filtered
-        columns.parse_dates(given, formats, profile, path, column="_value_date",
-                            what="value date")
-    df = df.with_columns(amount=columns.signed_amounts(df, profile, path, mark),
-                         balance=columns.balances(df, profile, path, mark))
-    currency = pl.lit(profile.currency)
-    if "currency" in profile.columns:
-        currency = pl.coalesce(nonblank(pl.col("_currency")).str.to_uppercase(), currency)
-    df = df.with_columns(currency=currency)
-    columns.check_balance(df, pseudo, profile, path, mark, formats, currency)
+    df = _dated_and_valued(df, profile, path, mark, formats)
+    columns.check_balance(df, pseudo, profile, path, mark, formats, _currency(profile))
 
-    description = pl.coalesce(pl.col("_description").str.strip_chars(), pl.lit(""))
-    ref = pl.lit(None, pl.String)
-    if "ref" in profile.columns:
-        given = nonblank(pl.col("_ref"))
-        ref = pl.when(given.str.contains(PLACEHOLDER_REF)).then(None).otherwise(given)
-    if profile.ref_pattern:
-        ref = pl.coalesce(ref, description.str.extract(f"(?i){profile.ref_pattern}", 1))
-    party = pl.lit(None, dtype=pl.String)
-    if profile.counterparty_pattern:
-        party = nonblank(description.str.extract(f"(?i){profile.counterparty_pattern}", 1))
-    df = df.with_columns(description=description, ref=ref, counterparty=party)
-    df = columns.classify(df, profile.kinds).with_columns(
+    df = columns.classify(_described(df, profile), profile.kinds).with_columns(
         related_ref=pl.lit(None, pl.String), _part=pl.lit(0, pl.Int32))
     rows = columns.split_parts(df, profile, path, mark)
 
@@ -270,6 +248,51 @@ def rows_many(profile: Profile, raws: list[RawFile], options: ImportOptions
     return out
 
 
+def _currency(profile: Profile) -> pl.Expr:
+    """A row's currency: its own column where the profile has one, else the profile's."""
+    import polars as pl
+
+    currency = pl.lit(profile.currency)
+    if "currency" in profile.columns:
+        currency = pl.coalesce(nonblank(pl.col("_currency")).str.to_uppercase(), currency)
+    return currency
+
+
+def _dated_and_valued(df: pl.DataFrame, profile: Profile, path: Path, mark: str,
+                      formats: list[str]) -> pl.DataFrame:
+    """`date`, `amount`, `balance` and `currency` from the profile's columns (value dates only
+    checked): the same for one statement (`parse`) and for stacked ones (`rows_many`)."""
+    import polars as pl
+
+    df = df.with_columns(date=columns.parse_dates(df, formats, profile, path))
+    if "value_date" in profile.columns:
+        given = df.lazy().filter(nonblank(pl.col("_value_date")).is_not_null()) \
+            .select(LINE, "_value_date").collect()  # lazy: only these columns are filtered
+        columns.parse_dates(given, formats, profile, path, column="_value_date",
+                            what="value date")
+    df = df.with_columns(amount=columns.signed_amounts(df, profile, path, mark),
+                         balance=columns.balances(df, profile, path, mark))
+    return df.with_columns(currency=_currency(profile))
+
+
+def _described(df: pl.DataFrame, profile: Profile) -> pl.DataFrame:
+    """`description`, `ref` (a placeholder ref is none; else found by `ref_pattern`) and
+    `counterparty` (by `counterparty_pattern`)."""
+    import polars as pl
+
+    description = pl.coalesce(pl.col("_description").str.strip_chars(), pl.lit(""))
+    ref = pl.lit(None, pl.String)
+    if "ref" in profile.columns:
+        given = nonblank(pl.col("_ref"))
+        ref = pl.when(given.str.contains(PLACEHOLDER_REF)).then(None).otherwise(given)
+    if profile.ref_pattern:
+        ref = pl.coalesce(ref, description.str.extract(f"(?i){profile.ref_pattern}", 1))
+    party = pl.lit(None, dtype=pl.String)
+    if profile.counterparty_pattern:
+        party = nonblank(description.str.extract(f"(?i){profile.counterparty_pattern}", 1))
+    return df.with_columns(description=description, ref=ref, counterparty=party)
+
+
 def _stacked_rows(profile: Profile, group: list[tuple[int, pl.DataFrame]],
                   raws: list[RawFile], options: ImportOptions) -> dict[int, pl.DataFrame]:
     import polars as pl
@@ -282,32 +305,10 @@ def _stacked_rows(profile: Profile, group: list[tuple[int, pl.DataFrame]],
     del body
     mark = options.decimal_mark or profile.decimal_mark
     formats = columns.date_formats(profile, False)
-    df = df.with_columns(date=columns.parse_dates(df, formats, profile, path))
-    if "value_date" in profile.columns:
-        given = df.lazy().filter(nonblank(pl.col("_value_date")).is_not_null()) \
-            .select(LINE, "_value_date").collect()
-        columns.parse_dates(given, formats, profile, path, column="_value_date",
-                            what="value date")
-    df = df.with_columns(amount=columns.signed_amounts(df, profile, path, mark),
-                         balance=columns.balances(df, profile, path, mark))
-    currency = pl.lit(profile.currency)
-    if "currency" in profile.columns:
-        currency = pl.coalesce(nonblank(pl.col("_currency")).str.to_uppercase(), currency)
-    df = df.with_columns(currency=currency)
+    df = _dated_and_valued(df, profile, path, mark, formats)
     if "balance" in profile.columns:
         df = stacked.without(df, stacked.balance_breaks(df, ["currency"], order_by_dates=True))
-    description = pl.coalesce(pl.col("_description").str.strip_chars(), pl.lit(""))
-    ref = pl.lit(None, pl.String)
-    if "ref" in profile.columns:
-        given_ref = nonblank(pl.col("_ref"))
-        ref = pl.when(given_ref.str.contains(PLACEHOLDER_REF)).then(None).otherwise(given_ref)
-    if profile.ref_pattern:
-        ref = pl.coalesce(ref, description.str.extract(f"(?i){profile.ref_pattern}", 1))
-    party = pl.lit(None, dtype=pl.String)
-    if profile.counterparty_pattern:
-        party = nonblank(description.str.extract(f"(?i){profile.counterparty_pattern}", 1))
-    df = df.with_columns(description=description, ref=ref, counterparty=party)
-    rows = columns.classify(df, profile.kinds).with_columns(
+    rows = columns.classify(_described(df, profile), profile.kinds).with_columns(
         related_ref=pl.lit(None, pl.String), _part=pl.lit(0, pl.Int32),
         contract=pl.lit(None, pl.String), hours=pl.lit(None, pl.Float64))
     return stacked.finish(rows, raws, source=profile.source,
