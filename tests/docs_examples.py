@@ -31,7 +31,6 @@ only commands and options the CLI has.
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import os
 import re
@@ -43,7 +42,6 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = 100
@@ -137,22 +135,15 @@ def problems(block: Block) -> list[str]:
     return out
 
 
-@functools.cache
-def _click_app() -> Any:
-    """The app's click command, built once (typer builds it from every signature: 0.12 s)."""
-    import typer.main
-
-    from ledger.cli.main import app
-
-    return typer.main.get_command(app)
-
-
 def unknown(line: str) -> list[str]:
     """The subcommands and options of a `ledger ...` line that the CLI does not have, so even
     the examples that are not run name only what exists."""
+    from ledger.cli.main import app
+    from tests.inprocess import click_command
+
     words = shlex.split(split_pipe(line.rstrip(" \\"))[0], comments=True)
     words = words[1:words.index(">")] if ">" in words else words[1:]
-    command = _click_app()  # typer's own click: checked by shape, not class
+    command = click_command(app)  # typer's own click: checked by shape, not class
     path = "ledger"
     found = []
     skip = False

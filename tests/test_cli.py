@@ -110,9 +110,8 @@ def test_demo_prints_a_report_in_pkr(tmp_path):
 
 def _command_tree() -> dict[tuple[str, ...], bool]:
     """Every command path below `ledger` -> whether it is a group (like `rates`)."""
-    import typer.main
-
     from ledger.cli.main import app
+    from tests.inprocess import click_command
 
     found: dict[tuple[str, ...], bool] = {}
 
@@ -123,7 +122,7 @@ def _command_tree() -> dict[tuple[str, ...], bool]:
             if subcommands is not None:
                 walk(command, (*path, name))
 
-    walk(typer.main.get_command(app), ())
+    walk(click_command(app), ())
     return dict(sorted(found.items()))
 
 
