@@ -220,7 +220,8 @@ def by_platform(valued: pl.DataFrame, currency: str,
     earned = pl.col("kind").is_in(["earning", "refund"])
     grouped = _with_platform(per_source).group_by("platform").agg(
         pl.col("value").filter(earned).sum().alias("gross"),
-        (-pl.col("value").filter(~earned).sum()).alias("fees")).sort("gross", descending=True)
+        (-pl.col("value").filter(~earned).sum()).alias("fees")).sort(
+        "gross", "platform", descending=[True, False])  # equal gross: by name, not by chance
     later = payout_costs or {}
     found = [(row["platform"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0))
              for row in grouped.iter_rows(named=True)]
@@ -314,7 +315,7 @@ def by_client(valued: pl.DataFrame, currency: str,
                                                     pl.col("hours").sum().alias("hours"))
     charged = fees.group_by("client").agg((-pl.col("value").sum()).alias("fees"))
     joined = gross.join(charged, on="client", how="full", coalesce=True).sort(
-        "gross", descending=True, nulls_last=True)
+        "gross", "client", descending=[True, False], nulls_last=True)  # equal gross: by name
     later = payout_costs or {}
     found = [(row["client"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0),
               row["hours"]) for row in joined.iter_rows(named=True)]
@@ -343,7 +344,8 @@ def _platform_hours(valued: pl.DataFrame, client_hours: dict[str, float]) -> dic
         "counterparty", "source").agg(pl.col("value").sum())
     home = (_with_platform(per_source).group_by("counterparty", "platform")
             .agg(pl.col("value").sum())
-            .sort("value", descending=True).unique("counterparty", keep="first"))
+            .sort("value", "platform", descending=[True, False])
+            .unique("counterparty", keep="first", maintain_order=True))
     for client, platform, _ in home.iter_rows():
         hours[platform] = hours.get(platform, 0.0) + client_hours.get(client, 0.0)
     return hours
