@@ -45,8 +45,9 @@ SCHEMA = "ledger.report/1"
 
 VALUED = ("date", "source", "account", "kind", "amount", "currency", "hours", "counterparty",
           "ref", "related_ref", "origin", "line")
-"""The counted rows' columns the report's figures read (valued in the report currency):
-the period's rows are never copied with every column (description, ids...)."""
+"""The counted rows' columns the report's figures read, valued in the report currency
+(amount, currency and line only for that: dropped once `value` is there). The period's rows
+are never copied with every column (description, ids...)."""
 
 
 def build(ledger: Ledger, period: Period | None = None, currency: str | None = None,
@@ -76,7 +77,8 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
                                                             currency, chain, journeys)
     # the columns the figures read, valued: never a copy of every column of the period's rows
     conversion = chain.convert(counted.select(VALUED), currency, where=str(ledger.rates_path))
-    valued = conversion.rows.filter(~pl.col("kind").is_in(NOT_INCOME))
+    valued = conversion.rows.lazy().filter(~pl.col("kind").is_in(NOT_INCOME)).drop(
+        "amount", "currency", "line").collect()
     # every month's sums and the period's from one group_by: a year is one pass, not twelve
     month_sums, by_kind = sums_by_month(valued)
     totals = totals_of(by_kind)
@@ -244,25 +246,25 @@ def by_platform(valued: pl.DataFrame, currency: str,
     return out
 
 
-def _fee_owners(earnings: pl.DataFrame, fees: pl.DataFrame) -> pl.DataFrame:
+def _fee_owners(owners: pl.DataFrame, fees: pl.DataFrame) -> pl.DataFrame:
     """`fees` (counterparty, value) with `owner`: the counterparty of the earning on the same
-    account whose ref the fee's related_ref names, if any (one such earning per ref: the
-    first). Joined on a 64-bit hash of (account, ref), which costs a third of joining the two
-    strings on a year of rows; every match is then checked string for string, and on a hash
-    collision the strings are joined instead, so the owners are exact either way."""
+    account whose ref the fee's related_ref names, if any (`owners`: the earnings with a ref
+    and a counterparty; one per ref, the first). Joined on a 64-bit hash of (account, ref) to
+    the earning's row number, which costs a third of joining the two strings on a year of
+    rows; every match is then checked string for string, and on a hash collision the
+    strings are joined instead, so the owners are exact either way."""
     import polars as pl
 
-    owners = earnings.filter(pl.col("ref").is_not_null() & pl.col("counterparty").is_not_null())
-    hashed = owners.select(_ref_key("ref"), pl.col("account").alias("_account"),
-                           pl.col("ref").alias("_ref"), pl.col("counterparty").alias("owner"))
-    joined = fees.select(_ref_key("related_ref"), "account", "related_ref", "counterparty",
-                         "value").join(hashed.filter(pl.col("_key").is_first_distinct()),
-                                       on="_key", how="left", maintain_order="left")
-    exact = joined.select((pl.col("owner").is_null() | (
-        (pl.col("_account") == pl.col("account")) & (pl.col("_ref") == pl.col("related_ref"))
-    ).fill_null(False)).all()).item()
-    if exact:
-        return joined.select("counterparty", "value", "owner")
+    numbered = owners.select(_ref_key("ref"), pl.int_range(pl.len(), dtype=pl.UInt32)
+                             .alias("_at")).filter(pl.col("_key").is_first_distinct())
+    found = fees.select(_ref_key("related_ref"), "account", "related_ref", "counterparty",
+                        "value").join(numbered, on="_key", how="left", maintain_order="left")
+    at = found["_at"]
+    same = (owners["account"].gather(at) == found["account"]) \
+        & (owners["ref"].gather(at) == found["related_ref"])
+    if (at.is_null() | same.fill_null(False)).all():
+        return found.select("counterparty", "value",
+                            owners["counterparty"].gather(at).alias("owner"))
     firsts = owners.select("account", pl.col("ref").alias("related_ref"),
                            pl.col("counterparty").alias("owner")).unique(
         ["account", "related_ref"], keep="first", maintain_order=True)
@@ -303,16 +305,18 @@ def by_client(valued: pl.DataFrame, currency: str,
 
     from ledger.core.money import format_money
 
-    earnings = _part(valued, pl.col("kind").is_in(["earning", "refund"]), "account", "ref",
-                     "counterparty", "value", "hours")
-    fees = _fee_owners(earnings, _part(
+    earned = pl.col("kind").is_in(["earning", "refund"])
+    owners = _part(valued, earned & pl.col("ref").is_not_null()
+                   & pl.col("counterparty").is_not_null(), "account", "ref", "counterparty")
+    fees = _fee_owners(owners, _part(
         valued, pl.col("kind").is_in(["platform_fee", "payment_fee", "tax"]), "account",
         "related_ref", "counterparty", "value"))
     fees = fees.with_columns(pl.coalesce("owner", "counterparty").alias("client")).filter(
         pl.col("client").is_not_null())
-    gross = earnings.filter(pl.col("counterparty").is_not_null()).group_by(
+    gross = valued.lazy().filter(earned & pl.col("counterparty").is_not_null()).group_by(
         pl.col("counterparty").alias("client")).agg(pl.col("value").sum().alias("gross"),
-                                                    pl.col("hours").sum().alias("hours"))
+                                                    pl.col("hours").sum().alias("hours")
+                                                    ).collect()
     charged = fees.group_by("client").agg((-pl.col("value").sum()).alias("fees"))
     joined = gross.join(charged, on="client", how="full", coalesce=True).sort(
         "gross", "client", descending=[True, False], nulls_last=True)  # equal gross: by name
@@ -335,13 +339,12 @@ def by_client(valued: pl.DataFrame, currency: str,
 def _platform_hours(valued: pl.DataFrame, client_hours: dict[str, float]) -> dict[str, float]:
     import polars as pl
 
-    earnings = _part(valued, pl.col("kind") == "earning", "source", "counterparty", "hours",
-                     "value")
+    earning = pl.col("kind") == "earning"
     hours = {p: float(h or 0) for p, h in _with_platform(
-        earnings.filter(pl.col("counterparty").is_null()).select("source", "hours"))
+        _part(valued, earning & pl.col("counterparty").is_null(), "source", "hours"))
         .group_by("platform").agg(pl.col("hours").sum()).iter_rows()}
-    per_source = earnings.filter(pl.col("counterparty").is_not_null()).group_by(
-        "counterparty", "source").agg(pl.col("value").sum())
+    per_source = valued.lazy().filter(earning & pl.col("counterparty").is_not_null()).group_by(
+        "counterparty", "source").agg(pl.col("value").sum()).collect()
     home = (_with_platform(per_source).group_by("counterparty", "platform")
             .agg(pl.col("value").sum())
             .sort("value", "platform", descending=[True, False])
