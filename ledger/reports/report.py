@@ -79,6 +79,8 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     conversion = chain.convert(counted.select(VALUED), currency, where=str(ledger.rates_path))
     valued = conversion.rows.lazy().filter(~pl.col("kind").is_in(NOT_INCOME)).drop(
         "amount", "currency", "line").collect()
+    rates, fx_warnings = conversion.rates, conversion.warnings
+    del found, counted, conversion  # the counted rows with every column: a year's are large
     # every month's sums and the period's from one group_by: a year is one pass, not twelve
     month_sums, by_kind = sums_by_month(valued)
     totals = totals_of(by_kind)
@@ -108,14 +110,14 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "payout_costs": attribution.present(charged, currency),
         "benchmarks": benchmarks,
         "months": months,
-        "rates": [_rate_json(r) for r in conversion.rates.iter_rows(named=True)],
+        "rates": [_rate_json(r) for r in rates.iter_rows(named=True)],
         "rules": rule_tools.describe(rules_used(valued, schedule, currency), ledger),
         "sources": _sources(ledger, per_import),
         "payouts_owed_unpaid": owed_unpaid,
         "value_chains": value_chains,
         "chains": reconcile.report_summary(ledger, rows, period, currency, chain, journeys),
         "rows": sum(n for _, n in per_import),
-        "warnings": conversion.warnings + rule_tools.warnings_for(valued, shown, period,
+        "warnings": fx_warnings + rule_tools.warnings_for(valued, shown, period,
                                                                   currency),
     }
 
