@@ -259,14 +259,14 @@ def _fee_owners(owners: pl.DataFrame, fees: pl.DataFrame) -> pl.DataFrame:
 
     numbered = owners.select(_ref_key("ref"), pl.int_range(pl.len(), dtype=pl.UInt32)
                              .alias("_at")).filter(pl.col("_key").is_first_distinct())
-    found = fees.select(_ref_key("related_ref"), "account", "related_ref", "counterparty",
-                        "value").join(numbered, on="_key", how="left", maintain_order="left")
-    at = found["_at"]
-    same = (owners["account"].gather(at) == found["account"]) \
-        & (owners["ref"].gather(at) == found["related_ref"])
+    # one row per fee in the fees' order (left join on unique keys): only the row numbers
+    at = fees.select(_ref_key("related_ref")).join(numbered, on="_key", how="left",
+                                                   maintain_order="left")["_at"]
+    same = (owners["account"].gather(at) == fees["account"]) \
+        & (owners["ref"].gather(at) == fees["related_ref"])
     if (at.is_null() | same.fill_null(False)).all():
-        return found.select("counterparty", "value",
-                            owners["counterparty"].gather(at).alias("owner"))
+        return fees.select("counterparty", "value",
+                           owners["counterparty"].gather(at).alias("owner"))
     firsts = owners.select("account", pl.col("ref").alias("related_ref"),
                            pl.col("counterparty").alias("owner")).unique(
         ["account", "related_ref"], keep="first", maintain_order=True)
@@ -313,13 +313,12 @@ def by_client(valued: pl.DataFrame, currency: str,
     fees = _fee_owners(owners, _part(
         valued, pl.col("kind").is_in(["platform_fee", "payment_fee", "tax"]), "account",
         "related_ref", "counterparty", "value"))
-    fees = fees.with_columns(pl.coalesce("owner", "counterparty").alias("client")).filter(
-        pl.col("client").is_not_null())
     gross = valued.lazy().filter(earned & pl.col("counterparty").is_not_null()).group_by(
         pl.col("counterparty").alias("client")).agg(pl.col("value").sum().alias("gross"),
                                                     pl.col("hours").sum().alias("hours")
                                                     ).collect()
-    charged = fees.group_by("client").agg((-pl.col("value").sum()).alias("fees"))
+    charged = fees.group_by(pl.coalesce("owner", "counterparty").alias("client")).agg(
+        (-pl.col("value").sum()).alias("fees")).filter(pl.col("client").is_not_null())
     joined = gross.join(charged, on="client", how="full", coalesce=True).sort(
         "gross", "client", descending=[True, False], nulls_last=True)  # equal gross: by name
     later = payout_costs or {}
