@@ -44,15 +44,41 @@ def sum_by_kind(valued: pl.DataFrame) -> dict[str, Decimal]:
 
 def compute_totals(valued: pl.DataFrame) -> dict[str, Decimal | float]:
     """Exact totals (Decimal) and hours (float) from valued rows that are not transfers."""
-    by_kind = sum_by_kind(valued)
+    return totals_of(sum_by_kind(valued), float(valued["hours"].fill_null(0).sum() or 0.0))
+
+
+def totals_of(by_kind: dict[str, Decimal], hours: float = 0.0) -> dict[str, Decimal | float]:
+    """`compute_totals` from the exact sum per kind (every kind of KINDS a key): what a
+    period's months are counted from, one `group_by` for all of them (`sums_by_month`)."""
     totals: dict[str, Decimal | float] = {"gross": by_kind["earning"] + by_kind["refund"]}
     for line, kind in COSTS:
         totals[line] = -by_kind[kind]
     totals["other"] = by_kind["adjustment"] + by_kind["other"]
     totals["net"] = sum(by_kind.values(), Decimal(0))
-    totals["hours"] = float(valued["hours"].fill_null(0).sum() or 0.0)
+    totals["hours"] = hours
     totals["unpaid_hours"] = 0.0
     return totals
+
+
+def sums_by_month(valued: pl.DataFrame) -> tuple[dict[str, dict[str, Decimal]],
+                                                  dict[str, Decimal]]:
+    """Exact signed sum of `value` per kind for each calendar month (`YYYY-MM`) with rows and
+    for the whole period, from one `group_by` over the period: each month's sums are
+    `sum_by_kind` of its rows, the period's the months' added up by polars (exact decimals,
+    whatever their digits: the same figures as summing the period's rows)."""
+    import polars as pl
+
+    from ledger.core.schema import KINDS
+
+    # per day first (a month of a date column costs more than the group_by), then per month
+    sums = valued.group_by("date", "kind").agg(pl.col("value").sum()).group_by(
+        pl.col("date").dt.strftime("%Y-%m").alias("_month"), "kind").agg(pl.col("value").sum())
+    months: dict[str, dict[str, Decimal]] = {}
+    for label, kind, value in sums.iter_rows():
+        months.setdefault(label, {k: Decimal(0) for k in KINDS})[str(kind)] = Decimal(value)
+    whole = {str(k): Decimal(v) for k, v in sums.group_by("kind").agg(
+        pl.col("value").sum()).iter_rows()}
+    return dict(sorted(months.items())), {k: whole.get(k, Decimal(0)) for k in KINDS}
 
 
 def present_totals(totals: dict[str, Decimal | float], currency: str) -> dict[str, str | None]:

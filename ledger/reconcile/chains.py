@@ -27,8 +27,10 @@ def hop_fees(rows: pl.DataFrame, outs: pl.DataFrame, ins: pl.DataFrame) -> pl.Da
     (withdrawal fees for withdrawals; bank charges and taxes for credits)."""
     import polars as pl
 
-    costs = rows.filter(pl.col("kind").is_in(["platform_fee", "payment_fee", "bank_fee", "tax"])
-                        & (pl.col("amount") < 0))
+    costs = rows.lazy().filter(  # the columns read, not a copy of every column (h23year)
+        pl.col("kind").is_in(["platform_fee", "payment_fee", "bank_fee", "tax"])
+        & (pl.col("amount") < 0)).select("id", "account", "date", "currency", "kind", "category",
+                                         "related_ref", (-pl.col("amount")).alias("fee")).collect()
     empty = pl.DataFrame(schema={"anchor": pl.String, "line": pl.String,
                                  "fee": pl.Decimal(38, 4)})
     if costs.is_empty() or (outs.is_empty() and ins.is_empty()):
@@ -45,8 +47,7 @@ def hop_fees(rows: pl.DataFrame, outs: pl.DataFrame, ins: pl.DataFrame) -> pl.Da
             pl.col("in_date").alias("date"), pl.col("in_ref").alias("ref"),
             pl.col("in_ccy").alias("currency"), pl.col("in_role").alias("role"),
             pl.lit("in").alias("side"))])
-    costs = costs.lazy().select("id", "account", "date", "currency", "kind", "category",
-                                "related_ref", (-pl.col("amount")).alias("fee"))
+    costs = costs.lazy()
     by_ref = costs.filter(pl.col("related_ref").is_not_null()).join(
         anchors.filter(pl.col("ref").is_not_null()).rename({"ref": "related_ref"}),
         on=["account", "related_ref", "currency"], how="inner")

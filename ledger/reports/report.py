@@ -19,7 +19,15 @@ from ledger.core.periods import YEARS, Period, check_year, report_currency, reso
 from ledger.core.periods import iso_date as _iso
 from ledger.core.providers import platform as source_platform
 from ledger.core.providers import provider_of
-from ledger.counting.totals import COSTS, NOT_INCOME, compute_totals, present_totals, sum_by_kind
+from ledger.counting.totals import (
+    COSTS,
+    NOT_INCOME,
+    compute_totals,
+    present_totals,
+    sum_by_kind,
+    sums_by_month,
+    totals_of,
+)
 from ledger.counting.totals import hours_text as _hours
 
 if TYPE_CHECKING:
@@ -34,6 +42,12 @@ __all__ = ["COSTS", "NOT_INCOME", "YEARS", "Period", "_iso", "build", "check_yea
            "sum_by_kind"]
 
 SCHEMA = "ledger.report/1"
+
+VALUED = ("date", "source", "account", "kind", "amount", "currency", "hours", "counterparty",
+          "ref", "related_ref", "origin", "line")
+"""The counted rows' columns the report's figures read, valued in the report currency
+(amount, currency and line only for that: dropped once `value` is there). The period's rows
+are never copied with every column (description, ids...)."""
 
 
 def build(ledger: Ledger, period: Period | None = None, currency: str | None = None,
@@ -56,25 +70,33 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
                         hint="import exports first: ledger import FILE")
     period = period or resolve_period(rows, **period_options)  # type: ignore[arg-type]
     currency = report_currency(ledger, currency)
-    in_period = rows.filter(pl.col("date").is_between(period.start, period.end))
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
     found = counting.for_ledger(ledger, rows, (period.start, period.end), chain=chain)
     journeys, schedule = found.journeys, found.schedule
     counted, owed_unpaid, value_chains = payouts.for_report(ledger, rows, found.rows, period,
                                                             currency, chain, journeys)
-    conversion = chain.convert(counted, currency, where=str(ledger.rates_path))
-    valued = conversion.rows.filter(~pl.col("kind").is_in(NOT_INCOME))
-    totals = compute_totals(valued)
+    # the columns the figures read, valued: never a copy of every column of the period's rows
+    conversion = chain.convert(counted.select(VALUED), currency, where=str(ledger.rates_path))
+    valued = conversion.rows.lazy().filter(~pl.col("kind").is_in(NOT_INCOME)).drop(
+        "amount", "currency", "line").collect()
+    rates, fx_warnings = conversion.rates, conversion.warnings
+    del found, counted, conversion  # the counted rows with every column: a year's are large
+    # every month's sums and the period's from one group_by: a year is one pass, not twelve
+    month_sums, by_kind = sums_by_month(valued)
+    totals = totals_of(by_kind)
     sheet = hours.for_period(ledger.hours(), period.start, period.end)
-    totals["hours"], totals["unpaid_hours"], client_hours = hours.combine(valued, sheet)
+    billed = views.billed_hours(valued)
+    totals["hours"], totals["unpaid_hours"], client_hours = hours.combine(billed, sheet)
     shown = present_totals(totals, currency)
     span = (max(period.start, rows["date"].min()), min(period.end, rows["date"].max()))
     benchmarks = benchmarks_for(ledger, period, currency, shown, chain,
                                 span if span[0] <= span[1] else None)
-    months = views.monthly(valued, sheet, currency, benchmarks) \
+    months = views.monthly(month_sums, billed, sheet, currency, benchmarks) \
         if (period.start.year, period.start.month) != (period.end.year, period.end.month) \
         else []
     charged = attribution.for_report(rows, journeys, currency, chain)
+    per_import = rows.lazy().filter(pl.col("date").is_between(period.start, period.end)) \
+        .group_by("import_id").agg(pl.len()).sort("import_id").collect().rows()
     return {
         "schema": SCHEMA,
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
@@ -88,14 +110,14 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "payout_costs": attribution.present(charged, currency),
         "benchmarks": benchmarks,
         "months": months,
-        "rates": [_rate_json(r) for r in conversion.rates.iter_rows(named=True)],
+        "rates": [_rate_json(r) for r in rates.iter_rows(named=True)],
         "rules": rule_tools.describe(rules_used(valued, schedule, currency), ledger),
-        "sources": _sources(ledger, in_period),
+        "sources": _sources(ledger, per_import),
         "payouts_owed_unpaid": owed_unpaid,
         "value_chains": value_chains,
         "chains": reconcile.report_summary(ledger, rows, period, currency, chain, journeys),
-        "rows": in_period.height,
-        "warnings": conversion.warnings + rule_tools.warnings_for(valued, shown, period,
+        "rows": sum(n for _, n in per_import),
+        "warnings": fx_warnings + rule_tools.warnings_for(valued, shown, period,
                                                                   currency),
     }
 
@@ -109,10 +131,11 @@ def rules_used(valued: pl.DataFrame, schedule: Schedule, currency: str) -> list[
     from ledger.core.money import format_money
 
     is_rule = pl.col("origin").str.starts_with("rule:")
-    derived = valued.filter(is_rule & (pl.col("kind") != "fx"))
+    derived = _part(valued, is_rule & (pl.col("kind") != "fx"), "origin", "kind", "value")
     # a conversion's FX cost is the sum of both its legs: credit it to the rule that made a leg
     # (the conversion rule before one that only took a fee out of a leg)
-    legs = valued.filter((pl.col("kind") == "fx") & pl.col("related_ref").is_not_null())
+    legs = _part(valued, (pl.col("kind") == "fx") & pl.col("related_ref").is_not_null(),
+                 "account", "related_ref", "origin", "value")
     touched = legs.group_by("account", "related_ref").agg(
         pl.col("origin").filter(is_rule).sort_by(
             ~pl.col("origin").filter(is_rule).str.contains("conversion")).first(),
@@ -193,15 +216,16 @@ def by_platform(valued: pl.DataFrame, currency: str,
 
     worked = _platform_hours(valued, client_hours or {})
 
-    relevant = valued.filter(pl.col("kind").is_in(
-        ["earning", "refund", "platform_fee", "payment_fee", "tax", "bank_fee"]))
-    grouped = relevant.with_columns(source_platform(pl.col("source")).alias("platform")).group_by(
-        "platform").agg(
-        pl.col("value").filter(pl.col("kind").is_in(["earning", "refund"])).sum().alias("gross"),
-        (-pl.col("value").filter(~pl.col("kind").is_in(["earning", "refund"])).sum())
-        .alias("fees"),
-        pl.col("hours").sum().alias("hours"),
-    ).sort("gross", descending=True)
+    # per source and kind, then per platform: exact sums either way, and a source's platform
+    # is read from its few names rather than split out of every row
+    per_source = valued.group_by("source", "kind").agg(pl.col("value").sum()).filter(
+        pl.col("kind").is_in(["earning", "refund", "platform_fee", "payment_fee", "tax",
+                              "bank_fee"]))
+    earned = pl.col("kind").is_in(["earning", "refund"])
+    grouped = _with_platform(per_source).group_by("platform").agg(
+        pl.col("value").filter(earned).sum().alias("gross"),
+        (-pl.col("value").filter(~earned).sum()).alias("fees")).sort(
+        "gross", "platform", descending=[True, False])  # equal gross: by name, not by chance
     later = payout_costs or {}
     found = [(row["platform"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0))
              for row in grouped.iter_rows(named=True)]
@@ -224,6 +248,46 @@ def by_platform(valued: pl.DataFrame, currency: str,
     return out
 
 
+def _fee_owners(owners: pl.DataFrame, fees: pl.DataFrame) -> pl.DataFrame:
+    """`fees` (counterparty, value) with `owner`: the counterparty of the earning on the same
+    account whose ref the fee's related_ref names, if any (`owners`: the earnings with a ref
+    and a counterparty; one per ref, the first). Joined on a 64-bit hash of (account, ref) to
+    the earning's row number, which costs a third of joining the two strings on a year of
+    rows; every match is then checked string for string, and on a hash collision the
+    strings are joined instead, so the owners are exact either way."""
+    import polars as pl
+
+    numbered = owners.select(_ref_key("ref"), pl.int_range(pl.len(), dtype=pl.UInt32)
+                             .alias("_at")).filter(pl.col("_key").is_first_distinct())
+    # one row per fee in the fees' order (left join on unique keys): only the row numbers
+    at = fees.select(_ref_key("related_ref")).join(numbered, on="_key", how="left",
+                                                   maintain_order="left")["_at"]
+    same = (owners["account"].gather(at) == fees["account"]) \
+        & (owners["ref"].gather(at) == fees["related_ref"])
+    if (at.is_null() | same.fill_null(False)).all():
+        return fees.select("counterparty", "value",
+                           owners["counterparty"].gather(at).alias("owner"))
+    firsts = owners.select("account", pl.col("ref").alias("related_ref"),
+                           pl.col("counterparty").alias("owner")).unique(
+        ["account", "related_ref"], keep="first", maintain_order=True)
+    return fees.join(firsts, on=["account", "related_ref"], how="left",
+                     maintain_order="left").select("counterparty", "value", "owner")
+
+
+def _part(valued: pl.DataFrame, which: pl.Expr, *columns: str) -> pl.DataFrame:
+    """The `columns` of the rows `which` selects: a year's rows are filtered column by column
+    only where a figure reads them, not copied whole."""
+    return valued.lazy().filter(which).select(columns).collect()
+
+
+def _ref_key(ref: str) -> pl.Expr:
+    """A 64-bit hash of (account, `ref`) as `_key`, null where `ref` is (it names nothing)."""
+    import polars as pl
+
+    return pl.when(pl.col(ref).is_not_null()).then(
+        pl.col(ref).hash() ^ (pl.col("account").hash() * 31)).alias("_key")
+
+
 def _home(net: Decimal, later: Decimal, currency: str) -> dict[str, str | None]:
     """payout_costs and net_home, each rounded once from exact figures."""
     from ledger.core.money import format_money, round_money
@@ -243,21 +307,20 @@ def by_client(valued: pl.DataFrame, currency: str,
 
     from ledger.core.money import format_money
 
-    earnings = valued.filter(pl.col("kind").is_in(["earning", "refund"]))
-    owners = earnings.filter(pl.col("ref").is_not_null() & pl.col("counterparty").is_not_null()
-                             ).select("account", pl.col("ref").alias("related_ref"),
-                                      pl.col("counterparty").alias("owner")).unique(
-        ["account", "related_ref"])
-    fees = valued.filter(pl.col("kind").is_in(["platform_fee", "payment_fee", "tax"])).join(
-        owners, on=["account", "related_ref"], how="left", maintain_order="left")
-    fees = fees.with_columns(pl.coalesce("owner", "counterparty").alias("client")).filter(
-        pl.col("client").is_not_null())
-    gross = earnings.filter(pl.col("counterparty").is_not_null()).group_by(
+    earned = pl.col("kind").is_in(["earning", "refund"])
+    owners = _part(valued, earned & pl.col("ref").is_not_null()
+                   & pl.col("counterparty").is_not_null(), "account", "ref", "counterparty")
+    fees = _fee_owners(owners, _part(
+        valued, pl.col("kind").is_in(["platform_fee", "payment_fee", "tax"]), "account",
+        "related_ref", "counterparty", "value"))
+    gross = valued.lazy().filter(earned & pl.col("counterparty").is_not_null()).group_by(
         pl.col("counterparty").alias("client")).agg(pl.col("value").sum().alias("gross"),
-                                                    pl.col("hours").sum().alias("hours"))
-    charged = fees.group_by("client").agg((-pl.col("value").sum()).alias("fees"))
+                                                    pl.col("hours").sum().alias("hours")
+                                                    ).collect()
+    charged = fees.group_by(pl.coalesce("owner", "counterparty").alias("client")).agg(
+        (-pl.col("value").sum()).alias("fees")).filter(pl.col("client").is_not_null())
     joined = gross.join(charged, on="client", how="full", coalesce=True).sort(
-        "gross", descending=True, nulls_last=True)
+        "gross", "client", descending=[True, False], nulls_last=True)  # equal gross: by name
     later = payout_costs or {}
     found = [(row["client"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0),
               row["hours"]) for row in joined.iter_rows(named=True)]
@@ -277,16 +340,29 @@ def by_client(valued: pl.DataFrame, currency: str,
 def _platform_hours(valued: pl.DataFrame, client_hours: dict[str, float]) -> dict[str, float]:
     import polars as pl
 
-    earnings = valued.filter(pl.col("kind") == "earning").with_columns(
-        source_platform(pl.col("source")).alias("platform"))
-    hours = {p: float(h or 0) for p, h in earnings.filter(pl.col("counterparty").is_null())
-             .group_by("platform").agg(pl.col("hours").sum()).iter_rows()}
-    home = (earnings.filter(pl.col("counterparty").is_not_null())
-            .group_by("counterparty", "platform").agg(pl.col("value").sum())
-            .sort("value", descending=True).unique("counterparty", keep="first"))
+    earning = pl.col("kind") == "earning"
+    hours = {p: float(h or 0) for p, h in _with_platform(
+        _part(valued, earning & pl.col("counterparty").is_null(), "source", "hours"))
+        .group_by("platform").agg(pl.col("hours").sum()).iter_rows()}
+    per_source = valued.lazy().filter(earning & pl.col("counterparty").is_not_null()).group_by(
+        "counterparty", "source").agg(pl.col("value").sum()).collect()
+    home = (_with_platform(per_source).group_by("counterparty", "platform")
+            .agg(pl.col("value").sum())
+            .sort("value", "platform", descending=[True, False])
+            .unique("counterparty", keep="first", maintain_order=True))
     for client, platform, _ in home.iter_rows():
         hours[platform] = hours.get(platform, 0.0) + client_hours.get(client, 0.0)
     return hours
+
+
+def _with_platform(rows: pl.DataFrame) -> pl.DataFrame:
+    """`rows` with `platform`, the provider part of `source` (ledger.providers.platform),
+    worked out once per distinct source rather than split out of every row."""
+    import polars as pl
+
+    names = rows["source"].unique()
+    platforms = pl.select(source_platform(pl.lit(names))).to_series()
+    return rows.with_columns(pl.col("source").replace(names, platforms).alias("platform"))
 
 
 def _per_hour(net: Decimal, worked: object, currency: str) -> str | None:
@@ -305,8 +381,9 @@ def _gross_without_hours(valued: pl.DataFrame, currency: str,
     from ledger.core.money import format_money
 
     timed = [c for c, h in (client_hours or {}).items() if h]
-    total = valued.filter((pl.col("kind") == "earning") & pl.col("hours").is_null()
-                          & ~pl.col("counterparty").fill_null("").is_in(timed))["value"].sum()
+    total = valued.select(pl.col("value").filter(
+        (pl.col("kind") == "earning") & pl.col("hours").is_null()
+        & ~pl.col("counterparty").fill_null("").is_in(timed)).sum()).item()
     return format_money(Decimal(total or 0), currency)
 
 
@@ -321,15 +398,13 @@ def _rate_json(row: dict) -> dict:
             "rate_date": row["rate_date"].isoformat() if row["rate_date"] else None}
 
 
-def _sources(ledger: Ledger, rows: pl.DataFrame) -> list[dict]:
-    """Which imported files the period's figures come from (provenance)."""
-    import polars as pl
-
+def _sources(ledger: Ledger, per_import: list[tuple[str, int]]) -> list[dict]:
+    """Which imported files the period's figures come from (provenance): `per_import` is
+    (import_id, rows in the period) in import_id order."""
     names = {e["import_id"]: e for e in ledger.active_imports()}
-    counts = rows.group_by("import_id").agg(pl.len().alias("rows")).sort("import_id")
     return [{"import_id": i, "file": names.get(i, {}).get("file"),
              "format": names.get(i, {}).get("format"), "rows": n}
-            for i, n in counts.iter_rows()]
+            for i, n in per_import]
 
 
 def transactions(ledger: Ledger, *, month: str | None = None, start: str | None = None,

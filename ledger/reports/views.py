@@ -2,9 +2,10 @@
 
 A year's total hides the months a freelancer lived through: the slow month after a contract
 ended, the month Connects ate the margin. Each month here is counted exactly like the whole
-period (ledger.totals: compute_totals and present_totals on that month's valued rows, hours by
-the hours.combine rule), so the months' rounded nets add up to the period's within the rounding
-of each line, and each month can be compared with the local benchmark.
+period (ledger.totals: the exact sums per kind from one group_by over the period, then
+totals_of and present_totals per month, hours by the hours.combine rule), so the months'
+rounded nets add up to the period's within the rounding of each line, and each month can be
+compared with the local benchmark.
 """
 
 from __future__ import annotations
@@ -19,24 +20,29 @@ PREFERRED_BENCHMARKS = ("minimum_wage", "living_wage", "gdp_per_capita")
 """The benchmark each month is compared with: the first of these the report has, else its first."""
 
 
-def monthly(valued: pl.DataFrame, timesheet: pl.DataFrame, currency: str,
-            benchmarks: list[dict]) -> list[dict]:
+def monthly(sums: dict[str, dict[str, Decimal]], billed: pl.DataFrame,
+            timesheet: pl.DataFrame, currency: str, benchmarks: list[dict]) -> list[dict]:
     """One dict per calendar month with rows: the report's totals lines, hours, net hourly,
     the ratio of net to the chosen benchmark's monthly amount, and the change in net from the
-    month before (None for the first month or after a month with no net)."""
+    month before (None for the first month or after a month with no net).
+
+    `sums`: each month's exact sum per kind (ledger.totals.sums_by_month: one group_by for the
+    whole period); `billed`: the period's rows that bill hours (`billed_hours`), the only ones
+    hours.combine reads; `timesheet`: the period's timesheet rows."""
     import polars as pl
 
     from importers import hours
-    from ledger.counting.totals import compute_totals, present_totals
+    from ledger.counting.totals import present_totals, totals_of
 
     benchmark = _benchmark(benchmarks)
     month = pl.col("date").dt.strftime("%Y-%m")
-    out: list[dict] = []
     sheet = timesheet.with_columns(month.alias("_month"))
+    parts = billed.with_columns(month.alias("_month")).partition_by("_month", as_dict=True)
+    out: list[dict] = []
     previous: Decimal | None = None
-    for (label,), part in sorted(valued.with_columns(month.alias("_month"))
-                                 .partition_by("_month", as_dict=True).items()):
-        totals = compute_totals(part)
+    for label, by_kind in sums.items():
+        totals = totals_of(by_kind)
+        part = parts.get((label,), billed.clear())
         worked = sheet.filter(pl.col("_month") == label)
         totals["hours"], totals["unpaid_hours"], _ = hours.combine(part, worked)
         shown = present_totals(totals, currency)
@@ -50,6 +56,15 @@ def monthly(valued: pl.DataFrame, timesheet: pl.DataFrame, currency: str,
         previous = net
         out.append(row)
     return out
+
+
+def billed_hours(valued: pl.DataFrame) -> pl.DataFrame:
+    """The valued rows hours.combine counts platform-billed hours from (earnings with hours),
+    with the columns it reads: all a month of `monthly` needs beyond its sums."""
+    import polars as pl
+
+    return valued.filter(pl.col("hours").is_not_null() & (pl.col("kind") == "earning")).select(
+        "date", "kind", "counterparty", "hours")
 
 
 def _benchmark(benchmarks: list[dict]) -> dict | None:

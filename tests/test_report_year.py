@@ -1,0 +1,104 @@
+"""A year's report counts its months in one pass (issue 23): each month of `--year` equals that
+month's own report figure by figure, on a ledger with rows in all twelve months; equal gross is
+ordered by name; the fee owners' hashed join gives the owners the strings give."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from ledger.reports import report
+from tests.conftest import TODAY
+
+
+@pytest.fixture(scope="module")
+def year_ledger(tmp_path_factory):
+    """Generated PayPal (payments from clients, fees, withdrawals) and Upwork (hourly invoices
+    with service fees, withdrawals) exports spread over every day of 2024."""
+    from bench.generate import write_paypal, write_upwork
+    from importers.base import ImportOptions
+    from ledger.store.directory import Ledger
+
+    root = tmp_path_factory.mktemp("year")
+    files = [write_paypal(root / "paypal.csv", 240), write_upwork(root / "upwork.csv", 240)]
+    ledger = Ledger(root / "ledger")
+    ledger.import_files(files, ImportOptions(today=TODAY))
+    return ledger
+
+
+def test_each_month_of_the_year_is_that_months_report(year_ledger):
+    from rules.fx import FxChain
+
+    rows = year_ledger.rows()
+    chain = FxChain.for_ledger(rows, year_ledger.rates_path)
+    year = report.build(year_ledger, year=2024, rows=rows, chain=chain)
+    labels = [f"2024-{m:02d}" for m in range(1, 13)]
+    assert [m["month"] for m in year["months"]] == labels
+    for month in year["months"]:
+        alone = report.build(year_ledger, month=month["month"], rows=rows, chain=chain)
+        assert alone["months"] == []
+        assert {k: month[k] for k in alone["totals"]} == alone["totals"]
+        assert month["hours"] != "0.00"  # Upwork bills hours every month
+
+
+def test_the_months_nets_are_the_signed_sums_of_their_rows(year_ledger):
+    """Independently of the report: every month's net is the exact sum of its stored rows
+    that are not transfers (all USD, no fee rule adds or removes money), rounded once per
+    line, so within half a cent per line."""
+    year = report.build(year_ledger, year=2024)
+    rows = year_ledger.rows().filter(pl.col("kind") != "transfer")
+    exact = {m: Decimal(0) for m in (f"2024-{i:02d}" for i in range(1, 13))}
+    for day, amount in rows.select("date", "amount").iter_rows():
+        exact[day.strftime("%Y-%m")] += amount
+    lines = 2 + len(report.COSTS)
+    for month in year["months"]:
+        assert abs(Decimal(month["net"]) - exact[month["month"]]) <= Decimal("0.005") * lines
+    assert year["rows"] == year_ledger.rows().height
+    assert sum(s["rows"] for s in year["sources"]) == year["rows"]
+
+
+def _valued(clients: list[str], gross: str, fees: dict[str, str] | None = None
+            ) -> pl.DataFrame:
+    """Valued rows: one earning of `gross` per client (ref `r<i>`), and per client in `fees`
+    a fee row without a counterparty that names the client's earning by its ref."""
+    earnings = [(f"r{i}", None, c, gross, "earning") for i, c in enumerate(clients)]
+    charged = [(None, f"r{clients.index(c)}", None, f"-{fee}", "platform_fee")
+               for c, fee in (fees or {}).items()]
+    return pl.DataFrame(
+        [(dt.date(2024, 3, 1), "upwork", "upwork", kind, Decimal(value), None, client, ref,
+          related, "source") for ref, related, client, value, kind in earnings + charged],
+        schema={"date": pl.Date, "source": pl.String, "account": pl.String,
+                "kind": pl.String, "value": pl.Decimal(38, 12), "hours": pl.Float64,
+                "counterparty": pl.String, "ref": pl.String, "related_ref": pl.String,
+                "origin": pl.String}, orient="row")
+
+
+def test_equal_gross_is_ordered_by_name():
+    names = [f"Client {i}" for i in (7, 3, 12, 1, 30, 22, 5, 18, 9, 2, 40, 11)]
+    clients = report.by_client(_valued(names, "100"), "USD")
+    assert [c["client"] for c in clients] == sorted(names)
+    valued = pl.concat([_valued(["a"], "50").with_columns(pl.lit(p).alias("source"))
+                        for p in ("wise", "payoneer", "bank:meezan", "upwork", "paypal")])
+    platforms = report.by_platform(valued, "USD")
+    assert [p["platform"] for p in platforms] == ["bank", "payoneer", "paypal", "upwork", "wise"]
+
+
+def test_fee_owners_are_exact_when_every_hash_collides(monkeypatch):
+    """A fee without a counterparty is charged to the client whose earning its related_ref
+    names; with every (account, ref) hashed alike the strings decide, and the figures are
+    the same."""
+    valued = _valued(["Acme", "Beta", "Cato"], "100", {"Acme": "10", "Beta": "2.5"})
+    expected = {"Acme": ("100.00", "10.00", "90.00"), "Beta": ("100.00", "2.50", "97.50"),
+                "Cato": ("100.00", "0.00", "100.00")}
+
+    def figures() -> dict:
+        return {c["client"]: (c["gross"], c["fees"], c["net"])
+                for c in report.by_client(valued, "USD")}
+
+    assert figures() == expected
+    monkeypatch.setattr(report, "_ref_key", lambda ref: pl.when(
+        pl.col(ref).is_not_null()).then(pl.lit(1, dtype=pl.UInt64)).alias("_key"))
+    assert figures() == expected
