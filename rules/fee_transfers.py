@@ -81,12 +81,9 @@ def arrived_conversions(rows: pl.DataFrame, arrivals: pl.DataFrame, schedule: Sc
 
 
 def _derived_id(suffix: str, column: str = "id") -> pl.Expr:
-    import polars as pl
+    from rules.worker_ids import derived_id
 
-    from ledger.core import schema
-    from ledger.core.schema import sha256_hex
-
-    return sha256_hex(pl.col(column) + pl.lit(f":{suffix}")).str.slice(0, schema.ID_HEX)
+    return derived_id(suffix, column)
 
 
 def _replace(rows: pl.DataFrame, replaced: pl.DataFrame, derived: list[pl.DataFrame]

@@ -106,28 +106,35 @@ def _amount_test(cand: pl.DataFrame, settings: Settings) -> pl.DataFrame:
 
 def _rates(cand: pl.DataFrame, chain: object) -> pl.DataFrame:
     """Reference rate out_ccy -> in_ccy on the withdrawal date, where the currencies differ:
-    the FX chain's own `lookup` (one call per arrival currency), joined on."""
+    the FX chain's own `lookup` (one call per arrival currency), joined on. A chain whose
+    rates differ by worker (`by_worker`: ledger batch's chunk, rules.worker_ids) is asked
+    with each need's worker (`_w`) and answers per worker."""
     import polars as pl
 
     from rules.fx import rate_dtype
+    from rules.worker_ids import worker
 
+    by = ["_w"] if getattr(chain, "by_worker", False) else []
+    if by:
+        cand = cand.with_columns(worker("out_id").alias("_w"))
     need = cand.filter(pl.col("out_ccy") != pl.col("in_ccy")).select(
-        "out_date", "out_ccy", "in_ccy").unique()
+        "out_date", "out_ccy", "in_ccy", *by).unique()
     parts = [pl.DataFrame(schema={"out_date": pl.Date, "out_ccy": pl.String,
                                   "in_ccy": pl.String, "rate": rate_dtype(),
-                                  "rate_provider": pl.String})]
+                                  "rate_provider": pl.String, **{b: pl.String for b in by}})]
     if chain is not None:
         for to in sorted(need["in_ccy"].unique().to_list()):
             needs = need.filter(pl.col("in_ccy") == to).select(
-                pl.col("out_date").alias("date"), pl.col("out_ccy").alias("currency"))
+                pl.col("out_date").alias("date"), pl.col("out_ccy").alias("currency"), *by)
             found = chain.lookup(needs, to)  # type: ignore[attr-defined]
             parts.append(found.select(
                 pl.col("date").alias("out_date"), pl.col("currency").alias("out_ccy"),
                 pl.lit(to).alias("in_ccy"), pl.col("rate").cast(rate_dtype()),
                 (pl.col("provider") + pl.lit(" ") + pl.col("rate_date").cast(pl.String))
-                .alias("rate_provider")))
+                .alias("rate_provider"), *by))
     rates = pl.concat(parts, how="vertical_relaxed")
-    return cand.join(rates, on=["out_date", "out_ccy", "in_ccy"], how="left")
+    joined = cand.join(rates, on=["out_date", "out_ccy", "in_ccy", *by], how="left")
+    return joined.drop(by) if by else joined
 
 
 def _bounds(targets: pl.DataFrame, settings: Settings) -> pl.DataFrame:
@@ -174,11 +181,15 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
 
     import polars as pl
 
+    from rules.worker_ids import worker
+
     # the currencies a withdrawal's window has credits in: all that need a rate (and --online
     # fetches only what a pair could use); the wide rows are joined back once paired
-    days = ins.select("in_date", "in_ccy").unique()
-    ccys = _within_window(outs.select("out_id", "out_date", "window")).join(
-        days, on="in_date").select("out_id", "in_ccy").unique()
+    # every join not on ids is also on the worker (rules.worker_ids: "" for one ledger)
+    days = ins.select("in_date", "in_ccy", worker("in_id").alias("_w")).unique()
+    ccys = _within_window(outs.select("out_id", "out_date", "window",
+                                      worker("out_id").alias("_w"))).join(
+        days, on=["in_date", "_w"]).select("out_id", "in_ccy").unique()
     targets = _bounds(_rates(outs.join(ccys, on="out_id"), chain), settings).filter(
         pl.col("top") > 0)
     spread = max(1 / (1 - float(settings.max_shortfall)),
@@ -192,18 +203,18 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
     dec = pl.Decimal(38, 12)
     edge = 1e-9  # far above the float error of a log, far below a bucket
     wide = targets.select(
-        "out_id", "out_account", "out_date", "window", "in_ccy", "low", "top",
+        "out_id", worker("out_id").alias("_w"), "out_account", "out_date", "window", "in_ccy", "low", "top",
         pl.int_ranges(bucket(pl.col("low") * (1 - edge)), bucket(pl.col("top") * (1 + edge))
                       + 1).alias("bucket")).explode("bucket")
     # each credit looks back over the longest window (fewer rows than each withdrawal
     # looking forward in every currency and bucket)
     back = int(outs["window"].max() or 0) if not outs.is_empty() else 0
-    keyed = ins.select("in_id", "in_date", "in_ccy", "in_account",
+    keyed = ins.select("in_id", worker("in_id").alias("_w"), "in_date", "in_ccy", "in_account",
                        pl.col("received").cast(dec).alias("got"),
                        bucket(pl.col("received")).alias("bucket"),
                        pl.int_ranges(0, back + 1).alias("days")).explode("days").with_columns(
         (pl.col("in_date") - pl.duration(days=pl.col("days"))).alias("out_date"))
-    pairs = wide.join(keyed, on=["out_date", "in_ccy", "bucket"], how="inner").filter(
+    pairs = wide.join(keyed, on=["out_date", "in_ccy", "bucket", "_w"], how="inner").filter(
         (pl.col("days") <= pl.col("window")) & (pl.col("in_account") != pl.col("out_account"))
         & (pl.col("got") >= pl.col("low")) & (pl.col("got") <= pl.col("top")))
     cand = pairs.select("out_id", "in_id", "in_ccy", "days").join(
@@ -325,9 +336,12 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
             pl.DataFrame(schema={"out_id": pl.String, "in_id": pl.List(pl.String)}), [])
     if outs.is_empty() or ins.height < 2 or settings.max_split_parts < 2:
         return none
+    from rules.worker_ids import worker
+
     key = ["out_id", "in_account", "in_ccy"]
-    parts = _within_window(outs).join(ins, on="in_date").filter(
-        pl.col("in_account") != pl.col("out_account"))
+    parts = _within_window(outs).with_columns(worker("out_id").alias("_w")).join(
+        ins.with_columns(worker("in_id").alias("_w")), on=["in_date", "_w"]).filter(
+        pl.col("in_account") != pl.col("out_account")).drop("_w")
     if parts.is_empty():
         return none
     parts = _bounds(_rates(parts, chain), settings).filter(

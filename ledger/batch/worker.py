@@ -96,14 +96,21 @@ def process_many(tasks: list[WorkerTask]) -> list[WorkerResult]:
     (ledger/batch/months.py). Never raises for bad data."""
     from ledger.batch.fx import value_chunk
 
+    from ledger.batch.chunk_count import count_many
+
     results: list[WorkerResult] = []
     counted: list[tuple[int, Counted]] = []
     parsed = read_many(tasks)
+    gathered = []
     for at, task in enumerate(tasks):
-        result, found = _read_and_count(task, parsed[at])
-        if found is not None:
-            counted.append((len(results), found))
+        result, frames, sheets, config = _gather(task, parsed[at])
         results.append(result)
+        gathered.append((frames, sheets, task.country, config))
+    for at, found in enumerate(count_many(gathered)):
+        if isinstance(found, BaseException):
+            _fail(results[at], "", "", found)
+        else:
+            counted.append((at, found))
     failed = value_chunk([c for _, c in counted])
     ready: dict[str, list[tuple[int, Counted]]] = {}
     settings: dict[str, dict[str, Any]] = {}
@@ -155,8 +162,10 @@ def read_many(tasks: list[WorkerTask]) -> list[list[pl.DataFrame | None]]:
     return found
 
 
-def _read_and_count(task: WorkerTask, parsed: list[pl.DataFrame | None] | None = None
-                    ) -> tuple[WorkerResult, Counted | None]:
+def _gather(task: WorkerTask, parsed: list[pl.DataFrame | None] | None = None
+            ) -> tuple[WorkerResult, list[pl.DataFrame], list[pl.DataFrame], Config]:
+    """The worker's result so far (errors of its files and ledger.toml), its export rows,
+    timesheets and settings: what counting takes."""
     from ledger.core.config import Config
 
     result = WorkerResult(task.pseudonym, None)
@@ -180,11 +189,7 @@ def _read_and_count(task: WorkerTask, parsed: list[pl.DataFrame | None] | None =
             continue
         result.files_read += 1
         (frames if kind == "rows" else sheets).append(frame)
-    try:
-        return result, count_rows(frames, sheets, task.country, config)
-    except Exception as exc:
-        _fail(result, "", "", exc)
-        return result, None
+    return result, frames, sheets, config
 
 
 def _months_into(results: list[WorkerResult], group: list[tuple[int, Counted]],
@@ -344,10 +349,34 @@ def count_rows(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: 
                config: Config) -> Counted:
     """One worker's parsed files counted: rows repeated across overlapping exports once (by
     id, as `ledger import`), the worker's own rules, fee rules (and reconcile where it
-    matters); not yet valued (`usd` is set by the chunk's batch_fx.value_chunk)."""
+    matters); not yet valued (`usd` is set by the chunk's batch_fx.value_chunk). A chunk's
+    workers are counted together (ledger/batch/chunk_count.py) to the same rows."""
+    found = prepare(frames, sheets, country, config)
+    return finish(found, counted_like_report(found.rows, schedule_for(country, config), config,
+                                             found.chain))
+
+
+@dataclass
+class Prepared:
+    """One worker's rows before the fee rules: what `count_rows` and the chunk's counting
+    (ledger/batch/chunk_count.py) both start from."""
+    rows: pl.DataFrame
+    """Export rows, each id once, the worker's [[rules]] applied."""
+    sheets: list[pl.DataFrame]
+    country: str
+    config: Config
+    implied: Callable[[], pl.DataFrame]
+    """The rates the worker's own conversions imply (rules.fx.implied_rates), on demand."""
+    chain: Callable[[], FxChain]
+    """The worker's own FX chain (its conversions, then the references), on demand."""
+
+
+def prepare(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: str,
+            config: Config) -> Prepared:
+    """One worker's rows deduplicated by id, its own rules applied, and its timesheet; a
+    DataError where the worker has nothing to count."""
     import polars as pl
 
-    from importers import hours as hours_mod
     from ledger.core import user_rules
     from rules.fx import FxChain, implied_rates
 
@@ -374,15 +403,25 @@ def count_rows(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: 
         built.reference = cached_reference
         return built
 
-    counted = counted_like_report(rows, schedule_for(country, config), config, chain)
-    own_rates = not counted["currency"].eq("USD").all() and not implied().is_empty()
+    return Prepared(rows, sheets, country, config, implied, chain)
+
+
+def finish(found: Prepared, counted: pl.DataFrame) -> Counted:
+    """The worker's counted rows with what the chunk's valuation and months need."""
+    import polars as pl
+
+    from importers import hours as hours_mod
+
+    rows, sheets, config = found.rows, found.sheets, found.config
+    own_rates = not counted["currency"].eq("USD").all() and not found.implied().is_empty()
     sheet = pl.concat(sheets) if len(sheets) > 1 else sheets[0] if sheets else hours_mod.empty()
     if config.hours:
         sheet = pl.concat([sheet, hours_mod.from_config(list(config.hours))])
     dates = rows.select(pl.col("date").min().alias("first"), pl.col("date").max().alias("last"))
-    return Counted(usd=None, counted=counted, sheet=sheet, country=country,
-                   local=local_currency(country), has_local=False, first=dates["first"][0],
-                   last=dates["last"][0], rows=rows.height, chain=chain, own_rates=own_rates)
+    return Counted(usd=None, counted=counted, sheet=sheet, country=found.country,
+                   local=local_currency(found.country), has_local=False,
+                   first=dates["first"][0], last=dates["last"][0], rows=rows.height,
+                   chain=found.chain, own_rates=own_rates)
 
 
 def counted_like_report(rows: pl.DataFrame, schedule: Schedule, config: Config,

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BANK_FORMATS", "HOP_COSTS", "SCHEMA", "Chain", "Hop", "Result", "Settings",
            "arrivals", "chain_json", "for_ledger", "hop_json", "link", "load_links",
-           "matches_for", "may_arrive_converted", "reconcile", "report_summary", "resolve_id",
+           "matches_for", "may_arrive_converted", "pairs_and_arrivals", "reconcile", "report_summary", "resolve_id",
            "scope_margin", "settings",
            "to_json", "totals", "unlink"]
 
@@ -251,6 +251,31 @@ def arrivals(result: Result) -> pl.DataFrame:
     return pl.DataFrame([(i, format(o, "f"), c) for i, o, c in found],
                         schema={"id": pl.String, "_other": pl.String, "_other_cur": pl.String},
                         orient="row").with_columns(pl.col("_other").cast(pl.Decimal(38, 4)))
+
+
+def pairs_and_arrivals(rows: pl.DataFrame, settings: Settings, chain: object = None
+                       ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What counting takes from reconciling all of `rows` (period: their first to last day;
+    no links): the matched pairs (out_id, in_id: `Result.pairs`) and `arrivals` of the
+    result, without the chains, fees and lists of unmatched money that only `ledger
+    reconcile` and the report's chains show. Vectorised, so rows of many workers
+    (rules.worker_ids) are matched at once (ledger batch)."""
+    import polars as pl
+
+    found = match(rows, settings, chain)
+    outs, ins = legs(rows, settings)
+    pairs = found.hops.select("out_id", "in_id")
+    # a hop's arrival currency is its first credit's (by date, then id), its amount all parts
+    hops = pairs.join(ins.select("in_id", "in_date", "in_ccy", "received"), on="in_id").join(
+        outs.select("out_id", "out_date", "out_ccy", "delivered_ccy"), on="out_id").sort(
+        "out_id", "in_date", "in_id").group_by("out_id", maintain_order=True).agg(
+        pl.col("in_ccy").first(), pl.col("received").sum(), pl.col("out_ccy").first(),
+        pl.col("delivered_ccy").first())
+    arrived = hops.filter((pl.col("out_ccy") != pl.col("in_ccy")) & (
+        pl.col("delivered_ccy").is_null() | (pl.col("delivered_ccy") != pl.col("in_ccy"))))
+    return pairs, arrived.select(pl.col("out_id").alias("id"),
+                                 pl.col("received").cast(pl.Decimal(38, 4)).alias("_other"),
+                                 pl.col("in_ccy").alias("_other_cur"))
 
 
 def may_arrive_converted(rows: pl.DataFrame) -> bool:
