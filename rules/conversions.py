@@ -18,15 +18,17 @@ def conversion_pairs(rows: pl.DataFrame, key: str = "id") -> pl.DataFrame:
     """The conversions among `rows`' `fx` legs, as `out` and `in`: the `key` of the leg that
     left and of the leg that arrived. The one rule every caller pairs by (rules.fx's implied
     rates, rules.fees' lone legs, ledger.journal's conversion transactions): two legs of one
-    account on one date, one out and one in, in different currencies (and of one worker: rules.worker_ids), that either are the
-    only two legs sharing a related_ref (PayPal, Wise) or point at each other's ref (Payoneer:
-    out.related_ref = in.ref and in.related_ref = out.ref). Each leg is in at most one pair."""
+    account on one date (and one worker: rules.worker_ids), one out and one in, in different
+    currencies, that either are the only two legs sharing a related_ref (PayPal, Wise) or
+    point at each other's ref (Payoneer: out.related_ref = in.ref and in.related_ref =
+    out.ref). Each leg is in at most one pair."""
     import polars as pl
 
     from rules.worker_ids import worker
 
+    tagged = worker("id") if "id" in rows.columns else pl.lit("")
     legs = rows.lazy().filter(pl.col("kind") == "fx").select(
-        pl.col(key).alias("_key"), worker("id").alias("_w"), "account", "date", "ref",
+        pl.col(key).alias("_key"), tagged.alias("_w"), "account", "date", "ref",
         "related_ref", "amount", "currency")
     by = ["_w", "account", "date", "related_ref"]
     shared = legs.filter(pl.col("related_ref").is_not_null()).filter(pl.len().over(by) == 2)

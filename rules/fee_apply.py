@@ -62,7 +62,8 @@ def derive_fees(rows: pl.DataFrame, schedule: Schedule,
     - the platform's fee, `net - gross` (negative), kind `platform_fee`, category the rule's
       kind (`service_fee`), related_ref the earning's ref (its new id when it has none).
     Both have origin `rule:<rule id>` and ids sha256(original id + `:gross`/`:fee`)
-    (rules.worker_ids.derived_id), so they are stable and re-deriving gives the same rows. Gross + fee is exactly the net shown.
+    (rules.worker_ids.derived_id), so they are stable and re-deriving gives the same rows.
+    Gross + fee is exactly the net shown.
     Only pure-rate rules can be inverted; anything else is a DataError naming the row.
     """
     import polars as pl

@@ -203,13 +203,15 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
     dec = pl.Decimal(38, 12)
     edge = 1e-9  # far above the float error of a log, far below a bucket
     wide = targets.select(
-        "out_id", worker("out_id").alias("_w"), "out_account", "out_date", "window", "in_ccy", "low", "top",
+        "out_id", worker("out_id").alias("_w"), "out_account", "out_date", "window", "in_ccy",
+        "low", "top",
         pl.int_ranges(bucket(pl.col("low") * (1 - edge)), bucket(pl.col("top") * (1 + edge))
                       + 1).alias("bucket")).explode("bucket")
     # each credit looks back over the longest window (fewer rows than each withdrawal
     # looking forward in every currency and bucket)
     back = int(outs["window"].max() or 0) if not outs.is_empty() else 0
-    keyed = ins.select("in_id", worker("in_id").alias("_w"), "in_date", "in_ccy", "in_account",
+    keyed = ins.select("in_id", worker("in_id").alias("_w"), "in_date", "in_ccy",
+                       "in_account",
                        pl.col("received").cast(dec).alias("got"),
                        bucket(pl.col("received")).alias("bucket"),
                        pl.int_ranges(0, back + 1).alias("days")).explode("days").with_columns(

@@ -16,30 +16,26 @@ an error row and the rest goes on.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger.batch.fx import cached_reference
+from ledger.batch.counting import (  # noqa: F401  (their home before ledger/batch/counting.py)
+    LOCAL_EXTRA,
+    Counted,
+    count_rows,
+    counted_like_report,
+    local_currency,
+    schedule_for,
+)
+from ledger.batch.fx import cached_reference  # noqa: F401
 from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     import polars as pl
 
     from ledger.core.config import Config
-    from rules.fees import Schedule
-    from rules.fx import FxChain
-
-LOCAL_EXTRA = {"TH": "THB", "UA": "UAH", "RS": "RSD", "BR": "BRL", "GB": "GBP", "NP": "NPR",
-               "GH": "GHS", "UG": "UGX", "ET": "ETB", "ZA": "ZAR", "MX": "MXN", "AR": "ARS",
-               "CO": "COP", "VE": "VES", "TR": "TRY", "MA": "MAD", "TN": "TND", "RU": "RUB"}
-"""Countries beyond rules.fees.LOCAL_CURRENCY (PK PKR, PH PHP, IN INR, BD BDT, NG NGN, KE KES,
-ID IDR, VN VND, MY MYR, LK LKR, EG EGP, US USD); others fall back to CLDR's territory currency."""
-
 
 @dataclass(frozen=True)
 class WorkerTask:
@@ -66,22 +62,6 @@ class WorkerResult:
     rows: int = 0
     files_read: int = 0
 
-
-def local_currency(country: str) -> str | None:
-    from rules.fees import LOCAL_CURRENCY
-
-    found = LOCAL_CURRENCY.get(country) or LOCAL_EXTRA.get(country)
-    if found or len(country) != 2:
-        return found
-    try:
-        from babel.numbers import get_territory_currencies
-
-        currencies = get_territory_currencies(country)
-    except Exception:  # unknown territory: babel raises several types
-        return None
-    return currencies[0] if currencies else None
-
-
 def process(task: WorkerTask) -> WorkerResult:
     """The worker's panel rows, or None with error rows; never raises for bad data."""
     return process_many([task])[0]
@@ -94,9 +74,8 @@ def process_many(tasks: list[WorkerTask]) -> list[WorkerResult]:
     FX lookup for the workers without conversions of their own), and the months, hours,
     benchmarks and trajectories of the whole chunk computed at once, grouped by worker
     (ledger/batch/months.py). Never raises for bad data."""
+    from ledger.batch.counting import count_many
     from ledger.batch.fx import value_chunk
-
-    from ledger.batch.chunk_count import count_many
 
     results: list[WorkerResult] = []
     counted: list[tuple[int, Counted]] = []
@@ -254,55 +233,6 @@ def read_file(path: Path, profiles: list[Path]) -> tuple[str, pl.DataFrame]:
             raise exc from None
         return "hours", hours.parse(raw, options)[0]
 
-
-# --- rules, loaded once per process (reference rates: batch_fx.cached_reference) ------------
-
-@cache
-def _schedule(country: str) -> Schedule:
-    from rules.fees import load_schedule
-
-    return load_schedule({"country": country} if len(country) == 2 else {})
-
-
-def schedule_for(country: str, config: Config) -> Schedule:
-    """The bundled schedule, with the worker's own ledger.toml [fees] if they sent one."""
-    from rules.fees import load_schedule
-
-    if config.fees:
-        tree = config.tree
-        return load_schedule({**tree, "country": country} if len(country) == 2 else tree,
-                             where="ledger.toml")
-    return _schedule(country)
-
-
-# --- the worker's counted rows -------------------------------------------------------------
-
-
-@dataclass
-class Counted:
-    """One worker's rows as `ledger report` counts them, ready for the chunk's months."""
-    usd: pl.DataFrame | None
-    """Income rows (not transfers) valued in USD (batch_fx.value_chunk)."""
-    counted: pl.DataFrame
-    """Every counted row: valued into `usd`, and (date, source) the channels of each
-    month."""
-    sheet: pl.DataFrame
-    """Timesheet rows, with the ledger.toml [[hours]] entries."""
-    country: str
-    local: str | None
-    has_local: bool
-    """Whether local-currency figures can be given (every foreign row has a rate)."""
-    first: dt.date
-    last: dt.date
-    rows: int
-    """Canonical rows read (overlapping exports counted once)."""
-    chain: Callable[[], FxChain] | None = None
-    """The worker's own FX chain (its conversions, then the references), built on demand."""
-    own_rates: bool = False
-    """Whether the worker's rows imply rates of their own (then its own chain values them;
-    else the chunk's chain of the references alone, batch_fx.value_chunk)."""
-
-
 USD_COLUMNS = ["date", "kind", "amount", "currency", "value", "counterparty", "hours"]
 SHEET_COLUMNS = ["date", "client", "kind", "hours", "origin"]
 
@@ -343,102 +273,3 @@ def count_worker(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country
     if failed:
         raise failed[0]
     return counted
-
-
-def count_rows(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: str,
-               config: Config) -> Counted:
-    """One worker's parsed files counted: rows repeated across overlapping exports once (by
-    id, as `ledger import`), the worker's own rules, fee rules (and reconcile where it
-    matters); not yet valued (`usd` is set by the chunk's batch_fx.value_chunk). A chunk's
-    workers are counted together (ledger/batch/chunk_count.py) to the same rows."""
-    found = prepare(frames, sheets, country, config)
-    return finish(found, counted_like_report(found.rows, schedule_for(country, config), config,
-                                             found.chain))
-
-
-@dataclass
-class Prepared:
-    """One worker's rows before the fee rules: what `count_rows` and the chunk's counting
-    (ledger/batch/chunk_count.py) both start from."""
-    rows: pl.DataFrame
-    """Export rows, each id once, the worker's [[rules]] applied."""
-    sheets: list[pl.DataFrame]
-    country: str
-    config: Config
-    implied: Callable[[], pl.DataFrame]
-    """The rates the worker's own conversions imply (rules.fx.implied_rates), on demand."""
-    chain: Callable[[], FxChain]
-    """The worker's own FX chain (its conversions, then the references), on demand."""
-
-
-def prepare(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: str,
-            config: Config) -> Prepared:
-    """One worker's rows deduplicated by id, its own rules applied, and its timesheet; a
-    DataError where the worker has nothing to count."""
-    import polars as pl
-
-    from ledger.core import user_rules
-    from rules.fx import FxChain, implied_rates
-
-    if not frames:
-        if sheets:
-            raise DataError("only timesheets were read for this worker: no transactions",
-                            hint="hours count only beside a platform or bank export")
-        raise DataError("no export could be read for this worker",
-                        hint="see the other errors of this worker")
-    rows = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical_relaxed")
-    rows = rows.unique("id", keep="first", maintain_order=True)
-    if config.rules:
-        rows = user_rules.apply(rows, list(config.rules))
-    if rows.is_empty():
-        raise DataError("the worker's exports hold no transactions")
-
-    @cache
-    def implied() -> pl.DataFrame:
-        return implied_rates(rows)
-
-    @cache
-    def chain() -> FxChain:  # only built where something is converted or reconciled
-        built = FxChain([implied()])
-        built.reference = cached_reference
-        return built
-
-    return Prepared(rows, sheets, country, config, implied, chain)
-
-
-def finish(found: Prepared, counted: pl.DataFrame) -> Counted:
-    """The worker's counted rows with what the chunk's valuation and months need."""
-    import polars as pl
-
-    from importers import hours as hours_mod
-
-    rows, sheets, config = found.rows, found.sheets, found.config
-    own_rates = not counted["currency"].eq("USD").all() and not found.implied().is_empty()
-    sheet = pl.concat(sheets) if len(sheets) > 1 else sheets[0] if sheets else hours_mod.empty()
-    if config.hours:
-        sheet = pl.concat([sheet, hours_mod.from_config(list(config.hours))])
-    dates = rows.select(pl.col("date").min().alias("first"), pl.col("date").max().alias("last"))
-    return Counted(usd=None, counted=counted, sheet=sheet, country=found.country,
-                   local=local_currency(found.country), has_local=False,
-                   first=dates["first"][0], last=dates["last"][0], rows=rows.height,
-                   chain=found.chain, own_rates=own_rates)
-
-
-def counted_like_report(rows: pl.DataFrame, schedule: Schedule, config: Config,
-                        chain: Callable[[], object]) -> pl.DataFrame:
-    """The rows as `ledger report` counts them where it matters to the figures: where a
-    withdrawal could arrive in another currency, the fee rules run with reconcile's matches
-    over the worker's whole span (ledger.counting.pipeline.count), so an arrival only the bank shows
-    converted is a conversion (its spread FX cost) and intermediary deductions are measured
-    on reconcile's pairs. Elsewhere (about half the workers) reconcile is skipped for speed
-    (~40 ms a worker) and the fee rules pair same-currency transfers themselves, which
-    differs from the report only where two credits fit one withdrawal equally well."""
-    from ledger import reconcile
-    from ledger.counting import pipeline as counting
-
-    if not reconcile.may_arrive_converted(rows):
-        return counting.count(rows, schedule)
-    span = (rows["date"].min(), rows["date"].max())
-    journeys = reconcile.reconcile(rows, span, reconcile.settings(config.tree), chain(),
-                                   as_of=span[1])
-    return counting.count(rows, schedule, journeys)

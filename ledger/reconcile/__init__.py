@@ -56,8 +56,8 @@ if TYPE_CHECKING:
 
 __all__ = ["BANK_FORMATS", "HOP_COSTS", "SCHEMA", "Chain", "Hop", "Result", "Settings",
            "arrivals", "chain_json", "for_ledger", "hop_json", "link", "load_links",
-           "matches_for", "may_arrive_converted", "pairs_and_arrivals", "reconcile", "report_summary", "resolve_id",
-           "scope_margin", "settings",
+           "matches_for", "may_arrive_converted", "pairs_and_arrivals", "reconcile",
+           "report_summary", "resolve_id", "scope_margin", "settings",
            "to_json", "totals", "unlink"]
 
 
