@@ -4,14 +4,16 @@ Runs in a pool process (`process_many(tasks)`, a chunk of workers), so it gets o
 needs: each worker's pseudonym, country and file paths with their file pseudonyms (never the
 key). Each file goes through the same importers as `ledger import`: the chunk's files of one
 format at once (importers.registry.rows_many: the same rows as registry.parse gives each), a
-file that fails there on its own (registry.parse, timesheets through importers.hours); the rows
-through the same fee rules and reconcile matches (report.apply_journeys) as `ledger report`,
-each worker alone; then the chunk's rows are valued in USD together through the same FX chain
-(ledger/batch/fx.py: the worker's own conversions, then the bundled offline references; never
-the network), the chunk's months computed at once, grouped by worker (ledger/batch/months.py),
-and each worker gets one small frame: one row per month of its window, in the panel's columns
-(ledger/batch/columns.py), with the livelihood trajectory. A file that cannot be read becomes
-an error row and the rest goes on.
+file that fails there on its own (registry.parse, timesheets through importers.hours). The
+rows go through the same fee rules and reconcile matches as `ledger report`, the chunk's
+workers together, once per group sharing a fee schedule (ledger/batch/counting.py: each
+worker gets exactly the rows counting it alone gives; a worker with its own [fees] or
+[reconcile] is counted alone); then the chunk's rows are valued in USD together through the
+same FX chain (ledger/batch/fx.py: the worker's own conversions, then the bundled offline
+references; never the network), the chunk's months computed at once, grouped by worker
+(ledger/batch/months.py), and each worker gets one small frame: one row per month of its
+window, in the panel's columns (ledger/batch/columns.py), with the livelihood trajectory. A
+file that cannot be read becomes an error row and the rest goes on.
 """
 
 from __future__ import annotations
@@ -69,8 +71,9 @@ def process(task: WorkerTask) -> WorkerResult:
 
 def process_many(tasks: list[WorkerTask]) -> list[WorkerResult]:
     """Results of a chunk of workers, in the order given: the unit of work the batch engine
-    schedules. Each worker's files are read and counted on their own (fee rules, reconcile:
-    `count_rows`); the chunk's rows are then valued in USD together (ledger/batch/fx.py: one
+    schedules. The chunk's files are read by format (`read_many`) and its workers counted
+    together (ledger/batch/counting.py: `count_many`, each worker as `count_rows` counts it
+    alone); the chunk's rows are then valued in USD together (ledger/batch/fx.py: one
     FX lookup for the workers without conversions of their own), and the months, hours,
     benchmarks and trajectories of the whole chunk computed at once, grouped by worker
     (ledger/batch/months.py). Never raises for bad data."""
