@@ -113,7 +113,7 @@ def test_a_group_that_fails_together_is_counted_alone(own_toml, monkeypatch):
     def broken(*_):
         raise RuntimeError("chunk")
 
-    monkeypatch.setattr(counting, "count_group", broken)
+    monkeypatch.setattr(counting, "count_together", broken)
     items = chunk(own_toml)
     for have, item in zip(counting.count_many(items), items, strict=True):
         assert_same(have, alone(item))

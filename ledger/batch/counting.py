@@ -1,8 +1,8 @@
 """A research worker's rows counted as `ledger report` counts them (`count_rows`: the fee rules,
 reconcile's matches where they matter), and a chunk of workers counted together
-(`count_many`): the fee rules and the matches run once per group of workers sharing a fee
-schedule (their country's), not once per worker (each polars call on one worker's ~1,000
-rows is nearly all fixed cost).
+(`count_many`): reconcile's matches run once per chunk and the fee rules once per group of
+workers sharing a fee schedule (their country's), not once per worker (each polars call on
+one worker's ~1,000 rows is nearly all fixed cost).
 
 The workers' rows are stacked with each id tagged by its worker (rules.worker_ids): ids of
 two workers who donated the same file stay apart, joins on ids cannot pair two workers'
@@ -13,14 +13,16 @@ rows as counting it alone does. The tags are taken off before the rows are hande
 each worker's counted rows are those `count_rows` gives it alone.
 
 Workers that need reconcile's matches (a withdrawal could arrive in another currency:
-reconcile.may_arrive_converted) are matched together with reconcile.pairs_and_arrivals,
-whose reference rates come from one lookup for the chunk (`ChunkChain`); a worker for whom
-that lookup is not sure to be its own chain's answer (no direct reference within the
-staleness window, as ledger/batch/fx.py's `_sure`) asks its own chain.
+reconcile.may_arrive_converted) are matched together, whatever their fee schedule, with
+reconcile.pairs_and_arrivals, whose reference rates come from one lookup for the chunk
+(`ChunkChain`); a worker for whom that lookup is not sure to be its own chain's answer (no
+direct reference within the staleness window, as ledger/batch/fx.py's `_sure`) asks its own
+chain.
 
 Counted alone, exactly as before (`count_rows`): a worker whose ledger.toml sets [fees] or
-[reconcile] (a schedule or matching settings of its own); every worker of a group whose
-counting together raised, so the error lands on the worker that caused it.
+[reconcile] (a schedule or matching settings of its own); where counting the chunk together
+raises, each group sharing a schedule is tried, and every worker of a group that raises
+too is counted alone, so the error lands on the worker that caused it.
 """
 
 from __future__ import annotations
@@ -222,39 +224,44 @@ Item = tuple["list[pl.DataFrame]", "list[pl.DataFrame]", str, "Config"]
 
 def count_many(items: list[Item]) -> list[Counted | BaseException]:
     """Per worker, in order: its counted rows (`count_rows`'s), or the error counting it
-    alone raises."""
+    alone raises. The chunk's workers are counted together (`count_together`); if that
+    raises, each group sharing a fee schedule is; a worker whose group raised too, or whose
+    ledger.toml has settings of its own (`together`), is counted alone."""
     out: list[Counted | BaseException | None] = [None] * len(items)
-    groups: dict[str, list[tuple[int, Prepared]]] = {}
+    ready: list[tuple[int, Prepared]] = []
     for at, (frames, sheets, country, config) in enumerate(items):
         if not together(config):
             out[at] = _alone(count_rows, frames, sheets, country, config)
             continue
         try:
-            found = prepare(frames, sheets, country, config)
+            ready.append((at, prepare(frames, sheets, country, config)))
         except Exception as exc:
             out[at] = exc
-            continue
-        groups.setdefault(country if len(country) == 2 else "", []).append((at, found))
-    for country, group in groups.items():
+    done: dict[int, tuple[pl.DataFrame, bool | None]] = {}
+    if ready:
         try:
-            counted, implies = count_group(group, country)
+            done = count_together(ready)
         except Exception:
-            for at, _ in group:
-                out[at] = _alone(count_rows, *items[at])
+            for group in _by_schedule(ready).values():
+                try:
+                    done.update(count_together(group))
+                except Exception:  # each of its workers alone, below
+                    continue
+    for at, found in ready:
+        if at not in done:
+            out[at] = _alone(count_rows, *items[at])
             continue
-        for at, found in group:
-            try:
-                out[at] = finish(found, counted[at],
-                                 None if implies is None else at in implies)
-            except Exception as exc:
-                out[at] = exc
+        try:
+            out[at] = finish(found, *done[at])
+        except Exception as exc:
+            out[at] = exc
     return out  # type: ignore[return-value]
 
 
 def together(config: Config) -> bool:
-    """Whether the worker's counting can share its group's: no [fees] (the schedule is the
+    """Whether the worker's counting can share its chunk's: no [fees] (the schedule is the
     country's) and no [reconcile] (the default matching settings). [[rules]] are applied
-    to the worker's rows before (worker.prepare), [[hours]] after."""
+    to the worker's rows before (`prepare`), [[hours]] after (`finish`)."""
     return not config.fees and not config.reconcile
 
 
@@ -265,10 +272,20 @@ def _alone(count: Callable[..., Counted], *args: object) -> Counted | BaseExcept
         return exc
 
 
-def count_group(group: list[tuple[int, Prepared]], country: str
-                ) -> tuple[dict[int, pl.DataFrame], set[int] | None]:
-    """Counted rows per chunk position of workers sharing a fee schedule, counted as one
-    frame (tags: rules.worker_ids), and the positions of those whose rows imply rates."""
+def _by_schedule(ready: list[tuple[int, Prepared]]) -> dict[str, list[tuple[int, Prepared]]]:
+    """Workers by the fee schedule they count with (`_schedule`: their country's)."""
+    groups: dict[str, list[tuple[int, Prepared]]] = {}
+    for at, found in ready:
+        groups.setdefault(found.country if len(found.country) == 2 else "", []).append(
+            (at, found))
+    return groups
+
+
+def count_together(ready: list[tuple[int, Prepared]]
+                   ) -> dict[int, tuple[pl.DataFrame, bool | None]]:
+    """Per chunk position: the worker's counted rows, and whether its rows imply rates
+    (None: not known here). One frame for all (tags: rules.worker_ids): reconcile's matches
+    once, the fee rules once per fee schedule."""
     import polars as pl
 
     from ledger import reconcile
@@ -276,10 +293,10 @@ def count_group(group: list[tuple[int, Prepared]], country: str
     from rules.transfers import legs
     from rules.worker_ids import tag, untagged, worker
 
-    schedule = _schedule(country)
     width = len(tag(0))
+    head = pl.col("id").str.head(width - 1)
     stacked = pl.concat([found.rows.with_columns((pl.lit(tag(at)) + pl.col("id")).alias("id"))
-                         for at, found in group], how="vertical")
+                         for at, found in ready], how="vertical")
     settings = reconcile.settings({})
     outs, ins = legs(stacked, settings)
     # reconcile.may_arrive_converted per worker: withdrawals and credits, in > 1 currency
@@ -287,20 +304,27 @@ def count_group(group: list[tuple[int, Prepared]], country: str
                                    pl.lit(True).alias("out")),
                        ins.select(worker("in_id").alias("_w"), pl.col("in_ccy").alias("c"),
                                   pl.lit(False).alias("out"))])
-    matched = sides.group_by("_w").agg(
+    matched = set(sides.group_by("_w").agg(
         pl.col("out").any().alias("outs"), (~pl.col("out")).any().alias("ins"),
         pl.col("c").n_unique().alias("n")).filter(
-        pl.col("outs") & pl.col("ins") & (pl.col("n") > 1))["_w"].to_list()
-    head = pl.col("id").str.head(width - 1)
-    parts = []
+        pl.col("outs") & pl.col("ins") & (pl.col("n") > 1))["_w"])
+    pairs = arrived = None
     if matched:
-        chains = {tag(at)[:-1]: found.chain for at, found in group}
-        rows = stacked.filter(head.is_in(matched))
-        pairs, arrived = reconcile.pairs_and_arrivals(rows, settings, ChunkChain(chains))
-        parts.append(count_matched(rows, schedule, pairs, arrived))
-    rest = stacked.filter(~head.is_in(matched)) if matched else stacked
-    if not rest.is_empty():
-        parts.append(count_matched(rest, schedule, None, None))
+        chains = {tag(at)[:-1]: found.chain for at, found in ready}
+        pairs, arrived = reconcile.pairs_and_arrivals(
+            stacked.filter(head.is_in(list(matched))), settings, ChunkChain(chains))
+    parts = []
+    for country, group in _by_schedule(ready).items():
+        schedule = _schedule(country)
+        tags = [tag(at)[:-1] for at, _ in group]
+        mine = [t for t in tags if t in matched]
+        if mine:
+            parts.append(count_matched(stacked.filter(head.is_in(mine)), schedule, pairs,
+                                       arrived))
+        if len(mine) < len(tags):
+            rest = [t for t in tags if t not in matched]
+            parts.append(count_matched(stacked.filter(head.is_in(rest)), schedule, None,
+                                       None))
     counted = pl.concat(parts, how="vertical").with_columns(head.cast(pl.Int64).alias("_at"))
     # a worker no rule derived a row for keeps its rows as they were (counting it alone
     # returns them unsorted); the others come back sorted by date (stable), as alone
@@ -308,9 +332,10 @@ def count_group(group: list[tuple[int, Prepared]], country: str
     split = counted.with_columns(untagged("id").alias("id"),
                                  untagged("related_ref").alias("related_ref")).partition_by(
         "_at", as_dict=True, include_key=False)
-    out = {at: split[(at,)] if at in derived or split[(at,)].height != found.rows.height
-           else found.rows for at, found in group}
-    return out, _implying(stacked, width)
+    implies = _implying(stacked, width)
+    return {at: (split[(at,)] if at in derived or split[(at,)].height != found.rows.height
+                 else found.rows, None if implies is None else at in implies)
+            for at, found in ready}
 
 
 def _implying(stacked: pl.DataFrame, width: int) -> set[int] | None:
