@@ -186,12 +186,14 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
     # the currencies a withdrawal's window has credits in: all that need a rate (and --online
     # fetches only what a pair could use); the wide rows are joined back once paired
     # every join not on ids is also on the worker (rules.worker_ids: "" for one ledger)
-    days = ins.select("in_date", "in_ccy", worker("in_id").alias("_w")).unique()
-    ccys = _within_window(outs.select("out_id", "out_date", "window",
-                                      worker("out_id").alias("_w"))).join(
+    # lazy plans: one collect before the rates, one for the targets, one for the candidates
+    days = ins.lazy().select("in_date", "in_ccy", worker("in_id").alias("_w")).unique()
+    ccys = _within_window(outs.lazy().select("out_id", "out_date", "window",
+                                             worker("out_id").alias("_w"))).join(
         days, on=["in_date", "_w"]).select("out_id", "in_ccy").unique()
-    targets = _bounds(_rates(outs.join(ccys, on="out_id"), chain), settings).filter(
-        pl.col("top") > 0)
+    needs = outs.lazy().join(ccys, on="out_id").collect(engine="in-memory")
+    targets = _bounds(_rates(needs, chain).lazy(), settings).filter(  # type: ignore[arg-type]
+        pl.col("top") > 0).collect(engine="in-memory")
     spread = max(1 / (1 - float(settings.max_shortfall)),
                  (1 + float(settings.tolerance)) / (1 - float(settings.tolerance)))
     width = max(math.log(spread), 0.01)
@@ -202,7 +204,7 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
 
     dec = pl.Decimal(38, 12)
     edge = 1e-9  # far above the float error of a log, far below a bucket
-    wide = targets.select(
+    wide = targets.lazy().select(
         "out_id", worker("out_id").alias("_w"), "out_account", "out_date", "window", "in_ccy",
         "low", "top",
         pl.int_ranges(bucket(pl.col("low") * (1 - edge)), bucket(pl.col("top") * (1 + edge))
@@ -210,7 +212,7 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
     # each credit looks back over the longest window (fewer rows than each withdrawal
     # looking forward in every currency and bucket)
     back = int(outs["window"].max() or 0) if not outs.is_empty() else 0
-    keyed = ins.select("in_id", worker("in_id").alias("_w"), "in_date", "in_ccy",
+    keyed = ins.lazy().select("in_id", worker("in_id").alias("_w"), "in_date", "in_ccy",
                        "in_account",
                        pl.col("received").cast(dec).alias("got"),
                        bucket(pl.col("received")).alias("bucket"),
@@ -220,16 +222,17 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
         (pl.col("days") <= pl.col("window")) & (pl.col("in_account") != pl.col("out_account"))
         & (pl.col("got") >= pl.col("low")) & (pl.col("got") <= pl.col("top")))
     cand = pairs.select("out_id", "in_id", "in_ccy", "days").join(
-        targets.drop("low", "top"), on=["out_id", "in_ccy"]).join(
-        ins.drop("in_ccy"), on="in_id")
-    cand = _amount_test(cand, settings)
+        targets.lazy().drop("low", "top"), on=["out_id", "in_ccy"]).join(
+        ins.lazy().drop("in_ccy"), on="in_id")
+    cand = _amount_test(cand, settings)  # type: ignore[arg-type]
     ref_hit = pl.col("out_ref").is_not_null() & (
         (pl.col("in_related").fill_null("") == pl.col("out_ref"))
         | pl.col("in_text").str.contains(pl.col("out_ref"), literal=True))
     named = pl.col("in_text").str.to_lowercase().str.contains(pl.col("out_provider"),
                                                               literal=True)
     return cand.filter("ok").with_columns(ref_hit.fill_null(False).alias("ref_match"),
-                                          named.fill_null(False).alias("named"))
+                                          named.fill_null(False).alias("named")).collect(
+        engine="in-memory")
 
 
 def _mutual(cand: pl.DataFrame) -> pl.DataFrame:
