@@ -245,11 +245,12 @@ def _mutual(cand: pl.DataFrame) -> pl.DataFrame:
     tier = (pl.when(pl.col("ref_match")).then(0).when(pl.col("exact")).then(2)
             .when(pl.col("rule") != "reference_rate").then(4).otherwise(6)
             + pl.when(pl.col("named")).then(0).otherwise(1))
-    best = cand.with_columns(tier.alias("tier")).filter(
+    best = cand.lazy().with_columns(tier.alias("tier")).filter(
         (pl.col("tier") == pl.col("tier").min().over("out_id"))
         & (pl.col("tier") == pl.col("tier").min().over("in_id")))
     return best.filter((pl.col("out_id").count().over("out_id") == 1)
-                       & (pl.col("in_id").count().over("in_id") == 1)).drop("tier")
+                       & (pl.col("in_id").count().over("in_id") == 1)).drop("tier").collect(
+        engine="in-memory")
 
 
 @dataclass
@@ -296,28 +297,35 @@ def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
             pl.when(pl.col("ref_match")).then(pl.col("rule") + pl.lit("+reference"))
             .otherwise(pl.col("rule")).alias("rule"))
         chosen.append(unique)
-        cand = cand.join(unique.select("out_id"), on="out_id", how="anti").join(
-            unique.select("in_id"), on="in_id", how="anti")
+        cand = cand.lazy().join(unique.lazy().select("out_id"), on="out_id", how="anti").join(
+            unique.lazy().select("in_id"), on="in_id", how="anti").collect(engine="in-memory")
     used_out = pl.concat([c.select("out_id") for c in chosen]) if chosen else \
         pl.DataFrame(schema={"out_id": pl.String})
     used_in = pl.concat([c.select("in_id") for c in chosen]) if chosen else \
         pl.DataFrame(schema={"in_id": pl.String})
-    free_out = outs.join(used_out, on="out_id", how="anti")
-    free_in = ins.join(used_in, on="in_id", how="anti")
-    split, split_unsure, warnings = _split(
-        free_out.join(cand.select("out_id").unique(), on="out_id", how="anti"),
-        free_in.join(cand.select("in_id").unique(), on="in_id", how="anti"), settings, chain)
+    free_out, free_in = outs.lazy().join(used_out.lazy(), on="out_id", how="anti"), \
+        ins.lazy().join(used_in.lazy(), on="in_id", how="anti")
+    free_out, free_in, out_alone, in_alone = pl.collect_all([
+        free_out, free_in,
+        free_out.join(cand.lazy().select("out_id").unique(), on="out_id", how="anti"),
+        free_in.join(cand.lazy().select("in_id").unique(), on="in_id", how="anti")],
+        engine="in-memory")
+    split, split_unsure, warnings = _split(out_alone, in_alone, settings, chain)
     if split.height:
         chosen.append(split)
-        free_out = free_out.join(split.select("out_id"), on="out_id", how="anti")
-        free_in = free_in.join(split.select("in_id"), on="in_id", how="anti")
+        free_out, free_in = pl.collect_all([
+            free_out.lazy().join(split.lazy().select("out_id"), on="out_id", how="anti"),
+            free_in.lazy().join(split.lazy().select("in_id"), on="in_id", how="anti")],
+            engine="in-memory")
     columns = ["out_id", "in_id", "days", "diff", "rule", "confidence", "rate",
                "rate_provider"]
     hops = (pl.concat([c.select(columns) for c in chosen], how="vertical_relaxed") if chosen
             else pl.DataFrame(schema={c: pl.String for c in columns}))
-    ambiguous = pl.concat([cand.join(free_out.select("out_id"), on="out_id", how="semi").join(
-        free_in.select("in_id"), on="in_id", how="semi").group_by("out_id").agg(
-        pl.col("in_id").sort()), split_unsure]).sort("out_id")
+    ambiguous = pl.concat([cand.lazy().join(free_out.lazy().select("out_id"), on="out_id",
+                                            how="semi").join(
+        free_in.lazy().select("in_id"), on="in_id", how="semi").group_by("out_id").agg(
+        pl.col("in_id").sort()), split_unsure.lazy()]).sort("out_id").collect(
+        engine="in-memory")
     return Matching(hops, ambiguous, free_out, free_in, warnings)
 
 
@@ -344,14 +352,14 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
     from rules.worker_ids import worker
 
     key = ["out_id", "in_account", "in_ccy"]
-    parts = _within_window(outs).with_columns(worker("out_id").alias("_w")).join(
-        ins.with_columns(worker("in_id").alias("_w")), on=["in_date", "_w"]).filter(
-        pl.col("in_account") != pl.col("out_account")).drop("_w")
+    parts = _within_window(outs.lazy()).with_columns(worker("out_id").alias("_w")).join(
+        ins.lazy().with_columns(worker("in_id").alias("_w")), on=["in_date", "_w"]).filter(
+        pl.col("in_account") != pl.col("out_account")).drop("_w").collect(engine="in-memory")
     if parts.is_empty():
         return none
-    parts = _bounds(_rates(parts, chain), settings).filter(
-        pl.col("top").is_not_null() & (pl.col("received") < pl.col("top")))
-    parts = parts.filter(pl.len().over(key) >= 2)
+    parts = _bounds(_rates(parts, chain).lazy(), settings).filter(  # type: ignore[arg-type]
+        pl.col("top").is_not_null() & (pl.col("received") < pl.col("top"))).filter(
+        pl.len().over(key) >= 2).collect(engine="in-memory")
     crowded = parts.filter(pl.len().over(key) > SPLIT_CANDIDATES)
     warnings = []
     if not crowded.is_empty():
@@ -360,11 +368,11 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
                         f"their window could split into (first {many[0]}): not tried as "
                         "split arrivals; link the parts with `ledger reconcile link`")
         parts = parts.join(crowded.select("out_id").unique(), on="out_id", how="anti")
-    groups = parts.select(key).unique().with_row_index("g")
-    parts = parts.join(groups, on=key).sort("in_id").with_columns(
+    groups = parts.lazy().select(key).unique().with_row_index("g")
+    parts = parts.lazy().join(groups, on=key).sort("in_id").with_columns(
         pl.int_range(pl.len()).over("g").alias("k"),
         pl.col("in_text").str.to_lowercase().str.contains(pl.col("out_provider"), literal=True)
-        .fill_null(False).alias("named"))
+        .fill_null(False).alias("named")).collect(engine="in-memory")
     # sets of parts as part numbers p1 < p2 < ... within a group (ints are cheap to join)
     step = parts.select("g", pl.col("k").alias("next"), pl.col("received").alias("more"),
                         pl.col("in_date").alias("on"), pl.col("named").alias("also_named"))
