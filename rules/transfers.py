@@ -117,9 +117,9 @@ def _rates(cand: pl.DataFrame, chain: object) -> pl.DataFrame:
     by = ["_w"] if getattr(chain, "by_worker", False) else []
     if by:
         cand = cand.with_columns(worker("out_id").alias("_w"))
-    need = cand.filter(pl.col("out_ccy") != pl.col("in_ccy")).select(
-        "out_date", "out_ccy", "in_ccy", *by).unique()
-    parts = [pl.DataFrame(schema={"out_date": pl.Date, "out_ccy": pl.String,
+    need = cand.lazy().filter(pl.col("out_ccy") != pl.col("in_ccy")).select(
+        "out_date", "out_ccy", "in_ccy", *by).unique().collect(engine="in-memory")
+    parts = [pl.LazyFrame(schema={"out_date": pl.Date, "out_ccy": pl.String,
                                   "in_ccy": pl.String, "rate": rate_dtype(),
                                   "rate_provider": pl.String, **{b: pl.String for b in by}})]
     if chain is not None:
@@ -127,14 +127,14 @@ def _rates(cand: pl.DataFrame, chain: object) -> pl.DataFrame:
             needs = need.filter(pl.col("in_ccy") == to).select(
                 pl.col("out_date").alias("date"), pl.col("out_ccy").alias("currency"), *by)
             found = chain.lookup(needs, to)  # type: ignore[attr-defined]
-            parts.append(found.select(
+            parts.append(found.lazy().select(
                 pl.col("date").alias("out_date"), pl.col("currency").alias("out_ccy"),
                 pl.lit(to).alias("in_ccy"), pl.col("rate").cast(rate_dtype()),
                 (pl.col("provider") + pl.lit(" ") + pl.col("rate_date").cast(pl.String))
                 .alias("rate_provider"), *by))
     rates = pl.concat(parts, how="vertical_relaxed")
-    joined = cand.join(rates, on=["out_date", "out_ccy", "in_ccy", *by], how="left")
-    return joined.drop(by) if by else joined
+    joined = cand.lazy().join(rates, on=["out_date", "out_ccy", "in_ccy", *by], how="left")
+    return (joined.drop(by) if by else joined).collect(engine="in-memory")
 
 
 def _bounds(targets: pl.DataFrame, settings: Settings) -> pl.DataFrame:
