@@ -141,13 +141,29 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
     rows = rows.filter(pl.col("date").is_between(start - margin, end + margin))
     found = match(rows, settings, chain, links)
     outs, ins = legs(rows, settings)
-    hop_rows = found.hops.join(outs, on="out_id").join(ins, on="in_id")
     fees = hop_fees(rows, outs, ins).group_by("anchor", "line").agg(pl.col("fee").sum())
     fee_map: dict[str, dict[str, Decimal]] = {}
     for anchor, line, fee in fees.iter_rows():
         fee_map.setdefault(anchor, {})[line] = Decimal(fee)
     hops: list[Hop] = []
-    linked = hop_rows.sort("out_date", "out_id", "in_date", "in_id").to_dicts()
+    ambiguous_ids = set(found.ambiguous["out_id"].to_list())
+    ambiguous_in = {i for ids in found.ambiguous["in_id"].to_list() for i in ids}
+    # the hops' rows and the period's unmatched and ambiguous money: one plan each, one collect
+    hop_rows, transit, orphan, amb_rows = pl.collect_all([
+        found.hops.lazy().join(outs.lazy(), on="out_id").join(ins.lazy(), on="in_id").sort(
+            "out_date", "out_id", "in_date", "in_id"),
+        found.unmatched_out.lazy().filter(
+            pl.col("out_date").is_between(start, end) & ~pl.col("out_id").is_in(
+                list(ambiguous_ids))).with_columns(
+            (pl.lit(as_of) - pl.col("out_date")).dt.total_days().alias("age_days")).sort(
+            "out_date", "out_id"),
+        found.unmatched_in.lazy().filter(
+            pl.col("in_date").is_between(start, end)
+            & ~pl.col("in_id").is_in(list(ambiguous_in))).sort("in_date", "in_id"),
+        found.ambiguous.lazy().join(outs.lazy(), on="out_id").filter(
+            pl.col("out_date").is_between(start, end)).sort("out_date", "out_id")],
+        engine="in-memory")
+    linked = hop_rows.to_dicts()
     for _, group in groupby(linked, key=itemgetter("out_id")):
         items = list(group)
         first = items[0]
@@ -174,13 +190,6 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
         c.possible_loss = loss
     chains = [c for c in chains if start <= c.hops[0].out["out_date"] <= end]
     chains.sort(key=lambda c: (c.hops[0].out["out_date"], c.id))
-    ambiguous_ids = set(found.ambiguous["out_id"].to_list())
-    ambiguous_in = {i for ids in found.ambiguous["in_id"].to_list() for i in ids}
-    transit = found.unmatched_out.filter(
-        pl.col("out_date").is_between(start, end) & ~pl.col("out_id").is_in(
-            list(ambiguous_ids))).with_columns(
-        (pl.lit(as_of) - pl.col("out_date")).dt.total_days().alias("age_days")).sort(
-        "out_date", "out_id")
     # the provider's own reference, date and amount: what its support asks for when chasing
     in_transit = [{
         "id": r["out_id"], "ref": r["out_ref"], "date": r["out_date"].isoformat(),
@@ -189,19 +198,14 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
         "usual_days": r["window"],
         "status": "in_transit" if r["age_days"] <= r["window"] else "overdue",
     } for r in transit.iter_rows(named=True)]
-    orphan = found.unmatched_in.filter(
-        pl.col("in_date").is_between(start, end) & ~pl.col("in_id").is_in(list(ambiguous_in))
-    ).sort("in_date", "in_id")
     unknown = [{"id": r["in_id"], "ref": r["in_ref"], "date": r["in_date"].isoformat(),
                 "account": r["in_account"], "amount": r["received"], "currency": r["in_ccy"],
                 "description": r["in_text"].strip()} for r in orphan.iter_rows(named=True)]
-    amb_rows = found.ambiguous.join(outs, on="out_id").filter(
-        pl.col("out_date").is_between(start, end))
     ambiguous = [{"out": r["out_id"], "date": r["out_date"].isoformat(),
                   "account": r["out_account"], "amount": r["sent"], "currency": r["out_ccy"],
                   "candidates": r["in_id"],
                   "hint": f"ledger reconcile link {r['out_id'][:8]} {r['in_id'][0][:8]}"}
-                 for r in amb_rows.sort("out_date", "out_id").iter_rows(named=True)]
+                 for r in amb_rows.iter_rows(named=True)]
     pairs = list(found.hops.select("out_id", "in_id").iter_rows())
     return Result((start, end), as_of, chains, in_transit, unknown, ambiguous, settings,
                   found.warnings, pairs, hops)
