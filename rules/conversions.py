@@ -18,15 +18,19 @@ def conversion_pairs(rows: pl.DataFrame, key: str = "id") -> pl.DataFrame:
     """The conversions among `rows`' `fx` legs, as `out` and `in`: the `key` of the leg that
     left and of the leg that arrived. The one rule every caller pairs by (rules.fx's implied
     rates, rules.fees' lone legs, ledger.journal's conversion transactions): two legs of one
-    account on one date, one out and one in, in different currencies, that either are the
-    only two legs sharing a related_ref (PayPal, Wise) or point at each other's ref (Payoneer:
-    out.related_ref = in.ref and in.related_ref = out.ref). Each leg is in at most one pair."""
+    account on one date (and one worker: rules.worker_ids), one out and one in, in different
+    currencies, that either are the only two legs sharing a related_ref (PayPal, Wise) or
+    point at each other's ref (Payoneer: out.related_ref = in.ref and in.related_ref =
+    out.ref). Each leg is in at most one pair."""
     import polars as pl
 
+    from rules.worker_ids import worker
+
+    tagged = worker("id") if "id" in rows.columns else pl.lit("")
     legs = rows.lazy().filter(pl.col("kind") == "fx").select(
-        pl.col(key).alias("_key"), "account", "date", "ref", "related_ref", "amount",
-        "currency")
-    by = ["account", "date", "related_ref"]
+        pl.col(key).alias("_key"), tagged.alias("_w"), "account", "date", "ref",
+        "related_ref", "amount", "currency")
+    by = ["_w", "account", "date", "related_ref"]
     shared = legs.filter(pl.col("related_ref").is_not_null()).filter(pl.len().over(by) == 2)
     grouped = shared.filter(pl.col("amount") < 0).join(
         shared.filter(pl.col("amount") > 0), on=by, suffix="_in").filter(
@@ -37,8 +41,8 @@ def conversion_pairs(rows: pl.DataFrame, key: str = "id") -> pl.DataFrame:
     rest = legs.join(paired, on="_key", how="anti").filter(
         pl.col("ref").is_not_null() & pl.col("related_ref").is_not_null())
     crossed = rest.filter(pl.col("amount") < 0).join(
-        rest.filter(pl.col("amount") > 0), left_on=["account", "date", "related_ref", "ref"],
-        right_on=["account", "date", "ref", "related_ref"], suffix="_in").filter(
+        rest.filter(pl.col("amount") > 0), left_on=["_w", "account", "date", "related_ref", "ref"],
+        right_on=["_w", "account", "date", "ref", "related_ref"], suffix="_in").filter(
         pl.col("currency") != pl.col("currency_in")).select(
         pl.col("_key").alias("out"), pl.col("_key_in").alias("in")).sort("out", "in").unique(
         "out", keep="first", maintain_order=True).unique("in", keep="first",

@@ -61,8 +61,9 @@ def derive_fees(rows: pl.DataFrame, schedule: Schedule,
       `gross`, same ref, counterparty, contract, hours, date, line and import id;
     - the platform's fee, `net - gross` (negative), kind `platform_fee`, category the rule's
       kind (`service_fee`), related_ref the earning's ref (its new id when it has none).
-    Both have origin `rule:<rule id>` and ids sha256(original id + `:gross`/`:fee`), so they
-    are stable and re-deriving gives the same rows. Gross + fee is exactly the net shown.
+    Both have origin `rule:<rule id>` and ids sha256(original id + `:gross`/`:fee`)
+    (rules.worker_ids.derived_id), so they are stable and re-deriving gives the same rows.
+    Gross + fee is exactly the net shown.
     Only pure-rate rules can be inverted; anything else is a DataError naming the row.
     """
     import polars as pl
@@ -112,10 +113,9 @@ def derive_fees(rows: pl.DataFrame, schedule: Schedule,
             gross_exact.round(minor_units(currency))).otherwise(gross)
     net = net.with_columns(gross.cast(pl.Decimal(38, 4)).alias("_gross"),
                            (pl.lit("rule:") + pl.col("_rule_id")).alias("origin"))
-    from ledger.core.schema import sha256_hex
+    from rules.worker_ids import derived_id
 
-    gross_id = sha256_hex(pl.col("id") + pl.lit(":gross")).str.slice(0, schema.ID_HEX)
-    fee_id = sha256_hex(pl.col("id") + pl.lit(":fee")).str.slice(0, schema.ID_HEX)
+    gross_id, fee_id = derived_id("gross"), derived_id("fee")
     platform_name = pl.col("_platform").str.to_titlecase()
     gross_rows = net.with_columns(
         id=gross_id, amount=pl.col("_gross"), category=pl.lit(GROSS_CATEGORY),

@@ -81,12 +81,9 @@ def arrived_conversions(rows: pl.DataFrame, arrivals: pl.DataFrame, schedule: Sc
 
 
 def _derived_id(suffix: str, column: str = "id") -> pl.Expr:
-    import polars as pl
+    from rules.worker_ids import derived_id
 
-    from ledger.core import schema
-    from ledger.core.schema import sha256_hex
-
-    return sha256_hex(pl.col(column) + pl.lit(f":{suffix}")).str.slice(0, schema.ID_HEX)
+    return derived_id(suffix, column)
 
 
 def _replace(rows: pl.DataFrame, replaced: pl.DataFrame, derived: list[pl.DataFrame]
@@ -235,21 +232,20 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
         from rules.transfers import Settings, match
 
         matched = match(rows, Settings()).hops
-    outs = outs.select(
+    outs = outs.lazy().select(
         pl.col("id").alias("_out_id"), pl.col("account").alias("_out_account"),
         pl.col("date").alias("_out_date"), pl.col("currency").alias("_out_currency"),
         (-pl.col("amount")).alias("_sent"), pl.col("ref").alias("_out_ref"),
         providers.platform(pl.col("source")).replace_strict(
             providers.ALIASES, default=None, return_dtype=pl.String).alias("_name"),
         "_rule_id")
-    pairs = matched.select(pl.col("out_id").alias("_out_id"), pl.col("in_id").alias("id")
-                           ).join(outs, on="_out_id").join(ins, on="id").with_columns(
+    pairs = matched.lazy().select(pl.col("out_id").alias("_out_id"),
+                                  pl.col("in_id").alias("id")).join(outs, on="_out_id").join(
+        ins.lazy(), on="id").with_columns(
         (pl.col("date") - pl.col("_out_date")).dt.total_days().alias("_lag")).filter(
         (pl.col("currency") == pl.col("_out_currency"))
         & (pl.col("account") != pl.col("_out_account"))
         & pl.col("_lag").is_between(0, MATCH_DAYS)).drop("_out_currency")
-    if pairs.is_empty():
-        return rows
     bound = pl.lit(None, dtype=pl.Decimal(38, 4))
     for rule in rules:
         cap = decimal_lit(0, pl.Decimal(38, 4))
@@ -267,12 +263,10 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
         text.str.contains(pl.col("_name")))
     pairs = pairs.with_columns((pl.col("_sent") - pl.col("amount")).alias("_diff")).filter(
         (pl.col("_diff") == 0) | ((pl.col("_diff") > 0) & (pl.col("_diff") <= bound) & named))
-    if pairs.is_empty():
-        return rows
-    # a withdrawal that arrived in parts (split_credit) keeps the one part that fits
+    # a withdrawal that arrived in parts (split_credit) keeps the one part that fits; one plan
     best_out = pairs.sort("_diff", "_lag", "id").group_by("_out_id", maintain_order=True).first()
     best = best_out.sort("_diff", "_lag", "_out_id").group_by("id", maintain_order=True).first()
-    deducted = best.filter(pl.col("_diff") > 0)
+    deducted = best.filter(pl.col("_diff") > 0).collect(engine="in-memory")
     if deducted.is_empty():
         return rows
     origin = pl.lit("rule:") + pl.col("_rule_id")

@@ -106,28 +106,35 @@ def _amount_test(cand: pl.DataFrame, settings: Settings) -> pl.DataFrame:
 
 def _rates(cand: pl.DataFrame, chain: object) -> pl.DataFrame:
     """Reference rate out_ccy -> in_ccy on the withdrawal date, where the currencies differ:
-    the FX chain's own `lookup` (one call per arrival currency), joined on."""
+    the FX chain's own `lookup` (one call per arrival currency), joined on. A chain whose
+    rates differ by worker (`by_worker`: ledger batch's chunk, rules.worker_ids) is asked
+    with each need's worker (`_w`) and answers per worker."""
     import polars as pl
 
     from rules.fx import rate_dtype
+    from rules.worker_ids import worker
 
-    need = cand.filter(pl.col("out_ccy") != pl.col("in_ccy")).select(
-        "out_date", "out_ccy", "in_ccy").unique()
-    parts = [pl.DataFrame(schema={"out_date": pl.Date, "out_ccy": pl.String,
+    by = ["_w"] if getattr(chain, "by_worker", False) else []
+    if by:
+        cand = cand.with_columns(worker("out_id").alias("_w"))
+    need = cand.lazy().filter(pl.col("out_ccy") != pl.col("in_ccy")).select(
+        "out_date", "out_ccy", "in_ccy", *by).unique().collect(engine="in-memory")
+    parts = [pl.LazyFrame(schema={"out_date": pl.Date, "out_ccy": pl.String,
                                   "in_ccy": pl.String, "rate": rate_dtype(),
-                                  "rate_provider": pl.String})]
+                                  "rate_provider": pl.String, **{b: pl.String for b in by}})]
     if chain is not None:
         for to in sorted(need["in_ccy"].unique().to_list()):
             needs = need.filter(pl.col("in_ccy") == to).select(
-                pl.col("out_date").alias("date"), pl.col("out_ccy").alias("currency"))
+                pl.col("out_date").alias("date"), pl.col("out_ccy").alias("currency"), *by)
             found = chain.lookup(needs, to)  # type: ignore[attr-defined]
-            parts.append(found.select(
+            parts.append(found.lazy().select(
                 pl.col("date").alias("out_date"), pl.col("currency").alias("out_ccy"),
                 pl.lit(to).alias("in_ccy"), pl.col("rate").cast(rate_dtype()),
                 (pl.col("provider") + pl.lit(" ") + pl.col("rate_date").cast(pl.String))
-                .alias("rate_provider")))
+                .alias("rate_provider"), *by))
     rates = pl.concat(parts, how="vertical_relaxed")
-    return cand.join(rates, on=["out_date", "out_ccy", "in_ccy"], how="left")
+    joined = cand.lazy().join(rates, on=["out_date", "out_ccy", "in_ccy", *by], how="left")
+    return (joined.drop(by) if by else joined).collect(engine="in-memory")
 
 
 def _bounds(targets: pl.DataFrame, settings: Settings) -> pl.DataFrame:
@@ -174,13 +181,19 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
 
     import polars as pl
 
+    from rules.worker_ids import worker
+
     # the currencies a withdrawal's window has credits in: all that need a rate (and --online
     # fetches only what a pair could use); the wide rows are joined back once paired
-    days = ins.select("in_date", "in_ccy").unique()
-    ccys = _within_window(outs.select("out_id", "out_date", "window")).join(
-        days, on="in_date").select("out_id", "in_ccy").unique()
-    targets = _bounds(_rates(outs.join(ccys, on="out_id"), chain), settings).filter(
-        pl.col("top") > 0)
+    # every join not on ids is also on the worker (rules.worker_ids: "" for one ledger)
+    # lazy plans: one collect before the rates, one for the targets, one for the candidates
+    days = ins.lazy().select("in_date", "in_ccy", worker("in_id").alias("_w")).unique()
+    ccys = _within_window(outs.lazy().select("out_id", "out_date", "window",
+                                             worker("out_id").alias("_w"))).join(
+        days, on=["in_date", "_w"]).select("out_id", "in_ccy").unique()
+    needs = outs.lazy().join(ccys, on="out_id").collect(engine="in-memory")
+    targets = _bounds(_rates(needs, chain).lazy(), settings).filter(  # type: ignore[arg-type]
+        pl.col("top") > 0).collect(engine="in-memory")
     spread = max(1 / (1 - float(settings.max_shortfall)),
                  (1 + float(settings.tolerance)) / (1 - float(settings.tolerance)))
     width = max(math.log(spread), 0.01)
@@ -191,32 +204,35 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
 
     dec = pl.Decimal(38, 12)
     edge = 1e-9  # far above the float error of a log, far below a bucket
-    wide = targets.select(
-        "out_id", "out_account", "out_date", "window", "in_ccy", "low", "top",
+    wide = targets.lazy().select(
+        "out_id", worker("out_id").alias("_w"), "out_account", "out_date", "window", "in_ccy",
+        "low", "top",
         pl.int_ranges(bucket(pl.col("low") * (1 - edge)), bucket(pl.col("top") * (1 + edge))
                       + 1).alias("bucket")).explode("bucket")
     # each credit looks back over the longest window (fewer rows than each withdrawal
     # looking forward in every currency and bucket)
     back = int(outs["window"].max() or 0) if not outs.is_empty() else 0
-    keyed = ins.select("in_id", "in_date", "in_ccy", "in_account",
+    keyed = ins.lazy().select("in_id", worker("in_id").alias("_w"), "in_date", "in_ccy",
+                       "in_account",
                        pl.col("received").cast(dec).alias("got"),
                        bucket(pl.col("received")).alias("bucket"),
                        pl.int_ranges(0, back + 1).alias("days")).explode("days").with_columns(
         (pl.col("in_date") - pl.duration(days=pl.col("days"))).alias("out_date"))
-    pairs = wide.join(keyed, on=["out_date", "in_ccy", "bucket"], how="inner").filter(
+    pairs = wide.join(keyed, on=["out_date", "in_ccy", "bucket", "_w"], how="inner").filter(
         (pl.col("days") <= pl.col("window")) & (pl.col("in_account") != pl.col("out_account"))
         & (pl.col("got") >= pl.col("low")) & (pl.col("got") <= pl.col("top")))
     cand = pairs.select("out_id", "in_id", "in_ccy", "days").join(
-        targets.drop("low", "top"), on=["out_id", "in_ccy"]).join(
-        ins.drop("in_ccy"), on="in_id")
-    cand = _amount_test(cand, settings)
+        targets.lazy().drop("low", "top"), on=["out_id", "in_ccy"]).join(
+        ins.lazy().drop("in_ccy"), on="in_id")
+    cand = _amount_test(cand, settings)  # type: ignore[arg-type]
     ref_hit = pl.col("out_ref").is_not_null() & (
         (pl.col("in_related").fill_null("") == pl.col("out_ref"))
         | pl.col("in_text").str.contains(pl.col("out_ref"), literal=True))
     named = pl.col("in_text").str.to_lowercase().str.contains(pl.col("out_provider"),
                                                               literal=True)
     return cand.filter("ok").with_columns(ref_hit.fill_null(False).alias("ref_match"),
-                                          named.fill_null(False).alias("named"))
+                                          named.fill_null(False).alias("named")).collect(
+        engine="in-memory")
 
 
 def _mutual(cand: pl.DataFrame) -> pl.DataFrame:
@@ -229,11 +245,12 @@ def _mutual(cand: pl.DataFrame) -> pl.DataFrame:
     tier = (pl.when(pl.col("ref_match")).then(0).when(pl.col("exact")).then(2)
             .when(pl.col("rule") != "reference_rate").then(4).otherwise(6)
             + pl.when(pl.col("named")).then(0).otherwise(1))
-    best = cand.with_columns(tier.alias("tier")).filter(
+    best = cand.lazy().with_columns(tier.alias("tier")).filter(
         (pl.col("tier") == pl.col("tier").min().over("out_id"))
         & (pl.col("tier") == pl.col("tier").min().over("in_id")))
     return best.filter((pl.col("out_id").count().over("out_id") == 1)
-                       & (pl.col("in_id").count().over("in_id") == 1)).drop("tier")
+                       & (pl.col("in_id").count().over("in_id") == 1)).drop("tier").collect(
+        engine="in-memory")
 
 
 @dataclass
@@ -280,28 +297,35 @@ def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
             pl.when(pl.col("ref_match")).then(pl.col("rule") + pl.lit("+reference"))
             .otherwise(pl.col("rule")).alias("rule"))
         chosen.append(unique)
-        cand = cand.join(unique.select("out_id"), on="out_id", how="anti").join(
-            unique.select("in_id"), on="in_id", how="anti")
+        cand = cand.lazy().join(unique.lazy().select("out_id"), on="out_id", how="anti").join(
+            unique.lazy().select("in_id"), on="in_id", how="anti").collect(engine="in-memory")
     used_out = pl.concat([c.select("out_id") for c in chosen]) if chosen else \
         pl.DataFrame(schema={"out_id": pl.String})
     used_in = pl.concat([c.select("in_id") for c in chosen]) if chosen else \
         pl.DataFrame(schema={"in_id": pl.String})
-    free_out = outs.join(used_out, on="out_id", how="anti")
-    free_in = ins.join(used_in, on="in_id", how="anti")
-    split, split_unsure, warnings = _split(
-        free_out.join(cand.select("out_id").unique(), on="out_id", how="anti"),
-        free_in.join(cand.select("in_id").unique(), on="in_id", how="anti"), settings, chain)
+    free_out, free_in = outs.lazy().join(used_out.lazy(), on="out_id", how="anti"), \
+        ins.lazy().join(used_in.lazy(), on="in_id", how="anti")
+    free_out, free_in, out_alone, in_alone = pl.collect_all([
+        free_out, free_in,
+        free_out.join(cand.lazy().select("out_id").unique(), on="out_id", how="anti"),
+        free_in.join(cand.lazy().select("in_id").unique(), on="in_id", how="anti")],
+        engine="in-memory")
+    split, split_unsure, warnings = _split(out_alone, in_alone, settings, chain)
     if split.height:
         chosen.append(split)
-        free_out = free_out.join(split.select("out_id"), on="out_id", how="anti")
-        free_in = free_in.join(split.select("in_id"), on="in_id", how="anti")
+        free_out, free_in = pl.collect_all([
+            free_out.lazy().join(split.lazy().select("out_id"), on="out_id", how="anti"),
+            free_in.lazy().join(split.lazy().select("in_id"), on="in_id", how="anti")],
+            engine="in-memory")
     columns = ["out_id", "in_id", "days", "diff", "rule", "confidence", "rate",
                "rate_provider"]
     hops = (pl.concat([c.select(columns) for c in chosen], how="vertical_relaxed") if chosen
             else pl.DataFrame(schema={c: pl.String for c in columns}))
-    ambiguous = pl.concat([cand.join(free_out.select("out_id"), on="out_id", how="semi").join(
-        free_in.select("in_id"), on="in_id", how="semi").group_by("out_id").agg(
-        pl.col("in_id").sort()), split_unsure]).sort("out_id")
+    ambiguous = pl.concat([cand.lazy().join(free_out.lazy().select("out_id"), on="out_id",
+                                            how="semi").join(
+        free_in.lazy().select("in_id"), on="in_id", how="semi").group_by("out_id").agg(
+        pl.col("in_id").sort()), split_unsure.lazy()]).sort("out_id").collect(
+        engine="in-memory")
     return Matching(hops, ambiguous, free_out, free_in, warnings)
 
 
@@ -325,14 +349,17 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
             pl.DataFrame(schema={"out_id": pl.String, "in_id": pl.List(pl.String)}), [])
     if outs.is_empty() or ins.height < 2 or settings.max_split_parts < 2:
         return none
+    from rules.worker_ids import worker
+
     key = ["out_id", "in_account", "in_ccy"]
-    parts = _within_window(outs).join(ins, on="in_date").filter(
-        pl.col("in_account") != pl.col("out_account"))
+    parts = _within_window(outs.lazy()).with_columns(worker("out_id").alias("_w")).join(
+        ins.lazy().with_columns(worker("in_id").alias("_w")), on=["in_date", "_w"]).filter(
+        pl.col("in_account") != pl.col("out_account")).drop("_w").collect(engine="in-memory")
     if parts.is_empty():
         return none
-    parts = _bounds(_rates(parts, chain), settings).filter(
-        pl.col("top").is_not_null() & (pl.col("received") < pl.col("top")))
-    parts = parts.filter(pl.len().over(key) >= 2)
+    parts = _bounds(_rates(parts, chain).lazy(), settings).filter(  # type: ignore[arg-type]
+        pl.col("top").is_not_null() & (pl.col("received") < pl.col("top"))).filter(
+        pl.len().over(key) >= 2).collect(engine="in-memory")
     crowded = parts.filter(pl.len().over(key) > SPLIT_CANDIDATES)
     warnings = []
     if not crowded.is_empty():
@@ -341,11 +368,11 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
                         f"their window could split into (first {many[0]}): not tried as "
                         "split arrivals; link the parts with `ledger reconcile link`")
         parts = parts.join(crowded.select("out_id").unique(), on="out_id", how="anti")
-    groups = parts.select(key).unique().with_row_index("g")
-    parts = parts.join(groups, on=key).sort("in_id").with_columns(
+    groups = parts.lazy().select(key).unique().with_row_index("g")
+    parts = parts.lazy().join(groups, on=key).sort("in_id").with_columns(
         pl.int_range(pl.len()).over("g").alias("k"),
         pl.col("in_text").str.to_lowercase().str.contains(pl.col("out_provider"), literal=True)
-        .fill_null(False).alias("named"))
+        .fill_null(False).alias("named")).collect(engine="in-memory")
     # sets of parts as part numbers p1 < p2 < ... within a group (ints are cheap to join)
     step = parts.select("g", pl.col("k").alias("next"), pl.col("received").alias("more"),
                         pl.col("in_date").alias("on"), pl.col("named").alias("also_named"))

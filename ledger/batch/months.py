@@ -1,11 +1,11 @@
 """A chunk of workers' counted rows -> their panel rows, in one pass grouped by worker.
 
-`ledger batch` reads and counts each worker's files on their own (ledger/batch/worker.py);
-everything after that (monthly lines in USD and the local currency, channels, hours,
-benchmarks, ratios and the livelihood trajectory) runs here once per chunk of workers over
-frames that carry a worker column (`W`), so the cost of the many small polars operations is
-paid per chunk, not per worker. Each worker's rows are exactly what they would be alone: every
-grouping and join is keyed by the worker.
+`ledger batch` reads a chunk's files (ledger/batch/worker.py) and counts its workers
+together (ledger/batch/counting.py); everything after that (monthly lines in USD and the
+local currency, channels, hours, benchmarks, ratios and the livelihood trajectory) runs here
+once per chunk of workers over frames that carry a worker column (`W`), so the cost of the
+many small polars operations is paid per chunk, not per worker. Each worker's rows are
+exactly what they would be alone: every grouping and join is keyed by the worker.
 """
 
 from __future__ import annotations

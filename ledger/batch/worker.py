@@ -4,42 +4,40 @@ Runs in a pool process (`process_many(tasks)`, a chunk of workers), so it gets o
 needs: each worker's pseudonym, country and file paths with their file pseudonyms (never the
 key). Each file goes through the same importers as `ledger import`: the chunk's files of one
 format at once (importers.registry.rows_many: the same rows as registry.parse gives each), a
-file that fails there on its own (registry.parse, timesheets through importers.hours); the rows
-through the same fee rules and reconcile matches (report.apply_journeys) as `ledger report`,
-each worker alone; then the chunk's rows are valued in USD together through the same FX chain
-(ledger/batch/fx.py: the worker's own conversions, then the bundled offline references; never
-the network), the chunk's months computed at once, grouped by worker (ledger/batch/months.py),
-and each worker gets one small frame: one row per month of its window, in the panel's columns
-(ledger/batch/columns.py), with the livelihood trajectory. A file that cannot be read becomes
-an error row and the rest goes on.
+file that fails there on its own (registry.parse, timesheets through importers.hours). The
+rows go through the same fee rules and reconcile matches as `ledger report`, the chunk's
+workers together, once per group sharing a fee schedule (ledger/batch/counting.py: each
+worker gets exactly the rows counting it alone gives; a worker with its own [fees] or
+[reconcile] is counted alone); then the chunk's rows are valued in USD together through the
+same FX chain (ledger/batch/fx.py: the worker's own conversions, then the bundled offline
+references; never the network), the chunk's months computed at once, grouped by worker
+(ledger/batch/months.py), and each worker gets one small frame: one row per month of its
+window, in the panel's columns (ledger/batch/columns.py), with the livelihood trajectory. A
+file that cannot be read becomes an error row and the rest goes on.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger.batch.fx import cached_reference
+from ledger.batch.counting import (  # noqa: F401  (their home before ledger/batch/counting.py)
+    LOCAL_EXTRA,
+    Counted,
+    count_rows,
+    counted_like_report,
+    local_currency,
+    schedule_for,
+)
+from ledger.batch.fx import cached_reference  # noqa: F401
 from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     import polars as pl
 
     from ledger.core.config import Config
-    from rules.fees import Schedule
-    from rules.fx import FxChain
-
-LOCAL_EXTRA = {"TH": "THB", "UA": "UAH", "RS": "RSD", "BR": "BRL", "GB": "GBP", "NP": "NPR",
-               "GH": "GHS", "UG": "UGX", "ET": "ETB", "ZA": "ZAR", "MX": "MXN", "AR": "ARS",
-               "CO": "COP", "VE": "VES", "TR": "TRY", "MA": "MAD", "TN": "TND", "RU": "RUB"}
-"""Countries beyond rules.fees.LOCAL_CURRENCY (PK PKR, PH PHP, IN INR, BD BDT, NG NGN, KE KES,
-ID IDR, VN VND, MY MYR, LK LKR, EG EGP, US USD); others fall back to CLDR's territory currency."""
-
 
 @dataclass(frozen=True)
 class WorkerTask:
@@ -66,22 +64,6 @@ class WorkerResult:
     rows: int = 0
     files_read: int = 0
 
-
-def local_currency(country: str) -> str | None:
-    from rules.fees import LOCAL_CURRENCY
-
-    found = LOCAL_CURRENCY.get(country) or LOCAL_EXTRA.get(country)
-    if found or len(country) != 2:
-        return found
-    try:
-        from babel.numbers import get_territory_currencies
-
-        currencies = get_territory_currencies(country)
-    except Exception:  # unknown territory: babel raises several types
-        return None
-    return currencies[0] if currencies else None
-
-
 def process(task: WorkerTask) -> WorkerResult:
     """The worker's panel rows, or None with error rows; never raises for bad data."""
     return process_many([task])[0]
@@ -89,21 +71,28 @@ def process(task: WorkerTask) -> WorkerResult:
 
 def process_many(tasks: list[WorkerTask]) -> list[WorkerResult]:
     """Results of a chunk of workers, in the order given: the unit of work the batch engine
-    schedules. Each worker's files are read and counted on their own (fee rules, reconcile:
-    `count_rows`); the chunk's rows are then valued in USD together (ledger/batch/fx.py: one
+    schedules. The chunk's files are read by format (`read_many`) and its workers counted
+    together (ledger/batch/counting.py: `count_many`, each worker as `count_rows` counts it
+    alone); the chunk's rows are then valued in USD together (ledger/batch/fx.py: one
     FX lookup for the workers without conversions of their own), and the months, hours,
     benchmarks and trajectories of the whole chunk computed at once, grouped by worker
     (ledger/batch/months.py). Never raises for bad data."""
+    from ledger.batch.counting import count_many
     from ledger.batch.fx import value_chunk
 
     results: list[WorkerResult] = []
     counted: list[tuple[int, Counted]] = []
     parsed = read_many(tasks)
+    gathered = []
     for at, task in enumerate(tasks):
-        result, found = _read_and_count(task, parsed[at])
-        if found is not None:
-            counted.append((len(results), found))
+        result, frames, sheets, config = _gather(task, parsed[at])
         results.append(result)
+        gathered.append((frames, sheets, task.country, config))
+    for at, found in enumerate(count_many(gathered)):
+        if isinstance(found, BaseException):
+            _fail(results[at], "", "", found)
+        else:
+            counted.append((at, found))
     failed = value_chunk([c for _, c in counted])
     ready: dict[str, list[tuple[int, Counted]]] = {}
     settings: dict[str, dict[str, Any]] = {}
@@ -155,8 +144,10 @@ def read_many(tasks: list[WorkerTask]) -> list[list[pl.DataFrame | None]]:
     return found
 
 
-def _read_and_count(task: WorkerTask, parsed: list[pl.DataFrame | None] | None = None
-                    ) -> tuple[WorkerResult, Counted | None]:
+def _gather(task: WorkerTask, parsed: list[pl.DataFrame | None] | None = None
+            ) -> tuple[WorkerResult, list[pl.DataFrame], list[pl.DataFrame], Config]:
+    """The worker's result so far (errors of its files and ledger.toml), its export rows,
+    timesheets and settings: what counting takes."""
     from ledger.core.config import Config
 
     result = WorkerResult(task.pseudonym, None)
@@ -180,11 +171,7 @@ def _read_and_count(task: WorkerTask, parsed: list[pl.DataFrame | None] | None =
             continue
         result.files_read += 1
         (frames if kind == "rows" else sheets).append(frame)
-    try:
-        return result, count_rows(frames, sheets, task.country, config)
-    except Exception as exc:
-        _fail(result, "", "", exc)
-        return result, None
+    return result, frames, sheets, config
 
 
 def _months_into(results: list[WorkerResult], group: list[tuple[int, Counted]],
@@ -249,55 +236,6 @@ def read_file(path: Path, profiles: list[Path]) -> tuple[str, pl.DataFrame]:
             raise exc from None
         return "hours", hours.parse(raw, options)[0]
 
-
-# --- rules, loaded once per process (reference rates: batch_fx.cached_reference) ------------
-
-@cache
-def _schedule(country: str) -> Schedule:
-    from rules.fees import load_schedule
-
-    return load_schedule({"country": country} if len(country) == 2 else {})
-
-
-def schedule_for(country: str, config: Config) -> Schedule:
-    """The bundled schedule, with the worker's own ledger.toml [fees] if they sent one."""
-    from rules.fees import load_schedule
-
-    if config.fees:
-        tree = config.tree
-        return load_schedule({**tree, "country": country} if len(country) == 2 else tree,
-                             where="ledger.toml")
-    return _schedule(country)
-
-
-# --- the worker's counted rows -------------------------------------------------------------
-
-
-@dataclass
-class Counted:
-    """One worker's rows as `ledger report` counts them, ready for the chunk's months."""
-    usd: pl.DataFrame | None
-    """Income rows (not transfers) valued in USD (batch_fx.value_chunk)."""
-    counted: pl.DataFrame
-    """Every counted row: valued into `usd`, and (date, source) the channels of each
-    month."""
-    sheet: pl.DataFrame
-    """Timesheet rows, with the ledger.toml [[hours]] entries."""
-    country: str
-    local: str | None
-    has_local: bool
-    """Whether local-currency figures can be given (every foreign row has a rate)."""
-    first: dt.date
-    last: dt.date
-    rows: int
-    """Canonical rows read (overlapping exports counted once)."""
-    chain: Callable[[], FxChain] | None = None
-    """The worker's own FX chain (its conversions, then the references), built on demand."""
-    own_rates: bool = False
-    """Whether the worker's rows imply rates of their own (then its own chain values them;
-    else the chunk's chain of the references alone, batch_fx.value_chunk)."""
-
-
 USD_COLUMNS = ["date", "kind", "amount", "currency", "value", "counterparty", "hours"]
 SHEET_COLUMNS = ["date", "client", "kind", "hours", "origin"]
 
@@ -338,68 +276,3 @@ def count_worker(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country
     if failed:
         raise failed[0]
     return counted
-
-
-def count_rows(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: str,
-               config: Config) -> Counted:
-    """One worker's parsed files counted: rows repeated across overlapping exports once (by
-    id, as `ledger import`), the worker's own rules, fee rules (and reconcile where it
-    matters); not yet valued (`usd` is set by the chunk's batch_fx.value_chunk)."""
-    import polars as pl
-
-    from importers import hours as hours_mod
-    from ledger.core import user_rules
-    from rules.fx import FxChain, implied_rates
-
-    if not frames:
-        if sheets:
-            raise DataError("only timesheets were read for this worker: no transactions",
-                            hint="hours count only beside a platform or bank export")
-        raise DataError("no export could be read for this worker",
-                        hint="see the other errors of this worker")
-    rows = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical_relaxed")
-    rows = rows.unique("id", keep="first", maintain_order=True)
-    if config.rules:
-        rows = user_rules.apply(rows, list(config.rules))
-    if rows.is_empty():
-        raise DataError("the worker's exports hold no transactions")
-
-    @cache
-    def implied() -> pl.DataFrame:
-        return implied_rates(rows)
-
-    @cache
-    def chain() -> FxChain:  # only built where something is converted or reconciled
-        built = FxChain([implied()])
-        built.reference = cached_reference
-        return built
-
-    counted = counted_like_report(rows, schedule_for(country, config), config, chain)
-    own_rates = not counted["currency"].eq("USD").all() and not implied().is_empty()
-    sheet = pl.concat(sheets) if len(sheets) > 1 else sheets[0] if sheets else hours_mod.empty()
-    if config.hours:
-        sheet = pl.concat([sheet, hours_mod.from_config(list(config.hours))])
-    dates = rows.select(pl.col("date").min().alias("first"), pl.col("date").max().alias("last"))
-    return Counted(usd=None, counted=counted, sheet=sheet, country=country,
-                   local=local_currency(country), has_local=False, first=dates["first"][0],
-                   last=dates["last"][0], rows=rows.height, chain=chain, own_rates=own_rates)
-
-
-def counted_like_report(rows: pl.DataFrame, schedule: Schedule, config: Config,
-                        chain: Callable[[], object]) -> pl.DataFrame:
-    """The rows as `ledger report` counts them where it matters to the figures: where a
-    withdrawal could arrive in another currency, the fee rules run with reconcile's matches
-    over the worker's whole span (ledger.counting.pipeline.count), so an arrival only the bank shows
-    converted is a conversion (its spread FX cost) and intermediary deductions are measured
-    on reconcile's pairs. Elsewhere (about half the workers) reconcile is skipped for speed
-    (~40 ms a worker) and the fee rules pair same-currency transfers themselves, which
-    differs from the report only where two credits fit one withdrawal equally well."""
-    from ledger import reconcile
-    from ledger.counting import pipeline as counting
-
-    if not reconcile.may_arrive_converted(rows):
-        return counting.count(rows, schedule)
-    span = (rows["date"].min(), rows["date"].max())
-    journeys = reconcile.reconcile(rows, span, reconcile.settings(config.tree), chain(),
-                                   as_of=span[1])
-    return counting.count(rows, schedule, journeys)

@@ -49,13 +49,26 @@ def count(rows: pl.DataFrame, schedule: Schedule, journeys: Result | None = None
     import polars as pl
 
     from ledger import reconcile
-    from rules.fees import apply_rules, arrived_conversions
 
     matched = None if journeys is None else pl.DataFrame(
         journeys.pairs, schema={"out_id": pl.String, "in_id": pl.String}, orient="row")
+    arrived = None if journeys is None else reconcile.arrivals(journeys)
+    return count_matched(rows, schedule, matched, arrived, window)
+
+
+def count_matched(rows: pl.DataFrame, schedule: Schedule, matched: pl.DataFrame | None,
+                  arrived: pl.DataFrame | None,
+                  window: tuple[dt.date, dt.date] | None = None) -> pl.DataFrame:
+    """`count` with reconcile's result as frames: `matched` (out_id, in_id) and `arrived`
+    (reconcile.arrivals), or both None (the fee rules' own matcher). ledger batch passes
+    reconcile.pairs_and_arrivals of a chunk of workers' rows (rules.worker_ids)."""
+    import polars as pl
+
+    from rules.fees import apply_rules, arrived_conversions
+
     counted = apply_rules(rows, schedule, window=window, matched=matched)
-    if journeys is not None:
-        counted = arrived_conversions(counted, reconcile.arrivals(journeys), schedule)
+    if arrived is not None:
+        counted = arrived_conversions(counted, arrived, schedule)
     if window is not None:
         counted = counted.filter(pl.col("date").is_between(*window))
     return counted

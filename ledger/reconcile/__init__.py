@@ -56,8 +56,8 @@ if TYPE_CHECKING:
 
 __all__ = ["BANK_FORMATS", "HOP_COSTS", "SCHEMA", "Chain", "Hop", "Result", "Settings",
            "arrivals", "chain_json", "for_ledger", "hop_json", "link", "load_links",
-           "matches_for", "may_arrive_converted", "reconcile", "report_summary", "resolve_id",
-           "scope_margin", "settings",
+           "matches_for", "may_arrive_converted", "pairs_and_arrivals", "reconcile",
+           "report_summary", "resolve_id", "scope_margin", "settings",
            "to_json", "totals", "unlink"]
 
 
@@ -141,13 +141,29 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
     rows = rows.filter(pl.col("date").is_between(start - margin, end + margin))
     found = match(rows, settings, chain, links)
     outs, ins = legs(rows, settings)
-    hop_rows = found.hops.join(outs, on="out_id").join(ins, on="in_id")
     fees = hop_fees(rows, outs, ins).group_by("anchor", "line").agg(pl.col("fee").sum())
     fee_map: dict[str, dict[str, Decimal]] = {}
     for anchor, line, fee in fees.iter_rows():
         fee_map.setdefault(anchor, {})[line] = Decimal(fee)
     hops: list[Hop] = []
-    linked = hop_rows.sort("out_date", "out_id", "in_date", "in_id").to_dicts()
+    ambiguous_ids = set(found.ambiguous["out_id"].to_list())
+    ambiguous_in = {i for ids in found.ambiguous["in_id"].to_list() for i in ids}
+    # the hops' rows and the period's unmatched and ambiguous money: one plan each, one collect
+    hop_rows, transit, orphan, amb_rows = pl.collect_all([
+        found.hops.lazy().join(outs.lazy(), on="out_id").join(ins.lazy(), on="in_id").sort(
+            "out_date", "out_id", "in_date", "in_id"),
+        found.unmatched_out.lazy().filter(
+            pl.col("out_date").is_between(start, end) & ~pl.col("out_id").is_in(
+                list(ambiguous_ids))).with_columns(
+            (pl.lit(as_of) - pl.col("out_date")).dt.total_days().alias("age_days")).sort(
+            "out_date", "out_id"),
+        found.unmatched_in.lazy().filter(
+            pl.col("in_date").is_between(start, end)
+            & ~pl.col("in_id").is_in(list(ambiguous_in))).sort("in_date", "in_id"),
+        found.ambiguous.lazy().join(outs.lazy(), on="out_id").filter(
+            pl.col("out_date").is_between(start, end)).sort("out_date", "out_id")],
+        engine="in-memory")
+    linked = hop_rows.to_dicts()
     for _, group in groupby(linked, key=itemgetter("out_id")):
         items = list(group)
         first = items[0]
@@ -174,13 +190,6 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
         c.possible_loss = loss
     chains = [c for c in chains if start <= c.hops[0].out["out_date"] <= end]
     chains.sort(key=lambda c: (c.hops[0].out["out_date"], c.id))
-    ambiguous_ids = set(found.ambiguous["out_id"].to_list())
-    ambiguous_in = {i for ids in found.ambiguous["in_id"].to_list() for i in ids}
-    transit = found.unmatched_out.filter(
-        pl.col("out_date").is_between(start, end) & ~pl.col("out_id").is_in(
-            list(ambiguous_ids))).with_columns(
-        (pl.lit(as_of) - pl.col("out_date")).dt.total_days().alias("age_days")).sort(
-        "out_date", "out_id")
     # the provider's own reference, date and amount: what its support asks for when chasing
     in_transit = transit.select(  # columns first: a year's withdrawals, not row by row
         pl.col("out_id").alias("id"), pl.col("out_ref").alias("ref"),
@@ -192,19 +201,14 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
         .otherwise(pl.lit("overdue")).alias("status")).to_dicts()
     for item in in_transit:
         item["description"] = item["description"].strip()
-    orphan = found.unmatched_in.filter(
-        pl.col("in_date").is_between(start, end) & ~pl.col("in_id").is_in(list(ambiguous_in))
-    ).sort("in_date", "in_id")
     unknown = [{"id": r["in_id"], "ref": r["in_ref"], "date": r["in_date"].isoformat(),
                 "account": r["in_account"], "amount": r["received"], "currency": r["in_ccy"],
                 "description": r["in_text"].strip()} for r in orphan.iter_rows(named=True)]
-    amb_rows = found.ambiguous.join(outs, on="out_id").filter(
-        pl.col("out_date").is_between(start, end))
     ambiguous = [{"out": r["out_id"], "date": r["out_date"].isoformat(),
                   "account": r["out_account"], "amount": r["sent"], "currency": r["out_ccy"],
                   "candidates": r["in_id"],
                   "hint": f"ledger reconcile link {r['out_id'][:8]} {r['in_id'][0][:8]}"}
-                 for r in amb_rows.sort("out_date", "out_id").iter_rows(named=True)]
+                 for r in amb_rows.iter_rows(named=True)]
     pairs = list(found.hops.select("out_id", "in_id").iter_rows())
     return Result((start, end), as_of, chains, in_transit, unknown, ambiguous, settings,
                   found.warnings, pairs, hops)
@@ -254,6 +258,31 @@ def arrivals(result: Result) -> pl.DataFrame:
     return pl.DataFrame([(i, format(o, "f"), c) for i, o, c in found],
                         schema={"id": pl.String, "_other": pl.String, "_other_cur": pl.String},
                         orient="row").with_columns(pl.col("_other").cast(pl.Decimal(38, 4)))
+
+
+def pairs_and_arrivals(rows: pl.DataFrame, settings: Settings, chain: object = None
+                       ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What counting takes from reconciling all of `rows` (period: their first to last day;
+    no links): the matched pairs (out_id, in_id: `Result.pairs`) and `arrivals` of the
+    result, without the chains, fees and lists of unmatched money that only `ledger
+    reconcile` and the report's chains show. Vectorised, so rows of many workers
+    (rules.worker_ids) are matched at once (ledger batch)."""
+    import polars as pl
+
+    found = match(rows, settings, chain)
+    outs, ins = legs(rows, settings)
+    pairs = found.hops.select("out_id", "in_id")
+    # a hop's arrival currency is its first credit's (by date, then id), its amount all parts
+    hops = pairs.join(ins.select("in_id", "in_date", "in_ccy", "received"), on="in_id").join(
+        outs.select("out_id", "out_date", "out_ccy", "delivered_ccy"), on="out_id").sort(
+        "out_id", "in_date", "in_id").group_by("out_id", maintain_order=True).agg(
+        pl.col("in_ccy").first(), pl.col("received").sum(), pl.col("out_ccy").first(),
+        pl.col("delivered_ccy").first())
+    arrived = hops.filter((pl.col("out_ccy") != pl.col("in_ccy")) & (
+        pl.col("delivered_ccy").is_null() | (pl.col("delivered_ccy") != pl.col("in_ccy"))))
+    return pairs, arrived.select(pl.col("out_id").alias("id"),
+                                 pl.col("received").cast(pl.Decimal(38, 4)).alias("_other"),
+                                 pl.col("in_ccy").alias("_other_cur"))
 
 
 def may_arrive_converted(rows: pl.DataFrame) -> bool:
