@@ -286,7 +286,9 @@ def _legs(df: pl.DataFrame, keep: list[str] | None = None) -> pl.DataFrame:
         related_ref=pl.col("ref"),
         _leg=pl.lit("fee"),
     )
-    return pl.concat([gross_rows, fee_rows], rechunk=True)  # one copy, then theirs is freed
+    # not rechunked here: finalize does, a column at a time (a copy of all rows held beside
+    # base and its fee rows was the import's peak memory)
+    return pl.concat([gross_rows, fee_rows])
 
 
 def _key() -> pl.Expr:
