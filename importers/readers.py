@@ -191,6 +191,28 @@ class RawFile:
     path: Path
     data: bytes
     sha256: str
+    origin: Path | None = None
+    """Where `data` can be read again (registry.read's file; None for a derived copy): a large
+    export's bytes are released once parsed (`release`)."""
+
+    def release(self) -> None:
+        """Drop the bytes of a large file read from `origin` (its parse holds the table now:
+        the bytes were a file's size of peak memory); should anything ask for them again
+        they are read again, and refused if the file changed since."""
+        if self.origin is not None and len(self.__dict__.get("data", b"")) > EXACT_SCAN_MAX_BYTES:
+            del self.__dict__["data"]
+
+    def __getattr__(self, name: str) -> bytes:
+        if name != "data" or self.origin is None:
+            raise AttributeError(name)
+        import hashlib
+
+        data = read_regular(self.origin)
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            raise DataError("the file changed while it was being imported", path=self.path,
+                            hint="import it again once it is no longer being written")
+        self.data = data
+        return data
 
     @cached_property
     def decoded(self) -> tuple[str, str]:
@@ -398,6 +420,8 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     cells = [c for c in df.columns if c != LINE]
     if cells:
         df = df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in cells))
+    del body
+    raw.release()
     return Table(df=df, header=header, path=raw.path, delimiter=sep,
                  names=dict(zip(names[:len(header)], header, strict=True)))
 
