@@ -110,3 +110,26 @@ def test_a_banks_row_key_numbers_repeated_content_only():
     assert keys == [f"{day}|1.5000|USD|Fee|R1|10.0000|0|0",
                     f"{day}|1.5000|USD|Fee|R2|11.0000|0|0"]
 
+
+
+def test_a_large_tables_line_numbers_follow_polars_chunks(tmp_path, monkeypatch):
+    """polars reads a large CSV in chunks; each row's `_line` is still its own line, the table
+    comes out in one chunk, and an error deep in the file names its line."""
+    monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
+    count = 50_000
+    text = "Line,Amount\n" + "".join(f"{n},1.00\n" for n in range(2, count + 2))
+    assert pl.read_csv(text.encode(), infer_schema=False).n_chunks() > 1  # the path tested
+    path = tmp_path / "table.csv"
+    path.write_text(text)
+    table = readers.read_table(registry.read(path))
+    assert table.df.n_chunks() == 1
+    assert table.df[readers.LINE].to_list() == list(range(2, count + 2))
+    assert table.df["line"].cast(pl.Int64).to_list() == list(range(2, count + 2))
+    from importers.base import parse_money
+
+    bad = text.replace("\n40000,1.00\n", "\n40000,1.0x\n")
+    path.write_text(bad)
+    table = readers.read_table(registry.read(path))
+    with pytest.raises(DataError) as caught:
+        parse_money(table.df, pl.col("amount"), path=path, what="Amount")
+    assert caught.value.line == 40000 and "'1.0x' is not a number" in caught.value.message
