@@ -194,6 +194,7 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
     df = columns.classify(_described(df, profile), profile.kinds).with_columns(
         related_ref=pl.lit(None, pl.String), _part=pl.lit(0, pl.Int32))
     rows = columns.split_parts(df, profile, path, mark)
+    del df  # `rows` holds what finalize needs: its columns freed as finalize moves them
 
     rows = rows.with_columns(contract=pl.lit(None, pl.String),
                              hours=pl.lit(None, pl.Float64))

@@ -282,16 +282,22 @@ def row_key(rows: pl.DataFrame, by: list[str] | None = None) -> pl.Expr:
     """
     import polars as pl
 
+    from ledger.core.schema import STREAM_IDS_FROM
+
     content = [pl.col("date").cast(pl.Int32)] + [
         pl.col(c).cast(pl.String).fill_null("")
         for c in ("amount", "currency", "description", "ref", "balance", "_part")]
-    keys = rows.select(pl.concat_str(content, separator="|").alias("k"))["k"]
+    key = pl.concat_str(content, separator="|")
+    engine = "streaming" if rows.height >= STREAM_IDS_FROM else "in-memory"
+    repeated = rows.lazy().select(key.hash().alias("h")).collect(engine=engine)["h"] \
+        .is_duplicated()  # type: ignore[call-overload]
+    if not repeated.any():  # the usual case: an expression, the keys never held (memory)
+        return pl.concat_str([*content, pl.lit("0")], separator="|")
+    keys = rows.select(key.alias("k"))["k"]
     occurrence = pl.repeat("0", rows.height, dtype=pl.String, eager=True)
-    repeated = keys.hash().is_duplicated()
-    if repeated.any():
-        at = repeated.arg_true()
-        counted = pl.DataFrame({"k": keys.gather(at)}).with_columns(
-            rows.select(by).gather(at) if by else []).select(
-            pl.int_range(pl.len()).over(["k", *(by or [])]).cast(pl.String))
-        occurrence = occurrence.scatter(at, counted.to_series())
+    at = repeated.arg_true()
+    counted = pl.DataFrame({"k": keys.gather(at)}).with_columns(
+        rows.select(by).gather(at) if by else []).select(
+        pl.int_range(pl.len()).over(["k", *(by or [])]).cast(pl.String))
+    occurrence = occurrence.scatter(at, counted.to_series())
     return pl.lit(keys + "|" + occurrence)

@@ -84,9 +84,12 @@ def read_csv(raw: RawFile, profile: Profile) -> Body:
     index = csv_header(raw, profile)
     if index is None:
         raise no_header(profile, raw)
+    original = raw
     if profile.line_by_line or profile.rejoin_split_numbers:
         raw = clean_csv(raw, index, profile)
     raw, footer = cut_footer(raw, index, profile)
+    if raw is not original:
+        original.release()  # the copy holds what is read: a large file's bytes not held twice
     table = read_table(raw, index)
     return Body(df=table.df, footer=footer)
 

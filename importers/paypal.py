@@ -165,11 +165,14 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     path = raw.path
     cols = table.df.columns
     df = _columns(table)
+    del table  # the export's other cells: not held through the parse (memory)
     rows_read = df.height
 
     mark = options.decimal_mark or _decimal_mark(df, cols, path)
     df = _typed(df, mark, _date_formats(df["_date"], options, path), path)
     _check_net(df, path)
+    df = df.drop("_date", "_gross", "_fee", "_net", "_balance", "_type", "_description",
+                 "_currency", "_timezone", "_statement_tz", "_bank_account")  # typed above
     df = lookup(df, _row_classes(df, path), ["type", "_status", "_impact"])
     df, booked_pending = _moved_by_balance(df, path)
     skipped = counts(df["skip"])
@@ -184,7 +187,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         types = sorted(set(unknown["type"].to_list()))
         warnings.append(f"{unknown.height} row(s) of unknown type {types} imported as kind "
                         "'other'; check them with `ledger transactions --kind other`")
-    del table, unknown  # the export's strings: not held through finalize (memory)
+    del unknown
     rows = _legs(df)
     del df
     account = options.account or SOURCE
@@ -283,7 +286,9 @@ def _legs(df: pl.DataFrame, keep: list[str] | None = None) -> pl.DataFrame:
         related_ref=pl.col("ref"),
         _leg=pl.lit("fee"),
     )
-    return pl.concat([gross_rows, fee_rows], rechunk=True)  # one copy, then theirs is freed
+    # not rechunked here: finalize does, a column at a time (a copy of all rows held beside
+    # base and its fee rows was the import's peak memory)
+    return pl.concat([gross_rows, fee_rows])
 
 
 def _key() -> pl.Expr:

@@ -191,6 +191,28 @@ class RawFile:
     path: Path
     data: bytes
     sha256: str
+    origin: Path | None = None
+    """Where `data` can be read again (registry.read's file; None for a derived copy): a large
+    export's bytes are released once parsed (`release`)."""
+
+    def release(self) -> None:
+        """Drop the bytes of a large file read from `origin` (its parse holds the table now:
+        the bytes were a file's size of peak memory); should anything ask for them again
+        they are read again, and refused if the file changed since."""
+        if self.origin is not None and len(self.__dict__.get("data", b"")) > EXACT_SCAN_MAX_BYTES:
+            del self.__dict__["data"]
+
+    def __getattr__(self, name: str) -> bytes:
+        if name != "data" or self.origin is None:
+            raise AttributeError(name)
+        import hashlib
+
+        data = read_regular(self.origin)
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            raise DataError("the file changed while it was being imported", path=self.path,
+                            hint="import it again once it is no longer being written")
+        self.data = data
+        return data
 
     @cached_property
     def decoded(self) -> tuple[str, str]:
@@ -393,13 +415,35 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     if record_lines is not None and len(record_lines) == df.height:
         line = pl.Series(LINE, record_lines, dtype=pl.Int64)
     else:
-        line = pl.int_range(first_line, first_line + df.height, eager=True, dtype=pl.Int64)
+        line = _chunked_like(df, pl.int_range(first_line, first_line + df.height, eager=True,
+                                              dtype=pl.Int64))
     df = df.with_columns(line.alias(LINE))
     cells = [c for c in df.columns if c != LINE]
     if cells:
         df = df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in cells))
+    del body
+    raw.release()
+    if df.n_chunks() > 1:  # a column at a time, once the bytes are gone: the next queries
+        # need aligned single chunks, and copying the whole table at once doubled it
+        df = pl.DataFrame([df.drop_in_place(name).rechunk() for name in list(df.columns)])
     return Table(df=df, header=header, path=raw.path, delimiter=sep,
                  names=dict(zip(names[:len(header)], header, strict=True)))
+
+
+def _chunked_like(df: pl.DataFrame, line: pl.Series) -> pl.Series:
+    """`line` in chunks as long as `df`'s (polars reads a large CSV in chunks): a column
+    chunked otherwise would make the next query re-align every column at once, a copy of the
+    whole table beside it (a third of a large import's peak memory)."""
+    import polars as pl
+
+    lengths = df.get_column(df.columns[0]).chunk_lengths() if df.width else []
+    if len(lengths) < 2:
+        return line
+    parts, start = [], 0
+    for length in lengths:
+        parts.append(line.slice(start, length))
+        start += length
+    return pl.concat(parts, rechunk=False)
 
 
 _LARGE = b"(large)"

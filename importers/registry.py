@@ -69,7 +69,7 @@ def read(path: Path) -> RawFile:
     from importers.readers import RawFile, read_regular
 
     data = read_regular(path)
-    return RawFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest())
+    return RawFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest(), origin=path)
 
 
 def detect(raw: RawFile, profile_dirs: Sequence[Path] = ()) -> Format:

@@ -23,7 +23,7 @@ from importers.base import (
     parse_money_columns,
     slim,
 )
-from importers.readers import RawFile, Table, read_table
+from importers.readers import LINE, RawFile, Table, read_table
 
 if TYPE_CHECKING:
     import polars as pl
@@ -86,12 +86,13 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     _require(table)
     path = raw.path
     rows_read = table.df.height
-    df, skipped = _booked(_fields(table.df, table, path), options)
+    df = _fields(table.df, table, path)
+    del table  # the export's strings: _fields took what is needed (memory)
+    df, skipped = _booked(df, options)
     check_running_balance(df, path=path)
     df, warnings = _classified(df)
     account = options.account or SOURCE
     df = slim(df)
-    del table  # the export's strings: not held through finalize (memory)
     rows = finalize(df, raw, source=SOURCE, account=account)
     return Parsed(rows=rows, format="upwork", rows_read=rows_read, skipped=skipped,
                   warnings=warnings)
@@ -121,7 +122,8 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
 
 def _fields(df: pl.DataFrame, table: Table, path: object) -> pl.DataFrame:
     """The export's cells as typed fields (date, amount, balance, type, description, ref,
-    counterparty); an error at the first value that does not fit."""
+    counterparty), the other cells left out (memory); an error at the first value that does
+    not fit."""
     import polars as pl
 
     new_layout = table.has("transaction type")
@@ -132,7 +134,9 @@ def _fields(df: pl.DataFrame, table: Table, path: object) -> pl.DataFrame:
         description = pl.concat_str(present, separator=" - ", ignore_nulls=True)
     else:
         description = table.col("description")
-    return df.with_columns(
+    keep = [c for c in (LINE, stacked.FILE) if c in df.columns]
+    return df.select(
+        *keep,
         date=parse_dates(df, pl.col("date"), DATE_FORMATS, path=path),
         **parse_money_columns(df, {
             "amount": (table.col("amount", "amount $"), "amount", True),

@@ -199,7 +199,10 @@ def check_amounts(df: pl.DataFrame, where: str) -> pl.DataFrame:
     import polars as pl
 
     limit = Decimal(10) ** MAX_AMOUNT_DIGITS
-    huge = df.filter(pl.col("amount").abs() >= limit)
+    amount = pl.col("amount")
+    if not df.select(((amount >= limit) | (amount <= -limit)).any()).item():
+        return df  # the usual answer, without filtering every column (20x cheaper)
+    huge = df.filter(amount.abs() >= limit)
     if huge.height:
         raise DataError(
             f"amount {huge['amount'][0].normalize():f} is too large: the ledger holds amounts "
@@ -224,20 +227,28 @@ def with_ids(df: pl.DataFrame, key: pl.Expr | None = None) -> pl.DataFrame:
     """
     import polars as pl
 
-    keys = df.select((key if key is not None else pl.col("ref")).cast(pl.String).alias("k"))["k"]
-    if keys.null_count():
-        content = ["date", "amount", "currency", "description"]
-        occurrence = pl.int_range(pl.len()).over(content).cast(pl.String)
-        fallback = df.select(pl.concat_str(
-            [pl.col(c).cast(pl.String) for c in content] + [occurrence],
-            separator="|", ignore_nulls=True).alias("k"))["k"]
-        keys = keys.fill_null(fallback)
-    text = pl.concat_str([pl.col("source"), pl.col("account"), pl.col("_k")], separator="\x1f")
-    ids = df.select("source", "account", keys.alias("_k")).lazy() \
-        .select(sha256_hex(text).str.slice(0, ID_HEX).alias("id"))
-    # the streaming engine hashes morsels on every core (same ids, same order)
     engine = "streaming" if df.height >= STREAM_IDS_FROM else "in-memory"
-    return df.with_columns(ids.collect(engine=engine).to_series())
+    key = (key if key is not None else pl.col("ref")).cast(pl.String)
+    ids = _hashed(df, key, engine)
+    if not ids.null_count():  # every row has a key: hashed without holding the keys (memory)
+        return df.with_columns(ids)
+    keys = df.select(key.alias("k"))["k"]
+    content = ["date", "amount", "currency", "description"]
+    occurrence = pl.int_range(pl.len()).over(content).cast(pl.String)
+    fallback = df.select(pl.concat_str(
+        [pl.col(c).cast(pl.String) for c in content] + [occurrence],
+        separator="|", ignore_nulls=True).alias("k"))["k"]
+    return df.with_columns(_hashed(df, pl.lit(keys.fill_null(fallback)), engine))
+
+
+def _hashed(df: pl.DataFrame, key: pl.Expr, engine: str) -> pl.Series:
+    """The ids of (source, account, `key`): null where the key is."""
+    import polars as pl
+
+    text = pl.concat_str([pl.col("source"), pl.col("account"), key], separator="\x1f")
+    # the streaming engine hashes morsels on every core (same ids, same order)
+    return df.lazy().select(sha256_hex(text).str.slice(0, ID_HEX).alias("id")) \
+        .collect(engine=engine).to_series()  # type: ignore[call-overload]
 
 
 STREAM_IDS_FROM = 100_000

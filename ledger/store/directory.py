@@ -238,11 +238,12 @@ class Ledger:
                                       progress=progress)
 
     def commit(self, rows: pl.DataFrame, entries: list[dict], target: Path | None = None, *,
-               archives: Sequence[tuple[str, bytes]] = (),
+               archives: Sequence[tuple[str, bytes | Callable[[], bytes]]] = (),
                stager: files.ArchiveStager | None = None) -> None:
         """Archive `archives` (path under the ledger dir, bytes: the sources and the profiles
         they were read with), then the log, then the rows; on any failure, put all back.
-        Sources the `stager` already copied are renamed into place rather than written."""
+        Sources the `stager` already copied are renamed into place rather than written (their
+        bytes may then be a function, called only should the staged copy have gone)."""
         from ledger.core import schema
 
         target = target or self.rows_path
@@ -258,7 +259,7 @@ class Ledger:
                     rollback.created.append(archived)
                     copy = stager.take(archived.name) if stager else None
                     if copy is None:
-                        atomic_write_bytes(archived, data)
+                        atomic_write_bytes(archived, data() if callable(data) else data)
                     else:  # written and fsynced while the files were parsed
                         files.rename_into_place(copy, archived)
                     archived.chmod(0o444)

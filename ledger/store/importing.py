@@ -49,21 +49,44 @@ class ImportSummary:
 def parse(ledger: Ledger, paths: Sequence[Path], options: ImportOptions,
           source: str | None = None,
           progress: Callable[[Path], None] | None = None,
-          stager: ArchiveStager | None = None) -> list[tuple[Path, bytes, Parsed]]:
+          stager: ArchiveStager | None = None
+          ) -> list[tuple[Path, bytes | Callable[[], bytes], Parsed]]:
     """Read and parse every file. Nothing is written but, given a `stager`, temporary
-    archive copies that a failed import removes."""
+    archive copies that a failed import removes.
+
+    Each file comes with its bytes for the archive: with a `stager`, a function that reads
+    them again (only should the staged copy have gone), so a large export's bytes are not
+    held through the merge and the write (a file's size of peak memory)."""
     from importers import registry
 
-    parsed = []
+    parsed: list[tuple[Path, bytes | Callable[[], bytes], Parsed]] = []
     for path in paths:
         raw = registry.read(Path(path))
+        data: bytes | Callable[[], bytes] = raw.data
         if stager:
             stager.stage(Path(_archived(Path(path), raw.sha256)).name, raw.data)
-        parsed.append((Path(path), raw.data, registry.parse(
+            data = _reader(Path(path), raw.sha256)
+        parsed.append((Path(path), data, registry.parse(
             raw, options, source, profile_dirs=[ledger.root / "profiles"])))
+        del raw  # its bytes: freed once parsed and staged
         if progress:
             progress(Path(path))
     return parsed
+
+
+def _reader(path: Path, sha256: str) -> Callable[[], bytes]:
+    """The bytes of `path` as they were parsed: read again, refused if they changed since."""
+
+    def read() -> bytes:
+        from importers import registry
+
+        again = registry.read(path)
+        if again.sha256 != sha256:
+            raise DataError("the file changed while it was being imported", path=path,
+                            hint="import it again once it is no longer being written")
+        return again.data
+
+    return read
 
 
 def import_files(ledger: Ledger, paths: Sequence[Path], options: ImportOptions, *,
@@ -90,28 +113,50 @@ def import_files(ledger: Ledger, paths: Sequence[Path], options: ImportOptions, 
     return summaries
 
 
-def merge(existing: pl.DataFrame, parsed: list[tuple[Path, bytes, Parsed]]
+def merge(existing: pl.DataFrame, parsed: list[tuple[Path, object, Parsed]]
           ) -> tuple[pl.DataFrame, list[ImportSummary]]:
     """The rows with each parsed file's new rows added (a row already present is a
-    duplicate), sorted by date, and what each file did."""
+    duplicate), sorted by date, and what each file did.
+
+    Takes over each `Parsed.rows` (left empty): the rows are held once, not twice, while the
+    ledger is sorted and written."""
     import polars as pl
 
     frames = [existing]
     seen = existing.select("id")
+    del existing
     summaries = []
-    for path, data, result in parsed:
-        new = result.rows.join(seen, on="id", how="anti") if seen.height else result.rows
+    for path, _, result in parsed:
+        rows, result.rows = result.rows, result.rows.clear()
+        new = rows.join(seen, on="id", how="anti") if seen.height else rows
         frames.append(new)
         seen = pl.concat([seen, new.select("id")])
         summaries.append(ImportSummary(
-            path=str(path), import_id=result.import_id or hashlib.sha256(data).hexdigest(),
-            format=result.format, rows_read=result.rows_read, rows=result.rows.height,
-            added=new.height, duplicates=result.rows.height - new.height,
-            skipped=result.skipped, warnings=result.warnings))
+            path=str(path), import_id=result.import_id, format=result.format,
+            rows_read=result.rows_read, rows=rows.height, added=new.height,
+            duplicates=rows.height - new.height, skipped=result.skipped,
+            warnings=result.warnings))
+        del rows, new
+    del seen
     combined = pl.concat(frames)
-    if not combined["date"].is_sorted():  # a stable sort of sorted rows changes nothing
-        combined = combined.sort("date", maintain_order=True)
-    return combined, summaries
+    frames.clear()
+    return sorted_by_date(combined), summaries
+
+
+def sorted_by_date(rows: pl.DataFrame) -> pl.DataFrame:
+    """`rows.sort("date", maintain_order=True)`, one column at a time: each column's old
+    copy is freed as its sorted one is made, so sorting holds the rows once plus a column
+    (a whole-frame sort held them twice: the peak of a large import). Sorted rows are
+    returned as they are."""
+    import polars as pl
+
+    if rows["date"].is_sorted():  # a stable sort of sorted rows changes nothing
+        return rows
+    order = rows.select(pl.arg_sort_by("date", maintain_order=True)).to_series()
+    columns = []
+    for name in rows.columns:
+        columns.append(rows.drop_in_place(name).gather(order))
+    return pl.DataFrame(columns)
 
 
 def log_entry(event: str, summary: ImportSummary, options: ImportOptions,
