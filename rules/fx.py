@@ -59,10 +59,11 @@ def _table(rows: list[dict] | None = None) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame(schema=schema)
     # rates go in as text: a Python Decimal handed to polars imports numpy (~0.13 s a command)
-    columns = {name: [row[name] for row in rows] for name in schema}
-    columns["rate"] = [None if r is None else format(r, "f") for r in columns["rate"]]
-    return pl.DataFrame(columns, schema={**schema, "rate": pl.String()}).with_columns(
-        pl.col("rate").cast(rate_dtype()))
+    columns = {name: pl.Series(name, [row[name] for row in rows], dtype=dtype)
+               for name, dtype in schema.items() if name != "rate"}
+    columns["rate"] = pl.Series("rate", [None if row["rate"] is None else format(row["rate"], "f")
+                                         for row in rows], dtype=pl.String).cast(rate_dtype())
+    return pl.DataFrame([columns[name] for name in schema])  # Series casts: no plan to run
 
 
 def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
@@ -84,7 +85,7 @@ def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
                         "(e.g. 2024-06-03,USD,PKR,278.45)")
     blank = pl.all_horizontal(pl.col(c).fill_null("").str.strip_chars() == ""
                               for c in ("date", "from", "to", "rate"))
-    out = df.filter(~blank).select(  # blank lines (editors, `echo >>`) are not rows
+    out = df.lazy().filter(~blank).select(  # blank lines (editors, `echo >>`) are not rows
         pl.col("_line"),
         pl.col("date").str.strip_chars().str.strptime(pl.Date, "%Y-%m-%d", strict=False),
         pl.col("from").str.strip_chars().str.to_uppercase(),
@@ -96,15 +97,17 @@ def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
     bad = out.filter(pl.col("date").is_null() | pl.col("rate").is_null() | (pl.col("rate") == 0)
                      | ~pl.col("from").str.contains(r"^[A-Z]{3}$")
                      | ~pl.col("to").str.contains(r"^[A-Z]{3}$")).head(1)
+    rates = out.select(
+        "date", "from", "to", "rate", pl.lit(provider).alias("provider"),
+        (pl.lit(f"{path.name}:") + pl.col("_line").cast(pl.String)).alias("detail"))
+    bad, rates = pl.collect_all([bad, rates], engine="in-memory")  # one collect
     if bad.height:
         raise DataError(
             f"bad rate row (date {bad['_raw_date'][0]!r}, rate {bad['_raw_rate'][0]!r})",
             path=path, line=int(bad["_line"][0]),
             hint="each row is YYYY-MM-DD,FROM,TO,RATE with a positive rate, e.g. "
             "2024-06-03,USD,PKR,278.45")
-    return out.select(
-        "date", "from", "to", "rate", pl.lit(provider).alias("provider"),
-        (pl.lit(f"{path.name}:") + pl.col("_line").cast(pl.String)).alias("detail"))
+    return rates
 
 
 def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
@@ -117,11 +120,12 @@ def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
 
     from rules.conversions import conversion_pairs
 
+    # two collects: the conversions' pairs, then everything else in one plan
     delivered = _delivered_rates(rows)
-    legs = rows.with_row_index("_row").filter(pl.col("kind") == "fx")
-    if legs.is_empty():
-        return delivered
-    found = conversion_pairs(legs, key="_row")
+    if not rows.get_column("kind").eq("fx").any():
+        return delivered.collect(engine="in-memory")
+    legs = rows.lazy().with_row_index("_row").filter(pl.col("kind") == "fx")
+    found = conversion_pairs(legs, key="_row").lazy()
     pairs = found.join(legs.select(
         pl.col("_row").alias("out"), "account", "date", "related_ref",
         pl.col("currency").alias("from"), (-pl.col("amount")).alias("sent"),
@@ -139,19 +143,17 @@ def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
                        pl.col("line_to").cast(pl.String), pl.lit(")")]).alias("detail"),
     )
     return pl.concat([implied, delivered], how="vertical_relaxed").unique(
-        ["date", "from", "to", "rate"], maintain_order=True)
+        ["date", "from", "to", "rate"], maintain_order=True).collect(engine="in-memory")
 
 
-def _delivered_rates(rows: pl.DataFrame) -> pl.DataFrame:
+def _delivered_rates(rows: pl.DataFrame) -> pl.LazyFrame:
     """Rates implied by transfers out (and conversion legs) that delivered another currency
     (`counter_amount` in `counter_currency`): delivered / sent, where sent leaves out a fee
-    the row includes (`fee_included`)."""
+    the row includes (`fee_included`). A plan; its columns are `_table`'s."""
     import polars as pl
 
-    moved = rows.filter(pl.col("kind").is_in(["transfer", "fx"]) & (pl.col("amount") < 0)
-                        & pl.col("counter_currency").is_not_null())
-    if moved.is_empty():
-        return _table()
+    moved = rows.lazy().filter(pl.col("kind").is_in(["transfer", "fx"]) & (pl.col("amount") < 0)
+                               & pl.col("counter_currency").is_not_null())
     moved = moved.select(
         "date", pl.col("currency").alias("from"), pl.col("counter_currency").alias("to"),
         pl.col("counter_amount").alias("got"),
@@ -187,22 +189,30 @@ class FxChain:
         self.reference: Callable[[set[str], dt.date, dt.date], pl.DataFrame] | None = None
         self.online_cache: Path | None = None
         self._covered: set[tuple[str, dt.date, dt.date]] = set()
-        self._index()
+        self._rates: pl.DataFrame | None = None
 
-    def _index(self) -> None:
+    @property
+    def rates(self) -> pl.DataFrame:
+        """Every known rate and its inverse, ranked by provider, by date: built when a lookup
+        needs it, once for however many tables were added since (one collect)."""
         import polars as pl
 
-        known = pl.concat(self.tables, how="vertical_relaxed")
-        inverse = known.filter(pl.col("rate") != 0).select(
-            "date", pl.col("to").alias("from"), pl.col("from").alias("to"),
-            (pl.lit(1).cast(rate_dtype()) / pl.col("rate")).alias("rate"), "provider",
-            (pl.col("detail") + pl.lit(" (inverse)")).alias("detail"))
-        rank = pl.col("provider").replace_strict(
-            {p: i for i, p in enumerate(PROVIDERS)}, default=len(PROVIDERS),
-            return_dtype=pl.Int32)
-        self.rates = (pl.concat([known, inverse]).with_columns(rank.alias("rank"))
-                      .sort("date"))
-        self._ranks: list[int] | None = None
+        if self._rates is None:
+            known = pl.concat(self.tables, how="vertical_relaxed").lazy()
+            inverse = known.filter(pl.col("rate") != 0).select(
+                "date", pl.col("to").alias("from"), pl.col("from").alias("to"),
+                (pl.lit(1).cast(rate_dtype()) / pl.col("rate")).alias("rate"), "provider",
+                (pl.col("detail") + pl.lit(" (inverse)")).alias("detail"))
+            rank = pl.col("provider").replace_strict(
+                {p: i for i, p in enumerate(PROVIDERS)}, default=len(PROVIDERS),
+                return_dtype=pl.Int32)
+            self._rates = (pl.concat([known, inverse]).with_columns(rank.alias("rank"))
+                           .sort("date").collect(engine="in-memory"))
+        return self._rates
+
+    def _index(self) -> None:
+        """Forget the built rates: a table was added."""
+        self._rates = None
 
     def _cover(self, currencies: set[str], start: dt.date, end: dt.date) -> None:
         """Load bundled reference rates for these currencies and dates (once)."""
@@ -232,7 +242,12 @@ class FxChain:
 
     def lookup(self, needs: pl.DataFrame, to: str) -> pl.DataFrame:
         """For each (date, currency) in `needs`, the best rate to `to`: columns date, currency,
-        rate, provider, detail, rate_date (null rate where none is known)."""
+        rate, provider, detail, rate_date (null rate where none is known).
+
+        One plan, one collect: the direct rate, and the rate crossed through each pivot
+        (USD, then EUR), of every need; the first of them that exists is kept. Each need's
+        rates depend on its own date and currency only, so crossing all of them and keeping
+        the first gives what crossing only those still missing would."""
         import polars as pl
 
         if not needs.is_empty():
@@ -240,58 +255,56 @@ class FxChain:
                         needs["date"].min(), needs["date"].max())
             if self.online_cache is not None:
                 self._fetch_online(needs, to)
-        direct = self._nearest(needs, to)
-        missing = direct.filter(pl.col("rate").is_null()).select("date", "currency")
-        found = direct.filter(pl.col("rate").is_not_null())
-        for pivot in PIVOTS:
-            if missing.is_empty():
-                break
+        columns = ["date", "currency", "rate", "provider", "detail", "rate_date"]
+        wanted = needs.lazy().select("date", "currency").unique()
+        direct = self._nearest_plan(wanted, to)
+        tiers = [direct.filter(pl.col("rate").is_not_null()).with_columns(pl.lit(0).alias("_tier"))]
+        for tier, pivot in enumerate(PIVOTS, start=1):
             if pivot == to:  # INR->USD needs the EUR pivot even though USD is a pivot too
                 continue
-            first = self._nearest(missing.lazy().filter(pl.col("currency") != pivot), pivot)
-            second = self._nearest(first.lazy().select("date", pl.lit(pivot).alias("currency")),
-                                   to)
+            first = self._nearest_plan(wanted.filter(pl.col("currency") != pivot), pivot)
+            second = self._nearest_plan(
+                first.select("date", pl.lit(pivot).alias("currency")), to)
             crossed = first.join(second, on="date", suffix="_2").filter(
                 pl.col("rate").is_not_null() & pl.col("rate_2").is_not_null())
-            crossed = crossed.select(
+            tiers.append(crossed.select(
                 "date", "currency", (pl.col("rate") * pl.col("rate_2")).cast(rate_dtype())
                 .alias("rate"),
                 (pl.col("provider") + "×" + pl.col("provider_2")).alias("provider"),
                 (pl.col("detail") + " × " + pl.col("detail_2")).alias("detail"),
-                pl.min_horizontal("rate_date", "rate_date_2").alias("rate_date"))
-            found = pl.concat([found, crossed], how="vertical_relaxed")
-            missing = missing.join(crossed.select("date", "currency"),
-                                   on=["date", "currency"], how="anti")
-        if not missing.is_empty():
-            found = pl.concat([found, missing.with_columns(
-                pl.lit(None, dtype=rate_dtype()).alias("rate"),
-                pl.lit(None, dtype=pl.String).alias("provider"),
-                pl.lit(None, dtype=pl.String).alias("detail"),
-                pl.lit(None, dtype=pl.Date).alias("rate_date"))], how="vertical_relaxed")
-        return found
+                pl.min_horizontal("rate_date", "rate_date_2").alias("rate_date"),
+                pl.lit(tier).alias("_tier")))
+        tiers.append(direct.filter(pl.col("rate").is_null())
+                     .with_columns(pl.lit(len(PIVOTS) + 1).alias("_tier")))
+        return (pl.concat(tiers, how="vertical_relaxed")
+                .sort("_tier", maintain_order=True)
+                .unique(["date", "currency"], keep="first", maintain_order=True)
+                .select(columns).collect(engine="in-memory"))
 
     def _nearest(self, needs: pl.DataFrame | pl.LazyFrame, to: str) -> pl.DataFrame:
+        """`_nearest_plan`, collected."""
+        return self._nearest_plan(needs.lazy(), to).collect(engine="in-memory")
+
+    def _nearest_plan(self, needs: pl.LazyFrame, to: str) -> pl.LazyFrame:
         """For each (date, currency) of `needs`, its nearest-dated rate to `to` per provider,
         then the most trusted provider that has one within `stale_days`, else the most trusted
-        that has one at all. One plan: the nearest rate of each rank for every need, the first
-        of them in that order kept."""
+        that has one at all. One plan: the nearest rate of each rank for every need (every
+        rank: one no rate has finds nothing), the first of them in that order kept."""
         import polars as pl
 
-        needs = needs.lazy().select("date", "currency", pl.lit(to).alias("to")).unique().sort(
-            "date").with_row_index("_i").collect(engine="in-memory")
+        # (date, currency) is unique: sorted by both, each need has one index however often
+        # the plan reads it
+        needs = needs.select("date", "currency", pl.lit(to).alias("to")).unique().sort(
+            "date", "currency").with_row_index("_i")
         columns = ["date", "currency", "rate", "provider", "detail", "rate_date"]
         nulls = [pl.lit(None, dtype=rate_dtype()).alias("rate"),
                  pl.lit(None, dtype=pl.String).alias("provider"),
                  pl.lit(None, dtype=pl.String).alias("detail"),
                  pl.lit(None, dtype=pl.Date).alias("rate_date")]
-        if self._ranks is None:
-            self._ranks = sorted(self.rates["rank"].unique().to_list())
-        if not self._ranks or needs.is_empty():
-            return needs.with_columns(nulls).select(columns)
         # every need once per rank, each joined with its rank's nearest rate (the rates are
         # by date, so each rank's are too)
-        keyed = needs.lazy().join(
-            pl.LazyFrame({"rank": self._ranks}, schema={"rank": pl.Int32}), how="cross")
+        ranks = pl.LazyFrame({"rank": range(len(PROVIDERS) + 1)}, schema={"rank": pl.Int32})
+        keyed = needs.join(ranks, how="cross")
         candidates = self.rates.lazy().rename({"from": "currency", "date": "rate_date"})
         hits = keyed.join_asof(candidates, left_on="date", right_on="rate_date",
                                by=["currency", "to", "rank"], strategy="nearest",
@@ -300,23 +313,23 @@ class FxChain:
         best = (hits.with_columns(stale.alias("_stale"))
                 .sort("_stale", "rank", "_i", maintain_order=True)
                 .unique("_i", keep="first", maintain_order=True))
-        rest = needs.lazy().join(best.select("_i"), on="_i", how="anti").with_columns(nulls)
-        return pl.concat([best.select(columns), rest.select(columns)],
-                         how="vertical_relaxed").collect(engine="in-memory")
+        rest = needs.join(best.select("_i"), on="_i", how="anti").with_columns(nulls)
+        return pl.concat([best.select(columns), rest.select(columns)], how="vertical_relaxed")
 
     def convert(self, rows: pl.DataFrame, to: str, where: str = "ledger") -> Conversion:
         """Add `value` (amount in `to`) to every row; raise naming the first row without a rate."""
         import polars as pl
 
-        foreign = rows.filter(pl.col("currency") != to)
-        if foreign.is_empty():
+        needs = rows.lazy().filter(pl.col("currency") != to).select(
+            "date", "currency").unique(maintain_order=True).collect(engine="in-memory")
+        if needs.is_empty():
             return Conversion(rows.with_columns(pl.col("amount").cast(rate_dtype()).alias("value")),
                               _used())
-        rates = self.lookup(foreign.select("date", "currency").unique(maintain_order=True), to)
-        lacking = rates.filter(pl.col("rate").is_null()).sort("date")
-        if lacking.height:
+        rates = self.lookup(needs, to)
+        if rates["rate"].has_nulls():
+            lacking = rates.filter(pl.col("rate").is_null()).sort("date", "currency")
             date, currency = lacking["date"][0], lacking["currency"][0]
-            row = foreign.filter((pl.col("date") == date) & (pl.col("currency") == currency))
+            row = rows.filter((pl.col("date") == date) & (pl.col("currency") == currency))
             raise DataError(
                 f"no {currency}->{to} rate for {date} (needed for {row.height} row(s), "
                 f"first from {row['source'][0]} line {row['line'][0]})",
@@ -360,7 +373,9 @@ class FxChain:
             needs = pl.DataFrame({"date": [d for d, _ in wanted],
                                   "currency": [c for _, c in wanted]},
                                  schema={"date": pl.Date, "currency": pl.String})
-            for d, c, r in self.lookup(needs, to).select("date", "currency", "rate").iter_rows():
+            found = self.lookup(needs, to)
+            for d, c, r in zip(found["date"].to_list(), found["currency"].to_list(),
+                               found["rate"].to_list(), strict=True):
                 if r is not None:
                     rates[(d, c)] = Decimal(r)
         return rates
