@@ -190,6 +190,7 @@ class FxChain:
         self.online_cache: Path | None = None
         self._covered: set[tuple[str, dt.date, dt.date]] = set()
         self._rates: pl.DataFrame | None = None
+        self._ranks: list[int] | None = None
 
     @property
     def rates(self) -> pl.DataFrame:
@@ -212,7 +213,7 @@ class FxChain:
 
     def _index(self) -> None:
         """Forget the built rates: a table was added."""
-        self._rates = None
+        self._rates = self._ranks = None
 
     def _cover(self, currencies: set[str], start: dt.date, end: dt.date) -> None:
         """Load bundled reference rates for these currencies and dates (once)."""
@@ -242,70 +243,70 @@ class FxChain:
 
     def lookup(self, needs: pl.DataFrame, to: str) -> pl.DataFrame:
         """For each (date, currency) in `needs`, the best rate to `to`: columns date, currency,
-        rate, provider, detail, rate_date (null rate where none is known).
-
-        One plan, one collect: the direct rate, and the rate crossed through each pivot
-        (USD, then EUR), of every need; the first of them that exists is kept. Each need's
-        rates depend on its own date and currency only, so crossing all of them and keeping
-        the first gives what crossing only those still missing would."""
+        rate, provider, detail, rate_date (null rate where none is known)."""
         import polars as pl
 
         if not needs.is_empty():
-            self._cover(set(needs["currency"].unique().to_list()) | {to},
+            self._cover(set(needs["currency"].to_list()) | {to},
                         needs["date"].min(), needs["date"].max())
             if self.online_cache is not None:
                 self._fetch_online(needs, to)
-        columns = ["date", "currency", "rate", "provider", "detail", "rate_date"]
-        wanted = needs.lazy().select("date", "currency").unique()
-        direct = self._nearest_plan(wanted, to)
-        tiers = [direct.filter(pl.col("rate").is_not_null()).with_columns(pl.lit(0).alias("_tier"))]
-        for tier, pivot in enumerate(PIVOTS, start=1):
+        direct = self._nearest(needs, to)
+        if not direct["rate"].has_nulls():  # every need has a direct rate: nothing to cross
+            return direct
+        missing = direct.filter(pl.col("rate").is_null()).select("date", "currency")
+        found = direct.filter(pl.col("rate").is_not_null())
+        for pivot in PIVOTS:
+            if missing.is_empty():
+                break
             if pivot == to:  # INR->USD needs the EUR pivot even though USD is a pivot too
                 continue
-            first = self._nearest_plan(wanted.filter(pl.col("currency") != pivot), pivot)
-            second = self._nearest_plan(
-                first.select("date", pl.lit(pivot).alias("currency")), to)
+            first = self._nearest(missing.lazy().filter(pl.col("currency") != pivot), pivot)
+            second = self._nearest(first.lazy().select("date", pl.lit(pivot).alias("currency")),
+                                   to)
             crossed = first.join(second, on="date", suffix="_2").filter(
                 pl.col("rate").is_not_null() & pl.col("rate_2").is_not_null())
-            tiers.append(crossed.select(
+            crossed = crossed.select(
                 "date", "currency", (pl.col("rate") * pl.col("rate_2")).cast(rate_dtype())
                 .alias("rate"),
                 (pl.col("provider") + "×" + pl.col("provider_2")).alias("provider"),
                 (pl.col("detail") + " × " + pl.col("detail_2")).alias("detail"),
-                pl.min_horizontal("rate_date", "rate_date_2").alias("rate_date"),
-                pl.lit(tier).alias("_tier")))
-        tiers.append(direct.filter(pl.col("rate").is_null())
-                     .with_columns(pl.lit(len(PIVOTS) + 1).alias("_tier")))
-        return (pl.concat(tiers, how="vertical_relaxed")
-                .sort("_tier", maintain_order=True)
-                .unique(["date", "currency"], keep="first", maintain_order=True)
-                .select(columns).collect(engine="in-memory"))
+                pl.min_horizontal("rate_date", "rate_date_2").alias("rate_date"))
+            found = pl.concat([found, crossed], how="vertical_relaxed")
+            missing = missing.join(crossed.select("date", "currency"),
+                                   on=["date", "currency"], how="anti")
+        if not missing.is_empty():
+            found = pl.concat([found, missing.with_columns(
+                pl.lit(None, dtype=rate_dtype()).alias("rate"),
+                pl.lit(None, dtype=pl.String).alias("provider"),
+                pl.lit(None, dtype=pl.String).alias("detail"),
+                pl.lit(None, dtype=pl.Date).alias("rate_date"))], how="vertical_relaxed")
+        return found
 
     def _nearest(self, needs: pl.DataFrame | pl.LazyFrame, to: str) -> pl.DataFrame:
-        """`_nearest_plan`, collected."""
-        return self._nearest_plan(needs.lazy(), to).collect(engine="in-memory")
-
-    def _nearest_plan(self, needs: pl.LazyFrame, to: str) -> pl.LazyFrame:
         """For each (date, currency) of `needs`, its nearest-dated rate to `to` per provider,
         then the most trusted provider that has one within `stale_days`, else the most trusted
-        that has one at all. One plan: the nearest rate of each rank for every need (every
-        rank: one no rate has finds nothing), the first of them in that order kept."""
+        that has one at all. One plan: the nearest rate of each rank for every need, the first
+        of them in that order kept."""
         import polars as pl
 
-        # (date, currency) is unique: sorted by both, each need has one index however often
-        # the plan reads it
-        needs = needs.select("date", "currency", pl.lit(to).alias("to")).unique().sort(
-            "date", "currency").with_row_index("_i")
+        needs = needs.lazy().select("date", "currency", pl.lit(to).alias("to")).unique().sort(
+            "date").with_row_index("_i").collect(engine="in-memory")
         columns = ["date", "currency", "rate", "provider", "detail", "rate_date"]
         nulls = [pl.lit(None, dtype=rate_dtype()).alias("rate"),
                  pl.lit(None, dtype=pl.String).alias("provider"),
                  pl.lit(None, dtype=pl.String).alias("detail"),
                  pl.lit(None, dtype=pl.Date).alias("rate_date")]
+        rates = self.rates
+        if self._ranks is None:
+            self._ranks = sorted(set(rates["rank"].to_list()))
+        if not self._ranks or needs.is_empty():
+            return needs.with_columns(nulls).select(columns)
         # every need once per rank, each joined with its rank's nearest rate (the rates are
         # by date, so each rank's are too)
-        ranks = pl.LazyFrame({"rank": range(len(PROVIDERS) + 1)}, schema={"rank": pl.Int32})
-        keyed = needs.join(ranks, how="cross")
-        candidates = self.rates.lazy().rename({"from": "currency", "date": "rate_date"})
+        keyed = needs.lazy().join(
+            pl.LazyFrame({"rank": self._ranks}, schema={"rank": pl.Int32}), how="cross")
+        candidates = rates.lazy().rename({"from": "currency", "date": "rate_date"})
         hits = keyed.join_asof(candidates, left_on="date", right_on="rate_date",
                                by=["currency", "to", "rank"], strategy="nearest",
                                check_sortedness=False).filter(pl.col("rate").is_not_null())
@@ -313,8 +314,9 @@ class FxChain:
         best = (hits.with_columns(stale.alias("_stale"))
                 .sort("_stale", "rank", "_i", maintain_order=True)
                 .unique("_i", keep="first", maintain_order=True))
-        rest = needs.join(best.select("_i"), on="_i", how="anti").with_columns(nulls)
-        return pl.concat([best.select(columns), rest.select(columns)], how="vertical_relaxed")
+        rest = needs.lazy().join(best.select("_i"), on="_i", how="anti").with_columns(nulls)
+        return pl.concat([best.select(columns), rest.select(columns)],
+                         how="vertical_relaxed").collect(engine="in-memory")
 
     def convert(self, rows: pl.DataFrame, to: str, where: str = "ledger") -> Conversion:
         """Add `value` (amount in `to`) to every row; raise naming the first row without a rate."""
