@@ -499,15 +499,31 @@ def _ecb_csv() -> bytes:
 
 
 @cache
-def _ecb_wide(currencies: frozenset[str]) -> pl.DataFrame:
-    """Date and the columns of those of `currencies` the ECB history has, as text: read for
-    the currencies a command asks for (a third of the time of every column), parsed only
-    for its dates (`ecb_rates`)."""
+def _ecb_header() -> tuple[str, ...]:
     import polars as pl
 
-    header = pl.read_csv(_ecb_csv(), infer_schema=False, n_rows=0).columns
-    wanted = [c for c in header if c.strip() and c != "Date" and c in currencies]
-    return pl.read_csv(_ecb_csv(), infer_schema=False, columns=["Date", *wanted])
+    return tuple(pl.read_csv(_ecb_csv(), infer_schema=False, n_rows=0).columns)
+
+
+_ECB_COLUMNS: dict[str, pl.Series] = {}
+"""The ECB history's columns read so far (Date and currencies), as text."""
+
+
+@cache
+def _ecb_wide(currencies: frozenset[str]) -> pl.DataFrame:
+    """Date and the columns of those of `currencies` the ECB history has, as text: each
+    column read once, when a command first asks for its currency (a lookup for a later
+    date range or another currency set reads only the columns it adds; every column at once
+    takes three times one), parsed only for its dates (`ecb_rates`)."""
+    import polars as pl
+
+    wanted = [c for c in _ecb_header() if c.strip() and c != "Date" and c in currencies]
+    unread = [c for c in wanted if c not in _ECB_COLUMNS]
+    if unread or "Date" not in _ECB_COLUMNS:
+        read = pl.read_csv(_ecb_csv(), infer_schema=False, columns=["Date", *unread])
+        for name in read.columns:
+            _ECB_COLUMNS.setdefault(name, read.get_column(name))
+    return pl.DataFrame([_ECB_COLUMNS[c] for c in ("Date", *wanted)])
 
 
 _ECB_RATE = r"^\d+(\.\d+)?$"
