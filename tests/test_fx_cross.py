@@ -59,3 +59,22 @@ def test_one_lookup_mixes_direct_both_pivots_and_missing():
         "SEK": (Decimal("27"), "user×user"),  # 0.09 × 300
         "XOF": (None, None)}
     assert found["SEK"]["detail"] == "rates.csv:5 × rates.csv:6"
+
+
+def test_the_ecb_text_is_kept_unzipped_and_a_damaged_copy_is_passed_over(tmp_path: Path,
+                                                                         monkeypatch):
+    from rules import fx
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    fx._ecb_csv.cache_clear()
+    try:
+        text = fx._ecb_csv()
+        assert text.startswith(b"Date,USD,") and b"2024-06-03," in text
+        kept = list((tmp_path / "freelance-ledger").iterdir())
+        assert len(kept) == 1 and kept[0].read_bytes() == text
+        kept[0].write_bytes(text.replace(b"2024-06-03", b"2024-06-04", 1))  # same size
+        fx._ecb_csv.cache_clear()
+        assert fx._ecb_csv() == text  # the CRC differs: unzipped again, and kept again
+        assert kept[0].read_bytes() == text
+    finally:
+        fx._ecb_csv.cache_clear()

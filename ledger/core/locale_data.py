@@ -23,12 +23,13 @@ KEYS = ("number_symbols", "decimal_formats", "percent_formats", "currency_symbol
 
 
 def cache_dir() -> Path:
-    """Where the entries go: the user cache directory (`$XDG_CACHE_HOME` on Linux), by babel
+    """Where the entries go: the user cache folder (ledger.core.files.user_cache), by babel
     version (CLDR's data changes with it)."""
     import babel
-    from platformdirs import user_cache_dir
 
-    return Path(user_cache_dir("freelance-ledger")) / f"babel-{babel.__version__}"
+    from ledger.core.files import user_cache
+
+    return user_cache() / f"babel-{babel.__version__}"
 
 
 class _Partial(dict):
