@@ -59,10 +59,11 @@ def _table(rows: list[dict] | None = None) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame(schema=schema)
     # rates go in as text: a Python Decimal handed to polars imports numpy (~0.13 s a command)
-    columns = {name: [row[name] for row in rows] for name in schema}
-    columns["rate"] = [None if r is None else format(r, "f") for r in columns["rate"]]
-    return pl.DataFrame(columns, schema={**schema, "rate": pl.String()}).with_columns(
-        pl.col("rate").cast(rate_dtype()))
+    columns = {name: pl.Series(name, [row[name] for row in rows], dtype=dtype)
+               for name, dtype in schema.items() if name != "rate"}
+    columns["rate"] = pl.Series("rate", [None if row["rate"] is None else format(row["rate"], "f")
+                                         for row in rows], dtype=pl.String).cast(rate_dtype())
+    return pl.DataFrame([columns[name] for name in schema])  # Series casts: no plan to run
 
 
 def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
@@ -84,7 +85,7 @@ def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
                         "(e.g. 2024-06-03,USD,PKR,278.45)")
     blank = pl.all_horizontal(pl.col(c).fill_null("").str.strip_chars() == ""
                               for c in ("date", "from", "to", "rate"))
-    out = df.filter(~blank).select(  # blank lines (editors, `echo >>`) are not rows
+    out = df.lazy().filter(~blank).select(  # blank lines (editors, `echo >>`) are not rows
         pl.col("_line"),
         pl.col("date").str.strip_chars().str.strptime(pl.Date, "%Y-%m-%d", strict=False),
         pl.col("from").str.strip_chars().str.to_uppercase(),
@@ -96,15 +97,17 @@ def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
     bad = out.filter(pl.col("date").is_null() | pl.col("rate").is_null() | (pl.col("rate") == 0)
                      | ~pl.col("from").str.contains(r"^[A-Z]{3}$")
                      | ~pl.col("to").str.contains(r"^[A-Z]{3}$")).head(1)
+    rates = out.select(
+        "date", "from", "to", "rate", pl.lit(provider).alias("provider"),
+        (pl.lit(f"{path.name}:") + pl.col("_line").cast(pl.String)).alias("detail"))
+    bad, rates = pl.collect_all([bad, rates], engine="in-memory")  # one collect
     if bad.height:
         raise DataError(
             f"bad rate row (date {bad['_raw_date'][0]!r}, rate {bad['_raw_rate'][0]!r})",
             path=path, line=int(bad["_line"][0]),
             hint="each row is YYYY-MM-DD,FROM,TO,RATE with a positive rate, e.g. "
             "2024-06-03,USD,PKR,278.45")
-    return out.select(
-        "date", "from", "to", "rate", pl.lit(provider).alias("provider"),
-        (pl.lit(f"{path.name}:") + pl.col("_line").cast(pl.String)).alias("detail"))
+    return rates
 
 
 def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
@@ -117,11 +120,12 @@ def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
 
     from rules.conversions import conversion_pairs
 
+    # two collects: the conversions' pairs, then everything else in one plan
     delivered = _delivered_rates(rows)
-    legs = rows.with_row_index("_row").filter(pl.col("kind") == "fx")
-    if legs.is_empty():
-        return delivered
-    found = conversion_pairs(legs, key="_row")
+    if not rows.get_column("kind").eq("fx").any():
+        return delivered.collect(engine="in-memory")
+    legs = rows.lazy().with_row_index("_row").filter(pl.col("kind") == "fx")
+    found = conversion_pairs(legs, key="_row").lazy()
     pairs = found.join(legs.select(
         pl.col("_row").alias("out"), "account", "date", "related_ref",
         pl.col("currency").alias("from"), (-pl.col("amount")).alias("sent"),
@@ -139,19 +143,17 @@ def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
                        pl.col("line_to").cast(pl.String), pl.lit(")")]).alias("detail"),
     )
     return pl.concat([implied, delivered], how="vertical_relaxed").unique(
-        ["date", "from", "to", "rate"], maintain_order=True)
+        ["date", "from", "to", "rate"], maintain_order=True).collect(engine="in-memory")
 
 
-def _delivered_rates(rows: pl.DataFrame) -> pl.DataFrame:
+def _delivered_rates(rows: pl.DataFrame) -> pl.LazyFrame:
     """Rates implied by transfers out (and conversion legs) that delivered another currency
     (`counter_amount` in `counter_currency`): delivered / sent, where sent leaves out a fee
-    the row includes (`fee_included`)."""
+    the row includes (`fee_included`). A plan; its columns are `_table`'s."""
     import polars as pl
 
-    moved = rows.filter(pl.col("kind").is_in(["transfer", "fx"]) & (pl.col("amount") < 0)
-                        & pl.col("counter_currency").is_not_null())
-    if moved.is_empty():
-        return _table()
+    moved = rows.lazy().filter(pl.col("kind").is_in(["transfer", "fx"]) & (pl.col("amount") < 0)
+                               & pl.col("counter_currency").is_not_null())
     moved = moved.select(
         "date", pl.col("currency").alias("from"), pl.col("counter_currency").alias("to"),
         pl.col("counter_amount").alias("got"),
@@ -187,22 +189,31 @@ class FxChain:
         self.reference: Callable[[set[str], dt.date, dt.date], pl.DataFrame] | None = None
         self.online_cache: Path | None = None
         self._covered: set[tuple[str, dt.date, dt.date]] = set()
-        self._index()
+        self._rates: pl.DataFrame | None = None
+        self._ranks: list[int] | None = None
 
-    def _index(self) -> None:
+    @property
+    def rates(self) -> pl.DataFrame:
+        """Every known rate and its inverse, ranked by provider, by date: built when a lookup
+        needs it, once for however many tables were added since (one collect)."""
         import polars as pl
 
-        known = pl.concat(self.tables, how="vertical_relaxed")
-        inverse = known.filter(pl.col("rate") != 0).select(
-            "date", pl.col("to").alias("from"), pl.col("from").alias("to"),
-            (pl.lit(1).cast(rate_dtype()) / pl.col("rate")).alias("rate"), "provider",
-            (pl.col("detail") + pl.lit(" (inverse)")).alias("detail"))
-        rank = pl.col("provider").replace_strict(
-            {p: i for i, p in enumerate(PROVIDERS)}, default=len(PROVIDERS),
-            return_dtype=pl.Int32)
-        self.rates = (pl.concat([known, inverse]).with_columns(rank.alias("rank"))
-                      .sort("date"))
-        self._ranks: list[int] | None = None
+        if self._rates is None:
+            known = pl.concat(self.tables, how="vertical_relaxed").lazy()
+            inverse = known.filter(pl.col("rate") != 0).select(
+                "date", pl.col("to").alias("from"), pl.col("from").alias("to"),
+                (pl.lit(1).cast(rate_dtype()) / pl.col("rate")).alias("rate"), "provider",
+                (pl.col("detail") + pl.lit(" (inverse)")).alias("detail"))
+            rank = pl.col("provider").replace_strict(
+                {p: i for i, p in enumerate(PROVIDERS)}, default=len(PROVIDERS),
+                return_dtype=pl.Int32)
+            self._rates = (pl.concat([known, inverse]).with_columns(rank.alias("rank"))
+                           .sort("date").collect(engine="in-memory"))
+        return self._rates
+
+    def _index(self) -> None:
+        """Forget the built rates: a table was added."""
+        self._rates = self._ranks = None
 
     def _cover(self, currencies: set[str], start: dt.date, end: dt.date) -> None:
         """Load bundled reference rates for these currencies and dates (once)."""
@@ -236,11 +247,13 @@ class FxChain:
         import polars as pl
 
         if not needs.is_empty():
-            self._cover(set(needs["currency"].unique().to_list()) | {to},
+            self._cover(set(needs["currency"].to_list()) | {to},
                         needs["date"].min(), needs["date"].max())
             if self.online_cache is not None:
                 self._fetch_online(needs, to)
         direct = self._nearest(needs, to)
+        if not direct["rate"].has_nulls():  # every need has a direct rate: nothing to cross
+            return direct
         missing = direct.filter(pl.col("rate").is_null()).select("date", "currency")
         found = direct.filter(pl.col("rate").is_not_null())
         for pivot in PIVOTS:
@@ -284,15 +297,16 @@ class FxChain:
                  pl.lit(None, dtype=pl.String).alias("provider"),
                  pl.lit(None, dtype=pl.String).alias("detail"),
                  pl.lit(None, dtype=pl.Date).alias("rate_date")]
+        rates = self.rates
         if self._ranks is None:
-            self._ranks = sorted(self.rates["rank"].unique().to_list())
+            self._ranks = sorted(set(rates["rank"].to_list()))
         if not self._ranks or needs.is_empty():
             return needs.with_columns(nulls).select(columns)
         # every need once per rank, each joined with its rank's nearest rate (the rates are
         # by date, so each rank's are too)
         keyed = needs.lazy().join(
             pl.LazyFrame({"rank": self._ranks}, schema={"rank": pl.Int32}), how="cross")
-        candidates = self.rates.lazy().rename({"from": "currency", "date": "rate_date"})
+        candidates = rates.lazy().rename({"from": "currency", "date": "rate_date"})
         hits = keyed.join_asof(candidates, left_on="date", right_on="rate_date",
                                by=["currency", "to", "rank"], strategy="nearest",
                                check_sortedness=False).filter(pl.col("rate").is_not_null())
@@ -308,15 +322,16 @@ class FxChain:
         """Add `value` (amount in `to`) to every row; raise naming the first row without a rate."""
         import polars as pl
 
-        foreign = rows.filter(pl.col("currency") != to)
-        if foreign.is_empty():
+        needs = rows.lazy().filter(pl.col("currency") != to).select(
+            "date", "currency").unique(maintain_order=True).collect(engine="in-memory")
+        if needs.is_empty():
             return Conversion(rows.with_columns(pl.col("amount").cast(rate_dtype()).alias("value")),
                               _used())
-        rates = self.lookup(foreign.select("date", "currency").unique(maintain_order=True), to)
-        lacking = rates.filter(pl.col("rate").is_null()).sort("date")
-        if lacking.height:
+        rates = self.lookup(needs, to)
+        if rates["rate"].has_nulls():
+            lacking = rates.filter(pl.col("rate").is_null()).sort("date", "currency")
             date, currency = lacking["date"][0], lacking["currency"][0]
-            row = foreign.filter((pl.col("date") == date) & (pl.col("currency") == currency))
+            row = rows.filter((pl.col("date") == date) & (pl.col("currency") == currency))
             raise DataError(
                 f"no {currency}->{to} rate for {date} (needed for {row.height} row(s), "
                 f"first from {row['source'][0]} line {row['line'][0]})",
@@ -360,7 +375,9 @@ class FxChain:
             needs = pl.DataFrame({"date": [d for d, _ in wanted],
                                   "currency": [c for _, c in wanted]},
                                  schema={"date": pl.Date, "currency": pl.String})
-            for d, c, r in self.lookup(needs, to).select("date", "currency", "rate").iter_rows():
+            found = self.lookup(needs, to)
+            for d, c, r in zip(found["date"].to_list(), found["currency"].to_list(),
+                               found["rate"].to_list(), strict=True):
                 if r is not None:
                     rates[(d, c)] = Decimal(r)
         return rates
@@ -468,29 +485,69 @@ def _append_cache(path: Path, rates: pl.DataFrame) -> None:
 
 @cache
 def _ecb_csv() -> bytes:
-    """The bundled ECB history (Date and one column per currency, rate per EUR) as text."""
-    import io
+    """The bundled ECB history (Date and one column per currency, rate per EUR) as text.
+
+    Unzipping it takes ~0.02 s of every command that values money: the text is kept in the
+    user cache folder (1.9 MB), named by its size and CRC in the zip, and read from there by
+    later commands (~0.002 s), checked against both. A cache that cannot be read or written,
+    or does not match, is passed over."""
+    import os
     import zipfile
+    import zlib
     from importlib.util import find_spec
+
+    from ledger.core.files import user_cache
 
     # found without importing currency_converter (its urllib and more: ~0.02 s)
     spec = find_spec("currency_converter")
     folder = Path(next(iter(spec.submodule_search_locations or [])) if spec else ".")
-    data = (folder / "eurofxref-hist.zip").read_bytes()
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return archive.read(archive.namelist()[0])
+    source = folder / "eurofxref-hist.zip"
+    with zipfile.ZipFile(source) as archive:  # reads the directory: the text's size and CRC
+        entry = archive.infolist()[0]
+        kept = user_cache() / f"eurofxref-hist-{entry.file_size}-{entry.CRC:08x}.csv"
+        try:
+            text = kept.read_bytes()
+            if len(text) == entry.file_size and zlib.crc32(text) == entry.CRC:
+                return text
+        except OSError:
+            pass
+        text = archive.read(entry)
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        part = kept.with_name(f".{kept.name}.{os.getpid()}")
+        part.write_bytes(text)
+        os.replace(part, kept)
+    except OSError:
+        pass
+    return text
+
+
+@cache
+def _ecb_header() -> tuple[str, ...]:
+    import polars as pl
+
+    return tuple(pl.read_csv(_ecb_csv(), infer_schema=False, n_rows=0).columns)
+
+
+_ECB_COLUMNS: dict[str, pl.Series] = {}
+"""The ECB history's columns read so far (Date and currencies), as text."""
 
 
 @cache
 def _ecb_wide(currencies: frozenset[str]) -> pl.DataFrame:
-    """Date and the columns of those of `currencies` the ECB history has, as text: read for
-    the currencies a command asks for (a third of the time of every column), parsed only
-    for its dates (`ecb_rates`)."""
+    """Date and the columns of those of `currencies` the ECB history has, as text: each
+    column read once, when a command first asks for its currency (a lookup for a later
+    date range or another currency set reads only the columns it adds; every column at once
+    takes three times one), parsed only for its dates (`ecb_rates`)."""
     import polars as pl
 
-    header = pl.read_csv(_ecb_csv(), infer_schema=False, n_rows=0).columns
-    wanted = [c for c in header if c.strip() and c != "Date" and c in currencies]
-    return pl.read_csv(_ecb_csv(), infer_schema=False, columns=["Date", *wanted])
+    wanted = [c for c in _ecb_header() if c.strip() and c != "Date" and c in currencies]
+    unread = [c for c in wanted if c not in _ECB_COLUMNS]
+    if unread or "Date" not in _ECB_COLUMNS:
+        read = pl.read_csv(_ecb_csv(), infer_schema=False, columns=["Date", *unread])
+        for name in read.columns:
+            _ECB_COLUMNS.setdefault(name, read.get_column(name))
+    return pl.DataFrame([_ECB_COLUMNS[c] for c in ("Date", *wanted)])
 
 
 _ECB_RATE = r"^\d+(\.\d+)?$"

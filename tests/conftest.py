@@ -11,6 +11,17 @@ from pathlib import Path
 
 import pytest
 
+# the tests' own user cache folder (a locale's number data: ledger/core/locale_data.py), for
+# every test and the ledger processes they start, not the cache of whoever runs them
+if "LEDGER_TEST_CACHE" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["LEDGER_TEST_CACHE"] = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(
+        prefix="ledger-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["LEDGER_TEST_CACHE"], True)
+
 DATA = Path(__file__).parent / "data"
 TODAY = dt.date(2026, 11, 23)
 UPWORK = DATA / "upwork" / "classic.csv"

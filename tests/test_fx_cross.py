@@ -35,3 +35,46 @@ def test_rates_for_gives_one_for_the_target_a_crossed_rate_and_leaves_out_the_un
     rates = FxChain([table]).rates_for({(day, "EUR"), (day, "PKR"), (day, "XOF")}, "EUR")
     # PKR->EUR crosses USD: 0.0036 × 0.92; XOF has no rate and is left out
     assert rates == {(day, "EUR"): Decimal(1), (day, "PKR"): Decimal("0.003312")}
+
+
+def test_one_lookup_mixes_direct_both_pivots_and_missing():
+    """Each need gets the first of: its direct rate, crossed through USD, through EUR; a need
+    no tier has stays with a null rate. The rates are indexed once, when first looked up."""
+    day = dt.date(2024, 6, 3)
+    rows = [("GBP", "PKR", "350"),  # direct
+            ("CHF", "USD", "1.1"), ("USD", "PKR", "278"),  # CHF crosses USD
+            ("SEK", "EUR", "0.09"), ("EUR", "PKR", "300")]  # SEK crosses EUR (no SEK->USD)
+    table = pl.DataFrame(
+        {"date": [day] * len(rows), "from": [f for f, _, _ in rows],
+         "to": [t for _, t, _ in rows], "rate": [r for _, _, r in rows],
+         "provider": ["user"] * len(rows), "detail": [f"rates.csv:{i + 2}" for i in range(5)]}
+    ).with_columns(pl.col("rate").cast(pl.Decimal(38, 12)))
+    chain = FxChain([table])
+    needs = pl.DataFrame({"date": [day] * 4, "currency": ["GBP", "CHF", "SEK", "XOF"]})
+    found = {r["currency"]: r for r in chain.lookup(needs, "PKR").iter_rows(named=True)}
+    assert chain.rates is chain.rates  # built once, kept until a table is added
+    assert {c: (found[c]["rate"], found[c]["provider"]) for c in found} == {
+        "GBP": (Decimal("350"), "user"),
+        "CHF": (Decimal("305.8"), "user×user"),  # 1.1 × 278
+        "SEK": (Decimal("27"), "user×user"),  # 0.09 × 300
+        "XOF": (None, None)}
+    assert found["SEK"]["detail"] == "rates.csv:5 × rates.csv:6"
+
+
+def test_the_ecb_text_is_kept_unzipped_and_a_damaged_copy_is_passed_over(tmp_path: Path,
+                                                                         monkeypatch):
+    from rules import fx
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    fx._ecb_csv.cache_clear()
+    try:
+        text = fx._ecb_csv()
+        assert text.startswith(b"Date,USD,") and b"2024-06-03," in text
+        kept = list((tmp_path / "freelance-ledger").iterdir())
+        assert len(kept) == 1 and kept[0].read_bytes() == text
+        kept[0].write_bytes(text.replace(b"2024-06-03", b"2024-06-04", 1))  # same size
+        fx._ecb_csv.cache_clear()
+        assert fx._ecb_csv() == text  # the CRC differs: unzipped again, and kept again
+        assert kept[0].read_bytes() == text
+    finally:
+        fx._ecb_csv.cache_clear()

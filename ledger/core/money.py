@@ -209,6 +209,9 @@ def group_for_reading(amount: Decimal, locale: str | None = None) -> str:
         return f"{amount:,}"
     from babel.numbers import format_decimal, get_decimal_symbol
 
+    from ledger.core.locale_data import prime
+
+    prime(locale)
     sign, text = ("-", f"{-amount:f}") if amount < 0 else ("", f"{amount:f}")
     whole, _, fraction = text.partition(".")
     grouped = format_decimal(int(whole), locale=locale)
@@ -247,6 +250,9 @@ def percent_for_reading(fraction: Decimal, locale: str | None = None, digits: in
     from babel import Locale
     from babel.numbers import format_percent, get_plus_sign_symbol
 
+    from ledger.core.locale_data import prime
+
+    prime(locale)
     pattern = Locale.parse(locale).percent_formats[None].pattern.split(";")[0]
     last = pattern.rfind("0")
     if digits:
@@ -269,6 +275,9 @@ def currency_symbol(currency: str, locale: str | None) -> str | None:
         return None
     from babel.numbers import get_currency_symbol
 
+    from ledger.core.locale_data import prime
+
+    prime(locale)
     symbol = get_currency_symbol(currency, locale=locale)
     return symbol if symbol != currency else None
 

@@ -49,7 +49,7 @@ def funding(rows: pl.DataFrame) -> pl.DataFrame:
     and accounts by number (`g`): integer joins, the ids are looked up at the end."""
     import polars as pl
 
-    # one lazy plan up to the lots and debits, one after: 2 collects (were ~40 eager steps)
+    # one lazy plan up to the lots and debits (and the ids), one after: 2 collects
     moving = rows.lazy().filter(pl.col("amount") != 0)
     books = moving.select("account", "currency").unique().sort("account", "currency"
                                                                 ).with_row_index("g")
@@ -81,7 +81,9 @@ def funding(rows: pl.DataFrame) -> pl.DataFrame:
               .with_columns((-pl.col("units")).alias("units"))
               .sort(*order)
               .with_columns(pl.col("units").cum_sum().over("g").alias("end")))
-    lots, debits = pl.collect_all([lots, debits], engine="in-memory")
+    lots, debits, ids = pl.collect_all(
+        [lots, debits, rows.lazy().filter(pl.col("amount") != 0).select("id")],
+        engine="in-memory")
     if debits.is_empty():
         return pl.DataFrame(schema={"consumer": pl.String, "lot": pl.String,
                                     "frac": pl.Float64})
@@ -103,18 +105,20 @@ def funding(rows: pl.DataFrame) -> pl.DataFrame:
     found = segments.group_by("consumer", "lot").agg(
         ((pl.col("end") - pl.col("start")).sum() / pl.col("total").first()).alias("frac")
     ).collect(engine="in-memory")
-    ids = rows.filter(pl.col("amount") != 0).get_column("id")
+    ids = ids.get_column("id")
     return found.select(ids.gather(found["consumer"]).alias("consumer"),
                         ids.gather(found["lot"]).alias("lot"), "frac")
 
 
-def sources(rows: pl.DataFrame, pairs: list[tuple[str, str]]) -> tuple[pl.DataFrame,
-                                                                         pl.DataFrame]:
-    """(direct, inherited): earnings' lots with their platform, client and home account; and
-    credit lots that came from a debit (hop arrivals: `pairs` (out, in) from reconcile;
-    conversions: the positive and negative `fx` legs sharing a related_ref on one account)."""
+def sources(rows: pl.DataFrame | pl.LazyFrame, pairs: list[tuple[str, str]]
+            ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(direct, inherited), as plans: earnings' lots with their platform, client and home
+    account; and credit lots that came from a debit (hop arrivals: `pairs` (out, in) from
+    reconcile; conversions: the positive and negative `fx` legs sharing a related_ref on one
+    account)."""
     import polars as pl
 
+    rows = rows.lazy()
     direct = rows.filter(pl.col("kind").is_in(["earning", "refund"]) & (pl.col("amount") > 0)
                          ).select(pl.col("id").alias("lot"),
                                   source_platform(pl.col("source")).alias("platform"),
@@ -126,8 +130,8 @@ def sources(rows: pl.DataFrame, pairs: list[tuple[str, str]]) -> tuple[pl.DataFr
         fx.filter(pl.col("amount") < 0).select("account", "related_ref",
                                                pl.col("id").alias("parent")),
         on=["account", "related_ref"], how="inner").unique("lot", keep="first")
-    hops = pl.DataFrame(list(pairs), schema={"parent": pl.String, "lot": pl.String},
-                        orient="row")
+    hops = pl.LazyFrame({"parent": [p for p, _ in pairs], "lot": [lot for _, lot in pairs]},
+                        schema={"parent": pl.String, "lot": pl.String})
     inherited = pl.concat([hops.select("lot", "parent"), legs.select("lot", "parent")]
                           ).unique("lot", keep="first")
     return direct, inherited
@@ -135,30 +139,31 @@ def sources(rows: pl.DataFrame, pairs: list[tuple[str, str]]) -> tuple[pl.DataFr
 
 def shares(rows: pl.DataFrame, pairs: list[tuple[str, str]]) -> pl.DataFrame:
     """Per debit id (`consumer`): platform, client, home account and weight (summing to 1;
-    a null platform is the untraced part)."""
+    a null platform is the untraced part).
+
+    The inheritance is followed PASSES times in one plan (one collect): a pass applied to
+    its own result gives it back, so passes after the attribution stops changing change
+    nothing (they were cut short by a comparison after each collect)."""
     import polars as pl
 
-    fund = funding(rows)
+    fund = funding(rows).lazy()
     direct, inherited = sources(rows, pairs)
     attr_schema = {"node": pl.String, "platform": pl.String, "client": pl.String,
                    "home": pl.String, "weight": pl.Float64}
     lot_attr = direct.select(pl.col("lot").alias("node"), "platform", "client", "home",
                              pl.lit(1.0).alias("weight"))
-    consumer_attr = pl.DataFrame(schema=attr_schema)
-    for _ in range(PASSES):  # each pass one plan (one collect)
-        known = pl.concat([lot_attr.lazy(), inherited.lazy().join(
-            consumer_attr.lazy().rename({"node": "parent"}), on="parent", how="inner").select(
+    consumer_attr = pl.LazyFrame(schema=attr_schema)
+    for _ in range(PASSES):
+        known = pl.concat([lot_attr, inherited.join(
+            consumer_attr.rename({"node": "parent"}), on="parent", how="inner").select(
             pl.col("lot").alias("node"), "platform", "client", "home", "weight")],
             how="vertical_relaxed")
-        step = fund.lazy().join(known.rename({"node": "lot"}), on="lot", how="left").group_by(
+        step = fund.join(known.rename({"node": "lot"}), on="lot", how="left").group_by(
             pl.col("consumer").alias("node"), "platform", "client", "home").agg(
             (pl.col("frac") * pl.col("weight").fill_null(1.0)).sum().alias("weight"))
-        step = step.select(list(attr_schema)).sort(list(attr_schema)[:4], nulls_last=True
-                                                   ).collect(engine="in-memory")
-        if step.equals(consumer_attr):
-            break
-        consumer_attr = step
-    return consumer_attr.rename({"node": "consumer"})
+        consumer_attr = step.select(list(attr_schema)).sort(list(attr_schema)[:4],
+                                                            nulls_last=True)
+    return consumer_attr.rename({"node": "consumer"}).collect(engine="in-memory")
 
 
 @dataclass

@@ -1,0 +1,53 @@
+"""ledger.core.locale_data: babel's number entries of a locale cached on disk give babel's own
+text, and anything else a locale has is still there (loaded whole when asked for)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from babel import Locale, localedata
+
+from ledger.core import locale_data
+from ledger.core.money import currency_symbol, group_for_reading, percent_for_reading
+
+
+@pytest.fixture
+def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Babel's caches emptied before and after, the entries cached under tmp_path."""
+    monkeypatch.setattr(locale_data, "cache_dir", lambda: tmp_path)
+
+    def clear() -> None:
+        localedata.clear_caches()
+        locale_data.prime.cache_clear()
+
+    clear()
+    yield clear
+    clear()
+
+
+def _shown() -> tuple[str, str, str | None]:
+    return (group_for_reading(Decimal("125000.50"), "en_IN"),
+            percent_for_reading(Decimal("0.125"), "de_DE"), currency_symbol("INR", "en_IN"))
+
+
+def test_cached_entries_give_babels_text_and_the_rest_loads_when_asked(fresh, tmp_path: Path):
+    first = _shown()
+    assert first == ("1,25,000.50", "12,5\u00a0%", "\u20b9")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["de_DE.pickle", "en_IN.pickle"]
+    fresh()
+    assert _shown() == first
+    data = localedata._cache["en_IN"]
+    assert isinstance(data, locale_data._Partial) and not data._whole
+    assert Locale.parse("en_IN").territories["PK"] == "Pakistan"  # not cached: loaded whole
+    assert data._whole and "languages" in data
+
+
+def test_an_unreadable_cache_is_passed_over_and_written_again(fresh, tmp_path: Path):
+    (tmp_path / "en_IN.pickle").write_bytes(b"not a pickle")
+    assert group_for_reading(Decimal("-1234567"), "en_IN") == "-12,34,567"
+    assert not isinstance(localedata._cache["en_IN"], locale_data._Partial)
+    fresh()
+    assert group_for_reading(Decimal("-1234567"), "en_IN") == "-12,34,567"
+    assert isinstance(localedata._cache["en_IN"], locale_data._Partial)
