@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import polars as pl
 
-def conversion_pairs(rows: pl.DataFrame, key: str = "id") -> pl.DataFrame:
+def conversion_pairs(rows: pl.DataFrame | pl.LazyFrame, key: str = "id") -> pl.DataFrame:
     """The conversions among `rows`' `fx` legs, as `out` and `in`: the `key` of the leg that
     left and of the leg that arrived. The one rule every caller pairs by (rules.fx's implied
     rates, rules.fees' lone legs, ledger.journal's conversion transactions): two legs of one
@@ -26,8 +26,9 @@ def conversion_pairs(rows: pl.DataFrame, key: str = "id") -> pl.DataFrame:
 
     from rules.worker_ids import worker
 
-    tagged = worker("id") if "id" in rows.columns else pl.lit("")
-    legs = rows.lazy().filter(pl.col("kind") == "fx").select(
+    legs = rows.lazy()
+    tagged = worker("id") if "id" in legs.collect_schema().names() else pl.lit("")
+    legs = legs.filter(pl.col("kind") == "fx").select(
         pl.col(key).alias("_key"), tagged.alias("_w"), "account", "date", "ref",
         "related_ref", "amount", "currency")
     by = ["_w", "account", "date", "related_ref"]
