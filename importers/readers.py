@@ -527,9 +527,9 @@ def _record_lines(body: str | None, sep: str, widths: tuple[int, int], path: Pat
                 line = first_line - 1 + data.count(b"\n", body_start, end)
                 raise _ragged(path, line, len(cells), widths[0])
         return None
-    between = _lines_are_records(body or "", sep)
-    if between is not None:
-        return _line_records(body or "", sep, between, widths, path, first_line)
+    by_line = _lines_are_records(body or "", sep)
+    if by_line is not None:
+        return _line_records(by_line[0], sep, by_line[1], widths, path, first_line)
     reader = csv.reader(io.StringIO(body or "", newline=""), delimiter=sep)
     starts: list[int] = []
     previous_end = 1
@@ -570,15 +570,38 @@ def _line_records(body: str, sep: str, between: str, widths: tuple[int, int], pa
     return list(range(first_line, first_line + len(lines) - 1))
 
 
-def _lines_are_records(body: str, sep: str) -> str | None:
-    """What stands between two cells where each line of `body` is one record (`_line_records`):
-    the separator where nothing is quoted, `","` where every cell is; None otherwise (a
-    quoted line break, a doubled quote, a NUL or a bare CR: the csv module reads it)."""
+def _lines_are_records(body: str, sep: str) -> tuple[str, str] | None:
+    """(text, what stands between two cells in it) where each line of `body` is one record
+    (`_line_records`): the body and the separator where nothing is quoted; the body and `","`
+    where every cell is; where some cells are quoted (Upwork's descriptions), the body with
+    each quoted cell's quotes dropped and its separators masked, which has the same cells,
+    blank where the csv module reads them blank. None otherwise (a quoted line break, a
+    doubled quote, a quote inside a cell, a NUL or a bare CR: the csv module reads it)."""
     if not body or "\0" in body or body.count("\r") != body.count("\r\n"):
         return None
     if '"' not in body:
-        return sep
-    return f'"{sep}"' if _fully_quoted(body, sep) else None
+        return body, sep
+    if _fully_quoted(body, sep):
+        return body, f'"{sep}"'
+    masked = _quotes_masked(body, sep)
+    return None if masked is None else (masked, sep)
+
+
+def _quotes_masked(body: str, sep: str) -> str | None:
+    """`body` with every quoted cell written as an unquoted one of the same blankness (`""`
+    and `" "` as empty cells, `"a, b"` as `x`), where each line's cells are each either
+    quoted (no quote or line break inside) or free of quotes; None where any cell is
+    neither."""
+    quoted = '"[^"\r\n]*+"'
+    plain = f'[^"{re.escape(sep)}\r\n]*+'
+    cell = f"(?:{quoted}|{plain})"
+    line = f"{cell}(?:{re.escape(sep)}{cell})*+"
+    if re.fullmatch(f"(?:{line})(?:\r?\n{line})*+", body) is None:
+        return None
+    # blank quoted cells become empty ones, the others one non-blank letter: two passes in C,
+    # no Python step per cell (`\s` is str.isspace, which the csv path's strip() uses)
+    blank = re.sub(f'"[^\\S\r\n{re.escape(sep)}]*+"', "", body)
+    return re.sub(quoted, "x", blank)
 
 
 def _fully_quoted(body: str, sep: str) -> bool:

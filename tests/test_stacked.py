@@ -82,6 +82,14 @@ def test_balance_breaks_names_the_file_whose_balance_breaks_in_either_order():
     '"a","b","c"\n"1","2","3","  "\n',              # a blank fourth cell: fits (3, 4)
     '"a","b","c"\n"1","say ""hi""","3"\n',          # a doubled quote: the csv module
     '"a","b","c"\n"1","two\nlines","3"\n',          # a quoted line break: the csv module
+    'a,b,c\n1,"2,5",3\n4,"",6\n',                   # some cells quoted (Upwork): masked
+    'a,b,c\n1,"2,5"\n',                              # some quoted, too few cells
+    'a,b,c\n1,"2,5",3,"  "\n5,6,7,", "\n',          # a blank quoted fourth cell; a ", " one
+    'a,b,c\n1,"\u2003",3,"\u00a0"\n',               # Unicode spaces are blank both ways
+    'a,b,c\r\n1,"x",3\r\n\r\n"4",5,"6,7,8"\r\n',  # CRLF, a blank line, quoted separators
+    'a,b,c\n1,x"y,3\n',                              # a quote inside a cell: the csv module
+    'a,b,c\n1, "2,5",3\n',                           # a space before the quote: likewise
+    'a,b,c\n1,"2"5,3\n',                             # text after the closing quote: likewise
 ])
 @pytest.mark.parametrize("widths", [(3, 3), (3, 4)])
 def test_bodies_read_line_by_line_get_the_csv_modules_record_lines(body, widths, monkeypatch):
@@ -137,3 +145,15 @@ def test_bank_statements_of_one_profile_are_stacked_and_equal_parse():
     for raw, got in zip(raws, many, strict=True):
         one = hdfc.parse(raw, ImportOptions()).rows
         assert got is not None and got.schema == one.schema and got.equals(one)
+
+
+def test_some_quoted_cells_are_counted_line_by_line_with_their_quotes_masked():
+    from importers.readers import _lines_are_records
+
+    assert _lines_are_records('a,b,c\n1,"2,5",3\n"",x," "\n', ",") == (
+        "a,b,c\n1,x,3\n,x,\n", ",")
+    assert _lines_are_records('a;b\n"1;5";"_"\n', ";") == ("a;b\nx;x\n", ";")
+    # a tab between a quoted cell and a blank one is a separator, not the blank's inside
+    assert _lines_are_records('a\tb\tc\n"a"\t" "\t""\n', "\t") == ("a\tb\tc\nx\t\t\n", "\t")
+    for body in ('a,b\n1,x"y\n', 'a,b\n1, "2"\n', 'a,b\n"2"5,1\n', 'a,b\n"say ""hi""",1\n'):
+        assert _lines_are_records(body, ",") is None, body
