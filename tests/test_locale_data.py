@@ -51,3 +51,18 @@ def test_an_unreadable_cache_is_passed_over_and_written_again(fresh, tmp_path: P
     fresh()
     assert group_for_reading(Decimal("-1234567"), "en_IN") == "-12,34,567"
     assert isinstance(localedata._cache["en_IN"], locale_data._Partial)
+
+
+def test_a_babel_without_its_private_cache_loads_the_locale_as_usual(monkeypatch):
+    """The cache leans on babel's private `localedata._cache`: a babel that drops it must
+    cost the shortcut, never the command."""
+    from babel import localedata
+    from babel.numbers import format_decimal
+
+    from ledger.core import locale_data
+
+    monkeypatch.delattr(localedata, "_cache")
+    locale_data.prime.cache_clear()
+    assert locale_data.prime("en_IN") is None
+    monkeypatch.undo()
+    assert format_decimal(1234567.5, locale="en_IN") == "12,34,567.5"

@@ -105,6 +105,8 @@ def prime(name: str) -> None:
     is passed over (babel loads as usual)."""
     from babel import localedata
 
+    if not isinstance(getattr(localedata, "_cache", None), dict):
+        return  # a babel whose private cache is not a dict: it loads the locale as usual
     if name in localedata._cache or not localedata.exists(name):
         return
     path = cache_dir() / f"{name}.pickle"
