@@ -515,7 +515,8 @@ def test_worker_rows_are_counted_as_the_report_counts_them(tmp_path):
     match), and so must the research panel, row for row."""
     from importers.base import ImportOptions
     from ledger import reconcile
-    from ledger.batch.worker import cached_reference, counted_like_report, schedule_for
+    from ledger.batch.counting import counted_like_report, schedule_for
+    from ledger.batch.fx import cached_reference
     from ledger.core.config import Config
     from ledger.counting import pipeline as counting
     from ledger.reports import report

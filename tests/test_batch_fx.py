@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import polars as pl
 
-from ledger.batch.fx import in_local, value_chunk
-from ledger.batch.worker import Counted, cached_reference
+from ledger.batch.counting import Counted
+from ledger.batch.fx import cached_reference, in_local, value_chunk
 from rules.fx import FxChain, _table
 
 

@@ -120,7 +120,7 @@ def count_rows(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: 
     """One worker's parsed files counted: rows repeated across overlapping exports once (by
     id, as `ledger import`), the worker's own rules, fee rules (and reconcile where it
     matters); not yet valued (`usd` is set by the chunk's batch_fx.value_chunk). A chunk's
-    workers are counted together (ledger/batch/chunk_count.py) to the same rows."""
+    workers are counted together (`count_many`) to the same rows."""
     found = prepare(frames, sheets, country, config)
     return finish(found, counted_like_report(found.rows, schedule_for(country, config), config,
                                              found.chain))
@@ -129,7 +129,7 @@ def count_rows(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: 
 @dataclass
 class Prepared:
     """One worker's rows before the fee rules: what `count_rows` and the chunk's counting
-    (ledger/batch/chunk_count.py) both start from."""
+    (`count_many`) both start from."""
     rows: pl.DataFrame
     """Export rows, each id once, the worker's [[rules]] applied."""
     sheets: list[pl.DataFrame]

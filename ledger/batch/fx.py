@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import polars as pl
 
-    from ledger.batch.worker import Counted
+    from ledger.batch.counting import Counted
     from rules.fx import FxChain
 
 HISTORY = (dt.date(2000, 1, 1), dt.date(2030, 12, 31))

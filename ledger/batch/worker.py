@@ -22,15 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger.batch.counting import (  # noqa: F401  (their home before ledger/batch/counting.py)
-    LOCAL_EXTRA,
-    Counted,
-    count_rows,
-    counted_like_report,
-    local_currency,
-    schedule_for,
-)
-from ledger.batch.fx import cached_reference  # noqa: F401
+from ledger.batch.counting import Counted, count_rows
 from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
