@@ -13,6 +13,7 @@ from ledger.core.money import decimal_lit
 from ledger.core.user_rules import from_source
 from rules.conversions import conversion_pairs
 from rules.fee_math import WORK, assign, work_lit
+from rules.worker_ids import derived_id
 
 if TYPE_CHECKING:
     import polars as pl
@@ -49,14 +50,14 @@ def _as_conversion(transfers: pl.DataFrame, origin: pl.Expr) -> list[pl.DataFram
     key = pl.coalesce("ref", "id")
     common = {"origin": origin, "hours": pl.lit(None, dtype=pl.Float64)}
     return [
-        transfers.with_columns(id=_derived_id("fx-out"), kind=pl.lit("fx"),
+        transfers.with_columns(id=derived_id("fx-out"), kind=pl.lit("fx"),
                                category=pl.lit("conversion"), related_ref=key,
                                ref=pl.lit(None, dtype=pl.String), **common),
-        transfers.with_columns(id=_derived_id("fx-in"), kind=pl.lit("fx"),
+        transfers.with_columns(id=derived_id("fx-in"), kind=pl.lit("fx"),
                                category=pl.lit("conversion"), related_ref=key,
                                ref=pl.lit(None, dtype=pl.String), amount=pl.col("_other"),
                                currency=pl.col("_other_cur"), **common),
-        transfers.with_columns(id=_derived_id("moved"), amount=-pl.col("_other"),
+        transfers.with_columns(id=derived_id("moved"), amount=-pl.col("_other"),
                                currency=pl.col("_other_cur"), **common)]
 
 
@@ -78,12 +79,6 @@ def arrived_conversions(rows: pl.DataFrame, arrivals: pl.DataFrame, schedule: Sc
         return rows
     derived = _as_conversion(transfers, pl.lit("rule:") + pl.col("_rule_id"))
     return _replace(rows, transfers.select("id"), derived)
-
-
-def _derived_id(suffix: str, column: str = "id") -> pl.Expr:
-    from rules.worker_ids import derived_id
-
-    return derived_id(suffix, column)
 
 
 def _replace(rows: pl.DataFrame, replaced: pl.DataFrame, derived: list[pl.DataFrame]
@@ -124,12 +119,12 @@ def split_included_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
         return rows
     origin = pl.lit("rule:") + pl.col("_rule_id")
     platform = providers.platform(pl.col("source")).str.to_titlecase()
-    main = candidates.with_columns(id=_derived_id("net"), amount=pl.col("amount")
+    main = candidates.with_columns(id=derived_id("net"), amount=pl.col("amount")
                                    + pl.col("_fee"), origin=origin)
     fee = candidates.with_columns(
-        id=_derived_id("fee"), kind=pl.lit("payment_fee"), category=pl.lit("included_fee"),
+        id=derived_id("fee"), kind=pl.lit("payment_fee"), category=pl.lit("included_fee"),
         amount=-pl.col("_fee"), hours=pl.lit(None, dtype=pl.Float64),
-        ref=pl.lit(None, dtype=pl.String), related_ref=pl.coalesce("ref", _derived_id("net")),
+        ref=pl.lit(None, dtype=pl.String), related_ref=pl.coalesce("ref", derived_id("net")),
         description=platform + pl.lit(" fee inside the amount of: ") + pl.col("description")
         + pl.lit(" (split by rule ") + pl.col("_rule_id") + pl.lit(")"), origin=origin)
     return _replace(rows, candidates, [main, fee])
@@ -193,7 +188,7 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
             & pl.col("_other").is_not_null() & (pl.col("_other") != 0))
         if lone.height:
             derived.append(lone.with_columns(
-                id=_derived_id("other-leg"), amount=pl.col("_other"),
+                id=derived_id("other-leg"), amount=pl.col("_other"),
                 currency=pl.col("_other_cur"), ref=pl.lit(None, dtype=pl.String),
                 related_ref=pl.coalesce("related_ref", "ref"),
                 origin=origin, hours=pl.lit(None, dtype=pl.Float64),
@@ -270,12 +265,12 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
     if deducted.is_empty():
         return rows
     origin = pl.lit("rule:") + pl.col("_rule_id")
-    moved = deducted.with_columns(id=_derived_id("sent"), amount=pl.col("_sent"), origin=origin)
+    moved = deducted.with_columns(id=derived_id("sent"), amount=pl.col("_sent"), origin=origin)
     fee = deducted.with_columns(
-        id=_derived_id("deducted"), kind=pl.lit("bank_fee"),
+        id=derived_id("deducted"), kind=pl.lit("bank_fee"),
         category=pl.lit("intermediary_deduction"), amount=-pl.col("_diff"),
         ref=pl.lit(None, dtype=pl.String),
-        related_ref=pl.coalesce("_out_ref", "ref", _derived_id("sent")),
+        related_ref=pl.coalesce("_out_ref", "ref", derived_id("sent")),
         hours=pl.lit(None, dtype=pl.Float64), origin=origin,
         description=pl.lit("Deducted on the way from ") + pl.col("_out_account")
         + pl.lit(": sent ") + pl.col("_sent").cast(pl.String) + pl.lit(", credited ")
