@@ -194,15 +194,16 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
         c.possible_loss = loss
     chains = [c for c in chains if start <= c.hops[0].out["out_date"] <= end]
     chains.sort(key=lambda c: (c.hops[0].out["out_date"], c.id))
+    transit = transit.with_columns(
+        pl.when(pl.col("age_days") <= pl.col("window")).then(pl.lit("in_transit"))
+        .otherwise(pl.lit("overdue")).alias("status"))
     # the provider's own reference, date and amount: what its support asks for when chasing
     in_transit = transit.select(  # columns first: a year's withdrawals, not row by row
         pl.col("out_id").alias("id"), pl.col("out_ref").alias("ref"),
         pl.col("out_date").cast(pl.String).alias("date"), pl.col("out_account").alias("account"),
         pl.col("sent").alias("amount"), pl.col("out_ccy").alias("currency"),
         pl.col("out_text").fill_null("").alias("description"), "age_days",
-        pl.col("window").alias("usual_days"),
-        pl.when(pl.col("age_days") <= pl.col("window")).then(pl.lit("in_transit"))
-        .otherwise(pl.lit("overdue")).alias("status")).to_dicts()
+        pl.col("window").alias("usual_days"), "status").to_dicts()
     for item in in_transit:
         item["description"] = item["description"].strip()
     unknown = [{"id": r["in_id"], "ref": r["in_ref"], "date": r["in_date"].isoformat(),
@@ -214,11 +215,8 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
                   "hint": f"ledger reconcile link {r['out_id'][:8]} {r['in_id'][0][:8]}"}
                  for r in amb_rows.iter_rows(named=True)]
     pairs = list(found.hops.select("out_id", "in_id").iter_rows())
-    moving = transit.select(
-        pl.col("out_date").alias("date"), pl.col("out_ccy").alias("currency"),
-        pl.col("sent").alias("amount"),
-        pl.when(pl.col("age_days") <= pl.col("window")).then(pl.lit("in_transit"))
-        .otherwise(pl.lit("overdue")).alias("status"))
+    moving = transit.select(pl.col("out_date").alias("date"), pl.col("out_ccy").alias("currency"),
+                            pl.col("sent").alias("amount"), "status")
     return Result((start, end), as_of, chains, in_transit, unknown, ambiguous, settings,
                   found.warnings, pairs, hops, moving)
 
@@ -343,11 +341,10 @@ def report_summary(ledger: Ledger, rows: pl.DataFrame, period: object, currency:
     costs = sum((value(d, cur, k) for d, cur, _, k in items), Decimal(0))
     moving, unvalued = _transit_value(transit, currency, chain)
     warnings += [missing(d, cur) for d, cur in unvalued]
-    overdue = transit["status"].eq("overdue").sum()
-    in_transit_count = transit.height
     return {"matched": len(result.chains), "arrived": money(arrived, currency),
             "hop_costs": money(costs, currency), "in_transit": money(moving, currency),
-            "in_transit_count": in_transit_count, "overdue_count": overdue,
+            "in_transit_count": transit.height,
+            "overdue_count": transit["status"].eq("overdue").sum(),
             "unknown_origin_count": len(result.unknown_origin),
             "ambiguous_count": len(result.ambiguous), "warnings": warnings}
 
