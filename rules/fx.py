@@ -491,12 +491,11 @@ def _ecb_csv() -> bytes:
     user cache folder (1.9 MB), named by its size and CRC in the zip, and read from there by
     later commands (~0.002 s), checked against both. A cache that cannot be read or written,
     or does not match, is passed over."""
-    import os
     import zipfile
     import zlib
     from importlib.util import find_spec
 
-    from ledger.core.files import user_cache
+    from ledger.core.files import atomic_write_bytes, user_cache
 
     # found without importing currency_converter (its urllib and more: ~0.02 s)
     spec = find_spec("currency_converter")
@@ -514,9 +513,7 @@ def _ecb_csv() -> bytes:
         text = archive.read(entry)
     try:
         kept.parent.mkdir(parents=True, exist_ok=True)
-        part = kept.with_name(f".{kept.name}.{os.getpid()}")
-        part.write_bytes(text)
-        os.replace(part, kept)
+        atomic_write_bytes(kept, text)
     except OSError:
         pass
     return text

@@ -11,7 +11,6 @@ numbers written are babel's own, so every output is the same either way.
 
 from __future__ import annotations
 
-import os
 import pickle
 from functools import cache
 from pathlib import Path
@@ -105,6 +104,8 @@ def prime(name: str) -> None:
     is passed over (babel loads as usual)."""
     from babel import localedata
 
+    from ledger.core.files import atomic_write_bytes
+
     if not isinstance(getattr(localedata, "_cache", None), dict):
         return  # a babel whose private cache is not a dict: it loads the locale as usual
     if name in localedata._cache or not localedata.exists(name):
@@ -122,8 +123,6 @@ def prime(name: str) -> None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_name(f".{path.name}.{os.getpid()}")
-        part.write_bytes(pickle.dumps({key: whole[key] for key in KEYS}))
-        os.replace(part, path)
+        atomic_write_bytes(path, pickle.dumps({key: whole[key] for key in KEYS}))
     except OSError:
         pass
