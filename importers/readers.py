@@ -529,7 +529,7 @@ def _record_lines(body: str | None, sep: str, widths: tuple[int, int], path: Pat
         return None
     by_line = _lines_are_records(body or "", sep)
     if by_line is not None:
-        return _line_records(by_line[0], sep, by_line[1], widths, path, first_line)
+        return _line_records(by_line, sep, widths, path, first_line)
     reader = csv.reader(io.StringIO(body or "", newline=""), delimiter=sep)
     starts: list[int] = []
     previous_end = 1
@@ -550,17 +550,16 @@ def _record_lines(body: str | None, sep: str, widths: tuple[int, int], path: Pat
     return starts
 
 
-def _line_records(body: str, sep: str, between: str, widths: tuple[int, int], path: Path,
+def _line_records(body: str, sep: str, widths: tuple[int, int], path: Path,
                   first_line: int) -> list[int]:
-    """`_record_lines` of a body where each line is a record: no quotes at all (`between` is
-    the separator), or every cell quoted with no quote or line break inside (`between` is
-    `","`): a line's cells are one more than its `between`s. Only lines with another count
-    are read by the csv module (most small exports have none)."""
+    """`_record_lines` of a body where each line is a record and no cell is quoted
+    (`_lines_are_records`): a line's cells are one more than its separators. Only lines
+    with another count are split (most small exports have none)."""
     lines = body.replace("\r\n", "\n").split("\n")
     if lines[-1] == "":
         lines.pop()  # the newline ending the last record starts none
     for number, line in enumerate(lines[1:], start=first_line):
-        if line and line.count(between) + 1 == widths[0]:
+        if line and line.count(sep) + 1 == widths[0]:
             continue
         cells = split_line(line, sep) if line else []
         if cells and any(c.strip() for c in cells) and not (
@@ -570,21 +569,16 @@ def _line_records(body: str, sep: str, between: str, widths: tuple[int, int], pa
     return list(range(first_line, first_line + len(lines) - 1))
 
 
-def _lines_are_records(body: str, sep: str) -> tuple[str, str] | None:
-    """(text, what stands between two cells in it) where each line of `body` is one record
-    (`_line_records`): the body and the separator where nothing is quoted; the body and `","`
-    where every cell is; where some cells are quoted (Upwork's descriptions), the body with
-    each quoted cell's quotes dropped and its separators masked, which has the same cells,
-    blank where the csv module reads them blank. None otherwise (a quoted line break, a
-    doubled quote, a quote inside a cell, a NUL or a bare CR: the csv module reads it)."""
+def _lines_are_records(body: str, sep: str) -> str | None:
+    """The text to count cells in where each line of `body` is one record (`_line_records`):
+    the body where nothing is quoted; where cells are quoted (every one, as PayPal writes;
+    some, as Upwork's descriptions), the body with each quoted cell written unquoted
+    (`_quotes_masked`), which has the same cells, blank where the csv module reads them
+    blank. None otherwise (a quoted line break, a doubled quote, a quote inside a cell, a NUL
+    or a bare CR: the csv module reads it)."""
     if not body or "\0" in body or body.count("\r") != body.count("\r\n"):
         return None
-    if '"' not in body:
-        return body, sep
-    if _fully_quoted(body, sep):
-        return body, f'"{sep}"'
-    masked = _quotes_masked(body, sep)
-    return None if masked is None else (masked, sep)
+    return body if '"' not in body else _quotes_masked(body, sep)
 
 
 def _quotes_masked(body: str, sep: str) -> str | None:
@@ -602,14 +596,6 @@ def _quotes_masked(body: str, sep: str) -> str | None:
     # no Python step per cell (`\s` is str.isspace, which the csv path's strip() uses)
     blank = re.sub(f'"[^\\S\r\n{re.escape(sep)}]*+"', "", body)
     return re.sub(quoted, "x", blank)
-
-
-def _fully_quoted(body: str, sep: str) -> bool:
-    """Whether every line of `body` is empty or quoted cells with no quote or line break
-    inside (`"a","1,5",""`), as PayPal writes: then its lines are its records."""
-    cell = '"[^"\r\n]*"'
-    line = f"{cell}(?:{re.escape(sep)}{cell})*"
-    return re.fullmatch(f"(?:{line})?(?:\r?\n(?:{line})?)*", body) is not None
 
 
 def _ragged(path: Path, line: int, found: int, width: int) -> DataError:

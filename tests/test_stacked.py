@@ -150,10 +150,9 @@ def test_bank_statements_of_one_profile_are_stacked_and_equal_parse():
 def test_some_quoted_cells_are_counted_line_by_line_with_their_quotes_masked():
     from importers.readers import _lines_are_records
 
-    assert _lines_are_records('a,b,c\n1,"2,5",3\n"",x," "\n', ",") == (
-        "a,b,c\n1,x,3\n,x,\n", ",")
-    assert _lines_are_records('a;b\n"1;5";"_"\n', ";") == ("a;b\nx;x\n", ";")
+    assert _lines_are_records('a,b,c\n1,"2,5",3\n"",x," "\n', ",") == "a,b,c\n1,x,3\n,x,\n"
+    assert _lines_are_records('a;b\n"1;5";"_"\n', ";") == "a;b\nx;x\n"
     # a tab between a quoted cell and a blank one is a separator, not the blank's inside
-    assert _lines_are_records('a\tb\tc\n"a"\t" "\t""\n', "\t") == ("a\tb\tc\nx\t\t\n", "\t")
+    assert _lines_are_records('a\tb\tc\n"a"\t" "\t""\n', "\t") == "a\tb\tc\nx\t\t\n"
     for body in ('a,b\n1,x"y\n', 'a,b\n1, "2"\n', 'a,b\n"2"5,1\n', 'a,b\n"say ""hi""",1\n'):
         assert _lines_are_records(body, ",") is None, body
