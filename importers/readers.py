@@ -50,6 +50,18 @@ def size_text(count: int) -> str:
     return f"{count} bytes"
 
 
+def read_unchanged(path: Path, sha256: str, shown: Path | None = None) -> bytes:
+    """`path`'s bytes read again (their first read was let go to save memory), refused if
+    they are no longer the bytes whose `sha256` was parsed (`shown`: the path to name)."""
+    import hashlib
+
+    data = read_regular(path)
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise DataError("the file changed while it was being imported", path=shown or path,
+                        hint="import it again once it is no longer being written")
+    return data
+
+
 def read_regular(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "an export") -> bytes:
     """A file's bytes, refusing before any read what is not a regular file (a FIFO would block
     forever, /dev/zero never ends) and reading at most `limit` bytes (a DataError beyond)."""
@@ -205,14 +217,8 @@ class RawFile:
     def __getattr__(self, name: str) -> bytes:
         if name != "data" or self.origin is None:
             raise AttributeError(name)
-        import hashlib
-
-        data = read_regular(self.origin)
-        if hashlib.sha256(data).hexdigest() != self.sha256:
-            raise DataError("the file changed while it was being imported", path=self.path,
-                            hint="import it again once it is no longer being written")
-        self.data = data
-        return data
+        self.data = read_unchanged(self.origin, self.sha256, shown=self.path)
+        return self.data
 
     @cached_property
     def decoded(self) -> tuple[str, str]:

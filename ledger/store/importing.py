@@ -76,17 +76,11 @@ def parse(ledger: Ledger, paths: Sequence[Path], options: ImportOptions,
 
 def _reader(path: Path, sha256: str) -> Callable[[], bytes]:
     """The bytes of `path` as they were parsed: read again, refused if they changed since."""
+    from functools import partial
 
-    def read() -> bytes:
-        from importers import registry
+    from importers.readers import read_unchanged
 
-        again = registry.read(path)
-        if again.sha256 != sha256:
-            raise DataError("the file changed while it was being imported", path=path,
-                            hint="import it again once it is no longer being written")
-        return again.data
-
-    return read
+    return partial(read_unchanged, path, sha256)
 
 
 def import_files(ledger: Ledger, paths: Sequence[Path], options: ImportOptions, *,
