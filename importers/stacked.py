@@ -136,7 +136,7 @@ def finish(df: pl.DataFrame, raws: Sequence[RawFile], *, source: str, account: s
         .alias("import_id"),
         pl.col(LINE).alias("line"),
     )
-    df = _with_ids(df, key)
+    df = schema.with_ids(df, key, per=[FILE])
     files = df[FILE]
     df = schema.conform(df).with_columns(files)
     refused = bad_files(df, pl.any_horizontal(pl.col(c).is_null() for c in schema.REQUIRED))
@@ -146,26 +146,6 @@ def finish(df: pl.DataFrame, raws: Sequence[RawFile], *, source: str, account: s
     df = without(df, refused)
     out = df.partition_by(FILE, as_dict=True, include_key=False, maintain_order=True)
     return {int(k[0]): frame for k, frame in out.items()}
-
-
-def _with_ids(df: pl.DataFrame, key: pl.Expr | None) -> pl.DataFrame:
-    """`schema.with_ids` with the n-th occurrence of the content fallback counted per file."""
-    import polars as pl
-
-    from ledger.core.schema import ID_HEX, sha256_hex
-
-    keys = df.select((key if key is not None else pl.col("ref")).cast(pl.String).alias("k"))["k"]
-    if keys.null_count():
-        content = ["date", "amount", "currency", "description"]
-        occurrence = pl.int_range(pl.len()).over([*content, FILE]).cast(pl.String)
-        fallback = df.select(pl.concat_str(
-            [pl.col(c).cast(pl.String) for c in content] + [occurrence],
-            separator="|", ignore_nulls=True).alias("k"))["k"]
-        keys = keys.fill_null(fallback)
-    text = pl.concat_str([pl.col("source"), pl.col("account"), pl.col("_k")], separator="\x1f")
-    ids = df.select("source", "account", keys.alias("_k")) \
-        .select(sha256_hex(text).str.slice(0, ID_HEX).alias("id"))
-    return df.with_columns(ids.to_series())
 
 
 def _currencies() -> frozenset[str]:

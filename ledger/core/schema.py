@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     import polars as pl
@@ -217,13 +218,16 @@ def _line(rows: pl.DataFrame) -> int | None:
     return int(value) if value is not None else None
 
 
-def with_ids(df: pl.DataFrame, key: pl.Expr | None = None) -> pl.DataFrame:
+def with_ids(df: pl.DataFrame, key: pl.Expr | None = None, per: Sequence[str] = ()
+             ) -> pl.DataFrame:
     """Add the stable row `id`: sha256 of (source, account, key), where key is `ref` when the
     source gives one, else (date, amount, currency, description, n-th occurrence in the file).
 
     The same row in two overlapping exports gets the same id, so re-importing adds nothing.
     A `key` expression may replace `ref` (e.g. `ref|leg` where one line gives two rows); where
     it is null the content fallback applies. The fallback is only computed when needed.
+    `per`: columns telling files apart in a frame of several (importers/stacked.py), so the
+    n-th occurrence is counted in each file.
     """
     import polars as pl
 
@@ -234,7 +238,7 @@ def with_ids(df: pl.DataFrame, key: pl.Expr | None = None) -> pl.DataFrame:
         return df.with_columns(ids)
     keys = df.select(key.alias("k"))["k"]
     content = ["date", "amount", "currency", "description"]
-    occurrence = pl.int_range(pl.len()).over(content).cast(pl.String)
+    occurrence = pl.int_range(pl.len()).over([*content, *per]).cast(pl.String)
     fallback = df.select(pl.concat_str(
         [pl.col(c).cast(pl.String) for c in content] + [occurrence],
         separator="|", ignore_nulls=True).alias("k"))["k"]
