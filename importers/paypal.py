@@ -417,7 +417,6 @@ def _net_wrong() -> pl.Expr:
 
 
 def _check_net(df, path) -> None:
-
     wrong = df.filter(_net_wrong()).head(1)
     if wrong.height:
         raise DataError(
