@@ -17,6 +17,7 @@ leaves the whole stack to `parse`: still right, only slower.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from importers.base import BALANCES
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
 
 FILE = "_file"
 """Column holding each row's file: its index in the raws given to `rows_many`."""
+MANY_TABLES: ContextVar[Callable[[Sequence[RawFile]], list[Table | None]] | None] = \
+    ContextVar("many_tables", default=None)
+"""A reader of many files' `read_table(raw, 0)` at once, None for a file it leaves to
+`read_table` (a research batch's chunk sets one: ledger/batch/reading.py)."""
 
 
 def covered(raws: Sequence[RawFile]) -> bool:
@@ -42,9 +47,11 @@ def tables(raws: Sequence[RawFile], check: Callable[[Table], None] | None = None
     """Each file's table (`read_table(raw, 0)`, then `check`), grouped by its columns; a file
     that fails either, or holds no rows, is left out (for `parse`)."""
     groups: dict[tuple[str, ...], list[tuple[int, Table]]] = {}
+    many = MANY_TABLES.get()
+    ready = many(raws) if many is not None else [None] * len(raws)
     for index, raw in enumerate(raws):
         try:
-            table = read_table(raw, 0)
+            table = ready[index] or read_table(raw, 0)
             if check is not None:
                 check(table)
         except Exception:  # `parse` reports it, file by file

@@ -186,14 +186,22 @@ def finish(found: Prepared, counted: pl.DataFrame, implies: bool | None = None) 
     rows, sheets, config = found.rows, found.sheets, found.config
     own_rates = not counted["currency"].eq("USD").all() and (
         implies if implies is not None else not found.implied().is_empty())
-    sheet = pl.concat(sheets) if len(sheets) > 1 else sheets[0] if sheets else hours_mod.empty()
+    sheet = pl.concat(sheets) if len(sheets) > 1 else sheets[0] if sheets else _no_sheet()
     if config.hours:
         sheet = pl.concat([sheet, hours_mod.from_config(list(config.hours))])
-    dates = rows.select(pl.col("date").min().alias("first"), pl.col("date").max().alias("last"))
+    dates = rows.get_column("date")  # a Series' min and max: no query planned per worker
     return Counted(usd=None, counted=counted, sheet=sheet, country=found.country,
                    local=local_currency(found.country), has_local=False,
-                   first=dates["first"][0], last=dates["last"][0], rows=rows.height,
+                   first=dates.min(), last=dates.max(), rows=rows.height,  # type: ignore[arg-type]
                    chain=found.chain, own_rates=own_rates)
+
+
+@cache
+def _no_sheet() -> pl.DataFrame:
+    """The empty timesheet most workers have, made once per process (frames are immutable)."""
+    from importers import hours as hours_mod
+
+    return hours_mod.empty()
 
 
 def counted_like_report(rows: pl.DataFrame, schedule: Schedule, config: Config,

@@ -43,7 +43,11 @@ MARKERS = "_chunks"
 MAX_CHUNK = 64
 """Workers per chunk at most (memory of one task; progress granularity)."""
 CHUNKS_WANTED = 128
-"""Chunks aimed at for a large run: several per core on any usual cluster."""
+"""Up to this many workers, a chunk each (a killed task loses one worker's work)."""
+MIN_CHUNKS = 16
+"""Beyond CHUNKS_WANTED workers, chunks of up to MAX_CHUNK, at least this many of them: a
+chunk's fixed costs (one read and one count per format and fee schedule) shared by many
+workers, and still several chunks per core on any usual cluster."""
 DELAY_ENV = "LEDGER_BATCH_DELAY"
 """Seconds each chunk sleeps before its work: tests use it so a worker kill lands mid-chunk."""
 
@@ -63,7 +67,9 @@ class Chunk:
 def chunk_size(workers: int) -> int:
     """Workers per chunk: depends on the number of workers only (not on --jobs or the
     cluster), so a run resumed on other hardware finds the same chunks."""
-    return max(1, min(MAX_CHUNK, math.ceil(workers / CHUNKS_WANTED)))
+    if workers <= CHUNKS_WANTED:
+        return 1
+    return min(MAX_CHUNK, math.ceil(workers / MIN_CHUNKS))
 
 
 def _stamp(path: str) -> list[Any]:

@@ -116,6 +116,7 @@ def read_many(tasks: list[WorkerTask]) -> list[list[pl.DataFrame | None]]:
     with bank profiles of their own)."""
     from importers import registry
     from importers.base import ImportOptions
+    from ledger.batch.reading import tables_reading
 
     found: list[list[pl.DataFrame | None]] = [[None] * len(t.files) for t in tasks]
     where: list[tuple[int, int]] = []
@@ -129,8 +130,9 @@ def read_many(tasks: list[WorkerTask]) -> list[list[pl.DataFrame | None]]:
             except Exception:  # read_file reports it
                 continue
             where.append((at, index))
-    for (at, index), rows in zip(where, registry.rows_many(raws, ImportOptions()),
-                                 strict=True):
+    with tables_reading():  # a format's files' tables at once (ledger/batch/reading.py)
+        parsed = registry.rows_many(raws, ImportOptions())
+    for (at, index), rows in zip(where, parsed, strict=True):
         if not isinstance(rows, BaseException):
             found[at][index] = rows
     return found
