@@ -65,6 +65,8 @@ def detect(raw: RawFile) -> bool:
     head = raw.head_text
     if "{4:" in head:  # the envelope's opening ends in `{4:`: else nothing to remove
         head = _ENVELOPE_OPEN.sub("", head)
+    if not head.startswith(":20:") and "\n:20:" not in head:  # as `^:20:`, without a slow
+        return False  # search of every line
     return bool(re.search(r"^:20:", head, re.M) and re.search(r"^:25:", head, re.M)
                 and re.search(r"^:60[FM]:", head, re.M))
 

@@ -48,6 +48,15 @@ MIN_CHUNKS = 16
 """Beyond CHUNKS_WANTED workers, chunks of up to MAX_CHUNK, at least this many of them: a
 chunk's fixed costs (one read and one count per format and fee schedule) shared by many
 workers, and still several chunks per core on any usual cluster."""
+QUIET = {"distributed.worker.profile.enabled": False,
+         "distributed.admin.tick.interval": "1s", "distributed.admin.system-monitor.interval": "2s",
+         "distributed.worker.memory.monitor-interval": "1s",
+         "distributed.scheduler.work-stealing-interval": "1s"}
+"""Dask settings of the LocalCluster made on the spot (nannies pass them on to their workers):
+no stack sampling, and the event-loop, system and memory monitors and work stealing every
+second or two rather than every 20-500 ms. Each costs CPU that the chunks need: idle, the
+defaults took ~0.1 CPU second per second over the scheduler and two workers, these a fifth
+of that."""
 DELAY_ENV = "LEDGER_BATCH_DELAY"
 """Seconds each chunk sleeps before its work: tests use it so a worker kill lands mid-chunk."""
 
@@ -273,8 +282,7 @@ def _on_dask(chunks: list[Chunk], jobs: int, scheduler: str | None
     cluster = None
     if scheduler is None:
         threads = max(1, (os.cpu_count() or 1) // jobs)
-        # the workers' stack sampling costs CPU that the chunks need; nannies pass it on
-        with dask.config.set({"distributed.worker.profile.enabled": False}):
+        with dask.config.set(QUIET):
             cluster = LocalCluster(  # on loopback, any free port, no dashboard
                 n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
