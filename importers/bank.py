@@ -116,7 +116,7 @@ from importers.bank_profiles import (
     profile_from_text,
 )
 from importers.base import Format, ImportOptions, Parsed, finalize, nonblank
-from importers.readers import LINE, RawFile
+from importers.readers import LINE, RawFile, read_table
 from importers.sheets import is_sheet, sheet_head
 from ledger.core.errors import UsageError
 
@@ -230,15 +230,24 @@ def rows_many(profile: Profile, raws: list[RawFile], options: ImportOptions
             or "marker" in profile.columns or "balance_marker" in profile.columns:
         return out
     groups: dict[tuple[str, ...], list[tuple[int, pl.DataFrame]]] = {}
+    found: dict[int, tuple[RawFile, int, int]] = {}
     for index, raw in enumerate(raws):
         if is_sheet(raw):
             continue
         try:
-            body = table.read_csv(raw, profile)
+            found[index] = table.csv_body(raw, profile)
         except Exception:  # `parse` reports it
             continue
-        if body.df.height:
-            groups.setdefault(tuple(body.df.columns), []).append((index, body.df))
+    many = stacked.MANY_TABLES.get()  # the bodies' tables at once, where a batch can
+    ready = many([b[0] for b in found.values()], [b[1] for b in found.values()]) \
+        if many is not None else [None] * len(found)
+    for (index, (raw, at, _)), read in zip(found.items(), ready, strict=True):
+        try:
+            df = (read or read_table(raw, at)).df
+        except Exception:  # `parse` reports it
+            continue
+        if df.height:
+            groups.setdefault(tuple(df.columns), []).append((index, df))
     for group in groups.values():
         try:
             found = _stacked_rows(profile, group, raws, options)

@@ -81,6 +81,13 @@ def footer_start(values: pl.Expr, formats: Sequence[str]) -> pl.Expr:
 
 
 def read_csv(raw: RawFile, profile: Profile) -> Body:
+    raw, index, footer = csv_body(raw, profile)
+    return Body(df=read_table(raw, index).df, footer=footer)
+
+
+def csv_body(raw: RawFile, profile: Profile) -> tuple[RawFile, int, int]:
+    """(the file as its table is read, the header's line index, footer lines cut): what
+    `read_csv` reads with `read_table(raw, index)`."""
     index = csv_header(raw, profile)
     if index is None:
         raise no_header(profile, raw)
@@ -90,8 +97,7 @@ def read_csv(raw: RawFile, profile: Profile) -> Body:
     raw, footer = cut_footer(raw, index, profile)
     if raw is not original:
         original.release()  # the copy holds what is read: a large file's bytes not held twice
-    table = read_table(raw, index)
-    return Body(df=table.df, footer=footer)
+    return raw, index, footer
 
 
 def _lines_from(text: AnyStr, index: int) -> int:

@@ -30,10 +30,11 @@ if TYPE_CHECKING:
 
 FILE = "_file"
 """Column holding each row's file: its index in the raws given to `rows_many`."""
-MANY_TABLES: ContextVar[Callable[[Sequence[RawFile]], list[Table | None]] | None] = \
-    ContextVar("many_tables", default=None)
-"""A reader of many files' `read_table(raw, 0)` at once, None for a file it leaves to
-`read_table` (a research batch's chunk sets one: ledger/batch/reading.py)."""
+MANY_TABLES: ContextVar[Callable[[Sequence[RawFile], Sequence[int]], list[Table | None]]
+                       | None] = ContextVar("many_tables", default=None)
+"""A reader of many files' `read_table(raw, header_index)` at once (given each file's
+header_index), None for a file it leaves to `read_table` (a research batch's chunk sets one:
+ledger/batch/reading.py)."""
 
 
 def covered(raws: Sequence[RawFile]) -> bool:
@@ -48,7 +49,7 @@ def tables(raws: Sequence[RawFile], check: Callable[[Table], None] | None = None
     that fails either, or holds no rows, is left out (for `parse`)."""
     groups: dict[tuple[str, ...], list[tuple[int, Table]]] = {}
     many = MANY_TABLES.get()
-    ready = many(raws) if many is not None else [None] * len(raws)
+    ready = many(raws, [0] * len(raws)) if many is not None else [None] * len(raws)
     for index, raw in enumerate(raws):
         try:
             table = ready[index] or read_table(raw, 0)

@@ -44,15 +44,16 @@ def tables_reading() -> Iterator[None]:
         MANY_TABLES.reset(token)
 
 
-def read_tables(raws: Sequence[RawFile], header_index: int = 0) -> list[Table | None]:
+def read_tables(raws: Sequence[RawFile], header_indexes: Sequence[int]
+                ) -> list[Table | None]:
     """Per file: `read_table(raw, header_index)`'s table, or None (read it alone)."""
     out: list[Table | None] = [None] * len(raws)
-    groups: dict[bytes, list[tuple[int, bytes]]] = {}
-    for index, raw in enumerate(raws):
+    groups: dict[tuple[bytes, int], list[tuple[int, bytes]]] = {}
+    for index, (raw, header_index) in enumerate(zip(raws, header_indexes, strict=True)):
         split = _split(raw, header_index)
         if split is not None:
-            groups.setdefault(split[0], []).append((index, split[1]))
-    for header, members in groups.items():
+            groups.setdefault((split[0], header_index), []).append((index, split[1]))
+    for (header, header_index), members in groups.items():
         if len(members) < 2:
             continue  # nothing shared: read_table's own reading
         try:
@@ -104,8 +105,16 @@ def _read_group(header_bytes: bytes, members: list[tuple[int, bytes]],
     names = unique_names([normalize(h) for h in header])
     names += [f"_blank#{i}" for i in range(width - len(header))]
     counts = [body.count(b"\n") for _, body in members]
-    fits = _records_fit(b"".join(body for _, body in members).decode("utf-8"), counts, sep,
-                        len(header))
+    fits: list[bool | None] = [None] * len(members)
+    if width == len(header):  # polars refuses a line with more cells than the header's
+        fits = [_fit_by_counts(body, count, sep.encode(), width)
+                for (_, body), count in zip(members, counts, strict=True)]
+    ask = [at for at, fit in enumerate(fits) if fit is None]
+    if ask:
+        asked = _records_fit(b"".join(members[at][1] for at in ask), [counts[at] for at in ask],
+                             sep, len(header))
+        for at, fit in zip(ask, asked, strict=True):
+            fits[at] = fit
     kept = [(member, count) for member, count, ok in zip(members, counts, fits, strict=True)
             if ok]
     if len(kept) < 2:
@@ -156,22 +165,67 @@ def _running(counts: list[int]) -> list[int]:
     return out
 
 
-def _records_fit(text: str, counts: list[int], sep: str, cells: int) -> list[bool]:
-    """Per file (`counts` lines each, in `text`): whether each line is one record of exactly
+def _fit_by_counts(body: bytes, lines: int, sep: bytes, cells: int) -> bool | None:
+    """Whether each of the body's lines is one record of `cells` cells, told from the whole
+    body's counts where it is free of quotes or every line is quoted cells only (PayPal's);
+    None where only a look at each line can tell (`_records_fit`). Polars refuses any line
+    with more cells than the header's, so where the whole body holds as many separators as
+    `lines` records of `cells` cells, no line holds fewer."""
+    quotes = body.count(b'"')
+    if not quotes:
+        return body.count(sep) == lines * (cells - 1)
+    joint = b'"' + sep + b'"'
+    joints = body.count(joint)
+    starts = body.startswith(b'"') + body.count(b'\n"')
+    ends = body.count(b'"\n') + body.count(b'"\r\n')
+    if starts != lines or ends != lines or quotes != 2 * joints + 2 * lines \
+            or body.startswith((b'"\n', b'"\r\n', joint)) or b'\n"\n' in body \
+            or b'\n"\r\n' in body or b"\n" + joint in body or joint + b"\n" in body \
+            or joint + b"\r\n" in body:
+        return None
+    # each line: a quote first and last (two of them), two per joint, so no other quote:
+    # quoted cells only, one more than its joints
+    return joints == lines * (cells - 1)
+
+
+def _records_fit(bodies: bytes, counts: list[int], sep: str, cells: int) -> list[bool]:
+    """Per file (`counts` lines each, in `bodies`): whether each line is one record of exactly
     `cells` cells, each quoted without a quote or line break inside, or free of quotes (the
-    lines `read_table` reads cell for cell as polars does)."""
+    lines `read_table` reads cell for cell as polars does). Lines free of quotes and lines of
+    quoted cells only (PayPal's) are told by counting; the others by a pattern."""
     import polars as pl
 
-    s = re.escape(sep)
-    quoted = '"[^"\r\n]*"'
-    cell = f'(?:{quoted}|[^"{s}\r\n]*)'
-    record = f"^{cell}(?:{s}{cell})*$"
-    lines = pl.Series("l", [text]).str.split("\n").explode().head(sum(counts))
-    frame = pl.DataFrame([lines.str.strip_suffix("\r"), _file_column(counts)])
     line = pl.col("l")
-    fine = frame.select(_FILE, (line.str.contains(record) & (line.str.replace_all(
-        quoted, "x").str.count_matches(sep, literal=True) == cells - 1)).alias("ok")
-    ).group_by(_FILE).agg(pl.col("ok").all())  # the patterns once, not once per file
-    ok = dict(zip(fine[_FILE].to_list(), fine["ok"].to_list(), strict=True))
-    return [bool(ok.get(at)) for at in range(len(counts))]
+    quotes = line.str.count_matches('"', literal=True)
+    between = f'"{sep}"'  # in a line of quoted cells only, what separates two of them
+    joints = line.str.count_matches(between, literal=True)
+    plain = (quotes == 0) & (line.str.count_matches(sep, literal=True) == cells - 1)
+    all_quoted = line.str.starts_with('"') & line.str.ends_with('"') \
+        & ~line.str.starts_with(between) & ~line.str.ends_with(between) \
+        & (quotes == 2 * joints + 2) & (joints == cells - 1)
+    frame = pl.DataFrame([_lines(bodies, sum(counts)), _file_column(counts)])
+    checked = frame.with_columns((plain | all_quoted).fill_null(False).alias("ok"))
+    mixed = checked.filter(~pl.col("ok"))
+    if mixed.height:
+        s = re.escape(sep)
+        quoted = '"[^"\r\n]*"'
+        cell = f'(?:{quoted}|[^"{s}\r\n]*)'
+        record = f"^{cell}(?:{s}{cell})*$"
+        mixed = mixed.select(_FILE, (line.str.contains(record) & (line.str.replace_all(
+            quoted, "x").str.count_matches(sep, literal=True) == cells - 1)).fill_null(False)
+            .alias("ok"))
+    bad = set(mixed.filter(~pl.col("ok"))[_FILE].to_list())
+    return [at not in bad for at in range(len(counts))]
 
+
+def _lines(bodies: bytes, count: int) -> pl.Series:
+    """The first `count` lines of `bodies` (each ending in a newline), without line ends: one
+    polars read of a single column (no quoting) where no unit separator is in the text."""
+    import polars as pl
+
+    if b"\x1f" in bodies:
+        lines = pl.Series("l", [bodies.decode("utf-8")]).str.split("\n").explode()
+    else:
+        lines = pl.read_csv(bodies, has_header=False, separator="\x1f", quote_char=None,
+                            new_columns=["l"], infer_schema=False)["l"]
+    return lines.head(count).str.strip_suffix("\r").alias("l")
