@@ -264,13 +264,15 @@ class Matching:
 
 
 def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
-          links: dict | None = None) -> Matching:
+          links: dict | None = None,
+          found: tuple[pl.DataFrame, pl.DataFrame] | None = None) -> Matching:
     """Link withdrawals to credits: user links, then references, then mutually unique
-    amounts; a withdrawal no single credit explains may arrive in several credits."""
+    amounts; a withdrawal no single credit explains may arrive in several credits. `found`:
+    `legs(rows, settings)` when the caller has them."""
     import polars as pl
 
     links = links or {"links": [], "unlinks": []}
-    outs, ins = legs(rows, settings)
+    outs, ins = found or legs(rows, settings)
     cand = _candidates(outs, ins, settings, chain)
     pair_schema = {"out_id": pl.String, "in_id": pl.String}
     if links["unlinks"]:

@@ -147,8 +147,8 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
     start, end = period
     margin = scope_margin(settings)
     rows = rows.filter(pl.col("date").is_between(start - margin, end + margin))
-    found = match(rows, settings, chain, links)
     outs, ins = legs(rows, settings)
+    found = match(rows, settings, chain, links, (outs, ins))
     # only the matched hops' fees are read (fee_map): not those of every transfer in the scope
     hopped = pl.concat([found.hops["out_id"], found.hops["in_id"]])
     fees = hop_fees(rows, outs, ins, only=hopped).group_by("anchor", "line").agg(

@@ -75,10 +75,11 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     journeys, schedule = found.journeys, found.schedule
     counted, owed_unpaid, value_chains = payouts.for_report(ledger, rows, found.rows, period,
                                                             currency, chain, journeys)
-    # the columns the figures read, valued: never a copy of every column of the period's rows
+    # the columns the figures read, valued: never a copy of every column of the period's rows.
+    # Transfers stay in (each figure reads only the kinds it counts): a copy of a year's rows
+    # without them cost more than any figure read from them
     conversion = chain.convert(counted.select(VALUED), currency, where=str(ledger.rates_path))
-    valued = conversion.rows.lazy().filter(~pl.col("kind").is_in(NOT_INCOME)).drop(
-        "amount", "currency", "line").collect()
+    valued = conversion.rows.drop("amount", "currency", "line")
     rates, fx_warnings = conversion.rates, conversion.warnings
     del found, counted, conversion  # the counted rows with every column: a year's are large
     # every month's sums and the period's from one group_by: a year is one pass, not twelve
@@ -131,7 +132,8 @@ def rules_used(valued: pl.DataFrame, schedule: Schedule, currency: str) -> list[
     from ledger.core.money import format_money
 
     is_rule = pl.col("origin").str.starts_with("rule:")
-    derived = _part(valued, is_rule & (pl.col("kind") != "fx"), "origin", "kind", "value")
+    derived = _part(valued, is_rule & ~pl.col("kind").is_in(["fx", *NOT_INCOME]), "origin",
+                    "kind", "value")
     # a conversion's FX cost is the sum of both its legs: credit it to the rule that made a leg
     # (the conversion rule before one that only took a fee out of a leg)
     legs = _part(valued, (pl.col("kind") == "fx") & pl.col("related_ref").is_not_null(),
