@@ -66,3 +66,25 @@ def test_locale_in_ledger_toml_sets_grouping_and_symbol(demo):
         assert "PKR (Rs)" in table and f"{int(whole):,}.{fraction}" in table
     finally:
         config.write_text(original)
+
+
+def test_months_of_slices_sorted_rows_and_splits_unsorted_ones_alike():
+    """A month's rows are the same rows in the same order whether the dates are sorted (sliced
+    where each month starts) or not (split by a month column); a month with none is empty,
+    and a month across a year's end is found by its own label."""
+    import datetime as dt
+
+    import polars as pl
+
+    from ledger.reports.views import _months_of
+
+    days = [dt.date(2023, 12, 31), dt.date(2024, 1, 1), dt.date(2024, 1, 31),
+            dt.date(2024, 3, 1), dt.date(2024, 3, 1)]
+    rows = pl.DataFrame({"date": days, "hours": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    labels = ["2023-12", "2024-01", "2024-02", "2024-03"]
+    expected = {"2023-12": [1.0], "2024-01": [2.0, 3.0], "2024-02": [], "2024-03": [4.0, 5.0]}
+    sliced = _months_of(rows, labels)
+    split = _months_of(rows.reverse(), labels)  # not sorted: split by month
+    for label, hours in expected.items():
+        assert sliced(label)["hours"].to_list() == hours
+        assert split(label)["hours"].to_list() == hours[::-1]
