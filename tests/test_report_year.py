@@ -102,3 +102,49 @@ def test_fee_owners_are_exact_when_every_hash_collides(monkeypatch):
     monkeypatch.setattr(report, "_ref_key", lambda ref: pl.when(
         pl.col(ref).is_not_null()).then(pl.lit(1, dtype=pl.UInt64)).alias("_key"))
     assert figures() == expected
+
+
+def _rows(items: list[tuple[str, str | None, str | None, str | None, str]]) -> pl.DataFrame:
+    """Valued rows from (kind, ref, related_ref, counterparty, value), in that order."""
+    return pl.DataFrame(
+        [(dt.date(2024, 3, 1), "upwork", "upwork", kind, Decimal(value), None, client, ref,
+          related, "source") for kind, ref, related, client, value in items],
+        schema={"date": pl.Date, "source": pl.String, "account": pl.String,
+                "kind": pl.String, "value": pl.Decimal(38, 12), "hours": pl.Float64,
+                "counterparty": pl.String, "ref": pl.String, "related_ref": pl.String,
+                "origin": pl.String}, orient="row")
+
+
+def _fees_by_client(valued: pl.DataFrame) -> dict[str, str]:
+    return {c["client"]: c["fees"] for c in report.by_client(valued, "USD")}
+
+
+def test_fees_listed_beside_their_earnings_are_charged_without_a_join():
+    """Each fee right after the earning it names (as PayPal and Upwork list them), one
+    without a ref among them: charged to the earning's client, the fee without a ref to its
+    own counterparty, as the join would."""
+    valued = _rows([("earning", "r1", None, "Acme", "100"),
+                    ("platform_fee", "f1", "r1", None, "-10"),
+                    ("payment_fee", "p1", None, "Cato", "-1.50"),
+                    ("earning", "r2", None, "Beta", "100"),
+                    ("platform_fee", "f2", "r2", "Someone else", "-2.50")])
+    owners = valued.filter(pl.col("kind") == "earning").select("account", "ref", "counterparty")
+    fees = valued.filter(pl.col("kind") != "earning").select(
+        "account", "related_ref", "counterparty", "value")
+    listed = report._listed_together(owners, fees)
+    assert listed is not None and listed["owner"].to_list() == ["Acme", None, "Beta"]
+    assert _fees_by_client(valued) == {"Acme": "10.00", "Beta": "2.50", "Cato": "1.50"}
+
+
+def test_a_repeated_ref_charges_its_first_earning_as_the_join_does():
+    """Two earnings with one ref and a fee after each naming it: both fees belong to the first
+    earning (the join keeps the first), not one each as the order alone would say."""
+    valued = _rows([("earning", "r1", None, "Acme", "100"),
+                    ("platform_fee", "f1", "r1", None, "-10"),
+                    ("earning", "r1", None, "Beta", "100"),
+                    ("platform_fee", "f2", "r1", None, "-3")])
+    owners = valued.filter(pl.col("kind") == "earning").select("account", "ref", "counterparty")
+    fees = valued.filter(pl.col("kind") != "earning").select(
+        "account", "related_ref", "counterparty", "value")
+    assert report._listed_together(owners, fees) is None
+    assert _fees_by_client(valued) == {"Acme": "13.00", "Beta": "0.00"}
