@@ -46,7 +46,10 @@ def monthly(sums: dict[str, dict[str, Decimal]], billed: pl.DataFrame,
         totals = totals_of(by_kind)
         part = part_of(label)
         worked = sheet.filter(pl.col("_month") == label)
-        totals["hours"], totals["unpaid_hours"], _ = hours.combine(part, worked)
+        if worked.is_empty():  # hours.combine's rule with no timesheet: the platform's hours
+            totals["hours"], totals["unpaid_hours"] = _billed(part), 0.0
+        else:
+            totals["hours"], totals["unpaid_hours"], _ = hours.combine(part, worked)
         shown = present_totals(totals, currency)
         net = Decimal(shown["net"])
         row: dict = {"month": label, **shown}
@@ -58,6 +61,16 @@ def monthly(sums: dict[str, dict[str, Decimal]], billed: pl.DataFrame,
         previous = net
         out.append(row)
     return out
+
+
+def _billed(part: pl.DataFrame) -> float:
+    """Paid hours of a month without timesheet rows, as hours.combine counts them (per client,
+    then their sum), without its plan for timesheet hours (twelve of them cost a year's
+    report more than its whole period's)."""
+    import polars as pl
+
+    return float(part.group_by("counterparty").agg(pl.col("hours").sum())["hours"].sum()
+                 or 0.0)
 
 
 def _months_of(rows: pl.DataFrame, labels: list[str]) -> Callable[[str], pl.DataFrame]:
