@@ -257,10 +257,11 @@ def by_platform(valued: pl.DataFrame, currency: str,
 def _fee_owners(owners: pl.DataFrame, fees: pl.DataFrame) -> pl.DataFrame:
     """`fees` (counterparty, value) with `owner`: the counterparty of the earning on the same
     account whose ref the fee's related_ref names, if any (`owners`: the earnings with a ref
-    and a counterparty; one per ref, the first). Joined on a 64-bit hash of (account, ref) to
-    the earning's row number, which costs a third of joining the two strings on a year of
-    rows; every match is then checked string for string, and on a hash collision the
-    strings are joined instead, so the owners are exact either way."""
+    and a counterparty; one per ref, the first). Fees listed beside their earnings are
+    matched row for row (`_listed_together`); others are joined on a 64-bit hash of
+    (account, ref) to the earning's row number, which costs a third of joining the two
+    strings on a year of rows; every match is then checked string for string, and on a hash
+    collision the strings are joined instead, so the owners are exact either way."""
     import polars as pl
 
     aligned = _listed_together(owners, fees)
@@ -413,10 +414,11 @@ def _gross_without_hours(valued: pl.DataFrame, currency: str,
 
     from ledger.core.money import format_money
 
-    timed = [c for c, h in (client_hours or {}).items() if h]
+    timed = [c for c, h in (client_hours or {}).items() if h]  # never "": hours.combine
+    # no client is not a timed one: a null test, not a copy of every row's name with "" for it
     total = valued.select(pl.col("value").filter(
         (pl.col("kind") == "earning") & pl.col("hours").is_null()
-        & ~pl.col("counterparty").fill_null("").is_in(timed)).sum()).item()
+        & ~pl.col("counterparty").is_in(timed).fill_null(False)).sum()).item()
     return format_money(Decimal(total or 0), currency)
 
 
