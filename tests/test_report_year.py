@@ -148,3 +148,41 @@ def test_a_repeated_ref_charges_its_first_earning_as_the_join_does():
         "account", "related_ref", "counterparty", "value")
     assert report._listed_together(owners, fees) is None
     assert _fees_by_client(valued) == {"Acme": "13.00", "Beta": "0.00"}
+
+
+def test_counting_reconciles_the_same_hops_without_listing_money_in_transit():
+    """What counting asks reconcile for (not itemised, the matched hops' fees only) is what
+    `ledger reconcile` finds: the same chain and costs (the withdrawal fee of 2 on the
+    matched withdrawal, not the 5 on the one still in transit), and the withdrawal in transit
+    as a row of `transit` rather than a listed dict."""
+    from ledger import reconcile as rc
+    from ledger.reconcile.chains import hop_fees
+    from rules.transfers import legs
+    from tests.test_reconcile import JUNE, frame, row
+
+    rows = frame([
+        row("2024-06-03", "upwork", "transfer", "-1000", "USD", category="withdrawal",
+            ref="U1", description="Withdrawal Request: Payoneer"),
+        row("2024-06-03", "upwork", "payment_fee", "-2", "USD", category="withdrawal_fee",
+            ref="U2", description="Withdrawal Fee"),
+        row("2024-06-04", "payoneer", "transfer", "1000", "USD", ref="P1",
+            description="Payment from Upwork"),
+        row("2024-06-20", "upwork", "transfer", "-400", "USD", category="withdrawal",
+            ref="U3", description="Withdrawal Request: Payoneer"),
+        row("2024-06-20", "upwork", "payment_fee", "-5", "USD", category="withdrawal_fee",
+            ref="U4", description="Withdrawal Fee")])
+    as_of = dt.date(2024, 7, 1)
+    listed = rc.reconcile(rows, JUNE, rc.settings({}), as_of=as_of)
+    counted = rc.reconcile(rows, JUNE, rc.settings({}), as_of=as_of, itemised=False)
+    assert [c.costs for c in counted.chains] == [c.costs for c in listed.chains]
+    assert counted.chains[0].costs["withdrawal_fee"] == Decimal("2")
+    assert counted.pairs == listed.pairs and len(counted.pairs) == 1
+    assert [t["amount"] for t in listed.in_transit] == [Decimal("400")]
+    assert counted.in_transit == [] and counted.transit.equals(listed.transit)
+    outs, ins = legs(rows, rc.settings({}))
+    hopped = pl.Series([counted.pairs[0][0], counted.pairs[0][1]])
+    every = hop_fees(rows, outs, ins)
+    assert sorted(every["fee"].to_list()) == [Decimal("2"), Decimal("5")]
+    assert hop_fees(rows, outs, ins, only=hopped).equals(
+        every.filter(pl.col("anchor").is_in(hopped.implode())))
+    assert hop_fees(rows, outs, ins, only=hopped.clear()).is_empty()
