@@ -104,8 +104,8 @@ def billed_hours(valued: pl.DataFrame) -> pl.DataFrame:
     with the columns it reads: all a month of `monthly` needs beyond its sums."""
     import polars as pl
 
-    return valued.filter(pl.col("hours").is_not_null() & (pl.col("kind") == "earning")).select(
-        "date", "kind", "counterparty", "hours")
+    return valued.lazy().filter(pl.col("hours").is_not_null() & (pl.col("kind") == "earning")
+                                ).select("date", "kind", "counterparty", "hours").collect()
 
 
 def _benchmark(benchmarks: list[dict]) -> dict | None:
