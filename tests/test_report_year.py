@@ -186,3 +186,28 @@ def test_counting_reconciles_the_same_hops_without_listing_money_in_transit():
     assert hop_fees(rows, outs, ins, only=hopped).equals(
         every.filter(pl.col("anchor").is_in(hopped.implode())))
     assert hop_fees(rows, outs, ins, only=hopped.clear()).is_empty()
+
+
+def test_withdrawals_with_no_credit_anywhere_are_all_unmatched():
+    """No credit in the ledger (a platform's export alone): nothing is matched, every
+    withdrawal is left unmatched, and the frames have the columns a search that found
+    nothing gives (here: a credit too small for either withdrawal)."""
+    from ledger import reconcile as rc
+    from rules.transfers import legs, match
+    from tests.test_reconcile import frame, row
+
+    outs_only = frame([
+        row("2024-06-03", "upwork", "transfer", "-1000", "USD", category="withdrawal",
+            ref="U1", description="Withdrawal Request: Payoneer"),
+        row("2024-06-20", "upwork", "transfer", "-400", "USD", category="withdrawal",
+            ref="U3", description="Withdrawal Request: Payoneer")])
+    with_credit = pl.concat([outs_only, frame([row("2024-06-21", "payoneer", "transfer", "3",
+                                                   "USD", ref="P9", description="Refund")])])
+    none = match(outs_only, rc.settings({}))
+    searched = match(with_credit, rc.settings({}))
+    assert none.hops.is_empty() and none.ambiguous.is_empty() and none.warnings == []
+    assert none.hops.schema == searched.hops.schema
+    assert none.ambiguous.schema == searched.ambiguous.schema
+    outs, _ = legs(outs_only, rc.settings({}))
+    assert none.unmatched_out.equals(outs) and none.unmatched_in.is_empty()
+    assert searched.unmatched_out.sort("out_id").equals(none.unmatched_out.sort("out_id"))
