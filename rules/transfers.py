@@ -264,13 +264,21 @@ class Matching:
 
 
 def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
-          links: dict | None = None) -> Matching:
+          links: dict | None = None,
+          found: tuple[pl.DataFrame, pl.DataFrame] | None = None) -> Matching:
     """Link withdrawals to credits: user links, then references, then mutually unique
-    amounts; a withdrawal no single credit explains may arrive in several credits."""
+    amounts; a withdrawal no single credit explains may arrive in several credits. `found`:
+    `legs(rows, settings)` when the caller has them."""
     import polars as pl
 
     links = links or {"links": [], "unlinks": []}
-    outs, ins = legs(rows, settings)
+    outs, ins = found or legs(rows, settings)
+    columns = ["out_id", "in_id", "days", "diff", "rule", "confidence", "rate",
+               "rate_provider"]
+    if outs.is_empty() or ins.is_empty():  # nothing can match (a platform's ledger alone)
+        return Matching(pl.DataFrame(schema={c: pl.String for c in columns}),
+                        pl.DataFrame(schema={"out_id": pl.String, "in_id": pl.List(pl.String)}),
+                        outs, ins)
     cand = _candidates(outs, ins, settings, chain)
     pair_schema = {"out_id": pl.String, "in_id": pl.String}
     if links["unlinks"]:
@@ -317,8 +325,6 @@ def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
             free_out.lazy().join(split.lazy().select("out_id"), on="out_id", how="anti"),
             free_in.lazy().join(split.lazy().select("in_id"), on="in_id", how="anti")],
             engine="in-memory")
-    columns = ["out_id", "in_id", "days", "diff", "rule", "confidence", "rate",
-               "rate_provider"]
     hops = (pl.concat([c.select(columns) for c in chosen], how="vertical_relaxed") if chosen
             else pl.DataFrame(schema={c: pl.String for c in columns}))
     ambiguous = pl.concat([cand.lazy().join(free_out.lazy().select("out_id"), on="out_id",

@@ -102,3 +102,112 @@ def test_fee_owners_are_exact_when_every_hash_collides(monkeypatch):
     monkeypatch.setattr(report, "_ref_key", lambda ref: pl.when(
         pl.col(ref).is_not_null()).then(pl.lit(1, dtype=pl.UInt64)).alias("_key"))
     assert figures() == expected
+
+
+def _rows(items: list[tuple[str, str | None, str | None, str | None, str]]) -> pl.DataFrame:
+    """Valued rows from (kind, ref, related_ref, counterparty, value), in that order."""
+    return pl.DataFrame(
+        [(dt.date(2024, 3, 1), "upwork", "upwork", kind, Decimal(value), None, client, ref,
+          related, "source") for kind, ref, related, client, value in items],
+        schema={"date": pl.Date, "source": pl.String, "account": pl.String,
+                "kind": pl.String, "value": pl.Decimal(38, 12), "hours": pl.Float64,
+                "counterparty": pl.String, "ref": pl.String, "related_ref": pl.String,
+                "origin": pl.String}, orient="row")
+
+
+def _fees_by_client(valued: pl.DataFrame) -> dict[str, str]:
+    return {c["client"]: c["fees"] for c in report.by_client(valued, "USD")}
+
+
+def test_fees_listed_beside_their_earnings_are_charged_without_a_join():
+    """Each fee right after the earning it names (as PayPal and Upwork list them), one
+    without a ref among them: charged to the earning's client, the fee without a ref to its
+    own counterparty, as the join would."""
+    valued = _rows([("earning", "r1", None, "Acme", "100"),
+                    ("platform_fee", "f1", "r1", None, "-10"),
+                    ("payment_fee", "p1", None, "Cato", "-1.50"),
+                    ("earning", "r2", None, "Beta", "100"),
+                    ("platform_fee", "f2", "r2", "Someone else", "-2.50")])
+    owners = valued.filter(pl.col("kind") == "earning").select("account", "ref", "counterparty")
+    fees = valued.filter(pl.col("kind") != "earning").select(
+        "account", "related_ref", "counterparty", "value")
+    listed = report._listed_together(owners, fees)
+    assert listed is not None and listed["owner"].to_list() == ["Acme", None, "Beta"]
+    assert _fees_by_client(valued) == {"Acme": "10.00", "Beta": "2.50", "Cato": "1.50"}
+
+
+def test_a_repeated_ref_charges_its_first_earning_as_the_join_does():
+    """Two earnings with one ref and a fee after each naming it: both fees belong to the first
+    earning (the join keeps the first), not one each as the order alone would say."""
+    valued = _rows([("earning", "r1", None, "Acme", "100"),
+                    ("platform_fee", "f1", "r1", None, "-10"),
+                    ("earning", "r1", None, "Beta", "100"),
+                    ("platform_fee", "f2", "r1", None, "-3")])
+    owners = valued.filter(pl.col("kind") == "earning").select("account", "ref", "counterparty")
+    fees = valued.filter(pl.col("kind") != "earning").select(
+        "account", "related_ref", "counterparty", "value")
+    assert report._listed_together(owners, fees) is None
+    assert _fees_by_client(valued) == {"Acme": "13.00", "Beta": "0.00"}
+
+
+def test_counting_reconciles_the_same_hops_without_listing_money_in_transit():
+    """What counting asks reconcile for (not itemised, the matched hops' fees only) is what
+    `ledger reconcile` finds: the same chain and costs (the withdrawal fee of 2 on the
+    matched withdrawal, not the 5 on the one still in transit), and the withdrawal in transit
+    as a row of `transit` rather than a listed dict."""
+    from ledger import reconcile as rc
+    from ledger.reconcile.chains import hop_fees
+    from rules.transfers import legs
+    from tests.test_reconcile import JUNE, frame, row
+
+    rows = frame([
+        row("2024-06-03", "upwork", "transfer", "-1000", "USD", category="withdrawal",
+            ref="U1", description="Withdrawal Request: Payoneer"),
+        row("2024-06-03", "upwork", "payment_fee", "-2", "USD", category="withdrawal_fee",
+            ref="U2", description="Withdrawal Fee"),
+        row("2024-06-04", "payoneer", "transfer", "1000", "USD", ref="P1",
+            description="Payment from Upwork"),
+        row("2024-06-20", "upwork", "transfer", "-400", "USD", category="withdrawal",
+            ref="U3", description="Withdrawal Request: Payoneer"),
+        row("2024-06-20", "upwork", "payment_fee", "-5", "USD", category="withdrawal_fee",
+            ref="U4", description="Withdrawal Fee")])
+    as_of = dt.date(2024, 7, 1)
+    listed = rc.reconcile(rows, JUNE, rc.settings({}), as_of=as_of)
+    counted = rc.reconcile(rows, JUNE, rc.settings({}), as_of=as_of, itemised=False)
+    assert [c.costs for c in counted.chains] == [c.costs for c in listed.chains]
+    assert counted.chains[0].costs["withdrawal_fee"] == Decimal("2")
+    assert counted.pairs == listed.pairs and len(counted.pairs) == 1
+    assert [t["amount"] for t in listed.in_transit] == [Decimal("400")]
+    assert counted.in_transit == [] and counted.transit.equals(listed.transit)
+    outs, ins = legs(rows, rc.settings({}))
+    hopped = pl.Series([counted.pairs[0][0], counted.pairs[0][1]])
+    every = hop_fees(rows, outs, ins)
+    assert sorted(every["fee"].to_list()) == [Decimal("2"), Decimal("5")]
+    assert hop_fees(rows, outs, ins, only=hopped).equals(
+        every.filter(pl.col("anchor").is_in(hopped.implode())))
+    assert hop_fees(rows, outs, ins, only=hopped.clear()).is_empty()
+
+
+def test_withdrawals_with_no_credit_anywhere_are_all_unmatched():
+    """No credit in the ledger (a platform's export alone): nothing is matched, every
+    withdrawal is left unmatched, and the frames have the columns a search that found
+    nothing gives (here: a credit too small for either withdrawal)."""
+    from ledger import reconcile as rc
+    from rules.transfers import legs, match
+    from tests.test_reconcile import frame, row
+
+    outs_only = frame([
+        row("2024-06-03", "upwork", "transfer", "-1000", "USD", category="withdrawal",
+            ref="U1", description="Withdrawal Request: Payoneer"),
+        row("2024-06-20", "upwork", "transfer", "-400", "USD", category="withdrawal",
+            ref="U3", description="Withdrawal Request: Payoneer")])
+    with_credit = pl.concat([outs_only, frame([row("2024-06-21", "payoneer", "transfer", "3",
+                                                   "USD", ref="P9", description="Refund")])])
+    none = match(outs_only, rc.settings({}))
+    searched = match(with_credit, rc.settings({}))
+    assert none.hops.is_empty() and none.ambiguous.is_empty() and none.warnings == []
+    assert none.hops.schema == searched.hops.schema
+    assert none.ambiguous.schema == searched.ambiguous.schema
+    outs, _ = legs(outs_only, rc.settings({}))
+    assert none.unmatched_out.equals(outs) and none.unmatched_in.is_empty()
+    assert searched.unmatched_out.sort("out_id").equals(none.unmatched_out.sort("out_id"))

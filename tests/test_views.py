@@ -66,3 +66,51 @@ def test_locale_in_ledger_toml_sets_grouping_and_symbol(demo):
         assert "PKR (Rs)" in table and f"{int(whole):,}.{fraction}" in table
     finally:
         config.write_text(original)
+
+
+def test_months_of_slices_sorted_rows_and_splits_unsorted_ones_alike():
+    """A month's rows are the same rows in the same order whether the dates are sorted (sliced
+    where each month starts) or not (split by a month column); a month with none is empty,
+    and a month across a year's end is found by its own label."""
+    import datetime as dt
+
+    import polars as pl
+
+    from ledger.reports.views import _months_of
+
+    days = [dt.date(2023, 12, 31), dt.date(2024, 1, 1), dt.date(2024, 1, 31),
+            dt.date(2024, 3, 1), dt.date(2024, 3, 1)]
+    rows = pl.DataFrame({"date": days, "hours": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    labels = ["2023-12", "2024-01", "2024-02", "2024-03"]
+    expected = {"2023-12": [1.0], "2024-01": [2.0, 3.0], "2024-02": [], "2024-03": [4.0, 5.0]}
+    sliced = _months_of(rows, labels)
+    split = _months_of(rows.reverse(), labels)  # not sorted: split by month
+    for label, hours in expected.items():
+        assert sliced(label)["hours"].to_list() == hours
+        assert split(label)["hours"].to_list() == hours[::-1]
+
+
+def test_months_with_and_without_timesheet_rows_count_hours_as_combine_does():
+    """March has only platform-billed hours (2.5 + 1.25 for Acme, 4 for a row without a
+    client); April adds timesheet hours: paid for a client the platform billed nothing
+    (counted), and bidding (unpaid). Each month's hours are hours.combine's of its rows."""
+    import datetime as dt
+
+    import polars as pl
+
+    from ledger.core.schema import KINDS
+    from ledger.reports.views import monthly
+
+    billed = pl.DataFrame({"date": [dt.date(2024, 3, 2), dt.date(2024, 3, 9),
+                                    dt.date(2024, 3, 20), dt.date(2024, 4, 5)],
+                           "kind": ["earning"] * 4,
+                           "counterparty": ["Acme", "Acme", None, "Acme"],
+                           "hours": [2.5, 1.25, 4.0, 3.0]})
+    sheet = pl.DataFrame({"date": [dt.date(2024, 4, 8), dt.date(2024, 4, 9)],
+                          "hours": [6.0, 1.5], "kind": ["paid", "bidding"],
+                          "client": ["Beta", None], "origin": ["source", "source"]})
+    sums = {m: {k: Decimal(100) if k == "earning" else Decimal(0) for k in KINDS}
+            for m in ("2024-03", "2024-04")}
+    months = monthly(sums, billed, sheet, "USD", [])
+    assert [(m["month"], m["hours"], m["unpaid_hours"]) for m in months] == [
+        ("2024-03", "7.75", "0.00"), ("2024-04", "9.00", "1.50")]

@@ -79,11 +79,12 @@ def for_ledger(ledger: Ledger, rows: pl.DataFrame, window: tuple[dt.date, dt.dat
     """A ledger's rows in `window` counted: its fee schedule (bundled, with ledger.toml's
     `[fees]` and `country`) and reconcile's result for the window (run here unless the caller
     has it: `journeys`; `chain` values what reconcile compares across currencies, built from the
-    ledger when not given). `rows` are the ledger's rows (`Ledger.rows`, user rules applied)."""
+    ledger when not given; its money in transit as columns only, `Result.transit`, not
+    itemised). `rows` are the ledger's rows (`Ledger.rows`, user rules applied)."""
     from ledger import reconcile
     from rules.fees import Schedule
 
     schedule = Schedule.for_ledger(ledger)
     if journeys is None:
-        journeys = reconcile.for_ledger(ledger, window, rows=rows, chain=chain)
+        journeys = reconcile.for_ledger(ledger, window, rows=rows, chain=chain, itemised=False)
     return Counted(count(rows, schedule, journeys, window), schedule, journeys)

@@ -65,13 +65,16 @@ def sums_by_month(valued: pl.DataFrame) -> tuple[dict[str, dict[str, Decimal]],
     """Exact signed sum of `value` per kind for each calendar month (`YYYY-MM`) with rows and
     for the whole period, from one `group_by` over the period: each month's sums are
     `sum_by_kind` of its rows, the period's the months' added up by polars (exact decimals,
-    whatever their digits: the same figures as summing the period's rows)."""
+    whatever their digits: the same figures as summing the period's rows). Rows of the kinds
+    that are not income (NOT_INCOME) are left out, so `valued` may hold them: a month with
+    only those has no sums."""
     import polars as pl
 
     from ledger.core.schema import KINDS
 
     # per day first (a month of a date column costs more than the group_by), then per month
-    sums = valued.group_by("date", "kind").agg(pl.col("value").sum()).group_by(
+    sums = valued.group_by("date", "kind").agg(pl.col("value").sum()).filter(
+        ~pl.col("kind").is_in(NOT_INCOME)).group_by(
         pl.col("date").dt.strftime("%Y-%m").alias("_month"), "kind").agg(pl.col("value").sum())
     months: dict[str, dict[str, Decimal]] = {}
     for label, kind, value in sums.iter_rows():

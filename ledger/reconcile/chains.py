@@ -20,19 +20,28 @@ NEXT_HOP_DAYS = 31
 Q = Decimal("0.00000001")
 
 
-def hop_fees(rows: pl.DataFrame, outs: pl.DataFrame, ins: pl.DataFrame) -> pl.DataFrame:
+def hop_fees(rows: pl.DataFrame, outs: pl.DataFrame, ins: pl.DataFrame,
+             only: pl.Series | None = None) -> pl.DataFrame:
     """Fee, charge and tax rows that belong to a transfer: columns anchor (transfer id), line
     (waterfall line), fee (positive, in the transfer's currency). A fee belongs to the
     transfer whose ref its related_ref names, else to a transfer on the same account and day
-    (withdrawal fees for withdrawals; bank charges and taxes for credits)."""
+    (withdrawal fees for withdrawals; bank charges and taxes for credits).
+
+    `only` (transfer ids: the matched hops'): the fees of those transfers, the same as
+    without it. Which transfer a fee belongs to depends on the fee and the transfers alone,
+    so a fee that names none of them (related_ref) or shares no account, day and currency
+    with one is never joined (a year of a PayPal ledger: 900k fees, 100k withdrawals that
+    never arrive)."""
     import polars as pl
 
+    empty = pl.DataFrame(schema={"anchor": pl.String, "line": pl.String,
+                                 "fee": pl.Decimal(38, 4)})
+    if only is not None and only.is_empty():
+        return empty
     costs = rows.lazy().filter(  # the columns read, not a copy of every column (h23year)
         pl.col("kind").is_in(["platform_fee", "payment_fee", "bank_fee", "tax"])
         & (pl.col("amount") < 0)).select("id", "account", "date", "currency", "kind", "category",
                                          "related_ref", (-pl.col("amount")).alias("fee")).collect()
-    empty = pl.DataFrame(schema={"anchor": pl.String, "line": pl.String,
-                                 "fee": pl.Decimal(38, 4)})
     if costs.is_empty() or (outs.is_empty() and ins.is_empty()):
         return empty
     # one plan from here (was ~15 eager steps)
@@ -48,6 +57,15 @@ def hop_fees(rows: pl.DataFrame, outs: pl.DataFrame, ins: pl.DataFrame) -> pl.Da
             pl.col("in_ccy").alias("currency"), pl.col("in_role").alias("role"),
             pl.lit("in").alias("side"))])
     costs = costs.lazy()
+    if only is not None:
+        some = anchors.filter(pl.col("anchor").is_in(only.implode()))
+        costs = pl.concat([
+            costs.filter(pl.col("related_ref").is_not_null()).join(
+                some.select("account", pl.col("ref").alias("related_ref"), "currency"),
+                on=["account", "related_ref", "currency"], how="semi"),
+            costs.filter(pl.col("related_ref").is_null()).join(
+                some.select("account", "date", "currency"),
+                on=["account", "date", "currency"], how="semi")])
     by_ref = costs.filter(pl.col("related_ref").is_not_null()).join(
         anchors.filter(pl.col("ref").is_not_null()).rename({"ref": "related_ref"}),
         on=["account", "related_ref", "currency"], how="inner")

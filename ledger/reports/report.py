@@ -75,10 +75,11 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     journeys, schedule = found.journeys, found.schedule
     counted, owed_unpaid, value_chains = payouts.for_report(ledger, rows, found.rows, period,
                                                             currency, chain, journeys)
-    # the columns the figures read, valued: never a copy of every column of the period's rows
+    # the columns the figures read, valued: never a copy of every column of the period's rows.
+    # Transfers stay in (each figure reads only the kinds it counts): a copy of a year's rows
+    # without them cost more than any figure read from them
     conversion = chain.convert(counted.select(VALUED), currency, where=str(ledger.rates_path))
-    valued = conversion.rows.lazy().filter(~pl.col("kind").is_in(NOT_INCOME)).drop(
-        "amount", "currency", "line").collect()
+    valued = conversion.rows.drop("amount", "currency", "line")
     rates, fx_warnings = conversion.rates, conversion.warnings
     del found, counted, conversion  # the counted rows with every column: a year's are large
     # every month's sums and the period's from one group_by: a year is one pass, not twelve
@@ -95,8 +96,12 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         if (period.start.year, period.start.month) != (period.end.year, period.end.month) \
         else []
     charged = attribution.for_report(rows, journeys, currency, chain)
+    # rows per import, counted over runs of one import_id first (a ledger's rows come a file
+    # at a time: a fifth of the time of grouping each row's id)
     per_import = rows.lazy().filter(pl.col("date").is_between(period.start, period.end)) \
-        .group_by("import_id").agg(pl.len()).sort("import_id").collect().rows()
+        .select(pl.col("import_id").rle()).unnest("import_id").group_by(
+        pl.col("value").alias("import_id")).agg(pl.col("len").sum()).sort("import_id") \
+        .collect().rows()
     return {
         "schema": SCHEMA,
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
@@ -131,7 +136,8 @@ def rules_used(valued: pl.DataFrame, schedule: Schedule, currency: str) -> list[
     from ledger.core.money import format_money
 
     is_rule = pl.col("origin").str.starts_with("rule:")
-    derived = _part(valued, is_rule & (pl.col("kind") != "fx"), "origin", "kind", "value")
+    derived = _part(valued, is_rule & ~pl.col("kind").is_in(["fx", *NOT_INCOME]), "origin",
+                    "kind", "value")
     # a conversion's FX cost is the sum of both its legs: credit it to the rule that made a leg
     # (the conversion rule before one that only took a fee out of a leg)
     legs = _part(valued, (pl.col("kind") == "fx") & pl.col("related_ref").is_not_null(),
@@ -251,12 +257,16 @@ def by_platform(valued: pl.DataFrame, currency: str,
 def _fee_owners(owners: pl.DataFrame, fees: pl.DataFrame) -> pl.DataFrame:
     """`fees` (counterparty, value) with `owner`: the counterparty of the earning on the same
     account whose ref the fee's related_ref names, if any (`owners`: the earnings with a ref
-    and a counterparty; one per ref, the first). Joined on a 64-bit hash of (account, ref) to
-    the earning's row number, which costs a third of joining the two strings on a year of
-    rows; every match is then checked string for string, and on a hash collision the
-    strings are joined instead, so the owners are exact either way."""
+    and a counterparty; one per ref, the first). Fees listed beside their earnings are
+    matched row for row (`_listed_together`); others are joined on a 64-bit hash of
+    (account, ref) to the earning's row number, which costs a third of joining the two
+    strings on a year of rows; every match is then checked string for string, and on a hash
+    collision the strings are joined instead, so the owners are exact either way."""
     import polars as pl
 
+    aligned = _listed_together(owners, fees)
+    if aligned is not None:
+        return aligned
     numbered = owners.select(_ref_key("ref"), pl.int_range(pl.len(), dtype=pl.UInt32)
                              .alias("_at")).filter(pl.col("_key").is_first_distinct())
     # one row per fee in the fees' order (left join on unique keys): only the row numbers
@@ -272,6 +282,30 @@ def _fee_owners(owners: pl.DataFrame, fees: pl.DataFrame) -> pl.DataFrame:
         ["account", "related_ref"], keep="first", maintain_order=True)
     return fees.join(firsts, on=["account", "related_ref"], how="left",
                      maintain_order="left").select("counterparty", "value", "owner")
+
+
+def _listed_together(owners: pl.DataFrame, fees: pl.DataFrame) -> pl.DataFrame | None:
+    """`_fee_owners` without a join where the exports list each fee with the earning it is
+    charged on (PayPal's fee on the earning's line, Upwork's fee row beside its earning):
+    the fees naming a ref, in order, name the earnings' (account, ref) one for one, and no
+    earning's (account, ref) repeats, so the n-th of those fees is charged on the n-th
+    earning, its first with that ref. None when that does not hold (join). The checks
+    compare columns row for row: a year's fees cost a third of joining them."""
+    import polars as pl
+
+    named = fees["related_ref"].is_not_null()
+    if not owners.height or int(named.sum()) != owners.height:
+        return None
+    charged = fees.filter(named)
+    if not ((charged["account"] == owners["account"])
+            & (charged["related_ref"] == owners["ref"])).fill_null(False).all():
+        return None
+    if owners.select(_ref_key("ref").n_unique()).item() != owners.height:
+        return None  # a repeated ref (or two whose hashes collide): the join keeps the first
+    owner = owners["counterparty"] if charged.height == fees.height else owners[
+        "counterparty"].gather(pl.select(pl.when(pl.lit(named)).then(
+            pl.lit(named).cum_sum() - 1)).to_series())
+    return fees.select("counterparty", "value", owner.alias("owner"))
 
 
 def _part(valued: pl.DataFrame, which: pl.Expr, *columns: str) -> pl.DataFrame:
@@ -380,10 +414,11 @@ def _gross_without_hours(valued: pl.DataFrame, currency: str,
 
     from ledger.core.money import format_money
 
-    timed = [c for c, h in (client_hours or {}).items() if h]
+    timed = [c for c, h in (client_hours or {}).items() if h]  # never "": hours.combine
+    # no client is not a timed one: a null test, not a copy of every row's name with "" for it
     total = valued.select(pl.col("value").filter(
         (pl.col("kind") == "earning") & pl.col("hours").is_null()
-        & ~pl.col("counterparty").fill_null("").is_in(timed)).sum()).item()
+        & ~pl.col("counterparty").is_in(timed).fill_null(False)).sum()).item()
     return format_money(Decimal(total or 0), currency)
 
 

@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import polars as pl
 
 PREFERRED_BENCHMARKS = ("minimum_wage", "living_wage", "gdp_per_capita")
@@ -37,14 +39,17 @@ def monthly(sums: dict[str, dict[str, Decimal]], billed: pl.DataFrame,
     benchmark = _benchmark(benchmarks)
     month = pl.col("date").dt.strftime("%Y-%m")
     sheet = timesheet.with_columns(month.alias("_month"))
-    parts = billed.with_columns(month.alias("_month")).partition_by("_month", as_dict=True)
+    part_of = _months_of(billed, list(sums))
     out: list[dict] = []
     previous: Decimal | None = None
     for label, by_kind in sums.items():
         totals = totals_of(by_kind)
-        part = parts.get((label,), billed.clear())
+        part = part_of(label)
         worked = sheet.filter(pl.col("_month") == label)
-        totals["hours"], totals["unpaid_hours"], _ = hours.combine(part, worked)
+        if worked.is_empty():  # hours.combine's rule with no timesheet: the platform's hours
+            totals["hours"], totals["unpaid_hours"] = _billed(part), 0.0
+        else:
+            totals["hours"], totals["unpaid_hours"], _ = hours.combine(part, worked)
         shown = present_totals(totals, currency)
         net = Decimal(shown["net"])
         row: dict = {"month": label, **shown}
@@ -58,13 +63,49 @@ def monthly(sums: dict[str, dict[str, Decimal]], billed: pl.DataFrame,
     return out
 
 
+def _billed(part: pl.DataFrame) -> float:
+    """Paid hours of a month without timesheet rows, as hours.combine counts them (per client,
+    then their sum), without its plan for timesheet hours (twelve of them cost a year's
+    report more than its whole period's)."""
+    import polars as pl
+
+    return float(part.group_by("counterparty").agg(pl.col("hours").sum())["hours"].sum()
+                 or 0.0)
+
+
+def _months_of(rows: pl.DataFrame, labels: list[str]) -> Callable[[str], pl.DataFrame]:
+    """A month's rows (`YYYY-MM`) of `rows`, in their order. Rows sorted by date (a ledger's
+    are) are sliced where each month starts, without a copy; others are split by a month
+    column (a year's billed rows copied, and their dates written out as text, cost a
+    year's report more than its twelve months' hours)."""
+    import datetime as dt
+
+    import polars as pl
+
+    dates = rows["date"]
+    if not dates.is_sorted():
+        parts = rows.with_columns(pl.col("date").dt.strftime("%Y-%m").alias("_month")) \
+            .partition_by("_month", as_dict=True)
+        return lambda label: parts.get((label,), rows.clear())
+
+    def first(label: str, later: int = 0) -> dt.date:
+        year, month = divmod(int(label[:4]) * 12 + int(label[5:7]) - 1 + later, 12)
+        return dt.date(year, month + 1, 1)
+
+    bounds = pl.Series([d for label in labels for d in (first(label), first(label, 1))],
+                       dtype=pl.Date)
+    at = dates.search_sorted(bounds, side="left").to_list()
+    spans = {label: (at[2 * i], at[2 * i + 1]) for i, label in enumerate(labels)}
+    return lambda label: rows.slice(spans[label][0], spans[label][1] - spans[label][0])
+
+
 def billed_hours(valued: pl.DataFrame) -> pl.DataFrame:
     """The valued rows hours.combine counts platform-billed hours from (earnings with hours),
     with the columns it reads: all a month of `monthly` needs beyond its sums."""
     import polars as pl
 
-    return valued.filter(pl.col("hours").is_not_null() & (pl.col("kind") == "earning")).select(
-        "date", "kind", "counterparty", "hours")
+    return valued.lazy().filter(pl.col("hours").is_not_null() & (pl.col("kind") == "earning")
+                                ).select("date", "kind", "counterparty", "hours").collect()
 
 
 def _benchmark(benchmarks: list[dict]) -> dict | None:
