@@ -188,7 +188,7 @@ class FxChain:
         self.stale_days = stale_days
         self.reference: Callable[[set[str], dt.date, dt.date], pl.DataFrame] | None = None
         self.online_cache: Path | None = None
-        self._covered: set[tuple[str, dt.date, dt.date]] = set()
+        self._spans: dict[str, list[tuple[dt.date, dt.date]]] = {}
         self._rates: pl.DataFrame | None = None
         self._ranks: list[int] | None = None
 
@@ -208,7 +208,7 @@ class FxChain:
                 {p: i for i, p in enumerate(PROVIDERS)}, default=len(PROVIDERS),
                 return_dtype=pl.Int32)
             self._rates = (pl.concat([known, inverse]).with_columns(rank.alias("rank"))
-                           .sort("date").collect(engine="in-memory"))
+                           .sort("date", maintain_order=True).collect(engine="in-memory"))
         return self._rates
 
     def _index(self) -> None:
@@ -216,15 +216,25 @@ class FxChain:
         self._rates = self._ranks = None
 
     def _cover(self, currencies: set[str], start: dt.date, end: dt.date) -> None:
-        """Load bundled reference rates for these currencies and dates (once)."""
+        """Load bundled reference rates for these currencies (and the pivots) and dates, less
+        the days loaded for them already: a lookup within what earlier ones loaded loads
+        nothing, one reaching past it loads the days it adds (rows loaded twice would change
+        no nearest rate, only cost)."""
         if self.reference is None:
             return
-        wanted = {c for c in currencies if (c, start, end) not in self._covered}
-        if not wanted:
+        pad = dt.timedelta(days=self.stale_days)
+        first, last = start - pad, end + pad
+        short: set[str] = set()
+        lo, hi = last, first
+        for currency in currencies | set(PIVOTS):
+            for gap_start, gap_end in _gaps(self._spans.get(currency, []), first, last):
+                short.add(currency)
+                lo, hi = min(lo, gap_start), max(hi, gap_end)
+        if not short:
             return
-        self._covered |= {(c, start, end) for c in wanted}
-        table = self.reference(wanted | set(PIVOTS), start - dt.timedelta(days=self.stale_days),
-                               end + dt.timedelta(days=self.stale_days))
+        for currency in short:
+            self._spans[currency] = _merged([*self._spans.get(currency, []), (first, last)])
+        table = self.reference(short, lo, hi)
         if not table.is_empty():
             self.tables.append(table)
             self._index()
@@ -243,80 +253,85 @@ class FxChain:
 
     def lookup(self, needs: pl.DataFrame, to: str) -> pl.DataFrame:
         """For each (date, currency) in `needs`, the best rate to `to`: columns date, currency,
-        rate, provider, detail, rate_date (null rate where none is known)."""
+        rate, provider, detail, rate_date (null rate where none is known). A need no provider
+        has directly is crossed through a pivot (USD, then EUR): its rate to the pivot times
+        the pivot's rate to `to` on its date. One plan: the direct and crossed candidates of
+        every need are found by one nearest-date join and the first that has a rate is kept."""
         import polars as pl
 
         if not needs.is_empty():
-            self._cover(set(needs["currency"].to_list()) | {to},
+            self._cover(set(needs["currency"].unique().to_list()) | {to},
                         needs["date"].min(), needs["date"].max())
             if self.online_cache is not None:
                 self._fetch_online(needs, to)
-        direct = self._nearest(needs, to)
-        if not direct["rate"].has_nulls():  # every need has a direct rate: nothing to cross
-            return direct
-        missing = direct.filter(pl.col("rate").is_null()).select("date", "currency")
-        found = direct.filter(pl.col("rate").is_not_null())
-        for pivot in PIVOTS:
-            if missing.is_empty():
-                break
-            if pivot == to:  # INR->USD needs the EUR pivot even though USD is a pivot too
-                continue
-            first = self._nearest(missing.lazy().filter(pl.col("currency") != pivot), pivot)
-            second = self._nearest(first.lazy().select("date", pl.lit(pivot).alias("currency")),
-                                   to)
-            crossed = first.join(second, on="date", suffix="_2").filter(
-                pl.col("rate").is_not_null() & pl.col("rate_2").is_not_null())
-            crossed = crossed.select(
-                "date", "currency", (pl.col("rate") * pl.col("rate_2")).cast(rate_dtype())
-                .alias("rate"),
+        wanted = needs.lazy().select("date", "currency").unique(maintain_order=True).with_row_index(
+            "_n")
+        pivots = [p for p in PIVOTS if p != to]  # INR->USD needs EUR although USD is a pivot
+        # the questions: direct currency->to, and per pivot currency->pivot and pivot->to
+        asks = [wanted.select("_n", "date", "currency", pl.lit(to).alias("to"),
+                              pl.lit("direct").alias("_leg"))]
+        for pivot in pivots:
+            asks += [wanted.filter(pl.col("currency") != pivot).select(
+                         "_n", "date", "currency", pl.lit(pivot).alias("to"),
+                         pl.lit(f"{pivot}1").alias("_leg")),
+                     wanted.select("_n", "date", pl.lit(pivot).alias("currency"),
+                                   pl.lit(to).alias("to"), pl.lit(f"{pivot}2").alias("_leg"))]
+        found = self._nearest_plan(pl.concat(asks)).collect(engine="in-memory").lazy()
+        columns = ["rate", "provider", "detail", "rate_date"]
+
+        def leg(name: str, suffix: str = "") -> pl.LazyFrame:
+            return found.filter(pl.col("_leg") == name).select(
+                "_n", *(pl.col(c).alias(c + suffix) for c in columns))
+
+        answers = [leg("direct").with_columns(pl.lit(0).alias("_try"))]
+        for index, pivot in enumerate(pivots, start=1):
+            answers.append(leg(f"{pivot}1").join(leg(f"{pivot}2", "_2"), on="_n").select(
+                "_n", (pl.col("rate") * pl.col("rate_2")).cast(rate_dtype()).alias("rate"),
                 (pl.col("provider") + "×" + pl.col("provider_2")).alias("provider"),
                 (pl.col("detail") + " × " + pl.col("detail_2")).alias("detail"),
-                pl.min_horizontal("rate_date", "rate_date_2").alias("rate_date"))
-            found = pl.concat([found, crossed], how="vertical_relaxed")
-            missing = missing.join(crossed.select("date", "currency"),
-                                   on=["date", "currency"], how="anti")
-        if not missing.is_empty():
-            found = pl.concat([found, missing.with_columns(
-                pl.lit(None, dtype=rate_dtype()).alias("rate"),
-                pl.lit(None, dtype=pl.String).alias("provider"),
-                pl.lit(None, dtype=pl.String).alias("detail"),
-                pl.lit(None, dtype=pl.Date).alias("rate_date"))], how="vertical_relaxed")
-        return found
+                pl.min_horizontal("rate_date", "rate_date_2").alias("rate_date"),
+                pl.lit(index).alias("_try")))
+        best = (pl.concat(answers, how="vertical_relaxed").sort("_try", "_n")
+                .unique("_n", keep="first", maintain_order=True))
+        return wanted.join(best, on="_n", how="left").sort("_n").select(
+            "date", "currency", *columns).collect(engine="in-memory")
 
-    def _nearest(self, needs: pl.DataFrame | pl.LazyFrame, to: str) -> pl.DataFrame:
-        """For each (date, currency) of `needs`, its nearest-dated rate to `to` per provider,
-        then the most trusted provider that has one within `stale_days`, else the most trusted
-        that has one at all. One plan: the nearest rate of each rank for every need, the first
-        of them in that order kept."""
+    def _nearest_plan(self, asks: pl.LazyFrame) -> pl.LazyFrame:
+        """For each ask (date, currency, to and any other columns), its nearest-dated rate
+        currency -> to per provider, then the most trusted provider that has one within
+        `stale_days`, else the most trusted that has one at all: the ask with rate, provider,
+        detail and rate_date (no row where no provider has the pair). A plan."""
         import polars as pl
 
-        needs = needs.lazy().select("date", "currency", pl.lit(to).alias("to")).unique().sort(
-            "date").with_row_index("_i").collect(engine="in-memory")
-        columns = ["date", "currency", "rate", "provider", "detail", "rate_date"]
-        nulls = [pl.lit(None, dtype=rate_dtype()).alias("rate"),
-                 pl.lit(None, dtype=pl.String).alias("provider"),
-                 pl.lit(None, dtype=pl.String).alias("detail"),
-                 pl.lit(None, dtype=pl.Date).alias("rate_date")]
         rates = self.rates
         if self._ranks is None:
             self._ranks = sorted(set(rates["rank"].to_list()))
-        if not self._ranks or needs.is_empty():
-            return needs.with_columns(nulls).select(columns)
-        # every need once per rank, each joined with its rank's nearest rate (the rates are
+        # every ask once per rank, each joined with its rank's nearest rate (the rates are
         # by date, so each rank's are too)
-        keyed = needs.lazy().join(
-            pl.LazyFrame({"rank": self._ranks}, schema={"rank": pl.Int32}), how="cross")
+        keyed = asks.with_row_index("_i").join(
+            pl.LazyFrame({"rank": self._ranks}, schema={"rank": pl.Int32}),
+            how="cross").sort("date")
         candidates = rates.lazy().rename({"from": "currency", "date": "rate_date"})
         hits = keyed.join_asof(candidates, left_on="date", right_on="rate_date",
                                by=["currency", "to", "rank"], strategy="nearest",
                                check_sortedness=False).filter(pl.col("rate").is_not_null())
         stale = (pl.col("date") - pl.col("rate_date")).dt.total_days().abs() > self.stale_days
-        best = (hits.with_columns(stale.alias("_stale"))
+        return (hits.with_columns(stale.alias("_stale"))
                 .sort("_stale", "rank", "_i", maintain_order=True)
-                .unique("_i", keep="first", maintain_order=True))
-        rest = needs.lazy().join(best.select("_i"), on="_i", how="anti").with_columns(nulls)
-        return pl.concat([best.select(columns), rest.select(columns)],
-                         how="vertical_relaxed").collect(engine="in-memory")
+                .unique("_i", keep="first", maintain_order=True)
+                .drop("_i", "rank", "_stale"))
+
+    def _nearest(self, needs: pl.DataFrame | pl.LazyFrame, to: str) -> pl.DataFrame:
+        """For each (date, currency) of `needs`, its nearest rate to `to` without crossing
+        (`_nearest_plan`): columns date, currency, rate, provider, detail, rate_date, null
+        where no provider has the pair."""
+        import polars as pl
+
+        wanted = needs.lazy().select("date", "currency").unique()
+        found = self._nearest_plan(wanted.with_columns(pl.lit(to).alias("to")))
+        return wanted.join(found.drop("to"), on=["date", "currency"], how="left").select(
+            "date", "currency", "rate", "provider", "detail", "rate_date").collect(
+                engine="in-memory")
 
     def convert(self, rows: pl.DataFrame, to: str, where: str = "ledger") -> Conversion:
         """Add `value` (amount in `to`) to every row; raise naming the first row without a rate."""
@@ -426,6 +441,36 @@ class FxChain:
         self._index()
 
 
+def _gaps(spans: list[tuple[dt.date, dt.date]], first: dt.date, last: dt.date
+          ) -> list[tuple[dt.date, dt.date]]:
+    """The days of first..last (inclusive) outside `spans` (sorted, disjoint), as spans."""
+    gaps, day = [], first
+    for span_start, span_end in spans:
+        if span_end < day:
+            continue
+        if span_start > last:
+            break
+        if span_start > day:
+            gaps.append((day, span_start - dt.timedelta(days=1)))
+        day = max(day, span_end + dt.timedelta(days=1))
+        if day > last:
+            return gaps
+    if day <= last:
+        gaps.append((day, last))
+    return gaps
+
+
+def _merged(spans: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
+    """`spans` sorted and joined where they overlap or touch."""
+    out: list[tuple[dt.date, dt.date]] = []
+    for span_start, span_end in sorted(spans):
+        if out and span_start <= out[-1][1] + dt.timedelta(days=1):
+            out[-1] = (out[-1][0], max(out[-1][1], span_end))
+        else:
+            out.append((span_start, span_end))
+    return out
+
+
 def show_pair(chain: FxChain, base: str, quote: str, start: dt.date,
               end: dt.date) -> pl.DataFrame:
     """The rate the chain would use for each day of a range, with provider and source."""
@@ -521,9 +566,13 @@ def _ecb_csv() -> bytes:
 
 @cache
 def _ecb_header() -> tuple[str, ...]:
-    import polars as pl
+    """The ECB history's column names, from its first line (plain names, no quotes)."""
+    first = _ecb_csv().split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+    if '"' in first:  # not the plain header it has always had: let the CSV reader parse it
+        import polars as pl
 
-    return tuple(pl.read_csv(_ecb_csv(), infer_schema=False, n_rows=0).columns)
+        return tuple(pl.read_csv(_ecb_csv(), infer_schema=False, n_rows=0).columns)
+    return tuple(first.split(","))
 
 
 _ECB_COLUMNS: dict[str, pl.Series] = {}
