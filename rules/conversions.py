@@ -15,13 +15,18 @@ if TYPE_CHECKING:
     import polars as pl
 
 def conversion_pairs(rows: pl.DataFrame | pl.LazyFrame, key: str = "id") -> pl.DataFrame:
+    """`conversion_pairs_plan` collected (one collect)."""
+    return conversion_pairs_plan(rows, key).collect(engine="in-memory")
+
+
+def conversion_pairs_plan(rows: pl.DataFrame | pl.LazyFrame, key: str = "id") -> pl.LazyFrame:
     """The conversions among `rows`' `fx` legs, as `out` and `in`: the `key` of the leg that
     left and of the leg that arrived. The one rule every caller pairs by (rules.fx's implied
     rates, rules.fees' lone legs, ledger.journal's conversion transactions): two legs of one
     account on one date (and one worker: rules.worker_ids), one out and one in, in different
     currencies, that either are the only two legs sharing a related_ref (PayPal, Wise) or
     point at each other's ref (Payoneer: out.related_ref = in.ref and in.related_ref =
-    out.ref). Each leg is in at most one pair."""
+    out.ref). Each leg is in at most one pair. A plan (columns out, in)."""
     import polars as pl
 
     from rules.worker_ids import worker
@@ -48,4 +53,4 @@ def conversion_pairs(rows: pl.DataFrame | pl.LazyFrame, key: str = "id") -> pl.D
         pl.col("_key").alias("out"), pl.col("_key_in").alias("in")).sort("out", "in").unique(
         "out", keep="first", maintain_order=True).unique("in", keep="first",
                                                            maintain_order=True)
-    return pl.concat([grouped, crossed]).collect(engine="in-memory")  # 1 collect, was 10
+    return pl.concat([grouped, crossed])  # a plan: callers join it on without a collect

@@ -48,7 +48,10 @@ def needs_derivation(net_accounts: list[str] | None = None) -> pl.Expr:
 def net_accounts(rows: pl.DataFrame) -> list[str]:
     """Accounts with `net_of_fee` earnings in `rows` (whose refunds are net as well)."""
 
-    return sorted(rows.filter(needs_derivation())["account"].unique().to_list())
+    import polars as pl
+
+    return sorted(rows.lazy().filter(needs_derivation()).select(pl.col("account").unique())
+                  .collect(engine="in-memory")["account"].to_list())
 
 
 def derive_fees(rows: pl.DataFrame, schedule: Schedule,

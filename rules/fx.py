@@ -191,6 +191,7 @@ class FxChain:
         self._spans: dict[str, list[tuple[dt.date, dt.date]]] = {}
         self._rates: pl.DataFrame | None = None
         self._ranks: list[int] | None = None
+        self._mids: dict[tuple[dt.date, str, str], dict | None] = {}
 
     @property
     def rates(self) -> pl.DataFrame:
@@ -212,8 +213,9 @@ class FxChain:
         return self._rates
 
     def _index(self) -> None:
-        """Forget the built rates: a table was added."""
+        """Forget the built rates and the answers given from them: a table was added."""
         self._rates = self._ranks = None
+        self._mids = {}
 
     def _cover(self, currencies: set[str], start: dt.date, end: dt.date) -> None:
         """Load bundled reference rates for these currencies (and the pivots) and dates, less
@@ -406,10 +408,15 @@ class FxChain:
 
         if source == target:
             return Decimal(1), "same currency", date
-        needs = pl.DataFrame({"date": [date], "currency": [source]},
-                             schema={"date": pl.Date, "currency": pl.String})
-        found = self.lookup(needs, target)
-        row = found.row(0, named=True) if found.height else None
+        key = (date, source, target)
+        if key in self._mids:  # asked before, and no rate was added since: the same answer
+            row = self._mids[key]
+        else:
+            needs = pl.DataFrame({"date": [date], "currency": [source]},
+                                 schema={"date": pl.Date, "currency": pl.String})
+            found = self.lookup(needs, target)
+            row = found.row(0, named=True) if found.height else None
+            self._mids[key] = row
         if row is None or row["rate"] is None:
             raise DataError(f"no {source}->{target} rate for {date}", path=where,
                             hint=f"add a line `{date},{source},{target},RATE` (the mid rate) to "

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ledger.payouts.owed import claimable
+from ledger.payouts.owed import claimable_plan
 from ledger.payouts.rules import (
     PAYMENT_COSTS,
     PLATFORM_COSTS,
@@ -165,12 +165,13 @@ def contract_table(valued: pl.DataFrame, owed: pl.DataFrame) -> list[dict]:
     charges) make their own line, so the lines add up to the period's totals."""
     import polars as pl
 
-    earnings = claimable(valued.drop("value")).select("id", "key")
-    earned = valued.join(earnings, on="id", how="inner")
-    owners = claimable(valued.drop("value")).select(
+    claimed = claimable_plan(valued.lazy().drop("value"))
+    earned = valued.lazy().join(claimed.select("id", "key"), on="id", how="inner")
+    owners = claimed.select(
         "account", pl.col("_link").alias("related_ref"), pl.col("key").alias("_owner")
     ).unique(["account", "related_ref"], keep="first")
-    costs = valued.filter(pl.col("kind").is_in([*PLATFORM_COSTS, *PAYMENT_COSTS, *TAX_COSTS]))
+    costs = valued.lazy().filter(pl.col("kind").is_in([*PLATFORM_COSTS, *PAYMENT_COSTS,
+                                                       *TAX_COSTS]))
     costs = costs.join(owners, on=["account", "related_ref"], how="left",
                        maintain_order="left").with_columns(
         pl.coalesce("_owner", "contract", pl.lit(UNTIED)).alias("key"))
@@ -181,15 +182,21 @@ def contract_table(valued: pl.DataFrame, owed: pl.DataFrame) -> list[dict]:
             "gross", "platform", "payment", "taxes", "owed")})
         line[field_] += Decimal(amount) if amount is not None else Decimal(0)
 
-    for key, value in earned.group_by("key").agg(pl.col("value").sum()).iter_rows():
+    def per_key(frame: pl.LazyFrame) -> pl.LazyFrame:
+        return frame.group_by("key").agg(pl.col("value").sum())
+
+    kinds = ((PLATFORM_COSTS, "platform"), (PAYMENT_COSTS, "payment"), (TAX_COSTS, "taxes"))
+    # every line's sums in one collect
+    gross, *parts = pl.collect_all(
+        [per_key(earned), *(per_key(costs.filter(pl.col("kind").is_in(k))) for k, _ in kinds),
+         *([per_key(owed.lazy())] if not owed.is_empty() else [])], engine="in-memory")
+    for key, value in gross.iter_rows():
         add(key, "gross", value)
-    for kinds, name in ((PLATFORM_COSTS, "platform"), (PAYMENT_COSTS, "payment"),
-                        (TAX_COSTS, "taxes")):
-        part = costs.filter(pl.col("kind").is_in(kinds))
-        for key, value in part.group_by("key").agg(pl.col("value").sum()).iter_rows():
+    for part, (_, name) in zip(parts, kinds, strict=False):
+        for key, value in part.iter_rows():
             add(key, name, -Decimal(value) if value is not None else 0)
-    if not owed.is_empty():
-        for key, value in owed.group_by("key").agg(pl.col("value").sum()).iter_rows():
+    if len(parts) > len(kinds):
+        for key, value in parts[-1].iter_rows():
             add(key, "owed", value)
     out = []
     for key, line in lines.items():
