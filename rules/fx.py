@@ -192,6 +192,9 @@ class FxChain:
         self._rates: pl.DataFrame | None = None
         self._ranks: list[int] | None = None
         self._mids: dict[tuple[dt.date, str, str], dict | None] = {}
+        self._answers: dict[str, pl.DataFrame] = {}
+        """Per target currency, the (date, currency) pairs looked up and their answers (column
+        `_known`), until a rate is added: a lookup asks the rates only what is not there."""
 
     @property
     def rates(self) -> pl.DataFrame:
@@ -216,6 +219,7 @@ class FxChain:
         """Forget the built rates and the answers given from them: a table was added."""
         self._rates = self._ranks = None
         self._mids = {}
+        self._answers = {}
 
     def _cover(self, currencies: set[str], start: dt.date, end: dt.date) -> None:
         """Load bundled reference rates for these currencies (and the pivots) and dates, less
@@ -258,7 +262,9 @@ class FxChain:
         rate, provider, detail, rate_date (null rate where none is known). A need no provider
         has directly is crossed through a pivot (USD, then EUR): its rate to the pivot times
         the pivot's rate to `to` on its date. One plan: the direct and crossed candidates of
-        every need are found by one nearest-date join and the first that has a rate is kept."""
+        every need are found by one nearest-date join and the first that has a rate is kept.
+        Pairs an earlier lookup answered (no rate added since) are answered again from memory,
+        so consumers of one chain asking about the same days cost one join."""
         import polars as pl
 
         if not needs.is_empty():
@@ -266,8 +272,29 @@ class FxChain:
                         needs["date"].min(), needs["date"].max())
             if self.online_cache is not None:
                 self._fetch_online(needs, to)
-        wanted = needs.lazy().select("date", "currency").unique(maintain_order=True).with_row_index(
-            "_n")
+        wanted = needs.lazy().select("date", "currency").unique(maintain_order=True)
+        known = self._answers.get(to)
+        if needs.get_column("date").has_nulls() or needs.get_column("currency").has_nulls():
+            return self._resolve(wanted, to)  # null keys join nothing: not kept
+        if known is not None:  # what earlier lookups answered (no rate added since): joined on
+            found = wanted.join(known.lazy(), on=["date", "currency"], how="left",
+                                maintain_order="left").collect(engine="in-memory")
+            if not found["_known"].has_nulls():
+                return found.drop("_known")
+            new = self._resolve(found.lazy().filter(pl.col("_known").is_null()).select(
+                "date", "currency"), to)
+            known = pl.concat([known, new.with_columns(pl.lit(True).alias("_known"))])
+        else:
+            known = self._resolve(wanted, to).with_columns(pl.lit(True).alias("_known"))
+        self._answers[to] = known
+        return wanted.join(known.lazy(), on=["date", "currency"], how="left",
+                           maintain_order="left").drop("_known").collect(engine="in-memory")
+
+    def _resolve(self, wanted: pl.LazyFrame, to: str) -> pl.DataFrame:
+        """`lookup` of these (date, currency), unique, from the rates loaded: two collects."""
+        import polars as pl
+
+        wanted = wanted.with_row_index("_n")
         pivots = [p for p in PIVOTS if p != to]  # INR->USD needs EUR although USD is a pivot
         # the questions: direct currency->to, and per pivot currency->pivot and pivot->to
         asks = [wanted.select("_n", "date", "currency", pl.lit(to).alias("to"),

@@ -123,18 +123,37 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
 
 def worker_balances(rules: Rules, items: pl.DataFrame, paid: pl.DataFrame, period: Period
               ) -> list[dict]:
+    """Per worker: brought forward (owed minus paid before the period), owed and paid in it,
+    and the closing balance; every worker's sums from one group_by of the owed and one of the
+    paid (one collect)."""
     import polars as pl
+
+    before = pl.col("date") < period.start
+    now = pl.col("date").is_between(period.start, period.end)
+
+    def per_worker(frame: pl.DataFrame, *more: pl.Expr) -> pl.LazyFrame:
+        return frame.lazy().group_by("worker").agg(
+            before.sum().alias("_n_before"), pl.col("value").filter(before).sum().alias("_before"),
+            now.sum().alias("_n_now"), pl.col("value").filter(now).sum().alias("_now"), *more)
+
+    owed_by, paid_by = pl.collect_all([per_worker(items, pl.col("fx").unique().alias("_fx")),
+                                       per_worker(paid)], engine="in-memory")
+    owed_rows = {row["worker"]: row for row in owed_by.iter_rows(named=True)}
+    paid_rows = {row["worker"]: row for row in paid_by.iter_rows(named=True)}
+
+    def total(row: dict | None, when: str) -> Decimal:
+        """frame_sum of the worker's rows `when`: 0 without any."""
+        if row is None or not row[f"_n_{when}"]:
+            return Decimal(0)
+        return Decimal(row[f"_{when}"]) if row[f"_{when}"] is not None else Decimal(0)
 
     out = []
     for worker in rules.workers.values():
-        owed = items.filter(pl.col("worker") == worker.name)
-        given = paid.filter(pl.col("worker") == worker.name)
-        before = pl.col("date") < period.start
-        now = pl.col("date").is_between(period.start, period.end)
-        opening = frame_sum(owed.filter(before)) - frame_sum(given.filter(before))
-        owed_now = frame_sum(owed.filter(now))
-        paid_now = frame_sum(given.filter(now))
-        fx = sorted(set(owed["fx"].to_list())) if owed.height else []
+        owed, given = owed_rows.get(worker.name), paid_rows.get(worker.name)
+        opening = total(owed, "before") - total(given, "before")
+        owed_now = total(owed, "now")
+        paid_now = total(given, "now")
+        fx = sorted(set(owed["_fx"])) if owed is not None else []
         out.append({"worker": worker.name, "currency": worker.currency,
                     "fx": " and ".join(f"rate of the {f} date" for f in fx) or None,
                     "opening": opening, "owed": owed_now, "paid": paid_now,
