@@ -83,6 +83,12 @@ def arrived_conversions(rows: pl.DataFrame, arrivals: pl.DataFrame, schedule: Sc
     return _replace(rows, transfers.select("id"), derived)
 
 
+def _none(rows: pl.DataFrame, column: str) -> bool:
+    """Whether `column` is null on every row: a rule that reads it has nothing to do (a
+    Series count, no plan to build)."""
+    return rows.get_column(column).null_count() == rows.height
+
+
 def _conformed(frame: pl.LazyFrame) -> pl.LazyFrame:
     """ledger.core.schema.conform on a plan: the canonical columns in order, missing ones as
     nulls, cast strictly."""
@@ -119,7 +125,7 @@ def split_included_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     import polars as pl
 
     rule = _rule_id(schedule, *INCLUDED_FEE_RULE)
-    if rule is None:
+    if rule is None or _none(rows, "fee_included"):
         return rows
     candidates = rows.lazy().filter(
         from_source(pl.col("origin"))
@@ -180,7 +186,7 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     import polars as pl
 
     rule = _rule_id(schedule, *CONVERSION_RULE)
-    if rule is None:  # neither kind could be derived
+    if rule is None or _none(rows, "counter_currency"):  # neither kind could be derived
         return rows
     has_tag = pl.col("counter_currency").is_not_null()
     transfers = rows.lazy().filter(
@@ -191,13 +197,17 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
         & (pl.col("_other") > 0))
     other = pl.when(pl.col("amount") < 0).then(pl.col("counter_amount")).otherwise(
         -pl.col("counter_amount"))
-    lone = _lone_plan(rows.lazy().filter(pl.col("kind") == "fx")).filter(
-        ((pl.col("amount") < 0) & has_tag)
-        | ((pl.col("amount") > 0) & has_tag)).with_columns(
-        other.alias("_other"), pl.col("counter_currency").alias("_other_cur"), rule).filter(
-        pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))
-        & pl.col("_other").is_not_null() & (pl.col("_other") != 0))
-    transfers, lone = pl.collect_all([transfers, lone], engine="in-memory")
+    plans = [transfers]
+    if rows.get_column("kind").eq("fx").any():  # else no legs to pair: no plan to build
+        plans.append(_lone_plan(rows.lazy().filter(pl.col("kind") == "fx")).filter(
+            ((pl.col("amount") < 0) & has_tag)
+            | ((pl.col("amount") > 0) & has_tag)).with_columns(
+            other.alias("_other"), pl.col("counter_currency").alias("_other_cur"), rule
+        ).filter(pl.col("_rule_id").is_not_null()
+                 & (pl.col("_other_cur") != pl.col("currency"))
+                 & pl.col("_other").is_not_null() & (pl.col("_other") != 0)))
+    transfers, *found = pl.collect_all(plans, engine="in-memory")
+    lone = found[0] if found else transfers.clear()
     if transfers.is_empty() and lone.is_empty():
         return rows
     origin = pl.lit("rule:") + pl.col("_rule_id")
@@ -233,7 +243,7 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
 
     rules = schedule.rules_for(*INTERMEDIARY_RULE)
     rule = _rule_id(schedule, *INTERMEDIARY_RULE)
-    if rule is None:
+    if rule is None or not rows.get_column("kind").eq("transfer").any():
         return rows
     transfers = rows.lazy().filter(pl.col("kind") == "transfer")
     outs, ins = pl.collect_all([

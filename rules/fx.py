@@ -118,14 +118,14 @@ def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
     counter_currency PKR; see rules.fees.split_conversions)."""
     import polars as pl
 
-    from rules.conversions import conversion_pairs
+    from rules.conversions import conversion_pairs_plan
 
-    # two collects: the conversions' pairs, then everything else in one plan
+    # one plan, one collect
     delivered = _delivered_rates(rows)
     if not rows.get_column("kind").eq("fx").any():
         return delivered.collect(engine="in-memory")
     legs = rows.lazy().with_row_index("_row").filter(pl.col("kind") == "fx")
-    found = conversion_pairs(legs, key="_row").lazy()
+    found = conversion_pairs_plan(legs, key="_row")
     pairs = found.join(legs.select(
         pl.col("_row").alias("out"), "account", "date", "related_ref",
         pl.col("currency").alias("from"), (-pl.col("amount")).alias("sent"),
