@@ -48,7 +48,10 @@ def needs_derivation(net_accounts: list[str] | None = None) -> pl.Expr:
 def net_accounts(rows: pl.DataFrame) -> list[str]:
     """Accounts with `net_of_fee` earnings in `rows` (whose refunds are net as well)."""
 
-    return sorted(rows.filter(needs_derivation())["account"].unique().to_list())
+    import polars as pl
+
+    return sorted(rows.lazy().filter(needs_derivation()).select(pl.col("account").unique())
+                  .collect(engine="in-memory")["account"].to_list())
 
 
 def derive_fees(rows: pl.DataFrame, schedule: Schedule,
@@ -148,15 +151,17 @@ def apply_rules(rows: pl.DataFrame, schedule: Schedule,
     `matched`: the transfer pairs `ledger reconcile` linked (see `match_intermediary`)."""
     import polars as pl
 
+    # no net_of_fee row at all (a Series count, no plan): no account is net, nothing to derive
+    net = rows.get_column("category").eq(NET_OF_FEE).any()
     if window is not None:
-        accounts = net_accounts(rows)
+        accounts = net_accounts(rows) if net else []
         start, end = window
         margin = dt.timedelta(days=MATCH_DAYS)
         rows = rows.filter(pl.col("date").is_between(start - margin, end + margin))
     else:
-        accounts = net_accounts(rows) if not rows.is_empty() else []
+        accounts = net_accounts(rows) if net and not rows.is_empty() else []
     mask = needs_derivation(accounts)
-    if not rows.is_empty() and rows.select(mask.any()).item():
+    if net and not rows.is_empty() and rows.select(mask.any()).item():
         derived = derive_fees(rows, schedule, accounts)
         kept = rows.filter(~mask.fill_null(False))
         rows = pl.concat([kept, derived]).sort("date", maintain_order=True)

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from ledger.core import providers
 from ledger.core.money import decimal_lit
 from ledger.core.user_rules import from_source
-from rules.conversions import conversion_pairs
 from rules.fee_math import WORK, assign, work_lit
 from rules.worker_ids import derived_id
 
@@ -28,37 +27,38 @@ INTERMEDIARY_RULE = ("deductions", "intermediary")
 ARRIVAL_RULE = ("transfers", "arrival")
 
 
-def _rule_of(rows: pl.DataFrame, schedule: Schedule, provider: str, kind: str
-             ) -> pl.DataFrame:
-    """`rows` with `_rule_id` (the rule in effect on each row's date; null where none)."""
+def _rule_id(schedule: Schedule, provider: str, kind: str) -> pl.Expr | None:
+    """`_rule_id`: the id of the rule in effect on each row's date (null where none); None
+    when the schedule has no such rule (nothing to derive)."""
     import polars as pl
 
     rules = schedule.rules_for(provider, kind)
     if not rules:
-        return rows.with_columns(pl.lit(None, dtype=pl.String).alias("_rule_id"))
+        return None
     ids = {i: r.id for i, r in enumerate(rules)}
-    return rows.with_columns(assign(rules).alias("_rule_id")).with_columns(
-        pl.col("_rule_id").replace_strict(ids, default=None, return_dtype=pl.String))
+    return assign(rules).replace_strict(ids, default=None, return_dtype=pl.String
+                                        ).alias("_rule_id")
 
 
-def _as_conversion(transfers: pl.DataFrame, origin: pl.Expr) -> list[pl.DataFrame]:
+def _as_conversion(transfers: pl.DataFrame, origin: pl.Expr) -> list[pl.LazyFrame]:
     """A transfer out that arrived as `_other` in `_other_cur`, as the three rows that replace
     it: an `fx` leg out (what left), an `fx` leg in (what arrived) and the transfer of what
-    arrived, so the receiving account's credit is the same money."""
+    arrived, so the receiving account's credit is the same money. Plans."""
     import polars as pl
 
     key = pl.coalesce("ref", "id")
     common = {"origin": origin, "hours": pl.lit(None, dtype=pl.Float64)}
+    transfers_ = transfers.lazy()
     return [
-        transfers.with_columns(id=derived_id("fx-out"), kind=pl.lit("fx"),
-                               category=pl.lit("conversion"), related_ref=key,
-                               ref=pl.lit(None, dtype=pl.String), **common),
-        transfers.with_columns(id=derived_id("fx-in"), kind=pl.lit("fx"),
-                               category=pl.lit("conversion"), related_ref=key,
-                               ref=pl.lit(None, dtype=pl.String), amount=pl.col("_other"),
-                               currency=pl.col("_other_cur"), **common),
-        transfers.with_columns(id=derived_id("moved"), amount=-pl.col("_other"),
-                               currency=pl.col("_other_cur"), **common)]
+        transfers_.with_columns(id=derived_id("fx-out"), kind=pl.lit("fx"),
+                                category=pl.lit("conversion"), related_ref=key,
+                                ref=pl.lit(None, dtype=pl.String), **common),
+        transfers_.with_columns(id=derived_id("fx-in"), kind=pl.lit("fx"),
+                                category=pl.lit("conversion"), related_ref=key,
+                                ref=pl.lit(None, dtype=pl.String), amount=pl.col("_other"),
+                                currency=pl.col("_other_cur"), **common),
+        transfers_.with_columns(id=derived_id("moved"), amount=-pl.col("_other"),
+                                currency=pl.col("_other_cur"), **common)]
 
 
 def arrived_conversions(rows: pl.DataFrame, arrivals: pl.DataFrame, schedule: Schedule
@@ -70,30 +70,50 @@ def arrived_conversions(rows: pl.DataFrame, arrivals: pl.DataFrame, schedule: Sc
     bank's own charge rows), _other_cur. Rule `transfers.arrival`; a no-op without it."""
     import polars as pl
 
-    if arrivals.is_empty() or not schedule.rules_for(*ARRIVAL_RULE):
+    rule = _rule_id(schedule, *ARRIVAL_RULE)
+    if arrivals.is_empty() or rule is None:
         return rows
-    transfers = _rule_of(rows.filter(pl.col("kind") == "transfer").join(
-        arrivals, on="id", how="inner"), schedule, *ARRIVAL_RULE).filter(
-        pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency")))
+    transfers = rows.lazy().filter(pl.col("kind") == "transfer").join(
+        arrivals.lazy(), on="id", how="inner").with_columns(rule).filter(
+        pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))
+    ).collect(engine="in-memory")
     if transfers.is_empty():
         return rows
     derived = _as_conversion(transfers, pl.lit("rule:") + pl.col("_rule_id"))
     return _replace(rows, transfers.select("id"), derived)
 
 
-def _replace(rows: pl.DataFrame, replaced: pl.DataFrame, derived: list[pl.DataFrame]
-             ) -> pl.DataFrame:
-    """`rows` without the `replaced` ids, plus the `derived` rows, stably sorted by date."""
+def _none(rows: pl.DataFrame, column: str) -> bool:
+    """Whether `column` is null on every row: a rule that reads it has nothing to do (a
+    Series count, no plan to build)."""
+    return rows.get_column(column).null_count() == rows.height
+
+
+def _conformed(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """ledger.core.schema.conform on a plan: the canonical columns in order, missing ones as
+    nulls, cast strictly."""
     import polars as pl
 
     from ledger.core import schema
 
+    names = set(frame.collect_schema().names())
+    return frame.select(pl.col(name).cast(dtype, strict=True) if name in names
+                        else pl.lit(None, dtype=dtype).alias(name)
+                        for name, dtype in schema.columns().items())
+
+
+def _replace(rows: pl.DataFrame, replaced: pl.DataFrame,
+             derived: list[pl.LazyFrame] | list[pl.DataFrame]) -> pl.DataFrame:
+    """`rows` without the `replaced` ids, plus the `derived` rows, stably sorted by date (one
+    collect)."""
+    import polars as pl
+
     if not derived:
         return rows
-    kept = rows if replaced.is_empty() else rows.join(replaced.select("id"), on="id",
-                                                         how="anti", maintain_order="left")
-    new = schema.conform(pl.concat(derived, how="diagonal_relaxed"))
-    return pl.concat([kept, new]).sort("date", maintain_order=True)
+    kept = rows.lazy() if replaced.is_empty() else rows.lazy().join(
+        replaced.lazy().select("id"), on="id", how="anti", maintain_order="left")
+    new = _conformed(pl.concat([d.lazy() for d in derived], how="diagonal_relaxed"))
+    return pl.concat([kept, new]).sort("date", maintain_order=True).collect(engine="in-memory")
 
 
 def split_included_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
@@ -104,24 +124,24 @@ def split_included_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     `rule:transfers.included_fee...`; ids sha256(id + `:net`/`:fee`)."""
     import polars as pl
 
-    candidates = rows.filter(
+    rule = _rule_id(schedule, *INCLUDED_FEE_RULE)
+    if rule is None or _none(rows, "fee_included"):
+        return rows
+    candidates = rows.lazy().filter(
         from_source(pl.col("origin"))
         & ~pl.col("kind").is_in(["platform_fee", "payment_fee", "bank_fee", "tax"])
-        & pl.col("fee_included").is_not_null())
-    if candidates.is_empty():
-        return rows
-    candidates = candidates.with_columns(pl.col("fee_included").alias("_fee"),
-                                         pl.col("currency").alias("_fee_currency"))
-    candidates = _rule_of(candidates, schedule, *INCLUDED_FEE_RULE).filter(
+        & pl.col("fee_included").is_not_null()).with_columns(
+        pl.col("fee_included").alias("_fee"), pl.col("currency").alias("_fee_currency"),
+        rule).filter(
         pl.col("_rule_id").is_not_null() & (pl.col("_fee_currency") == pl.col("currency"))
-        & (pl.col("_fee") > 0))
+        & (pl.col("_fee") > 0)).collect(engine="in-memory")
     if candidates.is_empty():
         return rows
     origin = pl.lit("rule:") + pl.col("_rule_id")
     platform = providers.platform(pl.col("source")).str.to_titlecase()
-    main = candidates.with_columns(id=derived_id("net"), amount=pl.col("amount")
-                                   + pl.col("_fee"), origin=origin)
-    fee = candidates.with_columns(
+    main = candidates.lazy().with_columns(id=derived_id("net"), amount=pl.col("amount")
+                                          + pl.col("_fee"), origin=origin)
+    fee = candidates.lazy().with_columns(
         id=derived_id("fee"), kind=pl.lit("payment_fee"), category=pl.lit("included_fee"),
         amount=-pl.col("_fee"), hours=pl.lit(None, dtype=pl.Float64),
         ref=pl.lit(None, dtype=pl.String), related_ref=pl.coalesce("ref", derived_id("net")),
@@ -131,15 +151,21 @@ def split_included_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
 
 
 def _lone_legs(legs: pl.DataFrame) -> pl.DataFrame:
+    """`_lone_plan` collected."""
+    return _lone_plan(legs.lazy()).collect(engine="in-memory")
+
+
+def _lone_plan(legs: pl.LazyFrame) -> pl.LazyFrame:
     """Conversion legs (with a ref or related_ref to pair by) that no other leg pairs with
-    (rules.conversions.conversion_pairs): their other leg is in no imported file."""
+    (rules.conversions.conversion_pairs): their other leg is in no imported file. A plan."""
     import polars as pl
 
-    if legs.is_empty():
-        return legs
+    from rules.conversions import conversion_pairs_plan
+
     legs = legs.with_row_index("_row")
-    pairs = conversion_pairs(legs, key="_row")
-    paired = pl.concat([pairs["out"], pairs["in"]]).alias("_row").to_frame()
+    pairs = conversion_pairs_plan(legs, key="_row")
+    paired = pl.concat([pairs.select(pl.col("out").alias("_row")),
+                        pairs.select(pl.col("in").alias("_row"))])
     return legs.join(paired, on="_row", how="anti", maintain_order="left").filter(
         pl.col("related_ref").is_not_null() | pl.col("ref").is_not_null()).drop("_row")
 
@@ -155,46 +181,47 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
     - a conversion leg whose other leg is in no imported file (the Wise statement of the
       other currency) gets that leg from its `[delivered ...]` / `[sent ...]` tag.
     Derived rows have origin `rule:transfers.conversion...`, ids sha256(id + suffix).
+    Both kinds are found in one collect, and replaced in one more.
     """
     import polars as pl
 
+    rule = _rule_id(schedule, *CONVERSION_RULE)
+    if rule is None or _none(rows, "counter_currency"):  # neither kind could be derived
+        return rows
     has_tag = pl.col("counter_currency").is_not_null()
-    transfers = rows.filter((pl.col("kind") == "transfer") & (pl.col("amount") < 0) & has_tag)
-    lone = _lone_legs(rows.filter(pl.col("kind") == "fx")).filter(
-        ((pl.col("amount") < 0) & has_tag)
-        | ((pl.col("amount") > 0) & has_tag))
+    transfers = rows.lazy().filter(
+        (pl.col("kind") == "transfer") & (pl.col("amount") < 0) & has_tag).with_columns(
+        pl.col("counter_amount").alias("_other"),
+        pl.col("counter_currency").alias("_other_cur"), rule).filter(
+        pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))
+        & (pl.col("_other") > 0))
+    other = pl.when(pl.col("amount") < 0).then(pl.col("counter_amount")).otherwise(
+        -pl.col("counter_amount"))
+    plans = [transfers]
+    if rows.get_column("kind").eq("fx").any():  # else no legs to pair: no plan to build
+        plans.append(_lone_plan(rows.lazy().filter(pl.col("kind") == "fx")).filter(
+            ((pl.col("amount") < 0) & has_tag)
+            | ((pl.col("amount") > 0) & has_tag)).with_columns(
+            other.alias("_other"), pl.col("counter_currency").alias("_other_cur"), rule
+        ).filter(pl.col("_rule_id").is_not_null()
+                 & (pl.col("_other_cur") != pl.col("currency"))
+                 & pl.col("_other").is_not_null() & (pl.col("_other") != 0)))
+    transfers, *found = pl.collect_all(plans, engine="in-memory")
+    lone = found[0] if found else transfers.clear()
     if transfers.is_empty() and lone.is_empty():
         return rows
-    derived: list[pl.DataFrame] = []
-    replaced: list[pl.DataFrame] = []
     origin = pl.lit("rule:") + pl.col("_rule_id")
-    if transfers.height:
-        transfers = _rule_of(transfers.with_columns(
-            pl.col("counter_amount").alias("_other"),
-            pl.col("counter_currency").alias("_other_cur")),
-            schedule, *CONVERSION_RULE).filter(
-            pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))
-            & (pl.col("_other") > 0))
+    derived: list[pl.LazyFrame] = []
     if transfers.height:
         derived += _as_conversion(transfers, origin)
-        replaced.append(transfers.select("id"))
     if lone.height:
-        other = pl.when(pl.col("amount") < 0).then(pl.col("counter_amount")).otherwise(
-            -pl.col("counter_amount"))
-        other_cur = pl.col("counter_currency")
-        lone = _rule_of(lone.with_columns(other.alias("_other"), other_cur.alias("_other_cur")),
-                        schedule, *CONVERSION_RULE).filter(
-            pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))
-            & pl.col("_other").is_not_null() & (pl.col("_other") != 0))
-        if lone.height:
-            derived.append(lone.with_columns(
-                id=derived_id("other-leg"), amount=pl.col("_other"),
-                currency=pl.col("_other_cur"), ref=pl.lit(None, dtype=pl.String),
-                related_ref=pl.coalesce("related_ref", "ref"),
-                origin=origin, hours=pl.lit(None, dtype=pl.Float64),
-                description=pl.col("description") + pl.lit(" (other leg, from the tag)")))
-    gone = pl.concat(replaced) if replaced else rows.head(0).select("id")
-    return _replace(rows, gone, derived)
+        derived.append(lone.lazy().with_columns(
+            id=derived_id("other-leg"), amount=pl.col("_other"),
+            currency=pl.col("_other_cur"), ref=pl.lit(None, dtype=pl.String),
+            related_ref=pl.coalesce("related_ref", "ref"),
+            origin=origin, hours=pl.lit(None, dtype=pl.Float64),
+            description=pl.col("description") + pl.lit(" (other leg, from the tag)")))
+    return _replace(rows, transfers.select("id"), derived)
 
 
 def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
@@ -215,12 +242,14 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
     import polars as pl
 
     rules = schedule.rules_for(*INTERMEDIARY_RULE)
-    transfers = rows.filter(pl.col("kind") == "transfer")
-    if not rules or transfers.is_empty():
+    rule = _rule_id(schedule, *INTERMEDIARY_RULE)
+    if rule is None or not rows.get_column("kind").eq("transfer").any():
         return rows
-    outs = _rule_of(transfers.filter(pl.col("amount") < 0), schedule, *INTERMEDIARY_RULE
-                    ).filter(pl.col("_rule_id").is_not_null())
-    ins = transfers.filter(pl.col("amount") > 0)
+    transfers = rows.lazy().filter(pl.col("kind") == "transfer")
+    outs, ins = pl.collect_all([
+        transfers.filter(pl.col("amount") < 0).with_columns(rule).filter(
+            pl.col("_rule_id").is_not_null()),
+        transfers.filter(pl.col("amount") > 0)], engine="in-memory")
     if outs.is_empty() or ins.is_empty():
         return rows
     if matched is None:

@@ -28,42 +28,29 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.core.errors import DataError
+from rules.fx_reference import (  # noqa: F401  (re-exported: callers import them from here)
+    NBP_PRECISION_WARN,
+    RATE_SCALE,
+    _ecb_csv,
+    _table,
+    bundled_reference,
+    ecb_rates,
+    nbp_rates,
+    rate_dtype,
+)
 
 if TYPE_CHECKING:
     import polars as pl
 
-RATE_SCALE = 12
 STALE_DAYS = 7
 ONLINE_CACHE = "rates-online.csv"
 PIVOTS = ("USD", "EUR")
 PROVIDERS = ("user", "ecb", "online", "nbp", "implied")
 """Provider names in order of trust (lower index wins)."""
-
-
-def rate_dtype() -> pl.DataType:
-    import polars as pl
-
-    return pl.Decimal(38, RATE_SCALE)
-
-
-def _table(rows: list[dict] | None = None) -> pl.DataFrame:
-    import polars as pl
-
-    schema = {"date": pl.Date(), "from": pl.String(), "to": pl.String(), "rate": rate_dtype(),
-              "provider": pl.String(), "detail": pl.String()}
-    if not rows:
-        return pl.DataFrame(schema=schema)
-    # rates go in as text: a Python Decimal handed to polars imports numpy (~0.13 s a command)
-    columns = {name: pl.Series(name, [row[name] for row in rows], dtype=dtype)
-               for name, dtype in schema.items() if name != "rate"}
-    columns["rate"] = pl.Series("rate", [None if row["rate"] is None else format(row["rate"], "f")
-                                         for row in rows], dtype=pl.String).cast(rate_dtype())
-    return pl.DataFrame([columns[name] for name in schema])  # Series casts: no plan to run
 
 
 def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
@@ -118,14 +105,14 @@ def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
     counter_currency PKR; see rules.fees.split_conversions)."""
     import polars as pl
 
-    from rules.conversions import conversion_pairs
+    from rules.conversions import conversion_pairs_plan
 
-    # two collects: the conversions' pairs, then everything else in one plan
+    # one plan, one collect
     delivered = _delivered_rates(rows)
     if not rows.get_column("kind").eq("fx").any():
         return delivered.collect(engine="in-memory")
     legs = rows.lazy().with_row_index("_row").filter(pl.col("kind") == "fx")
-    found = conversion_pairs(legs, key="_row").lazy()
+    found = conversion_pairs_plan(legs, key="_row")
     pairs = found.join(legs.select(
         pl.col("_row").alias("out"), "account", "date", "related_ref",
         pl.col("currency").alias("from"), (-pl.col("amount")).alias("sent"),
@@ -188,9 +175,13 @@ class FxChain:
         self.stale_days = stale_days
         self.reference: Callable[[set[str], dt.date, dt.date], pl.DataFrame] | None = None
         self.online_cache: Path | None = None
-        self._covered: set[tuple[str, dt.date, dt.date]] = set()
+        self._spans: dict[str, list[tuple[dt.date, dt.date]]] = {}
         self._rates: pl.DataFrame | None = None
         self._ranks: list[int] | None = None
+        self._mids: dict[tuple[dt.date, str, str], dict | None] = {}
+        self._answers: dict[str, pl.DataFrame] = {}
+        """Per target currency, the (date, currency) pairs looked up and their answers (column
+        `_known`), until a rate is added: a lookup asks the rates only what is not there."""
 
     @property
     def rates(self) -> pl.DataFrame:
@@ -208,23 +199,35 @@ class FxChain:
                 {p: i for i, p in enumerate(PROVIDERS)}, default=len(PROVIDERS),
                 return_dtype=pl.Int32)
             self._rates = (pl.concat([known, inverse]).with_columns(rank.alias("rank"))
-                           .sort("date").collect(engine="in-memory"))
+                           .sort("date", maintain_order=True).collect(engine="in-memory"))
         return self._rates
 
     def _index(self) -> None:
-        """Forget the built rates: a table was added."""
+        """Forget the built rates and the answers given from them: a table was added."""
         self._rates = self._ranks = None
+        self._mids = {}
+        self._answers = {}
 
     def _cover(self, currencies: set[str], start: dt.date, end: dt.date) -> None:
-        """Load bundled reference rates for these currencies and dates (once)."""
+        """Load bundled reference rates for these currencies (and the pivots) and dates, less
+        the days loaded for them already: a lookup within what earlier ones loaded loads
+        nothing, one reaching past it loads the days it adds (rows loaded twice would change
+        no nearest rate, only cost)."""
         if self.reference is None:
             return
-        wanted = {c for c in currencies if (c, start, end) not in self._covered}
-        if not wanted:
+        pad = dt.timedelta(days=self.stale_days)
+        first, last = start - pad, end + pad
+        short: set[str] = set()
+        lo, hi = last, first
+        for currency in currencies | set(PIVOTS):
+            for gap_start, gap_end in _gaps(self._spans.get(currency, []), first, last):
+                short.add(currency)
+                lo, hi = min(lo, gap_start), max(hi, gap_end)
+        if not short:
             return
-        self._covered |= {(c, start, end) for c in wanted}
-        table = self.reference(wanted | set(PIVOTS), start - dt.timedelta(days=self.stale_days),
-                               end + dt.timedelta(days=self.stale_days))
+        for currency in short:
+            self._spans[currency] = _merged([*self._spans.get(currency, []), (first, last)])
+        table = self.reference(short, lo, hi)
         if not table.is_empty():
             self.tables.append(table)
             self._index()
@@ -243,80 +246,108 @@ class FxChain:
 
     def lookup(self, needs: pl.DataFrame, to: str) -> pl.DataFrame:
         """For each (date, currency) in `needs`, the best rate to `to`: columns date, currency,
-        rate, provider, detail, rate_date (null rate where none is known)."""
+        rate, provider, detail, rate_date (null rate where none is known). A need no provider
+        has directly is crossed through a pivot (USD, then EUR): its rate to the pivot times
+        the pivot's rate to `to` on its date. One plan: the direct and crossed candidates of
+        every need are found by one nearest-date join and the first that has a rate is kept.
+        Pairs an earlier lookup answered (no rate added since) are answered again from memory,
+        so consumers of one chain asking about the same days cost one join."""
         import polars as pl
 
         if not needs.is_empty():
-            self._cover(set(needs["currency"].to_list()) | {to},
+            self._cover(set(needs["currency"].unique().to_list()) | {to},
                         needs["date"].min(), needs["date"].max())
             if self.online_cache is not None:
                 self._fetch_online(needs, to)
-        direct = self._nearest(needs, to)
-        if not direct["rate"].has_nulls():  # every need has a direct rate: nothing to cross
-            return direct
-        missing = direct.filter(pl.col("rate").is_null()).select("date", "currency")
-        found = direct.filter(pl.col("rate").is_not_null())
-        for pivot in PIVOTS:
-            if missing.is_empty():
-                break
-            if pivot == to:  # INR->USD needs the EUR pivot even though USD is a pivot too
-                continue
-            first = self._nearest(missing.lazy().filter(pl.col("currency") != pivot), pivot)
-            second = self._nearest(first.lazy().select("date", pl.lit(pivot).alias("currency")),
-                                   to)
-            crossed = first.join(second, on="date", suffix="_2").filter(
-                pl.col("rate").is_not_null() & pl.col("rate_2").is_not_null())
-            crossed = crossed.select(
-                "date", "currency", (pl.col("rate") * pl.col("rate_2")).cast(rate_dtype())
-                .alias("rate"),
-                (pl.col("provider") + "×" + pl.col("provider_2")).alias("provider"),
-                (pl.col("detail") + " × " + pl.col("detail_2")).alias("detail"),
-                pl.min_horizontal("rate_date", "rate_date_2").alias("rate_date"))
-            found = pl.concat([found, crossed], how="vertical_relaxed")
-            missing = missing.join(crossed.select("date", "currency"),
-                                   on=["date", "currency"], how="anti")
-        if not missing.is_empty():
-            found = pl.concat([found, missing.with_columns(
-                pl.lit(None, dtype=rate_dtype()).alias("rate"),
-                pl.lit(None, dtype=pl.String).alias("provider"),
-                pl.lit(None, dtype=pl.String).alias("detail"),
-                pl.lit(None, dtype=pl.Date).alias("rate_date"))], how="vertical_relaxed")
-        return found
+        wanted = needs.lazy().select("date", "currency").unique(maintain_order=True)
+        known = self._answers.get(to)
+        if needs.get_column("date").has_nulls() or needs.get_column("currency").has_nulls():
+            return self._resolve(wanted, to)  # null keys join nothing: not kept
+        if known is not None:  # what earlier lookups answered (no rate added since): joined on
+            found = wanted.join(known.lazy(), on=["date", "currency"], how="left",
+                                maintain_order="left").collect(engine="in-memory")
+            if not found["_known"].has_nulls():
+                return found.drop("_known")
+            new = self._resolve(found.lazy().filter(pl.col("_known").is_null()).select(
+                "date", "currency"), to)
+            known = pl.concat([known, new.with_columns(pl.lit(True).alias("_known"))])
+        else:
+            known = self._resolve(wanted, to).with_columns(pl.lit(True).alias("_known"))
+        self._answers[to] = known
+        return wanted.join(known.lazy(), on=["date", "currency"], how="left",
+                           maintain_order="left").drop("_known").collect(engine="in-memory")
 
-    def _nearest(self, needs: pl.DataFrame | pl.LazyFrame, to: str) -> pl.DataFrame:
-        """For each (date, currency) of `needs`, its nearest-dated rate to `to` per provider,
-        then the most trusted provider that has one within `stale_days`, else the most trusted
-        that has one at all. One plan: the nearest rate of each rank for every need, the first
-        of them in that order kept."""
+    def _resolve(self, wanted: pl.LazyFrame, to: str) -> pl.DataFrame:
+        """`lookup` of these (date, currency), unique, from the rates loaded: two collects."""
         import polars as pl
 
-        needs = needs.lazy().select("date", "currency", pl.lit(to).alias("to")).unique().sort(
-            "date").with_row_index("_i").collect(engine="in-memory")
-        columns = ["date", "currency", "rate", "provider", "detail", "rate_date"]
-        nulls = [pl.lit(None, dtype=rate_dtype()).alias("rate"),
-                 pl.lit(None, dtype=pl.String).alias("provider"),
-                 pl.lit(None, dtype=pl.String).alias("detail"),
-                 pl.lit(None, dtype=pl.Date).alias("rate_date")]
+        wanted = wanted.with_row_index("_n")
+        pivots = [p for p in PIVOTS if p != to]  # INR->USD needs EUR although USD is a pivot
+        # the questions: direct currency->to, and per pivot currency->pivot and pivot->to
+        asks = [wanted.select("_n", "date", "currency", pl.lit(to).alias("to"),
+                              pl.lit("direct").alias("_leg"))]
+        for pivot in pivots:
+            asks += [wanted.filter(pl.col("currency") != pivot).select(
+                         "_n", "date", "currency", pl.lit(pivot).alias("to"),
+                         pl.lit(f"{pivot}1").alias("_leg")),
+                     wanted.select("_n", "date", pl.lit(pivot).alias("currency"),
+                                   pl.lit(to).alias("to"), pl.lit(f"{pivot}2").alias("_leg"))]
+        found = self._nearest_plan(pl.concat(asks)).collect(engine="in-memory").lazy()
+        columns = ["rate", "provider", "detail", "rate_date"]
+
+        def leg(name: str, suffix: str = "") -> pl.LazyFrame:
+            return found.filter(pl.col("_leg") == name).select(
+                "_n", *(pl.col(c).alias(c + suffix) for c in columns))
+
+        answers = [leg("direct").with_columns(pl.lit(0).alias("_try"))]
+        for index, pivot in enumerate(pivots, start=1):
+            answers.append(leg(f"{pivot}1").join(leg(f"{pivot}2", "_2"), on="_n").select(
+                "_n", (pl.col("rate") * pl.col("rate_2")).cast(rate_dtype()).alias("rate"),
+                (pl.col("provider") + "×" + pl.col("provider_2")).alias("provider"),
+                (pl.col("detail") + " × " + pl.col("detail_2")).alias("detail"),
+                pl.min_horizontal("rate_date", "rate_date_2").alias("rate_date"),
+                pl.lit(index).alias("_try")))
+        best = (pl.concat(answers, how="vertical_relaxed").sort("_try", "_n")
+                .unique("_n", keep="first", maintain_order=True))
+        return wanted.join(best, on="_n", how="left").sort("_n").select(
+            "date", "currency", *columns).collect(engine="in-memory")
+
+    def _nearest_plan(self, asks: pl.LazyFrame) -> pl.LazyFrame:
+        """For each ask (date, currency, to and any other columns), its nearest-dated rate
+        currency -> to per provider, then the most trusted provider that has one within
+        `stale_days`, else the most trusted that has one at all: the ask with rate, provider,
+        detail and rate_date (no row where no provider has the pair). A plan."""
+        import polars as pl
+
         rates = self.rates
         if self._ranks is None:
             self._ranks = sorted(set(rates["rank"].to_list()))
-        if not self._ranks or needs.is_empty():
-            return needs.with_columns(nulls).select(columns)
-        # every need once per rank, each joined with its rank's nearest rate (the rates are
+        # every ask once per rank, each joined with its rank's nearest rate (the rates are
         # by date, so each rank's are too)
-        keyed = needs.lazy().join(
-            pl.LazyFrame({"rank": self._ranks}, schema={"rank": pl.Int32}), how="cross")
+        keyed = asks.with_row_index("_i").join(
+            pl.LazyFrame({"rank": self._ranks}, schema={"rank": pl.Int32}),
+            how="cross").sort("date")
         candidates = rates.lazy().rename({"from": "currency", "date": "rate_date"})
         hits = keyed.join_asof(candidates, left_on="date", right_on="rate_date",
                                by=["currency", "to", "rank"], strategy="nearest",
                                check_sortedness=False).filter(pl.col("rate").is_not_null())
         stale = (pl.col("date") - pl.col("rate_date")).dt.total_days().abs() > self.stale_days
-        best = (hits.with_columns(stale.alias("_stale"))
+        return (hits.with_columns(stale.alias("_stale"))
                 .sort("_stale", "rank", "_i", maintain_order=True)
-                .unique("_i", keep="first", maintain_order=True))
-        rest = needs.lazy().join(best.select("_i"), on="_i", how="anti").with_columns(nulls)
-        return pl.concat([best.select(columns), rest.select(columns)],
-                         how="vertical_relaxed").collect(engine="in-memory")
+                .unique("_i", keep="first", maintain_order=True)
+                .drop("_i", "rank", "_stale"))
+
+    def _nearest(self, needs: pl.DataFrame | pl.LazyFrame, to: str) -> pl.DataFrame:
+        """For each (date, currency) of `needs`, its nearest rate to `to` without crossing
+        (`_nearest_plan`): columns date, currency, rate, provider, detail, rate_date, null
+        where no provider has the pair."""
+        import polars as pl
+
+        wanted = needs.lazy().select("date", "currency").unique()
+        found = self._nearest_plan(wanted.with_columns(pl.lit(to).alias("to")))
+        return wanted.join(found.drop("to"), on=["date", "currency"], how="left").select(
+            "date", "currency", "rate", "provider", "detail", "rate_date").collect(
+                engine="in-memory")
 
     def convert(self, rows: pl.DataFrame, to: str, where: str = "ledger") -> Conversion:
         """Add `value` (amount in `to`) to every row; raise naming the first row without a rate."""
@@ -391,10 +422,15 @@ class FxChain:
 
         if source == target:
             return Decimal(1), "same currency", date
-        needs = pl.DataFrame({"date": [date], "currency": [source]},
-                             schema={"date": pl.Date, "currency": pl.String})
-        found = self.lookup(needs, target)
-        row = found.row(0, named=True) if found.height else None
+        key = (date, source, target)
+        if key in self._mids:  # asked before, and no rate was added since: the same answer
+            row = self._mids[key]
+        else:
+            needs = pl.DataFrame({"date": [date], "currency": [source]},
+                                 schema={"date": pl.Date, "currency": pl.String})
+            found = self.lookup(needs, target)
+            row = found.row(0, named=True) if found.height else None
+            self._mids[key] = row
         if row is None or row["rate"] is None:
             raise DataError(f"no {source}->{target} rate for {date}", path=where,
                             hint=f"add a line `{date},{source},{target},RATE` (the mid rate) to "
@@ -424,6 +460,36 @@ class FxChain:
         _append_cache(self.online_cache, fetched)
         self.tables.append(fetched)
         self._index()
+
+
+def _gaps(spans: list[tuple[dt.date, dt.date]], first: dt.date, last: dt.date
+          ) -> list[tuple[dt.date, dt.date]]:
+    """The days of first..last (inclusive) outside `spans` (sorted, disjoint), as spans."""
+    gaps, day = [], first
+    for span_start, span_end in spans:
+        if span_end < day:
+            continue
+        if span_start > last:
+            break
+        if span_start > day:
+            gaps.append((day, span_start - dt.timedelta(days=1)))
+        day = max(day, span_end + dt.timedelta(days=1))
+        if day > last:
+            return gaps
+    if day <= last:
+        gaps.append((day, last))
+    return gaps
+
+
+def _merged(spans: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
+    """`spans` sorted and joined where they overlap or touch."""
+    out: list[tuple[dt.date, dt.date]] = []
+    for span_start, span_end in sorted(spans):
+        if out and span_start <= out[-1][1] + dt.timedelta(days=1):
+            out[-1] = (out[-1][0], max(out[-1][1], span_end))
+        else:
+            out.append((span_start, span_end))
+    return out
 
 
 def show_pair(chain: FxChain, base: str, quote: str, start: dt.date,
@@ -481,157 +547,6 @@ def _append_cache(path: Path, rates: pl.DataFrame) -> None:
     lines = "".join(f"{d},{f},{t},{r}\n" for d, f, t, r in
                     rates.select("date", "from", "to", "rate").iter_rows())
     atomic_write_bytes(path, (old + lines).encode("utf-8"))
-
-
-@cache
-def _ecb_csv() -> bytes:
-    """The bundled ECB history (Date and one column per currency, rate per EUR) as text.
-
-    Unzipping it takes ~0.02 s of every command that values money: the text is kept in the
-    user cache folder (1.9 MB), named by its size and CRC in the zip, and read from there by
-    later commands (~0.002 s), checked against both. A cache that cannot be read or written,
-    or does not match, is passed over."""
-    import zipfile
-    import zlib
-    from importlib.util import find_spec
-
-    from ledger.core.files import atomic_write_bytes, user_cache
-
-    # found without importing currency_converter (its urllib and more: ~0.02 s)
-    spec = find_spec("currency_converter")
-    folder = Path(next(iter(spec.submodule_search_locations or [])) if spec else ".")
-    source = folder / "eurofxref-hist.zip"
-    with zipfile.ZipFile(source) as archive:  # reads the directory: the text's size and CRC
-        entry = archive.infolist()[0]
-        kept = user_cache() / f"eurofxref-hist-{entry.file_size}-{entry.CRC:08x}.csv"
-        try:
-            text = kept.read_bytes()
-            if len(text) == entry.file_size and zlib.crc32(text) == entry.CRC:
-                return text
-        except OSError:
-            pass
-        text = archive.read(entry)
-    try:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(kept, text)
-    except OSError:
-        pass
-    return text
-
-
-@cache
-def _ecb_header() -> tuple[str, ...]:
-    import polars as pl
-
-    return tuple(pl.read_csv(_ecb_csv(), infer_schema=False, n_rows=0).columns)
-
-
-_ECB_COLUMNS: dict[str, pl.Series] = {}
-"""The ECB history's columns read so far (Date and currencies), as text."""
-
-
-@cache
-def _ecb_wide(currencies: frozenset[str]) -> pl.DataFrame:
-    """Date and the columns of those of `currencies` the ECB history has, as text: each
-    column read once, when a command first asks for its currency (a lookup for a later
-    date range or another currency set reads only the columns it adds; every column at once
-    takes three times one), parsed only for its dates (`ecb_rates`)."""
-    import polars as pl
-
-    wanted = [c for c in _ecb_header() if c.strip() and c != "Date" and c in currencies]
-    unread = [c for c in wanted if c not in _ECB_COLUMNS]
-    if unread or "Date" not in _ECB_COLUMNS:
-        read = pl.read_csv(_ecb_csv(), infer_schema=False, columns=["Date", *unread])
-        for name in read.columns:
-            _ECB_COLUMNS.setdefault(name, read.get_column(name))
-    return pl.DataFrame([_ECB_COLUMNS[c] for c in ("Date", *wanted)])
-
-
-_ECB_RATE = r"^\d+(\.\d+)?$"
-
-
-@cache
-def _ecb_has(currencies: frozenset[str]) -> frozenset[str]:
-    """Those of `currencies` the ECB history has a rate for on some date."""
-    import polars as pl
-
-    wide = _ecb_wide(currencies)
-    names = [c for c in wide.columns if c != "Date"]
-    if not names:
-        return frozenset()
-    found = wide.select(pl.col(c).str.contains(_ECB_RATE).any() for c in names).row(0)
-    return frozenset(c for c, has in zip(names, found, strict=True) if has)
-
-
-def ecb_rates(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
-    """ECB reference rates EUR -> currency for the dates, as a provider table."""
-    import polars as pl
-
-    wide = _ecb_wide(frozenset(currencies))
-    wanted = [c for c in wide.columns if c != "Date"]
-    if not wanted:
-        return _table()
-    long = (wide.lazy().select("Date", *wanted)
-            .with_columns(pl.col("Date").str.strptime(pl.Date, "%Y-%m-%d").alias("date"))
-            .filter(pl.col("date").is_between(start, end))
-            .unpivot(on=wanted, index="date", variable_name="currency", value_name="rate")
-            .filter(pl.col("rate").str.contains(_ECB_RATE)))
-    return long.select("date", pl.lit("EUR").alias("from"), pl.col("currency").alias("to"),
-                       pl.col("rate").cast(rate_dtype()), pl.lit("ecb").alias("provider"),
-                       pl.lit("ECB reference rate").alias("detail")).collect(
-                           engine="in-memory")
-
-
-NBP_PRECISION_WARN = Decimal("0.001")
-"""Relative precision above which a report warns about a rate (0.1%)."""
-
-
-def nbp_rates(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
-    """NBP rates currency -> USD through PLN, from the bundled tables only (never online)."""
-
-    ecb = _ecb_has(frozenset(currencies)) | {"EUR", "PLN"}
-    wanted = sorted(c for c in currencies if c not in ecb and len(c) == 3 and c.isalpha())
-    if not wanted:
-        return _table()
-    usd = _nbp_series("USD", start, end)
-    rows = []
-    for currency in wanted:
-        for date, pln in _nbp_series(currency, start, end).items():
-            per_usd = usd.get(date)
-            if per_usd is None:
-                continue
-            precision = Decimal("0.00005") / pln
-            rows.append({"date": date, "from": currency, "to": "USD",
-                         "rate": (pln / per_usd).quantize(Decimal(1).scaleb(-RATE_SCALE)),
-                         "provider": "nbp",
-                         "detail": f"NBP: 1 {currency} = {pln} PLN, 1 USD = {per_usd} PLN "
-                                   f"(±{precision:.2%})"})
-    return _table(rows) if rows else _table()
-
-
-def _nbp_series(currency: str, start: dt.date, end: dt.date) -> dict[dt.date, Decimal]:
-    from importlib import import_module
-
-    try:
-        module = import_module(f"nbp_rates.currencies.curr_{currency.lower()}")
-    except ImportError:
-        return {}
-    out = {}
-    day = start
-    while day <= end:
-        value = module.get_rate(day.year, day.month, day.day)
-        if value not in ("-1", None):
-            out[day] = Decimal(value)
-        day += dt.timedelta(days=1)
-    return out
-
-
-def bundled_reference(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
-    """ECB for the currencies it has (and the pivots), NBP for the rest."""
-    import polars as pl
-
-    return pl.concat([ecb_rates(currencies, start, end), nbp_rates(currencies, start, end)],
-                     how="vertical_relaxed")
 
 
 def _used() -> pl.DataFrame:

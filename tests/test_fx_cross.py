@@ -106,3 +106,66 @@ def test_money_in_transit_is_valued_in_one_lookup_exactly_and_names_each_unvalue
     assert total == expected  # 1000.2057... exact: no digit of the products rounded
     assert unvalued == [(later, "XOF"), (day, "XOF")]
     assert _transit_value(_transit_frame(result).head(0), "USD", chain) == (Decimal(0), [])
+
+
+# --- h31report: lookups load only new days and answer repeated pairs from memory ------------
+
+
+def _user_table(rows: list[tuple[dt.date, str, str, str]], provider: str = "user"
+                ) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"date": [d for d, *_ in rows], "from": [f for _, f, _, _ in rows],
+         "to": [t for _, _, t, _ in rows], "rate": [r for *_, r in rows],
+         "provider": [provider] * len(rows), "detail": [f"t:{i}" for i in range(len(rows))]},
+        schema={"date": pl.Date, "from": pl.String, "to": pl.String, "rate": pl.String,
+                "provider": pl.String, "detail": pl.String}
+    ).with_columns(pl.col("rate").cast(pl.Decimal(38, 12)))
+
+
+def test_spans_left_to_load_and_spans_merged():
+    from rules.fx import _gaps, _merged
+
+    d = dt.date
+    assert _gaps([], d(2024, 1, 1), d(2024, 1, 10)) == [(d(2024, 1, 1), d(2024, 1, 10))]
+    assert _gaps([(d(2024, 1, 3), d(2024, 1, 5))], d(2024, 1, 1), d(2024, 1, 10)) == [
+        (d(2024, 1, 1), d(2024, 1, 2)), (d(2024, 1, 6), d(2024, 1, 10))]
+    assert _gaps([(d(2023, 12, 1), d(2024, 1, 10))], d(2024, 1, 1), d(2024, 1, 10)) == []
+    assert _merged([(d(2024, 1, 8), d(2024, 2, 1)), (d(2023, 1, 3), d(2024, 1, 7)),
+                    (d(2025, 1, 1), d(2025, 1, 2))]) == [
+        (d(2023, 1, 3), d(2024, 2, 1)), (d(2025, 1, 1), d(2025, 1, 2))]
+
+
+def test_a_lookup_loads_only_the_days_earlier_ones_did_not_and_a_new_rate_is_seen():
+    """Reference rates are loaded for a lookup's days +- stale_days less what is loaded
+    already; a pair asked again is answered from memory, until a load adds rates: then it is
+    asked of the rates again. Here 2024-06-01 first finds only a stale implied rate (12 days
+    away); the load for 2024-06-12 brings an ECB rate 8 days away, also stale but more
+    trusted, and 2024-06-01 is then valued with it."""
+    calls: list[tuple[frozenset, dt.date, dt.date]] = []
+    ecb = {dt.date(2024, 6, 9): "2.5"}
+
+    def reference(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
+        calls.append((frozenset(currencies), start, end))
+        return _user_table([(d, "GBP", "USD", r) for d, r in ecb.items() if start <= d <= end],
+                           provider="ecb")
+
+    chain = FxChain([_user_table([(dt.date(2024, 5, 20), "GBP", "USD", "1.4")],
+                                 provider="implied")])
+    chain.reference = reference
+    june_1 = pl.DataFrame({"date": [dt.date(2024, 6, 1)], "currency": ["GBP"]})
+    first = chain.lookup(june_1, "USD").row(0, named=True)
+    assert calls == [(frozenset({"GBP", "USD", "EUR"}), dt.date(2024, 5, 25),
+                      dt.date(2024, 6, 8))]
+    assert (first["rate"], first["provider"], first["rate_date"]) == (
+        Decimal("1.4"), "implied", dt.date(2024, 5, 20))
+    assert chain.lookup(june_1, "USD").row(0, named=True) == first and len(calls) == 1
+    later = chain.lookup(pl.DataFrame({"date": [dt.date(2024, 6, 12)], "currency": ["GBP"]}),
+                         "USD")
+    # only the days after the first load: 2024-06-09 .. 2024-06-19
+    assert calls[1] == (frozenset({"GBP", "USD", "EUR"}), dt.date(2024, 6, 9),
+                        dt.date(2024, 6, 19))
+    assert (later["rate"][0], later["provider"][0]) == (Decimal("2.5"), "ecb")
+    again = chain.lookup(june_1, "USD").row(0, named=True)
+    assert len(calls) == 2
+    assert (again["rate"], again["provider"], again["rate_date"]) == (
+        Decimal("2.5"), "ecb", dt.date(2024, 6, 9))

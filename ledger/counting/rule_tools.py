@@ -105,7 +105,7 @@ def test(stored: pl.DataFrame, rules: list[UserRule], examples: int = 3) -> dict
     marks = stored.lazy().select(
         [condition(r).alias(f"_m{i}") for i, r in enumerate(rules)]).with_columns(
         stop(rules).alias("_stop")).with_columns(
-        [a.alias(f"_a{i}") for i, a in enumerate(applied(rules))]).collect()
+        [a.alias(f"_a{i}") for i, a in enumerate(applied(rules))]).collect(engine="in-memory")
     after = apply(stored, rules)
     columns = sorted({c for r in rules for c in r.sets})
     changed = pl.DataFrame([after[c].ne_missing(stored[c]).alias(c) for c in columns]) \

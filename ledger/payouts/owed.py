@@ -119,11 +119,17 @@ def _dates(split: Split) -> pl.Expr:
 
 
 def claimable(counted: pl.DataFrame) -> pl.DataFrame:
+    """`claimable_plan` collected (one collect)."""
+    return claimable_plan(counted).collect(engine="in-memory")
+
+
+def claimable_plan(counted: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     """Earning and refund rows with what the rules match on: `_platform`, `_contract_text`
     (contract, else description), `key` (contract, else client: the per-contract line) and
-    `net` (amount plus the fees tied to it by related_ref, in its currency)."""
+    `net` (amount plus the fees tied to it by related_ref, in its currency). A plan."""
     import polars as pl
 
+    counted = counted.lazy()
     link = pl.coalesce("ref", "id")
     earnings = counted.filter(pl.col("kind").is_in(CLAIMABLE)).with_columns(
         platform(pl.col("source")).alias("_platform"),

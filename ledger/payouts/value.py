@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ledger.payouts.owed import claimable
+from ledger.payouts.owed import claimable_plan
 from ledger.payouts.rules import (
     PAYMENT_COSTS,
     PLATFORM_COSTS,
@@ -123,18 +123,37 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
 
 def worker_balances(rules: Rules, items: pl.DataFrame, paid: pl.DataFrame, period: Period
               ) -> list[dict]:
+    """Per worker: brought forward (owed minus paid before the period), owed and paid in it,
+    and the closing balance; every worker's sums from one group_by of the owed and one of the
+    paid (one collect)."""
     import polars as pl
+
+    before = pl.col("date") < period.start
+    now = pl.col("date").is_between(period.start, period.end)
+
+    def per_worker(frame: pl.DataFrame, *more: pl.Expr) -> pl.LazyFrame:
+        return frame.lazy().group_by("worker").agg(
+            before.sum().alias("_n_before"), pl.col("value").filter(before).sum().alias("_before"),
+            now.sum().alias("_n_now"), pl.col("value").filter(now).sum().alias("_now"), *more)
+
+    owed_by, paid_by = pl.collect_all([per_worker(items, pl.col("fx").unique().alias("_fx")),
+                                       per_worker(paid)], engine="in-memory")
+    owed_rows = {row["worker"]: row for row in owed_by.iter_rows(named=True)}
+    paid_rows = {row["worker"]: row for row in paid_by.iter_rows(named=True)}
+
+    def total(row: dict | None, when: str) -> Decimal:
+        """frame_sum of the worker's rows `when`: 0 without any."""
+        if row is None or not row[f"_n_{when}"]:
+            return Decimal(0)
+        return Decimal(row[f"_{when}"]) if row[f"_{when}"] is not None else Decimal(0)
 
     out = []
     for worker in rules.workers.values():
-        owed = items.filter(pl.col("worker") == worker.name)
-        given = paid.filter(pl.col("worker") == worker.name)
-        before = pl.col("date") < period.start
-        now = pl.col("date").is_between(period.start, period.end)
-        opening = frame_sum(owed.filter(before)) - frame_sum(given.filter(before))
-        owed_now = frame_sum(owed.filter(now))
-        paid_now = frame_sum(given.filter(now))
-        fx = sorted(set(owed["fx"].to_list())) if owed.height else []
+        owed, given = owed_rows.get(worker.name), paid_rows.get(worker.name)
+        opening = total(owed, "before") - total(given, "before")
+        owed_now = total(owed, "now")
+        paid_now = total(given, "now")
+        fx = sorted(set(owed["_fx"])) if owed is not None else []
         out.append({"worker": worker.name, "currency": worker.currency,
                     "fx": " and ".join(f"rate of the {f} date" for f in fx) or None,
                     "opening": opening, "owed": owed_now, "paid": paid_now,
@@ -165,12 +184,13 @@ def contract_table(valued: pl.DataFrame, owed: pl.DataFrame) -> list[dict]:
     charges) make their own line, so the lines add up to the period's totals."""
     import polars as pl
 
-    earnings = claimable(valued.drop("value")).select("id", "key")
-    earned = valued.join(earnings, on="id", how="inner")
-    owners = claimable(valued.drop("value")).select(
+    claimed = claimable_plan(valued.lazy().drop("value"))
+    earned = valued.lazy().join(claimed.select("id", "key"), on="id", how="inner")
+    owners = claimed.select(
         "account", pl.col("_link").alias("related_ref"), pl.col("key").alias("_owner")
     ).unique(["account", "related_ref"], keep="first")
-    costs = valued.filter(pl.col("kind").is_in([*PLATFORM_COSTS, *PAYMENT_COSTS, *TAX_COSTS]))
+    costs = valued.lazy().filter(pl.col("kind").is_in([*PLATFORM_COSTS, *PAYMENT_COSTS,
+                                                       *TAX_COSTS]))
     costs = costs.join(owners, on=["account", "related_ref"], how="left",
                        maintain_order="left").with_columns(
         pl.coalesce("_owner", "contract", pl.lit(UNTIED)).alias("key"))
@@ -181,15 +201,21 @@ def contract_table(valued: pl.DataFrame, owed: pl.DataFrame) -> list[dict]:
             "gross", "platform", "payment", "taxes", "owed")})
         line[field_] += Decimal(amount) if amount is not None else Decimal(0)
 
-    for key, value in earned.group_by("key").agg(pl.col("value").sum()).iter_rows():
+    def per_key(frame: pl.LazyFrame) -> pl.LazyFrame:
+        return frame.group_by("key").agg(pl.col("value").sum())
+
+    kinds = ((PLATFORM_COSTS, "platform"), (PAYMENT_COSTS, "payment"), (TAX_COSTS, "taxes"))
+    # every line's sums in one collect
+    gross, *parts = pl.collect_all(
+        [per_key(earned), *(per_key(costs.filter(pl.col("kind").is_in(k))) for k, _ in kinds),
+         *([per_key(owed.lazy())] if not owed.is_empty() else [])], engine="in-memory")
+    for key, value in gross.iter_rows():
         add(key, "gross", value)
-    for kinds, name in ((PLATFORM_COSTS, "platform"), (PAYMENT_COSTS, "payment"),
-                        (TAX_COSTS, "taxes")):
-        part = costs.filter(pl.col("kind").is_in(kinds))
-        for key, value in part.group_by("key").agg(pl.col("value").sum()).iter_rows():
+    for part, (_, name) in zip(parts, kinds, strict=False):
+        for key, value in part.iter_rows():
             add(key, name, -Decimal(value) if value is not None else 0)
-    if not owed.is_empty():
-        for key, value in owed.group_by("key").agg(pl.col("value").sum()).iter_rows():
+    if len(parts) > len(kinds):
+        for key, value in parts[-1].iter_rows():
             add(key, "owed", value)
     out = []
     for key, line in lines.items():

@@ -136,26 +136,32 @@ def rules_used(valued: pl.DataFrame, schedule: Schedule, currency: str) -> list[
     from ledger.core.money import format_money
 
     is_rule = pl.col("origin").str.starts_with("rule:")
-    derived = _part(valued, is_rule & ~pl.col("kind").is_in(["fx", *NOT_INCOME]), "origin",
-                    "kind", "value")
+    rows = valued.lazy()
+    derived = rows.filter(is_rule & ~pl.col("kind").is_in(["fx", *NOT_INCOME])).select(
+        "origin", "kind", "value")
     # a conversion's FX cost is the sum of both its legs: credit it to the rule that made a leg
     # (the conversion rule before one that only took a fee out of a leg)
-    legs = _part(valued, (pl.col("kind") == "fx") & pl.col("related_ref").is_not_null(),
-                 "account", "related_ref", "origin", "value")
+    legs = rows.filter((pl.col("kind") == "fx") & pl.col("related_ref").is_not_null()).select(
+        "account", "related_ref", "origin", "value")
     touched = legs.group_by("account", "related_ref").agg(
         pl.col("origin").filter(is_rule).sort_by(
             ~pl.col("origin").filter(is_rule).str.contains("conversion")).first(),
         pl.col("value").sum(), pl.len().alias("n")).filter(pl.col("origin").is_not_null())
+    # the derived rows' sums and the conversions touched: one collect, their sums one more
+    derived, touched = pl.collect_all([
+        derived.group_by("origin", "kind").agg(pl.col("value").sum(), pl.len().alias("n")),
+        touched], engine="in-memory")
     if derived.is_empty() and touched.is_empty():
         return []
     lines = {"earning": "gross", "refund": "gross", **{kind: line for line, kind in COSTS}}
     sums = pl.concat([
-        derived.group_by("origin", "kind").agg(pl.col("value").sum(), pl.len().alias("n")),
-        touched.select("origin", pl.lit("fx").cast(derived["kind"].dtype).alias("kind"),
-                       "value", pl.col("n").cast(pl.UInt32))], how="vertical_relaxed")
-    sums = sums.group_by("origin", "kind").agg(pl.col("value").sum(), pl.col("n").sum())
+        derived.lazy(),
+        touched.lazy().select("origin", pl.lit("fx").cast(valued["kind"].dtype).alias("kind"),
+                              "value", pl.col("n").cast(pl.UInt32))], how="vertical_relaxed")
+    sums = sums.group_by("origin", "kind").agg(pl.col("value").sum(), pl.col("n").sum()).sort(
+        "origin", "kind").collect(engine="in-memory")
     out: dict[str, dict] = {}
-    for origin, kind, value, n in sums.sort("origin", "kind").iter_rows():
+    for origin, kind, value, n in sums.iter_rows():
         rule_id = origin.removeprefix("rule:")
         if rule_id not in out:
             known = {r.id: r for r in schedule.rules}.get(rule_id)
@@ -220,18 +226,21 @@ def by_platform(valued: pl.DataFrame, currency: str,
 
     from ledger.core.money import format_money
 
-    worked = _platform_hours(valued, client_hours or {})
-
     # per source and kind, then per platform: exact sums either way, and a source's platform
-    # is read from its few names rather than split out of every row
-    per_source = valued.group_by("source", "kind").agg(pl.col("value").sum()).filter(
+    # is read from its few names rather than split out of every row; with the hours, one
+    # collect
+    platform = _platform_expr(valued)
+    per_source = valued.lazy().group_by("source", "kind").agg(pl.col("value").sum()).filter(
         pl.col("kind").is_in(["earning", "refund", "platform_fee", "payment_fee", "tax",
                               "bank_fee"]))
     earned = pl.col("kind").is_in(["earning", "refund"])
-    grouped = _with_platform(per_source).group_by("platform").agg(
+    grouped = per_source.with_columns(platform).group_by("platform").agg(
         pl.col("value").filter(earned).sum().alias("gross"),
         (-pl.col("value").filter(~earned).sum()).alias("fees")).sort(
         "gross", "platform", descending=[True, False])  # equal gross: by name, not by chance
+    unbilled, home, grouped = pl.collect_all(
+        [*_platform_hours_plans(valued, platform), grouped], engine="in-memory")
+    worked = _platform_hours(unbilled, home, client_hours or {})
     later = payout_costs or {}
     found = [(row["platform"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0))
              for row in grouped.iter_rows(named=True)]
@@ -267,16 +276,17 @@ def _fee_owners(owners: pl.DataFrame, fees: pl.DataFrame) -> pl.DataFrame:
     aligned = _listed_together(owners, fees)
     if aligned is not None:
         return aligned
-    numbered = owners.select(_ref_key("ref"), pl.int_range(pl.len(), dtype=pl.UInt32)
-                             .alias("_at")).filter(pl.col("_key").is_first_distinct())
+    numbered = owners.lazy().select(
+        _ref_key("ref"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("_at")).filter(
+        pl.col("_key").is_first_distinct())
     # one row per fee in the fees' order (left join on unique keys): only the row numbers
-    at = fees.select(_ref_key("related_ref")).join(numbered, on="_key", how="left",
-                                                   maintain_order="left")["_at"]
+    at = fees.lazy().select(_ref_key("related_ref")).join(
+        numbered, on="_key", how="left", maintain_order="left").collect(engine="in-memory")["_at"]
     same = (owners["account"].gather(at) == fees["account"]) \
         & (owners["ref"].gather(at) == fees["related_ref"])
     if (at.is_null() | same.fill_null(False)).all():
-        return fees.select("counterparty", "value",
-                           owners["counterparty"].gather(at).alias("owner"))
+        return pl.DataFrame([fees["counterparty"], fees["value"],
+                             owners["counterparty"].gather(at).alias("owner")])
     firsts = owners.select("account", pl.col("ref").alias("related_ref"),
                            pl.col("counterparty").alias("owner")).unique(
         ["account", "related_ref"], keep="first", maintain_order=True)
@@ -308,12 +318,6 @@ def _listed_together(owners: pl.DataFrame, fees: pl.DataFrame) -> pl.DataFrame |
     return fees.select("counterparty", "value", owner.alias("owner"))
 
 
-def _part(valued: pl.DataFrame, which: pl.Expr, *columns: str) -> pl.DataFrame:
-    """The `columns` of the rows `which` selects: a year's rows are filtered column by column
-    only where a figure reads them, not copied whole."""
-    return valued.lazy().filter(which).select(columns).collect()
-
-
 def _ref_key(ref: str) -> pl.Expr:
     """A 64-bit hash of (account, `ref`) as `_key`, null where `ref` is (it names nothing)."""
     import polars as pl
@@ -342,19 +346,23 @@ def by_client(valued: pl.DataFrame, currency: str,
     from ledger.core.money import format_money
 
     earned = pl.col("kind").is_in(["earning", "refund"])
-    owners = _part(valued, earned & pl.col("ref").is_not_null()
-                   & pl.col("counterparty").is_not_null(), "account", "ref", "counterparty")
-    fees = _fee_owners(owners, _part(
-        valued, pl.col("kind").is_in(["platform_fee", "payment_fee", "tax"]), "account",
-        "related_ref", "counterparty", "value"))
-    gross = valued.lazy().filter(earned & pl.col("counterparty").is_not_null()).group_by(
-        pl.col("counterparty").alias("client")).agg(pl.col("value").sum().alias("gross"),
-                                                    pl.col("hours").sum().alias("hours")
-                                                    ).collect()
-    charged = fees.group_by(pl.coalesce("owner", "counterparty").alias("client")).agg(
+    rows = valued.lazy()
+    # the earnings that own fees, the fees and the gross per client: one collect
+    owners, fees, gross = pl.collect_all([
+        rows.filter(earned & pl.col("ref").is_not_null() & pl.col("counterparty").is_not_null()
+                    ).select("account", "ref", "counterparty"),
+        rows.filter(pl.col("kind").is_in(["platform_fee", "payment_fee", "tax"])).select(
+            "account", "related_ref", "counterparty", "value"),
+        rows.filter(earned & pl.col("counterparty").is_not_null()).group_by(
+            pl.col("counterparty").alias("client")).agg(pl.col("value").sum().alias("gross"),
+                                                        pl.col("hours").sum().alias("hours"))],
+        engine="in-memory")
+    fees = _fee_owners(owners, fees)
+    charged = fees.lazy().group_by(pl.coalesce("owner", "counterparty").alias("client")).agg(
         (-pl.col("value").sum()).alias("fees")).filter(pl.col("client").is_not_null())
-    joined = gross.join(charged, on="client", how="full", coalesce=True).sort(
-        "gross", "client", descending=[True, False], nulls_last=True)  # equal gross: by name
+    joined = gross.lazy().join(charged, on="client", how="full", coalesce=True).sort(
+        "gross", "client", descending=[True, False], nulls_last=True  # equal gross: by name
+    ).collect(engine="in-memory")
     later = payout_costs or {}
     found = [(row["client"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0),
               row["hours"]) for row in joined.iter_rows(named=True)]
@@ -371,32 +379,51 @@ def by_client(valued: pl.DataFrame, currency: str,
     return out
 
 
-def _platform_hours(valued: pl.DataFrame, client_hours: dict[str, float]) -> dict[str, float]:
+def _platform_hours_plans(valued: pl.DataFrame, platform: pl.Expr
+                          ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """What `_platform_hours` reads: the hours of earnings without a client per platform, and
+    each client's home platform (the one that carried most of their gross). Plans."""
     import polars as pl
 
     earning = pl.col("kind") == "earning"
-    hours = {p: float(h or 0) for p, h in _with_platform(
-        _part(valued, earning & pl.col("counterparty").is_null(), "source", "hours"))
-        .group_by("platform").agg(pl.col("hours").sum()).iter_rows()}
-    per_source = valued.lazy().filter(earning & pl.col("counterparty").is_not_null()).group_by(
-        "counterparty", "source").agg(pl.col("value").sum()).collect()
-    home = (_with_platform(per_source).group_by("counterparty", "platform")
+    unbilled = valued.lazy().filter(earning & pl.col("counterparty").is_null()).select(
+        "source", "hours").with_columns(platform).group_by("platform").agg(
+        pl.col("hours").sum())
+    home = (valued.lazy().filter(earning & pl.col("counterparty").is_not_null())
+            .group_by("counterparty", "source").agg(pl.col("value").sum())
+            .with_columns(platform).group_by("counterparty", "platform")
             .agg(pl.col("value").sum())
             .sort("value", "platform", descending=[True, False])
             .unique("counterparty", keep="first", maintain_order=True))
+    return unbilled, home
+
+
+def _platform_hours(unbilled: pl.DataFrame, home: pl.DataFrame,
+                    client_hours: dict[str, float]) -> dict[str, float]:
+    """Hours per platform: the unbilled hours of `_platform_hours_plans` plus each client's
+    hours (`client_hours`) on their home platform."""
+    hours = {p: float(h or 0) for p, h in unbilled.iter_rows()}
     for client, platform, _ in home.iter_rows():
         hours[platform] = hours.get(platform, 0.0) + client_hours.get(client, 0.0)
     return hours
 
 
-def _with_platform(rows: pl.DataFrame) -> pl.DataFrame:
-    """`rows` with `platform`, the provider part of `source` (ledger.providers.platform),
-    worked out once per distinct source rather than split out of every row."""
+_PLATFORMS: dict[str, str | None] = {}
+"""ledger.providers.platform of each source name seen in this process."""
+
+
+def _platform_expr(rows: pl.DataFrame) -> pl.Expr:
+    """`platform`, the provider part of `source` (ledger.providers.platform), worked out once
+    per distinct source name (in this process) rather than split out of every row."""
     import polars as pl
 
     names = rows["source"].unique()
-    platforms = pl.select(source_platform(pl.lit(names))).to_series()
-    return rows.with_columns(pl.col("source").replace(names, platforms).alias("platform"))
+    unseen = [n for n in names.to_list() if n not in _PLATFORMS]
+    if unseen:
+        found = pl.select(source_platform(pl.lit(pl.Series(unseen, dtype=names.dtype))))
+        _PLATFORMS.update(zip(unseen, found.to_series().to_list(), strict=True))
+    platforms = pl.Series([_PLATFORMS[n] for n in names.to_list()], dtype=pl.String)
+    return pl.col("source").replace(names, platforms).alias("platform")
 
 
 def _per_hour(net: Decimal, worked: object, currency: str) -> str | None:
