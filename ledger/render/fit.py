@@ -199,8 +199,15 @@ class Fitted:
         layout = self.layout(options.max_width)
         if layout.kind == "stacked":
             yield from self._stacked()
-        else:
-            yield self._table(layout)
+            return
+        from ledger.render import plain_table
+
+        table = self._table(layout)
+        drawn = plain_table.lines(table, console, options)
+        if drawn is None:
+            yield table
+        else:  # the same characters, without rich's per-cell pipeline (see plain_table)
+            yield from plain_table.segments(drawn)
 
 
 def fit_table(columns: list[Col], rows: list[list[Any]], **kw: Any) -> Fitted:

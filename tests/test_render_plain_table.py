@@ -1,0 +1,111 @@
+"""ledger.render.plain_table draws a fitted table with the very characters rich draws."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from rich import box
+from rich.console import Console
+
+from ledger.render import plain_table
+from ledger.render.fit import Col, F, fit_table
+
+WORDS = ["a", "ab", "Fees", "for", "additional", "Connects", "ATM", "(204318)", "-", "Müller",
+         "GmbH", "—", "≈", "1,234.50", "USD", "x" * 23, "·", "bank:meezan", "\u00a0", "—"]
+
+
+def _text(rng: random.Random) -> str:
+    parts = []
+    for _ in range(rng.randint(0, 7)):
+        parts.append(rng.choice(WORDS))
+        parts.append(rng.choice([" ", " ", "  ", "\n", ""]))
+    return "".join(parts)
+
+
+def _print(renderable, width: int, plain: bool = True, **kw) -> str:
+    console = Console(file=io.StringIO(), width=width, highlight=False, emoji=False, **kw)
+    if plain:
+        console.print(renderable)
+    else:
+        saved = plain_table.lines
+        plain_table.lines = lambda *a: None  # rich draws it
+        try:
+            console.print(renderable)
+        finally:
+            plain_table.lines = saved
+    return console.file.getvalue()
+
+
+def test_random_tables_draw_as_rich_draws_them() -> None:
+    rng = random.Random(23)
+    drawn = 0
+    saved = plain_table.lines
+
+    def counting(*args):
+        nonlocal drawn
+        out = saved(*args)
+        drawn += out is not None
+        return out
+
+    for case in range(160):
+        columns = []
+        for n in range(rng.randint(1, 5)):
+            header = rng.choice(["Date", "Amount", "Counterparty", "Days · match", "",
+                                 "1. upwork\n-> payoneer", f"Col {n}", "Gross PKR"])
+            if rng.random() < 0.4:
+                columns.append(F(header, justify=rng.choice([None, "left", "center"])))
+            else:
+                columns.append(Col(header, min_width=rng.randint(1, 10),
+                                   drop=rng.choice([0, 0, 1, 2]),
+                                   justify=rng.choice([None, "right", "center"])))
+        rows = [[rng.choice(["152.00", "-10,000.00 PKR", "2024-06-07", "—"])
+                 if col.figure else _text(rng) for col in columns]
+                for _ in range(rng.randint(1, 6))]
+        options = rng.choice([{}, {"box": box.SIMPLE_HEAD}, {"box": None},
+                              {"show_edge": False}, {"padding": (0, 2)},
+                              {"title": "By platform · PKR"},
+                              {"sections": (1, 3), "show_header": False}])
+        table = fit_table(columns, rows, **options)
+        width = rng.randint(12, 110)
+        plain_table.lines = counting
+        try:
+            ours = _print(table, width)
+        finally:
+            plain_table.lines = saved
+        assert ours == _print(table, width, plain=False), (case, width, rows)
+    assert drawn > 120  # most of them did not fall back to rich
+
+
+def test_a_small_table_exactly() -> None:
+    table = fit_table([F("Date", justify="left"), Col("Description", min_width=5), F("Amount")],
+                      [["2024-06-07", "Fees for Connects", "-12.00"], ["2024-06-08", "", "1.5"]])
+    # 34 columns: 10 of edges, dividers and padding; Date and Amount at their width (10, 6),
+    # Description folded to the 8 left; headers sit at the bottom of their row
+    assert _print(table, 34) == (
+        "┏━━━━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━┓\n"
+        "┃            ┃ Descript ┃        ┃\n"
+        "┃ Date       ┃ ion      ┃ Amount ┃\n"
+        "┡━━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━┩\n"
+        "│ 2024-06-07 │ Fees for │ -12.00 │\n"
+        "│            │ Connects │        │\n"
+        "│ 2024-06-08 │          │    1.5 │\n"
+        "└────────────┴──────────┴────────┘\n")
+
+
+@pytest.mark.parametrize("kw", [{"color_system": "truecolor", "force_terminal": True},
+                                {"record": True}])
+def test_styles_shown_or_recorded_are_left_to_rich(kw) -> None:
+    console = Console(file=io.StringIO(), width=40, **kw)
+    table = fit_table([Col("Name")], [["[bold]x[/]"]], markup=True)._table(
+        fit_table([Col("Name")], [["x"]]).layout(40))
+    assert plain_table.lines(table, console, console.options) is None
+
+
+def test_one_cell_ranges_are_what_rich_counts_one_cell() -> None:
+    from rich.cells import cell_len, chop_cells
+
+    sample = "".join(sorted(plain_table._ONE_CELL))
+    assert cell_len(sample) == len(sample)
+    assert chop_cells(sample, 7) == [sample[i:i + 7] for i in range(0, len(sample), 7)]
