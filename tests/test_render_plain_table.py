@@ -30,7 +30,7 @@ def _print(renderable, width: int, plain: bool = True, **kw) -> str:
         console.print(renderable)
     else:
         saved = plain_table.lines
-        plain_table.lines = lambda *a: None  # rich draws it
+        plain_table.lines = lambda *a, **k: None  # rich draws it
         try:
             console.print(renderable)
         finally:
@@ -43,9 +43,9 @@ def test_random_tables_draw_as_rich_draws_them() -> None:
     drawn = 0
     saved = plain_table.lines
 
-    def counting(*args):
+    def counting(*args, **kw):
         nonlocal drawn
-        out = saved(*args)
+        out = saved(*args, **kw)
         drawn += out is not None
         return out
 
@@ -98,9 +98,23 @@ def test_a_small_table_exactly() -> None:
                                 {"record": True}])
 def test_styles_shown_or_recorded_are_left_to_rich(kw) -> None:
     console = Console(file=io.StringIO(), width=40, **kw)
-    table = fit_table([Col("Name")], [["[bold]x[/]"]], markup=True)._table(
-        fit_table([Col("Name")], [["x"]]).layout(40))
-    assert plain_table.lines(table, console, console.options) is None
+    assert plain_table.lines([("Name", 4, "left", False)], [["x"]], console, console.options,
+                             box=box.HEAVY_HEAD) is None
+    plain = Console(file=io.StringIO(), width=40)
+    assert plain_table.lines([("Name", 4, "left", False)], [["x"]], plain, plain.options,
+                             box=box.HEAVY_HEAD) == ["┏━━━━━━┓", "┃ Name ┃", "┡━━━━━━┩",
+                                                      "│ x    │", "└──────┘"]
+
+
+def test_markup_and_text_cells_draw_as_rich_draws_them() -> None:
+    from rich.text import Text
+
+    rows = [["[bold]Sent[/]", Text("a long cell that folds", style="red")],
+            ["[red]x[/] :smile: y", "[dim]… 3 more[/]"]]
+    for width in (14, 20, 40):
+        table = fit_table([Col("Name", min_width=3), Col("Note", min_width=4)], rows,
+                          markup=True, title="[bold]Chain[/] · 2024-06")
+        assert _print(table, width) == _print(table, width, plain=False)
 
 
 def test_one_cell_ranges_are_what_rich_counts_one_cell() -> None:

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions
-    from rich.table import Table
 
 ONE_CELL_RANGES = ((0x20, 0x7E), (0xA0, 0xAC), (0xAE, 0x2FF), (0x370, 0x482),
                    (0x2010, 0x2027), (0x2030, 0x205E), (0x20A0, 0x20C0), (0x2190, 0x22FF),
@@ -69,107 +68,83 @@ def cell_lines(text: str, width: int, justify: str, no_wrap: bool) -> list[str]:
     return out
 
 
-def lines(table: Table, console: Console, options: ConsoleOptions) -> list[str] | None:
-    """The lines `table` draws in `options` on `console` (title first), or None when rich
-    must draw it: styles shown, or something these rules do not cover."""
-    if console.color_system is not None or console.record or not table.columns \
-            or not table.rows:
+def lines(columns: list[tuple[str, int, str, bool]], rows: list[list[str]],
+          console: Console, options: ConsoleOptions, *, box: Any, show_header: bool = True,
+          show_edge: bool = True, pad_edge: bool = True, padding: tuple[int, int] = (1, 1),
+          sections: frozenset[int] | set[int] = frozenset(), title: str | None = None,
+          title_justify: str = "left") -> list[str] | None:
+    """The lines rich draws for a `rich.table.Table` of `columns` (header, width, justify,
+    no_wrap; overflow "fold", vertical "top"), cells `rows` (plain text), `box` (a rich Box
+    or None), `padding` (left, right) and a section line above each row index in `sections`,
+    in `options` on `console` (title first); None when rich must draw it: styles shown, or
+    something these rules do not cover."""
+    if console.color_system is not None or console.record or not columns or not rows:
         return None
-    if (table.width is not None or table.min_width is not None or table.expand
-            or table.show_footer or table.caption or table.show_lines or table.leading
-            or table.collapse_padding):
-        return None
-    top, right, bottom, left = table.padding
-    if top or bottom:
-        return None
-    columns = table.columns
     count = len(columns)
-    headers: list[str] = []
-    cells: list[list[str]] = []
-    for column in columns:
-        if column.width is None or column.overflow != "fold" or \
-                column.justify not in ("left", "right", "center") or column.vertical != "top":
+    for header, width, justify, _ in columns:
+        if width < 1 or justify not in ("left", "right", "center"):
             return None
-        header = column.header
-        if table.show_header:
-            if not isinstance(header, str) or "[" in header or not _plain(header) \
-                    or (":" in header and getattr(console, "_emoji", True)):
-                return None
-            headers.append(header)
-        texts = []
-        for cell in column._cells:
-            plain = getattr(cell, "plain", None)
-            if plain is None or cell.justify or cell.overflow or cell.no_wrap is not None \
-                    or cell.end != "\n" or not _plain(plain):
-                return None
-            texts.append(plain)
-        cells.append(texts)
-    pads = []
-    for n in range(count):
-        pad_left = 0 if (not table.pad_edge and n == 0) else left
-        pad_right = 0 if (not table.pad_edge and n == count - 1) else right
-        pads.append((pad_left, pad_right))
-    widths = [column.width + a + b for column, (a, b) in zip(columns, pads, strict=True)]
-    box = table.box.substitute(options, safe=table.safe_box if table.safe_box is not None
-                               else console.safe_box) if table.box else None
-    if box and not table.show_header:
-        box = box.get_plain_headed_box()
-    edge = table.show_edge
-    extra = ((2 if edge else 0) + count - 1) if box else 0
-    if sum(widths) + extra > options.max_width or min(c.width for c in columns) < 1:
+        if show_header and ("[" in header or not _plain(header)
+                            or (":" in header and getattr(console, "_emoji", True))):
+            return None
+    if not all(_plain(text) for row in rows for text in row):
         return None
-    if not _plain("".join((box.top_left, box.head_vertical, box.mid_vertical,
-                           box.foot_vertical, box.get_row(widths, "head"),
-                           box.get_row(widths, "row"), box.get_top(widths),
-                           box.get_bottom(widths))) if box else ""):
+    left, right = padding
+    pads = [(0 if (not pad_edge and n == 0) else left,
+             0 if (not pad_edge and n == count - 1) else right) for n in range(count)]
+    widths = [width + a + b for (_, width, _, _), (a, b) in zip(columns, pads, strict=True)]
+    if box is not None:
+        box = box.substitute(options, safe=console.safe_box)
+        if not show_header:
+            box = box.get_plain_headed_box()
+        if not _plain("".join((box.top_left, box.head_vertical, box.mid_vertical,
+                               box.foot_vertical, box.get_row(widths, "head"),
+                               box.get_row(widths, "row"), box.get_top(widths),
+                               box.get_bottom(widths)))):
+            return None
+    edge = show_edge
+    extra = ((2 if edge else 0) + count - 1) if box else 0
+    if sum(widths) + extra > options.max_width:
         return None
     out: list[str] = []
-    if table.title:
-        from rich.style import Style
-
-        title = console.render_str(table.title, style=Style.pick_first(
-            table.title_style, "table.title"), highlight=False) \
-            if isinstance(table.title, str) else table.title
-        render = options.update(width=sum(widths) + extra, highlight=table.highlight,
-                                height=None, justify=table.title_justify)
+    if title:
+        title_text = console.render_str(title, style="table.title", highlight=False)
+        render = options.update(width=sum(widths) + extra, highlight=False, height=None,
+                                justify=title_justify)
         out.extend("".join(s.text for s in line)
-                   for line in console.render_lines(title, render, pad=False))
+                   for line in console.render_lines(title_text, render, pad=False))
     if box and edge:
         out.append(box.get_top(widths))
-    rows: list[tuple[list[str], bool]] = []
-    if table.show_header:
-        rows.append((headers, True))
-    for index in range(len(table.rows)):
-        rows.append(([cells[n][index] for n in range(count)], False))
-    sections = {index + table.show_header for index, row in enumerate(table.rows)
-                if row.end_section}
-    last_row = len(rows) - 1
-    for index, (texts, is_header) in enumerate(rows):
+    table_rows: list[tuple[list[str], bool]] = [(row, False) for row in rows]
+    if show_header:
+        table_rows.insert(0, ([c[0] for c in columns], True))
+    lines_above = {index + show_header for index in sections if 0 < index < len(rows)}
+    last_row = len(table_rows) - 1
+    for index, (texts, is_header) in enumerate(table_rows):
+        if box and index in lines_above:
+            out.append(box.get_row(widths, "row", edge=edge))
         drawn = []
         for n, text in enumerate(texts):
             pad_left, pad_right = pads[n]
-            inner = widths[n] - pad_left - pad_right
-            drawn.append([" " * pad_left + line + " " * pad_right for line in cell_lines(
-                text, inner, columns[n].justify, columns[n].no_wrap)])
-        height = max(len(lines) for lines in drawn)
-        for n, lines_ in enumerate(drawn):
-            blank = [" " * widths[n]] * (height - len(lines_))
-            drawn[n] = blank + lines_ if is_header else lines_ + blank
+            _, width, justify, no_wrap = columns[n]
+            drawn.append([" " * pad_left + line + " " * pad_right
+                          for line in cell_lines(text, width, justify, no_wrap)])
+        height = max(len(cell) for cell in drawn)
+        for n, cell in enumerate(drawn):
+            blank = [" " * widths[n]] * (height - len(cell))
+            drawn[n] = blank + cell if is_header else cell + blank
         if box:
             first, last = index == 0, index == last_row
             ends = (box.head_left, box.head_right, box.head_vertical) if first else \
                 ((box.foot_left, box.foot_right, box.foot_vertical) if last else
                  (box.mid_left, box.mid_right, box.mid_vertical))
             for line_no in range(height):
-                body = ends[2].join(lines_[line_no] for lines_ in drawn)
+                body = ends[2].join(cell[line_no] for cell in drawn)
                 out.append(f"{ends[0]}{body}{ends[1]}" if edge else body)
-            if first and table.show_header:
+            if first and show_header:
                 out.append(box.get_row(widths, "head", edge=edge))
-            elif index in sections and index != last_row:
-                out.append(box.get_row(widths, "row", edge=edge))
         else:
-            out.extend("".join(lines_[line_no] for lines_ in drawn)
-                       for line_no in range(height))
+            out.extend("".join(cell[line_no] for cell in drawn) for line_no in range(height))
     if box and edge:
         out.append(box.get_bottom(widths))
     return out
