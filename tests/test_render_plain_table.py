@@ -115,6 +115,7 @@ def test_markup_and_text_cells_draw_as_rich_draws_them() -> None:
         table = fit_table([Col("Name", min_width=3), Col("Note", min_width=4)], rows,
                           markup=True, title="[bold]Chain[/] · 2024-06")
         assert _print(table, width) == _print(table, width, plain=False)
+    assert "x 😄 y" in _print(table, 40)  # emoji codes in markup cells are read as before
 
 
 def test_one_cell_ranges_are_what_rich_counts_one_cell() -> None:

@@ -44,7 +44,7 @@ def cell_lines(text: str, width: int, justify: str, no_wrap: bool) -> list[str]:
 
     out = []
     for line in text.split("\n"):
-        if no_wrap:
+        if no_wrap or len(line) <= width:  # a line that fits is not divided
             pieces = [line]
         else:
             offsets = divide_line(line, width, fold=True)
