@@ -121,6 +121,62 @@ def test_markup_and_text_cells_draw_as_rich_draws_them() -> None:
 def test_one_cell_ranges_are_what_rich_counts_one_cell() -> None:
     from rich.cells import cell_len, chop_cells
 
-    sample = "".join(sorted(plain_table._ONE_CELL))
+    sample = "".join(sorted(plain_table.ONE_CELL))
     assert cell_len(sample) == len(sample)
     assert chop_cells(sample, 7) == [sample[i:i + 7] for i in range(0, len(sample), 7)]
+
+
+def test_the_plain_console_writes_what_richs_writes(monkeypatch) -> None:
+    """Text (wrapped at the width), markup, tables, captured output and anything else, in
+    order: PlainConsole's characters are rich Console's."""
+    from rich.text import Text
+
+    from ledger.render.plain_console import PlainConsole
+
+    rng = random.Random(31)
+    things = [_text(rng) * rng.randint(1, 4) for _ in range(60)] + [
+        "[bold]Sent, not received yet[/]", "a [dim]b[/] c", "",
+        Text("styled", style="red"), "\x07bell " * 30,
+        fit_table([Col("Name", min_width=3), F("Amount")], [["Müller GmbH", "1,234.50"]],
+                  title="By client · PKR"),
+        fit_table([Col("Name")], [["x"]], title="[bold]Chain[/]")]
+    for width in (9, 30, 100):
+        out, theirs = io.StringIO(), io.StringIO()
+        monkeypatch.setattr("sys.stdout", out)
+        plain = PlainConsole(False, width)
+        rich_console = Console(file=theirs, highlight=False, soft_wrap=False, emoji=False,
+                               width=width)
+        for thing in things:
+            plain.print(thing)
+            rich_console.print(thing)
+            plain.print(thing, markup=False)
+            rich_console.print(thing, markup=False)
+        with plain.capture() as mine, rich_console.capture() as rich_capture:
+            for thing in things[-6:]:
+                plain.print(thing)
+                rich_console.print(thing)
+        assert out.getvalue() == theirs.getvalue()
+        assert mine.get() == rich_capture.get() and "Müller" in mine.get()
+
+
+def test_the_cli_prints_plain_only_where_rich_shows_no_styles(monkeypatch) -> None:
+    from ledger.render.plain_console import shows_no_styles
+
+    class Stream(io.StringIO):
+        encoding = "utf-8"
+
+        def __init__(self, tty: bool) -> None:
+            super().__init__()
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+    for name in ("TTY_COMPATIBLE", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    assert shows_no_styles(Stream(False)) and not shows_no_styles(Stream(True))
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert not shows_no_styles(Stream(False))
+    monkeypatch.delenv("FORCE_COLOR")
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")
+    assert shows_no_styles(Stream(True))

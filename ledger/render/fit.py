@@ -264,6 +264,12 @@ class Fitted:
 
             yield from segments(drawn)
 
+    def plain_lines(self, console: Any, options: Any) -> list[str] | None:
+        """The lines rich draws of this table at `options.max_width` on `console`, when
+        `plain_table` can draw them (ledger.render.plain_console prints them), else None."""
+        layout = self.layout(options.max_width)
+        return None if layout.kind == "stacked" else self._plain_lines(layout, console, options)
+
     def _plain_lines(self, layout: _Layout, console: Console,
                      options: ConsoleOptions) -> list[str] | None:
         """What `_table(layout)` draws, by `plain_table` (None: rich must draw it)."""

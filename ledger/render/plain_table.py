@@ -28,34 +28,38 @@ dashes and quotes, currency signs, arrows, maths, box drawing; no combining or f
 characters): in a string of only these, rich's width of it is its length and it folds
 between any two characters."""
 
-_ONE_CELL = frozenset(chr(c) for lo, hi in ONE_CELL_RANGES for c in range(lo, hi + 1))
+ONE_CELL = frozenset(chr(c) for lo, hi in ONE_CELL_RANGES for c in range(lo, hi + 1))
 
 _TRAILING_SPACE = re.compile(r"\s+$")
 
 
 def _plain(text: str) -> bool:
-    return _ONE_CELL.issuperset(text.replace("\n", ""))
+    return ONE_CELL.issuperset(text.replace("\n", ""))
+
+
+def _pieces(line: str, width: int) -> list[str]:
+    """`line` (no newline) divided as rich's Text.wrap divides it (`divide_line` with fold,
+    then `rstrip_end`), before justification."""
+    if len(line) <= width:  # a line that fits is not divided
+        return [line]
+    from rich._wrap import divide_line
+
+    bounds = [0, *divide_line(line, width, fold=True), len(line)]
+    pieces = [line[a:b] for a, b in pairwise(bounds)]
+    for n, piece in enumerate(pieces):  # Text.rstrip_end
+        if len(piece) > width:
+            space = _TRAILING_SPACE.search(piece)
+            if space is not None:
+                pieces[n] = piece[:-min(len(space.group(0)), len(piece) - width)]
+    return pieces
 
 
 def cell_lines(text: str, width: int, justify: str, no_wrap: bool) -> list[str]:
     """`text` in a cell `width` wide as rich draws it (`Text.wrap` with overflow "fold", then
     each line cropped or padded to `width`); every character one cell wide."""
-    from rich._wrap import divide_line
-
     out = []
     for line in text.split("\n"):
-        if no_wrap or len(line) <= width:  # a line that fits is not divided
-            pieces = [line]
-        else:
-            offsets = divide_line(line, width, fold=True)
-            bounds = [0, *offsets, len(line)]
-            pieces = [line[a:b] for a, b in pairwise(bounds)]
-            for n, piece in enumerate(pieces):  # Text.rstrip_end
-                if len(piece) > width:
-                    space = _TRAILING_SPACE.search(piece)
-                    if space is not None:
-                        pieces[n] = piece[:-min(len(space.group(0)), len(piece) - width)]
-        for piece in pieces:
+        for piece in ([line] if no_wrap else _pieces(line, width)):
             if justify == "left":
                 piece = piece[:width]
             elif justify == "right":
@@ -66,6 +70,12 @@ def cell_lines(text: str, width: int, justify: str, no_wrap: bool) -> list[str]:
                 piece = " " * ((width - len(piece)) // 2) + piece
             out.append(piece[:width].ljust(width))
     return out
+
+
+def wrapped(text: str, width: int) -> list[str]:
+    """`text` as rich's Console.print writes it at `width` (justify "default": wrapped and
+    folded, never padded); every character one cell wide."""
+    return [piece[:width] for line in text.split("\n") for piece in _pieces(line, width)]
 
 
 def lines(columns: list[tuple[str, int, str, bool]], rows: list[list[str]],
@@ -107,7 +117,12 @@ def lines(columns: list[tuple[str, int, str, bool]], rows: list[list[str]],
     if sum(widths) + extra > options.max_width:
         return None
     out: list[str] = []
-    if title:
+    if title and "[" not in title and _plain(title) and \
+            (":" not in title or not getattr(console, "_emoji", True)):
+        out.extend(cell_lines(title, sum(widths) + extra, title_justify, False))
+    elif title:  # markup: rich reads it
+        if not hasattr(options, "update"):
+            return None
         title_text = console.render_str(title, style="table.title", highlight=False)
         render = options.update(width=sum(widths) + extra, highlight=False, height=None,
                                 justify=title_justify)
