@@ -136,6 +136,7 @@ def test_the_plain_console_writes_what_richs_writes(monkeypatch) -> None:
     rng = random.Random(31)
     things = [_text(rng) * rng.randint(1, 4) for _ in range(60)] + [
         "[bold]Sent, not received yet[/]", "a [dim]b[/] c", "",
+        "[red]  possible loss: 1,234.50 USD arrived \\[not] in the bank[/] " * 3,
         Text("styled", style="red"), "\x07bell " * 30,
         fit_table([Col("Name", min_width=3), F("Amount")], [["Müller GmbH", "1,234.50"]],
                   title="By client · PKR"),

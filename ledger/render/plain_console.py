@@ -3,10 +3,11 @@
 `ledger transactions > rows.txt` prints one table: rich's Console (its module, themes, markup
 and text machinery: ~0.04 s of imports) is most of what that costs beyond polars. Where rich
 would show no styles anyway, the CLI prints through `PlainConsole`: fitted tables
-(ledger.render.fit, drawn by ledger.render.plain_table) and text without markup tags are
-written here, with the very characters rich writes (text wrapped at the width as rich wraps
-it); anything else goes to a rich Console made the first time it is needed, with the CLI's
-settings, in order. tests/test_render_plain_table.py compares both.
+(ledger.render.fit, drawn by ledger.render.plain_table) and text (its markup read by
+rich.markup, the styles left out) are written here with the very characters rich writes
+(text wrapped at the width as rich wraps it); anything else goes to a rich Console made the
+first time it is needed, with the CLI's settings, in order. tests/test_render_plain_table.py
+compares both.
 """
 
 from __future__ import annotations
@@ -116,9 +117,12 @@ class PlainConsole:
             return None
         (thing,) = objects
         if isinstance(thing, str):
-            if markup is not False and "[" in thing:
-                return None  # markup: rich reads it
-            text = thing.translate(_CONTROL)
+            if markup is not False and "[" in thing:  # read by rich's markup, styles unused
+                from rich.markup import render
+
+                text = render(thing, emoji=False).plain
+            else:
+                text = thing.translate(_CONTROL)
             if not ONE_CELL.issuperset(text.replace("\n", "")):
                 return None
             return wrapped(text, self.width)
