@@ -181,3 +181,42 @@ def test_the_cli_prints_plain_only_where_rich_shows_no_styles(monkeypatch) -> No
     monkeypatch.delenv("FORCE_COLOR")
     monkeypatch.setenv("TTY_COMPATIBLE", "0")
     assert shows_no_styles(Stream(True))
+
+
+def test_markup_is_read_as_rich_reads_it() -> None:
+    """markup_plain keeps what rich.markup keeps, or leaves the string to rich (None), which
+    is the only choice where rich refuses it."""
+    from rich.errors import MarkupError
+    from rich.markup import render
+
+    from ledger.render.plain_table import markup_plain
+
+    tokens = ["[bold]", "[/]", "[/bold]", "\\[", "\\\\[x]", "\\\\\\[dim]", "[red on white]",
+              "[link=https://example.com]", "[@click]", "text ", "[1]", "[", "]", "\\",
+              "a:smile:b", "[#ff0000]", "é—", " "]
+    rng = random.Random(5)
+    native = 0
+    for _ in range(3000):
+        markup = "".join(rng.choice(tokens) for _ in range(rng.randint(1, 8)))
+        ours = markup_plain(markup)
+        try:
+            theirs = render(markup, emoji=False).plain
+        except MarkupError:
+            assert ours is None, markup
+            continue
+        assert ours in (None, theirs), markup
+        native += ours is not None
+    assert native > 1500
+
+
+def test_lit_escapes_as_rich_escapes() -> None:
+    from rich.markup import escape
+
+    from ledger.render.report import lit
+
+    rng = random.Random(7)
+    for _ in range(500):
+        text = "".join(rng.choice(["a", "[b]", "\\", "[", "]", " ", "[/]", "x\\"])
+                       for _ in range(rng.randint(0, 6)))
+        assert lit(text) == escape(text), text
+    assert lit("C:\\data\\") == "C:\\data\\\\" and lit("[ab]") == "\\[ab]"

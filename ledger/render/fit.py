@@ -77,8 +77,13 @@ def _plain(cell: object, markup: bool) -> str | None:
             return None
         return text.plain
     value = "" if cell is None else str(cell)
-    if markup and ("[" in value or ":" in value):  # markup or emoji codes: rich reads them
+    if markup and _EMOJI_CODE.search(value):  # an emoji code: rich reads it
         return _text(value, True).plain
+    if markup and "[" in value:
+        from ledger.render.plain_table import markup_plain
+
+        read = markup_plain(value)
+        return _text(value, True).plain if read is None else read.translate(_CONTROL)
     return value.translate(_CONTROL)
 
 

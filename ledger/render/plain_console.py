@@ -3,8 +3,8 @@
 `ledger transactions > rows.txt` prints one table: rich's Console (its module, themes, markup
 and text machinery: ~0.04 s of imports) is most of what that costs beyond polars. Where rich
 would show no styles anyway, the CLI prints through `PlainConsole`: fitted tables
-(ledger.render.fit, drawn by ledger.render.plain_table) and text (its markup read by
-rich.markup, the styles left out) are written here with the very characters rich writes
+(ledger.render.fit, drawn by ledger.render.plain_table) and text (its markup tags left
+out as rich.markup leaves them) are written here with the very characters rich writes
 (text wrapped at the width as rich wraps it); anything else goes to a rich Console made the
 first time it is needed, with the CLI's settings, in order. tests/test_render_plain_table.py
 compares both.
@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Any
 
-from ledger.render.plain_table import ONE_CELL, wrapped
+from ledger.render.plain_table import ONE_CELL, markup_plain, wrapped
 
 
 def shows_no_styles(stream: Any) -> bool:
@@ -117,12 +117,12 @@ class PlainConsole:
             return None
         (thing,) = objects
         if isinstance(thing, str):
-            if markup is not False and "[" in thing:  # read by rich's markup, styles unused
+            text = markup_plain(thing) if markup is not False and "[" in thing else thing
+            if text is None:  # markup only rich's own reading settles
                 from rich.markup import render
 
                 text = render(thing, emoji=False).plain
-            else:
-                text = thing.translate(_CONTROL)
+            text = text.translate(_CONTROL)
             if not ONE_CELL.issuperset(text.replace("\n", "")):
                 return None
             return wrapped(text, self.width)

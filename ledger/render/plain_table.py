@@ -165,6 +165,45 @@ def lines(columns: list[tuple[str, int, str, bool]], rows: list[list[str]],
     return out
 
 
+_TAGS = re.compile(r"((\\*)\[([a-z#/@][^[]*?)])")
+"""A markup tag, with the backslashes before it (rich.markup.RE_TAGS)."""
+
+
+def markup_plain(markup: str) -> str | None:
+    """The characters rich.markup.render(markup, emoji=False) keeps (tags out, escapes
+    read), control characters included; None for what only rich's reading settles (a closing
+    tag naming its style, a meta tag `[@...]`, a closing tag with nothing open)."""
+    out: list[str] = []
+    position = 0
+    open_tags = 0
+    for match in _TAGS.finditer(markup):
+        full, escapes, tag = match.groups()
+        start, end = match.span()
+        if start > position:
+            out.append(markup[position:start].replace("\\[", "["))
+        if escapes:
+            backslashes, escaped = divmod(len(escapes), 2)
+            if backslashes:
+                out.append("\\" * backslashes)
+            if escaped:
+                out.append(full[len(escapes):].replace("\\[", "["))
+                position = end
+                continue
+        name = tag.partition("=")[0]
+        if name.startswith("@"):
+            return None
+        if name.startswith("/"):
+            if name[1:].strip() or not open_tags:
+                return None
+            open_tags -= 1
+        else:
+            open_tags += 1
+        position = end
+    if position < len(markup):
+        out.append(markup[position:].replace("\\[", "["))
+    return "".join(out)
+
+
 def segments(drawn: list[str]) -> list[Any]:
     """`drawn` lines as rich Segments, a newline after each."""
     from rich.segment import Segment
