@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import inspect
 import io
 import json
 import os
@@ -147,7 +148,8 @@ def test_top_level_help_has_examples(tmp_path):
 
 HELPS = [["--help"], *([*c, "--help"] for c in _command_tree())]
 HELP_CASES = [*HELPS, [], ["nosuch"], ["--width", "5", "report", "--help"],
-    ["--ledger", "x", "--width", "60", "rates", "show", "--help"], ["reconcile", "--bad"]]
+    ["--ledger", "x", "--width", "60", "rates", "show", "--help"], ["reconcile", "--bad"],
+    ["reconcile", "lnk"], ["payouts", "--month", "2024-06", "lst"]]
 
 
 def test_the_fast_start_builds_what_the_whole_app_does():
@@ -165,6 +167,14 @@ def test_the_fast_start_builds_what_the_whole_app_does():
         fast = runner.invoke(for_args(app, args), args, prog_name="ledger")
         assert (fast.output, fast.exit_code) == (whole.output, whole.exit_code), args
     assert len(for_args(app, ["--width", "60", "report"]).registered_commands) == 1
+    # `reconcile --month M` converts no signature of link/unlink; `reconcile link` does
+    group = for_args(app, ["reconcile", "--month", "2024-06"]).registered_groups[0]
+    params = {c.name: inspect.signature(c.callback).parameters
+              for c in group.typer_instance.registered_commands}
+    assert params["link"] == params["unlink"] == {}
+    group = for_args(app, ["reconcile", "link", "a", "b"]).registered_groups[0]
+    assert [len(inspect.signature(c.callback).parameters)
+            for c in group.typer_instance.registered_commands] == [2, 0]
 
 
 def test_help_loads_nothing_heavy():

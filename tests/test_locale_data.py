@@ -66,3 +66,27 @@ def test_a_babel_without_its_private_cache_loads_the_locale_as_usual(monkeypatch
     assert locale_data.prime("en_IN") is None
     monkeypatch.undo()
     assert format_decimal(1234567.5, locale="en_IN") == "12,34,567.5"
+
+
+def test_currencies_are_babels_whether_cached_or_not(tmp_path: Path, monkeypatch):
+    """The currency codes and minor units read from the cache are babel's own (every code),
+    and a damaged cache is passed over and written again."""
+    from babel.numbers import get_currency_precision, list_currencies
+
+    from ledger.core.money import known_currencies, minor_units
+
+    monkeypatch.setattr(locale_data, "cache_dir", lambda: tmp_path)
+    path = tmp_path / "currencies.pickle"
+    for round_ in ("babel", "cache", "damaged"):
+        for cached in (locale_data.currencies, minor_units, known_currencies):
+            cached.cache_clear()
+        if round_ == "damaged":
+            path.write_bytes(b"not a pickle")
+        codes = known_currencies()
+        assert codes == frozenset(list_currencies()) and "PKR" in codes and "XYZ" not in codes
+        assert {c: minor_units(c) for c in codes} == \
+            {c: get_currency_precision(c) for c in codes}
+        assert (minor_units("USD"), minor_units("JPY"), minor_units("KWD")) == (2, 0, 3)
+        assert path.exists()
+    for cached in (locale_data.currencies, minor_units, known_currencies):
+        cached.cache_clear()

@@ -58,7 +58,13 @@ def width(stderr: bool = False) -> int:
 
 def console(stderr: bool = False):
     """The console every command prints with: tables lay themselves out for its width
-    (ledger.render_fit) and prose wraps there at word boundaries."""
+    (ledger.render_fit) and prose wraps there at word boundaries. Where no styles would show
+    (a pipe, a file), a PlainConsole: the same characters without importing rich's console
+    until something needs it (ledger.render.plain_console)."""
+    from ledger.render.plain_console import PlainConsole, shows_no_styles
+
+    if shows_no_styles(sys.stderr if stderr else sys.stdout):
+        return PlainConsole(stderr, width(stderr))
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False,

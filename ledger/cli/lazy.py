@@ -164,8 +164,30 @@ def for_args(app: typer.Typer, args: list[str]) -> typer.Typer:
     if not commands and not groups:
         return app
     only = copy.copy(app)
-    only.registered_commands, only.registered_groups = commands, groups
+    only.registered_commands, only.registered_groups = commands, [_named(g, args) for g in groups]
     return only
+
+
+def _named(group: Any, args: list[str]) -> Any:
+    """`group` (a sub-app such as `reconcile`) whose commands `args` do not name are stand-ins:
+    `ledger reconcile --month 2024-06` converts no signature of `link` and `unlink`, while
+    their names and help stay for the group's --help and click's suggestions (a command runs
+    only when its name is one of the words)."""
+    words = set(args)
+    sub = group.typer_instance
+    if all(_name(info) in words for info in sub.registered_commands):
+        return group
+    group = copy.copy(group)
+    sub = group.typer_instance = copy.copy(sub)
+    sub.registered_commands = [info if _name(info) in words else _standing_in(info)
+                               for info in sub.registered_commands]
+    return group
+
+
+def _standing_in(info: Any) -> Any:
+    info = copy.copy(info)
+    info.callback = _stand_in(info.callback)
+    return info
 
 
 def _stand_in(callback: Callable[..., Any] | None) -> Callable[..., Any] | None:
@@ -188,9 +210,7 @@ def listing(app: typer.Typer) -> typer.Typer:
     listed = copy.copy(app)
     listed.registered_commands = []
     for info in app.registered_commands:
-        info = copy.copy(info)
-        info.callback = _stand_in(info.callback)
-        listed.registered_commands.append(info)
+        listed.registered_commands.append(_standing_in(info))
     listed.registered_groups = []
     for info in app.registered_groups:
         info = copy.copy(info)

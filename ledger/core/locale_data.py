@@ -126,3 +126,33 @@ def prime(name: str) -> None:
         atomic_write_bytes(path, pickle.dumps({key: whole[key] for key in KEYS}))
     except OSError:
         pass
+
+
+@cache
+def currencies() -> tuple[frozenset[str], dict[str, int]]:
+    """Every ISO 4217 code CLDR knows and the digits after the point of those that have their
+    own (with "DEFAULT"): babel's global data `all_currencies` and `currency_fractions`, the
+    only global data a command reads (checking rows, rounding). babel loads all of it at once
+    (0.47 MB of pickle, ~5 ms); the first command writes these two tables to the cache, by
+    babel's version, and later ones read them there. A cache that cannot be read or written
+    is passed over (babel's data is read)."""
+    from ledger.core.files import atomic_write_bytes
+
+    path = cache_dir() / "currencies.pickle"
+    try:
+        data = pickle.loads(path.read_bytes())  # written by this module only, below
+    except Exception:  # absent, unreadable or written by something else
+        data = None
+    if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], frozenset) \
+            and isinstance(data[1], dict) and "DEFAULT" in data[1]:
+        return data
+    from babel.core import get_global
+
+    data = (frozenset(get_global("all_currencies")),
+            {code: int(digits[0]) for code, digits in get_global("currency_fractions").items()})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, pickle.dumps(data))
+    except OSError:
+        pass
+    return data

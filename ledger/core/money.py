@@ -183,10 +183,12 @@ def detect_decimal_mark(values: list[str]) -> str | None:
 
 @cache
 def minor_units(currency: str) -> int:
-    """Digits after the decimal point for a currency (USD 2, JPY 0, KWD 3), from CLDR via babel."""
-    from babel.numbers import get_currency_precision
+    """Digits after the decimal point for a currency (USD 2, JPY 0, KWD 3), from CLDR via babel
+    (babel.numbers.get_currency_precision's table, ledger.core.locale_data.currencies)."""
+    from ledger.core.locale_data import currencies
 
-    return int(get_currency_precision(currency))
+    fractions = currencies()[1]
+    return fractions.get(currency, fractions["DEFAULT"])
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
@@ -294,10 +296,11 @@ def to_decimal(value: object) -> Decimal:
 
 @cache
 def known_currencies() -> frozenset[str]:
-    """ISO 4217 codes CLDR knows, for schema validation."""
-    from babel.numbers import list_currencies
+    """ISO 4217 codes CLDR knows, for schema validation (babel.numbers.list_currencies()'s,
+    ledger.core.locale_data.currencies)."""
+    from ledger.core.locale_data import currencies
 
-    return frozenset(list_currencies())
+    return currencies()[0]
 
 
 def decimal_lit(value: Decimal | int | str, dtype: pl.DataType) -> pl.Expr:

@@ -12,7 +12,7 @@ when the table is drawn, from the width the console gives it:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,17 +20,25 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 
-@dataclass(frozen=True)
 class Col:
     """A column. `figure`: never wrapped (its width is its widest cell); else text that folds
-    to `min_width` and, when `drop` > 0, may be left out (highest `drop` first)."""
+    to `min_width` and, when `drop` > 0, may be left out (highest `drop` first). A plain class,
+    not a dataclass: making one costs ~2 ms of every command that prints a table."""
 
-    header: str
-    figure: bool = False
-    justify: str | None = None  # default: right for figures, left for text
-    drop: int = 0
-    min_width: int = 8
-    style: str | None = None
+    __slots__ = ("drop", "figure", "header", "justify", "min_width", "style")
+
+    def __init__(self, header: str, figure: bool = False, justify: str | None = None,
+                 drop: int = 0, min_width: int = 8, style: str | None = None) -> None:
+        self.header = header
+        self.figure = figure
+        self.justify = justify  # default: right for figures, left for text
+        self.drop = drop
+        self.min_width = min_width
+        self.style = style
+
+    def __repr__(self) -> str:
+        return (f"Col({self.header!r}, figure={self.figure}, justify={self.justify!r}, "
+                f"drop={self.drop}, min_width={self.min_width}, style={self.style!r})")
 
 
 def F(header: str, **kw: Any) -> Col:
@@ -44,13 +52,45 @@ def _text(cell: object, markup: bool) -> Text:
     if isinstance(cell, Text):
         return cell
     value = "" if cell is None else str(cell)
-    return Text.from_markup(value) if markup else Text(value)
+    if not markup:
+        return Text(value)
+    # rich replaces :emoji: codes in markup; a cell with nothing like one skips loading its
+    # table of them (~9 ms)
+    return Text.from_markup(value, emoji=_EMOJI_CODE.search(value) is not None)
 
 
-def _width(text: Text) -> int:
+_EMOJI_CODE = re.compile(r"(:(\S*?)(?:(?:\-)(emoji|text))?:)")
+"""What rich.markup reads as an emoji code (rich._emoji_replace)."""
+
+
+_CONTROL = {7: None, 8: None, 11: None, 12: None, 13: None}
+"""The control characters rich's Text leaves out (rich.control.STRIP_CONTROL_CODES)."""
+
+
+def _plain(cell: object, markup: bool) -> str | None:
+    """The characters `_text(cell, markup)` holds, without making it; None for a rich Text
+    that lays itself out its own way (then rich draws the table)."""
+    if hasattr(cell, "plain"):  # a rich Text
+        text: Any = cell
+        if (text.justify, text.overflow, text.no_wrap, text.tab_size, text.end) != \
+                (None, None, None, None, "\n"):
+            return None
+        return text.plain
+    value = "" if cell is None else str(cell)
+    if markup and _EMOJI_CODE.search(value):  # an emoji code: rich reads it
+        return _text(value, True).plain
+    if markup and "[" in value:
+        from ledger.render.plain_table import markup_plain
+
+        read = markup_plain(value)
+        return _text(value, True).plain if read is None else read.translate(_CONTROL)
+    return value.translate(_CONTROL)
+
+
+def _width(text: str) -> int:
     from rich.cells import cell_len
 
-    return max((cell_len(line) for line in text.plain.split("\n")), default=0)
+    return max((cell_len(line) for line in text.split("\n")), default=0)
 
 
 def _longest_word(text: str) -> int:
@@ -59,11 +99,13 @@ def _longest_word(text: str) -> int:
     return max((cell_len(word) for word in text.split()), default=0)
 
 
-@dataclass
 class _Layout:
-    kind: str  # "table", "compact" or "stacked"
-    shown: list[int]
-    widths: dict[int, int]
+    __slots__ = ("kind", "shown", "widths")
+
+    def __init__(self, kind: str, shown: list[int], widths: dict[int, int]) -> None:
+        self.kind = kind  # "table", "compact" or "stacked"
+        self.shown = shown
+        self.widths = widths
 
 
 class Fitted:
@@ -75,7 +117,13 @@ class Fitted:
                  show_header: bool = True, padding: tuple[int, int] = (0, 1),
                  show_edge: bool = True) -> None:
         self.columns = columns
-        self.rows = [[_text(cell, markup) for cell in row] for row in rows]
+        self.cells = rows
+        self.markup = markup
+        plain = [[_plain(cell, markup) for cell in row] for row in rows]
+        self.plain: list[list[str]] | None = plain if all(
+            text is not None for row in plain for text in row) else None  # type: ignore[assignment]
+        texts = self.plain or [[_text(cell, markup).plain for cell in row] for row in rows]
+        self._rows: list[list[Text]] | None = None
         self.title = title
         self.sections = set(sections)
         self.row_styles = row_styles or [None] * len(rows)
@@ -83,13 +131,20 @@ class Fitted:
         self.show_header = show_header
         self.padding = padding
         self.show_edge = show_edge
-        self.natural = [max([_width(row[n]) for row in self.rows]
+        self.natural = [max([_width(row[n]) for row in texts]
                             + [_longest_word(col.header) if col.figure else
-                               _width(_text(col.header, False))], default=0)
+                               _width(col.header.translate(_CONTROL))], default=0)
                         for n, col in enumerate(columns)]
         # what each column would like: its header on one line too (a figure's wraps if need be)
-        self.full = [max(width, _width(_text(col.header, False)))
+        self.full = [max(width, _width(col.header.translate(_CONTROL)))
                      for width, col in zip(self.natural, columns, strict=True)]
+
+    @property
+    def rows(self) -> list[list[Text]]:
+        """The cells as rich Text, made when rich draws them (`plain_table` needs none)."""
+        if self._rows is None:
+            self._rows = [[_text(cell, self.markup) for cell in row] for row in self.cells]
+        return self._rows
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -145,12 +200,22 @@ class Fitted:
 
     # -- rendering ------------------------------------------------------------------------
 
-    def _table(self, layout: _Layout) -> Any:
-        import textwrap
+    def _header(self, n: int, layout: _Layout) -> str:
+        header = self.columns[n].header
+        if self.columns[n].figure and _width(header.translate(_CONTROL)) > layout.widths[n]:
+            import textwrap  # a figure's header wraps at spaces
 
+            header = "\n".join(textwrap.fill(line, layout.widths[n], break_long_words=False)
+                               for line in header.split("\n"))
+        return header
+
+    def _justify(self, n: int) -> str:
+        col = self.columns[n]
+        return col.justify or ("right" if col.figure else "left")
+
+    def _table(self, layout: _Layout) -> Any:
         from rich import box as boxes
         from rich.table import Table
-        from rich.text import Text
 
         compact = layout.kind == "compact"
         options: dict[str, Any] = {"box": boxes.SIMPLE_HEAD, "show_edge": False,
@@ -161,11 +226,7 @@ class Fitted:
                       show_header=self.show_header, **options)
         for n in layout.shown:
             col = self.columns[n]
-            header = col.header
-            if col.figure and _width(Text(header)) > layout.widths[n]:  # wrap at spaces
-                header = "\n".join(textwrap.fill(line, layout.widths[n], break_long_words=False)
-                                   for line in header.split("\n"))
-            table.add_column(header, justify=col.justify or ("right" if col.figure else "left"),
+            table.add_column(self._header(n, layout), justify=self._justify(n),
                              width=layout.widths[n], no_wrap=col.figure,
                              overflow="fold", style=col.style)  # "ignore" drops justify
         for number, (row, style) in enumerate(zip(self.rows, self.row_styles, strict=True)):
@@ -199,8 +260,42 @@ class Fitted:
         layout = self.layout(options.max_width)
         if layout.kind == "stacked":
             yield from self._stacked()
-        else:
+            return
+        drawn = self._plain_lines(layout, console, options)
+        if drawn is None:
             yield self._table(layout)
+        else:  # the same characters, without rich's per-cell pipeline (see plain_table)
+            from ledger.render.plain_table import segments
+
+            yield from segments(drawn)
+
+    def plain_lines(self, console: Any, options: Any) -> list[str] | None:
+        """The lines rich draws of this table at `options.max_width` on `console`, when
+        `plain_table` can draw them (ledger.render.plain_console prints them), else None."""
+        layout = self.layout(options.max_width)
+        return None if layout.kind == "stacked" else self._plain_lines(layout, console, options)
+
+    def _plain_lines(self, layout: _Layout, console: Console,
+                     options: ConsoleOptions) -> list[str] | None:
+        """What `_table(layout)` draws, by `plain_table` (None: rich must draw it)."""
+        vertical, side = self.padding
+        if self.plain is None or vertical or console.color_system is not None:
+            return None
+        from rich import box as boxes
+
+        from ledger.render import plain_table
+
+        compact = layout.kind == "compact"
+        columns = [(self._header(n, layout), layout.widths[n], self._justify(n),
+                    self.columns[n].figure) for n in layout.shown]
+        rows = [[row[n] for n in layout.shown] for row in self.plain]
+        return plain_table.lines(
+            columns, rows, console, options,
+            box=boxes.SIMPLE_HEAD if compact else
+            (boxes.HEAVY_HEAD if self.box == "default" else self.box),
+            show_header=self.show_header, show_edge=False if compact else self.show_edge,
+            pad_edge=not compact, padding=(0, 1) if compact else (side, side),
+            sections=self.sections, title=self.title)
 
 
 def fit_table(columns: list[Col], rows: list[list[Any]], **kw: Any) -> Fitted:

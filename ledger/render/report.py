@@ -355,9 +355,12 @@ def rows_csv(rows: pl.DataFrame) -> str:
 def lit(value: object) -> str:
     """User text (a path, a name, a description) inside Rich markup, shown literally:
     `[ab]` stays `[ab]` rather than being read as a style."""
+    text = str(value)
+    if "[" not in text and not text.endswith("\\"):
+        return text  # what rich's escape returns for it, without importing rich.markup
     from rich.markup import escape
 
-    return escape(str(value))
+    return escape(text)
 
 
 def print_rows(rows: pl.DataFrame, console: Console, limit: int | None = None,
