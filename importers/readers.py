@@ -360,7 +360,7 @@ class Table:
 
 
 def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = None,
-               positional: bool = False) -> Table:
+               positional: bool = False, columns: AbstractSet[str] | None = None) -> Table:
     """Read the CSV body that starts at line `header_index` (0-based) as all-string columns.
 
     Rows that are entirely empty are dropped; rows with fewer or more cells than the header are
@@ -368,6 +368,9 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     they are (it validates them); others are decoded (Windows-1252, UTF-16) and re-encoded.
     Blank trailing header cells are not columns, except for a `positional` layout (one read by
     position, whose last column may have no name: Freelancer.com's balance).
+
+    `columns`: the (normalised) names the caller reads; a large file's other columns are
+    read and checked as ever, a part of the file at a time, but not kept (`_read_parts`).
     """
     import polars as pl
 
@@ -400,6 +403,14 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     names += [f"_blank#{i}" for i in range(width - len(header))]
     first_line = header_index + 2
     exact = len(body) - start <= EXACT_SCAN_MAX_BYTES
+    named = names[:len(header)]
+    keep = named if columns is None else [n for n in named if n in columns]
+    parts = None if exact else _read_parts(body, start, sep, names, named, keep, first_line)
+    if parts is not None:
+        _record_lines(None, sep, (len(header), width), raw.path, first_line, exact,
+                      raw_body=body, body_start=start)  # a download cut short: its last row
+        del body  # (raw.data: let go by `_table`)
+        return _table(parts, raw, header, sep, named)
     try:
         df = pl.read_csv(
             body, infer_schema=False, separator=sep, has_header=True, skip_lines=skip,
@@ -417,7 +428,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     record_lines = _record_lines(text, sep, (len(header), width), raw.path, first_line, exact,
                                  raw_body=body, body_start=start)
     if width > len(header):
-        df = df.select(names[:len(header)])
+        df = df.select(named)
     if record_lines is not None and len(record_lines) == df.height:
         line = pl.Series(LINE, record_lines, dtype=pl.Int64)
     else:
@@ -428,12 +439,83 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     if cells:
         df = df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in cells))
     del body
+    return _table(df, raw, header, sep, named)
+
+
+def _table(df: pl.DataFrame, raw: RawFile, header: list[str], sep: str, named: list[str]
+           ) -> Table:
+    """The Table of the rows read, the file's bytes let go first (the caller holds them no
+    more)."""
+    import polars as pl
+
     raw.release()
     if df.n_chunks() > 1:  # a column at a time, once the bytes are gone: the next queries
         # need aligned single chunks, and copying the whole table at once doubled it
         df = pl.DataFrame([df.drop_in_place(name).rechunk() for name in list(df.columns)])
     return Table(df=df, header=header, path=raw.path, delimiter=sep,
-                 names=dict(zip(names[:len(header)], header, strict=True)))
+                 names=dict(zip(named, header, strict=True)))
+
+
+PART_BYTES = 16 * 1024 * 1024
+"""How much of a large file's body `_read_parts` gives polars at a time."""
+
+
+def _read_parts(body: bytes, start: int, sep: str, names: list[str], named: list[str],
+                keep: list[str], first_line: int) -> pl.DataFrame | None:
+    """A large body (the header at `start`) read PART_BYTES at a time, each part's empty rows
+    dropped and only its `keep` columns kept, with `_line`: the rows `read_table` reads, while
+    the cells of every column of the whole file are never held at once (a large import's peak
+    memory). None where the body is not cut in parts: it fits in one, a quoted cell would be
+    cut, or polars refuses a part (the whole body is then read at once, and its error is
+    reported as ever)."""
+    from itertools import pairwise
+
+    import polars as pl
+
+    cuts = _part_cuts(body, start)
+    if cuts is None or len(cuts) < 3:
+        return None
+    header = body[start:cuts[1]].split(b"\n", 1)[0] + b"\n"  # read before each part: every
+    frames, rows = [], 0  # part is read as the whole body is (its width, its blank lines)
+    try:
+        for index, (begin, end) in enumerate(pairwise(cuts)):
+            part = pl.read_csv(
+                body[begin:end] if index == 0 else header + body[begin:end],
+                infer_schema=False, separator=sep, has_header=True, new_columns=names,
+                truncate_ragged_lines=False, raise_if_empty=False)
+            line = pl.int_range(first_line + rows, first_line + rows + part.height,
+                                eager=True, dtype=pl.Int64)
+            rows += part.height
+            frames.append(part.with_columns(line.alias(LINE)).filter(
+                ~pl.all_horizontal(pl.col(c).is_null() for c in named)).select(*keep, LINE))
+            del part
+    except pl.exceptions.PolarsError:
+        return None
+    return pl.concat(frames)
+
+
+def _part_cuts(body: bytes, start: int) -> list[int] | None:
+    """Offsets cutting `body[start:]` into parts of about PART_BYTES, each just after a line
+    break outside quotes (an even number of quotes before it); None where no such break is
+    found within a part's length (a quoted cell spanning many lines)."""
+    cuts = [start]
+    quotes = 0
+    while len(body) - cuts[-1] > PART_BYTES:
+        at = body.find(b"\n", cuts[-1] + PART_BYTES)
+        quotes += body.count(b'"', cuts[-1], at)
+        limit = cuts[-1] + 2 * PART_BYTES
+        while at >= 0 and quotes % 2 and at < limit:
+            following = body.find(b"\n", at + 1)
+            quotes += body.count(b'"', at, following if following >= 0 else len(body))
+            at = following
+        if at < 0:
+            break
+        if quotes % 2:
+            return None
+        cuts.append(at + 1)
+    if cuts[-1] < len(body):
+        cuts.append(len(body))
+    return cuts
 
 
 def _chunked_like(df: pl.DataFrame, line: pl.Series) -> pl.Series:
