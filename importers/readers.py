@@ -405,7 +405,8 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     exact = len(body) - start <= EXACT_SCAN_MAX_BYTES
     named = names[:len(header)]
     keep = named if columns is None else [n for n in named if n in columns]
-    parts = None if exact else _read_parts(body, start, sep, names, named, keep, first_line)
+    parts = None if exact or columns is None else \
+        _read_parts(body, start, sep, names, named, keep, first_line)
     if parts is not None:
         _record_lines(None, sep, (len(header), width), raw.path, first_line, exact,
                       raw_body=body, body_start=start)  # a download cut short: its last row
@@ -435,11 +436,20 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
         line = _chunked_like(df, pl.int_range(first_line, first_line + df.height, eager=True,
                                               dtype=pl.Int64))
     df = df.with_columns(line.alias(LINE))
-    cells = [c for c in df.columns if c != LINE]
-    if cells:
-        df = df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in cells))
+    df = _without_empty_rows(df, [c for c in df.columns if c != LINE])
     del body
     return _table(df, raw, header, sep, named)
+
+
+def _without_empty_rows(df: pl.DataFrame, cells: list[str]) -> pl.DataFrame:
+    """`df` without the rows whose `cells` are all empty; `df` itself where there are none
+    (the usual case: filtering copies every cell of the table)."""
+    import polars as pl
+
+    if not cells:
+        return df
+    empty = df.select(pl.all_horizontal(pl.col(c).is_null() for c in cells).any()).item()
+    return df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in cells)) if empty else df
 
 
 def _table(df: pl.DataFrame, raw: RawFile, header: list[str], sep: str, named: list[str]
@@ -486,8 +496,8 @@ def _read_parts(body: bytes, start: int, sep: str, names: list[str], named: list
             line = pl.int_range(first_line + rows, first_line + rows + part.height,
                                 eager=True, dtype=pl.Int64)
             rows += part.height
-            frames.append(part.with_columns(line.alias(LINE)).filter(
-                ~pl.all_horizontal(pl.col(c).is_null() for c in named)).select(*keep, LINE))
+            frames.append(_without_empty_rows(part.with_columns(line.alias(LINE)), named)
+                          .select(*keep, LINE))
             del part
     except pl.exceptions.PolarsError:
         return None
