@@ -392,7 +392,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
                             line=header_index + 1,
                             hint="the file may be damaged; download the export again") from None
         return read_table(_decoded_copy(raw), header_index, delimiter=delimiter,
-                          positional=positional)
+                          positional=positional, columns=columns)
     sep = delimiter or sniff_delimiter(header_line)
     header = [h.replace("\ufeff", "").strip() for h in split_line(header_line, sep)]
     width = len(header)
@@ -420,7 +420,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower() and raw.encoding != "utf-8":
             return read_table(_decoded_copy(raw), header_index, delimiter=delimiter,
-                              positional=positional)
+                              positional=positional, columns=columns)
         text = body[start:].decode("utf-8", errors="replace")
         _record_lines(text, sep, (len(header), width), raw.path, first_line, exact=True)
         raise DataError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=raw.path,

@@ -204,3 +204,14 @@ def test_a_row_with_too_many_cells_deep_in_a_large_file_names_its_line(tmp_path,
     with pytest.raises(DataError) as caught:
         readers.read_table(registry.read(path), columns={"amount"})
     assert caught.value.line == 2501 and "4 cells, more than the header's 3" in caught.value.message
+
+
+def test_a_large_windows_1252_file_read_in_parts_keeps_its_columns(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
+    monkeypatch.setattr(readers, "PART_BYTES", 1000)
+    path = tmp_path / "table.csv"
+    path.write_bytes(_table_text().replace('"desc 7"', '"caf\u00e9 7"').encode("cp1252"))
+    table = readers.read_table(registry.read(path), columns={"description"})
+    assert table.df.columns == ["description", readers.LINE]  # read whole, decoded: as asked
+    assert table.df.filter(pl.col(readers.LINE) == 7)["description"].item() == "caf\u00e9 7"
+    assert table.df.height == 2996  # 2998 lines, a blank one and an empty row left out
