@@ -215,3 +215,16 @@ def test_a_large_windows_1252_file_read_in_parts_keeps_its_columns(tmp_path, mon
     assert table.df.columns == ["description", readers.LINE]  # read whole, decoded: as asked
     assert table.df.filter(pl.col(readers.LINE) == 7)["description"].item() == "caf\u00e9 7"
     assert table.df.height == 2996  # 2998 lines, a blank one and an empty row left out
+
+
+def test_kept_filters_a_column_at_a_time_and_keeps_a_frame_it_needs_not_filter():
+    from importers.base import kept
+
+    df = pl.DataFrame({"n": [1, 2, 3, 4], "s": ["a", None, "c", "d"]})
+    out = kept(df, pl.col("s").is_not_null() & (pl.col("n") != 4))
+    assert out.to_dict(as_series=False) == {"n": [1, 3], "s": ["a", "c"]}
+    assert df.width == 0  # its columns were moved out, not copied
+    whole = pl.DataFrame({"n": [1, 2]})
+    assert kept(whole, pl.col("n") > 0) is whole
+    nulls = pl.DataFrame({"n": [1, None]})
+    assert kept(nulls, pl.col("n") > 0)["n"].to_list() == [1]  # null: not kept (as filter)
