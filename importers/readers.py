@@ -15,6 +15,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from importers.csv_parts import read_parts, without_empty_rows
 from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
@@ -370,7 +371,8 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     position, whose last column may have no name: Freelancer.com's balance).
 
     `columns`: the (normalised) names the caller reads; a large file's other columns are
-    read and checked as ever, a part of the file at a time, but not kept (`_read_parts`).
+    read and checked as ever, a part of the file at a time, but not kept
+    (importers.csv_parts).
     """
     import polars as pl
 
@@ -406,7 +408,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     named = names[:len(header)]
     keep = named if columns is None else [n for n in named if n in columns]
     parts = None if exact or columns is None else \
-        _read_parts(body, start, sep, names, named, keep, first_line)
+        read_parts(body, start, sep, names, named, keep, first_line, LINE)
     if parts is not None:
         _record_lines(None, sep, (len(header), width), raw.path, first_line, exact,
                       raw_body=body, body_start=start)  # a download cut short: its last row
@@ -436,20 +438,9 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
         line = _chunked_like(df, pl.int_range(first_line, first_line + df.height, eager=True,
                                               dtype=pl.Int64))
     df = df.with_columns(line.alias(LINE))
-    df = _without_empty_rows(df, [c for c in df.columns if c != LINE])
+    df = without_empty_rows(df, [c for c in df.columns if c != LINE])
     del body
     return _table(df, raw, header, sep, named)
-
-
-def _without_empty_rows(df: pl.DataFrame, cells: list[str]) -> pl.DataFrame:
-    """`df` without the rows whose `cells` are all empty; `df` itself where there are none
-    (the usual case: filtering copies every cell of the table)."""
-    import polars as pl
-
-    if not cells:
-        return df
-    empty = df.select(pl.all_horizontal(pl.col(c).is_null() for c in cells).any()).item()
-    return df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in cells)) if empty else df
 
 
 def _table(df: pl.DataFrame, raw: RawFile, header: list[str], sep: str, named: list[str]
@@ -464,68 +455,6 @@ def _table(df: pl.DataFrame, raw: RawFile, header: list[str], sep: str, named: l
         df = pl.DataFrame([df.drop_in_place(name).rechunk() for name in list(df.columns)])
     return Table(df=df, header=header, path=raw.path, delimiter=sep,
                  names=dict(zip(named, header, strict=True)))
-
-
-PART_BYTES = 16 * 1024 * 1024
-"""How much of a large file's body `_read_parts` gives polars at a time."""
-
-
-def _read_parts(body: bytes, start: int, sep: str, names: list[str], named: list[str],
-                keep: list[str], first_line: int) -> pl.DataFrame | None:
-    """A large body (the header at `start`) read PART_BYTES at a time, each part's empty rows
-    dropped and only its `keep` columns kept, with `_line`: the rows `read_table` reads, while
-    the cells of every column of the whole file are never held at once (a large import's peak
-    memory). None where the body is not cut in parts: it fits in one, a quoted cell would be
-    cut, or polars refuses a part (the whole body is then read at once, and its error is
-    reported as ever)."""
-    from itertools import pairwise
-
-    import polars as pl
-
-    cuts = _part_cuts(body, start)
-    if cuts is None or len(cuts) < 3:
-        return None
-    header = body[start:cuts[1]].split(b"\n", 1)[0] + b"\n"  # read before each part: every
-    frames, rows = [], 0  # part is read as the whole body is (its width, its blank lines)
-    try:
-        for index, (begin, end) in enumerate(pairwise(cuts)):
-            part = pl.read_csv(
-                body[begin:end] if index == 0 else header + body[begin:end],
-                infer_schema=False, separator=sep, has_header=True, new_columns=names,
-                truncate_ragged_lines=False, raise_if_empty=False)
-            line = pl.int_range(first_line + rows, first_line + rows + part.height,
-                                eager=True, dtype=pl.Int64)
-            rows += part.height
-            frames.append(_without_empty_rows(part.with_columns(line.alias(LINE)), named)
-                          .select(*keep, LINE))
-            del part
-    except pl.exceptions.PolarsError:
-        return None
-    return pl.concat(frames)
-
-
-def _part_cuts(body: bytes, start: int) -> list[int] | None:
-    """Offsets cutting `body[start:]` into parts of about PART_BYTES, each just after a line
-    break outside quotes (an even number of quotes before it); None where no such break is
-    found within a part's length (a quoted cell spanning many lines)."""
-    cuts = [start]
-    quotes = 0
-    while len(body) - cuts[-1] > PART_BYTES:
-        at = body.find(b"\n", cuts[-1] + PART_BYTES)
-        quotes += body.count(b'"', cuts[-1], at)
-        limit = cuts[-1] + 2 * PART_BYTES
-        while at >= 0 and quotes % 2 and at < limit:
-            following = body.find(b"\n", at + 1)
-            quotes += body.count(b'"', at, following if following >= 0 else len(body))
-            at = following
-        if at < 0:
-            break
-        if quotes % 2:
-            return None
-        cuts.append(at + 1)
-    if cuts[-1] < len(body):
-        cuts.append(len(body))
-    return cuts
 
 
 def _chunked_like(df: pl.DataFrame, line: pl.Series) -> pl.Series:

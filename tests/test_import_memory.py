@@ -11,7 +11,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from importers import readers, registry
+from importers import csv_parts, readers, registry
 from importers.bank_columns import row_key
 from importers.base import ImportOptions, Parsed
 from ledger.core import schema
@@ -179,9 +179,9 @@ def test_a_large_table_read_in_parts_is_the_table_read_at_once(tmp_path, monkeyp
     path = tmp_path / "table.csv"
     path.write_text(_table_text())
     whole = readers.read_table(registry.read(path)).df
-    monkeypatch.setattr(readers, "PART_BYTES", 1000)  # ~40 parts
+    monkeypatch.setattr(csv_parts, "PART_BYTES", 1000)  # ~40 parts
     body = path.read_bytes()
-    assert len(readers._part_cuts(body, 0)) > 30
+    assert len(csv_parts.part_cuts(body, 0)) > 30
     table = readers.read_table(registry.read(path))
     assert table.df.equals(whole)
     assert table.df.n_chunks() == 1
@@ -197,7 +197,7 @@ def test_a_large_table_read_in_parts_is_the_table_read_at_once(tmp_path, monkeyp
 
 def test_a_row_with_too_many_cells_deep_in_a_large_file_names_its_line(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
-    monkeypatch.setattr(readers, "PART_BYTES", 1000)
+    monkeypatch.setattr(csv_parts, "PART_BYTES", 1000)
     path = tmp_path / "table.csv"
     path.write_text(_table_text().replace('\n2500,"desc 2500",2500.50\n',
                                           '\n2500,"desc 2500",2500.50,extra\n'))
@@ -208,7 +208,7 @@ def test_a_row_with_too_many_cells_deep_in_a_large_file_names_its_line(tmp_path,
 
 def test_a_large_windows_1252_file_read_in_parts_keeps_its_columns(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
-    monkeypatch.setattr(readers, "PART_BYTES", 1000)
+    monkeypatch.setattr(csv_parts, "PART_BYTES", 1000)
     path = tmp_path / "table.csv"
     path.write_bytes(_table_text().replace('"desc 7"', '"caf\u00e9 7"').encode("cp1252"))
     table = readers.read_table(registry.read(path), columns={"description"})
