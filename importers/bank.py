@@ -115,7 +115,7 @@ from importers.bank_profiles import (
     load_profile,
     profile_from_text,
 )
-from importers.base import Format, ImportOptions, Parsed, finalize, nonblank
+from importers.base import Format, ImportOptions, Parsed, finalize, nonblank, slim
 from importers.readers import LINE, RawFile, read_table
 from importers.sheets import is_sheet, sheet_head
 from ledger.core.errors import UsageError
@@ -195,6 +195,7 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
         related_ref=pl.lit(None, pl.String), _part=pl.lit(0, pl.Int32))
     rows = columns.split_parts(df, profile, path, mark)
     del df  # `rows` holds what finalize needs: its columns freed as finalize moves them
+    rows = slim(rows, "balance", "_part")  # the export's cells let go before the ids (memory)
 
     rows = rows.with_columns(contract=pl.lit(None, pl.String),
                              hours=pl.lit(None, pl.Float64))

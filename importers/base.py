@@ -334,6 +334,19 @@ def check_running_balance(df: pl.DataFrame, *, path: object, group: list[str] | 
     )
 
 
+def kept(df: pl.DataFrame, keep: pl.Expr) -> pl.DataFrame:
+    """`df.filter(keep)` a column at a time, each moved out of `df` (the caller's, not used
+    again): one column is held twice at a time, not the whole frame (a million rows filtered
+    for a few thousand skipped ones were a large import's peak memory); `df` itself where
+    every row is kept."""
+    import polars as pl
+
+    mask = df.select(keep.fill_null(False).alias("_keep"))["_keep"]
+    if mask.all():
+        return df
+    return pl.DataFrame([df.drop_in_place(name).filter(mask) for name in list(df.columns)])
+
+
 def slim(df: pl.DataFrame, *extra: str) -> pl.DataFrame:
     """Only the columns `finalize` reads (the canonical ones, `_line` and `extra`, such as a
     key's): an importer rebinds its frame to this, and drops its table, before `finalize`, so

@@ -46,6 +46,7 @@ from importers.base import (
     counts,
     finalize,
     is_platform,
+    kept,
     lookup,
     nonblank,
     parse_dates,
@@ -121,7 +122,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
                      "status {}")
     if skipped:
-        df = df.filter(booked)
+        df = kept(df, booked)
     _check_amounts(df, path)
     df = df.with_columns(amount=pl.col("credit").fill_null(0) - pl.col("debit").fill_null(0))
     check_running_balance(df, path=path, group=["currency"])
@@ -134,11 +135,17 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         warnings.append(f"{unknown.height} row(s) with unrecognised descriptions {texts} imported "
                         "as kind 'other'; check them with `ledger transactions --kind other`")
     del unknown
+    df = df.drop(c for c in df.columns if c in _SPENT)  # freed before the description is made
     df = slim(with_key(_described(df), [pl.col("currency"), pl.col("amount").cast(pl.String)]),
               "_key")
     rows = finalize(df, raw, source=SOURCE, account=options.account or SOURCE, key=pl.col("_key"))
     return Parsed(rows=rows, format="payoneer", rows_read=rows_read, skipped=skipped,
                   warnings=warnings)
+
+
+_SPENT = {"status", "credit", "debit", "_ts", "_fee", "_atm", "_card", "_charge", "_fx",
+          "_withdrawal", "_receipt", "_sent", "_fee_category"}
+"""Fields read by the checks, the kinds and the links, and by nothing after them."""
 
 
 def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame | None]:
@@ -191,35 +198,53 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
 
 def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
             keep: list[str] | None = None) -> pl.DataFrame:
-    """The export's cells as typed fields; an error at the first value that does not fit."""
+    """The export's cells as typed fields; an error at the first value that does not fit.
+
+    Takes over `df` (the caller's table, or a stack of tables): a field at a time, each
+    export column let go once the fields read from it are made, so the export's strings and
+    the fields made of them are not all held at once (a large import's peak memory)."""
     import polars as pl
 
-    return df.select(
-        LINE, *(keep or []),
-        date=parse_dates(df, pl.col("transaction date"), formats, path=path,
-                         what="Transaction Date",
-                         hint="Payoneer writes dates month-first (06/28/2024); if this file is "
-                         "day-first, pass --date-order dmy"),
-        **parse_money_columns(df, {
-            "credit": (pl.col("credit amount"), "Credit Amount", False),
-            "debit": (pl.col("debit amount"), "Debit Amount", False),
-            "balance": (pl.col("running balance"), "Running Balance", False),
-            "_transfer": (table.col("transfer amount"), "Transfer Amount", False),
-        }, path=path),
-        _transfer_text=nonblank(table.col("transfer amount")),
-        _transfer_currency=nonblank(table.col("transfer amount currency")).str.to_uppercase(),
-        currency=pl.col("currency").str.strip_chars().str.to_uppercase(),
-        status=pl.col("status").str.strip_chars(),
-        text=pl.coalesce(nonblank(pl.col("description")), pl.lit("")),
-        _extra=nonblank(table.col("additional description")),
-        _store=nonblank(table.col("store name")),
-        _source=nonblank(table.col("source")),
-        _target=nonblank(table.col("target")),
-        ref=nonblank(table.col("transaction id")),
-        reference_id=nonblank(table.col("reference id")),
-        _ts=pl.concat_str([pl.col("transaction date").str.strip_chars(),
-                           pl.col("transaction time").str.strip_chars()], separator=" "),
-    )
+    time = pl.concat_str([pl.col("transaction date").str.strip_chars(),
+                          pl.col("transaction time").str.strip_chars()], separator=" ")
+    strings = {  # built first: `table.col` looks at the columns present
+        "_transfer_text": nonblank(table.col("transfer amount")),
+        "_transfer_currency": nonblank(table.col("transfer amount currency"))
+        .str.to_uppercase(),
+        "currency": pl.col("currency").str.strip_chars().str.to_uppercase(),
+        "status": pl.col("status").str.strip_chars(),
+        "text": pl.coalesce(nonblank(pl.col("description")), pl.lit("")),
+        "_extra": nonblank(table.col("additional description")),
+        "_store": nonblank(table.col("store name")),
+        "_source": nonblank(table.col("source")),
+        "_target": nonblank(table.col("target")),
+        "ref": nonblank(table.col("transaction id")),
+        "reference_id": nonblank(table.col("reference id")),
+    }
+    fields = {"date": parse_dates(df, pl.col("transaction date"), formats, path=path,
+                                  what="Transaction Date",
+                                  hint="Payoneer writes dates month-first (06/28/2024); if "
+                                  "this file is day-first, pass --date-order dmy")}
+    fields.update(parse_money_columns(df, {
+        "credit": (pl.col("credit amount"), "Credit Amount", False),
+        "debit": (pl.col("debit amount"), "Debit Amount", False),
+        "balance": (pl.col("running balance"), "Running Balance", False),
+        "_transfer": (table.col("transfer amount"), "Transfer Amount", False),
+    }, path=path))
+    _let_go(df, "credit amount", "debit amount", "running balance")
+    for name, expr in strings.items():
+        fields[name] = df.with_columns(expr.alias(name))[name]  # (a literal: every row)
+        _let_go(df, *expr.meta.root_names())
+    fields["_ts"] = df.select(time.alias("_ts")).to_series()
+    return pl.DataFrame([df[c] for c in (LINE, *(keep or []))]).with_columns(**fields)
+
+
+def _let_go(df: pl.DataFrame, *names: str) -> None:
+    """Drop `names` from `df` in place (its owner's frame too: their cells are freed), but
+    the columns `_ts` is made of last."""
+    for name in names:
+        if name in df.columns and name not in ("transaction date", "transaction time"):
+            df.drop_in_place(name)
 
 
 def _described(df: pl.DataFrame) -> pl.DataFrame:
@@ -376,19 +401,20 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     fx = pl.col("kind") == "fx"
     rows = df.lazy()  # filters then read only the columns selected after them
     fees = rows.filter(fee).select(*by, LINE, "reference_id", "_ts").collect()
-    main = rows.filter(~fee & pl.col("ref").is_not_null()).select(
-        *by, "ref", "reference_id", "_ts", "amount", fx.alias("_fx")).collect()
+    main = rows.filter(~fee & pl.col("ref").is_not_null()).select(  # lazy: only the few
+        *by, "ref", "reference_id", "_ts", "amount", fx.alias("_fx"))  # rows linked are held
     if by:
-        wanted = fees.select(*by, "reference_id").drop_nulls().unique()
+        wanted = fees.select(*by, "reference_id").drop_nulls().unique().lazy()
         by_id = main.join(wanted, left_on=[*by, "ref"], right_on=[*by, "reference_id"],
                           how="semi")
         by_shared = main.join(wanted, on=[*by, "reference_id"], how="semi")
-        near = main.join(fees.select(*by, "_ts").unique(), on=[*by, "_ts"], how="semi")
+        near = main.join(fees.select(*by, "_ts").unique().lazy(), on=[*by, "_ts"], how="semi")
     else:
         wanted = fees["reference_id"].drop_nulls().unique()
         by_id = main.filter(pl.col("ref").is_in(wanted.implode()))
         by_shared = main.filter(pl.col("reference_id").is_in(wanted.implode()))
         near = main.filter(pl.col("_ts").is_in(fees["_ts"].unique().implode()))
+    by_id, by_shared, near = pl.collect_all([by_id, by_shared, near])
     # A fee naming another row's Transaction ID, or sharing its Reference ID.
     by_id = (by_id.select(*by, pl.col("ref").alias("reference_id"), pl.col("ref").alias("_by_id"))
              .unique([*by, "reference_id"], keep="none"))
@@ -419,10 +445,11 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     fx_links = (fx_rows.join(pairs, on=[*by, "_ts"], how="inner")
                 .select(*by, LINE, pl.when(first == pl.col("ref")).then(second).otherwise(first)
                         .alias("_link"), pl.lit(False).alias("_reference_used")))
-    links = pl.concat([fee_links, fx_links])
-    return (df.join(links, on=[*by, LINE], how="left", maintain_order="left")
-            .rename({"_link": "related_ref"})
-            .with_columns(pl.col("_reference_used").fill_null(False)))
+    links = pl.concat([fee_links, fx_links])  # one row per (file,) line at most
+    # only the keys joined, the found columns added: a join of the wide frame copies it all
+    found = df.select(*by, LINE).join(links, on=[*by, LINE], how="left", maintain_order="left")
+    return df.with_columns(related_ref=found["_link"],
+                           _reference_used=found["_reference_used"].fill_null(False))
 
 
 def _counterparty() -> pl.Expr:

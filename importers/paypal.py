@@ -24,6 +24,7 @@ from importers.base import (
     date_formats_for,
     finalize,
     is_platform,
+    kept,
     lookup,
     nonblank,
     parse_dates,
@@ -176,7 +177,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     df = lookup(df, _row_classes(df, path), ["type", "_status", "_impact"])
     df, booked_pending = _moved_by_balance(df, path)
     skipped = counts(df["skip"])
-    df = df.filter(pl.col("skip").is_null())
+    df = kept(df, pl.col("skip").is_null())
 
     warnings = []
     if booked_pending:

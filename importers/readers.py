@@ -15,6 +15,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from importers.csv_parts import read_parts, without_empty_rows
 from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
@@ -360,7 +361,7 @@ class Table:
 
 
 def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = None,
-               positional: bool = False) -> Table:
+               positional: bool = False, columns: AbstractSet[str] | None = None) -> Table:
     """Read the CSV body that starts at line `header_index` (0-based) as all-string columns.
 
     Rows that are entirely empty are dropped; rows with fewer or more cells than the header are
@@ -368,6 +369,10 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     they are (it validates them); others are decoded (Windows-1252, UTF-16) and re-encoded.
     Blank trailing header cells are not columns, except for a `positional` layout (one read by
     position, whose last column may have no name: Freelancer.com's balance).
+
+    `columns`: the (normalised) names the caller reads; a large file's other columns are
+    read and checked as ever, a part of the file at a time, but not kept
+    (importers.csv_parts).
     """
     import polars as pl
 
@@ -389,7 +394,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
                             line=header_index + 1,
                             hint="the file may be damaged; download the export again") from None
         return read_table(_decoded_copy(raw), header_index, delimiter=delimiter,
-                          positional=positional)
+                          positional=positional, columns=columns)
     sep = delimiter or sniff_delimiter(header_line)
     header = [h.replace("\ufeff", "").strip() for h in split_line(header_line, sep)]
     width = len(header)
@@ -400,6 +405,15 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     names += [f"_blank#{i}" for i in range(width - len(header))]
     first_line = header_index + 2
     exact = len(body) - start <= EXACT_SCAN_MAX_BYTES
+    named = names[:len(header)]
+    keep = named if columns is None else [n for n in named if n in columns]
+    parts = None if exact or columns is None else \
+        read_parts(body, start, sep, names, named, keep, first_line, LINE)
+    if parts is not None:
+        _record_lines(None, sep, (len(header), width), raw.path, first_line, exact,
+                      raw_body=body, body_start=start)  # a download cut short: its last row
+        del body  # (raw.data: let go by `_table`)
+        return _table(parts, raw, header, sep, named)
     try:
         df = pl.read_csv(
             body, infer_schema=False, separator=sep, has_header=True, skip_lines=skip,
@@ -408,7 +422,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower() and raw.encoding != "utf-8":
             return read_table(_decoded_copy(raw), header_index, delimiter=delimiter,
-                              positional=positional)
+                              positional=positional, columns=columns)
         text = body[start:].decode("utf-8", errors="replace")
         _record_lines(text, sep, (len(header), width), raw.path, first_line, exact=True)
         raise DataError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=raw.path,
@@ -417,23 +431,30 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     record_lines = _record_lines(text, sep, (len(header), width), raw.path, first_line, exact,
                                  raw_body=body, body_start=start)
     if width > len(header):
-        df = df.select(names[:len(header)])
+        df = df.select(named)
     if record_lines is not None and len(record_lines) == df.height:
         line = pl.Series(LINE, record_lines, dtype=pl.Int64)
     else:
         line = _chunked_like(df, pl.int_range(first_line, first_line + df.height, eager=True,
                                               dtype=pl.Int64))
     df = df.with_columns(line.alias(LINE))
-    cells = [c for c in df.columns if c != LINE]
-    if cells:
-        df = df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in cells))
+    df = without_empty_rows(df, [c for c in df.columns if c != LINE])
     del body
+    return _table(df, raw, header, sep, named)
+
+
+def _table(df: pl.DataFrame, raw: RawFile, header: list[str], sep: str, named: list[str]
+           ) -> Table:
+    """The Table of the rows read, the file's bytes let go first (the caller holds them no
+    more)."""
+    import polars as pl
+
     raw.release()
     if df.n_chunks() > 1:  # a column at a time, once the bytes are gone: the next queries
         # need aligned single chunks, and copying the whole table at once doubled it
         df = pl.DataFrame([df.drop_in_place(name).rechunk() for name in list(df.columns)])
     return Table(df=df, header=header, path=raw.path, delimiter=sep,
-                 names=dict(zip(names[:len(header)], header, strict=True)))
+                 names=dict(zip(named, header, strict=True)))
 
 
 def _chunked_like(df: pl.DataFrame, line: pl.Series) -> pl.Series:

@@ -82,7 +82,7 @@ def _require(table: Table) -> None:
 
 
 def parse(raw: RawFile, options: ImportOptions) -> Parsed:
-    table = read_table(raw, 0)
+    table = read_table(raw, 0, columns=_READ)  # a large file's other cells are not kept
     _require(table)
     path = raw.path
     rows_read = table.df.height
@@ -118,6 +118,13 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
         for index, rows in found.items():
             out[index] = rows
     return out
+
+
+_READ = {"date", "amount", "amount $", "balance", "current balance $", "type",
+         "transaction type", "description", "transaction summary",
+         "transaction summary details", "description 1", "description 2", "description 3",
+         "entered description", "ref id", "transaction id", "team", "client team"}
+"""The columns `_fields` reads (of either layout)."""
 
 
 def _fields(df: pl.DataFrame, table: Table, path: object) -> pl.DataFrame:

@@ -11,9 +11,9 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from importers import readers, registry
+from importers import csv_parts, readers, registry
 from importers.bank_columns import row_key
-from importers.base import ImportOptions
+from importers.base import ImportOptions, Parsed
 from ledger.core import schema
 from ledger.core.errors import DataError
 from ledger.store import importing
@@ -133,3 +133,98 @@ def test_a_large_tables_line_numbers_follow_polars_chunks(tmp_path, monkeypatch)
     with pytest.raises(DataError) as caught:
         parse_money(table.df, pl.col("amount"), path=path, what="Amount")
     assert caught.value.line == 40000 and "'1.0x' is not a number" in caught.value.message
+
+
+def _parsed(rows: pl.DataFrame) -> Parsed:
+    return Parsed(rows=schema.with_ids(rows.with_columns(
+        origin=pl.lit("source"), import_id=pl.lit("f" * 64), line=pl.lit(2, pl.Int64),
+        kind=pl.lit("earning"))).pipe(schema.conform), format="upwork", rows_read=rows.height)
+
+
+def test_merge_of_several_files_counts_each_ones_duplicates_once():
+    """The last file's ids are not added to those looked up (no file follows); the earlier
+    ones' still are: a row of file 1 in files 2 and 3 is a duplicate in both."""
+    existing = _parsed(_rows(["A"])).rows
+    files = [_parsed(_rows(keys)) for keys in (["A", "B"], ["B", "C"], ["C", "D", "A"])]
+    combined, summaries = importing.merge(existing, [(UPWORK, b"", p) for p in files])
+    assert [(s.added, s.duplicates) for s in summaries] == [(1, 1), (1, 1), (1, 2)]
+    assert sorted(combined["id"].to_list()) == sorted(_id("upwork", "upwork", k)
+                                                      for k in "ABCD")
+    nothing, [summary] = importing.merge(schema.empty(), [(UPWORK, b"", _parsed(_rows([])))])
+    assert nothing.height == 0 and nothing.schema == schema.empty().schema
+    assert summary.added == 0
+
+
+def test_sorted_by_date_keeps_columns_of_one_repeated_value():
+    days = [dt.date(2024, 1, d) for d in (3, 1, 2)]
+    df = pl.DataFrame({"date": days, "n": [0, 1, 2]}).with_columns(
+        source=pl.lit("paypal"), hours=pl.lit(None, pl.Float64))
+    out = importing.sorted_by_date(df)
+    assert out.columns == ["date", "n", "source", "hours"]
+    assert out["n"].to_list() == [1, 2, 0]
+    assert out["source"].to_list() == ["paypal"] * 3
+    assert out["hours"].to_list() == [None] * 3 and out.schema["hours"] == pl.Float64
+
+
+def _table_text() -> str:
+    rows = [f'{n},"desc {n}",{n}.50' for n in range(2, 3000)]
+    rows[100] = ""  # a blank line: no row, the next keeps its line number
+    rows[200] = ",,"  # an empty row: dropped
+    rows[300] = '302,"two\nlines",1.00'  # a quoted line break: parts are cut around it
+    return "Line,Description,Amount\r\n" + "\n".join(rows) + "\n"
+
+
+def test_a_large_table_read_in_parts_is_the_table_read_at_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
+    path = tmp_path / "table.csv"
+    path.write_text(_table_text())
+    whole = readers.read_table(registry.read(path)).df
+    monkeypatch.setattr(csv_parts, "PART_BYTES", 1000)  # ~40 parts
+    body = path.read_bytes()
+    assert len(csv_parts.part_cuts(body, 0)) > 30
+    table = readers.read_table(registry.read(path))
+    assert table.df.equals(whole)
+    assert table.df.n_chunks() == 1
+    lines = dict(zip(table.df["line"].to_list(), table.df[readers.LINE].to_list(), strict=True))
+    assert lines["2"] == 2 and lines["101"] == 101 and lines["250"] == 250
+    assert "102" not in lines and "202" not in lines  # the blank line, the empty row
+    assert table.df.filter(pl.col("line") == "302")["description"].item() == "two\nlines"
+    kept = readers.read_table(registry.read(path), columns={"amount"})
+    assert kept.df.columns == ["amount", readers.LINE]
+    assert kept.df.equals(whole.select("amount", readers.LINE))
+    assert kept.names == table.names  # every header cell still known (messages name them)
+
+
+def test_a_row_with_too_many_cells_deep_in_a_large_file_names_its_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
+    monkeypatch.setattr(csv_parts, "PART_BYTES", 1000)
+    path = tmp_path / "table.csv"
+    path.write_text(_table_text().replace('\n2500,"desc 2500",2500.50\n',
+                                          '\n2500,"desc 2500",2500.50,extra\n'))
+    with pytest.raises(DataError) as caught:
+        readers.read_table(registry.read(path), columns={"amount"})
+    assert caught.value.line == 2501 and "4 cells, more than the header's 3" in caught.value.message
+
+
+def test_a_large_windows_1252_file_read_in_parts_keeps_its_columns(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
+    monkeypatch.setattr(csv_parts, "PART_BYTES", 1000)
+    path = tmp_path / "table.csv"
+    path.write_bytes(_table_text().replace('"desc 7"', '"caf\u00e9 7"').encode("cp1252"))
+    table = readers.read_table(registry.read(path), columns={"description"})
+    assert table.df.columns == ["description", readers.LINE]  # read whole, decoded: as asked
+    assert table.df.filter(pl.col(readers.LINE) == 7)["description"].item() == "caf\u00e9 7"
+    assert table.df.height == 2996  # 2998 lines, a blank one and an empty row left out
+
+
+def test_kept_filters_a_column_at_a_time_and_keeps_a_frame_it_needs_not_filter():
+    from importers.base import kept
+
+    df = pl.DataFrame({"n": [1, 2, 3, 4], "s": ["a", None, "c", "d"]})
+    out = kept(df, pl.col("s").is_not_null() & (pl.col("n") != 4))
+    assert out.to_dict(as_series=False) == {"n": [1, 3], "s": ["a", "c"]}
+    assert df.width == 0  # its columns were moved out, not copied
+    whole = pl.DataFrame({"n": [1, 2]})
+    assert kept(whole, pl.col("n") > 0) is whole
+    nulls = pl.DataFrame({"n": [1, None]})
+    assert kept(nulls, pl.col("n") > 0)["n"].to_list() == [1]  # null: not kept (as filter)

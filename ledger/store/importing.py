@@ -116,15 +116,20 @@ def merge(existing: pl.DataFrame, parsed: list[tuple[Path, object, Parsed]]
     ledger is sorted and written."""
     import polars as pl
 
-    frames = [existing]
+    # no empty frame among those concatenated: with one, concat copies the ids (a column of
+    # the file's size) rather than taking the frames' columns as they are
+    frames = [existing] if existing.height else []
     seen = existing.select("id")
+    empty = existing.clear()
     del existing
     summaries = []
-    for path, _, result in parsed:
+    for number, (path, _, result) in enumerate(parsed, start=1):
         rows, result.rows = result.rows, result.rows.clear()
         new = rows.join(seen, on="id", how="anti") if seen.height else rows
-        frames.append(new)
-        seen = pl.concat([seen, new.select("id")])
+        if new.height:
+            frames.append(new)
+        if number < len(parsed):  # the last file's ids are looked up by no later file: not
+            seen = pl.concat([seen, new.select("id")])  # copied (a column of its size)
         summaries.append(ImportSummary(
             path=str(path), import_id=result.import_id, format=result.format,
             rows_read=result.rows_read, rows=rows.height, added=new.height,
@@ -132,7 +137,7 @@ def merge(existing: pl.DataFrame, parsed: list[tuple[Path, object, Parsed]]
             warnings=result.warnings))
         del rows, new
     del seen
-    combined = pl.concat(frames)
+    combined = pl.concat(frames) if frames else empty
     frames.clear()
     return sorted_by_date(combined), summaries
 
@@ -149,8 +154,12 @@ def sorted_by_date(rows: pl.DataFrame) -> pl.DataFrame:
     order = rows.select(pl.arg_sort_by("date", maintain_order=True)).to_series()
     columns = []
     for name in rows.columns:
-        columns.append(rows.drop_in_place(name).gather(order))
-    return pl.DataFrame(columns)
+        # gathered by an expression: a column of one repeated value (source, account, origin,
+        # import_id, an absent column's nulls) stays that one value, not a million copies
+        # (Series.gather writes each out: a column's worth of memory apiece)
+        columns.append(rows.select(pl.col(name).gather(order)))
+        rows.drop_in_place(name)  # the old column freed (the caller's frame is this one)
+    return pl.concat(columns, how="horizontal")
 
 
 def log_entry(event: str, summary: ImportSummary, options: ImportOptions,
