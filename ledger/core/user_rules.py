@@ -281,6 +281,8 @@ def _cheap_parts(rule: UserRule) -> list[pl.Expr]:
     """The tests of `rule` other than regexes: comparisons, cheap on every row."""
     import polars as pl
 
+    from ledger.core.money import decimal_lit
+
     parts: list[pl.Expr] = []
     m = rule.match
     if "currency" in m:
@@ -291,9 +293,9 @@ def _cheap_parts(rule: UserRule) -> list[pl.Expr]:
         parts.append(pl.col("amount") > 0 if m["sign"] == "credit" else pl.col("amount") < 0)
     size = pl.col("amount").abs()
     if "amount_min" in m:
-        parts.append(size >= pl.lit(m["amount_min"], dtype=pl.Decimal(38, 4)))
+        parts.append(size >= decimal_lit(m["amount_min"], pl.Decimal(38, 4)))
     if "amount_max" in m:
-        parts.append(size <= pl.lit(m["amount_max"], dtype=pl.Decimal(38, 4)))
+        parts.append(size <= decimal_lit(m["amount_max"], pl.Decimal(38, 4)))
     if "from" in m:
         parts.append(pl.col("date") >= m["from"])
     if "until" in m:
