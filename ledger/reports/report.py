@@ -96,6 +96,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         if (period.start.year, period.start.month) != (period.end.year, period.end.month) \
         else []
     charged = attribution.for_report(rows, journeys, currency, chain)
+    clients = client_sums(valued).collect(engine="in-memory")  # by_platform's and by_client's
     # rows per import, counted over runs of one import_id first (a ledger's rows come a file
     # at a time: a fifth of the time of grouping each row's id)
     per_import = rows.lazy().filter(pl.col("date").is_between(period.start, period.end)) \
@@ -110,8 +111,10 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "locale": reading_locale(ledger),
         "totals": shown,
         "gross_without_hours": _gross_without_hours(valued, currency, client_hours),
-        "by_platform": by_platform(valued, currency, client_hours, charged.by_platform),
-        "by_client": by_client(valued, currency, client_hours, charged.by_client),
+        "by_platform": by_platform(valued, currency, client_hours, charged.by_platform,
+                                   clients=clients),
+        "by_client": by_client(valued, currency, client_hours, charged.by_client,
+                               clients=clients),
         "payout_costs": attribution.present(charged, currency),
         "benchmarks": benchmarks,
         "months": months,
@@ -217,29 +220,36 @@ def benchmarks_for(ledger: Ledger, period: Period, currency: str, shown: dict,
 
 def by_platform(valued: pl.DataFrame, currency: str,
                 client_hours: dict[str, float] | None = None,
-                payout_costs: dict[str, Decimal] | None = None) -> list[dict]:
+                payout_costs: dict[str, Decimal] | None = None, *,
+                clients: pl.DataFrame | None = None) -> list[dict]:
     """Gross, platform and payment fees, net and hours per source platform. A client's hours
     (`hours.combine`) count for the platform that carried most of their gross. `payout_costs`
     (ledger.attribution) are the later costs of getting that platform's money home, charged
-    back FIFO; `net_home` is net minus them."""
+    back FIFO; `net_home` is net minus them. `clients`: `client_sums` of `valued`, when the
+    caller has it (by_client reads it too)."""
     import polars as pl
 
     from ledger.core.money import format_money
 
     # per source and kind, then per platform: exact sums either way, and a source's platform
-    # is read from its few names rather than split out of every row; with the hours, one
-    # collect
-    platform = _platform_expr(valued)
+    # is read from the few names of the sums (every source with an earning has a sum), not
+    # split out of every row nor found by hashing every row's name
     per_source = valued.lazy().group_by("source", "kind").agg(pl.col("value").sum()).filter(
         pl.col("kind").is_in(["earning", "refund", "platform_fee", "payment_fee", "tax",
                               "bank_fee"]))
+    if clients is None:
+        per_source, clients = pl.collect_all([per_source, client_sums(valued)],
+                                             engine="in-memory")
+    else:
+        per_source = per_source.collect(engine="in-memory")
+    platform = _platform_expr(per_source)
     earned = pl.col("kind").is_in(["earning", "refund"])
-    grouped = per_source.with_columns(platform).group_by("platform").agg(
+    grouped = per_source.lazy().with_columns(platform).group_by("platform").agg(
         pl.col("value").filter(earned).sum().alias("gross"),
         (-pl.col("value").filter(~earned).sum()).alias("fees")).sort(
         "gross", "platform", descending=[True, False])  # equal gross: by name, not by chance
     unbilled, home, grouped = pl.collect_all(
-        [*_platform_hours_plans(valued, platform), grouped], engine="in-memory")
+        [*_platform_hours_plans(valued, clients, platform), grouped], engine="in-memory")
     worked = _platform_hours(unbilled, home, client_hours or {})
     later = payout_costs or {}
     found = [(row["platform"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0))
@@ -261,6 +271,17 @@ def by_platform(valued: pl.DataFrame, currency: str,
             home["net_home"] = None
         out.append(item | home)
     return out
+
+
+def client_sums(valued: pl.DataFrame) -> pl.LazyFrame:
+    """The earnings and refunds with a client, `value` and `hours` summed per (counterparty,
+    source, kind): what by_client's gross and hours per client and by_platform's home
+    platform per client are read from, one group_by of a year's rows for both. A plan."""
+    import polars as pl
+
+    return valued.lazy().filter(pl.col("kind").is_in(["earning", "refund"])
+                                & pl.col("counterparty").is_not_null()).group_by(
+        "counterparty", "source", "kind").agg(pl.col("value").sum(), pl.col("hours").sum())
 
 
 def _fee_owners(owners: pl.DataFrame, fees: pl.DataFrame) -> pl.DataFrame:
@@ -310,12 +331,21 @@ def _listed_together(owners: pl.DataFrame, fees: pl.DataFrame) -> pl.DataFrame |
     if not ((charged["account"] == owners["account"])
             & (charged["related_ref"] == owners["ref"])).fill_null(False).all():
         return None
-    if owners.select(_ref_key("ref").n_unique()).item() != owners.height:
+    if not _refs_increase(owners["ref"]) \
+            and owners.select(_ref_key("ref").n_unique()).item() != owners.height:
         return None  # a repeated ref (or two whose hashes collide): the join keeps the first
     owner = owners["counterparty"] if charged.height == fees.height else owners[
         "counterparty"].gather(pl.select(pl.when(pl.lit(named)).then(
             pl.lit(named).cum_sum() - 1)).to_series())
     return fees.select("counterparty", "value", owner.alias("owner"))
+
+
+def _refs_increase(refs: pl.Series) -> bool:
+    """Whether `refs` (no nulls) strictly increase: then none repeats, whatever the account,
+    proven by comparing neighbours (a fifth of hashing a year's refs and counting them); an
+    export numbering its rows in order (PayPal's) does. Unsorted refs fail on the sortedness
+    check, which stops at the first pair out of order."""
+    return refs.is_sorted() and bool((refs.slice(1) > refs.slice(0, len(refs) - 1)).all())
 
 
 def _ref_key(ref: str) -> pl.Expr:
@@ -337,30 +367,32 @@ def _home(net: Decimal, later: Decimal, currency: str) -> dict[str, str | None]:
 
 def by_client(valued: pl.DataFrame, currency: str,
               client_hours: dict[str, float] | None = None,
-              payout_costs: dict[str, Decimal] | None = None) -> list[dict]:
+              payout_costs: dict[str, Decimal] | None = None, *,
+              clients: pl.DataFrame | None = None) -> list[dict]:
     """Per client: gross, the fees charged on their work (by counterparty or related_ref), net,
     paid hours (platform-billed, else from timesheets or ledger.toml: `hours.combine`), and
-    the payout costs charged back to their money (ledger.attribution)."""
+    the payout costs charged back to their money (ledger.attribution). `clients`:
+    `client_sums` of `valued`, when the caller has it (by_platform reads it too)."""
     import polars as pl
 
     from ledger.core.money import format_money
 
     earned = pl.col("kind").is_in(["earning", "refund"])
     rows = valued.lazy()
-    # the earnings that own fees, the fees and the gross per client: one collect
-    owners, fees, gross = pl.collect_all([
+    # the earnings that own fees, the fees and the sums per client: one collect
+    owners, fees, *found = pl.collect_all([
         rows.filter(earned & pl.col("ref").is_not_null() & pl.col("counterparty").is_not_null()
                     ).select("account", "ref", "counterparty"),
         rows.filter(pl.col("kind").is_in(["platform_fee", "payment_fee", "tax"])).select(
             "account", "related_ref", "counterparty", "value"),
-        rows.filter(earned & pl.col("counterparty").is_not_null()).group_by(
-            pl.col("counterparty").alias("client")).agg(pl.col("value").sum().alias("gross"),
-                                                        pl.col("hours").sum().alias("hours"))],
-        engine="in-memory")
+        *([client_sums(valued)] if clients is None else [])], engine="in-memory")
+    clients = found[0] if clients is None else clients
+    gross = clients.lazy().group_by(pl.col("counterparty").alias("client")).agg(
+        pl.col("value").sum().alias("gross"), pl.col("hours").sum().alias("hours"))
     fees = _fee_owners(owners, fees)
     charged = fees.lazy().group_by(pl.coalesce("owner", "counterparty").alias("client")).agg(
         (-pl.col("value").sum()).alias("fees")).filter(pl.col("client").is_not_null())
-    joined = gross.lazy().join(charged, on="client", how="full", coalesce=True).sort(
+    joined = gross.join(charged, on="client", how="full", coalesce=True).sort(
         "gross", "client", descending=[True, False], nulls_last=True  # equal gross: by name
     ).collect(engine="in-memory")
     later = payout_costs or {}
@@ -379,18 +411,18 @@ def by_client(valued: pl.DataFrame, currency: str,
     return out
 
 
-def _platform_hours_plans(valued: pl.DataFrame, platform: pl.Expr
+def _platform_hours_plans(valued: pl.DataFrame, clients: pl.DataFrame, platform: pl.Expr
                           ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """What `_platform_hours` reads: the hours of earnings without a client per platform, and
-    each client's home platform (the one that carried most of their gross). Plans."""
+    each client's home platform (the one that carried most of their gross; `clients`:
+    `client_sums`). Plans."""
     import polars as pl
 
     earning = pl.col("kind") == "earning"
     unbilled = valued.lazy().filter(earning & pl.col("counterparty").is_null()).select(
         "source", "hours").with_columns(platform).group_by("platform").agg(
         pl.col("hours").sum())
-    home = (valued.lazy().filter(earning & pl.col("counterparty").is_not_null())
-            .group_by("counterparty", "source").agg(pl.col("value").sum())
+    home = (clients.lazy().filter(earning).select("counterparty", "source", "value")
             .with_columns(platform).group_by("counterparty", "platform")
             .agg(pl.col("value").sum())
             .sort("value", "platform", descending=[True, False])
