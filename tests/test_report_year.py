@@ -150,6 +150,51 @@ def test_a_repeated_ref_charges_its_first_earning_as_the_join_does():
     assert _fees_by_client(valued) == {"Acme": "13.00", "Beta": "0.00"}
 
 
+def test_increasing_refs_are_unique_without_hashing_them(monkeypatch):
+    """Refs that strictly increase (an export numbering its rows) need no hash to be known
+    unique; a ref repeated beside itself, or refs out of order, are still counted by hash."""
+    assert report._refs_increase(pl.Series(["r1", "r2", "r3"]))
+    assert report._refs_increase(pl.Series(["r1"]))
+    assert not report._refs_increase(pl.Series(["r1", "r1", "r2"]))
+    assert not report._refs_increase(pl.Series(["r2", "r1", "r3"]))
+    valued = _rows([("earning", "r1", None, "Acme", "100"),
+                    ("platform_fee", "f1", "r1", None, "-10"),
+                    ("earning", "r2", None, "Beta", "100"),
+                    ("platform_fee", "f2", "r2", None, "-3")])
+    owners = valued.filter(pl.col("kind") == "earning").select("account", "ref", "counterparty")
+    fees = valued.filter(pl.col("kind") != "earning").select(
+        "account", "related_ref", "counterparty", "value")
+
+    def no_hash(ref: str) -> pl.Expr:
+        raise AssertionError("hashed refs that increase")
+
+    monkeypatch.setattr(report, "_ref_key", no_hash)
+    listed = report._listed_together(owners, fees)
+    assert listed is not None and listed["owner"].to_list() == ["Acme", "Beta"]
+
+
+def test_client_sums_given_or_not_the_clients_and_platforms_are_the_same():
+    """by_client and by_platform read the same figures from `client_sums` handed to them (as
+    the report does) as when they sum the rows themselves: gross net of a refund, hours, and
+    the home platform of a client paid on two (most of their gross on wise)."""
+    valued = _rows([("earning", "r1", None, "Acme", "100"),
+                    ("refund", "r2", None, "Acme", "-30"),
+                    ("earning", "r3", None, "Beta", "40")]).with_columns(
+        pl.Series("hours", [2.0, None, 1.5]))
+    valued = pl.concat([valued, _rows([("earning", "w1", None, "Acme", "500")]).with_columns(
+        pl.lit("wise").alias("source"), pl.lit(3.0).alias("hours"))])
+    sums = report.client_sums(valued).collect()
+    clients = report.by_client(valued, "USD")
+    assert [(c["client"], c["gross"], c["hours"]) for c in clients] == [
+        ("Acme", "570.00", "5.00"), ("Beta", "40.00", "1.50")]
+    assert report.by_client(valued, "USD", clients=sums) == clients
+    hours = {"Acme": 5.0, "Beta": 1.5}
+    platforms = report.by_platform(valued, "USD", hours)
+    assert [(p["platform"], p["gross"], p["hours"]) for p in platforms] == [
+        ("wise", "500.00", "5.00"), ("upwork", "110.00", "1.50")]
+    assert report.by_platform(valued, "USD", hours, clients=sums) == platforms
+
+
 def test_counting_reconciles_the_same_hops_without_listing_money_in_transit():
     """What counting asks reconcile for (not itemised, the matched hops' fees only) is what
     `ledger reconcile` finds: the same chain and costs (the withdrawal fee of 2 on the
