@@ -19,7 +19,7 @@ import pytest
 
 from ledger import batch
 from ledger.batch.anon import file_pseudonym, pseudonym
-from ledger.batch.engine import DELAY_ENV, chunk_size, content_hash, plan
+from ledger.batch.engine import DELAY_ENV, content_hash, plan
 from tests.test_batch import make_workers, read_panel
 from tests.test_cli import ok, run
 
@@ -110,13 +110,6 @@ def test_chunk_keys_depend_on_inputs_not_on_the_cluster(tmp_path):
     os.utime(workers[1].files[0], ns=(1, 1))  # a changed donation: its chunk only
     after = keys()
     assert sum(x != y for x, y in zip(before, after, strict=True)) == 1
-
-
-def test_chunk_sizes_one_worker_each_then_at_least_16_chunks_of_at_most_128():
-    assert [chunk_size(n) for n in (1, 128)] == [1, 1]  # a chunk each up to 128 workers
-    assert chunk_size(129) == 9  # ceil(129 / 16): 14 chunks of 9 and one of 3
-    assert chunk_size(1_000) == 63  # ceil(1000 / 16)
-    assert [chunk_size(n) for n in (2_048, 2_049, 10_000)] == [128, 128, 128]
 
 
 def test_the_map_names_folders_and_files_and_stays_out_of_the_panel(tmp_path):

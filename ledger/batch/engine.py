@@ -40,11 +40,8 @@ if TYPE_CHECKING:
 ENGINE = "ledger.batch.chunk/1"
 """Part of every chunk key: bump when a chunk's output for the same inputs changes."""
 MARKERS = "_chunks"
-MAX_CHUNK = 128
-"""Workers per chunk at most (memory of one task; progress granularity). 128 rather than 64:
-a chunk's fixed costs (one read, one fee-rule pass, one reconcile per format and schedule)
-shared by twice the workers cost ~10% less CPU a worker (30.7-32.3 ms against 34.7-35.6 ms
-in one process), and 10,000 workers are still 79 chunks."""
+MAX_CHUNK = 64
+"""Workers per chunk at most (memory of one task; progress granularity)."""
 CHUNKS_WANTED = 128
 """Up to this many workers, a chunk each (a killed task loses one worker's work)."""
 MIN_CHUNKS = 16
