@@ -440,21 +440,13 @@ def _platform_hours(unbilled: pl.DataFrame, home: pl.DataFrame,
     return hours
 
 
-_PLATFORMS: dict[str, str | None] = {}
-"""ledger.providers.platform of each source name seen in this process."""
-
-
 def _platform_expr(rows: pl.DataFrame) -> pl.Expr:
     """`platform`, the provider part of `source` (ledger.providers.platform), worked out once
-    per distinct source name (in this process) rather than split out of every row."""
+    per distinct source name of `rows` (a few sums) rather than split out of every row."""
     import polars as pl
 
     names = rows["source"].unique()
-    unseen = [n for n in names.to_list() if n not in _PLATFORMS]
-    if unseen:
-        found = pl.select(source_platform(pl.lit(pl.Series(unseen, dtype=names.dtype))))
-        _PLATFORMS.update(zip(unseen, found.to_series().to_list(), strict=True))
-    platforms = pl.Series([_PLATFORMS[n] for n in names.to_list()], dtype=pl.String)
+    platforms = pl.select(source_platform(pl.lit(names))).to_series()
     return pl.col("source").replace(names, platforms).alias("platform")
 
 
