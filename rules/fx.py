@@ -32,16 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.core.errors import DataError
-from rules.fx_reference import (  # noqa: F401  (re-exported: callers import them from here)
-    NBP_PRECISION_WARN,
-    RATE_SCALE,
-    _ecb_csv,
-    _table,
-    bundled_reference,
-    ecb_rates,
-    nbp_rates,
-    rate_dtype,
-)
+from rules.fx_reference import _table, bundled_reference, rate_dtype
 
 if TYPE_CHECKING:
     import polars as pl

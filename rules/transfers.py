@@ -111,7 +111,7 @@ def _rates(cand: pl.DataFrame, chain: object) -> pl.DataFrame:
     with each need's worker (`_w`) and answers per worker."""
     import polars as pl
 
-    from rules.fx import rate_dtype
+    from rules.fx_reference import rate_dtype
     from rules.worker_ids import worker
 
     by = ["_w"] if getattr(chain, "by_worker", False) else []

@@ -14,7 +14,8 @@ import polars as pl
 
 from ledger.batch.counting import Counted
 from ledger.batch.fx import cached_reference, in_local, value_chunk
-from rules.fx import FxChain, _table
+from rules.fx import FxChain
+from rules.fx_reference import _table
 
 
 def _worker(rows: list[tuple[dt.date, str, str]], own: list[tuple[dt.date, str]]) -> Counted:

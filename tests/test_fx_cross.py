@@ -63,7 +63,7 @@ def test_one_lookup_mixes_direct_both_pivots_and_missing():
 
 def test_the_ecb_text_is_kept_unzipped_and_a_damaged_copy_is_passed_over(tmp_path: Path,
                                                                          monkeypatch):
-    from rules import fx
+    from rules import fx_reference as fx
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     fx._ecb_csv.cache_clear()

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from ledger import reconcile as rc
 from ledger.core import schema
 from ledger.render import reconcile as reconcile_render
-from rules.fx import FxChain, _table
+from rules.fx import FxChain
+from rules.fx_reference import _table
 from tests.test_cli import as_json, ok, run
 
 JUNE = (dt.date(2024, 6, 1), dt.date(2024, 6, 30))

@@ -92,7 +92,7 @@ def test_paypal_spread_against_ecb_reference(ledger, options):
     """Without user rates, the ECB mid rate values the conversion: PayPal's spread shows."""
     import datetime as dt
 
-    from rules.fx import ecb_rates
+    from rules.fx_reference import ecb_rates
 
     ledger.import_files([PAYPAL], options)
     data = report.build(ledger, month="2024-06")
@@ -121,7 +121,7 @@ def test_implied_rate_when_no_reference_exists(ledger, options):
 def test_nbp_covers_pkr_with_stated_precision():
     import datetime as dt
 
-    from rules.fx import nbp_rates
+    from rules.fx_reference import nbp_rates
 
     table = nbp_rates({"PKR"}, dt.date(2024, 6, 1), dt.date(2024, 6, 10))
     assert table.height >= 1

@@ -38,12 +38,12 @@ VALUED = ["date", "kind", "amount", "currency", "counterparty", "hours"]
 
 
 def cached_reference(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
-    """rules.fx.bundled_reference from a per-process cache of each currency's whole history;
-    where a currency has no rate in [start, end] (data past the bundled history), the nearest
-    few rates outside it, which the chain then uses as stale."""
+    """rules.fx_reference.bundled_reference from a per-process cache of each currency's whole
+    history; where a currency has no rate in [start, end] (data past the bundled history),
+    the nearest few rates outside it, which the chain then uses as stale."""
     import polars as pl
 
-    from rules.fx import _table
+    from rules.fx_reference import _table
 
     frames = [_table()]
     for currency in sorted(currencies):
@@ -65,7 +65,7 @@ def history(currency: str) -> pl.DataFrame:
     INR->USD would find none from EUR->INR and EUR->USD alone)."""
     import polars as pl
 
-    from rules.fx import bundled_reference, rate_dtype
+    from rules.fx_reference import bundled_reference, rate_dtype
 
     table = bundled_reference({currency}, *HISTORY)
     if currency in ("USD", "EUR"):
@@ -97,7 +97,7 @@ def value_chunk(items: list[Counted]) -> dict[int, BaseException]:
     import polars as pl
 
     from ledger.reports.report import NOT_INCOME
-    from rules.fx import rate_dtype
+    from rules.fx_reference import rate_dtype
 
     failed: dict[int, BaseException] = {}
     valued: dict[int, pl.DataFrame] = {}
@@ -177,7 +177,7 @@ def in_local(usd: pl.DataFrame, local: str, chain: FxChain | None = None) -> pl.
     row can be valued (`value_chunk`'s has_local)."""
     import polars as pl
 
-    from rules.fx import rate_dtype
+    from rules.fx_reference import rate_dtype
 
     foreign = usd.filter(pl.col("currency") != local)
     if foreign.is_empty() or not has_rates(local):

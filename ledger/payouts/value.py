@@ -48,7 +48,7 @@ def with_value(frame: pl.DataFrame, to: str, chain: Any, where: str) -> pl.DataF
     `fx_provider`, `rate_date`."""
     import polars as pl
 
-    from rules.fx import rate_dtype
+    from rules.fx_reference import rate_dtype
 
     if frame.is_empty():
         return frame.with_columns(pl.lit(None, dtype=rate_dtype()).alias("value"),

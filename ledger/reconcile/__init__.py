@@ -376,7 +376,7 @@ def _transit_value(transit: pl.DataFrame, currency: str, chain: FxChain
     exact in Decimal."""
     import polars as pl
 
-    from rules.fx import rate_dtype
+    from rules.fx_reference import rate_dtype
 
     if transit.is_empty():
         return Decimal(0), []
