@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, AnyStr
 
 from importers.bank_columns import date_formats, dated
+from importers.csv_parts import without_empty_rows
 from importers.readers import (
     LINE,
     RawFile,
@@ -314,8 +315,7 @@ def read_spreadsheet(raw: RawFile, profile: Profile) -> Body:
     df = grid.slice(index + 1).rename(dict(zip(grid.columns, names, strict=True)))
     df = df.with_columns(pl.int_range(index + 2, index + 2 + df.height, dtype=pl.Int64)
                          .alias(LINE))
-    cells = [c for c in df.columns if c != LINE]
-    df = df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in cells))
+    df = without_empty_rows(df, [c for c in df.columns if c != LINE])
     footer = 0
     if profile.footer and df.height:
         dated = df.select(footer_start(pl.col(profile.col("date")),  # type: ignore[arg-type]

@@ -3,7 +3,8 @@
 A million-row export read at once holds every cell of every column as strings beside the
 file's bytes: a large import's peak memory. Read a part at a time, each part's columns that
 the importer does not read are let go as soon as the part is checked, and the polars reader's
-own buffers are a part's, not the file's.
+own buffers are a part's, not the file's. Also the empty-row filter every table reader
+shares (`without_empty_rows`).
 """
 
 from __future__ import annotations

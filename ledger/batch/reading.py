@@ -94,6 +94,7 @@ def _read_group(header_bytes: bytes, members: list[tuple[int, bytes]],
                 raws: Sequence[RawFile], header_index: int) -> dict[int, Table]:
     import polars as pl
 
+    from importers.csv_parts import without_empty_rows
     from importers.readers import LINE, Table, normalize, sniff_delimiter, split_line, unique_names
 
     header_line = header_bytes.decode("utf-8")
@@ -132,9 +133,7 @@ def _read_group(header_bytes: bytes, members: list[tuple[int, bytes]],
     line = pl.int_range(0, df.height, dtype=pl.Int64, eager=True) \
         - starts.gather(files) + first_line
     df = df.with_columns(line.alias(LINE), files)
-    cells = [c for c in df.columns if c not in (LINE, _FILE)]
-    if cells:
-        df = df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in cells))
+    df = without_empty_rows(df, [c for c in df.columns if c not in (LINE, _FILE)])
     heights = df.group_by(_FILE).len()
     left = dict(zip(heights[_FILE].to_list(), heights["len"].to_list(), strict=True))
     df = df.drop(_FILE)
