@@ -218,3 +218,13 @@ def test_no_rules_no_file(kept):
     kept.config_path.write_text('home_currency = "INR"\n')
     assert kept.rows().equals(kept.stored_rows())
     assert not (kept.root / rule_hits.NAME).exists()
+
+
+def test_rows_kept_by_other_code_are_found_again(kept, monkeypatch):
+    kept.rows()
+    computed = []
+    real = user_rules.hits
+    monkeypatch.setattr(user_rules, "hits",
+                        lambda rows, rules: computed.append(len(rules)) or real(rows, rules))
+    monkeypatch.setattr(rule_hits, "_code", lambda: "an upgrade")
+    assert kept.rows().equals(plain(kept)) and computed == [len(RULES)]

@@ -3,15 +3,17 @@
 Finding them (ledger.core.user_rules.hits) scans every description: on a million bank rows
 about 0.2 s CPU, a third of a month's report, for an answer that changes only when the stored
 rows or a rule's match keys do. So `Ledger.rows` keeps each rule's row numbers in
-`<dir>/.rule-hits.arrow`, keyed by the stored rows' file (size, mtime, inode) and by the rule's
-match keys (not its id or `set`: editing what a rule sets, or adding a rule, scans only for the
-rules without an entry). The file is never a source of truth: a missing, unreadable or stale
-one is recomputed, and one that cannot be written (a read-only ledger) is skipped silently.
+`<dir>/.rule-hits.arrow`, keyed by the stored rows' file (size, mtime, inode), by the code that
+found them (user_rules.py and the polars version) and by the rule's match keys (not its id or
+`set`: editing what a rule sets, or adding a rule, scans only for the rules without an entry).
+The file is never a source of truth: a missing, unreadable or stale one is recomputed, and one
+that cannot be written (a read-only ledger) is skipped silently.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -26,18 +28,30 @@ NAME = ".rule-hits.arrow"
 """The file in the ledger directory."""
 
 VERSION = "1"
-"""Bump when what `user_rules.hits` returns for a rule and rows changes."""
+"""Bump when the file's layout changes."""
+
+
+@functools.cache
+def _code() -> str:
+    """What finds the rows: ledger/core/user_rules.py's text and the polars version (its regex
+    engine), hashed. Kept rows found by other code (an upgrade, a fix) are never used."""
+    import polars as pl
+
+    from ledger.core import user_rules
+
+    text = Path(user_rules.__file__).read_bytes() + pl.__version__.encode()
+    return hashlib.sha256(text).hexdigest()[:16]
 
 
 def stamp(rows_path: Path) -> str | None:
-    """What identifies the stored rows' file (None when it is missing): taken before the rows
-    are read, so rows read from a file replaced meanwhile are never kept under the new one's
-    stamp (see `hits`)."""
+    """What identifies the stored rows' file and the code finding rules' rows (None when the
+    file is missing): taken before the rows are read, so rows read from a file replaced
+    meanwhile are never kept under the new one's stamp (see `hits`)."""
     try:
         st = rows_path.stat()
     except OSError:
         return None
-    return f"{VERSION}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    return f"{VERSION}:{_code()}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 def rule_key(rule: UserRule) -> str:
