@@ -44,14 +44,14 @@ def _code() -> str:
 
 
 def stamp(rows_path: Path) -> str | None:
-    """What identifies the stored rows' file and the code finding rules' rows (None when the
-    file is missing): taken before the rows are read, so rows read from a file replaced
-    meanwhile are never kept under the new one's stamp (see `hits`)."""
+    """What identifies the stored rows' file (None when it is missing): taken before the rows
+    are read, so rows read from a file replaced meanwhile are never kept under the new one's
+    stamp (see `hits`)."""
     try:
         st = rows_path.stat()
     except OSError:
         return None
-    return f"{VERSION}:{_code()}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 def rule_key(rule: UserRule) -> str:
@@ -70,13 +70,14 @@ def hits(root: Path, rows_path: Path, before: str | None, rows: pl.DataFrame,
     from ledger.core.user_rules import hits as compute
 
     keys = [rule_key(rule) for rule in rules]
-    known = _read(root / NAME, before, rows.height) if before else {}
+    at = f"{VERSION}:{_code()}:{before}"
+    known = _read(root / NAME, at, rows.height) if before else {}
     missing = [i for i, key in enumerate(keys) if key not in known]
     if missing:
         found = compute(rows, [rules[i] for i in missing])
         known.update(zip([keys[i] for i in missing], found, strict=True))
         if before is not None and stamp(rows_path) == before:
-            _write(root / NAME, before, {key: known[key] for key in keys})
+            _write(root / NAME, at, {key: known[key] for key in keys})
     return [known[key] for key in keys]
 
 
