@@ -9,6 +9,7 @@ import csv
 import io
 import json
 
+from ledger.store import rule_hits
 from tests.test_cli import ok, run
 
 STATEMENT = """HDFC BANK Ltd.,,,,,,
@@ -106,9 +107,10 @@ def test_one_rule_makes_a_bank_credit_a_clients_earning_without_reimporting(tmp_
     listed = ok(run("--ledger", "led", "rules", "list", cwd=tmp_path)).stdout
     assert "1. acme-imps: description 'IMPS.*ACME', sign 'credit'" in listed
 
-    # nothing was imported again, nothing stored changed
+    # nothing was imported again, nothing stored changed (the rule's rows were kept aside)
     assert stored == {p.name: p.read_bytes() for p in (tmp_path / "led").iterdir()
-                      if p.is_file() and p.name != "ledger.toml"}
+                      if p.is_file() and p.name not in ("ledger.toml", rule_hits.NAME)}
+    assert (tmp_path / "led" / rule_hits.NAME).exists()
 
 
 def test_a_malformed_rule_is_a_clear_error_naming_it(tmp_path):

@@ -14,6 +14,8 @@ in which case later matching rules apply too (a later rule's value for a column 
 Vectorised throughout: `hits` finds each rule's rows (one Aho-Corasick pass for the literals
 the regexes need, then the regexes only where those occur), `apply` writes each set column with
 one scatter per rule. `condition` is the plain expression of a rule, for `ledger rules test`.
+`Ledger.rows` keeps what `hits` found between commands (ledger.store.rule_hits) and hands it to
+`apply`.
 """
 
 from __future__ import annotations
@@ -323,17 +325,19 @@ def applied(rules: list[UserRule]) -> list[pl.Expr]:
     return [pl.col(f"_m{i}") & (pl.col("_stop") >= i) for i in range(len(rules))]
 
 
-def apply(rows: pl.DataFrame, rules: list[UserRule]) -> pl.DataFrame:
+def apply(rows: pl.DataFrame, rules: list[UserRule],
+          found: list[pl.Series] | None = None) -> pl.DataFrame:
     """`rows` with the rules applied (columns, dtypes and order unchanged).
 
-    Each rule's rows are found once (`hits`); which rules apply follows from the first
+    Each rule's rows are found once (`hits`, unless the caller has them: `found`, as
+    ledger.store.rule_hits keeps them between commands); which rules apply follows from the first
     matching rule without `continue`, and each set column is written with one scatter per
     rule: work proportional to the rows the rules touch, not to rows x rules."""
     if not rules or rows.is_empty():
         return rows
     import polars as pl
 
-    found = hits(rows, rules)
+    found = hits(rows, rules) if found is None else found
     first = pl.repeat(len(rules), rows.height, dtype=pl.UInt32, eager=True)
     for i in reversed(range(len(rules))):  # the lowest index wins
         if not rules[i].cont and found[i].len():

@@ -9,6 +9,7 @@
 <dir>/ledger.parquet            canonical rows, sorted by date
 <dir>/hours.parquet             timesheet rows (paid and unpaid hours), from `ledger hours import`
 <dir>/.lock                     one writer at a time
+<dir>/.rule-hits.arrow          the rows each [[rules]] matches, kept between commands (a cache)
 ```
 
 Nothing is lost: every file is parsed and validated before anything is written; writes go to
@@ -120,8 +121,15 @@ class Ledger:
         """All canonical rows as every command counts them: the stored rows with the user's
         `[[rules]]` of ledger.toml applied (ledger.user_rules), never written back."""
         from ledger.core import user_rules
+        from ledger.store import rule_hits
 
-        return user_rules.apply(self.stored_rows(), list(self.settings().rules))
+        before = rule_hits.stamp(self.rows_path)  # before reading: see rule_hits.hits
+        rows = self.stored_rows()
+        rules = list(self.settings().rules)
+        if not rules or rows.is_empty():
+            return rows
+        found = rule_hits.hits(self.root, self.rows_path, before, rows, rules)
+        return user_rules.apply(rows, rules, found)
 
     def stored_rows(self) -> pl.DataFrame:
         """The rows as imported (empty, typed, if nothing was imported yet)."""
