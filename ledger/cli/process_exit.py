@@ -1,0 +1,50 @@
+"""Ending the `ledger` process without Python's teardown.
+
+When a command is done, a normal interpreter exit frees every module and object one by one
+(polars, typer, babel, ours: ~40k objects, garbage-collected twice): ~0.04 s of CPU, a sixth
+of an everyday command on a small ledger, for memory the kernel takes back anyway. So when
+`ledger` is the process (its console script or `python -m ledger.cli`), it ends like a
+normal exit in everything that can be seen: non-daemon threads finished first, the atexit
+handlers run (temporary folders, logging), stdout and stderr flushed, the same exit status;
+and then `os._exit`, skipping only the freeing. Called in-process (tests, scripts), under a
+profiler or tracer, with another thread still running, or when a flush fails (a closed pipe),
+it falls back to the normal exit: Python then reports and exits exactly as it would have.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def ends_process() -> bool:
+    """Whether `ledger` is this process's program (not a library call inside another one)
+    and nothing watches it that needs the normal teardown (a profiler, a coverage tracer)."""
+    import threading
+
+    program = getattr(sys.modules.get("__main__"), "__file__", None) or ""
+    ours = os.path.basename(program) in ("ledger", "ledger.exe", "ledger-script.py") or \
+        program.endswith(os.path.join("ledger", "cli", "__main__.py"))
+    return ours and sys.getprofile() is None and sys.gettrace() is None \
+        and threading.active_count() == 1
+
+
+def exit_now(code: object) -> None:
+    """End the process with `code` (SystemExit's: None, an int) as a normal exit would, less
+    the teardown; return (for the caller to raise SystemExit) where that cannot be done."""
+    import atexit
+
+    if code is not None and not isinstance(code, int):
+        return  # a message to print: Python's own exit does that
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # a closed pipe: Python's exit reports it and sets the status
+        return
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        os._exit(120)  # what Python's exit gives when flushing stdout fails
+    os._exit((code or 0) & 0xFF)

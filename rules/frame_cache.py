@@ -1,0 +1,81 @@
+"""Small tables a command rebuilds from bundled files (the ECB and NBP rates, the fee schedule)
+kept in the user cache folder as Arrow IPC, so that later commands read them instead of
+parsing the source again (~0.01 s of every command that values money).
+
+A file is named by what it was built from (`key`: the source's size and checksum, with the
+polars version, since IPC is polars' own format), carries a checksum of its bytes, and is
+written atomically. One that is missing, damaged, written by something else or not writable
+is passed over: the table is built fresh (and written when it can be), so the answer is the
+same either way; tests/test_frame_cache.py checks both.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import polars as pl
+
+MAGIC = b"LEDGERFC1\n"
+"""The first bytes of a cache file: this module's format (then the CRC-32 of the IPC bytes)."""
+
+
+def folder(kind: str, key: str) -> Path:
+    """The cache folder of one kind of table built from one version of its source (`key`),
+    under the polars version that writes it."""
+    import polars as pl
+
+    from ledger.core.files import user_cache
+
+    return user_cache() / f"{kind}-{key}-pl{pl.__version__}"
+
+
+def read(path: Path) -> pl.DataFrame | None:
+    """The table kept at `path`, or None if it is absent, damaged or not this module's."""
+    import io
+
+    import polars as pl
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = len(MAGIC) + 4
+    if len(data) < head or not data.startswith(MAGIC):
+        return None
+    payload = memoryview(data)[head:]
+    if zlib.crc32(payload) != int.from_bytes(data[len(MAGIC):head], "big"):
+        return None
+    try:
+        return pl.read_ipc(io.BytesIO(payload))
+    except Exception:  # a checksum that matches bytes polars cannot read: passed over too
+        return None
+
+
+def write(path: Path, table: pl.DataFrame) -> None:
+    """Keep `table` at `path` (atomically); a folder that cannot be written is passed over."""
+    import io
+
+    from ledger.core.files import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    table.write_ipc(buffer, compression="uncompressed")
+    payload = buffer.getvalue()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
+    except OSError:
+        pass
+
+
+def cached(path: Path, build: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    """The table kept at `path`, else `build()`'s, kept there for the next command."""
+    table = read(path)
+    if table is None:
+        table = build()
+        write(path, table)
+    return table
