@@ -120,3 +120,46 @@ def test_nbp_days_outside_the_kept_span_are_asked_of_the_package(cache: Path):
     early = (dt.date(1989, 12, 1), dt.date(1990, 1, 31))
     assert fx._nbp_series("PKR", *early) == fx._nbp_days("PKR", *early)
     assert fx._nbp_table("XQQ") is None and fx._nbp_series("XQQ", *SPAN) == {}
+
+
+@pytest.mark.parametrize("damage", [None, "flip", "truncate", "foreign"])
+def test_the_kept_fee_schedule_is_the_parsed_file(cache: Path, damage: str | None, monkeypatch):
+    """rules/data/fees.toml as kept (pickled) is exactly the file parsed, and is read back;
+    a damaged copy is parsed again."""
+    import pickle
+
+    from rules import fee_schedule, frame_cache
+
+    fresh = fee_schedule._parsed(fee_schedule.BUNDLED.read_bytes())
+    fee_schedule._bundled_raw.cache_clear()
+    try:
+        assert fee_schedule._bundled_raw() == fresh
+        [kept] = cache.glob("fees-*/fees.pickle")
+        data = kept.read_bytes()
+        if damage is None:  # read back, not parsed again
+            monkeypatch.setattr(fee_schedule, "_parsed", lambda text: pytest.fail("parsed"))
+        elif damage == "foreign":  # checksummed, but not what was kept: another type
+            frame_cache._keep(kept, pickle.dumps(["not", "a", "dict"]))
+        else:
+            kept.write_bytes({"flip": data[:-9] + bytes([data[-9] ^ 0x01]) + data[-8:],
+                              "truncate": data[:-100]}[damage])
+        fee_schedule._bundled_raw.cache_clear()
+        again = fee_schedule._bundled_raw()
+        assert again == fresh and repr(again) == repr(fresh)  # Decimal digits and dates too
+        assert [repr(r) for r in fee_schedule.load_schedule().rules] == \
+            [repr(r) for r in _schedule_of(fresh).rules]
+        assert pickle.loads(frame_cache._unwrapped(kept)) == fresh  # (kept again if damaged)
+    finally:
+        fee_schedule._bundled_raw.cache_clear()
+
+
+def _schedule_of(raw: dict):
+    """The bundled schedule built from `raw` instead of the kept copy."""
+    from rules import fee_schedule
+
+    saved = fee_schedule._bundled_raw
+    fee_schedule._bundled_raw = lambda: raw
+    try:
+        return fee_schedule.load_schedule()
+    finally:
+        fee_schedule._bundled_raw = saved
