@@ -481,9 +481,12 @@ app.command("export")(export_cmd)
 
 def main() -> None:
     """Entry point: runs the app and turns LedgerErrors into clean messages and exit codes.
-    As the process's program, ends it without Python's teardown (ledger/cli/process_exit.py)."""
-    from ledger.cli.process_exit import ends_process, exit_now
+    As the process's program, collects garbage less often and ends without Python's teardown
+    (ledger/cli/process.py)."""
+    from ledger.cli.process import ends_process, exit_now, start
 
+    if ends_process():
+        start()
     try:
         _main()
     except SystemExit as exc:

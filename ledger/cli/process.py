@@ -1,4 +1,11 @@
-"""Ending the `ledger` process without Python's teardown.
+"""`ledger` as the process: its garbage collector, and its exit without Python's teardown.
+
+At start (`start`), what is loaded by then (the interpreter, typer, the CLI: objects that
+live as long as the process) is moved out of the collector's sight
+(`gc.freeze`), and young objects are collected every 50,000 allocations instead of 700 (a
+few MB between collections): an everyday command on a small ledger spent ~0.016 s of CPU in
+~90 collections, mostly going over the modules it imports as it goes (long-lived objects)
+again and again; now ~0.004 s. Garbage is still collected, only less often.
 
 When a command is done, a normal interpreter exit frees every module and object one by one
 (polars, typer, babel, ours: ~40k objects, garbage-collected twice): ~0.04 s of CPU, a sixth
@@ -27,6 +34,14 @@ def ends_process() -> bool:
         program.endswith(os.path.join("ledger", "cli", "__main__.py"))
     return ours and sys.getprofile() is None and sys.gettrace() is None \
         and threading.active_count() == 1
+
+
+def start() -> None:
+    """Collect garbage less often in this process (see the module docstring)."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 10, 10)
 
 
 def exit_now(code: object) -> None:
