@@ -262,8 +262,10 @@ class FxChain:
             new = self._resolve(found.lazy().filter(pl.col("_known").is_null()).select(
                 "date", "currency"), to)
             known = pl.concat([known, new.with_columns(pl.lit(True).alias("_known"))])
-        else:
-            known = self._resolve(wanted, to).with_columns(pl.lit(True).alias("_known"))
+        else:  # nothing known yet: the answers are the wanted pairs' own, in their order
+            found = self._resolve(wanted, to)
+            self._answers[to] = found.with_columns(pl.lit(True).alias("_known"))
+            return found
         self._answers[to] = known
         return wanted.join(known.lazy(), on=["date", "currency"], how="left",
                            maintain_order="left").drop("_known").collect(engine="in-memory")

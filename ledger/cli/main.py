@@ -480,7 +480,24 @@ app.command("export")(export_cmd)
 
 
 def main() -> None:
-    """Entry point: runs the app and turns LedgerErrors into clean messages and exit codes."""
+    """Entry point: runs the app and turns LedgerErrors into clean messages and exit codes.
+    As the process's program, collects garbage less often and ends without Python's teardown
+    (ledger/cli/process.py)."""
+    from ledger.cli.process import ends_process, exit_now, start
+
+    if ends_process():
+        start()
+    try:
+        _main()
+    except SystemExit as exc:
+        if ends_process():
+            exit_now(exc.code)
+        raise
+    if ends_process():
+        exit_now(None)
+
+
+def _main() -> None:
     debug = "--debug" in sys.argv[1:]
     # a kill (a timeout, `kill PID`) unwinds like an error: cleanup (staged copies, rollback) runs
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))

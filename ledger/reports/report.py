@@ -58,7 +58,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     import polars as pl
 
     from importers import hours
-    from ledger import payouts, reconcile
+    from ledger import reconcile
     from ledger.counting import attribution, rule_tools
     from ledger.counting import pipeline as counting
     from ledger.reports import views
@@ -73,8 +73,14 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
     found = counting.for_ledger(ledger, rows, (period.start, period.end), chain=chain)
     journeys, schedule = found.journeys, found.schedule
-    counted, owed_unpaid, value_chains = payouts.for_report(ledger, rows, found.rows, period,
-                                                            currency, chain, journeys)
+    config = ledger.settings()
+    if config.workers or config.splits:  # sub-workers: ledger.payouts (its rules checked)
+        from ledger import payouts
+
+        counted, owed_unpaid, value_chains = payouts.for_report(
+            ledger, rows, found.rows, period, currency, chain, journeys)
+    else:  # what payouts.for_report gives without [[workers]] or [[splits]], unimported
+        counted, owed_unpaid, value_chains = found.rows, None, []
     # the columns the figures read, valued: never a copy of every column of the period's rows.
     # Transfers stay in (each figure reads only the kinds it counts): a copy of a year's rows
     # without them cost more than any figure read from them
