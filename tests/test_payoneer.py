@@ -170,3 +170,26 @@ def test_shared_transaction_id_still_gives_unique_ids(tmp_path):
     rows = parse(path).rows
     assert rows["id"].n_unique() == 2
     assert rows["related_ref"].to_list() == [None, "77"]
+
+
+@pytest.mark.parametrize("cells", [
+    ["Acme", "Bob Ltd", None, "x"],  # as exported: the column itself, not copied
+    ["Acme", " Bob Ltd", None, "x"],  # padded at the start
+    ["Acme", "Bob Ltd\t", None, "x"],  # ... at the end
+    ["Acme", "", None, "x"],  # empty (blank: null)
+    ["Acme", "\u00a0", None, " "],  # only spaces, one of them not ASCII
+    ["Line\nbreak", "two\nlines ", None, "x"],  # a line break inside a cell
+])
+def test_trimmed_text_is_nonblanks_answer_whether_or_not_a_cell_needs_trimming(cells):
+    """`_trimmed` skips trimming a column none of whose cells needs it: the same values as
+    trimming every cell (`nonblank`, or `strip_chars` where blank stays text)."""
+    import polars as pl
+
+    from importers.base import nonblank
+    from importers.payoneer import _trimmed
+
+    df = pl.DataFrame({"c": pl.Series(cells, dtype=pl.String)})
+    assert _trimmed(df, pl.col("c"), True).to_list() == \
+        df.select(nonblank(pl.col("c")))["c"].to_list()
+    assert _trimmed(df, pl.col("c"), False).to_list() == \
+        df.select(pl.col("c").str.strip_chars())["c"].to_list()
