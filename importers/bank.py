@@ -116,6 +116,7 @@ from importers.bank_profiles import (
     profile_from_text,
 )
 from importers.base import Format, ImportOptions, Parsed, finalize, nonblank, slim
+from importers.csv_parts import trimmed
 from importers.readers import LINE, RawFile, read_table
 from importers.sheets import is_sheet, sheet_head
 from ledger.core.errors import UsageError
@@ -291,10 +292,11 @@ def _described(df: pl.DataFrame, profile: Profile) -> pl.DataFrame:
     `counterparty` (by `counterparty_pattern`)."""
     import polars as pl
 
-    description = pl.coalesce(pl.col("_description").str.strip_chars(), pl.lit(""))
+    # trimmed: the cells themselves where none needs it (no copy of a million strings)
+    description = pl.lit(trimmed(df, pl.col("_description"), False).fill_null(""))
     ref = pl.lit(None, pl.String)
     if "ref" in profile.columns:
-        given = nonblank(pl.col("_ref"))
+        given = pl.lit(trimmed(df, pl.col("_ref"), True))
         ref = pl.when(given.str.contains(PLACEHOLDER_REF)).then(None).otherwise(given)
     if profile.ref_pattern:
         ref = pl.coalesce(ref, description.str.extract(f"(?i){profile.ref_pattern}", 1))

@@ -16,6 +16,7 @@ from importers.base import (
     parse_money,
     parse_money_columns,
 )
+from importers.csv_parts import trimmed
 from importers.readers import LINE
 from ledger.core.errors import DataError
 
@@ -59,9 +60,13 @@ def select_fields(df: pl.DataFrame, profile: Profile, path: Path) -> pl.DataFram
         if missing:
             raise DataError(f"column {profile.labels.get(missing, missing)!r} is missing",
                             path=path, line=1, hint="columns found: " + ", ".join(cells))
-    out = [pl.col(LINE)]
+    out: list[pl.Expr | pl.Series] = [pl.col(LINE)]
     for name, columns in profile.columns.items():
-        if name == "description":
+        if name == "description" and len(columns) == 1:  # as the join of one part below,
+            # without a copy of every cell where none needs trimming (csv_parts.trimmed)
+            out.append(trimmed(df, pl.col(columns[0]), False).fill_null("")
+                       .alias("_description"))
+        elif name == "description":
             parts = [nonblank(pl.col(c)) for c in columns]
             out.append(pl.concat_str(parts, separator=" - ", ignore_nulls=True)
                        .alias("_description"))

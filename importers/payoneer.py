@@ -48,12 +48,12 @@ from importers.base import (
     is_platform,
     kept,
     lookup,
-    nonblank,
     parse_dates,
     parse_money_columns,
     slim,
     with_key,
 )
+from importers.csv_parts import trimmed
 from importers.readers import LINE, RawFile, Table, read_table
 from ledger.core.errors import DataError
 
@@ -234,31 +234,14 @@ def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
     }, path=path))
     _let_go(df, "credit amount", "debit amount", "running balance")
     for name, (column, blank_is_null, then) in strings.items():
-        value = _trimmed(df, column, blank_is_null)
+        value = trimmed(df, column, blank_is_null)
         fields[name] = value if then is None else value.to_frame().select(
             then(pl.col(value.name))).to_series()
         _let_go(df, *column.meta.root_names())
-    day, time = (_trimmed(df, pl.col(c), False) for c in ("transaction date", "transaction time"))
+    day, time = (trimmed(df, pl.col(c), False) for c in ("transaction date", "transaction time"))
     fields["_ts"] = pl.DataFrame([day, time.alias("t")]).select(
         pl.concat_str([pl.col(day.name), pl.col("t")], separator=" ")).to_series()
     return pl.DataFrame([df[c] for c in (LINE, *(keep or []))]).with_columns(**fields)
-
-
-def _trimmed(df: pl.DataFrame, column: pl.Expr, blank_is_null: bool) -> pl.Series:
-    """`column`'s text trimmed (`nonblank` where `blank_is_null`): the column itself, not a
-    copy of its million strings, where no cell starts or ends with a space (nor is empty,
-    where that makes it null), as in an export as written. (`\\s` is the White_Space that
-    `strip_chars` strips.)"""
-    import polars as pl
-
-    values = df.with_columns(column.alias("_v"))["_v"]  # (with_columns: a literal fills rows)
-    needs = values.str.contains(r"^\s|\s$")
-    if blank_is_null:
-        needs = needs | (values.str.len_bytes() == 0)
-    if not needs.any():
-        return values
-    text = pl.col("_v").str.strip_chars()
-    return values.to_frame().select(nonblank(pl.col("_v")) if blank_is_null else text)["_v"]
 
 
 def _let_go(df: pl.DataFrame, *names: str) -> None:

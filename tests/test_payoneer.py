@@ -181,15 +181,15 @@ def test_shared_transaction_id_still_gives_unique_ids(tmp_path):
     ["Line\nbreak", "two\nlines ", None, "x"],  # a line break inside a cell
 ])
 def test_trimmed_text_is_nonblanks_answer_whether_or_not_a_cell_needs_trimming(cells):
-    """`_trimmed` skips trimming a column none of whose cells needs it: the same values as
+    """`trimmed` skips trimming a column none of whose cells needs it: the same values as
     trimming every cell (`nonblank`, or `strip_chars` where blank stays text)."""
     import polars as pl
 
     from importers.base import nonblank
-    from importers.payoneer import _trimmed
+    from importers.csv_parts import trimmed
 
     df = pl.DataFrame({"c": pl.Series(cells, dtype=pl.String)})
-    assert _trimmed(df, pl.col("c"), True).to_list() == \
+    assert trimmed(df, pl.col("c"), True).to_list() == \
         df.select(nonblank(pl.col("c")))["c"].to_list()
-    assert _trimmed(df, pl.col("c"), False).to_list() == \
+    assert trimmed(df, pl.col("c"), False).to_list() == \
         df.select(pl.col("c").str.strip_chars())["c"].to_list()
