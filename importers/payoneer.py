@@ -145,8 +145,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                   warnings=warnings)
 
 
-_SPENT = {"status", "credit", "debit", "_ts", "_fee", "_atm", "_card", "_charge", "_fx",
-          "_withdrawal", "_receipt", "_sent", "_fee_category"}
+_SPENT = {"status", "credit", "debit", "balance", "_ts", "_fee", "_atm", "_card", "_charge",
+          "_fx", "_withdrawal", "_receipt", "_sent", "_fee_category"}
 """Fields read by the checks, the kinds and the links, and by nothing after them."""
 
 
@@ -254,7 +254,7 @@ def _let_go(df: pl.DataFrame, *names: str) -> None:
 
 def _described(df: pl.DataFrame) -> pl.DataFrame:
     """Description (with the transfer and reference tags), counter amount and currency,
-    counterparty."""
+    counterparty. Takes over `df`: the fields they are made of are dropped from it."""
     import polars as pl
 
     word = pl.when(pl.col("amount") < 0).then(pl.lit("[delivered ")).otherwise(pl.lit("[sent "))
@@ -264,14 +264,19 @@ def _described(df: pl.DataFrame) -> pl.DataFrame:
             .otherwise(pl.lit("[reference ") + pl.col("reference_id") + pl.lit("]"))]
     text = pl.concat_str([pl.col("text"), pl.col("_extra")], separator=" - ", ignore_nulls=True)
     stated = pl.col("_transfer_text").is_not_null() & (pl.col("_transfer") >= 0)
-    return df.with_columns(
-        description=pl.concat_str([text, *tags], separator=" ", ignore_nulls=True),
-        counter_amount=pl.when(stated).then(pl.col("_transfer")),
-        counter_currency=pl.when(stated).then(pl.col("_transfer_currency")),
-        counterparty=_counterparty(),
-        contract=pl.lit(None, dtype=pl.String),
-        hours=pl.lit(None, dtype=pl.Float64),
-    )
+    # a step at a time, each step's fields let go once read (`df` is taken over: the
+    # caller's frame loses them too), so they and what is made of them are not all held
+    made = [df.select(_counterparty().alias("counterparty")).to_series()]
+    _let_go(df, "_source", "_target", "_from_name", "_to_name", "_store", "_rule")
+    made.append(df.select(pl.concat_str([text, *tags], separator=" ", ignore_nulls=True)
+                          .alias("description")).to_series())
+    _let_go(df, "text", "_extra", "reference_id", "_reference_used")
+    made.extend(df.select(counter_amount=pl.when(stated).then(pl.col("_transfer")),
+                          counter_currency=pl.when(stated).then(pl.col("_transfer_currency")))
+                .get_columns())
+    _let_go(df, "_transfer", "_transfer_text", "_transfer_currency")
+    return df.with_columns(*made, contract=pl.lit(None, dtype=pl.String),
+                           hours=pl.lit(None, dtype=pl.Float64))
 
 
 def _date_formats(df: pl.DataFrame, options: ImportOptions) -> list[str]:
