@@ -278,8 +278,11 @@ def _dated_and_valued(df: pl.DataFrame, profile: Profile, path: Path, mark: str,
 
     df = df.with_columns(date=columns.parse_dates(df, formats, profile, path))
     if "value_date" in profile.columns:
-        given = df.lazy().filter(nonblank(pl.col("_value_date")).is_not_null()) \
-            .select(LINE, "_value_date").collect()  # lazy: only these columns are filtered
+        # a value date written as its row's date parsed with it: only the others are read
+        # (lazy: only these columns are filtered)
+        same = (pl.col("_value_date") == pl.col("_date")).fill_null(False)
+        given = df.lazy().filter(nonblank(pl.col("_value_date")).is_not_null() & ~same) \
+            .select(LINE, "_value_date").collect()
         columns.parse_dates(given, formats, profile, path, column="_value_date",
                             what="value date")
     df = df.with_columns(amount=columns.signed_amounts(df, profile, path, mark),

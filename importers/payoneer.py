@@ -119,8 +119,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     rows_read = table.df.height
     df = _fields(table.df, table, path, _date_formats(table.df, options))
     del table  # the export's strings: the select above took what is needed (memory)
-    _check_statuses(df, path)
-    booked = pl.col("status").str.to_lowercase().is_in(sorted(BOOKED))
+    booked = pl.col("status").is_in(_check_statuses(df, path).implode())
     skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
                      "status {}")
     if skipped:
@@ -291,13 +290,16 @@ def _date_formats(df: pl.DataFrame, options: ImportOptions) -> list[str]:
     return [day_month, "%Y-%m-%d"]
 
 
-def _check_statuses(df: pl.DataFrame, path: object) -> None:
+def _check_statuses(df: pl.DataFrame, path: object) -> pl.Series:
+    """Refuse an unknown status (at its first row); return the statuses written in the file
+    that book a row. Statuses are read once each (a few in a million rows), not per row."""
     import polars as pl
 
-    known = sorted(BOOKED | NOT_BOOKED)
-    bad = df.filter(~pl.col("status").str.to_lowercase().is_in(known)
-                    | pl.col("status").is_null()).head(1)
-    if bad.height:
+    statuses = df["status"].unique()
+    lower = statuses.str.to_lowercase()
+    unknown = statuses.filter((~lower.is_in(sorted(BOOKED | NOT_BOOKED))).fill_null(True))
+    if unknown.len():
+        bad = df.filter(pl.col("status").is_in(unknown.implode(), nulls_equal=True)).head(1)
         raise DataError(
             f"unknown Payoneer status {bad['status'][0] or '(empty)'!r}", path=path,
             line=int(bad[LINE][0]),
@@ -305,6 +307,7 @@ def _check_statuses(df: pl.DataFrame, path: object) -> None:
             "Declined, Rejected, Returned (not booked). Please report this status so it can be "
             "mapped; meanwhile remove the row",
         )
+    return statuses.filter(lower.is_in(sorted(BOOKED)))
 
 
 def _check_amounts(df: pl.DataFrame, path: object) -> None:
