@@ -116,6 +116,7 @@ from importers.bank_profiles import (
     profile_from_text,
 )
 from importers.base import Format, ImportOptions, Parsed, finalize, nonblank, slim
+from importers.csv_parts import trimmed
 from importers.readers import LINE, RawFile, read_table
 from importers.sheets import is_sheet, sheet_head
 from ledger.core.errors import UsageError
@@ -277,8 +278,11 @@ def _dated_and_valued(df: pl.DataFrame, profile: Profile, path: Path, mark: str,
 
     df = df.with_columns(date=columns.parse_dates(df, formats, profile, path))
     if "value_date" in profile.columns:
-        given = df.lazy().filter(nonblank(pl.col("_value_date")).is_not_null()) \
-            .select(LINE, "_value_date").collect()  # lazy: only these columns are filtered
+        # a value date written as its row's date parsed with it: only the others are read
+        # (lazy: only these columns are filtered)
+        same = (pl.col("_value_date") == pl.col("_date")).fill_null(False)
+        given = df.lazy().filter(nonblank(pl.col("_value_date")).is_not_null() & ~same) \
+            .select(LINE, "_value_date").collect()
         columns.parse_dates(given, formats, profile, path, column="_value_date",
                             what="value date")
     df = df.with_columns(amount=columns.signed_amounts(df, profile, path, mark),
@@ -291,10 +295,11 @@ def _described(df: pl.DataFrame, profile: Profile) -> pl.DataFrame:
     `counterparty` (by `counterparty_pattern`)."""
     import polars as pl
 
-    description = pl.coalesce(pl.col("_description").str.strip_chars(), pl.lit(""))
+    # trimmed: the cells themselves where none needs it (no copy of a million strings)
+    description = pl.lit(trimmed(df, pl.col("_description"), False).fill_null(""))
     ref = pl.lit(None, pl.String)
     if "ref" in profile.columns:
-        given = nonblank(pl.col("_ref"))
+        given = pl.lit(trimmed(df, pl.col("_ref"), True))
         ref = pl.when(given.str.contains(PLACEHOLDER_REF)).then(None).otherwise(given)
     if profile.ref_pattern:
         ref = pl.coalesce(ref, description.str.extract(f"(?i){profile.ref_pattern}", 1))

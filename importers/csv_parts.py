@@ -3,8 +3,8 @@
 A million-row export read at once holds every cell of every column as strings beside the
 file's bytes: a large import's peak memory. Read a part at a time, each part's columns that
 the importer does not read are let go as soon as the part is checked, and the polars reader's
-own buffers are a part's, not the file's. Also the empty-row filter every table reader
-shares (`without_empty_rows`).
+own buffers are a part's, not the file's. Also what every table reader does to its cells:
+the empty-row filter (`without_empty_rows`) and trimmed text (`trimmed`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,22 @@ def without_empty_rows(df: pl.DataFrame, cells: list[str]) -> pl.DataFrame:
         return df
     empty = df.select(pl.all_horizontal(pl.col(c).is_null() for c in cells).any()).item()
     return df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in cells)) if empty else df
+
+
+def trimmed(df: pl.DataFrame, column: pl.Expr, blank_is_null: bool) -> pl.Series:
+    """`column`'s text trimmed (`importers.base.nonblank` where `blank_is_null`): the column
+    itself where trimming changes no cell (nor leaves one empty, where that makes it null),
+    as in an export as written: the trimmed copy of a million strings is let go at once
+    rather than held in place of the table's own."""
+    import polars as pl
+
+    values = df.with_columns(column.alias("_v"))["_v"]  # (with_columns: a literal fills rows)
+    stripped = values.str.strip_chars()
+    length = stripped.str.len_bytes()
+    changed = (length != values.str.len_bytes()).any()
+    if blank_is_null and (length == 0).any():
+        return stripped.zip_with(length > 0, pl.Series([None], dtype=pl.String)).alias("_v")
+    return stripped if changed else values
 
 
 PART_BYTES = 16 * 1024 * 1024

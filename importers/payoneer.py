@@ -48,16 +48,18 @@ from importers.base import (
     is_platform,
     kept,
     lookup,
-    nonblank,
     parse_dates,
     parse_money_columns,
     slim,
     with_key,
 )
+from importers.csv_parts import trimmed
 from importers.readers import LINE, RawFile, Table, read_table
 from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import polars as pl
 
 SOURCE = "payoneer"
@@ -117,8 +119,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     rows_read = table.df.height
     df = _fields(table.df, table, path, _date_formats(table.df, options))
     del table  # the export's strings: the select above took what is needed (memory)
-    _check_statuses(df, path)
-    booked = pl.col("status").str.to_lowercase().is_in(sorted(BOOKED))
+    booked = pl.col("status").is_in(_check_statuses(df, path).implode())
     skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
                      "status {}")
     if skipped:
@@ -143,8 +144,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                   warnings=warnings)
 
 
-_SPENT = {"status", "credit", "debit", "_ts", "_fee", "_atm", "_card", "_charge", "_fx",
-          "_withdrawal", "_receipt", "_sent", "_fee_category"}
+_SPENT = {"status", "credit", "debit", "balance", "_ts", "_fee", "_atm", "_card", "_charge",
+          "_fx", "_withdrawal", "_receipt", "_sent", "_fee_category"}
 """Fields read by the checks, the kinds and the links, and by nothing after them."""
 
 
@@ -205,22 +206,21 @@ def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
     the fields made of them are not all held at once (a large import's peak memory)."""
     import polars as pl
 
-    time = pl.concat_str([pl.col("transaction date").str.strip_chars(),
-                          pl.col("transaction time").str.strip_chars()], separator=" ")
-    strings = {  # built first: `table.col` looks at the columns present
-        "_transfer_text": nonblank(table.col("transfer amount")),
-        "_transfer_currency": nonblank(table.col("transfer amount currency"))
-        .str.to_uppercase(),
-        "currency": pl.col("currency").str.strip_chars().str.to_uppercase(),
-        "status": pl.col("status").str.strip_chars(),
-        "text": pl.coalesce(nonblank(pl.col("description")), pl.lit("")),
-        "_extra": nonblank(table.col("additional description")),
-        "_store": nonblank(table.col("store name")),
-        "_source": nonblank(table.col("source")),
-        "_target": nonblank(table.col("target")),
-        "ref": nonblank(table.col("transaction id")),
-        "reference_id": nonblank(table.col("reference id")),
-    }
+    # name: (column, blank is null, what is done to the trimmed text)
+    strings: dict[str, tuple[pl.Expr, bool, Callable[[pl.Expr], pl.Expr] | None]] = {
+        "_transfer_text": (table.col("transfer amount"), True, None),
+        "_transfer_currency": (table.col("transfer amount currency"), True,
+                               lambda e: e.str.to_uppercase()),
+        "currency": (pl.col("currency"), False, lambda e: e.str.to_uppercase()),
+        "status": (pl.col("status"), False, None),
+        "text": (pl.col("description"), True, lambda e: e.fill_null("")),
+        "_extra": (table.col("additional description"), True, None),
+        "_store": (table.col("store name"), True, None),
+        "_source": (table.col("source"), True, None),
+        "_target": (table.col("target"), True, None),
+        "ref": (table.col("transaction id"), True, None),
+        "reference_id": (table.col("reference id"), True, None),
+    }  # built first: `table.col` looks at the columns present
     fields = {"date": parse_dates(df, pl.col("transaction date"), formats, path=path,
                                   what="Transaction Date",
                                   hint="Payoneer writes dates month-first (06/28/2024); if "
@@ -232,10 +232,14 @@ def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
         "_transfer": (table.col("transfer amount"), "Transfer Amount", False),
     }, path=path))
     _let_go(df, "credit amount", "debit amount", "running balance")
-    for name, expr in strings.items():
-        fields[name] = df.with_columns(expr.alias(name))[name]  # (a literal: every row)
-        _let_go(df, *expr.meta.root_names())
-    fields["_ts"] = df.select(time.alias("_ts")).to_series()
+    for name, (column, blank_is_null, then) in strings.items():
+        value = trimmed(df, column, blank_is_null)
+        fields[name] = value if then is None else value.to_frame().select(
+            then(pl.col(value.name))).to_series()
+        _let_go(df, *column.meta.root_names())
+    day, time = (trimmed(df, pl.col(c), False) for c in ("transaction date", "transaction time"))
+    fields["_ts"] = pl.DataFrame([day, time.alias("t")]).select(
+        pl.concat_str([pl.col(day.name), pl.col("t")], separator=" ")).to_series()
     return pl.DataFrame([df[c] for c in (LINE, *(keep or []))]).with_columns(**fields)
 
 
@@ -249,7 +253,7 @@ def _let_go(df: pl.DataFrame, *names: str) -> None:
 
 def _described(df: pl.DataFrame) -> pl.DataFrame:
     """Description (with the transfer and reference tags), counter amount and currency,
-    counterparty."""
+    counterparty. Takes over `df`: the fields they are made of are dropped from it."""
     import polars as pl
 
     word = pl.when(pl.col("amount") < 0).then(pl.lit("[delivered ")).otherwise(pl.lit("[sent "))
@@ -259,14 +263,19 @@ def _described(df: pl.DataFrame) -> pl.DataFrame:
             .otherwise(pl.lit("[reference ") + pl.col("reference_id") + pl.lit("]"))]
     text = pl.concat_str([pl.col("text"), pl.col("_extra")], separator=" - ", ignore_nulls=True)
     stated = pl.col("_transfer_text").is_not_null() & (pl.col("_transfer") >= 0)
-    return df.with_columns(
-        description=pl.concat_str([text, *tags], separator=" ", ignore_nulls=True),
-        counter_amount=pl.when(stated).then(pl.col("_transfer")),
-        counter_currency=pl.when(stated).then(pl.col("_transfer_currency")),
-        counterparty=_counterparty(),
-        contract=pl.lit(None, dtype=pl.String),
-        hours=pl.lit(None, dtype=pl.Float64),
-    )
+    # a step at a time, each step's fields let go once read (`df` is taken over: the
+    # caller's frame loses them too), so they and what is made of them are not all held
+    made = [df.select(_counterparty().alias("counterparty")).to_series()]
+    _let_go(df, "_source", "_target", "_from_name", "_to_name", "_store", "_rule")
+    made.append(df.select(pl.concat_str([text, *tags], separator=" ", ignore_nulls=True)
+                          .alias("description")).to_series())
+    _let_go(df, "text", "_extra", "reference_id", "_reference_used")
+    made.extend(df.select(counter_amount=pl.when(stated).then(pl.col("_transfer")),
+                          counter_currency=pl.when(stated).then(pl.col("_transfer_currency")))
+                .get_columns())
+    _let_go(df, "_transfer", "_transfer_text", "_transfer_currency")
+    return df.with_columns(*made, contract=pl.lit(None, dtype=pl.String),
+                           hours=pl.lit(None, dtype=pl.Float64))
 
 
 def _date_formats(df: pl.DataFrame, options: ImportOptions) -> list[str]:
@@ -281,13 +290,16 @@ def _date_formats(df: pl.DataFrame, options: ImportOptions) -> list[str]:
     return [day_month, "%Y-%m-%d"]
 
 
-def _check_statuses(df: pl.DataFrame, path: object) -> None:
+def _check_statuses(df: pl.DataFrame, path: object) -> pl.Series:
+    """Refuse an unknown status (at its first row); return the statuses written in the file
+    that book a row. Statuses are read once each (a few in a million rows), not per row."""
     import polars as pl
 
-    known = sorted(BOOKED | NOT_BOOKED)
-    bad = df.filter(~pl.col("status").str.to_lowercase().is_in(known)
-                    | pl.col("status").is_null()).head(1)
-    if bad.height:
+    statuses = df["status"].unique()
+    lower = statuses.str.to_lowercase()
+    unknown = statuses.filter((~lower.is_in(sorted(BOOKED | NOT_BOOKED))).fill_null(True))
+    if unknown.len():
+        bad = df.filter(pl.col("status").is_in(unknown.implode(), nulls_equal=True)).head(1)
         raise DataError(
             f"unknown Payoneer status {bad['status'][0] or '(empty)'!r}", path=path,
             line=int(bad[LINE][0]),
@@ -295,6 +307,7 @@ def _check_statuses(df: pl.DataFrame, path: object) -> None:
             "Declined, Rejected, Returned (not booked). Please report this status so it can be "
             "mapped; meanwhile remove the row",
         )
+    return statuses.filter(lower.is_in(sorted(BOOKED)))
 
 
 def _check_amounts(df: pl.DataFrame, path: object) -> None:
@@ -367,24 +380,46 @@ def _classify(df: pl.DataFrame) -> pl.DataFrame:
     )
     df = lookup(df, flags, ["text"])
     platform = is_platform(pl.coalesce("_source", "_from_name"))
-    fee = pl.col("_fee_category")
-    rules: list[tuple[pl.Expr, str, pl.Expr]] = [
-        (pl.col("_fee"), "payment_fee", fee),
-        (pl.col("_atm"), "transfer", pl.lit("atm_withdrawal")),
-        (pl.col("_card") | pl.col("_store").is_not_null(), "expense", pl.lit("card")),
-        (pl.col("_charge"), "payment_fee", fee),
-        (pl.col("_fx"), "fx", pl.lit("conversion")),
-        (pl.col("_withdrawal"), "transfer", pl.lit("withdrawal")),
-        (pl.col("_receipt") & platform, "transfer", pl.lit("receipt")),
-        (pl.col("_receipt") & (pl.col("amount") > 0), "earning", pl.lit("payment")),
-        (pl.col("_sent") & (pl.col("amount") < 0), "other", pl.lit("payment_sent")),
+    rules: list[tuple[pl.Expr, str, str | None]] = [  # category None: the fee's own
+        (pl.col("_fee"), "payment_fee", None),
+        (pl.col("_atm"), "transfer", "atm_withdrawal"),
+        (pl.col("_card") | pl.col("_store").is_not_null(), "expense", "card"),
+        (pl.col("_charge"), "payment_fee", None),
+        (pl.col("_fx"), "fx", "conversion"),
+        (pl.col("_withdrawal"), "transfer", "withdrawal"),
+        (pl.col("_receipt") & platform, "transfer", "receipt"),
+        (pl.col("_receipt") & (pl.col("amount") > 0), "earning", "payment"),
+        (pl.col("_sent") & (pl.col("amount") < 0), "other", "payment_sent"),
     ]
-    kind = pl.lit("other")
-    category = pl.lit(None, dtype=pl.String)
-    for hit, k, c in reversed(rules):
-        kind = pl.when(hit).then(pl.lit(k)).otherwise(kind)
-        category = pl.when(hit).then(c).otherwise(category)
-    return df.with_columns(kind=kind, category=category)
+    assert tuple(k for _, k, _ in rules) == RULE_KINDS
+    # the number of the first rule that holds (null: none), then its kind and category:
+    # integers through the rules, each string column made once (not once per rule)
+    rule = pl.coalesce([pl.when(hit).then(pl.lit(n, dtype=pl.Int8))
+                        for n, (hit, _, _) in enumerate(rules)])
+    df = df.with_columns(rule.alias("_rule"))
+    numbers = list(range(len(rules)))
+    return df.with_columns(
+        kind=pl.col("_rule").replace_strict(numbers, [k for _, k, _ in rules],
+                                            default="other", return_dtype=pl.String),
+        category=pl.when(pl.col("_rule").is_in([n for n, r in enumerate(rules) if not r[2]]))
+        .then(pl.col("_fee_category"))
+        .otherwise(pl.col("_rule").replace_strict(numbers, [c for _, _, c in rules],
+                                                  default=None, return_dtype=pl.String)),
+    )
+
+
+RULE_KINDS = ("payment_fee", "transfer", "expense", "payment_fee", "fx", "transfer",
+              "transfer", "earning", "other")
+"""The kind of each of `_classify`'s rules, by number (`_rule`); no rule: `other`."""
+
+
+def _kind_is(*kinds: str) -> pl.Expr:
+    """True where the row's `kind` is one of `kinds`, read from its rule number (`_rule`):
+    a comparison of small integers, not of a million strings."""
+    import polars as pl
+
+    numbers = [n for n, kind in enumerate(RULE_KINDS) if kind in kinds]
+    return pl.col("_rule").is_in(numbers).fill_null("other" in kinds)
 
 
 def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
@@ -397,8 +432,8 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     import polars as pl
 
     by = by or []
-    fee = pl.col("kind") == "payment_fee"
-    fx = pl.col("kind") == "fx"
+    fee = _kind_is("payment_fee")
+    fx = _kind_is("fx")
     rows = df.lazy()  # filters then read only the columns selected after them
     fees = rows.filter(fee).select(*by, LINE, "reference_id", "_ts").collect()
     main = rows.filter(~fee & pl.col("ref").is_not_null()).select(  # lazy: only the few
@@ -458,13 +493,13 @@ def _counterparty() -> pl.Expr:
     """
     import polars as pl
 
-    kind = pl.col("kind")
     payer = pl.coalesce(pl.col("_source"),
-                        pl.when(kind.is_in(["earning", "transfer", "other"]))
+                        pl.when(_kind_is("earning", "transfer", "other"))
                         .then(pl.col("_from_name")))
-    payee = pl.coalesce(pl.col("_target"), pl.when(kind == "other").then(pl.col("_to_name")))
-    return (pl.when(kind.is_in(["payment_fee", "fx"])).then(None)
-            .when(kind == "expense").then(pl.coalesce(pl.col("_store"), payee))
+    payee = pl.coalesce(pl.col("_target"),
+                        pl.when(_kind_is("other")).then(pl.col("_to_name")))
+    return (pl.when(_kind_is("payment_fee", "fx")).then(None)
+            .when(_kind_is("expense")).then(pl.coalesce(pl.col("_store"), payee))
             .when(pl.col("amount") >= 0).then(payer)
             .otherwise(payee))
 

@@ -453,3 +453,19 @@ def test_starter_without_a_table(tmp_path):
         f"{path}:1: no header row with a date column and amount, debit or credit columns in "
         "the first 50 lines\n  hint: open the file and check it is a statement table; the "
         "profile format is described at the top of importers/bank.py")
+
+
+def test_value_dates_are_checked_where_they_differ_from_the_date(tmp_path):
+    """A value date written as its row's date is not parsed again (it parsed as the date);
+    one that differs is, and a bad one is refused at its line."""
+    lines = (DATA / "bank" / "hdfc.csv").read_text().splitlines()
+    body = lines.index(next(line for line in lines if line.startswith("Date,")))
+    moved = lines[body + 2].replace(",03/04/24,", ",04/04/24,")
+    good = tmp_path / "good.csv"
+    good.write_text("\n".join([*lines[:body + 2], moved, *lines[body + 3:]]) + "\n")
+    assert parse(good).rows.height == parse(DATA / "bank" / "hdfc.csv").rows.height
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([*lines[:body + 2], moved.replace(",04/04/24,", ",31/04/24,"),
+                              *lines[body + 3:]]) + "\n")
+    with pytest.raises(DataError, match=rf":{body + 3}: value date '31/04/24' is not a date"):
+        parse(bad)

@@ -111,6 +111,25 @@ def test_a_banks_row_key_numbers_repeated_content_only():
                     f"{day}|1.5000|USD|Fee|R2|11.0000|0|0"]
 
 
+@pytest.mark.parametrize("balances", [
+    ["10", "11", "10", "12", None, None],  # a repeated row, a repeated balance, no balance
+    ["10", "11", "12", "13", "14", "15"],  # no balance repeats: nothing hashed
+    ["10", "10", "10", "10", "10", "10"],  # every balance repeats: every key hashed
+])
+def test_a_banks_repeated_keys_are_found_through_the_balance_as_through_every_key(balances):
+    """`_repeated` hashes only the keys of rows whose balance repeats: the same rows as
+    hashing every key (the fast path must never differ from the slow one)."""
+    from importers.bank_columns import _repeated
+
+    rows = _rows(["R1", "R2", "R1", "R3", "R4", "R4"]).with_columns(
+        balance=pl.Series([b and Decimal(b) for b in balances], dtype=pl.Decimal(38, 4)),
+        _part=pl.lit(0, pl.Int32))
+    key = pl.concat_str([pl.col(c).cast(pl.String).fill_null("")
+                         for c in ("ref", "balance", "_part")], separator="|")
+    every = rows.select(key.hash())["ref"].is_duplicated()
+    assert _repeated(rows, key).to_list() == every.to_list()
+
+
 
 def test_a_large_tables_line_numbers_follow_polars_chunks(tmp_path, monkeypatch):
     """polars reads a large CSV in chunks; each row's `_line` is still its own line, the table

@@ -170,3 +170,40 @@ def test_shared_transaction_id_still_gives_unique_ids(tmp_path):
     rows = parse(path).rows
     assert rows["id"].n_unique() == 2
     assert rows["related_ref"].to_list() == [None, "77"]
+
+
+@pytest.mark.parametrize("cells", [
+    ["Acme", "Bob Ltd", None, "x"],  # as exported: the column itself, not copied
+    ["Acme", " Bob Ltd", None, "x"],  # padded at the start
+    ["Acme", "Bob Ltd\t", None, "x"],  # ... at the end
+    ["Acme", "", None, "x"],  # empty (blank: null)
+    ["Acme", "\u00a0", None, " "],  # only spaces, one of them not ASCII
+    ["Line\nbreak", "two\nlines ", None, "x"],  # a line break inside a cell
+])
+def test_trimmed_text_is_nonblanks_answer_whether_or_not_a_cell_needs_trimming(cells):
+    """`trimmed` skips trimming a column none of whose cells needs it: the same values as
+    trimming every cell (`nonblank`, or `strip_chars` where blank stays text)."""
+    import polars as pl
+
+    from importers.base import nonblank
+    from importers.csv_parts import trimmed
+
+    df = pl.DataFrame({"c": pl.Series(cells, dtype=pl.String)})
+    assert trimmed(df, pl.col("c"), True).to_list() == \
+        df.select(nonblank(pl.col("c")))["c"].to_list()
+    assert trimmed(df, pl.col("c"), False).to_list() == \
+        df.select(pl.col("c").str.strip_chars())["c"].to_list()
+
+
+def test_statuses_are_read_without_case_and_an_empty_one_is_refused_at_its_row(tmp_path):
+    """Statuses are decided once per distinct value: `COMPLETED` books like `Completed`,
+    `pending` is skipped like `Pending`, and an empty status is refused at its own row."""
+    rows = ["06/01/2024,10:00:00,UTC,1,Payment from Acme,10.00,,USD,,,COMPLETED,10.00,,,,,",
+            "06/02/2024,10:00:00,UTC,2,Payment from Acme,5.00,,USD,,,pending,15.00,,,,,",
+            "06/03/2024,10:00:00,UTC,3,Payment from Acme,5.00,,USD,,,Completed,15.00,,,,,"]
+    parsed = parse(write(tmp_path, *rows))
+    assert parsed.rows["ref"].to_list() == ["1", "3"]
+    assert parsed.skipped == {"status pending": 1}
+    broken = [*rows[:2], rows[2].replace(",Completed,", ",,")]
+    with pytest.raises(DataError, match=r":4: unknown Payoneer status '\(empty\)'"):
+        parse(write(tmp_path, *broken, name="empty.csv"))

@@ -401,3 +401,27 @@ def test_slim_keeps_only_what_finalize_reads():
                        "_key": ["k"], "type": ["t"]})
     assert slim(df).columns == [LINE, "date", "amount"]
     assert slim(df, "_key").columns == [LINE, "date", "amount", "_key"]
+
+
+@pytest.mark.parametrize("amounts", [
+    ["1.50", "-2.00", None], ["999999999999999.9999", "-999999999999999.9999"],
+    ["1000000000000000", "1"], ["1", "-1000000000000000"], [None, None], [],
+])
+def test_amount_limit_from_the_extremes_is_the_row_by_row_answer(amounts):
+    """`schema.check_amounts` decides from the column's max and min: refused exactly where a
+    row-by-row comparison with the limit finds an amount."""
+    from decimal import Decimal
+
+    from ledger.core.schema import MAX_AMOUNT_DIGITS, check_amounts
+
+    limit = Decimal(10) ** MAX_AMOUNT_DIGITS
+    df = pl.DataFrame({"amount": pl.Series([a and Decimal(a) for a in amounts],
+                                           dtype=pl.Decimal(38, 4)),
+                       "line": list(range(2, 2 + len(amounts)))})
+    huge = df.select(((pl.col("amount") >= limit) | (pl.col("amount") <= -limit)).any()).item()
+    try:
+        check_amounts(df, "f.csv")
+        refused = False
+    except DataError:
+        refused = True
+    assert refused == bool(huge)

@@ -138,19 +138,24 @@ def fast_path(values: pl.DataFrame, decimal_mark: str = ".") -> tuple[pl.DataFra
     group = "," if decimal_mark == "." else "."
     pattern = _fast(group, decimal_mark)
     names = values.columns
+    fast = values.select(pl.col(n).str.contains(pattern).fill_null(False) for n in names)
+    # grouping removed only from columns that have any (a copy of every cell otherwise)
+    grouped = values.select(pl.col(n).str.contains(group, literal=True).any()
+                            for n in names).row(0) if names else ()
 
-    def cast(name: str) -> pl.Expr:
-        plain = pl.col(name).str.replace_all(group, "", literal=True)
+    def cast(index: int, name: str, has_groups: bool) -> pl.Expr:
+        plain = pl.col(name)
+        if has_groups:
+            plain = plain.str.replace_all(group, "", literal=True)
         if decimal_mark == ",":
             plain = plain.str.replace_all(",", ".", literal=True)
-        return pl.when(pl.col(name).str.contains(pattern)).then(plain) \
-            .cast(pl.Decimal(38, SCALE), strict=False)
+        return pl.when(pl.col(f"\0fast{index}")).then(plain) \
+            .cast(pl.Decimal(38, SCALE), strict=False).alias(name)
 
-    both = values.select(*(pl.col(n).str.contains(pattern).fill_null(False).alias(f"f{i}")
-                           for i, n in enumerate(names)),
-                         *(cast(n).alias(f"c{i}") for i, n in enumerate(names)))
-    return (both.select(pl.col(f"f{i}").alias(n) for i, n in enumerate(names)),
-            both.select(pl.col(f"c{i}").alias(n) for i, n in enumerate(names)))
+    flags = fast.rename({n: f"\0fast{i}" for i, n in enumerate(names)})
+    cast_frame = pl.concat([values, flags], how="horizontal").select(
+        cast(i, n, bool(has)) for i, (n, has) in enumerate(zip(names, grouped, strict=True)))
+    return fast, cast_frame
 
 
 def is_blank_expr(column: str | pl.Expr) -> pl.Expr:

@@ -201,8 +201,10 @@ def check_amounts(df: pl.DataFrame, where: str) -> pl.DataFrame:
 
     limit = Decimal(10) ** MAX_AMOUNT_DIGITS
     amount = pl.col("amount")
-    if not df.select(((amount >= limit) | (amount <= -limit)).any()).item():
-        return df  # the usual answer, without filtering every column (20x cheaper)
+    high, low = df.select(amount.max().alias("high"), amount.min().alias("low")).row(0)
+    if (high is None or high < limit) and (low is None or low > -limit):
+        return df  # the usual answer, from the extremes (comparing each Decimal with the
+        # limit cost 30x more), without filtering every column
     huge = df.filter(amount.abs() >= limit)
     if huge.height:
         raise DataError(
