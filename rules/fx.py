@@ -200,14 +200,18 @@ class FxChain:
         self._answers = {}
 
     def _cover(self, currencies: set[str], start: dt.date, end: dt.date) -> None:
-        """Load bundled reference rates for these currencies (and the pivots) and dates, less
-        the days loaded for them already: a lookup within what earlier ones loaded loads
-        nothing, one reaching past it loads the days it adds (rows loaded twice would change
-        no nearest rate, only cost)."""
+        """Load bundled reference rates for these currencies (and the pivots) over the calendar
+        years of these dates (padded by `stale_days`), less the days loaded for them already:
+        a lookup within what earlier ones loaded loads nothing, one reaching past it loads the
+        days it adds (rows loaded twice would change no nearest rate, only cost)."""
         if self.reference is None:
             return
         pad = dt.timedelta(days=self.stale_days)
-        first, last = start - pad, end + pad
+        # whole calendar years: a report's later lookups (its period's last day, a benchmark's
+        # rate) then fall inside what its first one loaded, instead of adding a few days that
+        # make the chain forget every answer it had given (`_index`)
+        first = dt.date((start - pad).year, 1, 1)
+        last = dt.date((end + pad).year, 12, 31)
         short: set[str] = set()
         lo, hi = last, first
         for currency in currencies | set(PIVOTS):

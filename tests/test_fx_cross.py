@@ -135,14 +135,15 @@ def test_spans_left_to_load_and_spans_merged():
         (d(2023, 1, 3), d(2024, 2, 1)), (d(2025, 1, 1), d(2025, 1, 2))]
 
 
-def test_a_lookup_loads_only_the_days_earlier_ones_did_not_and_a_new_rate_is_seen():
-    """Reference rates are loaded for a lookup's days +- stale_days less what is loaded
-    already; a pair asked again is answered from memory, until a load adds rates: then it is
-    asked of the rates again. Here 2024-06-01 first finds only a stale implied rate (12 days
-    away); the load for 2024-06-12 brings an ECB rate 8 days away, also stale but more
-    trusted, and 2024-06-01 is then valued with it."""
+def test_a_lookup_loads_only_the_years_earlier_ones_did_not_and_a_new_rate_is_seen():
+    """Reference rates are loaded for the calendar years of a lookup's days +- stale_days,
+    less what is loaded already, so later lookups of the same year load nothing; a pair asked
+    again is answered from memory until a load adds rates: then it is asked of the rates
+    again. Here 2024-12-20 first finds the ECB rate of 2024-06-09 (stale, but more trusted
+    than the implied one); the load for 2024-12-30 reaches into 2025, brings the rate of
+    2025-01-02, and 2024-12-20 is then valued with that nearer one."""
     calls: list[tuple[frozenset, dt.date, dt.date]] = []
-    ecb = {dt.date(2024, 6, 9): "2.5"}
+    ecb = {dt.date(2024, 6, 9): "2.5", dt.date(2025, 1, 2): "3"}
 
     def reference(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
         calls.append((frozenset(currencies), start, end))
@@ -152,20 +153,22 @@ def test_a_lookup_loads_only_the_days_earlier_ones_did_not_and_a_new_rate_is_see
     chain = FxChain([_user_table([(dt.date(2024, 5, 20), "GBP", "USD", "1.4")],
                                  provider="implied")])
     chain.reference = reference
-    june_1 = pl.DataFrame({"date": [dt.date(2024, 6, 1)], "currency": ["GBP"]})
-    first = chain.lookup(june_1, "USD").row(0, named=True)
-    assert calls == [(frozenset({"GBP", "USD", "EUR"}), dt.date(2024, 5, 25),
-                      dt.date(2024, 6, 8))]
+    december_20 = pl.DataFrame({"date": [dt.date(2024, 12, 20)], "currency": ["GBP"]})
+    first = chain.lookup(december_20, "USD").row(0, named=True)
+    assert calls == [(frozenset({"GBP", "USD", "EUR"}), dt.date(2024, 1, 1),
+                      dt.date(2024, 12, 31))]
     assert (first["rate"], first["provider"], first["rate_date"]) == (
-        Decimal("1.4"), "implied", dt.date(2024, 5, 20))
-    assert chain.lookup(june_1, "USD").row(0, named=True) == first and len(calls) == 1
-    later = chain.lookup(pl.DataFrame({"date": [dt.date(2024, 6, 12)], "currency": ["GBP"]}),
+        Decimal("2.5"), "ecb", dt.date(2024, 6, 9))
+    june_1 = pl.DataFrame({"date": [dt.date(2024, 6, 1)], "currency": ["GBP"]})
+    assert chain.lookup(june_1, "USD")["rate"][0] == Decimal("2.5")  # in the year loaded
+    assert chain.lookup(december_20, "USD").row(0, named=True) == first and len(calls) == 1
+    later = chain.lookup(pl.DataFrame({"date": [dt.date(2024, 12, 30)], "currency": ["GBP"]}),
                          "USD")
-    # only the days after the first load: 2024-06-09 .. 2024-06-19
-    assert calls[1] == (frozenset({"GBP", "USD", "EUR"}), dt.date(2024, 6, 9),
-                        dt.date(2024, 6, 19))
-    assert (later["rate"][0], later["provider"][0]) == (Decimal("2.5"), "ecb")
-    again = chain.lookup(june_1, "USD").row(0, named=True)
+    # only the year the first load did not cover: 2025
+    assert calls[1] == (frozenset({"GBP", "USD", "EUR"}), dt.date(2025, 1, 1),
+                        dt.date(2025, 12, 31))
+    assert (later["rate"][0], later["provider"][0]) == (Decimal("3"), "ecb")
+    again = chain.lookup(december_20, "USD").row(0, named=True)
     assert len(calls) == 2
     assert (again["rate"], again["provider"], again["rate_date"]) == (
-        Decimal("2.5"), "ecb", dt.date(2024, 6, 9))
+        Decimal("3"), "ecb", dt.date(2025, 1, 2))
