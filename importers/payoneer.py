@@ -161,9 +161,13 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
     file = stacked.FILE
     for group in stacked.tables(raws, _require).values():
         by_order: dict[tuple[str, ...], list[tuple[int, Table]]] = {}
+        try:
+            orders = _stacked_orders(group, options)
+        except Exception:  # each file decides alone, below
+            orders = {}
         for index, table in group:
             try:
-                formats = tuple(_date_formats(table.df, options))
+                formats = orders.get(index) or tuple(_date_formats(table.df, options))
             except Exception:  # `parse` reports it
                 continue
             by_order.setdefault(formats, []).append((index, table))
@@ -278,6 +282,22 @@ def _described(df: pl.DataFrame) -> pl.DataFrame:
                            hours=pl.lit(None, dtype=pl.Float64))
 
 
+def _stacked_orders(group: list[tuple[int, Table]], options: ImportOptions
+                    ) -> dict[int, tuple[str, ...]]:
+    """`_date_formats` of each of the group's files, from one query over their stacked
+    dates (not a query per file)."""
+    import polars as pl
+
+    if options.date_order is not None:
+        return {index: tuple(_date_formats(table.df, options)) for index, table in group}
+    first = pl.col("transaction date").str.extract(r"^\s*(\d{1,2})/", 1).cast(pl.Int32)
+    found = pl.concat([table.df.lazy().select("transaction date").with_columns(
+        pl.lit(index, dtype=pl.Int32).alias(stacked.FILE)) for index, table in group]
+    ).group_by(stacked.FILE).agg((first > 12).any().alias("dmy")).collect(engine="in-memory")
+    return {int(index): tuple(_formats("dmy" if dmy else "mdy"))
+            for index, dmy in found.iter_rows()}
+
+
 def _date_formats(df: pl.DataFrame, options: ImportOptions) -> list[str]:
     import polars as pl
 
@@ -286,8 +306,11 @@ def _date_formats(df: pl.DataFrame, options: ImportOptions) -> list[str]:
         dates = df["transaction date"].unique()
         first = dates.str.extract(r"^\s*(\d{1,2})/", 1).cast(pl.Int32)
         order = "dmy" if (first > 12).any() else "mdy"
-    day_month = "%d/%m/%Y" if order == "dmy" else "%m/%d/%Y"
-    return [day_month, "%Y-%m-%d"]
+    return _formats(order)
+
+
+def _formats(order: str) -> list[str]:
+    return ["%d/%m/%Y" if order == "dmy" else "%m/%d/%Y", "%Y-%m-%d"]
 
 
 def _check_statuses(df: pl.DataFrame, path: object) -> pl.Series:

@@ -207,7 +207,14 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
         return out
     for group in stacked.tables(raws).values():
         decided: dict[tuple[str, tuple[str, ...]], list[tuple[int, Table]]] = {}
+        try:
+            columns, sure = _stacked_decisions(group, options)
+        except Exception:  # each file decides alone, below
+            columns, sure = None, {}
         for index, table in group:
+            if index in sure:
+                decided.setdefault(sure[index], []).append((index, table))
+                continue
             try:
                 df = _columns(table)
                 mark = options.decimal_mark or _decimal_mark(df, table.df.columns, raws[index].path)
@@ -217,7 +224,7 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
             decided.setdefault((mark, formats), []).append((index, table))
         for (mark, formats), tables in decided.items():
             try:
-                found = _stacked_rows(tables, raws, mark, list(formats), options)
+                found = _stacked_rows(tables, raws, mark, list(formats), options, columns)
             except Exception:  # `parse` reads these files alone
                 continue
             for index, rows in found.items():
@@ -225,14 +232,90 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
     return out
 
 
+_MONEY = ("_gross", "_fee", "_net", "_balance")
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+
+
+def _stacked_decisions(group: list[tuple[int, Table]], options: ImportOptions
+                       ) -> tuple[pl.DataFrame, dict[int, tuple[str, tuple[str, ...]]]]:
+    """The group's files (same columns) stacked as `_columns` gives them, and the (decimal
+    mark, date formats) of those whose values tell, from one query over the stack: what
+    `_decimal_mark` and `_date_formats` decide for the file alone. The others are left out
+    (decided alone, which also explains why they cannot be)."""
+    import polars as pl
+
+    table = group[0][1]
+    df = _columns(Table(df=stacked.stack(group), header=table.header, path=table.path,
+                        delimiter=table.delimiter, names=table.names))
+    file = pl.col(stacked.FILE)
+
+    def mark(name: str) -> pl.Expr:  # `_decimal_mark` on the file's first 2000 values
+        value = pl.col(name)
+        body = value.str.replace_all(r"[^0-9,.]", "")
+        both = body.str.contains(".", literal=True) & body.str.contains(",", literal=True)
+        taken = value.is_not_null() & (value.is_not_null().cum_sum().over(file) <= 2000)
+        return pl.when(taken).then(body.str.extract(r"([.,])\d{1,2}$", 1).fill_null(
+            pl.when(both).then(body.str.extract(r"([.,])[0-9]*$", 1))))
+
+    date = pl.col("_date")
+    parts = date.str.extract_groups(r"^\s*(\d{1,2})/(\d{1,2})/")
+    marks, dates = pl.collect_all([
+        df.lazy().select(stacked.FILE, *(mark(n).alias(n) for n in _MONEY)).group_by(
+            stacked.FILE).agg(pl.concat_list(_MONEY).explode().drop_nulls().unique()
+                              .alias("marks")),
+        df.lazy().group_by(stacked.FILE).agg(
+            date.drop_nulls().head(5).alias("head"),
+            (date.str.strip_chars() != "").any().alias("dated"),
+            date.unique().alias("_date")).explode("_date").group_by(stacked.FILE).agg(
+            pl.col("head", "dated").first(),
+            parts.struct.field("1").cast(pl.Int32, strict=False).max().alias("first"),
+            parts.struct.field("2").cast(pl.Int32, strict=False).max().alias("second"))],
+        engine="in-memory")
+    comma = bool(COMMA_LANGUAGES & set(table.df.columns))
+    found = dict(zip(marks[stacked.FILE].to_list(), marks["marks"].to_list(), strict=True))
+    out: dict[int, tuple[str, tuple[str, ...]]] = {}
+    for index, head, dated, first, second in dates.iter_rows():
+        decimal = options.decimal_mark or (
+            found[index][0] if len(found[index]) == 1 else None)
+        if decimal is None and not found[index] and comma:
+            decimal = ","  # no value tells, but the header is German or Spanish
+        if decimal is None:
+            continue  # `_decimal_mark` decides, or says why it cannot
+        shown = next((s.strip() for s in head if s.strip()), "")
+        if re.match(_ISO_DATE, shown):
+            formats = ["%Y-%m-%d"]
+        elif "." in shown:
+            formats = ["%d.%m.%Y"]
+        else:
+            order = options.date_order
+            day_first, month_first = (first or 0) > 12, (second or 0) > 12
+            if order is None and day_first != month_first:
+                order = "dmy" if day_first else "mdy"
+            elif order is None and not (day_first or month_first or dated):
+                order = "dmy"  # no dates at all, as date_formats_for
+            if order is None:
+                continue  # `date_formats_for` says why
+            formats = date_formats_for(order, "/", path=table.path, sample=[])
+        out[int(index)] = (decimal, tuple(formats))
+    return df, out
+
+
 def _stacked_rows(tables: list[tuple[int, Table]], raws: list[RawFile], mark: str,
-                  formats: list[str], options: ImportOptions) -> dict[int, pl.DataFrame]:
+                  formats: list[str], options: ImportOptions,
+                  columns: pl.DataFrame | None = None) -> dict[int, pl.DataFrame]:
+    """The tables' rows parsed as one frame; `columns`: `_columns` of a stack of these
+    tables and maybe others (`_stacked_decisions`'), taken instead of stacking again."""
     import polars as pl
 
     table = tables[0][1]
-    stack = Table(df=stacked.stack(tables), header=table.header, path=table.path,
-                  delimiter=table.delimiter, names=table.names)
-    df = _typed(_columns(stack), mark, formats, table.path)
+    if columns is None:
+        columns = _columns(Table(df=stacked.stack(tables), header=table.header,
+                                 path=table.path, delimiter=table.delimiter, names=table.names))
+    else:
+        indices = [index for index, _ in tables]
+        if columns[stacked.FILE].n_unique() != len(indices):
+            columns = columns.filter(pl.col(stacked.FILE).is_in(indices))
+    df = _typed(columns, mark, formats, table.path)
     df = stacked.without(df, stacked.bad_files(df, _net_wrong()))
     status = pl.col("_status").str.strip_chars().str.to_lowercase()
     df = stacked.without(df, stacked.bad_files(

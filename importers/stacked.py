@@ -74,7 +74,8 @@ def bad_files(df: pl.DataFrame, bad: pl.Expr) -> set[int]:
     """Files with a row where `bad` holds."""
     import polars as pl
 
-    return set(df.filter(bad.fill_null(False)).select(pl.col(FILE).unique())[FILE].to_list())
+    # the file column alone filtered (a frame's filter would copy every column first)
+    return set(df.select(pl.col(FILE).filter(bad.fill_null(False)).unique())[FILE].to_list())
 
 
 def without(df: pl.DataFrame, files: set[int]) -> pl.DataFrame:
@@ -96,13 +97,12 @@ def balance_breaks(df: pl.DataFrame, group: Sequence[str] = (), *,
     by_dates = None
     if order_by_dates:
         dates = pl.col("date").drop_nulls()
-        by_dates = df.group_by(FILE).agg(
+        by_dates = df.lazy().group_by(FILE).agg(
             pl.when((dates.len() > 1) & (dates.first() != dates.last()))
             .then(dates.first() > dates.last()).alias("_by_dates"))
-    rows = df.select(FILE, LINE, "date", "amount", "balance", *group).filter(
+    # one plan, collected once (each step collected alone was a query of its own)
+    rows = df.lazy().select(FILE, LINE, "date", "amount", "balance", *group).filter(
         pl.col("balance").is_not_null())
-    if rows.is_empty():
-        return set()
     breaks = []
     for reverse in (False, True):
         ordered = rows.sort([FILE, LINE], descending=[False, reverse])
@@ -124,7 +124,8 @@ def balance_breaks(df: pl.DataFrame, group: Sequence[str] = (), *,
     fine = (pl.col("n") < 2) | pl.when(decided).then(
         pl.when(newest_first).then(~pl.col("descending")).otherwise(~pl.col("ascending"))
     ).otherwise(~pl.col("ascending") | ~pl.col("descending"))
-    return set(per_file.filter(~fine)[FILE].to_list())
+    return set(per_file.filter(~fine).select(FILE).collect(engine="in-memory")[FILE]
+               .to_list())
 
 
 def finish(df: pl.DataFrame, raws: Sequence[RawFile], *, source: str, account: str,

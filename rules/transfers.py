@@ -358,9 +358,20 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
     from rules.worker_ids import worker
 
     key = ["out_id", "in_account", "in_ccy"]
-    parts = _within_window(outs.lazy()).with_columns(worker("out_id").alias("_w")).join(
-        ins.lazy().with_columns(worker("in_id").alias("_w")), on=["in_date", "_w"]).filter(
-        pl.col("in_account") != pl.col("out_account")).drop("_w").collect(engine="in-memory")
+    # pairs by row number first: most credits in a window are on the withdrawal's own
+    # account (a busy worker's chunk joins ~100x more rows than it keeps), so the wide
+    # columns are joined back onto the kept pairs only
+    pairs = _within_window(outs.lazy().select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_o"), "out_date", "window",
+        "out_account", worker("out_id").alias("_w"))).join(
+        ins.lazy().select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"), "in_date",
+                          "in_account", worker("in_id").alias("_w")),
+        on=["in_date", "_w"]).filter(pl.col("in_account") != pl.col("out_account"))
+    parts = pairs.select("_o", "_i", "days", "in_date").join(
+        outs.lazy().with_row_index("_o"), on="_o").join(
+        ins.lazy().drop("in_date").with_row_index("_i"), on="_i").select(
+        *outs.columns, "days", "in_date", *[c for c in ins.columns if c != "in_date"]
+    ).collect(engine="in-memory")
     if parts.is_empty():
         return none
     parts = _bounds(_rates(parts, chain).lazy(), settings).filter(  # type: ignore[arg-type]

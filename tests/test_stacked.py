@@ -156,3 +156,72 @@ def test_some_quoted_cells_are_counted_line_by_line_with_their_quotes_masked():
     assert _lines_are_records('a\tb\tc\n"a"\t" "\t""\n', "\t") == "a\tb\tc\nx\t\t\n"
     for body in ('a,b\n1,x"y\n', 'a,b\n1, "2"\n', 'a,b\n"2"5,1\n', 'a,b\n"say ""hi""",1\n'):
         assert _lines_are_records(body, ",") is None, body
+
+
+_DATES = [["2024-03-01", "2024-03-02"], ["01.03.2024"], ["13/02/2024", "01/03/2024"],
+          ["02/13/2024", "03/01/2024"], ["01/02/2024", "02/03/2024"], ["13/14/2024"],
+          ["", " "], [" 2024-03-01", None], [None, None], ["05/06/2024", "13/06/2024"],
+          ["12/03/2024", "01/12/2024"]]
+
+
+@pytest.mark.parametrize("order", [None, "mdy"])
+@pytest.mark.parametrize("mark", [None, ","])
+def test_paypal_decisions_of_a_stack_are_each_files_own(order, mark):
+    """`_stacked_decisions` (one query for a group of files) gives a file the decimal mark and
+    date formats it gives the file alone, or leaves the file out; and it decides the files
+    whose values tell (the usual exports), so the fast path is taken."""
+    import polars as pl
+
+    from importers import paypal
+    from importers.readers import LINE, Table
+
+    values = [["1,234.56", "-10.00"], ["1.234,56", "3,5"], ["12", "7"], ["1.234", "5"],
+              ["1,234"], ["1,5", "2.25"], ["1.234.567,8"], ["١٢.٣٤"], ["$ 1 234,5", ""],
+              ["1.2345", "9"], ["1,234,567", "12,50"], []]
+    options = ImportOptions(decimal_mark=mark, date_order=order)
+    for columns in (["date", "gross", "fee", "net", "balance", "currency", "transaction id"],
+                    ["datum", "brutto", "gebühr", "netto", "guthaben", "währung",
+                     "transaktionscode"]):
+        group = []
+        for at, (money, dates) in enumerate((m, d) for m in values for d in _DATES):
+            n = max(len(money), len(dates))
+            cells = {c: pl.Series([None] * n, dtype=pl.String) for c in columns}
+            cells[columns[0]] = pl.Series((dates * n)[:n], dtype=pl.String)
+            for c in columns[1:5]:
+                cells[c] = pl.Series((money * n)[:n] if money else [None] * n,
+                                     dtype=pl.String)
+            df = pl.DataFrame(cells).with_columns(pl.int_range(2, n + 2).alias(LINE))
+            group.append((at, Table(df=df, header=columns, path=Path(f"f{at}.csv"),
+                                    delimiter=",")))
+        sure = paypal._stacked_decisions(group, options)[1]
+        assert len(sure) >= len(group) // 4
+        for at, table in group:
+            try:
+                df = paypal._columns(table)
+                alone = (options.decimal_mark or paypal._decimal_mark(
+                    df, table.df.columns, table.path), tuple(paypal._date_formats(
+                        df["_date"], options, table.path)))
+            except Exception:
+                alone = None
+            assert sure.get(at, alone) == alone, (at, table.df)
+
+
+def test_payoneer_date_orders_of_a_stack_are_each_files_own():
+    """`_stacked_orders` (one query for a group of files) gives each file the date formats
+    `_date_formats` gives it alone."""
+    import polars as pl
+
+    from importers import payoneer
+    from importers.readers import Table
+
+    dates = [["13/02/2024", "01/03/2024"], ["02/13/2024"], ["12/01/2024"], [None],
+             ["2024-03-01"], [" 31/01/2024"]]
+    group = [(at, Table(df=pl.DataFrame({"transaction date": pl.Series(d, dtype=pl.String)}),
+                        header=["Transaction Date"], path=Path("p.csv"), delimiter=","))
+             for at, d in enumerate(dates)]
+    for order in (None, "dmy"):
+        options = ImportOptions(date_order=order)
+        found = payoneer._stacked_orders(group, options)
+        assert found == {at: tuple(payoneer._date_formats(t.df, options)) for at, t in group}
+        assert {f[0] for f in found.values()} == ({"%d/%m/%Y", "%m/%d/%Y"} if order is None
+                                                  else {"%d/%m/%Y"})

@@ -157,7 +157,8 @@ def prepare(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: str
         raise DataError("no export could be read for this worker",
                         hint="see the other errors of this worker")
     rows = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical_relaxed")
-    rows = rows.unique("id", keep="first", maintain_order=True)
+    if rows.get_column("id").n_unique() != rows.height:  # a Series' count: no query planned
+        rows = rows.unique("id", keep="first", maintain_order=True)
     if config.rules:
         rows = user_rules.apply(rows, list(config.rules))
     if rows.is_empty():
@@ -303,8 +304,27 @@ def count_together(ready: list[tuple[int, Prepared]]
 
     width = len(tag(0))
     head = pl.col("id").str.head(width - 1)
-    stacked = pl.concat([found.rows.with_columns((pl.lit(tag(at)) + pl.col("id")).alias("id"))
-                         for at, found in ready], how="vertical")
+    # the tags in one query (not a query per worker: each is nearly all fixed cost)
+    stacked = pl.concat([found.rows for _, found in ready], how="vertical")
+    tags = pl.DataFrame({"t": [tag(at) for at, _ in ready],
+                         "n": [found.rows.height for _, found in ready]},
+                        schema={"t": pl.String, "n": pl.Int64}).select(
+        pl.col("t").repeat_by("n").explode().drop_nulls())["t"]
+    stacked = stacked.with_columns((tags + stacked.get_column("id")).alias("id"))
+    spans, start = {}, 0
+    for at, found in ready:
+        spans[tag(at)[:-1]] = (start, found.rows.height)
+        start += found.rows.height
+
+    def rows_of(chosen: list[str]) -> pl.DataFrame:
+        """The stacked rows of the workers tagged `chosen`, in stack order: slices (each
+        worker's rows are contiguous), not a filter copying the chunk's every column."""
+        kept = sorted(spans[t] for t in set(chosen) if t in spans)
+        if len(kept) == len(spans):
+            return stacked
+        return pl.concat([stacked.slice(*span) for span in kept], rechunk=False) if kept \
+            else stacked.clear()
+
     settings = reconcile.settings({})
     outs, ins = legs(stacked, settings)
     # reconcile.may_arrive_converted per worker: withdrawals and credits, in > 1 currency
@@ -320,23 +340,22 @@ def count_together(ready: list[tuple[int, Prepared]]
     if matched:
         chains = {tag(at)[:-1]: found.chain for at, found in ready}
         pairs, arrived = reconcile.pairs_and_arrivals(
-            stacked.filter(head.is_in(list(matched))), settings, ChunkChain(chains))
+            rows_of(list(matched)), settings, ChunkChain(chains))
     parts = []
     for country, group in _by_schedule(ready).items():
         schedule = _schedule(country)
         tags = [tag(at)[:-1] for at, _ in group]
         mine = [t for t in tags if t in matched]
         if mine:
-            parts.append(count_matched(stacked.filter(head.is_in(mine)), schedule, pairs,
-                                       arrived))
+            parts.append(count_matched(rows_of(mine), schedule, pairs, arrived))
         if len(mine) < len(tags):
             rest = [t for t in tags if t not in matched]
-            parts.append(count_matched(stacked.filter(head.is_in(rest)), schedule, None,
-                                       None))
+            parts.append(count_matched(rows_of(rest), schedule, None, None))
     counted = pl.concat(parts, how="vertical").with_columns(head.cast(pl.Int64).alias("_at"))
     # a worker no rule derived a row for keeps its rows as they were (counting it alone
     # returns them unsorted); the others come back sorted by date (stable), as alone
-    derived = set(counted.filter(~pl.col("id").is_in(stacked["id"].implode()))["_at"])
+    derived = set(counted.select(pl.col("_at").filter(~pl.col("id").is_in(
+        stacked["id"].implode())))["_at"])
     split = counted.with_columns(untagged("id").alias("id"),
                                  untagged("related_ref").alias("related_ref")).partition_by(
         "_at", as_dict=True, include_key=False)

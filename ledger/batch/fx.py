@@ -100,17 +100,20 @@ def value_chunk(items: list[Counted]) -> dict[int, BaseException]:
     from rules.fx_reference import rate_dtype
 
     failed: dict[int, BaseException] = {}
-    valued: dict[int, pl.DataFrame] = {}
+    usd: dict[int, pl.DataFrame] = {}
     shared: list[int] = []
+    income = ~pl.col("kind").is_in(NOT_INCOME)
     for at, item in enumerate(items):
         rows = item.counted
         if rows["currency"].eq("USD").all():  # nothing to convert (FxChain.convert's shortcut)
-            valued[at] = rows.with_columns(pl.col("amount").cast(rate_dtype()).alias("value"))
+            usd[at] = rows.lazy().with_columns(pl.col("amount").cast(rate_dtype()).alias(
+                "value")).filter(income).collect(engine="in-memory")
         else:
             shared.append(at)
     if shared:
-        stacked = pl.concat([items[at].counted.select(VALUED).with_columns(
-            pl.lit(at, dtype=pl.Int64).alias(AT)) for at in shared], how="vertical_relaxed")
+        stacked = pl.concat([items[at].counted.lazy().select(VALUED).with_columns(
+            pl.lit(at, dtype=pl.Int64).alias(AT)) for at in shared],
+            how="vertical_relaxed").collect(engine="in-memory")  # one query for the chunk
         rates = reference_chain().lookup(stacked.filter(pl.col("currency") != "USD").select(
             "date", "currency").unique(), "USD")
         stacked = stacked.join(rates.select("date", "currency", "rate", _sure(rates)),
@@ -123,19 +126,19 @@ def value_chunk(items: list[Counted]) -> dict[int, BaseException]:
             pl.when(pl.col("currency") == "USD").then(pl.col("amount").cast(rate_dtype()))
             .otherwise(pl.col("amount").cast(rate_dtype()) * pl.col("rate")).alias("value")
         ).drop("rate", "_sure")
-        parts = stacked.partition_by(AT, as_dict=True, include_key=False)
+        parts = stacked.filter(income).partition_by(AT, as_dict=True, include_key=False)
         for at in shared:
             if at in alone:  # its own chain, whose convert names a row without a rate
                 try:
-                    valued[at] = items[at].chain().convert(items[at].counted, "USD",
-                                                           where="worker").rows
+                    usd[at] = items[at].chain().convert(items[at].counted, "USD",
+                                                        where="worker").rows.filter(income)
                 except Exception as exc:
                     failed[at] = exc
             else:
-                valued[at] = parts[(at,)]
-    for at, rows in valued.items():
+                usd[at] = parts.get((at,), stacked.clear().drop(AT))
+    for at, rows in usd.items():
         item = items[at]
-        item.usd = rows.filter(~pl.col("kind").is_in(NOT_INCOME))
+        item.usd = rows
         local = item.local
         item.has_local = bool(local) and (
             local == "USD" or has_rates(local)

@@ -39,7 +39,8 @@ def tagged(frames: list[pl.DataFrame], index: list[int], columns: list[str]) -> 
     """The frames' `columns` stacked, each row tagged with its frame's worker index."""
     import polars as pl
 
-    stacked = pl.concat([f.select(columns) for f in frames], how="vertical_relaxed")
+    stacked = pl.concat([f.lazy().select(columns) for f in frames],  # one query, not one
+                        how="vertical_relaxed").collect(engine="in-memory")  # per frame
     worker = pl.DataFrame({W: index, "_n": [f.height for f in frames]},
                           schema={W: pl.Int64, "_n": pl.Int64})
     tags = worker.select(pl.col(W).repeat_by("_n").explode())
