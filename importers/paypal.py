@@ -255,10 +255,8 @@ def _legs(df: pl.DataFrame, keep: list[str] | None = None) -> pl.DataFrame:
     import polars as pl
 
     df = lookup(df, _own_money(df), ["_name", "_from", "_to"])
-    counterparty = pl.coalesce(
-        nonblank(pl.col("_name")),
-        nonblank(pl.when(pl.col("gross") >= 0).then(pl.col("_from")).otherwise(pl.col("_to"))),
-    )
+    counterparty = pl.when(pl.col("gross") >= 0).then(pl.col("_payer")) \
+        .otherwise(pl.col("_payee"))
     payment = pl.col("kind") == "payment"
     subject = nonblank(pl.col("_subject"))
     base = df.select(
@@ -375,7 +373,8 @@ def _moved_by_balance(df, path):
 def _own_money(df):
     """Whether each distinct payer is a platform or wallet (the user's own money arriving):
     judged by the payer's name, or the email's domain where there is no name (a client's
-    address such as paypal@client.example says nothing)."""
+    address such as paypal@client.example says nothing); and the counterparty it names on
+    money in (`_payer`: the name, else the sender's email) and out (`_payee`)."""
     import polars as pl
 
     payers = df.select("_name", "_from", "_to").unique()
@@ -383,7 +382,13 @@ def _own_money(df):
                              pl.col("_to").str.extract(r"@(.+)$")], separator=" ",
                             ignore_nulls=True)
     text = pl.coalesce(nonblank(pl.col("_name")), domains)
-    return payers.with_columns(own_money=is_platform(text))
+    # the counterparty of money in and of money out, worked out here once per payer rather
+    # than for each of a million rows (0.15 s CPU)
+    return payers.with_columns(own_money=is_platform(text),
+                               _payer=pl.coalesce(nonblank(pl.col("_name")),
+                                                  nonblank(pl.col("_from"))),
+                               _payee=pl.coalesce(nonblank(pl.col("_name")),
+                                                  nonblank(pl.col("_to"))))
 
 
 def _classify(kind_text):

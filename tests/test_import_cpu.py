@@ -41,3 +41,28 @@ def test_upwork_hours_looked_up_per_invoice_text_are_each_rows_own():
     assert out["hours"].to_list() == direct.to_list()
     assert out["hours"].to_list()[:3] == [14 + 20 / 60, 2.5, 14 + 20 / 60]
     assert "_hours" not in out.columns
+
+
+def test_paypal_counterparty_looked_up_per_payer_is_each_rows_own():
+    from decimal import Decimal
+
+    from importers.base import nonblank
+
+    names = ["Acme", None, " ", None, "Acme", None]
+    froms = ["a@x.com", "b@y.com", "c@z.com", None, "a@x.com", " "]
+    tos = ["me@m.com", "d@w.com", None, "e@v.com", "me@m.com", "f@u.com"]
+    gross = ["10", "-5", "7", "-3", "-1", "2"]
+    df = pl.DataFrame({
+        "_line": range(2, 8), "date": [None] * 6, "currency": ["USD"] * 6,
+        "gross": [Decimal(g) for g in gross], "fee": [Decimal(0)] * 6,
+        "_name": names, "_from": froms, "_to": tos, "type": ["Payment"] * 6,
+        "_subject": [None] * 6, "_id": [f"T{i}" for i in range(6)], "_ref": [None] * 6,
+        "kind": ["payment"] * 6, "category": ["payment"] * 6,
+    }, schema_overrides={"date": pl.Date, "_name": pl.String, "_from": pl.String,
+                         "_to": pl.String, "_subject": pl.String, "_ref": pl.String})
+    direct = df.select(pl.coalesce(
+        nonblank(pl.col("_name")),
+        nonblank(pl.when(pl.col("gross") >= 0).then(pl.col("_from")).otherwise(pl.col("_to"))),
+    ))["_name"].to_list()
+    assert paypal._legs(df)["counterparty"].to_list() == direct
+    assert direct == ["Acme", "d@w.com", "c@z.com", "e@v.com", "Acme", None]
