@@ -18,6 +18,7 @@ from importers.base import (
     Parsed,
     check_running_balance,
     finalize,
+    lookup,
     nonblank,
     parse_dates,
     parse_money_columns,
@@ -184,13 +185,12 @@ def _classified(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
         kinds = sorted(set(unknown["type"].to_list()))
         warnings.append(f"{unknown.height} row(s) of unknown type {kinds} imported as kind "
                         "'other'; check them with `ledger transactions --kind other`")
-    # the regexes read only the rows they can matter for (hourly; platform fees)
-    hourly = pl.when(pl.col("category") == "hourly").then(pl.col("description"))
-    hours = pl.coalesce(
-        hourly.str.extract(r"(\d+):\d{2}\s*hrs", 1).cast(pl.Float64)
-        + hourly.str.extract(r"\d+:(\d{2})\s*hrs", 1).cast(pl.Float64) / 60,
-        hourly.str.extract(r"(\d+(?:\.\d+)?)\s*hrs", 1).cast(pl.Float64),
-    )
+    # the regexes read only the rows they can matter for (hourly; platform fees); the hours
+    # once per distinct invoice text (a few per week of work), looked up for each row
+    hourly = pl.col("category") == "hourly"
+    invoices = df.filter(hourly).select("description").unique()
+    df = lookup(df, invoices.with_columns(_hours=_hours(pl.col("description"))),
+                ["description"])
     connects = pl.when(pl.col("kind") == "platform_fee").then(pl.col("description")) \
         .str.to_lowercase().str.contains("connects")
     return df.with_columns(
@@ -199,10 +199,21 @@ def _classified(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
         .then(pl.lit("connects"))
         .otherwise(pl.col("category").fill_null(pl.col("type"))),
         currency=pl.lit("USD"),
-        hours=pl.when(pl.col("category") == "hourly").then(hours).otherwise(None),
+        hours=pl.when(hourly).then(pl.col("_hours")).otherwise(None),
         related_ref=pl.col("description").str.extract(r"Ref ID\s*(\d+)", 1),
         contract=pl.lit(None, dtype=pl.String),
-    ), warnings
+    ).drop("_hours"), warnings
+
+
+def _hours(text: pl.Expr) -> pl.Expr:
+    """The hours an hourly invoice's text bills: `14:20 hrs` is 14 h 20 min, `2.5 hrs`."""
+    import polars as pl
+
+    return pl.coalesce(
+        text.str.extract(r"(\d+):\d{2}\s*hrs", 1).cast(pl.Float64)
+        + text.str.extract(r"\d+:(\d{2})\s*hrs", 1).cast(pl.Float64) / 60,
+        text.str.extract(r"(\d+(?:\.\d+)?)\s*hrs", 1).cast(pl.Float64),
+    )
 
 
 def _today():
