@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import polars as pl
 
+
 def conversion_pairs(rows: pl.DataFrame | pl.LazyFrame, key: str = "id") -> pl.DataFrame:
     """`conversion_pairs_plan` collected (one collect)."""
     return conversion_pairs_plan(rows, key).collect(engine="in-memory")

