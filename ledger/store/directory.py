@@ -147,10 +147,11 @@ class Ledger:
             raise DataError(f"cannot read the ledger: {exc}", path=self.rows_path,
                             hint="run `ledger rebuild` to re-create it from the archived sources"
                             ) from None
-        ids_known = checked.known(self.root, before)
+        after = checked.stamp(self.rows_path)  # the same file before and after the read
+        ids_known = before == after and checked.known(self.root, before)
         rows = schema.stored(df, self.rows_path, ids_known=ids_known)
         if not ids_known:
-            checked.remember(self.root, before, checked.stamp(self.rows_path))
+            checked.remember(self.root, before, after)
         return rows
 
     def committed_log(self) -> bytes:
