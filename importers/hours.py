@@ -215,6 +215,8 @@ def client_table(valued: pl.DataFrame, timesheet: pl.DataFrame) -> pl.DataFrame:
     """
     import polars as pl
 
+    from ledger.core.schema import engine_for
+
     # one plan from the rows to the table (was ~20 eager steps); the pivot is eager-only
     platform = (valued.lazy()
                 .filter(pl.col("hours").is_not_null() & (pl.col("kind") == "earning"))
@@ -240,7 +242,7 @@ def client_table(valued: pl.DataFrame, timesheet: pl.DataFrame) -> pl.DataFrame:
     table = table.with_columns(pl.col("hours", *UNPAID).fill_null(0.0),
                                pl.col("paid_from").fill_null("-"))
     return table.sort(["hours", "client"], descending=[True, False], nulls_last=True).collect(
-        engine="in-memory")
+        engine=engine_for(valued.height))  # a group_by of a year's hourly earnings
 
 
 def combine(valued: pl.DataFrame, timesheet: pl.DataFrame) -> tuple[float, float, dict]:

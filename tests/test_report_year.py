@@ -256,3 +256,16 @@ def test_withdrawals_with_no_credit_anywhere_are_all_unmatched():
     outs, _ = legs(outs_only, rc.settings({}))
     assert none.unmatched_out.equals(outs) and none.unmatched_in.is_empty()
     assert searched.unmatched_out.sort("out_id").equals(none.unmatched_out.sort("out_id"))
+
+
+def test_the_streaming_engine_counts_what_the_in_memory_one_does(year_ledger, monkeypatch):
+    """Large plans run on the streaming engine (schema.engine_for): on every plan it takes,
+    a year's report is the in-memory engine's, figure for figure."""
+    from ledger.core import schema
+
+    monkeypatch.setattr(schema, "STREAM_IDS_FROM", 10**12)
+    assert schema.engine_for(10**6) == "in-memory"
+    in_memory = report.build(year_ledger, year=2024)
+    monkeypatch.setattr(schema, "STREAM_IDS_FROM", 0)
+    assert schema.engine_for(1) == "streaming"
+    assert report.build(year_ledger, year=2024) == in_memory

@@ -19,6 +19,7 @@ from ledger.core.periods import YEARS, Period, check_year, report_currency, reso
 from ledger.core.periods import iso_date as _iso
 from ledger.core.providers import platform as source_platform
 from ledger.core.providers import provider_of
+from ledger.core.schema import engine_for
 from ledger.counting.totals import (
     COSTS,
     NOT_INCOME,
@@ -102,7 +103,8 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         if (period.start.year, period.start.month) != (period.end.year, period.end.month) \
         else []
     charged = attribution.for_report(rows, journeys, currency, chain)
-    clients = client_sums(valued).collect(engine="in-memory")  # by_platform's and by_client's
+    clients = client_sums(valued).collect(  # by_platform's and by_client's
+        engine=engine_for(valued.height))
     # rows per import, counted over runs of one import_id first (a ledger's rows come a file
     # at a time: a fifth of the time of grouping each row's id)
     per_import = rows.lazy().filter(pl.col("date").is_between(period.start, period.end)) \
@@ -245,9 +247,9 @@ def by_platform(valued: pl.DataFrame, currency: str,
                               "bank_fee"]))
     if clients is None:
         per_source, clients = pl.collect_all([per_source, client_sums(valued)],
-                                             engine="in-memory")
+                                             engine=engine_for(valued.height))
     else:
-        per_source = per_source.collect(engine="in-memory")
+        per_source = per_source.collect(engine=engine_for(valued.height))
     platform = _platform_expr(per_source)
     earned = pl.col("kind").is_in(["earning", "refund"])
     grouped = per_source.lazy().with_columns(platform).group_by("platform").agg(
@@ -255,7 +257,8 @@ def by_platform(valued: pl.DataFrame, currency: str,
         (-pl.col("value").filter(~earned).sum()).alias("fees")).sort(
         "gross", "platform", descending=[True, False])  # equal gross: by name, not by chance
     unbilled, home, grouped = pl.collect_all(
-        [*_platform_hours_plans(valued, clients, platform), grouped], engine="in-memory")
+        [*_platform_hours_plans(valued, clients, platform), grouped],
+        engine=engine_for(valued.height))
     worked = _platform_hours(unbilled, home, client_hours or {})
     later = payout_costs or {}
     found = [(row["platform"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0))
@@ -400,7 +403,7 @@ def by_client(valued: pl.DataFrame, currency: str,
         (-pl.col("value").sum()).alias("fees")).filter(pl.col("client").is_not_null())
     joined = gross.join(charged, on="client", how="full", coalesce=True).sort(
         "gross", "client", descending=[True, False], nulls_last=True  # equal gross: by name
-    ).collect(engine="in-memory")
+    ).collect(engine=engine_for(fees.height))  # a group_by of every fee
     later = payout_costs or {}
     found = [(row["client"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0),
               row["hours"]) for row in joined.iter_rows(named=True)]

@@ -136,16 +136,23 @@ class Ledger:
         import polars as pl
 
         from ledger.core import schema
+        from ledger.store import checked
 
         if not self.rows_path.exists():
             return schema.empty()
+        before = checked.stamp(self.rows_path)  # before reading: see checked.remember
         try:
             df = pl.read_parquet(self.rows_path, glob=False)
         except Exception as exc:  # polars raises several error types for a damaged file
             raise DataError(f"cannot read the ledger: {exc}", path=self.rows_path,
                             hint="run `ledger rebuild` to re-create it from the archived sources"
                             ) from None
-        return schema.stored(df, self.rows_path)
+        after = checked.stamp(self.rows_path)  # the same file before and after the read
+        ids_known = before == after and checked.known(self.root, before)
+        rows = schema.stored(df, self.rows_path, ids_known=ids_known)
+        if not ids_known:
+            checked.remember(self.root, before, after)
+        return rows
 
     def committed_log(self) -> bytes:
         """The import log as far as a committed parquet vouches for it.
@@ -290,6 +297,11 @@ class Ledger:
             files.checkpoint("logged")
             rollback.replace(target, staged)
             files.checkpoint("committed")
+            if target == self.rows_path:  # validated above: the next read need not hash ids
+                from ledger.store import checked
+
+                now = checked.stamp(target)
+                checked.remember(self.root, now, now)
         except BaseException as exc:
             try:
                 rollback.undo()
