@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from ledger.core import schema
 from ledger.core.errors import DataError, UsageError
+from ledger.counting.totals import compute_totals
 from ledger.reports import report
 from tests.conftest import DATA, PAYPAL, UPWORK
 
@@ -191,7 +192,7 @@ def test_conservation_net_is_signed_sum(rows, eur_usd):
                           "provider": ["user"], "detail": ["test"]})
     valued = FxChain([rates], stale_days=100).convert(df, "USD").rows
     valued = valued.filter(~pl.col("kind").is_in(report.NOT_INCOME))
-    totals = report.compute_totals(valued)
+    totals = compute_totals(valued)
     signed = sum((Decimal(v) for v in valued["value"].to_list()), Decimal(0))
     assert totals["net"] == signed
     costs = sum((totals[line] for line, _ in report.COSTS), Decimal(0))

@@ -23,9 +23,7 @@ from ledger.core.schema import engine_for
 from ledger.counting.totals import (
     COSTS,
     NOT_INCOME,
-    compute_totals,
     present_totals,
-    sum_by_kind,
     sums_by_month,
     totals_of,
 )
@@ -39,8 +37,7 @@ if TYPE_CHECKING:
     from rules.fx import FxChain
 
 __all__ = ["COSTS", "NOT_INCOME", "YEARS", "Period", "_iso", "build", "check_year",
-           "compute_totals", "present_totals", "report_currency", "resolve_period",
-           "sum_by_kind"]
+           "present_totals", "report_currency", "resolve_period"]
 
 SCHEMA = "ledger.report/1"
 
