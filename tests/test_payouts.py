@@ -608,6 +608,40 @@ def test_cli_report_without_workers_has_no_liability(tmp_path):
     assert report["totals"]["subcontractor_payouts"] == "0.00"
 
 
+def test_cli_table_without_workers_skips_the_counting_but_not_the_checks(tmp_path):
+    """Without [[workers]] the people's table counts nothing (summarize(workers_only=True)):
+    it must print what the full summary prints, and the same mistakes must stop it."""
+    from rich.console import Console
+
+    from ledger.render import payouts as payouts_render
+
+    root = tmp_path / "led"
+    root.mkdir()
+    shutil.copyfile(DATA / "rates.csv", root / "rates.csv")
+    (root / "ledger.toml").write_text('home_currency = "PKR"\n', "utf-8")
+    ok(run("--ledger", "led", "import", DATA / "upwork.csv", DATA / "nayapay.csv",
+           cwd=tmp_path))
+    ledger = Ledger(root)
+    full = payouts.summarize(ledger, month="2024-06")
+    fast = payouts.summarize(ledger, month="2024-06", workers_only=True)
+    assert full.contracts and not fast.contracts  # the fast path really skipped the counting
+    printed = []
+    for summary in (full, fast):
+        console = Console(width=200, no_color=True)
+        with console.capture() as capture:
+            payouts_render.print_summary(payouts.as_json(summary), console)
+        printed.append(capture.get())
+    assert printed[0] == printed[1] == (
+        "No [[workers]] in ledger.toml yet: see `ledger payouts --help`.\n")
+    assert ok(run("--ledger", "led", "payouts", "--month", "2024-06", cwd=tmp_path)
+              ).stdout == printed[0]
+    for args in (("--month", "2024-13"), ("--currency", "XYZ")):
+        table, as_csv = (run("--ledger", "led", "payouts", *args, *more, cwd=tmp_path)
+                         for more in ((), ("--format", "csv")))
+        assert (table.returncode, table.stderr) == (as_csv.returncode, as_csv.stderr)
+        assert table.stderr.startswith("error:"), table.stderr
+
+
 @pytest.mark.parametrize("worker", ["Ali", "Bilal", "Hina"])
 def test_cli_statement_shows_only_that_workers_work(books_dir, tmp_path, worker):
     others = {"Ali", "Bilal", "Hina", "Ali Raza", "Bilal Ahmed", "Sara"} - {worker}

@@ -87,7 +87,8 @@ def payouts(
 
     ledger = _ledger()
     summary = lib.summarize(ledger, currency=currency, online=online, month=month,
-                            year=year, start=start, end=end)
+                            year=year, start=start, end=end,
+                            workers_only=output_format is RowsFormat.table)
     data = lib.as_json(summary)
     locale = reading_locale(ledger)
     if output_format is RowsFormat.json:

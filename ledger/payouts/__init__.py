@@ -122,11 +122,15 @@ def history(ledger: Ledger, rows: pl.DataFrame, end: dt.date, chain: Any = None,
 
 def summarize(ledger: Ledger, period: Period | None = None, currency: str | None = None, *,
               online: bool = False, chain: Any = None, rows: pl.DataFrame | None = None,
-              detail: bool = True, journeys: Any = None, **period_options: Any) -> Summary:
+              detail: bool = True, journeys: Any = None, workers_only: bool = False,
+              **period_options: Any) -> Summary:
     """Owed (split rules), paid (ledger rows and payouts.csv) and balances per worker in their
     currency for a period with what earlier periods carried forward; with `detail`, per
     contract gross, costs, owed and margin and the value chain in the report currency.
-    `journeys`: reconcile's result for `rows` the caller has (`history`)."""
+    `journeys`: reconcile's result for `rows` the caller has (`history`). `workers_only`: the
+    caller shows nothing without [[workers]] (the people's table), so then the summary is
+    empty and the history is not counted (no reconcile, no fee rules: most of the time);
+    the rules, payouts.csv, the period and the currency are still checked."""
     import polars as pl
 
     from ledger.core.periods import report_currency, resolve_period
@@ -142,6 +146,8 @@ def summarize(ledger: Ledger, period: Period | None = None, currency: str | None
                             hint="import exports first: ledger import FILE")
         period = resolve_period(every_date, **period_options)
     currency = report_currency(ledger, currency)
+    if workers_only and not rules.configured:
+        return _no_workers(rules, period, currency)
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
     return compute(rules, history(ledger, rows, period.end, chain, journeys), period,
                    currency, chain,
@@ -174,6 +180,15 @@ def compute(rules: Rules, counted: pl.DataFrame, period: Period, currency: str, 
     if detail:
         add_detail(summary, with_manual.filter(pl.col("date") >= period.start), chain, where)
     return summary
+
+
+def _no_workers(rules: Rules, period: Period, currency: str) -> Summary:
+    """What `summarize` has to show without [[workers]] to a reader of the workers' table:
+    nobody, nothing owed or paid (the payments and contracts are not looked for)."""
+    from ledger.core import schema
+
+    empty = schema.empty()
+    return Summary(rules, period, currency, empty, empty, [])
 
 
 def _payment_warnings(paid: pl.DataFrame) -> list[str]:
