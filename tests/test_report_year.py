@@ -115,6 +115,15 @@ def _rows(items: list[tuple[str, str | None, str | None, str | None, str]]) -> p
                 "origin": pl.String}, orient="row")
 
 
+def _owners_and_fees(valued: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """by_client's earnings with a ref, fees naming a ref and fees naming none."""
+    fees = valued.filter(pl.col("kind") != "earning")
+    named = pl.col("related_ref").is_not_null()
+    return (valued.filter(pl.col("kind") == "earning").select("account", "ref", "counterparty"),
+            fees.filter(named).select("account", "related_ref", "counterparty", "value"),
+            fees.filter(~named).select("counterparty", "value"))
+
+
 def _fees_by_client(valued: pl.DataFrame) -> dict[str, str]:
     return {c["client"]: c["fees"] for c in report.by_client(valued, "USD")}
 
@@ -128,11 +137,10 @@ def test_fees_listed_beside_their_earnings_are_charged_without_a_join():
                     ("payment_fee", "p1", None, "Cato", "-1.50"),
                     ("earning", "r2", None, "Beta", "100"),
                     ("platform_fee", "f2", "r2", "Someone else", "-2.50")])
-    owners = valued.filter(pl.col("kind") == "earning").select("account", "ref", "counterparty")
-    fees = valued.filter(pl.col("kind") != "earning").select(
-        "account", "related_ref", "counterparty", "value")
-    listed = report._listed_together(owners, fees)
-    assert listed is not None and listed["owner"].to_list() == ["Acme", None, "Beta"]
+    owners, named, unnamed = _owners_and_fees(valued)
+    assert report._listed_together(owners, named)
+    clients = report._fee_clients(owners, named, unnamed)
+    assert clients["client"].to_list() == ["Acme", "Beta", "Cato"]
     assert _fees_by_client(valued) == {"Acme": "10.00", "Beta": "2.50", "Cato": "1.50"}
 
 
@@ -143,10 +151,8 @@ def test_a_repeated_ref_charges_its_first_earning_as_the_join_does():
                     ("platform_fee", "f1", "r1", None, "-10"),
                     ("earning", "r1", None, "Beta", "100"),
                     ("platform_fee", "f2", "r1", None, "-3")])
-    owners = valued.filter(pl.col("kind") == "earning").select("account", "ref", "counterparty")
-    fees = valued.filter(pl.col("kind") != "earning").select(
-        "account", "related_ref", "counterparty", "value")
-    assert report._listed_together(owners, fees) is None
+    owners, named, _ = _owners_and_fees(valued)
+    assert not report._listed_together(owners, named)
     assert _fees_by_client(valued) == {"Acme": "13.00", "Beta": "0.00"}
 
 
@@ -161,16 +167,14 @@ def test_increasing_refs_are_unique_without_hashing_them(monkeypatch):
                     ("platform_fee", "f1", "r1", None, "-10"),
                     ("earning", "r2", None, "Beta", "100"),
                     ("platform_fee", "f2", "r2", None, "-3")])
-    owners = valued.filter(pl.col("kind") == "earning").select("account", "ref", "counterparty")
-    fees = valued.filter(pl.col("kind") != "earning").select(
-        "account", "related_ref", "counterparty", "value")
+    owners, named, unnamed = _owners_and_fees(valued)
 
     def no_hash(ref: str) -> pl.Expr:
         raise AssertionError("hashed refs that increase")
 
     monkeypatch.setattr(report, "_ref_key", no_hash)
-    listed = report._listed_together(owners, fees)
-    assert listed is not None and listed["owner"].to_list() == ["Acme", "Beta"]
+    assert report._listed_together(owners, named)
+    assert report._fee_clients(owners, named, unnamed)["client"].to_list() == ["Acme", "Beta"]
 
 
 def test_client_sums_given_or_not_the_clients_and_platforms_are_the_same():
@@ -269,3 +273,24 @@ def test_the_streaming_engine_counts_what_the_in_memory_one_does(year_ledger, mo
     monkeypatch.setattr(schema, "STREAM_IDS_FROM", 0)
     assert schema.engine_for(1) == "streaming"
     assert report.build(year_ledger, year=2024) == in_memory
+
+
+def test_fees_matched_row_for_row_are_charged_as_the_join_charges_them(monkeypatch):
+    """by_client's fees per client are the same whether the fees listed beside their earnings
+    are matched row for row or joined (`_listed_together` refused): a fee with a ref, one
+    naming no ref, one naming a ref no earning has, a fee with its own counterparty."""
+    valued = _rows([("earning", "r1", None, "Acme", "100"),
+                    ("platform_fee", "f1", "r1", "Someone else", "-10"),
+                    ("payment_fee", "p1", None, "Cato", "-1.50"),
+                    ("tax", "t1", None, None, "-0.25"),
+                    ("earning", "r2", None, "Beta", "100"),
+                    ("platform_fee", "f2", "r2", None, "-2.50")])
+    owners, named, _ = _owners_and_fees(valued)
+    assert report._listed_together(owners, named)
+    fast = report.by_client(valued, "USD")
+    monkeypatch.setattr(report, "_listed_together", lambda owners, named: False)
+    assert report.by_client(valued, "USD") == fast
+    orphan = _rows([("earning", "r1", None, "Acme", "100"),
+                    ("platform_fee", "f1", "r9", "Dora", "-4")])
+    assert {c["client"]: c["fees"] for c in report.by_client(orphan, "USD")} == {
+        "Acme": "0.00", "Dora": "4.00"}
