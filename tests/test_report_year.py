@@ -227,7 +227,7 @@ def test_counting_reconciles_the_same_hops_without_listing_money_in_transit():
     assert counted.chains[0].costs["withdrawal_fee"] == Decimal("2")
     assert counted.pairs == listed.pairs and len(counted.pairs) == 1
     assert [t["amount"] for t in listed.in_transit] == [Decimal("400")]
-    assert counted.in_transit == [] and counted.transit.equals(listed.transit)
+    assert counted.in_transit == [] and counted.transit.sort("date", "id").equals(listed.transit)
     outs, ins = legs(rows, rc.settings({}))
     hopped = pl.Series([counted.pairs[0][0], counted.pairs[0][1]])
     every = hop_fees(rows, outs, ins)
