@@ -294,3 +294,22 @@ def test_fees_matched_row_for_row_are_charged_as_the_join_charges_them(monkeypat
                     ("platform_fee", "f1", "r9", "Dora", "-4")])
     assert {c["client"]: c["fees"] for c in report.by_client(orphan, "USD")} == {
         "Acme": "0.00", "Dora": "4.00"}
+
+
+def test_refs_in_falling_runs_that_do_not_overlap_are_unique_without_hashing_them():
+    """Each day's refs newest first (Upwork's order): runs of falling refs whose ranges do not
+    overlap are unique; a ref repeated in another run, a run reaching into the next one's
+    range, or a ref repeated beside itself are not proven so (counted by hash)."""
+    def unique(refs: list[str]) -> bool:
+        return report._refs_unique(pl.Series(refs))
+
+    assert unique(["r3", "r2", "r1", "r6", "r5", "r4", "r9", "r8"])
+    assert unique(["r6", "r5", "r4", "r3", "r2", "r1"]) and unique(["r1"])
+    assert unique(["r1", "r2", "r3"])  # increasing: one check
+    assert not unique(["r3", "r2", "r1", "r6", "r2", "r0"])  # r2 twice
+    assert not unique(["r3", "r2", "r1", "r4", "r3"])  # r3 twice, ranges overlap
+    assert not unique(["r5", "r2", "r4", "r3"])  # ranges overlap, no repeat: not proven
+    assert not unique(["r3", "r3", "r2"])
+    assert not unique(["r2", "r2"])
+    many = [f"r{i:03d}" for i in range(64)]  # a run per ref: given up on, hashed instead
+    assert not unique(many[::2] + many[1::2])  # unique, but not proven by order

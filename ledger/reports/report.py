@@ -341,7 +341,7 @@ def _listed_together(owners: pl.DataFrame, named: pl.DataFrame) -> bool:
             & (named["related_ref"] == owners["ref"])).fill_null(False).all():
         return False
     # a repeated ref (or two whose hashes collide): the join keeps the first
-    return _refs_increase(owners["ref"]) \
+    return _refs_unique(owners["ref"]) \
         or owners.select(_ref_key("ref").n_unique()).item() == owners.height
 
 
@@ -351,6 +351,29 @@ def _refs_increase(refs: pl.Series) -> bool:
     export numbering its rows in order (PayPal's) does. Unsorted refs fail on the sortedness
     check, which stops at the first pair out of order."""
     return refs.is_sorted() and bool((refs.slice(1) > refs.slice(0, len(refs) - 1)).all())
+
+
+def _refs_unique(refs: pl.Series) -> bool:
+    """Whether `refs` (no nulls) are unique by their order alone: strictly increasing
+    (`_refs_increase`), or runs of strictly decreasing refs whose ranges do not overlap (an
+    export listing each day's rows newest first, Upwork's: a year is 366 runs). Found by
+    comparing neighbours and then only the runs' ends, a tenth of hashing a year's refs and
+    counting them. False when not proven so (the caller counts them by hash): refs out of
+    order in many places give up after one comparison of neighbours."""
+    import polars as pl
+
+    if _refs_increase(refs):
+        return True
+    n = len(refs)
+    ends = (refs.slice(1) >= refs.slice(0, n - 1)).arg_true()  # where a falling run ends
+    if len(ends) > n // 16 + 16:
+        return False
+    runs = pl.DataFrame({
+        "high": refs.gather(pl.concat([pl.Series([0], dtype=ends.dtype), ends + 1])),
+        "low": refs.gather(pl.concat([ends, pl.Series([n - 1], dtype=ends.dtype)]))}
+    ).sort("low")
+    # each run's refs lie in [low, high], distinct; no run's range reaches the next one's
+    return bool((runs["high"].slice(0, runs.height - 1) < runs["low"].slice(1)).all())
 
 
 def _ref_key(ref: str) -> pl.Expr:
