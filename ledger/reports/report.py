@@ -500,9 +500,10 @@ def _gross_without_hours(valued: pl.DataFrame, currency: str,
 
     timed = [c for c, h in (client_hours or {}).items() if h]  # never "": hours.combine
     # no client is not a timed one: a null test, not a copy of every row's name with "" for it
-    total = valued.select(pl.col("value").filter(
-        (pl.col("kind") == "earning") & pl.col("hours").is_null()
-        & ~pl.col("counterparty").is_in(timed).fill_null(False)).sum()).item()
+    # the clients looked up only for the earnings without hours (not every row of a year)
+    total = valued.lazy().filter((pl.col("kind") == "earning") & pl.col("hours").is_null()
+                                 ).select(pl.col("value").filter(
+        ~pl.col("counterparty").is_in(timed).fill_null(False)).sum()).collect().item()
     return format_money(Decimal(total or 0), currency)
 
 
