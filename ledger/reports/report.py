@@ -406,20 +406,19 @@ def by_client(valued: pl.DataFrame, currency: str,
     from ledger.core.money import format_money
 
     earned = pl.col("kind").is_in(["earning", "refund"])
-    rows = valued.lazy()
-    # the earnings that own fees, the fees and the sums per client: one collect
     fee = pl.col("kind").is_in(["platform_fee", "payment_fee", "tax"])
     named = pl.col("related_ref").is_not_null()
-    fees = rows.filter(fee).select("account", "related_ref", "counterparty", "value")
-    # the earnings that own fees, the fees naming a ref and the others, and the sums per
-    # client: one collect (the fees split there, not filtered again from a copy of them all)
-    owners, named_fees, unnamed, *found = pl.collect_all([
-        rows.filter(earned & pl.col("ref").is_not_null() & pl.col("counterparty").is_not_null()
-                    ).select("account", "ref", "counterparty"),
-        fees.filter(named).select("account", "related_ref", "counterparty", "value"),
-        fees.filter(~named).select("counterparty", "value"),
-        *([client_sums(valued)] if clients is None else [])], engine="in-memory")
-    clients = found[0] if clients is None else clients
+    # the earnings that own fees, the fees naming a ref and the others: each row's part
+    # found in one pass, then each column taken out once (no copy of all the fees to split)
+    part = valued.select(
+        (earned & pl.col("ref").is_not_null() & pl.col("counterparty").is_not_null()
+         ).alias("owner"), (fee & named).alias("named"), (fee & ~named).alias("unnamed"))
+    owners = valued.select("account", "ref", "counterparty").filter(part["owner"])
+    named_fees = valued.select("account", "related_ref", "counterparty", "value").filter(
+        part["named"])
+    unnamed = valued.select("counterparty", "value").filter(part["unnamed"])
+    if clients is None:
+        clients = client_sums(valued).collect(engine="in-memory")
     gross = clients.lazy().group_by(pl.col("counterparty").alias("client")).agg(
         pl.col("value").sum().alias("gross"), pl.col("hours").sum().alias("hours"))
     fees = _fee_clients(owners, named_fees, unnamed)
