@@ -246,23 +246,27 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
     if rule is None or not rows.get_column("kind").eq("transfer").any():
         return rows
     transfers = rows.lazy().filter(pl.col("kind") == "transfer")
-    outs, ins = pl.collect_all([
-        transfers.filter(pl.col("amount") < 0).with_columns(rule).filter(
-            pl.col("_rule_id").is_not_null()),
-        transfers.filter(pl.col("amount") > 0)], engine="in-memory")
-    if outs.is_empty() or ins.is_empty():
+    # the credits first, whole (a deducted one is rewritten): a ledger with none (an Upwork
+    # export's withdrawals only) has nothing to measure, and its year of withdrawals is not
+    # tagged with rules; those are kept with only the columns the pairs read
+    ins = transfers.filter(pl.col("amount") > 0).collect(engine="in-memory")
+    if ins.is_empty():
         return rows
-    if matched is None:
-        from rules.transfers import Settings, match
-
-        matched = match(rows, Settings()).hops
-    outs = outs.lazy().select(
+    outs = transfers.filter(pl.col("amount") < 0).with_columns(rule).filter(
+        pl.col("_rule_id").is_not_null()).select(
         pl.col("id").alias("_out_id"), pl.col("account").alias("_out_account"),
         pl.col("date").alias("_out_date"), pl.col("currency").alias("_out_currency"),
         (-pl.col("amount")).alias("_sent"), pl.col("ref").alias("_out_ref"),
         providers.platform(pl.col("source")).replace_strict(
             providers.ALIASES, default=None, return_dtype=pl.String).alias("_name"),
-        "_rule_id")
+        "_rule_id").collect(engine="in-memory")
+    if outs.is_empty():
+        return rows
+    if matched is None:
+        from rules.transfers import Settings, match
+
+        matched = match(rows, Settings()).hops
+    outs = outs.lazy()
     pairs = matched.lazy().select(pl.col("out_id").alias("_out_id"),
                                   pl.col("in_id").alias("id")).join(outs, on="_out_id").join(
         ins.lazy(), on="id").with_columns(

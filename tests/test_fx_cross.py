@@ -84,7 +84,8 @@ def test_money_in_transit_is_valued_in_one_lookup_exactly_and_names_each_unvalue
     """The report's chains summary values a year's withdrawals in transit as columns
     (ledger.reconcile._transit_value), with the old item-by-item result: each amount times
     its date's rate, exact to the last digit, and one warning per withdrawal without a rate,
-    in the withdrawals' order. A Result made by hand (no columns) gives the same."""
+    in the withdrawals' (date, id) order however the columns are ordered (a report's are
+    not sorted). A Result made by hand (no columns) gives the same."""
     from ledger.reconcile import Result, _transit_frame, _transit_value
     from ledger.reconcile import settings as reconcile_settings
 
@@ -98,13 +99,14 @@ def test_money_in_transit_is_valued_in_one_lookup_exactly_and_names_each_unvalue
     items = [(day, "PKR", "278512.3456"), (later, "XOF", "5000"), (later, "USD", "12.5"),
              (later, "PKR", "1000.0001"), (day, "XOF", "1")]
     result = Result((day, later), later, [], [
-        {"date": d.isoformat(), "currency": c, "amount": Decimal(a), "status": "in_transit"}
-        for d, c, a in items], [], [], reconcile_settings({}))
+        {"date": d.isoformat(), "currency": c, "amount": Decimal(a), "status": "in_transit",
+         "id": f"w{i}"} for i, (d, c, a) in enumerate(items)], [], [], reconcile_settings({}))
     expected = (Decimal("278512.3456") * Decimal("0.003591234567") + Decimal("12.5")
                 + Decimal("1000.0001") * Decimal("0.003587654321"))
     total, unvalued = _transit_value(_transit_frame(result), "USD", chain)
     assert total == expected  # 1000.2057... exact: no digit of the products rounded
-    assert unvalued == [(later, "XOF"), (day, "XOF")]
+    assert unvalued == [(day, "XOF"), (later, "XOF")]
+    assert _transit_value(_transit_frame(result).reverse(), "USD", chain) == (total, unvalued)
     assert _transit_value(_transit_frame(result).head(0), "USD", chain) == (Decimal(0), [])
 
 

@@ -125,9 +125,11 @@ class Result:
     hops: list[Hop] = field(default_factory=list)
     """Every matched hop in the matching scope (`arrivals` picks the period's)."""
     transit: pl.DataFrame | None = None
-    """`in_transit` as columns (date, currency, amount, status), in the same order: what the
-    report's chains summary values without a Python step per withdrawal (a year of a busy
-    PayPal ledger has 100k)."""
+    """`in_transit` as columns (date, currency, amount, status, id): what the report's chains
+    summary values without a Python step per withdrawal (a year of a busy PayPal ledger has
+    100k). In in_transit's order (date, id) when `itemised`, else in no order: sorting a
+    year's withdrawals cost more than the sums read from them (`_transit_value` orders the
+    few it names)."""
 
 
 
@@ -166,8 +168,8 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
         found.unmatched_out.lazy().filter(
             pl.col("out_date").is_between(start, end) & ~pl.col("out_id").is_in(
                 list(ambiguous_ids))).with_columns(
-            (pl.lit(as_of) - pl.col("out_date")).dt.total_days().alias("age_days")).sort(
-            "out_date", "out_id"),
+            (pl.lit(as_of) - pl.col("out_date")).dt.total_days().alias("age_days")).pipe(
+            lambda t: t.sort("out_date", "out_id") if itemised else t),  # sums need no order
         found.unmatched_in.lazy().filter(
             pl.col("in_date").is_between(start, end)
             & ~pl.col("in_id").is_in(list(ambiguous_in))).sort("in_date", "in_id"),
@@ -223,7 +225,7 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
                  for r in amb_rows.iter_rows(named=True)]
     pairs = list(found.hops.select("out_id", "in_id").iter_rows())
     moving = transit.select(pl.col("out_date").alias("date"), pl.col("out_ccy").alias("currency"),
-                            pl.col("sent").alias("amount"), "status")
+                            pl.col("sent").alias("amount"), "status", pl.col("out_id").alias("id"))
     return Result((start, end), as_of, chains, in_transit, unknown, ambiguous, settings,
                   found.warnings, pairs, hops, moving)
 
@@ -364,16 +366,17 @@ def _transit_frame(result: Result) -> pl.DataFrame:
         {"date": [dt.date.fromisoformat(t["date"]) for t in result.in_transit],
          "currency": [t["currency"] for t in result.in_transit],
          "amount": [Decimal(t["amount"]) for t in result.in_transit],
-         "status": [t["status"] for t in result.in_transit]},
+         "status": [t["status"] for t in result.in_transit],
+         "id": [t["id"] for t in result.in_transit]},
         schema={"date": pl.Date, "currency": pl.String, "amount": pl.Decimal(38, 4),
-                "status": pl.String})
+                "status": pl.String, "id": pl.String})
 
 
 def _transit_value(transit: pl.DataFrame, currency: str, chain: FxChain
                    ) -> tuple[Decimal, list[tuple[dt.date, str]]]:
     """(the money in transit valued in `currency` at each withdrawal's date's rate, the
-    (date, currency) of each withdrawal without a rate, in order): one lookup and one sum,
-    exact in Decimal."""
+    (date, currency) of each withdrawal without a rate, in (date, id) order whatever the
+    order of `transit`): one lookup and one sum, exact in Decimal."""
     import polars as pl
 
     from rules.fx_reference import rate_dtype
@@ -383,7 +386,7 @@ def _transit_value(transit: pl.DataFrame, currency: str, chain: FxChain
     needs = transit.filter(pl.col("currency") != currency).select("date", "currency").unique()
     found = chain.lookup(needs, currency).select(
         "date", "currency", pl.col("rate").cast(rate_dtype())) if needs.height else None
-    valued = transit.select("date", "currency", "amount")
+    valued = transit.select("date", "currency", "amount", "id")
     if found is not None:
         valued = valued.join(found, on=["date", "currency"], how="left", maintain_order="left")
     else:
@@ -393,5 +396,6 @@ def _transit_value(transit: pl.DataFrame, currency: str, chain: FxChain
                                  .otherwise(pl.col("rate")).alias("rate"))
     exact = pl.Decimal(38, 16)  # an amount's 4 decimals times a rate's 12: no digit lost
     total = valued.select((pl.col("amount").cast(exact) * pl.col("rate")).sum()).item()
-    unvalued = valued.filter(pl.col("rate").is_null()).select("date", "currency").rows()
+    unvalued = valued.filter(pl.col("rate").is_null()).sort("date", "id").select(
+        "date", "currency").rows()
     return (Decimal(total) if total is not None else Decimal(0)), unvalued

@@ -290,60 +290,59 @@ def client_sums(valued: pl.DataFrame) -> pl.LazyFrame:
         "counterparty", "source", "kind").agg(pl.col("value").sum(), pl.col("hours").sum())
 
 
-def _fee_owners(owners: pl.DataFrame, fees: pl.DataFrame) -> pl.DataFrame:
-    """`fees` (counterparty, value) with `owner`: the counterparty of the earning on the same
-    account whose ref the fee's related_ref names, if any (`owners`: the earnings with a ref
-    and a counterparty; one per ref, the first). Fees listed beside their earnings are
-    matched row for row (`_listed_together`); others are joined on a 64-bit hash of
-    (account, ref) to the earning's row number, which costs a third of joining the two
-    strings on a year of rows; every match is then checked string for string, and on a hash
-    collision the strings are joined instead, so the owners are exact either way."""
+def _fee_clients(owners: pl.DataFrame, named: pl.DataFrame, unnamed: pl.DataFrame
+                 ) -> pl.DataFrame:
+    """Every fee as (client, value): a fee naming a ref (`named`: account, related_ref,
+    counterparty, value) is charged to the counterparty of the earning on the same account
+    whose ref it names (`owners`: the earnings with a ref and a counterparty; one per ref, the
+    first), else to its own counterparty, as is a fee naming none (`unnamed`: counterparty,
+    value). Fees listed beside their earnings are matched row for row (`_listed_together`):
+    the earnings' counterparties beside the fees' values, no per-fee owner column gathered.
+    Others are joined on a 64-bit hash of (account, ref) to the earning's row number, which
+    costs a third of joining the two strings on a year of rows; every match is then checked
+    string for string, and on a hash collision the strings are joined instead, so the owners
+    are exact either way."""
     import polars as pl
 
-    aligned = _listed_together(owners, fees)
-    if aligned is not None:
-        return aligned
+    rest = unnamed.select(pl.col("counterparty").alias("client"), "value")
+    if _listed_together(owners, named):
+        return pl.concat([pl.DataFrame([owners["counterparty"].alias("client"),
+                                        named["value"]]), rest])
     numbered = owners.lazy().select(
         _ref_key("ref"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("_at")).filter(
         pl.col("_key").is_first_distinct())
     # one row per fee in the fees' order (left join on unique keys): only the row numbers
-    at = fees.lazy().select(_ref_key("related_ref")).join(
+    at = named.lazy().select(_ref_key("related_ref")).join(
         numbered, on="_key", how="left", maintain_order="left").collect(engine="in-memory")["_at"]
-    same = (owners["account"].gather(at) == fees["account"]) \
-        & (owners["ref"].gather(at) == fees["related_ref"])
+    same = (owners["account"].gather(at) == named["account"]) \
+        & (owners["ref"].gather(at) == named["related_ref"])
     if (at.is_null() | same.fill_null(False)).all():
-        return pl.DataFrame([fees["counterparty"], fees["value"],
-                             owners["counterparty"].gather(at).alias("owner")])
-    firsts = owners.select("account", pl.col("ref").alias("related_ref"),
-                           pl.col("counterparty").alias("owner")).unique(
-        ["account", "related_ref"], keep="first", maintain_order=True)
-    return fees.join(firsts, on=["account", "related_ref"], how="left",
-                     maintain_order="left").select("counterparty", "value", "owner")
+        owner = owners["counterparty"].gather(at)
+    else:
+        firsts = owners.select("account", pl.col("ref").alias("related_ref"),
+                               pl.col("counterparty").alias("owner")).unique(
+            ["account", "related_ref"], keep="first", maintain_order=True)
+        owner = named.join(firsts, on=["account", "related_ref"], how="left",
+                           maintain_order="left")["owner"]
+    return pl.concat([named.select(pl.coalesce(owner, pl.col("counterparty")).alias("client"),
+                                   "value"), rest])
 
 
-def _listed_together(owners: pl.DataFrame, fees: pl.DataFrame) -> pl.DataFrame | None:
-    """`_fee_owners` without a join where the exports list each fee with the earning it is
-    charged on (PayPal's fee on the earning's line, Upwork's fee row beside its earning):
-    the fees naming a ref, in order, name the earnings' (account, ref) one for one, and no
-    earning's (account, ref) repeats, so the n-th of those fees is charged on the n-th
-    earning, its first with that ref. None when that does not hold (join). The checks
-    compare columns row for row: a year's fees cost a third of joining them."""
-    import polars as pl
-
-    named = fees["related_ref"].is_not_null()
-    if not owners.height or int(named.sum()) != owners.height:
-        return None
-    charged = fees.filter(named)
-    if not ((charged["account"] == owners["account"])
-            & (charged["related_ref"] == owners["ref"])).fill_null(False).all():
-        return None
-    if not _refs_increase(owners["ref"]) \
-            and owners.select(_ref_key("ref").n_unique()).item() != owners.height:
-        return None  # a repeated ref (or two whose hashes collide): the join keeps the first
-    owner = owners["counterparty"] if charged.height == fees.height else owners[
-        "counterparty"].gather(pl.select(pl.when(pl.lit(named)).then(
-            pl.lit(named).cum_sum() - 1)).to_series())
-    return fees.select("counterparty", "value", owner.alias("owner"))
+def _listed_together(owners: pl.DataFrame, named: pl.DataFrame) -> bool:
+    """Whether the exports list each fee with the earning it is charged on (PayPal's fee on
+    the earning's line, Upwork's fee row beside its earning): the fees naming a ref
+    (`named`), in order, name the earnings' (account, ref) one for one, and no earning's
+    (account, ref) repeats, so the n-th of those fees is charged on the n-th earning, its
+    first with that ref (no join). The checks compare columns row for row: a year's fees
+    cost a third of joining them."""
+    if not owners.height or named.height != owners.height:
+        return False
+    if not ((named["account"] == owners["account"])
+            & (named["related_ref"] == owners["ref"])).fill_null(False).all():
+        return False
+    # a repeated ref (or two whose hashes collide): the join keeps the first
+    return _refs_unique(owners["ref"]) \
+        or owners.select(_ref_key("ref").n_unique()).item() == owners.height
 
 
 def _refs_increase(refs: pl.Series) -> bool:
@@ -352,6 +351,29 @@ def _refs_increase(refs: pl.Series) -> bool:
     export numbering its rows in order (PayPal's) does. Unsorted refs fail on the sortedness
     check, which stops at the first pair out of order."""
     return refs.is_sorted() and bool((refs.slice(1) > refs.slice(0, len(refs) - 1)).all())
+
+
+def _refs_unique(refs: pl.Series) -> bool:
+    """Whether `refs` (no nulls) are unique by their order alone: strictly increasing
+    (`_refs_increase`), or runs of strictly decreasing refs whose ranges do not overlap (an
+    export listing each day's rows newest first, Upwork's: a year is 366 runs). Found by
+    comparing neighbours and then only the runs' ends, a tenth of hashing a year's refs and
+    counting them. False when not proven so (the caller counts them by hash): refs out of
+    order in many places give up after one comparison of neighbours."""
+    import polars as pl
+
+    if _refs_increase(refs):
+        return True
+    n = len(refs)
+    ends = (refs.slice(1) >= refs.slice(0, n - 1)).arg_true()  # where a falling run ends
+    if len(ends) > n // 16 + 16:
+        return False
+    runs = pl.DataFrame({
+        "high": refs.gather(pl.concat([pl.Series([0], dtype=ends.dtype), ends + 1])),
+        "low": refs.gather(pl.concat([ends, pl.Series([n - 1], dtype=ends.dtype)]))}
+    ).sort("low")
+    # each run's refs lie in [low, high], distinct; no run's range reaches the next one's
+    return bool((runs["high"].slice(0, runs.height - 1) < runs["low"].slice(1)).all())
 
 
 def _ref_key(ref: str) -> pl.Expr:
@@ -384,19 +406,23 @@ def by_client(valued: pl.DataFrame, currency: str,
     from ledger.core.money import format_money
 
     earned = pl.col("kind").is_in(["earning", "refund"])
-    rows = valued.lazy()
-    # the earnings that own fees, the fees and the sums per client: one collect
-    owners, fees, *found = pl.collect_all([
-        rows.filter(earned & pl.col("ref").is_not_null() & pl.col("counterparty").is_not_null()
-                    ).select("account", "ref", "counterparty"),
-        rows.filter(pl.col("kind").is_in(["platform_fee", "payment_fee", "tax"])).select(
-            "account", "related_ref", "counterparty", "value"),
-        *([client_sums(valued)] if clients is None else [])], engine="in-memory")
-    clients = found[0] if clients is None else clients
+    fee = pl.col("kind").is_in(["platform_fee", "payment_fee", "tax"])
+    named = pl.col("related_ref").is_not_null()
+    # the earnings that own fees, the fees naming a ref and the others: each row's part
+    # found in one pass, then each column taken out once (no copy of all the fees to split)
+    part = valued.select(
+        (earned & pl.col("ref").is_not_null() & pl.col("counterparty").is_not_null()
+         ).alias("owner"), (fee & named).alias("named"), (fee & ~named).alias("unnamed"))
+    owners = valued.select("account", "ref", "counterparty").filter(part["owner"])
+    named_fees = valued.select("account", "related_ref", "counterparty", "value").filter(
+        part["named"])
+    unnamed = valued.select("counterparty", "value").filter(part["unnamed"])
+    if clients is None:
+        clients = client_sums(valued).collect(engine="in-memory")
     gross = clients.lazy().group_by(pl.col("counterparty").alias("client")).agg(
         pl.col("value").sum().alias("gross"), pl.col("hours").sum().alias("hours"))
-    fees = _fee_owners(owners, fees)
-    charged = fees.lazy().group_by(pl.coalesce("owner", "counterparty").alias("client")).agg(
+    fees = _fee_clients(owners, named_fees, unnamed)
+    charged = fees.lazy().group_by("client").agg(
         (-pl.col("value").sum()).alias("fees")).filter(pl.col("client").is_not_null())
     joined = gross.join(charged, on="client", how="full", coalesce=True).sort(
         "gross", "client", descending=[True, False], nulls_last=True  # equal gross: by name
@@ -473,9 +499,10 @@ def _gross_without_hours(valued: pl.DataFrame, currency: str,
 
     timed = [c for c, h in (client_hours or {}).items() if h]  # never "": hours.combine
     # no client is not a timed one: a null test, not a copy of every row's name with "" for it
-    total = valued.select(pl.col("value").filter(
-        (pl.col("kind") == "earning") & pl.col("hours").is_null()
-        & ~pl.col("counterparty").is_in(timed).fill_null(False)).sum()).item()
+    # the clients looked up only for the earnings without hours (not every row of a year)
+    total = valued.lazy().filter((pl.col("kind") == "earning") & pl.col("hours").is_null()
+                                 ).select(pl.col("value").filter(
+        ~pl.col("counterparty").is_in(timed).fill_null(False)).sum()).collect().item()
     return format_money(Decimal(total or 0), currency)
 
 
