@@ -595,13 +595,19 @@ def test_cli_report_counts_what_was_paid_and_shows_what_is_owed(books_dir):
     assert "owed to sub-workers, unpaid" in table and "1,021.75" in table
 
 
-def test_cli_report_without_workers_has_no_liability(tmp_path):
+def _ledger_without_workers(tmp_path: Path) -> Path:
+    """`tmp_path/led`: Upwork and NayaPay rows in PKR, no [[workers]]."""
     root = tmp_path / "led"
     root.mkdir()
     shutil.copyfile(DATA / "rates.csv", root / "rates.csv")
     (root / "ledger.toml").write_text('home_currency = "PKR"\n', "utf-8")
     ok(run("--ledger", "led", "import", DATA / "upwork.csv", DATA / "nayapay.csv",
            cwd=tmp_path))
+    return root
+
+
+def test_cli_report_without_workers_has_no_liability(tmp_path):
+    _ledger_without_workers(tmp_path)
     report = as_json(run("--ledger", "led", "report", "--month", "2024-06", "--format",
                          "json", cwd=tmp_path))
     assert report["payouts_owed_unpaid"] is None
@@ -615,12 +621,7 @@ def test_cli_table_without_workers_skips_the_counting_but_not_the_checks(tmp_pat
 
     from ledger.render import payouts as payouts_render
 
-    root = tmp_path / "led"
-    root.mkdir()
-    shutil.copyfile(DATA / "rates.csv", root / "rates.csv")
-    (root / "ledger.toml").write_text('home_currency = "PKR"\n', "utf-8")
-    ok(run("--ledger", "led", "import", DATA / "upwork.csv", DATA / "nayapay.csv",
-           cwd=tmp_path))
+    root = _ledger_without_workers(tmp_path)
     ledger = Ledger(root)
     full = payouts.summarize(ledger, month="2024-06")
     fast = payouts.summarize(ledger, month="2024-06", workers_only=True)
