@@ -40,17 +40,19 @@ def indian(amount: Decimal) -> str:
     return ",".join([*groups, tail]) + "." + cents
 
 
-def write_hdfc(path: Path, rows: int, seed: int = 1) -> Path:
-    """Write `rows` transactions; returns `path`."""
+def write_hdfc(path: Path, rows: int, seed: int = 1, start: dt.date = dt.date(2020, 1, 1),
+               next_day: float = 0.004) -> Path:
+    """Write `rows` transactions from `start`, each on the next day with chance `next_day`;
+    returns `path`."""
     rng = random.Random(seed)
     balance = Decimal("50000.00")
-    day = dt.date(2020, 1, 1)
+    day = start
     debits = credits = Decimal(0)
     with open(path, "w", encoding="utf-8", newline="\n") as out:
         out.write("HDFC BANK Ltd.,,,,,,\nMR ASIF KHAN,,,,,,\nAccount No :50100123456789,,,,,,\n"
                   "IFSC :HDFC0001234,,,,,,\n,,,,,,\n" + HEADER + "\n")
         for i in range(rows):
-            if rng.random() < 0.004:
+            if rng.random() < next_day:
                 day += dt.timedelta(days=1)
             ref = f"{rng.randrange(10**15):016d}"
             credit = rng.random() < 0.35 or balance < 5000

@@ -28,11 +28,14 @@ def _money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def write_payoneer(path: str | Path, rows: int, seed: int = 0) -> Path:
-    """Write a `rows`-row Payoneer export to `path` and return the path."""
+def write_payoneer(path: str | Path, rows: int, seed: int = 0,
+                   start: dt.datetime = dt.datetime(2016, 1, 1, 8, 0, 0),
+                   gap: tuple[int, int] = (10, 400)) -> Path:
+    """Write a `rows`-row Payoneer export to `path` and return the path: from `start`, each
+    row `gap` seconds (at random within it) after the one before."""
     rng = random.Random(seed)
     balance = {"USD": 50_000, "EUR": 0}
-    when = dt.datetime(2016, 1, 1, 8, 0, 0)
+    when = start
     next_id = 3_000_000_000
     last_fee_year = when.year
     out: list[str] = [HEADER]
@@ -53,7 +56,7 @@ def write_payoneer(path: str | Path, rows: int, seed: int = 0) -> Path:
             target, reference]))
 
     while len(out) <= rows:
-        when += dt.timedelta(seconds=rng.randint(10, 400))
+        when += dt.timedelta(seconds=rng.randint(*gap))
         room = rows + 1 - len(out)
         pick = rng.random()
         if when.year != last_fee_year:

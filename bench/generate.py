@@ -34,8 +34,10 @@ def _fmt_cents(cents: pl.Expr, grouping: bool = False) -> pl.Expr:
     return pl.concat_str([sign, units, pl.lit("."), frac])
 
 
-def write_paypal(path: Path, rows: int, seed: int = 7) -> Path:
-    """A PayPal Activity download: payments from clients with fees, and periodic withdrawals."""
+def write_paypal(path: Path, rows: int, seed: int = 7, start: dt.date = START,
+                 days: int = 366) -> Path:
+    """A PayPal Activity download: payments from clients with fees, and periodic withdrawals,
+    spread over `days` days from `start` (a year from 2024 unless told)."""
     gross = _amounts(rows, seed, 500, 200_000)
     index = pl.int_range(0, rows, eager=True)
     df = pl.DataFrame({"i": index, "gross": gross})
@@ -45,9 +47,9 @@ def write_paypal(path: Path, rows: int, seed: int = 7) -> Path:
         fee=pl.when(withdrawal).then(0).otherwise(-(pl.col("gross") * 44 // 1000 + 30)),
     ).with_columns(net=pl.col("gross") + pl.col("fee"))
     df = df.with_columns(balance=pl.col("net").cum_sum() + 10_000_000_00)
-    day = (pl.col("i") * 366 // rows).cast(pl.Int32)
+    day = (pl.col("i") * days // rows).cast(pl.Int32)
     out = df.select(
-        Date=(pl.lit(START) + pl.duration(days=day)).dt.strftime("%d/%m/%Y"),
+        Date=(pl.lit(start) + pl.duration(days=day)).dt.strftime("%d/%m/%Y"),
         Time=pl.lit("10:00:00"),
         TimeZone=pl.lit("PDT"),
         Name=pl.when(withdrawal).then(pl.lit("")).otherwise(
@@ -71,9 +73,10 @@ def write_paypal(path: Path, rows: int, seed: int = 7) -> Path:
     return path
 
 
-def write_upwork(path: Path, rows: int, seed: int = 11) -> Path:
+def write_upwork(path: Path, rows: int, seed: int = 11, start: dt.date = START,
+                 days: int = 366) -> Path:
     """An Upwork classic transaction history, newest first: hourly invoices with 10% service
-    fees, withdrawals with their fee."""
+    fees, withdrawals with their fee, over `days` days from `start`."""
     pairs = rows // 2
     amount = _amounts(pairs, seed, 1_000, 100_000)
     index = pl.int_range(0, pairs, eager=True)
@@ -92,10 +95,10 @@ def write_upwork(path: Path, rows: int, seed: int = 11) -> Path:
     df = pl.concat([first, second]).sort("i", "leg")
     df = df.with_columns(balance=pl.col("cents").cum_sum() + 5_000_000_00,
                          ref=(pl.int_range(0, pl.len()) + 600_000_000).cast(pl.String))
-    day = (pl.col("i") * 366 // pairs).cast(pl.Int32)
+    day = (pl.col("i") * days // pairs).cast(pl.Int32)
     earning_ref = pl.col("ref").shift(1)
     out = df.select(
-        Date=(pl.lit(START) + pl.duration(days=day)).dt.strftime("%b %-d, %Y"),
+        Date=(pl.lit(start) + pl.duration(days=day)).dt.strftime("%b %-d, %Y"),
         **{"Ref ID": pl.col("ref")},
         Type=pl.col("type"),
         Description=pl.when(pl.col("type") == "Hourly")
