@@ -20,6 +20,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from ledger.core.files import atomic_write_bytes
+
 NAME = ".checked"
 """The file in the ledger directory."""
 
@@ -64,11 +66,5 @@ def remember(root: Path, stamp: str | None, now: str | None) -> None:
     nothing when it cannot be written."""
     if stamp is None or stamp != now or known(root, stamp):
         return
-    path = root / NAME
-    temp = path.with_name(f"{NAME}.{os.getpid()}.tmp")
-    try:
-        temp.write_text(f"{VERSION}:{stamp}", encoding="utf-8")
-        os.replace(temp, path)
-    except OSError:  # read-only, full: checked in full next time
-        with contextlib.suppress(OSError):
-            temp.unlink()
+    with contextlib.suppress(OSError):  # read-only, full: checked in full next time
+        atomic_write_bytes(root / NAME, f"{VERSION}:{stamp}".encode())

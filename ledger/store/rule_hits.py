@@ -15,9 +15,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ledger.core.files import atomic_write
 
 if TYPE_CHECKING:
     import polars as pl
@@ -99,20 +100,15 @@ def _read(path: Path, want: str, height: int) -> dict[str, pl.Series]:
 
 
 def _write(path: Path, at: str, entries: dict[str, pl.Series]) -> None:
-    """The entries for the stored rows `at`, written whole to a temp file and renamed into
-    place (a reader sees the old file or the new one); nothing when it cannot be written."""
+    """The entries for the stored rows `at`, written atomically (a reader sees the old file or
+    the new one); nothing when it cannot be written."""
     import polars as pl
 
     frame = pl.DataFrame({"stamp": [at] * len(entries), "key": list(entries),
                           "rows": pl.Series(list(entries.values()), dtype=pl.List(pl.UInt32))},
                          schema=_schema())
-    temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        frame.write_ipc(temp)
-        os.replace(temp, path)
-    except (OSError, pl.exceptions.PolarsError):  # read-only, full: computed next time
-        with contextlib.suppress(OSError):
-            temp.unlink()
+    with contextlib.suppress(OSError):  # read-only, full: computed next time
+        atomic_write(path, frame.write_ipc)
 
 
 def _schema() -> pl.Schema:
