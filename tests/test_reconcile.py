@@ -64,17 +64,25 @@ def ids(rows: pl.DataFrame, description: str) -> str:
     return rows.filter(pl.col("description") == description)["id"][0]
 
 
-# --- golden chains -----------------------------------------------------------------------
-
-
-def test_upwork_payoneer_bank_pkr():
-    rows = frame([
+def upwork_to_payoneer() -> list[dict]:
+    """Upwork's withdrawal of 1000 USD (fee 2) arriving at Payoneer the next day: the first
+    hop of the golden chains."""
+    return [
         row("2024-06-03", "upwork", "transfer", "-1000", "USD", category="withdrawal",
             ref="U1", description="Withdrawal Request: Payoneer"),
         row("2024-06-03", "upwork", "payment_fee", "-2", "USD", category="withdrawal_fee",
             ref="U2", description="Withdrawal Fee"),
         row("2024-06-04", "payoneer", "transfer", "1000", "USD", ref="P1",
             description="Payment from Upwork"),
+    ]
+
+
+# --- golden chains -----------------------------------------------------------------------
+
+
+def test_upwork_payoneer_bank_pkr():
+    rows = frame([
+        *upwork_to_payoneer(),
         row("2024-06-05", "payoneer", "transfer", "-1000", "USD", ref="P2",
             description="Transfer to bank [delivered 272000.00 PKR]",
             delivered=("272000.00", "PKR")),

@@ -207,15 +207,10 @@ def test_counting_reconciles_the_same_hops_without_listing_money_in_transit():
     from ledger import reconcile as rc
     from ledger.reconcile.chains import hop_fees
     from rules.transfers import legs
-    from tests.test_reconcile import JUNE, frame, row
+    from tests.test_reconcile import JUNE, frame, row, upwork_to_payoneer
 
     rows = frame([
-        row("2024-06-03", "upwork", "transfer", "-1000", "USD", category="withdrawal",
-            ref="U1", description="Withdrawal Request: Payoneer"),
-        row("2024-06-03", "upwork", "payment_fee", "-2", "USD", category="withdrawal_fee",
-            ref="U2", description="Withdrawal Fee"),
-        row("2024-06-04", "payoneer", "transfer", "1000", "USD", ref="P1",
-            description="Payment from Upwork"),
+        *upwork_to_payoneer(),
         row("2024-06-20", "upwork", "transfer", "-400", "USD", category="withdrawal",
             ref="U3", description="Withdrawal Request: Payoneer"),
         row("2024-06-20", "upwork", "payment_fee", "-5", "USD", category="withdrawal_fee",
