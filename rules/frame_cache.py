@@ -43,13 +43,9 @@ def _unwrapped(path: Path) -> bytes | None:
 
 
 def _keep(path: Path, payload: bytes) -> None:
-    from ledger.core.files import atomic_write_bytes
+    from ledger.core.files import keep_cached
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
-    except OSError:
-        pass
+    keep_cached(path, MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
 
 
 def folder(kind: str, key: str, *, tables: bool = True) -> Path:

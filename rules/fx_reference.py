@@ -67,7 +67,7 @@ def _ecb_csv() -> bytes:
     import zipfile
     import zlib
 
-    from ledger.core.files import atomic_write_bytes, user_cache
+    from ledger.core.files import keep_cached, user_cache
 
     source, size, crc = _ecb_source()
     kept = user_cache() / f"eurofxref-hist-{size}-{crc:08x}.csv"
@@ -79,11 +79,7 @@ def _ecb_csv() -> bytes:
         pass
     with zipfile.ZipFile(source) as archive:
         text = archive.read(archive.infolist()[0])
-    try:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(kept, text)
-    except OSError:
-        pass
+    keep_cached(kept, text)
     return text
 
 

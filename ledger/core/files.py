@@ -94,6 +94,16 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
+def keep_cached(path: Path, data: bytes) -> None:
+    """Write a file a command can rebuild (a cache), atomically, its folders made; a failure
+    (a read-only or full disk) is passed over: the next command rebuilds it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data)
+    except OSError:
+        pass
+
+
 class ArchiveStager:
     """Writes each source's archive copy (under a temporary name, fsynced) on a background
     thread while the files are still being parsed: copying a large export then costs I/O

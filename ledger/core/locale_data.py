@@ -104,7 +104,7 @@ def prime(name: str) -> None:
     is passed over (babel loads as usual)."""
     from babel import localedata
 
-    from ledger.core.files import atomic_write_bytes
+    from ledger.core.files import keep_cached
 
     if not isinstance(getattr(localedata, "_cache", None), dict):
         return  # a babel whose private cache is not a dict: it loads the locale as usual
@@ -121,11 +121,7 @@ def prime(name: str) -> None:
     whole = localedata.load(name)
     if not all(key in whole for key in KEYS):
         return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, pickle.dumps({key: whole[key] for key in KEYS}))
-    except OSError:
-        pass
+    keep_cached(path, pickle.dumps({key: whole[key] for key in KEYS}))
 
 
 @cache
@@ -136,7 +132,7 @@ def currencies() -> tuple[frozenset[str], dict[str, int]]:
     (0.47 MB of pickle, ~5 ms); the first command writes these two tables to the cache, by
     babel's version, and later ones read them there. A cache that cannot be read or written
     is passed over (babel's data is read)."""
-    from ledger.core.files import atomic_write_bytes
+    from ledger.core.files import keep_cached
 
     path = cache_dir() / "currencies.pickle"
     try:
@@ -150,9 +146,5 @@ def currencies() -> tuple[frozenset[str], dict[str, int]]:
 
     data = (frozenset(get_global("all_currencies")),
             {code: int(digits[0]) for code, digits in get_global("currency_fractions").items()})
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, pickle.dumps(data))
-    except OSError:
-        pass
+    keep_cached(path, pickle.dumps(data))
     return data
