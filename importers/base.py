@@ -384,6 +384,14 @@ def finalize(df: pl.DataFrame, raw: RawFile, *, source: str, account: str,
                                 str(raw.path))
 
 
+def proven_order(first: int | None, second: int | None) -> str | None:
+    """The order numeric dates prove from the largest first and second parts among them: one
+    above 12 first proves day-first ("dmy"), second month-first ("mdy"); None when neither
+    does, or both do (an edited file)."""
+    day_first, month_first = (first or 0) > 12, (second or 0) > 12
+    return None if day_first == month_first else ("dmy" if day_first else "mdy")
+
+
 def date_formats_for(order: str | None, sep: str, *, path: object,
                      sample: list[str] | pl.Series, flag: str = "--date-order") -> list[str]:
     """Day-first or month-first numeric dates, decided from the file's own values or the flag.
@@ -399,21 +407,18 @@ def date_formats_for(order: str | None, sep: str, *, path: object,
         parts = values.unique().str.extract_groups(pattern).struct.unnest() \
             .cast(pl.Int32, strict=False)  # a few hundred distinct dates in a million rows
         first, second = parts.to_series(0).max(), parts.to_series(1).max()
-        day_first = first is not None and first > 12
-        month_first = second is not None and second > 12
-        if day_first and month_first:
+        order = proven_order(first, second)
+        if order is None and (first or 0) > 12:  # and so the second part too
             raise DataError("dates mix day-first and month-first forms", path=path,
                             hint="the file may have been edited; download the export again")
-        if not (day_first or month_first) and not (values.str.strip_chars() != "").any():
+        if order is None and not (values.str.strip_chars() != "").any():
             order = "dmy"  # no dates at all (a header-only export): nothing to ask about
-        elif not (day_first or month_first):
+        elif order is None:
             example = next((s for s in values.drop_nulls().head(1).to_list()), "")
             raise DataError(
                 f"dates such as {example!r} could be day-first or month-first",
                 path=path,
                 hint=f"say which with {flag} dmy (28/06/2024) or {flag} mdy (06/28/2024)",
             )
-        else:
-            order = "dmy" if day_first else "mdy"
     first_part, second_part = ("%d", "%m") if order == "dmy" else ("%m", "%d")
     return [f"{first_part}{sep}{second_part}{sep}%Y"]

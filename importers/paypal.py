@@ -29,6 +29,7 @@ from importers.base import (
     nonblank,
     parse_dates,
     parse_money_columns,
+    proven_order,
 )
 from importers.readers import LINE, RawFile, Table, read_table
 from ledger.core.errors import DataError
@@ -287,11 +288,8 @@ def _stacked_decisions(group: list[tuple[int, Table]], options: ImportOptions
         elif "." in shown:
             formats = ["%d.%m.%Y"]
         else:
-            order = options.date_order
-            day_first, month_first = (first or 0) > 12, (second or 0) > 12
-            if order is None and day_first != month_first:
-                order = "dmy" if day_first else "mdy"
-            elif order is None and not (day_first or month_first or dated):
+            order = options.date_order or proven_order(first, second)
+            if order is None and (first or 0) <= 12 and not dated:
                 order = "dmy"  # no dates at all, as date_formats_for
             if order is None:
                 continue  # `date_formats_for` says why
