@@ -74,27 +74,33 @@ def derive_fees(rows: pl.DataFrame, schedule: Schedule,
     from ledger.core import schema
     from ledger.core.money import minor_units
 
-    net = rows.filter(needs_derivation(accounts))
-    if net.is_empty():
+    found = rows.lazy().filter(needs_derivation(accounts)).with_columns(
+        providers.platform(pl.col("source")).alias("_platform")).collect(engine="in-memory")
+    if found.is_empty():
         return schema.empty()
-    net = net.with_columns(providers.platform(pl.col("source")).alias("_platform"))
-    parts = []
-    for platform in sorted(net["_platform"].unique().to_list()):
-        rules = schedule.rules_for(platform, "service_fee")
-        part = net.filter(pl.col("_platform") == platform).with_columns(
-            assign(rules).alias("_rule"))
-        missing = part.filter(pl.col("_rule").is_null())
-        if missing.height:
-            row = missing.row(0, named=True)
+    platforms = sorted(found["_platform"].unique().to_list())
+    rules = {p: schedule.rules_for(p, "service_fee") for p in platforms}
+    # each platform's rule index, one chain over the platforms (not a query per platform)
+    chosen = pl.lit(None, dtype=pl.Int32)
+    for platform in platforms:
+        chosen = pl.when(pl.col("_platform") == platform).then(assign(rules[platform])
+                                                                ).otherwise(chosen)
+    found = found.with_columns(chosen.alias("_rule"))
+    missing = found["_rule"].is_null()
+    table: dict[str, list] = {"_platform": [], "_rule": [], "_rate": [], "_rule_id": [],
+                              "_label": []}
+    for platform in platforms:
+        here = found["_platform"] == platform
+        if (here & missing).any():
+            row = found.filter(here & missing).row(0, named=True)
             raise DataError(
                 f"no {platform} service fee rule for {row['date']} to derive the gross of a "
                 f"net amount (row {row['id']}, import {row['import_id'][:12]}, line "
                 f"{row['line']})",
                 hint=f"add one to ledger.toml: [[fees.{platform}.service_fee]] id = \"...\" "
                 f'from = {row["date"]} rate = "0.20" source = "..."')
-        table = []
-        for index in sorted(part["_rule"].unique().to_list()):
-            rule = rules[index]
+        for index in sorted(found["_rule"].filter(here & ~missing).unique().to_list()):
+            rule = rules[platform][index]
             rate = rule.default_rate if rule.type == "per_contract" else rule.rate
             if rule.type not in ("percent", "per_contract") or rate is None or rule.fixed \
                     or rule.minimum is not None or rule.maximum is not None \
@@ -103,15 +109,21 @@ def derive_fees(rows: pl.DataFrame, schedule: Schedule,
                                 f"({rule.describe()}): only a plain rate can be inverted",
                                 hint=f"give {platform} a plain-rate service_fee rule in "
                                 "ledger.toml")
-            table.append({"_rule": index, "_rate": rate, "_rule_id": rule.id,
-                          "_label": pct(rate)})
-        rates = pl.DataFrame(table, schema={"_rule": pl.Int32, "_rate": pl.Decimal(38, WORK),
-                                            "_rule_id": pl.String, "_label": pl.String})
-        parts.append(part.join(rates, on="_rule", how="left", maintain_order="left"))
-    net = pl.concat(parts)
+            for name, value in (("_platform", platform), ("_rule", index),
+                                ("_rate", format(rate, "f")), ("_rule_id", rule.id),
+                                ("_label", pct(rate))):
+                table[name].append(value)
+    # the rates as text, cast: a Python Decimal handed to polars imports numpy
+    rates = pl.LazyFrame(table, schema={"_platform": pl.String, "_rule": pl.Int32,
+                                        "_rate": pl.String, "_rule_id": pl.String,
+                                        "_label": pl.String}).with_columns(
+        pl.col("_rate").cast(pl.Decimal(38, WORK)))
+    # the platforms in sorted order, each in its rows' order, as the rows were derived
+    net = found.lazy().sort("_platform", maintain_order=True).join(
+        rates, on=["_platform", "_rule"], how="left", maintain_order="left")
     gross_exact = pl.col("amount").cast(pl.Decimal(38, WORK)) / (work_lit(1) - pl.col("_rate"))
     gross = pl.lit(None, dtype=pl.Decimal(38, WORK))
-    for currency in net["currency"].unique().to_list():
+    for currency in found["currency"].unique().to_list():
         gross = pl.when(pl.col("currency") == currency).then(
             gross_exact.round(minor_units(currency))).otherwise(gross)
     net = net.with_columns(gross.cast(pl.Decimal(38, 4)).alias("_gross"),
@@ -133,7 +145,8 @@ def derive_fees(rows: pl.DataFrame, schedule: Schedule,
         + pl.when(pl.col("kind") == "refund").then(pl.lit(" given back with a refund"))
         .otherwise(pl.lit("")) + pl.lit(" (derived by rule ") + pl.col("_rule_id")
         + pl.lit(")"))
-    return schema.conform(pl.concat([gross_rows, fee_rows], how="diagonal_relaxed"))
+    return schema.conform(pl.concat([gross_rows, fee_rows], how="diagonal_relaxed")).collect(
+        engine="in-memory")
 
 
 def apply_rules(rows: pl.DataFrame, schedule: Schedule,

@@ -6,7 +6,7 @@ currency is caught at the boundary with a message naming it, never deep inside a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ledger.core.errors import DataError
 
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import polars as pl
+
+Frame = TypeVar("Frame", "pl.DataFrame", "pl.LazyFrame")
 
 KINDS: tuple[str, ...] = (
     "earning",
@@ -99,16 +101,18 @@ def empty() -> pl.DataFrame:
     return pl.DataFrame(schema=columns())
 
 
-def conform(df: pl.DataFrame) -> pl.DataFrame:
+def conform(df: Frame) -> Frame:
     """Select the canonical columns in order, adding missing optional ones as nulls and casting.
 
-    Casting is strict: a value that does not fit its type is an error, not a null.
+    Casting is strict: a value that does not fit its type is an error, not a null. A LazyFrame
+    stays lazy (a caller's plan is collected once).
     """
     import polars as pl
 
     out = []
+    names = df.collect_schema().names()
     for name, dtype in columns().items():
-        if name in df.columns:
+        if name in names:
             out.append(pl.col(name).cast(dtype, strict=True))
         else:
             out.append(pl.lit(None, dtype=dtype).alias(name))

@@ -232,12 +232,14 @@ def for_report(ledger: Ledger, rows: pl.DataFrame, counted: pl.DataFrame, period
     owing = [b for b in summary.balances if b["closing"] > 0]
     if not owing:
         return counted, format_money(Decimal(0), currency), chains
+    # amounts as text, cast: a Python Decimal handed to polars imports numpy
     frame = pl.DataFrame({"date": [period.end] * len(owing),
                           "currency": [b["currency"] for b in owing],
-                          "amount": [b["closing"] for b in owing],
+                          "amount": [format(b["closing"], "f") for b in owing],
                           "source": ["payouts"] * len(owing), "line": [0] * len(owing)},
                          schema={"date": pl.Date, "currency": pl.String,
-                                 "amount": pl.Decimal(38, WORK), "source": pl.String,
-                                 "line": pl.Int64})
+                                 "amount": pl.String, "source": pl.String,
+                                 "line": pl.Int64}).with_columns(
+        pl.col("amount").cast(pl.Decimal(38, WORK)))
     valued = with_value(frame, currency, chain, str(ledger.rates_path))
     return counted, format_money(frame_sum(valued), currency), chains

@@ -235,9 +235,11 @@ def _expected(part: pl.DataFrame, platform: str, rules: list[Rule], schedule: Sc
     prior_map = schedule.options.prior_billings
     part = part.sort("date", "ref", maintain_order=True).with_columns(client.alias("_client"))
     group = ["account", "_client"]
+    # built from text: a Python Decimal handed to polars imports numpy
     prior_known = pl.col("_client").replace_strict(
-        {k: v for k, v in prior_map.items()}, default=Decimal(0),
-        return_dtype=pl.Decimal(38, 4)) if prior_map else pl.lit(Decimal(0), pl.Decimal(38, 4))
+        {k: format(v, "f") for k, v in prior_map.items()}, default="0",
+        return_dtype=pl.String).cast(pl.Decimal(38, 4)) if prior_map else pl.lit("0").cast(
+        pl.Decimal(38, 4))
     part = part.with_columns(
         (pl.col("amount").cum_sum().over(group) - pl.col("amount") + prior_known)
         .alias("_prior"),
@@ -290,18 +292,20 @@ def _rate_of(rate: Decimal, currency: str) -> pl.Expr:
     """amount x rate rounded to the currency (bounds of a per-contract fee)."""
     import polars as pl
 
-    from ledger.core.money import minor_units
+    from ledger.core.money import decimal_lit, minor_units
 
     return (pl.col("amount").cast(pl.Decimal(38, 12))
-            * pl.lit(rate, dtype=pl.Decimal(38, 12))).round(minor_units(currency)).cast(
+            * decimal_lit(rate, pl.Decimal(38, 12))).round(minor_units(currency)).cast(
         pl.Decimal(38, 4))
 
 
 def _flag(df: pl.DataFrame, tolerance: Decimal) -> pl.DataFrame:
     import polars as pl
 
-    tol = pl.lit(tolerance, dtype=pl.Decimal(38, 4))
-    charged = pl.col("charged").fill_null(Decimal(0))
+    from ledger.core.money import decimal_lit
+
+    tol = decimal_lit(tolerance, pl.Decimal(38, 4))
+    charged = pl.col("charged").fill_null(decimal_lit(0, pl.Decimal(38, 4)))
     diff = charged - pl.col("expected")
     bounded = pl.col("_lo").is_not_null()
     outside = (charged < pl.col("_lo") - tol) | (charged > pl.col("_hi") + tol)
@@ -389,8 +393,10 @@ def _withdrawals(rows: pl.DataFrame, schedule: Schedule, tolerance: Decimal) -> 
                     expected)
         frames.append(part.with_columns(expected.alias("expected"), rule_id.alias("_rule_id")))
     checked = pl.concat(frames, how="diagonal_relaxed")
-    tol = pl.lit(tolerance, dtype=pl.Decimal(38, 4))
-    charged = pl.col("charged").fill_null(Decimal(0))
+    from ledger.core.money import decimal_lit
+
+    tol = decimal_lit(tolerance, pl.Decimal(38, 4))
+    charged = pl.col("charged").fill_null(decimal_lit(0, pl.Decimal(38, 4)))
     diff = charged - pl.col("expected")
     status = (pl.when(pl.col("_method").is_null()).then(pl.lit("unknown_method"))
               .when(pl.col("_rule_id").is_null()).then(pl.lit("no_rule"))
