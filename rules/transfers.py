@@ -123,9 +123,12 @@ def _rates(cand: pl.DataFrame, chain: object) -> pl.DataFrame:
                                   "in_ccy": pl.String, "rate": rate_dtype(),
                                   "rate_provider": pl.String, **{b: pl.String for b in by}})]
     if chain is not None:
-        for to in sorted(need["in_ccy"].unique().to_list()):
-            needs = need.filter(pl.col("in_ccy") == to).select(
-                pl.col("out_date").alias("date"), pl.col("out_ccy").alias("currency"), *by)
+        # each arrival currency's needs, as the filter gave them, without a query each
+        parts_by = need.partition_by("in_ccy", as_dict=True, maintain_order=True)
+        for (to,), part in sorted(parts_by.items()):
+            needs = pl.DataFrame({"date": part.get_column("out_date"),
+                                  "currency": part.get_column("out_ccy"),
+                                  **{b: part.get_column(b) for b in by}})
             found = chain.lookup(needs, to)  # type: ignore[attr-defined]
             parts.append(found.lazy().select(
                 pl.col("date").alias("out_date"), pl.col("currency").alias("out_ccy"),
@@ -235,7 +238,7 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
         engine="in-memory")
 
 
-def _mutual(cand: pl.DataFrame) -> pl.DataFrame:
+def _mutual(cand: pl.DataFrame) -> pl.LazyFrame:
     """Pairs where, at the strongest evidence either side has (a reference, then an exact
     amount, then a same-currency shortfall or stated delivery, then the reference rate), the
     withdrawal has one candidate credit and the credit one withdrawal. Within each level, a
@@ -249,8 +252,7 @@ def _mutual(cand: pl.DataFrame) -> pl.DataFrame:
         (pl.col("tier") == pl.col("tier").min().over("out_id"))
         & (pl.col("tier") == pl.col("tier").min().over("in_id")))
     return best.filter((pl.col("out_id").count().over("out_id") == 1)
-                       & (pl.col("in_id").count().over("in_id") == 1)).drop("tier").collect(
-        engine="in-memory")
+                       & (pl.col("in_id").count().over("in_id") == 1)).drop("tier")
 
 
 @dataclass
@@ -295,18 +297,19 @@ def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
         chosen.append(user)
         cand = cand.join(user.select("out_id"), on="out_id", how="anti").join(
             user.select("in_id"), on="in_id", how="anti")
-    for _ in range(8):
-        unique = _mutual(cand)
-        if unique.is_empty():
-            break
-        high = pl.col("ref_match") | pl.col("exact")
-        unique = unique.with_columns(pl.when(high).then(pl.lit("high")).otherwise(
+    high = pl.col("ref_match") | pl.col("exact")
+    for _ in range(8):  # one collect a round: the pairs linked and the candidates left
+        unique = _mutual(cand).with_columns(pl.when(high).then(pl.lit("high")).otherwise(
             pl.lit("medium")).alias("confidence"),
             pl.when(pl.col("ref_match")).then(pl.col("rule") + pl.lit("+reference"))
             .otherwise(pl.col("rule")).alias("rule"))
-        chosen.append(unique)
-        cand = cand.lazy().join(unique.lazy().select("out_id"), on="out_id", how="anti").join(
-            unique.lazy().select("in_id"), on="in_id", how="anti").collect(engine="in-memory")
+        rest = cand.lazy().join(unique.select("out_id"), on="out_id", how="anti").join(
+            unique.select("in_id"), on="in_id", how="anti")
+        linked, rest = pl.collect_all([unique, rest], engine="in-memory")
+        if linked.is_empty():
+            break
+        chosen.append(linked)
+        cand = rest
     used_out = pl.concat([c.select("out_id") for c in chosen]) if chosen else \
         pl.DataFrame(schema={"out_id": pl.String})
     used_in = pl.concat([c.select("in_id") for c in chosen]) if chosen else \
@@ -391,11 +394,14 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
         pl.col("in_text").str.to_lowercase().str.contains(pl.col("out_provider"), literal=True)
         .fill_null(False).alias("named")).collect(engine="in-memory")
     # sets of parts as part numbers p1 < p2 < ... within a group (ints are cheap to join)
-    step = parts.select("g", pl.col("k").alias("next"), pl.col("received").alias("more"),
-                        pl.col("in_date").alias("on"), pl.col("named").alias("also_named"))
-    level = parts.select("g", "k", pl.col("k").alias("p1"),
+    step = parts.lazy().select("g", pl.col("k").alias("next"),
+                               pl.col("received").alias("more"), pl.col("in_date").alias("on"),
+                               pl.col("named").alias("also_named"))
+    level = parts.lazy().select("g", "k", pl.col("k").alias("p1"),
                          pl.col("received").cast(pl.Decimal(38, 4)).alias("received"),
                          pl.col("in_date").alias("last_date"), "top", "named")
+    # every level of sets in one plan (a level after an empty one is empty: cheap), collected
+    # once with the tests on their sums
     sets = []
     for n in range(2, settings.max_split_parts + 1):
         level = level.join(step, on="g").filter(
@@ -406,16 +412,15 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
             (pl.col("received") + pl.col("more")).cast(pl.Decimal(38, 4)).alias("received"),
             pl.max_horizontal("last_date", "on").alias("last_date"), "top",
             (pl.col("named") & pl.col("also_named")).alias("named"))
-        if level.is_empty():
-            break
         sets.append(level)
     if not sets:
         return none
-    out_side = parts.select("g", *[c for c in outs.columns if c != "in_date"], "in_ccy",
-                            "rate", "rate_provider").unique("g")
+    out_side = parts.lazy().select("g", *[c for c in outs.columns if c != "in_date"],
+                                   "in_ccy", "rate", "rate_provider").unique("g")
     cand = pl.concat(sets, how="diagonal").join(out_side, on="g").with_columns(
         (pl.col("last_date") - pl.col("out_date")).dt.total_days().alias("days"))
-    cand = _amount_test(cand, settings).filter("ok").with_row_index("set")
+    cand = _amount_test(cand, settings).filter("ok").with_row_index(  # type: ignore[arg-type]
+        "set").collect(engine="in-memory")
     if cand.is_empty():
         return none
     # evidence as for one credit: an exact sum, then a shortfall or stated delivery, then the
@@ -423,16 +428,17 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
     tier = (pl.when(pl.col("exact")).then(0).when(pl.col("rule") != "reference_rate").then(2)
             .otherwise(4) + pl.when(pl.col("named")).then(0).otherwise(1))
     numbers = [c for c in cand.columns if c[0] == "p" and c[1:].isdigit()]
-    long = cand.select("set", "g", "out_id", tier.alias("tier"), *numbers).unpivot(
+    long = cand.lazy().select("set", "g", "out_id", tier.alias("tier"), *numbers).unpivot(
         numbers, index=["set", "g", "out_id", "tier"], value_name="k").drop_nulls("k").join(
-        parts.select("g", "k", "in_id"), on=["g", "k"]).select("set", "out_id", "tier",
-                                                                "in_id")
+        parts.lazy().select("g", "k", "in_id"), on=["g", "k"]).select(
+        "set", "out_id", "tier", "in_id").collect(engine="in-memory")
     chosen = []
     for _ in range(8):
         # a set is linked when, at the strongest level its withdrawal has and the strongest
         # level each of its credits has, it is the one set of the withdrawal and of each
-        # credit; linked withdrawals and credits leave every other set, and again
-        best = long.with_columns(
+        # credit; linked withdrawals and credits leave every other set, and again (one
+        # collect a round: what won and what is left)
+        best = long.lazy().with_columns(
             (pl.col("tier") == pl.col("tier").min().over("out_id")).alias("top_out"),
             (pl.col("tier") == pl.col("tier").min().over("in_id")).alias("top_in"))
         best = best.with_columns(
@@ -440,22 +446,25 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
             pl.col("set").filter("top_in").n_unique().over("in_id").alias("rivals_in"))
         won = best.filter(
             (pl.col("top_out") & pl.col("top_in") & (pl.col("rivals_out") == 1)
-             & (pl.col("rivals_in") == 1)).all().over("set"))
-        if won.is_empty():
-            break
-        chosen.append(won.select("set", "out_id", "in_id"))
-        long = long.join(won.select("out_id").unique(), on="out_id", how="anti")
-        long = long.join(long.join(won.select("in_id"), on="in_id").select("set").unique(),
+             & (pl.col("rivals_in") == 1)).all().over("set")).select("set", "out_id", "in_id")
+        rest = long.lazy().join(won.select("out_id").unique(), on="out_id", how="anti")
+        rest = rest.join(rest.join(won.select("in_id"), on="in_id").select("set").unique(),
                          on="set", how="anti")
-    linked = pl.concat(chosen) if chosen else pl.DataFrame(
+        found, rest = pl.collect_all([won, rest], engine="in-memory")
+        if found.is_empty():
+            break
+        chosen.append(found)
+        long = rest
+    linked = pl.concat(chosen).lazy() if chosen else pl.LazyFrame(
         schema={"set": pl.UInt32, "out_id": pl.String, "in_id": pl.String})
-    linked = linked.join(cand.select("set", "days", "diff", "rate", "rate_provider"),
+    linked = linked.join(cand.lazy().select("set", "days", "diff", "rate", "rate_provider"),
                          on="set").select(
         "out_id", "in_id", "days", pl.col("diff").cast(pl.Decimal(38, 12)),
         pl.lit("split_credit").alias("rule"), pl.lit("medium").alias("confidence"),
         pl.col("rate").cast(pl.Decimal(38, 12)), "rate_provider")
     # what is left could be explained more than one way: listed, never guessed
-    ambiguous = long.group_by("out_id").agg(pl.col("in_id").unique().sort())
+    ambiguous = long.lazy().group_by("out_id").agg(pl.col("in_id").unique().sort())
+    linked, ambiguous = pl.collect_all([linked, ambiguous], engine="in-memory")
     return linked, ambiguous, warnings
 
 
