@@ -162,14 +162,27 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
     ambiguous_ids = set(found.ambiguous["out_id"].to_list())
     ambiguous_in = {i for ids in found.ambiguous["in_id"].to_list() for i in ids}
     # the hops' rows and the period's unmatched and ambiguous money: one plan each, one collect
-    hop_rows, transit, orphan, amb_rows = pl.collect_all([
+    transit = found.unmatched_out.lazy().filter(
+        pl.col("out_date").is_between(start, end) & ~pl.col("out_id").is_in(
+            list(ambiguous_ids))).with_columns(
+        (pl.lit(as_of) - pl.col("out_date")).dt.total_days().alias("age_days")).pipe(
+        lambda t: t.sort("out_date", "out_id") if itemised else t).with_columns(
+        pl.when(pl.col("age_days") <= pl.col("window")).then(pl.lit("in_transit"))
+        .otherwise(pl.lit("overdue")).alias("status"))  # sums need no order
+    # what is in transit: as the report sums it, and listed (when `itemised`), the
+    # provider's own reference, date and amount: what its support asks for when chasing
+    moving = transit.select(pl.col("out_date").alias("date"), pl.col("out_ccy").alias("currency"),
+                            pl.col("sent").alias("amount"), "status", pl.col("out_id").alias("id"))
+    listed = transit.select(  # columns first: a year's withdrawals, not row by row
+        pl.col("out_id").alias("id"), pl.col("out_ref").alias("ref"),
+        pl.col("out_date").cast(pl.String).alias("date"), pl.col("out_account").alias("account"),
+        pl.col("sent").alias("amount"), pl.col("out_ccy").alias("currency"),
+        pl.col("out_text").fill_null("").alias("description"), "age_days",
+        pl.col("window").alias("usual_days"), "status")
+    hop_rows, moving, listed, orphan, amb_rows = pl.collect_all([
         found.hops.lazy().join(outs.lazy(), on="out_id").join(ins.lazy(), on="in_id").sort(
             "out_date", "out_id", "in_date", "in_id"),
-        found.unmatched_out.lazy().filter(
-            pl.col("out_date").is_between(start, end) & ~pl.col("out_id").is_in(
-                list(ambiguous_ids))).with_columns(
-            (pl.lit(as_of) - pl.col("out_date")).dt.total_days().alias("age_days")).pipe(
-            lambda t: t.sort("out_date", "out_id") if itemised else t),  # sums need no order
+        moving, listed if itemised else listed.head(0),
         found.unmatched_in.lazy().filter(
             pl.col("in_date").is_between(start, end)
             & ~pl.col("in_id").is_in(list(ambiguous_in))).sort("in_date", "in_id"),
@@ -203,16 +216,7 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
         c.possible_loss = loss
     chains = [c for c in chains if start <= c.hops[0].out["out_date"] <= end]
     chains.sort(key=lambda c: (c.hops[0].out["out_date"], c.id))
-    transit = transit.with_columns(
-        pl.when(pl.col("age_days") <= pl.col("window")).then(pl.lit("in_transit"))
-        .otherwise(pl.lit("overdue")).alias("status"))
-    # the provider's own reference, date and amount: what its support asks for when chasing
-    in_transit = transit.select(  # columns first: a year's withdrawals, not row by row
-        pl.col("out_id").alias("id"), pl.col("out_ref").alias("ref"),
-        pl.col("out_date").cast(pl.String).alias("date"), pl.col("out_account").alias("account"),
-        pl.col("sent").alias("amount"), pl.col("out_ccy").alias("currency"),
-        pl.col("out_text").fill_null("").alias("description"), "age_days",
-        pl.col("window").alias("usual_days"), "status").to_dicts() if itemised else []
+    in_transit = listed.to_dicts()
     for item in in_transit:
         item["description"] = item["description"].strip()
     unknown = [{"id": r["in_id"], "ref": r["in_ref"], "date": r["in_date"].isoformat(),
@@ -223,9 +227,8 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
                   "candidates": r["in_id"],
                   "hint": f"ledger reconcile link {r['out_id'][:8]} {r['in_id'][0][:8]}"}
                  for r in amb_rows.iter_rows(named=True)]
-    pairs = list(found.hops.select("out_id", "in_id").iter_rows())
-    moving = transit.select(pl.col("out_date").alias("date"), pl.col("out_ccy").alias("currency"),
-                            pl.col("sent").alias("amount"), "status", pl.col("out_id").alias("id"))
+    pairs = list(zip(found.hops.get_column("out_id").to_list(),
+                     found.hops.get_column("in_id").to_list(), strict=True))
     return Result((start, end), as_of, chains, in_transit, unknown, ambiguous, settings,
                   found.warnings, pairs, hops, moving)
 
