@@ -103,9 +103,13 @@ def _conformed(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _replace(rows: pl.DataFrame, replaced: pl.DataFrame,
-             derived: list[pl.LazyFrame] | list[pl.DataFrame]) -> pl.DataFrame:
+             derived: list[pl.LazyFrame] | list[pl.DataFrame], *, sort: bool = True
+             ) -> pl.DataFrame:
     """`rows` without the `replaced` ids, plus the `derived` rows, stably sorted by date (one
-    collect)."""
+    collect). `sort=False`: appended, for a caller that sorts once after several rules
+    (rules.fee_apply.apply_rules: each rule reads rows of one day together or row by row,
+    so what it derives is the same in either order, and one stable sort at the end gives
+    the order a sort after each would)."""
     import polars as pl
 
     if not derived:
@@ -113,10 +117,13 @@ def _replace(rows: pl.DataFrame, replaced: pl.DataFrame,
     kept = rows.lazy() if replaced.is_empty() else rows.lazy().join(
         replaced.lazy().select("id"), on="id", how="anti", maintain_order="left")
     new = _conformed(pl.concat([d.lazy() for d in derived], how="diagonal_relaxed"))
-    return pl.concat([kept, new]).sort("date", maintain_order=True).collect(engine="in-memory")
+    both = pl.concat([kept, new])
+    return (both.sort("date", maintain_order=True) if sort else both).collect(
+        engine="in-memory")
 
 
-def split_included_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+def split_included_fees(rows: pl.DataFrame, schedule: Schedule, *, sort: bool = True
+                        ) -> pl.DataFrame:
     """A row whose amount includes a fee the export names (`[fee 6.00 USD included]`, Wise
     statements made without "fees shown separately") becomes two rows: the movement without
     the fee (amount + fee: -1000 sent incl. 6 -> -994; 800 credited after 2 -> 802) and the
@@ -147,7 +154,7 @@ def split_included_fees(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
         ref=pl.lit(None, dtype=pl.String), related_ref=pl.coalesce("ref", derived_id("net")),
         description=platform + pl.lit(" fee inside the amount of: ") + pl.col("description")
         + pl.lit(" (split by rule ") + pl.col("_rule_id") + pl.lit(")"), origin=origin)
-    return _replace(rows, candidates, [main, fee])
+    return _replace(rows, candidates, [main, fee], sort=sort)
 
 
 def _lone_legs(legs: pl.DataFrame) -> pl.DataFrame:
@@ -170,7 +177,8 @@ def _lone_plan(legs: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("related_ref").is_not_null() | pl.col("ref").is_not_null()).drop("_row")
 
 
-def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
+def split_conversions(rows: pl.DataFrame, schedule: Schedule, *, sort: bool = True
+                      ) -> pl.DataFrame:
     """Money that left in one currency and arrived in another is a conversion, whose FX cost
     (the value at the reference mid rate minus what arrived) the report counts:
 
@@ -221,11 +229,12 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule) -> pl.DataFrame:
             related_ref=pl.coalesce("related_ref", "ref"),
             origin=origin, hours=pl.lit(None, dtype=pl.Float64),
             description=pl.col("description") + pl.lit(" (other leg, from the tag)")))
-    return _replace(rows, transfers.select("id"), derived)
+    return _replace(rows, transfers.select("id"), derived, sort=sort)
 
 
 def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
-                       matched: pl.DataFrame | None = None) -> pl.DataFrame:
+                       matched: pl.DataFrame | None = None, *, sort: bool = True
+                       ) -> pl.DataFrame:
     """Intermediary (correspondent) deductions, measured: a transfer out of one account and
     the transfer into another that the transfer matcher (rules/transfers.py) paired, in the
     same currency within `MATCH_DAYS` days, where less arrived than was sent (at most the
@@ -309,5 +318,5 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
         + pl.lit(": sent ") + pl.col("_sent").cast(pl.String) + pl.lit(", credited ")
         + pl.col("amount").cast(pl.String) + pl.lit(" ") + pl.col("currency")
         + pl.lit(" (measured by rule ") + pl.col("_rule_id") + pl.lit(")"))
-    return _replace(rows, deducted.select("id"), [moved, fee])
+    return _replace(rows, deducted.select("id"), [moved, fee], sort=sort)
 
