@@ -114,8 +114,9 @@ def _replace(rows: pl.DataFrame, replaced: pl.DataFrame,
 
     if not derived:
         return rows
-    kept = rows.lazy() if replaced.is_empty() else rows.lazy().join(
-        replaced.lazy().select("id"), on="id", how="anti", maintain_order="left")
+    # a filter keeps the rows' order without an order-keeping join (ids are never null)
+    kept = rows.lazy() if replaced.is_empty() else rows.lazy().filter(
+        ~pl.col("id").is_in(replaced.get_column("id").implode()))
     new = _conformed(pl.concat([d.lazy() for d in derived], how="diagonal_relaxed"))
     both = pl.concat([kept, new])
     return (both.sort("date", maintain_order=True) if sort else both).collect(
