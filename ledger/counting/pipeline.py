@@ -88,3 +88,67 @@ def for_ledger(ledger: Ledger, rows: pl.DataFrame, window: tuple[dt.date, dt.dat
     if journeys is None:
         journeys = reconcile.for_ledger(ledger, window, rows=rows, chain=chain, itemised=False)
     return Counted(count(rows, schedule, journeys, window), schedule, journeys)
+
+
+def with_history(ledger: Ledger, rows: pl.DataFrame, window: tuple[dt.date, dt.date], *,
+                 chain: FxChain | None = None) -> tuple[Counted, pl.DataFrame | None]:
+    """`for_ledger` of `window` and the history the workers' payouts read (the ledger's
+    first day to the window's last, counted with reconcile's matches over that span:
+    ledger.payouts.history), counting the ledger once: the window's rows are the history's
+    rows in the window whenever reconcile matched every transfer near the window the same
+    way over both spans (`same_matches`), the usual case; else the window is counted again
+    with its own matches (a withdrawal near the window's edge paired differently when
+    reconcile saw the longer span), so the figures never depend on the shortcut. The
+    history reuses the window's reconcile where it reads the same rows
+    (reconcile.matches_for: a year's report reconciles once). The history is None when
+    counting it failed (ledger.payouts counts it again and raises where it always did)."""
+    import polars as pl
+
+    from ledger import reconcile
+    from ledger.core.errors import DataError
+    from rules.fees import Schedule
+
+    schedule = Schedule.for_ledger(ledger)
+    journeys = reconcile.for_ledger(ledger, window, rows=rows, chain=chain, itemised=False)
+    first, end = rows["date"].min(), window[1]
+    if first is None or first > end:  # nothing before the window's end: no history
+        return Counted(count(rows, schedule, journeys, window), schedule, journeys), rows.clear()
+    try:
+        past = reconcile.matches_for(journeys, rows, (first, end)) or reconcile.for_ledger(
+            ledger, (first, end), rows=rows, chain=chain, itemised=False)
+        history = count(rows, schedule, past, (first, end))
+    except DataError:  # a row before the window: raised where the payouts count the history,
+        # after the window's own errors and the payouts' checks, as without the shortcut
+        return Counted(count(rows, schedule, journeys, window), schedule, journeys), None
+    if same_matches(journeys, past, window):
+        counted = history.filter(pl.col("date").is_between(*window))
+    else:
+        counted = count(rows, schedule, journeys, window)
+    return Counted(counted, schedule, journeys), history
+
+
+def same_matches(one: Result, other: Result, window: tuple[dt.date, dt.date]) -> bool:
+    """Whether reconcile's results `one` and `other` (of two spans ending on the same day)
+    matched the same withdrawals and credits near `window`, so counting `window`'s rows with
+    either gives the same rows: the pairs with a leg within the fee rules' `MATCH_DAYS` of
+    the window (what their intermediary deductions read) or a withdrawal in it (its
+    arrival in another currency: reconcile.arrivals) are the same pairs. A pair whose dates
+    the hops do not tell counts as near. Python sets of the hops' ids: no polars plan."""
+    from rules.fees import MATCH_DAYS
+
+    if one.period[1] != other.period[1]:
+        return False
+    margin = dt.timedelta(days=MATCH_DAYS)
+    low, high = window[0] - margin, window[1] + margin
+
+    def near(result: Result) -> set[tuple[str, str]]:
+        dates: dict[str, dt.date] = {}
+        for hop in result.hops:
+            dates[hop.out["out_id"]] = hop.out["out_date"]
+            for part in hop.ins:
+                dates[part["in_id"]] = part["in_date"]
+        return {(o, i) for o, i in result.pairs
+                if o not in dates or i not in dates or low <= dates[o] <= high
+                or low <= dates[i] <= high}
+
+    return near(one) == near(other)

@@ -123,14 +123,16 @@ def history(ledger: Ledger, rows: pl.DataFrame, end: dt.date, chain: Any = None,
 def summarize(ledger: Ledger, period: Period | None = None, currency: str | None = None, *,
               online: bool = False, chain: Any = None, rows: pl.DataFrame | None = None,
               detail: bool = True, journeys: Any = None, workers_only: bool = False,
-              **period_options: Any) -> Summary:
+              counted: pl.DataFrame | None = None, **period_options: Any) -> Summary:
     """Owed (split rules), paid (ledger rows and payouts.csv) and balances per worker in their
     currency for a period with what earlier periods carried forward; with `detail`, per
     contract gross, costs, owed and margin and the value chain in the report currency.
     `journeys`: reconcile's result for `rows` the caller has (`history`). `workers_only`: the
     caller shows nothing without [[workers]] (the people's table), so then the summary is
     empty and the history is not counted (no reconcile, no fee rules: most of the time);
-    the rules, payouts.csv, the period and the currency are still checked."""
+    the rules, payouts.csv, the period and the currency are still checked. `counted`: the
+    history the caller counted already (ledger.counting.pipeline.with_history: the report
+    counts the ledger once), else counted here."""
     import polars as pl
 
     from ledger.core.periods import report_currency, resolve_period
@@ -149,8 +151,9 @@ def summarize(ledger: Ledger, period: Period | None = None, currency: str | None
     if workers_only and not rules.configured:
         return _no_workers(rules, period, currency)
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
-    return compute(rules, history(ledger, rows, period.end, chain, journeys), period,
-                   currency, chain,
+    if counted is None:
+        counted = history(ledger, rows, period.end, chain, journeys)
+    return compute(rules, counted, period, currency, chain,
                    manual=manual, units=read_units(rules), detail=detail,
                    where=str(ledger.rates_path))
 
@@ -207,13 +210,15 @@ def _payment_warnings(paid: pl.DataFrame) -> list[str]:
 
 
 def for_report(ledger: Ledger, rows: pl.DataFrame, counted: pl.DataFrame, period: Period,
-               currency: str, chain: Any, journeys: Any = None
+               currency: str, chain: Any, journeys: Any = None,
+               past: pl.DataFrame | None = None
                ) -> tuple[pl.DataFrame, str | None, list[dict]]:
     """The report's hook: its counted rows with payments to workers as `subcontractor_payout`
     and payouts.csv added; what is owed to workers and unpaid at the end of the period, in
     the report currency (None when ledger.toml has no [[workers]]); and each contract's value
     chain (ledger.value_chain; [] without workers). `journeys`: the report's reconcile
-    result, which the history reuses where it can (`history`)."""
+    result, which the history reuses where it can (`history`); `past`: the history counted
+    already (ledger.counting.pipeline.with_history), which is then not counted again."""
     import polars as pl
 
     from ledger.core.money import format_money
@@ -227,7 +232,8 @@ def for_report(ledger: Ledger, rows: pl.DataFrame, counted: pl.DataFrame, period
     if manual.height:
         counted = pl.concat([counted, manual.select(counted.columns)]).sort(
             "date", maintain_order=True)
-    summary = summarize(ledger, period, currency, chain=chain, rows=rows, journeys=journeys)
+    summary = summarize(ledger, period, currency, chain=chain, rows=rows, journeys=journeys,
+                        counted=past)
     chains = per_contract(summary.contracts, currency)
     owing = [b for b in summary.balances if b["closing"] > 0]
     if not owing:
