@@ -176,9 +176,9 @@ def owed_items(rules: Rules, counted: pl.DataFrame, units: pl.DataFrame | None =
     ordered = sorted(rules.splits, key=lambda s: (s.order if s.order is not None else 0,
                                                   s.index))
     closed: set[str] = set()
-    claims: list[pl.DataFrame] = []
+    claims: list[pl.LazyFrame] = []
     unit_claims: list[pl.DataFrame] = []
-    parts: list[pl.DataFrame] = []
+    parts: list[pl.DataFrame | pl.LazyFrame] = []
     for split in ordered:
         if split.share == "per_unit" and split.units == "file":
             part, claimed = _unit_items(split, units, earnings, rules)
@@ -194,11 +194,13 @@ def owed_items(rules: Rules, counted: pl.DataFrame, units: pl.DataFrame | None =
         matched = earnings.filter(mask)
         if matched.is_empty():
             continue
-        claims.append(matched.select("id", "date", "amount", "currency", "source", "line")
-                      .with_columns(pl.lit(split.index).alias("_split")))
+        # plans: the claims are checked in one collect, the items concatenated in one more
+        claims.append(matched.lazy().select("id", "date", "amount", "currency", "source",
+                                            "line").with_columns(
+            pl.lit(split.index).alias("_split")))
         if split.final:
             closed |= set(matched["id"].to_list())
-        parts.append(_earning_items(split, matched, rules))
+        parts.append(_earning_items(split, matched.lazy(), rules))
     by_index = {s.index: s for s in rules.splits}
     _check_claims(claims, by_index, rules, "earning")
     _check_claims(unit_claims, by_index, rules, "units line")
@@ -208,7 +210,7 @@ def owed_items(rules: Rules, counted: pl.DataFrame, units: pl.DataFrame | None =
         "date", "worker", maintain_order=True).collect(engine="in-memory")
 
 
-def _earning_items(split: Split, matched: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+def _earning_items(split: Split, matched: pl.LazyFrame, rules: Rules) -> pl.LazyFrame:
     import polars as pl
 
     common = [pl.lit(split.label).alias("split"), pl.lit(split.share).alias("share"), "date",
@@ -285,8 +287,8 @@ def _unit_items(split: Split, units: pl.DataFrame, earnings: pl.DataFrame, rules
     return items, claimed
 
 
-def _check_claims(claims: list[pl.DataFrame], splits: dict[int, Split], rules: Rules,
-                  what: str) -> None:
+def _check_claims(claims: list[pl.DataFrame] | list[pl.LazyFrame], splits: dict[int, Split],
+                  rules: Rules, what: str) -> None:
     """Two rules on one earning need their own orders; their shares may not exceed 100%."""
     import polars as pl
 

@@ -188,12 +188,15 @@ def add_detail(summary: Summary, in_period: pl.DataFrame, chain: Any, where: str
     import polars as pl
 
     period, currency = summary.period, summary.currency
-    rows = in_period.filter(pl.col("date") <= period.end)
+    last = in_period["date"].max()  # a Series maximum: no plan when nothing is later
+    rows = in_period if last is None or last <= period.end else in_period.filter(
+        pl.col("date") <= period.end)
     valued = with_value(rows, currency, chain, where) if rows.height else rows.with_columns(
         pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("value"))
-    owed = summary.items.filter(pl.col("date").is_between(period.start, period.end))
-    owed_valued = with_value(owed.select("date", "currency", "amount", "source", "line", "key",
-                                       "worker"), currency, chain, where)
+    owed = summary.items.lazy().filter(pl.col("date").is_between(period.start, period.end)
+                                       ).select("date", "currency", "amount", "source", "line",
+                                                "key", "worker").collect(engine="in-memory")
+    owed_valued = with_value(owed, currency, chain, where)
     summary.contracts = contract_table(valued, owed_valued)
     summary.chain = value_chain(summary.contracts, owed_valued,
                                 list(summary.rules.workers))
