@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -97,12 +96,41 @@ def test_the_period_cut_from_the_history_is_the_period_counted(with_worker, monk
             monkeypatch.setattr(pipeline, "same_matches", lambda *_: False)
 
 
+@pytest.mark.parametrize("end", [dt.date(2024, 5, 31), dt.date(2024, 6, 30),
+                                 dt.date(2024, 12, 31), dt.date(2025, 3, 31)])
+def test_the_history_matches_as_reconcile_does(with_worker, end):
+    """counting.matches (reconcile's matcher over the span, without the chains) gives the
+    pairs, arrivals and leg dates reconcile's whole result gives, and the history counted with
+    them is the history counted with reconcile's result."""
+    import polars as pl
+
+    from ledger import reconcile
+    from ledger.counting import pipeline
+    from ledger.store.directory import Ledger
+    from rules.fx import FxChain
+
+    ledger = Ledger(with_worker)
+    rows = ledger.rows()
+    chain = FxChain.for_ledger(rows, ledger.rates_path)
+    span = (rows["date"].min(), end)
+    whole = pipeline.Matches.of(reconcile.for_ledger(ledger, span, rows=rows, chain=chain,
+                                                     itemised=False))
+    light = pipeline.matches(ledger, rows, span, chain)
+    assert set(light.pairs) == set(whole.pairs) and light.pairs
+    assert light.dates == whole.dates and light.end == whole.end == end
+    assert light.arrived.equals(whole.arrived) and light.arrived.schema == pl.Schema(
+        {"id": pl.String, "_other": pl.Decimal(38, 4), "_other_cur": pl.String})
+    assert light.arrived.height > 0  # the demo's withdrawals that arrived as PKR
+    counted = pipeline.history(ledger, rows, span, chain=chain)
+    assert counted.equals(pipeline.for_ledger(ledger, rows, span, chain=chain).rows)
+
+
 def _result(end: dt.date, *pairs: tuple[str, dt.date, str, dt.date]):
-    """A reconcile result with `pairs` (out id, out date, in id, in date) ending on `end`."""
-    hops = [SimpleNamespace(out={"out_id": o, "out_date": od},
-                            ins=[{"in_id": i, "in_date": idate}]) for o, od, i, idate in pairs]
-    return SimpleNamespace(period=(dt.date(2024, 1, 1), end), hops=hops,
-                           pairs=[(o, i) for o, _, i, _ in pairs])
+    """Matches of `pairs` (out id, out date, in id, in date) over a span ending on `end`."""
+    from ledger.counting.pipeline import Matches
+
+    dates = {o: od for o, od, _, _ in pairs} | {i: idate for _, _, i, idate in pairs}
+    return Matches(end, None, None, [(o, i) for o, _, i, _ in pairs], dates)  # type: ignore[arg-type]
 
 
 def test_same_matches_looks_only_near_the_window():

@@ -103,7 +103,8 @@ __all__ = ["SCHEMA", "WORK", "Rules", "Split", "Summary", "Worker", "as_json", "
 def history(ledger: Ledger, rows: pl.DataFrame, end: dt.date, chain: Any = None,
             journeys: Any = None) -> pl.DataFrame:
     """The ledger's rows from the first to `end` counted as the report counts them
-    (ledger.counting: reconcile's matches over that span, then the fee rules), so what
+    (ledger.counting: reconcile's matches over that span, then the fee rules; the matches
+    only, not the span's chains: counting.history), so what
     workers are owed and the contracts' costs agree with the report's figures. `journeys`:
     reconcile's result the caller has for the same `rows` (the report's), reused where it
     read the same rows (reconcile.matches_for: a year's report reconciles once)."""
@@ -117,7 +118,7 @@ def history(ledger: Ledger, rows: pl.DataFrame, end: dt.date, chain: Any = None,
         return rows.clear()
     if journeys is not None:
         journeys = reconcile.matches_for(journeys, rows, (first, end))
-    return counting.for_ledger(ledger, rows, (first, end), chain=chain, journeys=journeys).rows
+    return counting.history(ledger, rows, (first, end), chain=chain, journeys=journeys)
 
 
 def summarize(ledger: Ledger, period: Period | None = None, currency: str | None = None, *,
