@@ -155,3 +155,31 @@ def test_same_matches_looks_only_near_the_window():
     unknown.pairs.append(("o9", "i9"))
     assert not same_matches(unknown, _result(end, inside), window)
     assert same_matches(_result(end, far), _result(end), window)
+
+
+def test_a_history_that_cannot_be_counted_is_left_to_the_payouts(with_worker, monkeypatch):
+    """When counting the history fails (a row before the period no fee rule can derive),
+    with_history gives the period counted alone and no history: ledger.payouts counts the
+    history itself and raises where it always did, after the period's own errors and the
+    payouts' checks."""
+    from ledger.core.errors import DataError
+    from ledger.counting import pipeline
+    from ledger.store.directory import Ledger
+    from rules.fx import FxChain
+
+    ledger = Ledger(with_worker)
+    rows = ledger.rows()
+    chain = FxChain.for_ledger(rows, ledger.rates_path)
+    window = (dt.date(2024, 6, 1), dt.date(2024, 6, 30))
+    slow = pipeline.for_ledger(ledger, rows, window, chain=chain)
+    real = pipeline.count_matched
+    first = rows["date"].min()
+
+    def failing(rows, schedule, matched, arrived, window=None):
+        if window is not None and window[0] == first:
+            raise DataError("no fee rule for this old row")
+        return real(rows, schedule, matched, arrived, window)
+
+    monkeypatch.setattr(pipeline, "count_matched", failing)
+    found, past = pipeline.with_history(ledger, rows, window, chain=chain)
+    assert past is None and found.rows.equals(slow.rows)
