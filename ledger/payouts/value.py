@@ -114,9 +114,10 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
             "worker_currency")
         paid_in = to_of.unique().sort().to_list()
     dec = pl.Decimal(38, WORK)
-    value, fx_rate, fx_provider = (  # nulls, filled a currency at a time (when several)
-        pl.Series(name, dtype=dtype).extend_constant(None, frame.height if len(paid_in) > 1
-                                                     else 0)
+    # several currencies: nulls filled a currency at a time; one: the valued columns as they are
+    value, fx_rate, fx_provider = (
+        pl.Series(name, dtype=dtype).extend_constant(None, frame.height)
+        if len(paid_in) > 1 else pl.Series(name, dtype=dtype)
         for name, dtype in (("value", dec), ("fx_rate", dec), ("fx_provider", pl.String)))
     for to in paid_in:
         at = to_of.eq(to).fill_null(False).arg_true() if len(paid_in) > 1 else None
