@@ -130,11 +130,12 @@ def test_a_year_report_with_workers_reconciles_once(demo_with_worker, monkeypatc
     rows = ledger.rows()
     chain = FxChain.for_ledger(rows, ledger.rates_path)
     end = dt.date(2024, 12, 31)
-    own = payouts.history(ledger, rows, end, chain)  # reconciles itself
+    # matches itself (counting.matches: reconcile's matcher, not its chains)
+    own = payouts.history(ledger, rows, end, chain)
     year = reconcile.for_ledger(ledger, (dt.date(2024, 1, 1), end), rows=rows, chain=chain)
-    assert len(calls) == 3
+    assert len(calls) == 2
     reused = payouts.history(ledger, rows, end, chain, year)
-    assert len(calls) == 3
+    assert len(calls) == 2
     assert reused.equals(own) and reused.height == own.height > 0
     # a month's history reads rows the month's reconcile did not: reconciled again
     june = reconcile.for_ledger(ledger, (dt.date(2024, 6, 1), dt.date(2024, 6, 30)), rows=rows,

@@ -88,3 +88,148 @@ def for_ledger(ledger: Ledger, rows: pl.DataFrame, window: tuple[dt.date, dt.dat
     if journeys is None:
         journeys = reconcile.for_ledger(ledger, window, rows=rows, chain=chain, itemised=False)
     return Counted(count(rows, schedule, journeys, window), schedule, journeys)
+
+
+@dataclass(frozen=True)
+class Matches:
+    """What counting reads of reconcile's matches over a span ending on `end`: `matched`
+    (out_id, in_id: Result.pairs, in their order) and `arrived` (reconcile.arrivals), and for
+    `same_matches` the pairs as tuples with each leg's date (`dates`: id -> date)."""
+
+    end: dt.date
+    matched: pl.DataFrame
+    arrived: pl.DataFrame
+    pairs: list[tuple[str, str]]
+    dates: dict[str, dt.date]
+
+    @classmethod
+    def of(cls, result: Result) -> Matches:
+        """A reconcile result's matches (its pairs and its period's arrivals)."""
+        import polars as pl
+
+        from ledger import reconcile
+
+        dates: dict[str, dt.date] = {}
+        for hop in result.hops:
+            dates[hop.out["out_id"]] = hop.out["out_date"]
+            for part in hop.ins:
+                dates[part["in_id"]] = part["in_date"]
+        matched = pl.DataFrame(result.pairs, schema={"out_id": pl.String, "in_id": pl.String},
+                               orient="row")
+        return cls(result.period[1], matched, reconcile.arrivals(result), list(result.pairs),
+                   dates)
+
+
+def matches(ledger: Ledger, rows: pl.DataFrame, span: tuple[dt.date, dt.date],
+            chain: FxChain | None = None) -> Matches:
+    """`Matches.of(reconcile.for_ledger(ledger, span, rows=rows, chain=chain))` without what
+    only a period's report or `ledger reconcile` shows (each hop's fees, chains, money in
+    transit, unmatched lists: a Python object per hop of the whole span): the same legs
+    (rules.transfers.legs of the rows within reconcile's scope margin of `span`), matched
+    with the ledger's settings and links, and the arrivals in another currency taken from
+    the matched hops as columns (a hop's arrival currency its first credit's by date and id,
+    its amount all its credits', as reconcile.arrivals reads its hops). For the payouts'
+    history, which counts and never shows the span's chains."""
+    import polars as pl
+
+    from ledger import reconcile
+    from rules.fx import FxChain
+    from rules.transfers import legs, match
+
+    chain = chain or FxChain.for_ledger(rows, ledger.rates_path)
+    settings = reconcile.settings(ledger.settings().tree, str(ledger.config_path))
+    margin = reconcile.scope_margin(settings)
+    start, end = span
+    scope = rows.filter(pl.col("date").is_between(start - margin, end + margin))
+    outs, ins = legs(scope, settings)
+    found = match(scope, settings, chain, reconcile.load_links(ledger), (outs, ins))
+    matched = found.hops.select(pl.col("out_id").cast(pl.String), pl.col("in_id").cast(pl.String))
+    hops = matched.lazy().join(outs.lazy().select("out_id", "out_date", "out_ccy",
+                                                  "delivered_ccy"), on="out_id").join(
+        ins.lazy().select("in_id", "in_date", "in_ccy", "received"), on="in_id")
+    arrived = hops.sort("out_date", "out_id", "in_date", "in_id").group_by(
+        "out_id", maintain_order=True).agg(
+        pl.col("in_ccy").first(), pl.col("received").sum(), pl.col("out_ccy").first(),
+        pl.col("delivered_ccy").first(), pl.col("out_date").first()).filter(
+        pl.col("out_date").is_between(start, end) & (pl.col("out_ccy") != pl.col("in_ccy"))
+        & (pl.col("delivered_ccy").is_null() | (pl.col("delivered_ccy") != pl.col("in_ccy")))
+    ).select(pl.col("out_id").alias("id"),
+             pl.col("received").cast(pl.Decimal(38, 4)).alias("_other"),
+             pl.col("in_ccy").alias("_other_cur"))
+    dated, arrived = pl.collect_all([hops.select("out_id", "out_date", "in_id", "in_date"),
+                                     arrived], engine="in-memory")
+    dates = dict(zip(dated["out_id"].to_list(), dated["out_date"].to_list(), strict=True))
+    dates.update(zip(dated["in_id"].to_list(), dated["in_date"].to_list(), strict=True))
+    return Matches(end, matched, arrived, matched.rows(), dates)
+
+
+def history(ledger: Ledger, rows: pl.DataFrame, span: tuple[dt.date, dt.date], *,
+            chain: FxChain | None = None, journeys: Result | None = None) -> pl.DataFrame:
+    """`for_ledger(...).rows` of `span` for a caller that only counts (ledger.payouts'
+    history): reconcile's matches over the span (`matches`), or `journeys`' when the caller
+    has them for the same rows and span (reconcile.matches_for)."""
+    from rules.fees import Schedule
+
+    past = Matches.of(journeys) if journeys is not None else matches(ledger, rows, span, chain)
+    return count_matched(rows, Schedule.for_ledger(ledger), past.matched, past.arrived, span)
+
+
+def with_history(ledger: Ledger, rows: pl.DataFrame, window: tuple[dt.date, dt.date], *,
+                 chain: FxChain | None = None) -> tuple[Counted, pl.DataFrame | None]:
+    """`for_ledger` of `window` and the history the workers' payouts read (the ledger's
+    first day to the window's last, counted with reconcile's matches over that span:
+    ledger.payouts.history), counting the ledger once: the window's rows are the history's
+    rows in the window whenever reconcile matched every transfer near the window the same
+    way over both spans (`same_matches`), the usual case; else the window is counted again
+    with its own matches (a withdrawal near the window's edge paired differently when
+    reconcile saw the longer span), so the figures never depend on the shortcut. The
+    history reuses the window's reconcile where it reads the same rows
+    (reconcile.matches_for: a year's report reconciles once). The history is None when
+    counting it failed (ledger.payouts counts it again and raises where it always did)."""
+    import polars as pl
+
+    from ledger import reconcile
+    from ledger.core.errors import DataError
+    from rules.fees import Schedule
+
+    schedule = Schedule.for_ledger(ledger)
+    journeys = reconcile.for_ledger(ledger, window, rows=rows, chain=chain, itemised=False)
+    first, end = rows["date"].min(), window[1]
+    if first is None or first > end:  # nothing before the window's end: no history
+        return Counted(count(rows, schedule, journeys, window), schedule, journeys), rows.clear()
+    try:
+        reused = reconcile.matches_for(journeys, rows, (first, end))
+        past = Matches.of(reused) if reused is not None else matches(ledger, rows,
+                                                                       (first, end), chain)
+        counted_past = count_matched(rows, schedule, past.matched, past.arrived, (first, end))
+    except DataError:  # a row before the window: raised where the payouts count the history,
+        # after the window's own errors and the payouts' checks, as without the shortcut
+        return Counted(count(rows, schedule, journeys, window), schedule, journeys), None
+    if same_matches(Matches.of(journeys), past, window):
+        counted = counted_past.filter(pl.col("date").is_between(*window))
+    else:
+        counted = count(rows, schedule, journeys, window)
+    return Counted(counted, schedule, journeys), counted_past
+
+
+def same_matches(one: Matches, other: Matches, window: tuple[dt.date, dt.date]) -> bool:
+    """Whether reconcile's matches `one` and `other` (of two spans ending on the same day)
+    paired the same withdrawals and credits near `window`, so counting `window`'s rows with
+    either gives the same rows: the pairs with a leg within the fee rules' `MATCH_DAYS` of
+    the window (what their intermediary deductions read) or a withdrawal in it (its
+    arrival in another currency: reconcile.arrivals) are the same pairs. A pair whose dates
+    are not known counts as near. Python sets of ids: no polars plan."""
+    from rules.fees import MATCH_DAYS
+
+    if one.end != other.end:
+        return False
+    margin = dt.timedelta(days=MATCH_DAYS)
+    low, high = window[0] - margin, window[1] + margin
+
+    def near(found: Matches) -> set[tuple[str, str]]:
+        dates = found.dates
+        return {(o, i) for o, i in found.pairs
+                if o not in dates or i not in dates or low <= dates[o] <= high
+                or low <= dates[i] <= high}
+
+    return near(one) == near(other)

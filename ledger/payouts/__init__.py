@@ -103,7 +103,8 @@ __all__ = ["SCHEMA", "WORK", "Rules", "Split", "Summary", "Worker", "as_json", "
 def history(ledger: Ledger, rows: pl.DataFrame, end: dt.date, chain: Any = None,
             journeys: Any = None) -> pl.DataFrame:
     """The ledger's rows from the first to `end` counted as the report counts them
-    (ledger.counting: reconcile's matches over that span, then the fee rules), so what
+    (ledger.counting: reconcile's matches over that span, then the fee rules; the matches
+    only, not the span's chains: counting.history), so what
     workers are owed and the contracts' costs agree with the report's figures. `journeys`:
     reconcile's result the caller has for the same `rows` (the report's), reused where it
     read the same rows (reconcile.matches_for: a year's report reconciles once)."""
@@ -117,20 +118,22 @@ def history(ledger: Ledger, rows: pl.DataFrame, end: dt.date, chain: Any = None,
         return rows.clear()
     if journeys is not None:
         journeys = reconcile.matches_for(journeys, rows, (first, end))
-    return counting.for_ledger(ledger, rows, (first, end), chain=chain, journeys=journeys).rows
+    return counting.history(ledger, rows, (first, end), chain=chain, journeys=journeys)
 
 
 def summarize(ledger: Ledger, period: Period | None = None, currency: str | None = None, *,
               online: bool = False, chain: Any = None, rows: pl.DataFrame | None = None,
               detail: bool = True, journeys: Any = None, workers_only: bool = False,
-              **period_options: Any) -> Summary:
+              counted: pl.DataFrame | None = None, **period_options: Any) -> Summary:
     """Owed (split rules), paid (ledger rows and payouts.csv) and balances per worker in their
     currency for a period with what earlier periods carried forward; with `detail`, per
     contract gross, costs, owed and margin and the value chain in the report currency.
     `journeys`: reconcile's result for `rows` the caller has (`history`). `workers_only`: the
     caller shows nothing without [[workers]] (the people's table), so then the summary is
     empty and the history is not counted (no reconcile, no fee rules: most of the time);
-    the rules, payouts.csv, the period and the currency are still checked."""
+    the rules, payouts.csv, the period and the currency are still checked. `counted`: the
+    history the caller counted already (ledger.counting.pipeline.with_history: the report
+    counts the ledger once), else counted here."""
     import polars as pl
 
     from ledger.core.periods import report_currency, resolve_period
@@ -149,8 +152,9 @@ def summarize(ledger: Ledger, period: Period | None = None, currency: str | None
     if workers_only and not rules.configured:
         return _no_workers(rules, period, currency)
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
-    return compute(rules, history(ledger, rows, period.end, chain, journeys), period,
-                   currency, chain,
+    if counted is None:
+        counted = history(ledger, rows, period.end, chain, journeys)
+    return compute(rules, counted, period, currency, chain,
                    manual=manual, units=read_units(rules), detail=detail,
                    where=str(ledger.rates_path))
 
@@ -163,13 +167,13 @@ def compute(rules: Rules, counted: pl.DataFrame, period: Period, currency: str, 
     out; `where` names the rates file in messages about a missing rate."""
     import polars as pl
 
-    counted = counted.filter(pl.col("date") <= period.end)
+    counted = _until(counted, period.end)
     with_manual = counted
     if manual is not None and manual.height:
-        manual_now = manual.filter(pl.col("date") <= period.end)
+        manual_now = _until(manual, period.end)
         with_manual = pl.concat([counted, manual_now.select(counted.columns)])
     if units is not None:
-        units = units.filter(pl.col("date") <= period.end)
+        units = _until(units, period.end)
     items = owed_items(rules, counted, units)
     paid = payments(with_manual, rules)
     warnings = _payment_warnings(paid)
@@ -180,6 +184,17 @@ def compute(rules: Rules, counted: pl.DataFrame, period: Period, currency: str, 
     if detail:
         add_detail(summary, with_manual.filter(pl.col("date") >= period.start), chain, where)
     return summary
+
+
+def _until(frame: pl.DataFrame, end: dt.date) -> pl.DataFrame:
+    """`frame`'s rows up to `end`: the frame itself when none is later (a Series maximum, no
+    polars plan: the report's history ends with the period already)."""
+    import polars as pl
+
+    last = frame["date"].max()
+    if last is None or last <= end:  # type: ignore[operator]
+        return frame
+    return frame.filter(pl.col("date") <= end)
 
 
 def _no_workers(rules: Rules, period: Period, currency: str) -> Summary:
@@ -197,6 +212,8 @@ def _payment_warnings(paid: pl.DataFrame) -> list[str]:
     out = []
     for how, text in (("unknown", "names no known worker"),
                       ("ambiguous", "names more than one worker")):
+        if not paid["matched_by"].eq(how).any():  # a Series test: a plan only for a warning
+            continue
         odd = paid.filter(pl.col("matched_by") == how)
         if odd.height:
             row = odd.row(0, named=True)
@@ -207,13 +224,15 @@ def _payment_warnings(paid: pl.DataFrame) -> list[str]:
 
 
 def for_report(ledger: Ledger, rows: pl.DataFrame, counted: pl.DataFrame, period: Period,
-               currency: str, chain: Any, journeys: Any = None
+               currency: str, chain: Any, journeys: Any = None,
+               past: pl.DataFrame | None = None
                ) -> tuple[pl.DataFrame, str | None, list[dict]]:
     """The report's hook: its counted rows with payments to workers as `subcontractor_payout`
     and payouts.csv added; what is owed to workers and unpaid at the end of the period, in
     the report currency (None when ledger.toml has no [[workers]]); and each contract's value
     chain (ledger.value_chain; [] without workers). `journeys`: the report's reconcile
-    result, which the history reuses where it can (`history`)."""
+    result, which the history reuses where it can (`history`); `past`: the history counted
+    already (ledger.counting.pipeline.with_history), which is then not counted again."""
     import polars as pl
 
     from ledger.core.money import format_money
@@ -227,7 +246,8 @@ def for_report(ledger: Ledger, rows: pl.DataFrame, counted: pl.DataFrame, period
     if manual.height:
         counted = pl.concat([counted, manual.select(counted.columns)]).sort(
             "date", maintain_order=True)
-    summary = summarize(ledger, period, currency, chain=chain, rows=rows, journeys=journeys)
+    summary = summarize(ledger, period, currency, chain=chain, rows=rows, journeys=journeys,
+                        counted=past)
     chains = per_contract(summary.contracts, currency)
     owing = [b for b in summary.balances if b["closing"] > 0]
     if not owing:

@@ -27,7 +27,11 @@ from ledger.payouts.rules import (
 )
 
 if TYPE_CHECKING:
+    from typing import TypeVar
+
     import polars as pl
+
+    FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 # --- units and manual payouts ----------------------------------------------------------------
 
@@ -172,9 +176,9 @@ def owed_items(rules: Rules, counted: pl.DataFrame, units: pl.DataFrame | None =
     ordered = sorted(rules.splits, key=lambda s: (s.order if s.order is not None else 0,
                                                   s.index))
     closed: set[str] = set()
-    claims: list[pl.DataFrame] = []
+    claims: list[pl.LazyFrame] = []
     unit_claims: list[pl.DataFrame] = []
-    parts: list[pl.DataFrame] = []
+    parts: list[pl.DataFrame | pl.LazyFrame] = []
     for split in ordered:
         if split.share == "per_unit" and split.units == "file":
             part, claimed = _unit_items(split, units, earnings, rules)
@@ -190,21 +194,23 @@ def owed_items(rules: Rules, counted: pl.DataFrame, units: pl.DataFrame | None =
         matched = earnings.filter(mask)
         if matched.is_empty():
             continue
-        claims.append(matched.select("id", "date", "amount", "currency", "source", "line")
-                      .with_columns(pl.lit(split.index).alias("_split")))
+        # plans: the claims are checked in one collect, the items concatenated in one more
+        claims.append(matched.lazy().select("id", "date", "amount", "currency", "source",
+                                            "line").with_columns(
+            pl.lit(split.index).alias("_split")))
         if split.final:
             closed |= set(matched["id"].to_list())
-        parts.append(_earning_items(split, matched, rules))
+        parts.append(_earning_items(split, matched.lazy(), rules))
     by_index = {s.index: s for s in rules.splits}
     _check_claims(claims, by_index, rules, "earning")
     _check_claims(unit_claims, by_index, rules, "units line")
     if not parts:
         return pl.DataFrame(schema=schema)
-    return pl.concat([p.select(list(schema)).cast(schema) for p in parts]).sort(
-        "date", "worker", maintain_order=True)
+    return pl.concat([p.lazy().select(list(schema)).cast(schema) for p in parts]).sort(
+        "date", "worker", maintain_order=True).collect(engine="in-memory")
 
 
-def _earning_items(split: Split, matched: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+def _earning_items(split: Split, matched: pl.LazyFrame, rules: Rules) -> pl.LazyFrame:
     import polars as pl
 
     common = [pl.lit(split.label).alias("split"), pl.lit(split.share).alias("share"), "date",
@@ -281,22 +287,32 @@ def _unit_items(split: Split, units: pl.DataFrame, earnings: pl.DataFrame, rules
     return items, claimed
 
 
-def _check_claims(claims: list[pl.DataFrame], splits: dict[int, Split], rules: Rules,
-                  what: str) -> None:
+def _check_claims(claims: list[pl.DataFrame] | list[pl.LazyFrame], splits: dict[int, Split],
+                  rules: Rules, what: str) -> None:
     """Two rules on one earning need their own orders; their shares may not exceed 100%."""
     import polars as pl
 
     if not claims:
         return
-    every = pl.concat([c.with_columns(pl.col("amount").cast(pl.String)) for c in claims])
+    every = pl.concat([c.lazy().with_columns(pl.col("amount").cast(pl.String)) for c in claims])
 
     def described(item_id: str) -> str:
-        row = every.filter(pl.col("id") == item_id).row(0, named=True)
+        row = every.filter(pl.col("id") == item_id).collect(engine="in-memory").row(
+            0, named=True)
         return (f"the {what} of {row['date']} ({num(Decimal(row['amount']))} "
                 f"{row['currency']}, {row['source']} line {row['line']})")
 
     shared = every.group_by("id").agg(pl.col("_split").unique().sort()).filter(
         pl.col("_split").list.len() > 1).sort("id")
+    percent = {i: s.percent for i, s in splits.items()}
+    taken = every.with_columns(pl.col("_split").replace_strict(
+        {i: str(p) for i, p in percent.items()}, return_dtype=pl.String).cast(
+        pl.Decimal(38, WORK)).alias("_percent")).group_by("id").agg(
+        pl.col("_percent").sum(), pl.col("_split").unique().sort()).filter(
+        pl.col("_percent") > wlit(100)).sort("id")
+    # both checks in one collect (the shares only of earnings); the shared claims first
+    shared, *taken_found = pl.collect_all([shared, *([taken] if what == "earning" else [])],
+                                          engine="in-memory")
     for item_id, indexes in shared.iter_rows():
         on = [splits[i] for i in indexes]
         orders = [s.order for s in on]
@@ -312,12 +328,7 @@ def _check_claims(claims: list[pl.DataFrame], splits: dict[int, Split], rules: R
                 "later rules off), or narrow their platform, client, contract or dates")
     if what != "earning":
         return
-    percent = {i: s.percent for i, s in splits.items()}
-    taken = every.with_columns(pl.col("_split").replace_strict(
-        {i: str(p) for i, p in percent.items()}, return_dtype=pl.String).cast(
-        pl.Decimal(38, WORK)).alias("_percent")).group_by("id").agg(
-        pl.col("_percent").sum(), pl.col("_split").unique().sort()).filter(
-        pl.col("_percent") > wlit(100)).sort("id")
+    taken = taken_found[0]
     if taken.height:
         item_id, total, indexes = taken.row(0)
         names = " and ".join(f"split {splits[i].label} ({num(percent[i])}%)" for i in indexes)
@@ -336,10 +347,11 @@ def _word(alias: str) -> str:
     return f"(?:^|[^\\w]){body}(?:[^\\w]|$)"
 
 
-def match_payments(rows: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+def match_payments(rows: FrameT, rules: Rules) -> FrameT:
     """`rows` with `_worker` (who a payment went to, or null) and `_matched_by` (kind,
     counterparty, description, manual; `ambiguous` when it names several workers, `unknown`
-    for a payout row naming none; null for rows that are not payouts)."""
+    for a payout row naming none; null for rows that are not payouts). A frame or a plan
+    (then a plan: the caller's next steps join it, one collect)."""
     import polars as pl
 
     outgoing = (pl.col("amount") < 0) & pl.col("kind").is_in(PAYABLE_KINDS) \
@@ -394,10 +406,11 @@ def reclassify(rows: pl.DataFrame, rules: Rules) -> pl.DataFrame:
 
     if not rules.workers or rows.is_empty():
         return rows
-    matched = match_payments(rows, rules)
+    matched = match_payments(rows.lazy(), rules)  # one plan: matched, then the kinds
     payout = pl.col("_matched_by").is_not_null() & (pl.col("kind") != PAYOUT_KIND)
     kind = pl.when(payout).then(pl.lit(PAYOUT_KIND)).otherwise(pl.col("kind").cast(pl.String))
-    return matched.with_columns(kind.cast(rows.schema["kind"]).alias("kind")).select(rows.columns)
+    return matched.with_columns(kind.cast(rows.schema["kind"]).alias("kind")).select(
+        rows.columns).collect(engine="in-memory")
 
 
 def payments(rows: pl.DataFrame, rules: Rules) -> pl.DataFrame:
@@ -405,8 +418,8 @@ def payments(rows: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     account, source, ref, line, id, origin."""
     import polars as pl
 
-    matched = match_payments(rows, rules).filter(pl.col("_matched_by").is_not_null())
+    matched = match_payments(rows.lazy(), rules).filter(pl.col("_matched_by").is_not_null())
     return matched.select("date", pl.col("_worker").alias("worker"),
                           (-pl.col("amount")).alias("paid"), "currency",
                           pl.col("_matched_by").alias("matched_by"), "account", "source", "ref",
-                          "line", "id", "origin", "kind")
+                          "line", "id", "origin", "kind").collect(engine="in-memory")

@@ -20,7 +20,6 @@ from ledger.payouts.rules import (
     WORK,
     Rules,
     frame_sum,
-    work,
 )
 
 if TYPE_CHECKING:
@@ -56,11 +55,11 @@ def with_value(frame: pl.DataFrame, to: str, chain: Any, where: str) -> pl.DataF
                                   pl.lit(None, dtype=pl.String).alias("fx_provider"),
                                   pl.lit(None, dtype=pl.Date).alias("rate_date"))
     conversion = chain.convert(frame, to, where=where)
-    rates = conversion.rates.select("date", pl.col("from").alias("currency"),
-                                    pl.col("rate").alias("fx_rate"),
-                                    pl.col("provider").alias("fx_provider"), "rate_date")
-    return conversion.rows.join(rates, on=["date", "currency"], how="left",
-                                maintain_order="left")
+    rates = conversion.rates.lazy().select("date", pl.col("from").alias("currency"),
+                                           pl.col("rate").alias("fx_rate"),
+                                           pl.col("provider").alias("fx_provider"), "rate_date")
+    return conversion.rows.lazy().join(rates, on=["date", "currency"], how="left",
+                                       maintain_order="left").collect(engine="in-memory")
 
 
 def value_items(items: pl.DataFrame, paid: pl.DataFrame, rules: Rules, chain: Any,
@@ -73,15 +72,17 @@ def value_items(items: pl.DataFrame, paid: pl.DataFrame, rules: Rules, chain: An
         return _in_worker_currency(items.with_columns(
             pl.lit(None, dtype=pl.Date).alias("value_date")), rules, chain, where,
             date="value_date", amount="amount")
-    paydays = paid.filter(pl.col("worker").is_not_null()).select(
+    # one plan: the paydays, each item's first payday on or after it, its value date
+    paydays = paid.lazy().filter(pl.col("worker").is_not_null()).select(
         "worker", pl.col("date").alias("_payday")).unique().sort("_payday")
-    later = items.with_row_index("_order").sort("date").join_asof(
+    later = items.lazy().with_row_index("_order").sort("date").join_asof(
         paydays, left_on="date", right_on="_payday", by="worker", strategy="forward",
         check_sortedness=False)
     value_date = pl.when(pl.col("fx") == "payout").then(
         pl.coalesce(pl.col("_payday"), pl.lit(as_of))).otherwise(pl.col("date"))
     later = later.with_columns(pl.min_horizontal(value_date, pl.lit(as_of)).alias("value_date")
-                               ).sort("_order").drop("_order", "_payday")
+                               ).sort("_order").drop("_order", "_payday").collect(
+        engine="in-memory")
     return _in_worker_currency(later, rules, chain, where, date="value_date", amount="amount")
 
 
@@ -103,22 +104,45 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
                                   pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("fx_rate"),
                                   pl.lit(None, dtype=pl.String).alias("fx_provider"))
     currencies = {w.name: w.currency for w in rules.workers.values()}
-    frame = frame.with_row_index("_n").with_columns(
-        pl.col("worker").replace_strict(currencies, return_dtype=pl.String)
-        .alias("worker_currency"))
-    out = []
-    for to in frame["worker_currency"].unique().sort().to_list():
-        part = frame.filter(pl.col("worker_currency") == to)
-        rows = part.select("_n", pl.col(date).alias("date"), "currency",
-                           pl.col(amount).alias("amount"), "source", "line")
+    # Series steps (no polars plan each): the rows of one worker currency (most often all of
+    # them) valued at once, their values put back in the rows' order
+    paid_in = sorted(set(currencies.values()))
+    if len(paid_in) == 1:  # every worker paid in one currency: no lookup per row
+        to_of = pl.Series("worker_currency", paid_in * frame.height, dtype=pl.String)
+    else:
+        to_of = frame["worker"].replace_strict(currencies, return_dtype=pl.String).alias(
+            "worker_currency")
+        paid_in = to_of.unique().sort().to_list()
+    dec = pl.Decimal(38, WORK)
+    # several currencies: nulls filled a currency at a time; one: the valued columns as they are
+    value, fx_rate, fx_provider = (
+        pl.Series(name, dtype=dtype).extend_constant(None, frame.height)
+        if len(paid_in) > 1 else pl.Series(name, dtype=dtype)
+        for name, dtype in (("value", dec), ("fx_rate", dec), ("fx_provider", pl.String)))
+    for to in paid_in:
+        at = to_of.eq(to).fill_null(False).arg_true() if len(paid_in) > 1 else None
+        whole = at is None or at.len() == frame.height
+
+        def column(name: str, alias: str, at: pl.Series | None = at, whole: bool = whole
+                   ) -> pl.Series:
+            return (frame[name] if whole or at is None else frame[name].gather(at)).alias(
+                alias)
+
+        rows = pl.DataFrame([column(date, "date"), column("currency", "currency"),
+                             column(amount, "amount"), column("source", "source"),
+                             column("line", "line")])
         valued = with_value(rows, to, chain, where)
         # each line is rounded once, to the worker currency's minor unit (half-even): a
         # statement's totals are then the sums of the lines it shows
-        valued = valued.with_columns(work(pl.col("value")).round(minor_units(to)))
-        out.append(part.join(valued.select("_n", "value", "fx_rate", "fx_provider"), on="_n",
-                             how="left"))
-    done = pl.concat(out).sort("_n").drop("_n")
-    return done.with_columns(work(pl.col("value")), work(pl.col("fx_rate")))
+        rounded = valued["value"].cast(dec).round(minor_units(to))
+        if whole:
+            value, fx_rate = rounded.alias("value"), valued["fx_rate"].cast(dec).alias("fx_rate")
+            fx_provider = valued["fx_provider"].alias("fx_provider")
+        else:
+            value.scatter(at, rounded)
+            fx_rate.scatter(at, valued["fx_rate"].cast(dec))
+            fx_provider.scatter(at, valued["fx_provider"])
+    return frame.hstack([to_of, value, fx_rate, fx_provider])
 
 
 def worker_balances(rules: Rules, items: pl.DataFrame, paid: pl.DataFrame, period: Period
@@ -166,12 +190,15 @@ def add_detail(summary: Summary, in_period: pl.DataFrame, chain: Any, where: str
     import polars as pl
 
     period, currency = summary.period, summary.currency
-    rows = in_period.filter(pl.col("date") <= period.end)
+    last = in_period["date"].max()  # a Series maximum: no plan when nothing is later
+    rows = in_period if last is None or last <= period.end else in_period.filter(
+        pl.col("date") <= period.end)
     valued = with_value(rows, currency, chain, where) if rows.height else rows.with_columns(
         pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("value"))
-    owed = summary.items.filter(pl.col("date").is_between(period.start, period.end))
-    owed_valued = with_value(owed.select("date", "currency", "amount", "source", "line", "key",
-                                       "worker"), currency, chain, where)
+    owed = summary.items.lazy().filter(pl.col("date").is_between(period.start, period.end)
+                                       ).select("date", "currency", "amount", "source", "line",
+                                                "key", "worker").collect(engine="in-memory")
+    owed_valued = with_value(owed, currency, chain, where)
     summary.contracts = contract_table(valued, owed_valued)
     summary.chain = value_chain(summary.contracts, owed_valued,
                                 list(summary.rules.workers))

@@ -93,10 +93,17 @@ def report_rows(ledger: Ledger, rows: pl.DataFrame, period: Period, currency: st
     from rules.fx import FxChain
 
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path)
-    found = counting.for_ledger(ledger, rows, (period.start, period.end),
-                                chain=chain)  # type: ignore[arg-type]
+    config = ledger.settings()
+    if not (config.workers or config.splits):
+        found = counting.for_ledger(ledger, rows, (period.start, period.end),
+                                    chain=chain)  # type: ignore[arg-type]
+        return payouts.for_report(ledger, rows, found.rows, period, currency, chain,
+                                  found.journeys)[0]
+    # the window and the payouts' history counted once, as the report does
+    found, past = counting.with_history(ledger, rows, (period.start, period.end),
+                                        chain=chain)  # type: ignore[arg-type]
     counted, _, _ = payouts.for_report(ledger, rows, found.rows, period, currency, chain,
-                                       found.journeys)
+                                       found.journeys, past)
     return counted
 
 

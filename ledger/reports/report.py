@@ -69,16 +69,21 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     period = period or resolve_period(rows, **period_options)  # type: ignore[arg-type]
     currency = report_currency(ledger, currency)
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
-    found = counting.for_ledger(ledger, rows, (period.start, period.end), chain=chain)
-    journeys, schedule = found.journeys, found.schedule
     config = ledger.settings()
     if config.workers or config.splits:  # sub-workers: ledger.payouts (its rules checked)
         from ledger import payouts
 
+        # the window and the payouts' history from the ledger's first day: counted once
+        found, past = counting.with_history(ledger, rows, (period.start, period.end),
+                                            chain=chain)
         counted, owed_unpaid, value_chains = payouts.for_report(
-            ledger, rows, found.rows, period, currency, chain, journeys)
-    else:  # what payouts.for_report gives without [[workers]] or [[splits]], unimported
+            ledger, rows, found.rows, period, currency, chain, found.journeys, past)
+        del past
+    else:
+        # what payouts.for_report gives without [[workers]] or [[splits]], unimported
+        found = counting.for_ledger(ledger, rows, (period.start, period.end), chain=chain)
         counted, owed_unpaid, value_chains = found.rows, None, []
+    journeys, schedule = found.journeys, found.schedule
     # the columns the figures read, valued: never a copy of every column of the period's rows.
     # Transfers stay in (each figure reads only the kinds it counts): a copy of a year's rows
     # without them cost more than any figure read from them
