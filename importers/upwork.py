@@ -131,30 +131,59 @@ _READ = {"date", "amount", "amount $", "balance", "current balance $", "type",
 def _fields(df: pl.DataFrame, table: Table, path: object) -> pl.DataFrame:
     """The export's cells as typed fields (date, amount, balance, type, description, ref,
     counterparty), the other cells left out (memory); an error at the first value that does
-    not fit."""
+    not fit (the date's first, then the amount's, then the balance's).
+
+    Takes over `df` (the caller's table, not used again): each field's cells are moved out
+    of it as soon as the field is made, so the export's strings and the fields are not held
+    side by side (they were a large import's peak memory)."""
     import polars as pl
 
+    def named(*aliases: str) -> str | None:
+        return next((a for a in aliases if a in df.columns), None)
+
+    def col(name: str | None) -> pl.Expr:
+        return pl.col(name) if name else pl.lit(None, dtype=pl.String)
+
     new_layout = table.has("transaction type")
+    amount, balance = named("amount", "amount $"), named("balance", "current balance $")
+    kind, ref_id, txn_id = named("type", "transaction type"), named("ref id"), \
+        named("transaction id")
+    team = named("team", "client team")
     if new_layout:
-        parts = ["transaction summary", "transaction summary details", "description 1",
-                 "description 2", "description 3", "entered description"]
-        present = [pl.col(p) for p in parts if p in df.columns]
-        description = pl.concat_str(present, separator=" - ", ignore_nulls=True)
+        parts = [p for p in ("transaction summary", "transaction summary details",
+                             "description 1", "description 2", "description 3",
+                             "entered description") if p in df.columns]
+        description = pl.concat_str([pl.col(p) for p in parts], separator=" - ",
+                                    ignore_nulls=True)
     else:
-        description = table.col("description")
-    keep = [c for c in (LINE, stacked.FILE) if c in df.columns]
-    return df.select(
-        *keep,
-        date=parse_dates(df, pl.col("date"), DATE_FORMATS, path=path),
-        **parse_money_columns(df, {
-            "amount": (table.col("amount", "amount $"), "amount", True),
-            "balance": (table.col("balance", "current balance $"), "balance", not new_layout),
-        }, path=path),
-        type=table.col("type", "transaction type").str.strip_chars().str.to_lowercase(),
-        description=pl.coalesce(description, pl.lit("")).str.strip_chars(),
-        ref=pl.coalesce(nonblank(table.col("ref id")), nonblank(table.col("transaction id"))),
-        counterparty=nonblank(table.col("team", "client team")),
-    )
+        parts = [p for p in ("description",) if p in df.columns]
+        description = col(named("description"))
+    fields = [(["date"], lambda: parse_dates(df, pl.col("date"), DATE_FORMATS, path=path)
+              .alias("date")),
+              ([amount, balance], lambda: parse_money_columns(df, {
+                  "amount": (col(amount), "amount", True),
+                  "balance": (col(balance), "balance", not new_layout),
+              }, path=path)),
+              ([kind], lambda: _one(df, col(kind).str.strip_chars().str.to_lowercase(), "type")),
+              (parts, lambda: _one(df, pl.coalesce(description, pl.lit("")).str.strip_chars(),
+                                   "description")),
+              ([ref_id, txn_id], lambda: _one(df, pl.coalesce(nonblank(col(ref_id)),
+                                                              nonblank(col(txn_id))), "ref")),
+              ([team], lambda: _one(df, nonblank(col(team)), "counterparty"))]
+    out: dict[str, pl.Series] = {}
+    for sources, make in fields:
+        made = make()
+        out.update(made if isinstance(made, dict) else {made.name: made})
+        for name in sources:
+            if name in df.columns:
+                df.drop_in_place(name)
+    keep = [df.get_column(c) for c in (LINE, stacked.FILE) if c in df.columns]
+    return pl.DataFrame([*keep, *(column.alias(name) for name, column in out.items())])
+
+
+def _one(df: pl.DataFrame, expr: pl.Expr, name: str) -> pl.Series:
+    """`expr` over `df`'s rows as one Series (a literal fills every row)."""
+    return df.with_columns(expr.alias(name))[name]
 
 
 def _booked(df: pl.DataFrame, options: ImportOptions) -> tuple[pl.DataFrame, dict[str, int]]:
@@ -178,7 +207,7 @@ def _classified(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
         "kind": [k for k, _ in TYPES.values()],
         "category": [c for _, c in TYPES.values()],
     })
-    df = df.join(mapping, on="type", how="left", maintain_order="left")
+    df = lookup(df, mapping, ["type"])  # the new columns gathered, not the whole frame
     unknown = df.filter(pl.col("kind").is_null())
     warnings = []
     if unknown.height:
