@@ -190,8 +190,9 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         warnings.append(f"{unknown.height} row(s) of unknown type {types} imported as kind "
                         "'other'; check them with `ledger transactions --kind other`")
     del unknown
-    rows = _legs(df)
-    del df
+    taken = [df]
+    del df  # _legs holds the rows alone: the columns it does not keep are let go as soon as
+    rows = _legs(taken.pop())  # its legs are made, not held until it returns (memory)
     account = options.account or SOURCE
     rows = finalize(rows, raw, source=SOURCE, account=account, key=_key(rows))
     return Parsed(rows=rows, format="paypal", rows_read=rows_read, skipped=skipped,
