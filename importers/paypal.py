@@ -358,15 +358,18 @@ def _legs(df: pl.DataFrame, keep: list[str] | None = None) -> pl.DataFrame:
         related_ref=nonblank(pl.col("_ref")),
     )
     del df
-    gross_rows = base.with_columns(amount=pl.col("gross"), _leg=pl.lit("gross"))
-    fee_rows = base.filter(pl.col("fee").is_not_null() & (pl.col("fee") != 0)).with_columns(
-        amount=pl.col("fee"),
-        kind=pl.lit("payment_fee"),
-        category=pl.lit("paypal_fee"),
-        description=pl.lit("PayPal fee - ") + pl.col("description"),
-        related_ref=pl.col("ref"),
-        _leg=pl.lit("fee"),
-    )
+    # Gross and Fee themselves are not kept: each leg's amount is one of them, and finalize
+    # reads neither (two columns fewer copied into the fee legs and held to the end)
+    fee_leg = {"amount": pl.col("fee"), "kind": pl.lit("payment_fee"),
+               "category": pl.lit("paypal_fee"),
+               "description": pl.lit("PayPal fee - ") + pl.col("description"),
+               "related_ref": pl.col("ref"), "_leg": pl.lit("fee")}
+    gross_rows = base.with_columns(amount=pl.col("gross"), _leg=pl.lit("gross")) \
+        .drop("gross", "fee")
+    # lazy: the filter copies only the columns the fee legs keep as they are
+    fee_rows = base.lazy().filter(pl.col("fee").is_not_null() & (pl.col("fee") != 0)).select(
+        fee_leg[c].alias(c) if c in fee_leg else pl.col(c) for c in gross_rows.columns
+    ).collect(engine="in-memory")
     # not rechunked here: finalize does, a column at a time (a copy of all rows held beside
     # base and its fee rows was the import's peak memory)
     return pl.concat([gross_rows, fee_rows])
