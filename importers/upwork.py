@@ -164,7 +164,8 @@ def _fields(df: pl.DataFrame, table: Table, path: object) -> pl.DataFrame:
                   "amount": (col(amount), "amount", True),
                   "balance": (col(balance), "balance", not new_layout),
               }, path=path)),
-              ([kind], lambda: _one(df, col(kind).str.strip_chars().str.to_lowercase(), "type")),
+              ([kind], lambda: _one(df, col(kind), "type")),  # as written: `_classified`
+              # reads it once per distinct type
               (parts, lambda: _one(df, pl.coalesce(description, pl.lit("")).str.strip_chars(),
                                    "description")),
               ([ref_id, txn_id], lambda: _one(df, pl.coalesce(nonblank(col(ref_id)),
@@ -203,15 +204,19 @@ def _classified(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     import polars as pl
 
     mapping = pl.DataFrame({
-        "type": list(TYPES),
+        "_type": list(TYPES),
         "kind": [k for k, _ in TYPES.values()],
         "category": [c for _, c in TYPES.values()],
     })
-    df = lookup(df, mapping, ["type"])  # the new columns gathered, not the whole frame
+    # each distinct type as written (a handful) trimmed, lower-cased and mapped, then looked
+    # up for each row: the new columns gathered, no lower-cased copy of a million cells
+    types = df.select(pl.col("type").unique()).with_columns(
+        _type=pl.col("type").str.strip_chars().str.to_lowercase())
+    df = lookup(df, types.join(mapping, on="_type", how="left"), ["type"])
     unknown = df.filter(pl.col("kind").is_null())
     warnings = []
     if unknown.height:
-        kinds = sorted(set(unknown["type"].to_list()))
+        kinds = sorted(set(unknown["_type"].to_list()))
         warnings.append(f"{unknown.height} row(s) of unknown type {kinds} imported as kind "
                         "'other'; check them with `ledger transactions --kind other`")
     # the regexes read only the rows they can matter for (hourly; platform fees); the hours
@@ -226,12 +231,12 @@ def _classified(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
         kind=pl.col("kind").fill_null("other"),
         category=pl.when((pl.col("kind") == "platform_fee") & connects)
         .then(pl.lit("connects"))
-        .otherwise(pl.col("category").fill_null(pl.col("type"))),
+        .otherwise(pl.col("category").fill_null(pl.col("_type"))),
         currency=pl.lit("USD"),
         hours=pl.when(hourly).then(pl.col("_hours")).otherwise(None),
         related_ref=pl.col("description").str.extract(r"Ref ID\s*(\d+)", 1),
         contract=pl.lit(None, dtype=pl.String),
-    ).drop("_hours"), warnings
+    ).drop("_hours", "_type"), warnings
 
 
 def _hours(text: pl.Expr) -> pl.Expr:
