@@ -60,6 +60,11 @@ TYPES: dict[str, tuple[str, str]] = {
 
 DATE_FORMATS = ["%b %d, %Y", "%Y-%m-%d", "%B %d, %Y"]
 
+CONNECTS = "".join(f"[{c}{c.upper()}]" for c in "connects")
+"""A platform fee whose text, lower-cased, holds "connects" is one for Connects. No character
+but the ASCII capitals lower-cases to any of these letters, so a class per letter finds the
+same texts without a lower-cased copy of each fee's (tests/test_upwork_types.py)."""
+
 
 def _is_classic(cells: set[str]) -> bool:
     return cells >= CLASSIC and "transaction id" not in cells
@@ -222,11 +227,11 @@ def _classified(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     # the regexes read only the rows they can matter for (hourly; platform fees); the hours
     # once per distinct invoice text (a few per week of work), looked up for each row
     hourly = pl.col("category") == "hourly"
-    invoices = df.filter(hourly).select("description").unique()
+    invoices = df.select(pl.col("description").filter(hourly).unique())  # (not every column)
     df = lookup(df, invoices.with_columns(_hours=_hours(pl.col("description"))),
                 ["description"])
     connects = pl.when(pl.col("kind") == "platform_fee").then(pl.col("description")) \
-        .str.to_lowercase().str.contains("connects")
+        .str.contains(CONNECTS)
     return df.with_columns(
         kind=pl.col("kind").fill_null("other"),
         category=pl.when((pl.col("kind") == "platform_fee") & connects)
