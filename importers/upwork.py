@@ -19,11 +19,11 @@ from importers.base import (
     check_running_balance,
     finalize,
     lookup,
-    nonblank,
     parse_dates,
     parse_money_columns,
     slim,
 )
+from importers.csv_parts import trimmed
 from importers.readers import LINE, RawFile, Table, read_table
 
 if TYPE_CHECKING:
@@ -173,9 +173,10 @@ def _fields(df: pl.DataFrame, table: Table, path: object) -> pl.DataFrame:
               # reads it once per distinct type
               (parts, lambda: _one(df, pl.coalesce(description, pl.lit("")).str.strip_chars(),
                                    "description")),
-              ([ref_id, txn_id], lambda: _one(df, pl.coalesce(nonblank(col(ref_id)),
-                                                              nonblank(col(txn_id))), "ref")),
-              ([team], lambda: _one(df, nonblank(col(team)), "counterparty"))]
+              # trimmed (importers.base.nonblank): the cells themselves where none needs it,
+              # not a copy of a million (csv_parts.trimmed)
+              ([ref_id, txn_id], lambda: _ref(df, col(ref_id), txn_id)),
+              ([team], lambda: trimmed(df, col(team), True).alias("counterparty"))]
     out: dict[str, pl.Series] = {}
     for sources, make in fields:
         made = make()
@@ -185,6 +186,17 @@ def _fields(df: pl.DataFrame, table: Table, path: object) -> pl.DataFrame:
                 df.drop_in_place(name)
     keep = [df.get_column(c) for c in (LINE, stacked.FILE) if c in df.columns]
     return pl.DataFrame([*keep, *(column.alias(name) for name, column in out.items())])
+
+
+def _ref(df: pl.DataFrame, ref_id: pl.Expr, transaction_id: str | None) -> pl.Series:
+    """The Ref ID, else the Transaction ID, trimmed, blank as null."""
+    import polars as pl
+
+    ref = trimmed(df, ref_id, True)
+    if transaction_id is not None:
+        ref = df.select(pl.coalesce(pl.lit(ref), pl.lit(trimmed(df, pl.col(transaction_id),
+                                                                True)))).to_series()
+    return ref.alias("ref")
 
 
 def _one(df: pl.DataFrame, expr: pl.Expr, name: str) -> pl.Series:

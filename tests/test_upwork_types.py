@@ -45,3 +45,17 @@ def test_types_as_written_map_as_trimmed_and_lower_cased(tmp_path: Path):
     assert rows["related_ref"].to_list() == [None, None, "1003", None, None]
     assert parsed.warnings == ["2 row(s) of unknown type ['foo bar'] imported as kind 'other'; "
                                "check them with `ledger transactions --kind other`"]
+
+
+def test_refs_and_teams_are_trimmed_and_blank_is_none(tmp_path: Path):
+    """Ref and Team are the cells themselves where none needs trimming (csv_parts.trimmed):
+    where some do, they are trimmed, and a blank one is no value, as nonblank gives."""
+    path = tmp_path / "upwork.csv"
+    path.write_text(
+        HEADER
+        + '"Dec 31, 2024", 1002 ,Bonus,Thanks,"",Jane," Acme ",Jane,"",1.00,"","",3.00\n'
+        + '"Dec 30, 2024",1001,Bonus,Thanks,"",Jane,"   ",Jane,"",2.00,"","",2.00\n',
+        encoding="utf-8")
+    rows = registry.parse(registry.read(path), ImportOptions()).rows.sort("line")
+    assert rows["ref"].to_list() == ["1002", "1001"]
+    assert rows["counterparty"].to_list() == ["Acme", None]
