@@ -31,6 +31,7 @@ from importers.base import (
     parse_money_columns,
     proven_order,
 )
+from importers.csv_parts import trimmed
 from importers.readers import LINE, RawFile, Table, read_table
 from ledger.core.errors import DataError
 
@@ -346,7 +347,8 @@ def _legs(df: pl.DataFrame, keep: list[str] | None = None) -> pl.DataFrame:
         counterparty=pl.when(payment | (pl.col("kind") == "refund")).then(counterparty),
         description=pl.concat_str([pl.col("type").str.strip_chars(), subject], separator=" - ",
                                   ignore_nulls=True),
-        ref=nonblank(pl.col("_id")),
+        # trimmed (nonblank): the cells themselves where none needs it, not a copy of each
+        ref=pl.lit(trimmed(df, pl.col("_id"), True)),
         contract=pl.lit(None, dtype=pl.String),
         hours=pl.lit(None, dtype=pl.Float64),
         kind=pl.when(payment & pl.col("own_money")).then(pl.lit("transfer"))
@@ -355,7 +357,7 @@ def _legs(df: pl.DataFrame, keep: list[str] | None = None) -> pl.DataFrame:
         .otherwise(pl.col("kind")),
         category=pl.when(payment & pl.col("own_money")).then(pl.lit("receipt"))
         .otherwise(pl.col("category")),
-        related_ref=nonblank(pl.col("_ref")),
+        related_ref=pl.lit(trimmed(df, pl.col("_ref"), True)),
     )
     del df
     # Gross and Fee themselves are not kept: each leg's amount is one of them, and finalize
