@@ -63,10 +63,11 @@ def read_parts(body: bytes, start: int, sep: str, names: list[str], named: list[
         return None
     header = body[start:cuts[1]].split(b"\n", 1)[0] + b"\n"  # read before each part: every
     frames, rows = [], 0  # part is read as the whole body is (its width, its blank lines)
+    view = memoryview(body)  # each part's bytes copied once (a slice and `header +` twice)
     try:
         for index, (begin, end) in enumerate(pairwise(cuts)):
             part = pl.read_csv(
-                body[begin:end] if index == 0 else header + body[begin:end],
+                b"".join((b"" if index == 0 else header, view[begin:end])),
                 infer_schema=False, separator=sep, has_header=True, new_columns=names,
                 truncate_ragged_lines=False, raise_if_empty=False)
             line = pl.int_range(first_line + rows, first_line + rows + part.height,

@@ -31,6 +31,7 @@ from importers.base import (
     parse_money_columns,
     proven_order,
 )
+from importers.csv_parts import trimmed
 from importers.readers import LINE, RawFile, Table, read_table
 from ledger.core.errors import DataError
 
@@ -190,8 +191,9 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         warnings.append(f"{unknown.height} row(s) of unknown type {types} imported as kind "
                         "'other'; check them with `ledger transactions --kind other`")
     del unknown
-    rows = _legs(df)
-    del df
+    taken = [df]
+    del df  # _legs holds the rows alone: the columns it does not keep are let go as soon as
+    rows = _legs(taken.pop())  # its legs are made, not held until it returns (memory)
     account = options.account or SOURCE
     rows = finalize(rows, raw, source=SOURCE, account=account, key=_key(rows))
     return Parsed(rows=rows, format="paypal", rows_read=rows_read, skipped=skipped,
@@ -345,7 +347,8 @@ def _legs(df: pl.DataFrame, keep: list[str] | None = None) -> pl.DataFrame:
         counterparty=pl.when(payment | (pl.col("kind") == "refund")).then(counterparty),
         description=pl.concat_str([pl.col("type").str.strip_chars(), subject], separator=" - ",
                                   ignore_nulls=True),
-        ref=nonblank(pl.col("_id")),
+        # trimmed (nonblank): the cells themselves where none needs it, not a copy of each
+        ref=pl.lit(trimmed(df, pl.col("_id"), True)),
         contract=pl.lit(None, dtype=pl.String),
         hours=pl.lit(None, dtype=pl.Float64),
         kind=pl.when(payment & pl.col("own_money")).then(pl.lit("transfer"))
@@ -354,18 +357,21 @@ def _legs(df: pl.DataFrame, keep: list[str] | None = None) -> pl.DataFrame:
         .otherwise(pl.col("kind")),
         category=pl.when(payment & pl.col("own_money")).then(pl.lit("receipt"))
         .otherwise(pl.col("category")),
-        related_ref=nonblank(pl.col("_ref")),
+        related_ref=pl.lit(trimmed(df, pl.col("_ref"), True)),
     )
     del df
-    gross_rows = base.with_columns(amount=pl.col("gross"), _leg=pl.lit("gross"))
-    fee_rows = base.filter(pl.col("fee").is_not_null() & (pl.col("fee") != 0)).with_columns(
-        amount=pl.col("fee"),
-        kind=pl.lit("payment_fee"),
-        category=pl.lit("paypal_fee"),
-        description=pl.lit("PayPal fee - ") + pl.col("description"),
-        related_ref=pl.col("ref"),
-        _leg=pl.lit("fee"),
-    )
+    # Gross and Fee themselves are not kept: each leg's amount is one of them, and finalize
+    # reads neither (two columns fewer copied into the fee legs and held to the end)
+    fee_leg = {"amount": pl.col("fee"), "kind": pl.lit("payment_fee"),
+               "category": pl.lit("paypal_fee"),
+               "description": pl.lit("PayPal fee - ") + pl.col("description"),
+               "related_ref": pl.col("ref"), "_leg": pl.lit("fee")}
+    gross_rows = base.with_columns(amount=pl.col("gross"), _leg=pl.lit("gross")) \
+        .drop("gross", "fee")
+    # lazy: the filter copies only the columns the fee legs keep as they are
+    fee_rows = base.lazy().filter(pl.col("fee").is_not_null() & (pl.col("fee") != 0)).select(
+        fee_leg[c].alias(c) if c in fee_leg else pl.col(c) for c in gross_rows.columns
+    ).collect(engine="in-memory")
     # not rechunked here: finalize does, a column at a time (a copy of all rows held beside
     # base and its fee rows was the import's peak memory)
     return pl.concat([gross_rows, fee_rows])

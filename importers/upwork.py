@@ -19,11 +19,11 @@ from importers.base import (
     check_running_balance,
     finalize,
     lookup,
-    nonblank,
     parse_dates,
     parse_money_columns,
     slim,
 )
+from importers.csv_parts import trimmed
 from importers.readers import LINE, RawFile, Table, read_table
 
 if TYPE_CHECKING:
@@ -59,6 +59,11 @@ TYPES: dict[str, tuple[str, str]] = {
 """Upwork's `Type` (normalised) -> (kind, category). Unknown types import as `other`, warned."""
 
 DATE_FORMATS = ["%b %d, %Y", "%Y-%m-%d", "%B %d, %Y"]
+
+CONNECTS = "".join(f"[{c}{c.upper()}]" for c in "connects")
+"""A platform fee whose text, lower-cased, holds "connects" is one for Connects. No character
+but the ASCII capitals lower-cases to any of these letters, so a class per letter finds the
+same texts without a lower-cased copy of each fee's (tests/test_upwork_types.py)."""
 
 
 def _is_classic(cells: set[str]) -> bool:
@@ -131,30 +136,72 @@ _READ = {"date", "amount", "amount $", "balance", "current balance $", "type",
 def _fields(df: pl.DataFrame, table: Table, path: object) -> pl.DataFrame:
     """The export's cells as typed fields (date, amount, balance, type, description, ref,
     counterparty), the other cells left out (memory); an error at the first value that does
-    not fit."""
+    not fit (the date's first, then the amount's, then the balance's).
+
+    Takes over `df` (the caller's table, not used again): each field's cells are moved out
+    of it as soon as the field is made, so the export's strings and the fields are not held
+    side by side (they were a large import's peak memory)."""
     import polars as pl
 
+    def named(*aliases: str) -> str | None:
+        return next((a for a in aliases if a in df.columns), None)
+
+    def col(name: str | None) -> pl.Expr:
+        return pl.col(name) if name else pl.lit(None, dtype=pl.String)
+
     new_layout = table.has("transaction type")
+    amount, balance = named("amount", "amount $"), named("balance", "current balance $")
+    kind, ref_id, txn_id = named("type", "transaction type"), named("ref id"), \
+        named("transaction id")
+    team = named("team", "client team")
     if new_layout:
-        parts = ["transaction summary", "transaction summary details", "description 1",
-                 "description 2", "description 3", "entered description"]
-        present = [pl.col(p) for p in parts if p in df.columns]
-        description = pl.concat_str(present, separator=" - ", ignore_nulls=True)
+        parts = [p for p in ("transaction summary", "transaction summary details",
+                             "description 1", "description 2", "description 3",
+                             "entered description") if p in df.columns]
+        description = pl.concat_str([pl.col(p) for p in parts], separator=" - ",
+                                    ignore_nulls=True)
     else:
-        description = table.col("description")
-    keep = [c for c in (LINE, stacked.FILE) if c in df.columns]
-    return df.select(
-        *keep,
-        date=parse_dates(df, pl.col("date"), DATE_FORMATS, path=path),
-        **parse_money_columns(df, {
-            "amount": (table.col("amount", "amount $"), "amount", True),
-            "balance": (table.col("balance", "current balance $"), "balance", not new_layout),
-        }, path=path),
-        type=table.col("type", "transaction type").str.strip_chars().str.to_lowercase(),
-        description=pl.coalesce(description, pl.lit("")).str.strip_chars(),
-        ref=pl.coalesce(nonblank(table.col("ref id")), nonblank(table.col("transaction id"))),
-        counterparty=nonblank(table.col("team", "client team")),
-    )
+        parts = [p for p in ("description",) if p in df.columns]
+        description = col(named("description"))
+    fields = [(["date"], lambda: parse_dates(df, pl.col("date"), DATE_FORMATS, path=path)
+              .alias("date")),
+              ([amount, balance], lambda: parse_money_columns(df, {
+                  "amount": (col(amount), "amount", True),
+                  "balance": (col(balance), "balance", not new_layout),
+              }, path=path)),
+              ([kind], lambda: _one(df, col(kind), "type")),  # as written: `_classified`
+              # reads it once per distinct type
+              (parts, lambda: _one(df, pl.coalesce(description, pl.lit("")).str.strip_chars(),
+                                   "description")),
+              # trimmed (importers.base.nonblank): the cells themselves where none needs it,
+              # not a copy of a million (csv_parts.trimmed)
+              ([ref_id, txn_id], lambda: _ref(df, col(ref_id), txn_id)),
+              ([team], lambda: trimmed(df, col(team), True).alias("counterparty"))]
+    out: dict[str, pl.Series] = {}
+    for sources, make in fields:
+        made = make()
+        out.update(made if isinstance(made, dict) else {made.name: made})
+        for name in sources:
+            if name in df.columns:
+                df.drop_in_place(name)
+    keep = [df.get_column(c) for c in (LINE, stacked.FILE) if c in df.columns]
+    return pl.DataFrame([*keep, *(column.alias(name) for name, column in out.items())])
+
+
+def _ref(df: pl.DataFrame, ref_id: pl.Expr, transaction_id: str | None) -> pl.Series:
+    """The Ref ID, else the Transaction ID, trimmed, blank as null."""
+    import polars as pl
+
+    ref = trimmed(df, ref_id, True)
+    if transaction_id is not None:
+        ref = df.select(pl.coalesce(pl.lit(ref), pl.lit(trimmed(df, pl.col(transaction_id),
+                                                                True)))).to_series()
+    return ref.alias("ref")
+
+
+def _one(df: pl.DataFrame, expr: pl.Expr, name: str) -> pl.Series:
+    """`expr` over `df`'s rows as one Series (a literal fills every row)."""
+    return df.with_columns(expr.alias(name))[name]
 
 
 def _booked(df: pl.DataFrame, options: ImportOptions) -> tuple[pl.DataFrame, dict[str, int]]:
@@ -174,35 +221,39 @@ def _classified(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     import polars as pl
 
     mapping = pl.DataFrame({
-        "type": list(TYPES),
+        "_type": list(TYPES),
         "kind": [k for k, _ in TYPES.values()],
         "category": [c for _, c in TYPES.values()],
     })
-    df = df.join(mapping, on="type", how="left", maintain_order="left")
+    # each distinct type as written (a handful) trimmed, lower-cased and mapped, then looked
+    # up for each row: the new columns gathered, no lower-cased copy of a million cells
+    types = df.select(pl.col("type").unique()).with_columns(
+        _type=pl.col("type").str.strip_chars().str.to_lowercase())
+    df = lookup(df, types.join(mapping, on="_type", how="left"), ["type"])
     unknown = df.filter(pl.col("kind").is_null())
     warnings = []
     if unknown.height:
-        kinds = sorted(set(unknown["type"].to_list()))
+        kinds = sorted(set(unknown["_type"].to_list()))
         warnings.append(f"{unknown.height} row(s) of unknown type {kinds} imported as kind "
                         "'other'; check them with `ledger transactions --kind other`")
     # the regexes read only the rows they can matter for (hourly; platform fees); the hours
     # once per distinct invoice text (a few per week of work), looked up for each row
     hourly = pl.col("category") == "hourly"
-    invoices = df.filter(hourly).select("description").unique()
+    invoices = df.select(pl.col("description").filter(hourly).unique())  # (not every column)
     df = lookup(df, invoices.with_columns(_hours=_hours(pl.col("description"))),
                 ["description"])
     connects = pl.when(pl.col("kind") == "platform_fee").then(pl.col("description")) \
-        .str.to_lowercase().str.contains("connects")
+        .str.contains(CONNECTS)
     return df.with_columns(
         kind=pl.col("kind").fill_null("other"),
         category=pl.when((pl.col("kind") == "platform_fee") & connects)
         .then(pl.lit("connects"))
-        .otherwise(pl.col("category").fill_null(pl.col("type"))),
+        .otherwise(pl.col("category").fill_null(pl.col("_type"))),
         currency=pl.lit("USD"),
         hours=pl.when(hourly).then(pl.col("_hours")).otherwise(None),
         related_ref=pl.col("description").str.extract(r"Ref ID\s*(\d+)", 1),
         contract=pl.lit(None, dtype=pl.String),
-    ).drop("_hours"), warnings
+    ).drop("_hours", "_type"), warnings
 
 
 def _hours(text: pl.Expr) -> pl.Expr:
