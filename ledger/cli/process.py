@@ -40,15 +40,15 @@ IMPORT_ALLOCATOR = "dirty_decay_ms:0,muzzy_decay_ms:-1"
 instead of after polars' 0.5 s (then 1 s more as a "muzzy" page, still counted in RSS), so the
 peak is the rows' own, the same in every run, whatever the machine's speed (a decay counted in
 milliseconds keeps more pages the faster the import runs). On the 1M-row exports of `make
-bench` (README, "Polars' allocator for imports": medians of 7-9 alternating runs, 2026-12-03, a
+bench` (README, "Polars' allocator for imports": medians of 8-9 alternating runs, 2026-12-03, a
 shared machine): peak PayPal 702 MiB (3.8x the file; default 702-924), Upwork 439 (3.4x;
 439-556), Payoneer 569 (4.5x; 569-713), HDFC 484 (4.3x; 483-554). The price: pages are
-faulted in again 2x as often, 0.1-0.5 s more CPU per import on a loaded machine (and a bare
-polars read pays it too: under the same setting, the ratio to the floor rose in no case).
-Kept shorter (20-100 ms, muzzy 0), neither the peak nor the CPU moved clearly from the
-default. Every other command keeps polars' default: a report on a small ledger paid ~10% more
-system time under this, and `ledger batch` (thousands of small reads in its Dask workers)
-~25% more CPU."""
+faulted in again 2x as often, 0.06-0.46 s more CPU per import on a loaded machine (a bare
+polars read pays it too: under one setting, the ratio to the floor fell for PayPal, Payoneer
+and HDFC and rose for Upwork, 2.30x to 2.36x). Kept 20-100 ms (muzzy 0), neither the peak nor
+the CPU moved clearly from the default's. Every other command keeps polars' default: a report
+on a small ledger paid ~10% more system time under this, and `ledger batch` (thousands of
+small reads in its Dask workers) 26% more CPU."""
 
 TUNED_COMMANDS = frozenset({"import"})
 """The commands that run with IMPORT_ALLOCATOR."""
