@@ -35,6 +35,13 @@ OUT = HERE / "out"
 BIN = Path(sys.executable).parent
 LEDGER = [str(BIN / "ledger")]
 PY = [sys.executable, "-c"]
+sys.path.insert(0, str(HERE.parent))
+from ledger.cli.process import ALLOCATOR_ENV, IMPORT_ALLOCATOR  # noqa: E402
+
+IMPORT_ENV = {ALLOCATOR_ENV: IMPORT_ALLOCATOR}
+"""The allocator setting `ledger import` gives itself (ledger/cli/process.py), given to the
+floor and the bare read_csv beside it too: the floor measures the work an import cannot skip,
+not polars' allocator defaults, so both sides of a ratio run with the same allocator."""
 
 
 CASES: list[tuple[str, str, str, str]] = [
@@ -59,16 +66,18 @@ def measure(cmd: list[str], repeat: int = 1,
 
 
 def alternate(cmds: list[list[str]], repeat: int, before: Callable[[], None] | None = None,
-              env: dict | None = None) -> list[tuple[float, float, float]]:
+              env: dict | None = None, envs: list[dict | None] | None = None
+              ) -> list[tuple[float, float, float]]:
     """`measure` of several commands, run in turn (ours, a baseline, ours...) so that a
     machine busy for a while slows all of them alike; `before` runs ahead of each round (a
-    fresh ledger for an import)."""
+    fresh ledger for an import); `envs`: each command's own additions to `env`."""
     runs: list[list[tuple[float, float, float]]] = [[] for _ in cmds]
     for _ in range(repeat):
         if before:
             before()
         for index, cmd in enumerate(cmds):
-            runs[index].append(_run(cmd, env))
+            extra = envs[index] if envs else None
+            runs[index].append(_run(cmd, {**(env or {}), **(extra or {})}))
     return [tuple(statistics.median(r[i] for r in rs) for i in range(3))  # type: ignore[misc]
             for rs in runs]
 
@@ -157,7 +166,8 @@ def main() -> None:
              [sys.executable, str(HERE / "floor.py"), str(path), str(OUT / "floor.parquet"),
               name],
              bare_read(path, read_options)], args.repeat,
-            before=lambda d=ledger_dir: shutil.rmtree(d, ignore_errors=True))
+            before=lambda d=ledger_dir: shutil.rmtree(d, ignore_errors=True),
+            envs=[None, IMPORT_ENV, IMPORT_ENV])
         results.append((f"import {title} ({args.rows:,} rows, {size:.0f} MiB) vs its floor",
                         ours, floor, "cpu <= 1.5x; mem <= 4x size", size))
         results.append(("  floor (bench/floor.py: read + exact parse + ids + Parquet) vs bare "
@@ -382,7 +392,8 @@ def _print(results, repeat: int = 1) -> None:
 
     console = Console(width=180)
     table = Table(title=f"freelance-ledger bench (2-core machine; each case a fresh process; "
-                  f"medians of {repeat})", header_style="bold")
+                  f"medians of {repeat}; imports, their floors and bare reads with "
+                  f"{ALLOCATOR_ENV}={IMPORT_ALLOCATOR})", header_style="bold")
     for col in ("case", "ours s", "baseline s", "ratio", "target", "verdict", "ours CPU s",
                 "base CPU s", "CPU ratio", "ours MiB", "base MiB", "mem / size"):
         table.add_column(col, justify="left" if col == "case" else "right")

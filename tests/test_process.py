@@ -80,3 +80,66 @@ def test_in_process_callers_profilers_and_threads_keep_the_normal_exit(monkeypat
         else:
             main.__file__ = saved
     assert process.exit_now("a message") is None  # Python prints it: normal exit
+
+
+SHOW_ALLOCATOR = textwrap.dedent("""
+    import atexit, os, runpy, sys
+    atexit.register(lambda: print(f"polars={'polars' in sys.modules} "
+                                  f"conf={os.environ.get('_RJEM_MALLOC_CONF', '')}"))
+    sys.argv = ["ledger", *sys.argv[1:]]
+    runpy.run_module("ledger.cli", run_name="__main__", alter_sys=True)
+    """)
+
+
+def _allocator(tmp_path: Path, *args: str, own: str | None = None) -> str:
+    """`_RJEM_MALLOC_CONF` as the `ledger` process ends (polars loaded: what its jemalloc
+    read), run as the program with `own` as the user's value."""
+    import os
+
+    from ledger.cli.process import ALLOCATOR_ENV
+
+    env = {k: v for k, v in os.environ.items() if k != ALLOCATOR_ENV}
+    if own is not None:
+        env[ALLOCATOR_ENV] = own
+    done = subprocess.run([sys.executable, "-c", SHOW_ALLOCATOR, "--ledger",
+                           str(tmp_path / "ledger"), *args], capture_output=True, text=True,
+                          timeout=120, check=False, env=env)
+    assert done.returncode == 0, done.stderr
+    shown = done.stdout.splitlines()[-1]
+    assert shown.startswith("polars=True conf="), shown  # jemalloc was configured from it
+    return shown.removeprefix("polars=True conf=")
+
+
+def test_an_import_runs_with_the_import_allocator_and_other_commands_do_not(tmp_path: Path):
+    from ledger.cli.process import IMPORT_ALLOCATOR
+
+    export = Path(__file__).parent / "data" / "paypal" / "activity-en.csv"
+    conf = _allocator(tmp_path, "import", str(export), "--format", "json")
+    assert conf.endswith("," + IMPORT_ALLOCATOR)  # after polars' own default: ours wins
+    assert IMPORT_ALLOCATOR not in _allocator(tmp_path, "report", "--format", "json")
+    assert IMPORT_ALLOCATOR not in _allocator(tmp_path, "transactions", "--format", "json")
+
+
+def test_a_users_own_allocator_setting_is_kept_after_ours(tmp_path: Path):
+    from ledger.cli.process import IMPORT_ALLOCATOR
+
+    export = Path(__file__).parent / "data" / "paypal" / "activity-en.csv"
+    conf = _allocator(tmp_path, "import", str(export), own="narenas:3,dirty_decay_ms:250")
+    assert conf.endswith(f",{IMPORT_ALLOCATOR},narenas:3,dirty_decay_ms:250")  # theirs last
+    assert _allocator(tmp_path, "report", own="narenas:3").endswith(",narenas:3")
+
+
+def test_the_allocator_is_left_alone_once_polars_is_loaded(monkeypatch):
+    import os
+
+    from ledger.cli import process
+
+    monkeypatch.delenv(process.ALLOCATOR_ENV, raising=False)
+    monkeypatch.setitem(sys.modules, "polars", sys.modules.get("polars", object()))
+    assert not process.tune_allocator("import")  # jemalloc has read its options already
+    assert process.ALLOCATOR_ENV not in os.environ
+    monkeypatch.delitem(sys.modules, "polars")
+    assert not process.tune_allocator("report")
+    assert process.ALLOCATOR_ENV not in os.environ
+    assert process.tune_allocator("import")
+    assert os.environ[process.ALLOCATOR_ENV] == process.IMPORT_ALLOCATOR

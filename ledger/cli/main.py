@@ -32,7 +32,7 @@ from ledger.cli.common import (
 from ledger.cli.common import (
     open_ledger as _ledger,
 )
-from ledger.cli.lazy import Group, for_args
+from ledger.cli.lazy import Group, command_name, for_args
 from ledger.core.config import reading_locale
 from ledger.core.errors import LedgerError
 
@@ -482,11 +482,13 @@ app.command("export")(export_cmd)
 def main() -> None:
     """Entry point: runs the app and turns LedgerErrors into clean messages and exit codes.
     As the process's program, collects garbage less often and ends without Python's teardown
-    (ledger/cli/process.py)."""
-    from ledger.cli.process import ends_process, exit_now, start
+    (ledger/cli/process.py); an import also tunes polars' allocator there."""
+    from ledger.cli.process import ends_process, exit_now, is_program, start, tune_allocator
 
     if ends_process():
         start()
+    if is_program():
+        tune_allocator(command_name(sys.argv[1:]))
     try:
         _main()
     except SystemExit as exc:

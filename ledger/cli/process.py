@@ -1,4 +1,5 @@
-"""`ledger` as the process: its garbage collector, and its exit without Python's teardown.
+"""`ledger` as the process: its garbage collector, its allocator for an import, and its exit
+without Python's teardown.
 
 At start (`start`), what is loaded by then (the interpreter, typer, the CLI: objects that
 live as long as the process) is moved out of the collector's sight
@@ -16,6 +17,12 @@ handlers run (temporary folders, logging), stdout and stderr flushed, the same e
 and then `os._exit`, skipping only the freeing. Called in-process (tests, scripts), under a
 profiler or tracer, with another thread still running, or when a flush fails (a closed pipe),
 it falls back to the normal exit: Python then reports and exits exactly as it would have.
+
+An import (`tune_allocator`) asks polars' allocator (jemalloc, configured once, from
+`_RJEM_MALLOC_CONF`, as polars loads) to give freed pages back at once (IMPORT_ALLOCATOR)
+instead of keeping them for polars' half a second to a second and a half: an import makes and
+drops whole columns, and pages kept that long added up to 30% to its peak. IMPORT_ALLOCATOR
+has the figures, and why the other commands keep polars' default.
 """
 
 from __future__ import annotations
@@ -23,17 +30,56 @@ from __future__ import annotations
 import os
 import sys
 
+ALLOCATOR_ENV = "_RJEM_MALLOC_CONF"
+"""Where polars' jemalloc reads its options, once, as polars loads: polars/__init__.py writes
+its own decay first and appends the value it finds here (polars issue 18088, PR 21829);
+jemalloc takes the last of a repeated option."""
+
+IMPORT_ALLOCATOR = "dirty_decay_ms:0,muzzy_decay_ms:-1"
+"""jemalloc's options for `ledger import`: a freed page goes back to the kernel at once
+instead of after polars' 0.5 s (then 1 s more as a "muzzy" page, still counted in RSS), so the
+peak is the rows' own, the same in every run, whatever the machine's speed (a decay counted in
+milliseconds keeps more pages the faster the import runs). On the 1M-row exports of `make
+bench` (README, "Polars' allocator for imports": medians of 8-9 alternating runs, 2026-12-03, a
+shared machine): peak PayPal 702 MiB (3.8x the file; default 702-924), Upwork 439 (3.4x;
+439-556), Payoneer 569 (4.5x; 569-713), HDFC 484 (4.3x; 483-554). The price: pages are
+faulted in again 2x as often, 0.06-0.46 s more CPU per import on a loaded machine (a bare
+polars read pays it too: under one setting, the ratio to the floor fell for PayPal, Payoneer
+and HDFC and rose for Upwork, 2.30x to 2.36x). Kept 20-100 ms (muzzy 0), neither the peak nor
+the CPU moved clearly from the default's. Every other command keeps polars' default: a report
+on a small ledger paid ~10% more system time under this, and `ledger batch` (thousands of
+small reads in its Dask workers) 26% more CPU."""
+
+TUNED_COMMANDS = frozenset({"import"})
+"""The commands that run with IMPORT_ALLOCATOR."""
+
+
+def is_program() -> bool:
+    """Whether `ledger` is this process's program (its console script or `python -m
+    ledger.cli`), not a library call inside another one."""
+    program = getattr(sys.modules.get("__main__"), "__file__", None) or ""
+    return os.path.basename(program) in ("ledger", "ledger.exe", "ledger-script.py") or \
+        program.endswith(os.path.join("ledger", "cli", "__main__.py"))
+
 
 def ends_process() -> bool:
     """Whether `ledger` is this process's program (not a library call inside another one)
     and nothing watches it that needs the normal teardown (a profiler, a coverage tracer)."""
     import threading
 
-    program = getattr(sys.modules.get("__main__"), "__file__", None) or ""
-    ours = os.path.basename(program) in ("ledger", "ledger.exe", "ledger-script.py") or \
-        program.endswith(os.path.join("ledger", "cli", "__main__.py"))
-    return ours and sys.getprofile() is None and sys.gettrace() is None \
+    return is_program() and sys.getprofile() is None and sys.gettrace() is None \
         and threading.active_count() == 1
+
+
+def tune_allocator(command: str | None) -> bool:
+    """Put IMPORT_ALLOCATOR in the environment when `command` is one of TUNED_COMMANDS and
+    polars is not loaded yet (later, jemalloc has read its options: it would change nothing);
+    a value the user set stays after ours, so theirs wins. Whether it did."""
+    if command not in TUNED_COMMANDS or "polars" in sys.modules:
+        return False
+    own = os.environ.get(ALLOCATOR_ENV)
+    os.environ[ALLOCATOR_ENV] = IMPORT_ALLOCATOR + (f",{own}" if own else "")
+    return True
 
 
 def start() -> None:
