@@ -233,7 +233,8 @@ def _classified(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     unknown = df.filter(pl.col("kind").is_null())
     warnings = []
     if unknown.height:
-        kinds = sorted(set(unknown["_type"].to_list()))
+        # a blank Type cell is named, not None (which also cannot be sorted among texts)
+        kinds = sorted({t or "(blank)" for t in unknown["_type"].to_list()})
         warnings.append(f"{unknown.height} row(s) of unknown type {kinds} imported as kind "
                         "'other'; check them with `ledger transactions --kind other`")
     # the regexes read only the rows they can matter for (hourly; platform fees); the hours

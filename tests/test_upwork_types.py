@@ -59,3 +59,22 @@ def test_refs_and_teams_are_trimmed_and_blank_is_none(tmp_path: Path):
     rows = registry.parse(registry.read(path), ImportOptions()).rows.sort("line")
     assert rows["ref"].to_list() == ["1002", "1001"]
     assert rows["counterparty"].to_list() == ["Acme", None]
+
+
+def test_a_blank_type_is_an_unknown_type_named_blank(tmp_path: Path):
+    """A row whose Type cell is empty beside another unknown type imports as `other` with a
+    warning naming it "(blank)": it once ended in an internal TypeError (None sorted with
+    text)."""
+    path = tmp_path / "upwork.csv"
+    path.write_text(
+        HEADER
+        + '"Dec 31, 2024",1003,Mystery,Something,"",Jane,"",Jane,"",1.00,"","",6.00\n'
+        + '"Dec 30, 2024",1002,,Something else,"",Jane,"",Jane,"",2.00,"","",5.00\n'
+        + '"Dec 29, 2024",1001,Bonus,Thanks,"",Jane,"",Jane,"",3.00,"","",3.00\n',
+        encoding="utf-8")
+    parsed = registry.parse(registry.read(path), ImportOptions())
+    rows = parsed.rows.sort("line")
+    assert rows["kind"].cast(pl.String).to_list() == ["other", "other", "earning"]
+    assert parsed.warnings == ["2 row(s) of unknown type ['(blank)', 'mystery'] imported as "
+                               "kind 'other'; check them with `ledger transactions --kind "
+                               "other`"]
