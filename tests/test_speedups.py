@@ -446,3 +446,14 @@ def test_trimmed_where_nothing_needs_trimming_as_where_it_is_trimmed(cells, blan
     expected = [None if v is None or (blank_is_null and v == "") else v
                 for v in stripped.to_list()]
     assert trimmed(df, pl.col("c"), blank_is_null).to_list() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | st.integers(0, 6), max_size=30))
+def test_repeats_by_sorting_as_is_duplicated(values):
+    """bank_columns.repeats finds repeated values by sorting: the same answer as
+    `is_duplicated` (nulls repeat each other, as their hashes do)."""
+    series = pl.Series("v", values, dtype=pl.Int64).hash()
+    assert bank_columns.repeats(series).to_list() == series.is_duplicated().to_list()
+    plain = pl.Series("v", [v for v in values if v is not None], dtype=pl.UInt64)
+    assert bank_columns.repeats(plain).to_list() == plain.is_duplicated().to_list()
