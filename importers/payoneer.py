@@ -113,7 +113,7 @@ def _require(table: Table) -> None:
 def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     import polars as pl
 
-    table = read_table(raw, 0, rechunk=False)  # `_fields` makes one chunk of each field
+    table = read_table(raw, 0)
     _require(table)
     path = raw.path
     rows_read = table.df.height
@@ -231,23 +231,23 @@ def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
     fields = {"date": parse_dates(df, pl.col("transaction date"), formats, path=path,
                                   what="Transaction Date",
                                   hint="Payoneer writes dates month-first (06/28/2024); if "
-                                  "this file is day-first, pass --date-order dmy").rechunk()}
-    fields.update((name, value.rechunk()) for name, value in parse_money_columns(df, {
+                                  "this file is day-first, pass --date-order dmy")}
+    fields.update(parse_money_columns(df, {
         "credit": (pl.col("credit amount"), "Credit Amount", False),
         "debit": (pl.col("debit amount"), "Debit Amount", False),
         "balance": (pl.col("running balance"), "Running Balance", False),
         "_transfer": (table.col("transfer amount"), "Transfer Amount", False),
-    }, path=path).items())
+    }, path=path))
     _let_go(df, "credit amount", "debit amount", "running balance")
     for name, (column, blank_is_null, then) in strings.items():
         value = trimmed(df, column, blank_is_null)
-        fields[name] = (value if then is None else value.to_frame().select(
-            then(pl.col(value.name))).to_series()).rechunk()
+        fields[name] = value if then is None else value.to_frame().select(
+            then(pl.col(value.name))).to_series()
         _let_go(df, *column.meta.root_names())
     day, time = (trimmed(df, pl.col(c), False) for c in ("transaction date", "transaction time"))
     fields["_ts"] = pl.DataFrame([day, time.alias("t")]).select(
-        pl.concat_str([pl.col(day.name), pl.col("t")], separator=" ")).to_series().rechunk()
-    return pl.DataFrame([df[c].rechunk() for c in (LINE, *(keep or []))]).with_columns(**fields)
+        pl.concat_str([pl.col(day.name), pl.col("t")], separator=" ")).to_series()
+    return pl.DataFrame([df[c] for c in (LINE, *(keep or []))]).with_columns(**fields)
 
 
 def _let_go(df: pl.DataFrame, *names: str) -> None:

@@ -249,24 +249,6 @@ def test_kept_filters_a_column_at_a_time_and_keeps_a_frame_it_needs_not_filter()
     assert kept(nulls, pl.col("n") > 0)["n"].to_list() == [1]  # null: not kept (as filter)
 
 
-def test_payoneer_fields_made_from_a_table_in_chunks_as_from_one_in_one(tmp_path, monkeypatch):
-    """Payoneer's table is left in the chunks polars read it in (read_table rechunk=False)
-    and each field is made one chunk as it is made: the rows are those of a table copied
-    into one chunk first."""
-    from bench.gen_payoneer import write_payoneer
-    from importers import payoneer
-
-    path = write_payoneer(tmp_path / "payoneer.csv", 30_000)
-    chunked = readers.read_table(registry.read(path), 0, rechunk=False).df
-    assert chunked.n_chunks() > 1  # what this test is about
-    rows = payoneer.parse(registry.read(path), ImportOptions()).rows
-    assert all(n == 1 for n in rows.n_chunks("all"))
-    read = payoneer.read_table
-    monkeypatch.setattr(payoneer, "read_table",
-                        lambda raw, index, **_: read(raw, index, rechunk=True))
-    assert rows.equals(payoneer.parse(registry.read(path), ImportOptions()).rows)
-
-
 def test_a_large_bank_statements_copy_without_its_footer_is_released_and_read_again(
         tmp_path, monkeypatch):
     """The statement cut of its footer is a copy: released once its table is read, as the
