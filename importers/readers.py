@@ -361,8 +361,7 @@ class Table:
 
 
 def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = None,
-               positional: bool = False, columns: AbstractSet[str] | None = None,
-               rechunk: bool = True) -> Table:
+               positional: bool = False, columns: AbstractSet[str] | None = None) -> Table:
     """Read the CSV body that starts at line `header_index` (0-based) as all-string columns.
 
     Rows that are entirely empty are dropped; rows with fewer or more cells than the header are
@@ -374,9 +373,6 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     `columns`: the (normalised) names the caller reads; a large file's other columns are
     read and checked as ever, a part of the file at a time, but not kept
     (importers.csv_parts).
-    `rechunk=False`: a large file's table is left in the chunks polars read it in (every
-    column alike), for a caller that makes one chunk of what it makes of each column as it
-    goes: the table copied into one chunk first was the peak of a large import.
     """
     import polars as pl
 
@@ -398,7 +394,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
                             line=header_index + 1,
                             hint="the file may be damaged; download the export again") from None
         return read_table(_decoded_copy(raw), header_index, delimiter=delimiter,
-                          positional=positional, columns=columns, rechunk=rechunk)
+                          positional=positional, columns=columns)
     sep = delimiter or sniff_delimiter(header_line)
     header = [h.replace("\ufeff", "").strip() for h in split_line(header_line, sep)]
     width = len(header)
@@ -426,7 +422,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower() and raw.encoding != "utf-8":
             return read_table(_decoded_copy(raw), header_index, delimiter=delimiter,
-                              positional=positional, columns=columns, rechunk=rechunk)
+                              positional=positional, columns=columns)
         text = body[start:].decode("utf-8", errors="replace")
         _record_lines(text, sep, (len(header), width), raw.path, first_line, exact=True)
         raise DataError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=raw.path,
@@ -444,19 +440,18 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     df = df.with_columns(line.alias(LINE))
     df = without_empty_rows(df, [c for c in df.columns if c != LINE])
     del body
-    return _table(df, raw, header, sep, named, rechunk)
+    return _table(df, raw, header, sep, named)
 
 
-def _table(df: pl.DataFrame, raw: RawFile, header: list[str], sep: str, named: list[str],
-           rechunk: bool = True) -> Table:
+def _table(df: pl.DataFrame, raw: RawFile, header: list[str], sep: str, named: list[str]
+           ) -> Table:
     """The Table of the rows read, the file's bytes let go first (the caller holds them no
-    more); in one chunk per column unless not `rechunk` (`read_table`)."""
+    more)."""
     import polars as pl
 
     raw.release()
-    if rechunk and df.n_chunks() > 1:  # a column at a time, once the bytes are gone: the
-        # next queries need aligned single chunks, and copying the whole table at once
-        # doubled it
+    if df.n_chunks() > 1:  # a column at a time, once the bytes are gone: the next queries
+        # need aligned single chunks, and copying the whole table at once doubled it
         df = pl.DataFrame([df.drop_in_place(name).rechunk() for name in list(df.columns)])
     return Table(df=df, header=header, path=raw.path, delimiter=sep,
                  names=dict(zip(named, header, strict=True)))
