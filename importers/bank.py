@@ -181,6 +181,8 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
     body = table.read_spreadsheet(raw, profile) if sheet else table.read_csv(raw, profile)
     path = raw.path
     df = columns.select_fields(body.df, profile, path)
+    footer = body.footer
+    del body  # the export's strings: held by `df` while read, freed as it lets them go
     rows_read = df.height
     mark = options.decimal_mark or profile.decimal_mark
     formats = columns.date_formats(profile, sheet)
@@ -206,8 +208,8 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
     if pseudo.height:
         skipped["pseudo-rows such as opening/closing balance (skip_rows_matching)"] = \
             pseudo.height
-    if body.footer:
-        skipped["footer lines after the last transaction"] = body.footer
+    if footer:
+        skipped["footer lines after the last transaction"] = footer
     warnings = []
     other = rows.filter(pl.col("kind") == "other").height
     if other:

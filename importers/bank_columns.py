@@ -304,6 +304,19 @@ def row_key(rows: pl.DataFrame, by: list[str] | None = None) -> pl.Expr:
     return pl.lit(keys + "|" + occurrence)
 
 
+def repeats(values: pl.Series) -> pl.Series:
+    """`values.is_duplicated()` of numbers (hashes), found by sorting them: a sorted copy, a
+    few MB, rather than the group of each distinct value (the peak of a large statement's
+    import, at four times the CPU); only where some repeat are they looked up."""
+    import polars as pl
+
+    ordered = values.sort()
+    same = ordered.slice(1) == ordered.slice(0, max(len(ordered) - 1, 0))
+    if not same.any():
+        return pl.repeat(False, len(values), dtype=pl.Boolean, eager=True).alias(values.name)
+    return values.is_in(ordered.slice(1).filter(same).unique().implode())
+
+
 def _repeated(rows: pl.DataFrame, key: pl.Expr) -> pl.Series:
     """True where `key`'s hash repeats in `rows`. Rows with the same key have the same
     balance, so only rows whose balance repeats (by hash: none in a statement whose running
@@ -313,7 +326,7 @@ def _repeated(rows: pl.DataFrame, key: pl.Expr) -> pl.Series:
 
     from ledger.core.schema import STREAM_IDS_FROM
 
-    candidates = rows.select(pl.col("balance").hash())["balance"].is_duplicated()
+    candidates = repeats(rows.select(pl.col("balance").hash())["balance"])
     if not candidates.any():
         return candidates
     at = candidates.arg_true()

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, AnyStr
 from importers.bank_columns import date_formats, dated
 from importers.csv_parts import without_empty_rows
 from importers.readers import (
+    EXACT_SCAN_MAX_BYTES,
     LINE,
     RawFile,
     normalize,
     read_table,
+    read_unchanged,
     sniff_delimiter,
     split_line,
     unique_names,
@@ -247,7 +249,9 @@ def cut_footer(raw: RawFile, index: int, profile: Profile) -> tuple[RawFile, int
             if not count:
                 return raw, 0
             cut = len("\n".join(footer))  # ASCII: as many bytes as characters
-            return RawFile(path=raw.path, data=data[:len(data) - cut], sha256=raw.sha256), count
+            length = len(data) - cut
+            del data
+            return _prefix(raw, length), count
     text = raw.text
     header_start, body_start = _lines_from(text, index), _lines_from(text, index + 1)
     footer = _footer(text[header_start:body_start], text[_tail_start(text, body_start):],
@@ -261,6 +265,33 @@ def cut_footer(raw: RawFile, index: int, profile: Profile) -> tuple[RawFile, int
     else:
         data = text[:len(text) - len(dropped)].encode("utf-8")
     return RawFile(path=raw.path, data=data, sha256=raw.sha256), count
+
+
+@dataclass
+class _Prefix(RawFile):
+    """The first `length` bytes of the file at `origin`: released once read as a large
+    file's are (`RawFile.release`), read again only unchanged."""
+
+    length: int = 0
+
+    def __getattr__(self, name: str) -> bytes:
+        if name != "data" or self.origin is None:
+            raise AttributeError(name)
+        self.data = read_unchanged(self.origin, self.sha256, shown=self.path)[:self.length]
+        return self.data
+
+
+def _prefix(raw: RawFile, length: int) -> RawFile:
+    """`raw` cut to its first `length` bytes. A large file read from disk is cut to a copy
+    that is released once its table is read, as a file's own bytes are (`RawFile.release`;
+    read again from the file should they be asked for, refused if it changed): the copy
+    was held beside the table while it was made one chunk a column, the peak of a large
+    statement's import."""
+    data = raw.data[:length]
+    if raw.origin is None or length <= EXACT_SCAN_MAX_BYTES:
+        return RawFile(path=raw.path, data=data, sha256=raw.sha256)
+    return _Prefix(path=raw.path, data=data, sha256=raw.sha256, origin=raw.origin,
+                   length=length)
 
 
 def _tail_start(text: AnyStr, body_start: int) -> int:

@@ -26,6 +26,10 @@ def without_empty_rows(df: pl.DataFrame, cells: list[str]) -> pl.DataFrame:
     return df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in cells)) if empty else df
 
 
+EDGE_SPACE = r"^\s|\s$"
+"""A value `strip_chars` changes: white space (Unicode's, as `strip_chars` strips) at an end."""
+
+
 def trimmed(df: pl.DataFrame, column: pl.Expr, blank_is_null: bool) -> pl.Series:
     """`column`'s text trimmed (`importers.base.nonblank` where `blank_is_null`): the column
     itself where trimming changes no cell (nor leaves one empty, where that makes it null),
@@ -34,6 +38,12 @@ def trimmed(df: pl.DataFrame, column: pl.Expr, blank_is_null: bool) -> pl.Series
     import polars as pl
 
     values = df.with_columns(column.alias("_v"))["_v"]  # (with_columns: a literal fills rows)
+    if not values.str.contains(EDGE_SPACE).any():  # nothing to trim: a test per cell rather
+        # than a trimmed copy of the column made and let go (a large import's peak memory)
+        length = values.str.len_bytes()
+        if blank_is_null and (length == 0).any():
+            return values.zip_with(length > 0, pl.Series([None], dtype=pl.String))
+        return values
     stripped = values.str.strip_chars()
     length = stripped.str.len_bytes()
     changed = (length != values.str.len_bytes()).any()

@@ -128,6 +128,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     df = df.with_columns(amount=pl.col("credit").fill_null(0) - pl.col("debit").fill_null(0))
     check_running_balance(df, path=path, group=["currency"])
     _check_transfer_currency(df, path)
+    df = df.drop("status", "credit", "debit", "balance")  # checked: freed before the kinds
     df = _link(_classify(df))
     warnings = []
     unknown = df.filter(pl.col("kind") == "other")
@@ -144,8 +145,10 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                   warnings=warnings)
 
 
-_SPENT = {"status", "credit", "debit", "balance", "_ts", "_fee", "_atm", "_card", "_charge",
-          "_fx", "_withdrawal", "_receipt", "_sent", "_fee_category"}
+_FLAGS = ("_fee", "_atm", "_card", "_charge", "_fx", "_withdrawal", "_receipt", "_sent",
+          "_fee_category")
+"""What `_classify` reads a row's rule from, and nothing after it."""
+_SPENT = {"status", "credit", "debit", "balance", "_ts", *_FLAGS}
 """Fields read by the checks, the kinds and the links, and by nothing after them."""
 
 
@@ -383,6 +386,7 @@ def _classify(df: pl.DataFrame) -> pl.DataFrame:
     """
     import polars as pl
 
+    from ledger.core import schema
     from ledger.core.money import known_currencies
 
     codes = sorted(known_currencies())
@@ -402,6 +406,7 @@ def _classify(df: pl.DataFrame) -> pl.DataFrame:
         _to_name=text.str.extract(r"(?i)\bto (.+)", 1),
     )
     df = lookup(df, flags, ["text"])
+    kind_type = schema.columns()["kind"]
     platform = is_platform(pl.coalesce("_source", "_from_name"))
     rules: list[tuple[pl.Expr, str, str | None]] = [  # category None: the fee's own
         (pl.col("_fee"), "payment_fee", None),
@@ -421,14 +426,16 @@ def _classify(df: pl.DataFrame) -> pl.DataFrame:
                         for n, (hit, _, _) in enumerate(rules)])
     df = df.with_columns(rule.alias("_rule"))
     numbers = list(range(len(rules)))
+    # the kind made as the ledger stores it (an Enum: a byte a row, not a string), and the
+    # flags, read by nothing after, let go (a large import's peak memory is at the links)
     return df.with_columns(
         kind=pl.col("_rule").replace_strict(numbers, [k for _, k, _ in rules],
-                                            default="other", return_dtype=pl.String),
+                                            default="other", return_dtype=kind_type),
         category=pl.when(pl.col("_rule").is_in([n for n, r in enumerate(rules) if not r[2]]))
         .then(pl.col("_fee_category"))
         .otherwise(pl.col("_rule").replace_strict(numbers, [c for _, _, c in rules],
                                                   default=None, return_dtype=pl.String)),
-    )
+    ).drop(*_FLAGS)
 
 
 RULE_KINDS = ("payment_fee", "transfer", "expense", "payment_fee", "fx", "transfer",

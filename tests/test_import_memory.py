@@ -247,3 +247,33 @@ def test_kept_filters_a_column_at_a_time_and_keeps_a_frame_it_needs_not_filter()
     assert kept(whole, pl.col("n") > 0) is whole
     nulls = pl.DataFrame({"n": [1, None]})
     assert kept(nulls, pl.col("n") > 0)["n"].to_list() == [1]  # null: not kept (as filter)
+
+
+def test_a_large_bank_statements_copy_without_its_footer_is_released_and_read_again(
+        tmp_path, monkeypatch):
+    """The statement cut of its footer is a copy: released once its table is read, as the
+    file's own bytes are; asked for again, it is the same bytes, or refused if the file
+    changed."""
+    from importers import bank, bank_table
+
+    monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)  # this small file counts as large
+    monkeypatch.setattr(bank_table, "EXACT_SCAN_MAX_BYTES", 64)
+    source = DATA / "bank" / "hdfc.csv"
+    path = tmp_path / "hdfc.csv"
+    path.write_bytes(source.read_bytes())
+    profile = bank.load_profile(bank.PROFILES_DIR / "hdfc.toml")
+    raw = registry.read(path)
+    cut, index, footer = bank_table.csv_body(raw, profile)
+    assert footer and cut is not raw
+    expected = cut.data
+    assert expected == source.read_bytes()[:len(expected)]
+    readers.read_table(cut, index)
+    assert "data" not in cut.__dict__  # released once read
+    assert cut.data == expected  # read again: the same bytes, cut as before
+    rows = registry.parse(registry.read(path), ImportOptions()).rows
+    assert rows.equals(registry.parse(readers.RawFile(
+        path=path, data=source.read_bytes(), sha256=raw.sha256), ImportOptions()).rows)
+    cut.release()
+    path.write_bytes(source.read_bytes().replace(b"UPI", b"UPX", 1))
+    with pytest.raises(DataError, match="changed while it was being imported"):
+        _ = cut.data

@@ -425,3 +425,35 @@ def test_amount_limit_from_the_extremes_is_the_row_by_row_answer(amounts):
     except DataError:
         refused = True
     assert refused == bool(huge)
+
+
+EDGE_CHARS = st.sampled_from(["a", "é", " ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85",
+                              "\xa0", "\u1680", "\u2003", "\u200b", "\u2028", "\u202f",
+                              "\u3000", "\ufeff", ","])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | st.text(EDGE_CHARS, max_size=4), min_size=1, max_size=12),
+       st.booleans())
+def test_trimmed_where_nothing_needs_trimming_as_where_it_is_trimmed(cells, blank_is_null):
+    """`trimmed` tests each cell for white space at an end rather than trimming a copy of
+    the column; what it gives is what trimming every cell gives (`strip_chars`, and null
+    for an empty result where `blank_is_null`)."""
+    from importers.csv_parts import trimmed
+
+    df = pl.DataFrame({"c": cells}, schema={"c": pl.String})
+    stripped = df["c"].str.strip_chars()
+    expected = [None if v is None or (blank_is_null and v == "") else v
+                for v in stripped.to_list()]
+    assert trimmed(df, pl.col("c"), blank_is_null).to_list() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | st.integers(0, 6), max_size=30))
+def test_repeats_by_sorting_as_is_duplicated(values):
+    """bank_columns.repeats finds repeated values by sorting: the same answer as
+    `is_duplicated` (nulls repeat each other, as their hashes do)."""
+    series = pl.Series("v", values, dtype=pl.Int64).hash()
+    assert bank_columns.repeats(series).to_list() == series.is_duplicated().to_list()
+    plain = pl.Series("v", [v for v in values if v is not None], dtype=pl.UInt64)
+    assert bank_columns.repeats(plain).to_list() == plain.is_duplicated().to_list()
