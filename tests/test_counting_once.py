@@ -11,16 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import import_demo
-from tests.test_payouts_counted import DEMO_WORKER
+from tests.test_payouts_counted import demo_ledger_with_worker
 
 
 @pytest.fixture(scope="module")
 def with_worker(tmp_path_factory) -> Path:
-    root = import_demo(tmp_path_factory.mktemp("demo-worker-once"))
-    with (root / "ledger.toml").open("a", encoding="utf-8") as toml:
-        toml.write(DEMO_WORKER)
-    return root
+    return demo_ledger_with_worker(tmp_path_factory.mktemp("demo-worker-once"))
 
 
 def _counting_calls(monkeypatch) -> list[tuple[dt.date, dt.date] | None]:

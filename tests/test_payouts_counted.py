@@ -92,12 +92,17 @@ def test_the_demo_payouts_cost_what_the_report_says(demo_with_worker, period, un
     assert sum(Decimal(c["payment"]) for c in contracts.values()) == Decimal(payment)
 
 
-@pytest.fixture(scope="module")
-def demo_with_worker(tmp_path_factory) -> Path:
-    root = import_demo(tmp_path_factory.mktemp("demo-worker"))
+def demo_ledger_with_worker(folder: Path) -> Path:
+    """The demo ledger imported into `folder` with DEMO_WORKER added to its ledger.toml."""
+    root = import_demo(folder)
     with (root / "ledger.toml").open("a", encoding="utf-8") as toml:
         toml.write(DEMO_WORKER)
     return root
+
+
+@pytest.fixture(scope="module")
+def demo_with_worker(tmp_path_factory) -> Path:
+    return demo_ledger_with_worker(tmp_path_factory.mktemp("demo-worker"))
 
 
 def test_a_year_report_with_workers_reconciles_once(demo_with_worker, monkeypatch):
