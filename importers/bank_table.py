@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, AnyStr
+from typing import TYPE_CHECKING, AnyStr, ClassVar
 
 from importers.bank_columns import date_formats, dated
 from importers.csv_parts import without_empty_rows
@@ -273,6 +273,7 @@ class _Prefix(RawFile):
     file's are (`RawFile.release`), read again only unchanged."""
 
     length: int = 0
+    whole: ClassVar[bool] = False
 
     def __getattr__(self, name: str) -> bytes:
         if name != "data" or self.origin is None:

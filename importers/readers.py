@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from importers.csv_parts import read_parts, without_empty_rows
 from ledger.core.errors import DataError
@@ -61,6 +61,21 @@ def read_unchanged(path: Path, sha256: str, shown: Path | None = None) -> bytes:
         raise DataError("the file changed while it was being imported", path=shown or path,
                         hint="import it again once it is no longer being written")
     return data
+
+
+def _same_file(raw: RawFile) -> None:
+    """Refuse `raw`'s file if polars read other bytes than those hashed as its import id: the
+    file is hashed again a megabyte at a time (no second copy of it in memory)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    assert raw.origin is not None
+    with open(raw.origin, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    if digest.hexdigest() != raw.sha256:
+        raise DataError("the file changed while it was being imported", path=raw.path,
+                        hint="import it again once it is no longer being written")
 
 
 def read_regular(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "an export") -> bytes:
@@ -207,6 +222,8 @@ class RawFile:
     origin: Path | None = None
     """Where `data` can be read again (registry.read's file; None for a derived copy): a large
     export's bytes are released once parsed (`release`)."""
+    whole: ClassVar[bool] = True
+    """`data` is all of `origin`'s bytes (not a part of it): polars may read the file itself."""
 
     def release(self) -> None:
         """Drop the bytes of a large file read from `origin` (its parse holds the table now:
@@ -414,22 +431,40 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
                       raw_body=body, body_start=start)  # a download cut short: its last row
         del body  # (raw.data: let go by `_table`)
         return _table(parts, raw, header, sep, named)
+    # a large file's bytes held as read are its whole size beside polars' table: polars reads
+    # the file itself (its bytes let go first; read again, refused if changed, should an error
+    # need them), and the file is then proved to be the bytes hashed (the import id)
+    from_file = not exact and raw.whole and raw.origin is not None \
+        and body is raw.__dict__.get("data")
+    cut = None
+    if from_file:
+        cut = _cut_last_row(body, start, sep, (len(header), width), raw.path, first_line)
+        del body
+        raw.release()
     try:
         df = pl.read_csv(
-            body, infer_schema=False, separator=sep, has_header=True, skip_lines=skip,
-            new_columns=names, truncate_ragged_lines=False, raise_if_empty=False,
+            raw.origin if from_file else body, infer_schema=False, separator=sep,
+            has_header=True, skip_lines=skip, new_columns=names, truncate_ragged_lines=False,
+            raise_if_empty=False, glob=False,
         )
     except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower() and raw.encoding != "utf-8":
             return read_table(_decoded_copy(raw), header_index, delimiter=delimiter,
                               positional=positional, columns=columns)
+        body = raw.data if from_file else body
         text = body[start:].decode("utf-8", errors="replace")
         _record_lines(text, sep, (len(header), width), raw.path, first_line, exact=True)
         raise DataError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=raw.path,
                         hint="the file may be damaged; download the export again") from None
-    text = body[start:].decode("utf-8") if exact else None
-    record_lines = _record_lines(text, sep, (len(header), width), raw.path, first_line, exact,
-                                 raw_body=body, body_start=start)
+    if from_file:
+        _same_file(raw)
+        if cut:
+            raise cut
+        body, record_lines = b"", None
+    else:
+        text = body[start:].decode("utf-8") if exact else None
+        record_lines = _record_lines(text, sep, (len(header), width), raw.path, first_line,
+                                     exact, raw_body=body, body_start=start)
     if width > len(header):
         df = df.select(named)
     if record_lines is not None and len(record_lines) == df.height:
@@ -543,16 +578,8 @@ def _record_lines(body: str | None, sep: str, widths: tuple[int, int], path: Pat
     place a download cut short breaks, and only where no quoted field spans lines.
     """
     if not exact:  # the body is raw_body[body_start:] (no copy of a large file's)
-        data = raw_body or b""
-        end = len(data)
-        while end > body_start and data[end - 1] in b"\r\n":
-            end -= 1
-        tail = data[max(data.rfind(b"\n", body_start, end) + 1, body_start) : end]
-        if tail.strip() and data.count(b'"', body_start) % 2 == 0:
-            cells = split_line(tail.decode("utf-8", errors="replace").rstrip("\r"), sep)
-            if len(cells) < widths[0]:
-                line = first_line - 1 + data.count(b"\n", body_start, end)
-                raise _ragged(path, line, len(cells), widths[0])
+        if cut := _cut_last_row(raw_body or b"", body_start, sep, widths, path, first_line):
+            raise cut
         return None
     by_line = _lines_are_records(body or "", sep)
     if by_line is not None:
@@ -623,6 +650,22 @@ def _quotes_masked(body: str, sep: str) -> str | None:
     # no Python step per cell (`\s` is str.isspace, which the csv path's strip() uses)
     blank = re.sub(f'"[^\\S\r\n{re.escape(sep)}]*+"', "", body)
     return re.sub(quoted, "x", blank)
+
+
+def _cut_last_row(data: bytes, body_start: int, sep: str, widths: tuple[int, int], path: Path,
+                  first_line: int) -> DataError | None:
+    """The error of a large body (`data[body_start:]`) whose last row has too few cells, the
+    place a download cut short breaks, where no quoted field spans lines; None if it is whole."""
+    end = len(data)
+    while end > body_start and data[end - 1] in b"\r\n":
+        end -= 1
+    tail = data[max(data.rfind(b"\n", body_start, end) + 1, body_start) : end]
+    if tail.strip() and data.count(b'"', body_start) % 2 == 0:
+        cells = split_line(tail.decode("utf-8", errors="replace").rstrip("\r"), sep)
+        if len(cells) < widths[0]:
+            line = first_line - 1 + data.count(b"\n", body_start, end)
+            return _ragged(path, line, len(cells), widths[0])
+    return None
 
 
 def _ragged(path: Path, line: int, found: int, width: int) -> DataError:

@@ -277,3 +277,44 @@ def test_a_large_bank_statements_copy_without_its_footer_is_released_and_read_ag
     path.write_bytes(source.read_bytes().replace(b"UPI", b"UPX", 1))
     with pytest.raises(DataError, match="changed while it was being imported"):
         _ = cut.data
+
+
+@pytest.mark.parametrize("name", ["payoneer/transactions-17col.csv", "paypal/activity-en.csv",
+                                  "upwork/classic.csv", "wise/transaction-history.csv"])
+def test_a_large_files_table_read_from_the_file_is_the_table_of_its_bytes(
+        tmp_path, monkeypatch, name):
+    """A large file's table is read by polars from the file itself, its bytes let go first
+    (not held beside the table): the same table, lines and errors as reading the bytes."""
+    source = DATA / name
+    monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)  # this small file counts as large
+    path = tmp_path / source.name
+    path.write_bytes(source.read_bytes())
+    raw = registry.read(path)
+    from_file = readers.read_table(raw)
+    assert "data" not in raw.__dict__  # let go before polars read the file
+    in_memory = readers.RawFile(path=path, data=source.read_bytes(), sha256=raw.sha256)
+    from_bytes = readers.read_table(in_memory)
+    assert from_file.df.equals(from_bytes.df) and from_file.df.height > 0
+    assert (from_file.header, from_file.names) == (from_bytes.header, from_bytes.names)
+
+
+def test_a_large_file_changed_before_polars_reads_it_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
+    path = tmp_path / "payoneer.csv"
+    data = (DATA / "payoneer" / "transactions-17col.csv").read_bytes()
+    path.write_bytes(data)
+    raw = registry.read(path)
+    path.write_bytes(data.replace(b"Payment", b"Paymenx", 1))  # same size, other bytes
+    with pytest.raises(DataError, match="changed while it was being imported"):
+        readers.read_table(raw)
+
+
+def test_a_large_files_cut_last_row_is_refused_after_reading_from_the_file(tmp_path,
+                                                                            monkeypatch):
+    monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
+    data = (DATA / "payoneer" / "transactions-17col.csv").read_bytes().rstrip(b"\r\n")
+    path = tmp_path / "payoneer.csv"
+    path.write_bytes(data[:data.rfind(b",")])  # the last row cut short
+    lines = path.read_bytes().count(b"\n") + 1
+    with pytest.raises(DataError, match=f"payoneer.csv:{lines}:"):
+        readers.read_table(registry.read(path))
