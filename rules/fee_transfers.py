@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ledger.core import providers
+from ledger.core import providers, schema
 from ledger.core.money import decimal_lit
 from ledger.core.user_rules import from_source
 from rules.fee_math import WORK, assign, work_lit
@@ -89,19 +89,6 @@ def _none(rows: pl.DataFrame, column: str) -> bool:
     return rows.get_column(column).null_count() == rows.height
 
 
-def _conformed(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """ledger.core.schema.conform on a plan: the canonical columns in order, missing ones as
-    nulls, cast strictly."""
-    import polars as pl
-
-    from ledger.core import schema
-
-    names = set(frame.collect_schema().names())
-    return frame.select(pl.col(name).cast(dtype, strict=True) if name in names
-                        else pl.lit(None, dtype=dtype).alias(name)
-                        for name, dtype in schema.columns().items())
-
-
 def _replace(rows: pl.DataFrame, replaced: pl.DataFrame,
              derived: list[pl.LazyFrame] | list[pl.DataFrame], *, sort: bool = True
              ) -> pl.DataFrame:
@@ -117,7 +104,7 @@ def _replace(rows: pl.DataFrame, replaced: pl.DataFrame,
     # a filter keeps the rows' order without an order-keeping join (ids are never null)
     kept = rows.lazy() if replaced.is_empty() else rows.lazy().filter(
         ~pl.col("id").is_in(replaced.get_column("id").implode()))
-    new = _conformed(pl.concat([d.lazy() for d in derived], how="diagonal_relaxed"))
+    new = schema.conform(pl.concat([d.lazy() for d in derived], how="diagonal_relaxed"))
     both = pl.concat([kept, new])
     return (both.sort("date", maintain_order=True) if sort else both).collect(
         engine="in-memory")
