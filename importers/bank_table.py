@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, AnyStr, ClassVar
+from typing import TYPE_CHECKING, AnyStr
 
 from importers.bank_columns import date_formats, dated
 from importers.csv_parts import without_empty_rows
@@ -21,7 +21,6 @@ from importers.readers import (
     RawFile,
     normalize,
     read_table,
-    read_unchanged,
     sniff_delimiter,
     split_line,
     unique_names,
@@ -267,21 +266,6 @@ def cut_footer(raw: RawFile, index: int, profile: Profile) -> tuple[RawFile, int
     return RawFile(path=raw.path, data=data, sha256=raw.sha256), count
 
 
-@dataclass
-class _Prefix(RawFile):
-    """The first `length` bytes of the file at `origin`: released once read as a large
-    file's are (`RawFile.release`), read again only unchanged."""
-
-    length: int = 0
-    whole: ClassVar[bool] = False
-
-    def __getattr__(self, name: str) -> bytes:
-        if name != "data" or self.origin is None:
-            raise AttributeError(name)
-        self.data = read_unchanged(self.origin, self.sha256, shown=self.path)[:self.length]
-        return self.data
-
-
 def _prefix(raw: RawFile, length: int) -> RawFile:
     """`raw` cut to its first `length` bytes. A large file read from disk is cut to a copy
     that is released once its table is read, as a file's own bytes are (`RawFile.release`;
@@ -291,7 +275,7 @@ def _prefix(raw: RawFile, length: int) -> RawFile:
     data = raw.data[:length]
     if raw.origin is None or length <= EXACT_SCAN_MAX_BYTES:
         return RawFile(path=raw.path, data=data, sha256=raw.sha256)
-    return _Prefix(path=raw.path, data=data, sha256=raw.sha256, origin=raw.origin,
+    return RawFile(path=raw.path, data=data, sha256=raw.sha256, origin=raw.origin,
                    length=length)
 
 

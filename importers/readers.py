@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from importers.csv_parts import read_parts, without_empty_rows
 from ledger.core.errors import DataError
@@ -58,24 +58,26 @@ def read_unchanged(path: Path, sha256: str, shown: Path | None = None) -> bytes:
 
     data = read_regular(path)
     if hashlib.sha256(data).hexdigest() != sha256:
-        raise DataError("the file changed while it was being imported", path=shown or path,
-                        hint="import it again once it is no longer being written")
+        raise _changed(shown or path)
     return data
 
 
-def _same_file(raw: RawFile) -> None:
-    """Refuse `raw`'s file if polars read other bytes than those hashed as its import id: the
-    file is hashed again a megabyte at a time (no second copy of it in memory)."""
+def check_unchanged(path: Path, sha256: str, shown: Path) -> None:
+    """`read_unchanged`'s refusal without keeping the bytes: the file hashed again a megabyte
+    at a time, for a reader that had polars read the file itself (no second copy of it)."""
     import hashlib
 
     digest = hashlib.sha256()
-    assert raw.origin is not None
-    with open(raw.origin, "rb") as handle:
+    with open(path, "rb") as handle:
         while block := handle.read(1 << 20):
             digest.update(block)
-    if digest.hexdigest() != raw.sha256:
-        raise DataError("the file changed while it was being imported", path=raw.path,
-                        hint="import it again once it is no longer being written")
+    if digest.hexdigest() != sha256:
+        raise _changed(shown)
+
+
+def _changed(shown: Path) -> DataError:
+    return DataError("the file changed while it was being imported", path=shown,
+                     hint="import it again once it is no longer being written")
 
 
 def read_regular(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "an export") -> bytes:
@@ -222,8 +224,9 @@ class RawFile:
     origin: Path | None = None
     """Where `data` can be read again (registry.read's file; None for a derived copy): a large
     export's bytes are released once parsed (`release`)."""
-    whole: ClassVar[bool] = True
-    """`data` is all of `origin`'s bytes (not a part of it): polars may read the file itself."""
+    length: int | None = None
+    """`data` is the first `length` bytes of `origin` (a bank statement cut before its
+    footer), or None: all of them, so polars may read the file itself."""
 
     def release(self) -> None:
         """Drop the bytes of a large file read from `origin` (its parse holds the table now:
@@ -235,7 +238,7 @@ class RawFile:
     def __getattr__(self, name: str) -> bytes:
         if name != "data" or self.origin is None:
             raise AttributeError(name)
-        self.data = read_unchanged(self.origin, self.sha256, shown=self.path)
+        self.data = read_unchanged(self.origin, self.sha256, shown=self.path)[:self.length]
         return self.data
 
     @cached_property
@@ -434,8 +437,9 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     # a large file's bytes held as read are its whole size beside polars' table: polars reads
     # the file itself (its bytes let go first; read again, refused if changed, should an error
     # need them), and the file is then proved to be the bytes hashed (the import id)
-    from_file = not exact and raw.whole and raw.origin is not None \
-        and body is raw.__dict__.get("data")
+    origin = raw.origin if not exact and raw.length is None \
+        and body is raw.__dict__.get("data") else None
+    from_file = origin is not None
     cut = None
     if from_file:
         cut = _cut_last_row(body, start, sep, (len(header), width), raw.path, first_line)
@@ -443,7 +447,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
         raw.release()
     try:
         df = pl.read_csv(
-            raw.origin if from_file else body, infer_schema=False, separator=sep,
+            origin or body, infer_schema=False, separator=sep,
             has_header=True, skip_lines=skip, new_columns=names, truncate_ragged_lines=False,
             raise_if_empty=False, glob=False,
         )
@@ -456,8 +460,8 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
         _record_lines(text, sep, (len(header), width), raw.path, first_line, exact=True)
         raise DataError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=raw.path,
                         hint="the file may be damaged; download the export again") from None
-    if from_file:
-        _same_file(raw)
+    if origin is not None:
+        check_unchanged(origin, raw.sha256, raw.path)
         if cut:
             raise cut
         body, record_lines = b"", None
