@@ -144,20 +144,10 @@ def matches(ledger: Ledger, rows: pl.DataFrame, span: tuple[dt.date, dt.date],
     outs, ins = legs(scope, settings)
     found = match(scope, settings, chain, reconcile.load_links(ledger), (outs, ins))
     matched = found.hops.select(pl.col("out_id").cast(pl.String), pl.col("in_id").cast(pl.String))
-    hops = matched.lazy().join(outs.lazy().select("out_id", "out_date", "out_ccy",
-                                                  "delivered_ccy"), on="out_id").join(
-        ins.lazy().select("in_id", "in_date", "in_ccy", "received"), on="in_id")
-    arrived = hops.sort("out_date", "out_id", "in_date", "in_id").group_by(
-        "out_id", maintain_order=True).agg(
-        pl.col("in_ccy").first(), pl.col("received").sum(), pl.col("out_ccy").first(),
-        pl.col("delivered_ccy").first(), pl.col("out_date").first()).filter(
-        pl.col("out_date").is_between(start, end) & (pl.col("out_ccy") != pl.col("in_ccy"))
-        & (pl.col("delivered_ccy").is_null() | (pl.col("delivered_ccy") != pl.col("in_ccy")))
-    ).select(pl.col("out_id").alias("id"),
-             pl.col("received").cast(pl.Decimal(38, 4)).alias("_other"),
-             pl.col("in_ccy").alias("_other_cur"))
-    dated, arrived = pl.collect_all([hops.select("out_id", "out_date", "in_id", "in_date"),
-                                     arrived], engine="in-memory")
+    dated = matched.lazy().join(outs.lazy().select("out_id", "out_date"), on="out_id").join(
+        ins.lazy().select("in_id", "in_date"), on="in_id")
+    dated, arrived = pl.collect_all(
+        [dated, reconcile.hop_arrivals(matched.lazy(), outs, ins, span)], engine="in-memory")
     dates = dict(zip(dated["out_id"].to_list(), dated["out_date"].to_list(), strict=True))
     dates.update(zip(dated["in_id"].to_list(), dated["in_date"].to_list(), strict=True))
     return Matches(end, matched, arrived, matched.rows(), dates)

@@ -55,10 +55,10 @@ if TYPE_CHECKING:
     from rules.fx import FxChain
 
 __all__ = ["BANK_FORMATS", "HOP_COSTS", "SCHEMA", "Chain", "Hop", "Result", "Settings",
-           "arrivals", "chain_json", "for_ledger", "hop_json", "link", "load_links",
-           "matches_for", "may_arrive_converted", "pairs_and_arrivals", "reconcile",
-           "report_summary", "resolve_id", "scope_margin", "settings",
-           "to_json", "totals", "unlink"]
+           "arrivals", "chain_json", "for_ledger", "hop_arrivals", "hop_json", "link",
+           "load_links", "matches_for", "may_arrive_converted", "pairs_and_arrivals", "reconcile",
+           "report_summary", "resolve_id", "scope_margin", "settings", "to_json", "totals",
+           "unlink"]
 
 
 def settings(config: dict, where: str = "ledger.toml") -> Settings:
@@ -286,22 +286,34 @@ def pairs_and_arrivals(rows: pl.DataFrame, settings: Settings, chain: object = N
     result, without the chains, fees and lists of unmatched money that only `ledger
     reconcile` and the report's chains show. Vectorised, so rows of many workers
     (rules.worker_ids) are matched at once (ledger batch)."""
-    import polars as pl
-
     found = match(rows, settings, chain)
     outs, ins = legs(rows, settings)
     pairs = found.hops.select("out_id", "in_id")
-    # a hop's arrival currency is its first credit's (by date, then id), its amount all parts
-    hops = pairs.join(ins.select("in_id", "in_date", "in_ccy", "received"), on="in_id").join(
-        outs.select("out_id", "out_date", "out_ccy", "delivered_ccy"), on="out_id").sort(
-        "out_id", "in_date", "in_id").group_by("out_id", maintain_order=True).agg(
+    return pairs, hop_arrivals(pairs.lazy(), outs, ins).collect(engine="in-memory")
+
+
+def hop_arrivals(pairs: pl.LazyFrame, outs: pl.DataFrame, ins: pl.DataFrame,
+                 period: tuple[dt.date, dt.date] | None = None) -> pl.LazyFrame:
+    """`arrivals` as a plan over the matched `pairs` (out_id, in_id) and the legs they pair
+    (rules.transfers.legs): a hop's arrival currency is its first credit's (by date, then id),
+    its amount all its credits'; only withdrawals in `period` (all without one), in hop order
+    (by withdrawal date, then id)."""
+    import polars as pl
+
+    hops = pairs.join(outs.lazy().select("out_id", "out_date", "out_ccy", "delivered_ccy"),
+                      on="out_id").join(
+        ins.lazy().select("in_id", "in_date", "in_ccy", "received"), on="in_id")
+    arrived = hops.sort("out_date", "out_id", "in_date", "in_id").group_by(
+        "out_id", maintain_order=True).agg(
         pl.col("in_ccy").first(), pl.col("received").sum(), pl.col("out_ccy").first(),
-        pl.col("delivered_ccy").first())
-    arrived = hops.filter((pl.col("out_ccy") != pl.col("in_ccy")) & (
-        pl.col("delivered_ccy").is_null() | (pl.col("delivered_ccy") != pl.col("in_ccy"))))
-    return pairs, arrived.select(pl.col("out_id").alias("id"),
-                                 pl.col("received").cast(pl.Decimal(38, 4)).alias("_other"),
-                                 pl.col("in_ccy").alias("_other_cur"))
+        pl.col("delivered_ccy").first(), pl.col("out_date").first())
+    if period is not None:
+        arrived = arrived.filter(pl.col("out_date").is_between(*period))
+    return arrived.filter((pl.col("out_ccy") != pl.col("in_ccy")) & (
+        pl.col("delivered_ccy").is_null() | (pl.col("delivered_ccy") != pl.col("in_ccy")))
+    ).select(pl.col("out_id").alias("id"),
+             pl.col("received").cast(pl.Decimal(38, 4)).alias("_other"),
+             pl.col("in_ccy").alias("_other_cur"))
 
 
 def may_arrive_converted(rows: pl.DataFrame) -> bool:
