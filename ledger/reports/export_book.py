@@ -86,25 +86,13 @@ def rows_and_period(ledger: Ledger, *, month: str | None = None, year: int | Non
 
 def report_rows(ledger: Ledger, rows: pl.DataFrame, period: Period, currency: str,
                 chain: object = None) -> pl.DataFrame:
-    """The period's rows exactly as `ledger report` counts them (report.build's steps): the
+    """The period's rows exactly as `ledger report` counts them (report.count_period): the
     counting pipeline (ledger.counting), then payments to workers and payouts.csv."""
-    from ledger import payouts
-    from ledger.counting import pipeline as counting
+    from ledger.reports.report import count_period
     from rules.fx import FxChain
 
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path)
-    config = ledger.settings()
-    if not (config.workers or config.splits):
-        found = counting.for_ledger(ledger, rows, (period.start, period.end),
-                                    chain=chain)  # type: ignore[arg-type]
-        return payouts.for_report(ledger, rows, found.rows, period, currency, chain,
-                                  found.journeys)[0]
-    # the window and the payouts' history counted once, as the report does
-    found, past = counting.with_history(ledger, rows, (period.start, period.end),
-                                        chain=chain)  # type: ignore[arg-type]
-    counted, _, _ = payouts.for_report(ledger, rows, found.rows, period, currency, chain,
-                                       found.journeys, past)
-    return counted
+    return count_period(ledger, rows, period, currency, chain)[1]  # type: ignore[arg-type]
 
 
 def build(ledger: Ledger, *, month: str | None = None, year: int | None = None,

@@ -32,6 +32,7 @@ from ledger.counting.totals import hours_text as _hours
 if TYPE_CHECKING:
     import polars as pl
 
+    from ledger.counting.pipeline import Counted
     from ledger.store.directory import Ledger
     from rules.fees import Schedule
     from rules.fx import FxChain
@@ -58,7 +59,6 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     from importers import hours
     from ledger import reconcile
     from ledger.counting import attribution, rule_tools
-    from ledger.counting import pipeline as counting
     from ledger.reports import views
     from rules.fx import FxChain
 
@@ -69,20 +69,8 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     period = period or resolve_period(rows, **period_options)  # type: ignore[arg-type]
     currency = report_currency(ledger, currency)
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
-    config = ledger.settings()
-    if config.workers or config.splits:  # sub-workers: ledger.payouts (its rules checked)
-        from ledger import payouts
-
-        # the window and the payouts' history from the ledger's first day: counted once
-        found, past = counting.with_history(ledger, rows, (period.start, period.end),
-                                            chain=chain)
-        counted, owed_unpaid, value_chains = payouts.for_report(
-            ledger, rows, found.rows, period, currency, chain, found.journeys, past)
-        del past
-    else:
-        # what payouts.for_report gives without [[workers]] or [[splits]], unimported
-        found = counting.for_ledger(ledger, rows, (period.start, period.end), chain=chain)
-        counted, owed_unpaid, value_chains = found.rows, None, []
+    found, counted, owed_unpaid, value_chains = count_period(ledger, rows, period, currency,
+                                                             chain)
     journeys, schedule = found.journeys, found.schedule
     # the columns the figures read, valued: never a copy of every column of the period's rows.
     # Transfers stay in (each figure reads only the kinds it counts): a copy of a year's rows
@@ -138,6 +126,28 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "warnings": fx_warnings + rule_tools.warnings_for(valued, shown, period,
                                                                   currency),
     }
+
+
+def count_period(ledger: Ledger, rows: pl.DataFrame, period: Period, currency: str,
+                 chain: FxChain) -> tuple[Counted, pl.DataFrame, str | None, list[dict]]:
+    """The period's rows as the report counts them: the counting pipeline (`Counted`: its
+    schedule and reconcile's result too), then, with [[workers]] or [[splits]], payments to
+    workers and payouts.csv (ledger.payouts.for_report: its rules checked, the history
+    counted in the same pass as the period); with what is owed unpaid and the value chains
+    (None and [] without sub-workers, when ledger.payouts is not even imported)."""
+    from ledger.counting import pipeline as counting
+
+    config = ledger.settings()
+    if not (config.workers or config.splits):
+        found = counting.for_ledger(ledger, rows, (period.start, period.end), chain=chain)
+        return found, found.rows, None, []
+    from ledger import payouts
+
+    # the window and the payouts' history from the ledger's first day: counted once
+    found, past = counting.with_history(ledger, rows, (period.start, period.end), chain=chain)
+    counted, owed_unpaid, value_chains = payouts.for_report(
+        ledger, rows, found.rows, period, currency, chain, found.journeys, past)
+    return found, counted, owed_unpaid, value_chains
 
 
 def rules_used(valued: pl.DataFrame, schedule: Schedule, currency: str) -> list[dict]:
