@@ -164,3 +164,31 @@ def test_progress_lines_reach_a_log_when_stderr_is_not_a_terminal(tmp_path):
                     cwd=tmp_path))
     assert "batch: 2/2 workers (100%)" in result.stderr
     assert pl.read_csv(tmp_path / "out" / "summary.csv").height > 0
+
+
+def test_the_on_the_spot_clusters_logs_show_no_dask_traceback(monkeypatch):
+    """Dask's processes print their logs to the user's terminal: only CRITICAL ones (a worker's
+    heartbeat racing the scheduler's shutdown once logged a traceback at ERROR after a
+    finished batch), ERROR with LEDGER_DEBUG."""
+    import distributed
+
+    from ledger.batch import engine
+    from ledger.batch.engine import cluster_log_level
+
+    seen = []
+
+    class Made(Exception):
+        pass
+
+    def cluster(**options):
+        seen.append(options["silence_logs"])
+        raise Made
+
+    monkeypatch.setattr(distributed, "LocalCluster", cluster)
+    monkeypatch.delenv("LEDGER_DEBUG", raising=False)
+    assert cluster_log_level() == logging.CRITICAL
+    with pytest.raises(Made):
+        list(engine._on_dask([], 1, None))
+    monkeypatch.setenv("LEDGER_DEBUG", "1")
+    assert cluster_log_level() == logging.ERROR
+    assert seen == [logging.CRITICAL]  # the cluster is made at that level

@@ -273,8 +273,6 @@ def execute(chunks: list[Chunk], *, jobs: int, scheduler: str | None
 
 def _on_dask(chunks: list[Chunk], jobs: int, scheduler: str | None
              ) -> Iterator[tuple[Chunk, dict[str, Any]]]:
-    import logging
-
     import dask
     from distributed import Client, LocalCluster, as_completed
     from distributed.scheduler import KilledWorker
@@ -286,7 +284,7 @@ def _on_dask(chunks: list[Chunk], jobs: int, scheduler: str | None
             cluster = LocalCluster(  # on loopback, any free port, no dashboard
                 n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
-                silence_logs=logging.ERROR, env={"POLARS_MAX_THREADS": str(threads)})
+                silence_logs=cluster_log_level(), env={"POLARS_MAX_THREADS": str(threads)})
         client = Client(cluster)
     else:
         client = _connect(scheduler)
@@ -308,6 +306,17 @@ def _on_dask(chunks: list[Chunk], jobs: int, scheduler: str | None
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def cluster_log_level() -> int:
+    """The level of the on-the-spot cluster's own logs, which its processes print to the
+    user's terminal: CRITICAL, so none of Dask's tracebacks is shown (a worker's heartbeat
+    racing the scheduler's shutdown logged one at ERROR after a finished batch). What goes
+    wrong in a chunk reaches the user anyway, through its future, as a clear message;
+    with LEDGER_DEBUG set, ERROR, as for the CLI's own tracebacks."""
+    import logging
+
+    return logging.ERROR if os.environ.get("LEDGER_DEBUG") else logging.CRITICAL
 
 
 def _connect(address: str) -> Any:
