@@ -35,7 +35,7 @@ from ledger.reconcile.chains import (
     Chain,
     Hop,
     chain_of,
-    hop_fees,
+    hop_fees_plan,
     link_hops,
 )
 from ledger.reconcile.links import link, load_links, resolve_id, unlink
@@ -163,12 +163,8 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
         outs, ins, found = matched.outs, matched.ins, matched.found
     # only the matched hops' fees are read (fee_map): not those of every transfer in the scope
     hopped = pl.concat([found.hops["out_id"], found.hops["in_id"]])
-    fees = hop_fees(rows, outs, ins, only=hopped).group_by("anchor", "line").agg(
+    fees = hop_fees_plan(rows, outs, ins, only=hopped).group_by("anchor", "line").agg(
         pl.col("fee").sum())
-    fee_map: dict[str, dict[str, Decimal]] = {}
-    for anchor, line, fee in fees.iter_rows():
-        fee_map.setdefault(anchor, {})[line] = Decimal(fee)
-    hops: list[Hop] = []
     ambiguous_ids = set(found.ambiguous["out_id"].to_list())
     ambiguous_in = {i for ids in found.ambiguous["in_id"].to_list() for i in ids}
     # the hops' rows and the period's unmatched and ambiguous money: one plan each, one collect
@@ -189,8 +185,8 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
         pl.col("sent").alias("amount"), pl.col("out_ccy").alias("currency"),
         pl.col("out_text").fill_null("").alias("description"), "age_days",
         pl.col("window").alias("usual_days"), "status")
-    hop_rows, moving, listed, orphan, amb_rows = pl.collect_all([
-        found.hops.lazy().join(outs.lazy(), on="out_id").join(ins.lazy(), on="in_id").sort(
+    fees, hop_rows, moving, listed, orphan, amb_rows = pl.collect_all([
+        fees, found.hops.lazy().join(outs.lazy(), on="out_id").join(ins.lazy(), on="in_id").sort(
             "out_date", "out_id", "in_date", "in_id"),
         moving, listed if itemised else listed.head(0),
         found.unmatched_in.lazy().filter(
@@ -199,6 +195,10 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
         found.ambiguous.lazy().join(outs.lazy(), on="out_id").filter(
             pl.col("out_date").is_between(start, end)).sort("out_date", "out_id")],
         engine="in-memory")
+    fee_map: dict[str, dict[str, Decimal]] = {}
+    for anchor, line, fee in fees.iter_rows():
+        fee_map.setdefault(anchor, {})[line] = Decimal(fee)
+    hops: list[Hop] = []
     linked = hop_rows.to_dicts()
     for _, group in groupby(linked, key=itemgetter("out_id")):
         items = list(group)
