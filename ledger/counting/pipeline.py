@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from ledger.reconcile import Result
+    from ledger.reconcile.both import Matched
     from ledger.store.directory import Ledger
     from rules.fees import Schedule
     from rules.fx import FxChain
@@ -121,7 +122,7 @@ class Matches:
 
 
 def matches(ledger: Ledger, rows: pl.DataFrame, span: tuple[dt.date, dt.date],
-            chain: FxChain | None = None) -> Matches:
+            chain: FxChain | None = None, matched: Matched | None = None) -> Matches:
     """`Matches.of(reconcile.for_ledger(ledger, span, rows=rows, chain=chain))` without what
     only a period's report or `ledger reconcile` shows (each hop's fees, chains, money in
     transit, unmatched lists: a Python object per hop of the whole span): the same legs
@@ -129,20 +130,24 @@ def matches(ledger: Ledger, rows: pl.DataFrame, span: tuple[dt.date, dt.date],
     with the ledger's settings and links, and the arrivals in another currency taken from
     the matched hops as columns (a hop's arrival currency its first credit's by date and id,
     its amount all its credits', as reconcile.arrivals reads its hops). For the payouts'
-    history, which counts and never shows the span's chains."""
+    history, which counts and never shows the span's chains. `matched`: the span's legs
+    and matches when the caller has them (ledger.reconcile.both)."""
     import polars as pl
 
     from ledger import reconcile
     from rules.fx import FxChain
     from rules.transfers import legs, match
 
-    chain = chain or FxChain.for_ledger(rows, ledger.rates_path)
-    settings = reconcile.settings(ledger.settings().tree, str(ledger.config_path))
-    margin = reconcile.scope_margin(settings)
     start, end = span
-    scope = rows.filter(pl.col("date").is_between(start - margin, end + margin))
-    outs, ins = legs(scope, settings)
-    found = match(scope, settings, chain, reconcile.load_links(ledger), (outs, ins))
+    if matched is None:
+        chain = chain or FxChain.for_ledger(rows, ledger.rates_path)
+        settings = reconcile.settings(ledger.settings().tree, str(ledger.config_path))
+        margin = reconcile.scope_margin(settings)
+        scope = rows.filter(pl.col("date").is_between(start - margin, end + margin))
+        outs, ins = legs(scope, settings)
+        found = match(scope, settings, chain, reconcile.load_links(ledger), (outs, ins))
+    else:
+        outs, ins, found = matched.outs, matched.ins, matched.found
     matched = found.hops.select(pl.col("out_id").cast(pl.String), pl.col("in_id").cast(pl.String))
     dated = matched.lazy().join(outs.lazy().select("out_id", "out_date"), on="out_id").join(
         ins.lazy().select("in_id", "in_date"), on="in_id")
@@ -168,7 +173,8 @@ def with_history(ledger: Ledger, rows: pl.DataFrame, window: tuple[dt.date, dt.d
                  chain: FxChain | None = None) -> tuple[Counted, pl.DataFrame | None]:
     """`for_ledger` of `window` and the history the workers' payouts read (the ledger's
     first day to the window's last, counted with reconcile's matches over that span:
-    ledger.payouts.history), counting the ledger once: the window's rows are the history's
+    ledger.payouts.history), counting the ledger once (and matching both spans in one run
+    of the matcher where it can: reconcile.match_both): the window's rows are the history's
     rows in the window whenever reconcile matched every transfer near the window the same
     way over both spans (`same_matches`), the usual case; else the window is counted again
     with its own matches (a withdrawal near the window's edge paired differently when
@@ -181,16 +187,26 @@ def with_history(ledger: Ledger, rows: pl.DataFrame, window: tuple[dt.date, dt.d
     from ledger import reconcile
     from ledger.core.errors import DataError
     from rules.fees import Schedule
+    from rules.fx import FxChain
 
     schedule = Schedule.for_ledger(ledger)
-    journeys = reconcile.for_ledger(ledger, window, rows=rows, chain=chain, itemised=False)
     first, end = rows["date"].min(), window[1]
+    both = None
+    if first is not None and first <= window[0]:
+        settings = reconcile.settings(ledger.settings().tree, str(ledger.config_path))
+        if not reconcile.same_scope(rows, window[0], first, settings):
+            chain = chain or FxChain.for_ledger(rows, ledger.rates_path)
+            both = reconcile.match_both(rows, window, first, settings, chain,
+                                        reconcile.load_links(ledger),
+                                        reconcile.scope_margin(settings))
+    journeys = reconcile.for_ledger(ledger, window, rows=rows, chain=chain, itemised=False,
+                                    matched=both[0] if both else None)
     if first is None or first > end:  # nothing before the window's end: no history
         return Counted(count(rows, schedule, journeys, window), schedule, journeys), rows.clear()
     try:
         reused = reconcile.matches_for(journeys, rows, (first, end))
-        past = Matches.of(reused) if reused is not None else matches(ledger, rows,
-                                                                       (first, end), chain)
+        past = Matches.of(reused) if reused is not None else matches(
+            ledger, rows, (first, end), chain, both[1] if both else None)
         counted_past = count_matched(rows, schedule, past.matched, past.arrived, (first, end))
     except DataError:  # a row before the window: raised where the payouts count the history,
         # after the window's own errors and the payouts' checks, as without the shortcut

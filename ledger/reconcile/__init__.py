@@ -28,13 +28,14 @@ from ledger.core import providers
 from ledger.core.errors import UsageError
 from ledger.core.providers import BANK_FORMATS
 from ledger.reconcile.as_json import SCHEMA, chain_json, hop_json, to_json, totals
+from ledger.reconcile.both import match_both
 from ledger.reconcile.chains import (
     HOP_COSTS,
     NEXT_HOP_DAYS,
     Chain,
     Hop,
     chain_of,
-    hop_fees,
+    hop_fees_plan,
     link_hops,
 )
 from ledger.reconcile.links import link, load_links, resolve_id, unlink
@@ -51,14 +52,15 @@ from rules.transfers import (
 if TYPE_CHECKING:
     import polars as pl
 
+    from ledger.reconcile.both import Matched
     from ledger.store.directory import Ledger
     from rules.fx import FxChain
 
 __all__ = ["BANK_FORMATS", "HOP_COSTS", "SCHEMA", "Chain", "Hop", "Result", "Settings",
            "arrivals", "chain_json", "for_ledger", "hop_arrivals", "hop_json", "link",
-           "load_links", "matches_for", "may_arrive_converted", "pairs_and_arrivals", "reconcile",
-           "report_summary", "resolve_id", "scope_margin", "settings", "to_json", "totals",
-           "unlink"]
+           "load_links", "match_both", "matches_for", "may_arrive_converted",
+           "pairs_and_arrivals", "reconcile", "report_summary", "resolve_id", "same_scope",
+           "scope_margin", "settings", "to_json", "totals", "unlink"]
 
 
 def settings(config: dict, where: str = "ledger.toml") -> Settings:
@@ -135,11 +137,16 @@ class Result:
 
 def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Settings,
               chain: object = None, links: dict | None = None,
-              as_of: dt.date | None = None, *, itemised: bool = True) -> Result:
+              as_of: dt.date | None = None, *, itemised: bool = True,
+              matched: Matched | None = None) -> Result:
     """Chains whose first withdrawal is in the period, and the period's unmatched money.
     Not `itemised`: `in_transit` is left empty, the money in transit only in `transit` (all
     the report's chains summary reads; a year of a busy PayPal ledger has 100k withdrawals
-    in transit, whose list of dicts cost a year's report a tenth of its time)."""
+    in transit, whose list of dicts cost a year's report a tenth of its time). `matched`:
+    the period's legs and matches when the caller has them (ledger.reconcile.both: the
+    report matches the period and the payouts' history in one run). `Result.pairs` are in
+    hop order (withdrawal date and id, then credit date and id), whatever order the matcher
+    gave them in."""
     from itertools import groupby
     from operator import itemgetter
 
@@ -149,16 +156,15 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
     start, end = period
     margin = scope_margin(settings)
     rows = rows.filter(pl.col("date").is_between(start - margin, end + margin))
-    outs, ins = legs(rows, settings)
-    found = match(rows, settings, chain, links, (outs, ins))
+    if matched is None:
+        outs, ins = legs(rows, settings)
+        found = match(rows, settings, chain, links, (outs, ins))
+    else:
+        outs, ins, found = matched.outs, matched.ins, matched.found
     # only the matched hops' fees are read (fee_map): not those of every transfer in the scope
     hopped = pl.concat([found.hops["out_id"], found.hops["in_id"]])
-    fees = hop_fees(rows, outs, ins, only=hopped).group_by("anchor", "line").agg(
+    fees = hop_fees_plan(rows, outs, ins, only=hopped).group_by("anchor", "line").agg(
         pl.col("fee").sum())
-    fee_map: dict[str, dict[str, Decimal]] = {}
-    for anchor, line, fee in fees.iter_rows():
-        fee_map.setdefault(anchor, {})[line] = Decimal(fee)
-    hops: list[Hop] = []
     ambiguous_ids = set(found.ambiguous["out_id"].to_list())
     ambiguous_in = {i for ids in found.ambiguous["in_id"].to_list() for i in ids}
     # the hops' rows and the period's unmatched and ambiguous money: one plan each, one collect
@@ -179,8 +185,8 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
         pl.col("sent").alias("amount"), pl.col("out_ccy").alias("currency"),
         pl.col("out_text").fill_null("").alias("description"), "age_days",
         pl.col("window").alias("usual_days"), "status")
-    hop_rows, moving, listed, orphan, amb_rows = pl.collect_all([
-        found.hops.lazy().join(outs.lazy(), on="out_id").join(ins.lazy(), on="in_id").sort(
+    fees, hop_rows, moving, listed, orphan, amb_rows = pl.collect_all([
+        fees, found.hops.lazy().join(outs.lazy(), on="out_id").join(ins.lazy(), on="in_id").sort(
             "out_date", "out_id", "in_date", "in_id"),
         moving, listed if itemised else listed.head(0),
         found.unmatched_in.lazy().filter(
@@ -189,6 +195,10 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
         found.ambiguous.lazy().join(outs.lazy(), on="out_id").filter(
             pl.col("out_date").is_between(start, end)).sort("out_date", "out_id")],
         engine="in-memory")
+    fee_map: dict[str, dict[str, Decimal]] = {}
+    for anchor, line, fee in fees.iter_rows():
+        fee_map.setdefault(anchor, {})[line] = Decimal(fee)
+    hops: list[Hop] = []
     linked = hop_rows.to_dicts()
     for _, group in groupby(linked, key=itemgetter("out_id")):
         items = list(group)
@@ -227,8 +237,8 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
                   "candidates": r["in_id"],
                   "hint": f"ledger reconcile link {r['out_id'][:8]} {r['in_id'][0][:8]}"}
                  for r in amb_rows.iter_rows(named=True)]
-    pairs = list(zip(found.hops.get_column("out_id").to_list(),
-                     found.hops.get_column("in_id").to_list(), strict=True))
+    pairs = list(zip(hop_rows.get_column("out_id").to_list(),
+                     hop_rows.get_column("in_id").to_list(), strict=True))
     return Result((start, end), as_of, chains, in_transit, unknown, ambiguous, settings,
                   found.warnings, pairs, hops, moving)
 
@@ -248,17 +258,21 @@ def matches_for(result: Result, rows: pl.DataFrame, period: tuple[dt.date, dt.da
     first day, ledger.payouts, match once). The chains and lists of unmatched money are left
     empty: they belong to a period, and this is for counting (`arrivals`, the fee rules'
     pairs). None when the rows read would differ (reconcile again)."""
-    import polars as pl
-
     (start, end), (before, last) = period, result.period
-    if end != last:
-        return None
-    margin = scope_margin(result.settings)
-    low, high = min(start, before) - margin, max(start, before) - margin
-    if not rows.filter((pl.col("date") >= low) & (pl.col("date") < high)).is_empty():
+    if end != last or not same_scope(rows, start, before, result.settings):
         return None
     return Result(period, result.as_of, [], [], [], [], result.settings, [],
                   result.pairs, result.hops)
+
+
+def same_scope(rows: pl.DataFrame, start: dt.date, other: dt.date, settings: Settings) -> bool:
+    """Whether reconciling `rows` from `start` and from `other` (to the same last day) reads
+    the same rows: none between the two first days less the scope margin."""
+    import polars as pl
+
+    margin = scope_margin(settings)
+    low, high = min(start, other) - margin, max(start, other) - margin
+    return rows.filter((pl.col("date") >= low) & (pl.col("date") < high)).is_empty()
 
 
 def arrivals(result: Result) -> pl.DataFrame:
@@ -326,13 +340,14 @@ def may_arrive_converted(rows: pl.DataFrame) -> bool:
 
 def for_ledger(ledger: Ledger, period: tuple[dt.date, dt.date], *, online: bool = False,
                as_of: dt.date | None = None, rows: pl.DataFrame | None = None,
-               chain: object = None, itemised: bool = True) -> Result:
+               chain: object = None, itemised: bool = True,
+               matched: Matched | None = None) -> Result:
     from rules.fx import FxChain
 
     rows = ledger.rows() if rows is None else rows
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
     return reconcile(rows, period, settings(ledger.settings().tree, str(ledger.config_path)), chain,
-                     load_links(ledger), as_of, itemised=itemised)
+                     load_links(ledger), as_of, itemised=itemised, matched=matched)
 
 
 def report_summary(ledger: Ledger, rows: pl.DataFrame, period: object, currency: str,

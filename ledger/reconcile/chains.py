@@ -22,6 +22,12 @@ Q = Decimal("0.00000001")
 
 def hop_fees(rows: pl.DataFrame, outs: pl.DataFrame, ins: pl.DataFrame,
              only: pl.Series | None = None) -> pl.DataFrame:
+    """`hop_fees_plan` collected."""
+    return hop_fees_plan(rows, outs, ins, only).collect(engine="in-memory")
+
+
+def hop_fees_plan(rows: pl.DataFrame, outs: pl.DataFrame, ins: pl.DataFrame,
+                  only: pl.Series | None = None) -> pl.LazyFrame:
     """Fee, charge and tax rows that belong to a transfer: columns anchor (transfer id), line
     (waterfall line), fee (positive, in the transfer's currency). A fee belongs to the
     transfer whose ref its related_ref names, else to a transfer on the same account and day
@@ -31,20 +37,18 @@ def hop_fees(rows: pl.DataFrame, outs: pl.DataFrame, ins: pl.DataFrame,
     without it. Which transfer a fee belongs to depends on the fee and the transfers alone,
     so a fee that names none of them (related_ref) or shares no account, day and currency
     with one is never joined (a year of a PayPal ledger: 900k fees, 100k withdrawals that
-    never arrive)."""
+    never arrive). A plan: reconcile collects it with its other plans."""
     import polars as pl
 
-    empty = pl.DataFrame(schema={"anchor": pl.String, "line": pl.String,
+    empty = pl.LazyFrame(schema={"anchor": pl.String, "line": pl.String,
                                  "fee": pl.Decimal(38, 4)})
-    if only is not None and only.is_empty():
+    if (only is not None and only.is_empty()) or (outs.is_empty() and ins.is_empty()):
         return empty
     costs = rows.lazy().filter(  # the columns read, not a copy of every column (h23year)
         pl.col("kind").is_in(["platform_fee", "payment_fee", "bank_fee", "tax"])
         & (pl.col("amount") < 0)).select("id", "account", "date", "currency", "kind", "category",
-                                         "related_ref", (-pl.col("amount")).alias("fee")).collect()
-    if costs.is_empty() or (outs.is_empty() and ins.is_empty()):
-        return empty
-    # one plan from here (was ~15 eager steps)
+                                         "related_ref", (-pl.col("amount")).alias("fee"))
+    # one plan (was ~15 eager steps)
     anchors = pl.concat([
         outs.lazy().select(
             pl.col("out_id").alias("anchor"), pl.col("out_account").alias("account"),
@@ -56,7 +60,6 @@ def hop_fees(rows: pl.DataFrame, outs: pl.DataFrame, ins: pl.DataFrame,
             pl.col("in_date").alias("date"), pl.col("in_ref").alias("ref"),
             pl.col("in_ccy").alias("currency"), pl.col("in_role").alias("role"),
             pl.lit("in").alias("side"))])
-    costs = costs.lazy()
     if only is not None:
         some = anchors.filter(pl.col("anchor").is_in(only.implode()))
         costs = pl.concat([
@@ -85,8 +88,7 @@ def hop_fees(rows: pl.DataFrame, outs: pl.DataFrame, ins: pl.DataFrame,
             .when(pl.col("kind") == "bank_fee").then(pl.lit("bank_deductions"))
             .when((pl.col("side") == "out") & ((pl.col("role") == "platform") | withdrawal))
             .then(pl.lit("withdrawal_fee")).otherwise(pl.lit("wallet_fees")))
-    return found.select("anchor", line.alias("line"), pl.col("fee")).collect(
-        engine="in-memory")
+    return found.select("anchor", line.alias("line"), pl.col("fee").cast(pl.Decimal(38, 4)))
 
 
 @dataclass
