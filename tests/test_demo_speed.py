@@ -52,24 +52,3 @@ def test_a_lookup_with_every_rate_direct_answers_as_the_crossing_plan_would(
         {"date": days, "currency": ["USD"] * 5}), "PKR")
     assert taken and taken[0] is not None  # the demo's USD->PKR needs take the shortcut
 
-
-def test_benchmarks_picked_from_the_plan_are_those_of_the_table_read_whole() -> None:
-    """report.benchmarks_for picks from `table_plan` (the country's rows read in the same
-    collect): the same rows as the table read whole and picked, with and without the user's
-    own figures; the table is the bundled file as it is."""
-    from ledger.reports import benchmarks
-
-    whole = pl.read_csv(benchmarks.bundled_path(), infer_schema=False, glob=False)
-    assert benchmarks.table().equals(whole)
-    mine = [{"name": "living_wage_lahore", "amount": "60000", "currency": "PKR",
-             "period": "month", "source": "my budget"},
-            {"name": "rent", "amount": "900", "currency": "USD", "period": "month",
-             "country": "ph", "year": 2023}]
-    countries = sorted(set(whole["country_iso2"].to_list()))
-    assert len(countries) > 3
-    for user in ([], mine):
-        for country in [*countries, "PH", "XX", "ZZ"]:
-            for year in (1990, 2019, 2024, 2031):
-                eager = benchmarks.pick(benchmarks.table(user, country), country, year)
-                planned = benchmarks.pick(benchmarks.table_plan(user, country), country, year)
-                assert planned == eager, (country, year, bool(user))

@@ -39,14 +39,9 @@ def bundled_path() -> Path:
 
 def table(user: list[dict] | None = None, country: str | None = None) -> pl.DataFrame:
     """Bundled benchmarks plus the user's, as strings (amount exact), one row per figure."""
-    return table_plan(user, country).collect(engine="in-memory")
-
-
-def table_plan(user: list[dict] | None = None, country: str | None = None) -> pl.LazyFrame:
-    """`table` as a plan: `pick` reads only the country's rows of it, in the same collect."""
     import polars as pl
 
-    df = pl.scan_csv(bundled_path(), infer_schema=False, glob=False)
+    df = pl.read_csv(bundled_path(), infer_schema=False, glob=False)
     rows = []
     for number, item in enumerate(user or [], 1):
         missing = [f for f in USER_FIELDS if f not in item]
@@ -61,11 +56,11 @@ def table_plan(user: list[dict] | None = None, country: str | None = None) -> pl
                      "source_title": str(item.get("source", "your ledger.toml")),
                      "source_url": str(item.get("url", "")), "note": "added by you"})
     if rows:
-        df = pl.concat([df, pl.LazyFrame(rows, schema=df.collect_schema())])
+        df = pl.concat([df, pl.DataFrame(rows, schema=df.schema)])
     return df
 
 
-def pick(df: pl.DataFrame | pl.LazyFrame, country: str, year: int) -> list[dict]:
+def pick(df: pl.DataFrame, country: str, year: int) -> list[dict]:
     """For each benchmark of the country: the rows of the latest year <= `year`, else the
     earliest later year. User rows (year 1900) always apply."""
     import polars as pl

@@ -214,7 +214,7 @@ def benchmarks_for(ledger: Ledger, period: Period, currency: str, shown: dict,
     country = config.country
     if not country:
         return []
-    rows = benchmarks.pick(benchmarks.table_plan(list(config.benchmarks), country), country,
+    rows = benchmarks.pick(benchmarks.table(list(config.benchmarks), country), country,
                            period.end.year)
 
     def convert(amount: Decimal, from_currency: str) -> tuple[Decimal, str | None]:
