@@ -1,7 +1,8 @@
 """`ledger payouts`, `ledger payouts record`, `ledger payouts statement`: sub-workers' shares.
 
-Registered by ledger/cli/main.py (`app.add_typer(payouts_app, name="payouts")`). Thin: options in,
-ledger.payouts calls, rendering out; polars, rich and the rules load only inside the commands.
+Registered by ledger/cli/commands.py (`app.add_typer(payouts_app, name="payouts")`). Thin:
+options in, ledger.payouts calls, rendering out; polars, rich and the rules load only inside the
+commands.
 """
 
 from __future__ import annotations

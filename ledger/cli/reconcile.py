@@ -1,7 +1,7 @@
 """`ledger reconcile`: the payout chain platform -> wallet -> bank, hop by hop; `link`/`unlink`.
 
-Registered by ledger/cli/main.py (`app.add_typer(reconcile_app, name="reconcile")`). Thin: options
-in, ledger.reconcile calls, rendering out; heavy imports stay inside the functions.
+Registered by ledger/cli/commands.py (`app.add_typer(reconcile_app, name="reconcile")`). Thin:
+options in, ledger.reconcile calls, rendering out; heavy imports stay inside the functions.
 """
 
 from __future__ import annotations
