@@ -147,3 +147,43 @@ def test_a_plain_report_runs_without_typer_and_prints_what_the_app_prints(
     out = tmp_path / "r.txt"
     assert ledger("--ledger", str(demo_ledger), "report", "-o", str(out))[0] == 0
     assert out.read_text()
+
+
+def test_month_ends_and_months_touched_as_dateutil_counts_them() -> None:
+    """periods._month_end and benchmarks.months_in without dateutil: the days and counts
+    relativedelta gave, over every month of 1999-2031 and spans either way."""
+    from dateutil.relativedelta import relativedelta
+
+    from ledger.core.periods import _month_end
+    from ledger.reports.benchmarks import months_in
+
+    firsts = [dt.date(y, m, 1) for y in range(1999, 2032) for m in range(1, 13)]
+    for first in firsts:
+        assert _month_end(first) == first + relativedelta(day=31)
+    for start in firsts[::7]:
+        for end in [*firsts[::11], dt.date(2024, 2, 29), dt.date(2023, 12, 31)]:
+            span = relativedelta(end.replace(day=1), start.replace(day=1))
+            assert months_in(start, end) == span.years * 12 + span.months + 1, (start, end)
+
+
+def test_a_month_is_read_as_strptime_reads_it() -> None:
+    """periods.month_start reads `--month` as datetime.strptime(text, "%Y-%m") did: the same
+    day, or a ValueError for the same texts."""
+    from ledger.core.periods import month_start
+
+    texts = ["2024-06", "2024-6", "2024-12", "2024-13", "2024-00", "2024-0", "2024-1",
+             "2024-10", "2024-06 ", " 2024-06", "24-06", "02024-06", "2024/06", "2024-06-01",
+             "٢٠٢٤-٠٦", "0000-01", "9999-12", "2024-", "-06", "", "2024-1x", "2024-011",
+             "１２３４-05", "2024--6", "abcd-ef", "2024-+6", "2024-\n6"]
+    for year in (1, 999, 1000, 1999, 2024, 9999):
+        texts += [f"{year:04d}-{m}" for m in ("1", "01", "9", "09", "10", "12")]
+    for text in texts:
+        try:
+            expected: object = dt.datetime.strptime(text, "%Y-%m").date()
+        except ValueError:
+            expected = ValueError
+        try:
+            got: object = month_start(text)
+        except ValueError:
+            got = ValueError
+        assert got == expected, text

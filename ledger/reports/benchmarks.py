@@ -104,10 +104,7 @@ def monthly(row: dict) -> tuple[Decimal, str] | None:
 
 def months_in(start: dt.date, end: dt.date) -> int:
     """Calendar months the period touches, both ends included."""
-    from dateutil.relativedelta import relativedelta
-
-    span = relativedelta(end.replace(day=1), start.replace(day=1))
-    return span.years * 12 + span.months + 1
+    return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
 def compare(rows: list[dict], net: Decimal, net_hourly: Decimal | None, months: int,
