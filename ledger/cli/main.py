@@ -76,7 +76,12 @@ def _run(args: list[str]) -> None:
         return
     from ledger.cli.commands import app
     from ledger.cli.lazy import for_args
+    from ledger.cli.process import ends_process
 
+    if ends_process():  # typer and the app live as long as the process: out of the
+        import gc  # collector's sight, as what was loaded at start (ledger/cli/process.py)
+
+        gc.freeze()
     for_args(app, args)()
 
 
