@@ -173,7 +173,9 @@ def report(
       ledger report --month 2024-06 --format html -o report.html
     """
     from ledger.cli.report_cmd import report as run
+    from ledger.cli.report_cmd import settle
 
+    settle()
     run(month=month, year=year, start=start, end=end, tax_year=tax_year, currency=currency,
         output_format=output_format, output=output, online=online)
 
@@ -241,9 +243,11 @@ def transactions(
     A row one of your [[rules]] in ledger.toml changed shows the rule's id (origin
     rule:user:<id> in json and csv).
     """
+    from ledger.cli.process import settle
     from ledger.render import report as render
     from ledger.reports.report import transactions as select
 
+    settle("polars")
     ledger = _ledger()
     rows = select(ledger, month=month, start=start, end=end, kinds=kind, sources=source)
     if unclassified:

@@ -122,10 +122,11 @@ def run(args: list[str]) -> bool:
     if parsed is None:
         return False
     from ledger.cli.common import STATE
-    from ledger.cli.report_cmd import report
+    from ledger.cli.report_cmd import report, settle
 
     state, options = parsed
     STATE.update(state)
+    settle()
     try:
         report(**options)
     except EOFError:

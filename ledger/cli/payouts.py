@@ -84,8 +84,10 @@ def payouts(
     from ledger.cli.common import console as _console
     from ledger.cli.common import emit as _emit
     from ledger.cli.common import open_ledger as _ledger
+    from ledger.cli.process import settle
     from ledger.render import payouts as payouts_render
 
+    settle("polars")
     ledger = _ledger()
     summary = lib.summarize(ledger, currency=currency, online=online, month=month,
                             year=year, start=start, end=end,

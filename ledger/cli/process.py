@@ -82,6 +82,21 @@ def tune_allocator(command: str | None) -> bool:
     return True
 
 
+def settle(*modules: str) -> None:
+    """Import `modules` (what a command's work needs: polars, ~100k objects, and the library)
+    and, as the process's program, move everything loaded out of the collector's sight as
+    `start` does, before the work: its collections then go over the objects the work makes
+    instead of every module's again and again (the demo report: ~0.017 s of CPU less)."""
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
+    if ends_process():
+        import gc
+
+        gc.freeze()
+
+
 def start() -> None:
     """Collect garbage less often in this process (see the module docstring)."""
     import gc

@@ -9,6 +9,14 @@ from pathlib import Path
 from ledger.cli.common import ReportFormat, console, emit, open_ledger
 
 
+def settle() -> None:
+    """What the report's work needs loaded (polars, the report, its renderer), then frozen
+    out of the garbage collector's sight (ledger/cli/process.py `settle`)."""
+    from ledger.cli.process import settle as loaded
+
+    loaded("polars", "ledger.reports.report", "ledger.render.report")
+
+
 def report(month: str | None = None, year: int | None = None, start: str | None = None,
            end: str | None = None, tax_year: int | None = None, currency: str | None = None,
            output_format: ReportFormat = ReportFormat.table, output: Path | None = None,
