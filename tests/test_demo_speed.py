@@ -187,3 +187,23 @@ def test_a_month_is_read_as_strptime_reads_it() -> None:
         except ValueError:
             got = ValueError
         assert got == expected, text
+
+
+def test_settle_loads_what_it_is_given_and_freezes_only_as_the_program(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """process.settle imports the modules named and freezes what is loaded when `ledger` is
+    the process (never in a test or a script calling main(): their objects stay collectable)."""
+    import gc
+    import sys
+
+    from ledger.cli import process
+
+    before = gc.get_freeze_count()
+    process.settle("ledger.reports.views")
+    assert "ledger.reports.views" in sys.modules and gc.get_freeze_count() == before
+    monkeypatch.setattr(process, "ends_process", lambda: True)
+    try:
+        process.settle()
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
