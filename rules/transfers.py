@@ -310,6 +310,8 @@ def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
             break
         chosen.append(linked)
         cand = rest
+        if cand.is_empty():  # a round on no candidates would link nothing
+            break
     used_out = pl.concat([c.select("out_id") for c in chosen]) if chosen else \
         pl.DataFrame(schema={"out_id": pl.String})
     used_in = pl.concat([c.select("in_id") for c in chosen]) if chosen else \

@@ -1,6 +1,6 @@
 """`ledger batch`: many workers' donated exports -> an anonymised worker-month panel.
 
-Registered by ledger/cli/main.py (`app.command("batch")(batch_cmd)`). Thin: options in,
+Registered by ledger/cli/commands.py (`app.command("batch")(batch_cmd)`). Thin: options in,
 ledger.batch.run out; polars, rich and the importers load only inside the command.
 """
 

@@ -1,7 +1,8 @@
 """`ledger export`: the ledger as an hledger or beancount journal, or its rows as CSV/Parquet.
 
-Registered by ledger/cli/main.py (`app.command("export")(export_cmd)`, like fees and quote). Thin:
-options in, ledger.export calls, text or a file out; heavy imports stay inside the function.
+Registered by ledger/cli/commands.py (`app.command("export")(export_cmd)`, like fees, quote).
+Thin: options in, ledger.export calls, text or a file out; heavy imports stay inside the
+function.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`ledger hours import` and `ledger hours show`: the hours behind net hourly, paid and unpaid.
 
-Registered by ledger/cli/main.py (`app.add_typer(hours_app, name="hours")`). Thin: options in,
+Registered by ledger/cli/commands.py (`app.add_typer(hours_app, name="hours")`). Thin: options in,
 ledger.store / ledger.hours calls, rendering out; heavy imports stay inside the functions.
 """
 

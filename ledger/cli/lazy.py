@@ -25,8 +25,7 @@ from typer.core import TyperGroup
 from typer.main import get_command_name
 from typer.models import CommandInfo
 
-VALUE_OPTIONS = ("--ledger", "--width")
-"""The app's own options that take a value: the word after them is not a command."""
+from ledger.cli.fast import VALUE_OPTIONS, command_name  # noqa: F401  (VALUE_OPTIONS: a name it had)
 
 
 class _AsIs:
@@ -133,19 +132,6 @@ class Group(TyperGroup):
     def get_help_option(self, ctx: Any) -> Any:
         option = super().get_help_option(ctx)
         return option if option is None else _as_is(option)
-
-
-def command_name(args: list[str]) -> str | None:
-    """The command `args` name (`report` in `--width 60 report --help`), None for none."""
-    rest = iter(args)
-    for word in rest:
-        if word == "--":
-            return None
-        if word in VALUE_OPTIONS:
-            next(rest, None)
-        elif not word.startswith("-"):
-            return word
-    return None
 
 
 def _name(info: Any) -> str | None:

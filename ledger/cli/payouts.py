@@ -1,7 +1,8 @@
 """`ledger payouts`, `ledger payouts record`, `ledger payouts statement`: sub-workers' shares.
 
-Registered by ledger/cli/main.py (`app.add_typer(payouts_app, name="payouts")`). Thin: options in,
-ledger.payouts calls, rendering out; polars, rich and the rules load only inside the commands.
+Registered by ledger/cli/commands.py (`app.add_typer(payouts_app, name="payouts")`). Thin:
+options in, ledger.payouts calls, rendering out; polars, rich and the rules load only inside the
+commands.
 """
 
 from __future__ import annotations
@@ -83,8 +84,10 @@ def payouts(
     from ledger.cli.common import console as _console
     from ledger.cli.common import emit as _emit
     from ledger.cli.common import open_ledger as _ledger
+    from ledger.cli.process import settle
     from ledger.render import payouts as payouts_render
 
+    settle("polars")
     ledger = _ledger()
     summary = lib.summarize(ledger, currency=currency, online=online, month=month,
                             year=year, start=start, end=end,

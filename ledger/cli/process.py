@@ -7,6 +7,9 @@ live as long as the process) is moved out of the collector's sight
 few MB between collections): an everyday command on a small ledger spent ~0.016 s of CPU in
 ~90 collections, mostly going over the modules it imports as it goes (long-lived objects)
 again and again; now ~0.004 s. Garbage is still collected, only less often.
+A command then freezes again once it has loaded what its work needs (`settle`: polars, ~100k
+objects, and the library, loaded after start): the demo report spent ~0.017 s more CPU with
+them in the collector's sight.
 
 When a command is done, a normal interpreter exit frees every module and object one by one
 (polars, typer, babel, ours: ~40k objects, garbage-collected twice): ~0.04 s of CPU, a sixth
@@ -80,6 +83,21 @@ def tune_allocator(command: str | None) -> bool:
     own = os.environ.get(ALLOCATOR_ENV)
     os.environ[ALLOCATOR_ENV] = IMPORT_ALLOCATOR + (f",{own}" if own else "")
     return True
+
+
+def settle(*modules: str) -> None:
+    """Import `modules` (what a command's work needs: polars, ~100k objects, and the library)
+    and, as the process's program, move everything loaded out of the collector's sight as
+    `start` does, before the work: its collections then go over the objects the work makes
+    instead of every module's again and again (the demo report: ~0.017 s of CPU less)."""
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
+    if ends_process():
+        import gc
+
+        gc.freeze()
 
 
 def start() -> None:

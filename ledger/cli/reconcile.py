@@ -1,7 +1,7 @@
 """`ledger reconcile`: the payout chain platform -> wallet -> bank, hop by hop; `link`/`unlink`.
 
-Registered by ledger/cli/main.py (`app.add_typer(reconcile_app, name="reconcile")`). Thin: options
-in, ledger.reconcile calls, rendering out; heavy imports stay inside the functions.
+Registered by ledger/cli/commands.py (`app.add_typer(reconcile_app, name="reconcile")`). Thin:
+options in, ledger.reconcile calls, rendering out; heavy imports stay inside the functions.
 """
 
 from __future__ import annotations
@@ -70,10 +70,12 @@ def reconcile_cmd(
     from ledger.cli.common import console as _console
     from ledger.cli.common import emit as _emit
     from ledger.cli.common import open_ledger as _ledger
+    from ledger.cli.process import settle
     from ledger.core.errors import DataError, UsageError
     from ledger.render import reconcile as reconcile_render
     from ledger.reports import report
 
+    settle()
     ledger = _ledger()
     rows = ledger.rows()
     if rows.is_empty():

@@ -1,4 +1,4 @@
-"""`ledger fees` and `ledger quote`: command functions that ledger/cli/main.py registers
+"""`ledger fees` and `ledger quote`: command functions that ledger/cli/commands.py registers
 (`app.command("fees")(fees_cmd)`, `app.command("quote")(quote_cmd)`).
 
 Thin like the rest of the CLI: options in, library calls (ledger.fee_check, rules.quote),

@@ -1,4 +1,4 @@
-"""`ledger rules`: your own [[rules]] in ledger.toml (list, test, suggest); ledger/cli/main.py
+"""`ledger rules`: your own [[rules]] in ledger.toml (list, test, suggest); ledger/cli/commands.py
 registers the sub-app. The fee rules stay under `ledger fees --rules`.
 
 Thin like the rest of the CLI: the work is in ledger.user_rules and ledger.rule_tools.

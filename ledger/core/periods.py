@@ -4,6 +4,7 @@ report, payouts, exports and the tax register all resolve the same way, below al
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,7 @@ def resolve_period(rows: pl.DataFrame, *, month: str | None = None, year: int | 
         raise UsageError("choose one of --month, --year or --from/--to")
     if month:
         try:
-            first = dt.datetime.strptime(month, "%Y-%m").date()
+            first = month_start(month)
         except ValueError:
             raise UsageError(f"--month {month!r} is not YYYY-MM", hint="e.g. --month 2024-06"
                              ) from None
@@ -74,10 +75,25 @@ def iso_date(text: str, flag: str) -> dt.date:
         raise UsageError(f"{flag} {text!r} is not a date YYYY-MM-DD") from None
 
 
-def _month_end(first: dt.date) -> dt.date:
-    from dateutil.relativedelta import relativedelta
+_YEAR_MONTH = re.compile(r"(\d\d\d\d)-(1[0-2]|0[1-9]|[1-9])")
+"""What strptime's "%Y-%m" reads (its own patterns for %Y and %m), the whole text."""
 
-    return first + relativedelta(day=31)
+
+def month_start(text: str) -> dt.date:
+    """The first day of the month `text` names as `datetime.strptime(text, "%Y-%m")` reads
+    it (ValueError where that raises), without loading _strptime (~0.6 ms of a report)."""
+    found = _YEAR_MONTH.fullmatch(text)
+    if found is None:
+        raise ValueError(f"{text!r} is not YYYY-MM")
+    return dt.date(int(found[1]), int(found[2]), 1)
+
+
+def _month_end(first: dt.date) -> dt.date:
+    """The last day of `first`'s month (calendar, which polars has loaded: dateutil's
+    relativedelta(day=31) gave the same day for ~0.6 ms of imports)."""
+    import calendar
+
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 def report_currency(ledger: Ledger, option: str | None) -> str:

@@ -47,6 +47,12 @@ def funding(rows: pl.DataFrame) -> pl.DataFrame:
     frac (share of the debit). Fees tied to an earning by `related_ref` are netted into
     that earning's lot instead of consuming the line. Rows are handled by position (`i`)
     and accounts by number (`g`): integer joins, the ids are looked up at the end."""
+    return _funding(rows)[0]
+
+
+def _funding(rows: pl.DataFrame, also: tuple[pl.LazyFrame, ...] = ()
+             ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """`funding`, and the plans `also` collected with its first collect."""
     import polars as pl
 
     # one lazy plan up to the lots and debits (and the ids), one after: 2 collects
@@ -81,12 +87,12 @@ def funding(rows: pl.DataFrame) -> pl.DataFrame:
               .with_columns((-pl.col("units")).alias("units"))
               .sort(*order)
               .with_columns(pl.col("units").cum_sum().over("g").alias("end")))
-    lots, debits, ids = pl.collect_all(
-        [lots, debits, rows.lazy().filter(pl.col("amount") != 0).select("id")],
+    lots, debits, ids, *collected = pl.collect_all(
+        [lots, debits, rows.lazy().filter(pl.col("amount") != 0).select("id"), *also],
         engine="in-memory")
     if debits.is_empty():
         return pl.DataFrame(schema={"consumer": pl.String, "lot": pl.String,
-                                    "frac": pl.Float64})
+                                    "frac": pl.Float64}), collected
     points = pl.concat([lots.lazy().select("g", "end"), debits.lazy().select("g", "end")]
                        ).sort("g", "end")
     points = points.with_columns(pl.when(pl.col("g") == pl.col("g").shift(1)).then(
@@ -107,7 +113,7 @@ def funding(rows: pl.DataFrame) -> pl.DataFrame:
     ).collect(engine="in-memory")
     ids = ids.get_column("id")
     return found.select(ids.gather(found["consumer"]).alias("consumer"),
-                        ids.gather(found["lot"]).alias("lot"), "frac")
+                        ids.gather(found["lot"]).alias("lot"), "frac"), collected
 
 
 def sources(rows: pl.DataFrame | pl.LazyFrame, pairs: list[tuple[str, str]]
@@ -146,12 +152,13 @@ def shares(rows: pl.DataFrame, pairs: list[tuple[str, str]]) -> pl.DataFrame:
     nothing (they were cut short by a comparison after each collect)."""
     import polars as pl
 
-    fund = funding(rows).lazy()
-    direct, inherited = sources(rows, pairs)
+    # the sources with funding's first collect: the passes then join frames, not plans
+    fund, (direct, inherited) = _funding(rows, sources(rows, pairs))
+    fund, inherited = fund.lazy(), inherited.lazy()
     attr_schema = {"node": pl.String, "platform": pl.String, "client": pl.String,
                    "home": pl.String, "weight": pl.Float64}
-    lot_attr = direct.select(pl.col("lot").alias("node"), "platform", "client", "home",
-                             pl.lit(1.0).alias("weight"))
+    lot_attr = direct.lazy().select(pl.col("lot").alias("node"), "platform", "client", "home",
+                                    pl.lit(1.0).alias("weight"))
     consumer_attr = pl.LazyFrame(schema=attr_schema)
     for _ in range(PASSES):
         known = pl.concat([lot_attr, inherited.join(

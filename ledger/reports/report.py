@@ -100,7 +100,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     per_import = rows.lazy().filter(pl.col("date").is_between(period.start, period.end)) \
         .select(pl.col("import_id").rle()).unnest("import_id").group_by(
         pl.col("value").alias("import_id")).agg(pl.col("len").sum()).sort("import_id") \
-        .collect().rows()
+        .collect(engine=engine_for(rows.height)).rows()
     return {
         "schema": SCHEMA,
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
@@ -517,7 +517,8 @@ def _gross_without_hours(valued: pl.DataFrame, currency: str,
     # the clients looked up only for the earnings without hours (not every row of a year)
     total = valued.lazy().filter((pl.col("kind") == "earning") & pl.col("hours").is_null()
                                  ).select(pl.col("value").filter(
-        ~pl.col("counterparty").is_in(timed).fill_null(False)).sum()).collect().item()
+        ~pl.col("counterparty").is_in(timed).fill_null(False)).sum()).collect(
+        engine=engine_for(valued.height)).item()
     return format_money(Decimal(total or 0), currency)
 
 

@@ -104,8 +104,11 @@ def billed_hours(valued: pl.DataFrame) -> pl.DataFrame:
     with the columns it reads: all a month of `monthly` needs beyond its sums."""
     import polars as pl
 
+    from ledger.core.schema import engine_for
+
     return valued.lazy().filter(pl.col("hours").is_not_null() & (pl.col("kind") == "earning")
-                                ).select("date", "kind", "counterparty", "hours").collect()
+                                ).select("date", "kind", "counterparty", "hours").collect(
+        engine=engine_for(valued.height))
 
 
 def _benchmark(benchmarks: list[dict]) -> dict | None:

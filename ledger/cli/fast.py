@@ -1,0 +1,145 @@
+"""`ledger report` with plain options, run without typer.
+
+Typer's import and the click command it builds from the command's signature cost ~8 ms of
+CPU of the demo report (~0.26 s, of which `import polars` is 0.16 s): the everyday command
+line (`ledger --ledger DIR report --month 2024-06 --format json -o out.json`) is read here
+instead, into the very values typer would give (`tests/test_demo_speed.py` parses every
+such line both ways), and `report_cmd.report` runs as the app's `report` command would run
+it, ended as click ends it (exit 0; EOF, Ctrl-C and a closed pipe as click handles them).
+Anything else (help, another command, an option unknown, repeated or with a value that is not
+plain, --tax-year, $LEDGER_WIDTH, shell completion) gets None and the app parses as always:
+its errors, suggestions and help stay typer's own.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+VALUE_OPTIONS = ("--ledger", "--width")
+"""The app's own options that take a value: the word after them is not a command."""
+
+GLOBAL = {"--ledger": ("ledger", "path"), "--width": ("width", "width"),
+          "--debug": ("debug", "flag")}
+"""The app's options (ledger/cli/commands.py `main_options`): state key and kind."""
+REPORT = {"--month": ("month", "text"), "--year": ("year", "int"), "--from": ("start", "text"),
+          "--to": ("end", "text"), "--currency": ("currency", "text"),
+          "--format": ("output_format", "format"), "-o": ("output", "path"),
+          "--output": ("output", "path"), "--online": ("online", "flag")}
+"""`report`'s options read here (not --tax-year: its module imports typer anyway)."""
+MIN_WIDTH = 20
+"""`--width`'s least value (typer's `min=20`; below it typer says so)."""
+
+_DIGITS = re.compile(r"[0-9]{1,9}")
+_NOT_PLAIN = object()
+
+
+def command_name(args: list[str]) -> str | None:
+    """The command `args` name (`report` in `--width 60 report --help`), None for none."""
+    rest = iter(args)
+    for word in rest:
+        if word == "--":
+            return None
+        if word in VALUE_OPTIONS:
+            next(rest, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def parse(args: list[str], environ: Mapping[str, str] = os.environ
+          ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(global options' state, `report_cmd.report`'s keyword arguments) of a plain `report`
+    command line, as typer would give them; None for any other line."""
+    from ledger.cli.common import ReportFormat
+
+    if "LEDGER_WIDTH" in environ or any(k.endswith("_COMPLETE") for k in environ):
+        return None
+    state: dict[str, Any] = {"ledger": None, "debug": False, "width": None}
+    options: dict[str, Any] = {"month": None, "year": None, "start": None, "end": None,
+                               "tax_year": None, "currency": None,
+                               "output_format": ReportFormat.table, "output": None,
+                               "online": False}
+    given: set[str] = set()
+    command = None
+    words = iter(args)
+    for word in words:
+        if command is None and word == "report":
+            command = word
+            continue
+        name, equals, value = word.partition("=") if word.startswith("--") else (word, "", "")
+        key, kind = (REPORT if command else GLOBAL).get(name, (None, None))
+        if key is None or key in given:
+            return None
+        given.add(key)
+        if kind == "flag":
+            if equals:
+                return None
+            found: Any = True
+        else:
+            if not equals:
+                value = next(words, "")
+            found = _plain(kind, value)
+            if found is _NOT_PLAIN:
+                return None
+        (options if command else state)[key] = found
+    return (state, options) if command == "report" else None
+
+
+def _plain(kind: str, value: str) -> Any:
+    """`value` as typer coerces it for an option of `kind`, or _NOT_PLAIN where that is not
+    plainly so (typer then coerces it, or says what is wrong)."""
+    from ledger.cli.common import ReportFormat
+
+    if not value or value.startswith("-"):
+        return _NOT_PLAIN
+    if kind == "text":
+        return value
+    if kind in ("int", "width"):
+        if not _DIGITS.fullmatch(value):
+            return _NOT_PLAIN
+        number = int(value)
+        return _NOT_PLAIN if kind == "width" and number < MIN_WIDTH else number
+    if kind == "format":
+        return ReportFormat(value) if value in ReportFormat.__members__ else _NOT_PLAIN
+    # a path: typer's (readable when it exists; any path that does not)
+    try:
+        os.stat(value)
+    except OSError:
+        return Path(value)
+    return Path(value) if os.access(value, os.R_OK) else _NOT_PLAIN
+
+
+def run(args: list[str]) -> bool:
+    """Run a plain `report` line as the app would (ending with SystemExit as click does);
+    False, having done nothing, for any other line."""
+    parsed = parse(args)
+    if parsed is None:
+        return False
+    from ledger.cli.common import STATE
+    from ledger.cli.report_cmd import report, settle
+
+    state, options = parsed
+    STATE.update(state)
+    settle()
+    try:
+        report(**options)
+    except EOFError:
+        sys.stderr.write("\nAborted!\n")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        from typer._click.utils import PacifyFlushWrapper
+
+        sys.stdout = PacifyFlushWrapper(sys.stdout)  # type: ignore[assignment]
+        sys.stderr = PacifyFlushWrapper(sys.stderr)  # type: ignore[assignment]
+        sys.exit(1)
+    sys.exit(0)
