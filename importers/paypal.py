@@ -25,13 +25,12 @@ from importers.base import (
     finalize,
     is_platform,
     kept,
-    lookup,
     nonblank,
     parse_dates,
     parse_money_columns,
     proven_order,
 )
-from importers.csv_parts import trimmed
+from importers.csv_parts import distinct_lookup, trimmed
 from importers.readers import LINE, RawFile, Table, read_table
 from ledger.core.errors import DataError
 
@@ -176,7 +175,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     _check_net(df, path)
     df = df.drop("_date", "_gross", "_fee", "_net", "_balance", "_type", "_description",
                  "_currency", "_timezone", "_statement_tz", "_bank_account")  # typed above
-    df = lookup(df, _row_classes(df, path), ["type", "_status", "_impact"])
+    df = _with_row_classes(df, path)
     df, booked_pending = _moved_by_balance(df, path)
     skipped = counts(df["skip"])
     df = kept(df, pl.col("skip").is_null())
@@ -320,7 +319,7 @@ def _stacked_rows(tables: list[tuple[int, Table]], raws: list[RawFile], mark: st
     status = pl.col("_status").str.strip_chars().str.to_lowercase()
     df = stacked.without(df, stacked.bad_files(
         df, status.is_not_null() & ~status.is_in(sorted(BOOKED | NOT_BOOKED))))
-    df = lookup(df, _row_classes(df, table.path), ["type", "_status", "_impact"])
+    df = _with_row_classes(df, table.path)
     # pending rows the running balance may show moved: `parse` decides those files alone
     df = stacked.without(df, stacked.bad_files(
         df, pl.col("_by_balance") & pl.col("balance").is_not_null()))
@@ -337,7 +336,7 @@ def _legs(df: pl.DataFrame, keep: list[str] | None = None) -> pl.DataFrame:
     leg for each non-zero Fee."""
     import polars as pl
 
-    df = lookup(df, _own_money(df), ["_name", "_from", "_to"])
+    df = distinct_lookup(df, ["_name", "_from", "_to"], _own_money)
     counterparty = pl.when(pl.col("gross") >= 0).then(pl.col("_payer")) \
         .otherwise(pl.col("_payee"))
     payment = pl.col("kind") == "payment"
@@ -389,12 +388,17 @@ def _key(rows: pl.DataFrame | None = None) -> pl.Expr:
     return pl.concat_str([ref, pl.col("_leg")], separator="|")
 
 
-def _row_classes(df, path):
+def _with_row_classes(df, path):
+    """`df` with the kind, category and skip reason of each row (`_row_classes`)."""
+    return distinct_lookup(df, ["type", "_status", "_impact"],
+                           lambda combos: _row_classes(combos, df, path))
+
+
+def _row_classes(combos, df, path):
     """Kind, category and skip reason per distinct (type, status, impact): a handful of
     combinations however long the file, so the regexes run on those only."""
     import polars as pl
 
-    combos = df.select("type", "_status", "_impact").unique()
     status = pl.col("_status").str.strip_chars().str.to_lowercase()
     _check_statuses(combos.with_columns(status.alias("status")), df, path)
     kind, category = _classify(pl.col("type").str.strip_chars().str.to_lowercase())
@@ -457,14 +461,13 @@ def _moved_by_balance(df, path):
     raise error
 
 
-def _own_money(df):
+def _own_money(payers):
     """Whether each distinct payer is a platform or wallet (the user's own money arriving):
     judged by the payer's name, or the email's domain where there is no name (a client's
     address such as paypal@client.example says nothing); and the counterparty it names on
     money in (`_payer`: the name, else the sender's email) and out (`_payee`)."""
     import polars as pl
 
-    payers = df.select("_name", "_from", "_to").unique()
     domains = pl.concat_str([pl.col("_from").str.extract(r"@(.+)$"),
                              pl.col("_to").str.extract(r"@(.+)$")], separator=" ",
                             ignore_nulls=True)
