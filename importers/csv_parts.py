@@ -138,9 +138,12 @@ def distinct_lookup(df: pl.DataFrame, keys: list[str],
     import polars as pl
 
     # each key's code: 0 for null, else 1 + its Categorical's physical value (a Categories
-    # of its own: let go with the codes)
-    codes = df.select(pl.col(k).cast(pl.Categorical(pl.Categories.random())).to_physical()
-                      .cast(pl.UInt64).add(1).fill_null(0) for k in keys)
+    # of its own: let go with the codes), or a Boolean key's 0 or 1
+    schema = df.schema
+    codes = df.select(
+        (pl.col(k) if schema[k] == pl.Boolean
+         else pl.col(k).cast(pl.Categorical(pl.Categories.random())).to_physical())
+        .cast(pl.UInt64).add(1).fill_null(0) for k in keys)
     radices = [int(top or 0) + 1 for top in codes.max().row(0)] if keys else []
     if math.prod(radices) >= 2**63:  # the combined code could overflow: by the strings
         table = make(df.select(keys).unique(maintain_order=True))
