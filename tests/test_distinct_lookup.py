@@ -106,3 +106,13 @@ def test_paypal_legs_per_combination_are_each_rows_own():
     legs = paypal._legs(df)
     assert legs.select("counterparty", "kind", "category").equals(direct)
     assert "transfer" in direct["kind"].to_list() and "expense" in direct["kind"].to_list()
+
+
+def test_paypal_currency_cells_kept_as_written_only_where_trimming_changes_none():
+    from importers import paypal
+
+    for cells in (["USD", "EUR", None, ""], ["usd", "EUR"], [" USD", "EUR"], ["Usd\t"],
+                  ["ÉUR", "USD"], [None, None]):
+        df = pl.DataFrame({"_currency": cells}, schema={"_currency": pl.String})
+        assert df.select(paypal._currency(df)).to_series().to_list() == df.select(
+            pl.col("_currency").str.strip_chars().str.to_uppercase()).to_series().to_list()
