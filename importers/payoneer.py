@@ -146,7 +146,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
 
 
 _FLAGS = ("_fee", "_atm", "_card", "_charge", "_fx", "_withdrawal", "_receipt", "_sent",
-          "_fee_category")
+          "_fee_code", "_from_platform")
 """What `_classify` reads a row's rule from, and nothing after it."""
 _SPENT = {"status", "credit", "debit", "balance", "_ts", *_FLAGS}
 """Fields read by the checks, the kinds and the links, and by nothing after them."""
@@ -263,19 +263,26 @@ def _described(df: pl.DataFrame) -> pl.DataFrame:
     counterparty. Takes over `df`: the fields they are made of are dropped from it."""
     import polars as pl
 
-    word = pl.when(pl.col("amount") < 0).then(pl.lit("[delivered ")).otherwise(pl.lit("[sent "))
-    tags = [pl.concat_str([word, pl.col("_transfer_text").str.replace_all(",", ""), pl.lit(" "),
-                           pl.col("_transfer_currency"), pl.lit("]")]),
-            pl.when(pl.col("_reference_used")).then(None)
-            .otherwise(pl.lit("[reference ") + pl.col("reference_id") + pl.lit("]"))]
-    text = pl.concat_str([pl.col("text"), pl.col("_extra")], separator=" - ", ignore_nulls=True)
+    # one concatenation, each part with the separator that goes before it (null: left out),
+    # not one made of others: text [- extra] [transfer tag] [reference tag]
+    word = pl.when(pl.col("amount") < 0).then(pl.lit(" [delivered ")).otherwise(pl.lit(" [sent "))
+    parts = [pl.col("text"), pl.lit(" - ") + pl.col("_extra")]
+    if df["text"].null_count():  # (`_fields` fills it: else the extra would lead with " - ")
+        parts = [pl.concat_str([pl.col("text"), pl.col("_extra")], separator=" - ",
+                               ignore_nulls=True)]
+    parts.append(pl.concat_str([word, pl.col("_transfer_text").str.replace_all(",", "",
+                                                                             literal=True),
+                                pl.lit(" "), pl.col("_transfer_currency"), pl.lit("]")]))
+    if df["reference_id"].null_count() < df.height:  # else every tag would be null
+        parts.append(pl.when(pl.col("_reference_used")).then(None)
+                     .otherwise(pl.lit(" [reference ") + pl.col("reference_id") + pl.lit("]")))
     stated = pl.col("_transfer_text").is_not_null() & (pl.col("_transfer") >= 0)
     # a step at a time, each step's fields let go once read (`df` is taken over: the
     # caller's frame loses them too), so they and what is made of them are not all held
-    made = [df.select(_counterparty().alias("counterparty")).to_series()]
+    made = [_counterparty(df)]
     _let_go(df, "_source", "_target", "_from_name", "_to_name", "_store", "_rule")
-    made.append(df.select(pl.concat_str([text, *tags], separator=" ", ignore_nulls=True)
-                          .alias("description")).to_series())
+    made.append(df.select(pl.concat_str(parts, ignore_nulls=True).alias("description"))
+                .to_series())
     _let_go(df, "text", "_extra", "reference_id", "_reference_used")
     made.extend(df.select(counter_amount=pl.when(stated).then(pl.col("_transfer")),
                           counter_currency=pl.when(stated).then(pl.col("_transfer_currency")))
@@ -401,13 +408,15 @@ def _classify(df: pl.DataFrame) -> pl.DataFrame:
         _charge=low.str.contains(CHARGE),
         _fx=pair.fill_null(False) | low.str.contains(CONVERSION),
         _withdrawal=low.str.contains(WITHDRAWAL), _receipt=low.str.contains(RECEIPT),
-        _sent=low.str.contains(SENT), _fee_category=fee_category,
+        _sent=low.str.contains(SENT),
+        _fee_code=fee_category.replace_strict(CATEGORIES, range(len(CATEGORIES)),
+                                              return_dtype=pl.Int8),
         _from_name=text.str.extract(r"(?i)\bfrom (.+)", 1),
-        _to_name=text.str.extract(r"(?i)\bto (.+)", 1),
-    )
+    ).with_columns(_to_name=text.str.extract(r"(?i)\bto (.+)", 1),
+                   _from_platform=is_platform(pl.col("_from_name")))
     df = lookup(df, flags, ["text"])
     kind_type = schema.columns()["kind"]
-    platform = is_platform(pl.coalesce("_source", "_from_name"))
+    platform = _platform(df)
     rules: list[tuple[pl.Expr, str, str | None]] = [  # category None: the fee's own
         (pl.col("_fee"), "payment_fee", None),
         (pl.col("_atm"), "transfer", "atm_withdrawal"),
@@ -426,16 +435,37 @@ def _classify(df: pl.DataFrame) -> pl.DataFrame:
                         for n, (hit, _, _) in enumerate(rules)])
     df = df.with_columns(rule.alias("_rule"))
     numbers = list(range(len(rules)))
-    # the kind made as the ledger stores it (an Enum: a byte a row, not a string), and the
-    # flags, read by nothing after, let go (a large import's peak memory is at the links)
+    # the kind made as the ledger stores it (an Enum: a byte a row, not a string), the
+    # category as a number of CATEGORIES, made a string once; the flags, read by nothing
+    # after, let go (a large import's peak memory is at the links)
+    code = pl.when(pl.col("_rule").is_in([n for n, r in enumerate(rules) if not r[2]])) \
+        .then(pl.col("_fee_code")) \
+        .otherwise(pl.col("_rule").replace_strict(
+            numbers, [CATEGORIES.index(c) if c else None for _, _, c in rules], default=None,
+            return_dtype=pl.Int8))
     return df.with_columns(
         kind=pl.col("_rule").replace_strict(numbers, [k for _, k, _ in rules],
                                             default="other", return_dtype=kind_type),
-        category=pl.when(pl.col("_rule").is_in([n for n, r in enumerate(rules) if not r[2]]))
-        .then(pl.col("_fee_category"))
-        .otherwise(pl.col("_rule").replace_strict(numbers, [c for _, _, c in rules],
-                                                  default=None, return_dtype=pl.String)),
+        category=code.replace_strict(range(len(CATEGORIES)), CATEGORIES, default=None,
+                                     return_dtype=pl.String),
     ).drop(*_FLAGS)
+
+
+CATEGORIES = list(dict.fromkeys([*(name for _, name in FEE_CATEGORIES), "payoneer_fee",
+                                 "atm_withdrawal", "card", "conversion", "withdrawal", "receipt",
+                                 "payment", "payment_sent"]))
+"""Every category `_classify` gives, numbered (its rules' and the fees')."""
+
+
+def _platform(df: pl.DataFrame) -> pl.Expr:
+    """`is_platform(coalesce(_source, _from_name))`, each name tested once (a few in a million
+    rows): the Source's among its distinct values, the description's as `_from_platform`."""
+    import polars as pl
+
+    sources = df["_source"].unique()
+    return pl.when(pl.col("_source").is_not_null()) \
+        .then(pl.col("_source").is_in(sources.filter(is_platform(sources)).implode())) \
+        .otherwise(pl.col("_from_platform"))
 
 
 RULE_KINDS = ("payment_fee", "transfer", "expense", "payment_fee", "fx", "transfer",
@@ -517,21 +547,39 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
                            _reference_used=found["_reference_used"].fill_null(False))
 
 
-def _counterparty() -> pl.Expr:
+def _counterparty(df: pl.DataFrame) -> pl.Series:
     """Store for card rows, Source (payer) for money in, Target (payee) for money out; the
     name in `Payment from X` / `Payment to X` where those columns are missing (12 columns).
+
+    Which name each row takes is decided first, as a small integer, and the names are then
+    picked in one pass: coalesces of whole string columns made and dropped several columns
+    of a million strings (half the description step's memory traffic).
     """
     import polars as pl
 
-    payer = pl.coalesce(pl.col("_source"),
-                        pl.when(_kind_is("earning", "transfer", "other"))
-                        .then(pl.col("_from_name")))
-    payee = pl.coalesce(pl.col("_target"),
-                        pl.when(_kind_is("other")).then(pl.col("_to_name")))
-    return (pl.when(_kind_is("payment_fee", "fx")).then(None)
-            .when(_kind_is("expense")).then(pl.coalesce(pl.col("_store"), payee))
-            .when(pl.col("amount") >= 0).then(payer)
-            .otherwise(payee))
+    def at(name: str) -> pl.Expr:
+        return pl.lit(_NAMES.index(name), dtype=pl.Int8)
+
+    def filled(name: str) -> pl.Expr:
+        return pl.col(name).is_not_null()
+
+    which = (pl.when(_kind_is("payment_fee", "fx")).then(None)
+             .when(_kind_is("expense")).then(pl.when(filled("_store")).then(at("_store"))
+                                             .otherwise(at("_target")))
+             .when(pl.col("amount") >= 0).then(
+                 pl.when(filled("_source")).then(at("_source"))
+                 .when(_kind_is("earning", "transfer", "other")).then(at("_from_name")))
+             .otherwise(pl.when(filled("_target")).then(at("_target"))
+                        .when(_kind_is("other")).then(at("_to_name"))))
+    index = pl.col("_which")
+    name = pl.when(index == 0).then(pl.col(_NAMES[0]))
+    for n, column in enumerate(_NAMES[1:], start=1):
+        name = name.when(index == n).then(pl.col(column))
+    return df.with_columns(_which=which).select(name.alias("counterparty")).to_series()
+
+
+_NAMES = ("_store", "_target", "_source", "_from_name", "_to_name")
+"""The columns a counterparty is taken from (`_counterparty`)."""
 
 
 FORMATS = [

@@ -1,0 +1,112 @@
+"""Payoneer's cheaper ways (issue 23) give what the longer ones gave: the counterparty picked
+by number, the description made in one concatenation, the category made from numbers and the
+platform test made per distinct name. The longer ways are written out here as they were."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import polars as pl
+
+from importers import payoneer
+from importers.base import is_platform
+
+
+def _old_counterparty() -> pl.Expr:
+    kind_is = payoneer._kind_is
+    payer = pl.coalesce(pl.col("_source"),
+                        pl.when(kind_is("earning", "transfer", "other")).then(pl.col("_from_name")))
+    payee = pl.coalesce(pl.col("_target"), pl.when(kind_is("other")).then(pl.col("_to_name")))
+    return (pl.when(kind_is("payment_fee", "fx")).then(None)
+            .when(kind_is("expense")).then(pl.coalesce(pl.col("_store"), payee))
+            .when(pl.col("amount") >= 0).then(payer)
+            .otherwise(payee))
+
+
+def _old_description() -> pl.Expr:
+    word = pl.when(pl.col("amount") < 0).then(pl.lit("[delivered ")).otherwise(pl.lit("[sent "))
+    tags = [pl.concat_str([word, pl.col("_transfer_text").str.replace_all(",", ""), pl.lit(" "),
+                           pl.col("_transfer_currency"), pl.lit("]")]),
+            pl.when(pl.col("_reference_used")).then(None)
+            .otherwise(pl.lit("[reference ") + pl.col("reference_id") + pl.lit("]"))]
+    text = pl.concat_str([pl.col("text"), pl.col("_extra")], separator=" - ", ignore_nulls=True)
+    return pl.concat_str([text, *tags], separator=" ", ignore_nulls=True)
+
+
+def _rows(texts: list[str | None], references: list[str | None]) -> pl.DataFrame:
+    """Every combination of rule, sign and filled or empty name, text and tag."""
+    names = ["A", None]
+    combos = list(itertools.product(
+        [None, *range(len(payoneer.RULE_KINDS))], ["-5.00", "0", "7.25"], names, names, names,
+        names, names, texts, [None, "x"], [None, "1,250.00"], references, [True, False]))
+    columns = list(zip(*combos, strict=True))
+    return pl.DataFrame({
+        "_line": range(2, 2 + len(combos)),
+        "_rule": pl.Series(columns[0], dtype=pl.Int8),
+        "amount": pl.Series([Decimal(v) for v in columns[1]], dtype=pl.Decimal(38, 4)),
+        "_store": columns[2], "_source": columns[3], "_target": columns[4],
+        "_from_name": columns[5], "_to_name": columns[6], "text": columns[7],
+        "_extra": columns[8], "_transfer_text": columns[9],
+        "_transfer_currency": ["PKR"] * len(combos),
+        "_transfer": pl.Series([Decimal(1)] * len(combos), dtype=pl.Decimal(38, 4)),
+        "reference_id": columns[10], "_reference_used": columns[11],
+    }, schema_overrides={c: pl.String for c in ("_store", "_source", "_target", "_from_name",
+                                                 "_to_name", "text", "_extra",
+                                                 "_transfer_text", "reference_id")})
+
+
+def test_counterparty_by_number_is_the_coalesced_one():
+    rows = _rows([""], [None])
+    assert payoneer._counterparty(rows).to_list() \
+        == rows.select(_old_counterparty().alias("c"))["c"].to_list()
+
+
+def test_one_concatenation_is_the_description_made_in_steps():
+    for texts, references in (([""], [None]), (["Payment", ""], [None, "R1"]),
+                              ([None, "", "Fee"], ["R2", None])):
+        rows = _rows(texts, references)
+        expected = rows.select(_old_description().alias("d"))["d"]
+        assert payoneer._described(rows.clone())["description"].to_list() == expected.to_list()
+
+
+def test_category_numbers_are_the_per_row_strings():
+    texts = ["Withdrawal fee", "Annual account fee", "Receiving fee", "Currency conversion fee",
+             "ATM fee", "Card fee", "Transfer fee", "Some fee", "ATM cash withdrawal",
+             "Card charge Amazon", "Service charge", "USD to EUR", "Transfer to bank account",
+             "Payment from Upwork", "Payment from Acme", "Payment to Bob", "Something else"]
+    stores, sources = ["Shop", None], ["Upwork Global Inc.", "Acme", "PayPal", None]
+    combos = list(itertools.product(texts, stores, sources, ["-3", "4"]))
+    rows = pl.DataFrame({
+        "text": [c[0] for c in combos], "_store": [c[1] for c in combos],
+        "_source": [c[2] for c in combos],
+        "amount": pl.Series([Decimal(c[3]) for c in combos], dtype=pl.Decimal(38, 4)),
+    })
+    got = payoneer._classify(rows)
+    # as it was: the fee's category a string per row
+    low = pl.col("text").str.to_lowercase()
+    fee_category = pl.lit("payoneer_fee")
+    for pattern, name in reversed(payoneer.FEE_CATEGORIES):
+        fee_category = pl.when(low.str.contains(pattern)).then(pl.lit(name)) \
+            .otherwise(fee_category)
+    fees = [n for n, kind in enumerate(payoneer.RULE_KINDS) if kind == "payment_fee"]
+    categories = [None, "atm_withdrawal", "card", None, "conversion", "withdrawal", "receipt",
+                  "payment", "payment_sent"]
+    expected = rows.with_columns(_rule=got["_rule"]).select(
+        category=pl.when(pl.col("_rule").is_in(fees)).then(fee_category)
+        .otherwise(pl.col("_rule").replace_strict(range(9), categories, default=None,
+                                                  return_dtype=pl.String)))
+    assert got["category"].to_list() == expected["category"].to_list()
+    assert set(got["category"].drop_nulls()) >= {"withdrawal_fee", "payoneer_fee", "receipt"}
+
+
+def test_platform_per_distinct_name_is_the_per_row_test():
+    names = ["Upwork Global Inc.", "Acme", "PayPal", "Fiverr International Ltd", "", None]
+    combos = list(itertools.product(names, names))
+    rows = pl.DataFrame({"_source": [c[0] for c in combos], "_from_name": [c[1] for c in combos]},
+                        schema={"_source": pl.String, "_from_name": pl.String})
+    rows = rows.with_columns(_from_platform=is_platform(pl.col("_from_name")))
+    got = rows.select(payoneer._platform(rows).alias("p"))["p"]
+    expected = rows.select(is_platform(pl.coalesce("_source", "_from_name")).alias("p"))["p"]
+    assert got.to_list() == expected.to_list()
+    assert got.any() and not got.all()
