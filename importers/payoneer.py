@@ -541,6 +541,15 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
                 .select(*by, LINE, pl.when(first == pl.col("ref")).then(second).otherwise(first)
                         .alias("_link"), pl.lit(False).alias("_reference_used")))
     links = pl.concat([fee_links, fx_links])  # one row per (file,) line at most
+    if not by and df.height and df.select(pl.col(LINE).diff().gt(0).all()).item():
+        # one file, its lines in order (as read): each link written at its line's place,
+        # found by binary search, rather than a join of a million lines
+        at = df[LINE].search_sorted(links[LINE])
+        return df.with_columns(
+            pl.Series("related_ref", [None], dtype=pl.String)
+            .extend_constant(None, df.height - 1).scatter(at, links["_link"]),
+            pl.Series("_reference_used", [False]).extend_constant(False, df.height - 1)
+            .scatter(at, links["_reference_used"]))
     # only the keys joined, the found columns added: a join of the wide frame copies it all
     found = df.select(*by, LINE).join(links, on=[*by, LINE], how="left", maintain_order="left")
     return df.with_columns(related_ref=found["_link"],

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import polars as pl
 
-from importers import payoneer
-from importers.base import is_platform
+from importers import payoneer, registry
+from importers.base import ImportOptions, is_platform
+from importers.readers import read_table
 
 
 def _old_counterparty() -> pl.Expr:
@@ -110,3 +111,22 @@ def test_platform_per_distinct_name_is_the_per_row_test():
     expected = rows.select(is_platform(pl.coalesce("_source", "_from_name")).alias("p"))["p"]
     assert got.to_list() == expected.to_list()
     assert got.any() and not got.all()
+
+
+def test_links_written_at_their_lines_are_the_joined_ones():
+    """`_link` on lines in order (binary search) and out of order (the join): the same."""
+    from importers.readers import LINE
+    from tests.conftest import DATA
+
+    for name in ("transactions-17col.csv", "transactions-12col.csv"):
+        raw = registry.read(DATA / "payoneer" / name)
+        table = read_table(raw, 0)
+        formats = payoneer._date_formats(table.df, ImportOptions())
+        df = payoneer._fields(table.df, table, raw.path, formats).filter(
+            pl.col("status") == "Completed")
+        df = payoneer._classify(df.with_columns(
+            amount=pl.col("credit").fill_null(0) - pl.col("debit").fill_null(0)))
+        in_order = payoneer._link(df)
+        joined = payoneer._link(df.reverse()).sort(LINE)
+        assert in_order["related_ref"].drop_nulls().len() > 0
+        assert in_order.equals(joined)
