@@ -245,9 +245,22 @@ def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
             then(pl.col(value.name))).to_series()
         _let_go(df, *column.meta.root_names())
     day, time = (trimmed(df, pl.col(c), False) for c in ("transaction date", "transaction time"))
-    fields["_ts"] = pl.DataFrame([day, time.alias("t")]).select(
-        pl.concat_str([pl.col(day.name), pl.col("t")], separator=" ")).to_series()
+    fields["_ts"] = _instants(day, time)
     return pl.DataFrame([df[c] for c in (LINE, *(keep or []))]).with_columns(**fields)
+
+
+def _instants(day: pl.Series, time: pl.Series) -> pl.Series:
+    """`_ts`, what rows are matched by (a fee and what it charged, the legs of a conversion):
+    equal where the texts "day time" are. A number made of the two texts' categorical codes,
+    not a million strings made and then hashed by every match; the text itself where a day
+    holds a space (then two pairs of texts could make one text)."""
+    import polars as pl
+
+    both = pl.DataFrame([day.alias("d"), time.alias("t")])
+    if both.select(pl.col("d").str.contains(" ", literal=True).any()).item():
+        return both.select(pl.concat_str(["d", "t"], separator=" ").alias("_ts")).to_series()
+    code = [pl.col(c).cast(pl.Categorical).to_physical().cast(pl.UInt64) for c in ("d", "t")]
+    return both.select((code[0] * (1 << 32) + code[1]).alias("_ts")).to_series()
 
 
 def _let_go(df: pl.DataFrame, *names: str) -> None:

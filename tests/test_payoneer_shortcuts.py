@@ -130,3 +130,24 @@ def test_links_written_at_their_lines_are_the_joined_ones():
         joined = payoneer._link(df.reverse()).sort(LINE)
         assert in_order["related_ref"].drop_nulls().len() > 0
         assert in_order.equals(joined)
+
+
+def test_instants_are_equal_where_the_day_and_time_texts_are():
+    days = ["06/28/2024", "6/28/2024", "06/29/2024", "2024-06-28"]
+    times = ["08:00:00", "8:00:00", "08:00:01", None]
+    pairs = list(itertools.product(days, times)) * 2
+    for with_space in (False, True):
+        # with a space: ("D x", "T") and ("D", "x T") make the same text
+        extra = [("06/28/2024 x", "08:00:00"), ("06/28/2024", "x 08:00:00")] if with_space \
+            else []
+        day = pl.Series("d", [d for d, _ in pairs + extra])
+        time = pl.Series("t", [t for _, t in pairs + extra], dtype=pl.String)
+        instants = payoneer._instants(day, time)
+        texts = pl.DataFrame([day, time]).select(pl.concat_str(["d", "t"], separator=" "))
+        both = pl.DataFrame({"i": instants, "s": texts.to_series()})
+        # the same partition of the rows: as many distinct values alone as together
+        distinct = both.drop_nulls().select(pl.all().n_unique(),
+                                            pl.struct("i", "s").n_unique().alias("both"))
+        assert len(set(distinct.row(0))) == 1
+        assert (both["i"].is_null() == both["s"].is_null()).all()
+        assert instants.dtype == (pl.String if with_space else pl.UInt64)
