@@ -122,13 +122,17 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     booked = pl.col("status").is_in(_check_statuses(df, path).implode())
     skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
                      "status {}")
-    if skipped:
-        df = kept(df, booked)
-    _check_amounts(df, path)
+    _check_amounts(df, path, booked)
+    # the amounts checked made one (and the status read) before the skipped rows are left
+    # out: the columns each copied without them are fewer
     df = df.with_columns(amount=pl.col("credit").fill_null(0) - pl.col("debit").fill_null(0))
+    mask = df.select(booked.fill_null(False)).to_series() if skipped else None
+    df = df.drop("status", "credit", "debit")
+    if mask is not None:
+        df = kept(df, pl.lit(mask))
     check_running_balance(df, path=path, group=["currency"])
     _check_transfer_currency(df, path)
-    df = df.drop("status", "credit", "debit", "balance")  # checked: freed before the kinds
+    df = df.drop("balance")  # checked: freed before the kinds
     df = _link(_classify(df))
     warnings = []
     unknown = df.filter(pl.col("kind") == "other")
@@ -356,7 +360,8 @@ def _check_statuses(df: pl.DataFrame, path: object) -> pl.Series:
     return statuses.filter(lower.is_in(sorted(BOOKED)))
 
 
-def _check_amounts(df: pl.DataFrame, path: object) -> None:
+def _check_amounts(df: pl.DataFrame, path: object, booked: pl.Expr | None = None) -> None:
+    """Refuse the first row (of those `booked`, if given) whose amounts do not fit."""
     import polars as pl
 
     credit, debit = pl.col("credit"), pl.col("debit")
@@ -367,7 +372,7 @@ def _check_amounts(df: pl.DataFrame, path: object) -> None:
         ((credit < 0) | (debit < 0), "Credit Amount or Debit Amount is negative"),
     ]
     for bad, message in checks:
-        hit = df.filter(bad.fill_null(False)).head(1)
+        hit = df.filter(bad.fill_null(False) & (True if booked is None else booked)).head(1)
         if hit.height:
             raise DataError(message, path=path, line=int(hit[LINE][0]),
                             hint="a Payoneer row has exactly one unsigned amount, in Credit "

@@ -151,3 +151,19 @@ def test_instants_are_equal_where_the_day_and_time_texts_are():
         assert len(set(distinct.row(0))) == 1
         assert (both["i"].is_null() == both["s"].is_null()).all()
         assert instants.dtype == (pl.String if with_space else pl.UInt64)
+
+
+def test_amounts_of_rows_not_booked_are_not_refused(tmp_path):
+    """The amounts are checked before the skipped rows are left out: on the booked rows only,
+    as when they were checked after."""
+    from tests.golden import parse
+    from tests.test_payoneer import write
+
+    pending = "05/03/2024,10:30:00,UTC,9,Payment from Beta,{},{},USD,,,Pending,,,,Beta,Me,"
+    for credit, debit in (("", ""), ("5.00", "5.00"), ("-5.00", "")):
+        path = write(
+            tmp_path,
+            "05/03/2024,10:00:00,UTC,1,Payment from Acme,100.00,,USD,,,Completed,100.00,,,Acme,"
+            "Me,", pending.format(credit, debit),
+            "05/04/2024,10:00:00,UTC,3,Card charge - X,,10.00,USD,,,Completed,90.00,,X,Me,X,")
+        assert parse(path).rows["amount"].to_list() == [Decimal("100"), Decimal("-10")]
