@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 from importers import stacked
 from importers.base import (
+    BALANCES,
     Format,
     ImportOptions,
     Parsed,
@@ -130,7 +131,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     df = df.drop("status", "credit", "debit")
     if mask is not None:
         df = kept(df, pl.lit(mask))
-    check_running_balance(df, path=path, group=["currency"])
+    if not _balances_follow(df):  # (or it cannot tell): the check that says where not
+        check_running_balance(df, path=path, group=["currency"])
     _check_transfer_currency(df, path)
     df = df.drop("balance")  # checked: freed before the kinds
     df = _link(_classify(df))
@@ -338,6 +340,23 @@ def _date_formats(df: pl.DataFrame, options: ImportOptions) -> list[str]:
 
 def _formats(order: str) -> list[str]:
     return ["%d/%m/%Y" if order == "dmy" else "%m/%d/%Y", "%Y-%m-%d"]
+
+
+def _balances_follow(df: pl.DataFrame) -> bool:
+    """True where `check_running_balance(df, group=["currency"])` is sure to pass: every
+    row has a balance, the dates do not go backwards from the first row to the last, and each
+    balance is the previous one of its currency plus the amount, in file order. One query
+    over the rows as they are, not a copy of them sorted; False: that check decides."""
+    import polars as pl
+
+    if BALANCES.get() is not None or df.height < 2 or df["balance"].null_count():
+        return False
+    balance = pl.col("balance")
+    found = df.lazy().select(
+        backwards=pl.col("date").first() > pl.col("date").last(),
+        broken=(balance.shift(1).over("currency") + pl.col("amount") != balance).any(),
+    ).collect(engine="in-memory").row(0)
+    return not any(found)
 
 
 def _check_statuses(df: pl.DataFrame, path: object) -> pl.Series:

@@ -8,6 +8,7 @@ import itertools
 from decimal import Decimal
 
 import polars as pl
+import pytest
 
 from importers import payoneer, registry
 from importers.base import ImportOptions, is_platform
@@ -167,3 +168,41 @@ def test_amounts_of_rows_not_booked_are_not_refused(tmp_path):
             "Me,", pending.format(credit, debit),
             "05/04/2024,10:00:00,UTC,3,Card charge - X,,10.00,USD,,,Completed,90.00,,X,Me,X,")
         assert parse(path).rows["amount"].to_list() == [Decimal("100"), Decimal("-10")]
+
+
+def test_balances_said_to_follow_pass_the_full_check():
+    """`_balances_follow` says True only where `check_running_balance` passes, and does say
+    it of balances in file order (else the shortcut would never be taken)."""
+    import datetime as dt
+
+    from importers.base import check_running_balance
+    from ledger.core.errors import DataError
+
+    def frame(amounts, balances, days, currencies):
+        return pl.DataFrame({
+            "_line": range(2, 2 + len(amounts)),
+            "date": [dt.date(2024, 5, d) for d in days], "currency": currencies,
+            "amount": pl.Series([Decimal(a) for a in amounts], dtype=pl.Decimal(38, 4)),
+            "balance": pl.Series([None if b is None else Decimal(b) for b in balances],
+                                 dtype=pl.Decimal(38, 4))})
+
+    usd_eur = ["USD", "EUR", "USD", "EUR"]
+    cases = {
+        "forward": (frame(["10", "5", "-3", "1"], ["10", "5", "7", "6"], [1, 1, 2, 3], usd_eur),
+                    True),
+        "same day": (frame(["10", "-3"], ["10", "7"], [1, 1], ["USD"] * 2), True),
+        # in file order the balances follow, but dates going back make it read backwards
+        "newest first": (frame(["10", "-3"], ["10", "7"], [2, 1], ["USD"] * 2), False),
+        "broken": (frame(["10", "5", "-3", "1"], ["10", "5", "8", "6"], [1, 1, 2, 3], usd_eur),
+                   False),
+        "a balance missing": (frame(["10", "-3", "1"], ["10", None, "8"], [1, 2, 3],
+                                    ["USD"] * 3), False),
+    }
+    for name, (df, expected) in cases.items():
+        said = payoneer._balances_follow(df)
+        assert said == expected, name
+        if said:
+            check_running_balance(df, path="x.csv", group=["currency"])
+    for name in ("broken", "newest first"):
+        with pytest.raises(DataError):
+            check_running_balance(cases[name][0], path="x.csv", group=["currency"])
