@@ -220,13 +220,12 @@ def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
     import polars as pl
 
     # name: (column, blank is null, what is done to the trimmed text)
-    strings: dict[str, tuple[pl.Expr, bool, Callable[[pl.Expr], pl.Expr] | None]] = {
+    strings: dict[str, tuple[pl.Expr, bool, Callable[[pl.Series], pl.Series] | None]] = {
         "_transfer_text": (table.col("transfer amount"), True, None),
-        "_transfer_currency": (table.col("transfer amount currency"), True,
-                               lambda e: e.str.to_uppercase()),
-        "currency": (pl.col("currency"), False, lambda e: e.str.to_uppercase()),
+        "_transfer_currency": (table.col("transfer amount currency"), True, _upper),
+        "currency": (pl.col("currency"), False, _upper),
         "status": (pl.col("status"), False, None),
-        "text": (pl.col("description"), True, lambda e: e.fill_null("")),
+        "text": (pl.col("description"), True, lambda v: v.fill_null("")),
         "_extra": (table.col("additional description"), True, None),
         "_store": (table.col("store name"), True, None),
         "_source": (table.col("source"), True, None),
@@ -247,12 +246,19 @@ def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
     _let_go(df, "credit amount", "debit amount", "running balance")
     for name, (column, blank_is_null, then) in strings.items():
         value = trimmed(df, column, blank_is_null)
-        fields[name] = value if then is None else value.to_frame().select(
-            then(pl.col(value.name))).to_series()
+        fields[name] = value if then is None else then(value)
         _let_go(df, *column.meta.root_names())
     day, time = (trimmed(df, pl.col(c), False) for c in ("transaction date", "transaction time"))
     fields["_ts"] = _instants(day, time)
     return pl.DataFrame([df[c] for c in (LINE, *(keep or []))]).with_columns(**fields)
+
+
+def _upper(values: pl.Series) -> pl.Series:
+    """`values` upper-cased; the column itself where each of its few distinct values (the
+    currency codes) already is: not a million strings copied unchanged."""
+    distinct = values.unique()
+    upper = distinct.str.to_uppercase()
+    return values if (upper == distinct).all() else values.str.to_uppercase()
 
 
 def _instants(day: pl.Series, time: pl.Series) -> pl.Series:

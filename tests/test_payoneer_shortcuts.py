@@ -206,3 +206,12 @@ def test_balances_said_to_follow_pass_the_full_check():
     for name in ("broken", "newest first"):
         with pytest.raises(DataError):
             check_running_balance(cases[name][0], path="x.csv", group=["currency"])
+
+
+def test_upper_is_to_uppercase_and_keeps_a_column_already_upper():
+    for values in (["USD", "EUR", None, "USD"], ["usd", "EUR", None], ["PKR", "straße", "ǅ"],
+                   [None, None]):
+        column = pl.Series("c", values, dtype=pl.String)
+        assert payoneer._upper(column).to_list() == column.str.to_uppercase().to_list()
+    column = pl.Series("c", ["USD", "EUR", None] * 3)
+    assert payoneer._upper(column) is column
