@@ -124,8 +124,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
                      "status {}")
     _check_amounts(df, path, booked)
-    # the amounts checked made one (and the status read) before the skipped rows are left
-    # out: the columns each copied without them are fewer
+    # credit and debit made one amount, and the status read, before the skipped rows are
+    # left out: three columns fewer are copied without them
     df = df.with_columns(amount=pl.col("credit").fill_null(0) - pl.col("debit").fill_null(0))
     mask = df.select(booked.fill_null(False)).to_series() if skipped else None
     df = df.drop("status", "credit", "debit")
