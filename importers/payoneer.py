@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 from importers import stacked
 from importers.base import (
+    BALANCES,
     Format,
     ImportOptions,
     Parsed,
@@ -122,13 +123,18 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     booked = pl.col("status").is_in(_check_statuses(df, path).implode())
     skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
                      "status {}")
-    if skipped:
-        df = kept(df, booked)
-    _check_amounts(df, path)
+    _check_amounts(df, path, booked)
+    # credit and debit made one amount, and the status read, before the skipped rows are
+    # left out: three columns fewer are copied without them
     df = df.with_columns(amount=pl.col("credit").fill_null(0) - pl.col("debit").fill_null(0))
-    check_running_balance(df, path=path, group=["currency"])
+    mask = df.select(booked.fill_null(False)).to_series() if skipped else None
+    df = df.drop("status", "credit", "debit")
+    if mask is not None:
+        df = kept(df, pl.lit(mask))
+    if not _balances_follow(df):  # (or it cannot tell): the check that says where not
+        check_running_balance(df, path=path, group=["currency"])
     _check_transfer_currency(df, path)
-    df = df.drop("status", "credit", "debit", "balance")  # checked: freed before the kinds
+    df = df.drop("balance")  # checked: freed before the kinds
     df = _link(_classify(df))
     warnings = []
     unknown = df.filter(pl.col("kind") == "other")
@@ -146,7 +152,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
 
 
 _FLAGS = ("_fee", "_atm", "_card", "_charge", "_fx", "_withdrawal", "_receipt", "_sent",
-          "_fee_category")
+          "_fee_code", "_from_platform")
 """What `_classify` reads a row's rule from, and nothing after it."""
 _SPENT = {"status", "credit", "debit", "balance", "_ts", *_FLAGS}
 """Fields read by the checks, the kinds and the links, and by nothing after them."""
@@ -214,13 +220,12 @@ def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
     import polars as pl
 
     # name: (column, blank is null, what is done to the trimmed text)
-    strings: dict[str, tuple[pl.Expr, bool, Callable[[pl.Expr], pl.Expr] | None]] = {
+    strings: dict[str, tuple[pl.Expr, bool, Callable[[pl.Series], pl.Series] | None]] = {
         "_transfer_text": (table.col("transfer amount"), True, None),
-        "_transfer_currency": (table.col("transfer amount currency"), True,
-                               lambda e: e.str.to_uppercase()),
-        "currency": (pl.col("currency"), False, lambda e: e.str.to_uppercase()),
+        "_transfer_currency": (table.col("transfer amount currency"), True, _upper),
+        "currency": (pl.col("currency"), False, _upper),
         "status": (pl.col("status"), False, None),
-        "text": (pl.col("description"), True, lambda e: e.fill_null("")),
+        "text": (pl.col("description"), True, lambda v: v.fill_null("")),
         "_extra": (table.col("additional description"), True, None),
         "_store": (table.col("store name"), True, None),
         "_source": (table.col("source"), True, None),
@@ -241,13 +246,33 @@ def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
     _let_go(df, "credit amount", "debit amount", "running balance")
     for name, (column, blank_is_null, then) in strings.items():
         value = trimmed(df, column, blank_is_null)
-        fields[name] = value if then is None else value.to_frame().select(
-            then(pl.col(value.name))).to_series()
+        fields[name] = value if then is None else then(value)
         _let_go(df, *column.meta.root_names())
     day, time = (trimmed(df, pl.col(c), False) for c in ("transaction date", "transaction time"))
-    fields["_ts"] = pl.DataFrame([day, time.alias("t")]).select(
-        pl.concat_str([pl.col(day.name), pl.col("t")], separator=" ")).to_series()
+    fields["_ts"] = _instants(day, time)
     return pl.DataFrame([df[c] for c in (LINE, *(keep or []))]).with_columns(**fields)
+
+
+def _upper(values: pl.Series) -> pl.Series:
+    """`values` upper-cased; the column itself where each of its few distinct values (the
+    currency codes) already is: not a million strings copied unchanged."""
+    distinct = values.unique()
+    upper = distinct.str.to_uppercase()
+    return values if (upper == distinct).all() else values.str.to_uppercase()
+
+
+def _instants(day: pl.Series, time: pl.Series) -> pl.Series:
+    """`_ts`, what rows are matched by (a fee and what it charged, the legs of a conversion):
+    equal where the texts "day time" are. A number made of the two texts' categorical codes,
+    not a million strings made and then hashed by every match; the text itself where a day
+    holds a space (then two pairs of texts could make one text)."""
+    import polars as pl
+
+    both = pl.DataFrame([day.alias("d"), time.alias("t")])
+    if both.select(pl.col("d").str.contains(" ", literal=True).any()).item():
+        return both.select(pl.concat_str(["d", "t"], separator=" ").alias("_ts")).to_series()
+    code = [pl.col(c).cast(pl.Categorical).to_physical().cast(pl.UInt64) for c in ("d", "t")]
+    return both.select((code[0] * (1 << 32) + code[1]).alias("_ts")).to_series()
 
 
 def _let_go(df: pl.DataFrame, *names: str) -> None:
@@ -263,19 +288,26 @@ def _described(df: pl.DataFrame) -> pl.DataFrame:
     counterparty. Takes over `df`: the fields they are made of are dropped from it."""
     import polars as pl
 
-    word = pl.when(pl.col("amount") < 0).then(pl.lit("[delivered ")).otherwise(pl.lit("[sent "))
-    tags = [pl.concat_str([word, pl.col("_transfer_text").str.replace_all(",", ""), pl.lit(" "),
-                           pl.col("_transfer_currency"), pl.lit("]")]),
-            pl.when(pl.col("_reference_used")).then(None)
-            .otherwise(pl.lit("[reference ") + pl.col("reference_id") + pl.lit("]"))]
-    text = pl.concat_str([pl.col("text"), pl.col("_extra")], separator=" - ", ignore_nulls=True)
+    # one concatenation, each part with the separator that goes before it (null: left out),
+    # not one made of others: text [- extra] [transfer tag] [reference tag]
+    word = pl.when(pl.col("amount") < 0).then(pl.lit(" [delivered ")).otherwise(pl.lit(" [sent "))
+    parts = [pl.col("text"), pl.lit(" - ") + pl.col("_extra")]
+    if df["text"].null_count():  # (`_fields` fills it: else the extra would lead with " - ")
+        parts = [pl.concat_str([pl.col("text"), pl.col("_extra")], separator=" - ",
+                               ignore_nulls=True)]
+    parts.append(pl.concat_str([word, pl.col("_transfer_text").str.replace_all(",", "",
+                                                                             literal=True),
+                                pl.lit(" "), pl.col("_transfer_currency"), pl.lit("]")]))
+    if df["reference_id"].null_count() < df.height:  # else every tag would be null
+        parts.append(pl.when(pl.col("_reference_used")).then(None)
+                     .otherwise(pl.lit(" [reference ") + pl.col("reference_id") + pl.lit("]")))
     stated = pl.col("_transfer_text").is_not_null() & (pl.col("_transfer") >= 0)
     # a step at a time, each step's fields let go once read (`df` is taken over: the
     # caller's frame loses them too), so they and what is made of them are not all held
-    made = [df.select(_counterparty().alias("counterparty")).to_series()]
+    made = [_counterparty(df)]
     _let_go(df, "_source", "_target", "_from_name", "_to_name", "_store", "_rule")
-    made.append(df.select(pl.concat_str([text, *tags], separator=" ", ignore_nulls=True)
-                          .alias("description")).to_series())
+    made.append(df.select(pl.concat_str(parts, ignore_nulls=True).alias("description"))
+                .to_series())
     _let_go(df, "text", "_extra", "reference_id", "_reference_used")
     made.extend(df.select(counter_amount=pl.when(stated).then(pl.col("_transfer")),
                           counter_currency=pl.when(stated).then(pl.col("_transfer_currency")))
@@ -316,6 +348,23 @@ def _formats(order: str) -> list[str]:
     return ["%d/%m/%Y" if order == "dmy" else "%m/%d/%Y", "%Y-%m-%d"]
 
 
+def _balances_follow(df: pl.DataFrame) -> bool:
+    """True where `check_running_balance(df, group=["currency"])` is sure to pass: every
+    row has a balance, the dates do not go backwards from the first row to the last, and each
+    balance is the previous one of its currency plus the amount, in file order. One query
+    over the rows as they are, not a copy of them sorted; False: that check decides."""
+    import polars as pl
+
+    if BALANCES.get() is not None or df.height < 2 or df["balance"].null_count():
+        return False
+    balance = pl.col("balance")
+    found = df.lazy().select(
+        backwards=pl.col("date").first() > pl.col("date").last(),
+        broken=(balance.shift(1).over("currency") + pl.col("amount") != balance).any(),
+    ).collect(engine="in-memory").row(0)
+    return not any(found)
+
+
 def _check_statuses(df: pl.DataFrame, path: object) -> pl.Series:
     """Refuse an unknown status (at its first row); return the statuses written in the file
     that book a row. Statuses are read once each (a few in a million rows), not per row."""
@@ -336,7 +385,8 @@ def _check_statuses(df: pl.DataFrame, path: object) -> pl.Series:
     return statuses.filter(lower.is_in(sorted(BOOKED)))
 
 
-def _check_amounts(df: pl.DataFrame, path: object) -> None:
+def _check_amounts(df: pl.DataFrame, path: object, booked: pl.Expr | None = None) -> None:
+    """Refuse the first row (of those `booked`, if given) whose amounts do not fit."""
     import polars as pl
 
     credit, debit = pl.col("credit"), pl.col("debit")
@@ -347,7 +397,7 @@ def _check_amounts(df: pl.DataFrame, path: object) -> None:
         ((credit < 0) | (debit < 0), "Credit Amount or Debit Amount is negative"),
     ]
     for bad, message in checks:
-        hit = df.filter(bad.fill_null(False)).head(1)
+        hit = df.filter(bad.fill_null(False) & (True if booked is None else booked)).head(1)
         if hit.height:
             raise DataError(message, path=path, line=int(hit[LINE][0]),
                             hint="a Payoneer row has exactly one unsigned amount, in Credit "
@@ -401,13 +451,15 @@ def _classify(df: pl.DataFrame) -> pl.DataFrame:
         _charge=low.str.contains(CHARGE),
         _fx=pair.fill_null(False) | low.str.contains(CONVERSION),
         _withdrawal=low.str.contains(WITHDRAWAL), _receipt=low.str.contains(RECEIPT),
-        _sent=low.str.contains(SENT), _fee_category=fee_category,
+        _sent=low.str.contains(SENT),
+        _fee_code=fee_category.replace_strict(CATEGORIES, range(len(CATEGORIES)),
+                                              return_dtype=pl.Int8),
         _from_name=text.str.extract(r"(?i)\bfrom (.+)", 1),
-        _to_name=text.str.extract(r"(?i)\bto (.+)", 1),
-    )
+    ).with_columns(_to_name=text.str.extract(r"(?i)\bto (.+)", 1),
+                   _from_platform=is_platform(pl.col("_from_name")))
     df = lookup(df, flags, ["text"])
     kind_type = schema.columns()["kind"]
-    platform = is_platform(pl.coalesce("_source", "_from_name"))
+    platform = _platform(df)
     rules: list[tuple[pl.Expr, str, str | None]] = [  # category None: the fee's own
         (pl.col("_fee"), "payment_fee", None),
         (pl.col("_atm"), "transfer", "atm_withdrawal"),
@@ -426,16 +478,37 @@ def _classify(df: pl.DataFrame) -> pl.DataFrame:
                         for n, (hit, _, _) in enumerate(rules)])
     df = df.with_columns(rule.alias("_rule"))
     numbers = list(range(len(rules)))
-    # the kind made as the ledger stores it (an Enum: a byte a row, not a string), and the
-    # flags, read by nothing after, let go (a large import's peak memory is at the links)
+    # the kind made as the ledger stores it (an Enum: a byte a row, not a string), the
+    # category as a number of CATEGORIES, made a string once; the flags, read by nothing
+    # after, let go (a large import's peak memory is at the links)
+    code = pl.when(pl.col("_rule").is_in([n for n, r in enumerate(rules) if not r[2]])) \
+        .then(pl.col("_fee_code")) \
+        .otherwise(pl.col("_rule").replace_strict(
+            numbers, [CATEGORIES.index(c) if c else None for _, _, c in rules], default=None,
+            return_dtype=pl.Int8))
     return df.with_columns(
         kind=pl.col("_rule").replace_strict(numbers, [k for _, k, _ in rules],
                                             default="other", return_dtype=kind_type),
-        category=pl.when(pl.col("_rule").is_in([n for n, r in enumerate(rules) if not r[2]]))
-        .then(pl.col("_fee_category"))
-        .otherwise(pl.col("_rule").replace_strict(numbers, [c for _, _, c in rules],
-                                                  default=None, return_dtype=pl.String)),
+        category=code.replace_strict(range(len(CATEGORIES)), CATEGORIES, default=None,
+                                     return_dtype=pl.String),
     ).drop(*_FLAGS)
+
+
+CATEGORIES = list(dict.fromkeys([*(name for _, name in FEE_CATEGORIES), "payoneer_fee",
+                                 "atm_withdrawal", "card", "conversion", "withdrawal", "receipt",
+                                 "payment", "payment_sent"]))
+"""Every category `_classify` gives, numbered (its rules' and the fees')."""
+
+
+def _platform(df: pl.DataFrame) -> pl.Expr:
+    """`is_platform(coalesce(_source, _from_name))`, each name tested once (a few in a million
+    rows): the Source's among its distinct values, the description's as `_from_platform`."""
+    import polars as pl
+
+    sources = df["_source"].unique()
+    return pl.when(pl.col("_source").is_not_null()) \
+        .then(pl.col("_source").is_in(sources.filter(is_platform(sources)).implode())) \
+        .otherwise(pl.col("_from_platform"))
 
 
 RULE_KINDS = ("payment_fee", "transfer", "expense", "payment_fee", "fx", "transfer",
@@ -511,27 +584,54 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
                 .select(*by, LINE, pl.when(first == pl.col("ref")).then(second).otherwise(first)
                         .alias("_link"), pl.lit(False).alias("_reference_used")))
     links = pl.concat([fee_links, fx_links])  # one row per (file,) line at most
+    if not by and df.height and df.select(pl.col(LINE).diff().gt(0).all()).item():
+        # one file, its lines in order (as read): each link written at its line's place,
+        # found by binary search, rather than a join of a million lines
+        at = df[LINE].search_sorted(links[LINE])
+        return df.with_columns(
+            pl.Series("related_ref", [None], dtype=pl.String)
+            .extend_constant(None, df.height - 1).scatter(at, links["_link"]),
+            pl.Series("_reference_used", [False]).extend_constant(False, df.height - 1)
+            .scatter(at, links["_reference_used"]))
     # only the keys joined, the found columns added: a join of the wide frame copies it all
     found = df.select(*by, LINE).join(links, on=[*by, LINE], how="left", maintain_order="left")
     return df.with_columns(related_ref=found["_link"],
                            _reference_used=found["_reference_used"].fill_null(False))
 
 
-def _counterparty() -> pl.Expr:
+def _counterparty(df: pl.DataFrame) -> pl.Series:
     """Store for card rows, Source (payer) for money in, Target (payee) for money out; the
     name in `Payment from X` / `Payment to X` where those columns are missing (12 columns).
+
+    Which name each row takes is decided first, as a small integer, and the names are then
+    picked in one pass: coalesces of whole string columns made and dropped several columns
+    of a million strings (half the description step's memory traffic).
     """
     import polars as pl
 
-    payer = pl.coalesce(pl.col("_source"),
-                        pl.when(_kind_is("earning", "transfer", "other"))
-                        .then(pl.col("_from_name")))
-    payee = pl.coalesce(pl.col("_target"),
-                        pl.when(_kind_is("other")).then(pl.col("_to_name")))
-    return (pl.when(_kind_is("payment_fee", "fx")).then(None)
-            .when(_kind_is("expense")).then(pl.coalesce(pl.col("_store"), payee))
-            .when(pl.col("amount") >= 0).then(payer)
-            .otherwise(payee))
+    def at(name: str) -> pl.Expr:
+        return pl.lit(_NAMES.index(name), dtype=pl.Int8)
+
+    def filled(name: str) -> pl.Expr:
+        return pl.col(name).is_not_null()
+
+    which = (pl.when(_kind_is("payment_fee", "fx")).then(None)
+             .when(_kind_is("expense")).then(pl.when(filled("_store")).then(at("_store"))
+                                             .otherwise(at("_target")))
+             .when(pl.col("amount") >= 0).then(
+                 pl.when(filled("_source")).then(at("_source"))
+                 .when(_kind_is("earning", "transfer", "other")).then(at("_from_name")))
+             .otherwise(pl.when(filled("_target")).then(at("_target"))
+                        .when(_kind_is("other")).then(at("_to_name"))))
+    index = pl.col("_which")
+    name = pl.when(index == 0).then(pl.col(_NAMES[0]))
+    for n, column in enumerate(_NAMES[1:], start=1):
+        name = name.when(index == n).then(pl.col(column))
+    return df.with_columns(_which=which).select(name.alias("counterparty")).to_series()
+
+
+_NAMES = ("_store", "_target", "_source", "_from_name", "_to_name")
+"""The columns a counterparty is taken from (`_counterparty`)."""
 
 
 FORMATS = [
