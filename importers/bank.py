@@ -117,7 +117,8 @@ from importers.bank_profiles import (
 )
 from importers.base import Format, ImportOptions, Parsed, finalize, nonblank, slim
 from importers.csv_parts import trimmed
-from importers.readers import LINE, RawFile, read_table
+from importers.raw_files import RawFile
+from importers.readers import LINE, read_table
 from importers.sheets import is_sheet, sheet_head
 from ledger.core.errors import UsageError
 
