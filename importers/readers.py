@@ -131,8 +131,9 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     from_file = origin is not None
     cut, rows = None, None
     if from_file:
-        cut = _cut_last_row(body, start, sep, (len(header), width), raw.path, first_line)
-        if raw.length is not None:
+        if raw.length is None:
+            cut = _cut_last_row(body, start, sep, (len(header), width), raw.path, first_line)
+        else:  # its last line is checked once known to be its last record (`_ends_with`)
             rows = _cut_rows(body, start if newline < 0 else newline + 1)
         del body
         raw.release()
@@ -155,10 +156,12 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
                         hint="the file may be damaged; download the export again") from None
     if origin is not None:
         check_unchanged(origin, raw.sha256, raw.path)
+        if rows is not None:
+            if not _ends_with(df, rows, sep):
+                return _read_cut_copy(raw, header_index, delimiter, positional, columns)
+            cut = _short_last(rows, sep, len(header), raw.path, first_line)
         if cut:
             raise cut
-        if rows is not None and not _ends_with(df, rows, sep):
-            return _read_cut_copy(raw, header_index, delimiter, positional, columns)
         body, record_lines = b"", None
     else:
         text = body[start:].decode("utf-8") if exact else None
@@ -200,6 +203,17 @@ def _ends_with(df: pl.DataFrame, rows: tuple[int, bytes], sep: str) -> bool:
     cells = split_line(last.decode("utf-8", errors="replace").rstrip("\r"), sep)
     row = [value or "" for value in df.row(count - 1)]
     return row == cells + [""] * (len(row) - len(cells))
+
+
+def _short_last(rows: tuple[int, bytes], sep: str, width: int, path: Path, first_line: int
+                ) -> DataError | None:
+    """`_cut_last_row`'s error for a cut file whose lines are its records (`_ends_with`):
+    its last line with fewer cells than the header's, at its line."""
+    count, last = rows
+    cells = split_line(last.decode("utf-8", errors="replace").rstrip("\r"), sep)
+    if count and last.strip() and len(cells) < width:
+        return _ragged(path, first_line + count - 1, len(cells), width)
+    return None
 
 
 def _read_cut_copy(raw: RawFile, header_index: int, delimiter: str | None, positional: bool,
