@@ -212,7 +212,7 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
     if footer:
         skipped["footer lines after the last transaction"] = footer
     warnings = []
-    other = rows.filter(pl.col("kind") == "other").height
+    other = rows.select((pl.col("kind") == "other").sum()).item()  # no filtered copy
     if other:
         warnings.append(f"{other} row(s) imported as kind 'other' (no kinds rule in "
                         f"{profile.path.name} says what they are); list them with "
@@ -302,8 +302,8 @@ def _described(df: pl.DataFrame, profile: Profile) -> pl.DataFrame:
     `counterparty` (by `counterparty_pattern`)."""
     import polars as pl
 
-    # trimmed: the cells themselves where none needs it (no copy of a million strings)
-    description = pl.lit(trimmed(df, pl.col("_description"), False).fill_null(""))
+    # trimmed already by columns.select_fields (a part or each joined part), never null there
+    description = pl.col("_description")
     ref = pl.lit(None, pl.String)
     if "ref" in profile.columns:
         given = pl.lit(trimmed(df, pl.col("_ref"), True))

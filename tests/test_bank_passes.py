@@ -1,0 +1,50 @@
+"""Passes a statement's import no longer makes give what they gave (issue 23): the value
+dates read (not blank, not written as their row's date) found by one comparison before any
+cell is trimmed; the description trimmed once, not twice."""
+
+from __future__ import annotations
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from importers import bank
+from importers.base import nonblank
+from importers.readers import LINE
+
+CELLS = st.one_of(st.none(), st.sampled_from(["", " ", "01/02/24", " 01/02/24", "02/02/24",
+                                               "31/04/24", "x"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(CELLS, CELLS), max_size=12))
+def test_value_dates_read_are_those_differing_and_not_blank(cells):
+    df = pl.DataFrame({LINE: list(range(2, len(cells) + 2)),
+                       "_date": [c[0] for c in cells], "_value_date": [c[1] for c in cells]},
+                      schema={LINE: pl.Int64, "_date": pl.String, "_value_date": pl.String})
+    same = (pl.col("_value_date") == pl.col("_date")).fill_null(False)
+    expected = df.filter(nonblank(pl.col("_value_date")).is_not_null() & ~same) \
+        .select(LINE, "_value_date")
+    assert bank._value_dates(df).equals(expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=8), st.booleans())
+def test_a_description_is_trimmed_once_as_trimming_it_again_would(cells, joined):
+    """`_described` takes `select_fields`' description as it is: trimmed there (a part, or
+    each joined part) and never null, so trimming it again (as it once did) changes nothing."""
+    from importers.bank_columns import select_fields
+    from importers.csv_parts import trimmed
+
+    profile = bank.load_profile(bank.PROFILES_DIR / "hdfc.toml")
+    columns = {**profile.columns, "description": ["narration", "value dt"] if joined
+               else ["narration"]}
+    profile = type(profile)(**{**profile.__dict__, "columns": columns})
+    df = pl.DataFrame({LINE: list(range(2, len(cells) + 2)),
+                       **{c: [cell[0] for cell in cells] for c in profile.header},
+                       "value dt": [cell[1] for cell in cells]},
+                      schema={LINE: pl.Int64, **{c: pl.String for c in profile.header}})
+    fields = select_fields(df, profile, profile.path)
+    again = fields.select(trimmed(fields, pl.col("_description"), False).fill_null(""))
+    assert bank._described(fields, profile)["description"].equals(again.to_series()
+                                                                   .alias("description"))
