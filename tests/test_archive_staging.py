@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 from ledger.core import files
 
@@ -14,11 +15,13 @@ def test_staging_a_copy_keeps_no_reference_to_the_bytes(tmp_path, monkeypatch):
     data = b"x" * 1000 + os.urandom(8)  # a fresh object: only this test holds it
     seen: list[int] = []
     real_fsync = os.fsync
+    staged = threading.Event()
 
     def references() -> int:
         return sys.getrefcount(data)
 
     def fsync(fd: int) -> None:
+        staged.wait(10)  # counted once stage() has returned (its own argument let go)
         seen.append(references())
         real_fsync(fd)
 
@@ -27,10 +30,11 @@ def test_staging_a_copy_keeps_no_reference_to_the_bytes(tmp_path, monkeypatch):
     monkeypatch.setattr(files.os, "fsync", fsync)
     stager = files.ArchiveStager(tmp_path / "sources")
     stager.stage("a.csv", data)
-    assert references() == alone  # written: nothing of the stager's holds them
-    copy = stager.take("a.csv")
-    assert copy is not None and copy.read_bytes() == data
+    staged.set()
+    copy = stager.take("a.csv")  # (this thread leaves `data` alone until the fsync is done)
     assert seen == [alone]  # synced in the background, the bytes not held meanwhile
+    assert references() == alone  # nothing of the stager's holds them
+    assert copy is not None and copy.read_bytes() == data
     stager.close()
 
 
