@@ -48,3 +48,45 @@ def test_a_description_is_trimmed_once_as_trimming_it_again_would(cells, joined)
     again = fields.select(trimmed(fields, pl.col("_description"), False).fill_null(""))
     assert bank._described(fields, profile)["description"].equals(again.to_series()
                                                                    .alias("description"))
+
+
+def _dates_as_before(df: pl.DataFrame, formats: list[str]) -> pl.Series:
+    """`bank_columns.parse_dates`' dates as it found them before: every format's dates
+    year-checked, from an all-null start."""
+    from importers.bank_columns import MIN_YEAR
+
+    values = df["_date"].str.strip_chars()
+    parsed = pl.Series("_date", [None] * df.height, dtype=pl.Date)
+    for fmt in formats:
+        if parsed.null_count() == values.null_count():
+            break
+        attempt = values.str.strptime(pl.Date, fmt, strict=False)
+        parsed = parsed.fill_null(attempt.set((attempt.dt.year() < MIN_YEAR).fill_null(False),
+                                              None))
+    return parsed
+
+
+DATES = st.sampled_from(["01/02/24", " 01/02/24 ", "31/12/99", "01/02/2024", "29/02/23",
+                         "1/2/24", "01/02/0024", "2024-02-01", "01-Feb-24", "x", ""])
+FORMATS = st.lists(st.sampled_from(["%d/%m/%y", "%d/%m/%Y", "%Y-%m-%d", "%d-%b-%y",
+                                    "%m/%d/%y"]), min_size=1, max_size=3, unique=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(DATES, min_size=1, max_size=10), FORMATS)
+def test_dates_are_those_found_before_the_year_check_was_skipped_for_two_digit_years(
+        cells, formats):
+    from importers.bank_columns import parse_dates
+    from ledger.core.errors import DataError
+
+    profile = bank.load_profile(bank.PROFILES_DIR / "hdfc.toml")
+    df = pl.DataFrame({LINE: list(range(2, len(cells) + 2)), "_date": cells},
+                      schema={LINE: pl.Int64, "_date": pl.String})
+    expected = _dates_as_before(df, formats)
+    try:
+        got = parse_dates(df, formats, profile, profile.path)
+    except DataError as exc:
+        at = expected.is_null().arg_true()
+        assert at.len() and f":{at[0] + 2}:" in str(exc)  # the first row none fits
+        return
+    assert got.equals(expected)
