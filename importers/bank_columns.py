@@ -145,6 +145,9 @@ def signed_amounts(df: pl.DataFrame, profile: Profile, path: Path, mark: str
         raise DataError(f"neither {names[0]!r} nor {names[1]!r} has an amount", path=path,
                         line=neither[0], hint="every transaction needs a debit or a credit; "
                         "if this is a summary row, add it to [read] skip_rows_matching")
+    if not (debit.is_not_null() & credit.is_not_null()).any():  # each row one of them (as
+        # netbanking CSVs write it): none has both, and its amount is the one it has
+        return pl.select(pl.coalesce(pl.lit(credit).abs(), -pl.lit(debit).abs())).to_series()
     both = first_bad(df, (debit.fill_null(0) != 0) & (credit.fill_null(0) != 0), pl.lit(""))
     if both:
         raise DataError(f"both {names[0]!r} and {names[1]!r} have an amount", path=path,
