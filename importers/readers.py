@@ -125,27 +125,22 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
         return _table(parts, raw, header, sep, named)
     # a large file's bytes held as read are its whole size beside polars' table: polars reads
     # the file itself (its bytes let go first; read again, refused if changed, should an error
-    # need them), and the file is then proved to be the bytes hashed (the import id). A file
-    # cut before its footer (`raw.length`) is read as far as its lines go (`_cut_rows`).
-    origin = raw.origin if not exact and body is raw.__dict__.get("data") else None
+    # need them), and the file is then proved to be the bytes hashed (the import id)
+    origin = raw.origin if not exact and raw.length is None \
+        and body is raw.__dict__.get("data") else None
     from_file = origin is not None
-    cut, rows = None, None
+    cut = None
     if from_file:
-        if raw.length is None:
-            cut = _cut_last_row(body, start, sep, (len(header), width), raw.path, first_line)
-        else:  # its last line is checked once known to be its last record (`_ends_with`)
-            rows = _cut_rows(body, start if newline < 0 else newline + 1)
+        cut = _cut_last_row(body, start, sep, (len(header), width), raw.path, first_line)
         del body
         raw.release()
     try:
         df = pl.read_csv(
             origin or body, infer_schema=False, separator=sep,
             has_header=True, skip_lines=skip, new_columns=names, truncate_ragged_lines=False,
-            raise_if_empty=False, glob=False, n_rows=None if rows is None else rows[0],
+            raise_if_empty=False, glob=False,
         )
     except pl.exceptions.PolarsError as exc:
-        if rows is not None:  # maybe in what follows the cut: its bytes tell
-            return _read_cut_copy(raw, header_index, delimiter, positional, columns)
         if "utf-8" in str(exc).lower() and raw.encoding != "utf-8":
             return read_table(_decoded_copy(raw), header_index, delimiter=delimiter,
                               positional=positional, columns=columns)
@@ -156,10 +151,6 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
                         hint="the file may be damaged; download the export again") from None
     if origin is not None:
         check_unchanged(origin, raw.sha256, raw.path)
-        if rows is not None:
-            if not _ends_with(df, rows, sep):
-                return _read_cut_copy(raw, header_index, delimiter, positional, columns)
-            cut = _short_last(rows, sep, len(header), raw.path, first_line)
         if cut:
             raise cut
         body, record_lines = b"", None
@@ -178,52 +169,6 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     df = without_empty_rows(df, [c for c in df.columns if c != LINE])
     del body
     return _table(df, raw, header, sep, named)
-
-
-def _cut_rows(body: bytes, first: int) -> tuple[int, bytes]:
-    """(how many lines follow the header, the last of them) in a file cut before its footer
-    (`body`, its records from offset `first`): polars reads that many records of the file
-    itself, which are these lines where each line is one record (`_ends_with` checks)."""
-    stop = len(body) - body.endswith(b"\n")
-    if stop <= first:
-        return 0, b""
-    last = max(body.rfind(b"\n", first, stop) + 1, first)
-    return body.count(b"\n", first, stop) + 1, body[last:stop]
-
-
-def _ends_with(df: pl.DataFrame, rows: tuple[int, bytes], sep: str) -> bool:
-    """Whether polars read as many records as the cut file has lines, the last of them its
-    last line: else a record spans lines (a quoted line break), and the records read went
-    past the cut."""
-    count, last = rows
-    if df.height != count:
-        return False
-    if not count:
-        return True
-    cells = split_line(last.decode("utf-8", errors="replace").rstrip("\r"), sep)
-    row = [value or "" for value in df.row(count - 1)]
-    return row == cells + [""] * (len(row) - len(cells))
-
-
-def _short_last(rows: tuple[int, bytes], sep: str, width: int, path: Path, first_line: int
-                ) -> DataError | None:
-    """`_cut_last_row`'s error for a cut file whose lines are its records (`_ends_with`):
-    its last line with fewer cells than the header's, at its line."""
-    count, last = rows
-    cells = split_line(last.decode("utf-8", errors="replace").rstrip("\r"), sep)
-    if count and last.strip() and len(cells) < width:
-        return _ragged(path, first_line + count - 1, len(cells), width)
-    return None
-
-
-def _read_cut_copy(raw: RawFile, header_index: int, delimiter: str | None, positional: bool,
-                   columns: AbstractSet[str] | None) -> Table:
-    """`read_table` of a cut file's own bytes (read again, refused if changed), where polars
-    could not read its records from the file: the table and errors of the bytes."""
-    copy = RawFile(path=raw.path, data=raw.data, sha256=raw.sha256)
-    raw.release()
-    return read_table(copy, header_index, delimiter=delimiter, positional=positional,
-                      columns=columns)
 
 
 def _table(df: pl.DataFrame, raw: RawFile, header: list[str], sep: str, named: list[str]
