@@ -353,11 +353,13 @@ def _cut_last_row(data: bytes, body_start: int, sep: str, widths: tuple[int, int
     while end > body_start and data[end - 1] in b"\r\n":
         end -= 1
     tail = data[max(data.rfind(b"\n", body_start, end) + 1, body_start) : end]
-    if tail.strip() and data.count(b'"', body_start) % 2 == 0:
-        cells = split_line(tail.decode("utf-8", errors="replace").rstrip("\r"), sep)
-        if len(cells) < widths[0]:
-            line = first_line - 1 + data.count(b"\n", body_start, end)
-            return _ragged(path, line, len(cells), widths[0])
+    if not tail.strip():
+        return None
+    cells = split_line(tail.decode("utf-8", errors="replace").rstrip("\r"), sep)
+    # the quotes counted only for a short line (a pass over the body: 0.05 s on 112 MiB)
+    if len(cells) < widths[0] and data.count(b'"', body_start) % 2 == 0:
+        line = first_line - 1 + data.count(b"\n", body_start, end)
+        return _ragged(path, line, len(cells), widths[0])
     return None
 
 
