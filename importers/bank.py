@@ -117,7 +117,8 @@ from importers.bank_profiles import (
 )
 from importers.base import Format, ImportOptions, Parsed, finalize, nonblank, slim
 from importers.csv_parts import trimmed
-from importers.readers import LINE, RawFile, read_table
+from importers.raw_files import RawFile
+from importers.readers import LINE, read_table
 from importers.sheets import is_sheet, sheet_head
 from ledger.core.errors import UsageError
 
@@ -211,7 +212,7 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
     if footer:
         skipped["footer lines after the last transaction"] = footer
     warnings = []
-    other = rows.filter(pl.col("kind") == "other").height
+    other = rows.select((pl.col("kind") == "other").sum()).item()  # no filtered copy
     if other:
         warnings.append(f"{other} row(s) imported as kind 'other' (no kinds rule in "
                         f"{profile.path.name} says what they are); list them with "
@@ -276,20 +277,24 @@ def _dated_and_valued(df: pl.DataFrame, profile: Profile, path: Path, mark: str,
                       formats: list[str]) -> pl.DataFrame:
     """`date`, `amount`, `balance` and `currency` from the profile's columns (value dates only
     checked): the same for one statement (`parse`) and for stacked ones (`rows_many`)."""
-    import polars as pl
-
     df = df.with_columns(date=columns.parse_dates(df, formats, profile, path))
     if "value_date" in profile.columns:
-        # a value date written as its row's date parsed with it: only the others are read
-        # (lazy: only these columns are filtered)
-        same = (pl.col("_value_date") == pl.col("_date")).fill_null(False)
-        given = df.lazy().filter(nonblank(pl.col("_value_date")).is_not_null() & ~same) \
-            .select(LINE, "_value_date").collect()
-        columns.parse_dates(given, formats, profile, path, column="_value_date",
+        columns.parse_dates(_value_dates(df), formats, profile, path, column="_value_date",
                             what="value date")
     df = df.with_columns(amount=columns.signed_amounts(df, profile, path, mark),
                          balance=columns.balances(df, profile, path, mark))
     return df.with_columns(currency=_currency(profile))
+
+
+def _value_dates(df: pl.DataFrame) -> pl.DataFrame:
+    """(line, value date) of the rows whose value date is not blank and not written as their
+    date (that one parsed as the date): found by one comparison before any cell is trimmed
+    (trimming every cell first cost 10x, 0.05 s of CPU on a million rows)."""
+    import polars as pl
+
+    return df.select(LINE, "_value_date", "_date") \
+        .filter(pl.col("_value_date").ne_missing(pl.col("_date"))) \
+        .filter(nonblank(pl.col("_value_date")).is_not_null()).select(LINE, "_value_date")
 
 
 def _described(df: pl.DataFrame, profile: Profile) -> pl.DataFrame:
@@ -297,8 +302,8 @@ def _described(df: pl.DataFrame, profile: Profile) -> pl.DataFrame:
     `counterparty` (by `counterparty_pattern`)."""
     import polars as pl
 
-    # trimmed: the cells themselves where none needs it (no copy of a million strings)
-    description = pl.lit(trimmed(df, pl.col("_description"), False).fill_null(""))
+    # trimmed already by columns.select_fields (a part or each joined part), never null there
+    description = pl.col("_description")
     ref = pl.lit(None, pl.String)
     if "ref" in profile.columns:
         given = pl.lit(trimmed(df, pl.col("_ref"), True))

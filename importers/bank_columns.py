@@ -90,13 +90,16 @@ def parse_dates(df: pl.DataFrame, formats: list[str], profile: Profile, path: Pa
     import polars as pl
 
     values = df[column].str.strip_chars()
-    parsed = pl.Series(column, [None] * df.height, dtype=pl.Date)
+    parsed = None
     for fmt in formats:
-        if parsed.null_count() == values.null_count():
+        if parsed is not None and parsed.null_count() == values.null_count():
             break
         attempt = values.str.strptime(pl.Date, fmt, strict=False)
-        parsed = parsed.fill_null(attempt.set((attempt.dt.year() < MIN_YEAR).fill_null(False),
-                                              None))
+        if not _two_digit_years(fmt):  # a `%Y` may read `24` as the year 24
+            attempt = attempt.set((attempt.dt.year() < MIN_YEAR).fill_null(False), None)
+        parsed = attempt if parsed is None else parsed.fill_null(attempt)
+    if parsed is None:
+        parsed = pl.repeat(None, df.height, dtype=pl.Date, eager=True).alias(column)
     missing = parsed.is_null()
     if missing.any():
         at = missing.arg_true()[0]
@@ -107,6 +110,13 @@ def parse_dates(df: pl.DataFrame, formats: list[str], profile: Profile, path: Pa
         raise DataError(f"{what} {bad[1]!r} is not a date in the expected form ({shown})",
                         path=path, line=bad[0], hint=hint)
     return parsed
+
+
+def _two_digit_years(fmt: str) -> bool:
+    """Whether `fmt`'s only year is `%y` (read as 1969-2068, never below MIN_YEAR): its
+    dates need no year check."""
+    return "%y" in fmt and not any(code in fmt for code in ("%Y", "%G", "%C", "%s", "%+",
+                                                            "%c", "%D", "%x", "%F"))
 
 
 def _label(profile: Profile, name: str) -> str:
@@ -135,6 +145,9 @@ def signed_amounts(df: pl.DataFrame, profile: Profile, path: Path, mark: str
         raise DataError(f"neither {names[0]!r} nor {names[1]!r} has an amount", path=path,
                         line=neither[0], hint="every transaction needs a debit or a credit; "
                         "if this is a summary row, add it to [read] skip_rows_matching")
+    if not (debit.is_not_null() & credit.is_not_null()).any():  # each row one of them (as
+        # netbanking CSVs write it): none has both, and its amount is the one it has
+        return pl.select(pl.coalesce(pl.lit(credit).abs(), -pl.lit(debit).abs())).to_series()
     both = first_bad(df, (debit.fill_null(0) != 0) & (credit.fill_null(0) != 0), pl.lit(""))
     if both:
         raise DataError(f"both {names[0]!r} and {names[1]!r} have an amount", path=path,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from importers.readers import SCAN_LINES, normalize
+from importers.raw_files import SCAN_LINES, normalize
 from ledger.core.errors import DataError, UsageError
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def load_profile(path: Path, *, bundled: bool = False) -> Profile:
     A bundled profile's regexes are checked by Python only: their polars check (most of the
     cost of loading, paid by every `ledger import`) is done once by the test suite instead.
     """
-    from importers.readers import read_regular
+    from importers.raw_files import read_regular
 
     try:
         text = read_regular(path, limit=PROFILE_MAX_BYTES, what="a profile").decode("utf-8")

@@ -15,16 +15,14 @@ from typing import TYPE_CHECKING, AnyStr
 
 from importers.bank_columns import date_formats, dated
 from importers.csv_parts import without_empty_rows
-from importers.readers import (
+from importers.raw_files import (
     EXACT_SCAN_MAX_BYTES,
-    LINE,
     RawFile,
     normalize,
-    read_table,
     sniff_delimiter,
     split_line,
-    unique_names,
 )
+from importers.readers import LINE, read_table, unique_names
 from importers.sheets import read_sheet, reader_failed
 from ledger.core.errors import DataError
 

@@ -15,7 +15,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from importers.readers import LINE, RawFile
+from importers.raw_files import RawFile
+from importers.readers import LINE
 from ledger.core.errors import DataError, UsageError
 from ledger.core.providers import PAYER_PATTERN
 

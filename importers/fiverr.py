@@ -54,7 +54,8 @@ from importers.base import (
     parse_dates,
     parse_money_columns,
 )
-from importers.readers import RawFile, read_table
+from importers.raw_files import RawFile
+from importers.readers import read_table
 
 if TYPE_CHECKING:
     import polars as pl

@@ -45,7 +45,8 @@ from importers.base import (
     first_bad,
     parse_money_columns,
 )
-from importers.readers import LINE, RawFile, read_table, split_line
+from importers.raw_files import RawFile, split_line
+from importers.readers import LINE, read_table
 from ledger.core.errors import DataError
 
 if TYPE_CHECKING:

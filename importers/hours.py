@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from importers.base import ImportOptions
-    from importers.readers import RawFile
+    from importers.raw_files import RawFile
 
 KINDS = ("paid", "bidding", "admin", "learning")
 UNPAID = ("bidding", "admin", "learning")
@@ -61,7 +61,7 @@ def detect(raw: RawFile) -> str:
         raise DataError(f"not a timesheet (first line: {first!r})", path=raw.path, line=1,
                         hint="expected a CSV with date,hours[,client,contract,kind], or a "
                         "Toggl Track / Clockify detailed report export")
-    from importers.readers import normalize, sniff_delimiter, split_line
+    from importers.raw_files import normalize, sniff_delimiter, split_line
 
     line = raw.head_lines[index]
     cells = {normalize(c) for c in split_line(line, sniff_delimiter(line))}

@@ -35,7 +35,8 @@ from importers.base import (
     first_bad,
     parse_money,
 )
-from importers.readers import LINE, RawFile
+from importers.raw_files import RawFile
+from importers.readers import LINE
 from importers.statements import bank_kind, line_starts, ref_key
 from ledger.core.errors import DataError
 

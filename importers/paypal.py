@@ -31,7 +31,8 @@ from importers.base import (
     proven_order,
 )
 from importers.csv_parts import distinct_lookup, trimmed
-from importers.readers import LINE, RawFile, Table, read_table
+from importers.raw_files import RawFile
+from importers.readers import LINE, Table, read_table
 from ledger.core.errors import DataError
 
 if TYPE_CHECKING:

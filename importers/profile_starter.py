@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import re
 
-from importers.readers import SCAN_LINES, RawFile, normalize, sniff_delimiter, split_line
+from importers.raw_files import SCAN_LINES, RawFile, normalize, sniff_delimiter, split_line
 from importers.sheets import is_sheet
 from ledger.core.errors import DataError
 

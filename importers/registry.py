@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from importers.base import Format, ImportOptions, Parsed
-    from importers.readers import RawFile
+    from importers.raw_files import RawFile
 
 FORMAT_MODULES: tuple[str, ...] = (
     "importers.upwork",
@@ -66,7 +66,7 @@ def by_name(name: str, profile_dirs: Sequence[Path] = ()) -> Format:
 
 def read(path: Path) -> RawFile:
     """A file's bytes and sha256, with clear errors for what is not a readable file."""
-    from importers.readers import RawFile, read_regular
+    from importers.raw_files import RawFile, read_regular
 
     data = read_regular(path)
     return RawFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest(), origin=path)

@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from importers.readers import RawFile, size_text
+from importers.raw_files import RawFile, size_text
 from ledger.core.errors import DataError
 
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024

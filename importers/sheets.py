@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from importers.readers import SCAN_LINES, RawFile
+from importers.raw_files import SCAN_LINES, RawFile
 
 if TYPE_CHECKING:
     import polars as pl

@@ -21,7 +21,8 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from importers.base import BALANCES
-from importers.readers import LINE, RawFile, Table, read_table
+from importers.raw_files import RawFile
+from importers.readers import LINE, Table, read_table
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

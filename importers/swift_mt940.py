@@ -32,7 +32,8 @@ from decimal import Decimal
 from typing import Any
 
 from importers.base import Format, ImportOptions, Parsed, account_name, finalize
-from importers.readers import LINE, RawFile
+from importers.raw_files import RawFile
+from importers.readers import LINE
 from importers.statements import bank_kind, ref_key
 from ledger.core.errors import DataError
 

@@ -24,7 +24,8 @@ from importers.base import (
     slim,
 )
 from importers.csv_parts import trimmed
-from importers.readers import LINE, RawFile, Table, read_table
+from importers.raw_files import RawFile
+from importers.readers import LINE, Table, read_table
 
 if TYPE_CHECKING:
     import polars as pl

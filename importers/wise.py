@@ -55,7 +55,8 @@ from importers.base import (
     parse_money_columns,
     with_key,
 )
-from importers.readers import LINE, RawFile, normalize, read_table, sniff_delimiter, split_line
+from importers.raw_files import RawFile, normalize, sniff_delimiter, split_line
+from importers.readers import LINE, read_table
 from ledger.core.errors import DataError
 
 if TYPE_CHECKING:

@@ -9,7 +9,8 @@ import pytest
 
 from importers import registry
 from importers.base import ImportOptions
-from importers.readers import RawFile, read_table
+from importers.raw_files import RawFile
+from importers.readers import read_table
 from ledger.batch.reading import read_tables, tables_reading
 
 DATA = Path(__file__).parent / "data"

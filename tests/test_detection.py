@@ -95,7 +95,7 @@ def test_detected_by_exactly_one_format(source):
 def _raw(text: str):
     from pathlib import Path
 
-    from importers.readers import RawFile
+    from importers.raw_files import RawFile
 
     return RawFile(path=Path("x.csv"), data=text.encode("utf-8"), sha256="")
 

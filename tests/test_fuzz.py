@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from importers import registry
 from importers.base import ImportOptions
-from importers.readers import RawFile
+from importers.raw_files import RawFile
 from ledger.core import schema
 from ledger.core.errors import LedgerError
 from tests.cliserver import CLIENT

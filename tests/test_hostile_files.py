@@ -23,7 +23,7 @@ import polars as pl
 import pytest
 
 from importers import registry, sheet_limits
-from importers.readers import RawFile, read_regular
+from importers.raw_files import RawFile, read_regular
 from ledger.batch.errors import BY_CODE, CLASSES, classify_message
 from ledger.core.errors import DataError
 from tests.cliserver import CLIENT

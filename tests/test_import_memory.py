@@ -11,7 +11,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from importers import csv_parts, readers, registry
+from importers import csv_parts, raw_files, readers, registry
 from importers.bank_columns import row_key
 from importers.base import ImportOptions, Parsed
 from ledger.core import schema
@@ -29,6 +29,7 @@ def _id(source: str, account: str, key: str) -> str:
 def test_a_large_exports_bytes_are_released_once_read_and_read_again_unchanged(
         tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)  # this small file counts as large
+    monkeypatch.setattr(raw_files, "EXACT_SCAN_MAX_BYTES", 64)
     path = tmp_path / "upwork.csv"
     path.write_bytes(UPWORK.read_bytes())
     raw = registry.read(path)
@@ -48,7 +49,7 @@ def test_small_files_and_derived_copies_keep_their_bytes(tmp_path):
     raw = registry.read(path)
     registry.parse(raw, ImportOptions())
     assert raw.__dict__["data"] == UPWORK.read_bytes()  # under EXACT_SCAN_MAX_BYTES: kept
-    copy = readers.RawFile(path=path, data=b"x" * 100, sha256=raw.sha256)
+    copy = raw_files.RawFile(path=path, data=b"x" * 100, sha256=raw.sha256)
     copy.release()  # no origin: its bytes cannot be read again, so they stay
     assert copy.data == b"x" * 100
 
@@ -135,6 +136,7 @@ def test_a_large_tables_line_numbers_follow_polars_chunks(tmp_path, monkeypatch)
     """polars reads a large CSV in chunks; each row's `_line` is still its own line, the table
     comes out in one chunk, and an error deep in the file names its line."""
     monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
+    monkeypatch.setattr(raw_files, "EXACT_SCAN_MAX_BYTES", 64)
     count = 50_000
     text = "Line,Amount\n" + "".join(f"{n},1.00\n" for n in range(2, count + 2))
     assert pl.read_csv(text.encode(), infer_schema=False).n_chunks() > 1  # the path tested
@@ -195,6 +197,7 @@ def _table_text() -> str:
 
 def test_a_large_table_read_in_parts_is_the_table_read_at_once(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
+    monkeypatch.setattr(raw_files, "EXACT_SCAN_MAX_BYTES", 64)
     path = tmp_path / "table.csv"
     path.write_text(_table_text())
     whole = readers.read_table(registry.read(path)).df
@@ -216,6 +219,7 @@ def test_a_large_table_read_in_parts_is_the_table_read_at_once(tmp_path, monkeyp
 
 def test_a_row_with_too_many_cells_deep_in_a_large_file_names_its_line(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
+    monkeypatch.setattr(raw_files, "EXACT_SCAN_MAX_BYTES", 64)
     monkeypatch.setattr(csv_parts, "PART_BYTES", 1000)
     path = tmp_path / "table.csv"
     path.write_text(_table_text().replace('\n2500,"desc 2500",2500.50\n',
@@ -227,6 +231,7 @@ def test_a_row_with_too_many_cells_deep_in_a_large_file_names_its_line(tmp_path,
 
 def test_a_large_windows_1252_file_read_in_parts_keeps_its_columns(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
+    monkeypatch.setattr(raw_files, "EXACT_SCAN_MAX_BYTES", 64)
     monkeypatch.setattr(csv_parts, "PART_BYTES", 1000)
     path = tmp_path / "table.csv"
     path.write_bytes(_table_text().replace('"desc 7"', '"caf\u00e9 7"').encode("cp1252"))
@@ -257,6 +262,7 @@ def test_a_large_bank_statements_copy_without_its_footer_is_released_and_read_ag
     from importers import bank, bank_table
 
     monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)  # this small file counts as large
+    monkeypatch.setattr(raw_files, "EXACT_SCAN_MAX_BYTES", 64)
     monkeypatch.setattr(bank_table, "EXACT_SCAN_MAX_BYTES", 64)
     source = DATA / "bank" / "hdfc.csv"
     path = tmp_path / "hdfc.csv"
@@ -271,7 +277,7 @@ def test_a_large_bank_statements_copy_without_its_footer_is_released_and_read_ag
     assert "data" not in cut.__dict__  # released once read
     assert cut.data == expected  # read again: the same bytes, cut as before
     rows = registry.parse(registry.read(path), ImportOptions()).rows
-    assert rows.equals(registry.parse(readers.RawFile(
+    assert rows.equals(registry.parse(raw_files.RawFile(
         path=path, data=source.read_bytes(), sha256=raw.sha256), ImportOptions()).rows)
     cut.release()
     path.write_bytes(source.read_bytes().replace(b"UPI", b"UPX", 1))
@@ -287,12 +293,13 @@ def test_a_large_files_table_read_from_the_file_is_the_table_of_its_bytes(
     (not held beside the table): the same table, lines and errors as reading the bytes."""
     source = DATA / name
     monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)  # this small file counts as large
+    monkeypatch.setattr(raw_files, "EXACT_SCAN_MAX_BYTES", 64)
     path = tmp_path / source.name
     path.write_bytes(source.read_bytes())
     raw = registry.read(path)
     from_file = readers.read_table(raw)
     assert "data" not in raw.__dict__  # let go before polars read the file
-    in_memory = readers.RawFile(path=path, data=source.read_bytes(), sha256=raw.sha256)
+    in_memory = raw_files.RawFile(path=path, data=source.read_bytes(), sha256=raw.sha256)
     from_bytes = readers.read_table(in_memory)
     assert from_file.df.equals(from_bytes.df) and from_file.df.height > 0
     assert (from_file.header, from_file.names) == (from_bytes.header, from_bytes.names)
@@ -300,6 +307,7 @@ def test_a_large_files_table_read_from_the_file_is_the_table_of_its_bytes(
 
 def test_a_large_file_changed_before_polars_reads_it_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
+    monkeypatch.setattr(raw_files, "EXACT_SCAN_MAX_BYTES", 64)
     path = tmp_path / "payoneer.csv"
     data = (DATA / "payoneer" / "transactions-17col.csv").read_bytes()
     path.write_bytes(data)
@@ -312,6 +320,7 @@ def test_a_large_file_changed_before_polars_reads_it_is_refused(tmp_path, monkey
 def test_a_large_files_cut_last_row_is_refused_after_reading_from_the_file(tmp_path,
                                                                             monkeypatch):
     monkeypatch.setattr(readers, "EXACT_SCAN_MAX_BYTES", 64)
+    monkeypatch.setattr(raw_files, "EXACT_SCAN_MAX_BYTES", 64)
     data = (DATA / "payoneer" / "transactions-17col.csv").read_bytes().rstrip(b"\r\n")
     path = tmp_path / "payoneer.csv"
     path.write_bytes(data[:data.rfind(b",")])  # the last row cut short

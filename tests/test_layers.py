@@ -173,11 +173,12 @@ def wrong_way(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
 
 
 IMPORTER_HELPERS = frozenset({
-    "importers", "importers.base", "importers.readers", "importers.sheets",
-    "importers.sheet_limits", "importers.statements", "importers.ofx_envelope",
+    "importers", "importers.base", "importers.raw_files", "importers.readers",
+    "importers.sheets", "importers.sheet_limits", "importers.statements", "importers.ofx_envelope",
     "importers.profile_starter", "importers.stacked", "importers.csv_parts"})
-"""What formats share (readers, checks, spreadsheets, bank statement rows, the OFX envelope,
-the profile drafter, many files parsed as one frame, a large CSV read in parts). Every
+"""What formats share (a file as read, readers, checks, spreadsheets, bank statement rows,
+the OFX envelope, the profile drafter, many files parsed as one frame, a large CSV read in
+parts). Every
 other module of importers/ is a format, or part of one: a module named `<format>_<part>`
 (bank_profiles, bank_table) belongs to `<format>`."""
 IMPORTER_REGISTRY = "importers.registry"

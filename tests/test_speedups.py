@@ -17,9 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importers import bank, bank_columns, bank_table, readers, registry
+from importers import bank, bank_columns, bank_table, raw_files, readers, registry
 from importers.base import ImportOptions, parse_money
-from importers.readers import LINE, RawFile
+from importers.raw_files import RawFile
+from importers.readers import LINE
 from ledger.core.errors import DataError, UsageError
 from ledger.core.money import _FAST, _grouped, fast_path, parse_amounts
 from tests.conftest import DATA, TODAY
@@ -279,9 +280,9 @@ def test_detection_splits_each_head_line_once(monkeypatch):
     # first-line split, so the test passed in the suite and failed when run alone
     registry.formats()
     calls = []
-    split = readers.split_line
-    monkeypatch.setattr(readers, "split_line", lambda *a: calls.append(a) or split(*a))
-    readers._line_cells.cache_clear()  # lines split for an earlier test's file are remembered
+    split = raw_files.split_line
+    monkeypatch.setattr(raw_files, "split_line", lambda *a: calls.append(a) or split(*a))
+    raw_files._line_cells.cache_clear()  # lines split for an earlier test's file are remembered
     raw = registry.read(DATA / "bank" / "sbi.csv")
     assert registry.detect(raw).name == "bank:sbi"
     lines = [line for line in raw.head_lines if line.strip()]

@@ -188,7 +188,7 @@ def test_archive_copy_cleared_meanwhile_is_written_at_commit(ledger, options, mo
         path.unlink()
         return path
 
-    monkeypatch.setattr(files, "write_synced", write_then_lose)
+    monkeypatch.setattr(files, "write_unsynced", write_then_lose)
     [summary] = ledger.import_files([UPWORK], options)
     assert (ledger.sources / f"{summary.import_id}.csv").read_bytes() == UPWORK.read_bytes()
 
@@ -203,7 +203,7 @@ def test_disk_error_while_archiving_is_a_clear_error_and_changes_nothing(ledger,
     def full(path, data):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(files, "write_synced", full)
+    monkeypatch.setattr(files, "write_unsynced", full)
     with pytest.raises(DataError, match="cannot write to the ledger: No space left on device"):
         ledger.import_files([PAYPAL], options)
     assert snapshot(ledger.root) == before

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
     import polars as pl
 
-    from importers.readers import RawFile, Table
+    from importers.raw_files import RawFile
+    from importers.readers import Table
 
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _FILE = "_f"
@@ -68,7 +69,7 @@ def read_tables(raws: Sequence[RawFile], header_indexes: Sequence[int]
 def _split(raw: RawFile, header_index: int) -> tuple[bytes, bytes] | None:
     """(header line without its line end, body ending in a newline) of a file this module
     reads together with others; None for any other."""
-    from importers.readers import EXACT_SCAN_MAX_BYTES
+    from importers.raw_files import EXACT_SCAN_MAX_BYTES
 
     data = raw.data
     if len(data) > EXACT_SCAN_MAX_BYTES or data.startswith(_BOMS) or b"\0" in data:
@@ -95,7 +96,8 @@ def _read_group(header_bytes: bytes, members: list[tuple[int, bytes]],
     import polars as pl
 
     from importers.csv_parts import without_empty_rows
-    from importers.readers import LINE, Table, normalize, sniff_delimiter, split_line, unique_names
+    from importers.raw_files import normalize, sniff_delimiter, split_line
+    from importers.readers import LINE, Table, unique_names
 
     header_line = header_bytes.decode("utf-8")
     sep = sniff_delimiter(header_line)

@@ -105,9 +105,12 @@ def keep_cached(path: Path, data: bytes) -> None:
 
 
 class ArchiveStager:
-    """Writes each source's archive copy (under a temporary name, fsynced) on a background
-    thread while the files are still being parsed: copying a large export then costs I/O
-    time, not wall time of its own. The commit renames the copies into place under the lock;
+    """Writes each source's archive copy (under a temporary name) as the file is read and
+    fsyncs it on a background thread while the files are still being parsed: syncing a large
+    export to disk then costs I/O time, not wall time of its own. The write itself is the
+    caller's: a thread writing the bytes held them, a file's size, for as long as a busy disk
+    made it wait (seconds), which put them on a large import's peak in some runs only (HDFC
+    1M rows: 503 MiB or 391). The commit renames the copies into place under the lock;
     `close` removes any not taken (a failed import) and the directories made for them.
     Temporary names are what `doctor` clears after a kill (`sources/.*.tmp`)."""
 
@@ -120,11 +123,20 @@ class ArchiveStager:
         self.staged: dict[str, Future[Path]] = {}
 
     def stage(self, name: str, data: bytes) -> None:
+        from concurrent.futures import Future
+
         if name in self.staged or (self.sources / name).exists():
             return
         self.sources.mkdir(parents=True, exist_ok=True)
         copy = self.sources / f".{name}.{os.getpid()}.staged.tmp"
-        self.staged[name] = self.pool.submit(write_synced, copy, data)
+        try:
+            written = write_unsynced(copy, data)
+        except OSError as exc:  # a full disk: the commit fails with it, as with the fsync's
+            failed: Future[Path] = Future()
+            failed.set_exception(exc)
+            self.staged[name] = failed
+            return
+        self.staged[name] = self.pool.submit(synced, written)
 
     def take(self, name: str) -> Path | None:
         """The finished copy of `name`; None if it was not staged or has gone (a concurrent
@@ -145,17 +157,29 @@ class ArchiveStager:
                 directory.rmdir()  # only if empty: kept when the import landed
 
 
-def write_synced(path: Path, data: bytes) -> Path:
+def write_unsynced(path: Path, data: bytes) -> Path:
+    """`data` written to `path` (removed if the write fails), not yet fsynced (`synced`)."""
     try:
         with open(path, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return path
 
+
+def synced(path: Path) -> Path:
+    """`path` fsynced (removed if that fails); one gone meanwhile (a concurrent `doctor`
+    cleared it) is left gone, for the caller to see."""
+    try:
+        with open(path, "rb+") as handle:
+            os.fsync(handle.fileno())
+    except FileNotFoundError:
+        return path
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def sha256_file(path: Path) -> str:

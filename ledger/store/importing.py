@@ -78,7 +78,7 @@ def _reader(path: Path, sha256: str) -> Callable[[], bytes]:
     """The bytes of `path` as they were parsed: read again, refused if they changed since."""
     from functools import partial
 
-    from importers.readers import read_unchanged
+    from importers.raw_files import read_unchanged
 
     return partial(read_unchanged, path, sha256)
 
