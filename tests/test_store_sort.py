@@ -98,3 +98,33 @@ def test_merge_keeps_the_stored_rows_in_place_and_sorts_the_new(tmp_path):
     want = pl.concat([stored, new]).sort("date", maintain_order=True)
     _same(rows, want)
     assert summaries[0].added == new.height
+
+
+def test_only_an_import_that_adds_nothing_skips_the_id_check_at_commit(tmp_path, monkeypatch):
+    """The commit proves the ids distinct again unless its rows are the stored rows as read
+    (whose read proved it): a re-import that adds nothing."""
+    from importers.base import ImportOptions
+    from ledger.store.directory import Ledger
+    from tests.conftest import DATA
+
+    upwork, paypal = DATA / "upwork" / "classic.csv", DATA / "paypal" / "activity-en.csv"
+    seen: list[bool] = []
+    validate = schema.validate
+
+    def spy(df, where, *, ids_known=False):
+        if where.endswith("ledger.parquet") and df.height:
+            seen.append(ids_known)
+        return validate(df, where, ids_known=ids_known)
+
+    monkeypatch.setattr(schema, "validate", spy)
+    ledger = Ledger(tmp_path / "ledger")
+    options = ImportOptions(today=dt.date(2026, 1, 1))
+    ledger.import_files([upwork], options)
+    assert seen[-1] is False  # new rows: checked in full
+    before = ledger.stored_rows()
+    seen.clear()
+    ledger.import_files([upwork], options)  # nothing added: the stored rows, as read
+    assert seen and seen[-1] is True
+    assert ledger.stored_rows().equals(before)
+    ledger.import_files([upwork, paypal], options)  # PayPal's rows are new
+    assert seen[-1] is False

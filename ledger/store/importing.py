@@ -102,7 +102,8 @@ def import_files(ledger: Ledger, paths: Sequence[Path], options: ImportOptions, 
             copies = [(_archived(p, s.import_id), data)
                       for (p, data, _), s in zip(parsed, summaries, strict=True)]
             ledger.commit(combined, entries, stager=stager,
-                          archives=copies + [(name, text) for name, text in profiles if name])
+                          archives=copies + [(name, text) for name, text in profiles if name],
+                          ids_known=not any(s.added for s in summaries))  # the stored rows
     finally:
         stager.close()
     return summaries
