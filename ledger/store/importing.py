@@ -176,16 +176,19 @@ def sorted_by_date(rows: pl.DataFrame) -> pl.DataFrame:
         return rows
     order = rows.select(pl.arg_sort_by("date", maintain_order=True)).to_series()
     same = unmoved(rows)
-    chunks = dict(zip(rows.columns, rows.n_chunks("all"), strict=True))
     columns = []
     for name in rows.columns:
         if name in same:  # kept in `rows` too: taking it out would write out a literal
             columns.append(rows.select(name))  # column's million values
             continue
-        if chunks[name] > 1:
-            columns.append(rows.get_column(name).rechunk().gather(order).to_frame())
-        else:
-            columns.append(rows.select(pl.col(name).gather(order)))
+        # (a column's pieces counted on it alone: counting those of a literal column, as
+        # DataFrame.n_chunks("all") does, writes out and keeps its million values)
+        if rows.get_column(name).n_chunks() > 1:  # its pieces freed once made one, before
+            whole = rows.drop_in_place(name).rechunk()  # the gather
+            columns.append(whole.gather(order).to_frame())
+            del whole
+            continue
+        columns.append(rows.select(pl.col(name).gather(order)))
         rows.drop_in_place(name)  # the old column freed (the caller's frame is this one)
     return pl.concat(columns, how="horizontal")
 
