@@ -254,16 +254,18 @@ class Ledger:
 
     def commit(self, rows: pl.DataFrame, entries: list[dict], target: Path | None = None, *,
                archives: Sequence[tuple[str, bytes | Callable[[], bytes]]] = (),
-               stager: files.ArchiveStager | None = None) -> None:
+               stager: files.ArchiveStager | None = None, ids_known: bool = False) -> None:
         """Archive `archives` (path under the ledger dir, bytes: the sources and the profiles
         they were read with), then the log, then the rows; on any failure, put all back.
         Sources the `stager` already copied are renamed into place rather than written (their
-        bytes may then be a function, called only should the staged copy have gone)."""
+        bytes may then be a function, called only should the staged copy have gone).
+        `ids_known`: `rows` are the stored rows as read (an import that added nothing), whose
+        ids the read proved distinct: that check is not run again (schema.validate)."""
         from ledger.core import schema
 
         target = target or self.rows_path
         if target == self.rows_path:
-            schema.validate(rows, str(self.rows_path))
+            schema.validate(rows, str(self.rows_path), ids_known=ids_known)
         rollback = _Rollback()
         try:
             files.checkpoint("start")
