@@ -1,0 +1,69 @@
+"""rules.transfers._settle (split arrivals' rounds): one collect a round and the early stop
+(`_settled`) link exactly what the former rounds linked (two frames a round, run until a
+round links nothing), on random contested sets."""
+
+from __future__ import annotations
+
+import random
+
+import polars as pl
+import pytest
+
+from rules.transfers import _settle
+
+
+def _rounds_before(long: pl.DataFrame) -> tuple[list[pl.DataFrame], pl.DataFrame]:
+    """The rounds as _split ran them before _settle (the reference)."""
+    chosen = []
+    for _ in range(8):
+        best = long.lazy().with_columns(
+            (pl.col("tier") == pl.col("tier").min().over("out_id")).alias("top_out"),
+            (pl.col("tier") == pl.col("tier").min().over("in_id")).alias("top_in"))
+        best = best.with_columns(
+            pl.col("set").filter("top_out").n_unique().over("out_id").alias("rivals_out"),
+            pl.col("set").filter("top_in").n_unique().over("in_id").alias("rivals_in"))
+        won = best.filter(
+            (pl.col("top_out") & pl.col("top_in") & (pl.col("rivals_out") == 1)
+             & (pl.col("rivals_in") == 1)).all().over("set")).select("set", "out_id", "in_id")
+        rest = long.lazy().join(won.select("out_id").unique(), on="out_id", how="anti")
+        rest = rest.join(rest.join(won.select("in_id"), on="in_id").select("set").unique(),
+                         on="set", how="anti")
+        found, rest = pl.collect_all([won, rest])
+        if found.is_empty():
+            break
+        chosen.append(found)
+        long = rest
+    return chosen, long
+
+
+def _sets(seed: int) -> pl.DataFrame:
+    """Sets of 2..4 distinct credits of a few withdrawals, tiers 0..5: many rivals."""
+    rnd = random.Random(seed)
+    outs, credits = rnd.randint(1, 8), rnd.randint(2, 14)
+    rows = []
+    for s in range(rnd.randint(1, 30)):
+        out, tier = f"o{rnd.randrange(outs)}", rnd.randrange(6)
+        for c in rnd.sample(range(credits), rnd.randint(2, min(4, credits))):
+            rows.append((s, out, tier, f"i{c}"))
+    return pl.DataFrame(rows, schema={"set": pl.UInt32, "out_id": pl.String,
+                                      "tier": pl.Int32, "in_id": pl.String}, orient="row")
+
+
+def _key(chosen: list[pl.DataFrame], left: pl.DataFrame) -> tuple:
+    linked = sorted(r for c in chosen for r in c.select("set", "out_id", "in_id").rows())
+    return linked, sorted(left.select("set", "out_id", "tier", "in_id").rows())
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_settle_links_what_the_rounds_linked(seed: int) -> None:
+    long = _sets(seed)
+    want = _key(*_rounds_before(long))
+    assert _key(*_settle(long)) == want
+    assert _key(*_settle(long, stop_early=False)) == want
+
+
+def test_random_sets_link_some_and_leave_some() -> None:
+    """The cases above are not all trivial: some link over several rounds, some stay."""
+    rounds = [len(_rounds_before(_sets(seed))[0]) for seed in range(60)]
+    left = [_rounds_before(_sets(seed))[1].height for seed in range(60)]
+    assert max(rounds) >= 2 and sum(1 for n in left if n) >= 5
