@@ -67,3 +67,54 @@ def test_random_sets_link_some_and_leave_some() -> None:
     rounds = [len(_rounds_before(_sets(seed))[0]) for seed in range(60)]
     left = [_rounds_before(_sets(seed))[1].height for seed in range(60)]
     assert max(rounds) >= 2 and sum(1 for n in left if n) >= 5
+
+
+def _legs(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Two same-currency withdrawals and credits on one bank whose sums sit on and just off
+    the bounds (a 10% shortfall: 90.00 of 100.00 passes, 89.99 does not)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    rnd = random.Random(seed)
+    day = dt.date(2025, 3, 3)
+    sent = [Decimal("100.00"), Decimal("200.00")]
+    outs = pl.DataFrame({
+        "out_id": ["o0", "o1"], "out_date": [day, day], "out_account": ["upwork", "upwork"],
+        "out_role": ["platform"] * 2, "out_provider": ["upwork"] * 2, "out_ccy": ["USD"] * 2,
+        "sent": pl.Series(sent, dtype=pl.Decimal(38, 4)), "out_ref": [None, None],
+        "out_text": ["withdrawal"] * 2, "delivered": pl.Series([None, None],
+                                                               dtype=pl.Decimal(38, 4)),
+        "delivered_ccy": pl.Series([None, None], dtype=pl.String), "window": [5, 5]})
+    amounts = ["30.00", "29.99", "30.01", "45.00", "44.99", "60.00", "10.00", "50.00",
+               "90.00", "0.01", "100.00", "110.00", "89.99"]
+    n = rnd.randint(2, 9)
+    ins = pl.DataFrame({
+        "in_id": [f"i{k}" for k in range(n)],
+        "in_date": [day + dt.timedelta(days=rnd.randint(0, 5)) for _ in range(n)],
+        "in_account": ["bank"] * n, "in_role": ["bank"] * n, "in_ccy": ["USD"] * n,
+        "received": pl.Series([Decimal(rnd.choice(amounts)) for _ in range(n)],
+                              dtype=pl.Decimal(38, 4)),
+        "in_ref": pl.Series([None] * n, dtype=pl.String),
+        "in_related": pl.Series([None] * n, dtype=pl.String),
+        "in_text": ["UPWORK transfer"] * n})
+    return outs, ins
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_split_drops_below_low_only_what_the_tests_would(seed: int,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    from decimal import Decimal
+
+    from rules import transfers
+
+    outs, ins = _legs(seed)
+
+    def run() -> tuple:
+        linked, unsure, warnings = transfers._split(outs, ins, transfers.Settings(), None)
+        return (sorted(linked.rows()), sorted((o, tuple(i)) for o, i in unsure.rows()),
+                warnings)
+
+    fast = run()
+    monkeypatch.setattr(transfers, "LOW_MARGIN", Decimal(10) ** 12)
+    assert run() == fast
