@@ -376,14 +376,16 @@ def _settled() -> pl.Expr:
     return ~(left & touched).any()
 
 
-def _settle(long: pl.DataFrame, stop_early: bool = True
+def _settle(long: pl.DataFrame | pl.LazyFrame, stop_early: bool = True
             ) -> tuple[list[pl.DataFrame], pl.DataFrame]:
-    """_split's rounds over its sets (`long`: set, out_id, tier, in_id, one row a part): the
-    (set, out_id, in_id) rows each round linked, and the sets left. `stop_early=False` runs
-    until a round links nothing, as the rounds did before `_settled` (tests compare both)."""
+    """_split's rounds over its sets (`long`: set, out_id, tier, in_id, one row a part; a plan
+    is collected with the first round): the (set, out_id, in_id) rows each round linked, and
+    the sets left. `stop_early=False` runs until a round links nothing, as the rounds did
+    before `_settled` (tests compare both)."""
     import polars as pl
 
     chosen: list[pl.DataFrame] = []
+    columns = ["set", "out_id", "tier", "in_id"]
     for _ in range(8):
         # a set is linked when, at the strongest level its withdrawal has and the strongest
         # level each of its credits has, it is the one set of the withdrawal and of each
@@ -403,13 +405,13 @@ def _settle(long: pl.DataFrame, stop_early: bool = True
             pl.col("_won").any().over("in_id").alias("_taken")).with_columns(
             (pl.col("_gone") | pl.col("_taken").any().over("set")).alias("_gone"))
         round_ = round_.with_columns(_settled().alias("_settled")).select(
-            "set", "out_id", "tier", "in_id", "_won", "_gone", "_settled").collect(
-            engine="in-memory")
+            *columns, "_won", "_gone", "_settled").collect(engine="in-memory")
         found = round_.filter("_won")
         if found.is_empty():
+            long = round_.select(columns)
             break
         chosen.append(found.select("set", "out_id", "in_id"))
-        long = round_.filter(~pl.col("_gone")).select("set", "out_id", "tier", "in_id")
+        long = round_.filter(~pl.col("_gone")).select(columns)
         if stop_early and round_["_settled"][0]:  # the next round would link nothing
             break
     return chosen, long
@@ -519,8 +521,8 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
     long = cand.lazy().select("set", "g", "out_id", tier.alias("tier"), *numbers).unpivot(
         numbers, index=["set", "g", "out_id", "tier"], value_name="k").drop_nulls("k").join(
         parts.lazy().select("g", "k", "in_id"), on=["g", "k"]).select(
-        "set", "out_id", "tier", "in_id").collect(engine="in-memory")
-    chosen, long = _settle(long)
+        "set", "out_id", "tier", "in_id")
+    chosen, long = _settle(long)  # the sets' parts collected with the first round
     linked = pl.concat(chosen).lazy() if chosen else pl.LazyFrame(
         schema={"set": pl.UInt32, "out_id": pl.String, "in_id": pl.String})
     linked = linked.join(cand.lazy().select("set", "days", "diff", "rate", "rate_provider"),

@@ -60,6 +60,7 @@ def test_settle_links_what_the_rounds_linked(seed: int) -> None:
     want = _key(*_rounds_before(long))
     assert _key(*_settle(long)) == want
     assert _key(*_settle(long, stop_early=False)) == want
+    assert _key(*_settle(long.lazy())) == want  # a plan: collected with the first round
 
 
 def test_random_sets_link_some_and_leave_some() -> None:
