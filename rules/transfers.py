@@ -34,6 +34,10 @@ SPLIT_CANDIDATES = 12
 """Credits a withdrawal may split into, per account: beyond this, sets of parts are not tried
 (C(12, 4) = 495 sets of four; a withdrawal with more look-alike credits is settled by links)."""
 
+LOW_MARGIN = Decimal("0.000001")
+"""_split drops a set whose sum is below its withdrawal's `low` by more than this before the
+exact tests (tests set it huge to compare with no early drop)."""
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -109,16 +113,37 @@ def _rates(cand: pl.DataFrame, chain: object) -> pl.DataFrame:
     the FX chain's own `lookup` (one call per arrival currency), joined on. A chain whose
     rates differ by worker (`by_worker`: ledger batch's chunk, rules.worker_ids) is asked
     with each need's worker (`_w`) and answers per worker."""
+    need = _needs(cand.lazy(), chain).collect(engine="in-memory")
+    return _rated(cand.lazy(), need, chain).collect(engine="in-memory")
+
+
+def _by(chain: object) -> list[str]:
+    return ["_w"] if getattr(chain, "by_worker", False) else []
+
+
+def _needs(cand: pl.LazyFrame, chain: object) -> pl.LazyFrame:
+    """The (date, from, to[, worker]) rates `cand` needs: a plan, so a caller may collect it
+    with the plan that makes `cand` (one collect_all instead of two collects)."""
+    import polars as pl
+
+    from rules.worker_ids import worker
+
+    by = [worker("out_id").alias("_w")] if _by(chain) else []
+    return cand.filter(pl.col("out_ccy") != pl.col("in_ccy")).select(
+        "out_date", "out_ccy", "in_ccy", *by).unique()
+
+
+def _rated(cand: pl.LazyFrame, need: pl.DataFrame, chain: object) -> pl.LazyFrame:
+    """`cand` with rate and rate_provider joined on (a plan): the chain asked once per arrival
+    currency of `need` (_needs of cand, collected)."""
     import polars as pl
 
     from rules.fx_reference import rate_dtype
     from rules.worker_ids import worker
 
-    by = ["_w"] if getattr(chain, "by_worker", False) else []
+    by = _by(chain)
     if by:
         cand = cand.with_columns(worker("out_id").alias("_w"))
-    need = cand.lazy().filter(pl.col("out_ccy") != pl.col("in_ccy")).select(
-        "out_date", "out_ccy", "in_ccy", *by).unique().collect(engine="in-memory")
     parts = [pl.LazyFrame(schema={"out_date": pl.Date, "out_ccy": pl.String,
                                   "in_ccy": pl.String, "rate": rate_dtype(),
                                   "rate_provider": pl.String, **{b: pl.String for b in by}})]
@@ -136,8 +161,8 @@ def _rates(cand: pl.DataFrame, chain: object) -> pl.DataFrame:
                 (pl.col("provider") + pl.lit(" ") + pl.col("rate_date").cast(pl.String))
                 .alias("rate_provider"), *by))
     rates = pl.concat(parts, how="vertical_relaxed")
-    joined = cand.lazy().join(rates, on=["out_date", "out_ccy", "in_ccy", *by], how="left")
-    return (joined.drop(by) if by else joined).collect(engine="in-memory")
+    joined = cand.join(rates, on=["out_date", "out_ccy", "in_ccy", *by], how="left")
+    return joined.drop(by) if by else joined
 
 
 def _bounds(targets: pl.DataFrame, settings: Settings) -> pl.DataFrame:
@@ -195,7 +220,8 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
                                              worker("out_id").alias("_w"))).join(
         days, on=["in_date", "_w"]).select("out_id", "in_ccy").unique()
     needs = outs.lazy().join(ccys, on="out_id").collect(engine="in-memory")
-    targets = _bounds(_rates(needs, chain).lazy(), settings).filter(  # type: ignore[arg-type]
+    need = _needs(needs.lazy(), chain).collect(engine="in-memory")
+    targets = _bounds(_rated(needs.lazy(), need, chain), settings).filter(  # type: ignore[arg-type]
         pl.col("top") > 0).collect(engine="in-memory")
     spread = max(1 / (1 - float(settings.max_shortfall)),
                  (1 + float(settings.tolerance)) / (1 - float(settings.tolerance)))
@@ -340,6 +366,59 @@ def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
     return Matching(hops, ambiguous, free_out, free_in, warnings)
 
 
+def _settled() -> pl.Expr:
+    """True (on every row) when the sets a round leaves are exactly as contested as before
+    it: no set that went shares a withdrawal or a credit with a set that stays. Each set's
+    tests in _split's rounds look only at the sets of its withdrawal and of its credits, so
+    such a round's leftovers would lose again: the next round would link nothing."""
+    import polars as pl
+
+    left = ~pl.col("_gone")
+    touched = (pl.col("_gone").any().over("out_id") | pl.col("_gone").any().over("in_id"))
+    return ~(left & touched).any()
+
+
+def _settle(long: pl.DataFrame | pl.LazyFrame, stop_early: bool = True
+            ) -> tuple[list[pl.DataFrame], pl.DataFrame]:
+    """_split's rounds over its sets (`long`: set, out_id, tier, in_id, one row a part; a plan
+    is collected with the first round): the (set, out_id, in_id) rows each round linked, and
+    the sets left. `stop_early=False` runs until a round links nothing, as the rounds did
+    before `_settled` (tests compare both)."""
+    import polars as pl
+
+    chosen: list[pl.DataFrame] = []
+    columns = ["set", "out_id", "tier", "in_id"]
+    for _ in range(8):
+        # a set is linked when, at the strongest level its withdrawal has and the strongest
+        # level each of its credits has, it is the one set of the withdrawal and of each
+        # credit; linked withdrawals and credits leave every other set, and again (one
+        # collect a round, marking each row: won, gone, and whether another round could
+        # link anything)
+        best = long.lazy().with_columns(
+            (pl.col("tier") == pl.col("tier").min().over("out_id")).alias("top_out"),
+            (pl.col("tier") == pl.col("tier").min().over("in_id")).alias("top_in"))
+        best = best.with_columns(
+            pl.col("set").filter("top_out").n_unique().over("out_id").alias("rivals_out"),
+            pl.col("set").filter("top_in").n_unique().over("in_id").alias("rivals_in"))
+        round_ = best.with_columns(
+            (pl.col("top_out") & pl.col("top_in") & (pl.col("rivals_out") == 1)
+             & (pl.col("rivals_in") == 1)).all().over("set").alias("_won")).with_columns(
+            pl.col("_won").any().over("out_id").alias("_gone"),
+            pl.col("_won").any().over("in_id").alias("_taken")).with_columns(
+            (pl.col("_gone") | pl.col("_taken").any().over("set")).alias("_gone"))
+        round_ = round_.with_columns(_settled().alias("_settled")).select(
+            *columns, "_won", "_gone", "_settled").collect(engine="in-memory")
+        found = round_.filter("_won")
+        if found.is_empty():
+            long = round_.select(columns)
+            break
+        chosen.append(found.select("set", "out_id", "in_id"))
+        long = round_.filter(~pl.col("_gone")).select(columns)
+        if stop_early and round_["_settled"][0]:  # the next round would link nothing
+            break
+    return chosen, long
+
+
 def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: object
            ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
     """A withdrawal that arrived as 2..max_split_parts credits on one account, all within its
@@ -360,6 +439,7 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
             pl.DataFrame(schema={"out_id": pl.String, "in_id": pl.List(pl.String)}), [])
     if outs.is_empty() or ins.height < 2 or settings.max_split_parts < 2:
         return none
+    from ledger.core.money import decimal_lit
     from rules.worker_ids import worker
 
     key = ["out_id", "in_account", "in_ccy"]
@@ -375,33 +455,37 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
     parts = pairs.select("_o", "_i", "days", "in_date").join(
         outs.lazy().with_row_index("_o"), on="_o").join(
         ins.lazy().drop("in_date").with_row_index("_i"), on="_i").select(
-        *outs.columns, "days", "in_date", *[c for c in ins.columns if c != "in_date"]
-    ).collect(engine="in-memory")
+        *outs.columns, "days", "in_date", *[c for c in ins.columns if c != "in_date"])
+    parts = parts.collect(engine="in-memory")
     if parts.is_empty():
         return none
-    parts = _bounds(_rates(parts, chain).lazy(), settings).filter(  # type: ignore[arg-type]
+    need = _needs(parts.lazy(), chain).collect(engine="in-memory")
+    # the rates, bounds and part numbers in one plan; a withdrawal with a crowded group is
+    # marked (its groups are numbered like any other, then dropped)
+    kept = _bounds(_rated(parts.lazy(), need, chain), settings).filter(  # type: ignore[arg-type]
         pl.col("top").is_not_null() & (pl.col("received") < pl.col("top"))).filter(
-        pl.len().over(key) >= 2).collect(engine="in-memory")
-    crowded = parts.filter(pl.len().over(key) > SPLIT_CANDIDATES)
-    warnings = []
-    if not crowded.is_empty():
-        many = crowded.select("out_id").unique().sort("out_id")["out_id"].to_list()
-        warnings.append(f"{len(many)} withdrawal(s) have more than {SPLIT_CANDIDATES} credits "
-                        f"their window could split into (first {many[0]}): not tried as "
-                        "split arrivals; link the parts with `ledger reconcile link`")
-        parts = parts.join(crowded.select("out_id").unique(), on="out_id", how="anti")
-    groups = parts.lazy().select(key).unique().with_row_index("g")
-    parts = parts.lazy().join(groups, on=key).sort("in_id").with_columns(
+        pl.len().over(key) >= 2).with_columns(
+        (pl.len().over(key) > SPLIT_CANDIDATES).alias("_crowded"))
+    groups = kept.select(key).unique().with_row_index("g")
+    parts = kept.with_columns(pl.col("_crowded").any().over("out_id")).join(
+        groups, on=key).sort("in_id").with_columns(
         pl.int_range(pl.len()).over("g").alias("k"),
         pl.col("in_text").str.to_lowercase().str.contains(pl.col("out_provider"), literal=True)
         .fill_null(False).alias("named")).collect(engine="in-memory")
+    warnings = []
+    if parts["_crowded"].any():
+        many = sorted(set(parts.filter("_crowded")["out_id"].to_list()))
+        warnings.append(f"{len(many)} withdrawal(s) have more than {SPLIT_CANDIDATES} credits "
+                        f"their window could split into (first {many[0]}): not tried as "
+                        "split arrivals; link the parts with `ledger reconcile link`")
+        parts = parts.filter(~pl.col("_crowded"))
     # sets of parts as part numbers p1 < p2 < ... within a group (ints are cheap to join)
     step = parts.lazy().select("g", pl.col("k").alias("next"),
                                pl.col("received").alias("more"), pl.col("in_date").alias("on"),
                                pl.col("named").alias("also_named"))
     level = parts.lazy().select("g", "k", pl.col("k").alias("p1"),
                          pl.col("received").cast(pl.Decimal(38, 4)).alias("received"),
-                         pl.col("in_date").alias("last_date"), "top", "named")
+                         pl.col("in_date").alias("last_date"), "low", "top", "named")
     # every level of sets in one plan (a level after an empty one is empty: cheap), collected
     # once with the tests on their sums
     sets = []
@@ -412,14 +496,20 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
             "g", pl.col("next").alias("k"), *[f"p{i}" for i in range(1, n)],
             pl.col("next").alias(f"p{n}"),
             (pl.col("received") + pl.col("more")).cast(pl.Decimal(38, 4)).alias("received"),
-            pl.max_horizontal("last_date", "on").alias("last_date"), "top",
+            pl.max_horizontal("last_date", "on").alias("last_date"), "low", "top",
             (pl.col("named") & pl.col("also_named")).alias("named"))
         sets.append(level)
     if not sets:
         return none
     out_side = parts.lazy().select("g", *[c for c in outs.columns if c != "in_date"],
                                    "in_ccy", "rate", "rate_provider").unique("g")
-    cand = pl.concat(sets, how="diagonal").join(out_side, on="g").with_columns(
+    # a sum below `low` (_bounds: the loosest test) fails _amount_test: most sets do, so they
+    # leave before the wide join; the margin (far above a 12-digit rounding of low, far below
+    # a cent) leaves the decision to _amount_test's exact tests
+    margin = decimal_lit(LOW_MARGIN, pl.Decimal(38, 12))
+    cand = pl.concat(sets, how="diagonal").filter(
+        pl.col("received") >= pl.col("low") - margin).drop("low").join(
+        out_side, on="g").with_columns(
         (pl.col("last_date") - pl.col("out_date")).dt.total_days().alias("days"))
     cand = _amount_test(cand, settings).filter("ok").with_row_index(  # type: ignore[arg-type]
         "set").collect(engine="in-memory")
@@ -433,30 +523,8 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
     long = cand.lazy().select("set", "g", "out_id", tier.alias("tier"), *numbers).unpivot(
         numbers, index=["set", "g", "out_id", "tier"], value_name="k").drop_nulls("k").join(
         parts.lazy().select("g", "k", "in_id"), on=["g", "k"]).select(
-        "set", "out_id", "tier", "in_id").collect(engine="in-memory")
-    chosen = []
-    for _ in range(8):
-        # a set is linked when, at the strongest level its withdrawal has and the strongest
-        # level each of its credits has, it is the one set of the withdrawal and of each
-        # credit; linked withdrawals and credits leave every other set, and again (one
-        # collect a round: what won and what is left)
-        best = long.lazy().with_columns(
-            (pl.col("tier") == pl.col("tier").min().over("out_id")).alias("top_out"),
-            (pl.col("tier") == pl.col("tier").min().over("in_id")).alias("top_in"))
-        best = best.with_columns(
-            pl.col("set").filter("top_out").n_unique().over("out_id").alias("rivals_out"),
-            pl.col("set").filter("top_in").n_unique().over("in_id").alias("rivals_in"))
-        won = best.filter(
-            (pl.col("top_out") & pl.col("top_in") & (pl.col("rivals_out") == 1)
-             & (pl.col("rivals_in") == 1)).all().over("set")).select("set", "out_id", "in_id")
-        rest = long.lazy().join(won.select("out_id").unique(), on="out_id", how="anti")
-        rest = rest.join(rest.join(won.select("in_id"), on="in_id").select("set").unique(),
-                         on="set", how="anti")
-        found, rest = pl.collect_all([won, rest], engine="in-memory")
-        if found.is_empty():
-            break
-        chosen.append(found)
-        long = rest
+        "set", "out_id", "tier", "in_id")
+    chosen, long = _settle(long)  # the sets' parts collected with the first round
     linked = pl.concat(chosen).lazy() if chosen else pl.LazyFrame(
         schema={"set": pl.UInt32, "out_id": pl.String, "in_id": pl.String})
     linked = linked.join(cand.lazy().select("set", "days", "diff", "rate", "rate_provider"),
