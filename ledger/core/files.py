@@ -172,8 +172,7 @@ def synced(path: Path) -> Path:
     """`path` fsynced (removed if that fails); one gone meanwhile (a concurrent `doctor`
     cleared it) is left gone, for the caller to see."""
     try:
-        with open(path, "rb+") as handle:
-            os.fsync(handle.fileno())
+        fsync(path)
     except FileNotFoundError:
         return path
     except BaseException:
