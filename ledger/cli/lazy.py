@@ -25,7 +25,7 @@ from typer.core import TyperGroup
 from typer.main import get_command_name
 from typer.models import CommandInfo
 
-from ledger.cli.fast import VALUE_OPTIONS, command_name  # noqa: F401  (VALUE_OPTIONS: a name it had)
+from ledger.cli.fast import command_name
 
 
 class _AsIs:

@@ -76,12 +76,9 @@ def _run(args: list[str]) -> None:
         return
     from ledger.cli.commands import app
     from ledger.cli.lazy import for_args
-    from ledger.cli.process import ends_process
+    from ledger.cli.process import settle
 
-    if ends_process():  # typer and the app live as long as the process: out of the
-        import gc  # collector's sight, as what was loaded at start (ledger/cli/process.py)
-
-        gc.freeze()
+    settle()  # typer and the app live as long as the process: out of the collector's sight
     for_args(app, args)()
 
 
