@@ -1,4 +1,4 @@
-"""`ledger report` with plain options, run without typer.
+"""`ledger report` and `ledger payouts` with plain options, run without typer.
 
 Typer's import and the click command it builds from the command's signature cost ~8 ms of
 CPU of the demo report (~0.26 s, of which `import polars` is 0.16 s): the everyday command
@@ -6,6 +6,9 @@ line (`ledger --ledger DIR report --month 2024-06 --format json -o out.json`) is
 instead, into the very values typer would give (`tests/test_demo_speed.py` parses every
 such line both ways), and `report_cmd.report` runs as the app's `report` command would run
 it, ended as click ends it (exit 0; EOF, Ctrl-C and a closed pipe as click handles them).
+`ledger payouts` with its plain options is read the same way and runs `payouts_cmd.payouts`
+as the app's `payouts` callback would (~25 ms of typer's of the 5-year ledger's payouts; a
+word that is not an option, a subcommand such as `record`, leaves it to the app).
 Anything else (help, another command, an option unknown, repeated or with a value that is not
 plain, --tax-year, $LEDGER_WIDTH, shell completion) gets None and the app parses as always:
 its errors, suggestions and help stay typer's own.
@@ -32,6 +35,15 @@ REPORT = {"--month": ("month", "text"), "--year": ("year", "int"), "--from": ("s
           "--format": ("output_format", "format"), "-o": ("output", "path"),
           "--output": ("output", "path"), "--online": ("online", "flag")}
 """`report`'s options read here (not --tax-year: its module imports typer anyway)."""
+PAYOUTS = {"--month": ("month", "text"), "--year": ("year", "int"), "--from": ("start", "text"),
+           "--to": ("end", "text"), "--currency": ("currency", "text"),
+           "--format": ("output_format", "rows_format"), "-o": ("output", "path"),
+           "--output": ("output", "path"), "--online": ("online", "flag")}
+"""`payouts`' own options (ledger/cli/payouts.py, the group's callback)."""
+COMMANDS = {"report": (REPORT, "ledger.cli.report_cmd", "report"),
+            "payouts": (PAYOUTS, "ledger.cli.payouts_cmd", "payouts")}
+"""The commands read here: their options, the module that runs them and its function (each
+module has a `settle` too)."""
 MIN_WIDTH = 20
 """`--width`'s least value (typer's `min=20`; below it typer says so)."""
 
@@ -56,24 +68,36 @@ def parse(args: list[str], environ: Mapping[str, str] = os.environ
           ) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """(global options' state, `report_cmd.report`'s keyword arguments) of a plain `report`
     command line, as typer would give them; None for any other line."""
-    from ledger.cli.common import ReportFormat
+    found = read(args, environ)
+    return (found[1], found[2]) if found is not None and found[0] == "report" else None
+
+
+def read(args: list[str], environ: Mapping[str, str] = os.environ
+         ) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+    """(the command, global options' state, its function's keyword arguments) of a plain
+    command line of one of COMMANDS, as typer would give them; None for any other line."""
+    from ledger.cli.common import ReportFormat, RowsFormat
 
     if "LEDGER_WIDTH" in environ or any(k.endswith("_COMPLETE") for k in environ):
         return None
     state: dict[str, Any] = {"ledger": None, "debug": False, "width": None}
-    options: dict[str, Any] = {"month": None, "year": None, "start": None, "end": None,
-                               "tax_year": None, "currency": None,
-                               "output_format": ReportFormat.table, "output": None,
-                               "online": False}
+    defaults: dict[str, dict[str, Any]] = {
+        "report": {"month": None, "year": None, "start": None, "end": None, "tax_year": None,
+                   "currency": None, "output_format": ReportFormat.table, "output": None,
+                   "online": False},
+        "payouts": {"month": None, "year": None, "start": None, "end": None,
+                    "currency": None, "output_format": RowsFormat.table, "output": None,
+                    "online": False}}
+    options: dict[str, Any] = {}
     given: set[str] = set()
     command = None
     words = iter(args)
     for word in words:
-        if command is None and word == "report":
-            command = word
+        if command is None and word in COMMANDS:
+            command, options = word, defaults[word]
             continue
         name, equals, value = word.partition("=") if word.startswith("--") else (word, "", "")
-        key, kind = (REPORT if command else GLOBAL).get(name, (None, None))
+        key, kind = (COMMANDS[command][0] if command else GLOBAL).get(name, (None, None))
         if key is None or key in given:
             return None
         given.add(key)
@@ -88,13 +112,13 @@ def parse(args: list[str], environ: Mapping[str, str] = os.environ
             if found is _NOT_PLAIN:
                 return None
         (options if command else state)[key] = found
-    return (state, options) if command == "report" else None
+    return (command, state, options) if command is not None else None
 
 
 def _plain(kind: str, value: str) -> Any:
     """`value` as typer coerces it for an option of `kind`, or _NOT_PLAIN where that is not
     plainly so (typer then coerces it, or says what is wrong)."""
-    from ledger.cli.common import ReportFormat
+    from ledger.cli.common import ReportFormat, RowsFormat
 
     if not value or value.startswith("-"):
         return _NOT_PLAIN
@@ -105,8 +129,9 @@ def _plain(kind: str, value: str) -> Any:
             return _NOT_PLAIN
         number = int(value)
         return _NOT_PLAIN if kind == "width" and number < MIN_WIDTH else number
-    if kind == "format":
-        return ReportFormat(value) if value in ReportFormat.__members__ else _NOT_PLAIN
+    if kind in ("format", "rows_format"):
+        formats = ReportFormat if kind == "format" else RowsFormat
+        return formats(value) if value in formats.__members__ else _NOT_PLAIN
     # a path: typer's (readable when it exists; any path that does not)
     try:
         os.stat(value)
@@ -116,19 +141,22 @@ def _plain(kind: str, value: str) -> Any:
 
 
 def run(args: list[str]) -> bool:
-    """Run a plain `report` line as the app would (ending with SystemExit as click does);
-    False, having done nothing, for any other line."""
-    parsed = parse(args)
-    if parsed is None:
+    """Run a plain `report` or `payouts` line as the app would (ending with SystemExit as
+    click does); False, having done nothing, for any other line."""
+    import importlib
+
+    found = read(args)
+    if found is None:
         return False
     from ledger.cli.common import STATE
-    from ledger.cli.report_cmd import report, settle
 
-    state, options = parsed
+    command, state, options = found
+    _, module_name, function = COMMANDS[command]
+    module = importlib.import_module(module_name)
     STATE.update(state)
-    settle()
+    module.settle()
     try:
-        report(**options)
+        getattr(module, function)(**options)
     except EOFError:
         sys.stderr.write("\nAborted!\n")
         sys.exit(1)

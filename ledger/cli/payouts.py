@@ -80,33 +80,12 @@ def payouts(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from ledger import payouts as lib
-    from ledger.cli.common import console as _console
-    from ledger.cli.common import emit as _emit
-    from ledger.cli.common import open_ledger as _ledger
-    from ledger.cli.process import settle
-    from ledger.render import payouts as payouts_render
+    from ledger.cli.payouts_cmd import payouts as run
+    from ledger.cli.payouts_cmd import settle
 
-    settle("polars")
-    ledger = _ledger()
-    summary = lib.summarize(ledger, currency=currency, online=online, month=month,
-                            year=year, start=start, end=end,
-                            workers_only=output_format is RowsFormat.table)
-    data = lib.as_json(summary)
-    locale = reading_locale(ledger)
-    if output_format is RowsFormat.json:
-        from ledger.render.report import to_json
-
-        _emit(to_json(data), output)
-    elif output_format is RowsFormat.csv:
-        _emit(payouts_render.as_csv(data), output)
-    elif output is not None:
-        console = _console()
-        with console.capture() as capture:
-            payouts_render.print_summary(data, console, locale)
-        _emit(capture.get(), output)
-    else:
-        payouts_render.print_summary(data, _console(), locale)
+    settle()
+    run(month=month, year=year, start=start, end=end, currency=currency,
+        output_format=output_format, output=output, online=online)
 
 
 @payouts_app.command("record")

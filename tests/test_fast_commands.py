@@ -1,0 +1,113 @@
+"""The typer-free start of plain everyday command lines (ledger/cli/fast.py) gives what the
+app gives: `payouts` read as typer reads it, and printed byte for byte as the app prints it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from itertools import product
+from pathlib import Path
+
+import pytest
+
+from tests.test_payouts import contractor
+
+
+def _payouts_lines(tmp: Path) -> list[list[str]]:
+    """`payouts` command lines, plain and not: each option in the spellings click reads,
+    values typer takes and values it refuses, and the group's subcommands."""
+    unreadable = tmp / "locked"
+    unreadable.mkdir()
+    unreadable.chmod(0)
+    heads = [[], ["--ledger", str(tmp)], [f"--ledger={tmp}"], ["--width", "60"],
+             ["--width", "19"], ["--debug"], ["--ledger", str(unreadable)], ["-h"]]
+    tails = [[], ["--month", "2024-06"], ["--month=2024-06"], ["--month"], ["--month", ""],
+             ["--year", "2024"], ["--year", "20x4"], ["--year", "+5"],
+             ["--from", "2024-03-15", "--to", "2024-08-10"], ["--currency", "usd"],
+             ["--format", "json"], ["--format=csv"], ["--format", "html"],
+             ["--format", "table"], ["--format", "JSON"], ["-o", str(tmp / "out.txt")],
+             [f"--output={tmp / 'p.csv'}"], ["-o", str(unreadable)], ["--online"],
+             ["--online=yes"], ["--tax-year", "2024"], ["--month", "2024-06", "--month",
+                                                           "2024-07"],
+             ["--help"], ["record"], ["list"], ["statement", "Ali"], ["--month", "2024-06",
+                                                                      "list"],
+             ["extra"], ["--month", "2024-06", "--year", "2024", "--online"]]
+    lines = [[*head, "payouts", *tail] for head, tail in product(heads, tails)]
+    return [*lines, ["payouts", "payouts"], ["report", "payouts"], ["payouts", "report"]]
+
+
+def test_a_plain_payouts_line_is_read_as_typer_reads_it(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """For every `payouts` line fast.py reads, the global options and the arguments are
+    exactly what the app's own parsing hands the same `payouts_cmd.payouts`; lines it does
+    not read (help, subcommands, errors) are left to the app. The bench's line is read."""
+    from ledger.cli import fast, payouts_cmd
+    from ledger.cli.commands import app
+    from ledger.cli.common import STATE
+    from ledger.cli.lazy import for_args
+
+    calls: list[tuple[dict, dict]] = []
+    monkeypatch.setattr(payouts_cmd, "payouts", lambda **options: calls.append(
+        (dict(STATE), options)))
+    read = 0
+    for args in _payouts_lines(tmp_path):
+        found = fast.read(args, environ={})
+        if found is None:
+            continue
+        command, state, options = found
+        assert command == "payouts", args
+        read += 1
+        calls.clear()
+        saved = dict(STATE)
+        try:
+            for_args(app, args)(args=args, standalone_mode=False)
+        finally:
+            STATE.update(saved)
+        assert calls == [(state, options)], args
+    assert read > 60
+    bench = ["--ledger", str(tmp_path), "payouts"]
+    assert fast.read(bench, environ={}) is not None
+    assert fast.parse(bench, environ={}) is None  # parse: report lines only
+    assert fast.read(bench, environ={"LEDGER_WIDTH": "60"}) is None
+
+
+def _ledger(*args: str) -> tuple[int, str, str, bool]:
+    """`ledger ARGS` through the entry point in a fresh interpreter: exit code, stdout,
+    stderr and whether typer was loaded."""
+    script = ("import sys, contextlib\nfrom ledger.cli.main import main\n"
+              f"sys.argv = ['ledger', *{list(args)!r}]\n"
+              "with contextlib.suppress(SystemExit):\n    main()\n"
+              "sys.stderr.write('typer' in sys.modules and 'TYPER' or 'none')\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("LEDGER_WIDTH", "LEDGER_DIR")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, env={**env, "COLUMNS": "100"})
+    return done.returncode, done.stdout, done.stderr.removesuffix("TYPER").removesuffix(
+        "none"), done.stderr.endswith("TYPER")
+
+
+def test_a_plain_payouts_runs_without_typer_and_prints_what_the_app_prints(
+        tmp_path: Path) -> None:
+    """A contractor's payouts through the entry point load no typer and print byte for byte
+    what the app prints for the same line (the app asked through a line fast.py leaves to
+    it: an option given twice), in each format and to a file."""
+    root = contractor(tmp_path)
+    for way in ("table", "json", "csv"):
+        line = ["--ledger", str(root), "payouts", "--month", "2024-06", "--format", way]
+        plain = _ledger(*line)
+        assert not plain[3], way  # no typer
+        app = _ledger(*line[:3], "--month", "2024-05", *line[3:])  # twice: the app's way
+        assert app[3], way
+        assert plain[:3] == app[:3], way
+        assert plain[0] == 0 and plain[1], way
+    outputs = []
+    for extra in ([], ["--year", "2023"]):  # the same year either way: --year given once
+        out = tmp_path / f"p{len(extra)}.txt"
+        line = ["--ledger", str(root), "payouts", "--year", "2024", *extra, "-o", str(out)]
+        done = _ledger(*line)
+        assert done[0] == 0 and done[3] == bool(extra), extra
+        outputs.append(out.read_text())
+    assert outputs[0] and outputs[0] != outputs[1]  # 2024 against 2023: a real comparison
+    same = _ledger("--ledger", str(root), "payouts", "--year", "2024", "--year", "2024",
+                   "-o", str(tmp_path / "again.txt"))
+    assert same[3] and (tmp_path / "again.txt").read_text() == outputs[0]
