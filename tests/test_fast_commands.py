@@ -111,3 +111,23 @@ def test_a_plain_payouts_runs_without_typer_and_prints_what_the_app_prints(
     same = _ledger("--ledger", str(root), "payouts", "--year", "2024", "--year", "2024",
                    "-o", str(tmp_path / "again.txt"))
     assert same[3] and (tmp_path / "again.txt").read_text() == outputs[0]
+
+
+def test_lit_escapes_as_rich_markup_escape_does() -> None:
+    """render.report.lit copies rich.markup.escape's rules (so that a report need not import
+    rich.markup): the same text for strings of brackets, backslashes and tag-like words, every
+    one of up to five characters from those most likely to differ, plus longer ones."""
+    from itertools import product as words
+
+    from rich.markup import escape
+
+    from ledger.render.report import lit
+
+    alphabet = "[]\\a/#@ ="
+    cases = ["", "[[rules]]", "say what they are with [[rules]] in ledger.toml",
+             "C:\\path\\", "a\\\\", "[bold]x[/]", "\\[red]", "\\\\[red]", "[a][b]", "[A]",
+             "[1]", "[@click]", "[#fff]", "x [/] y\\", "[[hours]] \\[[x]]"]
+    cases += ["".join(w) for n in range(1, 6) for w in words(alphabet, repeat=n)]
+    for text in cases:
+        assert lit(text) == escape(text), text
+    assert lit(7) == "7" and lit(Path("a[b]")) == escape("a[b]")
