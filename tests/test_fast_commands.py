@@ -131,3 +131,72 @@ def test_lit_escapes_as_rich_markup_escape_does() -> None:
     for text in cases:
         assert lit(text) == escape(text), text
     assert lit(7) == "7" and lit(Path("a[b]")) == escape("a[b]")
+
+
+def test_benchmarks_for_a_country_are_what_polars_picks() -> None:
+    """benchmarks.for_country (csv module, Python) gives pick(table(...)) (polars): the same
+    rows, order and values for every country of the table (and one it lacks), years before,
+    within and after it, with and without the user's [[benchmarks]] (one of a year the
+    bundled rows have, per month and per year, one with no year); a user's entry lacking a
+    field is refused the same way; a year that is not plainly a number goes to polars."""
+    from ledger.core.errors import UsageError
+    from ledger.reports import benchmarks
+
+    countries = [*sorted({row["country_iso2"] for row in benchmarks.table_rows()}), "XX"]
+    users: list[list[dict]] = [
+        [], [{"name": "own_wage", "amount": "60000", "currency": "pkr", "period": "month"}],
+        [{"name": "minimum_wage", "amount": "1", "currency": "PKR", "period": "year",
+          "year": 2024, "country": "pk"},
+         {"name": "minimum_wage", "amount": "2", "currency": "PKR", "period": "month",
+          "year": "2024", "country": "PK", "source": "me", "url": "https://x"},
+         {"name": "aa", "amount": "3", "currency": "USD", "period": "hour", "country": "US"}]]
+    for user in users:
+        for country in countries:
+            for year in (1990, 2012, 2016, 2019, 2022, 2023, 2024, 2025, 2040):
+                fast = benchmarks.for_country(user, country, year)
+                slow = benchmarks.pick(benchmarks.table(user, country), country, year)
+                assert fast == slow, (user, country, year)
+                assert [list(r) for r in fast] == [list(r) for r in slow]
+    assert benchmarks.for_country(users[1], "PK", 2024) != benchmarks.for_country([], "PK", 2024)
+    odd = [{"name": "x", "amount": "1", "currency": "PKR", "period": "month", "year": "20 24"}]
+    with pytest.raises(Exception) as slow_error:
+        benchmarks.pick(benchmarks.table(odd, "PK"), "PK", 2024)
+    with pytest.raises(type(slow_error.value)):
+        benchmarks.for_country(odd, "PK", 2024)
+    for entry in ([{"name": "x"}], [{"amount": "1", "currency": "PKR", "period": "month"}]):
+        with pytest.raises(UsageError) as fast_refusal:
+            benchmarks.for_country(entry, "PK", 2024)
+        with pytest.raises(UsageError) as slow_refusal:
+            benchmarks.table(entry, "PK")
+        assert str(fast_refusal.value) == str(slow_refusal.value)
+
+
+def test_babels_version_is_read_as_babel_says_it(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """locale_data.babel_version reads babel's __version__ without importing babel: the
+    version babel itself gives; a babel whose text does not say it plainly is imported."""
+    import babel
+
+    from ledger.core import locale_data
+
+    monkeypatch.delitem(sys.modules, "babel")
+    assert locale_data.babel_version() == babel.__version__
+    assert "babel" not in sys.modules
+    fake = tmp_path / "babel"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("__version__ = VERSION\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(sys.modules, "babel", None)  # a stand-in import: not the real one
+    monkeypatch.delitem(sys.modules, "babel")
+    imported: list[str] = []
+    real_import = __import__
+
+    def spy(name: str, *args: object, **kwargs: object) -> object:
+        if name == "babel":
+            imported.append(name)
+            return babel
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("builtins.__import__", spy)
+    assert locale_data.babel_version() == babel.__version__
+    assert imported == ["babel"]

@@ -76,12 +76,12 @@ def test_currencies_are_babels_whether_cached_or_not(tmp_path: Path, monkeypatch
     from ledger.core.money import known_currencies, minor_units
 
     monkeypatch.setattr(locale_data, "cache_dir", lambda: tmp_path)
-    path = tmp_path / "currencies.pickle"
+    path = tmp_path / locale_data.CURRENCIES_FILE
     for round_ in ("babel", "cache", "damaged"):
         for cached in (locale_data.currencies, minor_units, known_currencies):
             cached.cache_clear()
         if round_ == "damaged":
-            path.write_bytes(b"not a pickle")
+            path.write_bytes(b"not marshal data")
         codes = known_currencies()
         assert codes == frozenset(list_currencies()) and "PKR" in codes and "XYZ" not in codes
         assert {c: minor_units(c) for c in codes} == \

@@ -11,7 +11,7 @@ numbers written are babel's own, so every output is the same either way.
 
 from __future__ import annotations
 
-import pickle
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,15 +20,39 @@ KEYS = ("number_symbols", "decimal_formats", "percent_formats", "currency_symbol
 """The entries of a locale's data that grouping digits, percentages and currency symbols read
 (babel.numbers)."""
 
+CURRENCIES_FILE = f"currencies.py{sys.version_info[0]}{sys.version_info[1]}.marshal"
+"""`currencies`' file in the cache folder: marshal's format is this Python's own."""
+
 
 def cache_dir() -> Path:
     """Where the entries go: the user cache folder (ledger.core.files.user_cache), by babel
     version (CLDR's data changes with it)."""
-    import babel
-
     from ledger.core.files import user_cache
 
-    return user_cache() / f"babel-{babel.__version__}"
+    return user_cache() / f"babel-{babel_version()}"
+
+
+def babel_version() -> str:
+    """babel.__version__, read from the text of the babel that `import babel` would load,
+    without importing it (babel.core, localedata, plural: ~2.5 ms of a report on a ledger
+    with no `locale`, which needs nothing else of babel); imported where the text does not say
+    it plainly."""
+    import re
+    from importlib.util import find_spec
+
+    loaded = sys.modules.get("babel")
+    if loaded is None:
+        try:
+            spec = find_spec("babel")
+            text = Path(spec.origin).read_text("utf-8") if spec and spec.origin else ""
+        except (OSError, ImportError, ValueError, UnicodeDecodeError):
+            text = ""
+        found = re.findall(r"^__version__ = (['\"])([0-9A-Za-z.+-]+)\1[ \t]*$", text, re.M)
+        if len(found) == 1:
+            return found[0][1]
+    import babel
+
+    return babel.__version__
 
 
 class _Partial(dict):
@@ -110,6 +134,8 @@ def prime(name: str) -> None:
         return  # a babel whose private cache is not a dict: it loads the locale as usual
     if name in localedata._cache or not localedata.exists(name):
         return
+    import pickle
+
     path = cache_dir() / f"{name}.pickle"
     try:
         entries = pickle.loads(path.read_bytes())  # written by this module only, below
@@ -131,12 +157,15 @@ def currencies() -> tuple[frozenset[str], dict[str, int]]:
     only global data a command reads (checking rows, rounding). babel loads all of it at once
     (0.47 MB of pickle, ~5 ms); the first command writes these two tables to the cache, by
     babel's version, and later ones read them there. A cache that cannot be read or written
-    is passed over (babel's data is read)."""
+    is passed over (babel's data is read). Kept as marshal (of this Python, in the file's
+    name), not pickle: a ledger with no `locale` then loads neither pickle nor babel."""
+    import marshal
+
     from ledger.core.files import keep_cached
 
-    path = cache_dir() / "currencies.pickle"
+    path = cache_dir() / CURRENCIES_FILE
     try:
-        data = pickle.loads(path.read_bytes())  # written by this module only, below
+        data = marshal.loads(path.read_bytes())  # written by this module only, below
     except Exception:  # absent, unreadable or written by something else
         data = None
     if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], frozenset) \
@@ -146,5 +175,5 @@ def currencies() -> tuple[frozenset[str], dict[str, int]]:
 
     data = (frozenset(get_global("all_currencies")),
             {code: int(digits[0]) for code, digits in get_global("currency_fractions").items()})
-    keep_cached(path, pickle.dumps(data))
+    keep_cached(path, marshal.dumps(data))
     return data

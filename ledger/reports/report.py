@@ -214,8 +214,7 @@ def benchmarks_for(ledger: Ledger, period: Period, currency: str, shown: dict,
     country = config.country
     if not country:
         return []
-    rows = benchmarks.pick(benchmarks.table(list(config.benchmarks), country), country,
-                           period.end.year)
+    rows = benchmarks.for_country(list(config.benchmarks), country, period.end.year)
 
     def convert(amount: Decimal, from_currency: str) -> tuple[Decimal, str | None]:
         if from_currency == currency:
