@@ -72,6 +72,55 @@ def test_a_plain_payouts_line_is_read_as_typer_reads_it(tmp_path: Path,
     assert fast.read(bench, environ={"LEDGER_WIDTH": "60"}) is None
 
 
+def _transactions_lines(tmp: Path) -> list[list[str]]:
+    """`transactions` command lines, plain and not: repeatable options given once, twice
+    and in both spellings, values typer takes and values it refuses."""
+    heads = [[], ["--ledger", str(tmp)], ["--width", "60"], ["--debug"], ["-h"]]
+    tails = [[], ["--month", "2024-06"], ["--month=2024-06"], ["--month"],
+             ["--from", "2024-03-15", "--to", "2024-08-10"], ["--kind", "earning"],
+             ["--kind", "earning", "--kind=platform_fee"], ["--kind", "Earning", "--source",
+                                                            "PayPal", "--source", "upwork"],
+             ["--kind"], ["--kind", "-x"], ["--source="], ["--unclassified"],
+             ["--unclassified=1"], ["--format", "json"], ["--format=csv"],
+             ["--format", "html"], ["--limit", "0"], ["--limit", "5"], ["--limit", "-1"],
+             ["--limit", "x"], ["--limit", "5", "--limit", "6"], ["-o", str(tmp / "t.csv")],
+             ["--output", str(tmp / "t.json"), "--format", "json"], ["--month", "2024-06",
+                                                                       "--month", "2024-07"],
+             ["--help"], ["extra"], ["--year", "2024"], ["--currency", "USD"]]
+    return [[*head, "transactions", *tail] for head, tail in product(heads, tails)]
+
+
+def test_a_plain_transactions_line_is_read_as_typer_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For every `transactions` line fast.py reads, the global options and the arguments
+    (repeated --kind and --source as lists, in order) are exactly what the app's own parsing
+    hands the same `transactions_cmd.transactions`; other lines are left to the app."""
+    from ledger.cli import fast, transactions_cmd
+    from ledger.cli.commands import app
+    from ledger.cli.common import STATE
+    from ledger.cli.lazy import for_args
+
+    calls: list[tuple[dict, dict]] = []
+    monkeypatch.setattr(transactions_cmd, "transactions", lambda **options: calls.append(
+        (dict(STATE), options)))
+    read = 0
+    for args in _transactions_lines(tmp_path):
+        found = fast.read(args, environ={})
+        if found is None:
+            continue
+        command, state, options = found
+        assert command == "transactions", args
+        read += 1
+        calls.clear()
+        saved = dict(STATE)
+        try:
+            for_args(app, args)(args=args, standalone_mode=False)
+        finally:
+            STATE.update(saved)
+        assert calls == [(state, options)], args
+    assert read > 50
+
+
 def _ledger(*args: str) -> tuple[int, str, str, bool]:
     """`ledger ARGS` through the entry point in a fresh interpreter: exit code, stdout,
     stderr and whether typer was loaded."""
@@ -200,3 +249,22 @@ def test_babels_version_is_read_as_babel_says_it(tmp_path: Path,
     monkeypatch.setattr("builtins.__import__", spy)
     assert locale_data.babel_version() == babel.__version__
     assert imported == ["babel"]
+
+
+def test_a_plain_transactions_runs_without_typer_and_prints_what_the_app_prints(
+        tmp_path: Path) -> None:
+    """A contractor's rows through the entry point load no typer and print byte for byte
+    what the app prints for the same line (the app asked through an option given twice),
+    in each format, filtered by kinds and sources, and the unclassified rows."""
+    root = contractor(tmp_path)
+    tails = [["--format", "table"], ["--format", "json"], ["--format", "csv"],
+             ["--kind", "earning", "--kind", "platform_fee", "--limit", "3"],
+             ["--source", "upwork", "--format", "csv"], ["--unclassified"]]
+    for tail in tails:
+        line = ["--ledger", str(root), "transactions", "--month", "2024-06", *tail]
+        plain = _ledger(*line)
+        assert not plain[3], tail  # no typer
+        app = _ledger(*line[:3], "--month", "2024-05", *line[3:])  # twice: the app's way
+        assert app[3], tail
+        assert plain[:3] == app[:3], tail
+        assert plain[0] == 0, tail

@@ -27,13 +27,9 @@ from ledger.cli.common import (
     console as _console,
 )
 from ledger.cli.common import (
-    emit as _emit,
-)
-from ledger.cli.common import (
     open_ledger as _ledger,
 )
 from ledger.cli.lazy import Group
-from ledger.core.config import reading_locale
 
 app = typer.Typer(
     name="ledger",
@@ -243,24 +239,12 @@ def transactions(
     A row one of your [[rules]] in ledger.toml changed shows the rule's id (origin
     rule:user:<id> in json and csv).
     """
-    from ledger.cli.process import settle
-    from ledger.render import report as render
-    from ledger.reports.report import transactions as select
+    from ledger.cli.transactions_cmd import settle
+    from ledger.cli.transactions_cmd import transactions as run
 
-    settle("polars")
-    ledger = _ledger()
-    rows = select(ledger, month=month, start=start, end=end, kinds=kind, sources=source)
-    if unclassified:
-        from ledger.counting.rule_tools import unclassified as needing_rules
-
-        rows = needing_rules(rows)
-    if output_format is RowsFormat.json:
-        _emit(render.to_json(render.rows_json(rows)), output)
-    elif output_format is RowsFormat.csv:
-        _emit(render.rows_csv(rows), output)
-    else:
-        render.print_rows(rows, _console(), None if limit == 0 else limit,
-                          reading_locale(ledger))
+    settle()
+    run(month=month, start=start, end=end, kind=kind, source=source, unclassified=unclassified,
+        output_format=output_format, limit=limit, output=output)
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""`ledger report` and `ledger payouts` with plain options, run without typer.
+"""`ledger report`, `payouts` and `transactions` with plain options, run without typer.
 
 Typer's import and the click command it builds from the command's signature cost ~8 ms of
 CPU of the demo report (~0.26 s, of which `import polars` is 0.16 s): the everyday command
@@ -8,7 +8,8 @@ such line both ways), and `report_cmd.report` runs as the app's `report` command
 it, ended as click ends it (exit 0; EOF, Ctrl-C and a closed pipe as click handles them).
 `ledger payouts` with its plain options is read the same way and runs `payouts_cmd.payouts`
 as the app's `payouts` callback would (~25 ms of typer's of the 5-year ledger's payouts; a
-word that is not an option, a subcommand such as `record`, leaves it to the app).
+word that is not an option, a subcommand such as `record`, leaves it to the app), and
+`ledger transactions` runs `transactions_cmd.transactions` as the app's command would.
 Anything else (help, another command, an option unknown, repeated or with a value that is not
 plain, --tax-year, $LEDGER_WIDTH, shell completion) gets None and the app parses as always:
 its errors, suggestions and help stay typer's own.
@@ -40,8 +41,15 @@ PAYOUTS = {"--month": ("month", "text"), "--year": ("year", "int"), "--from": ("
            "--format": ("output_format", "rows_format"), "-o": ("output", "path"),
            "--output": ("output", "path"), "--online": ("online", "flag")}
 """`payouts`' own options (ledger/cli/payouts.py, the group's callback)."""
+TRANSACTIONS = {"--month": ("month", "text"), "--from": ("start", "text"),
+                "--to": ("end", "text"), "--kind": ("kind", "list"),
+                "--source": ("source", "list"), "--unclassified": ("unclassified", "flag"),
+                "--format": ("output_format", "rows_format"), "--limit": ("limit", "int"),
+                "-o": ("output", "path"), "--output": ("output", "path")}
+"""`transactions`' options (ledger/cli/commands.py); --kind and --source may repeat."""
 COMMANDS = {"report": (REPORT, "ledger.cli.report_cmd", "report"),
-            "payouts": (PAYOUTS, "ledger.cli.payouts_cmd", "payouts")}
+            "payouts": (PAYOUTS, "ledger.cli.payouts_cmd", "payouts"),
+            "transactions": (TRANSACTIONS, "ledger.cli.transactions_cmd", "transactions")}
 """The commands read here: their options, the module that runs them and its function (each
 module has a `settle` too)."""
 MIN_WIDTH = 20
@@ -87,7 +95,10 @@ def read(args: list[str], environ: Mapping[str, str] = os.environ
                    "online": False},
         "payouts": {"month": None, "year": None, "start": None, "end": None,
                     "currency": None, "output_format": RowsFormat.table, "output": None,
-                    "online": False}}
+                    "online": False},
+        "transactions": {"month": None, "start": None, "end": None, "kind": None,
+                         "source": None, "unclassified": False,
+                         "output_format": RowsFormat.table, "limit": 200, "output": None}}
     options: dict[str, Any] = {}
     given: set[str] = set()
     command = None
@@ -98,7 +109,7 @@ def read(args: list[str], environ: Mapping[str, str] = os.environ
             continue
         name, equals, value = word.partition("=") if word.startswith("--") else (word, "", "")
         key, kind = (COMMANDS[command][0] if command else GLOBAL).get(name, (None, None))
-        if key is None or key in given:
+        if key is None or (key in given and kind != "list"):
             return None
         given.add(key)
         if kind == "flag":
@@ -108,9 +119,11 @@ def read(args: list[str], environ: Mapping[str, str] = os.environ
         else:
             if not equals:
                 value = next(words, "")
-            found = _plain(kind, value)
+            found = _plain("text" if kind == "list" else kind, value)
             if found is _NOT_PLAIN:
                 return None
+            if kind == "list":
+                found = [*(options[key] or []), found]
         (options if command else state)[key] = found
     return (command, state, options) if command is not None else None
 
@@ -141,7 +154,7 @@ def _plain(kind: str, value: str) -> Any:
 
 
 def run(args: list[str]) -> bool:
-    """Run a plain `report` or `payouts` line as the app would (ending with SystemExit as
+    """Run a plain line of one of COMMANDS as the app would (ending with SystemExit as
     click does); False, having done nothing, for any other line."""
     import importlib
 

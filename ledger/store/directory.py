@@ -30,23 +30,33 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ledger.core import files
 from ledger.core.errors import DataError, UsageError, os_error
 from ledger.core.files import atomic_write, atomic_write_bytes  # noqa: F401  (where callers find them)
-from ledger.store.importing import ImportSummary
 
 if TYPE_CHECKING:
     import polars as pl
 
     from importers.base import ImportOptions
     from ledger.core.config import Config
+    from ledger.store.importing import ImportSummary
 
 APP = "freelance-ledger"
 LOCK_TIMEOUT_S = 60
 LOG_MARK = "freelance_ledger.log_bytes"
 """Parquet metadata key: the length of imports.jsonl the file was committed with."""
+
+
+def __getattr__(name: str) -> Any:
+    """`ImportSummary`, where callers find it, imported when asked for: a report never needs
+    ledger.store.importing (its module and dataclass, ~1 ms of every command)."""
+    if name == "ImportSummary":
+        from ledger.store.importing import ImportSummary
+
+        return ImportSummary
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def resolve_dir(option: str | Path | None = None) -> Path:
