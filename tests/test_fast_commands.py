@@ -121,13 +121,58 @@ def test_a_plain_transactions_line_is_read_as_typer_reads_it(
     assert read > 50
 
 
+def _reconcile_lines(tmp: Path) -> list[list[str]]:
+    """`reconcile` command lines, plain and not, and its subcommands."""
+    heads = [[], ["--ledger", str(tmp)], ["--width", "60"], ["--debug"]]
+    tails = [[], ["--month", "2024-06"], ["--month=2024-06"], ["--month"],
+             ["--from", "2024-03-15", "--to", "2024-08-10"], ["--as-of", "2024-07-01"],
+             ["--as-of=someday"], ["--format", "json"], ["--format=csv"], ["--format", "html"],
+             ["-o", str(tmp / "c.txt")], ["--output", str(tmp / "c.csv"), "--format", "csv"],
+             ["--online"], ["--online=1"], ["--month", "2024-06", "--month", "2024-07"],
+             ["--help"], ["link", "a", "b"], ["unlink", "a"], ["--month", "2024-06", "link"],
+             ["extra"], ["--year", "2024"]]
+    return [[*head, "reconcile", *tail] for head, tail in product(heads, tails)]
+
+
+def test_a_plain_reconcile_line_is_read_as_typer_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For every `reconcile` line fast.py reads, the global options and the arguments are
+    exactly what the app's own parsing hands the same `reconcile_cmd.reconcile`; lines it does
+    not read (help, link, unlink, errors) are left to the app."""
+    from ledger.cli import fast, reconcile_cmd
+    from ledger.cli.commands import app
+    from ledger.cli.common import STATE
+    from ledger.cli.lazy import for_args
+
+    calls: list[tuple[dict, dict]] = []
+    monkeypatch.setattr(reconcile_cmd, "reconcile", lambda **options: calls.append(
+        (dict(STATE), options)))
+    read = 0
+    for args in _reconcile_lines(tmp_path):
+        found = fast.read(args, environ={})
+        if found is None:
+            continue
+        command, state, options = found
+        assert command == "reconcile", args
+        read += 1
+        calls.clear()
+        saved = dict(STATE)
+        try:
+            for_args(app, args)(args=args, standalone_mode=False)
+        finally:
+            STATE.update(saved)
+        assert calls == [(state, options)], args
+    assert read > 40
+
+
 def _ledger(*args: str) -> tuple[int, str, str, bool]:
     """`ledger ARGS` through the entry point in a fresh interpreter: exit code, stdout,
     stderr and whether typer was loaded."""
-    script = ("import sys, contextlib\nfrom ledger.cli.main import main\n"
-              f"sys.argv = ['ledger', *{list(args)!r}]\n"
-              "with contextlib.suppress(SystemExit):\n    main()\n"
-              "sys.stderr.write('typer' in sys.modules and 'TYPER' or 'none')\n")
+    script = ("import sys\nfrom ledger.cli.main import main\n"
+              f"sys.argv = ['ledger', *{list(args)!r}]\ncode = 0\n"
+              "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+              "sys.stderr.write('typer' in sys.modules and 'TYPER' or 'none')\n"
+              "sys.exit(code)\n")
     env = {k: v for k, v in os.environ.items() if k not in ("LEDGER_WIDTH", "LEDGER_DIR")}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120, env={**env, "COLUMNS": "100"})
@@ -268,3 +313,25 @@ def test_a_plain_transactions_runs_without_typer_and_prints_what_the_app_prints(
         assert app[3], tail
         assert plain[:3] == app[:3], tail
         assert plain[0] == 0, tail
+
+
+def test_a_plain_reconcile_runs_without_typer_and_prints_what_the_app_prints(
+        tmp_path: Path) -> None:
+    """A contractor's chains (Upwork to NayaPay) through the entry point load no typer and
+    print byte for byte what the app prints for the same line, in each format and to a
+    file; a date --as-of is not is refused the same way."""
+    root = contractor(tmp_path)
+    out = tmp_path / "chains.txt"
+    tails = [[], ["--format", "json"], ["--format", "csv"], ["--as-of", "2024-08-01"],
+             ["--as-of", "soon"], ["-o", str(out)]]
+    for tail in tails:
+        line = ["--ledger", str(root), "reconcile", "--month", "2024-06", *tail]
+        plain = _ledger(*line)
+        written = out.read_text() if out.exists() else None
+        assert not plain[3], tail  # no typer
+        app = _ledger(*line[:3], "--month", "2024-05", *line[3:])  # twice: the app's way
+        assert app[3], tail
+        assert plain[:3] == app[:3], tail
+        assert written == (out.read_text() if out.exists() else None), tail
+        assert plain[0] == (2 if "soon" in tail else 0), (tail, plain[2])
+    assert out.read_text()

@@ -1,4 +1,5 @@
-"""`ledger report`, `payouts` and `transactions` with plain options, run without typer.
+"""`ledger report`, `payouts`, `transactions` and `reconcile` with plain options, run
+without typer.
 
 Typer's import and the click command it builds from the command's signature cost ~8 ms of
 CPU of the demo report (~0.26 s, of which `import polars` is 0.16 s): the everyday command
@@ -9,7 +10,8 @@ it, ended as click ends it (exit 0; EOF, Ctrl-C and a closed pipe as click handl
 `ledger payouts` with its plain options is read the same way and runs `payouts_cmd.payouts`
 as the app's `payouts` callback would (~25 ms of typer's of the 5-year ledger's payouts; a
 word that is not an option, a subcommand such as `record`, leaves it to the app), and
-`ledger transactions` runs `transactions_cmd.transactions` as the app's command would.
+`ledger transactions` and `ledger reconcile` run `transactions_cmd.transactions` and
+`reconcile_cmd.reconcile` as the app's command and callback would.
 Anything else (help, another command, an option unknown, repeated or with a value that is not
 plain, --tax-year, $LEDGER_WIDTH, shell completion) gets None and the app parses as always:
 its errors, suggestions and help stay typer's own.
@@ -47,9 +49,15 @@ TRANSACTIONS = {"--month": ("month", "text"), "--from": ("start", "text"),
                 "--format": ("output_format", "rows_format"), "--limit": ("limit", "int"),
                 "-o": ("output", "path"), "--output": ("output", "path")}
 """`transactions`' options (ledger/cli/commands.py); --kind and --source may repeat."""
+RECONCILE = {"--month": ("month", "text"), "--from": ("start", "text"), "--to": ("end", "text"),
+             "--format": ("output_format", "rows_format"), "--as-of": ("as_of", "text"),
+             "-o": ("output", "path"), "--output": ("output", "path"),
+             "--online": ("online", "flag")}
+"""`reconcile`'s own options (ledger/cli/reconcile.py, the group's callback)."""
 COMMANDS = {"report": (REPORT, "ledger.cli.report_cmd", "report"),
             "payouts": (PAYOUTS, "ledger.cli.payouts_cmd", "payouts"),
-            "transactions": (TRANSACTIONS, "ledger.cli.transactions_cmd", "transactions")}
+            "transactions": (TRANSACTIONS, "ledger.cli.transactions_cmd", "transactions"),
+            "reconcile": (RECONCILE, "ledger.cli.reconcile_cmd", "reconcile")}
 """The commands read here: their options, the module that runs them and its function (each
 module has a `settle` too)."""
 MIN_WIDTH = 20
@@ -98,7 +106,10 @@ def read(args: list[str], environ: Mapping[str, str] = os.environ
                     "online": False},
         "transactions": {"month": None, "start": None, "end": None, "kind": None,
                          "source": None, "unclassified": False,
-                         "output_format": RowsFormat.table, "limit": 200, "output": None}}
+                         "output_format": RowsFormat.table, "limit": 200, "output": None},
+        "reconcile": {"month": None, "start": None, "end": None,
+                      "output_format": RowsFormat.table, "as_of": None, "output": None,
+                      "online": False}}
     options: dict[str, Any] = {}
     given: set[str] = set()
     command = None

@@ -12,7 +12,6 @@ from typing import Annotated
 import typer
 
 from ledger.cli.common import RowsFormat
-from ledger.core.config import reading_locale
 
 reconcile_app = typer.Typer(invoke_without_command=True)
 
@@ -62,50 +61,12 @@ def reconcile_cmd(
     """
     if ctx.invoked_subcommand is not None:
         return
-    import datetime as dt
-
-    import polars as pl
-
-    from ledger import reconcile
-    from ledger.cli.common import console as _console
-    from ledger.cli.common import emit as _emit
-    from ledger.cli.common import open_ledger as _ledger
-    from ledger.cli.process import settle
-    from ledger.core.errors import DataError, UsageError
-    from ledger.render import reconcile as reconcile_render
-    from ledger.reports import report
+    from ledger.cli.reconcile_cmd import reconcile as run
+    from ledger.cli.reconcile_cmd import settle
 
     settle()
-    ledger = _ledger()
-    rows = ledger.rows()
-    if rows.is_empty():
-        raise DataError("the ledger is empty", path=ledger.root,
-                        hint="import exports first: ledger import FILE")
-    period = report.resolve_period(rows.select(pl.col("date")), month=month, start=start,
-                                   end=end)
-    day = None
-    if as_of:
-        try:
-            day = dt.date.fromisoformat(as_of)
-        except ValueError:
-            raise UsageError(f"--as-of {as_of!r} is not a date YYYY-MM-DD") from None
-    result = reconcile.for_ledger(ledger, (period.start, period.end), online=online,
-                                  as_of=day, rows=rows)
-    data = reconcile.to_json(result)
-    if output_format is RowsFormat.json:
-        _emit(reconcile_render.json_lines(data), output)
-    elif output_format is RowsFormat.csv:
-        _emit(reconcile_render.to_csv(data), output)
-    else:
-        console = _console()
-        if output is not None:
-            with console.capture() as capture:
-                reconcile_render.print_chains(data, period.label, console,
-                                          reading_locale(ledger))
-            _emit(capture.get(), output)
-        else:
-            reconcile_render.print_chains(data, period.label, console,
-                                          reading_locale(ledger))
+    run(month=month, start=start, end=end, output_format=output_format, as_of=as_of,
+        output=output, online=online)
 
 
 @reconcile_app.command("link")
