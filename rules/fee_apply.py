@@ -21,6 +21,7 @@ from rules.fee_transfers import (
     conversion_rows,
     included_fee_rows,
     intermediary_rows,
+    replace_plan,
     replace_rows,
     working,
 )
@@ -216,23 +217,28 @@ def _apply(rows: pl.DataFrame, schedule: Schedule, window: tuple[dt.date, dt.dat
     net_rows = flags.get_column("m")
     passed = flags.get_column("w") & ~net_rows
     given = rows.filter(passed)
-    current = given
+    current, last, replaced = given, None, []
     for found in _rules(schedule, matched, arrived):
-        step = found(current)
-        if step is not None:
-            current = replace_rows(current, *step, sort=False)
+        if last is not None:  # this rule reads the rows the one before it derived
+            current, last = replace_rows(current, *last, sort=False), None
+        last = found(current)
+        if last is not None:
+            replaced.append(last[0])
     in_window = pl.col("date").is_between(*window) if clip and window is not None else None
-    if derived is None and current is given:  # no rule derived a row: the rows as given
+    if derived is None and not replaced:  # no rule derived a row: the rows as given
         return rows if in_window is None else rows.filter(in_window)
     ids = given.get_column("id")
-    new = current.lazy().filter(~pl.col("id").is_in(ids.implode()))
-    stays = ids.is_in(current.get_column("id").implode())
     keep = ~net_rows
-    if not stays.all():
-        keep = keep.scatter(passed.arg_true().filter(~stays), False)
-    kept = rows.lazy().filter(keep)
-    added = new if derived is None else pl.concat([derived.lazy(), new])
-    both = pl.concat([kept, added])
+    if replaced:
+        # the last rule's rows are replaced in the final plan, not in a frame of their own
+        new = (current.lazy() if last is None else replace_plan(current, *last)).filter(
+            ~pl.col("id").is_in(ids.implode()))
+        gone = ids.is_in(pl.concat(replaced).get_column("id").implode())
+        if gone.any():
+            keep = keep.scatter(passed.arg_true().filter(gone), False)
+    kept = rows.lazy() if keep.all() else rows.lazy().filter(keep)
+    added = [] if derived is None else [derived.lazy()]
+    both = pl.concat([kept, *added, *([new] if replaced else [])])
     if in_window is not None:
         both = both.filter(in_window)
     # one stable sort of all (a merge of the sorted kept rows with what was derived costs more)

@@ -108,24 +108,32 @@ def _none(rows: pl.DataFrame, column: str) -> bool:
 
 
 def replace_rows(rows: pl.DataFrame, replaced: pl.DataFrame,
-             derived: list[pl.LazyFrame] | list[pl.DataFrame], *, sort: bool = True
-             ) -> pl.DataFrame:
+                 derived: list[pl.LazyFrame] | list[pl.DataFrame], *, sort: bool = True
+                 ) -> pl.DataFrame:
     """`rows` without the `replaced` ids, plus the `derived` rows, stably sorted by date (one
     collect). `sort=False`: appended, for a caller that sorts once after several rules
     (rules.fee_apply.apply_rules: each rule reads rows of one day together or row by row,
     so what it derives is the same in either order, and one stable sort at the end gives
     the order a sort after each would)."""
-    import polars as pl
-
     if not derived:
         return rows
+    both = replace_plan(rows, replaced, derived)
+    return (both.sort("date", maintain_order=True) if sort else both).collect(
+        engine="in-memory")
+
+
+def replace_plan(rows: pl.DataFrame, replaced: pl.DataFrame,
+                 derived: list[pl.LazyFrame] | list[pl.DataFrame]) -> pl.LazyFrame:
+    """`replace_rows` unsorted, as a plan (the last rule's, collected with the frame)."""
+    import polars as pl
+
     # a filter keeps the rows' order without an order-keeping join (ids are never null)
     kept = rows.lazy() if replaced.is_empty() else rows.lazy().filter(
         ~pl.col("id").is_in(replaced.get_column("id").implode()))
+    if not derived:
+        return kept
     new = schema.conform(pl.concat([d.lazy() for d in derived], how="diagonal_relaxed"))
-    both = pl.concat([kept, new])
-    return (both.sort("date", maintain_order=True) if sort else both).collect(
-        engine="in-memory")
+    return pl.concat([kept, new])
 
 
 def split_included_fees(rows: pl.DataFrame, schedule: Schedule, *, sort: bool = True
