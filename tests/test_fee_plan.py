@@ -167,3 +167,28 @@ def test_nothing_derived_gives_the_rows_as_given() -> None:
     assert apply_rules(rows, bundled) is rows
     window = (rows["date"].min(), rows["date"].max())
     assert_frame_equal(counted_rows(rows, bundled, window), rows)  # type: ignore[arg-type]
+
+
+def test_shares_of_some_consumers_are_those_of_all_filtered() -> None:
+    """attribution.shares with `consumers` filters in its one plan what the report kept of
+    all the shares; funding (a plan gathering ids by position) gives each debit's lots."""
+    from ledger import reconcile as rc
+    from ledger.counting import attribution as at
+    from tests.test_attribution import pooled
+    from tests.test_reconcile import JUNE, rates
+
+    rows = pooled()
+    result = rc.reconcile(rows, JUNE, rc.settings({}),
+                          rates(("2024-06-08", "USD", "PKR", "280")), None, dt.date(2024, 7, 1))
+    every = at.shares(rows, result.pairs)
+    wanted = [c.id for c in result.chains]
+    assert len(wanted) > 1 and every.height > len(wanted)
+    some = at.shares(rows, result.pairs, wanted)
+    assert_frame_equal(some, every.filter(pl.col("consumer").is_in(wanted)))
+    assert at.shares(rows, result.pairs, []).is_empty()
+    fund = at.funding(rows)
+    ids = set(rows.get_column("id").to_list())
+    assert fund.height and set(fund.get_column("consumer").to_list()) <= ids
+    assert set(fund.get_column("lot").drop_nulls().to_list()) <= ids
+    sums = fund.group_by("consumer").agg(pl.col("frac").sum())
+    assert all(abs(f - 1) < 1e-9 for f in sums.get_column("frac").to_list())
