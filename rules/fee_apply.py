@@ -208,13 +208,11 @@ def _apply(rows: pl.DataFrame, schedule: Schedule, window: tuple[dt.date, dt.dat
         accounts = net_accounts(rows) if net and not rows.is_empty() else []
     if rows.is_empty():
         return rows
-    derived = derive_fees(rows, schedule, accounts) if net else None
-    if derived is not None and derived.is_empty():
-        derived = None
-    # which rows the rules replace by position (no join of the whole frame on ids)
+    # which rows the rules read and replace, by position (no join of the whole frame on ids)
     flags = rows.select(working().alias("w"),
                         needs_derivation(accounts).fill_null(False).alias("m"))
     net_rows = flags.get_column("m")
+    derived = derive_fees(rows.filter(net_rows), schedule, accounts) if net_rows.any() else None
     passed = flags.get_column("w") & ~net_rows
     given = rows.filter(passed)
     current, last, replaced = given, None, []
