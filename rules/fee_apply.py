@@ -221,7 +221,7 @@ def _apply(rows: pl.DataFrame, schedule: Schedule, window: tuple[dt.date, dt.dat
             current, last = replace_rows(current, *last, sort=False), None
         last = found(current)
         if last is not None:
-            replaced.append(last[0])
+            replaced.append(last[0].get_column("id"))
     in_window = pl.col("date").is_between(*window) if clip and window is not None else None
     if derived is None and not replaced:  # no rule derived a row: the rows as given
         return rows if in_window is None else rows.filter(in_window)
@@ -231,7 +231,7 @@ def _apply(rows: pl.DataFrame, schedule: Schedule, window: tuple[dt.date, dt.dat
         # the last rule's rows are replaced in the final plan, not in a frame of their own
         new = (current.lazy() if last is None else replace_plan(current, *last)).filter(
             ~pl.col("id").is_in(ids.implode()))
-        gone = ids.is_in(pl.concat(replaced).get_column("id").implode())
+        gone = ids.is_in(pl.concat(replaced).implode())
         if gone.any():
             keep = keep.scatter(passed.arg_true().filter(gone), False)
     kept = rows.lazy() if keep.all() else rows.lazy().filter(keep)

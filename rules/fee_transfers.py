@@ -26,7 +26,8 @@ CONVERSION_RULE = ("transfers", "conversion")
 INTERMEDIARY_RULE = ("deductions", "intermediary")
 ARRIVAL_RULE = ("transfers", "arrival")
 Found = tuple["pl.DataFrame", list["pl.LazyFrame"]]
-"""What a rule replaces (the ids, a frame) and the plans of the rows it derives."""
+"""What a rule replaces (the rows, of which `id` is read) and the plans of the rows it
+derives."""
 
 
 def working() -> pl.Expr:
@@ -98,7 +99,7 @@ def arrival_rows(rows: pl.DataFrame, arrivals: pl.DataFrame, schedule: Schedule
     ).collect(engine="in-memory")
     if transfers.is_empty():
         return None
-    return transfers.select("id"), _as_conversion(transfers, pl.lit("rule:") + pl.col("_rule_id"))
+    return transfers, _as_conversion(transfers, pl.lit("rule:") + pl.col("_rule_id"))
 
 
 def _none(rows: pl.DataFrame, column: str) -> bool:
@@ -174,7 +175,7 @@ def included_fee_rows(rows: pl.DataFrame, schedule: Schedule) -> Found | None:
         ref=pl.lit(None, dtype=pl.String), related_ref=pl.coalesce("ref", derived_id("net")),
         description=platform + pl.lit(" fee inside the amount of: ") + pl.col("description")
         + pl.lit(" (split by rule ") + pl.col("_rule_id") + pl.lit(")"), origin=origin)
-    return candidates.select("id"), [main, fee]
+    return candidates, [main, fee]
 
 
 def _lone_legs(legs: pl.DataFrame) -> pl.DataFrame:
@@ -257,7 +258,7 @@ def conversion_rows(rows: pl.DataFrame, schedule: Schedule) -> Found | None:
             related_ref=pl.coalesce("related_ref", "ref"),
             origin=origin, hours=pl.lit(None, dtype=pl.Float64),
             description=pl.col("description") + pl.lit(" (other leg, from the tag)")))
-    return transfers.select("id"), derived
+    return transfers, derived
 
 
 def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
@@ -342,8 +343,9 @@ def intermediary_rows(rows: pl.DataFrame, schedule: Schedule,
     if deducted.is_empty():
         return None
     origin = pl.lit("rule:") + pl.col("_rule_id")
-    moved = deducted.with_columns(id=derived_id("sent"), amount=pl.col("_sent"), origin=origin)
-    fee = deducted.with_columns(
+    moved = deducted.lazy().with_columns(id=derived_id("sent"), amount=pl.col("_sent"),
+                                         origin=origin)
+    fee = deducted.lazy().with_columns(
         id=derived_id("deducted"), kind=pl.lit("bank_fee"),
         category=pl.lit("intermediary_deduction"), amount=-pl.col("_diff"),
         ref=pl.lit(None, dtype=pl.String),
@@ -353,5 +355,5 @@ def intermediary_rows(rows: pl.DataFrame, schedule: Schedule,
         + pl.lit(": sent ") + pl.col("_sent").cast(pl.String) + pl.lit(", credited ")
         + pl.col("amount").cast(pl.String) + pl.lit(" ") + pl.col("currency")
         + pl.lit(" (measured by rule ") + pl.col("_rule_id") + pl.lit(")"))
-    return deducted.select("id"), [moved.lazy(), fee.lazy()]
+    return deducted, [moved, fee]
 
