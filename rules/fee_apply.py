@@ -177,7 +177,7 @@ def counted_rows(rows: pl.DataFrame, schedule: Schedule,
                  arrived: pl.DataFrame | None = None) -> pl.DataFrame:
     """`apply_rules`, then `arrived_conversions` of `arrived` (reconcile.arrivals; None:
     none), then only the rows in `window`: what ledger.counting counts, in one pass (the
-    rows sorted once, or merged with what the rules derived when they are sorted)."""
+    rows sorted once, not after the rules and again after the arrivals)."""
     return _apply(rows, schedule, window, matched, arrived, clip=True)
 
 
@@ -187,11 +187,11 @@ def _apply(rows: pl.DataFrame, schedule: Schedule, window: tuple[dt.date, dt.dat
     """The rules of `apply_rules` (and `arrived_conversions` with `arrived`), as if each
     replaced its rows in the whole frame, the frame sorted by date once at the end. Only
     the rows a rule after `derive_fees` reads or replaces (`working`: transfers, conversion
-    legs, amounts with a fee inside) go through the rules one by one, a few hundred of five
-    years' 20,000; the rest are kept as they are, and the whole frame is assembled in one
-    collect: the kept rows in their order, then what each rule derived in the rules' order
-    (what is left of it), stably sorted by date, as a sort after each rule would give
-    (tests/test_fee_plan.py compares it with the rules applied one by one)."""
+    legs, amounts with a fee inside) go through the rules one by one, 4,830 of five years'
+    20,404 rows, 27 of the demo's 77; the rest are kept as they are, and the whole frame is
+    assembled in one collect: the kept rows in their order, then what each rule derived in
+    the rules' order (what is left of it), stably sorted by date, as a sort after each rule
+    would give (tests/test_fee_plan.py compares it with the rules applied one by one)."""
     import polars as pl
 
     # no net_of_fee row at all (a Series count, no plan): no account is net, nothing to derive
