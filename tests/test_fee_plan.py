@@ -192,3 +192,31 @@ def test_shares_of_some_consumers_are_those_of_all_filtered() -> None:
     assert set(fund.get_column("lot").drop_nulls().to_list()) <= ids
     sums = fund.group_by("consumer").agg(pl.col("frac").sum())
     assert all(abs(f - 1) < 1e-9 for f in sums.get_column("frac").to_list())
+
+
+def test_sums_by_month_are_the_rows_summed_in_python() -> None:
+    """totals.sums_by_month (months and period in one collect): each month's and the
+    period's exact sum per kind, kinds that are not income left out."""
+    import random
+    from decimal import Decimal
+
+    from ledger.core.schema import KINDS
+    from ledger.counting.totals import NOT_INCOME, sums_by_month
+
+    rnd = random.Random(5)
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=rnd.randrange(120)) for _ in range(300)]
+    kinds = [rnd.choice(KINDS) for _ in days]
+    values = [Decimal(rnd.randrange(-10**9, 10**9)).scaleb(-6) for _ in days]
+    valued = pl.DataFrame({"date": days, "kind": kinds, "value": [str(v) for v in values]},
+                          schema={"date": pl.Date, "kind": pl.Enum(KINDS), "value": pl.String}
+                          ).with_columns(pl.col("value").cast(pl.Decimal(38, 12)))
+    months, whole = sums_by_month(valued)
+    expect: dict[str, dict[str, Decimal]] = {}
+    for day, kind, value in zip(days, kinds, values, strict=True):
+        if kind in NOT_INCOME:
+            continue
+        month = expect.setdefault(day.strftime("%Y-%m"), {k: Decimal(0) for k in KINDS})
+        month[kind] += value
+    assert months == dict(sorted(expect.items()))
+    assert list(months) == sorted(months)
+    assert whole == {k: sum((m[k] for m in expect.values()), Decimal(0)) for k in KINDS}
