@@ -6,6 +6,7 @@ rules/fee_transfers.py."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ledger.core import providers
@@ -15,9 +16,14 @@ from rules.fee_math import WORK, assign, work_lit
 from rules.fee_schedule import pct
 from rules.fee_transfers import (
     MATCH_DAYS,
-    match_intermediary,
-    split_conversions,
-    split_included_fees,
+    Found,
+    arrival_rows,
+    conversion_rows,
+    included_fee_rows,
+    intermediary_rows,
+    replace_plan,
+    replace_rows,
+    working,
 )
 
 if TYPE_CHECKING:
@@ -162,6 +168,30 @@ def apply_rules(rows: pl.DataFrame, schedule: Schedule,
     `window` (first, last day): only rows within `MATCH_DAYS` of it are kept and derived
     (a period's report), while which accounts are net of fees is read from all `rows`.
     `matched`: the transfer pairs `ledger reconcile` linked (see `match_intermediary`)."""
+    return _apply(rows, schedule, window, matched, None, clip=False)
+
+
+def counted_rows(rows: pl.DataFrame, schedule: Schedule,
+                 window: tuple[dt.date, dt.date] | None = None,
+                 matched: pl.DataFrame | None = None,
+                 arrived: pl.DataFrame | None = None) -> pl.DataFrame:
+    """`apply_rules`, then `arrived_conversions` of `arrived` (reconcile.arrivals; None:
+    none), then only the rows in `window`: what ledger.counting counts, in one pass (the
+    rows sorted once, not after the rules and again after the arrivals)."""
+    return _apply(rows, schedule, window, matched, arrived, clip=True)
+
+
+def _apply(rows: pl.DataFrame, schedule: Schedule, window: tuple[dt.date, dt.date] | None,
+           matched: pl.DataFrame | None, arrived: pl.DataFrame | None, *, clip: bool
+           ) -> pl.DataFrame:
+    """The rules of `apply_rules` (and `arrived_conversions` with `arrived`), as if each
+    replaced its rows in the whole frame, the frame sorted by date once at the end. Only
+    the rows a rule after `derive_fees` reads or replaces (`working`: transfers, conversion
+    legs, amounts with a fee inside) go through the rules one by one, 4,830 of five years'
+    20,404 rows, 27 of the demo's 77; the rest are kept as they are, and the whole frame is
+    assembled in one collect: the kept rows in their order, then what each rule derived in
+    the rules' order (what is left of it), stably sorted by date, as a sort after each rule
+    would give (tests/test_fee_plan.py compares it with the rules applied one by one)."""
     import polars as pl
 
     # no net_of_fee row at all (a Series count, no plan): no account is net, nothing to derive
@@ -170,20 +200,56 @@ def apply_rules(rows: pl.DataFrame, schedule: Schedule,
         accounts = net_accounts(rows) if net else []
         start, end = window
         margin = dt.timedelta(days=MATCH_DAYS)
-        rows = rows.filter(pl.col("date").is_between(start - margin, end + margin))
+        low, high = start - margin, end + margin
+        dates = rows.get_column("date")
+        if not rows.is_empty() and (dates.min() < low or dates.max() > high):  # type: ignore[operator]
+            rows = rows.filter(pl.col("date").is_between(low, high))
     else:
         accounts = net_accounts(rows) if net and not rows.is_empty() else []
-    # each rule appends what it derives; one stable sort by date at the end gives the order
-    # a sort after each rule gave (a sort of every row costs ~4 ms on five years' rows)
-    given = rows
-    mask = needs_derivation(accounts)
-    if net and not rows.is_empty() and rows.select(mask.any()).item():
-        derived = derive_fees(rows, schedule, accounts)
-        kept = rows.filter(~mask.fill_null(False))
-        rows = pl.concat([kept, derived])
     if rows.is_empty():
         return rows
-    rows = split_included_fees(rows, schedule, sort=False)
-    rows = split_conversions(rows, schedule, sort=False)
-    rows = match_intermediary(rows, schedule, matched, sort=False)
-    return rows if rows is given else rows.sort("date", maintain_order=True)
+    # which rows the rules read and replace, by position (no join of the whole frame on ids)
+    flags = rows.select(working().alias("w"),
+                        needs_derivation(accounts).fill_null(False).alias("m"))
+    net_rows = flags.get_column("m")
+    derived = derive_fees(rows.filter(net_rows), schedule, accounts) if net_rows.any() else None
+    passed = flags.get_column("w") & ~net_rows
+    given = rows.filter(passed)
+    current, last, replaced = given, None, []
+    for found in _rules(schedule, matched, arrived):
+        if last is not None:  # this rule reads the rows the one before it derived
+            current, last = replace_rows(current, *last, sort=False), None
+        last = found(current)
+        if last is not None:
+            replaced.append(last[0].get_column("id"))
+    in_window = pl.col("date").is_between(*window) if clip and window is not None else None
+    if derived is None and not replaced:  # no rule derived a row: the rows as given
+        return rows if in_window is None else rows.filter(in_window)
+    ids = given.get_column("id")
+    keep = ~net_rows
+    if replaced:
+        # the last rule's rows are replaced in the final plan, not in a frame of their own
+        new = (current.lazy() if last is None else replace_plan(current, *last)).filter(
+            ~pl.col("id").is_in(ids.implode()))
+        gone = ids.is_in(pl.concat(replaced).implode())
+        if gone.any():
+            keep = keep.scatter(passed.arg_true().filter(gone), False)
+    kept = rows.lazy() if keep.all() else rows.lazy().filter(keep)
+    added = [] if derived is None else [derived.lazy()]
+    both = pl.concat([kept, *added, *([new] if replaced else [])])
+    if in_window is not None:
+        both = both.filter(in_window)
+    # one stable sort of all (a merge of the sorted kept rows with what was derived costs more)
+    return both.sort("date", maintain_order=True).collect(engine="in-memory")
+
+
+def _rules(schedule: Schedule, matched: pl.DataFrame | None, arrived: pl.DataFrame | None
+           ) -> list[Callable[[pl.DataFrame], Found | None]]:
+    """The rules after `derive_fees`, in their order, each what it replaces and derives."""
+    rules: list[Callable[[pl.DataFrame], Found | None]] = [
+        lambda rows: included_fee_rows(rows, schedule),
+        lambda rows: conversion_rows(rows, schedule),
+        lambda rows: intermediary_rows(rows, schedule, matched)]
+    if arrived is not None:
+        rules.append(lambda rows: arrival_rows(rows, arrived, schedule))
+    return rules

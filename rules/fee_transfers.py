@@ -25,6 +25,18 @@ INCLUDED_FEE_RULE = ("transfers", "included_fee")
 CONVERSION_RULE = ("transfers", "conversion")
 INTERMEDIARY_RULE = ("deductions", "intermediary")
 ARRIVAL_RULE = ("transfers", "arrival")
+Found = tuple["pl.DataFrame", list["pl.LazyFrame"]]
+"""What a rule replaces (the rows, of which `id` is read) and the plans of the rows it
+derives."""
+
+
+def working() -> pl.Expr:
+    """The rows a rule here reads or replaces: transfers and conversion legs (conversions,
+    intermediary deductions, arrivals, the matcher's legs) and amounts with a fee inside.
+    rules.fee_apply passes only these through the rules (the rest are kept as they are)."""
+    import polars as pl
+
+    return pl.col("kind").is_in(["transfer", "fx"]) | pl.col("fee_included").is_not_null()
 
 
 def _rule_id(schedule: Schedule, provider: str, kind: str) -> pl.Expr | None:
@@ -68,19 +80,26 @@ def arrived_conversions(rows: pl.DataFrame, arrivals: pl.DataFrame, schedule: Sc
     become conversions like a `[delivered ...]` tag makes them, so their FX spread is in the
     report's FX cost. `arrivals`: id (the withdrawal), _other (what was credited, before the
     bank's own charge rows), _other_cur. Rule `transfers.arrival`; a no-op without it."""
+
+    found = arrival_rows(rows, arrivals, schedule)
+    return rows if found is None else replace_rows(rows, *found)
+
+
+def arrival_rows(rows: pl.DataFrame, arrivals: pl.DataFrame, schedule: Schedule
+                 ) -> Found | None:
+    """What `arrived_conversions` replaces and derives (None: nothing)."""
     import polars as pl
 
     rule = _rule_id(schedule, *ARRIVAL_RULE)
     if arrivals.is_empty() or rule is None:
-        return rows
+        return None
     transfers = rows.lazy().filter(pl.col("kind") == "transfer").join(
         arrivals.lazy(), on="id", how="inner").with_columns(rule).filter(
         pl.col("_rule_id").is_not_null() & (pl.col("_other_cur") != pl.col("currency"))
     ).collect(engine="in-memory")
     if transfers.is_empty():
-        return rows
-    derived = _as_conversion(transfers, pl.lit("rule:") + pl.col("_rule_id"))
-    return _replace(rows, transfers.select("id"), derived)
+        return None
+    return transfers, _as_conversion(transfers, pl.lit("rule:") + pl.col("_rule_id"))
 
 
 def _none(rows: pl.DataFrame, column: str) -> bool:
@@ -89,25 +108,33 @@ def _none(rows: pl.DataFrame, column: str) -> bool:
     return rows.get_column(column).null_count() == rows.height
 
 
-def _replace(rows: pl.DataFrame, replaced: pl.DataFrame,
-             derived: list[pl.LazyFrame] | list[pl.DataFrame], *, sort: bool = True
-             ) -> pl.DataFrame:
+def replace_rows(rows: pl.DataFrame, replaced: pl.DataFrame,
+                 derived: list[pl.LazyFrame] | list[pl.DataFrame], *, sort: bool = True
+                 ) -> pl.DataFrame:
     """`rows` without the `replaced` ids, plus the `derived` rows, stably sorted by date (one
     collect). `sort=False`: appended, for a caller that sorts once after several rules
     (rules.fee_apply.apply_rules: each rule reads rows of one day together or row by row,
     so what it derives is the same in either order, and one stable sort at the end gives
     the order a sort after each would)."""
-    import polars as pl
-
     if not derived:
         return rows
+    both = replace_plan(rows, replaced, derived)
+    return (both.sort("date", maintain_order=True) if sort else both).collect(
+        engine="in-memory")
+
+
+def replace_plan(rows: pl.DataFrame, replaced: pl.DataFrame,
+                 derived: list[pl.LazyFrame] | list[pl.DataFrame]) -> pl.LazyFrame:
+    """`replace_rows` unsorted, as a plan (the last rule's, collected with the frame)."""
+    import polars as pl
+
     # a filter keeps the rows' order without an order-keeping join (ids are never null)
     kept = rows.lazy() if replaced.is_empty() else rows.lazy().filter(
         ~pl.col("id").is_in(replaced.get_column("id").implode()))
+    if not derived:
+        return kept
     new = schema.conform(pl.concat([d.lazy() for d in derived], how="diagonal_relaxed"))
-    both = pl.concat([kept, new])
-    return (both.sort("date", maintain_order=True) if sort else both).collect(
-        engine="in-memory")
+    return pl.concat([kept, new])
 
 
 def split_included_fees(rows: pl.DataFrame, schedule: Schedule, *, sort: bool = True
@@ -117,11 +144,17 @@ def split_included_fees(rows: pl.DataFrame, schedule: Schedule, *, sort: bool = 
     the fee (amount + fee: -1000 sent incl. 6 -> -994; 800 credited after 2 -> 802) and the
     fee (-6, kind payment_fee, category included_fee). Same currency only; origin
     `rule:transfers.included_fee...`; ids sha256(id + `:net`/`:fee`)."""
+    found = included_fee_rows(rows, schedule)
+    return rows if found is None else replace_rows(rows, *found, sort=sort)
+
+
+def included_fee_rows(rows: pl.DataFrame, schedule: Schedule) -> Found | None:
+    """What `split_included_fees` replaces and derives (None: nothing)."""
     import polars as pl
 
     rule = _rule_id(schedule, *INCLUDED_FEE_RULE)
     if rule is None or _none(rows, "fee_included"):
-        return rows
+        return None
     candidates = rows.lazy().filter(
         from_source(pl.col("origin"))
         & ~pl.col("kind").is_in(["platform_fee", "payment_fee", "bank_fee", "tax"])
@@ -131,7 +164,7 @@ def split_included_fees(rows: pl.DataFrame, schedule: Schedule, *, sort: bool = 
         pl.col("_rule_id").is_not_null() & (pl.col("_fee_currency") == pl.col("currency"))
         & (pl.col("_fee") > 0)).collect(engine="in-memory")
     if candidates.is_empty():
-        return rows
+        return None
     origin = pl.lit("rule:") + pl.col("_rule_id")
     platform = providers.platform(pl.col("source")).str.to_titlecase()
     main = candidates.lazy().with_columns(id=derived_id("net"), amount=pl.col("amount")
@@ -142,7 +175,7 @@ def split_included_fees(rows: pl.DataFrame, schedule: Schedule, *, sort: bool = 
         ref=pl.lit(None, dtype=pl.String), related_ref=pl.coalesce("ref", derived_id("net")),
         description=platform + pl.lit(" fee inside the amount of: ") + pl.col("description")
         + pl.lit(" (split by rule ") + pl.col("_rule_id") + pl.lit(")"), origin=origin)
-    return _replace(rows, candidates, [main, fee], sort=sort)
+    return candidates, [main, fee]
 
 
 def _lone_legs(legs: pl.DataFrame) -> pl.DataFrame:
@@ -179,11 +212,17 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule, *, sort: bool = Tr
     Derived rows have origin `rule:transfers.conversion...`, ids sha256(id + suffix).
     Both kinds are found in one collect, and replaced in one more.
     """
+    found = conversion_rows(rows, schedule)
+    return rows if found is None else replace_rows(rows, *found, sort=sort)
+
+
+def conversion_rows(rows: pl.DataFrame, schedule: Schedule) -> Found | None:
+    """What `split_conversions` replaces and derives (None: nothing)."""
     import polars as pl
 
     rule = _rule_id(schedule, *CONVERSION_RULE)
     if rule is None or _none(rows, "counter_currency"):  # neither kind could be derived
-        return rows
+        return None
     has_tag = pl.col("counter_currency").is_not_null()
     transfers = rows.lazy().filter(
         (pl.col("kind") == "transfer") & (pl.col("amount") < 0) & has_tag).with_columns(
@@ -194,7 +233,9 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule, *, sort: bool = Tr
     other = pl.when(pl.col("amount") < 0).then(pl.col("counter_amount")).otherwise(
         -pl.col("counter_amount"))
     plans = [transfers]
-    if rows.get_column("kind").eq("fx").any():  # else no legs to pair: no plan to build
+    # a lone leg is derived only from its tag: no tagged leg, no pairs to find (a Series test)
+    if (rows.get_column("kind").eq("fx") & rows.get_column("counter_currency").is_not_null()
+            ).any():
         plans.append(_lone_plan(rows.lazy().filter(pl.col("kind") == "fx")).filter(
             ((pl.col("amount") < 0) & has_tag)
             | ((pl.col("amount") > 0) & has_tag)).with_columns(
@@ -205,7 +246,7 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule, *, sort: bool = Tr
     transfers, *found = pl.collect_all(plans, engine="in-memory")
     lone = found[0] if found else transfers.clear()
     if transfers.is_empty() and lone.is_empty():
-        return rows
+        return None
     origin = pl.lit("rule:") + pl.col("_rule_id")
     derived: list[pl.LazyFrame] = []
     if transfers.height:
@@ -217,7 +258,7 @@ def split_conversions(rows: pl.DataFrame, schedule: Schedule, *, sort: bool = Tr
             related_ref=pl.coalesce("related_ref", "ref"),
             origin=origin, hours=pl.lit(None, dtype=pl.Float64),
             description=pl.col("description") + pl.lit(" (other leg, from the tag)")))
-    return _replace(rows, transfers.select("id"), derived, sort=sort)
+    return transfers, derived
 
 
 def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
@@ -236,19 +277,23 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
     default settings. Either way the report, reconcile and this rule agree on which credit
     was which withdrawal, and what the matcher leaves ambiguous gets no deduction (never
     guessed)."""
+    found = intermediary_rows(rows, schedule, matched)
+    return rows if found is None else replace_rows(rows, *found, sort=sort)
+
+
+def intermediary_rows(rows: pl.DataFrame, schedule: Schedule,
+                      matched: pl.DataFrame | None = None) -> Found | None:
+    """What `match_intermediary` replaces and derives (None: nothing)."""
     import polars as pl
 
     rules = schedule.rules_for(*INTERMEDIARY_RULE)
     rule = _rule_id(schedule, *INTERMEDIARY_RULE)
     if rule is None or not rows.get_column("kind").eq("transfer").any():
-        return rows
+        return None
+    if matched is not None and matched.is_empty():  # no pair to measure
+        return None
     transfers = rows.lazy().filter(pl.col("kind") == "transfer")
-    # the credits first, whole (a deducted one is rewritten): a ledger with none (an Upwork
-    # export's withdrawals only) has nothing to measure, and its year of withdrawals is not
-    # tagged with rules; those are kept with only the columns the pairs read
-    ins = transfers.filter(pl.col("amount") > 0).collect(engine="in-memory")
-    if ins.is_empty():
-        return rows
+    ins = transfers.filter(pl.col("amount") > 0)
     outs = transfers.filter(pl.col("amount") < 0).with_columns(rule).filter(
         pl.col("_rule_id").is_not_null()).select(
         pl.col("id").alias("_out_id"), pl.col("account").alias("_out_account"),
@@ -256,16 +301,19 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
         (-pl.col("amount")).alias("_sent"), pl.col("ref").alias("_out_ref"),
         providers.platform(pl.col("source")).replace_strict(
             providers.ALIASES, default=None, return_dtype=pl.String).alias("_name"),
-        "_rule_id").collect(engine="in-memory")
-    if outs.is_empty():
-        return rows
+        "_rule_id")
     if matched is None:
+        # the matcher's own pairs, run only when there are credits and tagged withdrawals:
+        # a ledger with no credits (an Upwork export's withdrawals only) has nothing to
+        # measure; with reconcile's pairs all is one plan (what they pair is all it reads)
+        ins, outs = pl.collect_all([ins, outs], engine="in-memory")
+        if ins.is_empty() or outs.is_empty():
+            return None
         from rules.transfers import Settings, match
 
         matched = match(rows, Settings()).hops
-    outs = outs.lazy()
     pairs = matched.lazy().select(pl.col("out_id").alias("_out_id"),
-                                  pl.col("in_id").alias("id")).join(outs, on="_out_id").join(
+                                  pl.col("in_id").alias("id")).join(outs.lazy(), on="_out_id").join(
         ins.lazy(), on="id").with_columns(
         (pl.col("date") - pl.col("_out_date")).dt.total_days().alias("_lag")).filter(
         (pl.col("currency") == pl.col("_out_currency"))
@@ -293,10 +341,11 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
     best = best_out.sort("_diff", "_lag", "_out_id").group_by("id", maintain_order=True).first()
     deducted = best.filter(pl.col("_diff") > 0).collect(engine="in-memory")
     if deducted.is_empty():
-        return rows
+        return None
     origin = pl.lit("rule:") + pl.col("_rule_id")
-    moved = deducted.with_columns(id=derived_id("sent"), amount=pl.col("_sent"), origin=origin)
-    fee = deducted.with_columns(
+    moved = deducted.lazy().with_columns(id=derived_id("sent"), amount=pl.col("_sent"),
+                                         origin=origin)
+    fee = deducted.lazy().with_columns(
         id=derived_id("deducted"), kind=pl.lit("bank_fee"),
         category=pl.lit("intermediary_deduction"), amount=-pl.col("_diff"),
         ref=pl.lit(None, dtype=pl.String),
@@ -306,5 +355,5 @@ def match_intermediary(rows: pl.DataFrame, schedule: Schedule,
         + pl.lit(": sent ") + pl.col("_sent").cast(pl.String) + pl.lit(", credited ")
         + pl.col("amount").cast(pl.String) + pl.lit(" ") + pl.col("currency")
         + pl.lit(" (measured by rule ") + pl.col("_rule_id") + pl.lit(")"))
-    return _replace(rows, deducted.select("id"), [moved, fee], sort=sort)
+    return deducted, [moved, fee]
 

@@ -57,6 +57,7 @@ from rules.fee_apply import (
     GROSS_CATEGORY,
     NET_OF_FEE,
     apply_rules,
+    counted_rows,
     derive_fees,
     needs_derivation,
     net_accounts,
@@ -99,6 +100,7 @@ from rules.fee_transfers import (
 __all__ = ["ALIASES", "BUNDLED", "CONFIDENCE", "FIELDS", "GROSS_CATEGORY", "LOCAL_CURRENCY",
            "MATCH_DAYS", "NET_OF_FEE", "SELECTORS", "TAX_STATUSES", "TYPES", "WORK", "Options",
            "Rule", "Schedule", "Tier", "apply_rules", "arrived_conversions", "assign",
+           "counted_rows",
            "derive_fees", "expected_fee", "fee_expr", "load_schedule", "marginal",
            "match_intermediary", "needs_derivation", "net_accounts", "pct", "quantum",
            "round_to", "rule_for", "split_conversions", "split_included_fees", "status_rate"]

@@ -47,12 +47,13 @@ def funding(rows: pl.DataFrame) -> pl.DataFrame:
     frac (share of the debit). Fees tied to an earning by `related_ref` are netted into
     that earning's lot instead of consuming the line. Rows are handled by position (`i`)
     and accounts by number (`g`): integer joins, the ids are looked up at the end."""
-    return _funding(rows)[0]
+    return _funding(rows)[0].collect(engine="in-memory")
 
 
 def _funding(rows: pl.DataFrame, also: tuple[pl.LazyFrame, ...] = ()
-             ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-    """`funding`, and the plans `also` collected with its first collect."""
+             ) -> tuple[pl.LazyFrame, list[pl.DataFrame]]:
+    """`funding` as a plan (a caller joins on it before its one collect), and the plans
+    `also` collected with the lots and debits."""
     import polars as pl
 
     # one lazy plan up to the lots and debits (and the ids), one after: 2 collects
@@ -91,7 +92,7 @@ def _funding(rows: pl.DataFrame, also: tuple[pl.LazyFrame, ...] = ()
         [lots, debits, rows.lazy().filter(pl.col("amount") != 0).select("id"), *also],
         engine="in-memory")
     if debits.is_empty():
-        return pl.DataFrame(schema={"consumer": pl.String, "lot": pl.String,
+        return pl.LazyFrame(schema={"consumer": pl.String, "lot": pl.String,
                                     "frac": pl.Float64}), collected
     points = pl.concat([lots.lazy().select("g", "end"), debits.lazy().select("g", "end")]
                        ).sort("g", "end")
@@ -109,11 +110,11 @@ def _funding(rows: pl.DataFrame, also: tuple[pl.LazyFrame, ...] = ()
         left_on="end", right_on="l_end", by="g", strategy="forward",
         check_sortedness=False)
     found = segments.group_by("consumer", "lot").agg(
-        ((pl.col("end") - pl.col("start")).sum() / pl.col("total").first()).alias("frac")
-    ).collect(engine="in-memory")
+        ((pl.col("end") - pl.col("start")).sum() / pl.col("total").first()).alias("frac"))
+    # the ids by position: a gather in the plan (no collect of its own)
     ids = ids.get_column("id")
-    return found.select(ids.gather(found["consumer"]).alias("consumer"),
-                        ids.gather(found["lot"]).alias("lot"), "frac"), collected
+    return found.select(pl.lit(ids).gather(pl.col("consumer")).alias("consumer"),
+                        pl.lit(ids).gather(pl.col("lot")).alias("lot"), "frac"), collected
 
 
 def sources(rows: pl.DataFrame | pl.LazyFrame, pairs: list[tuple[str, str]]
@@ -143,9 +144,10 @@ def sources(rows: pl.DataFrame | pl.LazyFrame, pairs: list[tuple[str, str]]
     return direct, inherited
 
 
-def shares(rows: pl.DataFrame, pairs: list[tuple[str, str]]) -> pl.DataFrame:
-    """Per debit id (`consumer`): platform, client, home account and weight (summing to 1;
-    a null platform is the untraced part).
+def shares(rows: pl.DataFrame, pairs: list[tuple[str, str]],
+           consumers: list[str] | None = None) -> pl.DataFrame:
+    """Per debit id (`consumer`; only `consumers` when given): platform, client, home
+    account and weight (summing to 1; a null platform is the untraced part).
 
     The inheritance is followed PASSES times in one plan (one collect): a pass applied to
     its own result gives it back, so passes after the attribution stops changing change
@@ -154,7 +156,7 @@ def shares(rows: pl.DataFrame, pairs: list[tuple[str, str]]) -> pl.DataFrame:
 
     # the sources with funding's first collect: the passes then join frames, not plans
     fund, (direct, inherited) = _funding(rows, sources(rows, pairs))
-    fund, inherited = fund.lazy(), inherited.lazy()
+    inherited = inherited.lazy()
     attr_schema = {"node": pl.String, "platform": pl.String, "client": pl.String,
                    "home": pl.String, "weight": pl.Float64}
     lot_attr = direct.lazy().select(pl.col("lot").alias("node"), "platform", "client", "home",
@@ -170,6 +172,8 @@ def shares(rows: pl.DataFrame, pairs: list[tuple[str, str]]) -> pl.DataFrame:
             (pl.col("frac") * pl.col("weight").fill_null(1.0)).sum().alias("weight"))
         consumer_attr = step.select(list(attr_schema)).sort(list(attr_schema)[:4],
                                                             nulls_last=True)
+    if consumers is not None:
+        consumer_attr = consumer_attr.filter(pl.col("node").is_in(consumers))
     return consumer_attr.rename({"node": "consumer"}).collect(engine="in-memory")
 
 
@@ -198,11 +202,10 @@ def attribute(rows: pl.DataFrame, result: Result,
     if not result.chains:
         return out
     last = max(i["in_date"] for c in result.chains for h in c.hops for i in h.ins)
-    weights = shares(rows.filter(pl.col("date") <= last), result.pairs)
+    weights = shares(rows.filter(pl.col("date") <= last), result.pairs,
+                     [c.id for c in result.chains])
     by_consumer: dict[str, list[tuple[str | None, str | None, str | None, float]]] = {}
-    wanted = [c.id for c in result.chains]
-    for consumer, platform, client, home, weight in weights.filter(
-            pl.col("consumer").is_in(wanted)).iter_rows():
+    for consumer, platform, client, home, weight in weights.iter_rows():
         by_consumer.setdefault(consumer, []).append((platform, client, home, weight))
     for c in result.chains:
         first = c.hops[0]

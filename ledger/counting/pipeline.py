@@ -63,16 +63,10 @@ def count_matched(rows: pl.DataFrame, schedule: Schedule, matched: pl.DataFrame 
     """`count` with reconcile's result as frames: `matched` (out_id, in_id) and `arrived`
     (reconcile.arrivals), or both None (the fee rules' own matcher). ledger batch passes
     reconcile.pairs_and_arrivals of a chunk of workers' rows (rules.worker_ids)."""
-    import polars as pl
+    from rules.fees import counted_rows
 
-    from rules.fees import apply_rules, arrived_conversions
-
-    counted = apply_rules(rows, schedule, window=window, matched=matched)
-    if arrived is not None:
-        counted = arrived_conversions(counted, arrived, schedule)
-    if window is not None:
-        counted = counted.filter(pl.col("date").is_between(*window))
-    return counted
+    # apply_rules, arrived_conversions and the window's rows in one pass (rows sorted once)
+    return counted_rows(rows, schedule, window, matched, arrived)
 
 
 def for_ledger(ledger: Ledger, rows: pl.DataFrame, window: tuple[dt.date, dt.date], *,
