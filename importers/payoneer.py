@@ -46,15 +46,23 @@ from importers.base import (
     check_running_balance,
     counts,
     finalize,
-    is_platform,
     kept,
-    lookup,
     parse_dates,
     parse_money_columns,
     slim,
     with_key,
 )
 from importers.csv_parts import trimmed
+from importers.payoneer_kinds import (  # (the names the tests read here too)
+    CATEGORIES,  # noqa: F401
+    FEE_CATEGORIES,  # noqa: F401
+    RULE_KINDS,  # noqa: F401
+    kinds,
+)
+from importers.payoneer_kinds import classify as _classify  # noqa: F401
+from importers.payoneer_kinds import counterparty as _counterparty  # noqa: F401
+from importers.payoneer_kinds import kind_is as _kind_is
+from importers.payoneer_kinds import platform as _platform  # noqa: F401
 from importers.raw_files import RawFile
 from importers.readers import LINE, Table, read_table
 from ledger.core.errors import DataError
@@ -73,27 +81,6 @@ BOOKED = {"completed"}
 NOT_BOOKED = {"pending", "in process", "in progress", "processing", "scheduled", "on hold",
               "cancelled", "canceled", "failed", "declined", "rejected", "returned"}
 """Statuses of rows that did not (yet) move money: counted as skipped, not booked."""
-
-FEE_CATEGORIES: list[tuple[str, str]] = [
-    (r"withdraw", "withdrawal_fee"),
-    (r"annual|yearly|maintenance|inactiv|account fee", "account_fee"),
-    (r"receiv|incoming|load", "receiving_fee"),
-    (r"conversion|currency|exchange", "conversion_fee"),
-    (r"\batm\b", "atm_fee"),
-    (r"\bcard\b", "card_fee"),
-    (r"transfer|payment", "transfer_fee"),
-]
-"""Lower-cased fee description -> category; first match wins, else `payoneer_fee`."""
-
-FEE = r"\bfees?\b"
-CARD = r"\bcard\b|\bpos\b|\bpurchase\b"
-ATM = r"\batm\b|cash withdrawal"
-CHARGE = r"\bcharges?\b"
-CONVERSION = r"currency conversion|\bconver(ted|sion)\b|\bexchange\b"
-PAIR = r"\b([A-Z]{3}) to ([A-Z]{3})\b"
-WITHDRAWAL = r"to bank|bank account|withdraw|bank transfer|to local bank"
-RECEIPT = r"payments? from|received from|transfer from|funds from|payout from|deposit from"
-SENT = r"payment to|sent to|transfer to"
 
 
 def _is_payoneer(cells: set[str]) -> bool:
@@ -136,7 +123,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         check_running_balance(df, path=path, group=["currency"])
     _check_transfer_currency(df, path)
     df = df.drop("balance")  # checked: freed before the kinds
-    df = _link(_classify(df))
+    df = _link(kinds(df))
     warnings = []
     unknown = df.filter(pl.col("kind") == "other")
     if unknown.height:
@@ -152,10 +139,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                   warnings=warnings)
 
 
-_FLAGS = ("_fee", "_atm", "_card", "_charge", "_fx", "_withdrawal", "_receipt", "_sent",
-          "_fee_code", "_from_platform")
-"""What `_classify` reads a row's rule from, and nothing after it."""
-_SPENT = {"status", "credit", "debit", "balance", "_ts", *_FLAGS}
+_SPENT = {"status", "credit", "debit", "balance", "_ts", "_store", "_source", "_target"}
 """Fields read by the checks, the kinds and the links, and by nothing after them."""
 
 
@@ -198,7 +182,7 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
                 df = df.with_columns(amount=credit.fill_null(0) - debit.fill_null(0))
                 df = stacked.without(df, stacked.balance_breaks(df, ["currency"]))
                 df = stacked.without(df, _bad_transfer_currency(df))
-                df = _link(_classify(df), by=[file])
+                df = _link(kinds(df), by=[file])
                 df = slim(with_key(_described(df), [pl.col("currency"),
                                                     pl.col("amount").cast(pl.String)],
                                    by=[file]), "_key", file)
@@ -285,8 +269,8 @@ def _let_go(df: pl.DataFrame, *names: str) -> None:
 
 
 def _described(df: pl.DataFrame) -> pl.DataFrame:
-    """Description (with the transfer and reference tags), counter amount and currency,
-    counterparty. Takes over `df`: the fields they are made of are dropped from it."""
+    """Description (with the transfer and reference tags), counter amount and currency.
+    Takes over `df`: the fields they are made of are dropped from it."""
     import polars as pl
 
     # one concatenation, each part with the separator that goes before it (null: left out),
@@ -305,10 +289,8 @@ def _described(df: pl.DataFrame) -> pl.DataFrame:
     stated = pl.col("_transfer_text").is_not_null() & (pl.col("_transfer") >= 0)
     # a step at a time, each step's fields let go once read (`df` is taken over: the
     # caller's frame loses them too), so they and what is made of them are not all held
-    made = [_counterparty(df)]
-    _let_go(df, "_source", "_target", "_from_name", "_to_name", "_store", "_rule")
-    made.append(df.select(pl.concat_str(parts, ignore_nulls=True).alias("description"))
-                .to_series())
+    _let_go(df, "_rule")  # (the counterparty: `kinds`)
+    made = [df.select(pl.concat_str(parts, ignore_nulls=True).alias("description")).to_series()]
     _let_go(df, "text", "_extra", "reference_id", "_reference_used")
     made.extend(df.select(counter_amount=pl.when(stated).then(pl.col("_transfer")),
                           counter_currency=pl.when(stated).then(pl.col("_transfer_currency")))
@@ -429,103 +411,6 @@ def _bad_transfer_currency(df: pl.DataFrame) -> set[int]:
     return stacked.bad_files(df, _no_transfer_currency())
 
 
-def _classify(df: pl.DataFrame) -> pl.DataFrame:
-    """Add `kind`, `category` and the names a description holds (`_from_name`, `_to_name`).
-
-    The text rules run once per distinct description (a few hundred in a million rows), then
-    combine per row with the store name, payer and sign.
-    """
-    import polars as pl
-
-    from ledger.core import schema
-    from ledger.core.money import known_currencies
-
-    codes = sorted(known_currencies())
-    text, low = pl.col("text"), pl.col("text").str.to_lowercase()
-    fee_category = pl.lit("payoneer_fee")
-    for pattern, name in reversed(FEE_CATEGORIES):
-        fee_category = pl.when(low.str.contains(pattern)).then(pl.lit(name)) \
-            .otherwise(fee_category)
-    pair = text.str.extract(PAIR, 1).is_in(codes) & text.str.extract(PAIR, 2).is_in(codes)
-    flags = df.select("text").unique().with_columns(
-        _fee=low.str.contains(FEE), _atm=low.str.contains(ATM), _card=low.str.contains(CARD),
-        _charge=low.str.contains(CHARGE),
-        _fx=pair.fill_null(False) | low.str.contains(CONVERSION),
-        _withdrawal=low.str.contains(WITHDRAWAL), _receipt=low.str.contains(RECEIPT),
-        _sent=low.str.contains(SENT),
-        _fee_code=fee_category.replace_strict(CATEGORIES, range(len(CATEGORIES)),
-                                              return_dtype=pl.Int8),
-        _from_name=text.str.extract(r"(?i)\bfrom (.+)", 1),
-    ).with_columns(_to_name=text.str.extract(r"(?i)\bto (.+)", 1),
-                   _from_platform=is_platform(pl.col("_from_name")))
-    df = lookup(df, flags, ["text"])
-    kind_type = schema.columns()["kind"]
-    platform = _platform(df)
-    rules: list[tuple[pl.Expr, str, str | None]] = [  # category None: the fee's own
-        (pl.col("_fee"), "payment_fee", None),
-        (pl.col("_atm"), "transfer", "atm_withdrawal"),
-        (pl.col("_card") | pl.col("_store").is_not_null(), "expense", "card"),
-        (pl.col("_charge"), "payment_fee", None),
-        (pl.col("_fx"), "fx", "conversion"),
-        (pl.col("_withdrawal"), "transfer", "withdrawal"),
-        (pl.col("_receipt") & platform, "transfer", "receipt"),
-        (pl.col("_receipt") & (pl.col("amount") > 0), "earning", "payment"),
-        (pl.col("_sent") & (pl.col("amount") < 0), "other", "payment_sent"),
-    ]
-    assert tuple(k for _, k, _ in rules) == RULE_KINDS
-    # the number of the first rule that holds (null: none), then its kind and category:
-    # integers through the rules, each string column made once (not once per rule)
-    rule = pl.coalesce([pl.when(hit).then(pl.lit(n, dtype=pl.Int8))
-                        for n, (hit, _, _) in enumerate(rules)])
-    df = df.with_columns(rule.alias("_rule"))
-    numbers = list(range(len(rules)))
-    # the kind made as the ledger stores it (an Enum: a byte a row, not a string), the
-    # category as a number of CATEGORIES, made a string once; the flags, read by nothing
-    # after, let go (a large import's peak memory is at the links)
-    code = pl.when(pl.col("_rule").is_in([n for n, r in enumerate(rules) if not r[2]])) \
-        .then(pl.col("_fee_code")) \
-        .otherwise(pl.col("_rule").replace_strict(
-            numbers, [CATEGORIES.index(c) if c else None for _, _, c in rules], default=None,
-            return_dtype=pl.Int8))
-    return df.with_columns(
-        kind=pl.col("_rule").replace_strict(numbers, [k for _, k, _ in rules],
-                                            default="other", return_dtype=kind_type),
-        category=code.replace_strict(range(len(CATEGORIES)), CATEGORIES, default=None,
-                                     return_dtype=pl.String),
-    ).drop(*_FLAGS)
-
-
-CATEGORIES = list(dict.fromkeys([*(name for _, name in FEE_CATEGORIES), "payoneer_fee",
-                                 "atm_withdrawal", "card", "conversion", "withdrawal", "receipt",
-                                 "payment", "payment_sent"]))
-"""Every category `_classify` gives, numbered (its rules' and the fees')."""
-
-
-def _platform(df: pl.DataFrame) -> pl.Expr:
-    """`is_platform(coalesce(_source, _from_name))`, each name tested once (a few in a million
-    rows): the Source's among its distinct values, the description's as `_from_platform`."""
-    import polars as pl
-
-    sources = df["_source"].unique()
-    return pl.when(pl.col("_source").is_not_null()) \
-        .then(pl.col("_source").is_in(sources.filter(is_platform(sources)).implode())) \
-        .otherwise(pl.col("_from_platform"))
-
-
-RULE_KINDS = ("payment_fee", "transfer", "expense", "payment_fee", "fx", "transfer",
-              "transfer", "earning", "other")
-"""The kind of each of `_classify`'s rules, by number (`_rule`); no rule: `other`."""
-
-
-def _kind_is(*kinds: str) -> pl.Expr:
-    """True where the row's `kind` is one of `kinds`, read from its rule number (`_rule`):
-    a comparison of small integers, not of a million strings."""
-    import polars as pl
-
-    numbers = [n for n, kind in enumerate(RULE_KINDS) if kind in kinds]
-    return pl.col("_rule").is_in(numbers).fill_null("other" in kinds)
-
-
 def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     """Fill `related_ref`: fees -> what they charged, fx legs -> each other.
 
@@ -599,40 +484,6 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     return df.with_columns(related_ref=found["_link"],
                            _reference_used=found["_reference_used"].fill_null(False))
 
-
-def _counterparty(df: pl.DataFrame) -> pl.Series:
-    """Store for card rows, Source (payer) for money in, Target (payee) for money out; the
-    name in `Payment from X` / `Payment to X` where those columns are missing (12 columns).
-
-    Which name each row takes is decided first, as a small integer, and the names are then
-    picked in one pass: coalesces of whole string columns made and dropped several columns
-    of a million strings (half the description step's memory traffic).
-    """
-    import polars as pl
-
-    def at(name: str) -> pl.Expr:
-        return pl.lit(_NAMES.index(name), dtype=pl.Int8)
-
-    def filled(name: str) -> pl.Expr:
-        return pl.col(name).is_not_null()
-
-    which = (pl.when(_kind_is("payment_fee", "fx")).then(None)
-             .when(_kind_is("expense")).then(pl.when(filled("_store")).then(at("_store"))
-                                             .otherwise(at("_target")))
-             .when(pl.col("amount") >= 0).then(
-                 pl.when(filled("_source")).then(at("_source"))
-                 .when(_kind_is("earning", "transfer", "other")).then(at("_from_name")))
-             .otherwise(pl.when(filled("_target")).then(at("_target"))
-                        .when(_kind_is("other")).then(at("_to_name"))))
-    index = pl.col("_which")
-    name = pl.when(index == 0).then(pl.col(_NAMES[0]))
-    for n, column in enumerate(_NAMES[1:], start=1):
-        name = name.when(index == n).then(pl.col(column))
-    return df.with_columns(_which=which).select(name.alias("counterparty")).to_series()
-
-
-_NAMES = ("_store", "_target", "_source", "_from_name", "_to_name")
-"""The columns a counterparty is taken from (`_counterparty`)."""
 
 
 FORMATS = [
