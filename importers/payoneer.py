@@ -341,11 +341,19 @@ def _balances_follow(df: pl.DataFrame) -> bool:
     if BALANCES.get() is not None or df.height < 2 or df["balance"].null_count():
         return False
     balance = pl.col("balance")
-    found = df.lazy().select(
-        backwards=pl.col("date").first() > pl.col("date").last(),
-        broken=(balance.shift(1).over("currency") + pl.col("amount") != balance).any(),
-    ).collect(engine="in-memory").row(0)
-    return not any(found)
+    broken = balance.shift(1) + pl.col("amount") != balance
+    currencies = df["currency"].unique()
+    if currencies.len() > FEW_CURRENCIES:
+        checks = [df.lazy().select(broken.over("currency").any())]
+    else:  # each currency's rows alone: no grouping of a million rows by their strings
+        checks = [df.lazy().filter(pl.col("currency").eq_missing(currency))
+                  .select(broken.any()) for currency in currencies]
+    checks.append(df.lazy().select(pl.col("date").first() > pl.col("date").last()))
+    return not any(found.item() for found in pl.collect_all(checks))
+
+
+FEW_CURRENCIES = 8
+"""Up to this many currencies in a file, `_balances_follow` checks each one's rows in turn."""
 
 
 def _check_statuses(df: pl.DataFrame, path: object) -> pl.Series:
@@ -438,6 +446,8 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
         by_id = main.filter(pl.col("ref").is_in(wanted.implode()))
         by_shared = main.filter(pl.col("reference_id").is_in(wanted.implode()))
         near = main.filter(pl.col("_ts").is_in(fees["_ts"].unique().implode()))
+        if not wanted.len():  # no fee names a Reference ID: nothing is found by one (two
+            by_id, by_shared = by_id.clear(), by_shared.clear()  # passes over the rows less)
     by_id, by_shared, near = pl.collect_all([by_id, by_shared, near])
     # A fee naming another row's Transaction ID, or sharing its Reference ID.
     by_id = (by_id.select(*by, pl.col("ref").alias("reference_id"), pl.col("ref").alias("_by_id"))
