@@ -256,8 +256,11 @@ def _instants(day: pl.Series, time: pl.Series) -> pl.Series:
     both = pl.DataFrame([day.alias("d"), time.alias("t")])
     if both.select(pl.col("d").str.contains(" ", literal=True).any()).item():
         return both.select(pl.concat_str(["d", "t"], separator=" ").alias("_ts")).to_series()
-    code = [pl.col(c).cast(pl.Categorical).to_physical().cast(pl.UInt64) for c in ("d", "t")]
-    return both.select((code[0] * (1 << 32) + code[1]).alias("_ts")).to_series()
+    # categories of their own (let go with the codes), not the process's global ones, which
+    # would keep every time of day of the file
+    code = [pl.col(c).cast(pl.Categorical(pl.Categories.random())).to_physical()
+            for c in ("d", "t")]
+    return both.select((code[0].cast(pl.UInt64) * (1 << 32) + code[1]).alias("_ts")).to_series()
 
 
 def _let_go(df: pl.DataFrame, *names: str) -> None:
