@@ -278,14 +278,11 @@ def _described(df: pl.DataFrame) -> pl.DataFrame:
 
     # one concatenation, each part with the separator that goes before it (null: left out),
     # not one made of others: text [- extra] [transfer tag] [reference tag]
-    word = pl.when(pl.col("amount") < 0).then(pl.lit(" [delivered ")).otherwise(pl.lit(" [sent "))
-    parts = [pl.col("text"), pl.lit(" - ") + pl.col("_extra")]
+    extra = pl.col("_extra")
+    parts = [pl.col("text"), pl.when(extra.is_not_null()).then(pl.lit(" - ")), extra]
     if df["text"].null_count():  # (`_fields` fills it: else the extra would lead with " - ")
-        parts = [pl.concat_str([pl.col("text"), pl.col("_extra")], separator=" - ",
-                               ignore_nulls=True)]
-    parts.append(pl.concat_str([word, pl.col("_transfer_text").str.replace_all(",", "",
-                                                                             literal=True),
-                                pl.lit(" "), pl.col("_transfer_currency"), pl.lit("]")]))
+        parts = [pl.concat_str([pl.col("text"), extra], separator=" - ", ignore_nulls=True)]
+    parts.extend(_transfer_tag(df))
     if df["reference_id"].null_count() < df.height:  # else every tag would be null
         parts.append(pl.when(pl.col("_reference_used")).then(None)
                      .otherwise(pl.lit(" [reference ") + pl.col("reference_id") + pl.lit("]")))
@@ -301,6 +298,25 @@ def _described(df: pl.DataFrame) -> pl.DataFrame:
     _let_go(df, "_transfer", "_transfer_text", "_transfer_currency")
     return df.with_columns(*made, contract=pl.lit(None, dtype=pl.String),
                            hours=pl.lit(None, dtype=pl.Float64))
+
+
+def _transfer_tag(df: pl.DataFrame) -> list[pl.Expr]:
+    """The parts of the transfer tag, ` [delivered 278500.00 PKR]` on a debit and ` [sent
+    12.00 EUR]` on a credit, all null where the row has no Transfer Amount: parts of the one
+    concatenation, each a short text or the cell itself, not a tag column of a million rows
+    made of a word column first; the amount's grouping removed only where a cell has any."""
+    import polars as pl
+
+    text, currency = pl.col("_transfer_text"), pl.col("_transfer_currency")
+    grouped, uncoded = df.select(text.str.contains(",", literal=True).any().alias("g"),
+                                 (text.is_not_null() & currency.is_null()).any()).row(0)
+    amount = text.str.replace_all(",", "", literal=True) if grouped else text
+    word = pl.when(pl.col("amount") < 0).then(pl.lit(" [delivered ")).otherwise(pl.lit(" [sent "))
+    if uncoded:  # (rows the checks refuse): the tag of a null currency is left out whole
+        return [pl.concat_str([word, amount, pl.lit(" "), currency, pl.lit("]")])]
+    tagged = text.is_not_null()
+    return [pl.when(tagged).then(word), amount,
+            pl.when(tagged).then(pl.lit(" ") + currency + pl.lit("]"))]
 
 
 def _stacked_orders(group: list[tuple[int, Table]], options: ImportOptions

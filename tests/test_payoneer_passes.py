@@ -58,3 +58,47 @@ def test_links_without_reference_ids_are_those_found_with_their_queries(monkeypa
     monkeypatch.setattr(pl.LazyFrame, "clear", lambda self, n=0: self)  # the queries run
     assert payoneer._link(df.clone()).equals(skipped)
     monkeypatch.setattr(pl.LazyFrame, "clear", clear)
+
+
+def _described_before(df: pl.DataFrame) -> pl.Series:
+    """The description as `_described` made it before the transfer tag was made in parts."""
+    word = pl.when(pl.col("amount") < 0).then(pl.lit(" [delivered ")).otherwise(pl.lit(" [sent "))
+    parts = [pl.col("text"), pl.lit(" - ") + pl.col("_extra")]
+    if df["text"].null_count():
+        parts = [pl.concat_str([pl.col("text"), pl.col("_extra")], separator=" - ",
+                               ignore_nulls=True)]
+    parts.append(pl.concat_str([word, pl.col("_transfer_text").str.replace_all(",", "",
+                                                                             literal=True),
+                                pl.lit(" "), pl.col("_transfer_currency"), pl.lit("]")]))
+    if df["reference_id"].null_count() < df.height:
+        parts.append(pl.when(pl.col("_reference_used")).then(None)
+                     .otherwise(pl.lit(" [reference ") + pl.col("reference_id") + pl.lit("]")))
+    return df.select(pl.concat_str(parts, ignore_nulls=True).alias("description")).to_series()
+
+
+def test_transfer_tag_in_parts_is_the_tag_made_whole():
+    """Every combination of text, extra, transfer amount (grouped or not), its currency (or
+    none), sign and reference; and the subsets that take each of `_transfer_tag`'s ways."""
+    combos = list(itertools.product(
+        ["Payment", "", None], [None, "x"], [None, "1,250.00", "12.00"], ["PKR", None],
+        ["-5", "0", "7"], [None, "R1"], [True, False]))
+    rows = pl.DataFrame({
+        "_line": range(2, 2 + len(combos)), "text": [c[0] for c in combos],
+        "_extra": [c[1] for c in combos], "_transfer_text": [c[2] for c in combos],
+        "_transfer_currency": [c[3] for c in combos],
+        "amount": pl.Series([Decimal(c[4]) for c in combos], dtype=pl.Decimal(38, 4)),
+        "reference_id": [c[5] for c in combos], "_reference_used": [c[6] for c in combos],
+        "_transfer": pl.Series([Decimal(1)] * len(combos), dtype=pl.Decimal(38, 4)),
+        "_rule": pl.Series([None] * len(combos), dtype=pl.Int8),
+    }, schema_overrides={c: pl.String for c in ("text", "_extra", "_transfer_text",
+                                                 "_transfer_currency", "reference_id")})
+    text, currency = pl.col("_transfer_text"), pl.col("_transfer_currency")
+    subsets = [pl.lit(True), ~text.str.contains(",").fill_null(False),
+               ~(text.is_not_null() & currency.is_null()), pl.col("text").is_not_null(),
+               ~text.str.contains(",").fill_null(False) & currency.is_not_null()
+               & pl.col("text").is_not_null() & pl.col("reference_id").is_null()]
+    for subset in subsets:
+        part = rows.filter(subset)
+        expected = _described_before(part)
+        assert payoneer._described(part.clone())["description"].equals(expected)
+        assert expected.str.contains("[delivered 12.00 PKR]", literal=True).any()
