@@ -473,12 +473,7 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
              .unique([*by, "reference_id"], keep="none"))
     by_shared = (by_shared.select(*by, "reference_id", pl.col("ref").alias("_by_shared"))
                  .unique([*by, "reference_id"], keep="none"))
-    # Else the one row at the fee's timestamp, preferring a non-fx row, then a debit fx leg.
-    near = near.with_columns(
-        _rank=pl.col("_fx").cast(pl.Int8) * 2 + (pl.col("amount") >= 0).cast(pl.Int8))
-    by_time = (near.filter(pl.col("_rank") == pl.col("_rank").min().over([*by, "_ts"]))
-               .select(*by, "_ts", pl.col("ref").alias("_by_time"))
-               .unique([*by, "_ts"], keep="none"))
+    by_time = _by_time(near, by)
     fee_links = (fees.join(by_id, on=[*by, "reference_id"], how="left")
                  .join(by_shared, on=[*by, "reference_id"], how="left")
                  .join(by_time, on=[*by, "_ts"], how="left")
@@ -513,6 +508,21 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     return df.with_columns(related_ref=found["_link"],
                            _reference_used=found["_reference_used"].fill_null(False))
 
+
+
+def _by_time(near: pl.DataFrame, by: list[str], alone: bool = True) -> pl.DataFrame:
+    """The one row at each fee's timestamp (`_ts`, `_by_time`: its ref) among the rows `near`
+    it, preferring a non-fx row, then a debit fx leg; none where that leaves several. Where
+    no two rows share a timestamp (and `alone`), each is its timestamp's: no ranking."""
+    import polars as pl
+
+    if alone and not by and near["_ts"].n_unique() == near.height:
+        return near.select("_ts", pl.col("ref").alias("_by_time"))
+    near = near.with_columns(
+        _rank=pl.col("_fx").cast(pl.Int8) * 2 + (pl.col("amount") >= 0).cast(pl.Int8))
+    return (near.filter(pl.col("_rank") == pl.col("_rank").min().over([*by, "_ts"]))
+            .select(*by, "_ts", pl.col("ref").alias("_by_time"))
+            .unique([*by, "_ts"], keep="none"))
 
 
 FORMATS = [

@@ -102,3 +102,24 @@ def test_transfer_tag_in_parts_is_the_tag_made_whole():
         expected = _described_before(part)
         assert payoneer._described(part.clone())["description"].equals(expected)
         assert expected.str.contains("[delivered 12.00 PKR]", literal=True).any()
+
+
+def test_rows_alone_at_their_times_are_those_the_ranking_picks():
+    """`_by_time` without the ranking where no two rows share a time: what the ranking picks,
+    on rows alone at their times (a null time among them) and on rows that share them."""
+    def near(times, fx, amounts):
+        return pl.DataFrame({
+            "_ts": pl.Series(times, dtype=pl.UInt64), "ref": [f"r{i}" for i in range(len(times))],
+            "_fx": fx, "amount": pl.Series([Decimal(a) for a in amounts],
+                                           dtype=pl.Decimal(38, 4))})
+
+    def both(frame):
+        return [payoneer._by_time(frame, [], alone=alone).sort("_ts", "_by_time")
+                for alone in (True, False)]
+
+    shortcut, ranked = both(near([1, 2, None, 4], [False, True, False, True],
+                                 ["5", "-5", "1", "2"]))
+    assert shortcut.equals(ranked) and shortcut.height == 4
+    shortcut, ranked = both(near([1, 1, 2, 2, 2], [True, False, True, True, False],
+                                 ["5", "-5", "1", "-2", "3"]))
+    assert shortcut.equals(ranked) and ranked["_by_time"].to_list() == ["r1", "r4"]
