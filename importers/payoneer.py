@@ -484,12 +484,14 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     # fx legs: exactly two at one timestamp, opposite signs, different currencies.
     fx_rows = rows.filter(fx & pl.col("ref").is_not_null()).select(
         *by, LINE, "_ts", "ref", "amount", "currency").collect()
+    # (a pair's two refs as two columns, not a list per timestamp)
     pairs = fx_rows.group_by([*by, "_ts"], maintain_order=bool(by)).agg(
-        pl.col("ref").alias("_legs"), pl.col("amount").sign().sum().alias("_signs"),
+        pl.len().alias("_legs"), pl.col("ref").first().alias("_first"),
+        pl.col("ref").last().alias("_second"), pl.col("amount").sign().sum().alias("_signs"),
         pl.col("currency").n_unique().alias("_currencies"))
-    pairs = pairs.filter((pl.col("_legs").list.len() == 2) & (pl.col("_signs") == 0)
-                         & (pl.col("_currencies") == 2)).select(*by, "_ts", "_legs")
-    first, second = pl.col("_legs").list.get(0), pl.col("_legs").list.get(1)
+    pairs = pairs.filter((pl.col("_legs") == 2) & (pl.col("_signs") == 0)
+                         & (pl.col("_currencies") == 2)).select(*by, "_ts", "_first", "_second")
+    first, second = pl.col("_first"), pl.col("_second")
     fx_links = (fx_rows.join(pairs, on=[*by, "_ts"], how="inner")
                 .select(*by, LINE, pl.when(first == pl.col("ref")).then(second).otherwise(first)
                         .alias("_link"), pl.lit(False).alias("_reference_used")))

@@ -123,3 +123,30 @@ def test_rows_alone_at_their_times_are_those_the_ranking_picks():
     shortcut, ranked = both(near([1, 1, 2, 2, 2], [True, False, True, True, False],
                                  ["5", "-5", "1", "-2", "3"]))
     assert shortcut.equals(ranked) and ranked["_by_time"].to_list() == ["r1", "r4"]
+
+
+def test_conversion_legs_pair_only_in_twos_of_opposite_signs_and_two_currencies():
+    """The fx legs' links (a pair's refs as two columns, not lists): each group of legs at a
+    time is a pair only when it has two legs, of opposite signs, in two currencies."""
+    fx = _rule_of("fx")
+    groups = [  # (time, ref, amount, currency)
+        (1, "a1", "-10", "USD"), (1, "a2", "9", "EUR"),  # a pair
+        (2, "b1", "-10", "USD"),  # alone
+        (3, "c1", "-10", "USD"), (3, "c2", "-9", "EUR"),  # same sign
+        (4, "d1", "-10", "USD"), (4, "d2", "10", "USD"),  # one currency
+        (5, "e1", "-10", "USD"), (5, "e2", "9", "EUR"), (5, "e3", "1", "GBP"),  # three
+        (6, "f1", "9", "EUR"), (6, "f1", "-10", "USD"),  # one ref on both legs
+    ]
+    df = pl.DataFrame({
+        "_line": range(2, 2 + len(groups)), "_rule": pl.Series([fx] * len(groups), dtype=pl.Int8),
+        "_ts": pl.Series([g[0] for g in groups], dtype=pl.UInt64),
+        "ref": [g[1] for g in groups], "reference_id": pl.Series([None] * len(groups),
+                                                                  dtype=pl.String),
+        "amount": pl.Series([Decimal(g[2]) for g in groups], dtype=pl.Decimal(38, 4)),
+        "currency": [g[3] for g in groups]})
+    links = payoneer._link(df)["related_ref"].to_list()
+    assert links == ["a2", "a1", None, None, None, None, None, None, None, None, "f1", "f1"]
+
+
+def _rule_of(kind: str) -> int:
+    return payoneer.RULE_KINDS.index(kind)
