@@ -46,15 +46,23 @@ from importers.base import (
     check_running_balance,
     counts,
     finalize,
-    is_platform,
     kept,
-    lookup,
     parse_dates,
     parse_money_columns,
     slim,
     with_key,
 )
 from importers.csv_parts import trimmed
+from importers.payoneer_kinds import (  # (the names the tests read here too)
+    CATEGORIES,  # noqa: F401
+    FEE_CATEGORIES,  # noqa: F401
+    RULE_KINDS,  # noqa: F401
+    kinds,
+)
+from importers.payoneer_kinds import classify as _classify  # noqa: F401
+from importers.payoneer_kinds import counterparty as _counterparty  # noqa: F401
+from importers.payoneer_kinds import kind_is as _kind_is
+from importers.payoneer_kinds import platform as _platform  # noqa: F401
 from importers.raw_files import RawFile
 from importers.readers import LINE, Table, read_table
 from ledger.core.errors import DataError
@@ -73,27 +81,6 @@ BOOKED = {"completed"}
 NOT_BOOKED = {"pending", "in process", "in progress", "processing", "scheduled", "on hold",
               "cancelled", "canceled", "failed", "declined", "rejected", "returned"}
 """Statuses of rows that did not (yet) move money: counted as skipped, not booked."""
-
-FEE_CATEGORIES: list[tuple[str, str]] = [
-    (r"withdraw", "withdrawal_fee"),
-    (r"annual|yearly|maintenance|inactiv|account fee", "account_fee"),
-    (r"receiv|incoming|load", "receiving_fee"),
-    (r"conversion|currency|exchange", "conversion_fee"),
-    (r"\batm\b", "atm_fee"),
-    (r"\bcard\b", "card_fee"),
-    (r"transfer|payment", "transfer_fee"),
-]
-"""Lower-cased fee description -> category; first match wins, else `payoneer_fee`."""
-
-FEE = r"\bfees?\b"
-CARD = r"\bcard\b|\bpos\b|\bpurchase\b"
-ATM = r"\batm\b|cash withdrawal"
-CHARGE = r"\bcharges?\b"
-CONVERSION = r"currency conversion|\bconver(ted|sion)\b|\bexchange\b"
-PAIR = r"\b([A-Z]{3}) to ([A-Z]{3})\b"
-WITHDRAWAL = r"to bank|bank account|withdraw|bank transfer|to local bank"
-RECEIPT = r"payments? from|received from|transfer from|funds from|payout from|deposit from"
-SENT = r"payment to|sent to|transfer to"
 
 
 def _is_payoneer(cells: set[str]) -> bool:
@@ -136,7 +123,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         check_running_balance(df, path=path, group=["currency"])
     _check_transfer_currency(df, path)
     df = df.drop("balance")  # checked: freed before the kinds
-    df = _link(_classify(df))
+    df = _link(kinds(df))
     warnings = []
     unknown = df.filter(pl.col("kind") == "other")
     if unknown.height:
@@ -152,10 +139,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                   warnings=warnings)
 
 
-_FLAGS = ("_fee", "_atm", "_card", "_charge", "_fx", "_withdrawal", "_receipt", "_sent",
-          "_fee_code", "_from_platform")
-"""What `_classify` reads a row's rule from, and nothing after it."""
-_SPENT = {"status", "credit", "debit", "balance", "_ts", *_FLAGS}
+_SPENT = {"status", "credit", "debit", "balance", "_ts", "_store", "_source", "_target"}
 """Fields read by the checks, the kinds and the links, and by nothing after them."""
 
 
@@ -198,7 +182,7 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
                 df = df.with_columns(amount=credit.fill_null(0) - debit.fill_null(0))
                 df = stacked.without(df, stacked.balance_breaks(df, ["currency"]))
                 df = stacked.without(df, _bad_transfer_currency(df))
-                df = _link(_classify(df), by=[file])
+                df = _link(kinds(df), by=[file])
                 df = slim(with_key(_described(df), [pl.col("currency"),
                                                     pl.col("amount").cast(pl.String)],
                                    by=[file]), "_key", file)
@@ -272,8 +256,11 @@ def _instants(day: pl.Series, time: pl.Series) -> pl.Series:
     both = pl.DataFrame([day.alias("d"), time.alias("t")])
     if both.select(pl.col("d").str.contains(" ", literal=True).any()).item():
         return both.select(pl.concat_str(["d", "t"], separator=" ").alias("_ts")).to_series()
-    code = [pl.col(c).cast(pl.Categorical).to_physical().cast(pl.UInt64) for c in ("d", "t")]
-    return both.select((code[0] * (1 << 32) + code[1]).alias("_ts")).to_series()
+    # categories of their own (let go with the codes), not the process's global ones, which
+    # would keep every time of day of the file
+    code = [pl.col(c).cast(pl.Categorical(pl.Categories.random())).to_physical()
+            for c in ("d", "t")]
+    return both.select((code[0].cast(pl.UInt64) * (1 << 32) + code[1]).alias("_ts")).to_series()
 
 
 def _let_go(df: pl.DataFrame, *names: str) -> None:
@@ -285,30 +272,25 @@ def _let_go(df: pl.DataFrame, *names: str) -> None:
 
 
 def _described(df: pl.DataFrame) -> pl.DataFrame:
-    """Description (with the transfer and reference tags), counter amount and currency,
-    counterparty. Takes over `df`: the fields they are made of are dropped from it."""
+    """Description (with the transfer and reference tags), counter amount and currency.
+    Takes over `df`: the fields they are made of are dropped from it."""
     import polars as pl
 
     # one concatenation, each part with the separator that goes before it (null: left out),
     # not one made of others: text [- extra] [transfer tag] [reference tag]
-    word = pl.when(pl.col("amount") < 0).then(pl.lit(" [delivered ")).otherwise(pl.lit(" [sent "))
-    parts = [pl.col("text"), pl.lit(" - ") + pl.col("_extra")]
+    extra = pl.col("_extra")
+    parts = [pl.col("text"), pl.when(extra.is_not_null()).then(pl.lit(" - ")), extra]
     if df["text"].null_count():  # (`_fields` fills it: else the extra would lead with " - ")
-        parts = [pl.concat_str([pl.col("text"), pl.col("_extra")], separator=" - ",
-                               ignore_nulls=True)]
-    parts.append(pl.concat_str([word, pl.col("_transfer_text").str.replace_all(",", "",
-                                                                             literal=True),
-                                pl.lit(" "), pl.col("_transfer_currency"), pl.lit("]")]))
+        parts = [pl.concat_str([pl.col("text"), extra], separator=" - ", ignore_nulls=True)]
+    parts.extend(_transfer_tag(df))
     if df["reference_id"].null_count() < df.height:  # else every tag would be null
         parts.append(pl.when(pl.col("_reference_used")).then(None)
                      .otherwise(pl.lit(" [reference ") + pl.col("reference_id") + pl.lit("]")))
     stated = pl.col("_transfer_text").is_not_null() & (pl.col("_transfer") >= 0)
     # a step at a time, each step's fields let go once read (`df` is taken over: the
     # caller's frame loses them too), so they and what is made of them are not all held
-    made = [_counterparty(df)]
-    _let_go(df, "_source", "_target", "_from_name", "_to_name", "_store", "_rule")
-    made.append(df.select(pl.concat_str(parts, ignore_nulls=True).alias("description"))
-                .to_series())
+    _let_go(df, "_rule")  # (the counterparty: `kinds`)
+    made = [df.select(pl.concat_str(parts, ignore_nulls=True).alias("description")).to_series()]
     _let_go(df, "text", "_extra", "reference_id", "_reference_used")
     made.extend(df.select(counter_amount=pl.when(stated).then(pl.col("_transfer")),
                           counter_currency=pl.when(stated).then(pl.col("_transfer_currency")))
@@ -316,6 +298,25 @@ def _described(df: pl.DataFrame) -> pl.DataFrame:
     _let_go(df, "_transfer", "_transfer_text", "_transfer_currency")
     return df.with_columns(*made, contract=pl.lit(None, dtype=pl.String),
                            hours=pl.lit(None, dtype=pl.Float64))
+
+
+def _transfer_tag(df: pl.DataFrame) -> list[pl.Expr]:
+    """The parts of the transfer tag, ` [delivered 278500.00 PKR]` on a debit and ` [sent
+    12.00 EUR]` on a credit, all null where the row has no Transfer Amount: parts of the one
+    concatenation, each a short text or the cell itself, not a tag column of a million rows
+    made of a word column first; the amount's grouping removed only where a cell has any."""
+    import polars as pl
+
+    text, currency = pl.col("_transfer_text"), pl.col("_transfer_currency")
+    grouped, uncoded = df.select(text.str.contains(",", literal=True).any().alias("g"),
+                                 (text.is_not_null() & currency.is_null()).any()).row(0)
+    amount = text.str.replace_all(",", "", literal=True) if grouped else text
+    word = pl.when(pl.col("amount") < 0).then(pl.lit(" [delivered ")).otherwise(pl.lit(" [sent "))
+    if uncoded:  # (rows the checks refuse): the tag of a null currency is left out whole
+        return [pl.concat_str([word, amount, pl.lit(" "), currency, pl.lit("]")])]
+    tagged = text.is_not_null()
+    return [pl.when(tagged).then(word), amount,
+            pl.when(tagged).then(pl.lit(" ") + currency + pl.lit("]"))]
 
 
 def _stacked_orders(group: list[tuple[int, Table]], options: ImportOptions
@@ -359,11 +360,19 @@ def _balances_follow(df: pl.DataFrame) -> bool:
     if BALANCES.get() is not None or df.height < 2 or df["balance"].null_count():
         return False
     balance = pl.col("balance")
-    found = df.lazy().select(
-        backwards=pl.col("date").first() > pl.col("date").last(),
-        broken=(balance.shift(1).over("currency") + pl.col("amount") != balance).any(),
-    ).collect(engine="in-memory").row(0)
-    return not any(found)
+    broken = balance.shift(1) + pl.col("amount") != balance
+    currencies = df["currency"].unique()
+    if currencies.len() > FEW_CURRENCIES:
+        checks = [df.lazy().select(broken.over("currency").any())]
+    else:  # each currency's rows alone: no grouping of a million rows by their strings
+        checks = [df.lazy().filter(pl.col("currency").eq_missing(currency))
+                  .select(broken.any()) for currency in currencies]
+    checks.append(df.lazy().select(pl.col("date").first() > pl.col("date").last()))
+    return not any(found.item() for found in pl.collect_all(checks))
+
+
+FEW_CURRENCIES = 8
+"""Up to this many currencies in a file, `_balances_follow` checks each one's rows in turn."""
 
 
 def _check_statuses(df: pl.DataFrame, path: object) -> pl.Series:
@@ -429,103 +438,6 @@ def _bad_transfer_currency(df: pl.DataFrame) -> set[int]:
     return stacked.bad_files(df, _no_transfer_currency())
 
 
-def _classify(df: pl.DataFrame) -> pl.DataFrame:
-    """Add `kind`, `category` and the names a description holds (`_from_name`, `_to_name`).
-
-    The text rules run once per distinct description (a few hundred in a million rows), then
-    combine per row with the store name, payer and sign.
-    """
-    import polars as pl
-
-    from ledger.core import schema
-    from ledger.core.money import known_currencies
-
-    codes = sorted(known_currencies())
-    text, low = pl.col("text"), pl.col("text").str.to_lowercase()
-    fee_category = pl.lit("payoneer_fee")
-    for pattern, name in reversed(FEE_CATEGORIES):
-        fee_category = pl.when(low.str.contains(pattern)).then(pl.lit(name)) \
-            .otherwise(fee_category)
-    pair = text.str.extract(PAIR, 1).is_in(codes) & text.str.extract(PAIR, 2).is_in(codes)
-    flags = df.select("text").unique().with_columns(
-        _fee=low.str.contains(FEE), _atm=low.str.contains(ATM), _card=low.str.contains(CARD),
-        _charge=low.str.contains(CHARGE),
-        _fx=pair.fill_null(False) | low.str.contains(CONVERSION),
-        _withdrawal=low.str.contains(WITHDRAWAL), _receipt=low.str.contains(RECEIPT),
-        _sent=low.str.contains(SENT),
-        _fee_code=fee_category.replace_strict(CATEGORIES, range(len(CATEGORIES)),
-                                              return_dtype=pl.Int8),
-        _from_name=text.str.extract(r"(?i)\bfrom (.+)", 1),
-    ).with_columns(_to_name=text.str.extract(r"(?i)\bto (.+)", 1),
-                   _from_platform=is_platform(pl.col("_from_name")))
-    df = lookup(df, flags, ["text"])
-    kind_type = schema.columns()["kind"]
-    platform = _platform(df)
-    rules: list[tuple[pl.Expr, str, str | None]] = [  # category None: the fee's own
-        (pl.col("_fee"), "payment_fee", None),
-        (pl.col("_atm"), "transfer", "atm_withdrawal"),
-        (pl.col("_card") | pl.col("_store").is_not_null(), "expense", "card"),
-        (pl.col("_charge"), "payment_fee", None),
-        (pl.col("_fx"), "fx", "conversion"),
-        (pl.col("_withdrawal"), "transfer", "withdrawal"),
-        (pl.col("_receipt") & platform, "transfer", "receipt"),
-        (pl.col("_receipt") & (pl.col("amount") > 0), "earning", "payment"),
-        (pl.col("_sent") & (pl.col("amount") < 0), "other", "payment_sent"),
-    ]
-    assert tuple(k for _, k, _ in rules) == RULE_KINDS
-    # the number of the first rule that holds (null: none), then its kind and category:
-    # integers through the rules, each string column made once (not once per rule)
-    rule = pl.coalesce([pl.when(hit).then(pl.lit(n, dtype=pl.Int8))
-                        for n, (hit, _, _) in enumerate(rules)])
-    df = df.with_columns(rule.alias("_rule"))
-    numbers = list(range(len(rules)))
-    # the kind made as the ledger stores it (an Enum: a byte a row, not a string), the
-    # category as a number of CATEGORIES, made a string once; the flags, read by nothing
-    # after, let go (a large import's peak memory is at the links)
-    code = pl.when(pl.col("_rule").is_in([n for n, r in enumerate(rules) if not r[2]])) \
-        .then(pl.col("_fee_code")) \
-        .otherwise(pl.col("_rule").replace_strict(
-            numbers, [CATEGORIES.index(c) if c else None for _, _, c in rules], default=None,
-            return_dtype=pl.Int8))
-    return df.with_columns(
-        kind=pl.col("_rule").replace_strict(numbers, [k for _, k, _ in rules],
-                                            default="other", return_dtype=kind_type),
-        category=code.replace_strict(range(len(CATEGORIES)), CATEGORIES, default=None,
-                                     return_dtype=pl.String),
-    ).drop(*_FLAGS)
-
-
-CATEGORIES = list(dict.fromkeys([*(name for _, name in FEE_CATEGORIES), "payoneer_fee",
-                                 "atm_withdrawal", "card", "conversion", "withdrawal", "receipt",
-                                 "payment", "payment_sent"]))
-"""Every category `_classify` gives, numbered (its rules' and the fees')."""
-
-
-def _platform(df: pl.DataFrame) -> pl.Expr:
-    """`is_platform(coalesce(_source, _from_name))`, each name tested once (a few in a million
-    rows): the Source's among its distinct values, the description's as `_from_platform`."""
-    import polars as pl
-
-    sources = df["_source"].unique()
-    return pl.when(pl.col("_source").is_not_null()) \
-        .then(pl.col("_source").is_in(sources.filter(is_platform(sources)).implode())) \
-        .otherwise(pl.col("_from_platform"))
-
-
-RULE_KINDS = ("payment_fee", "transfer", "expense", "payment_fee", "fx", "transfer",
-              "transfer", "earning", "other")
-"""The kind of each of `_classify`'s rules, by number (`_rule`); no rule: `other`."""
-
-
-def _kind_is(*kinds: str) -> pl.Expr:
-    """True where the row's `kind` is one of `kinds`, read from its rule number (`_rule`):
-    a comparison of small integers, not of a million strings."""
-    import polars as pl
-
-    numbers = [n for n, kind in enumerate(RULE_KINDS) if kind in kinds]
-    return pl.col("_rule").is_in(numbers).fill_null("other" in kinds)
-
-
 def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     """Fill `related_ref`: fees -> what they charged, fx legs -> each other.
 
@@ -553,18 +465,15 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
         by_id = main.filter(pl.col("ref").is_in(wanted.implode()))
         by_shared = main.filter(pl.col("reference_id").is_in(wanted.implode()))
         near = main.filter(pl.col("_ts").is_in(fees["_ts"].unique().implode()))
+        if not wanted.len():  # no fee names a Reference ID: nothing is found by one (two
+            by_id, by_shared = by_id.clear(), by_shared.clear()  # passes over the rows less)
     by_id, by_shared, near = pl.collect_all([by_id, by_shared, near])
     # A fee naming another row's Transaction ID, or sharing its Reference ID.
     by_id = (by_id.select(*by, pl.col("ref").alias("reference_id"), pl.col("ref").alias("_by_id"))
              .unique([*by, "reference_id"], keep="none"))
     by_shared = (by_shared.select(*by, "reference_id", pl.col("ref").alias("_by_shared"))
                  .unique([*by, "reference_id"], keep="none"))
-    # Else the one row at the fee's timestamp, preferring a non-fx row, then a debit fx leg.
-    near = near.with_columns(
-        _rank=pl.col("_fx").cast(pl.Int8) * 2 + (pl.col("amount") >= 0).cast(pl.Int8))
-    by_time = (near.filter(pl.col("_rank") == pl.col("_rank").min().over([*by, "_ts"]))
-               .select(*by, "_ts", pl.col("ref").alias("_by_time"))
-               .unique([*by, "_ts"], keep="none"))
+    by_time = _by_time(near, by)
     fee_links = (fees.join(by_id, on=[*by, "reference_id"], how="left")
                  .join(by_shared, on=[*by, "reference_id"], how="left")
                  .join(by_time, on=[*by, "_ts"], how="left")
@@ -575,12 +484,14 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     # fx legs: exactly two at one timestamp, opposite signs, different currencies.
     fx_rows = rows.filter(fx & pl.col("ref").is_not_null()).select(
         *by, LINE, "_ts", "ref", "amount", "currency").collect()
+    # (a pair's two refs as two columns, not a list per timestamp)
     pairs = fx_rows.group_by([*by, "_ts"], maintain_order=bool(by)).agg(
-        pl.col("ref").alias("_legs"), pl.col("amount").sign().sum().alias("_signs"),
+        pl.len().alias("_legs"), pl.col("ref").first().alias("_first"),
+        pl.col("ref").last().alias("_second"), pl.col("amount").sign().sum().alias("_signs"),
         pl.col("currency").n_unique().alias("_currencies"))
-    pairs = pairs.filter((pl.col("_legs").list.len() == 2) & (pl.col("_signs") == 0)
-                         & (pl.col("_currencies") == 2)).select(*by, "_ts", "_legs")
-    first, second = pl.col("_legs").list.get(0), pl.col("_legs").list.get(1)
+    pairs = pairs.filter((pl.col("_legs") == 2) & (pl.col("_signs") == 0)
+                         & (pl.col("_currencies") == 2)).select(*by, "_ts", "_first", "_second")
+    first, second = pl.col("_first"), pl.col("_second")
     fx_links = (fx_rows.join(pairs, on=[*by, "_ts"], how="inner")
                 .select(*by, LINE, pl.when(first == pl.col("ref")).then(second).otherwise(first)
                         .alias("_link"), pl.lit(False).alias("_reference_used")))
@@ -600,39 +511,20 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
                            _reference_used=found["_reference_used"].fill_null(False))
 
 
-def _counterparty(df: pl.DataFrame) -> pl.Series:
-    """Store for card rows, Source (payer) for money in, Target (payee) for money out; the
-    name in `Payment from X` / `Payment to X` where those columns are missing (12 columns).
 
-    Which name each row takes is decided first, as a small integer, and the names are then
-    picked in one pass: coalesces of whole string columns made and dropped several columns
-    of a million strings (half the description step's memory traffic).
-    """
+def _by_time(near: pl.DataFrame, by: list[str], alone: bool = True) -> pl.DataFrame:
+    """The one row at each fee's timestamp (`_ts`, `_by_time`: its ref) among the rows `near`
+    it, preferring a non-fx row, then a debit fx leg; none where that leaves several. Where
+    no two rows share a timestamp (and `alone`), each is its timestamp's: no ranking."""
     import polars as pl
 
-    def at(name: str) -> pl.Expr:
-        return pl.lit(_NAMES.index(name), dtype=pl.Int8)
-
-    def filled(name: str) -> pl.Expr:
-        return pl.col(name).is_not_null()
-
-    which = (pl.when(_kind_is("payment_fee", "fx")).then(None)
-             .when(_kind_is("expense")).then(pl.when(filled("_store")).then(at("_store"))
-                                             .otherwise(at("_target")))
-             .when(pl.col("amount") >= 0).then(
-                 pl.when(filled("_source")).then(at("_source"))
-                 .when(_kind_is("earning", "transfer", "other")).then(at("_from_name")))
-             .otherwise(pl.when(filled("_target")).then(at("_target"))
-                        .when(_kind_is("other")).then(at("_to_name"))))
-    index = pl.col("_which")
-    name = pl.when(index == 0).then(pl.col(_NAMES[0]))
-    for n, column in enumerate(_NAMES[1:], start=1):
-        name = name.when(index == n).then(pl.col(column))
-    return df.with_columns(_which=which).select(name.alias("counterparty")).to_series()
-
-
-_NAMES = ("_store", "_target", "_source", "_from_name", "_to_name")
-"""The columns a counterparty is taken from (`_counterparty`)."""
+    if alone and not by and near["_ts"].n_unique() == near.height:
+        return near.select("_ts", pl.col("ref").alias("_by_time"))
+    near = near.with_columns(
+        _rank=pl.col("_fx").cast(pl.Int8) * 2 + (pl.col("amount") >= 0).cast(pl.Int8))
+    return (near.filter(pl.col("_rank") == pl.col("_rank").min().over([*by, "_ts"]))
+            .select(*by, "_ts", pl.col("ref").alias("_by_time"))
+            .unique([*by, "_ts"], keep="none"))
 
 
 FORMATS = [
