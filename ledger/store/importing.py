@@ -101,9 +101,11 @@ def import_files(ledger: Ledger, paths: Sequence[Path], options: ImportOptions, 
                        for s, (name, _) in zip(summaries, profiles, strict=True)]
             copies = [(_archived(p, s.import_id), data)
                       for (p, data, _), s in zip(parsed, summaries, strict=True)]
+            # the ids are distinct by construction: the stored rows' by their read, each
+            # file's by registry.parse, and merge adds only rows whose id is not yet there
             ledger.commit(combined, entries, stager=stager,
                           archives=copies + [(name, text) for name, text in profiles if name],
-                          ids_known=not any(s.added for s in summaries))  # the stored rows
+                          ids_known=True)
     finally:
         stager.close()
     return summaries
