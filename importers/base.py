@@ -362,7 +362,9 @@ def slim(df: pl.DataFrame, *extra: str) -> pl.DataFrame:
 def finalize(df: pl.DataFrame, raw: RawFile, *, source: str, account: str,
              key: pl.Expr | None = None) -> pl.DataFrame:
     """Canonical, validated rows with ids, provenance (import id, line) and origin `source`.
-    Takes over `df`: its columns may be moved out (the caller does not use it again)."""
+    Takes over `df`: its columns may be moved out (the caller does not use it again). That
+    no two rows share an id is proven once on the whole file's rows, by registry.parse (a
+    format may join several finalized parts), not here."""
     import polars as pl
 
     from ledger.core import schema
@@ -382,7 +384,8 @@ def finalize(df: pl.DataFrame, raw: RawFile, *, source: str, account: str,
     )
     df = schema.conform(schema.with_ids(df, key))  # rebound: the columns conform leaves
     # out (an importer's own, such as a key's) are let go before the checks, not held
-    return schema.check_amounts(schema.validate(df, str(raw.path)), str(raw.path))
+    return schema.check_amounts(schema.validate(df, str(raw.path), ids_known=True),
+                                str(raw.path))
 
 
 def proven_order(first: int | None, second: int | None) -> str | None:

@@ -100,31 +100,39 @@ def test_merge_keeps_the_stored_rows_in_place_and_sorts_the_new(tmp_path):
     assert summaries[0].added == new.height
 
 
-def test_only_an_import_that_adds_nothing_skips_the_id_check_at_commit(tmp_path, monkeypatch):
-    """The commit proves the ids distinct again unless its rows are the stored rows as read
-    (whose read proved it): a re-import that adds nothing."""
+def test_an_import_hashes_its_ids_once_per_file_not_again_at_commit(tmp_path, monkeypatch):
+    """Each file's ids are proven distinct by registry.parse; the commit does not prove it
+    again (merge adds only ids not yet stored): new rows, no new rows, two files alike."""
     from importers.base import ImportOptions
     from ledger.store.directory import Ledger
     from tests.conftest import DATA
 
     upwork, paypal = DATA / "upwork" / "classic.csv", DATA / "paypal" / "activity-en.csv"
     seen: list[bool] = []
-    validate = schema.validate
+    files: list[str] = []
+    validate, check_ids = schema.validate, schema.check_ids
 
     def spy(df, where, *, ids_known=False):
         if where.endswith("ledger.parquet") and df.height:
             seen.append(ids_known)
         return validate(df, where, ids_known=ids_known)
 
+    def spy_ids(df, where):
+        files.append(where)
+        return check_ids(df, where)
+
     monkeypatch.setattr(schema, "validate", spy)
+    monkeypatch.setattr(schema, "check_ids", spy_ids)
     ledger = Ledger(tmp_path / "ledger")
     options = ImportOptions(today=dt.date(2026, 1, 1))
     ledger.import_files([upwork], options)
-    assert seen[-1] is False  # new rows: checked in full
+    assert seen == [True] and files == [str(upwork)]
     before = ledger.stored_rows()
     seen.clear()
-    ledger.import_files([upwork], options)  # nothing added: the stored rows, as read
-    assert seen and seen[-1] is True
+    files.clear()
+    ledger.import_files([upwork], options)  # nothing added
+    assert seen[-1] is True and files == [str(upwork)]
     assert ledger.stored_rows().equals(before)
+    files.clear()
     ledger.import_files([upwork, paypal], options)  # PayPal's rows are new
-    assert seen[-1] is False
+    assert seen[-1] is True and files == [str(upwork), str(paypal)]
