@@ -1,5 +1,6 @@
 """A statement's import made cheaper gives what it gave (issue 23, session 37): kinds found a
-sign at a time on shrinking descriptions, against the rule-by-rule masks they replaced."""
+sign at a time on shrinking descriptions, against the rule-by-rule masks they replaced; a
+statement cut before its footer read from its bytes as read, against its copy read."""
 
 from __future__ import annotations
 
@@ -63,3 +64,70 @@ def test_kinds_are_those_the_rule_by_rule_masks_gave(rows, own, common):
     assert got.equals(_classified_as_before(df, rules))
     assert got.schema == _classified_as_before(df, rules).schema
 
+
+PREAMBLE = "HDFC BANK Ltd.,,\nIFSC :HDFC0001234,,\n,,\n"
+ROWS_TEXT = "".join(f'0{d}/01/24,"shop {d}",{d}.50\n' for d in range(1, 10))
+FOOTERS = [
+    ',,\nSTATEMENT SUMMARY :-,,\nOpening Balance,Dr Count,Cr Count\n"50,000.00",,\n',
+    "Total,1,2,3,4\n",  # more cells than the header: polars refuses the whole file
+    "\n\n** End of Report **\n",
+    '"legal\ntext",,\n',
+    "Closing balance,1.00",  # no newline at the end
+    "x\n",
+    'x",,\n',
+    ',x",\n"y,,\n',
+]
+BODIES = [
+    ROWS_TEXT,
+    ROWS_TEXT.replace('"shop 9"', '"shop\nnine"'),  # a quoted line break in the last row
+    ROWS_TEXT.replace("09/01/24,\"shop 9\",9.50\n", "09/01/24,\"shop 9\"\n"),  # cut short
+    ROWS_TEXT.replace("\n", "\r\n"),
+    ROWS_TEXT.replace('"shop 5"', '"shop ""5"""'),
+    ROWS_TEXT.replace('"shop 8"', '"shop 8'),  # a quote left open: the cut is inside it
+]
+
+
+def _read(raw, index):
+    from importers.readers import read_table
+    from ledger.core.errors import DataError
+
+    try:
+        table = read_table(raw, index)
+    except DataError as exc:
+        return ("error", exc.message, exc.line)
+    return ("table", table.df.to_dicts(), table.df.schema)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(BODIES), st.sampled_from(FOOTERS))
+def test_a_cut_statement_read_from_its_bytes_is_its_copy_read(body, footer):
+    """`RawFile.cut`'s table (read from the bytes as read, the records after the cut
+    dropped, or from the copy where those records cannot be told apart) is the table and the
+    error of the cut copy read as before."""
+    import tempfile
+    from pathlib import Path
+
+    from importers import raw_files, readers
+
+    head = PREAMBLE + "Date,Narration,Amount\n"
+    data = (head + body + footer).encode()
+    length = len((head + body).encode())
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "statement.csv"
+        path.write_bytes(data)
+        saved = readers.EXACT_SCAN_MAX_BYTES, raw_files.EXACT_SCAN_MAX_BYTES
+        readers.EXACT_SCAN_MAX_BYTES = raw_files.EXACT_SCAN_MAX_BYTES = 64  # counts as large
+        copies = []
+        read_copy = readers._read_cut_copy
+        readers._read_cut_copy = lambda *a: (copies.append(1), read_copy(*a))[1]
+        try:
+            whole = raw_files.RawFile(path=path, data=data, sha256="x", origin=path)
+            cut = raw_files.RawFile.cut(whole, length)
+            got = _read(cut, 4)
+            expected = _read(raw_files.RawFile(path=path, data=data[:length], sha256="x"), 4)
+        finally:
+            readers.EXACT_SCAN_MAX_BYTES, raw_files.EXACT_SCAN_MAX_BYTES = saved
+            readers._read_cut_copy = read_copy
+    assert got == expected
+    if body in (BODIES[0], BODIES[3]) and footer in (FOOTERS[0], FOOTERS[5]):
+        assert not copies  # read from the bytes as read, no copy of them made
