@@ -131,3 +131,44 @@ def test_a_cut_statement_read_from_its_bytes_is_its_copy_read(body, footer):
     assert got == expected
     if body in (BODIES[0], BODIES[3]) and footer in (FOOTERS[0], FOOTERS[5]):
         assert not copies  # read from the bytes as read, no copy of them made
+
+
+def _outcome(check):
+    from ledger.core.errors import DataError
+
+    try:
+        check()
+    except DataError as exc:
+        return (exc.message, exc.line)
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([-3, 0, 2, 5]),
+                          st.one_of(st.none(), st.sampled_from([0, 2, 5, 7, 10])),
+                          st.sampled_from([1, 2, 3])), max_size=8))
+def test_a_one_currency_balance_is_followed_as_the_grouped_check_follows_it(rows):
+    """`check_balance` of a profile without a currency column follows the balance without
+    grouping by currency (one group): the error, or none, of the grouped check."""
+    import datetime as dt
+    from pathlib import Path
+
+    from importers.bank_profiles import load_profile
+    from importers.base import check_running_balance
+    from importers.readers import LINE
+
+    profile = load_profile(Path(bank_columns.__file__).parent / "profiles" / "hdfc.toml")
+    assert "currency" not in profile.columns
+    df = pl.DataFrame({LINE: list(range(2, len(rows) + 2)),
+                       "date": [dt.date(2024, 1, day) for _, _, day in rows],
+                       "amount": [Decimal(a) for a, _, _ in rows],
+                       "balance": [None if b is None else Decimal(b) for _, b, _ in rows],
+                       "currency": ["INR"] * len(rows)},
+                      schema={LINE: pl.Int64, "date": pl.Date, "amount": pl.Decimal(38, 4),
+                              "balance": pl.Decimal(38, 4), "currency": pl.String})
+    got = _outcome(lambda: bank_columns.check_balance(
+        df, df.clear(), profile, profile.path, ".", ["%d/%m/%y"], pl.lit("INR")))
+    dates = df["date"].drop_nulls()
+    newest_first = dates[0] > dates[-1] if dates.len() > 1 and dates[0] != dates[-1] else None
+    assert got == _outcome(lambda: check_running_balance(
+        df, path=profile.path, group=["currency"], newest_first=newest_first))
