@@ -10,6 +10,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from importers.base import (
+    BALANCES,
     check_running_balance,
     first_bad,
     nonblank,
@@ -208,7 +209,11 @@ def check_balance(df: pl.DataFrame, pseudo: pl.DataFrame, profile: Profile, path
     newest_first = None
     if dates.len() > 1 and dates[0] != dates[-1]:
         newest_first = dates[0] > dates[-1]
-    check_running_balance(df.select(cols), path=path, group=["currency"],
+    # one currency (the profile's: no currency column) is one group: the balance followed
+    # without `over` it (0.05 s of CPU on a million rows), unless the balances are collected
+    # (ledger.counting.balances), which keep the currency of each
+    one = "currency" not in profile.columns and BALANCES.get() is None
+    check_running_balance(df.select(cols), path=path, group=None if one else ["currency"],
                           newest_first=newest_first)
 
 
@@ -217,32 +222,47 @@ def classify(df: pl.DataFrame, rules: Sequence[Rule]) -> pl.DataFrame:
 
     Rules are tried in order, each only on the rows no earlier rule took (and of its sign):
     one vectorised test per rule on what is left, so the common rules' regexes never see the
-    rows a profile's own rules or the sign already settled.
+    rows a profile's own rules or the sign already settled. The rows are taken a sign at a
+    time (credits, debits, neither), each's descriptions shrinking as rules take them: no
+    mask of the whole table made, searched and scattered per rule (a third of the CPU).
     """
     import polars as pl
 
-    height = df.height
-    description = df["description"]
-    signs = {"credit": (df["amount"] > 0).fill_null(False),
-             "debit": (df["amount"] < 0).fill_null(False)}
-    first = pl.repeat(None, height, dtype=pl.UInt16, eager=True).alias("_rule")
-    done = pl.repeat(False, height, dtype=pl.Boolean, eager=True)
-    for number, rule in enumerate(rules):
-        todo = ~done & signs[rule.sign] if rule.sign else ~done
-        rows = todo.arg_true()
-        if rule.match and rows.len():
-            hit = description.gather(rows).str.contains(f"(?i){rule.match}").fill_null(False)
-            rows = rows.filter(hit)
+    credit = (df["amount"] > 0).fill_null(False)
+    debit = (df["amount"] < 0).fill_null(False)
+    none = len(rules)  # past the last rule: `other`, no category
+    first = pl.repeat(none, df.height, dtype=pl.UInt16, eager=True)
+    for sign, rows in (("credit", credit.arg_true()), ("debit", debit.arg_true()),
+                       (None, (~(credit | debit)).arg_true())):
         if rows.len():
-            first.scatter(rows, number)
-            done.scatter(rows, True)
-    kinds = {n: r.kind for n, r in enumerate(rules)}
-    categories = {n: r.category for n, r in enumerate(rules)}
-    return df.with_columns(first).with_columns(
-        kind=pl.col("_rule").replace_strict(kinds, default="other", return_dtype=pl.String),
-        category=pl.col("_rule").replace_strict(categories, default=None,
-                                                return_dtype=pl.String),
-    ).drop("_rule")
+            first.scatter(rows, _first_rules(df["description"].gather(rows), rules, sign))
+    # each row's rule number indexes its rule's kind and category: a gather from a dozen
+    # strings, half the CPU of a replace per column
+    kinds = pl.Series([r.kind for r in rules] + ["other"], dtype=pl.String)
+    categories = pl.Series([r.category for r in rules] + [None], dtype=pl.String)
+    return df.with_columns(kind=kinds.gather(first), category=categories.gather(first))
+
+
+def _first_rules(text: pl.Series, rules: Sequence[Rule], sign: str | None) -> pl.Series:
+    """Number of the first of `rules` (of `sign` or none) whose regex `text` matches, for
+    rows of one sign (`len(rules)` where none does)."""
+    import polars as pl
+
+    found = pl.repeat(len(rules), text.len(), dtype=pl.UInt16, eager=True)
+    left = pl.int_range(0, text.len(), dtype=pl.UInt32, eager=True)  # rows no rule took
+    for number, rule in enumerate(rules):
+        if rule.sign not in (None, sign):
+            continue
+        if not rule.match:  # takes every row left
+            found.scatter(left, number)
+            break
+        hit = text.str.contains(f"(?i){rule.match}").fill_null(False)
+        if hit.any():
+            found.scatter(left.filter(hit), number)
+            left, text = left.filter(~hit), text.filter(~hit)
+            if not left.len():
+                break
+    return found
 
 
 def split_parts(df: pl.DataFrame, profile: Profile, path: Path, mark: str) -> pl.DataFrame:

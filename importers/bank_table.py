@@ -265,16 +265,14 @@ def cut_footer(raw: RawFile, index: int, profile: Profile) -> tuple[RawFile, int
 
 
 def _prefix(raw: RawFile, length: int) -> RawFile:
-    """`raw` cut to its first `length` bytes. A large file read from disk is cut to a copy
-    that is released once its table is read, as a file's own bytes are (`RawFile.release`;
-    read again from the file should they be asked for, refused if it changed): the copy
-    was held beside the table while it was made one chunk a column, the peak of a large
-    statement's import."""
-    data = raw.data[:length]
+    """`raw` cut to its first `length` bytes. A large file read from disk is cut without a
+    copy (`RawFile.cut`: read_table reads the table from the bytes as read, the footer's
+    records dropped; 0.07 s of CPU on 112 MiB) and released once its table is read, as a
+    file's own bytes are (`RawFile.release`; read again from the file should they be asked
+    for, refused if it changed)."""
     if raw.origin is None or length <= EXACT_SCAN_MAX_BYTES:
-        return RawFile(path=raw.path, data=data, sha256=raw.sha256)
-    return RawFile(path=raw.path, data=data, sha256=raw.sha256, origin=raw.origin,
-                   length=length)
+        return RawFile(path=raw.path, data=raw.data[:length], sha256=raw.sha256)
+    return RawFile.cut(raw, length)
 
 
 def _tail_start(text: AnyStr, body_start: int) -> int:

@@ -223,6 +223,19 @@ class RawFile:
     length: int | None = None
     """`data` is the first `length` bytes of `origin` (a bank statement cut before its
     footer), or None: all of them, so polars may read the file itself."""
+    whole: bytes | None = None
+    """`origin`'s bytes as read, of which `data` is the first `length` (`cut`): sliced, a
+    copy, only when asked for; importers.readers.read_table reads the table from them as
+    they are, the records after the cut dropped."""
+
+    @classmethod
+    def cut(cls, raw: RawFile, length: int) -> RawFile:
+        """`raw` (a large file read from `origin`) cut to its first `length` bytes without
+        copying them (a file's size of CPU and memory): its `data` made on first use."""
+        copy = cls(path=raw.path, data=b"", sha256=raw.sha256, origin=raw.origin,
+                   length=length, whole=raw.data)
+        del copy.__dict__["data"]
+        return copy
 
     def release(self) -> None:
         """Drop the bytes of a large file read from `origin` (its parse holds the table now:
@@ -230,11 +243,15 @@ class RawFile:
         they are read again, and refused if the file changed since."""
         if self.origin is not None and len(self.__dict__.get("data", b"")) > EXACT_SCAN_MAX_BYTES:
             del self.__dict__["data"]
+        if self.origin is not None:
+            self.whole = None
 
     def __getattr__(self, name: str) -> bytes:
         if name != "data" or self.origin is None:
             raise AttributeError(name)
-        self.data = read_unchanged(self.origin, self.sha256, shown=self.path)[:self.length]
+        whole = self.__dict__.get("whole")
+        self.data = whole[:self.length] if whole is not None else \
+            read_unchanged(self.origin, self.sha256, shown=self.path)[:self.length]
         return self.data
 
     @cached_property

@@ -86,8 +86,15 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     import polars as pl
 
     skip = 0  # lines polars skips itself, rather than a copy of the body (a large file's)
-    body = _utf8_body(raw, header_index)
-    if body is None:
+    # a large statement cut before its footer (RawFile.cut) is read from its bytes as read,
+    # the records after the cut dropped (`_before_cut`), not from a copy of all but those
+    whole = raw.__dict__.get("whole") if header_index and columns is None \
+        and "data" not in raw.__dict__ else None
+    cut_read = whole is not None and not _is_utf16(whole)
+    body = whole if cut_read else _utf8_body(raw, header_index)
+    if cut_read:
+        skip = header_index
+    elif body is None:
         text = raw.text
         body = text[_offset_of_line(text, header_index):].encode("utf-8")
     elif body is _LARGE:
@@ -114,6 +121,8 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     names += [f"_blank#{i}" for i in range(width - len(header))]
     first_line = header_index + 2
     exact = len(body) - start <= EXACT_SCAN_MAX_BYTES
+    if cut_read and (raw.length or 0) - start <= EXACT_SCAN_MAX_BYTES:
+        return _read_cut_copy(raw, header_index, delimiter, positional)  # checked exactly
     named = names[:len(header)]
     keep = named if columns is None else [n for n in named if n in columns]
     parts = None if exact or columns is None else \
@@ -141,6 +150,8 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
             raise_if_empty=False, glob=False,
         )
     except pl.exceptions.PolarsError as exc:
+        if cut_read:  # maybe in what follows the cut: its copy tells
+            return _read_cut_copy(raw, header_index, delimiter, positional)
         if "utf-8" in str(exc).lower() and raw.encoding != "utf-8":
             return read_table(_decoded_copy(raw), header_index, delimiter=delimiter,
                               positional=positional, columns=columns)
@@ -154,6 +165,14 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
         if cut:
             raise cut
         body, record_lines = b"", None
+    elif cut_read:
+        before = _before_cut(df, whole, raw.length or 0, start, sep, names)
+        if before is None:
+            return _read_cut_copy(raw, header_index, delimiter, positional)
+        if cut := _cut_last_row(whole, start, sep, (len(header), width), raw.path, first_line,
+                                end=raw.length):
+            raise cut
+        df, body, whole, record_lines = before, b"", None, None
     else:
         text = body[start:].decode("utf-8") if exact else None
         record_lines = _record_lines(text, sep, (len(header), width), raw.path, first_line,
@@ -169,6 +188,43 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     df = without_empty_rows(df, [c for c in df.columns if c != LINE])
     del body
     return _table(df, raw, header, sep, named)
+
+
+def _before_cut(df: pl.DataFrame, whole: bytes, length: int, start: int, sep: str,
+                names: list[str]) -> pl.DataFrame | None:
+    """`df`, read from all of `whole` (its header at `start`), without the records after
+    byte `length`: the table of `whole[:length]`, where those records are the ones polars
+    reads from the header line and the bytes after the cut and the record before them is the
+    cut's last line; else None (a quoted line break, a footer read otherwise: the cut copy is
+    read)."""
+    import polars as pl
+
+    header = whole[start:whole.find(b"\n", start) + 1]
+    try:  # read as the whole was, after the header line
+        after = pl.read_csv(header + whole[length:], infer_schema=False, separator=sep,
+                            has_header=True, new_columns=names, truncate_ragged_lines=False,
+                            raise_if_empty=False)
+    except pl.exceptions.PolarsError:
+        return None
+    kept = df.height - after.height
+    if kept < 1 or not df.slice(kept).equals(after):
+        return None
+    stop = length - (whole[length - 1:length] == b"\n")
+    last = whole[max(whole.rfind(b"\n", start, stop) + 1, start):stop]
+    cells = split_line(last.decode("utf-8", errors="replace").rstrip("\r"), sep)
+    row = [value or "" for value in df.row(kept - 1)]
+    if row != cells + [""] * (len(row) - len(cells)):
+        return None
+    return df.head(kept)
+
+
+def _read_cut_copy(raw: RawFile, header_index: int, delimiter: str | None,
+                   positional: bool) -> Table:
+    """`read_table` of a cut statement's own bytes, a copy of them (`RawFile.data`), where
+    its table could not be read from the bytes as read: that table, those errors."""
+    raw.data  # noqa: B018  (sliced from `whole` and kept, as `data`)
+    raw.whole = None
+    return read_table(raw, header_index, delimiter=delimiter, positional=positional)
 
 
 def _table(df: pl.DataFrame, raw: RawFile, header: list[str], sep: str, named: list[str]
@@ -346,10 +402,11 @@ def _quotes_masked(body: str, sep: str) -> str | None:
 
 
 def _cut_last_row(data: bytes, body_start: int, sep: str, widths: tuple[int, int], path: Path,
-                  first_line: int) -> DataError | None:
-    """The error of a large body (`data[body_start:]`) whose last row has too few cells, the
-    place a download cut short breaks, where no quoted field spans lines; None if it is whole."""
-    end = len(data)
+                  first_line: int, end: int | None = None) -> DataError | None:
+    """The error of a large body (`data[body_start:end]`) whose last row has too few cells,
+    the place a download cut short breaks, where no quoted field spans lines; None if it is
+    whole."""
+    end = len(data) if end is None else end
     while end > body_start and data[end - 1] in b"\r\n":
         end -= 1
     tail = data[max(data.rfind(b"\n", body_start, end) + 1, body_start) : end]
@@ -357,7 +414,7 @@ def _cut_last_row(data: bytes, body_start: int, sep: str, widths: tuple[int, int
         return None
     cells = split_line(tail.decode("utf-8", errors="replace").rstrip("\r"), sep)
     # the quotes counted only for a short line (a pass over the body: 0.05 s on 112 MiB)
-    if len(cells) < widths[0] and data.count(b'"', body_start) % 2 == 0:
+    if len(cells) < widths[0] and data.count(b'"', body_start, end) % 2 == 0:
         line = first_line - 1 + data.count(b"\n", body_start, end)
         return _ragged(path, line, len(cells), widths[0])
     return None
