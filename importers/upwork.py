@@ -293,11 +293,10 @@ def _related_refs(description: pl.Series) -> pl.Series:
     at = description.str.starts_with(FEE_TEXT).fill_null(False).arg_true()
     digits = description.gather(at).str.slice(len(FEE_TEXT))
     plain = digits.str.contains(r"^[0-9]+$")
-    if at.len():
-        refs = refs.scatter(at, digits.zip_with(plain, pl.Series([None], dtype=pl.String)))
     rest = description.str.contains("Ref ID", literal=True).fill_null(False)
     if at.len():
-        rest = rest.scatter(at.filter(plain), False)
+        refs = refs.scatter(at, digits.zip_with(plain, pl.Series([None], dtype=pl.String)))
+        rest = rest.scatter(at.filter(plain), False)  # taken: no regex for these
     if rest.any():
         others = rest.arg_true()
         refs = refs.scatter(others, description.gather(others).str.extract(pattern, 1))
