@@ -14,6 +14,39 @@ import pytest
 from tests.test_payouts import contractor
 
 
+def _read_as_typer(monkeypatch: pytest.MonkeyPatch, name: str,
+                   lines: list[list[str]]) -> int:
+    """How many of `lines` fast.py reads as command `name`; for each of them the global
+    options and the arguments must be exactly what the app's own parsing hands the same
+    `<name>_cmd.<name>` (lines fast.py leaves to the app are skipped)."""
+    import importlib
+
+    from ledger.cli import fast
+    from ledger.cli.commands import app
+    from ledger.cli.common import STATE
+    from ledger.cli.lazy import for_args
+
+    module = importlib.import_module(f"ledger.cli.{name}_cmd")
+    calls: list[tuple[dict, dict]] = []
+    monkeypatch.setattr(module, name, lambda **options: calls.append((dict(STATE), options)))
+    read = 0
+    for args in lines:
+        found = fast.read(args, environ={})
+        if found is None:
+            continue
+        command, state, options = found
+        assert command == name, args
+        read += 1
+        calls.clear()
+        saved = dict(STATE)
+        try:
+            for_args(app, args)(args=args, standalone_mode=False)
+        finally:
+            STATE.update(saved)
+        assert calls == [(state, options)], args
+    return read
+
+
 def _payouts_lines(tmp: Path) -> list[list[str]]:
     """`payouts` command lines, plain and not: each option in the spellings click reads,
     values typer takes and values it refuses, and the group's subcommands."""
@@ -42,30 +75,9 @@ def test_a_plain_payouts_line_is_read_as_typer_reads_it(tmp_path: Path,
     """For every `payouts` line fast.py reads, the global options and the arguments are
     exactly what the app's own parsing hands the same `payouts_cmd.payouts`; lines it does
     not read (help, subcommands, errors) are left to the app. The bench's line is read."""
-    from ledger.cli import fast, payouts_cmd
-    from ledger.cli.commands import app
-    from ledger.cli.common import STATE
-    from ledger.cli.lazy import for_args
+    from ledger.cli import fast
 
-    calls: list[tuple[dict, dict]] = []
-    monkeypatch.setattr(payouts_cmd, "payouts", lambda **options: calls.append(
-        (dict(STATE), options)))
-    read = 0
-    for args in _payouts_lines(tmp_path):
-        found = fast.read(args, environ={})
-        if found is None:
-            continue
-        command, state, options = found
-        assert command == "payouts", args
-        read += 1
-        calls.clear()
-        saved = dict(STATE)
-        try:
-            for_args(app, args)(args=args, standalone_mode=False)
-        finally:
-            STATE.update(saved)
-        assert calls == [(state, options)], args
-    assert read > 60
+    assert _read_as_typer(monkeypatch, "payouts", _payouts_lines(tmp_path)) > 60
     bench = ["--ledger", str(tmp_path), "payouts"]
     assert fast.read(bench, environ={}) is not None
     assert fast.parse(bench, environ={}) is None  # parse: report lines only
@@ -95,30 +107,7 @@ def test_a_plain_transactions_line_is_read_as_typer_reads_it(
     """For every `transactions` line fast.py reads, the global options and the arguments
     (repeated --kind and --source as lists, in order) are exactly what the app's own parsing
     hands the same `transactions_cmd.transactions`; other lines are left to the app."""
-    from ledger.cli import fast, transactions_cmd
-    from ledger.cli.commands import app
-    from ledger.cli.common import STATE
-    from ledger.cli.lazy import for_args
-
-    calls: list[tuple[dict, dict]] = []
-    monkeypatch.setattr(transactions_cmd, "transactions", lambda **options: calls.append(
-        (dict(STATE), options)))
-    read = 0
-    for args in _transactions_lines(tmp_path):
-        found = fast.read(args, environ={})
-        if found is None:
-            continue
-        command, state, options = found
-        assert command == "transactions", args
-        read += 1
-        calls.clear()
-        saved = dict(STATE)
-        try:
-            for_args(app, args)(args=args, standalone_mode=False)
-        finally:
-            STATE.update(saved)
-        assert calls == [(state, options)], args
-    assert read > 50
+    assert _read_as_typer(monkeypatch, "transactions", _transactions_lines(tmp_path)) > 50
 
 
 def _reconcile_lines(tmp: Path) -> list[list[str]]:
@@ -139,30 +128,7 @@ def test_a_plain_reconcile_line_is_read_as_typer_reads_it(
     """For every `reconcile` line fast.py reads, the global options and the arguments are
     exactly what the app's own parsing hands the same `reconcile_cmd.reconcile`; lines it does
     not read (help, link, unlink, errors) are left to the app."""
-    from ledger.cli import fast, reconcile_cmd
-    from ledger.cli.commands import app
-    from ledger.cli.common import STATE
-    from ledger.cli.lazy import for_args
-
-    calls: list[tuple[dict, dict]] = []
-    monkeypatch.setattr(reconcile_cmd, "reconcile", lambda **options: calls.append(
-        (dict(STATE), options)))
-    read = 0
-    for args in _reconcile_lines(tmp_path):
-        found = fast.read(args, environ={})
-        if found is None:
-            continue
-        command, state, options = found
-        assert command == "reconcile", args
-        read += 1
-        calls.clear()
-        saved = dict(STATE)
-        try:
-            for_args(app, args)(args=args, standalone_mode=False)
-        finally:
-            STATE.update(saved)
-        assert calls == [(state, options)], args
-    assert read > 40
+    assert _read_as_typer(monkeypatch, "reconcile", _reconcile_lines(tmp_path)) > 40
 
 
 def _ledger(*args: str) -> tuple[int, str, str, bool]:
