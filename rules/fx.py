@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from ledger.core.errors import DataError
 from rules.fx_reference import _table, bundled_reference, plan_flags, rate_dtype
+from rules.fx_user import user_rates
 
 if TYPE_CHECKING:
     import polars as pl
@@ -44,51 +45,6 @@ PROVIDERS = ("user", "ecb", "online", "nbp", "implied")
 """Provider names in order of trust (lower index wins)."""
 ANSWER = ("rate", "provider", "detail", "rate_date")
 """A lookup's columns after date and currency."""
-
-
-def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
-    """The user's rates file: `date,from,to,rate` (rate = units of `to` per 1 `from`)."""
-    import polars as pl
-
-    if not path.exists():
-        return _table()
-    try:
-        df = pl.read_csv(path, infer_schema=False, glob=False).with_row_index("_line", offset=2)
-    except pl.exceptions.PolarsError as exc:
-        raise DataError(f"cannot read rates: {str(exc).splitlines()[0]}", path=path,
-                        hint="the file needs the header date,from,to,rate") from None
-    df = df.rename({c: c.strip().lower() for c in df.columns})
-    missing = {"date", "from", "to", "rate"} - set(df.columns)
-    if missing:
-        raise DataError(f"rates file lacks column(s) {sorted(missing)}", path=path, line=1,
-                        hint="the header must be date,from,to,rate "
-                        "(e.g. 2024-06-03,USD,PKR,278.45)")
-    blank = pl.all_horizontal(pl.col(c).fill_null("").str.strip_chars() == ""
-                              for c in ("date", "from", "to", "rate"))
-    out = df.lazy().filter(~blank).select(  # blank lines (editors, `echo >>`) are not rows
-        pl.col("_line"),
-        pl.col("date").str.strip_chars().str.strptime(pl.Date, "%Y-%m-%d", strict=False),
-        pl.col("from").str.strip_chars().str.to_uppercase(),
-        pl.col("to").str.strip_chars().str.to_uppercase(),
-        pl.when(pl.col("rate").str.strip_chars().str.contains(r"^\d+(\.\d+)?$"))
-        .then(pl.col("rate").str.strip_chars()).cast(rate_dtype(), strict=False).alias("rate"),
-        pl.col("date").alias("_raw_date"), pl.col("rate").alias("_raw_rate"),
-    )
-    bad = out.filter(pl.col("date").is_null() | pl.col("rate").is_null() | (pl.col("rate") == 0)
-                     | ~pl.col("from").str.contains(r"^[A-Z]{3}$")
-                     | ~pl.col("to").str.contains(r"^[A-Z]{3}$")).head(1)
-    rates = out.select(
-        "date", "from", "to", "rate", pl.lit(provider).alias("provider"),
-        (pl.lit(f"{path.name}:") + pl.col("_line").cast(pl.String)).alias("detail"))
-    bad, rates = pl.collect_all([bad, rates], engine="in-memory",  # one collect
-                                optimizations=plan_flags(df.height))
-    if bad.height:
-        raise DataError(
-            f"bad rate row (date {bad['_raw_date'][0]!r}, rate {bad['_raw_rate'][0]!r})",
-            path=path, line=int(bad["_line"][0]),
-            hint="each row is YYYY-MM-DD,FROM,TO,RATE with a positive rate, e.g. "
-            "2024-06-03,USD,PKR,278.45")
-    return rates
 
 
 def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
