@@ -342,10 +342,11 @@ def _reference_path(currencies: set[str], start: dt.date, end: dt.date) -> Path 
 
     from rules import frame_cache
 
-    names = sorted(currencies)
-    if not all(c.isalnum() and c.isascii() and c == c.upper() and len(c) <= 8 for c in names) \
-            or len(names) > 40:
+    if len(currencies) > 40 or not all(
+            isinstance(c, str) and c.isalnum() and c.isascii() and c == c.upper() and len(c) <= 8
+            for c in currencies):
         return None
+    names = sorted(currencies)
     try:
         _, size, crc = _ecb_source()
         own = Path(__file__).read_bytes()
