@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 MAGIC = b"LEDGERFC1\n"
 """The first bytes of a cache file: this module's format (then the CRC-32 of the IPC bytes)."""
+STREAM = ".arrows"
+"""The suffix of a table kept in the Arrow IPC stream format rather than the file format:
+polars reads a small one without a query plan (~0.07 ms, not ~0.3 ms; the first ~1 ms less)."""
 
 
 def _unwrapped(path: Path) -> bytes | None:
@@ -70,6 +73,8 @@ def read(path: Path) -> pl.DataFrame | None:
     if payload is None:
         return None
     try:
+        if path.suffix == STREAM:
+            return pl.read_ipc_stream(io.BytesIO(payload))
         return pl.read_ipc(io.BytesIO(payload))
     except Exception:  # a checksum that matches bytes polars cannot read: passed over too
         return None
@@ -80,7 +85,10 @@ def write(path: Path, table: pl.DataFrame) -> None:
     import io
 
     buffer = io.BytesIO()
-    table.write_ipc(buffer, compression="uncompressed")
+    if path.suffix == STREAM:
+        table.write_ipc_stream(buffer, compression="uncompressed")
+    else:
+        table.write_ipc(buffer, compression="uncompressed")
     _keep(path, buffer.getvalue())
 
 

