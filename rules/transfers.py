@@ -114,7 +114,7 @@ def _rates(cand: pl.DataFrame, chain: object) -> pl.DataFrame:
     rates differ by worker (`by_worker`: ledger batch's chunk, rules.worker_ids) is asked
     with each need's worker (`_w`) and answers per worker."""
     need = _needs(cand.lazy(), chain).collect(engine="in-memory")
-    return _rated(cand.lazy(), need, chain).collect(engine="in-memory")
+    return _rated(cand.lazy(), _rate_table(need, chain), chain).collect(engine="in-memory")
 
 
 def _by(chain: object) -> list[str]:
@@ -133,17 +133,17 @@ def _needs(cand: pl.LazyFrame, chain: object) -> pl.LazyFrame:
         "out_date", "out_ccy", "in_ccy", *by).unique()
 
 
-def _rated(cand: pl.LazyFrame, need: pl.DataFrame, chain: object) -> pl.LazyFrame:
-    """`cand` with rate and rate_provider joined on (a plan): the chain asked once per arrival
-    currency of `need` (_needs of cand, collected)."""
+def _rate_table(need: pl.DataFrame, chain: object) -> pl.LazyFrame:
+    """The rates of `need` (_needs, collected) as a plan: out_date, out_ccy, in_ccy[, _w],
+    rate, rate_provider, one row per need; the chain asked once per arrival currency. A
+    lookup answers each need on its own (rules.fx: the same rate whatever else is asked
+    with it), so a table for more needs joins the same rates onto any of them (match asks
+    once for its candidates, whose needs hold _split's: tests/test_match_rates.py)."""
     import polars as pl
 
     from rules.fx_reference import rate_dtype
-    from rules.worker_ids import worker
 
     by = _by(chain)
-    if by:
-        cand = cand.with_columns(worker("out_id").alias("_w"))
     parts = [pl.LazyFrame(schema={"out_date": pl.Date, "out_ccy": pl.String,
                                   "in_ccy": pl.String, "rate": rate_dtype(),
                                   "rate_provider": pl.String, **{b: pl.String for b in by}})]
@@ -160,7 +160,17 @@ def _rated(cand: pl.LazyFrame, need: pl.DataFrame, chain: object) -> pl.LazyFram
                 pl.lit(to).alias("in_ccy"), pl.col("rate").cast(rate_dtype()),
                 (pl.col("provider") + pl.lit(" ") + pl.col("rate_date").cast(pl.String))
                 .alias("rate_provider"), *by))
-    rates = pl.concat(parts, how="vertical_relaxed")
+    return pl.concat(parts, how="vertical_relaxed")
+
+
+def _rated(cand: pl.LazyFrame, rates: pl.LazyFrame, chain: object) -> pl.LazyFrame:
+    """`cand` with rate and rate_provider joined on (a plan) from `rates` (_rate_table of
+    needs that hold cand's)."""
+    from rules.worker_ids import worker
+
+    by = _by(chain)
+    if by:
+        cand = cand.with_columns(worker("out_id").alias("_w"))
     joined = cand.join(rates, on=["out_date", "out_ccy", "in_ccy", *by], how="left")
     return joined.drop(by) if by else joined
 
@@ -197,8 +207,10 @@ def _within_window(outs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: object,
-                ) -> pl.DataFrame:
-    """Every (withdrawal, credit) pair within the window whose amounts agree.
+                ) -> tuple[pl.DataFrame, pl.LazyFrame]:
+    """Every (withdrawal, credit) pair within the window whose amounts agree, and the rates
+    table it was rated from (_rate_table: every rate a pair within a window could need, so
+    _split joins it instead of asking again).
 
     Credits are joined by day, currency and a coarse logarithmic amount bucket (one bucket
     spans the loosest tolerance, so a withdrawal's range covers one or two), then the exact
@@ -214,15 +226,17 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
     # the currencies a withdrawal's window has credits in: all that need a rate (and --online
     # fetches only what a pair could use); the wide rows are joined back once paired
     # every join not on ids is also on the worker (rules.worker_ids: "" for one ledger)
-    # lazy plans: one collect before the rates, one for the targets, one for the candidates
+    # collects: the needs with the rates they ask for (one collect_all), the targets, the
+    # candidates (the targets in the candidates' plan, computed once by polars' common subplan
+    # elimination, made that plan twice as slow on the 5-year ledger)
     days = ins.lazy().select("in_date", "in_ccy", worker("in_id").alias("_w")).unique()
     ccys = _within_window(outs.lazy().select("out_id", "out_date", "window",
                                              worker("out_id").alias("_w"))).join(
         days, on=["in_date", "_w"]).select("out_id", "in_ccy").unique()
     needs = outs.lazy().join(ccys, on="out_id").collect(engine="in-memory")
-    need = _needs(needs.lazy(), chain).collect(engine="in-memory")
-    targets = _bounds(_rated(needs.lazy(), need, chain), settings).filter(  # type: ignore[arg-type]
-        pl.col("top") > 0).collect(engine="in-memory")
+    rates = _rate_table(_needs(needs.lazy(), chain).collect(engine="in-memory"), chain)
+    targets = _bounds(_rated(needs.lazy(), rates, chain), settings).filter(  # type: ignore[arg-type]
+        pl.col("top") > 0).collect(engine="in-memory").lazy()
     spread = max(1 / (1 - float(settings.max_shortfall)),
                  (1 + float(settings.tolerance)) / (1 - float(settings.tolerance)))
     width = max(math.log(spread), 0.01)
@@ -233,7 +247,7 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
 
     dec = pl.Decimal(38, 12)
     edge = 1e-9  # far above the float error of a log, far below a bucket
-    wide = targets.lazy().select(
+    wide = targets.select(
         "out_id", worker("out_id").alias("_w"), "out_account", "out_date", "window", "in_ccy",
         "low", "top",
         pl.int_ranges(bucket(pl.col("low") * (1 - edge)), bucket(pl.col("top") * (1 + edge))
@@ -251,7 +265,7 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
         (pl.col("days") <= pl.col("window")) & (pl.col("in_account") != pl.col("out_account"))
         & (pl.col("got") >= pl.col("low")) & (pl.col("got") <= pl.col("top")))
     cand = pairs.select("out_id", "in_id", "in_ccy", "days").join(
-        targets.lazy().drop("low", "top"), on=["out_id", "in_ccy"]).join(
+        targets.drop("low", "top"), on=["out_id", "in_ccy"]).join(
         ins.lazy().drop("in_ccy"), on="in_id")
     cand = _amount_test(cand, settings)  # type: ignore[arg-type]
     ref_hit = pl.col("out_ref").is_not_null() & (
@@ -261,7 +275,7 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
                                                               literal=True)
     return cand.filter("ok").with_columns(ref_hit.fill_null(False).alias("ref_match"),
                                           named.fill_null(False).alias("named")).collect(
-        engine="in-memory")
+        engine="in-memory"), rates
 
 
 def _mutual(cand: pl.DataFrame) -> pl.LazyFrame:
@@ -307,11 +321,11 @@ def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
         return Matching(pl.DataFrame(schema={c: pl.String for c in columns}),
                         pl.DataFrame(schema={"out_id": pl.String, "in_id": pl.List(pl.String)}),
                         outs, ins)
-    cand = _candidates(outs, ins, settings, chain)
+    cand, rates = _candidates(outs, ins, settings, chain)
     pair_schema = {"out_id": pl.String, "in_id": pl.String}
     if links["unlinks"]:
-        banned = pl.DataFrame(links["unlinks"], schema=pair_schema, orient="row")
-        cand = cand.join(banned, on=["out_id", "in_id"], how="anti")
+        banned = pl.LazyFrame(links["unlinks"], schema=pair_schema, orient="row")
+        cand = cand.lazy().join(banned, on=["out_id", "in_id"], how="anti")  # with round 1
     chosen: list[pl.DataFrame] = []
     if links["links"]:
         user = pl.DataFrame(links["links"], schema=pair_schema, orient="row")
@@ -321,8 +335,8 @@ def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
             pl.lit("user_link").alias("rule"), pl.lit("user").alias("confidence"),
             pl.lit(False).alias("ref_match"), pl.lit(False).alias("named"))
         chosen.append(user)
-        cand = cand.join(user.select("out_id"), on="out_id", how="anti").join(
-            user.select("in_id"), on="in_id", how="anti")
+        cand = cand.lazy().join(user.lazy().select("out_id"), on="out_id", how="anti").join(
+            user.lazy().select("in_id"), on="in_id", how="anti")
     high = pl.col("ref_match") | pl.col("exact")
     for _ in range(8):  # one collect a round: the pairs linked and the candidates left
         unique = _mutual(cand).with_columns(pl.when(high).then(pl.lit("high")).otherwise(
@@ -331,38 +345,40 @@ def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
             .otherwise(pl.col("rule")).alias("rule"))
         rest = cand.lazy().join(unique.select("out_id"), on="out_id", how="anti").join(
             unique.select("in_id"), on="in_id", how="anti")
-        linked, rest = pl.collect_all([unique, rest], engine="in-memory")
+        # a round that links nothing leaves every candidate: rest is then cand
+        linked, cand = pl.collect_all([unique, rest], engine="in-memory")
         if linked.is_empty():
             break
         chosen.append(linked)
-        cand = rest
         if cand.is_empty():  # a round on no candidates would link nothing
             break
-    used_out = pl.concat([c.select("out_id") for c in chosen]) if chosen else \
-        pl.DataFrame(schema={"out_id": pl.String})
-    used_in = pl.concat([c.select("in_id") for c in chosen]) if chosen else \
-        pl.DataFrame(schema={"in_id": pl.String})
-    free_out, free_in = outs.lazy().join(used_out.lazy(), on="out_id", how="anti"), \
-        ins.lazy().join(used_in.lazy(), on="in_id", how="anti")
-    free_out, free_in, out_alone, in_alone = pl.collect_all([
-        free_out, free_in,
+
+    def free(done: list[pl.DataFrame]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+        """The withdrawals and credits no pair of `done` links (plans)."""
+        if not done:
+            return outs.lazy(), ins.lazy()
+        used = pl.concat([c.lazy().select("out_id", "in_id") for c in done])
+        return (outs.lazy().join(used.select("out_id"), on="out_id", how="anti"),
+                ins.lazy().join(used.select("in_id"), on="in_id", how="anti"))
+
+    free_out, free_in = free(chosen)
+    out_alone, in_alone = pl.collect_all([
         free_out.join(cand.lazy().select("out_id").unique(), on="out_id", how="anti"),
         free_in.join(cand.lazy().select("in_id").unique(), on="in_id", how="anti")],
         engine="in-memory")
-    split, split_unsure, warnings = _split(out_alone, in_alone, settings, chain)
+    split, split_unsure, warnings = _split(out_alone, in_alone, settings, chain, rates)
     if split.height:
         chosen.append(split)
-        free_out, free_in = pl.collect_all([
-            free_out.lazy().join(split.lazy().select("out_id"), on="out_id", how="anti"),
-            free_in.lazy().join(split.lazy().select("in_id"), on="in_id", how="anti")],
-            engine="in-memory")
-    hops = (pl.concat([c.select(columns) for c in chosen], how="vertical_relaxed") if chosen
-            else pl.DataFrame(schema={c: pl.String for c in columns}))
-    ambiguous = pl.concat([cand.lazy().join(free_out.lazy().select("out_id"), on="out_id",
+        free_out, free_in = free(chosen)
+    # the hops, what is left and the ambiguous: one collect
+    hops = (pl.concat([c.lazy().select(columns) for c in chosen], how="vertical_relaxed")
+            if chosen else pl.LazyFrame(schema={c: pl.String for c in columns}))
+    ambiguous = pl.concat([cand.lazy().join(free_out.select("out_id"), on="out_id",
                                             how="semi").join(
-        free_in.lazy().select("in_id"), on="in_id", how="semi").group_by("out_id").agg(
-        pl.col("in_id").sort()), split_unsure.lazy()]).sort("out_id").collect(
-        engine="in-memory")
+        free_in.select("in_id"), on="in_id", how="semi").group_by("out_id").agg(
+        pl.col("in_id").sort()), split_unsure.lazy()]).sort("out_id")
+    hops, ambiguous, free_out, free_in = pl.collect_all(  # type: ignore[assignment]
+        [hops, ambiguous, free_out, free_in], engine="in-memory")
     return Matching(hops, ambiguous, free_out, free_in, warnings)
 
 
@@ -419,8 +435,8 @@ def _settle(long: pl.DataFrame | pl.LazyFrame, stop_early: bool = True
     return chosen, long
 
 
-def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: object
-           ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: object,
+           rates: pl.LazyFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
     """A withdrawal that arrived as 2..max_split_parts credits on one account, all within its
     window, together passing the tests one credit would (_amount_test on their sum).
 
@@ -429,7 +445,8 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
     the work stays bounded by the look-alike credits of each window. Only unique explanations
     are linked: a withdrawal with two possible sets, or a credit in the sets of two
     explanations, is ambiguous (returned as out_id, in_id list), never guessed. Returns (hop
-    rows, ambiguous, warnings)."""
+    rows, ambiguous, warnings). `rates`: a _rate_table holding the needs of these pairs
+    (match's, from _candidates); without it the chain is asked for them."""
     import polars as pl
 
     hop_schema = {"out_id": pl.String, "in_id": pl.String, "days": pl.Int64,
@@ -456,13 +473,11 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
         outs.lazy().with_row_index("_o"), on="_o").join(
         ins.lazy().drop("in_date").with_row_index("_i"), on="_i").select(
         *outs.columns, "days", "in_date", *[c for c in ins.columns if c != "in_date"])
-    parts = parts.collect(engine="in-memory")
-    if parts.is_empty():
-        return none
-    need = _needs(parts.lazy(), chain).collect(engine="in-memory")
-    # the rates, bounds and part numbers in one plan; a withdrawal with a crowded group is
-    # marked (its groups are numbered like any other, then dropped)
-    kept = _bounds(_rated(parts.lazy(), need, chain), settings).filter(  # type: ignore[arg-type]
+    if rates is None:
+        rates = _rate_table(_needs(parts, chain).collect(engine="in-memory"), chain)
+    # the pairs, rates, bounds and part numbers in one plan; a withdrawal with a crowded group
+    # is marked (its groups are numbered like any other, then dropped)
+    kept = _bounds(_rated(parts, rates, chain), settings).filter(  # type: ignore[arg-type]
         pl.col("top").is_not_null() & (pl.col("received") < pl.col("top"))).filter(
         pl.len().over(key) >= 2).with_columns(
         (pl.len().over(key) > SPLIT_CANDIDATES).alias("_crowded"))
@@ -472,6 +487,8 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
         pl.int_range(pl.len()).over("g").alias("k"),
         pl.col("in_text").str.to_lowercase().str.contains(pl.col("out_provider"), literal=True)
         .fill_null(False).alias("named")).collect(engine="in-memory")
+    if parts.is_empty():
+        return none
     warnings = []
     if parts["_crowded"].any():
         many = sorted(set(parts.filter("_crowded")["out_id"].to_list()))
