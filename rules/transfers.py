@@ -54,6 +54,14 @@ def legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataF
     """Withdrawals (out_*) and credits (in_*) between the user's accounts."""
     import polars as pl
 
+    outs, ins = pl.collect_all(legs_plan(rows.lazy(), settings), engine="in-memory")
+    return outs, ins
+
+
+def legs_plan(rows: pl.LazyFrame, settings: Settings) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """`legs` as plans (ledger.reconcile.both collects them with the frames it makes of them)."""
+    import polars as pl
+
     transfers = rows.lazy().filter(pl.col("kind") == "transfer").with_columns(
         providers.role(pl.col("source")).alias("role"),
         providers.platform(pl.col("source")).alias("provider"))
@@ -78,7 +86,6 @@ def legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataF
         pl.col("ref").alias("in_ref"), pl.col("related_ref").alias("in_related"),
         (pl.col("description") + " " + pl.col("counterparty").fill_null("")
          + " " + pl.col("ref").fill_null("")).alias("in_text"))
-    outs, ins = pl.collect_all([outs, ins], engine="in-memory")  # was 6 eager steps
     return outs, ins
 
 
@@ -178,6 +185,12 @@ def _rated(cand: pl.LazyFrame, rates: pl.LazyFrame, chain: object) -> pl.LazyFra
 def _bounds(targets: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     """Add low and top: the range (in_ccy) an arrival of each withdrawal may have, the loosest
     case of _amount_test (null where nothing could be tested: another currency, no rate)."""
+    return targets.with_columns(*_limits(settings))
+
+
+def _limits(settings: Settings) -> tuple[pl.Expr, pl.Expr]:
+    """_bounds' low and top as expressions (_split tests top first, then adds low to the few
+    pairs left)."""
     import polars as pl
 
     from ledger.core.money import decimal_lit
@@ -190,11 +203,10 @@ def _bounds(targets: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     converted = sent * pl.col("rate").cast(dec)
     short = decimal_lit(settings.max_shortfall, dec)
     tol = decimal_lit(settings.tolerance, dec)
-    return targets.with_columns(
-        pl.when(same | tagged).then(stated * (1 - short))
-        .otherwise(converted * (1 - tol)).cast(dec).alias("low"),
-        pl.when(same | tagged).then(stated).otherwise(converted * (1 + tol)).cast(dec)
-        .alias("top"))
+    return (pl.when(same | tagged).then(stated * (1 - short))
+            .otherwise(converted * (1 - tol)).cast(dec).alias("low"),
+            pl.when(same | tagged).then(stated).otherwise(converted * (1 + tol)).cast(dec)
+            .alias("top"))
 
 
 def _within_window(outs: pl.DataFrame) -> pl.DataFrame:
@@ -226,9 +238,9 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
     # the currencies a withdrawal's window has credits in: all that need a rate (and --online
     # fetches only what a pair could use); the wide rows are joined back once paired
     # every join not on ids is also on the worker (rules.worker_ids: "" for one ledger)
-    # collects: the needs with the rates they ask for (one collect_all), the targets, the
-    # candidates (the targets in the candidates' plan, computed once by polars' common subplan
-    # elimination, made that plan twice as slow on the 5-year ledger)
+    # collects: the needs, the rates they ask for, the targets, the candidates (the targets
+    # or the candidates left as plans for a later collect made it slower: polars' common
+    # subplan elimination did not share them)
     days = ins.lazy().select("in_date", "in_ccy", worker("in_id").alias("_w")).unique()
     ccys = _within_window(outs.lazy().select("out_id", "out_date", "window",
                                              worker("out_id").alias("_w"))).join(
@@ -236,7 +248,7 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
     needs = outs.lazy().join(ccys, on="out_id").collect(engine="in-memory")
     rates = _rate_table(_needs(needs.lazy(), chain).collect(engine="in-memory"), chain)
     targets = _bounds(_rated(needs.lazy(), rates, chain), settings).filter(  # type: ignore[arg-type]
-        pl.col("top") > 0).collect(engine="in-memory").lazy()
+        pl.col("top") > 0).collect(engine="in-memory")
     spread = max(1 / (1 - float(settings.max_shortfall)),
                  (1 + float(settings.tolerance)) / (1 - float(settings.tolerance)))
     width = max(math.log(spread), 0.01)
@@ -247,7 +259,7 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
 
     dec = pl.Decimal(38, 12)
     edge = 1e-9  # far above the float error of a log, far below a bucket
-    wide = targets.select(
+    wide = targets.lazy().select(
         "out_id", worker("out_id").alias("_w"), "out_account", "out_date", "window", "in_ccy",
         "low", "top",
         pl.int_ranges(bucket(pl.col("low") * (1 - edge)), bucket(pl.col("top") * (1 + edge))
@@ -265,7 +277,7 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
         (pl.col("days") <= pl.col("window")) & (pl.col("in_account") != pl.col("out_account"))
         & (pl.col("got") >= pl.col("low")) & (pl.col("got") <= pl.col("top")))
     cand = pairs.select("out_id", "in_id", "in_ccy", "days").join(
-        targets.drop("low", "top"), on=["out_id", "in_ccy"]).join(
+        targets.lazy().drop("low", "top"), on=["out_id", "in_ccy"]).join(
         ins.lazy().drop("in_ccy"), on="in_id")
     cand = _amount_test(cand, settings)  # type: ignore[arg-type]
     ref_hit = pl.col("out_ref").is_not_null() & (
@@ -475,16 +487,19 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
         *outs.columns, "days", "in_date", *[c for c in ins.columns if c != "in_date"])
     if rates is None:
         rates = _rate_table(_needs(parts, chain).collect(engine="in-memory"), chain)
-    # the pairs, rates, bounds and part numbers in one plan; a withdrawal with a crowded group
-    # is marked (its groups are numbered like any other, then dropped)
-    kept = _bounds(_rated(parts, rates, chain), settings).filter(  # type: ignore[arg-type]
+    # the pairs, rates, bounds and part numbers in one plan (top first: low only for the pairs
+    # it leaves); a withdrawal with a crowded group is marked (its groups are numbered like
+    # any other, then dropped). g numbers the groups, k a group's parts in id order (ranks:
+    # no join back of the numbered groups, no sort of every part)
+    low, top = _limits(settings)
+    kept = _rated(parts, rates, chain).with_columns(top).filter(
         pl.col("top").is_not_null() & (pl.col("received") < pl.col("top"))).filter(
         pl.len().over(key) >= 2).with_columns(
-        (pl.len().over(key) > SPLIT_CANDIDATES).alias("_crowded"))
-    groups = kept.select(key).unique().with_row_index("g")
-    parts = kept.with_columns(pl.col("_crowded").any().over("out_id")).join(
-        groups, on=key).sort("in_id").with_columns(
-        pl.int_range(pl.len()).over("g").alias("k"),
+        low, (pl.len().over(key) > SPLIT_CANDIDATES).alias("_crowded"))
+    parts = kept.with_columns(
+        pl.col("_crowded").any().over("out_id"),
+        pl.struct(key).rank("dense").cast(pl.UInt32).alias("g"),
+        (pl.col("in_id").rank("ordinal").over(key).cast(pl.Int64) - 1).alias("k"),
         pl.col("in_text").str.to_lowercase().str.contains(pl.col("out_provider"), literal=True)
         .fill_null(False).alias("named")).collect(engine="in-memory")
     if parts.is_empty():
