@@ -46,6 +46,7 @@ from rules.transfers import (
     TOLERANCE,
     Settings,
     legs,
+    legs_plan,
     match,
 )
 
@@ -155,15 +156,16 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
     as_of = as_of or dt.date.today()
     start, end = period
     margin = scope_margin(settings)
-    rows = rows.filter(pl.col("date").is_between(start - margin, end + margin))
+    # the scope as a plan: its legs and the hops' fees are read from it, never all its columns
+    scope = rows.lazy().filter(pl.col("date").is_between(start - margin, end + margin))
     if matched is None:
-        outs, ins = legs(rows, settings)
-        found = match(rows, settings, chain, links, (outs, ins))
+        outs, ins = pl.collect_all(legs_plan(scope, settings), engine="in-memory")
+        found = match(None, settings, chain, links, (outs, ins))  # type: ignore[arg-type]
     else:
         outs, ins, found = matched.outs, matched.ins, matched.found
     # only the matched hops' fees are read (fee_map): not those of every transfer in the scope
     hopped = pl.concat([found.hops["out_id"], found.hops["in_id"]])
-    fees = hop_fees_plan(rows, outs, ins, only=hopped).group_by("anchor", "line").agg(
+    fees = hop_fees_plan(scope, outs, ins, only=hopped).group_by("anchor", "line").agg(
         pl.col("fee").sum())
     ambiguous_ids = set(found.ambiguous["out_id"].to_list())
     ambiguous_in = {i for ids in found.ambiguous["in_id"].to_list() for i in ids}
