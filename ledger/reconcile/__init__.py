@@ -270,11 +270,10 @@ def matches_for(result: Result, rows: pl.DataFrame, period: tuple[dt.date, dt.da
 def same_scope(rows: pl.DataFrame, start: dt.date, other: dt.date, settings: Settings) -> bool:
     """Whether reconciling `rows` from `start` and from `other` (to the same last day) reads
     the same rows: none between the two first days less the scope margin."""
-    import polars as pl
-
     margin = scope_margin(settings)
     low, high = min(start, other) - margin, max(start, other) - margin
-    return rows.filter((pl.col("date") >= low) & (pl.col("date") < high)).is_empty()
+    dates = rows.get_column("date")  # the one column compared: no copy of the rows
+    return not ((dates >= low) & (dates < high)).any()
 
 
 def arrivals(result: Result) -> pl.DataFrame:
@@ -415,11 +414,12 @@ def _transit_value(transit: pl.DataFrame, currency: str, chain: FxChain
 
     if transit.is_empty():
         return Decimal(0), []
-    needs = transit.filter(pl.col("currency") != currency).select("date", "currency").unique()
-    found = chain.lookup(needs, currency).select(
-        "date", "currency", pl.col("rate").cast(rate_dtype())) if needs.height else None
-    valued = transit.select("date", "currency", "amount", "id")
-    if found is not None:
+    needs = transit.lazy().filter(pl.col("currency") != currency).select(
+        "date", "currency").unique().collect(engine="in-memory")
+    valued = transit.lazy().select("date", "currency", "amount", "id")
+    if needs.height:
+        found = chain.lookup(needs, currency).lazy().select(
+            "date", "currency", pl.col("rate").cast(rate_dtype()))
         valued = valued.join(found, on=["date", "currency"], how="left", maintain_order="left")
     else:
         valued = valued.with_columns(pl.lit(None, dtype=rate_dtype()).alias("rate"))
@@ -427,7 +427,9 @@ def _transit_value(transit: pl.DataFrame, currency: str, chain: FxChain
     valued = valued.with_columns(pl.when(pl.col("currency") == currency).then(one)
                                  .otherwise(pl.col("rate")).alias("rate"))
     exact = pl.Decimal(38, 16)  # an amount's 4 decimals times a rate's 12: no digit lost
-    total = valued.select((pl.col("amount").cast(exact) * pl.col("rate")).sum()).item()
-    unvalued = valued.filter(pl.col("rate").is_null()).sort("date", "id").select(
-        "date", "currency").rows()
-    return (Decimal(total) if total is not None else Decimal(0)), unvalued
+    total, unvalued = pl.collect_all([  # one collect for the sum and the unvalued
+        valued.select((pl.col("amount").cast(exact) * pl.col("rate")).sum()),
+        valued.filter(pl.col("rate").is_null()).sort("date", "id").select("date", "currency")],
+        engine="in-memory")
+    total = total.item()
+    return (Decimal(total) if total is not None else Decimal(0)), unvalued.rows()
