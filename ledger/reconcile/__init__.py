@@ -301,8 +301,8 @@ def pairs_and_arrivals(rows: pl.DataFrame, settings: Settings, chain: object = N
     result, without the chains, fees and lists of unmatched money that only `ledger
     reconcile` and the report's chains show. Vectorised, so rows of many workers
     (rules.worker_ids) are matched at once (ledger batch)."""
-    found = match(rows, settings, chain)
-    outs, ins = legs(rows, settings)
+    outs, ins = legs(rows, settings)  # once: the matcher is handed them
+    found = match(rows, settings, chain, None, (outs, ins))
     pairs = found.hops.select("out_id", "in_id")
     return pairs, hop_arrivals(pairs.lazy(), outs, ins).collect(engine="in-memory")
 
