@@ -54,6 +54,14 @@ def legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataF
     """Withdrawals (out_*) and credits (in_*) between the user's accounts."""
     import polars as pl
 
+    outs, ins = pl.collect_all(legs_plan(rows.lazy(), settings), engine="in-memory")
+    return outs, ins
+
+
+def legs_plan(rows: pl.LazyFrame, settings: Settings) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """`legs` as plans (ledger.reconcile.both collects them with the frames it makes of them)."""
+    import polars as pl
+
     transfers = rows.lazy().filter(pl.col("kind") == "transfer").with_columns(
         providers.role(pl.col("source")).alias("role"),
         providers.platform(pl.col("source")).alias("provider"))
@@ -78,7 +86,6 @@ def legs(rows: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataF
         pl.col("ref").alias("in_ref"), pl.col("related_ref").alias("in_related"),
         (pl.col("description") + " " + pl.col("counterparty").fill_null("")
          + " " + pl.col("ref").fill_null("")).alias("in_text"))
-    outs, ins = pl.collect_all([outs, ins], engine="in-memory")  # was 6 eager steps
     return outs, ins
 
 
@@ -114,7 +121,7 @@ def _rates(cand: pl.DataFrame, chain: object) -> pl.DataFrame:
     rates differ by worker (`by_worker`: ledger batch's chunk, rules.worker_ids) is asked
     with each need's worker (`_w`) and answers per worker."""
     need = _needs(cand.lazy(), chain).collect(engine="in-memory")
-    return _rated(cand.lazy(), need, chain).collect(engine="in-memory")
+    return _rated(cand.lazy(), _rate_table(need, chain), chain).collect(engine="in-memory")
 
 
 def _by(chain: object) -> list[str]:
@@ -133,17 +140,17 @@ def _needs(cand: pl.LazyFrame, chain: object) -> pl.LazyFrame:
         "out_date", "out_ccy", "in_ccy", *by).unique()
 
 
-def _rated(cand: pl.LazyFrame, need: pl.DataFrame, chain: object) -> pl.LazyFrame:
-    """`cand` with rate and rate_provider joined on (a plan): the chain asked once per arrival
-    currency of `need` (_needs of cand, collected)."""
+def _rate_table(need: pl.DataFrame, chain: object) -> pl.LazyFrame:
+    """The rates of `need` (_needs, collected) as a plan: out_date, out_ccy, in_ccy[, _w],
+    rate, rate_provider, one row per need; the chain asked once per arrival currency. A
+    lookup answers each need on its own (rules.fx: the same rate whatever else is asked
+    with it), so a table for more needs joins the same rates onto any of them (match asks
+    once for its candidates, whose needs hold _split's: tests/test_match_rates.py)."""
     import polars as pl
 
     from rules.fx_reference import rate_dtype
-    from rules.worker_ids import worker
 
     by = _by(chain)
-    if by:
-        cand = cand.with_columns(worker("out_id").alias("_w"))
     parts = [pl.LazyFrame(schema={"out_date": pl.Date, "out_ccy": pl.String,
                                   "in_ccy": pl.String, "rate": rate_dtype(),
                                   "rate_provider": pl.String, **{b: pl.String for b in by}})]
@@ -160,7 +167,17 @@ def _rated(cand: pl.LazyFrame, need: pl.DataFrame, chain: object) -> pl.LazyFram
                 pl.lit(to).alias("in_ccy"), pl.col("rate").cast(rate_dtype()),
                 (pl.col("provider") + pl.lit(" ") + pl.col("rate_date").cast(pl.String))
                 .alias("rate_provider"), *by))
-    rates = pl.concat(parts, how="vertical_relaxed")
+    return pl.concat(parts, how="vertical_relaxed")
+
+
+def _rated(cand: pl.LazyFrame, rates: pl.LazyFrame, chain: object) -> pl.LazyFrame:
+    """`cand` with rate and rate_provider joined on (a plan) from `rates` (_rate_table of
+    needs that hold cand's)."""
+    from rules.worker_ids import worker
+
+    by = _by(chain)
+    if by:
+        cand = cand.with_columns(worker("out_id").alias("_w"))
     joined = cand.join(rates, on=["out_date", "out_ccy", "in_ccy", *by], how="left")
     return joined.drop(by) if by else joined
 
@@ -168,6 +185,12 @@ def _rated(cand: pl.LazyFrame, need: pl.DataFrame, chain: object) -> pl.LazyFram
 def _bounds(targets: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     """Add low and top: the range (in_ccy) an arrival of each withdrawal may have, the loosest
     case of _amount_test (null where nothing could be tested: another currency, no rate)."""
+    return targets.with_columns(*_limits(settings))
+
+
+def _limits(settings: Settings) -> tuple[pl.Expr, pl.Expr]:
+    """_bounds' low and top as expressions (_split tests top first, then adds low to the few
+    pairs left)."""
     import polars as pl
 
     from ledger.core.money import decimal_lit
@@ -180,11 +203,10 @@ def _bounds(targets: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     converted = sent * pl.col("rate").cast(dec)
     short = decimal_lit(settings.max_shortfall, dec)
     tol = decimal_lit(settings.tolerance, dec)
-    return targets.with_columns(
-        pl.when(same | tagged).then(stated * (1 - short))
-        .otherwise(converted * (1 - tol)).cast(dec).alias("low"),
-        pl.when(same | tagged).then(stated).otherwise(converted * (1 + tol)).cast(dec)
-        .alias("top"))
+    return (pl.when(same | tagged).then(stated * (1 - short))
+            .otherwise(converted * (1 - tol)).cast(dec).alias("low"),
+            pl.when(same | tagged).then(stated).otherwise(converted * (1 + tol)).cast(dec)
+            .alias("top"))
 
 
 def _within_window(outs: pl.DataFrame) -> pl.DataFrame:
@@ -197,8 +219,10 @@ def _within_window(outs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: object,
-                ) -> pl.DataFrame:
-    """Every (withdrawal, credit) pair within the window whose amounts agree.
+                ) -> tuple[pl.DataFrame, pl.LazyFrame]:
+    """Every (withdrawal, credit) pair within the window whose amounts agree, and the rates
+    table it was rated from (_rate_table: every rate a pair within a window could need, so
+    _split joins it instead of asking again).
 
     Credits are joined by day, currency and a coarse logarithmic amount bucket (one bucket
     spans the loosest tolerance, so a withdrawal's range covers one or two), then the exact
@@ -214,14 +238,16 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
     # the currencies a withdrawal's window has credits in: all that need a rate (and --online
     # fetches only what a pair could use); the wide rows are joined back once paired
     # every join not on ids is also on the worker (rules.worker_ids: "" for one ledger)
-    # lazy plans: one collect before the rates, one for the targets, one for the candidates
+    # collects: the needs, the rates they ask for, the targets, the candidates (the targets
+    # or the candidates left as plans for a later collect made it slower: polars' common
+    # subplan elimination did not share them)
     days = ins.lazy().select("in_date", "in_ccy", worker("in_id").alias("_w")).unique()
     ccys = _within_window(outs.lazy().select("out_id", "out_date", "window",
                                              worker("out_id").alias("_w"))).join(
         days, on=["in_date", "_w"]).select("out_id", "in_ccy").unique()
     needs = outs.lazy().join(ccys, on="out_id").collect(engine="in-memory")
-    need = _needs(needs.lazy(), chain).collect(engine="in-memory")
-    targets = _bounds(_rated(needs.lazy(), need, chain), settings).filter(  # type: ignore[arg-type]
+    rates = _rate_table(_needs(needs.lazy(), chain).collect(engine="in-memory"), chain)
+    targets = _bounds(_rated(needs.lazy(), rates, chain), settings).filter(  # type: ignore[arg-type]
         pl.col("top") > 0).collect(engine="in-memory")
     spread = max(1 / (1 - float(settings.max_shortfall)),
                  (1 + float(settings.tolerance)) / (1 - float(settings.tolerance)))
@@ -261,7 +287,7 @@ def _candidates(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain
                                                               literal=True)
     return cand.filter("ok").with_columns(ref_hit.fill_null(False).alias("ref_match"),
                                           named.fill_null(False).alias("named")).collect(
-        engine="in-memory")
+        engine="in-memory"), rates
 
 
 def _mutual(cand: pl.DataFrame) -> pl.LazyFrame:
@@ -307,11 +333,11 @@ def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
         return Matching(pl.DataFrame(schema={c: pl.String for c in columns}),
                         pl.DataFrame(schema={"out_id": pl.String, "in_id": pl.List(pl.String)}),
                         outs, ins)
-    cand = _candidates(outs, ins, settings, chain)
+    cand, rates = _candidates(outs, ins, settings, chain)
     pair_schema = {"out_id": pl.String, "in_id": pl.String}
     if links["unlinks"]:
-        banned = pl.DataFrame(links["unlinks"], schema=pair_schema, orient="row")
-        cand = cand.join(banned, on=["out_id", "in_id"], how="anti")
+        banned = pl.LazyFrame(links["unlinks"], schema=pair_schema, orient="row")
+        cand = cand.lazy().join(banned, on=["out_id", "in_id"], how="anti")  # with round 1
     chosen: list[pl.DataFrame] = []
     if links["links"]:
         user = pl.DataFrame(links["links"], schema=pair_schema, orient="row")
@@ -321,8 +347,8 @@ def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
             pl.lit("user_link").alias("rule"), pl.lit("user").alias("confidence"),
             pl.lit(False).alias("ref_match"), pl.lit(False).alias("named"))
         chosen.append(user)
-        cand = cand.join(user.select("out_id"), on="out_id", how="anti").join(
-            user.select("in_id"), on="in_id", how="anti")
+        cand = cand.lazy().join(user.lazy().select("out_id"), on="out_id", how="anti").join(
+            user.lazy().select("in_id"), on="in_id", how="anti")
     high = pl.col("ref_match") | pl.col("exact")
     for _ in range(8):  # one collect a round: the pairs linked and the candidates left
         unique = _mutual(cand).with_columns(pl.when(high).then(pl.lit("high")).otherwise(
@@ -331,38 +357,40 @@ def match(rows: pl.DataFrame, settings: Settings, chain: object = None,
             .otherwise(pl.col("rule")).alias("rule"))
         rest = cand.lazy().join(unique.select("out_id"), on="out_id", how="anti").join(
             unique.select("in_id"), on="in_id", how="anti")
-        linked, rest = pl.collect_all([unique, rest], engine="in-memory")
+        # a round that links nothing leaves every candidate: rest is then cand
+        linked, cand = pl.collect_all([unique, rest], engine="in-memory")
         if linked.is_empty():
             break
         chosen.append(linked)
-        cand = rest
         if cand.is_empty():  # a round on no candidates would link nothing
             break
-    used_out = pl.concat([c.select("out_id") for c in chosen]) if chosen else \
-        pl.DataFrame(schema={"out_id": pl.String})
-    used_in = pl.concat([c.select("in_id") for c in chosen]) if chosen else \
-        pl.DataFrame(schema={"in_id": pl.String})
-    free_out, free_in = outs.lazy().join(used_out.lazy(), on="out_id", how="anti"), \
-        ins.lazy().join(used_in.lazy(), on="in_id", how="anti")
-    free_out, free_in, out_alone, in_alone = pl.collect_all([
-        free_out, free_in,
+
+    def free(done: list[pl.DataFrame]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+        """The withdrawals and credits no pair of `done` links (plans)."""
+        if not done:
+            return outs.lazy(), ins.lazy()
+        used = pl.concat([c.lazy().select("out_id", "in_id") for c in done])
+        return (outs.lazy().join(used.select("out_id"), on="out_id", how="anti"),
+                ins.lazy().join(used.select("in_id"), on="in_id", how="anti"))
+
+    free_out, free_in = free(chosen)
+    out_alone, in_alone = pl.collect_all([
         free_out.join(cand.lazy().select("out_id").unique(), on="out_id", how="anti"),
         free_in.join(cand.lazy().select("in_id").unique(), on="in_id", how="anti")],
         engine="in-memory")
-    split, split_unsure, warnings = _split(out_alone, in_alone, settings, chain)
+    split, split_unsure, warnings = _split(out_alone, in_alone, settings, chain, rates)
     if split.height:
         chosen.append(split)
-        free_out, free_in = pl.collect_all([
-            free_out.lazy().join(split.lazy().select("out_id"), on="out_id", how="anti"),
-            free_in.lazy().join(split.lazy().select("in_id"), on="in_id", how="anti")],
-            engine="in-memory")
-    hops = (pl.concat([c.select(columns) for c in chosen], how="vertical_relaxed") if chosen
-            else pl.DataFrame(schema={c: pl.String for c in columns}))
-    ambiguous = pl.concat([cand.lazy().join(free_out.lazy().select("out_id"), on="out_id",
+        free_out, free_in = free(chosen)
+    # the hops, what is left and the ambiguous: one collect
+    hops = (pl.concat([c.lazy().select(columns) for c in chosen], how="vertical_relaxed")
+            if chosen else pl.LazyFrame(schema={c: pl.String for c in columns}))
+    ambiguous = pl.concat([cand.lazy().join(free_out.select("out_id"), on="out_id",
                                             how="semi").join(
-        free_in.lazy().select("in_id"), on="in_id", how="semi").group_by("out_id").agg(
-        pl.col("in_id").sort()), split_unsure.lazy()]).sort("out_id").collect(
-        engine="in-memory")
+        free_in.select("in_id"), on="in_id", how="semi").group_by("out_id").agg(
+        pl.col("in_id").sort()), split_unsure.lazy()]).sort("out_id")
+    hops, ambiguous, free_out, free_in = pl.collect_all(  # type: ignore[assignment]
+        [hops, ambiguous, free_out, free_in], engine="in-memory")
     return Matching(hops, ambiguous, free_out, free_in, warnings)
 
 
@@ -419,8 +447,8 @@ def _settle(long: pl.DataFrame | pl.LazyFrame, stop_early: bool = True
     return chosen, long
 
 
-def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: object
-           ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: object,
+           rates: pl.LazyFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
     """A withdrawal that arrived as 2..max_split_parts credits on one account, all within its
     window, together passing the tests one credit would (_amount_test on their sum).
 
@@ -429,7 +457,8 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
     the work stays bounded by the look-alike credits of each window. Only unique explanations
     are linked: a withdrawal with two possible sets, or a credit in the sets of two
     explanations, is ambiguous (returned as out_id, in_id list), never guessed. Returns (hop
-    rows, ambiguous, warnings)."""
+    rows, ambiguous, warnings). `rates`: a _rate_table holding the needs of these pairs
+    (match's, from _candidates); without it the chain is asked for them."""
     import polars as pl
 
     hop_schema = {"out_id": pl.String, "in_id": pl.String, "days": pl.Int64,
@@ -456,22 +485,25 @@ def _split(outs: pl.DataFrame, ins: pl.DataFrame, settings: Settings, chain: obj
         outs.lazy().with_row_index("_o"), on="_o").join(
         ins.lazy().drop("in_date").with_row_index("_i"), on="_i").select(
         *outs.columns, "days", "in_date", *[c for c in ins.columns if c != "in_date"])
-    parts = parts.collect(engine="in-memory")
-    if parts.is_empty():
-        return none
-    need = _needs(parts.lazy(), chain).collect(engine="in-memory")
-    # the rates, bounds and part numbers in one plan; a withdrawal with a crowded group is
-    # marked (its groups are numbered like any other, then dropped)
-    kept = _bounds(_rated(parts.lazy(), need, chain), settings).filter(  # type: ignore[arg-type]
+    if rates is None:
+        rates = _rate_table(_needs(parts, chain).collect(engine="in-memory"), chain)
+    # the pairs, rates, bounds and part numbers in one plan (top first: low only for the pairs
+    # it leaves); a withdrawal with a crowded group is marked (its groups are numbered like
+    # any other, then dropped). g numbers the groups, k a group's parts in id order (ranks:
+    # no join back of the numbered groups, no sort of every part)
+    low, top = _limits(settings)
+    kept = _rated(parts, rates, chain).with_columns(top).filter(
         pl.col("top").is_not_null() & (pl.col("received") < pl.col("top"))).filter(
         pl.len().over(key) >= 2).with_columns(
-        (pl.len().over(key) > SPLIT_CANDIDATES).alias("_crowded"))
-    groups = kept.select(key).unique().with_row_index("g")
-    parts = kept.with_columns(pl.col("_crowded").any().over("out_id")).join(
-        groups, on=key).sort("in_id").with_columns(
-        pl.int_range(pl.len()).over("g").alias("k"),
+        low, (pl.len().over(key) > SPLIT_CANDIDATES).alias("_crowded"))
+    parts = kept.with_columns(
+        pl.col("_crowded").any().over("out_id"),
+        pl.struct(key).rank("dense").cast(pl.UInt32).alias("g"),
+        (pl.col("in_id").rank("ordinal").over(key).cast(pl.Int64) - 1).alias("k"),
         pl.col("in_text").str.to_lowercase().str.contains(pl.col("out_provider"), literal=True)
         .fill_null(False).alias("named")).collect(engine="in-memory")
+    if parts.is_empty():
+        return none
     warnings = []
     if parts["_crowded"].any():
         many = sorted(set(parts.filter("_crowded")["out_id"].to_list()))

@@ -46,6 +46,7 @@ from rules.transfers import (
     TOLERANCE,
     Settings,
     legs,
+    legs_plan,
     match,
 )
 
@@ -155,15 +156,16 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
     as_of = as_of or dt.date.today()
     start, end = period
     margin = scope_margin(settings)
-    rows = rows.filter(pl.col("date").is_between(start - margin, end + margin))
+    # the scope as a plan: its legs and the hops' fees are read from it, never all its columns
+    scope = rows.lazy().filter(pl.col("date").is_between(start - margin, end + margin))
     if matched is None:
-        outs, ins = legs(rows, settings)
-        found = match(rows, settings, chain, links, (outs, ins))
+        outs, ins = pl.collect_all(legs_plan(scope, settings), engine="in-memory")
+        found = match(None, settings, chain, links, (outs, ins))  # type: ignore[arg-type]
     else:
         outs, ins, found = matched.outs, matched.ins, matched.found
     # only the matched hops' fees are read (fee_map): not those of every transfer in the scope
     hopped = pl.concat([found.hops["out_id"], found.hops["in_id"]])
-    fees = hop_fees_plan(rows, outs, ins, only=hopped).group_by("anchor", "line").agg(
+    fees = hop_fees_plan(scope, outs, ins, only=hopped).group_by("anchor", "line").agg(
         pl.col("fee").sum())
     ambiguous_ids = set(found.ambiguous["out_id"].to_list())
     ambiguous_in = {i for ids in found.ambiguous["in_id"].to_list() for i in ids}
@@ -268,11 +270,10 @@ def matches_for(result: Result, rows: pl.DataFrame, period: tuple[dt.date, dt.da
 def same_scope(rows: pl.DataFrame, start: dt.date, other: dt.date, settings: Settings) -> bool:
     """Whether reconciling `rows` from `start` and from `other` (to the same last day) reads
     the same rows: none between the two first days less the scope margin."""
-    import polars as pl
-
     margin = scope_margin(settings)
     low, high = min(start, other) - margin, max(start, other) - margin
-    return rows.filter((pl.col("date") >= low) & (pl.col("date") < high)).is_empty()
+    dates = rows.get_column("date")  # the one column compared: no copy of the rows
+    return not ((dates >= low) & (dates < high)).any()
 
 
 def arrivals(result: Result) -> pl.DataFrame:
@@ -300,8 +301,8 @@ def pairs_and_arrivals(rows: pl.DataFrame, settings: Settings, chain: object = N
     result, without the chains, fees and lists of unmatched money that only `ledger
     reconcile` and the report's chains show. Vectorised, so rows of many workers
     (rules.worker_ids) are matched at once (ledger batch)."""
-    found = match(rows, settings, chain)
-    outs, ins = legs(rows, settings)
+    outs, ins = legs(rows, settings)  # once: the matcher is handed them
+    found = match(rows, settings, chain, None, (outs, ins))
     pairs = found.hops.select("out_id", "in_id")
     return pairs, hop_arrivals(pairs.lazy(), outs, ins).collect(engine="in-memory")
 
@@ -413,11 +414,12 @@ def _transit_value(transit: pl.DataFrame, currency: str, chain: FxChain
 
     if transit.is_empty():
         return Decimal(0), []
-    needs = transit.filter(pl.col("currency") != currency).select("date", "currency").unique()
-    found = chain.lookup(needs, currency).select(
-        "date", "currency", pl.col("rate").cast(rate_dtype())) if needs.height else None
-    valued = transit.select("date", "currency", "amount", "id")
-    if found is not None:
+    needs = transit.lazy().filter(pl.col("currency") != currency).select(
+        "date", "currency").unique().collect(engine="in-memory")
+    valued = transit.lazy().select("date", "currency", "amount", "id")
+    if needs.height:
+        found = chain.lookup(needs, currency).lazy().select(
+            "date", "currency", pl.col("rate").cast(rate_dtype()))
         valued = valued.join(found, on=["date", "currency"], how="left", maintain_order="left")
     else:
         valued = valued.with_columns(pl.lit(None, dtype=rate_dtype()).alias("rate"))
@@ -425,7 +427,9 @@ def _transit_value(transit: pl.DataFrame, currency: str, chain: FxChain
     valued = valued.with_columns(pl.when(pl.col("currency") == currency).then(one)
                                  .otherwise(pl.col("rate")).alias("rate"))
     exact = pl.Decimal(38, 16)  # an amount's 4 decimals times a rate's 12: no digit lost
-    total = valued.select((pl.col("amount").cast(exact) * pl.col("rate")).sum()).item()
-    unvalued = valued.filter(pl.col("rate").is_null()).sort("date", "id").select(
-        "date", "currency").rows()
-    return (Decimal(total) if total is not None else Decimal(0)), unvalued
+    total, unvalued = pl.collect_all([  # one collect for the sum and the unvalued
+        valued.select((pl.col("amount").cast(exact) * pl.col("rate")).sum()),
+        valued.filter(pl.col("rate").is_null()).sort("date", "id").select("date", "currency")],
+        engine="in-memory")
+    total = total.item()
+    return (Decimal(total) if total is not None else Decimal(0)), unvalued.rows()

@@ -26,7 +26,7 @@ def hop_fees(rows: pl.DataFrame, outs: pl.DataFrame, ins: pl.DataFrame,
     return hop_fees_plan(rows, outs, ins, only).collect(engine="in-memory")
 
 
-def hop_fees_plan(rows: pl.DataFrame, outs: pl.DataFrame, ins: pl.DataFrame,
+def hop_fees_plan(rows: pl.DataFrame | pl.LazyFrame, outs: pl.DataFrame, ins: pl.DataFrame,
                   only: pl.Series | None = None) -> pl.LazyFrame:
     """Fee, charge and tax rows that belong to a transfer: columns anchor (transfer id), line
     (waterfall line), fee (positive, in the transfer's currency). A fee belongs to the
@@ -197,16 +197,16 @@ def link_hops(hops: list[Hop]) -> list[list[Hop]]:
     def exact(value: Decimal) -> str:  # one spelling per amount: 1000.00 and 1E+3 agree
         return f"{Decimal(value).normalize():f}"
 
-    # joined on the exact amount: B sends what A landed, with or without B's fees
-    a = pl.DataFrame({
-        "a": [i for i, h in enumerate(hops) if len({x["in_account"] for x in h.ins}) == 1],
-    }, schema={"a": pl.Int64})
-    a = a.with_columns(
-        pl.Series("account", [hops[i].ins[0]["in_account"] for i in a["a"]], pl.String),
-        pl.Series("in_date", [max(x["in_date"] for x in hops[i].ins) for i in a["a"]], pl.Date),
-        pl.Series("ccy", [hops[i].in_ccy for i in a["a"]], pl.String),
-        pl.Series("amount", [exact(hops[i].landed) for i in a["a"]], pl.String))
-    b = pl.DataFrame({
+    # joined on the exact amount: B sends what A landed, with or without B's fees (one plan)
+    ends = [i for i, h in enumerate(hops) if len({x["in_account"] for x in h.ins}) == 1]
+    a = pl.LazyFrame({
+        "a": ends, "account": [hops[i].ins[0]["in_account"] for i in ends],
+        "in_date": [max(x["in_date"] for x in hops[i].ins) for i in ends],
+        "ccy": [hops[i].in_ccy for i in ends],
+        "amount": [exact(hops[i].landed) for i in ends],
+    }, schema={"a": pl.Int64, "account": pl.String, "in_date": pl.Date, "ccy": pl.String,
+               "amount": pl.String})
+    b = pl.LazyFrame({
         "b": [i for i in range(len(hops)) for _ in (0, 1)],
         "account": [h.out["out_account"] for h in hops for _ in (0, 1)],
         "out_date": [h.out["out_date"] for h in hops for _ in (0, 1)],
@@ -217,9 +217,9 @@ def link_hops(hops: list[Hop]) -> list[list[Hop]]:
     pairs = a.join(b, on=["account", "ccy", "amount"]).filter(
         (pl.col("out_date") >= pl.col("in_date"))
         & ((pl.col("out_date") - pl.col("in_date")).dt.total_days() <= NEXT_HOP_DAYS)
-    ).unique(["a", "b"])
-    pairs = pairs.filter((pl.col("a").count().over("a") == 1)
-                         & (pl.col("b").count().over("b") == 1))
+    ).unique(["a", "b"]).filter((pl.col("a").count().over("a") == 1)
+                                & (pl.col("b").count().over("b") == 1)).collect(
+        engine="in-memory")
     nxt = dict(zip(pairs["a"].to_list(), pairs["b"].to_list(), strict=True))
     has_prev = set(nxt.values())
     chains = []
