@@ -6,34 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from tests.test_fee_plan import _one_by_one
 from tests.test_no_numpy import _five
-
-
-def _sorted_after_each(rows: pl.DataFrame, schedule: object,
-                       matched: pl.DataFrame | None) -> pl.DataFrame:
-    """The rules as apply_rules ran them before: every step's output sorted by date."""
-    from rules.fees import (
-        derive_fees,
-        match_intermediary,
-        needs_derivation,
-        net_accounts,
-        split_conversions,
-        split_included_fees,
-    )
-
-    accounts = net_accounts(rows)
-    mask = needs_derivation(accounts)
-    if rows.select(mask.any()).item():
-        derived = derive_fees(rows, schedule, accounts)  # type: ignore[arg-type]
-        rows = pl.concat([rows.filter(~mask.fill_null(False)), derived]).sort(
-            "date", maintain_order=True)
-    rows = split_included_fees(rows, schedule)  # type: ignore[arg-type]
-    rows = split_conversions(rows, schedule)  # type: ignore[arg-type]
-    return match_intermediary(rows, schedule, matched)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +35,7 @@ def test_one_sort_gives_the_rows_a_sort_after_each_rule_gave(five: Path, shuffle
     schedule = Schedule.for_ledger(ledger)
     matched = match(rows, Settings()).hops.select("out_id", "in_id") if reconciled else None
     once = apply_rules(rows, schedule, matched=matched)
-    each = _sorted_after_each(rows, schedule, matched)
+    each = _one_by_one(rows, schedule, matched=matched)  # the rules as they ran before
     origins = set(once.get_column("origin").unique().to_list())
     assert {o.split(".")[0] for o in origins if o.startswith("rule:")} >= {
         "rule:fiverr", "rule:transfers"}, origins  # derived grosses and conversions
