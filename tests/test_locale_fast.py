@@ -85,3 +85,27 @@ def test_checked_locale_same_with_entry():
     assert checked_locale("en-in") == money.check_locale("en-in")
     with pytest.raises(Exception, match="not a locale"):
         checked_locale("xx_QQ")
+
+
+def test_second_report_imports_no_babel(tmp_path):
+    """The demo (locale en_PK): the first report builds the entry with babel; the next one
+    imports no babel at all and prints the same."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_cli import import_demo
+
+    demo = import_demo(tmp_path / "demo")
+    script = ("import sys, contextlib, io\nfrom ledger.cli.main import main\n"
+              f"sys.argv = ['ledger', '--ledger', {str(demo)!r}, 'report', '--month',"
+              " '2024-06']\nout = io.StringIO()\n"
+              "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):"
+              "\n    main()\n"
+              "print(any(m.startswith('babel') for m in sys.modules), hash(out.getvalue()))\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONHASHSEED": "0"}
+    first, second = (subprocess.run([sys.executable, "-c", script], capture_output=True,
+                                    text=True, timeout=120, check=True, env=env).stdout.split()
+                     for _ in range(2))
+    assert first[0] == "True" and second[0] == "False"
+    assert first[1] == second[1]

@@ -82,6 +82,7 @@ def _build(name: str) -> dict[str, Any] | None:
     )
 
     from ledger.core import money
+    from ledger.core.locale_data import prime
 
     try:
         canonical = str(Locale.parse(name))
@@ -89,6 +90,7 @@ def _build(name: str) -> dict[str, Any] | None:
         return None
     if canonical != name:
         return None
+    prime(name)  # babel's number entries cached too (ledger.core.locale_data), as before
     locale = Locale.parse(name)
     decimal_pattern = parse_pattern(locale.decimal_formats[None])
     percent_text = locale.percent_formats[None].pattern.split(";")[0]
