@@ -204,8 +204,12 @@ def _line(text: str, key: str, header: str | None = None, nth: int = 1) -> int |
 def checked_locale(value: str, *, path: Path | None = None, flag: str = "--locale") -> str:
     """A reading locale (`en_IN`, `de_DE`) as babel spells it. An unknown one is a usage
     error (exit 2) naming where it was set: `locale` in ledger.toml (`path`), else `flag`."""
+    from ledger.core.locale_fast import entry_for
     from ledger.core.money import check_locale, locale_hint
 
+    entry = entry_for(value.strip().replace("-", "_"))
+    if entry is not None:  # a locale whose cached entry babel checked: no babel import
+        return entry["name"]
     try:
         return check_locale(value)
     except ValueError:
