@@ -10,7 +10,12 @@ import pytest
 from babel import Locale, localedata
 
 from ledger.core import locale_data
-from ledger.core.money import currency_symbol, group_for_reading, percent_for_reading
+
+# ledger.core.money's reading formats as babel writes them (not from locale_fast's entries):
+# what these cached babel entries serve
+from ledger.core.locale_fast import babel_grouped as group_for_reading
+from ledger.core.locale_fast import babel_percent as percent_for_reading
+from ledger.core.locale_fast import babel_symbol as currency_symbol
 
 
 @pytest.fixture

@@ -1,13 +1,14 @@
-"""A locale's number writing without importing babel: the few symbols and patterns a report
-uses, taken from babel once and kept in the user cache folder (ledger.core.locale_data's).
+"""A locale's number writing (ledger.core.money's reading formats with a locale): without
+importing babel from the few symbols and patterns a report uses, taken from babel once and kept
+in the user cache folder (ledger.core.locale_data's), and by babel where there are none.
 
 Importing babel (babel.core, numbers, plural, localedata) costs ~5-10 ms of every report of a
 ledger with a `locale`. The first command that writes numbers for a locale asks babel for its
 group and decimal symbols, groupings, the prefixes and suffixes babel writes around a number
 and a percentage, its plus sign and currency symbols; it keeps them only if formatting a set
 of probe values the fast way gives babel's text exactly. Later commands read them here. When
-no entry can be had (no cache, a pattern babel writes otherwise), every function returns None
-and the caller asks babel (ledger.core.money), so every output is babel's own either way.
+no entry can be had (no cache, a pattern babel writes otherwise), babel writes (`babel_*`),
+so every output is babel's own either way.
 """
 
 from __future__ import annotations
@@ -81,7 +82,6 @@ def _build(name: str) -> dict[str, Any] | None:
         parse_pattern,
     )
 
-    from ledger.core import money
     from ledger.core.locale_data import prime
 
     try:
@@ -112,7 +112,7 @@ def _build(name: str) -> dict[str, Any] | None:
     for digits in DIGITS:
         pair = []
         for probe in ("0.5", "-0.5"):
-            shown = money.percent_for_reading(Decimal(probe), name, digits)
+            shown = babel_percent(Decimal(probe), name, digits)
             bare = _group("50", entry["group"], entry["percent_grouping"]) + (
                 entry["decimal"] + "0" * digits if digits else "")
             if shown.count(bare) != 1:
@@ -120,12 +120,12 @@ def _build(name: str) -> dict[str, Any] | None:
             pair.append(tuple(shown.split(bare)))
         entry["percent"][digits] = tuple(pair)
     for probe in map(Decimal, PROBES):
-        if _grouped(entry, probe) != money.group_for_reading(probe, name):
+        if _grouped(entry, probe) != babel_grouped(probe, name):
             return None
         for digits in DIGITS:
             for signed in (False, True):
-                if percent(probe, name, digits, signed, entry) != \
-                        money.percent_for_reading(probe, name, digits, signed):
+                if _signed_percent(entry, probe, digits, signed) != \
+                        babel_percent(probe, name, digits, signed):
                     return None
     return entry
 
@@ -156,26 +156,73 @@ def entry_for(name: str) -> dict[str, Any] | None:
     return entry
 
 
-def percent(fraction: Decimal, locale: str, digits: int, signed: bool,
-            entry: dict[str, Any] | None = None) -> str | None:
-    """percent_for_reading of ledger.core.money for a locale, or None (ask babel)."""
-    entry = entry or entry_for(locale)
-    if entry is None or digits not in DIGITS:
-        return None
+def _signed_percent(entry: dict[str, Any], fraction: Decimal, digits: int,
+                    signed: bool) -> str:
+    """babel_percent from `entry` (a `digits` it serves)."""
     plus = entry["plus"] if signed and fraction > 0 else ""
     return plus + _percent(entry, fraction, digits)
 
 
-def grouped(amount: Decimal, locale: str) -> str | None:
-    """group_for_reading of ledger.core.money for a locale, or None (ask babel)."""
+def percent(fraction: Decimal, locale: str, digits: int, signed: bool) -> str:
+    """ledger.core.money.percent_for_reading for a locale: from its entry, else by babel."""
     entry = entry_for(locale)
-    return None if entry is None else _grouped(entry, amount)
+    if entry is None or digits not in DIGITS:
+        return babel_percent(fraction, locale, digits, signed)
+    return _signed_percent(entry, fraction, digits, signed)
 
 
-def symbol(currency: str, locale: str) -> tuple[bool, str | None]:
-    """(known, currency_symbol of ledger.core.money); known False: ask babel."""
+def grouped(amount: Decimal, locale: str) -> str:
+    """ledger.core.money.group_for_reading for a locale: from its entry, else by babel."""
+    entry = entry_for(locale)
+    return babel_grouped(amount, locale) if entry is None else _grouped(entry, amount)
+
+
+def symbol(currency: str, locale: str) -> str | None:
+    """ledger.core.money.currency_symbol for a locale: from its entry, else by babel."""
     entry = entry_for(locale)
     if entry is None:
-        return False, None
+        return babel_symbol(currency, locale)
     shown = entry["symbols"].get(currency, currency)
-    return True, (shown if shown != currency else None)
+    return shown if shown != currency else None
+
+
+def babel_grouped(amount: Decimal, locale: str) -> str:
+    """ledger.core.money.group_for_reading of a locale, by babel (what entries are checked on)."""
+    from babel.numbers import format_decimal, get_decimal_symbol
+
+    from ledger.core.locale_data import prime
+
+    prime(locale)
+    sign, text = ("-", f"{-amount:f}") if amount < 0 else ("", f"{amount:f}")
+    whole, _, fraction = text.partition(".")
+    grouped = format_decimal(int(whole), locale=locale)
+    return sign + grouped + (get_decimal_symbol(locale) + fraction if fraction else "")
+
+
+def babel_percent(fraction: Decimal, locale: str, digits: int = 1, signed: bool = False) -> str:
+    """ledger.core.money.percent_for_reading of a locale, by babel (what entries are checked
+    on)."""
+    from babel import Locale
+    from babel.numbers import format_percent, get_plus_sign_symbol
+
+    from ledger.core.locale_data import prime
+
+    prime(locale)
+    pattern = Locale.parse(locale).percent_formats[None].pattern.split(";")[0]
+    last = pattern.rfind("0")
+    if digits:
+        pattern = pattern[:last + 1] + "." + "0" * digits + pattern[last + 1:]
+    text = format_percent(fraction, format=pattern, locale=locale)
+    plus = get_plus_sign_symbol(locale) if signed and fraction > 0 else ""
+    return plus + text
+
+
+def babel_symbol(currency: str, locale: str) -> str | None:
+    """ledger.core.money.currency_symbol of a locale, by babel."""
+    from babel.numbers import get_currency_symbol
+
+    from ledger.core.locale_data import prime
+
+    prime(locale)
+    symbol = get_currency_symbol(currency, locale=locale)
+    return symbol if symbol != currency else None

@@ -233,18 +233,14 @@ def format_money(amount: Decimal, currency: str) -> str:
 
 def group_for_reading(amount: Decimal, locale: str | None = None) -> str:
     """Digits grouped the way `locale` writes them (babel: `en_IN` gives 1,25,000.50, `de_DE`
-    125.000,50), every decimal digit kept; without a locale, `125,000.50`."""
+    125.000,50), every decimal digit kept; without a locale, `125,000.50`. Written from the
+    locale's cached symbols where it has them (ledger.core.locale_fast: no babel imported),
+    by babel otherwise: the same text either way."""
     if not locale:
         return f"{amount:,}"
-    from babel.numbers import format_decimal, get_decimal_symbol
+    from ledger.core.locale_fast import grouped
 
-    from ledger.core.locale_data import prime
-
-    prime(locale)
-    sign, text = ("-", f"{-amount:f}") if amount < 0 else ("", f"{amount:f}")
-    whole, _, fraction = text.partition(".")
-    grouped = format_decimal(int(whole), locale=locale)
-    return sign + grouped + (get_decimal_symbol(locale) + fraction if fraction else "")
+    return grouped(amount, locale)
 
 
 LOCALE_EXAMPLES = {"en_US": "123,456.78", "en_IN": "1,23,456.78", "en_PK": "123,456.78",
@@ -273,22 +269,13 @@ def locale_hint() -> str:
 def percent_for_reading(fraction: Decimal, locale: str | None = None, digits: int = 1,
                         signed: bool = False) -> str:
     """A fraction as the locale writes a percentage, rounded half-even to `digits` places
-    only here: 0.125 is `12.5%`, `12,5\u00a0%` in de_DE; `signed` adds + to a rise."""
+    only here: 0.125 is `12.5%`, `12,5\u00a0%` in de_DE; `signed` adds + to a rise. From the
+    locale's cached symbols where it has them (as group_for_reading), by babel otherwise."""
     if not locale:
         return f"{fraction:{'+' if signed else ''}.{digits}%}"
-    from babel import Locale
-    from babel.numbers import format_percent, get_plus_sign_symbol
+    from ledger.core.locale_fast import percent
 
-    from ledger.core.locale_data import prime
-
-    prime(locale)
-    pattern = Locale.parse(locale).percent_formats[None].pattern.split(";")[0]
-    last = pattern.rfind("0")
-    if digits:
-        pattern = pattern[:last + 1] + "." + "0" * digits + pattern[last + 1:]
-    text = format_percent(fraction, format=pattern, locale=locale)
-    plus = get_plus_sign_symbol(locale) if signed and fraction > 0 else ""
-    return plus + text
+    return percent(fraction, locale, digits, signed)
 
 
 def number_for_reading(value: Decimal, locale: str | None = None, places: int = 2) -> str:
@@ -299,16 +286,13 @@ def number_for_reading(value: Decimal, locale: str | None = None, places: int = 
 
 
 def currency_symbol(currency: str, locale: str | None) -> str | None:
-    """The symbol `locale` writes for `currency` (Rs, ₹, ₱), or None if it has only the code."""
+    """The symbol `locale` writes for `currency` (Rs, ₹, ₱), or None if it has only the code;
+    from the locale's cached symbols where it has them (as group_for_reading)."""
     if not locale:
         return None
-    from babel.numbers import get_currency_symbol
+    from ledger.core.locale_fast import symbol
 
-    from ledger.core.locale_data import prime
-
-    prime(locale)
-    symbol = get_currency_symbol(currency, locale=locale)
-    return symbol if symbol != currency else None
+    return symbol(currency, locale)
 
 
 def to_decimal(value: object) -> Decimal:

@@ -9,8 +9,8 @@ from typing import Any
 
 def chains_table(chains: list[dict], title: str, locale: str | None = None) -> Any:
     """`locale` writes the digits and shares (ledger.toml's `locale`; None: 1,234.50)."""
+    from ledger.core.money import group_for_reading, percent_for_reading
     from ledger.render.fit import Col, F, fit_table
-    from ledger.render.numbers import group_for_reading, percent_for_reading
 
     def _money(text: str) -> str:
         return group_for_reading(Decimal(text), locale)

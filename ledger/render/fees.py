@@ -13,14 +13,14 @@ if TYPE_CHECKING:
 
 def percent(ratio: str | None, locale: str | None = None) -> str:
     """A fee rate as `locale` writes a percentage (12.5%; 12,5 % in de_DE)."""
-    from ledger.render.numbers import percent_for_reading
+    from ledger.core.money import percent_for_reading
 
     return "-" if ratio is None else percent_for_reading(Decimal(ratio), locale)
 
 
 def figure(text: str | None, locale: str | None = None) -> str:
     """A figure of the JSON (`-1234.50`) grouped as `locale` writes it; "-" for none."""
-    from ledger.render.numbers import group_for_reading
+    from ledger.core.money import group_for_reading
 
     return "-" if text is None else group_for_reading(Decimal(text), locale)
 

@@ -76,7 +76,7 @@ def _e(value: object) -> str:
 def _grouped(value: str | None, loc: str | None) -> str:
     """`1678.00` -> `1,678.00` (`1.678,00` in de_DE, as `locale` in ledger.toml says);
     None -> an em dash. Every digit of the report's string is kept."""
-    from ledger.render.numbers import group_for_reading
+    from ledger.core.money import group_for_reading
 
     if value is None:
         return "—"
@@ -93,7 +93,7 @@ def _num(field: str, value: str | None, loc: str | None, tag: str = "td", extra:
 
 def _pct(fraction: str | Decimal | None, loc: str | None, signed: bool = False) -> str:
     """A share or change as the locale writes a percentage: 12.5%, 12,5 % in de_DE."""
-    from ledger.render.numbers import percent_for_reading
+    from ledger.core.money import percent_for_reading
 
     if fraction is None or fraction == "":
         return "—"
@@ -102,7 +102,7 @@ def _pct(fraction: str | Decimal | None, loc: str | None, signed: bool = False) 
 
 def _ratio(value: str | Decimal, loc: str | None) -> str:
     """`2.50×` (`2,50×` in de_DE)."""
-    from ledger.render.numbers import number_for_reading
+    from ledger.core.money import number_for_reading
 
     return f"{number_for_reading(Decimal(value), loc)}×"
 

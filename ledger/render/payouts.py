@@ -28,8 +28,8 @@ def print_summary(data: dict, console, locale: str | None = None) -> None:
     from decimal import Decimal
     from functools import partial
 
+    from ledger.core.money import percent_for_reading
     from ledger.render.fit import Col, F, fit_table
-    from ledger.render.numbers import percent_for_reading
     from ledger.render.report import _money as money_text
 
     _money = partial(money_text, locale=locale)

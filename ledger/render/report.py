@@ -40,8 +40,8 @@ def _breakdown(title: str, key: str, items: list[dict], cur: str,
                fee_rate: bool = False, locale: str | None = None) -> Any:
     """By platform / by client: gross, fees, net, hours, net per hour and, when any were
     charged back, payout costs and net home; laid out for the width (ledger.render_fit)."""
+    from ledger.core.money import number_for_reading, percent_for_reading
     from ledger.render.fit import Col, F, fit_table
-    from ledger.render.numbers import number_for_reading, percent_for_reading
 
     later = has_payout_costs(items)
     columns: list[tuple[Any, Any]] = [
@@ -123,7 +123,7 @@ def long_items(section: str, items: list[dict], key: str | None = None) -> list[
 def _money(value: str | None, locale: str | None, currency: str | None = None) -> str:
     """Grouped for reading as `locale` (ledger.toml) writes it (`497,286.08`, `4,97,286.08`
     in en_IN, `497.286,08` in de_DE); the currency goes in the column header."""
-    from ledger.render.numbers import group_for_reading
+    from ledger.core.money import group_for_reading
 
     if value is None:
         return "—"
@@ -133,14 +133,14 @@ def _money(value: str | None, locale: str | None, currency: str | None = None) -
 
 def _pct(fraction: Decimal, locale: str | None, signed: bool = False, digits: int = 1) -> str:
     """A share or a change as `locale` writes a percentage (12.5%, 12,5 % in de_DE)."""
-    from ledger.render.numbers import percent_for_reading
+    from ledger.core.money import percent_for_reading
 
     return percent_for_reading(fraction, locale, digits, signed)
 
 
 def _num(value: Decimal | str, locale: str | None) -> str:
     """Hours or a ratio to the hundredth, as `locale` writes them (1,234.50; 1.234,50)."""
-    from ledger.render.numbers import number_for_reading
+    from ledger.core.money import number_for_reading
 
     return number_for_reading(Decimal(value), locale)
 
@@ -154,8 +154,8 @@ def _bar(part: Decimal, whole: Decimal, width: int = 20) -> str:
 
 def print_report(report: dict, console: Console) -> None:
     """The monthly page: waterfall from gross to net, hours, platforms, clients, rates used."""
+    from ledger.core.money import currency_symbol
     from ledger.render.fit import Col, F, fit_table
-    from ledger.render.numbers import currency_symbol
 
     loc = report.get("locale")
     cur = report["currency"]

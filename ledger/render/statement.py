@@ -14,7 +14,7 @@ FORMATS = {".html": "html", ".htm": "html", ".csv": "csv", ".txt": "text", ".tex
 
 
 def _grouper(data: dict, grouped: bool):
-    from ledger.render.numbers import group_for_reading
+    from ledger.core.money import group_for_reading
 
     if not grouped:
         return lambda text: text
@@ -26,7 +26,7 @@ def _share(percent: str, locale: str | None) -> str:
     the rule kept; without a locale as the rule says it (`12.5%`)."""
     if not locale:
         return f"{percent}%"
-    from ledger.render.numbers import percent_for_reading
+    from ledger.core.money import percent_for_reading
 
     value = Decimal(percent)
     places = max(0, -int(value.as_tuple().exponent))

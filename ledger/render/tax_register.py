@@ -19,7 +19,7 @@ def _g(value: str | None, locale: str | None = None) -> str:
     """A money string grouped for reading (`41,415.00`; `en_IN`: `1,25,000.50`)."""
     from decimal import Decimal
 
-    from ledger.render.numbers import group_for_reading
+    from ledger.core.money import group_for_reading
 
     return "—" if value is None else group_for_reading(Decimal(value), locale)
 
@@ -29,7 +29,7 @@ def _cells(item: dict, locale: str | None = None) -> dict[str, str]:
                if item.get("foreign_amount") else "—")
     from decimal import Decimal
 
-    from ledger.render.numbers import percent_for_reading
+    from ledger.core.money import percent_for_reading
 
     carried = "; ".join(
         f"{c['platform']}{' / ' + c['client'] if c['client'] else ''} "
@@ -55,7 +55,7 @@ def _tax_note(item: dict, locale: str | None = None) -> str:
         return ""
     from decimal import Decimal
 
-    from ledger.render.numbers import percent_for_reading
+    from ledger.core.money import percent_for_reading
 
     def percent(rate: object) -> str:  # exact: a rate is a decimal string, shown to 0.01%
         return percent_for_reading(Decimal(str(rate)), locale, 2)
