@@ -90,32 +90,18 @@ def test_a_plain_report_line_is_read_as_typer_reads_it(tmp_path: Path,
     the global options and the report's arguments are exactly what the app's own parsing
     hands the same `report_cmd.report`; lines it does not read (help, errors, anything
     unusual) are left to the app. The bench's lines are read."""
-    from ledger.cli import fast, report_cmd
-    from ledger.cli.commands import app
-    from ledger.cli.common import STATE
-    from ledger.cli.lazy import for_args
+    from ledger.cli import fast
+    from tests.test_fast_commands import _read_as_typer
 
-    calls: list[tuple[dict, dict]] = []
-    monkeypatch.setattr(report_cmd, "report", lambda **options: calls.append(
-        (dict(STATE), options)))
-    read = 0
-    for args in _lines(tmp_path):
-        fast_way = fast.parse(args, environ={})
-        if fast_way is None:
-            continue
-        read += 1
-        calls.clear()
-        saved = dict(STATE)
-        try:
-            for_args(app, args)(args=args, standalone_mode=False)
-        finally:
-            STATE.update(saved)
-        assert calls == [fast_way], args
-    assert read > 150
+    # every line but those read as another command (tests/test_fast_commands reads those)
+    reports = [args for args in _lines(tmp_path)
+               if (fast.read(args, environ={}) or ("report",))[0] == "report"]
+    assert _read_as_typer(monkeypatch, "report", reports) > 150
     bench = ["--ledger", str(tmp_path), "report", "--month", "2024-06"]
-    assert fast.parse(bench, environ={}) is not None
-    assert fast.parse(bench, environ={"LEDGER_WIDTH": "60"}) is None
-    assert fast.parse(bench, environ={"_LEDGER_COMPLETE": "bash_source"}) is None
+    found = fast.read(bench, environ={})
+    assert found is not None and found[0] == "report"
+    assert fast.read(bench, environ={"LEDGER_WIDTH": "60"}) is None
+    assert fast.read(bench, environ={"_LEDGER_COMPLETE": "bash_source"}) is None
 
 
 def test_a_plain_report_runs_without_typer_and_prints_what_the_app_prints(

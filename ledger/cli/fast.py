@@ -4,7 +4,7 @@ without typer.
 Typer's import and the click command it builds from the command's signature cost ~8 ms of
 CPU of the demo report (~0.26 s, of which `import polars` is 0.16 s): the everyday command
 line (`ledger --ledger DIR report --month 2024-06 --format json -o out.json`) is read here
-instead, into the very values typer would give (`tests/test_demo_speed.py` parses every
+instead, into the very values typer would give (`tests/test_demo_speed.py` reads every
 such line both ways), and `report_cmd.report` runs as the app's `report` command would run
 it, ended as click ends it (exit 0; EOF, Ctrl-C and a closed pipe as click handles them).
 `ledger payouts` with its plain options is read the same way and runs `payouts_cmd.payouts`
@@ -38,11 +38,9 @@ REPORT = {"--month": ("month", "text"), "--year": ("year", "int"), "--from": ("s
           "--format": ("output_format", "format"), "-o": ("output", "path"),
           "--output": ("output", "path"), "--online": ("online", "flag")}
 """`report`'s options read here (not --tax-year: its module imports typer anyway)."""
-PAYOUTS = {"--month": ("month", "text"), "--year": ("year", "int"), "--from": ("start", "text"),
-           "--to": ("end", "text"), "--currency": ("currency", "text"),
-           "--format": ("output_format", "rows_format"), "-o": ("output", "path"),
-           "--output": ("output", "path"), "--online": ("online", "flag")}
-"""`payouts`' own options (ledger/cli/payouts.py, the group's callback)."""
+PAYOUTS = {**REPORT, "--format": ("output_format", "rows_format")}
+"""`payouts`' own options (ledger/cli/payouts.py, the group's callback): report's, with the
+formats of a table of rows."""
 TRANSACTIONS = {"--month": ("month", "text"), "--from": ("start", "text"),
                 "--to": ("end", "text"), "--kind": ("kind", "list"),
                 "--source": ("source", "list"), "--unclassified": ("unclassified", "flag"),
@@ -78,14 +76,6 @@ def command_name(args: list[str]) -> str | None:
         elif not word.startswith("-"):
             return word
     return None
-
-
-def parse(args: list[str], environ: Mapping[str, str] = os.environ
-          ) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """(global options' state, `report_cmd.report`'s keyword arguments) of a plain `report`
-    command line, as typer would give them; None for any other line."""
-    found = read(args, environ)
-    return (found[1], found[2]) if found is not None and found[0] == "report" else None
 
 
 def read(args: list[str], environ: Mapping[str, str] = os.environ
