@@ -355,7 +355,7 @@ def _reference_path(currencies: set[str], start: dt.date, end: dt.date) -> Path 
         return None
     key = f"{size}-{crc:08x}-{zlib.crc32(own):08x}-{zlib.crc32(','.join(nbp).encode()):08x}"
     return frame_cache.folder("reference", key) / \
-        f"{'-'.join(names)}_{start.isoformat()}_{end.isoformat()}{frame_cache.STREAM}"
+        f"{'-'.join(names)}_{start.isoformat()}_{end.isoformat()}.arrow"
 
 
 @cache

@@ -50,7 +50,7 @@ def _kept(path: Path, provider: str) -> Path | None:
         return None
     name = zlib.crc32(f"{provider}:{path.name}".encode())
     return frame_cache.folder("rates", f"{zlib.crc32(own):08x}") / \
-        f"{len(text)}-{zlib.crc32(text):08x}-{name:08x}{frame_cache.STREAM}"
+        f"{len(text)}-{zlib.crc32(text):08x}-{name:08x}.arrow"
 
 
 def _parsed(path: Path, provider: str) -> pl.DataFrame:

@@ -54,7 +54,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def _tables(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*-pl*/*.arrow*"))  # the tables and the kept answers (.arrows)
+    return sorted(folder.glob("*-pl*/*.arrow*"))  # the tables and the kept answers
 
 
 def test_kept_tables_give_what_the_bundled_files_give_and_are_read_back(cache: Path,

@@ -167,7 +167,7 @@ def test_the_kept_reference_is_the_made_one_and_read_back(cache: Path, monkeypat
     for ask, fresh in zip(asks, made, strict=True):
         _forget()
         assert_frame_equal(fx_reference.bundled_reference(*ask), fresh)  # made and kept
-    kept = sorted(cache.glob("reference-*/*.arrows"))
+    kept = sorted(cache.glob("reference-*/*.arrow"))
     assert len(kept) == len(asks)
     monkeypatch.setattr(frame_cache, "write", lambda *a: pytest.fail("made a kept answer"))
     monkeypatch.setattr(fx_reference, "_bundled", lambda *a: pytest.fail("made it again"))
