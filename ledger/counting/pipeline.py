@@ -75,7 +75,8 @@ def for_ledger(ledger: Ledger, rows: pl.DataFrame, window: tuple[dt.date, dt.dat
     `[fees]` and `country`) and reconcile's result for the window (run here unless the caller
     has it: `journeys`; `chain` values what reconcile compares across currencies, built from the
     ledger when not given; its money in transit as columns only, `Result.transit`, not
-    itemised). `rows` are the ledger's rows (`Ledger.rows`, user rules applied)."""
+    itemised). `rows` are the ledger's rows (`Ledger.rows`, user rules applied). Kept between
+    commands (ledger.counting.kept) when reconcile is run here."""
     from ledger import reconcile
     from ledger.counting.kept import Entry
     from rules.fees import Schedule
@@ -166,22 +167,10 @@ def history(ledger: Ledger, rows: pl.DataFrame, span: tuple[dt.date, dt.date], *
     """`for_ledger(...).rows` of `span` for a caller that only counts (ledger.payouts'
     history): reconcile's matches over the span (`matches`), or `journeys`' when the caller
     has them for the same rows and span (reconcile.matches_for)."""
-    from ledger.counting.kept import Entry
     from rules.fees import Schedule
 
-    schedule = Schedule.for_ledger(ledger)
-    if journeys is not None:
-        past = Matches.of(journeys)
-        return count_matched(rows, schedule, past.matched, past.arrived, span)
-    entry = Entry.of(ledger, rows, chain, "history", span, today=False)
-    found = entry.load() if entry is not None else None
-    if found is not None:
-        return found[0]
-    past = matches(ledger, rows, span, chain)
-    counted = count_matched(rows, schedule, past.matched, past.arrived, span)
-    if entry is not None:
-        entry.keep((counted,))
-    return counted
+    past = Matches.of(journeys) if journeys is not None else matches(ledger, rows, span, chain)
+    return count_matched(rows, Schedule.for_ledger(ledger), past.matched, past.arrived, span)
 
 
 def with_history(ledger: Ledger, rows: pl.DataFrame, window: tuple[dt.date, dt.date], *,
@@ -196,44 +185,15 @@ def with_history(ledger: Ledger, rows: pl.DataFrame, window: tuple[dt.date, dt.d
     reconcile saw the longer span), so the figures never depend on the shortcut. The
     history reuses the window's reconcile where it reads the same rows
     (reconcile.matches_for: a year's report reconciles once). The history is None when
-    counting it failed (ledger.payouts counts it again and raises where it always did).
-    Kept between commands (ledger.counting.kept), the history as `history`'s entry."""
-    from ledger.counting.kept import Entry
-    from rules.fees import Schedule
-
-    schedule = Schedule.for_ledger(ledger)
-    first, end = rows["date"].min(), window[1]
-    entry = Entry.of(ledger, rows, chain, "with_history", window, today=True)
-    found = entry.load() if entry is not None else None
-    if found is not None:
-        counted, journeys, has_past = found
-        if not has_past:
-            return Counted(counted, schedule, journeys), None
-        # the history is history()'s entry of the same span (a `ledger payouts` shares it)
-        kept = Entry.of(ledger, rows, chain, "history", (first, end), today=False)
-        past = kept.load() if kept is not None else None
-        if past is not None:
-            return Counted(counted, schedule, journeys), past[0]
-    found_now, past_now = _with_history(ledger, rows, window, schedule, chain)
-    if entry is not None:
-        if past_now is not None and first is not None and first <= end:
-            kept = Entry.of(ledger, rows, chain, "history", (first, end), today=False)
-            if kept is not None:
-                kept.keep((past_now,))
-        entry.keep((found_now.rows, found_now.journeys, past_now is not None))
-    return found_now, past_now
-
-
-def _with_history(ledger: Ledger, rows: pl.DataFrame, window: tuple[dt.date, dt.date],
-                  schedule: Schedule, chain: FxChain | None
-                  ) -> tuple[Counted, pl.DataFrame | None]:
-    """`with_history` counted (not kept)."""
+    counting it failed (ledger.payouts counts it again and raises where it always did)."""
     import polars as pl
 
     from ledger import reconcile
     from ledger.core.errors import DataError
+    from rules.fees import Schedule
     from rules.fx import FxChain
 
+    schedule = Schedule.for_ledger(ledger)
     first, end = rows["date"].min(), window[1]
     both = None
     if first is not None and first <= window[0]:

@@ -87,14 +87,17 @@ from ledger.payouts.value import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import polars as pl
 
     from ledger.core.periods import Period
     from ledger.store.directory import Ledger
 
 __all__ = ["SCHEMA", "WORK", "Rules", "Split", "Summary", "Worker", "as_json", "claimable",
-           "compute", "contract_table", "for_report", "history", "load_rules", "match_payments",
-           "owed_items", "payments", "read_units", "reclassify", "summarize", "value_chain"]
+           "compute", "contract_table", "for_report", "history", "inputs", "load_rules",
+           "match_payments", "owed_items", "payments", "read_units", "reclassify", "summarize",
+           "value_chain"]
 
 
 # --- the whole picture -----------------------------------------------------------------------
@@ -151,12 +154,37 @@ def summarize(ledger: Ledger, period: Period | None = None, currency: str | None
     currency = report_currency(ledger, currency)
     if workers_only and not rules.configured:
         return _no_workers(rules, period, currency)
+    entry = None
+    if chain is None and counted is None and journeys is None and not online:
+        # kept between commands (ledger.counting.kept): a pure function of what it is keyed on
+        from ledger.counting.kept import Entry
+
+        entry = Entry.of(ledger, rows, None, "payouts", (period.start, period.end),
+                         today=False, extra=(repr(period), currency, str(detail)),
+                         files=(rules.payouts_path, rules.units_path))
+        kept = entry.load() if entry is not None else None
+        if kept is not None:
+            return kept[0]
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
     if counted is None:
         counted = history(ledger, rows, period.end, chain, journeys)
-    return compute(rules, counted, period, currency, chain,
-                   manual=manual, units=read_units(rules), detail=detail,
-                   where=str(ledger.rates_path))
+    summary = compute(rules, counted, period, currency, chain,
+                      manual=manual, units=read_units(rules), detail=detail,
+                      where=str(ledger.rates_path))
+    if entry is not None:
+        entry.keep((summary,))
+    return summary
+
+
+def inputs(ledger: Ledger) -> tuple[Path, Path]:
+    """The files the payouts read besides the ledger's rows and ledger.toml: payouts.csv and
+    the units file (`Rules.payouts_path`, `units_path`: `[payouts] units`, else units.csv),
+    for ledger.counting.kept's key."""
+    from ledger.payouts.record import PAYOUTS_FILE
+    from ledger.payouts.rules import UNITS_FILE
+
+    units = ledger.settings().payouts.get("units", UNITS_FILE)
+    return ledger.root / PAYOUTS_FILE, ledger.root / str(units)
 
 
 def compute(rules: Rules, counted: pl.DataFrame, period: Period, currency: str, chain: Any, *,

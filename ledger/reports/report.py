@@ -142,11 +142,23 @@ def count_period(ledger: Ledger, rows: pl.DataFrame, period: Period, currency: s
         found = counting.for_ledger(ledger, rows, (period.start, period.end), chain=chain)
         return found, found.rows, None, []
     from ledger import payouts
+    from ledger.counting.kept import Entry
+    from rules.fees import Schedule
 
+    # all of it kept between commands (ledger.counting.kept), with payouts.csv and units.csv
+    entry = Entry.of(ledger, rows, chain, "report", (period.start, period.end), today=True,
+                     extra=(repr(period), currency), files=payouts.inputs(ledger))
+    kept = entry.load() if entry is not None else None
+    if kept is not None:
+        window_rows, journeys, counted, owed_unpaid, value_chains = kept
+        return (counting.Counted(window_rows, Schedule.for_ledger(ledger), journeys), counted,
+                owed_unpaid, value_chains)
     # the window and the payouts' history from the ledger's first day: counted once
     found, past = counting.with_history(ledger, rows, (period.start, period.end), chain=chain)
     counted, owed_unpaid, value_chains = payouts.for_report(
         ledger, rows, found.rows, period, currency, chain, found.journeys, past)
+    if entry is not None:
+        entry.keep((found.rows, found.journeys, counted, owed_unpaid, value_chains))
     return found, counted, owed_unpaid, value_chains
 
 
