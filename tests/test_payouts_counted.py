@@ -105,10 +105,11 @@ def demo_with_worker(tmp_path_factory) -> Path:
     return demo_ledger_with_worker(tmp_path_factory.mktemp("demo-worker"))
 
 
-def test_a_year_report_with_workers_reconciles_once(demo_with_worker, monkeypatch):
+def test_a_year_report_with_workers_reconciles_once(demo_with_worker, monkeypatch, tmp_path):
     """The payouts' history (the ledger's first day to the year's end) reads the same rows as
     the report's reconcile of 2024 (the demo starts on 2 April 2024): it reuses the report's
-    matches instead of reconciling again, and counts exactly what its own reconcile counted."""
+    matches instead of reconciling again, and counts exactly what its own reconcile counted.
+    (Counted cold: an own cache folder, so no answer kept by another test is read.)"""
     import datetime as dt
 
     import polars as pl
@@ -118,6 +119,7 @@ def test_a_year_report_with_workers_reconciles_once(demo_with_worker, monkeypatc
     from ledger.store.directory import Ledger
     from rules.fx import FxChain
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     calls: list[tuple[dt.date, dt.date]] = []
     real = reconcile.reconcile
 
