@@ -1,23 +1,27 @@
 """The counting pipeline's answers kept between commands, in the user cache folder.
 
-Counting a ledger (reconcile's matching, the fee rules) is most of an everyday report's or
-`ledger payouts`' own work (~0.07 s CPU of the demo's report, ~0.15-0.2 s of a 5-year
-ledger's) and gives the same answer on every run until an input changes. So, as beancount's
-loader keeps its booked entries, `pipeline.for_ledger`, `with_history` and `history` keep what
-they counted as a pickle in `<user cache>/counted-<VERSION>/` (rules/frame_cache.py's
-checksummed, atomic files; the newest `LIMIT` kept), named by a hash of every input
-(`Entry.of`): the code (`code_stamp`), the stored rows (`checked.stamp`: the Parquet footer),
-ledger.toml's text (user rules, `[fees]`, `[reconcile]`, workers, country), the files
-`inputs` names (links.json, rates.csv, the online-rate cache), the window or span, the FX
-chain's settings and, where reconcile's `as_of` shows (a report's window), today's date.
+Counting a ledger (reconcile's matching, the fee rules, the workers' payouts) is most of an
+everyday report's or `ledger payouts`' own work (~0.04 s CPU of the demo's report, ~0.15 s of
+a 5-year ledger's) and gives the same answer on every run until an input changes. So, as
+beancount's loader keeps its booked entries, the answers a command shows are kept as pickles
+in `<user cache>/counted-<VERSION>/` (rules/frame_cache.py's checksummed, atomic files; the
+newest `LIMIT` kept): `pipeline.for_ledger`'s (a report without workers, the fee check, the
+exports), the report's `count_period` with workers (its window, reconcile's result, the
+payouts' rows and figures) and `payouts.summarize`'s summary. Not the history they count on
+the way (`with_history`, `history`): a 5-year ledger's is 7 MB, whose pickle cost a cold
+report ~0.04 s, and the answers above are never read without it being counted again.
 
-Not in the ledger folder: nothing is added to it, a read-only ledger works, and `ledger
-batch` (which reads donated folders without `Ledger.rows`) neither reads nor writes an entry.
-Only rows read by `Ledger.rows` and counted with the ledger's own offline FX chain
-(`FxChain.for_ledger`) are kept; `--online` keeps and reads nothing. An entry is never a
-source of truth: a missing, damaged or foreign one is counted again, and deleting the folder
-is safe. tests/test_kept_counting.py traces every file the counting path opens and fails on
-one the key does not name.
+An answer is named by a hash of every input (`Entry.of`): the code (`code_stamp`), the stored
+rows (`checked.stamp`: the Parquet footer, as `Ledger.rows` read them), ledger.toml's text
+(user rules, `[fees]`, `[reconcile]`, workers, country), the files `inputs` names (links.json,
+rates.csv, the online-rate cache) and the caller's (payouts.csv, units.csv), the window, the
+caller's arguments and, where reconcile's `as_of` shows (a report), today's date. Only rows read
+by `Ledger.rows` counted with the ledger's offline FX chain are kept: `--online` keeps and
+reads nothing, and `ledger batch` (donated folders, never `Ledger.rows`) neither reads nor
+writes one. Not in the ledger folder: nothing is added to it and a read-only ledger works.
+Never a source of truth: a missing, damaged or foreign answer is counted again, and deleting
+the folder is safe. tests/test_kept_counting.py traces every file the counting opens and fails
+on one the key leaves out.
 """
 
 from __future__ import annotations
