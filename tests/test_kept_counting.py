@@ -395,3 +395,17 @@ def test_ledger_batch_never_reads_or_writes_a_kept_answer(tmp_path, monkeypatch)
     batch.run(donations, tmp_path / "out", key_file=tmp_path / "batch.key", jobs=1)
     assert made == []
     assert entries(cache) == before
+
+
+def test_a_large_answer_is_not_kept(worker_ledger, tmp_path, monkeypatch):
+    """An answer estimated over MAX_BYTES (a 1M-row ledger's month: reading it back costs what
+    counting does) is counted every time, the same, and never written."""
+    from ledger.counting import kept
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cold"))
+    cold = _build(worker_ledger)
+    assert entries(tmp_path / "cold")
+    monkeypatch.setattr(kept, "MAX_BYTES", 1000)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert _build(worker_ledger) == cold
+    assert entries(tmp_path / "cache") == {}
