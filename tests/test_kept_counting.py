@@ -409,3 +409,12 @@ def test_a_large_answer_is_not_kept(worker_ledger, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert _build(worker_ledger) == cold
     assert entries(tmp_path / "cache") == {}
+
+
+def test_the_names_kept_uses_are_the_modules_own():
+    """kept.py names links.json and the online-rate cache without importing their modules."""
+    from ledger.counting import kept
+    from ledger.reconcile.links import LINKS_FILE
+    from rules.fx import ONLINE_CACHE
+
+    assert (kept.LINKS, kept.ONLINE_RATES) == (LINKS_FILE, ONLINE_CACHE)

@@ -106,13 +106,18 @@ def _stat(path: Path) -> str:
     return f"{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
+LINKS = "links.json"
+"""ledger/reconcile/links.py's LINKS_FILE (named here: importing ledger.reconcile costs a
+command that reads its answer back ~4 ms; tests/test_kept_counting.py checks they agree)."""
+
+ONLINE_RATES = "rates-online.csv"
+"""rules/fx.py's ONLINE_CACHE, named here likewise."""
+
+
 def inputs(ledger: Ledger) -> list[Path]:
     """The ledger's files counting reads besides ledger.parquet and ledger.toml (keyed through
     `Ledger.read`): reconcile's links and the FX chain's user rates."""
-    from ledger.reconcile.links import LINKS_FILE
-    from rules.fx import ONLINE_CACHE
-
-    return [ledger.root / LINKS_FILE, ledger.rates_path, ledger.rates_path.with_name(ONLINE_CACHE)]
+    return [ledger.root / LINKS, ledger.rates_path, ledger.rates_path.with_name(ONLINE_RATES)]
 
 
 def _file_key(path: Path) -> str:
