@@ -418,3 +418,16 @@ def test_the_names_kept_uses_are_the_modules_own():
     from rules.fx import ONLINE_CACHE
 
     assert (kept.LINKS, kept.ONLINE_RATES) == (LINKS_FILE, ONLINE_CACHE)
+
+
+def test_a_copied_ledger_keeps_its_own_answers(worker_ledger, tmp_path, monkeypatch):
+    """The same bytes in another folder: another key (answers name the ledger's files)."""
+    import shutil
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = _build(worker_ledger)
+    kept = entries(tmp_path / "cache")
+    copy = tmp_path / "copy"
+    shutil.copytree(worker_ledger, copy)
+    assert _build(copy) == first
+    assert len(entries(tmp_path / "cache")) == 2 * len(kept)

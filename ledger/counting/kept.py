@@ -11,12 +11,13 @@ payouts' rows and figures) and `payouts.summarize`'s summary. Not the history th
 the way (`with_history`, `history`): a 5-year ledger's is 7 MB, whose pickle cost a cold
 report ~0.04 s, and the answers above are never read without it being counted again.
 
-An answer is named by a hash of every input (`Entry.of`): the code (`code_stamp`), the stored
-rows (`checked.stamp`: the Parquet footer, as `Ledger.rows` read them), ledger.toml's text
-(user rules, `[fees]`, `[reconcile]`, workers, country), the files `inputs` names (links.json,
-rates.csv, the online-rate cache) and the caller's (payouts.csv, units.csv), the window, the
-caller's arguments and, where reconcile's `as_of` shows (a report), today's date. Only rows read
-by `Ledger.rows` counted with the ledger's offline FX chain are kept: `--online` keeps and
+An answer is named by a hash of every input (`Entry.of`): the code (`code_stamp`), the ledger
+folder's path (answers name files in it), the stored rows (`checked.stamp`: the Parquet footer,
+as `Ledger.rows` read them), ledger.toml's text (user rules, `[fees]`, `[reconcile]`, workers,
+country), the files `inputs` names (links.json, rates.csv, the online-rate cache) and the
+caller's (payouts.csv, units.csv), the window, the caller's arguments and, where reconcile's
+`as_of` shows (a report), today's date. Only rows read by `Ledger.rows` counted with the
+ledger's offline FX chain are kept, and only answers under `MAX_BYTES`: `--online` keeps and
 reads nothing, and `ledger batch` (donated folders, never `Ledger.rows`) neither reads nor
 writes one. Not in the ledger folder: nothing is added to it and a read-only ledger works.
 Never a source of truth: a missing, damaged or foreign answer is counted again, and deleting
@@ -167,7 +168,9 @@ class Entry:
         files = (*inputs(ledger), *files)
         parts = (read[1], hashlib.sha256(read[2].encode()).hexdigest(),
                  *(_file_key(path) for path in files))
-        key = "\n".join([VERSION, code_stamp(), *parts, what, span[0].isoformat(),
+        # the folder as named and as found: answers hold paths (Rules.where, payouts.csv's)
+        key = "\n".join([VERSION, code_stamp(), str(ledger.root), os.path.abspath(ledger.root),
+                         *parts, what, span[0].isoformat(),
                          span[1].isoformat(), str(stale),
                          dt.date.today().isoformat() if today else "", *extra])
         from rules import frame_cache
