@@ -431,3 +431,36 @@ def test_a_copied_ledger_keeps_its_own_answers(worker_ledger, tmp_path, monkeypa
     shutil.copytree(worker_ledger, copy)
     assert _build(copy) == first
     assert len(entries(tmp_path / "cache")) == 2 * len(kept)
+
+
+def test_the_folder_keeps_the_newest_answers_only(worker_ledger, tmp_path, monkeypatch):
+    """Past LIMIT answers the oldest are removed as a new one is kept: the folder stays
+    bounded, and a removed answer is counted again, the same."""
+    from ledger.counting import kept
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(kept, "LIMIT", 2)
+    first = _build(worker_ledger, "2024-05")
+    for month in ("2024-06", "2024-07", "2024-08"):
+        _build(worker_ledger, month)
+        assert len(entries(tmp_path / "cache")) == 2
+    assert _build(worker_ledger, "2024-05") == first
+
+
+def test_an_answer_read_is_kept_before_newer_ones(worker_ledger, tmp_path, monkeypatch):
+    """Reading an answer marks it used: pruning removes the one used least lately."""
+    import time
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    from ledger.counting import kept
+
+    monkeypatch.setattr(kept, "LIMIT", 2)
+    _build(worker_ledger, "2024-05")
+    [may] = entries(tmp_path / "cache")
+    time.sleep(0.01)
+    _build(worker_ledger, "2024-06")
+    time.sleep(0.01)
+    _build(worker_ledger, "2024-05")  # read: used last
+    time.sleep(0.01)
+    _build(worker_ledger, "2024-07")
+    assert may in entries(tmp_path / "cache")

@@ -27,6 +27,7 @@ on one the key leaves out.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -180,12 +181,15 @@ class Entry:
         return cls(path, key, ledger, files, parts)
 
     def load(self) -> Any:
-        """The answer kept under this key, or None."""
+        """The answer kept under this key, or None; one read is marked used (its mtime), so
+        the folder keeps the answers used last."""
         from rules import frame_cache
 
         found = frame_cache.read_value(self.path, tuple)
         if found is None or len(found) != 2 or found[0] != self.key:
             return None
+        with contextlib.suppress(OSError):  # used now: the last the folder's pruning removes
+            os.utime(self.path)
         return found[1]
 
     def keep(self, value: object) -> None:
