@@ -45,10 +45,10 @@ def _unwrapped(path: Path) -> bytes | None:
     return payload
 
 
-def _keep(path: Path, payload: bytes) -> None:
+def _keep(path: Path, payload: bytes, sync: bool = True) -> None:
     from ledger.core.files import keep_cached
 
-    keep_cached(path, MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
+    keep_cached(path, MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload, sync=sync)
 
 
 def folder(kind: str, key: str, *, tables: bool = True) -> Path:
@@ -122,22 +122,23 @@ def read_value(path: Path, kind: type) -> Any:
     return value if isinstance(value, kind) else None
 
 
-def write_value(path: Path, value: object) -> None:
-    """Keep `value` pickled at `path` (atomically); a folder that cannot be written is passed
-    over."""
+def write_value(path: Path, value: object, *, sync: bool = True) -> None:
+    """Keep `value` pickled at `path` (atomically; not fsynced unless `sync`: the checksum
+    finds a file a crash tore); a folder that cannot be written is passed over."""
     import pickle
 
-    _keep(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    _keep(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), sync)
 
 
 def prune(folder: Path, keep: int) -> None:
     """Remove all but the `keep` newest files (by mtime) of `folder`, so a cache of many
-    entries stays bounded; files that cannot be listed or removed are passed over."""
+    entries stays bounded; temporary files (`.NAME.PID.tmp`, another writer's) are left, and
+    files that cannot be listed or removed are passed over."""
     import os
 
     try:
         entries = [(e.stat().st_mtime_ns, e.path) for e in os.scandir(folder)
-                   if e.is_file(follow_symlinks=False)]
+                   if e.is_file(follow_symlinks=False) and not e.name.startswith(".")]
     except OSError:
         return
     for _, path in sorted(entries, reverse=True)[keep:]:

@@ -94,12 +94,22 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
-def keep_cached(path: Path, data: bytes) -> None:
+def keep_cached(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Write a file a command can rebuild (a cache), atomically, its folders made; a failure
-    (a read-only or full disk) is passed over: the next command rebuilds it."""
+    (a read-only or full disk) is passed over: the next command rebuilds it. Not `sync`: not
+    fsynced (renamed into place all the same), for a checksummed file whose loss or tear in a
+    crash is seen and rebuilt (ledger/counting/kept.py: ~2 ms of a command less)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data)
+        if sync:
+            atomic_write_bytes(path, data)
+            return
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
     except OSError:
         pass
 

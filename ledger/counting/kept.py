@@ -208,7 +208,7 @@ class Entry:
                *(_file_key(path) for path in self.files))
         if now != self.parts:
             return
-        frame_cache.write_value(self.path, (self.key, value))
+        frame_cache.write_value(self.path, (self.key, value), sync=False)  # checksummed
         frame_cache.prune(self.path.parent, LIMIT)
 
 
