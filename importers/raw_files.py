@@ -10,8 +10,9 @@ by a normalised name. importers/readers.py reads a file's table.
 from __future__ import annotations
 
 import csv
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,17 +59,69 @@ def read_unchanged(path: Path, sha256: str, shown: Path | None = None) -> bytes:
     return data
 
 
-def check_unchanged(path: Path, sha256: str, shown: Path) -> None:
-    """`read_unchanged`'s refusal without keeping the bytes: the file hashed again a megabyte
-    at a time, for a reader that had polars read the file itself (no second copy of it)."""
+def check_unchanged(path: Path, sha256: str, shown: Path, stamp: Stamp | None = None) -> None:
+    """`read_unchanged`'s refusal without keeping the bytes, for a reader that had polars read
+    the file itself (no second copy of it): the file hashed again a megabyte at a time, unless
+    `stamp` (taken as its bytes were read and hashed) proves it untouched (`Stamp.still`)."""
     import hashlib
 
+    if stamp is not None and stamp.still(path):
+        return
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(1 << 20):
             digest.update(block)
     if digest.hexdigest() != sha256:
         raise _changed(shown)
+
+
+RACY_NS = 3_000_000_000
+"""How much older than our first look a file's mtime and ctime must be for an equal `os.stat`
+to prove it unchanged (`Stamp.still`): FAT keeps mtimes to 2 s (ext3 and HFS+ to 1 s), and
+the kernel stamps files from a clock a tick behind `time.time_ns`."""
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A file's `os.stat` identity (size, mtime, ctime, inode, device), taken just before the
+    bytes whose sha256 is the import id were read, and when (`taken_ns`, not compared).
+
+    Why (git's "racy git" rule, Documentation/technical/racy-git.txt in git.git): a large
+    file read by polars itself was then hashed again in full to prove it still held the
+    hashed bytes (0.13 s of CPU on the 1M-row PayPal export). The same `os.stat` before and
+    after proves that instead: any write changes the size, or moves the mtime and the ctime
+    (a program can set the mtime back, not the ctime) to the time of the write. Except within
+    one timestamp tick: a file written in the tick of our first look may be written again
+    without its timestamps moving, so one whose mtime or ctime is not RACY_NS older than our
+    first look is "racily clean", and hashed again as before (git compares the contents of
+    such entries too). A stat that differs for no change (an inode's nanoseconds forgotten
+    on a network filesystem) only costs that hash."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    ino: int
+    dev: int
+    taken_ns: int = field(default=0, compare=False)
+
+    @classmethod
+    def of(cls, info: os.stat_result, taken_ns: int) -> Stamp:
+        return cls(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev,
+                   taken_ns)
+
+    def settled(self) -> bool:
+        """Whether the file was last written RACY_NS or more before the stamp was taken."""
+        return max(self.mtime_ns, self.ctime_ns) <= self.taken_ns - RACY_NS
+
+    def still(self, path: Path) -> bool:
+        """Whether `path` is proved unchanged since the stamp without reading it: settled, and
+        stat'ed the same now (False: hash it again)."""
+        if not self.settled():
+            return False
+        try:
+            return Stamp.of(os.stat(path), 0) == self
+        except OSError:
+            return False
 
 
 def _changed(shown: Path) -> DataError:
@@ -79,8 +132,14 @@ def _changed(shown: Path) -> DataError:
 def read_regular(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "an export") -> bytes:
     """A file's bytes, refusing before any read what is not a regular file (a FIFO would block
     forever, /dev/zero never ends) and reading at most `limit` bytes (a DataError beyond)."""
-    import os
+    return read_stamped(path, limit=limit, what=what)[0]
+
+
+def read_stamped(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "an export"
+                 ) -> tuple[bytes, Stamp]:
+    """`read_regular`'s bytes and the file's Stamp, taken on the open file before reading."""
     import stat
+    import time
 
     try:
         info = os.stat(path)
@@ -103,7 +162,9 @@ def read_regular(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "an exp
         raise DataError(f"cannot read: {exc.strerror}", path=path,
                         hint="check the file's permissions") from None
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        taken_ns = time.time_ns()  # before the fstat: never later than the stamp's look
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
             raise DataError("not a regular file (a pipe, device or socket): not read",
                             path=path, hint="give the file itself, saved on disk")
         try:
@@ -113,7 +174,7 @@ def read_regular(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "an exp
                             hint="check the file's permissions") from None
     if len(data) > limit:  # grew since stat
         raise _too_large(path, limit)
-    return data
+    return data, Stamp.of(info, taken_ns)
 
 
 def _too_large(path: Path, limit: int) -> DataError:
@@ -223,6 +284,8 @@ class RawFile:
     length: int | None = None
     """`data` is the first `length` bytes of `origin` (a bank statement cut before its
     footer), or None: all of them, so polars may read the file itself."""
+    stamp: Stamp | None = None
+    """`origin`'s Stamp as `data` was read (registry.read): `check_unchanged` without a hash."""
     whole: bytes | None = None
     """`origin`'s bytes as read, of which `data` is the first `length` (`cut`): sliced, a
     copy, only when asked for; importers.readers.read_table reads the table from them as
@@ -233,7 +296,7 @@ class RawFile:
         """`raw` (a large file read from `origin`) cut to its first `length` bytes without
         copying them (a file's size of CPU and memory): its `data` made on first use."""
         copy = cls(path=raw.path, data=b"", sha256=raw.sha256, origin=raw.origin,
-                   length=length, whole=raw.data)
+                   length=length, stamp=raw.stamp, whole=raw.data)
         del copy.__dict__["data"]
         return copy
 

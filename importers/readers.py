@@ -161,7 +161,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
         raise DataError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=raw.path,
                         hint="the file may be damaged; download the export again") from None
     if origin is not None:
-        check_unchanged(origin, raw.sha256, raw.path)
+        check_unchanged(origin, raw.sha256, raw.path, raw.stamp)
         if cut:
             raise cut
         body, record_lines = b"", None

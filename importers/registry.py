@@ -66,10 +66,11 @@ def by_name(name: str, profile_dirs: Sequence[Path] = ()) -> Format:
 
 def read(path: Path) -> RawFile:
     """A file's bytes and sha256, with clear errors for what is not a readable file."""
-    from importers.raw_files import RawFile, read_regular
+    from importers.raw_files import RawFile, read_stamped
 
-    data = read_regular(path)
-    return RawFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest(), origin=path)
+    data, stamp = read_stamped(path)
+    return RawFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest(), origin=path,
+                   stamp=stamp)
 
 
 def detect(raw: RawFile, profile_dirs: Sequence[Path] = ()) -> Format:
