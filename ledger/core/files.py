@@ -168,10 +168,13 @@ class ArchiveStager:
 
 
 def write_unsynced(path: Path, data: bytes) -> Path:
-    """`data` written to `path` (removed if the write fails), not yet fsynced (`synced`)."""
+    """`data` written to `path` (removed if the write fails), not yet fsynced (`synced`):
+    past the page cache where it can be (ledger.core.uncached: an archive copy is not read
+    soon, and copying it into the cache cost a third of a large import's CPU)."""
+    from ledger.core import uncached
+
     try:
-        with open(path, "wb") as handle:
-            handle.write(data)
+        uncached.write(path, data)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
