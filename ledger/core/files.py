@@ -42,13 +42,18 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write via `write(tmp)`, fsync, rename over `path`: readers see old or new, never half."""
+def atomic_write(path: Path, write: Callable[[Path], None], *, durable: bool = True) -> None:
+    """Write via `write(tmp)`, fsync, rename over `path`: readers see old or new, never half.
+    Not `durable`: renamed into place without the fsyncs (a checksummed cache, which a crash
+    may tear or lose: it is seen and rebuilt)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         os_errors(write, tmp)
-        fsync(tmp)
-        rename_into_place(tmp, path)
+        if durable:
+            fsync(tmp)
+            rename_into_place(tmp, path)
+        else:
+            os.replace(tmp, path)
     except OSError as exc:
         if exc.filename == str(tmp):  # name the file the user knows, not our temporary one
             exc.filename = str(path)
@@ -90,8 +95,8 @@ def rename_into_place(written: Path, path: Path) -> None:
     fsync_dir(path.parent)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    atomic_write(path, lambda tmp: tmp.write_bytes(data), durable=durable)
 
 
 def keep_cached(path: Path, data: bytes, *, sync: bool = True) -> None:
@@ -101,15 +106,7 @@ def keep_cached(path: Path, data: bytes, *, sync: bool = True) -> None:
     crash is seen and rebuilt (ledger/counting/kept.py: ~2 ms of a command less)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if sync:
-            atomic_write_bytes(path, data)
-            return
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic_write_bytes(path, data, durable=sync)
     except OSError:
         pass
 
