@@ -71,6 +71,7 @@ from ledger.payouts.rules import (
     Rules,
     Split,
     Worker,
+    files,
     frame_sum,
     load_rules,
     num,
@@ -87,15 +88,13 @@ from ledger.payouts.value import (
 )
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import polars as pl
 
     from ledger.core.periods import Period
     from ledger.store.directory import Ledger
 
 __all__ = ["SCHEMA", "WORK", "Rules", "Split", "Summary", "Worker", "as_json", "claimable",
-           "compute", "contract_table", "for_report", "history", "inputs", "load_rules",
+           "compute", "contract_table", "files", "for_report", "history", "load_rules",
            "match_payments", "owed_items", "payments", "read_units", "reclassify", "summarize",
            "value_chain"]
 
@@ -174,17 +173,6 @@ def summarize(ledger: Ledger, period: Period | None = None, currency: str | None
     if entry is not None:
         entry.keep((summary,))
     return summary
-
-
-def inputs(ledger: Ledger) -> tuple[Path, Path]:
-    """The files the payouts read besides the ledger's rows and ledger.toml: payouts.csv and
-    the units file (`Rules.payouts_path`, `units_path`: `[payouts] units`, else units.csv),
-    for ledger.counting.kept's key."""
-    from ledger.payouts.record import PAYOUTS_FILE
-    from ledger.payouts.rules import UNITS_FILE
-
-    units = ledger.settings().payouts.get("units", UNITS_FILE)
-    return ledger.root / PAYOUTS_FILE, ledger.root / str(units)
 
 
 def compute(rules: Rules, counted: pl.DataFrame, period: Period, currency: str, chain: Any, *,

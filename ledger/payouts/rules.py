@@ -172,9 +172,16 @@ def load_rules(ledger: Ledger) -> Rules:
                                bool(table.get("show_contract", default_show)))
     splits = [_split(number, table, workers, where) for number, table in
               enumerate(config.splits, 1)]
-    units = options.get("units", UNITS_FILE)
-    return Rules(workers, splits, where, ledger.root / str(units),
-                 ledger.root / PAYOUTS_FILE)
+    payouts_path, units_path = files(ledger)
+    return Rules(workers, splits, where, units_path, payouts_path)
+
+
+def files(ledger: Ledger) -> tuple[Path, Path]:
+    """The files the payouts read besides the ledger's rows and ledger.toml: payouts.csv and
+    the units file (`[payouts] units`, else units.csv); `Rules.payouts_path`, `units_path`,
+    and ledger.counting.kept's key without checking the rules."""
+    units = ledger.settings().payouts.get("units", UNITS_FILE)
+    return ledger.root / PAYOUTS_FILE, ledger.root / str(units)
 
 
 def _split(number: int, table: Any, workers: dict[str, Worker], where: Path) -> Split:

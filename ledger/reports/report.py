@@ -147,7 +147,7 @@ def count_period(ledger: Ledger, rows: pl.DataFrame, period: Period, currency: s
 
     # all of it kept between commands (ledger.counting.kept), with payouts.csv and units.csv
     entry = Entry.of(ledger, rows, chain, "report", (period.start, period.end), today=True,
-                     extra=(repr(period), currency), files=payouts.inputs(ledger))
+                     extra=(repr(period), currency), files=payouts.files(ledger))
     kept = entry.load() if entry is not None else None
     if kept is not None:
         window_rows, journeys, counted, owed_unpaid, value_chains = kept
