@@ -131,7 +131,8 @@ def parse(raw: RawFile, options: ImportOptions, source: str | None = None,
         raise
     from ledger.core import schema
 
-    schema.check_ids(parsed.rows, str(raw.path))  # once per file: see finalize
+    if not parsed.ids_distinct:  # else proven as they were made (Parsed.ids_distinct)
+        schema.check_ids(parsed.rows, str(raw.path))  # once per file: see finalize
     if parsed.rows_read == 0:
         _refuse_unread_entries(raw, fmt)
     parsed.format = fmt.name
