@@ -374,7 +374,8 @@ def finalize(df: pl.DataFrame, raw: RawFile, *, source: str, account: str,
     """Canonical, validated rows with ids, provenance (import id, line) and origin `source`.
     Takes over `df`: its columns may be moved out (the caller does not use it again). That
     no two rows share an id is proven once on the whole file's rows, by registry.parse (a
-    format may join several finalized parts), not here."""
+    format may join several finalized parts), not here, unless the format's keys proved it
+    (Parsed.ids_distinct)."""
     import polars as pl
 
     from ledger.core import schema
