@@ -393,8 +393,9 @@ def finalize(df: pl.DataFrame, raw: RawFile, *, source: str, account: str,
         pl.lit(raw.sha256).alias("import_id"),
         pl.col(LINE).alias("line"),
     )
-    df = schema.conform(schema.with_ids(df, key))  # rebound: the columns conform leaves
-    # out (an importer's own, such as a key's) are let go before the checks, not held
+    df = schema.with_ids(df, key, origin=(source, account))  # the prefix of every id's text
+    df = schema.conform(df)  # rebound: the columns conform leaves out (an importer's own,
+    # such as a key's) are let go before the checks, not held
     return schema.check_amounts(schema.validate(df, str(raw.path), ids_known=True),
                                 str(raw.path))
 

@@ -39,12 +39,19 @@ def test_a_key_in_its_parts_gives_the_ids_of_the_key_joined_first(rows, separato
     monkeypatch.setattr(schema, "STREAM_IDS_FROM", stream_from)
     df = _frame(rows).with_columns(
         date=pl.lit(dt.date(2024, 6, 1)), amount=pl.lit(Decimal("1.5"), pl.Decimal(38, 4)),
-        currency=pl.lit("USD"), description=pl.col("a"))
+        currency=pl.lit("USD"), description=pl.col("a"), ref=pl.col("b"))
     parts = (pl.col("a"), pl.col("n"), pl.col("b"))
     joined = schema.with_ids(df, Joined(parts, separator))
     first = schema.with_ids(df, pl.concat_str(list(parts), separator=separator))
     assert joined["id"].to_list() == first["id"].to_list()
     assert joined.equals(first)
+    # a source and account known to be every row's (finalize's): the same ids, either key
+    for source in ("bank:x", "wise"):
+        one = df.filter(pl.col("source") == source).with_columns(account=pl.lit("acct"))
+        for key in (Joined(parts, separator), pl.concat_str(list(parts), separator=separator),
+                    None):
+            told = schema.with_ids(one, key, origin=(source, "acct"))
+            assert told.equals(schema.with_ids(one, key))
 
 
 def _bank_rows(balances: list[str | None], refs: list[str], dates: list[int | None]

@@ -278,8 +278,8 @@ class Joined:
         return pl.concat_str(list(self.parts), separator=self.separator)
 
 
-def with_ids(df: pl.DataFrame, key: pl.Expr | Joined | None = None, per: Sequence[str] = ()
-             ) -> pl.DataFrame:
+def with_ids(df: pl.DataFrame, key: pl.Expr | Joined | None = None, per: Sequence[str] = (),
+             *, origin: tuple[str, str] | None = None) -> pl.DataFrame:
     """Add the stable row `id`: sha256 of (source, account, key), where key is `ref` when the
     source gives one, else (date, amount, currency, description, n-th occurrence in the file).
 
@@ -287,14 +287,16 @@ def with_ids(df: pl.DataFrame, key: pl.Expr | Joined | None = None, per: Sequenc
     A `key` expression (or Joined parts) may replace `ref` (e.g. `ref|leg` where one line
     gives two rows); where it is null the content fallback applies. The fallback is only
     computed when needed. `per`: columns telling files apart in a frame of several
-    (importers/stacked.py), so the n-th occurrence is counted in each file.
+    (importers/stacked.py), so the n-th occurrence is counted in each file. `origin`: the
+    (source, account) of every row of `df` (importers.base.finalize's), put in the text
+    hashed as one literal rather than read from the columns row by row (the same ids).
     """
     import polars as pl
 
     engine = "streaming" if df.height >= STREAM_IDS_FROM else "in-memory"
     if not isinstance(key, Joined):
         key = (key if key is not None else pl.col("ref")).cast(pl.String)
-    ids = _hashed(df, key, engine)
+    ids = _hashed(df, key, engine, origin)
     if not ids.null_count():  # every row has a key: hashed without holding the keys (memory)
         return df.with_columns(ids)
     keys = df.select((key.expr() if isinstance(key, Joined) else key).alias("k"))["k"]
@@ -303,26 +305,30 @@ def with_ids(df: pl.DataFrame, key: pl.Expr | Joined | None = None, per: Sequenc
     fallback = df.select(pl.concat_str(
         [pl.col(c).cast(pl.String) for c in content] + [occurrence],
         separator="|", ignore_nulls=True).alias("k"))["k"]
-    return df.with_columns(_hashed(df, pl.lit(keys.fill_null(fallback)), engine))
+    return df.with_columns(_hashed(df, pl.lit(keys.fill_null(fallback)), engine, origin))
 
 
 ID_SEPARATOR = "\x1f"
 """Between the source, the account and the key in the text a row id hashes."""
 
 
-def _hashed(df: pl.DataFrame, key: pl.Expr | Joined, engine: str) -> pl.Series:
-    """The ids of (source, account, `key`): null where the key is."""
+def _hashed(df: pl.DataFrame, key: pl.Expr | Joined, engine: str,
+            origin: tuple[str, str] | None = None) -> pl.Series:
+    """The ids of (source, account, `key`): null where the key is. The text hashed is the
+    same whichever way it is joined (tests/test_ids_joined.py)."""
     import polars as pl
 
-    if isinstance(key, Joined):  # the same text as joining the key first (tests/test_ids_joined)
-        pieces = [pl.col("source"), pl.lit(ID_SEPARATOR), pl.col("account"),
-                  pl.lit(ID_SEPARATOR)]
-        for index, part in enumerate(key.parts):
-            pieces += [pl.lit(key.separator), part] if index else [part]
-        text = pl.concat_str(pieces, separator="")
-    else:
+    if origin is None and not isinstance(key, Joined):
         text = pl.concat_str([pl.col("source"), pl.col("account"), key],
                              separator=ID_SEPARATOR)
+    else:  # one literal for a source and account known (each piece costs a pass), and a
+        # key's parts joined here rather than first (a copy of every key)
+        pieces = [pl.lit(ID_SEPARATOR.join([*origin, ""]))] if origin is not None else [
+            pl.col("source"), pl.lit(ID_SEPARATOR), pl.col("account"), pl.lit(ID_SEPARATOR)]
+        parts, separator = (key.parts, key.separator) if isinstance(key, Joined) else ([key], "")
+        for index, part in enumerate(parts):
+            pieces += [pl.lit(separator), part] if index else [part]
+        text = pl.concat_str(pieces, separator="")
     # the streaming engine hashes morsels on every core (same ids, same order); the id is
     # written out anew, not kept as a slice of the 64-digit hex, whose buffer it would hold:
     # 91 MiB instead of 46 on a million rows, through the merge and the write. strip_chars
