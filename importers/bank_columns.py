@@ -331,8 +331,12 @@ def row_key(rows: pl.DataFrame, by: list[str] | None = None) -> Joined:
     # apart (`_repeated`), or they are numbered apart below
     dated = not rows["date"].null_count()
     if not repeated.any():  # the usual case: the key's parts, joined as the ids are hashed
-        # (schema.Joined), never held (memory)
-        return Joined((*content, pl.lit("0")), "|", distinct=dated)
+        # (schema.Joined), never held (memory); a part every row has the same of, as text
+        same = _same_text(rows, ["currency", "_part"])
+        parts = [same.get(c, part) for c, part in zip(
+            ("date", "amount", "currency", "description", "ref", "balance", "_part"), content,
+            strict=True)]
+        return Joined((*parts, "0"), "|", distinct=dated)
     keys = rows.select(key.alias("k"))["k"]
     occurrence = pl.repeat("0", rows.height, dtype=pl.String, eager=True)
     at = repeated.arg_true()
@@ -341,6 +345,21 @@ def row_key(rows: pl.DataFrame, by: list[str] | None = None) -> Joined:
         pl.int_range(pl.len()).over(["k", *(by or [])]).cast(pl.String))
     occurrence = occurrence.scatter(at, counted.to_series())
     return Joined((pl.lit(keys + "|" + occurrence),), "|", distinct=dated and not by)
+
+
+def _same_text(rows: pl.DataFrame, names: list[str]) -> dict[str, str]:
+    """Of the columns `names`, those whose every row holds one value, none null (the
+    profile's currency, the split part 0 of a statement without splits): name -> that
+    value as `cast(pl.String)` writes it, for `row_key` to join as text."""
+    import polars as pl
+
+    if not rows.height:
+        return {}
+    found = rows.select(
+        (pl.col(n).null_count() == 0) & (pl.col(n) == pl.col(n).first()).all() for n in names
+    ).row(0)
+    firsts = rows.select(pl.col(n).first().cast(pl.String) for n in names).row(0)
+    return {n: first for n, one, first in zip(names, found, firsts, strict=True) if one}
 
 
 def repeats(values: pl.Series) -> pl.Series:

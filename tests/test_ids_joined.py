@@ -49,21 +49,26 @@ def test_a_key_in_its_parts_gives_the_ids_of_the_key_joined_first(rows, separato
     for source in ("bank:x", "wise"):
         one = df.filter(pl.col("source") == source).with_columns(account=pl.lit("acct"))
         for key in (Joined(parts, separator), pl.concat_str(list(parts), separator=separator),
-                    None):
+                    None, pl.lit("k"), Joined(("x", pl.col("a"), "y", "z"), separator),
+                    Joined(("x", "y"), separator)):
             told = schema.with_ids(one, key, origin=(source, "acct"))
             assert told.equals(schema.with_ids(one, key))
+            text = key.expr() if isinstance(key, Joined) else key
+            if text is not None:  # the same ids as the key joined first
+                assert told.equals(schema.with_ids(one, text))
 
 
-def _bank_rows(balances: list[str | None], refs: list[str], dates: list[int | None]
+def _bank_rows(balances: list[str | None], refs: list[str], dates: list[int | None],
+               currencies: list[str | None] | None = None, parts: list[int] | None = None
                ) -> pl.DataFrame:
     n = len(refs)
     return pl.DataFrame({
         "date": [None if d is None else dt.date(2024, 6, 1) + dt.timedelta(days=d)
                  for d in dates],
         "amount": pl.Series([Decimal("1.5")] * n, dtype=pl.Decimal(38, 4)),
-        "currency": ["INR"] * n, "description": ["Fee"] * n, "ref": refs,
+        "currency": currencies or ["INR"] * n, "description": ["Fee"] * n, "ref": refs,
         "balance": pl.Series([b and Decimal(b) for b in balances], dtype=pl.Decimal(38, 4)),
-        "_part": pl.Series([0] * n, dtype=pl.Int32),
+        "_part": pl.Series(parts or [0] * n, dtype=pl.Int32),
         "source": ["bank:x"] * n, "account": ["bank:x"] * n})
 
 
@@ -71,7 +76,10 @@ BANK = st.integers(1, 10).flatmap(lambda n: st.tuples(
     st.lists(st.one_of(st.none(), st.sampled_from(["10", "11", "12", "-3"])),
              min_size=n, max_size=n),
     st.lists(st.sampled_from(["R1", "R2", ""]), min_size=n, max_size=n),
-    st.lists(st.one_of(st.integers(0, 2), st.none()), min_size=n, max_size=n)))
+    st.lists(st.one_of(st.integers(0, 2), st.none()), min_size=n, max_size=n),
+    st.one_of(st.none(), st.lists(st.sampled_from(["INR", "USD"]), min_size=n, max_size=n),
+              st.lists(st.one_of(st.none(), st.just("INR")), min_size=n, max_size=n)),
+    st.one_of(st.none(), st.lists(st.integers(0, 2), min_size=n, max_size=n))))
 
 
 @settings(max_examples=300, deadline=None)
@@ -89,6 +97,14 @@ def test_a_banks_key_said_distinct_is_and_gives_the_ids_of_the_joined_key(case):
         assert key.distinct
     ids = schema.with_ids(rows, key)
     assert ids.equals(schema.with_ids(rows, key.expr()))
+    told = schema.with_ids(rows, key, origin=("bank:x", "bank:x"))  # as finalize does
+    assert told.equals(ids)
+    old = pl.concat_str([pl.col("date").cast(pl.Int32)] + [  # the key as it was joined
+        pl.col(c).cast(pl.String).fill_null("")
+        for c in ("amount", "currency", "description", "ref", "balance", "_part")],
+        separator="|")
+    if isinstance(key.parts[-1], str):  # no repeat: the old key plus occurrence "0"
+        assert ids.equals(schema.with_ids(rows, old + "|0"))
     if key.distinct:
         assert ids["id"].n_unique() == rows.height
         schema.check_ids(ids.with_columns(line=pl.int_range(pl.len())), "x")  # no refusal

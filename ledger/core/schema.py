@@ -264,7 +264,9 @@ class Joined:
     the source and account, in one pass. A key joined first is written out (a bank row's,
     ~100 characters) and then copied into that text: 0.05 s of CPU on a million rows."""
 
-    parts: tuple[pl.Expr, ...]
+    parts: tuple[pl.Expr | str, ...]
+    """Each an expression, or a text every row has (joined with its neighbours' and the
+    separators into one literal piece: each piece joined costs a pass over the rows)."""
     separator: str
     distinct: bool = False
     """The keys are known to be distinct, none null (importers/bank_columns.row_key proves
@@ -275,7 +277,26 @@ class Joined:
         """The key itself, as one string expression."""
         import polars as pl
 
-        return pl.concat_str(list(self.parts), separator=self.separator)
+        return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in self.parts],
+                             separator=self.separator)
+
+    def pieces(self, prefix: str = "") -> list[pl.Expr]:
+        """`prefix` and the key as pieces to join with no separator, each run of texts and
+        separators between two expressions one literal."""
+        import polars as pl
+
+        out: list[pl.Expr] = []
+        text = prefix
+        for index, part in enumerate(self.parts):
+            text += self.separator if index else ""
+            if isinstance(part, str):
+                text += part
+                continue
+            if text:
+                out.append(pl.lit(text))
+            out.append(part)
+            text = ""
+        return [*out, pl.lit(text)] if text else out
 
 
 def with_ids(df: pl.DataFrame, key: pl.Expr | Joined | None = None, per: Sequence[str] = (),
@@ -323,11 +344,12 @@ def _hashed(df: pl.DataFrame, key: pl.Expr | Joined, engine: str,
                              separator=ID_SEPARATOR)
     else:  # one literal for a source and account known (each piece costs a pass), and a
         # key's parts joined here rather than first (a copy of every key)
-        pieces = [pl.lit(ID_SEPARATOR.join([*origin, ""]))] if origin is not None else [
-            pl.col("source"), pl.lit(ID_SEPARATOR), pl.col("account"), pl.lit(ID_SEPARATOR)]
-        parts, separator = (key.parts, key.separator) if isinstance(key, Joined) else ([key], "")
-        for index, part in enumerate(parts):
-            pieces += [pl.lit(separator), part] if index else [part]
+        joined = key if isinstance(key, Joined) else Joined((key,), "")
+        pieces = joined.pieces(ID_SEPARATOR.join([*origin, ""])) if origin else []
+        if not any(p.meta.root_names() for p in pieces):  # literals alone: one row, not
+            # one per row of `df`; the columns then
+            pieces = [pl.col("source"), pl.lit(ID_SEPARATOR), pl.col("account"),
+                      *joined.pieces(ID_SEPARATOR)]
         text = pl.concat_str(pieces, separator="")
     # the streaming engine hashes morsels on every core (same ids, same order); the id is
     # written out anew, not kept as a slice of the 64-digit hex, whose buffer it would hold:
