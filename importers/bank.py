@@ -121,6 +121,7 @@ from importers.raw_files import RawFile
 from importers.readers import LINE, read_table
 from importers.sheets import is_sheet, sheet_head
 from ledger.core.errors import UsageError
+from ledger.core.schema import Joined
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -204,7 +205,8 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
     rows = rows.with_columns(contract=pl.lit(None, pl.String),
                              hours=pl.lit(None, pl.Float64))
     account = options.account or profile.account
-    rows = finalize(rows, raw, source=profile.source, account=account, key=columns.row_key(rows))
+    key = columns.row_key(rows)
+    rows = finalize(rows, raw, source=profile.source, account=account, key=key)
     skipped = {}
     if pseudo.height:
         skipped["pseudo-rows such as opening/closing balance (skip_rows_matching)"] = \
@@ -220,7 +222,7 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
                         "in ledger.toml (`ledger rules suggest` drafts them)")
     return Parsed(rows=rows, format=profile.source, rows_read=rows_read, skipped=skipped,
                   profile=None if profile.bundled else profile.text,
-                  warnings=warnings)
+                  warnings=warnings, ids_distinct=isinstance(key, Joined) and key.distinct)
 
 
 def rows_many(profile: Profile, raws: list[RawFile], options: ImportOptions

@@ -20,6 +20,7 @@ from importers.base import (
 from importers.csv_parts import trimmed
 from importers.readers import LINE
 from ledger.core.errors import DataError
+from ledger.core.schema import Joined
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -310,13 +311,13 @@ def split_parts(df: pl.DataFrame, profile: Profile, path: Path, mark: str) -> pl
     return pl.concat(frames).sort(LINE, "_part").drop(names)
 
 
-def row_key(rows: pl.DataFrame, by: list[str] | None = None) -> pl.Expr:
+def row_key(rows: pl.DataFrame, by: list[str] | None = None) -> Joined:
     """Row key: content plus balance and split part, and the n-th occurrence of all that.
 
     The occurrence is counted only among rows whose content (by hash) repeats, 0 elsewhere:
     the same keys as counting everywhere, without grouping a million unique strings. The date
     enters as its day number (cheaper than formatting it). `by`: columns telling stacked
-    files apart (repeats counted within each file).
+    files apart (repeats counted within each file). The keys are distinct (in each file).
     """
     import polars as pl
 
@@ -325,8 +326,17 @@ def row_key(rows: pl.DataFrame, by: list[str] | None = None) -> pl.Expr:
         for c in ("amount", "currency", "description", "ref", "balance", "_part")]
     key = pl.concat_str(content, separator="|")
     repeated = _repeated(rows, key)
-    if not repeated.any():  # the usual case: an expression, the keys never held (memory)
-        return pl.concat_str([*content, pl.lit("0")], separator="|")
+    # no key is null but where a date is (the only part not filled); no two are the same:
+    # each balance is its row's alone, or the keys of the rows whose balance repeats hash
+    # apart (`_repeated`), or they are numbered apart below
+    dated = not rows["date"].null_count()
+    if not repeated.any():  # the usual case: the key's parts, joined as the ids are hashed
+        # (schema.Joined), never held (memory); a part every row has the same of, as text
+        same = _same_text(rows, ["currency", "_part"])
+        parts = [same.get(c, part) for c, part in zip(
+            ("date", "amount", "currency", "description", "ref", "balance", "_part"), content,
+            strict=True)]
+        return Joined((*parts, "0"), "|", distinct=dated)
     keys = rows.select(key.alias("k"))["k"]
     occurrence = pl.repeat("0", rows.height, dtype=pl.String, eager=True)
     at = repeated.arg_true()
@@ -334,7 +344,22 @@ def row_key(rows: pl.DataFrame, by: list[str] | None = None) -> pl.Expr:
         rows.select(by).gather(at) if by else []).select(
         pl.int_range(pl.len()).over(["k", *(by or [])]).cast(pl.String))
     occurrence = occurrence.scatter(at, counted.to_series())
-    return pl.lit(keys + "|" + occurrence)
+    return Joined((pl.lit(keys + "|" + occurrence),), "|", distinct=dated and not by)
+
+
+def _same_text(rows: pl.DataFrame, names: list[str]) -> dict[str, str]:
+    """Of the columns `names`, those whose every row holds one value, none null (the
+    profile's currency, the split part 0 of a statement without splits): name -> that
+    value as `cast(pl.String)` writes it, for `row_key` to join as text."""
+    import polars as pl
+
+    if not rows.height:
+        return {}
+    found = rows.select(
+        (pl.col(n).null_count() == 0) & (pl.col(n) == pl.col(n).first()).all() for n in names
+    ).row(0)
+    firsts = rows.select(pl.col(n).first().cast(pl.String) for n in names).row(0)
+    return {n: first for n, one, first in zip(names, found, firsts, strict=True) if one}
 
 
 def repeats(values: pl.Series) -> pl.Series:

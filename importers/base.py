@@ -23,6 +23,8 @@ from ledger.core.providers import PAYER_PATTERN
 if TYPE_CHECKING:
     import polars as pl
 
+    from ledger.core.schema import Joined
+
 
 BALANCES: ContextVar[list[pl.DataFrame] | None] = ContextVar("balances", default=None)
 """While set to a list (ledger.balances re-reading archived sources for an export's balance
@@ -72,6 +74,10 @@ class Parsed:
     profile: str | None = None
     """TOML text of the user's bank profile that read the file (None for built-in formats and
     bundled profiles): archived with the file so that a rebuild reads it the same way."""
+    ids_distinct: bool = False
+    """The rows' ids are distinct by how they were made (one finalize of keys proven
+    distinct: schema.Joined.distinct), so importers.registry.parse need not hash them to
+    prove it (0.04 s of CPU on a million rows)."""
 
 
 @dataclass(frozen=True)
@@ -364,11 +370,12 @@ def slim(df: pl.DataFrame, *extra: str) -> pl.DataFrame:
 
 
 def finalize(df: pl.DataFrame, raw: RawFile, *, source: str, account: str,
-             key: pl.Expr | None = None) -> pl.DataFrame:
+             key: pl.Expr | Joined | None = None) -> pl.DataFrame:
     """Canonical, validated rows with ids, provenance (import id, line) and origin `source`.
     Takes over `df`: its columns may be moved out (the caller does not use it again). That
     no two rows share an id is proven once on the whole file's rows, by registry.parse (a
-    format may join several finalized parts), not here."""
+    format may join several finalized parts), not here, unless the format's keys proved it
+    (Parsed.ids_distinct)."""
     import polars as pl
 
     from ledger.core import schema
@@ -386,8 +393,9 @@ def finalize(df: pl.DataFrame, raw: RawFile, *, source: str, account: str,
         pl.lit(raw.sha256).alias("import_id"),
         pl.col(LINE).alias("line"),
     )
-    df = schema.conform(schema.with_ids(df, key))  # rebound: the columns conform leaves
-    # out (an importer's own, such as a key's) are let go before the checks, not held
+    df = schema.with_ids(df, key, origin=(source, account))  # the prefix of every id's text
+    df = schema.conform(df)  # rebound: the columns conform leaves out (an importer's own,
+    # such as a key's) are let go before the checks, not held
     return schema.check_amounts(schema.validate(df, str(raw.path), ids_known=True),
                                 str(raw.path))
 

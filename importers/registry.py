@@ -114,8 +114,9 @@ def _refuse_empty(raw: RawFile) -> None:
 def parse(raw: RawFile, options: ImportOptions, source: str | None = None,
           profile_dirs: Sequence[Path] = (), *, fmt: Format | None = None) -> Parsed:
     """Detect (or take `source`, or `fmt` itself) and parse one file into canonical rows,
-    no two of which share an id (proven here, on the file's rows as a whole: the store
-    relies on it to add them without hashing their ids again)."""
+    no two of which share an id (proven here, on the file's rows as a whole, unless the
+    format proved it as it made them, `Parsed.ids_distinct`: the store relies on it to add
+    them without hashing their ids again)."""
     _refuse_empty(raw)
     if fmt is None:
         fmt = by_name(source, profile_dirs) if source else detect(raw, profile_dirs)
@@ -131,7 +132,8 @@ def parse(raw: RawFile, options: ImportOptions, source: str | None = None,
         raise
     from ledger.core import schema
 
-    schema.check_ids(parsed.rows, str(raw.path))  # once per file: see finalize
+    if not parsed.ids_distinct:  # else proven as they were made (Parsed.ids_distinct)
+        schema.check_ids(parsed.rows, str(raw.path))  # once per file: see finalize
     if parsed.rows_read == 0:
         _refuse_unread_entries(raw, fmt)
     parsed.format = fmt.name

@@ -102,12 +102,12 @@ def test_a_banks_row_key_numbers_repeated_content_only():
         balance=pl.Series([Decimal("10"), Decimal("11"), Decimal("10")],
                           dtype=pl.Decimal(38, 4)), _part=pl.lit(0, pl.Int32))
     day = (dt.date(2024, 6, 1) - dt.date(1970, 1, 1)).days
-    keys = rows.select(row_key(rows).alias("k"))["k"].to_list()
+    keys = rows.select(row_key(rows).expr().alias("k"))["k"].to_list()
     assert keys == [f"{day}|1.5000|USD|Fee|R1|10.0000|0|0",
                     f"{day}|1.5000|USD|Fee|R2|11.0000|0|0",
                     f"{day}|1.5000|USD|Fee|R1|10.0000|0|1"]  # the second R1 row: #1
     unique = rows.head(2)
-    keys = unique.select(row_key(unique).alias("k"))["k"].to_list()
+    keys = unique.select(row_key(unique).expr().alias("k"))["k"].to_list()
     assert keys == [f"{day}|1.5000|USD|Fee|R1|10.0000|0|0",
                     f"{day}|1.5000|USD|Fee|R2|11.0000|0|0"]
 
