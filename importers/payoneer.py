@@ -52,7 +52,7 @@ from importers.base import (
     slim,
     with_key,
 )
-from importers.csv_parts import trimmed
+from importers.csv_parts import edge_space, trimmed
 from importers.payoneer_kinds import (  # (the names the tests read here too)
     CATEGORIES,  # noqa: F401
     FEE_CATEGORIES,  # noqa: F401
@@ -106,7 +106,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     _require(table)
     path = raw.path
     rows_read = table.df.height
-    df = _fields(table.df, table, path, _date_formats(table.df, options))
+    df = _fields(table.df, table, path, lambda days: _formats_of(days, options))
     del table  # the export's strings: the select above took what is needed (memory)
     booked = pl.col("status").is_in(_check_statuses(df, path).implode())
     skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
@@ -123,7 +123,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         check_running_balance(df, path=path, group=["currency"])
     _check_transfer_currency(df, path)
     df = df.drop("balance")  # checked: freed before the kinds
-    df = _link(kinds(df))
+    df = _link(kinds(df, CODED))
     warnings = []
     unknown = df.filter(pl.col("kind") == "other")
     if unknown.height:
@@ -182,7 +182,7 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
                 df = df.with_columns(amount=credit.fill_null(0) - debit.fill_null(0))
                 df = stacked.without(df, stacked.balance_breaks(df, ["currency"]))
                 df = stacked.without(df, _bad_transfer_currency(df))
-                df = _link(kinds(df), by=[file])
+                df = _link(kinds(df, CODED), by=[file])
                 df = slim(with_key(_described(df), [pl.col("currency"),
                                                     pl.col("amount").cast(pl.String)],
                                    by=[file]), "_key", file)
@@ -195,13 +195,20 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
     return out
 
 
-def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
+def _fields(df: pl.DataFrame, table: Table, path: object,
+            formats: list[str] | Callable[[pl.Series], list[str]],
             keep: list[str] | None = None) -> pl.DataFrame:
     """The export's cells as typed fields; an error at the first value that does not fit.
+    `formats`: the date formats, or what makes them of the file's distinct day texts.
 
     Takes over `df` (the caller's table, or a stack of tables): a field at a time, each
     export column let go once the fields read from it are made, so the export's strings and
-    the fields made of them are not all held at once (a large import's peak memory)."""
+    the fields made of them are not all held at once (a large import's peak memory).
+
+    Columns of few distinct values (days, times, currencies, statuses, the kinds' keys) are
+    looked at once per distinct value (`_distinct`): whether trimming changes any cell, the
+    dates parsed, the instants numbered, the kinds' codes (CODED). The cells themselves are
+    read a million times only where a distinct value needs trimming (`trimmed`, as ever)."""
     import polars as pl
 
     # name: (column, blank is null, what is done to the trimmed text)
@@ -218,10 +225,10 @@ def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
         "ref": (table.col("transaction id"), True, None),
         "reference_id": (table.col("reference id"), True, None),
     }  # built first: `table.col` looks at the columns present
-    fields = {"date": parse_dates(df, pl.col("transaction date"), formats, path=path,
-                                  what="Transaction Date",
-                                  hint="Payoneer writes dates month-first (06/28/2024); if "
-                                  "this file is day-first, pass --date-order dmy")}
+    day, time = (_distinct(df[c]) for c in ("transaction date", "transaction time"))
+    fields = {"date": _dates(df, day, formats if isinstance(formats, list)
+                             else formats(day[1] if day else df["transaction date"].unique()),
+                             path)}
     fields.update(parse_money_columns(df, {
         "credit": (pl.col("credit amount"), "Credit Amount", False),
         "debit": (pl.col("debit amount"), "Debit Amount", False),
@@ -230,18 +237,113 @@ def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
     }, path=path))
     _let_go(df, "credit amount", "debit amount", "running balance")
     for name, (column, blank_is_null, then) in strings.items():
-        value = trimmed(df, column, blank_is_null)
-        fields[name] = value if then is None else then(value)
+        value = df.with_columns(column.alias(name))[name]  # (a literal fills every row)
+        distinct = None
+        if name in CODED:  # the kinds' key: its code, which `kinds` reads
+            coded = _distinct(value)
+            if coded is not None:
+                fields[CODED[name]], distinct = coded
+        elif name in _FEW:
+            distinct = value.unique()
+        if distinct is None or not _clean(distinct, blank_is_null):
+            value, distinct = trimmed(df, column, blank_is_null), None
+        if then is _upper:
+            value = _upper(value, distinct)
+        elif then is not None:
+            value = then(value)
+        fields[name] = value
         _let_go(df, *column.meta.root_names())
-    day, time = (trimmed(df, pl.col(c), False) for c in ("transaction date", "transaction time"))
-    fields["_ts"] = _instants(day, time)
+    fields["_ts"] = _instants_of(df, day, time)
     return pl.DataFrame([df[c] for c in (LINE, *(keep or []))]).with_columns(**fields)
 
 
-def _upper(values: pl.Series) -> pl.Series:
+CODED = {"text": "\0code text", "_store": "\0code store", "_source": "\0code source",
+         "_target": "\0code target"}
+"""The kinds' string keys (payoneer_kinds.KEYS) -> the column of each row's code of its
+export cell (null for an empty one), which `kinds` combines rather than hashing the strings
+again. Equal codes, equal cells: trimmed cells, as the kinds read them, are equal too."""
+
+_FEW = {"_transfer_currency", "currency", "status"}
+"""Other fields of a few distinct values, whose trimming is decided on those."""
+
+
+def _distinct(values: pl.Series) -> tuple[pl.Series, pl.Series] | None:
+    """(codes, distinct): each cell's code (UInt32, null for null) and the distinct non-null
+    values, the code its position among them: a Categorical of its own, hashed once. None
+    where its categories do not number the cells so (the caller reads the cells)."""
+    import polars as pl
+
+    categories = pl.Categories.random()
+    cells = values.cast(pl.Categorical(categories))  # (held: its categories live with it)
+    codes = cells.to_physical()
+    top = codes.max()
+    if top is None:
+        return codes, pl.Series([], dtype=pl.String)
+    if top < FEW_VALUES:
+        distinct = categories.to_series()
+    else:  # (the categories' own list is made in Python, a value at a time)
+        present = cells.unique().drop_nulls()
+        distinct = pl.Series([None], dtype=pl.String).extend_constant(None, top).scatter(
+            present.to_physical(), present.cast(pl.String))
+    if distinct.null_count() or top >= distinct.len():
+        return None
+    return codes, distinct
+
+
+FEW_VALUES = 4096
+"""Up to this many distinct values, `_distinct` reads them from their categories."""
+
+
+def _clean(distinct: pl.Series, blank_is_null: bool) -> bool:
+    """True where `trimmed` gives the column itself: no distinct value has white space at an
+    end, nor (where a blank is null) is empty."""
+    return not edge_space(distinct) and not (
+        blank_is_null and bool((distinct.str.len_bytes() == 0).any()))
+
+
+def _dates(df: pl.DataFrame, day: tuple[pl.Series, pl.Series] | None, formats: list[str],
+           path: object) -> pl.Series:
+    """The Transaction Date, each distinct day parsed once: `parse_dates` of the column,
+    which (with its line) reports any error, and gives the dates where the days cannot."""
+    import polars as pl
+
+    def parse(frame: pl.DataFrame) -> pl.Series:
+        return parse_dates(frame, pl.col("transaction date"), formats, path=path,
+                           what="Transaction Date",
+                           hint="Payoneer writes dates month-first (06/28/2024); if this file is "
+                           "day-first, pass --date-order dmy")
+
+    if day is not None and not day[0].null_count():
+        codes, days = day
+        try:
+            return parse(pl.DataFrame({LINE: pl.repeat(0, days.len(), eager=True),
+                                       "transaction date": days})).gather(codes)
+        except DataError:  # the column says where
+            pass
+    return parse(df)
+
+
+def _instants_of(df: pl.DataFrame, day: tuple[pl.Series, pl.Series] | None,
+                 time: tuple[pl.Series, pl.Series] | None) -> pl.Series:
+    """`_instants` of the trimmed day and time texts: their codes combined where no distinct
+    day or time needs trimming and no day holds a space, else made of the texts."""
+    import polars as pl
+
+    if day is not None and time is not None and _clean(day[1], False) \
+            and _clean(time[1], False) \
+            and not day[1].str.contains(" ", literal=True).any():
+        return pl.DataFrame([day[0].alias("d"), time[0].alias("t")]).select(
+            (pl.col("d").cast(pl.UInt64) * (1 << 32) + pl.col("t")).alias("_ts")).to_series()
+    texts = (trimmed(df, pl.col(c), False) for c in ("transaction date", "transaction time"))
+    return _instants(*texts)
+
+
+def _upper(values: pl.Series, distinct: pl.Series | None = None) -> pl.Series:
     """`values` upper-cased; the column itself where each of its few distinct values (the
-    currency codes) already is: not a million strings copied unchanged."""
-    distinct = values.unique()
+    currency codes; `distinct` where known) already is: not a million strings copied
+    unchanged."""
+    if distinct is None:
+        distinct = values.unique()
     upper = distinct.str.to_uppercase()
     return values if (upper == distinct).all() else values.str.to_uppercase()
 
@@ -336,12 +438,16 @@ def _stacked_orders(group: list[tuple[int, Table]], options: ImportOptions
 
 
 def _date_formats(df: pl.DataFrame, options: ImportOptions) -> list[str]:
+    return _formats_of(df["transaction date"].unique(), options)
+
+
+def _formats_of(days: pl.Series, options: ImportOptions) -> list[str]:
+    """The date formats of a file whose distinct day texts are `days`."""
     import polars as pl
 
     order = options.date_order
     if order is None:
-        dates = df["transaction date"].unique()
-        first = dates.str.extract(r"^\s*(\d{1,2})/", 1).cast(pl.Int32)
+        first = days.str.extract(r"^\s*(\d{1,2})/", 1).cast(pl.Int32)
         order = "dmy" if (first > 12).any() else "mdy"
     return _formats(order)
 
