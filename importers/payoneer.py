@@ -512,8 +512,12 @@ def _check_amounts(df: pl.DataFrame, path: object, booked: pl.Expr | None = None
          "both Credit Amount and Debit Amount are filled"),
         ((credit < 0) | (debit < 0), "Credit Amount or Debit Amount is negative"),
     ]
-    for bad, message in checks:
-        hit = df.filter(bad.fill_null(False) & (True if booked is None else booked)).head(1)
+    hits = [bad.fill_null(False) & (True if booked is None else booked) for bad, _ in checks]
+    found = df.select(hit.any().alias(str(n)) for n, hit in enumerate(hits)).row(0)
+    for (_, message), hit, any_hit in zip(checks, hits, found, strict=True):
+        if not any_hit:  # (one pass tells which checks find a row: usually none)
+            continue
+        hit = df.filter(hit).head(1)
         if hit.height:
             raise DataError(message, path=path, line=int(hit[LINE][0]),
                             hint="a Payoneer row has exactly one unsigned amount, in Credit "
@@ -594,9 +598,11 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     pairs = fx_rows.group_by([*by, "_ts"], maintain_order=bool(by)).agg(
         pl.len().alias("_legs"), pl.col("ref").first().alias("_first"),
         pl.col("ref").last().alias("_second"), pl.col("amount").sign().sum().alias("_signs"),
-        pl.col("currency").n_unique().alias("_currencies"))
+        pl.col("currency").first().alias("_from"), pl.col("currency").last().alias("_to"))
+    # (of two legs, two currencies: the first's and the last's differ, a null one too)
     pairs = pairs.filter((pl.col("_legs") == 2) & (pl.col("_signs") == 0)
-                         & (pl.col("_currencies") == 2)).select(*by, "_ts", "_first", "_second")
+                         & pl.col("_from").ne_missing(pl.col("_to"))
+                         ).select(*by, "_ts", "_first", "_second")
     first, second = pl.col("_first"), pl.col("_second")
     fx_links = (fx_rows.join(pairs, on=[*by, "_ts"], how="inner")
                 .select(*by, LINE, pl.when(first == pl.col("ref")).then(second).otherwise(first)

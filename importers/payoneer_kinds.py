@@ -224,21 +224,23 @@ def _coded(df: pl.DataFrame, codes: dict[str, str]) -> pl.DataFrame:
     combinations = math.prod(radices)
     if combinations >= 2**63:  # the combined code could overflow: by the strings
         return distinct_lookup(df, list(KEYS), _shapes)
-    combined = pl.lit(0, dtype=pl.UInt64)
+    width = pl.UInt32 if combinations < 2**32 else pl.UInt64  # (half the bytes, if it fits)
+    combined = pl.lit(0, dtype=width)
     for part, radix in zip(parts, radices, strict=True):
-        combined = combined * radix + part
+        combined = combined * pl.lit(radix, dtype=width) + part.cast(width)
     code = df.select(combined.alias(CODE)).to_series()
     first = code.arg_unique()  # each shape's first row, in file order
-    table = _shapes(df.select(KEYS).gather(first).with_columns(code.gather(first)))
+    table = _shapes(df.select(KEYS).gather(first).with_columns(
+        code.gather(first).cast(pl.UInt64)))
     new = [c for c in table.columns if c not in KEYS and c != CODE]
     if combinations <= max(df.height, DENSE):  # each code's row of `table` by a gather
         slots = pl.repeat(0, combinations, dtype=pl.UInt32, eager=True).scatter(
-            table[CODE], pl.Series(range(table.height), dtype=pl.UInt32))
+            table[CODE], pl.Series(range(table.height), dtype=pl.UInt32))  # code -> its row
         at = slots.gather(code)
         del code
         return df.with_columns(table[c].gather(at) for c in new)
-    found = code.to_frame().join(table.select(CODE, *new), on=CODE, how="left",
-                                 maintain_order="left")
+    found = code.cast(pl.UInt64).to_frame().join(table.select(CODE, *new), on=CODE,
+                                                 how="left", maintain_order="left")
     return df.with_columns(found.select(new))
 
 
