@@ -14,7 +14,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from importers import payoneer, payoneer_kinds, registry
+from importers import payoneer, payoneer_fields, payoneer_kinds, registry
 from importers.base import ImportOptions
 from tests.conftest import DATA
 
@@ -62,8 +62,8 @@ def _variant(tmp_path, name: str) -> object:
 
 
 def _cell_by_cell(monkeypatch) -> None:
-    monkeypatch.setattr(payoneer, "_distinct", lambda values: None)
-    monkeypatch.setattr(payoneer, "_FEW", frozenset())
+    monkeypatch.setattr(payoneer_fields, "_distinct", lambda values: None)
+    monkeypatch.setattr(payoneer_fields, "_FEW", frozenset())
 
 
 def _parsed(path, options=ImportOptions()):
@@ -155,7 +155,7 @@ def test_kinds_from_given_codes_are_kinds_from_the_strings(dense, monkeypatch):
     expected = payoneer_kinds.kinds(df)
     codes = {}
     for key, column in payoneer.CODED.items():
-        codes[column] = payoneer._distinct(df[key])[0]
+        codes[column] = payoneer_fields._distinct(df[key])[0]
     coded = df.with_columns(**codes)
     if not dense:
         monkeypatch.setattr(payoneer_kinds, "DENSE", 0)
@@ -171,12 +171,12 @@ def test_kinds_from_given_codes_are_kinds_from_the_strings(dense, monkeypatch):
 
 def test_distinct_values_of_many_are_read_as_of_few(monkeypatch):
     values = pl.Series(["b", None, "a", "b", "c", None, "a"] * 3, dtype=pl.String)
-    few = payoneer._distinct(values)
-    monkeypatch.setattr(payoneer, "FEW_VALUES", 0)
-    many = payoneer._distinct(values)
+    few = payoneer_fields._distinct(values)
+    monkeypatch.setattr(payoneer_fields, "FEW_VALUES", 0)
+    many = payoneer_fields._distinct(values)
     for codes, distinct in (few, many):
         assert distinct.gather(codes.drop_nulls()).to_list() == values.drop_nulls().to_list()
         assert (codes.is_null() == values.is_null()).all()
         assert sorted(distinct.to_list()) == ["a", "b", "c"]
-    empty = payoneer._distinct(pl.Series([None, None], dtype=pl.String))
+    empty = payoneer_fields._distinct(pl.Series([None, None], dtype=pl.String))
     assert empty[0].null_count() == 2 and empty[1].len() == 0
