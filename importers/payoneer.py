@@ -118,14 +118,15 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     # left out: three columns fewer are copied without them
     df = df.with_columns(amount=pl.col("credit").fill_null(0) - pl.col("debit").fill_null(0))
     mask = df.select(booked.fill_null(False)).to_series() if skipped else None
-    df = df.drop("status", "credit", "debit")
+    # the kinds, a row's own, worked out before the skipped rows are left out: the keys they
+    # are read from (the stores, payers and payees, their codes) are not copied without them
+    df = kinds(df.drop("status", "credit", "debit"), CODED).drop("_store", "_source", "_target")
     if mask is not None:
         df = kept(df, pl.lit(mask))
     if not _balances_follow(df):  # (or it cannot tell): the check that says where not
         check_running_balance(df, path=path, group=["currency"])
     _check_transfer_currency(df, path)
-    df = df.drop("balance")  # checked: freed before the kinds
-    df = _link(kinds(df, CODED))
+    df = _link(df.drop("balance"))  # (checked: freed before the links)
     warnings = []
     unknown = df.filter(pl.col("kind") == "other")
     if unknown.height:
@@ -385,7 +386,12 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     fee = _kind_is("payment_fee")
     fx = _kind_is("fx")
     rows = df.lazy()  # filters then read only the columns selected after them
-    fees = rows.filter(fee).select(*by, LINE, "reference_id", "_ts").collect()
+    # each link's row: its file and line (joined back), or in one file its position (the
+    # links written at their places: no join nor search of a million lines)
+    at = LINE if by else "_row"
+    if not by:
+        rows = rows.with_row_index("_row")
+    fees = rows.filter(fee).select(*by, at, "reference_id", "_ts").collect()
     main = rows.filter(~fee & pl.col("ref").is_not_null()).select(  # lazy: only the few
         *by, "ref", "reference_id", "_ts", "amount", fx.alias("_fx"))  # rows linked are held
     if by:
@@ -411,13 +417,13 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     fee_links = (fees.join(by_id, on=[*by, "reference_id"], how="left")
                  .join(by_shared, on=[*by, "reference_id"], how="left")
                  .join(by_time, on=[*by, "_ts"], how="left")
-                 .select(*by, LINE,
+                 .select(*by, at,
                          pl.coalesce("_by_id", "_by_shared", "_by_time").alias("_link"),
                          (pl.col("_by_id").is_not_null() | pl.col("_by_shared").is_not_null())
                          .alias("_reference_used")))
     # fx legs: exactly two at one timestamp, opposite signs, different currencies.
     fx_rows = rows.filter(fx & pl.col("ref").is_not_null()).select(
-        *by, LINE, "_ts", "ref", "amount", "currency").collect()
+        *by, at, "_ts", "ref", "amount", "currency").collect()
     # (a pair's two refs as two columns, not a list per timestamp)
     pairs = fx_rows.group_by([*by, "_ts"], maintain_order=bool(by)).agg(
         pl.len().alias("_legs"), pl.col("ref").first().alias("_first"),
@@ -429,18 +435,18 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
                          ).select(*by, "_ts", "_first", "_second")
     first, second = pl.col("_first"), pl.col("_second")
     fx_links = (fx_rows.join(pairs, on=[*by, "_ts"], how="inner")
-                .select(*by, LINE, pl.when(first == pl.col("ref")).then(second).otherwise(first)
+                .select(*by, at, pl.when(first == pl.col("ref")).then(second).otherwise(first)
                         .alias("_link"), pl.lit(False).alias("_reference_used")))
     links = pl.concat([fee_links, fx_links])  # one row per (file,) line at most
-    if not by and df.height and df.select(pl.col(LINE).diff().gt(0).all()).item():
-        # one file, its lines in order (as read): each link written at its line's place,
-        # found by binary search, rather than a join of a million lines
-        at = df[LINE].search_sorted(links[LINE])
+    if not by and not df.height:
+        return df.with_columns(related_ref=pl.lit(None, dtype=pl.String),
+                               _reference_used=pl.lit(False))
+    if not by:
         return df.with_columns(
             pl.Series("related_ref", [None], dtype=pl.String)
-            .extend_constant(None, df.height - 1).scatter(at, links["_link"]),
+            .extend_constant(None, df.height - 1).scatter(links[at], links["_link"]),
             pl.Series("_reference_used", [False]).extend_constant(False, df.height - 1)
-            .scatter(at, links["_reference_used"]))
+            .scatter(links[at], links["_reference_used"]))
     # only the keys joined, the found columns added: a join of the wide frame copies it all
     found = df.select(*by, LINE).join(links, on=[*by, LINE], how="left", maintain_order="left")
     return df.with_columns(related_ref=found["_link"],

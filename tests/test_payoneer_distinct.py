@@ -180,3 +180,26 @@ def test_distinct_values_of_many_are_read_as_of_few(monkeypatch):
         assert sorted(distinct.to_list()) == ["a", "b", "c"]
     empty = payoneer_fields._distinct(pl.Series([None, None], dtype=pl.String))
     assert empty[0].null_count() == 2 and empty[1].len() == 0
+
+
+@pytest.mark.parametrize("name", ["transactions-17col.csv", "transactions-12col.csv"])
+def test_links_written_at_their_rows_are_the_links_joined_by_file_and_line(name):
+    """`_link` of one file writes each link at its row's position; the stacked files' way
+    (joined back by file and line) gives the same, the rows in any order."""
+    from importers.readers import LINE
+
+    raw = registry.read(DATA / "payoneer" / name)
+    table = payoneer.read_table(raw, 0)
+    df = payoneer._fields(table.df, table, raw.path,
+                          payoneer._date_formats(table.df, ImportOptions()))
+    df = payoneer.kinds(df.filter(pl.col("status") == "Completed").with_columns(
+        amount=pl.col("credit").fill_null(0) - pl.col("debit").fill_null(0)), payoneer.CODED)
+    for frame in (df, df.reverse(), df.sample(fraction=1.0, shuffle=True, seed=3)):
+        alone = payoneer._link(frame)
+        joined = payoneer._link(frame.with_columns(_file=pl.lit(0, dtype=pl.Int32)),
+                                by=["_file"]).drop("_file")
+        assert alone["related_ref"].drop_nulls().len() > 0
+        assert alone.equals(joined), name
+        assert alone.sort(LINE).equals(payoneer._link(df).sort(LINE))
+    empty = payoneer._link(df.head(0))
+    assert empty.height == 0 and empty.schema == payoneer._link(df).schema
