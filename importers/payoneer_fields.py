@@ -55,7 +55,7 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
         "ref": (table.col("transaction id"), True, None),
         "reference_id": (table.col("reference id"), True, None),
     }  # built first: `table.col` looks at the columns present
-    day, time = (_distinct(df[c]) for c in ("transaction date", "transaction time"))
+    day = _distinct(df["transaction date"])
     fields = {"date": _dates(df, day, formats if isinstance(formats, list)
                              else formats(day[1] if day else df["transaction date"].unique()),
                              path)}
@@ -72,7 +72,8 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
         if name in CODED:  # the kinds' key: its code, which `kinds` reads
             coded = _distinct(value)
             if coded is not None:
-                fields[CODED[name]], distinct = coded
+                codes, distinct = coded
+                fields[CODED[name]] = _narrow(codes, distinct.len())
         elif name in _FEW:
             distinct = value.unique()
         if distinct is None or not _clean(distinct, blank_is_null):
@@ -83,7 +84,7 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
             value = then(value)
         fields[name] = value
         _let_go(df, *column.meta.root_names())
-    fields["_ts"] = _instants_of(df, day, time)
+    fields["_ts"] = _instants_of(df, day, _distinct(df["transaction time"]))
     return pl.DataFrame([df[c] for c in (LINE, *(keep or []))]).with_columns(**fields)
 
 
@@ -118,6 +119,16 @@ def _distinct(values: pl.Series) -> tuple[pl.Series, pl.Series] | None:
     if distinct.null_count() or top >= distinct.len():
         return None
     return codes, distinct
+
+
+def _narrow(codes: pl.Series, count: int) -> pl.Series:
+    """`codes` in the fewest bytes that hold them and one more (a null's, in `kinds`)."""
+    import polars as pl
+
+    for width, values in ((pl.UInt8, 2**8), (pl.UInt16, 2**16)):
+        if count < values - 1:
+            return codes.cast(width)
+    return codes
 
 
 FEW_VALUES = 4096
