@@ -110,7 +110,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     rows_read = table.df.height
     df = _fields(table.df, table, path, lambda days: _formats_of(days, options))
     del table  # the export's strings: the select above took what is needed (memory)
-    booked = pl.col("status").is_in(_check_statuses(df, path).implode())
+    df = df.with_columns(_booked=pl.col("status").is_in(_check_statuses(df, path).implode()))
+    booked = pl.col("_booked")  # (the statuses matched once, read three times below)
     skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
                      "status {}")
     _check_amounts(df, path, booked)
@@ -120,7 +121,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     mask = df.select(booked.fill_null(False)).to_series() if skipped else None
     # the kinds, a row's own, worked out before the skipped rows are left out: the keys they
     # are read from (the stores, payers and payees, their codes) are not copied without them
-    df = kinds(df.drop("status", "credit", "debit"), CODED).drop("_store", "_source", "_target")
+    df = kinds(df.drop("status", "_booked", "credit", "debit"), CODED).drop(
+        "_store", "_source", "_target")
     if mask is not None:
         df = kept(df, pl.lit(mask))
     if not _balances_follow(df):  # (or it cannot tell): the check that says where not

@@ -84,7 +84,7 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
             value = then(value)
         fields[name] = value
         _let_go(df, *column.meta.root_names())
-    fields["_ts"] = _instants_of(df, day, _distinct(df["transaction time"]))
+    fields["_ts"] = _instants_of(df, day)
     return pl.DataFrame([df[c] for c in (LINE, *(keep or []))]).with_columns(**fields)
 
 
@@ -164,16 +164,18 @@ def _dates(df: pl.DataFrame, day: tuple[pl.Series, pl.Series] | None, formats: l
     return parse(df)
 
 
-def _instants_of(df: pl.DataFrame, day: tuple[pl.Series, pl.Series] | None,
-                 time: tuple[pl.Series, pl.Series] | None) -> pl.Series:
-    """`_instants` of the trimmed day and time texts: their codes combined where no distinct
-    day or time needs trimming and no day holds a space, else made of the texts."""
+def _instants_of(df: pl.DataFrame, day: tuple[pl.Series, pl.Series] | None) -> pl.Series:
+    """`_instants` of the trimmed day and time texts: the day's code and the time's (the
+    physical value of a Categorical of its own) combined where no distinct day and no time
+    needs trimming and no day holds a space, else made of the texts. (The times, tens of
+    thousands of distinct values, are looked at cell by cell: cheaper than listing those.)"""
     import polars as pl
 
-    if day is not None and time is not None and _clean(day[1], False) \
-            and _clean(time[1], False) \
-            and not day[1].str.contains(" ", literal=True).any():
-        return pl.DataFrame([day[0].alias("d"), time[0].alias("t")]).select(
+    times = df["transaction time"]
+    if day is not None and _clean(day[1], False) \
+            and not day[1].str.contains(" ", literal=True).any() and not edge_space(times):
+        time = times.cast(pl.Categorical(pl.Categories.random())).to_physical()
+        return pl.DataFrame([day[0].alias("d"), time.alias("t")]).select(
             (pl.col("d").cast(pl.UInt64) * (1 << 32) + pl.col("t")).alias("_ts")).to_series()
     texts = (trimmed(df, pl.col(c), False) for c in ("transaction date", "transaction time"))
     return _instants(*texts)
