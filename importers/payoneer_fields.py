@@ -1,13 +1,13 @@
 """Payoneer's export cells as typed fields (importers.payoneer's `parse` and `rows_many`).
 
-A million-row export holds a few thousand days, a few dozen thousand times and a handful of
-currencies, statuses, descriptions, stores, payers and payees. Those columns are read once per
-distinct value (`_distinct`: a Categorical of its own, hashed once): whether trimming changes
-any cell is decided on the distinct values, each day is parsed once, the instants that link a
-fee to what it charged are the day's and time's codes combined, and the kinds' keys keep their
-codes (CODED), which payoneer_kinds.kinds combines instead of hashing the strings again. The
-cells of a column are read one by one (`trimmed`) only where a distinct value needs trimming,
-as ever: the fields are those trimming every cell gives (tests/test_payoneer_distinct.py).
+A million-row export holds a few thousand days and a handful of currencies, statuses,
+descriptions, stores, payers and payees. Those columns are read once per distinct value
+(`_distinct`: a Categorical of its own, hashed once): whether trimming changes any cell is
+decided on the distinct values, each day is parsed once, the instants that link a fee to what
+it charged are the day's code and the time's combined, and the kinds' keys keep their codes
+(CODED), which payoneer_kinds.kinds combines instead of hashing the strings again. A column is
+trimmed cell by cell (`trimmed`) only where a distinct value needs it, as ever: the fields are
+those trimming every cell gives (tests/test_payoneer_distinct.py).
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
     export column let go once the fields read from it are made, so the export's strings and
     the fields made of them are not all held at once (a large import's peak memory).
 
-    Columns of few distinct values (days, times, currencies, statuses, the kinds' keys) are
-    looked at once per distinct value (`_distinct`): whether trimming changes any cell, the
-    dates parsed, the instants numbered, the kinds' codes (CODED). The cells themselves are
-    read a million times only where a distinct value needs trimming (`trimmed`, as ever)."""
+    Columns of few distinct values (days, currencies, statuses, the kinds' keys) are looked
+    at once per distinct value (`_distinct`): whether trimming changes any cell, the dates
+    parsed, the kinds' codes (CODED); a column is trimmed cell by cell only where a distinct
+    value needs it (`trimmed`, as ever)."""
     import polars as pl
 
     # name: (column, blank is null, what is done to the trimmed text)
