@@ -116,8 +116,10 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                      "status {}")
     _check_amounts(df, path, booked)
     # credit and debit made one amount, and the status read, before the skipped rows are
-    # left out: three columns fewer are copied without them
-    df = df.with_columns(amount=pl.col("credit").fill_null(0) - pl.col("debit").fill_null(0))
+    # left out: three columns fewer are copied without them. The credit, else minus the
+    # debit: `credit.fill_null(0) - debit.fill_null(0)` on every row the checks above let
+    # through (exactly one of them filled), in two passes rather than three
+    df = df.with_columns(amount=pl.coalesce(pl.col("credit"), -pl.col("debit")))
     mask = df.select(booked.fill_null(False)).to_series() if skipped else None
     # the kinds, a row's own, worked out before the skipped rows are left out: the keys they
     # are read from (the stores, payers and payees, their codes) are not copied without them

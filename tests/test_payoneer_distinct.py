@@ -203,3 +203,16 @@ def test_links_written_at_their_rows_are_the_links_joined_by_file_and_line(name)
         assert alone.sort(LINE).equals(payoneer._link(df).sort(LINE))
     empty = payoneer._link(df.head(0))
     assert empty.height == 0 and empty.schema == payoneer._link(df).schema
+
+
+@pytest.mark.parametrize("cells", [[(8, "Debit Amount", "80.00")],  # both filled
+                                   [(8, "Credit Amount", "")],  # neither
+                                   [(8, "Credit Amount", ""), (8, "Debit Amount", "-5.00")]])
+def test_amounts_of_skipped_rows_change_nothing(cells, tmp_path, monkeypatch):
+    """The amount is made (credit, else minus debit) and the kinds worked out before the
+    skipped rows are left out: whatever a Pending row's amounts, the rows are the same."""
+    monkeypatch.setitem(VARIANTS, "pending amounts", cells)
+    got = _parsed(_variant(tmp_path, "pending amounts"))
+    expected = _parsed(_variant(tmp_path, "as exported"))
+    assert isinstance(got[0], pl.DataFrame) and got[0].equals(expected[0])
+    assert got[1:] == expected[1:]
