@@ -47,12 +47,16 @@ from importers.base import (
     counts,
     finalize,
     kept,
-    parse_dates,
-    parse_money_columns,
     slim,
     with_key,
 )
-from importers.csv_parts import trimmed
+from importers.payoneer_fields import (  # (the names the tests read here too)
+    CODED,
+    _fields,
+    _instants,  # noqa: F401
+    _let_go,
+    _upper,  # noqa: F401
+)
 from importers.payoneer_kinds import (  # (the names the tests read here too)
     CATEGORIES,  # noqa: F401
     FEE_CATEGORIES,  # noqa: F401
@@ -68,8 +72,6 @@ from importers.readers import LINE, Table, read_table
 from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import polars as pl
 
 SOURCE = "payoneer"
@@ -106,24 +108,29 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     _require(table)
     path = raw.path
     rows_read = table.df.height
-    df = _fields(table.df, table, path, _date_formats(table.df, options))
+    df = _fields(table.df, table, path, lambda days: _formats_of(days, options))
     del table  # the export's strings: the select above took what is needed (memory)
-    booked = pl.col("status").is_in(_check_statuses(df, path).implode())
+    df = df.with_columns(_booked=pl.col("status").is_in(_check_statuses(df, path).implode()))
+    booked = pl.col("_booked")  # (the statuses matched once, read three times below)
     skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
                      "status {}")
     _check_amounts(df, path, booked)
     # credit and debit made one amount, and the status read, before the skipped rows are
-    # left out: three columns fewer are copied without them
-    df = df.with_columns(amount=pl.col("credit").fill_null(0) - pl.col("debit").fill_null(0))
+    # left out: three columns fewer are copied without them. The credit, else minus the
+    # debit: `credit.fill_null(0) - debit.fill_null(0)` on every row the checks above let
+    # through (exactly one of them filled), in two passes rather than three
+    df = df.with_columns(amount=pl.coalesce(pl.col("credit"), -pl.col("debit")))
     mask = df.select(booked.fill_null(False)).to_series() if skipped else None
-    df = df.drop("status", "credit", "debit")
+    # the kinds, a row's own, worked out before the skipped rows are left out: the keys they
+    # are read from (the stores, payers and payees, their codes) are not copied without them
+    df = kinds(df.drop("status", "_booked", "credit", "debit"), CODED).drop(
+        "_store", "_source", "_target")
     if mask is not None:
         df = kept(df, pl.lit(mask))
     if not _balances_follow(df):  # (or it cannot tell): the check that says where not
         check_running_balance(df, path=path, group=["currency"])
     _check_transfer_currency(df, path)
-    df = df.drop("balance")  # checked: freed before the kinds
-    df = _link(kinds(df))
+    df = _link(df.drop("balance"))  # (checked: freed before the links)
     warnings = []
     unknown = df.filter(pl.col("kind") == "other")
     if unknown.height:
@@ -182,7 +189,7 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
                 df = df.with_columns(amount=credit.fill_null(0) - debit.fill_null(0))
                 df = stacked.without(df, stacked.balance_breaks(df, ["currency"]))
                 df = stacked.without(df, _bad_transfer_currency(df))
-                df = _link(kinds(df), by=[file])
+                df = _link(kinds(df, CODED), by=[file])
                 df = slim(with_key(_described(df), [pl.col("currency"),
                                                     pl.col("amount").cast(pl.String)],
                                    by=[file]), "_key", file)
@@ -193,82 +200,6 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
             for index, rows in found.items():
                 out[index] = rows
     return out
-
-
-def _fields(df: pl.DataFrame, table: Table, path: object, formats: list[str],
-            keep: list[str] | None = None) -> pl.DataFrame:
-    """The export's cells as typed fields; an error at the first value that does not fit.
-
-    Takes over `df` (the caller's table, or a stack of tables): a field at a time, each
-    export column let go once the fields read from it are made, so the export's strings and
-    the fields made of them are not all held at once (a large import's peak memory)."""
-    import polars as pl
-
-    # name: (column, blank is null, what is done to the trimmed text)
-    strings: dict[str, tuple[pl.Expr, bool, Callable[[pl.Series], pl.Series] | None]] = {
-        "_transfer_text": (table.col("transfer amount"), True, None),
-        "_transfer_currency": (table.col("transfer amount currency"), True, _upper),
-        "currency": (pl.col("currency"), False, _upper),
-        "status": (pl.col("status"), False, None),
-        "text": (pl.col("description"), True, lambda v: v.fill_null("")),
-        "_extra": (table.col("additional description"), True, None),
-        "_store": (table.col("store name"), True, None),
-        "_source": (table.col("source"), True, None),
-        "_target": (table.col("target"), True, None),
-        "ref": (table.col("transaction id"), True, None),
-        "reference_id": (table.col("reference id"), True, None),
-    }  # built first: `table.col` looks at the columns present
-    fields = {"date": parse_dates(df, pl.col("transaction date"), formats, path=path,
-                                  what="Transaction Date",
-                                  hint="Payoneer writes dates month-first (06/28/2024); if "
-                                  "this file is day-first, pass --date-order dmy")}
-    fields.update(parse_money_columns(df, {
-        "credit": (pl.col("credit amount"), "Credit Amount", False),
-        "debit": (pl.col("debit amount"), "Debit Amount", False),
-        "balance": (pl.col("running balance"), "Running Balance", False),
-        "_transfer": (table.col("transfer amount"), "Transfer Amount", False),
-    }, path=path))
-    _let_go(df, "credit amount", "debit amount", "running balance")
-    for name, (column, blank_is_null, then) in strings.items():
-        value = trimmed(df, column, blank_is_null)
-        fields[name] = value if then is None else then(value)
-        _let_go(df, *column.meta.root_names())
-    day, time = (trimmed(df, pl.col(c), False) for c in ("transaction date", "transaction time"))
-    fields["_ts"] = _instants(day, time)
-    return pl.DataFrame([df[c] for c in (LINE, *(keep or []))]).with_columns(**fields)
-
-
-def _upper(values: pl.Series) -> pl.Series:
-    """`values` upper-cased; the column itself where each of its few distinct values (the
-    currency codes) already is: not a million strings copied unchanged."""
-    distinct = values.unique()
-    upper = distinct.str.to_uppercase()
-    return values if (upper == distinct).all() else values.str.to_uppercase()
-
-
-def _instants(day: pl.Series, time: pl.Series) -> pl.Series:
-    """`_ts`, what rows are matched by (a fee and what it charged, the legs of a conversion):
-    equal where the texts "day time" are. A number made of the two texts' categorical codes,
-    not a million strings made and then hashed by every match; the text itself where a day
-    holds a space (then two pairs of texts could make one text)."""
-    import polars as pl
-
-    both = pl.DataFrame([day.alias("d"), time.alias("t")])
-    if both.select(pl.col("d").str.contains(" ", literal=True).any()).item():
-        return both.select(pl.concat_str(["d", "t"], separator=" ").alias("_ts")).to_series()
-    # categories of their own (let go with the codes), not the process's global ones, which
-    # would keep every time of day of the file
-    code = [pl.col(c).cast(pl.Categorical(pl.Categories.random())).to_physical()
-            for c in ("d", "t")]
-    return both.select((code[0].cast(pl.UInt64) * (1 << 32) + code[1]).alias("_ts")).to_series()
-
-
-def _let_go(df: pl.DataFrame, *names: str) -> None:
-    """Drop `names` from `df` in place (its owner's frame too: their cells are freed), but
-    the columns `_ts` is made of last."""
-    for name in names:
-        if name in df.columns and name not in ("transaction date", "transaction time"):
-            df.drop_in_place(name)
 
 
 def _described(df: pl.DataFrame) -> pl.DataFrame:
@@ -336,12 +267,16 @@ def _stacked_orders(group: list[tuple[int, Table]], options: ImportOptions
 
 
 def _date_formats(df: pl.DataFrame, options: ImportOptions) -> list[str]:
+    return _formats_of(df["transaction date"].unique(), options)
+
+
+def _formats_of(days: pl.Series, options: ImportOptions) -> list[str]:
+    """The date formats of a file whose distinct day texts are `days`."""
     import polars as pl
 
     order = options.date_order
     if order is None:
-        dates = df["transaction date"].unique()
-        first = dates.str.extract(r"^\s*(\d{1,2})/", 1).cast(pl.Int32)
+        first = days.str.extract(r"^\s*(\d{1,2})/", 1).cast(pl.Int32)
         order = "dmy" if (first > 12).any() else "mdy"
     return _formats(order)
 
@@ -406,8 +341,12 @@ def _check_amounts(df: pl.DataFrame, path: object, booked: pl.Expr | None = None
          "both Credit Amount and Debit Amount are filled"),
         ((credit < 0) | (debit < 0), "Credit Amount or Debit Amount is negative"),
     ]
-    for bad, message in checks:
-        hit = df.filter(bad.fill_null(False) & (True if booked is None else booked)).head(1)
+    hits = [bad.fill_null(False) & (True if booked is None else booked) for bad, _ in checks]
+    found = df.select(hit.any().alias(str(n)) for n, hit in enumerate(hits)).row(0)
+    for (_, message), hit, any_hit in zip(checks, hits, found, strict=True):
+        if not any_hit:  # (one pass tells which checks find a row: usually none)
+            continue
+        hit = df.filter(hit).head(1)
         if hit.height:
             raise DataError(message, path=path, line=int(hit[LINE][0]),
                             hint="a Payoneer row has exactly one unsigned amount, in Credit "
@@ -451,7 +390,12 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     fee = _kind_is("payment_fee")
     fx = _kind_is("fx")
     rows = df.lazy()  # filters then read only the columns selected after them
-    fees = rows.filter(fee).select(*by, LINE, "reference_id", "_ts").collect()
+    # each link's row: its file and line (joined back), or in one file its position (the
+    # links written at their places: no join nor search of a million lines)
+    at = LINE if by else "_row"
+    if not by:
+        rows = rows.with_row_index("_row")
+    fees = rows.filter(fee).select(*by, at, "reference_id", "_ts").collect()
     main = rows.filter(~fee & pl.col("ref").is_not_null()).select(  # lazy: only the few
         *by, "ref", "reference_id", "_ts", "amount", fx.alias("_fx"))  # rows linked are held
     if by:
@@ -477,34 +421,36 @@ def _link(df: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     fee_links = (fees.join(by_id, on=[*by, "reference_id"], how="left")
                  .join(by_shared, on=[*by, "reference_id"], how="left")
                  .join(by_time, on=[*by, "_ts"], how="left")
-                 .select(*by, LINE,
+                 .select(*by, at,
                          pl.coalesce("_by_id", "_by_shared", "_by_time").alias("_link"),
                          (pl.col("_by_id").is_not_null() | pl.col("_by_shared").is_not_null())
                          .alias("_reference_used")))
     # fx legs: exactly two at one timestamp, opposite signs, different currencies.
     fx_rows = rows.filter(fx & pl.col("ref").is_not_null()).select(
-        *by, LINE, "_ts", "ref", "amount", "currency").collect()
+        *by, at, "_ts", "ref", "amount", "currency").collect()
     # (a pair's two refs as two columns, not a list per timestamp)
     pairs = fx_rows.group_by([*by, "_ts"], maintain_order=bool(by)).agg(
         pl.len().alias("_legs"), pl.col("ref").first().alias("_first"),
         pl.col("ref").last().alias("_second"), pl.col("amount").sign().sum().alias("_signs"),
-        pl.col("currency").n_unique().alias("_currencies"))
+        pl.col("currency").first().alias("_from"), pl.col("currency").last().alias("_to"))
+    # (of two legs, two currencies: the first's and the last's differ, a null one too)
     pairs = pairs.filter((pl.col("_legs") == 2) & (pl.col("_signs") == 0)
-                         & (pl.col("_currencies") == 2)).select(*by, "_ts", "_first", "_second")
+                         & pl.col("_from").ne_missing(pl.col("_to"))
+                         ).select(*by, "_ts", "_first", "_second")
     first, second = pl.col("_first"), pl.col("_second")
     fx_links = (fx_rows.join(pairs, on=[*by, "_ts"], how="inner")
-                .select(*by, LINE, pl.when(first == pl.col("ref")).then(second).otherwise(first)
+                .select(*by, at, pl.when(first == pl.col("ref")).then(second).otherwise(first)
                         .alias("_link"), pl.lit(False).alias("_reference_used")))
     links = pl.concat([fee_links, fx_links])  # one row per (file,) line at most
-    if not by and df.height and df.select(pl.col(LINE).diff().gt(0).all()).item():
-        # one file, its lines in order (as read): each link written at its line's place,
-        # found by binary search, rather than a join of a million lines
-        at = df[LINE].search_sorted(links[LINE])
+    if not by and not df.height:
+        return df.with_columns(related_ref=pl.lit(None, dtype=pl.String),
+                               _reference_used=pl.lit(False))
+    if not by:
         return df.with_columns(
             pl.Series("related_ref", [None], dtype=pl.String)
-            .extend_constant(None, df.height - 1).scatter(at, links["_link"]),
+            .extend_constant(None, df.height - 1).scatter(links[at], links["_link"]),
             pl.Series("_reference_used", [False]).extend_constant(False, df.height - 1)
-            .scatter(at, links["_reference_used"]))
+            .scatter(links[at], links["_reference_used"]))
     # only the keys joined, the found columns added: a join of the wide frame copies it all
     found = df.select(*by, LINE).join(links, on=[*by, LINE], how="left", maintain_order="left")
     return df.with_columns(related_ref=found["_link"],

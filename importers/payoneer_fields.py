@@ -1,0 +1,216 @@
+"""Payoneer's export cells as typed fields (importers.payoneer's `parse` and `rows_many`).
+
+A million-row export holds a few thousand days and a handful of currencies, statuses,
+descriptions, stores, payers and payees. Those columns are read once per distinct value
+(`_distinct`: a Categorical of its own, hashed once): whether trimming changes any cell is
+decided on the distinct values, each day is parsed once, the instants that link a fee to what
+it charged are the day's code and the time's combined, and the kinds' keys keep their codes
+(CODED), which payoneer_kinds.kinds combines instead of hashing the strings again. A column is
+trimmed cell by cell (`trimmed`) only where a distinct value needs it, as ever: the fields are
+those trimming every cell gives (tests/test_payoneer_distinct.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from importers.base import parse_dates, parse_money_columns
+from importers.csv_parts import edge_space, trimmed
+from importers.readers import LINE, Table
+from ledger.core.errors import DataError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import polars as pl
+
+
+def _fields(df: pl.DataFrame, table: Table, path: object,
+            formats: list[str] | Callable[[pl.Series], list[str]],
+            keep: list[str] | None = None) -> pl.DataFrame:
+    """The export's cells as typed fields; an error at the first value that does not fit.
+    `formats`: the date formats, or what makes them of the file's distinct day texts.
+
+    Takes over `df` (the caller's table, or a stack of tables): a field at a time, each
+    export column let go once the fields read from it are made, so the export's strings and
+    the fields made of them are not all held at once (a large import's peak memory).
+
+    Columns of few distinct values (days, currencies, statuses, the kinds' keys) are looked
+    at once per distinct value (`_distinct`): whether trimming changes any cell, the dates
+    parsed, the kinds' codes (CODED); a column is trimmed cell by cell only where a distinct
+    value needs it (`trimmed`, as ever)."""
+    import polars as pl
+
+    # name: (column, blank is null, what is done to the trimmed text)
+    strings: dict[str, tuple[pl.Expr, bool, Callable[[pl.Series], pl.Series] | None]] = {
+        "_transfer_text": (table.col("transfer amount"), True, None),
+        "_transfer_currency": (table.col("transfer amount currency"), True, _upper),
+        "currency": (pl.col("currency"), False, _upper),
+        "status": (pl.col("status"), False, None),
+        "text": (pl.col("description"), True, lambda v: v.fill_null("")),
+        "_extra": (table.col("additional description"), True, None),
+        "_store": (table.col("store name"), True, None),
+        "_source": (table.col("source"), True, None),
+        "_target": (table.col("target"), True, None),
+        "ref": (table.col("transaction id"), True, None),
+        "reference_id": (table.col("reference id"), True, None),
+    }  # built first: `table.col` looks at the columns present
+    day = _distinct(df["transaction date"])
+    fields = {"date": _dates(df, day, formats if isinstance(formats, list)
+                             else formats(day[1] if day else df["transaction date"].unique()),
+                             path)}
+    fields.update(parse_money_columns(df, {
+        "credit": (pl.col("credit amount"), "Credit Amount", False),
+        "debit": (pl.col("debit amount"), "Debit Amount", False),
+        "balance": (pl.col("running balance"), "Running Balance", False),
+        "_transfer": (table.col("transfer amount"), "Transfer Amount", False),
+    }, path=path))
+    _let_go(df, "credit amount", "debit amount", "running balance")
+    for name, (column, blank_is_null, then) in strings.items():
+        value = df.with_columns(column.alias(name))[name]  # (a literal fills every row)
+        distinct = None
+        if name in CODED:  # the kinds' key: its code, which `kinds` reads
+            coded = _distinct(value)
+            if coded is not None:
+                codes, distinct = coded
+                fields[CODED[name]] = _narrow(codes, distinct.len())
+        elif name in _FEW:
+            distinct = value.unique()
+        if distinct is None or not _clean(distinct, blank_is_null):
+            value, distinct = trimmed(df, column, blank_is_null), None
+        if then is _upper:
+            value = _upper(value, distinct)
+        elif then is not None:
+            value = then(value)
+        fields[name] = value
+        _let_go(df, *column.meta.root_names())
+    fields["_ts"] = _instants_of(df, day)
+    return pl.DataFrame([df[c] for c in (LINE, *(keep or []))]).with_columns(**fields)
+
+
+CODED = {"text": "\0code text", "_store": "\0code store", "_source": "\0code source",
+         "_target": "\0code target"}
+"""The kinds' string keys (payoneer_kinds.KEYS) -> the column of each row's code of its
+export cell (null for an empty one), which `kinds` combines rather than hashing the strings
+again. Equal codes, equal cells: trimmed cells, as the kinds read them, are equal too."""
+
+_FEW = {"_transfer_currency", "currency", "status"}
+"""Other fields of a few distinct values, whose trimming is decided on those."""
+
+
+def _distinct(values: pl.Series) -> tuple[pl.Series, pl.Series] | None:
+    """(codes, distinct): each cell's code (UInt32, null for null) and the distinct non-null
+    values, the code its position among them: a Categorical of its own, hashed once. None
+    where its categories do not number the cells so (the caller reads the cells)."""
+    import polars as pl
+
+    categories = pl.Categories.random()
+    cells = values.cast(pl.Categorical(categories))  # (held: its categories live with it)
+    codes = cells.to_physical()
+    top = codes.max()
+    if top is None:
+        return codes, pl.Series([], dtype=pl.String)
+    if top < FEW_VALUES:
+        distinct = categories.to_series()
+    else:  # (the categories' own list is made in Python, a value at a time)
+        present = cells.unique().drop_nulls()
+        distinct = pl.Series([None], dtype=pl.String).extend_constant(None, top).scatter(
+            present.to_physical(), present.cast(pl.String))
+    if distinct.null_count() or top >= distinct.len():
+        return None
+    return codes, distinct
+
+
+def _narrow(codes: pl.Series, count: int) -> pl.Series:
+    """`codes` in the fewest bytes that hold them and one more (a null's, in `kinds`)."""
+    import polars as pl
+
+    for width, values in ((pl.UInt8, 2**8), (pl.UInt16, 2**16)):
+        if count < values - 1:
+            return codes.cast(width)
+    return codes
+
+
+FEW_VALUES = 4096
+"""Up to this many distinct values, `_distinct` reads them from their categories."""
+
+
+def _clean(distinct: pl.Series, blank_is_null: bool) -> bool:
+    """True where `trimmed` gives the column itself: no distinct value has white space at an
+    end, nor (where a blank is null) is empty."""
+    return not edge_space(distinct) and not (
+        blank_is_null and bool((distinct.str.len_bytes() == 0).any()))
+
+
+def _dates(df: pl.DataFrame, day: tuple[pl.Series, pl.Series] | None, formats: list[str],
+           path: object) -> pl.Series:
+    """The Transaction Date, each distinct day parsed once: `parse_dates` of the column,
+    which (with its line) reports any error, and gives the dates where the days cannot."""
+    import polars as pl
+
+    def parse(frame: pl.DataFrame) -> pl.Series:
+        return parse_dates(frame, pl.col("transaction date"), formats, path=path,
+                           what="Transaction Date",
+                           hint="Payoneer writes dates month-first (06/28/2024); if this file is "
+                           "day-first, pass --date-order dmy")
+
+    if day is not None and not day[0].null_count():
+        codes, days = day
+        try:
+            return parse(pl.DataFrame({LINE: pl.repeat(0, days.len(), eager=True),
+                                       "transaction date": days})).gather(codes)
+        except DataError:  # the column says where
+            pass
+    return parse(df)
+
+
+def _instants_of(df: pl.DataFrame, day: tuple[pl.Series, pl.Series] | None) -> pl.Series:
+    """`_instants` of the trimmed day and time texts: the day's code and the time's (the
+    physical value of a Categorical of its own) combined where no distinct day and no time
+    needs trimming and no day holds a space, else made of the texts. (The times, tens of
+    thousands of distinct values, are looked at cell by cell: cheaper than listing those.)"""
+    import polars as pl
+
+    times = df["transaction time"]
+    if day is not None and _clean(day[1], False) \
+            and not day[1].str.contains(" ", literal=True).any() and not edge_space(times):
+        time = times.cast(pl.Categorical(pl.Categories.random())).to_physical()
+        return pl.DataFrame([day[0].alias("d"), time.alias("t")]).select(
+            (pl.col("d").cast(pl.UInt64) * (1 << 32) + pl.col("t")).alias("_ts")).to_series()
+    texts = (trimmed(df, pl.col(c), False) for c in ("transaction date", "transaction time"))
+    return _instants(*texts)
+
+
+def _upper(values: pl.Series, distinct: pl.Series | None = None) -> pl.Series:
+    """`values` upper-cased; the column itself where each of its few distinct values (the
+    currency codes; `distinct` where known) already is: not a million strings copied
+    unchanged."""
+    if distinct is None:
+        distinct = values.unique()
+    upper = distinct.str.to_uppercase()
+    return values if (upper == distinct).all() else values.str.to_uppercase()
+
+
+def _instants(day: pl.Series, time: pl.Series) -> pl.Series:
+    """`_ts`, what rows are matched by (a fee and what it charged, the legs of a conversion):
+    equal where the texts "day time" are. A number made of the two texts' categorical codes,
+    not a million strings made and then hashed by every match; the text itself where a day
+    holds a space (then two pairs of texts could make one text)."""
+    import polars as pl
+
+    both = pl.DataFrame([day.alias("d"), time.alias("t")])
+    if both.select(pl.col("d").str.contains(" ", literal=True).any()).item():
+        return both.select(pl.concat_str(["d", "t"], separator=" ").alias("_ts")).to_series()
+    # categories of their own (let go with the codes), not the process's global ones, which
+    # would keep every time of day of the file
+    code = [pl.col(c).cast(pl.Categorical(pl.Categories.random())).to_physical()
+            for c in ("d", "t")]
+    return both.select((code[0].cast(pl.UInt64) * (1 << 32) + code[1]).alias("_ts")).to_series()
+
+
+def _let_go(df: pl.DataFrame, *names: str) -> None:
+    """Drop `names` from `df` in place (its owner's frame too: their cells are freed), but
+    the columns `_ts` is made of last."""
+    for name in names:
+        if name in df.columns and name not in ("transaction date", "transaction time"):
+            df.drop_in_place(name)
