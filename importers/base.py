@@ -141,6 +141,23 @@ def with_key(df: pl.DataFrame, parts: list[pl.Expr], by: list[str] | None = None
     return df
 
 
+def known_key(df: pl.DataFrame, parts: list[pl.Expr]) -> Joined | None:
+    """The key `with_key` would make, as its parts (schema.Joined, proven distinct), where
+    every `ref` is a distinct integer and no part is null: then no key repeats, so none is
+    numbered, and the keys need not be joined into a column nor the ids hashed again to
+    prove them distinct (Parsed.ids_distinct; 0.1 s of CPU on a million Payoneer rows).
+    None: make the key with `with_key`."""
+    import polars as pl
+
+    from ledger.core.schema import Joined
+
+    if not df.height or not _unique_numbers(df["ref"]):
+        return None
+    if df.select(pl.any_horizontal(p.is_null() for p in parts).any()).item():
+        return None
+    return Joined((pl.col("ref"), *parts), "|", distinct=True)
+
+
 def _unique_numbers(ids: pl.Series) -> bool:
     """True when every id is a distinct integer (Payoneer's are): a quick way to know no key
     repeats, much cheaper than hashing a million strings. False only means "look closer"."""

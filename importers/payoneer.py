@@ -47,6 +47,7 @@ from importers.base import (
     counts,
     finalize,
     kept,
+    known_key,
     slim,
     with_key,
 )
@@ -139,11 +140,15 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                         "as kind 'other'; check them with `ledger transactions --kind other`")
     del unknown
     df = df.drop(c for c in df.columns if c in _SPENT)  # freed before the description is made
-    df = slim(with_key(_described(df), [pl.col("currency"), pl.col("amount").cast(pl.String)]),
-              "_key")
-    rows = finalize(df, raw, source=SOURCE, account=options.account or SOURCE, key=pl.col("_key"))
+    df = _described(df)
+    parts = [pl.col("currency"), pl.col("amount").cast(pl.String)]
+    key = known_key(df, parts)  # (Payoneer's transaction ids are distinct numbers)
+    if key is None:
+        df = with_key(df, parts)
+    rows = finalize(slim(df, "_key"), raw, source=SOURCE, account=options.account or SOURCE,
+                    key=pl.col("_key") if key is None else key)
     return Parsed(rows=rows, format="payoneer", rows_read=rows_read, skipped=skipped,
-                  warnings=warnings)
+                  warnings=warnings, ids_distinct=key is not None)
 
 
 _SPENT = {"status", "credit", "debit", "balance", "_ts", "_store", "_source", "_target"}
