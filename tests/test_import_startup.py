@@ -1,0 +1,72 @@
+"""`ledger import`'s files (a `list[Path]` argument) are coerced without typer's pydantic
+adapter (ledger/cli/lazy.py `_fast_many`): the same paths, or the same error, as typer's own,
+and an import loads no pydantic (its adapter and plugin scan were ~0.05 s of CPU of each
+import)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.test_startup import _options, _outcome, _run_counting_modules
+
+
+def _path_lists() -> list[tuple[str, object, object]]:
+    from pathlib import Path as P
+
+    found = [(path, command, param) for path, command, param in _options()
+             if param.type_descriptor.annotation == list[P]]  # type: ignore[attr-defined]
+    assert {path for path, _, _ in found} >= {"ledger import", "ledger hours import"}
+    return found
+
+
+def test_path_lists_coerce_as_typer_does(tmp_path: Path) -> None:
+    """Lists of files that exist or not, directories, Paths, blanks and non-lists: the fast
+    coercion answers as typer's pydantic one, value or error."""
+    from typer._click import Context
+
+    file = tmp_path / "file.csv"
+    file.write_text("x")
+    samples: list[object] = [
+        None, (), [], (str(file),), [str(file), str(tmp_path / "nothing")], (file,),
+        (str(tmp_path),), ("",), (str(file), ""), ("-",), ("a", "b", "a"), str(file), file,
+        (5,), (None,), [Path("relative/x.csv")], (str(file) + "/",)]
+    for path, command, param in _path_lists():
+        runtime = param.get_runtime_param()  # type: ignore[attr-defined]
+        ctx = Context(command)
+        typer_own = runtime.build()
+        for value in samples:
+            fast = _outcome(runtime, value, param, ctx)
+            slow = _outcome(typer_own, value, param, ctx)
+            assert fast == slow, (path, value)
+
+
+def test_plain_path_lists_do_not_build_typer_coercion(tmp_path: Path) -> None:
+    """Files given as words take the fast path: typer's builder is never asked for."""
+    from typer._click import Context
+
+    from ledger.cli.lazy import _AsIs
+
+    file = tmp_path / "file.csv"
+    file.write_text("x")
+    for _, command, param in _path_lists():
+        runtime = param.get_runtime_param()  # type: ignore[attr-defined]
+
+        def refuse() -> None:
+            raise AssertionError("typer's coercion was built")
+
+        fast = _AsIs(refuse)
+        got = fast.coerce((str(file), str(tmp_path / "new.csv")), param, Context(command))
+        assert got == [file, tmp_path / "new.csv"]
+        assert all(type(p) is type(file) for p in got)
+        assert isinstance(runtime, _AsIs)
+
+
+def test_import_loads_no_pydantic(tmp_path: Path) -> None:
+    """A whole `ledger import` (the demo's exports) runs without loading pydantic."""
+    from ledger.core.demo import EXPORTS, demo_dir
+
+    files = [str(demo_dir() / name) for name in EXPORTS]
+    loaded, _, stderr = _run_counting_modules(
+        ["--ledger", str(tmp_path / "led"), "import", *files], ("pydantic",))
+    assert loaded == [], stderr
+    assert (tmp_path / "led").is_dir(), stderr
