@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.test_startup import _options, _outcome, _run_counting_modules
 
 
@@ -61,12 +63,15 @@ def test_plain_path_lists_do_not_build_typer_coercion(tmp_path: Path) -> None:
         assert isinstance(runtime, _AsIs)
 
 
-def test_import_loads_no_pydantic(tmp_path: Path) -> None:
-    """A whole `ledger import` (the demo's exports) runs without loading pydantic."""
+@pytest.mark.parametrize("twice", [False, True])
+def test_import_loads_no_pydantic(tmp_path: Path, twice: bool) -> None:
+    """A whole `ledger import` (the demo's exports) runs without loading pydantic, through
+    typer's app too (an option given twice: ledger/cli/fast.py leaves the line to it)."""
     from ledger.core.demo import EXPORTS, demo_dir
 
     files = [str(demo_dir() / name) for name in EXPORTS]
+    given = ["--format", "table"] * (2 if twice else 1)
     loaded, _, stderr = _run_counting_modules(
-        ["--ledger", str(tmp_path / "led"), "import", *files], ("pydantic",))
-    assert loaded == [], stderr
+        ["--ledger", str(tmp_path / "led"), "import", *files, *given], ("pydantic", "typer"))
+    assert loaded == (["typer"] if twice else []), stderr
     assert (tmp_path / "led").is_dir(), stderr
