@@ -41,9 +41,12 @@ look at the ends only (0.033 s) but cost two passes, more on short cells (0.027 
 on 8-byte dates; even at 20 bytes: Payoneer's descriptions)."""
 
 
-def edge_space(values: pl.Series) -> bool:
-    """True where a cell of `values` (strings) has white space at an end (`EDGE_SPACE`)."""
-    mean = values.str.len_bytes().mean()  # None where every cell is null
+def edge_space(values: pl.Series, length: pl.Series | None = None) -> bool:
+    """True where a cell of `values` (strings) has white space at an end (`EDGE_SPACE`);
+    `length`: their `str.len_bytes()`, where the caller has it."""
+    if length is None:
+        length = values.str.len_bytes()
+    mean = length.mean()  # None where every cell is null
     if isinstance(mean, float) and mean >= LONG_BYTES:
         return bool(values.str.contains(r"^\s").any() or values.str.contains(r"\s$").any())
     return bool(values.str.contains(EDGE_SPACE).any())
@@ -57,15 +60,15 @@ def trimmed(df: pl.DataFrame, column: pl.Expr, blank_is_null: bool) -> pl.Series
     import polars as pl
 
     values = df.with_columns(column.alias("_v"))["_v"]  # (with_columns: a literal fills rows)
-    if not edge_space(values):  # nothing to trim: a test per cell rather
+    length = values.str.len_bytes()
+    if not edge_space(values, length):  # nothing to trim: a test per cell rather
         # than a trimmed copy of the column made and let go (a large import's peak memory)
-        length = values.str.len_bytes()
         if blank_is_null and (length == 0).any():
             return values.zip_with(length > 0, pl.Series([None], dtype=pl.String))
         return values
     stripped = values.str.strip_chars()
+    changed = (stripped.str.len_bytes() != length).any()
     length = stripped.str.len_bytes()
-    changed = (length != values.str.len_bytes()).any()
     if blank_is_null and (length == 0).any():
         return stripped.zip_with(length > 0, pl.Series([None], dtype=pl.String)).alias("_v")
     return stripped if changed else values
