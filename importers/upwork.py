@@ -171,10 +171,10 @@ def _fields(df: pl.DataFrame, table: Table, path: object) -> pl.DataFrame:
               }, path=path)),
               ([kind], lambda: _one(df, col(kind), "type")),  # as written: `_classified`
               # reads it once per distinct type
-              (parts, lambda: _one(df, pl.coalesce(description, pl.lit("")).str.strip_chars(),
-                                   "description")),
-              # trimmed (importers.base.nonblank): the cells themselves where none needs it,
-              # not a copy of a million (csv_parts.trimmed)
+              # trimmed: the cells themselves where none needs it, not a copy of a million
+              # (csv_parts.trimmed; importers.base.nonblank for the ref and the team)
+              (parts, lambda: trimmed(df, description, False).fill_null("")
+               .alias("description")),
               ([ref_id, txn_id], lambda: _ref(df, col(ref_id), txn_id)),
               ([team], lambda: trimmed(df, col(team), True).alias("counterparty"))]
     out: dict[str, pl.Series] = {}

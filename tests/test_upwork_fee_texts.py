@@ -38,3 +38,30 @@ def test_fee_refs_are_the_regexs_and_name_the_plain_fee_texts():
     assert refs.equals(texts.str.extract(r"Ref ID\s*(\d+)", 1))
     assert texts.gather(plain).to_list() == ["Service Fee - Ref ID 123",
                                              "Service Fee - Ref ID 00"]
+
+
+def test_descriptions_are_trimmed_and_blank_is_empty_as_strip_chars_gives(tmp_path):
+    """The description is the cells themselves where none needs trimming (csv_parts.trimmed):
+    where some do, each is trimmed, and a blank or empty one is "", in either layout."""
+    from importers import registry
+    from importers.base import ImportOptions
+    from tests.test_upwork_types import HEADER
+
+    texts = ["  Spaces  ", "", '" "', "Plain", "\u00a0nbsp\u00a0", "\tTab"]
+    for wanted in (texts, ["Plain", "Other"]):
+        path = tmp_path / "upwork.csv"
+        path.write_text(HEADER + "".join(
+            f'"Dec {30 - n}, 2024",{100 + n},Bonus,{text},"",Jane,"",Jane,"",1.00,"","",'
+            f'{30 - n}.00\n' for n, text in enumerate(wanted)), encoding="utf-8")
+        rows = registry.parse(registry.read(path), ImportOptions()).rows.sort("line")
+        cells = pl.Series([t.strip('"') if t.startswith('"') else t for t in wanted])
+        expected = cells.replace("", None).fill_null("").str.strip_chars()
+        assert rows["description"].to_list() == expected.to_list(), wanted
+    new = tmp_path / "upwork-2024.csv"
+    new.write_text(
+        "Date,Transaction ID,Transaction type,Transaction summary,Description 1,Ref ID,"
+        "Amount $,Currency,Current balance $\n"
+        '"Dec 31, 2024",T2,Bonus," Thanks ",,R2,1.00,USD,3.00\n'
+        '"Dec 30, 2024",T1,Bonus,,,R1,2.00,USD,2.00\n', encoding="utf-8")
+    rows = registry.parse(registry.read(new), ImportOptions()).rows.sort("line")
+    assert rows["description"].to_list() == ["Thanks", ""]
