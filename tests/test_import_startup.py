@@ -75,3 +75,34 @@ def test_import_loads_no_pydantic(tmp_path: Path, twice: bool) -> None:
         ["--ledger", str(tmp_path / "led"), "import", *files, *given], ("pydantic", "typer"))
     assert loaded == (["typer"] if twice else []), stderr
     assert (tmp_path / "led").is_dir(), stderr
+
+
+def test_settle_loads_without_collecting_as_the_program_and_leaves_the_collector_as_it_was(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the program, process.settle runs no collection while modules load (what they make
+    lives as long as the process) and the collector is on again after, or stays off where it
+    was off; called in-process, collections run as ever."""
+    import gc
+    import sys
+
+    from ledger.cli import process
+
+    runs: list[str] = []
+
+    def loading(name: str) -> None:
+        runs.append(f"{name}:{gc.isenabled()}")
+
+    monkeypatch.setattr("importlib.import_module", loading)
+    process.settle("in_process")
+    assert runs == ["in_process:True"] and gc.isenabled()
+    monkeypatch.setattr(process, "ends_process", lambda: True)
+    try:
+        process.settle("as_program")
+        assert runs[-1] == "as_program:False" and gc.isenabled()
+        gc.disable()
+        process.settle("off")
+        assert runs[-1] == "off:False" and not gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    assert "as_program" not in sys.modules

@@ -12,12 +12,13 @@ from ledger.cli.common import SummaryFormat, console, open_ledger
 
 
 def settle() -> None:
-    """Nothing loaded ahead (polars loads with the first file: the allocator's options are
-    set before it, ledger/cli/process.py); what is loaded by now frozen out of the garbage
-    collector's sight, as the app's path does before it runs a command."""
+    """What every import loads (polars, after the allocator's options are set: ledger/cli/
+    process.py; the importers' shared modules and the store), then frozen out of the garbage
+    collector's sight (ledger/cli/process.py `settle`)."""
     from ledger.cli.process import settle as loaded
 
-    loaded()
+    loaded("polars", "importers.base", "importers.readers", "importers.registry",
+           "ledger.store.directory", "ledger.store.importing")
 
 
 def import_files(paths: list[Path], source: str | None = None, account: str | None = None,
