@@ -171,10 +171,10 @@ def _fields(df: pl.DataFrame, table: Table, path: object) -> pl.DataFrame:
               }, path=path)),
               ([kind], lambda: _one(df, col(kind), "type")),  # as written: `_classified`
               # reads it once per distinct type
-              (parts, lambda: _one(df, pl.coalesce(description, pl.lit("")).str.strip_chars(),
-                                   "description")),
-              # trimmed (importers.base.nonblank): the cells themselves where none needs it,
-              # not a copy of a million (csv_parts.trimmed)
+              # trimmed: the cells themselves where none needs it, not a copy of a million
+              # (csv_parts.trimmed; importers.base.nonblank for the ref and the team)
+              (parts, lambda: trimmed(df, description, False).fill_null("")
+               .alias("description")),
               ([ref_id, txn_id], lambda: _ref(df, col(ref_id), txn_id)),
               ([team], lambda: trimmed(df, col(team), True).alias("counterparty"))]
     out: dict[str, pl.Series] = {}
@@ -248,8 +248,13 @@ def _classified(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
         fee=pl.col("kind") == "platform_fee", hourly=pl.col("category") == "hourly")
     kind, category, fee, hourly = (table.get_column(c).gather(index) for c in table.columns)
     description = df.get_column("description")
-    # Connects fees: the pattern read only where it can matter (platform fees)
-    at = fee.fill_null(False).arg_true()
+    related_refs, plain_fees = _fee_refs(description)
+    # Connects fees: the pattern read only where it can matter (platform fees), and not in
+    # a fee text as Upwork writes it (FEE_TEXT and digits: no "connects" can be in it)
+    fee = fee.fill_null(False)
+    if plain_fees.len():
+        fee = fee.scatter(plain_fees, False)
+    at = fee.arg_true()
     if at.len():
         connects = description.gather(at).str.contains(CONNECTS).fill_null(False)
         if connects.any():
@@ -257,7 +262,7 @@ def _classified(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     return df.with_columns(
         kind=kind, category=category, currency=pl.lit("USD"),
         hours=_billed(description, hourly.fill_null(False)),
-        related_ref=_related_refs(description),
+        related_ref=related_refs,
         contract=pl.lit(None, dtype=pl.String),
     ), warnings
 
@@ -281,11 +286,16 @@ FEE_TEXT = "Service Fee - Ref ID "
 
 
 def _related_refs(description: pl.Series) -> pl.Series:
-    r"""`description.str.extract(r"Ref ID\s*(\d+)", 1)`, the extraction (a regex's captures:
-    0.1 s of CPU on a million rows) run only on the texts that hold `Ref ID` other than as
-    a fee's `FEE_TEXT` followed by ASCII digits only (every fee as Upwork writes it), whose
-    digits are what follows the prefix: the first `Ref ID` in the text, the spaces and then
-    all the digits to the end (tests/test_upwork_speed.py)."""
+    r"""`description.str.extract(r"Ref ID\s*(\d+)", 1)` (`_fee_refs`)."""
+    return _fee_refs(description)[0]
+
+
+def _fee_refs(description: pl.Series) -> tuple[pl.Series, pl.Series]:
+    r"""(`description.str.extract(r"Ref ID\s*(\d+)", 1)`, the rows whose text is a fee's
+    `FEE_TEXT` followed by ASCII digits only: every fee as Upwork writes it). The extraction
+    (a regex's captures: 0.1 s of CPU on a million rows) runs only on the other texts that
+    hold `Ref ID`; a fee's digits are what follows the prefix: the first `Ref ID` in the
+    text, the spaces and then all the digits to the end (tests/test_upwork_speed.py)."""
     import polars as pl
 
     pattern = r"Ref ID\s*(\d+)"
@@ -293,14 +303,15 @@ def _related_refs(description: pl.Series) -> pl.Series:
     at = description.str.starts_with(FEE_TEXT).fill_null(False).arg_true()
     digits = description.gather(at).str.slice(len(FEE_TEXT))
     plain = digits.str.contains(r"^[0-9]+$")
+    taken = at.filter(plain)
     rest = description.str.contains("Ref ID", literal=True).fill_null(False)
     if at.len():
         refs = refs.scatter(at, digits.zip_with(plain, pl.Series([None], dtype=pl.String)))
-        rest = rest.scatter(at.filter(plain), False)  # taken: no regex for these
+        rest = rest.scatter(taken, False)  # taken: no regex for these
     if rest.any():
         others = rest.arg_true()
         refs = refs.scatter(others, description.gather(others).str.extract(pattern, 1))
-    return refs
+    return refs, taken
 
 
 def _hours(text: pl.Expr) -> pl.Expr:

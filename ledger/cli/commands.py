@@ -100,31 +100,10 @@ def import_cmd(
 
       ledger import Download.CSV --date-order dmy
     """
-    from importers.base import ImportOptions
+    from ledger.cli.import_cmd import import_files
 
-    ledger = _ledger()
-    options = ImportOptions(account=account, date_order=date_order, decimal_mark=decimal_mark)
-    summaries = _with_progress(paths, lambda tick: ledger.import_files(
-        paths, options, source=source, dry_run=dry_run, progress=tick))
-    if output_format is SummaryFormat.json:
-        from ledger.render.report import to_json
-
-        sys.stdout.write(to_json({"dry_run": dry_run, "ledger": str(ledger.root),
-                                  "files": [s.as_dict() for s in summaries]}))
-        return
-    from ledger.render.ledger_dir import print_imported
-
-    print_imported(summaries, _console(), ledger.root, dry_run)
-
-
-def _with_progress(paths: list[Path], run):
-    """Run with a progress bar over files when there are several and stderr is a terminal."""
-    if len(paths) < 2 or not sys.stderr.isatty():
-        return run(None)
-    from ledger.render.ledger_dir import import_progress
-
-    with import_progress(_console(stderr=True), len(paths)) as advance:
-        return run(lambda _path: advance())
+    import_files(paths, source=source, account=account, date_order=date_order,
+                 decimal_mark=decimal_mark, dry_run=dry_run, output_format=output_format)
 
 
 @app.command()

@@ -1,5 +1,5 @@
-"""`ledger report`, `payouts`, `transactions` and `reconcile` with plain options, run
-without typer.
+"""`ledger report`, `payouts`, `transactions`, `reconcile` and `import` with plain options,
+run without typer.
 
 Typer's import and the click command it builds from the command's signature cost ~8 ms of
 CPU of the demo report (~0.26 s, of which `import polars` is 0.16 s): the everyday command
@@ -11,7 +11,9 @@ it, ended as click ends it (exit 0; EOF, Ctrl-C and a closed pipe as click handl
 as the app's `payouts` callback would (~25 ms of typer's of the 5-year ledger's payouts; a
 word that is not an option, a subcommand such as `record`, leaves it to the app), and
 `ledger transactions` and `ledger reconcile` run `transactions_cmd.transactions` and
-`reconcile_cmd.reconcile` as the app's command and callback would.
+`reconcile_cmd.reconcile` as the app's command and callback would. `ledger import FILES` with
+plain options runs `import_cmd.import_files` as the app's `import` would (~0.03 s of typer's
+of every import; tests/test_import_fast_cli.py).
 Anything else (help, another command, an option unknown, repeated or with a value that is not
 plain, --tax-year, $LEDGER_WIDTH, shell completion) gets None and the app parses as always:
 its errors, suggestions and help stay typer's own.
@@ -52,10 +54,18 @@ RECONCILE = {"--month": ("month", "text"), "--from": ("start", "text"), "--to": 
              "-o": ("output", "path"), "--output": ("output", "path"),
              "--online": ("online", "flag")}
 """`reconcile`'s own options (ledger/cli/reconcile.py, the group's callback)."""
+IMPORT = {"--source": ("source", "text"), "--account": ("account", "text"),
+          "--date-order": ("date_order", "text"), "--decimal-mark": ("decimal_mark", "text"),
+          "--dry-run": ("dry_run", "flag"), "--format": ("output_format", "summary_format")}
+"""`import`'s options (ledger/cli/commands.py); its other words are the files (POSITIONAL)."""
+POSITIONAL = {"import": "paths"}
+"""The commands whose words that are not options are their argument's values: paths, at
+least one (else typer says which is missing)."""
 COMMANDS = {"report": (REPORT, "ledger.cli.report_cmd", "report"),
             "payouts": (PAYOUTS, "ledger.cli.payouts_cmd", "payouts"),
             "transactions": (TRANSACTIONS, "ledger.cli.transactions_cmd", "transactions"),
-            "reconcile": (RECONCILE, "ledger.cli.reconcile_cmd", "reconcile")}
+            "reconcile": (RECONCILE, "ledger.cli.reconcile_cmd", "reconcile"),
+            "import": (IMPORT, "ledger.cli.import_cmd", "import_files")}
 """The commands read here: their options, the module that runs them and its function (each
 module has a `settle` too)."""
 MIN_WIDTH = 20
@@ -82,7 +92,7 @@ def read(args: list[str], environ: Mapping[str, str] = os.environ
          ) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
     """(the command, global options' state, its function's keyword arguments) of a plain
     command line of one of COMMANDS, as typer would give them; None for any other line."""
-    from ledger.cli.common import ReportFormat, RowsFormat
+    from ledger.cli.common import ReportFormat, RowsFormat, SummaryFormat
 
     if "LEDGER_WIDTH" in environ or any(k.endswith("_COMPLETE") for k in environ):
         return None
@@ -99,7 +109,10 @@ def read(args: list[str], environ: Mapping[str, str] = os.environ
                          "output_format": RowsFormat.table, "limit": 200, "output": None},
         "reconcile": {"month": None, "start": None, "end": None,
                       "output_format": RowsFormat.table, "as_of": None, "output": None,
-                      "online": False}}
+                      "online": False},
+        "import": {"paths": [], "source": None, "account": None, "date_order": None,
+                   "decimal_mark": None, "dry_run": False,
+                   "output_format": SummaryFormat.table}}
     options: dict[str, Any] = {}
     given: set[str] = set()
     command = None
@@ -107,6 +120,12 @@ def read(args: list[str], environ: Mapping[str, str] = os.environ
     for word in words:
         if command is None and word in COMMANDS:
             command, options = word, defaults[word]
+            continue
+        if command in POSITIONAL and not word.startswith("-"):
+            found = _plain("path", word)
+            if found is _NOT_PLAIN:
+                return None
+            options[POSITIONAL[command]].append(found)
             continue
         name, equals, value = word.partition("=") if word.startswith("--") else (word, "", "")
         key, kind = (COMMANDS[command][0] if command else GLOBAL).get(name, (None, None))
@@ -126,13 +145,15 @@ def read(args: list[str], environ: Mapping[str, str] = os.environ
             if kind == "list":
                 found = [*(options[key] or []), found]
         (options if command else state)[key] = found
-    return (command, state, options) if command is not None else None
+    if command is None or (command in POSITIONAL and not options[POSITIONAL[command]]):
+        return None
+    return command, state, options
 
 
 def _plain(kind: str, value: str) -> Any:
     """`value` as typer coerces it for an option of `kind`, or _NOT_PLAIN where that is not
     plainly so (typer then coerces it, or says what is wrong)."""
-    from ledger.cli.common import ReportFormat, RowsFormat
+    from ledger.cli.common import ReportFormat, RowsFormat, SummaryFormat
 
     if not value or value.startswith("-"):
         return _NOT_PLAIN
@@ -143,8 +164,9 @@ def _plain(kind: str, value: str) -> Any:
             return _NOT_PLAIN
         number = int(value)
         return _NOT_PLAIN if kind == "width" and number < MIN_WIDTH else number
-    if kind in ("format", "rows_format"):
-        formats = ReportFormat if kind == "format" else RowsFormat
+    if kind in ("format", "rows_format", "summary_format"):
+        formats = {"format": ReportFormat, "rows_format": RowsFormat,
+                   "summary_format": SummaryFormat}[kind]
         return formats(value) if value in formats.__members__ else _NOT_PLAIN
     # a path: typer's (readable when it exists; any path that does not)
     try:

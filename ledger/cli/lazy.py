@@ -40,7 +40,7 @@ class _AsIs:
 
     def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
         if param.multiple or param.nargs != 1:
-            fast = _fast_many(value, param)
+            fast = _fast_many(value, param, ctx)
         elif value is None or (getattr(param, "is_flag", False) and isinstance(value, bool)):
             return value
         else:
@@ -54,20 +54,39 @@ _SLOW = object()
 _DIGITS = re.compile(r"[0-9]{1,18}")
 
 
-def _fast_many(value: Any, param: Any) -> Any:
-    """`_fast` of an option given any number of times: none is (), words are a list."""
+def _fast_many(value: Any, param: Any, ctx: Any) -> Any:
+    """`_fast` of an option given any number of times: none is (), words are a list, paths
+    (`ledger import`'s files) a list of what `_fast` makes of each."""
     if value is None:
         return ()
     descriptor = param.type_descriptor
-    if descriptor.parameter_info.parser is None and descriptor.annotation == list[str] \
-            and isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+    info = descriptor.parameter_info
+    if info.parser is not None or not isinstance(value, (list, tuple)):
+        return _SLOW
+    if descriptor.annotation == list[str] and all(isinstance(v, str) for v in value):
         return list(value)
+    if descriptor.annotation == list[Path]:
+        paths = [_path(v, info, param, ctx) for v in value]
+        return _SLOW if any(p is _SLOW for p in paths) else paths
     return _SLOW
+
+
+def _path(value: Any, info: Any, param: Any, ctx: Any) -> Any:
+    """Typer's coercion of a path given as a non-empty text or a Path (pydantic's `Path`
+    makes `Path(value)` of it), else _SLOW."""
+    from typer._param_types import coerce_cli_path
+
+    if not isinstance(value, (str, Path)) or not str(value) or info.path_type is not None:
+        return _SLOW
+    try:
+        return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
+    except Exception:  # typer's own coercion raises the usual error
+        return _SLOW
 
 
 def _fast(value: Any, param: Any, ctx: Any) -> Any:
     """What typer's pydantic coercion of `value` returns, or _SLOW where that is not plain."""
-    from typer._param_types import coerce_cli_choice, coerce_cli_path
+    from typer._param_types import coerce_cli_choice
 
     kind = param.type_descriptor.annotation
     info = param.type_descriptor.parameter_info
@@ -89,11 +108,8 @@ def _fast(value: Any, param: Any, ctx: Any) -> Any:
         if (info.min is None or number >= info.min) and (info.max is None or number <= info.max):
             return number
         return _SLOW
-    if kind is Path and isinstance(value, (str, Path)) and str(value) and info.path_type is None:
-        try:
-            return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
-        except Exception:  # typer's own coercion raises the usual error
-            return _SLOW
+    if kind is Path:
+        return _path(value, info, param, ctx)
     return _SLOW
 
 
