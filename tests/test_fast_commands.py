@@ -15,10 +15,12 @@ from tests.test_payouts import contractor
 
 
 def _read_as_typer(monkeypatch: pytest.MonkeyPatch, name: str,
-                   lines: list[list[str]]) -> int:
+                   lines: list[list[str]], function: str | None = None,
+                   positional: str | None = None) -> int:
     """How many of `lines` fast.py reads as command `name`; for each of them the global
     options and the arguments must be exactly what the app's own parsing hands the same
-    `<name>_cmd.<name>` (lines fast.py leaves to the app are skipped)."""
+    `<name>_cmd.<function>` (default: `name`; `positional`, the name of the argument the app
+    passes by position), lines fast.py leaves to the app skipped."""
     import importlib
 
     from ledger.cli import fast
@@ -28,7 +30,12 @@ def _read_as_typer(monkeypatch: pytest.MonkeyPatch, name: str,
 
     module = importlib.import_module(f"ledger.cli.{name}_cmd")
     calls: list[tuple[dict, dict]] = []
-    monkeypatch.setattr(module, name, lambda **options: calls.append((dict(STATE), options)))
+
+    def record(*given: object, **options: object) -> None:
+        named = dict(zip([positional], given, strict=True)) if positional else {}
+        calls.append((dict(STATE), {**named, **options}))
+
+    monkeypatch.setattr(module, function or name, record)
     read = 0
     for args in lines:
         found = fast.read(args, environ={})
@@ -141,7 +148,7 @@ def _ledger(*args: str) -> tuple[int, str, str, bool]:
               "sys.exit(code)\n")
     env = {k: v for k, v in os.environ.items() if k not in ("LEDGER_WIDTH", "LEDGER_DIR")}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, env={**env, "COLUMNS": "100"})
+                          timeout=300, env={**env, "COLUMNS": "100"})
     return done.returncode, done.stdout, done.stderr.removesuffix("TYPER").removesuffix(
         "none"), done.stderr.endswith("TYPER")
 

@@ -5,14 +5,13 @@ import prints, writes and refuses byte for byte as the app does."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from itertools import product
 from pathlib import Path
 
 import pytest
 
 from ledger.core.demo import EXPORTS, demo_dir
+from tests.test_fast_commands import _ledger, _read_as_typer
 
 DEMO = [str(demo_dir() / name) for name in EXPORTS]
 
@@ -45,50 +44,14 @@ def test_a_plain_import_line_is_read_as_typer_reads_it(tmp_path: Path,
     """For every `import` line fast.py reads, the global options and the arguments (the
     files in order, as Paths) are exactly what the app's parsing hands the same
     `import_cmd.import_files`; lines it does not read are left to the app."""
-    from ledger.cli import fast, import_cmd
-    from ledger.cli.commands import app
-    from ledger.cli.common import STATE
-    from ledger.cli.lazy import for_args
+    from ledger.cli import fast
 
-    calls: list[tuple[dict, dict]] = []
-    monkeypatch.setattr(import_cmd, "import_files",
-                        lambda paths, **options: calls.append((dict(STATE),
-                                                               {"paths": paths, **options})))
-    read = left = 0
-    for args in _lines(tmp_path):
-        found = fast.read(args, environ={})
-        if found is None:
-            left += 1
-            continue
-        command, state, options = found
-        assert command == "import", args
-        read += 1
-        calls.clear()
-        saved = dict(STATE)
-        try:
-            for_args(app, args)(args=args, standalone_mode=False)
-        finally:
-            STATE.update(saved)
-        assert calls == [(state, options)], args
-        assert all(type(p) is type(tmp_path) for p in options["paths"]), args
+    lines = _lines(tmp_path)
+    read = _read_as_typer(monkeypatch, "import", lines, "import_files", "paths")
+    left = len(lines) - read
     assert read > 250 and left > 300
     assert fast.read(["import", "x.csv"], environ={"LEDGER_WIDTH": "60"}) is None
     assert fast.read(["import"], environ={}) is None  # no file: typer says so
-
-
-def _ledger(*args: str) -> tuple[int, str, str, bool]:
-    """`ledger ARGS` through the entry point in a fresh interpreter: exit code, stdout,
-    stderr and whether typer was loaded."""
-    script = ("import sys\nfrom ledger.cli.main import main\n"
-              f"sys.argv = ['ledger', *{list(args)!r}]\ncode = 0\n"
-              "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
-              "sys.stderr.write('typer' in sys.modules and 'TYPER' or 'none')\n"
-              "sys.exit(code)\n")
-    env = {k: v for k, v in os.environ.items() if k not in ("LEDGER_WIDTH", "LEDGER_DIR")}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=300, env={**env, "COLUMNS": "100"})
-    return done.returncode, done.stdout, done.stderr.removesuffix("TYPER").removesuffix(
-        "none"), done.stderr.endswith("TYPER")
 
 
 def _parts(root: Path) -> dict[str, bytes]:
