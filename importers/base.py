@@ -164,15 +164,7 @@ def _unique_numbers(ids: pl.Series) -> bool:
     import polars as pl
 
     numbers = ids.cast(pl.Int64, strict=False)
-    if numbers.null_count():
-        return False
-    # an export's ids in strictly rising or falling order (Upwork's, newest first) are
-    # distinct: proven by comparing neighbours, without hashing them all (tests/
-    # test_known_ids.py)
-    step = numbers.diff().drop_nulls()
-    if (step > 0).all() or (step < 0).all():
-        return True
-    return numbers.n_unique() == numbers.len()
+    return numbers.null_count() == 0 and numbers.n_unique() == numbers.len()
 
 
 

@@ -1,7 +1,6 @@
-"""The ids a format proves distinct as it makes them (importers.base.known_key, with
-`_unique_numbers`' neighbour test for ids in rising or falling order) are the ids of the
-slow path (the ref as key, the registry hashing the ids to prove them distinct): a fast
-path that differed fails here."""
+"""The ids a format proves distinct as it makes them (importers.base.known_key: every ref
+a distinct number, `_unique_numbers`) are the ids of the slow path (the ref as key, the
+registry hashing the ids to prove them distinct): a fast path that differed fails here."""
 
 from __future__ import annotations
 
