@@ -146,14 +146,14 @@ def known_key(df: pl.DataFrame, parts: list[pl.Expr]) -> Joined | None:
     every `ref` is a distinct integer and no part is null: then no key repeats, so none is
     numbered, and the keys need not be joined into a column nor the ids hashed again to
     prove them distinct (Parsed.ids_distinct; 0.1 s of CPU on a million Payoneer rows).
-    None: make the key with `with_key`."""
+    No `parts`: the key is the ref alone (Upwork's). None: make the key as ever."""
     import polars as pl
 
     from ledger.core.schema import Joined
 
     if not df.height or not _unique_numbers(df["ref"]):
         return None
-    if df.select(pl.any_horizontal(p.is_null() for p in parts).any()).item():
+    if parts and df.select(pl.any_horizontal(p.is_null() for p in parts).any()).item():
         return None
     return Joined((pl.col("ref"), *parts), "|", distinct=True)
 
@@ -340,16 +340,22 @@ def check_running_balance(df: pl.DataFrame, *, path: object, group: list[str] | 
         if first is not None and last is not None and first != last:
             orders = [first > last]
     breaks = []
+    in_order = lines_rising(rows[LINE])
     for reverse in orders:
-        ordered = rows.sort(LINE, descending=reverse)
-        expected = pl.col("balance").shift(1) + pl.col("amount")
+        # rows in file order are read in either direction as they are: the previous row is
+        # the one before or after (shift 1 or -1), the first break the first or the last
+        # found; not a sorted copy of the four columns (0.03 s of CPU on a million rows)
+        step = -1 if in_order and reverse else 1
+        ordered = rows if in_order else rows.sort(LINE, descending=reverse)
+        expected = pl.col("balance").shift(step) + pl.col("amount")
         if keys:
             expected = expected.over(keys)
-        before = pl.col(LINE).shift(1)
+        before = pl.col(LINE).shift(step)
         check = ordered.with_columns(expected.alias("_expected"),
                                      (before.over(keys) if keys else before).alias("_before"))
         broken = check.filter(pl.col("_expected").is_not_null()
-                              & (pl.col("_expected") != pl.col("balance"))).head(1)
+                              & (pl.col("_expected") != pl.col("balance")))
+        broken = broken.tail(1) if step < 0 else broken.head(1)
         if broken.height == 0:
             return
         breaks.append(broken)
@@ -360,6 +366,15 @@ def check_running_balance(df: pl.DataFrame, *, path: object, group: list[str] | 
         path=path, line=int(broken[LINE][0]),
         hint="the file is truncated, edited or misread; download the export again",
     )
+
+
+def lines_rising(lines: pl.Series) -> bool:
+    """Whether `lines` rise strictly (rows in file order, one per line): sorting them either
+    way is then the rows as they are, or reversed (`check_running_balance`)."""
+    if lines.len() < 2 or lines.null_count():
+        return lines.len() < 2 and not lines.null_count()
+    step = lines.diff().drop_nulls()
+    return bool((step > 0).all())
 
 
 def kept(df: pl.DataFrame, keep: pl.Expr) -> pl.DataFrame:

@@ -112,8 +112,9 @@ def _read_cut(body: bytes, cuts: list[int], sep: str, names: list[str], named: l
 
     import polars as pl
 
-    header = body[cuts[0]:cuts[1]].split(b"\n", 1)[0] + b"\n"  # read before each part: every
-    frames, rows = [], 0  # part is read as the whole body is (its width, its blank lines)
+    stop = body.find(b"\n", cuts[0], cuts[1])  # (not a copy of the first part split: 0.015 s)
+    header = body[cuts[0]:cuts[1] if stop < 0 else stop] + b"\n"  # read before each part:
+    frames, rows = [], 0  # every part is read as the whole body is (its width, blank lines)
     view = memoryview(body)  # each part's bytes copied once (a slice and `header +` twice)
     try:
         for index, (begin, end) in enumerate(pairwise(cuts)):

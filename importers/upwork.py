@@ -18,6 +18,7 @@ from importers.base import (
     Parsed,
     check_running_balance,
     finalize,
+    known_key,
     parse_dates,
     parse_money_columns,
     slim,
@@ -99,9 +100,11 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     df, warnings = _classified(df)
     account = options.account or SOURCE
     df = slim(df)
-    rows = finalize(df, raw, source=SOURCE, account=account)
+    key = known_key(df, [])  # each row's key is its ref: proven distinct where every ref
+    # is a distinct number, so the registry need not hash the ids to prove it
+    rows = finalize(df, raw, source=SOURCE, account=account, key=key)
     return Parsed(rows=rows, format="upwork", rows_read=rows_read, skipped=skipped,
-                  warnings=warnings)
+                  warnings=warnings, ids_distinct=key is not None)
 
 
 def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame | None]:

@@ -26,6 +26,7 @@ def _doubled(fmt):
     def parse(raw, options):
         parsed = fmt.parse(raw, options)
         parsed.rows = pl.concat([parsed.rows, parsed.rows.head(1)])
+        parsed.ids_distinct = False  # joined parts: not one finalize of keys proven distinct
         return parsed
 
     return dataclasses.replace(fmt, parse=parse)
