@@ -23,6 +23,7 @@ from ledger.core.schema import engine_for
 from ledger.counting.totals import (
     COSTS,
     NOT_INCOME,
+    day_sums,
     present_totals,
     sums_by_month,
     totals_of,
@@ -79,8 +80,10 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     valued = conversion.rows.drop("amount", "currency", "line")
     rates, fx_warnings = conversion.rates, conversion.warnings
     del found, counted, conversion  # the counted rows with every column: a year's are large
-    # every month's sums and the period's from one group_by: a year is one pass, not twelve
-    month_sums, by_kind = sums_by_month(valued)
+    # every month's sums and the period's from one group_by: a year is one pass, not twelve;
+    # the same pass's sums per source are by_platform's
+    daily = day_sums(valued.lazy()).collect(engine=engine_for(valued.height))
+    month_sums, by_kind = sums_by_month(daily)
     totals = totals_of(by_kind)
     sheet = hours.for_period(ledger.hours(), period.start, period.end)
     billed = views.billed_hours(valued)
@@ -110,7 +113,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "totals": shown,
         "gross_without_hours": _gross_without_hours(valued, currency, client_hours),
         "by_platform": by_platform(valued, currency, client_hours, charged.by_platform,
-                                   clients=clients),
+                                   clients=clients, daily=daily),
         "by_client": by_client(valued, currency, client_hours, charged.by_client,
                                clients=clients),
         "payout_costs": attribution.present(charged, currency),
@@ -252,12 +255,14 @@ def benchmarks_for(ledger: Ledger, period: Period, currency: str, shown: dict,
 def by_platform(valued: pl.DataFrame, currency: str,
                 client_hours: dict[str, float] | None = None,
                 payout_costs: dict[str, Decimal] | None = None, *,
-                clients: pl.DataFrame | None = None) -> list[dict]:
+                clients: pl.DataFrame | None = None, daily: pl.DataFrame | None = None
+                ) -> list[dict]:
     """Gross, platform and payment fees, net and hours per source platform. A client's hours
     (`hours.combine`) count for the platform that carried most of their gross. `payout_costs`
     (ledger.attribution) are the later costs of getting that platform's money home, charged
     back FIFO; `net_home` is net minus them. `clients`: `client_sums` of `valued`, when the
-    caller has it (by_client reads it too)."""
+    caller has it (by_client reads it too); `daily`: ledger.totals.day_sums of `valued`, when
+    the caller has it (the report's months are read from it too)."""
     import polars as pl
 
     from ledger.core.money import format_money
@@ -265,14 +270,15 @@ def by_platform(valued: pl.DataFrame, currency: str,
     # per source and kind, then per platform: exact sums either way, and a source's platform
     # is read from the few names of the sums (every source with an earning has a sum), not
     # split out of every row nor found by hashing every row's name
-    per_source = valued.lazy().group_by("source", "kind").agg(pl.col("value").sum()).filter(
+    summed = valued if daily is None else daily
+    per_source = summed.lazy().group_by("source", "kind").agg(pl.col("value").sum()).filter(
         pl.col("kind").is_in(["earning", "refund", "platform_fee", "payment_fee", "tax",
                               "bank_fee"]))
     if clients is None:
         per_source, clients = pl.collect_all([per_source, client_sums(valued)],
                                              engine=engine_for(valued.height))
     else:
-        per_source = per_source.collect(engine=engine_for(valued.height))
+        per_source = per_source.collect(engine=engine_for(summed.height))
     platform = _platform_expr(per_source)
     earned = pl.col("kind").is_in(["earning", "refund"])
     grouped = per_source.lazy().with_columns(platform).group_by("platform").agg(
