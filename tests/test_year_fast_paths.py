@@ -33,3 +33,74 @@ def test_fixed_size_bounds_the_estimate(frame: pl.DataFrame) -> None:
     assert kept._fixed_size(frame) <= frame.estimated_size()
     slow = frame.estimated_size() > kept.MAX_BYTES
     assert (kept._size((frame, [])) > kept.MAX_BYTES) == slow
+
+
+def _valued(n: int = 4000) -> pl.DataFrame:
+    """Valued rows over a year: three sources, every kind (transfers and subcontractor
+    payouts too, which the months leave out), exact decimals with 12 places."""
+    from ledger.core.schema import KINDS
+
+    kinds = list(KINDS)
+    return pl.DataFrame({
+        "date": [dt.date(2024, 1, 1) + dt.timedelta(days=(i * 37) % 366) for i in range(n)],
+        "source": [("paypal", "upwork", "wise:eur")[i % 3] for i in range(n)],
+        "kind": pl.Series([kinds[(i * 7) % len(kinds)] for i in range(n)]).cast(
+            pl.Enum(kinds)),
+        "value": pl.Series([Decimal(f"{(-1) ** i * (i * 13 % 997)}.{i:012d}"[:20])
+                            for i in range(n)], dtype=pl.Decimal(38, 12)),
+        "hours": [None if i % 4 else 1.25 for i in range(n)],
+        "counterparty": [None if i % 5 == 0 else f"client {i % 11}" for i in range(n)],
+        "account": ["acct"] * n, "ref": [f"r{i}" for i in range(n)],
+        "related_ref": [None] * n, "origin": ["source"] * n})
+
+
+def test_day_sums_give_the_months_and_platforms_the_rows_give() -> None:
+    """sums_by_month and by_platform read from `day_sums` (as the report does) give exactly
+    what they give reading the valued rows themselves."""
+    from ledger.counting.totals import day_sums, sums_by_month
+    from ledger.reports import report
+
+    valued = _valued()
+    daily = day_sums(valued.lazy()).collect()
+    assert daily.height < valued.height
+    assert sums_by_month(daily) == sums_by_month(valued)
+    months, whole = sums_by_month(valued)
+    assert len(months) == 12 and any(whole.values())
+    hours = {"client 1": 3.0}
+    slow = report.by_platform(valued, "USD", hours)
+    assert len(slow) == 3
+    assert report.by_platform(valued, "USD", hours, daily=daily) == slow
+    clients = report.client_sums(valued).collect()
+    assert report.by_platform(valued, "USD", hours, clients=clients, daily=daily) == slow
+
+
+@pytest.fixture(scope="module")
+def year_ledger(tmp_path_factory):
+    """A PayPal ledger of 2024 only, so a year's report holds every row."""
+    from bench.generate import write_paypal
+    from importers.base import ImportOptions
+    from ledger.store.directory import Ledger
+    from tests.conftest import TODAY
+
+    root = tmp_path_factory.mktemp("year_all")
+    ledger = Ledger(root / "ledger")
+    ledger.import_files([write_paypal(root / "paypal.csv", 400)], ImportOptions(today=TODAY))
+    return ledger
+
+
+@pytest.mark.parametrize("period", [{"year": 2024}, {"month": "2024-06"}])
+def test_rows_per_import_are_the_periods_rows(year_ledger, period) -> None:
+    """The report's rows per import (no date filter when the period holds every row) are
+    the period's rows counted per import_id, as filtering them gives."""
+    from ledger.reports import report
+
+    rows = year_ledger.rows()
+    built = report.build(year_ledger, **period)
+    start, end = dt.date.fromisoformat(built["period"]["from"]), \
+        dt.date.fromisoformat(built["period"]["to"])
+    if "year" in period:
+        assert start <= rows["date"].min() and rows["date"].max() <= end
+    expected = rows.filter(pl.col("date").is_between(start, end)).group_by("import_id").len(
+    ).sort("import_id").rows()
+    assert [(s["import_id"], s["rows"]) for s in built["sources"]] == expected
+    assert built["rows"] == sum(n for _, n in expected) > 0

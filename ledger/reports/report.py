@@ -31,6 +31,8 @@ from ledger.counting.totals import (
 from ledger.counting.totals import hours_text as _hours
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import polars as pl
 
     from ledger.counting.pipeline import Counted
@@ -89,7 +91,8 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     billed = views.billed_hours(valued)
     totals["hours"], totals["unpaid_hours"], client_hours = hours.combine(billed, sheet)
     shown = present_totals(totals, currency)
-    span = (max(period.start, rows["date"].min()), min(period.end, rows["date"].max()))
+    first, last = rows["date"].min(), rows["date"].max()
+    span = (max(period.start, first), min(period.end, last))
     benchmarks = benchmarks_for(ledger, period, currency, shown, chain,
                                 span if span[0] <= span[1] else None)
     months = views.monthly(month_sums, billed, sheet, currency, benchmarks) \
@@ -99,9 +102,11 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     clients = client_sums(valued).collect(  # by_platform's and by_client's
         engine=engine_for(valued.height))
     # rows per import, counted over runs of one import_id first (a ledger's rows come a file
-    # at a time: a fifth of the time of grouping each row's id)
-    per_import = rows.lazy().filter(pl.col("date").is_between(period.start, period.end)) \
-        .select(pl.col("import_id").rle()).unnest("import_id").group_by(
+    # at a time: a fifth of the time of grouping each row's id); every row when the period
+    # holds them all (a year that is the whole ledger: no pass over its dates and ids)
+    inside = rows.lazy() if period.start <= first and last <= period.end else \
+        rows.lazy().filter(pl.col("date").is_between(period.start, period.end))
+    per_import = inside.select(pl.col("import_id").rle()).unnest("import_id").group_by(
         pl.col("value").alias("import_id")).agg(pl.col("len").sum()).sort("import_id") \
         .collect(engine=engine_for(rows.height)).rows()
     return {
@@ -322,8 +327,8 @@ def client_sums(valued: pl.DataFrame) -> pl.LazyFrame:
         "counterparty", "source", "kind").agg(pl.col("value").sum(), pl.col("hours").sum())
 
 
-def _fee_clients(owners: pl.DataFrame, named: pl.DataFrame, unnamed: pl.DataFrame
-                 ) -> pl.DataFrame:
+def _fee_clients(owners: pl.DataFrame, named: pl.DataFrame, unnamed: pl.DataFrame,
+                 named_clients: Callable[[], pl.Series] | None = None) -> pl.DataFrame:
     """Every fee as (client, value): a fee naming a ref (`named`: account, related_ref,
     counterparty, value) is charged to the counterparty of the earning on the same account
     whose ref it names (`owners`: the earnings with a ref and a counterparty; one per ref, the
@@ -333,13 +338,17 @@ def _fee_clients(owners: pl.DataFrame, named: pl.DataFrame, unnamed: pl.DataFram
     Others are joined on a 64-bit hash of (account, ref) to the earning's row number, which
     costs a third of joining the two strings on a year of rows; every match is then checked
     string for string, and on a hash collision the strings are joined instead, so the owners
-    are exact either way."""
+    are exact either way. `named` may come without its counterparty, then `named_clients`
+    gives it, read only when the fees are not listed together (a year's is a column of
+    900k names)."""
     import polars as pl
 
     rest = unnamed.select(pl.col("counterparty").alias("client"), "value")
     if _listed_together(owners, named):
         return pl.concat([pl.DataFrame([owners["counterparty"].alias("client"),
                                         named["value"]]), rest])
+    if "counterparty" not in named.columns and named_clients is not None:
+        named = named.with_columns(named_clients().alias("counterparty"))
     numbered = owners.lazy().select(
         _ref_key("ref"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("_at")).filter(
         pl.col("_key").is_first_distinct())
@@ -446,14 +455,14 @@ def by_client(valued: pl.DataFrame, currency: str,
         (earned & pl.col("ref").is_not_null() & pl.col("counterparty").is_not_null()
          ).alias("owner"), (fee & named).alias("named"), (fee & ~named).alias("unnamed"))
     owners = valued.select("account", "ref", "counterparty").filter(part["owner"])
-    named_fees = valued.select("account", "related_ref", "counterparty", "value").filter(
-        part["named"])
+    named_fees = valued.select("account", "related_ref", "value").filter(part["named"])
     unnamed = valued.select("counterparty", "value").filter(part["unnamed"])
     if clients is None:
         clients = client_sums(valued).collect(engine="in-memory")
     gross = clients.lazy().group_by(pl.col("counterparty").alias("client")).agg(
         pl.col("value").sum().alias("gross"), pl.col("hours").sum().alias("hours"))
-    fees = _fee_clients(owners, named_fees, unnamed)
+    fees = _fee_clients(owners, named_fees, unnamed,
+                        lambda: valued.get_column("counterparty").filter(part["named"]))
     charged = fees.lazy().group_by("client").agg(
         (-pl.col("value").sum()).alias("fees")).filter(pl.col("client").is_not_null())
     joined = gross.join(charged, on="client", how="full", coalesce=True).sort(
