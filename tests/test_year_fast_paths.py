@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from itertools import pairwise
 
 import polars as pl
 import pytest
@@ -104,3 +105,19 @@ def test_rows_per_import_are_the_periods_rows(year_ledger, period) -> None:
     ).sort("import_id").rows()
     assert [(s["import_id"], s["rows"]) for s in built["sources"]] == expected
     assert built["rows"] == sum(n for _, n in expected) > 0
+
+
+def test_refs_increase_as_a_full_sortedness_check_says() -> None:
+    """`_refs_increase` (a sortedness check of the first 1,024 refs only) answers what a
+    check of them all with the strict comparison answers: out of order early or late (past
+    the prefix), a repeat early or late, strictly rising, empty, one."""
+    from ledger.reports import report
+
+    rising = [f"{i:08d}" for i in range(5000)]
+    cases = [rising, rising[:1], [*rising[:10], rising[5], *rising[10:]],
+             [*rising[:3000], rising[10], *rising[3000:]], [*rising[:4000], *rising[3999:]],
+             [rising[1], rising[0], *rising[2:]], rising[::-1]]
+    for refs in cases:
+        series = pl.Series(refs, dtype=pl.String)
+        slow = series.is_sorted() and all(b > a for a, b in pairwise(refs))
+        assert report._refs_increase(series) == slow, refs[:3]

@@ -389,9 +389,11 @@ def _listed_together(owners: pl.DataFrame, named: pl.DataFrame) -> bool:
 def _refs_increase(refs: pl.Series) -> bool:
     """Whether `refs` (no nulls) strictly increase: then none repeats, whatever the account,
     proven by comparing neighbours (a fifth of hashing a year's refs and counting them); an
-    export numbering its rows in order (PayPal's) does. Unsorted refs fail on the sortedness
-    check, which stops at the first pair out of order."""
-    return refs.is_sorted() and bool((refs.slice(1) > refs.slice(0, len(refs) - 1)).all())
+    export numbering its rows in order (PayPal's) does. Refs out of order in their first
+    1,024 (Upwork's) fail on that prefix's sortedness check; others are compared once (no
+    sortedness check of them all first: a third of the comparison on a year's refs)."""
+    return refs.slice(0, 1024).is_sorted() \
+        and bool((refs.slice(1) > refs.slice(0, len(refs) - 1)).all())
 
 
 def _refs_unique(refs: pl.Series) -> bool:
