@@ -23,6 +23,7 @@ from ledger.core.schema import engine_for
 from ledger.counting.totals import (
     COSTS,
     NOT_INCOME,
+    day_sums,
     present_totals,
     sums_by_month,
     totals_of,
@@ -30,6 +31,8 @@ from ledger.counting.totals import (
 from ledger.counting.totals import hours_text as _hours
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import polars as pl
 
     from ledger.counting.pipeline import Counted
@@ -79,14 +82,17 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     valued = conversion.rows.drop("amount", "currency", "line")
     rates, fx_warnings = conversion.rates, conversion.warnings
     del found, counted, conversion  # the counted rows with every column: a year's are large
-    # every month's sums and the period's from one group_by: a year is one pass, not twelve
-    month_sums, by_kind = sums_by_month(valued)
+    # every month's sums and the period's from one group_by: a year is one pass, not twelve;
+    # the same pass's sums per source are by_platform's
+    daily = day_sums(valued.lazy()).collect(engine=engine_for(valued.height))
+    month_sums, by_kind = sums_by_month(daily)
     totals = totals_of(by_kind)
     sheet = hours.for_period(ledger.hours(), period.start, period.end)
     billed = views.billed_hours(valued)
     totals["hours"], totals["unpaid_hours"], client_hours = hours.combine(billed, sheet)
     shown = present_totals(totals, currency)
-    span = (max(period.start, rows["date"].min()), min(period.end, rows["date"].max()))
+    first, last = rows["date"].min(), rows["date"].max()
+    span = (max(period.start, first), min(period.end, last))
     benchmarks = benchmarks_for(ledger, period, currency, shown, chain,
                                 span if span[0] <= span[1] else None)
     months = views.monthly(month_sums, billed, sheet, currency, benchmarks) \
@@ -96,9 +102,11 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     clients = client_sums(valued).collect(  # by_platform's and by_client's
         engine=engine_for(valued.height))
     # rows per import, counted over runs of one import_id first (a ledger's rows come a file
-    # at a time: a fifth of the time of grouping each row's id)
-    per_import = rows.lazy().filter(pl.col("date").is_between(period.start, period.end)) \
-        .select(pl.col("import_id").rle()).unnest("import_id").group_by(
+    # at a time: a fifth of the time of grouping each row's id); every row when the period
+    # holds them all (a year that is the whole ledger: no pass over its dates and ids)
+    inside = rows.lazy() if period.start <= first and last <= period.end else \
+        rows.lazy().filter(pl.col("date").is_between(period.start, period.end))
+    per_import = inside.select(pl.col("import_id").rle()).unnest("import_id").group_by(
         pl.col("value").alias("import_id")).agg(pl.col("len").sum()).sort("import_id") \
         .collect(engine=engine_for(rows.height)).rows()
     return {
@@ -110,7 +118,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "totals": shown,
         "gross_without_hours": _gross_without_hours(valued, currency, client_hours),
         "by_platform": by_platform(valued, currency, client_hours, charged.by_platform,
-                                   clients=clients),
+                                   clients=clients, daily=daily),
         "by_client": by_client(valued, currency, client_hours, charged.by_client,
                                clients=clients),
         "payout_costs": attribution.present(charged, currency),
@@ -252,12 +260,14 @@ def benchmarks_for(ledger: Ledger, period: Period, currency: str, shown: dict,
 def by_platform(valued: pl.DataFrame, currency: str,
                 client_hours: dict[str, float] | None = None,
                 payout_costs: dict[str, Decimal] | None = None, *,
-                clients: pl.DataFrame | None = None) -> list[dict]:
+                clients: pl.DataFrame | None = None, daily: pl.DataFrame | None = None
+                ) -> list[dict]:
     """Gross, platform and payment fees, net and hours per source platform. A client's hours
     (`hours.combine`) count for the platform that carried most of their gross. `payout_costs`
     (ledger.attribution) are the later costs of getting that platform's money home, charged
     back FIFO; `net_home` is net minus them. `clients`: `client_sums` of `valued`, when the
-    caller has it (by_client reads it too)."""
+    caller has it (by_client reads it too); `daily`: ledger.totals.day_sums of `valued`, when
+    the caller has it (the report's months are read from it too)."""
     import polars as pl
 
     from ledger.core.money import format_money
@@ -265,14 +275,15 @@ def by_platform(valued: pl.DataFrame, currency: str,
     # per source and kind, then per platform: exact sums either way, and a source's platform
     # is read from the few names of the sums (every source with an earning has a sum), not
     # split out of every row nor found by hashing every row's name
-    per_source = valued.lazy().group_by("source", "kind").agg(pl.col("value").sum()).filter(
+    summed = valued if daily is None else daily
+    per_source = summed.lazy().group_by("source", "kind").agg(pl.col("value").sum()).filter(
         pl.col("kind").is_in(["earning", "refund", "platform_fee", "payment_fee", "tax",
                               "bank_fee"]))
     if clients is None:
         per_source, clients = pl.collect_all([per_source, client_sums(valued)],
                                              engine=engine_for(valued.height))
     else:
-        per_source = per_source.collect(engine=engine_for(valued.height))
+        per_source = per_source.collect(engine=engine_for(summed.height))
     platform = _platform_expr(per_source)
     earned = pl.col("kind").is_in(["earning", "refund"])
     grouped = per_source.lazy().with_columns(platform).group_by("platform").agg(
@@ -316,8 +327,8 @@ def client_sums(valued: pl.DataFrame) -> pl.LazyFrame:
         "counterparty", "source", "kind").agg(pl.col("value").sum(), pl.col("hours").sum())
 
 
-def _fee_clients(owners: pl.DataFrame, named: pl.DataFrame, unnamed: pl.DataFrame
-                 ) -> pl.DataFrame:
+def _fee_clients(owners: pl.DataFrame, named: pl.DataFrame, unnamed: pl.DataFrame,
+                 named_clients: Callable[[], pl.Series] | None = None) -> pl.DataFrame:
     """Every fee as (client, value): a fee naming a ref (`named`: account, related_ref,
     counterparty, value) is charged to the counterparty of the earning on the same account
     whose ref it names (`owners`: the earnings with a ref and a counterparty; one per ref, the
@@ -327,13 +338,17 @@ def _fee_clients(owners: pl.DataFrame, named: pl.DataFrame, unnamed: pl.DataFram
     Others are joined on a 64-bit hash of (account, ref) to the earning's row number, which
     costs a third of joining the two strings on a year of rows; every match is then checked
     string for string, and on a hash collision the strings are joined instead, so the owners
-    are exact either way."""
+    are exact either way. `named` may come without its counterparty, then `named_clients`
+    gives it, read only when the fees are not listed together (a year's is a column of
+    900k names)."""
     import polars as pl
 
     rest = unnamed.select(pl.col("counterparty").alias("client"), "value")
     if _listed_together(owners, named):
         return pl.concat([pl.DataFrame([owners["counterparty"].alias("client"),
                                         named["value"]]), rest])
+    if "counterparty" not in named.columns and named_clients is not None:
+        named = named.with_columns(named_clients().alias("counterparty"))
     numbered = owners.lazy().select(
         _ref_key("ref"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("_at")).filter(
         pl.col("_key").is_first_distinct())
@@ -374,9 +389,11 @@ def _listed_together(owners: pl.DataFrame, named: pl.DataFrame) -> bool:
 def _refs_increase(refs: pl.Series) -> bool:
     """Whether `refs` (no nulls) strictly increase: then none repeats, whatever the account,
     proven by comparing neighbours (a fifth of hashing a year's refs and counting them); an
-    export numbering its rows in order (PayPal's) does. Unsorted refs fail on the sortedness
-    check, which stops at the first pair out of order."""
-    return refs.is_sorted() and bool((refs.slice(1) > refs.slice(0, len(refs) - 1)).all())
+    export numbering its rows in order (PayPal's) does. Refs out of order in their first
+    1,024 (Upwork's) fail on that prefix's sortedness check; others are compared once (no
+    sortedness check of them all first: a third of the comparison on a year's refs)."""
+    return refs.slice(0, 1024).is_sorted() \
+        and bool((refs.slice(1) > refs.slice(0, len(refs) - 1)).all())
 
 
 def _refs_unique(refs: pl.Series) -> bool:
@@ -440,14 +457,14 @@ def by_client(valued: pl.DataFrame, currency: str,
         (earned & pl.col("ref").is_not_null() & pl.col("counterparty").is_not_null()
          ).alias("owner"), (fee & named).alias("named"), (fee & ~named).alias("unnamed"))
     owners = valued.select("account", "ref", "counterparty").filter(part["owner"])
-    named_fees = valued.select("account", "related_ref", "counterparty", "value").filter(
-        part["named"])
+    named_fees = valued.select("account", "related_ref", "value").filter(part["named"])
     unnamed = valued.select("counterparty", "value").filter(part["unnamed"])
     if clients is None:
         clients = client_sums(valued).collect(engine="in-memory")
     gross = clients.lazy().group_by(pl.col("counterparty").alias("client")).agg(
         pl.col("value").sum().alias("gross"), pl.col("hours").sum().alias("hours"))
-    fees = _fee_clients(owners, named_fees, unnamed)
+    fees = _fee_clients(owners, named_fees, unnamed,
+                        lambda: valued.get_column("counterparty").filter(part["named"]))
     charged = fees.lazy().group_by("client").agg(
         (-pl.col("value").sum()).alias("fees")).filter(pl.col("client").is_not_null())
     joined = gross.join(charged, on="client", how="full", coalesce=True).sort(
