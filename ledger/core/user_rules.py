@@ -404,11 +404,12 @@ def _applying(height: int, rules: list[UserRule], found: list[pl.Series]) -> lis
 
     taken: pl.Series | None = None
     where = []
-    for rule, index in zip(rules, found, strict=True):
+    last = max((i for i, index in enumerate(found) if index.len()), default=-1)
+    for i, (rule, index) in enumerate(zip(rules, found, strict=True)):
         if taken is not None and index.len():
             index = index.filter(~taken.gather(index))
         where.append(index)
-        if not rule.cont and index.len():
+        if not rule.cont and index.len() and i < last:  # a later rule has rows to take
             if taken is None:
                 taken = pl.repeat(False, height, eager=True)
             taken = taken.scatter(index, True)
@@ -470,8 +471,9 @@ def _chunked_like(series: pl.Series, rows: pl.DataFrame) -> pl.Series:
     import polars as pl
 
     layout = _layout(rows)
-    if not layout or series.n_chunks() != 1:
+    if not layout or [chunk.len() for chunk in series.get_chunks()] == layout:
         return series
+    series = series.rechunk()  # cut otherwise (a column concat left whole, say): rare
     pieces, offset = [], 0
     for length in layout:
         pieces.append(series.slice(offset, length))
