@@ -13,7 +13,8 @@ each other's edits; the first rule that matches a row wins, unless it says `cont
 in which case later matching rules apply too (a later rule's value for a column wins).
 Vectorised throughout: `hits` finds each rule's rows (one Aho-Corasick pass for the literals
 the regexes need, then the regexes only where those occur), `apply` writes each set column with
-one scatter per rule. `condition` is the plain expression of a rule, for `ledger rules test`.
+one scatter per rule and chunk of the rows. `condition` is the plain expression of a rule, for
+`ledger rules test`.
 `Ledger.rows` keeps what `hits` found between commands (ledger.store.rule_hits) and hands it to
 `apply`.
 """
