@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.core import schema, user_rules
+from ledger.core import rule_apply, schema, user_rules
 from ledger.store import rule_hits
 
 WORDS = ["IMPS", "ACME LLC", "NEFT CR", "POS", "AMAZON PAY", "UPI-RAHUL", "SHOP01", "STORE02",
@@ -88,11 +88,11 @@ def test_fast_apply_is_the_plain_per_row_apply(texts, tables, data):
     rows = bank(texts, amounts)
     rules = rules_of(*tables)
     want = reference(rows, rules)
-    assert user_rules.apply(rows, rules).equals(want)
+    assert rule_apply.apply(rows, rules).equals(want)
     # split across chunks as rows read from Parquet are
     chunked = pl.concat([rows.head(len(texts) // 2), rows.tail(len(texts) - len(texts) // 2)],
                         rechunk=False)
-    assert user_rules.apply(chunked, rules).equals(want)
+    assert rule_apply.apply(chunked, rules).equals(want)
 
 
 # --- kept between commands ------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Applying the user's rules chunk by chunk (ledger.core.user_rules._scattered): rows read from
+"""Applying the user's rules chunk by chunk (ledger.core.rule_apply._scattered): rows read from
 Parquet hold one chunk per row group, and each set column is written in those chunks instead
 of being copied into one. Whatever the chunks, the answer must be the plain per-row one
 (test_rule_hits.reference) and every written column must keep the rows' chunks."""
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.core import user_rules
+from ledger.core import rule_apply
 from tests.test_rule_hits import WORDS, bank, reference, rules_of
 
 SETS = [{"kind": "earning", "client": "Acme LLC"}, {"category": "office"},
@@ -48,7 +48,7 @@ def test_chunk_by_chunk_is_the_plain_per_row_apply(texts, tables, data):
     cuts = data.draw(st.lists(st.integers(0, len(texts)), max_size=4))
     rows = stored(texts, amounts, cuts)
     rules = rules_of(*({**t, "id": f"rule-with-a-long-id-{i}"} for i, t in enumerate(tables)))
-    got = user_rules.apply(rows, rules)
+    got = rule_apply.apply(rows, rules)
     assert got.equals(reference(rows, rules))
     def layout(frame: pl.DataFrame, name: str) -> list[int]:
         return [c.len() for c in frame[name].get_chunks()]
@@ -69,7 +69,7 @@ def test_a_column_in_one_chunk_is_cut_as_the_others(single):
     assert rows[single].n_chunks() == 1 and rows["id"].n_chunks() == 3
     rules = rules_of({"id": "acme", "description": "ACME", "set": SETS[3]},
                      {"id": "amazon", "description": "AMAZON", "set": SETS[2]})
-    got = user_rules.apply(rows, rules)
+    got = rule_apply.apply(rows, rules)
     assert got.equals(reference(rows, rules))
     assert [got[c].n_chunks() for c in ("category", "counterparty", "origin", "kind")] == [3] * 4
 
@@ -80,7 +80,7 @@ def test_a_later_rule_wins_in_every_chunk():
     rules = rules_of({"id": "broad", "description": "ACME", "continue": True,
                       "set": {"category": "first", "client": "First"}},
                      {"id": "narrow", "description": "IMPS", "set": {"category": "second"}})
-    got = user_rules.apply(rows, rules)
+    got = rule_apply.apply(rows, rules)
     assert got.equals(reference(rows, rules))
     assert got.filter(pl.col("description").str.contains("IMPS"))["category"].unique() \
         .to_list() == ["second"]

@@ -12,7 +12,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from ledger.core import schema, user_rules
+from ledger.core import rule_apply, schema, user_rules
 from ledger.core.errors import UsageError
 from ledger.counting import rule_tools
 
@@ -104,7 +104,7 @@ def test_a_rule_must_match_something_and_ids_are_unique():
 
 
 def test_rule_classifies_and_names_the_client_and_marks_origin():
-    out = user_rules.apply(BANK, load(ACME))
+    out = rule_apply.apply(BANK, load(ACME))
     acme = out.filter(pl.col("description").str.contains("ACME LLC"))
     assert acme["kind"].cast(pl.String).to_list() == ["earning", "other"]  # NEFT is not IMPS
     assert out.filter(pl.col("origin") == "rule:user:acme-imps")["counterparty"].to_list() \
@@ -120,11 +120,11 @@ def test_first_match_wins_unless_continue():
                                                           "client": "Acme"}}
     contract = {"id": "acme-contract", "description": "ACME", "set": {"contract": "Retainer",
                                                                       "client": "Acme LLC"}}
-    first = user_rules.apply(BANK, load(broad, contract)).filter(
+    first = rule_apply.apply(BANK, load(broad, contract)).filter(
         pl.col("description").str.contains("ACME"))
     assert set(first["counterparty"]) == {"Acme"} and first["contract"].null_count() == 2
     assert set(first["origin"]) == {"rule:user:acme"}
-    both = user_rules.apply(BANK, load({**broad, "continue": True}, contract)).filter(
+    both = rule_apply.apply(BANK, load({**broad, "continue": True}, contract)).filter(
         pl.col("description").str.contains("ACME"))
     assert set(both["counterparty"]) == {"Acme LLC"}  # the later rule's value wins
     assert set(both["contract"]) == {"Retainer"}
@@ -135,7 +135,7 @@ def test_first_match_wins_unless_continue():
 def test_match_keys_glob_ranges_dates_currency_and_case():
     def hits(**table) -> list[int]:
         rule = {"id": "r", "set": {"category": "x"}, **table}
-        out = user_rules.apply(BANK, load(rule))
+        out = rule_apply.apply(BANK, load(rule))
         return out.filter(pl.col("category") == "x")["line"].to_list()
 
     assert hits(description="glob:ADOBE*") == [5]
@@ -154,7 +154,7 @@ def test_match_keys_glob_ranges_dates_currency_and_case():
 
 def test_hours_for_fixed_price_work():
     rule = {"id": "fixed", "description": "ACME", "set": {"kind": "earning", "hours": 12.5}}
-    out = user_rules.apply(BANK, load(rule))
+    out = rule_apply.apply(BANK, load(rule))
     assert out.filter(pl.col("origin") != "source")["hours"].to_list() == [12.5, 12.5]
 
 
@@ -239,7 +239,7 @@ def test_net_above_gross_is_explained():
 
 
 def test_unclassified_largest_first():
-    out = rule_tools.unclassified(user_rules.apply(BANK, load(ACME)))
+    out = rule_tools.unclassified(rule_apply.apply(BANK, load(ACME)))
     assert out["amount"].to_list() == [Decimal(a) for a in ("25000", "-5000", "-2499",
                                                            "-1650")]
 
@@ -266,7 +266,7 @@ def test_suggested_rules_load_and_classify_their_rows():
     text = "\n".join(d["toml"] for d in drafts)
     rules = user_rules.load(tomllib.loads(text), "drafts.toml", text)
     assert len(rules) == len(drafts) >= 4
-    out = user_rules.apply(BANK, rules)
+    out = rule_apply.apply(BANK, rules)
     assert rule_tools.unclassified(out).is_empty()
     credits = out.filter(pl.col("amount") > 0)
     assert set(credits["kind"].cast(pl.String)) == {"earning"}
@@ -279,7 +279,7 @@ def test_fee_rules_still_split_a_fee_inside_a_row_a_user_rule_changed():
 
     row = rows(("2024-04-02", "-1000", "Sent to Ali [fee 6.00 INR included]")).with_columns(
         fee_included=pl.lit(Decimal("6"), dtype=pl.Decimal(38, 4)))
-    ruled = user_rules.apply(row, load({"id": "ali", "description": "Ali",
+    ruled = rule_apply.apply(row, load({"id": "ali", "description": "Ali",
                                         "set": {"kind": "subcontractor_payout"}}))
     out = split_included_fees(ruled, load_schedule({}))
     assert sorted(out["amount"].to_list()) == [Decimal("-994"), Decimal("-6")]
@@ -313,7 +313,7 @@ def test_readme_examples_do_what_they_say():
     assert [r.id for r in rules] == ["acme", "family", "adobe"]
     family = rows(("2024-04-03", "30000", "IMPS-4123-RAJESH SHARMA-SBIN-GIFT"),
                   ("2024-04-09", "-4000", "UPI-RAJESH SHARMA-RS@OKSBI-RETURNED"))
-    out = user_rules.apply(pl.concat([BANK, family.with_columns(
+    out = rule_apply.apply(pl.concat([BANK, family.with_columns(
         pl.concat_str(pl.lit("f"), "id").alias("id"))]), rules)
     kinds = {r["description"][:12]: (str(r["kind"]), r["counterparty"], r["category"])
              for r in out.iter_rows(named=True)}
@@ -401,7 +401,7 @@ def test_applied_columns_keep_the_chunks_of_the_rows():
     # make every later filter realign the frame
     table = pl.concat([BANK, BANK], rechunk=False)
     assert table["id"].n_chunks() == 2
-    out = user_rules.apply(table, load(ACME, {"id": "amazon", "description": "AMAZON",
+    out = rule_apply.apply(table, load(ACME, {"id": "amazon", "description": "AMAZON",
                                              "set": {"category": "office"}}))
     assert [out[c].n_chunks() for c in ("kind", "category", "counterparty", "origin")] == [2] * 4
     assert out["category"].to_list() == [None, None, "office", None, None] * 2

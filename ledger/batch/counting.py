@@ -147,7 +147,7 @@ def prepare(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: str
     DataError where the worker has nothing to count."""
     import polars as pl
 
-    from ledger.core import user_rules
+    from ledger.core import rule_apply
     from rules.fx import FxChain, implied_rates
 
     if not frames:
@@ -160,7 +160,7 @@ def prepare(frames: list[pl.DataFrame], sheets: list[pl.DataFrame], country: str
     if rows.get_column("id").n_unique() != rows.height:  # a Series' count: no query planned
         rows = rows.unique("id", keep="first", maintain_order=True)
     if config.rules:
-        rows = user_rules.apply(rows, list(config.rules))
+        rows = rule_apply.apply(rows, list(config.rules))
     if rows.is_empty():
         raise DataError("the worker's exports hold no transactions")
 

@@ -97,7 +97,8 @@ def test(stored: pl.DataFrame, rules: list[UserRule], examples: int = 3) -> dict
     with how many and which one wins. On the stored rows, as `Ledger.rows` would apply them."""
     import polars as pl
 
-    from ledger.core.user_rules import applied, apply, condition, stop
+    from ledger.core.rule_apply import apply
+    from ledger.core.user_rules import applied, condition, stop
 
     if not rules:
         return {"schema": "ledger.rules-test/1", "rows": stored.height, "rules": [],

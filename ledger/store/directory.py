@@ -132,10 +132,10 @@ class Ledger:
 
     def rows(self) -> pl.DataFrame:
         """All canonical rows as every command counts them: the stored rows with the user's
-        `[[rules]]` of ledger.toml applied (ledger.user_rules), never written back."""
+        `[[rules]]` of ledger.toml applied (ledger.core.rule_apply), never written back."""
         import weakref
 
-        from ledger.core import user_rules
+        from ledger.core import rule_apply
         from ledger.store import rule_hits
 
         before = rule_hits.stamp(self.rows_path)  # before reading: see rule_hits.hits
@@ -144,7 +144,7 @@ class Ledger:
         rules = list(config.rules)
         if rules and not rows.is_empty():
             found = rule_hits.hits(self.root, self.rows_path, before, rows, rules)
-            rows = user_rules.apply(rows, rules, found)
+            rows = rule_apply.apply(rows, rules, found)
         # what these rows were read from (ledger.counting.kept keys counting them on it)
         self.read = (weakref.ref(rows), self._stored_stamp, config.text)
         return rows
