@@ -198,38 +198,59 @@ def part_cuts(body: bytes, start: int) -> list[int] | None:
 
 
 def distinct_lookup(df: pl.DataFrame, keys: list[str],
-                    make: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+                    make: Callable[[pl.DataFrame], pl.DataFrame],
+                    codes: dict[str, str] | None = None) -> pl.DataFrame:
     """`df` with the columns that `make` adds to the distinct combinations of `keys` looked
     up for each row (nulls match nulls): what `importers.base.lookup(df, make(combos), keys)`
     gives, where `combos` holds each combination once, in the order of its first row. `make`
     gets the combinations with a code column beside `keys` and must keep both as they are (it
-    adds columns: `with_columns`)."""
+    adds columns: `with_columns`). `codes`: key -> a column of `df` already holding each
+    row's code of that key (unsigned, null for null; equal codes, equal values, as
+    importers/payoneer_fields.py makes them as it reads the cells), used instead of hashing
+    the key's strings again."""
     import polars as pl
 
-    # each key's code: 0 for null, else 1 + its Categorical's physical value (a Categories
-    # of its own: let go with the codes), or a Boolean key's 0 or 1
-    schema = df.schema
-    codes = df.select(
-        (pl.col(k) if schema[k] == pl.Boolean
-         else pl.col(k).cast(pl.Categorical(pl.Categories.random())).to_physical())
-        .cast(pl.UInt64).add(1).fill_null(0) for k in keys)
-    radices = [int(top or 0) + 1 for top in codes.max().row(0)] if keys else []
-    if math.prod(radices) >= 2**63:  # the combined code could overflow: by the strings
+    # each key's code: 0 for null, else 1 + its given code, or its Categorical's physical
+    # value (a Categories of its own: let go with the codes; the strings hashed once), or a
+    # Boolean key's 0 or 1; combined in one expression, not first written out per key
+    schema, given = df.schema, codes or {}
+    hashed = [k for k in keys if k not in given and schema[k] != pl.Boolean]
+    raw = pl.concat([df.select(pl.col(given.get(k, k)).alias(k) for k in keys
+                               if k not in hashed),
+                     df.select(pl.col(k).cast(pl.Categorical(pl.Categories.random()))
+                               .to_physical() for k in hashed)], how="horizontal")
+    tops = raw.select(pl.col(k).max() for k in keys).row(0) if keys else ()
+    radices = [1 if top is None else int(top) + 2 for top in tops]
+    combinations = math.prod(radices)
+    if combinations >= 2**63:  # the combined code could overflow: by the strings
         table = make(df.select(keys).unique(maintain_order=True))
         found = df.select(keys).join(table, on=keys, how="left", maintain_order="left",
                                      nulls_equal=True)
         return df.with_columns(found.drop(keys))
-    combined = pl.lit(0, dtype=pl.UInt64)
-    for name, radix in zip(codes.columns, radices, strict=True):
-        combined = combined * radix + pl.col(name)
-    code = codes.select(combined.alias(CODE)).to_series()
-    del codes
+    width = pl.UInt32 if combinations < 2**32 else pl.UInt64  # (half the bytes, if it fits)
+    combined = pl.lit(0, dtype=width)
+    for key, radix in zip(keys, radices, strict=True):
+        combined = combined * pl.lit(radix, dtype=width) \
+            + pl.col(key).cast(width).add(1).fill_null(0)
+    code = raw.select(combined.alias(CODE)).to_series()
+    del raw
     first = code.arg_unique()  # each combination's first row, in file order
     table = make(df.select(keys).gather(first).with_columns(code.gather(first)))
     new = [c for c in table.columns if c not in keys and c != CODE]
+    if combinations <= max(df.height, DENSE):  # each code's row of `table` by a gather
+        slots = pl.repeat(0, combinations, dtype=pl.UInt32, eager=True).scatter(
+            table[CODE], pl.Series(range(table.height), dtype=pl.UInt32))  # code -> its row
+        at = slots.gather(code)
+        del code
+        return df.with_columns(table[c].gather(at) for c in new)
     found = code.to_frame().join(table.select(CODE, *new), on=CODE, how="left",
                                  maintain_order="left")
     return df.with_columns(found.select(new))
+
+
+DENSE = 1 << 16
+"""Up to this many possible combinations (or the rows' number), `distinct_lookup` finds each
+row's combination in a table of them all by a gather, not a join."""
 
 
 CODE = "\0code"

@@ -11,7 +11,6 @@ not a million (issue 23).
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from importers.base import is_platform, lookup
@@ -192,61 +191,14 @@ def kinds(df: pl.DataFrame, codes: dict[str, str] | None = None) -> pl.DataFrame
     read nothing else of a row; tests/test_payoneer_kinds.py compares both ways).
 
     `codes`: key -> a column of each row's code of it (UInt32, null for null; equal codes,
-    equal values), which are combined instead of the keys hashed (`_coded`), and dropped."""
+    equal values), which `distinct_lookup` combines instead of hashing the keys, and dropped."""
     import polars as pl
 
     amount = pl.col("amount")
     df = df.with_columns(_credit=amount > 0, _debit=amount < 0)
     coded = {key: column for key, column in (codes or {}).items() if column in df.columns}
-    if len(coded) == len(KEYS) - 2:
-        return _coded(df, coded).drop("_credit", "_debit", *coded.values())
-    return distinct_lookup(df, list(KEYS), _shapes).drop("_credit", "_debit",
-                                                         *coded.values())
-
-
-def _coded(df: pl.DataFrame, codes: dict[str, str]) -> pl.DataFrame:
-    """`distinct_lookup(df, KEYS, _shapes)` with the string keys' codes given (`kinds`): each
-    row's codes and signs combined into one integer, the shapes found by it and looked up
-    by it (a gather from a table of every possible combination, where that is small)."""
-    import polars as pl
-
-    tops = df.select(pl.col(codes[k]).max().alias(k) for k in KEYS if k in codes).row(0)
-    top = dict(zip([k for k in KEYS if k in codes], tops, strict=True))
-    parts, radices = [], []
-    for key in KEYS:
-        if key in codes:  # a null's code: one past the others
-            size = (-1 if top[key] is None else int(top[key])) + 2
-            parts.append(pl.col(codes[key]).fill_null(size - 1))
-        else:  # (a sign)
-            size = 3
-            parts.append(pl.col(key).cast(pl.UInt8).fill_null(2))
-        radices.append(size)
-    combinations = math.prod(radices)
-    if combinations >= 2**63:  # the combined code could overflow: by the strings
-        return distinct_lookup(df, list(KEYS), _shapes)
-    width = pl.UInt32 if combinations < 2**32 else pl.UInt64  # (half the bytes, if it fits)
-    combined = pl.lit(0, dtype=width)
-    for part, radix in zip(parts, radices, strict=True):
-        combined = combined * pl.lit(radix, dtype=width) + part.cast(width)
-    code = df.select(combined.alias(CODE)).to_series()
-    first = code.arg_unique()  # each shape's first row, in file order
-    table = _shapes(df.select(KEYS).gather(first).with_columns(
-        code.gather(first).cast(pl.UInt64)))
-    new = [c for c in table.columns if c not in KEYS and c != CODE]
-    if combinations <= max(df.height, DENSE):  # each code's row of `table` by a gather
-        slots = pl.repeat(0, combinations, dtype=pl.UInt32, eager=True).scatter(
-            table[CODE], pl.Series(range(table.height), dtype=pl.UInt32))  # code -> its row
-        at = slots.gather(code)
-        del code
-        return df.with_columns(table[c].gather(at) for c in new)
-    found = code.cast(pl.UInt64).to_frame().join(table.select(CODE, *new), on=CODE,
-                                                 how="left", maintain_order="left")
-    return df.with_columns(found.select(new))
-
-
-DENSE = 1 << 16
-"""Up to this many possible combinations (or the rows' number), `_coded` looks each row's
-shape up in a table of them all."""
+    return distinct_lookup(df, list(KEYS), _shapes, coded).drop("_credit", "_debit",
+                                                                *coded.values())
 
 
 def _shapes(shapes: pl.DataFrame) -> pl.DataFrame:

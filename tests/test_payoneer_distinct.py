@@ -14,7 +14,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from importers import payoneer, payoneer_fields, payoneer_kinds, registry
+from importers import csv_parts, payoneer, payoneer_fields, payoneer_kinds, registry
 from importers.base import ImportOptions
 from tests.conftest import DATA
 
@@ -158,7 +158,7 @@ def test_kinds_from_given_codes_are_kinds_from_the_strings(dense, monkeypatch):
         codes[column] = payoneer_fields._distinct(df[key])[0]
     coded = df.with_columns(**codes)
     if not dense:
-        monkeypatch.setattr(payoneer_kinds, "DENSE", 0)
+        monkeypatch.setattr(csv_parts, "DENSE", 0)
         assert coded.height < 10 * 4 * 5 * 4 * 3 * 3  # (more combinations than rows)
     got = payoneer_kinds.kinds(coded, payoneer.CODED)
     assert got.columns == expected.columns and got.equals(expected)
