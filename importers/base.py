@@ -371,10 +371,7 @@ def check_running_balance(df: pl.DataFrame, *, path: object, group: list[str] | 
 def lines_rising(lines: pl.Series) -> bool:
     """Whether `lines` rise strictly (rows in file order, one per line): sorting them either
     way is then the rows as they are, or reversed (`check_running_balance`)."""
-    if lines.len() < 2 or lines.null_count():
-        return lines.len() < 2 and not lines.null_count()
-    step = lines.diff().drop_nulls()
-    return bool((step > 0).all())
+    return not lines.null_count() and bool((lines.diff().drop_nulls() > 0).all())
 
 
 def kept(df: pl.DataFrame, keep: pl.Expr) -> pl.DataFrame:

@@ -288,11 +288,6 @@ FEE_TEXT = "Service Fee - Ref ID "
 """How Upwork writes a service fee's description, before the Ref ID of its earning."""
 
 
-def _related_refs(description: pl.Series) -> pl.Series:
-    r"""`description.str.extract(r"Ref ID\s*(\d+)", 1)` (`_fee_refs`)."""
-    return _fee_refs(description)[0]
-
-
 def _fee_refs(description: pl.Series) -> tuple[pl.Series, pl.Series]:
     r"""(`description.str.extract(r"Ref ID\s*(\d+)", 1)`, the rows whose text is a fee's
     `FEE_TEXT` followed by ASCII digits only: every fee as Upwork writes it). The extraction

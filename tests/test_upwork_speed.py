@@ -32,9 +32,9 @@ def test_distinct_codes_are_the_values_positions_among_them_in_first_row_order()
 
 def test_related_refs_are_what_the_regex_extracts():
     texts = pl.Series(TEXTS * 2)
-    assert upwork._related_refs(texts).equals(texts.str.extract(r"Ref ID\s*(\d+)", 1))
+    assert upwork._fee_refs(texts)[0].equals(texts.str.extract(r"Ref ID\s*(\d+)", 1))
     none = pl.Series(["Withdrawal", None], dtype=pl.String)
-    assert upwork._related_refs(none).to_list() == [None, None]
+    assert upwork._fee_refs(none)[0].to_list() == [None, None]
 
 
 def _classified_by_joins(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:

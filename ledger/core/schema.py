@@ -269,9 +269,9 @@ class Joined:
     separators into one literal piece: each piece joined costs a pass over the rows)."""
     separator: str
     distinct: bool = False
-    """The keys are known to be distinct, none null (importers/bank_columns.row_key proves
-    it): the ids of one source and account are then distinct too (a sha256 collision
-    aside), which `Parsed.ids_distinct` tells importers.registry.parse."""
+    """The keys are known to be distinct, none null (importers/bank_columns.row_key and
+    importers.base.known_key prove it): the ids of one source and account are then distinct
+    too (a sha256 collision aside), which `Parsed.ids_distinct` tells importers.registry.parse."""
 
     def expr(self) -> pl.Expr:
         """The key itself, as one string expression."""
@@ -314,7 +314,7 @@ def with_ids(df: pl.DataFrame, key: pl.Expr | Joined | None = None, per: Sequenc
     """
     import polars as pl
 
-    engine = "streaming" if df.height >= STREAM_IDS_FROM else "in-memory"
+    engine = engine_for(df.height)
     if not isinstance(key, Joined):
         key = (key if key is not None else pl.col("ref")).cast(pl.String)
     ids = _hashed(df, key, engine, origin)
