@@ -10,7 +10,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from ledger.reports import report
+from ledger.reports import breakdown, report
 from tests.conftest import TODAY
 
 
@@ -78,11 +78,11 @@ def _valued(clients: list[str], gross: str, fees: dict[str, str] | None = None
 
 def test_equal_gross_is_ordered_by_name():
     names = [f"Client {i}" for i in (7, 3, 12, 1, 30, 22, 5, 18, 9, 2, 40, 11)]
-    clients = report.by_client(_valued(names, "100"), "USD")
+    clients = breakdown.by_client(_valued(names, "100"), "USD")
     assert [c["client"] for c in clients] == sorted(names)
     valued = pl.concat([_valued(["a"], "50").with_columns(pl.lit(p).alias("source"))
                         for p in ("wise", "payoneer", "bank:meezan", "upwork", "paypal")])
-    platforms = report.by_platform(valued, "USD")
+    platforms = breakdown.by_platform(valued, "USD")
     assert [p["platform"] for p in platforms] == ["bank", "payoneer", "paypal", "upwork", "wise"]
 
 
@@ -96,10 +96,10 @@ def test_fee_owners_are_exact_when_every_hash_collides(monkeypatch):
 
     def figures() -> dict:
         return {c["client"]: (c["gross"], c["fees"], c["net"])
-                for c in report.by_client(valued, "USD")}
+                for c in breakdown.by_client(valued, "USD")}
 
     assert figures() == expected
-    monkeypatch.setattr(report, "_ref_key", lambda ref: pl.when(
+    monkeypatch.setattr(breakdown, "_ref_key", lambda ref: pl.when(
         pl.col(ref).is_not_null()).then(pl.lit(1, dtype=pl.UInt64)).alias("_key"))
     assert figures() == expected
 
@@ -125,7 +125,7 @@ def _owners_and_fees(valued: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, 
 
 
 def _fees_by_client(valued: pl.DataFrame) -> dict[str, str]:
-    return {c["client"]: c["fees"] for c in report.by_client(valued, "USD")}
+    return {c["client"]: c["fees"] for c in breakdown.by_client(valued, "USD")}
 
 
 def test_fees_listed_beside_their_earnings_are_charged_without_a_join():
@@ -138,8 +138,8 @@ def test_fees_listed_beside_their_earnings_are_charged_without_a_join():
                     ("earning", "r2", None, "Beta", "100"),
                     ("platform_fee", "f2", "r2", "Someone else", "-2.50")])
     owners, named, unnamed = _owners_and_fees(valued)
-    assert report._listed_together(owners, named)
-    clients = report._fee_clients(owners, named, unnamed)
+    assert breakdown._listed_together(owners, named)
+    clients = breakdown._fee_clients(owners, named, unnamed)
     assert clients["client"].to_list() == ["Acme", "Beta", "Cato"]
     assert _fees_by_client(valued) == {"Acme": "10.00", "Beta": "2.50", "Cato": "1.50"}
 
@@ -152,17 +152,17 @@ def test_a_repeated_ref_charges_its_first_earning_as_the_join_does():
                     ("earning", "r1", None, "Beta", "100"),
                     ("platform_fee", "f2", "r1", None, "-3")])
     owners, named, _ = _owners_and_fees(valued)
-    assert not report._listed_together(owners, named)
+    assert not breakdown._listed_together(owners, named)
     assert _fees_by_client(valued) == {"Acme": "13.00", "Beta": "0.00"}
 
 
 def test_increasing_refs_are_unique_without_hashing_them(monkeypatch):
     """Refs that strictly increase (an export numbering its rows) need no hash to be known
     unique; a ref repeated beside itself, or refs out of order, are still counted by hash."""
-    assert report._refs_increase(pl.Series(["r1", "r2", "r3"]))
-    assert report._refs_increase(pl.Series(["r1"]))
-    assert not report._refs_increase(pl.Series(["r1", "r1", "r2"]))
-    assert not report._refs_increase(pl.Series(["r2", "r1", "r3"]))
+    assert breakdown._refs_increase(pl.Series(["r1", "r2", "r3"]))
+    assert breakdown._refs_increase(pl.Series(["r1"]))
+    assert not breakdown._refs_increase(pl.Series(["r1", "r1", "r2"]))
+    assert not breakdown._refs_increase(pl.Series(["r2", "r1", "r3"]))
     valued = _rows([("earning", "r1", None, "Acme", "100"),
                     ("platform_fee", "f1", "r1", None, "-10"),
                     ("earning", "r2", None, "Beta", "100"),
@@ -172,9 +172,9 @@ def test_increasing_refs_are_unique_without_hashing_them(monkeypatch):
     def no_hash(ref: str) -> pl.Expr:
         raise AssertionError("hashed refs that increase")
 
-    monkeypatch.setattr(report, "_ref_key", no_hash)
-    assert report._listed_together(owners, named)
-    assert report._fee_clients(owners, named, unnamed)["client"].to_list() == ["Acme", "Beta"]
+    monkeypatch.setattr(breakdown, "_ref_key", no_hash)
+    assert breakdown._listed_together(owners, named)
+    assert breakdown._fee_clients(owners, named, unnamed)["client"].to_list() == ["Acme", "Beta"]
 
 
 def test_client_sums_given_or_not_the_clients_and_platforms_are_the_same():
@@ -187,16 +187,16 @@ def test_client_sums_given_or_not_the_clients_and_platforms_are_the_same():
         pl.Series("hours", [2.0, None, 1.5]))
     valued = pl.concat([valued, _rows([("earning", "w1", None, "Acme", "500")]).with_columns(
         pl.lit("wise").alias("source"), pl.lit(3.0).alias("hours"))])
-    sums = report.client_sums(valued).collect()
-    clients = report.by_client(valued, "USD")
+    sums = breakdown.client_sums(valued).collect()
+    clients = breakdown.by_client(valued, "USD")
     assert [(c["client"], c["gross"], c["hours"]) for c in clients] == [
         ("Acme", "570.00", "5.00"), ("Beta", "40.00", "1.50")]
-    assert report.by_client(valued, "USD", clients=sums) == clients
+    assert breakdown.by_client(valued, "USD", clients=sums) == clients
     hours = {"Acme": 5.0, "Beta": 1.5}
-    platforms = report.by_platform(valued, "USD", hours)
+    platforms = breakdown.by_platform(valued, "USD", hours)
     assert [(p["platform"], p["gross"], p["hours"]) for p in platforms] == [
         ("wise", "500.00", "5.00"), ("upwork", "110.00", "1.50")]
-    assert report.by_platform(valued, "USD", hours, clients=sums) == platforms
+    assert breakdown.by_platform(valued, "USD", hours, clients=sums) == platforms
 
 
 def test_counting_reconciles_the_same_hops_without_listing_money_in_transit():
@@ -281,13 +281,13 @@ def test_fees_matched_row_for_row_are_charged_as_the_join_charges_them(monkeypat
                     ("earning", "r2", None, "Beta", "100"),
                     ("platform_fee", "f2", "r2", None, "-2.50")])
     owners, named, _ = _owners_and_fees(valued)
-    assert report._listed_together(owners, named)
-    fast = report.by_client(valued, "USD")
-    monkeypatch.setattr(report, "_listed_together", lambda owners, named: False)
-    assert report.by_client(valued, "USD") == fast
+    assert breakdown._listed_together(owners, named)
+    fast = breakdown.by_client(valued, "USD")
+    monkeypatch.setattr(breakdown, "_listed_together", lambda owners, named: False)
+    assert breakdown.by_client(valued, "USD") == fast
     orphan = _rows([("earning", "r1", None, "Acme", "100"),
                     ("platform_fee", "f1", "r9", "Dora", "-4")])
-    assert {c["client"]: c["fees"] for c in report.by_client(orphan, "USD")} == {
+    assert {c["client"]: c["fees"] for c in breakdown.by_client(orphan, "USD")} == {
         "Acme": "0.00", "Dora": "4.00"}
 
 
@@ -296,7 +296,7 @@ def test_refs_in_falling_runs_that_do_not_overlap_are_unique_without_hashing_the
     overlap are unique; a ref repeated in another run, a run reaching into the next one's
     range, or a ref repeated beside itself are not proven so (counted by hash)."""
     def unique(refs: list[str]) -> bool:
-        return report._refs_unique(pl.Series(refs))
+        return breakdown._refs_unique(pl.Series(refs))
 
     assert unique(["r3", "r2", "r1", "r6", "r5", "r4", "r9", "r8"])
     assert unique(["r6", "r5", "r4", "r3", "r2", "r1"]) and unique(["r1"])

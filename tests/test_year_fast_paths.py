@@ -59,7 +59,7 @@ def test_day_sums_give_the_months_and_platforms_the_rows_give() -> None:
     """sums_by_month and by_platform read from `day_sums` (as the report does) give exactly
     what they give reading the valued rows themselves."""
     from ledger.counting.totals import day_sums, sums_by_month
-    from ledger.reports import report
+    from ledger.reports import breakdown
 
     valued = _valued()
     daily = day_sums(valued.lazy()).collect()
@@ -68,11 +68,11 @@ def test_day_sums_give_the_months_and_platforms_the_rows_give() -> None:
     months, whole = sums_by_month(valued)
     assert len(months) == 12 and any(whole.values())
     hours = {"client 1": 3.0}
-    slow = report.by_platform(valued, "USD", hours)
+    slow = breakdown.by_platform(valued, "USD", hours)
     assert len(slow) == 3
-    assert report.by_platform(valued, "USD", hours, daily=daily) == slow
-    clients = report.client_sums(valued).collect()
-    assert report.by_platform(valued, "USD", hours, clients=clients, daily=daily) == slow
+    assert breakdown.by_platform(valued, "USD", hours, daily=daily) == slow
+    clients = breakdown.client_sums(valued).collect()
+    assert breakdown.by_platform(valued, "USD", hours, clients=clients, daily=daily) == slow
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +111,7 @@ def test_refs_increase_as_a_full_sortedness_check_says() -> None:
     """`_refs_increase` (a sortedness check of the first 1,024 refs only) answers what a
     check of them all with the strict comparison answers: out of order early or late (past
     the prefix), a repeat early or late, strictly rising, empty, one."""
-    from ledger.reports import report
+    from ledger.reports import breakdown
 
     rising = [f"{i:08d}" for i in range(5000)]
     cases = [rising, rising[:1], [*rising[:10], rising[5], *rising[10:]],
@@ -120,4 +120,4 @@ def test_refs_increase_as_a_full_sortedness_check_says() -> None:
     for refs in cases:
         series = pl.Series(refs, dtype=pl.String)
         slow = series.is_sorted() and all(b > a for a, b in pairwise(refs))
-        assert report._refs_increase(series) == slow, refs[:3]
+        assert breakdown._refs_increase(series) == slow, refs[:3]

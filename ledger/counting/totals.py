@@ -63,7 +63,7 @@ def totals_of(by_kind: dict[str, Decimal], hours: float = 0.0) -> dict[str, Deci
 def day_sums(valued: pl.LazyFrame) -> pl.LazyFrame:
     """Exact `value` summed per (date, source, kind): the one pass over a period's valued rows
     that `sums_by_month` (which sums them again per month and kind) and the report's sums per
-    source (report.by_platform) are both read from, as from the rows (exact decimals: the
+    source (reports.breakdown.by_platform) are both read from, as from the rows (exact decimals: the
     same figures). On a 1M-row year one group_by of three keys costs about 2/3 of two of
     two keys each. A plan."""
     import polars as pl
