@@ -52,14 +52,20 @@ def edge_space(values: pl.Series, length: pl.Series | None = None) -> bool:
     return bool(values.str.contains(EDGE_SPACE).any())
 
 
-def trimmed(df: pl.DataFrame, column: pl.Expr, blank_is_null: bool) -> pl.Series:
+def trimmed(df: pl.DataFrame, column: pl.Expr, blank_is_null: bool, *,
+            numbers: bool = False) -> pl.Series:
     """`column`'s text trimmed (`importers.base.nonblank` where `blank_is_null`): the column
     itself where trimming changes no cell (nor leaves one empty, where that makes it null),
     as in an export as written: the trimmed copy of a million strings is let go at once
-    rather than held in place of the table's own."""
+    rather than held in place of the table's own. `numbers`: cells that are integers as
+    written (an export's ids): proven so by a cast, which refuses white space and empty
+    cells (0.009 s of CPU on a million, the white space test 0.02 s); else as any text."""
     import polars as pl
 
     values = df.with_columns(column.alias("_v"))["_v"]  # (with_columns: a literal fills rows)
+    if numbers and values.dtype == pl.String and values.len() \
+            and not values.cast(pl.Int64, strict=False).null_count():
+        return values
     length = values.str.len_bytes()
     if not edge_space(values, length):  # nothing to trim: a test per cell rather
         # than a trimmed copy of the column made and let go (a large import's peak memory)

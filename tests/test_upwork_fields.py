@@ -1,0 +1,89 @@
+"""Upwork's fields made the short way are what the long way makes: its dates parsed once per
+distinct date (`upwork._dates`) are `base.parse_dates` of every cell, with the same error at
+the same line; ids proven integers by a cast (`csv_parts.trimmed(numbers=True)`) are the
+trimmed cells; types given as codes classify as the cells do."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from importers import csv_parts, upwork
+from importers.base import parse_dates
+from importers.readers import LINE
+from ledger.core.errors import DataError
+
+
+def _frame(dates: list[str | None]) -> pl.DataFrame:
+    return pl.DataFrame({"date": dates}, schema={"date": pl.String}).with_columns(
+        pl.int_range(2, len(dates) + 2, dtype=pl.Int64).alias(LINE))
+
+
+def _long_way(df: pl.DataFrame):
+    try:
+        return parse_dates(df, pl.col("date"), upwork.DATE_FORMATS, path="x.csv")
+    except DataError as exc:
+        return exc
+
+
+def _short_way(df: pl.DataFrame):
+    try:
+        return upwork._dates(df, "x.csv")
+    except DataError as exc:
+        return exc
+
+
+@pytest.mark.parametrize("dates", [
+    ["Jun 3, 2024", "Jun 3, 2024", " Jun 2, 2024", "2024-06-01", "June 1, 2024", "Jun 3, 2024"],
+    ["Jun 3, 2024", "Jun 31, 2024", "Jun 2, 2024", "Feb 30, 2024", "Jun 31, 2024"],  # 2 bad
+    ["Jun 3, 2024", "Jun 2, 2024", None, "Jun 1, 2024", None],  # empty
+    ["Jun 3, 2024", None, "bad", "Jun 1, 2024"],  # empty before a bad one
+    ["Jun 3, 2024", "bad", None],
+    [],
+])
+def test_dates_once_per_distinct_date_are_every_cell_parsed(dates):
+    df = _frame(dates)
+    long, short = _long_way(df), _short_way(df)
+    if isinstance(long, DataError):
+        assert isinstance(short, DataError)
+        assert (str(short), short.line, short.hint) == (str(long), long.line, long.hint)
+    else:
+        assert short.equals(long) and short.dtype == pl.Date
+        if dates:
+            assert short[0] == dt.date(2024, 6, 3)
+
+
+@pytest.mark.parametrize("cells", [
+    ["612345", "612346", "7"],
+    ["612345", " 612346", "7"],      # white space: trimmed as any text
+    ["612345", "612346\t", "7"],
+    ["612345", "", "7"],             # blank: null
+    ["612345", None, "7"],
+    ["612345", "\u00a0612346", "7"],
+    ["+612345", "-7", "007"],        # integers as written: kept as written
+    ["1e3", "0x1f", "1_000"],
+    [],
+])
+def test_refs_proven_integers_are_the_trimmed_cells(cells):
+    df = pl.DataFrame({"ref": cells}, schema={"ref": pl.String})
+    for blank_is_null in (True, False):
+        slow = csv_parts.trimmed(df, pl.col("ref"), blank_is_null)
+        fast = csv_parts.trimmed(df, pl.col("ref"), blank_is_null, numbers=True)
+        assert fast.to_list() == slow.to_list() and fast.dtype == slow.dtype
+
+
+def test_types_given_as_codes_classify_as_the_cells_do():
+    types = ["Hourly", "Service Fee", " hourly", "Mystery", "Hourly", None, "Connects", "VAT"]
+    df = pl.DataFrame({
+        "type": types,
+        "description": ["Invoice - 2:30 hrs", "Service Fee - Ref ID 12", "1.5 hrs", "x",
+                        "Invoice 10:00 hrs", "y", "Connects purchase", "VAT"],
+    })
+    cells, warned = upwork._classified(df)
+    index, distinct = csv_parts.distinct_codes(df["type"])
+    coded, warned_coded = upwork._classified(
+        df.drop("type").with_columns(index.alias(upwork.TYPE_CODE)), distinct)
+    assert warned_coded == warned and warned
+    assert coded.drop(upwork.TYPE_CODE).equals(cells.drop("type"))
