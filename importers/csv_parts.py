@@ -80,6 +80,25 @@ def trimmed(df: pl.DataFrame, column: pl.Expr, blank_is_null: bool, *,
     return stripped if changed else values
 
 
+FEW = 16
+"""At most one distinct value in this many rows: `trimmed_codes` trims the distinct values."""
+
+
+def trimmed_codes(values: pl.Series, blank_is_null: bool
+                  ) -> tuple[pl.Series, pl.Series] | None:
+    """(`index`, `distinct`): `trimmed(values)` as `distinct.gather(index)`: each distinct
+    value (`distinct_codes`) trimmed, a few hundred client names rather than a million cells
+    tested, and the rows' 4-byte codes for a caller that moves the rows before it spreads
+    the values over them (importers/upwork.py); None where the values are not few (more
+    than one distinct in FEW rows)."""
+    import polars as pl
+
+    index, distinct = distinct_codes(values)
+    if distinct.len() * FEW > values.len():
+        return None
+    return index, trimmed(distinct.to_frame("_v"), pl.col("_v"), blank_is_null)
+
+
 PART_BYTES = 16 * 1024 * 1024
 """How much of a large file's body `read_parts` gives polars at a time."""
 

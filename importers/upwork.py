@@ -23,7 +23,13 @@ from importers.base import (
     parse_money_columns,
     slim,
 )
-from importers.csv_parts import distinct_codes, in_order, newest_first_runs, trimmed
+from importers.csv_parts import (
+    distinct_codes,
+    in_order,
+    newest_first_runs,
+    trimmed,
+    trimmed_codes,
+)
 from importers.raw_files import RawFile
 from importers.readers import LINE, Table, read_table
 
@@ -95,7 +101,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     _require(table)
     path = raw.path
     rows_read = table.df.height
-    df = _fields(table.df, table, path)
+    coded: dict[str, pl.Series] = {}
+    df = _fields(table.df, table, path, coded)
     del table  # the export's strings: _fields took what is needed (memory)
     df, skipped = _booked(df, options)
     check_running_balance(df, path=path)
@@ -103,7 +110,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     # is a distinct number, so the registry need not hash the ids to prove it
     index, types = distinct_codes(df.drop_in_place("type"))  # (moved as 4-byte codes)
     df = _in_ledger_order(df.with_columns(index.alias(TYPE_CODE)), key is not None)
-    df, warnings = _classified(df, types)
+    df, warnings = _classified(_decoded(df, coded), types)
     account = options.account or SOURCE
     df = slim(df)
     rows = finalize(df, raw, source=SOURCE, account=account, key=key)
@@ -143,14 +150,18 @@ _READ = {"date", "amount", "amount $", "balance", "current balance $", "type",
 """The columns `_fields` reads (of either layout)."""
 
 
-def _fields(df: pl.DataFrame, table: Table, path: object) -> pl.DataFrame:
+def _fields(df: pl.DataFrame, table: Table, path: object,
+            coded: dict[str, pl.Series] | None = None) -> pl.DataFrame:
     """The export's cells as typed fields (date, amount, balance, type, description, ref,
     counterparty), the other cells left out (memory); an error at the first value that does
     not fit (the date's first, then the amount's, then the balance's).
 
     Takes over `df` (the caller's table, not used again): each field's cells are moved out
     of it as soon as the field is made, so the export's strings and the fields are not held
-    side by side (they were a large import's peak memory)."""
+    side by side (they were a large import's peak memory).
+
+    `coded` (a dict, filled): the counterparty, where its values are few, as each row's
+    code in CODED + name and its distinct values in `coded[name]` (`_decoded`)."""
     import polars as pl
 
     def named(*aliases: str) -> str | None:
@@ -185,7 +196,7 @@ def _fields(df: pl.DataFrame, table: Table, path: object) -> pl.DataFrame:
               (parts, lambda: trimmed(df, description, False).fill_null("")
                .alias("description")),
               ([ref_id, txn_id], lambda: _ref(df, col(ref_id), txn_id)),
-              ([team], lambda: trimmed(df, col(team), True).alias("counterparty"))]
+              ([team], lambda: _team(df, team, coded))]
     out: dict[str, pl.Series] = {}
     for sources, make in fields:
         made = make()
@@ -199,6 +210,32 @@ def _fields(df: pl.DataFrame, table: Table, path: object) -> pl.DataFrame:
     # rows); the text stays in pieces for `_in_ledger_order`, which copies it anyway
     columns = [*keep, *(column.alias(name) for name, column in out.items())]
     return pl.DataFrame([c if c.dtype == pl.String else c.rechunk() for c in columns])
+
+
+CODED = "\0code:"
+"""Before a field's name: the column of each row's code of it (`_fields`' `coded`)."""
+
+
+def _team(df: pl.DataFrame, team: str | None, coded: dict[str, pl.Series] | None
+          ) -> pl.Series:
+    """The counterparty (the Team cells trimmed, blank as null); as codes where `coded` and
+    few distinct teams (csv_parts.trimmed_codes: 0.03 s of CPU less on a million rows, and
+    4-byte codes moved into the ledger's order rather than 16-byte strings)."""
+    import polars as pl
+
+    if team is not None and coded is not None:
+        found = trimmed_codes(df.get_column(team), True)
+        if found is not None:
+            index, coded["counterparty"] = found
+            return index.alias(CODED + "counterparty")
+    return trimmed(df, pl.col(team) if team else pl.lit(None, dtype=pl.String), True) \
+        .alias("counterparty")
+
+
+def _decoded(df: pl.DataFrame, coded: dict[str, pl.Series]) -> pl.DataFrame:
+    """`df` with each coded field (`_fields`) as its values, in place of its codes."""
+    return df.with_columns([values.gather(df.drop_in_place(CODED + name)).alias(name)
+                            for name, values in coded.items()])
 
 
 def _dates(df: pl.DataFrame, path: object) -> pl.Series:

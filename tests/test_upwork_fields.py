@@ -87,3 +87,41 @@ def test_types_given_as_codes_classify_as_the_cells_do():
         df.drop("type").with_columns(index.alias(upwork.TYPE_CODE)), distinct)
     assert warned_coded == warned and warned
     assert coded.drop(upwork.TYPE_CODE).equals(cells.drop("type"))
+
+
+@pytest.mark.parametrize("cells", [
+    ["Acme", "Acme", "", "Beta ", None, " Acme", "Beta", "\u00a0", "Acme"],
+    ["Acme", "Acme", "Beta", "Beta"],
+    [],
+])
+def test_few_values_trimmed_once_each_are_the_cells_trimmed(cells, monkeypatch):
+    monkeypatch.setattr(csv_parts, "FEW", 1)
+    values = pl.Series("team", cells, dtype=pl.String)
+    for blank_is_null in (True, False):
+        index, distinct = csv_parts.trimmed_codes(values, blank_is_null)
+        slow = csv_parts.trimmed(values.to_frame(), pl.col("team"), blank_is_null)
+        assert distinct.gather(index).to_list() == slow.to_list()
+    monkeypatch.setattr(csv_parts, "FEW", 16)  # 3 distinct in 9 rows: not few
+    assert csv_parts.trimmed_codes(values, True) is None or len(cells) < 9
+
+
+def test_fields_with_coded_counterparties_are_the_fields(tmp_path, monkeypatch):
+    from bench.generate import write_upwork
+    from importers import registry
+    from importers.readers import read_table
+
+    path = write_upwork(tmp_path / "upwork.csv", 2000, days=20)
+    text = path.read_text().replace(",Client 7,", ", Client 7 ,").replace(",Client 9,", ",,")
+    path.write_text(text)
+    monkeypatch.setattr(csv_parts, "FEW", 2)
+
+    def table():
+        return read_table(registry.read(path), 0, columns=upwork._READ)
+
+    plain = upwork._fields(table().df, table(), path)
+    coded: dict[str, pl.Series] = {}
+    got = upwork._fields(table().df, table(), path, coded)
+    assert list(coded) == ["counterparty"]
+    got = upwork._decoded(got, coded).select(plain.columns)
+    assert got.equals(plain) and plain["counterparty"].null_count()
+    assert plain.filter(pl.col("counterparty") == "Client 7").height
