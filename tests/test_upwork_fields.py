@@ -125,3 +125,29 @@ def test_fields_with_coded_counterparties_are_the_fields(tmp_path, monkeypatch):
     got = upwork._decoded(got, coded).select(plain.columns)
     assert got.equals(plain) and plain["counterparty"].null_count()
     assert plain.filter(pl.col("counterparty") == "Client 7").height
+
+
+@pytest.mark.parametrize("pieces", [1, 5, 40])
+def test_distinct_codes_of_values_in_pieces_are_their_positions(pieces):
+    """Each row's code as it is where the codes are the positions (no null, first rows in
+    order), else gathered: the positions either way, as the strings' join gives them."""
+    values = pl.Series([f"t{(n * 7) % 13}" for n in range(400)] + ["t3", None] * (pieces > 5))
+    step = -(-values.len() // pieces)
+    chunked = pl.concat([values.slice(a, step) for a in range(0, values.len(), step)],
+                        rechunk=False)
+    index, distinct = csv_parts.distinct_codes(chunked)
+    joined_index, joined = csv_parts._joined_codes(values)
+    assert index.to_list() == joined_index.to_list() and distinct.equals(joined)
+    assert index.dtype == pl.UInt32 and distinct.gather(index).equals(values)
+
+
+def test_distinct_codes_not_in_first_row_order_are_gathered(monkeypatch):
+    """Codes given in another order than the rows' (a Categories already holding the values,
+    last first): each row's position is looked up, not taken as its code."""
+    values = pl.Series(["b", "a", "c", "a", "b", "c"])
+    categories = pl.Categories.random()
+    held = pl.Series(["c", "a", "b"]).cast(pl.Categorical(categories))  # c=0, a=1, b=2
+    assert held.to_physical().to_list() == [0, 1, 2]  # (held: the mapping lives with it)
+    monkeypatch.setattr(pl.Categories, "random", staticmethod(lambda *a, **k: categories))
+    index, distinct = csv_parts.distinct_codes(values)
+    assert distinct.to_list() == ["b", "a", "c"] and index.to_list() == [0, 1, 2, 1, 0, 2]
