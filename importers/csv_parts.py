@@ -179,7 +179,7 @@ def in_order(df: pl.DataFrame, order: pl.Series | list[tuple[int, int]] | None
     if runs is None and order is not None:  # rows one by one: each column made one first
         return pl.DataFrame([df.drop_in_place(name).rechunk().to_frame()[order].to_series()
                              for name in list(df.columns)])
-    if runs is None or runs == [(0, df.height)]:
+    if runs is None or not df.height or runs == [(0, df.height)]:
         return pl.DataFrame([df.drop_in_place(name).rechunk() for name in list(df.columns)])
     out = []
     for name in list(df.columns):

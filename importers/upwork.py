@@ -126,7 +126,8 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
     if not stacked.covered(raws):
         return out
     for group in stacked.tables(raws, _require).values():
-        group = [(i, t) for i, t in group if t.df.height < ORDERED_ROWS]  # (in date order)
+        # a file of ORDERED_ROWS rows or more: `parse` gives its rows in the ledger's order
+        group = [(i, t) for i, t in group if t.df.height < ORDERED_ROWS]
         if not group:
             continue
         try:
@@ -243,7 +244,7 @@ def _dates(df: pl.DataFrame, path: object) -> pl.Series:
     """`parse_dates` of the Date cells: each distinct date (a few hundred in a million rows)
     parsed once and spread over the rows (0.035 -> 0.025 s of CPU, in one piece: no copy
     made to join the table's pieces); where one does not parse, the cells parsed as ever,
-    for the error at the first row that does not (tests/test_upwork_order.py)."""
+    for the error at the first row that does not (tests/test_upwork_fields.py)."""
     import polars as pl
 
     from ledger.core.errors import DataError

@@ -77,3 +77,10 @@ def test_newest_first_runs_are_a_stable_sorts_rows(monkeypatch):
     assert csv_parts.newest_first_runs(days.reverse()) is None  # they rise: not newest first
     monkeypatch.setattr(csv_parts, "RUN_ROWS", 4)  # 5 runs of 11 rows: too short
     assert csv_parts.newest_first_runs(days) is None
+
+
+def test_no_rows_in_any_order():
+    frame = pl.DataFrame({"a": [], "b": []}, schema={"a": pl.String, "b": pl.Int64})
+    for order in (None, [], pl.Series([], dtype=pl.UInt32)):
+        got = csv_parts.in_order(frame.clone(), order)
+        assert got.equals(frame) and got.schema == frame.schema
