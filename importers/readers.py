@@ -70,7 +70,8 @@ class Table:
 
 
 def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = None,
-               positional: bool = False, columns: AbstractSet[str] | None = None) -> Table:
+               positional: bool = False, columns: AbstractSet[str] | None = None,
+               chunked: bool = False) -> Table:
     """Read the CSV body that starts at line `header_index` (0-based) as all-string columns.
 
     Rows that are entirely empty are dropped; rows with fewer or more cells than the header are
@@ -81,7 +82,9 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
 
     `columns`: the (normalised) names the caller reads; a large file's other columns are
     read and checked as ever, a part of the file at a time, but not kept
-    (importers.csv_parts).
+    (importers.csv_parts). `chunked`: the columns as polars read them, in pieces (aligned),
+    not each copied into one: for a caller that copies them anyway, in an order of its own
+    (csv_parts.in_order; importers/upwork.py).
     """
     import polars as pl
 
@@ -110,7 +113,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
                             line=header_index + 1,
                             hint="the file may be damaged; download the export again") from None
         return read_table(_decoded_copy(raw), header_index, delimiter=delimiter,
-                          positional=positional, columns=columns)
+                          positional=positional, columns=columns, chunked=chunked)
     sep = delimiter or sniff_delimiter(header_line)
     header = [h.replace("\ufeff", "").strip() for h in split_line(header_line, sep)]
     width = len(header)
@@ -131,7 +134,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
         _record_lines(None, sep, (len(header), width), raw.path, first_line, exact,
                       raw_body=body, body_start=start)  # a download cut short: its last row
         del body  # (raw.data: let go by `_table`)
-        return _table(parts, raw, header, sep, named)
+        return _table(parts, raw, header, sep, named, chunked)
     # a large file's bytes held as read are its whole size beside polars' table: polars reads
     # the file itself (its bytes let go first; read again, refused if changed, should an error
     # need them), and the file is then proved to be the bytes hashed (the import id)
@@ -154,7 +157,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
             return _read_cut_copy(raw, header_index, delimiter, positional)
         if "utf-8" in str(exc).lower() and raw.encoding != "utf-8":
             return read_table(_decoded_copy(raw), header_index, delimiter=delimiter,
-                              positional=positional, columns=columns)
+                              positional=positional, columns=columns, chunked=chunked)
         body = raw.data if from_file else body
         text = body[start:].decode("utf-8", errors="replace")
         _record_lines(text, sep, (len(header), width), raw.path, first_line, exact=True)
@@ -187,7 +190,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     df = df.with_columns(line.alias(LINE))
     df = without_empty_rows(df, [c for c in df.columns if c != LINE])
     del body
-    return _table(df, raw, header, sep, named)
+    return _table(df, raw, header, sep, named, chunked)
 
 
 def _before_cut(df: pl.DataFrame, whole: bytes, length: int, start: int, sep: str,
@@ -227,15 +230,16 @@ def _read_cut_copy(raw: RawFile, header_index: int, delimiter: str | None,
     return read_table(raw, header_index, delimiter=delimiter, positional=positional)
 
 
-def _table(df: pl.DataFrame, raw: RawFile, header: list[str], sep: str, named: list[str]
-           ) -> Table:
+def _table(df: pl.DataFrame, raw: RawFile, header: list[str], sep: str, named: list[str],
+           chunked: bool = False) -> Table:
     """The Table of the rows read, the file's bytes let go first (the caller holds them no
-    more)."""
+    more); its columns each in one piece unless `chunked`."""
     import polars as pl
 
     raw.release()
-    if df.n_chunks() > 1:  # a column at a time, once the bytes are gone: the next queries
-        # need aligned single chunks, and copying the whole table at once doubled it
+    if df.n_chunks() > 1 and not chunked:  # a column at a time, once the bytes are gone:
+        # the next queries need aligned single chunks, and copying the whole table at once
+        # doubled it
         df = pl.DataFrame([df.drop_in_place(name).rechunk() for name in list(df.columns)])
     return Table(df=df, header=header, path=raw.path, delimiter=sep,
                  names=dict(zip(named, header, strict=True)))
