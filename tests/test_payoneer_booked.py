@@ -1,0 +1,96 @@
+"""`parse` leaves the skipped (Pending) rows out at the end, of the ledger's columns only: the
+balance and transfer currency checks, the links and the warnings read the booked rows through
+`_booked` on all the rows. That must give what leaving them out first gives: the same rows
+(but their lines), warnings and errors, whatever the Pending rows hold and wherever they are."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from importers import payoneer, registry
+from importers.base import ImportOptions
+from tests.conftest import DATA
+
+FIXTURE = DATA / "payoneer" / "transactions-17col.csv"
+
+# (after which of the fixture's rows (0: the first), the Pending row)
+PENDING = {
+    # at the withdrawal's time, between it and its fee, and one more fee at that time
+    "between a fee and its row": [
+        (1, "05/03/2024,14:02:10,UTC,5550001,Transfer to bank account,,7.00,USD,,,Pending,,,,"
+            "Jane Doe,HBL,"),
+        (2, "05/03/2024,14:02:10,UTC,5550002,Withdrawal fee,,1.00,USD,,,Pending,,,,Jane Doe,"
+            "Payoneer,")],
+    # a third leg at a conversion's time (three legs are no pair), between its legs
+    "a conversion leg": [
+        (6, "05/08/2024,16:20:00,UTC,5550003,USD to EUR,5.00,,EUR,5.40,USD,Pending,,"
+            "Currency conversion,,Jane Doe,Jane Doe,")],
+    # balances that would break the chain, or are missing
+    "balances": [
+        (0, "05/03/2024,13:00:00,UTC,5550004,Payment from Acme Corp,10.00,,USD,,,Pending,"
+            "999.00,,,Acme Corp,Jane Doe,"),
+        (3, "05/05/2024,13:00:00,UTC,5550005,Payment from Acme Corp,10.00,,USD,,,Pending,,,,"
+            "Acme Corp,Jane Doe,")],
+    # an unknown description (no warning), a transfer currency that is no code (no error)
+    "other cells": [
+        (4, "05/07/2024,13:00:00,UTC,5550006,Something odd,,1.00,USD,,,Pending,,,,Jane Doe,X,"),
+        (5, "05/07/2024,14:00:00,UTC,5550007,Transfer to bank account,,1.00,USD,\"1,000.00\","
+            "XX,Pending,,,,Jane Doe,HBL,")],
+    # a fee naming the Reference ID of a booked row, and a row naming a booked fee's
+    "reference ids": [
+        (4, "05/06/2024,10:00:01,UTC,5550008,Receiving fee,,1.00,USD,,,Pending,,,,Jane Doe,"
+            "Payoneer,INV-17"),
+        (5, "05/06/2024,10:00:05,UTC,5550009,Payment from Acme Corp,1.00,,USD,,,Pending,,,,"
+            "Acme Corp,Jane Doe,INV-17")],
+}
+
+
+def _files(tmp_path, name: str) -> tuple[object, object]:
+    """(the fixture with PENDING[name]'s rows added, the fixture as it is but for its own
+    Pending row, which both keep)."""
+    lines = FIXTURE.read_text().splitlines()
+    header, body = lines[0], lines[1:]
+    added = list(body)
+    for after, row in sorted(PENDING[name], reverse=True):
+        added.insert(after + 1, row)
+    paths = []
+    for kind, rows in (("added", added), ("as-is", body)):
+        path = tmp_path / f"{kind}.csv"
+        path.write_text("\n".join([header, *rows]) + "\n")
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def _parsed(path):
+    return payoneer.parse(registry.read(path), ImportOptions())
+
+
+@pytest.mark.parametrize("name", sorted(PENDING))
+def test_pending_rows_change_nothing_booked(tmp_path, name):
+    added, as_is = (_parsed(p) for p in _files(tmp_path, name))
+    assert added.skipped["status Pending"] == 1 + len(PENDING[name])
+    assert added.warnings == as_is.warnings
+    assert added.rows["related_ref"].drop_nulls().len() >= 3
+    columns = [c for c in added.rows.columns if c not in ("line", "import_id")]
+    assert added.rows.select(columns).equals(as_is.rows.select(columns)), name
+
+
+def test_booked_rows_alone_through_the_mask_are_those_filtered_first(tmp_path):
+    """The steps given `_booked` give what they give on the booked rows alone."""
+    path, _ = _files(tmp_path, "between a fee and its row")
+    raw = registry.read(path)
+    table = payoneer.read_table(raw, 0)
+    df = payoneer._fields(table.df, table, raw.path,
+                          payoneer._date_formats(table.df, ImportOptions()))
+    df = payoneer.kinds(df.with_columns(
+        amount=pl.col("credit").fill_null(0) - pl.col("debit").fill_null(0),
+        _booked=pl.col("status") == "Completed"), payoneer.CODED)
+    booked = pl.col("_booked")
+    alone = df.filter(booked)
+    for frame in (df, df.with_columns(balance=pl.col("balance").fill_null(0))):
+        assert payoneer._balances_follow(frame, booked) \
+            == payoneer._balances_follow(frame.filter(booked))
+    assert payoneer._balances_follow(df, booked)
+    through = payoneer._booked_rows(payoneer._link(df.clone(), booked=booked))
+    assert through.equals(payoneer._link(alone.clone()).drop("_booked"))
