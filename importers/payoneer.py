@@ -109,9 +109,11 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     _require(table)
     path = raw.path
     rows_read = table.df.height
-    df = _fields(table.df, table, path, lambda days: _formats_of(days, options))
+    few: dict[str, pl.Series] = {}  # (the statuses' and currencies' distinct values)
+    df = _fields(table.df, table, path, lambda days: _formats_of(days, options), few=few)
     del table  # the export's strings: the select above took what is needed (memory)
-    df = df.with_columns(_booked=pl.col("status").is_in(_check_statuses(df, path).implode()))
+    df = df.with_columns(_booked=pl.col("status").is_in(
+        _check_statuses(df, path, few.get("status")).implode()))
     booked = pl.col("_booked")  # (the statuses matched once, read three times below)
     skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
                      "status {}")
@@ -131,7 +133,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     # the rows as they are: only the ledger's columns are copied without the skipped rows,
     # at the end, not the fields those are made of (0.03 s of CPU on a million rows)
     booked = pl.col("_booked") if skipped else None
-    if not _balances_follow(df, booked):  # (or it cannot tell): the check that says where not
+    if not _balances_follow(df, booked, few.get("currency")):  # (or it cannot tell): the
+        # check that says where not
         check_running_balance(_booked_rows(df.select(LINE, "date", "amount", "balance",
                                                      "currency", *(["_booked"] * bool(skipped)))),
                               path=path, group=["currency"])
@@ -314,12 +317,14 @@ def _formats(order: str) -> list[str]:
     return ["%d/%m/%Y" if order == "dmy" else "%m/%d/%Y", "%Y-%m-%d"]
 
 
-def _balances_follow(df: pl.DataFrame, booked: pl.Expr | None = None) -> bool:
+def _balances_follow(df: pl.DataFrame, booked: pl.Expr | None = None,
+                     currencies: pl.Series | None = None) -> bool:
     """True where `check_running_balance(df, group=["currency"])` is sure to pass: every
     row has a balance, the dates do not go backwards from the first row to the last, and each
     balance is the previous one of its currency plus the amount, in file order. One query
     over the rows as they are, not a copy of them sorted; False: that check decides.
-    `booked`: of the rows where it holds (the others are left out after: `parse`)."""
+    `booked`: of the rows where it holds (the others are left out after: `parse`).
+    `currencies`: the distinct currencies, if known (any more are no harm)."""
     import polars as pl
 
     if BALANCES.get() is not None:
@@ -333,7 +338,8 @@ def _balances_follow(df: pl.DataFrame, booked: pl.Expr | None = None) -> bool:
         return False
     rows, where = df.lazy(), (True if booked is None else booked)
     broken = balance.shift(1) + pl.col("amount") != balance
-    currencies = df["currency"].unique()
+    if currencies is None:
+        currencies = df["currency"].unique()
     if currencies.len() > FEW_CURRENCIES:
         checks = [rows.filter(where).select(broken.over("currency").any())]
     else:  # each currency's rows alone: no grouping of a million rows by their strings
@@ -348,12 +354,15 @@ FEW_CURRENCIES = 8
 """Up to this many currencies in a file, `_balances_follow` checks each one's rows in turn."""
 
 
-def _check_statuses(df: pl.DataFrame, path: object) -> pl.Series:
+def _check_statuses(df: pl.DataFrame, path: object, statuses: pl.Series | None = None
+                    ) -> pl.Series:
     """Refuse an unknown status (at its first row); return the statuses written in the file
-    that book a row. Statuses are read once each (a few in a million rows), not per row."""
+    that book a row. Statuses are read once each (a few in a million rows), not per row.
+    `statuses`: the distinct statuses, where known (`_fields`)."""
     import polars as pl
 
-    statuses = df["status"].unique()
+    if statuses is None:
+        statuses = df["status"].unique()
     lower = statuses.str.to_lowercase()
     unknown = statuses.filter((~lower.is_in(sorted(BOOKED | NOT_BOOKED))).fill_null(True))
     if unknown.len():

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 def _fields(df: pl.DataFrame, table: Table, path: object,
             formats: list[str] | Callable[[pl.Series], list[str]],
-            keep: list[str] | None = None) -> pl.DataFrame:
+            keep: list[str] | None = None,
+            few: dict[str, pl.Series] | None = None) -> pl.DataFrame:
     """The export's cells as typed fields; an error at the first value that does not fit.
     `formats`: the date formats, or what makes them of the file's distinct day texts.
 
@@ -78,6 +79,8 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
             distinct = value.unique()
         if distinct is None or not _clean(distinct, blank_is_null):
             value, distinct = trimmed(df, column, blank_is_null), None
+        if few is not None and distinct is not None and name in _FEW:
+            few[name] = distinct.str.to_uppercase() if then is _upper else distinct
         if then is _upper:
             value = _upper(value, distinct)
         elif then is not None:

@@ -94,3 +94,36 @@ def test_booked_rows_alone_through_the_mask_are_those_filtered_first(tmp_path):
     assert payoneer._balances_follow(df, booked)
     through = payoneer._booked_rows(payoneer._link(df.clone(), booked=booked))
     assert through.equals(payoneer._link(alone.clone()).drop("_booked"))
+
+
+def test_distinct_values_found_by_fields_are_the_fields_own(tmp_path):
+    """`_fields`' `few`: each field's distinct values (statuses, currencies), the checks read
+    them instead of the fields', on cells padded, blank, lower-cased and as exported."""
+    from tests.test_payoneer_distinct import VARIANTS, _variant
+
+    seen = set()
+    for name in VARIANTS:
+        raw = registry.read(_variant(tmp_path, name))
+        table = payoneer.read_table(raw, 0)
+        few: dict[str, pl.Series] = {}
+        try:
+            df = payoneer._fields(table.df, table, raw.path, ["%m/%d/%Y", "%Y-%m-%d"], few=few)
+        except Exception:  # (the variants the fields refuse)
+            continue
+        for field, values in few.items():
+            assert sorted(values.unique().to_list(), key=str) \
+                == sorted(df[field].unique().to_list(), key=str), (name, field)
+            seen.add(field)
+    assert seen == {"status", "currency", "_transfer_currency"}
+
+
+def test_distinct_currencies_lower_cased_are_upper_cased(tmp_path):
+    text = FIXTURE.read_text().replace(",USD,", ",usd,", 2)
+    path = tmp_path / "lower.csv"
+    path.write_text(text)
+    raw = registry.read(path)
+    table = payoneer.read_table(raw, 0)
+    few: dict[str, pl.Series] = {}
+    df = payoneer._fields(table.df, table, raw.path, ["%m/%d/%Y"], few=few)
+    assert sorted(few["currency"].unique().to_list()) == sorted(df["currency"].unique()) \
+        == ["EUR", "USD"]
