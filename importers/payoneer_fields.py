@@ -77,7 +77,11 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
                 fields[CODED[name]] = _narrow(codes, distinct.len())
         elif name in _FEW:
             distinct = value.unique()
-        if distinct is None or not _clean(distinct, blank_is_null):
+        if distinct is not None:
+            clean = _clean(distinct, blank_is_null)
+        else:  # (the Transaction IDs: a test of each cell, cheaper if they are integers)
+            clean = name in _NUMBERS and _integers(value)
+        if not clean:
             value, distinct = trimmed(df, column, blank_is_null), None
         if few is not None and distinct is not None and name in _FEW:
             few[name] = distinct.str.to_uppercase() if then is _upper else distinct
@@ -99,6 +103,20 @@ again. Equal codes, equal cells: trimmed cells, as the kinds read them, are equa
 
 _FEW = {"_transfer_currency", "currency", "status"}
 """Other fields of a few distinct values, whose trimming is decided on those."""
+
+_NUMBERS = {"ref"}
+"""Fields usually written as integers (Payoneer's Transaction IDs), whose trimming is
+decided by `_integers` where they all are."""
+
+
+def _integers(values: pl.Series) -> bool:
+    """True where every cell of `values` (null aside) reads as a 64-bit integer: polars reads
+    one only of an optional sign and digits, so no such cell has white space at an end nor is
+    empty, and `trimmed` gives `values` itself (tests/test_payoneer_booked.py holds polars to
+    it); a test of each cell half as dear as `edge_space` (0.01 s on a million)."""
+    import polars as pl
+
+    return values.cast(pl.Int64, strict=False).null_count() == values.null_count()
 
 
 def _distinct(values: pl.Series) -> tuple[pl.Series, pl.Series] | None:

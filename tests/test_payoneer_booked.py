@@ -127,3 +127,26 @@ def test_distinct_currencies_lower_cased_are_upper_cased(tmp_path):
     df = payoneer._fields(table.df, table, raw.path, ["%m/%d/%Y"], few=few)
     assert sorted(few["currency"].unique().to_list()) == sorted(df["currency"].unique()) \
         == ["EUR", "USD"]
+
+
+def test_cells_read_as_integers_are_those_trimming_leaves_alone():
+    """`_integers`: polars reads an integer of no cell with white space at an end (any that
+    `strip_chars` strips) or empty, so `trimmed` is skipped only where it changes nothing."""
+    import sys
+
+    from importers import payoneer_fields
+    from importers.csv_parts import trimmed
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()
+              or chr(c).strip() != chr(c)] + ["\u200b", "\ufeff", "\u180e"]
+    padded = [f"{s}12" for s in spaces] + [f"12{s}" for s in spaces] + ["", " "]
+    for cell in padded:
+        column = pl.Series("ref", ["34", cell, None], dtype=pl.String)
+        frame = column.to_frame()
+        stripped = trimmed(frame, pl.col("ref"), True)
+        assert not payoneer_fields._integers(column) or stripped.equals(column), repr(cell)
+        if cell.strip() != cell or not cell:
+            assert not payoneer_fields._integers(column), repr(cell)
+    column = pl.Series("ref", ["34", "-5", "+7", "007", None], dtype=pl.String)
+    assert payoneer_fields._integers(column)
+    assert trimmed(column.to_frame(), pl.col("ref"), True).equals(column)
