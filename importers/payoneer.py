@@ -138,7 +138,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
         check_running_balance(_booked_rows(df.select(LINE, "date", "amount", "balance",
                                                      "currency", *(["_booked"] * bool(skipped)))),
                               path=path, group=["currency"])
-    _check_transfer_currency(df, path, booked)
+    _check_transfer_currency(df, path, booked, few.get("_transfer_currency"))
     df = _link(df.drop("balance"), booked=booked)  # (checked: freed before the links)
     warnings = []
     unknown = df.filter(pl.col("kind") == "other", True if booked is None else booked)
@@ -405,11 +405,15 @@ def _check_amounts(df: pl.DataFrame, path: object, booked: pl.Expr | None = None
 
 
 def _check_transfer_currency(df: pl.DataFrame, path: object,
-                             booked: pl.Expr | None = None) -> None:
+                             booked: pl.Expr | None = None,
+                             currencies: pl.Series | None = None) -> None:
     """A Transfer Amount must come with an ISO currency, or its tag would be unreadable
-    (on the rows where `booked` holds, if given)."""
+    (on the rows where `booked` holds, if given). `currencies`: the distinct Transfer Amount
+    Currencies, where known: if each is a code, only a row without one is refused (not a
+    million cells looked up)."""
 
-    bad = df.filter(_no_transfer_currency(), True if booked is None else booked)
+    bad = _no_transfer_currency(currencies)
+    bad = df.filter(bad, True if booked is None else booked)
     if bad.height:
         raise DataError(
             f"Transfer Amount Currency {bad['_transfer_currency'][0] or '(empty)'!r} is not a "
@@ -417,13 +421,16 @@ def _check_transfer_currency(df: pl.DataFrame, path: object,
             hint="a Transfer Amount needs its ISO currency (PKR, EUR...); the file may be edited")
 
 
-def _no_transfer_currency() -> pl.Expr:
+def _no_transfer_currency(currencies: pl.Series | None = None) -> pl.Expr:
     import polars as pl
 
     from ledger.core.money import known_currencies
 
-    return pl.col("_transfer_text").is_not_null() \
-        & ~pl.col("_transfer_currency").is_in(sorted(known_currencies())).fill_null(False)
+    codes = sorted(known_currencies())
+    currency = pl.col("_transfer_currency")
+    if currencies is not None and currencies.drop_nulls().is_in(codes).all():
+        return pl.col("_transfer_text").is_not_null() & currency.is_null()
+    return pl.col("_transfer_text").is_not_null() & ~currency.is_in(codes).fill_null(False)
 
 
 def _bad_transfer_currency(df: pl.DataFrame) -> set[int]:

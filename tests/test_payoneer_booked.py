@@ -150,3 +150,19 @@ def test_cells_read_as_integers_are_those_trimming_leaves_alone():
     column = pl.Series("ref", ["34", "-5", "+7", "007", None], dtype=pl.String)
     assert payoneer_fields._integers(column)
     assert trimmed(column.to_frame(), pl.col("ref"), True).equals(column)
+
+
+def test_transfer_currencies_checked_on_their_distinct_values_as_on_each_cell():
+    """`_no_transfer_currency` given the distinct currencies refuses the rows it refuses
+    looking each cell up: a code, none, one that is not a code, with and without an amount."""
+    texts = ["1.00", "2.00", None, "3.00", None, "4.00"]
+    for currencies in (["EUR", "PKR", None, "USD", "EUR", "EUR"],
+                       ["EUR", None, None, "USD", "EUR", None],
+                       ["EUR", "XX", None, "USD", "ZZ", "PKR"],
+                       [None] * 6, ["EUR"] * 6):
+        df = pl.DataFrame({"_transfer_text": pl.Series(texts, dtype=pl.String),
+                           "_transfer_currency": pl.Series(currencies, dtype=pl.String)})
+        slow = df.select(payoneer._no_transfer_currency().alias("bad")).to_series()
+        fast = df.select(payoneer._no_transfer_currency(
+            df["_transfer_currency"].unique()).alias("bad")).to_series()
+        assert fast.equals(slow), currencies
