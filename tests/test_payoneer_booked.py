@@ -166,3 +166,11 @@ def test_transfer_currencies_checked_on_their_distinct_values_as_on_each_cell():
         fast = df.select(payoneer._no_transfer_currency(
             df["_transfer_currency"].unique()).alias("bad")).to_series()
         assert fast.equals(slow), currencies
+
+
+def test_one_of_one_value_is_is_in():
+    column = pl.Series("s", [None, "Completed", "Pending", "completed", ""], dtype=pl.String)
+    for values in (["Completed"], ["Completed", "completed"], [None], [""], []):
+        series = pl.Series(values, dtype=pl.String)
+        fast = column.to_frame().select(payoneer._is_one_of(pl.col("s"), series)).to_series()
+        assert fast.equals(column.is_in(series.implode())), values
