@@ -188,14 +188,22 @@ def _dates(df: pl.DataFrame, day: tuple[pl.Series, pl.Series] | None, formats: l
 def _instants_of(df: pl.DataFrame, day: tuple[pl.Series, pl.Series] | None) -> pl.Series:
     """`_instants` of the trimmed day and time texts: the day's code and the time's (the
     physical value of a Categorical of its own) combined where no distinct day and no time
-    needs trimming and no day holds a space, else made of the texts. (The times, tens of
-    thousands of distinct values, are looked at cell by cell: cheaper than listing those.)"""
+    needs trimming and no day holds a space, else made of the texts. Whether a time needs
+    trimming is read from the distinct times, the Categorical's own categories (tens of
+    thousands: 0.01 s less than a regex over every cell; tests/test_payoneer_distinct.py's
+    padded and empty times take the other way)."""
     import polars as pl
 
     times = df["transaction time"]
     if day is not None and _clean(day[1], False) \
-            and not day[1].str.contains(" ", literal=True).any() and not edge_space(times):
-        time = times.cast(pl.Categorical(pl.Categories.random())).to_physical()
+            and not day[1].str.contains(" ", literal=True).any():
+        categories = pl.Categories.random()
+        cells = times.cast(pl.Categorical(categories))
+        # (the distinct times looked at for white space: its categories, not every cell)
+        if edge_space(categories.to_series()):
+            return _instants(*(trimmed(df, pl.col(c), False)
+                               for c in ("transaction date", "transaction time")))
+        time = cells.to_physical()
         return pl.DataFrame([day[0].alias("d"), time.alias("t")]).select(
             (pl.col("d").cast(pl.UInt64) * (1 << 32) + pl.col("t")).alias("_ts")).to_series()
     texts = (trimmed(df, pl.col(c), False) for c in ("transaction date", "transaction time"))
