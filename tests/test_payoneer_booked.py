@@ -174,3 +174,20 @@ def test_one_of_one_value_is_is_in():
         series = pl.Series(values, dtype=pl.String)
         fast = column.to_frame().select(payoneer._is_one_of(pl.col("s"), series)).to_series()
         assert fast.equals(column.is_in(series.implode())), values
+
+
+def test_times_alone_padded_are_trimmed_as_cell_by_cell(tmp_path, monkeypatch):
+    """A time padded where no day is (`_instants_of` reads the distinct times for it): the
+    same rows as cell by cell, the padded fee still linked to its transfer."""
+    from tests import test_payoneer_distinct as distinct
+
+    monkeypatch.setitem(distinct.VARIANTS, "time alone padded",
+                        [(2, "Transaction Time", "14:02:10 "), (7, "Transaction Time", "\t")])
+    path = distinct._variant(tmp_path, "time alone padded")
+    fast = distinct._parsed(path)
+    with monkeypatch.context() as patch:
+        distinct._cell_by_cell(patch)
+        slow = distinct._parsed(path)
+    assert fast[0].equals(slow[0]) and fast[1:] == slow[1:]
+    assert fast[0].filter(pl.col("ref") == "1234567892")["related_ref"].to_list() == \
+        ["1234567891"]
