@@ -191,3 +191,28 @@ def test_times_alone_padded_are_trimmed_as_cell_by_cell(tmp_path, monkeypatch):
     assert fast[0].equals(slow[0]) and fast[1:] == slow[1:]
     assert fast[0].filter(pl.col("ref") == "1234567892")["related_ref"].to_list() == \
         ["1234567891"]
+
+
+def test_day_and_time_numbers_in_32_bits_match_as_in_64():
+    """`_day_time`: rows get equal numbers exactly where their day and time codes are equal,
+    in 32 bits (days * times fits) as in 64 (it does not, or a code is out of range)."""
+    import random
+
+    from importers import payoneer_fields
+
+    rng = random.Random(5)
+    for days, times in ((3, 5), (1887, 86385), (70000, 70000), (1, 1)):
+        day = pl.Series([None if rng.random() < 0.05 else rng.randrange(days)
+                         for _ in range(2000)], dtype=pl.UInt32)
+        time = pl.Series([None if rng.random() < 0.05 else rng.randrange(times)
+                          for _ in range(2000)], dtype=pl.UInt32)
+        made = payoneer_fields._day_time(day, time, days, times)
+        assert made.dtype == (pl.UInt32 if days * times < 2**31 else pl.UInt64)
+        pairs = pl.DataFrame({"d": day, "t": time, "ts": made})
+        assert pairs["ts"].is_null().equals(day.is_null() | time.is_null())
+        both = pairs.drop_nulls()
+        assert both.select(pl.struct("d", "t").n_unique()).item() \
+            == both["ts"].n_unique() == both.select(pl.struct("d", "t", "ts").n_unique()).item()
+    # a time code not below `times`: the 64-bit way
+    assert payoneer_fields._day_time(pl.Series([1], dtype=pl.UInt32),
+                                     pl.Series([9], dtype=pl.UInt32), 3, 5).dtype == pl.UInt64
