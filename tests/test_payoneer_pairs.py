@@ -11,7 +11,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from importers import payoneer
+from importers import payoneer, payoneer_links
 
 
 def _frame(seed: int, adjacent: bool, string_times: bool = False) -> pl.DataFrame:
@@ -44,7 +44,7 @@ def _frame(seed: int, adjacent: bool, string_times: bool = False) -> pl.DataFram
 @pytest.mark.parametrize("string_times", [False, True])
 def test_links_read_from_neighbours_are_the_grouped_and_joined_ones(adjacent, string_times):
     used = {"pairs": 0, "times": 0}
-    pairs, times = payoneer._adjacent_pairs, payoneer._by_time_at
+    pairs, times = payoneer_links._adjacent_pairs, payoneer_links._by_time_at
 
     def counted_pairs(*args):
         found = pairs(*args)
@@ -55,7 +55,7 @@ def test_links_read_from_neighbours_are_the_grouped_and_joined_ones(adjacent, st
         used["times"] += 1
         return times(*args)
 
-    payoneer._adjacent_pairs, payoneer._by_time_at = counted_pairs, counted_times
+    payoneer_links._adjacent_pairs, payoneer_links._by_time_at = counted_pairs, counted_times
     try:
         for seed in range(60):
             df = _frame(seed, adjacent, string_times)
@@ -64,7 +64,7 @@ def test_links_read_from_neighbours_are_the_grouped_and_joined_ones(adjacent, st
                                     by=["_file"]).drop("_file")
             assert alone.equals(joined), seed
     finally:
-        payoneer._adjacent_pairs, payoneer._by_time_at = pairs, times
+        payoneer_links._adjacent_pairs, payoneer_links._by_time_at = pairs, times
     assert used["times"] > 30 and (used["pairs"] > 30 if adjacent else True)
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from importers import payoneer, registry
+from importers import payoneer, payoneer_links, registry
 from importers.base import ImportOptions
 from tests.conftest import DATA
 
@@ -114,7 +114,7 @@ def test_rows_alone_at_their_times_are_those_the_ranking_picks():
                                            dtype=pl.Decimal(38, 4))})
 
     def both(frame):
-        return [payoneer._by_time(frame, [], alone=alone).sort("_ts", "_by_time")
+        return [payoneer_links._by_time(frame, [], alone=alone).sort("_ts", "_by_time")
                 for alone in (True, False)]
 
     shortcut, ranked = both(near([1, 2, None, 4], [False, True, False, True],

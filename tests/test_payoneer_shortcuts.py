@@ -10,13 +10,13 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from importers import payoneer, registry
+from importers import payoneer, payoneer_kinds, registry
 from importers.base import ImportOptions, is_platform
 from importers.readers import read_table
 
 
 def _old_counterparty() -> pl.Expr:
-    kind_is = payoneer._kind_is
+    kind_is = payoneer_kinds.kind_is
     payer = pl.coalesce(pl.col("_source"),
                         pl.when(kind_is("earning", "transfer", "other")).then(pl.col("_from_name")))
     payee = pl.coalesce(pl.col("_target"), pl.when(kind_is("other")).then(pl.col("_to_name")))
