@@ -296,9 +296,11 @@ def distinct_lookup(df: pl.DataFrame, keys: list[str],
     the key's strings again."""
     import polars as pl
 
-    # each key's code: 0 for null, else 1 + its given code, or its Categorical's physical
-    # value (a Categories of its own: let go with the codes; the strings hashed once), or a
-    # Boolean key's 0 or 1; combined in one expression, not first written out per key
+    # each key's code: its given code, or its Categorical's physical value (a Categories of
+    # its own: let go with the codes; the strings hashed once), or a Boolean key's 0 or 1;
+    # null, where a key has any, as one more code (its top + 1). Combined in one expression
+    # that skips what changes nothing (a key of one value, a no-op cast, the first key's
+    # product): each step writes a million-row column (~4 MB, a thousand page faults)
     schema, given = df.schema, codes or {}
     hashed = [k for k in keys if k not in given and schema[k] != pl.Boolean]
     raw = pl.concat([df.select(pl.col(given.get(k, k)).alias(k) for k in keys
@@ -306,7 +308,9 @@ def distinct_lookup(df: pl.DataFrame, keys: list[str],
                      df.select(pl.col(k).cast(pl.Categorical(pl.Categories.random()))
                                .to_physical() for k in hashed)], how="horizontal")
     tops = raw.select(pl.col(k).max() for k in keys).row(0) if keys else ()
-    radices = [1 if top is None else int(top) + 2 for top in tops]
+    nulls = [raw[k].null_count() for k in keys]
+    radices = [1 if top is None else int(top) + 1 + bool(null)
+               for top, null in zip(tops, nulls, strict=True)]
     combinations = math.prod(radices)
     if combinations >= 2**63:  # the combined code could overflow: by the strings
         table = make(df.select(keys).unique(maintain_order=True))
@@ -314,11 +318,17 @@ def distinct_lookup(df: pl.DataFrame, keys: list[str],
                                      nulls_equal=True)
         return df.with_columns(found.drop(keys))
     width = pl.UInt32 if combinations < 2**32 else pl.UInt64  # (half the bytes, if it fits)
-    combined = pl.lit(0, dtype=width)
-    for key, radix in zip(keys, radices, strict=True):
-        combined = combined * pl.lit(radix, dtype=width) \
-            + pl.col(key).cast(width).add(1).fill_null(0)
-    code = raw.select(combined.alias(CODE)).to_series()
+    combined = None
+    for key, radix, null in zip(keys, radices, nulls, strict=True):
+        if radix == 1:  # one value (or only nulls): the same digit in every code
+            continue
+        digit = pl.col(key) if raw.schema[key] == width else pl.col(key).cast(width)
+        if null:
+            digit = digit.fill_null(pl.lit(radix - 1, dtype=width))
+        combined = digit if combined is None \
+            else combined * pl.lit(radix, dtype=width) + digit
+    code = pl.repeat(0, df.height, dtype=width, eager=True).alias(CODE) if combined is None \
+        else raw.select(combined.alias(CODE)).to_series()
     del raw
     first = code.arg_unique()  # each combination's first row, in file order
     table = make(df.select(keys).gather(first).with_columns(code.gather(first)))
