@@ -303,12 +303,16 @@ def distinct_lookup(df: pl.DataFrame, keys: list[str],
     # product): each step writes a million-row column (~4 MB, a thousand page faults)
     schema, given = df.schema, codes or {}
     hashed = [k for k in keys if k not in given and schema[k] != pl.Boolean]
+    same = {k for k in hashed if schema[k] == pl.String and _one_value(df.get_column(k))}
     raw = pl.concat([df.select(pl.col(given.get(k, k)).alias(k) for k in keys
                                if k not in hashed),
                      df.select(pl.col(k).cast(pl.Categorical(pl.Categories.random()))
-                               .to_physical() for k in hashed)], how="horizontal")
-    tops = raw.select(pl.col(k).max() for k in keys).row(0) if keys else ()
-    nulls = [raw[k].null_count() for k in keys]
+                               .to_physical() for k in hashed if k not in same)],
+                    how="horizontal")
+    top = dict(zip(raw.columns, raw.select(pl.all().max()).row(0), strict=True)) \
+        if raw.width else {}
+    tops = [top.get(k) for k in keys]  # (None: one value in every row, or only nulls)
+    nulls = [raw[k].null_count() if k in top else 0 for k in keys]
     radices = [1 if top is None else int(top) + 1 + bool(null)
                for top, null in zip(tops, nulls, strict=True)]
     combinations = math.prod(radices)
@@ -342,6 +346,22 @@ def distinct_lookup(df: pl.DataFrame, keys: list[str],
     found = code.to_frame().join(table.select(CODE, *new), on=CODE, how="left",
                                  maintain_order="left")
     return df.with_columns(found.select(new))
+
+
+def _one_value(values: pl.Series) -> bool:
+    """True where every row of `values` holds one value (or every one is null): a key that
+    tells no rows apart, found by a comparison with the first (~0.002 s on a million
+    strings; PayPal's status, payer and payee emails) rather than hashed (~0.013 s), and
+    first in the first rows, where a key of several values shows a second."""
+    nulls = values.null_count()
+    if nulls or not values.len():
+        return nulls == values.len()
+    first = values[0]
+    return bool((values.head(FEW_ROWS) == first).all()) and bool((values == first).all())
+
+
+FEW_ROWS = 1024
+"""The first rows `_one_value` compares before the whole column."""
 
 
 DENSE = 1 << 16
