@@ -60,14 +60,24 @@ def test_codes_lookup_is_the_strings_lookup(columns, order, how_many, given_code
     _check(df, list(order[:how_many]), codes)
 
 
-def test_one_value_keys_are_not_hashed_and_still_looked_up():
+def test_keys_of_two_values_are_not_hashed_and_still_looked_up():
     n = csv_parts.FEW_ROWS + 10
     late = ["x"] * n
     late[-1] = "y"  # a second value past the first rows
-    df = pl.DataFrame({"one": ["x"] * n, "late": late, "none": [None] * n,
-                       "some": [None] * (n - 1) + ["x"]},
-                      schema={k: pl.String for k in ("one", "late", "none", "some")})
-    assert csv_parts._one_value(df["one"]) and csv_parts._one_value(df["none"])
-    assert not csv_parts._one_value(df["late"]) and not csv_parts._one_value(df["some"])
-    for keys in (["one"], ["none"], ["one", "none"], ["late", "one"], ["some", "one", "late"]):
+    third = ["x", "y"] * (n // 2)
+    third[-1] = "z"  # a third value past the first rows
+    df = pl.DataFrame({"one": ["x"] * n, "late": late, "none": [None] * n, "third": third,
+                       "some": [None] * (n - 1) + ["x"], "two": ["y", "x"] * (n // 2)},
+                      schema={k: pl.String for k in ("one", "late", "none", "some", "third",
+                                                     "two")})
+    assert not csv_parts._two_values(df["one"]).any()
+    assert csv_parts._two_values(df["late"]).to_list() == [False] * (n - 1) + [True]
+    assert csv_parts._two_values(df["two"]).to_list() == [False, True] * (n // 2)
+    for key in ("none", "some", "third"):
+        assert csv_parts._two_values(df[key]) is None, key
+    assert csv_parts._two_values(df.clear()["one"]) is None
+    for keys in (["one"], ["none"], ["one", "none"], ["late", "one"], ["some", "one", "late"],
+                 ["two", "third"], ["third", "late", "two"], ["one", "two"]):
         _check(df, keys)
+    _check(df.head(3), ["third", "two"])
+    _check(df.clear(), ["one", "two"])
