@@ -145,7 +145,7 @@ def _read_cut(body: bytes, cuts: list[int], sep: str, names: list[str], named: l
                 b"".join((b"" if index == 0 else header, view[begin:end])),
                 infer_schema=False, separator=sep, has_header=True, new_columns=names,
                 truncate_ragged_lines=False, raise_if_empty=False)
-            line = _chunked_like(part, pl.int_range(first_line + rows, first_line + rows
+            line = chunked_like(part, pl.int_range(first_line + rows, first_line + rows
                                                     + part.height, eager=True, dtype=pl.Int64))
             rows += part.height
             frames.append(without_empty_rows(part.with_columns(line.alias(line_column)), named)
@@ -234,11 +234,11 @@ def line_cuts(body: bytes, start: int) -> list[int] | None:
     return cuts if len(cuts) >= 3 else None
 
 
-def _chunked_like(part: pl.DataFrame, line: pl.Series) -> pl.Series:
-    """`line` cut in the chunks of `part`'s columns (polars reads a part in several): a
-    column in one chunk beside them made `select` copy every kept cell of the part into one
-    chunk to align them, and `_table` then copied them all again (0.12 s of CPU of a 1M-row
-    Upwork import)."""
+def chunked_like(part: pl.DataFrame, line: pl.Series) -> pl.Series:
+    """`line` cut in the chunks of `part`'s columns (polars reads a large CSV, and each part
+    of one, in several): a column in one chunk beside them made the next query re-align every
+    column at once, a copy of the whole table beside it (a third of a large import's peak
+    memory; 0.12 s of CPU of a 1M-row Upwork import). readers.read_table uses it too."""
     import polars as pl
 
     lengths = part.get_column(part.columns[0]).chunk_lengths() if part.width else []

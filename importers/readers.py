@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from importers.csv_parts import read_parts, without_empty_rows
+from importers.csv_parts import chunked_like, read_parts, without_empty_rows
 from importers.raw_files import (
     EXACT_SCAN_MAX_BYTES,
     RawFile,
@@ -185,7 +185,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
     if record_lines is not None and len(record_lines) == df.height:
         line = pl.Series(LINE, record_lines, dtype=pl.Int64)
     else:
-        line = _chunked_like(df, pl.int_range(first_line, first_line + df.height, eager=True,
+        line = chunked_like(df, pl.int_range(first_line, first_line + df.height, eager=True,
                                               dtype=pl.Int64))
     df = df.with_columns(line.alias(LINE))
     df = without_empty_rows(df, [c for c in df.columns if c != LINE])
@@ -243,22 +243,6 @@ def _table(df: pl.DataFrame, raw: RawFile, header: list[str], sep: str, named: l
         df = pl.DataFrame([df.drop_in_place(name).rechunk() for name in list(df.columns)])
     return Table(df=df, header=header, path=raw.path, delimiter=sep,
                  names=dict(zip(named, header, strict=True)))
-
-
-def _chunked_like(df: pl.DataFrame, line: pl.Series) -> pl.Series:
-    """`line` in chunks as long as `df`'s (polars reads a large CSV in chunks): a column
-    chunked otherwise would make the next query re-align every column at once, a copy of the
-    whole table beside it (a third of a large import's peak memory)."""
-    import polars as pl
-
-    lengths = df.get_column(df.columns[0]).chunk_lengths() if df.width else []
-    if len(lengths) < 2:
-        return line
-    parts, start = [], 0
-    for length in lengths:
-        parts.append(line.slice(start, length))
-        start += length
-    return pl.concat(parts, rechunk=False)
 
 
 _LARGE = b"(large)"

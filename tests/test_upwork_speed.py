@@ -94,6 +94,6 @@ def test_a_large_tables_parts_keep_their_chunks_aligned(tmp_path, monkeypatch):
     monkeypatch.setattr(csv_parts, "PART_BYTES", 2000)
     part = pl.concat([pl.DataFrame({"a": ["x"] * 3}), pl.DataFrame({"a": ["y"] * 4})],
                      rechunk=False)
-    line = csv_parts._chunked_like(part, pl.Series(range(7)))
+    line = csv_parts.chunked_like(part, pl.Series(range(7)))
     assert line.chunk_lengths() == [3, 4] and line.to_list() == list(range(7))
     assert readers.read_table(registry.read(path)).df.equals(whole)
