@@ -78,12 +78,10 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
                 # narrowed, they were cast back there, 0.02 s of CPU more; the peak is not here)
         elif name in _FEW:
             distinct = value.unique()
-        if distinct is not None:
-            clean = _clean(distinct, blank_is_null)
-        else:  # (the Transaction IDs: a test of each cell, cheaper if they are integers)
-            clean = name in _NUMBERS and _integers(value)
-        if not clean:
-            value, distinct = trimmed(df, column, blank_is_null), None
+        if distinct is None or not _clean(distinct, blank_is_null):  # (the Transaction
+            # IDs: the cast that proves them integers is cheaper than a test of each cell)
+            value = trimmed(df, column, blank_is_null, numbers=name in _NUMBERS)
+            distinct = None
         if few is not None and distinct is not None and name in _FEW:
             few[name] = distinct.str.to_uppercase() if then is _upper else distinct
         if then is _upper:
@@ -107,17 +105,7 @@ _FEW = {"_transfer_currency", "currency", "status"}
 
 _NUMBERS = {"ref"}
 """Fields usually written as integers (Payoneer's Transaction IDs), whose trimming is
-decided by `_integers` where they all are."""
-
-
-def _integers(values: pl.Series) -> bool:
-    """True where every cell of `values` (null aside) reads as a 64-bit integer: polars reads
-    one only of an optional sign and digits, so no such cell has white space at an end nor is
-    empty, and `trimmed` gives `values` itself (tests/test_payoneer_booked.py holds polars to
-    it); a test of each cell half as dear as `edge_space` (0.01 s on a million)."""
-    import polars as pl
-
-    return values.cast(pl.Int64, strict=False).null_count() == values.null_count()
+decided by a cast where they all are (csv_parts.integer_cells)."""
 
 
 def _distinct(values: pl.Series) -> tuple[pl.Series, pl.Series] | None:

@@ -130,12 +130,12 @@ def test_distinct_currencies_lower_cased_are_upper_cased(tmp_path):
 
 
 def test_cells_read_as_integers_are_those_trimming_leaves_alone():
-    """`_integers`: polars reads an integer of no cell with white space at an end (any that
-    `strip_chars` strips) or empty, so `trimmed` is skipped only where it changes nothing."""
+    """`csv_parts.integer_cells` (trimmed's `numbers`): polars reads an integer of no cell
+    with white space at an end (any that `strip_chars` strips) or empty, so trimming is
+    skipped only where it changes nothing."""
     import sys
 
-    from importers import payoneer_fields
-    from importers.csv_parts import trimmed
+    from importers.csv_parts import integer_cells, trimmed
 
     spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()
               or chr(c).strip() != chr(c)] + ["\u200b", "\ufeff", "\u180e"]
@@ -144,11 +144,12 @@ def test_cells_read_as_integers_are_those_trimming_leaves_alone():
         column = pl.Series("ref", ["34", cell, None], dtype=pl.String)
         frame = column.to_frame()
         stripped = trimmed(frame, pl.col("ref"), True)
-        assert not payoneer_fields._integers(column) or stripped.equals(column), repr(cell)
+        assert not integer_cells(column) or stripped.equals(column), repr(cell)
+        assert trimmed(frame, pl.col("ref"), True, numbers=True).equals(stripped), repr(cell)
         if cell.strip() != cell or not cell:
-            assert not payoneer_fields._integers(column), repr(cell)
+            assert not integer_cells(column), repr(cell)
     column = pl.Series("ref", ["34", "-5", "+7", "007", None], dtype=pl.String)
-    assert payoneer_fields._integers(column)
+    assert integer_cells(column)
     assert trimmed(column.to_frame(), pl.col("ref"), True).equals(column)
 
 
