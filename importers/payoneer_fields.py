@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from importers.base import parse_dates, parse_money_columns
+from importers.base import parse_dates_once, parse_money_columns
 from importers.csv_parts import edge_space, trimmed
 from importers.readers import LINE, Table
-from ledger.core.errors import DataError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -144,24 +143,11 @@ def _clean(distinct: pl.Series, blank_is_null: bool) -> bool:
 
 def _dates(df: pl.DataFrame, day: tuple[pl.Series, pl.Series] | None, formats: list[str],
            path: object) -> pl.Series:
-    """The Transaction Date, each distinct day parsed once: `parse_dates` of the column,
-    which (with its line) reports any error, and gives the dates where the days cannot."""
-    import polars as pl
-
-    def parse(frame: pl.DataFrame) -> pl.Series:
-        return parse_dates(frame, pl.col("transaction date"), formats, path=path,
-                           what="Transaction Date",
-                           hint="Payoneer writes dates month-first (06/28/2024); if this file is "
-                           "day-first, pass --date-order dmy")
-
-    if day is not None and not day[0].null_count():
-        codes, days = day
-        try:
-            return parse(pl.DataFrame({LINE: pl.repeat(0, days.len(), eager=True),
-                                       "transaction date": days})).gather(codes)
-        except DataError:  # the column says where
-            pass
-    return parse(df)
+    """The Transaction Date, each distinct day parsed once (base.parse_dates_once)."""
+    return parse_dates_once(df, "transaction date", day, formats, path=path,
+                            what="Transaction Date",
+                            hint="Payoneer writes dates month-first (06/28/2024); if this file is "
+                            "day-first, pass --date-order dmy")
 
 
 def _instants_of(df: pl.DataFrame, day: tuple[pl.Series, pl.Series] | None) -> pl.Series:
