@@ -279,23 +279,17 @@ def _in_ledger_order(df: pl.DataFrame, ids_by_ref: bool) -> pl.DataFrame:
 
     Only where nothing later depends on the order: `ids_by_ref` (each id is its distinct
     ref's, whatever the rows' order: no occurrence is numbered, no shared id reported) and
-    no amount that `finalize` refuses at its first row (`schema.check_amounts`); and only
+    no amount that `finalize` refuses at its first row (`schema.amounts_fit`); and only
     from ORDERED_ROWS rows. Else the rows keep the file's order (each column made one
     piece), and the store sorts them as before (tests/test_upwork_order.py)."""
     import polars as pl
 
-    from ledger.core.schema import MAX_AMOUNT_DIGITS
+    from ledger.core.schema import amounts_fit
 
     order = None
     if ids_by_ref and df.height >= ORDERED_ROWS:
-        from decimal import Decimal
-
-        limit = Decimal(10) ** MAX_AMOUNT_DIGITS
-        high, low = df.select(pl.col("amount").max().alias("high"),
-                              pl.col("amount").min().alias("low")).row(0)
         dates = df.get_column("date")
-        if (high is None or high < limit) and (low is None or low > -limit) \
-                and not dates.is_sorted():  # (sorted: as they are)
+        if amounts_fit(df) and not dates.is_sorted():  # (sorted: as they are)
             # newest first, each day's rows in turn: the days' runs of rows, read backwards
             # (no sort: 0.035 s of CPU on a million rows)
             order = newest_first_runs(dates)

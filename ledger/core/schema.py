@@ -236,13 +236,10 @@ def check_amounts(df: pl.DataFrame, where: str) -> pl.DataFrame:
 
     import polars as pl
 
+    if amounts_fit(df):
+        return df  # the usual answer, without filtering every column
     limit = Decimal(10) ** MAX_AMOUNT_DIGITS
-    amount = pl.col("amount")
-    high, low = df.select(amount.max().alias("high"), amount.min().alias("low")).row(0)
-    if (high is None or high < limit) and (low is None or low > -limit):
-        return df  # the usual answer, from the extremes (comparing each Decimal with the
-        # limit cost 30x more), without filtering every column
-    huge = df.filter(amount.abs() >= limit)
+    huge = df.filter(pl.col("amount").abs() >= limit)
     if huge.height:
         raise DataError(
             f"amount {huge['amount'][0].normalize():f} is too large: the ledger holds amounts "
@@ -250,6 +247,20 @@ def check_amounts(df: pl.DataFrame, where: str) -> pl.DataFrame:
             hint="the value is misread or damaged; fix it in the file or download the export "
             "again")
     return df
+
+
+def amounts_fit(df: pl.DataFrame) -> bool:
+    """True where every `amount` of `df` is below 10^MAX_AMOUNT_DIGITS either way, so
+    `check_amounts` refuses none: read from the extremes (comparing each Decimal with the
+    limit cost 30x more)."""
+    from decimal import Decimal
+
+    import polars as pl
+
+    limit = Decimal(10) ** MAX_AMOUNT_DIGITS
+    amount = pl.col("amount")
+    high, low = df.select(amount.max().alias("high"), amount.min().alias("low")).row(0)
+    return (high is None or high < limit) and (low is None or low > -limit)
 
 
 def _line(rows: pl.DataFrame) -> int | None:
