@@ -208,11 +208,20 @@ def _runs(order: pl.Series) -> list[tuple[int, int]] | None:
         return []
     steps = order.cast(pl.Int64).diff()
     starts = (steps != 1).fill_null(True).arg_true()
-    if starts.len() * RUN_ROWS > order.len():
+    spans = _spans(starts, order.len())
+    if spans is None:
+        return None
+    return list(zip(order.gather(starts).to_list(), (length for _, length in spans),
+                    strict=True))
+
+
+def _spans(starts: pl.Series, rows: int) -> list[tuple[int, int]] | None:
+    """(start, length) of each run of `rows` rows that begins at one of `starts` (rising, the
+    first 0); None where the runs are shorter than RUN_ROWS on average."""
+    if starts.len() * RUN_ROWS > rows:
         return None
     bounds = starts.to_list()
-    lengths = [end - start for start, end in pairwise([*bounds, order.len()])]
-    return list(zip(order.gather(starts).to_list(), lengths, strict=True))
+    return [(start, end - start) for start, end in pairwise([*bounds, rows])]
 
 
 def newest_first_runs(keys: pl.Series) -> list[tuple[int, int]] | None:
@@ -222,10 +231,8 @@ def newest_first_runs(keys: pl.Series) -> list[tuple[int, int]] | None:
     if not keys.is_sorted(descending=True):
         return None
     starts = keys.ne_missing(keys.shift(1)).arg_true()  # (the first row: against a null)
-    if starts.len() * RUN_ROWS > keys.len():
-        return None
-    bounds = starts.to_list()
-    return [(start, end - start) for start, end in pairwise([*bounds, keys.len()])][::-1]
+    spans = _spans(starts, keys.len())
+    return None if spans is None else spans[::-1]
 
 
 def line_cuts(body: bytes, start: int) -> list[int] | None:
