@@ -166,10 +166,8 @@ def _instants_of(df: pl.DataFrame, day: tuple[pl.Series, pl.Series] | None) -> p
         cells = times.cast(pl.Categorical(categories))
         # (the distinct times looked at for white space: its categories, not every cell)
         distinct = categories.to_series()
-        if edge_space(distinct):
-            return _instants(*(trimmed(df, pl.col(c), False)
-                               for c in ("transaction date", "transaction time")))
-        return _day_time(day[0], cells.to_physical(), day[1].len(), distinct.len())
+        if not edge_space(distinct):
+            return _day_time(day[0], cells.to_physical(), day[1].len(), distinct.len())
     texts = (trimmed(df, pl.col(c), False) for c in ("transaction date", "transaction time"))
     return _instants(*texts)
 

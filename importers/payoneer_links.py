@@ -32,8 +32,7 @@ def _link(df: pl.DataFrame, by: list[str] | None = None, booked: pl.Expr | None 
     import polars as pl
 
     by = by or []
-    fee = _kind_is("payment_fee")
-    fx = _kind_is("fx")
+    is_fee, fee, fx = _kind_is("payment_fee"), _kind_is("payment_fee"), _kind_is("fx")
     if booked is not None:
         fee, fx = fee & booked, fx & booked
     rows = df.lazy()  # filters then read only the columns selected after them
@@ -43,7 +42,7 @@ def _link(df: pl.DataFrame, by: list[str] | None = None, booked: pl.Expr | None 
     if not by:
         rows = rows.with_row_index("_row")
     fees = rows.filter(fee).select(*by, at, "reference_id", "_ts").collect()
-    linked = ~_kind_is("payment_fee") & pl.col("ref").is_not_null() \
+    linked = ~is_fee & pl.col("ref").is_not_null() \
         & (True if booked is None else booked)  # (what a fee may be linked to)
     main = rows.filter(linked).select(  # lazy: only the few
         *by, *([] if by else [at]), "ref", "reference_id", "_ts", "amount",  # rows linked
@@ -113,7 +112,6 @@ def _link(df: pl.DataFrame, by: list[str] | None = None, booked: pl.Expr | None 
     found = df.select(*by, LINE).join(links, on=[*by, LINE], how="left", maintain_order="left")
     return df.with_columns(related_ref=found["_link"],
                            _reference_used=found["_reference_used"].fill_null(False))
-
 
 
 def _by_time_at(fees: pl.DataFrame, near: pl.DataFrame, df: pl.DataFrame,
