@@ -13,7 +13,17 @@ PayPal, Upwork and Payoneer rows get the very ids the import gives them (the sam
 export's own transaction id, with the leg, or currency and amount); the bank's key is built
 from the same content (day, amount, currency, narration, ref, balance), as long a string.
 
-Usage: python bench/floor.py EXPORT.csv OUT.parquet [LAYOUT]
+Widened (`--ledger-width`): the same floor, but it stores the ledger's 20 columns, as an import
+does, in the ledger's types: each export cell the ledger keeps as it is (or parsed exactly)
+filled from that cell (Payoneer's description with its Additional Description, its Transfer
+Amount and currency; every layout's source, account, origin and line), and the columns only an
+importer's rules decide (kind, category, hours, the links' related refs, Payoneer's and the
+bank's counterparty) at their cheapest: one kind for every row, nulls. Columns the ledger does
+not keep (balances, PayPal's gross, fee and net) are parsed but not stored. `make bench` prints
+the import against it beside the target's ratio: how much of an import's time over the floor
+is the ledger's width, and how much its rules and checks.
+
+Usage: python bench/floor.py EXPORT.csv OUT.parquet [LAYOUT] [--ledger-width]
 LAYOUT: paypal (default), upwork, payoneer or hdfc: the layouts of bench.generate,
 bench.gen_payoneer and bench.gen_bank.
 """
@@ -22,12 +32,27 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
-def main(path: str, out: str, layout: str = "paypal") -> None:
+LEDGER_COLUMNS = (
+    "id", "date", "source", "account", "kind", "category", "amount", "currency", "counterparty",
+    "contract", "hours", "description", "ref", "related_ref", "counter_amount", "counter_currency",
+    "fee_included", "origin", "import_id", "line")
+"""The ledger's columns in its order (ledger.core.schema.columns; tests/test_bench_floor.py
+holds them equal), written here so that the floor stays bare polars."""
+
+
+def main(path: str, out: str, layout: str = "paypal", *flags: str) -> None:
     import polars as pl
     import polars_hash  # noqa: F401  (the `chash` namespace)
 
+    if any(flag != "--ledger-width" for flag in flags):
+        raise SystemExit(__doc__)
+    wide = bool(flags)
     with open(path, "rb") as handle:
         data = handle.read()
     import_id = hashlib.sha256(data).hexdigest()
@@ -63,10 +88,15 @@ def main(path: str, out: str, layout: str = "paypal") -> None:
         rows = lazy.select(
             "line",
             date=pl.col("Transaction Date").str.strptime(pl.Date, "%m/%d/%Y"),
-            ref=pl.col("Transaction ID"), description=pl.col("Description"),
-            currency=pl.col("Currency"),
+            ref=pl.col("Transaction ID"), currency=pl.col("Currency"),
             amount=money("Credit Amount").fill_null(0) - money("Debit Amount").fill_null(0),
             balance=money("Running Balance"),
+            **({"description": pl.col("Description")} if not wide else {
+                "description": pl.concat_str([pl.col("Description"),
+                                              pl.col("Additional Description")],
+                                             separator=" - ", ignore_nulls=True),
+                "counter_amount": money("Transfer Amount"),
+                "counter_currency": pl.col("Transfer Amount Currency")}),
         ).collect()
         key = pl.concat_str([pl.col("ref"), pl.col("currency"),
                              pl.col("amount").cast(pl.String)], separator="|")
@@ -91,8 +121,33 @@ def main(path: str, out: str, layout: str = "paypal") -> None:
     ids = rows.lazy().select(text.chash.sha2_256().str.slice(0, 32).alias("id"))
     rows = rows.with_columns(ids.collect(engine="streaming").to_series(),
                              import_id=pl.lit(import_id))
+    if wide:
+        rows = widened(rows, source, account, {"upwork": "USD", "hdfc": "INR"}.get(layout))
     rows.write_parquet(out, compression="lz4", statistics=True)
 
 
+def widened(rows: pl.DataFrame, source: str, account: str, currency: str | None
+            ) -> pl.DataFrame:
+    """`rows` as the ledger's columns (LEDGER_COLUMNS) in its types: those the floor made,
+    the rest a constant (source, account, origin, one kind, the `currency` of a layout without
+    a currency column) or null, the rows' other columns left out."""
+    import polars as pl
+
+    kinds = pl.Enum(["earning", "refund", "platform_fee", "payment_fee", "fx", "bank_fee",
+                     "tax", "transfer", "subcontractor_payout", "expense", "adjustment",
+                     "other"])
+    money = pl.Decimal(38, 4)
+    given = {"source": pl.lit(source), "account": pl.lit(account),
+             "origin": pl.lit("source"), "kind": pl.lit("other", dtype=kinds),
+             "line": pl.col("line").cast(pl.Int64),
+             **({"currency": pl.lit(currency)} if currency else {})}
+    nulls = {"hours": pl.Float64, "counter_amount": money, "fee_included": money}
+    return rows.select(
+        given[name].alias(name) if name in given
+        else pl.col(name) if name in rows.columns
+        else pl.lit(None, dtype=nulls.get(name, pl.String)).alias(name)
+        for name in LEDGER_COLUMNS)
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:])
