@@ -301,7 +301,8 @@ def part_cuts(body: bytes, start: int) -> list[int] | None:
 
 def distinct_lookup(df: pl.DataFrame, keys: list[str],
                     make: Callable[[pl.DataFrame], pl.DataFrame],
-                    codes: dict[str, str] | None = None) -> pl.DataFrame:
+                    codes: dict[str, str] | None = None,
+                    values: dict[str, pl.Series] | None = None) -> pl.DataFrame:
     """`df` with the columns that `make` adds to the distinct combinations of `keys` looked
     up for each row (nulls match nulls): what `importers.base.lookup(df, make(combos), keys)`
     gives, where `combos` holds each combination once, in the order of its first row. `make`
@@ -309,7 +310,9 @@ def distinct_lookup(df: pl.DataFrame, keys: list[str],
     adds columns: `with_columns`). `codes`: key -> a column of `df` already holding each
     row's code of that key (unsigned, null for null; equal codes, equal values, as
     importers/payoneer_fields.py makes them as it reads the cells), used instead of hashing
-    the key's strings again."""
+    the key's strings again. `values`: key -> its distinct values, where the key is no
+    column of `df` but its code is (`codes`), the code its position among them: the key's
+    value is read from them for the combinations only, not held for every row."""
     import polars as pl
 
     # each key's code: its given code, or its Categorical's physical value (a Categories of
@@ -318,7 +321,8 @@ def distinct_lookup(df: pl.DataFrame, keys: list[str],
     # any, as one more code (its top + 1). Combined in one expression that skips what
     # changes nothing (a key of one value, a no-op cast, the first key's product): each
     # step writes a million-row column (~4 MB, a thousand page faults)
-    schema, given = df.schema, codes or {}
+    given = codes or {}
+    schema = {**df.schema, **{k: pl.String for k in values or ()}}
     hashed = [k for k in keys if k not in given and schema[k] != pl.Boolean]
     two = {k: d for k in hashed if schema[k] == pl.String
            and (d := _two_values(df.get_column(k))) is not None}  # (not hashed)
@@ -335,6 +339,7 @@ def distinct_lookup(df: pl.DataFrame, keys: list[str],
                for top, null in zip(tops, nulls, strict=True)]
     combinations = math.prod(radices)
     if combinations >= 2**63:  # the combined code could overflow: by the strings
+        df = _with_values(df, given, values)
         table = make(df.select(keys).unique(maintain_order=True))
         found = df.select(keys).join(table, on=keys, how="left", maintain_order="left",
                                      nulls_equal=True)
@@ -353,7 +358,9 @@ def distinct_lookup(df: pl.DataFrame, keys: list[str],
         else raw.select(combined.alias(CODE)).to_series()
     del raw
     first = code.arg_unique()  # each combination's first row, in file order
-    table = make(df.select(keys).gather(first).with_columns(code.gather(first)))
+    rows = df.select(keys).gather(first) if not values else _with_values(
+        df.select(given[k] if k in values else k for k in keys).gather(first), given, values)
+    table = make(rows.select(keys).with_columns(code.gather(first)))
     new = [c for c in table.columns if c not in keys and c != CODE]
     if combinations <= max(df.height, DENSE):  # each code's row of `table` by a gather
         slots = pl.repeat(0, combinations, dtype=pl.UInt32, eager=True).scatter(
@@ -364,6 +371,13 @@ def distinct_lookup(df: pl.DataFrame, keys: list[str],
     found = code.to_frame().join(table.select(CODE, *new), on=CODE, how="left",
                                  maintain_order="left")
     return df.with_columns(found.select(new))
+
+
+def _with_values(df: pl.DataFrame, codes: dict[str, str],
+                 values: dict[str, pl.Series] | None) -> pl.DataFrame:
+    """`df` with each key of `values` made of its code (`distinct_lookup`)."""
+    return df.with_columns(values[k].gather(df.get_column(codes[k])).alias(k)
+                           for k in values or ())
 
 
 def _two_values(values: pl.Series) -> pl.Series | None:

@@ -105,12 +105,15 @@ def _require(table: Table) -> None:
 def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     import polars as pl
 
-    table = read_table(raw, 0)
+    table = read_table(raw, 0, chunked=True)
     _require(table)
+    table.df = _in_one_piece(table.df)
     path = raw.path
     rows_read = table.df.height
     few: dict[str, pl.Series] = {}  # (the statuses' and currencies' distinct values)
-    df = _fields(table.df, table, path, lambda days: _formats_of(days, options), few=few)
+    keys: dict[str, pl.Series] = {}  # (the kinds' keys that are no fields)
+    df = _fields(table.df, table, path, lambda days: _formats_of(days, options), few=few,
+                 keys=keys)
     del table  # the export's strings: the select above took what is needed (memory)
     df = df.with_columns(_booked=_is_one_of(pl.col("status"),
                                             _check_statuses(df, path, few.get("status"))))
@@ -128,7 +131,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     # the kinds, a row's own, worked out before the skipped rows are left out: the keys they
     # are read from (the stores, payers and payees, their codes) are not copied without them
     df = kinds(df.drop("status", "credit", "debit", *([] if skipped else ["_booked"])),
-               CODED).drop("_store", "_source", "_target")
+               CODED, keys).drop("_store", "_source", "_target", strict=False)
     # the checks, the links and the description read the booked rows through `_booked`, on
     # the rows as they are: only the ledger's columns are copied without the skipped rows,
     # at the end, not the fields those are made of (0.03 s of CPU on a million rows)
@@ -162,6 +165,21 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                     key=pl.col("_key") if key is None else key)
     return Parsed(rows=rows, format="payoneer", rows_read=rows_read, skipped=skipped,
                   warnings=warnings, ids_distinct=key is not None)
+
+
+def _in_one_piece(df: pl.DataFrame) -> pl.DataFrame:
+    """`df` (read in pieces) with each column `_fields` reads as it is copied into one piece
+    (a column at a time, each moved out of `df`), but those it only casts into codes and
+    days, which it makes one piece (PIECED), and those it reads not at all (let go)."""
+    import polars as pl
+
+    from importers.payoneer_fields import PIECED, READ
+
+    if df.n_chunks() == 1:
+        return df
+    return pl.DataFrame([df.drop_in_place(name) if name in PIECED
+                         else df.drop_in_place(name).rechunk() for name in list(df.columns)
+                         if name in READ or name == LINE])
 
 
 _SPENT = {"status", "credit", "debit", "balance", "_ts", "_store", "_source", "_target"}

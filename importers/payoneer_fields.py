@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 def _fields(df: pl.DataFrame, table: Table, path: object,
             formats: list[str] | Callable[[pl.Series], list[str]],
             keep: list[str] | None = None,
-            few: dict[str, pl.Series] | None = None) -> pl.DataFrame:
+            few: dict[str, pl.Series] | None = None,
+            keys: dict[str, pl.Series] | None = None) -> pl.DataFrame:
     """The export's cells as typed fields; an error at the first value that does not fit.
     `formats`: the date formats, or what makes them of the file's distinct day texts.
 
@@ -38,7 +39,15 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
     Columns of few distinct values (days, currencies, statuses, the kinds' keys) are looked
     at once per distinct value (`_distinct`): whether trimming changes any cell, the dates
     parsed, the kinds' codes (CODED); a column is trimmed cell by cell only where a distinct
-    value needs it (`trimmed`, as ever)."""
+    value needs it (`trimmed`, as ever).
+
+    `df`'s columns PIECED may be in pieces, as polars read them (payoneer._in_one_piece),
+    the others are one piece: those are taken out of `df` (a query of a frame of columns cut
+    differently copies them all into one piece first) and cast into codes and days as they
+    are, not first copied into one piece (a string's view is 16 bytes a row); each field is
+    one piece. `keys`: where given, a kinds' key only the kinds read (Store Name, Source,
+    Target) is no field where its codes are made: its distinct values go here, the code its
+    position (payoneer_kinds.kinds reads them)."""
     import polars as pl
 
     # name: (column, blank is null, what is done to the trimmed text)
@@ -55,9 +64,15 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
         "ref": (table.col("transaction id"), True, None),
         "reference_id": (table.col("reference id"), True, None),
     }  # built first: `table.col` looks at the columns present
-    day = _distinct(df["transaction date"])
-    fields = {"date": _dates(df, day, formats if isinstance(formats, list)
-                             else formats(day[1] if day else df["transaction date"].unique()),
+    # the columns only cast into codes, if in pieces (`_in_one_piece`): out of `df` (beside
+    # columns in one piece, they would make a query on it copy them into one first)
+    pieces = {name: df.drop_in_place(name) for name in PIECED
+              if name in df.columns and df.get_column(name).n_chunks() > 1}
+    when = pl.DataFrame([df.get_column(LINE), *(pieces[c] if c in pieces else df.get_column(c)
+                                                for c in ("transaction date", "transaction time"))])
+    day = _distinct(when["transaction date"])
+    fields = {"date": _dates(when, day, formats if isinstance(formats, list)
+                             else formats(day[1] if day else when["transaction date"].unique()),
                              path)}
     fields.update(parse_money_columns(df, {
         "credit": (pl.col("credit amount"), "Credit Amount", False),
@@ -67,7 +82,10 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
     }, path=path))
     _let_go(df, "credit amount", "debit amount", "running balance")
     for name, (column, blank_is_null, then) in strings.items():
-        value = df.with_columns(column.alias(name))[name]  # (a literal fills every row)
+        cells = df
+        if column.meta.root_names() and (root := column.meta.root_names()[0]) in pieces:
+            cells = pieces.pop(root).to_frame()
+        value = cells.with_columns(column.alias(name))[name]  # (a literal fills every row)
         distinct = None
         if name in CODED:  # the kinds' key: its code, which `kinds` reads
             coded = _distinct(value)
@@ -75,11 +93,15 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
                 codes, distinct = coded
                 fields[CODED[name]] = codes  # (UInt32, as distinct_lookup combines them:
                 # narrowed, they were cast back there, 0.02 s of CPU more; the peak is not here)
+                if keys is not None and name in _KEYS_ONLY and _clean(distinct, blank_is_null):
+                    keys[name] = distinct  # (as trimming gives them: none needs it)
+                    _let_go(df, *column.meta.root_names())
+                    continue
         elif name in _FEW:
             distinct = value.unique()
         if distinct is None or not _clean(distinct, blank_is_null):  # (the Transaction
             # IDs: the cast that proves them integers is cheaper than a test of each cell)
-            value = trimmed(df, column, blank_is_null, numbers=name in _NUMBERS)
+            value = trimmed(cells, column, blank_is_null, numbers=name in _NUMBERS)
             distinct = None
         if few is not None and distinct is not None and name in _FEW:
             few[name] = distinct.str.to_uppercase() if then is _upper else distinct
@@ -87,10 +109,13 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
             value = _upper(value, distinct)
         elif then is not None:
             value = then(value)
-        fields[name] = value
+        fields[name] = value.rechunk()  # (one made of cells in pieces: copied into one)
         _let_go(df, *column.meta.root_names())
-    fields["_ts"] = _instants_of(df, day)
-    return pl.DataFrame([df[c] for c in (LINE, *(keep or []))]).with_columns(**fields)
+    fields["_ts"] = _instants_of(when, day).rechunk()
+    del when, pieces
+    fields["date"] = fields["date"].rechunk()  # (the days and codes are one piece: as is)
+    return pl.DataFrame([df[c].rechunk() for c in (LINE, *(keep or []))]).with_columns(
+        **fields)
 
 
 CODED = {"text": "\0code text", "_store": "\0code store", "_source": "\0code source",
@@ -98,6 +123,20 @@ CODED = {"text": "\0code text", "_store": "\0code store", "_source": "\0code sou
 """The kinds' string keys (payoneer_kinds.KEYS) -> the column of each row's code of its
 export cell (null for an empty one), which `kinds` combines rather than hashing the strings
 again. Equal codes, equal cells: trimmed cells, as the kinds read them, are equal too."""
+
+READ = {"transaction date", "transaction time", "transaction id", "description",
+         "credit amount", "debit amount", "currency", "transfer amount",
+         "transfer amount currency", "status", "running balance", "additional description",
+         "store name", "source", "target", "reference id"}
+"""The export's columns `_fields` reads."""
+
+PIECED = {"transaction date", "transaction time", "target"}
+"""Columns `_fields` only casts into codes (`_distinct`), in pieces as read, the codes one
+piece: not first copied into one piece (16 bytes a row). Not one with nulls (Store Name,
+Source): its cast copies it into one piece first."""
+
+_KEYS_ONLY = {"_store", "_source", "_target"}
+"""The kinds' keys read by nothing but the kinds (`_fields`' `keys`)."""
 
 _FEW = {"_transfer_currency", "currency", "status"}
 """Other fields of a few distinct values, whose trimming is decided on those."""

@@ -184,21 +184,24 @@ KEYS = ("text", "_store", "_source", "_target", "_credit", "_debit")
 Source and Target, and whether its amount is above or below zero."""
 
 
-def kinds(df: pl.DataFrame, codes: dict[str, str] | None = None) -> pl.DataFrame:
+def kinds(df: pl.DataFrame, codes: dict[str, str] | None = None,
+          values: dict[str, pl.Series] | None = None) -> pl.DataFrame:
     """Add `_rule` (the number of the rule that gave the kind, which `kind_is` reads), `kind`,
     `category` and `counterparty`: `classify` and `counterparty` of each distinct row shape
     (KEYS), looked up for each row. The same values as theirs run on every row (the rules
     read nothing else of a row; tests/test_payoneer_kinds.py compares both ways).
 
     `codes`: key -> a column of each row's code of it (UInt32, null for null; equal codes,
-    equal values), which `distinct_lookup` combines instead of hashing the keys, and dropped."""
+    equal values), which `distinct_lookup` combines instead of hashing the keys, and dropped.
+    `values`: key -> its distinct values, the code its position, for a key that is no column
+    of `df` (payoneer_fields._fields' `keys`)."""
     import polars as pl
 
     amount = pl.col("amount")
     df = df.with_columns(_credit=amount > 0, _debit=amount < 0)
     coded = {key: column for key, column in (codes or {}).items() if column in df.columns}
-    return distinct_lookup(df, list(KEYS), _shapes, coded).drop("_credit", "_debit",
-                                                                *coded.values())
+    return distinct_lookup(df, list(KEYS), _shapes, coded, values).drop(
+        "_credit", "_debit", *coded.values())
 
 
 def _shapes(shapes: pl.DataFrame) -> pl.DataFrame:
