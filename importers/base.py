@@ -296,10 +296,14 @@ def parse_money(df: pl.DataFrame, raw: pl.Expr, *, path: object, what: str,
 
 
 def parse_money_columns(df: pl.DataFrame, columns: dict[str, tuple[pl.Expr, str, bool]], *,
-                        path: object, decimal_mark: str = ".") -> dict[str, pl.Series]:
+                        path: object, decimal_mark: str = ".",
+                        plain: set[str] | None = None) -> dict[str, pl.Series]:
     """`parse_money` of several columns (name -> raw text, name in messages, required): the
     fast path of all of them runs in one select, in parallel. Errors are checked column by
-    column in the order given, so a file gets the same message as from one call each."""
+    column in the order given, so a file gets the same message as from one call each.
+    `plain`: where given, the names of the columns whose every cell, null aside, is a plain
+    number (money.fast_path's: no white space, never empty) are added to it: trimming such
+    a column's text changes no cell (a caller that reads it too need not test each)."""
     import polars as pl
 
     from ledger.core.money import fast_path, is_blank_expr, parse_amounts
@@ -312,7 +316,10 @@ def parse_money_columns(df: pl.DataFrame, columns: dict[str, tuple[pl.Expr, str,
         column = values[name]
         blank = column.is_null()
         rest = ~fast[name] & ~blank  # blankness is decided on these few cells (fast is not)
-        if rest.any():
+        if not rest.any():
+            if plain is not None:
+                plain.add(name)
+        else:
             at = rest.arg_true()
             blank = blank.scatter(at, pl.select(is_blank_expr(pl.lit(column.gather(at))))
                                   .to_series())

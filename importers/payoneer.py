@@ -142,7 +142,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                                                      "currency", *(["_booked"] * bool(skipped)))),
                               path=path, group=["currency"])
     _check_transfer_currency(df, path, booked, few.get("_transfer_currency"))
-    df = _link(df.drop("balance"), booked=booked)  # (checked: freed before the links)
+    aside: dict[str, pl.Series] = {}  # (the related refs: made of the booked rows)
+    df = _link(df.drop("balance"), booked=booked, aside=aside)  # (checked: freed before)
     warnings = []
     unknown = df.filter(pl.col("kind") == "other", True if booked is None else booked)
     if unknown.height:
@@ -152,7 +153,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     del unknown
     df = df.drop(c for c in df.columns if c in _SPENT)  # freed before the description is made
     df = _booked_rows(slim(_described(df, literals=False), "_booked")).with_columns(
-        _literals())  # (after: not columns of a million nulls filtered)
+        *aside.values(), *_literals())  # (after: not columns of a million nulls filtered)
     # the amount's text made once, a column the key's parts read: not made by known_key's
     # test for nulls and again for the ids (0.02 s of CPU on a million rows)
     df = df.with_columns(_amount=pl.col("amount").cast(pl.String))

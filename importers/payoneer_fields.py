@@ -74,12 +74,13 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
     fields = {"date": _dates(when, day, formats if isinstance(formats, list)
                              else formats(day[1] if day else when["transaction date"].unique()),
                              path)}
+    plain: set[str] = set()  # (the money columns of plain numbers alone)
     fields.update(parse_money_columns(df, {
         "credit": (pl.col("credit amount"), "Credit Amount", False),
         "debit": (pl.col("debit amount"), "Debit Amount", False),
         "balance": (pl.col("running balance"), "Running Balance", False),
         "_transfer": (table.col("transfer amount"), "Transfer Amount", False),
-    }, path=path))
+    }, path=path, plain=plain))
     _let_go(df, "credit amount", "debit amount", "running balance")
     for name, (column, blank_is_null, then) in strings.items():
         cells = df
@@ -99,8 +100,9 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
                     continue
         elif name in _FEW:
             distinct = value.unique()
-        if distinct is None or not _clean(distinct, blank_is_null):  # (the Transaction
-            # IDs: the cast that proves them integers is cheaper than a test of each cell)
+        if (distinct is None or not _clean(distinct, blank_is_null)) \
+                and _AMOUNT_TEXT.get(name) not in plain:  # (the Transaction IDs: the cast
+            # that proves them integers is cheaper than a test of each cell)
             value = trimmed(cells, column, blank_is_null, numbers=name in _NUMBERS)
             distinct = None
         if few is not None and distinct is not None and name in _FEW:
@@ -137,6 +139,11 @@ Source): its cast copies it into one piece first."""
 
 _KEYS_ONLY = {"_store", "_source", "_target"}
 """The kinds' keys read by nothing but the kinds (`_fields`' `keys`)."""
+
+_AMOUNT_TEXT = {"_transfer_text": "_transfer"}
+"""Text fields of a money column (-> its amount's field): each the cells themselves where
+every one, null aside, is a plain number (base.parse_money_columns' `plain`), which trimming
+would leave as they are, not tested again cell by cell."""
 
 _FEW = {"_transfer_currency", "currency", "status"}
 """Other fields of a few distinct values, whose trimming is decided on those."""

@@ -20,14 +20,17 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-def _link(df: pl.DataFrame, by: list[str] | None = None, booked: pl.Expr | None = None
-          ) -> pl.DataFrame:
+def _link(df: pl.DataFrame, by: list[str] | None = None, booked: pl.Expr | None = None,
+          aside: dict[str, pl.Series] | None = None) -> pl.DataFrame:
     """Fill `related_ref`: fees -> what they charged, fx legs -> each other.
 
     Also sets `_reference_used`: the row's Reference ID is explained by a link. Works on the
     fee and fx rows only and joins the result back by line, so it stays cheap on big files.
     `by`: columns telling files apart (stacked files link within each file only).
     `booked`: only the rows where it holds are linked, and linked to (no link on the others).
+    `aside`: where given with `booked` (one file), `related_ref` is put there, not in `df`:
+    made of the booked rows alone, in their order (the rows payoneer._booked_rows keeps),
+    not made for every row and then copied without the others.
     """
     import polars as pl
 
@@ -103,11 +106,19 @@ def _link(df: pl.DataFrame, by: list[str] | None = None, booked: pl.Expr | None 
         return df.with_columns(related_ref=pl.lit(None, dtype=pl.String),
                                _reference_used=pl.lit(False))
     if not by:
-        return df.with_columns(
-            pl.Series("related_ref", [None], dtype=pl.String)
-            .extend_constant(None, df.height - 1).scatter(links[at], links["_link"]),
-            pl.Series("_reference_used", [False]).extend_constant(False, df.height - 1)
-            .scatter(links[at], links["_reference_used"]))
+        used = pl.Series("_reference_used", [False]).extend_constant(False, df.height - 1) \
+            .scatter(links[at], links["_reference_used"])
+        rows, height = links[at], df.height
+        if booked is not None and aside is not None:  # each link's row among the booked:
+            # its position less the rows before it that are not (a few)
+            left = df.select(~booked.fill_null(False)).to_series().arg_true()
+            rows, height = rows - left.search_sorted(rows), height - left.len()
+        related = pl.Series("related_ref", [], dtype=pl.String).extend_constant(None, height) \
+            .scatter(rows, links["_link"])
+        if height != df.height:
+            aside["related_ref"] = related
+            return df.with_columns(used)
+        return df.with_columns(related, used)
     # only the keys joined, the found columns added: a join of the wide frame copies it all
     found = df.select(*by, LINE).join(links, on=[*by, LINE], how="left", maintain_order="left")
     return df.with_columns(related_ref=found["_link"],

@@ -46,6 +46,8 @@ VARIANTS: dict[str, list[tuple[int, str, str]]] = {
     "day empty": [(6, "Transaction Date", "")],
     "day with a space": [(4, "Transaction Date", "05/06/2024 x")],
     "bad amount": [(4, "Credit Amount", "4OO.00")],
+    "transfers padded": [(1, "Transfer Amount", " 278500.00"), (6, "Transfer Amount", "92.50\t")],
+    "transfer blank": [(0, "Transfer Amount", "  "), (3, "Transfer Amount", '""')],
 }
 
 

@@ -95,3 +95,24 @@ def test_kinds_of_keys_given_as_values_are_kinds_of_the_strings():
     coded = df.with_columns(**codes).drop(*values)
     got = payoneer_kinds.kinds(coded, payoneer.CODED, values)
     assert got.equals(expected.drop(*values))
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_transfer_texts_of_plain_numbers_are_those_trimmed(name, tmp_path, monkeypatch):
+    """The Transfer Amount's text is its cells as they are where each is a plain number
+    (payoneer_fields._AMOUNT_TEXT), as trimming every cell gives: padded, blank and quoted
+    empty cells take the trimming way."""
+    from importers import payoneer_fields
+
+    path = _variant(tmp_path, name)
+    frames = []
+    for shortcut in (True, False):
+        with monkeypatch.context() as patch:
+            if not shortcut:
+                patch.setattr(payoneer_fields, "_AMOUNT_TEXT", {})
+            frames.append(_parsed(path))
+    assert type(frames[0][0]) is type(frames[1][0]), name
+    if isinstance(frames[0][0], pl.DataFrame):
+        assert frames[0][0].equals(frames[1][0]) and frames[0][1:] == frames[1][1:], name
+    else:
+        assert frames[0] == frames[1], name
