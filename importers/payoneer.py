@@ -115,11 +115,15 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     df = _fields(table.df, table, path, lambda days: _formats_of(days, options), few=few,
                  keys=keys)
     del table  # the export's strings: the select above took what is needed (memory)
-    df = df.with_columns(_booked=_is_one_of(pl.col("status"),
-                                            _check_statuses(df, path, few.get("status"))))
-    booked = pl.col("_booked")  # (the statuses matched once, read three times below)
-    skipped = counts(df.lazy().filter(~booked).select("status").collect()["status"],
-                     "status {}")
+    # the statuses are left in the pieces read (payoneer_fields.PIECED): matched once, the
+    # match made one piece (read three times below), the skipped rows' counted as a column
+    # (a query of the frame would copy the statuses into one piece first)
+    status, statuses = df.get_column("status"), _check_statuses(df, path, few.get("status"))
+    df = df.with_columns(status.to_frame().select(
+        _is_one_of(pl.col("status"), statuses).alias("_booked")).to_series().rechunk())
+    booked = pl.col("_booked")
+    skipped = counts(status.filter(~df.get_column("_booked")), "status {}")
+    del status
     _check_amounts(df, path, booked)
     # credit and debit made one amount, and the status read, before the skipped rows are
     # left out: three columns fewer are copied without them. The credit, else minus the

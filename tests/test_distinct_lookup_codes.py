@@ -70,12 +70,12 @@ def test_keys_of_two_values_are_not_hashed_and_still_looked_up():
                        "some": [None] * (n - 1) + ["x"], "two": ["y", "x"] * (n // 2)},
                       schema={k: pl.String for k in ("one", "late", "none", "some", "third",
                                                      "two")})
-    assert not csv_parts._two_values(df["one"]).any()
-    assert csv_parts._two_values(df["late"]).to_list() == [False] * (n - 1) + [True]
-    assert csv_parts._two_values(df["two"]).to_list() == [False, True] * (n // 2)
+    assert not csv_parts.two_values(df["one"]).any()
+    assert csv_parts.two_values(df["late"]).to_list() == [False] * (n - 1) + [True]
+    assert csv_parts.two_values(df["two"]).to_list() == [False, True] * (n // 2)
     for key in ("none", "some", "third"):
-        assert csv_parts._two_values(df[key]) is None, key
-    assert csv_parts._two_values(df.clear()["one"]) is None
+        assert csv_parts.two_values(df[key]) is None, key
+    assert csv_parts.two_values(df.clear()["one"]) is None
     for keys in (["one"], ["none"], ["one", "none"], ["late", "one"], ["some", "one", "late"],
                  ["two", "third"], ["third", "late", "two"], ["one", "two"]):
         _check(df, keys)
