@@ -63,6 +63,8 @@ def trimmed(df: pl.DataFrame, column: pl.Expr, blank_is_null: bool, *,
     import polars as pl
 
     values = df.with_columns(column.alias("_v"))["_v"]  # (with_columns: a literal fills rows)
+    if values.null_count() == values.len():  # (an empty column: nothing to trim)
+        return values
     if numbers and values.dtype == pl.String and values.len() and integer_cells(values):
         return values
     length = values.str.len_bytes()

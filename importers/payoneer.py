@@ -175,15 +175,21 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
 def _in_one_piece(df: pl.DataFrame) -> pl.DataFrame:
     """`df` (read in pieces) with each column `_fields` reads as it is copied into one piece
     (a column at a time, each moved out of `df`), but those it only casts into codes and
-    days, which it makes one piece (PIECED), and those it reads not at all (let go)."""
+    days, which it makes one piece (PIECED), and those it reads not at all (let go). A
+    column of empty cells alone (a file's Reference IDs, often) is made anew, not copied."""
     import polars as pl
 
     from importers.payoneer_fields import PIECED, READ
 
+    def whole(cells: pl.Series) -> pl.Series:
+        if cells.null_count() == cells.len():
+            return pl.repeat(None, cells.len(), dtype=cells.dtype, eager=True).alias(cells.name)
+        return cells.rechunk()
+
     if df.n_chunks() == 1:
         return df
     return pl.DataFrame([df.drop_in_place(name) if name in PIECED
-                         else df.drop_in_place(name).rechunk() for name in list(df.columns)
+                         else whole(df.drop_in_place(name)) for name in list(df.columns)
                          if name in READ or name == LINE])
 
 

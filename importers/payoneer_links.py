@@ -38,12 +38,12 @@ def _link(df: pl.DataFrame, by: list[str] | None = None, booked: pl.Expr | None 
     is_fee, fee, fx = _kind_is("payment_fee"), _kind_is("payment_fee"), _kind_is("fx")
     if booked is not None:
         fee, fx = fee & booked, fx & booked
-    rows = df.lazy()  # filters then read only the columns selected after them
     # each link's row: its file and line (joined back), or in one file its position (the
-    # links written at their places: no join nor search of a million lines)
+    # links written at their places: no join nor search of a million lines), numbered once
+    # (in a plan, each query's scan numbered every row again)
     at = LINE if by else "_row"
-    if not by:
-        rows = rows.with_row_index("_row")
+    rows = (df if by else df.with_row_index("_row")).lazy()  # filters then read only the
+    # columns selected after them
     fees = rows.filter(fee).select(*by, at, "reference_id", "_ts").collect()
     linked = ~is_fee & pl.col("ref").is_not_null() \
         & (True if booked is None else booked)  # (what a fee may be linked to)

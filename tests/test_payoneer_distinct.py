@@ -49,6 +49,7 @@ VARIANTS: dict[str, list[tuple[int, str, str]]] = {
     "transfers padded": [(1, "Transfer Amount", " 278500.00"), (6, "Transfer Amount", "92.50\t")],
     "transfer blank": [(0, "Transfer Amount", "  "), (3, "Transfer Amount", '""')],
     "status unknown": [(4, "Status", "Reversed")],
+    "references empty": [(4, "Reference ID", ""), (5, "Reference ID", "")],
 }
 
 
