@@ -161,6 +161,7 @@ def read_table(raw: RawFile, header_index: int = 0, *, delimiter: str | None = N
         body = raw.data if from_file else body
         text = body[start:].decode("utf-8", errors="replace")
         _record_lines(text, sep, (len(header), width), raw.path, first_line, exact=True)
+        _refuse_quotes(text, sep, raw.path, first_line)
         raise DataError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=raw.path,
                         hint="the file may be damaged; download the export again") from None
     if origin is not None:
@@ -406,6 +407,28 @@ def _cut_last_row(data: bytes, body_start: int, sep: str, widths: tuple[int, int
         line = first_line - 1 + data.count(b"\n", body_start, end)
         return _ragged(path, line, len(cells), widths[0])
     return None
+
+
+def _refuse_quotes(body: str, sep: str, path: Path, first_line: int) -> None:
+    """Where polars refused a body whose rows have the right cells (`_record_lines` let it
+    through), the row whose quotes CSV cannot read, if one has (a quoted cell never closed, a
+    quote inside a cell not doubled): a DataError at the line that row starts on. Why: polars'
+    own message for such a file names no line and is not always the same (it depends on which
+    of its threads reports first: "could not parse ..." or "CSV malformed: expected 0 rows");
+    Python's csv reader, told to be strict, stops at the first such row, every time."""
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=sep, strict=True)
+    previous_end = 1
+    try:
+        next(reader, None)
+        for _ in reader:
+            previous_end = reader.line_num
+    except csv.Error:
+        raise DataError(
+            "a quoted cell in the row that starts on this line is not closed, or a quote "
+            'inside it is not doubled (""): the row cannot be read as CSV',
+            path=path, line=previous_end + first_line - 1,
+            hint="the file may be damaged or edited; download the export again, or mend the "
+            "quotes in that row") from None
 
 
 def _ragged(path: Path, line: int, found: int, width: int) -> DataError:
