@@ -15,7 +15,13 @@ import pytest
 from importers import payoneer, payoneer_kinds, registry
 from importers.base import ImportOptions
 from tests.conftest import DATA
-from tests.test_payoneer_distinct import VARIANTS, _parsed, _shapes_frame, _variant
+from tests.test_payoneer_distinct import (
+    VARIANTS,
+    _parsed,
+    _same_parse,
+    _shapes_frame,
+    _variant,
+)
 
 
 def _cut(df: pl.DataFrame) -> pl.DataFrame:
@@ -47,13 +53,9 @@ def test_parse_of_a_table_in_pieces_is_parse_of_one_in_one_piece(name, tmp_path,
             read = _in_pieces(patch)
             pieced = _parsed(path, options)
         assert read and read[0].n_chunks() == 3, name
-        assert type(whole[0]) is type(pieced[0]), (name, whole, pieced)
-        if isinstance(whole[0], pl.DataFrame):
-            assert whole[0].schema == pieced[0].schema and whole[0].equals(pieced[0]), name
-            assert whole[1:] == pieced[1:], name
+        _same_parse(whole, pieced, name)
+        if isinstance(pieced[0], pl.DataFrame):
             assert all(n == 1 for n in pieced[0].n_chunks("all")), name
-        else:
-            assert whole == pieced, name
 
 
 @pytest.mark.parametrize("name", ["transactions-17col.csv", "transactions-12col.csv"])
@@ -114,8 +116,4 @@ def test_transfer_texts_of_plain_numbers_are_those_trimmed(name, tmp_path, monke
             if not shortcut:
                 patch.setattr(payoneer_fields, "_AMOUNT_TEXT", {})
             frames.append(_parsed(path))
-    assert type(frames[0][0]) is type(frames[1][0]), name
-    if isinstance(frames[0][0], pl.DataFrame):
-        assert frames[0][0].equals(frames[1][0]) and frames[0][1:] == frames[1][1:], name
-    else:
-        assert frames[0] == frames[1], name
+    _same_parse(*frames, name)
