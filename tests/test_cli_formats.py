@@ -1,10 +1,15 @@
-"""Each command offers only the output formats it can write."""
+"""Each command offers only the output formats it can write, and writes each it offers."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from pathlib import Path
+
 import pytest
 
-from tests.test_cli import run
+from tests.test_cli import _command_tree, import_demo, ok, run
 
 
 @pytest.mark.parametrize(("args", "allowed"), [
@@ -17,3 +22,94 @@ def test_unwritable_formats_are_usage_errors(tmp_path, args, allowed):
                  cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"is not one of {allowed}" in result.stderr
+
+
+def format_choices(path: tuple[str, ...]) -> set[str]:
+    """The values `ledger PATH --format` takes (empty: no --format)."""
+    from ledger.cli.main import app
+    from tests.inprocess import click_command
+
+    command = click_command(app)
+    for name in path:
+        command = command.commands[name]
+    return {str(getattr(choice, "value", choice)) for param in command.params
+            if "--format" in param.opts for choice in param.type_descriptor.annotation}
+
+
+CSV_RUNS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("report",): ("--month", "2024-06"),
+    ("transactions",): (),
+    ("benchmarks",): ("--year", "2024"),
+    ("imports",): (),
+    ("formats",): (),
+    ("rates", "show"): ("USD/PKR", "--from", "2024-06-01", "--to", "2024-06-03"),
+    ("rates", "check"): ("--month", "2024-06"),
+    ("reconcile",): ("--month", "2024-06", "--as-of", "2024-07-01"),
+    ("payouts",): ("--month", "2024-06"),
+    ("payouts", "list"): (),
+    ("payouts", "statement"): ("Ali", "--month", "2024-06"),
+    ("tax-register",): ("--tax-year", "2024"),
+    ("export",): ("--month", "2024-06"),
+}
+"""How each command that offers `--format csv` is run on the demo ledger."""
+
+
+def test_every_command_offering_csv_is_run_below():
+    offering = {path for path in _command_tree() if "csv" in format_choices(path)}
+    assert offering == set(CSV_RUNS)
+
+
+@pytest.fixture(scope="module")
+def worker_ledger(tmp_path_factory) -> Path:
+    """The demo ledger with a sub-worker and a payment to them recorded (for `payouts
+    statement` and `payouts list`); read-only."""
+    root = import_demo(tmp_path_factory.mktemp("formats"))
+    with open(root / "ledger.toml", "a", encoding="utf-8") as toml:
+        toml.write('\n[[workers]]\nname = "Ali"\ncurrency = "PKR"\n')
+    ok(run("--ledger", root.name, "payouts", "record", "Ali", "5000", "PKR", "--date",
+           "2024-06-20", cwd=root.parent))
+    return root
+
+
+@pytest.mark.parametrize("path", list(CSV_RUNS), ids=" ".join)
+def test_csv_is_csv_for_every_command_that_offers_it(worker_ledger, path):
+    """Not the boxed table under another name: a header row, rows of as many cells."""
+    result = ok(run("--ledger", worker_ledger.name, *path, *CSV_RUNS[path], "--format", "csv",
+                    cwd=worker_ledger.parent))
+    assert not set(result.stdout) & set("┃│┏━┡└")
+    header, *rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert header and all(header) and rows
+    assert all(len(row) == len(header) for row in rows)
+
+
+@pytest.mark.parametrize(("path", "columns"), [
+    (("imports",), ("import_id", "file", "format", "time", "rows_read", "added",
+                    "duplicates", "skipped", "archived")),
+    (("benchmarks",), None),
+])
+def test_the_csv_holds_what_the_json_holds(worker_ledger, path, columns):
+    """`imports` and `benchmarks` as CSV: a line per JSON record, each cell its value."""
+    def out(fmt: str) -> str:
+        return ok(run("--ledger", worker_ledger.name, *path, "--format", fmt,
+                      cwd=worker_ledger.parent)).stdout
+
+    records = json.loads(out("json"))
+    table = list(csv.DictReader(io.StringIO(out("csv"))))
+    assert len(table) == len(records) > 0
+    assert tuple(table[0]) == (columns or tuple(records[0]))
+    for line, record in zip(table, records, strict=True):
+        for key, cell in line.items():
+            value = record.get(key)
+            expected = json.dumps(value, sort_keys=True, separators=(",", ":")) \
+                if isinstance(value, dict) else "" if value is None else str(value)
+            assert cell == expected, (key, record)
+
+
+def test_records_csv_keeps_cells_safe_and_nested_values_readable():
+    from ledger.render.report import records_csv
+
+    text = records_csv([{"a": "=1+2", "b": None, "c": {"z": 1, "y": 2}, "d": -5}],
+                       ("a", "b", "c", "d"))
+    assert list(csv.reader(io.StringIO(text))) == [
+        ["a", "b", "c", "d"], ["'=1+2", "", '{"y":2,"z":1}', "-5"]]
+    assert records_csv([], ("x", "y")) == "x,y\n"

@@ -276,6 +276,11 @@ def benchmarks(
 
         sys.stdout.write(to_json(rows))
         return
+    if output_format is RowsFormat.csv:
+        from ledger.render.report import records_csv
+
+        sys.stdout.write(records_csv(rows))
+        return
     from ledger.render.benchmarks import print_benchmarks
 
     print_benchmarks(rows, _console())
@@ -296,6 +301,11 @@ def imports(
         from ledger.render.report import to_json
 
         sys.stdout.write(to_json(entries))
+        return
+    if output_format is RowsFormat.csv:
+        from ledger.render.ledger_dir import imports_csv
+
+        sys.stdout.write(imports_csv(entries))
         return
     from ledger.render.ledger_dir import print_imports
 

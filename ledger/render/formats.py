@@ -12,14 +12,9 @@ COLUMNS = ("name", "title", "fingerprint", "origin")
 
 def write_csv(rows: list[dict], stream: TextIO) -> None:
     """One row per format, cells made safe for spreadsheets."""
-    import csv
+    from ledger.render.report import records_csv
 
-    from ledger.render.report import safe_cell
-
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(list(COLUMNS))
-    for row in rows:
-        writer.writerow([safe_cell(row[k]) for k in COLUMNS])
+    stream.write(records_csv(rows, COLUMNS))
 
 
 def print_formats(rows: list[dict], profiles: Path, console) -> None:

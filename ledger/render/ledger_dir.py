@@ -60,6 +60,19 @@ def print_imports(entries: list[dict], console) -> None:
           str(e["duplicates"])] for e in entries]))
 
 
+IMPORT_COLUMNS = ("import_id", "file", "format", "time", "rows_read", "added", "duplicates",
+                  "skipped", "archived")
+"""`ledger imports --format csv`'s columns: what each import was and did (the options it was
+read with are in --format json)."""
+
+
+def imports_csv(entries: list[dict]) -> str:
+    """`ledger imports --format csv`: one line per import in effect, whole ids."""
+    from ledger.render.report import records_csv
+
+    return records_csv(entries, IMPORT_COLUMNS)
+
+
 def undone_line(entry: dict) -> str:
     """`ledger undo`: which import went and how many rows with it."""
     return f"undid {entry['file']} ({entry['import_id'][:12]}): {entry['removed']} rows removed"

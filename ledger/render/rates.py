@@ -22,17 +22,9 @@ def records(table: pl.DataFrame) -> list[dict[str, str | None]]:
 
 def rates_csv(table: pl.DataFrame) -> str:
     """The frame as CSV, a header of its columns, cells safe for a spreadsheet."""
-    import csv
-    import io
+    from ledger.render.report import records_csv
 
-    from ledger.render.report import safe_cell
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(table.columns)
-    for record in records(table):
-        writer.writerow([safe_cell(v) for v in record.values()])
-    return out.getvalue()
+    return records_csv(records(table), table.columns)
 
 
 def print_rates(table: pl.DataFrame, console: Console) -> None:

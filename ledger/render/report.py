@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import polars as pl
     from rich.console import Console
 
@@ -107,6 +109,25 @@ def safe_cell(value: object) -> str:
     if text[:1] not in ("=", "+", "-", "@", "\t", "\r") or _NUMBER.fullmatch(text):
         return text
     return "'" + text
+
+
+def records_csv(records: list[dict], columns: Sequence[str] | None = None) -> str:
+    """Records (JSON-ready dicts) as CSV, one per line under a header of `columns` (default:
+    the first record's keys): the CSV of every command whose JSON is a list of flat records
+    (imports, benchmarks, formats, rates, recorded payouts). None is an empty cell, a nested
+    value (a dict of counts) its compact JSON; cells made safe for spreadsheets."""
+    names = list(columns if columns is not None else (records[0] if records else []))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names)
+    for record in records:
+        writer.writerow([safe_cell(_compact(v) if isinstance(v, (dict, list)) else v)
+                         for v in (record.get(k) for k in names)])
+    return out.getvalue()
+
+
+def _compact(value: dict | list) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def long_items(section: str, items: list[dict], key: str | None = None) -> list[list]:
