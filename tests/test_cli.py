@@ -437,7 +437,8 @@ def test_ledger_option_and_env_select_the_ledger(demo_ledger, tmp_path):
     assert ids("--ledger", demo_ledger) == expected
     assert ids(env={"LEDGER_DIR": str(demo_ledger)}) == expected
     empty = tmp_path / "empty"
-    assert ids(env={"LEDGER_DIR": str(empty)}) == []
+    missing = run("imports", cwd=tmp_path, env={"LEDGER_DIR": str(empty)})
+    assert missing.returncode == 2 and f"no ledger at {empty}\n" in missing.stderr
     assert ids("--ledger", demo_ledger, env={"LEDGER_DIR": str(empty)}) == expected
     report = as_json(run("report", "--format", "json", cwd=tmp_path,
                          env={"LEDGER_DIR": str(demo_ledger)}))

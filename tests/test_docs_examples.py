@@ -87,6 +87,7 @@ def test_a_block_that_would_slip_past_the_check_is_refused(tmp_path, text, probl
 
 def test_a_command_runs_in_process_with_its_exit_status_and_folders_normalised(tmp_path):
     ledger_dir = tmp_path / "led"
+    ledger_dir.mkdir()  # a ledger with no rows yet
     text, code = docs.run_ledger(["report"], ledger_dir, tmp_path)
     assert code == 1
     assert docs.normalise(text, ledger_dir, tmp_path) == [

@@ -417,6 +417,7 @@ def test_cli_usage_errors(cli_ledger, args, code, message):
 
 
 def test_cli_empty_ledger_is_a_data_error(tmp_path):
+    (tmp_path / "none").mkdir()  # a ledger with no rows yet (a missing one: test_missing_ledger)
     result = run("--ledger", "none", "export", "--format", "hledger", cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr == "none: the ledger is empty\n" \

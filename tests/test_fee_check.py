@@ -236,6 +236,7 @@ def test_cli_errors_are_clean(cli_ledger, args, toml, code, message):
 
 
 def test_cli_fees_on_an_empty_ledger(tmp_path):
+    (tmp_path / "led").mkdir()
     result = run("--ledger", "led", "fees", cwd=tmp_path)
     assert result.returncode == 1
     assert "the ledger is empty" in result.stderr

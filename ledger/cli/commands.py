@@ -256,7 +256,7 @@ def benchmarks(
     from ledger.core.errors import UsageError
     from ledger.reports import benchmarks as bench
 
-    config = _ledger().settings()
+    config = _ledger(missing_ok=True).settings()  # bundled figures need no ledger
     code = (country or config.country or "").upper()
     if not code:
         raise UsageError("no country given", hint="use --country PK, or set country in "
@@ -395,7 +395,7 @@ def init(
     from ledger.core.config import write_initial
     from ledger.render.status import wrote
 
-    path = write_initial(_ledger(), currency, country, locale)
+    path = write_initial(_ledger(missing_ok=True), currency, country, locale)
     _console().print(wrote(path), markup=False)
 
 

@@ -71,11 +71,16 @@ def console(stderr: bool = False):
                    width=width(stderr))
 
 
-def open_ledger():
-    """The ledger `--ledger`, $LEDGER_DIR or the user data folder selects."""
-    from ledger.store.directory import Ledger, resolve_dir
+def open_ledger(missing_ok: bool = False):
+    """The ledger `--ledger`, $LEDGER_DIR or the user data folder selects; a folder that does
+    not exist is refused (`no ledger at PATH`, exit 2: ledger.store.directory.existing)
+    unless `missing_ok`: the command creates the ledger (import, init, hours import,
+    formats new) or reads only what a ledger may add to bundled data (formats, benchmarks,
+    quote, rates show)."""
+    from ledger.store.directory import Ledger, existing, resolve_dir
 
-    return Ledger(resolve_dir(STATE["ledger"]))  # type: ignore[arg-type]
+    root = resolve_dir(STATE["ledger"])  # type: ignore[arg-type]
+    return Ledger(root if missing_ok else existing(root, STATE["ledger"]))  # type: ignore[arg-type]
 
 
 def emit(text: str, output: Path | None) -> None:

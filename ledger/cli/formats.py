@@ -41,7 +41,7 @@ def formats(
     from importers.bank import formats_from_dir
     from importers.registry import formats as known
 
-    profiles = _ledger().root / "profiles"
+    profiles = _ledger(missing_ok=True).root / "profiles"  # the bundled formats need none
     yours = {fmt.name for fmt in formats_from_dir(profiles)}
     bundled = {fmt.name for fmt in known()}
     rows = [{"name": fmt.name, "title": fmt.title, "fingerprint": fmt.fingerprint,
@@ -100,7 +100,7 @@ def formats_new(
     if name is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
         raise UsageError(f"--name {name!r} must be lower-case letters, digits, '-' or '_'",
                          hint="e.g. --name hbl")
-    ledger = _ledger()
+    ledger = _ledger(missing_ok=True)  # a draft profile may be a new ledger's first file
     profiles = ledger.root / "profiles"
     raw = registry.read(file)
     draft = starter_profile(raw)

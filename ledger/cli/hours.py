@@ -56,7 +56,7 @@ def hours_import(
     from ledger.cli.common import console as _console
     from ledger.cli.common import open_ledger as _ledger
 
-    ledger = _ledger()
+    ledger = _ledger(missing_ok=True)  # an import creates the ledger
     summaries = ledger.import_hours(paths, ImportOptions(date_order=date_order), dry_run=dry_run)
     if as_json:
         from ledger.render.report import to_json

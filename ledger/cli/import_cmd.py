@@ -29,7 +29,7 @@ def import_files(paths: list[Path], source: str | None = None, account: str | No
     import --help`)."""
     from importers.base import ImportOptions
 
-    ledger = open_ledger()
+    ledger = open_ledger(missing_ok=True)  # an import creates the ledger
     options = ImportOptions(account=account, date_order=date_order, decimal_mark=decimal_mark)
     summaries = _with_progress(paths, lambda tick: ledger.import_files(
         paths, options, source=source, dry_run=dry_run, progress=tick))

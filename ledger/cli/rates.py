@@ -42,7 +42,7 @@ def rates_show(
     letters = "".join(ch for ch in pair.upper() if ch.isalpha())
     if len(letters) != 6:
         raise UsageError(f"{pair!r} is not a currency pair", hint="write it as USD/PKR")
-    ledger = _ledger()
+    ledger = _ledger(missing_ok=True)  # bundled rates need no ledger
     first = _iso(start, "--from")
     last = _iso(end, "--to") if end else first
     chain = FxChain.for_ledger(ledger.rows(), ledger.rates_path, online=online)

@@ -74,7 +74,7 @@ def fees_cmd(
     from ledger.cli.common import open_ledger as _ledger
     from rules.fees import Schedule
 
-    ledger = _ledger()
+    ledger = _ledger(missing_ok=rules)  # the bundled schedule needs no ledger
     schedule = Schedule.for_ledger(ledger)
     if rules:
         listing = [r.as_dict() for r in schedule.rules]
@@ -197,7 +197,7 @@ def quote_cmd(
     from rules import quote as quotes
     from rules.fees import Schedule
 
-    ledger = _ledger()
+    ledger = _ledger(missing_ok=True)  # a quote needs no ledger: its settings if any
     schedule = Schedule.for_ledger(ledger)
     routes = ([route] if route else []) + list(compare or [])
     if not routes:

@@ -75,6 +75,23 @@ def resolve_dir(option: str | Path | None = None) -> Path:
     return root
 
 
+def existing(root: Path, option: str | Path | None = None) -> Path:
+    """`root` (from `resolve_dir(option)`) when a ledger is there; else a UsageError naming
+    it and what chose it. A command that reads a ledger asks this first, so a mistyped
+    --ledger or $LEDGER_DIR is said as such, instead of read as a ledger with no rows (an
+    empty table, "the ledger is empty", "consistent") or created by a lock or a rebuild.
+    A folder is a ledger once it exists (made by `ledger import`, `init`, `hours import`,
+    `formats new` or by hand): one without rows is an empty ledger, not a missing one."""
+    if root.is_dir():
+        return root
+    if option:
+        chose = "--ledger names this folder: check the path"
+    elif os.environ.get("LEDGER_DIR"):
+        chose = "$LEDGER_DIR names this folder: check it (or give --ledger DIR)"
+    else:
+        chose = "it is the default folder (no --ledger DIR or $LEDGER_DIR given)"
+    raise UsageError(f"no ledger at {root}",
+                     hint=f"{chose}; `ledger import FILE` creates a ledger there")
 
 
 class _Rollback:
