@@ -108,7 +108,7 @@ def test_a_plain_report_runs_without_typer_and_prints_what_the_app_prints(
         demo_ledger: Path, tmp_path: Path) -> None:
     """The demo's report through the entry point loads no typer, and prints byte for byte
     what the app prints for the same line (the app asked through a line fast.py leaves to it:
-    an option given twice), in each format; a closed pipe ends it as click does (exit 1)."""
+    an option given twice), in each format (a closed stdout: tests/test_closed_pipe.py)."""
     import subprocess
     import sys
 

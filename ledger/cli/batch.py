@@ -121,9 +121,9 @@ def batch_cmd(
 
 
 def _console(stderr: bool = False):
-    from rich.console import Console
+    from ledger.render.plain_console import rich_console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
+    return rich_console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
 
 
 def _run(work, every: float):

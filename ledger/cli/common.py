@@ -61,14 +61,12 @@ def console(stderr: bool = False):
     (ledger.render_fit) and prose wraps there at word boundaries. Where no styles would show
     (a pipe, a file), a PlainConsole: the same characters without importing rich's console
     until something needs it (ledger.render.plain_console)."""
-    from ledger.render.plain_console import PlainConsole, shows_no_styles
+    from ledger.render.plain_console import PlainConsole, rich_console, shows_no_styles
 
     if shows_no_styles(sys.stderr if stderr else sys.stdout):
         return PlainConsole(stderr, width(stderr))
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False,
-                   width=width(stderr))
+    return rich_console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False,
+                        width=width(stderr))
 
 
 def open_ledger(missing_ok: bool = False):

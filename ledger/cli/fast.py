@@ -6,7 +6,8 @@ CPU of the demo report (~0.26 s, of which `import polars` is 0.16 s): the everyd
 line (`ledger --ledger DIR report --month 2024-06 --format json -o out.json`) is read here
 instead, into the very values typer would give (`tests/test_demo_speed.py` reads every
 such line both ways), and `report_cmd.report` runs as the app's `report` command would run
-it, ended as click ends it (exit 0; EOF, Ctrl-C and a closed pipe as click handles them).
+it, ended as click ends it (exit 0; EOF and Ctrl-C as click handles them; a closed stdout
+as ledger/cli/process.py `closed_pipe` ends every command).
 `ledger payouts` with its plain options is read the same way and runs `payouts_cmd.payouts`
 as the app's `payouts` callback would (~25 ms of typer's of the 5-year ledger's payouts; a
 word that is not an option, a subcommand such as `record`, leaves it to the app), and
@@ -21,7 +22,6 @@ its errors, suggestions and help stay typer's own.
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import sys
@@ -199,11 +199,9 @@ def run(args: list[str]) -> bool:
     except KeyboardInterrupt:
         sys.exit(130)
     except OSError as exc:
-        if exc.errno != errno.EPIPE:
-            raise
-        from typer._click.utils import PacifyFlushWrapper
+        from ledger.cli.process import closed_pipe, is_closed_pipe
 
-        sys.stdout = PacifyFlushWrapper(sys.stdout)  # type: ignore[assignment]
-        sys.stderr = PacifyFlushWrapper(sys.stderr)  # type: ignore[assignment]
-        sys.exit(1)
+        if not is_closed_pipe(exc):
+            raise
+        closed_pipe()  # quietly, as the app's commands end on one (ledger/cli/process.py)
     sys.exit(0)

@@ -21,7 +21,14 @@ def main() -> None:
     As the process's program, collects garbage less often and ends without Python's teardown
     (ledger/cli/process.py); an import also tunes polars' allocator there."""
     from ledger.cli.fast import command_name
-    from ledger.cli.process import ends_process, exit_now, is_program, start, tune_allocator
+    from ledger.cli.process import (
+        ends_process,
+        exit_now,
+        flushed,
+        is_program,
+        start,
+        tune_allocator,
+    )
 
     if ends_process():
         start()
@@ -30,14 +37,20 @@ def main() -> None:
     try:
         _main()
     except SystemExit as exc:
+        code = flushed(exc.code)  # a closed stdout: ledger/cli/process.py CLOSED_PIPE_STATUS
         if ends_process():
-            exit_now(exc.code)
-        raise
+            exit_now(code)
+        raise SystemExit(code) from None
+    code = flushed(None)
     if ends_process():
-        exit_now(None)
+        exit_now(code)
+    if code:
+        sys.exit(code)
 
 
 def _main() -> None:
+    from ledger.cli.process import closed_pipe, is_closed_pipe
+
     debug = "--debug" in sys.argv[1:]
     # a kill (a timeout, `kill PID`) unwinds like an error: cleanup (staged copies, rollback) runs
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
@@ -45,6 +58,8 @@ def _main() -> None:
         try:
             _run(sys.argv[1:])
         except OSError as exc:  # the file system said no (read-only, full): not a bug
+            if is_closed_pipe(exc):  # the reader of stdout has gone: not an error either
+                closed_pipe()
             if debug or os.environ.get("LEDGER_DEBUG") or exc.errno is None:
                 raise
             from ledger.core.errors import os_error
@@ -53,18 +68,30 @@ def _main() -> None:
     except LedgerError as exc:
         if debug:
             raise
-        sys.stderr.write(f"{exc.where() or 'error: '}{exc.message}\n")
-        if exc.hint:
-            sys.stderr.write(f"  hint: {exc.hint}\n")
+        _say(f"{exc.where() or 'error: '}{exc.message}\n"
+             + (f"  hint: {exc.hint}\n" if exc.hint else ""))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # a bug: say so plainly, never dump a traceback on the user
         if debug or os.environ.get("LEDGER_DEBUG"):
             raise
-        sys.stderr.write(f"error: internal error: {type(exc).__name__}: {exc}\n"
-                         "  hint: rerun with --debug for the traceback and please report it\n")
+        _say(f"error: internal error: {type(exc).__name__}: {exc}\n"
+             "  hint: rerun with --debug for the traceback and please report it\n")
         sys.exit(1)
+
+
+def _say(text: str) -> None:
+    """An error on stderr; when stderr is a closed pipe too (`ledger ... 2>&1 | head -1`),
+    nothing, and the error's status stands (ledger/cli/process.py `flushed`)."""
+    from ledger.cli.process import is_closed_pipe
+
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except OSError as exc:
+        if not is_closed_pipe(exc):
+            raise
 
 
 def _run(args: list[str]) -> None:

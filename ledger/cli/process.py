@@ -18,8 +18,12 @@ of an everyday command on a small ledger, for memory the kernel takes back anywa
 normal exit in everything that can be seen: non-daemon threads finished first, the atexit
 handlers run (temporary folders, logging), stdout and stderr flushed, the same exit status;
 and then `os._exit`, skipping only the freeing. Called in-process (tests, scripts), under a
-profiler or tracer, with another thread still running, or when a flush fails (a closed pipe),
-it falls back to the normal exit: Python then reports and exits exactly as it would have.
+profiler or tracer, with another thread still running, or when a flush fails, it falls back
+to the normal exit: Python then reports and exits exactly as it would have.
+
+A closed stdout (`ledger report | head -1`) ends every command quietly with
+CLOSED_PIPE_STATUS (`closed_pipe`; `flushed`, before either exit, for what click's handler
+met and what was still buffered): it says why that is 0.
 
 An import (`tune_allocator`) asks polars' allocator (jemalloc, configured once, from
 `_RJEM_MALLOC_CONF`, as polars loads) to give freed pages back at once (IMPORT_ALLOCATOR)
@@ -30,8 +34,10 @@ has the figures, and why the other commands keep polars' default.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+from typing import NoReturn
 
 ALLOCATOR_ENV = "_RJEM_MALLOC_CONF"
 """Where polars' jemalloc reads its options, once, as polars loads: polars/__init__.py writes
@@ -127,7 +133,7 @@ def exit_now(code: object) -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except Exception:  # a closed pipe: Python's exit reports it and sets the status
+    except Exception:  # (a closed pipe was quieted by `flushed`) Python's exit reports it
         return
     atexit._run_exitfuncs()
     try:
@@ -136,3 +142,63 @@ def exit_now(code: object) -> None:
     except Exception:
         os._exit(120)  # what Python's exit gives when flushing stdout fails
     os._exit((code or 0) & 0xFF)
+
+
+CLOSED_PIPE_STATUS = 0
+"""The status of a command that a closed stdout stopped (`ledger report | head -1`): 0, as
+ripgrep ends; not git's and cat's 141 (killed by SIGPIPE), nor click's and Python's 1. The
+reader chose to stop reading: that is no failure of the command, and no bad data. And whether
+a write meets the closed pipe at all depends on whether the output outgrew the pipe's buffer
+before the reader left, so any other status would fail `set -o pipefail` scripts by output
+size and timing (`ledger transactions | head -2` ended 0, `ledger report | head -1` 1). A
+command that ran to its end keeps its own status even if the last of its output, still
+buffered, could not be delivered (`flushed`): `rates check` lacking a rate still ends 1."""
+
+
+def is_closed_pipe(exc: BaseException) -> bool:
+    """Whether `exc` is a write or flush meeting a pipe whose reader has gone (EPIPE)."""
+    return isinstance(exc, OSError) and exc.errno == errno.EPIPE
+
+
+def closed_pipe() -> NoReturn:
+    """End a command a closed stdout stopped: quietly (no message: stderr may be the same
+    pipe), with CLOSED_PIPE_STATUS."""
+    _quiet(sys.stdout)
+    sys.exit(CLOSED_PIPE_STATUS)
+
+
+def flushed(code: object) -> object:
+    """The status to end with, once stdout and stderr are flushed, for a command that ended
+    with `code` (SystemExit's): CLOSED_PIPE_STATUS where click stopped it on a closed stdout
+    (its handler wraps stdout in PacifyFlushWrapper and exits 1), else `code`. A stream whose
+    last buffered output meets a closed pipe now is quieted, so no later flush (Python's exit
+    included: "Exception ignored", status 120) reports it."""
+    clicks = getattr(sys.modules.get("typer._click.utils"), "PacifyFlushWrapper", None)
+    if clicks is not None and isinstance(sys.stdout, clicks):
+        _quiet(sys.stdout)
+        return CLOSED_PIPE_STATUS
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError as exc:
+            if not is_closed_pipe(exc):
+                raise
+            _quiet(stream)
+        except ValueError:  # a closed stream (an in-process caller's): nothing to flush
+            pass
+    return code
+
+
+def _quiet(stream) -> None:
+    """Point `stream`'s file descriptor at os.devnull: what it still buffers and every later
+    write or flush go nowhere instead of failing on the closed pipe again. A stream with no
+    descriptor (an in-process caller's) meets no pipe."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, ValueError, OSError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)

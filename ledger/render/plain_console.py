@@ -12,6 +12,7 @@ compares both.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import Any
@@ -35,6 +36,27 @@ def shows_no_styles(stream: Any) -> bool:
             pass
     encoding = (getattr(stream, "encoding", "utf-8") or "utf-8").lower()
     return encoding.startswith("utf")
+
+
+def rich_console(**settings: Any) -> Any:
+    """rich's Console(**settings), but a closed pipe raises BrokenPipeError out of a print:
+    rich's own answer, SystemExit(1) from wherever the print was, would decide the command's
+    status for it; the CLI ends every closed stdout the same way (ledger/cli/process.py)."""
+    return _pipe_console()(**settings)
+
+
+@functools.cache
+def _pipe_console() -> type:
+    import errno
+
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True  # nothing more to write: the reader has gone
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return PipeConsole
 
 
 class _Options:
@@ -88,10 +110,8 @@ class PlainConsole:
     def rich(self) -> Any:
         """The rich Console this one stands for, made when first needed."""
         if self._rich is None:
-            from rich.console import Console
-
-            self._rich = Console(stderr=self.stderr, highlight=False, soft_wrap=False,
-                                 emoji=False, width=self.width)
+            self._rich = rich_console(stderr=self.stderr, highlight=False, soft_wrap=False,
+                                      emoji=False, width=self.width)
         return self._rich
 
     def __getattr__(self, name: str) -> Any:  # anything else rich's Console has
