@@ -48,6 +48,11 @@ def reconcile(month: str | None = None, start: str | None = None, end: str | Non
             day = dt.date.fromisoformat(as_of)
         except ValueError:
             raise UsageError(f"--as-of {as_of!r} is not a date YYYY-MM-DD") from None
+        if day < period.start:  # ages counted from it would be negative: nothing had left
+            raise UsageError(f"--as-of {day} is before the period reconciled ({period.label}: "
+                             f"{period.start} to {period.end})",
+                             hint=f"money in transit is aged from --as-of: give a day from "
+                             f"{period.start} on, or leave it out for today")
     result = chains.for_ledger(ledger, (period.start, period.end), online=online,
                                as_of=day, rows=rows)
     data = chains.to_json(result)

@@ -173,7 +173,9 @@ def reconcile(rows: pl.DataFrame, period: tuple[dt.date, dt.date], settings: Set
     transit = found.unmatched_out.lazy().filter(
         pl.col("out_date").is_between(start, end) & ~pl.col("out_id").is_in(
             list(ambiguous_ids))).with_columns(
-        (pl.lit(as_of) - pl.col("out_date")).dt.total_days().alias("age_days")).pipe(
+        # an as-of day inside the period: what left after it is 0 days old, never negative
+        (pl.lit(as_of) - pl.col("out_date")).dt.total_days().clip(lower_bound=0)
+        .alias("age_days")).pipe(
         lambda t: t.sort("out_date", "out_id") if itemised else t).with_columns(
         pl.when(pl.col("age_days") <= pl.col("window")).then(pl.lit("in_transit"))
         .otherwise(pl.lit("overdue")).alias("status"))  # sums need no order
