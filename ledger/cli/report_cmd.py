@@ -24,7 +24,7 @@ def report(month: str | None = None, year: int | None = None, start: str | None 
     """The report for the period the options name, in the format asked for, to stdout or
     `output` (see `ledger report --help`)."""
     from ledger.render import report as render
-    from ledger.reports.report import build
+    from ledger.reports.report import build, period_note
 
     ledger = open_ledger()
     period = None
@@ -34,6 +34,13 @@ def report(month: str | None = None, year: int | None = None, start: str | None 
         period = tax_period(ledger, tax_year, month=month, year=year, start=start, end=end)
     data = build(ledger, period, currency=currency, online=online, month=month, year=year,
                  start=start, end=end)
+    empty = period_note(data)
+    if empty is not None:  # on stderr, whatever the format: the zeros are no earnings
+        from ledger.render.status import note
+
+        console(stderr=True).print(note(empty), markup=False)
+        if output_format is ReportFormat.table:  # said once: not again under the table
+            data = {**data, "warnings": data["warnings"][1:]}
     if output_format is ReportFormat.json:
         emit(render.to_json(data), output)
     elif output_format is ReportFormat.csv:

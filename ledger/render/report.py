@@ -191,7 +191,8 @@ def print_report(report: dict, console: Console) -> None:
             continue
         share = _pct(value / gross, loc) if gross else ""
         rows.append([f"{sign} {label}" if key != "gross" else label, _money(totals[key], loc),
-                     share if key != "gross" else _pct(Decimal(1), loc, digits=0),
+                     share if key != "gross" else _pct(Decimal(1), loc, digits=0) if gross
+                     else "",  # a zero gross is no 100% of itself
                      "" if key == "gross" else f"[red]{_bar(value, gross)}[/]"])
     net = Decimal(totals["net"])
     sections = (len(rows),)

@@ -108,6 +108,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     per_import = inside.select(pl.col("import_id").rle()).unnest("import_id").group_by(
         pl.col("value").alias("import_id")).agg(pl.col("len").sum()).sort("import_id") \
         .collect(engine=engine_for(rows.height)).rows()
+    counted_rows = sum(n for _, n in per_import)
     return {
         "schema": SCHEMA,
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
@@ -129,10 +130,21 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "payouts_owed_unpaid": owed_unpaid,
         "value_chains": value_chains,
         "chains": reconcile.report_summary(ledger, rows, period, currency, chain, journeys),
-        "rows": sum(n for _, n in per_import),
-        "warnings": fx_warnings + rule_tools.warnings_for(valued, shown, period,
-                                                                  currency),
+        "rows": counted_rows,
+        "warnings": ([] if counted_rows else [no_rows_note(period, first, last)])
+        + fx_warnings + rule_tools.warnings_for(valued, shown, period, currency),
     }
+
+
+def no_rows_note(period: Period, first: dt.date, last: dt.date) -> str:
+    """What a report of a period without rows says, first of its `warnings` (`period_note`):
+    its zeros are no earnings of that period, only none imported, and where the rows are."""
+    return f"no rows in {period.label}; the ledger has rows from {first} to {last}"
+
+
+def period_note(report: dict) -> str | None:
+    """The `no_rows_note` of a report (`build`'s dict) whose period has no rows, else None."""
+    return report["warnings"][0] if report["rows"] == 0 else None
 
 
 def count_period(ledger: Ledger, rows: pl.DataFrame, period: Period, currency: str,
