@@ -1,4 +1,5 @@
-"""Each command offers only the output formats it can write, and writes each it offers."""
+"""Each command offers only the output formats it can write, and writes each it offers;
+`--json` is `--format json` wherever that is offered."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import _command_tree, import_demo, ok, run
+from ledger.core.demo import TIMESHEET
+from tests.test_cli import DEMO, _command_tree, import_demo, ok, run
 
 
 @pytest.mark.parametrize(("args", "allowed"), [
@@ -113,3 +115,56 @@ def test_records_csv_keeps_cells_safe_and_nested_values_readable():
     assert list(csv.reader(io.StringIO(text))) == [
         ["a", "b", "c", "d"], ["'=1+2", "", '{"y":2,"z":1}', "-5"]]
     assert records_csv([], ("x", "y")) == "x,y\n"
+
+
+JSON_RUNS: dict[tuple[str, ...], tuple[str, ...]] = {
+    **{path: args for path, args in CSV_RUNS.items()
+       if path not in (("export",), ("payouts", "statement"))},
+    ("import",): ("--dry-run", str(DEMO / "statements_2024-04-01_2024-04-30.csv")),
+    ("hours", "import"): ("--dry-run", str(DEMO / TIMESHEET)),
+    ("hours", "show"): ("--month", "2024-06"),
+    ("doctor",): ("--check",),
+    ("fees",): ("--month", "2024-06"),
+    ("quote",): ("500", "USD", "--route", "upwork,payoneer,bank", "--to", "PKR", "--date",
+                 "2024-06-10"),
+    ("rules", "list"): (), ("rules", "test"): (), ("rules", "suggest"): (),
+}
+"""How each command that offers `--format json` is run on the demo ledger."""
+
+
+def test_every_command_offering_json_is_run_below():
+    offering = {path for path in _command_tree() if "json" in format_choices(path)}
+    assert offering == set(JSON_RUNS)
+
+
+@pytest.mark.parametrize("path", list(JSON_RUNS), ids=" ".join)
+def test_json_is_short_for_format_json_everywhere(worker_ledger, path):
+    """`--json`, a hidden alias (ledger/cli/lazy.py `json_as_format`): what `doctor` and
+    `hours` took before they took --format, and what `ledger report --json` was refused."""
+    def out(*fmt: str) -> object:
+        return json.loads(ok(run("--ledger", worker_ledger.name, *path, *JSON_RUNS[path], *fmt,
+                                 cwd=worker_ledger.parent)).stdout)
+
+    assert out("--json") == out("--format", "json")
+    assert "--json" not in ok(run(*path, "--help", cwd=worker_ledger.parent)).stdout
+
+
+def test_json_stays_unknown_where_no_json_is_offered(tmp_path):
+    result = run("export", "--json", cwd=tmp_path)
+    assert result.returncode == 2 and "No such option: --json" in result.stderr
+
+
+def test_json_as_format_reads_only_the_commands_own_words():
+    """A value of an option and a group's subcommand are left as given."""
+    from ledger.cli.lazy import json_as_format
+    from ledger.cli.main import app
+    from tests.inprocess import click_command
+
+    report = click_command(app).commands["report"]
+    assert json_as_format(report, ["--json", "--month", "2024-06"]) == [
+        "--format", "json", "--month", "2024-06"]
+    assert json_as_format(report, ["--month", "--json"]) == ["--month", "--json"]
+    assert json_as_format(report, ["--month"]) == ["--month"]
+    reconcile = click_command(app).commands["reconcile"]
+    assert json_as_format(reconcile, ["--json", "link", "--json"]) == [
+        "--format", "json", "link", "--json"]

@@ -346,7 +346,7 @@ def rebuild() -> None:
 def doctor(
     check: Annotated[bool, typer.Option(
         "--check", help="Only report; change nothing.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    output_format: Annotated[SummaryFormat, typer.Option("--format")] = SummaryFormat.table,
 ) -> None:
     """Check the ledger directory is one consistent state, and repair what an interrupted
     import left (log entries no ledger file vouches for, stray temporary files, archived
@@ -357,10 +357,10 @@ def doctor(
 
       ledger doctor
 
-      ledger doctor --check --json
+      ledger doctor --check --format json
     """
     findings = _ledger().doctor(repair=not check)
-    if as_json:
+    if output_format is SummaryFormat.json:
         from ledger.render.report import to_json
 
         sys.stdout.write(to_json(findings))

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from ledger.cli.common import SummaryFormat
+
 hours_app = typer.Typer(
     help="Hours worked, paid and unpaid (bidding, admin, learning), for net hourly rates.\n\n"
     "Examples:\n\n\b\n  ledger hours import toggl_2024-06.csv\n  ledger hours show --month 2024-06",
@@ -26,7 +28,7 @@ def hours_import(
         help="dmy or mdy, for dates like 05/06/2024 that could be either.")] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Parse and count, but write nothing.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    output_format: Annotated[SummaryFormat, typer.Option("--format")] = SummaryFormat.table,
 ) -> None:
     """Import timesheets: a simple CSV, or a Toggl Track or Clockify detailed report export.
 
@@ -58,7 +60,7 @@ def hours_import(
 
     ledger = _ledger(missing_ok=True)  # an import creates the ledger
     summaries = ledger.import_hours(paths, ImportOptions(date_order=date_order), dry_run=dry_run)
-    if as_json:
+    if output_format is SummaryFormat.json:
         from ledger.render.report import to_json
 
         sys.stdout.write(to_json({"dry_run": dry_run, "ledger": str(ledger.root),
@@ -75,7 +77,7 @@ def hours_show(
     year: Annotated[int | None, typer.Option(help="Whole year YYYY.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    output_format: Annotated[SummaryFormat, typer.Option("--format")] = SummaryFormat.table,
 ) -> None:
     """Hours per client for a period: billed on the platform, from timesheets, and unpaid.
 
@@ -86,7 +88,7 @@ def hours_show(
 
       ledger hours show
 
-      ledger hours show --month 2024-06 --json
+      ledger hours show --month 2024-06 --format json
     """
     from importers import hours
     from ledger.cli.common import console as _console
@@ -102,7 +104,7 @@ def hours_show(
     period = report.resolve_period(dates, month=month, year=year, start=start, end=end)
     table = hours.per_client(rows.filter(pl.col("date").is_between(period.start, period.end)),
                              hours.for_period(sheet, period.start, period.end))
-    if as_json:
+    if output_format is SummaryFormat.json:
         from ledger.render.report import to_json
 
         sys.stdout.write(to_json({"period": {"from": str(period.start), "to": str(period.end)},

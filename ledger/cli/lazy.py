@@ -14,6 +14,7 @@ each option given.
 """
 
 import copy
+import itertools
 import re
 from collections.abc import Callable
 from enum import Enum
@@ -148,6 +149,41 @@ class Group(TyperGroup):
     def get_help_option(self, ctx: Any) -> Any:
         option = super().get_help_option(ctx)
         return option if option is None else _as_is(option)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, command, rest = super().resolve_command(ctx, args)
+        return name, command, json_as_format(command, rest)
+
+
+def json_as_format(command: Any, args: list[str]) -> list[str]:
+    """`command`'s words `args` with `--json` read as `--format json`: a hidden alias on every
+    command whose --format offers json and that has no --json of its own (`ledger report
+    --json`; `doctor --json` and `hours show --json` as they were). Only the command's own
+    words: a value of one of its options stays as given, and a group's subcommand (and what
+    follows it) is left to the group (a Group too)."""
+    params = getattr(command, "params", None) or []
+    formats = [p for p in params if "--format" in p.opts]
+    if not formats or "--json" not in args or any("--json" in p.opts for p in params):
+        return args
+    kind = getattr(getattr(formats[0], "type_descriptor", None), "annotation", None)
+    if not (isinstance(kind, type) and issubclass(kind, Enum) and "json" in
+            {str(getattr(choice, "value", choice)) for choice in kind}):
+        return args
+    valued = {o for p in params if p.param_type_name == "option"
+              and not getattr(p, "is_flag", False) for o in p.opts}
+    subcommands = getattr(command, "commands", {})
+    words: list[str] = []
+    rest = iter(args)
+    for word in rest:
+        if word == "--" or word in subcommands:
+            return [*words, word, *rest]
+        if word == "--json":
+            words += ["--format", "json"]
+            continue
+        words.append(word)
+        if word in valued:
+            words += [*itertools.islice(rest, 1)]
+    return words
 
 
 def _name(info: Any) -> str | None:
