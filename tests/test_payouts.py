@@ -721,7 +721,7 @@ def test_cli_record_writes_payouts_csv_atomically(tmp_path):
      "error: --date '01/06/2024' is not a date YYYY-MM-DD\n  hint: e.g. --date 2024-06-20\n"),
     (("payouts", "statement", "Ali", "--month", "2024-06", "-o", "ali.pdf"), 2,
      "error: cannot tell the format of ali.pdf\n"
-     "  hint: name it .html, .csv or .txt, or add --format html|csv|text\n"),
+     "  hint: name it .html, .csv, .json or .txt, or add --format html|csv|json|text\n"),
     (("payouts", "statement", "Nobody", "--month", "2024-06"), 2,
      "led/ledger.toml: unknown worker 'Nobody'\n"
      '  hint: workers in ledger.toml: Ali, Bilal, Hina; add one with [[workers]] name = '

@@ -22,6 +22,7 @@ payouts_app = typer.Typer(invoke_without_command=True)
 class StatementFormat(StrEnum):
     html = "html"
     csv = "csv"
+    json = "json"
     text = "text"
 
 
@@ -230,10 +231,10 @@ def payouts_statement(
     start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD.")] = None,
     output: Annotated[Path | None, typer.Option(
-        "-o", "--output", help="Write to a file; .html, .csv or .txt picks the format.")
+        "-o", "--output", help="Write to a file; .html, .csv, .json or .txt picks the format.")
     ] = None,
     output_format: Annotated[StatementFormat | None, typer.Option(
-        "--format", help="html, csv or text (default: from -o's extension, else text).")
+        "--format", help="html, csv, json or text (default: from -o's extension, else text).")
     ] = None,
     online: Annotated[bool, typer.Option(
         "--online", help="Fetch rates no offline source has (network; cached).")] = False,
@@ -268,7 +269,8 @@ def payouts_statement(
         fmt = statement_render.FORMATS.get(output.suffix.lower(), "")
         if not fmt:
             raise UsageError(f"cannot tell the format of {output.name}",
-                             hint="name it .html, .csv or .txt, or add --format html|csv|text")
+                             hint="name it .html, .csv, .json or .txt, or add --format "
+                             "html|csv|json|text")
     else:
         fmt = "text"
     ledger = _ledger()

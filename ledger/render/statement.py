@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-FORMATS = {".html": "html", ".htm": "html", ".csv": "csv", ".txt": "text", ".text": "text"}
+FORMATS = {".html": "html", ".htm": "html", ".csv": "csv", ".json": "json", ".txt": "text",
+           ".text": "text"}
 """Statement format by the suffix of `-o FILE`."""
 
 
@@ -206,6 +207,10 @@ def statement_html(data: dict) -> str:
 
 
 def render(data: dict, fmt: str) -> str:
+    if fmt == "json":  # the statement as built (schema ledger.statement/2)
+        from ledger.render.report import to_json
+
+        return to_json(data)
     if fmt == "html":
         return statement_html(data)
     if fmt == "csv":
