@@ -53,9 +53,11 @@ def _main() -> None:
     except LedgerError as exc:
         if debug:
             raise
-        sys.stderr.write(f"{exc.where() or 'error: '}{exc.message}\n")
-        if exc.hint:
-            sys.stderr.write(f"  hint: {exc.hint}\n")
+        from ledger.cli.common import width
+        from ledger.render.status import error_text
+
+        sys.stderr.write(error_text(f"{exc.where() or 'error: '}{exc.message}", exc.hint,
+                                    width(stderr=True, piped=80)))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
