@@ -54,7 +54,7 @@ def print_imports(entries: list[dict], console) -> None:
     from ledger.render.fit import Code, F, fit_table
 
     console.print(fit_table(
-        [F("Import id", justify="left"), Code("File"), Code("Format"),
+        [F("Import id", justify="left"), Code("File"), Code("Format", drop=1),
          F("Time", justify="left"), F("Added"), F("Duplicates")],
         [[e["import_id"][:12], e["file"], e["format"], e["time"], str(e["added"]),
           str(e["duplicates"])] for e in entries]))
