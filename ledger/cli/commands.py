@@ -79,8 +79,8 @@ def main_options(
     width: Annotated[int | None, typer.Option(
         "--width", min=20, envvar="LEDGER_WIDTH", metavar="N",
         help="Lay tables and text out for N columns (default: the terminal's width, else "
-        "$COLUMNS, else 100). Narrow: text columns fold or go, then each row is stacked as "
-        "key: value lines; figures are never cut. Example: ledger --width 60 report",
+        "$COLUMNS, else 100). Narrow: text columns wrap or go, then each row is stacked as "
+        "key: value lines; figures and codes are never cut. Example: ledger --width 60 report",
         show_default=False)] = None,
     version: Annotated[bool, typer.Option(
         "--version", is_eager=True, callback=_version,
@@ -225,7 +225,11 @@ def transactions(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
                       ] = None,
 ) -> None:
-    """List ledger rows with where each came from (file line, import id).
+    """List ledger rows, each with its id and where it came from (file, line).
+
+    The id shown is the first 8 characters of the row's, as `ledger reconcile` names rows
+    and `ledger reconcile link` takes them; file and line show where the width allows
+    (every column in --format json or csv, with import_id).
 
     Examples:
 
