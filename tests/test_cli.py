@@ -283,10 +283,12 @@ def rows_json(demo_ledger) -> list[dict]:
 
 def test_transactions_json_rows_have_canonical_columns_and_provenance(rows_json, added):
     files = {sha(p): p.read_text("utf-8-sig").splitlines() for p in demo_files()}
+    names = {sha(p): p.name for p in demo_files()}
     assert len(rows_json) == sum(added.values())
     for row in rows_json:
-        assert list(row) == canonical_columns()
+        assert list(row) == [*canonical_columns(), "file"]
         assert row["import_id"] in files
+        assert row["file"] == names[row["import_id"]]  # the file as imported, by its name
         assert isinstance(row["line"], int) and row["line"] >= 2
         Decimal(row["amount"])
         # the row's source line is where its transaction id is written
@@ -304,11 +306,11 @@ def test_transactions_csv_parses_back(demo_ledger, rows_json):
     result = ok(run("--ledger", demo_ledger, "transactions", "--format", "csv",
                     cwd=demo_ledger.parent))
     reader = csv.DictReader(io.StringIO(result.stdout))
-    assert reader.fieldnames == canonical_columns()
+    assert reader.fieldnames == [*canonical_columns(), "file"]
     parsed = list(reader)
     assert len(parsed) == len(rows_json)
     for got, want in zip(parsed, rows_json, strict=True):
-        for key in ("id", "date", "source", "kind", "currency", "import_id", "ref"):
+        for key in ("id", "date", "source", "kind", "currency", "import_id", "ref", "file"):
             assert got[key] == (want[key] or ""), key
         assert Decimal(got["amount"]) == Decimal(want["amount"])
         assert int(got["line"]) == want["line"]

@@ -210,8 +210,8 @@ CASES = [
             stderr="error: --decimal-mark must be '.' or ',', not ';'\n"),
     _import("balance-break-upwork.csv", "--source", "nosuch", code=2, id="unknown-source",
             stderr="error: unknown source 'nosuch'\n  hint: known sources: {formats}\n"),
-    Case("no-paths", ("import",), 2, "Usage: ledger import [OPTIONS] {{paths}}...\nTry 'ledger "
-         "import --help' for help.\n\nError: Missing argument 'paths'.\n"),
+    Case("no-paths", ("import",), 2, "Usage: ledger import [OPTIONS] PATHS...\nTry 'ledger "
+         "import --help' for help.\n\nError: Missing argument 'PATHS...'.\n"),
     Case("unknown-kind", ("transactions", "--kind", "nosuch"), 2, "error: unknown kind(s) "
          "['nosuch']\n  hint: kinds: earning, refund, platform_fee, payment_fee, fx, bank_fee, "
          "tax, transfer, subcontractor_payout, expense, adjustment, other\n"),
@@ -354,7 +354,8 @@ def prepare(case: Case, seeded: Path, cwd: Path) -> Path:
 def test_broken_input(case: Case, seeded: Path, tmp_path: Path):
     ledger = prepare(case, seeded, tmp_path)
     before = snapshot(ledger)
-    result = run("--ledger", "led", *case.args, cwd=tmp_path)
+    # each hint whole, on one line: at 1000 columns none is wrapped (test_hints_wrap_between_words)
+    result = run("--ledger", "led", *case.args, cwd=tmp_path, env={"COLUMNS": "1000"})
     assert "Traceback" not in result.stderr
     assert (result.returncode, result.stderr) == (case.code, expected_stderr(case))
     if case.code:

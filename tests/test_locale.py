@@ -152,7 +152,7 @@ def test_fees(locale):
     from ledger.render.fees import print_check
 
     want = LOCALES[locale]
-    check = {"date": "2024-06-03", "client": "Acme", "gross": "123456.78",
+    check = {"date": "2024-06-03", "client": "Acme", "currency": "INR", "gross": "123456.78",
              "charged": "15432.10", "expected": "15432.10", "rule": "upwork.service_fee",
              "status": "ok", "flag": False}
     overall = {"effective_rate": "0.1250", "gross": "123456.78", "platform_fees": "15432.10",
@@ -170,6 +170,7 @@ def test_fees(locale):
     text = _text(console)
     row = next(line for line in text.splitlines() if "Acme" in line)
     assert f" {want['gross']} " in row and row.count(f" {want['fees']} ") == 2
+    assert " INR " in row  # each check names its currency (ledger.fees/1 has it per check)
     assert (f"Effective fee rate: {want['share']} of {want['gross']} INR gross (platform "
             f"{want['fees']}, payment 0{',' if locale == 'de_DE' else '.'}00, FX "
             f"{want['small']},") in text.replace("\n", " ")

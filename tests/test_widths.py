@@ -118,7 +118,8 @@ COMMANDS = [  # (ledger, table arguments, json arguments, figures the table must
     ("demo", ["report", "--month", "2024-06"], ["--format", "json"], lambda d: [
         g(d["totals"]["net"]), *(g(c["net"]) for c in d["by_client"])]),
     ("demo", ["transactions", "--month", "2024-06", "--limit", "0"], ["--format", "json"],
-     lambda d: [*(r["date"] for r in d), *(f"{Decimal(r['amount']):,.2f}" for r in d)]),
+     lambda d: [*(r["date"] for r in d), *(f"{Decimal(r['amount']):,.2f}" for r in d),
+                *(r["id"][:8] for r in d)]),
     ("demo", ["reconcile", "--from", "2024-04-01", "--to", "2024-06-30", "--as-of", AS_OF],
      ["--format", "json"], lambda d: [
          *(c["id"][:8] for c in d["chains"]), *(g(c["sent"]) for c in d["chains"]),
@@ -225,3 +226,78 @@ def test_width_comes_from_the_option_then_the_environment(demo):
     assert cli_common.PIPED_WIDTH == 100
     bad = RUNNER.invoke(app, ["--ledger", str(demo), "--width", "5", "imports"])
     assert bad.exit_code == 2 and "--width" in bad.output
+
+
+# --- codes: shown whole or not at all ------------------------------------------------------------
+
+CODES = [  # (table arguments, the codes of its JSON: ids, kinds, rules, statuses, names)
+    (["transactions", "--limit", "0"], lambda d: [
+        r[k] for r in d for k in ("source", "kind", "category", "file") if r[k]]),
+    (["fees", "--month", "2024-06"], lambda d: [
+        *(c[k] for c in d["checks"] + d["withdrawals"] for k in ("rule", "status") if c[k]),
+        *(r[k] for r in d["rules"] for k in ("id", "confidence"))]),
+    (["fees", "--rules"], lambda d: [r[k] for r in d["rules"] for k in ("id", "confidence")]),
+    (["report", "--year", "2024"], lambda d: [  # words of the sources: codes among them
+        *(p["platform"] for p in d["by_platform"]),
+        *(w for b in d["benchmarks"] for w in b["source"].split() if len(w) > 6)]),
+    (["benchmarks", "--country", "PK"], lambda d: [
+        *(b["benchmark"] for b in d), *(w for b in d for w in b["source_title"].split()
+                                        if len(w) > 6)]),
+    (["imports"], lambda d: [i[k] for i in d for k in ("file", "format")]),
+    (["formats"], lambda d: [f["name"] for f in d["formats"]]),
+]
+
+
+def _tokens(text: str) -> set[str]:
+    return set(re.split(r"[\s│┃]+", text)) - {""}
+
+
+@pytest.mark.parametrize(("args", "codes"), CODES, ids=[" ".join(c[0][:2]) for c in CODES])
+def test_no_code_is_broken_at_80_columns_or_piped(demo, args, codes):
+    """Issue 92: `platform_f|ee`, `bank:mee|zan`, `upwork.ser|vice_fee.2|023-05-03`,
+    `not_serve|d`, `NY.GDP.PCAP.|CD`, `manufacturin|g area`. A code the table shows is whole;
+    no piece of one is left on a line (a token that is only the start or end of a code)."""
+    data = json.loads(invoke(demo, *args, "--format", "json"))
+    values = {c for c in codes(data) if len(c) > 2}
+    assert len(values) >= 3, values
+    wide = _tokens(invoke(demo, *args, width=200))
+    assert values <= wide  # every code is shown at 200 columns
+    for width in (80, 100, None):  # $COLUMNS=80, --width 100, piped
+        text = invoke(demo, *args, **({"columns": 80} if width == 80 else {"width": width}))
+        tokens = _tokens(text)
+        pieces = {t for t in tokens - wide for v in values
+                  if len(t) > 1 and t != v and (v.startswith(t) or v.endswith(t))}
+        assert not pieces, (args, width, sorted(pieces))
+        if width is None:  # piped: the kinds, sources, statuses and rule ids of the checks
+            assert any(v in tokens for v in values)
+
+
+def test_transactions_show_each_rows_id_file_and_line(demo):
+    """Issue 92: the table showed a line but neither the row's id (which `reconcile` names
+    rows by) nor its file; wide, it shows both, and the id at every width."""
+    rows = json.loads(invoke(demo, "transactions", "--month", "2024-06", "--format", "json"))
+    files = {r["file"] for r in rows}
+    assert {"paypal_Download.CSV", "2024-06-30_transaction_report.csv"} <= files
+    wide = invoke(demo, "transactions", "--month", "2024-06", width=200)
+    for row in rows:
+        line = next(text for text in wide.splitlines() if f" {row['id'][:8]} " in text)
+        assert re.search(rf"\b{re.escape(row['file'])} +│ +{row['line']} ", line), line
+    for width in (60, 80):
+        text = invoke(demo, "transactions", "--month", "2024-06", width=width)
+        assert all(whole(row["id"][:8], text) for row in rows)
+
+
+def test_the_fee_check_names_each_rows_currency(demo):
+    """Issue 92: Gross and Charged were USD on Upwork's rows and EUR on Müller's (110.00 /
+    5.19) with no currency anywhere; each row now names its own, at every width."""
+    data = json.loads(invoke(demo, "fees", "--month", "2024-06", "--format", "json"))
+    rows = data["checks"] + data["withdrawals"]
+    assert {r["currency"] for r in data["checks"]} == {"USD", "EUR"}
+    for width in (80, 100, 200):
+        text = invoke(demo, "fees", "--month", "2024-06", width=width)
+        lines = text.splitlines()
+        for row in rows:
+            amount = g(row.get("gross") or row["amount"])
+            [line] = [t for t in lines if t.startswith(("│ " + row["date"], row["date"]))
+                      and whole(amount, t)]
+            assert whole(row["currency"], line), (width, line)

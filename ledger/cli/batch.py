@@ -81,7 +81,9 @@ def batch_cmd(
 
       ledger batch donations/ --out panel/ --period fiscal
 
-      ledger batch donations/ --out panel/ --scheduler tcp://10.0.0.5:8786 --map private.csv
+    \b
+      ledger batch donations/ --out panel/ --scheduler tcp://10.0.0.5:8786 \\
+          --map private.csv
 
       ledger batch donations/ --out panel/ --also csv,dta
 

@@ -43,13 +43,32 @@ app = typer.Typer(
     "  ledger report --month 2024-06\n"
     "  ledger report --year 2024 --format json > 2024.json\n"
     "  ledger --width 60 report    (tables for 60 columns)\n\n"
-    "Every command has its own --help with examples.",
+    "Every command has its own --help (or -h) with examples.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["--help", "-h"]},  # every command inherits it
     cls=Group,
 )
+
+
+def _version(shown: bool) -> None:
+    """`ledger --version`: the installed distribution's version and the stored rows' schema
+    version, without loading polars or the commands."""
+    if not shown:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    from ledger.core.schema import VERSION
+    from ledger.render.status import version_line
+
+    try:
+        installed: str | None = version("freelance-ledger")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        installed = None
+    sys.stdout.write(version_line(installed, VERSION) + "\n")
+    raise typer.Exit()
 
 @app.callback()
 def main_options(
@@ -60,9 +79,12 @@ def main_options(
     width: Annotated[int | None, typer.Option(
         "--width", min=20, envvar="LEDGER_WIDTH", metavar="N",
         help="Lay tables and text out for N columns (default: the terminal's width, else "
-        "$COLUMNS, else 100). Narrow: text columns fold or go, then each row is stacked as "
-        "key: value lines; figures are never cut. Example: ledger --width 60 report",
+        "$COLUMNS, else 100). Narrow: text columns wrap or go, then each row is stacked as "
+        "key: value lines; figures and codes are never cut. Example: ledger --width 60 report",
         show_default=False)] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_version,
+        help="Show the version of ledger and of its stored rows' schema, and exit.")] = False,
 ) -> None:
     """Global options."""
     _state["ledger"] = ledger_dir
@@ -203,7 +225,11 @@ def transactions(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
                       ] = None,
 ) -> None:
-    """List ledger rows with where each came from (file line, import id).
+    """List ledger rows, each with its id and where it came from (file, line).
+
+    The id shown is the first 8 characters of the row's, as `ledger reconcile` names rows
+    and `ledger reconcile link` takes them; file and line show where the width allows
+    (every column in --format json or csv, with import_id).
 
     Examples:
 
@@ -238,6 +264,7 @@ def benchmarks(
 
     Your own figures (a living wage you trust) go in ledger.toml:
 
+    \b
       [[benchmarks]]
       name = "living_wage_lahore"
       amount = "60000"
@@ -415,7 +442,7 @@ def demo(
 
       ledger demo
 
-      ledger demo --keep ./demo-ledger && ledger --ledger ./demo-ledger report --year 2024
+      ledger demo --keep ./demo && ledger --ledger ./demo report --year 2024
     """
     from ledger.cli.demo import run
 

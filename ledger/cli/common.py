@@ -37,10 +37,10 @@ class SummaryFormat(StrEnum):
     json = "json"
 
 
-def width(stderr: bool = False) -> int:
+def width(stderr: bool = False, piped: int = PIPED_WIDTH) -> int:
     """The columns output is laid out for: `--width` (or $LEDGER_WIDTH), else the terminal's
-    width, else $COLUMNS, else 100 (a file or a pipe: wide enough that tables keep their
-    columns and prose is not broken at 80)."""
+    width, else $COLUMNS, else `piped`: 100 (a file or a pipe: wide enough that tables keep
+    their columns and prose is not broken at 80), 80 for an error's hint."""
     chosen = STATE.get("width")
     if chosen:
         return int(chosen)  # type: ignore[call-overload]
@@ -53,7 +53,7 @@ def width(stderr: bool = False) -> int:
     columns = os.environ.get("COLUMNS", "")
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
-    return PIPED_WIDTH
+    return piped
 
 
 def console(stderr: bool = False):

@@ -18,8 +18,8 @@ import itertools
 import re
 from collections.abc import Callable
 from enum import Enum
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePath
+from typing import Any, get_args
 
 import typer
 from typer.core import TyperGroup
@@ -121,6 +121,27 @@ def _as_is(param: Any) -> Any:
     return param
 
 
+def _as_usual(param: Any) -> Any:
+    """`param` shown in --help as click shows it. Typer 0.2x shows an argument by its
+    parameter's name in braces (`import [OPTIONS] {paths}...`, `{import_id}`) and a list's type
+    as `<list[Path]>`: here an argument is its metavar or its name in capitals (`PATHS...`,
+    `IMPORT_ID`, `[AMOUNT]` when optional; `Missing argument 'PATHS...'`) and a list's type
+    that of one value (`<path>`, `<str>`: the option's help says it repeats)."""
+    if getattr(param, "param_type_name", None) == "argument":
+        name = (param.metavar or param.name or "").upper() + ("..." if param.nargs != 1 else "")
+        usage = name if param.required else f"[{name}]"
+        param._rich_display_name = lambda: name
+        param._usage_display_name = lambda: usage
+        param.get_error_hint = lambda: f"'{name}'"
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is not None and descriptor.is_list and descriptor.choices is None:
+        element = (get_args(descriptor.annotation) or (str,))[0]
+        label = descriptor.path_type if isinstance(element, type) and \
+            issubclass(element, PurePath) else getattr(element, "__name__", str(element))
+        param.display_type = lambda ctx: f"<{label}>"
+    return param
+
+
 def _help_as_is(command: Any) -> None:
     """`command`'s --help option, made when asked for, coerced by `_AsIs` too."""
     made = command.get_help_option
@@ -139,12 +160,12 @@ class Group(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for param in self.params:
-            _as_is(param)
+            _as_usual(_as_is(param))
         for command in self.commands.values():
             if not isinstance(command, Group):
                 _help_as_is(command)
                 for param in command.params:
-                    _as_is(param)
+                    _as_usual(_as_is(param))
 
     def get_help_option(self, ctx: Any) -> Any:
         option = super().get_help_option(ctx)

@@ -68,8 +68,11 @@ def _main() -> None:
     except LedgerError as exc:
         if debug:
             raise
-        _say(f"{exc.where() or 'error: '}{exc.message}\n"
-             + (f"  hint: {exc.hint}\n" if exc.hint else ""))
+        from ledger.cli.common import width
+        from ledger.render.status import error_text
+
+        _say(error_text(f"{exc.where() or 'error: '}{exc.message}", exc.hint,
+                        width(stderr=True, piped=80)))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -118,7 +118,9 @@ def payouts_record(
 
       ledger payouts record Ali 5000 PKR --date 2024-06-20
 
-      ledger payouts record Sara 25 USD --date 2024-06-28 --ref JC-88121 --note "JazzCash"
+    \b
+      ledger payouts record Sara 25 USD --date 2024-06-28 --ref JC-88121 \\
+          --note "JazzCash"
 
       ledger payouts record Ali 5000 PKR --date 2024-06-20 --again
     """

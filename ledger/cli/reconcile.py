@@ -57,7 +57,9 @@ def reconcile_cmd(
 
       ledger reconcile --month 2024-06 --format json
 
-      ledger reconcile --from 2024-01-01 --to 2024-06-30 --format csv -o chains.csv
+    \b
+      ledger reconcile --from 2024-01-01 --to 2024-06-30 \\
+          --format csv -o chains.csv
     """
     if ctx.invoked_subcommand is not None:
         return

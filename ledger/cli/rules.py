@@ -56,6 +56,7 @@ def fees_cmd(
     Rules come from the bundled schedule; add or replace rules in ledger.toml under [fees]
     (see `ledger fees --rules` for the ids), e.g.
 
+    \b
       [[fees.upwork.service_fee]]
       id = "upwork.service_fee.2025-05-01"
       default_rate = "0.12"
@@ -186,9 +187,11 @@ def quote_cmd(
 
       ledger quote 600 USD --route upwork,bank --to PHP --date 2022-03-01
 
-      ledger quote 500 USD --route upwork,bank --compare upwork,payoneer,bank --to PKR
+    \b
+      ledger quote 500 USD --route upwork,bank --to PKR \\
+          --compare upwork,payoneer,bank
 
-      ledger quote --route upwork,payoneer,bank --to PKR --target 100000 --hours 120
+      ledger quote --route upwork,bank --to PKR --target 100000 --hours 120
 
       ledger quote 500 USD --route fiverr,payoneer,bank --to PKR --format json
     """

@@ -16,7 +16,7 @@ from ledger.cli.common import SummaryFormat
 EXAMPLE = """\
   [[rules]]
   id = "acme-imps"                 # required, unique
-  description = "IMPS.*ACME"       # regex, case-insensitive (or "glob:*ACME*")
+  description = "IMPS.*ACME"       # regex, any case (or "glob:*ACME*")
   sign = "credit"                  # or "debit"
   set = { kind = "earning", client = "Acme LLC" }
 """

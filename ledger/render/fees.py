@@ -26,12 +26,12 @@ def figure(text: str | None, locale: str | None = None) -> str:
 
 
 def print_rules(rules: list[dict], console: Console) -> None:
-    from ledger.render.fit import Col, F, fit_table
+    from ledger.render.fit import Code, Col, F, fit_table
 
     console.print(fit_table(
-        [Col("Rule", min_width=12), F("From", justify="left"), F("Until", justify="left"),
-         Col("Fee", min_width=12), Col("Confidence", min_width=6, drop=2),
-         Col("Source", min_width=12, drop=1)],
+        [Code("Rule"), F("From", justify="left"), F("Until", justify="left"),
+         Col("Fee", min_width=12), Code("Confidence", drop=1),
+         Col("Source", min_width=12, drop=2)],
         [[r["id"], r["from"] or "", r["until"] or "", r["rule"], r["confidence"], r["source"]]
          for r in rules], title="Fee rules in effect"))
 
@@ -39,7 +39,7 @@ def print_rules(rules: list[dict], console: Console) -> None:
 def print_check(data: dict, console: Console, locale: str | None = None) -> None:
     """The fee check as tables, amounts and rates as `locale` (ledger.toml) writes them, and
     a verdict that names what was not checked rather than claiming every fee matches."""
-    from ledger.render.fit import Col, F, fit_table
+    from ledger.render.fit import Code, Col, F, fit_table
     from ledger.render.report import lit
     from ledger.reports.fee_check import verdict
 
@@ -49,17 +49,17 @@ def print_check(data: dict, console: Console, locale: str | None = None) -> None
     label = data["period"].get("label") or f"{data['period']['from']} to {data['period']['to']}"
     if data["checks"]:
         console.print(fit_table(
-            [F("Date", justify="left"), Col("Client", drop=1), F("Gross"), F("Charged"),
-             F("Expected"), Col("Rule", min_width=10), Col("Status", min_width=8)],
-            [[c["date"], lit(c["client"] or ""), g(c["gross"]), g(c["charged"]),
+            [F("Date", justify="left"), Col("Client", drop=1), F("Currency", justify="left"),
+             F("Gross"), F("Charged"), F("Expected"), Code("Rule", drop=2), Code("Status")],
+            [[c["date"], lit(c["client"] or ""), c["currency"], g(c["gross"]), g(c["charged"]),
               g(c["expected"]), lit(c["rule"] or "-"),
               f"[red]{c['status']}[/]" if c["flag"] else lit(c["status"])]
              for c in data["checks"]], markup=True, title=f"Fees charged vs expected, {label}"))
     if data.get("withdrawals"):
         console.print(fit_table(
-            [F("Date", justify="left"), F("Amount"), F("Charged"), F("Expected"),
-             Col("Rule", min_width=10), Col("Status", min_width=8)],
-            [[w["date"], g(w["amount"]), g(w["charged"]), g(w["expected"]),
+            [F("Date", justify="left"), F("Currency", justify="left"), F("Amount"),
+             F("Charged"), F("Expected"), Code("Rule", drop=1), Code("Status")],
+            [[w["date"], w["currency"], g(w["amount"]), g(w["charged"]), g(w["expected"]),
               lit(w["rule"] or f"? ({w['method'] or 'method unknown'})"),
               f"[red]{w['status']}[/]" if w["flag"] else lit(w["status"])]
              for w in data["withdrawals"]], markup=True,
@@ -86,8 +86,8 @@ def print_check(data: dict, console: Console, locale: str | None = None) -> None
                                 rows))
     if data["rules"]:
         console.print(fit_table(
-            [Col("Rule", min_width=12), Col("Fee", min_width=12),
-             Col("Confidence", min_width=6, drop=2), Col("Source", min_width=12, drop=1)],
+            [Code("Rule"), Col("Fee", min_width=12), Code("Confidence", drop=1),
+             Col("Source", min_width=12, drop=2)],
             [[r["id"], r["rule"], r["confidence"], r["source"]] for r in data["rules"]],
             title="Rules applied"))
     for warning in data["warnings"]:

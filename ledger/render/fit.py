@@ -1,13 +1,19 @@
-"""Tables that fit the width they are printed at, and never cut a figure.
+"""Tables that fit the width they are printed at, and never cut a figure or a code.
 
-Every terminal table of the CLI goes through `fit_table`: a figure (a money amount, a date, a
-percentage, an id prefix, a currency) is never wrapped, folded or cut. The layout is decided
-when the table is drawn, from the width the console gives it:
+Every terminal table of the CLI goes through `fit_table`. A figure (a money amount, a date, a
+percentage, an id prefix, a currency) is never wrapped, folded or cut; nor is a word of a code
+column (a kind, a source, a rule id, a status, a file name: `Code`), which is at least its
+longest word wide. Text (descriptions, notes, sources) wraps between words; its words up to
+`LONG_WORD` cells are never broken either, and a longer one (a URL) is cut with an ellipsis. No
+header is broken inside a word. The layout is decided when the table is drawn, from the width
+the console gives it:
 
-1. the table with its box, text columns at their natural width or folded (down to `min_width`);
+1. the table with its box, text columns at their natural width or wrapped (down to their
+   minimum: `min_width`, or their longest word if wider);
 2. the same, compact (no outer edge, one space between columns);
-3. compact without the text columns that may go (`drop`, highest first: sources, notes...);
-4. stacked: a block per row, `Header: value` a line, when even that leaves the figures no room.
+3. compact without the columns that may go (`drop`, highest first: files, sources, notes...),
+   then with each one left out put back, most needed first, where it fits after all;
+4. stacked: a block per row, `Header: value` a line, when even that leaves no room.
 """
 
 from __future__ import annotations
@@ -20,30 +26,45 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 
-class Col:
-    """A column. `figure`: never wrapped (its width is its widest cell); else text that folds
-    to `min_width` and, when `drop` > 0, may be left out (highest `drop` first). A plain class,
-    not a dataclass: making one costs ~2 ms of every command that prints a table."""
+LONG_WORD = 20
+"""The longest word of a text column kept whole (the column is at least that wide); a longer
+one (a URL, a path) is cut with an ellipsis where the column is narrower."""
 
-    __slots__ = ("drop", "figure", "header", "justify", "min_width", "style")
+
+class Col:
+    """A column. `figure`: never wrapped (its width is its widest cell) and never left out;
+    `code`: wrapped only between words, never inside one (at least its longest word wide);
+    else text that wraps between words down to `min_width` (see LONG_WORD). A code or text
+    column with `drop` > 0 may be left out (highest `drop` first). A plain class, not a
+    dataclass: making one costs ~2 ms of every command that prints a table."""
+
+    __slots__ = ("code", "drop", "figure", "header", "justify", "min_width", "style")
 
     def __init__(self, header: str, figure: bool = False, justify: str | None = None,
-                 drop: int = 0, min_width: int = 8, style: str | None = None) -> None:
+                 drop: int = 0, min_width: int = 8, style: str | None = None,
+                 code: bool = False) -> None:
         self.header = header
         self.figure = figure
+        self.code = code
         self.justify = justify  # default: right for figures, left for text
         self.drop = drop
         self.min_width = min_width
         self.style = style
 
     def __repr__(self) -> str:
-        return (f"Col({self.header!r}, figure={self.figure}, justify={self.justify!r}, "
-                f"drop={self.drop}, min_width={self.min_width}, style={self.style!r})")
+        return (f"Col({self.header!r}, figure={self.figure}, code={self.code}, "
+                f"justify={self.justify!r}, drop={self.drop}, min_width={self.min_width}, "
+                f"style={self.style!r})")
 
 
 def F(header: str, **kw: Any) -> Col:
     """A figure column."""
     return Col(header, figure=True, **kw)
+
+
+def Code(header: str, **kw: Any) -> Col:
+    """A code column: ids, kinds, sources, rule ids, statuses, names of files or formats."""
+    return Col(header, code=True, **kw)
 
 
 def _text(cell: object, markup: bool) -> Text:
@@ -99,6 +120,22 @@ def _longest_word(text: str) -> int:
     return max((cell_len(word) for word in text.split()), default=0)
 
 
+def _words(texts: list[str]) -> tuple[int, int]:
+    """The longest word of `texts`, and the longest of those up to LONG_WORD cells."""
+    from rich.cells import cell_len
+
+    longest = kept = 0
+    for text in texts:
+        if len(text) <= kept and text.isascii():
+            continue  # no word of it is longer than one already seen
+        for word in text.split():
+            size = len(word) if word.isascii() else cell_len(word)
+            longest = max(longest, size)
+            if size <= LONG_WORD:
+                kept = max(kept, size)
+    return longest, kept
+
+
 class _Layout:
     __slots__ = ("kind", "shown", "widths")
 
@@ -138,6 +175,19 @@ class Fitted:
         # what each column would like: its header on one line too (a figure's wraps if need be)
         self.full = [max(width, _width(col.header.translate(_CONTROL)))
                      for width, col in zip(self.natural, columns, strict=True)]
+        self.least = [self.natural[n] if col.figure else
+                      self._least(col, self.natural[n], [row[n] for row in texts])
+                      for n, col in enumerate(columns)]
+
+    @staticmethod
+    def _least(col: Col, natural: int, texts: list[str]) -> int:
+        """The narrowest a code or text column may be: no word of a code, no word of text up
+        to LONG_WORD and no word of the header is broken (see the module docstring)."""
+        longest, kept = _words(texts)
+        header = _longest_word(col.header.translate(_CONTROL))
+        if col.code:
+            return max(longest, header, min(natural, col.min_width))
+        return max(header, min(natural, max(col.min_width, kept)))
 
     @property
     def rows(self) -> list[list[Text]]:
@@ -157,8 +207,7 @@ class Fitted:
             (2 if has_box and self.show_edge else 0)
 
     def _minimum(self, n: int) -> int:
-        col = self.columns[n]
-        return self.natural[n] if col.figure else min(self.natural[n], max(1, col.min_width))
+        return max(1, self.least[n])
 
     def _fit(self, shown: list[int], width: int, compact: bool) -> dict[int, int] | None:
         """Column widths for `shown` within `width`, or None when the minimums do not fit."""
@@ -191,11 +240,15 @@ class Fitted:
                 return _Layout("compact" if compact else "table", shown, widths)
         droppable = sorted((n for n, c in enumerate(self.columns) if c.drop and not c.figure),
                            key=lambda n: (-self.columns[n].drop, -n))
-        for n in droppable:
+        for count, n in enumerate(droppable, 1):
             shown = [m for m in shown if m != n]
-            widths = self._fit(shown, width, True)
-            if widths is not None:
-                return _Layout("compact", shown, widths)
+            if self._fit(shown, width, True) is None:
+                continue
+            # a column left out before this one that fits beside the others comes back
+            for back in reversed(droppable[:count - 1]):
+                if self._fit(sorted([*shown, back]), width, True) is not None:
+                    shown = sorted([*shown, back])
+            return _Layout("compact", shown, self._fit(shown, width, True) or {})
         return _Layout("stacked", list(range(len(self.columns))), {})
 
     # -- rendering ------------------------------------------------------------------------
@@ -213,6 +266,12 @@ class Fitted:
         col = self.columns[n]
         return col.justify or ("right" if col.figure else "left")
 
+    def _overflow(self, n: int) -> str:
+        """A word wider than its column: a text's is cut with an ellipsis (no code's or
+        figure's ever is: their columns are as wide as their longest word)."""
+        col = self.columns[n]
+        return "fold" if col.figure or col.code else "ellipsis"
+
     def _table(self, layout: _Layout) -> Any:
         from rich import box as boxes
         from rich.table import Table
@@ -228,7 +287,8 @@ class Fitted:
             col = self.columns[n]
             table.add_column(self._header(n, layout), justify=self._justify(n),
                              width=layout.widths[n], no_wrap=col.figure,
-                             overflow="fold", style=col.style)  # "ignore" drops justify
+                             overflow=self._overflow(n),  # "ignore" drops justify
+                             style=col.style)
         for number, (row, style) in enumerate(zip(self.rows, self.row_styles, strict=True)):
             if number in self.sections:
                 table.add_section()
@@ -287,7 +347,7 @@ class Fitted:
 
         compact = layout.kind == "compact"
         columns = [(self._header(n, layout), layout.widths[n], self._justify(n),
-                    self.columns[n].figure) for n in layout.shown]
+                    self.columns[n].figure, self._overflow(n)) for n in layout.shown]
         rows = [[row[n] for n in layout.shown] for row in self.plain]
         return plain_table.lines(
             columns, rows, console, options,

@@ -20,10 +20,10 @@ def write_csv(rows: list[dict], stream: TextIO) -> None:
 def print_formats(rows: list[dict], profiles: Path, console) -> None:
     """The formats as a table (how each is recognised dropped first when narrow), then where
     the user's own profiles live."""
-    from ledger.render.fit import Col, fit_table
+    from ledger.render.fit import Code, Col, fit_table
 
     console.print(fit_table(
-        [Col("Name", min_width=12), Col("What", min_width=12),
+        [Code("Name"), Col("What", min_width=12),
          Col("Recognised by", min_width=16, drop=1), Col("From", min_width=7)],
         [[row["name"], row["title"], row["fingerprint"], row["origin"]] for row in rows]))
     mine = sum(row["user"] for row in rows)

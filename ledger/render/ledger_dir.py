@@ -51,10 +51,10 @@ def import_progress(console, files: int) -> Iterator[Callable[[], None]]:
 
 def print_imports(entries: list[dict], console) -> None:
     """`ledger imports`: the imports in effect, ids cut to the 12 characters `undo` takes."""
-    from ledger.render.fit import Col, F, fit_table
+    from ledger.render.fit import Code, F, fit_table
 
     console.print(fit_table(
-        [F("Import id", justify="left"), Col("File", min_width=12), Col("Format", min_width=8),
+        [F("Import id", justify="left"), Code("File"), Code("Format", drop=1),
          F("Time", justify="left"), F("Added"), F("Duplicates")],
         [[e["import_id"][:12], e["file"], e["format"], e["time"], str(e["added"]),
           str(e["duplicates"])] for e in entries]))

@@ -109,12 +109,12 @@ def print_recorded(items: list[dict], console, locale: str | None, short_id: int
         console.print("No recorded payments" + (" in that period" if in_period else "")
                       + ": `ledger payouts record --help` adds one.", markup=False)
         return
-    from ledger.render.fit import Col, F, fit_table
+    from ledger.render.fit import Code, Col, F, fit_table
     from ledger.render.report import _money
 
     table = fit_table(
         [F("Id", justify="left"), F("Date", justify="left"), Col("Worker"), F("Amount"),
-         Col("Reference", drop=1), Col("Note", drop=2)],
+         Code("Reference", drop=1), Col("Note", drop=2)],
         [[item["id"][:short_id], item["date"], item["worker"],
           f"{_money(item['amount'], locale)} {item['currency']}", item["reference"] or "",
           item["note"] or ""] for item in items],

@@ -37,14 +37,14 @@ def _plain(text: str) -> bool:
     return ONE_CELL.issuperset(text.replace("\n", ""))
 
 
-def _pieces(line: str, width: int) -> list[str]:
-    """`line` (no newline) divided as rich's Text.wrap divides it (`divide_line` with fold,
-    then `rstrip_end`), before justification."""
+def _pieces(line: str, width: int, fold: bool = True) -> list[str]:
+    """`line` (no newline) divided as rich's Text.wrap divides it (`divide_line`, folding
+    words wider than `width` or not, then `rstrip_end`), before justification."""
     if len(line) <= width:  # a line that fits is not divided
         return [line]
     from rich._wrap import divide_line
 
-    bounds = [0, *divide_line(line, width, fold=True), len(line)]
+    bounds = [0, *divide_line(line, width, fold=fold), len(line)]
     pieces = [line[a:b] for a, b in pairwise(bounds)]
     for n, piece in enumerate(pieces):  # Text.rstrip_end
         if len(piece) > width:
@@ -54,19 +54,27 @@ def _pieces(line: str, width: int) -> list[str]:
     return pieces
 
 
-def cell_lines(text: str, width: int, justify: str, no_wrap: bool) -> list[str]:
-    """`text` in a cell `width` wide as rich draws it (`Text.wrap` with overflow "fold", then
-    each line cropped or padded to `width`); every character one cell wide."""
+def _truncate(piece: str, width: int, overflow: str) -> str:
+    """rich's Text.truncate: cropped to `width`, or cut with an ellipsis."""
+    if len(piece) <= width:
+        return piece
+    return piece[:width - 1] + "…" if overflow == "ellipsis" else piece[:width]
+
+
+def cell_lines(text: str, width: int, justify: str, no_wrap: bool,
+               overflow: str = "fold") -> list[str]:
+    """`text` in a cell `width` wide as rich draws it (`Text.wrap` with `overflow` "fold" or
+    "ellipsis", then each line cropped or padded to `width`); every character one cell wide."""
     out = []
     for line in text.split("\n"):
-        for piece in ([line] if no_wrap else _pieces(line, width)):
+        for piece in ([line] if no_wrap else _pieces(line, width, overflow == "fold")):
             if justify == "left":
-                piece = piece[:width]
+                piece = _truncate(piece, width, overflow)
             elif justify == "right":
-                piece = piece.rstrip()[:width]
+                piece = _truncate(piece.rstrip(), width, overflow)
                 piece = " " * (width - len(piece)) + piece
             else:  # center
-                piece = piece.rstrip()[:width]
+                piece = _truncate(piece.rstrip(), width, overflow)
                 piece = " " * ((width - len(piece)) // 2) + piece
             out.append(piece[:width].ljust(width))
     return out
@@ -78,21 +86,22 @@ def wrapped(text: str, width: int) -> list[str]:
     return [piece[:width] for line in text.split("\n") for piece in _pieces(line, width)]
 
 
-def lines(columns: list[tuple[str, int, str, bool]], rows: list[list[str]],
+def lines(columns: list[tuple[str, int, str, bool, str]], rows: list[list[str]],
           console: Console, options: ConsoleOptions, *, box: Any, show_header: bool = True,
           show_edge: bool = True, pad_edge: bool = True, padding: tuple[int, int] = (1, 1),
           sections: frozenset[int] | set[int] = frozenset(), title: str | None = None,
           title_justify: str = "left") -> list[str] | None:
     """The lines rich draws for a `rich.table.Table` of `columns` (header, width, justify,
-    no_wrap; overflow "fold", vertical "top"), cells `rows` (plain text), `box` (a rich Box
-    or None), `padding` (left, right) and a section line above each row index in `sections`,
-    in `options` on `console` (title first); None when rich must draw it: styles shown, or
-    something these rules do not cover."""
+    no_wrap, overflow "fold" or "ellipsis"; vertical "top"), cells `rows` (plain text), `box`
+    (a rich Box or None), `padding` (left, right) and a section line above each row index in
+    `sections`, in `options` on `console` (title first); None when rich must draw it: styles
+    shown, or something these rules do not cover."""
     if console.color_system is not None or console.record or not columns or not rows:
         return None
     count = len(columns)
-    for header, width, justify, _ in columns:
-        if width < 1 or justify not in ("left", "right", "center"):
+    for header, width, justify, _, overflow in columns:
+        if width < 1 or justify not in ("left", "right", "center") or \
+                overflow not in ("fold", "ellipsis"):
             return None
         if show_header and ("[" in header or not _plain(header)
                             or (":" in header and getattr(console, "_emoji", True))):
@@ -102,7 +111,7 @@ def lines(columns: list[tuple[str, int, str, bool]], rows: list[list[str]],
     left, right = padding
     pads = [(0 if (not pad_edge and n == 0) else left,
              0 if (not pad_edge and n == count - 1) else right) for n in range(count)]
-    widths = [width + a + b for (_, width, _, _), (a, b) in zip(columns, pads, strict=True)]
+    widths = [width + a + b for (_, width, *_), (a, b) in zip(columns, pads, strict=True)]
     if box is not None:
         box = box.substitute(options, safe=console.safe_box)
         if not show_header:
@@ -141,9 +150,9 @@ def lines(columns: list[tuple[str, int, str, bool]], rows: list[list[str]],
         drawn = []
         for n, text in enumerate(texts):
             pad_left, pad_right = pads[n]
-            _, width, justify, no_wrap = columns[n]
+            _, width, justify, no_wrap, overflow = columns[n]
             drawn.append([" " * pad_left + line + " " * pad_right
-                          for line in cell_lines(text, width, justify, no_wrap)])
+                          for line in cell_lines(text, width, justify, no_wrap, overflow)])
         height = max(len(cell) for cell in drawn)
         for n, cell in enumerate(drawn):
             blank = [" " * widths[n]] * (height - len(cell))

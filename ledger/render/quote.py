@@ -62,7 +62,7 @@ def print_target(t: dict, console: Console, locale: str | None = None) -> None:
 def print_one(q: dict, console: Console, locale: str | None = None) -> None:
     """The waterfall: each hop's lines with their rule, the running amount, what arrives,
     then each rule's source (`?` marks an unconfirmed one)."""
-    from ledger.render.fit import Col, F, fit_table
+    from ledger.render.fit import Code, Col, F, fit_table
     from ledger.render.report import lit
 
     def g(text: str) -> str:
@@ -70,7 +70,7 @@ def print_one(q: dict, console: Console, locale: str | None = None) -> None:
 
     converts = q["rate"] is not None
     columns = [Col("Hop", min_width=8), Col("What", min_width=12), F("Amount"),
-               *([F(q["to_currency"])] if converts else []), Col("Rule", min_width=10, drop=1)]
+               *([F(q["to_currency"])] if converts else []), Code("Rule", drop=1)]
     rows: list[list[str]] = []
     gross_row = [f"{g(q['gross'])} {q['currency']}"] + ([g(q["gross_value"])] if converts
                                                           else [])

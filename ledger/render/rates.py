@@ -32,10 +32,10 @@ def print_rates(table: pl.DataFrame, console: Console) -> None:
     detail are the first columns to go on a narrow terminal."""
     from decimal import Decimal
 
-    from ledger.render.fit import Col, F, fit_table
+    from ledger.render.fit import Code, Col, F, fit_table
 
     shown = [c for c in SHOWN if c in table.columns]
-    texts = {"provider": Col("provider", min_width=8, drop=1),
+    texts = {"provider": Code("provider", drop=1),
              "detail": Col("detail", min_width=10, drop=2)}
     rows = records(table)
     for record in rows:

@@ -114,11 +114,11 @@ def _chain_table(c: dict, locale: str | None = None):  # -> rich.table.Table
 def _reference(item: dict) -> str:
     """What the provider's support can look up: its own transaction reference where the export
     has one; else the ledger's row id, for `ledger reconcile link`."""
-    from ledger.render.report import lit
+    from ledger.render.report import ROW_ID, lit
 
     if item.get("ref"):
-        return f"ref {lit(item['ref'])} (row {item['id'][:8]})"
-    return f"row {item['id'][:8]}"
+        return f"ref {lit(item['ref'])} (row {item['id'][:ROW_ID]})"
+    return f"row {item['id'][:ROW_ID]}"
 
 
 def print_chains(data: dict, label: str, console, locale: str | None = None) -> None:
@@ -128,7 +128,7 @@ def print_chains(data: dict, label: str, console, locale: str | None = None) -> 
     grouped as `locale` (ledger.toml) writes them."""
     from functools import partial
 
-    from ledger.render.report import _money, lit
+    from ledger.render.report import ROW_ID, _money, lit
 
     money = partial(_money, locale=locale)
 
@@ -149,7 +149,7 @@ def print_chains(data: dict, label: str, console, locale: str | None = None) -> 
                           "short beyond the known costs: ask the bank for the remittance "
                           f"advice of the credit of {money(last['received']['amount'])} "
                           f"{last['received']['currency']} on {last['arrived_on']}"
-                          + (f" (ref {refs})" if refs else f" (row {last['in'][0][:8]})")
+                          + (f" (ref {refs})" if refs else f" (row {last['in'][0][:ROW_ID]})")
                           + (f", sent as ref {lit(c['hops'][0]['refs']['out'])}"
                              if c["hops"][0]["refs"]["out"] else "") + "[/]")
     for t in data["totals"]:
@@ -172,9 +172,9 @@ def print_chains(data: dict, label: str, console, locale: str | None = None) -> 
     if data["ambiguous"]:
         console.print("[bold]Ambiguous: more than one credit could be this withdrawal[/]")
         for a in data["ambiguous"]:
-            options = ", ".join(i[:8] for i in a["candidates"])
+            options = ", ".join(i[:ROW_ID] for i in a["candidates"])
             console.print(f"  {a['date']} {lit(a['account'])} {money(a['amount'])} "
-                          f"{a['currency']} · {a['out'][:8]} -> one of {options}")
+                          f"{a['currency']} · {a['out'][:ROW_ID]} -> one of {options}")
             console.print(f"    settle with: {a['hint']}", markup=False)
     for warning in data["warnings"]:
         console.print(f"[yellow]warning:[/] {lit(warning)}")

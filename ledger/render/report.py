@@ -62,7 +62,9 @@ def _breakdown(title: str, key: str, items: list[dict], cur: str,
                     (F("Net home"), lambda i: _money(i["net_home"], locale)
                      if i.get("net_home") is not None else "—")]
     rows = [[item[key] or "(none)", *(cell(item) for _, cell in columns)] for item in items]
-    return fit_table([Col(key.capitalize()), *(col for col, _ in columns)], rows, title=title)
+    # a platform is a code (bank:meezan), a client a name that may wrap between words
+    first = Col(key.capitalize(), code=key == "platform")
+    return fit_table([first, *(col for col, _ in columns)], rows, title=title)
 
 
 def to_json(data: Any) -> str:
@@ -391,23 +393,34 @@ def lit(value: object) -> str:
     return text
 
 
+ROW_ID = 8
+"""How much of a row's id the tables show: the prefix `ledger reconcile` names rows by and
+`ledger reconcile link` takes."""
+
+
 def print_rows(rows: pl.DataFrame, console: Console, limit: int | None = None,
                locale: str | None = None) -> None:
-    """The rows as a table, each amount rounded to its currency and grouped as `locale`."""
+    """The rows as a table, each with its short id, amounts rounded to their currency and
+    grouped as `locale`. Narrow, the file goes first, then the user's rule, the category,
+    the counterparty and the line; the description last (`--format json` has them all)."""
     from ledger.core.money import format_money
     from ledger.counting.rule_tools import origin_rule
-    from ledger.render.fit import Col, F, fit_table
+    from ledger.render.fit import Code, Col, F, fit_table
 
     shown = rows if limit is None else rows.head(limit)
     ruled = any(origin_rule(o) for o in shown["origin"].unique().to_list())
-    columns = [F("Date", justify="left"), Col("Source", min_width=6), Col("Kind", min_width=8),
-               Col("Category", min_width=6, drop=3), F("Amount"),
-               Col("Counterparty", min_width=8, drop=1), Col("Description", min_width=10,
-                                                             drop=2), F("Line"),
-               *((Col("Rule", min_width=6, drop=4),) if ruled else ())]
-    cells = [[str(row["date"]), row["source"], str(row["kind"]), row["category"] or "",
+    files = "file" in shown.columns
+    columns = [F("Date", justify="left"), F("Id", justify="left"), Code("Source"),
+               Code("Kind"), Code("Category", drop=4), F("Amount"),
+               Col("Counterparty", drop=3), Col("Description", min_width=10, drop=1),
+               *((Code("File", drop=6),) if files else ()),
+               Code("Line", justify="right", drop=2),
+               *((Code("Rule", drop=5),) if ruled else ())]
+    cells = [[str(row["date"]), row["id"][:ROW_ID], row["source"], str(row["kind"]),
+              row["category"] or "",
               _money(format_money(row["amount"], row["currency"]), locale, row["currency"]),
-              row["counterparty"] or "", row["description"] or "", str(row["line"]),
+              row["counterparty"] or "", row["description"] or "",
+              *((row["file"] or "",) if files else ()), str(row["line"]),
               *((origin_rule(row["origin"]) or "",) if ruled else ())]
              for row in shown.iter_rows(named=True)]
     console.print(fit_table(columns, cells))

@@ -26,3 +26,29 @@ def exported(output: Path | str, rows: int, label: str) -> str:
 def nothing_exported(label: str) -> str:
     """`ledger export` of a period without rows: say so, and where to look instead."""
     return note(f"no rows in {label}; `ledger transactions` lists what there is")
+
+
+def version_line(installed: str | None, schema: int) -> str:
+    """`ledger --version`: the installed freelance-ledger's version (None: not installed,
+    run from a source tree) and the version of the rows ledger.parquet stores."""
+    return (f"ledger (freelance-ledger) {installed or 'unknown: not installed'}, "
+            f"ledger schema {schema}")
+
+
+HINT = "  hint: "
+
+
+def error_text(message: str, hint: str | None, width: int) -> str:
+    """An error as the CLI prints it: `message` (`path:line: what is wrong`) on its own line,
+    then `  hint: ...` wrapped between words at `width` (its next lines under the hint's
+    first word; a word longer than the line is left whole)."""
+    if not hint:
+        return message + "\n"
+    import textwrap
+
+    indent = " " * len(HINT)
+    lines = [textwrap.fill(part, max(width, len(HINT) + 20), initial_indent=HINT if n == 0
+                           else indent, subsequent_indent=indent, break_long_words=False,
+                           break_on_hyphens=False) or indent.rstrip()
+             for n, part in enumerate(hint.split("\n"))]
+    return message + "\n" + "\n".join(lines) + "\n"

@@ -305,12 +305,13 @@ def _sources(ledger: Ledger, per_import: list[tuple[str, int]]) -> list[dict]:
 def transactions(ledger: Ledger, *, month: str | None = None, start: str | None = None,
                  end: str | None = None, kinds: list[str] | None = None,
                  sources: list[str] | None = None) -> pl.DataFrame:
-    """Ledger rows, filtered; every row keeps its file line and import id."""
+    """Ledger rows, filtered; every row keeps its import id and line, and gains `file`: the
+    name of the export it was imported from (the import log's)."""
     import polars as pl
 
     from ledger.core.schema import KINDS
 
-    rows = ledger.rows()
+    rows = with_files(ledger, ledger.rows())
     wanted = checked_sources(rows, sources) if sources else None
     if month or start or end:
         period = resolve_period(rows, month=month, start=start, end=end)
@@ -325,6 +326,18 @@ def transactions(ledger: Ledger, *, month: str | None = None, start: str | None 
         rows = rows.filter(pl.col("source").str.to_lowercase().is_in(wanted)
                            | source_platform(pl.col("source")).str.to_lowercase().is_in(wanted))
     return rows
+
+
+def with_files(ledger: Ledger, rows: pl.DataFrame) -> pl.DataFrame:
+    """`rows` with `file` after their columns: the name of the file each row's import read,
+    null for an import the log does not name."""
+    import polars as pl
+
+    names = {e["import_id"]: e.get("file") for e in ledger.active_imports()}
+    if not names:
+        return rows.with_columns(file=pl.lit(None, pl.String))
+    return rows.with_columns(file=pl.col("import_id").replace_strict(
+        names, default=None, return_dtype=pl.String))
 
 
 def checked_sources(rows: pl.DataFrame, sources: list[str]) -> list[str]:
