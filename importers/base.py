@@ -93,10 +93,10 @@ class Format:
     """Optional: many files' rows at once, each exactly `parse(raw, options).rows` or None
     (then `parse` reads it alone): importers/stacked.py."""
     read_unsettled_as: str | None = None
-    """The order this format read numeric dates that proved none in, before it asked for
-    `--date-order` (UnsettledDates): an import logged then without the flag is read so again
-    by `ledger rebuild` and `undo` (ledger/store/importing.py), which no flag reaches, so the
-    rows it stored stay as they are (Payoneer: "mdy")."""
+    """The order ("dmy"/"mdy") in which this format read numeric dates that proved none,
+    before it asked for `--date-order` (UnsettledDates): an import logged then without the
+    flag is read so again by `ledger rebuild` and `undo` (ledger/store/importing.py), which
+    no flag reaches, so the rows it stored stay as they are (Payoneer: "mdy")."""
 
 
 class UnsettledDates(DataError):
@@ -490,8 +490,8 @@ def settled_order(first: int | None, second: int | None, two_ways: bool,
     (`proven_order`), else `default` (the format's own) where no date reads two ways (none at
     all, or each day equal to its month: either order gives the same dates), else None: the
     user must say, or (both proven) the file contradicts itself. `two_ways`: some date's first
-    and second parts differ. The one rule of `date_formats_for` and of the stacked paths'
-    decisions per file (importers/stacked.py), so both read a file alike."""
+    and second parts differ. The one rule of `date_formats_for` and of a stacked path's
+    decision per file (payoneer._stacked_orders), so both read a file alike."""
     order = proven_order(first, second)
     if order is None and not two_ways and (first or 0) <= 12:
         return default
@@ -507,10 +507,10 @@ def date_formats_for(order: str | None, sep: str, *, path: object,
     Every distinct value is looked at (vectorised): a first part above 12 proves day-first, a
     second part above 12 month-first; if nothing proves either, some date would read two ways
     and no flag was given, stop and ask (`hint`: what to say, else the flag's two forms).
-    Values not of the numeric form (ISO dates, none at all) ask nothing: then `default`,
-    the format's own order (`settled_order`). `rows`, `column`:
-    the file's rows (with LINE) and the column `sample` is of: the error names the first row
-    that shows it (looked for only then), rather than the file alone.
+    Values not of the numeric form (ISO dates, none at all) ask nothing: then `default`, the
+    format's own order (`settled_order`). `rows`, `column`: the file's rows (with LINE) and
+    the column `sample` is of: the error names the first row that shows it (looked for only
+    then), rather than the file alone.
     """
     import polars as pl
 
