@@ -19,6 +19,7 @@ Usage: python bench/batch.py [--workers N] [--rows N] [--jobs N] [--regenerate]
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import random
 import re
@@ -77,8 +78,12 @@ def make_worker(folder: str, index: int, country: str, files: list[tuple[str, in
             write_paypal(target / "Download.CSV", size, seed)
         elif name == "upwork":
             write_upwork(target / "statements.csv", size, seed)
-        elif name == "payoneer":  # the generator starts in 2016: move it next to the others
-            path = write_payoneer(target / "payoneer.csv", size, seed)
+        elif name == "payoneer":  # the generator starts in 2016: move it next to the others;
+            # from 13 January, so a day above 12 dates each file month-first, as a month's
+            # export would be (a few days of 1-12 January could be read either way: refused,
+            # and `ledger batch` cannot be told the order)
+            path = write_payoneer(target / "payoneer.csv", size, seed,
+                                  start=dt.datetime(2016, 1, 13, 8, 0, 0))
             path.write_text(re.sub(r"^(\d\d/\d\d)/2016,", r"\1/2024,", path.read_text(),
                                    flags=re.MULTILINE))
         else:  # HDFC starts in 2020 (DD/MM/YY): likewise
@@ -89,8 +94,13 @@ def make_worker(folder: str, index: int, country: str, files: list[tuple[str, in
     return sum(size for _, size in files)
 
 
+GENERATION = 2
+"""Bumped when the generated files change, so inputs kept from before are made again (2:
+Payoneer files from 13 January, their dates proving month-first)."""
+
+
 def generate(folder: Path, workers: int, rows: int, jobs: int) -> int:
-    stamp = folder / ".complete"
+    stamp = folder / f".complete-{GENERATION}"
     if stamp.exists():
         return int(stamp.read_text())
     shutil.rmtree(folder, ignore_errors=True)

@@ -62,7 +62,7 @@ same `name` replaces the bundled one. A profile:
     [[split]]                     # a row whose description names several amounts
     amount = 'CHG:PKR\\s*([\\d,.]+)'  # regex, group 1 = one part's amount
     kind = "bank_fee"
-    category = "card_charge"
+    category = "bank_charge"
 
 Every regex in a profile matches case-insensitively and must suit both Python's `re` and
 polars (Rust regex: no look-around, no back-references); a profile that breaks this is refused
@@ -70,12 +70,13 @@ when loaded. Amounts go through ledger.core.money.amount_expr, so `1,23,456.78`,
 `12.34-`, `12.34 Dr` and currency prefixes need no settings. A bad date, number, marker or
 missing header is a DataError at its line; a bad profile is a UsageError naming the file.
 
-Splits: Meezan books a card purchase's charges as a separate debit described
-`CHG:PKR68.69 FBRTax:PKR85.86-STAN (447959)`. Each [[split]] part becomes its own row (the
-bank charge `bank_fee`, the FBR withholding `tax`), signed like the row, with `related_ref`
-= the row's ref (the STAN, which is also the purchase's ref) and no ref of its own. Whatever
-the parts leave of the row's amount stays a row classified by [[kinds]]; parts larger than the
-row are an error. The running balance is checked on the bank's rows, before splitting.
+Splits: Meezan books the charges of a card purchase or an inward remittance as a separate
+debit described `CHG:PKR68.69 FBRTax:PKR85.86-STAN (447959)`. Each [[split]] part becomes its
+own row (the bank charge `bank_fee`, the FBR withholding `tax`), signed like the row, with
+`related_ref` = the row's ref (the STAN, which is also the purchase's or remittance's ref) and
+no ref of its own. Whatever the parts leave of the row's amount stays a row classified by
+[[kinds]]; parts larger than the row are an error. The running balance is checked on the
+bank's rows, before splitting.
 
 Footers: the footer starts after the last row (of the last 200 lines) whose date cell parses
 or merely looks like a date: a row dated `31/04/24` is reported, never dropped as footer, and

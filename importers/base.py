@@ -92,6 +92,15 @@ class Format:
     rows_many: Callable[[list[RawFile], ImportOptions], list[pl.DataFrame | None]] | None = None
     """Optional: many files' rows at once, each exactly `parse(raw, options).rows` or None
     (then `parse` reads it alone): importers/stacked.py."""
+    read_unsettled_as: str | None = None
+    """The order ("dmy"/"mdy") in which this format read numeric dates that proved none,
+    before it asked for `--date-order` (UnsettledDates): an import logged then without the
+    flag is read so again by `ledger rebuild` and `undo` (ledger/store/importing.py), which
+    no flag reaches, so the rows it stored stay as they are (Payoneer: "mdy")."""
+
+
+class UnsettledDates(DataError):
+    """Numeric dates that could be day-first or month-first, and no `--date-order`."""
 
 
 def is_platform(expr: pl.Expr) -> pl.Expr:
@@ -475,33 +484,81 @@ def proven_order(first: int | None, second: int | None) -> str | None:
     return None if day_first == month_first else ("dmy" if day_first else "mdy")
 
 
+def settled_order(first: int | None, second: int | None, two_ways: bool,
+                  default: str = "dmy") -> str | None:
+    """The order of a file's numeric dates without the flag: the one they prove
+    (`proven_order`), else `default` (the format's own) where no date reads two ways (none at
+    all, or each day equal to its month: either order gives the same dates), else None: the
+    user must say, or (both proven) the file contradicts itself. `two_ways`: some date's first
+    and second parts differ. The one rule of `date_formats_for` and of a stacked path's
+    decision per file (payoneer._stacked_orders), so both read a file alike."""
+    order = proven_order(first, second)
+    if order is None and not two_ways and (first or 0) <= 12:
+        return default
+    return order
+
+
 def date_formats_for(order: str | None, sep: str, *, path: object,
-                     sample: list[str] | pl.Series, flag: str = "--date-order") -> list[str]:
+                     sample: list[str] | pl.Series, flag: str = "--date-order",
+                     hint: str | None = None, default: str = "dmy",
+                     rows: pl.DataFrame | None = None, column: str | None = None) -> list[str]:
     """Day-first or month-first numeric dates, decided from the file's own values or the flag.
 
-    Every value is looked at (vectorised): a first part above 12 proves day-first, a second
-    part above 12 month-first; if nothing proves either and no flag was given, stop and ask.
+    Every distinct value is looked at (vectorised): a first part above 12 proves day-first, a
+    second part above 12 month-first; if nothing proves either, some date would read two ways
+    and no flag was given, stop and ask (`hint`: what to say, else the flag's two forms).
+    Values not of the numeric form (ISO dates, none at all) ask nothing: then `default`, the
+    format's own order (`settled_order`). `rows`, `column`: the file's rows (with LINE) and
+    the column `sample` is of: the error names the first row that shows it (looked for only
+    then), rather than the file alone.
     """
     import polars as pl
 
     if order is None:
         values = sample if isinstance(sample, pl.Series) else pl.Series(sample, dtype=pl.String)
+        values = values.unique().drop_nulls()  # a few hundred distinct dates in a million rows
         pattern = rf"^\s*(\d{{1,2}}){re.escape(sep)}(\d{{1,2}}){re.escape(sep)}"
-        parts = values.unique().str.extract_groups(pattern).struct.unnest() \
-            .cast(pl.Int32, strict=False)  # a few hundred distinct dates in a million rows
-        first, second = parts.to_series(0).max(), parts.to_series(1).max()
-        order = proven_order(first, second)
+        parts = values.str.extract_groups(pattern).struct.unnest().cast(pl.Int32, strict=False)
+        firsts, seconds = parts.to_series(0), parts.to_series(1)
+        first, second = firsts.max(), seconds.max()
+        two_ways = (firsts != seconds).fill_null(False)
+        order = settled_order(first, second, bool(two_ways.any()), default)
         if order is None and (first or 0) > 12:  # and so the second part too
-            raise DataError("dates mix day-first and month-first forms", path=path,
+            where = _first_of(rows, column, values.filter(firsts > 12),
+                              values.filter(seconds > 12))
+            detail = ""
+            if where is not None:  # the later of the first two that disagree: where it breaks
+                value, (other_line, other) = where[0][1], where[1]
+                detail = f": {value.strip()!r} here, {other.strip()!r} on line {other_line}"
+            raise DataError(f"dates mix day-first and month-first forms{detail}", path=path,
+                            line=None if where is None else where[0][0],
                             hint="the file may have been edited; download the export again")
-        if order is None and not (values.str.strip_chars() != "").any():
-            order = "dmy"  # no dates at all (a header-only export): nothing to ask about
-        elif order is None:
-            example = next((s for s in values.drop_nulls().head(1).to_list()), "")
-            raise DataError(
-                f"dates such as {example!r} could be day-first or month-first",
-                path=path,
-                hint=f"say which with {flag} dmy (28/06/2024) or {flag} mdy (06/28/2024)",
+        if order is None:
+            where = _first_of(rows, column, values.filter(two_ways))
+            example = values.filter(two_ways).sort()[0] if where is None else where[0][1]
+            raise UnsettledDates(
+                f"dates such as {example.strip()!r} could be day-first or month-first",
+                path=path, line=None if where is None else where[0][0],
+                hint=hint or f"say which with {flag} dmy (28/06/2024) or {flag} mdy "
+                "(06/28/2024)",
             )
     first_part, second_part = ("%d", "%m") if order == "dmy" else ("%m", "%d")
     return [f"{first_part}{sep}{second_part}{sep}%Y"]
+
+
+def _first_of(rows: pl.DataFrame | None, column: str | None, *found: pl.Series
+              ) -> list[tuple[int, str]] | None:
+    """(line, cell) of the first of `rows` whose `column` is one of each of `found` (each a
+    few distinct cells), the latest first; None where `rows` is not given or holds none.
+    Read on the error's way only: one pass over the rows."""
+    import polars as pl
+
+    if rows is None or column is None:
+        return None
+    cell, line = pl.col(column), pl.col(LINE)
+    firsts = rows.select(pl.struct(line.filter(cell.is_in(values.implode())).first(),
+                                   cell.filter(cell.is_in(values.implode())).first())
+                         .alias(str(n)) for n, values in enumerate(found)).row(0)
+    hits = [(int(hit[LINE]), str(hit[column])) for hit in firsts
+            if hit is not None and hit[LINE] is not None]
+    return sorted(hits, reverse=True) if len(hits) == len(found) else None

@@ -125,10 +125,10 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     def get(field: str) -> pl.Expr:
         return table.col(*COLUMNS[field])
 
-    sample = df[col["date"]].drop_nulls().head(500).to_list()
     mark = options.decimal_mark or "."
     df = df.with_columns(
-        date=parse_dates(df, get("date"), _date_formats(sample, options, path), path=path),
+        date=parse_dates(df, get("date"), _date_formats(df, col["date"], options, path),
+                         path=path),
         **parse_money_columns(df, {"_amount": (get("amount"), "amount", True),
                                    "balance": (get("balance"), "balance", False)},
                               path=path, decimal_mark=mark),
@@ -177,12 +177,16 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                   warnings=warnings)
 
 
-def _date_formats(sample: list[str], options: ImportOptions, path) -> list[str]:
-    first = next((s.strip() for s in sample if s and s.strip()), "")
+def _date_formats(df: pl.DataFrame, column: str, options: ImportOptions, path) -> list[str]:
+    """The form of the dates in `df`'s `column`, told by the first; numeric ones in the
+    order every date of the file proves or the flag says (base.date_formats_for)."""
+    sample = df[column].drop_nulls()
+    first = next((s.strip() for s in sample.head(500).to_list() if s and s.strip()), "")
     if re.match(r"\d{4}-\d{2}-\d{2}", first):
         return ["%Y-%m-%d"]
     if re.match(r"\d{1,2}/\d{1,2}/\d{4}", first):
-        return date_formats_for(options.date_order, "/", path=path, sample=sample)
+        return date_formats_for(options.date_order, "/", path=path, sample=sample, rows=df,
+                                column=column)
     return ["%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%b %d %Y"]
 
 

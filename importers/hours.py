@@ -93,7 +93,8 @@ def parse(raw: RawFile, options: ImportOptions) -> tuple[pl.DataFrame, str]:
     elif "." in (first or ""):
         formats = ["%d.%m.%Y"]
     else:
-        formats = date_formats_for(options.date_order, "/", path=raw.path, sample=sample)
+        formats = date_formats_for(options.date_order, "/", path=raw.path, sample=sample,
+                                   rows=df, column=date_col)
     dates = parse_dates(df, pl.col(date_col), formats, path=raw.path)
     if layout == "simple":
         hours = _hours_expr(pl.col("hours"))

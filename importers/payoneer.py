@@ -25,9 +25,12 @@ credits. A Reference ID no other row explains is kept as `[reference R]`.
 Only `Completed` rows are booked; other known statuses are counted as skipped, an unknown one is
 an error (so a status that did move money is never silently dropped).
 
-Assumptions (the layout is confirmed, these values are not): dates are month-first as in the
-public mapping (a first part above 12 proves day-first; `--date-order dmy` forces it; ISO dates
-from re-saved files are accepted); status words other than `Completed`; description wording of
+Dates are month-first as in the public mapping, but a file re-saved in a day-first locale is
+day-first: a first part above 12 proves day-first, a second above 12 month-first, and a file
+whose dates prove neither (1 to 12 June) is refused until `--date-order` says which
+(base.date_formats_for), never read month-first unasked; ISO dates from re-saved files are
+accepted and ask nothing. Assumptions (the layout is confirmed, these values are not):
+status words other than `Completed`; description wording of
 fees, card rows and conversions; fee rows carrying the time (or Reference ID) of what they
 charged. A Transaction ID may in principle be shared by a transaction and its fee, so the row
 key is (Transaction ID, currency, amount), numbered if that still repeats.
@@ -45,9 +48,11 @@ from importers.base import (
     Parsed,
     check_running_balance,
     counts,
+    date_formats_for,
     finalize,
     kept,
     known_key,
+    settled_order,
     slim,
     with_key,
 )
@@ -112,8 +117,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     rows_read = table.df.height
     few: dict[str, pl.Series] = {}  # (the statuses' and currencies' distinct values)
     keys: dict[str, pl.Series] = {}  # (the kinds' keys that are no fields)
-    df = _fields(table.df, table, path, lambda days: _formats_of(days, options), few=few,
-                 keys=keys)
+    df = _fields(table.df, table, path, lambda days, rows: _formats_of(days, options, path, rows),
+                 few=few, keys=keys)
     del table  # the export's strings: the select above took what is needed (memory)
     # the statuses are left in the pieces read (payoneer_fields.PIECED): matched once, the
     # match made one piece (read three times below), the skipped rows' counted as a column
@@ -318,36 +323,51 @@ def _transfer_tag(df: pl.DataFrame) -> list[pl.Expr]:
 def _stacked_orders(group: list[tuple[int, Table]], options: ImportOptions
                     ) -> dict[int, tuple[str, ...]]:
     """`_date_formats` of each of the group's files, from one query over their stacked
-    dates (not a query per file)."""
+    distinct dates (not a query per file), decided by the same rule (base.settled_order); a
+    file whose dates do not settle the order is left out (`parse` reads it alone and says
+    why)."""
     import polars as pl
 
     if options.date_order is not None:
-        return {index: tuple(_date_formats(table.df, options)) for index, table in group}
-    first = pl.col("transaction date").str.extract(r"^\s*(\d{1,2})/", 1).cast(pl.Int32)
-    found = pl.concat([table.df.lazy().select("transaction date").with_columns(
-        pl.lit(index, dtype=pl.Int32).alias(stacked.FILE)) for index, table in group]
-    ).group_by(stacked.FILE).agg((first > 12).any().alias("dmy")).collect(engine="in-memory")
-    return {int(index): tuple(_formats("dmy" if dmy else "mdy"))
-            for index, dmy in found.iter_rows()}
+        return {index: tuple(_formats(options.date_order)) for index, _ in group}
+    date = pl.col("transaction date")
+    parts = date.str.extract_groups(r"^\s*(\d{1,2})/(\d{1,2})/")
+    first, second = (parts.struct.field(n).cast(pl.Int32, strict=False) for n in ("1", "2"))
+    found = pl.concat([table.df.lazy().select(date, pl.lit(index, dtype=pl.Int32)
+                                              .alias(stacked.FILE)) for index, table in group]
+                      ).group_by(stacked.FILE).agg(date.unique()).explode("transaction date") \
+        .group_by(stacked.FILE).agg(first.max().alias("first"), second.max().alias("second"),
+                                    (first != second).any().alias("two_ways")) \
+        .collect(engine="in-memory")
+    orders = {int(index): settled_order(one, two, bool(two_ways), default=OWN_ORDER)
+              for index, one, two, two_ways in found.iter_rows()}
+    return {index: tuple(_formats(order)) for index, order in orders.items() if order}
 
 
 def _date_formats(df: pl.DataFrame, options: ImportOptions) -> list[str]:
     return _formats_of(df["transaction date"].unique(), options)
 
 
-def _formats_of(days: pl.Series, options: ImportOptions) -> list[str]:
-    """The date formats of a file whose distinct day texts are `days`."""
-    import polars as pl
+OWN_ORDER = "mdy"
+"""Payoneer's own export writes dates month-first (06/28/2024)."""
 
-    order = options.date_order
-    if order is None:
-        first = days.str.extract(r"^\s*(\d{1,2})/", 1).cast(pl.Int32)
-        order = "dmy" if (first > 12).any() else "mdy"
-    return _formats(order)
+DATE_HINT = ("say which: --date-order mdy for Payoneer's own export (month-first, "
+             "06/28/2024), --date-order dmy for a file re-saved in a day-first locale "
+             "(28/06/2024)")
+
+
+def _formats_of(days: pl.Series, options: ImportOptions, path: object = None,
+                rows: pl.DataFrame | None = None) -> list[str]:
+    """The date formats of a file whose distinct day texts are `days`: the order its dates
+    prove or `--date-order` says (base.date_formats_for: asked where they could read either
+    way; the error at the first such row of `rows`, where given), and ISO dates."""
+    return [*date_formats_for(options.date_order, "/", path=path, sample=days,
+                              hint=DATE_HINT, default=OWN_ORDER, rows=rows,
+                              column="transaction date"), "%Y-%m-%d"]
 
 
 def _formats(order: str) -> list[str]:
-    return ["%d/%m/%Y" if order == "dmy" else "%m/%d/%Y", "%Y-%m-%d"]
+    return [*date_formats_for(order, "/", path=None, sample=[]), "%Y-%m-%d"]
 
 
 def _balances_follow(df: pl.DataFrame, booked: pl.Expr | None = None,
@@ -482,5 +502,6 @@ FORMATS = [
         detect=detect,
         parse=parse,
         rows_many=rows_many,
+        read_unsettled_as=OWN_ORDER,  # (as every Payoneer file was, before it asked)
     ),
 ]

@@ -25,12 +25,13 @@ if TYPE_CHECKING:
 
 
 def _fields(df: pl.DataFrame, table: Table, path: object,
-            formats: list[str] | Callable[[pl.Series], list[str]],
+            formats: list[str] | Callable[[pl.Series, pl.DataFrame], list[str]],
             keep: list[str] | None = None,
             few: dict[str, pl.Series] | None = None,
             keys: dict[str, pl.Series] | None = None) -> pl.DataFrame:
     """The export's cells as typed fields; an error at the first value that does not fit.
-    `formats`: the date formats, or what makes them of the file's distinct day texts.
+    `formats`: the date formats, or what makes them of the file's distinct day texts and
+    its rows' LINE and Transaction Date (to name the row its error is about).
 
     Takes over `df` (the caller's table, or a stack of tables): a field at a time, each
     export column let go once the fields read from it are made, so the export's strings and
@@ -72,7 +73,8 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
                                                 for c in ("transaction date", "transaction time"))])
     day = _distinct(when["transaction date"])
     fields = {"date": _dates(when, day, formats if isinstance(formats, list)
-                             else formats(day[1] if day else when["transaction date"].unique()),
+                             else formats(day[1] if day else when["transaction date"].unique(),
+                                          when),
                              path)}
     plain: set[str] = set()  # (the money columns of plain numbers alone)
     fields.update(parse_money_columns(df, {

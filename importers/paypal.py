@@ -156,7 +156,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     rows_read = df.height
 
     mark = options.decimal_mark or _decimal_mark(df, cols, path)
-    df = _typed(df, mark, _date_formats(df["_date"], options, path), path)
+    df = _typed(df, mark, _date_formats(df["_date"], options, path, df), path)
     _check_net(df, path)
     df = df.drop("_date", "_gross", "_fee", "_net", "_balance", "_type", "_description",
                  "_currency", "_timezone", "_statement_tz", "_bank_account")  # typed above
@@ -478,13 +478,16 @@ def _decimal_mark_each(df, columns: list[str], path) -> str:
     return "."
 
 
-def _date_formats(sample, options: ImportOptions, path) -> list[str]:
+def _date_formats(sample, options: ImportOptions, path, rows: pl.DataFrame | None = None
+                  ) -> list[str]:
+    """`rows`: the frame `sample` is the `_date` of, where its error names the row."""
     first = next((s.strip() for s in sample.drop_nulls().head(5).to_list() if s.strip()), "")
     if re.match(r"\d{4}-\d{2}-\d{2}", first):
         return ["%Y-%m-%d"]
     if "." in first:
         return ["%d.%m.%Y"]
-    return date_formats_for(options.date_order, "/", path=path, sample=sample)
+    return date_formats_for(options.date_order, "/", path=path, sample=sample, rows=rows,
+                            column="_date")
 
 
 FORMATS = [

@@ -79,10 +79,11 @@ def parse(path: Path, source: str | None = None, profile_dirs=(), **options):
                           source=source, profile_dirs=profile_dirs)
 
 
-def assert_refused(name: str, message: str, source: str | None = None) -> None:
-    """tests/data/broken/NAME is refused with exactly `path:message` (line, text, hint), exit 1."""
+def assert_refused(name: str, message: str, source: str | None = None, **options) -> None:
+    """tests/data/broken/NAME is refused with exactly `path:message` (line, text, hint), exit 1
+    (read with `options`, as `parse`)."""
     path = BROKEN / name
     with pytest.raises(DataError) as err:
-        parse(path, source=source)
+        parse(path, source=source, **options)
     assert str(err.value) == f"{path}:{message}"
     assert err.value.exit_code == 1

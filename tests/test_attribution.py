@@ -208,7 +208,10 @@ Credit Amount,Debit Amount,Currency,Status,Running Balance,Additional Descriptio
 03/05/2025,10:00:00,UTC,990002,Transfer to bank account,,450.00,USD,Completed,0.00,\
 Meezan Bank ***9876,
 03/05/2025,10:00:00,UTC,990003,Withdrawal fee,,3.00,USD,Completed,-3.00,,
+03/14/2025,08:00:00,UTC,990004,Payment from Beta LLC,180.00,,USD,Pending,,,
 """
+"""(The pending payment, not booked, dates the export month-first: March 4 and 5 alone could
+be read either way, and `ledger batch`, which reads this file too, cannot be told.)"""
 
 MEEZAN = """Transaction Date ,Description ,Debit ,Credit ,Available Balance ,
 "01/03/2025" ,"Opening Balance" , , ,"1000.0" ,

@@ -410,9 +410,24 @@ def test_meezan_charges_are_split_into_fee_and_tax():
     rows = rows_as_json(parse(GOLDEN / "AccountFullStatement.CSV").rows)
     line7 = [(r["kind"], r["category"], r["amount"], r["ref"], r["related_ref"])
              for r in rows if r["line"] == 7]
-    assert line7 == [("bank_fee", "card_charge", "-68.6900", None, "447959"),
+    assert line7 == [("bank_fee", "bank_charge", "-68.6900", None, "447959"),
                      ("tax", "wht_fbr", "-85.8600", None, "447959")]
     assert sum(Decimal(r["amount"]) for r in rows if r["line"] == 10) == Decimal("-40")
+
+
+def test_meezan_charges_on_a_remittance_are_a_bank_charge_like_the_others():
+    """The demo's PayPal remittance (28 June) comes with `CHG:PKR150.00 FBRTax:...`: the
+    charge is the bank's (bank_charge, as the correspondent bank's charge of 28 May and every
+    bank charge the common rules find), not a card's; nothing the parts leave is left over."""
+    from ledger.core.demo import demo_dir
+
+    rows = rows_as_json(parse(demo_dir() / "AccountFullStatement.CSV").rows)
+    charged = [(r["kind"], r["category"], r["amount"], r["related_ref"])
+               for r in rows if r["line"] == 16]
+    assert charged == [("bank_fee", "bank_charge", "-150.0000", "583920"),
+                       ("tax", "wht_fbr", "-213.1700", "583920")]
+    (correspondent,) = [(r["kind"], r["category"]) for r in rows if r["line"] == 11]
+    assert correspondent == ("bank_fee", "bank_charge")
 
 
 # --- starter profile -------------------------------------------------------------------------

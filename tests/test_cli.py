@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.core.demo import EXPORTS, demo_dir
+from ledger.core.demo import EXPORTS, OPTIONS, demo_dir
 from tests.cliserver import CLIENT
 from tests.conftest import snapshot
 
@@ -62,14 +62,42 @@ def demo_files() -> list[Path]:
     return [DEMO / name for name in EXPORTS]
 
 
+def demo_imports(names: tuple[str, ...] = EXPORTS) -> list[list[str | Path]]:
+    """`ledger import` arguments that import the demo exports `names` in their order, as
+    `ledger demo` does: a file it reads with options of its own (ledger.core.demo.OPTIONS:
+    the Payoneer export, whose dates prove no order, with --date-order mdy) in a command of
+    its own. The rows are stored in the order one command would store them in."""
+    commands: list[list[str | Path]] = [[]]
+    for name in names:
+        own = OPTIONS.get(name)
+        if own:
+            flags = [part for key, value in own.items()
+                     for part in (f"--{key.replace('_', '-')}", value)]
+            commands += [[DEMO / name, *flags], []]
+        else:
+            commands[-1].append(DEMO / name)
+    return [command for command in commands if command]
+
+
+def import_all(ledger: str | Path, *options: str, cwd: Path,
+               names: tuple[str, ...] = EXPORTS) -> dict:
+    """`ledger import --format json` of the demo exports `names` (`demo_imports`: as
+    many commands as that takes, each checked to succeed), as one summary."""
+    summary: dict = {}
+    for args in demo_imports(names):
+        part = as_json(run("--ledger", ledger, "import", "--format", "json", *options, *args,
+                           cwd=cwd))
+        summary = {**part, "files": [*summary.get("files", []), *part["files"]]}
+    return summary
+
+
 def import_demo(cwd: Path, ledger: str = "led") -> Path:
     """A ledger at cwd/ledger with the demo settings and every demo export imported."""
     root = cwd / ledger
     root.mkdir(parents=True)
     for name in ("ledger.toml", "rates.csv"):
         shutil.copyfile(DEMO / name, root / name)
-    summary = as_json(run("--ledger", ledger, "import", "--format", "json", *demo_files(),
-                          cwd=cwd))
+    summary = import_all(ledger, cwd=cwd)
     (cwd / "import-summary.json").write_text(json.dumps(summary), "utf-8")
     return root
 
@@ -107,6 +135,25 @@ def test_demo_prints_a_report_in_pkr(tmp_path):
     result = ok(run("demo", cwd=tmp_path))
     assert "Net" in result.stdout
     assert "PKR" in result.stdout
+
+
+def test_demo_reads_its_payoneer_export_month_first_as_the_tests_import_it(tmp_path,
+                                                                          demo_ledger):
+    """The demo's Payoneer dates (06/08, 06/10) prove no order: `ledger demo` imports that
+    file with date_order mdy (ledger.core.demo.OPTIONS), logged so a rebuild reads it alike
+    (no note), and stores the rows `demo_imports`' commands store, in the same order."""
+    ok(run("demo", "--keep", "kept", cwd=tmp_path))
+    kept = as_json(run("--ledger", "kept", "transactions", "--format", "json", cwd=tmp_path))
+    imported = as_json(run("--ledger", demo_ledger, "transactions", "--format", "json",
+                           cwd=tmp_path))
+    assert [r["id"] for r in kept] == [r["id"] for r in imported]
+    payoneer = DEMO / "payoneer_transactions_2024-06.csv"
+    assert sorted(r["date"] for r in kept if r["import_id"] == sha(payoneer)) == [
+        "2024-06-08", "2024-06-10"]
+    assert ok(run("--ledger", "kept", "rebuild", cwd=tmp_path)).stdout == (
+        f"rebuilt from {len(EXPORTS)} imports: {len(kept)} rows (was {len(kept)})\n")
+    alone = run("--ledger", "alone", "import", payoneer, cwd=tmp_path)
+    assert alone.returncode == 1 and "could be day-first or month-first" in alone.stderr
 
 
 def _command_tree() -> dict[tuple[str, ...], bool]:
@@ -334,13 +381,12 @@ def test_dry_run_writes_nothing(own_ledger, tmp_path):
 
 
 def test_dry_run_into_a_new_ledger_creates_nothing(tmp_path):
-    ok(run("--ledger", "new", "import", "--dry-run", *demo_files(), cwd=tmp_path))
+    import_all("new", "--dry-run", cwd=tmp_path)
     assert not (tmp_path / "new").exists()
 
 
 def test_same_file_twice_adds_nothing_the_second_time(own_ledger, tmp_path, rows_json, added):
-    again = as_json(run("--ledger", "led", "import", "--format", "json", *demo_files(),
-                        cwd=tmp_path))
+    again = import_all("led", cwd=tmp_path)
     assert [(f["added"], f["duplicates"]) for f in again["files"]] == [
         (0, n) for n in added.values()]
     after = as_json(run("--ledger", "led", "transactions", "--format", "json", cwd=tmp_path))

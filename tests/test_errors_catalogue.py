@@ -59,6 +59,11 @@ SOURCE_CASES = [
             "'status' is missing\n  hint: columns found: 'Transaction Date', 'Transaction "
             "Time', 'Time Zone', 'Transaction ID', 'Description', 'Credit Amount', 'Debit "
             "Amount', 'Currency', 'Running Balance'\n"),
+    # June re-saved day-first (en-GB/en-IN Excel), no day above 12: never read month-first
+    _import("payoneer-ambiguous-dates.csv", stderr="payoneer-ambiguous-dates.csv:2: dates such "
+            "as '03/06/2024' could be day-first or month-first\n  hint: say which: --date-order "
+            "mdy for Payoneer's own export (month-first, 06/28/2024), --date-order dmy for a file "
+            "re-saved in a day-first locale (28/06/2024)\n"),
     _import("wise-wrong-columns.csv", stderr="wise-wrong-columns.csv:1: column 'amount' is "
             "missing\n  hint: columns found: 'TransferWise ID', 'Date', 'Currency', "
             "'Description', 'Running Balance'\n"),
@@ -157,7 +162,8 @@ CASES = [
             "status 'Queued For Audit'\n  hint: known statuses: Completed, Pending, Denied, "
             "Refunded, Reversed, Canceled... Please report this status so it can be mapped; "
             "meanwhile remove the row\n"),
-    _import("ambiguous-date-paypal.csv", stderr="ambiguous-date-paypal.csv: dates such as "
+    # (the line of the first date that reads two ways: the walkthrough found none named)
+    _import("ambiguous-date-paypal.csv", stderr="ambiguous-date-paypal.csv:2: dates such as "
             "'05/06/2024' could be day-first or month-first\n  hint: say which with "
             "--date-order dmy (28/06/2024) or --date-order mdy (06/28/2024)\n"),
     _import("ambiguous-decimal-paypal.csv", stderr="ambiguous-decimal-paypal.csv: numbers "
@@ -412,6 +418,52 @@ def test_ambiguous_dates_import_with_date_order(tmp_path):
         ("2024-06-03", "payment_fee", "-1.7000", 3),
         ("2024-06-05", "transfer", "-144.9000", 2),
     ]
+
+
+def test_dates_proving_both_orders_are_refused_at_the_row_that_breaks_the_first(tmp_path):
+    text = (BROKEN / "ambiguous-date-paypal.csv").read_text()
+    text = text.replace('"05/06/2024"', '"13/06/2024"').replace('"03/06/2024"', '"03/14/2024"')
+    (tmp_path / "both.csv").write_text(text)
+    result = run("--ledger", "led", "import", "both.csv", cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", (
+        "both.csv:3: dates mix day-first and month-first forms: '03/14/2024' here, "
+        "'13/06/2024' on line 2\n  hint: the file may have been edited; download the export "
+        "again\n"))
+
+
+def test_payoneer_parts_re_saved_day_first_are_refused_until_the_flag_says(tmp_path):
+    """June in two Payoneer files re-saved day-first: the first's days (3 and 10 June) prove
+    no order, the second's (15 and 20 June) do. Without --date-order nothing is written (the
+    walkthrough found 2024-03-06 and 2024-10-06 stored, exit 0); with it, June's dates."""
+    import json
+
+    lines = (BROKEN / "payoneer-ambiguous-dates.csv").read_text().splitlines()
+    (tmp_path / "part1.csv").write_text("\n".join(lines) + "\n")
+    second = [lines[1].replace("03/06/2024", "15/06/2024").replace(",1001,", ",1003,")
+              .replace(",100.00,", ",250.00,"),
+              lines[2].replace("10/06/2024", "20/06/2024").replace(",1002,", ",1004,")
+              .replace(",150.00,", ",300.00,")]
+    (tmp_path / "part2.csv").write_text("\n".join([lines[0], *second]) + "\n")
+    refused = run("--ledger", "x", "import", "part1.csv", "part2.csv", cwd=tmp_path)
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr.startswith("part1.csv:2: dates such as '03/06/2024' could be "
+                                     "day-first or month-first\n  hint: say which: ")
+    assert not (tmp_path / "x").exists()
+
+    def stored(ledger: str) -> list[tuple[str, str]]:
+        rows = ok(run("--ledger", ledger, "transactions", "--format", "json", cwd=tmp_path))
+        return sorted((r["date"], r["ref"]) for r in json.loads(rows.stdout))
+
+    alone = ok(run("--ledger", "proven", "import", "part2.csv", cwd=tmp_path))  # no flag
+    assert "part2.csv: payoneer, 2 rows read, 2 ledger rows added" in alone.stdout
+    assert stored("proven") == [("2024-06-15", "1003"), ("2024-06-20", "1004")]
+    ok(run("--ledger", "x", "import", "part1.csv", "part2.csv", "--date-order", "dmy",
+           cwd=tmp_path))
+    june = [("2024-06-03", "1001"), ("2024-06-10", "1002"), ("2024-06-15", "1003"),
+            ("2024-06-20", "1004")]
+    assert stored("x") == june
+    ok(run("--ledger", "x", "rebuild", cwd=tmp_path))  # the flag is logged with the file
+    assert stored("x") == june
 
 
 @pytest.mark.parametrize(("bad", "bad_first"), [("balance-break-upwork.csv", False),

@@ -21,9 +21,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ledger.core.demo import EXPORTS, SETTINGS, demo_dir
+from ledger.core.demo import SETTINGS, demo_dir
 from tests.export_tools import check_tool, module, run_tool, tool
-from tests.test_cli import ok, run
+from tests.test_cli import import_all, ok, run
 
 LINES = {
     "gross": ("Income:Freelance",),
@@ -61,7 +61,7 @@ def demo(tmp_path_factory) -> Path:
     (base / "l").mkdir()
     for name in SETTINGS:
         shutil.copyfile(demo_dir() / name, base / "l" / name)
-    ok(run("--ledger", "l", "import", *[demo_dir() / n for n in EXPORTS], cwd=base))
+    import_all("l", cwd=base)
     return base
 
 

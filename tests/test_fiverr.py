@@ -94,3 +94,20 @@ def test_balance_column_is_checked(tmp_path):
     assert (err.value.line, err.value.message) == (
         2, "balance 40.0000 does not follow from line 3 (expected 50.0000: previous "
         "balance + amount)")
+
+
+def test_numeric_dates_are_settled_by_the_whole_file_and_refused_at_a_line_if_not(tmp_path):
+    """A re-saved earnings file with numeric dates: every date is looked at (not the first
+    500), and one that could be read either way is refused at its line until the flag."""
+    head = "Date,Activity,Description,From,Order,Amount\n"
+    row = "{d},Earning,Funds cleared,acme_studio,FO{n:010d},$10.00\n"
+    early = "".join(row.format(d="06/03/2024", n=n) for n in range(600))
+    proven = write(tmp_path, head + early + row.format(d="06/13/2024", n=600), "proven.csv")
+    assert set(parse(proven).rows["date"].cast(str)) == {"2024-06-03", "2024-06-13"}
+    unproven = write(tmp_path, head + row.format(d="06/06/2024", n=1) + early, "unproven.csv")
+    with pytest.raises(DataError, match="dates such as '06/03/2024' could be day-first or "
+                       "month-first") as err:
+        parse(unproven)
+    assert err.value.line == 3
+    assert set(parse(unproven, date_order="dmy").rows["date"].cast(str)) == {
+        "2024-06-06", "2024-03-06"}

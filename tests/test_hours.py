@@ -14,7 +14,7 @@ from importers.base import ImportOptions
 from importers.registry import read
 from ledger.core.errors import DataError
 from tests.conftest import DATA
-from tests.test_cli import DEMO, EXPORTS, as_json, ok, run
+from tests.test_cli import DEMO, as_json, import_all, ok, run
 
 HOURS = DATA / "hours"
 SIMPLE = HOURS / "hours.csv"
@@ -56,6 +56,19 @@ def test_clockify_month_first_dates_need_no_flag_when_unambiguous():
                     (dt.date(2024, 6, 25), 1.5, "bidding", None, 3)]
 
 
+def test_numeric_dates_that_could_be_either_are_refused_at_their_line(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("date,hours\n06/06/2024,1\n10/06/2024,2\n03/06/2024,1\n")
+    with pytest.raises(DataError) as err:
+        hours.parse(read(path), ImportOptions())
+    assert (err.value.message, err.value.line) == (
+        "dates such as '10/06/2024' could be day-first or month-first", 3)
+    assert [r[0] for r in rows_of(path, date_order="dmy")[1]] == [
+        dt.date(2024, 6, 6), dt.date(2024, 6, 10), dt.date(2024, 6, 3)]
+    path.write_text("date,hours\n06/06/2024,1\n")  # the same date either way: no question
+    assert [r[0] for r in rows_of(path)[1]] == [dt.date(2024, 6, 6)]
+
+
 @pytest.mark.parametrize(("text", "message", "line"), [
     ("date,hours,kind\n2024-06-01,two,paid\n", "hours must be a number such as 1.5 or 1:30", 2),
     ("date,hours,kind\n2024-06-01,1,coffee\n",
@@ -92,7 +105,7 @@ def test_platform_hours_win_over_timesheet_paid_hours_for_the_same_client():
 def demo_imported(tmp_path_factory):
     """The demo exports imported once per module (read-only: tests use `demo_copy`)."""
     base = tmp_path_factory.mktemp("hours-demo")
-    ok(run("--ledger", "led", "import", *[DEMO / name for name in EXPORTS], cwd=base))
+    import_all("led", cwd=base)
     shutil.copy(DEMO / "rates.csv", base / "led" / "rates.csv")
     (base / "led" / "ledger.toml").write_text('home_currency = "PKR"\n')
     return base / "led"

@@ -65,15 +65,18 @@ def test_plain_path_lists_do_not_build_typer_coercion(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("twice", [False, True])
 def test_import_loads_no_pydantic(tmp_path: Path, twice: bool) -> None:
-    """A whole `ledger import` (the demo's exports) runs without loading pydantic, through
-    typer's app too (an option given twice: ledger/cli/fast.py leaves the line to it)."""
-    from ledger.core.demo import EXPORTS, demo_dir
+    """A whole `ledger import` (the demo's exports, in the commands tests.test_cli's
+    `demo_imports` takes) runs without loading pydantic, through typer's app too (an option
+    given twice: ledger/cli/fast.py leaves the line to it)."""
+    from tests.test_cli import demo_imports
 
-    files = [str(demo_dir() / name) for name in EXPORTS]
     given = ["--format", "table"] * (2 if twice else 1)
-    loaded, _, stderr = _run_counting_modules(
-        ["--ledger", str(tmp_path / "led"), "import", *files, *given], ("pydantic", "typer"))
-    assert loaded == (["typer"] if twice else []), stderr
+    for args in demo_imports():
+        loaded, printed, stderr = _run_counting_modules(
+            ["--ledger", str(tmp_path / "led"), "import", *map(str, args), *given],
+            ("pydantic", "typer"))
+        assert loaded == (["typer"] if twice else []), stderr
+        assert all(f"{a.name}: " in printed for a in args if isinstance(a, Path)), stderr
     assert (tmp_path / "led").is_dir(), stderr
 
 

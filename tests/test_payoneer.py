@@ -45,18 +45,27 @@ BROKEN_CASES = {
     "payoneer-both-amounts.csv": (
         f"2: both Credit Amount and Debit Amount are filled\n  hint: {ONE_AMOUNT_HINT}"),
     "payoneer-mixed-dates.csv": (
-        "3: Transaction Date '05/14/2024' is not a date in the expected form (28/06/2024, "
-        "2024-06-28)\n  hint: Payoneer writes dates month-first (06/28/2024); if this file is "
-        "day-first, pass --date-order dmy"),
+        "3: dates mix day-first and month-first forms: '05/14/2024' here, '13/05/2024' on "
+        "line 2\n  hint: the file may have been edited; download the export again"),
+    "payoneer-ambiguous-dates.csv": (
+        "2: dates such as '03/06/2024' could be day-first or month-first\n  hint: say which: "
+        "--date-order mdy for Payoneer's own export (month-first, 06/28/2024), --date-order "
+        "dmy for a file re-saved in a day-first locale (28/06/2024)"),
     "payoneer-transfer-currency.csv": (
         "2: Transfer Amount Currency '(empty)' is not a currency code\n  hint: a Transfer Amount "
         "needs its ISO currency (PKR, EUR...); the file may be edited"),
 }
 
 
+SETTLED = {"payoneer-mixed-dates.csv", "payoneer-ambiguous-dates.csv"}
+"""Broken files refused for their dates: read without --date-order. The others' dates (May
+2024, Payoneer's own month-first export) could be read either way: read with
+--date-order mdy, so each is refused for what it is about."""
+
+
 @pytest.mark.parametrize("name", sorted(BROKEN_CASES))
 def test_broken_file_message(name):
-    assert_refused(name, BROKEN_CASES[name])
+    assert_refused(name, BROKEN_CASES[name], **({} if name in SETTLED else {"date_order": "mdy"}))
 
 
 def test_both_layouts_detected_as_payoneer():
@@ -95,7 +104,7 @@ def test_balances_are_checked_per_currency(tmp_path):
         "05/04/2024,11:00:00,UTC,4,Card charge - Y,,5.00,EUR,,,Completed,46.00,,Y,Me,Y,",
     )
     with pytest.raises(DataError, match=r"balance 46\.0000 does not follow") as err:
-        parse(path)
+        parse(path, date_order="mdy")
     assert err.value.line == 5
 
 
@@ -106,7 +115,7 @@ def test_fee_links_by_reference_id_naming_a_transaction(tmp_path):
         "Me,Bank,",
         "05/05/2024,08:00:00,UTC,12,Transfer fee,,1.50,USD,,,Completed,898.50,,,Me,Payoneer,11",
     )
-    rows = parse(path).rows
+    rows = parse(path, date_order="mdy").rows
     fee = rows.filter(rows["ref"] == "12").row(0, named=True)
     assert (fee["kind"], fee["category"], fee["related_ref"]) == (
         "payment_fee", "transfer_fee", "11")
@@ -120,18 +129,55 @@ def test_fee_without_evidence_is_not_linked(tmp_path):
         "05/03/2024,10:00:00,UTC,12,Card charge - B,,2.00,USD,,,Completed,97.00,,B,Me,B,",
         "05/03/2024,10:00:00,UTC,13,Card fee,,0.50,USD,,,Completed,96.50,,,Me,Payoneer,",
     )
-    rows = parse(path).rows
+    rows = parse(path, date_order="mdy").rows
     assert rows.filter(rows["ref"] == "13")["related_ref"].to_list() == [None]
 
 
-def test_day_first_dates_detected_or_forced(tmp_path):
-    row = "{d},10:00:00,UTC,{i},Payment from Acme,10.00,,USD,,,Completed,{b},,,Acme,Me,"
-    proven = write(tmp_path, row.format(d="13/05/2024", i=1, b="10.00"),
-                   row.format(d="02/06/2024", i=2, b="20.00"), name="proven.csv")
-    assert [str(d) for d in parse(proven).rows["date"]] == ["2024-05-13", "2024-06-02"]
-    unproven = write(tmp_path, row.format(d="02/06/2024", i=2, b="20.00"), name="unproven.csv")
-    assert str(parse(unproven).rows["date"][0]) == "2024-02-06"
-    assert str(parse(unproven, date_order="dmy").rows["date"][0]) == "2024-06-02"
+def dated(tmp_path, *days: str, name: str = "dated.csv"):
+    """A Payoneer export with a payment of 10.00 on each of `days`, as written."""
+    row = "{d},10:00:00,UTC,{i},Payment from Acme,10.00,,USD,,,Completed,{b}.00,,,Acme,Me,"
+    return write(tmp_path, *(row.format(d=d, i=i, b=10 * i) for i, d in enumerate(days, 1)),
+                 name=name)
+
+
+def dates(path, **options) -> list[str]:
+    return [str(d) for d in parse(path, **options).rows["date"]]
+
+
+def test_dates_that_prove_their_order_need_no_flag(tmp_path):
+    """A day above 12 in either place settles the order of every date of the file."""
+    assert dates(dated(tmp_path, "13/05/2024", "02/06/2024")) == ["2024-05-13", "2024-06-02"]
+    assert dates(dated(tmp_path, "05/13/2024", "06/02/2024")) == ["2024-05-13", "2024-06-02"]
+    # ISO dates (a re-saved file) and dates that read the same either way ask nothing
+    assert dates(dated(tmp_path, "2024-06-02", "2024-06-03")) == ["2024-06-02", "2024-06-03"]
+    assert dates(dated(tmp_path, "06/06/2024", "2024-06-07")) == ["2024-06-06", "2024-06-07"]
+
+
+def test_dates_that_could_read_either_way_are_refused_until_the_flag_says(tmp_path):
+    """Day-first June dates all at most 12 (a file re-saved in an en-GB/en-IN Excel): never
+    read month-first silently. The error names the first date that reads two ways."""
+    path = dated(tmp_path, "06/06/2024", "2024-06-07", "10/06/2024", "11/06/2024")
+    with pytest.raises(DataError, match="could be day-first or month-first") as err:
+        parse(path)
+    assert (err.value.line, str(err.value).split(": ", 1)[1].split("\n")[0]) == (
+        4, "dates such as '10/06/2024' could be day-first or month-first")
+    assert "--date-order mdy for Payoneer's own export" in str(err.value)
+    assert dates(path, date_order="dmy") == ["2024-06-06", "2024-06-07", "2024-06-10",
+                                              "2024-06-11"]
+    assert dates(path, date_order="mdy") == ["2024-06-06", "2024-06-07", "2024-10-06",
+                                              "2024-11-06"]
+    # the flag is read even where the dates prove the order: a contradiction is refused
+    with pytest.raises(DataError, match="'13/05/2024' is not a date") as err:
+        parse(dated(tmp_path, "13/05/2024"), date_order="mdy")
+    assert err.value.line == 2
+
+
+def test_a_file_mixing_both_orders_is_refused_at_the_row_that_breaks_it(tmp_path):
+    path = dated(tmp_path, "01/02/2024", "13/05/2024", "01/03/2024", "05/14/2024", "05/15/2024")
+    with pytest.raises(DataError, match="dates mix day-first and month-first forms: "
+                       "'05/14/2024' here, '13/05/2024' on line 3") as err:
+        parse(path)
+    assert err.value.line == 5
 
 
 def test_client_payment_is_earning_platform_payout_is_transfer():
@@ -150,7 +196,8 @@ def test_overlapping_exports_give_the_same_ids(tmp_path):
     second = tmp_path / "may.csv"
     first.write_text("\n".join([header, *body[:7]]) + "\n")
     second.write_text("\n".join([header, *body[3:]]) + "\n")
-    a = {r["ref"]: r["id"] for r in parse(first).rows.iter_rows(named=True)}
+    # (the full export's May 12 and 13 prove it month-first; the first part's dates do not)
+    a = {r["ref"]: r["id"] for r in parse(first, date_order="mdy").rows.iter_rows(named=True)}
     b = {r["ref"]: r["id"] for r in parse(second).rows.iter_rows(named=True)}
     shared = set(a) & set(b)
     assert shared == {"1234567893", "1234567894", "1234567895", "1234567896"}
@@ -167,7 +214,7 @@ def test_shared_transaction_id_still_gives_unique_ids(tmp_path):
         "Me,Bank,",
         "05/03/2024,10:00:00,UTC,77,Withdrawal fee,,3.00,USD,,,Completed,897.00,,,Me,Payoneer,",
     )
-    rows = parse(path).rows
+    rows = parse(path, date_order="mdy").rows
     assert rows["id"].n_unique() == 2
     assert rows["related_ref"].to_list() == [None, "77"]
 
@@ -201,9 +248,9 @@ def test_statuses_are_read_without_case_and_an_empty_one_is_refused_at_its_row(t
     rows = ["06/01/2024,10:00:00,UTC,1,Payment from Acme,10.00,,USD,,,COMPLETED,10.00,,,,,",
             "06/02/2024,10:00:00,UTC,2,Payment from Acme,5.00,,USD,,,pending,15.00,,,,,",
             "06/03/2024,10:00:00,UTC,3,Payment from Acme,5.00,,USD,,,Completed,15.00,,,,,"]
-    parsed = parse(write(tmp_path, *rows))
+    parsed = parse(write(tmp_path, *rows), date_order="mdy")
     assert parsed.rows["ref"].to_list() == ["1", "3"]
     assert parsed.skipped == {"status pending": 1}
     broken = [*rows[:2], rows[2].replace(",Completed,", ",,")]
     with pytest.raises(DataError, match=r":4: unknown Payoneer status '\(empty\)'"):
-        parse(write(tmp_path, *broken, name="empty.csv"))
+        parse(write(tmp_path, *broken, name="empty.csv"), date_order="mdy")

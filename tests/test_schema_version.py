@@ -18,7 +18,7 @@ import pytest
 from ledger.core import schema
 from ledger.core.errors import DataError
 from ledger.store.directory import Ledger
-from tests.test_cli import ok, run
+from tests.test_cli import DEMO, ok, run
 
 V1 = Path(__file__).parent / "data" / "ledger-v1"
 OLD_VERSION = (": the ledger was written by an older version of freelance-ledger (rows version "
@@ -52,9 +52,18 @@ def test_every_command_on_an_old_ledger_says_to_rebuild(old, command):
     assert result.stdout == ""
 
 
+PAYONEER_READ_AS_IMPORTED = (
+    "note: payoneer_transactions_2024-06.csv was read month-first, as when it was imported; its "
+    "dates could be either\n  hint: if they are day-first, `ledger undo ec2fbc4c947b` and import "
+    "it again with --date-order dmy\n")
+"""The demo's Payoneer export (June 8 and 10) was imported by version 1 without the flag that
+Payoneer files whose dates prove no order now need: rebuild reads it as it was read then."""
+
+
 def test_rebuild_migrates_and_every_figure_stays_the_same(old):
     rebuilt = ok(run("--ledger", old, "rebuild", cwd=old.parent))
-    assert rebuilt.stdout == "rebuilt from 9 imports: 104 rows (was 104)\n"
+    assert rebuilt.stdout == "rebuilt from 9 imports: 104 rows (was 104)\n" + \
+        PAYONEER_READ_AS_IMPORTED
     assert pl.read_parquet_metadata(old / "ledger.parquet")[schema.VERSION_MARK] == "2"
     for name, command in [
             ("report-2024.json", ("report", "--year", "2024", "--format", "json")),
@@ -64,6 +73,32 @@ def test_rebuild_migrates_and_every_figure_stays_the_same(old):
                                         "2024-07-01", "--format", "json"))]:
         printed = ok(run("--ledger", old, *command, cwd=old.parent)).stdout
         assert printed == (V1 / name).read_text("utf-8"), name
+
+
+def test_an_import_logged_before_payoneer_asked_is_read_as_it_was_by_undo_too(old):
+    """Undo re-reads every other import, which no flag reaches: the old Payoneer import's
+    rows keep their dates; undone itself, it can be imported again with the flag."""
+    ok(run("--ledger", old, "rebuild", cwd=old.parent))
+
+    def payoneer_days() -> list[str]:
+        rows = Ledger(old).stored_rows().filter(pl.col("import_id").str.starts_with("ec2fbc"))
+        return sorted(str(d) for d in rows["date"])
+
+    assert payoneer_days() == ["2024-06-08", "2024-06-10"]
+    undone = ok(run("--ledger", old, "undo", "c86e692d8942", cwd=old.parent))  # PayPal's
+    assert undone.stdout.startswith("undid paypal_Download.CSV")
+    assert payoneer_days() == ["2024-06-08", "2024-06-10"]
+    ok(run("--ledger", old, "undo", "ec2fbc4c947b", cwd=old.parent))
+    assert payoneer_days() == []
+    again = run("--ledger", old, "import", DEMO / "payoneer_transactions_2024-06.csv",
+                cwd=old.parent)
+    assert again.returncode == 1 and "could be day-first or month-first" in again.stderr
+    ok(run("--ledger", old, "import", DEMO / "payoneer_transactions_2024-06.csv",
+           "--date-order", "dmy", cwd=old.parent))
+    assert payoneer_days() == ["2024-08-06", "2024-10-06"]
+    rebuilt = ok(run("--ledger", old, "rebuild", cwd=old.parent))  # the flag is logged now
+    assert "note:" not in rebuilt.stdout
+    assert payoneer_days() == ["2024-08-06", "2024-10-06"]
 
 
 def test_the_rebuilt_rows_hold_what_the_tags_said(old):

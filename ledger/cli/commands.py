@@ -101,7 +101,8 @@ def import_cmd(
     account: Annotated[str | None, typer.Option(
         help="Account name for the rows (default: the format's, e.g. upwork, paypal).")] = None,
     date_order: Annotated[str | None, typer.Option(
-        help="dmy or mdy, for files whose dates like 05/06/2024 could be either.")] = None,
+        help="dmy or mdy, for files whose dates like 05/06/2024 could be either "
+        "(Payoneer's own export: mdy).")] = None,
     decimal_mark: Annotated[str | None, typer.Option(
         help="'.' or ',', for files whose numbers could use either.")] = None,
     dry_run: Annotated[bool, typer.Option(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.core.config import reading_locale
-from ledger.core.demo import AS_OF, EXPORTS, SETTINGS, TIMESHEET, demo_dir
+from ledger.core.demo import AS_OF, EXPORTS, OPTIONS, SETTINGS, TIMESHEET, demo_dir
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -44,7 +44,8 @@ def _run(root: Path, console: Console) -> None:
         shutil.copyfile(source / name, root / name)
     ledger = Ledger(root)
     console.print(say.intro(root))
-    for s in ledger.import_files([source / n for n in EXPORTS], ImportOptions()):
+    own = {source / name: ImportOptions.from_dict(given) for name, given in OPTIONS.items()}
+    for s in ledger.import_files([source / n for n in EXPORTS], ImportOptions(), options_of=own):
         console.print(say.imported(s))
     for s in ledger.import_hours([source / TIMESHEET], ImportOptions()):
         console.print(say.imported_hours(s))

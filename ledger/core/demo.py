@@ -15,6 +15,10 @@ EXPORTS = (
     "payoneer_transactions_2024-06.csv",
     "AccountFullStatement.CSV",
 )
+OPTIONS = {"payoneer_transactions_2024-06.csv": {"date_order": "mdy"}}
+"""Exports the demo imports with options of their own (importers.base.ImportOptions'
+`from_dict`): Payoneer's own export is month-first, and the demo's June dates (06/08, 06/10)
+could be read either way, which `ledger import` asks about (`--date-order mdy`)."""
 TIMESHEET = "TogglTrack_Report_Detailed_2024-04-01_2024-06-30.csv"
 SETTINGS = ("ledger.toml", "rates.csv")
 AS_OF = dt.date(2024, 7, 1)

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ledger.render.status import note
+
 if TYPE_CHECKING:
     from ledger.store.directory import ImportSummary
 
@@ -81,7 +83,15 @@ def undone_line(entry: dict) -> str:
 def rebuilt_line(result: dict) -> str:
     """`ledger rebuild`: imports re-read and the rows before and after."""
     was = "unreadable" if result["rows_before"] is None else result["rows_before"]
-    return f"rebuilt from {result['imports']} imports: {result['rows']} rows (was {was})"
+    lines = [f"rebuilt from {result['imports']} imports: {result['rows']} rows (was {was})"]
+    for read in result.get("read_as_imported", []):  # (imported before ledger asked)
+        read_as, other = ("month", ("day", "dmy")) if read["order"] == "mdy" \
+            else ("day", ("month", "mdy"))
+        lines.append(note(f"{read['file']} was read {read_as}-first, as when it was imported; "
+                          "its dates could be either"))
+        lines.append(f"  hint: if they are {other[0]}-first, `ledger undo "
+                     f"{read['import_id'][:12]}` and import it again with --date-order {other[1]}")
+    return "\n".join(lines)
 
 
 def print_doctor(findings: list[dict], console) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -281,12 +281,15 @@ class Ledger:
 
     def import_files(self, paths: Sequence[Path], options: ImportOptions, *,
                      source: str | None = None, dry_run: bool = False,
-                     progress: Callable[[Path], None] | None = None) -> list[ImportSummary]:
-        """Import files: all or nothing, idempotent (ledger.store.importing.import_files)."""
+                     progress: Callable[[Path], None] | None = None,
+                     options_of: Mapping[Path, ImportOptions] | None = None
+                     ) -> list[ImportSummary]:
+        """Import files: all or nothing, idempotent (ledger.store.importing.import_files;
+        `options_of`: files read with options of their own)."""
         from ledger.store import importing
 
         return importing.import_files(self, paths, options, source=source, dry_run=dry_run,
-                                      progress=progress)
+                                      progress=progress, options_of=options_of)
 
     def commit(self, rows: pl.DataFrame, entries: list[dict], target: Path | None = None, *,
                archives: Sequence[tuple[str, bytes | Callable[[], bytes]]] = (),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
@@ -50,10 +50,11 @@ class ImportSummary:
 def parse(ledger: Ledger, paths: Sequence[Path], options: ImportOptions,
           source: str | None = None,
           progress: Callable[[Path], None] | None = None,
-          stager: ArchiveStager | None = None
+          stager: ArchiveStager | None = None,
+          options_of: Mapping[Path, ImportOptions] | None = None
           ) -> list[tuple[Path, bytes | Callable[[], bytes], Parsed]]:
-    """Read and parse every file. Nothing is written but, given a `stager`, temporary
-    archive copies that a failed import removes.
+    """Read and parse every file (each with `options`, or its own in `options_of`). Nothing
+    is written but, given a `stager`, temporary archive copies that a failed import removes.
 
     Each file comes with its bytes for the archive: with a `stager`, a function that reads
     them again (only should the staged copy have gone), so a large export's bytes are not
@@ -68,7 +69,8 @@ def parse(ledger: Ledger, paths: Sequence[Path], options: ImportOptions,
             stager.stage(Path(_archived(Path(path), raw.sha256)).name, raw.data)
             data = _reader(Path(path), raw.sha256)
         parsed.append((Path(path), data, registry.parse(
-            raw, options, source, profile_dirs=[ledger.root / "profiles"])))
+            raw, (options_of or {}).get(Path(path), options), source,
+            profile_dirs=[ledger.root / "profiles"])))
         del raw  # its bytes: freed once parsed and staged
         if progress:
             progress(Path(path))
@@ -86,19 +88,26 @@ def _reader(path: Path, sha256: str) -> Callable[[], bytes]:
 
 def import_files(ledger: Ledger, paths: Sequence[Path], options: ImportOptions, *,
                  source: str | None = None, dry_run: bool = False,
-                 progress: Callable[[Path], None] | None = None) -> list[ImportSummary]:
-    """Import files: all or nothing, idempotent (rows already present are not added again)."""
+                 progress: Callable[[Path], None] | None = None,
+                 options_of: Mapping[Path, ImportOptions] | None = None
+                 ) -> list[ImportSummary]:
+    """Import files: all or nothing, idempotent (rows already present are not added again).
+    `options_of`: files read with options of their own, not `options` (logged with them, so
+    `rebuild` reads them alike): `ledger demo`'s Payoneer export, whose dates prove no order."""
+    own = {Path(path): given.check() for path, given in (options_of or {}).items()}
     options.check()
     if dry_run:
-        return merge(ledger.stored_rows(), parse(ledger, paths, options, source, progress))[1]
+        return merge(ledger.stored_rows(), parse(ledger, paths, options, source, progress,
+                                                 options_of=own))[1]
     stager = ArchiveStager(ledger.sources)
     try:
-        parsed = parse(ledger, paths, options, source, progress, stager)
+        parsed = parse(ledger, paths, options, source, progress, stager, own)
         with ledger.locked():
             combined, summaries = merge(ledger.stored_rows(), parsed)
             profiles = [_profile_archive(result.profile) for _, _, result in parsed]
-            entries = [log_entry("import", s, options, source, profile=name)
-                       for s, (name, _) in zip(summaries, profiles, strict=True)]
+            entries = [log_entry("import", s, own.get(path, options), source, profile=name)
+                       for s, (name, _), (path, _, _) in zip(summaries, profiles, parsed,
+                                                             strict=True)]
             copies = [(_archived(p, s.import_id), data)
                       for (p, data, _), s in zip(parsed, summaries, strict=True)]
             # the ids are distinct by construction: the stored rows' by their read, each
@@ -319,7 +328,8 @@ def rebuild(ledger: Ledger) -> dict:
 def rebuild_locked(ledger: Ledger) -> dict:
     """`rebuild` with the lock already held (`ledger doctor` repairs through it)."""
     active = ledger.active_imports()
-    rows, counts = _reparse(ledger, active)
+    unsettled: list[dict] = []
+    rows, counts = _reparse(ledger, active, unsettled)
     try:
         before: int | None = ledger.stored_rows().height
     except DataError:  # a damaged or older-version ledger is what rebuild is for
@@ -333,7 +343,7 @@ def rebuild_locked(ledger: Ledger) -> dict:
     hour_imports = ledger.active_imports("hours")
     if hour_imports or ledger.hours_path.exists():
         ledger.commit(_reparse_hours(ledger, hour_imports), [], ledger.hours_path)
-    return {**entry, "per_import": counts}
+    return {**entry, "per_import": counts, "read_as_imported": unsettled}
 
 
 def _reparse_hours(ledger: Ledger, entries: list[dict]) -> pl.DataFrame:
@@ -369,9 +379,17 @@ def archived_profile(ledger: Ledger, entry: dict) -> Format | None:
     return as_format(profile_from_text(text, path))
 
 
-def _reparse(ledger: Ledger, entries: list[dict]) -> tuple[pl.DataFrame, dict[str, int]]:
+def _reparse(ledger: Ledger, entries: list[dict], unsettled: list[dict] | None = None
+             ) -> tuple[pl.DataFrame, dict[str, int]]:
+    """The rows of the imports `entries` logged, each file read again with its logged
+    options. A file imported before its format asked for `--date-order` (its dates prove no
+    order, and none was given) is read as it was then (`Format.read_unsettled_as`): rebuild
+    and undo take no flag, and the rows it stored stay as they were; each such file is added
+    to `unsettled` (file, import id, the order it was read in), for rebuild to say so."""
+    from dataclasses import replace
+
     from importers import registry
-    from importers.base import ImportOptions
+    from importers.base import ImportOptions, UnsettledDates
     from ledger.core import schema
 
     rows = schema.empty()
@@ -384,9 +402,19 @@ def _reparse(ledger: Ledger, entries: list[dict]) -> tuple[pl.DataFrame, dict[st
         raw = registry.read(archived)
         raw.path = Path(entry["file"])
         options = ImportOptions.from_dict(entry.get("options", {}))
-        parsed = registry.parse(raw, options, entry.get("source_option"),
-                                profile_dirs=[ledger.root / "profiles"],
-                                fmt=archived_profile(ledger, entry))
+        dirs, fmt = [ledger.root / "profiles"], archived_profile(ledger, entry)
+        try:
+            parsed = registry.parse(raw, options, entry.get("source_option"),
+                                    profile_dirs=dirs, fmt=fmt)
+        except UnsettledDates:
+            fmt = fmt or registry.by_name(entry.get("format") or "", dirs)
+            if options.date_order or not fmt.read_unsettled_as:
+                raise
+            options = replace(options, date_order=fmt.read_unsettled_as)
+            parsed = registry.parse(raw, options, fmt=fmt)
+            if unsettled is not None:
+                unsettled.append({"file": entry["file"], "import_id": entry["import_id"],
+                                  "order": options.date_order})
         rows, summaries = merge(rows, [(archived, raw.data, parsed)])
         counts[entry["import_id"]] = summaries[0].added
     return rows, counts
