@@ -255,6 +255,7 @@ def test_file_size_limit_during_the_parquet_write(tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 
     environ = {k: v for k, v in os.environ.items() if k not in ("LEDGER_DIR", "LEDGER_DEBUG")}
+    environ["COLUMNS"] = "1000"  # the hint on one line (it wraps at the width, 80 when piped)
     result = subprocess.run([*COMMAND, "--ledger", "led", "import", str(UPWORK)], cwd=tmp_path,
                             env=environ, capture_output=True, text=True, timeout=120,
                             check=False, preexec_fn=limit)
