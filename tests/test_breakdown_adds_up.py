@@ -96,6 +96,29 @@ def test_paypals_conversion_sits_with_paypal_and_mueller(demo):
     assert "(none)" in table and "Net home add up to Net" in table
 
 
+def test_payouts_charge_the_conversion_to_muellers_contract(demo, tmp_path):
+    import shutil
+
+    root = tmp_path / "led"
+    shutil.copytree(demo, root)
+    with (root / "ledger.toml").open("a", encoding="utf-8") as toml:
+        toml.write('\n[[workers]]\nname = "Faisal"\ncurrency = "PKR"\n'
+                   'aliases = ["Faisal Malik"]\n\n[[splits]]\nworker = "Faisal"\n'
+                   'platform = "upwork"\npercent_of_net = "10"\n')
+    june = report(root, "--month", "2024-06")
+    assert_adds_up(june)
+    payouts = as_json(run("--ledger", root, "payouts", "--month", "2024-06", "--format",
+                          "json", cwd=tmp_path))
+    contracts = {c["contract"]: c for c in payouts["contracts"]}
+    [mueller] = [c for c in june["by_client"] if c["client"] == "Müller Design GmbH"]
+    # her PayPal fee and the conversion of her euros; the withdrawal's costs stay untied
+    expected = D(mueller["fees"]) + conversion_cost(june)
+    assert abs(D(contracts["Müller Design GmbH"]["payment"]) - expected) <= D("0.01")
+    t = june["totals"]
+    assert sum(D(c["payment"]) for c in contracts.values()) == sum(
+        D(t[k]) for k in ("payment_fees", "fx_cost", "bank_deductions"))
+
+
 # --- generated ledgers --------------------------------------------------------------------
 
 JUNE = (dt.date(2024, 6, 1), dt.date(2024, 6, 30))
