@@ -96,6 +96,31 @@ def test_paypals_conversion_sits_with_paypal_and_mueller(demo):
     assert "(none)" in table and "Net home add up to Net" in table
 
 
+def test_ledger_fees_rate_and_the_reports_fee_rate_are_two_measures_each_labelled(demo):
+    """PayPal's June: 4.7% in the report, 14.0% in `ledger fees`. The report's Fee rate is its
+    Fees (platform and payment fees) over its gross; `ledger fees` counts every cost booked on
+    PayPal's own rows: its fee, its conversion's FX and its withdrawal's spread (the bank's
+    charge and tax on the credit are booked at the bank: `via bank`). Both add up from the
+    report's own figures, and the fees table says which it is."""
+    june = report(demo, "--month", "2024-06")
+    fees = as_json(run("--ledger", demo, "fees", "--month", "2024-06", "--format", "json",
+                       cwd=demo.parent))
+    [booked] = [p for p in fees["summary"]["by_platform"] if p["platform"] == "paypal"]
+    [paypal] = [p for p in june["by_platform"] if p["platform"] == "paypal"]
+    t = june["totals"]
+    assert D(paypal["fee_rate"]) == (D(paypal["fees"]) / D(paypal["gross"])).quantize(
+        D("0.0001"))
+    on_its_rows = D(paypal["fees"]) + D(paypal["payout_costs"]) - D(t["bank_deductions"]) \
+        - D(t["taxes"])
+    assert abs(D(booked["total_fees"]) - on_its_rows) <= D("0.01")
+    assert D(booked["effective_rate"]) > D(paypal["fee_rate"])
+    table = ok(run("--ledger", demo, "--width", "120", "fees", "--month", "2024-06",
+                   cwd=demo.parent)).stdout
+    header = next(line for line in table.splitlines() if "Platform / route" in line)
+    assert "Costs booked there" in header and "Fees" not in header
+    assert "Costs booked on its own rows (fees, FX, bank, taxes)" in table
+
+
 def test_payouts_charge_the_conversion_to_muellers_contract(demo, tmp_path):
     import shutil
 
