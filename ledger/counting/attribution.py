@@ -239,9 +239,13 @@ def traced(counted: pl.DataFrame, rows: pl.DataFrame, result: Result | None,
         "_i", pl.when(pl.col("_stored")).then(pl.col("_own")).otherwise(pl.col("_named"))
         .alias("anchor"), pl.when(pl.col("_stored")).then(pl.lit("conversion"))
         .otherwise(pl.lit("transfer")).alias("via"))
-    plans = [legs, *_fee_anchors(at, rows, result)]
-    legs, fees, earned = pl.collect_all(plans, engine="in-memory")
-    fees = fees.join(earned, on=["account", "related_ref"], how="anti")  # a client's own fee
+    legs, fees = pl.collect_all([legs, _fee_anchors(at, result)], engine="in-memory")
+    named_ref = fees.get_column("related_ref").drop_nulls()
+    if named_ref.len():  # a fee naming an earning is its client's own fee, not a transfer's
+        earned = rows.lazy().filter(pl.col("kind").is_in(["earning", "refund"])
+                                    & pl.col("ref").is_in(named_ref.implode())).select(
+            "account", pl.col("ref").alias("related_ref")).unique().collect(engine="in-memory")
+        fees = fees.join(earned, on=["account", "related_ref"], how="anti")
     anchors = pl.concat([legs, fees.select("_i", "anchor", pl.lit("transfer").alias("via"))])
     if anchors.is_empty():
         return empty
@@ -268,12 +272,9 @@ def traced(counted: pl.DataFrame, rows: pl.DataFrame, result: Result | None,
     return _split(parts, valued, keys).select(*TRACED[:5], *keys, "value")
 
 
-def _fee_anchors(at: pl.LazyFrame, rows: pl.DataFrame, result: Result | None
-                 ) -> list[pl.LazyFrame]:
-    """Plans of the fee, charge and tax rows of `at` (counted rows numbered `_i`) a transfer
-    of reconcile's hops carries (`_i`, anchor: the transfer's id, account, related_ref), and
-    of the earnings' (account, related_ref) a fee may name instead (it is then its client's
-    own fee, not a transfer's)."""
+def _fee_anchors(at: pl.LazyFrame, result: Result | None) -> pl.LazyFrame:
+    """A plan of the fee, charge and tax rows of `at` (counted rows numbered `_i`) a transfer
+    of reconcile's hops carries: `_i`, anchor (the transfer's id), account, related_ref."""
     import polars as pl
 
     from ledger.core.user_rules import from_source
@@ -303,11 +304,8 @@ def _fee_anchors(at: pl.LazyFrame, rows: pl.DataFrame, result: Result | None
         "_i", "account", "related_ref").join(
         arrivals.unique(["account", "related_ref"], keep="first", maintain_order=True),
         on=["account", "related_ref"], how="inner")
-    earned = rows.lazy().filter(pl.col("kind").is_in(["earning", "refund"])
-                                & pl.col("ref").is_not_null()).select(
-        "account", pl.col("ref").alias("related_ref")).unique()
-    return [pl.concat([tied, measured.select(tied.collect_schema().names())]).unique(
-        "_i", keep="first", maintain_order=True), earned]
+    return pl.concat([tied, measured.select("_i", "anchor", "account", "related_ref")]
+                     ).unique("_i", keep="first", maintain_order=True)
 
 
 def _split(parts: pl.DataFrame, valued: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
