@@ -123,9 +123,9 @@ def _footed(found: list[tuple], net: Decimal | None, currency: str) -> list[dict
     """`found` (key, gross, fees, payout costs: exact) as shown: each rounded once, net =
     gross - fees and net_home = net - payout costs as shown. With `net` (the report's net as
     shown, from its rounded lines) the few minor units the items' rounded net_home stray from
-    it are put where the rounding moved an item's exact net_home most the other way (largest
-    remainder), on its payout costs (on its fees where it has none), so the items' net_home
-    add up to `net` exactly."""
+    it are put on payout costs (on the fees of an item with none): each where it leaves the
+    shown figure nearest its exact value (an allocated 3,395.1488 takes it before an exact
+    832.50), so the items' net_home add up to `net` exactly."""
     from ledger.core.money import format_money, minor_units, round_money
 
     shown = [[round_money(x, currency) for x in item[1:]] for item in found]
@@ -135,11 +135,13 @@ def _footed(found: list[tuple], net: Decimal | None, currency: str) -> list[dict
         steps = int((net - sum(home, Decimal(0))) / unit)
         sign = 1 if steps > 0 else -1
         # an item with payout costs first: a cent put on none would show -0.01 of them
+        column = [2 if item[3] or not item[2] else 1 for item in found]
         order = sorted(range(len(found)), key=lambda i: (
-            found[i][3] == 0, -sign * (found[i][1] - found[i][2] - found[i][3] - home[i])))
+            found[i][3] == 0,
+            abs(shown[i][column[i]] - sign * unit - found[i][1 + column[i]])))
         for step in range(abs(steps)):
             i = order[step % len(order)]
-            shown[i][2 if found[i][3] or not found[i][2] else 1] -= sign * unit
+            shown[i][column[i]] -= sign * unit
     return [{"gross": format_money(g, currency), "fees": format_money(f, currency),
              "net": format_money(g - f, currency), "payout_costs": format_money(c, currency),
              "net_home": format_money(g - f - c, currency)} for g, f, c in shown]
