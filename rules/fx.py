@@ -148,20 +148,25 @@ class FxChain:
         chain.made_of = (weakref.ref(ledger_rows), rates_path, online)
         return chain
 
-    def lookup(self, needs: pl.DataFrame, to: str) -> pl.DataFrame:
+    def lookup(self, needs: pl.DataFrame, to: str, *, on_or_before: bool = False
+               ) -> pl.DataFrame:
         """For each (date, currency) in `needs`, the best rate to `to`: columns date, currency,
         rate, provider, detail, rate_date (null rate where none is known). A need no provider
         has directly is crossed through a pivot (USD, then EUR): its rate to the pivot times
         the pivot's rate to `to` on its date. One plan: the direct and crossed candidates of
         every need are found by one nearest-date join and the first that has a rate is kept.
         Pairs an earlier lookup answered (no rate added since) are answered again from memory,
-        so consumers of one chain asking about the same days cost one join."""
+        so consumers of one chain asking about the same days cost one join. `on_or_before`:
+        only rates dated on or before each need's date (a value "on that day" never takes a
+        rate published after it: a year-end balance), never from or into that memory."""
         if not needs.is_empty():
             self._cover(set(needs["currency"].unique().to_list()) | {to},
                         needs["date"].min(), needs["date"].max())
             if self.online_cache is not None:
                 self._fetch_online(needs, to)
         wanted = needs.lazy().select("date", "currency").unique(maintain_order=True)
+        if on_or_before:
+            return self._resolve(wanted, to, "backward")
         if needs.get_column("date").has_nulls() or needs.get_column("currency").has_nulls():
             return self._resolve(wanted, to)  # null keys join nothing: not kept
         known = self._answers.get(to)
@@ -188,7 +193,8 @@ class FxChain:
                              *(found.get_column(c).clone().scatter(at, new.get_column(c))
                                for c in ANSWER)])
 
-    def _resolve(self, wanted: pl.LazyFrame | pl.DataFrame, to: str) -> pl.DataFrame:
+    def _resolve(self, wanted: pl.LazyFrame | pl.DataFrame, to: str,
+                 strategy: str = "nearest") -> pl.DataFrame:
         """`lookup` of these (date, currency), unique, from the rates loaded: their nearest
         rates (one collect, and one more for a plan of the needs), and another only when a
         need has no direct rate (`_crossed`: the crossed legs joined; ~1 ms of the demo
@@ -208,17 +214,17 @@ class FxChain:
                      wanted.lazy().select("_n", "date", pl.lit(pivot).alias("currency"),
                                           pl.lit(to).alias("to"),
                                           pl.lit(f"{pivot}2").alias("_leg"))]
-        found = self._nearest_plan(pl.concat(asks)).collect(
+        found = self._nearest_plan(pl.concat(asks), strategy).collect(
             engine="in-memory", optimizations=plan_flags(max(wanted.height, self.rates.height)))
         direct = _direct_only(wanted, found)
         return direct if direct is not None else _crossed(wanted, found, pivots)
 
-    def _nearest_plan(self, asks: pl.LazyFrame) -> pl.LazyFrame:
+    def _nearest_plan(self, asks: pl.LazyFrame, strategy: str = "nearest") -> pl.LazyFrame:
         """For each ask (date, currency, to and any other columns), its nearest-dated rate
-        currency -> to per provider, then the most trusted provider that has one within
-        `stale_days`, else the most trusted that has one at all: the ask with rate, provider,
-        detail and rate_date (no row where no provider has the pair), in the asks' order. A
-        plan."""
+        currency -> to per provider (`strategy` "backward": the latest on or before the ask's
+        date), then the most trusted provider that has one within `stale_days`, else the most
+        trusted that has one at all: the ask with rate, provider, detail and rate_date (no row
+        where no provider has the pair), in the asks' order. A plan."""
         import polars as pl
 
         rates = self.rates
@@ -231,7 +237,7 @@ class FxChain:
             how="cross").sort("date")
         candidates = rates.lazy().rename({"from": "currency", "date": "rate_date"})
         hits = keyed.join_asof(candidates, left_on="date", right_on="rate_date",
-                               by=["currency", "to", "rank"], strategy="nearest",
+                               by=["currency", "to", "rank"], strategy=strategy,
                                check_sortedness=False).filter(pl.col("rate").is_not_null())
         stale = (pl.col("date") - pl.col("rate_date")).dt.total_days().abs() > self.stale_days
         # in the asks' order (`_direct_only` reads the direct asks' answers first)

@@ -174,3 +174,34 @@ def test_a_lookup_loads_only_the_years_earlier_ones_did_not_and_a_new_rate_is_se
     assert len(calls) == 2
     assert (again["rate"], again["provider"], again["rate_date"]) == (
         Decimal("3"), "ecb", dt.date(2025, 1, 2))
+
+
+def test_on_or_before_takes_the_last_rate_not_a_later_nearer_one():
+    """A value "on that day" (the tax register's year end) takes the latest rate dated on or
+    before the day, even when a later one is nearer; crossed legs too. The nearest-date
+    lookup of the same chain is unchanged, and neither answer is remembered for the other."""
+    before, day, after = dt.date(2024, 6, 24), dt.date(2024, 6, 30), dt.date(2024, 7, 1)
+    rows = [(before, "USD", "PKR", "278.45"), (after, "USD", "PKR", "278.40"),
+            (before, "CHF", "USD", "1.10"), (after, "CHF", "USD", "1.20")]
+    table = pl.DataFrame(
+        {"date": [d for d, *_ in rows], "from": [f for _, f, _, _ in rows],
+         "to": [t for _, _, t, _ in rows], "rate": [r for *_, r in rows],
+         "provider": ["user"] * len(rows), "detail": [f"rates.csv:{i + 2}" for i in range(4)]}
+    ).with_columns(pl.col("rate").cast(pl.Decimal(38, 12)))
+    chain = FxChain([table])
+    needs = pl.DataFrame({"date": [day, day], "currency": ["USD", "CHF"]})
+
+    def answers(**kw: bool) -> dict:
+        return {r["currency"]: (r["rate"], r["rate_date"])
+                for r in chain.lookup(needs, "PKR", **kw).iter_rows(named=True)}
+
+    nearest = answers()
+    assert nearest == {"USD": (Decimal("278.40"), after),
+                       "CHF": (Decimal("1.2") * Decimal("278.4"), after)}
+    assert answers(on_or_before=True) == {
+        "USD": (Decimal("278.45"), before), "CHF": (Decimal("1.1") * Decimal("278.45"), before)}
+    assert answers() == nearest
+    # a day with its own rate takes it
+    own = chain.lookup(pl.DataFrame({"date": [after], "currency": ["USD"]}), "PKR",
+                       on_or_before=True).row(0, named=True)
+    assert (own["rate"], own["rate_date"]) == (Decimal("278.40"), after)

@@ -43,8 +43,11 @@ def test_hand_computed_june(june):
     assert clients["Acme Corp"] == {"client": "Acme Corp", "gross": "1528.00", "fees": "83.35",
                                     "net": "1444.65", "hours": "14.33",
                                     "net_hourly": "100.79",  # 1444.65 / 14.3333
-                                    # no wallet or bank statement: nothing travelled home
-                                    "payout_costs": "0.00", "net_home": "1444.65"}
+                                    # no wallet or bank statement: nothing travelled home,
+                                    # but the 1000 USD sold for euros were Acme's money
+                                    "payout_costs": t["fx_cost"], "net_home": "1441.11"}
+    for section in ("by_platform", "by_client"):  # the items' net home is the report's net
+        assert sum(Decimal(i["net_home"]) for i in data[section]) == Decimal(t["net"])
     assert clients["Beta LLC"]["net"] == "143.93"
     [rate] = {(r["from"], r["to"], r["rate"], r["provider"]) for r in data["rates"]}
     assert rate == ("EUR", "USD", "1.085", "user")

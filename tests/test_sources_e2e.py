@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,15 @@ def test_report_over_every_source(every_source, currency):
     added = {Path(f["path"]).name: f["added"] for f in summary["files"]}
     assert {s["file"]: (s["format"], s["rows"]) for s in report["sources"]} == {
         name: (fmt, added[name]) for name, fmt in one_per_format().items()}
-    assert {p["platform"] for p in report["by_platform"]} == PLATFORMS
+    # and an item of no platform's money: the exports' expenses and unclassified rows
+    t = report["totals"]
+    others = ("subcontractor_payouts", "expenses")
+    assert any(Decimal(t[k]) for k in others) or Decimal(t["other"])
+    assert {p["platform"] for p in report["by_platform"]} == {*PLATFORMS, None}
+    (none,) = [p for p in report["by_platform"] if p["platform"] is None]
+    assert Decimal(none["fees"]) == sum(Decimal(t[k]) for k in others) - Decimal(t["other"])
+    for section in ("by_platform", "by_client"):  # the items' net home is the report's net
+        assert sum(Decimal(i["net_home"]) for i in report[section]) == Decimal(t["net"])
     assert report["rows"] == sum(added.values())
 
 

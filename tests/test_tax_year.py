@@ -148,6 +148,27 @@ def test_register_foots_to_the_report_on_the_demo(demo, demo_json):
     assert {i["account"] for i in end if i["what"] == "balance"} >= {"upwork"}
 
 
+def test_money_not_home_is_valued_at_a_rate_from_on_or_before_the_day(demo, demo_json):
+    """"Not in a local bank on 2024-06-30 (valued that day)" never takes a rate published
+    after the day: the demo's rates.csv has USD on 2024-06-24 and 2024-07-01 (the nearer), and
+    the year-end balances take 2024-06-24's, the date named beside the rate."""
+    register = demo_json["tax-register"]
+    for side in ("start", "end"):
+        day = register["not_home"][side]["date"]
+        for item in register["not_home"][side]["items"]:
+            if item["rate"] is not None:
+                rate_date = item["rate_source"].rsplit(" ", 1)[1]
+                assert rate_date <= day, (side, item)
+    end = register["not_home"]["end"]["items"]
+    assert {(i["rate"], i["rate_source"]) for i in end} == {("278.45", "user 2024-06-24")}
+    total = sum(D(i["amount"]) for i in end) * D("278.45")
+    assert D(register["not_home"]["end"]["total"]) == total.quantize(D("0.01"))
+    table = ok(cli(demo, "--width", "200", "tax-register", "--tax-year", "2024")).stdout
+    assert "Not in a local bank on 2024-06-30 (valued that day, at the last rate on or " \
+        "before it)" in table
+    assert "user 2024-07-01" not in table
+
+
 def test_register_csv_html_and_table(demo, tmp_path):
     text = ok(cli(demo, "tax-register", "--tax-year", "2024", "--format", "csv")).stdout
     rows = list(csv.reader(io.StringIO(text)))

@@ -215,7 +215,9 @@ def test_report_warns_about_unclassified_money_until_a_rule_names_it(hdfc):
     add_rule(hdfc, ACME_TOML)
     after = build(hdfc, month="2024-04")
     assert after["totals"]["gross"] == "20000.00"
-    assert [c["client"] for c in after["by_client"]] == ["Acme LLC"]
+    # the unclassified debit is no client's money: the item without a client
+    assert [(c["client"], c["fees"]) for c in after["by_client"]] == [
+        ("Acme LLC", "0.00"), (None, "2499.00")]
     assert any("-2,499.00 INR come from 1 unclassified row(s)" in w for w in after["warnings"])
     [user] = [r for r in after["rules"] if r["id"] == "user:acme-imps"]
     assert user["confidence"] == "user" and user["source"] == "ledger.toml"

@@ -78,7 +78,8 @@ def test_one_rule_makes_a_bank_credit_a_clients_earning_without_reimporting(tmp_
 
     after = report(tmp_path)
     assert after["totals"]["gross"] == "20000.00"
-    assert [(c["client"], c["gross"]) for c in after["by_client"]] == [("Acme LLC", "20000.00")]
+    assert [(c["client"], c["gross"]) for c in after["by_client"]] == [
+        ("Acme LLC", "20000.00"), (None, "0.00")]  # the unclassified debit: no client's
     [named] = [r for r in after["rules"] if r["id"] == "user:acme-imps"]
     assert named["figures"] == {"gross": "20000.00"} and named["confidence"] == "user"
     table = ok(run("--ledger", "led", "report", "--month", "2024-04", cwd=tmp_path)).stdout

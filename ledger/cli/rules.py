@@ -47,7 +47,10 @@ def fees_cmd(
     differ by more than --tolerance. Upwork's 2016-2023 sliding fee is worked out from each
     client's lifetime billings. Then the effective fee rate per platform and per payment
     route against the field studies' "more than 10%", counted as `ledger report` counts the
-    period (the same platform, payment, FX, bank and tax figures).
+    period (the same platform, payment, FX, bank and tax figures). A platform's rate there
+    is every cost booked on its own rows (its conversions' and withdrawals' FX too) over its
+    gross: not the report's Fee rate (its platform and payment fees) nor its Payout costs
+    (what getting its money home cost, wherever that was booked).
 
     The verdict speaks only for the fees it compared: one it could not (no rule, a service
     the schedule says is not offered, a fee worked out from the schedule itself) is counted

@@ -1,7 +1,7 @@
-"""Which earnings funded which withdrawal (first in, first out per account), so that the costs
-of getting money home (withdrawal fees, FX spread, bank and intermediary deductions, tax on
-arrival: the hop costs of ledger.reconcile) can be charged back to the platforms and clients
-whose money it was.
+"""Which earnings funded which debit (first in, first out per account), so that the costs of
+converting money and getting it home (a wallet's own conversions, withdrawal fees, FX spread,
+bank and intermediary deductions, tax on arrival) can be charged to the platforms and clients
+whose money it was (`traced`: the report's payout costs, docs/attribution.md).
 
 Per account and currency, every credit is a *lot* on a number line and every debit consumes
 the line in order (date, file line): a withdrawal is funded by the oldest money not yet spent.
@@ -11,16 +11,13 @@ counterparty); a credit that is a matched hop's arrival, or the positive leg of 
 inherits the attribution of the debit it came from, so Upwork -> Payoneer -> bank money stays
 Upwork's. Anything else (an opening balance, money from an unknown origin) is *untraced*.
 
-Weights are fractions (floats: shares, not money); the money allocated with them is Decimal,
-and the unattributed remainder absorbs rounding, so `attributed + booked_at_origin +
-unattributed == hop costs` exactly.
+Weights are fractions (floats: shares, not money); the money split with them is Decimal, each
+row's parts adding up to its value exactly (`_split`), so `attributed + booked_at_origin +
+unattributed == hop_costs` exactly (`charges`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -36,9 +33,9 @@ UNITS = 10_000
 """Amounts are Decimal(38, 4): integer ten-thousandths make the number line exact."""
 PASSES = 6
 """Inheritance depth followed (platform -> wallet -> wallet -> bank is three)."""
-Q = Decimal("0.00000001")
 METHOD = ("first in, first out per account and currency; hop arrivals and conversion legs "
-          "inherit the funding of the debit they came from")
+          "inherit the funding of the debit they came from; each cost is charged to the "
+          "funding of the debit it came from, in the period of its own date")
 
 
 def funding(rows: pl.DataFrame) -> pl.DataFrame:
@@ -147,120 +144,219 @@ def sources(rows: pl.DataFrame | pl.LazyFrame, pairs: list[tuple[str, str]]
 def shares(rows: pl.DataFrame, pairs: list[tuple[str, str]],
            consumers: list[str] | None = None) -> pl.DataFrame:
     """Per debit id (`consumer`; only `consumers` when given): platform, client, home
-    account and weight (summing to 1; a null platform is the untraced part).
+    account and weight (summing to 1; a null platform is the untraced part)."""
+    fund, (direct, inherited) = _funding(rows, sources(rows, pairs))
+    return _shares(fund, direct, inherited, consumers).collect(engine="in-memory")
+
+
+def _shares(fund: pl.LazyFrame, direct: pl.DataFrame, inherited: pl.DataFrame,
+            consumers: list[str] | None = None, earnings: bool = False) -> pl.LazyFrame:
+    """`shares` from `_funding`'s plan and `sources` collected (the passes then join frames,
+    not plans), as a plan; with `earnings`, per earning too (`earning`: the lot's id).
 
     The inheritance is followed PASSES times in one plan (one collect): a pass applied to
     its own result gives it back, so passes after the attribution stops changing change
     nothing (they were cut short by a comparison after each collect)."""
     import polars as pl
 
-    # the sources with funding's first collect: the passes then join frames, not plans
-    fund, (direct, inherited) = _funding(rows, sources(rows, pairs))
-    inherited = inherited.lazy()
-    attr_schema = {"node": pl.String, "platform": pl.String, "client": pl.String,
-                   "home": pl.String, "weight": pl.Float64}
+    keys = ["platform", "client", "home", *(["earning"] if earnings else [])]
+    attr_schema = {"node": pl.String, **dict.fromkeys(keys, pl.String), "weight": pl.Float64}
     lot_attr = direct.lazy().select(pl.col("lot").alias("node"), "platform", "client", "home",
+                                    *([pl.col("lot").alias("earning")] if earnings else []),
                                     pl.lit(1.0).alias("weight"))
     consumer_attr = pl.LazyFrame(schema=attr_schema)
+    inherited_ = inherited.lazy()
     for _ in range(PASSES):
-        known = pl.concat([lot_attr, inherited.join(
+        known = pl.concat([lot_attr, inherited_.join(
             consumer_attr.rename({"node": "parent"}), on="parent", how="inner").select(
-            pl.col("lot").alias("node"), "platform", "client", "home", "weight")],
-            how="vertical_relaxed")
+            pl.col("lot").alias("node"), *keys, "weight")], how="vertical_relaxed")
         step = fund.join(known.rename({"node": "lot"}), on="lot", how="left").group_by(
-            pl.col("consumer").alias("node"), "platform", "client", "home").agg(
+            pl.col("consumer").alias("node"), *keys).agg(
             (pl.col("frac") * pl.col("weight").fill_null(1.0)).sum().alias("weight"))
-        consumer_attr = step.select(list(attr_schema)).sort(list(attr_schema)[:4],
-                                                            nulls_last=True)
+        consumer_attr = step.select(list(attr_schema)).sort(["node", *keys], nulls_last=True)
     if consumers is not None:
         consumer_attr = consumer_attr.filter(pl.col("node").is_in(consumers))
-    return consumer_attr.rename({"node": "consumer"}).collect(engine="in-memory")
+    return consumer_attr.rename({"node": "consumer"})
 
 
-@dataclass
-class Attribution:
-    """Hop costs of the period's chains charged back, in the report currency (exact)."""
-
-    by_platform: dict[str, Decimal] = field(default_factory=dict)
-    by_client: dict[str, Decimal] = field(default_factory=dict)
-    hop_costs: Decimal = Decimal(0)
-    attributed: Decimal = Decimal(0)
-    booked_at_origin: Decimal = Decimal(0)
-    """Fees the first hop booked on the account where the money was earned: already in that
-    platform's `fees`, so not charged again."""
-    unattributed: Decimal = Decimal(0)
-    warnings: list[str] = field(default_factory=list)
+COST_FEES = ("platform_fee", "payment_fee", "bank_fee", "tax")
+"""Fee kinds a transfer carries (reconcile.chains.hop_fees ties them to it)."""
+TRACED = ("id", "kind", "platform_of", "client_of", "via", "platform", "client", "value")
+"""`traced`'s columns (and `earning` when asked)."""
 
 
-def attribute(rows: pl.DataFrame, result: Result,
-              value: Callable[[dt.date, str, Decimal], Decimal | None]) -> Attribution:
-    """Charge each chain's hop costs to the (platform, client) shares of its first withdrawal.
-    `value(date, currency, amount)` converts to the report currency (None: no rate)."""
+def traced(counted: pl.DataFrame, rows: pl.DataFrame, result: Result | None,
+           chain: FxChain, currency: str, where: str = "ledger", *,
+           earnings: bool = False) -> pl.DataFrame:
+    """The costs of moving and converting money among the counted rows `counted`, charged to
+    whose money it was: every `fx` row (a conversion's legs: their sum is its FX cost) and
+    every fee, charge and tax a transfer of reconcile's hops carries (`COST_FEES`, tied as
+    reconcile ties them: reconcile.chains.hop_fees; a deduction measured on arrival by the
+    withdrawal it names). Each is charged to the funding of the debit it came from, first in,
+    first out (`shares` of `rows`, the stored rows, with reconcile's `pairs`): a conversion's
+    leg out, the withdrawal a derived conversion or fee was measured on, the withdrawal a
+    hop's arrival came from. So PayPal's EUR->USD conversion of a client's payment is that
+    client's, as the withdrawal of those dollars is.
+
+    One row per part: the row's `id` and `kind`, `platform_of` (its own platform) and
+    `client_of` (its counterparty), `via` (`conversion`: a conversion between an account's
+    currencies the export shows; else `transfer`), `platform` and `client` (null where the
+    money is untraced: earlier than the ledger, of unknown origin), `earning` (the funding
+    earning's id, with `earnings`) and `value` in `currency`, valued as `chain.convert`
+    values the counted rows (the report's). A row's parts add up to its value exactly: the
+    weights are floats, the money split with them Decimal, what is left on the largest
+    part."""
     import polars as pl
 
-    out = Attribution()
-    if not result.chains:
-        return out
-    last = max(i["in_date"] for c in result.chains for h in c.hops for i in h.ins)
-    weights = shares(rows.filter(pl.col("date") <= last), result.pairs,
-                     [c.id for c in result.chains])
-    by_consumer: dict[str, list[tuple[str | None, str | None, str | None, float]]] = {}
-    for consumer, platform, client, home, weight in weights.iter_rows():
-        by_consumer.setdefault(consumer, []).append((platform, client, home, weight))
-    for c in result.chains:
-        first = c.hops[0]
-        day = first.out["out_date"]
-        total = value(day, c.currency, sum(c.costs.values(), Decimal(0)))
-        at_origin = value(day, c.currency, sum(first.fees_out.values(), Decimal(0)))
-        if total is None or at_origin is None:
-            out.warnings.append(f"no {c.currency} rate for {day}: the costs of chain {c.id} "
-                                "are not attributed")
-            continue
-        origin = first.out["out_account"]
-        out.hop_costs += total
-        charged = booked = Decimal(0)
-        for platform, client, home, weight in by_consumer.get(c.id, []):
-            if platform is None:
-                continue
-            share = Decimal(repr(weight))
-            own = home == origin
-            amount = ((total - at_origin if own else total) * share).quantize(Q)
-            if own:
-                booked += (at_origin * share).quantize(Q)
-            out.by_platform[platform] = out.by_platform.get(platform, Decimal(0)) + amount
-            if client:
-                out.by_client[client] = out.by_client.get(client, Decimal(0)) + amount
-            charged += amount
-        out.attributed += charged
-        out.booked_at_origin += booked
-        out.unattributed += total - charged - booked
-    return out
+    from ledger.core.user_rules import from_source
+    from rules.conversions import conversion_pairs_plan
+
+    keys = ["platform", "client", *(["earning"] if earnings else [])]
+    empty = pl.DataFrame(schema={"id": pl.String, "kind": pl.String, "platform_of": pl.String,
+                                 "client_of": pl.String, "via": pl.String,
+                                 **dict.fromkeys(keys, pl.String),
+                                 "value": pl.Decimal(38, 12)})
+    if counted.is_empty():
+        return empty
+    at = counted.lazy().with_row_index("_i")
+    fx = at.filter(pl.col("kind") == "fx")
+    # a conversion's legs (the one pairing rule) are charged as its leg out (an unpaired leg
+    # as itself): imported, that leg is a debit of its own; derived (a withdrawal that
+    # delivered or arrived in another currency), its related_ref names the withdrawal
+    paired = conversion_pairs_plan(fx, key="_i")
+    out_of = pl.concat([paired.select(pl.col("out").alias("_i"), pl.col("out").alias("_o")),
+                        paired.select(pl.col("in").alias("_i"), pl.col("out").alias("_o"))])
+    legs = fx.select("_i").join(out_of, on="_i", how="left").select(
+        "_i", pl.coalesce("_o", "_i").alias("_o")).join(fx.select(
+            pl.col("_i").alias("_o"), pl.col("id").alias("_own"),
+            from_source(pl.col("origin")).alias("_stored"), "account", "related_ref"),
+        on="_o", how="left")
+    named = rows.lazy().filter(pl.col("kind") == "transfer").select(
+        "account", pl.coalesce("ref", "id").alias("related_ref"),
+        pl.col("id").alias("_named")).unique(["account", "related_ref"], keep="first",
+                                             maintain_order=True)
+    legs = legs.join(named, on=["account", "related_ref"], how="left").select(
+        "_i", pl.when(pl.col("_stored")).then(pl.col("_own")).otherwise(pl.col("_named"))
+        .alias("anchor"), pl.when(pl.col("_stored")).then(pl.lit("conversion"))
+        .otherwise(pl.lit("transfer")).alias("via"))
+    legs, fees = pl.collect_all([legs, _fee_anchors(at, result)], engine="in-memory")
+    named_ref = fees.get_column("related_ref").drop_nulls()
+    if named_ref.len():  # a fee naming an earning is its client's own fee, not a transfer's
+        earned = rows.lazy().filter(pl.col("kind").is_in(["earning", "refund"])
+                                    & pl.col("ref").is_in(named_ref.implode())).select(
+            "account", pl.col("ref").alias("related_ref")).unique().collect(engine="in-memory")
+        fees = fees.join(earned, on=["account", "related_ref"], how="anti")
+    anchors = pl.concat([legs, fees.select("_i", "anchor", pl.lit("transfer").alias("via"))])
+    if anchors.is_empty():
+        return empty
+    end = counted.get_column("date").max()
+    funded = rows.filter(pl.col("date") <= end)  # a debit's funding is what came before it
+    fund, (direct, inherited) = _funding(funded, sources(funded, list(result.pairs)
+                                                         if result is not None else []))
+    # a credit (a hop's arrival, a conversion's leg in) is charged as the debit it came from
+    nodes = anchors.join(inherited, left_on="anchor", right_on="lot", how="left").select(
+        "_i", "via", pl.coalesce("parent", "anchor").alias("node"))
+    debits = nodes.get_column("node").drop_nulls().unique().to_list()
+    lot_attr = direct.select(pl.col("lot").alias("node"), "platform", "client",
+                             *([pl.col("lot").alias("earning")] if earnings else []),
+                             pl.lit(1.0).alias("weight"))
+    owners = pl.concat([lot_attr.lazy(), _shares(fund, direct, inherited, debits, earnings)
+                        .select(pl.col("consumer").alias("node"), *keys, "weight")],
+                       how="vertical_relaxed")
+    parts = nodes.lazy().join(owners, on="node", how="left").select(
+        "_i", "via", *keys, pl.col("weight").fill_null(1.0))
+    moved = at.join(nodes.lazy().select("_i").unique(), on="_i", how="semi").select(
+        "_i", "id", "date", "source", "line", "kind", "amount", "currency", "counterparty")
+    moved, parts = pl.collect_all([moved, parts], engine="in-memory")
+    valued = chain.convert(moved, currency, where=where).rows
+    return _split(parts, valued, keys).select(*TRACED[:5], *keys, "value")
 
 
-def present(att: Attribution, currency: str) -> dict:
-    """The report's `payout_costs` section, rounded once; `unattributed` is what is left of
-    the rounded hop costs so the section foots."""
+def _fee_anchors(at: pl.LazyFrame, result: Result | None) -> pl.LazyFrame:
+    """A plan of the fee, charge and tax rows of `at` (counted rows numbered `_i`) a transfer
+    of reconcile's hops carries: `_i`, anchor (the transfer's id), account, related_ref."""
+    import polars as pl
+
+    from ledger.core.user_rules import from_source
+    from ledger.reconcile.chains import hop_fees_plan
+
+    hops = result.hops if result is not None else []
+    legs = {"out": (["out_id", "out_account", "out_date", "out_ref", "out_ccy", "out_role"],
+                    [h.out for h in hops]),
+            "in": (["in_id", "in_account", "in_date", "in_ref", "in_ccy", "in_role"],
+                   [i for h in hops for i in h.ins])}
+    outs, ins = (pl.DataFrame([[d[c] for d in items] for c in columns], orient="col",
+                              schema={c: pl.Date if c.endswith("_date") else pl.String
+                                      for c in columns})
+                 for columns, items in legs.values())
+    tied = hop_fees_plan(at, outs, ins, only=pl.concat([outs["out_id"], ins["in_id"]]),
+                         keep=("_i", "account", "related_ref")).select(
+        "_i", "anchor", "account", "related_ref")
+    # a deduction measured on arrival (rules.fee_transfers.match_intermediary) is booked on
+    # the receiving account and names the withdrawal it was measured on
+    arrivals = pl.LazyFrame({
+        "account": [i["in_account"] for h in hops for i in h.ins],
+        "related_ref": [h.out["out_ref"] or h.out["out_id"] for h in hops for _ in h.ins],
+        "anchor": [h.out["out_id"] for h in hops for _ in h.ins]},
+        schema={"account": pl.String, "related_ref": pl.String, "anchor": pl.String})
+    measured = at.filter((pl.col("kind") == "bank_fee") & ~from_source(pl.col("origin"))
+                         & pl.col("related_ref").is_not_null()).select(
+        "_i", "account", "related_ref").join(
+        arrivals.unique(["account", "related_ref"], keep="first", maintain_order=True),
+        on=["account", "related_ref"], how="inner")
+    return pl.concat([tied, measured.select("_i", "anchor", "account", "related_ref")]
+                     ).unique("_i", keep="first", maintain_order=True)
+
+
+def _split(parts: pl.DataFrame, valued: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Each row's `value` (valued: `_i`, value) split by its parts' weights, exactly: the
+    parts are rounded to the value's places and what is left goes to the largest part."""
+    import polars as pl
+
+    dec = pl.Decimal(38, 12)
+    joined = parts.join(valued.select("_i", "id", "kind", "source", "counterparty",
+                                      pl.col("value").cast(dec)), on="_i", how="left").sort(
+        ["_i", "weight", *keys], descending=[False, True, *[False] * len(keys)],
+        nulls_last=True)
+    share = (pl.col("value") * pl.col("weight").cast(dec)).cast(dec)
+    return joined.with_columns(share.alias("_part")).with_columns(
+        pl.when(pl.col("_i").is_first_distinct())
+        .then(pl.col("_part") + pl.col("value") - pl.col("_part").sum().over("_i"))
+        .otherwise(pl.col("_part")).cast(dec).alias("value"),
+        pl.col("kind").cast(pl.String),
+        source_platform(pl.col("source")).alias("platform_of"),
+        pl.col("counterparty").alias("client_of"))
+
+
+def charges(costs: pl.DataFrame) -> dict[str, Decimal]:
+    """`traced`'s costs in four exact sums (positive: costs): `hop_costs`, all of them;
+    `booked_at_origin`, fees whose money was the platform's that booked them (Upwork's
+    withdrawal fee: already in that platform's fees); `unattributed`, money with no traced
+    origin (it stays on the account that booked it); `attributed`, the rest, charged back
+    to a platform's money as a payout cost."""
+    import polars as pl
+
+    traced_ = pl.col("platform").is_not_null()
+    own = traced_ & pl.col("kind").is_in(COST_FEES) & (pl.col("platform") == pl.col(
+        "platform_of"))
+    hop, booked, untraced = (Decimal(v or 0) for v in costs.select(
+        (-pl.col("value").sum()).alias("all"), (-pl.col("value").filter(own).sum()).alias("own"),
+        (-pl.col("value").filter(~traced_).sum()).alias("untraced")).row(0))
+    return {"hop_costs": hop, "attributed": hop - booked - untraced,
+            "booked_at_origin": booked, "unattributed": untraced}
+
+
+def present(costs: pl.DataFrame, currency: str) -> dict:
+    """The report's `payout_costs` section from `traced`'s costs, rounded once;
+    `unattributed` is what is left of the rounded costs so the section foots."""
     from ledger.core.money import format_money, round_money
 
-    hop = round_money(att.hop_costs, currency)
-    charged = round_money(att.attributed, currency)
-    booked = round_money(att.booked_at_origin, currency)
+    sums = charges(costs)
+    hop = round_money(sums["hop_costs"], currency)
+    charged = round_money(sums["attributed"], currency)
+    booked = round_money(sums["booked_at_origin"], currency)
     return {"hop_costs": format_money(hop, currency),
             "attributed": format_money(charged, currency),
             "booked_at_origin": format_money(booked, currency),
             "unattributed": format_money(hop - charged - booked, currency),
-            "method": METHOD, "warnings": att.warnings}
-
-
-def for_report(rows: pl.DataFrame, result: Result, currency: str, chain: FxChain
-               ) -> Attribution:
-    """The period's chains' hop costs charged back, valued in the report currency at each
-    chain's first withdrawal date."""
-    rates = chain.rates_for({(c.hops[0].out["out_date"], c.currency) for c in result.chains},
-                            currency)
-
-    def value(day: dt.date, cur: str, amount: Decimal) -> Decimal | None:
-        rate = rates.get((day, cur))
-        return None if rate is None else amount * rate
-
-    return attribute(rows, result, value)
+            "method": METHOD, "warnings": []}

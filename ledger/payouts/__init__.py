@@ -198,7 +198,8 @@ def compute(rules: Rules, counted: pl.DataFrame, period: Period, currency: str, 
     balances = worker_balances(rules, items, paid_valued, period)
     summary = Summary(rules, period, currency, items, paid_valued, balances, warnings=warnings)
     if detail:
-        add_detail(summary, with_manual.filter(pl.col("date") >= period.start), chain, where)
+        add_detail(summary, with_manual.filter(pl.col("date") >= period.start), chain, where,
+                   counted)
     return summary
 
 

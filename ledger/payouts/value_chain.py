@@ -6,7 +6,8 @@ From the payouts contract table (ledger.payouts.contract_table: exact Decimal in
 currency). Each amount is rounded once to the currency; "you kept" is what the client paid
 minus the rounded steps shown, so every chain foots to the cent. Costs no rule or export ties
 to one earning (withdrawal fees, FX on a withdrawal, bank charges) are their own line, as in
-the contract table, so the lines add up to the period's totals.
+the contract table (where a conversion the export shows is its converted contracts'), so the
+lines add up to the period's totals.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ def hop_fees(rows: pl.DataFrame, outs: pl.DataFrame, ins: pl.DataFrame,
 
 
 def hop_fees_plan(rows: pl.DataFrame | pl.LazyFrame, outs: pl.DataFrame, ins: pl.DataFrame,
-                  only: pl.Series | None = None) -> pl.LazyFrame:
+                  only: pl.Series | None = None, keep: tuple[str, ...] = ()) -> pl.LazyFrame:
     """Fee, charge and tax rows that belong to a transfer: columns anchor (transfer id), line
     (waterfall line), fee (positive, in the transfer's currency). A fee belongs to the
     transfer whose ref its related_ref names, else to a transfer on the same account and day
@@ -37,17 +37,22 @@ def hop_fees_plan(rows: pl.DataFrame | pl.LazyFrame, outs: pl.DataFrame, ins: pl
     without it. Which transfer a fee belongs to depends on the fee and the transfers alone,
     so a fee that names none of them (related_ref) or shares no account, day and currency
     with one is never joined (a year of a PayPal ledger: 900k fees, 100k withdrawals that
-    never arrive). A plan: reconcile collects it with its other plans."""
+    never arrive). `keep`: columns of the fee rows kept beside (ledger.counting.attribution
+    charges each fee row to whose money its transfer moved). A plan: reconcile collects it
+    with its other plans."""
     import polars as pl
 
-    empty = pl.LazyFrame(schema={"anchor": pl.String, "line": pl.String,
-                                 "fee": pl.Decimal(38, 4)})
+    kept = rows.lazy().collect_schema() if keep else {}
+    empty = pl.LazyFrame(schema={**{c: kept[c] for c in keep}, "anchor": pl.String,
+                                 "line": pl.String, "fee": pl.Decimal(38, 4)})
     if (only is not None and only.is_empty()) or (outs.is_empty() and ins.is_empty()):
         return empty
     costs = rows.lazy().filter(  # the columns read, not a copy of every column (h23year)
         pl.col("kind").is_in(["platform_fee", "payment_fee", "bank_fee", "tax"])
         & (pl.col("amount") < 0)).select("id", "account", "date", "currency", "kind", "category",
-                                         "related_ref", (-pl.col("amount")).alias("fee"))
+                                         "related_ref", (-pl.col("amount")).alias("fee"),
+                                         *(c for c in keep if c not in ("account",
+                                                                        "related_ref")))
     # one plan (was ~15 eager steps)
     anchors = pl.concat([
         outs.lazy().select(
@@ -81,14 +86,15 @@ def hop_fees_plan(rows: pl.DataFrame | pl.LazyFrame, outs: pl.DataFrame, ins: pl
         ((pl.col("side") == "out") & withdrawal & pl.col("kind").is_in(["payment_fee",
                                                                           "platform_fee"]))
         | ((pl.col("side") == "in") & pl.col("kind").is_in(["bank_fee", "tax"])))
-    keep = ["id", "anchor", "kind", "category", "role", "side", "fee"]
-    found = pl.concat([by_ref.select(keep), same_day.select(keep)]).unique("id", keep="first")
+    read = ["id", "anchor", "kind", "category", "role", "side", "fee", *keep]
+    found = pl.concat([by_ref.select(read), same_day.select(read)]).unique("id", keep="first")
     line = (pl.when(pl.col("kind") == "platform_fee").then(pl.lit("platform_fee"))
             .when(pl.col("kind") == "tax").then(pl.lit("tax"))
             .when(pl.col("kind") == "bank_fee").then(pl.lit("bank_deductions"))
             .when((pl.col("side") == "out") & ((pl.col("role") == "platform") | withdrawal))
             .then(pl.lit("withdrawal_fee")).otherwise(pl.lit("wallet_fees")))
-    return found.select("anchor", line.alias("line"), pl.col("fee").cast(pl.Decimal(38, 4)))
+    return found.select(*keep, "anchor", line.alias("line"),
+                        pl.col("fee").cast(pl.Decimal(38, 4)))
 
 
 @dataclass

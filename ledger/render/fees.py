@@ -82,8 +82,11 @@ def print_check(data: dict, console: Console, locale: str | None = None) -> None
                  percent(p["effective_rate"], locale)] for p in summary["by_platform"]]
         rows += [[f"via {r['route']}", f"{g(r['received'])} received", g(r["total_fees"]),
                   percent(r["effective_rate"], locale)] for r in summary["by_route"]]
-        console.print(fit_table([Col("Platform / route"), F("Base"), F("Fees"), F("Rate")],
-                                rows))
+        # not the report's Fees and Fee rate (platform and payment fees on a platform's
+        # money) nor its Payout costs (charged to whose money it was, wherever booked)
+        console.print(fit_table(
+            [Col("Platform / route"), F("Base"), F("Costs booked there"), F("Rate")], rows,
+            title="Costs booked on its own rows (fees, FX, bank, taxes)"))
     if data["rules"]:
         console.print(fit_table(
             [Code("Rule"), Col("Fee", min_width=12), Code("Confidence", drop=1),

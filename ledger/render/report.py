@@ -244,16 +244,23 @@ def print_report(report: dict, console: Console) -> None:
         console.print(_breakdown("By platform", "platform", report["by_platform"], cur,
                                  fee_rate=True, locale=loc))
     if report["by_client"]:
-        console.print(_breakdown("By client", "client", report["by_client"][:10], cur,
-                                 locale=loc))
+        clients = report["by_client"]
+        shown = clients[:10] + [c for c in clients[10:] if c["client"] is None]
+        console.print(_breakdown("By client", "client", shown, cur, locale=loc))
     if has_payout_costs(report["by_platform"]):
         att = report["payout_costs"]
-        console.print(f"[dim]Payout costs: what getting each one's money home cost after it "
-                      "left (withdrawal and wallet fees, FX spread, bank deductions, tax on "
-                      "arrival), charged back first in, first out. A second view of costs "
-                      f"counted above, not extra ones: {_money(att['attributed'], loc)} {cur} "
-                      f"charged back, {_money(att['unattributed'], loc)} {cur} untraced. "
-                      "`ledger reconcile` shows each journey.[/]")
+        none = any(i["platform"] is None for i in report["by_platform"]) or any(
+            i["client"] is None for i in report["by_client"])
+        console.print(f"[dim]Payout costs: what converting each one's money and getting it "
+                      "home cost (currency conversions, withdrawal and wallet fees, FX spread, "
+                      "bank deductions, tax on arrival), charged first in, first out to whose "
+                      "money it was. The costs counted above, not extra ones: "
+                      f"{_money(att['attributed'], loc)} {cur} charged back, "
+                      f"{_money(att['unattributed'], loc)} {cur} untraced (left where booked); "
+                      "the rows' Net home add up to Net"
+                      + (" ((none): what is no platform's or no client's money, such as "
+                         "Connects, fees of withdrawals not seen arriving, expenses)"
+                         if none else "") + ". `ledger reconcile` shows each journey.[/]")
     if len(report.get("months") or []) > 1:
         print_months(report, console)
     if report.get("benchmarks"):

@@ -124,7 +124,8 @@ def print_register(data: dict, console: Console) -> None:
                           f"{item['currency']} · {item['description']} · {item['statement']}",
                           markup=False)
     end = data["not_home"]["end"]
-    console.print(f"\n[bold]Not in a local bank on {end['date']}[/] (valued that day): "
+    console.print(f"\n[bold]Not in a local bank on {end['date']}[/] (valued that day, at "
+                  "the last rate on or before it): "
                   f"{_g(end['total'], loc)} {cur}")
     for i in end["items"]:
         console.print(f"  {i['what']}: {i['account']} {_g(i['amount'], loc)} {i['currency']}"

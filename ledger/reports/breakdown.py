@@ -3,8 +3,12 @@
 Both read the period's valued rows (report.VALUED, with `value` in the report currency) and one
 group_by of its earnings per client (`client_sums`); a fee is charged to the client of the
 earning whose ref it names (`_fee_clients`), else to its own counterparty. Hours come from
-`hours.combine` (platform-billed, else timesheets or ledger.toml), payout costs from
-ledger.attribution; every figure is exact until `format_money` rounds it once.
+`hours.combine` (platform-billed, else timesheets or ledger.toml), the costs of moving and
+converting money from ledger.counting.attribution.traced (charged to whose money it was:
+payout costs). Each is a partition of the period's net: every row that is not a transfer is
+in exactly one item (a null key for what is no platform's or no client's money), and the
+items' net home add up to the report's net as shown (`_footed`). Every figure is exact until
+it is rounded once.
 """
 
 from __future__ import annotations
@@ -22,73 +26,135 @@ if TYPE_CHECKING:
     import polars as pl
 
 
+COST_FEES = ("platform_fee", "payment_fee", "bank_fee", "tax")
+"""The kinds a platform's or client's `fees` are (ledger.counting.attribution.COST_FEES)."""
+OTHER = ("subcontractor_payout", "expense", "adjustment", "other")
+"""Kinds of no platform's or client's money: the row with a null key holds them."""
+
+
 def by_platform(valued: pl.DataFrame, currency: str,
                 client_hours: dict[str, float] | None = None,
-                payout_costs: dict[str, Decimal] | None = None, *,
-                clients: pl.DataFrame | None = None, daily: pl.DataFrame | None = None
-                ) -> list[dict]:
-    """Gross, platform and payment fees, net and hours per source platform. A client's hours
-    (`hours.combine`) count for the platform that carried most of their gross. `payout_costs`
-    (ledger.attribution) are the later costs of getting that platform's money home, charged
-    back FIFO; `net_home` is net minus them. `clients`: `client_sums` of `valued`, when the
-    caller has it (by_client reads it too); `daily`: ledger.totals.day_sums of `valued`, when
-    the caller has it (the report's months are read from it too)."""
+                costs: pl.DataFrame | None = None, *,
+                clients: pl.DataFrame | None = None, daily: pl.DataFrame | None = None,
+                net: Decimal | None = None) -> list[dict]:
+    """Gross, fees (platform, payment and bank fees, taxes: the rows booked on its account,
+    less those charged to another platform's money), net and hours per source platform. A
+    client's hours (`hours.combine`) count for the platform that carried most of their
+    gross. `costs` (ledger.counting.attribution.traced) are the costs of moving and
+    converting money, charged first in, first out to whose money it was: its `payout_costs`
+    (a fee charged to its own platform's money stays in its fees); `net_home` is net minus
+    them. Without `costs`, conversions stay on the platform that booked them. Rows of no
+    platform's money (expenses, payments to sub-workers, other adjustments) make an item
+    with `platform` null, their net sum as its fees, so the items' net_home add up to the
+    totals' net exactly: `net` (the report's, as shown) has the rounding absorbed
+    (`_footed`). `clients`: `client_sums` of `valued`, when the caller has it (by_client
+    reads it too); `daily`: ledger.totals.day_sums of `valued`, when the caller has it (the
+    report's months are read from it too)."""
     import polars as pl
-
-    from ledger.core.money import format_money
 
     # per source and kind, then per platform: exact sums either way, and a source's platform
     # is read from the few names of the sums (every source with an earning has a sum), not
     # split out of every row nor found by hashing every row's name
     summed = valued if daily is None else daily
     per_source = summed.lazy().group_by("source", "kind").agg(pl.col("value").sum()).filter(
-        pl.col("kind").is_in(["earning", "refund", "platform_fee", "payment_fee", "tax",
-                              "bank_fee"]))
+        pl.col("kind") != "transfer")
     if clients is None:
         per_source, clients = pl.collect_all([per_source, client_sums(valued)],
                                              engine=engine_for(valued.height))
     else:
         per_source = per_source.collect(engine=engine_for(summed.height))
     platform = _platform_expr(per_source)
-    earned = pl.col("kind").is_in(["earning", "refund"])
+    kind, value = pl.col("kind"), pl.col("value")
     grouped = per_source.lazy().with_columns(platform).group_by("platform").agg(
-        pl.col("value").filter(earned).sum().alias("gross"),
-        (-pl.col("value").filter(~earned).sum()).alias("fees")).sort(
-        "gross", "platform", descending=[True, False])  # equal gross: by name, not by chance
+        value.filter(kind.is_in(["earning", "refund"])).sum().alias("gross"),
+        (-value.filter(kind.is_in(COST_FEES)).sum()).alias("fees"),
+        (-value.filter(kind == "fx").sum()).alias("fx"),
+        (-value.filter(kind.is_in(OTHER)).sum()).alias("other"))
     unbilled, home, grouped = pl.collect_all(
         [*_platform_hours_plans(valued, clients, platform), grouped],
         engine=engine_for(valued.height))
     worked = _platform_hours(unbilled, home, client_hours or {})
-    later = payout_costs or {}
-    found = [(row["platform"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0))
-             for row in grouped.iter_rows(named=True)]
-    seen = {platform for platform, _, _ in found}
-    found += [(p, Decimal(0), Decimal(0)) for p in sorted(later) if p not in seen]
+    sums: dict[str | None, list[Decimal]] = {}
+    other = Decimal(0)
+    for row in grouped.iter_rows(named=True):
+        line = sums.setdefault(row["platform"], [Decimal(0)] * 3)
+        line[0] += Decimal(row["gross"] or 0)
+        line[1] += Decimal(row["fees"] or 0)
+        if costs is None:  # conversions stay where they were booked
+            line[2] += Decimal(row["fx"] or 0)
+        other += Decimal(row["other"] or 0)
+    if costs is not None:
+        for booked, owner, fee, cost in _moved(costs, "platform_of", "platform"):
+            owner = owner if owner is not None else booked  # untraced: where it was booked
+            if fee and owner == booked:
+                continue  # its own money's fee: in its fees already
+            if fee:
+                sums.setdefault(booked, [Decimal(0)] * 3)[1] -= cost
+            sums.setdefault(owner, [Decimal(0)] * 3)[2] += cost
+    if other:
+        sums.setdefault(None, [Decimal(0)] * 3)[1] += other
+    found = sorted(((p, *line) for p, line in sums.items()
+                    if any(line) or worked.get(p)),  # type: ignore[arg-type]
+                   key=lambda item: (item[0] is None, -item[1], item[0] or ""))
     out = []
-    for platform, gross, fees in found:
-        item = {"platform": platform, "gross": format_money(gross, currency),
-                "fees": format_money(fees, currency),
-                "net": format_money(gross - fees, currency),
-                "hours": f"{_hours(worked.get(platform, 0)):.2f}",
-                "net_hourly": _per_hour(gross - fees, worked.get(platform), currency),
+    for (p, gross, fees, _), shown in zip(found, _footed(found, net, currency), strict=True):
+        item = {"platform": p, **shown,
+                "hours": f"{_hours(worked.get(p, 0)):.2f}",  # type: ignore[arg-type]
+                "net_hourly": _per_hour(gross - fees, worked.get(p), currency),  # type: ignore
                 "fee_rate": _ratio(fees, gross)}
-        home = _home(gross - fees, later.get(platform, Decimal(0)), currency)
-        if not gross and platform not in later:
-            # a wallet's or bank's own row: its fees are already in the payout costs of the
-            # platforms whose money it carried, so it has no money of its own to bring home
-            home["net_home"] = None
-        out.append(item | home)
+        out.append({k: item[k] for k in ("platform", "gross", "fees", "net", "hours",
+                                         "net_hourly", "fee_rate", "payout_costs",
+                                         "net_home")})
     return out
 
 
-def client_sums(valued: pl.DataFrame) -> pl.LazyFrame:
-    """The earnings and refunds with a client, `value` and `hours` summed per (counterparty,
-    source, kind): what by_client's gross and hours per client and by_platform's home
-    platform per client are read from, one group_by of a year's rows for both. A plan."""
+def _moved(costs: pl.DataFrame, booked: str, owner: str
+           ) -> list[tuple[str | None, str | None, bool, Decimal]]:
+    """`costs` (attribution.traced) summed per (`booked`, `owner`, a fee or not), as costs
+    (positive): a few sums, however many rows."""
     import polars as pl
 
-    return valued.lazy().filter(pl.col("kind").is_in(["earning", "refund"])
-                                & pl.col("counterparty").is_not_null()).group_by(
+    summed = costs.group_by(booked, owner, pl.col("kind").is_in(COST_FEES).alias("_fee")).agg(
+        (-pl.col("value").sum()).alias("cost")).sort(booked, owner, "_fee", nulls_last=True)
+    return [(b, o, f, Decimal(c)) for b, o, f, c in summed.iter_rows()]
+
+
+def _footed(found: list[tuple], net: Decimal | None, currency: str) -> list[dict]:
+    """`found` (key, gross, fees, payout costs: exact) as shown: each rounded once, net =
+    gross - fees and net_home = net - payout costs as shown. With `net` (the report's net as
+    shown, from its rounded lines) the few minor units the items' rounded net_home stray from
+    it are put on payout costs (on the fees of an item with none): each where it leaves the
+    shown figure nearest its exact value (an allocated 3,395.1488 takes it before an exact
+    832.50), so the items' net_home add up to `net` exactly."""
+    from ledger.core.money import format_money, minor_units, round_money
+
+    shown = [[round_money(x, currency) for x in item[1:]] for item in found]
+    if net is not None and found:
+        unit = Decimal(1).scaleb(-minor_units(currency))
+        home = [g - f - c for g, f, c in shown]
+        steps = int((net - sum(home, Decimal(0))) / unit)
+        sign = 1 if steps > 0 else -1
+        # an item with payout costs first: a cent put on none would show -0.01 of them
+        column = [2 if item[3] or not item[2] else 1 for item in found]
+        order = sorted(range(len(found)), key=lambda i: (
+            found[i][3] == 0,
+            abs(shown[i][column[i]] - sign * unit - found[i][1 + column[i]])))
+        for step in range(abs(steps)):
+            i = order[step % len(order)]
+            shown[i][column[i]] -= sign * unit
+    return [{"gross": format_money(g, currency), "fees": format_money(f, currency),
+             "net": format_money(g - f, currency), "payout_costs": format_money(c, currency),
+             "net_home": format_money(g - f - c, currency)} for g, f, c in shown]
+
+
+def client_sums(valued: pl.DataFrame) -> pl.LazyFrame:
+    """The earnings and refunds, `value` and `hours` summed per (counterparty, source, kind)
+    (a null counterparty: no client): what by_client's gross and hours per client and
+    by_platform's home platform per client are read from, one group_by of a year's rows for
+    both. A plan."""
+    import polars as pl
+
+    return valued.lazy().filter(pl.col("kind").is_in(["earning", "refund"])).group_by(
         "counterparty", "source", "kind").agg(pl.col("value").sum(), pl.col("hours").sum())
 
 
@@ -192,29 +258,23 @@ def _ref_key(ref: str) -> pl.Expr:
         pl.col(ref).hash() ^ (pl.col("account").hash() * 31)).alias("_key")
 
 
-def _home(net: Decimal, later: Decimal, currency: str) -> dict[str, str | None]:
-    """payout_costs and net_home, each rounded once from exact figures."""
-    from ledger.core.money import format_money, round_money
-
-    cost = round_money(later, currency)
-    return {"payout_costs": format_money(cost, currency),
-            "net_home": format_money(round_money(net, currency) - cost, currency)}
-
-
 def by_client(valued: pl.DataFrame, currency: str,
               client_hours: dict[str, float] | None = None,
-              payout_costs: dict[str, Decimal] | None = None, *,
-              clients: pl.DataFrame | None = None) -> list[dict]:
+              costs: pl.DataFrame | None = None, *,
+              clients: pl.DataFrame | None = None, net: Decimal | None = None) -> list[dict]:
     """Per client: gross, the fees charged on their work (by counterparty or related_ref), net,
     paid hours (platform-billed, else from timesheets or ledger.toml: `hours.combine`), and
-    the payout costs charged back to their money (ledger.attribution). `clients`:
-    `client_sums` of `valued`, when the caller has it (by_platform reads it too)."""
+    the payout costs charged to their money (`costs`: ledger.counting.attribution.traced; a
+    fee a transfer carried is a payout cost of whose money it moved, not a fee of its own
+    counterparty). What no client's money explains (earnings without a counterparty, fees
+    with none such as Connects, untraced money, expenses and other rows of no client) is the
+    item with `client` null, so the items' net_home add up to the totals' net exactly (`net`:
+    the report's, as shown; `_footed`). `clients`: `client_sums` of `valued`, when the
+    caller has it (by_platform reads it too)."""
     import polars as pl
 
-    from ledger.core.money import format_money
-
     earned = pl.col("kind").is_in(["earning", "refund"])
-    fee = pl.col("kind").is_in(["platform_fee", "payment_fee", "tax"])
+    fee = pl.col("kind").is_in(COST_FEES)
     named = pl.col("related_ref").is_not_null()
     # the earnings that own fees, the fees naming a ref and the others: each row's part
     # found in one pass, then each column taken out once (no copy of all the fees to split)
@@ -230,24 +290,39 @@ def by_client(valued: pl.DataFrame, currency: str,
         pl.col("value").sum().alias("gross"), pl.col("hours").sum().alias("hours"))
     fees = _fee_clients(owners, named_fees, unnamed,
                         lambda: valued.get_column("counterparty").filter(part["named"]))
-    charged = fees.lazy().group_by("client").agg(
-        (-pl.col("value").sum()).alias("fees")).filter(pl.col("client").is_not_null())
-    joined = gross.join(charged, on="client", how="full", coalesce=True).sort(
-        "gross", "client", descending=[True, False], nulls_last=True  # equal gross: by name
-    ).collect(engine=engine_for(fees.height))  # a group_by of every fee
-    later = payout_costs or {}
-    found = [(row["client"], Decimal(row["gross"] or 0), Decimal(row["fees"] or 0),
-              row["hours"]) for row in joined.iter_rows(named=True)]
-    seen = {client for client, *_ in found}
-    found += [(c, Decimal(0), Decimal(0), None) for c in sorted(later) if c not in seen]
+    charged = fees.lazy().group_by("client").agg((-pl.col("value").sum()).alias("fees"))
+    rest = valued.lazy().select(
+        (-pl.col("value").filter(pl.col("kind").is_in(OTHER)).sum()).alias("other"),
+        (-pl.col("value").filter(pl.col("kind") == "fx").sum()).alias("fx"))
+    joined, rest = pl.collect_all(
+        [gross.join(charged, on="client", how="full", coalesce=True, nulls_equal=True),
+         rest], engine=engine_for(fees.height))  # a group_by of every fee
+    sums: dict[str | None, list[Decimal]] = {}
+    billed: dict[str | None, object] = {}
+    for row in joined.iter_rows(named=True):
+        sums[row["client"]] = [Decimal(row["gross"] or 0), Decimal(row["fees"] or 0),
+                               Decimal(0)]
+        billed[row["client"]] = row["hours"]
+    other, fx = (Decimal(v or 0) for v in rest.row(0))
+    if costs is None:  # no conversion traced: no client's
+        if fx:
+            sums.setdefault(None, [Decimal(0)] * 3)[2] += fx
+    else:
+        for own, owner, is_fee, cost in _moved(costs, "client_of", "client"):
+            if is_fee:
+                sums.setdefault(own, [Decimal(0)] * 3)[1] -= cost
+            sums.setdefault(owner, [Decimal(0)] * 3)[2] += cost
+    if other:
+        sums.setdefault(None, [Decimal(0)] * 3)[1] += other
+    found = sorted(((c, *line) for c, line in sums.items() if any(line) or billed.get(c)),
+                   key=lambda item: (item[0] is None, -item[1], item[0] or ""))
     out = []
-    for client, g, f, billed in found:
-        worked = (client_hours or {}).get(client, billed or 0)
-        item = {"client": client, "gross": format_money(g, currency),
-                "fees": format_money(f, currency), "net": format_money(g - f, currency),
-                "hours": f"{_hours(worked):.2f}",
+    for (client, g, f, _), shown in zip(found, _footed(found, net, currency), strict=True):
+        worked = (client_hours or {}).get(client, billed.get(client) or 0)  # type: ignore
+        item = {"client": client, **shown, "hours": f"{_hours(worked):.2f}",
                 "net_hourly": _per_hour(g - f, worked, currency)}
-        out.append(item | _home(g - f, later.get(client, Decimal(0)), currency))
+        out.append({k: item[k] for k in ("client", "gross", "fees", "net", "hours",
+                                         "net_hourly", "payout_costs", "net_home")})
     return out
 
 

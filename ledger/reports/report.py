@@ -80,6 +80,9 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     conversion = chain.convert(counted.select(VALUED), currency, where=str(ledger.rates_path))
     valued = conversion.rows.drop("amount", "currency", "line")
     rates, fx_warnings = conversion.rates, conversion.warnings
+    # the costs of moving and converting money, charged to whose money it was
+    costs = attribution.traced(counted, rows, journeys, chain, currency,
+                               where=str(ledger.rates_path))
     del found, counted, conversion  # the counted rows with every column: a year's are large
     # every month's sums and the period's from one group_by: a year is one pass, not twelve;
     # the same pass's sums per source are by_platform's
@@ -97,7 +100,6 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     months = views.monthly(month_sums, billed, sheet, currency, benchmarks) \
         if (period.start.year, period.start.month) != (period.end.year, period.end.month) \
         else []
-    charged = attribution.for_report(rows, journeys, currency, chain)
     clients = client_sums(valued).collect(  # by_platform's and by_client's
         engine=engine_for(valued.height))
     # rows per import, counted over runs of one import_id first (a ledger's rows come a file
@@ -117,11 +119,11 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
         "locale": reading_locale(ledger),
         "totals": shown,
         "gross_without_hours": _gross_without_hours(valued, currency, client_hours),
-        "by_platform": by_platform(valued, currency, client_hours, charged.by_platform,
-                                   clients=clients, daily=daily),
-        "by_client": by_client(valued, currency, client_hours, charged.by_client,
-                               clients=clients),
-        "payout_costs": attribution.present(charged, currency),
+        "by_platform": by_platform(valued, currency, client_hours, costs, clients=clients,
+                                   daily=daily, net=Decimal(shown["net"])),
+        "by_client": by_client(valued, currency, client_hours, costs, clients=clients,
+                               net=Decimal(shown["net"])),
+        "payout_costs": attribution.present(costs, currency),
         "benchmarks": benchmarks,
         "months": months,
         "rates": [_rate_json(r) for r in rates.iter_rows(named=True)],

@@ -280,7 +280,9 @@ def _not_home(rows: pl.DataFrame, result: Result, chain, period: Period, cur: st
               warnings: list[str]) -> dict:
     """Money earned but not in a local bank at the year end, and at its start: balances of
     platform and wallet accounts (every row up to that day) and withdrawals that had left
-    but not arrived, each valued at that day's rate (its provider named)."""
+    but not arrived, each valued that day: at the latest rate dated on or before it (a day
+    without one, a weekend, takes the last before it; never a rate published after the year
+    end), its provider and date named."""
     import polars as pl
 
     from ledger.core.money import format_money
@@ -293,7 +295,8 @@ def _not_home(rows: pl.DataFrame, result: Result, chain, period: Period, cur: st
         if foreign:
             needs = pl.DataFrame({"date": [day] * len(foreign), "currency": foreign},
                                  schema={"date": pl.Date, "currency": pl.String})
-            for ccy, rate, provider, rate_date in chain.lookup(needs, cur).select(
+            for ccy, rate, provider, rate_date in chain.lookup(
+                    needs, cur, on_or_before=True).select(
                     "currency", "rate", "provider", "rate_date").iter_rows():
                 if rate is not None:
                     rates[ccy] = (Decimal(rate), f"{provider} {rate_date}")
