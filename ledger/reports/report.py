@@ -81,8 +81,7 @@ def build(ledger: Ledger, period: Period | None = None, currency: str | None = N
     valued = conversion.rows.drop("amount", "currency", "line")
     rates, fx_warnings = conversion.rates, conversion.warnings
     # the costs of moving and converting money, charged to whose money it was
-    costs = attribution.traced(counted, rows, journeys, chain, currency,
-                               where=str(ledger.rates_path))
+    costs = traced_costs(ledger, rows, period, currency, chain, counted, journeys)
     del found, counted, conversion  # the counted rows with every column: a year's are large
     # every month's sums and the period's from one group_by: a year is one pass, not twelve;
     # the same pass's sums per source are by_platform's
@@ -181,6 +180,26 @@ def count_period(ledger: Ledger, rows: pl.DataFrame, period: Period, currency: s
     if entry is not None:
         entry.keep((found.rows, found.journeys, counted, owed_unpaid, value_chains))
     return found, counted, owed_unpaid, value_chains
+
+
+def traced_costs(ledger: Ledger, rows: pl.DataFrame, period: Period, currency: str,
+                 chain: FxChain, counted: pl.DataFrame, journeys: object) -> pl.DataFrame:
+    """`attribution.traced` of the period's counted rows, kept between commands as the counting
+    is (ledger.counting.kept: the same inputs give the same answer): its funding of a 5-year
+    ledger's history, a few collects, was a fifth of an everyday report's CPU."""
+    from ledger.counting import attribution
+    from ledger.counting.kept import Entry
+
+    entry = Entry.of(ledger, rows, chain, "costs", (period.start, period.end), today=True,
+                     extra=(repr(period), currency))
+    kept = entry.load() if entry is not None else None
+    if kept is not None:
+        return kept
+    costs = attribution.traced(counted, rows, journeys, chain, currency,  # type: ignore[arg-type]
+                               where=str(ledger.rates_path))
+    if entry is not None:
+        entry.keep(costs)
+    return costs
 
 
 def rules_used(valued: pl.DataFrame, schedule: Schedule, currency: str) -> list[dict]:
