@@ -567,3 +567,17 @@ def test_panel_fx_cost_holds_a_conversion_only_the_bank_shows(tmp_path):
     # 450 USD became 124,000 PKR: at any rupee rate of 250-300 per dollar the spread is
     # 450 - 124000 / rate, between 2 and 54 dollars; without the bank's match it was 0
     assert Decimal(2) < fx_cost < Decimal(54)
+
+
+def test_error_hints_name_only_options_ledger_batch_has(tmp_path):
+    """A hint in errors.csv's terminal summary is what the researcher can do with `ledger
+    batch`: an option it names must be one of batch's (the date-order hint named import's
+    --date-order, which batch has not)."""
+    import re
+
+    help_text = ok(run("batch", "--help", cwd=tmp_path, env={"COLUMNS": "200"})).stdout
+    # (an option inside a quoted command of its own, `ledger import FILE --dry-run`, is that
+    # command's)
+    bare = [re.sub(r"`ledger [^`]*`", "", c.hint) for c in BY_CODE.values()]
+    named = {flag for hint in bare for flag in re.findall(r"--[a-z][a-z-]+", hint)}
+    assert {flag for flag in named if flag not in help_text} == set()

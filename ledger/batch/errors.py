@@ -52,10 +52,11 @@ CLASSES: tuple[ErrorClass, ...] = (
                "save the file as UTF-8 text",
                ("cannot be read as utf-8", "not utf-8", "not readable text")),
     ErrorClass("unknown_layout", "the layout matches no format or bank profile ledger knows",
-               "draft a bank profile for it (`ledger formats new FILE`) or force a format with "
-               "--source", ("unknown layout", "not a timesheet")),
+               "draft a bank profile for it (`ledger formats new FILE`) and put it in the "
+               "worker's profiles/ folder", ("unknown layout", "not a timesheet")),
     ErrorClass("ambiguous_format", "the file matches more than one format",
-               "force one with --source", ("more than one format",)),
+               "`ledger import FILE --dry-run` names them; batch cannot force one: leave the "
+               "file out", ("more than one format",)),
     ErrorClass("profile", "a bank profile in the worker's folder is not usable",
                "fix or remove the profile in the worker's profiles/ folder",
                ("profile",)),
@@ -81,7 +82,8 @@ CLASSES: tuple[ErrorClass, ...] = (
                "this currency or date", ("rate for", "rate to", "rate near", "reference rate",
                                          "lack a rate", "online rate")),
     ErrorClass("not_a_date", "a date is not in the expected form or its order is ambiguous",
-               "correct the date, or settle the order with --date-order",
+               "correct the date; where day and month could be either, ask the worker for an "
+               "export spanning more days (a day above 12 settles the order)",
                ("not a date", "not an ofx date", "is not in the form", "day-first")),
     ErrorClass("currency", "a currency code is unknown or missing",
                "correct the currency code", ("currency",)),
