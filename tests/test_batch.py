@@ -581,3 +581,28 @@ def test_error_hints_name_only_options_ledger_batch_has(tmp_path):
     bare = [re.sub(r"`ledger [^`]*`", "", c.hint) for c in BY_CODE.values()]
     named = {flag for hint in bare for flag in re.findall(r"--[a-z][a-z-]+", hint)}
     assert {flag for flag in named if flag not in help_text} == set()
+
+
+def test_bands_keep_a_missing_figure_missing():
+    """--bands: a worker-month with no hours has no hourly pay; banded, it stayed 0.00 (the
+    money bands' lowest edge), which a mean of hourly pay counts as earning nothing."""
+    from ledger.batch.columns import PANEL, polars_type
+
+    banded = [c for c in PANEL if c.band is not None]
+    assert {c.band for c in banded} >= {"money", "hours"}
+    panel = pl.DataFrame([pl.Series(c.name, [None, None], dtype=polars_type(c)) for c in banded])
+    out = apply_bands(panel)
+    assert {c.name: out[c.name].null_count() for c in banded} == {c.name: 2 for c in banded}
+
+
+def test_a_batch_that_reads_nothing_exits_1(tmp_path):
+    """Every donated file refused: the problems are listed and errors.csv written as ever,
+    but an empty panel is no success (it exited 0)."""
+    donor = tmp_path / "don" / "w1"
+    donor.mkdir(parents=True)
+    (donor / "notes.csv").write_text("Date,Amount\n2024-06-03,12.50\n", encoding="utf-8")
+    result = run("batch", tmp_path / "don", "--out", tmp_path / "out", "--jobs", "1",
+                 cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "no transaction of the 1 file(s) could be read: the panel is empty" in result.stderr
+    assert (tmp_path / "out" / "errors.csv").is_file()

@@ -148,7 +148,9 @@ def apply_bands(panel: pl.DataFrame) -> pl.DataFrame:
             banded = (value / HOURS_STEP).floor() * HOURS_STEP
         else:
             banded = band_step(value, BAND_STEPS[column.band])
-        exprs.append(banded.cast(polars_type(column)).alias(column.name))
+        # a missing figure (no hours: no hourly pay) stays missing, never the lowest band (0)
+        exprs.append(pl.when(value.is_not_null()).then(banded).cast(polars_type(column))
+                     .alias(column.name))
     return panel.with_columns(exprs)
 
 

@@ -120,6 +120,13 @@ def batch_cmd(
     from ledger.render.batch import print_result
 
     print_result(result, out, formats, key_file, map_file, _console(), _console(stderr=True))
+    if result.errors and not result.rows:  # a panel of nothing is not a success
+        from ledger.core.errors import DataError
+
+        raise DataError(f"no transaction of the {result.files:,} file(s) could be read: the "
+                        "panel is empty",
+                        path=input_path, hint=f"see the problems above ({out / 'errors.csv'} "
+                        "lists them without names)")
 
 
 def _console(stderr: bool = False):
