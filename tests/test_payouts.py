@@ -483,7 +483,18 @@ def test_bad_rules_name_ledger_toml_and_the_rule(tmp_path, change, message):
         rules_from(tmp_path, TEN_PERCENT.replace(*change))
     assert caught.value.message == message
     assert caught.value.path == str(tmp_path / "led" / "ledger.toml")
+    assert caught.value.line == 7  # TEN_PERCENT's [[splits]] header
     assert caught.value.exit_code == 2
+
+
+def test_a_bad_rule_names_the_line_of_its_own_splits_table(tmp_path):
+    toml = (TEN_PERCENT + '\n[[splits]]   # a comment after the header\nworker = "Ali"\n'
+            'client = "Beta*"\npercent_of_gross = "abc"\n')
+    with pytest.raises(UsageError) as caught:
+        rules_from(tmp_path, toml)
+    assert str(caught.value).splitlines()[0] == (
+        f"{tmp_path / 'led' / 'ledger.toml'}:12: split #2: percent_of_gross 'abc' is not a "
+        "number")
 
 
 def test_two_rules_on_one_earning_need_orders(tmp_path):
@@ -493,6 +504,7 @@ def test_two_rules_on_one_earning_need_orders(tmp_path):
     assert caught.value.message == (
         'split #1 and split "also" both claim the earning of 2024-06-03 (75 USD, upwork line 1)'
         " without an order each")
+    assert caught.value.line == 7
 
 
 def test_shares_of_one_earning_above_100_percent(tmp_path):
@@ -503,6 +515,7 @@ def test_shares_of_one_earning_above_100_percent(tmp_path):
     assert caught.value.message == (
         "split #1 (60%) and split #2 (50%) take 110% of the earning of 2024-06-03 (75 USD, "
         "upwork line 1): more than 100%")
+    assert caught.value.line == 7
 
 
 # --- end to end through the real CLI ---------------------------------------------------------
@@ -736,20 +749,20 @@ def test_cli_usage_errors(books_dir, tmp_path, args, code, stderr):
 
 BAD_RULES = [
     ("unknown-worker", ('worker = "Hina"', 'worker = "Hinaa"'),
-     'led/ledger.toml: split "hina-per-milestone": unknown worker \'Hinaa\'\n'
+     'led/ledger.toml:26: split "hina-per-milestone": unknown worker \'Hinaa\'\n'
      "  hint: workers in ledger.toml: Ali, Bilal, Hina; add one with [[workers]] name = "
      '"Hinaa"\n'),
     ("no-order", ("order = 2\n", ""),
-     'led/ledger.toml: split "hina-per-milestone" and split "ali-logos" both claim the '
+     'led/ledger.toml:26: split "hina-per-milestone" and split "ali-logos" both claim the '
      "earning of 2024-05-20 (75 USD, upwork line 15) without an order each\n"
      "  hint: give each its own order (all apply, lowest first; final = true keeps later "
      "rules off), or narrow their platform, client, contract or dates\n"),
     ("over-100", ('per_job = "1500"', 'percent_of_net = "95"'),
-     'led/ledger.toml: split "ali-logos" (10%) and split "hina-per-milestone" (95%) take '
+     'led/ledger.toml:18: split "ali-logos" (10%) and split "hina-per-milestone" (95%) take '
      "105% of the earning of 2024-05-20 (75 USD, upwork line 15): more than 100%\n"
      "  hint: the shares of one earning may add up to at most 100%\n"),
     ("over-100-alone", ('percent_of_gross = "10"', 'percent_of_gross = "110"'),
-     'led/ledger.toml: split "ali-logos": takes 110%, more than 100% of an earning\n'
+     'led/ledger.toml:18: split "ali-logos": takes 110%, more than 100% of an earning\n'
      "  hint: a share is at most 100 (percent)\n"),
 ]
 
@@ -786,3 +799,49 @@ def test_payouts_json_is_stable(books_dir):
     assert json.loads(first) == json.loads(run(
         "--ledger", books_dir, "payouts", "--month", "2024-06", "--format", "json",
         cwd=books_dir.parent).stdout)
+
+
+def readme_splits() -> str:
+    """README's [[workers]]/[[splits]] example, as a new user pastes it."""
+    text = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    section = text.split("## Paying sub-workers", 1)[1]
+    block = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    assert "per_unit" in block and 'unit = "audio_hour"' in block
+    return block
+
+
+def test_readme_example_needs_no_units_file_until_a_per_unit_earning(tmp_path):
+    """A per_unit rule reading units.csv needs the file only when an earning it matches is to
+    be valued; then the error names the line of its [[splits]] table."""
+    toml = readme_splits()
+    rules = rules_from(tmp_path, toml)
+    assert not rules.units_path.exists()
+    items = payouts.owed_items(rules, rows(*job(1, "75.00", "Acme Corp")))
+    assert owed_by_worker(items) == {"Ali": D("7.5")}
+    with pytest.raises(UsageError) as caught:
+        payouts.owed_items(rules, rows(*job(1, "75.00", "Acme Corp"), *job(
+            2, "120.00", "Delta Media", description="Invoice for Milestone 2 - Podcast "
+            "transcription")))
+    line = [n for n, x in enumerate(toml.splitlines(), 1) if x.startswith("[[splits]]")][1]
+    assert (caught.value.message, caught.value.line) == (
+        "split #2: per_unit audio_hour needs units from units.csv, which does not exist", line)
+
+
+def test_cli_readme_example_pasted_into_a_ledger(tmp_path):
+    ok(run("--ledger", "led", "import", DATA / "nayapay.csv", cwd=tmp_path))
+    (tmp_path / "led" / "ledger.toml").write_text('home_currency = "PKR"\n' + readme_splits(),
+                                                  "utf-8")
+    result = run("--ledger", "led", "payouts", "--month", "2024-06", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "Bilal" in result.stdout
+
+
+def test_cli_units_file_missing_names_the_rule_line(books_dir, tmp_path):
+    root = tmp_path / "led"
+    shutil.copytree(books_dir, root)
+    (root / "units.csv").unlink()
+    result = run("--ledger", "led", "payouts", "--month", "2024-06", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == (
+        'led/ledger.toml:34: split "bilal-transcription": per_unit audio_hour needs units from '
+        "units.csv, which does not exist")

@@ -201,6 +201,16 @@ def _line(text: str, key: str, header: str | None = None, nth: int = 1) -> int |
     return None
 
 
+def table_line(text: str, name: str, nth: int) -> int | None:
+    """The line of the `nth` `[[name]]` header (a comment after it allowed), so a message
+    about one entry of an array of tables can name it; None if it is written another way."""
+    import re
+
+    header = re.compile(rf"\s*\[\[\s*{re.escape(name)}\s*\]\]\s*(?:#.*)?$")
+    found = [number + 1 for number, line in enumerate(text.splitlines()) if header.match(line)]
+    return found[nth - 1] if 0 < nth <= len(found) else None
+
+
 def checked_locale(value: str, *, path: Path | None = None, flag: str = "--locale") -> str:
     """A reading locale (`en_IN`, `de_DE`) as babel spells it. An unknown one is a usage
     error (exit 2) naming where it was set: `locale` in ledger.toml (`path`), else `flag`."""

@@ -256,17 +256,19 @@ def _unit_items(split: Split, units: pl.DataFrame, earnings: pl.DataFrame, rules
     selectors match when they have one, else to the contract the line names."""
     import polars as pl
 
-    if not rules.units_path.exists():
+    related = earnings.filter(_glob(earnings, "counterparty", split.client)
+                              & _glob(earnings, "_contract_text", split.contract)
+                              & _dates(split))
+    if not rules.units_path.exists() and not related.is_empty():
+        # only an earning the rule matches needs valuing: README's example, pasted before
+        # there is any such work, must not stop every payouts command for want of units.csv
         raise UsageError(f"split {split.label}: per_unit {split.unit} needs units from "
                          f"{rules.units_path.name}, which does not exist", path=rules.where,
-                         hint=f"create {rules.units_path} with the header "
+                         line=split.line, hint=f"create {rules.units_path} with the header "
                          "date,contract,worker,unit,quantity")
     worker = split.workers[0]
     mine = units.filter((pl.col("worker") == worker) & (pl.col("unit") == split.unit)
                         & _glob(units, "contract", split.contract) & _dates(split))
-    related = earnings.filter(_glob(earnings, "counterparty", split.client)
-                              & _glob(earnings, "_contract_text", split.contract)
-                              & _dates(split))
     keys = related["key"].unique().to_list()
     key = pl.lit(keys[0]) if len(keys) == 1 else pl.col("contract")
     currency = split.currency or rules.workers[worker].currency
@@ -323,7 +325,7 @@ def _check_claims(claims: list[pl.DataFrame] | list[pl.LazyFrame], splits: dict[
                 f"with the same order {a.order}"
             raise UsageError(
                 f"split {a.label} and split {b.label} both claim {described(item_id)} {why}",
-                path=rules.where,
+                path=rules.where, line=a.line,
                 hint="give each its own order (all apply, lowest first; final = true keeps "
                 "later rules off), or narrow their platform, client, contract or dates")
     if what != "earning":
@@ -333,7 +335,7 @@ def _check_claims(claims: list[pl.DataFrame] | list[pl.LazyFrame], splits: dict[
         item_id, total, indexes = taken.row(0)
         names = " and ".join(f"split {splits[i].label} ({num(percent[i])}%)" for i in indexes)
         raise UsageError(f"{names} take {num(Decimal(total))}% of {described(item_id)}: more "
-                         "than 100%", path=rules.where,
+                         "than 100%", path=rules.where, line=splits[indexes[0]].line,
                          hint="the shares of one earning may add up to at most 100%")
 
 

@@ -76,6 +76,8 @@ class Split:
     basis: str = "net"
     include_self: bool = True
     units: str = "rows"
+    line: int | None = None
+    """Of its `[[splits]]` header in ledger.toml, for messages about the rule."""
 
     @property
     def label(self) -> str:
@@ -170,8 +172,10 @@ def load_rules(ledger: Ledger) -> Rules:
                              hint='e.g. aliases = ["Ali Khan", "0300-1234567"]')
         workers[name] = Worker(name, currency, tuple(a.strip() for a in aliases if a.strip()),
                                bool(table.get("show_contract", default_show)))
-    splits = [_split(number, table, workers, where) for number, table in
-              enumerate(config.splits, 1)]
+    from ledger.core.config import table_line
+
+    splits = [_split(number, table, workers, where, table_line(config.text, "splits", number))
+              for number, table in enumerate(config.splits, 1)]
     payouts_path, units_path = files(ledger)
     return Rules(workers, splits, where, units_path, payouts_path)
 
@@ -184,17 +188,18 @@ def files(ledger: Ledger) -> tuple[Path, Path]:
     return ledger.root / PAYOUTS_FILE, ledger.root / str(units)
 
 
-def _split(number: int, table: Any, workers: dict[str, Worker], where: Path) -> Split:
+def _split(number: int, table: Any, workers: dict[str, Worker], where: Path,
+           line: int | None = None) -> Split:
     from ledger.core.money import known_currencies
 
     if not isinstance(table, dict):
-        raise UsageError(f"split #{number} is not a table", path=where,
+        raise UsageError(f"split #{number} is not a table", path=where, line=line,
                          hint='write it as [[splits]] worker = "Ali" percent_of_gross = "10"')
     rule_id = table.get("id")
     label = f'split "{rule_id}"' if rule_id else f"split #{number}"
 
     def fail(message: str, hint: str) -> UsageError:
-        return UsageError(f"{label}: {message}", path=where, hint=hint)
+        return UsageError(f"{label}: {message}", path=where, line=line, hint=hint)
 
     unknown = sorted(set(table) - SPLIT_KEYS)
     if unknown:
@@ -291,7 +296,7 @@ def _split(number: int, table: Any, workers: dict[str, Worker], where: Path) -> 
                  unit, currency, selectors["platform"], selectors["client"],
                  selectors["contract"], selectors["category"], start, until, order,
                  bool(table.get("final", False)), fx, basis,
-                 bool(table.get("include_self", True)), units)
+                 bool(table.get("include_self", True)), units, line)
 
 
 def _decimal(value: Any, fail) -> Decimal:
