@@ -606,3 +606,54 @@ def test_a_batch_that_reads_nothing_exits_1(tmp_path):
     assert result.returncode == 1, result.stderr
     assert "no transaction of the 1 file(s) could be read: the panel is empty" in result.stderr
     assert (tmp_path / "out" / "errors.csv").is_file()
+
+
+def test_summary_only_refuses_a_panel_mixing_bands_and_exact_parts(tmp_path):
+    """Parts record whether they were banded (Parquet metadata), so `--summary-only` over
+    panels copied together refuses banded beside exact figures (quartiles of band edges and
+    amounts together, a worker in both collapsed to one row), naming a part of each."""
+    make_workers(tmp_path / "in", 3)
+    ok(run("batch", "in", "--out", "exact", "--k", "1", "--jobs", "1", cwd=tmp_path))
+    ok(run("batch", "in", "--out", "banded", "--k", "1", "--jobs", "1", "--bands",
+           cwd=tmp_path))
+    # one setting alone: summarized, README from the parts' setting even without run.json
+    (tmp_path / "banded" / "run.json").unlink()
+    ok(run("batch", "--summary-only", "--out", "banded", "--k", "1", cwd=tmp_path))
+    assert "**Amounts are banded**" in (tmp_path / "banded" / "README.md").read_text("utf-8")
+    exact = (tmp_path / "exact" / "summary.csv").read_bytes()
+    banded_part = sorted((tmp_path / "banded" / "panel").rglob("*.parquet"))[0]
+    exact_part = sorted((tmp_path / "exact" / "panel").rglob("*.parquet"))[0]
+    target = tmp_path / "exact" / banded_part.relative_to(tmp_path / "banded")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(banded_part, target)
+    result = run("batch", "--summary-only", "--out", "exact", "--k", "1", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("exact/panel: the panel mixes parts of runs with and "
+                            "without --bands: ")
+    assert f"{target.relative_to(tmp_path / 'exact' / 'panel').as_posix()} (--bands)" in first
+    assert f"{exact_part.relative_to(tmp_path / 'exact' / 'panel').as_posix()} (exact " \
+           "amounts)" in first
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "exact" / "summary.csv").read_bytes() == exact  # nothing rewritten
+
+
+def test_parts_from_before_the_record_take_run_json_setting(tmp_path):
+    from ledger.batch.outputs import panel_bands, part_metadata
+
+    folder = tmp_path / "panel" / "country=PK" / "year=2024"
+    folder.mkdir(parents=True)
+    frame = pl.DataFrame({"pseudonym": ["w1"], "month": ["2024-06"]})
+    old, new = folder / "part-a-000.parquet", folder / "part-b-000.parquet"
+    frame.write_parquet(old)
+    frame.write_parquet(new, metadata=part_metadata(True))
+    assert panel_bands(tmp_path, [old, new], True) is True
+    assert panel_bands(tmp_path, [old], None) is False
+    with pytest.raises(UsageError) as caught:
+        panel_bands(tmp_path, [old, new], None)
+    assert caught.value.message == (
+        "the panel mixes parts of runs with and without --bands: "
+        "country=PK/year=2024/part-b-000.parquet (--bands), "
+        "country=PK/year=2024/part-a-000.parquet (not recorded)")
+    with pytest.raises(UsageError):
+        panel_bands(tmp_path, [old, new], False)

@@ -538,10 +538,14 @@ def summarize(out: Path, k: int) -> pl.DataFrame:
 
     from ledger.batch.anon import BANDS_TEXT, suppress
     from ledger.batch.columns import SUMMARY, TRAJECTORIES, render_readme
+    from ledger.batch.outputs import panel_bands
     from ledger.store.directory import atomic_write_bytes
 
     info = read_run_info(out)
-    parts = sorted((out / "panel").rglob("*.parquet")) if (out / "panel").exists() else []
+    parts = sorted(p for p in (out / "panel").rglob("*.parquet") if not p.name.startswith(
+        ".")) if (out / "panel").exists() else []
+    recorded = info.get("bands")
+    bands = panel_bands(out, parts, recorded if isinstance(recorded, bool) else None)
     figures = ["net_usd_p25", "net_usd_median", "net_usd_p75"]
     if parts:
         panel = pl.scan_parquet(  # the parts found, literally: OUT may hold `[` or `*`
@@ -583,7 +587,7 @@ def summarize(out: Path, k: int) -> pl.DataFrame:
     settings = load_settings(None)
     settings.update({n: tuple(v) if isinstance(v, list) else v
                      for n, v in (info.get("trajectories") or {}).items()})
-    readme = render_readme(k=k, bands=bool(info.get("bands")), settings=settings,
+    readme = render_readme(k=k, bands=bands, settings=settings,
                            bands_text=BANDS_TEXT)
     atomic_write_bytes(out / "README.md", readme.encode("utf-8"))
     return table

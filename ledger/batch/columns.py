@@ -390,5 +390,7 @@ cent, but sums in Stata are floating point. Their variable labels end
 
 Panels from several runs (e.g. more workers later) with the same key union as they are: copy
 the `panel/` trees together (file names never collide) and run
-`ledger batch --summary-only --out DIR` to recompute summary.csv over the union.
+`ledger batch --summary-only --out DIR` to recompute summary.csv over the union. Each part
+records whether it was banded, and parts of runs with and without `--bands` are refused
+together (band edges and exact amounts do not mix).
 """

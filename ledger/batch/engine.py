@@ -221,6 +221,7 @@ def write_parts(frames: list, root: Path, key: str, *, bands: bool, fiscal: bool
     the same names); each is written under a temporary name and renamed into place."""
     import polars as pl
 
+    from ledger.batch.outputs import part_metadata
     from ledger.store.directory import atomic_write
 
     if not frames:
@@ -243,7 +244,7 @@ def write_parts(frames: list, root: Path, key: str, *, bands: bool, fiscal: bool
         target = folder / f"part-{key}-{number:03d}.parquet"
         rows = part.drop("country", "year")
         atomic_write(target, lambda tmp, rows=rows: rows.write_parquet(
-            tmp, compression="zstd", statistics=True))
+            tmp, compression="zstd", statistics=True, metadata=part_metadata(bands)))
         written.append(target.relative_to(root).as_posix())
     return written
 

@@ -108,6 +108,47 @@ def _parts(out: Path) -> dict[tuple[str, str], list[Path]]:
     return found
 
 
+PART_SETTINGS = "ledger.batch.settings"
+"""Each part's Parquet metadata key: the options that shape its figures (JSON, `{"bands":
+true}`), so parts of several runs copied into one panel/ can be told apart."""
+
+
+def part_metadata(bands: bool) -> dict[str, str]:
+    """What `write_parts` records in each part (see PART_SETTINGS)."""
+    import json
+
+    return {PART_SETTINGS: json.dumps({"bands": bands})}
+
+
+def panel_bands(out: Path, parts: list[Path], recorded: bool | None) -> bool:
+    """Whether the panel's parts hold banded figures: one answer for every part, or a
+    UsageError naming a part of each setting (banded and exact figures mixed would give
+    quartiles of band edges and amounts together, and keep one of a worker's two rows).
+    A part from before parts recorded it is taken as `recorded` (run.json's), if any."""
+    import json
+
+    import polars as pl
+
+    root = out / "panel"
+    seen: dict[bool | None, Path] = {}
+    for part in parts:
+        text = pl.read_parquet_metadata(part).get(PART_SETTINGS)
+        try:
+            bands = json.loads(text)["bands"] if text else recorded
+        except (ValueError, TypeError, KeyError):
+            bands = None
+        seen.setdefault(bands if isinstance(bands, bool) else None, part)
+    if len(seen) <= 1:
+        return bool(next(iter(seen), recorded))
+    said = {True: "--bands", False: "exact amounts", None: "not recorded"}
+    found = ", ".join(f"{seen[b].relative_to(root).as_posix()} ({said[b]})"
+                      for b in (True, False, None) if b in seen)
+    raise UsageError(f"the panel mixes parts of runs with and without --bands: {found}",
+                     path=root, hint="summarize one setting at a time: keep only the parts of "
+                     "runs with the same --bands in panel/ (or run the batch again with one "
+                     "setting)")
+
+
 def panel_columns(out: Path) -> dict[str, pl.DataType]:
     """The whole panel's columns: the partition keys back in place, every column any part
     holds (a newer part may have more), in the dictionary's order, others after them."""
