@@ -55,7 +55,8 @@ def batch_cmd(
         "(Stata), e.g. --also csv,dta.", show_default=False)] = None,
     summary_only: Annotated[bool, typer.Option(
         "--summary-only", help="Only recompute summary.csv and README.md from DIR/panel "
-        "(e.g. after copying several runs' panels together).")] = False,
+        "(e.g. after copying several runs' panels together; parts of runs with and without "
+        "--bands are refused together).")] = False,
 ) -> None:
     """Research panels: read many workers' exports, anonymised, into a worker-month panel.
 
