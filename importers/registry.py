@@ -87,7 +87,7 @@ def detect(raw: RawFile, profile_dirs: Sequence[Path] = ()) -> Format:
     from importers.sheets import is_sheet, sheet_head
 
     sheet = is_sheet(raw)
-    if raw.is_binary and not sheet:
+    if raw.looks_binary and not sheet:
         raise DataError("this is a binary file, not a text export", path=raw.path,
                         hint="export the statement as CSV and import that")
     tried = ", ".join(f.name for f in known_formats)

@@ -29,6 +29,9 @@ class ErrorClass:
     """What to do (terminal only)."""
     markers: tuple[str, ...] = ()
     """Lower-case substrings of our own messages that put an error in this class."""
+    details: bool = True
+    """Whether `ledger import FILE --dry-run` shows more (False: not an export, e.g.
+    ledger.toml or country.txt, and the hint says all there is)."""
 
 
 DETAILS = "`ledger import FILE --dry-run` on this file alone shows the details"
@@ -61,10 +64,12 @@ CLASSES: tuple[ErrorClass, ...] = (
                "fix or remove the profile in the worker's profiles/ folder",
                ("profile",)),
     ErrorClass("config", "the worker's ledger.toml is not usable",
-               "fix or remove the worker's ledger.toml", ("ledger.toml", "toml")),
+               "fix it at the line shown, if one is (it is checked as `ledger` checks yours: "
+               "README, \"Where the ledger lives\", lists its keys), or remove it; the worker "
+               "is counted without it", ("ledger.toml", "toml"), details=False),
     ErrorClass("country", "the country is not a two-letter ISO code; counted as unknown",
-               "give the worker's country as e.g. PK in country.txt or the manifest",
-               ("two-letter iso code",)),
+               "give the worker's country as a two-letter ISO code (e.g. PK) in country.txt "
+               "or the manifest", ("two-letter iso code",), details=False),
     ErrorClass("missing_file", "no such file or folder", "check the manifest's paths",
                ("no such file",)),
     ErrorClass("cannot_open", "the file cannot be opened", "check its permissions",
@@ -143,5 +148,6 @@ def terminal_line(where: str, line: int | None, error_class: ErrorClass,
     too (an exception's type name)."""
     place = f"{where}:{line}" if line is not None else where
     extra = f" ({detail})" if detail else ""
-    hint = error_class.hint if error_class is UNREADABLE else f"{error_class.hint}; {DETAILS}"
+    hint = f"{error_class.hint}; {DETAILS}" if error_class.details and \
+        error_class is not UNREADABLE else error_class.hint
     return f"{place}: {error_class.text}{extra} [{error_class.code}]\n  hint: {hint}"
