@@ -27,15 +27,16 @@ D = Decimal
 
 
 def assert_adds_up(report: dict) -> None:
-    """Each breakdown's items foot and their net home add up to the report's net; the payout
-    costs section foots."""
-    net = D(report["totals"]["net"])
+    """Each breakdown's items foot and their net home and gross add up to the report's net
+    and gross, as shown; the payout costs section foots."""
+    net, gross = D(report["totals"]["net"]), D(report["totals"]["gross"])
     for section in ("by_platform", "by_client"):
         items = report[section]
         for item in items:
             assert D(item["net"]) == D(item["gross"]) - D(item["fees"]), (section, item)
             assert D(item["net_home"]) == D(item["net"]) - D(item["payout_costs"]), item
         assert sum((D(i["net_home"]) for i in items), D(0)) == net, (section, items, net)
+        assert sum((D(i["gross"]) for i in items), D(0)) == gross, (section, items, gross)
         key = "platform" if section == "by_platform" else "client"
         names = [i[key] for i in items]
         assert len(set(names)) == len(names) and None not in names[:-1]  # (none) last, once
