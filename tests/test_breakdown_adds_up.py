@@ -143,6 +143,22 @@ def test_payouts_charge_the_conversion_to_muellers_contract(demo, tmp_path):
     t = june["totals"]
     assert sum(D(c["payment"]) for c in contracts.values()) == sum(
         D(t[k]) for k in ("payment_fees", "fx_cost", "bank_deductions"))
+    # as shown: each contract's margin is what is left of its gross, the lines add up to the
+    # value chain's totals (June's Acme margin and Faisal's owed were a cent off), and what
+    # the clients paid is the report's gross
+    columns = ("gross", "platform", "payment", "taxes", "owed", "margin")
+    for c in contracts.values():
+        assert D(c["margin"]) == D(c["gross"]) - sum(D(c[k]) for k in columns[1:-1]), c
+    added = {k: sum(D(c[k]) for c in contracts.values()) for k in columns}
+    chain = {p["role"]: D(p["amount"]) for p in payouts["value_chain"]}
+    assert (added["gross"], added["platform"], added["payment"], added["taxes"],
+            added["owed"], added["margin"]) == (
+        D(t["gross"]), chain["platform"], chain["payment"], chain["taxes"],
+        chain["sub-worker"], chain["contractor"])
+    assert sum(chain.values()) == D(t["gross"])
+    for each in payouts["value_chains"]:
+        kept = next(s for s in each["steps"] if s["step"] == "you_kept")
+        assert D(kept["amount"]) == D(contracts[each["contract"]]["margin"])
 
 
 # --- generated ledgers --------------------------------------------------------------------
