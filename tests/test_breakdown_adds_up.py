@@ -27,15 +27,16 @@ D = Decimal
 
 
 def assert_adds_up(report: dict) -> None:
-    """Each breakdown's items foot and their net home add up to the report's net; the payout
-    costs section foots."""
-    net = D(report["totals"]["net"])
+    """Each breakdown's items foot and their net home and gross add up to the report's net
+    and gross, as shown; the payout costs section foots."""
+    net, gross = D(report["totals"]["net"]), D(report["totals"]["gross"])
     for section in ("by_platform", "by_client"):
         items = report[section]
         for item in items:
             assert D(item["net"]) == D(item["gross"]) - D(item["fees"]), (section, item)
             assert D(item["net_home"]) == D(item["net"]) - D(item["payout_costs"]), item
         assert sum((D(i["net_home"]) for i in items), D(0)) == net, (section, items, net)
+        assert sum((D(i["gross"]) for i in items), D(0)) == gross, (section, items, gross)
         key = "platform" if section == "by_platform" else "client"
         names = [i[key] for i in items]
         assert len(set(names)) == len(names) and None not in names[:-1]  # (none) last, once
@@ -142,6 +143,22 @@ def test_payouts_charge_the_conversion_to_muellers_contract(demo, tmp_path):
     t = june["totals"]
     assert sum(D(c["payment"]) for c in contracts.values()) == sum(
         D(t[k]) for k in ("payment_fees", "fx_cost", "bank_deductions"))
+    # as shown: each contract's margin is what is left of its gross, the lines add up to the
+    # value chain's totals (June's Acme margin and Faisal's owed were a cent off), and what
+    # the clients paid is the report's gross
+    columns = ("gross", "platform", "payment", "taxes", "owed", "margin")
+    for c in contracts.values():
+        assert D(c["margin"]) == D(c["gross"]) - sum(D(c[k]) for k in columns[1:-1]), c
+    added = {k: sum(D(c[k]) for c in contracts.values()) for k in columns}
+    chain = {p["role"]: D(p["amount"]) for p in payouts["value_chain"]}
+    assert (added["gross"], added["platform"], added["payment"], added["taxes"],
+            added["owed"], added["margin"]) == (
+        D(t["gross"]), chain["platform"], chain["payment"], chain["taxes"],
+        chain["sub-worker"], chain["contractor"])
+    assert sum(chain.values()) == D(t["gross"])
+    for each in payouts["value_chains"]:
+        kept = next(s for s in each["steps"] if s["step"] == "you_kept")
+        assert D(kept["amount"]) == D(contracts[each["contract"]]["margin"])
 
 
 # --- generated ledgers --------------------------------------------------------------------

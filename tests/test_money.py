@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from ledger.core.money import (
     amount_expr,
     detect_decimal_mark,
+    footed,
     format_money,
     minor_units,
     parse_amount,
@@ -98,6 +99,27 @@ def test_round_trip_through_every_presentation(value, mark, parens, prefix):
         text = f"({text})" if parens else f"{text}-"
     assert parse_amount(text, mark) == value
     assert pl.DataFrame({"a": [text]}).select(amount_expr("a", mark))[0, 0] == value
+
+
+@given(st.lists(st.decimals(min_value=Decimal("-99999.999999"), max_value=Decimal("99999.999999"),
+                            places=6, allow_nan=False, allow_infinity=False), max_size=8),
+       st.sampled_from(["PKR", "JPY", "KWD"]))
+def test_footed_lines_add_up_to_the_total_rounded_from_the_exact_sum(amounts, currency):
+    """Each line moves at most one minor unit from its own rounding, and the lines add up to
+    the exact sum, rounded (each rounded alone, 0.125 + 0.125 + 0.125 shows 0.36, not 0.38)."""
+    unit = Decimal(1).scaleb(-minor_units(currency))
+    shown = footed(amounts, currency)
+    assert sum(shown, Decimal(0)) == round_money(sum(amounts, Decimal(0)), currency)
+    for line, exact in zip(shown, amounts, strict=True):
+        assert line == round_money(line, currency)
+        assert abs(line - exact) < unit
+
+
+def test_footed_puts_the_cent_on_the_largest_remainder():
+    assert footed([Decimal("0.125"), Decimal("0.125"), Decimal("0.125")], "USD") == [
+        Decimal("0.13"), Decimal("0.13"), Decimal("0.12")]  # a tie: the first lines
+    assert footed([Decimal("1.004"), Decimal("2.0049"), Decimal("3.001")], "USD",
+                  Decimal("6.02")) == [Decimal("1.01"), Decimal("2.01"), Decimal("3.00")]
 
 
 @given(money)

@@ -251,6 +251,26 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_EVEN)
 
 
+def footed(amounts: list[Decimal], currency: str, total: Decimal | None = None
+           ) -> list[Decimal]:
+    """`amounts` rounded so that, as shown, they add up to the shown total: each rounded once,
+    then the few minor units their sum strays from `total` (default: their exact sum,
+    rounded) put one each on the lines whose rounding moved them furthest the other way
+    (largest remainder; the first such line on a tie). Lines rounded each on their own can
+    add up to a cent off the total rounded from the exact sum."""
+    shown = [round_money(a, currency) for a in amounts]
+    if not shown:
+        return shown
+    unit = Decimal(1).scaleb(-minor_units(currency))
+    target = round_money(sum(amounts, Decimal(0)) if total is None else total, currency)
+    steps = int((target - sum(shown, Decimal(0))) / unit)
+    sign = 1 if steps > 0 else -1
+    order = sorted(range(len(shown)), key=lambda i: sign * (shown[i] - amounts[i]))
+    for step in range(abs(steps)):
+        shown[order[step % len(order)]] += sign * unit
+    return shown
+
+
 def format_money(amount: Decimal, currency: str) -> str:
     """A decimal string for JSON and CSV: rounded, fixed-point, no grouping (`-1234.50`)."""
     rounded = round_money(amount, currency)

@@ -16,8 +16,8 @@ def as_json(summary: Summary) -> dict:
     """The `ledger.payouts/1` document: money as decimal strings rounded to the currency."""
     import polars as pl
 
-    from ledger.core.money import format_money, round_money
-    from ledger.payouts.value_chain import per_contract
+    from ledger.core.money import footed, format_money, round_money
+    from ledger.payouts.value_chain import per_contract, shown_contracts
 
     cur = summary.currency
     period = summary.period
@@ -28,11 +28,15 @@ def as_json(summary: Summary) -> dict:
     contracts = [{"contract": c["contract"],
                   **{k: format_money(c[k], cur) for k in ("gross", "platform", "payment",
                                                           "taxes", "owed", "margin")}}
-                 for c in summary.contracts]
+                 for c in shown_contracts(summary.contracts, cur)]
     chain = []
     if summary.chain:
+        # each total rounded once, the sub-workers' together (as the contracts' owed column);
+        # you kept what is left: the contracts' shown margins, added up
         gross = round_money(summary.chain[0]["gross"], cur)
-        shown = [round_money(p["amount"], cur) for p in summary.chain[:-1]]
+        parts = summary.chain[:-1]
+        shown = [round_money(p["amount"], cur) for p in parts if p["role"] != "sub-worker"]
+        shown += footed([p["amount"] for p in parts if p["role"] == "sub-worker"], cur)
         shown.append(gross - sum(shown, Decimal(0)))  # rounded lines still foot to gross
         for part, amount in zip(summary.chain, shown, strict=True):
             chain.append({"party": part["party"], "role": part["role"],

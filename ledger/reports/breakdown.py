@@ -7,8 +7,8 @@ earning whose ref it names (`_fee_clients`), else to its own counterparty. Hours
 converting money from ledger.counting.attribution.traced (charged to whose money it was:
 payout costs). Each is a partition of the period's net: every row that is not a transfer is
 in exactly one item (a null key for what is no platform's or no client's money), and the
-items' net home add up to the report's net as shown (`_footed`). Every figure is exact until
-it is rounded once.
+items' net home and gross add up to the report's net and gross as shown (`_footed`). Every
+figure is exact until it is rounded once.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def by_platform(valued: pl.DataFrame, currency: str,
                 client_hours: dict[str, float] | None = None,
                 costs: pl.DataFrame | None = None, *,
                 clients: pl.DataFrame | None = None, daily: pl.DataFrame | None = None,
-                net: Decimal | None = None) -> list[dict]:
+                net: Decimal | None = None, gross: Decimal | None = None) -> list[dict]:
     """Gross, fees (platform, payment and bank fees, taxes: the rows booked on its account,
     less those charged to another platform's money), net and hours per source platform. A
     client's hours (`hours.combine`) count for the platform that carried most of their
@@ -46,10 +46,10 @@ def by_platform(valued: pl.DataFrame, currency: str,
     them. Without `costs`, conversions stay on the platform that booked them. Rows of no
     platform's money (expenses, payments to sub-workers, other adjustments) make an item
     with `platform` null, their net sum as its fees, so the items' net_home add up to the
-    totals' net exactly: `net` (the report's, as shown) has the rounding absorbed
-    (`_footed`). `clients`: `client_sums` of `valued`, when the caller has it (by_client
-    reads it too); `daily`: ledger.totals.day_sums of `valued`, when the caller has it (the
-    report's months are read from it too)."""
+    totals' net exactly: `net` (the report's, as shown) has the rounding absorbed, and their
+    gross add up to `gross` (the report's, as shown; `_footed`). `clients`: `client_sums` of
+    `valued`, when the caller has it (by_client reads it too); `daily`: ledger.totals.day_sums
+    of `valued`, when the caller has it (the report's months are read from it too)."""
     import polars as pl
 
     # per source and kind, then per platform: exact sums either way, and a source's platform
@@ -97,11 +97,12 @@ def by_platform(valued: pl.DataFrame, currency: str,
                     if any(line) or worked.get(p)),  # type: ignore[arg-type]
                    key=lambda item: (item[0] is None, -item[1], item[0] or ""))
     out = []
-    for (p, gross, fees, _), shown in zip(found, _footed(found, net, currency), strict=True):
+    shown_items = _footed(found, net, currency, gross)
+    for (p, earned, fees, _), shown in zip(found, shown_items, strict=True):
         item = {"platform": p, **shown,
                 "hours": f"{_hours(worked.get(p, 0)):.2f}",  # type: ignore[arg-type]
-                "net_hourly": _per_hour(gross - fees, worked.get(p), currency),  # type: ignore
-                "fee_rate": _ratio(fees, gross)}
+                "net_hourly": _per_hour(earned - fees, worked.get(p), currency),  # type: ignore
+                "fee_rate": _ratio(fees, earned)}
         out.append({k: item[k] for k in ("platform", "gross", "fees", "net", "hours",
                                          "net_hourly", "fee_rate", "payout_costs",
                                          "net_home")})
@@ -119,16 +120,21 @@ def _moved(costs: pl.DataFrame, booked: str, owner: str
     return [(b, o, f, Decimal(c)) for b, o, f, c in summed.iter_rows()]
 
 
-def _footed(found: list[tuple], net: Decimal | None, currency: str) -> list[dict]:
+def _footed(found: list[tuple], net: Decimal | None, currency: str,
+            gross: Decimal | None = None) -> list[dict]:
     """`found` (key, gross, fees, payout costs: exact) as shown: each rounded once, net =
-    gross - fees and net_home = net - payout costs as shown. With `net` (the report's net as
-    shown, from its rounded lines) the few minor units the items' rounded net_home stray from
-    it are put on payout costs (on the fees of an item with none): each where it leaves the
-    shown figure nearest its exact value (an allocated 3,395.1488 takes it before an exact
-    832.50), so the items' net_home add up to `net` exactly."""
-    from ledger.core.money import format_money, minor_units, round_money
+    gross - fees and net_home = net - payout costs as shown. The items' gross add up to
+    `gross` (the report's as shown; default their exact sum, rounded): ledger.core.money
+    `footed`. With `net` (the report's net as shown, from its rounded lines) the few minor
+    units the items' rounded net_home stray from it are put on payout costs (on the fees of
+    an item with none): each where it leaves the shown figure nearest its exact value (an
+    allocated 3,395.1488 takes it before an exact 832.50), so the items' net_home add up to
+    `net` exactly."""
+    from ledger.core.money import footed, format_money, minor_units, round_money
 
-    shown = [[round_money(x, currency) for x in item[1:]] for item in found]
+    grosses = footed([item[1] for item in found], currency, gross)
+    shown = [[g, *(round_money(x, currency) for x in item[2:])]
+             for g, item in zip(grosses, found, strict=True)]
     if net is not None and found:
         unit = Decimal(1).scaleb(-minor_units(currency))
         home = [g - f - c for g, f, c in shown]
@@ -261,7 +267,8 @@ def _ref_key(ref: str) -> pl.Expr:
 def by_client(valued: pl.DataFrame, currency: str,
               client_hours: dict[str, float] | None = None,
               costs: pl.DataFrame | None = None, *,
-              clients: pl.DataFrame | None = None, net: Decimal | None = None) -> list[dict]:
+              clients: pl.DataFrame | None = None, net: Decimal | None = None,
+              gross: Decimal | None = None) -> list[dict]:
     """Per client: gross, the fees charged on their work (by counterparty or related_ref), net,
     paid hours (platform-billed, else from timesheets or ledger.toml: `hours.combine`), and
     the payout costs charged to their money (`costs`: ledger.counting.attribution.traced; a
@@ -269,8 +276,8 @@ def by_client(valued: pl.DataFrame, currency: str,
     counterparty). What no client's money explains (earnings without a counterparty, fees
     with none such as Connects, untraced money, expenses and other rows of no client) is the
     item with `client` null, so the items' net_home add up to the totals' net exactly (`net`:
-    the report's, as shown; `_footed`). `clients`: `client_sums` of `valued`, when the
-    caller has it (by_platform reads it too)."""
+    the report's, as shown; `_footed`), and their gross to its gross (`gross`). `clients`:
+    `client_sums` of `valued`, when the caller has it (by_platform reads it too)."""
     import polars as pl
 
     earned = pl.col("kind").is_in(["earning", "refund"])
@@ -286,7 +293,7 @@ def by_client(valued: pl.DataFrame, currency: str,
     unnamed = valued.select("counterparty", "value").filter(part["unnamed"])
     if clients is None:
         clients = client_sums(valued).collect(engine="in-memory")
-    gross = clients.lazy().group_by(pl.col("counterparty").alias("client")).agg(
+    per_client = clients.lazy().group_by(pl.col("counterparty").alias("client")).agg(
         pl.col("value").sum().alias("gross"), pl.col("hours").sum().alias("hours"))
     fees = _fee_clients(owners, named_fees, unnamed,
                         lambda: valued.get_column("counterparty").filter(part["named"]))
@@ -295,7 +302,7 @@ def by_client(valued: pl.DataFrame, currency: str,
         (-pl.col("value").filter(pl.col("kind").is_in(OTHER)).sum()).alias("other"),
         (-pl.col("value").filter(pl.col("kind") == "fx").sum()).alias("fx"))
     joined, rest = pl.collect_all(
-        [gross.join(charged, on="client", how="full", coalesce=True, nulls_equal=True),
+        [per_client.join(charged, on="client", how="full", coalesce=True, nulls_equal=True),
          rest], engine=engine_for(fees.height))  # a group_by of every fee
     sums: dict[str | None, list[Decimal]] = {}
     billed: dict[str | None, object] = {}
@@ -317,7 +324,8 @@ def by_client(valued: pl.DataFrame, currency: str,
     found = sorted(((c, *line) for c, line in sums.items() if any(line) or billed.get(c)),
                    key=lambda item: (item[0] is None, -item[1], item[0] or ""))
     out = []
-    for (client, g, f, _), shown in zip(found, _footed(found, net, currency), strict=True):
+    shown_items = _footed(found, net, currency, gross)
+    for (client, g, f, _), shown in zip(found, shown_items, strict=True):
         worked = (client_hours or {}).get(client, billed.get(client) or 0)  # type: ignore
         item = {"client": client, **shown, "hours": f"{_hours(worked):.2f}",
                 "net_hourly": _per_hour(g - f, worked, currency)}
