@@ -487,6 +487,21 @@ def test_bad_rules_name_ledger_toml_and_the_rule(tmp_path, change, message):
     assert caught.value.exit_code == 2
 
 
+@pytest.mark.parametrize(("change", "message"), [
+    (('currency = "USD"', 'currency = "XYZ"'), "worker 'Ali': unknown currency 'XYZ'"),
+    (('aliases = ["Ali Raza"]', 'aliases = "x"\nrate = 5'), "worker 'Ali': unknown key(s) rate"),
+    (('name = "Ali"', 'name = ""'), "worker #2 needs a name"),
+])
+def test_a_bad_worker_names_the_line_of_its_own_workers_table(tmp_path, change, message):
+    """As a split's: the line of the worker's own [[workers]] header (a second worker first,
+    so the line is not the first table's)."""
+    toml = '[[workers]]\nname = "Bilal"\n\n' + TEN_PERCENT.replace(*change)
+    with pytest.raises(UsageError) as caught:
+        rules_from(tmp_path, toml)
+    assert str(caught.value).splitlines()[0] == (
+        f"{tmp_path / 'led' / 'ledger.toml'}:5: {message}")
+
+
 def test_a_bad_rule_names_the_line_of_its_own_splits_table(tmp_path):
     toml = (TEN_PERCENT + '\n[[splits]]   # a comment after the header\nworker = "Ali"\n'
             'client = "Beta*"\npercent_of_gross = "abc"\n')

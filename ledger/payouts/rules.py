@@ -137,6 +137,7 @@ def load_rules(ledger: Ledger) -> Rules:
     """[[workers]] and [[splits]] of ledger.toml, checked: a wrong rule is a UsageError
     naming ledger.toml and the rule. (Their shapes, [payouts] a table and the others arrays
     of tables, were checked when the settings were read: ledger.core.config.)"""
+    from ledger.core.config import table_line
     from ledger.core.money import known_currencies
 
     config = ledger.settings()
@@ -147,33 +148,32 @@ def load_rules(ledger: Ledger) -> Rules:
     workers: dict[str, Worker] = {}
     for number, table in enumerate(config.workers, 1):
         label = f"worker #{number}"
+        line = table_line(config.text, "workers", number)  # (its [[workers]] header)
         if not isinstance(table, dict) or not isinstance(table.get("name"), str) \
                 or not table["name"].strip():
-            raise UsageError(f"{label} needs a name", path=where,
+            raise UsageError(f"{label} needs a name", path=where, line=line,
                              hint='[[workers]] name = "Ali" currency = "PKR" aliases = [...]')
         name = table["name"].strip()
         label = f"worker {name!r}"
         unknown = sorted(set(table) - WORKER_KEYS)
         if unknown:
-            raise UsageError(f"{label}: unknown key(s) {', '.join(unknown)}", path=where,
+            raise UsageError(f"{label}: unknown key(s) {', '.join(unknown)}", path=where, line=line,
                              hint="worker keys: " + ", ".join(sorted(WORKER_KEYS)))
         if name.casefold() in {w.casefold() for w in workers}:
-            raise UsageError(f"{label} is defined twice", path=where,
+            raise UsageError(f"{label} is defined twice", path=where, line=line,
                              hint="give each worker one [[workers]] entry")
         currency = str(table.get("currency") or home).upper()
         if currency not in known_currencies():
-            raise UsageError(f"{label}: unknown currency {currency!r}", path=where,
+            raise UsageError(f"{label}: unknown currency {currency!r}", path=where, line=line,
                              hint="use an ISO 4217 code, e.g. PKR")
         aliases = table.get("aliases", [])
         if isinstance(aliases, str):
             aliases = [aliases]
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            raise UsageError(f"{label}: aliases must be a list of names", path=where,
+            raise UsageError(f"{label}: aliases must be a list of names", path=where, line=line,
                              hint='e.g. aliases = ["Ali Khan", "0300-1234567"]')
         workers[name] = Worker(name, currency, tuple(a.strip() for a in aliases if a.strip()),
                                bool(table.get("show_contract", default_show)))
-    from ledger.core.config import table_line
-
     splits = [_split(number, table, workers, where, table_line(config.text, "splits", number))
               for number, table in enumerate(config.splits, 1)]
     payouts_path, units_path = files(ledger)
