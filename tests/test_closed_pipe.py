@@ -62,3 +62,27 @@ def test_a_failing_command_keeps_its_status_and_message(demo):
     assert code == 2
     assert said == b"error: --month '2024-13' is not YYYY-MM\n  hint: e.g. --month 2024-06\n"
     assert _closed(["--ledger", "nowhere", "report"], demo.parent, stderr_too=True)[0] == 2
+
+
+def test_an_internal_error_is_printed_as_every_error_is(monkeypatch, capsys):
+    """A bug is said plainly, message then hint, through the one error printer (no
+    traceback), with exit 1."""
+    import sys
+
+    import pytest
+
+    from ledger.cli import main
+
+    def broken(args):
+        raise KeyError("x")
+
+    monkeypatch.setattr(main, "_run", broken)
+    monkeypatch.setattr(sys, "argv", ["ledger", "report"])
+    monkeypatch.delenv("LEDGER_DEBUG", raising=False)
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit) as ended:
+        main._main()
+    assert ended.value.code == 1
+    assert capsys.readouterr().err == (
+        "error: internal error: KeyError: 'x'\n"
+        "  hint: rerun with --debug for the traceback and please report it\n")

@@ -68,20 +68,25 @@ def _main() -> None:
     except LedgerError as exc:
         if debug:
             raise
-        from ledger.cli.common import width
-        from ledger.render.status import error_text
-
-        _say(error_text(f"{exc.where() or 'error: '}{exc.message}", exc.hint,
-                        width(stderr=True, piped=80)))
+        _error(f"{exc.where() or 'error: '}{exc.message}", exc.hint)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # a bug: say so plainly, never dump a traceback on the user
         if debug or os.environ.get("LEDGER_DEBUG"):
             raise
-        _say(f"error: internal error: {type(exc).__name__}: {exc}\n"
-             "  hint: rerun with --debug for the traceback and please report it\n")
+        _error(f"error: internal error: {type(exc).__name__}: {exc}",
+               "rerun with --debug for the traceback and please report it")
         sys.exit(1)
+
+
+def _error(message: str, hint: str | None) -> None:
+    """An error and its hint on stderr as every error is printed (ledger.render.status
+    `error_text`: the hint wrapped at the width, 80 when piped)."""
+    from ledger.cli.common import width
+    from ledger.render.status import error_text
+
+    _say(error_text(message, hint, width(stderr=True, piped=80)))
 
 
 def _say(text: str) -> None:
