@@ -214,6 +214,10 @@ def test_demo_prints_the_report_then_the_journeys(tmp_path):
     assert max(len(line) for line in journeys.splitlines()) <= 80  # fits a terminal
     flowing = " ".join(journeys.split())  # the terminal's line breaks aside
     assert "arrived 40,935.00 PKR in bank:meezan" in flowing
+    # PayPal's credit is shown as credited; what arrived is after the bank's charge and tax
+    assert "arrived 84,904.12 PKR in bank:meezan" in flowing
+    assert re.search(r"Credited +85,267\.29 PKR", journeys)
+    assert "Received " not in journeys.replace("Received, origin", "")
     assert re.search(r"2024-06-21 upwork 200\.00 USD · 10 days \(usually 7\) · overdue: chase "
                      r"it · ref 612340308 \(row [0-9a-f]{8}\)", flowing)
     assert "Received, origin unknown" not in journeys and "Ambiguous" not in journeys

@@ -104,7 +104,9 @@ def _chain_table(c: dict, locale: str | None = None):  # -> rich.table.Table
             line(f"- {name}", [money(v) for v in values], money(c["costs"][key]))
     line("[bold]= Arrived[/]", [f"[bold]{money(h['waterfall']['arrived'])}[/]" for h in hops],
          f"[bold]{money(c['arrived'])}[/]")
-    line("[dim]Received[/]", [f"[dim]{money(h['received']['amount'])} "
+    # the credit as the statement shows it, before deductions booked after it (the header's
+    # "arrived" is after them)
+    line("[dim]Credited[/]", [f"[dim]{money(h['received']['amount'])} "
                               f"{h['received']['currency']}[/]" for h in hops])
     line("[dim]Days · match[/]", [f"[dim]{h['evidence']['days']} · {h['confidence']}[/]"
                                   for h in hops])
