@@ -237,9 +237,10 @@ CODES = [  # (table arguments, the codes of its JSON: ids, kinds, rules, statuse
         *(c[k] for c in d["checks"] + d["withdrawals"] for k in ("rule", "status") if c[k]),
         *(r[k] for r in d["rules"] for k in ("id", "confidence"))]),
     (["fees", "--rules"], lambda d: [r[k] for r in d["rules"] for k in ("id", "confidence")]),
-    (["report", "--year", "2024"], lambda d: [  # words of the sources: codes among them
-        *(p["platform"] for p in d["by_platform"]),
-        *(w for b in d["benchmarks"] for w in b["source"].split() if len(w) > 6)]),
+    (["report", "--year", "2024"], lambda d: [  # words of the sources' publishers (the
+        *(p["platform"] for p in d["by_platform"]),  # report's table shows no more of them)
+        *(w for b in d["benchmarks"] for w in b["source"].split(": ")[0].split()
+          if len(w) > 6)]),
     (["benchmarks", "--country", "PK"], lambda d: [
         *(b["benchmark"] for b in d), *(w for b in d for w in b["source_title"].split()
                                         if len(w) > 6)]),
@@ -301,3 +302,20 @@ def test_the_fee_check_names_each_rows_currency(demo):
             [line] = [t for t in lines if t.startswith(("│ " + row["date"], row["date"]))
                       and whole(amount, t)]
             assert whole(row["currency"], line), (width, line)
+
+
+def test_the_reports_benchmarks_name_their_publisher_and_point_to_the_full_source(demo):
+    """At 80 columns full source titles wrapped the report's benchmark table to ~50 lines;
+    it names each publisher, and says where each source is in full."""
+    data = json.loads(invoke(demo, "report", "--month", "2024-06", "--format", "json"))
+    titles = {b["source"] for b in data["benchmarks"] if b["ratio"] is not None}
+    assert any(": " in t for t in titles)  # titles with more than a publisher
+    text = invoke(demo, "report", "--month", "2024-06", width=80)
+    table = text[text.index("against local benchmarks"):text.index("each source in full")]
+    words = _tokens(table)
+    for title in titles:
+        publisher, _, rest = title.partition(": ")
+        assert set(publisher.split()) <= words
+        if rest:  # the rest of the title is not shown
+            assert not set(rest.split()) <= words, rest
+    assert "`ledger benchmarks` or --format json" in " ".join(text.split())

@@ -326,7 +326,7 @@ def print_benchmarks(report: dict, console: Console) -> None:
         year = str(item["year"] or "yours") + ("*" if item.get("picked") else "")
         rows.append([lit(item["name"].replace("_", " ")), year, _money(item["monthly"], loc),
                      f"{_num(ratio, loc)}x", f"[green]{bar}[/]" if ratio >= 1 else f"[red]{bar}[/]",
-                     lit(item["source"])])
+                     lit(_publisher(item["source"]))])
         if item.get("hourly"):
             rows.append(["  per hour", "", _money(item["hourly"], loc),
                          f"{_num(item['hourly_ratio'], loc)}x", "", "net per paid hour"])
@@ -335,9 +335,15 @@ def print_benchmarks(report: dict, console: Console) -> None:
                Col("Source", min_width=12, drop=1)]
     console.print(fit_table(columns, rows, title="Net per month against local benchmarks",
                             markup=True))
-    if any(i.get("picked") for i in report["benchmarks"]):
-        console.print("[dim]* the nearest year with a figure; sources and notes in "
-                      "--format json or `ledger benchmarks`[/]")
+    picked = any(i.get("picked") for i in report["benchmarks"])
+    console.print(("[dim]* the nearest year with a figure; " if picked else "[dim]")
+                  + "each source in full, with notes: `ledger benchmarks` or --format json[/]")
+
+
+def _publisher(source: str) -> str:
+    """A source's publisher, the part of its title before ": " (the whole title when it has
+    none): the full titles wrapped a report's benchmark table to ~50 lines at 80 columns."""
+    return source.split(": ", 1)[0]
 
 
 def print_rules_used(report: dict, console: Console) -> None:
