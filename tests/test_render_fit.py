@@ -90,3 +90,27 @@ def test_a_column_left_out_comes_back_where_it_fits() -> None:
     assert [columns[n].header for n in table.layout(120).shown] == [c.header for c in columns]
     drawn = _print(table, 80)
     assert "Müller Design GmbH" in drawn and "not_served" in drawn
+
+
+def test_a_stacked_row_packs_its_pairs_into_lines_that_fit() -> None:
+    """Stacked, a row's `Header: value` pairs share lines up to the width, in column order;
+    each pair is whole on one line."""
+    rng = random.Random(5)
+    packed = 0
+    for case in range(60):
+        names = rng.sample(["Gross PKR", "Fees", "Fee rate", "Net", "Hours", "Net/h",
+                            "Payout costs", "Net home"], rng.randint(3, 8))
+        columns = [Col("Platform"), *(F(n) for n in names)]
+        rows = [["Müller Design GmbH", *(f"{rng.randint(0, 10**7):,}.{rng.randint(10, 99)}"
+                                        for _ in names)] for _ in range(rng.randint(1, 3))]
+        width = rng.randint(30, 60)
+        table = fit_table(columns, rows)
+        if table.layout(width).kind != "stacked":
+            continue
+        lines = _print(table, width).splitlines()
+        assert max(len(line) for line in lines) <= width, (case, lines)
+        pairs = [p for line in lines if line.startswith("  ") for p in line[2:].split(" · ")]
+        shown = [f"{n}: {v}" for row in rows for n, v in zip(names, row[1:], strict=True)]
+        assert pairs == shown, case
+        packed += len(pairs) > len([line for line in lines if line.startswith("  ")])
+    assert packed > 10

@@ -188,9 +188,10 @@ def test_the_figures_that_were_cut_before(demo):
 
 def test_stacked_at_60_and_boxed_at_200(demo):
     narrow = invoke(demo, "report", "--year", "2024", width=60)
-    # By platform: a block per platform, one `Header: value` line per figure
-    assert "\nupwork\n  Gross PKR: 485,812.21\n  Fees: 59,701.64\n  Fee rate: 12.3%\n" \
-           "  Net: 426,110.57\n" in narrow
+    # By platform: a block per platform, `Header: value` pairs as many to a line as fit
+    assert "\nupwork\n  Gross PKR: 485,812.21 · Fees: 59,701.64 · Fee rate: 12.3%\n" \
+           "  Net: 426,110.57 · Hours: 183.33 · Net/h: 2,324.24\n" in narrow
+    assert max(len(line) for line in narrow.splitlines()) <= 60
     wide = invoke(demo, "report", "--year", "2024", width=200)
     header = next(line for line in wide.splitlines() if "┃ Platform" in line)
     assert [cell.strip() for cell in header.strip().strip("┃").split("┃")] == [

@@ -13,7 +13,8 @@ the console gives it:
 2. the same, compact (no outer edge, one space between columns);
 3. compact without the columns that may go (`drop`, highest first: files, sources, notes...),
    then with each one left out put back, most needed first, where it fits after all;
-4. stacked: a block per row, `Header: value` a line, when even that leaves no room.
+4. stacked: a block per row, `Header: value` pairs as many to a line as fit, when even that
+   leaves no room.
 """
 
 from __future__ import annotations
@@ -295,7 +296,9 @@ class Fitted:
             table.add_row(*(row[n] for n in layout.shown), style=style)
         return table
 
-    def _stacked(self) -> list[Text]:
+    def _stacked(self, width: int) -> list[Text]:
+        """A block per row: its first cell, then `Header: value` pairs, as many to a line as
+        fit `width` (joined by " · "), so a stacked report is not a line per figure."""
         from rich.text import Text
 
         out: list[Text] = []
@@ -307,19 +310,28 @@ class Fitted:
             if style:
                 head.stylize(style)
             out.append(head)
+            line: Text | None = None
             for col, cell in zip(self.columns[1:], row[1:], strict=True):
                 if not cell.plain.strip() or not col.header.strip():
                     continue  # an unnamed column is a bar: decoration the lines do without
-                name = " ".join(col.header.split())
-                line = Text(f"  {name}: ")
-                line.append_text(Text(" ").join(cell.split("\n")))
+                pair = Text(f"{' '.join(col.header.split())}: ")
+                pair.append_text(Text(" ").join(cell.split("\n")))
+                if line is not None and line.cell_len + 3 + pair.cell_len <= width:
+                    line.append(" · ")
+                    line.append_text(pair)
+                    continue
+                if line is not None:
+                    out.append(line)
+                line = Text("  ")
+                line.append_text(pair)
+            if line is not None:
                 out.append(line)
         return out
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         layout = self.layout(options.max_width)
         if layout.kind == "stacked":
-            yield from self._stacked()
+            yield from self._stacked(options.max_width)
             return
         drawn = self._plain_lines(layout, console, options)
         if drawn is None:
