@@ -153,6 +153,25 @@ COMMANDS = [  # (ledger, table arguments, json arguments, figures the table must
 ]
 
 
+ADDRESS = re.compile(r" {4}https?://\S+")
+
+
+def test_the_benchmarks_sources_are_listed_once_with_whole_addresses(demo):
+    """`ledger benchmarks` numbers its sources in the table and lists each once below, its
+    address on a line of its own, never cut or broken, at any width."""
+    data = json.loads(invoke(demo, "benchmarks", "--country", "PK", "--format", "json"))
+    sources = list(dict.fromkeys((b["source_title"], b["source_url"]) for b in data))
+    assert len(sources) < len(data)  # figures share sources
+    for width in (60, 80, 200):
+        text = invoke(demo, "benchmarks", "--country", "PK", width=width)
+        listed = text[text.index("\nSources\n"):]
+        for number, (title, url) in enumerate(sources, 1):
+            assert f"[{number}] {' '.join(title.split())}" in " ".join(listed.split())
+            assert f"\n    {url}\n" in listed, (width, url)
+        assert text.count("data.worldbank.org") == len({u for _, u in sources
+                                                        if "data.worldbank.org" in u})
+
+
 @pytest.mark.parametrize(("which", "args", "as_json", "must"), COMMANDS,
                          ids=[" ".join(c[1][:2]) for c in COMMANDS])
 def test_no_figure_is_cut_at_any_width(request, which, args, as_json, must):
@@ -167,7 +186,9 @@ def test_no_figure_is_cut_at_any_width(request, which, args, as_json, must):
         assert len(expected) >= 3, (args, sorted(expected))
     for n, width in enumerate(WIDTHS):  # 60 and 100 by --width, 80 and 120 by $COLUMNS
         text = invoke(root, *args, **{"columns" if n % 2 else "width": width})
-        assert max(len(line) for line in text.splitlines()) <= width, (args, width)
+        # a line that is only an address (`ledger benchmarks`' sources) is never broken
+        assert max(len(line) for line in text.splitlines()
+                   if not ADDRESS.fullmatch(line)) <= width, (args, width)
         missing = sorted(f for f in shown if not whole(f, text))
         assert not missing, (args, width, missing)
 

@@ -311,7 +311,7 @@ def benchmarks(
         return
     from ledger.render.benchmarks import print_benchmarks
 
-    print_benchmarks(rows, _console())
+    print_benchmarks(rows, _console(), config.locale)
 
 
 @app.command()
