@@ -153,7 +153,7 @@ COMMANDS = [  # (ledger, table arguments, json arguments, figures the table must
 ]
 
 
-ADDRESS = re.compile(r" {4}https?://\S+")
+ADDRESS = re.compile(r"(?: {4}|\[\d+\] )https?://\S+")
 
 
 def test_the_benchmarks_sources_are_listed_once_with_whole_addresses(demo):
@@ -170,6 +170,21 @@ def test_the_benchmarks_sources_are_listed_once_with_whole_addresses(demo):
             assert f"\n    {url}\n" in listed, (width, url)
         assert text.count("data.worldbank.org") == len({u for _, u in sources
                                                         if "data.worldbank.org" in u})
+
+
+def test_the_fee_rules_sources_are_listed_once_with_whole_addresses(demo):
+    """`ledger fees --rules` cites each rule's source by number; an address is listed once,
+    whole on its own line, at any width (it was cut with … or broken across lines)."""
+    rules = json.loads(invoke(demo, "fees", "--rules", "--format", "json"))["rules"]
+    addresses = list(dict.fromkeys(r["source"] for r in rules
+                                   if r["source"].startswith("http")))
+    assert len(addresses) < len([r for r in rules if r["source"].startswith("http")])
+    for width in (60, 80, 200):
+        text = invoke(demo, "fees", "--rules", width=width)
+        listed = text[text.index("\nSources\n"):].splitlines()
+        for address in addresses:
+            assert sum(line.endswith(f"] {address}") for line in listed) == 1, (width, address)
+            assert text.count(address) == 1
 
 
 @pytest.mark.parametrize(("which", "args", "as_json", "must"), COMMANDS,

@@ -5,34 +5,26 @@ from __future__ import annotations
 
 
 def print_benchmarks(rows: list[dict], console, locale: str | None = None) -> None:
-    """One line per benchmark and year; its source a number, each source listed once below
-    (a country's figures share a few sources: written out on every row they made the table
-    five lines a figure at 80 columns), its address on a line of its own that is never
-    broken, so it can be copied or clicked. The note is left out first on a narrow terminal
-    (the amounts never)."""
+    """One line per benchmark and year, its source cited by number and listed once below
+    (ledger.render.sources); the note is left out first on a narrow terminal (the amounts
+    never)."""
     from ledger.render.fit import Code, Col, F, fit_table
     from ledger.render.report import _money
+    from ledger.render.sources import cite, numbered, print_sources
 
-    sources: dict[tuple[str, str], int] = {}
-    for r in rows:
-        sources.setdefault((r["source_title"], r["source_url"] or ""), len(sources) + 1)
+    sources = numbered((r["source_title"], r["source_url"] or "") for r in rows)
     table = fit_table(
         [Code("Benchmark"), F("Year", justify="left"), F("Amount"), Code("Per"),
          F("Source", justify="left"), Col("Note", min_width=30, drop=1)],
         [[r["benchmark"], str(r["year"]),
           f"{_money(_padded(r['amount'], r['currency']), locale)} {r['currency']}", r["period"],
-          f"[{sources[r['source_title'], r['source_url'] or '']}]", r["note"] or ""]
+          cite(sources, (r["source_title"], r["source_url"] or "")), r["note"] or ""]
          for r in rows])
     console.print(table)
     if 5 not in table.layout(console.width).shown:
         console.print("notes: --format json, or a wider table: ledger --width 160 benchmarks",
                       markup=False)
-    console.print("Sources", markup=False)
-    for (title, url), number in sources.items():
-        console.print(f"[{number}] {title}", markup=False)
-        if url:
-            console.print(f"    {url}", markup=False, soft_wrap=True)
-
+    print_sources(sources, console)
 
 def _padded(amount: object, currency: str) -> str:
     """A figure with its currency's decimal places at least (1278.4 USD as 1,278.40), so the

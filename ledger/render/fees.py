@@ -4,6 +4,7 @@ them. The data is ledger.fee_check's (`ledger fees --format json` prints it as i
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -26,14 +27,27 @@ def figure(text: str | None, locale: str | None = None) -> str:
 
 
 def print_rules(rules: list[dict], console: Console) -> None:
+    """The rules as a table, each one's source cited by number and listed once below (an
+    address whole on its own line: ledger.render.sources)."""
     from ledger.render.fit import Code, Col, F, fit_table
+    from ledger.render.sources import cite, numbered, print_sources
 
+    def source(rule: dict) -> tuple[str, str]:
+        text = rule["source"] or ""
+        return ("", text) if _ADDRESS.fullmatch(text) else (text, "")
+
+    sources = numbered(source(r) for r in rules if r["source"])
     console.print(fit_table(
         [Code("Rule"), F("From", justify="left"), F("Until", justify="left"),
-         Col("Fee", min_width=12), Code("Confidence", drop=1),
-         Col("Source", min_width=12, drop=2)],
-        [[r["id"], r["from"] or "", r["until"] or "", r["rule"], r["confidence"], r["source"]]
+         Col("Fee", min_width=12), Code("Confidence", drop=1), F("Source", justify="left")],
+        [[r["id"], r["from"] or "", r["until"] or "", r["rule"], r["confidence"],
+          cite(sources, source(r)) if r["source"] else ""]
          for r in rules], title="Fee rules in effect"))
+    print_sources(sources, console)
+
+
+_ADDRESS = re.compile(r"https?://\S+(?: ; https?://\S+)*")
+"""A source that is only addresses (listed unbroken), not a sentence (listed as text)."""
 
 
 def print_check(data: dict, console: Console, locale: str | None = None) -> None:
