@@ -153,7 +153,7 @@ COMMANDS = [  # (ledger, table arguments, json arguments, figures the table must
 ]
 
 
-ADDRESS = re.compile(r"(?: {4}|\[\d+\] )https?://\S+")
+ADDRESS = re.compile(r"(?: {4}|\[\d+\] )https?://\S+(?: ; https?://\S+)*")
 
 
 def test_the_benchmarks_sources_are_listed_once_with_whole_addresses(demo):

@@ -284,8 +284,6 @@ def print_months(report: dict, console: Console) -> None:
     cur, loc = report["currency"], report.get("locale")
     months = report["months"]
     benchmark = months[0].get("benchmark")
-    title = "Month by month" + (f" (bar: net against {benchmark.replace('_', ' ')}, "
-                                "| marks 1x)" if benchmark else "")
     most = max((Decimal(m["benchmark_ratio"]) for m in months if m.get("benchmark_ratio")),
                default=Decimal(1))
     rows = []
@@ -300,7 +298,15 @@ def print_months(report: dict, console: Console) -> None:
                      f"{_num(ratio, loc)}x" if ratio is not None else "—", bar])
     columns = [F("Month", justify="left"), F(f"Gross {cur}"), F("Costs"), F("Net"),
                F("vs last"), F("Hours"), F("Net/h"), F("Bench."), Col("", min_width=99, drop=1)]
-    console.print(fit_table(columns, rows, title=title, markup=True))
+    table = fit_table(columns, rows, markup=True)
+    if benchmark:  # the bar is said only where the width leaves room for it
+        against = benchmark.replace("_", " ")
+        table.title = (f"Month by month (Bench. and bar: net against {against}, | marks 1x)"
+                       if len(columns) - 1 in table.layout(console.width).shown else
+                       f"Month by month (Bench.: net against {against})")
+    else:
+        table.title = "Month by month"
+    console.print(table)
 
 
 def _ratio_bar(ratio: Decimal, most: Decimal, width: int = 16) -> str:
@@ -322,7 +328,9 @@ def print_benchmarks(report: dict, console: Console) -> None:
         if item["ratio"] is None:
             continue
         ratio = Decimal(item["ratio"])
-        bar = "█" * min(int(ratio * 4), 16) + ("…" if ratio * 4 > 16 else "")
+        # a cell per quarter of the benchmark, up to twice it: the bar shows the distance to
+        # 1x, where it matters; a ratio beyond 2x (its figure says how far) ends in "…"
+        bar = "█" * min(int(ratio * 4), 8) + ("…" if ratio * 4 > 8 else "")
         year = str(item["year"] or "yours") + ("*" if item.get("picked") else "")
         rows.append([lit(item["name"].replace("_", " ")), year, _money(item["monthly"], loc),
                      f"{_num(ratio, loc)}x", f"[green]{bar}[/]" if ratio >= 1 else f"[red]{bar}[/]",
