@@ -356,3 +356,20 @@ def test_the_reports_benchmarks_name_their_publisher_and_point_to_the_full_sourc
         if rest:  # the rest of the title is not shown
             assert not set(rest.split()) <= words, rest
     assert "`ledger benchmarks` or --format json" in " ".join(text.split())
+
+
+def test_a_quote_shows_no_negative_zero_and_whole_addresses(demo):
+    """A hop's cost of nothing is `0.00`, not `-0.00`; each rule's source address is whole on
+    its own line at 80 columns (it was broken across lines)."""
+    args = ["quote", "500", "USD", "--route", "upwork,bank", "--to", "PKR", "--date",
+            "2024-06-03"]
+    data = json.loads(invoke(demo, *args, "--format", "json"))
+    zero = [line for hop in data["hops"] for line in hop["lines"]
+            if Decimal(line["amount"]) == 0]
+    assert zero  # the bank's inward charge in Pakistan
+    text = invoke(demo, *args, width=80)
+    assert not re.search(r"-0\.00\b", text)
+    addresses = {r["source"] for r in data["rules"] if ADDRESS.fullmatch(f"    {r['source']}")}
+    assert len(addresses) >= 2
+    for address in addresses:
+        assert f"\n    {address}\n" in text, address

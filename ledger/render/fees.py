@@ -4,7 +4,6 @@ them. The data is ledger.fee_check's (`ledger fees --format json` prints it as i
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -30,11 +29,11 @@ def print_rules(rules: list[dict], console: Console) -> None:
     """The rules as a table, each one's source cited by number and listed once below (an
     address whole on its own line: ledger.render.sources)."""
     from ledger.render.fit import Code, Col, F, fit_table
-    from ledger.render.sources import cite, numbered, print_sources
+    from ledger.render.sources import cite, is_address, numbered, print_sources
 
     def source(rule: dict) -> tuple[str, str]:
         text = rule["source"] or ""
-        return ("", text) if _ADDRESS.fullmatch(text) else (text, "")
+        return ("", text) if is_address(text) else (text, "")
 
     sources = numbered(source(r) for r in rules if r["source"])
     console.print(fit_table(
@@ -44,10 +43,6 @@ def print_rules(rules: list[dict], console: Console) -> None:
           cite(sources, source(r)) if r["source"] else ""]
          for r in rules], title="Fee rules in effect"))
     print_sources(sources, console)
-
-
-_ADDRESS = re.compile(r"https?://\S+(?: ; https?://\S+)*")
-"""A source that is only addresses (listed unbroken), not a sentence (listed as text)."""
 
 
 def print_check(data: dict, console: Console, locale: str | None = None) -> None:

@@ -86,9 +86,9 @@ def print_one(q: dict, console: Console, locale: str | None = None) -> None:
                 rule = f"yours: {hop['evidence']['count']} transfers"
             elif line.get("basis") == "none":
                 rule = "neither: mid rate"
-            value = [f"-{g(line['value'])}"] if converts else []
+            value = [_less(g(line["value"]))] if converts else []
             rows.append([lit(where), lit(line["what"]),
-                         f"-{g(line['amount'])} {line['currency']}", *value, lit(rule)])
+                         f"{_less(g(line['amount']))} {line['currency']}", *value, lit(rule)])
             where = ""
         rows.append(["", "[dim]after this hop[/]",
                      f"[dim]{g(hop['amount_out'])} {hop['currency_out']}[/]",
@@ -117,8 +117,20 @@ def print_one(q: dict, console: Console, locale: str | None = None) -> None:
                                              "this hop)" if b["basis"] == "schedule" else
                                              "priced by neither your history nor a published "
                                              "schedule"), markup=False)
+    from ledger.render.sources import is_address, print_address
+
     console.print("[dim]Sources (? = unconfirmed: a default to override in ledger.toml):[/]")
     for rule in q["rules"]:
-        console.print(f"[dim]  {rule['id']}: {rule['rule']} — {rule['source']}[/]")
+        if is_address(rule["source"] or ""):  # its own line, never broken
+            console.print(f"  {rule['id']}: {rule['rule']}", markup=False)
+            print_address(console, rule["source"])
+        else:
+            console.print(f"  {rule['id']}: {rule['rule']} — {rule['source']}", markup=False)
     for note in q["notes"]:
         console.print(f"[dim]note: {note}[/]")
+
+
+def _less(shown: str) -> str:
+    """A cost as the waterfall takes it off, `-12.50`; a cost of nothing as `0.00` (never
+    `-0.00`)."""
+    return shown if not shown.strip("0.,\u202f\u00a0 ") else f"-{shown}"

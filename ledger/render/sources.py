@@ -6,11 +6,25 @@ addresses cut with `…`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 Source = tuple[str, str]
 """(title, address): either may be empty."""
+
+
+ADDRESSES = re.compile(r"https?://\S+(?: ; https?://\S+)*")
+"""A source that is only addresses (one, or several joined by " ; "), not a sentence."""
+
+
+def is_address(text: str) -> bool:
+    return ADDRESSES.fullmatch(text) is not None
+
+
+def print_address(console: Any, address: str, lead: str = "    ") -> None:
+    """`lead` then `address` on one line that rich never breaks (the terminal wraps it)."""
+    console.print(f"{lead}{address}", markup=False, soft_wrap=True)
 
 
 def numbered(sources: Iterable[Source]) -> dict[Source, int]:
@@ -34,5 +48,4 @@ def print_sources(numbers: dict[Source, int], console: Any) -> None:
         if title:
             console.print(f"[{number}] {title}", markup=False)
         if address:
-            lead = "    " if title else f"[{number}] "
-            console.print(f"{lead}{address}", markup=False, soft_wrap=True)
+            print_address(console, address, "    " if title else f"[{number}] ")
