@@ -577,11 +577,16 @@ def test_cli_balances_per_worker(books_dir):
         ("Ali", "2000.00", "counterparty"), ("Bilal", "15000.00", "counterparty"),
         ("Hina", "3000.00", "manual")}  # the 1000 to Sara Ahmed is no worker's
     contracts = {c["contract"]: c for c in june["contracts"]}
+    # the 20 June withdrawal's costs (its 0.99 USD fee, 275.72, and the FX cost of NayaPay's
+    # PKR credit, 100.00) are charged to the money it moved, first in, first out, as the
+    # report's By client charges them: Acme's and Delta Media's (they were on the untied line)
     assert contracts["Acme Corp"] == {"contract": "Acme Corp", "gross": "26457.50",
-                                      "platform": "2645.75", "payment": "0.00",
-                                      "taxes": "0.00", "owed": "4145.75", "margin": "19666.00"}
+                                      "platform": "2645.75", "payment": "160.58",
+                                      "taxes": "0.00", "owed": "4145.75", "margin": "19505.42"}
     assert contracts["Delta Media"]["owed"] == "13368.00"
-    assert contracts["Delta Media"]["margin"] == "16710.00"
+    assert (contracts["Delta Media"]["payment"], contracts["Delta Media"]["margin"]) == (
+        "215.14", "16494.86")
+    assert "(costs not tied to a contract)" not in contracts
     chain = {p["party"]: p["amount"] for p in june["value_chain"]}
     # payment providers: the fees (275.72) and, counted as the report counts it (issue 18),
     # the FX cost of the 200.00 USD withdrawal NayaPay credited as 55,600 PKR:

@@ -46,16 +46,54 @@ def test_payouts_count_the_fx_cost_the_report_counts(tmp_path: Path):
     assert (totals["payment_fees"], totals["fx_cost"], totals["bank_deductions"]) == \
         ("1400.00", "2000.00", "0.00")
     contracts = {c["contract"]: c for c in payouts["contracts"]}
-    untied = contracts["(costs not tied to a contract)"]
-    assert untied["payment"] == "3400.00"  # 1,400.00 + 2,000.00 (was 1,400.00)
-    assert untied["margin"] == "-3400.00"
+    # the 450.00 USD withdrawal was Acme's 272.00 (bonus 2.00 net + milestone 270.00) and
+    # Beta's 178.00, first in, first out; its costs (the two fees and the FX cost, 3,400.00)
+    # are theirs as the report's By client charges them (they were all on the untied line)
+    assert "(costs not tied to a contract)" not in contracts
+    assert {k: (c["payment"], c["margin"]) for k, c in contracts.items()} == {
+        "Acme Corp": ("2040.00", "-2040.00"), "Beta LLC": ("1360.00", "-1360.00")}
+    assert_same_story(report, payouts)
     chain = {p["party"]: p["amount"] for p in payouts["value_chain"]}
     assert chain["payment providers"] == "3400.00"
     # the report's own per-contract value chains read the same counted rows
-    untied_chain = next(c for c in report["value_chains"]
-                        if c["contract"] == "(costs not tied to a contract)")
-    steps = {s["step"]: s["amount"] for s in untied_chain["steps"]}
-    assert (steps["payment"], steps["you_kept"]) == ("3400.00", "-3400.00")
+    steps = {c["contract"]: {s["step"]: s["amount"] for s in c["steps"]}
+             for c in report["value_chains"]}
+    assert (steps["Acme Corp"]["payment"], steps["Acme Corp"]["you_kept"]) == \
+        ("2040.00", "-2040.00")
+
+
+UNTIED = "(costs not tied to a contract)"
+
+
+def assert_same_story(report: dict, payouts: dict) -> None:
+    """`ledger report`'s By client and `ledger payouts`' contracts of one period (JSON) tell
+    the same story: a contract line named for a client carries that client's fees and payout
+    costs (platform + payment + taxes = fees + payout_costs), and every cost the report
+    charges to no client is on the untied line (the payments to sub-workers, no cost of a
+    contract, aside)."""
+    clients = {c["client"]: c for c in report["by_client"]}
+    contracts = {c["contract"]: c for c in payouts["contracts"]}
+    # each side rounds its lines once so that its own columns foot (largest remainder): a
+    # line's three costs may be a cent each apart, never more
+    cents = Decimal("0.03")
+
+    def costs(line: dict) -> Decimal:
+        return sum((Decimal(line[k]) for k in ("platform", "payment", "taxes")), Decimal(0))
+
+    checked = 0
+    for name, line in contracts.items():
+        if name in clients:
+            client = clients[name]
+            charged = Decimal(client["fees"]) + Decimal(client["payout_costs"])
+            assert abs(costs(line) - charged) <= cents, (name, costs(line), charged)
+            checked += 1
+    assert checked
+    nobody = clients.get(None)
+    if nobody is not None and UNTIED in contracts:
+        paid = Decimal(report["totals"]["subcontractor_payouts"]) + Decimal(
+            report["totals"]["expenses"])
+        charged = Decimal(nobody["fees"]) - paid + Decimal(nobody["payout_costs"])
+        assert abs(costs(contracts[UNTIED]) - charged) <= cents
 
 
 DEMO_WORKER = """
@@ -73,14 +111,19 @@ percent_of_net = "10"
 
 @pytest.mark.parametrize(("period", "untied", "payment"), [
     # before issue 18: untied 2664.33, all contracts 4208.62 (the report said 6391.34);
-    # before PayPal's own conversions were charged to the contracts they converted: 4847.05
-    (("--month", "2024-06"), "3997.78", "6391.34"),
+    # before PayPal's own conversions were charged to the contracts they converted: 4847.05;
+    # before the withdrawals' costs were charged to the contracts whose money they moved, as
+    # the report's By client charges them: 3997.78 (now only the fee of the 21 June Upwork
+    # withdrawal no export shows arriving is no contract's)
+    (("--month", "2024-06"), "275.67", "6391.34"),
     # before issue 18: untied 6255.99, all contracts 10782.49 (the report said 14352.70);
-    # before PayPal's own conversions were charged to the contracts they converted: 9826.20
-    (("--year", "2024"), "6907.05", "14352.70")])
+    # before PayPal's own conversions were charged to the contracts they converted: 9826.20;
+    # before the withdrawals' costs were charged as the report charges them: 6907.05
+    (("--year", "2024"), "275.67", "14352.70")])
 def test_the_demo_payouts_cost_what_the_report_says(demo_with_worker, period, untied, payment):
     """The demo ledger with a sub-worker paid 10% of her Upwork net: per contract the payouts'
-    payment costs add up to the report's payment fees + FX cost + bank deductions."""
+    payment costs add up to the report's payment fees + FX cost + bank deductions, and each
+    contract carries what the report's By client charges its client."""
     args = (*period, "--format", "json")
     report = as_json(run("--ledger", demo_with_worker, "report", *args,
                          cwd=demo_with_worker.parent))
@@ -90,7 +133,8 @@ def test_the_demo_payouts_cost_what_the_report_says(demo_with_worker, period, un
     assert sum(Decimal(t[k]) for k in ("payment_fees", "fx_cost", "bank_deductions")) \
         == Decimal(payment)
     contracts = {c["contract"]: c for c in payouts["contracts"]}
-    assert contracts["(costs not tied to a contract)"]["payment"] == untied
+    assert contracts[UNTIED]["payment"] == untied
+    assert_same_story(report, payouts)
     # each contract's line rounded once: together within half a cent a line of the report
     shown = sum(Decimal(c["payment"]) for c in contracts.values())
     assert abs(shown - Decimal(payment)) <= Decimal("0.005") * len(contracts)

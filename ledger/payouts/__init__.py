@@ -165,11 +165,19 @@ def summarize(ledger: Ledger, period: Period | None = None, currency: str | None
         if kept is not None:
             return kept[0]
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
+    if counted is None and detail and journeys is None and rows.height:
+        # the period's reconcile (what the report charges its payout costs with) and the
+        # history, counted once as the report counts them (counting.with_history)
+        from ledger.counting import pipeline as counting
+
+        found, counted = counting.with_history(ledger, rows, (period.start, period.end),
+                                               chain=chain)
+        journeys = found.journeys
     if counted is None:
         counted = history(ledger, rows, period.end, chain, journeys)
     summary = compute(rules, counted, period, currency, chain,
                       manual=manual, units=read_units(rules), detail=detail,
-                      where=str(ledger.rates_path))
+                      where=str(ledger.rates_path), journeys=journeys, stored=rows)
     if entry is not None:
         entry.keep((summary,))
     return summary
@@ -177,10 +185,13 @@ def summarize(ledger: Ledger, period: Period | None = None, currency: str | None
 
 def compute(rules: Rules, counted: pl.DataFrame, period: Period, currency: str, chain: Any, *,
             manual: pl.DataFrame | None = None, units: pl.DataFrame | None = None,
-            detail: bool = True, where: str = "rates.csv") -> Summary:
+            detail: bool = True, where: str = "rates.csv", journeys: Any = None,
+            stored: pl.DataFrame | None = None) -> Summary:
     """`summarize` on given rows: `counted` is the history as the report counts it (fee rules
     applied), `manual` payouts.csv rows, `units` units.csv; rows after the period are left
-    out; `where` names the rates file in messages about a missing rate."""
+    out; `where` names the rates file in messages about a missing rate. `journeys`
+    (reconcile's result for the period) and `stored` (the ledger's rows): the contracts then
+    carry the withdrawal costs the report's By client charges them (value.add_detail)."""
     import polars as pl
 
     counted = _until(counted, period.end)
@@ -199,7 +210,7 @@ def compute(rules: Rules, counted: pl.DataFrame, period: Period, currency: str, 
     summary = Summary(rules, period, currency, items, paid_valued, balances, warnings=warnings)
     if detail:
         add_detail(summary, with_manual.filter(pl.col("date") >= period.start), chain, where,
-                   counted)
+                   counted, journeys=journeys, stored=stored)
     return summary
 
 

@@ -197,10 +197,13 @@ def worker_balances(rules: Rules, items: pl.DataFrame, paid: pl.DataFrame, perio
 
 
 def add_detail(summary: Summary, in_period: pl.DataFrame, chain: Any, where: str,
-               history: pl.DataFrame | None = None) -> None:
+               history: pl.DataFrame | None = None, *, journeys: Any = None,
+               stored: pl.DataFrame | None = None) -> None:
     """Per contract and value chain for the period, in the report currency. `history`: the
-    counted rows up to the period's end, whose first-in-first-out funding says whose
-    earnings each conversion converted (`converted`)."""
+    counted rows up to the period's end; `stored` (the ledger's rows) and `journeys`
+    (reconcile's result for the period): what `ledger report` charges its payout costs with,
+    so each contract carries the costs of converting its money and getting it home as the
+    report's By client does (`traced_by_contract`)."""
     import polars as pl
 
     period, currency = summary.period, summary.currency
@@ -209,51 +212,60 @@ def add_detail(summary: Summary, in_period: pl.DataFrame, chain: Any, where: str
         pl.col("date") <= period.end)
     valued = with_value(rows, currency, chain, where) if rows.height else rows.with_columns(
         pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("value"))
-    converted = converted_by_contract(rows, history, chain, currency, where) \
-        if history is not None else None
+    traced = traced_by_contract(rows, history, chain, currency, where, journeys=journeys,
+                                stored=stored) if history is not None else None
     owed = summary.items.lazy().filter(pl.col("date").is_between(period.start, period.end)
                                        ).select("date", "currency", "amount", "source", "line",
                                                 "key", "worker").collect(
         engine="in-memory", optimizations=plan_flags(summary.items.height))
     owed_valued = with_value(owed, currency, chain, where)
-    summary.contracts = contract_table(valued, owed_valued, converted)
+    summary.contracts = contract_table(valued, owed_valued, traced)
     summary.chain = value_chain(summary.contracts, owed_valued,
                                 list(summary.rules.workers))
 
 
-def converted_by_contract(rows: pl.DataFrame, history: pl.DataFrame, chain: Any,
-                          currency: str, where: str) -> pl.DataFrame | None:
-    """The FX cost of each conversion among `rows` that an export shows (PayPal's EUR->USD
-    of a client's payment), charged to the contracts whose earnings it converted: first in,
-    first out on the account (ledger.counting.attribution.traced over `history`, the counted
-    rows up to the period's end), as the report charges it to the client. Columns id (the
-    conversion leg's row), key (the contract line; UNTIED where the money is untraced),
-    value. None when `rows` hold no conversion."""
+def traced_by_contract(rows: pl.DataFrame, history: pl.DataFrame, chain: Any,
+                       currency: str, where: str, *, journeys: Any = None,
+                       stored: pl.DataFrame | None = None) -> pl.DataFrame | None:
+    """The costs of converting money and getting it home among `rows`, charged to the
+    contracts whose earnings the money was, first in, first out
+    (ledger.counting.attribution.traced, as `ledger report` charges its payout costs to
+    clients): a conversion an export shows (PayPal's EUR->USD of a client's payment), and
+    with reconcile's `journeys` the fees, charges, taxes and FX spread a withdrawal carries
+    on its way to the bank. Funding is read from `stored` (the ledger's rows, as the report
+    reads it), else from `history`. Columns id (the cost's row), kind, key (the contract
+    line; UNTIED where the money is untraced), value. None when nothing is traced."""
     import polars as pl
 
     from ledger.counting import attribution
 
-    if not rows.get_column("kind").eq("fx").any():  # a Series test: no plan
+    if journeys is None and not rows.get_column("kind").eq("fx").any():  # a Series test
         return None
-    parts = attribution.traced(rows, history, None, chain, currency, where,
-                               earnings=True).filter(pl.col("via") == "conversion")
+    funded = history if stored is None else stored
+    parts = attribution.traced(rows, funded, journeys, chain, currency, where, earnings=True)
+    if parts.is_empty():
+        return None
+    # the funding's earnings are rows of `funded` (a net-of-fee earning the fee rules gross
+    # up has another id among the counted rows): their contract lines read there
     earnings = parts.get_column("earning").drop_nulls().unique()
-    keys = history.lazy().filter(pl.col("id").is_in(earnings.implode())).select(
+    keys = funded.lazy().filter(pl.col("id").is_in(earnings.implode())).select(
         pl.col("id").alias("earning"),
-        pl.coalesce("contract", "counterparty", pl.lit(NO_CONTRACT)).alias("key"))
+        pl.coalesce("contract", "counterparty", pl.lit(NO_CONTRACT)).alias("key")).unique(
+        "earning", keep="first")
     return parts.lazy().join(keys, on="earning", how="left").select(
-        "id", pl.coalesce("key", pl.lit(UNTIED)).alias("key"), "value").collect(
+        "id", "kind", pl.coalesce("key", pl.lit(UNTIED)).alias("key"), "value").collect(
         engine="in-memory")
 
 
 def contract_table(valued: pl.DataFrame, owed: pl.DataFrame,
-                   converted: pl.DataFrame | None = None) -> list[dict]:
+                   traced: pl.DataFrame | None = None) -> list[dict]:
     """Per contract: gross, platform costs, payment costs, taxes, owed to sub-workers and the
     margin (gross minus all of them), exact Decimal in the report currency. A conversion an
-    export shows is a payment cost of the contracts whose earnings it converted
-    (`converted_by_contract`). Costs a rule or an export does not tie to an earning
-    (connects, memberships, withdrawal fees, FX on a withdrawal, bank charges) make their own
-    line, so the lines add up to the period's totals."""
+    export shows, and a withdrawal's fees, charges, taxes and FX spread, are costs of the
+    contracts whose money it was (`traced`: `traced_by_contract`), in the column of their
+    kind. Costs neither a rule, an export nor the funding ties to an earning (connects,
+    memberships, the costs of money older than the ledger) make their own line, so the lines
+    add up to the period's totals."""
     import polars as pl
 
     claimed = claimable_plan(valued.lazy().drop("value"))
@@ -263,8 +275,8 @@ def contract_table(valued: pl.DataFrame, owed: pl.DataFrame,
     ).unique(["account", "related_ref"], keep="first")
     costs = valued.lazy().filter(pl.col("kind").is_in([*PLATFORM_COSTS, *PAYMENT_COSTS,
                                                        *TAX_COSTS]))
-    if converted is not None:  # charged to the contracts they converted, below
-        costs = costs.filter(~pl.col("id").is_in(converted.get_column("id").implode()))
+    if traced is not None:  # charged to the contracts whose money they were, below
+        costs = costs.filter(~pl.col("id").is_in(traced.get_column("id").implode()))
     costs = costs.join(owners, on=["account", "related_ref"], how="left",
                        maintain_order="left").with_columns(
         pl.coalesce("_owner", "contract", pl.lit(UNTIED)).alias("key"))
@@ -292,9 +304,11 @@ def contract_table(valued: pl.DataFrame, owed: pl.DataFrame,
     if len(parts) > len(kinds):
         for key, value in parts[-1].iter_rows():
             add(key, "owed", value)
-    if converted is not None:
-        for key, value in converted.group_by("key").agg(pl.col("value").sum()).iter_rows():
-            add(key, "payment", -Decimal(value))
+    if traced is not None:
+        column = {kind: name for kinds_, name in kinds for kind in kinds_}
+        for key, kind, value in traced.group_by("key", "kind").agg(
+                pl.col("value").sum()).iter_rows():
+            add(key, column.get(kind, "payment"), -Decimal(value))
     out = []
     for key, line in lines.items():
         margin = line["gross"] - line["platform"] - line["payment"] - line["taxes"] \
