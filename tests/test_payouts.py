@@ -865,3 +865,29 @@ def test_cli_units_file_missing_names_the_rule_line(books_dir, tmp_path):
     assert result.stderr.splitlines()[0] == (
         'led/ledger.toml:34: split "bilal-transcription": per_unit audio_hour needs units from '
         "units.csv, which does not exist")
+
+
+@pytest.mark.parametrize("command", [("payouts", "--month", "2024-06"),
+                                     ("payouts", "statement", "Hina", "--month", "2024-06"),
+                                     ("report", "--month", "2024-06")])
+def test_cli_a_worker_currency_no_offline_rate_converts_names_the_worker(books_dir, tmp_path,
+                                                                        command):
+    """A worker paid in a currency no offline source has (Bhutan's ngultrum): the error names
+    the worker's [[workers]] line in ledger.toml and how to add the rate; the rate error's own
+    hint (report in another --currency) would not help, as the worker is paid in it."""
+    root = tmp_path / "led"
+    shutil.copytree(books_dir, root)
+    toml = (root / "ledger.toml").read_text("utf-8")
+    assert 'name = "Hina"\ncurrency = "PKR"' in toml
+    (root / "ledger.toml").write_text(toml.replace('name = "Hina"\ncurrency = "PKR"',
+                                                   'name = "Hina"\ncurrency = "BTN"'), "utf-8")
+    line = toml.splitlines().index('name = "Hina"')  # its [[workers]] header's line number
+    result = run("--ledger", "led", *command, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    first, *hint = result.stderr.splitlines()
+    assert first.startswith(f"led/ledger.toml:{line}: worker 'Hina' is paid in BTN: no "
+                            "PKR->BTN rate for 2024-06-28")  # the cash paid to her in PKR
+    hint = " ".join(h.strip() for h in hint)
+    assert hint.startswith("hint: add a line `2024-06-28,PKR,BTN,RATE` to rates.csv")
+    assert "--currency" not in hint and "--online" in hint

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ledger.core.errors import DataError
 from ledger.payouts.owed import claimable_plan
 from ledger.payouts.rules import (
     NO_CONTRACT,
@@ -141,7 +142,10 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
         rows = pl.DataFrame([column(date, "date"), column("currency", "currency"),
                              column(amount, "amount"), column("source", "source"),
                              column("line", "line")])
-        valued = with_value(rows, to, chain, where)
+        try:
+            valued = with_value(rows, to, chain, where)
+        except DataError as exc:
+            raise _no_rate_for(exc, rules, to, column("worker", "worker")) from None
         # each line is rounded once, to the worker currency's minor unit (half-even): a
         # statement's totals are then the sums of the lines it shows
         rounded = valued["value"].cast(dec).round(minor_units(to))
@@ -153,6 +157,22 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
             fx_rate.scatter(at, valued["fx_rate"].cast(dec))
             fx_provider.scatter(at, valued["fx_provider"])
     return frame.hstack([to_of, value, fx_rate, fx_provider])
+
+
+def _no_rate_for(exc: DataError, rules: Rules, to: str, workers: pl.Series) -> DataError:
+    """A missing rate into a worker's currency (`exc`: FxChain.convert's) as an error naming
+    the worker's [[workers]] line in ledger.toml: the worker's currency is what asks for it,
+    and reporting in another currency (the rate error's own hint) would not help."""
+    names = [w for w in workers.drop_nulls().unique(maintain_order=True).to_list()
+             if w in rules.workers]
+    worker = rules.workers[names[0]] if names else next(
+        w for w in rules.workers.values() if w.currency == to)
+    add = (exc.hint or "").split(", or report in ")[0]
+    hint = (f"{add} (the mid rate), or run with --online to fetch it; or set the worker's "
+            f"currency to one the ledger has rates for") if add.startswith("add a line") \
+        else exc.hint
+    return DataError(f"worker {worker.name!r} is paid in {to}: {exc.message}",
+                     path=rules.where, line=worker.line, hint=hint)
 
 
 def worker_balances(rules: Rules, items: pl.DataFrame, paid: pl.DataFrame, period: Period
