@@ -318,3 +318,29 @@ def test_the_html_statement_prints_on_a4(books, tmp_path):
     assert boxes and all(abs(float(w) - 595.92) < 2 and abs(float(h) - 842.88) < 2
                          for w, h in boxes), boxes  # A4 is 210 x 297 mm = 595 x 842 pt
     assert len(re.findall(rb"/Type\s*/Page[^s]", data)) == 1  # a year of work fits one page
+
+
+def test_a_rate_from_another_day_shows_that_day(tmp_path):
+    """A job valued at the rate of a day rates.csv has no line for is converted at the
+    nearest day's rate: the statement shows that day (it said the job's own day, which a
+    worker checking the rate would not find), and JSON says which day and provider."""
+    import json
+
+    root = contractor(tmp_path)
+    rates = (root / "rates.csv").read_text("utf-8")
+    assert "2024-06-12,USD,PKR,278.50\n" in rates  # the day of Ali's 20.00 USD bonus
+    (root / "rates.csv").write_text(rates.replace("2024-06-12,USD,PKR,278.50\n", "")
+                                    .replace("2024-06-10,USD,PKR,278.50",
+                                             "2024-06-10,USD,PKR,278.40"), "utf-8")
+    text = statement(root, "Ali", ("--month", "2024-06"), "text")
+    bonus = next(line for line in text.splitlines() if line.startswith("  2024-06-12"))
+    assert "10% of gross 20.00 USD = 2.00 USD × 278.4 (rate of 2024-06-10)  owed 556.80" \
+        in bonus
+    assert "Where that day has no rate, the nearest day's is used" in text
+    assert check_text(text, None) >= 3
+    jobs = json.loads(statement(root, "Ali", ("--month", "2024-06"), "json"))["jobs"]
+    job = next(j for j in jobs if j["date"] == "2024-06-12")
+    assert (job["rate"], job["rate_date"], job["rate_from"], job["rate_source"]) == (
+        "278.4", "2024-06-12", "2024-06-10", "user")
+    same_day = next(j for j in jobs if j["date"] == "2024-06-03")
+    assert same_day["rate_from"] == same_day["rate_date"] == "2024-06-03"

@@ -104,7 +104,8 @@ def value_paid(paid: pl.DataFrame, rules: Rules, chain: Any, where: str) -> pl.D
 def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: str, *,
                         date: str, amount: str) -> pl.DataFrame:
     """`frame` with worker_currency and `amount` at `date` in it: value, fx_rate,
-    fx_provider (each worker is paid in their own currency)."""
+    fx_provider and rate_date (the date of the rate used: the nearest the FX chain has, not
+    always `date`) (each worker is paid in their own currency)."""
     import polars as pl
 
     from ledger.core.money import minor_units
@@ -113,7 +114,8 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
         return frame.with_columns(pl.lit(None, dtype=pl.String).alias("worker_currency"),
                                   pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("value"),
                                   pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("fx_rate"),
-                                  pl.lit(None, dtype=pl.String).alias("fx_provider"))
+                                  pl.lit(None, dtype=pl.String).alias("fx_provider"),
+                                  pl.lit(None, dtype=pl.Date).alias("rate_date"))
     currencies = {w.name: w.currency for w in rules.workers.values()}
     # Series steps (no polars plan each): the rows of one worker currency (most often all of
     # them) valued at once, their values put back in the rows' order
@@ -126,10 +128,11 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
         paid_in = to_of.unique().sort().to_list()
     dec = pl.Decimal(38, WORK)
     # several currencies: nulls filled a currency at a time; one: the valued columns as they are
-    value, fx_rate, fx_provider = (
+    value, fx_rate, fx_provider, rate_date = (
         pl.Series(name, dtype=dtype).extend_constant(None, frame.height)
         if len(paid_in) > 1 else pl.Series(name, dtype=dtype)
-        for name, dtype in (("value", dec), ("fx_rate", dec), ("fx_provider", pl.String)))
+        for name, dtype in (("value", dec), ("fx_rate", dec), ("fx_provider", pl.String),
+                            ("rate_date", pl.Date)))
     for to in paid_in:
         at = to_of.eq(to).fill_null(False).arg_true() if len(paid_in) > 1 else None
         whole = at is None or at.len() == frame.height
@@ -152,11 +155,13 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
         if whole:
             value, fx_rate = rounded.alias("value"), valued["fx_rate"].cast(dec).alias("fx_rate")
             fx_provider = valued["fx_provider"].alias("fx_provider")
+            rate_date = valued["rate_date"].alias("rate_date")
         else:
             value.scatter(at, rounded)
             fx_rate.scatter(at, valued["fx_rate"].cast(dec))
             fx_provider.scatter(at, valued["fx_provider"])
-    return frame.hstack([to_of, value, fx_rate, fx_provider])
+            rate_date.scatter(at, valued["rate_date"])
+    return frame.hstack([to_of, value, fx_rate, fx_provider, rate_date])
 
 
 def _no_rate_for(exc: DataError, rules: Rules, to: str, workers: pl.Series) -> DataError:

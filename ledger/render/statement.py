@@ -49,9 +49,9 @@ def job_formula(job: dict, cur: str, num=lambda text: text, locale: str | None =
         rule = f"{_share(share, locale)} {rest}" if rest else job["rule"]
         what = f"{rule} {num(job['base'])} {ccy}"
         plain = False
-    if job["rate"] is not None:
+    if job["rate"] is not None:  # the rate's own date: the nearest to the day valued at
         return f"{what} = {num(job['amount'])} {ccy} × {num(job['rate'])} (rate of " \
-            f"{job['rate_date']})"
+            f"{job.get('rate_from') or job['rate_date']})"
     if plain and job["amount"] == job["owed"]:
         return what
     return f"{what} = {num(job['amount'])} {ccy}"
