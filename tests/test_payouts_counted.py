@@ -199,3 +199,26 @@ def test_a_year_report_with_workers_reconciles_once(demo_with_worker, monkeypatc
                                 chain=chain)
     assert reconcile.matches_for(june, rows, (rows["date"].min(), dt.date(2024, 6, 30))) is None
     assert rows.filter(pl.col("date") < dt.date(2024, 6, 1)).height > 0
+
+
+def test_a_worker_paid_in_the_report_currency_got_what_their_statement_says(tmp_path):
+    """7.50 USD per Acme job at 278.45 is 2,088.375 PKR, 2,088.38 on each statement line: in
+    June's four jobs the worker is owed 8,353.52, and the value chain and the contract table
+    say so too (they valued the exact amounts again: 8,353.50, two cents from the workers'
+    table and the worker's statement)."""
+    root = import_demo(tmp_path)
+    with (root / "ledger.toml").open("a", encoding="utf-8") as toml:
+        toml.write('\n[[workers]]\nname = "Ali"\ncurrency = "PKR"\n\n[[splits]]\n'
+                   'worker = "Ali"\nclient = "Acme*"\nper_job = "7.50"\ncurrency = "USD"\n')
+    month = ("--month", "2024-06", "--format", "json")
+    payouts = as_json(run("--ledger", root, "payouts", *month, cwd=tmp_path))
+    statement = as_json(run("--ledger", root, "payouts", "statement", "Ali", *month,
+                            cwd=tmp_path))
+    assert [j["owed"] for j in statement["jobs"]] == ["2088.38"] * 4
+    assert statement["owed"] == "8353.52"
+    assert {w["worker"]: w["owed"] for w in payouts["workers"]} == {"Ali": "8353.52"}
+    assert {p["party"]: p["amount"] for p in payouts["value_chain"]}["Ali"] == "8353.52"
+    acme = next(c for c in payouts["contracts"] if c["contract"] == "Acme Corp")
+    assert acme["owed"] == "8353.52"
+    assert sum(Decimal(acme[k]) for k in ("platform", "payment", "taxes", "owed", "margin")) \
+        == Decimal(acme["gross"])

@@ -241,9 +241,16 @@ def add_detail(summary: Summary, in_period: pl.DataFrame, chain: Any, where: str
                                 stored=stored) if history is not None else None
     owed = summary.items.lazy().filter(pl.col("date").is_between(period.start, period.end)
                                        ).select("date", "currency", "amount", "source", "line",
-                                                "key", "worker").collect(
+                                                "key", "worker", pl.col("value").alias("_own"),
+                                                "worker_currency").collect(
         engine="in-memory", optimizations=plan_flags(summary.items.height))
-    owed_valued = with_value(owed, currency, chain, where)
+    # a worker paid in the report currency is owed the lines their statement shows, each
+    # rounded once: the contracts and the value chain show the same sum (valued again from
+    # the exact amounts, it could be a cent away from the workers' table)
+    owed_valued = with_value(owed.drop("_own", "worker_currency"), currency, chain, where
+                             ).with_columns(
+        pl.when(owed["worker_currency"] == currency).then(owed["_own"].cast(pl.Decimal(
+            38, WORK))).otherwise(pl.col("value").cast(pl.Decimal(38, WORK))).alias("value"))
     summary.contracts = contract_table(valued, owed_valued, traced)
     summary.chain = value_chain(summary.contracts, owed_valued,
                                 list(summary.rules.workers))
