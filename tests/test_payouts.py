@@ -186,6 +186,12 @@ def test_twelve_dollars_per_audio_hour_from_a_units_file(tmp_path):
     assert (D(bilal["quantity"]), bilal["unit"], bilal["key"], bilal["line"]) == (
         D("2.5"), "audio_hour", "Delta Media", 2)
     summary = summary_of(rules, frame, units=units)
+    # the words are no rule's: owed nothing, and said so
+    assert summary.warnings == [
+        "1 units.csv line(s) no per_unit rule pays, so nothing is owed for them (first: line "
+        "4, Bilal's 300 word on 'Other job', 2024-06-09; split #1 (ledger.toml:10) pays "
+        "audio_hour on contracts '*transcription*'); fix the line's unit, contract or worker, "
+        "or add a [[splits]] rule that pays it"]
     delta = next(c for c in summary.contracts if c["contract"] == "Delta Media")
     assert (delta["gross"], delta["platform"], delta["owed"], delta["margin"]) == (
         D(120), D(12), D("52.5"), D("55.5"))
@@ -894,3 +900,38 @@ def test_cli_a_worker_currency_no_offline_rate_converts_names_the_worker(books_d
     hint = " ".join(h.strip() for h in hint)
     assert hint.startswith("hint: add a line `2024-06-28,PKR,BTN,RATE` to rates.csv")
     assert "--currency" not in hint and "--online" in hint
+
+
+@pytest.mark.parametrize(("added", "warning"), [
+    ("2024-06-10,Podcast transcription,bilal,minutes,30\n",
+     "1 units.csv line(s) no per_unit rule pays, so nothing is owed for them (first: line 5, "
+     "Bilal's 30 minutes on 'Podcast transcription', 2024-06-10; split "
+     "\"bilal-transcription\" (ledger.toml:34) pays audio_hour on contracts "
+     "'*transcription*'); fix the line's unit, contract or worker, or add a [[splits]] rule "
+     "that pays it"),
+    ("2024-06-10,Logo design,Ali,item,2\n",
+     "1 units.csv line(s) no per_unit rule pays, so nothing is owed for them (first: line 5, "
+     "Ali's 2 item on 'Logo design', 2024-06-10; no rule pays Ali per unit); fix the line's "
+     "unit, contract or worker, or add a [[splits]] rule that pays it"),
+])
+def test_cli_a_units_line_no_rule_pays_is_a_warning(books_dir, tmp_path, added, warning):
+    """A units.csv line no per_unit rule pays (another unit, a worker without such a rule)
+    owed nothing, silently; now `ledger payouts` warns, naming the line and the worker's
+    rules (a warning: the file may log work paid otherwise). Nothing else changes."""
+    root = tmp_path / "led"
+    shutil.copytree(books_dir, root)
+    month = ("payouts", "--month", "2024-06", "--format", "json")
+    before = as_json(run("--ledger", "led", *month, cwd=tmp_path))
+    assert before["warnings"] == []
+    with open(root / "units.csv", "a", encoding="utf-8") as handle:
+        handle.write(added)
+    after = as_json(run("--ledger", "led", *month, cwd=tmp_path))
+    assert after["warnings"] == [warning]
+    assert after["workers"] == before["workers"]
+    table = ok(run("--ledger", "led", "payouts", "--month", "2024-06", cwd=tmp_path))
+    assert "units.csv line(s) no per_unit rule pays" in " ".join(
+        (table.stdout + table.stderr).split())
+    # a month before the line does not mention it
+    may = as_json(run("--ledger", "led", "payouts", "--month", "2024-05", "--format", "json",
+                      cwd=tmp_path))
+    assert may["warnings"] == []

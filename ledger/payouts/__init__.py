@@ -63,6 +63,7 @@ from ledger.payouts.owed import (
     payments,
     read_units,
     reclassify,
+    unpaid_units,
 )
 from ledger.payouts.record import manual_rows
 from ledger.payouts.rules import (
@@ -204,6 +205,8 @@ def compute(rules: Rules, counted: pl.DataFrame, period: Period, currency: str, 
     items = owed_items(rules, counted, units)
     paid = payments(with_manual, rules)
     warnings = _payment_warnings(paid)
+    if units is not None:
+        warnings += unpaid_units(units, items, rules)
     items = value_items(items, paid, rules, chain, period.end, where)
     paid_valued = value_paid(paid.filter(pl.col("worker").is_not_null()), rules, chain, where)
     balances = worker_balances(rules, items, paid_valued, period)

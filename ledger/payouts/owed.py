@@ -289,6 +289,35 @@ def _unit_items(split: Split, units: pl.DataFrame, earnings: pl.DataFrame, rules
     return items, claimed
 
 
+def unpaid_units(units: pl.DataFrame, items: pl.DataFrame, rules: Rules) -> list[str]:
+    """A warning for the units.csv lines (up to the period's end) no per_unit rule pays: a
+    line with another unit, or a contract or day no rule of the worker's matches, is owed
+    nothing (it may log work paid otherwise, so it is no error, but never passed over
+    silently): how many, the first by its line, and the worker's rules that read the file."""
+    import polars as pl
+
+    if units.is_empty():
+        return []
+    paid = items.filter(pl.col("account") == "units").select("line")
+    unpaid = units.join(paid, on="line", how="anti").sort("line")
+    if unpaid.is_empty():
+        return []
+    row = unpaid.row(0, named=True)
+    worker = row["worker"]
+    theirs = [s for s in rules.splits if s.share == "per_unit" and s.units == "file"
+              and worker in s.workers]
+    pays = "; ".join(
+        f"split {s.label} ({rules.where.name}:{s.line}) pays {s.unit}"
+        + (f" on contracts {s.contract!r}" if s.contract else "")
+        + (f" from {s.start}" if s.start else "") + (f" until {s.until}" if s.until else "")
+        for s in theirs) or f"no rule pays {worker} per unit"
+    return [f"{unpaid.height} {rules.units_path.name} line(s) no per_unit rule pays, so "
+            f"nothing is owed for them (first: line {row['line']}, {worker}'s "
+            f"{num(row['quantity'])} {row['unit']} on {row['contract']!r}, {row['date']}; "
+            f"{pays}); fix the line's unit, contract or worker, or add a [[splits]] rule "
+            "that pays it"]
+
+
 def _check_claims(claims: list[pl.DataFrame] | list[pl.LazyFrame], splits: dict[int, Split],
                   rules: Rules, what: str) -> None:
     """Two rules on one earning need their own orders; their shares may not exceed 100%."""
