@@ -697,25 +697,30 @@ def test_cli_statement_shows_only_that_workers_work(books_dir, tmp_path, worker)
         for other in others | private:
             assert other not in text, (name, other)
     text = (tmp_path / "s.txt").read_text("utf-8")
+    # within 80 columns: a job's date, number and what is owed, then how it is worked out
     expected = {"Ali": ["Brought forward: 0.00 PKR",
-                        "2024-06-03  Job 2  10% of gross 75.00 USD = 7.50 USD × 278.5 "
-                        "(rate of 2024-06-03)  owed 2,088.75 PKR",
-                        "2024-06-12  Job 3  10% of gross 20.00 USD = 2.00 USD × 278.5 "
-                        "(rate of 2024-06-12)  owed 557.00 PKR",
-                        "2024-06-22  transfer from bank:nayapay, ref 7a0005  2,000.00 PKR",
+                        "  2024-06-03  Job 2" + " " * 42 + "owed 2,088.75 PKR\n"
+                        "      10% of gross 75.00 USD = 7.50 USD × 278.5 (rate of 2024-06-03)",
+                        "  2024-06-12  Job 3" + " " * 44 + "owed 557.00 PKR\n"
+                        "      10% of gross 20.00 USD = 2.00 USD × 278.5 (rate of 2024-06-12)",
+                        "  2024-06-22  transfer from bank:nayapay, ref 7a0005" + " " * 14
+                        + "2,000.00 PKR",
                         "Brought forward 0.00 + owed 2,645.75 - paid 2,000.00 = 645.75 PKR",
                         "You are owed 645.75 PKR"],
                 "Bilal": ["Brought forward: 2,008.00 PKR",
-                          "2024-06-08  Job 2  2.5 audio_hour × 12 USD = 30.00 USD × 278.5 "
-                          "(rate of 2024-06-08)  owed 8,355.00 PKR",
+                          "  2024-06-08  Job 2" + " " * 42 + "owed 8,355.00 PKR\n"
+                          "      2.5 audio_hour × 12 USD = 30.00 USD × 278.5 (rate of "
+                          "2024-06-08)",
                           "Total owed: 13,368.00 PKR", "Total paid: 15,000.00 PKR",
                           "You are owed 376.00 PKR"],
                 "Hina": ["Brought forward: 1,500.00 PKR",
-                         "2024-06-03  Job 2  1 job × 1,500 PKR  owed 1,500.00 PKR",
-                         "2024-06-28  cash / wallet (recorded)  3,000.00 PKR",
+                         "  2024-06-03  Job 2" + " " * 42 + "owed 1,500.00 PKR\n"
+                         "      1 job × 1,500 PKR\n",
+                         "  2024-06-28  cash / wallet (recorded)" + " " * 28 + "3,000.00 PKR",
                          "Settled: 0 PKR owed either way"]}[worker]
     for line in expected:
         assert line in text
+    assert max(len(line) for line in text.splitlines()) <= 80
     data = list(csv.reader(io.StringIO((tmp_path / "s.csv").read_text("utf-8"))))
     assert data[0] == ["section", "date", "item", "detail", "amount", "currency"]
     assert data[1] == ["statement", "2024-06-30", worker, "June 2024", "", "PKR"]
