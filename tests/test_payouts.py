@@ -940,3 +940,27 @@ def test_cli_a_units_line_no_rule_pays_is_a_warning(books_dir, tmp_path, added, 
     may = as_json(run("--ledger", "led", "payouts", "--month", "2024-05", "--format", "json",
                       cwd=tmp_path))
     assert may["warnings"] == []
+
+
+def test_cli_a_worker_line_valued_at_a_coarse_rate_is_warned_about(books_dir, tmp_path):
+    """Bilal's 8 June audio hours in USD, with no USD->PKR rate in rates.csv nearer than 28
+    May: valued at the bundled NBP rate of the day (about 3 significant digits), which the
+    statement names, and `ledger payouts` says so, as the report does for its own rows (the
+    FX chain's warning was dropped)."""
+    root = tmp_path / "led"
+    shutil.copytree(books_dir, root)
+    rates = (root / "rates.csv").read_text("utf-8").splitlines()
+    kept = [line for line in rates if not line.startswith(("2024-06-0", "2024-06-1"))]
+    assert len(kept) < len(rates)
+    month = ("--month", "2024-06", "--format", "json")
+    before = as_json(run("--ledger", "led", "payouts", *month, cwd=tmp_path))
+    assert before["warnings"] == []
+    (root / "rates.csv").write_text("\n".join(kept) + "\n", "utf-8")
+    june = as_json(run("--ledger", "led", "payouts", *month, cwd=tmp_path))
+    assert june["warnings"] == [
+        "USD valued with NBP reference rates published to about 3 significant digits (see "
+        "each rate's ±); for exact FX costs add your central bank's rates to rates.csv"]
+    jobs = as_json(run("--ledger", "led", "payouts", "statement", "Bilal", *month,
+                       cwd=tmp_path))["jobs"]
+    job = next(j for j in jobs if j["date"] == "2024-06-08")
+    assert (job["rate_source"], job["rate_date"]) == ("nbp", "2024-06-08")

@@ -207,8 +207,13 @@ def compute(rules: Rules, counted: pl.DataFrame, period: Period, currency: str, 
     warnings = _payment_warnings(paid)
     if units is not None:
         warnings += unpaid_units(units, items, rules)
-    items = value_items(items, paid, rules, chain, period.end, where)
-    paid_valued = value_paid(paid.filter(pl.col("worker").is_not_null()), rules, chain, where)
+    # the FX chain's warnings about the rates a worker's lines are valued at (one far from
+    # the day, a coarse one): a statement line at such a rate is no silent guess
+    fx_warnings: list[str] = []
+    items = value_items(items, paid, rules, chain, period.end, where, fx_warnings)
+    paid_valued = value_paid(paid.filter(pl.col("worker").is_not_null()), rules, chain, where,
+                             fx_warnings)
+    warnings += fx_warnings
     balances = worker_balances(rules, items, paid_valued, period)
     summary = Summary(rules, period, currency, items, paid_valued, balances, warnings=warnings)
     if detail:

@@ -50,9 +50,11 @@ _TAKEN = {"value", "fx_rate", "fx_provider", "rate_date", "_rate", "_provider", 
 them is valued and joined with its rates apart, as before."""
 
 
-def with_value(frame: pl.DataFrame, to: str, chain: Any, where: str) -> pl.DataFrame:
+def with_value(frame: pl.DataFrame, to: str, chain: Any, where: str,
+               warnings: list[str] | None = None) -> pl.DataFrame:
     """`frame` (date, currency, amount, source, line) with `value` in `to`, `fx_rate`,
-    `fx_provider`, `rate_date`."""
+    `fx_provider`, `rate_date`; the FX chain's warnings (a rate from far from the day, a
+    coarse one) added to `warnings` when given."""
     import polars as pl
 
     from rules.fx_reference import rate_dtype
@@ -63,8 +65,13 @@ def with_value(frame: pl.DataFrame, to: str, chain: Any, where: str) -> pl.DataF
                                   pl.lit(None, dtype=pl.String).alias("fx_provider"),
                                   pl.lit(None, dtype=pl.Date).alias("rate_date"))
     if not _TAKEN & set(frame.columns):  # the columns valued with the rows: one plan
-        return chain.convert(frame, to, where=where, fx_columns=True).rows
+        conversion = chain.convert(frame, to, where=where, fx_columns=True)
+        if warnings is not None:
+            warnings += [w for w in conversion.warnings if w not in warnings]
+        return conversion.rows
     conversion = chain.convert(frame, to, where=where)
+    if warnings is not None:
+        warnings += [w for w in conversion.warnings if w not in warnings]
     rates = conversion.rates.lazy().select("date", pl.col("from").alias("currency"),
                                            pl.col("rate").alias("fx_rate"),
                                            pl.col("provider").alias("fx_provider"), "rate_date")
@@ -74,7 +81,8 @@ def with_value(frame: pl.DataFrame, to: str, chain: Any, where: str) -> pl.DataF
 
 
 def value_items(items: pl.DataFrame, paid: pl.DataFrame, rules: Rules, chain: Any,
-                 as_of: dt.date, where: str) -> pl.DataFrame:
+                 as_of: dt.date, where: str, warnings: list[str] | None = None
+                 ) -> pl.DataFrame:
     """Owed amounts in each worker's currency: at the earning date's rate, or (fx = payout)
     at the rate of the first payment to the worker on or after it, else of `as_of`."""
     import polars as pl
@@ -82,7 +90,7 @@ def value_items(items: pl.DataFrame, paid: pl.DataFrame, rules: Rules, chain: An
     if items.is_empty():
         return _in_worker_currency(items.with_columns(
             pl.lit(None, dtype=pl.Date).alias("value_date")), rules, chain, where,
-            date="value_date", amount="amount")
+            date="value_date", amount="amount", warnings=warnings)
     # one plan: the paydays, each item's first payday on or after it, its value date
     paydays = paid.lazy().filter(pl.col("worker").is_not_null()).select(
         "worker", pl.col("date").alias("_payday")).unique().sort("_payday")
@@ -94,15 +102,19 @@ def value_items(items: pl.DataFrame, paid: pl.DataFrame, rules: Rules, chain: An
     later = later.with_columns(pl.min_horizontal(value_date, pl.lit(as_of)).alias("value_date")
                                ).sort("_order").drop("_order", "_payday").collect(
         engine="in-memory", optimizations=plan_flags(items.height + paid.height))
-    return _in_worker_currency(later, rules, chain, where, date="value_date", amount="amount")
+    return _in_worker_currency(later, rules, chain, where, date="value_date", amount="amount",
+                               warnings=warnings)
 
 
-def value_paid(paid: pl.DataFrame, rules: Rules, chain: Any, where: str) -> pl.DataFrame:
-    return _in_worker_currency(paid, rules, chain, where, date="date", amount="paid")
+def value_paid(paid: pl.DataFrame, rules: Rules, chain: Any, where: str,
+               warnings: list[str] | None = None) -> pl.DataFrame:
+    return _in_worker_currency(paid, rules, chain, where, date="date", amount="paid",
+                               warnings=warnings)
 
 
 def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: str, *,
-                        date: str, amount: str) -> pl.DataFrame:
+                        date: str, amount: str, warnings: list[str] | None = None
+                        ) -> pl.DataFrame:
     """`frame` with worker_currency and `amount` at `date` in it: value, fx_rate,
     fx_provider and rate_date (the date of the rate used: the nearest the FX chain has, not
     always `date`) (each worker is paid in their own currency)."""
@@ -146,7 +158,7 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
                              column(amount, "amount"), column("source", "source"),
                              column("line", "line")])
         try:
-            valued = with_value(rows, to, chain, where)
+            valued = with_value(rows, to, chain, where, warnings)
         except DataError as exc:
             raise _no_rate_for(exc, rules, to, column("worker", "worker")) from None
         # each line is rounded once, to the worker currency's minor unit (half-even): a
