@@ -531,6 +531,20 @@ def test_two_rules_on_one_earning_need_orders(tmp_path):
     assert caught.value.line == 7
 
 
+def test_shares_above_100_percent_name_only_the_rules_that_take_a_share(tmp_path):
+    """A fixed amount on the same earning takes no share: it was listed as "(0%)" and its
+    line named, as if it were one of the rules to fix."""
+    toml = TEN_PERCENT.replace('percent_of_gross = "10"', 'per_job = "5"\norder = 1')
+    toml += ('\n[[splits]]\nworker = "Ali"\npercent_of_gross = "60"\norder = 2\n'
+             '\n[[splits]]\nworker = "Ali"\npercent_of_net = "50"\norder = 3\n')
+    with pytest.raises(UsageError) as caught:
+        payouts.owed_items(rules_from(tmp_path, toml), rows(*job(1, "75.00", "Acme Corp")))
+    assert caught.value.message == (
+        "split #2 (60%) and split #3 (50%) take 110% of the earning of 2024-06-03 (75 USD, "
+        "upwork line 1): more than 100%")
+    assert caught.value.line == toml.splitlines().index("[[splits]]", 7) + 1
+
+
 def test_shares_of_one_earning_above_100_percent(tmp_path):
     toml = TEN_PERCENT.replace('percent_of_gross = "10"', 'percent_of_gross = "60"\norder = 1')
     toml += '\n[[splits]]\nworker = "Ali"\npercent_of_net = "50"\norder = 2\n'

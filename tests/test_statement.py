@@ -71,7 +71,8 @@ JOB = re.compile(
     rf"|(?P<qty>{FIG}|\d+:\d\d) (?P<unit>\S+) × (?P<price>{FIG}) (?P<c3>[A-Z]{{3}}))"
     rf"(?: = (?P<amount>{FIG}) (?P<c4>[A-Z]{{3}}))?"
     rf"(?: × (?P<rate>{FIG}) \(rate of \d{{4}}-\d\d-\d\d\))?$")
-PAY = re.compile(rf"^(?P<amount>{FIG}) [A-Z]{{3}} × (?P<rate>{FIG})$")
+PAY = re.compile(rf"^(?P<amount>{FIG}) [A-Z]{{3}} × (?P<rate>{FIG})"
+                 rf" \(rate of \d{{4}}-\d\d-\d\d\)$")
 
 
 def check_job(formula: str, owed: Decimal, locale: str | None) -> None:

@@ -362,9 +362,11 @@ def _check_claims(claims: list[pl.DataFrame] | list[pl.LazyFrame], splits: dict[
     taken = taken_found[0]
     if taken.height:
         item_id, total, indexes = taken.row(0)
-        names = " and ".join(f"split {splits[i].label} ({num(percent[i])}%)" for i in indexes)
+        # the rules that take a share (a fixed amount, per job or unit, takes none: "0%")
+        sharing = [i for i in indexes if percent[i] > 0]
+        names = " and ".join(f"split {splits[i].label} ({num(percent[i])}%)" for i in sharing)
         raise UsageError(f"{names} take {num(Decimal(total))}% of {described(item_id)}: more "
-                         "than 100%", path=rules.where, line=splits[indexes[0]].line,
+                         "than 100%", path=rules.where, line=splits[sharing[0]].line,
                          hint="the shares of one earning may add up to at most 100%")
 
 

@@ -60,7 +60,8 @@ def job_formula(job: dict, cur: str, num=lambda text: text, locale: str | None =
 def payment_formula(pay: dict, cur: str, num=lambda text: text) -> str:
     if pay["rate"] is None:
         return ""
-    return f"{num(pay['amount'])} {pay['currency']} × {num(pay['rate'])}"
+    dated = f" (rate of {pay['rate_from']})" if pay.get("rate_from") else ""
+    return f"{num(pay['amount'])} {pay['currency']} × {num(pay['rate'])}{dated}"
 
 
 def header(data: dict) -> str:
