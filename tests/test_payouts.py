@@ -206,6 +206,24 @@ def test_per_hour_from_the_rows_hours_to_the_minute(tmp_path):
     assert D(item["quantity"]).quantize(D("0.01")) == D("14.33")
 
 
+def test_a_per_hour_rule_on_work_without_hours_is_a_warning(tmp_path):
+    """A per-hour rule (hours from the rows) that matches a fixed-price milestone owes
+    nothing for it: said, with the rule's line, instead of passed over."""
+    rules = rules_from(tmp_path, TEN_PERCENT.replace(
+        'percent_of_gross = "10"', 'per_unit = "5"\nunit = "hour"'))
+    frame = rows(*job(1, "258.00", "Acme Corp", hours=14 + 20 / 60, category="hourly"),
+                 *job(2, "75.00", "Acme Corp", day=5))
+    summary = summary_of(rules, frame)
+    assert owed_by_worker(summary.items) == {"Ali": D("71.666666666666")}  # the hours only
+    assert summary.warnings == [
+        "split #1 (ledger.toml:7) pays per hour, but 1 earning(s) it matches bill no hours, "
+        "so nothing is owed for them (first: 2024-06-05, 75 USD, upwork line 3); narrow the "
+        'rule (e.g. category = "hourly"), or count its hours in units.csv (units = "file")']
+    narrowed = rules_from(tmp_path, TEN_PERCENT.replace(
+        'percent_of_gross = "10"', 'per_unit = "5"\nunit = "hour"\ncategory = "hourly"'))
+    assert summary_of(narrowed, frame).warnings == []
+
+
 SIBLINGS = """
 [[workers]]
 name = "Sara"

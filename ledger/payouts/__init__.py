@@ -202,11 +202,12 @@ def compute(rules: Rules, counted: pl.DataFrame, period: Period, currency: str, 
         with_manual = pl.concat([counted, manual_now.select(counted.columns)])
     if units is not None:
         units = _until(units, period.end)
-    items = owed_items(rules, counted, units)
+    untimed: list[str] = []
+    items = owed_items(rules, counted, units, warnings=untimed, since=period.start)
     paid = payments(with_manual, rules)
-    warnings = _payment_warnings(paid)
+    warnings = _payment_warnings(paid) + untimed
     if units is not None:
-        warnings += unpaid_units(units, items, rules)
+        warnings += unpaid_units(units, items, rules, period.start)
     # the FX chain's warnings about the rates a worker's lines are valued at (one far from
     # the day, a coarse one): a statement line at such a rate is no silent guess
     fx_warnings: list[str] = []

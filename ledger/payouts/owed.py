@@ -5,6 +5,7 @@ All on counted rows (ledger.counting), exact to WORK places, in the rule's curre
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -163,11 +164,13 @@ def _items_schema() -> dict:
             "rate": pl.String(), "currency": pl.String(), "amount": money, "fx": pl.String()}
 
 
-def owed_items(rules: Rules, counted: pl.DataFrame, units: pl.DataFrame | None = None
+def owed_items(rules: Rules, counted: pl.DataFrame, units: pl.DataFrame | None = None, *,
+               warnings: list[str] | None = None, since: dt.date | None = None
                ) -> pl.DataFrame:
     """One row per (worker, earning or units line) a split rule claims, with what it owes in
     the rule's currency (`amount`, WORK places). Raises UsageError when two rules claim one
-    earning without an order, or the shares of one earning exceed 100%."""
+    earning without an order, or the shares of one earning exceed 100%. `warnings`: where a
+    per-hour rule matches earnings from `since` on with no hours (owed nothing) is said."""
     import polars as pl
 
     schema = _items_schema()
@@ -200,6 +203,8 @@ def owed_items(rules: Rules, counted: pl.DataFrame, units: pl.DataFrame | None =
             pl.lit(split.index).alias("_split")))
         if split.final:
             closed |= set(matched["id"].to_list())
+        if split.share == "per_unit" and warnings is not None:
+            warnings += _untimed(split, matched, rules, since)
         parts.append(_earning_items(split, matched.lazy(), rules))
     by_index = {s.index: s for s in rules.splits}
     _check_claims(claims, by_index, rules, "earning")
@@ -208,6 +213,25 @@ def owed_items(rules: Rules, counted: pl.DataFrame, units: pl.DataFrame | None =
         return pl.DataFrame(schema=schema)
     return pl.concat([p.lazy().select(list(schema)).cast(schema) for p in parts]).sort(
         "date", "worker", maintain_order=True).collect(engine="in-memory")
+
+
+def _untimed(split: Split, matched: pl.DataFrame, rules: Rules, since: dt.date | None
+             ) -> list[str]:
+    """A warning when a per-hour rule (hours from the rows) matches earnings (from `since` on)
+    that bill no hours, such as a fixed-price milestone or a bonus: they owe nothing."""
+    import polars as pl
+
+    untimed = matched.filter(pl.col("hours").is_null() & (pl.col("kind") == "earning")
+                             & (pl.col("amount") > 0)
+                             & (pl.col("date") >= since if since is not None else True))
+    if untimed.is_empty():
+        return []
+    first = untimed.sort("date", "line").row(0, named=True)
+    return [f"split {split.label} ({rules.where.name}:{split.line}) pays per hour, but "
+            f"{untimed.height} earning(s) it matches bill no hours, so nothing is owed for "
+            f"them (first: {first['date']}, {num(Decimal(first['amount']))} "
+            f"{first['currency']}, {first['source']} line {first['line']}); narrow the rule "
+            '(e.g. category = "hourly"), or count its hours in units.csv (units = "file")']
 
 
 def _earning_items(split: Split, matched: pl.LazyFrame, rules: Rules) -> pl.LazyFrame:
@@ -289,13 +313,16 @@ def _unit_items(split: Split, units: pl.DataFrame, earnings: pl.DataFrame, rules
     return items, claimed
 
 
-def unpaid_units(units: pl.DataFrame, items: pl.DataFrame, rules: Rules) -> list[str]:
-    """A warning for the units.csv lines (up to the period's end) no per_unit rule pays: a
-    line with another unit, or a contract or day no rule of the worker's matches, is owed
-    nothing (it may log work paid otherwise, so it is no error, but never passed over
+def unpaid_units(units: pl.DataFrame, items: pl.DataFrame, rules: Rules,
+                 since: dt.date | None = None) -> list[str]:
+    """A warning for the units.csv lines (from `since` to the period's end) no per_unit rule
+    pays: a line with another unit, or a contract or day no rule of the worker's matches, is
+    owed nothing (it may log work paid otherwise, so it is no error, but never passed over
     silently): how many, the first by its line, and the worker's rules that read the file."""
     import polars as pl
 
+    if since is not None:
+        units = units.filter(pl.col("date") >= since)
     if units.is_empty():
         return []
     paid = items.filter(pl.col("account") == "units").select("line")
