@@ -222,3 +222,35 @@ def test_a_worker_paid_in_the_report_currency_got_what_their_statement_says(tmp_
     assert acme["owed"] == "8353.52"
     assert sum(Decimal(acme[k]) for k in ("platform", "payment", "taxes", "owed", "margin")) \
         == Decimal(acme["gross"])
+
+
+WISE_TO_ALI = (
+    '"TransferWise ID",Date,"Date Time",Amount,Currency,Description,"Payment Reference",'
+    '"Running Balance","Exchange From","Exchange To","Exchange Rate","Payer Name","Payee Name",'
+    '"Payee Account Number",Merchant,"Card Last Four Digits","Card Holder Full Name",Attachment,'
+    'Note,"Total fees","Exchange To Amount","Transaction Type","Transaction Details Type"\n'
+    'TRANSFER-6000000002,21-06-2024,"21-06-2024 10:15:30.123",-41.50,USD,'
+    '"Sent money to Ali Raza",June logos,58.50,USD,PKR,278.50000,,"Ali Raza",PK00ALI,,,,,,'
+    '1.50,11140.00,DEBIT,TRANSFER\n'
+    'TRANSFER-6000000001,20-06-2024,"20-06-2024 16:20:00.000",100.00,USD,'
+    '"Received money from Upwork Escrow Inc.",,100.00,,,,"Upwork Escrow Inc.",,,,,,,,0.00,,'
+    'CREDIT,TRANSFER\n')
+
+
+def test_the_fee_for_paying_a_worker_is_no_clients(tmp_path):
+    """Wise's fee for sending Ali his money named him as its counterparty, so the report's By
+    client listed Ali Raza as a client with 417.75 of fees, while the payouts' contract table
+    had the fee on no contract: now both keep it with the costs of no client's money."""
+    from tests.test_payouts import contractor
+
+    root = contractor(tmp_path)
+    (tmp_path / "statement_1_USD_2024-06-01_2024-06-30.csv").write_text(WISE_TO_ALI, "utf-8")
+    run("--ledger", "led", "import", "statement_1_USD_2024-06-01_2024-06-30.csv", cwd=tmp_path)
+    month = ("--month", "2024-06", "--format", "json")
+    report = as_json(run("--ledger", root, "report", *month, cwd=tmp_path))
+    payouts = as_json(run("--ledger", root, "payouts", *month, cwd=tmp_path))
+    assert "Ali Raza" not in {c["client"] for c in report["by_client"]}
+    assert Decimal(report["totals"]["payment_fees"]) >= Decimal("417.75")  # 1.50 x 278.50
+    paid = {(p["worker"], p["amount"], p["currency"]) for p in payouts["payments"]}
+    assert ("Ali", "11140.00", "PKR") in paid  # what Wise delivered
+    assert_same_story(report, payouts)

@@ -479,7 +479,10 @@ def match_payments(rows: FrameT, rules: Rules) -> FrameT:
 
 
 def reclassify(rows: pl.DataFrame, rules: Rules) -> pl.DataFrame:
-    """Outgoing rows that paid a worker become `subcontractor_payout` (same columns)."""
+    """Outgoing rows that paid a worker become `subcontractor_payout` (same columns), and a
+    fee naming a worker as its counterparty (Wise's fee for sending them money) names
+    nobody: a worker is no client, so the report's By client keeps it with the costs of no
+    client's money, where the payouts' contract table has it (no contract's)."""
     import polars as pl
 
     if not rules.workers or rows.is_empty():
@@ -487,8 +490,13 @@ def reclassify(rows: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     matched = match_payments(rows.lazy(), rules)  # one plan: matched, then the kinds
     payout = pl.col("_matched_by").is_not_null() & (pl.col("kind") != PAYOUT_KIND)
     kind = pl.when(payout).then(pl.lit(PAYOUT_KIND)).otherwise(pl.col("kind").cast(pl.String))
-    return matched.with_columns(kind.cast(rows.schema["kind"]).alias("kind")).select(
-        rows.columns).collect(engine="in-memory")
+    names = sorted({a.casefold() for w in rules.workers.values() for a in (w.name, *w.aliases)})
+    worker_fee = pl.col("kind").cast(pl.String).is_in([*FEE_KINDS, "bank_fee"]) & pl.col(
+        "counterparty").str.strip_chars().str.to_lowercase().is_in(names).fill_null(False)
+    return matched.with_columns(
+        kind.cast(rows.schema["kind"]).alias("kind"),
+        pl.when(worker_fee).then(None).otherwise(pl.col("counterparty")).alias("counterparty")
+    ).select(rows.columns).collect(engine="in-memory")
 
 
 def payments(rows: pl.DataFrame, rules: Rules) -> pl.DataFrame:
