@@ -142,7 +142,8 @@ def test_statement(locale):
     text = render(data, "text")
     formula = f"{want['share']} of gross {want['gross']} INR = " + \
         group_for_reading(Decimal("15432.0975"), locale) + " INR"
-    assert f"  2024-06-03  Job 1  {formula}  owed {want['fees']} INR\n" in text
+    owed = f"owed {want['fees']} INR"
+    assert f"  2024-06-03  Job 1{' ' * (78 - 19 - len(owed))}{owed}\n      {formula}\n" in text
     assert f"You are owed {want['fees']} INR" in text
     assert f"<td class=\"n\">{want['fees']}</td>" in render(data, "html")
 

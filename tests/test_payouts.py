@@ -186,6 +186,12 @@ def test_twelve_dollars_per_audio_hour_from_a_units_file(tmp_path):
     assert (D(bilal["quantity"]), bilal["unit"], bilal["key"], bilal["line"]) == (
         D("2.5"), "audio_hour", "Delta Media", 2)
     summary = summary_of(rules, frame, units=units)
+    # the words are no rule's: owed nothing, and said so
+    assert summary.warnings == [
+        "1 units.csv line(s) no per_unit rule pays, so nothing is owed for them (first: line "
+        "4, Bilal's 300 word on 'Other job', 2024-06-09; split #1 (ledger.toml:10) pays "
+        "audio_hour on contracts '*transcription*'); fix the line's unit, contract or worker, "
+        "or add a [[splits]] rule that pays it"]
     delta = next(c for c in summary.contracts if c["contract"] == "Delta Media")
     assert (delta["gross"], delta["platform"], delta["owed"], delta["margin"]) == (
         D(120), D(12), D("52.5"), D("55.5"))
@@ -198,6 +204,24 @@ def test_per_hour_from_the_rows_hours_to_the_minute(tmp_path):
     item = payouts.owed_items(rules, frame).row(0, named=True)
     assert D(item["amount"]) == D("71.666666666666")  # 860 minutes x 5 / 60, WORK places
     assert D(item["quantity"]).quantize(D("0.01")) == D("14.33")
+
+
+def test_a_per_hour_rule_on_work_without_hours_is_a_warning(tmp_path):
+    """A per-hour rule (hours from the rows) that matches a fixed-price milestone owes
+    nothing for it: said, with the rule's line, instead of passed over."""
+    rules = rules_from(tmp_path, TEN_PERCENT.replace(
+        'percent_of_gross = "10"', 'per_unit = "5"\nunit = "hour"'))
+    frame = rows(*job(1, "258.00", "Acme Corp", hours=14 + 20 / 60, category="hourly"),
+                 *job(2, "75.00", "Acme Corp", day=5))
+    summary = summary_of(rules, frame)
+    assert owed_by_worker(summary.items) == {"Ali": D("71.666666666666")}  # the hours only
+    assert summary.warnings == [
+        "split #1 (ledger.toml:7) pays per hour, but 1 earning(s) it matches bill no hours, "
+        "so nothing is owed for them (first: 2024-06-05, 75 USD, upwork line 3); narrow the "
+        'rule (e.g. category = "hourly"), or count its hours in units.csv (units = "file")']
+    narrowed = rules_from(tmp_path, TEN_PERCENT.replace(
+        'percent_of_gross = "10"', 'per_unit = "5"\nunit = "hour"\ncategory = "hourly"'))
+    assert summary_of(narrowed, frame).warnings == []
 
 
 SIBLINGS = """
@@ -235,7 +259,9 @@ def test_an_uneven_share_leaves_the_fraction_with_you_exactly(tmp_path):
     summary = summary_of(rules, frame)
     total = sum((p["amount"] for p in summary.chain), D(0))
     assert total == D(100)
-    assert summary.chain[-1]["amount"] == D("33.333333333334")
+    # each sibling is owed their statement's 33.33: the fraction and the rounding stay with you
+    # (the chain said 33.333333333334, the workers' 33.333333333333 each, exactly)
+    assert [p["amount"] for p in summary.chain[-3:]] == [D("33.33"), D("33.33"), D("33.34")]
     shown = payouts.as_json(summary)["value_chain"]
     assert sum(D(p["amount"]) for p in shown) == D("100.00")
 
@@ -403,13 +429,14 @@ def test_owed_plus_margin_plus_costs_is_gross_exactly(tmp_path, book):
     for c in summary.contracts:
         assert c["owed"] + c["margin"] + c["platform"] + c["payment"] + c["taxes"] == c["gross"]
     owed = sum((c["owed"] for c in summary.contracts), D(0))
-    assert owed == sum((D(v) for v in summary.items["amount"]), D(0))
-    # a worker is owed each line rounded once to the cent: within half a cent a line of exact
+    # a worker is owed each line rounded once to the cent: within half a cent a line of exact;
+    # paid in the report currency (all of them here), the contracts' owed is those lines
     lines = [D(v) for v in summary.items["value"]]
     assert all(v == v.quantize(D("0.01")) for v in lines)
     balance = sum((b["owed"] for b in summary.balances), D(0))
-    assert balance == sum(lines, D(0))
-    assert abs(balance - owed) <= D("0.005") * len(lines)
+    assert balance == sum(lines, D(0)) == owed
+    exact = sum((D(v) for v in summary.items["amount"]), D(0))
+    assert abs(balance - exact) <= D("0.005") * len(lines)
     assert sum((p["amount"] for p in summary.chain), D(0)) == gross
     costs = sum((p["amount"] for p in summary.chain if p["role"] in (
         "platform", "payment", "taxes")), D(0))
@@ -522,6 +549,20 @@ def test_two_rules_on_one_earning_need_orders(tmp_path):
     assert caught.value.line == 7
 
 
+def test_shares_above_100_percent_name_only_the_rules_that_take_a_share(tmp_path):
+    """A fixed amount on the same earning takes no share: it was listed as "(0%)" and its
+    line named, as if it were one of the rules to fix."""
+    toml = TEN_PERCENT.replace('percent_of_gross = "10"', 'per_job = "5"\norder = 1')
+    toml += ('\n[[splits]]\nworker = "Ali"\npercent_of_gross = "60"\norder = 2\n'
+             '\n[[splits]]\nworker = "Ali"\npercent_of_net = "50"\norder = 3\n')
+    with pytest.raises(UsageError) as caught:
+        payouts.owed_items(rules_from(tmp_path, toml), rows(*job(1, "75.00", "Acme Corp")))
+    assert caught.value.message == (
+        "split #2 (60%) and split #3 (50%) take 110% of the earning of 2024-06-03 (75 USD, "
+        "upwork line 1): more than 100%")
+    assert caught.value.line == toml.splitlines().index("[[splits]]", 7) + 1
+
+
 def test_shares_of_one_earning_above_100_percent(tmp_path):
     toml = TEN_PERCENT.replace('percent_of_gross = "10"', 'percent_of_gross = "60"\norder = 1')
     toml += '\n[[splits]]\nworker = "Ali"\npercent_of_net = "50"\norder = 2\n'
@@ -577,11 +618,16 @@ def test_cli_balances_per_worker(books_dir):
         ("Ali", "2000.00", "counterparty"), ("Bilal", "15000.00", "counterparty"),
         ("Hina", "3000.00", "manual")}  # the 1000 to Sara Ahmed is no worker's
     contracts = {c["contract"]: c for c in june["contracts"]}
+    # the 20 June withdrawal's costs (its 0.99 USD fee, 275.72, and the FX cost of NayaPay's
+    # PKR credit, 100.00) are charged to the money it moved, first in, first out, as the
+    # report's By client charges them: Acme's and Delta Media's (they were on the untied line)
     assert contracts["Acme Corp"] == {"contract": "Acme Corp", "gross": "26457.50",
-                                      "platform": "2645.75", "payment": "0.00",
-                                      "taxes": "0.00", "owed": "4145.75", "margin": "19666.00"}
+                                      "platform": "2645.75", "payment": "160.58",
+                                      "taxes": "0.00", "owed": "4145.75", "margin": "19505.42"}
     assert contracts["Delta Media"]["owed"] == "13368.00"
-    assert contracts["Delta Media"]["margin"] == "16710.00"
+    assert (contracts["Delta Media"]["payment"], contracts["Delta Media"]["margin"]) == (
+        "215.14", "16494.86")
+    assert "(costs not tied to a contract)" not in contracts
     chain = {p["party"]: p["amount"] for p in june["value_chain"]}
     # payment providers: the fees (275.72) and, counted as the report counts it (issue 18),
     # the FX cost of the 200.00 USD withdrawal NayaPay credited as 55,600 PKR:
@@ -683,25 +729,30 @@ def test_cli_statement_shows_only_that_workers_work(books_dir, tmp_path, worker)
         for other in others | private:
             assert other not in text, (name, other)
     text = (tmp_path / "s.txt").read_text("utf-8")
+    # within 80 columns: a job's date, number and what is owed, then how it is worked out
     expected = {"Ali": ["Brought forward: 0.00 PKR",
-                        "2024-06-03  Job 2  10% of gross 75.00 USD = 7.50 USD × 278.5 "
-                        "(rate of 2024-06-03)  owed 2,088.75 PKR",
-                        "2024-06-12  Job 3  10% of gross 20.00 USD = 2.00 USD × 278.5 "
-                        "(rate of 2024-06-12)  owed 557.00 PKR",
-                        "2024-06-22  transfer from bank:nayapay, ref 7a0005  2,000.00 PKR",
+                        "  2024-06-03  Job 2" + " " * 42 + "owed 2,088.75 PKR\n"
+                        "      10% of gross 75.00 USD = 7.50 USD × 278.5 (rate of 2024-06-03)",
+                        "  2024-06-12  Job 3" + " " * 44 + "owed 557.00 PKR\n"
+                        "      10% of gross 20.00 USD = 2.00 USD × 278.5 (rate of 2024-06-12)",
+                        "  2024-06-22  transfer from bank:nayapay, ref 7a0005" + " " * 14
+                        + "2,000.00 PKR",
                         "Brought forward 0.00 + owed 2,645.75 - paid 2,000.00 = 645.75 PKR",
                         "You are owed 645.75 PKR"],
                 "Bilal": ["Brought forward: 2,008.00 PKR",
-                          "2024-06-08  Job 2  2.5 audio_hour × 12 USD = 30.00 USD × 278.5 "
-                          "(rate of 2024-06-08)  owed 8,355.00 PKR",
+                          "  2024-06-08  Job 2" + " " * 42 + "owed 8,355.00 PKR\n"
+                          "      2.5 audio_hour × 12 USD = 30.00 USD × 278.5 (rate of "
+                          "2024-06-08)",
                           "Total owed: 13,368.00 PKR", "Total paid: 15,000.00 PKR",
                           "You are owed 376.00 PKR"],
                 "Hina": ["Brought forward: 1,500.00 PKR",
-                         "2024-06-03  Job 2  1 job × 1,500 PKR  owed 1,500.00 PKR",
-                         "2024-06-28  cash / wallet (recorded)  3,000.00 PKR",
+                         "  2024-06-03  Job 2" + " " * 42 + "owed 1,500.00 PKR\n"
+                         "      1 job × 1,500 PKR\n",
+                         "  2024-06-28  cash / wallet (recorded)" + " " * 28 + "3,000.00 PKR",
                          "Settled: 0 PKR owed either way"]}[worker]
     for line in expected:
         assert line in text
+    assert max(len(line) for line in text.splitlines()) <= 80
     data = list(csv.reader(io.StringIO((tmp_path / "s.csv").read_text("utf-8"))))
     assert data[0] == ["section", "date", "item", "detail", "amount", "currency"]
     assert data[1] == ["statement", "2024-06-30", worker, "June 2024", "", "PKR"]
@@ -860,3 +911,88 @@ def test_cli_units_file_missing_names_the_rule_line(books_dir, tmp_path):
     assert result.stderr.splitlines()[0] == (
         'led/ledger.toml:34: split "bilal-transcription": per_unit audio_hour needs units from '
         "units.csv, which does not exist")
+
+
+@pytest.mark.parametrize("command", [("payouts", "--month", "2024-06"),
+                                     ("payouts", "statement", "Hina", "--month", "2024-06"),
+                                     ("report", "--month", "2024-06")])
+def test_cli_a_worker_currency_no_offline_rate_converts_names_the_worker(books_dir, tmp_path,
+                                                                        command):
+    """A worker paid in a currency no offline source has (Bhutan's ngultrum): the error names
+    the worker's [[workers]] line in ledger.toml and how to add the rate; the rate error's own
+    hint (report in another --currency) would not help, as the worker is paid in it."""
+    root = tmp_path / "led"
+    shutil.copytree(books_dir, root)
+    toml = (root / "ledger.toml").read_text("utf-8")
+    assert 'name = "Hina"\ncurrency = "PKR"' in toml
+    (root / "ledger.toml").write_text(toml.replace('name = "Hina"\ncurrency = "PKR"',
+                                                   'name = "Hina"\ncurrency = "BTN"'), "utf-8")
+    line = toml.splitlines().index('name = "Hina"')  # its [[workers]] header's line number
+    result = run("--ledger", "led", *command, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    first, *hint = result.stderr.splitlines()
+    assert first.startswith(f"led/ledger.toml:{line}: worker 'Hina' is paid in BTN: no "
+                            "PKR->BTN rate for 2024-06-28")  # the cash paid to her in PKR
+    hint = " ".join(h.strip() for h in hint)
+    assert hint.startswith("hint: add a line `2024-06-28,PKR,BTN,RATE` to rates.csv")
+    assert "--currency" not in hint and "--online" in hint
+
+
+@pytest.mark.parametrize(("added", "warning"), [
+    ("2024-06-10,Podcast transcription,bilal,minutes,30\n",
+     "1 units.csv line(s) no per_unit rule pays, so nothing is owed for them (first: line 5, "
+     "Bilal's 30 minutes on 'Podcast transcription', 2024-06-10; split "
+     "\"bilal-transcription\" (ledger.toml:34) pays audio_hour on contracts "
+     "'*transcription*'); fix the line's unit, contract or worker, or add a [[splits]] rule "
+     "that pays it"),
+    ("2024-06-10,Logo design,Ali,item,2\n",
+     "1 units.csv line(s) no per_unit rule pays, so nothing is owed for them (first: line 5, "
+     "Ali's 2 item on 'Logo design', 2024-06-10; no rule pays Ali per unit); fix the line's "
+     "unit, contract or worker, or add a [[splits]] rule that pays it"),
+])
+def test_cli_a_units_line_no_rule_pays_is_a_warning(books_dir, tmp_path, added, warning):
+    """A units.csv line no per_unit rule pays (another unit, a worker without such a rule)
+    owed nothing, silently; now `ledger payouts` warns, naming the line and the worker's
+    rules (a warning: the file may log work paid otherwise). Nothing else changes."""
+    root = tmp_path / "led"
+    shutil.copytree(books_dir, root)
+    month = ("payouts", "--month", "2024-06", "--format", "json")
+    before = as_json(run("--ledger", "led", *month, cwd=tmp_path))
+    assert before["warnings"] == []
+    with open(root / "units.csv", "a", encoding="utf-8") as handle:
+        handle.write(added)
+    after = as_json(run("--ledger", "led", *month, cwd=tmp_path))
+    assert after["warnings"] == [warning]
+    assert after["workers"] == before["workers"]
+    table = ok(run("--ledger", "led", "payouts", "--month", "2024-06", cwd=tmp_path))
+    assert "units.csv line(s) no per_unit rule pays" in " ".join(
+        (table.stdout + table.stderr).split())
+    # a month before the line does not mention it
+    may = as_json(run("--ledger", "led", "payouts", "--month", "2024-05", "--format", "json",
+                      cwd=tmp_path))
+    assert may["warnings"] == []
+
+
+def test_cli_a_worker_line_valued_at_a_coarse_rate_is_warned_about(books_dir, tmp_path):
+    """Bilal's 8 June audio hours in USD, with no USD->PKR rate in rates.csv nearer than 28
+    May: valued at the bundled NBP rate of the day (about 3 significant digits), which the
+    statement names, and `ledger payouts` says so, as the report does for its own rows (the
+    FX chain's warning was dropped)."""
+    root = tmp_path / "led"
+    shutil.copytree(books_dir, root)
+    rates = (root / "rates.csv").read_text("utf-8").splitlines()
+    kept = [line for line in rates if not line.startswith(("2024-06-0", "2024-06-1"))]
+    assert len(kept) < len(rates)
+    month = ("--month", "2024-06", "--format", "json")
+    before = as_json(run("--ledger", "led", "payouts", *month, cwd=tmp_path))
+    assert before["warnings"] == []
+    (root / "rates.csv").write_text("\n".join(kept) + "\n", "utf-8")
+    june = as_json(run("--ledger", "led", "payouts", *month, cwd=tmp_path))
+    assert june["warnings"] == [
+        "USD valued with NBP reference rates published to about 3 significant digits (see "
+        "each rate's ±); for exact FX costs add your central bank's rates to rates.csv"]
+    jobs = as_json(run("--ledger", "led", "payouts", "statement", "Bilal", *month,
+                       cwd=tmp_path))["jobs"]
+    job = next(j for j in jobs if j["date"] == "2024-06-08")
+    assert (job["rate_source"], job["rate_date"]) == ("nbp", "2024-06-08")

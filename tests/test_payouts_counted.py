@@ -46,16 +46,54 @@ def test_payouts_count_the_fx_cost_the_report_counts(tmp_path: Path):
     assert (totals["payment_fees"], totals["fx_cost"], totals["bank_deductions"]) == \
         ("1400.00", "2000.00", "0.00")
     contracts = {c["contract"]: c for c in payouts["contracts"]}
-    untied = contracts["(costs not tied to a contract)"]
-    assert untied["payment"] == "3400.00"  # 1,400.00 + 2,000.00 (was 1,400.00)
-    assert untied["margin"] == "-3400.00"
+    # the 450.00 USD withdrawal was Acme's 272.00 (bonus 2.00 net + milestone 270.00) and
+    # Beta's 178.00, first in, first out; its costs (the two fees and the FX cost, 3,400.00)
+    # are theirs as the report's By client charges them (they were all on the untied line)
+    assert "(costs not tied to a contract)" not in contracts
+    assert {k: (c["payment"], c["margin"]) for k, c in contracts.items()} == {
+        "Acme Corp": ("2040.00", "-2040.00"), "Beta LLC": ("1360.00", "-1360.00")}
+    assert_same_story(report, payouts)
     chain = {p["party"]: p["amount"] for p in payouts["value_chain"]}
     assert chain["payment providers"] == "3400.00"
     # the report's own per-contract value chains read the same counted rows
-    untied_chain = next(c for c in report["value_chains"]
-                        if c["contract"] == "(costs not tied to a contract)")
-    steps = {s["step"]: s["amount"] for s in untied_chain["steps"]}
-    assert (steps["payment"], steps["you_kept"]) == ("3400.00", "-3400.00")
+    steps = {c["contract"]: {s["step"]: s["amount"] for s in c["steps"]}
+             for c in report["value_chains"]}
+    assert (steps["Acme Corp"]["payment"], steps["Acme Corp"]["you_kept"]) == \
+        ("2040.00", "-2040.00")
+
+
+UNTIED = "(costs not tied to a contract)"
+
+
+def assert_same_story(report: dict, payouts: dict) -> None:
+    """`ledger report`'s By client and `ledger payouts`' contracts of one period (JSON) tell
+    the same story: a contract line named for a client carries that client's fees and payout
+    costs (platform + payment + taxes = fees + payout_costs), and every cost the report
+    charges to no client is on the untied line (the payments to sub-workers, no cost of a
+    contract, aside)."""
+    clients = {c["client"]: c for c in report["by_client"]}
+    contracts = {c["contract"]: c for c in payouts["contracts"]}
+    # each side rounds its lines once so that its own columns foot (largest remainder): a
+    # line's three costs may be a cent each apart, never more
+    cents = Decimal("0.03")
+
+    def costs(line: dict) -> Decimal:
+        return sum((Decimal(line[k]) for k in ("platform", "payment", "taxes")), Decimal(0))
+
+    checked = 0
+    for name, line in contracts.items():
+        if name in clients:
+            client = clients[name]
+            charged = Decimal(client["fees"]) + Decimal(client["payout_costs"])
+            assert abs(costs(line) - charged) <= cents, (name, costs(line), charged)
+            checked += 1
+    assert checked
+    nobody = clients.get(None)
+    if nobody is not None and UNTIED in contracts:
+        paid = Decimal(report["totals"]["subcontractor_payouts"]) + Decimal(
+            report["totals"]["expenses"])
+        charged = Decimal(nobody["fees"]) - paid + Decimal(nobody["payout_costs"])
+        assert abs(costs(contracts[UNTIED]) - charged) <= cents
 
 
 DEMO_WORKER = """
@@ -73,14 +111,19 @@ percent_of_net = "10"
 
 @pytest.mark.parametrize(("period", "untied", "payment"), [
     # before issue 18: untied 2664.33, all contracts 4208.62 (the report said 6391.34);
-    # before PayPal's own conversions were charged to the contracts they converted: 4847.05
-    (("--month", "2024-06"), "3997.78", "6391.34"),
+    # before PayPal's own conversions were charged to the contracts they converted: 4847.05;
+    # before the withdrawals' costs were charged to the contracts whose money they moved, as
+    # the report's By client charges them: 3997.78 (now only the fee of the 21 June Upwork
+    # withdrawal no export shows arriving is no contract's)
+    (("--month", "2024-06"), "275.67", "6391.34"),
     # before issue 18: untied 6255.99, all contracts 10782.49 (the report said 14352.70);
-    # before PayPal's own conversions were charged to the contracts they converted: 9826.20
-    (("--year", "2024"), "6907.05", "14352.70")])
+    # before PayPal's own conversions were charged to the contracts they converted: 9826.20;
+    # before the withdrawals' costs were charged as the report charges them: 6907.05
+    (("--year", "2024"), "275.67", "14352.70")])
 def test_the_demo_payouts_cost_what_the_report_says(demo_with_worker, period, untied, payment):
     """The demo ledger with a sub-worker paid 10% of her Upwork net: per contract the payouts'
-    payment costs add up to the report's payment fees + FX cost + bank deductions."""
+    payment costs add up to the report's payment fees + FX cost + bank deductions, and each
+    contract carries what the report's By client charges its client."""
     args = (*period, "--format", "json")
     report = as_json(run("--ledger", demo_with_worker, "report", *args,
                          cwd=demo_with_worker.parent))
@@ -90,7 +133,8 @@ def test_the_demo_payouts_cost_what_the_report_says(demo_with_worker, period, un
     assert sum(Decimal(t[k]) for k in ("payment_fees", "fx_cost", "bank_deductions")) \
         == Decimal(payment)
     contracts = {c["contract"]: c for c in payouts["contracts"]}
-    assert contracts["(costs not tied to a contract)"]["payment"] == untied
+    assert contracts[UNTIED]["payment"] == untied
+    assert_same_story(report, payouts)
     # each contract's line rounded once: together within half a cent a line of the report
     shown = sum(Decimal(c["payment"]) for c in contracts.values())
     assert abs(shown - Decimal(payment)) <= Decimal("0.005") * len(contracts)
@@ -155,3 +199,58 @@ def test_a_year_report_with_workers_reconciles_once(demo_with_worker, monkeypatc
                                 chain=chain)
     assert reconcile.matches_for(june, rows, (rows["date"].min(), dt.date(2024, 6, 30))) is None
     assert rows.filter(pl.col("date") < dt.date(2024, 6, 1)).height > 0
+
+
+def test_a_worker_paid_in_the_report_currency_got_what_their_statement_says(tmp_path):
+    """7.50 USD per Acme job at 278.45 is 2,088.375 PKR, 2,088.38 on each statement line: in
+    June's four jobs the worker is owed 8,353.52, and the value chain and the contract table
+    say so too (they valued the exact amounts again: 8,353.50, two cents from the workers'
+    table and the worker's statement)."""
+    root = import_demo(tmp_path)
+    with (root / "ledger.toml").open("a", encoding="utf-8") as toml:
+        toml.write('\n[[workers]]\nname = "Ali"\ncurrency = "PKR"\n\n[[splits]]\n'
+                   'worker = "Ali"\nclient = "Acme*"\nper_job = "7.50"\ncurrency = "USD"\n')
+    month = ("--month", "2024-06", "--format", "json")
+    payouts = as_json(run("--ledger", root, "payouts", *month, cwd=tmp_path))
+    statement = as_json(run("--ledger", root, "payouts", "statement", "Ali", *month,
+                            cwd=tmp_path))
+    assert [j["owed"] for j in statement["jobs"]] == ["2088.38"] * 4
+    assert statement["owed"] == "8353.52"
+    assert {w["worker"]: w["owed"] for w in payouts["workers"]} == {"Ali": "8353.52"}
+    assert {p["party"]: p["amount"] for p in payouts["value_chain"]}["Ali"] == "8353.52"
+    acme = next(c for c in payouts["contracts"] if c["contract"] == "Acme Corp")
+    assert acme["owed"] == "8353.52"
+    assert sum(Decimal(acme[k]) for k in ("platform", "payment", "taxes", "owed", "margin")) \
+        == Decimal(acme["gross"])
+
+
+WISE_TO_ALI = (
+    '"TransferWise ID",Date,"Date Time",Amount,Currency,Description,"Payment Reference",'
+    '"Running Balance","Exchange From","Exchange To","Exchange Rate","Payer Name","Payee Name",'
+    '"Payee Account Number",Merchant,"Card Last Four Digits","Card Holder Full Name",Attachment,'
+    'Note,"Total fees","Exchange To Amount","Transaction Type","Transaction Details Type"\n'
+    'TRANSFER-6000000002,21-06-2024,"21-06-2024 10:15:30.123",-41.50,USD,'
+    '"Sent money to Ali Raza",June logos,58.50,USD,PKR,278.50000,,"Ali Raza",PK00ALI,,,,,,'
+    '1.50,11140.00,DEBIT,TRANSFER\n'
+    'TRANSFER-6000000001,20-06-2024,"20-06-2024 16:20:00.000",100.00,USD,'
+    '"Received money from Upwork Escrow Inc.",,100.00,,,,"Upwork Escrow Inc.",,,,,,,,0.00,,'
+    'CREDIT,TRANSFER\n')
+
+
+def test_the_fee_for_paying_a_worker_is_no_clients(tmp_path):
+    """Wise's fee for sending Ali his money named him as its counterparty, so the report's By
+    client listed Ali Raza as a client with 417.75 of fees, while the payouts' contract table
+    had the fee on no contract: now both keep it with the costs of no client's money."""
+    from tests.test_payouts import contractor
+
+    root = contractor(tmp_path)
+    (tmp_path / "statement_1_USD_2024-06-01_2024-06-30.csv").write_text(WISE_TO_ALI, "utf-8")
+    run("--ledger", "led", "import", "statement_1_USD_2024-06-01_2024-06-30.csv", cwd=tmp_path)
+    month = ("--month", "2024-06", "--format", "json")
+    report = as_json(run("--ledger", root, "report", *month, cwd=tmp_path))
+    payouts = as_json(run("--ledger", root, "payouts", *month, cwd=tmp_path))
+    assert "Ali Raza" not in {c["client"] for c in report["by_client"]}
+    assert Decimal(report["totals"]["payment_fees"]) >= Decimal("417.75")  # 1.50 x 278.50
+    paid = {(p["worker"], p["amount"], p["currency"]) for p in payouts["payments"]}
+    assert ("Ali", "11140.00", "PKR") in paid  # what Wise delivered
+    assert_same_story(report, payouts)

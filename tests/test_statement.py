@@ -71,7 +71,8 @@ JOB = re.compile(
     rf"|(?P<qty>{FIG}|\d+:\d\d) (?P<unit>\S+) × (?P<price>{FIG}) (?P<c3>[A-Z]{{3}}))"
     rf"(?: = (?P<amount>{FIG}) (?P<c4>[A-Z]{{3}}))?"
     rf"(?: × (?P<rate>{FIG}) \(rate of \d{{4}}-\d\d-\d\d\))?$")
-PAY = re.compile(rf"^(?P<amount>{FIG}) [A-Z]{{3}} × (?P<rate>{FIG})$")
+PAY = re.compile(rf"^(?P<amount>{FIG}) [A-Z]{{3}} × (?P<rate>{FIG})"
+                 rf" \(rate of \d{{4}}-\d\d-\d\d\)$")
 
 
 def check_job(formula: str, owed: Decimal, locale: str | None) -> None:
@@ -117,10 +118,25 @@ def check_totals(owed: list[Decimal], paid: list[Decimal], totals: dict[str, Dec
         assert words.startswith("Settled")
 
 
+def text_items(lines: list[str]) -> list[tuple[str, str]]:
+    """The text statement's job and payment items: (first line, how it is worked out: the
+    indented lines below it joined), each first line within 80 columns."""
+    items: list[tuple[str, str]] = []
+    for line in lines:
+        assert len(line) <= 80, line
+        if line.startswith("  20"):
+            items.append((line, ""))
+        elif line.startswith("      ") and items:
+            first, formula = items[-1]
+            items[-1] = (first, f"{formula} {line.strip()}".strip())
+    return items
+
+
 def check_text(text: str, locale: str | None) -> int:
     owed, paid, totals = [], [], {}
     words = ""
     lines = text.splitlines()
+    items = dict(text_items(lines))
     section = None
     for line in lines:
         if line in ("Work", "Payments"):
@@ -128,14 +144,15 @@ def check_text(text: str, locale: str | None) -> int:
         elif line.startswith("  Total "):
             continue
         elif section == "Work" and line.startswith("  20"):
-            body, _, figure = line.rpartition("  owed ")
+            figure = line.rpartition(" owed ")[2]
             amount = number(figure.split(" ")[0], locale)
-            check_job(body.split("  ", 3)[3], amount, locale)
+            check_job(items[line], amount, locale)
             owed.append(amount)
         elif section == "Payments" and line.startswith("  20"):
-            body, figure = line.rsplit(" ", 2)[0], line.rsplit(" ", 2)[1]
-            amount = number(figure, locale)
-            formula = body.rpartition(" = ")[0].split("  ")[-1] if " = " in body else ""
+            amount = number(line.rsplit(" ", 2)[1], locale)
+            formula, _, shown = items[line].rpartition(" = ")
+            if formula:
+                assert number(shown.split(" ")[0], locale) == amount
             check_payment(formula, amount, locale)
             paid.append(amount)
         elif line.startswith("Brought forward ") and " = " in line:
@@ -273,7 +290,8 @@ def test_grouped_as_the_locale_writes_digits(books, tmp_path, locale, figure):
     ok(run("--ledger", "led", "payouts", "record", "Bilal", "150000", "PKR", "--date",
            "2024-06-30", cwd=tmp_path))
     text = statement(root, "Bilal", ("--month", "2024-06"), "text")
-    assert f"2024-06-30  cash / wallet (recorded)  {figure} PKR" in text
+    assert re.search(rf"  2024-06-30  cash / wallet \(recorded\) +{re.escape(figure)} PKR\n",
+                     text)
     assert check_text(text, locale) >= 3
     assert check_html(statement(root, "Bilal", ("--month", "2024-06"), "html"), locale) >= 3
 
@@ -318,3 +336,29 @@ def test_the_html_statement_prints_on_a4(books, tmp_path):
     assert boxes and all(abs(float(w) - 595.92) < 2 and abs(float(h) - 842.88) < 2
                          for w, h in boxes), boxes  # A4 is 210 x 297 mm = 595 x 842 pt
     assert len(re.findall(rb"/Type\s*/Page[^s]", data)) == 1  # a year of work fits one page
+
+
+def test_a_rate_from_another_day_shows_that_day(tmp_path):
+    """A job valued at the rate of a day rates.csv has no line for is converted at the
+    nearest day's rate: the statement shows that day (it said the job's own day, which a
+    worker checking the rate would not find), and JSON says which day and provider."""
+    import json
+
+    root = contractor(tmp_path)
+    rates = (root / "rates.csv").read_text("utf-8")
+    assert "2024-06-12,USD,PKR,278.50\n" in rates  # the day of Ali's 20.00 USD bonus
+    (root / "rates.csv").write_text(rates.replace("2024-06-12,USD,PKR,278.50\n", "")
+                                    .replace("2024-06-10,USD,PKR,278.50",
+                                             "2024-06-10,USD,PKR,278.40"), "utf-8")
+    text = statement(root, "Ali", ("--month", "2024-06"), "text")
+    bonus = dict(text_items(text.splitlines()))
+    bonus = next(v for k, v in bonus.items() if k.startswith("  2024-06-12"))
+    assert bonus == "10% of gross 20.00 USD = 2.00 USD × 278.4 (rate of 2024-06-10)"
+    assert "Where that day has no rate, the nearest day's is used" in text
+    assert check_text(text, None) >= 3
+    jobs = json.loads(statement(root, "Ali", ("--month", "2024-06"), "json"))["jobs"]
+    job = next(j for j in jobs if j["date"] == "2024-06-12")
+    assert (job["rate"], job["rate_date"], job["rate_from"], job["rate_source"]) == (
+        "278.4", "2024-06-12", "2024-06-10", "user")
+    same_day = next(j for j in jobs if j["date"] == "2024-06-03")
+    assert same_day["rate_from"] == same_day["rate_date"] == "2024-06-03"

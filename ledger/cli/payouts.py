@@ -51,8 +51,10 @@ def payouts(
     sub-workers, your margin; and the value chain: what share of the clients' money went to
     the platform, the payment providers, each sub-worker and you. Rows are counted as `ledger
     report` counts them (reconcile's matches, then the fee rules), so the payment costs add up
-    to the report's payment fees, FX cost and bank deductions. Payments are ledger rows to
-    a worker's aliases (bank and wallet exports) and `ledger payouts record` entries.
+    to the report's payment fees, FX cost and bank deductions, and each contract carries the
+    withdrawal and conversion costs the report's By client charges to its money. Payments are
+    ledger rows to a worker's aliases (bank and wallet exports) and `ledger payouts record`
+    entries.
 
     Rules go in ledger.toml:
 

@@ -63,6 +63,7 @@ from ledger.payouts.owed import (
     payments,
     read_units,
     reclassify,
+    unpaid_units,
 )
 from ledger.payouts.record import manual_rows
 from ledger.payouts.rules import (
@@ -165,11 +166,19 @@ def summarize(ledger: Ledger, period: Period | None = None, currency: str | None
         if kept is not None:
             return kept[0]
     chain = chain or FxChain.for_ledger(rows, ledger.rates_path, online=online)
+    if counted is None and detail and journeys is None and rows.height:
+        # the period's reconcile (what the report charges its payout costs with) and the
+        # history, counted once as the report counts them (counting.with_history)
+        from ledger.counting import pipeline as counting
+
+        found, counted = counting.with_history(ledger, rows, (period.start, period.end),
+                                               chain=chain)
+        journeys = found.journeys
     if counted is None:
         counted = history(ledger, rows, period.end, chain, journeys)
     summary = compute(rules, counted, period, currency, chain,
                       manual=manual, units=read_units(rules), detail=detail,
-                      where=str(ledger.rates_path))
+                      where=str(ledger.rates_path), journeys=journeys, stored=rows)
     if entry is not None:
         entry.keep((summary,))
     return summary
@@ -177,10 +186,13 @@ def summarize(ledger: Ledger, period: Period | None = None, currency: str | None
 
 def compute(rules: Rules, counted: pl.DataFrame, period: Period, currency: str, chain: Any, *,
             manual: pl.DataFrame | None = None, units: pl.DataFrame | None = None,
-            detail: bool = True, where: str = "rates.csv") -> Summary:
+            detail: bool = True, where: str = "rates.csv", journeys: Any = None,
+            stored: pl.DataFrame | None = None) -> Summary:
     """`summarize` on given rows: `counted` is the history as the report counts it (fee rules
     applied), `manual` payouts.csv rows, `units` units.csv; rows after the period are left
-    out; `where` names the rates file in messages about a missing rate."""
+    out; `where` names the rates file in messages about a missing rate. `journeys`
+    (reconcile's result for the period) and `stored` (the ledger's rows): the contracts then
+    carry the withdrawal costs the report's By client charges them (value.add_detail)."""
     import polars as pl
 
     counted = _until(counted, period.end)
@@ -190,16 +202,24 @@ def compute(rules: Rules, counted: pl.DataFrame, period: Period, currency: str, 
         with_manual = pl.concat([counted, manual_now.select(counted.columns)])
     if units is not None:
         units = _until(units, period.end)
-    items = owed_items(rules, counted, units)
+    untimed: list[str] = []
+    items = owed_items(rules, counted, units, warnings=untimed, since=period.start)
     paid = payments(with_manual, rules)
-    warnings = _payment_warnings(paid)
-    items = value_items(items, paid, rules, chain, period.end, where)
-    paid_valued = value_paid(paid.filter(pl.col("worker").is_not_null()), rules, chain, where)
+    warnings = _payment_warnings(paid) + untimed
+    if units is not None:
+        warnings += unpaid_units(units, items, rules, period.start)
+    # the FX chain's warnings about the rates a worker's lines are valued at (one far from
+    # the day, a coarse one): a statement line at such a rate is no silent guess
+    fx_warnings: list[str] = []
+    items = value_items(items, paid, rules, chain, period.end, where, fx_warnings)
+    paid_valued = value_paid(paid.filter(pl.col("worker").is_not_null()), rules, chain, where,
+                             fx_warnings)
+    warnings += fx_warnings
     balances = worker_balances(rules, items, paid_valued, period)
     summary = Summary(rules, period, currency, items, paid_valued, balances, warnings=warnings)
     if detail:
         add_detail(summary, with_manual.filter(pl.col("date") >= period.start), chain, where,
-                   counted)
+                   counted, journeys=journeys, stored=stored)
     return summary
 
 

@@ -5,6 +5,7 @@ All on counted rows (ledger.counting), exact to WORK places, in the rule's curre
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -163,11 +164,13 @@ def _items_schema() -> dict:
             "rate": pl.String(), "currency": pl.String(), "amount": money, "fx": pl.String()}
 
 
-def owed_items(rules: Rules, counted: pl.DataFrame, units: pl.DataFrame | None = None
+def owed_items(rules: Rules, counted: pl.DataFrame, units: pl.DataFrame | None = None, *,
+               warnings: list[str] | None = None, since: dt.date | None = None
                ) -> pl.DataFrame:
     """One row per (worker, earning or units line) a split rule claims, with what it owes in
     the rule's currency (`amount`, WORK places). Raises UsageError when two rules claim one
-    earning without an order, or the shares of one earning exceed 100%."""
+    earning without an order, or the shares of one earning exceed 100%. `warnings`: where a
+    per-hour rule matches earnings from `since` on with no hours (owed nothing) is said."""
     import polars as pl
 
     schema = _items_schema()
@@ -200,6 +203,8 @@ def owed_items(rules: Rules, counted: pl.DataFrame, units: pl.DataFrame | None =
             pl.lit(split.index).alias("_split")))
         if split.final:
             closed |= set(matched["id"].to_list())
+        if split.share == "per_unit" and warnings is not None:
+            warnings += _untimed(split, matched, rules, since)
         parts.append(_earning_items(split, matched.lazy(), rules))
     by_index = {s.index: s for s in rules.splits}
     _check_claims(claims, by_index, rules, "earning")
@@ -208,6 +213,25 @@ def owed_items(rules: Rules, counted: pl.DataFrame, units: pl.DataFrame | None =
         return pl.DataFrame(schema=schema)
     return pl.concat([p.lazy().select(list(schema)).cast(schema) for p in parts]).sort(
         "date", "worker", maintain_order=True).collect(engine="in-memory")
+
+
+def _untimed(split: Split, matched: pl.DataFrame, rules: Rules, since: dt.date | None
+             ) -> list[str]:
+    """A warning when a per-hour rule (hours from the rows) matches earnings (from `since` on)
+    that bill no hours, such as a fixed-price milestone or a bonus: they owe nothing."""
+    import polars as pl
+
+    untimed = matched.filter(pl.col("hours").is_null() & (pl.col("kind") == "earning")
+                             & (pl.col("amount") > 0)
+                             & (pl.col("date") >= since if since is not None else True))
+    if untimed.is_empty():
+        return []
+    first = untimed.sort("date", "line").row(0, named=True)
+    return [f"split {split.label} ({rules.where.name}:{split.line}) pays per hour, but "
+            f"{untimed.height} earning(s) it matches bill no hours, so nothing is owed for "
+            f"them (first: {first['date']}, {num(Decimal(first['amount']))} "
+            f"{first['currency']}, {first['source']} line {first['line']}); narrow the rule "
+            '(e.g. category = "hourly"), or count its hours in units.csv (units = "file")']
 
 
 def _earning_items(split: Split, matched: pl.LazyFrame, rules: Rules) -> pl.LazyFrame:
@@ -289,6 +313,38 @@ def _unit_items(split: Split, units: pl.DataFrame, earnings: pl.DataFrame, rules
     return items, claimed
 
 
+def unpaid_units(units: pl.DataFrame, items: pl.DataFrame, rules: Rules,
+                 since: dt.date | None = None) -> list[str]:
+    """A warning for the units.csv lines (from `since` to the period's end) no per_unit rule
+    pays: a line with another unit, or a contract or day no rule of the worker's matches, is
+    owed nothing (it may log work paid otherwise, so it is no error, but never passed over
+    silently): how many, the first by its line, and the worker's rules that read the file."""
+    import polars as pl
+
+    if since is not None:
+        units = units.filter(pl.col("date") >= since)
+    if units.is_empty():
+        return []
+    paid = items.filter(pl.col("account") == "units").select("line")
+    unpaid = units.join(paid, on="line", how="anti").sort("line")
+    if unpaid.is_empty():
+        return []
+    row = unpaid.row(0, named=True)
+    worker = row["worker"]
+    theirs = [s for s in rules.splits if s.share == "per_unit" and s.units == "file"
+              and worker in s.workers]
+    pays = "; ".join(
+        f"split {s.label} ({rules.where.name}:{s.line}) pays {s.unit}"
+        + (f" on contracts {s.contract!r}" if s.contract else "")
+        + (f" from {s.start}" if s.start else "") + (f" until {s.until}" if s.until else "")
+        for s in theirs) or f"no rule pays {worker} per unit"
+    return [f"{unpaid.height} {rules.units_path.name} line(s) no per_unit rule pays, so "
+            f"nothing is owed for them (first: line {row['line']}, {worker}'s "
+            f"{num(row['quantity'])} {row['unit']} on {row['contract']!r}, {row['date']}; "
+            f"{pays}); fix the line's unit, contract or worker, or add a [[splits]] rule "
+            "that pays it"]
+
+
 def _check_claims(claims: list[pl.DataFrame] | list[pl.LazyFrame], splits: dict[int, Split],
                   rules: Rules, what: str) -> None:
     """Two rules on one earning need their own orders; their shares may not exceed 100%."""
@@ -333,9 +389,11 @@ def _check_claims(claims: list[pl.DataFrame] | list[pl.LazyFrame], splits: dict[
     taken = taken_found[0]
     if taken.height:
         item_id, total, indexes = taken.row(0)
-        names = " and ".join(f"split {splits[i].label} ({num(percent[i])}%)" for i in indexes)
+        # the rules that take a share (a fixed amount, per job or unit, takes none: "0%")
+        sharing = [i for i in indexes if percent[i] > 0]
+        names = " and ".join(f"split {splits[i].label} ({num(percent[i])}%)" for i in sharing)
         raise UsageError(f"{names} take {num(Decimal(total))}% of {described(item_id)}: more "
-                         "than 100%", path=rules.where, line=splits[indexes[0]].line,
+                         "than 100%", path=rules.where, line=splits[sharing[0]].line,
                          hint="the shares of one earning may add up to at most 100%")
 
 
@@ -421,7 +479,10 @@ def match_payments(rows: FrameT, rules: Rules) -> FrameT:
 
 
 def reclassify(rows: pl.DataFrame, rules: Rules) -> pl.DataFrame:
-    """Outgoing rows that paid a worker become `subcontractor_payout` (same columns)."""
+    """Outgoing rows that paid a worker become `subcontractor_payout` (same columns), and a
+    fee naming a worker as its counterparty (Wise's fee for sending them money) names
+    nobody: a worker is no client, so the report's By client keeps it with the costs of no
+    client's money, where the payouts' contract table has it (no contract's)."""
     import polars as pl
 
     if not rules.workers or rows.is_empty():
@@ -429,8 +490,13 @@ def reclassify(rows: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     matched = match_payments(rows.lazy(), rules)  # one plan: matched, then the kinds
     payout = pl.col("_matched_by").is_not_null() & (pl.col("kind") != PAYOUT_KIND)
     kind = pl.when(payout).then(pl.lit(PAYOUT_KIND)).otherwise(pl.col("kind").cast(pl.String))
-    return matched.with_columns(kind.cast(rows.schema["kind"]).alias("kind")).select(
-        rows.columns).collect(engine="in-memory")
+    names = sorted({a.casefold() for w in rules.workers.values() for a in (w.name, *w.aliases)})
+    worker_fee = pl.col("kind").cast(pl.String).is_in([*FEE_KINDS, "bank_fee"]) & pl.col(
+        "counterparty").str.strip_chars().str.to_lowercase().is_in(names).fill_null(False)
+    return matched.with_columns(
+        kind.cast(rows.schema["kind"]).alias("kind"),
+        pl.when(worker_fee).then(None).otherwise(pl.col("counterparty")).alias("counterparty")
+    ).select(rows.columns).collect(engine="in-memory")
 
 
 def payments(rows: pl.DataFrame, rules: Rules) -> pl.DataFrame:

@@ -51,6 +51,8 @@ class Worker:
     currency: str
     aliases: tuple[str, ...] = ()
     show_contract: bool = False
+    line: int | None = None
+    """Of its `[[workers]]` header in ledger.toml, for messages about the worker."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ def load_rules(ledger: Ledger) -> Rules:
             raise UsageError(f"{label}: aliases must be a list of names", path=where, line=line,
                              hint='e.g. aliases = ["Ali Khan", "0300-1234567"]')
         workers[name] = Worker(name, currency, tuple(a.strip() for a in aliases if a.strip()),
-                               bool(table.get("show_contract", default_show)))
+                               bool(table.get("show_contract", default_show)), line)
     splits = [_split(number, table, workers, where, table_line(config.text, "splits", number))
               for number, table in enumerate(config.splits, 1)]
     payouts_path, units_path = files(ledger)

@@ -38,6 +38,18 @@ def _hours(quantity: Decimal) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
 
 
+def _rate_used(row: dict, converted: bool) -> dict:
+    """Where a line's exchange rate comes from: `rate_from`, the date of the rate used (the
+    nearest the FX chain has to `rate_date`, the day valued at: a weekly rates.csv, a
+    weekend), and `rate_source`, its provider (user: rates.csv; ecb, nbp: the bundled
+    reference rates; implied: a conversion in the exports; a×b: crossed)."""
+    if not converted:
+        return {"rate_from": None, "rate_source": None}
+    used = row.get("rate_date")
+    return {"rate_from": used.isoformat() if used is not None else None,
+            "rate_source": row.get("fx_provider")}
+
+
 def statement(summary: Summary, worker: str, locale: str | None = None) -> dict:
     """The statement document (schema ledger.statement/2): jobs numbered per job (an earning
     or a units line) over the worker's whole history, so June's jobs go on from May's; money
@@ -68,6 +80,7 @@ def statement(summary: Summary, worker: str, locale: str | None = None) -> dict:
                "currency": r["currency"],
                "rate": f"{Decimal(r['fx_rate']).normalize():f}" if converted else None,
                "rate_date": r["value_date"].isoformat() if converted else None,
+               **_rate_used(r, converted),
                "owed": format_money(Decimal(r["value"]), cur)}
         if r["share"] in ("per_unit", "per_job"):
             quantity = Decimal(r["quantity"])
@@ -91,6 +104,7 @@ def statement(summary: Summary, worker: str, locale: str | None = None) -> dict:
         pays.append({"date": r["date"].isoformat(), "how": how,
                      "amount": exact(r["paid"], r["currency"]), "currency": r["currency"],
                      "rate": f"{Decimal(r['fx_rate']).normalize():f}" if converted else None,
+                     **_rate_used(r, converted),
                      "paid": format_money(Decimal(r["value"]), cur)})
     fx = sorted(set(mine["fx"].to_list())) if mine.height else []
     notes = ["Each line: the amount times the exchange rate shown, rounded once to the "
@@ -102,6 +116,9 @@ def statement(summary: Summary, worker: str, locale: str | None = None) -> dict:
         notes.append(f"Amounts in other currencies are converted to {cur} at the rate of the "
                      f"day of the payment that settled them; unpaid ones at the rate of "
                      f"{period.end} until paid.")
+    if any(j["rate_from"] != j["rate_date"] for j in jobs):
+        notes.append("Where that day has no rate, the nearest day's is used: each line shows "
+                     "the date of its rate.")
     return {"schema": SCHEMA, "worker": person.name, "currency": cur, "locale": locale,
             "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
                        "label": period.label},

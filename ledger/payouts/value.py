@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ledger.core.errors import DataError
 from ledger.payouts.owed import claimable_plan
 from ledger.payouts.rules import (
     NO_CONTRACT,
@@ -49,9 +50,11 @@ _TAKEN = {"value", "fx_rate", "fx_provider", "rate_date", "_rate", "_provider", 
 them is valued and joined with its rates apart, as before."""
 
 
-def with_value(frame: pl.DataFrame, to: str, chain: Any, where: str) -> pl.DataFrame:
+def with_value(frame: pl.DataFrame, to: str, chain: Any, where: str,
+               warnings: list[str] | None = None) -> pl.DataFrame:
     """`frame` (date, currency, amount, source, line) with `value` in `to`, `fx_rate`,
-    `fx_provider`, `rate_date`."""
+    `fx_provider`, `rate_date`; the FX chain's warnings (a rate from far from the day, a
+    coarse one) added to `warnings` when given."""
     import polars as pl
 
     from rules.fx_reference import rate_dtype
@@ -62,8 +65,13 @@ def with_value(frame: pl.DataFrame, to: str, chain: Any, where: str) -> pl.DataF
                                   pl.lit(None, dtype=pl.String).alias("fx_provider"),
                                   pl.lit(None, dtype=pl.Date).alias("rate_date"))
     if not _TAKEN & set(frame.columns):  # the columns valued with the rows: one plan
-        return chain.convert(frame, to, where=where, fx_columns=True).rows
+        conversion = chain.convert(frame, to, where=where, fx_columns=True)
+        if warnings is not None:
+            warnings += [w for w in conversion.warnings if w not in warnings]
+        return conversion.rows
     conversion = chain.convert(frame, to, where=where)
+    if warnings is not None:
+        warnings += [w for w in conversion.warnings if w not in warnings]
     rates = conversion.rates.lazy().select("date", pl.col("from").alias("currency"),
                                            pl.col("rate").alias("fx_rate"),
                                            pl.col("provider").alias("fx_provider"), "rate_date")
@@ -73,7 +81,8 @@ def with_value(frame: pl.DataFrame, to: str, chain: Any, where: str) -> pl.DataF
 
 
 def value_items(items: pl.DataFrame, paid: pl.DataFrame, rules: Rules, chain: Any,
-                 as_of: dt.date, where: str) -> pl.DataFrame:
+                 as_of: dt.date, where: str, warnings: list[str] | None = None
+                 ) -> pl.DataFrame:
     """Owed amounts in each worker's currency: at the earning date's rate, or (fx = payout)
     at the rate of the first payment to the worker on or after it, else of `as_of`."""
     import polars as pl
@@ -81,7 +90,7 @@ def value_items(items: pl.DataFrame, paid: pl.DataFrame, rules: Rules, chain: An
     if items.is_empty():
         return _in_worker_currency(items.with_columns(
             pl.lit(None, dtype=pl.Date).alias("value_date")), rules, chain, where,
-            date="value_date", amount="amount")
+            date="value_date", amount="amount", warnings=warnings)
     # one plan: the paydays, each item's first payday on or after it, its value date
     paydays = paid.lazy().filter(pl.col("worker").is_not_null()).select(
         "worker", pl.col("date").alias("_payday")).unique().sort("_payday")
@@ -93,17 +102,22 @@ def value_items(items: pl.DataFrame, paid: pl.DataFrame, rules: Rules, chain: An
     later = later.with_columns(pl.min_horizontal(value_date, pl.lit(as_of)).alias("value_date")
                                ).sort("_order").drop("_order", "_payday").collect(
         engine="in-memory", optimizations=plan_flags(items.height + paid.height))
-    return _in_worker_currency(later, rules, chain, where, date="value_date", amount="amount")
+    return _in_worker_currency(later, rules, chain, where, date="value_date", amount="amount",
+                               warnings=warnings)
 
 
-def value_paid(paid: pl.DataFrame, rules: Rules, chain: Any, where: str) -> pl.DataFrame:
-    return _in_worker_currency(paid, rules, chain, where, date="date", amount="paid")
+def value_paid(paid: pl.DataFrame, rules: Rules, chain: Any, where: str,
+               warnings: list[str] | None = None) -> pl.DataFrame:
+    return _in_worker_currency(paid, rules, chain, where, date="date", amount="paid",
+                               warnings=warnings)
 
 
 def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: str, *,
-                        date: str, amount: str) -> pl.DataFrame:
+                        date: str, amount: str, warnings: list[str] | None = None
+                        ) -> pl.DataFrame:
     """`frame` with worker_currency and `amount` at `date` in it: value, fx_rate,
-    fx_provider (each worker is paid in their own currency)."""
+    fx_provider and rate_date (the date of the rate used: the nearest the FX chain has, not
+    always `date`) (each worker is paid in their own currency)."""
     import polars as pl
 
     from ledger.core.money import minor_units
@@ -112,7 +126,8 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
         return frame.with_columns(pl.lit(None, dtype=pl.String).alias("worker_currency"),
                                   pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("value"),
                                   pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("fx_rate"),
-                                  pl.lit(None, dtype=pl.String).alias("fx_provider"))
+                                  pl.lit(None, dtype=pl.String).alias("fx_provider"),
+                                  pl.lit(None, dtype=pl.Date).alias("rate_date"))
     currencies = {w.name: w.currency for w in rules.workers.values()}
     # Series steps (no polars plan each): the rows of one worker currency (most often all of
     # them) valued at once, their values put back in the rows' order
@@ -125,10 +140,11 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
         paid_in = to_of.unique().sort().to_list()
     dec = pl.Decimal(38, WORK)
     # several currencies: nulls filled a currency at a time; one: the valued columns as they are
-    value, fx_rate, fx_provider = (
+    value, fx_rate, fx_provider, rate_date = (
         pl.Series(name, dtype=dtype).extend_constant(None, frame.height)
         if len(paid_in) > 1 else pl.Series(name, dtype=dtype)
-        for name, dtype in (("value", dec), ("fx_rate", dec), ("fx_provider", pl.String)))
+        for name, dtype in (("value", dec), ("fx_rate", dec), ("fx_provider", pl.String),
+                            ("rate_date", pl.Date)))
     for to in paid_in:
         at = to_of.eq(to).fill_null(False).arg_true() if len(paid_in) > 1 else None
         whole = at is None or at.len() == frame.height
@@ -141,18 +157,39 @@ def _in_worker_currency(frame: pl.DataFrame, rules: Rules, chain: Any, where: st
         rows = pl.DataFrame([column(date, "date"), column("currency", "currency"),
                              column(amount, "amount"), column("source", "source"),
                              column("line", "line")])
-        valued = with_value(rows, to, chain, where)
+        try:
+            valued = with_value(rows, to, chain, where, warnings)
+        except DataError as exc:
+            raise _no_rate_for(exc, rules, to, column("worker", "worker")) from None
         # each line is rounded once, to the worker currency's minor unit (half-even): a
         # statement's totals are then the sums of the lines it shows
         rounded = valued["value"].cast(dec).round(minor_units(to))
         if whole:
             value, fx_rate = rounded.alias("value"), valued["fx_rate"].cast(dec).alias("fx_rate")
             fx_provider = valued["fx_provider"].alias("fx_provider")
+            rate_date = valued["rate_date"].alias("rate_date")
         else:
             value.scatter(at, rounded)
             fx_rate.scatter(at, valued["fx_rate"].cast(dec))
             fx_provider.scatter(at, valued["fx_provider"])
-    return frame.hstack([to_of, value, fx_rate, fx_provider])
+            rate_date.scatter(at, valued["rate_date"])
+    return frame.hstack([to_of, value, fx_rate, fx_provider, rate_date])
+
+
+def _no_rate_for(exc: DataError, rules: Rules, to: str, workers: pl.Series) -> DataError:
+    """A missing rate into a worker's currency (`exc`: FxChain.convert's) as an error naming
+    the worker's [[workers]] line in ledger.toml: the worker's currency is what asks for it,
+    and reporting in another currency (the rate error's own hint) would not help."""
+    names = [w for w in workers.drop_nulls().unique(maintain_order=True).to_list()
+             if w in rules.workers]
+    worker = rules.workers[names[0]] if names else next(
+        w for w in rules.workers.values() if w.currency == to)
+    add = (exc.hint or "").split(", or report in ")[0]
+    hint = (f"{add} (the mid rate), or run with --online to fetch it; or set the worker's "
+            f"currency to one the ledger has rates for") if add.startswith("add a line") \
+        else exc.hint
+    return DataError(f"worker {worker.name!r} is paid in {to}: {exc.message}",
+                     path=rules.where, line=worker.line, hint=hint)
 
 
 def worker_balances(rules: Rules, items: pl.DataFrame, paid: pl.DataFrame, period: Period
@@ -197,10 +234,13 @@ def worker_balances(rules: Rules, items: pl.DataFrame, paid: pl.DataFrame, perio
 
 
 def add_detail(summary: Summary, in_period: pl.DataFrame, chain: Any, where: str,
-               history: pl.DataFrame | None = None) -> None:
+               history: pl.DataFrame | None = None, *, journeys: Any = None,
+               stored: pl.DataFrame | None = None) -> None:
     """Per contract and value chain for the period, in the report currency. `history`: the
-    counted rows up to the period's end, whose first-in-first-out funding says whose
-    earnings each conversion converted (`converted`)."""
+    counted rows up to the period's end; `stored` (the ledger's rows) and `journeys`
+    (reconcile's result for the period): what `ledger report` charges its payout costs with,
+    so each contract carries the costs of converting its money and getting it home as the
+    report's By client does (`traced_by_contract`)."""
     import polars as pl
 
     period, currency = summary.period, summary.currency
@@ -209,51 +249,67 @@ def add_detail(summary: Summary, in_period: pl.DataFrame, chain: Any, where: str
         pl.col("date") <= period.end)
     valued = with_value(rows, currency, chain, where) if rows.height else rows.with_columns(
         pl.lit(None, dtype=pl.Decimal(38, WORK)).alias("value"))
-    converted = converted_by_contract(rows, history, chain, currency, where) \
-        if history is not None else None
+    traced = traced_by_contract(rows, history, chain, currency, where, journeys=journeys,
+                                stored=stored) if history is not None else None
     owed = summary.items.lazy().filter(pl.col("date").is_between(period.start, period.end)
                                        ).select("date", "currency", "amount", "source", "line",
-                                                "key", "worker").collect(
+                                                "key", "worker", pl.col("value").alias("_own"),
+                                                "worker_currency").collect(
         engine="in-memory", optimizations=plan_flags(summary.items.height))
-    owed_valued = with_value(owed, currency, chain, where)
-    summary.contracts = contract_table(valued, owed_valued, converted)
+    # a worker paid in the report currency is owed the lines their statement shows, each
+    # rounded once: the contracts and the value chain show the same sum (valued again from
+    # the exact amounts, it could be a cent away from the workers' table)
+    owed_valued = with_value(owed.drop("_own", "worker_currency"), currency, chain, where
+                             ).with_columns(
+        pl.when(owed["worker_currency"] == currency).then(owed["_own"].cast(pl.Decimal(
+            38, WORK))).otherwise(pl.col("value").cast(pl.Decimal(38, WORK))).alias("value"))
+    summary.contracts = contract_table(valued, owed_valued, traced)
     summary.chain = value_chain(summary.contracts, owed_valued,
                                 list(summary.rules.workers))
 
 
-def converted_by_contract(rows: pl.DataFrame, history: pl.DataFrame, chain: Any,
-                          currency: str, where: str) -> pl.DataFrame | None:
-    """The FX cost of each conversion among `rows` that an export shows (PayPal's EUR->USD
-    of a client's payment), charged to the contracts whose earnings it converted: first in,
-    first out on the account (ledger.counting.attribution.traced over `history`, the counted
-    rows up to the period's end), as the report charges it to the client. Columns id (the
-    conversion leg's row), key (the contract line; UNTIED where the money is untraced),
-    value. None when `rows` hold no conversion."""
+def traced_by_contract(rows: pl.DataFrame, history: pl.DataFrame, chain: Any,
+                       currency: str, where: str, *, journeys: Any = None,
+                       stored: pl.DataFrame | None = None) -> pl.DataFrame | None:
+    """The costs of converting money and getting it home among `rows`, charged to the
+    contracts whose earnings the money was, first in, first out
+    (ledger.counting.attribution.traced, as `ledger report` charges its payout costs to
+    clients): a conversion an export shows (PayPal's EUR->USD of a client's payment), and
+    with reconcile's `journeys` the fees, charges, taxes and FX spread a withdrawal carries
+    on its way to the bank. Funding is read from `stored` (the ledger's rows, as the report
+    reads it), else from `history`. Columns id (the cost's row), kind, key (the contract
+    line; UNTIED where the money is untraced), value. None when nothing is traced."""
     import polars as pl
 
     from ledger.counting import attribution
 
-    if not rows.get_column("kind").eq("fx").any():  # a Series test: no plan
+    if journeys is None and not rows.get_column("kind").eq("fx").any():  # a Series test
         return None
-    parts = attribution.traced(rows, history, None, chain, currency, where,
-                               earnings=True).filter(pl.col("via") == "conversion")
+    funded = history if stored is None else stored
+    parts = attribution.traced(rows, funded, journeys, chain, currency, where, earnings=True)
+    if parts.is_empty():
+        return None
+    # the funding's earnings are rows of `funded` (a net-of-fee earning the fee rules gross
+    # up has another id among the counted rows): their contract lines read there
     earnings = parts.get_column("earning").drop_nulls().unique()
-    keys = history.lazy().filter(pl.col("id").is_in(earnings.implode())).select(
+    keys = funded.lazy().filter(pl.col("id").is_in(earnings.implode())).select(
         pl.col("id").alias("earning"),
-        pl.coalesce("contract", "counterparty", pl.lit(NO_CONTRACT)).alias("key"))
+        pl.coalesce("contract", "counterparty", pl.lit(NO_CONTRACT)).alias("key")).unique(
+        "earning", keep="first")
     return parts.lazy().join(keys, on="earning", how="left").select(
-        "id", pl.coalesce("key", pl.lit(UNTIED)).alias("key"), "value").collect(
+        "id", "kind", pl.coalesce("key", pl.lit(UNTIED)).alias("key"), "value").collect(
         engine="in-memory")
 
 
 def contract_table(valued: pl.DataFrame, owed: pl.DataFrame,
-                   converted: pl.DataFrame | None = None) -> list[dict]:
+                   traced: pl.DataFrame | None = None) -> list[dict]:
     """Per contract: gross, platform costs, payment costs, taxes, owed to sub-workers and the
     margin (gross minus all of them), exact Decimal in the report currency. A conversion an
-    export shows is a payment cost of the contracts whose earnings it converted
-    (`converted_by_contract`). Costs a rule or an export does not tie to an earning
-    (connects, memberships, withdrawal fees, FX on a withdrawal, bank charges) make their own
-    line, so the lines add up to the period's totals."""
+    export shows, and a withdrawal's fees, charges, taxes and FX spread, are costs of the
+    contracts whose money it was (`traced`: `traced_by_contract`), in the column of their
+    kind. Costs neither a rule, an export nor the funding ties to an earning (connects,
+    memberships, the costs of money older than the ledger) make their own line, so the lines
+    add up to the period's totals."""
     import polars as pl
 
     claimed = claimable_plan(valued.lazy().drop("value"))
@@ -263,8 +319,8 @@ def contract_table(valued: pl.DataFrame, owed: pl.DataFrame,
     ).unique(["account", "related_ref"], keep="first")
     costs = valued.lazy().filter(pl.col("kind").is_in([*PLATFORM_COSTS, *PAYMENT_COSTS,
                                                        *TAX_COSTS]))
-    if converted is not None:  # charged to the contracts they converted, below
-        costs = costs.filter(~pl.col("id").is_in(converted.get_column("id").implode()))
+    if traced is not None:  # charged to the contracts whose money they were, below
+        costs = costs.filter(~pl.col("id").is_in(traced.get_column("id").implode()))
     costs = costs.join(owners, on=["account", "related_ref"], how="left",
                        maintain_order="left").with_columns(
         pl.coalesce("_owner", "contract", pl.lit(UNTIED)).alias("key"))
@@ -292,9 +348,11 @@ def contract_table(valued: pl.DataFrame, owed: pl.DataFrame,
     if len(parts) > len(kinds):
         for key, value in parts[-1].iter_rows():
             add(key, "owed", value)
-    if converted is not None:
-        for key, value in converted.group_by("key").agg(pl.col("value").sum()).iter_rows():
-            add(key, "payment", -Decimal(value))
+    if traced is not None:
+        column = {kind: name for kinds_, name in kinds for kind in kinds_}
+        for key, kind, value in traced.group_by("key", "kind").agg(
+                pl.col("value").sum()).iter_rows():
+            add(key, column.get(kind, "payment"), -Decimal(value))
     out = []
     for key, line in lines.items():
         margin = line["gross"] - line["platform"] - line["payment"] - line["taxes"] \

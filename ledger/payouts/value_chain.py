@@ -5,10 +5,10 @@ share of what the client paid (`ledger payouts` and `ledger report`, table and J
 From the payouts contract table (ledger.payouts.contract_table: exact Decimal in the report
 currency), as shown (`shown_contracts`): each amount rounded once to the currency, each
 column's lines adding up to its total rounded from the exact sum; "you kept" is what the
-client paid minus the rounded steps shown, so every chain foots to the cent. Costs no rule
-or export ties to one earning (withdrawal fees, FX on a withdrawal, bank charges) are their
-own line, as in the contract table (where a conversion the export shows is its converted
-contracts'), so the lines add up to the period's totals.
+client paid minus the rounded steps shown, so every chain foots to the cent. The costs of
+converting money and getting it home are the contracts' whose money it was (the contract
+table: as the report's By client charges them); costs nothing ties to one earning are their
+own line, so the lines add up to the period's totals.
 """
 
 from __future__ import annotations

@@ -49,9 +49,9 @@ def job_formula(job: dict, cur: str, num=lambda text: text, locale: str | None =
         rule = f"{_share(share, locale)} {rest}" if rest else job["rule"]
         what = f"{rule} {num(job['base'])} {ccy}"
         plain = False
-    if job["rate"] is not None:
+    if job["rate"] is not None:  # the rate's own date: the nearest to the day valued at
         return f"{what} = {num(job['amount'])} {ccy} × {num(job['rate'])} (rate of " \
-            f"{job['rate_date']})"
+            f"{job.get('rate_from') or job['rate_date']})"
     if plain and job["amount"] == job["owed"]:
         return what
     return f"{what} = {num(job['amount'])} {ccy}"
@@ -60,7 +60,8 @@ def job_formula(job: dict, cur: str, num=lambda text: text, locale: str | None =
 def payment_formula(pay: dict, cur: str, num=lambda text: text) -> str:
     if pay["rate"] is None:
         return ""
-    return f"{num(pay['amount'])} {pay['currency']} × {num(pay['rate'])}"
+    dated = f" (rate of {pay['rate_from']})" if pay.get("rate_from") else ""
+    return f"{num(pay['amount'])} {pay['currency']} × {num(pay['rate'])}{dated}"
 
 
 def header(data: dict) -> str:
@@ -90,27 +91,53 @@ def balance_sum(data: dict, num=lambda text: text) -> str:
 # --- formats ----------------------------------------------------------------------------------
 
 
+WIDTH = 80
+"""The text statement's width: it reads on an 80-column terminal and in any mail client."""
+
+
+def _wrapped(text: str, indent: int, more: int) -> list[str]:
+    """`text` wrapped to WIDTH at spaces only (a figure is never cut), indented."""
+    import textwrap
+
+    return textwrap.wrap(text, WIDTH, initial_indent=" " * indent,
+                         subsequent_indent=" " * more, break_long_words=False,
+                         break_on_hyphens=False) or [""]
+
+
+def _item(left: str, right: str) -> str:
+    """A job's or payment's first line: what and when on the left, the amount at the right
+    margin (two spaces between them where the left is long)."""
+    return left + " " * max(2, WIDTH - 2 - len(left) - len(right)) + right
+
+
 def statement_text(data: dict) -> str:
+    """The statement as plain text within WIDTH columns: per job a line with its date,
+    number and what is owed, then how that is worked out (wrapped, indented); per payment
+    its date, how and the amount, a conversion below it; notes wrapped."""
     cur = data["currency"]
     num = _grouper(data, True)
-    lines = [f"Statement for {data['worker']}", header(data), "",
+    lines = [f"Statement for {data['worker']}", *_wrapped(header(data), 0, 2), "",
              f"Brought forward: {num(data['opening'])} {cur}", "", "Work"]
     if not data["jobs"]:
         lines.append("  (none this period)")
     for job in data["jobs"]:
         formula = job_formula(job, cur, num, data.get("locale"))
-        lines.append(f"  {job['date']}  {job['job']}  {formula}  "
-                     f"owed {num(job['owed'])} {cur}")
+        lines.append(_item(f"  {job['date']}  {job['job']}", f"owed {num(job['owed'])} {cur}"))
+        lines += _wrapped(formula, 6, 8)
     lines += [f"  Total owed: {num(data['owed'])} {cur}", "", "Payments"]
     if not data["payments"]:
         lines.append("  (none this period)")
     for pay in data["payments"]:
         formula = payment_formula(pay, cur, num)
-        lines.append(f"  {pay['date']}  {pay['how']}  " + (f"{formula} = " if formula else "")
-                     + f"{num(pay['paid'])} {cur}")
-    lines += [f"  Total paid: {num(data['paid'])} {cur}", "", balance_sum(data, num),
-              balance_words(data, num)]
-    lines += ["", *data["notes"]] if data["notes"] else []
+        lines.append(_item(f"  {pay['date']}  {pay['how']}", f"{num(pay['paid'])} {cur}"))
+        if formula:
+            lines += _wrapped(f"{formula} = {num(pay['paid'])} {cur}", 6, 8)
+    lines += [f"  Total paid: {num(data['paid'])} {cur}", "",
+              *_wrapped(balance_sum(data, num), 0, 2), balance_words(data, num)]
+    if data["notes"]:
+        lines.append("")
+        for note in data["notes"]:
+            lines += _wrapped(note, 0, 0)
     return "\n".join(lines) + "\n"
 
 
