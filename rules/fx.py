@@ -18,8 +18,12 @@ Reference rates rank above implied ones on purpose: a conversion's legs valued a
 leave the provider's spread visible as FX cost; valued at their own rate it would vanish.
 A rate is looked up for a row's date: the nearest date of the most trusted provider that has
 the pair; one further than `STALE_DAYS` away is still used but reported as a warning. Pairs no
-provider has are crossed through USD or EUR. No rate is an error naming the pair, the date and
-how to add one: never a silent 1.0. Nothing here touches the network unless asked (`--online`).
+provider has are crossed through USD or EUR; so are pairs only an implied rate, or only a rate
+further than `STALE_DAYS`, has directly, where the crossed rates are references near the day
+(the ECB quotes USD->PHP only across EUR: a Philippine freelancer's own USD->PHP conversion
+would otherwise be the mid rate of its day and of the weeks around it, its spread unseen).
+No rate is an error naming the pair, the date and how to add one: never a silent 1.0. Nothing
+here touches the network unless asked (`--online`).
 """
 
 from __future__ import annotations
@@ -216,8 +220,9 @@ class FxChain:
                                           pl.lit(f"{pivot}2").alias("_leg"))]
         found = self._nearest_plan(pl.concat(asks), strategy).collect(
             engine="in-memory", optimizations=plan_flags(max(wanted.height, self.rates.height)))
-        direct = _direct_only(wanted, found)
-        return direct if direct is not None else _crossed(wanted, found, pivots)
+        direct = _direct_only(wanted, found, self.stale_days)
+        return direct if direct is not None else _crossed(wanted, found, pivots,
+                                                          self.stale_days)
 
     def _nearest_plan(self, asks: pl.LazyFrame, strategy: str = "nearest") -> pl.LazyFrame:
         """For each ask (date, currency, to and any other columns), its nearest-dated rate
@@ -417,14 +422,32 @@ class FxChain:
         self._index()
 
 
-def _direct_only(wanted: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame | None:
-    """`_crossed`'s answer when every need has a direct rate (a crossed one is taken only where
-    there is none: here, nowhere), without its plan; None when some need lacks one. The
-    direct asks come first, in the needs' order, and `found` is in the asks' order: when
+def _direct_only(wanted: pl.DataFrame, found: pl.DataFrame, stale_days: int
+                 ) -> pl.DataFrame | None:
+    """`_crossed`'s answer when every need has a direct reference rate within `stale_days`
+    (then no crossed one can be better), without its plan; None when some need lacks one,
+    or has only an implied or a far one (`_crossed` weighs it against the crossed rates).
+    The direct asks come first, in the needs' order, and `found` is in the asks' order: when
     each need has its direct answer they are `found`'s first rows (no plan)."""
     if (found.get_column("_leg") == "direct").sum() != wanted.height:  # one answer per ask
         return None
-    return found[["date", "currency", *ANSWER]].head(wanted.height)
+    direct = found[["date", "currency", *ANSWER]].head(wanted.height)
+    if direct.select(_second_best(stale_days).any()).item():
+        return None
+    return direct
+
+
+def _second_best(stale_days: int, dates: tuple[str, ...] = ("rate_date",)) -> pl.Expr:
+    """True for an answer a crossed one of reference rates near the day may beat: a rate the
+    user's own conversions imply (valued at its own rate, a conversion would hide the
+    provider's spread: the `implied` provider is for pairs no reference has), or a rate
+    dated more than `stale_days` from the need's day (any of `dates`, a crossed answer's
+    legs)."""
+    import polars as pl
+
+    far = pl.any_horizontal(*((pl.col("date") - pl.col(d)).dt.total_days().abs() > stale_days
+                              for d in dates))
+    return pl.col("provider").str.contains("implied", literal=True) | far
 
 
 def _joined(wanted: pl.LazyFrame, known: pl.DataFrame, height: int) -> pl.DataFrame:
@@ -444,27 +467,36 @@ def _marked(found: pl.DataFrame) -> pl.DataFrame:
     return found.hstack([pl.Series("_known", [True]).new_from_index(0, found.height)])
 
 
-def _crossed(wanted: pl.DataFrame, found: pl.DataFrame, pivots: list[str]) -> pl.DataFrame:
+def _crossed(wanted: pl.DataFrame, found: pl.DataFrame, pivots: list[str],
+             stale_days: int) -> pl.DataFrame:
     """The answer to each need (`wanted`, numbered `_n`) from its nearest rates (`found`: legs
     `direct`, and per pivot `{pivot}1` need->pivot and `{pivot}2` pivot->target): the direct
-    rate, else the first pivot whose two legs both have one (their product)."""
+    rate, else the first pivot whose two legs both have one (their product); but a direct
+    rate that is implied or far from the day (`_second_best`) gives way to a crossed one
+    that is neither (USD->PHP: the ECB has EUR->USD and EUR->PHP only, and a Wise
+    conversion's own USD->PHP rate, 82 days away, was preferred to that day's ECB cross)."""
     import polars as pl
 
     legs = found.lazy()
 
     def leg(name: str, suffix: str = "") -> pl.LazyFrame:
         return legs.filter(pl.col("_leg") == name).select(
-            "_n", *(pl.col(c).alias(c + suffix) for c in ANSWER))
+            "_n", "date", *(pl.col(c).alias(c + suffix) for c in ANSWER))
 
-    answers = [leg("direct").with_columns(pl.lit(0).alias("_try"))]
+    answers = [leg("direct").with_columns(_second_best(stale_days).alias("_worse"),
+                                          pl.lit(0).alias("_try"))]
     for index, pivot in enumerate(pivots, start=1):
-        answers.append(leg(f"{pivot}1").join(leg(f"{pivot}2", "_2"), on="_n").select(
+        answers.append(leg(f"{pivot}1").join(leg(f"{pivot}2", "_2").drop("date"),
+                                             on="_n").select(
             "_n", (pl.col("rate") * pl.col("rate_2")).cast(rate_dtype()).alias("rate"),
             (pl.col("provider") + "×" + pl.col("provider_2")).alias("provider"),
             (pl.col("detail") + " × " + pl.col("detail_2")).alias("detail"),
             pl.min_horizontal("rate_date", "rate_date_2").alias("rate_date"),
+            (pl.col("provider").str.contains("implied", literal=True)
+             | pl.col("provider_2").str.contains("implied", literal=True)
+             | _second_best(stale_days, ("rate_date", "rate_date_2"))).alias("_worse"),
             pl.lit(index).alias("_try")))
-    best = (pl.concat(answers, how="vertical_relaxed").sort("_try", "_n")
+    best = (pl.concat(answers, how="diagonal_relaxed").sort("_worse", "_try", "_n")
             .unique("_n", keep="first", maintain_order=True))
     return wanted.lazy().join(best, on="_n", how="left").sort("_n").select(
         "date", "currency", *ANSWER).collect(

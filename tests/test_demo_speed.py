@@ -38,7 +38,7 @@ def test_a_lookup_with_every_rate_direct_answers_as_the_crossing_plan_would(
         needs = pl.DataFrame({"date": days[:len(currencies)], "currency": currencies},
                              schema={"date": pl.Date, "currency": pl.String})
         answers = []
-        for direct in (fx._direct_only, lambda wanted, found: None):
+        for direct in (fx._direct_only, lambda wanted, found, stale_days: None):
             monkeypatch.setattr(fx, "_direct_only", direct)
             chain = fx.FxChain.for_ledger(rows, ledger.rates_path)
             answers.append(chain.lookup(needs, to))
@@ -47,8 +47,8 @@ def test_a_lookup_with_every_rate_direct_answers_as_the_crossing_plan_would(
         assert fast.equals(slow), (currencies, to)
     monkeypatch.undo()
     taken: list[pl.DataFrame | None] = []
-    monkeypatch.setattr(fx, "_direct_only", lambda wanted, found: taken.append(
-        original(wanted, found)) or taken[-1])
+    monkeypatch.setattr(fx, "_direct_only", lambda wanted, found, stale_days: taken.append(
+        original(wanted, found, stale_days)) or taken[-1])
     fx.FxChain.for_ledger(rows, ledger.rates_path).lookup(pl.DataFrame(
         {"date": days, "currency": ["USD"] * 5}), "PKR")
     assert taken and taken[0] is not None  # the demo's USD->PKR needs take the shortcut

@@ -205,3 +205,35 @@ def test_on_or_before_takes_the_last_rate_not_a_later_nearer_one():
     own = chain.lookup(pl.DataFrame({"date": [after], "currency": ["USD"]}), "PKR",
                        on_or_before=True).row(0, named=True)
     assert (own["rate"], own["rate_date"]) == (Decimal("278.40"), after)
+
+
+def _implied(*rows: tuple[dt.date, str, str, str], provider: str = "implied") -> pl.DataFrame:
+    return pl.DataFrame(
+        {"date": [r[0] for r in rows], "from": [r[1] for r in rows],
+         "to": [r[2] for r in rows], "rate": [Decimal(r[3]) for r in rows],
+         "provider": [provider] * len(rows), "detail": ["wise conversion"] * len(rows)},
+        schema={"date": pl.Date, "from": pl.String, "to": pl.String,
+                "rate": pl.Decimal(38, 12), "provider": pl.String, "detail": pl.String})
+
+
+def test_a_reference_cross_beats_a_rate_the_users_own_conversions_imply(tmp_path: Path):
+    """USD->PHP: the ECB has only EUR->USD and EUR->PHP. A Philippine freelancer's own
+    USD->PHP conversion (55.00, a spread below the mid) was taken as the mid rate for its own
+    day, hiding the spread, and for days 90 away; the reference cross is taken, as for a pair
+    the ECB has directly. Where no reference has the pair, the implied rate still serves, and
+    a rate of the user's own rates.csv still beats every other."""
+    chain = FxChain.for_ledger(schema.empty(), tmp_path / "rates.csv")
+    june, march = dt.date(2024, 6, 3), dt.date(2024, 3, 5)
+    chain.tables.append(_implied((june, "USD", "PHP", "55.00"), (june, "USD", "XTS", "600")))
+    chain._index()
+    needs = pl.DataFrame({"date": [june, march], "currency": ["USD", "USD"]})
+    for got in chain.lookup(needs, "PHP").to_dicts():
+        assert got["provider"] == "ecb×ecb" and got["rate_date"] == got["date"], got
+        assert Decimal("55.5") < got["rate"] < Decimal("60"), got  # the mid, not 55.00
+    # XTS (ISO's code for testing): no reference has it, so its implied rate serves
+    usd = chain.lookup(pl.DataFrame({"date": [june], "currency": ["USD"]}), "XTS")
+    assert usd.row(0, named=True)["provider"] == "implied"
+    chain.tables.append(_implied((june, "USD", "PHP", "56.10"), provider="user"))
+    chain._index()
+    mine = chain.lookup(pl.DataFrame({"date": [june], "currency": ["USD"]}), "PHP")
+    assert mine.row(0, named=True)["rate"] == Decimal("56.10")  # rates.csv
