@@ -112,6 +112,7 @@ def test_fifty_workers_give_panel_summary_and_errors(fifty):
     assert bad["file"] == file_pseudonym(key, "worker-07", "bad-amount-paypal.csv")
     assert (bad["line"], bad["code"]) == ("3", "not_a_number")
     assert bad["error"] == BY_CODE["not_a_number"].text
+    assert bad["hint"] == BY_CODE["not_a_number"].hint  # what to do, in errors.csv too
     unknown = by_worker[pseudonym(key, "worker-23")]
     assert (unknown["code"], unknown["error"]) == ("unknown_layout",
                                                    BY_CODE["unknown_layout"].text)

@@ -471,7 +471,7 @@ def _write_map(map_file: Path, by_pseudonym: dict[str, tuple[Worker, WorkerTask]
 
 def write_errors(path: Path, rows: list[tuple[str, str, int | None, str]]) -> None:
     """DIR/errors.csv from (pseudonym, file token, line, error class code) rows: the message
-    is the class's fixed text (ledger/batch/errors.py), never an exception's."""
+    and the hint are the class's fixed text (ledger/batch/errors.py), never an exception's."""
     from ledger.batch.columns import ERRORS
     from ledger.batch.errors import BY_CODE
     from ledger.store.directory import atomic_write_bytes
@@ -482,7 +482,7 @@ def write_errors(path: Path, rows: list[tuple[str, str, int | None, str]]) -> No
     for pseudonym_, token, line, code in sorted(rows, key=lambda r: (r[0], r[1], r[2] or 0,
                                                                      r[3])):
         writer.writerow([pseudonym_, token, "" if line is None else line, code,
-                         BY_CODE[code].text])
+                         BY_CODE[code].text, BY_CODE[code].hint])
     atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
 
 

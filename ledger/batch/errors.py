@@ -26,7 +26,7 @@ class ErrorClass:
     text: str
     """What went wrong, in our words (published in errors.csv)."""
     hint: str
-    """What to do (terminal only)."""
+    """What to do (errors.csv's `hint`; the terminal's, with DETAILS where `details`)."""
     markers: tuple[str, ...] = ()
     """Lower-case substrings of our own messages that put an error in this class."""
     details: bool = True
