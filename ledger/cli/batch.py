@@ -118,9 +118,11 @@ def batch_cmd(
         input_path, out, manifest=manifest, key_file=key_file, k=k, jobs=jobs,
         bands=bands, trajectories=trajectories, progress=tick, period=period,
         scheduler=scheduler, map_file=map_file, also=formats), progress_every)
+    from ledger.cli.common import width
     from ledger.render.batch import print_result
 
-    print_result(result, out, formats, key_file, map_file, _console(), _console(stderr=True))
+    print_result(result, out, formats, key_file, map_file, _console(), _console(stderr=True),
+                 width(), width(stderr=True, piped=80))
     if result.errors and not result.rows:  # a panel of nothing is not a success
         from ledger.core.errors import DataError
 
