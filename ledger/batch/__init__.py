@@ -47,7 +47,8 @@ CONFIG_FILES = frozenset({"country.txt", "ledger.toml", "rates.csv", "rates-onli
 """Files in a worker folder that are settings or ledger state, not exports."""
 SKIP_SUFFIXES = (".parquet", ".key", ".lock")
 UNKNOWN = "unknown"
-MANIFEST_COLUMNS = ("worker", "country", "path")
+MANIFEST_COLUMNS = ("worker", "country", "path", "date_order")
+DATE_ORDERS = ("dmy", "mdy")
 
 
 @dataclass
@@ -61,6 +62,8 @@ class Worker:
     profiles: Path | None = None
     problems: list[tuple[Path | None, str]] = field(default_factory=list)
     """(file, message) found while discovering: a bad country, a missing path."""
+    date_orders: dict[Path, str] = field(default_factory=dict)
+    """The manifest's date_order of a file: its own row's, else its folder's row's."""
 
 
 @dataclass
@@ -276,6 +279,7 @@ def _from_manifest(manifest: Path, base: Path, skip: Path | None) -> list[Worker
                              hint="every row names its worker")
         raw_path = cell("path")
         target = (base / raw_path) if raw_path else base / worker_id
+        order = _date_order(cell("date_order"), manifest, number)
         worker = workers.get(worker_id)
         if worker is None:
             worker = workers[worker_id] = Worker(id=worker_id, country=UNKNOWN, base=base)
@@ -289,15 +293,31 @@ def _from_manifest(manifest: Path, base: Path, skip: Path | None) -> list[Worker
             if worker.country == UNKNOWN and not cell("country"):
                 worker.country = _norm_country(_country_of(target, worker), worker,
                                                target / "country.txt")
-            worker.files.extend(_files_under(target, skip))
+            found = _files_under(target, skip)
+            worker.files.extend(found)
+            if order:  # a file's own row wins, whichever comes first
+                for path in found:
+                    worker.date_orders.setdefault(path, order)
         elif target.exists():
             worker.files.append(target)
+            if order:
+                worker.date_orders[target] = order
         else:
             worker.problems.append((target, "no such file or folder (manifest line "
                                     f"{number})"))
     for worker in workers.values():
         worker.files = list(dict.fromkeys(worker.files))
     return list(workers.values())
+
+
+def _date_order(text: str, manifest: Path, line: int) -> str | None:
+    """A manifest row's date_order: dmy, mdy or empty (the files settle it, or --date-order)."""
+    order = text.lower()
+    if order and order not in DATE_ORDERS:
+        raise UsageError(f"date_order {text!r} is not dmy or mdy", path=manifest, line=line,
+                         hint="dmy reads 05/06/2024 as 5 June, mdy as 6 May (Payoneer's own "
+                         "export); leave it empty where the files' dates settle it")
+    return order or None
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -310,7 +330,10 @@ def _relative(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
-def make_task(worker: Worker, key: bytes, settings: dict[str, Any]) -> WorkerTask:
+def make_task(worker: Worker, key: bytes, settings: dict[str, Any],
+              date_order: str | None = None) -> WorkerTask:
+    """The worker as a chunk gets it: pseudonyms and absolute paths; each file's date order
+    where its dates leave it open (the manifest's, else `date_order`, --date-order)."""
     from ledger.batch.anon import file_pseudonym
     from ledger.batch.worker import WorkerTask
 
@@ -326,7 +349,9 @@ def make_task(worker: Worker, key: bytes, settings: dict[str, Any]) -> WorkerTas
         pseudonym=pseudonym(key, worker.id), country=worker.country,
         files=tuple((where(p), token(p)) for p in worker.files), settings=settings,
         config=(where(worker.config), token(worker.config)) if worker.config else None,
-        profiles=where(worker.profiles) if worker.profiles else None)
+        profiles=where(worker.profiles) if worker.profiles else None,
+        date_orders=tuple(worker.date_orders.get(p, date_order) for p in worker.files)
+        if date_order or worker.date_orders else ())
 
 
 def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
@@ -334,11 +359,12 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
         bands: bool = False, trajectories: Path | None = None,
         progress: Callable[[int, int], None] | None = None, period: str = "month",
         scheduler: str | None = None, map_file: Path | None = None,
-        also: Iterable[str] = ()) -> BatchResult:
+        also: Iterable[str] = (), date_order: str | None = None) -> BatchResult:
     """Build DIR/panel, DIR/errors.csv, DIR/summary.csv and DIR/README.md (see the module
     docstring). `progress(done, total)` is called as workers finish. `scheduler`: a Dask
     scheduler's address (else a LocalCluster of `jobs` processes); `map_file`: the private
-    pseudonym -> path CSV (ledger/batch/notices.py)."""
+    pseudonym -> path CSV (ledger/batch/notices.py); `date_order`: "dmy" or "mdy" for files
+    whose numeric dates leave the order open and whose manifest row says nothing."""
     from ledger.batch import engine as batch_engine
     from ledger.batch.anon import check_key_path, load_key
     from ledger.batch.notices import check_map_path
@@ -350,6 +376,9 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
         raise UsageError(f"--jobs {jobs} must be at least 1")
     if period not in ("month", "fiscal"):
         raise UsageError(f"--period {period!r} is not month or fiscal")
+    from importers.base import ImportOptions
+
+    ImportOptions(date_order=date_order).check()  # `ledger import`'s words for a bad one
     if input_path is None:
         raise UsageError("give INPUT, the folder of worker folders (or a manifest CSV)")
     for given in (input_path, out):
@@ -381,7 +410,7 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
     tasks = []
     by_pseudonym: dict[str, tuple[Worker, WorkerTask]] = {}
     for worker in workers:
-        task = make_task(worker, key, settings)
+        task = make_task(worker, key, settings, date_order)
         tasks.append(task)
         by_pseudonym[task.pseudonym] = (worker, task)
         _problems(key, worker, task, error_rows, private)
