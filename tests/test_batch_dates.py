@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ledger import batch
 from ledger.batch.anon import pseudonym
 from ledger.batch.errors import BY_CODE, DATE_ORDER_HINT
 from ledger.core.demo import demo_dir
@@ -147,3 +148,30 @@ def test_ambiguous_dates_are_told_by_their_type_not_the_cell_they_quote():
     quoted = UnsettledDates("dates such as '06/08/2024 profile xml' could be day-first or "
                             "month-first", path=Path("x.csv"), line=4)
     assert classify(quoted) == (BY_CODE["ambiguous_date"], 4)
+
+
+def test_a_chunk_reading_payoneer_exports_together_settles_each_alone(tmp_path):
+    """Beyond 128 workers a chunk reads its workers' Payoneer exports in one stacked read
+    (importers.registry.rows_many): the ambiguous one fails there and is read again alone
+    with its order; the others are read as each proves, as a worker alone reads them."""
+    from ledger.batch.worker import WorkerTask, process, process_many
+
+    def task(name: str, paths: tuple[Path, ...], orders: tuple[str | None, ...] = ()
+             ) -> WorkerTask:
+        return WorkerTask(pseudonym=name, country="PK",
+                          files=tuple((str(p), f"f-{i}") for i, p in enumerate(paths)),
+                          settings=batch.load_settings(None), date_orders=orders)
+
+    tasks = [task("june", (PAYONEER_JUNE,), ("mdy",)), task("unsettled", (PAYONEER_JUNE,)),
+             task("proven", (PROVEN[1], DATA / "payoneer" / "transactions-17col.csv"),
+                  ("dmy", "dmy"))]
+    results = process_many(tasks)
+    assert [r.errors for r in results] == [
+        [], [("f-0", str(PAYONEER_JUNE), 2, "ambiguous_date", ""),
+             ("", "", None, "no_transactions", "")], []]
+    june = results[0].panel
+    assert (june["month"].min(), june["month"].max()) == ("2024-06", "2024-06")
+    for alone, together in zip((process(t) for t in tasks), results, strict=True):
+        assert alone.errors == together.errors and alone.rows == together.rows
+        if alone.panel is not None:
+            assert alone.panel.equals(together.panel)
