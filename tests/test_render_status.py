@@ -117,7 +117,7 @@ def test_batch_result_reads_at_80_columns():
     result = SimpleNamespace(workers=2, files=3, rows=10, panel_rows=4, workers_in_panel=2,
                              key_created=True, warnings={"no_country": ["a1b2"],
                              "identical_donations": [], "all_files_failed": []},
-                             errors=[problem])
+                             errors=[problem], unlisted=[])
     # as `ledger batch` makes them: rich's soft wrap, which leaves the lines as given
     out, err = (Console(file=io.StringIO(), soft_wrap=True, color_system=None, width=300)
                 for _ in range(2))

@@ -81,6 +81,9 @@ class BatchResult:
     warnings: dict[str, Any] = field(default_factory=dict)
     """ledger/batch/notices.py: no country, identical donations, every file failed."""
     chunks: int = 0
+    unlisted: list[str] = field(default_factory=list)
+    """Folders of INPUT holding exports that no manifest row reads (their real paths, for the
+    terminal only: they are no workers of the panel, and their names can name people)."""
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -248,6 +251,21 @@ def discover(input_path: Path, manifest: Path | None = None,
     return workers
 
 
+def unlisted(input_path: Path, workers: list[Worker], skip: Path | None) -> list[Path]:
+    """The folders of INPUT (a folder read with a manifest) that hold exports none of which a
+    manifest row reads: a donor the manifest left out, said rather than dropped unseen."""
+    read = {f.resolve() for w in workers for f in w.files}
+    found = []
+    for entry in sorted(input_path.iterdir()):
+        if not entry.is_dir() or entry.name.startswith(".") or (
+                skip is not None and entry.resolve() == skip):
+            continue
+        files = _files_under(entry, skip)
+        if files and not any(f.resolve() in read for f in files):
+            found.append(entry)
+    return found
+
+
 def _from_manifest(manifest: Path, base: Path, skip: Path | None) -> list[Worker]:
     if not manifest.is_file():
         raise UsageError("no such manifest", path=manifest,
@@ -399,6 +417,8 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
     workers = discover(input_path, manifest, skip=out.resolve())
     _check_outside_donations(workers, input_path if manifest is None else None, out, key_file)
     key, created = load_key(key_file)
+    left_out = unlisted(input_path, workers, out.resolve()) \
+        if manifest is not None and input_path.is_dir() else []
     if not workers:
         raise DataError("no worker folders found", path=input_path,
                         hint="INPUT holds one folder per worker with their exports, or give "
@@ -449,7 +469,8 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
         files_failed=sum(1 for o in outcomes for e in o["errors"] if e[0]),
         rows=sum(o["rows"] for o in outcomes),
         panel_rows=sum(o["panel_rows"] for o in outcomes), errors=sorted(private), out=out,
-        key_created=created, warnings=warnings, chunks=len(chunks))
+        key_created=created, warnings=warnings, chunks=len(chunks),
+        unlisted=[str(p) for p in left_out])
 
 
 def _problems(key: bytes, worker: Worker, task: WorkerTask, error_rows: list,

@@ -19,7 +19,7 @@ def print_result(result, out: Path, formats: frozenset[str], key_file: Path | No
     lines to `console` are wrapped between words at `width`, a path never broken; a problem
     or warning keeps its first line whole (`path:line: what`) and its hint is wrapped at
     `err_width`, as every error's (status.error_text)."""
-    from ledger.batch.notices import lines
+    from ledger.batch.notices import SHOWN, lines
     from ledger.batch.outputs import FORMATS
 
     def say(text: str) -> None:
@@ -42,6 +42,12 @@ def print_result(result, out: Path, formats: frozenset[str], key_file: Path | No
         say(f"wrote the private map {map_file}: keep it with the key, never with the panel")
     for line in lines(result.warnings):
         warn(line)
+    if result.unlisted:
+        shown, more = result.unlisted[:SHOWN], len(result.unlisted) - SHOWN
+        warn(f"warning: {len(result.unlisted)} folder(s) of exports in INPUT are in no manifest "
+             "row, so not read: " + ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+             + "\n" + HINT + "add a row for each donor to include (worker,country,path), or "
+             "move the folder out of INPUT")
     if result.errors:
         for message in result.errors[:20]:
             warn(message)
