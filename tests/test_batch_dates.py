@@ -175,3 +175,12 @@ def test_a_chunk_reading_payoneer_exports_together_settles_each_alone(tmp_path):
         assert alone.errors == together.errors and alone.rows == together.rows
         if alone.panel is not None:
             assert alone.panel.equals(together.panel)
+
+
+def test_the_manifest_hints_name_the_date_order_column(tmp_path):
+    donations(tmp_path / "in")
+    (tmp_path / "study.csv").write_text("worker,country,date_order\nayesha,PK,mdy\n")
+    for manifest in ("study.csv", "none.csv"):
+        result = run("batch", "in", "--manifest", manifest, "--out", "out", cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "worker,country,path (and date_order, optional)" in result.stderr

@@ -269,7 +269,8 @@ def unlisted(input_path: Path, workers: list[Worker], skip: Path | None) -> list
 def _from_manifest(manifest: Path, base: Path, skip: Path | None) -> list[Worker]:
     if not manifest.is_file():
         raise UsageError("no such manifest", path=manifest,
-                         hint="a CSV with the columns worker,country,path")
+                         hint="a CSV with the columns worker,country,path (and date_order, "
+                         "optional)")
     try:
         text = manifest.read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError):
@@ -280,7 +281,8 @@ def _from_manifest(manifest: Path, base: Path, skip: Path | None) -> list[Worker
     missing = [c for c in ("worker", "path") if c not in header]
     if missing:
         raise UsageError(f"the manifest lacks the column(s) {missing}", path=manifest, line=1,
-                         hint="the header must be worker,country,path")
+                         hint="the header must be worker,country,path (and date_order, "
+                         "optional)")
     index = {name: header.index(name) for name in MANIFEST_COLUMNS if name in header}
     workers: dict[str, Worker] = {}
     for number, cells in enumerate(reader, 2):
