@@ -35,7 +35,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger.core.errors import DataError, UsageError
+from ledger.core.errors import DataError, LedgerError, UsageError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -63,7 +63,8 @@ class Worker:
     problems: list[tuple[Path | None, str]] = field(default_factory=list)
     """(file, message) found while discovering: a bad country, a missing path."""
     date_orders: dict[Path, str] = field(default_factory=dict)
-    """The manifest's date_order of a file: its own row's, else its folder's row's."""
+    """A file's date order: its manifest row's, else the one a donated ledger directory
+    imported it with, else its folder's manifest row's."""
 
 
 @dataclass
@@ -158,14 +159,43 @@ def _is_export(path: Path) -> bool:
                 or name.lower().endswith(SKIP_SUFFIXES))
 
 
-def _files_under(folder: Path, skip: Path | None) -> list[Path]:
+def _files_under(folder: Path, skip: Path | None,
+                 orders: dict[Path, str] | None = None) -> list[Path]:
+    """The exports under `folder`; a donated ledger directory's archive as its ledger has it
+    (`_in_effect`), the date orders its imports were read with added to `orders`."""
     found = []
+    ledgers = []
     for root, dirs, names in os.walk(folder):
         here = Path(root)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "profiles"
                          and (skip is None or (here / d).resolve() != skip))
         found.extend(here / n for n in sorted(names) if _is_export(here / n))
+        if "imports.jsonl" in names and "ledger.parquet" in names:
+            ledgers.append(here)
+    for root in ledgers:
+        found = _in_effect(root, found, {} if orders is None else orders)
     return found
+
+
+def _in_effect(root: Path, found: list[Path], orders: dict[Path, str]) -> list[Path]:
+    """`found` without the archived copies of a donated ledger directory (`root`) that its
+    ledger no longer holds: an import the donor undid keeps its copy in sources/, but its
+    rows are gone from their ledger, so not read; the copies in effect get the date order
+    they were imported with (imports.jsonl's options, as `ledger rebuild` reads them).
+    A log that cannot be read leaves every copy in."""
+    from ledger.store.directory import Ledger
+
+    ledger = Ledger(root)
+    try:
+        entries = [*ledger.active_imports(), *ledger.active_imports("hours")]
+    except (LedgerError, OSError, ValueError):
+        return found
+    kept = {root / e["archived"] for e in entries if isinstance(e.get("archived"), str)}
+    for entry in entries:
+        order = (entry.get("options") or {}).get("date_order")
+        if order in DATE_ORDERS and isinstance(entry.get("archived"), str):
+            orders.setdefault(root / entry["archived"], order)
+    return [p for p in found if p.parent != ledger.sources or p in kept]
 
 
 def _country_of(folder: Path, worker: Worker) -> str | None:
@@ -245,7 +275,7 @@ def discover(input_path: Path, manifest: Path | None = None,
         worker.config = entry / "ledger.toml" if (entry / "ledger.toml").is_file() else None
         worker.country = _norm_country(_country_of(entry, worker), worker,
                                        entry / "country.txt")
-        worker.files = _files_under(entry, skip)
+        worker.files = _files_under(entry, skip, worker.date_orders)
         worker.profiles = entry / "profiles" if (entry / "profiles").is_dir() else None
         workers.append(worker)
     return workers
@@ -313,7 +343,7 @@ def _from_manifest(manifest: Path, base: Path, skip: Path | None) -> list[Worker
             if worker.country == UNKNOWN and not cell("country"):
                 worker.country = _norm_country(_country_of(target, worker), worker,
                                                target / "country.txt")
-            found = _files_under(target, skip)
+            found = _files_under(target, skip, worker.date_orders)
             worker.files.extend(found)
             if order:  # a file's own row wins, whichever comes first
                 for path in found:
