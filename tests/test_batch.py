@@ -145,12 +145,13 @@ def test_warnings_name_no_country_identical_donations_and_all_failed(fifty):
     expected = sorted(sorted(g) for g in groups.values() if len({p for p, _ in g}) > 1)
     assert warnings["identical_donations"] == expected
     assert len(expected) == 17  # the 16 golden exports and the timesheet
+    said = result.stderr.replace("\n  hint: ", "\n\thint: ").replace("\n  ", " ")  # unwrapped
     assert ("warning: 8 worker(s) have no country, counted in country=unknown: "
-            + ", ".join(no_country)) in result.stderr
+            + ", ".join(no_country)) in said
     assert (f"warning: 17 file(s) donated identically by more than one worker "
-            f"({len({p for g in expected for p, _ in g})} workers): ") in result.stderr
+            f"({len({p for g in expected for p, _ in g})} workers): ") in said
     assert ("warning: 1 worker(s) had every file fail, so they are not in the panel: "
-            + pseudonym(key, "worker-23")) in result.stderr
+            + pseudonym(key, "worker-23")) in said
 
 
 def test_net_foots_and_matches_the_report_lines(fifty):

@@ -24,8 +24,8 @@ def test_folders_of_exports_in_no_manifest_row_are_named_on_the_terminal(tmp_pat
     result = ok(run("batch", "donations", "--manifest", "donations/workers.csv", "--out",
                     "out", "--k", "1", "--jobs", "1", cwd=tmp_path, env={"COLUMNS": "80"}))
     assert "2 workers, 2 files" in result.stdout
-    assert ("warning: 2 folder(s) of exports in INPUT are in no manifest row, so not read: "
-            "donations/bilal, donations/dina\n  hint: add a row for each donor to include "
+    assert ("warning: 2 folder(s) of exports in INPUT are in no manifest row, so not read:\n"
+            "  donations/bilal, donations/dina\n  hint: add a row for each donor to include "
             "(worker,country,path), or move the\n        folder out of INPUT\n"
             ) in result.stderr
     # the names stay on the terminal: nothing in the output folder holds them

@@ -103,7 +103,8 @@ def test_progress_bars_of_import_and_batch():
 def test_batch_result_reads_at_80_columns():
     """`ledger batch`'s summary lines wrap between words (a path left whole), and a problem's
     hint is wrapped under its first word as every error's (its first line, `path:line: what
-    [code]`, kept whole): they ran on unwrapped, cut by the terminal mid-word."""
+    [code]`, kept whole), a warning wrapped whole: they ran on unwrapped, cut by the terminal
+    mid-word."""
     import io
     from types import SimpleNamespace
 
@@ -115,7 +116,7 @@ def test_batch_result_reads_at_80_columns():
     path = "donations/" + "w" * 90 + "/Download.CSV"
     problem = terminal_line(path, 2, BY_CODE["not_a_number"])
     result = SimpleNamespace(workers=2, files=3, rows=10, panel_rows=4, workers_in_panel=2,
-                             key_created=True, warnings={"no_country": ["a1b2"],
+                             key_created=True, warnings={"no_country": ["a1b2", "c3d4", "e5f6"],
                              "identical_donations": [], "all_files_failed": []},
                              errors=[problem], unlisted=[])
     # as `ledger batch` makes them: rich's soft wrap, which leaves the lines as given
@@ -127,9 +128,10 @@ def test_batch_result_reads_at_80_columns():
         "created the key batch.key: keep it, outside panel, to extend the panel with the\n"
         "  same pseudonyms\n")
     said = err.file.getvalue().splitlines()
-    assert said[0] == "warning: 1 worker(s) have no country, counted in country=unknown: a1b2"
-    assert said[1:2] == ["  hint: add country.txt to their folder or a country cell in the "
-                         "manifest"]
+    assert said[:3] == [  # a warning wraps too
+        "warning: 3 worker(s) have no country, counted in country=unknown: a1b2, c3d4,",
+        "  e5f6",
+        "  hint: add country.txt to their folder or a country cell in the manifest"]
     at = said.index(f"{path}:2: {BY_CODE['not_a_number'].text} [not_a_number]")
     hint = said[at + 1:-1]
     assert hint[0].startswith("  hint: correct the value") and len(hint) > 1

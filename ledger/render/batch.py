@@ -17,17 +17,19 @@ def print_result(result, out: Path, formats: frozenset[str], key_file: Path | No
     """A `ledger.batch` run's result: counts and outputs to `console`; warnings and the first
     20 problems (the rest counted, all listed without names in errors.csv) to `err`. The
     lines to `console` are wrapped between words at `width`, a path never broken; a problem
-    or warning keeps its first line whole (`path:line: what`) and its hint is wrapped at
-    `err_width`, as every error's (status.error_text)."""
+    keeps its first line whole (`path:line: what`, as every error's), a warning's is wrapped
+    at `err_width`, and their hints are wrapped there under their first word
+    (status.error_text)."""
     from ledger.batch.notices import SHOWN, lines
     from ledger.batch.outputs import FORMATS
 
     def say(text: str) -> None:
         console.print(_fill(text, width), markup=False)
 
-    def warn(text: str) -> None:  # `message\n  hint: ...`, as ledger/batch/ builds them
+    def warn(text: str, fill: bool = True) -> None:  # `message\n  hint: ...`, as built
         message, _, hint = text.partition("\n" + HINT)
-        err.print(error_text(message, hint or None, err_width).rstrip("\n"), markup=False)
+        err.print(error_text(_fill(message, err_width) if fill else message, hint or None,
+                             err_width).rstrip("\n"), markup=False)
 
     say(f"{result.workers:,} workers, {result.files:,} files, {result.rows:,} rows -> "
         f"{result.panel_rows:,} worker-months of {result.workers_in_panel:,} workers in "
@@ -50,7 +52,7 @@ def print_result(result, out: Path, formats: frozenset[str], key_file: Path | No
              "move the folder out of INPUT")
     if result.errors:
         for message in result.errors[:20]:
-            warn(message)
+            warn(message, fill=False)
         more = len(result.errors) - 20
         warn(f"{len(result.errors)} problem(s)" + (f" ({more} more not shown)"
                                                    if more > 0 else "")
