@@ -112,6 +112,7 @@ def test_fifty_workers_give_panel_summary_and_errors(fifty):
     assert bad["file"] == file_pseudonym(key, "worker-07", "bad-amount-paypal.csv")
     assert (bad["line"], bad["code"]) == ("3", "not_a_number")
     assert bad["error"] == BY_CODE["not_a_number"].text
+    assert bad["hint"] == BY_CODE["not_a_number"].hint  # what to do, in errors.csv too
     unknown = by_worker[pseudonym(key, "worker-23")]
     assert (unknown["code"], unknown["error"]) == ("unknown_layout",
                                                    BY_CODE["unknown_layout"].text)
@@ -144,12 +145,13 @@ def test_warnings_name_no_country_identical_donations_and_all_failed(fifty):
     expected = sorted(sorted(g) for g in groups.values() if len({p for p, _ in g}) > 1)
     assert warnings["identical_donations"] == expected
     assert len(expected) == 17  # the 16 golden exports and the timesheet
+    said = result.stderr.replace("\n  hint: ", "\n\thint: ").replace("\n  ", " ")  # unwrapped
     assert ("warning: 8 worker(s) have no country, counted in country=unknown: "
-            + ", ".join(no_country)) in result.stderr
+            + ", ".join(no_country)) in said
     assert (f"warning: 17 file(s) donated identically by more than one worker "
-            f"({len({p for g in expected for p, _ in g})} workers): ") in result.stderr
+            f"({len({p for g in expected for p, _ in g})} workers): ") in said
     assert ("warning: 1 worker(s) had every file fail, so they are not in the panel: "
-            + pseudonym(key, "worker-23")) in result.stderr
+            + pseudonym(key, "worker-23")) in said
 
 
 def test_net_foots_and_matches_the_report_lines(fifty):

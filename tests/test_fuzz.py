@@ -316,7 +316,7 @@ def test_odd_names_lose_no_rows(tmp_path_factory, folder, file):
                    seconds=3 * TIMEOUT)
     assert batch.returncode == 0, batch.stderr
     assert list(csv.reader((cwd / "out" / "errors.csv").open())) == [
-        ["pseudonym", "file", "line", "code", "error"]]
+        ["pseudonym", "file", "line", "code", "error", "hint"]]
     panel = pl.read_parquet(cwd / "out" / "panel" / "**" / "*.parquet")
     assert panel["pseudonym"].n_unique() == 2
     by_worker = panel.group_by("pseudonym").agg(pl.col("gross_usd").sum())["gross_usd"]

@@ -98,3 +98,44 @@ def test_progress_bars_of_import_and_batch():
     with progress_bar(terminal) as tick:
         tick(3, 4)
     assert _last_frame(terminal) == "workers " + "━" * 21 + " " * 8 + "3/4 0:00:00 ETA -:--:--"
+
+
+def test_batch_result_reads_at_80_columns():
+    """`ledger batch`'s summary lines wrap between words (a path left whole), and a problem's
+    hint is wrapped under its first word as every error's (its first line, `path:line: what
+    [code]`, kept whole), a warning wrapped whole: they ran on unwrapped, cut by the terminal
+    mid-word."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from ledger.batch.errors import BY_CODE, terminal_line
+    from ledger.render.batch import print_result
+
+    path = "donations/" + "w" * 90 + "/Download.CSV"
+    problem = terminal_line(path, 2, BY_CODE["not_a_number"])
+    result = SimpleNamespace(workers=2, files=3, rows=10, panel_rows=4, workers_in_panel=2,
+                             key_created=True, warnings={"no_country": ["a1b2", "c3d4", "e5f6"],
+                             "identical_donations": [], "all_files_failed": []},
+                             errors=[problem], unlisted=[])
+    # as `ledger batch` makes them: rich's soft wrap, which leaves the lines as given
+    out, err = (Console(file=io.StringIO(), soft_wrap=True, color_system=None, width=300)
+                for _ in range(2))
+    print_result(result, Path("panel"), frozenset(), Path("batch.key"), None, out, err, 80, 80)
+    assert out.file.getvalue() == (
+        "2 workers, 3 files, 10 rows -> 4 worker-months of 2 workers in panel/panel\n"
+        "created the key batch.key: keep it, outside panel, to extend the panel with the\n"
+        "  same pseudonyms\n")
+    said = err.file.getvalue().splitlines()
+    assert said[:3] == [  # a warning wraps too
+        "warning: 3 worker(s) have no country, counted in country=unknown: a1b2, c3d4,",
+        "  e5f6",
+        "  hint: add country.txt to their folder or a country cell in the manifest"]
+    at = said.index(f"{path}:2: {BY_CODE['not_a_number'].text} [not_a_number]")
+    hint = said[at + 1:-1]
+    assert hint[0].startswith("  hint: correct the value") and len(hint) > 1
+    assert all(len(line) <= 80 and line.startswith("        ") for line in hint[1:])
+    assert " ".join(line.split(": ", 1)[-1].strip() for line in hint).startswith(
+        BY_CODE["not_a_number"].hint)
+    assert said[-1] == "1 problem(s), listed without names in panel/errors.csv"

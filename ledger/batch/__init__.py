@@ -1,8 +1,9 @@
 """Research batch: many workers' donated exports -> an anonymised worker-month panel.
 
-`run(input, out, ...)` finds the workers (one folder each under INPUT, or a manifest CSV of
-worker,country,path) and hands them, in chunks, to the engine (ledger/batch/engine.py: Dask
-tasks on a LocalCluster made on the spot, or on an existing cluster with `--scheduler`). Each
+`run(input, out, ...)` finds the workers (ledger/batch/donors.py: one folder each under INPUT,
+or a manifest CSV of worker,country,path) and hands them, in chunks, to the engine
+(ledger/batch/engine.py: Dask tasks on a LocalCluster made on the spot, or on an existing
+cluster with `--scheduler`). Each
 chunk reads its workers (ledger/batch/worker.py: same importers, fee rules and offline FX as
 one freelancer's report) and writes its own parquet parts to DIR/panel/, hive-partitioned by
 country and year, so memory stays bounded however many workers there are and a killed run
@@ -35,32 +36,22 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ledger.batch.donors import (  # noqa: F401  (finding the workers: ledger/batch/donors.py)
+    CONFIG_FILES,
+    DATE_ORDERS,
+    MANIFEST_COLUMNS,
+    UNKNOWN,
+    Worker,
+    _check_outside_donations,
+    discover,
+    unlisted,
+)
 from ledger.core.errors import DataError, UsageError
 
 if TYPE_CHECKING:
     import polars as pl
 
     from ledger.batch.worker import WorkerTask
-
-CONFIG_FILES = frozenset({"country.txt", "ledger.toml", "rates.csv", "rates-online.csv",
-                          "imports.jsonl", ".lock", "hours.parquet", "ledger.parquet"})
-"""Files in a worker folder that are settings or ledger state, not exports."""
-SKIP_SUFFIXES = (".parquet", ".key", ".lock")
-UNKNOWN = "unknown"
-MANIFEST_COLUMNS = ("worker", "country", "path")
-
-
-@dataclass
-class Worker:
-    id: str
-    country: str
-    base: Path
-    """Folder that file names are taken relative to."""
-    files: list[Path] = field(default_factory=list)
-    config: Path | None = None
-    profiles: Path | None = None
-    problems: list[tuple[Path | None, str]] = field(default_factory=list)
-    """(file, message) found while discovering: a bad country, a missing path."""
 
 
 @dataclass
@@ -78,6 +69,9 @@ class BatchResult:
     warnings: dict[str, Any] = field(default_factory=dict)
     """ledger/batch/notices.py: no country, identical donations, every file failed."""
     chunks: int = 0
+    unlisted: list[str] = field(default_factory=list)
+    """Folders of INPUT holding exports that no manifest row reads (their real paths, for the
+    terminal only: they are no workers of the panel, and their names can name people)."""
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -143,163 +137,6 @@ def _setting(name: str, value: Any, path: Path) -> Any:
     return number
 
 
-# --- finding the workers ---------------------------------------------------------------------
-
-
-def _is_export(path: Path) -> bool:
-    name = path.name
-    return not (name.startswith(".") or name.lower() in CONFIG_FILES
-                or name.lower().endswith(SKIP_SUFFIXES))
-
-
-def _files_under(folder: Path, skip: Path | None) -> list[Path]:
-    found = []
-    for root, dirs, names in os.walk(folder):
-        here = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "profiles"
-                         and (skip is None or (here / d).resolve() != skip))
-        found.extend(here / n for n in sorted(names) if _is_export(here / n))
-    return found
-
-
-def _country_of(folder: Path, worker: Worker) -> str | None:
-    """country.txt's first line, else ledger.toml's `country` (read and checked as the worker
-    reads it: a file `ledger` would refuse gives no country)."""
-    from ledger.batch.worker import read_config
-
-    text = None
-    marker = folder / "country.txt"
-    if marker.is_file():
-        try:
-            text = next(iter(marker.read_text("utf-8-sig").split()), "")
-        except (OSError, UnicodeDecodeError):
-            worker.problems.append((marker, "country.txt is not readable text"))
-    elif (folder / "ledger.toml").is_file():
-        path = folder / "ledger.toml"
-        try:
-            text = read_config(path).country
-        except DataError:
-            if path != worker.config:  # the worker reports the file it reads, at its line
-                worker.problems.append((path, "ledger.toml is not usable"))
-    return text
-
-
-def _norm_country(text: str | None, worker: Worker, where: Path | None) -> str:
-    if text is None or not text.strip():
-        return UNKNOWN
-    code = text.strip().upper()
-    if code == UNKNOWN.upper():
-        return UNKNOWN
-    if not re.fullmatch(r"[A-Z]{2}", code):
-        worker.problems.append((where, f"country {text!r} is not a two-letter ISO code; "
-                                "counted as unknown"))
-        return UNKNOWN
-    return code
-
-
-def _check_outside_donations(workers: list[Worker], folder: Path | None, out: Path,
-                             key_file: Path) -> None:
-    """Refuse --out or --key-file among the donated exports: a key there is read as a worker's
-    export (its bytes in the panel), and an output folder there drops or mixes a worker.
-    `folder` is INPUT when it is the folder of worker folders (None with a manifest)."""
-    key = key_file.expanduser().resolve()
-    target = out.expanduser().resolve()
-    donated = {f.resolve().parent for w in workers for f in w.files}
-    if folder is not None:
-        donated.add(folder.resolve())
-    if any(key.is_relative_to(d) for d in donated):
-        raise UsageError("the key file is inside the donated exports", path=key_file,
-                         hint="keep the key outside INPUT, e.g. --key-file ./batch.key next to "
-                         "it: there it would be read as a worker's export")
-    if any(target.is_relative_to(d) for d in donated):
-        raise UsageError("the output folder is inside the donated exports", path=out,
-                         hint="write the panel to a folder outside INPUT: inside it, a "
-                         "worker's folder would be skipped or read as the panel")
-
-
-def discover(input_path: Path, manifest: Path | None = None,
-             skip: Path | None = None) -> list[Worker]:
-    """The workers: a manifest's (worker, country, path rows; paths relative to INPUT when it
-    is a folder, else to the manifest), or one per folder of INPUT. `skip` (the output folder)
-    is never read."""
-    if manifest is None and input_path.is_file():
-        manifest, input_path = input_path, input_path.parent
-    if manifest is not None:
-        return _from_manifest(manifest, input_path if input_path.is_dir() else
-                              manifest.parent, skip)
-    if not input_path.is_dir():
-        raise UsageError("no such folder", path=input_path,
-                         hint="INPUT is a folder with one folder per worker, or a manifest CSV")
-    workers = []
-    for entry in sorted(input_path.iterdir()):
-        if not entry.is_dir() or entry.name.startswith(".") or (
-                skip is not None and entry.resolve() == skip):
-            continue
-        worker = Worker(id=entry.name, country=UNKNOWN, base=entry)
-        worker.config = entry / "ledger.toml" if (entry / "ledger.toml").is_file() else None
-        worker.country = _norm_country(_country_of(entry, worker), worker,
-                                       entry / "country.txt")
-        worker.files = _files_under(entry, skip)
-        worker.profiles = entry / "profiles" if (entry / "profiles").is_dir() else None
-        workers.append(worker)
-    return workers
-
-
-def _from_manifest(manifest: Path, base: Path, skip: Path | None) -> list[Worker]:
-    if not manifest.is_file():
-        raise UsageError("no such manifest", path=manifest,
-                         hint="a CSV with the columns worker,country,path")
-    try:
-        text = manifest.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        raise UsageError("the manifest is not UTF-8 text", path=manifest,
-                         hint="save it as CSV UTF-8") from None
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
-    missing = [c for c in ("worker", "path") if c not in header]
-    if missing:
-        raise UsageError(f"the manifest lacks the column(s) {missing}", path=manifest, line=1,
-                         hint="the header must be worker,country,path")
-    index = {name: header.index(name) for name in MANIFEST_COLUMNS if name in header}
-    workers: dict[str, Worker] = {}
-    for number, cells in enumerate(reader, 2):
-        if not any(c.strip() for c in cells):
-            continue
-
-        def cell(name: str, cells: list[str] = cells) -> str:
-            at = index.get(name)
-            return cells[at].strip() if at is not None and at < len(cells) else ""
-
-        worker_id = cell("worker")
-        if not worker_id:
-            raise UsageError("empty worker id", path=manifest, line=number,
-                             hint="every row names its worker")
-        raw_path = cell("path")
-        target = (base / raw_path) if raw_path else base / worker_id
-        worker = workers.get(worker_id)
-        if worker is None:
-            worker = workers[worker_id] = Worker(id=worker_id, country=UNKNOWN, base=base)
-        if worker.country == UNKNOWN and cell("country"):
-            worker.country = _norm_country(cell("country"), worker, None)
-        if target.is_dir():
-            if worker.config is None and (target / "ledger.toml").is_file():
-                worker.config = target / "ledger.toml"
-            if worker.profiles is None and (target / "profiles").is_dir():
-                worker.profiles = target / "profiles"
-            if worker.country == UNKNOWN and not cell("country"):
-                worker.country = _norm_country(_country_of(target, worker), worker,
-                                               target / "country.txt")
-            worker.files.extend(_files_under(target, skip))
-        elif target.exists():
-            worker.files.append(target)
-        else:
-            worker.problems.append((target, "no such file or folder (manifest line "
-                                    f"{number})"))
-    for worker in workers.values():
-        worker.files = list(dict.fromkeys(worker.files))
-    return list(workers.values())
-
-
 # --- running -----------------------------------------------------------------------------------
 
 
@@ -310,7 +147,10 @@ def _relative(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
-def make_task(worker: Worker, key: bytes, settings: dict[str, Any]) -> WorkerTask:
+def make_task(worker: Worker, key: bytes, settings: dict[str, Any],
+              date_order: str | None = None) -> WorkerTask:
+    """The worker as a chunk gets it: pseudonyms and absolute paths; each file's date order
+    where its dates leave it open (the manifest's, else `date_order`, --date-order)."""
     from ledger.batch.anon import file_pseudonym
     from ledger.batch.worker import WorkerTask
 
@@ -326,7 +166,9 @@ def make_task(worker: Worker, key: bytes, settings: dict[str, Any]) -> WorkerTas
         pseudonym=pseudonym(key, worker.id), country=worker.country,
         files=tuple((where(p), token(p)) for p in worker.files), settings=settings,
         config=(where(worker.config), token(worker.config)) if worker.config else None,
-        profiles=where(worker.profiles) if worker.profiles else None)
+        profiles=where(worker.profiles) if worker.profiles else None,
+        date_orders=tuple(worker.date_orders.get(p, date_order) for p in worker.files)
+        if date_order or worker.date_orders else ())
 
 
 def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
@@ -334,11 +176,12 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
         bands: bool = False, trajectories: Path | None = None,
         progress: Callable[[int, int], None] | None = None, period: str = "month",
         scheduler: str | None = None, map_file: Path | None = None,
-        also: Iterable[str] = ()) -> BatchResult:
+        also: Iterable[str] = (), date_order: str | None = None) -> BatchResult:
     """Build DIR/panel, DIR/errors.csv, DIR/summary.csv and DIR/README.md (see the module
     docstring). `progress(done, total)` is called as workers finish. `scheduler`: a Dask
     scheduler's address (else a LocalCluster of `jobs` processes); `map_file`: the private
-    pseudonym -> path CSV (ledger/batch/notices.py)."""
+    pseudonym -> path CSV (ledger/batch/notices.py); `date_order`: "dmy" or "mdy" for files
+    whose numeric dates leave the order open and whose manifest row says nothing."""
     from ledger.batch import engine as batch_engine
     from ledger.batch.anon import check_key_path, load_key
     from ledger.batch.notices import check_map_path
@@ -350,6 +193,9 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
         raise UsageError(f"--jobs {jobs} must be at least 1")
     if period not in ("month", "fiscal"):
         raise UsageError(f"--period {period!r} is not month or fiscal")
+    from importers.base import ImportOptions
+
+    ImportOptions(date_order=date_order).check()  # `ledger import`'s words for a bad one
     if input_path is None:
         raise UsageError("give INPUT, the folder of worker folders (or a manifest CSV)")
     for given in (input_path, out):
@@ -370,6 +216,8 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
     workers = discover(input_path, manifest, skip=out.resolve())
     _check_outside_donations(workers, input_path if manifest is None else None, out, key_file)
     key, created = load_key(key_file)
+    left_out = unlisted(input_path, workers, out.resolve()) \
+        if manifest is not None and input_path.is_dir() else []
     if not workers:
         raise DataError("no worker folders found", path=input_path,
                         hint="INPUT holds one folder per worker with their exports, or give "
@@ -381,7 +229,7 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
     tasks = []
     by_pseudonym: dict[str, tuple[Worker, WorkerTask]] = {}
     for worker in workers:
-        task = make_task(worker, key, settings)
+        task = make_task(worker, key, settings, date_order)
         tasks.append(task)
         by_pseudonym[task.pseudonym] = (worker, task)
         _problems(key, worker, task, error_rows, private)
@@ -420,7 +268,8 @@ def run(input_path: Path | None, out: Path, *, manifest: Path | None = None,
         files_failed=sum(1 for o in outcomes for e in o["errors"] if e[0]),
         rows=sum(o["rows"] for o in outcomes),
         panel_rows=sum(o["panel_rows"] for o in outcomes), errors=sorted(private), out=out,
-        key_created=created, warnings=warnings, chunks=len(chunks))
+        key_created=created, warnings=warnings, chunks=len(chunks),
+        unlisted=[str(p) for p in left_out])
 
 
 def _problems(key: bytes, worker: Worker, task: WorkerTask, error_rows: list,
@@ -471,7 +320,7 @@ def _write_map(map_file: Path, by_pseudonym: dict[str, tuple[Worker, WorkerTask]
 
 def write_errors(path: Path, rows: list[tuple[str, str, int | None, str]]) -> None:
     """DIR/errors.csv from (pseudonym, file token, line, error class code) rows: the message
-    is the class's fixed text (ledger/batch/errors.py), never an exception's."""
+    and the hint are the class's fixed text (ledger/batch/errors.py), never an exception's."""
     from ledger.batch.columns import ERRORS
     from ledger.batch.errors import BY_CODE
     from ledger.store.directory import atomic_write_bytes
@@ -482,7 +331,7 @@ def write_errors(path: Path, rows: list[tuple[str, str, int | None, str]]) -> No
     for pseudonym_, token, line, code in sorted(rows, key=lambda r: (r[0], r[1], r[2] or 0,
                                                                      r[3])):
         writer.writerow([pseudonym_, token, "" if line is None else line, code,
-                         BY_CODE[code].text])
+                         BY_CODE[code].text, BY_CODE[code].hint])
     atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
 
 

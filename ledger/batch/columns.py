@@ -142,6 +142,7 @@ ERRORS: tuple[Column, ...] = (
     Column("error", "String",
            "ledger's fixed description of the error class: never text from the file (a "
            "message quoting a value could carry a name or an account number)"),
+    Column("hint", "String", "what to do about it, in ledger's fixed words for the class"),
 )
 
 

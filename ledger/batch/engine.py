@@ -90,14 +90,18 @@ def _stamp(path: str) -> list[Any]:
 
 
 def _task_inputs(task: WorkerTask) -> list[Any]:
-    """What a worker's rows depend on: tokens (they name the files) and sizes/mtimes."""
+    """What a worker's rows depend on: tokens (they name the files) and sizes/mtimes, and a
+    file's date order where one is given (a run that settles a file's dates reads it again;
+    keys of files without one are as they were)."""
     profiles: list[Any] = []
     if task.profiles:
         for root, _, names in sorted(os.walk(task.profiles)):
             profiles.extend([n, *_stamp(os.path.join(root, n))] for n in sorted(names))
     config = [task.config[1], *_stamp(task.config[0])] if task.config else None
-    return [task.pseudonym, task.country, [[t, *_stamp(p)] for p, t in task.files],
-            config, profiles]
+    orders = task.date_orders or (None,) * len(task.files)
+    return [task.pseudonym, task.country,
+            [[t, *_stamp(p), *([order] if order else [])]
+             for (p, t), order in zip(task.files, orders, strict=True)], config, profiles]
 
 
 def plan(tasks: list[WorkerTask], key: bytes, settings: dict[str, Any], out: Path, *,

@@ -26,7 +26,7 @@ class ErrorClass:
     text: str
     """What went wrong, in our words (published in errors.csv)."""
     hint: str
-    """What to do (terminal only)."""
+    """What to do (errors.csv's `hint`; the terminal's, with DETAILS where `details`)."""
     markers: tuple[str, ...] = ()
     """Lower-case substrings of our own messages that put an error in this class."""
     details: bool = True
@@ -35,6 +35,10 @@ class ErrorClass:
 
 
 DETAILS = "`ledger import FILE --dry-run` on this file alone shows the details"
+DATE_ORDER_HINT = ("say which: --date-order mdy (06/28/2024, Payoneer's own export) or dmy "
+                   "(28/06/2024) for the batch, or the manifest's date_order column for this "
+                   "worker or file")
+"""What settles a file's ambiguous dates (importers.base.UnsettledDates) in a batch."""
 
 CLASSES: tuple[ErrorClass, ...] = (
     ErrorClass("not_regular_file", "not a regular file (a pipe, device or socket): not read",
@@ -86,9 +90,11 @@ CLASSES: tuple[ErrorClass, ...] = (
     ErrorClass("no_rate", "an exchange rate is missing", "the bundled rates do not cover "
                "this currency or date", ("rate for", "rate to", "rate near", "reference rate",
                                          "lack a rate", "online rate")),
-    ErrorClass("not_a_date", "a date is not in the expected form or its order is ambiguous",
-               "correct the date; where day and month could be either, ask the worker for an "
-               "export spanning more days (a day above 12 settles the order)",
+    ErrorClass("ambiguous_date", "the numeric dates could be day-first or month-first: no "
+               "day is above 12", DATE_ORDER_HINT, ("could be day-first or month-first",)),
+    ErrorClass("not_a_date", "a date is not in the expected form",
+               "correct the date, or download the export again (dates mixing day-first and "
+               "month-first forms mean an edited file)",
                ("not a date", "not an ofx date", "is not in the form", "day-first")),
     ErrorClass("currency", "a currency code is unknown or missing",
                "correct the currency code", ("currency",)),
@@ -135,9 +141,13 @@ def classify_message(message: str) -> ErrorClass:
 
 def classify(exc: BaseException) -> tuple[ErrorClass, int | None]:
     """(class, line) of an error; the line only if it is a whole number."""
+    from importers.base import UnsettledDates
+
     if not isinstance(exc, LedgerError):
         return UNEXPECTED, None
     line = exc.line if isinstance(exc.line, int) and not isinstance(exc.line, bool) else None
+    if isinstance(exc, UnsettledDates):  # by type: the message quotes a cell of the file
+        return BY_CODE["ambiguous_date"], line
     return classify_message(exc.message), line
 
 

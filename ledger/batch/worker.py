@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
     import polars as pl
 
+    from importers.base import ImportOptions
+    from importers.raw_files import RawFile
     from ledger.core.config import Config
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class WorkerTask:
     """(path, file pseudonym) of the worker's ledger.toml, if any."""
     profiles: str | None = None
     """The worker's bank profiles folder, if any."""
+    date_orders: tuple[str | None, ...] = ()
+    """Per file of `files` (or none at all): "dmy" or "mdy", how to read its numeric dates
+    where they leave the order open (the manifest's date_order, else --date-order)."""
 
 
 @dataclass
@@ -158,8 +163,9 @@ def _gather(task: WorkerTask, parsed: list[pl.DataFrame | None] | None = None
             result.files_read += 1
             frames.append(parsed[at])
             continue
+        order = task.date_orders[at] if task.date_orders else None
         try:
-            kind, frame = read_file(Path(path), profiles)
+            kind, frame = read_file(Path(path), profiles, order)
         except Exception as exc:
             _fail(result, token, path, exc)
             continue
@@ -212,13 +218,28 @@ def read_config(path: Path) -> Config:
     return settings
 
 
-def read_file(path: Path, profiles: list[Path]) -> tuple[str, pl.DataFrame]:
-    """("rows", canonical rows) for an export; ("hours", timesheet rows) for a timesheet."""
-    from importers import hours, registry
-    from importers.base import ImportOptions
+def read_file(path: Path, profiles: list[Path], date_order: str | None = None
+              ) -> tuple[str, pl.DataFrame]:
+    """("rows", canonical rows) for an export; ("hours", timesheet rows) for a timesheet.
+    `date_order`: read as `ledger import --date-order` reads, but only where the file's own
+    dates leave the order open (importers.base.UnsettledDates): a file that proves its order
+    keeps it, so one batch-wide setting cannot misread another donor's files."""
+    from importers import registry
+    from importers.base import ImportOptions, UnsettledDates
 
     raw = registry.read(path)  # its head is split once for all the formats asking
-    options = ImportOptions()
+    try:
+        return _parse(raw, profiles, ImportOptions())
+    except UnsettledDates:
+        if date_order is None:
+            raise
+        return _parse(raw, profiles, ImportOptions(date_order=date_order).check())
+
+
+def _parse(raw: RawFile, profiles: list[Path], options: ImportOptions
+           ) -> tuple[str, pl.DataFrame]:
+    from importers import hours, registry
+
     try:
         return "rows", registry.parse(raw, options, profile_dirs=profiles).rows
     except DataError as exc:

@@ -21,7 +21,8 @@ def batch_cmd(
         "--out", help="Output folder: panel/, summary.csv, errors.csv, README.md.",
         show_default=False)] = ...,  # type: ignore[assignment]
     manifest: Annotated[Path | None, typer.Option(
-        help="CSV worker,country,path (paths relative to INPUT): who is who and where.")
+        help="CSV worker,country,path (paths relative to INPUT): who is who and where; an "
+        "optional date_order column (dmy, mdy) for that folder's or file's dates.")
     ] = None,
     key_file: Annotated[Path, typer.Option(
         help="Pseudonym key: 32 random bytes, created if missing; must be outside --out.")
@@ -50,6 +51,10 @@ def batch_cmd(
         help="month: the worker-month panel; fiscal: also a tax_year column, each worker's "
         "country's tax year (PK, BD: July-June; IN: April-March; docs/tax-year.md).")
     ] = "month",
+    date_order: Annotated[str | None, typer.Option(
+        help="dmy or mdy, for files whose dates like 05/06/2024 could be either (no day above "
+        "12; Payoneer's own export: mdy); a file whose dates settle the order keeps it. Per "
+        "worker or file: the manifest's date_order column.", show_default=False)] = None,
     also: Annotated[str | None, typer.Option(
         help="Also write the whole panel as DIR/panel.csv (exact decimals) and/or DIR/panel.dta "
         "(Stata), e.g. --also csv,dta.", show_default=False)] = None,
@@ -81,6 +86,8 @@ def batch_cmd(
       ledger batch donations/ --out panel/ --manifest workers.csv --k 10 --bands
 
       ledger batch donations/ --out panel/ --period fiscal
+
+      ledger batch donations/ --out panel/ --date-order mdy
 
     \b
       ledger batch donations/ --out panel/ --scheduler tcp://10.0.0.5:8786 \\
@@ -117,10 +124,13 @@ def batch_cmd(
     result = _run(lambda tick: batch.run(
         input_path, out, manifest=manifest, key_file=key_file, k=k, jobs=jobs,
         bands=bands, trajectories=trajectories, progress=tick, period=period,
-        scheduler=scheduler, map_file=map_file, also=formats), progress_every)
+        scheduler=scheduler, map_file=map_file, also=formats, date_order=date_order),
+        progress_every)
+    from ledger.cli.common import width
     from ledger.render.batch import print_result
 
-    print_result(result, out, formats, key_file, map_file, _console(), _console(stderr=True))
+    print_result(result, out, formats, key_file, map_file, _console(), _console(stderr=True),
+                 width(), width(stderr=True, piped=80))
     if result.errors and not result.rows:  # a panel of nothing is not a success
         from ledger.core.errors import DataError
 

@@ -8,35 +8,64 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ledger.render.status import HINT, error_text
+
 
 def print_result(result, out: Path, formats: frozenset[str], key_file: Path | None,
-                 map_file: Path | None, console, err) -> None:
+                 map_file: Path | None, console, err, width: int = 80,
+                 err_width: int = 80) -> None:
     """A `ledger.batch` run's result: counts and outputs to `console`; warnings and the first
-    20 problems (the rest counted, all listed without names in errors.csv) to `err`."""
-    from ledger.batch.notices import lines
+    20 problems (the rest counted, all listed without names in errors.csv) to `err`. The
+    lines to `console` are wrapped between words at `width`, a path never broken; a problem
+    keeps its first line whole (`path:line: what`, as every error's), a warning's is wrapped
+    at `err_width`, and their hints are wrapped there under their first word
+    (status.error_text)."""
+    from ledger.batch.notices import SHOWN, lines
     from ledger.batch.outputs import FORMATS
 
-    console.print(f"{result.workers:,} workers, {result.files:,} files, "
-                  f"{result.rows:,} rows -> {result.panel_rows:,} worker-months of "
-                  f"{result.workers_in_panel:,} workers in {out / 'panel'}", markup=False)
+    def say(text: str) -> None:
+        console.print(_fill(text, width), markup=False)
+
+    def warn(text: str, fill: bool = True) -> None:  # `message\n  hint: ...`, as built
+        message, _, hint = text.partition("\n" + HINT)
+        err.print(error_text(_fill(message, err_width) if fill else message, hint or None,
+                             err_width).rstrip("\n"), markup=False)
+
+    say(f"{result.workers:,} workers, {result.files:,} files, {result.rows:,} rows -> "
+        f"{result.panel_rows:,} worker-months of {result.workers_in_panel:,} workers in "
+        f"{out / 'panel'}")
     if formats:
-        console.print("and the whole panel in " + ", ".join(
-            str(out / FORMATS[f]) for f in FORMATS if f in formats), markup=False)
+        say("and the whole panel in " + ", ".join(
+            str(out / FORMATS[f]) for f in FORMATS if f in formats))
     if result.key_created:
-        console.print(f"created the key {key_file}: keep it, outside {out}, to extend the "
-                      "panel with the same pseudonyms", markup=False)
+        say(f"created the key {key_file}: keep it, outside {out}, to extend the panel with "
+            "the same pseudonyms")
     if map_file is not None:
-        console.print(f"wrote the private map {map_file}: keep it with the key, never with "
-                      "the panel", markup=False)
+        say(f"wrote the private map {map_file}: keep it with the key, never with the panel")
     for line in lines(result.warnings):
-        err.print(line, markup=False)
+        warn(line)
+    if result.unlisted:
+        shown, more = result.unlisted[:SHOWN], len(result.unlisted) - SHOWN
+        warn(f"warning: {len(result.unlisted)} folder(s) of exports in INPUT are in no manifest "
+             "row, so not read: " + ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+             + "\n" + HINT + "add a row for each donor to include (worker,country,path), or "
+             "move the folder out of INPUT")
     if result.errors:
         for message in result.errors[:20]:
-            err.print(message, markup=False)
+            warn(message, fill=False)
         more = len(result.errors) - 20
-        err.print(f"{len(result.errors)} problem(s)" + (f" ({more} more not shown)"
-                                                        if more > 0 else "")
-                  + f", listed without names in {out / 'errors.csv'}", markup=False)
+        warn(f"{len(result.errors)} problem(s)" + (f" ({more} more not shown)"
+                                                   if more > 0 else "")
+             + f", listed without names in {out / 'errors.csv'}")
+
+
+def _fill(text: str, width: int) -> str:
+    """`text` wrapped between words at `width`, its next lines indented by two; a word
+    longer than the line (a path) is left whole, so it can be copied."""
+    import textwrap
+
+    return textwrap.fill(text, max(width, 40), subsequent_indent="  ",
+                         break_long_words=False, break_on_hyphens=False)
 
 
 @contextmanager
