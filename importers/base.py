@@ -252,14 +252,11 @@ def parse_dates(df: pl.DataFrame, raw: pl.Expr, formats: list[str], *, path: obj
 
     Evaluated once, eagerly: the returned Series goes straight into `with_columns`.
     """
-    import polars as pl
-
     values = df.with_columns(raw.str.strip_chars().alias("_v"))["_v"]
-    parsed = values.str.strptime(pl.Date, formats[0], strict=False)
-    for fmt in formats[1:]:
-        if parsed.null_count() == values.null_count():
-            break
-        parsed = parsed.fill_null(values.str.strptime(pl.Date, fmt, strict=False))
+    parsed = _dates_in(values, formats, False)
+    low = parsed.min()  # (one pass over the dates; the year check itself only where it fails)
+    if isinstance(low, dt.date) and low.year < MIN_YEAR:
+        parsed = _dates_in(values, formats, True)
     bad = _first(df, parsed.is_null() & values.is_not_null(), values)
     if bad is None and values.null_count():  # (no column of "(empty)" made where none is:
         # 0.02 s of CPU on a million rows)
@@ -270,6 +267,30 @@ def parse_dates(df: pl.DataFrame, raw: pl.Expr, formats: list[str], *, path: obj
         raise DataError(f"{what} {value!r} is not a date in the expected form ({shown})",
                         path=path, line=line,
                         hint=hint or "check the file is the original export, not re-saved")
+    return parsed
+
+
+MIN_YEAR = 1900
+"""A parsed year below this means a `%Y` read a two-digit year (`28/06/24`, as a spreadsheet
+re-saved the export): not a date in that form, never the year 24."""
+
+
+def _dates_in(values: pl.Series, formats: list[str], check_years: bool) -> pl.Series:
+    """`values` read with the first of `formats` that fits each; `check_years`: a year below
+    MIN_YEAR does not fit."""
+    import polars as pl
+
+    def read(fmt: str) -> pl.Series:
+        attempt = values.str.strptime(pl.Date, fmt, strict=False)
+        if check_years:
+            attempt = attempt.set((attempt.dt.year() < MIN_YEAR).fill_null(False), None)
+        return attempt
+
+    parsed = read(formats[0])
+    for fmt in formats[1:]:
+        if parsed.null_count() == values.null_count():
+            break
+        parsed = parsed.fill_null(read(fmt))
     return parsed
 
 

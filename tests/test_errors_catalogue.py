@@ -224,6 +224,18 @@ CASES = [
     Case("undo-unknown-id", ("undo", "zzz"), 2, "led/imports.jsonl: 'zzz' is not an import in "
          "effect\n  hint: imports in effect: {imports} (see `ledger imports`)\n"),
     *SOURCE_CASES,
+    # --- session 45: exports that went through a spreadsheet before the import ---
+    # dates re-saved with two-digit years: a `%Y` read '24' as the year 24 (imported as
+    # 0024-06-28, exit 0); now refused as the bank profiles refuse them
+    _import("two-digit-year-paypal.csv", stderr="two-digit-year-paypal.csv:2: date '28/06/24' "
+            "is not a date in the expected form (28/06/2024)\n  hint: check the file is the "
+            "original export, not re-saved\n"),
+    _import("two-digit-year-wise.csv", stderr="two-digit-year-wise.csv:2: date '21-02-23' is "
+            "not a date in the expected form (28-06-2024)\n  hint: Wise statements write dates "
+            "as DD-MM-YYYY; use the original CSV\n"),
+    _import("two-digit-year-freelancer.csv", "--source", "freelancer", stderr="two-digit-year-"
+            "freelancer.csv:2: date '15 Dec 25 18:09' is not in the form '06 Jan 2026 23:52'\n"
+            "  hint: check the file is the original export, not re-saved\n"),
     # --- issue 24: hostile files ---
     # a device (or a FIFO) is refused before any read: /dev/zero never ends, a FIFO blocks
     Case("import-device", ("import", "/dev/null"), 1, "/dev/null: not a regular file (a pipe, "
