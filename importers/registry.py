@@ -122,6 +122,8 @@ def parse(raw: RawFile, options: ImportOptions, source: str | None = None,
         fmt = by_name(source, profile_dirs) if source else detect(raw, profile_dirs)
     try:
         parsed = fmt.parse(raw, options)
+    except DataError as exc:
+        raise _misplaced_row(raw, exc) or exc from None
     except (LookupError, ValueError) as exc:  # a column or value the layout promises is missing
         raise _damaged(raw, fmt, exc) from None
     except Exception as exc:
@@ -207,6 +209,42 @@ def _refuse_unread_entries(raw: RawFile, fmt: Format) -> None:
                         hint="the file's layout differs from what the importer expects: "
                         "please report it (the file stays out of the ledger); meanwhile try "
                         "--source with another format")
+
+
+_TOTALS = re.compile(r"^[\s,;\t|\"']*(?:grand\s+|sub-?\s*)?totals?\b", re.I)
+"""A row a spreadsheet (or its user) added under the table: `Total,,,1234.56`."""
+
+
+def _misplaced_row(raw: RawFile, exc: DataError) -> DataError | None:
+    """Where the row an importer refused is a copy of the header (two exports pasted into one
+    file, a header repeated at a page break) or a totals row, the error that says so: the
+    importer's own (a date 'Date', a date 'Total') does not. Read on the error's way only."""
+    if exc.line is None or exc.line < 2 or raw.is_binary or str(raw.path) != exc.path:
+        return None
+    try:
+        lines = raw.text.splitlines()
+    except DataError:
+        return None
+    if exc.line > len(lines):
+        return None
+
+    def folded(line: str) -> str:
+        return re.sub(r"[\s\"'\ufeff]", "", line).lower().rstrip(",;\t|")
+
+    row = folded(lines[exc.line - 1])
+    header = next((number for number, line in enumerate(lines[:exc.line - 1], 1)
+                   if row and folded(line) == row), None)
+    if header is not None:
+        return DataError(f"this row repeats the header (line {header}): two exports pasted "
+                         "into one file, or a page's header", path=exc.path, line=exc.line,
+                         hint="import each export on its own, as downloaded (rows two exports "
+                         "share are added once), or delete this line")
+    found = _TOTALS.match(lines[exc.line - 1])
+    if found:
+        return DataError("this is a totals row, not a transaction", path=exc.path,
+                         line=exc.line, hint="delete the row (a spreadsheet program or its "
+                         "user added it), or import the export as downloaded")
+    return None
 
 
 def _damaged(raw: RawFile, fmt: Format, exc: Exception) -> DataError:

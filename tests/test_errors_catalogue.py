@@ -236,6 +236,15 @@ CASES = [
     _import("two-digit-year-freelancer.csv", "--source", "freelancer", stderr="two-digit-year-"
             "freelancer.csv:2: date '15 Dec 25 18:09' is not in the form '06 Jan 2026 23:52'\n"
             "  hint: check the file is the original export, not re-saved\n"),
+    # two exports pasted into one file (was: date 'Date' is not a date in the expected form)
+    _import("two-exports-upwork.csv", stderr="two-exports-upwork.csv:5: this row repeats the "
+            "header (line 1): two exports pasted into one file, or a page's header\n  hint: "
+            "import each export on its own, as downloaded (rows two exports share are added "
+            "once), or delete this line\n"),
+    # a spreadsheet's sum under the table (was: date 'Total' is not a date ...)
+    _import("total-row-paypal.csv", stderr="total-row-paypal.csv:4: this is a totals row, not a "
+            "transaction\n  hint: delete the row (a spreadsheet program or its user added it), "
+            "or import the export as downloaded\n"),
     # --- issue 24: hostile files ---
     # a device (or a FIFO) is refused before any read: /dev/zero never ends, a FIFO blocks
     Case("import-device", ("import", "/dev/null"), 1, "/dev/null: not a regular file (a pipe, "
