@@ -7,6 +7,7 @@ error listing what was tried, two is an error naming both. `--source NAME` skips
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import shlex
 from importlib import import_module
@@ -87,12 +88,14 @@ def detect(raw: RawFile, profile_dirs: Sequence[Path] = ()) -> Format:
     from importers.sheets import is_sheet, sheet_head
 
     sheet = is_sheet(raw)
+    _refuse_archive(raw)
     if raw.looks_binary and not sheet:
         raise DataError("this is a binary file, not a text export", path=raw.path,
                         hint="export the statement as CSV and import that")
     tried = ", ".join(f.name for f in known_formats)
     if sheet:
         rows = [r for r in sheet_head(raw) if any(c.strip() for c in r)]
+        _refuse_resaved_sheet(raw, rows, known_formats)
         first = ",".join(rows[0]).rstrip(",")[:120] if rows else ""
     else:
         first = raw.head_lines[0][:120] if raw.head_lines else ""
@@ -103,6 +106,50 @@ def detect(raw: RawFile, profile_dirs: Sequence[Path] = ()) -> Format:
                  f"{shlex.quote(str(raw.path))}` drafts one, edit its TODOs, then import again")
     raise DataError(f"unknown layout (first line: {first!r})", path=raw.path, line=1,
                     hint=hint)
+
+
+def _refuse_archive(raw: RawFile) -> None:
+    """A zip of exports (not a workbook) or a gzip file: say so, not "unknown layout"."""
+    import zipfile
+
+    if raw.data.startswith(b"\x1f\x8b"):
+        raise DataError("this is a compressed (gzip) file, not an export", path=raw.path,
+                        hint="decompress it (gunzip) and import the file inside")
+    if not raw.data.startswith(b"PK\x03\x04"):
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw.data)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return  # damaged: the sheet reader says what it can
+    if not any(n.startswith("xl/") for n in names):
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise DataError(f"this is a zip archive ({shown}), not an export", path=raw.path,
+                        hint="unzip it and import the files inside, e.g. "
+                        "ledger import folder/*.csv")
+
+
+def _refuse_resaved_sheet(raw: RawFile, rows: list[list[str]], known: Sequence[Format]
+                          ) -> None:
+    """A spreadsheet whose first rows are a CSV-only format's export (a CSV opened and saved
+    as a workbook): name the format and ask for its CSV, rather than "unknown layout". Read
+    on the error's way only."""
+    import csv
+    import io as text_io
+
+    from importers.raw_files import RawFile
+
+    if not rows:
+        return
+    out = text_io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    as_csv = RawFile(path=raw.path, data=out.getvalue().encode(), sha256="")
+    found = [fmt for fmt in known if fmt.detect(as_csv)]
+    if len(found) == 1:
+        raise DataError(f"a spreadsheet, but its rows are a {found[0].title}: that format "
+                        "is read from its CSV file, not from a spreadsheet", path=raw.path,
+                        hint="import the CSV as downloaded (a spreadsheet program re-writes "
+                        "its dates and numbers when it saves; download it again if needed)")
 
 
 def _refuse_empty(raw: RawFile) -> None:

@@ -245,6 +245,18 @@ CASES = [
     _import("total-row-paypal.csv", stderr="total-row-paypal.csv:4: this is a totals row, not a "
             "transaction\n  hint: delete the row (a spreadsheet program or its user added it), "
             "or import the export as downloaded\n"),
+    # (were: unknown layout (first line: ''), with a hint to draft a bank profile; a binary
+    # file, export the statement as CSV; unknown layout quoting Upwork's own header)
+    _import("exports.zip", stderr="exports.zip: this is a zip archive (statements_2024-04-01_"
+            "2024-04-30.csv, payoneer_transactions_2024-06.csv), not an export\n  hint: unzip it "
+            "and import the files inside, e.g. ledger import folder/*.csv\n"),
+    _import("payoneer.csv.gz", stderr="payoneer.csv.gz: this is a compressed (gzip) file, not an "
+            "export\n  hint: decompress it (gunzip) and import the file inside\n"),
+    _import("resaved-upwork.xlsx", stderr="resaved-upwork.xlsx: a spreadsheet, but its rows are a "
+            "Upwork transaction history (classic 13 columns): that format is read from its CSV "
+            "file, not from a spreadsheet\n  hint: import the CSV as downloaded (a spreadsheet "
+            "program re-writes its dates and numbers when it saves; download it again if "
+            "needed)\n"),
     # --- issue 24: hostile files ---
     # a device (or a FIFO) is refused before any read: /dev/zero never ends, a FIFO blocks
     Case("import-device", ("import", "/dev/null"), 1, "/dev/null: not a regular file (a pipe, "
