@@ -181,8 +181,10 @@ def _fields(df: pl.DataFrame, table: Table, path: object,
         parts = [p for p in ("transaction summary", "transaction summary details",
                              "description 1", "description 2", "description 3",
                              "entered description") if p in df.columns]
-        description = pl.concat_str([pl.col(p) for p in parts], separator=" - ",
-                                    ignore_nulls=True)
+        # an empty cell written `""` (a file re-saved with every cell quoted) is read as ""
+        # where `,,` is null: left out too, not joined as " -  - " (len_bytes: no text read)
+        description = pl.concat_str([pl.when(pl.col(p).str.len_bytes() > 0).then(pl.col(p))
+                                     for p in parts], separator=" - ", ignore_nulls=True)
     else:
         parts = [p for p in ("description",) if p in df.columns]
         description = col(named("description"))
