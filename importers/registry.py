@@ -89,6 +89,7 @@ def detect(raw: RawFile, profile_dirs: Sequence[Path] = ()) -> Format:
 
     sheet = is_sheet(raw)
     _refuse_archive(raw)
+    _refuse_unmarked_utf16(raw)
     if raw.looks_binary and not sheet:
         raise DataError("this is a binary file, not a text export", path=raw.path,
                         hint="export the statement as CSV and import that")
@@ -99,6 +100,7 @@ def detect(raw: RawFile, profile_dirs: Sequence[Path] = ()) -> Format:
         first = ",".join(rows[0]).rstrip(",")[:120] if rows else ""
     else:
         first = raw.head_lines[0][:120] if raw.head_lines else ""
+        _refuse_rows_in_one_cell(raw, known_formats)
     hint = f"formats tried: {tried}. Force one with --source NAME, or run `ledger formats` " \
         "to see what each expects"
     if sheet or not first.lstrip("\ufeff \t").startswith(("<", "{", ":")):  # a table
@@ -146,10 +148,49 @@ def _refuse_resaved_sheet(raw: RawFile, rows: list[list[str]], known: Sequence[F
     as_csv = RawFile(path=raw.path, data=out.getvalue().encode(), sha256="")
     found = [fmt for fmt in known if fmt.detect(as_csv)]
     if len(found) == 1:
-        raise DataError(f"a spreadsheet, but its rows are a {found[0].title}: that format "
+        raise DataError(f"a spreadsheet, but its rows are {_a(found[0].title)}: that format "
                         "is read from its CSV file, not from a spreadsheet", path=raw.path,
                         hint="import the CSV as downloaded (a spreadsheet program re-writes "
                         "its dates and numbers when it saves; download it again if needed)")
+
+
+def _refuse_unmarked_utf16(raw: RawFile) -> None:
+    """UTF-16 text without its byte-order mark (ASCII as every other byte NUL) reads as
+    binary: say what it is."""
+    head = raw.data[:200]
+    even, odd = head[0::2], head[1::2]
+    if len(head) >= 8 and any(zeros.count(0) == len(zeros) and 0 not in text
+                              for zeros, text in ((odd, even), (even, odd))):
+        raise DataError("this is UTF-16 text without its byte-order mark", path=raw.path,
+                        hint="save it again as CSV UTF-8 (or as Unicode Text, which writes "
+                        "the mark), or export it again")
+
+
+def _refuse_rows_in_one_cell(raw: RawFile, known: Sequence[Format]) -> None:
+    """Each line one quoted cell that holds a known export's row (a CSV opened where `;` is
+    the list separator, and saved: every row in column A): say so. Error's way only."""
+    import csv
+
+    from importers.raw_files import RawFile
+
+    lines = [line for line in raw.head_lines if line.strip()]
+    if not lines or not lines[0].lstrip("\ufeff").startswith('"'):
+        return
+    cells = [next(csv.reader([line.lstrip("\ufeff")]), []) for line in lines]
+    if any(len(row) > 1 for row in cells[:1]) or not cells[0] or "," not in cells[0][0]:
+        return
+    inner = "\n".join(row[0] if len(row) == 1 else ",".join(row) for row in cells)
+    found = [fmt for fmt in known if fmt.detect(
+        RawFile(path=raw.path, data=inner.encode(), sha256=""))]
+    if len(found) == 1:
+        raise DataError(f"each row is one quoted cell holding {_a(found[0].title)} row: a "
+                        "spreadsheet put every row in one column and saved it", path=raw.path,
+                        line=1, hint="import the export as downloaded (download it again if "
+                        "needed)")
+
+
+def _a(title: str) -> str:
+    return ("an " if title[:1].upper() in "AEIOU" else "a ") + title
 
 
 def _refuse_empty(raw: RawFile) -> None:

@@ -252,11 +252,19 @@ CASES = [
             "and import the files inside, e.g. ledger import folder/*.csv\n"),
     _import("payoneer.csv.gz", stderr="payoneer.csv.gz: this is a compressed (gzip) file, not an "
             "export\n  hint: decompress it (gunzip) and import the file inside\n"),
-    _import("resaved-upwork.xlsx", stderr="resaved-upwork.xlsx: a spreadsheet, but its rows are a "
+    _import("resaved-upwork.xlsx", stderr="resaved-upwork.xlsx: a spreadsheet, but its rows are an "
             "Upwork transaction history (classic 13 columns): that format is read from its CSV "
             "file, not from a spreadsheet\n  hint: import the CSV as downloaded (a spreadsheet "
             "program re-writes its dates and numbers when it saves; download it again if "
             "needed)\n"),
+    # (were: unknown layout quoting Upwork's header in quotes; a binary file)
+    _import("one-cell-rows-upwork.csv", stderr="one-cell-rows-upwork.csv:1: each row is one "
+            "quoted cell holding an Upwork transaction history (classic 13 columns) row: a "
+            "spreadsheet put every row in one column and saved it\n  hint: import the export as "
+            "downloaded (download it again if needed)\n"),
+    _import("utf16-no-bom-paypal.csv", stderr="utf16-no-bom-paypal.csv: this is UTF-16 text "
+            "without its byte-order mark\n  hint: save it again as CSV UTF-8 (or as Unicode "
+            "Text, which writes the mark), or export it again\n"),
     # --- issue 24: hostile files ---
     # a device (or a FIFO) is refused before any read: /dev/zero never ends, a FIFO blocks
     Case("import-device", ("import", "/dev/null"), 1, "/dev/null: not a regular file (a pipe, "
