@@ -313,7 +313,9 @@ def _misplaced_row(raw: RawFile, exc: DataError) -> DataError | None:
         lines = raw.text.splitlines()
     except DataError:
         return None
-    if exc.line > len(lines):
+    if exc.line > len(lines) or lines[0].lstrip("\ufeff \t").startswith(("<", ":", "{")):
+        return None  # (XML, OFX, MT940: their lines repeat without being a table's header)
+    if not any(mark in lines[exc.line - 1] for mark in ",;\t|"):
         return None
 
     def folded(line: str) -> str:
