@@ -265,6 +265,13 @@ CASES = [
     _import("utf16-no-bom-paypal.csv", stderr="utf16-no-bom-paypal.csv: this is UTF-16 text "
             "without its byte-order mark\n  hint: save it again as CSV UTF-8 (or as Unicode "
             "Text, which writes the mark), or export it again\n"),
+    # an HDFC statement re-saved where `1.234,56` is the number format: the flag that reads it
+    # is named (was: amounts must be numbers such as 1,234.56; fix or re-download)
+    _import("resaved-decimal-comma-hdfc.csv", stderr="resaved-decimal-comma-hdfc.csv:10: "
+            "Withdrawal Amt. '15.000,00' is not a number\n  hint: it reads as a number written "
+            "with a decimal comma (1.234,56), as a spreadsheet in such a locale re-saves an "
+            "export: import the file with --decimal-mark , if all of it is written so, or the "
+            "export as downloaded\n"),
     # --- issue 24: hostile files ---
     # a device (or a FIFO) is refused before any read: /dev/zero never ends, a FIFO blocks
     Case("import-device", ("import", "/dev/null"), 1, "/dev/null: not a regular file (a pipe, "
@@ -459,6 +466,26 @@ def test_ambiguous_dates_import_with_date_order(tmp_path):
         ("2024-06-03", "payment_fee", "-1.7000", 3),
         ("2024-06-05", "transfer", "-144.9000", 2),
     ]
+
+
+def test_bank_statement_resaved_with_decimal_commas_imports_as_the_original_with_the_flag(
+        tmp_path):
+    """The flag the hint names reads the re-saved statement's rows as the original's."""
+    import json
+
+    shutil.copyfile(BROKEN / "resaved-decimal-comma-hdfc.csv", tmp_path / "resaved.csv")
+    shutil.copyfile(BROKEN.parent / "bank" / "hdfc.csv", tmp_path / "hdfc.csv")
+    ok(run("--ledger", "a", "import", "resaved.csv", "--decimal-mark", ",", cwd=tmp_path))
+    ok(run("--ledger", "b", "import", "hdfc.csv", cwd=tmp_path))
+
+    def rows(ledger: str) -> list[tuple]:
+        out = ok(run("--ledger", ledger, "transactions", "--format", "json", cwd=tmp_path))
+        return sorted((r["date"], r["amount"], r["kind"], r["description"], r["line"])
+                      for r in json.loads(out.stdout))
+
+    resaved, original = rows("a"), rows("b")
+    assert len(resaved) == 4
+    assert resaved == original[:4]
 
 
 def test_dates_proving_both_orders_are_refused_at_the_row_that_breaks_the_first(tmp_path):
