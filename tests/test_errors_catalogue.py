@@ -272,6 +272,12 @@ CASES = [
             "with a decimal comma (1.234,56), as a spreadsheet in such a locale re-saves an "
             "export: import the file with --decimal-mark , if all of it is written so, or the "
             "export as downloaded\n"),
+    # the same statement with its long references shortened by the spreadsheet: imported, its
+    # rows' keys differed from the original's (4 rows added twice over an import of hdfc.csv)
+    _import("resaved-refs-hdfc.csv", stderr="resaved-refs-hdfc.csv:10: Chq./Ref.No. "
+            "'4.09412E+11' is a long number a spreadsheet shortened: the reference is lost\n"
+            "  hint: import the statement as downloaded (a spreadsheet program writes long "
+            "numbers as 4.09412E+11 when it saves)\n"),
     # --- issue 24: hostile files ---
     # a device (or a FIFO) is refused before any read: /dev/zero never ends, a FIFO blocks
     Case("import-device", ("import", "/dev/null"), 1, "/dev/null: not a regular file (a pipe, "
