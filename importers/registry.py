@@ -322,9 +322,10 @@ def _misplaced_row(raw: RawFile, exc: DataError) -> DataError | None:
         return re.sub(r"[\s\"'\ufeff]", "", line).lower().rstrip(",;\t|")
 
     row = folded(lines[exc.line - 1])
-    header = next((number for number, line in enumerate(lines[:exc.line - 1], 1)
-                   if row and folded(line) == row), None)
-    if header is not None:
+    header = next((number for number, line in enumerate(lines[:min(exc.line - 1, 64)], 1)
+                   if row and folded(line) == row), None)  # (a header is in the head)
+    if header is not None and not _TABLE_ENTRY.search(lines[header - 1]):  # (a data row
+        # again, say its balance's, is not a header)
         return DataError(f"this row repeats the header (line {header}): two exports pasted "
                          "into one file, or a page's header", path=exc.path, line=exc.line,
                          hint="import each export on its own, as downloaded (rows two exports "

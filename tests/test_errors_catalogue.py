@@ -593,3 +593,29 @@ def test_bad_rates_is_wrong_only_on_line_5(tmp_path):
     fixed = tmp_path / "rates.csv"
     fixed.write_text("".join(lines), "utf-8")
     assert user_rates(fixed).height == len(lines) - 1
+
+
+def test_a_data_row_again_is_not_named_a_repeated_header(tmp_path):
+    """Only a copy of the header is named so: a data row that repeats an earlier one (refused
+    for its balance, say) keeps the importer's own error; so does a line of XML."""
+    from importers import registry
+    from ledger.core.errors import DataError
+
+    header = "Date,Ref ID,Amount,Balance"
+    row = '"May 30, 2024",612340217,25.00,458.81'
+    path = tmp_path / "x.csv"
+    path.write_text("\n".join([header, row, '"May 27, 2024",612340210,-13.80,433.81', row,
+                               header.upper()]) + "\n")
+    raw = registry.read(path)
+
+    def named(line: int) -> str | None:
+        found = registry._misplaced_row(raw, DataError("own", path=path, line=line))
+        return None if found is None else found.message
+
+    assert named(4) is None
+    assert named(5) == "this row repeats the header (line 1): two exports pasted into one " \
+        "file, or a page's header"
+    xml = tmp_path / "x.xml"
+    xml.write_text("<Document>\n<Ntry>\n</Ntry>\n<Ntry>\n</Ntry>\n</Document>\n")
+    assert registry._misplaced_row(registry.read(xml), DataError("own", path=xml, line=5)) \
+        is None
