@@ -309,33 +309,55 @@ def _misplaced_row(raw: RawFile, exc: DataError) -> DataError | None:
     importer's own (a date 'Date', a date 'Total') does not. Read on the error's way only."""
     if exc.line is None or exc.line < 2 or raw.is_binary or str(raw.path) != exc.path:
         return None
-    try:
-        lines = raw.text.splitlines()
-    except DataError:
-        return None
-    if exc.line > len(lines) or lines[0].lstrip("\ufeff \t").startswith(("<", ":", "{")):
+    lines = raw.head_lines  # (a header is in the head)
+    if not lines or lines[0].lstrip("\ufeff \t").startswith(("<", ":", "{")):
         return None  # (XML, OFX, MT940: their lines repeat without being a table's header)
-    if not any(mark in lines[exc.line - 1] for mark in ",;\t|"):
+    refused = _line_at(raw, exc.line)
+    if refused is None or not any(mark in refused for mark in ",;\t|"):
         return None
 
     def folded(line: str) -> str:
         return re.sub(r"[\s\"'\ufeff]", "", line).lower().rstrip(",;\t|")
 
-    row = folded(lines[exc.line - 1])
-    header = next((number for number, line in enumerate(lines[:min(exc.line - 1, 64)], 1)
-                   if row and folded(line) == row), None)  # (a header is in the head)
+    row = folded(refused)
+    header = next((number for number, line in enumerate(lines[:exc.line - 1], 1)
+                   if row and folded(line) == row), None)
     if header is not None and not _TABLE_ENTRY.search(lines[header - 1]):  # (a data row
         # again, say its balance's, is not a header)
         return DataError(f"this row repeats the header (line {header}): two exports pasted "
                          "into one file, or a page's header", path=exc.path, line=exc.line,
                          hint="import each export on its own, as downloaded (rows two exports "
                          "share are added once), or delete this line")
-    found = _TOTALS.match(lines[exc.line - 1])
+    found = _TOTALS.match(refused)
     if found:
         return DataError("this is a totals row, not a transaction", path=exc.path,
                          line=exc.line, hint="delete the row (a spreadsheet program or its "
                          "user added it), or import the export as downloaded")
     return None
+
+
+def _line_at(raw: RawFile, number: int) -> str | None:
+    """Line `number` of `raw`: from the head where it is there, else found in the bytes (a
+    file's text is not decoded and split whole on an error's way: a 1 GiB file)."""
+    head = raw.head_lines
+    if number < len(head) or raw.data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # (UTF-16: small)
+        if number >= len(head):
+            try:
+                head = raw.text.splitlines()
+            except DataError:
+                return None
+        return head[number - 1] if number <= len(head) else None
+    data, start = raw.data, 0
+    for _ in range(number - 1):
+        start = data.find(b"\n", start) + 1
+        if not start:
+            return None
+    end = data.find(b"\n", start)
+    line = data[start:end if end >= 0 else len(data)]
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("cp1252", errors="replace")
 
 
 def _damaged(raw: RawFile, fmt: Format, exc: Exception) -> DataError:
