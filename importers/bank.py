@@ -121,7 +121,7 @@ from importers.csv_parts import trimmed
 from importers.raw_files import RawFile
 from importers.readers import LINE, read_table
 from importers.sheets import is_sheet, sheet_head
-from ledger.core.errors import UsageError
+from ledger.core.errors import DataError, UsageError
 from ledger.core.schema import Joined
 
 if TYPE_CHECKING:
@@ -197,6 +197,7 @@ def parse(profile: Profile, raw: RawFile, options: ImportOptions) -> Parsed:
     df = _dated_and_valued(df, profile, path, mark, formats)
     columns.check_balance(df, pseudo, profile, path, mark, formats, _currency(profile))
 
+    _refuse_shortened_refs(df, profile, path)
     df = columns.classify(_described(df, profile), profile.kinds).with_columns(
         related_ref=pl.lit(None, pl.String), _part=pl.lit(0, pl.Int32))
     rows = columns.split_parts(df, profile, path, mark)
@@ -298,6 +299,30 @@ def _value_dates(df: pl.DataFrame) -> pl.DataFrame:
     return df.select(LINE, "_value_date", "_date") \
         .filter(pl.col("_value_date").ne_missing(pl.col("_date"))) \
         .filter(nonblank(pl.col("_value_date")).is_not_null()).select(LINE, "_value_date")
+
+
+SHORTENED_HEAD = 4096
+"""The rows `_refuse_shortened_refs` looks at: a spreadsheet rewrites every long number of a
+file it saves, so the first rows show it (the whole column would cost 0.02 s of CPU on a
+million rows)."""
+
+
+def _refuse_shortened_refs(df: pl.DataFrame, profile: Profile, path: Path) -> None:
+    """A reference written as `4.09412E+11`: a spreadsheet saved the statement and shortened
+    its long numbers, so the reference (the row's key, the tax register's link to the bank's
+    certificate) is lost: refused, rather than imported as other rows than the original's."""
+    if "ref" not in profile.columns:
+        return
+    head = df.head(SHORTENED_HEAD)
+    shortened = head["_ref"].str.strip_chars().str.contains(r"^\d(?:\.\d+)?E\+\d+$")
+    if shortened.any():
+        at = shortened.arg_true()[0]
+        raise DataError(f"{profile.labels.get(profile.col('ref') or '', 'ref')} "
+                        f"{head['_ref'][at].strip()!r} is a long number a spreadsheet "
+                        "shortened: the reference is lost", path=path,
+                        line=int(head[LINE][at]), hint="import the statement as downloaded "
+                        "(a spreadsheet program writes long numbers as 4.09412E+11 when it "
+                        "saves)")
 
 
 def _described(df: pl.DataFrame, profile: Profile) -> pl.DataFrame:

@@ -132,7 +132,7 @@ def signed_amounts(df: pl.DataFrame, profile: Profile, path: Path, mark: str
 
     if "amount" in profile.columns:
         amount = parse_money(df, pl.col("_amount"), path=path, what=_label(profile, "amount"),
-                             decimal_mark=mark)
+                             decimal_mark=mark, mark_flag=True)
         if "marker" not in profile.columns:
             return amount
         debit = _marker(df, "_marker", _label(profile, "marker"), profile, path, required=True)
@@ -140,7 +140,7 @@ def signed_amounts(df: pl.DataFrame, profile: Profile, path: Path, mark: str
     names = _label(profile, "debit"), _label(profile, "credit")
     both = parse_money_columns(df, {"debit": (pl.col("_debit"), names[0], False),
                                     "credit": (pl.col("_credit"), names[1], False)},
-                               path=path, decimal_mark=mark)
+                               path=path, decimal_mark=mark, mark_flag=True)
     debit, credit = both["debit"], both["credit"]
     neither = first_bad(df, debit.is_null() & credit.is_null(), pl.lit(""))
     if neither:
@@ -183,7 +183,7 @@ def balances(df: pl.DataFrame, profile: Profile, path: Path, mark: str) -> pl.Ex
     if "balance" not in profile.columns:
         return pl.lit(None, dtype=pl.Decimal(38, 4))
     balance = parse_money(df, pl.col("_balance"), path=path, what=_label(profile, "balance"),
-                          decimal_mark=mark, required=False)
+                          decimal_mark=mark, required=False, mark_flag=True)
     if "balance_marker" in profile.columns:
         debit = _marker(df, "_balance_marker", _label(profile, "balance_marker"), profile,
                         path, required=False)

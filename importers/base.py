@@ -252,14 +252,11 @@ def parse_dates(df: pl.DataFrame, raw: pl.Expr, formats: list[str], *, path: obj
 
     Evaluated once, eagerly: the returned Series goes straight into `with_columns`.
     """
-    import polars as pl
-
     values = df.with_columns(raw.str.strip_chars().alias("_v"))["_v"]
-    parsed = values.str.strptime(pl.Date, formats[0], strict=False)
-    for fmt in formats[1:]:
-        if parsed.null_count() == values.null_count():
-            break
-        parsed = parsed.fill_null(values.str.strptime(pl.Date, fmt, strict=False))
+    parsed = _dates_in(values, formats, False)
+    low = parsed.min()  # (one pass over the dates; the year check itself only where it fails)
+    if isinstance(low, dt.date) and low.year < MIN_YEAR:
+        parsed = _dates_in(values, formats, True)
     bad = _first(df, parsed.is_null() & values.is_not_null(), values)
     if bad is None and values.null_count():  # (no column of "(empty)" made where none is:
         # 0.02 s of CPU on a million rows)
@@ -270,6 +267,30 @@ def parse_dates(df: pl.DataFrame, raw: pl.Expr, formats: list[str], *, path: obj
         raise DataError(f"{what} {value!r} is not a date in the expected form ({shown})",
                         path=path, line=line,
                         hint=hint or "check the file is the original export, not re-saved")
+    return parsed
+
+
+MIN_YEAR = 1900
+"""A parsed year below this means a `%Y` read a two-digit year (`28/06/24`, as a spreadsheet
+re-saved the export): not a date in that form, never the year 24."""
+
+
+def _dates_in(values: pl.Series, formats: list[str], check_years: bool) -> pl.Series:
+    """`values` read with the first of `formats` that fits each; `check_years`: a year below
+    MIN_YEAR does not fit."""
+    import polars as pl
+
+    def read(fmt: str) -> pl.Series:
+        attempt = values.str.strptime(pl.Date, fmt, strict=False)
+        if check_years:
+            attempt = attempt.set((attempt.dt.year() < MIN_YEAR).fill_null(False), None)
+        return attempt
+
+    parsed = read(formats[0])
+    for fmt in formats[1:]:
+        if parsed.null_count() == values.null_count():
+            break
+        parsed = parsed.fill_null(read(fmt))
     return parsed
 
 
@@ -302,24 +323,28 @@ def _example(fmt: str) -> str:
 
 
 def parse_money(df: pl.DataFrame, raw: pl.Expr, *, path: object, what: str,
-                decimal_mark: str = ".", required: bool = True) -> pl.Series:
+                decimal_mark: str = ".", required: bool = True, mark_flag: bool = False
+                ) -> pl.Series:
     """Parse `raw` as exact amounts; any non-blank value that is not a number is an error.
 
     Evaluated once, eagerly (fast path for plain numbers): returns a Decimal Series.
     """
     return parse_money_columns(df, {"_v": (raw, what, required)}, path=path,
-                               decimal_mark=decimal_mark)["_v"]
+                               decimal_mark=decimal_mark, mark_flag=mark_flag)["_v"]
 
 
 def parse_money_columns(df: pl.DataFrame, columns: dict[str, tuple[pl.Expr, str, bool]], *,
                         path: object, decimal_mark: str = ".",
-                        plain: set[str] | None = None) -> dict[str, pl.Series]:
+                        plain: set[str] | None = None, mark_flag: bool = False
+                        ) -> dict[str, pl.Series]:
     """`parse_money` of several columns (name -> raw text, name in messages, required): the
     fast path of all of them runs in one select, in parallel. Errors are checked column by
     column in the order given, so a file gets the same message as from one call each.
     `plain`: where given, the names of the columns whose every cell, null aside, is a plain
     number (money.fast_path's: no white space, never empty) are added to it: trimming such
-    a column's text changes no cell (a caller that reads it too need not test each)."""
+    a column's text changes no cell (a caller that reads it too need not test each).
+    `mark_flag`: the format reads `--decimal-mark`, so a value that is a number with the other
+    mark (`2.150,00` re-saved in a decimal-comma locale) is refused with that flag as hint."""
     import polars as pl
 
     from ledger.core.money import fast_path, is_blank_expr, parse_amounts
@@ -345,7 +370,7 @@ def parse_money_columns(df: pl.DataFrame, columns: dict[str, tuple[pl.Expr, str,
         if bad:
             line, value = bad
             raise DataError(f"{what} {value!r} is not a number", path=path, line=line,
-                            hint="amounts must be numbers such as 1,234.56; fix or re-download")
+                            hint=_number_hint(value, decimal_mark, mark_flag))
         if required:
             missing = _first(df, blank, values[name])
             if missing:
@@ -354,6 +379,22 @@ def parse_money_columns(df: pl.DataFrame, columns: dict[str, tuple[pl.Expr, str,
                                 "truncated")
         out[name] = parsed
     return out
+
+
+def _number_hint(value: str, mark: str, flag: bool) -> str:
+    """What to do about a cell that is not a number: where it is one with the other decimal
+    mark and the format reads `--decimal-mark`, that flag. On the error's way only."""
+    import polars as pl
+
+    from ledger.core.money import parse_amounts
+
+    other = "," if mark == "." else "."
+    if flag and parse_amounts(pl.Series([value.strip()]), other)[0] is not None:
+        written = "a decimal comma (1.234,56)" if other == "," else "a decimal point (1,234.56)"
+        return (f"it reads as a number written with {written}, as a spreadsheet in such a "
+                f"locale re-saves an export: import the file with --decimal-mark {other} if "
+                "all of it is written so, or the export as downloaded")
+    return "amounts must be numbers such as 1,234.56; fix or re-download"
 
 
 def check_running_balance(df: pl.DataFrame, *, path: object, group: list[str] | None = None,

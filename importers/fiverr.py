@@ -131,7 +131,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                          path=path),
         **parse_money_columns(df, {"_amount": (get("amount"), "amount", True),
                                    "balance": (get("balance"), "balance", False)},
-                              path=path, decimal_mark=mark),
+                              path=path, decimal_mark=mark, mark_flag=True),
         description=pl.concat_str([nonblank(get("activity")), nonblank(get("description"))],
                                   separator=" - ", ignore_nulls=True).fill_null(""),
         _status=nonblank(get("status")).str.to_lowercase(),

@@ -36,6 +36,7 @@ import re
 from typing import TYPE_CHECKING
 
 from importers.base import (
+    MIN_YEAR,
     Format,
     ImportOptions,
     Parsed,
@@ -129,7 +130,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     rows_read = df.height
 
     when = pl.col("_date").str.strip_chars().str.strptime(pl.Datetime, DATE_FORMAT, strict=False)
-    bad = first_bad(df, when.is_null(), pl.coalesce("_date", pl.lit("(empty)")))
+    bad = first_bad(df, when.is_null() | (when.dt.year() < MIN_YEAR),  # (`%Y` reads `25`
+                    pl.coalesce("_date", pl.lit("(empty)")))  # as the year 25: not this form)
     if bad:
         raise DataError(f"date {bad[1]!r} is not in the form '06 Jan 2026 23:52'", path=path,
                         line=bad[0], hint="check the file is the original export, not re-saved")

@@ -121,7 +121,8 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
     df = df.with_columns(_name=unescape(pl.col("NAME")), _memo=unescape(pl.col("MEMO")))
     df = df.with_columns(
         date=pl.col("DTPOSTED").str.slice(0, 8).str.strptime(pl.Date, "%Y%m%d", strict=False),
-        amount=parse_money(df, pl.col("TRNAMT"), path=path, what="TRNAMT", decimal_mark=mark),
+        amount=parse_money(df, pl.col("TRNAMT"), path=path, what="TRNAMT", decimal_mark=mark,
+                           mark_flag=True),
         currency=pl.coalesce(pl.col("_cursym"), pl.col("_curdef")).str.to_uppercase(),
         counterparty=pl.col("_name"),
         description=pl.concat_str(["_name", "_memo"], separator=" - ", ignore_nulls=True)

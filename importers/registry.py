@@ -7,6 +7,7 @@ error listing what was tried, two is an error naming both. `--source NAME` skips
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import shlex
 from importlib import import_module
@@ -87,15 +88,19 @@ def detect(raw: RawFile, profile_dirs: Sequence[Path] = ()) -> Format:
     from importers.sheets import is_sheet, sheet_head
 
     sheet = is_sheet(raw)
+    _refuse_archive(raw)
+    _refuse_unmarked_utf16(raw)
     if raw.looks_binary and not sheet:
         raise DataError("this is a binary file, not a text export", path=raw.path,
                         hint="export the statement as CSV and import that")
     tried = ", ".join(f.name for f in known_formats)
     if sheet:
         rows = [r for r in sheet_head(raw) if any(c.strip() for c in r)]
+        _refuse_resaved_sheet(raw, rows, known_formats)
         first = ",".join(rows[0]).rstrip(",")[:120] if rows else ""
     else:
         first = raw.head_lines[0][:120] if raw.head_lines else ""
+        _refuse_rows_in_one_cell(raw, known_formats)
     hint = f"formats tried: {tried}. Force one with --source NAME, or run `ledger formats` " \
         "to see what each expects"
     if sheet or not first.lstrip("\ufeff \t").startswith(("<", "{", ":")):  # a table
@@ -103,6 +108,89 @@ def detect(raw: RawFile, profile_dirs: Sequence[Path] = ()) -> Format:
                  f"{shlex.quote(str(raw.path))}` drafts one, edit its TODOs, then import again")
     raise DataError(f"unknown layout (first line: {first!r})", path=raw.path, line=1,
                     hint=hint)
+
+
+def _refuse_archive(raw: RawFile) -> None:
+    """A zip of exports (not a workbook) or a gzip file: say so, not "unknown layout"."""
+    import zipfile
+
+    if raw.data.startswith(b"\x1f\x8b"):
+        raise DataError("this is a compressed (gzip) file, not an export", path=raw.path,
+                        hint="decompress it (gunzip) and import the file inside")
+    if not raw.data.startswith(b"PK\x03\x04"):
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw.data)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return  # damaged: the sheet reader says what it can
+    if not any(n.startswith("xl/") for n in names):
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise DataError(f"this is a zip archive ({shown}), not an export", path=raw.path,
+                        hint="unzip it and import the files inside, e.g. "
+                        "ledger import folder/*.csv")
+
+
+def _refuse_resaved_sheet(raw: RawFile, rows: list[list[str]], known: Sequence[Format]
+                          ) -> None:
+    """A spreadsheet whose first rows are a CSV-only format's export (a CSV opened and saved
+    as a workbook): name the format and ask for its CSV, rather than "unknown layout". Read
+    on the error's way only."""
+    import csv
+    import io as text_io
+
+    from importers.raw_files import RawFile
+
+    if not rows:
+        return
+    out = text_io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    as_csv = RawFile(path=raw.path, data=out.getvalue().encode(), sha256="")
+    found = [fmt for fmt in known if fmt.detect(as_csv)]
+    if len(found) == 1:
+        raise DataError(f"a spreadsheet, but its rows are {_a(found[0].title)}: that format "
+                        "is read from its CSV file, not from a spreadsheet", path=raw.path,
+                        hint="import the CSV as downloaded (a spreadsheet program re-writes "
+                        "its dates and numbers when it saves; download it again if needed)")
+
+
+def _refuse_unmarked_utf16(raw: RawFile) -> None:
+    """UTF-16 text without its byte-order mark (ASCII as every other byte NUL) reads as
+    binary: say what it is."""
+    head = raw.data[:200]
+    even, odd = head[0::2], head[1::2]
+    if len(head) >= 8 and any(zeros.count(0) == len(zeros) and 0 not in text
+                              for zeros, text in ((odd, even), (even, odd))):
+        raise DataError("this is UTF-16 text without its byte-order mark", path=raw.path,
+                        hint="save it again as CSV UTF-8 (or as Unicode Text, which writes "
+                        "the mark), or export it again")
+
+
+def _refuse_rows_in_one_cell(raw: RawFile, known: Sequence[Format]) -> None:
+    """Each line one quoted cell that holds a known export's row (a CSV opened where `;` is
+    the list separator, and saved: every row in column A): say so. Error's way only."""
+    import csv
+
+    from importers.raw_files import RawFile
+
+    lines = [line for line in raw.head_lines if line.strip()]
+    if not lines or not lines[0].lstrip("\ufeff").startswith('"'):
+        return
+    cells = [next(csv.reader([line.lstrip("\ufeff")]), []) for line in lines]
+    if any(len(row) > 1 for row in cells[:1]) or not cells[0] or "," not in cells[0][0]:
+        return
+    inner = "\n".join(row[0] if len(row) == 1 else ",".join(row) for row in cells)
+    found = [fmt for fmt in known if fmt.detect(
+        RawFile(path=raw.path, data=inner.encode(), sha256=""))]
+    if len(found) == 1:
+        raise DataError(f"each row is one quoted cell holding {_a(found[0].title)} row: a "
+                        "spreadsheet put every row in one column and saved it", path=raw.path,
+                        line=1, hint="import the export as downloaded (download it again if "
+                        "needed)")
+
+
+def _a(title: str) -> str:
+    return ("an " if title[:1].upper() in "AEIOU" else "a ") + title
 
 
 def _refuse_empty(raw: RawFile) -> None:
@@ -122,6 +210,8 @@ def parse(raw: RawFile, options: ImportOptions, source: str | None = None,
         fmt = by_name(source, profile_dirs) if source else detect(raw, profile_dirs)
     try:
         parsed = fmt.parse(raw, options)
+    except DataError as exc:
+        raise _misplaced_row(raw, exc) or exc from None
     except (LookupError, ValueError) as exc:  # a column or value the layout promises is missing
         raise _damaged(raw, fmt, exc) from None
     except Exception as exc:
@@ -207,6 +297,67 @@ def _refuse_unread_entries(raw: RawFile, fmt: Format) -> None:
                         hint="the file's layout differs from what the importer expects: "
                         "please report it (the file stays out of the ledger); meanwhile try "
                         "--source with another format")
+
+
+_TOTALS = re.compile(r"^[\s,;\t|\"']*(?:grand\s+|sub-?\s*)?totals?\b", re.I)
+"""A row a spreadsheet (or its user) added under the table: `Total,,,1234.56`."""
+
+
+def _misplaced_row(raw: RawFile, exc: DataError) -> DataError | None:
+    """Where the row an importer refused is a copy of the header (two exports pasted into one
+    file, a header repeated at a page break) or a totals row, the error that says so: the
+    importer's own (a date 'Date', a date 'Total') does not. Read on the error's way only."""
+    if exc.line is None or exc.line < 2 or raw.is_binary or str(raw.path) != exc.path:
+        return None
+    lines = raw.head_lines  # (a header is in the head)
+    if not lines or lines[0].lstrip("\ufeff \t").startswith(("<", ":", "{")):
+        return None  # (XML, OFX, MT940: their lines repeat without being a table's header)
+    refused = _line_at(raw, exc.line)
+    if refused is None or not any(mark in refused for mark in ",;\t|"):
+        return None
+
+    def folded(line: str) -> str:
+        return re.sub(r"[\s\"'\ufeff]", "", line).lower().rstrip(",;\t|")
+
+    row = folded(refused)
+    header = next((number for number, line in enumerate(lines[:exc.line - 1], 1)
+                   if row and folded(line) == row), None)
+    if header is not None and not _TABLE_ENTRY.search(lines[header - 1]):  # (a data row
+        # again, say its balance's, is not a header)
+        return DataError(f"this row repeats the header (line {header}): two exports pasted "
+                         "into one file, or a page's header", path=exc.path, line=exc.line,
+                         hint="import each export on its own, as downloaded (rows two exports "
+                         "share are added once), or delete this line")
+    found = _TOTALS.match(refused)
+    if found:
+        return DataError("this is a totals row, not a transaction", path=exc.path,
+                         line=exc.line, hint="delete the row (a spreadsheet program or its "
+                         "user added it), or import the export as downloaded")
+    return None
+
+
+def _line_at(raw: RawFile, number: int) -> str | None:
+    """Line `number` of `raw`: from the head where it is there, else found in the bytes (a
+    file's text is not decoded and split whole on an error's way: a 1 GiB file)."""
+    head = raw.head_lines
+    if number < len(head) or raw.data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # (UTF-16: small)
+        if number >= len(head):
+            try:
+                head = raw.text.splitlines()
+            except DataError:
+                return None
+        return head[number - 1] if number <= len(head) else None
+    data, start = raw.data, 0
+    for _ in range(number - 1):
+        start = data.find(b"\n", start) + 1
+        if not start:
+            return None
+    end = data.find(b"\n", start)
+    line = data[start:end if end >= 0 else len(data)]
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("cp1252", errors="replace")
 
 
 def _damaged(raw: RawFile, fmt: Format, exc: Exception) -> DataError:

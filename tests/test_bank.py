@@ -150,10 +150,11 @@ BROKEN_CASES = {
         "4: date '07-Jun-24' is not a date in the expected form (28-Jun-2024)\n"
         "  hint: idfc.toml expects date_format %d-%b-%Y; if the bank writes dates "
         "differently, edit the profile"),
+    # (was "date 'Tran Date' is not a date...", with a hint to edit the profile's dates)
     "bank-page-header.csv": (None,
-        "5: date 'Tran Date' is not a date in the expected form (28-06-2024)\n"
-        "  hint: axis.toml expects date_format %d-%m-%Y; if the bank writes dates "
-        "differently, edit the profile"),
+        "5: this row repeats the header (line 3): two exports pasted into one file, or a "
+        "page's header\n  hint: import each export on its own, as downloaded (rows two "
+        "exports share are added once), or delete this line"),
     "bank-bad-number.csv": (None,
         f"4: Amount(INR) '90,0OO.00' is not a number\n  hint: {AMOUNT_HINT}"),
     "bank-bad-marker.csv": (None,

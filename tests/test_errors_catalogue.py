@@ -224,6 +224,60 @@ CASES = [
     Case("undo-unknown-id", ("undo", "zzz"), 2, "led/imports.jsonl: 'zzz' is not an import in "
          "effect\n  hint: imports in effect: {imports} (see `ledger imports`)\n"),
     *SOURCE_CASES,
+    # --- session 45: exports that went through a spreadsheet before the import ---
+    # dates re-saved with two-digit years: a `%Y` read '24' as the year 24 (imported as
+    # 0024-06-28, exit 0); now refused as the bank profiles refuse them
+    _import("two-digit-year-paypal.csv", stderr="two-digit-year-paypal.csv:2: date '28/06/24' "
+            "is not a date in the expected form (28/06/2024)\n  hint: check the file is the "
+            "original export, not re-saved\n"),
+    _import("two-digit-year-wise.csv", stderr="two-digit-year-wise.csv:2: date '21-02-23' is "
+            "not a date in the expected form (28-06-2024)\n  hint: Wise statements write dates "
+            "as DD-MM-YYYY; use the original CSV\n"),
+    _import("two-digit-year-freelancer.csv", "--source", "freelancer", stderr="two-digit-year-"
+            "freelancer.csv:2: date '15 Dec 25 18:09' is not in the form '06 Jan 2026 23:52'\n"
+            "  hint: check the file is the original export, not re-saved\n"),
+    # two exports pasted into one file (was: date 'Date' is not a date in the expected form)
+    _import("two-exports-upwork.csv", stderr="two-exports-upwork.csv:5: this row repeats the "
+            "header (line 1): two exports pasted into one file, or a page's header\n  hint: "
+            "import each export on its own, as downloaded (rows two exports share are added "
+            "once), or delete this line\n"),
+    # a spreadsheet's sum under the table (was: date 'Total' is not a date ...)
+    _import("total-row-paypal.csv", stderr="total-row-paypal.csv:4: this is a totals row, not a "
+            "transaction\n  hint: delete the row (a spreadsheet program or its user added it), "
+            "or import the export as downloaded\n"),
+    # (were: unknown layout (first line: ''), with a hint to draft a bank profile; a binary
+    # file, export the statement as CSV; unknown layout quoting Upwork's own header)
+    _import("exports.zip", stderr="exports.zip: this is a zip archive (statements_2024-04-01_"
+            "2024-04-30.csv, payoneer_transactions_2024-06.csv), not an export\n  hint: unzip it "
+            "and import the files inside, e.g. ledger import folder/*.csv\n"),
+    _import("payoneer.csv.gz", stderr="payoneer.csv.gz: this is a compressed (gzip) file, not an "
+            "export\n  hint: decompress it (gunzip) and import the file inside\n"),
+    _import("resaved-upwork.xlsx", stderr="resaved-upwork.xlsx: a spreadsheet, but its rows are an "
+            "Upwork transaction history (classic 13 columns): that format is read from its CSV "
+            "file, not from a spreadsheet\n  hint: import the CSV as downloaded (a spreadsheet "
+            "program re-writes its dates and numbers when it saves; download it again if "
+            "needed)\n"),
+    # (were: unknown layout quoting Upwork's header in quotes; a binary file)
+    _import("one-cell-rows-upwork.csv", stderr="one-cell-rows-upwork.csv:1: each row is one "
+            "quoted cell holding an Upwork transaction history (classic 13 columns) row: a "
+            "spreadsheet put every row in one column and saved it\n  hint: import the export as "
+            "downloaded (download it again if needed)\n"),
+    _import("utf16-no-bom-paypal.csv", stderr="utf16-no-bom-paypal.csv: this is UTF-16 text "
+            "without its byte-order mark\n  hint: save it again as CSV UTF-8 (or as Unicode "
+            "Text, which writes the mark), or export it again\n"),
+    # an HDFC statement re-saved where `1.234,56` is the number format: the flag that reads it
+    # is named (was: amounts must be numbers such as 1,234.56; fix or re-download)
+    _import("resaved-decimal-comma-hdfc.csv", stderr="resaved-decimal-comma-hdfc.csv:10: "
+            "Withdrawal Amt. '15.000,00' is not a number\n  hint: it reads as a number written "
+            "with a decimal comma (1.234,56), as a spreadsheet in such a locale re-saves an "
+            "export: import the file with --decimal-mark , if all of it is written so, or the "
+            "export as downloaded\n"),
+    # the same statement with its long references shortened by the spreadsheet: imported, its
+    # rows' keys differed from the original's (4 rows added twice over an import of hdfc.csv)
+    _import("resaved-refs-hdfc.csv", stderr="resaved-refs-hdfc.csv:10: Chq./Ref.No. "
+            "'4.09412E+11' is a long number a spreadsheet shortened: the reference is lost\n"
+            "  hint: import the statement as downloaded (a spreadsheet program writes long "
+            "numbers as 4.09412E+11 when it saves)\n"),
     # --- issue 24: hostile files ---
     # a device (or a FIFO) is refused before any read: /dev/zero never ends, a FIFO blocks
     Case("import-device", ("import", "/dev/null"), 1, "/dev/null: not a regular file (a pipe, "
@@ -420,6 +474,26 @@ def test_ambiguous_dates_import_with_date_order(tmp_path):
     ]
 
 
+def test_bank_statement_resaved_with_decimal_commas_imports_as_the_original_with_the_flag(
+        tmp_path):
+    """The flag the hint names reads the re-saved statement's rows as the original's."""
+    import json
+
+    shutil.copyfile(BROKEN / "resaved-decimal-comma-hdfc.csv", tmp_path / "resaved.csv")
+    shutil.copyfile(BROKEN.parent / "bank" / "hdfc.csv", tmp_path / "hdfc.csv")
+    ok(run("--ledger", "a", "import", "resaved.csv", "--decimal-mark", ",", cwd=tmp_path))
+    ok(run("--ledger", "b", "import", "hdfc.csv", cwd=tmp_path))
+
+    def rows(ledger: str) -> list[tuple]:
+        out = ok(run("--ledger", ledger, "transactions", "--format", "json", cwd=tmp_path))
+        return sorted((r["date"], r["amount"], r["kind"], r["description"], r["line"])
+                      for r in json.loads(out.stdout))
+
+    resaved, original = rows("a"), rows("b")
+    assert len(resaved) == 4
+    assert resaved == original[:4]
+
+
 def test_dates_proving_both_orders_are_refused_at_the_row_that_breaks_the_first(tmp_path):
     text = (BROKEN / "ambiguous-date-paypal.csv").read_text()
     text = text.replace('"05/06/2024"', '"13/06/2024"').replace('"03/06/2024"', '"03/14/2024"')
@@ -519,3 +593,29 @@ def test_bad_rates_is_wrong_only_on_line_5(tmp_path):
     fixed = tmp_path / "rates.csv"
     fixed.write_text("".join(lines), "utf-8")
     assert user_rates(fixed).height == len(lines) - 1
+
+
+def test_a_data_row_again_is_not_named_a_repeated_header(tmp_path):
+    """Only a copy of the header is named so: a data row that repeats an earlier one (refused
+    for its balance, say) keeps the importer's own error; so does a line of XML."""
+    from importers import registry
+    from ledger.core.errors import DataError
+
+    header = "Date,Ref ID,Amount,Balance"
+    row = '"May 30, 2024",612340217,25.00,458.81'
+    path = tmp_path / "x.csv"
+    path.write_text("\n".join([header, row, '"May 27, 2024",612340210,-13.80,433.81', row,
+                               header.upper()]) + "\n")
+    raw = registry.read(path)
+
+    def named(line: int) -> str | None:
+        found = registry._misplaced_row(raw, DataError("own", path=path, line=line))
+        return None if found is None else found.message
+
+    assert named(4) is None
+    assert named(5) == "this row repeats the header (line 1): two exports pasted into one " \
+        "file, or a page's header"
+    xml = tmp_path / "x.xml"
+    xml.write_text("<Document>\n<Ntry>\n</Ntry>\n<Ntry>\n</Ntry>\n</Document>\n")
+    assert registry._misplaced_row(registry.read(xml), DataError("own", path=xml, line=5)) \
+        is None

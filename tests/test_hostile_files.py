@@ -170,6 +170,18 @@ def test_no_byte_of_a_hostile_file_reaches_any_output_of_the_batch(tmp_path):
     ("the sheet is too large: it reaches column 16,384, more than the 1,000 ledger reads",
      "sheet_too_large"),
     ("not a regular file (a pipe, device or socket): not read", "not_regular_file"),
+    # session 45: exports that went through a spreadsheet (the titles quoted hold words
+    # other classes look for: "balance", "currency", "spreadsheet")
+    ("this row repeats the header (line 1): two exports pasted into one file, or a page's "
+     "header", "resaved"),
+    ("this is a totals row, not a transaction", "resaved"),
+    ("each row is one quoted cell holding a Wise balance statement (currency) row: a "
+     "spreadsheet put every row in one column and saved it", "resaved"),
+    ("a spreadsheet, but its rows are a Wise balance statement (currency): that format is "
+     "read from its CSV file, not from a spreadsheet", "resaved"),
+    ("this is a zip archive (a.csv, b.csv), not an export", "archive"),
+    ("this is a compressed (gzip) file, not an export", "archive"),
+    ("this is UTF-16 text without its byte-order mark", "encoding"),
 ])
 def test_our_messages_fall_in_their_classes(message, code):
     assert classify_message(message).code == code

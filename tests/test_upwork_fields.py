@@ -151,3 +151,25 @@ def test_distinct_codes_not_in_first_row_order_are_gathered(monkeypatch):
     monkeypatch.setattr(pl.Categories, "random", staticmethod(lambda *a, **k: categories))
     index, distinct = csv_parts.distinct_codes(values)
     assert distinct.to_list() == ["b", "a", "c"] and index.to_list() == [0, 1, 2, 1, 0, 2]
+
+
+def test_report_with_every_cell_quoted_reads_as_the_export(tmp_path):
+    """The 2024 report re-saved with every cell quoted: an empty description part `""` is read
+    as "" (where `,,` is null), and is left out of the description as a null is (it was joined
+    as "Service Fee - Ref ID 612340231 -  -  -  -")."""
+    import csv
+    import io
+
+    from tests.golden import DATA, parse, rows_as_json
+
+    original = DATA / "upwork" / "report-2024.csv"
+    text = original.read_bytes().decode("utf-8-sig")
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(
+        csv.reader(io.StringIO(text)))
+    quoted = tmp_path / original.name
+    quoted.write_text(out.getvalue(), encoding="utf-8")
+    assert '""' in out.getvalue()
+    got, want = (rows_as_json(parse(p).rows) for p in (quoted, original))
+    assert [r["description"] for r in got] == [r["description"] for r in want]
+    assert got == want

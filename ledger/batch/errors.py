@@ -48,6 +48,13 @@ CLASSES: tuple[ErrorClass, ...] = (
     ErrorClass("sheet_too_large", "the spreadsheet exceeds the size limits for a statement",
                "export the statement as CSV, or a shorter date range",
                ("spreadsheet is too large", "sheet is too large", "expands to")),
+    ErrorClass("resaved", "the export was re-saved by hand or by a spreadsheet program (a "
+               "row repeats the header, a totals row, every row in one cell, a workbook "
+               "holding a CSV export)", "ask the worker for the export as downloaded",
+               ("repeats the header", "totals row", "one quoted cell", "but its rows are")),
+    ErrorClass("archive", "a zip or gzip archive, not an export",
+               "unzip it and put the exports themselves in the worker's folder",
+               ("zip archive", "(gzip) file")),
     ErrorClass("sheet_unreadable", "the spreadsheet cannot be read",
                "save it again as .xlsx or export the statement as CSV",
                ("as a spreadsheet", "spreadsheet")),
@@ -57,7 +64,8 @@ CLASSES: tuple[ErrorClass, ...] = (
                "export the statement as CSV", ("binary file",)),
     ErrorClass("encoding", "the text encoding cannot be read",
                "save the file as UTF-8 text",
-               ("cannot be read as utf-8", "not utf-8", "not readable text")),
+               ("cannot be read as utf-8", "not utf-8", "not readable text",
+                "byte-order mark")),
     ErrorClass("unknown_layout", "the layout matches no format or bank profile ledger knows",
                "draft a bank profile for it (`ledger formats new FILE`) and put it in the "
                "worker's profiles/ folder", ("unknown layout", "not a timesheet")),
