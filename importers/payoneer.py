@@ -151,6 +151,7 @@ def parse(raw: RawFile, options: ImportOptions) -> Parsed:
                                                      "currency", *(["_booked"] * bool(skipped)))),
                               path=path, group=["currency"])
     _check_transfer_currency(df, path, booked, few.get("_transfer_currency"))
+    _check_repeats(df, path, booked)
     aside: dict[str, pl.Series] = {}  # (the related refs: made of the booked rows)
     df = _link(df.drop("balance"), booked=booked, aside=aside)  # (checked: freed before)
     warnings = []
@@ -251,6 +252,7 @@ def rows_many(raws: list[RawFile], options: ImportOptions) -> list[pl.DataFrame 
                 df = df.with_columns(amount=credit.fill_null(0) - debit.fill_null(0))
                 df = stacked.without(df, stacked.balance_breaks(df, ["currency"]))
                 df = stacked.without(df, _bad_transfer_currency(df))
+                df = stacked.without(df, stacked.bad_files(df, _repeated([file])))
                 df = _link(kinds(df, CODED), by=[file])
                 df = slim(with_key(_described(df), [pl.col("currency"),
                                                     pl.col("amount").cast(pl.String)],
@@ -458,6 +460,46 @@ def _check_amounts(df: pl.DataFrame, path: object, booked: pl.Expr | None = None
             raise DataError(message, path=path, line=int(hit[LINE][0]),
                             hint="a Payoneer row has exactly one unsigned amount, in Credit "
                             "(money in) or Debit (money out); the file may be edited")
+
+
+def _check_repeats(df: pl.DataFrame, path: object, booked: pl.Expr | None = None) -> None:
+    """A booked row with the Transaction ID, amount, currency and running balance of an
+    earlier one is that row again (two movements of one amount cannot leave one balance
+    twice): two exports pasted into one file, which the running balance check lets through
+    where the repeated rows start and end at one balance (a month withdrawn to nothing).
+    Its key would be numbered as a repeat and its money counted twice. Where the ids are
+    distinct numbers (an export's, as usual), nothing repeats and nothing is looked at."""
+
+    from importers.base import _unique_numbers
+    from ledger.core.money import format_money
+
+    if _unique_numbers(df.get_column("ref")):
+        return
+    rows = df.select(LINE, *_REPEAT, _b=True if booked is None else booked).filter("_b")
+    again = rows.filter(_repeated())
+    if again.height:
+        first = rows.join(again.head(1).drop(LINE), on=_REPEAT).row(0, named=True)
+        cur = first["currency"]
+        raise DataError(
+            f"this row repeats line {first[LINE]} (Transaction ID {first['ref']}, "
+            f"{format_money(first['amount'], cur)} {cur}, running balance "
+            f"{format_money(first['balance'], cur)}): the money would be counted twice",
+            path=path, line=int(again[LINE][0]),
+            hint="two exports pasted into one file? Import each export on its own, as "
+            "downloaded (rows two exports share are added once), or delete the repeated rows")
+
+
+_REPEAT = ["ref", "currency", "amount", "balance"]
+"""What a row repeated shares with its first copy (`_check_repeats`)."""
+
+
+def _repeated(by: list[str] | None = None) -> pl.Expr:
+    """A row with money whose `_REPEAT` columns an earlier row of its file has (`by`: the
+    column telling stacked files apart)."""
+    import polars as pl
+
+    nth = pl.int_range(pl.len()).over([*(by or []), *_REPEAT])
+    return (nth > 0) & (pl.col("amount") != 0) & pl.col("ref").is_not_null()
 
 
 def _check_transfer_currency(df: pl.DataFrame, path: object,

@@ -241,6 +241,13 @@ CASES = [
             "header (line 1): two exports pasted into one file, or a page's header\n  hint: "
             "import each export on its own, as downloaded (rows two exports share are added "
             "once), or delete this line\n"),
+    # the rows pasted again without their header: Payoneer numbers a repeated id, and the
+    # balances follow (the rows start and end at 0.00), so they were added twice, exit 0
+    _import("two-exports-payoneer.csv", stderr="two-exports-payoneer.csv:4: this row repeats "
+            "line 2 (Transaction ID 3057719204, 150.00 USD, running balance 150.00): the money "
+            "would be counted twice\n  hint: two exports pasted into one file? Import each "
+            "export on its own, as downloaded (rows two exports share are added once), or "
+            "delete the repeated rows\n"),
     # a spreadsheet's sum under the table (was: date 'Total' is not a date ...)
     _import("total-row-paypal.csv", stderr="total-row-paypal.csv:4: this is a totals row, not a "
             "transaction\n  hint: delete the row (a spreadsheet program or its user added it), "

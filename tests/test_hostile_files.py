@@ -175,6 +175,8 @@ def test_no_byte_of_a_hostile_file_reaches_any_output_of_the_batch(tmp_path):
     ("this row repeats the header (line 1): two exports pasted into one file, or a page's "
      "header", "resaved"),
     ("this is a totals row, not a transaction", "resaved"),
+    ("this row repeats line 2 (Transaction ID 3057719204, 150.00 USD, running balance "
+     "150.00): the money would be counted twice", "resaved"),
     ("each row is one quoted cell holding a Wise balance statement (currency) row: a "
      "spreadsheet put every row in one column and saved it", "resaved"),
     ("a spreadsheet, but its rows are a Wise balance statement (currency): that format is "

@@ -49,9 +49,10 @@ CLASSES: tuple[ErrorClass, ...] = (
                "export the statement as CSV, or a shorter date range",
                ("spreadsheet is too large", "sheet is too large", "expands to")),
     ErrorClass("resaved", "the export was re-saved by hand or by a spreadsheet program (a "
-               "row repeats the header, a totals row, every row in one cell, a workbook "
-               "holding a CSV export)", "ask the worker for the export as downloaded",
-               ("repeats the header", "totals row", "one quoted cell", "but its rows are")),
+               "row repeats the header or an earlier row, a totals row, every row in one "
+               "cell, a workbook holding a CSV export)", "ask the worker for the export as "
+               "downloaded", ("repeats the header", "totals row", "one quoted cell",
+                              "but its rows are", "money would be counted twice")),
     ErrorClass("archive", "a zip or gzip archive, not an export",
                "unzip it and put the exports themselves in the worker's folder",
                ("zip archive", "(gzip) file")),
