@@ -715,3 +715,27 @@ def test_text_with_a_stray_control_byte_is_still_text():
     text = b"Date,Amount,Note\n" + b"2024-06-01,10.00,ok\n" * 20 + b"\x1a"
     assert not RawFile(Path("x.csv"), text, "0").looks_binary
     assert RawFile(Path("x.bin"), random_bytes_without_nul(), "0").looks_binary
+
+
+def test_a_banded_nets_ratio_to_a_benchmark_tells_no_more_than_its_band():
+    """--bands: net_vs_per_capita was the exact ratio in steps of 0.25; times per_capita_usd
+    (shown exactly, and public) it pinned the net to 691-724 USD where the band said
+    500-1,000. It is the banded net's ratio now: times the benchmark, at most the band's edge."""
+    frame = pl.DataFrame({
+        "net_usd": [Decimal("700.00"), Decimal("999.99"), Decimal("40.00"), Decimal("5.00")],
+        "per_capita_usd": [Decimal("131.67"), Decimal("131.67"), Decimal("131.67"), None],
+        "net_vs_per_capita": [Decimal("5.3163"), Decimal("7.5947"), Decimal("0.3038"), None],
+        "net_local": [Decimal("194915.00")] * 4,
+        "min_wage_local": [Decimal("37000.00")] * 3 + [Decimal("0")],
+        "net_vs_min_wage": [Decimal("5.2680")] * 3 + [None]},
+        schema={"net_usd": pl.Decimal(38, 2), "per_capita_usd": pl.Decimal(38, 2),
+                "net_vs_per_capita": pl.Decimal(38, 4), "net_local": pl.Decimal(38, 2),
+                "min_wage_local": pl.Decimal(38, 2), "net_vs_min_wage": pl.Decimal(38, 4)})
+    banded = apply_bands(frame)
+    # 700 and 999.99 are both in the band 500-1,000: their ratios are the same, 500 / 131.67
+    assert banded["net_vs_per_capita"].to_list() == [Decimal("3.75"), Decimal("3.75"),
+                                                     Decimal("0"), None]  # 20 / 131.67
+    assert banded["net_vs_min_wage"].to_list() == [Decimal("2.5")] * 3 + [None]  # 100,000
+    for row in banded.filter(pl.col("per_capita_usd").is_not_null()).iter_rows(named=True):
+        assert row["net_vs_per_capita"] * row["per_capita_usd"] <= row["net_usd"]
+    assert banded.schema == frame.schema

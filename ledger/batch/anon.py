@@ -7,8 +7,9 @@
   HMAC-SHA256(key, worker id NUL relative path). Same key, same pseudonyms, across runs.
 - Error messages can quote what a file holds (a bad value, a first line): errors.csv gets an
   error class and our own words for it instead (ledger/batch/errors.py).
-- `--bands` replaces amounts by the lower edge of a 1-2-5 band, ratios by steps of 0.25, cost
-  rates by steps of 0.05 and hours by steps of 10.
+- `--bands` replaces amounts by the lower edge of a 1-2-5 band, ratios by steps of 0.25 (a
+  net's ratio to a benchmark from the banded net: `OF_BANDED`), cost rates by steps of 0.05
+  and hours by steps of 10.
 - Aggregate cells with fewer than k workers are suppressed (`suppress`).
 """
 
@@ -106,7 +107,9 @@ HOURS_STEP = 10.0
 
 BANDS_TEXT = ("each amount is replaced by the lower edge of its band (edges 1, 2, 5, 10, 20, "
               "50, ... in the column's currency; amounts below 1 become 0; negative amounts "
-              "mirror positive ones), ratios by multiples of 0.25 and effective cost rates by "
+              "mirror positive ones), ratios by multiples of 0.25 (a net's ratio to a "
+              "benchmark is worked out from the banded net, so with the benchmark it tells "
+              "no more than the band) and effective cost rates by "
               "multiples of 0.05 (rounded towards zero), hours by multiples of 10 (rounded "
               "down). Trajectories are classified from the exact figures before banding.")
 
@@ -131,18 +134,32 @@ def band_step(expr: pl.Expr, step: Decimal) -> pl.Expr:
     return whole * step
 
 
+OF_BANDED = {"net_vs_per_capita": ("net_usd", "per_capita_usd"),
+             "net_vs_min_wage": ("net_local", "min_wage_local")}
+"""Ratios of a banded amount to a figure the panel shows exactly (a country's benchmark, public
+anyway): banded on their own, their 0.25 steps times that figure pinned the amount far inside
+its band (a net of 691-724 USD where its band says 500-1,000). They are worked out from the
+banded amount instead, so they tell nothing the band does not."""
+
+
 def apply_bands(panel: pl.DataFrame) -> pl.DataFrame:
     """Coarsen the panel's banded columns (see `batch_columns.PANEL`); types unchanged."""
     import polars as pl
 
     from ledger.batch.columns import PANEL, polars_type
 
+    wide = pl.Decimal(38, 12)
     exprs = []
     for column in PANEL:
         if column.band is None or column.name not in panel.columns:
             continue
         value = pl.col(column.name)
-        if column.band == "money":
+        amount, published = OF_BANDED.get(column.name, ("", ""))
+        if {amount, published} <= set(panel.columns):
+            banded = band_step(band_money(pl.col(amount)).cast(wide)
+                               / pl.col(published).cast(wide), BAND_STEPS["ratio"])
+            banded = pl.when(pl.col(published) > 0).then(banded)
+        elif column.band == "money":
             banded = band_money(value)
         elif column.band == "hours":
             banded = (value / HOURS_STEP).floor() * HOURS_STEP
