@@ -69,8 +69,8 @@ def _crossed(wanted: pl.DataFrame, found: pl.DataFrame, pivots: list[str],
             (pl.col("provider") + "×" + pl.col("provider_2")).alias("provider"),
             (pl.col("detail") + " × " + pl.col("detail_2")).alias("detail"),
             pl.min_horizontal("rate_date", "rate_date_2").alias("rate_date"),
-            (pl.col("provider").str.contains("implied", literal=True)
-             | pl.col("provider_2").str.contains("implied", literal=True)
+            # the first leg's provider is `_second_best`'s "provider" (the select's input)
+            (pl.col("provider_2").str.contains("implied", literal=True)
              | _second_best(stale_days, ("rate_date", "rate_date_2"))).alias("_worse"),
             pl.lit(index).alias("_try")))
     best = (pl.concat(answers, how="diagonal_relaxed").sort("_worse", "_try", "_n")
