@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.core.errors import DataError
-from rules.fx_cross import ANSWER, _crossed, _direct_only
+from rules.fx_cross import ANSWER, _crossed, _direct_only, far
 from rules.fx_implied import implied_rates
 from rules.fx_reference import _table, bundled_reference, plan_flags, rate_dtype
 from rules.fx_user import user_rates
@@ -243,9 +243,8 @@ class FxChain:
         hits = keyed.join_asof(candidates, left_on="date", right_on="rate_date",
                                by=["currency", "to", "rank"], strategy=strategy,
                                check_sortedness=False).filter(pl.col("rate").is_not_null())
-        stale = (pl.col("date") - pl.col("rate_date")).dt.total_days().abs() > self.stale_days
         # in the asks' order (`_direct_only` reads the direct asks' answers first)
-        return (hits.with_columns(stale.alias("_stale"))
+        return (hits.with_columns(far(self.stale_days).alias("_stale"))
                 .sort("_i", "_stale", "rank", maintain_order=True)
                 .unique("_i", keep="first", maintain_order=True)
                 .drop("_i", "rank", "_stale"))

@@ -39,9 +39,16 @@ def _second_best(stale_days: int, dates: tuple[str, ...] = ("rate_date",)) -> pl
     legs)."""
     import polars as pl
 
-    far = pl.any_horizontal(*((pl.col("date") - pl.col(d)).dt.total_days().abs() > stale_days
-                              for d in dates))
-    return pl.col("provider").str.contains("implied", literal=True) | far
+    return pl.col("provider").str.contains("implied", literal=True) | pl.any_horizontal(
+        *(far(stale_days, d) for d in dates))
+
+
+def far(stale_days: int, dated: str = "rate_date") -> pl.Expr:
+    """True where the rate's date (`dated`) is more than `stale_days` from the need's (`date`):
+    the one test of a stale rate, which a lookup ranks after every rate near the day."""
+    import polars as pl
+
+    return (pl.col("date") - pl.col(dated)).dt.total_days().abs() > stale_days
 
 
 def _crossed(wanted: pl.DataFrame, found: pl.DataFrame, pivots: list[str],

@@ -155,9 +155,10 @@ def _sure(rates: pl.DataFrame) -> pl.Expr:
     import polars as pl
 
     from rules.fx import STALE_DAYS
+    from rules.fx_cross import far
 
-    near = (pl.col("date") - pl.col("rate_date")).dt.total_days().abs() <= STALE_DAYS
-    return (near & ~pl.col("provider").str.contains("×", literal=True)).alias("_sure")
+    return (~far(STALE_DAYS) & ~pl.col("provider").str.contains("×", literal=True)
+            ).alias("_sure")
 
 
 @cache
