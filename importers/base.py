@@ -150,17 +150,20 @@ def with_key(df: pl.DataFrame, parts: list[pl.Expr], by: list[str] | None = None
     return df
 
 
-def known_key(df: pl.DataFrame, parts: list[pl.Expr]) -> Joined | None:
+def known_key(df: pl.DataFrame, parts: list[pl.Expr], refs_distinct: bool = False
+              ) -> Joined | None:
     """The key `with_key` would make, as its parts (schema.Joined, proven distinct), where
     every `ref` is a distinct integer and no part is null: then no key repeats, so none is
     numbered, and the keys need not be joined into a column nor the ids hashed again to
     prove them distinct (Parsed.ids_distinct; 0.1 s of CPU on a million Payoneer rows).
-    No `parts`: the key is the ref alone (Upwork's). None: make the key as ever."""
+    No `parts`: the key is the ref alone (Upwork's). None: make the key as ever.
+    `refs_distinct`: the caller proved it already (`_unique_numbers` of these refs, or of
+    refs they are a subset of), so it is not proved again."""
     import polars as pl
 
     from ledger.core.schema import Joined
 
-    if not df.height or not _unique_numbers(df["ref"]):
+    if not df.height or not (refs_distinct or _unique_numbers(df["ref"])):
         return None
     if parts and df.select(pl.any_horizontal(p.is_null() for p in parts).any()).item():
         return None

@@ -20,7 +20,7 @@ FILES = sorted(DATA.glob("*.csv"))
 def _parse(path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool):
     with monkeypatch.context() as patched:
         if not fast:
-            patched.setattr(payoneer, "known_key", lambda df, parts: None)
+            patched.setattr(payoneer, "known_key", lambda df, parts, refs_distinct=False: None)
         return payoneer.parse(registry.read(path), ImportOptions())
 
 
