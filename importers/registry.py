@@ -137,18 +137,14 @@ def _refuse_resaved_sheet(raw: RawFile, rows: list[list[str]], known: Sequence[F
     as a workbook): name the format and ask for its CSV, rather than "unknown layout". Read
     on the error's way only."""
     import csv
-    import io as text_io
-
-    from importers.raw_files import RawFile
 
     if not rows:
         return
-    out = text_io.StringIO()
+    out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
-    as_csv = RawFile(path=raw.path, data=out.getvalue().encode(), sha256="")
-    found = [fmt for fmt in known if fmt.detect(as_csv)]
-    if len(found) == 1:
-        raise DataError(f"a spreadsheet, but its rows are {_a(found[0].title)}: that format "
+    found = _only_format(raw, out.getvalue(), known)
+    if found is not None:
+        raise DataError(f"a spreadsheet, but its rows are {_a(found.title)}: that format "
                         "is read from its CSV file, not from a spreadsheet", path=raw.path,
                         hint="import the CSV as downloaded (a spreadsheet program re-writes "
                         "its dates and numbers when it saves; download it again if needed)")
@@ -171,8 +167,6 @@ def _refuse_rows_in_one_cell(raw: RawFile, known: Sequence[Format]) -> None:
     the list separator, and saved: every row in column A): say so. Error's way only."""
     import csv
 
-    from importers.raw_files import RawFile
-
     lines = [line for line in raw.head_lines if line.strip()]
     if not lines or not lines[0].lstrip("\ufeff").startswith('"'):
         return
@@ -180,13 +174,22 @@ def _refuse_rows_in_one_cell(raw: RawFile, known: Sequence[Format]) -> None:
     if any(len(row) > 1 for row in cells[:1]) or not cells[0] or "," not in cells[0][0]:
         return
     inner = "\n".join(row[0] if len(row) == 1 else ",".join(row) for row in cells)
-    found = [fmt for fmt in known if fmt.detect(
-        RawFile(path=raw.path, data=inner.encode(), sha256=""))]
-    if len(found) == 1:
-        raise DataError(f"each row is one quoted cell holding {_a(found[0].title)} row: a "
+    found = _only_format(raw, inner, known)
+    if found is not None:
+        raise DataError(f"each row is one quoted cell holding {_a(found.title)} row: a "
                         "spreadsheet put every row in one column and saved it", path=raw.path,
                         line=1, hint="import the export as downloaded (download it again if "
                         "needed)")
+
+
+def _only_format(raw: RawFile, text: str, known: Sequence[Format]) -> Format | None:
+    """The one format `text` (what `raw` holds, as a CSV export's text) is detected as; None
+    for none or several. Error's way only."""
+    from importers.raw_files import RawFile
+
+    as_csv = RawFile(path=raw.path, data=text.encode(), sha256="")
+    found = [fmt for fmt in known if fmt.detect(as_csv)]
+    return found[0] if len(found) == 1 else None
 
 
 def _a(title: str) -> str:
