@@ -64,14 +64,12 @@ def with_value(frame: pl.DataFrame, to: str, chain: Any, where: str,
                                   pl.lit(None, dtype=rate_dtype()).alias("fx_rate"),
                                   pl.lit(None, dtype=pl.String).alias("fx_provider"),
                                   pl.lit(None, dtype=pl.Date).alias("rate_date"))
-    if not _TAKEN & set(frame.columns):  # the columns valued with the rows: one plan
-        conversion = chain.convert(frame, to, where=where, fx_columns=True)
-        if warnings is not None:
-            warnings += [w for w in conversion.warnings if w not in warnings]
-        return conversion.rows
-    conversion = chain.convert(frame, to, where=where)
+    free = not _TAKEN & set(frame.columns)  # the columns valued with the rows: one plan
+    conversion = chain.convert(frame, to, where=where, fx_columns=free)
     if warnings is not None:
         warnings += [w for w in conversion.warnings if w not in warnings]
+    if free:
+        return conversion.rows
     rates = conversion.rates.lazy().select("date", pl.col("from").alias("currency"),
                                            pl.col("rate").alias("fx_rate"),
                                            pl.col("provider").alias("fx_provider"), "rate_date")
