@@ -4,11 +4,14 @@ what arrives, the sources), a ranking of routes, an hourly target; figures as th
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ledger.render.fees import figure, percent
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
 
 
@@ -86,9 +89,9 @@ def print_one(q: dict, console: Console, locale: str | None = None) -> None:
                 rule = f"yours: {hop['evidence']['count']} transfers"
             elif line.get("basis") == "none":
                 rule = "neither: mid rate"
-            value = [_less(g(line["value"]))] if converts else []
+            value = [_less(line["value"], g)] if converts else []
             rows.append([lit(where), lit(line["what"]),
-                         f"{_less(g(line['amount']))} {line['currency']}", *value, lit(rule)])
+                         f"{_less(line['amount'], g)} {line['currency']}", *value, lit(rule)])
             where = ""
         rows.append(["", "[dim]after this hop[/]",
                      f"[dim]{g(hop['amount_out'])} {hop['currency_out']}[/]",
@@ -130,7 +133,7 @@ def print_one(q: dict, console: Console, locale: str | None = None) -> None:
         console.print(f"[dim]note: {note}[/]")
 
 
-def _less(shown: str) -> str:
-    """A cost as the waterfall takes it off, `-12.50`; a cost of nothing as `0.00` (never
-    `-0.00`)."""
-    return shown if not shown.strip("0.,\u202f\u00a0 ") else f"-{shown}"
+def _less(amount: str, shown: Callable[[str], str]) -> str:
+    """A cost (a JSON decimal) as the waterfall takes it off, `-12.50`, written by `shown`; a
+    cost of nothing as `0.00` (never `-0.00`)."""
+    return f"-{shown(amount)}" if Decimal(amount) else shown(amount)
