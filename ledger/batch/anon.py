@@ -147,6 +147,7 @@ def apply_bands(panel: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     from ledger.batch.columns import PANEL, polars_type
+    from ledger.batch.months import per
 
     wide = pl.Decimal(38, 12)
     exprs = []
@@ -156,9 +157,8 @@ def apply_bands(panel: pl.DataFrame) -> pl.DataFrame:
         value = pl.col(column.name)
         amount, published = OF_BANDED.get(column.name, ("", ""))
         if {amount, published} <= set(panel.columns):
-            banded = band_step(band_money(pl.col(amount)).cast(wide)
-                               / pl.col(published).cast(wide), BAND_STEPS["ratio"])
-            banded = pl.when(pl.col(published) > 0).then(banded)
+            banded = band_step(per(band_money(pl.col(amount)), pl.col(published), 12, wide),
+                               BAND_STEPS["ratio"])
         elif column.band == "money":
             banded = band_money(value)
         elif column.band == "hours":

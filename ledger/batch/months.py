@@ -223,6 +223,18 @@ def _benchmarks(table: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
                 "min_wage_local": pl.Decimal(38, 12), "_wage_currency": pl.String})
 
 
+def per(numerator: pl.Expr, denominator: pl.Expr, scale: int, dtype: pl.DataType) -> pl.Expr:
+    """numerator / denominator to `scale` places (half to even), as `dtype`; null where the
+    denominator is not positive. The panel's ratios and hourly figures (and `--bands`'
+    ratios of a banded net: ledger.batch.anon)."""
+    import polars as pl
+
+    wide = pl.Decimal(38, 12)
+    return pl.when(denominator > 0).then(
+        (numerator.cast(wide) / denominator.cast(wide)).round(scale, mode="half_to_even")
+    ).cast(dtype)
+
+
 def _finish(table: pl.DataFrame, settings: dict[str, Any]) -> pl.DataFrame:
     """Zero-fill empty months, add rates, benchmarks and the trajectory; panel column order."""
     import polars as pl
@@ -253,13 +265,6 @@ def _finish(table: pl.DataFrame, settings: dict[str, Any]) -> pl.DataFrame:
     net, gross = pl.col("net_usd"), pl.col("gross_usd")
     channel_costs = pl.sum_horizontal([pl.col(f"{line}_usd") for line in (
         "platform_fees", "payment_fees", "fx_cost", "bank_deductions", "taxes")])
-
-    def per(numerator: pl.Expr, denominator: pl.Expr, scale: int, dtype: pl.DataType
-            ) -> pl.Expr:
-        wide = pl.Decimal(38, 12)
-        return pl.when(denominator > 0).then(
-            (numerator.cast(wide) / denominator.cast(wide)).round(scale, mode="half_to_even")
-        ).cast(dtype)
 
     table = table.with_columns(
         (gross > settings["active_gross_usd"]).alias("active"),
