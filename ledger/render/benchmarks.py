@@ -12,19 +12,23 @@ def print_benchmarks(rows: list[dict], console, locale: str | None = None) -> No
     from ledger.render.report import _money
     from ledger.render.sources import cite, numbered, print_sources
 
-    sources = numbered((r["source_title"], r["source_url"] or "") for r in rows)
+    def source(row: dict) -> tuple[str, str]:
+        return row["source_title"], row["source_url"] or ""
+
+    sources = numbered(source(r) for r in rows)
     table = fit_table(
         [Code("Benchmark"), F("Year", justify="left"), F("Amount"), Code("Per"),
          F("Source", justify="left"), Col("Note", min_width=30, drop=1)],
         [[r["benchmark"], str(r["year"]),
           f"{_money(_padded(r['amount'], r['currency']), locale)} {r['currency']}", r["period"],
-          cite(sources, (r["source_title"], r["source_url"] or "")), r["note"] or ""]
+          cite(sources, source(r)), r["note"] or ""]
          for r in rows])
     console.print(table)
     if 5 not in table.layout(console.width).shown:
         console.print("notes: --format json, or a wider table: ledger --width 160 benchmarks",
                       markup=False)
     print_sources(sources, console)
+
 
 def _padded(amount: object, currency: str) -> str:
     """A figure with its currency's decimal places at least (1278.4 USD as 1,278.40), so the
